@@ -1,0 +1,84 @@
+import Fastify from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppContext } from './context.ts';
+import { installProblemHandlers } from './http/problem.ts';
+import { installSessionHooks } from './auth/session.ts';
+import { apiModules } from './modules/index.ts';
+import { registerOidc } from './oidc/index.ts';
+import type { ZodApp } from './http/types.ts';
+
+export const API_PREFIX = '/api/v1';
+
+/**
+ * Builds the HTTP server: the JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json, docs at
+ * /api/v1/docs) and the OAuth 2.0 / OpenID Connect provider under /oidc.
+ */
+export async function buildServer(ctx: AppContext) {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    trustProxy: true,
+    bodyLimit: 1_048_576,
+    // Route registrations are checked below; every API route must say who may call it.
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith(API_PREFIX) && !route.url.startsWith(`${API_PREFIX}/docs`) && !route.config?.access) {
+      throw new Error(`Route ${route.method} ${route.url} declares no config.access`);
+    }
+  });
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Schoolgate API',
+        version: '1.0.0',
+        description:
+          'Partners, apps, school grants and audit. Humans use a cookie session (send the CSRF token from ' +
+          '`GET /api/v1/auth/session` in `x-csrf-token` on state-changing requests); clients use an OAuth 2.0 bearer token.',
+      },
+      servers: [{ url: ctx.config.PUBLIC_URL }],
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'sg_session' },
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: `${API_PREFIX}/docs` });
+
+  installSessionHooks(app, ctx);
+
+  await app.register(
+    async (api) => {
+      for (const register of apiModules) await register(api as unknown as ZodApp, ctx);
+      api.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: API_PREFIX },
+  );
+
+  await registerOidc(app as unknown as ZodApp, ctx);
+
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  return app;
+}
+
+export type Server = Awaited<ReturnType<typeof buildServer>>;

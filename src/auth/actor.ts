@@ -1,0 +1,27 @@
+import type { User } from '../db/schema.ts';
+
+/**
+ * Who is making a request. Decided per request from the session cookie (humans) — clients with a
+ * bearer token are handled by `src/oidc/bearer.ts` and never carry an Actor.
+ */
+export type Actor =
+  | { kind: 'anonymous' }
+  | { kind: 'operator'; user: User; sessionId: string }
+  | { kind: 'partner'; user: User; sessionId: string; /** NULL until the partner profile exists. */ partnerId: string | null }
+  | { kind: 'school'; user: User; sessionId: string };
+
+export type SignedIn = Exclude<Actor, { kind: 'anonymous' }>;
+
+/**
+ * The coarse gate every route declares (`config.access`). Fine-grained decisions about one subject
+ * (this app, this institution) are made by the module's policies.
+ * - public: anyone
+ * - signed_in: any human with a session
+ * - partner: a partner member with a confirmed e-mail (profile may be missing)
+ * - partner_member: a partner member whose partner profile exists
+ * - operator: the SIS vendor's staff
+ * - school_admin: a SIS user with user-management access (rights are checked per institution later)
+ * - client: an OAuth client with a bearer access token
+ * - dev: operator, and only outside production
+ */
+export type Access = 'public' | 'signed_in' | 'partner' | 'partner_member' | 'operator' | 'school_admin' | 'client' | 'dev';

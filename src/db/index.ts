@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { DB } from './schema.ts';
+
+/**
+ * The system of record. One PostgreSQL dialect for both backends: an embedded PGlite on disk when
+ * DATABASE_URL is unset (zero setup), a real server when it is set.
+ */
+export interface Database {
+  /** Typed query builder; every module goes through it. */
+  db: Kysely<DB>;
+  kind: 'pglite' | 'postgres';
+  /** Runs a multi-statement SQL script (migrations). */
+  exec(script: string): Promise<void>;
+  /** The embedded instance (PGlite only), for pg-boss's adapter. */
+  pglite?: PGlite;
+  /** Connection string (server only), for pg-boss's own pool. */
+  connectionString?: string;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) comes back as text so identities are exact; both drivers agree on it this way.
+const INT8_OID = 20;
+pg.types.setTypeParser(INT8_OID, (v: string) => v);
+
+export interface OpenDatabaseOptions {
+  /** postgres:// URL; when absent an embedded PGlite is used. */
+  databaseUrl?: string;
+  /** Directory for the embedded database; `memory://` keeps it in memory (tests). */
+  dataDir?: string;
+  /** Pool size for the server backend. */
+  poolSize?: number;
+}
+
+/** Opens the database for the given options. Does not migrate; see `migrate()`. */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      kind: 'postgres',
+      connectionString: options.databaseUrl,
+      exec: async (script) => {
+        await pool.query(script);
+      },
+      close: () => db.destroy(),
+    };
+  }
+  const dataDir = options.dataDir ?? './data';
+  let location: string | undefined;
+  if (dataDir !== 'memory://') {
+    location = resolve(dataDir, 'pg');
+    mkdirSync(location, { recursive: true });
+  }
+  const pglite = await PGlite.create(location, {
+    parsers: { [INT8_OID]: (v: string) => v },
+  });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    exec: async (script) => {
+      await pglite.exec(script);
+    },
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,262 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Kysely's view of the tables in `migrations/`. Kept by hand next to the SQL: a column added there
+ * is added here in the same commit.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type TimestampNullable = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json = ColumnType<unknown, string | undefined | null, string | null>;
+
+export type UserKind = 'operator' | 'partner' | 'school';
+export type Language = 'en' | 'nl' | 'fr' | 'sv';
+export type AppStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'suspended' | 'archived';
+export type ModuleRight = 'iBasis' | 'iLeerlingen' | 'iPersoneel' | 'iInternen' | 'invoicing_admin';
+export type GrantTarget = 'institution' | 'access_group';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  display_name: string;
+  kind: UserKind;
+  language: ColumnType<Language, Language | undefined, Language>;
+  email_verified_at: TimestampNullable;
+  user_management_access: ColumnType<boolean, boolean | undefined, boolean>;
+  sis_user_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface SessionsTable {
+  token_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  window_started_at: Timestamp;
+  locked_until: TimestampNullable;
+}
+
+export interface EmailConfirmationsTable {
+  token_hash: string;
+  user_id: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: TimestampNullable;
+}
+
+export interface PartnersTable {
+  id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  website: string | null;
+  contact_email: string;
+  public: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface PartnerMembersTable {
+  partner_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+export interface ApisTable {
+  code: string;
+  name: string;
+  grant_target: GrantTarget;
+  required_rights: ModuleRight[];
+  data_categories: string[];
+  sort_order: number;
+}
+
+export interface AppsTable {
+  id: string;
+  partner_id: string;
+  name: string;
+  description: ColumnType<string, string | undefined, string>;
+  contact_email: string;
+  status: ColumnType<AppStatus, AppStatus | undefined, AppStatus>;
+  redirect_uris: ColumnType<string[], string[] | undefined, string[]>;
+  submitted_at: TimestampNullable;
+  approved_at: TimestampNullable;
+  approved_by: string | null;
+  accreditation_notes: string | null;
+  rejection_reason: string | null;
+  status_reason: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AppApiRequestsTable {
+  app_id: string;
+  api_code: string;
+  data_categories: string[];
+  purpose: string;
+}
+
+export interface ClientsTable {
+  id: string;
+  app_id: string | null;
+  name: string;
+  origin: 'app' | 'legacy';
+  linked_at: TimestampNullable;
+  created_at: Timestamp;
+}
+
+export interface ClientSecretsTable {
+  id: string;
+  client_id: string;
+  secret_hash: string;
+  hint: string;
+  created_at: Timestamp;
+  expires_at: TimestampNullable;
+  last_used_at: TimestampNullable;
+}
+
+export interface InstitutionsTable {
+  number: string;
+  name: string;
+  town: string | null;
+  active_from_year: number;
+  active_until_year: number | null;
+}
+
+export interface AccessGroupsTable {
+  id: string;
+  name: string;
+}
+
+export interface AccessGroupInstitutionsTable {
+  access_group_id: string;
+  institution_number: string;
+}
+
+export interface AdminRightsTable {
+  id: Generated<string>;
+  user_id: string;
+  module_right: ModuleRight;
+  institution_number: string | null;
+  access_group_id: string | null;
+  school_year: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  client_id: string;
+  api_code: string;
+  institution_number: string | null;
+  access_group_id: string | null;
+  granted_by: string | null;
+  granted_at: Timestamp;
+  reason: string | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  app_id: string;
+  email: string;
+  token: string;
+  invited_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  mail_id: string | null;
+}
+
+export type ActorKind = 'operator' | 'partner' | 'school' | 'system' | 'client';
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actor_user_id: string | null;
+  actor_label: string;
+  actor_kind: ActorKind;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  partner_id: string | null;
+  app_id: string | null;
+  client_id: string | null;
+  institution_numbers: ColumnType<string[], string[] | undefined, string[]>;
+  access_group_ids: ColumnType<string[], string[] | undefined, string[]>;
+  reason: string | null;
+  before: Json;
+  after: Json;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'kept' | 'failed';
+
+export interface MailOutboxTable {
+  id: string;
+  to_address: string;
+  language: Language;
+  template: string;
+  subject: string;
+  body_text: string;
+  body_html: string;
+  created_at: Timestamp;
+  status: ColumnType<MailStatus, MailStatus | undefined, MailStatus>;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  sent_at: TimestampNullable;
+  message_id: string | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  private_jwk: ColumnType<Record<string, unknown>, string, string>;
+  created_at: Timestamp;
+  retired_at: TimestampNullable;
+}
+
+export interface OidcPayloadsTable {
+  id: string;
+  type: string;
+  payload: ColumnType<Record<string, unknown>, string, string>;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  expires_at: TimestampNullable;
+  consumed_at: TimestampNullable;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  login_throttle: LoginThrottleTable;
+  email_confirmations: EmailConfirmationsTable;
+  partners: PartnersTable;
+  partner_members: PartnerMembersTable;
+  apis: ApisTable;
+  apps: AppsTable;
+  app_api_requests: AppApiRequestsTable;
+  clients: ClientsTable;
+  client_secrets: ClientSecretsTable;
+  institutions: InstitutionsTable;
+  access_groups: AccessGroupsTable;
+  access_group_institutions: AccessGroupInstitutionsTable;
+  admin_rights: AdminRightsTable;
+  grants: GrantsTable;
+  invitations: InvitationsTable;
+  audit_log: AuditLogTable;
+  mail_outbox: MailOutboxTable;
+  signing_keys: SigningKeysTable;
+  oidc_payloads: OidcPayloadsTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type App = Selectable<AppsTable>;
+export type NewApp = Insertable<AppsTable>;
+export type AppUpdate = Updateable<AppsTable>;
+export type Partner = Selectable<PartnersTable>;
+export type Client = Selectable<ClientsTable>;
+export type Grant = Selectable<GrantsTable>;
+export type Api = Selectable<ApisTable>;
+export type Institution = Selectable<InstitutionsTable>;

@@ -1,0 +1,84 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { ApiError } from './errors.ts';
+
+/** Problem document (RFC 9457) with our stable `code`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail?: string;
+  field?: string;
+  errors?: { field: string; code: string; message: string }[];
+  [extra: string]: unknown;
+}
+
+const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
+  reply.status(problem.status).type('application/problem+json').send(problem);
+
+/**
+ * Installs the error and not-found handlers: validation → 400 naming the field, ApiError → its
+ * status and code, anything unexpected → 500 with no internals (logged with the request id).
+ */
+export function installProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) {
+      return send(reply, {
+        type: `about:blank`,
+        title: error.message,
+        status: error.status,
+        code: error.code,
+        detail: error.message,
+        ...error.details,
+      });
+    }
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body';
+      const errors = error.validation.map((v) => {
+        const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        return { field: path ? `${where}.${path}` : where, code: String((v.params as { issue?: { code?: string } }).issue?.code ?? v.keyword), message: v.message ?? 'invalid' };
+      });
+      return send(reply, {
+        type: 'about:blank',
+        title: 'The request is not valid.',
+        status: 400,
+        code: 'validation_failed',
+        detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+        field: errors[0]?.field,
+        errors,
+      });
+    }
+    if (isResponseSerializationError(error)) {
+      request.log.error({ err: error }, 'response did not match its schema');
+      return send(reply, { type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error' });
+    }
+    // Fastify's own client errors: bad JSON, wrong content type, body too large …
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code =
+        error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? 'unsupported_media_type'
+          : error.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+            ? 'payload_too_large'
+            : error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError
+              ? 'malformed_body'
+              : status === 429
+                ? 'rate_limited'
+                : 'bad_request';
+      return send(reply, { type: 'about:blank', title: error.message, status, code, detail: error.message, field: 'body' });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return send(reply, { type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error', requestId: request.id });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(reply, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      code: 'route_not_found',
+      detail: `${request.method} ${request.url.split('?')[0]} does not exist.`,
+    }),
+  );
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import type { ZodApp } from '../../http/types.ts';
+import { listApis } from './queries.ts';
+import { presentApi } from './presenters.ts';
+import { apiSchema } from './schemas.ts';
+
+/** The public API catalog. */
+export default async function catalogRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    '/catalog/apis',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['catalog'],
+        summary: 'The data APIs an app can ask for, with the admin right each needs',
+        response: { 200: z.object({ data: z.array(apiSchema) }) },
+      },
+    },
+    async () => ({ data: (await listApis(ctx.db)).map(presentApi) }),
+  );
+}

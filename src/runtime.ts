@@ -1,0 +1,36 @@
+import pino from 'pino';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import { openDatabase, type Database } from './db/index.ts';
+import { migrate } from './db/migrate.ts';
+import { systemClock, type Clock } from './lib/clock.ts';
+import { createJobQueue } from './jobs/pgboss.ts';
+import { createMailService } from './mail/outbox.ts';
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  /** Use this database instead of opening one from the config (tests share one per file). */
+  database?: Database;
+  /** Start the background workers (mail delivery, expiry). Off for one-shot CLI commands. */
+  workers?: boolean;
+}
+
+/** Opens the database, applies migrations and wires the services every module uses. */
+export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
+  const log = pino({ level: config.LOG_LEVEL });
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  await migrate(database);
+  const clock = options.clock ?? systemClock;
+  const jobs = createJobQueue(database, log);
+  const ctx: AppContext = { config, database, db: database.db, clock, log, jobs, mail: undefined as never };
+  ctx.mail = createMailService(ctx);
+  if (options.workers !== false) await jobs.start();
+  return ctx;
+}
+
+/** Stops workers and closes the database (unless it was handed in). */
+export async function closeContext(ctx: AppContext, options: { keepDatabase?: boolean } = {}): Promise<void> {
+  await ctx.jobs.stop();
+  if (!options.keepDatabase) await ctx.database.close();
+}
