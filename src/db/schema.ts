@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
 
 /**
  * Kysely's view of the tables in `migrations/`. Kept by hand next to the SQL: a column added there
@@ -227,7 +228,7 @@ export interface OidcPayloadsTable {
   consumed_at: TimestampNullable;
 }
 
-export interface DB {
+export interface DB extends Ss12000Tables {
   users: UsersTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;

@@ -1,0 +1,149 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Kysely's view of the SS 12000 tables (`migrations/0010_ss12000_store.sql`), merged into `DB` in
+ * `src/db/schema.ts`.
+ */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type DateCol = ColumnType<string, string, string>;
+type DateColNullable = ColumnType<string | null, string | null | undefined, string | null>;
+type Body = ColumnType<Record<string, any>, string, string>;
+type UuidArray = ColumnType<string[], string[] | undefined, string[]>;
+
+interface EntityBase {
+  id: string;
+  body: Body;
+  hash: string;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
+export interface Ss12000OrganisationsTable extends EntityBase {
+  display_name: string;
+  organisation_type: string;
+  organisation_code: string | null;
+  school_unit_code: string | null;
+  school_types: UuidArray;
+  municipality_code: string | null;
+  parent_id: string | null;
+  start_date: DateColNullable;
+  end_date: DateColNullable;
+}
+export interface Ss12000PersonsTable extends EntityBase {
+  given_name: string;
+  family_name: string;
+  display_name: string;
+  search_name: string;
+  civic_no: string | null;
+  eppns: UuidArray;
+  security_marking: string | null;
+}
+export interface Ss12000PlacementsTable extends EntityBase {
+  organisation_id: string;
+  group_id: string | null;
+  child_id: string;
+  owner_ids: UuidArray;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
+export interface Ss12000DutiesTable extends EntityBase {
+  organisation_id: string;
+  person_id: string | null;
+  duty_role: string;
+  group_ids: UuidArray;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
+export interface Ss12000GroupsTable extends EntityBase {
+  organisation_id: string;
+  display_name: string;
+  group_type: string;
+  school_type: string | null;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
+export interface Ss12000ActivitiesTable extends EntityBase {
+  organisation_id: string;
+  display_name: string;
+  group_ids: UuidArray;
+  teacher_duty_ids: UuidArray;
+  syllabus_id: string | null;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
+export interface Ss12000SyllabusesTable extends EntityBase {
+  subject_name: string;
+  subject_code: string | null;
+  subject_designation: string | null;
+  course_name: string | null;
+  course_code: string | null;
+}
+export interface Ss12000ProgrammesTable extends EntityBase {
+  name: string;
+  code: string | null;
+  school_type: string;
+  parent_id: string | null;
+}
+export interface Ss12000StudyplansTable extends EntityBase {
+  student_id: string;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
+export interface Ss12000PersonRelationsTable {
+  person_id: string;
+  kind: string;
+  organisation_id: string;
+  start_date: DateColNullable;
+  end_date: DateColNullable;
+  source_type: string;
+  source_id: string;
+}
+export interface Ss12000DeletedEntitiesTable {
+  id: Generated<string>;
+  entity_type: string;
+  entity_id: string;
+  deleted_at: Timestamp;
+  student_units: UuidArray;
+  staff_units: UuidArray;
+  guardian_units: UuidArray;
+  any_grant: ColumnType<boolean, boolean | undefined, boolean>;
+}
+export interface Ss12000AccessLogTable {
+  id: Generated<string>;
+  at: Timestamp;
+  client_id: string | null;
+  app_id: string | null;
+  partner_id: string | null;
+  method: string;
+  endpoint: string;
+  institution_numbers: UuidArray;
+  record_count: number;
+  status: number;
+}
+export interface Ss12000RateWindowsTable {
+  client_id: string;
+  window_start: Timestamp;
+  count: number;
+}
+export interface Ss12000RateLimitsTable {
+  app_id: string;
+  requests_per_minute: number;
+}
+
+/** The SS 12000 part of the database. */
+export interface Ss12000Tables {
+  ss12000_organisations: Ss12000OrganisationsTable;
+  ss12000_persons: Ss12000PersonsTable;
+  ss12000_placements: Ss12000PlacementsTable;
+  ss12000_duties: Ss12000DutiesTable;
+  ss12000_groups: Ss12000GroupsTable;
+  ss12000_activities: Ss12000ActivitiesTable;
+  ss12000_syllabuses: Ss12000SyllabusesTable;
+  ss12000_programmes: Ss12000ProgrammesTable;
+  ss12000_studyplans: Ss12000StudyplansTable;
+  ss12000_person_relations: Ss12000PersonRelationsTable;
+  ss12000_deleted_entities: Ss12000DeletedEntitiesTable;
+  ss12000_access_log: Ss12000AccessLogTable;
+  ss12000_rate_windows: Ss12000RateWindowsTable;
+  ss12000_rate_limits: Ss12000RateLimitsTable;
+}
