@@ -1,0 +1,43 @@
+import { performance } from 'node:perf_hooks';
+import { ConfigError, loadConfig } from '../config.ts';
+import { startServer } from '../server.ts';
+import { DEMO_CLIENT, demoBanner, isEmpty, seedDemo } from '../seed/demo.ts';
+
+/**
+ * `schoolgate start`: migrate, seed the demo world on a fresh non-production install (DEMO=auto),
+ * start workers and serve. Stops cleanly on SIGINT/SIGTERM.
+ */
+export async function run(): Promise<number | void> {
+  const started = performance.now();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const server = await startServer(config);
+  const { ctx } = server;
+  const wantDemo = config.DEMO === 'on' || (config.DEMO === 'auto' && config.NODE_ENV !== 'production');
+  if (wantDemo && (await isEmpty(ctx))) {
+    await seedDemo(ctx);
+    ctx.log.info('demo world seeded');
+  }
+  const demoPresent = await ctx.db.selectFrom('clients').select('id').where('id', '=', DEMO_CLIENT.clientId).executeTakeFirst();
+  const ms = Math.round(performance.now() - started);
+  console.log(`\nSchoolgate is serving ${config.PUBLIC_URL} (database: ${ctx.database.kind}, ready in ${ms} ms)`);
+  console.log(`  API docs: ${config.PUBLIC_URL}/api/v1/docs   OpenID configuration: ${config.PUBLIC_URL}/oidc/.well-known/openid-configuration`);
+  if (demoPresent && config.NODE_ENV !== 'production') console.log(demoBanner(config.PUBLIC_URL));
+
+  const stop = async () => {
+    await server.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  // Keep running: the HTTP server holds the event loop open.
+  return new Promise<void>(() => {});
+}

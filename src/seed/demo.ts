@@ -1,0 +1,158 @@
+import type { AppContext } from '../context.ts';
+import { currentSchoolYear } from '../lib/school-year.ts';
+import {
+  insertAccessGroup,
+  insertAdminRight,
+  insertApp,
+  insertClient,
+  insertGrant,
+  insertInstitution,
+  insertPartner,
+  insertUser,
+} from './builders.ts';
+
+/** The password of every demo account. Demo mode only; printed at start and in the README. */
+export const DEMO_PASSWORD = 'schoolgate-demo';
+
+/** Fixed credentials of the approved demo app, so a newcomer can fetch a token in the first minute. */
+export const DEMO_CLIENT = {
+  clientId: '5c1f0a1e-57d9-4e0b-9a3c-2b7d0c6e8f01',
+  secret: 'demo-secret-studyplanner-do-not-use-in-production',
+};
+
+/** A legacy key (no app) issued before the consent system; demo mode only. */
+export const DEMO_LEGACY_CLIENT = {
+  clientId: '9d2e4b6a-1c3f-4e5d-8a7b-6c5d4e3f2a10',
+  secret: 'demo-secret-legacy-skillspire-key',
+};
+
+export const DEMO_USERS = [
+  { email: 'operator@schoolgate.demo', role: 'Operator (SIS vendor staff)' },
+  { email: 'partner@studyplanner.demo', role: 'Partner member of StudyPlanner (approved app with grants)' },
+  { email: 'partner@campuswise.demo', role: 'Partner member of CampusWise (submitted app)' },
+  { email: 'lies.peeters@scholengroep.demo', role: 'School admin: iLeerlingen on 001057, 001073, 010025' },
+  { email: 'pieter.janssens@scholengroep.demo', role: 'School admin: iPersoneel only (010025, 011742)' },
+  { email: 'an.desmet@scholengroep.demo', role: 'School admin: invoicing admin of access group "Facturatie Brugge"' },
+  { email: 'karel.maes@scholengroep.demo', role: 'School admin: iBasis on the coast schools (011742, 011767, 011775)' },
+  { email: 'tom.wouters@scholengroep.demo', role: 'Teacher without user-management access ("no access")' },
+] as const;
+
+/** Institutions of the demo school board (Flemish, six-digit institution numbers). */
+export const DEMO_INSTITUTIONS = [
+  { number: '001057', name: 'GO! Atheneum Hof van Nassau', town: 'Brugge' },
+  { number: '001073', name: 'GO! basisschool Klim Op', town: 'Brugge' },
+  { number: '010025', name: 'GO! Technisch Atheneum Brugge', town: 'Brugge' },
+  { number: '011726', name: 'GO! basisschool De Vlinderboom', town: 'Jabbeke' },
+  { number: '011742', name: 'GO! Technisch Instituut Oostende', town: 'Oostende' },
+  { number: '011767', name: 'GO! MPI De Zeehoeve', town: 'Oostende' },
+  { number: '011775', name: 'GO! Middenschool Blankenberge', town: 'Blankenberge' },
+] as const;
+
+/** True when the database holds no users yet (a fresh install). */
+export async function isEmpty(ctx: AppContext): Promise<boolean> {
+  const row = await ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n) === 0;
+}
+
+/**
+ * Seeds the demo world in one transaction: an operator, two partners (one approved app with grants,
+ * one submitted app), a Flemish school board with seven institutions and two access groups, school
+ * admins with different rights for the current and the coming school year, a teacher, and a legacy
+ * client without an app.
+ */
+export async function seedDemo(ctx: AppContext): Promise<void> {
+  const schoolYear = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
+  await ctx.db.transaction().execute(async (db) => {
+    const pw = DEMO_PASSWORD;
+    const operator = await insertUser(db, { email: 'operator@schoolgate.demo', password: pw, displayName: 'Olivia Operator', kind: 'operator' });
+    const studyMember = await insertUser(db, { email: 'partner@studyplanner.demo', password: pw, displayName: 'Sven Studyplanner', kind: 'partner', language: 'nl' });
+    const campusMember = await insertUser(db, { email: 'partner@campuswise.demo', password: pw, displayName: 'Chloé CampusWise', kind: 'partner', language: 'fr' });
+
+    for (const i of DEMO_INSTITUTIONS) await insertInstitution(db, { ...i, activeFromYear: 1990 });
+    const brugge = await insertAccessGroup(db, { name: 'Facturatie Brugge', institutionNumbers: ['001057', '001073', '010025'] });
+    await insertAccessGroup(db, { name: 'Facturatie Kust', institutionNumbers: ['011742', '011767', '011775'] });
+
+    const school = (email: string, displayName: string, sisUserId: string, userManagementAccess = true) =>
+      insertUser(db, { email, password: pw, displayName, kind: 'school', language: 'nl', userManagementAccess, sisUserId });
+    const lies = await school('lies.peeters@scholengroep.demo', 'Lies Peeters', 'sis-1001');
+    const pieter = await school('pieter.janssens@scholengroep.demo', 'Pieter Janssens', 'sis-1002');
+    const an = await school('an.desmet@scholengroep.demo', 'An De Smet', 'sis-1003');
+    const karel = await school('karel.maes@scholengroep.demo', 'Karel Maes', 'sis-1004');
+    await school('tom.wouters@scholengroep.demo', 'Tom Wouters', 'sis-2001', false);
+
+    // Rights for this school year and the coming one (which count only from its first day).
+    for (const year of [schoolYear, schoolYear + 1]) {
+      for (const n of ['001057', '001073', '010025']) await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
+      for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
+      await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
+      for (const n of ['011742', '011767', '011775']) await insertAdminRight(db, { userId: karel, right: 'iBasis', institutionNumber: n, schoolYear: year });
+    }
+
+    const studyPlanner = await insertPartner(db, {
+      name: 'StudyPlanner',
+      contactEmail: 'contact@studyplanner.demo',
+      description: 'Study planning for secondary-school students and homework institutes.',
+      website: 'https://studyplanner.demo',
+      memberUserIds: [studyMember],
+    });
+    const campusWise = await insertPartner(db, {
+      name: 'CampusWise',
+      contactEmail: 'hello@campuswise.demo',
+      description: 'Timetables and room booking for schools.',
+      website: 'https://campuswise.demo',
+      memberUserIds: [campusMember],
+    });
+
+    const studyApp = await insertApp(db, {
+      partnerId: studyPlanner,
+      name: 'StudyPlanner Pro',
+      status: 'approved',
+      contactEmail: 'apps@studyplanner.demo',
+      description: 'Plans homework and tests with students; homework institutes follow up.',
+      approvedBy: operator,
+      redirectUris: ['http://localhost:3000/callback'],
+      apis: [
+        { apiCode: 'students', dataCategories: ['identity', 'guardians'], purpose: 'Show each student their classes and plan homework; inform guardians of the plan.' },
+        { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
+      ],
+    });
+    await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
+    for (const n of ['001057', '001073']) {
+      await insertGrant(db, { clientId: DEMO_CLIENT.clientId, apiCode: 'students', institutionNumber: n, grantedBy: lies, reason: 'Demo: homework planning pilot' });
+    }
+    await insertGrant(db, { clientId: DEMO_CLIENT.clientId, apiCode: 'staff', institutionNumber: '010025', grantedBy: pieter });
+
+    await insertApp(db, {
+      partnerId: campusWise,
+      name: 'CampusWise Rooster',
+      status: 'submitted',
+      contactEmail: 'apps@campuswise.demo',
+      apis: [
+        { apiCode: 'students', dataCategories: ['identity'], purpose: 'Build class timetables.' },
+        { apiCode: 'staff', dataCategories: ['identity', 'private_email'], purpose: 'Send teachers their timetable changes.' },
+      ],
+    });
+
+    await insertClient(db, { appId: null, origin: 'legacy', name: 'SkillSpire import key', id: DEMO_LEGACY_CLIENT.clientId, secret: DEMO_LEGACY_CLIENT.secret });
+    for (const n of ['001073', '011742']) await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'staff', institutionNumber: n });
+    await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'students', institutionNumber: '001057' });
+  });
+}
+
+/** What `npm start` prints after seeding, so the first minute needs no documentation. */
+export function demoBanner(publicUrl: string): string {
+  const users = DEMO_USERS.map((u) => `    ${u.email.padEnd(38)} ${u.role}`).join('\n');
+  return [
+    '',
+    'Demo world seeded (demo mode only). Every demo account has the password: ' + DEMO_PASSWORD,
+    users,
+    '',
+    '  Demo client of the approved app "StudyPlanner Pro":',
+    `    client_id     ${DEMO_CLIENT.clientId}`,
+    `    client_secret ${DEMO_CLIENT.secret}`,
+    '  Get a token and read its live grants:',
+    `    TOKEN=$(curl -s -u ${DEMO_CLIENT.clientId}:${DEMO_CLIENT.secret} -d grant_type=client_credentials ${publicUrl}/oidc/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
+    `    curl -s -H "Authorization: Bearer $TOKEN" ${publicUrl}/api/v1/me/grants`,
+    '',
+  ].join('\n');
+}
