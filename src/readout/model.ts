@@ -1,0 +1,352 @@
+/**
+ * The readout's own view of SS 12000 v2.1 records: only the fields the rules and writers use,
+ * parsed tolerantly. Optional fields may be absent; enum values we do not know are kept as-is and
+ * counted in {@link ParseStats} (reported, never fatal); a record without an id is skipped with a
+ * warning. A page that is not `{ data: [...] }` is a malformed page and fails the run (see source.ts).
+ */
+
+export interface ExtensionFlags {
+  /** Extens/IST "Aktiv enhet"; undefined when the source does not carry it. */
+  activeUnit?: boolean;
+  /** Extens/IST "Till LMS"; undefined when the source does not carry it. */
+  toLms?: boolean;
+}
+
+export interface Organisation {
+  id: string;
+  displayName: string;
+  organisationType: string;
+  organisationCode?: string;
+  schoolUnitCode?: string;
+  schoolTypes: string[];
+  municipalityCode?: string;
+  parentId?: string;
+  startDate?: string;
+  endDate?: string;
+  flags: ExtensionFlags;
+}
+
+export interface Enrolment {
+  schoolUnitId?: string;
+  schoolType?: string;
+  schoolYear?: number;
+  startDate?: string;
+  endDate?: string;
+  cancelled: boolean;
+}
+
+export interface Responsible {
+  personId: string;
+  relationType?: string;
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface Address {
+  type?: string;
+  streetAddress?: string;
+  postalCode?: string;
+  locality?: string;
+  country?: string;
+}
+
+export interface Person {
+  id: string;
+  givenName: string;
+  familyName: string;
+  middleName?: string;
+  eppn?: string;
+  civicNo?: string;
+  civicNoNationality?: string;
+  securityMarking: string;
+  personStatus?: string;
+  emails: { value: string; type?: string }[];
+  phones: { value: string; mobile: boolean }[];
+  addresses: Address[];
+  enrolments: Enrolment[];
+  responsibles: Responsible[];
+}
+
+export interface Duty {
+  id: string;
+  personId?: string;
+  dutyAt?: string;
+  dutyRole?: string;
+  signature?: string;
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface GroupMembership {
+  personId: string;
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface Group {
+  id: string;
+  displayName: string;
+  groupType: string;
+  organisationId?: string;
+  startDate?: string;
+  endDate?: string;
+  memberships: GroupMembership[];
+  flags: ExtensionFlags;
+}
+
+export interface Activity {
+  id: string;
+  displayName: string;
+  organisationId?: string;
+  groupIds: string[];
+  syllabusId?: string;
+  teachers: { dutyId: string; startDate?: string; endDate?: string }[];
+  startDate?: string;
+  endDate?: string;
+}
+
+export interface Syllabus {
+  id: string;
+  subjectName?: string;
+  subjectCode?: string;
+  courseName?: string;
+  courseCode?: string;
+  schoolType?: string;
+}
+
+/** Everything read from one source: the input of the rules. */
+export interface Snapshot {
+  organisations: Map<string, Organisation>;
+  persons: Map<string, Person>;
+  duties: Map<string, Duty>;
+  groups: Map<string, Group>;
+  activities: Map<string, Activity>;
+  syllabuses: Map<string, Syllabus>;
+}
+
+export type EntityName = keyof Snapshot;
+export const ENTITIES: EntityName[] = ['organisations', 'persons', 'duties', 'groups', 'activities', 'syllabuses'];
+
+export function emptySnapshot(): Snapshot {
+  return {
+    organisations: new Map(),
+    persons: new Map(),
+    duties: new Map(),
+    groups: new Map(),
+    activities: new Map(),
+    syllabuses: new Map(),
+  };
+}
+
+/** What tolerant parsing put up with, for the report. */
+export class ParseStats {
+  unknownEnums = new Map<string, number>();
+  skipped = new Map<string, number>();
+  countUnknown(field: string, value: string): void {
+    const k = `${field}=${value}`;
+    this.unknownEnums.set(k, (this.unknownEnums.get(k) ?? 0) + 1);
+  }
+  countSkipped(reason: string): void {
+    this.skipped.set(reason, (this.skipped.get(reason) ?? 0) + 1);
+  }
+}
+
+const ORG_TYPES = new Set(['Huvudman', 'Verksamhetsområde', 'Förvaltning', 'Rektorsområde', 'Skola', 'Skolenhet', 'Varumärke', 'Bolag', 'Övrigt']);
+const SCHOOL_TYPES = new Set('FS,FKLASS,FTH,OPPFTH,GR,GRS,TR,SP,SAM,GY,GYS,VUX,VUXSFI,VUXGR,VUXGY,VUXSARGR,VUXSARTR,VUXSARGY,SFI,SARVUX,SARVUXGR,SARVUXGY,KU,YH,FHS,STF,KKU,HS,ABU,AU'.split(','));
+const SECURITY_MARKINGS = new Set(['Ingen', 'Sekretessmarkering', 'Skyddad folkbokföring']);
+const PERSON_STATUS = new Set(['Aktiv', 'Utvandrad', 'Avliden']);
+const GROUP_TYPES = new Set(['Undervisning', 'Klass', 'Mentor', 'Provgrupp', 'Schema', 'Avdelning', 'Personalgrupp', 'Övrigt']);
+const DUTY_ROLES = new Set(['Rektor', 'Lärare', 'Förskollärare', 'Barnskötare', 'Bibliotekarie', 'Lärarassistent', 'Fritidspedagog', 'Annan personal', 'Studie- och yrkesvägledare', 'Förstelärare', 'Kurator', 'Skolsköterska', 'Skolläkare', 'Skolpsykolog', 'Speciallärare/specialpedagog', 'Skoladministratör', 'Övrig arbetsledning', 'Övrig pedagogisk personal', 'Förskolechef']);
+const RELATION_TYPES = new Set(['Vårdnadshavare', 'Annan ansvarig', 'God man', 'Utsedd behörig']);
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined);
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+/** Dates arrive as `2026-08-15` or, from some sources, as a full timestamp; the rules compare days. */
+const date = (v: unknown): string | undefined => {
+  const s = str(v);
+  return s && /^\d{4}-\d{2}-\d{2}/.test(s) ? s.slice(0, 10) : undefined;
+};
+const refId = (v: unknown): string | undefined => str(obj(v)?.id) ?? str(v);
+
+function enumValue(stats: ParseStats, field: string, known: Set<string>, v: unknown): string | undefined {
+  const s = str(v);
+  if (s !== undefined && !known.has(s)) stats.countUnknown(field, s);
+  return s;
+}
+
+const norm = (k: string) => k.toLowerCase().replace(/[^a-z]/g, '');
+/**
+ * Extens-era flags travel as extension fields; their spelling differs per source, so keys are
+ * compared without case or punctuation ("activeUnit", "aktiv_enhet", "Till LMS" all match).
+ */
+function flags(rec: Json): ExtensionFlags {
+  const out: ExtensionFlags = {};
+  const bags = [rec.extension, rec.extensions, rec._extension, rec._extensions, rec.extraFields].map(obj).filter(Boolean) as Json[];
+  for (const bag of bags) {
+    for (const [k, v] of Object.entries(bag)) {
+      const n = norm(k);
+      const s = typeof v === 'string' ? v.trim().toUpperCase() : v;
+      if (n === 'activeunit' || n === 'aktivenhet') out.activeUnit = s === 1 || s === '1' || s === true || s === 'TRUE';
+      if (n === 'tolms' || n === 'tilllms') out.toLms = s === 'Y' || s === 'J' || s === true || s === 1 || s === '1' || s === 'TRUE';
+    }
+  }
+  return out;
+}
+
+function withId(stats: ParseStats, entity: string, raw: unknown): [Json, string] | undefined {
+  const rec = obj(raw);
+  const id = rec && str(rec.id);
+  if (!rec || !id) {
+    stats.countSkipped(`${entity}: record without id`);
+    return undefined;
+  }
+  return [rec, id];
+}
+
+export function parseOrganisation(raw: unknown, stats: ParseStats): Organisation | undefined {
+  const r = withId(stats, 'organisation', raw);
+  if (!r) return undefined;
+  const [o, id] = r;
+  return {
+    id,
+    displayName: str(o.displayName) ?? id,
+    organisationType: enumValue(stats, 'Organisation.organisationType', ORG_TYPES, o.organisationType) ?? '',
+    organisationCode: str(o.organisationCode),
+    schoolUnitCode: str(o.schoolUnitCode),
+    schoolTypes: arr(o.schoolTypes).map((t) => enumValue(stats, 'Organisation.schoolTypes', SCHOOL_TYPES, t)).filter((t): t is string => !!t),
+    municipalityCode: str(o.municipalityCode),
+    parentId: refId(o.parentOrganisation),
+    startDate: date(o.startDate),
+    endDate: date(o.endDate),
+    flags: flags(o),
+  };
+}
+
+export function parsePerson(raw: unknown, stats: ParseStats): Person | undefined {
+  const r = withId(stats, 'person', raw);
+  if (!r) return undefined;
+  const [p, id] = r;
+  const civic = obj(p.civicNo);
+  return {
+    id,
+    givenName: str(p.givenName) ?? '',
+    familyName: str(p.familyName) ?? '',
+    middleName: str(p.middleName),
+    eppn: str(arr(p.eduPersonPrincipalNames)[0]),
+    civicNo: str(civic?.value) ?? str(p.civicNo),
+    civicNoNationality: str(civic?.nationality),
+    // An absent marking is read as "Ingen": the source only sends it when set.
+    securityMarking: enumValue(stats, 'Person.securityMarking', SECURITY_MARKINGS, p.securityMarking) ?? 'Ingen',
+    personStatus: enumValue(stats, 'Person.personStatus', PERSON_STATUS, p.personStatus),
+    emails: arr(p.emails)
+      .map(obj)
+      .filter((e): e is Json => !!e && !!str(e.value))
+      .map((e) => ({ value: str(e.value)!, type: str(e.type) })),
+    phones: arr(p.phoneNumbers)
+      .map(obj)
+      .filter((e): e is Json => !!e && !!str(e.value))
+      .map((e) => ({ value: str(e.value)!, mobile: e.mobile === true })),
+    addresses: arr(p.addresses)
+      .map(obj)
+      .filter((a): a is Json => !!a)
+      .map((a) => ({ type: str(a.type), streetAddress: str(a.streetAddress), postalCode: str(a.postalCode), locality: str(a.locality), country: str(a.country) })),
+    enrolments: arr(p.enrolments)
+      .map(obj)
+      .filter((e): e is Json => !!e)
+      .map((e) => ({
+        schoolUnitId: refId(e.enroledAt),
+        schoolType: enumValue(stats, 'Enrolment.schoolType', SCHOOL_TYPES, e.schoolType),
+        schoolYear: typeof e.schoolYear === 'number' ? e.schoolYear : undefined,
+        startDate: date(e.startDate),
+        endDate: date(e.endDate),
+        cancelled: e.cancelled === true,
+      })),
+    responsibles: arr(p.responsibles)
+      .map(obj)
+      .filter((x): x is Json => !!x && !!refId(x.person))
+      .map((x) => ({
+        personId: refId(x.person)!,
+        relationType: enumValue(stats, 'Person.responsibles.relationType', RELATION_TYPES, x.relationType),
+        startDate: date(x.startDate),
+        endDate: date(x.endDate),
+      })),
+  };
+}
+
+export function parseDuty(raw: unknown, stats: ParseStats): Duty | undefined {
+  const r = withId(stats, 'duty', raw);
+  if (!r) return undefined;
+  const [d, id] = r;
+  return {
+    id,
+    personId: refId(d.person),
+    dutyAt: refId(d.dutyAt),
+    dutyRole: enumValue(stats, 'Duty.dutyRole', DUTY_ROLES, d.dutyRole),
+    signature: str(d.signature),
+    startDate: date(d.startDate),
+    endDate: date(d.endDate),
+  };
+}
+
+export function parseGroup(raw: unknown, stats: ParseStats): Group | undefined {
+  const r = withId(stats, 'group', raw);
+  if (!r) return undefined;
+  const [g, id] = r;
+  return {
+    id,
+    displayName: str(g.displayName) ?? id,
+    groupType: enumValue(stats, 'Group.groupType', GROUP_TYPES, g.groupType) ?? '',
+    organisationId: refId(g.organisation),
+    startDate: date(g.startDate),
+    endDate: date(g.endDate),
+    memberships: arr(g.groupMemberships)
+      .map(obj)
+      .filter((m): m is Json => !!m && !!refId(m.person))
+      .map((m) => ({ personId: refId(m.person)!, startDate: date(m.startDate), endDate: date(m.endDate) })),
+    flags: flags(g),
+  };
+}
+
+export function parseActivity(raw: unknown, stats: ParseStats): Activity | undefined {
+  const r = withId(stats, 'activity', raw);
+  if (!r) return undefined;
+  const [a, id] = r;
+  return {
+    id,
+    displayName: str(a.displayName) ?? id,
+    organisationId: refId(a.organisation),
+    groupIds: arr(a.groups).map(refId).filter((x): x is string => !!x),
+    syllabusId: refId(a.syllabus),
+    teachers: arr(a.teachers)
+      .map(obj)
+      .filter((t): t is Json => !!t && !!refId(t.duty))
+      .map((t) => ({ dutyId: refId(t.duty)!, startDate: date(t.startDate), endDate: date(t.endDate) })),
+    startDate: date(a.startDate),
+    endDate: date(a.endDate),
+  };
+}
+
+export function parseSyllabus(raw: unknown, stats: ParseStats): Syllabus | undefined {
+  const r = withId(stats, 'syllabus', raw);
+  if (!r) return undefined;
+  const [s, id] = r;
+  return {
+    id,
+    subjectName: str(s.subjectName),
+    subjectCode: str(s.subjectCode),
+    courseName: str(s.courseName),
+    courseCode: str(s.courseCode),
+    schoolType: enumValue(stats, 'Syllabus.schoolType', SCHOOL_TYPES, s.schoolType),
+  };
+}
+
+export const PARSERS: { [K in EntityName]: (raw: unknown, stats: ParseStats) => (Snapshot[K] extends Map<string, infer V> ? V : never) | undefined } = {
+  organisations: parseOrganisation,
+  persons: parsePerson,
+  duties: parseDuty,
+  groups: parseGroup,
+  activities: parseActivity,
+  syllabuses: parseSyllabus,
+};
