@@ -29,7 +29,7 @@ describe('SIS imports', () => {
     await importRights(ctx, readRecords(file('rights2.csv', 'sisUserId,moduleRight,institutionNumber,accessGroupId,schoolYear\ns1,iLeerlingen,123456,,2026\n')));
     expect((await ctx.db.selectFrom('admin_rights').select('module_right').execute()).map((r) => r.module_right)).toEqual(['iLeerlingen']);
 
-    expect(await importUsers(ctx, [{ sisUserId: 's1', email: 'els@school.example', displayName: 'Els Renamed' }])).toEqual({ created: 0, updated: 1 });
+    expect(await importUsers(ctx, [{ sisUserId: 's1', email: 'els@school.example', displayName: 'Els Renamed', userManagementAccess: true }])).toEqual({ created: 0, updated: 1 });
     const login = await harness().client().login('els@school.example', 'els password 1');
     expect(login.status).toBe(200);
     expect(login.body.user).toMatchObject({ displayName: 'Els Renamed', kind: 'school', userManagementAccess: true });
