@@ -1,5 +1,51 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { ZodApp } from '../http/types.ts';
+import { ensureSigningKey, keyRing } from './keys.ts';
+import { createProvider, issuerOf } from './provider.ts';
 
-/** Mounts the OAuth 2.0 / OpenID Connect provider under /oidc (being built). */
-export async function registerOidc(_app: ZodApp, _ctx: AppContext): Promise<void> {}
+export const OIDC_PREFIX = '/oidc';
+
+/**
+ * Mounts the OAuth 2.0 / OpenID Connect provider under /oidc (discovery at
+ * /oidc/.well-known/openid-configuration). Generates the first signing key if there is none.
+ *
+ * The provider is built lazily and rebuilt when the issuer (PUBLIC_URL) or the key set changes, so a
+ * rotation done by `schoolgate keys rotate` in another process is picked up within KEY_REFRESH_MS.
+ */
+export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> {
+  await ensureSigningKey(ctx.db, ctx.clock);
+  const ring = keyRing(ctx);
+  await ring.current();
+
+  let built: { issuer: string; version: number; handler: ReturnType<ReturnType<typeof createProvider>['callback']> } | undefined;
+  const handler = async () => {
+    const keys = await ring.current();
+    const issuer = issuerOf(ctx.config);
+    if (!built || built.issuer !== issuer || built.version !== ring.version) {
+      const provider = createProvider(ctx, keys);
+      provider.on('server_error', (_koa: unknown, err: unknown) => ctx.log.error({ err }, 'oidc-provider server error'));
+      built = { issuer, version: ring.version, handler: provider.callback() };
+    }
+    return built.handler;
+  };
+
+  // Encapsulated: inside this plugin no body is parsed (oidc-provider reads the raw stream itself).
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      const handle = await handler();
+      reply.hijack();
+      const raw = request.raw as IncomingMessage & { originalUrl?: string };
+      const url = raw.url ?? OIDC_PREFIX;
+      // oidc-provider routes relative to its mount point and learns the mount path from originalUrl.
+      raw.originalUrl = url;
+      raw.url = url.slice(OIDC_PREFIX.length) || '/';
+      handle(raw, reply.raw);
+    };
+    scope.all(OIDC_PREFIX, { schema: { hide: true } }, forward);
+    scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, forward);
+  });
+}

@@ -1,0 +1,63 @@
+/**
+ * The slice of oidc-provider 9's API that Schoolgate uses (the package ships no types and the
+ * DefinitelyTyped package lags behind version 9). Only documented members are declared.
+ */
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http';
+
+  export interface AdapterPayload {
+    [key: string]: unknown;
+    grantId?: string;
+    userCode?: string;
+    uid?: string;
+    consumed?: number;
+  }
+
+  export interface Adapter {
+    upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void>;
+    find(id: string): Promise<AdapterPayload | undefined>;
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined>;
+    findByUid(uid: string): Promise<AdapterPayload | undefined>;
+    consume(id: string): Promise<void>;
+    destroy(id: string): Promise<void>;
+    revokeByGrantId(grantId: string): Promise<void>;
+  }
+
+  export interface KoaContextWithOIDC {
+    method: string;
+    path: string;
+    headers: Record<string, string | string[] | undefined>;
+    oidc?: { params?: Record<string, unknown>; route?: string; client?: { clientId: string } };
+    [key: string]: unknown;
+  }
+
+  export type Configuration = Record<string, unknown>;
+
+  class OIDCProviderError extends Error {
+    constructor(description?: string, detail?: string);
+    status: number;
+    statusCode: number;
+    expose: boolean;
+    error: string;
+    error_description?: string;
+    error_detail?: string;
+  }
+
+  export const errors: {
+    OIDCProviderError: typeof OIDCProviderError;
+    InvalidClient: typeof OIDCProviderError;
+    InvalidClientAuth: typeof OIDCProviderError;
+    InvalidTarget: typeof OIDCProviderError;
+    InvalidRequest: typeof OIDCProviderError;
+  };
+
+  export default class Provider {
+    constructor(issuer: string, configuration?: Configuration);
+    readonly issuer: string;
+    proxy: boolean;
+    callback(): (req: IncomingMessage, res: ServerResponse) => void;
+    use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): this;
+    on(event: string, listener: (...args: any[]) => void): this;
+    static get ctx(): KoaContextWithOIDC | undefined;
+  }
+}

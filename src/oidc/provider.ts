@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import Provider, { errors } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import type { AppContext } from '../context.ts';
+import { ClientAdapter, PayloadAdapter } from './adapter.ts';
+import { SIGNING_ALG, type SigningKey } from './keys.ts';
+
+/** The scope a client asks for to read school data (optional: the token's audience is what counts). */
+export const DATA_SCOPE = 'data';
+
+/** Lifetime of a client-credentials access token, seconds. */
+export const ACCESS_TOKEN_TTL_S = 3600;
+
+/** The provider's issuer: `${PUBLIC_URL}/oidc`. */
+export const issuerOf = (config: Pick<Config, 'PUBLIC_URL'>): string => `${config.PUBLIC_URL}/oidc`;
+
+/** The resource indicator (and token audience) of the school-data API. */
+export const dataApiResource = (config: Pick<Config, 'PUBLIC_URL'>): string => `${config.PUBLIC_URL}/ss12000`;
+
+/**
+ * Cookie keys for oidc-provider's interaction sessions, derived from the signing keys so that every
+ * process on the database agrees without another secret to configure.
+ */
+function cookieKeys(keys: SigningKey[]): string[] {
+  return keys.map((k) => createHash('sha256').update(`oidc-cookie:${String(k.privateJwk.d)}`).digest('base64url'));
+}
+
+/**
+ * Builds oidc-provider for the current issuer and key set. The first key signs (see `loadKeys`); the
+ * others are published so tokens they signed keep verifying.
+ */
+export function createProvider(ctx: AppContext, keys: SigningKey[]): Provider {
+  const signing = keys[0];
+  if (!signing) throw new Error('no signing key: ensureSigningKey() must run first');
+  const resource = dataApiResource(ctx.config);
+  const provider = new Provider(issuerOf(ctx.config), {
+    adapter: (name: string) => (name === 'Client' ? new ClientAdapter(ctx) : new PayloadAdapter(ctx, name)),
+    jwks: { keys: keys.map((k) => k.privateJwk) },
+    cookies: { keys: cookieKeys(keys) },
+    clientDefaults: {
+      grant_types: ['client_credentials'],
+      response_types: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: SIGNING_ALG,
+    },
+    enabledJWA: { idTokenSigningAlgValues: [SIGNING_ALG] },
+    scopes: ['openid', DATA_SCOPE],
+    ttl: { ClientCredentials: ACCESS_TOKEN_TTL_S },
+    findAccount: async () => undefined,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        // A plain client_credentials request (no `resource`) gets a token for the data API.
+        defaultResource: () => resource,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx: unknown, indicator: string) => {
+          if (indicator !== resource) throw new errors.InvalidTarget(`unknown resource; the data API is ${resource}`);
+          return {
+            scope: DATA_SCOPE,
+            audience: resource,
+            accessTokenTTL: ACCESS_TOKEN_TTL_S,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: SIGNING_ALG, kid: signing.kid } },
+          };
+        },
+      },
+    },
+    // JSON errors whatever the Accept header: our clients are programs.
+    renderError: async (koa: { type: string; body: unknown }, out: Record<string, unknown>) => {
+      koa.type = 'application/json; charset=utf-8';
+      koa.body = out;
+    },
+  });
+  // Behind a reverse proxy the public scheme and host come from X-Forwarded-* (Fastify trusts them too).
+  provider.proxy = true;
+  return provider;
+}
