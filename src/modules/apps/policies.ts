@@ -1,0 +1,48 @@
+import type { App, AppStatus } from '../../db/schema.ts';
+import type { Queryable } from '../../context.ts';
+import { conflict, notFound } from '../../http/errors.ts';
+import { findPartnerApp, lockPartnerApp } from './queries.ts';
+
+/** Fields that a new review would have to look at again: locked once the app left draft/rejected. */
+export const REVIEWED_FIELDS = ['name', 'redirectUris', 'apis'] as const;
+
+/**
+ * What the partner may change in an app of this status:
+ * - draft, rejected: everything (editing a rejected app returns it to draft);
+ * - submitted, approved, suspended: only description and contact e-mail, the rest was or is being
+ *   reviewed and changes need a new review;
+ * - archived: nothing.
+ */
+export function editableFields(status: AppStatus): 'all' | 'description_and_contact' | 'none' {
+  if (status === 'draft' || status === 'rejected') return 'all';
+  if (status === 'archived') return 'none';
+  return 'description_and_contact';
+}
+
+const appNotFound = () => notFound('app_not_found', 'No such app among your apps.');
+
+/** The partner's app, or 404 `app_not_found` (also for another partner's app: its existence is not revealed). */
+export async function requirePartnerApp(db: Queryable, partnerId: string, appId: string): Promise<App> {
+  const app = await findPartnerApp(db, partnerId, appId);
+  if (!app) throw appNotFound();
+  return app;
+}
+
+/** Same, locked for update inside a transaction. */
+export async function lockRequiredPartnerApp(db: Queryable, partnerId: string, appId: string): Promise<App> {
+  const app = await lockPartnerApp(db, partnerId, appId);
+  if (!app) throw appNotFound();
+  return app;
+}
+
+/** Archived apps are read-only. */
+export function assertNotArchived(app: App): void {
+  if (app.status === 'archived') throw conflict('app_archived', 'This app is archived and can no longer be changed.', { status: app.status });
+}
+
+/** Secrets and invitations exist only for approved apps. */
+export function assertApproved(app: App, what: string): void {
+  if (app.status !== 'approved') {
+    throw conflict('app_not_approved', `Only an approved app can ${what}; this app is ${app.status}.`, { status: app.status });
+  }
+}
