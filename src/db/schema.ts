@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
+import type { ReadoutTables } from '../readout/tables.ts';
 
 /**
  * Kysely's view of the tables in `migrations/`. Kept by hand next to the SQL: a column added there
@@ -228,7 +229,7 @@ export interface OidcPayloadsTable {
   consumed_at: TimestampNullable;
 }
 
-export interface DB extends Ss12000Tables {
+export interface DB extends Ss12000Tables, ReadoutTables {
   users: UsersTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;

@@ -1,0 +1,355 @@
+import type { Address, Duty, Person, Responsible, Snapshot } from './model.ts';
+import {
+  activityCurrent,
+  dateWindow,
+  groupRules,
+  guardianRules,
+  membershipRule,
+  schoolRules,
+  staffRules,
+  studentRules,
+  teamId,
+  type RuleContext,
+  type Verdict,
+} from './rules.ts';
+
+/**
+ * Applies every rule to a snapshot and returns what the writers need (kept schools, people, teams,
+ * memberships) plus, per record, the verdicts for the report and for `readout explain`.
+ */
+export interface OutSchool {
+  id: string;
+  name: string;
+  schoolUnitCode?: string;
+  organisationCode?: string;
+  municipalityCode?: string;
+  schoolTypes: string[];
+}
+
+export interface OutRole {
+  role: 'student' | 'staff';
+  schoolId: string;
+  /** Students: the school year ("årskurs") as a two-digit grade. */
+  grade?: string;
+  /** Staff: the duty role as job title. */
+  jobTitle?: string;
+  start?: string;
+  end?: string;
+}
+
+export interface OutPerson {
+  id: string;
+  givenName: string;
+  familyName: string;
+  middleName?: string;
+  username: string;
+  email?: string;
+  phone?: string;
+  kinds: ('student' | 'staff' | 'guardian')[];
+  roles: OutRole[];
+  guardianOf: { studentId: string; relationType?: string }[];
+  /** Only when the customer opted in to civic numbers. */
+  civicNo?: string;
+  /** Only when the customer opted in to addresses. */
+  address?: Address;
+}
+
+export interface OutTeam {
+  id: string;
+  groupId: string;
+  syllabusId?: string;
+  schoolId: string;
+  title: string;
+  groupType: string;
+  courseId: string;
+  courseTitle: string;
+  courseCode?: string;
+  subjectCode?: string;
+}
+
+export interface OutMembership {
+  teamId: string;
+  personId: string;
+  role: 'student' | 'teacher';
+}
+
+export interface AcademicSession {
+  id: string;
+  title: string;
+  startDate: string;
+  endDate: string;
+  schoolYear: string;
+}
+
+export interface Selection {
+  session: AcademicSession;
+  schools: OutSchool[];
+  people: OutPerson[];
+  teams: OutTeam[];
+  memberships: OutMembership[];
+}
+
+export type Category = 'schools' | 'students' | 'staff' | 'guardians' | 'groups' | 'memberships';
+
+export interface Tally {
+  kept: number;
+  excluded: Record<string, number>;
+}
+
+export interface Decision {
+  id: string;
+  kind: 'organisation' | 'person' | 'group';
+  name: string;
+  verdicts: { as: string; verdict: Verdict }[];
+  teams?: string[];
+}
+
+export interface SelectOptions extends RuleContext {
+  exportAddress: boolean;
+  exportCivicNo: boolean;
+}
+
+export interface SelectResult {
+  selection: Selection;
+  counts: Record<Category, Tally>;
+  decisions: Map<string, Decision>;
+  warnings: string[];
+}
+
+/** The Swedish school year containing `today` (1 July – 30 June), as one academic session. */
+export function academicSession(today: string): AcademicSession {
+  const y = Number(today.slice(0, 4));
+  const start = today.slice(5) >= '07-01' ? y : y - 1;
+  return { id: `SY${start}`, title: `${start}/${String((start + 1) % 100).padStart(2, '0')}`, startDate: `${start}-07-01`, endDate: `${start + 1}-06-30`, schoolYear: String(start + 1) };
+}
+
+function tally(): Tally {
+  return { kept: 0, excluded: {} };
+}
+function count(t: Tally, v: Verdict): void {
+  if (v.kept) t.kept++;
+  else t.excluded[v.excludedBy!] = (t.excluded[v.excludedBy!] ?? 0) + 1;
+}
+
+const grade = (y?: number) => (y === undefined ? undefined : y === 0 ? 'KG' : String(y).padStart(2, '0'));
+
+function pickEmail(p: Person, prefer: string[]): string | undefined {
+  for (const t of prefer) {
+    const e = p.emails.find((x) => x.type === t);
+    if (e) return e.value;
+  }
+  return p.emails.find((x) => x.type !== 'Privat')?.value ?? (prefer.includes('Privat') ? p.emails[0]?.value : undefined);
+}
+
+export function select(snap: Snapshot, o: SelectOptions): SelectResult {
+  const counts: Record<Category, Tally> = {
+    schools: tally(),
+    students: tally(),
+    staff: tally(),
+    guardians: tally(),
+    groups: tally(),
+    memberships: tally(),
+  };
+  const decisions = new Map<string, Decision>();
+  const warnings: string[] = [];
+  const decide = (id: string, kind: Decision['kind'], name: string, as: string, verdict: Verdict) => {
+    let d = decisions.get(id);
+    if (!d) decisions.set(id, (d = { id, kind, name, verdicts: [] }));
+    d.verdicts.push({ as, verdict });
+  };
+
+  // Schools
+  const schools: OutSchool[] = [];
+  const keptSchools = new Set<string>();
+  for (const org of snap.organisations.values()) {
+    const v = schoolRules(org, o);
+    decide(org.id, 'organisation', org.displayName, 'school', v);
+    if (org.organisationType !== 'Skolenhet' && !v.kept) continue; // other organisation levels are not schools: not counted
+    count(counts.schools, v);
+    if (!v.kept) continue;
+    keptSchools.add(org.id);
+    schools.push({ id: org.id, name: org.displayName, schoolUnitCode: org.schoolUnitCode, organisationCode: org.organisationCode, municipalityCode: org.municipalityCode, schoolTypes: org.schoolTypes });
+  }
+
+  const people = new Map<string, OutPerson>();
+  const person = (p: Person): OutPerson => {
+    let out = people.get(p.id);
+    if (!out) {
+      out = {
+        id: p.id,
+        givenName: p.givenName,
+        familyName: p.familyName,
+        middleName: p.middleName,
+        username: p.eppn ?? '',
+        kinds: [],
+        roles: [],
+        guardianOf: [],
+      };
+      if (o.exportCivicNo && p.civicNo) out.civicNo = p.civicNo;
+      if (o.exportAddress) out.address = p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0];
+      people.set(p.id, out);
+    }
+    return out;
+  };
+
+  // Students (via enrolments)
+  const keptStudents = new Set<string>();
+  const guardianRelations = new Map<string, { studentId: string; relation: Responsible }[]>();
+  for (const p of snap.persons.values()) {
+    if (!p.enrolments.length) continue;
+    const v = studentRules(p, keptSchools, o);
+    decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'student', v);
+    count(counts.students, v);
+    for (const r of p.responsibles) {
+      let list = guardianRelations.get(r.personId);
+      if (!list) guardianRelations.set(r.personId, (list = []));
+      list.push({ studentId: p.id, relation: r });
+    }
+    if (!v.kept) continue;
+    keptStudents.add(p.id);
+    const out = person(p);
+    out.kinds.push('student');
+    out.email = pickEmail(p, ['Skola elev']);
+    const seen = new Set<string>();
+    for (const e of v.enrolments) {
+      if (seen.has(e.schoolUnitId!)) continue;
+      seen.add(e.schoolUnitId!);
+      out.roles.push({ role: 'student', schoolId: e.schoolUnitId!, grade: grade(e.schoolYear), start: e.startDate, end: e.endDate });
+    }
+  }
+
+  // Staff (via duties)
+  const dutiesByPerson = new Map<string, Duty[]>();
+  for (const d of snap.duties.values()) {
+    if (!d.personId) {
+      warnings.push(`duty ${d.id} has no person`);
+      continue;
+    }
+    let list = dutiesByPerson.get(d.personId);
+    if (!list) dutiesByPerson.set(d.personId, (list = []));
+    list.push(d);
+  }
+  const keptDuties = new Map<string, string>(); // dutyId → personId
+  for (const [personId, duties] of dutiesByPerson) {
+    const p = snap.persons.get(personId);
+    if (!p) {
+      warnings.push(`person ${personId} of duty ${duties[0]!.id} is missing from /persons`);
+      continue;
+    }
+    const v = staffRules(p, duties, keptSchools, o);
+    decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'staff', v);
+    count(counts.staff, v);
+    if (!v.kept) continue;
+    const out = person(p);
+    out.kinds.push('staff');
+    out.email ??= pickEmail(p, ['Skola personal', 'Arbete övrigt']);
+    const seen = new Set<string>();
+    for (const d of v.duties) {
+      keptDuties.set(d.id, personId);
+      if (seen.has(d.dutyAt!)) continue;
+      seen.add(d.dutyAt!);
+      out.roles.push({ role: 'staff', schoolId: d.dutyAt!, jobTitle: d.dutyRole, start: d.startDate, end: d.endDate });
+    }
+  }
+
+  // Guardians (via the students' responsibles)
+  for (const [guardianId, relations] of guardianRelations) {
+    const p = snap.persons.get(guardianId);
+    if (!p) {
+      warnings.push(`guardian ${guardianId} of student ${relations[0]!.studentId} is missing from /persons`);
+      continue;
+    }
+    const v = guardianRules(p, relations, keptStudents, o);
+    decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'guardian', v);
+    count(counts.guardians, v);
+    if (!v.kept) continue;
+    const out = person(p);
+    out.kinds.push('guardian');
+    out.email ??= pickEmail(p, ['Privat', 'Arbete övrigt']);
+    out.phone = p.phones.find((x) => x.mobile)?.value ?? p.phones[0]?.value;
+    for (const r of relations) if (v.studentIds.includes(r.studentId)) out.guardianOf.push({ studentId: r.studentId, relationType: r.relation.relationType });
+  }
+  for (const out of people.values()) if (!out.username) out.username = out.email ?? out.id;
+
+  // Groups, classes and teams
+  const activitiesByGroup = new Map<string, typeof snap.activities extends Map<string, infer A> ? A[] : never>();
+  for (const a of snap.activities.values()) {
+    if (!activityCurrent(a, o)) continue;
+    for (const g of a.groupIds) {
+      let list = activitiesByGroup.get(g);
+      if (!list) activitiesByGroup.set(g, (list = []));
+      list.push(a);
+    }
+  }
+  const teams: OutTeam[] = [];
+  const memberships: OutMembership[] = [];
+  for (const g of snap.groups.values()) {
+    const acts = activitiesByGroup.get(g.id) ?? [];
+    const syllabusIds = [...new Set(acts.map((a) => a.syllabusId).filter((s): s is string => !!s))].sort();
+    const v = groupRules(g, syllabusIds, keptSchools, o);
+    const d: Decision = { id: g.id, kind: 'group', name: g.displayName, verdicts: [{ as: g.groupType === 'Klass' ? 'class' : 'group', verdict: v }] };
+    decisions.set(g.id, d);
+    count(counts.groups, v);
+    if (!v.kept) continue;
+    // Teaching groups yield one team per syllabus; classes, mentor groups etc. are one team each.
+    const pairs: (string | undefined)[] = g.groupType === 'Undervisning' ? syllabusIds : [undefined];
+    d.teams = [];
+    for (const sid of pairs) {
+      const syl = sid ? snap.syllabuses.get(sid) : undefined;
+      if (sid && !syl) warnings.push(`syllabus ${sid} of group ${g.id} is missing from /syllabuses`);
+      const subject = syl?.courseName ?? syl?.subjectName ?? acts.find((a) => a.syllabusId === sid)?.displayName;
+      const team: OutTeam = {
+        id: teamId(g.id, sid),
+        groupId: g.id,
+        syllabusId: sid,
+        schoolId: g.organisationId!,
+        title: sid ? `${g.displayName} ${subject ?? sid}` : g.displayName,
+        groupType: g.groupType,
+        courseId: sid ? `${sid}@${g.organisationId}` : `${g.groupType}@${g.organisationId}`,
+        courseTitle: sid ? (subject ?? sid) : g.groupType,
+        courseCode: syl?.courseCode,
+        subjectCode: syl?.subjectCode,
+      };
+      teams.push(team);
+      d.teams.push(team.id);
+      const members = new Set<string>();
+      for (const m of g.memberships) {
+        const mc = membershipRule(m, o);
+        const kept = people.get(m.personId);
+        const mv: Verdict = !mc.ok
+          ? { kept: false, checks: [mc], excludedBy: mc.rule }
+          : !kept
+            ? { kept: false, checks: [mc, { rule: 'membership.person_not_kept', ok: false, detail: `person ${m.personId} is not kept` }], excludedBy: 'membership.person_not_kept' }
+            : { kept: true, checks: [mc] };
+        count(counts.memberships, mv);
+        if (!mv.kept || members.has(m.personId)) continue;
+        members.add(m.personId);
+        memberships.push({ teamId: team.id, personId: m.personId, role: kept!.kinds.includes('student') ? 'student' : 'teacher' });
+      }
+      for (const a of acts) {
+        if (sid && a.syllabusId !== sid) continue;
+        for (const t of a.teachers) {
+          const pid = keptDuties.get(t.dutyId);
+          if (!pid || members.has(pid)) continue;
+          if ((t.startDate || t.endDate) && !dateWindow('teacher', t.startDate ?? '0000-01-01', t.endDate, o).ok) continue;
+          members.add(pid);
+          memberships.push({ teamId: team.id, personId: pid, role: 'teacher' });
+        }
+      }
+    }
+  }
+
+  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return {
+    selection: {
+      session: academicSession(o.today),
+      schools: schools.sort(byId),
+      people: [...people.values()].sort(byId),
+      teams: teams.sort(byId),
+      memberships: memberships.sort((a, b) => (a.teamId === b.teamId ? (a.personId < b.personId ? -1 : 1) : a.teamId < b.teamId ? -1 : 1)),
+    },
+    counts,
+    decisions,
+    warnings,
+  };
+}
