@@ -1,0 +1,257 @@
+import type { AppContext, Queryable } from '../../context.ts';
+import type { Api, User } from '../../db/schema.ts';
+import { badRequest, conflict, forbidden, gone, notFound } from '../../http/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { recordAudit } from '../audit/record.ts';
+import { findApi } from '../catalog/queries.ts';
+import { editableTargets, notEditableReason, targetVisible, type AdminScope } from './policies.ts';
+import {
+  appVisibleByGrants,
+  clientGrants,
+  clientVisibleByGrants,
+  findAppWithClient,
+  findClientWithApp,
+  findInvitation,
+  requestedApis,
+  targetNames,
+} from './queries.ts';
+
+const appNotFound = () => notFound('app_not_found', 'No such app among the apps you can see.');
+
+/**
+ * Finds an app the admin may open: its client holds a grant in the admin's scope, or the admin
+ * holds the partner's invitation link for it (valid at most one month).
+ */
+export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: AdminScope, appId: string, invitation?: string) {
+  const app = await findAppWithClient(db, appId);
+  if (!app) throw appNotFound();
+  if (await appVisibleByGrants(db, scope, appId)) return app;
+  if (invitation) {
+    const inv = await findInvitation(db, appId, invitation);
+    // A wrong token looks like a missing app: the link must not reveal which apps exist.
+    if (!inv) throw appNotFound();
+    if (inv.expires_at <= ctx.clock.now()) {
+      throw gone('invitation_expired', 'This invitation link has expired; ask the partner for a new one.');
+    }
+    return app;
+  }
+  throw appNotFound();
+}
+
+/** Finds a client the admin may look at: it holds a grant in the admin's scope. */
+export async function openClientForAdmin(db: Queryable, scope: AdminScope, clientId: string) {
+  const client = await findClientWithApp(db, clientId);
+  if (!client || !(await clientVisibleByGrants(db, scope, clientId))) {
+    throw notFound('client_not_found', 'No such client among the clients you can see.');
+  }
+  return client;
+}
+
+export interface TargetItem {
+  institutionNumber: string | null;
+  accessGroupId: string | null;
+  name: string;
+}
+
+const item = (api: Pick<Api, 'grant_target'>, id: string, names: Map<string, string>): TargetItem => ({
+  institutionNumber: api.grant_target === 'institution' ? id : null,
+  accessGroupId: api.grant_target === 'access_group' ? id : null,
+  name: names.get(id) ?? id,
+});
+
+/**
+ * The API access tab of a client (of an app or a legacy client): per API, whether the admin can
+ * edit it and why not, the targets they could still grant (left) and those with access (right).
+ * Only targets inside the admin's scope appear.
+ */
+export async function apiAccessView(
+  db: Queryable,
+  scope: AdminScope,
+  subject: { appId: string | null; appStatus: string | null; clientId: string | null },
+) {
+  const requested = subject.appId ? await requestedApis(db, subject.appId) : [];
+  const grants = subject.clientId ? (await clientGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
+  const apis = new Map<string, Api & { requested: boolean }>();
+  for (const r of requested) apis.set(r.code, { ...r, requested: true });
+  for (const code of new Set(grants.map((g) => g.api_code))) {
+    if (!apis.has(code)) {
+      const api = await findApi(db, code);
+      if (api) apis.set(code, { ...api, requested: false });
+    }
+  }
+  const ids = grants.flatMap((g) => [g.institution_number, g.access_group_id]).filter((x): x is string => x !== null);
+  const names = await targetNames(db, ids.filter((x) => /^\d{6}$/.test(x)), ids.filter((x) => !/^\d{6}$/.test(x)));
+  for (const [k, v] of scope.institutions) names.set(k, v.name);
+  for (const [k, v] of scope.accessGroups) names.set(k, v.name);
+
+  return [...apis.values()]
+    .sort((a, b) => a.sort_order - b.sort_order)
+    .map((api) => {
+      const editable = editableTargets(scope, api);
+      const grantedIds = grants
+        .filter((g) => g.api_code === api.code)
+        .map((g) => (api.grant_target === 'institution' ? g.institution_number : g.access_group_id))
+        .filter((x): x is string => x !== null)
+        .sort();
+      let reason: ReturnType<typeof notEditableReason> | 'api_not_requested' = notEditableReason(scope, api, { appStatus: subject.appStatus, hasApp: subject.appId !== null });
+      if (reason === null && !api.requested) reason = 'api_not_requested';
+      return {
+        apiCode: api.code,
+        apiName: api.name,
+        grantTarget: api.grant_target,
+        requiredRights: api.required_rights,
+        editable: reason === null,
+        notEditableReason: reason,
+        available: subject.appId ? editable.filter((id) => !grantedIds.includes(id)).map((id) => item(api, id, names)) : [],
+        granted: grantedIds.map((id) => ({ ...item(api, id, names), changeable: reason === null && editable.includes(id) })),
+      };
+    });
+}
+
+export interface ReplaceGrantsInput {
+  institutionNumbers?: string[] | undefined;
+  accessGroupIds?: string[] | undefined;
+  reason?: string | undefined;
+  confirmRemoval?: boolean | undefined;
+}
+
+/**
+ * Replaces the granted set of one API of an app within the admin's scope, in one transaction: the
+ * client row is locked first and the diff computed under the lock, so two admins saving at once
+ * both land, in order, each with its own audit row. Grants outside the admin's scope stay as they are.
+ */
+export async function replaceGrants(
+  ctx: AppContext,
+  user: User,
+  scope: AdminScope,
+  appId: string,
+  apiCode: string,
+  input: ReplaceGrantsInput,
+  invitation?: string,
+) {
+  const now = ctx.clock.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    await openAppForAdmin(ctx, trx, scope, appId, invitation);
+    const api = await findApi(trx, apiCode);
+    if (!api) throw notFound('api_not_found', `There is no API "${apiCode}".`);
+    // FOR SHARE: an operator suspending the app at the same moment waits for this change (or vice versa).
+    const app = await trx.selectFrom('apps').selectAll().where('id', '=', appId).forShare().executeTakeFirstOrThrow();
+    const client = await trx.selectFrom('clients').select(['id', 'name']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
+    if (app.status !== 'approved') {
+      throw conflict('app_not_approved', 'Access can only be changed for an approved app.', { status: app.status });
+    }
+    if (!client) throw conflict('app_without_client', 'This app has no client yet.');
+    const requested = await trx
+      .selectFrom('app_api_requests')
+      .select('api_code')
+      .where('app_id', '=', appId)
+      .where('api_code', '=', apiCode)
+      .executeTakeFirst();
+    if (!requested) {
+      throw conflict('api_not_requested', `The app did not ask for the ${api.name} API.`, { field: 'params.apiCode' });
+    }
+    const editable = editableTargets(scope, api);
+    if (editable.length === 0) {
+      throw forbidden('insufficient_rights', `Granting the ${api.name} API needs one of these admin rights: ${api.required_rights.join(', ')}.`, {
+        requiredRights: api.required_rights,
+      });
+    }
+    const byInstitution = api.grant_target === 'institution';
+    const wanted = byInstitution ? 'institutionNumbers' : 'accessGroupIds';
+    const other = byInstitution ? 'accessGroupIds' : 'institutionNumbers';
+    if (input[other] !== undefined) {
+      throw badRequest('wrong_grant_target', `The ${api.name} API is granted per ${byInstitution ? 'institution' : 'access group'}; send ${wanted}.`, {
+        field: `body.${other}`,
+      });
+    }
+    const desiredList = input[wanted];
+    if (desiredList === undefined) {
+      throw badRequest('grant_targets_missing', `Send ${wanted}: the complete set that should have access.`, { field: `body.${wanted}` });
+    }
+    const desired = [...new Set(desiredList)].sort();
+    desiredList.forEach((id, index) => {
+      if (!editable.includes(id)) {
+        throw forbidden('institution_outside_rights', `You hold no right for the ${api.name} API on ${id} in the current school year.`, {
+          field: `body.${wanted}.${index}`,
+          [byInstitution ? 'institutionNumber' : 'accessGroupId']: id,
+          requiredRights: api.required_rights,
+        });
+      }
+    });
+
+    const current = (await clientGrants(trx, client.id))
+      .filter((g) => g.api_code === api.code)
+      .map((g) => (byInstitution ? g.institution_number : g.access_group_id))
+      .filter((x): x is string => x !== null && editable.includes(x))
+      .sort();
+    const added = desired.filter((x) => !current.includes(x));
+    const removed = current.filter((x) => !desired.includes(x));
+    const names = await targetNames(trx, byInstitution ? [...added, ...removed, ...desired] : [], byInstitution ? [] : [...added, ...removed, ...desired]);
+    const label = (id: string) => (byInstitution ? `${id} - ${names.get(id) ?? ''}` : (names.get(id) ?? id));
+    if (removed.length && !input.confirmRemoval) {
+      throw conflict('removal_not_confirmed', 'Removing access stops the app from reading that data at once; confirm with confirmRemoval: true.', {
+        field: 'body.confirmRemoval',
+        [wanted]: removed,
+      });
+    }
+    const result = {
+      apiCode: api.code,
+      changed: added.length + removed.length > 0,
+      added: added.map((id) => item(api, id, names)),
+      removed: removed.map((id) => item(api, id, names)),
+      granted: desired.map((id) => item(api, id, names)),
+    };
+    if (!result.changed) return result;
+
+    const targetColumn = byInstitution ? 'institution_number' : 'access_group_id';
+    if (removed.length) {
+      await trx.deleteFrom('grants').where('client_id', '=', client.id).where('api_code', '=', api.code).where(targetColumn, 'in', removed).execute();
+    }
+    if (added.length) {
+      await trx
+        .insertInto('grants')
+        .values(
+          added.map((id) => ({
+            id: newId(),
+            client_id: client.id,
+            api_code: api.code,
+            institution_number: byInstitution ? id : null,
+            access_group_id: byInstitution ? null : id,
+            granted_by: user.id,
+            granted_at: now,
+            reason: input.reason ?? null,
+          })),
+        )
+        .execute();
+    }
+    const touched = [...added, ...removed].sort();
+    await recordAudit(trx, now, { id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'school' }, {
+      action: 'grants.replaced',
+      subjectType: 'client',
+      subjectId: client.id,
+      partnerId: app.partner_id,
+      appId: app.id,
+      clientId: client.id,
+      institutionNumbers: byInstitution ? touched : [],
+      accessGroupIds: byInstitution ? [] : touched,
+      reason: input.reason ?? null,
+      before: { apiCode: api.code, [wanted]: current },
+      after: { apiCode: api.code, [wanted]: desired },
+    });
+    await ctx.mail.enqueue(trx, {
+      to: app.contact_email,
+      language: 'en',
+      template: 'grants_changed',
+      params: {
+        appName: app.name,
+        apiName: api.name,
+        added: added.map(label),
+        removed: removed.map(label),
+        changedBy: user.display_name,
+        reason: input.reason ?? null,
+        at: now,
+      },
+    });
+    return result;
+  });
+}
