@@ -25,7 +25,8 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
   const jobs = createJobQueue(database, log);
   const ctx: AppContext = { config, database, db: database.db, clock, log, jobs, mail: undefined as never };
   ctx.mail = createMailService(ctx);
-  if (options.workers !== false) await jobs.start();
+  // Always started so that one-shot commands can queue jobs too; workers and schedules only on request.
+  await jobs.start(ctx, { workers: options.workers !== false });
   return ctx;
 }
 

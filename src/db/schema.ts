@@ -170,6 +170,8 @@ export interface InvitationsTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   mail_id: string | null;
+  /** Set by the expiry job when it wrote the invitation.expired audit row (migration 0004). */
+  expiry_recorded_at: TimestampNullable;
 }
 
 export type ActorKind = 'operator' | 'partner' | 'school' | 'system' | 'client';
@@ -209,6 +211,8 @@ export interface MailOutboxTable {
   last_error: string | null;
   sent_at: TimestampNullable;
   message_id: string | null;
+  /** Insertion order, int8 as text (migration 0004). */
+  seq: Generated<string>;
 }
 
 export interface SigningKeysTable {

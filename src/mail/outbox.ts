@@ -1,25 +1,37 @@
 import type { AppContext } from '../context.ts';
 import { newId } from '../lib/ids.ts';
+import { MAIL_DELIVERY_JOB } from './delivery.ts';
 import type { MailService } from './service.ts';
+import { renderTemplate } from './templates.ts';
 
-/** Outbox mail service (being built: templates are placeholders, nothing is delivered yet). */
+/**
+ * The outbox mail service. `enqueue` renders the template in the recipient's language, writes the
+ * row in the caller's transaction and, when SMTP is configured, queues the delivery job in that
+ * same transaction: a change that rolls back leaves neither a mail nor a job behind. Without
+ * SMTP_URL the row is 'kept' and can be read in the dev mailbox.
+ */
 export function createMailService(ctx: AppContext): MailService {
   return {
     async enqueue(trx, mail) {
+      const rendered = renderTemplate(mail, ctx.config.TZ);
       const id = newId();
+      const deliver = Boolean(ctx.config.SMTP_URL);
       await trx
         .insertInto('mail_outbox')
         .values({
           id,
-          to_address: mail.to,
+          to_address: mail.to.trim(),
           language: mail.language,
           template: mail.template,
-          subject: mail.template,
-          body_text: JSON.stringify(mail.params),
-          body_html: JSON.stringify(mail.params),
-          status: ctx.config.SMTP_URL ? 'pending' : 'kept',
+          subject: rendered.subject,
+          body_text: rendered.text,
+          body_html: rendered.html,
+          created_at: ctx.clock.now(),
+          status: deliver ? 'pending' : 'kept',
         })
         .execute();
+      // The job carries only the id: the row is the truth, and a retried job re-reads it.
+      if (deliver) await ctx.jobs.sendInTransaction(trx, MAIL_DELIVERY_JOB, { id });
       return id;
     },
   };

@@ -1,0 +1,37 @@
+import type { JobWithMetadata, Queue } from 'pg-boss';
+import type { AppContext } from '../context.ts';
+import { deliverMail, MAIL_DELIVERY_JOB } from '../mail/delivery.ts';
+import { EXPIRY_JOB, runExpiry } from './expiry.ts';
+
+/** One kind of background job: its queue, its policy and what runs it. */
+export interface JobDefinition<T = never> {
+  name: string;
+  /** Queue policy; jobs copy retry settings from it when they are queued. */
+  queue: Omit<Queue, 'name'>;
+  /** Run a worker in this process only when this says so (default: always). */
+  enabled?(ctx: AppContext): boolean;
+  /** Recurring schedule (cron, UTC), if any. */
+  cron?: string;
+  pollingIntervalSeconds?: number;
+  handle(ctx: AppContext, job: JobWithMetadata<T>): Promise<unknown>;
+}
+
+/** Every job Schoolgate runs. */
+export const jobDefinitions: readonly JobDefinition[] = [
+  {
+    name: MAIL_DELIVERY_JOB,
+    // ~6 tries over about an hour: 30 s, 1, 2, 4, 8, 16 min (with jitter), then the mail is 'failed'.
+    queue: { retryLimit: 5, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 120, notify: true },
+    // Without SMTP_URL nothing is queued: mails are kept for the dev mailbox.
+    enabled: (ctx) => Boolean(ctx.config.SMTP_URL),
+    handle: (ctx, job: JobWithMetadata<{ id: string }>) =>
+      deliverMail(ctx, job.data.id, { finalAttempt: job.retryCount >= job.retryLimit }),
+  } satisfies JobDefinition<{ id: string }> as unknown as JobDefinition,
+  {
+    name: EXPIRY_JOB,
+    queue: { retryLimit: 1, retryDelay: 60, expireInSeconds: 300 },
+    cron: '*/15 * * * *',
+    pollingIntervalSeconds: 30,
+    handle: (ctx) => runExpiry(ctx),
+  },
+];

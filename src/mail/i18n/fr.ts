@@ -1,0 +1,106 @@
+import { facts, link, list, p, type Block } from '../render.ts';
+import type { Translation } from '../templates.ts';
+
+const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
+
+/** Français. */
+export const fr: Translation = {
+  frame: {
+    locale: 'fr-BE',
+    greeting: 'Bonjour,',
+    signoff: ['Cordialement,', 'Schoolgate'],
+    footer: 'Ce message a été envoyé automatiquement ; les réponses ne sont pas lues.',
+    colon: ' :',
+  },
+  templates: {
+    email_confirmation: ({ displayName, confirmUrl }) => ({
+      subject: 'Schoolgate – Confirmez votre adresse e-mail',
+      greeting: `Bonjour ${displayName},`,
+      blocks: [
+        p('Bienvenue sur Schoolgate. Confirmez que cette adresse e-mail vous appartient pour activer votre compte partenaire.'),
+        link('Confirmer mon adresse e-mail', confirmUrl),
+        p("Si vous ne vous êtes pas inscrit sur Schoolgate, vous pouvez ignorer ce message."),
+      ],
+    }),
+    app_approved: ({ appName, partnerName, clientId, appUrl, notes }) => ({
+      subject: `Schoolgate – Votre application ${appName} a été approuvée`,
+      blocks: [
+        p(`Bonne nouvelle : l'application ${appName} de ${partnerName} a été approuvée et son client OAuth a été créé.`),
+        facts(['Identifiant client', clientId]),
+        p("Le secret client ne s'affiche qu'une seule fois, dans le portail partenaire ; il n'est jamais envoyé par e-mail."),
+        ...optional("Remarques d'accréditation", notes),
+        link("Ouvrir l'application", appUrl),
+        p(
+          "Les écoles peuvent maintenant accorder l'accès à votre application : invitez leurs administrateurs depuis la page de l'application. " +
+            "Tant qu'aucune école n'a accordé l'accès, l'application ne reçoit aucune donnée.",
+        ),
+      ],
+    }),
+    app_rejected: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Votre application ${appName} n'a pas été approuvée`,
+      blocks: [
+        p(`L'application ${appName} de ${partnerName} n'a pas été approuvée.`),
+        facts(['Motif', reason]),
+        p("Vous pouvez modifier l'application et la soumettre à nouveau."),
+      ],
+    }),
+    app_suspended: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Votre application ${appName} a été suspendue`,
+      blocks: [
+        p(`L'application ${appName} de ${partnerName} a été suspendue. Elle ne reçoit plus de jetons d'accès ni de données scolaires ; les autorisations des écoles sont conservées.`),
+        ...optional('Motif', reason),
+        p("Contactez l'opérateur si vous avez des questions."),
+      ],
+    }),
+    app_reapproved: ({ appName, partnerName, notes }) => ({
+      subject: `Schoolgate – Votre application ${appName} est de nouveau active`,
+      blocks: [
+        p(`L'application ${appName} de ${partnerName} a été approuvée à nouveau. Elle peut de nouveau obtenir des jetons d'accès et lit les données que les écoles ont autorisées.`),
+        ...optional('Remarques', notes),
+      ],
+    }),
+    app_archived: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Votre application ${appName} a été archivée`,
+      blocks: [
+        p(`L'application ${appName} de ${partnerName} a été archivée. Elle ne reçoit plus de jetons d'accès ni de données scolaires.`),
+        ...optional('Motif', reason),
+      ],
+    }),
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+      subject: `Schoolgate – Accès aux données pour l'application ${appName}`,
+      blocks: [
+        p(`${partnerName} demande à votre école d'accorder à son application ${appName} l'accès à des données.`),
+        ...(apis.length ? [list('API demandées :', apis)] : []),
+        p(
+          "Ouvrez la page de l'application dans le back-office de l'école pour examiner la demande et décider quels établissements partagent quelles données. " +
+            "Il vous faut l'accès à la gestion des utilisateurs et le droit d'administrateur correspondant.",
+        ),
+        link("Ouvrir la page de l'application", url),
+        p(`Ce lien est valable jusqu'au ${f.dateTime(expiresAt)}.`),
+        p("Si vous n'attendiez pas cette demande, vous pouvez ignorer ce message : rien n'est partagé tant qu'un administrateur de l'école n'accorde pas l'accès."),
+      ],
+    }),
+    grants_changed: ({ appName, apiName, added, removed, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – Accès aux données de ${appName} modifié (${apiName})`,
+      blocks: [
+        p(`L'accès de votre application ${appName} à l'API ${apiName} a été modifié.`),
+        ...(added.length ? [list('Accès accordé pour :', added)] : []),
+        ...(removed.length ? [list('Accès retiré pour :', removed)] : []),
+        facts(['Modifié par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
+        ...(removed.length ? [p('Un accès retiré prend effet immédiatement : la requête suivante pour ces données est refusée.')] : []),
+      ],
+    }),
+    secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({
+      subject: `Schoolgate – Nouveau secret client pour ${appName}`,
+      blocks: [
+        p(`Un nouveau secret client a été créé pour votre application ${appName}. Il a été affiché une seule fois à la personne qui l'a créé et n'est pas envoyé par e-mail.`),
+        p(
+          previousSecretExpiresAt
+            ? `L'ancien secret reste valable jusqu'au ${f.dateTime(previousSecretExpiresAt)} ; passez au nouveau avant cette date.`
+            : "L'ancien secret ne fonctionne plus.",
+        ),
+        p("Si ce n'est pas vous, contactez immédiatement l'opérateur."),
+      ],
+    }),
+  },
+};

@@ -1,0 +1,103 @@
+import { facts, link, list, p, type Block } from '../render.ts';
+import type { Translation } from '../templates.ts';
+
+const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
+
+/** Svenska. */
+export const sv: Translation = {
+  frame: {
+    locale: 'sv-SE',
+    greeting: 'Hej!',
+    signoff: ['Vänliga hälsningar', 'Schoolgate'],
+    footer: 'Det här meddelandet skickades automatiskt; svar läses inte.',
+    colon: ':',
+  },
+  templates: {
+    email_confirmation: ({ displayName, confirmUrl }) => ({
+      subject: 'Schoolgate – Bekräfta din e-postadress',
+      greeting: `Hej ${displayName}!`,
+      blocks: [
+        p('Välkommen till Schoolgate. Bekräfta att den här e-postadressen är din för att aktivera ditt partnerkonto.'),
+        link('Bekräfta min e-postadress', confirmUrl),
+        p('Om du inte har registrerat dig på Schoolgate kan du bortse från det här meddelandet.'),
+      ],
+    }),
+    app_approved: ({ appName, partnerName, clientId, appUrl, notes }) => ({
+      subject: `Schoolgate – Din app ${appName} har godkänts`,
+      blocks: [
+        p(`Goda nyheter: appen ${appName} från ${partnerName} har godkänts och dess OAuth-klient har skapats.`),
+        facts(['Klient-ID', clientId]),
+        p('Klienthemligheten visas bara en gång, i partnerportalen; den skickas aldrig med e-post.'),
+        ...optional('Anteckningar om ackrediteringen', notes),
+        link('Öppna appen', appUrl),
+        p('Skolor kan nu ge din app åtkomst: bjud in deras administratörer från appens sida. Så länge ingen skola har gett åtkomst får appen inga data.'),
+      ],
+    }),
+    app_rejected: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Din app ${appName} har inte godkänts`,
+      blocks: [
+        p(`Appen ${appName} från ${partnerName} har inte godkänts.`),
+        facts(['Motivering', reason]),
+        p('Du kan ändra appen och skicka in den igen.'),
+      ],
+    }),
+    app_suspended: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Din app ${appName} har stängts av tillfälligt`,
+      blocks: [
+        p(`Appen ${appName} från ${partnerName} har stängts av tillfälligt. Den får inte längre några åtkomsttoken eller skoldata; skolornas behörigheter finns kvar.`),
+        ...optional('Motivering', reason),
+        p('Kontakta operatören om du har frågor.'),
+      ],
+    }),
+    app_reapproved: ({ appName, partnerName, notes }) => ({
+      subject: `Schoolgate – Din app ${appName} är aktiv igen`,
+      blocks: [
+        p(`Appen ${appName} från ${partnerName} har godkänts igen. Den kan åter få åtkomsttoken och läser de data som skolorna har gett åtkomst till.`),
+        ...optional('Anteckningar', notes),
+      ],
+    }),
+    app_archived: ({ appName, partnerName, reason }) => ({
+      subject: `Schoolgate – Din app ${appName} har arkiverats`,
+      blocks: [
+        p(`Appen ${appName} från ${partnerName} har arkiverats. Den får inte längre några åtkomsttoken eller skoldata.`),
+        ...optional('Motivering', reason),
+      ],
+    }),
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+      subject: `Schoolgate – Dataåtkomst för applikationen ${appName}`,
+      blocks: [
+        p(`${partnerName} ber din skola att ge applikationen ${appName} åtkomst till data.`),
+        ...(apis.length ? [list('Begärda API:er:', apis)] : []),
+        p(
+          'Öppna applikationens sida i skolans administrationsgränssnitt för att granska begäran och bestämma vilka skolenheter som delar vilka data. ' +
+            'Du behöver åtkomst till användarhanteringen och motsvarande administratörsbehörighet.',
+        ),
+        link('Öppna applikationens sida', url),
+        p(`Länken gäller till ${f.dateTime(expiresAt)}.`),
+        p('Om du inte väntade dig den här begäran kan du bortse från meddelandet: ingenting delas förrän en skoladministratör ger åtkomst.'),
+      ],
+    }),
+    grants_changed: ({ appName, apiName, added, removed, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – Dataåtkomsten för ${appName} har ändrats (${apiName})`,
+      blocks: [
+        p(`Åtkomsten för din app ${appName} till API:et ${apiName} har ändrats.`),
+        ...(added.length ? [list('Åtkomst given för:', added)] : []),
+        ...(removed.length ? [list('Åtkomst borttagen för:', removed)] : []),
+        facts(['Ändrad av', changedBy], ['När', f.dateTime(at)], ['Motivering', reason ?? '(ingen angiven)']),
+        ...(removed.length ? [p('Borttagen åtkomst gäller omedelbart: nästa begäran om de data nekas.')] : []),
+      ],
+    }),
+    secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({
+      subject: `Schoolgate – Ny klienthemlighet för ${appName}`,
+      blocks: [
+        p(`En ny klienthemlighet har skapats för din app ${appName}. Den visades en gång för den som skapade den och skickas inte med e-post.`),
+        p(
+          previousSecretExpiresAt
+            ? `Den tidigare hemligheten gäller till ${f.dateTime(previousSecretExpiresAt)}; byt till den nya innan dess.`
+            : 'Den tidigare hemligheten fungerar inte längre.',
+        ),
+        p('Om det inte var du, kontakta operatören genast.'),
+      ],
+    }),
+  },
+};
