@@ -1,0 +1,477 @@
+import type { Activity, Duty, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
+import { makeCivicNo } from './personnummer.ts';
+import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
+
+/**
+ * A deterministic, Swedish-realistic SS 12000 world: one municipal huvudman with schools and school
+ * units, students with valid personnummer (and some samordningsnummer, protected identities, secrecy
+ * markings, people registered abroad), guardians shared by siblings, staff with duties and mentor
+ * roles, classes, teaching groups, activities with syllabuses, preschool placements, study plans, and
+ * dates around `today` (started tomorrow, ended yesterday, ends in ten days, open-ended).
+ */
+export interface World {
+  organisations: Organisation[];
+  persons: Person[];
+  placements: Placement[];
+  duties: Duty[];
+  groups: Group[];
+  activities: Activity[];
+  syllabuses: Syllabus[];
+  programmes: Programme[];
+  studyplans: StudyPlan[];
+}
+
+export interface GenerateOptions {
+  /** PRNG seed: the same seed and options give the same world, byte for byte. */
+  seed: number;
+  /** Number of school units. */
+  schools: number;
+  /** Number of students (children in preschool included). */
+  students: number;
+  /**
+   * Institution numbers (six digits) to give the first school units as `organisationCode`, so that
+   * grants on these institutions reach them. Further units get generated numbers.
+   */
+  institutionNumbers?: string[];
+  /** The day the date edge cases are built around, YYYY-MM-DD (or a Date, read in UTC). */
+  today: string | Date;
+}
+
+/** Small fast seeded PRNG (sfc32) so the world does not depend on Math.random. */
+class Random {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(seed: number) {
+    this.a = 0x9e3779b9;
+    this.b = 0x243f6a88;
+    this.c = 0xb7e15162;
+    this.d = seed >>> 0;
+    for (let i = 0; i < 15; i++) this.next();
+  }
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+  pick<T>(list: readonly T[]): T {
+    return list[Math.floor(this.next() * list.length)]!;
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  uuid(): string {
+    // Four hex digits per draw: one draw has only 32 bits.
+    const hex = (n: number) => {
+      let out = '';
+      while (out.length < n) out += Math.floor(this.next() * 65536).toString(16).padStart(4, '0');
+      return out.slice(0, n);
+    };
+    const variant = (8 + Math.floor(this.next() * 4)).toString(16);
+    return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
+  }
+}
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[åä]/g, 'a')
+    .replace(/ö/g, 'o')
+    .replace(/é/g, 'e')
+    .replace(/[^a-z0-9]+/g, '');
+
+type Kind = 'GR' | 'GY' | 'FS';
+const kindOf = (i: number): Kind => (i % 10 === 6 || i % 10 === 7 ? 'GY' : i % 10 === 8 ? 'FS' : 'GR');
+
+interface Pupil {
+  person: Person;
+  unit: Organisation;
+  kind: Kind;
+  grade: number;
+  classGroup?: Group;
+  programme?: Programme;
+}
+
+/** Builds the world. Pure and deterministic: no clock, no I/O, no Math.random. */
+export function generateWorld(options: GenerateOptions): World {
+  const rnd = new Random(options.seed);
+  const todayMs = Date.parse(`${typeof options.today === 'string' ? options.today : iso(options.today.getTime())}T00:00:00Z`);
+  const today = iso(todayMs);
+  const year = Number(today.slice(0, 4));
+  // The school year that is running today (autumn term starts mid-August in Sweden).
+  const syStart = today.slice(5) >= '08-15' ? year : year - 1;
+  const termStart = `${syStart}-08-18`;
+  const termEnd = `${syStart + 1}-06-12`;
+  const tomorrow = iso(todayMs + DAY);
+  const yesterday = iso(todayMs - DAY);
+  const inTenDays = iso(todayMs + 10 * DAY);
+
+  const w: World = { organisations: [], persons: [], placements: [], duties: [], groups: [], activities: [], syllabuses: [], programmes: [], studyplans: [] };
+  const muni = rnd.pick(MUNICIPALITIES);
+  const mail = slug(muni.name);
+  const ref = (o: { id: string; displayName?: string }) => ({ id: o.id });
+
+  // Syllabuses and programmes shared by the whole world.
+  const grSyllabus = new Map<string, Syllabus>();
+  for (const [name, code] of GR_SUBJECTS) {
+    const s: Syllabus = { id: rnd.uuid(), schoolType: 'GR', subjectCode: code, subjectName: name, curriculum: 'GR2011', official: true };
+    if (code === 'M2') s.subjectDesignation = name.split(', ')[1];
+    grSyllabus.set(name, s);
+    w.syllabuses.push(s);
+  }
+  const gySyllabi = GY_COURSES.map(([subject, subjectCode, courseName, courseCode, points]) => {
+    const s: Syllabus = { id: rnd.uuid(), schoolType: 'GY', subjectCode, subjectName: subject, courseName, courseCode, points, curriculum: 'GY2011', official: true };
+    w.syllabuses.push(s);
+    return s;
+  });
+  const programmes = GY_PROGRAMMES.map(([code, name, type]) => {
+    const p: Programme = {
+      id: rnd.uuid(),
+      name,
+      type,
+      schoolType: 'GY',
+      code,
+      content: [{ type: 'Gymnasiegemensamma', points: 1150, content: gySyllabi.slice(0, 8).map(ref) }],
+    };
+    w.programmes.push(p);
+    return p;
+  });
+
+  const huvudman: Organisation = {
+    id: rnd.uuid(),
+    displayName: `${muni.name} kommun`,
+    organisationType: 'Huvudman',
+    organisationNumber: `212000-${String(rnd.int(1000, 9999))}`,
+    municipalityCode: muni.code,
+    startDate: '1971-01-01',
+  };
+  w.organisations.push(huvudman);
+
+  const given = new Set(options.institutionNumbers ?? []);
+  let nextCode = 100000 + rnd.int(0, 400000);
+  const institutionNumber = (i: number) => {
+    if (options.institutionNumbers?.[i]) return options.institutionNumbers[i]!;
+    while (given.has(String(nextCode))) nextCode++;
+    given.add(String(nextCode));
+    return String(nextCode++);
+  };
+
+  const units: { unit: Organisation; kind: Kind; count: number }[] = [];
+  const perSchool = Math.floor(options.students / Math.max(1, options.schools));
+  for (let i = 0; i < options.schools; i++) {
+    const kind = kindOf(i);
+    const base = `${SCHOOL_NAME_PARTS[i % SCHOOL_NAME_PARTS.length]}${i >= SCHOOL_NAME_PARTS.length ? ` ${Math.floor(i / SCHOOL_NAME_PARTS.length) + 1}` : ''}`;
+    const name = kind === 'GY' ? `${base}gymnasiet` : kind === 'FS' ? `${base} förskola` : `${base}skolan`;
+    const school: Organisation = {
+      id: rnd.uuid(),
+      displayName: name,
+      organisationType: 'Skola',
+      parentOrganisation: ref(huvudman),
+      municipalityCode: muni.code,
+      startDate: '1998-07-01',
+    };
+    const unit: Organisation = {
+      id: rnd.uuid(),
+      displayName: kind === 'GR' ? `${name} F-9` : name,
+      organisationType: 'Skolenhet',
+      organisationCode: institutionNumber(i),
+      parentOrganisation: ref(school),
+      schoolUnitCode: String(rnd.int(10_000_000, 99_999_999)),
+      schoolTypes: kind === 'GR' ? ['FKLASS', 'GR', 'FTH'] : kind === 'GY' ? ['GY'] : ['FS'],
+      municipalityCode: muni.code,
+      address: {
+        type: 'Besöksadress',
+        streetAddress: `${rnd.pick(STREETS)} ${rnd.int(1, 80)}`,
+        locality: muni.name,
+        postalCode: `${muni.postal}${rnd.int(100, 999)}`,
+        country: 'Sverige',
+      },
+      email: `${slug(base)}@${mail}.se`,
+      url: `https://${mail}.se/skolor/${slug(base)}`,
+      startDate: '1998-07-01',
+    };
+    // Date edge cases on units too: one opens tomorrow, one closes in ten days.
+    if (i === 3 && options.schools > 4) unit.endDate = inTenDays;
+    if (i === 5 && options.schools > 6) unit.startDate = tomorrow;
+    w.organisations.push(school, unit);
+    units.push({ unit, kind, count: perSchool + (i < options.students - perSchool * options.schools ? 1 : 0) });
+  }
+
+  let serial = 0;
+  const newPerson = (p: { birthYear: number; female: boolean; family: string; coordination?: boolean }): Person => {
+    const month = rnd.int(1, 12);
+    const day = rnd.int(1, 28);
+    const birthDate = `${p.birthYear}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+    // Birth number: last digit even for women, odd for men.
+    const birthNumber = rnd.int(0, 49) * 20 + (serial++ % 5) * 2 + (p.female ? 0 : 1);
+    return {
+      id: rnd.uuid(),
+      givenName: rnd.pick(p.female ? GIVEN_FEMALE : GIVEN_MALE),
+      familyName: p.family,
+      civicNo: { value: makeCivicNo(birthDate, birthNumber % 1000, p.coordination), nationality: 'SE' },
+      birthDate,
+      sex: p.female ? 'Kvinna' : 'Man',
+      securityMarking: 'Ingen',
+      personStatus: 'Aktiv',
+    };
+  };
+  let emailSerial = 0;
+  const schoolEmail = (p: Person, domain: string) => `${slug(p.givenName)}.${slug(p.familyName)}${++emailSerial}@${domain}`;
+
+  // Students, classes and preschool departments, unit by unit.
+  const pupils: Pupil[] = [];
+  for (const { unit, kind, count } of units) {
+    const grades = kind === 'GR' ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : kind === 'GY' ? [1, 2, 3] : [1, 2, 3, 4, 5];
+    const perGrade = Math.ceil(count / grades.length);
+    let made = 0;
+    for (const grade of grades) {
+      const n = Math.min(perGrade, count - made);
+      if (n <= 0) break;
+      const classes = Math.max(1, Math.ceil(n / (kind === 'FS' ? 18 : 25)));
+      const classGroups: Group[] = [];
+      const programme = kind === 'GY' ? programmes[(grade + w.groups.length) % programmes.length] : undefined;
+      for (let c = 0; c < classes; c++) {
+        const letter = String.fromCharCode(65 + c);
+        const g: Group = {
+          id: rnd.uuid(),
+          displayName:
+            kind === 'GR' ? `${grade === 0 ? 'F' : grade}${letter}` : kind === 'GY' ? `${programme!.code}${grade}${letter}` : `Avdelning ${['Humlan', 'Myran', 'Nyckelpigan', 'Fjärilen', 'Ekorren'][grade - 1]} ${letter}`,
+          startDate: termStart,
+          endDate: termEnd,
+          groupType: kind === 'FS' ? 'Avdelning' : 'Klass',
+          schoolType: kind === 'FS' ? 'FS' : kind === 'GY' ? 'GY' : grade === 0 ? 'FKLASS' : 'GR',
+          organisation: ref(unit),
+          groupMemberships: [],
+        };
+        classGroups.push(g);
+        w.groups.push(g);
+      }
+      for (let k = 0; k < n; k++) {
+        const age = kind === 'GR' ? 6 + grade : kind === 'GY' ? 15 + grade : grade;
+        const person = newPerson({ birthYear: syStart - age + (rnd.chance(0.7) ? 0 : 1), female: rnd.chance(0.5), family: rnd.pick(FAMILY), coordination: rnd.chance(0.01) });
+        const classGroup = classGroups[k % classes]!;
+        pupils.push({ person, unit, kind, grade, classGroup, programme });
+        made++;
+      }
+    }
+  }
+
+  // Families: siblings share guardians (and usually a family name and an address).
+  let i = 0;
+  while (i < pupils.length) {
+    const size = Math.min(pupils.length - i, rnd.chance(0.25) ? 2 : rnd.chance(0.08) ? 3 : 1);
+    const kids = pupils.slice(i, i + size);
+    i += size;
+    const family = kids[0]!.person.familyName;
+    const protectedFamily = rnd.chance(0.005);
+    const secretFamily = !protectedFamily && rnd.chance(0.01);
+    const abroad = !protectedFamily && rnd.chance(0.004);
+    const address = {
+      type: 'Folkbokföring' as const,
+      streetAddress: `${rnd.pick(STREETS)} ${rnd.int(1, 120)}${rnd.chance(0.3) ? ` lgh ${rnd.int(1001, 1404)}` : ''}`,
+      locality: abroad ? 'Oslo' : muni.name,
+      postalCode: abroad ? String(rnd.int(1000, 1299)) : `${muni.postal}${rnd.int(100, 999)}`,
+      countyCode: abroad ? undefined : muni.county,
+      municipalityCode: abroad ? undefined : Number(muni.code),
+      country: abroad ? 'Norge' : 'Sverige',
+    };
+    const guardianCount = rnd.chance(0.2) ? 1 : 2;
+    const guardians: Person[] = [];
+    for (let g = 0; g < guardianCount; g++) {
+      const female = g === 0 ? rnd.chance(0.6) : !guardians[0]!.sex || guardians[0]!.sex === 'Man';
+      const gp = newPerson({ birthYear: syStart - rnd.int(28, 55), female, family: g === 0 || rnd.chance(0.6) ? family : rnd.pick(FAMILY), coordination: rnd.chance(0.02) });
+      gp.emails = [{ value: `${slug(gp.givenName)}.${slug(gp.familyName)}${++emailSerial}@example.se`, type: 'Privat' }];
+      gp.phoneNumbers = [{ value: `+4670${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
+      gp.addresses = [{ ...address }];
+      if (protectedFamily) gp.securityMarking = 'Skyddad folkbokföring';
+      else if (secretFamily) gp.securityMarking = 'Sekretessmarkering';
+      guardians.push(gp);
+      w.persons.push(gp);
+    }
+    for (const pupil of kids) {
+      const p = pupil.person;
+      p.familyName = rnd.chance(0.85) ? family : p.familyName;
+      p.addresses = [{ ...address }];
+      if (protectedFamily) p.securityMarking = 'Skyddad folkbokföring';
+      else if (secretFamily) p.securityMarking = 'Sekretessmarkering';
+      if (abroad) p.personStatus = 'Utvandrad';
+      if (pupil.kind !== 'FS') {
+        const email = schoolEmail(p, `elev.${mail}.se`);
+        p.emails = [{ value: email, type: 'Skola elev' }];
+        p.eduPersonPrincipalNames = [email];
+        if (pupil.kind === 'GY') p.phoneNumbers = [{ value: `+4673${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
+      }
+      p.photo = `https://foto.${mail}.se/${p.id}.jpg`;
+      p.responsibles = guardians.map((g) => ({ person: ref(g), relationType: 'Vårdnadshavare' as const }));
+      // Dates around today: most started at term start; some start tomorrow, ended yesterday, end in ten days.
+      const roll = rnd.next();
+      const start = roll < 0.01 ? tomorrow : termStart;
+      const end = roll >= 0.01 && roll < 0.02 ? yesterday : roll >= 0.02 && roll < 0.03 ? inTenDays : pupil.kind === 'GY' && pupil.grade === 3 ? termEnd : undefined;
+      if (pupil.kind === 'FS') {
+        w.placements.push({
+          id: rnd.uuid(),
+          placedAt: ref(pupil.unit),
+          group: ref(pupil.classGroup!),
+          child: ref(p),
+          owners: guardians.map(ref),
+          schoolType: 'FS',
+          startDate: start,
+          ...(end ? { endDate: end } : {}),
+          reason: 'Omsorgsbehov',
+          maxWeeklyScheduleHours: rnd.pick([15, 30, 40, 45]),
+        });
+      } else {
+        p.enrolments = [
+          {
+            enroledAt: ref(pupil.unit),
+            schoolYear: pupil.grade,
+            schoolType: pupil.kind === 'GY' ? 'GY' : pupil.grade === 0 ? 'FKLASS' : 'GR',
+            startDate: start,
+            ...(end ? { endDate: end } : {}),
+            ...(pupil.programme ? { programme: ref(pupil.programme), educationCode: pupil.programme.code } : {}),
+          },
+        ];
+        // Leisure-time centre for the youngest.
+        if (pupil.kind === 'GR' && pupil.grade <= 3 && rnd.chance(0.5)) {
+          w.placements.push({
+            id: rnd.uuid(),
+            placedAt: ref(pupil.unit),
+            child: ref(p),
+            owners: guardians.map(ref),
+            schoolType: 'FTH',
+            startDate: start,
+            ...(end ? { endDate: end } : {}),
+            reason: 'Omsorgsbehov',
+          });
+        }
+      }
+      pupil.classGroup!.groupMemberships!.push({ person: ref(p), startDate: start, ...(end ? { endDate: end } : {}) });
+      if (pupil.kind === 'GY' && rnd.chance(0.3)) {
+        w.studyplans.push({
+          id: rnd.uuid(),
+          student: ref(p),
+          startDate: termStart,
+          content: [{ type: 'Gymnasiegemensamma', points: 800, syllabuses: gySyllabi.slice(0, 6).map((s) => ({ syllabus: ref(s) })) }],
+          notes: [{ type: 'Elevens mål med studierna', note: 'Vidare studier.' }],
+        });
+      }
+    }
+    w.persons.push(...kids.map((k) => k.person));
+  }
+
+  // Staff, their duties, mentors, and activities (teaching) per class.
+  const groupsByUnit = new Map<string, Group[]>();
+  for (const g of w.groups) {
+    const list = groupsByUnit.get(g.organisation.id) ?? [];
+    list.push(g);
+    groupsByUnit.set(g.organisation.id, list);
+  }
+  for (const { unit, kind, count } of units) {
+    const teachers = Math.max(2, Math.round(count / 12));
+    const duties: Duty[] = [];
+    const staff = (role: Duty['dutyRole'], percent: number) => {
+      const person = newPerson({ birthYear: syStart - rnd.int(24, 64), female: rnd.chance(0.7), family: rnd.pick(FAMILY) });
+      const email = schoolEmail(person, `${mail}.se`);
+      person.emails = [{ value: email, type: 'Skola personal' }];
+      person.eduPersonPrincipalNames = [email];
+      person.phoneNumbers = [{ value: `+468${rnd.int(1000000, 9999999)}`, type: 'Arbete', mobile: false }];
+      if (rnd.chance(0.005)) person.securityMarking = 'Skyddad folkbokföring';
+      w.persons.push(person);
+      const roll = rnd.next();
+      const duty: Duty = {
+        id: rnd.uuid(),
+        person: ref(person),
+        dutyAt: ref(unit),
+        dutyRole: role,
+        signature: `${person.givenName[0]}${person.familyName.slice(0, 2)}`.toUpperCase(),
+        dutyPercent: percent,
+        startDate: roll < 0.02 ? tomorrow : iso(Date.parse(`${syStart - rnd.int(0, 15)}-08-01T00:00:00Z`)),
+        ...(roll >= 0.02 && roll < 0.04 ? { endDate: yesterday } : roll >= 0.04 && roll < 0.05 ? { endDate: inTenDays } : {}),
+      };
+      duties.push(duty);
+      w.duties.push(duty);
+      return duty;
+    };
+    staff('Rektor', 100);
+    staff('Skoladministratör', 80);
+    if (kind !== 'FS') staff(rnd.chance(0.5) ? 'Kurator' : 'Skolsköterska', 50);
+    const teacherDuties: Duty[] = [];
+    for (let t = 0; t < teachers; t++) {
+      teacherDuties.push(staff(kind === 'FS' ? (t % 2 ? 'Barnskötare' : 'Förskollärare') : t % 9 === 8 ? 'Förstelärare' : 'Lärare', rnd.pick([100, 100, 100, 80, 50])));
+    }
+    const groups = groupsByUnit.get(unit.id) ?? [];
+    let ti = 0;
+    const nextTeacher = () => teacherDuties[ti++ % teacherDuties.length]!;
+    for (const g of groups) {
+      const mentor = nextTeacher();
+      (mentor.assignmentRole ??= []).push({ group: ref(g), assignmentRoleType: kind === 'FS' ? 'Förskollärare' : 'Mentor', startDate: g.startDate, ...(g.endDate ? { endDate: g.endDate } : {}) });
+      if (kind === 'FS') continue;
+      const subjects: Syllabus[] = kind === 'GY' ? gySyllabi.slice(0, 6) : ['Svenska', 'Matematik', 'Engelska', 'Idrott och hälsa', 'Bild', 'Musik'].map((s) => grSyllabus.get(s)!);
+      for (const s of subjects) {
+        const t = nextTeacher();
+        w.activities.push({
+          id: rnd.uuid(),
+          displayName: `${s.courseName ?? s.subjectName} ${g.displayName}`,
+          calendarEventsRequired: false,
+          startDate: g.startDate,
+          endDate: g.endDate,
+          activityType: 'Undervisning',
+          minutesPlanned: rnd.pick([2400, 3600, 4800]),
+          groups: [ref(g)],
+          teachers: [{ duty: ref(t), grader: true }],
+          syllabus: ref(s),
+          organisation: ref(unit),
+        });
+      }
+    }
+    // Modern languages in grades 6–9: the grade is split into teaching groups across its classes.
+    if (kind === 'GR') {
+      for (const grade of [6, 7, 8, 9]) {
+        const members = groups.filter((g) => g.displayName.startsWith(String(grade))).flatMap((g) => g.groupMemberships ?? []);
+        if (!members.length) continue;
+        const langs = ['Moderna språk, spanska', 'Moderna språk, tyska', 'Moderna språk, franska'];
+        langs.forEach((lang, li) => {
+          const tg: Group = {
+            id: rnd.uuid(),
+            displayName: `${grade} ${lang.split(', ')[1]!.slice(0, 3).toUpperCase()}`,
+            startDate: termStart,
+            endDate: termEnd,
+            groupType: 'Undervisning',
+            schoolType: 'GR',
+            organisation: ref(unit),
+            groupMemberships: members.filter((_, mi) => mi % langs.length === li),
+          };
+          w.groups.push(tg);
+          w.activities.push({
+            id: rnd.uuid(),
+            displayName: `${lang.split(', ')[1]} åk ${grade}`,
+            calendarEventsRequired: false,
+            startDate: termStart,
+            endDate: termEnd,
+            activityType: 'Undervisning',
+            groups: [ref(tg)],
+            teachers: [{ duty: ref(nextTeacher()), grader: true }],
+            syllabus: ref(grSyllabus.get(lang)!),
+            organisation: ref(unit),
+          });
+        });
+      }
+    }
+  }
+  return w;
+}
+
+/** Summary counts of a world, for the CLI and benchmarks. */
+export function worldCounts(w: World): Record<keyof World, number> {
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, (v as unknown[]).length])) as Record<keyof World, number>;
+}

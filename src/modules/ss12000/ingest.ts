@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import type { AppContext, Queryable } from '../../context.ts';
+import type { ActorKind } from '../../db/schema.ts';
+import { ApiError } from '../../http/errors.ts';
+import { recordAudit } from '../audit/record.ts';
+import { entityTypes, inputSchemas, type EntityType, type IngestionBatch } from './schemas.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, columnsOf, referencesOf, relationsOf, tableOf, type Relation } from './model.ts';
+
+/** One problem with one record of a batch. */
+export interface IngestionProblem {
+  /** Collection, e.g. `persons`. */
+  entity: EntityType;
+  /** Index of the record in its collection (of `upsert` or `delete`). */
+  index: number;
+  /** Dotted path from the batch root, e.g. `upsert.persons.3.enrolments.0.enroledAt.id`. */
+  field: string;
+  code: string;
+  message: string;
+}
+
+/** Counts per collection of what a batch did. */
+export interface IngestionResult {
+  created: Partial<Record<EntityType, number>>;
+  updated: Partial<Record<EntityType, number>>;
+  unchanged: Partial<Record<EntityType, number>>;
+  deleted: Partial<Record<EntityType, number>>;
+  /** True when nothing in the store changed (the batch had been loaded before). */
+  noChange: boolean;
+}
+
+const MAX_REPORTED = 200;
+const CHUNK = 500;
+
+/** Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The SIS's own `meta` is not ours to keep: created/modified are what Schoolgate observed. */
+function stripMeta(record: unknown): unknown {
+  if (record && typeof record === 'object' && !Array.isArray(record) && 'meta' in record) {
+    const { meta: _meta, ...rest } = record as Record<string, unknown>;
+    return rest;
+  }
+  return record;
+}
+
+interface Parsed {
+  type: EntityType;
+  records: Record<string, any>[];
+}
+
+/**
+ * Validates a whole batch without touching the store: every record against its schema, duplicate
+ * ids, and every reference against the batch plus the store (minus what the batch deletes).
+ * Returns the parsed records or throws a 400 listing the bad records by index and field.
+ */
+export async function validateBatch(db: Queryable, batch: IngestionBatch): Promise<Parsed[]> {
+  const problems: IngestionProblem[] = [];
+  const parsed: Parsed[] = [];
+  const batchIds = new Map<EntityType, Set<string>>();
+  const deleting = new Map<EntityType, Set<string>>();
+  for (const type of entityTypes) {
+    deleting.set(type, new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase())));
+  }
+  for (const type of entityTypes) {
+    const input = batch.upsert?.[type] ?? [];
+    const ids = new Set<string>();
+    const records: Record<string, any>[] = [];
+    input.forEach((raw, index) => {
+      const result = inputSchemas[type].safeParse(stripMeta(raw));
+      if (!result.success) {
+        for (const issue of result.error.issues.slice(0, 5)) {
+          problems.push({
+            entity: type,
+            index,
+            field: ['upsert', type, index, ...issue.path].join('.'),
+            code: issue.code === 'invalid_value' ? 'invalid_enum' : issue.code === 'invalid_format' ? 'invalid_format' : issue.code,
+            message: issue.message,
+          });
+        }
+        return;
+      }
+      const rec = result.data as Record<string, any>;
+      rec.id = rec.id.toLowerCase();
+      if (ids.has(rec.id)) {
+        problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice in ${type}.` });
+        return;
+      }
+      if (deleting.get(type)!.has(rec.id)) {
+        problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'upsert_and_delete', message: `${rec.id} is both upserted and deleted.` });
+        return;
+      }
+      ids.add(rec.id);
+      records.push(Object.assign(rec, { __index: index }));
+    });
+    batchIds.set(type, ids);
+    parsed.push({ type, records });
+  }
+
+  // References: collect what is not in the batch, then ask the store once per collection.
+  const wanted = new Map<EntityType, Set<string>>();
+  for (const { type, records } of parsed) {
+    for (const rec of records) {
+      for (const ref of referencesOf(type, rec)) {
+        const id = ref.id.toLowerCase();
+        if (!batchIds.get(ref.target)!.has(id) && !deleting.get(ref.target)!.has(id)) {
+          if (!wanted.has(ref.target)) wanted.set(ref.target, new Set());
+          wanted.get(ref.target)!.add(id);
+        }
+      }
+    }
+  }
+  const existing = new Map<EntityType, Set<string>>();
+  for (const [target, ids] of wanted) {
+    const found = new Set<string>();
+    const list = [...ids];
+    for (let i = 0; i < list.length; i += 5000) {
+      const rows = await sql<{ id: string }>`SELECT id FROM ${sql.table(tableOf[target])} WHERE id = ANY(${list.slice(i, i + 5000)}::uuid[])`.execute(db);
+      for (const r of rows.rows) found.add(r.id);
+    }
+    existing.set(target, found);
+  }
+  for (const { type, records } of parsed) {
+    for (const rec of records) {
+      for (const ref of referencesOf(type, rec)) {
+        const id = ref.id.toLowerCase();
+        if (batchIds.get(ref.target)!.has(id) || existing.get(ref.target)?.has(id)) continue;
+        problems.push({
+          entity: type,
+          index: rec.__index,
+          field: ['upsert', type, rec.__index, ...ref.path, 'id'].join('.'),
+          code: 'unknown_reference',
+          message: `No ${ref.target} entity with id ${ref.id}${deleting.get(ref.target)!.has(id) ? ' (deleted in this batch)' : ''}.`,
+        });
+      }
+    }
+  }
+  if (problems.length) {
+    const shown = problems.slice(0, MAX_REPORTED);
+    throw new ApiError(400, 'invalid_batch', `${problems.length} problem(s) in the batch; nothing was loaded.`, {
+      field: shown[0]!.field,
+      problemCount: problems.length,
+      errors: shown,
+    });
+  }
+  for (const p of parsed) for (const r of p.records) delete r.__index;
+  return parsed;
+}
+
+async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
+  const none = { student_units: [] as string[], staff_units: [] as string[], guardian_units: [] as string[], any_grant: false };
+  const one = async (table: string, column: string) => {
+    const r = await sql<{ v: string }>`SELECT ${sql.ref(column)} AS v FROM ${sql.table(table)} WHERE id = ${id}`.execute(trx);
+    return r.rows[0]?.v;
+  };
+  switch (type) {
+    case 'organisations':
+      return { ...none, student_units: [id], staff_units: [id] };
+    case 'syllabuses':
+    case 'programmes':
+      return { ...none, any_grant: true };
+    case 'placements': {
+      const org = await one('ss12000_placements', 'organisation_id');
+      return { ...none, student_units: org ? [org] : [] };
+    }
+    case 'duties': {
+      const org = await one('ss12000_duties', 'organisation_id');
+      return { ...none, staff_units: org ? [org] : [] };
+    }
+    case 'groups':
+    case 'activities': {
+      const org = await one(tableOf[type], 'organisation_id');
+      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [] };
+    }
+    case 'persons':
+    case 'studyplans': {
+      const personId = type === 'persons' ? id : await one('ss12000_studyplans', 'student_id');
+      if (!personId) return none;
+      const rels = await trx
+        .selectFrom('ss12000_person_relations')
+        .select(['kind', 'organisation_id'])
+        .where('person_id', '=', personId)
+        .execute();
+      const pick = (kinds: string[]) => [...new Set(rels.filter((r) => kinds.includes(r.kind)).map((r) => r.organisation_id))];
+      return {
+        ...none,
+        student_units: pick(STUDENT_KINDS),
+        staff_units: type === 'persons' ? pick(STAFF_KINDS) : [],
+        guardian_units: type === 'persons' ? pick(GUARDIAN_KINDS) : [],
+      };
+    }
+  }
+}
+
+/** Who loads the data, as the audit log names them. */
+export interface IngestionActor {
+  id: string | null;
+  label: string;
+  kind: ActorKind;
+}
+
+/**
+ * Loads a batch of SS 12000 data: validates all of it first (nothing is kept if any record is bad),
+ * then upserts and deletes in one transaction with one audit row. Records identical to what is
+ * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`.
+ */
+export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
+  const parsed = await validateBatch(ctx.db, batch);
+  const now = ctx.clock.now();
+  const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true };
+  await ctx.db.transaction().execute(async (trx) => {
+    for (const { type, records } of parsed) {
+      if (!records.length) continue;
+      const table = tableOf[type];
+      let created = 0;
+      let updated = 0;
+      const changedIds: string[] = [];
+      for (let i = 0; i < records.length; i += CHUNK) {
+        const chunk = records.slice(i, i + CHUNK);
+        const rows = chunk.map((rec) => {
+          const body = canonical(rec);
+          return {
+            id: rec.id,
+            body,
+            hash: createHash('sha256').update(body).digest('base64url'),
+            created_at: now,
+            modified_at: now,
+            ...columnsOf(type, rec),
+          };
+        });
+        const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');
+        const returned = await (trx as any)
+          .insertInto(table)
+          .values(rows)
+          .onConflict((oc: any) =>
+            oc
+              .column('id')
+              .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])))
+              .where(sql.ref(`${table}.hash`), '<>', sql.ref('excluded.hash')),
+          )
+          .returning(['id', sql<boolean>`(xmax = 0)`.as('inserted')])
+          .execute();
+        for (const r of returned as { id: string; inserted: boolean }[]) {
+          changedIds.push(r.id);
+          if (r.inserted) created++;
+          else updated++;
+        }
+      }
+      result.created[type] = created;
+      result.updated[type] = updated;
+      result.unchanged[type] = records.length - created - updated;
+      if (changedIds.length) result.noChange = false;
+      if (changedIds.length && ['persons', 'placements', 'duties', 'groups'].includes(type)) {
+        const changed = new Set(changedIds);
+        for (let i = 0; i < changedIds.length; i += 5000) {
+          await trx.deleteFrom('ss12000_person_relations').where('source_id', 'in', changedIds.slice(i, i + 5000)).execute();
+        }
+        const relations: Relation[] = [];
+        for (const rec of records) if (changed.has(rec.id)) relations.push(...relationsOf(type, rec));
+        for (let i = 0; i < relations.length; i += 2000) {
+          await trx.insertInto('ss12000_person_relations').values(relations.slice(i, i + 2000)).execute();
+        }
+      }
+    }
+    // Deletions last, referencing collections first so that scope snapshots still see relations.
+    for (const type of [...entityTypes].reverse()) {
+      const ids = [...new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase()))];
+      let deleted = 0;
+      for (const id of ids) {
+        const exists = await sql<{ id: string }>`SELECT id FROM ${sql.table(tableOf[type])} WHERE id = ${id}`.execute(trx);
+        if (!exists.rows.length) continue;
+        const scope = await snapshotScope(trx, type, id);
+        await sql`DELETE FROM ${sql.table(tableOf[type])} WHERE id = ${id}`.execute(trx);
+        await trx.deleteFrom('ss12000_person_relations').where('source_id', '=', id).execute();
+        await trx
+          .insertInto('ss12000_deleted_entities')
+          .values({ entity_type: type, entity_id: id, deleted_at: now, ...scope })
+          .execute();
+        deleted++;
+      }
+      if (ids.length) result.deleted[type] = deleted;
+      if (deleted) result.noChange = false;
+    }
+    if (!result.noChange) {
+      await recordAudit(trx, now, who, {
+        action: 'ss12000.data_loaded',
+        subjectType: 'ss12000',
+        subjectId: 'store',
+        after: { created: result.created, updated: result.updated, deleted: result.deleted },
+      });
+    }
+  });
+  return result;
+}
