@@ -35,9 +35,14 @@ export async function buildServer(ctx: AppContext) {
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
 
+  /** Every API route with its declared access, for the authorization matrix test. */
+  const apiRoutes: { method: string; url: string; access: string }[] = [];
+  app.decorate('apiRoutes', apiRoutes);
   app.addHook('onRoute', (route) => {
-    if (route.url.startsWith(API_PREFIX) && !route.url.startsWith(`${API_PREFIX}/docs`) && !route.config?.access) {
-      throw new Error(`Route ${route.method} ${route.url} declares no config.access`);
+    if (!route.url.startsWith(API_PREFIX) || route.url.startsWith(`${API_PREFIX}/docs`)) return;
+    if (!route.config?.access) throw new Error(`Route ${route.method} ${route.url} declares no config.access`);
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') apiRoutes.push({ method, url: route.url, access: route.config.access });
     }
   });
 
@@ -82,3 +87,9 @@ export async function buildServer(ctx: AppContext) {
 }
 
 export type Server = Awaited<ReturnType<typeof buildServer>>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    apiRoutes: { method: string; url: string; access: string }[];
+  }
+}

@@ -13,6 +13,8 @@ export interface Harness {
   url: string;
   ctx: AppContext;
   clock: TestClock;
+  /** Every /api/v1 route with its declared access. */
+  apiRoutes: { method: string; url: string; access: string }[];
   /** An HTTP client bound to the server with its own cookie jar (one per simulated person). */
   client(): TestClient;
   stop(): Promise<void>;
@@ -49,6 +51,7 @@ export async function startHarness(env: Record<string, string> = {}, clockStart 
     url,
     ctx: server.ctx,
     clock,
+    apiRoutes: server.app.apiRoutes,
     client: () => new TestClient(url),
     async stop() {
       await server.stop();
