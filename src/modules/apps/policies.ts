@@ -37,12 +37,12 @@ export async function lockRequiredPartnerApp(db: Queryable, partnerId: string, a
 
 /** Archived apps are read-only. */
 export function assertNotArchived(app: App): void {
-  if (app.status === 'archived') throw conflict('app_archived', 'This app is archived and can no longer be changed.', { status: app.status });
+  if (app.status === 'archived') throw conflict('app_archived', 'This app is archived and can no longer be changed.', { appStatus: app.status });
 }
 
 /** Secrets and invitations exist only for approved apps. */
 export function assertApproved(app: App, what: string): void {
   if (app.status !== 'approved') {
-    throw conflict('app_not_approved', `Only an approved app can ${what}; this app is ${app.status}.`, { status: app.status });
+    throw conflict('app_not_approved', `Only an approved app can ${what}; this app is ${app.status}.`, { appStatus: app.status });
   }
 }

@@ -205,7 +205,7 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
       throw conflict(
         'app_locked',
         `This app is ${app.status}: ${locked.join(', ')} can only change through a new review. Only description and contact e-mail can be edited now.`,
-        { status: app.status, fields: locked, field: `body.${locked[0]}` },
+        { appStatus: app.status, fields: locked, field: `body.${locked[0]}` },
       );
     }
     const status: AppStatus = app.status === 'rejected' ? 'draft' : app.status;
@@ -255,7 +255,7 @@ export async function submitApp(ctx: AppContext, actor: Actor, partnerId: string
         app.status === 'rejected'
           ? 'This app was rejected: edit it first (it returns to draft), then submit again.'
           : `Only a draft app can be submitted; this app is ${app.status}.`,
-        { status: app.status },
+        { appStatus: app.status },
       );
     }
     const apis = await currentRequests(trx, appId);
