@@ -154,6 +154,11 @@ export class KeyRing {
     return this.loading;
   }
 
+  /** Forgets the cached copy: the next call re-reads the table (what the refresh interval does). */
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
   /** A jose key resolver over the public keys; reloads once when the token's kid is unknown. */
   async verifier(kid: string | undefined): Promise<JWTVerifyGetKey> {
     let keys = await this.current();
