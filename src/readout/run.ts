@@ -1,0 +1,322 @@
+import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '../db/schema.ts';
+import type { Clock } from '../lib/clock.ts';
+import { resolveSecret, type CustomerConfig } from './config.ts';
+import { fetchFull, fetchIncremental } from './fetch.ts';
+import { ENTITIES, ParseStats, type Snapshot } from './model.ts';
+import { localDay } from './rules.ts';
+import { select, type Category, type SelectResult, type Tally } from './select.ts';
+import { SourceClient, SourceError } from './source.ts';
+import {
+  diffOneRoster,
+  oneRosterBulk,
+  oneRosterDeltaFiles,
+  oneRosterRows,
+  ONEROSTER_FILES,
+  sdsTables,
+  toCsv,
+  type CsvTable,
+  type OneRosterDelta,
+  type OneRosterRows,
+  type Row,
+} from './writers.ts';
+
+/**
+ * One readout run for one customer: read the source over HTTP, apply the rules, write the file sets
+ * into a staging directory, then — in one database transaction with the new state and the run
+ * record — publish them by swapping the `current` symlink. A failure anywhere leaves the previous
+ * output, the previous state and therefore the next run's baseline untouched.
+ */
+export interface ReadoutDeps {
+  db: Kysely<DB>;
+  clock: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** Backoff wait; tests pass a no-op. */
+  sleep?: (ms: number) => Promise<void>;
+  fetch?: typeof fetch;
+}
+
+export interface RunOptions {
+  trigger?: 'cli' | 'schedule';
+  /** Ignore the stored source state and read everything. */
+  full?: boolean;
+}
+
+export interface DeltaSummary {
+  firstRun: boolean;
+  teams: { created: number; renamed: number; updated: number; removed: number };
+  memberships: { added: number; removed: number };
+  people: { added: number; updated: number; removed: number };
+  schools: { added: number; updated: number; removed: number };
+}
+
+export interface ReadoutReport {
+  customer: string;
+  runId: string;
+  mode: 'full' | 'incremental';
+  fallbackReason?: string;
+  startedAt: string;
+  finishedAt: string;
+  today: string;
+  durationMs: number;
+  fetchMs: number;
+  processMs: number;
+  counts: Record<Category, Tally>;
+  output: { schools: number; people: number; teams: number; memberships: number; files: Record<string, number> };
+  delta: DeltaSummary;
+  source: SourceClient['stats'] & { changed?: Record<string, number>; deleted?: Record<string, number> };
+  unknownEnums: Record<string, number>;
+  skippedRecords: Record<string, number>;
+  warnings: string[];
+}
+
+export interface RunResult {
+  runId: string;
+  status: 'succeeded' | 'failed';
+  report?: ReadoutReport;
+  outputPath?: string;
+  error?: string;
+}
+
+/** Runs that have said "running" this long were abandoned by a dead process. */
+const ABANDONED_AFTER_MS = 6 * 3600_000;
+/** Incremental reads overlap the previous one by this much: clocks differ, re-reading is harmless. */
+const WATERMARK_OVERLAP_MS = 5 * 60_000;
+/** Published run directories kept besides `current`, for an operator comparing nights. */
+const KEEP_RUNS = 3;
+
+const gz = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v)));
+const ungz = <T>(b: Uint8Array): T => JSON.parse(gunzipSync(b).toString('utf8')) as T;
+
+export function encodeSnapshot(s: Snapshot): Buffer {
+  return gz(Object.fromEntries(ENTITIES.map((e) => [e, [...s[e].values()]])));
+}
+export function decodeSnapshot(b: Uint8Array): Snapshot {
+  const raw = ungz<Record<string, { id: string }[]>>(b);
+  return Object.fromEntries(ENTITIES.map((e) => [e, new Map((raw[e] ?? []).map((r) => [r.id, r]))])) as unknown as Snapshot;
+}
+function encodeRows(r: OneRosterRows): Buffer {
+  return gz(Object.fromEntries(ONEROSTER_FILES.map((f) => [f, [...r[f].values()]])));
+}
+function decodeRows(b: Uint8Array): OneRosterRows {
+  const raw = ungz<Record<string, Row[]>>(b);
+  return Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map((raw[f] ?? []).map((r) => [r.sourcedId!, r]))])) as OneRosterRows;
+}
+
+/** A source client for one customer's configuration. */
+export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceClient {
+  return new SourceClient({ ...c.source, clientSecret: resolveSecret(c.source.clientSecret, deps.env), clock: deps.clock, sleep: deps.sleep, fetch: deps.fetch });
+}
+
+function summarise(d: OneRosterDelta, previous: OneRosterRows | undefined): DeltaSummary {
+  const classes = d['classes.csv'];
+  const renamed = classes.updated.filter((r) => previous?.['classes.csv'].get(r.sourcedId!)?.title !== r.title).length;
+  return {
+    firstRun: !previous,
+    teams: { created: classes.added.length, renamed, updated: classes.updated.length - renamed, removed: classes.removed.length },
+    memberships: { added: d['enrollments.csv'].added.length, removed: d['enrollments.csv'].removed.length },
+    people: { added: d['users.csv'].added.length, updated: d['users.csv'].updated.length, removed: d['users.csv'].removed.length },
+    schools: { added: d['orgs.csv'].added.length, updated: d['orgs.csv'].updated.length, removed: d['orgs.csv'].removed.length },
+  };
+}
+
+async function writeSet(dir: string, files: Record<string, CsvTable>): Promise<Record<string, number>> {
+  await mkdir(dir, { recursive: true });
+  const counts: Record<string, number> = {};
+  for (const [name, table] of Object.entries(files)) {
+    await writeFile(join(dir, name), toCsv(table), 'utf8');
+    counts[name] = table.rows.length;
+  }
+  return counts;
+}
+
+/** Swaps `current` to point at `target` with one rename: readers see the old set or the new, never a mix. */
+async function publish(outputDir: string, target: string): Promise<void> {
+  const tmp = join(outputDir, `.current-${process.pid}-${Date.now()}`);
+  await symlink(join('runs', target), tmp);
+  await rename(tmp, join(outputDir, 'current'));
+}
+
+async function pruneRuns(outputDir: string): Promise<void> {
+  const runsDir = join(outputDir, 'runs');
+  const current = await readlink(join(outputDir, 'current')).catch(() => '');
+  const names = (await readdir(runsDir)).filter((n) => !n.startsWith('.')).sort();
+  for (const n of names.slice(0, Math.max(0, names.length - KEEP_RUNS))) {
+    if (current.endsWith(n)) continue;
+    await rm(join(runsDir, n), { recursive: true, force: true });
+  }
+  for (const n of (await readdir(runsDir)).filter((x) => x.startsWith('.staging-'))) await rm(join(runsDir, n), { recursive: true, force: true });
+}
+
+/** Starts a run record; refuses when another run of the same customer is in progress. */
+async function startRun(db: Kysely<DB>, customer: string, trigger: 'cli' | 'schedule', now: Date): Promise<string> {
+  await db
+    .updateTable('readout_runs')
+    .set({ status: 'failed', finished_at: now, error: 'abandoned: the process running it stopped' })
+    .where('customer_key', '=', customer)
+    .where('status', '=', 'running')
+    .where('started_at', '<', new Date(now.getTime() - ABANDONED_AFTER_MS))
+    .execute();
+  try {
+    const row = await db
+      .insertInto('readout_runs')
+      .values({ customer_key: customer, trigger, status: 'running', started_at: now })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  } catch (e) {
+    if ((e as { code?: string }).code === '23505') throw new ReadoutBusyError(`A readout run for customer "${customer}" is already in progress`);
+    throw e;
+  }
+}
+
+/** Another run of the same customer holds the slot. */
+export class ReadoutBusyError extends Error {}
+
+/** The rules applied to a snapshot for a customer at the clock's current local date. */
+export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date): SelectResult & { today: string } {
+  const today = localDay(now, c.timeZone);
+  return {
+    today,
+    ...select(snapshot, {
+      today,
+      toleranceDays: c.toleranceDays,
+      municipalityCode: c.municipalityCode,
+      schoolTypes: c.schoolTypes,
+      exportAddress: c.exportAddress,
+      exportCivicNo: c.exportCivicNo,
+    }),
+  };
+}
+
+export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: RunOptions = {}): Promise<RunResult> {
+  const { db, clock } = deps;
+  const t0 = performance.now();
+  const startedAt = clock.now();
+  const runId = await startRun(db, c.key, opts.trigger ?? 'cli', startedAt);
+  const runsDir = join(c.outputDir, 'runs');
+  const staging = join(runsDir, `.staging-${runId}`);
+  try {
+    const state = await db.selectFrom('readout_state').selectAll().where('customer_key', '=', c.key).executeTakeFirst();
+    const client = sourceClientFor(c, deps);
+    const stats = new ParseStats();
+    const fetchStartedAt = clock.now();
+
+    // 1. Read the source.
+    let mode: 'full' | 'incremental' = 'full';
+    let fallbackReason: string | undefined;
+    let snapshot: Snapshot | undefined;
+    let changed: Record<string, number> | undefined;
+    let deleted: Record<string, number> | undefined;
+    if (state && !opts.full) {
+      const inc = await fetchIncremental(client, stats, decodeSnapshot(state.source_snapshot), new Date(new Date(state.source_watermark).getTime() - WATERMARK_OVERLAP_MS));
+      if (inc) {
+        mode = 'incremental';
+        snapshot = inc.snapshot;
+        changed = inc.changed;
+        deleted = inc.deleted;
+      } else {
+        fallbackReason = 'the source does not support meta.modified.after or /deletedEntities: full read and diff';
+      }
+    } else if (!state) fallbackReason = 'first run for this customer';
+    else fallbackReason = 'full read requested';
+    snapshot ??= await fetchFull(client, stats);
+    const t1 = performance.now();
+
+    // 2. Rules, files, delta.
+    const sel = applyRules(c, snapshot, clock.now());
+    const rows = oneRosterRows(sel.selection);
+    const previousRows = state ? decodeRows(state.published_rows) : undefined;
+    const delta = diffOneRoster(previousRows, rows);
+    const name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${runId}`;
+    await rm(staging, { recursive: true, force: true });
+    const files: Record<string, number> = {};
+    if (c.formats.includes('sds')) Object.assign(files, prefix('sds/', await writeSet(join(staging, 'sds'), sdsTables(sel.selection))));
+    if (c.formats.includes('oneroster')) {
+      Object.assign(files, prefix('oneroster/', await writeSet(join(staging, 'oneroster'), oneRosterBulk(rows))));
+      Object.assign(files, prefix('oneroster-delta/', await writeSet(join(staging, 'oneroster-delta'), oneRosterDeltaFiles(delta, clock.now().toISOString()))));
+    }
+    const t2 = performance.now();
+    const finishedAt = clock.now();
+    const report: ReadoutReport = {
+      customer: c.key,
+      runId,
+      mode,
+      fallbackReason,
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      today: sel.today,
+      durationMs: Math.round(t2 - t0),
+      fetchMs: Math.round(t1 - t0),
+      processMs: Math.round(t2 - t1),
+      counts: sel.counts,
+      output: { schools: sel.selection.schools.length, people: sel.selection.people.length, teams: sel.selection.teams.length, memberships: sel.selection.memberships.length, files },
+      delta: summarise(delta, previousRows),
+      source: { ...client.stats, changed, deleted },
+      unknownEnums: Object.fromEntries(stats.unknownEnums),
+      skippedRecords: Object.fromEntries(stats.skipped),
+      warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
+    };
+    await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
+
+    // 3. Publish: state, run record and the symlink swap succeed or fail together.
+    const outputPath = join(runsDir, name);
+    await db.transaction().execute(async (trx) => {
+      const values = {
+        last_run_id: runId,
+        source_watermark: fetchStartedAt,
+        source_snapshot: encodeSnapshot(snapshot),
+        published_rows: encodeRows(rows),
+        updated_at: finishedAt,
+      };
+      await trx
+        .insertInto('readout_state')
+        .values({ customer_key: c.key, ...values })
+        .onConflict((oc) => oc.column('customer_key').doUpdateSet(values))
+        .execute();
+      await trx
+        .updateTable('readout_runs')
+        .set({ status: 'succeeded', mode, finished_at: finishedAt, counts: JSON.stringify({ ...report.counts, delta: report.delta }), report: JSON.stringify(report), output_path: outputPath })
+        .where('id', '=', runId)
+        .execute();
+      await rename(staging, outputPath);
+      try {
+        await publish(c.outputDir, name);
+      } catch (e) {
+        await rename(outputPath, staging).catch(() => {});
+        throw e;
+      }
+    });
+    await pruneRuns(c.outputDir).catch(() => {});
+    return { runId, status: 'succeeded', report, outputPath };
+  } catch (e) {
+    const message = e instanceof SourceError ? `${e.code}: ${e.message}` : (e as Error).message;
+    await rm(staging, { recursive: true, force: true }).catch(() => {});
+    await db
+      .updateTable('readout_runs')
+      .set({ status: 'failed', finished_at: clock.now(), error: message.slice(0, 2000) })
+      .where('id', '=', runId)
+      .execute();
+    return { runId, status: 'failed', error: message };
+  }
+}
+
+function prefix(p: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
+}
+
+/** The latest runs of a customer (or all), newest first, for the operator. */
+export async function listRuns(db: Kysely<DB>, customer?: string, limit = 20) {
+  let q = db
+    .selectFrom('readout_runs')
+    .select(['id', 'customer_key', 'trigger', 'status', 'mode', 'started_at', 'finished_at', 'counts', 'error', 'output_path'])
+    .orderBy('started_at', 'desc')
+    .orderBy(sql`id`, 'desc')
+    .limit(limit);
+  if (customer) q = q.where('customer_key', '=', customer);
+  return q.execute();
+}
