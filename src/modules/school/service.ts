@@ -138,7 +138,7 @@ export async function replaceGrants(
     const app = await trx.selectFrom('apps').selectAll().where('id', '=', appId).forShare().executeTakeFirstOrThrow();
     const client = await trx.selectFrom('clients').select(['id', 'name']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
     if (app.status !== 'approved') {
-      throw conflict('app_not_approved', 'Access can only be changed for an approved app.', { status: app.status });
+      throw conflict('app_not_approved', 'Access can only be changed for an approved app.', { appStatus: app.status });
     }
     if (!client) throw conflict('app_without_client', 'This app has no client yet.');
     const requested = await trx
