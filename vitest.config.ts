@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    // test/pg needs a real PostgreSQL server and runs with vitest.pg.config.ts.
+    exclude: ['test/e2e/**', 'test/pg/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Two cores: PGlite instances are heavy, keep parallelism modest.

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppContext } from '../../src/context.ts';
+import { openDatabase, type Database } from '../../src/db/index.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { createClient, createInstitution, grant, myGrants, requestToken } from '../oidc/fixtures.ts';
+import { createFreshDatabase, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
+
+/**
+ * Two real Schoolgate processes on one PostgreSQL database: a change made anywhere is honoured by
+ * the other process on its very next request (authorization reads live rows; nothing is cached).
+ */
+const adminUrl = process.env.TEST_DATABASE_URL;
+if (!adminUrl) throw new Error('test/pg needs TEST_DATABASE_URL (a PostgreSQL server); see vitest.pg.config.ts');
+
+// Both processes serve one deployment: one public URL, so one issuer and one token audience.
+const PUBLIC_URL = 'http://schoolgate.test';
+
+let a: ServerProcess;
+let b: ServerProcess;
+let database: Database;
+let drop: () => Promise<void>;
+let ctx: AppContext;
+
+beforeAll(async () => {
+  const fresh = await createFreshDatabase(adminUrl, `sg_two_processes_${process.pid}`);
+  drop = fresh.drop;
+  const env = { DATABASE_URL: fresh.url, PUBLIC_URL };
+  // Started together on an empty database: they race for migrations and the first signing key.
+  [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+  await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
+  database = await openDatabase({ databaseUrl: fresh.url, poolSize: 2 });
+  ctx = { db: database.db, clock: systemClock } as AppContext;
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  await database?.close();
+  await drop?.();
+});
+
+describe('two server processes on one database', () => {
+  it('agree on one signing key created by whichever started first', async () => {
+    const active = await database.db.selectFrom('signing_keys').select('kid').where('retired_at', 'is', null).execute();
+    expect(active).toHaveLength(1);
+    const kidsA = (await (await fetch(`${a.url}/oidc/jwks`)).json()).keys.map((k: { kid: string }) => k.kid);
+    const kidsB = (await (await fetch(`${b.url}/oidc/jwks`)).json()).keys.map((k: { kid: string }) => k.kid);
+    expect(kidsA).toEqual([active[0]!.kid]);
+    expect(kidsB).toEqual(kidsA);
+  });
+
+  it('a token from A works on B, and B sees a removed grant and a suspended app on the next request', async () => {
+    const c = await createClient(ctx);
+    const s1 = await createInstitution(ctx, 'Sint-Jozefsinstituut');
+    const s2 = await createInstitution(ctx, 'Atheneum Brugge');
+    const g1 = await grant(ctx, c.clientId, 'students', { institutionNumber: s1.number });
+    await grant(ctx, c.clientId, 'students', { institutionNumber: s2.number });
+
+    const issued = await requestToken(a.url, c.clientId, c.secret);
+    expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+    const token = issued.body.access_token as string;
+
+    const first = await myGrants(b.url, token);
+    expect(first.status).toBe(200);
+    expect(first.body.data.map((g: any) => g.institution.number).sort()).toEqual([s1.number, s2.number].sort());
+
+    // A school admin removes one grant (here straight in the database, as any process would).
+    await database.db.deleteFrom('grants').where('id', '=', g1).execute();
+    const afterRemoval = await myGrants(b.url, token);
+    expect(afterRemoval.status).toBe(200);
+    expect(afterRemoval.body.data.map((g: any) => g.institution.number)).toEqual([s2.number]);
+
+    // The operator suspends the app.
+    await database.db.updateTable('apps').set({ status: 'suspended' }).where('id', '=', c.appId!).execute();
+    const onB = await myGrants(b.url, token);
+    expect(onB.status).toBe(403);
+    expect(onB.body.code).toBe('client_not_allowed');
+    const onA = await myGrants(a.url, token);
+    expect(onA.status).toBe(403);
+    const newToken = await requestToken(b.url, c.clientId, c.secret, 'post');
+    expect(newToken.status).toBe(401);
+    expect(newToken.body.error_description).toContain('is suspended');
+  });
+});
