@@ -1,0 +1,236 @@
+/**
+ * The authorization matrix: every /api/v1 route × every kind of caller, against a declared policy.
+ * A route the server has but this table lacks fails the test, so a new route cannot ship unreviewed.
+ *
+ * Each role acts in a world of its own (same shape, other ids), so that what one role is allowed to
+ * change cannot change what the next role is checked against.
+ */
+import { describe, expect, it } from 'vitest';
+import { useHarness, type TestClient } from './support/harness.ts';
+import { currentSchoolYear } from '../src/lib/school-year.ts';
+import {
+  insertAdminRight,
+  insertApp,
+  insertClient,
+  insertGrant,
+  insertInstitution,
+  insertPartner,
+  insertUser,
+} from '../src/seed/builders.ts';
+
+const harness = useHarness();
+
+const ROLES = ['anonymous', 'partnerA', 'partnerB', 'adminWithRight', 'adminWithoutRight', 'adminOtherSchool', 'teacher', 'operator'] as const;
+type Role = (typeof ROLES)[number];
+/** 'ok': the request got past authorization (2xx, or a business 4xx such as 400/409/410). */
+type Outcome = 'ok' | 401 | 403 | 404;
+type Row = Record<Role, Outcome>;
+
+/** A row: `base` for every signed-in role, 401 for anonymous, unless overridden. */
+const row = (base: Outcome, overrides: Partial<Row> = {}): Row =>
+  Object.fromEntries(ROLES.map((r) => [r, overrides[r] ?? (r === 'anonymous' ? 401 : base)])) as Row;
+
+const everyone = row('ok', { anonymous: 'ok' });
+const signedIn = row('ok');
+/** Routes about the partner's own app: partner B gets 404 (existence not revealed), others 403. */
+const ownApp = row(403, { partnerA: 'ok', partnerB: 404 });
+/** Partner routes about the partner itself. */
+const partnerOnly = row(403, { partnerA: 'ok', partnerB: 'ok' });
+const operatorOnly = row(403, { operator: 'ok' });
+/** School back-office pages about an app with grants on the admin's institutions. */
+const schoolAppPage = row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404 });
+/** School back-office lists: every admin sees (their own slice). */
+const schoolList = row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 'ok' });
+/** Changing an app's Students grants needs iBasis or iLeerlingen. */
+const schoolEditStudents = row(403, { adminWithRight: 'ok', adminWithoutRight: 403, adminOtherSchool: 404 });
+/** Bearer-token routes: no human session counts. */
+const clientOnly = row(401);
+
+const POLICY: Record<string, Row> = {
+  'POST /api/v1/auth/signup': everyone,
+  'POST /api/v1/auth/confirm-email': everyone,
+  // The sample credentials are wrong: everyone gets the same 401 invalid_credentials.
+  'POST /api/v1/auth/login': row(401),
+  'GET /api/v1/auth/session': signedIn,
+  'POST /api/v1/auth/logout': signedIn,
+  'GET /api/v1/catalog/apis': everyone,
+  'GET /api/v1/public/partners': everyone,
+  'GET /api/v1/public/register': everyone,
+  'GET /api/v1/openapi.json': everyone,
+
+  'GET /api/v1/partner/profile': partnerOnly,
+  'PUT /api/v1/partner/profile': partnerOnly,
+  'GET /api/v1/partner/apps': partnerOnly,
+  'POST /api/v1/partner/apps': partnerOnly,
+  'GET /api/v1/partner/apps/:appId': ownApp,
+  'PATCH /api/v1/partner/apps/:appId': ownApp,
+  'POST /api/v1/partner/apps/:appId/submit': ownApp,
+  'POST /api/v1/partner/apps/:appId/archive': ownApp,
+  'GET /api/v1/partner/apps/:appId/client': ownApp,
+  'POST /api/v1/partner/apps/:appId/client/secrets': ownApp,
+  'POST /api/v1/partner/apps/:appId/client/link': ownApp,
+  'GET /api/v1/partner/apps/:appId/invitations': ownApp,
+  'POST /api/v1/partner/apps/:appId/invitations': ownApp,
+  'GET /api/v1/partner/apps/:appId/log': ownApp,
+  'GET /api/v1/partner/apps/:appId/grants': ownApp,
+
+  'GET /api/v1/operator/apps': operatorOnly,
+  'GET /api/v1/operator/apps/:appId': operatorOnly,
+  'POST /api/v1/operator/apps/:appId/approve': operatorOnly,
+  'POST /api/v1/operator/apps/:appId/reject': operatorOnly,
+  'POST /api/v1/operator/apps/:appId/suspend': operatorOnly,
+  'POST /api/v1/operator/apps/:appId/reapprove': operatorOnly,
+  'POST /api/v1/operator/apps/:appId/archive': operatorOnly,
+  'GET /api/v1/operator/partners': operatorOnly,
+  'GET /api/v1/operator/legacy-clients': operatorOnly,
+  'POST /api/v1/operator/legacy-clients': operatorOnly,
+  'PUT /api/v1/operator/legacy-clients/:clientId/grants': operatorOnly,
+  'GET /api/v1/dev/mailbox': operatorOnly,
+  'POST /api/v1/ingestion/batch': operatorOnly,
+
+  'GET /api/v1/school/apps': schoolList,
+  'GET /api/v1/school/api-access': schoolList,
+  'GET /api/v1/school/apps/:appId': schoolAppPage,
+  'GET /api/v1/school/apps/:appId/api-access': schoolAppPage,
+  'PUT /api/v1/school/apps/:appId/api-access/:apiCode': schoolEditStudents,
+  'GET /api/v1/school/apps/:appId/log': schoolAppPage,
+  // A legacy client's grants are visible to admins of its institutions, never editable by them.
+  'GET /api/v1/school/clients/:clientId/api-access': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404 }),
+  // … and refused to every admin with 409 client_without_app (only the operator edits legacy scopes).
+  'PUT /api/v1/school/clients/:clientId/api-access/:apiCode': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404 }),
+
+  // Everyone signed in reads the audit log, scoped to what they may see; a teacher has no access.
+  'GET /api/v1/audit-log': row('ok', { teacher: 403 }),
+
+  'GET /api/v1/me/grants': clientOnly,
+};
+
+/** A valid-looking body per state-changing route, so that fine-grained checks are reached. */
+function sampleBody(key: string, world: World): unknown {
+  const bodies: Record<string, unknown> = {
+    'POST /api/v1/auth/signup': { email: `new-${world.n}@partner.example`, password: 'a long password', displayName: 'New' },
+    'POST /api/v1/auth/confirm-email': { token: 'not-a-real-confirmation-token' },
+    'POST /api/v1/auth/login': { email: 'nobody@example.org', password: 'wrong password' },
+    'PUT /api/v1/partner/profile': { name: 'Partner', description: '', contactEmail: 'p@example.org', public: true },
+    'POST /api/v1/partner/apps': { name: 'New app', contactEmail: 'a@example.org', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] },
+    'PATCH /api/v1/partner/apps/:appId': { description: 'Changed' },
+    'POST /api/v1/partner/apps/:appId/client/link': { clientId: world.legacyClientId, clientSecret: 'wrong' },
+    'POST /api/v1/partner/apps/:appId/invitations': { emails: ['admin@school.example'] },
+    'POST /api/v1/operator/apps/:appId/approve': { notes: 'ok' },
+    'POST /api/v1/operator/apps/:appId/reject': { reason: 'no' },
+    'POST /api/v1/operator/apps/:appId/suspend': { reason: 'check' },
+    'POST /api/v1/operator/apps/:appId/reapprove': { notes: 'ok' },
+    'POST /api/v1/operator/apps/:appId/archive': { reason: 'done' },
+    'POST /api/v1/operator/legacy-clients': { name: 'Key', grants: [] },
+    'PUT /api/v1/operator/legacy-clients/:clientId/grants': { grants: [], reason: 'cleanup' },
+    'PUT /api/v1/school/apps/:appId/api-access/:apiCode': { institutionNumbers: [world.institutions[0], world.institutions[1]], reason: 'same set' },
+    'PUT /api/v1/school/clients/:clientId/api-access/:apiCode': { institutionNumbers: [world.institutions[0]] },
+    'POST /api/v1/ingestion/batch': {},
+  };
+  return bodies[key] ?? {};
+}
+
+interface World {
+  n: number;
+  appId: string;
+  legacyClientId: string;
+  institutions: string[];
+  logins: Record<Exclude<Role, 'anonymous'>, string>;
+}
+
+const PASSWORD = 'matrix password';
+
+async function buildWorld(n: number): Promise<World> {
+  const db = harness().ctx.db;
+  const year = currentSchoolYear(harness().clock.now(), { start: '09-01', timeZone: 'Europe/Brussels' });
+  const inst = [0, 1, 2].map((i) => String(100000 + n * 10 + i));
+  for (const [i, number] of inst.entries()) await insertInstitution(db, { number, name: `School ${n}.${i}` });
+  const email = (who: string) => `${who}.${n}@matrix.example`;
+  const user = (who: string, kind: 'operator' | 'partner' | 'school', userManagementAccess = false) =>
+    insertUser(db, { email: email(who), password: PASSWORD, displayName: who, kind, userManagementAccess });
+  const partnerAUser = await user('partnera', 'partner');
+  const partnerBUser = await user('partnerb', 'partner');
+  const partnerA = await insertPartner(db, { name: `A${n}`, contactEmail: email('contact-a'), memberUserIds: [partnerAUser] });
+  const partnerB = await insertPartner(db, { name: `B${n}`, contactEmail: email('contact-b'), memberUserIds: [partnerBUser] });
+  const appId = await insertApp(db, {
+    partnerId: partnerA,
+    name: `App A${n}`,
+    status: 'approved',
+    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }, { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Planning' }],
+  });
+  await insertApp(db, { partnerId: partnerB, name: `App B${n}`, status: 'submitted', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'x' }] });
+  const { clientId } = await insertClient(db, { appId, name: `App A${n}` });
+  await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: inst[0]! });
+  await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: inst[1]! });
+  const legacy = await insertClient(db, { appId: null, name: `Legacy ${n}`, origin: 'legacy' });
+  await insertGrant(db, { clientId: legacy.clientId, apiCode: 'students', institutionNumber: inst[0]! });
+
+  const withRight = await user('with-right', 'school', true);
+  const withoutRight = await user('without-right', 'school', true);
+  const other = await user('other-school', 'school', true);
+  await user('teacher', 'school', false);
+  await user('operator', 'operator');
+  for (const number of [inst[0]!, inst[1]!]) {
+    await insertAdminRight(db, { userId: withRight, right: 'iLeerlingen', institutionNumber: number, schoolYear: year });
+    await insertAdminRight(db, { userId: withoutRight, right: 'iPersoneel', institutionNumber: number, schoolYear: year });
+  }
+  await insertAdminRight(db, { userId: other, right: 'iLeerlingen', institutionNumber: inst[2]!, schoolYear: year });
+  return {
+    n,
+    appId,
+    legacyClientId: legacy.clientId,
+    institutions: inst,
+    logins: {
+      partnerA: email('partnera'),
+      partnerB: email('partnerb'),
+      adminWithRight: email('with-right'),
+      adminWithoutRight: email('without-right'),
+      adminOtherSchool: email('other-school'),
+      teacher: email('teacher'),
+      operator: email('operator'),
+    },
+  };
+}
+
+function outcomeOf(status: number): Outcome | number {
+  if (status === 401 || status === 403 || status === 404) return status;
+  if (status >= 200 && status < 300) return 'ok';
+  if (status === 400 || status === 409 || status === 410 || status === 429) return 'ok';
+  return status;
+}
+
+describe('authorization matrix', () => {
+  it('declares a policy for every API route', () => {
+    const routes = harness().apiRoutes.map((r) => `${r.method} ${r.url}`);
+    const missing = routes.filter((r) => !(r in POLICY));
+    expect(missing, 'routes without a row in the policy table').toEqual([]);
+  });
+
+  it('answers every route for every role as the policy says', async () => {
+    const routes = harness().apiRoutes.map((r) => `${r.method} ${r.url}`).filter((r) => r in POLICY);
+    const mismatches: string[] = [];
+    for (const [index, role] of ROLES.entries()) {
+      const world = await buildWorld(index + 1);
+      const client: TestClient = harness().client();
+      if (role !== 'anonymous') {
+        const login = await client.login(world.logins[role], PASSWORD);
+        expect(login.status, `${role} signs in`).toBe(200);
+      }
+      // Sign-out last, so that it does not end the session the other checks use.
+      const ordered = [...routes.filter((r) => r !== 'POST /api/v1/auth/logout'), ...routes.filter((r) => r === 'POST /api/v1/auth/logout')];
+      for (const key of ordered) {
+        const [method, url] = key.split(' ') as [string, string];
+        const path = url
+          .replace(':appId', world.appId)
+          .replace(':clientId', world.legacyClientId)
+          .replace(':apiCode', 'students');
+        const res = await client.request(method, path, method === 'GET' ? undefined : sampleBody(key, world));
+        const got = outcomeOf(res.status);
+        const want = POLICY[key]![role];
+        if (got !== want) mismatches.push(`${role.padEnd(18)} ${key}: expected ${want}, got ${res.status} ${res.body?.code ?? ''}`);
+        if (res.status >= 500) mismatches.push(`${role} ${key}: server error ${res.status}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+});
