@@ -14,6 +14,7 @@ import { installProblemHandlers } from './http/problem.ts';
 import { installSessionHooks } from './auth/session.ts';
 import { apiModules } from './modules/index.ts';
 import { registerOidc } from './oidc/index.ts';
+import { registerSs12000 } from './modules/ss12000/routes.ts';
 import type { ZodApp } from './http/types.ts';
 
 export const API_PREFIX = '/api/v1';
@@ -81,6 +82,7 @@ export async function buildServer(ctx: AppContext) {
   );
 
   await registerOidc(app as unknown as ZodApp, ctx);
+  await registerSs12000(app as unknown as ZodApp, ctx);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
   return app;

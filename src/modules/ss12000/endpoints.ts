@@ -1,0 +1,265 @@
+import { sql, type RawBuilder } from 'kysely';
+import { dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
+import { personVisibleSql, type Scope } from './scope.ts';
+
+/**
+ * The read endpoints of the SS 12000 facade, described as data: their query parameters (each with
+ * how it filters), sort keys (each a keyset-paginable column) and expands. Routes, validation, the
+ * pageToken, and the facade's OpenAPI are all generated from this one table.
+ */
+
+export type ParamKind = 'uuid' | 'uuid[]' | 'string' | 'string[]' | 'date' | 'datetime' | 'boolean' | 'enum' | 'enum[]';
+
+export interface ParamDef {
+  kind: ParamKind;
+  values?: readonly string[];
+  description: string;
+  /** SQL condition on alias `t` for a validated value (absent for params handled elsewhere). */
+  where?: (value: any, scope: Scope) => RawBuilder<unknown>;
+}
+
+export interface SortDef {
+  /** SQL expression on alias `t`, never NULL (coalesced) so that keyset comparisons hold. */
+  expr: string;
+  cast: 'text' | 'date' | 'timestamptz';
+  desc: boolean;
+}
+
+export interface EndpointDef {
+  type: EntityType;
+  /** Path segment under /ss12000/v2.0. */
+  path: string;
+  table: string;
+  params: Record<string, ParamDef>;
+  sortkeys: Record<string, SortDef>;
+  expand: readonly string[];
+  /** Whether the entity has startDate/endDate columns (the spec's date filters). */
+  dated: boolean;
+  /** Lookup body fields besides `ids`. */
+  lookup: Record<string, { description: string; where: (values: string[]) => RawBuilder<unknown> }>;
+}
+
+const uuids = (v: string[]) => sql`${v}::uuid[]`;
+const texts = (v: string[]) => sql`${v}::text[]`;
+
+const modifiedDesc: SortDef = { expr: 't.modified_at', cast: 'timestamptz', desc: true };
+const startAsc: SortDef = { expr: 't.start_date', cast: 'date', desc: false };
+const startDesc: SortDef = { ...startAsc, desc: true };
+const endAsc: SortDef = { expr: `coalesce(t.end_date, '9999-12-31'::date)`, cast: 'date', desc: false };
+const endDesc: SortDef = { ...endAsc, desc: true };
+const text = (col: string, desc = false): SortDef => ({ expr: `coalesce(${col}, '')`, cast: 'text', desc });
+
+const RELATION_TYPES = ['enrolment', 'duty', 'placement.child', 'placement.owner', 'responsibleFor.enrolment', 'responsibleFor.placement', 'groupMembership'] as const;
+
+export const endpoints: EndpointDef[] = [
+  {
+    type: 'organisations',
+    path: 'organisations',
+    table: 'ss12000_organisations',
+    dated: true,
+    expand: [],
+    params: {
+      parent: { kind: 'uuid[]', description: 'Only organisations whose parent is one of these.', where: (v) => sql`t.parent_id = ANY(${uuids(v)})` },
+      schoolUnitCode: { kind: 'string[]', description: 'Only school units with one of these codes.', where: (v) => sql`t.school_unit_code = ANY(${texts(v)})` },
+      organisationCode: { kind: 'string[]', description: 'Only organisations with one of these codes.', where: (v) => sql`t.organisation_code = ANY(${texts(v)})` },
+      municipalityCode: { kind: 'string', description: 'Only organisations in this municipality.', where: (v) => sql`t.municipality_code = ${v}` },
+      type: { kind: 'enum[]', values: organisationTypes, description: 'Only these organisation types.', where: (v) => sql`t.organisation_type = ANY(${texts(v)})` },
+      schoolTypes: { kind: 'enum[]', values: schoolTypes, description: 'Only organisations with one of these school types.', where: (v) => sql`t.school_types && ${texts(v)}` },
+    },
+    sortkeys: { ModifiedDesc: modifiedDesc, DisplayNameAsc: text('t.display_name') },
+    lookup: {
+      schoolUnitCodes: { description: 'School unit codes.', where: (v) => sql`t.school_unit_code = ANY(${texts(v)})` },
+      organisationCodes: { description: 'Organisation codes.', where: (v) => sql`t.organisation_code = ANY(${texts(v)})` },
+    },
+  },
+  {
+    type: 'persons',
+    path: 'persons',
+    table: 'ss12000_persons',
+    dated: false,
+    expand: ['duties', 'responsibleFor', 'placements', 'ownedPlacements', 'groupMemberships'],
+    params: {
+      nameContains: {
+        kind: 'string[]',
+        description: 'Only persons whose name contains all of these strings (case-insensitive).',
+        where: (v: string[]) => sql.join(v.map((s) => sql`strpos(t.search_name, ${s.toLowerCase()}) > 0`), sql` AND `),
+      },
+      civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v, scope) => sql`t.civic_no = ${v}` },
+      eduPersonPrincipalName: { kind: 'string', description: 'Only persons with this EPPN.', where: (v) => sql`${v} = ANY(t.eppns)` },
+      'identifier.value': {
+        kind: 'string',
+        description: 'Only persons with an external identifier of this value.',
+        where: (v) => sql`t.body->'externalIdentifiers' @> ${JSON.stringify([{ value: v }])}::jsonb`,
+      },
+      'identifier.context': {
+        kind: 'string',
+        description: 'Only persons with an external identifier in this context.',
+        where: (v) => sql`t.body->'externalIdentifiers' @> ${JSON.stringify([{ context: v }])}::jsonb`,
+      },
+      'relationship.entity.type': { kind: 'enum', values: RELATION_TYPES, description: 'Only persons with a relation of this type (combine with the other relationship.* filters).' },
+      'relationship.organisation': { kind: 'uuid', description: 'Only persons with a relation to this organisation.' },
+      'relationship.startDate.onOrBefore': { kind: 'date', description: 'Relation started on or before this date.' },
+      'relationship.startDate.onOrAfter': { kind: 'date', description: 'Relation started on or after this date.' },
+      'relationship.endDate.onOrBefore': { kind: 'date', description: 'Relation ended on or before this date.' },
+      'relationship.endDate.onOrAfter': { kind: 'date', description: 'Relation ends on or after this date (open-ended relations included).' },
+    },
+    sortkeys: {
+      DisplayNameAsc: text('t.display_name'),
+      GivenNameAsc: text('t.given_name'),
+      GivenNameDesc: text('t.given_name', true),
+      FamilyNameAsc: text('t.family_name'),
+      FamilyNameDesc: text('t.family_name', true),
+      CivicNoAsc: text('t.civic_no'),
+      CivicNoDesc: text('t.civic_no', true),
+      ModifiedDesc: modifiedDesc,
+    },
+    lookup: { civicNos: { description: 'Civic numbers.', where: (v) => sql`t.civic_no = ANY(${texts(v)})` } },
+  },
+  {
+    type: 'placements',
+    path: 'placements',
+    table: 'ss12000_placements',
+    dated: true,
+    expand: ['child', 'owners'],
+    params: {
+      organisation: { kind: 'uuid', description: 'Only placements at this unit.', where: (v) => sql`t.organisation_id = ${v}` },
+      group: { kind: 'uuid', description: 'Only placements in this group.', where: (v) => sql`t.group_id = ${v}` },
+      child: { kind: 'uuid', description: 'Only placements of this child.', where: (v) => sql`t.child_id = ${v}` },
+      owner: { kind: 'uuid', description: 'Only placements owned by this person.', where: (v, s) => (s.guardians ? sql`${v}::uuid = ANY(t.owner_ids)` : sql`false`) },
+    },
+    sortkeys: { StartDateAsc: startAsc, StartDateDesc: startDesc, EndDateAsc: endAsc, EndDateDesc: endDesc, ModifiedDesc: modifiedDesc },
+    lookup: {
+      personIds: { description: 'Children or owners.', where: (v) => sql`(t.child_id = ANY(${uuids(v)}) OR t.owner_ids && ${uuids(v)})` },
+    },
+  },
+  {
+    type: 'duties',
+    path: 'duties',
+    table: 'ss12000_duties',
+    dated: true,
+    expand: ['person'],
+    params: {
+      organisation: { kind: 'uuid', description: 'Only duties at this unit.', where: (v) => sql`t.organisation_id = ${v}` },
+      dutyRole: { kind: 'enum', values: dutyRoles, description: 'Only duties with this role.', where: (v) => sql`t.duty_role = ${v}` },
+      person: { kind: 'uuid', description: 'Only duties of this person.', where: (v) => sql`t.person_id = ${v}` },
+    },
+    sortkeys: { StartDateDesc: startDesc, StartDateAsc: startAsc, ModifiedDesc: modifiedDesc },
+    lookup: {},
+  },
+  {
+    type: 'groups',
+    path: 'groups',
+    table: 'ss12000_groups',
+    dated: true,
+    expand: ['assignmentRoles'],
+    params: {
+      groupType: { kind: 'enum[]', values: groupTypes, description: 'Only groups of these types.', where: (v) => sql`t.group_type = ANY(${texts(v)})` },
+      schoolTypes: { kind: 'enum[]', values: schoolTypes, description: 'Only groups of these school types.', where: (v) => sql`t.school_type = ANY(${texts(v)})` },
+      organisation: { kind: 'uuid[]', description: 'Only groups of these units.', where: (v) => sql`t.organisation_id = ANY(${uuids(v)})` },
+    },
+    sortkeys: {
+      ModifiedDesc: modifiedDesc,
+      DisplayNameAsc: text('t.display_name'),
+      StartDateAsc: startAsc,
+      StartDateDesc: startDesc,
+      EndDateAsc: endAsc,
+      EndDateDesc: endDesc,
+    },
+    lookup: {},
+  },
+  {
+    type: 'activities',
+    path: 'activities',
+    table: 'ss12000_activities',
+    dated: true,
+    expand: ['groups', 'teachers', 'syllabus'],
+    params: {
+      member: {
+        kind: 'uuid',
+        description: 'Only activities of groups this person is a member of.',
+        where: (v) =>
+          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${v} AND r.kind = 'groupMembership')`,
+      },
+      teacher: { kind: 'uuid', description: 'Only activities with this duty among the teachers.', where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})` },
+      organisation: { kind: 'uuid', description: 'Only activities of this unit.', where: (v) => sql`t.organisation_id = ${v}` },
+      group: { kind: 'uuid', description: 'Only activities of this group.', where: (v) => sql`${v}::uuid = ANY(t.group_ids)` },
+    },
+    sortkeys: { ModifiedDesc: modifiedDesc, DisplayNameAsc: text('t.display_name') },
+    lookup: {
+      teachers: { description: 'Duty ids of teachers.', where: (v) => sql`t.teacher_duty_ids && ${uuids(v)}` },
+      members: {
+        description: 'Person ids of group members.',
+        where: (v) =>
+          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${uuids(v)}) AND r.kind = 'groupMembership')`,
+      },
+    },
+  },
+  {
+    type: 'syllabuses',
+    path: 'syllabuses',
+    table: 'ss12000_syllabuses',
+    dated: false,
+    expand: [],
+    params: {},
+    sortkeys: {
+      ModifiedDesc: modifiedDesc,
+      SubjectNameAsc: text('t.subject_name'),
+      SubjectNameDesc: text('t.subject_name', true),
+      SubjectCodeAsc: text('t.subject_code'),
+      SubjectCodeDesc: text('t.subject_code', true),
+      CourseNameAsc: text('t.course_name'),
+      CourseNameDesc: text('t.course_name', true),
+      CourseCodeAsc: text('t.course_code'),
+      CourseCodeDesc: text('t.course_code', true),
+      SubjectDesignationAsc: text('t.subject_designation'),
+      SubjectDesignationDesc: text('t.subject_designation', true),
+    },
+    lookup: {},
+  },
+  {
+    type: 'programmes',
+    path: 'programmes',
+    table: 'ss12000_programmes',
+    dated: false,
+    expand: [],
+    params: {
+      schoolType: { kind: 'enum[]', values: schoolTypes, description: 'Only programmes of these school types.', where: (v) => sql`t.school_type = ANY(${texts(v)})` },
+      code: { kind: 'string', description: 'Only the programme with this code.', where: (v) => sql`t.code = ${v}` },
+      parentProgramme: { kind: 'uuid', description: 'Only sub-programmes of this programme.', where: (v) => sql`t.parent_id = ${v}` },
+    },
+    sortkeys: { NameAsc: text('t.name'), CodeAsc: text('t.code'), ModifiedDesc: modifiedDesc },
+    lookup: {},
+  },
+  {
+    type: 'studyplans',
+    path: 'studyplans',
+    table: 'ss12000_studyplans',
+    dated: true,
+    expand: [],
+    params: {
+      student: { kind: 'uuid[]', description: 'Only study plans of these students.', where: (v) => sql`t.student_id = ANY(${uuids(v)})` },
+    },
+    sortkeys: { ModifiedDesc: modifiedDesc, StartDateAsc: startAsc, StartDateDesc: startDesc, EndDateAsc: endAsc, EndDateDesc: endDesc },
+    lookup: {},
+  },
+];
+
+export const endpointByType = Object.fromEntries(endpoints.map((e) => [e.type, e])) as Record<EntityType, EndpointDef>;
+
+/** The spec's relationship.* filters of /persons, as one EXISTS over the derived relations. */
+export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilder<unknown> | null {
+  const keys = Object.keys(q).filter((k) => k.startsWith('relationship.'));
+  if (!keys.length) return null;
+  const conds: RawBuilder<unknown>[] = [sql`r.person_id = t.id`];
+  if (q['relationship.entity.type']) conds.push(sql`r.kind = ${q['relationship.entity.type']}`);
+  if (q['relationship.organisation']) conds.push(sql`r.organisation_id = ${q['relationship.organisation']}`);
+  if (q['relationship.startDate.onOrBefore']) conds.push(sql`r.start_date <= ${q['relationship.startDate.onOrBefore']}::date`);
+  if (q['relationship.startDate.onOrAfter']) conds.push(sql`r.start_date >= ${q['relationship.startDate.onOrAfter']}::date`);
+  if (q['relationship.endDate.onOrBefore']) conds.push(sql`r.end_date <= ${q['relationship.endDate.onOrBefore']}::date`);
+  if (q['relationship.endDate.onOrAfter']) conds.push(sql`(r.end_date IS NULL OR r.end_date >= ${q['relationship.endDate.onOrAfter']}::date)`);
+  // Only relations the app may see count, or a filter could reveal a relation to a unit not granted.
+  conds.push(sql`r.organisation_id = ANY(${uuids(scope.allUnits)})`);
+  return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE ${sql.join(conds, sql` AND `)})`;
+}
+
+export { personVisibleSql };

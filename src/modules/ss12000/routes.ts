@@ -1,0 +1,167 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../../context.ts';
+import { ApiError } from '../../http/errors.ts';
+import type { ZodApp } from '../../http/types.ts';
+import { authenticateClient, installBearerChallenge } from '../../oidc/bearer.ts';
+import { endpoints, type EndpointDef } from './endpoints.ts';
+import { ingestBatch } from './ingest.ts';
+import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
+import { ingestionBatchSchema } from './schemas.ts';
+import { loadScope, type Scope } from './scope.ts';
+import { facadeOpenApi } from './openapi.ts';
+import { recordAccess, takeRateToken } from './access.ts';
+import { accessLogRoutes } from './access-routes.ts';
+
+export const SS12000_PREFIX = '/ss12000/v2.0';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    ss12000?: { scope: Scope; records: number };
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const searchOf = (request: FastifyRequest) => {
+  const i = request.url.indexOf('?');
+  return i < 0 ? '' : request.url.slice(i + 1);
+};
+
+/** Flat `{code, message}` errors, as the SS 12000 spec has them. */
+function installFlatErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message });
+    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message });
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message });
+    request.log.error({ err: error }, 'unhandled error in the SS 12000 API');
+    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.' });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.` }),
+  );
+}
+
+/**
+ * The consent-scoped SS 12000 v2.1 read API under /ss12000/v2.0 (bearer token; live grants on every
+ * request; rate-limited per client; every request in the access log), its OpenAPI, and the
+ * operator's ingestion API under /api/v1/ingestion.
+ */
+export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.post(
+    '/api/v1/ingestion/batch',
+    {
+      config: { access: 'operator' },
+      bodyLimit: 512 * 1024 * 1024,
+      schema: {
+        tags: ['ingestion'],
+        summary: 'Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)',
+        body: ingestionBatchSchema,
+        response: {
+          200: z.object({
+            created: z.record(z.string(), z.number()),
+            updated: z.record(z.string(), z.number()),
+            unchanged: z.record(z.string(), z.number()),
+            deleted: z.record(z.string(), z.number()),
+            noChange: z.boolean(),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const actor = request.actor;
+      const who = actor.kind === 'anonymous' ? { id: null, label: 'anonymous', kind: 'system' as const } : { id: actor.user.id, label: `${actor.user.display_name} <${actor.user.email}>`, kind: actor.kind };
+      return ingestBatch(ctx, request.body as never, who);
+    },
+  );
+  await app.register(async (api) => accessLogRoutes(api as unknown as ZodApp, ctx), { prefix: '/api/v1' });
+
+  await app.register(
+    async (api) => {
+      installFlatErrors(api);
+      installBearerChallenge(api);
+      api.get('/openapi.json', { schema: { hide: true } }, async () => facadeOpenApi(ctx));
+
+      const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+        const principal = await authenticateClient(ctx, request);
+        const rate = await takeRateToken(ctx, principal.clientId, principal.appId);
+        reply.header('RateLimit-Limit', String(rate.limit));
+        reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
+        reply.header('RateLimit-Reset', String(rate.resetSeconds));
+        const scope = await loadScope(ctx.db, principal);
+        request.ss12000 = { scope, records: 0 };
+        if (rate.count > rate.limit) {
+          reply.header('Retry-After', String(rate.resetSeconds));
+          throw ssError(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
+        }
+      };
+      api.addHook('onResponse', async (request, reply) => {
+        if (!request.ss12000) return;
+        await recordAccess(ctx, request, reply.statusCode).catch((err) => request.log.error({ err }, 'access log write failed'));
+      });
+
+      for (const def of endpoints) registerEndpoint(api as unknown as ZodApp, ctx, def, guard);
+
+      api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
+        const scope = request.ss12000!.scope;
+        const { data, pageToken, count } = await deletedEntities(ctx.db, scope, searchOf(request));
+        request.ss12000!.records = count ?? 0;
+        return pageToken ? { data, pageToken } : { data };
+      });
+    },
+    { prefix: SS12000_PREFIX },
+  );
+}
+
+function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
+  const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
+  api.get(`/${def.path}`, opts, async (request) => {
+    const scope = request.ss12000!.scope;
+    const { query, limit, after } = parseListRequest(def, searchOf(request));
+    const { rows, pageToken } = await listPage(ctx.db, scope, def, query, limit, after);
+    const data = await present(ctx.db, scope, def.type, rows, query);
+    request.ss12000!.records = data.length;
+    return pageToken ? { data, pageToken } : { data };
+  });
+
+  api.get(`/${def.path}/:id`, opts, async (request) => {
+    const scope = request.ss12000!.scope;
+    const { id } = request.params as { id: string };
+    if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
+    const options = parseOptions(def, searchOf(request));
+    const rows = await findVisible(ctx.db, scope, def, [id.toLowerCase()]);
+    if (!rows.length) throw ssError(404, 'not_found', `No ${def.path} entity with this id is available to this client.`);
+    const [item] = await present(ctx.db, scope, def.type, rows, options);
+    request.ss12000!.records = 1;
+    return item;
+  });
+
+  api.post(`/${def.path}/lookup`, opts, async (request) => {
+    const scope = request.ss12000!.scope;
+    const options = parseOptions(def, searchOf(request));
+    const body = request.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw ssError(400, 'invalid_body', 'The body must be a JSON object, e.g. {"ids": [...]}.');
+    const allowed = ['ids', ...Object.keys(def.lookup)];
+    const extra = [];
+    let total = 0;
+    let ids: string[] = [];
+    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+      if (!allowed.includes(key)) throw ssError(400, 'invalid_body', `${key} is not a lookup key of /${def.path} (use ${allowed.join(', ')}).`);
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > 200))
+        throw ssError(400, 'invalid_body', `${key} must be an array of strings.`);
+      const values = value as string[];
+      total += values.length;
+      const uuidKey = key === 'ids' || key === 'personIds' || key === 'teachers' || key === 'members';
+      if (uuidKey && values.some((v) => !UUID.test(v))) throw ssError(400, 'invalid_body', `${key} must hold UUIDs.`);
+      if (key === 'ids') ids = values.map((v) => v.toLowerCase());
+      else if (values.length) extra.push(def.lookup[key]!.where(uuidKey ? values.map((v) => v.toLowerCase()) : values));
+    }
+    if (total > MAX_LIMIT) throw ssError(400, 'lookup_too_large', `Look up at most ${MAX_LIMIT} keys at once.`);
+    const rows = await findVisible(ctx.db, scope, def, ids, extra);
+    const items = await present(ctx.db, scope, def.type, rows, options);
+    request.ss12000!.records = items.length;
+    return items;
+  });
+}
+

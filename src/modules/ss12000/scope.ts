@@ -1,0 +1,127 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Queryable } from '../../context.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
+
+/** Who is calling, as the bearer-token check reports it (live grants, read on every request). */
+export interface ClientIdentity {
+  clientId: string;
+  appId: string | null;
+  partnerId: string | null;
+  grants: { apiCode: string; institutionNumber: string | null; accessGroupId: string | null }[];
+  /** Approved data categories per API code. */
+  dataCategories: Record<string, string[]>;
+}
+
+/**
+ * What one request may see, decided from live grants: the school units (organisation ids) granted
+ * under the students API and under the staff API, and the data categories approved for each.
+ */
+export interface Scope {
+  identity: ClientIdentity;
+  studentUnits: string[];
+  staffUnits: string[];
+  allUnits: string[];
+  /** Institution numbers of the granted units (for the access log). */
+  institutionNumbers: string[];
+  studentCategories: Set<string>;
+  staffCategories: Set<string>;
+  /** Guardians may be seen (students API approved for the guardians category). */
+  guardians: boolean;
+}
+
+/** Resolves grants (institutions and access groups) to SS 12000 school units. */
+export async function loadScope(db: Queryable, identity: ClientIdentity): Promise<Scope> {
+  const groupIds = [...new Set(identity.grants.map((g) => g.accessGroupId).filter((x): x is string => !!x))];
+  const viaGroups = groupIds.length
+    ? await db.selectFrom('access_group_institutions').select(['access_group_id', 'institution_number']).where('access_group_id', 'in', groupIds).execute()
+    : [];
+  const numbersFor = (api: string) => {
+    const out = new Set<string>();
+    for (const g of identity.grants) {
+      if (g.apiCode !== api) continue;
+      if (g.institutionNumber) out.add(g.institutionNumber);
+      if (g.accessGroupId) for (const r of viaGroups) if (r.access_group_id === g.accessGroupId) out.add(r.institution_number);
+    }
+    return out;
+  };
+  const studentNumbers = numbersFor('students');
+  const staffNumbers = numbersFor('staff');
+  const all = [...new Set([...studentNumbers, ...staffNumbers])];
+  const units = all.length
+    ? await db
+        .selectFrom('ss12000_organisations')
+        .select(['id', 'organisation_code'])
+        .where('organisation_type', '=', 'Skolenhet')
+        .where('organisation_code', 'in', all)
+        .execute()
+    : [];
+  const studentUnits = units.filter((u) => studentNumbers.has(u.organisation_code!)).map((u) => u.id);
+  const staffUnits = units.filter((u) => staffNumbers.has(u.organisation_code!)).map((u) => u.id);
+  const studentCategories = new Set(identity.dataCategories.students ?? []);
+  return {
+    identity,
+    studentUnits,
+    staffUnits,
+    allUnits: [...new Set([...studentUnits, ...staffUnits])],
+    institutionNumbers: [...new Set(units.map((u) => u.organisation_code!))].sort(),
+    studentCategories,
+    staffCategories: new Set(identity.dataCategories.staff ?? []),
+    guardians: studentCategories.has('guardians'),
+  };
+}
+
+const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
+const texts = (v: string[]) => sql`${v}::text[]`;
+
+/** SQL condition: the person with id `personId` may be seen under `scope`. */
+export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>): RawBuilder<unknown> {
+  const parts = [
+    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
+    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
+  ];
+  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
+  return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId} AND (${sql.join(parts, sql` OR `)}))`;
+}
+
+/** SQL condition for the rows of an entity table (alias `t`) that `scope` may see. */
+export function visibleSql(type: string, scope: Scope): RawBuilder<unknown> {
+  switch (type) {
+    case 'organisations':
+      return sql`t.id = ANY(${uuids(scope.allUnits)})`;
+    case 'persons':
+      return personVisibleSql(scope, sql`t.id`);
+    case 'placements':
+      return sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
+    case 'duties':
+      return sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
+    case 'groups':
+    case 'activities':
+      return sql`t.organisation_id = ANY(${uuids(scope.allUnits)})`;
+    case 'syllabuses':
+    case 'programmes':
+      return scope.allUnits.length ? sql`true` : sql`false`;
+    case 'studyplans':
+      return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
+    default:
+      return sql`false`;
+  }
+}
+
+/** The roles through which a person is seen, from that person's relations. */
+export function personRoles(scope: Scope, relations: { kind: string; organisation_id: string }[]) {
+  const s = new Set(scope.studentUnits);
+  const t = new Set(scope.staffUnits);
+  return {
+    student: relations.some((r) => (STUDENT_KINDS as string[]).includes(r.kind) && s.has(r.organisation_id)),
+    staff: relations.some((r) => (STAFF_KINDS as string[]).includes(r.kind) && t.has(r.organisation_id)),
+    guardian: scope.guardians && relations.some((r) => (GUARDIAN_KINDS as string[]).includes(r.kind) && s.has(r.organisation_id)),
+  };
+}
+
+/** Data categories that apply to a person seen in these roles. */
+export function categoriesFor(scope: Scope, roles: { student: boolean; staff: boolean; guardian: boolean }): Set<string> {
+  const out = new Set<string>();
+  if (roles.student || roles.guardian) for (const c of scope.studentCategories) out.add(c);
+  if (roles.staff) for (const c of scope.staffCategories) out.add(c);
+  return out;
+}

@@ -1,0 +1,220 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.ts';
+import { generateWorld, type World } from '../../src/generator/index.ts';
+import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
+import { allowed, createApp, ensureInstitutions, grantAll, protectedLeaks, Ss12000Client } from './support.ts';
+
+const harness = useHarness();
+const NUMBERS = ['310001', '310002', '310003', '310004'];
+const SYSTEM = { id: null, label: 'test loader', kind: 'system' as const };
+let world: World;
+
+const client = (app: { clientId: string; secret: string }, auth: 'basic' | 'post' = 'post') =>
+  new Ss12000Client(`${harness().url}/ss12000/v2.0`, `${harness().url}/oidc/token`, app.clientId, app.secret, auth);
+
+beforeAll(async () => {
+  const { ctx } = harness();
+  world = generateWorld({ seed: 7, schools: 4, students: 160, institutionNumbers: NUMBERS, today: '2026-11-22' });
+  await ensureInstitutions(ctx, NUMBERS);
+  await ingestBatch(ctx, { upsert: world as never }, SYSTEM);
+}, 60_000);
+
+describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
+  it('pages through exactly the persons of the granted school units, with Basic and with form-post credentials', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!, NUMBERS[1]!]);
+    await grantAll(ctx, app.clientId, 'staff', [NUMBERS[0]!]);
+    const expected = allowed(world, { students: [NUMBERS[0]!, NUMBERS[1]!], staff: [NUMBERS[0]!] }, false);
+    for (const auth of ['basic', 'post'] as const) {
+      const { items, pages } = await client(app, auth).crawl('/persons', 17);
+      const ids = items.map((p) => p.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(new Set(ids)).toEqual(expected.persons);
+      expect(pages).toBe(Math.ceil(expected.persons.size / 17) || 1);
+    }
+  });
+
+  it('leaves out fields of data categories the app is not approved for (absent, not null)', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    const { items } = await client(app).crawl('/persons', 1000);
+    expect(items.length).toBeGreaterThan(10);
+    for (const p of items) {
+      for (const f of ['civicNo', 'addresses', 'phoneNumbers', 'photo', 'birthDate', 'sex', 'responsibles']) expect(p).not.toHaveProperty(f);
+      for (const e of p.emails ?? []) expect(e.type).not.toBe('Privat');
+      expect(p.meta.created).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    }
+  });
+
+  it('releases approved categories, but never civicNo, addresses or contact data of a protected person', async () => {
+    const { ctx } = harness();
+    const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
+    const app = await createApp(ctx, { students: all, staff: all });
+    await grantAll(ctx, app.clientId, 'students', NUMBERS);
+    await grantAll(ctx, app.clientId, 'staff', NUMBERS);
+    const c = client(app);
+    const { items } = await c.crawl('/persons', 1000);
+    const expected = allowed(world, { students: NUMBERS, staff: NUMBERS }, true);
+    expect(new Set(items.map((p) => p.id))).toEqual(expected.persons);
+    const visible = items.filter((p) => p.securityMarking !== 'Skyddad folkbokföring');
+    expect(visible.some((p) => p.civicNo && p.addresses && p.birthDate)).toBe(true);
+    expect(visible.some((p) => p.responsibles?.length)).toBe(true);
+    // Make sure there is a protected person to test with.
+    const victim = items.find((p) => p.securityMarking !== 'Skyddad folkbokföring' && p.enrolments)!;
+    const body = world.persons.find((p) => p.id === victim.id)!;
+    await ingestBatch(ctx, { upsert: { persons: [{ ...body, securityMarking: 'Skyddad folkbokföring' }] } }, SYSTEM);
+    const protectedIds = new Set(world.persons.filter((p) => p.securityMarking === 'Skyddad folkbokföring').map((p) => p.id));
+    protectedIds.add(victim.id);
+    const responses = [
+      (await c.crawl('/persons', 1000)).items,
+      (await c.crawl('/persons?expand=responsibleFor,groupMemberships', 1000)).items,
+      (await c.crawl('/placements?expand=child,owners', 1000)).items,
+      (await c.crawl('/duties?expand=person', 1000)).items,
+      (await c.request('POST', '/persons/lookup', { ids: [...protectedIds] })).body,
+      (await c.get(`/persons/${victim.id}`)).body,
+    ];
+    expect((await c.get(`/persons/${victim.id}`)).body.securityMarking).toBe('Skyddad folkbokföring');
+    expect(protectedLeaks(responses, protectedIds)).toEqual([]);
+    await ingestBatch(ctx, { upsert: { persons: [body] } }, SYSTEM);
+  });
+
+  it('answers errors as flat {code, message}: no token, bad parameters, pageToken with filters, unknown id', async () => {
+    const { ctx, url } = harness();
+    const anonymous = await fetch(`${url}/ss12000/v2.0/persons`);
+    expect(anonymous.status).toBe(401);
+    expect(Object.keys(await anonymous.json()).sort()).toEqual(['code', 'message']);
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    const c = client(app);
+    const first = await c.get('/persons?limit=2');
+    expect(first.body.pageToken).toBeTruthy();
+    for (const [path, code] of [
+      [`/persons?pageToken=${first.body.pageToken}&nameContains=a`, 'page_token_with_filters'],
+      ['/persons?pageToken=garbage', 'invalid_page_token'],
+      ['/persons?limit=0', 'invalid_parameter'],
+      ['/persons?sortkey=Nope', 'invalid_parameter'],
+      ['/persons?colour=blue', 'unknown_parameter'],
+      ['/groups?groupType=Klassrum', 'invalid_parameter'],
+      ['/persons?meta.modified.after=yesterday', 'invalid_parameter'],
+      ['/groups?startDate.onOrAfter=2026-02-30', 'invalid_parameter'],
+      ['/persons/not-a-uuid', 'invalid_id'],
+    ] as const) {
+      const res = await c.get(path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.code, path).toBe(code);
+      expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
+    }
+    const otherSchoolsPerson = world.persons.find((p) => p.enrolments?.some((e) => e.enroledAt.id === world.organisations.find((o) => o.organisationCode === NUMBERS[3])!.id))!;
+    const missing = await c.get(`/persons/${otherSchoolsPerson.id}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('not_found');
+  });
+
+  it('stops at once when a grant is revoked or the app is suspended', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!, NUMBERS[1]!]);
+    const c = client(app);
+    const before = (await c.crawl('/organisations')).items.map((o) => o.organisationCode).sort();
+    expect(before).toEqual([NUMBERS[0], NUMBERS[1]]);
+    await ctx.db.deleteFrom('grants').where('client_id', '=', app.clientId).where('institution_number', '=', NUMBERS[1]!).execute();
+    expect((await c.crawl('/organisations')).items.map((o) => o.organisationCode)).toEqual([NUMBERS[0]]);
+    await ctx.db.updateTable('apps').set({ status: 'suspended' }).where('id', '=', app.appId).execute();
+    const refused = await c.get('/organisations');
+    expect(refused.status).toBe(403);
+    expect(Object.keys(refused.body).sort()).toEqual(['code', 'message']);
+  });
+
+  it('filters: array parameters as repeated keys, key[]= and comma lists; UTF-8 values; dates; names', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', NUMBERS);
+    await grantAll(ctx, app.clientId, 'staff', NUMBERS);
+    const c = client(app);
+    const want = world.groups.filter((g) => g.groupType === 'Klass' || g.groupType === 'Undervisning').map((g) => g.id).sort();
+    for (const q of ['groupType=Klass&groupType=Undervisning', 'groupType[]=Klass&groupType[]=Undervisning', 'groupType=Klass,Undervisning']) {
+      const { items } = await c.crawl(`/groups?${q}`);
+      expect(items.map((g) => g.id).sort(), q).toEqual(want);
+    }
+    const teachers = await c.crawl(`/duties?dutyRole=${encodeURIComponent('Lärare')}`);
+    expect(teachers.items.length).toBe(world.duties.filter((d) => d.dutyRole === 'Lärare').length);
+    expect(teachers.items.every((d) => d.dutyRole === 'Lärare')).toBe(true);
+    const avd = await c.crawl(`/groups?groupType=${encodeURIComponent('Övrigt')}`);
+    expect(avd.items).toEqual([]);
+    const students = world.persons.filter((p) => p.enrolments?.length);
+    const someone = students.find((p) => /[åäö]/i.test(p.familyName)) ?? students[0]!;
+    const needle = someone.familyName.slice(0, 4).toUpperCase();
+    const byName = await c.crawl(`/persons?nameContains=${encodeURIComponent(needle)}`);
+    expect(byName.items.some((p) => p.id === someone.id)).toBe(true);
+    expect(byName.items.every((p) => `${p.givenName} ${p.familyName}`.toLowerCase().includes(needle.toLowerCase()))).toBe(true);
+    // Enrolments that ended yesterday are excluded by endDate.onOrAfter=today (open-ended kept).
+    const unit = world.organisations.find((o) => o.organisationCode === NUMBERS[0])!;
+    const current = await c.crawl(`/persons?relationship.entity.type=enrolment&relationship.organisation=${unit.id}&relationship.endDate.onOrAfter=2026-11-22`);
+    const expectedCurrent = world.persons.filter((p) => p.enrolments?.some((e) => e.enroledAt.id === unit.id && (!e.endDate || e.endDate >= '2026-11-22')));
+    expect(new Set(current.items.map((p) => p.id))).toEqual(new Set(expectedCurrent.map((p) => p.id)));
+    const sorted = await c.crawl('/persons?sortkey=FamilyNameDesc', 23);
+    const names = sorted.items.map((p) => p.familyName);
+    expect(sorted.items.length).toBe(new Set(sorted.items.map((p) => p.id)).size);
+    expect(sorted.items.length).toBe(allowed(world, { students: NUMBERS, staff: NUMBERS }, false).persons.size);
+    const byDb = await c.get('/persons?sortkey=FamilyNameDesc&limit=1000');
+    expect(names).toEqual(byDb.body.data.map((p: { familyName: string }) => p.familyName));
+  });
+
+  it('expands and names references on request', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    await grantAll(ctx, app.clientId, 'staff', [NUMBERS[0]!]);
+    const c = client(app);
+    const acts = await c.get('/activities?limit=5&expand=groups,teachers,syllabus&expandReferenceNames=true');
+    expect(acts.status).toBe(200);
+    const a = acts.body.data[0];
+    expect(a._embedded.groups[0].id).toBe(a.groups[0].id);
+    expect(a._embedded.teachers[0].id).toBe(a.teachers[0].duty.id);
+    expect(a._embedded.syllabus.id).toBe(a.syllabus.id);
+    expect(a.organisation.displayName).toBeTruthy();
+    const plain = await c.get('/activities?limit=5');
+    expect(plain.body.data[0].organisation).not.toHaveProperty('displayName');
+    const groups = await c.crawl('/groups?groupType=Klass&expand=assignmentRoles');
+    expect(groups.items.some((g) => g._embedded.assignmentRoles.some((r: { assignmentRoleType: string }) => r.assignmentRoleType === 'Mentor'))).toBe(true);
+  });
+
+  it('records every request in the access log', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[2]!]);
+    const c = client(app);
+    await c.get('/persons?limit=3');
+    await c.get('/organisations');
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = await ctx.db.selectFrom('ss12000_access_log').selectAll().where('app_id', '=', app.appId).orderBy('id').execute();
+    expect(rows.map((r) => [r.endpoint, r.record_count, r.institution_numbers])).toEqual([
+      ['/persons', 3, [NUMBERS[2]]],
+      ['/organisations', 1, [NUMBERS[2]]],
+    ]);
+  });
+
+  it('limits requests per client, counted in the database, with 429 and Retry-After', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: app.appId, requests_per_minute: 3 }).execute();
+    const c = client(app);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push(await c.get('/organisations'));
+    expect(statuses.map((s) => s.status)).toEqual([200, 200, 200, 429]);
+    expect(statuses[0]!.headers.get('ratelimit-limit')).toBe('3');
+    expect(statuses[3]!.body.code).toBe('rate_limited');
+    expect(Number(statuses[3]!.headers.get('retry-after'))).toBeGreaterThan(0);
+    harness().clock.advance(61_000);
+    expect((await c.get('/organisations')).status).toBe(200);
+  });
+
+  it('serves its own OpenAPI', async () => {
+    const res = await fetch(`${harness().url}/ss12000/v2.0/openapi.json`);
+    const doc = await res.json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/persons', '/persons/{id}', '/persons/lookup', '/deletedEntities']));
+  });
+});
