@@ -48,9 +48,9 @@ describe('client secrets', () => {
     const audit = await h.ctx.db.selectFrom('audit_log').selectAll().where('app_id', '=', appId).execute();
     expect(JSON.stringify(audit)).not.toContain(secret);
     expect(audit.every((a) => a.partner_id === partnerId)).toBe(true);
-    const mail = await h.ctx.db.selectFrom('mail_outbox').selectAll().where('template', '=', 'secret_rotated').where('to_address', '=', 'contact@once.example').execute();
-    expect(mail).toHaveLength(1);
-    expect(JSON.stringify(mail)).not.toContain(secret);
+    // The first secret is no rotation: no mail (the approval mail announced the client).
+    const mail = await h.ctx.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', 'contact@once.example').execute();
+    expect(mail).toHaveLength(0);
 
     // And the secret works at the token endpoint.
     const token = await requestToken(h, clientId, secret);
@@ -86,7 +86,10 @@ describe('client secrets', () => {
       .where('to_address', '=', 'contact@rotate.example')
       .orderBy('created_at')
       .execute();
-    expect(mails).toHaveLength(2);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.language).toBe('nl'); // the contact is no known user: the rotating member's language
+    expect(JSON.stringify(mails)).not.toContain(second.body.clientSecret);
+    expect(JSON.stringify(mails)).not.toContain(first.clientSecret);
     const log = (await client.get(`/api/v1/partner/apps/${appId}/log?limit=1`)).body.data[0];
     expect(log).toMatchObject({ action: 'client.secret_rotated', after: { previousSecret: { id: first.secretId, expiresAt: overlapEnd } } });
 
@@ -115,6 +118,18 @@ describe('client secrets', () => {
     expect(rejected.status).toBe(401);
     expect((await requestToken(h, clientId, third.clientSecret)).status).toBe(200);
     expect((await requestToken(h, clientId, fourth.clientSecret)).status).toBe(200);
+  });
+
+  it('serializes concurrent rotations: every one answers, and exactly two secrets stay live', async () => {
+    const h = harness();
+    const { client, appId, clientId } = await approvedApp('Parallel');
+    const results = await Promise.all(Array.from({ length: 5 }, () => client.post(`/api/v1/partner/apps/${appId}/client/secrets`)));
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    const live = (await client.get(`/api/v1/partner/apps/${appId}/client`)).body.secrets;
+    expect(live).toHaveLength(2);
+    expect(live.filter((s: { expiresAt: string | null }) => s.expiresAt === null)).toHaveLength(1);
+    const audit = await h.ctx.db.selectFrom('audit_log').select('action').where('client_id', '=', clientId).execute();
+    expect(audit.map((a) => a.action).sort()).toEqual(['client.secret_created', ...Array(4).fill('client.secret_rotated')]);
   });
 
   it('refuses secrets for apps that are not approved or have no client', async () => {
@@ -189,6 +204,20 @@ describe('linking a legacy client', () => {
     const taken = await client.post(`/api/v1/partner/apps/${appB}/client/link`, { clientId: legacy.clientId, clientSecret: legacy.secret });
     expect(taken.status).toBe(409);
     expect(taken.body.code).toBe('client_already_linked');
+  });
+
+  it('links a legacy client to only one of two apps asking at once', async () => {
+    const h = harness();
+    const { client } = await signedInPartner(h, 'Racer');
+    const legacy = await insertClient(h.ctx.db, { appId: null, name: 'raced key', origin: 'legacy' });
+    const a = (await client.post('/api/v1/partner/apps', appBody({ name: 'A' }))).body.id as string;
+    const b = (await client.post('/api/v1/partner/apps', appBody({ name: 'B' }))).body.id as string;
+    const results = await Promise.all(
+      [a, b].map((id) => client.post(`/api/v1/partner/apps/${id}/client/link`, { clientId: legacy.clientId, clientSecret: legacy.secret })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(results.find((r) => r.status === 409)!.body.code).toBe('client_already_linked');
+    expect(await h.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'client.linked').where('client_id', '=', legacy.clientId).execute()).toHaveLength(1);
   });
 
   it('refuses an expired secret, an archived app, and a client of another app', async () => {

@@ -376,12 +376,16 @@ export async function createClientSecret(ctx: AppContext, actor: Actor, partnerI
         endedNow: end.map((s) => ({ id: s.id, hint: s.hint })),
       },
     });
-    await ctx.mail.enqueue(trx, {
-      to: app.contact_email,
-      language: await recipientLanguage(trx, app.contact_email, actorLanguage(actor)),
-      template: 'secret_rotated',
-      params: { appName: app.name, previousSecretExpiresAt: previousSecret?.expiresAt ?? null },
-    });
+    if (previousSecret) {
+      // A rotation is announced to the app's contact, so an unexpected one is noticed; the very first
+      // secret needs no mail (the approval mail said the client exists).
+      await ctx.mail.enqueue(trx, {
+        to: app.contact_email,
+        language: await recipientLanguage(trx, app.contact_email, actorLanguage(actor)),
+        template: 'secret_rotated',
+        params: { appName: app.name, previousSecretExpiresAt: previousSecret.expiresAt > now ? previousSecret.expiresAt : null },
+      });
+    }
     return { clientId: client.id, secretId, clientSecret: secret, hint, createdAt: now, previousSecret };
   });
 }

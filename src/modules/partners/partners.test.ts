@@ -58,6 +58,17 @@ describe('partner profile', () => {
     expect(audit[1]).toMatchObject({ partner_id: created.body.id, before: { name: 'Huiswerk BV' }, after: { name: 'Huiswerk NV', public: false } });
   });
 
+  it('creates one partner when the same member saves twice at once', async () => {
+    const c = await newMember('dirk@race.example');
+    const results = await Promise.all([
+      c.put('/api/v1/partner/profile', { ...profile, name: 'Race One' }),
+      c.put('/api/v1/partner/profile', { ...profile, name: 'Race Two' }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 201]);
+    expect(results[0]!.body.id).toBe(results[1]!.body.id);
+    expect(await harness().ctx.db.selectFrom('partners').select('id').where('name', 'like', 'Race%').execute()).toHaveLength(1);
+  });
+
   it('refuses bad input naming the field, and keeps nothing half-written', async () => {
     const c = await newMember('bea@bad.example');
     const badSite = await c.put('/api/v1/partner/profile', { ...profile, website: 'javascript:alert(1)' });
