@@ -1,0 +1,64 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.ts';
+
+/** Where `npm run build:web` writes the web application. */
+export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** Paths that belong to the server; the SPA fallback must never answer them with the web app. */
+const SERVER_PREFIXES = ['/api', '/oidc', '/ss12000', '/healthz'];
+
+const isServerPath = (path: string) => SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`));
+
+/**
+ * Serves the built web application (web/dist) at `/`: hashed assets with a long cache life, and
+ * index.html for every other GET that is not an API, OIDC or SS 12000 path so that client-side
+ * routes (/school/apps/…, /confirm-email?token=…) survive a reload or a link from an e-mail.
+ * Without a build it registers nothing and says so, so the API works on its own.
+ */
+export async function registerWebApp(app: FastifyInstance, ctx: AppContext, root = WEB_DIST): Promise<void> {
+  const indexFile = `${root}index.html`;
+  if (!existsSync(indexFile)) {
+    ctx.log.info({ root }, 'web application not built (npm run build:web); serving the API only');
+    return;
+  }
+  const indexHtml = readFileSync(indexFile);
+
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    // Files are registered one by one at start; unknown paths fall through to the SPA route below.
+    wildcard: false,
+    index: false,
+    setHeaders(res, path) {
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+
+  const sendIndex = (reply: import('fastify').FastifyReply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('x-content-type-options', 'nosniff')
+      .header('x-frame-options', 'DENY')
+      .header('referrer-policy', 'same-origin')
+      .send(indexHtml);
+
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
+  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (isServerPath(path) || path.startsWith('/assets/')) {
+      return reply.status(404).type('application/problem+json').send({
+        type: 'about:blank',
+        title: 'Not found',
+        status: 404,
+        code: 'route_not_found',
+        detail: `GET ${path} does not exist.`,
+      });
+    }
+    return sendIndex(reply);
+  });
+}

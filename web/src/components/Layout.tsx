@@ -1,0 +1,101 @@
+import { Button, Layout, Menu, Select, Space, Typography } from 'antd';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useLocation, useNavigate } from 'react-router';
+import { api } from '../api/client.ts';
+import { LANGUAGES } from '../i18n.ts';
+import { roleOf, useSession, useSetSession } from '../session.tsx';
+
+const LANGUAGE_NAMES: Record<string, string> = { en: 'English', nl: 'Nederlands', fr: 'Français', sv: 'Svenska' };
+
+/** The menu entries of each area: the path and its translation key. */
+const MENUS: Record<string, [string, string][]> = {
+  operator: [
+    ['/operator/review', 'nav.review'],
+    ['/operator/partners', 'nav.partners'],
+    ['/operator/legacy-clients', 'nav.legacyClients'],
+    ['/operator/catalog', 'nav.catalog'],
+    ['/operator/mailbox', 'nav.mailbox'],
+    ['/operator/audit', 'nav.audit'],
+  ],
+  partner: [
+    ['/partner/apps', 'nav.myApps'],
+    ['/partner/profile', 'nav.profile'],
+  ],
+  school_admin: [
+    ['/school/apps', 'nav.apps'],
+    ['/school/api-access', 'nav.apiAccess'],
+  ],
+  school_no_access: [],
+  visitor: [
+    ['/public/partners', 'nav.directory'],
+    ['/public/register', 'nav.register'],
+  ],
+};
+
+/** The language picker: the choice is remembered in the browser and, when signed in, not sent anywhere else. */
+export function LanguagePicker() {
+  const { t, i18n } = useTranslation();
+  return (
+    <Select
+      aria-label={t('nav.language')}
+      value={i18n.resolvedLanguage}
+      style={{ width: 130 }}
+      onChange={(lng) => void i18n.changeLanguage(lng)}
+      options={LANGUAGES.map((l) => ({ value: l, label: LANGUAGE_NAMES[l] }))}
+      data-testid="language-picker"
+    />
+  );
+}
+
+/** Page frame: header with the area's menu, language picker and sign-in/out. */
+export function AppLayout({ children }: { children: ReactNode }) {
+  const { t } = useTranslation();
+  const session = useSession();
+  const setSession = useSetSession();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const user = session.data?.user;
+  const role = user ? roleOf(user) : 'visitor';
+  const items = (MENUS[role] ?? []).map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
+  const selected = items.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
+
+  async function signOut() {
+    try {
+      await api.post('/auth/logout');
+    } finally {
+      setSession(null);
+      navigate('/sign-in');
+    }
+  }
+
+  return (
+    <Layout style={{ minHeight: '100vh' }}>
+      <a className="skip-link" href="#main">
+        {t('nav.skip')}
+      </a>
+      <Layout.Header style={{ display: 'flex', alignItems: 'center', gap: 16, background: '#fff', borderBottom: '1px solid #e5e5e5' }}>
+        <Link to="/" style={{ fontWeight: 700, fontSize: 18, color: '#1f1f1f' }}>
+          Schoolgate
+        </Link>
+        <nav aria-label={t('nav.main')} style={{ flex: 1, minWidth: 0 }}>
+          <Menu mode="horizontal" selectedKeys={selected} items={items} style={{ borderBottom: 'none' }} />
+        </nav>
+        <Space>
+          <LanguagePicker />
+          {user ? (
+            <>
+              <Typography.Text data-testid="signed-in-as">{user.displayName}</Typography.Text>
+              <Button onClick={() => void signOut()}>{t('nav.signOut')}</Button>
+            </>
+          ) : (
+            <Link to="/sign-in">{t('nav.signIn')}</Link>
+          )}
+        </Space>
+      </Layout.Header>
+      <Layout.Content id="main" tabIndex={-1} style={{ padding: 24, maxWidth: 1400, width: '100%', margin: '0 auto' }}>
+        {children}
+      </Layout.Content>
+    </Layout>
+  );
+}

@@ -1,0 +1,90 @@
+import './i18n.ts';
+import './styles.css';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { App as AntApp, ConfigProvider } from 'antd';
+import enUS from 'antd/locale/en_US';
+import frFR from 'antd/locale/fr_FR';
+import nlNL from 'antd/locale/nl_NL';
+import svSE from 'antd/locale/sv_SE';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { useTranslation } from 'react-i18next';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { ApiProblem } from './api/client.ts';
+import { RequireRole } from './components/common.tsx';
+import { AppLayout } from './components/Layout.tsx';
+import { ConfirmEmailPage, HomeRedirect, NoAccessPage, NotFoundPage, SignInPage, SignUpPage } from './pages/Auth.tsx';
+import { AuditLogPage, CatalogPage, LegacyClientsPage, MailboxPage, OperatorAppPage, PartnersPage, ReviewQueuePage } from './pages/operator/OperatorPages.tsx';
+import { PartnerAppPage } from './pages/partner/PartnerAppPage.tsx';
+import { PartnerAppFormPage, PartnerAppsPage, PartnerProfilePage } from './pages/partner/PartnerPages.tsx';
+import { DirectoryPage, RegisterPage } from './pages/public/PublicPages.tsx';
+import { SchoolApiAccessPage, SchoolAppsPage } from './pages/school/SchoolApps.tsx';
+import { SchoolAppPage } from './pages/school/SchoolAppPage.tsx';
+
+const ANTD_LOCALES = { en: enUS, nl: nlNL, fr: frFR, sv: svSE } as const;
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      // A 4xx will not change by asking again.
+      retry: (count, error) => !(error instanceof ApiProblem && error.status >= 400 && error.status < 500) && count < 2,
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+
+const operator = ['operator'] as const;
+const partner = ['partner'] as const;
+const school = ['school_admin'] as const;
+
+function Root() {
+  const { i18n } = useTranslation();
+  const locale = ANTD_LOCALES[(i18n.resolvedLanguage ?? 'en') as keyof typeof ANTD_LOCALES] ?? enUS;
+  return (
+    <ConfigProvider locale={locale} theme={{ token: { colorPrimary: '#0b57d0', colorLink: '#0b57d0' } }}>
+      <AntApp>
+        <BrowserRouter>
+          <AppLayout>
+            <Routes>
+              <Route path="/" element={<HomeRedirect />} />
+              <Route path="/sign-in" element={<SignInPage />} />
+              <Route path="/sign-up" element={<SignUpPage />} />
+              <Route path="/confirm-email" element={<ConfirmEmailPage />} />
+              <Route path="/no-access" element={<NoAccessPage />} />
+              <Route path="/public/partners" element={<DirectoryPage />} />
+              <Route path="/public/register" element={<RegisterPage />} />
+
+              <Route path="/school/apps" element={<RequireRole roles={[...school]}><SchoolAppsPage /></RequireRole>} />
+              <Route path="/school/apps/:appId" element={<RequireRole roles={[...school]}><SchoolAppPage /></RequireRole>} />
+              <Route path="/school/api-access" element={<RequireRole roles={[...school]}><SchoolApiAccessPage /></RequireRole>} />
+              <Route path="/school/clients/:clientId" element={<RequireRole roles={[...school]}><SchoolAppPage legacyClient /></RequireRole>} />
+
+              <Route path="/partner/profile" element={<RequireRole roles={[...partner]}><PartnerProfilePage /></RequireRole>} />
+              <Route path="/partner/apps" element={<RequireRole roles={[...partner]}><PartnerAppsPage /></RequireRole>} />
+              <Route path="/partner/apps/new" element={<RequireRole roles={[...partner]}><PartnerAppFormPage /></RequireRole>} />
+              <Route path="/partner/apps/:appId" element={<RequireRole roles={[...partner]}><PartnerAppPage /></RequireRole>} />
+              <Route path="/partner/apps/:appId/edit" element={<RequireRole roles={[...partner]}><PartnerAppFormPage /></RequireRole>} />
+
+              <Route path="/operator/review" element={<RequireRole roles={[...operator]}><ReviewQueuePage /></RequireRole>} />
+              <Route path="/operator/apps/:appId" element={<RequireRole roles={[...operator]}><OperatorAppPage /></RequireRole>} />
+              <Route path="/operator/partners" element={<RequireRole roles={[...operator]}><PartnersPage /></RequireRole>} />
+              <Route path="/operator/legacy-clients" element={<RequireRole roles={[...operator]}><LegacyClientsPage /></RequireRole>} />
+              <Route path="/operator/catalog" element={<RequireRole roles={[...operator]}><CatalogPage /></RequireRole>} />
+              <Route path="/operator/mailbox" element={<RequireRole roles={[...operator]}><MailboxPage /></RequireRole>} />
+              <Route path="/operator/audit" element={<RequireRole roles={[...operator]}><AuditLogPage /></RequireRole>} />
+              <Route path="*" element={<NotFoundPage />} />
+            </Routes>
+          </AppLayout>
+        </BrowserRouter>
+      </AntApp>
+    </ConfigProvider>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queryClient}>
+      <Root />
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,309 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Card, Descriptions, Input, Modal, Space, Table, Tabs, Tag, Transfer } from 'antd';
+import type { TFunction } from 'i18next';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useParams, useSearchParams } from 'react-router';
+import { api, qs } from '../../api/client.ts';
+import { itemsOf, type Item, type Res } from '../../api/types.ts';
+import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
+import { formatDateTime, known } from '../../lib/format.ts';
+
+type Detail = Res<'/api/v1/school/apps/{appId}'>;
+type AccessAnswer = Res<'/api/v1/school/apps/{appId}/api-access'>;
+type Entry = Item<AccessAnswer>;
+type Target = { institutionNumber: string | null; accessGroupId: string | null; name: string; changeable?: boolean };
+type LogAnswer = Res<'/api/v1/school/apps/{appId}/log'>;
+type LogRow = Item<LogAnswer>;
+
+const keyOf = (x: Target) => (x.institutionNumber ?? x.accessGroupId) as string;
+const labelOf = (x: Target) => (x.institutionNumber ? `${x.institutionNumber} - ${x.name}` : x.name);
+
+/** The app page of the school back-office: tabs General, API access and Logs (manual §3.1, §4, §5). */
+export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean }) {
+  const { t } = useTranslation();
+  const { appId = '', clientId = '' } = useParams();
+  const [params, setParams] = useSearchParams();
+  const invitation = params.get('invitation') ?? undefined;
+  const tab = params.get('tab') ?? (legacyClient ? 'access' : 'general');
+  const q = qs({ invitation });
+  const detail = useQuery({
+    queryKey: ['school', 'app', appId, invitation],
+    queryFn: () => api.get<Detail>(`/school/apps/${appId}${q}`),
+    enabled: !legacyClient,
+  });
+  if (!legacyClient && detail.isLoading) return <Loading />;
+  if (!legacyClient && detail.error) {
+    return (
+      <>
+        <PageTitle>{t('school.app.title')}</PageTitle>
+        <ErrorAlert error={detail.error} />
+        <p style={{ marginTop: 16 }}>
+          <Link to="/school/apps">{t('school.app.back')}</Link>
+        </p>
+      </>
+    );
+  }
+  const app = detail.data;
+  const accessPath = legacyClient ? `/school/clients/${clientId}/api-access` : `/school/apps/${appId}/api-access${q}`;
+  const items = [
+    ...(legacyClient
+      ? []
+      : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} /> }]),
+    { key: 'access', label: t('school.app.tabAccess'), children: <AccessTab path={accessPath} appId={legacyClient ? undefined : appId} invitation={invitation} /> },
+    ...(legacyClient ? [] : [{ key: 'logs', label: t('school.app.tabLogs'), children: <LogsTab appId={appId} invitation={invitation} /> }]),
+  ];
+  return (
+    <>
+      <p style={{ marginBottom: 8 }}>
+        <Link to="/school/apps">{t('school.app.back')}</Link>
+      </p>
+      <PageTitle extra={app ? <StatusTag status={app.status} /> : undefined}>
+        {legacyClient ? t('school.app.legacyTitle', { clientId }) : app?.name}
+      </PageTitle>
+      <Tabs
+        activeKey={tab}
+        onChange={(k) => {
+          const next = new URLSearchParams(params);
+          next.set('tab', k);
+          setParams(next, { replace: true });
+        }}
+        items={items}
+      />
+    </>
+  );
+}
+
+function GeneralTab({ app }: { app: Detail | undefined }) {
+  const { t } = useTranslation();
+  if (!app) return null;
+  return (
+    <Space direction="vertical" size="large" style={{ width: '100%' }} data-testid="general-tab">
+      <Card title={t('school.app.details')}>
+        <Descriptions column={1} bordered size="small">
+          <Descriptions.Item label={t('school.app.partner')}>{app.partner.name}</Descriptions.Item>
+          <Descriptions.Item label={t('school.app.name')}>{app.name}</Descriptions.Item>
+          <Descriptions.Item label={t('school.app.description')}>{app.description}</Descriptions.Item>
+        </Descriptions>
+      </Card>
+      <Card title={t('school.app.apiClient')}>
+        <Descriptions column={1} bordered size="small">
+          <Descriptions.Item label={t('school.app.clientId')}>
+            <code>{app.client?.id ?? '—'}</code>
+          </Descriptions.Item>
+          <Descriptions.Item label={t('school.app.clientName')}>{app.client?.name ?? '—'}</Descriptions.Item>
+          <Descriptions.Item label={t('school.app.active')}>
+            <Check value={app.active} />
+          </Descriptions.Item>
+          <Descriptions.Item label={t('school.app.apis')}>
+            {app.apis.map((a: { code: string; name: string }) => (
+              <Tag key={a.code}>{known(`apis.${a.code}`, a.name)}</Tag>
+            ))}
+          </Descriptions.Item>
+        </Descriptions>
+      </Card>
+      <Card title={t('school.app.contact')}>
+        <Descriptions column={1} bordered size="small">
+          <Descriptions.Item label={t('school.app.contactEmail')}>{app.contactEmail}</Descriptions.Item>
+        </Descriptions>
+      </Card>
+    </Space>
+  );
+}
+
+/** Why Edit is disabled, in the user's language, naming the right needed. */
+function reasonText(t: TFunction, entry: Entry): string {
+  const reason = entry.notEditableReason as string | null;
+  if (reason === 'insufficient_rights') return t('school.access.reason.insufficient_rights', { api: entry.apiName, rights: entry.requiredRights.join(` ${t('common.or')} `) });
+  return t(`school.access.reason.${reason ?? 'unknown'}`);
+}
+
+function AccessTab({ path, appId, invitation }: { path: string; appId?: string; invitation?: string }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const access = useQuery({ queryKey: ['school', 'access', path], queryFn: () => api.get<AccessAnswer>(path) });
+  const [editing, setEditing] = useState(false);
+  const [targets, setTargets] = useState<Record<string, string[]>>({});
+  const [reason, setReason] = useState('');
+  const [saved, setSaved] = useState(false);
+  const entries = itemsOf(access.data) as Entry[];
+
+  const save = useMutation({
+    mutationFn: async (changes: { entry: Entry; keys: string[] }[]) => {
+      for (const { entry, keys } of changes) {
+        const body =
+          entry.grantTarget === 'access_group'
+            ? { accessGroupIds: keys, reason: reason || undefined, confirmRemoval: true }
+            : { institutionNumbers: keys, reason: reason || undefined, confirmRemoval: true };
+        await api.put(`/school/apps/${appId}/api-access/${entry.apiCode}${qs({ invitation })}`, body);
+      }
+    },
+    onSuccess: async () => {
+      setEditing(false);
+      setSaved(true);
+      setReason('');
+      await qc.invalidateQueries({ queryKey: ['school'] });
+    },
+  });
+
+  if (access.isLoading) return <Loading />;
+  if (access.error) return <ErrorAlert error={access.error} />;
+
+  const editable = entries.filter((e) => e.editable);
+  const blocked = entries.filter((e) => !e.editable);
+  const grantedRows = entries.flatMap((e) =>
+    e.granted.map((g: Target) => ({ key: `${e.apiCode}:${keyOf(g)}`, api: known(`apis.${e.apiCode}`, e.apiName), institution: g.institutionNumber ? labelOf(g) : '', group: g.accessGroupId ? g.name : '' })),
+  );
+
+  function startEdit() {
+    setTargets(Object.fromEntries(editable.map((e) => [e.apiCode, e.granted.map(keyOf)])));
+    setSaved(false);
+    setEditing(true);
+  }
+
+  function onSave() {
+    const changes = editable
+      .map((e) => ({ entry: e, keys: targets[e.apiCode] ?? [], before: e.granted.map(keyOf) as string[] }))
+      .filter((c) => c.keys.length !== c.before.length || c.keys.some((k) => !c.before.includes(k)));
+    if (!changes.length) {
+      setEditing(false);
+      return;
+    }
+    const removed = changes.flatMap((c) =>
+      c.entry.granted.filter((g: Target) => !c.keys.includes(keyOf(g))).map((g: Target) => `${known(`apis.${c.entry.apiCode}`, c.entry.apiName)}: ${labelOf(g)}`),
+    );
+    if (removed.length) {
+      Modal.confirm({
+        title: t('school.access.removeWarningTitle'),
+        content: (
+          <div data-testid="removal-warning">
+            <p>{t('school.access.removeWarningBody')}</p>
+            <ul>
+              {removed.map((r) => (
+                <li key={r}>{r}</li>
+              ))}
+            </ul>
+          </div>
+        ),
+        okText: t('school.access.removeConfirm'),
+        okButtonProps: { danger: true },
+        cancelText: t('common.cancel'),
+        onOk: () => save.mutate(changes),
+      });
+    } else save.mutate(changes);
+  }
+
+  const canEdit = Boolean(appId) && editable.length > 0;
+  return (
+    <Space direction="vertical" size="middle" style={{ width: '100%' }} data-testid="access-tab">
+      {blocked.map((e) => (
+        <Alert key={e.apiCode} type="warning" showIcon title={reasonText(t, e)} data-testid={`not-editable-${e.apiCode}`} data-reason={e.notEditableReason} />
+      ))}
+      {saved && <Alert type="success" showIcon title={t('school.access.saved')} role="status" />}
+      {!editing && (
+        <>
+          <Space>
+            <Button type="primary" onClick={startEdit} disabled={!canEdit} aria-describedby={!canEdit ? 'edit-disabled-reason' : undefined}>
+              {t('common.edit')}
+            </Button>
+            {!canEdit && (
+              <span id="edit-disabled-reason" data-testid="edit-disabled-reason">
+                {blocked[0] ? reasonText(t, blocked[0]) : t('school.access.reason.unknown')}
+              </span>
+            )}
+          </Space>
+          <Table
+            data-testid="app-access-table"
+            rowKey="key"
+            size="small"
+            dataSource={grantedRows}
+            pagination={false}
+            locale={{ emptyText: t('school.access.noGrants') }}
+            columns={[
+              { title: t('school.access.api'), dataIndex: 'api' },
+              { title: t('school.access.institution'), dataIndex: 'institution' },
+              { title: t('school.access.accessGroup'), dataIndex: 'group' },
+            ]}
+          />
+        </>
+      )}
+      {editing && (
+        <>
+          {editable.map((e) => {
+            const source = [...e.available.map((x: Target) => ({ ...x, changeable: true })), ...e.granted].map((x: Target) => ({
+              key: keyOf(x),
+              title: labelOf(x),
+              disabled: x.changeable === false,
+            }));
+            const apiLabel = known(`apis.${e.apiCode}`, e.apiName);
+            return (
+              <Card key={e.apiCode} title={apiLabel} size="small">
+                <Transfer
+                  data-testid={`transfer-${e.apiCode}`}
+                  dataSource={source}
+                  targetKeys={targets[e.apiCode] ?? []}
+                  onChange={(keys) => setTargets((prev) => ({ ...prev, [e.apiCode]: keys.map(String) }))}
+                  render={(item) => item.title}
+                  titles={[t('school.access.leftTitle'), t('school.access.rightTitle')]}
+                  operations={['>', '<']}
+                  showSearch
+                  locale={{
+                    itemUnit: t('school.access.item'),
+                    itemsUnit: t('school.access.items'),
+                    notFoundContent: t('school.access.none'),
+                    searchPlaceholder: t('common.search'),
+                  }}
+                  listStyle={{ width: 380, height: 320 }}
+                />
+              </Card>
+            );
+          })}
+          <label htmlFor="grant-reason">{t('school.access.reasonLabel')}</label>
+          <Input.TextArea id="grant-reason" value={reason} onChange={(ev) => setReason(ev.target.value)} maxLength={2000} rows={2} />
+          <ErrorAlert error={save.error} />
+          <Space>
+            <Button type="primary" onClick={onSave} loading={save.isPending}>
+              {t('common.save')}
+            </Button>
+            <Button onClick={() => setEditing(false)}>{t('common.cancel')}</Button>
+          </Space>
+        </>
+      )}
+    </Space>
+  );
+}
+
+function LogsTab({ appId, invitation }: { appId: string; invitation?: string }) {
+  const { t } = useTranslation();
+  const log = useQuery({ queryKey: ['school', 'log', appId], queryFn: () => api.get<LogAnswer>(`/school/apps/${appId}/log${qs({ invitation })}`) });
+  if (log.error) return <ErrorAlert error={log.error} />;
+  return (
+    <Table<LogRow>
+      data-testid="app-log-table"
+      rowKey="id"
+      loading={log.isLoading}
+      dataSource={itemsOf(log.data)}
+      pagination={{ pageSize: 50, hideOnSinglePage: true }}
+      locale={{ emptyText: t('school.log.empty') }}
+      columns={[
+        { title: t('school.log.when'), dataIndex: 'at', render: (d: string) => formatDateTime(d) },
+        { title: t('school.log.who'), dataIndex: 'actor' },
+        {
+          title: t('school.log.what'),
+          key: 'changes',
+          render: (_: unknown, r) => (
+            <Space wrap>
+              {r.changes.map((c: { change: string; apiCode: string; institutionNumber: string | null; accessGroupId: string | null }, i: number) => (
+                <Tag key={i} color={c.change === 'added' ? 'green' : 'red'}>
+                  {t(`school.log.${c.change}`)} · {known(`apis.${c.apiCode}`, c.apiCode)} · {c.institutionNumber ?? c.accessGroupId}
+                </Tag>
+              ))}
+            </Space>
+          ),
+        },
+        { title: t('school.log.why'), dataIndex: 'reason', render: (r: string | null) => r ?? '' },
+      ]}
+    />
+  );
+}
+
