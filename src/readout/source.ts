@@ -90,12 +90,14 @@ export class SourceClient {
       body.set('client_id', this.o.clientId);
       body.set('client_secret', this.o.clientSecret);
     }
+    // Expiry counts from before the request: the source's clock started when it issued the token.
+    const requestedAt = this.o.clock.now().getTime();
     const res = await this.send(this.o.tokenUrl, { method: 'POST', headers, body: body.toString() }, 'token');
     const json = (await this.json(res, 'token')) as { access_token?: unknown; expires_in?: unknown };
     if (typeof json.access_token !== 'string') throw new SourceError('source_malformed', `Token response from ${this.o.tokenUrl} has no access_token`);
     this.stats.tokenFetches++;
     const ttl = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 3600;
-    this.token = { value: json.access_token, expiresAt: this.o.clock.now().getTime() + ttl * 1000 };
+    this.token = { value: json.access_token, expiresAt: requestedAt + ttl * 1000 };
     return this.token.value;
   }
 

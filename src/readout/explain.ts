@@ -1,0 +1,44 @@
+import type { CustomerConfig } from './config.ts';
+import { fetchFull } from './fetch.ts';
+import { ParseStats, type Snapshot } from './model.ts';
+import { applyRules, decodeSnapshot, sourceClientFor, type ReadoutDeps } from './run.ts';
+
+/**
+ * `readout explain`: for one person or group, every rule that applied and its outcome. Uses the
+ * source state of the last succeeded run (what the published files were built from) and reads the
+ * source live only when there has been no run yet.
+ */
+export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string): Promise<{ found: boolean; text: string; basis: 'last run' | 'live source' }> {
+  const state = await deps.db.selectFrom('readout_state').select(['source_snapshot', 'source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
+  let snapshot: Snapshot;
+  let basis: 'last run' | 'live source';
+  if (state) {
+    snapshot = decodeSnapshot(state.source_snapshot);
+    basis = 'last run';
+  } else {
+    snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats());
+    basis = 'live source';
+  }
+  const r = applyRules(c, snapshot, deps.clock.now());
+  const d = r.decisions.get(id);
+  const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${state ? ` read at ${new Date(state.source_watermark).toISOString()}` : ''}.`;
+  if (!d) {
+    const known = snapshot.persons.has(id) || snapshot.groups.has(id) || snapshot.organisations.has(id);
+    return {
+      found: false,
+      basis,
+      text: `${head}\n${id}: ${known ? 'in the source, but no rule applies to it (not a student, staff member, guardian, group or school unit).' : 'not found in the source.'}\n`,
+    };
+  }
+  const lines = [head, `${d.kind} ${d.id} (${d.name})`];
+  for (const { as, verdict } of d.verdicts) {
+    lines.push(`  as ${as}: ${verdict.kept ? 'KEPT' : `EXCLUDED by ${verdict.excludedBy}`}`);
+    for (const c of verdict.checks) lines.push(`    ${c.ok ? '✓' : '✗'} ${c.rule}: ${c.detail}`);
+  }
+  if (d.kind === 'group') lines.push(d.teams?.length ? `  teams: ${d.teams.join(', ')}` : '  teams: none');
+  if (d.kind === 'person') {
+    const teams = r.selection.memberships.filter((m) => m.personId === id).map((m) => `${m.teamId} (${m.role})`);
+    lines.push(teams.length ? `  member of: ${teams.join(', ')}` : '  member of: no team');
+  }
+  return { found: true, basis, text: lines.join('\n') + '\n' };
+}

@@ -1,0 +1,81 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import type { Database } from '../../../src/db/index.ts';
+import { migrate } from '../../../src/db/migrate.ts';
+import { TestClock } from '../../../src/lib/clock.ts';
+import { parseReadoutConfig, type CustomerConfig, type CustomerConfigInput } from '../../../src/readout/config.ts';
+import type { ReadoutDeps } from '../../../src/readout/run.ts';
+import { openTestDatabase } from '../../support/harness.ts';
+import { FakeEduCloud, seedWorld, type FakeOptions } from './fake-educloud.ts';
+
+/** 18:00 in Stockholm: when the nightly readout runs. */
+export const START = '2026-11-22T17:00:00Z';
+
+export interface ReadoutWorld {
+  clock: TestClock;
+  database: Database;
+  source: FakeEduCloud;
+  customer: CustomerConfig;
+  deps: ReadoutDeps;
+  outputDir: string;
+  close(): Promise<void>;
+}
+
+export async function openWorld(opts: { fake?: FakeOptions; customer?: Partial<CustomerConfigInput>; seed?: boolean } = {}): Promise<ReadoutWorld> {
+  const clock = new TestClock(new Date(START));
+  const database = await openTestDatabase();
+  await migrate(database);
+  const source = new FakeEduCloud(clock, opts.fake);
+  await source.start();
+  if (opts.seed !== false) seedWorld(source);
+  clock.advance(60_000);
+  const outputDir = mkdtempSync(join(tmpdir(), 'readout-'));
+  const customer = parseReadoutConfig({
+    customers: [
+      {
+        key: 'exempel',
+        source: {
+          baseUrl: source.baseUrl,
+          tokenUrl: source.tokenUrl,
+          clientId: 'eventful',
+          clientSecret: { env: 'EXEMPEL_SECRET' },
+          tokenAuth: opts.fake?.tokenAuth ?? 'basic',
+          arrayParams: 'brackets',
+          pageSize: 4,
+          retryBaseMs: 1,
+          maxRetries: 3,
+          timeoutMs: 5000,
+        },
+        outputDir,
+        ...opts.customer,
+      },
+    ],
+  }).customers[0]!;
+  const deps: ReadoutDeps = { db: database.db, clock, env: { EXEMPEL_SECRET: 's3cret' }, sleep: async () => {} };
+  return {
+    clock,
+    database,
+    source,
+    customer,
+    deps,
+    outputDir,
+    async close() {
+      await source.stop();
+      await database.close();
+    },
+  };
+}
+
+/** Parses one output file back with a real CSV parser: header and records. */
+export function readCsv(path: string): { header: string[]; rows: Record<string, string>[] } {
+  const text = readFileSync(path, 'utf8');
+  const records = parse(text, { bom: true }) as string[][];
+  const [header, ...body] = records;
+  return { header: header!, rows: body.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i] ?? '']))) };
+}
+
+export function listDir(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
