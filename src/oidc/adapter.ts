@@ -1,5 +1,5 @@
 import { randomToken } from '../lib/ids.ts';
-import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { clientRefusal, isClientId, loadClientWithSecrets, matchSecret } from './clients.ts';
 
@@ -74,29 +74,6 @@ export class PayloadAdapter implements Adapter {
 /** last_used_at is written at most this often per secret, so the token hot path stays one read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
-function decodeBasicPart(part: string): string {
-  return decodeURIComponent(part.replace(/\+/g, '%20'));
-}
-
-/** The client secret the current request presents (client_secret_post or client_secret_basic). */
-function presentedSecret(koa: KoaContextWithOIDC | undefined): string | undefined {
-  if (!koa) return undefined;
-  const posted = koa.oidc?.params?.client_secret;
-  if (typeof posted === 'string' && posted) return posted;
-  const header = koa.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const [scheme, value] = header.split(' ');
-  if (scheme?.toLowerCase() !== 'basic' || !value) return undefined;
-  const basic = Buffer.from(value, 'base64').toString('utf8');
-  const i = basic.indexOf(':');
-  if (i === -1) return undefined;
-  try {
-    return decodeBasicPart(basic.slice(i + 1)) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** An `invalid_client` refusal (HTTP 401) with our own error_description. */
 export function invalidClient(description: string): Error {
   const error = new errors.InvalidClientAuth(description);
@@ -104,53 +81,46 @@ export function invalidClient(description: string): Error {
   return error;
 }
 
+type LoadedClient = NonNullable<Awaited<ReturnType<typeof loadClientWithSecrets>>>;
+
 /**
- * The 'Client' model: clients come from our tables, looked up afresh on every request.
- *
- * We store only SHA-256 hashes of secrets, so oidc-provider cannot compare secrets itself. When a
- * request presents a secret (read from the current request through `Provider.ctx`, oidc-provider's
- * documented AsyncLocalStorage accessor), we verify it here against the client's live hashes, check
- * the app's live status and the legacy cut-over, and only then hand oidc-provider metadata whose
- * `client_secret` is that very secret — for this request only; its own comparison then succeeds.
- * Any other request sees a random placeholder secret that nothing can match. oidc-provider caches
- * built clients keyed by a hash of the metadata, so nothing read here outlives a change: a
- * suspended app or expired secret is refused on the next request.
+ * What the Client adapter read for the current request, so that the secret check right after it
+ * needs no second query. Keyed by the request's Koa context: it dies with the request.
+ */
+const loadedThisRequest = new WeakMap<object, LoadedClient>();
+
+/**
+ * Client metadata carries no secret: ours are stored as SHA-256 hashes and compared by
+ * `verifyClientSecret`. oidc-provider still wants a value for secret-based auth methods; this one
+ * is random per process and never compared.
+ */
+const PLACEHOLDER_SECRET = randomToken();
+
+/**
+ * The 'Client' model: clients come from our tables, looked up afresh on every request (client,
+ * app status and secrets in one query). oidc-provider caches built clients keyed by a hash of the
+ * metadata returned here, which holds nothing that changes with status or secrets, and the live
+ * checks happen in `verifyClientSecret` on every request — so a suspended app or an expired secret
+ * is refused on the next request.
  */
 export class ClientAdapter implements Adapter {
-  private static readonly placeholder = randomToken();
-
   constructor(private readonly ctx: Pick<AppContext, 'db' | 'clock' | 'config'>) {}
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    const koa = Provider.ctx;
-    const secret = presentedSecret(koa);
     const found = await loadClientWithSecrets(this.ctx.db, id);
+    const koa = Provider.ctx;
     if (!found) {
-      if (secret === undefined) return undefined;
-      throw invalidClient(isClientId(id) ? `unknown client ${id}` : 'unknown client: a client_id is a UUID');
-    }
-    const { client, secrets } = found;
-    let clientSecret = ClientAdapter.placeholder;
-    if (secret !== undefined) {
-      const now = this.ctx.clock.now();
-      const match = matchSecret(secrets, secret);
-      if (!match) throw invalidClient(`wrong client secret for client ${client.id}`);
-      if (match.expiresAt && match.expiresAt <= now) {
-        throw invalidClient(
-          `this client secret of client ${client.id} expired on ${match.expiresAt.toISOString()}; use the newer secret`,
-        );
+      // At the token endpoint say why, rather than oidc-provider's generic "client authentication failed".
+      if (koa?.oidc?.route === 'token') {
+        throw invalidClient(isClientId(id) ? `unknown client ${id}` : 'unknown client: a client_id is a UUID');
       }
-      const refusal = clientRefusal(this.ctx.config, now, client);
-      if (refusal) throw invalidClient(refusal);
-      if (!match.lastUsedAt || now.getTime() - match.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-        await this.ctx.db.updateTable('client_secrets').set({ last_used_at: now }).where('id', '=', match.id).execute();
-      }
-      clientSecret = secret;
+      return undefined;
     }
+    if (koa) loadedThisRequest.set(koa, found);
     return {
-      client_id: client.id,
-      client_name: client.name,
-      client_secret: clientSecret,
+      client_id: found.client.id,
+      client_name: found.client.name,
+      client_secret: PLACEHOLDER_SECRET,
       client_secret_expires_at: 0,
       grant_types: ['client_credentials'],
       response_types: [],
@@ -173,4 +143,37 @@ export class ClientAdapter implements Adapter {
   async consume(): Promise<void> {}
   async destroy(): Promise<void> {}
   async revokeByGrantId(): Promise<void> {}
+}
+
+/**
+ * Verifies a presented client secret (client_secret_basic or client_secret_post) against the
+ * client's live SHA-256 hashes in constant time, then the live state: secret not expired (rotation
+ * overlap), app approved, legacy cut-over. Records last use. Installed as the provider's
+ * `Client.prototype.compareClientSecret`, the extension point oidc-provider's maintainer
+ * recommends for hashed secrets (it also rules out client_secret_jwt, which we do not offer).
+ * Refusals throw `invalid_client` with a description saying why.
+ */
+export async function verifyClientSecret(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
+  clientId: string,
+  presented: string,
+): Promise<true> {
+  const koa = Provider.ctx;
+  let loaded = koa ? loadedThisRequest.get(koa) : undefined;
+  if (!loaded || loaded.client.id !== clientId) loaded = await loadClientWithSecrets(ctx.db, clientId);
+  if (!loaded) throw invalidClient(`unknown client ${clientId}`);
+  const { client, secrets } = loaded;
+  const now = ctx.clock.now();
+  const match = matchSecret(secrets, presented);
+  if (!match) throw invalidClient(`wrong client secret for client ${client.id}`);
+  if (match.expiresAt && match.expiresAt <= now) {
+    throw invalidClient(`this client secret of client ${client.id} expired on ${match.expiresAt.toISOString()}; use the newer secret`);
+  }
+  // Only now, with the secret proven, say what else is wrong.
+  const refusal = clientRefusal(ctx.config, now, client);
+  if (refusal) throw invalidClient(refusal);
+  if (!match.lastUsedAt || now.getTime() - match.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+    await ctx.db.updateTable('client_secrets').set({ last_used_at: now }).where('id', '=', match.id).execute();
+  }
+  return true;
 }

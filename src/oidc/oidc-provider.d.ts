@@ -58,6 +58,8 @@ declare module 'oidc-provider' {
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(middleware: (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void> | void): this;
     on(event: string, listener: (...args: any[]) => void): this;
+    /** The per-provider Client model; its prototype's `compareClientSecret` may be replaced. */
+    readonly Client: { prototype: { compareClientSecret(this: { clientId: string }, actual: string): boolean | Promise<boolean> } };
     static get ctx(): KoaContextWithOIDC | undefined;
   }
 }

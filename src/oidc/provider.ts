@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
-import { ClientAdapter, PayloadAdapter } from './adapter.ts';
+import { ClientAdapter, PayloadAdapter, verifyClientSecret } from './adapter.ts';
 import { SIGNING_ALG, type SigningKey } from './keys.ts';
 
 /** The scope a client asks for to read school data (optional: the token's audience is what counts). */
@@ -75,6 +75,10 @@ export function createProvider(ctx: AppContext, keys: SigningKey[]): Provider {
       koa.body = out;
     },
   });
+  // Secrets are stored hashed: compare the presented one against our hashes (see verifyClientSecret).
+  provider.Client.prototype.compareClientSecret = function compareClientSecret(this: { clientId: string }, actual: string) {
+    return verifyClientSecret(ctx, this.clientId, actual);
+  };
   // Behind a reverse proxy the public scheme and host come from X-Forwarded-* (Fastify trusts them too).
   provider.proxy = true;
   return provider;
