@@ -1,5 +1,36 @@
+import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { ZodApp } from '../../http/types.ts';
+import { approvedAppsWithApis } from './queries.ts';
+import { presentDirectory, presentRegisterEntry } from './presenters.ts';
+import { directoryPartner, registerEntry } from './schemas.ts';
 
-/** Routes of the public module (being built). */
-export default async function publicRoutes(_app: ZodApp, _ctx: AppContext): Promise<void> {}
+/** What anyone may read: the partner directory and the purpose register. */
+export default async function publicRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    '/public/partners',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['public'],
+        summary: 'Partner directory: public partners with at least one approved app, and those apps',
+        response: { 200: z.object({ data: z.array(directoryPartner) }) },
+      },
+    },
+    async () => ({ data: presentDirectory(await approvedAppsWithApis(ctx.db, true)) }),
+  );
+
+  app.get(
+    '/public/register',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['public'],
+        summary: 'Purpose register: per approved app, the partner, APIs, data categories, purpose and approval date',
+        response: { 200: z.object({ data: z.array(registerEntry) }) },
+      },
+    },
+    // Every accredited app is listed, also those of partners who keep out of the directory.
+    async () => ({ data: (await approvedAppsWithApis(ctx.db, false)).map(presentRegisterEntry) }),
+  );
+}
