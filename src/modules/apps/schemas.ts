@@ -24,8 +24,7 @@ export const appCreateBody = z
     contactEmail: emailSchema,
     redirectUris: redirectUris.default([]),
     apis: z.array(apiRequestInput).max(20).default([]),
-  })
-  .meta({ id: 'AppInput' });
+  });
 
 export const appPatchBody = z
   .object({
@@ -35,8 +34,7 @@ export const appPatchBody = z
     redirectUris,
     apis: z.array(apiRequestInput).max(20).describe('Replaces the whole list'),
   })
-  .partial()
-  .meta({ id: 'AppPatch' });
+  .partial();
 
 export const archiveBody = z.object({ reason: z.string().trim().max(2000).optional() }).optional();
 

@@ -109,4 +109,35 @@ describe('the partner story', () => {
     expect(grantEntry).toMatchObject({ institutionNumbers: ['001057'], reason: 'Pilot this school year' });
     expect(JSON.stringify(log.body)).not.toContain(secret.body.clientSecret);
   });
+
+  it('documents every partner route in the OpenAPI document', async () => {
+    const res = await harness().client().get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const paths = res.body.paths as Record<string, Record<string, unknown>>;
+    const partnerRoutes = Object.entries(paths)
+      .filter(([p]) => p.startsWith('/api/v1/partner/'))
+      .flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`))
+      .sort();
+    expect(partnerRoutes).toEqual(
+      [
+        'GET /api/v1/partner/profile',
+        'PUT /api/v1/partner/profile',
+        'GET /api/v1/partner/apps',
+        'POST /api/v1/partner/apps',
+        'GET /api/v1/partner/apps/{appId}',
+        'PATCH /api/v1/partner/apps/{appId}',
+        'POST /api/v1/partner/apps/{appId}/submit',
+        'POST /api/v1/partner/apps/{appId}/archive',
+        'GET /api/v1/partner/apps/{appId}/client',
+        'POST /api/v1/partner/apps/{appId}/client/secrets',
+        'POST /api/v1/partner/apps/{appId}/client/link',
+        'GET /api/v1/partner/apps/{appId}/invitations',
+        'POST /api/v1/partner/apps/{appId}/invitations',
+        'GET /api/v1/partner/apps/{appId}/log',
+        'GET /api/v1/partner/apps/{appId}/grants',
+      ].sort(),
+    );
+    const secret = paths['/api/v1/partner/apps/{appId}/client/secrets']!.post as { responses: Record<string, unknown> };
+    expect(Object.keys(secret.responses)).toEqual(expect.arrayContaining(['201', '409']));
+  });
 });

@@ -13,8 +13,7 @@ export const profileBody = z
     website: websiteSchema.nullable().default(null),
     contactEmail: emailSchema,
     public: z.boolean().default(true).describe('Listed in the public partner directory once it has an approved app'),
-  })
-  .meta({ id: 'PartnerProfileInput' });
+  });
 
 export const profileSchema = z
   .object({
