@@ -1,0 +1,130 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness, type TestClient } from '../support/harness.ts';
+import { generateWorld, type World } from '../../src/generator/index.ts';
+import { insertUser } from '../../src/seed/builders.ts';
+import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
+
+const harness = useHarness();
+const NUMBERS = ['320001', '320002', '320003'];
+let world: World;
+let operator: TestClient;
+
+const reader = async (numbers: string[]) => {
+  const { ctx, url } = harness();
+  const app = await createApp(ctx, { students: ['identity', 'guardians'], staff: ['identity'] });
+  await grantAll(ctx, app.clientId, 'students', numbers);
+  await grantAll(ctx, app.clientId, 'staff', numbers);
+  return new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+};
+const count = async (table: 'ss12000_persons' | 'ss12000_groups') =>
+  Number((await harness().ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+
+beforeAll(async () => {
+  const { ctx } = harness();
+  world = generateWorld({ seed: 11, schools: 3, students: 90, institutionNumbers: NUMBERS, today: '2026-11-22' });
+  await ensureInstitutions(ctx, NUMBERS);
+  await insertUser(ctx.db, { email: 'operator@sis.example', password: 'correct horse battery', displayName: 'Olle Operatör', kind: 'operator' });
+  operator = harness().client();
+  expect((await operator.login('operator@sis.example', 'correct horse battery')).status).toBe(200);
+}, 60_000);
+
+describe('SS 12000 ingestion', () => {
+  it('loads a batch, and loading it again changes nothing (no new meta.modified)', async () => {
+    const first = await operator.post('/api/v1/ingestion/batch', { upsert: world });
+    expect(first.status).toBe(200);
+    expect(first.body.created.persons).toBe(world.persons.length);
+    expect(first.body.noChange).toBe(false);
+    const c = await reader(NUMBERS);
+    const before = (await c.crawl('/persons', 1000)).items;
+    harness().clock.advance(60_000);
+    const again = await operator.post('/api/v1/ingestion/batch', { upsert: world });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ noChange: true, created: { persons: 0 }, updated: { persons: 0 }, unchanged: { persons: world.persons.length } });
+    const after = (await c.crawl('/persons', 1000)).items;
+    expect(after.map((p) => p.meta)).toEqual(before.map((p) => p.meta));
+  });
+
+  it('bumps meta.modified of the changed entity only', async () => {
+    const c = await reader(NUMBERS);
+    const since = harness().clock.now().toISOString();
+    harness().clock.advance(60_000);
+    const student = world.persons.find((p) => p.enrolments?.length)!;
+    const changed = { ...student, givenName: 'Åsa-Märta' };
+    const res = await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [changed, ...world.persons.slice(0, 5).filter((p) => p.id !== student.id)] } });
+    expect(res.body.updated.persons).toBe(1);
+    const modified = await c.crawl(`/persons?meta.modified.after=${encodeURIComponent(since)}`);
+    expect(modified.items.map((p) => p.id)).toEqual([student.id]);
+    expect(modified.items[0].givenName).toBe('Åsa-Märta');
+    expect(modified.items[0].meta.modified).toBe(harness().clock.now().toISOString());
+    expect(Date.parse(modified.items[0].meta.created)).toBeLessThan(Date.parse(modified.items[0].meta.modified));
+    await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [student] } });
+  });
+
+  it('rejects a batch with bad records by index and field, and keeps none of it', async () => {
+    const persons = await count('ss12000_persons');
+    const groups = await count('ss12000_groups');
+    const fresh = generateWorld({ seed: 99, schools: 1, students: 5, today: '2026-11-22' });
+    const good = fresh.persons[0]!;
+    const pupil = fresh.persons.find((p) => p.enrolments?.length)!;
+    const res = await operator.post('/api/v1/ingestion/batch', {
+      upsert: {
+        organisations: fresh.organisations,
+        persons: [
+          good,
+          { ...fresh.persons[1], sex: 'Pojke' },
+          { ...fresh.persons[2], givenName: undefined },
+          { ...fresh.persons[3], birthDate: '2015-02-30' },
+          { ...pupil, responsibles: [], enrolments: [{ ...pupil.enrolments![0]!, enroledAt: { id: '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e' } }] },
+        ],
+        groups: fresh.groups.slice(0, 1),
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.code).toBe('invalid_batch');
+    const byIndex = Object.fromEntries(res.body.errors.map((e: { index: number; field: string; code: string }) => [`${e.index}`, [e.field, e.code]]));
+    expect(byIndex['1']).toEqual(['upsert.persons.1.sex', 'invalid_enum']);
+    expect(byIndex['2']).toEqual(['upsert.persons.2.givenName', 'invalid_type']);
+    expect(byIndex['3']).toEqual(['upsert.persons.3.birthDate', 'invalid_format']);
+    expect(byIndex['4']).toEqual(['upsert.persons.4.enrolments.0.enroledAt.id', 'unknown_reference']);
+    expect(res.body.errors.some((e: { index: number }) => e.index === 0)).toBe(false);
+    expect(await count('ss12000_persons')).toBe(persons);
+    expect(await count('ss12000_groups')).toBe(groups);
+  });
+
+  it('records deletions for /deletedEntities, only for apps that could see the entity', async () => {
+    const unit = world.organisations.find((o) => o.organisationCode === NUMBERS[0])!;
+    const seeing = await reader([NUMBERS[0]!]);
+    const elsewhere = await reader([NUMBERS[1]!]);
+    const since = harness().clock.now().toISOString();
+    harness().clock.advance(1000);
+    const student = world.persons.find((p) => p.enrolments?.some((e) => e.enroledAt.id === unit.id))!;
+    const activity = world.activities.find((a) => a.organisation.id === unit.id)!;
+    const res = await operator.post('/api/v1/ingestion/batch', { delete: { persons: [student.id], activities: [activity.id] } });
+    expect(res.status).toBe(200);
+    expect(res.body.deleted).toMatchObject({ persons: 1, activities: 1 });
+    const seen = await seeing.get(`/deletedEntities?after=${encodeURIComponent(since)}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body.data.persons).toEqual([student.id]);
+    expect(seen.body.data.activitites).toEqual([activity.id]);
+    const onlyPersons = await seeing.get(`/deletedEntities?after=${encodeURIComponent(since)}&entities=Person`);
+    expect(Object.keys(onlyPersons.body.data)).toEqual(['persons']);
+    const other = await elsewhere.get(`/deletedEntities?after=${encodeURIComponent(since)}`);
+    expect(other.body.data.persons).toEqual([]);
+    expect((await seeing.get(`/persons/${student.id}`)).status).toBe(404);
+    // Deleting again is a no-op; loading it back brings it back.
+    const again = await operator.post('/api/v1/ingestion/batch', { delete: { persons: [student.id] } });
+    expect(again.body).toMatchObject({ noChange: true, deleted: { persons: 0 } });
+    await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [student], activities: [activity] } });
+    expect((await seeing.get(`/persons/${student.id}`)).status).toBe(200);
+  });
+
+  it('is for the operator only', async () => {
+    const { ctx } = harness();
+    await insertUser(ctx.db, { email: 'partner@example.test', password: 'correct horse battery', displayName: 'P', kind: 'partner' });
+    const partner = harness().client();
+    await partner.login('partner@example.test', 'correct horse battery');
+    expect((await partner.post('/api/v1/ingestion/batch', { upsert: {} })).status).toBe(403);
+    expect((await harness().client().post('/api/v1/ingestion/batch', { upsert: {} })).status).toBe(401);
+  });
+});
