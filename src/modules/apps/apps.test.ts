@@ -235,6 +235,30 @@ describe('the app log and grants', () => {
     }
   });
 
+  it('never shows secret-looking members of an entry, whoever wrote it', async () => {
+    const h = harness();
+    const { client, partnerId } = await signedInPartner(h, 'Careful');
+    const id = (await client.post('/api/v1/partner/apps', appBody())).body.id as string;
+    await h.ctx.db
+      .insertInto('audit_log')
+      .values({
+        at: h.clock.now(),
+        actor_label: 'Importer',
+        actor_kind: 'system',
+        action: 'client.imported',
+        subject_type: 'client',
+        subject_id: id,
+        partner_id: partnerId,
+        app_id: id,
+        before: null,
+        after: JSON.stringify({ hint: 'abcd', clientSecret: 'LEAKED-1', nested: [{ secret_hash: 'LEAKED-2', password: 'LEAKED-3', keep: 'visible' }] }),
+      })
+      .execute();
+    const res = await client.get(`/api/v1/partner/apps/${id}/log?limit=1`);
+    expect(res.body.data[0]).toMatchObject({ action: 'client.imported', after: { hint: 'abcd', nested: [{ keep: 'visible' }] }, before: null });
+    expect(JSON.stringify(res.body)).not.toMatch(/LEAKED/);
+  });
+
   it("lists the app's grants with API, institution and access group names", async () => {
     const h = harness();
     const { client } = await signedInPartner(h, 'Granted');
