@@ -122,6 +122,26 @@ describe('client credentials', () => {
     expect(get.status).toBeGreaterThanOrEqual(400);
     expect(get.status).toBeLessThan(500);
   });
+
+  it('answers the other provider endpoints with client errors for nonsense, never a 500', async () => {
+    const { url, ctx } = harness();
+    const c = await createClient(ctx);
+    const paths = [
+      '/oidc/auth',
+      '/oidc/auth?client_id=not-a-uuid&response_type=code&scope=openid',
+      `/oidc/auth?client_id=${c.clientId}&response_type=code&scope=openid&redirect_uri=https://evil.example/cb`,
+      '/oidc/me',
+      '/oidc/nope',
+      '/oidc/.well-known/nope',
+    ];
+    for (const path of paths) {
+      const res = await fetch(url + path, { redirect: 'manual', headers: { accept: 'application/json' } });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.status, path).toBeLessThan(500);
+    }
+    // RP-initiated logout without a session shows its confirmation page.
+    expect((await fetch(`${url}/oidc/session/end?post_logout_redirect_uri=nonsense`)).status).toBeLessThan(500);
+  });
 });
 
 describe('bearer tokens at /api/v1/me/grants', () => {
