@@ -43,6 +43,8 @@ export function createProvider(ctx: AppContext, keys: SigningKey[]): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: SIGNING_ALG,
     },
+    // Secrets are stored hashed, so methods that need the plain secret (client_secret_jwt) cannot exist.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     enabledJWA: { idTokenSigningAlgValues: [SIGNING_ALG] },
     scopes: ['openid', DATA_SCOPE],
     ttl: { ClientCredentials: ACCESS_TOKEN_TTL_S },
