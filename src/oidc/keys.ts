@@ -163,7 +163,7 @@ export class KeyRing {
   async verifier(kid: string | undefined): Promise<JWTVerifyGetKey> {
     let keys = await this.current();
     if (kid && !keys.some((k) => k.kid === kid)) keys = await this.current(true);
-    return this.jwks!;
+    return this.jwks ?? createLocalJWKSet({ keys: [] });
   }
 }
 
