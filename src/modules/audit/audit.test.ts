@@ -49,7 +49,7 @@ beforeAll(async () => {
     })).status,
   ).toBe(200);
   clock.advance(60_000);
-  const otto = await insertUser(harness().ctx.db, { email: 'olaf@school.example', password: PASSWORD, displayName: 'Olaf Both', kind: 'school', userManagementAccess: true });
+  const olaf = await insertUser(harness().ctx.db, { email: 'olaf@school.example', password: PASSWORD, displayName: 'Olaf Both', kind: 'school', userManagementAccess: true });
   // Olaf holds rights on Klim Op and Vlinder: he shares Klim Op with Anna, Vlinder with Otto.
   await insertAdminRight(harness().ctx.db, { userId: olaf, right: 'iLeerlingen', institutionNumber: SCHOOLS.klimop, schoolYear: 2026 });
   await insertAdminRight(harness().ctx.db, { userId: olaf, right: 'iLeerlingen', institutionNumber: SCHOOLS.vlinder, schoolYear: 2026 });
