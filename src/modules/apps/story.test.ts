@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../../../test/support/harness.ts';
 import { insertAdminRight, insertInstitution, insertUser } from '../../seed/builders.ts';
-import { PASSWORD, approveAsOperator, requestToken } from './test-fixtures.ts';
+import { PASSWORD, requestToken } from './test-fixtures.ts';
 
 const harness = useHarness();
 
@@ -49,10 +49,29 @@ describe('the partner story', () => {
     const submitted = await partner.post(`/api/v1/partner/apps/${appId}/submit`);
     expect(submitted.body.status).toBe('submitted');
 
-    // 4. The operator approves (review module): a client without secret appears.
-    const clientId = await approveAsOperator(h, appId);
+    // 4. The operator rejects it; the partner improves the purpose (back to draft) and resubmits; the operator approves.
+    await insertUser(h.ctx.db, { email: 'moderator@vendor.example', password: PASSWORD, displayName: 'Moderator', kind: 'operator' });
+    const operator = h.client();
+    expect((await operator.login('moderator@vendor.example', PASSWORD)).status).toBe(200);
+    const rejected = await operator.post(`/api/v1/operator/apps/${appId}/reject`, { reason: 'Say why you need the birth date.' });
+    expect(rejected.status).toBe(200);
+    const seen = await partner.get(`/api/v1/partner/apps/${appId}`);
+    expect(seen.body).toMatchObject({ status: 'rejected', rejectionReason: 'Say why you need the birth date.', editable: 'all' });
+    const improved = await partner.patch(`/api/v1/partner/apps/${appId}`, {
+      apis: [{ apiCode: 'students', dataCategories: ['birth_date'], purpose: 'The birth date lets the planner greet students on their birthday; nothing else.' }],
+    });
+    expect(improved.body.status).toBe('draft');
+    expect((await partner.post(`/api/v1/partner/apps/${appId}/submit`)).body.status).toBe('submitted');
+    const approved = await operator.post(`/api/v1/operator/apps/${appId}/approve`, { notes: 'Accredited for Students: identity and birth date.' });
+    expect(approved.status).toBe(200);
     const app = await partner.get(`/api/v1/partner/apps/${appId}`);
-    expect(app.body).toMatchObject({ status: 'approved', clientId, editable: 'description_and_contact' });
+    expect(app.body).toMatchObject({ status: 'approved', editable: 'description_and_contact', accreditationNotes: 'Accredited for Students: identity and birth date.' });
+    const clientId = app.body.clientId as string;
+    expect(await mailTo('apps@studiebuddy.example', 'app_rejected')).toHaveLength(1);
+    expect(await mailTo('apps@studiebuddy.example', 'app_approved')).toHaveLength(1);
+    expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+    // The client exists but has no secret until the partner asks for one.
+    expect((await partner.get(`/api/v1/partner/apps/${appId}/client`)).body).toMatchObject({ clientId, origin: 'app', secrets: [] });
 
     // 5. The partner takes its secret (shown once) and gets a token; no grants anywhere yet.
     const secret = await partner.post(`/api/v1/partner/apps/${appId}/client/secrets`);
@@ -104,7 +123,8 @@ describe('the partner story', () => {
     const partnerActions = log.body.data
       .filter((e: { actor: { kind: string } }) => e.actor.kind === 'partner')
       .map((e: { action: string }) => e.action);
-    expect(partnerActions).toEqual(['invitation.created', 'client.secret_created', 'app.submitted', 'app.created']);
+    expect(partnerActions).toEqual(['invitation.created', 'client.secret_created', 'app.submitted', 'app.updated', 'app.submitted', 'app.created']);
+    expect(log.body.data.filter((e: { actor: { kind: string } }) => e.actor.kind === 'operator')).toHaveLength(2);
     const grantEntry = log.body.data.find((e: { institutionNumbers: string[]; actor: { kind: string } }) => e.actor.kind === 'school');
     expect(grantEntry).toMatchObject({ institutionNumbers: ['001057'], reason: 'Pilot this school year' });
     expect(JSON.stringify(log.body)).not.toContain(secret.body.clientSecret);
