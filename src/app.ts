@@ -16,6 +16,7 @@ import { apiModules } from './modules/index.ts';
 import { registerOidc } from './oidc/index.ts';
 import { registerSs12000 } from './modules/ss12000/routes.ts';
 import type { ZodApp } from './http/types.ts';
+import { registerWebApp } from './http/static.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -85,6 +86,7 @@ export async function buildServer(ctx: AppContext) {
   await registerSs12000(app as unknown as ZodApp, ctx);
 
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  await registerWebApp(app, ctx);
   return app;
 }
 

@@ -32,9 +32,11 @@ export async function registerWebApp(app: FastifyInstance, ctx: AppContext, root
     // Files are registered one by one at start; unknown paths fall through to the SPA route below.
     wildcard: false,
     index: false,
-    setHeaders(res, path) {
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    // Vite puts a content hash in every asset name: those may be cached for good.
+    cacheControl: false,
+    setHeaders(reply, path) {
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
 
