@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import { PgBoss, fromKysely, fromPglite, type JobWithMetadata, type QueueOptions } from 'pg-boss';
+import { PgBoss, fromKysely, fromPglite, type JobResult, type JobWithMetadata, type QueueOptions, type WorkOptions } from 'pg-boss';
 import type { AppContext, Queryable } from '../context.ts';
 import type { Database } from '../db/index.ts';
 import { jobDefinitions, type JobDefinition } from './definitions.ts';
@@ -88,17 +88,34 @@ export class PgBossQueue implements JobQueue {
       if (workers) {
         for (const def of this.#definitions) {
           if (def.enabled && !def.enabled(ctx)) continue;
-          await boss.work<object>(
+          const polling = def.pollingIntervalSeconds ?? 2;
+          await boss.work<object, unknown, WorkOptions & { includeMetadata: true; perJobResults: true }>(
             def.name,
-            { includeMetadata: true, batchSize: 1, pollingIntervalSeconds: def.pollingIntervalSeconds ?? 2 },
-            async ([job]) => {
-              if (!job) return;
-              try {
-                return await def.handle(ctx, job as JobWithMetadata<never>);
-              } catch (error) {
-                this.#log.warn({ err: error, job: job.id, queue: def.name, attempt: job.retryCount }, 'job failed');
-                throw error;
+            {
+              includeMetadata: true,
+              // A batch is worked through one job at a time, each settled on its own (a failed one is
+              // retried alone); a full batch fetches the next one at once instead of after a poll.
+              perJobResults: true,
+              batchSize: 5,
+              burstWhenBatchFull: true,
+              pollingIntervalSeconds: polling,
+              // NOTIFY wakes an idle worker at once, but a job queued while the worker is busy gets no
+              // wake-up of its own: keep the backstop poll as short as the plain one (default is 30 s).
+              notifyPollingIntervalSeconds: polling,
+            },
+            async (jobs) => {
+              const results: JobResult[] = [];
+              for (const job of jobs) {
+                try {
+                  const output = await def.handle(ctx, job as JobWithMetadata<never>);
+                  results.push({ id: job.id, status: 'completed', output: output === undefined ? undefined : { result: output } });
+                } catch (error) {
+                  const message = error instanceof Error ? error.message : String(error);
+                  this.#log.warn({ err: error, job: job.id, queue: def.name, attempt: job.retryCount }, 'job failed');
+                  results.push({ id: job.id, status: 'failed', output: { error: message } });
+                }
               }
+              return results;
             },
           );
           if (def.cron) await boss.schedule(def.name, def.cron, null, { tz: 'UTC' });
@@ -130,6 +147,12 @@ export class PgBossQueue implements JobQueue {
     const [job] = await this.#started().findJobs(name, { id });
     if (!job) return undefined;
     return { id: job.id, state: job.state, retryCount: job.retryCount, retryLimit: job.retryLimit, output: job.output };
+  }
+
+  /** Jobs of queue `name` whose data contains `data`, oldest first (tests and diagnostics). */
+  async jobsWithData(name: string, data: object): Promise<JobStatus[]> {
+    const jobs = await this.#started().findJobs(name, { data });
+    return jobs.map((job) => ({ id: job.id, state: job.state, retryCount: job.retryCount, retryLimit: job.retryLimit, output: job.output }));
   }
 
   /**
