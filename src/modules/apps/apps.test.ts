@@ -57,6 +57,14 @@ describe('registering an app', () => {
       expect({ status: res.status, code: res.body.code, field: res.body.field }).toEqual({ status: 400, code, field });
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
+    const both = await client.post(
+      '/api/v1/partner/apps',
+      appBody({ redirectUris: ['http://evil.example/cb'], apis: [{ apiCode: 'grades', dataCategories: [], purpose: 'x' }] }),
+    );
+    expect(both.body.errors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`)).toEqual([
+      'body.redirectUris.0:redirect_uri_insecure',
+      'body.apis.0.apiCode:unknown_api',
+    ]);
     expect((await client.get('/api/v1/partner/apps')).body.data).toHaveLength(0);
     const junk = await client.request('POST', '/api/v1/partner/apps', '{"name":', { 'content-type': 'application/json' });
     expect(junk.status).toBe(400);

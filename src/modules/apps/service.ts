@@ -68,9 +68,13 @@ export interface NormalizedApiRequest {
  * Checks requested APIs against the catalog: known code, once each, categories from that API's
  * catalog entry. Returns them with 'identity' added and categories in catalog order.
  */
-export async function normalizeApiRequests(db: Queryable, apis: ApiRequestInput[], field: string): Promise<NormalizedApiRequest[]> {
+export async function normalizeApiRequests(
+  db: Queryable,
+  apis: ApiRequestInput[],
+  field: string,
+  problems: FieldProblem[] = [],
+): Promise<NormalizedApiRequest[]> {
   const catalog = new Map((await db.selectFrom('apis').selectAll().execute()).map((a) => [a.code, a]));
-  const problems: FieldProblem[] = [];
   const seen = new Set<string>();
   const out: NormalizedApiRequest[] = [];
   apis.forEach((r, i) => {
@@ -143,8 +147,9 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
 
 /** Registers a draft app for the partner. */
 export async function createApp(ctx: AppContext, actor: Actor, partnerId: string, input: AppCreateInput): Promise<string> {
-  throwProblems(redirectUriProblems(input.redirectUris, 'body.redirectUris'));
-  const apis = await normalizeApiRequests(ctx.db, input.apis, 'body.apis');
+  // Every field at fault is reported at once, in body order.
+  const problems = redirectUriProblems(input.redirectUris, 'body.redirectUris');
+  const apis = await normalizeApiRequests(ctx.db, input.apis, 'body.apis', problems);
   const now = ctx.clock.now();
   const appId = newId();
   await ctx.db.transaction().execute(async (trx) => {
@@ -184,8 +189,9 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
   if (Object.values(patch).every((v) => v === undefined)) {
     throw invalidField('body', 'nothing_to_change', 'Send at least one of name, description, contactEmail, redirectUris, apis.');
   }
-  if (patch.redirectUris) throwProblems(redirectUriProblems(patch.redirectUris, 'body.redirectUris'));
-  const newApis = patch.apis ? await normalizeApiRequests(ctx.db, patch.apis, 'body.apis') : undefined;
+  const problems = patch.redirectUris ? redirectUriProblems(patch.redirectUris, 'body.redirectUris') : [];
+  const newApis = patch.apis ? await normalizeApiRequests(ctx.db, patch.apis, 'body.apis', problems) : undefined;
+  throwProblems(problems);
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
     const app = await lockRequiredPartnerApp(trx, partnerId, appId);
