@@ -123,6 +123,7 @@ export function publicJwk(jwk: JWK): JWK {
 export class KeyRing {
   private keys: SigningKey[] = [];
   private loadedAt = 0;
+  private forcedAt = 0;
   private loading: Promise<SigningKey[]> | undefined;
   private jwks: JWTVerifyGetKey | undefined;
   /** Bumped whenever the set of keys changes; the provider is rebuilt when it moves. */
@@ -132,10 +133,13 @@ export class KeyRing {
 
   /** The current keys, refreshed from the database when stale (monotonic process time, not ctx.clock). */
   async current(force = false): Promise<SigningKey[]> {
-    const age = performance.now() - this.loadedAt;
-    if (!force && this.loadedAt && age < KEY_REFRESH_MS) return this.keys;
-    // A forced reload (unknown kid) is rate-limited so that garbage tokens cannot hammer the table.
-    if (force && this.loadedAt && age < 2_000) return this.keys;
+    const now = performance.now();
+    if (!force && this.loadedAt && now - this.loadedAt < KEY_REFRESH_MS) return this.keys;
+    // Forced reloads (unknown kid) are rate-limited so that garbage tokens cannot hammer the table.
+    if (force) {
+      if (this.forcedAt && now - this.forcedAt < 2_000) return this.keys;
+      this.forcedAt = now;
+    }
     this.loading ??= loadKeys(this.ctx.db, this.ctx.clock)
       .then((keys) => {
         const before = this.keys.map((k) => `${k.kid}:${k.retiredAt?.getTime() ?? ''}`).join();

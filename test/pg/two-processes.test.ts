@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/context.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { createClient, createInstitution, grant, myGrants, requestToken } from '../oidc/fixtures.ts';
-import { createFreshDatabase, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
+import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
 /**
  * Two real Schoolgate processes on one PostgreSQL database: a change made anywhere is honoured by
@@ -20,10 +22,12 @@ let b: ServerProcess;
 let database: Database;
 let drop: () => Promise<void>;
 let ctx: AppContext;
+let databaseUrl: string;
 
 beforeAll(async () => {
   const fresh = await createFreshDatabase(adminUrl, `sg_two_processes_${process.pid}`);
   drop = fresh.drop;
+  databaseUrl = fresh.url;
   const env = { DATABASE_URL: fresh.url, PUBLIC_URL };
   // Started together on an empty database: they race for migrations and the first signing key.
   [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
@@ -79,5 +83,35 @@ describe('two server processes on one database', () => {
     const newToken = await requestToken(b.url, c.clientId, c.secret, 'post');
     expect(newToken.status).toBe(401);
     expect(newToken.body.error_description).toContain('is suspended');
+  });
+
+  it('a key rotated by `schoolgate keys rotate` in a third process verifies on A and B at once; old tokens keep working', async () => {
+    const c = await createClient(ctx);
+    const before = await requestToken(a.url, c.clientId, c.secret);
+    expect(before.status).toBe(200);
+
+    const rotate = spawnSync(NODE, ['--import', 'tsx', 'src/cli.ts', 'keys', 'rotate'], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+      encoding: 'utf8',
+    });
+    expect(rotate.status, rotate.stderr).toBe(0);
+    expect(rotate.stdout).toContain('New signing key');
+
+    // A token signed with the new key (as a process that already switched would sign it).
+    const key = await database.db.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).executeTakeFirstOrThrow();
+    const jwk = (typeof key.private_jwk === 'string' ? JSON.parse(key.private_jwk) : key.private_jwk) as JWK;
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = await new SignJWT({ client_id: c.clientId })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: key.kid })
+      .setIssuer(`${PUBLIC_URL}/oidc`)
+      .setAudience(`${PUBLIC_URL}/ss12000`)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(await importJWK(jwk, 'ES256'));
+    for (const server of [a, b]) {
+      expect((await myGrants(server.url, fresh)).status).toBe(200);
+      expect((await myGrants(server.url, before.body.access_token)).status).toBe(200);
+    }
   });
 });
