@@ -177,7 +177,7 @@ function policy(w: Built, shape: Shape) {
       groups: ids(w.groups, (g) => all.has(g.organisation.id)),
       activities: ids(w.activities, (a) => all.has(a.organisation.id)),
       syllabuses: ids(w.syllabuses, () => all.size > 0),
-    } as Record<string, Set<string>>,
+    } as Record<'organisations' | 'persons' | 'placements' | 'duties' | 'groups' | 'activities' | 'syllabuses', Set<string>> & Record<string, Set<string>>,
     categories(id: string) {
       const out = new Set<string>();
       if (student.has(id) || guardian.has(id)) shape.students.forEach((c) => out.add(c));

@@ -85,11 +85,11 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
       const guard = async (request: FastifyRequest, reply: FastifyReply) => {
         const principal = await authenticateClient(ctx, request);
-        const rate = await takeRateToken(ctx, principal.clientId, principal.appId);
+        // Independent reads: count the request and resolve the grants at once.
+        const [rate, scope] = await Promise.all([takeRateToken(ctx, principal.clientId, principal.appId), loadScope(ctx.db, principal)]);
         reply.header('RateLimit-Limit', String(rate.limit));
         reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
         reply.header('RateLimit-Reset', String(rate.resetSeconds));
-        const scope = await loadScope(ctx.db, principal);
         request.ss12000 = { scope, records: 0 };
         if (rate.count > rate.limit) {
           reply.header('Retry-After', String(rate.resetSeconds));

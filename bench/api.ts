@@ -1,0 +1,252 @@
+import { createServer } from 'node:http';
+import { cpus } from 'node:os';
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { testConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/index.ts';
+import { generateWorld, worldCounts } from '../src/generator/index.ts';
+import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
+import { closeContext, createContext } from '../src/runtime.ts';
+import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
+import { createFreshDatabase, freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
+
+/**
+ * The SS 12000 API under load, on the local PostgreSQL (fresh database `schoolgate_bench_api`):
+ *  1. ingestion of the 200-school / 60,000-student world (seed 42);
+ *  2. an app granted half of the schools pages GET /persons?limit=100 and GET /groups?expand=assignmentRoles
+ *     at 64 connections, against a baseline server in its own process (node:http + pg, the same SQL,
+ *     JSON.stringify; no auth, scoping, validation or presentation);
+ *  3. a full crawl of every person the app may see with limit=1000;
+ *  4. a partner hammering past its rate limit while a second partner's p99 is measured;
+ *  5. RSS of the server.
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS (10),
+ * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000).
+ */
+export async function run(): Promise<void> {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+  const schools = Number(process.env.BENCH_SCHOOLS ?? 200);
+  const students = Number(process.env.BENCH_STUDENTS ?? 60000);
+  const fresh = await createFreshDatabase(adminUrl, 'schoolgate_bench_api');
+  const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
+  const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    // 1. The world, and its ingestion.
+    const numbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
+    for (const n of numbers) await ctx.db.insertInto('institutions').values({ number: n, name: `Skola ${n}`, active_from_year: 2000 }).execute();
+    const world = generateWorld({ seed: 42, schools, students, institutionNumbers: numbers, today: new Date().toISOString().slice(0, 10) });
+    let t = performance.now();
+    await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
+    const ingestSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const again = await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
+    const reingestSeconds = (performance.now() - t) / 1000;
+    await sql`ANALYZE`.execute(ctx.db);
+
+    // Apps: A granted half of the schools (no rate limit in the way), B hammering at a low limit, C measured beside B.
+    const partnerId = await insertPartner(ctx.db, { name: 'Bench partner', contactEmail: 'bench@example.test' });
+    const cats = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
+    const makeApp = async (name: string, grantNumbers: string[], perMinute: number) => {
+      const appId = await insertApp(ctx.db, { partnerId, name, status: 'approved', apis: [{ apiCode: 'students', dataCategories: cats, purpose: 'bench' }, { apiCode: 'staff', dataCategories: cats.filter((c) => c !== 'guardians'), purpose: 'bench' }] });
+      const client = await insertClient(ctx.db, { appId, name });
+      for (const n of grantNumbers) {
+        await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'students', institutionNumber: n });
+        await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'staff', institutionNumber: n });
+      }
+      await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: perMinute }).execute();
+      return client;
+    };
+    const half = numbers.filter((_, i) => i % 2 === 0);
+    const appA = await makeApp('A', half, 1_000_000_000);
+    const appB = await makeApp('B', numbers.slice(0, 10), 600);
+    const appC = await makeApp('C', numbers.slice(10, 20), 1_000_000_000);
+
+    const server = await spawnServer({ DATABASE_URL: fresh.url, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    stops.push(() => server.stop());
+    await waitUntilReady(server);
+    const token = async (c: { clientId: string; secret: string }) => {
+      const res = await fetch(`${server.url}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: c.clientId, client_secret: c.secret }),
+      });
+      const json = (await res.json()) as { access_token: string };
+      if (!json.access_token) throw new Error(`token: ${res.status} ${JSON.stringify(json)}`);
+      return json.access_token;
+    };
+    const [tokenA, tokenB, tokenC] = [await token(appA), await token(appB), await token(appC)];
+    const base = `${server.url}/ss12000/v2.0`;
+
+    // The scope of app A as unit ids, for the baseline's SQL.
+    const unitRows = await ctx.db.selectFrom('ss12000_organisations').select('id').where('organisation_code', 'in', half).execute();
+    const units = unitRows.map((r) => r.id);
+    const baselinePort = await freePort();
+    const baseline = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: fresh.url, BASELINE_UNITS: units.join(',') },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    stops.push(async () => {
+      baseline.kill('SIGTERM');
+    });
+    const baselineUrl = `http://127.0.0.1:${baselinePort}`;
+    for (let i = 0; i < 200; i++) {
+      try {
+        if ((await fetch(`${baselineUrl}/persons?limit=1`)).ok) break;
+      } catch {
+        /* starting */
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+
+    // Page URLs for both servers: the first 40 pages of /persons at limit=100.
+    const ourPages: string[] = ['/ss12000/v2.0/persons?limit=100'];
+    const basePages: string[] = ['/persons?limit=100'];
+    {
+      let res = await getJson(`${base}/persons?limit=100`, tokenA);
+      let lastId = res.data.at(-1)!.id;
+      while (ourPages.length < 40 && res.pageToken) {
+        ourPages.push(`/ss12000/v2.0/persons?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
+        basePages.push(`/persons?limit=100&after=${lastId}`);
+        res = await getJson(`${base}/persons?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, tokenA);
+        lastId = res.data.at(-1)!.id;
+      }
+    }
+    const auth = { authorization: `Bearer ${tokenA}` };
+    await cannon(server.url, ourPages, auth, 2, connections);
+    await cannon(baselineUrl, basePages, {}, 2, connections);
+    const oursPersons = await cannon(server.url, ourPages, auth, seconds, connections);
+    const rssAfterPersons = server.rss();
+    const basePersons = await cannon(baselineUrl, basePages, {}, seconds, connections);
+    const groupsPath = ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'];
+    await cannon(server.url, groupsPath, auth, 2, connections);
+    const oursGroups = await cannon(server.url, groupsPath, auth, seconds, connections);
+    const baseGroups = await cannon(baselineUrl, ['/groups?limit=100'], {}, seconds, connections);
+    const rssAfterLoad = server.rss();
+
+    // 3. Full crawl of every person app A may see, limit=1000.
+    t = performance.now();
+    let crawled = 0;
+    let pages = 0;
+    let url = `${base}/persons?limit=1000`;
+    for (;;) {
+      const res = await getJson(url, tokenA);
+      crawled += res.data.length;
+      pages++;
+      if (!res.pageToken) break;
+      url = `${base}/persons?limit=1000&pageToken=${encodeURIComponent(res.pageToken)}`;
+    }
+    const crawlSeconds = (performance.now() - t) / 1000;
+
+    // 4. B hammers past its limit; C's latency is measured at the same time.
+    const [hammer, quiet] = await Promise.all([
+      cannon(server.url, ['/ss12000/v2.0/organisations'], { authorization: `Bearer ${tokenB}` }, seconds, 32),
+      cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4),
+    ]);
+    const quietAlone = await cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4);
+    const rssEnd = server.rss();
+
+    const row = (label: string, r: autocannon.Result) =>
+      `${label.padEnd(46)} ${String(Math.round(r.requests.average)).padStart(6)}/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
+    const mb = (b: number | undefined) => `${Math.round((b ?? 0) / 1048576)} MiB`;
+    console.log(`\nSS 12000 API on PostgreSQL; world ${Object.entries(worldCounts(world)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`${cpus().length} CPUs shared by server, baseline and load generator; ${connections} connections, ${seconds} s per run\n`);
+    console.log(`ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`);
+    console.log(row('Schoolgate GET /persons?limit=100 (40 pages)', oursPersons));
+    console.log(row('baseline   same SQL, no auth/scope/validation', basePersons));
+    console.log(`  ratio ${(oursPersons.requests.average / basePersons.requests.average).toFixed(2)} (goal ≥ 0.8), p99 ${oursPersons.latency.p99} ms (goal < 50 ms)`);
+    console.log(row('Schoolgate GET /groups?expand=assignmentRoles', oursGroups));
+    console.log(row('baseline   same SQL', baseGroups));
+    console.log(`  ratio ${(oursGroups.requests.average / baseGroups.requests.average).toFixed(2)} (goal ≥ 0.8), p99 ${oursGroups.latency.p99} ms (goal < 50 ms)`);
+    console.log(`full crawl of app A's persons: ${crawled} persons in ${pages} pages, ${crawlSeconds.toFixed(1)} s (goal < 10 s)`);
+    console.log(row('partner B hammering (limit 600/min)', hammer));
+    console.log(`  429s: ${hammer.non2xx}`);
+    console.log(row('partner C meanwhile, 4 connections', quiet));
+    console.log(row('partner C alone, 4 connections', quietAlone));
+    console.log(`RSS of the server: after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await closeContext(ctx, { keepDatabase: true });
+    await database.close();
+    await fresh.drop();
+  }
+}
+
+async function getJson(url: string, token: string) {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as { data: { id: string }[]; pageToken?: string } & Record<string, any>;
+}
+
+function cannon(url: string, paths: string[], headers: Record<string, string>, seconds: number, connections: number) {
+  let i = 0;
+  return new Promise<autocannon.Result>((ok, fail) => {
+    autocannon(
+      {
+        url,
+        headers,
+        duration: seconds,
+        connections,
+        pipelining: 1,
+        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+      },
+      (err, result) => (err ? fail(err) : ok(result)),
+    );
+  });
+}
+
+/**
+ * The baseline: plain node:http + pg running the SQL Schoolgate runs for these two requests (the
+ * app's units fixed at start), answering with JSON.stringify of the stored bodies.
+ */
+async function baselineServer(): Promise<void> {
+  const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10 });
+  const units = process.env.BASELINE_UNITS!.split(',');
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      let body: unknown;
+      if (url.pathname === '/persons') {
+        const after = url.searchParams.get('after');
+        const r = await pool.query(
+          `SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_persons t
+           WHERE EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.id AND (
+             (r.kind = ANY($1::text[]) AND r.organisation_id = ANY($2::uuid[])) OR (r.kind = ANY($3::text[]) AND r.organisation_id = ANY($2::uuid[]))
+             OR (r.kind = ANY($4::text[]) AND r.organisation_id = ANY($2::uuid[]))))
+             ${after ? 'AND t.id > $6::uuid' : ''}
+           ORDER BY t.id LIMIT $5`,
+          [['enrolment', 'placement.child'], units, ['duty'], ['responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, ...(after ? [after] : [])],
+        );
+        body = { data: r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } })) };
+      } else {
+        const r = await pool.query(`SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id = ANY($1::uuid[]) ORDER BY t.id LIMIT $2`, [units, limit + 1]);
+        const ids = r.rows.map((x) => x.id);
+        const duties = await pool.query(`SELECT t.id, t.body FROM ss12000_duties t WHERE t.organisation_id = ANY($1::uuid[]) AND t.group_ids && $2::uuid[] ORDER BY t.id`, [units, ids]);
+        body = {
+          data: r.rows.slice(0, limit).map((x) => ({
+            ...x.body,
+            meta: { created: x.created_at, modified: x.modified_at },
+            _embedded: { assignmentRoles: duties.rows.filter((d) => (d.body.assignmentRole ?? []).some((a: { group: { id: string } }) => a.group.id === x.id)) },
+          })),
+        };
+      }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  server.listen(Number(process.env.BASELINE_PORT), '127.0.0.1');
+  process.on('SIGTERM', () => {
+    server.close();
+    void pool.end();
+    process.exit(0);
+  });
+}
+
+if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
