@@ -132,6 +132,24 @@ describe('client secrets', () => {
     expect(audit.map((a) => a.action).sort()).toEqual(['client.secret_created', ...Array(4).fill('client.secret_rotated')]);
   });
 
+  it('with SECRET_OVERLAP_DAYS=0 a rotation ends the previous secret at once', async () => {
+    const h = harness();
+    const { client, appId, clientId } = await approvedApp('NoOverlap');
+    const first = (await client.post(`/api/v1/partner/apps/${appId}/client/secrets`)).body;
+    h.ctx.config.SECRET_OVERLAP_DAYS = 0;
+    try {
+      const second = (await client.post(`/api/v1/partner/apps/${appId}/client/secrets`)).body;
+      expect(second.previousSecret).toEqual({ id: first.secretId, hint: first.hint, expiresAt: h.clock.now().toISOString() });
+      expect((await client.get(`/api/v1/partner/apps/${appId}/client`)).body.secrets.map((s: { id: string }) => s.id)).toEqual([second.secretId]);
+      expect((await requestToken(h, clientId, first.clientSecret)).status).toBe(401);
+      expect((await requestToken(h, clientId, second.clientSecret)).status).toBe(200);
+      const [mail] = await h.ctx.db.selectFrom('mail_outbox').selectAll().where('to_address', '=', 'contact@nooverlap.example').execute();
+      expect(mail!.template).toBe('secret_rotated');
+    } finally {
+      h.ctx.config.SECRET_OVERLAP_DAYS = 7;
+    }
+  });
+
   it('refuses secrets for apps that are not approved or have no client', async () => {
     const h = harness();
     const { client } = await signedInPartner(h, 'Early');

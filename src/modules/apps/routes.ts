@@ -201,6 +201,9 @@ export default async function appsRoutes(app: ZodApp, ctx: AppContext): Promise<
       schema: {
         tags,
         summary: 'Link an existing client without app (legacy) to this app by proving one of its live secrets',
+        description:
+          'After linking, the client\'s grants are this app\'s grants and school admins can edit them. The client then ' +
+          'follows the app\'s status: it gets tokens only while the app is approved.',
         params: appIdParams,
         body: linkBody,
         response: { 200: clientSchema, ...errors(400, 401, 403, 404, 409) },
