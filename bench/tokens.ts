@@ -34,9 +34,13 @@ export async function run(): Promise<void> {
     await cannon(`${server.url}/oidc/token`, tokenRequest, 2, connections);
     await cannon(`${server.url}/healthz`, { method: 'GET' }, 2, connections);
 
+    const cpu0 = server.cpuMs() ?? 0;
     const baseline = await cannon(`${server.url}/healthz`, { method: 'GET' }, seconds, connections);
+    const cpu1 = server.cpuMs() ?? 0;
     const statsBefore = await xacts(database.db);
+    const cpu2 = server.cpuMs() ?? 0;
     const tokens = await cannon(`${server.url}/oidc/token`, tokenRequest, seconds, connections);
+    const cpu3 = server.cpuMs() ?? 0;
     const statsAfter = await xacts(database.db);
 
     const row = (label: string, r: autocannon.Result) =>
@@ -45,6 +49,13 @@ export async function run(): Promise<void> {
     console.log(row('GET /healthz', baseline));
     console.log(row('POST /oidc/token', tokens));
     const issued = tokens.requests.total - tokens.non2xx;
+    // Throughput depends on what else the machine runs; server CPU per request does much less.
+    const perCpuSecond = (n: number, ms: number) => (ms > 0 ? Math.round((n * 1000) / ms) : NaN);
+    console.log(
+      `server CPU: /healthz ${((cpu1 - cpu0) / Math.max(baseline.requests.total, 1)).toFixed(3)} ms/request ` +
+        `(${perCpuSecond(baseline.requests.total, cpu1 - cpu0)} per CPU-second); ` +
+        `token ${((cpu3 - cpu2) / Math.max(issued, 1)).toFixed(3)} ms/token (${perCpuSecond(issued, cpu3 - cpu2)} tokens per CPU-second, i.e. on one core)`,
+    );
     console.log(`tokens issued: ${issued}; database transactions per token: ${((statsAfter - statsBefore) / Math.max(issued, 1)).toFixed(2)}`);
     console.log(`RSS of the server after the run: ${Math.round((server.rss() ?? 0) / 1048576)} MiB`);
     if (tokens.non2xx || tokens.errors) process.exitCode = 1;

@@ -30,6 +30,8 @@ export interface ServerProcess {
   output(): string;
   /** Resident set size of the process now, bytes (Linux /proc). */
   rss(): number | undefined;
+  /** CPU time (user + system) the process has used so far, milliseconds (Linux /proc). */
+  cpuMs(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,16 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         return m ? Number(m[1]) * 1024 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    cpuMs: () => {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat (after the parenthesised command name) are utime and stime in clock ticks.
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
       } catch {
         return undefined;
       }
