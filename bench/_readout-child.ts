@@ -1,0 +1,34 @@
+/**
+ * One readout run in its own process for `bench/readout.ts`, so that its RSS is the readout's alone.
+ * Args: customers file, customer key. Prints one JSON line: the report's numbers and peak RSS.
+ */
+import { openDatabase } from '../src/db/index.ts';
+import { systemClock } from '../src/lib/clock.ts';
+import { findCustomer, loadReadoutConfig } from '../src/readout/config.ts';
+import { runReadout } from '../src/readout/run.ts';
+
+const [file, key] = process.argv.slice(2);
+const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL!, poolSize: 2 });
+try {
+  const r = await runReadout(findCustomer(loadReadoutConfig(file!), key!), { db: database.db, clock: systemClock });
+  const rep = r.report;
+  console.log(
+    JSON.stringify({
+      status: r.status,
+      error: r.error,
+      mode: rep?.mode,
+      durationMs: rep?.durationMs,
+      fetchMs: rep?.fetchMs,
+      processMs: rep?.processMs,
+      requests: rep?.source.requests,
+      pages: rep?.source.pages,
+      records: rep?.source.records,
+      output: rep?.output && { schools: rep.output.schools, people: rep.output.people, teams: rep.output.teams, memberships: rep.output.memberships },
+      students: rep?.counts.students,
+      delta: rep?.delta,
+      maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }),
+  );
+} finally {
+  await database.close();
+}

@@ -1,0 +1,133 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { testConfig } from '../src/config.ts';
+import { openDatabase } from '../src/db/index.ts';
+import { generateWorld, worldCounts } from '../src/generator/index.ts';
+import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
+import { closeContext, createContext } from '../src/runtime.ts';
+import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
+import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
+
+/**
+ * The integrator's readout against this project's SS 12000 API on the local PostgreSQL (fresh
+ * database `schoolgate_bench_readout`), 200 schools / 60,000 students (seed 42), an app granted
+ * everything. The server runs in its own process; each readout runs in its own process too, so the
+ * RSS reported is the readout's. Measures:
+ *  1. a full readout with both outputs (SDS v2.1 + OneRoster 1.2 bulk and delta): time, split between
+ *     fetching and processing, peak RSS (targets: < 60 s, < 600 MB);
+ *  2. after 1 % of people and 1 % of groups changed: the second (incremental) run (target: < 10 s).
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SCHOOLS (200),
+ * BENCH_STUDENTS (60000), BENCH_PAGE (1000: page size the readout asks for).
+ */
+export async function run(): Promise<void> {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const schools = Number(process.env.BENCH_SCHOOLS ?? 200);
+  const students = Number(process.env.BENCH_STUDENTS ?? 60000);
+  const pageSize = Number(process.env.BENCH_PAGE ?? 1000);
+  const fresh = await createFreshDatabase(adminUrl, 'schoolgate_bench_readout');
+  const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
+  const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const numbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
+    for (const n of numbers) await ctx.db.insertInto('institutions').values({ number: n, name: `Skola ${n}`, active_from_year: 2000 }).execute();
+    const today = new Date().toISOString().slice(0, 10);
+    let world = generateWorld({ seed: 42, schools, students, institutionNumbers: numbers, today });
+    console.log('world', worldCounts(world));
+    let t = performance.now();
+    await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
+    console.log(`ingested in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await sql`ANALYZE`.execute(ctx.db);
+
+    const partnerId = await insertPartner(ctx.db, { name: 'Readout integrator', contactEmail: 'readout@example.test' });
+    const cats = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
+    const appId = await insertApp(ctx.db, {
+      partnerId,
+      name: 'LMS readout',
+      status: 'approved',
+      apis: [
+        { apiCode: 'students', dataCategories: cats, purpose: 'LMS provisioning' },
+        { apiCode: 'staff', dataCategories: cats.filter((c) => c !== 'guardians'), purpose: 'LMS provisioning' },
+      ],
+    });
+    const client = await insertClient(ctx.db, { appId, name: 'LMS readout' });
+    for (const n of numbers) {
+      await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'students', institutionNumber: n });
+      await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'staff', institutionNumber: n });
+    }
+    await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
+
+    const server = await spawnServer({ DATABASE_URL: fresh.url, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    stops.push(() => server.stop());
+    await waitUntilReady(server);
+
+    const dir = mkdtempSync(join(tmpdir(), 'bench-readout-'));
+    const configFile = join(dir, 'readout.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        customers: [
+          {
+            key: 'bench',
+            source: { baseUrl: `${server.url}/ss12000/v2.0`, tokenUrl: `${server.url}/oidc/token`, clientId: client.clientId, clientSecret: { env: 'BENCH_READOUT_SECRET' }, tokenAuth: 'post', pageSize, timeoutMs: 120_000 },
+            outputDir: join(dir, 'out'),
+          },
+        ],
+      }),
+    );
+    const readout = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const child = spawn(NODE, ['--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
+          cwd: ROOT,
+          env: { ...process.env, DATABASE_URL: fresh.url, BENCH_READOUT_SECRET: client.secret },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', (code) => {
+          const line = out.trim().split('\n').pop() ?? '';
+          try {
+            resolve(JSON.parse(line) as Record<string, unknown>);
+          } catch {
+            reject(new Error(`readout child exited ${code}: ${out}`));
+          }
+        });
+      });
+
+    t = performance.now();
+    const first = await readout();
+    const firstWall = (performance.now() - t) / 1000;
+    console.log(`full readout: ${firstWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(first));
+
+    // 1 % of the people and 1 % of the groups change.
+    const persons = world.persons.filter((_, i) => i % 100 === 0).map((p) => ({ ...p, givenName: `${p.givenName}x` }));
+    const groups = world.groups.filter((_, i) => i % 100 === 0).map((g) => ({ ...g, displayName: `${g.displayName} (ny)` }));
+    world = undefined as unknown as typeof world;
+    await new Promise((r) => setTimeout(r, 1000));
+    await ingestBatch(ctx, { upsert: { persons, groups } as never }, { id: null, label: 'bench', kind: 'system' });
+    console.log(`changed ${persons.length} persons and ${groups.length} groups`);
+
+    t = performance.now();
+    const second = await readout();
+    const secondWall = (performance.now() - t) / 1000;
+    console.log(`second readout: ${secondWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(second));
+    console.log(
+      [
+        '',
+        `| run | mode | total | fetch | processing | peak RSS | wall incl. process start |`,
+        `|---|---|---|---|---|---|---|`,
+        `| full | ${first.mode} | ${ms(first.durationMs)} | ${ms(first.fetchMs)} | ${ms(first.processMs)} | ${first.maxRssMB} MB | ${firstWall.toFixed(1)} s |`,
+        `| after 1 % changed | ${second.mode} | ${ms(second.durationMs)} | ${ms(second.fetchMs)} | ${ms(second.processMs)} | ${second.maxRssMB} MB | ${secondWall.toFixed(1)} s |`,
+      ].join('\n'),
+    );
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    await closeContext(ctx, { keepDatabase: false });
+  }
+}
+
+const ms = (v: unknown) => `${(Number(v) / 1000).toFixed(1)} s`;
