@@ -29,7 +29,7 @@ export const jobDefinitions: readonly JobDefinition[] = [
   } satisfies JobDefinition<{ id: string }> as unknown as JobDefinition,
   {
     name: EXPIRY_JOB,
-    queue: { retryLimit: 1, retryDelay: 60, expireInSeconds: 300 },
+    queue: { retryLimit: 1, retryDelay: 60, expireInSeconds: 300, notify: true },
     cron: '*/15 * * * *',
     pollingIntervalSeconds: 30,
     handle: (ctx) => runExpiry(ctx),

@@ -155,6 +155,11 @@ export class PgBossQueue implements JobQueue {
     return jobs.map((job) => ({ id: job.id, state: job.state, retryCount: job.retryCount, retryLimit: job.retryLimit, output: job.output }));
   }
 
+  /** The recurring schedules pg-boss runs (tests and diagnostics). */
+  async schedules(): Promise<{ name: string; cron: string }[]> {
+    return (await this.#started().getSchedules()).map((s) => ({ name: s.name, cron: s.cron }));
+  }
+
   /**
    * Changes a queue's retry policy for jobs queued from now on (tests use a fast one; jobs copy the
    * queue's policy when they are created).
