@@ -35,8 +35,13 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
   };
   for (const [type, name] of Object.entries(componentName) as [EntityType, string][]) {
     const schema = (inputSchemas[type] as z.ZodObject).extend({ meta: Meta, _embedded: z.record(z.string(), z.unknown()).optional() });
-    const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+    // Shared pieces (`.meta({ id })`) come out as local $defs: lift them into components.
+    const json = JSON.parse(
+      JSON.stringify(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' })).replace(/"#\/\$defs\//g, '"#/components/schemas/'),
+    ) as Record<string, unknown>;
     delete json.$schema;
+    Object.assign(schemas, (json.$defs as Record<string, unknown>) ?? {});
+    delete json.$defs;
     schemas[name] = json;
   }
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });

@@ -1,0 +1,137 @@
+/**
+ * Every response of the facade, from a crawl of a generated world (lists with every expand, single
+ * reads, lookups, deletedEntities, errors), validates against the facade's own OpenAPI and against
+ * the official SS 12000 2.1 OpenAPI in ../shared/ss12000/ (read at test time, never copied).
+ *
+ * The official file's documented defects we allow for:
+ *  - /studyplans has no /lookup in the spec; ours is an extension, so it is checked against the
+ *    facade's document only;
+ *  - the spec's 401 responses have no body schema (it lists only 400/403/404), so 401 bodies are
+ *    checked against its `Error` schema directly;
+ *  - `nullable`, `example` and other OpenAPI 3.0 keywords are not JSON Schema: ignored (strict off).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse } from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useHarness } from '../support/harness.ts';
+import { generateWorld, type World } from '../../src/generator/index.ts';
+import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
+import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: unknown) => void;
+const harness = useHarness();
+const NUMBERS = ['330001', '330002', '330003', '330004', '330005', '330006', '330007'];
+const OFFICIAL = join(import.meta.dirname, '../../../shared/ss12000/openapi_ss12000_version2_1_0.yaml');
+const ptr = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+let world: World;
+let c: Ss12000Client;
+
+interface Captured {
+  method: 'get' | 'post';
+  template: string;
+  status: number;
+  body: unknown;
+}
+const captured: Captured[] = [];
+
+async function call(method: 'get' | 'post', template: string, path: string, body?: unknown) {
+  const res = await c.request(method.toUpperCase(), path, body);
+  captured.push({ method, template, status: res.status, body: res.body });
+  return res;
+}
+
+beforeAll(async () => {
+  const { ctx, url } = harness();
+  world = generateWorld({ seed: 5, schools: 7, students: 140, institutionNumbers: NUMBERS, today: '2026-11-22' });
+  await ensureInstitutions(ctx, NUMBERS);
+  await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
+  await ingestBatch(ctx, { delete: { persons: [world.persons.find((p) => p.enrolments?.length)!.id], activities: [world.activities[0]!.id] } }, { id: null, label: 'test', kind: 'system' });
+  const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
+  const app = await createApp(ctx, { students: all, staff: all });
+  await grantAll(ctx, app.clientId, 'students', NUMBERS);
+  await grantAll(ctx, app.clientId, 'staff', NUMBERS);
+  c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret, 'basic');
+
+  const lists: Record<string, string[]> = {
+    organisations: ['', 'expandReferenceNames=true'],
+    persons: ['expand=duties,responsibleFor,placements,ownedPlacements,groupMemberships&expandReferenceNames=true', ''],
+    placements: ['expand=child,owners&expandReferenceNames=true'],
+    duties: ['expand=person&expandReferenceNames=true'],
+    groups: ['expand=assignmentRoles&expandReferenceNames=true'],
+    activities: ['expand=groups,teachers,syllabus&expandReferenceNames=true'],
+    syllabuses: [''],
+    programmes: [''],
+    studyplans: ['expandReferenceNames=true'],
+  };
+  for (const [path, queries] of Object.entries(lists)) {
+    for (const q of queries) {
+      let res = await call('get', `/${path}`, `/${path}?limit=40${q ? `&${q}` : ''}`);
+      if (res.status !== 200) throw new Error(`${path}?${q}: ${res.status} ${JSON.stringify(res.body)}`);
+      while (res.body.pageToken) res = await call('get', `/${path}`, `/${path}?pageToken=${encodeURIComponent(res.body.pageToken)}`);
+    }
+    const first = captured.find((x) => x.template === `/${path}` && (x.body as { data: unknown[] }).data.length);
+    const ids = ((first?.body as { data?: { id: string }[] } | undefined)?.data ?? []).slice(0, 5).map((x) => x.id);
+    if (ids[0]) await call('get', `/${path}/{id}`, `/${path}/${ids[0]}?expandReferenceNames=true`);
+    await call('post', `/${path}/lookup`, `/${path}/lookup`, { ids });
+  }
+  await call('get', '/deletedEntities', '/deletedEntities?after=2000-01-01T00:00:00Z');
+  await call('get', '/persons', '/persons?sortkey=Nope');
+  await call('get', '/persons/{id}', '/persons/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e');
+}, 120_000);
+
+function responseRef(doc: any, method: string, template: string, status: number): string | undefined {
+  const op = doc.paths?.[template]?.[method];
+  if (!op) return undefined;
+  const response = op.responses?.[String(status)] ?? op.responses?.default;
+  if (!response?.content?.['application/json']?.schema) return undefined;
+  const code = op.responses?.[String(status)] ? String(status) : 'default';
+  return `#/paths/${ptr(template)}/${method}/responses/${code}/content/${ptr('application/json')}/schema`;
+}
+
+describe('SS 12000 conformance', () => {
+  it('crawled a meaningful sample', () => {
+    expect(captured.length).toBeGreaterThan(30);
+    expect(captured.filter((x) => x.status === 200).length).toBeGreaterThan(25);
+  });
+
+  it("every response validates against the facade's own OpenAPI", async () => {
+    const doc = (await (await fetch(`${harness().url}/ss12000/v2.0/openapi.json`)).json()) as any;
+    const ajv = new Ajv2020({ strict: false, validateSchema: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'facade.json');
+    const failures: string[] = [];
+    for (const r of captured) {
+      const ref = responseRef(doc, r.method, r.template, r.status);
+      expect(ref, `${r.method} ${r.template} ${r.status} is documented`).toBeTruthy();
+      const validate = ajv.getSchema(`facade.json${ref}`)!;
+      if (!validate(r.body)) failures.push(`${r.method} ${r.template} ${r.status}: ${ajv.errorsText(validate.errors)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('every response validates against the official SS 12000 2.1 OpenAPI', () => {
+    expect(existsSync(OFFICIAL), `${OFFICIAL} (shared/ss12000) must be beside the repository`).toBe(true);
+    const doc = parse(readFileSync(OFFICIAL, 'utf8'));
+    const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
+    addFormats(ajv);
+    ajv.addSchema(doc, 'official.json');
+    const failures: string[] = [];
+    let checked = 0;
+    for (const r of captured) {
+      // Documented defect: no /studyplans/lookup in the spec (our extension).
+      if (r.template === '/studyplans/lookup') continue;
+      const ref = responseRef(doc, r.method, r.template, r.status) ?? (r.status >= 400 ? '#/components/schemas/Error' : undefined);
+      expect(ref, `${r.method} ${r.template} ${r.status} exists in the spec`).toBeTruthy();
+      const validate = ajv.getSchema(`official.json${ref}`)!;
+      checked++;
+      if (!validate(r.body)) failures.push(`${r.method} ${r.template} ${r.status}: ${ajv.errorsText(validate.errors)}`);
+    }
+    expect(checked).toBeGreaterThan(30);
+    expect(failures).toEqual([]);
+  });
+});
