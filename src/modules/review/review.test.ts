@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from '../../../test/support/harness.ts';
 import { sha256 } from '../../lib/ids.ts';
-import { insertApp, insertClient } from '../../seed/builders.ts';
+import { insertApp, insertClient, insertUser } from '../../seed/builders.ts';
 import { buildWorld, PASSWORD, SCHOOLS, type World } from '../school/test-world.ts';
 
 const harness = useHarness();
@@ -66,6 +66,8 @@ describe('operator review', () => {
 
   it('approves: the accreditation, a client without a secret, mails to the app and partner, an audit row', async () => {
     harness().clock.set('2026-11-22T11:00:00Z');
+    // The app's contact is a partner member who reads Dutch; the partner's contact address is no user.
+    await insertUser(harness().ctx.db, { email: 'newthing@driestech.example', displayName: 'Nieuw', kind: 'partner', language: 'nl' });
     const res = await op.post(`/api/v1/operator/apps/${world.apps.submitted}/approve`, { notes: 'Checked the DPA and the purpose.' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
@@ -80,6 +82,10 @@ describe('operator review', () => {
     const approved = await mails('app_approved');
     expect(approved.map((m) => m.to_address).sort()).toEqual(['hello@driestech.example', 'newthing@driestech.example']);
     expect(approved[0]!.body_text).toContain(clientId);
+    expect(Object.fromEntries(approved.map((m) => [m.to_address, m.language]))).toEqual({
+      'hello@driestech.example': 'en',
+      'newthing@driestech.example': 'nl',
+    });
     expect(res.body.history[0]).toMatchObject({
       action: 'app.approved',
       actor: { userId: world.users.operator, kind: 'operator' },

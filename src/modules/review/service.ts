@@ -4,6 +4,7 @@ import { badRequest, conflict, notFound } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
 import type { OutgoingMail } from '../../mail/service.ts';
 import { recordAudit } from '../audit/record.ts';
+import { recipientLanguage } from '../school/queries.ts';
 import { mayTransition, REVIEW_TRANSITIONS, type ReviewAction } from './policies.ts';
 
 const operatorActor = (user: User) => ({ id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'operator' as const });
@@ -87,7 +88,7 @@ export async function changeAppStatus(
 
     const recipients = [...new Set([app.contact_email, partner.contact_email].map((e) => e.toLowerCase()))];
     for (const to of recipients) {
-      const base = { to, language: 'en' as const };
+      const base = { to, language: await recipientLanguage(trx, to) };
       let mail: OutgoingMail;
       switch (action) {
         case 'approve':
@@ -268,7 +269,7 @@ export async function replaceLegacyGrants(ctx: AppContext, user: User, clientId:
       const label = (g: GrantKey) => `${apiNames.get(g.apiCode) ?? g.apiCode}: ${g.institutionNumber ?? g.accessGroupId}`;
       await ctx.mail.enqueue(trx, {
         to: app.contact_email,
-        language: 'en',
+        language: await recipientLanguage(trx, app.contact_email),
         template: 'grants_changed',
         params: {
           appName: app.name,

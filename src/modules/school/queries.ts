@@ -1,4 +1,5 @@
 import type { Queryable } from '../../context.ts';
+import type { Language } from '../../db/schema.ts';
 import type { AdminScope } from './policies.ts';
 import { scopeAccessGroupIds, scopeInstitutionNumbers } from './policies.ts';
 
@@ -165,4 +166,10 @@ export async function findInvitation(db: Queryable, appId: string, token: string
     .where('app_id', '=', appId)
     .where('token', '=', token)
     .executeTakeFirst();
+}
+
+/** The language to write to an address in: that of the user with this e-mail, else English. */
+export async function recipientLanguage(db: Queryable, email: string): Promise<Language> {
+  const user = await db.selectFrom('users').select('language').where('email', '=', email.toLowerCase()).executeTakeFirst();
+  return user?.language ?? 'en';
 }

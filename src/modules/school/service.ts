@@ -12,6 +12,7 @@ import {
   findAppWithClient,
   findClientWithApp,
   findInvitation,
+  recipientLanguage,
   requestedApis,
   targetNames,
 } from './queries.ts';
@@ -240,7 +241,7 @@ export async function replaceGrants(
     });
     await ctx.mail.enqueue(trx, {
       to: app.contact_email,
-      language: 'en',
+      language: await recipientLanguage(trx, app.contact_email),
       template: 'grants_changed',
       params: {
         appName: app.name,
