@@ -5,7 +5,7 @@ import { createFreshDatabase, spawnServer, waitUntilReady } from '../test/pg/ser
 
 /**
  * Start-up: time from spawning `node --import tsx src/cli.ts start` to the first 200 from
- * GET /healthz, and the process's RSS right then. For each backend a cold start (empty database:
+ * GET /healthz, the CPU time the process used until then, and its RSS right then. For each backend a cold start (empty database:
  * migrations and the first signing key) and a warm start (same database again).
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); set BENCH_PG=off to skip it.
@@ -19,7 +19,11 @@ export async function run(): Promise<void> {
       await waitUntilReady(server);
       const ms = performance.now() - started;
       const rss = server.rss() ?? 0;
-      results.push(`${label.padEnd(24)} ready in ${String(Math.round(ms)).padStart(5)} ms   RSS ${Math.round(rss / 1048576)} MiB`);
+      // CPU time used until ready: what start-up costs when the machine is busy with other work.
+      const cpu = server.cpuMs() ?? 0;
+      results.push(
+        `${label.padEnd(24)} ready in ${String(Math.round(ms)).padStart(5)} ms   CPU ${String(Math.round(cpu)).padStart(5)} ms   RSS ${Math.round(rss / 1048576)} MiB`,
+      );
     } finally {
       await server.stop();
     }
