@@ -3,7 +3,10 @@ import { importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../src/context.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
+import { hashPassword } from '../../src/auth/passwords.ts';
 import { systemClock } from '../../src/lib/clock.ts';
+import { newId } from '../../src/lib/ids.ts';
+import { TestClient } from '../support/harness.ts';
 import { createClient, createInstitution, grant, myGrants, requestToken } from '../oidc/fixtures.ts';
 import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
 
@@ -113,5 +116,26 @@ describe('two server processes on one database', () => {
       expect((await myGrants(server.url, fresh)).status).toBe(200);
       expect((await myGrants(server.url, before.body.access_token)).status).toBe(200);
     }
+  });
+
+  it('an operator suspending the app through the API of A is refused on B at the next request', async () => {
+    const c = await createClient(ctx);
+    const token = (await requestToken(b.url, c.clientId, c.secret)).body.access_token as string;
+    expect((await myGrants(b.url, token)).status).toBe(200);
+
+    const email = `operator-${newId()}@schoolgate.test`;
+    await database.db
+      .insertInto('users')
+      .values({ id: newId(), email, password_hash: await hashPassword('correct horse battery'), display_name: 'Operator', kind: 'operator' })
+      .execute();
+    const operator = new TestClient(a.url);
+    expect((await operator.login(email, 'correct horse battery')).status).toBe(200);
+    const suspended = await operator.post(`/api/v1/operator/apps/${c.appId}/suspend`, { reason: 'Data breach under investigation' });
+    expect(suspended.status, JSON.stringify(suspended.body)).toBe(200);
+
+    const refused = await myGrants(b.url, token);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('client_not_allowed');
+    expect((await requestToken(b.url, c.clientId, c.secret)).status).toBe(401);
   });
 });
