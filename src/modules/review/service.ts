@@ -52,11 +52,6 @@ export async function changeAppStatus(
           .set({ status: 'approved', approved_at: now, approved_by: user.id, accreditation_notes: notes, status_reason: null, rejection_reason: null, updated_at: now })
           .where('id', '=', appId)
           .execute();
-        if (!client) {
-          // No secret here: the partner takes it, once, from its own endpoint.
-          client = { id: newId(), origin: 'app' };
-          await trx.insertInto('clients').values({ id: client.id, app_id: appId, name: app.name, origin: 'app', linked_at: null, created_at: now }).execute();
-        }
         break;
       case 'reject':
         await trx.updateTable('apps').set({ status: 'rejected', rejection_reason: reason, status_reason: reason, updated_at: now }).where('id', '=', appId).execute();
@@ -68,6 +63,11 @@ export async function changeAppStatus(
       case 'reapprove':
         await trx.updateTable('apps').set({ status: 'approved', status_reason: null, updated_at: now }).where('id', '=', appId).execute();
         break;
+    }
+    if (t.to === 'approved' && !client) {
+      // No secret here: the partner takes it, once, from its own endpoint.
+      client = { id: newId(), origin: 'app' };
+      await trx.insertInto('clients').values({ id: client.id, app_id: appId, name: app.name, origin: 'app', linked_at: null, created_at: now }).execute();
     }
 
     const targets = await grantTargetsOf(trx, client?.id ?? null);

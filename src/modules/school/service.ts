@@ -131,6 +131,7 @@ export async function replaceGrants(
   invitation?: string,
 ) {
   const now = ctx.clock.now();
+  const reason = input.reason?.length ? input.reason : null;
   return ctx.db.transaction().execute(async (trx) => {
     await openAppForAdmin(ctx, trx, scope, appId, invitation);
     const api = await findApi(trx, apiCode);
@@ -220,7 +221,7 @@ export async function replaceGrants(
             access_group_id: byInstitution ? null : id,
             granted_by: user.id,
             granted_at: now,
-            reason: input.reason ?? null,
+            reason,
           })),
         )
         .execute();
@@ -235,7 +236,7 @@ export async function replaceGrants(
       clientId: client.id,
       institutionNumbers: byInstitution ? touched : [],
       accessGroupIds: byInstitution ? [] : touched,
-      reason: input.reason ?? null,
+      reason,
       before: { apiCode: api.code, [wanted]: current },
       after: { apiCode: api.code, [wanted]: desired },
     });
@@ -249,7 +250,7 @@ export async function replaceGrants(
         added: added.map(label),
         removed: removed.map(label),
         changedBy: user.display_name,
-        reason: input.reason ?? null,
+        reason,
         at: now,
       },
     });
