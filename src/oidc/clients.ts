@@ -3,6 +3,7 @@ import type { Config } from '../config.ts';
 import type { Queryable } from '../context.ts';
 import type { AppStatus } from '../db/schema.ts';
 import { sha256 } from '../lib/ids.ts';
+import { localDate } from '../lib/school-year.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -83,11 +84,6 @@ export function matchSecret(secrets: ClientSecretRow[], presented: string): Clie
     if (equal) found = s;
   }
   return found;
-}
-
-/** Today's calendar date (YYYY-MM-DD) in the deployment's time zone. */
-export function localDate(now: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
 }
 
 /**

@@ -6,6 +6,7 @@ import { openDatabase, type Database } from '../../src/db/index.ts';
 import { hashPassword } from '../../src/auth/passwords.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { newId } from '../../src/lib/ids.ts';
+import { currentSchoolYear } from '../../src/lib/school-year.ts';
 import { TestClient } from '../support/harness.ts';
 import { createClient, createInstitution, grant, myGrants, requestToken } from '../oidc/fixtures.ts';
 import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady, type ServerProcess } from './server-process.ts';
@@ -137,5 +138,38 @@ describe('two server processes on one database', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('client_not_allowed');
     expect((await requestToken(b.url, c.clientId, c.secret)).status).toBe(401);
+  });
+
+  it('a school admin removing a grant through the API of A: B shows it gone at the next request', async () => {
+    const c = await createClient(ctx);
+    const s1 = await createInstitution(ctx, 'Sint-Pietersinstituut');
+    const s2 = await createInstitution(ctx, 'Heilige Familie');
+    await grant(ctx, c.clientId, 'students', { institutionNumber: s1.number });
+    await grant(ctx, c.clientId, 'students', { institutionNumber: s2.number });
+    const token = (await requestToken(a.url, c.clientId, c.secret)).body.access_token as string;
+    expect((await myGrants(b.url, token)).body.data).toHaveLength(2);
+
+    const adminId = newId();
+    const email = `admin-${adminId}@school.test`;
+    await database.db
+      .insertInto('users')
+      .values({ id: adminId, email, password_hash: await hashPassword('correct horse battery'), display_name: 'School admin', kind: 'school', user_management_access: true })
+      .execute();
+    const schoolYear = currentSchoolYear(new Date(), { start: '09-01', timeZone: 'Europe/Brussels' });
+    for (const s of [s1, s2]) {
+      await database.db.insertInto('admin_rights').values({ user_id: adminId, module_right: 'iLeerlingen', institution_number: s.number, school_year: schoolYear }).execute();
+    }
+    const admin = new TestClient(a.url);
+    expect((await admin.login(email, 'correct horse battery')).status).toBe(200);
+    const replaced = await admin.put(`/api/v1/school/apps/${c.appId}/api-access/students`, {
+      institutionNumbers: [s2.number],
+      confirmRemoval: true,
+      reason: 'End of the pilot',
+    });
+    expect(replaced.status, JSON.stringify(replaced.body)).toBe(200);
+
+    const after = await myGrants(b.url, token);
+    expect(after.status).toBe(200);
+    expect(after.body.data.map((g: any) => g.institution.number)).toEqual([s2.number]);
   });
 });
