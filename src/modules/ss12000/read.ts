@@ -206,7 +206,14 @@ export interface Row {
   created_at: Date;
   modified_at: Date;
   sort_value?: string;
+  /** Persons only: their relations, read in the same query (saves a round trip per page). */
+  rels?: { kind: string; organisation_id: string }[];
 }
+
+const relsColumn = (type: EntityType) =>
+  type === 'persons'
+    ? sql`, (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels`
+    : sql``;
 
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
 export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, query: ListQuery, limit: number, after?: [string, string]) {
@@ -221,7 +228,7 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   }
   const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
   const result = await sql<Row>`
-    SELECT t.id, t.body, t.created_at, t.modified_at, ${expr}::text AS sort_value
+    SELECT t.id, t.body, t.created_at, t.modified_at, ${expr}::text AS sort_value ${relsColumn(def.type)}
     FROM ${sql.table(def.table)} t
     WHERE ${sql.join(conds, sql` AND `)}
     ORDER BY ${order}
@@ -238,7 +245,7 @@ export async function findVisible(db: Queryable, scope: Scope, def: EndpointDef,
   const keyed = [...(ids.length ? [sql`t.id = ANY(${ids}::uuid[])`] : []), ...extra];
   if (!keyed.length) return [];
   const r = await sql<Row>`
-    SELECT t.id, t.body, t.created_at, t.modified_at FROM ${sql.table(def.table)} t
+    SELECT t.id, t.body, t.created_at, t.modified_at ${relsColumn(def.type)} FROM ${sql.table(def.table)} t
     WHERE ${visibleSql(def.type, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
   return r.rows;
@@ -315,8 +322,8 @@ function presentOther(scope: Scope, type: EntityType, row: Row): Record<string, 
 
 async function presentRows(db: Queryable, scope: Scope, type: EntityType, rows: Row[]): Promise<Record<string, any>[]> {
   if (type !== 'persons') return rows.map((r) => presentOther(scope, type, r));
-  const rels = await relationsOfPersons(db, rows.map((r) => r.id));
-  return rows.map((r) => presentPerson(scope, r, rels.get(r.id) ?? []));
+  const rels = rows.every((r) => r.rels) ? undefined : await relationsOfPersons(db, rows.map((r) => r.id));
+  return rows.map((r) => presentPerson(scope, r, r.rels ?? rels?.get(r.id) ?? []));
 }
 
 function getAt(obj: any, path: (string | number)[]): any {

@@ -11,7 +11,7 @@ import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, pa
 import { ingestionBatchSchema } from './schemas.ts';
 import { loadScope, type Scope } from './scope.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { recordAccess, takeRateToken } from './access.ts';
+import { flushAccessLog, recordAccess, takeRateToken } from './access.ts';
 import { accessLogRoutes } from './access-routes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
@@ -97,9 +97,9 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
         }
       };
       api.addHook('onResponse', async (request, reply) => {
-        if (!request.ss12000) return;
-        await recordAccess(ctx, request, reply.statusCode).catch((err) => request.log.error({ err }, 'access log write failed'));
+        if (request.ss12000) recordAccess(ctx, request, reply.statusCode);
       });
+      api.addHook('onClose', async () => flushAccessLog(ctx));
 
       for (const def of endpoints) registerEndpoint(api as unknown as ZodApp, ctx, def, guard);
 
