@@ -82,6 +82,7 @@ const POLICY: Record<string, Row> = {
   'POST /api/v1/operator/apps/:appId/reapprove': operatorOnly,
   'POST /api/v1/operator/apps/:appId/archive': operatorOnly,
   'GET /api/v1/operator/partners': operatorOnly,
+  'GET /api/v1/operator/readout/runs': operatorOnly,
   'GET /api/v1/operator/legacy-clients': operatorOnly,
   'POST /api/v1/operator/legacy-clients': operatorOnly,
   'PUT /api/v1/operator/legacy-clients/:clientId/grants': operatorOnly,
@@ -101,6 +102,8 @@ const POLICY: Record<string, Row> = {
 
   // Everyone signed in reads the audit log, scoped to what they may see; a teacher has no access.
   'GET /api/v1/audit-log': row('ok', { teacher: 403 }),
+  // The same scoping for the daily access-log aggregate of data reads.
+  'GET /api/v1/access-log/daily': row('ok', { teacher: 403 }),
 
   'GET /api/v1/me/grants': clientOnly,
 };
@@ -110,7 +113,7 @@ function sampleBody(key: string, world: World): unknown {
   const bodies: Record<string, unknown> = {
     'POST /api/v1/auth/signup': { email: `new-${world.n}@partner.example`, password: 'a long password', displayName: 'New' },
     'POST /api/v1/auth/confirm-email': { token: 'not-a-real-confirmation-token' },
-    'POST /api/v1/auth/login': { email: 'nobody@example.org', password: 'wrong password' },
+    'POST /api/v1/auth/login': { email: `nobody-${world.n}@example.org`, password: 'wrong password' },
     'PUT /api/v1/partner/profile': { name: 'Partner', description: '', contactEmail: 'p@example.org', public: true },
     'POST /api/v1/partner/apps': { name: 'New app', contactEmail: 'a@example.org', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] },
     'PATCH /api/v1/partner/apps/:appId': { description: 'Changed' },
