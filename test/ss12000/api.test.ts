@@ -80,6 +80,27 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     await ingestBatch(ctx, { upsert: { persons: [body] } }, SYSTEM);
   });
 
+  it('finds a person by civic number only where the number could be read (never a protected one)', async () => {
+    const { ctx } = harness();
+    const unit = world.organisations.find((o) => o.organisationCode === NUMBERS[0])!;
+    const pupils = world.persons.filter((p) => p.enrolments?.some((e) => e.enroledAt.id === unit.id));
+    const open = pupils.find((p) => p.securityMarking !== 'Skyddad folkbokföring')!;
+    const shielded = { ...pupils.find((p) => p.id !== open.id)!, securityMarking: 'Skyddad folkbokföring' as const };
+    await ingestBatch(ctx, { upsert: { persons: [shielded] } }, SYSTEM);
+    const withCivic = await createApp(ctx, { students: ['identity', 'civic_number'] });
+    const without = await createApp(ctx, { students: ['identity'] });
+    for (const app of [withCivic, without]) await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    const a = client(withCivic);
+    const b = client(without);
+    const civicNos = [open.civicNo!.value, shielded.civicNo!.value];
+    expect((await a.request('POST', '/persons/lookup', { civicNos })).body.map((p: { id: string }) => p.id)).toEqual([open.id]);
+    expect((await a.get(`/persons?civicNo=${open.civicNo!.value}`)).body.data.map((p: { id: string }) => p.id)).toEqual([open.id]);
+    expect((await a.get(`/persons?civicNo=${shielded.civicNo!.value}`)).body.data).toEqual([]);
+    expect((await b.request('POST', '/persons/lookup', { civicNos })).body).toEqual([]);
+    expect((await b.get(`/persons?civicNo=${open.civicNo!.value}`)).body.data).toEqual([]);
+    await ingestBatch(ctx, { upsert: { persons: [world.persons.find((p) => p.id === shielded.id)!] } }, SYSTEM);
+  });
+
   it('answers errors as flat {code, message}: no token, bad parameters, pageToken with filters, unknown id', async () => {
     const { ctx, url } = harness();
     const anonymous = await fetch(`${url}/ss12000/v2.0/persons`);

@@ -36,7 +36,7 @@ export interface EndpointDef {
   /** Whether the entity has startDate/endDate columns (the spec's date filters). */
   dated: boolean;
   /** Lookup body fields besides `ids`. */
-  lookup: Record<string, { description: string; where: (values: string[]) => RawBuilder<unknown> }>;
+  lookup: Record<string, { description: string; where: (values: string[], scope: Scope) => RawBuilder<unknown> }>;
 }
 
 const uuids = (v: string[]) => sql`${v}::uuid[]`;
@@ -84,7 +84,7 @@ export const endpoints: EndpointDef[] = [
         description: 'Only persons whose name contains all of these strings (case-insensitive).',
         where: (v: string[]) => sql.join(v.map((s) => sql`strpos(t.search_name, ${s.toLowerCase()}) > 0`), sql` AND `),
       },
-      civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v, scope) => sql`t.civic_no = ${v}` },
+      civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v, scope) => sql`t.civic_no = ${v} AND ${civicSearchable(scope)}` },
       eduPersonPrincipalName: { kind: 'string', description: 'Only persons with this EPPN.', where: (v) => sql`${v} = ANY(t.eppns)` },
       'identifier.value': {
         kind: 'string',
@@ -113,7 +113,7 @@ export const endpoints: EndpointDef[] = [
       CivicNoDesc: text('t.civic_no', true),
       ModifiedDesc: modifiedDesc,
     },
-    lookup: { civicNos: { description: 'Civic numbers.', where: (v) => sql`t.civic_no = ANY(${texts(v)})` } },
+    lookup: { civicNos: { description: 'Civic numbers.', where: (v, scope) => sql`t.civic_no = ANY(${texts(v)}) AND ${civicSearchable(scope)}` } },
   },
   {
     type: 'placements',
@@ -245,6 +245,21 @@ export const endpoints: EndpointDef[] = [
 ];
 
 export const endpointByType = Object.fromEntries(endpoints.map((e) => [e.type, e])) as Record<EntityType, EndpointDef>;
+
+/**
+ * A civic number may be searched for only where it could be read: the person is seen through an API
+ * approved for civic_number, and is not under protected identity. Otherwise a search would confirm
+ * a number the app may not see.
+ */
+function civicSearchable(scope: Scope): RawBuilder<unknown> {
+  const narrowed: Scope = {
+    ...scope,
+    studentUnits: scope.studentCategories.has('civic_number') ? scope.studentUnits : [],
+    staffUnits: scope.staffCategories.has('civic_number') ? scope.staffUnits : [],
+    guardians: scope.guardians && scope.studentCategories.has('civic_number'),
+  };
+  return sql`t.security_marking IS DISTINCT FROM 'Skyddad folkbokföring' AND ${personVisibleSql(narrowed, sql`t.id`)}`;
+}
 
 /** The spec's relationship.* filters of /persons, as one EXISTS over the derived relations. */
 export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilder<unknown> | null {

@@ -155,7 +155,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
       const uuidKey = key === 'ids' || key === 'personIds' || key === 'teachers' || key === 'members';
       if (uuidKey && values.some((v) => !UUID.test(v))) throw ssError(400, 'invalid_body', `${key} must hold UUIDs.`);
       if (key === 'ids') ids = values.map((v) => v.toLowerCase());
-      else if (values.length) extra.push(def.lookup[key]!.where(uuidKey ? values.map((v) => v.toLowerCase()) : values));
+      else if (values.length) extra.push(def.lookup[key]!.where(uuidKey ? values.map((v) => v.toLowerCase()) : values, scope));
     }
     if (total > MAX_LIMIT) throw ssError(400, 'lookup_too_large', `Look up at most ${MAX_LIMIT} keys at once.`);
     const rows = await findVisible(ctx.db, scope, def, ids, extra);
