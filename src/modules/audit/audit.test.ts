@@ -102,6 +102,9 @@ describe('GET /audit-log', () => {
     const bad = await op.get('/api/v1/audit-log?from=yesterday');
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('querystring.from');
+    // Inputs the database cannot take are refused up front, never a 500.
+    expect((await op.get('/api/v1/audit-log?to=-271821-04-20T00:00:00Z')).body).toMatchObject({ status: 400, field: 'querystring.to' });
+    expect((await op.get('/api/v1/audit-log?actor=%00')).body).toMatchObject({ status: 400, field: 'querystring.actor' });
   });
 
   it('gives a partner member the entries of its own partner only', async () => {

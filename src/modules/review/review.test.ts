@@ -114,6 +114,8 @@ describe('operator review', () => {
     expect(missing.body).toMatchObject({ code: 'validation_failed', field: 'body.reason' });
     const blank = await op.post(`/api/v1/operator/apps/${draft}/reject`, { reason: '   ' });
     expect(blank.body.field).toBe('body.reason');
+    const nul = await op.post(`/api/v1/operator/apps/${draft}/reject`, { reason: 'no\u0000' });
+    expect(nul.body).toMatchObject({ status: 400, field: 'body.reason' });
     const res = await op.post(`/api/v1/operator/apps/${draft}/reject`, { reason: 'The purpose is not specific enough.' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'rejected', rejectionReason: 'The purpose is not specific enough.', client: null });
@@ -162,7 +164,8 @@ describe('operator review', () => {
     const db = harness().ctx.db;
     const appId = await insertApp(db, { partnerId: world.partners.partnerA, name: 'Linked', status: 'submitted', apis: [] });
     const { clientId } = await insertClient(db, { appId, name: 'old key', origin: 'legacy' });
-    const res = await op.post(`/api/v1/operator/apps/${appId}/approve`, {});
+    // No body at all (curl -X POST) is fine for an approval without notes.
+    const res = await op.request('POST', `/api/v1/operator/apps/${appId}/approve`);
     expect(res.status).toBe(200);
     expect(res.body.client).toMatchObject({ id: clientId, origin: 'legacy' });
     expect(await db.selectFrom('clients').select('id').where('app_id', '=', appId).execute()).toHaveLength(1);

@@ -56,11 +56,19 @@ export const operatorAppDetail = z
   })
   .meta({ id: 'OperatorAppDetail' });
 
-const text = (max: number) => z.string().trim().max(max);
-export const approveBody = z.object({ notes: text(4000).optional().describe('Accreditation notes') }).default({});
+/** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
+export const text = (max: number) =>
+  z.string().trim().max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+/** An optional body: a POST without one (curl -X POST) counts as {}. */
+const optionalBody = <T extends z.ZodRawShape>(shape: T) =>
+  z
+    .object(shape)
+    .nullish()
+    .transform((v) => v ?? {});
+export const approveBody = optionalBody({ notes: text(4000).optional().describe('Accreditation notes') });
 export const reapproveBody = approveBody;
 export const rejectBody = z.object({ reason: text(4000).min(1, 'a reason is required') });
-export const reasonBody = z.object({ reason: text(4000).optional() }).default({});
+export const reasonBody = optionalBody({ reason: text(4000).optional() });
 
 export const partnerRow = z
   .object({
@@ -77,7 +85,7 @@ export const partnerRow = z
 
 export const grantInput = z
   .object({
-    apiCode: z.string().min(1).max(50),
+    apiCode: text(50).min(1),
     institutionNumber: institutionNumber.optional(),
     accessGroupId: z.uuid().optional(),
   })

@@ -12,6 +12,7 @@ import {
   apiAccessEntry,
   apiAccessRow,
   apiCodeParams,
+  clientApiCodeParams,
   invitationQuery,
   logEntry,
   replaceGrantsBody,
@@ -197,7 +198,7 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       schema: {
         tags: ['school'],
         summary: 'Replace grants of a client: only for a client linked to an app (otherwise 409 client_without_app)',
-        params: z.object({ clientId: z.uuid(), apiCode: z.string().min(1).max(50) }),
+        params: clientApiCodeParams,
         body: replaceGrantsBody,
         response: { 200: replaceGrantsResult, ...errors(400, 401, 403, 404, 409) },
       },

@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { institutionNumber } from '../../http/common-schemas.ts';
 
+/** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
+const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
 const appStatus = z.enum(['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived']);
 
 export const invitationQuery = z.object({
-  invitation: z.string().min(1).max(200).optional().describe('The token of the partner\'s invitation link, for an app without access to your schools yet'),
+  invitation: text(200).min(1).optional().describe('The token of the partner\'s invitation link, for an app without access to your schools yet'),
 });
 
 export const schoolAppsQuery = z.object({
@@ -86,7 +89,7 @@ export const replaceGrantsBody = z
   .object({
     institutionNumbers: z.array(institutionNumber).max(2000).optional(),
     accessGroupIds: z.array(z.uuid()).max(2000).optional(),
-    reason: z.string().trim().max(2000).optional(),
+    reason: text(2000).trim().optional(),
     confirmRemoval: z.boolean().optional().describe('Required (true) when the change removes access somewhere'),
   })
   .meta({ id: 'ReplaceGrants' });
@@ -121,4 +124,5 @@ export const logEntry = z
   })
   .meta({ id: 'SchoolLogEntry' });
 
-export const apiCodeParams = z.object({ appId: z.uuid(), apiCode: z.string().min(1).max(50) });
+export const apiCodeParams = z.object({ appId: z.uuid(), apiCode: text(50).min(1) });
+export const clientApiCodeParams = z.object({ clientId: z.uuid(), apiCode: text(50).min(1) });
