@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../support/harness.ts';
@@ -52,24 +49,21 @@ describe('signing keys', () => {
 });
 
 describe('schoolgate keys', () => {
-  it('lists and rotates the keys of the configured database', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sg-keys-'));
+  // Opens and migrates an embedded database of its own: slow on a busy machine, hence the long timeout.
+  it('rotates and lists the keys of the configured database', { timeout: 120_000 }, async () => {
     const out: string[] = [];
     const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
     try {
-      const env = { DATA_DIR: dir, LOG_LEVEL: 'silent' };
-      // On an empty database, rotate first creates the key it then retires.
+      // An embedded database of its own (in memory), as DATA_DIR names it.
+      const env = { DATA_DIR: 'memory://', LOG_LEVEL: 'silent' };
+      // On an empty database, rotate first creates the key it then retires, and lists the result.
       expect(await run(['rotate'], env)).toBe(0);
-      expect(out.filter((l) => l.endsWith('signing'))).toHaveLength(1);
-      expect(out.filter((l) => l.includes('  retired '))).toHaveLength(1);
-      out.length = 0;
-      expect(await run(['list'], env)).toBe(0);
+      expect(out.filter((l) => l.startsWith('New signing key'))).toHaveLength(1);
       expect(out.filter((l) => l.endsWith('signing'))).toHaveLength(1);
       expect(out.filter((l) => l.includes('  retired '))).toHaveLength(1);
       expect(await run(['bogus'], env)).toBe(2);
     } finally {
       log.mockRestore();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
