@@ -207,6 +207,8 @@ describe('authorization matrix', () => {
     const routes = harness().apiRoutes.map((r) => `${r.method} ${r.url}`);
     const missing = routes.filter((r) => !(r in POLICY));
     expect(missing, 'routes without a row in the policy table').toEqual([]);
+    const stale = Object.keys(POLICY).filter((key) => !routes.includes(key));
+    expect(stale, 'policy rows for routes that do not exist').toEqual([]);
   });
 
   it('answers every route for every role as the policy says', async () => {
