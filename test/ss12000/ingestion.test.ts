@@ -119,6 +119,26 @@ describe('SS 12000 ingestion', () => {
     expect((await seeing.get(`/persons/${student.id}`)).status).toBe(200);
   });
 
+  it("lets the operator set an app's rate limit, on record, and restore the default", async () => {
+    const { ctx, url } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    const c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+    expect((await c.get('/organisations')).headers.get('ratelimit-limit')).toBe('1200');
+    const set = await operator.put(`/api/v1/operator/apps/${app.appId}/rate-limit`, { requestsPerMinute: 2, reason: 'Nightly crawl hurt the school' });
+    expect(set.body).toEqual({ appId: app.appId, requestsPerMinute: 2, isDefault: false });
+    // One request was made in this minute before; the second is the last one allowed.
+    expect((await c.get('/organisations')).status).toBe(200);
+    const next = await c.get('/organisations');
+    expect([next.status, next.headers.get('ratelimit-limit')]).toEqual([429, '2']);
+    const audit = await ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'app.rate_limit_set').where('app_id', '=', app.appId).execute();
+    expect(audit.map((a) => [a.reason, a.after])).toEqual([['Nightly crawl hurt the school', { requestsPerMinute: 2 }]]);
+    await operator.put(`/api/v1/operator/apps/${app.appId}/rate-limit`, { requestsPerMinute: null });
+    expect((await c.get('/organisations')).status).toBe(200);
+    expect((await operator.put(`/api/v1/operator/apps/${app.appId}/rate-limit`, { requestsPerMinute: 0 })).status).toBe(400);
+    expect((await operator.put('/api/v1/operator/apps/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e/rate-limit', { requestsPerMinute: 5 })).status).toBe(404);
+  });
+
   it('is for the operator only', async () => {
     const { ctx } = harness();
     await insertUser(ctx.db, { email: 'partner@example.test', password: 'correct horse battery', displayName: 'P', kind: 'partner' });

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { errors } from '../../http/common-schemas.ts';
-import { forbidden } from '../../http/errors.ts';
+import { forbidden, notFound } from '../../http/errors.ts';
+import { auditActor, recordAudit } from '../audit/record.ts';
+import { DEFAULT_RATE_LIMIT } from './access.ts';
 import { currentSchoolYear } from '../../lib/school-year.ts';
 
 const dailyRow = z.object({
@@ -75,6 +77,47 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
           records: Number(r.records),
         })),
       };
+    },
+  );
+
+  app.put(
+    '/operator/apps/:appId/rate-limit',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['access log'],
+        summary: "Set an app's SS 12000 rate limit (requests per minute); null restores the default",
+        params: z.object({ appId: z.uuid() }),
+        body: z.object({ requestsPerMinute: z.number().int().min(1).max(1_000_000).nullable(), reason: z.string().max(500).optional() }),
+        response: { 200: z.object({ appId: z.string(), requestsPerMinute: z.number().int(), isDefault: z.boolean() }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const { appId } = request.params;
+      const { requestsPerMinute, reason } = request.body;
+      const appRow = await ctx.db.selectFrom('apps').select(['id', 'partner_id']).where('id', '=', appId).executeTakeFirst();
+      if (!appRow) throw notFound('app_not_found', 'No such app.');
+      await ctx.db.transaction().execute(async (trx) => {
+        const before = await trx.selectFrom('ss12000_rate_limits').select('requests_per_minute').where('app_id', '=', appId).executeTakeFirst();
+        if (requestsPerMinute === null) await trx.deleteFrom('ss12000_rate_limits').where('app_id', '=', appId).execute();
+        else
+          await trx
+            .insertInto('ss12000_rate_limits')
+            .values({ app_id: appId, requests_per_minute: requestsPerMinute })
+            .onConflict((oc) => oc.column('app_id').doUpdateSet({ requests_per_minute: requestsPerMinute }))
+            .execute();
+        await recordAudit(trx, ctx.clock.now(), auditActor(request.actor), {
+          action: 'app.rate_limit_set',
+          subjectType: 'app',
+          subjectId: appId,
+          appId,
+          partnerId: appRow.partner_id,
+          reason: reason ?? null,
+          before: { requestsPerMinute: before?.requests_per_minute ?? null },
+          after: { requestsPerMinute },
+        });
+      });
+      return { appId, requestsPerMinute: requestsPerMinute ?? DEFAULT_RATE_LIMIT, isDefault: requestsPerMinute === null };
     },
   );
 }
