@@ -110,10 +110,18 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
     const c = client(app);
     const first = await c.get('/persons?limit=2');
+    const forged = (sortkey: string, value: string) =>
+      Buffer.from(JSON.stringify({ v: 1, e: sortkey === 'StartDateAsc' ? 'groups' : 'persons', q: { filters: {}, expand: [], expandReferenceNames: false, sortkey }, l: 5, k: [value, '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e'] })).toString('base64url');
+    const modifiedPage = await c.get('/persons?limit=2&sortkey=ModifiedDesc');
+    const secondPage = await c.get(`/persons?pageToken=${modifiedPage.body.pageToken}`);
+    expect(secondPage.status).toBe(200);
+    expect(secondPage.body.data.length).toBe(2);
     expect(first.body.pageToken).toBeTruthy();
     for (const [path, code] of [
       [`/persons?pageToken=${first.body.pageToken}&nameContains=a`, 'page_token_with_filters'],
       ['/persons?pageToken=garbage', 'invalid_page_token'],
+      [`/persons?pageToken=${forged('ModifiedDesc', 'not a time')}`, 'invalid_page_token'],
+      [`/groups?pageToken=${forged('StartDateAsc', '2026-13-45')}`, 'invalid_page_token'],
       ['/persons?limit=0', 'invalid_parameter'],
       ['/persons?sortkey=Nope', 'invalid_parameter'],
       ['/persons?colour=blue', 'unknown_parameter'],

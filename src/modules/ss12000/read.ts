@@ -131,6 +131,12 @@ function decodeToken(raw: string, def: EndpointDef): PageToken {
       parseValue(k, p, Array.isArray(v) ? v.map(String) : [String(v)]);
     }
     if (t.q.sortkey !== undefined && !def.sortkeys[t.q.sortkey]) throw new Error('sort');
+    // The sort value goes into SQL as a cast parameter: it must be of the sort key's type.
+    const cast = t.q.sortkey ? def.sortkeys[t.q.sortkey]!.cast : 'text';
+    if (typeof t.k[0] !== 'string' || t.k[0].length > 500) throw new Error('key');
+    if (cast === 'date' && !isDate(t.k[0])) throw new Error('key');
+    if (cast === 'timestamptz' && !/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(t.k[0])) throw new Error('key');
+    if (t.q.sortkey === undefined && t.k[0] !== t.k[1]) throw new Error('key');
     if (t.q.expand.some((e) => !def.expand.includes(e))) throw new Error('expand');
     if (typeof t.l !== 'number' || t.l < 1 || t.l > MAX_LIMIT) throw new Error('limit');
     return t;
