@@ -74,15 +74,19 @@ export class PgBossQueue implements JobQueue {
     // An EventEmitter without an 'error' listener throws; pg-boss reports background failures here.
     boss.on('error', (error) => this.#log.error({ err: error }, 'pg-boss error'));
     boss.on('warning', (warning) => this.#log.warn({ warning }, 'pg-boss warning'));
+    const t0 = performance.now();
     await boss.start();
+    const t1 = performance.now();
     try {
-      const existing = new Set((await boss.getQueues()).map((q) => q.name));
+      const existing = new Map((await boss.getQueues(this.#definitions.map((d) => d.name))).map((q) => [q.name, q]));
       for (const def of this.#definitions) {
-        if (!existing.has(def.name)) await boss.createQueue(def.name, def.queue);
+        const queue = existing.get(def.name);
+        if (!queue) await boss.createQueue(def.name, def.queue);
         else {
           // A deployment that changed a policy applies it on the next start (policy itself is fixed).
           const { policy: _p, partition: _t, deadLetter: _d, retryDelayMax: _m, heartbeatSeconds: _h, ...updatable } = def.queue;
-          await boss.updateQueue(def.name, updatable);
+          const changed = Object.entries(updatable).some(([key, value]) => queue[key as keyof typeof queue] !== value);
+          if (changed) await boss.updateQueue(def.name, updatable);
         }
       }
       if (workers) {
@@ -127,6 +131,7 @@ export class PgBossQueue implements JobQueue {
     }
     this.#schema = schema;
     this.#boss = boss;
+    this.#log.debug({ schema, bossStartMs: Math.round(t1 - t0), queuesMs: Math.round(performance.now() - t1) }, 'pg-boss started');
   }
 
   async stop(): Promise<void> {
