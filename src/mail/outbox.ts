@@ -16,6 +16,8 @@ export function createMailService(ctx: AppContext): MailService {
       const rendered = renderTemplate(mail, ctx.config.TZ);
       const id = newId();
       const deliver = Boolean(ctx.config.SMTP_URL);
+      // created_at keeps the database's now() (real write time): readers order mail by it across
+      // changes even when a test clock stands still; `seq` orders within one change.
       await trx
         .insertInto('mail_outbox')
         .values({
@@ -26,7 +28,6 @@ export function createMailService(ctx: AppContext): MailService {
           subject: rendered.subject,
           body_text: rendered.text,
           body_html: rendered.html,
-          created_at: ctx.clock.now(),
           status: deliver ? 'pending' : 'kept',
         })
         .execute();
