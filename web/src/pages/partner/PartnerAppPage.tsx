@@ -301,8 +301,10 @@ function InvitationsTab({ app }: { app: PartnerApp }) {
             title: t('partner.invite.link'),
             dataIndex: 'link',
             render: (l: string) => (
-              <Typography.Text copyable={{ text: l, tooltips: [t('common.copy'), t('common.copied')] }} ellipsis style={{ maxWidth: 360 }}>
-                <span data-testid="invitation-link">{l}</span>
+              <Typography.Text copyable={{ text: l, tooltips: [t('common.copy'), t('common.copied')] }}>
+                <code data-testid="invitation-link" style={{ wordBreak: 'break-all', fontSize: 12 }}>
+                  {l}
+                </code>
               </Typography.Text>
             ),
           },

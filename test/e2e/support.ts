@@ -1,0 +1,111 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.ts';
+
+/** Chromium as Debian ships it, headless, with nothing phoning home. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface E2E {
+  harness: Harness;
+  /** Screenshots of every open tab, for a failed test (written to the OS temp dir). */
+  snapshot(label: string): Promise<string[]>;
+  /** A fresh browser profile (own cookies) in the given locale: one per simulated person. */
+  person(locale?: string): Promise<Person>;
+  stop(): Promise<void>;
+}
+
+/** One person's browser tab, with every page error and missing translation key collected. */
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+  goto(path: string): Promise<void>;
+  /** Fails when the UI asked for a translation key that does not exist in the language shown. */
+  expectNoMissingKeys(): Promise<void>;
+}
+
+/**
+ * Starts the real server (PGlite, built web app). Each person gets their own Chromium with a fresh
+ * user-data dir, so cookies, storage and the remembered language never leak between people.
+ */
+export async function startE2E(env: Record<string, string> = {}): Promise<E2E> {
+  const harness = await startHarness(env);
+  const contexts: BrowserContext[] = [];
+  const dirs: string[] = [];
+  const pages: Page[] = [];
+  return {
+    harness,
+    async snapshot(label: string) {
+      const files: string[] = [];
+      for (const [i, p] of pages.entries()) {
+        const file = join(tmpdir(), `schoolgate-e2e-${label.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}-${i}.png`);
+        await p.screenshot({ path: file }).catch(() => undefined);
+        files.push(file);
+      }
+      return files;
+    },
+    async person(locale = 'en-GB') {
+      const userDataDir = await mkdtemp(join(tmpdir(), 'schoolgate-chromium-'));
+      dirs.push(userDataDir);
+      const context = await chromium.launchPersistentContext(userDataDir, {
+        executablePath: '/usr/bin/chromium',
+        args: CHROMIUM_ARGS,
+        locale,
+        baseURL: harness.url,
+        viewport: { width: 1400, height: 900 },
+      });
+      context.setDefaultTimeout(10_000);
+      contexts.push(context);
+      const page = context.pages()[0] ?? (await context.newPage());
+      pages.push(page);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      page.on('console', (m) => {
+        if (m.type() === 'error' && m.text().startsWith('i18n missing key')) errors.push(m.text());
+      });
+      return {
+        context,
+        page,
+        errors,
+        async goto(path: string) {
+          await page.goto(path);
+        },
+        async expectNoMissingKeys() {
+          const missing = await page.evaluate(() => window.__i18nMissing ?? []);
+          expect(missing).toEqual([]);
+          expect(errors).toEqual([]);
+        },
+      };
+    },
+    async stop() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      for (const d of dirs) await rm(d, { recursive: true, force: true });
+      await harness.stop();
+    },
+  };
+}
+
+declare global {
+  interface Window {
+    __i18nMissing?: string[];
+  }
+}
+
+/** Signs in through the sign-in page. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await page.getByLabel(/e-mail|courriel|e-post/i).first().fill(email);
+  await page.locator('input[type=password]').fill(password);
+  await page.locator('form button[type=submit]').click();
+}
