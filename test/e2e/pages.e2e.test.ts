@@ -1,0 +1,167 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
+import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
+import { startE2E, type E2E, type Person } from './support.ts';
+
+/** What each language calls the Apps table's columns (the Informat manual's words in Dutch). */
+const LANGUAGES = [
+  { locale: 'en-GB', lang: 'en', headers: ['App', 'Status', 'Partner', 'Client', 'Active', 'API', 'Created', 'Modified'], approved: 'Approved', students: 'Students' },
+  { locale: 'nl-BE', lang: 'nl', headers: ['App', 'Status', 'Partner', 'Client', 'Actief', 'API', 'Aangemaakt', 'Gewijzigd op'], approved: 'Goedgekeurd', students: 'Leerlingen' },
+  { locale: 'fr-BE', lang: 'fr', headers: ['Application', 'Statut', 'Partenaire', 'Client', 'Active', 'API', 'Créée', 'Modifiée le'], approved: 'Approuvée', students: 'Élèves' },
+  { locale: 'sv-SE', lang: 'sv', headers: ['App', 'Status', 'Partner', 'Klient', 'Aktiv', 'API', 'Skapad', 'Ändrad'], approved: 'Godkänd', students: 'Elever' },
+];
+
+describe('every screen in every language, the refusals a school user can meet', () => {
+  let e2e: E2E;
+  let people: People;
+  let appId = '';
+  let legacyClientId = '';
+  const partnerEmail = 'lars@planner.example';
+
+  beforeAll(async () => {
+    e2e = await startE2E();
+    const { ctx } = e2e.harness;
+    ({ people } = await seedSchools(ctx));
+    const member = await insertUser(ctx.db, { email: partnerEmail, password: PASSWORD, displayName: 'Lars Planner', kind: 'partner' });
+    const partnerId = await insertPartner(ctx.db, { name: 'Planner AB', contactEmail: 'info@planner.example', memberUserIds: [member] });
+    appId = await insertApp(ctx.db, {
+      partnerId,
+      name: 'Study Planner',
+      status: 'approved',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Weekly study plans per student.' }],
+    });
+    const { clientId } = await insertClient(ctx.db, { appId, name: 'Study Planner' });
+    await insertGrant(ctx.db, { clientId, apiCode: 'students', institutionNumber: SCHOOLS[0]!, reason: 'Seeded' });
+    const legacy = await insertClient(ctx.db, { appId: null, name: 'old-sync-key', origin: 'legacy' });
+    legacyClientId = legacy.clientId;
+    await insertGrant(ctx.db, { clientId: legacyClientId, apiCode: 'students', institutionNumber: SCHOOLS[1]! });
+  });
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail') console.error('screenshots:', await e2e.snapshot(task.name));
+  });
+  afterAll(async () => {
+    await e2e?.stop();
+  });
+
+  async function signedIn(locale: string, email: string, path: string): Promise<Person> {
+    const person = await e2e.person(locale);
+    await person.goto(path);
+    await person.page.waitForURL('**/sign-in?next=*');
+    await person.page.locator('input[autocomplete=username]').fill(email);
+    await person.page.locator('input[type=password]').fill(PASSWORD);
+    await person.page.locator('form button[type=submit]').click();
+    return person;
+  }
+
+  for (const l of LANGUAGES) {
+    it(`renders the school back-office in ${l.lang} (language from the browser) without a missing key`, async () => {
+      const admin = await signedIn(l.locale, people.admin, '/school/apps');
+      const { page } = admin;
+      const table = page.getByTestId('school-apps-table');
+      await table.getByRole('link', { name: 'Study Planner' }).waitFor();
+      expect(await page.evaluate(() => document.documentElement.lang)).toBe(l.lang);
+      const headers = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim()).filter(Boolean);
+      expect(headers).toEqual(l.headers);
+      await table.getByText(l.approved).waitFor();
+      await table.getByText(l.students).waitFor();
+      // Sortable headers are reachable and usable from the keyboard.
+      const sortable = table.locator('thead th.ant-table-column-has-sorters').first();
+      await sortable.focus();
+      await page.keyboard.press('Enter');
+      expect(await sortable.getAttribute('aria-sort')).toMatch(/ascending|descending/);
+
+      await table.getByRole('link', { name: 'Study Planner' }).click();
+      await page.getByTestId('general-tab').getByText('Planner AB').waitFor();
+      for (const tab of [1, 2]) {
+        await page.getByRole('tab').nth(tab).click();
+        await page.getByRole('tabpanel').first().waitFor();
+      }
+      await page.getByTestId('app-log-table').waitFor();
+      await page.getByRole('tab').nth(1).click();
+      await page.getByTestId('app-access-table').getByText(`${SCHOOLS[0]} - Skola ${SCHOOLS[0]}`).waitFor();
+
+      await admin.goto('/school/api-access');
+      const access = page.getByTestId('school-access-table');
+      await access.getByText('old-sync-key').or(access.getByText(legacyClientId)).first().waitFor();
+      await admin.goto(`/school/clients/${legacyClientId}`);
+      await page.getByTestId('edit-disabled-reason').waitFor();
+      await admin.goto('/public/register');
+      await page.getByTestId('register-table').getByText('Weekly study plans per student.').waitFor();
+      await admin.goto('/public/partners');
+      await page.getByText('Planner AB').first().waitFor();
+      await admin.expectNoMissingKeys();
+    });
+  }
+
+  it('switches language with the picker and keeps the choice', async () => {
+    const admin = await signedIn('en-GB', people.admin, '/school/apps');
+    const { page } = admin;
+    await page.getByTestId('school-apps-table').getByText('Modified').waitFor();
+    await page.getByRole('combobox', { name: 'Language' }).click();
+    await page.locator('.ant-select-item-option', { hasText: 'Svenska' }).click();
+    await page.getByTestId('school-apps-table').getByText('Ändrad').waitFor();
+    await page.reload();
+    await page.getByTestId('school-apps-table').getByText('Ändrad').waitFor();
+    await admin.expectNoMissingKeys();
+  });
+
+  it('shows "insufficient rights" naming the right needed, with Edit disabled', async () => {
+    const staff = await signedIn('en-GB', people.staffAdmin, `/school/apps/${appId}?tab=access`);
+    const { page } = staff;
+    const reason = page.getByTestId('not-editable-students');
+    await reason.getByText('Insufficient rights for the Students API: you need iBasis or iLeerlingen.').waitFor();
+    expect(await reason.getAttribute('data-reason')).toBe('insufficient_rights');
+    expect(await page.getByRole('button', { name: 'Edit' }).isDisabled()).toBe(true);
+    await staff.expectNoMissingKeys();
+  });
+
+  it('shows a legacy client without an app read-only, with the reason', async () => {
+    const admin = await signedIn('nl-BE', people.admin, `/school/clients/${legacyClientId}`);
+    const { page } = admin;
+    await page.getByTestId('edit-disabled-reason').getByText('deze client is niet aan een applicatie gekoppeld', { exact: false }).waitFor();
+    expect(await page.getByRole('button', { name: 'Bewerken' }).isDisabled()).toBe(true);
+    await page.getByTestId('app-access-table').getByText(`${SCHOOLS[1]} - Skola ${SCHOOLS[1]}`).waitFor();
+    await admin.expectNoMissingKeys();
+  });
+
+  it('sends a SIS user without user-management access to the "no access" page', async () => {
+    const teacher = await signedIn('en-GB', people.teacher, '/school/apps');
+    const { page } = teacher;
+    await page.waitForURL('**/no-access');
+    await page.getByTestId('no-access').getByText('No access', { exact: true }).waitFor();
+    await teacher.goto(`/school/apps/${appId}`);
+    await page.waitForURL('**/no-access');
+    await teacher.expectNoMissingKeys();
+  });
+
+  it('lets the partner rotate the secret and shows how long the old one keeps working', async () => {
+    const partner = await signedIn('en-GB', partnerEmail, `/partner/apps/${appId}?tab=client`);
+    const { page } = partner;
+    await page.getByTestId('secrets-table').locator('tbody tr').first().waitFor();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText('you will not see this again').waitFor();
+    const overlap = await page.getByTestId('overlap').innerText();
+    expect(overlap).toMatch(/keeps working until .*2026/);
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    await page.getByTestId('secrets-table').locator('tbody tr').nth(1).waitFor();
+    await partner.expectNoMissingKeys();
+  });
+
+  it('gives the operator the catalog, partners, legacy clients, mailbox and a filtered audit log', async () => {
+    const op = await signedIn('fr-BE', people.operator, '/operator/catalog');
+    const { page } = op;
+    await page.getByText('iBasis ou iLeerlingen').first().waitFor();
+    await op.goto('/operator/partners');
+    await page.getByText('Planner AB').waitFor();
+    await op.goto('/operator/legacy-clients');
+    await page.getByText('old-sync-key').waitFor();
+    await op.goto('/operator/mailbox');
+    await page.getByTestId('mailbox-table').waitFor();
+    await op.goto('/operator/audit');
+    await page.getByTestId('audit-table').waitFor();
+    await page.getByLabel('Action').fill('grants.*');
+    await page.getByRole('button', { name: 'Filtrer' }).click();
+    await page.getByTestId('audit-table').waitFor();
+    await op.expectNoMissingKeys();
+  });
+});
