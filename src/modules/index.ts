@@ -10,6 +10,7 @@ import auditRoutes from './audit/routes.ts';
 import meRoutes from './me/routes.ts';
 import devRoutes from './dev/routes.ts';
 import publicRoutes from './public/routes.ts';
+import readoutRoutes from '../readout/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -23,4 +24,5 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   meRoutes,
   devRoutes,
   publicRoutes,
+  readoutRoutes,
 ];

@@ -41,6 +41,8 @@ const customerSchema = z
         maxRetries: z.number().int().min(0).max(20).default(5),
         /** Base backoff; doubles per attempt (tests set it low; production keeps the default). */
         retryBaseMs: z.number().int().min(0).max(60_000).default(500),
+        /** Incremental reads start this long before the previous read began: covers clock skew with the source. */
+        modifiedOverlapSeconds: z.number().int().min(0).max(86_400).default(300),
       })
       .strict(),
     municipalityCode: z.string().regex(/^\d{4}$/, 'must be a four-digit municipality code').optional(),

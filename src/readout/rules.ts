@@ -33,7 +33,18 @@ export function verdict(checks: Check[]): Verdict {
 }
 
 /** Adds days to a YYYY-MM-DD date (calendar arithmetic in UTC; no time-zone drift). */
+const addDaysCache = new Map<string, string>();
 export function addDays(day: string, days: number): string {
+  // The rules ask for the same few dates (today ± tolerance) hundreds of thousands of times.
+  const key = `${day}|${days}`;
+  const hit = addDaysCache.get(key);
+  if (hit) return hit;
+  const out = addDaysUncached(day, days);
+  if (addDaysCache.size > 1000) addDaysCache.clear();
+  addDaysCache.set(key, out);
+  return out;
+}
+function addDaysUncached(day: string, days: number): string {
   const d = new Date(`${day}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);

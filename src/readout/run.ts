@@ -18,11 +18,13 @@ import {
   oneRosterRows,
   ONEROSTER_FILES,
   sdsTables,
-  toCsv,
   type CsvTable,
   type OneRosterDelta,
-  type OneRosterRows,
   type Row,
+  writeCsvFile,
+  type OneRosterFile,
+  type OneRosterRows,
+  type PublishedRows,
 } from './writers.ts';
 
 /**
@@ -84,27 +86,83 @@ export interface RunResult {
 
 /** Runs that have said "running" this long were abandoned by a dead process. */
 const ABANDONED_AFTER_MS = 6 * 3600_000;
-/** Incremental reads overlap the previous one by this much: clocks differ, re-reading is harmless. */
-const WATERMARK_OVERLAP_MS = 5 * 60_000;
 /** Published run directories kept besides `current`, for an operator comparing nights. */
 const KEEP_RUNS = 3;
 
-const gz = (v: unknown) => gzipSync(Buffer.from(JSON.stringify(v)));
-const ungz = <T>(b: Uint8Array): T => JSON.parse(gunzipSync(b).toString('utf8')) as T;
+/**
+ * State blobs are gzip'd NDJSON written in chunks (concatenated gzip members are one valid gzip
+ * stream), so that neither side ever holds the whole state as one string.
+ */
+const CHUNK = 4 << 20;
+function ndjsonGzip(lines: Iterable<string>): Buffer {
+  const parts: Buffer[] = [];
+  let buf: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    buf.push(line);
+    size += line.length + 1;
+    if (size >= CHUNK) {
+      parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
+      buf = [];
+      size = 0;
+    }
+  }
+  if (buf.length) parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
+  return Buffer.concat(parts);
+}
+function* ndjsonLines(b: Uint8Array): Generator<string> {
+  const raw = gunzipSync(b);
+  let start = raw.indexOf(10);
+  if (start < 0 || raw.toString('utf8', 0, start) !== STATE_FORMAT) throw new StateFormatError();
+  start++;
+  for (;;) {
+    const end = raw.indexOf(10, start);
+    if (end < 0) break;
+    if (end > start) yield raw.toString('utf8', start, end);
+    start = end + 1;
+  }
+}
+
+/** First line of every state blob; a blob without it (an older format) is treated as no state. */
+const STATE_FORMAT = '"readout-state/2"';
+
+class StateFormatError extends Error {}
 
 export function encodeSnapshot(s: Snapshot): Buffer {
-  return gz(Object.fromEntries(ENTITIES.map((e) => [e, [...s[e].values()]])));
+  return ndjsonGzip(
+    (function* () {
+      yield STATE_FORMAT;
+      for (const e of ENTITIES) for (const r of s[e].values()) yield `${JSON.stringify(e)}\t${JSON.stringify(r)}`;
+    })(),
+  );
 }
 export function decodeSnapshot(b: Uint8Array): Snapshot {
-  const raw = ungz<Record<string, { id: string }[]>>(b);
-  return Object.fromEntries(ENTITIES.map((e) => [e, new Map((raw[e] ?? []).map((r) => [r.id, r]))])) as unknown as Snapshot;
+  const snap = Object.fromEntries(ENTITIES.map((e) => [e, new Map()])) as unknown as Record<string, Map<string, { id: string }>>;
+  for (const line of ndjsonLines(b)) {
+    const tab = line.indexOf('\t');
+    const rec = JSON.parse(line.slice(tab + 1)) as { id: string };
+    snap[JSON.parse(line.slice(0, tab)) as string]?.set(rec.id, rec);
+  }
+  return snap as unknown as Snapshot;
 }
 function encodeRows(r: OneRosterRows): Buffer {
-  return gz(Object.fromEntries(ONEROSTER_FILES.map((f) => [f, [...r[f].values()]])));
+  return ndjsonGzip(
+    (function* () {
+      yield STATE_FORMAT;
+      for (const f of ONEROSTER_FILES) for (const row of r[f].values()) yield `${JSON.stringify(f)}\t${JSON.stringify(row)}`;
+    })(),
+  );
 }
-function decodeRows(b: Uint8Array): OneRosterRows {
-  const raw = ungz<Record<string, Row[]>>(b);
-  return Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map((raw[f] ?? []).map((r) => [r.sourcedId!, r]))])) as OneRosterRows;
+/** The previous run's rows, each kept as its JSON text: compact, compared as text, parsed only when removed. */
+function decodeRows(b: Uint8Array): PublishedRows {
+  const out = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, string>()])) as PublishedRows;
+  for (const line of ndjsonLines(b)) {
+    const tab = line.indexOf('\t');
+    const json = line.slice(tab + 1);
+    const id = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/.exec(json)?.[1];
+    if (id) out[JSON.parse(line.slice(0, tab)) as OneRosterFile]?.set(JSON.parse(id) as string, json);
+  }
+  return out;
 }
 
 /** A source client for one customer's configuration. */
@@ -112,9 +170,12 @@ export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceCli
   return new SourceClient({ ...c.source, clientSecret: resolveSecret(c.source.clientSecret, deps.env), clock: deps.clock, sleep: deps.sleep, fetch: deps.fetch });
 }
 
-function summarise(d: OneRosterDelta, previous: OneRosterRows | undefined): DeltaSummary {
+function summarise(d: OneRosterDelta, previous: PublishedRows | undefined): DeltaSummary {
   const classes = d['classes.csv'];
-  const renamed = classes.updated.filter((r) => previous?.['classes.csv'].get(r.sourcedId!)?.title !== r.title).length;
+  const renamed = classes.updated.filter((r) => {
+    const old = previous?.['classes.csv'].get(r.sourcedId!);
+    return !old || (JSON.parse(old) as Row).title !== r.title;
+  }).length;
   return {
     firstRun: !previous,
     teams: { created: classes.added.length, renamed, updated: classes.updated.length - renamed, removed: classes.removed.length },
@@ -128,7 +189,7 @@ async function writeSet(dir: string, files: Record<string, CsvTable>): Promise<R
   await mkdir(dir, { recursive: true });
   const counts: Record<string, number> = {};
   for (const [name, table] of Object.entries(files)) {
-    await writeFile(join(dir, name), toCsv(table), 'utf8');
+    writeCsvFile(join(dir, name), table);
     counts[name] = table.rows.length;
   }
   return counts;
@@ -178,7 +239,7 @@ async function startRun(db: Kysely<DB>, customer: string, trigger: 'cli' | 'sche
 export class ReadoutBusyError extends Error {}
 
 /** The rules applied to a snapshot for a customer at the clock's current local date. */
-export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date): SelectResult & { today: string } {
+export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, keepDecisions = true): SelectResult & { today: string } {
   const today = localDay(now, c.timeZone);
   return {
     today,
@@ -189,6 +250,7 @@ export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date): Se
       schoolTypes: c.schoolTypes,
       exportAddress: c.exportAddress,
       exportCivicNo: c.exportCivicNo,
+      keepDecisions,
     }),
   };
 }
@@ -201,7 +263,16 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   const runsDir = join(c.outputDir, 'runs');
   const staging = join(runsDir, `.staging-${runId}`);
   try {
-    const state = await db.selectFrom('readout_state').selectAll().where('customer_key', '=', c.key).executeTakeFirst();
+    let state = await db.selectFrom('readout_state').selectAll().where('customer_key', '=', c.key).executeTakeFirst();
+    let previousSnapshot: Snapshot | undefined;
+    let previousRows: PublishedRows | undefined;
+    try {
+      if (state && !opts.full) previousSnapshot = decodeSnapshot(state.source_snapshot);
+      if (state) previousRows = decodeRows(state.published_rows);
+    } catch (e) {
+      if (!(e instanceof StateFormatError)) throw e;
+      state = undefined; // written by an older version: start over with a full read
+    }
     const client = sourceClientFor(c, deps);
     const stats = new ParseStats();
     const fetchStartedAt = clock.now();
@@ -212,8 +283,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let snapshot: Snapshot | undefined;
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
-    if (state && !opts.full) {
-      const inc = await fetchIncremental(client, stats, decodeSnapshot(state.source_snapshot), new Date(new Date(state.source_watermark).getTime() - WATERMARK_OVERLAP_MS));
+    if (state && previousSnapshot) {
+      const inc = await fetchIncremental(client, stats, previousSnapshot, new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000));
       if (inc) {
         mode = 'incremental';
         snapshot = inc.snapshot;
@@ -228,14 +299,14 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     const t1 = performance.now();
 
     // 2. Rules, files, delta.
-    const sel = applyRules(c, snapshot, clock.now());
-    const rows = oneRosterRows(sel.selection);
-    const previousRows = state ? decodeRows(state.published_rows) : undefined;
-    const delta = diffOneRoster(previousRows, rows);
+    const sel = applyRules(c, snapshot, clock.now(), false);
     const name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${runId}`;
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
+    // SDS first: its tables can be collected before the OneRoster rows and the previous state are built.
     if (c.formats.includes('sds')) Object.assign(files, prefix('sds/', await writeSet(join(staging, 'sds'), sdsTables(sel.selection))));
+    const rows = oneRosterRows(sel.selection);
+    const delta = diffOneRoster(previousRows, rows);
     if (c.formats.includes('oneroster')) {
       Object.assign(files, prefix('oneroster/', await writeSet(join(staging, 'oneroster'), oneRosterBulk(rows))));
       Object.assign(files, prefix('oneroster-delta/', await writeSet(join(staging, 'oneroster-delta'), oneRosterDeltaFiles(delta, clock.now().toISOString()))));

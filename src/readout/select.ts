@@ -107,6 +107,8 @@ export interface Decision {
 export interface SelectOptions extends RuleContext {
   exportAddress: boolean;
   exportCivicNo: boolean;
+  /** Keep every verdict for `explain` (a run only needs the counts: less memory on big worlds). */
+  keepDecisions?: boolean;
 }
 
 export interface SelectResult {
@@ -152,7 +154,9 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   };
   const decisions = new Map<string, Decision>();
   const warnings: string[] = [];
+  const keep = o.keepDecisions !== false;
   const decide = (id: string, kind: Decision['kind'], name: string, as: string, verdict: Verdict) => {
+    if (!keep) return;
     let d = decisions.get(id);
     if (!d) decisions.set(id, (d = { id, kind, name, verdicts: [] }));
     d.verdicts.push({ as, verdict });
@@ -288,7 +292,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     const syllabusIds = [...new Set(acts.map((a) => a.syllabusId).filter((s): s is string => !!s))].sort();
     const v = groupRules(g, syllabusIds, keptSchools, o);
     const d: Decision = { id: g.id, kind: 'group', name: g.displayName, verdicts: [{ as: g.groupType === 'Klass' ? 'class' : 'group', verdict: v }] };
-    decisions.set(g.id, d);
+    if (keep) decisions.set(g.id, d);
     count(counts.groups, v);
     if (!v.kept) continue;
     // Teaching groups yield one team per syllabus; classes, mentor groups etc. are one team each.

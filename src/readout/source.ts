@@ -17,6 +17,7 @@ export interface SourceOptions {
   timeoutMs: number;
   maxRetries: number;
   retryBaseMs: number;
+  modifiedOverlapSeconds?: number;
   clock: Clock;
   /** Waits between retries; tests pass a no-op so that no test depends on wall time. */
   sleep?: (ms: number) => Promise<void>;

@@ -1,4 +1,4 @@
-import { stringify } from 'csv-stringify/sync';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { OutPerson, Selection } from './select.ts';
 
 /**
@@ -9,12 +9,56 @@ export type Row = Record<string, string>;
 export interface CsvTable {
   header: readonly string[];
   rows: Row[];
+  /** Values that override every row's (delta files: status and dateLastModified), so rows are not copied. */
+  extra?: Row;
+  /** More rows with their own overrides (delta files: the removed rows, `tobedeleted`). */
+  tail?: { rows: Row[]; extra: Row };
 }
 
-/** RFC 4180 CSV, UTF-8, CRLF; SDS accepts no line breaks inside values, so they become spaces. */
+const NEEDS_QUOTES = /[",\r\n]/;
+/** One RFC 4180 field; SDS accepts no line breaks inside values, so they become spaces. */
+function field(v: string | undefined): string {
+  if (!v) return '';
+  if (!NEEDS_QUOTES.test(v)) return v;
+  const s = v.replace(/[\r\n]+/g, ' ');
+  return s.includes('"') || s.includes(',') ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function* csvChunks(t: CsvTable): Generator<string> {
+  yield t.header.map(field).join(',') + '\r\n';
+  const parts: { rows: Row[]; extra?: Row }[] = [{ rows: t.rows, extra: t.extra }, ...(t.tail ? [t.tail] : [])];
+  for (const { rows, extra } of parts) {
+    let chunk = '';
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      let line = '';
+      for (let j = 0; j < t.header.length; j++) {
+        const h = t.header[j]!;
+        line += (j ? ',' : '') + field(extra && h in extra ? extra[h] : r[h]);
+      }
+      chunk += line + '\r\n';
+      if (chunk.length > 1 << 20) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+}
+
+/** RFC 4180 CSV, UTF-8, CRLF. */
 export function toCsv(t: CsvTable): string {
-  const clean = (v: string | undefined) => (v ?? '').replace(/[\r\n]+/g, ' ');
-  return stringify([t.header as string[], ...t.rows.map((r) => t.header.map((h) => clean(r[h])))], { record_delimiter: '\r\n' });
+  return [...csvChunks(t)].join('');
+}
+
+/** Writes a table in 1 MB chunks, so that a big enrollments file never exists as one string. */
+export function writeCsvFile(path: string, t: CsvTable): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const chunk of csvChunks(t)) writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export const SDS_HEADERS = {
@@ -231,18 +275,21 @@ const same = (a: Row, b: Row) => {
   return Object.keys(a).length === Object.keys(b).length;
 };
 
+/** The previous run's published rows as JSON text per sourcedId (see run.ts: compact to keep). */
+export type PublishedRows = Record<OneRosterFile, Map<string, string>>;
+
 /** Row-level difference between the previous run's rows and this run's. */
-export function diffOneRoster(prev: OneRosterRows | undefined, next: OneRosterRows): OneRosterDelta {
+export function diffOneRoster(prev: OneRosterRows | PublishedRows | undefined, next: OneRosterRows): OneRosterDelta {
   const out = {} as OneRosterDelta;
   for (const f of ONEROSTER_FILES) {
     const d: RowDelta = { added: [], updated: [], removed: [] };
-    const before = prev?.[f] ?? new Map<string, Row>();
+    const before: Map<string, Row | string> = prev?.[f] ?? new Map<string, Row>();
     for (const [id, row] of next[f]) {
       const old = before.get(id);
-      if (!old) d.added.push(row);
-      else if (!same(old, row)) d.updated.push(row);
+      if (old === undefined) d.added.push(row);
+      else if (typeof old === 'string' ? old !== JSON.stringify(row) : !same(old, row)) d.updated.push(row);
     }
-    for (const [id, row] of before) if (!next[f].has(id)) d.removed.push(row);
+    for (const [id, row] of before) if (!next[f].has(id)) d.removed.push(typeof row === 'string' ? (JSON.parse(row) as Row) : row);
     out[f] = d;
   }
   return out;
@@ -255,10 +302,9 @@ export function oneRosterDeltaFiles(delta: OneRosterDelta, stamp: string): Recor
     const d = delta[f];
     files[f] = {
       header: ONEROSTER_HEADERS[f],
-      rows: [
-        ...[...d.added, ...d.updated].map((r) => ({ ...r, status: 'active', dateLastModified: stamp })),
-        ...d.removed.map((r) => ({ ...r, status: 'tobedeleted', dateLastModified: stamp })),
-      ],
+      rows: d.added.length && d.updated.length ? d.added.concat(d.updated) : d.added.length ? d.added : d.updated,
+      extra: { status: 'active', dateLastModified: stamp },
+      tail: { rows: d.removed, extra: { status: 'tobedeleted', dateLastModified: stamp } },
     };
   }
   return files;

@@ -75,6 +75,7 @@ describe('readout configuration', () => {
     expect(loadReadoutConfig(join(dir, 'r.json')).customers[0]!.key).toBe('exempel');
     expect(() => loadReadoutConfig(join(dir, 'broken.yaml'))).toThrow(/is not valid YAML/);
     expect(() => loadReadoutConfig(join(dir, 'missing.yaml'))).toThrow(/Cannot read readout configuration/);
+    expect(loadReadoutConfig(join(import.meta.dirname, '../../src/readout/readout.example.yaml')).customers[0]!.source.arrayParams).toBe('brackets');
     expect(resolveSecret({ env: 'X_SECRET' }, { X_SECRET: 'abc' })).toBe('abc');
     expect(() => resolveSecret({ env: 'X_SECRET' }, {})).toThrow('Environment variable X_SECRET (client secret) is not set');
   });
@@ -157,12 +158,9 @@ describe('schoolgate readout (CLI) and readout serve', () => {
         { name: 'readout.exempel', cron: '30 18 * * 1-5', tz: 'Europe/Stockholm' },
       ]);
       expect(await scheduler.trigger('exempel')).toBeTruthy();
-      // Wait for the worker to pick the job up and finish (bounded by the test timeout, not by a timer assertion).
-      let run: { status: string; trigger: string } | undefined;
-      while (!run || run.status === 'running') {
-        await new Promise((r) => setTimeout(r, 200));
-        run = await w.database.db.selectFrom('readout_runs').select(['status', 'trigger']).where('trigger', '=', 'schedule').executeTakeFirst();
-      }
+      // Wait for the worker to report the finished run (bounded by the test timeout, not by a timer assertion).
+      while (results.length === 0) await new Promise((r) => setTimeout(r, 200));
+      const run = await w.database.db.selectFrom('readout_runs').select(['status', 'trigger']).where('trigger', '=', 'schedule').executeTakeFirst();
       expect(run).toEqual({ status: 'succeeded', trigger: 'schedule' });
       expect(results).toEqual(['exempel:succeeded']);
     } finally {
