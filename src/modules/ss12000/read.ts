@@ -184,8 +184,8 @@ export function parseOptions(def: EndpointDef, search: string): { expand: string
   return out;
 }
 
-function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope): RawBuilder<unknown>[] {
-  const conds = [visibleSql(def.type, scope)];
+function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope, afterId?: string): RawBuilder<unknown>[] {
+  const conds = [visibleSql(def.type, scope, afterId)];
   for (const [key, value] of Object.entries(filters)) {
     const p = def.params[key];
     if (p?.where) conds.push(p.where(value, scope));
@@ -227,7 +227,7 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   const expr = sort ? sql.raw(sort.expr) : sql`t.id::text`;
   const cast = sql.raw(sort ? sort.cast : 'text');
   const desc = sort?.desc ?? false;
-  const conds = conditions(def, query.filters, scope);
+  const conds = conditions(def, query.filters, scope, !sort && after ? after[1] : undefined);
   if (after) {
     const cmp = sql.raw(desc ? '<' : '>');
     conds.push(sort ? sql`(${expr}, t.id) ${cmp} (${after[0]}::${cast}, ${after[1]}::uuid)` : sql`t.id ${cmp} ${after[1]}::uuid`);

@@ -74,22 +74,24 @@ const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
 const texts = (v: string[]) => sql`${v}::text[]`;
 
 /** SQL condition: the person with id `personId` may be seen under `scope`. */
-export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>): RawBuilder<unknown> {
+export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, afterId?: string): RawBuilder<unknown> {
   const parts = [
     sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
     sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
   ];
   if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
-  return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId} AND (${sql.join(parts, sql` OR `)}))`;
+  // With keyset paging by id, the same bound on r.person_id lets a merge join start at the page.
+  const bound = afterId ? sql` AND r.person_id > ${afterId}::uuid` : sql``;
+  return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId}${bound} AND (${sql.join(parts, sql` OR `)}))`;
 }
 
 /** SQL condition for the rows of an entity table (alias `t`) that `scope` may see. */
-export function visibleSql(type: string, scope: Scope): RawBuilder<unknown> {
+export function visibleSql(type: string, scope: Scope, afterId?: string): RawBuilder<unknown> {
   switch (type) {
     case 'organisations':
       return sql`t.id = ANY(${uuids(scope.allUnits)})`;
     case 'persons':
-      return personVisibleSql(scope, sql`t.id`);
+      return personVisibleSql(scope, sql`t.id`, afterId);
     case 'placements':
       return sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
     case 'duties':
