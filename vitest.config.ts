@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'web/src/**/*.test.ts'],
     // test/pg needs a real PostgreSQL server and runs with vitest.pg.config.ts.
     exclude: ['test/e2e/**', 'test/pg/**', 'node_modules/**'],
     testTimeout: 30_000,

@@ -209,6 +209,11 @@ describe('the consent story, end to end in Chromium', () => {
 
     await page.getByRole('tab', { name: 'Logs' }).click();
     await page.getByTestId('app-log-table').locator('.ant-tag', { hasText: `Removed · Students · ${SCHOOLS[1]}` }).waitFor();
+
+    // The access log: what the app read, per institution and day.
+    await page.getByRole('tab', { name: 'Access log' }).click();
+    const reads = page.getByTestId('access-log-table');
+    await reads.getByRole('cell', { name: SCHOOLS[0]!, exact: true }).first().waitFor();
     await admin.expectNoMissingKeys();
   });
 
@@ -217,7 +222,7 @@ describe('the consent story, end to end in Chromium', () => {
     await partner.goto(`${appPath}?tab=grants`);
     await page.getByTestId('grants-table').getByText(`${SCHOOLS[0]} - Skola ${SCHOOLS[0]}`).waitFor();
     expect(await page.getByTestId('grants-table').getByText(`${SCHOOLS[1]} - Skola ${SCHOOLS[1]}`).count()).toBe(0);
-    await page.getByRole('tab', { name: 'Log' }).click();
+    await page.getByRole('tab', { name: 'Log', exact: true }).click();
     const log = page.getByTestId('partner-log-table');
     await log.getByText('Invitation sent').waitFor();
     await log.getByText(people.admin).first().waitFor();

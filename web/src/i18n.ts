@@ -16,7 +16,9 @@ declare global {
   }
 }
 
-window.__i18nMissing = [];
+// Also loaded by unit tests in Node, where there is no window.
+const inBrowser = typeof window !== 'undefined';
+if (inBrowser) window.__i18nMissing = [];
 
 void i18n
   .use(LanguageDetector)
@@ -34,15 +36,17 @@ void i18n
     saveMissingTo: 'current',
     missingKeyHandler: (lngs, _ns, key) => {
       const entry = `${lngs.join(',')}:${key}`;
-      window.__i18nMissing?.push(entry);
+      if (inBrowser) window.__i18nMissing?.push(entry);
       console.error(`i18n missing key ${entry}`);
     },
     returnNull: false,
   });
 
-i18n.on('languageChanged', (lng) => {
-  document.documentElement.lang = lng;
-});
-document.documentElement.lang = i18n.resolvedLanguage ?? 'en';
+if (inBrowser) {
+  i18n.on('languageChanged', (lng) => {
+    document.documentElement.lang = lng;
+  });
+  document.documentElement.lang = i18n.resolvedLanguage ?? 'en';
+}
 
 export default i18n;

@@ -389,6 +389,15 @@ const en = {
       status: 'Status',
     },
   },
+  accessLog: {
+    tab: 'Access log',
+    day: 'Day',
+    institution: 'Institution',
+    endpoint: 'What was read',
+    requests: 'Requests',
+    records: 'Records',
+    empty: 'No data read yet.',
+  },
   audit: {
     title: 'Audit log',
     when: 'When',

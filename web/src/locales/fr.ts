@@ -390,6 +390,15 @@ const fr: Resources = {
       status: 'Statut',
     },
   },
+  accessLog: {
+    tab: 'Journal des accès',
+    day: 'Jour',
+    institution: 'Établissement',
+    endpoint: 'Ce qui a été lu',
+    requests: 'Requêtes',
+    records: 'Enregistrements',
+    empty: 'Aucune donnée lue pour l’instant.',
+  },
   audit: {
     title: 'Journal d’audit',
     when: 'Quand',

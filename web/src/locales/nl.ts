@@ -391,6 +391,15 @@ const nl: Resources = {
       status: 'Status',
     },
   },
+  accessLog: {
+    tab: 'Toegangslog',
+    day: 'Dag',
+    institution: 'Instelling',
+    endpoint: 'Wat werd opgevraagd',
+    requests: 'Verzoeken',
+    records: 'Records',
+    empty: 'Nog geen gegevens opgevraagd.',
+  },
   audit: {
     title: 'Auditlog',
     when: 'Tijdstip',

@@ -390,6 +390,15 @@ const sv: Resources = {
       status: 'Status',
     },
   },
+  accessLog: {
+    tab: 'Åtkomstlogg',
+    day: 'Dag',
+    institution: 'Enhet',
+    endpoint: 'Vad som lästes',
+    requests: 'Anrop',
+    records: 'Poster',
+    empty: 'Inga uppgifter lästa än.',
+  },
   audit: {
     title: 'Granskningslogg',
     when: 'När',

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Descriptions, Form, Input, Modal, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Form, Input, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, ApiProblem } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
+import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, known } from '../../lib/format.ts';
 
@@ -24,6 +25,7 @@ export function PartnerAppPage() {
   const { appId = '' } = useParams();
   const [params, setParams] = useSearchParams();
   const qc = useQueryClient();
+  const { modal } = App.useApp();
   const app = useQuery({ queryKey: ['partner', 'app', appId], queryFn: () => api.get<PartnerApp>(`/partner/apps/${appId}`) });
   const action = useMutation({
     mutationFn: (what: 'submit' | 'archive') => api.post<PartnerApp>(`/partner/apps/${appId}/${what}`, {}),
@@ -59,7 +61,7 @@ export function PartnerAppPage() {
               <Button
                 danger
                 onClick={() =>
-                  Modal.confirm({
+                  modal.confirm({
                     title: t('partner.app.archiveConfirm'),
                     okText: t('partner.app.archive'),
                     cancelText: t('common.cancel'),
@@ -88,6 +90,7 @@ export function PartnerAppPage() {
           { key: 'invitations', label: t('partner.app.tabInvitations'), children: <InvitationsTab app={a} /> },
           { key: 'grants', label: t('partner.app.tabGrants'), children: <GrantsTab appId={appId} /> },
           { key: 'log', label: t('partner.app.tabLog'), children: <LogTab appId={appId} /> },
+          { key: 'reads', label: t('accessLog.tab'), children: <AccessLogTable appId={appId} /> },
         ]}
       />
     </>

@@ -1,11 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Descriptions, Input, Modal, Space, Table, Tabs, Tag, Transfer } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Input, Space, Table, Tabs, Tag, Transfer } from 'antd';
 import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
+import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, known } from '../../lib/format.ts';
 
@@ -51,7 +52,12 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
       ? []
       : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} /> }]),
     { key: 'access', label: t('school.app.tabAccess'), children: <AccessTab path={accessPath} appId={legacyClient ? undefined : appId} invitation={invitation} /> },
-    ...(legacyClient ? [] : [{ key: 'logs', label: t('school.app.tabLogs'), children: <LogsTab appId={appId} invitation={invitation} /> }]),
+    ...(legacyClient
+      ? []
+      : [
+          { key: 'logs', label: t('school.app.tabLogs'), children: <LogsTab appId={appId} invitation={invitation} /> },
+          { key: 'reads', label: t('accessLog.tab'), children: <AccessLogTable appId={appId} /> },
+        ]),
   ];
   return (
     <>
@@ -120,6 +126,7 @@ function reasonText(t: TFunction, entry: Entry): string {
 
 function AccessTab({ path, appId, invitation }: { path: string; appId?: string; invitation?: string }) {
   const { t } = useTranslation();
+  const { modal } = App.useApp();
   const qc = useQueryClient();
   const access = useQuery({ queryKey: ['school', 'access', path], queryFn: () => api.get<AccessAnswer>(path) });
   const [editing, setEditing] = useState(false);
@@ -173,7 +180,7 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
       c.entry.granted.filter((g: Target) => !c.keys.includes(keyOf(g))).map((g: Target) => `${known(`apis.${c.entry.apiCode}`, c.entry.apiName)}: ${labelOf(g)}`),
     );
     if (removed.length) {
-      Modal.confirm({
+      modal.confirm({
         title: t('school.access.removeWarningTitle'),
         content: (
           <div data-testid="removal-warning">
