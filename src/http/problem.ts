@@ -2,6 +2,17 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ApiError } from './errors.ts';
 
+/** PostgreSQL data exceptions that only client input can cause (class 22, SQLSTATE). */
+const CLIENT_DATA_ERRORS = new Set([
+  '22021', // character_not_in_repertoire (NUL in text)
+  '22P05', // untranslatable_character
+  '22003', // numeric_value_out_of_range
+  '22008', // datetime_field_overflow
+  '22007', // invalid_datetime_format
+  '22P02', // invalid_text_representation
+  '22001', // string_data_right_truncation
+]);
+
 /** Problem document (RFC 9457) with our stable `code`. */
 export interface Problem {
   type: string;
@@ -24,13 +35,27 @@ const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
+      // Details first: a detail may never overwrite the status or code of the problem.
       return send(reply, {
+        ...error.details,
         type: `about:blank`,
         title: error.message,
         status: error.status,
         code: error.code,
         detail: error.message,
-        ...error.details,
+      });
+    }
+    const pgCode = (error as { code?: unknown }).code;
+    if (typeof pgCode === 'string' && CLIENT_DATA_ERRORS.has(pgCode)) {
+      // Input that passed validation but that PostgreSQL cannot store (a NUL byte, an out-of-range
+      // value): the client's fault, so a 400, never a 500.
+      return send(reply, {
+        type: 'about:blank',
+        title: 'The request holds a value that cannot be stored.',
+        status: 400,
+        code: 'invalid_value',
+        detail: 'A value in the request is not acceptable (for example a NUL character or a number out of range).',
+        field: 'body',
       });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

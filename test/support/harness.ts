@@ -34,7 +34,8 @@ export async function openTestDatabase(): Promise<Database> {
   database.close = async () => {
     await close();
     const cleanup = await openDatabase({ databaseUrl: url, poolSize: 1 });
-    await cleanup.exec(`DROP SCHEMA ${schema} CASCADE`);
+    // pg-boss keeps its queues in a schema of its own next to ours (see src/jobs/pgboss.ts).
+    await cleanup.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_boss CASCADE;`);
     await cleanup.close();
   };
   return database;

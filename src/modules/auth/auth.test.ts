@@ -55,7 +55,9 @@ describe('partner sign-up and e-mail confirmation', () => {
     const junk = await c.request('POST', '/api/v1/auth/signup', '{"email":', { 'content-type': 'application/json' });
     expect(junk.status).toBe(400);
     expect(junk.headers.get('content-type')).toContain('application/problem+json');
-    expect(await harness().ctx.db.selectFrom('users').select('id').where('email', '=', 'c@x.example').execute()).toHaveLength(0);
+    const nul = await c.post('/api/v1/auth/signup', { email: 'd@x.example', password: 'long enough pw', displayName: 'D\u0000' });
+    expect(nul.status).toBe(400);
+    expect(await harness().ctx.db.selectFrom('users').select('id').where('email', 'in', ['c@x.example', 'd@x.example']).execute()).toHaveLength(0);
   });
 });
 
