@@ -208,6 +208,19 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect(plain.body.data[0].organisation).not.toHaveProperty('displayName');
     const groups = await c.crawl('/groups?groupType=Klass&expand=assignmentRoles');
     expect(groups.items.some((g) => g._embedded.assignmentRoles.some((r: { assignmentRoleType: string }) => r.assignmentRoleType === 'Mentor'))).toBe(true);
+    for (const g of groups.items) {
+      const expected = world.duties.flatMap((d) =>
+        (d.assignmentRole ?? []).filter((a) => a.group.id === g.id).map((a) => ({ duty: { id: d.id }, assignmentRoleType: a.assignmentRoleType, startDate: a.startDate, endDate: a.endDate })),
+      );
+      const byDuty = (x: { duty: { id: string } }, y: { duty: { id: string } }) => x.duty.id.localeCompare(y.duty.id);
+      expect([...g._embedded.assignmentRoles].sort(byDuty)).toEqual(expected.map((e) => JSON.parse(JSON.stringify(e))).sort(byDuty));
+    }
+    // Without the staff API the roles (which name duties) are not there.
+    const studentsOnly = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, studentsOnly.clientId, 'students', [NUMBERS[0]!]);
+    const s = await client(studentsOnly).crawl('/groups?groupType=Klass&expand=assignmentRoles');
+    expect(s.items.length).toBe(groups.items.length);
+    expect(s.items.every((g) => g._embedded.assignmentRoles.length === 0)).toBe(true);
   });
 
   it('records every request in the access log', async () => {

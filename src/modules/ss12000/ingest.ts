@@ -268,6 +268,28 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           await trx.insertInto('ss12000_person_relations').values(relations.slice(i, i + 2000)).execute();
         }
       }
+      if (changedIds.length && type === 'duties') {
+        const changed = new Set(changedIds);
+        for (let i = 0; i < changedIds.length; i += 5000) {
+          await trx.deleteFrom('ss12000_assignment_roles').where('duty_id', 'in', changedIds.slice(i, i + 5000)).execute();
+        }
+        const roles = records
+          .filter((d) => changed.has(d.id))
+          .flatMap((d) =>
+            ((d.assignmentRole ?? []) as { group: { id: string }; assignmentRoleType: string; startDate?: string; endDate?: string }[]).map((a, ordinal) => ({
+              duty_id: d.id,
+              group_id: a.group.id.toLowerCase(),
+              organisation_id: d.dutyAt.id.toLowerCase(),
+              assignment_role_type: a.assignmentRoleType,
+              start_date: a.startDate ?? null,
+              end_date: a.endDate ?? null,
+              ordinal,
+            })),
+          );
+        for (let i = 0; i < roles.length; i += 2000) {
+          await trx.insertInto('ss12000_assignment_roles').values(roles.slice(i, i + 2000)).execute();
+        }
+      }
     }
     // Deletions last, referencing collections first so that scope snapshots still see relations.
     for (const type of [...entityTypes].reverse()) {
@@ -279,6 +301,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         const scope = await snapshotScope(trx, type, id);
         await sql`DELETE FROM ${sql.table(tableOf[type])} WHERE id = ${id}`.execute(trx);
         await trx.deleteFrom('ss12000_person_relations').where('source_id', '=', id).execute();
+        if (type === 'duties') await trx.deleteFrom('ss12000_assignment_roles').where('duty_id', '=', id).execute();
         await trx
           .insertInto('ss12000_deleted_entities')
           .values({ entity_type: type, entity_id: id, deleted_at: now, ...scope })

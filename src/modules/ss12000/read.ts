@@ -451,14 +451,25 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     for (const d of items) if (byId.has(d.person?.id)) embed(d, 'person', byId.get(d.person.id));
   }
   if (type === 'groups' && expand.includes('assignmentRoles')) {
-    const duties = await findVisible(db, scope, endpointByType.duties, [], [sql`t.group_ids && ${ids}::uuid[]`]);
+    const roles = await db
+      .selectFrom('ss12000_assignment_roles')
+      .select(['duty_id', 'group_id', 'assignment_role_type'])
+      .select([sql<string | null>`to_char(start_date, 'YYYY-MM-DD')`.as('start_date'), sql<string | null>`to_char(end_date, 'YYYY-MM-DD')`.as('end_date')])
+      .where('group_id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000'])
+      .where('organisation_id', 'in', scope.staffUnits.length ? scope.staffUnits : ['00000000-0000-0000-0000-000000000000'])
+      .orderBy('duty_id')
+      .orderBy('ordinal')
+      .execute();
     for (const g of items) {
-      const roles = duties.flatMap((d) =>
-        ((d.body.assignmentRole ?? []) as { group: { id: string }; assignmentRoleType: string; startDate?: string; endDate?: string }[])
-          .filter((a) => a.group.id === g.id)
-          .map((a) => ({ duty: { id: d.id }, assignmentRoleType: a.assignmentRoleType, ...(a.startDate ? { startDate: a.startDate } : {}), ...(a.endDate ? { endDate: a.endDate } : {}) })),
-      );
-      embed(g, 'assignmentRoles', roles);
+      const list = roles
+        .filter((r) => r.group_id === g.id)
+        .map((r) => ({
+          duty: { id: r.duty_id },
+          assignmentRoleType: r.assignment_role_type,
+          ...(r.start_date ? { startDate: r.start_date } : {}),
+          ...(r.end_date ? { endDate: r.end_date } : {}),
+        }));
+      embed(g, 'assignmentRoles', list);
     }
   }
   if (type === 'activities') {

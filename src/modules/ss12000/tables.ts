@@ -98,6 +98,15 @@ export interface Ss12000PersonRelationsTable {
   source_type: string;
   source_id: string;
 }
+export interface Ss12000AssignmentRolesTable {
+  duty_id: string;
+  group_id: string;
+  organisation_id: string;
+  assignment_role_type: string;
+  start_date: DateColNullable;
+  end_date: DateColNullable;
+  ordinal: number;
+}
 export interface Ss12000DeletedEntitiesTable {
   id: Generated<string>;
   entity_type: string;
@@ -142,6 +151,7 @@ export interface Ss12000Tables {
   ss12000_programmes: Ss12000ProgrammesTable;
   ss12000_studyplans: Ss12000StudyplansTable;
   ss12000_person_relations: Ss12000PersonRelationsTable;
+  ss12000_assignment_roles: Ss12000AssignmentRolesTable;
   ss12000_deleted_entities: Ss12000DeletedEntitiesTable;
   ss12000_access_log: Ss12000AccessLogTable;
   ss12000_rate_windows: Ss12000RateWindowsTable;
