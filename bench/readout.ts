@@ -24,7 +24,8 @@ import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady } from '..
  * the whole load as "changed".
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SCHOOLS (200),
- * BENCH_STUDENTS (60000), BENCH_PAGE (1000: page size the readout asks for).
+ * BENCH_STUDENTS (60000), BENCH_PAGE (1000: page size the readout asks for), BENCH_NODE_FLAGS (extra
+ * node flags for the readout process, e.g. "--max-old-space-size=512" to cap the heap).
  */
 export async function run(): Promise<void> {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -84,7 +85,8 @@ export async function run(): Promise<void> {
     );
     const readout = () =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
-        const child = spawn(NODE, ['--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
+        const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+        const child = spawn(NODE, [...flags, '--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
           cwd: ROOT,
           env: { ...process.env, DATABASE_URL: fresh.url, BENCH_READOUT_SECRET: client.secret },
           stdio: ['ignore', 'pipe', 'inherit'],

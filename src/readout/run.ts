@@ -292,6 +292,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         deleted = inc.deleted;
       } else {
         fallbackReason = 'the source does not support meta.modified.after or /deletedEntities: full read and diff';
+        previousSnapshot = undefined; // half-updated and no longer needed: let it go before the full read
       }
     } else if (!state) fallbackReason = 'first run for this customer';
     else fallbackReason = 'full read requested';
