@@ -228,12 +228,20 @@ async function baselineServer(): Promise<void> {
       } else {
         const r = await pool.query(`SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id = ANY($1::uuid[]) ORDER BY t.id LIMIT $2`, [units, limit + 1]);
         const ids = r.rows.map((x) => x.id);
-        const duties = await pool.query(`SELECT t.id, t.body FROM ss12000_duties t WHERE t.organisation_id = ANY($1::uuid[]) AND t.group_ids && $2::uuid[] ORDER BY t.id`, [units, ids]);
+        const roles = await pool.query(
+          `SELECT duty_id, group_id, assignment_role_type, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date
+           FROM ss12000_assignment_roles WHERE group_id = ANY($2::uuid[]) AND organisation_id = ANY($1::uuid[]) ORDER BY duty_id, ordinal`,
+          [units, ids],
+        );
         body = {
           data: r.rows.slice(0, limit).map((x) => ({
             ...x.body,
             meta: { created: x.created_at, modified: x.modified_at },
-            _embedded: { assignmentRoles: duties.rows.filter((d) => (d.body.assignmentRole ?? []).some((a: { group: { id: string } }) => a.group.id === x.id)) },
+            _embedded: {
+              assignmentRoles: roles.rows
+                .filter((a) => a.group_id === x.id)
+                .map((a) => ({ duty: { id: a.duty_id }, assignmentRoleType: a.assignment_role_type, startDate: a.start_date, endDate: a.end_date })),
+            },
           })),
         };
       }
