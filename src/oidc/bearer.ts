@@ -5,7 +5,7 @@ import type { AppContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
 import { clientRefusal, isClientId } from './clients.ts';
 import { keyRing, SIGNING_ALG } from './keys.ts';
-import { dataApiResource, issuerOf } from './provider.ts';
+import { dataApiResource, issuerOf } from './urls.ts';
 
 /** One grant the client holds right now. */
 export interface ClientGrant {

@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { ZodApp } from '../http/types.ts';
 import { ensureSigningKey, keyRing } from './keys.ts';
-import { createProvider, issuerOf } from './provider.ts';
+import { createProvider } from './provider.ts';
+import { issuerOf } from './urls.ts';
 
 export const OIDC_PREFIX = '/oidc';
 

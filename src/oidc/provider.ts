@@ -1,21 +1,9 @@
 import { createHash } from 'node:crypto';
 import Provider, { errors } from 'oidc-provider';
-import type { Config } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { ClientAdapter, PayloadAdapter, verifyClientSecret } from './adapter.ts';
 import { SIGNING_ALG, type SigningKey } from './keys.ts';
-
-/** The scope a client asks for to read school data (optional: the token's audience is what counts). */
-export const DATA_SCOPE = 'data';
-
-/** Lifetime of a client-credentials access token, seconds. */
-export const ACCESS_TOKEN_TTL_S = 3600;
-
-/** The provider's issuer: `${PUBLIC_URL}/oidc`. */
-export const issuerOf = (config: Pick<Config, 'PUBLIC_URL'>): string => `${config.PUBLIC_URL}/oidc`;
-
-/** The resource indicator (and token audience) of the school-data API. */
-export const dataApiResource = (config: Pick<Config, 'PUBLIC_URL'>): string => `${config.PUBLIC_URL}/ss12000`;
+import { ACCESS_TOKEN_TTL_S, DATA_SCOPE, dataApiResource, issuerOf } from './urls.ts';
 
 /**
  * Cookie keys for oidc-provider's interaction sessions, derived from the signing keys so that every
