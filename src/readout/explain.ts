@@ -16,7 +16,7 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
     snapshot = decodeSnapshot(state.source_snapshot);
     basis = 'last run';
   } else {
-    snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats());
+    snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats(), { address: c.exportAddress, civicNo: c.exportCivicNo });
     basis = 'live source';
   }
   const r = applyRules(c, snapshot, deps.clock.now());

@@ -1,4 +1,10 @@
-import { emptySnapshot, ENTITIES, ParseStats, PARSERS, type EntityName, type Snapshot } from './model.ts';
+import { emptySnapshot, ENTITIES, ParseStats, PARSERS, trimPerson, type EntityName, type Person, type Snapshot } from './model.ts';
+
+/** What the customer opted in to: persons are trimmed to it as they are read. */
+export interface OptIn {
+  address: boolean;
+  civicNo: boolean;
+}
 import { SourceError, type QueryValue, type SourceClient } from './source.ts';
 
 /** The list endpoint and first-request filters per entity. */
@@ -12,13 +18,14 @@ const ENDPOINTS: Record<EntityName, { path: string; params: Record<string, Query
   syllabuses: { path: '/syllabuses', params: {}, deleted: 'syllabuses', endpoint: 'Syllabus' },
 };
 
-async function readAll<K extends EntityName>(client: SourceClient, entity: K, stats: ParseStats, into: Snapshot[K], extra: Record<string, QueryValue> = {}): Promise<number> {
+async function readAll<K extends EntityName>(client: SourceClient, entity: K, stats: ParseStats, into: Snapshot[K], optIn: OptIn, extra: Record<string, QueryValue> = {}): Promise<number> {
   const e = ENDPOINTS[entity];
   const parse = PARSERS[entity] as (raw: unknown, stats: ParseStats) => { id: string } | undefined;
   let n = 0;
   for await (const page of client.pages(e.path, { ...e.params, ...extra })) {
     for (const raw of page) {
-      const rec = parse(raw, stats);
+      let rec = parse(raw, stats);
+      if (rec && entity === 'persons') rec = trimPerson(rec as Person, optIn);
       if (rec) {
         (into as Map<string, unknown>).set(rec.id, rec);
         n++;
@@ -29,9 +36,9 @@ async function readAll<K extends EntityName>(client: SourceClient, entity: K, st
 }
 
 /** Reads every entity the rules need, in full. */
-export async function fetchFull(client: SourceClient, stats: ParseStats): Promise<Snapshot> {
+export async function fetchFull(client: SourceClient, stats: ParseStats, optIn: OptIn): Promise<Snapshot> {
   const snap = emptySnapshot();
-  for (const entity of ENTITIES) await readAll(client, entity, stats, snap[entity]);
+  for (const entity of ENTITIES) await readAll(client, entity, stats, snap[entity], optIn);
   return snap;
 }
 
@@ -46,12 +53,12 @@ export interface IncrementalResult {
  * then `/deletedEntities`. Returns undefined when the source does not support either (a 400 for
  * the filter, a 404/405/501 for the endpoint); the caller then reads everything and diffs.
  */
-export async function fetchIncremental(client: SourceClient, stats: ParseStats, previous: Snapshot, after: Date): Promise<IncrementalResult | undefined> {
+export async function fetchIncremental(client: SourceClient, stats: ParseStats, previous: Snapshot, after: Date, optIn: OptIn): Promise<IncrementalResult | undefined> {
   const afterIso = after.toISOString();
   const changed = {} as Record<EntityName, number>;
   const deleted = {} as Record<EntityName, number>;
   try {
-    for (const entity of ENTITIES) changed[entity] = await readAll(client, entity, stats, previous[entity], { 'meta.modified.after': afterIso });
+    for (const entity of ENTITIES) changed[entity] = await readAll(client, entity, stats, previous[entity], optIn, { 'meta.modified.after': afterIso });
     const gone = await client.deletedSince(afterIso, ENTITIES.map((e) => ENDPOINTS[e].endpoint));
     for (const entity of ENTITIES) {
       const ids = [...(gone.get(ENDPOINTS[entity].deleted) ?? []), ...(entity === 'activities' ? (gone.get('activities') ?? []) : [])];

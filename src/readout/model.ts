@@ -342,6 +342,22 @@ export function parseSyllabus(raw: unknown, stats: ParseStats): Syllabus | undef
   };
 }
 
+/**
+ * Drops what the customer has not opted in to before a person is kept in memory or in the state:
+ * civic numbers, and addresses except the country of the population-register address (which the
+ * "registered abroad" rule needs). Less to hold, and nothing stored that could not be exported.
+ */
+export function trimPerson(p: Person, optIn: { address: boolean; civicNo: boolean }): Person {
+  const out: Person = { ...p };
+  delete out.civicNoNationality;
+  if (!optIn.civicNo) delete out.civicNo;
+  if (!optIn.address) {
+    const reg = p.addresses.find((a) => a.type === 'Folkbokföring');
+    out.addresses = reg ? [{ type: 'Folkbokföring', country: reg.country }] : [];
+  }
+  return out;
+}
+
 export const PARSERS: { [K in EntityName]: (raw: unknown, stats: ParseStats) => (Snapshot[K] extends Map<string, infer V> ? V : never) | undefined } = {
   organisations: parseOrganisation,
   persons: parsePerson,

@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { resolveSecret, type CustomerConfig } from './config.ts';
-import { fetchFull, fetchIncremental } from './fetch.ts';
+import { fetchFull, fetchIncremental, type OptIn } from './fetch.ts';
 import { ENTITIES, ParseStats, type Snapshot } from './model.ts';
 import { localDay } from './rules.ts';
 import { select, type Category, type SelectResult, type Tally } from './select.ts';
@@ -110,10 +110,10 @@ function ndjsonGzip(lines: Iterable<string>): Buffer {
   if (buf.length) parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
   return Buffer.concat(parts);
 }
-function* ndjsonLines(b: Uint8Array): Generator<string> {
+function* ndjsonLines(b: Uint8Array, header: (first: string) => boolean): Generator<string> {
   const raw = gunzipSync(b);
   let start = raw.indexOf(10);
-  if (start < 0 || raw.toString('utf8', 0, start) !== STATE_FORMAT) throw new StateFormatError();
+  if (start < 0 || !header(raw.toString('utf8', 0, start))) throw new StateFormatError();
   start++;
   for (;;) {
     const end = raw.indexOf(10, start);
@@ -123,22 +123,29 @@ function* ndjsonLines(b: Uint8Array): Generator<string> {
   }
 }
 
-/** First line of every state blob; a blob without it (an older format) is treated as no state. */
-const STATE_FORMAT = '"readout-state/2"';
+/**
+ * First line of every state blob; a blob without the expected one (an older format, or a source
+ * snapshot trimmed for other opt-ins) is treated as no state: the run reads everything.
+ */
+const ROWS_FORMAT = '"readout-rows/3"';
+const SNAPSHOT_FORMAT = '"readout-state/3';
+const snapshotHeader = (o: OptIn) => `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}"`;
+const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo });
 
 class StateFormatError extends Error {}
 
-export function encodeSnapshot(s: Snapshot): Buffer {
+export function encodeSnapshot(s: Snapshot, optIn: OptIn): Buffer {
   return ndjsonGzip(
     (function* () {
-      yield STATE_FORMAT;
+      yield snapshotHeader(optIn);
       for (const e of ENTITIES) for (const r of s[e].values()) yield `${JSON.stringify(e)}\t${JSON.stringify(r)}`;
     })(),
   );
 }
-export function decodeSnapshot(b: Uint8Array): Snapshot {
+/** Decodes a stored source snapshot; with `optIn`, only one trimmed for exactly those opt-ins. */
+export function decodeSnapshot(b: Uint8Array, optIn?: OptIn): Snapshot {
   const snap = Object.fromEntries(ENTITIES.map((e) => [e, new Map()])) as unknown as Record<string, Map<string, { id: string }>>;
-  for (const line of ndjsonLines(b)) {
+  for (const line of ndjsonLines(b, (h) => (optIn ? h === snapshotHeader(optIn) : h.startsWith(SNAPSHOT_FORMAT)))) {
     const tab = line.indexOf('\t');
     const rec = JSON.parse(line.slice(tab + 1)) as { id: string };
     snap[JSON.parse(line.slice(0, tab)) as string]?.set(rec.id, rec);
@@ -148,7 +155,7 @@ export function decodeSnapshot(b: Uint8Array): Snapshot {
 function encodeRows(r: OneRosterRows): Buffer {
   return ndjsonGzip(
     (function* () {
-      yield STATE_FORMAT;
+      yield ROWS_FORMAT;
       for (const f of ONEROSTER_FILES) for (const row of r[f].values()) yield `${JSON.stringify(f)}\t${JSON.stringify(row)}`;
     })(),
   );
@@ -156,7 +163,7 @@ function encodeRows(r: OneRosterRows): Buffer {
 /** The previous run's rows, each kept as its JSON text: compact, compared as text, parsed only when removed. */
 function decodeRows(b: Uint8Array): PublishedRows {
   const out = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, string>()])) as PublishedRows;
-  for (const line of ndjsonLines(b)) {
+  for (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
     const tab = line.indexOf('\t');
     const json = line.slice(tab + 1);
     const id = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/.exec(json)?.[1];
@@ -267,11 +274,16 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let previousSnapshot: Snapshot | undefined;
     let previousRows: PublishedRows | undefined;
     try {
-      if (state && !opts.full) previousSnapshot = decodeSnapshot(state.source_snapshot);
       if (state) previousRows = decodeRows(state.published_rows);
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e;
       state = undefined; // written by an older version: start over with a full read
+    }
+    try {
+      if (state && !opts.full) previousSnapshot = decodeSnapshot(state.source_snapshot, optInOf(c));
+    } catch (e) {
+      if (!(e instanceof StateFormatError)) throw e;
+      // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
     }
     const client = sourceClientFor(c, deps);
     const stats = new ParseStats();
@@ -284,7 +296,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
     if (state && previousSnapshot) {
-      const inc = await fetchIncremental(client, stats, previousSnapshot, new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000));
+      const inc = await fetchIncremental(client, stats, previousSnapshot, new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000), optInOf(c));
       if (inc) {
         mode = 'incremental';
         snapshot = inc.snapshot;
@@ -295,8 +307,9 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         previousSnapshot = undefined; // half-updated and no longer needed: let it go before the full read
       }
     } else if (!state) fallbackReason = 'first run for this customer';
-    else fallbackReason = 'full read requested';
-    snapshot ??= await fetchFull(client, stats);
+    else if (opts.full) fallbackReason = 'full read requested';
+    else fallbackReason = 'address or civic number opt-in changed since the last run';
+    snapshot ??= await fetchFull(client, stats, optInOf(c));
     const t1 = performance.now();
 
     // 2. Rules, files, delta.
@@ -341,7 +354,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       const values = {
         last_run_id: runId,
         source_watermark: fetchStartedAt,
-        source_snapshot: encodeSnapshot(snapshot),
+        source_snapshot: encodeSnapshot(snapshot, optInOf(c)),
         published_rows: encodeRows(rows),
         updated_at: finishedAt,
       };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParseStats, parseGroup, parseOrganisation, parsePerson, type Activity, type Duty, type Group, type Organisation, type Person, emptySnapshot } from '../../src/readout/model.ts';
+import { ParseStats, parseGroup, parseOrganisation, parsePerson, trimPerson, type Activity, type Duty, type Group, type Organisation, type Person, emptySnapshot } from '../../src/readout/model.ts';
 import {
   addDays,
   dateWindow,
@@ -154,6 +154,17 @@ describe('students', () => {
       ['student.registered_abroad', true],
       ['student.enrolment.dates', true],
     ]);
+  });
+
+  it('keeps no civic number and only the registration country in memory unless opted in', () => {
+    const p = person({ civicNo: '201001012384', civicNoNationality: 'SE', addresses: [{ type: 'Folkbokföring', streetAddress: 'Storgata 1', locality: 'Oslo', country: 'Norge' }, { type: 'Postadress', streetAddress: 'Box 1' }] });
+    const off = trimPerson(p, { address: false, civicNo: false });
+    expect(off.civicNo).toBeUndefined();
+    expect(off.addresses).toEqual([{ type: 'Folkbokföring', country: 'Norge' }]);
+    expect(registeredInSweden(off).ok).toBe(false);
+    const on = trimPerson(p, { address: true, civicNo: true });
+    expect(on.civicNo).toBe('201001012384');
+    expect(on.addresses).toHaveLength(2);
   });
 
   it('reads an absent security marking as none and counts unknown enum values', () => {
