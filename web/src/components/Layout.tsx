@@ -93,8 +93,10 @@ export function AppLayout({ children }: { children: ReactNode }) {
           )}
         </Space>
       </Layout.Header>
-      <Layout.Content id="main" tabIndex={-1} style={{ padding: 24, maxWidth: 1400, width: '100%', margin: '0 auto' }}>
-        {children}
+      <Layout.Content style={{ padding: 24, maxWidth: 1400, width: '100%', margin: '0 auto' }}>
+        <main id="main" tabIndex={-1} style={{ outline: 'none' }}>
+          {children}
+        </main>
       </Layout.Content>
     </Layout>
   );
