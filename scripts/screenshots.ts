@@ -8,7 +8,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { insertApp, insertPartner, insertUser } from '../src/seed/builders.ts';
-import buildWebIfStale from '../test/e2e/global-setup.ts';
+import { buildWebIfStale } from '../web/scripts/build-if-stale.ts';
 import { PASSWORD, SCHOOLS, seedSchools } from '../test/e2e/fixtures.ts';
 import { startE2E } from '../test/e2e/support.ts';
 import { TestClient } from '../test/support/harness.ts';
