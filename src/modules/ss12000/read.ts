@@ -4,7 +4,7 @@ import { ApiError } from '../../http/errors.ts';
 import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
-import { categoriesFor, personRoles, personVisibleSql, visibleSql, type Scope } from './scope.ts';
+import { categoriesFor, personRoles, personVisibleSql, scopeSets, visibleSql, type Scope } from './scope.ts';
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
@@ -307,7 +307,7 @@ export function presentPerson(scope: Scope, row: Row, relations: { kind: string;
   if (b.addresses && cats.has('addresses') && !shielded) out.addresses = b.addresses;
   if (b.photo && cats.has('photo')) out.photo = b.photo;
   if (b.enrolments && roles.student) {
-    const units = new Set(scope.studentUnits);
+    const units = scopeSets(scope).s;
     const enrolments = (b.enrolments as { enroledAt: { id: string } }[]).filter((e) => units.has(e.enroledAt.id));
     if (enrolments.length) out.enrolments = enrolments;
   }

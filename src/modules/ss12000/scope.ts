@@ -109,21 +109,42 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
   }
 }
 
+// Sets built once per scope (a page presents up to 1,000 persons against the same scope).
+const unitSets = new WeakMap<Scope, { s: Set<string>; t: Set<string>; cats: Map<string, Set<string>> }>();
+/** The scope's units as sets, built once per request. */
+export function scopeSets(scope: Scope) {
+  let sets = unitSets.get(scope);
+  if (!sets) {
+    sets = { s: new Set(scope.studentUnits), t: new Set(scope.staffUnits), cats: new Map() };
+    unitSets.set(scope, sets);
+  }
+  return sets;
+}
+
+const STUDENT = new Set<string>(STUDENT_KINDS);
+const STAFF = new Set<string>(STAFF_KINDS);
+const GUARDIAN = new Set<string>(GUARDIAN_KINDS);
+
 /** The roles through which a person is seen, from that person's relations. */
 export function personRoles(scope: Scope, relations: { kind: string; organisation_id: string }[]) {
-  const s = new Set(scope.studentUnits);
-  const t = new Set(scope.staffUnits);
+  const { s, t } = scopeSets(scope);
   return {
-    student: relations.some((r) => (STUDENT_KINDS as string[]).includes(r.kind) && s.has(r.organisation_id)),
-    staff: relations.some((r) => (STAFF_KINDS as string[]).includes(r.kind) && t.has(r.organisation_id)),
-    guardian: scope.guardians && relations.some((r) => (GUARDIAN_KINDS as string[]).includes(r.kind) && s.has(r.organisation_id)),
+    student: relations.some((r) => STUDENT.has(r.kind) && s.has(r.organisation_id)),
+    staff: relations.some((r) => STAFF.has(r.kind) && t.has(r.organisation_id)),
+    guardian: scope.guardians && relations.some((r) => GUARDIAN.has(r.kind) && s.has(r.organisation_id)),
   };
 }
 
 /** Data categories that apply to a person seen in these roles. */
 export function categoriesFor(scope: Scope, roles: { student: boolean; staff: boolean; guardian: boolean }): Set<string> {
-  const out = new Set<string>();
-  if (roles.student || roles.guardian) for (const c of scope.studentCategories) out.add(c);
-  if (roles.staff) for (const c of scope.staffCategories) out.add(c);
+  const key = `${roles.student || roles.guardian ? 1 : 0}${roles.staff ? 1 : 0}`;
+  const { cats } = scopeSets(scope);
+  let out = cats.get(key);
+  if (!out) {
+    out = new Set<string>();
+    if (roles.student || roles.guardian) for (const c of scope.studentCategories) out.add(c);
+    if (roles.staff) for (const c of scope.staffCategories) out.add(c);
+    cats.set(key, out);
+  }
   return out;
 }
