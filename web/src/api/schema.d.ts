@@ -859,7 +859,7 @@ export interface paths {
                     "application/json": {
                         /** @description Accreditation notes */
                         notes?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -948,7 +948,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         reason?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -1014,6 +1014,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/apps/{appId}/rate-limit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set an app's SS 12000 rate limit (requests per minute); null restores the default */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                        requestsPerMinute: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            appId: string;
+                            isDefault: boolean;
+                            requestsPerMinute: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/apps/{appId}/reapprove": {
         parameters: {
             query?: never;
@@ -1038,7 +1123,7 @@ export interface paths {
                     "application/json": {
                         /** @description Accreditation notes */
                         notes?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -1216,7 +1301,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         reason?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -1537,6 +1622,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/readout/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Latest readout runs, newest first, optionally of one customer */
+        get: {
+            parameters: {
+                query?: {
+                    customer?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ReadoutRun"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/partner/apps": {
         parameters: {
             query?: never;
@@ -1596,7 +1722,27 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["AppInputInput"];
+                    "application/json": {
+                        /** @default [] */
+                        apis?: {
+                            /** @description An API code from GET /api/v1/catalog/apis */
+                            apiCode: string;
+                            /** @description Categories of that API's catalog entry; 'identity' is always included */
+                            dataCategories: string[];
+                            /** @description Why the app needs this data (shown in the public purpose register) */
+                            purpose: string;
+                        }[];
+                        /** Format: email */
+                        contactEmail: string;
+                        /** @default  */
+                        description?: string;
+                        name: string;
+                        /**
+                         * @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment
+                         * @default []
+                         */
+                        redirectUris?: string[];
+                    };
                 };
             };
             responses: {
@@ -1727,7 +1873,23 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["AppPatchInput"];
+                    "application/json": {
+                        /** @description Replaces the whole list */
+                        apis?: {
+                            /** @description An API code from GET /api/v1/catalog/apis */
+                            apiCode: string;
+                            /** @description Categories of that API's catalog entry; 'identity' is always included */
+                            dataCategories: string[];
+                            /** @description Why the app needs this data (shown in the public purpose register) */
+                            purpose: string;
+                        }[];
+                        /** Format: email */
+                        contactEmail?: string;
+                        description?: string;
+                        name?: string;
+                        /** @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment */
+                        redirectUris?: string[];
+                    };
                 };
             };
             responses: {
@@ -1961,7 +2123,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Link an existing client without app (legacy) to this app by proving one of its live secrets */
+        /**
+         * Link an existing client without app (legacy) to this app by proving one of its live secrets
+         * @description After linking, the client's grants are this app's grants and school admins can edit them. The client then follows the app's status: it gets tokens only while the app is approved.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2582,7 +2747,20 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["PartnerProfileBodyInput"];
+                    "application/json": {
+                        /** Format: email */
+                        contactEmail: string;
+                        /** @default  */
+                        description?: string;
+                        name: string;
+                        /**
+                         * @description Listed in the public partner directory once it has an approved app
+                         * @default true
+                         */
+                        public?: boolean;
+                        /** @default null */
+                        website?: string | null;
+                    };
                 };
             };
             responses: {
@@ -2633,6 +2811,82 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/partners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Partner directory: public partners with at least one approved app, and those apps */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["DirectoryPartner"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Purpose register: per approved app, the partner, APIs, data categories, purpose and approval date */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["PurposeRegisterEntry"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3451,47 +3705,6 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
         };
-        AppInput: {
-            /** @default [] */
-            apis: {
-                /** @description An API code from GET /api/v1/catalog/apis */
-                apiCode: string;
-                /** @description Categories of that API's catalog entry; 'identity' is always included */
-                dataCategories: string[];
-                /** @description Why the app needs this data (shown in the public purpose register) */
-                purpose: string;
-            }[];
-            contactEmail: unknown;
-            /** @default  */
-            description: string;
-            name: string;
-            /**
-             * @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment
-             * @default []
-             */
-            redirectUris: string[];
-        };
-        AppInputInput: {
-            /** @default [] */
-            apis: {
-                /** @description An API code from GET /api/v1/catalog/apis */
-                apiCode: string;
-                /** @description Categories of that API's catalog entry; 'identity' is always included */
-                dataCategories: string[];
-                /** @description Why the app needs this data (shown in the public purpose register) */
-                purpose: string;
-            }[];
-            /** Format: email */
-            contactEmail: string;
-            /** @default  */
-            description: string;
-            name: string;
-            /**
-             * @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment
-             * @default []
-             */
-            redirectUris: string[];
-        };
         AppLogEntry: {
             action: string;
             actor: {
@@ -3524,39 +3737,6 @@ export interface components {
             reason: string | null;
             subjectId: string;
             subjectType: string;
-        };
-        AppPatch: {
-            /** @description Replaces the whole list */
-            apis?: {
-                /** @description An API code from GET /api/v1/catalog/apis */
-                apiCode: string;
-                /** @description Categories of that API's catalog entry; 'identity' is always included */
-                dataCategories: string[];
-                /** @description Why the app needs this data (shown in the public purpose register) */
-                purpose: string;
-            }[];
-            contactEmail?: unknown;
-            description?: string;
-            name?: string;
-            /** @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment */
-            redirectUris?: string[];
-        };
-        AppPatchInput: {
-            /** @description Replaces the whole list */
-            apis?: {
-                /** @description An API code from GET /api/v1/catalog/apis */
-                apiCode: string;
-                /** @description Categories of that API's catalog entry; 'identity' is always included */
-                dataCategories: string[];
-                /** @description Why the app needs this data (shown in the public purpose register) */
-                purpose: string;
-            }[];
-            /** Format: email */
-            contactEmail?: string;
-            description?: string;
-            name?: string;
-            /** @description Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment */
-            redirectUris?: string[];
         };
         AuditEntry: {
             accessGroupIds: string[];
@@ -3756,6 +3936,40 @@ export interface components {
             name: string;
             /** @description Shown once; only its SHA-256 is stored */
             secret: string;
+        };
+        DirectoryPartner: {
+            apps: {
+                apis: {
+                    code: string;
+                    name: string;
+                }[];
+                description: string;
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            website: string | null;
+        };
+        DirectoryPartnerInput: {
+            apps: {
+                apis: {
+                    code: string;
+                    name: string;
+                }[];
+                description: string;
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            website: string | null;
         };
         GrantInput: {
             /** Format: uuid */
@@ -4246,33 +4460,6 @@ export interface components {
             updatedAt: string;
             website: string | null;
         };
-        PartnerProfileBody: {
-            contactEmail: unknown;
-            /** @default  */
-            description: string;
-            name: string;
-            /**
-             * @description Listed in the public partner directory once it has an approved app
-             * @default true
-             */
-            public: boolean;
-            /** @default null */
-            website: string | null;
-        };
-        PartnerProfileBodyInput: {
-            /** Format: email */
-            contactEmail: string;
-            /** @default  */
-            description: string;
-            name: string;
-            /**
-             * @description Listed in the public partner directory once it has an approved app
-             * @default true
-             */
-            public: boolean;
-            /** @default null */
-            website: string | null;
-        };
         PartnerProfileInput: {
             contactEmail: string;
             createdAt: unknown;
@@ -4337,6 +4524,150 @@ export interface components {
             type: string;
         } & {
             [key: string]: unknown;
+        };
+        PurposeRegisterEntry: {
+            apis: {
+                code: string;
+                dataCategories: string[];
+                name: string;
+                purpose: string;
+            }[];
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description The accreditation date */
+            approvedAt: string | null;
+            partner: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+        };
+        PurposeRegisterEntryInput: {
+            apis: {
+                code: string;
+                dataCategories: string[];
+                name: string;
+                purpose: string;
+            }[];
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description The accreditation date */
+            approvedAt: unknown | null;
+            partner: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+        };
+        ReadoutRun: {
+            counts: {
+                delta?: unknown;
+                groups?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                guardians?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                memberships?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                schools?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                staff?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                students?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+            } | null;
+            customer: string;
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            mode: ("full" | "incremental") | null;
+            outputPath: string | null;
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            /** @enum {string} */
+            trigger: "cli" | "schedule";
+        };
+        ReadoutRunInput: {
+            counts: {
+                delta?: unknown;
+                groups?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                guardians?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                memberships?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                schools?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                staff?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+                students?: {
+                    excluded: {
+                        [key: string]: number;
+                    };
+                    kept: number;
+                };
+            } | null;
+            customer: string;
+            error: string | null;
+            finishedAt: string | null;
+            id: string;
+            mode: ("full" | "incremental") | null;
+            outputPath: string | null;
+            startedAt: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+            /** @enum {string} */
+            trigger: "cli" | "schedule";
         };
         ReplaceGrants: {
             accessGroupIds?: string[];

@@ -7,18 +7,16 @@ import { ErrorAlert, Loading, PageTitle } from '../../components/common.tsx';
 import { byText, formatDate, known } from '../../lib/format.ts';
 
 type Partners = Res<'/api/v1/public/partners'>;
+type Partner = Item<Partners>;
 type Register = Res<'/api/v1/public/register'>;
 type RegisterRow = Item<Register>;
-
-const apiLabel = (a: { code?: string; apiCode?: string; name?: string; apiName?: string } | string) =>
-  typeof a === 'string' ? known(`apis.${a}`, a) : known(`apis.${a.code ?? a.apiCode}`, a.name ?? a.apiName ?? '');
 
 /** The public directory: partners with an approved app, their apps and what each does. */
 export function DirectoryPage() {
   const { t } = useTranslation();
   const partners = useQuery({ queryKey: ['public', 'partners'], queryFn: () => api.get<Partners>('/public/partners') });
   if (partners.isLoading) return <Loading />;
-  const rows = itemsOf(partners.data);
+  const rows: Partner[] = itemsOf(partners.data);
   return (
     <>
       <PageTitle extra={<a href="/api/v1/public/partners">{t('public.asJson')}</a>}>{t('public.directory.title')}</PageTitle>
@@ -26,11 +24,21 @@ export function DirectoryPage() {
       <ErrorAlert error={partners.error} />
       {!rows.length && !partners.error && <Empty description={t('public.directory.empty')} />}
       <Space direction="vertical" size="middle" style={{ width: '100%' }}>
-        {rows.map((p: { id: string; name: string; description?: string; website?: string | null; apps?: { id: string; name: string; description?: string; apis?: unknown[] }[] }) => (
-          <Card key={p.id} title={<h2 style={{ fontSize: 18, margin: 0 }}>{p.name}</h2>} extra={p.website ? <a href={p.website} rel="noopener noreferrer nofollow" target="_blank">{t('public.website')}</a> : null}>
+        {rows.map((p) => (
+          <Card
+            key={p.id}
+            title={<h2 style={{ fontSize: 18, margin: 0 }}>{p.name}</h2>}
+            extra={
+              p.website ? (
+                <a href={p.website} rel="noopener noreferrer nofollow" target="_blank">
+                  {t('public.website')}
+                </a>
+              ) : null
+            }
+          >
             {p.description && <p>{p.description}</p>}
             <List
-              dataSource={p.apps ?? []}
+              dataSource={p.apps}
               renderItem={(a) => (
                 <List.Item>
                   <List.Item.Meta
@@ -39,8 +47,8 @@ export function DirectoryPage() {
                       <>
                         {a.description && <div>{a.description}</div>}
                         <Space wrap style={{ marginTop: 4 }}>
-                          {(a.apis ?? []).map((x, i) => (
-                            <Tag key={i}>{apiLabel(x as string)}</Tag>
+                          {a.apis.map((x) => (
+                            <Tag key={x.code}>{known(`apis.${x.code}`, x.name)}</Tag>
                           ))}
                         </Space>
                       </>
@@ -60,7 +68,6 @@ export function DirectoryPage() {
 export function RegisterPage() {
   const { t } = useTranslation();
   const register = useQuery({ queryKey: ['public', 'register'], queryFn: () => api.get<Register>('/public/register') });
-  const rows = itemsOf(register.data);
   return (
     <>
       <PageTitle extra={<a href="/api/v1/public/register">{t('public.asJson')}</a>}>{t('public.register.title')}</PageTitle>
@@ -68,28 +75,28 @@ export function RegisterPage() {
       <ErrorAlert error={register.error} />
       <Table<RegisterRow>
         data-testid="register-table"
-        rowKey={(r) => r.appId ?? r.app?.id ?? r.id}
+        rowKey={(r) => r.app.id}
         loading={register.isLoading}
-        dataSource={rows}
+        dataSource={itemsOf(register.data)}
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: t('public.register.empty') }}
         columns={[
-          { title: t('public.register.partner'), key: 'partner', sorter: (a, b) => byText(a.partner?.name ?? a.partnerName, b.partner?.name ?? b.partnerName), render: (_: unknown, r) => r.partner?.name ?? r.partnerName },
-          { title: t('public.register.app'), key: 'app', render: (_: unknown, r) => r.app?.name ?? r.appName ?? r.name },
+          { title: t('public.register.partner'), key: 'partner', sorter: (a, b) => byText(a.partner.name, b.partner.name), render: (_: unknown, r) => r.partner.name },
+          { title: t('public.register.app'), key: 'app', sorter: (a, b) => byText(a.app.name, b.app.name), render: (_: unknown, r) => r.app.name },
           {
             title: t('public.register.apis'),
             key: 'apis',
             render: (_: unknown, r) => (
               <Space direction="vertical">
-                {(r.apis ?? []).map((x: { apiCode?: string; code?: string; apiName?: string; name?: string; dataCategories?: string[]; purpose?: string }, i: number) => (
-                  <div key={i}>
-                    <strong>{apiLabel(x)}</strong>
+                {r.apis.map((x) => (
+                  <div key={x.code}>
+                    <strong>{known(`apis.${x.code}`, x.name)}</strong>
                     <div>
-                      {(x.dataCategories ?? []).map((c) => (
+                      {x.dataCategories.map((c) => (
                         <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
                       ))}
                     </div>
-                    {x.purpose && <div>{x.purpose}</div>}
+                    <div>{x.purpose}</div>
                   </div>
                 ))}
               </Space>
