@@ -3,7 +3,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
-import { clientRefusal, isClientId } from './clients.ts';
+import { actsAsUnlinkedLegacy, clientRefusal, isClientId } from './clients.ts';
 import { keyRing, SIGNING_ALG } from './keys.ts';
 import { dataApiResource, issuerOf } from './urls.ts';
 
@@ -102,7 +102,7 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
   const row = await ctx.db
     .selectFrom('clients as c')
     .leftJoin('apps as a', 'a.id', 'c.app_id')
-    .select(['c.id', 'c.name', 'c.app_id', 'a.name as app_name', 'a.status as app_status', 'a.partner_id'])
+    .select(['c.id', 'c.name', 'c.app_id', 'c.origin', 'a.name as app_name', 'a.status as app_status', 'a.partner_id'])
     .select((eb) => [
       jsonArrayFrom(
         eb
@@ -128,6 +128,7 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
     appName: row.app_name,
     appStatus: row.app_status,
     partnerId: row.partner_id,
+    origin: row.origin,
   });
   if (refusal) throw new BearerError(403, 'client_not_allowed', refusal, `Bearer realm="${REALM}"`);
 
@@ -137,7 +138,8 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
     accessGroupId: g.access_group_id,
   }));
   const dataCategories: Record<string, string[]> = {};
-  if (row.app_id === null) {
+  // A legacy key has no approved purpose (also while its app awaits review): identity only.
+  if (row.app_id === null || actsAsUnlinkedLegacy({ origin: row.origin, appId: row.app_id, appStatus: row.app_status })) {
     for (const g of grants) dataCategories[g.apiCode] = ['identity'];
   } else {
     for (const r of row.requests) dataCategories[r.api_code] = [...r.data_categories];

@@ -18,6 +18,8 @@ export interface ClientState {
   appName: string | null;
   appStatus: AppStatus | null;
   partnerId: string | null;
+  /** 'legacy' for keys issued before the consent system (see `actsAsUnlinkedLegacy`). */
+  origin: 'app' | 'legacy';
 }
 
 export interface ClientSecretRow {
@@ -44,6 +46,7 @@ export async function loadClientWithSecrets(
       'c.id',
       'c.name',
       'c.app_id',
+      'c.origin',
       'a.name as app_name',
       'a.status as app_status',
       'a.partner_id',
@@ -64,6 +67,7 @@ export async function loadClientWithSecrets(
       appName: first.app_name,
       appStatus: first.app_status,
       partnerId: first.partner_id,
+      origin: first.origin,
     },
     secrets: rows
       .filter((r) => r.secret_id && r.secret_hash)
@@ -95,11 +99,21 @@ export function legacyCutoverPassed(config: Config, now: Date): boolean {
 }
 
 /**
+ * A legacy key linked by its partner to an app that is still being registered or reviewed keeps
+ * working as the legacy key it was (until the cut-over): linking must not cut off a running
+ * integration before the operator has decided. Once the app is approved it is the app's client;
+ * a rejected, suspended or archived app stops it.
+ */
+export function actsAsUnlinkedLegacy(client: Pick<ClientState, 'origin' | 'appId' | 'appStatus'>): boolean {
+  return client.origin === 'legacy' && client.appId !== null && (client.appStatus === 'draft' || client.appStatus === 'submitted');
+}
+
+/**
  * Why this client may not obtain or use tokens right now, or null when it may. One rule for the
  * token endpoint and for every bearer request.
  */
 export function clientRefusal(config: Config, now: Date, client: ClientState): string | null {
-  if (client.appId === null) {
+  if (client.appId === null || actsAsUnlinkedLegacy(client)) {
     if (legacyCutoverPassed(config, now)) {
       return `legacy client ${client.id} was never linked to an app; legacy keys stopped working on ${config.LEGACY_CUTOVER}`;
     }

@@ -51,4 +51,24 @@ describe('legacy clients and the cut-over date', () => {
     expect((await requestToken(url, legacy.clientId, legacy.secret)).status).toBe(200);
     expect((await myGrants(url, token)).status).toBe(200);
   });
+
+  it('keeps a legacy key working while the app it was linked to awaits review, and stops it when the app is rejected', async () => {
+    const { url, ctx, clock } = harness();
+    clock.set('2026-11-22T10:00:00Z');
+    const legacy = await createClient(ctx, { legacy: true });
+    const draft = await createClient(ctx, { status: 'submitted' });
+    await ctx.db.deleteFrom('clients').where('id', '=', draft.clientId).execute();
+    await ctx.db.updateTable('clients').set({ app_id: draft.appId, linked_at: clock.now() }).where('id', '=', legacy.clientId).execute();
+
+    const issued = await requestToken(url, legacy.clientId, legacy.secret);
+    expect(issued.status).toBe(200);
+    const read = await myGrants(url, issued.body.access_token as string);
+    expect(read.status).toBe(200);
+
+    await ctx.db.updateTable('apps').set({ status: 'rejected' }).where('id', '=', draft.appId!).execute();
+    const refused = await requestToken(url, legacy.clientId, legacy.secret);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error_description).toContain('is rejected');
+    expect((await myGrants(url, issued.body.access_token as string)).status).toBe(403);
+  });
 });
