@@ -1,5 +1,8 @@
 import type { AppContext } from '../context.ts';
-import { currentSchoolYear } from '../lib/school-year.ts';
+import { currentSchoolYear, localDate } from '../lib/school-year.ts';
+import { generateWorld } from '../generator/index.ts';
+import { ingestBatch } from '../modules/ss12000/ingest.ts';
+import { systemActor } from '../modules/audit/record.ts';
 import {
   insertAccessGroup,
   insertAdminRight,
@@ -137,7 +140,21 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     for (const n of ['001073', '011742']) await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'staff', institutionNumber: n });
     await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'students', institutionNumber: '001057' });
   });
+
+  // School data behind the demo institutions, so the demo app reads real-looking SS 12000 data at
+  // once. Small on purpose: the first start stays quick (`schoolgate generate` makes big worlds).
+  const world = generateWorld({
+    seed: 42,
+    schools: DEMO_INSTITUTIONS.length,
+    students: DEMO_STUDENTS,
+    institutionNumbers: DEMO_INSTITUTIONS.map((i) => i.number),
+    today: localDate(ctx.clock.now(), ctx.config.TZ),
+  });
+  await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
 }
+
+/** Students in the demo world's school data. */
+export const DEMO_STUDENTS = 420;
 
 /** What `npm start` prints after seeding, so the first minute needs no documentation. */
 export function demoBanner(publicUrl: string): string {
