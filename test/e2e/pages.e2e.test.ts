@@ -16,6 +16,7 @@ describe('every screen in every language, the refusals a school user can meet', 
   let people: People;
   let appId = '';
   let legacyClientId = '';
+  let unclientedAppId = '';
   const partnerEmail = 'lars@planner.example';
 
   beforeAll(async () => {
@@ -32,6 +33,13 @@ describe('every screen in every language, the refusals a school user can meet', 
     });
     const { clientId } = await insertClient(ctx.db, { appId, name: 'Study Planner' });
     await insertGrant(ctx.db, { clientId, apiCode: 'students', institutionNumber: SCHOOLS[0]!, reason: 'Seeded' });
+    // Approved before the portal existed: its old key will be linked to it from the partner portal.
+    unclientedAppId = await insertApp(ctx.db, {
+      partnerId,
+      name: 'Planner Sync',
+      status: 'approved',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Nightly sync of classes.' }],
+    });
     const legacy = await insertClient(ctx.db, { appId: null, name: 'old-sync-key', origin: 'legacy' });
     legacyClientId = legacy.clientId;
     await insertGrant(ctx.db, { clientId: legacyClientId, apiCode: 'students', institutionNumber: SCHOOLS[1]! });
@@ -145,6 +153,35 @@ describe('every screen in every language, the refusals a school user can meet', 
     await page.getByRole('button', { name: 'I have stored it' }).click();
     await page.getByTestId('secrets-table').locator('tbody tr').nth(1).waitFor();
     await partner.expectNoMissingKeys();
+  });
+
+  it('the operator creates a legacy client (secret shown once) and the partner links it to an app by proving the secret', async () => {
+    const op = await signedIn('en-GB', people.operator, '/operator/legacy-clients');
+    let page = op.page;
+    await page.getByLabel('Client name').fill('school-export-2019');
+    await page.getByRole('button', { name: 'Add scope' }).click();
+    await page.getByLabel('Institution number or access group id').fill(SCHOOLS[2]!);
+    await page.getByRole('button', { name: 'Create legacy client' }).click();
+    const clientId = (await page.getByTestId('legacy-client-id').textContent())!.trim();
+    const secret = (await page.getByTestId('legacy-secret').textContent())!.trim();
+    expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+    await page.getByRole('row', { name: /school-export-2019/ }).getByText('Not linked').waitFor();
+    await op.expectNoMissingKeys();
+
+    const partner = await signedIn('en-GB', partnerEmail, `/partner/apps/${unclientedAppId}?tab=client`);
+    page = partner.page;
+    await page.getByLabel('Client ID').fill(clientId);
+    await page.getByLabel('Client secret').fill('not-the-secret');
+    await page.getByRole('button', { name: 'Link client' }).click();
+    await page.getByTestId('error').getByText('The client id or secret is wrong.').waitFor();
+    await page.getByLabel('Client secret').fill(secret);
+    await page.getByRole('button', { name: 'Link client' }).click();
+    await page.getByText('Legacy client (linked)').waitFor();
+    expect((await page.getByTestId('client-id').textContent())!.trim()).toBe(clientId);
+    await partner.expectNoMissingKeys();
+
+    await op.goto('/operator/legacy-clients');
+    await op.page.getByRole('row', { name: /school-export-2019/ }).getByRole('link', { name: /Planner Sync/ }).waitFor();
   });
 
   it('gives the operator the catalog, partners, legacy clients, mailbox and a filtered audit log', async () => {
