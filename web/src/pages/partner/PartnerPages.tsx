@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Checkbox, Form, Input, Select, Space, Switch, Table, Tag } from 'antd';
+import { Alert, Button, Card, Checkbox, Form, Input, Select, Space, Switch, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -254,15 +254,5 @@ function ApiFields({ index, name, apis, disabled, onRemove }: { index: number; n
         <Input.TextArea rows={2} disabled={disabled} />
       </Form.Item>
     </Card>
-  );
-}
-
-export function TagList({ values }: { values: string[] }) {
-  return (
-    <Space wrap>
-      {values.map((v) => (
-        <Tag key={v}>{v}</Tag>
-      ))}
-    </Space>
   );
 }
