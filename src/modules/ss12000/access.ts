@@ -1,32 +1,45 @@
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
+import { buildScope, grantTargets, type ClientIdentity } from './scope.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
 export const DEFAULT_RATE_LIMIT = 1200;
 
 /**
  * Counts one request of a client in the current one-minute window, in the database so that the
- * limit holds across every server process. Returns the count so far and the limit in force.
+ * limit holds across every server process, and resolves the client's grants to school units, in
+ * one statement (one round trip per request for both). Returns the count so far, the limit in
+ * force and the scope.
  */
-export async function takeRateToken(ctx: AppContext, clientId: string, appId: string | null) {
+export async function countAndScope(ctx: AppContext, identity: ClientIdentity) {
   const now = ctx.clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const row = await sql<{ count: number; lim: number | null }>`
+  const { groupIds, numbers } = grantTargets(identity);
+  const row = await sql<{ count: number; lim: number | null; via: { access_group_id: string; institution_number: string }[]; units: { id: string; organisation_code: string }[] }>`
     WITH up AS (
-      INSERT INTO ss12000_rate_windows (client_id, window_start, count) VALUES (${clientId}, ${windowStart}, 1)
+      INSERT INTO ss12000_rate_windows (client_id, window_start, count) VALUES (${identity.clientId}, ${windowStart}, 1)
       ON CONFLICT (client_id, window_start) DO UPDATE SET count = ss12000_rate_windows.count + 1
       RETURNING count
+    ), via AS (
+      SELECT access_group_id, institution_number FROM access_group_institutions WHERE access_group_id = ANY(${groupIds}::uuid[])
     )
-    SELECT up.count, (SELECT requests_per_minute FROM ss12000_rate_limits WHERE app_id = ${appId}::uuid) AS lim FROM up`.execute(ctx.db);
-  const count = Number(row.rows[0]!.count);
+    SELECT (SELECT count FROM up) AS count,
+      (SELECT requests_per_minute FROM ss12000_rate_limits WHERE app_id = ${identity.appId}::uuid) AS lim,
+      (SELECT coalesce(json_agg(json_build_object('access_group_id', access_group_id, 'institution_number', institution_number)), '[]'::json) FROM via) AS via,
+      (SELECT coalesce(json_agg(json_build_object('id', o.id, 'organisation_code', o.organisation_code)), '[]'::json)
+         FROM ss12000_organisations o
+        WHERE o.organisation_type = 'Skolenhet'
+          AND o.organisation_code IN (SELECT unnest(${numbers}::text[]) UNION SELECT institution_number FROM via)) AS units`.execute(ctx.db);
+  const r = row.rows[0]!;
+  const count = Number(r.count);
   if (count === 1) {
     // First request of a new window: forget this client's old windows.
-    await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', clientId).where('window_start', '<', windowStart).execute();
+    await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', identity.clientId).where('window_start', '<', windowStart).execute();
   }
-  const limit = row.rows[0]!.lim ?? DEFAULT_RATE_LIMIT;
+  const limit = r.lim ?? DEFAULT_RATE_LIMIT;
   const resetSeconds = Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000));
-  return { count, limit, resetSeconds };
+  return { count, limit, resetSeconds, scope: buildScope(identity, r.via, r.units) };
 }
 
 type AccessRow = Parameters<ReturnType<AppContext['db']['insertInto']>['values']>[0];

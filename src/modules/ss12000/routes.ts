@@ -9,9 +9,9 @@ import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
 import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
-import { loadScope, type Scope } from './scope.ts';
+import type { Scope } from './scope.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { flushAccessLog, recordAccess, takeRateToken } from './access.ts';
+import { countAndScope, flushAccessLog, recordAccess } from './access.ts';
 import { accessLogRoutes } from './access-routes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
@@ -85,8 +85,8 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
       const guard = async (request: FastifyRequest, reply: FastifyReply) => {
         const principal = await authenticateClient(ctx, request);
-        // Independent reads: count the request and resolve the grants at once.
-        const [rate, scope] = await Promise.all([takeRateToken(ctx, principal.clientId, principal.appId), loadScope(ctx.db, principal)]);
+        // One statement counts the request and resolves the grants to school units.
+        const { scope, ...rate } = await countAndScope(ctx, principal);
         reply.header('RateLimit-Limit', String(rate.limit));
         reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
         reply.header('RateLimit-Reset', String(rate.resetSeconds));

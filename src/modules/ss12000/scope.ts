@@ -29,12 +29,23 @@ export interface Scope {
   guardians: boolean;
 }
 
-/** Resolves grants (institutions and access groups) to SS 12000 school units. */
-export async function loadScope(db: Queryable, identity: ClientIdentity): Promise<Scope> {
-  const groupIds = [...new Set(identity.grants.map((g) => g.accessGroupId).filter((x): x is string => !!x))];
-  const viaGroups = groupIds.length
-    ? await db.selectFrom('access_group_institutions').select(['access_group_id', 'institution_number']).where('access_group_id', 'in', groupIds).execute()
-    : [];
+/** The access groups a client's grants name, and the institution numbers its grants name directly. */
+export function grantTargets(identity: ClientIdentity) {
+  return {
+    groupIds: [...new Set(identity.grants.map((g) => g.accessGroupId).filter((x): x is string => !!x))],
+    numbers: [...new Set(identity.grants.map((g) => g.institutionNumber).filter((x): x is string => !!x))],
+  };
+}
+
+/**
+ * The scope from the grants, the members of the access groups they name, and the school units
+ * (organisation id and code) of every institution reached.
+ */
+export function buildScope(
+  identity: ClientIdentity,
+  viaGroups: { access_group_id: string; institution_number: string }[],
+  units: { id: string; organisation_code: string | null }[],
+): Scope {
   const numbersFor = (api: string) => {
     const out = new Set<string>();
     for (const g of identity.grants) {
@@ -46,7 +57,29 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
   };
   const studentNumbers = numbersFor('students');
   const staffNumbers = numbersFor('staff');
-  const all = [...new Set([...studentNumbers, ...staffNumbers])];
+  const reached = units.filter((u) => studentNumbers.has(u.organisation_code!) || staffNumbers.has(u.organisation_code!));
+  const studentUnits = reached.filter((u) => studentNumbers.has(u.organisation_code!)).map((u) => u.id);
+  const staffUnits = reached.filter((u) => staffNumbers.has(u.organisation_code!)).map((u) => u.id);
+  const studentCategories = new Set(identity.dataCategories.students ?? []);
+  return {
+    identity,
+    studentUnits,
+    staffUnits,
+    allUnits: [...new Set([...studentUnits, ...staffUnits])],
+    institutionNumbers: [...new Set(reached.map((u) => u.organisation_code!))].sort(),
+    studentCategories,
+    staffCategories: new Set(identity.dataCategories.staff ?? []),
+    guardians: studentCategories.has('guardians'),
+  };
+}
+
+/** Resolves grants (institutions and access groups) to SS 12000 school units. */
+export async function loadScope(db: Queryable, identity: ClientIdentity): Promise<Scope> {
+  const { groupIds } = grantTargets(identity);
+  const viaGroups = groupIds.length
+    ? await db.selectFrom('access_group_institutions').select(['access_group_id', 'institution_number']).where('access_group_id', 'in', groupIds).execute()
+    : [];
+  const all = [...new Set([...grantTargets(identity).numbers, ...viaGroups.map((v) => v.institution_number)])];
   const units = all.length
     ? await db
         .selectFrom('ss12000_organisations')
@@ -55,19 +88,7 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
         .where('organisation_code', 'in', all)
         .execute()
     : [];
-  const studentUnits = units.filter((u) => studentNumbers.has(u.organisation_code!)).map((u) => u.id);
-  const staffUnits = units.filter((u) => staffNumbers.has(u.organisation_code!)).map((u) => u.id);
-  const studentCategories = new Set(identity.dataCategories.students ?? []);
-  return {
-    identity,
-    studentUnits,
-    staffUnits,
-    allUnits: [...new Set([...studentUnits, ...staffUnits])],
-    institutionNumbers: [...new Set(units.map((u) => u.organisation_code!))].sort(),
-    studentCategories,
-    staffCategories: new Set(identity.dataCategories.staff ?? []),
-    guardians: studentCategories.has('guardians'),
-  };
+  return buildScope(identity, viaGroups, units);
 }
 
 const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
