@@ -70,6 +70,7 @@ export async function run(): Promise<void> {
     const server = await spawnServer({ DATABASE_URL: fresh.url, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     stops.push(() => server.stop());
     await waitUntilReady(server);
+    const rssAtStart = server.rss();
     const token = async (c: { clientId: string; secret: string }) => {
       const res = await fetch(`${server.url}/oidc/token`, {
         method: 'POST',
@@ -169,7 +170,7 @@ export async function run(): Promise<void> {
     console.log(`  429s: ${hammer.non2xx}`);
     console.log(row('partner C meanwhile, 4 connections', quiet));
     console.log(row('partner C alone, 4 connections', quietAlone));
-    console.log(`RSS of the server: after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
+    console.log(`RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await closeContext(ctx, { keepDatabase: true });
