@@ -103,8 +103,12 @@ export async function run(): Promise<void> {
         });
       });
 
+    const check = (r: Record<string, unknown>) => {
+      if (r.status !== 'succeeded') throw new Error(`readout failed: ${String(r.error)}\nserver (exit ${server.child.exitCode}):\n${server.output().slice(-3000)}`);
+    };
     t = performance.now();
     const first = await readout();
+    check(first);
     const firstWall = (performance.now() - t) / 1000;
     console.log(`full readout: ${firstWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(first));
 
@@ -118,6 +122,7 @@ export async function run(): Promise<void> {
 
     t = performance.now();
     const second = await readout();
+    check(second);
     const secondWall = (performance.now() - t) / 1000;
     console.log(`second readout: ${secondWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(second));
     console.log(
