@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
 import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
-import { startE2E, type E2E, type Person } from './support.ts';
+import { startE2E, unlabelledControls, type E2E, type Person } from './support.ts';
 
 /** What each language calls the Apps table's columns (the Informat manual's words in Dutch). */
 const LANGUAGES = [
@@ -100,6 +100,32 @@ describe('every screen in every language, the refusals a school user can meet', 
       await admin.expectNoMissingKeys();
     });
   }
+
+  it('labels every control on the main screens (accessibility)', async () => {
+    const admin = await signedIn('en-GB', people.admin, `/school/apps`);
+    const { page } = admin;
+    const found: Record<string, string[]> = {};
+    await page.getByTestId('school-apps-table').getByRole('link', { name: 'Study Planner' }).waitFor();
+    found.apps = await unlabelledControls(page);
+    await admin.goto(`/school/apps/${appId}?tab=access`);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByTestId('transfer-students').waitFor();
+    found.edit = await unlabelledControls(page);
+    await admin.goto('/school/api-access');
+    await page.getByTestId('school-access-table').waitFor();
+    found.access = await unlabelledControls(page);
+    const partner = await signedIn('en-GB', partnerEmail, '/partner/apps/new');
+    await partner.page.getByTestId('add-api').click();
+    found.appForm = await unlabelledControls(partner.page);
+    await partner.goto(`/partner/apps/${appId}?tab=invitations`);
+    await partner.page.getByTestId('invitations-table').waitFor();
+    found.invitations = await unlabelledControls(partner.page);
+    const visitor = await e2e.person('en-GB');
+    await visitor.goto('/sign-up');
+    await visitor.page.getByRole('button', { name: 'Sign up' }).waitFor();
+    found.signUp = await unlabelledControls(visitor.page);
+    expect(found).toEqual({ apps: [], edit: [], access: [], appForm: [], invitations: [], signUp: [] });
+  });
 
   it('switches language with the picker and keeps the choice', async () => {
     const admin = await signedIn('en-GB', people.admin, '/school/apps');

@@ -84,8 +84,11 @@ describe('the consent story, end to end in Chromium', () => {
     await page.getByLabel('Description').fill('Plans homework per class.');
     await page.getByLabel('Contact e-mail address').fill('apps@homework.example');
     await page.getByTestId('add-api').click();
-    await page.getByRole('combobox', { name: 'API' }).click();
-    await page.locator('.ant-select-item-option', { hasText: 'Students' }).click();
+    // Chosen with the keyboard: Students is the catalog's first API.
+    await page.getByRole('combobox', { name: 'API' }).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.locator('.ant-select-item-option-active', { hasText: 'Students' }).waitFor();
+    await page.keyboard.press('Enter');
     await page.getByLabel('Date of birth').check();
     await page.getByLabel('Purpose').fill('Show each student the homework of their own classes.');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -162,7 +165,7 @@ describe('the consent story, end to end in Chromium', () => {
     await transfer.getByText('Institutions where you have rights').waitFor();
     await transfer.getByText('Active institutions').waitFor();
     for (const n of SCHOOLS.slice(0, 2)) await transfer.getByText(`${n} - Skola ${n}`).click();
-    await transfer.getByRole('button', { name: '>' }).click();
+    await transfer.getByRole('button', { name: '> Move the selected to “Active institutions”' }).click();
     await page.getByLabel('Reason (optional)').fill('Homework app chosen by the teachers.');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved. The changes apply at once').waitFor();
@@ -192,7 +195,7 @@ describe('the consent story, end to end in Chromium', () => {
     const item = right.locator('.ant-transfer-list-content-item', { hasText: `${SCHOOLS[1]} - Skola ${SCHOOLS[1]}` });
     await item.locator('input[type=checkbox]').focus();
     await page.keyboard.press('Space');
-    const back = transfer.getByRole('button', { name: '<' });
+    const back = transfer.getByRole('button', { name: '< Move the selected to “Institutions where you have rights”' });
     await back.focus();
     await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Save' }).click();

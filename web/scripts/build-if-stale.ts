@@ -35,7 +35,14 @@ export async function buildWebIfStale(): Promise<void> {
     console.warn('web/dist is missing or stale and vite is not installed: the API works, the web app may be missing or old.');
     return;
   }
-  await vite.build({ configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
+  // Called from inside vitest too, where NODE_ENV is 'test': the served app must be a production build.
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await vite.build({ configFile: join(webDir, 'vite.config.ts'), mode: 'production', logLevel: 'warn' });
+  } finally {
+    process.env.NODE_ENV = previous;
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildWebIfStale();

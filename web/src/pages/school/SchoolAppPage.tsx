@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Descriptions, Input, Space, Table, Tabs, Tag, Transfer } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Input, Space, Table, Tabs, Tag } from 'antd';
 import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -7,6 +7,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { AccessLogTable } from '../../components/AccessLog.tsx';
+import { AccessibleTransfer } from '../../components/AccessibleTransfer.tsx';
 import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, known } from '../../lib/format.ts';
 
@@ -245,7 +246,7 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
             const apiLabel = known(`apis.${e.apiCode}`, e.apiName);
             return (
               <Card key={e.apiCode} title={apiLabel} size="small">
-                <Transfer
+                <AccessibleTransfer
                   data-testid={`transfer-${e.apiCode}`}
                   dataSource={source}
                   targetKeys={targets[e.apiCode] ?? []}
