@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
-import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
+import { insertAdminRight, insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
+import { TestClient } from '../support/harness.ts';
+import { PASSWORD, SCHOOL_YEAR, SCHOOLS, seedSchools, type People } from './fixtures.ts';
 import { startE2E, unlabelledControls, type E2E, type Person } from './support.ts';
 
 /** What each language calls the Apps table's columns (the Informat manual's words in Dutch). */
@@ -226,5 +227,36 @@ describe('every screen in every language, the refusals a school user can meet', 
     await page.getByRole('button', { name: 'Filtrer' }).click();
     await page.getByTestId('audit-table').waitFor();
     await op.expectNoMissingKeys();
+  });
+
+  // These two change the world (time moves on, the app is suspended): they run last.
+  it('tells an admin that an invitation link has expired', async () => {
+    const { ctx, url, clock } = e2e.harness;
+    const newcomer = 'newcomer@school.test';
+    const id = await insertUser(ctx.db, { email: newcomer, password: PASSWORD, displayName: 'Nora Newcomer', kind: 'school', userManagementAccess: true });
+    await insertAdminRight(ctx.db, { userId: id, right: 'iLeerlingen', institutionNumber: SCHOOLS[2]!, schoolYear: SCHOOL_YEAR });
+    const partnerApi = new TestClient(url);
+    expect((await partnerApi.login(partnerEmail, PASSWORD)).status).toBe(200);
+    const invited = await partnerApi.post(`/api/v1/partner/apps/${appId}/invitations`, { emails: [newcomer] });
+    expect(invited.status).toBe(201);
+    const link = new URL(invited.body.data[0].link);
+    clock.advanceDays(32);
+    const admin = await signedIn('nl-BE', newcomer, link.pathname + link.search);
+    await admin.page.getByTestId('error').getByText('Deze uitnodigingslink is verlopen', { exact: false }).waitFor();
+    expect(await admin.page.getByTestId('error').getAttribute('data-code')).toBe('invitation_expired');
+    await admin.expectNoMissingKeys();
+  });
+
+  it('disables Edit with the reason when the app is no longer approved', async () => {
+    const operatorApi = new TestClient(e2e.harness.url);
+    expect((await operatorApi.login(people.operator, PASSWORD)).status).toBe(200);
+    expect((await operatorApi.post(`/api/v1/operator/apps/${appId}/suspend`, { reason: 'Security review.' })).status).toBe(200);
+    const admin = await signedIn('en-GB', people.admin, `/school/apps/${appId}?tab=access`);
+    const { page } = admin;
+    await page.getByTestId('edit-disabled-reason').getByText('You cannot edit: the app is not approved.').waitFor();
+    expect(await page.getByRole('button', { name: 'Edit' }).isDisabled()).toBe(true);
+    await page.getByRole('tab', { name: 'General' }).click();
+    await page.getByTestId('general-tab').getByRole('img', { name: 'No' }).waitFor();
+    await admin.expectNoMissingKeys();
   });
 });
