@@ -46,6 +46,10 @@ function summary(r: ReadoutReport): string {
 /** `schoolgate readout …`. Exit codes: 0 done, 1 the run failed, 2 bad usage or configuration. */
 export async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
+  if (command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
   let values: { customer?: string; person?: string; group?: string; config?: string; full?: boolean; help?: boolean };
   try {
     ({ values } = parseArgs({
@@ -63,10 +67,11 @@ export async function run(args: string[]): Promise<number> {
     console.error(`${(e as Error).message}\n\n${USAGE}`);
     return 2;
   }
-  if (!command || values.help || !['run', 'explain', 'runs', 'serve'].includes(command)) {
-    if (command && !values.help && command !== 'help') console.error(`Unknown readout command: ${command}\n`);
+  const asksHelp = !command || values.help || ['help', '--help', '-h'].includes(command);
+  if (asksHelp || !['run', 'explain', 'runs', 'serve'].includes(command!)) {
+    if (!asksHelp) console.error(`Unknown readout command: ${command}\n`);
     console.log(USAGE);
-    return command && command !== 'help' && !values.help ? 2 : 0;
+    return asksHelp ? 0 : 2;
   }
   let database: Database | undefined;
   try {

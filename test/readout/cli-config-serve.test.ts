@@ -138,6 +138,10 @@ describe('schoolgate readout (CLI) and readout serve', () => {
       expect(await cli(['run', '--customer', 'nobody', '--config', configFile])).toBe(2);
       expect(err.join('\n')).toContain('Unknown customer "nobody"; known: exempel');
       expect(await cli(['frobnicate'])).toBe(2);
+      expect(err.join('\n')).toContain('Unknown readout command: frobnicate');
+      expect(await cli(['--help'])).toBe(0);
+      expect(await cli(['run', '--customer', 'exempel', '--config', join(tmpdir(), 'no-such-readout.yaml')])).toBe(2);
+      expect(err.join('\n')).toContain('Cannot read readout configuration');
     } finally {
       spy.mockRestore();
       log.mockRestore();
