@@ -217,8 +217,10 @@ async function baselineServer(): Promise<void> {
       if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
         const r = await pool.query(
-          `SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_persons t
-           WHERE EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.id AND (
+          `SELECT t.id, t.body, t.created_at, t.modified_at, t.id::text AS sort_value,
+             (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels
+           FROM ss12000_persons t
+           WHERE EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.id ${after ? 'AND r.person_id > $6::uuid' : ''} AND (
              (r.kind = ANY($1::text[]) AND r.organisation_id = ANY($2::uuid[])) OR (r.kind = ANY($3::text[]) AND r.organisation_id = ANY($2::uuid[]))
              OR (r.kind = ANY($4::text[]) AND r.organisation_id = ANY($2::uuid[]))))
              ${after ? 'AND t.id > $6::uuid' : ''}
