@@ -191,6 +191,24 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect(names).toEqual(byDb.body.data.map((p: { familyName: string }) => p.familyName));
   });
 
+  it('filters by start and end dates (open-ended records always pass endDate filters) and by meta times', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', NUMBERS);
+    await grantAll(ctx, app.clientId, 'staff', NUMBERS);
+    const c = client(app);
+    const ids = (items: { id: string }[]) => new Set(items.map((i) => i.id));
+    const startedLater = await c.crawl('/duties?startDate.onOrAfter=2026-11-23');
+    expect(ids(startedLater.items)).toEqual(new Set(world.duties.filter((d) => d.startDate >= '2026-11-23').map((d) => d.id)));
+    const endedBefore = await c.crawl('/duties?endDate.onOrBefore=2026-11-21');
+    expect(ids(endedBefore.items)).toEqual(new Set(world.duties.filter((d) => !d.endDate || d.endDate <= '2026-11-21').map((d) => d.id)));
+    const stillOn = await c.crawl('/duties?endDate.onOrAfter=2026-11-22&startDate.onOrBefore=2026-11-22');
+    expect(ids(stillOn.items)).toEqual(new Set(world.duties.filter((d) => (!d.endDate || d.endDate >= '2026-11-22') && d.startDate <= '2026-11-22').map((d) => d.id)));
+    const now = harness().clock.now().toISOString();
+    expect((await c.crawl(`/groups?meta.created.after=${encodeURIComponent(now)}`)).items).toEqual([]);
+    expect((await c.crawl(`/groups?meta.created.before=${encodeURIComponent(now)}`)).items.length).toBe(world.groups.length);
+  });
+
   it('expands and names references on request', async () => {
     const { ctx } = harness();
     const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
