@@ -5,6 +5,7 @@ import { buildScope, grantTargets, type ClientIdentity } from './scope.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
 export const DEFAULT_RATE_LIMIT = 1200;
+const RATE_SHARDS = 8;
 
 /**
  * Counts one request of a client in the current one-minute window, in the database so that the
@@ -16,15 +17,18 @@ export async function countAndScope(ctx: AppContext, identity: ClientIdentity) {
   const now = ctx.clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
   const { groupIds, numbers } = grantTargets(identity);
-  const row = await sql<{ count: number; lim: number | null; via: { access_group_id: string; institution_number: string }[]; units: { id: string; organisation_code: string }[] }>`
+  // Concurrent requests of one client increment different rows instead of queueing on one row lock.
+  const shard = Math.floor(Math.random() * RATE_SHARDS);
+  const row = await sql<{ own: number; count: number; lim: number | null; via: { access_group_id: string; institution_number: string }[]; units: { id: string; organisation_code: string }[] }>`
     WITH up AS (
-      INSERT INTO ss12000_rate_windows (client_id, window_start, count) VALUES (${identity.clientId}, ${windowStart}, 1)
-      ON CONFLICT (client_id, window_start) DO UPDATE SET count = ss12000_rate_windows.count + 1
+      INSERT INTO ss12000_rate_windows (client_id, window_start, shard, count) VALUES (${identity.clientId}, ${windowStart}, ${shard}, 1)
+      ON CONFLICT (client_id, window_start, shard) DO UPDATE SET count = ss12000_rate_windows.count + 1
       RETURNING count
     ), via AS (
       SELECT access_group_id, institution_number FROM access_group_institutions WHERE access_group_id = ANY(${groupIds}::uuid[])
     )
-    SELECT (SELECT count FROM up) AS count,
+    SELECT (SELECT count FROM up) AS own, (SELECT count FROM up) + (SELECT coalesce(sum(w.count), 0) FROM ss12000_rate_windows w
+              WHERE w.client_id = ${identity.clientId} AND w.window_start = ${windowStart} AND w.shard <> ${shard})::int AS count,
       (SELECT requests_per_minute FROM ss12000_rate_limits WHERE app_id = ${identity.appId}::uuid) AS lim,
       (SELECT coalesce(json_agg(json_build_object('access_group_id', access_group_id, 'institution_number', institution_number)), '[]'::json) FROM via) AS via,
       (SELECT coalesce(json_agg(json_build_object('id', o.id, 'organisation_code', o.organisation_code)), '[]'::json)
@@ -33,8 +37,8 @@ export async function countAndScope(ctx: AppContext, identity: ClientIdentity) {
           AND o.organisation_code IN (SELECT unnest(${numbers}::text[]) UNION SELECT institution_number FROM via)) AS units`.execute(ctx.db);
   const r = row.rows[0]!;
   const count = Number(r.count);
-  if (count === 1) {
-    // First request of a new window: forget this client's old windows.
+  if (Number(r.own) === 1) {
+    // First count in this shard of a new window: forget the client's older windows.
     await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', identity.clientId).where('window_start', '<', windowStart).execute();
   }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;

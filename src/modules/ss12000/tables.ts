@@ -132,6 +132,7 @@ export interface Ss12000AccessLogTable {
 export interface Ss12000RateWindowsTable {
   client_id: string;
   window_start: Timestamp;
+  shard: ColumnType<number, number | undefined, number>;
   count: number;
 }
 export interface Ss12000RateLimitsTable {
