@@ -121,7 +121,7 @@ function GeneralTab({ app }: { app: Detail | undefined }) {
 /** Why Edit is disabled, in the user's language, naming the right needed. */
 function reasonText(t: TFunction, entry: Entry): string {
   const reason = entry.notEditableReason as string | null;
-  if (reason === 'insufficient_rights') return t('school.access.reason.insufficient_rights', { api: entry.apiName, rights: entry.requiredRights.join(` ${t('common.or')} `) });
+  if (reason === 'insufficient_rights') return t('school.access.reason.insufficient_rights', { api: known(`apis.${entry.apiCode}`, entry.apiName), rights: entry.requiredRights.join(` ${t('common.or')} `) });
   return t(`school.access.reason.${reason ?? 'unknown'}`);
 }
 
