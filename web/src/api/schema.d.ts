@@ -2125,7 +2125,7 @@ export interface paths {
         put?: never;
         /**
          * Link an existing client without app (legacy) to this app by proving one of its live secrets
-         * @description After linking, the client's grants are this app's grants and school admins can edit them. The client then follows the app's status: it gets tokens only while the app is approved.
+         * @description After linking, the client's grants are this app's grants and school admins can edit them once the app is approved. While the app is a draft or under review the key keeps working as the legacy key it was (until the legacy cut-over); once approved it follows the app's status, and a rejected, suspended or archived app stops it.
          */
         post: {
             parameters: {
