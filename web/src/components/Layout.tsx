@@ -1,8 +1,9 @@
+import { useQuery } from '@tanstack/react-query';
 import { Button, Layout, Menu, Select, Space, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router';
-import { api } from '../api/client.ts';
+import { api, ApiProblem } from '../api/client.ts';
 import { LANGUAGES } from '../i18n.ts';
 import { roleOf, useSession, useSetSession } from '../session.tsx';
 
@@ -33,6 +34,31 @@ const MENUS: Record<string, [string, string][]> = {
   ],
 };
 
+/**
+ * Whether the dev mailbox exists on this server. The API is the only authority (it refuses the
+ * mailbox in production with 403 not_in_production), so the menu asks it rather than guessing from
+ * the build; any other outcome keeps the entry, where the page itself shows what went wrong.
+ */
+function useMailboxAvailable(enabled: boolean): boolean {
+  const probe = useQuery({
+    queryKey: ['operator', 'mailbox-available'],
+    queryFn: async () => {
+      try {
+        await api.get('/dev/mailbox?limit=1');
+        return true;
+      } catch (e) {
+        if (e instanceof ApiProblem && e.status === 403 && e.code === 'not_in_production') return false;
+        return true;
+      }
+    },
+    enabled,
+    staleTime: Infinity,
+    retry: false,
+  });
+  // Hidden until known, so the entry never flashes on a production server.
+  return probe.data === true;
+}
+
 /** The language picker: the choice is remembered in the browser and, when signed in, not sent anywhere else. */
 export function LanguagePicker() {
   const { t, i18n } = useTranslation();
@@ -57,7 +83,8 @@ export function AppLayout({ children }: { children: ReactNode }) {
   const location = useLocation();
   const user = session.data?.user;
   const role = user ? roleOf(user) : 'visitor';
-  const items = (MENUS[role] ?? []).map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
+  const mailbox = useMailboxAvailable(role === 'operator');
+  const items = (MENUS[role] ?? []).filter(([path]) => path !== '/operator/mailbox' || mailbox).map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
   const selected = items.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
 
   async function signOut() {

@@ -1,0 +1,175 @@
+import { createRequire } from 'node:module';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
+import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
+import { startE2E, type E2E, type Person } from './support.ts';
+
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** The WCAG AA checks this suite holds every main screen to: contrast, names and valid ARIA. */
+const RULES = ['color-contrast', 'label', 'button-name', 'link-name', 'aria-required-attr', 'aria-valid-attr-value'];
+
+interface AxeResult {
+  violations: { id: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
+}
+
+declare global {
+  interface Window {
+    axe?: { run(context: unknown, options: unknown): Promise<AxeResult> };
+  }
+}
+
+/** Runs axe on the page as it stands and returns each violation as "rule: element — why". */
+async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ path: AXE_PATH });
+  // Let antd's enter animations settle: axe measures contrast on half-faded text otherwise.
+  await page.waitForTimeout(400);
+  const result = await page.evaluate((rules) => window.axe!.run(document, { runOnly: { type: 'rule', values: rules }, resultTypes: ['violations'] }), RULES);
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 300)}`));
+}
+
+/** Presses Tab until the focused element matches, so a test proves a control is keyboard-reachable. */
+async function tabTo(page: Page, matches: (el: { label: string; text: string; tag: string; type: string }) => boolean, what: string, max = 80): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const el = await page.evaluate(() => {
+      const a = document.activeElement as HTMLElement | null;
+      return { label: a?.getAttribute('aria-label') ?? '', text: a?.textContent?.trim() ?? '', tag: a?.tagName.toLowerCase() ?? '', type: a?.getAttribute('type') ?? '' };
+    });
+    if (matches(el)) return;
+  }
+  throw new Error(`${what} is not reachable with Tab`);
+}
+
+describe('accessibility: axe on the main screens, and the grant Transfer from the keyboard', () => {
+  let e2e: E2E;
+  let people: People;
+  let appId = '';
+  const partnerEmail = 'pia@quiz.example';
+
+  beforeAll(async () => {
+    e2e = await startE2E();
+    const { ctx } = e2e.harness;
+    ({ people } = await seedSchools(ctx));
+    const member = await insertUser(ctx.db, { email: partnerEmail, password: PASSWORD, displayName: 'Pia Quiz', kind: 'partner' });
+    const partnerId = await insertPartner(ctx.db, { name: 'Quiz Oy', contactEmail: 'info@quiz.example', memberUserIds: [member] });
+    appId = await insertApp(ctx.db, {
+      partnerId,
+      name: 'Quiz Master',
+      status: 'approved',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Quizzes per class.' }],
+    });
+    const { clientId } = await insertClient(ctx.db, { appId, name: 'Quiz Master' });
+    await insertGrant(ctx.db, { clientId, apiCode: 'students', institutionNumber: SCHOOLS[0]!, reason: 'Seeded' });
+    // Waits in the operator's review queue.
+    await insertApp(ctx.db, {
+      partnerId,
+      name: 'Quiz Reports',
+      status: 'submitted',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Termly reports.' }],
+    });
+  });
+  afterEach(async ({ task }) => {
+    if (task.result?.state === 'fail') console.error('screenshots:', await e2e.snapshot(task.name));
+  });
+  afterAll(async () => {
+    await e2e?.stop();
+  });
+
+  async function signedIn(locale: string, email: string, path: string): Promise<Person> {
+    const person = await e2e.person(locale);
+    await person.goto(path);
+    await person.page.waitForURL('**/sign-in?next=*');
+    await person.page.locator('input[autocomplete=username]').fill(email);
+    await person.page.locator('input[type=password]').fill(PASSWORD);
+    await person.page.locator('form button[type=submit]').click();
+    return person;
+  }
+
+  for (const locale of ['en-GB', 'nl-BE']) {
+    it(`finds no contrast, naming or ARIA violation on the main screens in ${locale}`, async () => {
+      const found: Record<string, string[]> = {};
+
+      const visitor = await e2e.person(locale);
+      await visitor.goto('/sign-in');
+      await visitor.page.locator('input[autocomplete=username]').waitFor();
+      found.signIn = await axeViolations(visitor.page);
+      await visitor.goto('/public/register');
+      await visitor.page.getByTestId('register-table').getByText('Quizzes per class.').waitFor();
+      found.register = await axeViolations(visitor.page);
+      await visitor.goto('/public/partners');
+      await visitor.page.getByText('Quiz Oy').first().waitFor();
+      found.directory = await axeViolations(visitor.page);
+
+      const admin = await signedIn(locale, people.admin, '/school/apps');
+      await admin.page.getByTestId('school-apps-table').getByRole('link', { name: 'Quiz Master' }).waitFor();
+      found.schoolApps = await axeViolations(admin.page);
+      await admin.goto(`/school/apps/${appId}?tab=access`);
+      await admin.page.getByTestId('app-access-table').waitFor();
+      await admin.page.getByRole('tabpanel').getByRole('button').first().click();
+      await admin.page.getByTestId('transfer-students').waitFor();
+      found.schoolAccessEdit = await axeViolations(admin.page);
+
+      const partner = await signedIn(locale, partnerEmail, '/partner/apps');
+      await partner.page.getByTestId('partner-apps-table').getByText('Quiz Master').waitFor();
+      found.partnerApps = await axeViolations(partner.page);
+      await partner.goto(`/partner/apps/${appId}`);
+      await partner.page.getByRole('tab').first().waitFor();
+      await partner.page.getByText('Quizzes per class.').first().waitFor();
+      found.partnerApp = await axeViolations(partner.page);
+
+      const operator = await signedIn(locale, people.operator, '/operator/review');
+      await operator.page.getByTestId('review-table').getByText('Quiz Reports').waitFor();
+      found.review = await axeViolations(operator.page);
+
+      expect(found).toEqual({ signIn: [], register: [], directory: [], schoolApps: [], schoolAccessEdit: [], partnerApps: [], partnerApp: [], review: [] });
+    });
+  }
+
+  it('grants an institution with the keyboard only: select it, move it right with ">", Save', async () => {
+    const admin = await signedIn('en-GB', people.admin, `/school/apps/${appId}?tab=access`);
+    const { page } = admin;
+    const item = `${SCHOOLS[1]} - Skola ${SCHOOLS[1]}`;
+    await page.getByTestId('app-access-table').getByText(`${SCHOOLS[0]} - Skola ${SCHOOLS[0]}`).waitFor();
+    expect(await page.getByTestId('app-access-table').getByText(item).count()).toBe(0);
+
+    await tabTo(page, (el) => el.tag === 'button' && el.text === 'Edit', 'the Edit button');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('transfer-students').waitFor();
+    await tabTo(page, (el) => el.type === 'checkbox' && el.label === item, `the checkbox of ${item}`);
+    await page.keyboard.press('Space');
+    await tabTo(page, (el) => el.tag === 'button' && el.label.startsWith('> Move the selected'), 'the ">" button');
+    await page.keyboard.press('Enter');
+    await tabTo(page, (el) => el.tag === 'button' && el.text === 'Save', 'the Save button');
+    await page.keyboard.press('Enter');
+
+    await page.getByTestId('app-access-table').getByText(item).waitFor();
+    const grants = await e2e.harness.ctx.db
+      .selectFrom('grants')
+      .select('institution_number')
+      .where('institution_number', '=', SCHOOLS[1]!)
+      .execute();
+    expect(grants.length).toBe(1);
+    await admin.expectNoMissingKeys();
+  });
+
+  it('shows the operator the dev mailbox entry outside production only', async () => {
+    const op = await signedIn('en-GB', people.operator, '/operator/review');
+    const { page } = op;
+    const nav = page.getByRole('navigation');
+    await nav.getByRole('link', { name: 'Dev mailbox' }).waitFor();
+    const config = e2e.harness.ctx.config;
+    const before = config.NODE_ENV;
+    // The API reads the mode per request; flipping it here is how this server looks in production.
+    config.NODE_ENV = 'production';
+    try {
+      await page.reload();
+      await nav.getByRole('link', { name: 'Audit log' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      expect(await nav.getByRole('link', { name: 'Dev mailbox' }).count()).toBe(0);
+    } finally {
+      config.NODE_ENV = before;
+    }
+  });
+});
