@@ -7,6 +7,7 @@ import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts';
+import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { AuditDetails } from '../partner/PartnerAppPage.tsx';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
@@ -139,17 +140,7 @@ export function OperatorAppPage() {
       <h2 style={{ fontSize: 18, marginTop: 24 }}>{t('partner.form.apis')}</h2>
       <Space direction="vertical" style={{ width: '100%' }}>
         {a.apis.map((x) => (
-          <Card key={x.code} size="small" title={known(`apis.${x.code}`, x.name)}>
-            <p>
-              <strong>{t('partner.form.dataCategories')}:</strong>{' '}
-              {x.dataCategories.map((c) => (
-                <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
-              ))}
-            </p>
-            <p>
-              <strong>{t('partner.form.purpose')}:</strong> {x.purpose}
-            </p>
-          </Card>
+          <ApiRequestCard key={x.code} code={x.code} name={x.name} dataCategories={x.dataCategories} purpose={x.purpose} />
         ))}
       </Space>
       {a.history.length > 0 && (

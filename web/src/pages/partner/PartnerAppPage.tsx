@@ -8,6 +8,7 @@ import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, known } from '../../lib/format.ts';
+import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 
 type PartnerApp = Res<'/api/v1/partner/apps/{appId}'>;
 type Client = Res<'/api/v1/partner/apps/{appId}/client'>;
@@ -118,17 +119,7 @@ function Overview({ app }: { app: PartnerApp }) {
         {app.statusReason && <Descriptions.Item label={t('partner.app.statusReason')}>{app.statusReason}</Descriptions.Item>}
       </Descriptions>
       {app.apis.map((x: { apiCode: string; apiName: string; dataCategories: string[]; purpose: string }) => (
-        <Card key={x.apiCode} size="small" title={known(`apis.${x.apiCode}`, x.apiName)}>
-          <p>
-            <strong>{t('partner.form.dataCategories')}:</strong>{' '}
-            {x.dataCategories.map((c) => (
-              <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
-            ))}
-          </p>
-          <p>
-            <strong>{t('partner.form.purpose')}:</strong> {x.purpose}
-          </p>
-        </Card>
+        <ApiRequestCard key={x.apiCode} code={x.apiCode} name={x.apiName} dataCategories={x.dataCategories} purpose={x.purpose} />
       ))}
     </Space>
   );
