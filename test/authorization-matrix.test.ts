@@ -87,7 +87,10 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/operator/legacy-clients': operatorOnly,
   'POST /api/v1/operator/legacy-clients': operatorOnly,
   'PUT /api/v1/operator/legacy-clients/:clientId/grants': operatorOnly,
+  'GET /api/v1/operator/ingestion-clients': operatorOnly,
+  'POST /api/v1/operator/ingestion-clients': operatorOnly,
   'GET /api/v1/dev/mailbox': operatorOnly,
+  // Humans: the operator only (an ingestion client's bearer token is tested in test/ss12000).
   'POST /api/v1/ingestion/batch': operatorOnly,
 
   'GET /api/v1/school/apps': schoolList,
@@ -131,6 +134,7 @@ function sampleBody(key: string, world: World): unknown {
     'PUT /api/v1/school/apps/:appId/api-access/:apiCode': { institutionNumbers: [world.institutions[0], world.institutions[1]], reason: 'same set' },
     'PUT /api/v1/school/clients/:clientId/api-access/:apiCode': { institutionNumbers: [world.institutions[0]] },
     'POST /api/v1/ingestion/batch': {},
+    'POST /api/v1/operator/ingestion-clients': { name: `Loader ${world.n}` },
   };
   return bodies[key] ?? {};
 }

@@ -22,6 +22,8 @@ export type SignedIn = Exclude<Actor, { kind: 'anonymous' }>;
  * - operator: the SIS vendor's staff
  * - school_admin: a SIS user with user-management access (rights are checked per institution later)
  * - client: an OAuth client with a bearer access token
+ * - ingestion: the operator (session), or an ingestion client with a bearer access token, which the
+ *   handler checks; a request carrying `Authorization: Bearer` is never resolved from a session
  * - dev: operator, and only outside production
  */
-export type Access = 'public' | 'signed_in' | 'partner' | 'partner_member' | 'operator' | 'school_admin' | 'client' | 'dev';
+export type Access = 'public' | 'signed_in' | 'partner' | 'partner_member' | 'operator' | 'school_admin' | 'client' | 'ingestion' | 'dev';

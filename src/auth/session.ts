@@ -66,6 +66,9 @@ export async function actorForToken(ctx: AppContext, token: string | undefined):
   return { actor, csrfToken: csrf_token };
 }
 
+/** Whether the request authenticates with an OAuth bearer token rather than a session. */
+export const hasBearer = (request: FastifyRequest): boolean => /^bearer\s/i.test(request.headers.authorization ?? '');
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -77,7 +80,8 @@ export function installSessionHooks(app: FastifyInstance, ctx: AppContext): void
   app.decorateRequest('actor', null as never);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access = request.routeOptions.config?.access;
-    if (access === 'client' || access === undefined) {
+    // A bearer token on an ingestion route is checked by its handler, never mixed with a cookie.
+    if (access === 'client' || access === undefined || (access === 'ingestion' && hasBearer(request))) {
       request.actor = { kind: 'anonymous' };
       return;
     }
@@ -107,6 +111,7 @@ function enforceAccess(ctx: AppContext, access: Access, actor: Actor): void {
         throw forbidden('partner_profile_missing', 'Create your partner profile first.');
       return;
     case 'operator':
+    case 'ingestion':
       if (actor.kind !== 'operator') throw forbidden('operator_only', 'Only the operator can do this.');
       return;
     case 'dev':

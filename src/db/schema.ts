@@ -104,11 +104,16 @@ export interface AppApiRequestsTable {
   purpose: string;
 }
 
+/** Where a client comes from: an app's approval, a pre-consent legacy key, or the SIS side's loader. */
+export type ClientOrigin = 'app' | 'legacy' | 'ingestion';
+/** The origin of an app's client: never 'ingestion' (CHECK clients_ingestion_without_app). */
+export type AppClientOrigin = Exclude<ClientOrigin, 'ingestion'>;
+
 export interface ClientsTable {
   id: string;
   app_id: string | null;
   name: string;
-  origin: 'app' | 'legacy';
+  origin: ClientOrigin;
   linked_at: TimestampNullable;
   created_at: Timestamp;
 }

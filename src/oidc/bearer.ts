@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import type { AppContext } from '../context.ts';
+import type { ClientOrigin } from '../db/schema.ts';
 import { ApiError } from '../http/errors.ts';
 import { actsAsUnlinkedLegacy, clientRefusal, isClientId } from './clients.ts';
 import { keyRing, SIGNING_ALG } from './keys.ts';
@@ -72,9 +73,42 @@ export function installBearerChallenge(app: FastifyInstance): void {
  * Date.now() and offers no clock hook, so the verifier must use the same clock as the issuer.
  *
  * @throws BearerError 401 `invalid_token` (missing, malformed, badly signed, expired, wrong audience,
- *   client gone) or 403 `client_not_allowed` (app not approved, legacy client after the cut-over).
+ *   client gone) or 403 `client_not_allowed` (app not approved, legacy client after the cut-over,
+ *   an ingestion client: it may load data but never read it).
  */
 export async function authenticateClient(ctx: AppContext, request: FastifyRequest): Promise<ClientPrincipal> {
+  const { principal, origin } = await authenticateAnyClient(ctx, request);
+  if (origin === 'ingestion') {
+    throw new BearerError(403, 'client_not_allowed', `client ${principal.clientId} is an ingestion client: it may load data but not read it`, `Bearer realm="${REALM}"`);
+  }
+  return principal;
+}
+
+/** An ingestion client behind a bearer token (see `authenticateIngestionClient`). */
+export interface IngestionPrincipal {
+  clientId: string;
+  name: string;
+}
+
+/**
+ * Authenticates an ingestion client from its bearer access token (same checks as
+ * `authenticateClient`). Any other client is refused: reading consent does not allow loading.
+ *
+ * @throws BearerError 401 `invalid_token` as `authenticateClient`, or 403 `client_not_allowed`
+ *   when the token belongs to a client that is not an ingestion client.
+ */
+export async function authenticateIngestionClient(ctx: AppContext, request: FastifyRequest): Promise<IngestionPrincipal> {
+  const { principal, origin, name } = await authenticateAnyClient(ctx, request);
+  if (origin !== 'ingestion') {
+    throw new BearerError(403, 'client_not_allowed', `client ${principal.clientId} is not an ingestion client; only ingestion clients may load data`, `Bearer realm="${REALM}"`);
+  }
+  return { clientId: principal.clientId, name };
+}
+
+async function authenticateAnyClient(
+  ctx: AppContext,
+  request: FastifyRequest,
+): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
   const header = request.headers.authorization;
   if (!header) throw invalidToken('Send an OAuth 2.0 access token: Authorization: Bearer <token>.', false);
   const match = /^Bearer\s+([A-Za-z0-9\-_.~+/]+=*)\s*$/i.exec(header);
@@ -144,5 +178,5 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
   } else {
     for (const r of row.requests) dataCategories[r.api_code] = [...r.data_categories];
   }
-  return { clientId: row.id, appId: row.app_id, partnerId: row.partner_id, grants, dataCategories };
+  return { principal: { clientId: row.id, appId: row.app_id, partnerId: row.partner_id, grants, dataCategories }, origin: row.origin, name: row.name };
 }

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../context.ts';
-import type { AppStatus } from '../db/schema.ts';
+import type { AppStatus, ClientOrigin } from '../db/schema.ts';
 import { sha256 } from '../lib/ids.ts';
 import { localDate } from '../lib/school-year.ts';
 
@@ -18,8 +18,11 @@ export interface ClientState {
   appName: string | null;
   appStatus: AppStatus | null;
   partnerId: string | null;
-  /** 'legacy' for keys issued before the consent system (see `actsAsUnlinkedLegacy`). */
-  origin: 'app' | 'legacy';
+  /**
+   * 'legacy' for keys issued before the consent system (see `actsAsUnlinkedLegacy`); 'ingestion'
+   * for the SIS side's loaders, which get tokens but may only call the ingestion API.
+   */
+  origin: ClientOrigin;
 }
 
 export interface ClientSecretRow {
@@ -113,6 +116,8 @@ export function actsAsUnlinkedLegacy(client: Pick<ClientState, 'origin' | 'appId
  * token endpoint and for every bearer request.
  */
 export function clientRefusal(config: Config, now: Date, client: ClientState): string | null {
+  // Not a legacy key: the cut-over does not apply. What it may call is decided by the route.
+  if (client.origin === 'ingestion') return null;
   if (client.appId === null || actsAsUnlinkedLegacy(client)) {
     if (legacyCutoverPassed(config, now)) {
       return `legacy client ${client.id} was never linked to an app; legacy keys stopped working on ${config.LEGACY_CUTOVER}`;

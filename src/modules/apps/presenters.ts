@@ -1,4 +1,4 @@
-import type { App, AppStatus } from '../../db/schema.ts';
+import type { App, AppClientOrigin, AppStatus } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import type { AuditLogTable, ClientSecretsTable, ClientsTable, InvitationsTable } from '../../db/schema.ts';
 import { editableFields } from './policies.ts';
@@ -62,7 +62,8 @@ export const presentSecretInfo = (s: Selectable<ClientSecretsTable>) => ({
 export const presentClient = (c: Selectable<ClientsTable>, liveSecrets: Selectable<ClientSecretsTable>[]) => ({
   clientId: c.id,
   name: c.name,
-  origin: c.origin,
+  // Only an app's client is presented here, and that is never an ingestion client.
+  origin: c.origin as AppClientOrigin,
   linkedAt: c.linked_at,
   createdAt: c.created_at,
   secrets: liveSecrets.map(presentSecretInfo),

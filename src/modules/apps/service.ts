@@ -428,7 +428,8 @@ export async function linkLegacyClient(
     const hashes = client ? (await listLiveSecrets(trx, client.id, now)).map((s) => s.secret_hash) : [NO_SUCH_HASH];
     let match = false;
     for (const h of hashes) match = sameHash(h, given) || match;
-    if (!client || !match) throw invalid();
+    // An ingestion client loads data for the SIS side; it can never become an app's client.
+    if (!client || !match || client.origin === 'ingestion') throw invalid();
     if (client.app_id !== null) throw conflict('client_already_linked', 'This client is linked to an app already.');
     await trx.updateTable('clients').set({ app_id: appId, linked_at: now }).where('id', '=', client.id).execute();
     const scope = await grantScopeOfClient(trx, client.id);

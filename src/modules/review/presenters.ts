@@ -1,4 +1,5 @@
 import { presentAuditEntry } from '../audit/presenters.ts';
+import type { AppClientOrigin } from '../../db/schema.ts';
 import type { appForReview, listAppsForOperator, listLegacyClients, listPartnersForOperator } from './queries.ts';
 
 type OperatorAppListRow = Awaited<ReturnType<typeof listAppsForOperator>>[number];
@@ -33,7 +34,7 @@ export const presentOperatorApp = ({ app, apis, client, secrets, history }: Revi
   redirectUris: app.redirect_uris,
   partner: { id: app.partner_id, name: app.partner_name, contactEmail: app.partner_contact_email, website: app.partner_website },
   apis: apis.map((x) => ({ code: x.code, name: x.name, dataCategories: x.data_categories, purpose: x.purpose })),
-  client: client ? { id: client.id, name: client.name, origin: client.origin, secrets: secrets.map(presentSecret) } : null,
+  client: client ? { id: client.id, name: client.name, origin: client.origin as AppClientOrigin, secrets: secrets.map(presentSecret) } : null,
   accreditation: app.approved_at
     ? {
         approvedAt: app.approved_at,

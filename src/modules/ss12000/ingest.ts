@@ -204,6 +204,8 @@ export interface IngestionActor {
   id: string | null;
   label: string;
   kind: ActorKind;
+  /** The ingestion client that sent the batch, if a client did. */
+  clientId?: string;
 }
 
 /**
@@ -316,6 +318,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         action: 'ss12000.data_loaded',
         subjectType: 'ss12000',
         subjectId: 'store',
+        clientId: who.clientId ?? null,
         after: { created: result.created, updated: result.updated, deleted: result.deleted },
       });
     }

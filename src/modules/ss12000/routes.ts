@@ -4,7 +4,10 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { authenticateClient, installBearerChallenge } from '../../oidc/bearer.ts';
+import { authenticateClient, authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../../oidc/bearer.ts';
+import { hasBearer } from '../../auth/session.ts';
+import { auditActor } from '../audit/record.ts';
+import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
 import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
@@ -46,36 +49,57 @@ function installFlatErrors(app: FastifyInstance): void {
 /**
  * The consent-scoped SS 12000 v2.1 read API under /ss12000/v2.0 (bearer token; live grants on every
  * request; rate-limited per client; every request in the access log), its OpenAPI, and the
- * operator's ingestion API under /api/v1/ingestion.
+ * ingestion API under /api/v1/ingestion (the operator or an ingestion client) with the operator's
+ * routes for ingestion clients.
  */
 export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<void> {
-  app.post(
-    '/api/v1/ingestion/batch',
-    {
-      config: { access: 'operator' },
-      bodyLimit: 512 * 1024 * 1024,
-      schema: {
-        tags: ['ingestion'],
-        summary: 'Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)',
-        body: ingestionBatchSchema,
-        response: {
-          200: z.object({
-            created: z.record(z.string(), z.number()),
-            updated: z.record(z.string(), z.number()),
-            unchanged: z.record(z.string(), z.number()),
-            deleted: z.record(z.string(), z.number()),
-            noChange: z.boolean(),
-          }),
+  /** The ingestion client of a request, authenticated before its body is read. */
+  const ingestionClients = new WeakMap<FastifyRequest, IngestionPrincipal>();
+  await app.register(
+    async (api) => {
+      installBearerChallenge(api);
+      api.post(
+        '/api/v1/ingestion/batch',
+        {
+          // The operator's session, or the bearer token of an ingestion client (checked below).
+          config: { access: 'ingestion' },
+          bodyLimit: 512 * 1024 * 1024,
+          // Before the (up to 512 MB) body is read: an unknown caller must not get that far.
+          onRequest: async (request) => {
+            if (hasBearer(request)) ingestionClients.set(request, await authenticateIngestionClient(ctx, request));
+          },
+          schema: {
+            tags: ['ingestion'],
+            summary: 'Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)',
+            description: 'For the operator (session) or an ingestion client (bearer access token from client credentials).',
+            security: [{ session: [] }, { bearer: [] }],
+            body: ingestionBatchSchema,
+            response: {
+              200: z.object({
+                created: z.record(z.string(), z.number()),
+                updated: z.record(z.string(), z.number()),
+                unchanged: z.record(z.string(), z.number()),
+                deleted: z.record(z.string(), z.number()),
+                noChange: z.boolean(),
+              }),
+            },
+          },
         },
-      },
-    },
-    async (request) => {
-      const actor = request.actor;
-      const who = actor.kind === 'anonymous' ? { id: null, label: 'anonymous', kind: 'system' as const } : { id: actor.user.id, label: `${actor.user.display_name} <${actor.user.email}>`, kind: actor.kind };
-      return ingestBatch(ctx, request.body as never, who);
+        async (request) => {
+          const client = ingestionClients.get(request);
+          if (client) {
+            const who = { id: null, label: `ingestion client "${client.name}" (${client.clientId})`, kind: 'client' as const, clientId: client.clientId };
+            return ingestBatch(ctx, request.body as never, who);
+          }
+          if (hasBearer(request)) throw new Error('ingestion client not authenticated');
+          // No bearer token: the session hook has let only the operator through.
+          return ingestBatch(ctx, request.body as never, auditActor(request.actor));
+        },
+      );
     },
   );
   await app.register(async (api) => accessLogRoutes(api as unknown as ZodApp, ctx), { prefix: '/api/v1' });
+  await app.register(async (api) => ingestionClientRoutes(api as unknown as ZodApp, ctx), { prefix: '/api/v1' });
 
   await app.register(
     async (api) => {

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import type { SignedIn } from '../../auth/actor.ts';
+import type { AppContext, Queryable } from '../../context.ts';
+import { errors } from '../../http/common-schemas.ts';
+import type { ZodApp } from '../../http/types.ts';
+import { newId, randomToken, sha256 } from '../../lib/ids.ts';
+import { auditActor, recordAudit } from '../audit/record.ts';
+
+/** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
+const name = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+
+export const createIngestionClientBody = z.object({ name }).meta({ id: 'CreateIngestionClient' });
+
+export const ingestionClientRow = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    createdAt: z.date(),
+    secrets: z.array(
+      z.object({
+        hint: z.string().describe('Last characters of the secret'),
+        createdAt: z.date(),
+        expiresAt: z.date().nullable(),
+        lastUsedAt: z.date().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'IngestionClient' });
+
+export const createdIngestionClient = z
+  .object({
+    clientId: z.uuid(),
+    name: z.string(),
+    secret: z.string().describe('Shown once; only its SHA-256 is stored'),
+  })
+  .meta({ id: 'CreatedIngestionClient' });
+
+/**
+ * The operator issues an ingestion client: an OAuth client (client credentials) of the SIS side
+ * that may only load SS 12000 data. It has no app and no grants, so it reads nothing. The secret is
+ * returned once; only its SHA-256 and a hint are stored.
+ */
+export async function createIngestionClient(ctx: AppContext, actor: SignedIn, input: { name: string }) {
+  const now = ctx.clock.now();
+  const clientId = newId();
+  const secret = randomToken();
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.insertInto('clients').values({ id: clientId, app_id: null, name: input.name, origin: 'ingestion', linked_at: null, created_at: now }).execute();
+    await trx
+      .insertInto('client_secrets')
+      .values({ id: newId(), client_id: clientId, secret_hash: sha256(secret), hint: secret.slice(-4), created_at: now })
+      .execute();
+    await recordAudit(trx, now, auditActor(actor), {
+      action: 'ingestion_client.created',
+      subjectType: 'client',
+      subjectId: clientId,
+      clientId,
+      after: { name: input.name, origin: 'ingestion' },
+    });
+  });
+  return { clientId, name: input.name, secret };
+}
+
+/** Every ingestion client with its secrets' hints (never a secret). */
+export async function listIngestionClients(db: Queryable) {
+  const clients = await db
+    .selectFrom('clients')
+    .select(['id', 'name', 'created_at'])
+    .where('origin', '=', 'ingestion')
+    .orderBy('name')
+    .orderBy('id')
+    .execute();
+  const ids = clients.map((c) => c.id);
+  const secrets = ids.length
+    ? await db
+        .selectFrom('client_secrets')
+        .select(['client_id', 'hint', 'created_at', 'expires_at', 'last_used_at'])
+        .where('client_id', 'in', ids)
+        .orderBy('created_at')
+        .execute()
+    : [];
+  return clients.map((c) => ({
+    id: c.id,
+    name: c.name,
+    createdAt: c.created_at,
+    secrets: secrets
+      .filter((s) => s.client_id === c.id)
+      .map((s) => ({ hint: s.hint, createdAt: s.created_at, expiresAt: s.expires_at, lastUsedAt: s.last_used_at })),
+  }));
+}
+
+/** The operator's routes for ingestion clients (mounted under /api/v1). */
+export async function ingestionClientRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
+  app.get(
+    '/operator/ingestion-clients',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['operator', 'ingestion'],
+        summary: 'Ingestion clients (they may only load SS 12000 data), with secret hints',
+        response: { 200: z.object({ data: z.array(ingestionClientRow) }), ...errors(401, 403) },
+      },
+    },
+    async () => ({ data: await listIngestionClients(ctx.db) }),
+  );
+
+  app.post(
+    '/operator/ingestion-clients',
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['operator', 'ingestion'],
+        summary: 'Issue an ingestion client for POST /api/v1/ingestion/batch; the secret is in this response only',
+        body: createIngestionClientBody,
+        response: { 201: createdIngestionClient, ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await createIngestionClient(ctx, request.actor as SignedIn, request.body)),
+  );
+}
