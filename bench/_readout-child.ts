@@ -8,9 +8,22 @@ import { findCustomer, loadReadoutConfig } from '../src/readout/config.ts';
 import { runReadout } from '../src/readout/run.ts';
 
 const [file, key] = process.argv.slice(2);
+// BENCH_READOUT_TRACE=1: RSS / heap / external every 250 ms and at each phase, on stderr.
+const trace = process.env.BENCH_READOUT_TRACE === '1';
+const t0 = performance.now();
+const sample = (what: string) => {
+  // With BENCH_NODE_FLAGS=--expose-gc, phase samples show the live heap rather than heap plus garbage.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc && what !== 'tick') gc();
+  const m = process.memoryUsage();
+  const mb = (v: number) => Math.round(v / 1048576);
+  process.stderr.write(`[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
+};
+const timer = trace ? setInterval(() => sample('tick'), 250) : undefined;
+timer?.unref();
 const database = await openDatabase({ databaseUrl: process.env.DATABASE_URL!, poolSize: 2 });
 try {
-  const r = await runReadout(findCustomer(loadReadoutConfig(file!), key!), { db: database.db, clock: systemClock });
+  const r = await runReadout(findCustomer(loadReadoutConfig(file!), key!), { db: database.db, clock: systemClock, onPhase: trace ? sample : undefined });
   const rep = r.report;
   console.log(
     JSON.stringify({

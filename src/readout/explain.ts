@@ -13,7 +13,7 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
   let snapshot: Snapshot;
   let basis: 'last run' | 'live source';
   if (state) {
-    snapshot = decodeSnapshot(state.source_snapshot);
+    snapshot = await decodeSnapshot(state.source_snapshot);
     basis = 'last run';
   } else {
     snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats(), { address: c.exportAddress, civicNo: c.exportCivicNo });

@@ -1,7 +1,8 @@
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -12,11 +13,11 @@ import { localDay } from './rules.ts';
 import { select, type Category, type SelectResult, type Tally } from './select.ts';
 import { SourceClient, SourceError } from './source.ts';
 import {
-  diffOneRoster,
   oneRosterBulk,
   oneRosterDeltaFiles,
   oneRosterRows,
   ONEROSTER_FILES,
+  rowDigest,
   sdsTables,
   type CsvTable,
   type OneRosterDelta,
@@ -40,6 +41,8 @@ export interface ReadoutDeps {
   /** Backoff wait; tests pass a no-op. */
   sleep?: (ms: number) => Promise<void>;
   fetch?: typeof fetch;
+  /** Called as each phase of a run ends (the benchmark samples memory there). */
+  onPhase?: (phase: string) => void;
 }
 
 export interface RunOptions {
@@ -110,17 +113,29 @@ function ndjsonGzip(lines: Iterable<string>): Buffer {
   if (buf.length) parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
   return Buffer.concat(parts);
 }
-function* ndjsonLines(b: Uint8Array, header: (first: string) => boolean): Generator<string> {
-  const raw = gunzipSync(b);
-  let start = raw.indexOf(10);
-  if (start < 0 || !header(raw.toString('utf8', 0, start))) throw new StateFormatError();
-  start++;
-  for (;;) {
-    const end = raw.indexOf(10, start);
-    if (end < 0) break;
-    if (end > start) yield raw.toString('utf8', start, end);
-    start = end + 1;
+/** The lines of a state blob, decompressed a megabyte at a time: the whole text never exists at once. */
+async function* ndjsonLines(b: Uint8Array, header: (first: string) => boolean): AsyncGenerator<string> {
+  const gz = createGunzip({ chunkSize: 1 << 20 });
+  gz.end(b);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let first = true;
+  for await (const chunk of gz as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    let start = 0;
+    for (;;) {
+      const end = text.indexOf('\n', start);
+      if (end < 0) break;
+      const line = text.slice(start, end);
+      start = end + 1;
+      if (first) {
+        if (!header(line)) throw new StateFormatError();
+        first = false;
+      } else if (line) yield line;
+    }
+    rest = text.slice(start);
   }
+  if (first) throw new StateFormatError();
 }
 
 /**
@@ -134,18 +149,22 @@ const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civic
 
 class StateFormatError extends Error {}
 
-export function encodeSnapshot(s: Snapshot, optIn: OptIn): Buffer {
+/** With `release`, each entity's records are dropped from `s` once encoded, so memory frees as it goes. */
+export function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false): Buffer {
   return ndjsonGzip(
     (function* () {
       yield snapshotHeader(optIn);
-      for (const e of ENTITIES) for (const r of s[e].values()) yield `${JSON.stringify(e)}\t${JSON.stringify(r)}`;
+      for (const e of ENTITIES) {
+        for (const r of s[e].values()) yield `${JSON.stringify(e)}\t${JSON.stringify(r)}`;
+        if (release) s[e].clear();
+      }
     })(),
   );
 }
 /** Decodes a stored source snapshot; with `optIn`, only one trimmed for exactly those opt-ins. */
-export function decodeSnapshot(b: Uint8Array, optIn?: OptIn): Snapshot {
+export async function decodeSnapshot(b: Uint8Array, optIn?: OptIn): Promise<Snapshot> {
   const snap = Object.fromEntries(ENTITIES.map((e) => [e, new Map()])) as unknown as Record<string, Map<string, { id: string }>>;
-  for (const line of ndjsonLines(b, (h) => (optIn ? h === snapshotHeader(optIn) : h.startsWith(SNAPSHOT_FORMAT)))) {
+  for await (const line of ndjsonLines(b, (h) => (optIn ? h === snapshotHeader(optIn) : h.startsWith(SNAPSHOT_FORMAT)))) {
     const tab = line.indexOf('\t');
     const rec = JSON.parse(line.slice(tab + 1)) as { id: string };
     snap[JSON.parse(line.slice(0, tab)) as string]?.set(rec.id, rec);
@@ -160,16 +179,61 @@ function encodeRows(r: OneRosterRows): Buffer {
     })(),
   );
 }
-/** The previous run's rows, each kept as its JSON text: compact, compared as text, parsed only when removed. */
-function decodeRows(b: Uint8Array): PublishedRows {
-  const out = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, string>()])) as PublishedRows;
-  for (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
+/**
+ * This run's rows against the previous run's digests. Removed rows are left empty here: their ids
+ * are returned, and {@link readRemoved} reads them back from the stored state.
+ */
+function diffRows(r: OneRosterRows, previous: PublishedRows | undefined): { delta: OneRosterDelta; removedIds: Record<OneRosterFile, Set<string>> } {
+  const delta = {} as OneRosterDelta;
+  const removedIds = {} as Record<OneRosterFile, Set<string>>;
+  for (const f of ONEROSTER_FILES) {
+    const d: OneRosterDelta[OneRosterFile] = { added: [], updated: [], removed: [] };
+    const before = previous?.digests[f];
+    for (const [id, row] of r[f]) {
+      const old = before?.get(id);
+      if (old === undefined) d.added.push(row);
+      else if (old !== rowDigest(JSON.stringify(row))) d.updated.push(row);
+    }
+    const gone = new Set<string>();
+    if (before) for (const id of before.keys()) if (!r[f].has(id)) gone.add(id);
+    delta[f] = d;
+    removedIds[f] = gone;
+  }
+  return { delta, removedIds };
+}
+const ROW_ID = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/;
+/**
+ * The previous run's rows as a digest of each one's JSON text per sourcedId (compact; compared
+ * with this run's digests), plus the classes' titles, which the summary compares.
+ */
+async function decodeRows(b: Uint8Array): Promise<PublishedRows> {
+  const digests = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, string>()])) as PublishedRows['digests'];
+  const classTitles = new Map<string, string>();
+  for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
     const tab = line.indexOf('\t');
     const json = line.slice(tab + 1);
-    const id = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/.exec(json)?.[1];
-    if (id) out[JSON.parse(line.slice(0, tab)) as OneRosterFile]?.set(JSON.parse(id) as string, json);
+    const id = ROW_ID.exec(json)?.[1];
+    if (!id) continue;
+    const f = JSON.parse(line.slice(0, tab)) as OneRosterFile;
+    const map = digests[f];
+    if (!map) continue;
+    const sourcedId = JSON.parse(id) as string;
+    map.set(sourcedId, rowDigest(json));
+    if (f === 'classes.csv') classTitles.set(sourcedId, (JSON.parse(json) as Row).title!);
   }
-  return out;
+  return { digests, classTitles };
+}
+/** The removed rows, read back from the stored state in its order (the order they were published in). */
+async function readRemoved(b: Uint8Array, delta: OneRosterDelta, removedIds: Record<OneRosterFile, Set<string>>): Promise<void> {
+  if (ONEROSTER_FILES.every((f) => removedIds[f].size === 0)) return;
+  for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
+    const tab = line.indexOf('\t');
+    const json = line.slice(tab + 1);
+    const id = ROW_ID.exec(json)?.[1];
+    if (!id) continue;
+    const f = JSON.parse(line.slice(0, tab)) as OneRosterFile;
+    if (removedIds[f]?.has(JSON.parse(id) as string)) delta[f].removed.push(JSON.parse(json) as Row);
+  }
 }
 
 /** A source client for one customer's configuration. */
@@ -180,8 +244,8 @@ export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceCli
 function summarise(d: OneRosterDelta, previous: PublishedRows | undefined): DeltaSummary {
   const classes = d['classes.csv'];
   const renamed = classes.updated.filter((r) => {
-    const old = previous?.['classes.csv'].get(r.sourcedId!);
-    return !old || (JSON.parse(old) as Row).title !== r.title;
+    const titles = previous?.classTitles;
+    return !titles?.has(r.sourcedId!) || titles.get(r.sourcedId!) !== r.title;
   }).length;
   return {
     firstRun: !previous,
@@ -273,11 +337,14 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     const state = await db.selectFrom('readout_state').selectAll().where('customer_key', '=', c.key).executeTakeFirst();
     let previousSnapshot: Snapshot | undefined;
     try {
-      if (state && !opts.full) previousSnapshot = decodeSnapshot(state.source_snapshot, optInOf(c));
+      if (state && !opts.full) previousSnapshot = await decodeSnapshot(state.source_snapshot, optInOf(c));
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e;
       // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
     }
+    if (state) state.source_snapshot = new Uint8Array(0); // decoded (or unusable): the compressed copy can go
+    const phase = deps.onPhase ?? (() => {});
+    phase('state loaded');
     const client = sourceClientFor(c, deps);
     const stats = new ParseStats();
     const fetchStartedAt = clock.now();
@@ -304,31 +371,44 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     else fallbackReason = 'address or civic number opt-in changed since the last run';
     snapshot ??= await fetchFull(client, stats, optInOf(c));
     const t1 = performance.now();
+    phase('fetched');
 
     // 2. Rules, files, delta.
-    const sel = applyRules(c, snapshot, clock.now(), false);
+    let sel: (SelectResult & { today: string }) | undefined = applyRules(c, snapshot, clock.now(), false);
     // The source records are needed again only as next run's base: keep them compressed from here
     // on, so that the memory they take is free for the files (the biggest saving on a big world).
-    const snapshotBlob = encodeSnapshot(snapshot, optInOf(c));
+    phase('rules applied');
+    const snapshotBlob = encodeSnapshot(snapshot, optInOf(c), true);
     snapshot = undefined;
     previousSnapshot = undefined;
+    phase('snapshot encoded');
     const name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${runId}`;
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
     // SDS first: its tables can be collected before the OneRoster rows and the previous state are built.
     if (c.formats.includes('sds')) Object.assign(files, prefix('sds/', await writeSet(join(staging, 'sds'), sdsTables(sel.selection))));
-    const rows = oneRosterRows(sel.selection);
+    phase('sds written');
+    let rows: OneRosterRows | undefined = oneRosterRows(sel.selection);
+    // The selection itself is needed from here only for its sizes, in the report.
+    const output = { schools: sel.selection.schools.length, people: sel.selection.people.length, teams: sel.selection.teams.length, memberships: sel.selection.memberships.length, files };
+    sel.selection = undefined as never;
+    phase('oneroster rows built');
     let previousRows: PublishedRows | undefined;
     try {
-      if (state) previousRows = decodeRows(state.published_rows);
+      if (state) previousRows = await decodeRows(state.published_rows);
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
     }
-    const delta = diffOneRoster(previousRows, rows);
+    phase('previous rows decoded');
+    const diff = diffRows(rows, previousRows);
+    let delta: OneRosterDelta | undefined = diff.delta;
+    if (state && previousRows) await readRemoved(state.published_rows, delta, diff.removedIds);
+    phase('delta computed');
     if (c.formats.includes('oneroster')) {
       Object.assign(files, prefix('oneroster/', await writeSet(join(staging, 'oneroster'), oneRosterBulk(rows))));
       Object.assign(files, prefix('oneroster-delta/', await writeSet(join(staging, 'oneroster-delta'), oneRosterDeltaFiles(delta, clock.now().toISOString()))));
     }
+    phase('oneroster written');
     const t2 = performance.now();
     const finishedAt = clock.now();
     const report: ReadoutReport = {
@@ -343,13 +423,21 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       fetchMs: Math.round(t1 - t0),
       processMs: Math.round(t2 - t1),
       counts: sel.counts,
-      output: { schools: sel.selection.schools.length, people: sel.selection.people.length, teams: sel.selection.teams.length, memberships: sel.selection.memberships.length, files },
+      output,
       delta: summarise(delta, previousRows),
       source: { ...client.stats, changed, deleted },
       unknownEnums: Object.fromEntries(stats.unknownEnums),
       skippedRecords: Object.fromEntries(stats.skipped),
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
+    // Only the report and the two state blobs are needed from here: let the rest go before the
+    // database write, which holds the blobs a second and third time (hex text, wire message).
+    const rowsBlob = encodeRows(rows);
+    sel = undefined;
+    rows = undefined;
+    delta = undefined;
+    previousRows = undefined;
+    diff.delta = undefined as never;
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
 
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
@@ -359,7 +447,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         last_run_id: runId,
         source_watermark: fetchStartedAt,
         source_snapshot: snapshotBlob,
-        published_rows: encodeRows(rows),
+        published_rows: rowsBlob,
         updated_at: finishedAt,
       };
       await trx

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { OutPerson, Selection } from './select.ts';
 
@@ -270,30 +271,17 @@ export interface RowDelta {
 }
 export type OneRosterDelta = Record<OneRosterFile, RowDelta>;
 
-const same = (a: Row, b: Row) => {
-  for (const k of Object.keys(a)) if (a[k] !== b[k]) return false;
-  return Object.keys(a).length === Object.keys(b).length;
-};
-
-/** The previous run's published rows as JSON text per sourcedId (see run.ts: compact to keep). */
-export type PublishedRows = Record<OneRosterFile, Map<string, string>>;
-
-/** Row-level difference between the previous run's rows and this run's. */
-export function diffOneRoster(prev: OneRosterRows | PublishedRows | undefined, next: OneRosterRows): OneRosterDelta {
-  const out = {} as OneRosterDelta;
-  for (const f of ONEROSTER_FILES) {
-    const d: RowDelta = { added: [], updated: [], removed: [] };
-    const before: Map<string, Row | string> = prev?.[f] ?? new Map<string, Row>();
-    for (const [id, row] of next[f]) {
-      const old = before.get(id);
-      if (old === undefined) d.added.push(row);
-      else if (typeof old === 'string' ? old !== JSON.stringify(row) : !same(old, row)) d.updated.push(row);
-    }
-    for (const [id, row] of before) if (!next[f].has(id)) d.removed.push(typeof row === 'string' ? (JSON.parse(row) as Row) : row);
-    out[f] = d;
-  }
-  return out;
+/**
+ * The previous run's published rows, compact: per file, a digest of each row's JSON text by
+ * sourcedId (compared with this run's), and the classes' titles (a changed title is a rename).
+ */
+export interface PublishedRows {
+  digests: Record<OneRosterFile, Map<string, string>>;
+  classTitles: Map<string, string>;
 }
+
+/** A row's identity for the delta: 128 bits of its JSON text, 22 characters to keep per row. */
+export const rowDigest = (json: string): string => hash('md5', json, 'base64url');
 
 /** Delta files: changed rows `active`, removed rows `tobedeleted`, all stamped with the run time. */
 export function oneRosterDeltaFiles(delta: OneRosterDelta, stamp: string): Record<string, CsvTable> {
