@@ -4,13 +4,11 @@ import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { sql } from 'kysely';
-import { testConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/index.ts';
-import { generateWorld, worldCounts } from '../src/generator/index.ts';
+import { worldCounts } from '../src/generator/index.ts';
+import { openBenchWorld } from './_world.ts';
 import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
-import { closeContext, createContext } from '../src/runtime.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
-import { createFreshDatabase, freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
+import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
 
 /**
  * The SS 12000 API under load, on the local PostgreSQL (fresh database `schoolgate_bench_api`):
@@ -26,20 +24,14 @@ import { createFreshDatabase, freePort, NODE, ROOT, spawnServer, waitUntilReady 
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000).
  */
 export async function run(): Promise<void> {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  const schools = Number(process.env.BENCH_SCHOOLS ?? 200);
-  const students = Number(process.env.BENCH_STUDENTS ?? 60000);
-  const fresh = await createFreshDatabase(adminUrl, 'schoolgate_bench_api');
-  const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
-  const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
+  const bench = await openBenchWorld('schoolgate_bench_api');
+  const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
     // 1. The world, and its ingestion.
-    const numbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
-    for (const n of numbers) await ctx.db.insertInto('institutions').values({ number: n, name: `Skola ${n}`, active_from_year: 2000 }).execute();
-    const world = generateWorld({ seed: 42, schools, students, institutionNumbers: numbers, today: new Date().toISOString().slice(0, 10) });
+    const world = bench.world;
     let t = performance.now();
     await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const ingestSeconds = (performance.now() - t) / 1000;
@@ -67,7 +59,7 @@ export async function run(): Promise<void> {
     const appB = await makeApp('B', numbers.slice(0, 10), 600);
     const appC = await makeApp('C', numbers.slice(10, 20), 1_000_000_000);
 
-    const server = await spawnServer({ DATABASE_URL: fresh.url, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     stops.push(() => server.stop());
     await waitUntilReady(server);
     const rssAtStart = server.rss();
@@ -90,7 +82,7 @@ export async function run(): Promise<void> {
     const baselinePort = await freePort();
     const baseline = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: fresh.url, BASELINE_UNITS: units.join(',') },
+      env: { ...process.env, BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: bench.databaseUrl, BASELINE_UNITS: units.join(',') },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     stops.push(async () => {
@@ -173,9 +165,7 @@ export async function run(): Promise<void> {
     console.log(`RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
-    await closeContext(ctx, { keepDatabase: true });
-    await database.close();
-    await fresh.drop();
+    await bench.close();
   }
 }
 

@@ -3,13 +3,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { testConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/index.ts';
-import { generateWorld, worldCounts } from '../src/generator/index.ts';
+import { worldCounts } from '../src/generator/index.ts';
+import { openBenchWorld } from './_world.ts';
 import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
-import { closeContext, createContext } from '../src/runtime.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
-import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
+import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
 
 /**
  * The integrator's readout against this project's SS 12000 API on the local PostgreSQL (fresh
@@ -28,19 +26,12 @@ import { createFreshDatabase, NODE, ROOT, spawnServer, waitUntilReady } from '..
  * node flags for the readout process, e.g. "--max-old-space-size=512" to cap the heap).
  */
 export async function run(): Promise<void> {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const schools = Number(process.env.BENCH_SCHOOLS ?? 200);
-  const students = Number(process.env.BENCH_STUDENTS ?? 60000);
   const pageSize = Number(process.env.BENCH_PAGE ?? 1000);
-  const fresh = await createFreshDatabase(adminUrl, 'schoolgate_bench_readout');
-  const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
-  const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
+  const bench = await openBenchWorld('schoolgate_bench_readout');
+  const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
-    const numbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
-    for (const n of numbers) await ctx.db.insertInto('institutions').values({ number: n, name: `Skola ${n}`, active_from_year: 2000 }).execute();
-    const today = new Date().toISOString().slice(0, 10);
-    let world = generateWorld({ seed: 42, schools, students, institutionNumbers: numbers, today });
+    let world = bench.world;
     console.log('world', worldCounts(world));
     let t = performance.now();
     await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
@@ -65,7 +56,7 @@ export async function run(): Promise<void> {
     }
     await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
 
-    const server = await spawnServer({ DATABASE_URL: fresh.url, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
+    const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     stops.push(() => server.stop());
     await waitUntilReady(server);
 
@@ -88,7 +79,7 @@ export async function run(): Promise<void> {
         const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
         const child = spawn(NODE, [...flags, '--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
           cwd: ROOT,
-          env: { ...process.env, DATABASE_URL: fresh.url, BENCH_READOUT_SECRET: client.secret },
+          env: { ...process.env, DATABASE_URL: bench.databaseUrl, BENCH_READOUT_SECRET: client.secret },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         let out = '';
@@ -136,7 +127,7 @@ export async function run(): Promise<void> {
     );
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
-    await closeContext(ctx, { keepDatabase: false });
+    await bench.close();
   }
 }
 
