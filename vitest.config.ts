@@ -6,7 +6,7 @@ export default defineConfig({
     // test/pg needs a real PostgreSQL server and runs with vitest.pg.config.ts.
     exclude: ['test/e2e/**', 'test/pg/**', 'node_modules/**'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 180_000,
     // Two cores: PGlite instances are heavy, keep parallelism modest.
     maxWorkers: 2,
   },

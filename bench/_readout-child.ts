@@ -17,7 +17,10 @@ const sample = (what: string) => {
   if (gc && what !== 'tick') gc();
   const m = process.memoryUsage();
   const mb = (v: number) => Math.round(v / 1048576);
-  process.stderr.write(`[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
+  // CPU seconds too: on a busy machine wall time says little about the readout's own work.
+  const cpu = process.cpuUsage();
+  const cpuS = ((cpu.user + cpu.system) / 1e6).toFixed(1);
+  process.stderr.write(`[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s cpu=${cpuS}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
 };
 const timer = trace ? setInterval(() => sample('tick'), 250) : undefined;
 timer?.unref();
@@ -40,6 +43,7 @@ try {
       students: rep?.counts.students,
       delta: rep?.delta,
       maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+      cpuMs: Math.round((process.cpuUsage().user + process.cpuUsage().system) / 1000),
     }),
   );
 } finally {

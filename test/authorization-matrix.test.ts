@@ -5,6 +5,7 @@
  * Each role acts in a world of its own (same shape, other ids), so that what one role is allowed to
  * change cannot change what the next role is checked against.
  */
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from './support/harness.ts';
 import { currentSchoolYear } from '../src/lib/school-year.ts';
@@ -12,6 +13,7 @@ import {
   insertAdminRight,
   insertApp,
   insertClient,
+  insertEndUserAccount,
   insertGrant,
   insertInstitution,
   insertPartner,
@@ -20,17 +22,22 @@ import {
 
 const harness = useHarness();
 
-const ROLES = ['anonymous', 'partnerA', 'partnerB', 'adminWithRight', 'adminWithoutRight', 'adminOtherSchool', 'teacher', 'operator'] as const;
+const ROLES = ['anonymous', 'partnerA', 'partnerB', 'adminWithRight', 'adminWithoutRight', 'adminOtherSchool', 'teacher', 'operator', 'endUser'] as const;
 type Role = (typeof ROLES)[number];
 /** 'ok': the request got past authorization (2xx, or a business 4xx such as 400/409/410). */
 type Outcome = 'ok' | 401 | 403 | 404;
 type Row = Record<Role, Outcome>;
 
-/** A row: `base` for every signed-in role, 401 for anonymous, unless overridden. */
+/**
+ * A row: `base` for every signed-in role, 401 for anonymous, unless overridden. An end user (a person
+ * with an `sg_person` session, no staff session) is anonymous to every staff route.
+ */
 const row = (base: Outcome, overrides: Partial<Row> = {}): Row =>
-  Object.fromEntries(ROLES.map((r) => [r, overrides[r] ?? (r === 'anonymous' ? 401 : base)])) as Row;
+  Object.fromEntries(ROLES.map((r) => [r, overrides[r] ?? (r === 'anonymous' || r === 'endUser' ? 401 : base)])) as Row;
 
-const everyone = row('ok', { anonymous: 'ok' });
+const everyone = row('ok', { anonymous: 'ok', endUser: 'ok' });
+/** "My connected apps": the end user's own session only; staff sessions count as none. */
+const endUserOnly = row(401, { endUser: 'ok' });
 const signedIn = row('ok');
 /** Routes about the partner's own app: partner B gets 404 (existence not revealed), others 403. */
 const ownApp = row(403, { partnerA: 'ok', partnerB: 404 });
@@ -89,6 +96,14 @@ const POLICY: Record<string, Row> = {
   'PUT /api/v1/operator/legacy-clients/:clientId/grants': operatorOnly,
   'GET /api/v1/operator/ingestion-clients': operatorOnly,
   'POST /api/v1/operator/ingestion-clients': operatorOnly,
+  'POST /api/v1/operator/ingestion-clients/:clientId/secrets': operatorOnly,
+  'DELETE /api/v1/operator/ingestion-clients/:clientId': operatorOnly,
+  // Upstream identity providers per school board (a literal :providerId is a 400 for the operator: past the gate).
+  'GET /api/v1/operator/identity-providers': operatorOnly,
+  'POST /api/v1/operator/identity-providers': operatorOnly,
+  'PATCH /api/v1/operator/identity-providers/:providerId': operatorOnly,
+  'DELETE /api/v1/operator/identity-providers/:providerId': operatorOnly,
+  'GET /api/v1/operator/school-boards': operatorOnly,
   'GET /api/v1/dev/mailbox': operatorOnly,
   // Humans: the operator only (an ingestion client's bearer token is tested in test/ss12000).
   'POST /api/v1/ingestion/batch': operatorOnly,
@@ -110,6 +125,16 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/access-log/daily': row('ok', { teacher: 403 }),
 
   'GET /api/v1/me/grants': clientOnly,
+
+  // The sample credentials are wrong: everyone gets the same 401 invalid_credentials.
+  'POST /api/v1/my/session': row(401),
+  'GET /api/v1/my/session': endUserOnly,
+  // Signing out without a session is a no-op (204) for anyone.
+  'DELETE /api/v1/my/session': everyone,
+  'GET /api/v1/my/apps': endUserOnly,
+  // The end user withdraws their own consent (another person's is 404: src/modules/end-users/end-users.test.ts).
+  'POST /api/v1/my/apps/:consentId/withdraw': endUserOnly,
+  'GET /api/v1/partner/apps/:appId/events': ownApp,
 };
 
 /** A valid-looking body per state-changing route, so that fine-grained checks are reached. */
@@ -118,6 +143,7 @@ function sampleBody(key: string, world: World): unknown {
     'POST /api/v1/auth/signup': { email: `new-${world.n}@partner.example`, password: 'a long password', displayName: 'New' },
     'POST /api/v1/auth/confirm-email': { token: 'not-a-real-confirmation-token' },
     'POST /api/v1/auth/login': { email: `nobody-${world.n}@example.org`, password: 'wrong password' },
+    'POST /api/v1/my/session': { login: `nobody-${world.n}`, password: 'wrong password' },
     'PUT /api/v1/partner/profile': { name: 'Partner', description: '', contactEmail: 'p@example.org', public: true },
     'POST /api/v1/partner/apps': { name: 'New app', contactEmail: 'a@example.org', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] },
     'PATCH /api/v1/partner/apps/:appId': { description: 'Changed' },
@@ -135,6 +161,9 @@ function sampleBody(key: string, world: World): unknown {
     'PUT /api/v1/school/clients/:clientId/api-access/:apiCode': { institutionNumbers: [world.institutions[0]] },
     'POST /api/v1/ingestion/batch': {},
     'POST /api/v1/operator/ingestion-clients': { name: `Loader ${world.n}` },
+    // An unknown board: the operator gets 400 board_not_found before any discovery request.
+    'POST /api/v1/operator/identity-providers': { boardId: '00000000-0000-4000-8000-000000000000', displayName: 'IdP', issuer: 'https://idp.invalid', clientId: 'c', clientSecret: 's', personClaim: 'eppn' },
+    'PATCH /api/v1/operator/identity-providers/:providerId': { displayName: 'IdP' },
   };
   return bodies[key] ?? {};
 }
@@ -143,8 +172,10 @@ interface World {
   n: number;
   appId: string;
   legacyClientId: string;
+  ingestionClientId: string;
   institutions: string[];
   logins: Record<Exclude<Role, 'anonymous'>, string>;
+  consentId: string;
 }
 
 const PASSWORD = 'matrix password';
@@ -173,6 +204,7 @@ async function buildWorld(n: number): Promise<World> {
   await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: inst[1]! });
   const legacy = await insertClient(db, { appId: null, name: `Legacy ${n}`, origin: 'legacy' });
   await insertGrant(db, { clientId: legacy.clientId, apiCode: 'students', institutionNumber: inst[0]! });
+  const ingestion = await insertClient(db, { appId: null, name: `Loader ${n}`, origin: 'ingestion' });
 
   const withRight = await user('with-right', 'school', true);
   const withoutRight = await user('without-right', 'school', true);
@@ -188,6 +220,7 @@ async function buildWorld(n: number): Promise<World> {
     n,
     appId,
     legacyClientId: legacy.clientId,
+    ingestionClientId: ingestion.clientId,
     institutions: inst,
     logins: {
       partnerA: email('partnera'),
@@ -197,8 +230,28 @@ async function buildWorld(n: number): Promise<World> {
       adminOtherSchool: email('other-school'),
       teacher: email('teacher'),
       operator: email('operator'),
+      endUser: `person.${n}`,
     },
+    consentId: await insertPersonWithConsent(n, clientId, inst[0]!),
   };
+}
+
+/** A student of the world's first school with an end-user account and a consent for app A. */
+async function insertPersonWithConsent(n: number, clientId: string, institution: string): Promise<string> {
+  const db = harness().ctx.db;
+  const personId = randomUUID();
+  const now = harness().clock.now();
+  await db
+    .insertInto('ss12000_persons')
+    .values({ id: personId, body: '{}', hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
+    .execute();
+  await insertEndUserAccount(db, { personId, login: `person.${n}`, password: PASSWORD });
+  const consentId = randomUUID();
+  await db
+    .insertInto('end_user_consents')
+    .values({ id: consentId, person_id: personId, client_id: clientId, institution_number: institution, role: 'student', api_code: 'students', scopes: ['openid'], data_categories: ['identity'], oidc_grant_id: null, consented_at: now, updated_at: now })
+    .execute();
+  return consentId;
 }
 
 function outcomeOf(status: number): Outcome | number {
@@ -223,18 +276,24 @@ describe('authorization matrix', () => {
     for (const [index, role] of ROLES.entries()) {
       const world = await buildWorld(index + 1);
       const client: TestClient = harness().client();
-      if (role !== 'anonymous') {
+      if (role === 'endUser') {
+        const login = await client.post('/api/v1/my/session', { login: world.logins[role], password: PASSWORD });
+        expect(login.status, `${role} signs in`).toBe(200);
+        client.csrfToken = login.body.csrfToken;
+      } else if (role !== 'anonymous') {
         const login = await client.login(world.logins[role], PASSWORD);
         expect(login.status, `${role} signs in`).toBe(200);
       }
       // Sign-out last, so that it does not end the session the other checks use.
-      const ordered = [...routes.filter((r) => r !== 'POST /api/v1/auth/logout'), ...routes.filter((r) => r === 'POST /api/v1/auth/logout')];
+      const signOut = ['POST /api/v1/auth/logout', 'DELETE /api/v1/my/session'];
+      const ordered = [...routes.filter((r) => !signOut.includes(r)), ...routes.filter((r) => signOut.includes(r))];
       for (const key of ordered) {
         const [method, url] = key.split(' ') as [string, string];
         const path = url
           .replace(':appId', world.appId)
-          .replace(':clientId', world.legacyClientId)
-          .replace(':apiCode', 'students');
+          .replace(':clientId', url.includes('/ingestion-clients/') ? world.ingestionClientId : world.legacyClientId)
+          .replace(':apiCode', 'students')
+          .replace(':consentId', world.consentId);
         const res = await client.request(method, path, method === 'GET' ? undefined : sampleBody(key, world));
         const got = outcomeOf(res.status);
         const want = POLICY[key]![role];

@@ -15,6 +15,10 @@ export default defineConfig({
     proxy: {
       '/api': { target: backend, changeOrigin: false },
       '/oidc': { target: backend, changeOrigin: false },
+      // The sign-in page /signin/<uid> is this app's (React route); everything below it is the
+      // server's: the JSON steps (/signin/<uid>/state, /school, /login, /consent …), the upstream
+      // IdP redirect (/signin/<uid>/upstream) and its callback (/signin/upstream/callback).
+      '^/signin/[^/]+/.+': { target: backend, changeOrigin: false },
       '/ss12000': { target: backend, changeOrigin: false },
     },
   },

@@ -25,5 +25,8 @@ export type SignedIn = Exclude<Actor, { kind: 'anonymous' }>;
  * - ingestion: the operator (session), or an ingestion client with a bearer access token, which the
  *   handler checks; a request carrying `Authorization: Bearer` is never resolved from a session
  * - dev: operator, and only outside production
+ * - end_user: a person of the SS 12000 store with an `sg_person` session ("My connected apps"); the
+ *   staff session is not resolved at all, the handler checks the end-user session and its CSRF token
+ *   (src/modules/end-users/session.ts `requireEndUser`)
  */
-export type Access = 'public' | 'signed_in' | 'partner' | 'partner_member' | 'operator' | 'school_admin' | 'client' | 'ingestion' | 'dev';
+export type Access = 'public' | 'signed_in' | 'partner' | 'partner_member' | 'operator' | 'school_admin' | 'client' | 'ingestion' | 'dev' | 'end_user';

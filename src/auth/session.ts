@@ -81,7 +81,9 @@ export function installSessionHooks(app: FastifyInstance, ctx: AppContext): void
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const access = request.routeOptions.config?.access;
     // A bearer token on an ingestion route is checked by its handler, never mixed with a cookie.
-    if (access === 'client' || access === undefined || (access === 'ingestion' && hasBearer(request))) {
+    // End-user routes ignore the staff cookie: a school admin who is also a person with an end-user
+    // session must not have the staff session's CSRF token demanded of their "My apps" requests.
+    if (access === 'client' || access === 'end_user' || access === undefined || (access === 'ingestion' && hasBearer(request))) {
       request.actor = { kind: 'anonymous' };
       return;
     }

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { Queryable } from '../context.ts';
+import type { AppContext, Queryable } from '../context.ts';
+import { ApiError } from '../http/errors.ts';
+import { verifyPassword } from './passwords.ts';
 
 /** Failed sign-ins allowed per key within the window before it is locked. */
 export const THROTTLE = {
@@ -34,4 +36,35 @@ export async function recordFailure(db: Queryable, key: string, limit: number, n
 
 export async function clearFailures(db: Queryable, key: string): Promise<void> {
   await db.deleteFrom('login_throttle').where('key', '=', key).execute();
+}
+
+/**
+ * One throttled password check for every kind of sign-in (staff, partners, end users): refused with
+ * 429 while the account or the IP is locked; otherwise `find` looks the account up, the password is
+ * verified (also when there is no account, so both cost the same), and a failure is counted against
+ * the account and the IP alike. Every failure looks the same to the caller: 401 `invalid_credentials`.
+ * Returns the account's id.
+ */
+export async function checkThrottledPassword(
+  ctx: Pick<AppContext, 'db' | 'clock'>,
+  input: { accountKey: string; ip: string; password: string; wrongMessage: string },
+  find: () => Promise<{ id: string; passwordHash: string | null } | undefined>,
+): Promise<string> {
+  const now = ctx.clock.now();
+  const ipKey = `ip:${input.ip}`;
+  const until = (await lockedUntil(ctx.db, input.accountKey, now)) ?? (await lockedUntil(ctx.db, ipKey, now));
+  if (until) {
+    throw new ApiError(429, 'too_many_attempts', 'Too many failed sign-ins. Try again later.', {
+      retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000),
+    });
+  }
+  const account = await find();
+  const ok = await verifyPassword(account?.passwordHash ?? null, input.password);
+  if (!account || !ok) {
+    await recordFailure(ctx.db, input.accountKey, THROTTLE.perAccount, now);
+    await recordFailure(ctx.db, ipKey, THROTTLE.perIp, now);
+    throw new ApiError(401, 'invalid_credentials', input.wrongMessage);
+  }
+  await clearFailures(ctx.db, input.accountKey);
+  return account.id;
 }

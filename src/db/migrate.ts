@@ -18,15 +18,16 @@ export function migrationFiles(): string[] {
  */
 export async function migrate(database: Database): Promise<string[]> {
   const applied: string[] = [];
-  await database.exec(`
-    CREATE TABLE IF NOT EXISTS schema_migrations (
-      name text PRIMARY KEY,
-      applied_at timestamptz NOT NULL DEFAULT now()
-    )`);
-  // Session-level lock held across the loop; released at the end even on failure.
+  // Session-level lock held across the loop; released at the end even on failure. The bookkeeping
+  // table is created under the lock too: two processes racing on CREATE TABLE IF NOT EXISTS can both
+  // pass the existence check and one then fails on the catalog's unique index.
   await database.db.connection().execute(async (conn) => {
     await sql`SELECT pg_advisory_lock(727361)`.execute(conn);
     try {
+      await sql`CREATE TABLE IF NOT EXISTS schema_migrations (
+        name text PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`.execute(conn);
       const done = new Set(
         (await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(conn)).rows.map((r) => r.name),
       );

@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
 import type { ReadoutTables } from '../readout/tables.ts';
+import type { EndUserTables } from '../modules/end-users/tables.ts';
+import type { UpstreamTables } from '../oidc/upstream/tables.ts';
 
 /**
  * Kysely's view of the tables in `migrations/`. Kept by hand next to the SQL: a column added there
@@ -15,6 +17,10 @@ export type Language = 'en' | 'nl' | 'fr' | 'sv';
 export type AppStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'suspended' | 'archived';
 export type ModuleRight = 'iBasis' | 'iLeerlingen' | 'iPersoneel' | 'iInternen' | 'invoicing_admin';
 export type GrantTarget = 'institution' | 'access_group';
+/** confidential: holds a secret; public (SPA, mobile): PKCE only, no secret, no client credentials. */
+export type AppClientType = 'confidential' | 'public';
+/** The role an end user signs in with at a school; students and guardians fall under the students API. */
+export type EndUserRole = 'student' | 'guardian' | 'staff';
 
 export interface UsersTable {
   id: string;
@@ -93,6 +99,7 @@ export interface AppsTable {
   accreditation_notes: string | null;
   rejection_reason: string | null;
   status_reason: string | null;
+  client_type: ColumnType<AppClientType, AppClientType | undefined, AppClientType>;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -179,7 +186,8 @@ export interface InvitationsTable {
   expiry_recorded_at: TimestampNullable;
 }
 
-export type ActorKind = 'operator' | 'partner' | 'school' | 'system' | 'client';
+/** 'person': an end user (a person of the SS 12000 store, no `users` row), migration 0041. */
+export type ActorKind = 'operator' | 'partner' | 'school' | 'system' | 'client' | 'person';
 
 export interface AuditLogTable {
   id: Generated<string>;
@@ -238,7 +246,49 @@ export interface OidcPayloadsTable {
   consumed_at: TimestampNullable;
 }
 
-export interface DB extends Ss12000Tables, ReadoutTables {
+export interface EndUserAccountsTable {
+  person_id: string;
+  login: string;
+  password_hash: string | null;
+  language: ColumnType<Language, Language | undefined, Language>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EndUserSessionsTable {
+  token_hash: string;
+  person_id: string;
+  csrf_token: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface EndUserConsentsTable {
+  id: string;
+  person_id: string;
+  client_id: string;
+  institution_number: string;
+  role: EndUserRole;
+  api_code: string;
+  scopes: string[];
+  data_categories: string[];
+  oidc_grant_id: string | null;
+  consented_at: Timestamp;
+  updated_at: Timestamp;
+  withdrawn_at: TimestampNullable;
+}
+
+export interface InstanceSecretsTable {
+  name: string;
+  value: string;
+  created_at: Timestamp;
+}
+
+export interface DB extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUserTables {
+  end_user_accounts: EndUserAccountsTable;
+  end_user_sessions: EndUserSessionsTable;
+  end_user_consents: EndUserConsentsTable;
+  instance_secrets: InstanceSecretsTable;
   users: UsersTable;
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;

@@ -1,5 +1,6 @@
 import type { AppContext } from '../context.ts';
 import { recordAudit, systemActor } from '../modules/audit/record.ts';
+import { sweepExpiredPayloads } from '../oidc/adapter.ts';
 
 /** The scheduled expiry sweep's queue name. */
 export const EXPIRY_JOB = 'expiry.sweep';
@@ -19,6 +20,8 @@ export interface ExpiryResult {
  */
 export async function runExpiry(ctx: AppContext): Promise<ExpiryResult> {
   const now = ctx.clock.now();
+  // Expired OAuth/OIDC artefacts (sign-in interactions, codes, refresh tokens): nothing to audit.
+  await sweepExpiredPayloads(ctx);
   return ctx.db.transaction().execute(async (trx) => {
     const secrets = await trx
       .deleteFrom('client_secrets')

@@ -20,6 +20,8 @@ export interface MailTemplates {
     at: Date;
   };
   secret_rotated: { appName: string; previousSecretExpiresAt: Date | null };
+  /** A person withdrew their sign-in consent for the app at one school (issue 5). No person data: the event has the pairwise sub. */
+  consent_withdrawn: { appName: string; partnerName: string; institution: string; role: 'student' | 'guardian' | 'staff'; at: Date; eventsUrl: string };
 }
 
 export type MailTemplateName = keyof MailTemplates;

@@ -11,6 +11,8 @@ import meRoutes from './me/routes.ts';
 import devRoutes from './dev/routes.ts';
 import publicRoutes from './public/routes.ts';
 import readoutRoutes from '../readout/routes.ts';
+import identityProviderRoutes from './identity-providers/routes.ts';
+import endUserRoutes from './end-users/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -25,4 +27,6 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   devRoutes,
   publicRoutes,
   readoutRoutes,
+  identityProviderRoutes,
+  endUserRoutes,
 ];

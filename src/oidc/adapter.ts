@@ -2,6 +2,8 @@ import { randomToken } from '../lib/ids.ts';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { clientRefusal, isClientId, loadClientWithSecrets, matchSecret } from './clients.ts';
+import { sectorUriOf } from './accounts.ts';
+import { SIGNIN_SCOPES } from './urls.ts';
 
 /**
  * oidc-provider's storage on `oidc_payloads` (sessions, grants, codes, refresh tokens …). Access
@@ -71,6 +73,16 @@ export class PayloadAdapter implements Adapter {
   }
 }
 
+/**
+ * Deletes expired oidc-provider artefacts (interactions, sessions, codes, refresh tokens, Grants …):
+ * `find` already ignores them, this only keeps the table small. Called by the expiry sweep; safe from
+ * several processes at once. Returns how many rows went.
+ */
+export async function sweepExpiredPayloads(ctx: Pick<AppContext, 'db' | 'clock'>): Promise<number> {
+  const result = await ctx.db.deleteFrom('oidc_payloads').where('expires_at', '<=', ctx.clock.now()).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 /** last_used_at is written at most this often per secret, so the token hot path stays one read. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -117,16 +129,28 @@ export class ClientAdapter implements Adapter {
       return undefined;
     }
     if (koa) loadedThisRequest.set(koa, found);
+    const { client } = found;
+    const isPublic = client.clientType === 'public' && client.appId !== null;
+    // Public clients have no secret to prove at the token endpoint, and nobody proves anything at the
+    // authorization endpoint: there the live state (app approved, legacy cut-over) is checked here.
+    if (isPublic || (koa?.oidc?.route !== undefined && koa.oidc.route !== 'token')) {
+      const refusal = clientRefusal(this.ctx.config, this.ctx.clock.now(), client);
+      if (refusal) throw invalidClient(refusal);
+    }
+    const redirectUris = client.appId && client.origin !== 'ingestion' ? (client.redirectUris ?? []) : [];
+    const signIn = redirectUris.length > 0 && client.partnerId !== null;
+    const grantTypes = [...(isPublic ? [] : ['client_credentials']), ...(signIn ? ['authorization_code', 'refresh_token'] : [])];
     return {
-      client_id: found.client.id,
-      client_name: found.client.name,
-      client_secret: PLACEHOLDER_SECRET,
-      client_secret_expires_at: 0,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-      scope: 'data',
+      client_id: client.id,
+      client_name: client.name,
+      ...(isPublic ? {} : { client_secret: PLACEHOLDER_SECRET, client_secret_expires_at: 0 }),
+      grant_types: grantTypes,
+      response_types: signIn ? ['code'] : [],
+      redirect_uris: signIn ? redirectUris : [],
+      token_endpoint_auth_method: isPublic ? 'none' : 'client_secret_basic',
+      scope: signIn ? SIGNIN_SCOPES.join(' ') : 'data',
+      // Sign-in: `sub` is pairwise per partner. The sector is the partner (see sectorUriOf), never fetched.
+      ...(signIn ? { subject_type: 'pairwise', sector_identifier_uri: sectorUriOf(client.partnerId!) } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../context.ts';
-import type { AppStatus, ClientOrigin } from '../db/schema.ts';
+import type { AppClientType, AppStatus, ClientOrigin } from '../db/schema.ts';
 import { sha256 } from '../lib/ids.ts';
 import { localDate } from '../lib/school-year.ts';
 
@@ -23,6 +23,10 @@ export interface ClientState {
    * for the SIS side's loaders, which get tokens but may only call the ingestion API.
    */
   origin: ClientOrigin;
+  /** The app's client type (sign-in): a public client has no secret and no client credentials. */
+  clientType?: AppClientType | null;
+  /** The app's registered redirect URIs (exact match at the authorization endpoint). */
+  redirectUris?: string[];
 }
 
 export interface ClientSecretRow {
@@ -53,6 +57,8 @@ export async function loadClientWithSecrets(
       'a.name as app_name',
       'a.status as app_status',
       'a.partner_id',
+      'a.client_type',
+      'a.redirect_uris',
       's.id as secret_id',
       's.secret_hash',
       's.expires_at',
@@ -71,6 +77,8 @@ export async function loadClientWithSecrets(
       appStatus: first.app_status,
       partnerId: first.partner_id,
       origin: first.origin,
+      clientType: first.client_type,
+      redirectUris: first.redirect_uris ?? [],
     },
     secrets: rows
       .filter((r) => r.secret_id && r.secret_hash)

@@ -2,11 +2,24 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { ZodApp } from '../http/types.ts';
+import type Provider from 'oidc-provider';
 import { ensureSigningKey, keyRing } from './keys.ts';
+import { registerInteractions } from './interactions/routes.ts';
+import { registerUpstreamSignin } from './upstream/routes.ts';
 import { createProvider } from './provider.ts';
 import { issuerOf } from './urls.ts';
 
 export const OIDC_PREFIX = '/oidc';
+
+/** The current provider of each running server (the interaction routes and completeLogin need it). */
+const providers = new WeakMap<AppContext, () => Promise<Provider>>();
+
+/** The provider this server's /oidc runs (built lazily, rebuilt on key rotation). */
+export async function providerOf(ctx: AppContext): Promise<Provider> {
+  const get = providers.get(ctx);
+  if (!get) throw new Error('registerOidc() has not run for this context');
+  return get();
+}
 
 /**
  * Mounts the OAuth 2.0 / OpenID Connect provider under /oidc (discovery at
@@ -20,17 +33,21 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
   const ring = keyRing(ctx);
   await ring.current();
 
-  let built: { issuer: string; version: number; handler: ReturnType<ReturnType<typeof createProvider>['callback']> } | undefined;
-  const handler = async () => {
+  let built:
+    | { issuer: string; version: number; provider: Provider; handler: ReturnType<ReturnType<typeof createProvider>['callback']> }
+    | undefined;
+  const current = async () => {
     const keys = await ring.current();
     const issuer = issuerOf(ctx.config);
     if (!built || built.issuer !== issuer || built.version !== ring.version) {
       const provider = createProvider(ctx, keys);
       provider.on('server_error', (_koa: unknown, err: unknown) => ctx.log.error({ err }, 'oidc-provider server error'));
-      built = { issuer, version: ring.version, handler: provider.callback() };
+      built = { issuer, version: ring.version, provider, handler: provider.callback() };
     }
-    return built.handler;
+    return built;
   };
+  const handler = async () => (await current()).handler;
+  providers.set(ctx, async () => (await current()).provider);
 
   // Encapsulated: inside this plugin no body is parsed (oidc-provider reads the raw stream itself).
   await app.register(async (scope) => {
@@ -49,4 +66,7 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
     scope.all(OIDC_PREFIX, { schema: { hide: true } }, forward);
     scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, forward);
   });
+  // The JSON endpoints the sign-in page (/signin/<uid>) drives the interaction with.
+  await registerInteractions(app, ctx);
+  await registerUpstreamSignin(app, ctx);
 }

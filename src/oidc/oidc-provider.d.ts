@@ -49,7 +49,51 @@ declare module 'oidc-provider' {
     InvalidClientAuth: typeof OIDCProviderError;
     InvalidTarget: typeof OIDCProviderError;
     InvalidRequest: typeof OIDCProviderError;
+    InvalidGrant: typeof OIDCProviderError;
+    AccessDenied: typeof OIDCProviderError;
   };
+
+  class Check {
+    constructor(reason: string, description: string, check: (ctx: any) => boolean | Promise<boolean>);
+    static REQUEST_PROMPT: true;
+    static NO_NEED_TO_PROMPT: false;
+  }
+  interface Prompt {
+    name: string;
+    checks: Check[];
+  }
+  interface Policy extends Array<Prompt> {
+    get(name: string): Prompt | undefined;
+  }
+  export const interactionPolicy: { base(): Policy; Check: typeof Check };
+
+  /** An interaction (one visit of the sign-in page): documented members only. */
+  export interface Interaction {
+    uid: string;
+    exp: number;
+    returnTo: string;
+    prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+    params: Record<string, unknown> & { client_id: string; scope?: string; redirect_uri?: string; prompt?: string };
+    session?: { accountId?: string; uid?: string };
+    grantId?: string;
+    result?: Record<string, any>;
+    lastSubmission?: Record<string, any>;
+    save(ttl: number): Promise<string>;
+  }
+
+  /** A grant: what an account allowed a client (documented API of the Grant model). */
+  export interface Grant {
+    jti: string;
+    accountId: string;
+    clientId: string;
+    addOIDCScope(scope: string): void;
+    rejectOIDCScope(scope: string): void;
+    addOIDCClaims(claims: string[]): void;
+    addResourceScope(resource: string, scope: string): void;
+    getOIDCScope(): string;
+    save(ttl?: number): Promise<string>;
+    destroy(): Promise<void>;
+  }
 
   export default class Provider {
     constructor(issuer: string, configuration?: Configuration);
@@ -61,5 +105,9 @@ declare module 'oidc-provider' {
     /** The per-provider Client model; its prototype's `compareClientSecret` may be replaced. */
     readonly Client: { prototype: { compareClientSecret(this: { clientId: string }, actual: string): boolean | Promise<boolean> } };
     static get ctx(): KoaContextWithOIDC | undefined;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<Interaction>;
+    interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>;
+    readonly Interaction: { find(uid: string): Promise<Interaction | undefined> };
+    readonly Grant: { new (init: { accountId: string; clientId: string }): Grant; find(id: string): Promise<Grant | undefined> };
   }
 }

@@ -1,7 +1,7 @@
 import type { CustomerConfig } from './config.ts';
 import { fetchFull } from './fetch.ts';
 import { ParseStats, type Snapshot } from './model.ts';
-import { applyRules, decodeSnapshot, sourceClientFor, type ReadoutDeps } from './run.ts';
+import { applyRules, decodeSnapshot, sourceClientFor, stateChunks, StateFormatError, type ReadoutDeps } from './run.ts';
 
 /**
  * `readout explain`: for one person or group, every rule that applied and its outcome. Uses the
@@ -9,11 +9,18 @@ import { applyRules, decodeSnapshot, sourceClientFor, type ReadoutDeps } from '.
  * source live only when there has been no run yet.
  */
 export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string): Promise<{ found: boolean; text: string; basis: 'last run' | 'live source' }> {
-  const state = await deps.db.selectFrom('readout_state').select(['source_snapshot', 'source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
+  const state = await deps.db.selectFrom('readout_state').select(['source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
   let snapshot: Snapshot;
   let basis: 'last run' | 'live source';
-  if (state) {
-    snapshot = await decodeSnapshot(state.source_snapshot);
+  let stored: Snapshot | undefined;
+  try {
+    if (state) stored = await decodeSnapshot(stateChunks(deps.db, c.key, 'source_snapshot'));
+  } catch (e) {
+    // Stored by an older version: explain from the live source until the next run stores it anew.
+    if (!(e instanceof StateFormatError)) throw e;
+  }
+  if (stored) {
+    snapshot = stored;
     basis = 'last run';
   } else {
     snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats(), { address: c.exportAddress, civicNo: c.exportCivicNo });
@@ -21,7 +28,7 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
   }
   const r = applyRules(c, snapshot, deps.clock.now());
   const d = r.decisions.get(id);
-  const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${state ? ` read at ${new Date(state.source_watermark).toISOString()}` : ''}.`;
+  const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${stored && state ? ` read at ${new Date(state.source_watermark).toISOString()}` : ''}.`;
   if (!d) {
     const known = snapshot.persons.has(id) || snapshot.groups.has(id) || snapshot.organisations.has(id);
     return {

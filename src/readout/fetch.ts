@@ -1,4 +1,4 @@
-import { emptySnapshot, ENTITIES, ParseStats, PARSERS, trimPerson, type EntityName, type Person, type Snapshot } from './model.ts';
+import { emptySnapshot, ENTITIES, ParseStats, PARSERS, trimPerson, type EntityName, type Person, type RecordMap, type Snapshot } from './model.ts';
 
 /** What the customer opted in to: persons are trimmed to it as they are read. */
 export interface OptIn {
@@ -27,7 +27,7 @@ async function readAll<K extends EntityName>(client: SourceClient, entity: K, st
       let rec = parse(raw, stats);
       if (rec && entity === 'persons') rec = trimPerson(rec as Person, optIn);
       if (rec) {
-        (into as Map<string, unknown>).set(rec.id, rec);
+        (into as RecordMap<{ id: string }>).set(rec.id, rec);
         n++;
       }
     }
@@ -63,7 +63,7 @@ export async function fetchIncremental(client: SourceClient, stats: ParseStats, 
     for (const entity of ENTITIES) {
       const ids = [...(gone.get(ENDPOINTS[entity].deleted) ?? []), ...(entity === 'activities' ? (gone.get('activities') ?? []) : [])];
       deleted[entity] = 0;
-      for (const id of ids) if ((previous[entity] as Map<string, unknown>).delete(id)) deleted[entity]++;
+      for (const id of ids) if (previous[entity].delete(id)) deleted[entity]++;
     }
   } catch (e) {
     if (e instanceof SourceError && (e.code === 'source_filter_unsupported' || (e.code === 'source_http_error' && [404, 405, 501].includes(e.status ?? 0)))) {

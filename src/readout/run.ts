@@ -1,32 +1,20 @@
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip, gzipSync } from 'node:zlib';
+import { createGunzip, gzip } from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { resolveSecret, type CustomerConfig } from './config.ts';
 import { fetchFull, fetchIncremental, type OptIn } from './fetch.ts';
-import { ENTITIES, ParseStats, type Snapshot } from './model.ts';
+import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type RecordMap, type Snapshot } from './model.ts';
 import { localDay } from './rules.ts';
-import { select, type Category, type SelectResult, type Tally } from './select.ts';
+import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
 import { SourceClient, SourceError } from './source.ts';
-import {
-  oneRosterBulk,
-  oneRosterDeltaFiles,
-  oneRosterRows,
-  ONEROSTER_FILES,
-  rowDigest,
-  sdsTables,
-  type CsvTable,
-  type OneRosterDelta,
-  type Row,
-  writeCsvFile,
-  type OneRosterFile,
-  type OneRosterRows,
-  type PublishedRows,
-} from './writers.ts';
+import { CsvFile, manifest, ONEROSTER_FILES, ONEROSTER_HEADERS, oneRosterStreams, sdsLazyTables, writeCsvFile, writeLazyTable, type OneRosterFile, type Row } from './writers.ts';
 
 /**
  * One readout run for one customer: read the source over HTTP, apply the rules, write the file sets
@@ -94,29 +82,99 @@ const KEEP_RUNS = 3;
 
 /**
  * State blobs are gzip'd NDJSON written in chunks (concatenated gzip members are one valid gzip
- * stream), so that neither side ever holds the whole state as one string.
+ * stream), so that neither side ever holds the whole state as one string. A blob stays a list of
+ * those members until it is stored, and is stored and read back a few megabytes at a time (see
+ * {@link storeState} and {@link stateChunks}): never as one buffer, one hex text or one wire message.
  */
 const CHUNK = 4 << 20;
-function ndjsonGzip(lines: Iterable<string>): Buffer {
-  const parts: Buffer[] = [];
-  let buf: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    buf.push(line);
-    size += line.length + 1;
-    if (size >= CHUNK) {
-      parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
-      buf = [];
-      size = 0;
+class NdjsonGzip {
+  /** The compressed parts in order, each compressed on libuv's thread pool while the run goes on. */
+  private readonly pending: Promise<Buffer>[] = [];
+  private inFlight = 0;
+  private settled: (() => void) | undefined;
+  /** Buffers whose compression has finished, for reuse as the next scratch. */
+  private readonly spare: Buffer[] = [];
+  /**
+   * Lines go straight into this buffer as they come: kept as strings until a part is full, they
+   * would live long enough to be promoted to the old generation and pile up there as garbage
+   * (~100 MB of it per run on a big world).
+   */
+  private scratch: Buffer | undefined = Buffer.allocUnsafe(CHUNK + (1 << 20));
+  private pos = 0;
+  bytes = 0;
+  /**
+   * With `hashFrom`, the 64-bit hash of the line's UTF-8 bytes from that offset on (an ASCII
+   * prefix's length) is left in H1/H2: hashing the bytes just written is cheaper than the string.
+   */
+  push(line: string, hashFrom = -1): void {
+    let scratch = this.scratch!;
+    if (this.pos + line.length * 3 + 1 > scratch.length) {
+      this.flush();
+      scratch = this.scratch!;
+      if (line.length * 3 + 1 > scratch.length) scratch = this.scratch = Buffer.allocUnsafe(line.length * 3 + 1);
     }
+    const start = this.pos;
+    this.pos += scratch.write(line, this.pos);
+    if (hashFrom >= 0) hash64Bytes(scratch, start + hashFrom, this.pos);
+    scratch[this.pos++] = 10;
+    if (this.pos >= CHUNK) this.flush();
   }
-  if (buf.length) parts.push(gzipSync(buf.join('\n') + '\n', { level: 1 }));
-  return Buffer.concat(parts);
+  /**
+   * Whether the caller should `await` {@link settle} before pushing more: compression running
+   * behind would otherwise pile up uncompressed parts (a few megabytes each) in memory.
+   */
+  get behind(): boolean {
+    return this.inFlight >= 2;
+  }
+  /** Resolves when at most one part is still being compressed. */
+  settle(): Promise<void> {
+    if (this.inFlight < 2) return Promise.resolve();
+    return new Promise((resolve) => (this.settled = resolve));
+  }
+  private flush(): void {
+    if (!this.pos) return;
+    const input = this.scratch!;
+    const len = this.pos;
+    this.inFlight++;
+    // gzipSync here cost the run's main thread ~2 s of CPU per run on a big world; the pool does it alongside.
+    const part = new Promise<Buffer>((resolve, reject) =>
+      gzip(input.subarray(0, len), { level: 1 }, (err, out) => {
+        this.inFlight--;
+        // Only now is the input free: the pool read it until this callback.
+        if (input.length === CHUNK + (1 << 20)) this.spare.push(input);
+        const s = this.settled;
+        this.settled = undefined;
+        s?.();
+        if (err) reject(err);
+        else {
+          this.bytes += out.length;
+          resolve(out);
+        }
+      }),
+    );
+    // A run that fails before finish() must not also die of an unhandled rejection; finish() still sees it.
+    part.catch(() => {});
+    this.pending.push(part);
+    this.scratch = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK + (1 << 20));
+    this.pos = 0;
+  }
+  async finish(): Promise<Buffer[]> {
+    this.flush();
+    this.scratch = undefined;
+    this.spare.length = 0;
+    return Promise.all(this.pending);
+  }
 }
+/** A blob as a list of compressed parts (what {@link NdjsonGzip} makes), or one buffer, or chunks as read. */
+type Blob = Uint8Array | AsyncIterable<Uint8Array>;
 /** The lines of a state blob, decompressed a megabyte at a time: the whole text never exists at once. */
-async function* ndjsonLines(b: Uint8Array, header: (first: string) => boolean): AsyncGenerator<string> {
+async function* ndjsonLines(b: Blob, header: (first: string) => boolean): AsyncGenerator<string> {
   const gz = createGunzip({ chunkSize: 1 << 20 });
-  gz.end(b);
+  if (b instanceof Uint8Array) gz.end(b);
+  else
+    void pipeline(Readable.from(b), gz).catch(() => {
+      // Surfaces through the iteration below (the gunzip stream errors too).
+    });
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let first = true;
@@ -139,131 +197,399 @@ async function* ndjsonLines(b: Uint8Array, header: (first: string) => boolean): 
 }
 
 /**
+ * Reading and writing the stored state: this many bytes per statement. Each statement's buffers
+ * (the bytea as hex text on the way in, the protocol message on the way out) are a few times its
+ * size and outside the heap; small statements keep that small. Blobs are stored uncompressed by
+ * TOAST (gzip does not compress), so reading a slice reads only that slice.
+ */
+const READ_CHUNK = 2 << 20;
+type StateBlob = 'source_snapshot' | 'published_rows';
+/** One stored state blob, a few megabytes per query: never one hex string of the whole. */
+export async function* stateChunks(db: Kysely<DB>, customer: string, column: StateBlob, from = 0): AsyncGenerator<Uint8Array> {
+  const len = await sql<{ n: number | null }>`select octet_length(${sql.ref(column)}) as n from readout_state where customer_key = ${customer}`.execute(db);
+  const n = Number(len.rows[0]?.n ?? 0);
+  for (let off = from; off < n; off += READ_CHUNK) {
+    const r = await sql<{ b: Uint8Array }>`select substring(${sql.ref(column)} from ${off + 1}::int for ${READ_CHUNK}::int) as b from readout_state where customer_key = ${customer}`.execute(db);
+    const b = r.rows[0]?.b;
+    if (!b) throw new Error(`readout state of ${customer} changed while it was read`);
+    yield b;
+  }
+}
+
+/** Stores a blob given as compressed parts: empty first, then appended ~2 MB per statement. */
+async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Buffer[]): Promise<void> {
+  let group: Buffer[] = [];
+  let size = 0;
+  const append = async () => {
+    if (!group.length) return;
+    const b = group.length === 1 ? group[0]! : Buffer.concat(group);
+    await sql`update readout_state set ${sql.ref(column)} = ${sql.ref(column)} || ${b} where customer_key = ${customer}`.execute(db);
+    group = [];
+    size = 0;
+  };
+  for (const p of parts) {
+    if (size + p.length > READ_CHUNK) await append();
+    group.push(p);
+    size += p.length;
+  }
+  await append();
+}
+
+/**
  * First line of every state blob; a blob without the expected one (an older format, or a source
  * snapshot trimmed for other opt-ins) is treated as no state: the run reads everything.
  */
-const ROWS_FORMAT = '"readout-rows/3"';
-const SNAPSHOT_FORMAT = '"readout-state/3';
+// 4: the rows blob starts with their hash index (see encodeRowsBlob); a /3 blob counts as no rows, once.
+const ROWS_FORMAT = '"readout-rows/4"';
+// 4: persons as flat arrays (model.ts personCodec); a /3 state is read as none, once.
+const SNAPSHOT_FORMAT = '"readout-state/4';
 const snapshotHeader = (o: OptIn) => `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}"`;
 const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo });
 
-class StateFormatError extends Error {}
+/** A stored state in another format (an older version, other opt-ins): read as no state. */
+export class StateFormatError extends Error {}
+
+/** Each record's JSON text as it is kept: a packed map's own text, else the record stringified. */
+function* recordTexts(m: RecordMap<{ id: string }>): Generator<string> {
+  if (m instanceof PackedMap) yield* m.texts();
+  else for (const r of m.values()) yield JSON.stringify(r);
+}
 
 /** With `release`, each entity's records are dropped from `s` once encoded, so memory frees as it goes. */
-export function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false): Buffer {
-  return ndjsonGzip(
-    (function* () {
-      yield snapshotHeader(optIn);
-      for (const e of ENTITIES) {
-        for (const r of s[e].values()) yield `${JSON.stringify(e)}\t${JSON.stringify(r)}`;
-        if (release) s[e].clear();
-      }
-    })(),
-  );
+export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false): Promise<Buffer[]> {
+  const out = new NdjsonGzip();
+  out.push(snapshotHeader(optIn));
+  for (const e of ENTITIES) {
+    const prefix = `${JSON.stringify(e)}\t`;
+    for (const text of recordTexts(s[e] as RecordMap<{ id: string }>)) {
+      out.push(prefix + text);
+      if (out.behind) await out.settle();
+    }
+    if (release) s[e].clear();
+  }
+  return out.finish();
 }
+/** The id at the start of a record's JSON: `{"id":"…"` or, for a flat array, `["…"`. */
+const REC_ID = /^(?:\{"id":|\[)("(?:[^"\\]|\\.)*")/;
 /** Decodes a stored source snapshot; with `optIn`, only one trimmed for exactly those opt-ins. */
-export async function decodeSnapshot(b: Uint8Array, optIn?: OptIn): Promise<Snapshot> {
-  const snap = Object.fromEntries(ENTITIES.map((e) => [e, new Map()])) as unknown as Record<string, Map<string, { id: string }>>;
+export async function decodeSnapshot(b: Blob, optIn?: OptIn): Promise<Snapshot> {
+  const snap = emptySnapshot() as unknown as Record<string, PackedMap<{ id: string }>>;
+  const maps = new Map<string, PackedMap<{ id: string }>>(ENTITIES.map((e) => [JSON.stringify(e), snap[e]!]));
   for await (const line of ndjsonLines(b, (h) => (optIn ? h === snapshotHeader(optIn) : h.startsWith(SNAPSHOT_FORMAT)))) {
     const tab = line.indexOf('\t');
-    const rec = JSON.parse(line.slice(tab + 1)) as { id: string };
-    snap[JSON.parse(line.slice(0, tab)) as string]?.set(rec.id, rec);
+    const map = maps.get(line.slice(0, tab));
+    if (!map) continue;
+    const json = line.slice(tab + 1);
+    const m = REC_ID.exec(json);
+    // Records are written with their id first; anything else is parsed whole.
+    const id = m ? (JSON.parse(m[1]!) as string) : (JSON.parse(json) as { id: string }).id;
+    if (typeof id !== 'string') throw new StateFormatError();
+    map.setText(id, json);
   }
   return snap as unknown as Snapshot;
 }
-function encodeRows(r: OneRosterRows): Buffer {
-  return ndjsonGzip(
-    (function* () {
-      yield ROWS_FORMAT;
-      for (const f of ONEROSTER_FILES) for (const row of r[f].values()) yield `${JSON.stringify(f)}\t${JSON.stringify(row)}`;
-    })(),
-  );
-}
+
 /**
- * This run's rows against the previous run's digests. Removed rows are left empty here: their ids
- * are returned, and {@link readRemoved} reads them back from the stored state.
+ * The previous run's published rows, compact: per (file, sourcedId) a 64-bit hash of the row's JSON
+ * text in an open-addressing table of typed arrays (16 bytes a row, no objects: ~400,000 rows are
+ * a few megabytes), plus the classes' titles, which the summary compares (a changed title is a rename).
  */
-function diffRows(r: OneRosterRows, previous: PublishedRows | undefined): { delta: OneRosterDelta; removedIds: Record<OneRosterFile, Set<string>> } {
-  const delta = {} as OneRosterDelta;
-  const removedIds = {} as Record<OneRosterFile, Set<string>>;
-  for (const f of ONEROSTER_FILES) {
-    const d: OneRosterDelta[OneRosterFile] = { added: [], updated: [], removed: [] };
-    const before = previous?.digests[f];
-    for (const [id, row] of r[f]) {
-      const old = before?.get(id);
-      if (old === undefined) d.added.push(row);
-      else if (old !== rowDigest(JSON.stringify(row))) d.updated.push(row);
+class RowIndex {
+  private cap: number;
+  private keys: Uint32Array;
+  private vals: Uint32Array;
+  /** 0 empty, 1 present, 2 present and seen in this run. */
+  private state: Uint8Array;
+  private count = 0;
+  readonly classTitles = new Map<string, string | undefined>();
+  /** `rows`: how many will be added, so that the table is made once at its final size. */
+  constructor(rows = 0) {
+    let cap = 1 << 16;
+    while (cap < rows * 2 + 2) cap *= 2;
+    this.cap = cap;
+    this.keys = new Uint32Array(cap * 2);
+    this.vals = new Uint32Array(cap * 2);
+    this.state = new Uint8Array(cap);
+  }
+
+  private slot(k0: number, k1: number): number {
+    const mask = this.cap - 1;
+    let i = k0 & mask;
+    while (this.state[i] !== 0 && (this.keys[2 * i] !== k0 || this.keys[2 * i + 1] !== k1)) i = (i + 1) & mask;
+    return i;
+  }
+  private grow(): void {
+    const { keys, vals, state } = this;
+    this.cap *= 2;
+    this.keys = new Uint32Array(this.cap * 2);
+    this.vals = new Uint32Array(this.cap * 2);
+    this.state = new Uint8Array(this.cap);
+    for (let i = 0; i < state.length; i++) {
+      if (!state[i]) continue;
+      const j = this.slot(keys[2 * i]!, keys[2 * i + 1]!);
+      this.keys[2 * j] = keys[2 * i]!;
+      this.keys[2 * j + 1] = keys[2 * i + 1]!;
+      this.vals[2 * j] = vals[2 * i]!;
+      this.vals[2 * j + 1] = vals[2 * i + 1]!;
+      this.state[j] = state[i]!;
     }
-    const gone = new Set<string>();
-    if (before) for (const id of before.keys()) if (!r[f].has(id)) gone.add(id);
-    delta[f] = d;
-    removedIds[f] = gone;
   }
-  return { delta, removedIds };
+  /** A previous row by its hashes: key (file and sourcedId) k0/k1, row JSON v0/v1. */
+  add(k0: number, k1: number, v0: number, v1: number): void {
+    if (this.count * 2 >= this.cap) this.grow();
+    const i = this.slot(k0, k1);
+    if (!this.state[i]) this.count++;
+    this.keys[2 * i] = k0;
+    this.keys[2 * i + 1] = k1;
+    this.vals[2 * i] = v0;
+    this.vals[2 * i + 1] = v1;
+    this.state[i] = 1;
+  }
+  /** This run's row (by its hashes, as {@link add}) against the previous one with its sourcedId; marks the previous one seen. */
+  check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same' {
+    const i = this.slot(k0, k1);
+    if (!this.state[i]) return 'added';
+    this.state[i] = 2;
+    return this.vals[2 * i] === v0 && this.vals[2 * i + 1] === v1 ? 'same' : 'updated';
+  }
+  /** A previous row this run did not produce: it is removed. */
+  unseen(file: string, id: string): boolean {
+    hash64(`${file}\t${id}`);
+    return this.state[this.slot(H1, H2)] === 1;
+  }
+  /** How many previous rows this run did not produce. */
+  get unseenCount(): number {
+    let n = 0;
+    for (let i = 0; i < this.cap; i++) if (this.state[i] === 1) n++;
+    return n;
+  }
 }
-const ROW_ID = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/;
 /**
- * The previous run's rows as a digest of each one's JSON text per sourcedId (compact; compared
- * with this run's digests), plus the classes' titles, which the summary compares.
+ * A 64-bit string hash as two 32-bit lanes (cyrb53's mixing), left in H1/H2 rather than returned
+ * so that hashing ~800,000 rows allocates nothing. It tells a changed row from an unchanged one;
+ * it is no defence against a source crafting collisions, which would only hide its own change.
  */
-async function decodeRows(b: Uint8Array): Promise<PublishedRows> {
-  const digests = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, string>()])) as PublishedRows['digests'];
-  const classTitles = new Map<string, string>();
-  for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
-    const tab = line.indexOf('\t');
-    const json = line.slice(tab + 1);
-    const id = ROW_ID.exec(json)?.[1];
-    if (!id) continue;
-    const f = JSON.parse(line.slice(0, tab)) as OneRosterFile;
-    const map = digests[f];
-    if (!map) continue;
-    const sourcedId = JSON.parse(id) as string;
-    map.set(sourcedId, rowDigest(json));
-    if (f === 'classes.csv') classTitles.set(sourcedId, (JSON.parse(json) as Row).title!);
+let H1 = 0;
+let H2 = 0;
+/** {@link hash64} of the bytes `b[from, to)`; for ASCII text the same value as of the string. */
+function hash64Bytes(b: Uint8Array, from: number, to: number): void {
+  let h1 = 0xdeadbeef ^ (to - from);
+  let h2 = 0x41c6ce57 ^ (to - from);
+  for (let i = from; i < to; i++) {
+    const ch = b[i]!;
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
   }
-  return { digests, classTitles };
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  H1 = h1 >>> 0;
+  H2 = h2 >>> 0;
 }
-/** The removed rows, read back from the stored state in its order (the order they were published in). */
-async function readRemoved(b: Uint8Array, delta: OneRosterDelta, removedIds: Record<OneRosterFile, Set<string>>): Promise<void> {
-  if (ONEROSTER_FILES.every((f) => removedIds[f].size === 0)) return;
+function hash64(s: string): void {
+  let h1 = 0xdeadbeef ^ s.length;
+  let h2 = 0x41c6ce57 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  H1 = h1 >>> 0;
+  H2 = h2 >>> 0;
+}
+
+const ROW_ID = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/;
+/** Walks a stored rows blob: file, sourcedId and JSON text of each row, in the order published. */
+async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, string]> {
+  // ~400,000 lines: the file names are looked up, and ids without escapes are not JSON-parsed.
+  const files = new Map(ONEROSTER_FILES.map((f) => [JSON.stringify(f), f]));
   for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
     const tab = line.indexOf('\t');
+    const f = files.get(line.slice(0, tab));
+    if (!f) continue;
     const json = line.slice(tab + 1);
     const id = ROW_ID.exec(json)?.[1];
     if (!id) continue;
-    const f = JSON.parse(line.slice(0, tab)) as OneRosterFile;
-    if (removedIds[f]?.has(JSON.parse(id) as string)) delta[f].removed.push(JSON.parse(json) as Row);
+    yield [f, id.includes('\\') ? (JSON.parse(id) as string) : id.slice(1, -1), json];
   }
+}
+
+/**
+ * The rows blob: `SGRI`, the index's length (u32 LE), the index — row count (u32), per row its
+ * key and JSON hashes as four u32 LE, then the classes' titles as JSON [[id, title], …] — and after
+ * it the gzip'd NDJSON of the rows themselves. The next run needs only the index (a few megabytes,
+ * read without touching the rest) to tell added, changed and unchanged rows apart; the rows are read
+ * back only when some were removed, from the end of the index on. Re-hashing every stored
+ * row each run instead cost seconds of CPU on a big world.
+ */
+const ROWS_MAGIC = 0x49524753; // 'SGRI' read as u32 LE
+function encodeRowsBlob(hashes: Uint32Array, rows: number, titles: Map<string, string | undefined>, rowsParts: Buffer[]): Buffer[] {
+  const titleJson = Buffer.from(JSON.stringify([...titles].map(([id, t]) => [id, t ?? null])), 'utf8');
+  const index = Buffer.allocUnsafe(8 + 4 + rows * 16 + titleJson.length);
+  index.writeUInt32LE(ROWS_MAGIC, 0);
+  index.writeUInt32LE(index.length - 8, 4);
+  index.writeUInt32LE(rows, 8);
+  let pos = 12;
+  for (let i = 0; i < rows * 4; i++, pos += 4) index.writeUInt32LE(hashes[i]!, pos);
+  titleJson.copy(index, pos);
+  // Stored a statement per ~2 MB like the rest (storeBlob groups parts up to that size).
+  const parts: Buffer[] = [];
+  for (let off = 0; off < index.length; off += READ_CHUNK) parts.push(index.subarray(off, Math.min(index.length, off + READ_CHUNK)));
+  return parts.concat(rowsParts);
+}
+/** Reads only the index of a rows blob (chunks as {@link stateChunks} yields them); another format is a {@link StateFormatError}. */
+async function decodeRowIndex(b: AsyncIterable<Uint8Array>): Promise<RowIndex & { rowsOffset: number }> {
+  const got: Uint8Array[] = [];
+  let size = 0;
+  let need = 8;
+  for await (const chunk of b) {
+    got.push(chunk);
+    size += chunk.length;
+    if (need === 8 && size >= 8) {
+      const head = Buffer.concat(got);
+      if (head.readUInt32LE(0) !== ROWS_MAGIC) throw new StateFormatError();
+      need = 8 + head.readUInt32LE(4);
+    }
+    if (size >= need && need > 8) break; // the rest (the rows) is not read
+  }
+  if (size < need || need === 8) throw new StateFormatError();
+  const all = Buffer.concat(got, need);
+  const rows = all.readUInt32LE(8);
+  const index = new RowIndex(rows) as RowIndex & { rowsOffset: number };
+  let pos = 12;
+  for (let r = 0; r < rows; r++, pos += 16) index.add(all.readUInt32LE(pos), all.readUInt32LE(pos + 4), all.readUInt32LE(pos + 8), all.readUInt32LE(pos + 12));
+  for (const [id, title] of JSON.parse(all.toString('utf8', pos, need)) as [string, string | null][]) index.classTitles.set(id, title ?? undefined);
+  index.rowsOffset = need;
+  return index;
+}
+
+/** What the OneRoster pass hands back: row counts per written file, the summary and the rows state. */
+interface OneRosterOutcome {
+  files: Record<string, number>;
+  delta: DeltaSummary;
+  rowsParts: Buffer[];
+}
+
+/**
+ * The OneRoster bulk and delta sets and the next run's rows state in one walk over the rows: each
+ * row is written to the bulk file, compared with the previous run's (by hash), written to the
+ * delta file when added or changed, and appended to the rows state — then dropped. Changed rows go
+ * to a fragment appended after the added ones, and rows gone since the previous run are read back
+ * from its stored state afterwards, so the delta files keep the order added, updated, removed.
+ * Without `outDir` (SDS only) nothing is written but the summary and the state are still made.
+ */
+async function oneRosterPass(sel: Selection, previous: (RowIndex & { rowsOffset: number }) | undefined, previousBlob: (from: number) => Blob, outDir: string | undefined, stamp: string): Promise<OneRosterOutcome> {
+  const rowsOut = new NdjsonGzip();
+  rowsOut.push(ROWS_FORMAT);
+  const bulkDir = outDir && join(outDir, 'oneroster');
+  const deltaDir = outDir && join(outDir, 'oneroster-delta');
+  const bulkFiles: Record<string, number> = {};
+  const deltaFiles: Record<string, number> = {};
+  if (bulkDir && deltaDir) {
+    await mkdir(bulkDir, { recursive: true });
+    await mkdir(deltaDir, { recursive: true });
+    const bulkManifest = manifest('bulk');
+    const deltaManifest = manifest('delta');
+    writeCsvFile(join(bulkDir, 'manifest.csv'), bulkManifest);
+    writeCsvFile(join(deltaDir, 'manifest.csv'), deltaManifest);
+    bulkFiles['oneroster/manifest.csv'] = bulkManifest.rows.length;
+    deltaFiles['oneroster-delta/manifest.csv'] = deltaManifest.rows.length;
+  }
+  const active: Row = { status: 'active', dateLastModified: stamp };
+  const gone: Row = { status: 'tobedeleted', dateLastModified: stamp };
+  const n = {} as Record<OneRosterFile, { added: number; updated: number; removed: number }>;
+  const open = {} as Record<OneRosterFile, { delta: CsvFile; updated: CsvFile; removed?: CsvFile }>;
+  let renamed = 0;
+  // This run's index for the next: per row its key and JSON hashes, as decodeRowIndex reads them.
+  let hashes = new Uint32Array(1 << 18);
+  let rowCount = 0;
+  const titles = new Map<string, string | undefined>();
+  const streams = oneRosterStreams(sel);
+  try {
+    for (const f of ONEROSTER_FILES) {
+      const header = ONEROSTER_HEADERS[f];
+      const count = (n[f] = { added: 0, updated: 0, removed: 0 });
+      const bulk = bulkDir ? new CsvFile(join(bulkDir, f), header) : undefined;
+      const d = deltaDir ? (open[f] = { delta: new CsvFile(join(deltaDir, f), header), updated: new CsvFile(join(deltaDir, `.${f}.updated`), header, false) }) : undefined;
+      const key = `${JSON.stringify(f)}\t`;
+      try {
+        for (const [id, row] of streams[f]()) {
+          const json = JSON.stringify(row);
+          hash64(`${f}\t${id}`);
+          const k0 = H1;
+          const k1 = H2;
+          // The row's hash (H1/H2) from its UTF-8 bytes as they go into the rows state.
+          rowsOut.push(key + json, key.length);
+          const v0 = H1;
+          const v1 = H2;
+          if (rowsOut.behind) await rowsOut.settle();
+          bulk?.row(row);
+          if (rowCount * 4 + 4 > hashes.length) {
+            const more = new Uint32Array(hashes.length * 2);
+            more.set(hashes);
+            hashes = more;
+          }
+          hashes[rowCount * 4] = k0;
+          hashes[rowCount * 4 + 1] = k1;
+          hashes[rowCount * 4 + 2] = v0;
+          hashes[rowCount * 4 + 3] = v1;
+          rowCount++;
+          if (f === 'classes.csv') titles.set(id, row.title);
+          const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
+          if (status === 'added') {
+            count.added++;
+            d?.delta.row(row, active);
+          } else if (status === 'updated') {
+            count.updated++;
+            d?.updated.row(row, active);
+            if (f === 'classes.csv' && previous!.classTitles.get(id) !== row.title) renamed++;
+          }
+        }
+      } finally {
+        bulk?.close();
+      }
+      if (bulk) bulkFiles[`oneroster/${f}`] = bulk.rows;
+    }
+    if (previous && previous.unseenCount > 0) {
+      if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
+      for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
+        if (!n[f] || !previous.unseen(f, id)) continue;
+        n[f].removed++;
+        open[f]?.removed?.row(JSON.parse(json) as Row, gone);
+      }
+    }
+  } finally {
+    for (const f of ONEROSTER_FILES) {
+      const o = open[f];
+      if (!o) continue;
+      o.updated.close();
+      o.removed?.close();
+      o.delta.append(o.updated.path);
+      if (o.removed) o.delta.append(o.removed.path);
+      o.delta.close();
+      await rm(o.updated.path, { force: true });
+      if (o.removed) await rm(o.removed.path, { force: true });
+      deltaFiles[`oneroster-delta/${f}`] = n[f].added + n[f].updated;
+    }
+  }
+  const classes = n['classes.csv'];
+  return {
+    files: { ...bulkFiles, ...deltaFiles },
+    delta: {
+      firstRun: !previous,
+      teams: { created: classes.added, renamed, updated: classes.updated - renamed, removed: classes.removed },
+      memberships: { added: n['enrollments.csv'].added, removed: n['enrollments.csv'].removed },
+      people: { added: n['users.csv'].added, updated: n['users.csv'].updated, removed: n['users.csv'].removed },
+      schools: { added: n['orgs.csv'].added, updated: n['orgs.csv'].updated, removed: n['orgs.csv'].removed },
+    },
+    rowsParts: encodeRowsBlob(hashes, rowCount, titles, await rowsOut.finish()),
+  };
 }
 
 /** A source client for one customer's configuration. */
 export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceClient {
   return new SourceClient({ ...c.source, clientSecret: resolveSecret(c.source.clientSecret, deps.env), clock: deps.clock, sleep: deps.sleep, fetch: deps.fetch });
-}
-
-function summarise(d: OneRosterDelta, previous: PublishedRows | undefined): DeltaSummary {
-  const classes = d['classes.csv'];
-  const renamed = classes.updated.filter((r) => {
-    const titles = previous?.classTitles;
-    return !titles?.has(r.sourcedId!) || titles.get(r.sourcedId!) !== r.title;
-  }).length;
-  return {
-    firstRun: !previous,
-    teams: { created: classes.added.length, renamed, updated: classes.updated.length - renamed, removed: classes.removed.length },
-    memberships: { added: d['enrollments.csv'].added.length, removed: d['enrollments.csv'].removed.length },
-    people: { added: d['users.csv'].added.length, updated: d['users.csv'].updated.length, removed: d['users.csv'].removed.length },
-    schools: { added: d['orgs.csv'].added.length, updated: d['orgs.csv'].updated.length, removed: d['orgs.csv'].removed.length },
-  };
-}
-
-async function writeSet(dir: string, files: Record<string, CsvTable>): Promise<Record<string, number>> {
-  await mkdir(dir, { recursive: true });
-  const counts: Record<string, number> = {};
-  for (const [name, table] of Object.entries(files)) {
-    writeCsvFile(join(dir, name), table);
-    counts[name] = table.rows.length;
-  }
-  return counts;
 }
 
 /** Swaps `current` to point at `target` with one rename: readers see the old set or the new, never a mix. */
@@ -334,15 +660,15 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   const runsDir = join(c.outputDir, 'runs');
   const staging = join(runsDir, `.staging-${runId}`);
   try {
-    const state = await db.selectFrom('readout_state').selectAll().where('customer_key', '=', c.key).executeTakeFirst();
+    // The blobs are read in chunks as they are decoded, never whole.
+    const state = await db.selectFrom('readout_state').select(['source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
     let previousSnapshot: Snapshot | undefined;
     try {
-      if (state && !opts.full) previousSnapshot = await decodeSnapshot(state.source_snapshot, optInOf(c));
+      if (state && !opts.full) previousSnapshot = await decodeSnapshot(stateChunks(db, c.key, 'source_snapshot'), optInOf(c));
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e;
       // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
     }
-    if (state) state.source_snapshot = new Uint8Array(0); // decoded (or unusable): the compressed copy can go
     const phase = deps.onPhase ?? (() => {});
     phase('state loaded');
     const client = sourceClientFor(c, deps);
@@ -374,40 +700,37 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     phase('fetched');
 
     // 2. Rules, files, delta.
-    let sel: (SelectResult & { today: string }) | undefined = applyRules(c, snapshot, clock.now(), false);
-    // The source records are needed again only as next run's base: keep them compressed from here
-    // on, so that the memory they take is free for the files (the biggest saving on a big world).
-    phase('rules applied');
-    const snapshotBlob = encodeSnapshot(snapshot, optInOf(c), true);
+    // The source records are needed after the rules only as next run's base: compressed now,
+    // while the heap is small, and dropped as soon as the rules are through with them.
+    const snapshotParts = await encodeSnapshot(snapshot, optInOf(c));
+    phase('snapshot encoded');
+    const sel = applyRules(c, snapshot, clock.now(), false);
+    for (const e of ENTITIES) snapshot[e].clear();
     snapshot = undefined;
     previousSnapshot = undefined;
-    phase('snapshot encoded');
+    phase('rules applied');
     const name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${runId}`;
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
-    // SDS first: its tables can be collected before the OneRoster rows and the previous state are built.
-    if (c.formats.includes('sds')) Object.assign(files, prefix('sds/', await writeSet(join(staging, 'sds'), sdsTables(sel.selection))));
+    let selection: Selection | undefined = sel.selection;
+    sel.selection = undefined as never; // only `selection` holds it now, and lets it go after the files
+    if (c.formats.includes('sds')) {
+      await mkdir(join(staging, 'sds'), { recursive: true });
+      for (const [f, table] of Object.entries(sdsLazyTables(selection))) files[`sds/${f}`] = writeLazyTable(join(staging, 'sds', f), table);
+    }
     phase('sds written');
-    let rows: OneRosterRows | undefined = oneRosterRows(sel.selection);
-    // The selection itself is needed from here only for its sizes, in the report.
-    const output = { schools: sel.selection.schools.length, people: sel.selection.people.length, teams: sel.selection.teams.length, memberships: sel.selection.memberships.length, files };
-    sel.selection = undefined as never;
-    phase('oneroster rows built');
-    let previousRows: PublishedRows | undefined;
+    let previousRows: (RowIndex & { rowsOffset: number }) | undefined;
     try {
-      if (state) previousRows = await decodeRows(state.published_rows);
+      if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'));
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
     }
     phase('previous rows decoded');
-    const diff = diffRows(rows, previousRows);
-    let delta: OneRosterDelta | undefined = diff.delta;
-    if (state && previousRows) await readRemoved(state.published_rows, delta, diff.removedIds);
-    phase('delta computed');
-    if (c.formats.includes('oneroster')) {
-      Object.assign(files, prefix('oneroster/', await writeSet(join(staging, 'oneroster'), oneRosterBulk(rows))));
-      Object.assign(files, prefix('oneroster-delta/', await writeSet(join(staging, 'oneroster-delta'), oneRosterDeltaFiles(delta, clock.now().toISOString()))));
-    }
+    const output = { schools: selection.schools.length, people: selection.people.length, teams: selection.teams.length, memberships: selection.memberships.length, files };
+    const or = await oneRosterPass(selection, previousRows, (from) => stateChunks(db, c.key, 'published_rows', from), c.formats.includes('oneroster') ? staging : undefined, clock.now().toISOString());
+    Object.assign(files, or.files);
+    selection = undefined;
+    previousRows = undefined;
     phase('oneroster written');
     const t2 = performance.now();
     const finishedAt = clock.now();
@@ -424,20 +747,12 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       processMs: Math.round(t2 - t1),
       counts: sel.counts,
       output,
-      delta: summarise(delta, previousRows),
+      delta: or.delta,
       source: { ...client.stats, changed, deleted },
       unknownEnums: Object.fromEntries(stats.unknownEnums),
       skippedRecords: Object.fromEntries(stats.skipped),
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
-    // Only the report and the two state blobs are needed from here: let the rest go before the
-    // database write, which holds the blobs a second and third time (hex text, wire message).
-    const rowsBlob = encodeRows(rows);
-    sel = undefined;
-    rows = undefined;
-    delta = undefined;
-    previousRows = undefined;
-    diff.delta = undefined as never;
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
 
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
@@ -446,8 +761,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       const values = {
         last_run_id: runId,
         source_watermark: fetchStartedAt,
-        source_snapshot: snapshotBlob,
-        published_rows: rowsBlob,
+        source_snapshot: Buffer.alloc(0),
+        published_rows: Buffer.alloc(0),
         updated_at: finishedAt,
       };
       await trx
@@ -455,6 +770,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         .values({ customer_key: c.key, ...values })
         .onConflict((oc) => oc.column('customer_key').doUpdateSet(values))
         .execute();
+      await storeBlob(trx, c.key, 'source_snapshot', snapshotParts);
+      await storeBlob(trx, c.key, 'published_rows', or.rowsParts);
       await trx
         .updateTable('readout_runs')
         .set({ status: 'succeeded', mode, finished_at: finishedAt, counts: JSON.stringify({ ...report.counts, delta: report.delta }), report: JSON.stringify(report), output_path: outputPath })

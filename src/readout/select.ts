@@ -1,4 +1,4 @@
-import type { Address, Duty, Person, Responsible, Snapshot } from './model.ts';
+import type { Activity, Address, Duty, Person, Responsible, Snapshot } from './model.ts';
 import {
   activityCurrent,
   dateWindow,
@@ -143,6 +143,20 @@ function pickEmail(p: Person, prefer: string[]): string | undefined {
   return p.emails.find((x) => x.type !== 'Privat')?.value ?? (prefer.includes('Privat') ? p.emails[0]?.value : undefined);
 }
 
+/**
+ * `list` with `x` added, as a new array of exactly that length while short. An array grown by
+ * push reserves room for 16 more elements; with three such arrays per person (kinds, roles,
+ * guardians) that was ~50 MB of empty slots on a 60,000-student world.
+ */
+function appended<T>(list: T[] | undefined, x: T): T[] {
+  if (!list || !list.length) return [x];
+  if (list.length >= 8) {
+    list.push(x);
+    return list;
+  }
+  return [...list, x];
+}
+
 export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   const counts: Record<Category, Tally> = {
     schools: tally(),
@@ -175,22 +189,35 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     schools.push({ id: org.id, name: org.displayName, schoolUnitCode: org.schoolUnitCode, organisationCode: org.organisationCode, municipalityCode: org.municipalityCode, schoolTypes: org.schoolTypes });
   }
 
+  // Names, dates, school ids and titles repeat across thousands of people; each parsed record
+  // brings its own copy of them. One shared copy each keeps the selection small on a big world.
+  const interned = new Map<string, string>();
+  const intern = <S extends string | undefined>(v: S): S => {
+    if (v === undefined) return v;
+    const hit = interned.get(v);
+    if (hit !== undefined) return hit as S;
+    interned.set(v, v);
+    return v;
+  };
   const people = new Map<string, OutPerson>();
   const person = (p: Person): OutPerson => {
     let out = people.get(p.id);
     if (!out) {
+      // Every field set here, in one order: all people share one object shape (no later additions).
       out = {
         id: p.id,
-        givenName: p.givenName,
-        familyName: p.familyName,
-        middleName: p.middleName,
+        givenName: intern(p.givenName),
+        familyName: intern(p.familyName),
+        middleName: intern(p.middleName),
         username: p.eppn ?? '',
+        email: undefined,
+        phone: undefined,
         kinds: [],
         roles: [],
         guardianOf: [],
+        civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
+        address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
       };
-      if (o.exportCivicNo && p.civicNo) out.civicNo = p.civicNo;
-      if (o.exportAddress) out.address = p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0];
       people.set(p.id, out);
     }
     return out;
@@ -206,19 +233,18 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     count(counts.students, v);
     for (const r of p.responsibles) {
       let list = guardianRelations.get(r.personId);
-      if (!list) guardianRelations.set(r.personId, (list = []));
-      list.push({ studentId: p.id, relation: r });
+      guardianRelations.set(r.personId, appended(list, { studentId: p.id, relation: r }));
     }
     if (!v.kept) continue;
     keptStudents.add(p.id);
     const out = person(p);
-    out.kinds.push('student');
+    out.kinds = appended(out.kinds, 'student');
     out.email = pickEmail(p, ['Skola elev']);
     const seen = new Set<string>();
     for (const e of v.enrolments) {
       if (seen.has(e.schoolUnitId!)) continue;
       seen.add(e.schoolUnitId!);
-      out.roles.push({ role: 'student', schoolId: e.schoolUnitId!, grade: grade(e.schoolYear), start: e.startDate, end: e.endDate });
+      out.roles = appended(out.roles, { role: 'student', schoolId: intern(e.schoolUnitId!), grade: intern(grade(e.schoolYear)), start: intern(e.startDate), end: intern(e.endDate) });
     }
   }
 
@@ -230,8 +256,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
       continue;
     }
     let list = dutiesByPerson.get(d.personId);
-    if (!list) dutiesByPerson.set(d.personId, (list = []));
-    list.push(d);
+    dutiesByPerson.set(d.personId, appended(list, d));
   }
   const keptDuties = new Map<string, string>(); // dutyId → personId
   for (const [personId, duties] of dutiesByPerson) {
@@ -245,14 +270,14 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     count(counts.staff, v);
     if (!v.kept) continue;
     const out = person(p);
-    out.kinds.push('staff');
+    out.kinds = appended(out.kinds, 'staff');
     out.email ??= pickEmail(p, ['Skola personal', 'Arbete övrigt']);
     const seen = new Set<string>();
     for (const d of v.duties) {
       keptDuties.set(d.id, personId);
       if (seen.has(d.dutyAt!)) continue;
       seen.add(d.dutyAt!);
-      out.roles.push({ role: 'staff', schoolId: d.dutyAt!, jobTitle: d.dutyRole, start: d.startDate, end: d.endDate });
+      out.roles = appended(out.roles, { role: 'staff', schoolId: intern(d.dutyAt!), jobTitle: intern(d.dutyRole), start: intern(d.startDate), end: intern(d.endDate) });
     }
   }
 
@@ -268,21 +293,20 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     count(counts.guardians, v);
     if (!v.kept) continue;
     const out = person(p);
-    out.kinds.push('guardian');
+    out.kinds = appended(out.kinds, 'guardian');
     out.email ??= pickEmail(p, ['Privat', 'Arbete övrigt']);
     out.phone = p.phones.find((x) => x.mobile)?.value ?? p.phones[0]?.value;
-    for (const r of relations) if (v.studentIds.includes(r.studentId)) out.guardianOf.push({ studentId: r.studentId, relationType: r.relation.relationType });
+    for (const r of relations) if (v.studentIds.includes(r.studentId)) out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
   }
   for (const out of people.values()) if (!out.username) out.username = out.email ?? out.id;
 
   // Groups, classes and teams
-  const activitiesByGroup = new Map<string, typeof snap.activities extends Map<string, infer A> ? A[] : never>();
+  const activitiesByGroup = new Map<string, Activity[]>();
   for (const a of snap.activities.values()) {
     if (!activityCurrent(a, o)) continue;
     for (const g of a.groupIds) {
       let list = activitiesByGroup.get(g);
-      if (!list) activitiesByGroup.set(g, (list = []));
-      list.push(a);
+      activitiesByGroup.set(g, appended(list, a));
     }
   }
   const teams: OutTeam[] = [];
@@ -328,7 +352,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         count(counts.memberships, mv);
         if (!mv.kept || members.has(m.personId)) continue;
         members.add(m.personId);
-        memberships.push({ teamId: team.id, personId: m.personId, role: kept!.kinds.includes('student') ? 'student' : 'teacher' });
+        memberships.push({ teamId: team.id, personId: kept!.id, role: kept!.kinds.includes('student') ? 'student' : 'teacher' });
       }
       for (const a of acts) {
         if (sid && a.syllabusId !== sid) continue;

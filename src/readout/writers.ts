@@ -1,5 +1,4 @@
-import { hash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import type { OutPerson, Selection } from './select.ts';
 
 /**
@@ -62,6 +61,86 @@ export function writeCsvFile(path: string, t: CsvTable): void {
   }
 }
 
+/** One CSV line (with CRLF) of `r` in `header` order; `extra` overrides some columns. */
+export function csvLine(header: readonly string[], r: Row, extra?: Row): string {
+  let line = '';
+  for (let j = 0; j < header.length; j++) {
+    const h = header[j]!;
+    line += (j ? ',' : '') + field(extra && h in extra ? extra[h] : r[h]);
+  }
+  return line + '\r\n';
+}
+
+/**
+ * A CSV file written as rows arrive, in ~1 MB writes: no file, and no file's rows, is ever held
+ * whole in memory. Without a header it is a fragment, later appended to another file.
+ */
+export class CsvFile {
+  private readonly fd: number;
+  /** Lines are encoded into this buffer at once, so they die young (no strings pile up per file). */
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private pos = 0;
+  /** Data rows written (the header not counted). */
+  rows = 0;
+  constructor(
+    readonly path: string,
+    readonly header: readonly string[],
+    writeHeader = true,
+  ) {
+    this.fd = openSync(path, 'w');
+    if (writeHeader) this.put(header.map(field).join(',') + '\r\n');
+  }
+  row(r: Row, extra?: Row): void {
+    this.put(csvLine(this.header, r, extra));
+    this.rows++;
+  }
+  private put(s: string): void {
+    if (this.pos + s.length * 3 > this.buf.length) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        writeSync(this.fd, s);
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos);
+  }
+  /** Appends another file's bytes (a fragment written earlier), in 1 MB reads. */
+  append(path: string): void {
+    this.flush();
+    const from = openSync(path, 'r');
+    try {
+      for (let n; (n = readSync(from, this.buf, 0, this.buf.length, null)) > 0; ) writeSync(this.fd, this.buf, 0, n);
+    } finally {
+      closeSync(from);
+    }
+  }
+  private flush(): void {
+    if (this.pos) writeSync(this.fd, this.buf, 0, this.pos);
+    this.pos = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+/** A table whose rows are produced as it is written (each call of `rows` walks the selection again). */
+export interface LazyTable {
+  header: readonly string[];
+  rows(): Iterable<Row>;
+}
+
+/** Writes a {@link LazyTable} into a new CSV file; returns how many rows. */
+export function writeLazyTable(path: string, t: LazyTable): number {
+  const f = new CsvFile(path, t.header);
+  try {
+    for (const r of t.rows()) f.row(r);
+  } finally {
+    f.close();
+  }
+  return f.rows;
+}
+
 export const SDS_HEADERS = {
   'orgs.csv': ['sourcedId', 'name', 'type', 'parentSourcedId'],
   'users.csv': ['sourcedId', 'username', 'givenName', 'familyName', 'password', 'activeDirectoryMatchId', 'email', 'phone', 'sms'],
@@ -122,46 +201,64 @@ function oneRosterStaffRole(title?: string): string {
 
 const guardianRole = (relationType?: string) => (relationType === 'Vårdnadshavare' || !relationType ? 'guardian' : 'relative');
 
-/** The SDS v2.1 file set: the same eight files every run, so SDS never reads a missing file as "all gone". */
-export function sdsTables(sel: Selection): Record<keyof typeof SDS_HEADERS, CsvTable> {
+export type SdsFile = keyof typeof SDS_HEADERS;
+
+/**
+ * The SDS v2.1 file set: the same eight files every run, so SDS never reads a missing file as
+ * "all gone". Rows are built as each file is written ({@link sdsTables} has them in arrays).
+ */
+export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
   const s = sel.session;
-  const courses = new Map<string, Row>();
-  for (const t of sel.teams) {
-    courses.set(t.courseId, { sourcedId: t.courseId, orgSourcedId: t.schoolId, title: t.courseTitle, code: t.courseCode ?? t.subjectCode ?? '', schoolYearSourcedId: s.id, subject: t.subjectCode ?? '', grade: '' });
-  }
-  const roles: Row[] = [];
-  const relationships: Row[] = [];
-  for (const p of sel.people) {
-    p.roles.forEach((r, i) =>
-      roles.push({
-        userSourcedId: p.id,
-        orgSourcedId: r.schoolId,
-        role: r.role === 'student' ? 'student' : sdsStaffRole(r.jobTitle),
-        sessionSourcedId: s.id,
-        grade: r.grade ?? '',
-        isPrimary: i === 0 ? 'TRUE' : 'FALSE',
-        roleStartDate: r.start ?? '',
-        roleEndDate: r.end ?? '',
-      }),
-    );
-    for (const g of p.guardianOf) relationships.push({ userSourcedId: g.studentId, relationshipUserSourcedId: p.id, relationshipRole: guardianRole(g.relationType) });
-  }
+  const table = (f: SdsFile, rows: () => Iterable<Row>): LazyTable => ({ header: SDS_HEADERS[f], rows });
   return {
-    'orgs.csv': { header: SDS_HEADERS['orgs.csv'], rows: sel.schools.map((o) => ({ sourcedId: o.id, name: o.name, type: 'school', parentSourcedId: '' })) },
-    'users.csv': {
-      header: SDS_HEADERS['users.csv'],
-      rows: sel.people.map((p) => ({ sourcedId: p.id, username: p.username, givenName: p.givenName, familyName: p.familyName, password: '', activeDirectoryMatchId: '', email: p.email ?? '', phone: p.phone ?? '', sms: '' })),
-    },
-    'roles.csv': { header: SDS_HEADERS['roles.csv'], rows: roles },
-    'academicSessions.csv': { header: SDS_HEADERS['academicSessions.csv'], rows: [{ sourcedId: s.id, title: s.title, type: 'schoolYear', schoolYear: s.schoolYear, startDate: s.startDate, endDate: s.endDate }] },
-    'courses.csv': { header: SDS_HEADERS['courses.csv'], rows: [...courses.values()] },
-    'classes.csv': {
-      header: SDS_HEADERS['classes.csv'],
-      rows: sel.teams.map((t) => ({ sourcedId: t.id, orgSourcedId: t.schoolId, title: t.title, sessionSourcedIds: s.id, courseSourcedId: t.courseId })),
-    },
-    'enrollments.csv': { header: SDS_HEADERS['enrollments.csv'], rows: sel.memberships.map((m) => ({ classSourcedId: m.teamId, userSourcedId: m.personId, role: m.role })) },
-    'relationships.csv': { header: SDS_HEADERS['relationships.csv'], rows: relationships },
+    'orgs.csv': table('orgs.csv', () => sel.schools.map((o) => ({ sourcedId: o.id, name: o.name, type: 'school', parentSourcedId: '' }))),
+    'users.csv': table('users.csv', function* () {
+      for (const p of sel.people) {
+        yield { sourcedId: p.id, username: p.username, givenName: p.givenName, familyName: p.familyName, password: '', activeDirectoryMatchId: '', email: p.email ?? '', phone: p.phone ?? '', sms: '' };
+      }
+    }),
+    'roles.csv': table('roles.csv', function* () {
+      for (const p of sel.people) {
+        for (let i = 0; i < p.roles.length; i++) {
+          const r = p.roles[i]!;
+          yield {
+            userSourcedId: p.id,
+            orgSourcedId: r.schoolId,
+            role: r.role === 'student' ? 'student' : sdsStaffRole(r.jobTitle),
+            sessionSourcedId: s.id,
+            grade: r.grade ?? '',
+            isPrimary: i === 0 ? 'TRUE' : 'FALSE',
+            roleStartDate: r.start ?? '',
+            roleEndDate: r.end ?? '',
+          };
+        }
+      }
+    }),
+    'academicSessions.csv': table('academicSessions.csv', () => [{ sourcedId: s.id, title: s.title, type: 'schoolYear', schoolYear: s.schoolYear, startDate: s.startDate, endDate: s.endDate }]),
+    'courses.csv': table('courses.csv', () => {
+      // One course per courseId: a later team's values win, the first one's position stays (Map.set).
+      const courses = new Map<string, Row>();
+      for (const t of sel.teams) {
+        courses.set(t.courseId, { sourcedId: t.courseId, orgSourcedId: t.schoolId, title: t.courseTitle, code: t.courseCode ?? t.subjectCode ?? '', schoolYearSourcedId: s.id, subject: t.subjectCode ?? '', grade: '' });
+      }
+      return courses.values();
+    }),
+    'classes.csv': table('classes.csv', function* () {
+      for (const t of sel.teams) yield { sourcedId: t.id, orgSourcedId: t.schoolId, title: t.title, sessionSourcedIds: s.id, courseSourcedId: t.courseId };
+    }),
+    'enrollments.csv': table('enrollments.csv', function* () {
+      for (const m of sel.memberships) yield { classSourcedId: m.teamId, userSourcedId: m.personId, role: m.role };
+    }),
+    'relationships.csv': table('relationships.csv', function* () {
+      for (const p of sel.people) for (const g of p.guardianOf) yield { userSourcedId: g.studentId, relationshipUserSourcedId: p.id, relationshipRole: guardianRole(g.relationType) };
+    }),
   };
+}
+
+/** The SDS v2.1 file set with every row built (tests, small worlds; a run writes {@link sdsLazyTables}). */
+export function sdsTables(sel: Selection): Record<SdsFile, CsvTable> {
+  const lazy = sdsLazyTables(sel);
+  return Object.fromEntries(Object.entries(lazy).map(([f, t]) => [f, { header: t.header, rows: [...t.rows()] }])) as Record<SdsFile, CsvTable>;
 }
 
 /** OneRoster rows per file, keyed by sourcedId, without status/dateLastModified (added per mode). */
@@ -199,106 +296,111 @@ function userRow(p: OutPerson): Row {
   };
 }
 
-export function oneRosterRows(sel: Selection): OneRosterRows {
-  const s = sel.session;
-  const out = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map<string, Row>()])) as OneRosterRows;
-  out['academicSessions.csv'].set(s.id, { sourcedId: s.id, title: s.title, type: 'schoolYear', startDate: s.startDate, endDate: s.endDate, parentSourcedId: '', schoolYear: s.schoolYear });
-  for (const o of sel.schools) out['orgs.csv'].set(o.id, { sourcedId: o.id, name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' });
-  const schoolOf = new Map<string, string>();
-  for (const t of sel.teams) {
-    schoolOf.set(t.id, t.schoolId);
-    out['courses.csv'].set(t.courseId, { sourcedId: t.courseId, schoolYearSourcedId: s.id, title: t.courseTitle, courseCode: t.courseCode ?? t.subjectCode ?? '', grades: '', orgSourcedId: t.schoolId, subjects: '', subjectCodes: t.subjectCode ?? '' });
-    out['classes.csv'].set(t.id, {
-      sourcedId: t.id,
-      title: t.title,
-      grades: '',
-      courseSourcedId: t.courseId,
-      classCode: t.groupId,
-      classType: t.groupType === 'Undervisning' ? 'scheduled' : 'homeroom',
-      location: '',
-      schoolSourcedId: t.schoolId,
-      termSourcedIds: s.id,
-      subjects: '',
-      subjectCodes: t.subjectCode ?? '',
-      periods: '',
-    });
-  }
-  const schoolOfPerson = new Map<string, string>();
-  for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
-  for (const p of sel.people) {
-    const row = userRow(p);
-    out['users.csv'].set(p.id, row);
-    for (const r of p.roles) {
-      const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r.jobTitle);
-      const id = `${p.id}|${r.schoolId}|${role}`;
-      out['roles.csv'].set(id, { sourcedId: id, userSourcedId: p.id, roleType: r === p.roles[0] ? 'primary' : 'secondary', role, beginDate: r.start ?? '', endDate: r.end ?? '', orgSourcedId: r.schoolId, userProfileSourcedId: '' });
-    }
-    for (const g of p.guardianOf) {
-      const org = schoolOfPerson.get(g.studentId);
-      if (!org) continue;
-      const role = guardianRole(g.relationType);
-      const id = `${p.id}|${org}|${role}`;
-      if (!out['roles.csv'].has(id)) {
-        out['roles.csv'].set(id, { sourcedId: id, userSourcedId: p.id, roleType: p.roles.length ? 'secondary' : 'primary', role, beginDate: '', endDate: '', orgSourcedId: org, userProfileSourcedId: '' });
-      }
-    }
-  }
-  // A student's agents are their guardians; a guardian's agents are their students.
-  for (const p of sel.people) {
-    for (const g of p.guardianOf) {
-      const student = out['users.csv'].get(g.studentId);
-      if (student) student.agentSourcedIds = student.agentSourcedIds ? `${student.agentSourcedIds},${p.id}` : p.id;
-    }
-  }
-  for (const m of sel.memberships) {
-    const id = `${m.teamId}|${m.personId}`;
-    out['enrollments.csv'].set(id, { sourcedId: id, classSourcedId: m.teamId, schoolSourcedId: schoolOf.get(m.teamId) ?? '', userSourcedId: m.personId, role: m.role, primary: 'false', beginDate: '', endDate: '' });
-  }
-  return out;
-}
-
-/** Bulk files: every row; status and dateLastModified are left empty as bulk mode allows. */
-export function oneRosterBulk(rows: OneRosterRows): Record<string, CsvTable> {
-  const files: Record<string, CsvTable> = { 'manifest.csv': manifest(Object.fromEntries(ONEROSTER_FILES.map((f) => [f, 'bulk']))) };
-  for (const f of ONEROSTER_FILES) files[f] = { header: ONEROSTER_HEADERS[f], rows: [...rows[f].values()] };
-  return files;
-}
-
-export interface RowDelta {
-  added: Row[];
-  updated: Row[];
-  removed: Row[];
-}
-export type OneRosterDelta = Record<OneRosterFile, RowDelta>;
-
 /**
- * The previous run's published rows, compact: per file, a digest of each row's JSON text by
- * sourcedId (compared with this run's), and the classes' titles (a changed title is a rename).
+ * OneRoster rows per file as `[sourcedId, row]` pairs, built as they are walked, in the order and
+ * with the outcome of filling one Map per file (a repeated sourcedId keeps its first position and
+ * its last values). A run writes, digests and stores each row as it comes and keeps none of them.
  */
-export interface PublishedRows {
-  digests: Record<OneRosterFile, Map<string, string>>;
-  classTitles: Map<string, string>;
+export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => Iterable<[string, Row]>> {
+  const s = sel.session;
+  return {
+    'academicSessions.csv': () => [[s.id, { sourcedId: s.id, title: s.title, type: 'schoolYear', startDate: s.startDate, endDate: s.endDate, parentSourcedId: '', schoolYear: s.schoolYear }]],
+    'orgs.csv': () => lastWins(sel.schools.map((o): [string, Row] => [o.id, { sourcedId: o.id, name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' }])),
+    'courses.csv': () =>
+      lastWins(sel.teams.map((t): [string, Row] => [t.courseId, { sourcedId: t.courseId, schoolYearSourcedId: s.id, title: t.courseTitle, courseCode: t.courseCode ?? t.subjectCode ?? '', grades: '', orgSourcedId: t.schoolId, subjects: '', subjectCodes: t.subjectCode ?? '' }])),
+    'classes.csv': () =>
+      lastWins(
+        sel.teams.map((t): [string, Row] => [
+          t.id,
+          {
+            sourcedId: t.id,
+            title: t.title,
+            grades: '',
+            courseSourcedId: t.courseId,
+            classCode: t.groupId,
+            classType: t.groupType === 'Undervisning' ? 'scheduled' : 'homeroom',
+            location: '',
+            schoolSourcedId: t.schoolId,
+            termSourcedIds: s.id,
+            subjects: '',
+            subjectCodes: t.subjectCode ?? '',
+            periods: '',
+          },
+        ]),
+      ),
+    'users.csv': function* () {
+      // A student's agents are their guardians (after any of their own); a guardian's are their students.
+      const guardiansOf = new Map<string, string[]>();
+      for (const p of sel.people) {
+        for (const g of p.guardianOf) {
+          const list = guardiansOf.get(g.studentId);
+          if (list) list.push(p.id);
+          else guardiansOf.set(g.studentId, [p.id]);
+        }
+      }
+      for (const p of distinctPeople(sel)) {
+        const row = userRow(p);
+        const guardians = guardiansOf.get(p.id);
+        if (guardians) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
+        yield [p.id, row];
+      }
+    },
+    'roles.csv': function* () {
+      const schoolOfPerson = new Map<string, string>();
+      for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
+      for (const p of distinctPeople(sel)) {
+        // Role ids start with the person's id: one person's roles never collide with another's.
+        const own = new Map<string, Row>();
+        for (const r of p.roles) {
+          const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r.jobTitle);
+          const id = `${p.id}|${r.schoolId}|${role}`;
+          own.set(id, { sourcedId: id, userSourcedId: p.id, roleType: r === p.roles[0] ? 'primary' : 'secondary', role, beginDate: r.start ?? '', endDate: r.end ?? '', orgSourcedId: r.schoolId, userProfileSourcedId: '' });
+        }
+        for (const g of p.guardianOf) {
+          const org = schoolOfPerson.get(g.studentId);
+          if (!org) continue;
+          const role = guardianRole(g.relationType);
+          const id = `${p.id}|${org}|${role}`;
+          if (!own.has(id)) own.set(id, { sourcedId: id, userSourcedId: p.id, roleType: p.roles.length ? 'secondary' : 'primary', role, beginDate: '', endDate: '', orgSourcedId: org, userProfileSourcedId: '' });
+        }
+        yield* own;
+      }
+    },
+    'enrollments.csv': function* () {
+      const schoolOf = new Map<string, string>();
+      for (const t of sel.teams) schoolOf.set(t.id, t.schoolId);
+      // (team, person) pairs are distinct by construction in `select`.
+      for (const m of sel.memberships) {
+        const id = `${m.teamId}|${m.personId}`;
+        yield [id, { sourcedId: id, classSourcedId: m.teamId, schoolSourcedId: schoolOf.get(m.teamId) ?? '', userSourcedId: m.personId, role: m.role, primary: 'false', beginDate: '', endDate: '' }];
+      }
+    },
+  };
 }
 
-/** A row's identity for the delta: 128 bits of its JSON text, 22 characters to keep per row. */
-export const rowDigest = (json: string): string => hash('md5', json, 'base64url');
-
-/** Delta files: changed rows `active`, removed rows `tobedeleted`, all stamped with the run time. */
-export function oneRosterDeltaFiles(delta: OneRosterDelta, stamp: string): Record<string, CsvTable> {
-  const files: Record<string, CsvTable> = { 'manifest.csv': manifest(Object.fromEntries(ONEROSTER_FILES.map((f) => [f, 'delta']))) };
-  for (const f of ONEROSTER_FILES) {
-    const d = delta[f];
-    files[f] = {
-      header: ONEROSTER_HEADERS[f],
-      rows: d.added.length && d.updated.length ? d.added.concat(d.updated) : d.added.length ? d.added : d.updated,
-      extra: { status: 'active', dateLastModified: stamp },
-      tail: { rows: d.removed, extra: { status: 'tobedeleted', dateLastModified: stamp } },
-    };
+/** `select` builds people in a Map: each id comes once. Checked, since the writers rely on it. */
+function* distinctPeople(sel: Selection): Generator<OutPerson> {
+  let last: string | undefined;
+  for (const p of sel.people) {
+    if (p.id === last) throw new Error(`readout: person ${p.id} twice in the selection`);
+    last = p.id;
+    yield p;
   }
-  return files;
+}
+/** Small files (schools, courses, classes) through a Map: first position, last values per sourcedId. */
+function lastWins(rows: [string, Row][]): Iterable<[string, Row]> {
+  return new Map(rows).entries();
 }
 
-function manifest(modes: Record<string, 'bulk' | 'delta'>): CsvTable {
+/** OneRoster rows per file in Maps (tests, small worlds; a run walks {@link oneRosterStreams}). */
+export function oneRosterRows(sel: Selection): OneRosterRows {
+  const streams = oneRosterStreams(sel);
+  return Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map(streams[f]())])) as OneRosterRows;
+}
+
+/** The OneRoster manifest: every file the standard defines, ours in `mode`, the rest "absent". */
+export function manifest(mode: 'bulk' | 'delta'): CsvTable {
+  const modes: Record<string, string> = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, mode]));
   const rows: Row[] = [
     { propertyName: 'manifest.version', value: '1.0' },
     { propertyName: 'oneroster.version', value: '1.2' },

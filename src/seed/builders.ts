@@ -1,5 +1,5 @@
 import type { Queryable } from '../context.ts';
-import type { AppStatus, Language, ModuleRight, UserKind } from '../db/schema.ts';
+import type { AppStatus, Language, ModuleRight, UserKind, ClientOrigin } from '../db/schema.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { newId, randomToken, sha256 } from '../lib/ids.ts';
 
@@ -113,7 +113,7 @@ export async function insertApp(
 /** A client (app or legacy) with one live secret; returns the raw secret (shown once in real flows). */
 export async function insertClient(
   db: Queryable,
-  c: { appId: string | null; name: string; origin?: 'app' | 'legacy'; id?: string; secret?: string },
+  c: { appId: string | null; name: string; origin?: ClientOrigin; id?: string; secret?: string },
 ): Promise<{ clientId: string; secret: string }> {
   const clientId = c.id ?? newId();
   const secret = c.secret ?? randomToken();
@@ -188,4 +188,24 @@ export async function insertGrant(
     })
     .execute();
   return id;
+}
+
+/**
+ * An end-user sign-in account for a person of the SS 12000 store (student, guardian, staff). The
+ * login is stored lower-cased (the table's CHECK); no password means upstream sign-in only.
+ */
+export async function insertEndUserAccount(
+  db: Queryable,
+  a: { personId: string; login: string; password?: string | null; language?: Language },
+): Promise<string> {
+  await db
+    .insertInto('end_user_accounts')
+    .values({
+      person_id: a.personId,
+      login: a.login.toLowerCase(),
+      password_hash: a.password ? await hashPassword(a.password) : null,
+      language: a.language ?? 'en',
+    })
+    .execute();
+  return a.personId;
 }

@@ -8,6 +8,7 @@ import {
   insertAdminRight,
   insertApp,
   insertClient,
+  insertEndUserAccount,
   insertGrant,
   insertInstitution,
   insertPartner,
@@ -39,6 +40,20 @@ export const DEMO_USERS = [
   { email: 'karel.maes@scholengroep.demo', role: 'School admin: iBasis on the coast schools (011742, 011767, 011775)' },
   { email: 'tom.wouters@scholengroep.demo', role: 'Teacher without user-management access ("no access")' },
 ] as const;
+
+/**
+ * End-user accounts ("Log in with Schoolgate") of people of institution 001057 in the demo school
+ * data, all with DEMO_PASSWORD. The teacher is refused by the demo app at 001057 (it holds no staff
+ * grant there): the demo of `role_not_granted`.
+ */
+export const DEMO_END_USERS = [
+  { login: 'student.001057@schoolgate.demo', role: 'Student at 001057' },
+  { login: 'guardian.001057@schoolgate.demo', role: 'Guardian of that student' },
+  { login: 'teacher.001057@schoolgate.demo', role: 'Teacher at 001057 (the demo app has no staff grant there: refused)' },
+] as const;
+
+/** The demo app's sign-in callback for trying the flow by hand (see README). */
+export const DEMO_REDIRECT_URI = 'http://localhost:4000/callback';
 
 /** Institutions of the demo school board (Flemish, six-digit institution numbers). */
 export const DEMO_INSTITUTIONS = [
@@ -113,7 +128,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       contactEmail: 'apps@studyplanner.demo',
       description: 'Plans homework and tests with students; homework institutes follow up.',
       approvedBy: operator,
-      redirectUris: ['http://localhost:3000/callback'],
+      redirectUris: ['http://localhost:3000/callback', DEMO_REDIRECT_URI],
       apis: [
         { apiCode: 'students', dataCategories: ['identity', 'guardians'], purpose: 'Show each student their classes and plan homework; inform guardians of the plan.' },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
@@ -151,6 +166,27 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     today: localDate(ctx.clock.now(), ctx.config.TZ),
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
+  await seedDemoEndUsers(ctx, world);
+}
+
+/** Gives DEMO_END_USERS to a student of 001057 with a guardian, that guardian, and a teacher there. */
+async function seedDemoEndUsers(ctx: AppContext, world: ReturnType<typeof generateWorld>): Promise<void> {
+  const today = localDate(ctx.clock.now(), ctx.config.TZ);
+  const current = (r: { startDate?: string | null; endDate?: string | null }) => (!r.startDate || r.startDate <= today) && (!r.endDate || r.endDate >= today);
+  const unit = world.organisations.find((o) => o.organisationType === 'Skolenhet' && o.organisationCode === '001057');
+  const student = world.persons.find((p) => (p.responsibles ?? []).length > 0 && (p.enrolments ?? []).some((e) => e.enroledAt.id === unit?.id && current(e)));
+  const guardian = student?.responsibles?.[0]?.person.id;
+  const teacher = world.duties.find((d) => d.dutyAt.id === unit?.id && d.person && current(d))?.person?.id;
+  const people = [student?.id, guardian, teacher];
+  if (people.some((id) => !id)) {
+    ctx.log.warn('demo school data has no student with a guardian and no teacher at 001057: no end-user accounts seeded');
+    return;
+  }
+  await ctx.db.transaction().execute(async (db) => {
+    for (const [i, personId] of people.entries()) {
+      await insertEndUserAccount(db, { personId: personId!, login: DEMO_END_USERS[i]!.login, password: DEMO_PASSWORD });
+    }
+  });
 }
 
 /** Students in the demo world's school data. */
@@ -170,6 +206,10 @@ export function demoBanner(publicUrl: string): string {
     '  Get a token and read its live grants:',
     `    TOKEN=$(curl -s -u ${DEMO_CLIENT.clientId}:${DEMO_CLIENT.secret} -d grant_type=client_credentials ${publicUrl}/oidc/token | sed -E 's/.*"access_token":"([^"]+)".*/\\1/')`,
     `    curl -s -H "Authorization: Bearer $TOKEN" ${publicUrl}/api/v1/me/grants`,
+    '',
+    '  "Log in with Schoolgate" (end users of 001057, same password):',
+    DEMO_END_USERS.map((u) => `    ${u.login.padEnd(38)} ${u.role}`).join('\n'),
+    `  The demo app signs people in with redirect URI ${DEMO_REDIRECT_URI}; see README ("Try the sign-in").`,
     '',
   ].join('\n');
 }

@@ -1,8 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
 import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
+import { studentAt, type EndUser } from './signin-fixtures.ts';
 import { startE2E, type E2E, type Person } from './support.ts';
 
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
@@ -46,21 +48,29 @@ describe('accessibility: axe on the main screens, and the grant Transfer from th
   let e2e: E2E;
   let people: People;
   let appId = '';
+  let quizClientId = '';
+  let student: EndUser;
   const partnerEmail = 'pia@quiz.example';
+  // Never reached: the sign-in screens are checked before the browser would go back to the app.
+  const quizRedirect = 'http://127.0.0.1:9/callback';
 
   beforeAll(async () => {
     e2e = await startE2E();
     const { ctx } = e2e.harness;
-    ({ people } = await seedSchools(ctx));
+    const seeded = await seedSchools(ctx);
+    people = seeded.people;
+    student = await studentAt(ctx, seeded.world, SCHOOLS[0]!, 0, 'sam.student@school.test');
     const member = await insertUser(ctx.db, { email: partnerEmail, password: PASSWORD, displayName: 'Pia Quiz', kind: 'partner' });
     const partnerId = await insertPartner(ctx.db, { name: 'Quiz Oy', contactEmail: 'info@quiz.example', memberUserIds: [member] });
     appId = await insertApp(ctx.db, {
       partnerId,
       name: 'Quiz Master',
       status: 'approved',
+      redirectUris: [quizRedirect],
       apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Quizzes per class.' }],
     });
     const { clientId } = await insertClient(ctx.db, { appId, name: 'Quiz Master' });
+    quizClientId = clientId;
     await insertGrant(ctx.db, { clientId, apiCode: 'students', institutionNumber: SCHOOLS[0]!, reason: 'Seeded' });
     // Waits in the operator's review queue.
     await insertApp(ctx.db, {
@@ -86,6 +96,80 @@ describe('accessibility: axe on the main screens, and the grant Transfer from th
     await person.page.locator('form button[type=submit]').click();
     return person;
   }
+
+  /** Sends a browser to the authorization endpoint as the Quiz Master app would; it lands on /signin/<uid>. */
+  async function startSignin(person: Person): Promise<void> {
+    const verifier = randomBytes(32).toString('base64url');
+    const q = new URLSearchParams({
+      client_id: quizClientId,
+      response_type: 'code',
+      redirect_uri: quizRedirect,
+      scope: 'openid profile',
+      state: 'a11y-state',
+      nonce: 'a11y-nonce',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    await person.goto(`/oidc/auth?${q}`);
+    await person.page.waitForURL('**/signin/*');
+  }
+
+  for (const locale of ['en-GB', 'nl-BE']) {
+    it(`finds no contrast, naming or ARIA violation on the end-user sign-in screens in ${locale}, at phone size`, async () => {
+      const found: Record<string, string[]> = {};
+      const person = await e2e.person(locale);
+      const { page } = person;
+      await page.setViewportSize({ width: 390, height: 844 });
+      await startSignin(person);
+      await page.getByTestId('school-list').getByRole('button').first().waitFor();
+      found.signinSchool = await axeViolations(page);
+      await page.getByTestId('school-list').getByRole('button').first().click();
+      await page.getByTestId('signin-step-login').waitFor();
+      found.signinLogin = await axeViolations(page);
+      await page.locator('input[autocomplete=username]').fill(student.login);
+      await page.locator('input[type=password]').fill(PASSWORD);
+      await page.locator('form button[type=submit]').click();
+      await page.getByTestId('signin-step-consent').waitFor();
+      // The pointer rests where the Sign in button was, over Allow: measure the button as it stands, not hovered.
+      await page.mouse.move(0, 0);
+      found.signinConsent = await axeViolations(page);
+      // The sign-in left an end-user session: "My connected apps" shows the (empty) list.
+      await person.goto('/my/apps');
+      await page.getByTestId('my-signed-in-as').waitFor();
+      found.myApps = await axeViolations(page);
+      const visitor = await e2e.person(locale);
+      await visitor.page.setViewportSize({ width: 390, height: 844 });
+      await visitor.goto('/my/apps');
+      await visitor.page.getByTestId('my-signin').waitFor();
+      found.mySignIn = await axeViolations(visitor.page);
+      const operator = await signedIn(locale, people.operator, '/operator/identity-providers');
+      await operator.page.getByTestId('idp-table').waitFor();
+      found.identityProviders = await axeViolations(operator.page);
+      expect(found).toEqual({ signinSchool: [], signinLogin: [], signinConsent: [], myApps: [], mySignIn: [], identityProviders: [] });
+      await person.expectNoMissingKeys();
+      await visitor.expectNoMissingKeys();
+    });
+  }
+
+  it('signs in to an app with the keyboard only: school, user name, password, Allow reachable with Tab', async () => {
+    const person = await e2e.person('en-GB');
+    const { page } = person;
+    await startSignin(person);
+    await page.getByTestId('school-list').getByRole('button').first().waitFor();
+    await tabTo(page, (el) => el.tag === 'button' && el.text.includes(SCHOOLS[0]!), `the school ${SCHOOLS[0]}`);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('signin-step-login').waitFor();
+    // The user name field has the focus as soon as the step shows.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('autocomplete'))).toBe('username');
+    await page.keyboard.type(student.login);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('signin-step-consent').waitFor();
+    await tabTo(page, (el) => el.tag === 'button' && el.text === 'Allow', 'the Allow button');
+    await tabTo(page, (el) => el.tag === 'button' && el.text === 'Deny', 'the Deny button');
+    await person.expectNoMissingKeys();
+  });
 
   for (const locale of ['en-GB', 'nl-BE']) {
     it(`finds no contrast, naming or ARIA violation on the main screens in ${locale}`, async () => {

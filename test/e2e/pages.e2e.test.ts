@@ -211,6 +211,37 @@ describe('every screen in every language, the refusals a school user can meet', 
     await op.page.getByRole('row', { name: /school-export-2019/ }).getByRole('link', { name: /Planner Sync/ }).waitFor();
   });
 
+  it('the operator creates an ingestion client (secret shown once), rotates its secret and revokes it with a reason', async () => {
+    const op = await signedIn('nl-BE', people.operator, '/operator/ingestion-clients');
+    const { page } = op;
+    await page.getByText('Geen inlaadclients.').waitFor();
+    await page.getByLabel('Client Naam').fill('IST nightly loader');
+    await page.getByRole('button', { name: 'Inlaadclient aanmaken' }).click();
+    const clientId = (await page.getByTestId('ingestion-client-id').textContent())!.trim();
+    const first = (await page.getByTestId('ingestion-secret').textContent())!.trim();
+    expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
+    const row = page.getByRole('row', { name: /IST nightly loader/ });
+    await row.getByText(`…${first.slice(-4)}`).waitFor();
+    // The secret is shown once: after "stored" it is nowhere on the page.
+    await page.getByRole('button', { name: 'Ik heb het bewaard' }).click();
+    await expect.poll(() => page.content()).not.toContain(first);
+
+    await row.getByRole('button', { name: 'Secret vernieuwen: IST nightly loader' }).click();
+    const second = (await page.getByTestId('ingestion-secret').textContent())!.trim();
+    expect(second).not.toBe(first);
+    // The old secret keeps working for the overlap, and the page says until when.
+    await page.getByText(`Het vorige secret (…${first.slice(-4)}) blijft werken tot`).waitFor();
+    await row.getByText(`…${second.slice(-4)}`).waitFor();
+
+    await row.getByRole('button', { name: 'Intrekken: IST nightly loader' }).click();
+    await page.getByRole('dialog').getByLabel('Reden (bewaard in het auditlog)').fill('Vervangen door de nieuwe export');
+    await page.getByRole('dialog').getByRole('button', { name: 'Intrekken' }).click();
+    await page.getByText('Geen inlaadclients.').waitFor();
+    const audit = await e2e.harness.ctx.db.selectFrom('audit_log').select('reason').where('action', '=', 'ingestion_client.revoked').where('client_id', '=', clientId).execute();
+    expect(audit).toEqual([{ reason: 'Vervangen door de nieuwe export' }]);
+    await op.expectNoMissingKeys();
+  });
+
   it('gives the operator the catalog, partners, legacy clients, mailbox and a filtered audit log', async () => {
     const op = await signedIn('fr-BE', people.operator, '/operator/catalog');
     const { page } = op;

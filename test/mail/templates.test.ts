@@ -26,6 +26,7 @@ const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
     at: new Date('2026-07-01T08:30:00Z'),
   },
   secret_rotated: { appName: HOSTILE, previousSecretExpiresAt: new Date('2026-11-29T10:00:00Z') },
+  consent_withdrawn: { appName: HOSTILE, partnerName: 'Leerwijs', institution: '001057 Norra skolan', role: 'student', at: new Date('2026-11-22T10:00:00Z'), eventsUrl: 'https://sg.example/api/v1/partner/apps/1/events' },
 };
 
 const render = <T extends keyof MailTemplates>(template: T, language: Language, p: MailTemplates[T] = params[template], tz = 'Europe/Brussels') =>

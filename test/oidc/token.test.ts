@@ -23,7 +23,8 @@ describe('OpenID Connect discovery', () => {
     expect(doc.token_endpoint).toBe(`${url}/oidc/token`);
     expect(doc.jwks_uri).toBe(`${url}/oidc/jwks`);
     expect(doc.grant_types_supported).toContain('client_credentials');
-    expect(doc.token_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post']);
+    // 'none': public sign-in clients (issue 5), which never get client credentials.
+    expect(doc.token_endpoint_auth_methods_supported.sort()).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
     const jwks = await (await fetch(doc.jwks_uri)).json();
     expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
     for (const key of jwks.keys) expect(key).not.toHaveProperty('d');

@@ -66,7 +66,9 @@ export function useHarness(env: Record<string, string> = {}): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     harness = await startHarness(env);
-  }, 60_000);
+    // Starting means creating a database and running every migration: minutes, not seconds, when
+    // the machine is busy with other work (two workers each starting one, a benchmark alongside).
+  }, 180_000);
   afterAll(async () => {
     await harness?.stop();
   });

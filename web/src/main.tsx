@@ -9,7 +9,7 @@ import svSE from 'antd/locale/sv_SE';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { useTranslation } from 'react-i18next';
-import { BrowserRouter, Route, Routes } from 'react-router';
+import { BrowserRouter, Route, Routes, useLocation } from 'react-router';
 import { ApiProblem } from './api/client.ts';
 import { RequireRole } from './components/common.tsx';
 import { AppLayout } from './components/Layout.tsx';
@@ -20,6 +20,12 @@ import { PartnerAppFormPage, PartnerAppsPage, PartnerProfilePage } from './pages
 import { DirectoryPage, RegisterPage } from './pages/public/PublicPages.tsx';
 import { SchoolApiAccessPage, SchoolAppsPage } from './pages/school/SchoolApps.tsx';
 import { SchoolAppPage } from './pages/school/SchoolAppPage.tsx';
+import { IdentityProvidersPage } from './pages/operator/IdentityProviders.tsx';
+import { IngestionClientsPage } from './pages/operator/IngestionClients.tsx';
+import { MyAppsPage } from './pages/my/MyAppsPage.tsx';
+import { EndUserFrame, isEndUserPath } from './pages/signin/Frame.tsx';
+import { SignInFlowPage } from './pages/signin/SignInFlow.tsx';
+import type { ReactNode } from 'react';
 
 const ANTD_LOCALES = { en: enUS, nl: nlNL, fr: frFR, sv: svSE } as const;
 
@@ -43,6 +49,12 @@ const school = ['school_admin'] as const;
  */
 const THEME_TOKENS = { colorPrimary: '#0b57d0', colorLink: '#0b57d0', colorTextDescription: '#595959', colorError: '#cf1322' };
 
+/** End users (sign-in to an app, their connected apps) get a plain frame; everyone else the back-office layout. */
+function Frame({ children }: { children: ReactNode }) {
+  const { pathname } = useLocation();
+  return isEndUserPath(pathname) ? <EndUserFrame>{children}</EndUserFrame> : <AppLayout>{children}</AppLayout>;
+}
+
 function Root() {
   const { i18n } = useTranslation();
   const locale = ANTD_LOCALES[(i18n.resolvedLanguage ?? 'en') as keyof typeof ANTD_LOCALES] ?? enUS;
@@ -50,7 +62,7 @@ function Root() {
     <ConfigProvider locale={locale} theme={{ token: THEME_TOKENS }}>
       <AntApp>
         <BrowserRouter>
-          <AppLayout>
+          <Frame>
             <Routes>
               <Route path="/" element={<HomeRedirect />} />
               <Route path="/sign-in" element={<SignInPage />} />
@@ -59,6 +71,8 @@ function Root() {
               <Route path="/no-access" element={<NoAccessPage />} />
               <Route path="/public/partners" element={<DirectoryPage />} />
               <Route path="/public/register" element={<RegisterPage />} />
+              <Route path="/signin/:uid" element={<SignInFlowPage />} />
+              <Route path="/my/apps" element={<MyAppsPage />} />
 
               <Route path="/school/apps" element={<RequireRole roles={[...school]}><SchoolAppsPage /></RequireRole>} />
               <Route path="/school/apps/:appId" element={<RequireRole roles={[...school]}><SchoolAppPage /></RequireRole>} />
@@ -78,9 +92,11 @@ function Root() {
               <Route path="/operator/catalog" element={<RequireRole roles={[...operator]}><CatalogPage /></RequireRole>} />
               <Route path="/operator/mailbox" element={<RequireRole roles={[...operator]}><MailboxPage /></RequireRole>} />
               <Route path="/operator/audit" element={<RequireRole roles={[...operator]}><AuditLogPage /></RequireRole>} />
+              <Route path="/operator/identity-providers" element={<RequireRole roles={[...operator]}><IdentityProvidersPage /></RequireRole>} />
+              <Route path="/operator/ingestion-clients" element={<RequireRole roles={[...operator]}><IngestionClientsPage /></RequireRole>} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
-          </AppLayout>
+          </Frame>
         </BrowserRouter>
       </AntApp>
     </ConfigProvider>

@@ -99,5 +99,15 @@ export const en: Translation = {
         p('If you did not do this, contact the operator at once.'),
       ],
     }),
+    consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
+      subject: `Schoolgate — A user withdrew their consent for ${appName}`,
+      blocks: [
+        p(`A ${{ student: 'student', guardian: 'guardian', staff: 'staff member' }[role]} of ${institution} withdrew the consent they gave the app ${appName} of ${partnerName} to receive their data.`),
+        facts(['School', institution], ['When', f.dateTime(at)]),
+        p("The app's refresh tokens for this user stopped working at once, and its access tokens for them are refused. Delete or stop using the data you received through this consent as your agreement with the school requires."),
+        p('Which user it was (the subject identifier your app received at sign-in) is in the consent.withdrawn event:'),
+        link('Events of the app (partner API)', eventsUrl),
+      ],
+    }),
   },
 };

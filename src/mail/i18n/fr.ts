@@ -102,5 +102,15 @@ export const fr: Translation = {
         p("Si ce n'est pas vous, contactez immédiatement l'opérateur."),
       ],
     }),
+    consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
+      subject: `Schoolgate – Un utilisateur a retiré son consentement pour ${appName}`,
+      blocks: [
+        p(`Un ${{ student: 'élève', guardian: 'parent', staff: 'membre du personnel' }[role]} de ${institution} a retiré le consentement donné à l'application ${appName} de ${partnerName} pour recevoir ses données.`),
+        facts(['École', institution], ['Quand', f.dateTime(at)]),
+        p("Les jetons de rafraîchissement de l'application pour cet utilisateur ne fonctionnent plus et ses jetons d'accès pour lui sont refusés. Supprimez les données reçues grâce à ce consentement, ou cessez de les utiliser, comme le prévoit votre accord avec l'école."),
+        p("L'utilisateur concerné (l'identifiant subject reçu par votre application à la connexion) figure dans l'événement consent.withdrawn :"),
+        link("Événements de l'application (API partenaire)", eventsUrl),
+      ],
+    }),
   },
 };

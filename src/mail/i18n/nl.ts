@@ -99,5 +99,15 @@ export const nl: Translation = {
         p('Heb jij dit niet gedaan? Neem dan meteen contact op met de beheerder.'),
       ],
     }),
+    consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
+      subject: `Schoolgate – Een gebruiker heeft de toestemming voor ${appName} ingetrokken`,
+      blocks: [
+        p(`Een ${{ student: 'leerling', guardian: 'ouder', staff: 'personeelslid' }[role]} van ${institution} heeft de toestemming ingetrokken die de app ${appName} van ${partnerName} kreeg om zijn of haar gegevens te ontvangen.`),
+        facts(['School', institution], ['Wanneer', f.dateTime(at)]),
+        p('De verversingstokens van de app voor deze gebruiker werken meteen niet meer en zijn toegangstokens voor die gebruiker worden geweigerd. Verwijder de gegevens die je via deze toestemming ontving of gebruik ze niet meer, zoals je overeenkomst met de school vraagt.'),
+        p('Om welke gebruiker het gaat (de subject-identifier die je app bij het aanmelden kreeg), staat in het event consent.withdrawn:'),
+        link('Events van de app (partner-API)', eventsUrl),
+      ],
+    }),
   },
 };

@@ -99,5 +99,15 @@ export const sv: Translation = {
         p('Om det inte var du, kontakta operatören genast.'),
       ],
     }),
+    consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
+      subject: `Schoolgate – En användare har återkallat sitt samtycke för ${appName}`,
+      blocks: [
+        p(`En ${{ student: 'elev', guardian: 'vårdnadshavare', staff: 'anställd' }[role]} på ${institution} har återkallat samtycket som gav appen ${appName} från ${partnerName} rätt att ta emot hens uppgifter.`),
+        facts(['Skola', institution], ['När', f.dateTime(at)]),
+        p('Appens uppdateringstoken för användaren slutade fungera direkt, och dess åtkomsttoken för användaren nekas. Radera eller sluta använda de uppgifter ni fått genom samtycket, så som ert avtal med skolan kräver.'),
+        p('Vilken användare det gäller (den subject-identifierare appen fick vid inloggningen) står i händelsen consent.withdrawn:'),
+        link('Appens händelser (partner-API)', eventsUrl),
+      ],
+    }),
   },
 };

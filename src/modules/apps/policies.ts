@@ -4,7 +4,7 @@ import { conflict, notFound } from '../../http/errors.ts';
 import { findPartnerApp, lockPartnerApp } from './queries.ts';
 
 /** Fields that a new review would have to look at again: locked once the app left draft/rejected. */
-export const REVIEWED_FIELDS = ['name', 'redirectUris', 'apis'] as const;
+export const REVIEWED_FIELDS = ['name', 'redirectUris', 'clientType', 'apis'] as const;
 
 /**
  * What the partner may change in an app of this status:

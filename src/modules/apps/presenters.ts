@@ -21,6 +21,7 @@ export const presentApp = (app: App, requests: ApiRequestRow[], clientId: string
   status: app.status,
   editable: editableFields(app.status),
   redirectUris: app.redirect_uris,
+  clientType: app.client_type,
   apis: requests
     .filter((r) => r.app_id === app.id)
     .map((r) => ({ apiCode: r.api_code, apiName: r.api_name, dataCategories: r.data_categories, purpose: r.purpose })),
@@ -41,6 +42,7 @@ export const appSnapshot = (a: {
   contactEmail: string;
   status: AppStatus;
   redirectUris: string[];
+  clientType?: 'confidential' | 'public';
   apis: { apiCode: string; dataCategories: string[]; purpose: string }[];
 }) => ({
   name: a.name,
@@ -48,6 +50,7 @@ export const appSnapshot = (a: {
   contactEmail: a.contactEmail,
   status: a.status,
   redirectUris: a.redirectUris,
+  ...(a.clientType ? { clientType: a.clientType } : {}),
   apis: a.apis.map((r) => ({ apiCode: r.apiCode, dataCategories: r.dataCategories, purpose: r.purpose })),
 });
 

@@ -17,12 +17,20 @@ const redirectUris = z
   .max(20)
   .describe('Exact-match redirect URIs for end-user sign-in: https (http only for localhost), no fragment');
 
+const clientType = z
+  .enum(['confidential', 'public'])
+  .describe(
+    'confidential: a server-side app with a client secret (client credentials and sign-in); public: a single-page or mobile app ' +
+      'without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.',
+  );
+
 export const appCreateBody = z
   .object({
     name: z.string().trim().min(1).max(200),
     description: z.string().trim().max(4000).default(''),
     contactEmail: emailSchema,
     redirectUris: redirectUris.default([]),
+    clientType: clientType.default('confidential'),
     apis: z.array(apiRequestInput).max(20).default([]),
   });
 
@@ -32,6 +40,7 @@ export const appPatchBody = z
     description: z.string().trim().max(4000),
     contactEmail: emailSchema,
     redirectUris,
+    clientType,
     apis: z.array(apiRequestInput).max(20).describe('Replaces the whole list'),
   })
   .partial();
@@ -57,6 +66,7 @@ export const appSchema = z
       .enum(['all', 'description_and_contact', 'none'])
       .describe('What PATCH may change now: everything (draft, rejected), only description and contact e-mail, or nothing (archived)'),
     redirectUris: z.array(z.string()),
+    clientType: z.enum(['confidential', 'public']).describe('public: no client secret, sign-in with PKCE only'),
     apis: z.array(appApiSchema),
     clientId: z.uuid().nullable(),
     submittedAt: z.date().nullable(),

@@ -8,6 +8,7 @@ import { auditActor, recordAudit } from '../audit/record.ts';
 import { appSnapshot } from './presenters.ts';
 import { assertApproved, assertNotArchived, editableFields, lockRequiredPartnerApp, REVIEWED_FIELDS } from './policies.ts';
 import { grantScopeOfClient, languagesByEmail, listLiveSecrets } from './queries.ts';
+import { rotateClientSecret } from './secret-rotation.ts';
 import type { ApiRequestInput, AppCreateInput, AppPatchInput } from './schemas.ts';
 
 const DAY_MS = 86_400_000;
@@ -136,6 +137,7 @@ const snapshotOf = (app: App, apis: NormalizedApiRequest[]) =>
     contactEmail: app.contact_email,
     status: app.status,
     redirectUris: app.redirect_uris,
+    clientType: app.client_type,
     apis,
   });
 
@@ -163,6 +165,7 @@ export async function createApp(ctx: AppContext, actor: Actor, partnerId: string
         contact_email: input.contactEmail,
         status: 'draft',
         redirect_uris: input.redirectUris,
+        client_type: input.clientType,
         created_at: now,
         updated_at: now,
       })
@@ -187,7 +190,7 @@ export async function createApp(ctx: AppContext, actor: Actor, partnerId: string
  */
 export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string, appId: string, patch: AppPatchInput): Promise<void> {
   if (Object.values(patch).every((v) => v === undefined)) {
-    throw invalidField('body', 'nothing_to_change', 'Send at least one of name, description, contactEmail, redirectUris, apis.');
+    throw invalidField('body', 'nothing_to_change', 'Send at least one of name, description, contactEmail, redirectUris, clientType, apis.');
   }
   const problems = patch.redirectUris ? redirectUriProblems(patch.redirectUris, 'body.redirectUris') : [];
   const newApis = patch.apis ? await normalizeApiRequests(ctx.db, patch.apis, 'body.apis', problems) : undefined;
@@ -202,6 +205,7 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
       description: patch.description !== undefined && patch.description !== app.description,
       contactEmail: patch.contactEmail !== undefined && patch.contactEmail !== app.contact_email,
       redirectUris: patch.redirectUris !== undefined && !sameList(patch.redirectUris, app.redirect_uris),
+      clientType: patch.clientType !== undefined && patch.clientType !== app.client_type,
       apis: newApis !== undefined && !sameApis(newApis, oldApis),
     };
     const changedFields = (Object.keys(changed) as (keyof typeof changed)[]).filter((k) => changed[k]);
@@ -221,6 +225,7 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
       description: patch.description ?? app.description,
       contact_email: patch.contactEmail ?? app.contact_email,
       redirect_uris: patch.redirectUris ?? app.redirect_uris,
+      client_type: patch.clientType ?? app.client_type,
       status,
       updated_at: now,
     };
@@ -231,6 +236,7 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
         description: updated.description,
         contact_email: updated.contact_email,
         redirect_uris: updated.redirect_uris,
+        client_type: updated.client_type,
         status,
         updated_at: now,
       })
@@ -327,44 +333,19 @@ export interface CreatedSecret {
  */
 export async function createClientSecret(ctx: AppContext, actor: Actor, partnerId: string, appId: string): Promise<CreatedSecret> {
   const now = ctx.clock.now();
-  const secret = randomToken();
-  const secretId = newId();
-  const hint = secret.slice(-4);
   return ctx.db.transaction().execute(async (trx) => {
     const app = await lockRequiredPartnerApp(trx, partnerId, appId);
     assertApproved(app, 'get a client secret');
+    // A public client (single-page or mobile app) cannot keep a secret: it signs in with PKCE alone.
+    if (app.client_type === 'public') {
+      throw conflict('public_client_has_no_secret', 'This app is a public client: it has no client secret and signs people in with PKCE only.', {
+        field: 'clientType',
+      });
+    }
     const client = await trx.selectFrom('clients').selectAll().where('app_id', '=', appId).forUpdate().executeTakeFirst();
     if (!client) throw conflict('app_has_no_client', 'This app has no client yet.');
-    const live = await listLiveSecrets(trx, client.id, now);
-    // The one that keeps working: the current secret (no expiry) if any, else the longest-lived one.
-    const ranked = [...live].sort((a, b) => {
-      const ea = a.expires_at?.getTime() ?? Infinity;
-      const eb = b.expires_at?.getTime() ?? Infinity;
-      return eb - ea || b.created_at.getTime() - a.created_at.getTime();
-    });
-    const [keep, ...end] = ranked;
-    let previousSecret: CreatedSecret['previousSecret'] = null;
-    if (keep) {
-      const overlapEnd = new Date(now.getTime() + ctx.config.SECRET_OVERLAP_DAYS * DAY_MS);
-      const expiresAt = keep.expires_at && keep.expires_at < overlapEnd ? keep.expires_at : overlapEnd;
-      await trx.updateTable('client_secrets').set({ expires_at: expiresAt }).where('id', '=', keep.id).execute();
-      previousSecret = { id: keep.id, hint: keep.hint, expiresAt };
-    }
-    if (end.length > 0) {
-      await trx
-        .updateTable('client_secrets')
-        .set({ expires_at: now })
-        .where(
-          'id',
-          'in',
-          end.map((s) => s.id),
-        )
-        .execute();
-    }
-    await trx
-      .insertInto('client_secrets')
-      .values({ id: secretId, client_id: client.id, secret_hash: sha256(secret), hint, created_at: now, expires_at: null })
-      .execute();
+    const rotated = await rotateClientSecret(trx, client.id, now, ctx.config.SECRET_OVERLAP_DAYS);
+    const { previousSecret } = rotated;
     const scope = await grantScopeOfClient(trx, client.id);
     await recordAudit(trx, now, auditActor(actor), {
       action: previousSecret ? 'client.secret_rotated' : 'client.secret_created',
@@ -375,11 +356,11 @@ export async function createClientSecret(ctx: AppContext, actor: Actor, partnerI
       clientId: client.id,
       institutionNumbers: scope.institutionNumbers,
       accessGroupIds: scope.accessGroupIds,
-      before: { liveSecrets: live.map((s) => ({ id: s.id, hint: s.hint, expiresAt: s.expires_at })) },
+      before: { liveSecrets: rotated.before },
       after: {
-        newSecret: { id: secretId, hint, createdAt: now },
+        newSecret: { id: rotated.secretId, hint: rotated.hint, createdAt: now },
         previousSecret,
-        endedNow: end.map((s) => ({ id: s.id, hint: s.hint })),
+        endedNow: rotated.endedNow,
       },
     });
     if (previousSecret) {
@@ -392,7 +373,7 @@ export async function createClientSecret(ctx: AppContext, actor: Actor, partnerI
         params: { appName: app.name, previousSecretExpiresAt: previousSecret.expiresAt > now ? previousSecret.expiresAt : null },
       });
     }
-    return { clientId: client.id, secretId, clientSecret: secret, hint, createdAt: now, previousSecret };
+    return { clientId: client.id, secretId: rotated.secretId, clientSecret: rotated.secret, hint: rotated.hint, createdAt: now, previousSecret };
   });
 }
 

@@ -155,6 +155,7 @@ describe('the partner story', () => {
         'POST /api/v1/partner/apps/{appId}/invitations',
         'GET /api/v1/partner/apps/{appId}/log',
         'GET /api/v1/partner/apps/{appId}/grants',
+        'GET /api/v1/partner/apps/{appId}/events',
       ].sort(),
     );
     const secret = paths['/api/v1/partner/apps/{appId}/client/secrets']!.post as { responses: Record<string, unknown> };

@@ -21,7 +21,7 @@ export const auditEntrySchema = z
   .object({
     id: z.string(),
     at: z.date(),
-    actor: z.object({ userId: z.uuid().nullable(), label: z.string(), kind: z.enum(['operator', 'partner', 'school', 'system', 'client']) }),
+    actor: z.object({ userId: z.uuid().nullable(), label: z.string(), kind: z.enum(['operator', 'partner', 'school', 'system', 'client', 'person']) }),
     action: z.string(),
     subjectType: z.string(),
     subjectId: z.string(),

@@ -1,6 +1,6 @@
 import type { AppContext } from '../../context.ts';
-import { hashPassword, passwordProblem, verifyPassword } from '../../auth/passwords.ts';
-import { THROTTLE, clearFailures, lockedUntil, recordFailure } from '../../auth/throttle.ts';
+import { hashPassword, passwordProblem } from '../../auth/passwords.ts';
+import { checkThrottledPassword } from '../../auth/throttle.ts';
 import { ApiError, badRequest, conflict, gone, invalidField } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -86,22 +86,8 @@ export async function confirmEmail(ctx: AppContext, token: string): Promise<void
  * user id; every failure looks the same to the caller.
  */
 export async function checkSignIn(ctx: AppContext, email: string, password: string, ip: string): Promise<string> {
-  const now = ctx.clock.now();
-  const accountKey = `account:${email}`;
-  const ipKey = `ip:${ip}`;
-  const until = (await lockedUntil(ctx.db, accountKey, now)) ?? (await lockedUntil(ctx.db, ipKey, now));
-  if (until) {
-    throw new ApiError(429, 'too_many_attempts', 'Too many failed sign-ins. Try again later.', {
-      retryAfterSeconds: Math.ceil((until.getTime() - now.getTime()) / 1000),
-    });
-  }
-  const user = await ctx.db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
-  const ok = await verifyPassword(user?.password_hash ?? null, password);
-  if (!user || !ok) {
-    await recordFailure(ctx.db, accountKey, THROTTLE.perAccount, now);
-    await recordFailure(ctx.db, ipKey, THROTTLE.perIp, now);
-    throw new ApiError(401, 'invalid_credentials', 'The e-mail address or password is wrong.');
-  }
-  await clearFailures(ctx.db, accountKey);
-  return user.id;
+  return checkThrottledPassword(ctx, { accountKey: `account:${email}`, ip, password, wrongMessage: 'The e-mail address or password is wrong.' }, async () => {
+    const user = await ctx.db.selectFrom('users').select(['id', 'password_hash']).where('email', '=', email).executeTakeFirst();
+    return user && { id: user.id, passwordHash: user.password_hash };
+  });
 }

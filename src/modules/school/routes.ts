@@ -22,6 +22,7 @@ import {
   schoolAppsQuery,
 } from './schemas.ts';
 import { apiAccessView, openAppForAdmin, openClientForAdmin, replaceGrants } from './service.ts';
+import { consentCountsForAdmin } from '../end-users/queries.ts';
 
 const appParams = z.object({ appId: z.uuid() });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -107,7 +108,9 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
     async (request) => {
       const scope = await loadAdminScope(ctx, ctx.db, userOf(request.actor));
       const found = await openAppForAdmin(ctx, ctx.db, scope, request.params.appId, request.query.invitation);
-      return presentSchoolAppDetail(found, await requestedApis(ctx.db, found.id));
+      // Counts only for the admin's own institutions: an invited admin of another school sees none of ours.
+      const consents = await consentCountsForAdmin(ctx.db, scope, found.client_id);
+      return { ...presentSchoolAppDetail(found, await requestedApis(ctx.db, found.id)), consents };
     },
   );
 

@@ -59,6 +59,15 @@ export const schoolAppDetail = z
     contactEmail: z.string(),
     createdAt: z.date(),
     modifiedAt: z.date(),
+    consents: z
+      .array(
+        z.object({
+          institutionNumber: z.string(),
+          count: z.number().int().describe('Students with a live sign-in consent for this app'),
+          byRole: z.object({ student: z.number().int(), guardian: z.number().int(), staff: z.number().int() }),
+        }),
+      )
+      .describe("Live sign-in consents per institution of yours (students in `count`); institutions without any are left out"),
   })
   .meta({ id: 'SchoolAppDetail' });
 

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
+import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../../oidc/bearer.ts';
 import { buildScope, grantTargets, type ClientIdentity } from './scope.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
@@ -46,6 +47,42 @@ export async function countAndScope(ctx: AppContext, identity: ClientIdentity) {
   return { count, limit, resetSeconds, scope: buildScope(identity, r.via, r.units) };
 }
 
+/**
+ * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
+ * (signature checks are cached per token, see `verifyAccessToken`), then a single statement reads the
+ * client's live state (client, app status, grants, approved categories, the end user's consent with
+ * its live checks), counts the request in the client's rate window, and resolves the grants to school
+ * units — the database function `ss12000_authorize` (migration 0043), whose plans stay prepared. Nothing of the authorization is cached: a removed grant, a suspended app or a withdrawn
+ * consent is refused on the next request, in every process.
+ *
+ * The request is counted before the refusal checks run (they need the row the same statement reads):
+ * a refused client's requests count against its own limit, which only makes it stricter.
+ *
+ * @throws BearerError as `authenticateClient` does.
+ */
+export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
+  const { clientId, consentId } = await verifyAccessToken(ctx, request);
+  const now = ctx.clock.now();
+  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const shard = Math.floor(Math.random() * RATE_SHARDS);
+  // One call; the function (migration 0043) keeps its statements' plans per connection.
+  const result = await sql<{ r: (ClientRow & { own: number; count: number; lim: number | null; via: ViaRow[]; units: UnitRow[] }) | null }>`
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint) AS r`.execute(ctx.db);
+  const row = result.rows[0]?.r ?? undefined;
+  const principal = readerOnly(principalFromRow(ctx, row, consentId));
+  const r = row!;
+  if (Number(r.own) === 1) {
+    // First count in this shard of a new window: forget the client's older windows.
+    await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', principal.clientId).where('window_start', '<', windowStart).execute();
+  }
+  const limit = r.lim ?? DEFAULT_RATE_LIMIT;
+  const resetSeconds = Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000));
+  return { count: Number(r.count), limit, resetSeconds, scope: buildScope(principal, r.via, r.units) };
+}
+
+type ViaRow = { access_group_id: string; institution_number: string };
+type UnitRow = { id: string; organisation_code: string };
+
 type AccessRow = Parameters<ReturnType<AppContext['db']['insertInto']>['values']>[0];
 
 /**
@@ -89,6 +126,7 @@ export function recordAccess(ctx: AppContext, request: FastifyRequest, status: n
     institution_numbers: state.scope.institutionNumbers,
     record_count: status < 300 ? state.records : 0,
     status,
+    consent_id: identity.endUser?.consentId ?? null,
   } as AccessRow);
   if (buffer.rows.length >= 500) void flushAccessLog(ctx);
   else if (!buffer.timer) {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { authenticateClient, authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../../oidc/bearer.ts';
+import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../../oidc/bearer.ts';
 import { hasBearer } from '../../auth/session.ts';
 import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
@@ -14,7 +14,7 @@ import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, pa
 import { ingestionBatchSchema } from './schemas.ts';
 import type { Scope } from './scope.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { countAndScope, flushAccessLog, recordAccess } from './access.ts';
+import { authorizeRead, flushAccessLog, recordAccess } from './access.ts';
 import { accessLogRoutes } from './access-routes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
@@ -108,9 +108,8 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
       api.get('/openapi.json', { schema: { hide: true } }, async () => facadeOpenApi(ctx));
 
       const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-        const principal = await authenticateClient(ctx, request);
-        // One statement counts the request and resolves the grants to school units.
-        const { scope, ...rate } = await countAndScope(ctx, principal);
+        // One statement: the client's live state, the consent, the rate count and the school units.
+        const { scope, ...rate } = await authorizeRead(ctx, request);
         reply.header('RateLimit-Limit', String(rate.limit));
         reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
         reply.header('RateLimit-Reset', String(rate.resetSeconds));

@@ -10,6 +10,8 @@ export interface ClientIdentity {
   grants: { apiCode: string; institutionNumber: string | null; accessGroupId: string | null }[];
   /** Approved data categories per API code. */
   dataCategories: Record<string, string[]>;
+  /** The end user's consent, for the access token of a sign-in (see the bearer check). */
+  endUser?: { consentId: string; personId: string; institutionNumber: string; role: 'student' | 'guardian' | 'staff'; apiCode: string };
 }
 
 /**
@@ -27,6 +29,11 @@ export interface Scope {
   staffCategories: Set<string>;
   /** Guardians may be seen (students API approved for the guardians category). */
   guardians: boolean;
+  /**
+   * An end user's token: the scope holds that one person only (their own records at the consent's
+   * school). `guardians` then only means the student's own `responsibles`/placement owners may show.
+   */
+  endUser?: { consentId: string; personId: string; role: 'student' | 'guardian' | 'staff' };
 }
 
 /** The access groups a client's grants name, and the institution numbers its grants name directly. */
@@ -57,6 +64,12 @@ export function buildScope(
   };
   const studentNumbers = numbersFor('students');
   const staffNumbers = numbersFor('staff');
+  const user = identity.endUser;
+  if (user) {
+    // Only the consent's school, only under the API covering the role (the bearer check has already
+    // narrowed the grants to that API).
+    for (const set of [studentNumbers, staffNumbers]) for (const n of [...set]) if (n !== user.institutionNumber) set.delete(n);
+  }
   const reached = units.filter((u) => studentNumbers.has(u.organisation_code!) || staffNumbers.has(u.organisation_code!));
   const studentUnits = reached.filter((u) => studentNumbers.has(u.organisation_code!)).map((u) => u.id);
   const staffUnits = reached.filter((u) => staffNumbers.has(u.organisation_code!)).map((u) => u.id);
@@ -69,7 +82,8 @@ export function buildScope(
     institutionNumbers: [...new Set(reached.map((u) => u.organisation_code!))].sort(),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
-    guardians: studentCategories.has('guardians'),
+    guardians: studentCategories.has('guardians') && (!user || user.role === 'student'),
+    ...(user ? { endUser: { consentId: user.consentId, personId: user.personId, role: user.role } } : {}),
   };
 }
 
@@ -96,6 +110,13 @@ const texts = (v: string[]) => sql`${v}::text[]`;
 
 /** SQL condition: the person with id `personId` may be seen under `scope`. */
 export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, afterId?: string): RawBuilder<unknown> {
+  if (scope.endUser) {
+    // That one person, while they hold the consented role at the school (units of the role's API).
+    const { personId: self, role } = scope.endUser;
+    const kinds = role === 'student' ? STUDENT_KINDS : role === 'staff' ? STAFF_KINDS : GUARDIAN_KINDS;
+    const units = role === 'staff' ? scope.staffUnits : scope.studentUnits;
+    return sql`(${personId} = ${self}::uuid AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = ANY(${texts(kinds)}) AND r.organisation_id = ANY(${uuids(units)})))`;
+  }
   const parts = [
     sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
     sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
@@ -106,8 +127,53 @@ export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, af
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId}${bound} AND (${sql.join(parts, sql` OR `)}))`;
 }
 
+/** SQL: ids of the groups the end user of `scope` is a member of at the scope's units. */
+function ownGroupsSql(scope: Scope, self: string): RawBuilder<unknown> {
+  return sql`SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = 'groupMembership' AND r.source_type = 'groups' AND r.organisation_id = ANY(${uuids(scope.allUnits)})`;
+}
+
+/**
+ * What an end user's token sees (alias `t`): only that person's own records at the consent's school.
+ * organisations: the school unit; persons: themselves; placements: their own as the child (students);
+ * duties: their own (staff); groups: those they are a member of; activities: those of these groups;
+ * syllabuses: those of these activities; programmes: those of their enrolments at the school
+ * (students); studyplans: their own (students). Documented in the facade's OpenAPI description.
+ */
+function endUserVisibleSql(type: string, scope: Scope, user: NonNullable<Scope['endUser']>): RawBuilder<unknown> {
+  const self = user.personId;
+  const me = personVisibleSql(scope, sql`${self}::uuid`);
+  const activityOf = (a: string) =>
+    sql`${sql.ref(`${a}.organisation_id`)} = ANY(${uuids(scope.allUnits)}) AND ${sql.ref(`${a}.group_ids`)} && ARRAY(${ownGroupsSql(scope, self)})`;
+  switch (type) {
+    case 'organisations':
+      return sql`t.id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
+    case 'persons':
+      return personVisibleSql(scope, sql`t.id`);
+    case 'placements':
+      return user.role === 'student' ? sql`t.child_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.studentUnits)}) AND ${me}` : sql`false`;
+    case 'duties':
+      return user.role === 'staff' ? sql`t.person_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.staffUnits)}) AND ${me}` : sql`false`;
+    case 'groups':
+      return sql`t.id IN (${ownGroupsSql(scope, self)}) AND t.organisation_id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
+    case 'activities':
+      return sql`${activityOf('t')} AND ${me}`;
+    case 'syllabuses':
+      return sql`t.id IN (SELECT a.syllabus_id FROM ss12000_activities a WHERE ${activityOf('a')}) AND ${me}`;
+    case 'programmes':
+      return user.role === 'student'
+        ? sql`t.id::text IN (SELECT e->'programme'->>'id' FROM ss12000_persons p CROSS JOIN jsonb_array_elements(coalesce(p.body->'enrolments', '[]'::jsonb)) e
+                              WHERE p.id = ${self}::uuid AND e->'enroledAt'->>'id' = ANY(${texts(scope.studentUnits)})) AND ${me}`
+        : sql`false`;
+    case 'studyplans':
+      return user.role === 'student' ? sql`t.student_id = ${self}::uuid AND ${me}` : sql`false`;
+    default:
+      return sql`false`;
+  }
+}
+
 /** SQL condition for the rows of an entity table (alias `t`) that `scope` may see. */
 export function visibleSql(type: string, scope: Scope, afterId?: string): RawBuilder<unknown> {
+  if (scope.endUser) return endUserVisibleSql(type, scope, scope.endUser);
   switch (type) {
     case 'organisations':
       return sql`t.id = ANY(${uuids(scope.allUnits)})`;
@@ -148,6 +214,8 @@ const GUARDIAN = new Set<string>(GUARDIAN_KINDS);
 
 /** The roles through which a person is seen, from that person's relations. */
 export function personRoles(scope: Scope, relations: { kind: string; organisation_id: string }[]) {
+  // An end user's token shows only that person, seen in the role they consented with.
+  if (scope.endUser) return { student: scope.endUser.role === 'student', staff: scope.endUser.role === 'staff', guardian: scope.endUser.role === 'guardian' };
   const { s, t } = scopeSets(scope);
   return {
     student: relations.some((r) => STUDENT.has(r.kind) && s.has(r.organisation_id)),

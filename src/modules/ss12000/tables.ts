@@ -128,6 +128,8 @@ export interface Ss12000AccessLogTable {
   institution_numbers: UuidArray;
   record_count: number;
   status: number;
+  /** Set when the read was made with an end user's sign-in token (end_user_consents.id). */
+  consent_id: string | null;
 }
 export interface Ss12000RateWindowsTable {
   client_id: string;

@@ -38,13 +38,17 @@ export function setCsrfToken(token: string | undefined): void {
 
 const BASE = '/api/v1';
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * Sends one JSON request to `url`; every non-2xx answer becomes an {@link ApiProblem} with the
+ * server's stable code. The CSRF token is the caller's: staff and end-user sessions each have their own.
+ */
+export async function callJson<T>(method: string, url: string, body?: unknown, csrf?: string | null): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
   let res: Response;
   try {
-    res = await fetch(BASE + path, {
+    res = await fetch(url, {
       method,
       headers,
       credentials: 'same-origin',
@@ -67,6 +71,10 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
     throw new ApiProblem({ ...p, status: res.status });
   }
   return parsed as T;
+}
+
+function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return callJson<T>(method, BASE + path, body, csrfToken);
 }
 
 /** Query-string helper that drops empty values. */

@@ -524,7 +524,7 @@ export interface paths {
                     /** @description Most mails to return (1–200, default 50) */
                     limit?: number;
                     /** @description Only mail of this template */
-                    template?: "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "secret_rotated";
+                    template?: "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "secret_rotated" | "consent_withdrawn";
                     /** @description Only mail to this address (case-insensitive) */
                     to?: string;
                 };
@@ -591,7 +591,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent) */
+        /**
+         * Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)
+         * @description For the operator (session) or an ingestion client (bearer access token from client credentials).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -688,6 +691,260 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The apps the signed-in end user consented to (live consents), with what they may read and their reads */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ConnectedApp"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/apps/{consentId}/withdraw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Withdraw a consent: the app's refresh tokens and grant are revoked at once, the partner is mailed and gets an event */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    consentId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/my/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in end user and the CSRF token */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndUserSession"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** An end user signs in on Schoolgate; sets the httpOnly sg_person cookie and returns the CSRF token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        login: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EndUserSession"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Sign out of Schoolgate (end user); a no-op without a session */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -1367,6 +1624,520 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/identity-providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upstream identity providers, one per school board (secrets are never returned) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["IdentityProvider"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Add the upstream identity provider of a school board (the issuer is discovered first) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateIdentityProviderInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IdentityProvider"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/identity-providers/{providerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an upstream identity provider: its schools sign in with passwords only */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    providerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an upstream identity provider; an omitted clientSecret keeps the current one */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    providerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateIdentityProviderInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["IdentityProvider"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/operator/ingestion-clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ingestion clients (they may only load SS 12000 data), with secret hints */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["IngestionClient"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Issue an ingestion client for POST /api/v1/ingestion/batch; the secret is in this response only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateIngestionClientInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CreatedIngestionClient"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/ingestion-clients/{clientId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an ingestion client: its secrets and tokens stop working at once */
+        delete: {
+            parameters: {
+                query?: {
+                    reason?: string;
+                };
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/ingestion-clients/{clientId}/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the secret of an ingestion client; the new secret is in this response only, the previous one works until the overlap ends */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    clientId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RotatedIngestionSecret"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/legacy-clients": {
         parameters: {
             query?: never;
@@ -1663,6 +2434,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/school-boards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** School boards (SS 12000 organisations of type Huvudman) with their schools and identity provider, for choosing a board */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["SchoolBoard"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/partner/apps": {
         parameters: {
             query?: never;
@@ -1732,6 +2559,12 @@ export interface paths {
                             /** @description Why the app needs this data (shown in the public purpose register) */
                             purpose: string;
                         }[];
+                        /**
+                         * @description confidential: a server-side app with a client secret (client credentials and sign-in); public: a single-page or mobile app without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.
+                         * @default confidential
+                         * @enum {string}
+                         */
+                        clientType?: "confidential" | "public";
                         /** Format: email */
                         contactEmail: string;
                         /** @default  */
@@ -1883,6 +2716,11 @@ export interface paths {
                             /** @description Why the app needs this data (shown in the public purpose register) */
                             purpose: string;
                         }[];
+                        /**
+                         * @description confidential: a server-side app with a client secret (client credentials and sign-in); public: a single-page or mobile app without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.
+                         * @enum {string}
+                         */
+                        clientType?: "confidential" | "public";
                         /** Format: email */
                         contactEmail?: string;
                         description?: string;
@@ -2284,6 +3122,88 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/apps/{appId}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's events (consent.withdrawn …), oldest first; read on with ?after=<nextAfter> */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return events after this seq (exclusive); omit for the oldest */
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["PartnerEvent"][];
+                            /** @description The seq of the last item: pass as ?after= next time; null when the page is empty */
+                            nextAfter: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3743,7 +4663,7 @@ export interface components {
             action: string;
             actor: {
                 /** @enum {string} */
-                kind: "operator" | "partner" | "school" | "system" | "client";
+                kind: "operator" | "partner" | "school" | "system" | "client" | "person";
                 label: string;
                 userId: string | null;
             };
@@ -3765,7 +4685,7 @@ export interface components {
             action: string;
             actor: {
                 /** @enum {string} */
-                kind: "operator" | "partner" | "school" | "system" | "client";
+                kind: "operator" | "partner" | "school" | "system" | "client" | "person";
                 label: string;
                 userId: string | null;
             };
@@ -3913,6 +4833,117 @@ export interface components {
             id: string;
             lastUsedAt: unknown | null;
         };
+        ConnectedApp: {
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                partnerName: string;
+            };
+            /** @description Data categories consented to, with the purpose from the app's approved registration */
+            categories: {
+                apiCode: string;
+                category: string;
+                purpose: string;
+            }[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            consentedAt: string;
+            /** Format: uuid */
+            consentId: string;
+            institution: {
+                name: string;
+                number: string;
+            };
+            /** @description From the access log of the SS 12000 API */
+            reads: {
+                lastAt: string | null;
+                /** @description The latest reads, newest first (at most 10) */
+                recent: {
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601 date-time
+                     */
+                    at: string;
+                    endpoint: string;
+                    records: number;
+                }[];
+                /** @description The app's successful reads made with this consent */
+                total: number;
+            };
+            /**
+             * @description The role the person signed in with at that school
+             * @enum {string}
+             */
+            role: "student" | "guardian" | "staff";
+            /** @description OpenID Connect scopes consented to */
+            scopes: string[];
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            updatedAt: string;
+        };
+        ConnectedAppInput: {
+            app: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                partnerName: string;
+            };
+            /** @description Data categories consented to, with the purpose from the app's approved registration */
+            categories: {
+                apiCode: string;
+                category: string;
+                purpose: string;
+            }[];
+            /** @description ISO 8601 date-time */
+            consentedAt: unknown;
+            /** Format: uuid */
+            consentId: string;
+            institution: {
+                name: string;
+                number: string;
+            };
+            /** @description From the access log of the SS 12000 API */
+            reads: {
+                lastAt: unknown | null;
+                /** @description The latest reads, newest first (at most 10) */
+                recent: {
+                    /** @description ISO 8601 date-time */
+                    at: unknown;
+                    endpoint: string;
+                    records: number;
+                }[];
+                /** @description The app's successful reads made with this consent */
+                total: number;
+            };
+            /**
+             * @description The role the person signed in with at that school
+             * @enum {string}
+             */
+            role: "student" | "guardian" | "staff";
+            /** @description OpenID Connect scopes consented to */
+            scopes: string[];
+            /** @description ISO 8601 date-time */
+            updatedAt: unknown;
+        };
+        CreatedIngestionClient: {
+            /** Format: uuid */
+            clientId: string;
+            name: string;
+            /** @description Shown once; only its SHA-256 is stored */
+            secret: string;
+        };
+        CreatedIngestionClientInput: {
+            /** Format: uuid */
+            clientId: string;
+            name: string;
+            /** @description Shown once; only its SHA-256 is stored */
+            secret: string;
+        };
         CreatedLegacyClient: {
             /** Format: uuid */
             clientId: string;
@@ -3936,6 +4967,54 @@ export interface components {
             name: string;
             /** @description Shown once; only its SHA-256 is stored */
             secret: string;
+        };
+        CreateIdentityProvider: {
+            /**
+             * Format: uuid
+             * @description The school board: an SS 12000 organisation of type Huvudman (see GET /operator/school-boards)
+             */
+            boardId: string;
+            /** @description Schoolgate's client id at the upstream */
+            clientId: string;
+            /** @description Schoolgate's client secret at the upstream. Write-only: never returned */
+            clientSecret: string;
+            /** @description Shown on the sign-in button: "Sign in with <displayName>" */
+            displayName: string;
+            /** @description The upstream OpenID Connect issuer; its metadata is discovered at <issuer>/.well-known/openid-configuration */
+            issuer: string;
+            /**
+             * @description Whether people of this board's schools may still sign in with a Schoolgate password
+             * @default true
+             */
+            passwordAllowed: boolean;
+            personClaim: components["schemas"]["UpstreamPersonClaim"];
+        };
+        CreateIdentityProviderInput: {
+            /**
+             * Format: uuid
+             * @description The school board: an SS 12000 organisation of type Huvudman (see GET /operator/school-boards)
+             */
+            boardId: string;
+            /** @description Schoolgate's client id at the upstream */
+            clientId: string;
+            /** @description Schoolgate's client secret at the upstream. Write-only: never returned */
+            clientSecret: string;
+            /** @description Shown on the sign-in button: "Sign in with <displayName>" */
+            displayName: string;
+            /** @description The upstream OpenID Connect issuer; its metadata is discovered at <issuer>/.well-known/openid-configuration */
+            issuer: string;
+            /**
+             * @description Whether people of this board's schools may still sign in with a Schoolgate password
+             * @default true
+             */
+            passwordAllowed: boolean;
+            personClaim: components["schemas"]["UpstreamPersonClaimInput"];
+        };
+        CreateIngestionClient: {
+            name: string;
+        };
+        CreateIngestionClientInput: {
+            name: string;
         };
         DirectoryPartner: {
             apps: {
@@ -3971,6 +5050,31 @@ export interface components {
             name: string;
             website: string | null;
         };
+        EndUserSession: {
+            /** @description Send in the x-csrf-token header of state-changing /my requests */
+            csrfToken: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            expiresAt: string;
+            person: {
+                displayName: string;
+                /** @enum {string} */
+                language: "en" | "nl" | "fr" | "sv";
+            };
+        };
+        EndUserSessionInput: {
+            /** @description Send in the x-csrf-token header of state-changing /my requests */
+            csrfToken: string;
+            /** @description ISO 8601 date-time */
+            expiresAt: unknown;
+            person: {
+                displayName: string;
+                /** @enum {string} */
+                language: "en" | "nl" | "fr" | "sv";
+            };
+        };
         GrantInput: {
             /** Format: uuid */
             accessGroupId?: string;
@@ -3982,6 +5086,86 @@ export interface components {
             accessGroupId?: string;
             apiCode: string;
             institutionNumber?: string;
+        };
+        IdentityProvider: {
+            board: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            clientId: string;
+            /** Format: date-time */
+            createdAt: string;
+            displayName: string;
+            /**
+             * @description The secret is kept to call the upstream and is never returned
+             * @constant
+             */
+            hasSecret: true;
+            /** Format: uuid */
+            id: string;
+            /** @description The school units under the board: where the sign-in button appears */
+            institutionNumbers: string[];
+            issuer: string;
+            passwordAllowed: boolean;
+            personClaim: components["schemas"]["UpstreamPersonClaim"];
+            /** @description The redirect URI to register at the upstream for this client */
+            redirectUri: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        IdentityProviderInput: {
+            board: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            clientId: string;
+            createdAt: unknown;
+            displayName: string;
+            /**
+             * @description The secret is kept to call the upstream and is never returned
+             * @constant
+             */
+            hasSecret: true;
+            /** Format: uuid */
+            id: string;
+            /** @description The school units under the board: where the sign-in button appears */
+            institutionNumbers: string[];
+            issuer: string;
+            passwordAllowed: boolean;
+            personClaim: components["schemas"]["UpstreamPersonClaimInput"];
+            /** @description The redirect URI to register at the upstream for this client */
+            redirectUri: string;
+            updatedAt: unknown;
+        };
+        IngestionClient: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            secrets: {
+                /** Format: date-time */
+                createdAt: string;
+                expiresAt: string | null;
+                /** @description Last characters of the secret */
+                hint: string;
+                lastUsedAt: string | null;
+            }[];
+        };
+        IngestionClientInput: {
+            createdAt: unknown;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            secrets: {
+                createdAt: unknown;
+                expiresAt: unknown | null;
+                /** @description Last characters of the secret */
+                hint: string;
+                lastUsedAt: unknown | null;
+            }[];
         };
         Invitation: {
             /** Format: date-time */
@@ -4339,6 +5523,11 @@ export interface components {
             }[];
             approvedAt: string | null;
             clientId: string | null;
+            /**
+             * @description public: no client secret, sign-in with PKCE only
+             * @enum {string}
+             */
+            clientType: "confidential" | "public";
             contactEmail: string;
             /** Format: date-time */
             createdAt: string;
@@ -4420,6 +5609,11 @@ export interface components {
             }[];
             approvedAt: unknown | null;
             clientId: string | null;
+            /**
+             * @description public: no client secret, sign-in with PKCE only
+             * @enum {string}
+             */
+            clientType: "confidential" | "public";
             contactEmail: string;
             createdAt: unknown;
             description: string;
@@ -4440,6 +5634,43 @@ export interface components {
             statusReason: string | null;
             submittedAt: unknown | null;
             updatedAt: unknown;
+        };
+        PartnerEvent: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            createdAt: string;
+            /** @description consent.withdrawn: { sub, institution, appId, at } */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description Stable id of the event: drop duplicates by it
+             */
+            id: string;
+            /** @description Position in the app's event stream; pass as ?after= to read on */
+            seq: string;
+            /** @description e.g. consent.withdrawn */
+            type: string;
+        };
+        PartnerEventInput: {
+            /** @description ISO 8601 date-time */
+            createdAt: unknown;
+            /** @description consent.withdrawn: { sub, institution, appId, at } */
+            data: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: uuid
+             * @description Stable id of the event: drop duplicates by it
+             */
+            id: string;
+            /** @description Position in the app's event stream; pass as ?after= to read on */
+            seq: string;
+            /** @description e.g. consent.withdrawn */
+            type: string;
         };
         PartnerProfile: {
             contactEmail: string;
@@ -4723,6 +5954,31 @@ export interface components {
                 name: string;
             }[];
         };
+        RotatedIngestionSecret: {
+            /** Format: uuid */
+            clientId: string;
+            hint: string;
+            /** @description The secret that keeps working until the overlap (SECRET_OVERLAP_DAYS) ends, so the loader can be reconfigured without a gap */
+            previousSecret: {
+                /** Format: date-time */
+                expiresAt: string;
+                hint: string;
+            } | null;
+            /** @description Shown once; only its SHA-256 is stored */
+            secret: string;
+        };
+        RotatedIngestionSecretInput: {
+            /** Format: uuid */
+            clientId: string;
+            hint: string;
+            /** @description The secret that keeps working until the overlap (SECRET_OVERLAP_DAYS) ends, so the loader can be reconfigured without a gap */
+            previousSecret: {
+                expiresAt: unknown;
+                hint: string;
+            } | null;
+            /** @description Shown once; only its SHA-256 is stored */
+            secret: string;
+        };
         SchoolAppDetail: {
             active: boolean;
             /** @description APIs the app asked for */
@@ -4735,6 +5991,17 @@ export interface components {
                 id: string;
                 name: string;
             } | null;
+            /** @description Live sign-in consents per institution of yours (students in `count`); institutions without any are left out */
+            consents: {
+                byRole: {
+                    guardian: number;
+                    staff: number;
+                    student: number;
+                };
+                /** @description Students with a live sign-in consent for this app */
+                count: number;
+                institutionNumber: string;
+            }[];
             contactEmail: string;
             /** Format: date-time */
             createdAt: string;
@@ -4764,6 +6031,17 @@ export interface components {
                 id: string;
                 name: string;
             } | null;
+            /** @description Live sign-in consents per institution of yours (students in `count`); institutions without any are left out */
+            consents: {
+                byRole: {
+                    guardian: number;
+                    staff: number;
+                    student: number;
+                };
+                /** @description Students with a live sign-in consent for this app */
+                count: number;
+                institutionNumber: string;
+            }[];
             contactEmail: string;
             createdAt: unknown;
             description: string;
@@ -4826,6 +6104,20 @@ export interface components {
             };
             /** @enum {string} */
             status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+        };
+        SchoolBoard: {
+            /** Format: uuid */
+            id: string;
+            identityProviderId: string | null;
+            institutionNumbers: string[];
+            name: string;
+        };
+        SchoolBoardInput: {
+            /** Format: uuid */
+            id: string;
+            identityProviderId: string | null;
+            institutionNumbers: string[];
+            name: string;
         };
         SchoolLogEntry: {
             action: string;
@@ -4919,6 +6211,52 @@ export interface components {
                 [key: string]: unknown[];
             };
         };
+        UpdateIdentityProvider: {
+            /**
+             * Format: uuid
+             * @description The school board: an SS 12000 organisation of type Huvudman (see GET /operator/school-boards)
+             */
+            boardId?: string;
+            /** @description Schoolgate's client id at the upstream */
+            clientId?: string;
+            /** @description Schoolgate's client secret at the upstream. Write-only: never returned */
+            clientSecret?: string;
+            /** @description Shown on the sign-in button: "Sign in with <displayName>" */
+            displayName?: string;
+            /** @description The upstream OpenID Connect issuer; its metadata is discovered at <issuer>/.well-known/openid-configuration */
+            issuer?: string;
+            /** @description Whether people of this board's schools may still sign in with a Schoolgate password */
+            passwordAllowed?: boolean;
+            personClaim?: components["schemas"]["UpstreamPersonClaim"];
+        };
+        UpdateIdentityProviderInput: {
+            /**
+             * Format: uuid
+             * @description The school board: an SS 12000 organisation of type Huvudman (see GET /operator/school-boards)
+             */
+            boardId?: string;
+            /** @description Schoolgate's client id at the upstream */
+            clientId?: string;
+            /** @description Schoolgate's client secret at the upstream. Write-only: never returned */
+            clientSecret?: string;
+            /** @description Shown on the sign-in button: "Sign in with <displayName>" */
+            displayName?: string;
+            /** @description The upstream OpenID Connect issuer; its metadata is discovered at <issuer>/.well-known/openid-configuration */
+            issuer?: string;
+            /** @description Whether people of this board's schools may still sign in with a Schoolgate password */
+            passwordAllowed?: boolean;
+            personClaim?: components["schemas"]["UpstreamPersonClaimInput"];
+        };
+        /**
+         * @description The claim that names the person: eppn → the person's eduPersonPrincipalNames, email → an e-mail address of the person, civic_no → the civic number
+         * @enum {string}
+         */
+        UpstreamPersonClaim: "eppn" | "email" | "civic_no";
+        /**
+         * @description The claim that names the person: eppn → the person's eduPersonPrincipalNames, email → an e-mail address of the person, civic_no → the civic number
+         * @enum {string}
+         */
+        UpstreamPersonClaimInput: "eppn" | "email" | "civic_no";
     };
     responses: never;
     parameters: never;

@@ -16,6 +16,8 @@ const MENUS: Record<string, [string, string][]> = {
     ['/operator/partners', 'nav.partners'],
     ['/operator/legacy-clients', 'nav.legacyClients'],
     ['/operator/catalog', 'nav.catalog'],
+    ['/operator/identity-providers', 'nav.identityProviders'],
+    ['/operator/ingestion-clients', 'nav.ingestionClients'],
     ['/operator/mailbox', 'nav.mailbox'],
     ['/operator/audit', 'nav.audit'],
   ],
@@ -101,12 +103,13 @@ export function AppLayout({ children }: { children: ReactNode }) {
       <a className="skip-link" href="#main">
         {t('nav.skip')}
       </a>
-      <Layout.Header style={{ display: 'flex', alignItems: 'center', gap: 16, background: '#fff', borderBottom: '1px solid #e5e5e5' }}>
+      {/* The header grows to a second row rather than hiding menu entries behind "…": the operator has eight. */}
+      <Layout.Header style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 16, height: 'auto', minHeight: 64, background: '#fff', borderBottom: '1px solid #e5e5e5' }}>
         <Link to="/" style={{ fontWeight: 700, fontSize: 18, color: '#1f1f1f' }}>
           Schoolgate
         </Link>
         <nav aria-label={t('nav.main')} style={{ flex: 1, minWidth: 0 }}>
-          <Menu mode="horizontal" selectedKeys={selected} items={items} style={{ borderBottom: 'none' }} />
+          <Menu mode="horizontal" disabledOverflow selectedKeys={selected} items={items} style={{ borderBottom: 'none', flexWrap: 'wrap' }} />
         </nav>
         <Space>
           <LanguagePicker />

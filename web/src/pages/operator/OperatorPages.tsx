@@ -8,6 +8,7 @@ import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
+import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { AuditDetails } from '../partner/PartnerAppPage.tsx';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
@@ -265,26 +266,7 @@ export function LegacyClientsPage() {
     <>
       <PageTitle>{t('operator.legacy.title')}</PageTitle>
       <p>{t('operator.legacy.intro')}</p>
-      {created && (
-        <Alert
-          type="warning"
-          showIcon
-          style={{ marginBottom: 16 }}
-          title={t('partner.client.secretOnceTitle')}
-          description={
-            <>
-              <p>{t('partner.client.secretOnceBody')}</p>
-              <p>
-                {t('partner.app.clientId')}: <Typography.Text code copyable data-testid="legacy-client-id">{created.clientId}</Typography.Text>
-              </p>
-              <p>
-                {t('operator.legacy.secret')}: <Typography.Text code copyable data-testid="legacy-secret">{created.secret}</Typography.Text>
-              </p>
-              <Button onClick={() => setCreated(null)}>{t('partner.client.secretStored')}</Button>
-            </>
-          }
-        />
-      )}
+      {created && <SecretOnce clientId={created.clientId} secret={created.secret} testId="legacy" onDone={() => setCreated(null)} />}
       <ErrorAlert error={list.error} />
       <Table<LegacyRow>
         rowKey="id"

@@ -112,6 +112,9 @@ function Overview({ app }: { app: PartnerApp }) {
             </div>
           ))}
         </Descriptions.Item>
+        <Descriptions.Item label={t('partner.form.clientType')}>
+          {app.clientType === 'public' ? t('partner.form.clientTypePublic') : t('partner.form.clientTypeConfidential')}
+        </Descriptions.Item>
         <Descriptions.Item label={t('partner.app.clientId')}>{app.clientId ? <Typography.Text code copyable>{app.clientId}</Typography.Text> : '—'}</Descriptions.Item>
         <Descriptions.Item label={t('partner.app.submittedAt')}>{formatDateTime(app.submittedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('partner.app.approvedAt')}>{formatDateTime(app.approvedAt)}</Descriptions.Item>
@@ -195,26 +198,33 @@ function ClientTab({ app }: { app: PartnerApp }) {
               }
             />
           )}
-          <h2 style={{ fontSize: 16, marginTop: 16 }}>{t('partner.client.secrets')}</h2>
-          <Table
-            data-testid="secrets-table"
-            rowKey="id"
-            size="small"
-            pagination={false}
-            dataSource={secrets}
-            locale={{ emptyText: t('partner.client.noSecrets') }}
-            columns={[
-              { title: t('partner.client.hint'), dataIndex: 'hint', render: (h: string) => <code>…{h}</code> },
-              { title: t('partner.client.created'), dataIndex: 'createdAt', render: (d: string) => formatDateTime(d) },
-              { title: t('partner.client.lastUsed'), dataIndex: 'lastUsedAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.never')) },
-              { title: t('partner.client.expires'), dataIndex: 'expiresAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.noExpiry')) },
-            ]}
-          />
-          <ErrorAlert error={rotate.error} />
-          <Button type="primary" style={{ marginTop: 16 }} onClick={() => rotate.mutate()} loading={rotate.isPending} data-testid="new-secret">
-            {secrets.length ? t('partner.client.rotate') : t('partner.client.createSecret')}
-          </Button>
-          {secrets.length > 0 && <p style={{ marginTop: 8 }}>{t('partner.client.rotateHint')}</p>}
+          {app.clientType === 'public' ? (
+            // A public client (mobile or single-page app) cannot keep a secret: it signs people in with PKCE only.
+            <Alert type="info" showIcon style={{ marginTop: 16 }} title={t('partner.client.publicNoSecret')} data-testid="public-no-secret" />
+          ) : (
+            <>
+              <h2 style={{ fontSize: 16, marginTop: 16 }}>{t('partner.client.secrets')}</h2>
+              <Table
+                data-testid="secrets-table"
+                rowKey="id"
+                size="small"
+                pagination={false}
+                dataSource={secrets}
+                locale={{ emptyText: t('partner.client.noSecrets') }}
+                columns={[
+                  { title: t('partner.client.hint'), dataIndex: 'hint', render: (h: string) => <code>…{h}</code> },
+                  { title: t('partner.client.created'), dataIndex: 'createdAt', render: (d: string) => formatDateTime(d) },
+                  { title: t('partner.client.lastUsed'), dataIndex: 'lastUsedAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.never')) },
+                  { title: t('partner.client.expires'), dataIndex: 'expiresAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.noExpiry')) },
+                ]}
+              />
+              <ErrorAlert error={rotate.error} />
+              <Button type="primary" style={{ marginTop: 16 }} onClick={() => rotate.mutate()} loading={rotate.isPending} data-testid="new-secret">
+                {secrets.length ? t('partner.client.rotate') : t('partner.client.createSecret')}
+              </Button>
+              {secrets.length > 0 && <p style={{ marginTop: 8 }}>{t('partner.client.rotateHint')}</p>}
+            </>
+          )}
         </Card>
       )}
       {!c && (

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Checkbox, Form, Input, Select, Space, Switch, Table } from 'antd';
+import { Alert, Button, Card, Checkbox, Form, Input, Radio, Select, Space, Switch, Table } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -142,6 +142,8 @@ interface AppFormValues {
   contactEmail: string;
   redirectUris: string[];
   apis: FormApi[];
+  /** Sent along; a server that does not know the field yet ignores it. */
+  clientType?: 'confidential' | 'public';
 }
 
 /** Register a new app, or edit one (all fields while draft/rejected; description and contact once approved). */
@@ -163,6 +165,7 @@ export function PartnerAppFormPage() {
         description: a.description,
         contactEmail: a.contactEmail,
         redirectUris: a.redirectUris,
+        clientType: (a as { clientType?: 'confidential' | 'public' }).clientType ?? 'confidential',
         apis: a.apis.map((x: FormApi) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purpose: x.purpose })),
       });
     }
@@ -170,7 +173,7 @@ export function PartnerAppFormPage() {
   const save = useMutation({
     mutationFn: (v: AppFormValues) => {
       const full: AppInput = { ...v, redirectUris: v.redirectUris ?? [], apis: v.apis ?? [] };
-      const patch: AppPatch = limited ? { description: v.description, contactEmail: v.contactEmail } : full;
+      const patch: AppPatch = limited ? { description: v.description, contactEmail: v.contactEmail } : (full as AppPatch);
       return appId ? api.patch<PartnerApp>(`/partner/apps/${appId}`, patch) : api.post<PartnerApp>('/partner/apps', full);
     },
     onSuccess: async (app) => {
@@ -188,7 +191,7 @@ export function PartnerAppFormPage() {
       <PageTitle>{appId ? t('partner.form.editTitle') : t('partner.form.newTitle')}</PageTitle>
       {limited && <Alert type="info" showIcon title={t('partner.form.limited')} style={{ marginBottom: 16 }} />}
       <Card style={{ maxWidth: 900 }}>
-        <Form<AppFormValues> form={form} layout="vertical" initialValues={{ apis: [], redirectUris: [] }} onFinish={(v) => save.mutate(v)}>
+        <Form<AppFormValues> form={form} layout="vertical" initialValues={{ apis: [], redirectUris: [], clientType: 'confidential' }} onFinish={(v) => save.mutate(v)}>
           <Form.Item label={t('partner.form.name')} name="name" rules={[{ required: true, message: t('validation.required') }]}>
             <Input disabled={limited} />
           </Form.Item>
@@ -200,6 +203,18 @@ export function PartnerAppFormPage() {
           </Form.Item>
           <Form.Item label={t('partner.form.redirectUris')} name="redirectUris" extra={t('partner.form.redirectUrisHint')}>
             <Select mode="tags" open={false} disabled={limited} aria-label={t('partner.form.redirectUris')} tokenSeparators={[' ', ',']} />
+          </Form.Item>
+          <Form.Item label={t('partner.form.clientType')} name="clientType" extra={t('partner.form.clientTypeHint')}>
+            <Radio.Group disabled={limited} data-testid="client-type">
+              <Space direction="vertical">
+                <Radio value="confidential">
+                  <strong>{t('partner.form.clientTypeConfidential')}</strong> — {t('partner.form.clientTypeConfidentialHint')}
+                </Radio>
+                <Radio value="public">
+                  <strong>{t('partner.form.clientTypePublic')}</strong> — {t('partner.form.clientTypePublicHint')}
+                </Radio>
+              </Space>
+            </Radio.Group>
           </Form.Item>
           <h2 style={{ fontSize: 18 }}>{t('partner.form.apis')}</h2>
           <Form.List name="apis">

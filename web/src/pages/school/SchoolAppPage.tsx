@@ -9,7 +9,7 @@ import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { AccessibleTransfer } from '../../components/AccessibleTransfer.tsx';
 import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
-import { formatDateTime, known } from '../../lib/format.ts';
+import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
 
 type Detail = Res<'/api/v1/school/apps/{appId}'>;
 type AccessAnswer = Res<'/api/v1/school/apps/{appId}/api-access'>;
@@ -109,12 +109,39 @@ function GeneralTab({ app }: { app: Detail | undefined }) {
           </Descriptions.Item>
         </Descriptions>
       </Card>
+      <ConsentCounts app={app} />
       <Card title={t('school.app.contact')}>
         <Descriptions column={1} bordered size="small">
           <Descriptions.Item label={t('school.app.contactEmail')}>{app.contactEmail}</Descriptions.Item>
         </Descriptions>
       </Card>
     </Space>
+  );
+}
+
+/**
+ * How many students of the admin's institutions allowed the app to sign them in ("Log in with
+ * Schoolgate"), per institution. Read loosely: the field may be newer than the generated types.
+ */
+function ConsentCounts({ app }: { app: Detail }) {
+  const { t } = useTranslation();
+  const consents = (app as { consents?: { institutionNumber: string; count: number }[] }).consents;
+  if (!consents) return null;
+  return (
+    <Card title={t('school.app.consentsTitle')} data-testid="consent-counts">
+      <p>{t('school.app.consentsIntro')}</p>
+      {consents.length === 0 ? (
+        <p>{t('school.app.consentsNone')}</p>
+      ) : (
+        <Descriptions column={1} bordered size="small">
+          {consents.map((c) => (
+            <Descriptions.Item key={c.institutionNumber} label={c.institutionNumber}>
+              {t('school.app.consentsCount', { n: formatNumber(c.count) })}
+            </Descriptions.Item>
+          ))}
+        </Descriptions>
+      )}
+    </Card>
   );
 }
 

@@ -1,0 +1,197 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, App, Button, Card, Empty, Form, Input, Space, Typography } from 'antd';
+import type { ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiProblem } from '../../api/client.ts';
+import { ErrorAlert, Loading } from '../../components/common.tsx';
+import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
+import { problemMessage } from '../../lib/problem.ts';
+import { callJson } from '../signin/http.ts';
+import type { MyApps, MyConsent, MySession } from '../signin/types.ts';
+
+const SESSION_KEY = ['my', 'session'] as const;
+
+/** The end user's own session on Schoolgate, or null when signed out. */
+function useMySession() {
+  return useQuery({
+    queryKey: SESSION_KEY,
+    queryFn: async (): Promise<MySession | null> => {
+      try {
+        return await callJson<MySession>('GET', '/api/v1/my/session');
+      } catch (e) {
+        if (e instanceof ApiProblem && (e.status === 401 || e.status === 404)) return null;
+        throw e;
+      }
+    },
+    retry: false,
+  });
+}
+
+/**
+ * `/my/apps` — "My connected apps": every app the person allowed, what it may read and why, when,
+ * what it has read, and Withdraw. Signing in here uses the same school credentials as in an app.
+ */
+export function MyAppsPage() {
+  const { t } = useTranslation();
+  const session = useMySession();
+  if (session.isLoading) return <Loading />;
+  return (
+    <>
+      <h1 style={{ fontSize: 22, marginTop: 0 }}>{t('my.title')}</h1>
+      <ErrorAlert error={session.error} />
+      {session.data ? <ConnectedApps session={session.data} /> : !session.error && <MySignIn />}
+    </>
+  );
+}
+
+function MySignIn() {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const login = useMutation({
+    mutationFn: (body: { login: string; password: string }) => callJson<unknown>('POST', '/api/v1/my/session', body),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['my'] }),
+  });
+  const error = login.error;
+  const text = error instanceof ApiProblem && error.code === 'invalid_credentials' ? t('signin.errors.invalid_credentials') : error ? problemMessage(t, error) : null;
+  return (
+    <Card data-testid="my-signin">
+      <p>{t('my.signInIntro')}</p>
+      <Form layout="vertical" requiredMark={false} onFinish={(v: { login: string; password: string }) => login.mutate(v)}>
+        <Form.Item label={t('signin.login.login')} name="login" extra={t('signin.login.loginHint')} rules={[{ required: true, message: t('validation.required') }]}>
+          <Input autoComplete="username" autoCapitalize="none" spellCheck={false} size="large" />
+        </Form.Item>
+        <Form.Item label={t('signin.login.password')} name="password" rules={[{ required: true, message: t('validation.required') }]}>
+          <Input.Password autoComplete="current-password" size="large" />
+        </Form.Item>
+        {text && <Alert type="error" role="alert" showIcon title={text} data-testid="error" data-code={error instanceof ApiProblem ? error.code : undefined} />}
+        <Button type="primary" htmlType="submit" size="large" block loading={login.isPending} style={{ marginTop: 16 }}>
+          {t('signin.login.submit')}
+        </Button>
+      </Form>
+    </Card>
+  );
+}
+
+function ConnectedApps({ session }: { session: MySession }) {
+  const { t } = useTranslation();
+  const qc = useQueryClient();
+  const apps = useQuery({ queryKey: ['my', 'apps'], queryFn: () => callJson<MyApps>('GET', '/api/v1/my/apps') });
+  const signOut = useMutation({
+    mutationFn: () => callJson<unknown>('DELETE', '/api/v1/my/session', undefined, session.csrfToken),
+    onSettled: () => {
+      qc.removeQueries({ queryKey: ['my', 'apps'] });
+      qc.setQueryData(SESSION_KEY, null);
+    },
+  });
+  const items = apps.data?.items ?? [];
+  return (
+    <>
+      <div style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 8, flexWrap: 'wrap', marginBottom: 16 }}>
+        <Typography.Text data-testid="my-signed-in-as">{t('my.signedInAs', { name: session.person.displayName })}</Typography.Text>
+        <Button onClick={() => signOut.mutate()} loading={signOut.isPending}>
+          {t('nav.signOut')}
+        </Button>
+      </div>
+      <p>{t('my.intro')}</p>
+      <ErrorAlert error={apps.error} />
+      {apps.isLoading && <Loading />}
+      {apps.isSuccess && items.length === 0 && <Empty description={t('my.empty')} />}
+      <Space direction="vertical" size="middle" style={{ width: '100%' }} data-testid="my-apps">
+        {items.map((c) => (
+          <ConsentCard key={c.consentId} consent={c} csrfToken={session.csrfToken} />
+        ))}
+      </Space>
+    </>
+  );
+}
+
+/** One label and value of a connected app (a definition list reads well on a phone and to screen readers). */
+function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <>
+      <dt style={{ color: '#595959', marginTop: 8 }}>{label}</dt>
+      <dd style={{ margin: 0 }}>{children}</dd>
+    </>
+  );
+}
+
+function ConsentCard({ consent: c, csrfToken }: { consent: MyConsent; csrfToken: string }) {
+  const { t } = useTranslation();
+  const { modal, message } = App.useApp();
+  const qc = useQueryClient();
+  const withdraw = useMutation({
+    mutationFn: () => callJson<unknown>('POST', `/api/v1/my/apps/${encodeURIComponent(c.consentId)}/withdraw`, {}, csrfToken),
+    onSuccess: async () => {
+      void message.success(t('my.withdrawn', { app: c.app.name }));
+      await qc.invalidateQueries({ queryKey: ['my', 'apps'] });
+    },
+  });
+  const headingId = `consent-${c.consentId}`;
+  const scopes = c.scopes.filter((s) => s !== 'openid' && known(`signin.scopes.${s}`, '') !== '');
+  function confirmWithdraw() {
+    modal.confirm({
+      title: t('my.withdrawTitle', { app: c.app.name }),
+      content: t('my.withdrawBody', { app: c.app.name, partner: c.app.partnerName }),
+      okText: t('my.withdraw'),
+      okButtonProps: { danger: true },
+      cancelText: t('common.cancel'),
+      onOk: () => withdraw.mutateAsync(),
+    });
+  }
+  return (
+    <Card
+      data-testid="my-app"
+      data-consent-id={c.consentId}
+      title={
+        <h2 id={headingId} style={{ fontSize: 17, margin: 0, whiteSpace: 'normal' }}>
+          {c.app.name}
+        </h2>
+      }
+      aria-labelledby={headingId}
+      role="region"
+    >
+      <dl style={{ margin: 0 }}>
+        <Fact label={t('my.partner')}>{c.app.partnerName}</Fact>
+        <Fact label={t('my.school')}>
+          {c.institution.name} ({c.institution.number}) · {known(`my.roles.${c.role}`, c.role)}
+        </Fact>
+        <Fact label={t('my.consentedAt')}>
+          {formatDateTime(c.consentedAt)}
+          {c.updatedAt && c.updatedAt !== c.consentedAt && <> · {t('my.updatedAt', { date: formatDateTime(c.updatedAt) })}</>}
+        </Fact>
+      </dl>
+      <h3 style={{ fontSize: 15, marginTop: 12 }}>{t('my.mayRead')}</h3>
+      <ul style={{ paddingInlineStart: 20 }}>
+        {scopes.map((s) => (
+          <li key={s}>{t(`signin.scopes.${s}`)}</li>
+        ))}
+        {c.categories.map((k) => (
+          <li key={`${k.apiCode}:${k.category}`}>
+            <strong>{known(`categories.${k.category}`, k.category)}</strong>
+            <div>
+              <Typography.Text type="secondary">{t('signin.consent.purpose')}: </Typography.Text>
+              {k.purpose}
+            </div>
+          </li>
+        ))}
+      </ul>
+      <h3 style={{ fontSize: 15 }}>{t('my.reads')}</h3>
+      <p data-testid="my-reads-total">
+        {c.reads.total === 0 ? t('my.noReads') : t('my.readsSummary', { total: formatNumber(c.reads.total), last: formatDateTime(c.reads.lastAt) })}
+      </p>
+      {c.reads.recent.length > 0 && (
+        <ul style={{ paddingInlineStart: 20 }} aria-label={t('my.recentReads')}>
+          {c.reads.recent.map((r, i) => (
+            <li key={`${r.at}:${i}`}>
+              {formatDateTime(r.at)} · <code>{r.endpoint}</code> · {t('my.records', { n: formatNumber(r.records) })}
+            </li>
+          ))}
+        </ul>
+      )}
+      <ErrorAlert error={withdraw.error} />
+      <Button danger block onClick={confirmWithdraw} loading={withdraw.isPending} style={{ marginTop: 8 }}>
+        {t('my.withdraw')}
+      </Button>
+    </Card>
+  );
+}
