@@ -84,6 +84,18 @@ export function referencesOf(type: EntityType, e: AnyEntity): Ref[] {
   return out;
 }
 
+/**
+ * Removes `displayName` from every reference of a parsed entity, in place. The store keeps references
+ * as ids only: it is the authority for names, which `expandReferenceNames` fills in from the named
+ * entity (and only where the app may see it), so a name the SIS copied into a reference is never shown.
+ */
+export function stripReferenceNames(type: EntityType, e: AnyEntity): void {
+  for (const ref of referencesOf(type, e)) {
+    const target = ref.path.reduce<any>((o, k) => (o == null ? undefined : o[k]), e);
+    if (target && typeof target === 'object' && 'displayName' in target) delete target.displayName;
+  }
+}
+
 const nz = (v: string | undefined | null) => (v === undefined || v === '' ? null : v);
 
 /** The typed columns of one entity's row (besides id, body, hash and meta). */

@@ -4,7 +4,8 @@ import { ApiError } from '../../http/errors.ts';
 import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
-import { categoriesFor, personRoles, personVisibleSql, scopeSets, visibleSql, type Scope } from './scope.ts';
+import { personVisibleSql, visibleSql, type Scope } from './scope.ts';
+import { presentFrom, presentSql, type PresentOptions } from './present.ts';
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
@@ -206,29 +207,32 @@ function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope
   return conds;
 }
 
+/** A presented row: its JSON text as the client gets it (see `present.ts`). */
 export interface Row {
   id: string;
-  body: Record<string, any>;
-  /** ISO 8601 UTC with milliseconds, formatted by the database (see `META_COLUMNS`). */
-  created_at: string;
-  modified_at: string;
+  json: string;
   sort_value?: string;
-  /** Persons only: their relations, read in the same query (saves a round trip per page). */
-  rels?: { kind: string; organisation_id: string }[];
 }
 
-/**
- * meta.created/modified as the API shows them (what Date#toISOString gives), formatted by the
- * database: parsing timestamps into Dates and formatting them again took ~3 % of the server's CPU
- * in the bench profile.
- */
+/** A stored row as it is, for the expands that rebuild parts of other entities. */
+interface StoredRow {
+  id: string;
+  body: Record<string, any>;
+  /** ISO 8601 UTC with milliseconds, formatted by the database. */
+  created_at: string;
+  modified_at: string;
+}
+
 const iso = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 const META_COLUMNS = sql`${iso('t.created_at')} AS created_at, ${iso('t.modified_at')} AS modified_at`;
 
-const relsColumn = (type: EntityType) =>
-  type === 'persons'
-    ? sql`, (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels`
-    : sql``;
+/** Expands done in the presenting statement itself (no second query, no parsing). */
+const SQL_EXPANDS: Partial<Record<EntityType, readonly string[]>> = { groups: ['assignmentRoles'] };
+const presentOptions = (type: EntityType, expand: readonly string[]): PresentOptions => ({
+  assignmentRoles: type === 'groups' && expand.includes('assignmentRoles'),
+});
+const presented = (def: EndpointDef, scope: Scope, expand: readonly string[]) =>
+  sql`(${presentSql(def.type, scope, presentOptions(def.type, expand))})::text AS json`;
 
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
 export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, query: ListQuery, limit: number, after?: [string, string]) {
@@ -243,8 +247,8 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   }
   const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
   const result = await sql<Row>`
-    SELECT t.id, t.body, ${META_COLUMNS}, ${expr}::text AS sort_value ${relsColumn(def.type)}
-    FROM ${sql.table(def.table)} t
+    SELECT t.id, ${presented(def, scope, query.expand)}, ${expr}::text AS sort_value
+    FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${sql.join(conds, sql` AND `)}
     ORDER BY ${order}
     LIMIT ${limit + 1}`.execute(db);
@@ -255,127 +259,48 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   return { rows, pageToken };
 }
 
-/** Rows by id (or by the lookup's other keys) that the scope may see. */
-export async function findVisible(db: Queryable, scope: Scope, def: EndpointDef, ids: string[], extra: RawBuilder<unknown>[] = []): Promise<Row[]> {
-  const keyed = [...(ids.length ? [sql`t.id = ANY(${ids}::uuid[])`] : []), ...extra];
+const keyedSql = (ids: string[], extra: RawBuilder<unknown>[]) => [...(ids.length ? [sql`t.id = ANY(${ids}::uuid[])`] : []), ...extra];
+
+/** Presented rows by id (or by the lookup's other keys) that the scope may see. */
+export async function findVisible(
+  db: Queryable,
+  scope: Scope,
+  def: EndpointDef,
+  ids: string[],
+  extra: RawBuilder<unknown>[] = [],
+  expand: readonly string[] = [],
+): Promise<Row[]> {
+  const keyed = keyedSql(ids, extra);
   if (!keyed.length) return [];
   const r = await sql<Row>`
-    SELECT t.id, t.body, ${META_COLUMNS} ${relsColumn(def.type)} FROM ${sql.table(def.table)} t
+    SELECT t.id, ${presented(def, scope, expand)} FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${visibleSql(def.type, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
   return r.rows;
 }
 
+/** Stored rows that the scope may see, for expands that take parts of them (never sent whole). */
+async function findVisibleStored(db: Queryable, scope: Scope, def: EndpointDef, where: RawBuilder<unknown>): Promise<StoredRow[]> {
+  const r = await sql<StoredRow>`
+    SELECT t.id, t.body, ${META_COLUMNS} FROM ${sql.table(def.table)} t
+    WHERE ${visibleSql(def.type, scope)} AND ${where}
+    ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
+  return r.rows;
+}
+
 // ---------------------------------------------------------------------------------------------
-// Presentation: consent filtering, references, expands.
-
-const meta = (r: Row) => ({ created: r.created_at, modified: r.modified_at });
-
-async function relationsOfPersons(db: Queryable, ids: string[]) {
-  if (!ids.length) return new Map<string, { kind: string; organisation_id: string }[]>();
-  const rows = await db
-    .selectFrom('ss12000_person_relations')
-    .select(['person_id', 'kind', 'organisation_id'])
-    .where('person_id', 'in', ids)
-    .execute();
-  const out = new Map<string, { kind: string; organisation_id: string }[]>();
-  for (const r of rows) {
-    const list = out.get(r.person_id) ?? [];
-    list.push(r);
-    out.set(r.person_id, list);
-  }
-  return out;
-}
-
-const PROTECTED = 'Skyddad folkbokföring';
-
-/**
- * A person as the app may see it: fields of data categories it is not approved for are absent;
- * a person with protected identity never releases civic number, addresses or contact data.
- */
-export function presentPerson(scope: Scope, row: Row, relations: { kind: string; organisation_id: string }[]): Record<string, any> {
-  const b = row.body;
-  const roles = personRoles(scope, relations);
-  const cats = categoriesFor(scope, roles);
-  const shielded = b.securityMarking === PROTECTED;
-  const out: Record<string, any> = { id: b.id, meta: meta(row), givenName: b.givenName };
-  if (b.middleName !== undefined) out.middleName = b.middleName;
-  out.familyName = b.familyName;
-  if (b.eduPersonPrincipalNames) out.eduPersonPrincipalNames = b.eduPersonPrincipalNames;
-  if (b.externalIdentifiers) out.externalIdentifiers = b.externalIdentifiers;
-  if (b.civicNo && cats.has('civic_number') && !shielded) out.civicNo = b.civicNo;
-  if (b.birthDate && cats.has('birth_date')) out.birthDate = b.birthDate;
-  if (b.sex && cats.has('sex')) out.sex = b.sex;
-  if (b.securityMarking) out.securityMarking = b.securityMarking;
-  if (b.personStatus) out.personStatus = b.personStatus;
-  if (b.emails && !shielded) {
-    const emails = (b.emails as { type: string }[]).filter((e) => e.type !== 'Privat' || cats.has('private_email'));
-    if (emails.length) out.emails = emails;
-  }
-  if (b.phoneNumbers && cats.has('phone_numbers') && !shielded) out.phoneNumbers = b.phoneNumbers;
-  if (b.addresses && cats.has('addresses') && !shielded) out.addresses = b.addresses;
-  if (b.photo && cats.has('photo')) out.photo = b.photo;
-  if (b.enrolments && roles.student) {
-    const units = scopeSets(scope).s;
-    const enrolments = (b.enrolments as { enroledAt: { id: string } }[]).filter((e) => units.has(e.enroledAt.id));
-    if (enrolments.length) out.enrolments = enrolments;
-  }
-  if (b.responsibles && roles.student && scope.guardians) out.responsibles = b.responsibles;
-  return out;
-}
-
-/**
- * Everything but persons: the stored body plus meta, with fields the scope does not reach left out.
- * Built by copying the kept keys, not by deleting from a copy: `delete` turns an object into a slow
- * dictionary, which JSON.stringify then walks much more slowly (it showed in the bench profile).
- */
-function presentOther(scope: Scope, type: EntityType, row: Row): Record<string, any> {
-  const b = row.body;
-  const out: Record<string, any> = { id: b.id, meta: meta(row) };
-  let skip: string | undefined;
-  let own: unknown[] | undefined;
-  if (scope.endUser) {
-    // An end user's token: their own membership only, never the other members or the teachers.
-    const self = scope.endUser.personId;
-    if (type === 'groups' && b.groupMemberships) {
-      own = (b.groupMemberships as { person: { id: string } }[]).filter((m) => m.person?.id === self);
-      skip = 'groupMemberships';
-    }
-    if (type === 'activities') skip = 'teachers';
-  } else {
-    if (type === 'groups' && !scopeSets(scope).s.has(b.organisation?.id)) skip = 'groupMemberships';
-    if (type === 'activities' && !scopeSets(scope).t.has(b.organisation?.id)) skip = 'teachers';
-  }
-  if (type === 'placements' && !scope.guardians) skip = 'owners';
-  for (const key in b) {
-    if (key === 'id' || key === skip) continue;
-    out[key] = b[key];
-  }
-  if (own?.length) out.groupMemberships = own;
-  return out;
-}
-
-async function presentRows(db: Queryable, scope: Scope, type: EntityType, rows: Row[]): Promise<Record<string, any>[]> {
-  if (type !== 'persons') return rows.map((r) => presentOther(scope, type, r));
-  const rels = rows.every((r) => r.rels) ? undefined : await relationsOfPersons(db, rows.map((r) => r.id));
-  return rows.map((r) => presentPerson(scope, r, r.rels ?? rels?.get(r.id) ?? []));
-}
+// Names and expands: done on parsed objects, only when a request asks for them.
 
 function getAt(obj: any, path: (string | number)[]): any {
   return path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
 }
 
-/** Strips `displayName` from references, or fills it from the store (persons only when visible). */
-async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType, items: Record<string, any>[], expandNames: boolean) {
+/**
+ * `expandReferenceNames`: fills `displayName` of references from the store (persons only when the
+ * scope may see them; duties and study plans have no name). The store keeps references without names.
+ */
+async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType, items: Record<string, any>[]) {
   const refs = items.flatMap((item) => referencesOf(type, item).map((r) => ({ ...r, item })));
-  if (!expandNames) {
-    // Only where there is one: a needless `delete` would still cost the object its fast shape.
-    for (const r of refs) {
-      const target = getAt(r.item, r.path);
-      if (target && typeof target === 'object' && 'displayName' in target) delete target.displayName;
-    }
-    return;
-  }
   const byType = new Map<EntityType, Set<string>>();
   for (const r of refs) {
     if (!byType.has(r.target)) byType.set(r.target, new Set());
@@ -384,18 +309,16 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   const names = new Map<string, string>();
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
-    if (target === 'duties') continue;
-    const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : target === 'studyplans' ? sql`NULL` : sql`t.display_name`;
+    if (target === 'duties' || target === 'studyplans') continue;
+    const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{ id: string; name: string | null }>`SELECT t.id, ${col} AS name FROM ${sql.table(tableOf[target])} t WHERE t.id = ANY(${ids}::uuid[]) AND ${visible}`.execute(db);
     for (const row of rows.rows) if (row.name) names.set(row.id, row.name);
   }
   for (const r of refs) {
     const target = getAt(r.item, r.path);
-    if (!target || typeof target !== 'object') continue;
     const name = names.get(r.id);
-    if (name) target.displayName = name;
-    else delete target.displayName;
+    if (name && target && typeof target === 'object') target.displayName = name;
   }
 }
 
@@ -407,11 +330,8 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     item._embedded[key] = value;
   };
   const load = async (t: EntityType, where: RawBuilder<unknown>) => {
-    const def = endpointByType[t];
-    const rows = await findVisible(db, scope, def, [], [where]);
-    const presented = await presentRows(db, scope, t, rows);
-    await applyReferenceNames(db, scope, t, presented, names);
-    return presented;
+    const rows = await findVisible(db, scope, endpointByType[t], [], [where]);
+    return parseAndName(db, scope, t, rows, names);
   };
   if (type === 'persons') {
     if (expand.includes('duties')) {
@@ -428,9 +348,9 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     }
     if (expand.includes('responsibleFor')) {
       const children = scope.guardians
-        ? await findVisible(db, scope, endpointByType.persons, [], [
+        ? await findVisibleStored(db, scope, endpointByType.persons,
             sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'responsibleFor.enrolment' AND r.source_type = 'persons')`,
-          ])
+          )
         : [];
       for (const item of items) {
         const list = children.flatMap((c) =>
@@ -442,12 +362,12 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
       }
     }
     if (expand.includes('groupMemberships')) {
-      const groups = await findVisible(db, scope, endpointByType.groups, [], [
+      const groups = await findVisibleStored(db, scope, endpointByType.groups,
         sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'groupMembership')`,
-        sql`false`,
-      ]);
+      );
       // Memberships are student data; an end user's token shows the person's own, in any role.
       const units = new Set(scope.endUser ? scope.allUnits : scope.studentUnits);
+      const fragments: Record<string, any>[] = [];
       for (const item of items) {
         const list = [];
         for (const g of groups) {
@@ -455,12 +375,14 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
           for (const m of (g.body.groupMemberships ?? []) as { person: { id: string }; startDate?: string; endDate?: string }[]) {
             if (m.person.id !== item.id) continue;
             const { groupMemberships: _m, ...fragment } = g.body;
-            const group = { ...fragment, id: g.id, meta: meta(g), organisation: names ? fragment.organisation : { id: fragment.organisation.id } };
+            const group = { ...fragment, id: g.id, meta: { created: g.created_at, modified: g.modified_at }, organisation: { ...fragment.organisation } };
+            fragments.push(group);
             list.push({ group, ...(m.startDate ? { startDate: m.startDate } : {}), ...(m.endDate ? { endDate: m.endDate } : {}) });
           }
         }
         embed(item, 'groupMemberships', list);
       }
+      if (names) await applyReferenceNames(db, scope, 'groups', fragments);
     }
   }
   if (type === 'placements') {
@@ -480,30 +402,6 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     const persons = await load('persons', sql`t.id = ANY(${items.map((d) => d.person?.id).filter(Boolean)}::uuid[])`);
     const byId = new Map(persons.map((p) => [p.id, p]));
     for (const d of items) if (byId.has(d.person?.id)) embed(d, 'person', byId.get(d.person.id));
-  }
-  if (type === 'groups' && expand.includes('assignmentRoles')) {
-    const roles = await db
-      .selectFrom('ss12000_assignment_roles')
-      .select(['duty_id', 'group_id', 'assignment_role_type'])
-      .select([sql<string | null>`to_char(start_date, 'YYYY-MM-DD')`.as('start_date'), sql<string | null>`to_char(end_date, 'YYYY-MM-DD')`.as('end_date')])
-      .where('group_id', 'in', ids.length ? ids : ['00000000-0000-0000-0000-000000000000'])
-      .where('organisation_id', 'in', scope.staffUnits.length ? scope.staffUnits : ['00000000-0000-0000-0000-000000000000'])
-      // An end user's token: only the roles of their own duties (staff; a student's scope has no staff units).
-      .$if(!!scope.endUser, (q) => q.where('duty_id', 'in', (eb) => eb.selectFrom('ss12000_duties').select('id').where('person_id', '=', scope.endUser!.personId)))
-      .orderBy('duty_id')
-      .orderBy('ordinal')
-      .execute();
-    for (const g of items) {
-      const list = roles
-        .filter((r) => r.group_id === g.id)
-        .map((r) => ({
-          duty: { id: r.duty_id },
-          assignmentRoleType: r.assignment_role_type,
-          ...(r.start_date ? { startDate: r.start_date } : {}),
-          ...(r.end_date ? { endDate: r.end_date } : {}),
-        }));
-      embed(g, 'assignmentRoles', list);
-    }
   }
   if (type === 'activities') {
     if (expand.includes('groups')) {
@@ -525,12 +423,29 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
   }
 }
 
-/** Rows → API objects: consent filtering, reference names, expands. */
-export async function present(db: Queryable, scope: Scope, type: EntityType, rows: Row[], options: { expand: string[]; expandReferenceNames: boolean }) {
-  const items = await presentRows(db, scope, type, rows);
-  await applyReferenceNames(db, scope, type, items, options.expandReferenceNames);
-  await embedFor(db, scope, type, items, options.expand, options.expandReferenceNames);
+async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows: Row[], names: boolean): Promise<Record<string, any>[]> {
+  const items = rows.map((r) => JSON.parse(r.json) as Record<string, any>);
+  if (names) await applyReferenceNames(db, scope, type, items);
   return items;
+}
+
+/**
+ * Presented rows → the JSON text of each item. Without reference names or expands beyond those of
+ * the statement itself, the database's text is passed through untouched; otherwise it is parsed,
+ * completed and written again.
+ */
+export async function present(db: Queryable, scope: Scope, type: EntityType, rows: Row[], options: { expand: string[]; expandReferenceNames: boolean }): Promise<string[]> {
+  const inSql = SQL_EXPANDS[type] ?? [];
+  const rest = options.expand.filter((e) => !inSql.includes(e));
+  if (!options.expandReferenceNames && !rest.length) return rows.map((r) => r.json);
+  const items = await parseAndName(db, scope, type, rows, options.expandReferenceNames);
+  await embedFor(db, scope, type, items, rest, options.expandReferenceNames);
+  return items.map((i) => JSON.stringify(i));
+}
+
+/** A JSON list answer written from items that are JSON text already. */
+export function listJson(items: string[], pageToken?: string): string {
+  return `{"data":[${items.join(',')}]${pageToken ? `,"pageToken":${JSON.stringify(pageToken)}` : ''}}`;
 }
 
 // ---------------------------------------------------------------------------------------------

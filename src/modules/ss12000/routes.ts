@@ -10,7 +10,7 @@ import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisible, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
+import { deletedEntities, findVisible, listJson, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
 import type { Scope } from './scope.ts';
 import { facadeOpenApi } from './openapi.ts';
@@ -25,6 +25,7 @@ declare module 'fastify' {
   }
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const searchOf = (request: FastifyRequest) => {
   const i = request.url.indexOf('?');
@@ -139,28 +140,29 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
   const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
-  api.get(`/${def.path}`, opts, async (request) => {
+  // Items arrive as JSON text from the database (see present.ts) and are sent as they are.
+  api.get(`/${def.path}`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const { query, limit, after } = parseListRequest(def, searchOf(request));
     const { rows, pageToken } = await listPage(ctx.db, scope, def, query, limit, after);
     const data = await present(ctx.db, scope, def.type, rows, query);
     request.ss12000!.records = data.length;
-    return pageToken ? { data, pageToken } : { data };
+    return reply.type(JSON_TYPE).send(listJson(data, pageToken));
   });
 
-  api.get(`/${def.path}/:id`, opts, async (request) => {
+  api.get(`/${def.path}/:id`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const { id } = request.params as { id: string };
     if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
     const options = parseOptions(def, searchOf(request));
-    const rows = await findVisible(ctx.db, scope, def, [id.toLowerCase()]);
+    const rows = await findVisible(ctx.db, scope, def, [id.toLowerCase()], [], options.expand);
     if (!rows.length) throw ssError(404, 'not_found', `No ${def.path} entity with this id is available to this client.`);
     const [item] = await present(ctx.db, scope, def.type, rows, options);
     request.ss12000!.records = 1;
-    return item;
+    return reply.type(JSON_TYPE).send(item);
   });
 
-  api.post(`/${def.path}/lookup`, opts, async (request) => {
+  api.post(`/${def.path}/lookup`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const options = parseOptions(def, searchOf(request));
     const body = request.body;
@@ -181,10 +183,10 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
       else if (values.length) extra.push(def.lookup[key]!.where(uuidKey ? values.map((v) => v.toLowerCase()) : values, scope));
     }
     if (total > MAX_LIMIT) throw ssError(400, 'lookup_too_large', `Look up at most ${MAX_LIMIT} keys at once.`);
-    const rows = await findVisible(ctx.db, scope, def, ids, extra);
+    const rows = await findVisible(ctx.db, scope, def, ids, extra, options.expand);
     const items = await present(ctx.db, scope, def.type, rows, options);
     request.ss12000!.records = items.length;
-    return items;
+    return reply.type(JSON_TYPE).send(`[${items.join(',')}]`);
   });
 }
 
