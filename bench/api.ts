@@ -26,7 +26,7 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_API_PROFILE (a directory:
- * the server writes a CPU profile there).
+ * the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the server only).
  */
 export async function run(): Promise<void> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -65,7 +65,9 @@ export async function run(): Promise<void> {
     const appC = await makeApp('C', numbers.slice(10, 20), 1_000_000_000);
 
     // BENCH_API_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
-    const profile: Record<string, string> = process.env.BENCH_API_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` } : {};
+    // BENCH_SERVER_NODE_OPTIONS: Node options for the server only (e.g. heap limits to try).
+    const nodeOptions = [process.env.BENCH_API_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` : '', process.env.BENCH_SERVER_NODE_OPTIONS ?? ''].join(' ').trim();
+    const profile: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
     stops.push(() => server.stop());
     await waitUntilReady(server);

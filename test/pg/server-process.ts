@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { SERVER_NODE_FLAGS } from '../../src/cli/server-flags.ts';
 
 /** The repository root (this file is test/pg/server-process.ts). */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -35,10 +36,10 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx src/cli.ts start` with `env` on a free port. */
+/** Spawns the server as `npm start` runs it (`node <server flags> --import tsx src/cli.ts start`) with `env` on a free port. */
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(NODE, ['--import', 'tsx', 'src/cli.ts', 'start'], {
+  const child = spawn(NODE, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', DEMO: 'off', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,7 @@ import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, visibleSql, type Scope } from './scope.ts';
-import { presentFrom, presentSql, type PresentOptions } from './present.ts';
+import { presentedJson, presentedPersonVisible, presentFrom, presentSql, type PresentedRow, type PresentOptions } from './present.ts';
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
@@ -186,7 +186,7 @@ export function parseOptions(def: EndpointDef, search: string): { expand: string
 }
 
 function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope, afterId?: string): RawBuilder<unknown>[] {
-  const conds = [visibleSql(def.type, scope, afterId)];
+  const conds = [presentedVisible(def, scope, afterId)];
   for (const [key, value] of Object.entries(filters)) {
     const p = def.params[key];
     if (p?.where) conds.push(p.where(value, scope));
@@ -207,12 +207,8 @@ function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope
   return conds;
 }
 
-/** A presented row: its JSON text as the client gets it (see `present.ts`). */
-export interface Row {
-  id: string;
-  json: string;
-  sort_value?: string;
-}
+/** A presented row (see `present.ts`) and, in list pages, the value of its sort key. */
+export type Row = PresentedRow & { sort_value?: string };
 
 /** A stored row as it is, for the expands that rebuild parts of other entities. */
 interface StoredRow {
@@ -231,8 +227,10 @@ const SQL_EXPANDS: Partial<Record<EntityType, readonly string[]>> = { groups: ['
 const presentOptions = (type: EntityType, expand: readonly string[]): PresentOptions => ({
   assignmentRoles: type === 'groups' && expand.includes('assignmentRoles'),
 });
-const presented = (def: EndpointDef, scope: Scope, expand: readonly string[]) =>
-  sql`(${presentSql(def.type, scope, presentOptions(def.type, expand))})::text AS json`;
+const presented = (def: EndpointDef, scope: Scope, expand: readonly string[]) => presentSql(def.type, scope, presentOptions(def.type, expand));
+/** Visibility in a presenting statement: persons use the roles the statement works out anyway. */
+const presentedVisible = (def: EndpointDef, scope: Scope, afterId?: string) =>
+  def.type === 'persons' && !scope.endUser ? presentedPersonVisible : visibleSql(def.type, scope, afterId);
 
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
 export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, query: ListQuery, limit: number, after?: [string, string]) {
@@ -274,7 +272,7 @@ export async function findVisible(
   if (!keyed.length) return [];
   const r = await sql<Row>`
     SELECT t.id, ${presented(def, scope, expand)} FROM ${presentFrom(def.type, def.table, scope)}
-    WHERE ${visibleSql(def.type, scope)} AND (${sql.join(keyed, sql` OR `)})
+    WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
   return r.rows;
 }
@@ -424,7 +422,7 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
 }
 
 async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows: Row[], names: boolean): Promise<Record<string, any>[]> {
-  const items = rows.map((r) => JSON.parse(r.json) as Record<string, any>);
+  const items = rows.map((r) => JSON.parse(presentedJson(r)) as Record<string, any>);
   if (names) await applyReferenceNames(db, scope, type, items);
   return items;
 }
@@ -437,7 +435,7 @@ async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows:
 export async function present(db: Queryable, scope: Scope, type: EntityType, rows: Row[], options: { expand: string[]; expandReferenceNames: boolean }): Promise<string[]> {
   const inSql = SQL_EXPANDS[type] ?? [];
   const rest = options.expand.filter((e) => !inSql.includes(e));
-  if (!options.expandReferenceNames && !rest.length) return rows.map((r) => r.json);
+  if (!options.expandReferenceNames && !rest.length) return rows.map(presentedJson);
   const items = await parseAndName(db, scope, type, rows, options.expandReferenceNames);
   await embedFor(db, scope, type, items, rest, options.expandReferenceNames);
   return items.map((i) => JSON.stringify(i));
