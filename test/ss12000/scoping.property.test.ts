@@ -237,6 +237,12 @@ describe('consent scoping (property)', () => {
           const privateMail = (p.emails ?? []).some((e: { type: string }) => e.type === 'Privat');
           expect(privateMail).toBe(cats.has('private_email') && !shielded);
           expect('responsibles' in p).toBe(allowed.student.has(p.id) && shape.students.includes('guardians') && !!w.persons.find((x) => x.id === p.id)!.responsibles?.length);
+          // Enrolments: a student's, only those at units granted under the students API, absent when none.
+          const studentUnits = new Set(shape.studentGrants.map((u) => w.units[u]!.id));
+          const expected = allowed.student.has(p.id) ? (w.persons.find((x) => x.id === p.id)!.enrolments ?? []).filter((e) => studentUnits.has(e.enroledAt.id)) : [];
+          const units = (list: { enroledAt: { id: string } }[]) => list.map((e) => e.enroledAt.id);
+          if (expected.length) expect(units(p.enrolments ?? []), `enrolments of ${p.id}`).toEqual(units(expected));
+          else expect('enrolments' in p, `enrolments of ${p.id}`).toBe(false);
         };
         for (const r of requests) {
           if (r.kind === 'crawl') {

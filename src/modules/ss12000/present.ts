@@ -76,16 +76,19 @@ export interface PresentOptions {
 /**
  * The FROM clause for presenting rows of `type` (alias `t`). Persons join their roles in the scope
  * (alias `pr`: student, staff, guardian — computed once per row from their relations, and also what
- * makes them visible, see `presentedPersonVisible`) and what their presentation trims (alias `pv`).
+ * makes them visible, see `presentedPersonVisible` — and whether every enrolment is at a unit of the
+ * scope, so that the usual case needs no look into the body) and what their presentation trims
+ * (alias `pv`).
  */
 export function presentFrom(type: EntityType, table: string, scope: Scope): RawBuilder<unknown> {
   if (type !== 'persons') return sql`${sql.table(table)} t`;
   const roles = scope.endUser
-    ? sql`(SELECT ${bool(scope.endUser.role === 'student')} AS student, ${bool(scope.endUser.role === 'staff')} AS staff, ${bool(scope.endUser.role === 'guardian')} AS guardian) pr`
+    ? sql`(SELECT ${bool(scope.endUser.role === 'student')} AS student, ${bool(scope.endUser.role === 'staff')} AS staff, ${bool(scope.endUser.role === 'guardian')} AS guardian, false AS enrolments_in_scope) pr`
     : sql`LATERAL (
       SELECT coalesce(bool_or(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false) AS student,
              coalesce(bool_or(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)})), false) AS staff,
-             ${scope.guardians ? sql`coalesce(bool_or(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false)` : sql`false`} AS guardian
+             ${scope.guardians ? sql`coalesce(bool_or(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false)` : sql`false`} AS guardian,
+             coalesce(bool_and(r.kind <> 'enrolment' OR r.organisation_id = ANY(${uuids(scope.studentUnits)})), true) AS enrolments_in_scope
         FROM ss12000_person_relations r WHERE r.person_id = t.id) pr`;
   return sql`${sql.table(table)} t CROSS JOIN ${roles} CROSS JOIN LATERAL (${personTrim(scope)}) pv`;
 }
@@ -123,6 +126,8 @@ export function presentSql(type: EntityType, scope: Scope, options: PresentOptio
 function personTrim(scope: Scope): RawBuilder<unknown> {
   /** Whether the person's roles bring data category `c` (the union over their roles). */
   const has = (c: string) => {
+    // Approved under both APIs: every presented person is seen in some role, so always.
+    if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return sql`true`;
     const terms: RawBuilder<unknown>[] = [];
     if (scope.studentCategories.has(c)) terms.push(sql`pr.student OR pr.guardian`);
     if (scope.staffCategories.has(c)) terms.push(sql`pr.staff`);
@@ -135,6 +140,7 @@ function personTrim(scope: Scope): RawBuilder<unknown> {
       ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(t.body->'emails') WITH ORDINALITY AS x(e, i) WHERE e->>'type' IS DISTINCT FROM 'Privat') END`;
   // Enrolments: a student's, at the scope's student units only.
   const enrolments = sql`CASE WHEN NOT pr.student OR jsonb_typeof(t.body->'enrolments') <> 'array' THEN NULL
+      WHEN pr.enrolments_in_scope THEN nullif(t.body->'enrolments', '[]'::jsonb)
       ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(t.body->'enrolments') WITH ORDINALITY AS x(e, i)
              WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)})) END`;
   const dropUnless = (key: string, keep: RawBuilder<unknown>) => sql`CASE WHEN ${keep} THEN NULL ELSE ${key}::text END`;
