@@ -9,7 +9,8 @@ import { presentedJson, presentedPersonVisible, presentFrom, presentSql, type Pr
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
- * validation, opaque page tokens over keyset pagination, consent filtering and presentation.
+ * validation, opaque page tokens over keyset pagination, the statements that read and present
+ * (the consent rules themselves are in `present.ts`), reference names and expands.
  */
 
 /** A client error of the SS 12000 API, rendered as the spec's flat `{code, message}`. */
