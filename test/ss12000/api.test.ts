@@ -276,6 +276,35 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect((await c.get('/organisations')).status).toBe(200);
   });
 
+  it('refuses a client over its limit without a database call, while other clients are served; a raised limit counts within a second', async () => {
+    const { ctx } = harness();
+    const hammering = await createApp(ctx, { students: ['identity'] });
+    await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: hammering.appId, requests_per_minute: 2 }).execute();
+    const other = await createApp(ctx, { students: ['identity'] });
+    const h = client(hammering);
+    const o = client(other);
+    const counted = async () =>
+      Number((await ctx.db.selectFrom('ss12000_rate_windows').select((eb) => eb.fn.sum<string>('count').as('n')).where('client_id', '=', hammering.clientId).executeTakeFirst())?.n ?? 0);
+    const first = [];
+    for (let i = 0; i < 3; i++) first.push((await h.get('/organisations')).status);
+    expect(first).toEqual([200, 200, 429]);
+    expect(await counted()).toBe(3);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => h.get('/organisations')));
+    expect(burst.map((r) => r.status)).toEqual(Array(20).fill(429));
+    expect(burst.every((r) => r.headers.get('ratelimit-remaining') === '0' && Number(r.headers.get('retry-after')) > 0)).toBe(true);
+    // Refused in this process without counting them again in the database …
+    expect(await counted()).toBe(3);
+    // … while another client is served.
+    expect((await o.get('/organisations')).status).toBe(200);
+    // The operator raises the limit: after a second the database is asked again.
+    await ctx.db.updateTable('ss12000_rate_limits').set({ requests_per_minute: 100 }).where('app_id', '=', hammering.appId).execute();
+    expect((await h.get('/organisations')).status).toBe(429);
+    harness().clock.advance(1_000);
+    const after = await h.get('/organisations');
+    expect(after.status).toBe(200);
+    expect(after.headers.get('ratelimit-limit')).toBe('100');
+  });
+
   it('serves its own OpenAPI', async () => {
     const res = await fetch(`${harness().url}/ss12000/v2.0/openapi.json`);
     const doc = await res.json();

@@ -2,58 +2,34 @@ import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../../oidc/bearer.ts';
-import { buildScope, grantTargets, type ClientIdentity } from './scope.ts';
+import { buildScope, type Scope } from './scope.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
 export const DEFAULT_RATE_LIMIT = 1200;
 const RATE_SHARDS = 8;
 
 /**
- * Counts one request of a client in the current one-minute window, in the database so that the
- * limit holds across every server process, and resolves the client's grants to school units, in
- * one statement (one round trip per request for both). Returns the count so far, the limit in
- * force and the scope.
+ * Clients this process has seen over their limit in the current window (key: client and consent).
+ * While one hammers the API, its further requests are refused here without a database call, so
+ * they neither take connections from the pool that other partners' requests and the back-office
+ * wait for nor cost a statement each. Only refusals are remembered, never an answer that grants
+ * anything, and only until the window ends: a count only grows within its window. The database is
+ * asked again every REFUSAL_RECHECK_MS, so a limit the operator raised counts within a second, and
+ * a client that is also suspended meanwhile keeps getting 429 for at most that long. Each process
+ * learns this for itself from the shared count; no other process needs to see it.
  */
-export async function countAndScope(ctx: AppContext, identity: ClientIdentity) {
-  const now = ctx.clock.now();
-  const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
-  const { groupIds, numbers } = grantTargets(identity);
-  // Concurrent requests of one client increment different rows instead of queueing on one row lock.
-  const shard = Math.floor(Math.random() * RATE_SHARDS);
-  const row = await sql<{ own: number; count: number; lim: number | null; via: { access_group_id: string; institution_number: string }[]; units: { id: string; organisation_code: string }[] }>`
-    WITH up AS (
-      INSERT INTO ss12000_rate_windows (client_id, window_start, shard, count) VALUES (${identity.clientId}, ${windowStart}, ${shard}, 1)
-      ON CONFLICT (client_id, window_start, shard) DO UPDATE SET count = ss12000_rate_windows.count + 1
-      RETURNING count
-    ), via AS (
-      SELECT access_group_id, institution_number FROM access_group_institutions WHERE access_group_id = ANY(${groupIds}::uuid[])
-    )
-    SELECT (SELECT count FROM up) AS own, (SELECT count FROM up) + (SELECT coalesce(sum(w.count), 0) FROM ss12000_rate_windows w
-              WHERE w.client_id = ${identity.clientId} AND w.window_start = ${windowStart} AND w.shard <> ${shard})::int AS count,
-      (SELECT requests_per_minute FROM ss12000_rate_limits WHERE app_id = ${identity.appId}::uuid) AS lim,
-      (SELECT coalesce(json_agg(json_build_object('access_group_id', access_group_id, 'institution_number', institution_number)), '[]'::json) FROM via) AS via,
-      (SELECT coalesce(json_agg(json_build_object('id', o.id, 'organisation_code', o.organisation_code)), '[]'::json)
-         FROM ss12000_organisations o
-        WHERE o.organisation_type = 'Skolenhet'
-          AND o.organisation_code IN (SELECT unnest(${numbers}::text[]) UNION SELECT institution_number FROM via)) AS units`.execute(ctx.db);
-  const r = row.rows[0]!;
-  const count = Number(r.count);
-  if (Number(r.own) === 1) {
-    // First count in this shard of a new window: forget the client's older windows.
-    await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', identity.clientId).where('window_start', '<', windowStart).execute();
-  }
-  const limit = r.lim ?? DEFAULT_RATE_LIMIT;
-  const resetSeconds = Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000));
-  return { count, limit, resetSeconds, scope: buildScope(identity, r.via, r.units) };
-}
+const refusals = new WeakMap<AppContext, Map<string, { windowEnd: number; checkedAt: number; limit: number; scope: Scope }>>();
+const REFUSAL_RECHECK_MS = 1000;
 
 /**
  * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
  * (signature checks are cached per token, see `verifyAccessToken`), then a single statement reads the
  * client's live state (client, app status, grants, approved categories, the end user's consent with
  * its live checks), counts the request in the client's rate window, and resolves the grants to school
- * units — the database function `ss12000_authorize` (migration 0043), whose plans stay prepared. Nothing of the authorization is cached: a removed grant, a suspended app or a withdrawn
- * consent is refused on the next request, in every process.
+ * units — the database function `ss12000_authorize` (migration 0043), whose plans stay prepared.
+ * Nothing that lets a request through is cached: a removed grant, a suspended app or a withdrawn
+ * consent is refused on the next request, in every process. Only a client already over its rate
+ * limit is refused again without asking the database, for at most a second (see `refusals`).
  *
  * The request is counted before the refusal checks run (they need the row the same statement reads):
  * a refused client's requests count against its own limit, which only makes it stricter.
@@ -64,6 +40,16 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   const { clientId, consentId } = await verifyAccessToken(ctx, request);
   const now = ctx.clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
+  const windowEnd = windowStart.getTime() + 60_000;
+  const resetSeconds = Math.max(1, Math.ceil((windowEnd - now.getTime()) / 1000));
+  let known = refusals.get(ctx);
+  if (!known) refusals.set(ctx, (known = new Map()));
+  const key = `${clientId}/${consentId ?? ''}`;
+  const refused = known.get(key);
+  if (refused && refused.windowEnd === windowEnd && now.getTime() - refused.checkedAt < REFUSAL_RECHECK_MS) {
+    return { count: refused.limit + 1, limit: refused.limit, resetSeconds, scope: refused.scope };
+  }
+  if (refused) known.delete(key);
   const shard = Math.floor(Math.random() * RATE_SHARDS);
   // One call; the function (migration 0043) keeps its statements' plans per connection.
   const result = await sql<{ r: (ClientRow & { own: number; count: number; lim: number | null; via: ViaRow[]; units: UnitRow[] }) | null }>`
@@ -76,8 +62,14 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
     await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', principal.clientId).where('window_start', '<', windowStart).execute();
   }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;
-  const resetSeconds = Math.max(1, Math.ceil((windowStart.getTime() + 60_000 - now.getTime()) / 1000));
-  return { count: Number(r.count), limit, resetSeconds, scope: buildScope(principal, r.via, r.units) };
+  const count = Number(r.count);
+  const scope = buildScope(principal, r.via, r.units);
+  if (count > limit) {
+    // Forget refusals of ended windows first, so the map holds only clients limited right now.
+    for (const [k, v] of known) if (v.windowEnd !== windowEnd) known.delete(k);
+    known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
+  }
+  return { count, limit, resetSeconds, scope };
 }
 
 type ViaRow = { access_group_id: string; institution_number: string };
