@@ -5,7 +5,7 @@ import type { ZodApp } from '../../http/types.ts';
 import { errors } from '../../http/common-schemas.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
 import { auditActor, recordAudit } from '../audit/record.ts';
-import { DEFAULT_RATE_LIMIT } from './access.ts';
+import { DEFAULT_RATE_LIMIT, forgetRateRefusals } from './access.ts';
 import { currentSchoolYear } from '../../lib/school-year.ts';
 
 const dailyRow = z.object({
@@ -117,6 +117,8 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
           after: { requestsPerMinute },
         });
       });
+      // This process answers with the new limit at once; others ask the database within a second.
+      forgetRateRefusals(ctx, appId);
       return { appId, requestsPerMinute: requestsPerMinute ?? DEFAULT_RATE_LIMIT, isDefault: requestsPerMinute === null };
     },
   );

@@ -14,12 +14,19 @@ const RATE_SHARDS = 8;
  * they neither take connections from the pool that other partners' requests and the back-office
  * wait for nor cost a statement each. Only refusals are remembered, never an answer that grants
  * anything, and only until the window ends: a count only grows within its window. The database is
- * asked again every REFUSAL_RECHECK_MS, so a limit the operator raised counts within a second, and
+ * asked again every REFUSAL_RECHECK_MS, so a limit the operator raised counts within a second (at
+ * once in the process that took the change, see `forgetRateRefusals`), and
  * a client that is also suspended meanwhile keeps getting 429 for at most that long. Each process
  * learns this for itself from the shared count; no other process needs to see it.
  */
 const refusals = new WeakMap<AppContext, Map<string, { windowEnd: number; checkedAt: number; limit: number; scope: Scope }>>();
 const REFUSAL_RECHECK_MS = 1000;
+
+/** Forgets this process's refusals of an app's clients (its rate limit has just been changed here). */
+export function forgetRateRefusals(ctx: AppContext, appId: string): void {
+  const known = refusals.get(ctx);
+  if (known) for (const [key, v] of known) if (v.scope.identity.appId === appId) known.delete(key);
+}
 
 /**
  * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
