@@ -1,3 +1,4 @@
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { World } from '../../src/generator/index.ts';
 import { PASSWORD, SCHOOLS, seedSchools } from './fixtures.ts';
@@ -15,6 +16,17 @@ import { insertPartner, insertUser } from '../../src/seed/builders.ts';
  * connected apps" and the app's next token refresh fails. Another student denies, and the app gets
  * access_denied. The student's screens run at phone size.
  */
+/**
+ * Clicks "Sign in" once the form is not busy. After a refused attempt the button's accessible name
+ * reads "loading Sign in" until antd's icon has finished animating out, which on a starved CI machine
+ * outlasted the click's timeout once: wait for the button's state, not for the animation.
+ */
+async function clickSignIn(page: Page): Promise<void> {
+  const button = page.getByRole('button', { name: /^(loading )?Sign in$/ });
+  await expect.poll(async () => (await button.getAttribute('class')) ?? '', { timeout: 10_000 }).not.toContain('ant-btn-loading');
+  await button.click();
+}
+
 describe('Log in with Schoolgate, end to end in Chromium', () => {
   let e2e: E2E;
   let world: World;
@@ -114,14 +126,14 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const { page } = browser;
     await page.getByLabel('User name or e-mail address').fill(student.login);
     await page.getByLabel('Password', { exact: true }).fill('not the password at all');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await clickSignIn(page);
     const error = page.getByTestId('error');
     await error.waitFor();
     expect(await error.getAttribute('data-code')).toBe('invalid_credentials');
     expect(await error.textContent()).toContain('The user name or password is wrong.');
 
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await clickSignIn(page);
     await page.getByTestId('signin-step-consent').waitFor();
     await browser.expectNoMissingKeys();
   });
@@ -277,10 +289,10 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await page.getByTestId('my-signin').waitFor();
     await page.getByLabel('User name or e-mail address').fill(otherStudent.login);
     await page.getByLabel('Password', { exact: true }).fill('wrong password entirely');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await clickSignIn(page);
     expect(await page.getByTestId('error').getAttribute('data-code')).toBe('invalid_credentials');
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await clickSignIn(page);
     await page.getByText('You have not connected any app.').waitFor();
     await visitor.expectNoMissingKeys();
   });
