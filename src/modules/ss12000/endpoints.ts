@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
-import { personVisibleSql, type Scope } from './scope.ts';
+import { personVisibleSql, texts, uuids, type Scope } from './scope.ts';
 
 /**
  * The read endpoints of the SS 12000 facade, described as data: their query parameters (each with
@@ -39,8 +39,6 @@ export interface EndpointDef {
   lookup: Record<string, { description: string; where: (values: string[], scope: Scope) => RawBuilder<unknown> }>;
 }
 
-const uuids = (v: string[]) => sql`${v}::uuid[]`;
-const texts = (v: string[]) => sql`${v}::text[]`;
 
 const modifiedDesc: SortDef = { expr: 't.modified_at', cast: 'timestamptz', desc: true };
 const startAsc: SortDef = { expr: 't.start_date', cast: 'date', desc: false };

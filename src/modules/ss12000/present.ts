@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
-import type { Scope } from './scope.ts';
+import { texts, uuids, type Scope } from './scope.ts';
 
 /**
  * Presentation of SS 12000 entities as the app may see them, decided by PostgreSQL: per row (alias
@@ -29,11 +29,11 @@ import type { Scope } from './scope.ts';
  */
 
 const PROTECTED = 'Skyddad folkbokföring';
-const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
-const texts = (v: string[]) => sql`${v}::text[]`;
 const bool = (b: boolean) => sql.raw(b ? 'true' : 'false');
 
 const iso = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+/** meta.created/modified of row `t` as Date#toISOString writes them, as columns `created` and `modified`. */
+export const metaColumns = sql`${iso('t.created_at')} AS created, ${iso('t.modified_at')} AS modified`;
 
 /**
  * The columns of a presented row (see `PresentedRow`). The JSON text is put together in
@@ -43,7 +43,7 @@ const iso = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-M
  */
 function columns(body: RawBuilder<unknown>, members: RawBuilder<unknown>[] = []): RawBuilder<unknown> {
   const extra = members.length ? sql.join(members, sql` || `) : sql`''`;
-  return sql`(${body})::text AS body, ${extra} AS extra, ${iso('t.created_at')} AS created, ${iso('t.modified_at')} AS modified`;
+  return sql`(${body})::text AS body, ${extra} AS extra, ${metaColumns}`;
 }
 
 /** A presented row as the presenting statement returns it. */

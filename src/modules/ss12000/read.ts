@@ -4,8 +4,8 @@ import { ApiError } from '../../http/errors.ts';
 import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
-import { personVisibleSql, visibleSql, type Scope } from './scope.ts';
-import { presentedJson, presentedPersonVisible, presentFrom, presentSql, type PresentedRow, type PresentOptions } from './present.ts';
+import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
+import { metaColumns, presentedJson, presentedPersonVisible, presentFrom, presentSql, type PresentedRow, type PresentOptions } from './present.ts';
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
@@ -212,16 +212,7 @@ function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope
 export type Row = PresentedRow & { sort_value?: string };
 
 /** A stored row as it is, for the expands that rebuild parts of other entities. */
-interface StoredRow {
-  id: string;
-  body: Record<string, any>;
-  /** ISO 8601 UTC with milliseconds, formatted by the database. */
-  created_at: string;
-  modified_at: string;
-}
-
-const iso = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
-const META_COLUMNS = sql`${iso('t.created_at')} AS created_at, ${iso('t.modified_at')} AS modified_at`;
+type StoredRow = Pick<PresentedRow, 'id' | 'created' | 'modified'> & { body: Record<string, any> };
 
 /** Expands done in the presenting statement itself (no second query, no parsing). */
 const SQL_EXPANDS: Partial<Record<EntityType, readonly string[]>> = { groups: ['assignmentRoles'] };
@@ -258,8 +249,6 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   return { rows, pageToken };
 }
 
-const keyedSql = (ids: string[], extra: RawBuilder<unknown>[]) => [...(ids.length ? [sql`t.id = ANY(${ids}::uuid[])`] : []), ...extra];
-
 /** Presented rows by id (or by the lookup's other keys) that the scope may see. */
 export async function findVisible(
   db: Queryable,
@@ -269,7 +258,7 @@ export async function findVisible(
   extra: RawBuilder<unknown>[] = [],
   expand: readonly string[] = [],
 ): Promise<Row[]> {
-  const keyed = keyedSql(ids, extra);
+  const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
   if (!keyed.length) return [];
   const r = await sql<Row>`
     SELECT t.id, ${presented(def, scope, expand)} FROM ${presentFrom(def.type, def.table, scope)}
@@ -281,7 +270,7 @@ export async function findVisible(
 /** Stored rows that the scope may see, for expands that take parts of them (never sent whole). */
 async function findVisibleStored(db: Queryable, scope: Scope, def: EndpointDef, where: RawBuilder<unknown>): Promise<StoredRow[]> {
   const r = await sql<StoredRow>`
-    SELECT t.id, t.body, ${META_COLUMNS} FROM ${sql.table(def.table)} t
+    SELECT t.id, t.body, ${metaColumns} FROM ${sql.table(def.table)} t
     WHERE ${visibleSql(def.type, scope)} AND ${where}
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
   return r.rows;
@@ -374,7 +363,7 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
           for (const m of (g.body.groupMemberships ?? []) as { person: { id: string }; startDate?: string; endDate?: string }[]) {
             if (m.person.id !== item.id) continue;
             const { groupMemberships: _m, ...fragment } = g.body;
-            const group = { ...fragment, id: g.id, meta: { created: g.created_at, modified: g.modified_at }, organisation: { ...fragment.organisation } };
+            const group = { ...fragment, id: g.id, meta: { created: g.created, modified: g.modified }, organisation: { ...fragment.organisation } };
             fragments.push(group);
             list.push({ group, ...(m.startDate ? { startDate: m.startDate } : {}), ...(m.endDate ? { endDate: m.endDate } : {}) });
           }

@@ -105,8 +105,10 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
   return buildScope(identity, viaGroups, units);
 }
 
-const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
-const texts = (v: string[]) => sql`${v}::text[]`;
+/** A uuid[] parameter. */
+export const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
+/** A text[] parameter. */
+export const texts = (v: string[]) => sql`${v}::text[]`;
 
 /** SQL condition: the person with id `personId` may be seen under `scope`. */
 export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, afterId?: string): RawBuilder<unknown> {
