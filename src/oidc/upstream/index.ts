@@ -4,9 +4,9 @@
  * for every school unit under that board. This file is what the interaction code of src/oidc asks:
  * which login methods a chosen school offers.
  */
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
-import type { PersonClaim } from './tables.ts';
+import type { PersonClaim, UpstreamIdentityProvidersTable } from './tables.ts';
 
 /** An upstream provider as the sign-in flow needs it (secret included: it is presented upstream). */
 export interface UpstreamProvider {
@@ -55,17 +55,7 @@ export async function providerById(db: Queryable, id: string): Promise<UpstreamP
   return row ? toProvider(row) : undefined;
 }
 
-function toProvider(row: {
-  id: string;
-  board_organisation_id: string;
-  display_name: string;
-  issuer: string;
-  client_id: string;
-  client_secret: string;
-  person_claim: PersonClaim;
-  password_allowed: boolean;
-  updated_at: Date;
-}): UpstreamProvider {
+function toProvider(row: Selectable<UpstreamIdentityProvidersTable>): UpstreamProvider {
   return {
     id: row.id,
     boardOrganisationId: row.board_organisation_id,
