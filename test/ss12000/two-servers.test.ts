@@ -5,45 +5,24 @@
  * embedded PGlite (one process only) they are two servers in this process sharing the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTwoServers } from '../support/two-servers.ts';
 import type { AppContext } from '../../src/context.ts';
-import { testConfig } from '../../src/config.ts';
-import { openDatabase, type Database } from '../../src/db/index.ts';
-import { migrate } from '../../src/db/migrate.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
-import { startServer } from '../../src/server.ts';
-import { createFreshDatabase, spawnServer, waitUntilReady } from '../pg/server-process.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
 
 const NUMBERS = ['340001', '340002'];
 let urls: [string, string];
 let ctx: AppContext;
 let world: World;
-const cleanups: (() => Promise<void>)[] = [];
+let stopServers: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  let database: Database;
-  if (adminUrl) {
-    const fresh = await createFreshDatabase(adminUrl, `sg_ss12000_two_${process.pid}`);
-    cleanups.push(fresh.drop);
-    const env = { DATABASE_URL: fresh.url, PUBLIC_URL: 'http://schoolgate.test' };
-    const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
-    cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
-    urls = [a.url, b.url];
-    database = await openDatabase({ databaseUrl: fresh.url, poolSize: 2 });
-  } else {
-    database = await openDatabase({ dataDir: 'memory://' });
-    const config = () => testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: 'http://schoolgate.test' });
-    const a = await startServer(config(), { database, clock: systemClock });
-    const b = await startServer(config(), { database, clock: systemClock, workers: false });
-    cleanups.push(() => a.stop(), () => b.stop());
-    urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
-  }
-  cleanups.push(() => database.close());
-  await migrate(database);
+  const two = await startTwoServers('sg_ss12000_two');
+  stopServers = two.stop;
+  urls = two.urls;
+  const database = two.database;
   ctx = { db: database.db, clock: systemClock } as AppContext;
   world = generateWorld({ seed: 3, schools: 2, students: 40, institutionNumbers: NUMBERS, today: new Date().toISOString().slice(0, 10) });
   await ensureInstitutions(ctx, NUMBERS);
@@ -51,7 +30,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await stopServers?.();
 });
 
 /** One client whose token (from server A) is used at both servers. */

@@ -6,48 +6,27 @@
  * in this process sharing the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTwoServers, TWO_SERVERS_PUBLIC_URL } from '../../support/two-servers.ts';
 import type { AppContext } from '../../../src/context.ts';
 import { testConfig } from '../../../src/config.ts';
-import { openDatabase, type Database } from '../../../src/db/index.ts';
-import { migrate } from '../../../src/db/migrate.ts';
 import { systemClock } from '../../../src/lib/clock.ts';
-import { startServer } from '../../../src/server.ts';
-import { createFreshDatabase, spawnServer, waitUntilReady } from '../../pg/server-process.ts';
 import { TestClient } from '../../support/harness.ts';
 import { authorizePath, claimsOf, exchangeCode, PASSWORD, pkcePair, tokenRequest, world } from './support.ts';
 
 let urls: [string, string];
 let ctx: AppContext;
-const cleanups: (() => Promise<void>)[] = [];
+let stopServers: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  let database: Database;
-  const publicUrl = 'http://schoolgate.test';
-  if (adminUrl) {
-    const fresh = await createFreshDatabase(adminUrl, `sg_signin_two_${process.pid}`);
-    cleanups.push(fresh.drop);
-    const env = { DATABASE_URL: fresh.url, PUBLIC_URL: publicUrl };
-    const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
-    cleanups.push(() => a.stop(), () => b.stop());
-    await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
-    urls = [a.url, b.url];
-    database = await openDatabase({ databaseUrl: fresh.url, poolSize: 2 });
-  } else {
-    database = await openDatabase({ dataDir: 'memory://' });
-    const config = () => testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: publicUrl });
-    const a = await startServer(config(), { database, clock: systemClock });
-    const b = await startServer(config(), { database, clock: systemClock, workers: false });
-    cleanups.push(() => a.stop(), () => b.stop());
-    urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
-  }
-  cleanups.push(() => database.close());
-  await migrate(database);
-  ctx = { db: database.db, clock: systemClock, config: testConfig({ PUBLIC_URL: publicUrl }) } as AppContext;
+  const two = await startTwoServers('sg_signin_two');
+  stopServers = two.stop;
+  urls = two.urls;
+  const database = two.database;
+  ctx = { db: database.db, clock: systemClock, config: testConfig({ PUBLIC_URL: TWO_SERVERS_PUBLIC_URL }) } as AppContext;
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await stopServers?.();
 });
 
 /** The same browser (one cookie jar) talking to server 0 or 1. */
