@@ -115,6 +115,11 @@ export async function requestToken(
     body.set('client_id', clientId);
     body.set('client_secret', secret);
   }
+  return postTokenEndpoint(baseUrl, headers, body);
+}
+
+/** POST /oidc/token as given; the body parsed as JSON where it is JSON (the assertion on it says so otherwise). */
+export async function postTokenEndpoint(baseUrl: string, headers: Record<string, string>, body: URLSearchParams) {
   const res = await fetch(`${baseUrl}/oidc/token`, { method: 'POST', headers, body });
   const text = await res.text();
   let json: any = text;

@@ -5,6 +5,7 @@ import type { RelationKind } from '../../../src/modules/ss12000/model.ts';
 import { newId } from '../../../src/lib/ids.ts';
 import { insertApp, insertClient, insertEndUserAccount, insertGrant, insertInstitution, insertPartner } from '../../../src/seed/builders.ts';
 import type { TestClient } from '../../support/harness.ts';
+import { basic, postTokenEndpoint } from '../fixtures.ts';
 
 /**
  * Fixtures and a hand-driven browser for the "Log in with Schoolgate" tests: the test plays the
@@ -203,17 +204,9 @@ export async function signIn(
 export async function tokenRequest(baseUrl: string, clientId: string, secret: string | undefined, fields: Record<string, string>) {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   const body = new URLSearchParams(fields);
-  if (secret) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+  if (secret) headers.authorization = basic(clientId, secret);
   else body.set('client_id', clientId);
-  const res = await fetch(`${baseUrl}/oidc/token`, { method: 'POST', headers, body });
-  const text = await res.text();
-  let json: any = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    /* the assertion on it will say so */
-  }
-  return { status: res.status, body: json };
+  return postTokenEndpoint(baseUrl, headers, body);
 }
 
 /** Exchanges the code of a callback URL. */
