@@ -16,6 +16,12 @@ import { insertPartner, insertUser } from '../../src/seed/builders.ts';
  * connected apps" and the app's next token refresh fails. Another student denies, and the app gets
  * access_denied. The student's screens run at phone size.
  */
+/** The school picker step (in English): search for the school and choose it. */
+async function pickSchool(page: Page, name: string): Promise<void> {
+  await page.getByLabel('Search your school by name, number or town').fill(name);
+  await page.getByTestId('school-list').getByRole('button', { name: new RegExp(name) }).click();
+}
+
 /**
  * Clicks "Sign in" once the form is not busy. After a refused attempt the button's accessible name
  * reads "loading Sign in" until antd's icon has finished animating out, which on a starved CI machine
@@ -181,8 +187,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await page.goto(hw.url);
     await page.getByTestId('hw-login').click();
     await page.waitForURL('**/signin/*');
-    await page.getByLabel('Search your school by name, number or town').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(page, granted);
     await page.getByLabel('User name or e-mail address').fill(student.login);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -195,8 +200,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const { page } = browser;
     await page.goto(`${hw.url}/login?scope=${encodeURIComponent('openid profile offline_access')}`);
     await page.waitForURL('**/signin/*');
-    await page.getByLabel('Search your school by name, number or town').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(page, granted);
     await page.getByLabel('User name or e-mail address').fill(student.login);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -269,8 +273,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const staff = await e2e.person('en-GB');
     await startAtHomeworkApp(staff);
     const { page } = staff;
-    await page.getByLabel('Search your school by name, number or town').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(page, granted);
     await page.getByLabel('User name or e-mail address').fill(teacher.login);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -333,8 +336,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await person.page.setViewportSize({ width: 390, height: 844 });
     await startAtHomeworkApp(person);
     const { page } = person;
-    await page.getByLabel('Search your school by name, number or town').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(page, granted);
     await page.getByTestId('upstream-signin').getByText('Sign in with Skol-ID').click();
     await page.getByTestId('signin-step-consent').waitFor();
     expect(await page.getByTestId('consent-person').textContent()).toContain(`${otherStudent.givenName} ${otherStudent.familyName}`);
@@ -349,8 +351,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const person = await e2e.person('en-GB');
     await startAtHomeworkApp(person);
     const { page } = person;
-    await page.getByLabel('Search your school by name, number or town').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(page, granted);
     await page.getByTestId('upstream-signin').click();
     const error = page.getByTestId('upstream-error');
     await error.waitFor();
@@ -372,8 +373,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
 
     const person = await e2e.person('en-GB');
     await startAtHomeworkApp(person);
-    await person.page.getByLabel('Search your school by name, number or town').fill(granted);
-    await person.page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await pickSchool(person.page, granted);
     await person.page.getByTestId('signin-step-login').waitFor();
     expect(await person.page.getByTestId('upstream-signin').count()).toBe(0);
   });
