@@ -8,8 +8,8 @@ import { ErrorAlert, PageTitle } from '../../components/common.tsx';
 import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { formatDateTime } from '../../lib/format.ts';
 
-type Loaders = Res<'/api/v1/operator/ingestion-clients'>;
-type LoaderRow = Item<Loaders>;
+type IngestionClients = Res<'/api/v1/operator/ingestion-clients'>;
+type IngestionClient = Item<IngestionClients>;
 type Created = Res<'/api/v1/operator/ingestion-clients', 'post'>;
 type Rotated = Res<'/api/v1/operator/ingestion-clients/{clientId}/secrets', 'post'>;
 
@@ -20,9 +20,9 @@ type Rotated = Res<'/api/v1/operator/ingestion-clients/{clientId}/secrets', 'pos
 export function IngestionClientsPage() {
   const { t } = useTranslation();
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: ['operator', 'ingestion-clients'], queryFn: () => api.get<Loaders>('/operator/ingestion-clients') });
+  const list = useQuery({ queryKey: ['operator', 'ingestion-clients'], queryFn: () => api.get<IngestionClients>('/operator/ingestion-clients') });
   const [shown, setShown] = useState<{ clientId: string; secret: string; note?: string } | null>(null);
-  const [revoking, setRevoking] = useState<LoaderRow | null>(null);
+  const [revoking, setRevoking] = useState<IngestionClient | null>(null);
   const [form] = Form.useForm<{ name: string }>();
   const [revokeForm] = Form.useForm<{ reason?: string }>();
   const refresh = () => qc.invalidateQueries({ queryKey: ['operator', 'ingestion-clients'] });
@@ -62,7 +62,7 @@ export function IngestionClientsPage() {
       <p>{t('operator.ingestion.intro')}</p>
       {shown && <SecretOnce {...shown} testId="ingestion" onDone={() => setShown(null)} />}
       <ErrorAlert error={list.error ?? rotate.error} />
-      <Table<LoaderRow>
+      <Table<IngestionClient>
         rowKey="id"
         loading={list.isLoading}
         dataSource={itemsOf(list.data)}
