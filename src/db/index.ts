@@ -39,6 +39,12 @@ export interface OpenDatabaseOptions {
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // An idle pooled connection the server ends (a restart, a failover, an operator's pg_terminate_backend,
+    // a database dropped WITH (FORCE)) is an 'error' on the pool; unhandled, it would crash the process.
+    // The pool has already dropped that connection and opens a new one for the next query.
+    pool.on('error', (err) => {
+      console.warn(`schoolgate: an idle database connection was closed by the server (${err.message}); it will be replaced`);
+    });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
