@@ -34,6 +34,7 @@ const shapeArb = fc
   .record({ units: fc.integer({ min: 1, max: 3 }), persons: fc.integer({ min: 2, max: 14 }) })
   .chain(({ units, persons }) => {
     const unit = fc.integer({ min: 0, max: units - 1 });
+    const unitIndices = Array.from({ length: units }, (_, i) => i);
     const person = fc.integer({ min: 0, max: persons - 1 });
     return fc.record({
       units: fc.constant(units),
@@ -49,8 +50,10 @@ const shapeArb = fc
       duties: fc.array(fc.record({ person, unit, mentorOf: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }) }), { maxLength: 4 }),
       groups: fc.array(fc.record({ unit, members: fc.uniqueArray(person, { maxLength: 4 }) }), { minLength: 1, maxLength: 4 }),
       activities: fc.array(fc.record({ unit, groups: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2 }), teachers: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }) }), { maxLength: 3 }),
-      studentGrants: fc.uniqueArray(unit, { maxLength: units }),
-      staffGrants: fc.uniqueArray(unit, { maxLength: units }),
+      // Each unit granted under each API or not, independently (a unit granted under one API only is
+      // where the other API's members must be withheld).
+      studentGrants: fc.subarray(unitIndices),
+      staffGrants: fc.subarray(unitIndices),
       students: fc.subarray(CATEGORIES),
       staff: fc.subarray(CATEGORIES.filter((c) => c !== 'guardians')),
     });
@@ -224,7 +227,6 @@ describe('consent scoping (property)', () => {
           activities: new Set(w.activities.map((a) => a.id)),
           syllabuses: new Set(w.syllabuses.map((s) => s.id)),
         };
-        const seen: Record<string, Set<string>> = {};
         const everything: unknown[] = [];
         const checkPerson = (p: Record<string, any>) => {
           expect(allowed.sets.persons.has(p.id), `person ${p.id} is not allowed`).toBe(true);
@@ -244,6 +246,27 @@ describe('consent scoping (property)', () => {
           if (expected.length) expect(units(p.enrolments ?? []), `enrolments of ${p.id}`).toEqual(units(expected));
           else expect('enrolments' in p, `enrolments of ${p.id}`).toBe(false);
         };
+        // Members that are another API's data: a group's memberships (students API at the group's
+        // unit), an activity's teachers (staff API at its unit), a placement's owners (guardians).
+        const studentGrantIds = new Set(shape.studentGrants.map((u) => w.units[u]!.id));
+        const staffGrantIds = new Set(shape.staffGrants.map((u) => w.units[u]!.id));
+        const checkMembers = (endpoint: string, item: Record<string, any>) => {
+          const byId = <T extends { id: string }>(list: T[]) => list.find((x) => x.id === item.id);
+          if (endpoint === 'groups') {
+            const g = byId(w.groups);
+            if (!g) return;
+            const shown = studentGrantIds.has(g.organisation.id);
+            expect('groupMemberships' in item, `memberships of group ${item.id}`).toBe(shown);
+            if (shown) expect(item.groupMemberships).toEqual(g.groupMemberships);
+          } else if (endpoint === 'activities') {
+            const a = byId(w.activities);
+            if (!a) return;
+            expect('teachers' in item, `teachers of activity ${item.id}`).toBe(staffGrantIds.has(a.organisation.id));
+          } else if (endpoint === 'placements') {
+            if (!byId(w.placements)) return;
+            expect('owners' in item, `owners of placement ${item.id}`).toBe(shape.students.includes('guardians'));
+          }
+        };
         for (const r of requests) {
           if (r.kind === 'crawl') {
             const { items } = await c.crawl(`/${r.endpoint}`, r.limit);
@@ -256,7 +279,7 @@ describe('consent scoping (property)', () => {
             const mine = new Set(ids.filter((id) => worldIds[r.endpoint]!.has(id)));
             expect(mine, `${r.endpoint} of this world`).toEqual(allowed.sets[r.endpoint]);
             if (r.endpoint === 'persons') items.forEach(checkPerson);
-            (seen[r.endpoint] ??= new Set()).forEach(() => {});
+            else items.forEach((i) => checkMembers(r.endpoint, i));
           } else if (r.kind === 'expand') {
             const res = await c.get(`${r.path}&limit=1000`);
             expect(res.status).toBe(200);
@@ -277,6 +300,7 @@ describe('consent scoping (property)', () => {
             everything.push(res.body);
             expect(new Set(res.body.map((x: { id: string }) => x.id))).toEqual(new Set(ids.filter((id) => allowed.sets[r.endpoint]!.has(id))));
             if (r.endpoint === 'persons') res.body.forEach(checkPerson);
+            else res.body.forEach((i: Record<string, any>) => checkMembers(r.endpoint, i));
           } else if (r.kind === 'one') {
             const pool = [...worldIds[r.endpoint]!];
             const id = pool[r.seed % pool.length];
@@ -285,6 +309,7 @@ describe('consent scoping (property)', () => {
             expect(res.status, `${r.endpoint}/${id}`).toBe(allowed.sets[r.endpoint]!.has(id) ? 200 : 404);
             everything.push(res.body);
             if (res.status === 200 && r.endpoint === 'persons') checkPerson(res.body);
+            else if (res.status === 200) checkMembers(r.endpoint, res.body);
           } else {
             // A filter never widens what is visible: persons related to a unit of this world.
             const unit = w.units[r.seed % w.units.length]!;
@@ -292,6 +317,14 @@ describe('consent scoping (property)', () => {
             everything.push(res.items);
             for (const p of res.items) expect(allowed.sets.persons.has(p.id)).toBe(true);
           }
+        }
+        // Whatever the random requests happened to touch: every entity the app may see, once, checked whole.
+        for (const endpoint of ['persons', 'placements', 'groups', 'activities'] as const) {
+          const { items } = await c.crawl(`/${endpoint}`, 1000);
+          everything.push(items);
+          expect(new Set(items.map((i) => i.id).filter((id) => worldIds[endpoint]!.has(id))), `${endpoint} of this world`).toEqual(allowed.sets[endpoint]);
+          for (const item of items) if (endpoint === 'persons') checkPerson(item);
+          else checkMembers(endpoint, item);
         }
         expect(protectedLeaks(everything, protectedIds)).toEqual([]);
       }),

@@ -11,7 +11,9 @@ import { texts, uuids, type Scope } from './scope.ts';
  * Why in SQL: the stored body is already JSON in the database. Parsing every row into JavaScript
  * objects, copying the allowed fields and stringifying them again was most of the server's CPU per
  * request in the `api` benchmark (row parsing, presentation, JSON.stringify and the garbage they
- * leave). Here the server passes the text through.
+ * leave). Here the server passes the text through. Persons, the largest and most read table, are
+ * not even trimmed on read: their JSON is stored split into the part every reader gets and the
+ * members that depend on approval (migration 0045), and a page joins the parts its reader may see.
  *
  * The rules (DOMAIN.md §4, the data issue):
  *  - fields of a data category the app is not approved for are absent (not null): civic number,
@@ -28,7 +30,6 @@ import { texts, uuids, type Scope } from './scope.ts';
  * for names, filled in on `expandReferenceNames`), so nothing needs removing for them here.
  */
 
-const PROTECTED = 'Skyddad folkbokföring';
 const bool = (b: boolean) => sql.raw(b ? 'true' : 'false');
 
 const iso = (col: string) => sql.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
@@ -77,8 +78,7 @@ export interface PresentOptions {
  * The FROM clause for presenting rows of `type` (alias `t`). Persons join their roles in the scope
  * (alias `pr`: student, staff, guardian — computed once per row from their relations, and also what
  * makes them visible, see `presentedPersonVisible` — and whether every enrolment is at a unit of the
- * scope, so that the usual case needs no look into the body) and what their presentation trims
- * (alias `pv`).
+ * scope, so that the usual case needs no look into the body).
  */
 export function presentFrom(type: EntityType, table: string, scope: Scope): RawBuilder<unknown> {
   if (type !== 'persons') return sql`${sql.table(table)} t`;
@@ -90,7 +90,7 @@ export function presentFrom(type: EntityType, table: string, scope: Scope): RawB
              ${scope.guardians ? sql`coalesce(bool_or(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false)` : sql`false`} AS guardian,
              coalesce(bool_and(r.kind <> 'enrolment' OR r.organisation_id = ANY(${uuids(scope.studentUnits)})), true) AS enrolments_in_scope
         FROM ss12000_person_relations r WHERE r.person_id = t.id) pr`;
-  return sql`${sql.table(table)} t CROSS JOIN ${roles} CROSS JOIN LATERAL (${personTrim(scope)}) pv`;
+  return sql`${sql.table(table)} t CROSS JOIN ${roles}`;
 }
 
 /**
@@ -103,12 +103,16 @@ export const presentedPersonVisible = sql`(pr.student OR pr.staff OR pr.guardian
 export function presentSql(type: EntityType, scope: Scope, options: PresentOptions = {}): RawBuilder<unknown> {
   switch (type) {
     case 'persons':
-      return columns(sql`CASE WHEN t.body ?| pv.dropped THEN t.body - pv.dropped ELSE t.body END`, [
-        sql`CASE WHEN pv.emails IS NOT NULL AND 'emails' = ANY(pv.dropped) THEN ', "emails": ' || pv.emails::text ELSE '' END`,
-        sql`CASE WHEN pv.enrolments IS NOT NULL AND 'enrolments' = ANY(pv.dropped) THEN ', "enrolments": ' || pv.enrolments::text ELSE '' END`,
+      return columns(sql`t.json_core`, personMembers(scope));
+    case 'groups': {
+      const embedded = options.assignmentRoles ? [sql`', "_embedded": {"assignmentRoles": ' || ${assignmentRolesSql(scope)}::text || '}'`] : [];
+      if (scope.endUser) return columns(ownMembershipBody(scope.endUser.personId), embedded);
+      // Memberships are student data: only for groups at units granted under the students API.
+      return columns(sql`t.json_core`, [
+        sql`CASE WHEN t.organisation_id = ANY(${uuids(scope.studentUnits)}) THEN coalesce(t.json_memberships, '') ELSE '' END`,
+        ...embedded,
       ]);
-    case 'groups':
-      return columns(groupBody(scope), options.assignmentRoles ? [sql`', "_embedded": {"assignmentRoles": ' || ${assignmentRolesSql(scope)}::text || '}'`] : []);
+    }
     case 'activities':
       return columns(activityBody(scope));
     case 'placements':
@@ -119,54 +123,53 @@ export function presentSql(type: EntityType, scope: Scope, options: PresentOptio
 }
 
 /**
- * What a person's presentation leaves out (`pv.dropped`, only keys the body has are removed) and
- * the trimmed e-mail addresses and enrolments put back in their place (`pv.emails`, `pv.enrolments`;
- * NULL when none is left). Uses the roles `pr`.
+ * The members of a person's JSON that depend on what the app may see, from the parts stored beside
+ * the body (migration 0045, which also withholds civic number, addresses, phone numbers and e-mail
+ * addresses of a person with protected identity), each `, "key": value` or ''. Uses the roles `pr`.
  */
-function personTrim(scope: Scope): RawBuilder<unknown> {
+function personMembers(scope: Scope): RawBuilder<unknown>[] {
   /** Whether the person's roles bring data category `c` (the union over their roles). */
-  const has = (c: string) => {
+  const has = (c: string): RawBuilder<unknown> | boolean => {
     // Approved under both APIs: every presented person is seen in some role, so always.
-    if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return sql`true`;
+    if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return true;
     const terms: RawBuilder<unknown>[] = [];
     if (scope.studentCategories.has(c)) terms.push(sql`pr.student OR pr.guardian`);
     if (scope.staffCategories.has(c)) terms.push(sql`pr.staff`);
-    return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : sql`false`;
+    return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : false;
   };
-  const open = sql`t.security_marking IS DISTINCT FROM ${PROTECTED}`;
-  // E-mail addresses: none for protected identity; private ones only with that category.
-  const emails = sql`CASE WHEN NOT ${open} OR jsonb_typeof(t.body->'emails') <> 'array' THEN NULL
-      WHEN ${has('private_email')} THEN nullif(t.body->'emails', '[]'::jsonb)
-      ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(t.body->'emails') WITH ORDINALITY AS x(e, i) WHERE e->>'type' IS DISTINCT FROM 'Privat') END`;
-  // Enrolments: a student's, at the scope's student units only.
-  const enrolments = sql`CASE WHEN NOT pr.student OR jsonb_typeof(t.body->'enrolments') <> 'array' THEN NULL
-      WHEN pr.enrolments_in_scope THEN nullif(t.body->'enrolments', '[]'::jsonb)
-      ELSE (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(t.body->'enrolments') WITH ORDINALITY AS x(e, i)
-             WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)})) END`;
-  const dropUnless = (key: string, keep: RawBuilder<unknown>) => sql`CASE WHEN ${keep} THEN NULL ELSE ${key}::text END`;
-  return sql`SELECT array_remove(ARRAY[
-      ${dropUnless('civicNo', sql`${has('civic_number')} AND ${open}`)},
-      ${dropUnless('birthDate', has('birth_date'))},
-      ${dropUnless('sex', has('sex'))},
-      ${dropUnless('phoneNumbers', sql`${has('phone_numbers')} AND ${open}`)},
-      ${dropUnless('addresses', sql`${has('addresses')} AND ${open}`)},
-      ${dropUnless('photo', has('photo'))},
-      ${dropUnless('responsibles', sql`pr.student AND ${bool(scope.guardians)}`)},
-      CASE WHEN em.v IS DISTINCT FROM t.body->'emails' THEN 'emails' END,
-      CASE WHEN en.v IS DISTINCT FROM t.body->'enrolments' THEN 'enrolments' END], NULL) AS dropped,
-    em.v AS emails, en.v AS enrolments
-    FROM (SELECT ${emails} AS v) em, (SELECT ${enrolments} AS v) en`;
+  const member = (column: string, when: RawBuilder<unknown> | boolean): RawBuilder<unknown>[] => {
+    const part = sql`coalesce(${sql.ref(`t.${column}`)}, '')`;
+    if (when === false) return [];
+    return [when === true ? part : sql`CASE WHEN ${when} THEN ${part} ELSE '' END`];
+  };
+  const privateEmail = has('private_email');
+  // Enrolments: a student's, at the scope's student units only; the stored part when all are.
+  const enrolmentsAtUnits = sql`(SELECT ', "enrolments": ' || jsonb_agg(e ORDER BY i)::text
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.body->'enrolments') = 'array' THEN t.body->'enrolments' ELSE '[]'::jsonb END) WITH ORDINALITY AS x(e, i)
+     WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)}))`;
+  return [
+    ...member('json_civic_no', has('civic_number')),
+    ...member('json_birth_date', has('birth_date')),
+    ...member('json_sex', has('sex')),
+    ...member('json_phone_numbers', has('phone_numbers')),
+    ...member('json_addresses', has('addresses')),
+    ...member('json_photo', has('photo')),
+    ...member('json_responsibles', scope.guardians ? sql`pr.student` : false),
+    // E-mail addresses: private ones only with that category.
+    privateEmail === true
+      ? sql`coalesce(t.json_emails, '')`
+      : privateEmail === false
+        ? sql`coalesce(t.json_work_emails, '')`
+        : sql`coalesce(CASE WHEN ${privateEmail} THEN t.json_emails ELSE t.json_work_emails END, '')`,
+    sql`CASE WHEN NOT pr.student THEN '' WHEN pr.enrolments_in_scope THEN coalesce(t.json_enrolments, '') ELSE coalesce(${enrolmentsAtUnits}, '') END`,
+  ];
 }
 
-function groupBody(scope: Scope): RawBuilder<unknown> {
-  if (scope.endUser) {
-    // Their own membership only (absent when they have none in this group).
-    return sql`(t.body - 'groupMemberships') || coalesce((
-        SELECT jsonb_build_object('groupMemberships', jsonb_agg(m ORDER BY i)) FROM jsonb_array_elements(coalesce(t.body->'groupMemberships', '[]'::jsonb)) WITH ORDINALITY AS x(m, i)
-         WHERE lower(m->'person'->>'id') = ${scope.endUser.personId} HAVING count(*) > 0), '{}'::jsonb)`;
-  }
-  // Memberships are student data: only for groups at units granted under the students API.
-  return sql`CASE WHEN t.organisation_id = ANY(${uuids(scope.studentUnits)}) THEN t.body ELSE t.body - 'groupMemberships' END`;
+/** A group's body for an end user's token: their own membership only (absent when they have none). */
+function ownMembershipBody(personId: string): RawBuilder<unknown> {
+  return sql`(t.body - 'groupMemberships') || coalesce((
+      SELECT jsonb_build_object('groupMemberships', jsonb_agg(m ORDER BY i)) FROM jsonb_array_elements(coalesce(t.body->'groupMemberships', '[]'::jsonb)) WITH ORDINALITY AS x(m, i)
+       WHERE lower(m->'person'->>'id') = ${personId} HAVING count(*) > 0), '{}'::jsonb)`;
 }
 
 function activityBody(scope: Scope): RawBuilder<unknown> {
