@@ -28,15 +28,36 @@ export function forgetRateRefusals(ctx: AppContext, appId: string): void {
   if (known) for (const [key, v] of known) if (v.scope.identity.appId === appId) known.delete(key);
 }
 
+/** What a client's grants reach, as `ss12000_authorize` sends it when its version changed. */
+interface ScopeInputs {
+  grants: ClientRow['grants'];
+  requests: ClientRow['requests'];
+  via: ViaRow[];
+  units: UnitRow[];
+}
+
+/**
+ * Per process: the scope inputs of each client last read, with the `clients.scope_version` they
+ * were read at (migration 0046). Never trusted on its own: every request reads the live version in
+ * the same statement that counts it, and gets the inputs again when they differ, so a change made
+ * through any process (or directly in the database) counts from the next request on. Bounded:
+ * cleared when it holds more than SCOPE_CACHE_MAX clients.
+ */
+const scopeInputs = new WeakMap<AppContext, Map<string, { version: number; inputs: ScopeInputs }>>();
+const SCOPE_CACHE_MAX = 10_000;
+
+type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeInputs | null };
+
 /**
  * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
  * (signature checks are cached per token, see `verifyAccessToken`), then a single statement reads the
- * client's live state (client, app status, grants, approved categories, the end user's consent with
- * its live checks), counts the request in the client's rate window, and resolves the grants to school
- * units — the database function `ss12000_authorize` (migration 0043), whose plans stay prepared.
- * Nothing that lets a request through is cached: a removed grant, a suspended app or a withdrawn
- * consent is refused on the next request, in every process. Only a client already over its rate
- * limit is refused again without asking the database, for at most a second (see `refusals`).
+ * client's live state (client, app status, the end user's consent with its live checks, the version
+ * of what its grants reach), counts the request in the client's rate window, and — only when that
+ * version is not the one this process last read — the grants, approved categories and the school
+ * units they reach: the database function `ss12000_authorize` (migrations 0043, 0046), whose plans
+ * stay prepared. A removed grant, a suspended app or a withdrawn consent is refused on the next
+ * request, in every process. Only a client already over its rate limit is refused again without
+ * asking the database, for at most a second (see `refusals`).
  *
  * The request is counted before the refusal checks run (they need the row the same statement reads):
  * a refused client's requests count against its own limit, which only makes it stricter.
@@ -57,12 +78,21 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
     return { count: refused.limit + 1, limit: refused.limit, resetSeconds, scope: refused.scope };
   }
   if (refused) known.delete(key);
+  let cache = scopeInputs.get(ctx);
+  if (!cache) scopeInputs.set(ctx, (cache = new Map()));
   const shard = Math.floor(Math.random() * RATE_SHARDS);
-  // One call; the function (migration 0043) keeps its statements' plans per connection.
-  const result = await sql<{ r: (ClientRow & { own: number; count: number; lim: number | null; via: ViaRow[]; units: UnitRow[] }) | null }>`
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint) AS r`.execute(ctx.db);
+  const cached = cache.get(clientId);
+  // One call; the function keeps its statements' plans per connection.
+  const result = await sql<{ r: AuthorizeRow | null }>`
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(ctx.db);
   const row = result.rows[0]?.r ?? undefined;
-  const principal = readerOnly(principalFromRow(ctx, row, consentId));
+  // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
+  const inputs = row?.scope ?? cached?.inputs;
+  if (row?.scope) {
+    if (cache.size >= SCOPE_CACHE_MAX) cache.clear();
+    cache.set(clientId, { version: row.scope_version, inputs: row.scope });
+  }
+  const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId));
   const r = row!;
   if (Number(r.own) === 1) {
     // First count in this shard of a new window: forget the client's older windows.
@@ -70,7 +100,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;
   const count = Number(r.count);
-  const scope = buildScope(principal, r.via, r.units);
+  const scope = buildScope(principal, inputs!.via, inputs!.units);
   if (count > limit) {
     // Forget refusals of ended windows first, so the map holds only clients limited right now.
     for (const [k, v] of known) if (v.windowEnd !== windowEnd) known.delete(k);
