@@ -1,9 +1,9 @@
 -- A person's JSON text split, once when it is stored, into the part every reader may see and the
 -- members that depend on the reader's approval, so that a page of persons is put together by joining
 -- stored text (src/modules/ss12000/present.ts) instead of trimming every body's jsonb and writing it
--- out again on every read. Measured on the bench world (pgbench, 8 clients, one page of 100 persons):
--- the statement went from ~325 to ~850 pages per second — faster than the plain select of the stored
--- bodies (~590), which has to write each jsonb out as text.
+-- out again on every read. Measured on the bench world (pgbench, 8 clients, one page of 100 persons,
+-- 2 CPUs): the statement went from ~430–490 to ~830–865 pages per second — faster than the plain
+-- select of the stored bodies (~600–770), which has to write each jsonb out as text.
 --
 -- The rule that a person with protected identity (`Skyddad folkbokföring`) never releases civic
 -- number, addresses, phone numbers or e-mail addresses is encoded here: for such a person those parts

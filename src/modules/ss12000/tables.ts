@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
 
 /**
  * Kysely's view of the SS 12000 tables (`migrations/0010_ss12000_store.sql`), merged into `DB` in
@@ -37,6 +37,18 @@ export interface Ss12000PersonsTable extends EntityBase {
   civic_no: string | null;
   eppns: UuidArray;
   security_marking: string | null;
+  /** The person's JSON split by what it releases (migration 0045): see `present.ts`. */
+  json_core: GeneratedAlways<string>;
+  json_civic_no: GeneratedAlways<string | null>;
+  json_birth_date: GeneratedAlways<string | null>;
+  json_sex: GeneratedAlways<string | null>;
+  json_phone_numbers: GeneratedAlways<string | null>;
+  json_addresses: GeneratedAlways<string | null>;
+  json_photo: GeneratedAlways<string | null>;
+  json_responsibles: GeneratedAlways<string | null>;
+  json_emails: GeneratedAlways<string | null>;
+  json_work_emails: GeneratedAlways<string | null>;
+  json_enrolments: GeneratedAlways<string | null>;
 }
 export interface Ss12000PlacementsTable extends EntityBase {
   organisation_id: string;
@@ -61,6 +73,9 @@ export interface Ss12000GroupsTable extends EntityBase {
   school_type: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
+  /** The body's JSON without and with only its memberships (migration 0045). */
+  json_core: GeneratedAlways<string>;
+  json_memberships: GeneratedAlways<string | null>;
 }
 export interface Ss12000ActivitiesTable extends EntityBase {
   organisation_id: string;
