@@ -29,13 +29,21 @@ export async function createSession(ctx: AppContext, userId: string) {
   return { token, csrfToken, expiresAt };
 }
 
+/**
+ * Seconds from the server's now until `expiresAt`, for a cookie's Max-Age. Max-Age rather than
+ * Expires: the browser counts it from when it receives the cookie, so a browser whose clock is
+ * ahead of the server's does not drop the session before the server would end it (the database
+ * row's `expires_at` stays the authority).
+ */
+export const cookieMaxAge = (ctx: AppContext, expiresAt: Date): number => Math.max(0, Math.floor((expiresAt.getTime() - ctx.clock.now().getTime()) / 1000));
+
 export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string, expiresAt: Date): void {
   reply.setCookie(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
     secure: ctx.config.PUBLIC_URL.startsWith('https://'),
-    expires: expiresAt,
+    maxAge: cookieMaxAge(ctx, expiresAt),
   });
 }
 

@@ -104,7 +104,7 @@ export class TestClient {
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(';');
       const [k, v] = pair!.split('=');
-      if (!v || /expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(k!);
+      if (!v || /expires=Thu, 01 Jan 1970|max-age=0(;|$)/i.test(c)) this.cookies.delete(k!);
       else this.cookies.set(k!, v);
     }
     const text = await res.text();

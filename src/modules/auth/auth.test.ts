@@ -73,6 +73,10 @@ describe('sign-in, session cookie and CSRF', () => {
     expect(cookie).toMatch(/^sg_session=/);
     expect(cookie).toMatch(/HttpOnly/i);
     expect(cookie).toMatch(/SameSite=Lax/i);
+    // Its lifetime as Max-Age, counted by the browser from receipt: a browser clock ahead of the
+    // server's (the test clock stands still, the browser's does not) must not drop the session early.
+    expect(cookie).toMatch(new RegExp(`Max-Age=${harness().ctx.config.SESSION_TTL_HOURS * 3600}(;|$)`));
+    expect(cookie).not.toMatch(/Expires=/i);
 
     const c = harness().client();
     await c.login('op@vendor.example', 'operator password');

@@ -270,7 +270,9 @@ describe('end-user session on Schoolgate', () => {
     const { csrfToken } = await startEndUserSession(ctx, res as never, w.bob);
     const lines = headers.get('set-cookie') as string[];
     expect(lines[0]).toBe('_interaction=abc; path=/signin/uid');
-    expect(lines[1]).toMatch(/^sg_person=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure; Expires=/);
+    // Max-Age (the session's lifetime), not Expires: a browser whose clock runs ahead keeps it as long.
+    expect(lines[1]).toMatch(/^sg_person=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax; Secure; Max-Age=\d+$/);
+    expect(Number(/Max-Age=(\d+)/.exec(lines[1]!)![1])).toBe(h.ctx.config.SESSION_TTL_HOURS * 3600);
     // The cookie works as a session of Bob.
     const c = h.client();
     const got = await c.get('/api/v1/my/session', { cookie: lines[1]!.split(';')[0]! });

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { randomToken, sha256 } from '../../lib/ids.ts';
 import { forbidden, unauthorized } from '../../http/errors.ts';
-import { CSRF_HEADER } from '../../auth/session.ts';
+import { CSRF_HEADER, cookieMaxAge } from '../../auth/session.ts';
 
 /**
  * Cookie of an end user's session on Schoolgate (a person of the SS 12000 store: student, guardian,
@@ -32,7 +32,7 @@ function cookieAttributes(ctx: AppContext, expiresAt: Date | null): string {
   const parts = ['Path=/', 'HttpOnly', 'SameSite=Lax'];
   // Secure only over https: a plain-http dev or test server would otherwise never get the cookie back.
   if (ctx.config.PUBLIC_URL.startsWith('https://')) parts.push('Secure');
-  parts.push(expiresAt ? `Expires=${expiresAt.toUTCString()}` : 'Max-Age=0');
+  parts.push(`Max-Age=${expiresAt ? cookieMaxAge(ctx, expiresAt) : 0}`);
   return parts.join('; ');
 }
 
@@ -51,7 +51,7 @@ function writeCookie(ctx: AppContext, reply: FastifyReply | ServerResponseLike, 
       sameSite: 'lax' as const,
       secure: ctx.config.PUBLIC_URL.startsWith('https://'),
     };
-    if (expiresAt) reply.setCookie(END_USER_COOKIE, token, { ...options, expires: expiresAt });
+    if (expiresAt) reply.setCookie(END_USER_COOKIE, token, { ...options, maxAge: cookieMaxAge(ctx, expiresAt) });
     else reply.clearCookie(END_USER_COOKIE, options);
     return;
   }
