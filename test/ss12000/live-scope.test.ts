@@ -25,6 +25,13 @@ const codes = async (c: Ss12000Client) => {
   expect(res.status).toBe(200);
   return res.body.data.map((o: { organisationCode: string }) => o.organisationCode).sort();
 };
+/** An app asking these students-API categories, granted `numbers` directly, and its SS 12000 client. */
+async function grantedApp(categories: string[], numbers: string[]) {
+  const { ctx } = harness();
+  const app = await createApp(ctx, { students: categories });
+  await grantAll(ctx, app.clientId, 'students', numbers);
+  return { app, c: client(app) };
+}
 /** Whether any person on the first page carries a civic number. */
 const civicNumbersShown = async (c: Ss12000Client) => (await c.get('/persons?limit=50')).body.data.some((p: Record<string, unknown>) => 'civicNo' in p);
 
@@ -38,9 +45,7 @@ beforeAll(async () => {
 describe('what a client may see follows every change at once', () => {
   it('a grant removed or added', async () => {
     const { ctx } = harness();
-    const app = await createApp(ctx, { students: ['identity'] });
-    await grantAll(ctx, app.clientId, 'students', NUMBERS.slice(0, 2));
-    const c = client(app);
+    const { app, c } = await grantedApp(['identity'], NUMBERS.slice(0, 2));
     expect(await codes(c)).toEqual(NUMBERS.slice(0, 2));
     await ctx.db.deleteFrom('grants').where('client_id', '=', app.clientId).where('institution_number', '=', NUMBERS[0]!).execute();
     expect(await codes(c)).toEqual([NUMBERS[1]]);
@@ -65,9 +70,7 @@ describe('what a client may see follows every change at once', () => {
 
   it("the app's approved data categories", async () => {
     const { ctx } = harness();
-    const app = await createApp(ctx, { students: ['identity', 'civic_number'] });
-    await grantAll(ctx, app.clientId, 'students', NUMBERS);
-    const c = client(app);
+    const { app, c } = await grantedApp(['identity', 'civic_number'], NUMBERS);
     expect(await civicNumbersShown(c)).toBe(true);
     await ctx.db.updateTable('app_api_requests').set({ data_categories: ['identity'] }).where('app_id', '=', app.appId).execute();
     expect(await civicNumbersShown(c)).toBe(false);
@@ -77,9 +80,7 @@ describe('what a client may see follows every change at once', () => {
 
   it('the client moved to another app', async () => {
     const { ctx } = harness();
-    const app = await createApp(ctx, { students: ['identity', 'civic_number'] });
-    await grantAll(ctx, app.clientId, 'students', NUMBERS);
-    const c = client(app);
+    const { app, c } = await grantedApp(['identity', 'civic_number'], NUMBERS);
     expect(await civicNumbersShown(c)).toBe(true);
     const other = await insertApp(ctx.db, { partnerId: app.partnerId, name: 'Other', status: 'approved', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'p' }] });
     await ctx.db.updateTable('clients').set({ app_id: other }).where('id', '=', app.clientId).execute();
@@ -88,9 +89,7 @@ describe('what a client may see follows every change at once', () => {
 
   it('a school unit re-coded, removed, or loaded for a granted institution', async () => {
     const { ctx } = harness();
-    const app = await createApp(ctx, { students: ['identity'] });
-    await grantAll(ctx, app.clientId, 'students', NUMBERS);
-    const c = client(app);
+    const { app, c } = await grantedApp(['identity'], NUMBERS);
     expect(await codes(c)).toEqual(NUMBERS);
     const unit = world.organisations.find((o) => o.organisationCode === NUMBERS[2])!;
     await ctx.db.updateTable('ss12000_organisations').set({ organisation_code: '379999' }).where('id', '=', unit.id).execute();
@@ -115,8 +114,7 @@ describe('what a client may see follows every change at once', () => {
 
   it('sends the scope again only when it changed', async () => {
     const { ctx } = harness();
-    const app = await createApp(ctx, { students: ['identity'] });
-    await grantAll(ctx, app.clientId, 'students', NUMBERS);
+    const { app } = await grantedApp(['identity'], NUMBERS);
     const call = async (known: number) =>
       (await sql<{ r: { scope_version: number; scope: unknown } }>`SELECT ss12000_authorize(${app.clientId}::uuid, NULL::uuid, now(), 0::smallint, ${known}::bigint) AS r`.execute(ctx.db)).rows[0]!.r;
     const first = await call(-1);

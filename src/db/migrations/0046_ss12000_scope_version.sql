@@ -10,56 +10,55 @@
 ALTER TABLE clients ADD COLUMN scope_version bigint NOT NULL DEFAULT 0;
 COMMENT ON COLUMN clients.scope_version IS 'Bumped (by trigger) whenever what the client''s grants reach changes: grants, access group members, school units of granted institutions, the app''s approved categories, the app it belongs to.';
 
--- Clients whose grants reach any of the institutions `numbers`, directly or through an access group.
-CREATE FUNCTION bump_scope_of_institutions(numbers text[]) RETURNS void
+-- The triggers below name the clients a change touches; this bumps them. (In a row trigger OLD is
+-- NULL on INSERT and NEW on DELETE, so `ARRAY[OLD.x, NEW.x]` covers every operation.)
+CREATE FUNCTION bump_client_scopes(client_ids uuid[]) RETURNS void
 LANGUAGE sql VOLATILE AS $$
-  UPDATE clients c SET scope_version = c.scope_version + 1
-   WHERE c.id IN (SELECT g.client_id FROM grants g WHERE g.institution_number = ANY (numbers)
-                  UNION
-                  SELECT g.client_id FROM grants g JOIN access_group_institutions i ON i.access_group_id = g.access_group_id
-                   WHERE i.institution_number = ANY (numbers))
+  UPDATE clients SET scope_version = scope_version + 1 WHERE id = ANY (client_ids)
 $$;
 
 CREATE FUNCTION bump_scope_on_grant() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE clients SET scope_version = scope_version + 1
-   WHERE id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.client_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.client_id END);
+  PERFORM bump_client_scopes(ARRAY[OLD.client_id, NEW.client_id]);
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER grants_bump_scope AFTER INSERT OR UPDATE OR DELETE ON grants
   FOR EACH ROW EXECUTE FUNCTION bump_scope_on_grant();
 
+-- An institution joining or leaving an access group: the clients granted that group.
 CREATE FUNCTION bump_scope_on_access_group_member() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE clients SET scope_version = scope_version + 1
-   WHERE id IN (SELECT g.client_id FROM grants g
-                 WHERE g.access_group_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.access_group_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.access_group_id END));
+  PERFORM bump_client_scopes(ARRAY(SELECT g.client_id FROM grants g WHERE g.access_group_id IN (OLD.access_group_id, NEW.access_group_id)));
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER access_group_institutions_bump_scope AFTER INSERT OR UPDATE OR DELETE ON access_group_institutions
   FOR EACH ROW EXECUTE FUNCTION bump_scope_on_access_group_member();
 
+-- An app's approved data categories: its client.
 CREATE FUNCTION bump_scope_on_api_request() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE clients SET scope_version = scope_version + 1
-   WHERE app_id IN (CASE WHEN TG_OP <> 'INSERT' THEN OLD.app_id END, CASE WHEN TG_OP <> 'DELETE' THEN NEW.app_id END);
+  PERFORM bump_client_scopes(ARRAY(SELECT c.id FROM clients c WHERE c.app_id IN (OLD.app_id, NEW.app_id)));
   RETURN NULL;
 END
 $$;
 CREATE TRIGGER app_api_requests_bump_scope AFTER INSERT OR UPDATE OR DELETE ON app_api_requests
   FOR EACH ROW EXECUTE FUNCTION bump_scope_on_api_request();
 
--- A school unit appearing, going, or changing its code or type changes which units a grant reaches.
+-- A school unit appearing, going, or changing its code or type changes which units a grant reaches:
+-- the clients granted its institution, directly or through an access group.
 CREATE FUNCTION bump_scope_on_organisation() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM bump_scope_of_institutions(array_remove(ARRAY[CASE WHEN TG_OP <> 'INSERT' THEN OLD.organisation_code END,
-                                                        CASE WHEN TG_OP <> 'DELETE' THEN NEW.organisation_code END], NULL));
+  PERFORM bump_client_scopes(ARRAY(
+    SELECT g.client_id FROM grants g
+     WHERE g.institution_number IN (OLD.organisation_code, NEW.organisation_code)
+        OR g.access_group_id IN (SELECT i.access_group_id FROM access_group_institutions i
+                                  WHERE i.institution_number IN (OLD.organisation_code, NEW.organisation_code))));
   RETURN NULL;
 END
 $$;
