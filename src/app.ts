@@ -27,7 +27,8 @@ export const API_PREFIX = '/api/v1';
 export async function buildServer(ctx: AppContext) {
   const app = Fastify({
     loggerInstance: ctx.log,
-    trustProxy: true,
+    // Only the configured proxies' X-Forwarded-For counts (TRUST_PROXY); otherwise the socket's address.
+    trustProxy: ctx.config.TRUST_PROXY.length ? ctx.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
     // Route registrations are checked below; every API route must say who may call it.
     routerOptions: { ignoreTrailingSlash: true },

@@ -36,6 +36,9 @@ const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
+      // A refusal that says when to come back says it in the header too (RFC 9110 §10.2.3).
+      const retry = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof retry === 'number') void reply.header('Retry-After', String(retry));
       // Details first: a detail may never overwrite the status or code of the problem.
       return send(reply, {
         ...error.details,
