@@ -175,6 +175,20 @@ export interface GrantsTable {
   reason: string | null;
 }
 
+/**
+ * The view `grant_reach` (src/db/live/10_grant_reach.sql): what each grant reaches, one row per
+ * (grant, institution). Read through src/modules/access/reach.ts.
+ */
+export interface GrantReachView {
+  grant_id: string;
+  client_id: string;
+  app_id: string | null;
+  api_code: string;
+  institution_number: string;
+  /** The access group the institution is reached through; NULL when the grant names it directly. */
+  access_group_id: string | null;
+}
+
 export interface InvitationsTable {
   id: string;
   app_id: string;
@@ -307,6 +321,7 @@ export interface DB extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUse
   access_group_institutions: AccessGroupInstitutionsTable;
   admin_rights: AdminRightsTable;
   grants: GrantsTable;
+  grant_reach: GrantReachView;
   invitations: InvitationsTable;
   audit_log: AuditLogTable;
   mail_outbox: MailOutboxTable;
