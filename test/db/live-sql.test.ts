@@ -1,0 +1,71 @@
+/**
+ * Live SQL (src/db/live): a file whose text changed is applied again on the next start, an
+ * unchanged one is not, and `{{NAME}}` placeholders become the literals of
+ * src/modules/access/literals.ts. Each start runs `migrateWithReport` on a copy of the live folder
+ * with one probe file added, as a deployment with an edited file would.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/index.ts';
+import { LIVE_SQL_DIR, liveSqlFiles, liveSqlText, migrateWithReport } from '../../src/db/migrate.ts';
+import { PROTECTED_IDENTITY, STUDENT_KINDS } from '../../src/modules/access/literals.ts';
+import { openTestDatabase } from '../support/harness.ts';
+
+let database: Database;
+let dir: string;
+const probe = (answer: number) =>
+  writeFileSync(join(dir, '99_probe.sql'), `-- A probe for this test.\nCREATE OR REPLACE FUNCTION live_probe() RETURNS integer LANGUAGE sql AS $$ SELECT ${answer} $$;\n`);
+const ask = async () => (await sql<{ n: number }>`SELECT live_probe() AS n`.execute(database.db)).rows[0]!.n;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'sg-live-'));
+  cpSync(LIVE_SQL_DIR, dir, { recursive: true });
+}, 120_000);
+afterAll(async () => {
+  await database?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('live SQL files', () => {
+  it('are all applied on the first start, after the migrations', async () => {
+    probe(1);
+    const first = await migrateWithReport(database, { liveDir: dir });
+    expect(first.migrations.length).toBeGreaterThan(0);
+    expect(first.live).toEqual([...liveSqlFiles(), '99_probe.sql']);
+    expect(await ask()).toBe(1);
+  });
+
+  it('are not applied again when their text is unchanged', async () => {
+    const again = await migrateWithReport(database, { liveDir: dir });
+    expect(again).toEqual({ migrations: [], live: [] });
+  });
+
+  it('apply a changed file, and only that one, on the next start', async () => {
+    probe(2);
+    const next = await migrateWithReport(database, { liveDir: dir });
+    expect(next).toEqual({ migrations: [], live: ['99_probe.sql'] });
+    expect(await ask()).toBe(2);
+    expect((await migrateWithReport(database, { liveDir: dir })).live).toEqual([]);
+  });
+
+  it('replace placeholders by the literals of src/modules/access/literals.ts', async () => {
+    writeFileSync(
+      join(dir, '98_literals.sql'),
+      '-- Literals for this test.\nCREATE OR REPLACE FUNCTION live_literals() RETURNS json LANGUAGE sql AS $$ SELECT json_build_object(\'kinds\', {{STUDENT_KINDS}}, \'marking\', {{PROTECTED_IDENTITY}}) $$;\n',
+    );
+    expect((await migrateWithReport(database, { liveDir: dir })).live).toEqual(['98_literals.sql']);
+    const row = (await sql<{ v: { kinds: string[]; marking: string } }>`SELECT live_literals() AS v`.execute(database.db)).rows[0]!.v;
+    expect(row).toEqual({ kinds: STUDENT_KINDS, marking: PROTECTED_IDENTITY });
+  });
+
+  it('refuse an unknown placeholder at start, naming it', async () => {
+    writeFileSync(join(dir, '97_typo.sql'), 'SELECT {{STUDENT_KIND}};\n');
+    expect(() => liveSqlText('97_typo.sql', dir)).toThrow(/97_typo\.sql: unknown placeholder \{\{STUDENT_KIND\}\}/);
+    await expect(migrateWithReport(database, { liveDir: dir })).rejects.toThrow(/unknown placeholder/);
+    rmSync(join(dir, '97_typo.sql'));
+  });
+});
