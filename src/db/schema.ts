@@ -123,7 +123,7 @@ export interface ClientsTable {
   origin: ClientOrigin;
   linked_at: TimestampNullable;
   created_at: Timestamp;
-  /** Bumped by triggers whenever what the client's grants reach changes (migration 0046); bigint, read as a string. */
+  /** Bumped by triggers whenever what the client's grants reach changes (src/db/live/30_scope_version.sql); bigint, read as a string. */
   scope_version: ColumnType<string, never, never>;
 }
 
