@@ -1,4 +1,5 @@
 import type { RelationKind } from '../ss12000/model.ts';
+import { dataCategories, protectingMarkings, type SecurityMarking } from '../ss12000/release.ts';
 
 /**
  * The domain's literals that both TypeScript and the live SQL (`src/db/live/`) use, written once.
@@ -9,9 +10,8 @@ import type { RelationKind } from '../ss12000/model.ts';
  * `sqlLiterals` and `src/db/migrate.ts`). So a changed literal changes the text of every live file
  * that uses it, and that file is applied again on the next start: SQL and TypeScript cannot drift.
  *
- * Migrations are history and do not use placeholders: a literal baked into the schema (the stored
- * generated columns of migration 0045 test the protected-identity marking) changes only through a
- * new migration that rebuilds what it computed.
+ * Migrations are history and do not use placeholders: a literal baked into the schema changes only
+ * through a new migration that rebuilds what it computed.
  */
 
 /** Relation kinds (ss12000_person_relations.kind) through which the students API reaches a person. */
@@ -22,27 +22,18 @@ export const STAFF_KINDS: RelationKind[] = ['duty'];
 export const GUARDIAN_KINDS: RelationKind[] = ['responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'];
 
 /**
- * The SS 12000 `securityMarking` of a person with protected identity: never releases civic number,
- * address or contact data, and cannot be found by them.
+ * The SS 12000 `securityMarking` of a person with protected identity (`Skyddad folkbokföring`,
+ * DOMAIN §4): never releases civic number, address or contact data, and cannot be found by them.
+ * What each marking withholds field by field is the release policy's (src/modules/ss12000/release.ts).
  */
-export const PROTECTED_IDENTITY = 'Skyddad folkbokföring';
+export const PROTECTED_IDENTITY = 'Skyddad folkbokföring' satisfies SecurityMarking;
 
-/** Data-category codes (apis.data_categories, app_api_requests.data_categories) that logic tests for by name. */
-export const DATA_CATEGORIES = {
-  identity: 'identity',
-  civicNumber: 'civic_number',
-  addresses: 'addresses',
-  phoneNumbers: 'phone_numbers',
-  privateEmail: 'private_email',
-  photo: 'photo',
-  birthDate: 'birth_date',
-  sex: 'sex',
-  guardians: 'guardians',
-  invoices: 'invoices',
-} as const;
-
-/** One data-category code. */
-export type DataCategory = (typeof DATA_CATEGORIES)[keyof typeof DATA_CATEGORIES];
+/**
+ * Data-category codes (the catalog's `apis.data_categories`, `app_api_requests.data_categories`) and
+ * the markings under which some field is withheld: the release policy declares them, this module
+ * passes them on to the live SQL and to code outside the SS 12000 facade.
+ */
+export { dataCategories as DATA_CATEGORIES, protectingMarkings as PROTECTING_MARKINGS, type DataCategory } from '../ss12000/release.ts';
 
 const textLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const textArray = (values: readonly string[]) => `ARRAY[${values.map(textLiteral).join(', ')}]::text[]`;
@@ -57,6 +48,7 @@ export function sqlLiterals(): Record<string, string> {
     STAFF_KINDS: textArray(STAFF_KINDS),
     GUARDIAN_KINDS: textArray(GUARDIAN_KINDS),
     PROTECTED_IDENTITY: textLiteral(PROTECTED_IDENTITY),
-    ...Object.fromEntries(Object.entries(DATA_CATEGORIES).map(([k, v]) => [`CATEGORY_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`, textLiteral(v)])),
+    PROTECTING_MARKINGS: textArray(protectingMarkings),
+    DATA_CATEGORIES: textArray(dataCategories),
   };
 }

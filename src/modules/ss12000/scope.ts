@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
-import { DATA_CATEGORIES, GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from '../access/literals.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, type DataCategory } from '../access/literals.ts';
 import { reachedUnits, type ReachedUnit } from '../access/reach.ts';
 
 /** Who is calling, as the bearer-token check reports it (live grants, read on every request). */
@@ -60,7 +60,7 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
     institutionNumbers: [...new Set(reached.filter((u) => u.apiCode === 'students' || u.apiCode === 'staff').map((u) => u.institutionNumber))].sort(),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
-    guardians: studentCategories.has(DATA_CATEGORIES.guardians) && (!user || user.role === 'student'),
+    guardians: studentCategories.has('guardians' satisfies DataCategory) && (!user || user.role === 'student'),
     ...(user ? { endUser: { consentId: user.consentId, personId: user.personId, role: user.role } } : {}),
   };
 }
