@@ -1,4 +1,4 @@
-import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { Queryable } from '../../context.ts';
 
 /**
@@ -65,14 +65,6 @@ export async function reachedUnits(db: Queryable, clientId: string): Promise<Rea
     .orderBy('o.id')
     .execute();
   return rows.map((r) => ({ apiCode: r.api_code, institutionNumber: r.institution_number, unitId: r.id }));
-}
-
-/**
- * SQL condition: the client `client` reaches institution `institution` under API `api` (each an SQL
- * expression, e.g. a column of the outer query).
- */
-export function reachesSql(client: Expression<string>, api: Expression<string>, institution: Expression<string>): RawBuilder<SqlBool> {
-  return sql<SqlBool>`EXISTS (SELECT 1 FROM grant_reach r WHERE r.client_id = ${client} AND r.api_code = ${api} AND r.institution_number = ${institution})`;
 }
 
 /**
