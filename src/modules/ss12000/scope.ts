@@ -25,6 +25,8 @@ export interface Scope {
   allUnits: string[];
   /** Institution numbers of the granted units (for the access log). */
   institutionNumbers: string[];
+  /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
+  unitInstitutions?: ReadonlyMap<string, string>;
   studentCategories: Set<string>;
   staffCategories: Set<string>;
   /** Guardians may be seen (students API approved for the guardians category). */
@@ -80,6 +82,7 @@ export function buildScope(
     staffUnits,
     allUnits: [...new Set([...studentUnits, ...staffUnits])],
     institutionNumbers: [...new Set(reached.map((u) => u.organisation_code!))].sort(),
+    unitInstitutions: new Map(reached.map((u) => [u.id, u.organisation_code!])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
     guardians: studentCategories.has('guardians') && (!user || user.role === 'student'),
