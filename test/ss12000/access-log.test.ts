@@ -141,6 +141,10 @@ describe('access log, exact per institution and API', () => {
     const missing = await client.get(`/persons/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`);
     expect(missing.status).toBe(404);
     reads.set(missing.headers.get('x-request-id')!, { endpoint: '/persons/{id}', expected: [], total: 0 });
+    // HEAD is answered from the GET route but sends no body: nothing released.
+    const head = await client.request('HEAD', '/duties');
+    expect(head.status).toBe(200);
+    reads.set(head.headers.get('x-request-id')!, { endpoint: '/duties', expected: [], total: 0 });
   }, 60_000);
 
   it('stores per request exactly the institutions, APIs, counts and categories released, committed before the answer', async () => {
@@ -178,6 +182,7 @@ describe('access log, exact per institution and API', () => {
     // The crawl and the single page of /persons; the 404 released nothing and has no institution.
     expect(at(A, '/persons', 'persons')[0]).toEqual(['students', 2, expect.any(Number), STUDENT_CATEGORIES]);
     expect(at(null, '/persons/{id}', null)).toEqual([[null, 1, 0, []]]);
+    expect(at(null, '/duties', null)).toEqual([[null, 1, 0, []]]);
   });
 
   it('gives every answer its own X-Request-Id, whatever the client sends', async () => {

@@ -220,7 +220,9 @@ export interface AccessState {
 export function accessRow(ctx: AppContext, request: FastifyRequest, state: AccessState, status: number): AccessRow {
   const identity = state.scope.identity;
   const endpoint = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
-  const { parts, institutions, total } = status < 300 ? tally(state.scope, state.released) : { parts: [], institutions: [], total: 0 };
+  // A refusal releases nothing, and neither does HEAD (Fastify answers it from the GET route without the body).
+  const releases = status < 300 && request.method !== 'HEAD';
+  const { parts, institutions, total } = releases ? tally(state.scope, state.released) : { parts: [], institutions: [], total: 0 };
   return {
     at: ctx.clock.now(),
     client_id: identity.clientId,
