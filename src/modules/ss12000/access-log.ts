@@ -68,7 +68,8 @@ function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api)
   switch (entity) {
     case 'persons': {
       const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
-      return [BASE, ...[...approved].filter((c) => c !== BASE).sort()];
+      // Guardians (`responsibles`) only where the scope releases them at all (not to a guardian's own token).
+      return [BASE, ...[...approved].filter((c) => c !== BASE && (c !== 'guardians' || scope.guardians)).sort()];
     }
     case 'placements':
       return scope.guardians ? [BASE, 'guardians'] : [BASE];
@@ -118,7 +119,8 @@ export function releasedOf(entity: EntityType, units: (string[] | null | undefin
       const how = EMBEDDED[key];
       if (!how) continue;
       for (const item of Array.isArray(value) ? value : [value]) {
-        const unit = how.unit(item);
+        // References in stored bodies may be upper case; the scope's unit ids are not.
+        const unit = how.unit(item)?.toLowerCase();
         const list = byEntity.get(how.entity) ?? [];
         list.push(unit === undefined ? units[i] : unit === null ? null : [unit]);
         byEntity.set(how.entity, list);
