@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Insertable } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import type { EntityType } from './schemas.ts';
+import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
 import type { Scope } from './scope.ts';
 import type { ReleasedPart, Ss12000AccessLogTable } from './tables.ts';
 
@@ -18,11 +19,22 @@ type Api = 'students' | 'staff';
 export interface ReleasedRecords {
   /** The entity type, or `deletedEntities` (ids of deleted records, bound to no unit). */
   entity: EntityType | 'deletedEntities';
-  units: (string[] | null | undefined)[];
+  units: (string[] | null)[];
 }
 
-/** The categories every released person record carries, approved or not: who they are. */
+/** The category every released record carries, approved or not: the fields every reader gets. */
 const BASE = 'identity';
+
+/**
+ * The data categories a record of each entity type can carry beyond `identity` (the fields every
+ * reader gets), from the release policy — the same declaration the purpose register reads: persons
+ * all the person categories, placements `guardians` (their owners), the others none.
+ */
+const CARRIED = new Map<string, Set<DataCategory>>();
+for (const c of dataCategories) {
+  if (c === BASE) continue;
+  for (const { entity } of fieldsOfCategory(c)) CARRIED.set(entity, (CARRIED.get(entity) ?? new Set()).add(c));
+}
 
 /**
  * Under which API, and with which data categories, one record of `entity` released through school
@@ -33,15 +45,14 @@ const BASE = 'identity';
  *    group there releases memberships (students API) and assignment roles (staff API). For persons
  *    this over-reports when both APIs are granted at one unit — a student there is credited to the
  *    staff API too — because the read hands over units, not the roles it saw the person in;
- *  - categories are those a record of the entity type can carry: a person the approved categories of
- *    the API plus `identity`; a placement `identity` plus `guardians` when its owners are released;
- *    duties, groups, activities and study plans only reference persons (`identity`); organisations,
- *    syllabuses and programmes hold no personal data (none). Fields a protected person never
- *    releases are still named: the element says what records of it may carry, not each record;
+ *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
+ *    of the entity type can carry at all (release policy: persons their categories, placements
+ *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
+ *    never releases are still named: the element says what its records may carry, not each record;
  *  - syllabuses and programmes are bound to no institution (unit null): institution and api null.
  */
 export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
-  if (unit === null) return [{ api: null, categories: [] }];
+  if (unit === null) return [{ api: null, categories: [BASE] }];
   const apis: Api[] = [];
   const { studentUnits, staffUnits } = unitSets(scope);
   const student = studentUnits.has(unit);
@@ -65,21 +76,10 @@ function unitSets(scope: Scope) {
 }
 
 function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api): string[] {
-  switch (entity) {
-    case 'persons': {
-      const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
-      // Guardians (`responsibles`) only where the scope releases them at all (not to a guardian's own token).
-      return [BASE, ...[...approved].filter((c) => c !== BASE && (c !== 'guardians' || scope.guardians)).sort()];
-    }
-    case 'placements':
-      return scope.guardians ? [BASE, 'guardians'] : [BASE];
-    case 'organisations':
-    case 'syllabuses':
-    case 'programmes':
-      return [];
-    default:
-      return [BASE];
-  }
+  const carried = CARRIED.get(entity);
+  if (!carried) return [BASE];
+  const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
+  return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];
 }
 
 /**
@@ -108,10 +108,10 @@ const EMBEDDED: Record<string, { entity: EntityType; unit: (item: any) => string
  * The records of one answer: the presented rows with their units, and — when the answer has
  * expands (`items` is then the JSON text of each item, in the rows' order) — what each embeds.
  */
-export function releasedOf(entity: EntityType, units: (string[] | null | undefined)[], items?: string[]): ReleasedRecords[] {
+export function releasedOf(entity: EntityType, units: (string[] | null)[], items?: string[]): ReleasedRecords[] {
   const out: ReleasedRecords[] = [{ entity, units }];
   if (!items) return out;
-  const byEntity = new Map<ReleasedRecords['entity'], (string[] | null | undefined)[]>();
+  const byEntity = new Map<ReleasedRecords['entity'], (string[] | null)[]>();
   items.forEach((text, i) => {
     const embedded = (JSON.parse(text) as { _embedded?: Record<string, unknown> })._embedded;
     if (!embedded) return;
@@ -122,7 +122,7 @@ export function releasedOf(entity: EntityType, units: (string[] | null | undefin
         // References in stored bodies may be upper case; the scope's unit ids are not.
         const unit = how.unit(item)?.toLowerCase();
         const list = byEntity.get(how.entity) ?? [];
-        list.push(unit === undefined ? units[i] : unit === null ? null : [unit]);
+        list.push(unit === undefined ? units[i]! : unit === null ? null : [unit]);
         byEntity.set(how.entity, list);
       }
     }
@@ -140,7 +140,7 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { parts: Relea
       total++;
       // A record counts once per institution and API, though it may be seen at several units of it.
       const keys = new Map<string, Omit<ReleasedPart, 'records'>>();
-      for (const unit of list === null ? [null] : (list ?? [])) {
+      for (const unit of list === null ? [null] : list) {
         const institution = unit === null ? null : scope.unitInstitutions?.get(unit);
         if (institution === undefined) continue;
         for (const { api, categories } of releaseTerms(scope, entity, unit)) keys.set(`${institution}|${api}`, { institution, api, entity, categories });

@@ -144,9 +144,8 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
  * than those the presenting statement does itself, which are part of the entity's own record).
  */
 function released(def: EndpointDef, rows: Row[], items: string[], expand: string[]) {
-  const units = rows.map((r) => (r as Row & { units?: string[] | null }).units);
   const embeds = expand.some((e) => !(def.type === 'groups' && e === 'assignmentRoles'));
-  return releasedOf(def.type, units, embeds ? items : undefined);
+  return releasedOf(def.type, rows.map((r) => r.units), embeds ? items : undefined);
 }
 
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
