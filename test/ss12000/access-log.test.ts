@@ -141,6 +141,13 @@ describe('access log, exact per institution and API', () => {
     const missing = await client.get(`/persons/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`);
     expect(missing.status).toBe(404);
     reads.set(missing.headers.get('x-request-id')!, { endpoint: '/persons/{id}', expected: [], total: 0 });
+    // Ids of deleted records are counted, at no institution.
+    await ingestBatch(ctx, { delete: { duties: [duties.at(-1)!.id] } }, { id: null, label: 'test', kind: 'system' });
+    const deleted = await client.get('/deletedEntities');
+    expect(deleted.status).toBe(200);
+    const ids = Object.values(deleted.body.data as Record<string, string[]>).flat().length;
+    expect(ids).toBe(1);
+    reads.set(deleted.headers.get('x-request-id')!, { endpoint: '/deletedEntities', expected: [], total: ids });
     // HEAD is answered from the GET route but sends no body: nothing released.
     const head = await client.request('HEAD', '/duties');
     expect(head.status).toBe(200);

@@ -13,7 +13,8 @@ COMMENT ON COLUMN ss12000_access_log.released IS
   'What the request released, one element per institution × api × entity type: {"institution": "010025" | null, "api": "students" | "staff" | null, '
   '"entity": "duties", "records": 16, "categories": ["identity", ...]}. institution and api are null for records bound to no institution '
   '(syllabuses, programmes); records counts each record once per institution it was released through; embedded records (expand) are '
-  'elements of their own entity type. Empty for refusals and for rows written before migration 0047.';
+  'elements of their own entity type. Empty for refusals, for HEAD, for /deletedEntities (ids of deleted records: counted in record_count only) '
+  'and for rows written before migration 0047.';
 COMMENT ON COLUMN ss12000_access_log.institution_numbers IS
   'Institutions whose records the request actually released (the institutions of released); before migration 0047: every institution the client could reach.';
 COMMENT ON COLUMN ss12000_access_log.record_count IS
