@@ -58,6 +58,15 @@ describe('the release policy', () => {
     expect(fieldsOfCategory('private_email')).toEqual([{ entity: 'persons', field: 'emails' }]);
   });
 
+  it('tells partners and DPOs over the catalog what each category releases and what a marking withholds', async () => {
+    const res = await harness().client().get('/api/v1/catalog/data-categories');
+    expect(res.status).toBe(200);
+    const byCode = Object.fromEntries(res.body.data.map((c: { code: string; fields: unknown[] }) => [c.code, c.fields]));
+    expect(byCode.civic_number).toEqual([{ entity: 'persons', field: 'civicNo', withheldUnder: ['Skyddad folkbokföring', 'Sekretessmarkering'] }]);
+    expect(byCode.private_email).toEqual([{ entity: 'persons', field: 'emails', withheldUnder: ['Skyddad folkbokföring', 'Sekretessmarkering'] }]);
+    expect(byCode.identity).toEqual(expect.arrayContaining([{ entity: 'persons', field: 'eduPersonPrincipalNames', withheldUnder: ['Skyddad folkbokföring'] }]));
+  });
+
   it('has a stored column for every part it derives', async () => {
     const { ctx } = harness();
     for (const type of entityTypes) {

@@ -354,10 +354,12 @@ export function withheldUnder(type: EntityType, kind: 'params' | 'sortkeys' | 'l
   return readsOf(type, kind, name)?.release.withheldUnder ?? [];
 }
 
-/** The fields a data category releases, per entity (for the purpose register and the consent screen). */
+/** The fields a data category releases, per entity (for the purpose register, the catalog and the consent screen). */
 export function fieldsOfCategory(c: DataCategory): { entity: EntityType; field: string }[] {
   const out: { entity: EntityType; field: string }[] = [];
   for (const [entity, e] of Object.entries(releasePolicy) as [EntityType, EntityRelease][]) {
+    // `identity` is what the person APIs release about anyone they reach: the person's own fields.
+    if (c === 'identity' && entity !== 'persons') continue;
     for (const [field, f] of Object.entries(e.fields)) {
       const cats = c === 'identity' ? (f.release.by === 'always' ? ['identity'] : []) : gateOf(f);
       if (cats.includes(c) || f.privateElements?.category === c) out.push({ entity, field });
