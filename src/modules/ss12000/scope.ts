@@ -24,8 +24,10 @@ export interface Scope {
   studentUnits: string[];
   staffUnits: string[];
   allUnits: string[];
-  /** Institution numbers of the granted units (for the access log). */
+  /** Institution numbers of the granted units. */
   institutionNumbers: string[];
+  /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
+  unitInstitutions?: ReadonlyMap<string, string>;
   studentCategories: Set<string>;
   staffCategories: Set<string>;
   /** Guardians may be seen (students API approved for the guardians category). */
@@ -58,6 +60,7 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
     staffUnits,
     allUnits: [...new Set([...studentUnits, ...staffUnits])],
     institutionNumbers: [...new Set(reached.filter((u) => u.apiCode === 'students' || u.apiCode === 'staff').map((u) => u.institutionNumber))].sort(),
+    unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
     guardians: studentCategories.has('guardians' satisfies DataCategory) && (!user || user.role === 'student'),

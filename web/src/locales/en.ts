@@ -465,6 +465,12 @@ const en = {
     requests: 'Requests',
     records: 'Records',
     empty: 'No data read yet.',
+    intro: 'What the app read: per day, institution and API, the records of that institution it received and their data categories. A read is shown only once its record is stored.',
+    api: 'API',
+    categories: 'Data categories',
+    embedded: 'embedded: {{entity}}',
+    noInstitution: 'Not bound to an institution',
+    nothingReleased: 'Nothing released (refused or empty)',
   },
   audit: {
     title: 'Audit log',

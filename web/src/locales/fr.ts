@@ -466,6 +466,12 @@ const fr: Resources = {
     requests: 'Requêtes',
     records: 'Enregistrements',
     empty: 'Aucune donnée lue pour l’instant.',
+    intro: 'Ce que l’app a lu : par jour, établissement et API, les enregistrements de cet établissement qu’elle a reçus et leurs catégories de données. Une lecture n’apparaît qu’une fois enregistrée.',
+    api: 'API',
+    categories: 'Catégories de données',
+    embedded: 'incorporé : {{entity}}',
+    noInstitution: 'Lié à aucun établissement',
+    nothingReleased: 'Rien de transmis (refusé ou vide)',
   },
   audit: {
     title: 'Journal d’audit',

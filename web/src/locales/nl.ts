@@ -467,6 +467,12 @@ const nl: Resources = {
     requests: 'Verzoeken',
     records: 'Records',
     empty: 'Nog geen gegevens opgevraagd.',
+    intro: 'Wat de app opvroeg: per dag, instelling en API, de records van die instelling die ze ontving en hun gegevenscategorieën. Een opvraging verschijnt pas als ze is vastgelegd.',
+    api: 'API',
+    categories: 'Gegevenscategorieën',
+    embedded: 'ingesloten: {{entity}}',
+    noInstitution: 'Niet gebonden aan een instelling',
+    nothingReleased: 'Niets vrijgegeven (geweigerd of leeg)',
   },
   audit: {
     title: 'Auditlog',

@@ -466,6 +466,12 @@ const sv: Resources = {
     requests: 'Anrop',
     records: 'Poster',
     empty: 'Inga uppgifter lästa än.',
+    intro: 'Vad appen läste: per dag, enhet och API, de poster från den enheten som den fick och deras datakategorier. En läsning visas först när den har loggats.',
+    api: 'API',
+    categories: 'Datakategorier',
+    embedded: 'inbäddat: {{entity}}',
+    noInstitution: 'Inte knutet till en enhet',
+    nothingReleased: 'Inget lämnades ut (nekat eller tomt)',
   },
   audit: {
     title: 'Granskningslogg',
