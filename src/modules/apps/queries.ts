@@ -32,16 +32,8 @@ export const listClientsOfApps = async (db: Queryable, appIds: string[]) =>
 export const findClientOfApp = (db: Queryable, appId: string) =>
   db.selectFrom('clients').selectAll().where('app_id', '=', appId).executeTakeFirst();
 
-/** Secrets that still work at `now`, newest first. */
-export const listLiveSecrets = (db: Queryable, clientId: string, now: Date) =>
-  db
-    .selectFrom('client_secrets')
-    .selectAll()
-    .where('client_id', '=', clientId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .execute();
+/** Secrets that still work at `now`, newest first (owned by the clients' one owner). */
+export { listLiveSecrets } from '../access/clients.ts';
 
 /** Institutions and access groups a client currently holds grants for (for audit scoping). */
 export async function grantScopeOfClient(db: Queryable, clientId: string): Promise<{ institutionNumbers: string[]; accessGroupIds: string[] }> {
