@@ -1,13 +1,11 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
 
-/** An app of one partner; undefined for an unknown id or another partner's app. */
-export const findPartnerApp = (db: Queryable, partnerId: string, appId: string) =>
-  db.selectFrom('apps').selectAll().where('id', '=', appId).where('partner_id', '=', partnerId).executeTakeFirst();
+/** An app by id, whoever's it is: the caller asks the `AppSubject` rules whether the actor may see it. */
+export const findApp = (db: Queryable, appId: string) => db.selectFrom('apps').selectAll().where('id', '=', appId).executeTakeFirst();
 
 /** Same, locking the row for the rest of the transaction (state changes serialize on it). */
-export const lockPartnerApp = (db: Queryable, partnerId: string, appId: string) =>
-  db.selectFrom('apps').selectAll().where('id', '=', appId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+export const lockApp = (db: Queryable, appId: string) => db.selectFrom('apps').selectAll().where('id', '=', appId).forUpdate().executeTakeFirst();
 
 /** A partner's apps, newest first. */
 export const listPartnerApps = (db: Queryable, partnerId: string) =>

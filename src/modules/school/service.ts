@@ -2,6 +2,7 @@ import type { AppContext, Queryable } from '../../context.ts';
 import type { Api, User } from '../../db/schema.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../http/errors.ts';
 import { replaceGrants as replaceClientGrants, type GrantTarget } from '../access/grants.ts';
+import { can, Grant } from '../access/policies.ts';
 import { findApi } from '../catalog/queries.ts';
 import { editableTargets, notEditableReason, targetVisible, type AdminScope } from './policies.ts';
 import {
@@ -135,7 +136,7 @@ export async function replaceGrants(
     if (!api) throw notFound('api_not_found', `There is no API "${apiCode}".`);
     // FOR SHARE: an operator suspending the app at the same moment waits for this change (or vice versa).
     const app = await trx.selectFrom('apps').selectAll().where('id', '=', appId).forShare().executeTakeFirstOrThrow();
-    const client = await trx.selectFrom('clients').select(['id', 'name']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
+    const client = await trx.selectFrom('clients').select(['id', 'name', 'origin']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
     if (app.status !== 'approved') {
       throw conflict('app_not_approved', 'Access can only be changed for an approved app.', { appStatus: app.status });
     }
@@ -167,8 +168,16 @@ export async function replaceGrants(
     if (desiredList === undefined) {
       throw badRequest('grant_targets_missing', `Send ${wanted}: the complete set that should have access.`, { field: `body.${wanted}` });
     }
+    const admin = { kind: 'school' as const, user, scope };
     desiredList.forEach((id, index) => {
-      if (!editable.includes(id)) {
+      const grant = {
+        api,
+        clientOrigin: client.origin,
+        app: { status: app.status },
+        institution_number: byInstitution ? id : null,
+        access_group_id: byInstitution ? null : id,
+      };
+      if (!can(admin, 'change', Grant, grant)) {
         throw forbidden('institution_outside_rights', `You hold no right for the ${api.name} API on ${id} in the current school year.`, {
           field: `body.${wanted}.${index}`,
           [byInstitution ? 'institutionNumber' : 'accessGroupId']: id,
