@@ -1,10 +1,11 @@
 import type { Api } from '../../db/schema.ts';
-import { editableTargets, type AdminScope } from '../access/policies.ts';
+import { editableTargets, type AdminScope } from '../../auth/admin-scope.ts';
 
 /*
  * The rules for grants and institutions (`Grant`, `Institution`) are declared in
- * src/modules/access/policies.ts, their one owner; the admin scope lives there too and is
- * re-exported for this module's files and older importers. What stays here explains a refusal.
+ * src/modules/access/policies.ts, their one owner; the admin scope they read lives in
+ * src/auth/admin-scope.ts and is re-exported for this module's files and older importers.
+ * What stays here explains a refusal.
  */
 export {
   editableTargets,
@@ -14,7 +15,7 @@ export {
   scopeIsEmpty,
   targetVisible,
   type AdminScope,
-} from '../access/policies.ts';
+} from '../../auth/admin-scope.ts';
 
 /** Why an API's grants of a client cannot be edited by this admin, or null when they can. */
 export function notEditableReason(
