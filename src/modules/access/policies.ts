@@ -167,6 +167,7 @@ allow(
   ['change'],
   Grant,
   (actor, grant) =>
+    can(actor, 'read', Institution, grant) &&
     grant.app !== null &&
     grant.app.status === 'approved' &&
     editableTargets(actor.scope, grant.api).includes((grant.api.grant_target === 'institution' ? grant.institution_number : grant.access_group_id) ?? ''),
