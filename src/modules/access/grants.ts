@@ -168,12 +168,8 @@ export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
   const removed = current.filter((g) => !desiredKeys.has(keyOf(g)));
   const added = desired.filter((g) => !currentKeys.has(keyOf(g)));
 
-  const ids = [...new Set([...added, ...removed, ...desired].map(targetOf))];
-  const names = await targetNames(
-    trx,
-    ids.filter((id) => [...added, ...removed, ...desired].some((g) => g.institutionNumber === id)),
-    ids.filter((id) => [...added, ...removed, ...desired].some((g) => g.accessGroupId === id)),
-  );
+  const named = touchedTargets([...added, ...removed, ...desired]);
+  const names = await targetNames(trx, named.institutionNumbers, named.accessGroupIds);
   const result: ReplacedGrants = { changed: added.length + removed.length > 0, before: strip(current), after: desired, added, removed: strip(removed), names };
 
   if (removed.length && input.confirmRemoval === false) {
