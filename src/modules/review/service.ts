@@ -5,7 +5,7 @@ import type { OutgoingMail } from '../../mail/service.ts';
 import { recordAudit } from '../audit/record.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
 import { createClient } from '../access/clients.ts';
-import { grantTargetsOfClient, insertGrants, replaceGrants, touchedTargets } from '../access/grants.ts';
+import { grantTargetsOfClient, insertGrants, replaceGrants, touchedTargets, type GrantTarget } from '../access/grants.ts';
 import { mayTransition, REVIEW_TRANSITIONS, type ReviewAction } from './policies.ts';
 
 const operatorActor = (user: User) => ({ id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'operator' as const });
@@ -113,12 +113,11 @@ export interface GrantInput {
   accessGroupId?: string | undefined;
 }
 
-type GrantKey = { apiCode: string; institutionNumber: string | null; accessGroupId: string | null };
-const keyOf = (g: GrantKey) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
-const sortGrants = (gs: GrantKey[]) => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+const keyOf = (g: GrantTarget) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
+const sortGrants = (gs: GrantTarget[]) => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 
 /** Checks grant inputs against the catalog and the school structure; 400 naming the entry at fault. */
-async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<GrantKey[]> {
+async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<GrantTarget[]> {
   const apis = new Map((await db.selectFrom('apis').select(['code', 'grant_target']).execute()).map((a) => [a.code, a.grant_target]));
   const institutions = [...new Set(grants.map((g) => g.institutionNumber).filter((x): x is string => x !== undefined))];
   const groups = [...new Set(grants.map((g) => g.accessGroupId).filter((x): x is string => x !== undefined))];
@@ -126,7 +125,7 @@ async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<Gran
     institutions.length ? (await db.selectFrom('institutions').select('number').where('number', 'in', institutions).execute()).map((r) => r.number) : [],
   );
   const knownGroups = new Set(groups.length ? (await db.selectFrom('access_groups').select('id').where('id', 'in', groups).execute()).map((r) => r.id) : []);
-  const out = new Map<string, GrantKey>();
+  const out = new Map<string, GrantTarget>();
   grants.forEach((g, i) => {
     const target = apis.get(g.apiCode);
     if (!target) throw badRequest('unknown_api', `There is no API "${g.apiCode}".`, { field: `body.grants.${i}.apiCode` });
