@@ -7,7 +7,7 @@ import type { ZodApp } from '../../http/types.ts';
 import { checkEndUserPassword } from '../../modules/end-users/service.ts';
 import { releasedFields } from '../../modules/catalog/presenters.ts';
 import { providerForInstitution } from '../upstream/index.ts';
-import { providerOf } from '../index.ts';
+import { providerOf } from '../provider.ts';
 import { storeConsent, consentQuestion } from './consent.ts';
 import { availableInstitution, pickerInstitutions } from './eligibility.ts';
 import { completeLogin, interactionGone } from './login.ts';
