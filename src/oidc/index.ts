@@ -3,11 +3,11 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { ZodApp } from '../http/types.ts';
 import type Provider from 'oidc-provider';
-import { ensureSigningKey, keyRing } from './keys.ts';
+import { ensureSigningKey, keyRing } from '../modules/access/tokens/keys.ts';
 import { registerInteractions } from './interactions/routes.ts';
 import { registerUpstreamSignin } from './upstream/routes.ts';
 import { createProvider, setProviderOf } from './provider.ts';
-import { issuerOf } from './urls.ts';
+import { issuerOf } from '../modules/access/tokens/urls.ts';
 
 export const OIDC_PREFIX = '/oidc';
 

@@ -3,9 +3,9 @@ import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { accountClaims, pairwiseSub, parseAccountId, partnerOfSector } from './accounts.ts';
 import { ClientAdapter, PayloadAdapter, verifyClientSecret } from './adapter.ts';
-import { SIGNING_ALG, type SigningKey } from './keys.ts';
+import { SIGNING_ALG, type SigningKey } from '../modules/access/tokens/keys.ts';
 import { renderOidcError } from './error-page.ts';
-import { ACCESS_TOKEN_TTL_S, DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource, interactionPath, issuerOf } from './urls.ts';
+import { ACCESS_TOKEN_TTL_S, DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource, interactionPath, issuerOf } from '../modules/access/tokens/urls.ts';
 
 /** Lifetimes of the sign-in artefacts, seconds. */
 const TTL = {

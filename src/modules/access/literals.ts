@@ -1,5 +1,7 @@
 import type { RelationKind } from '../ss12000/model.ts';
-import { dataCategories, protectingMarkings, type SecurityMarking } from '../ss12000/release.ts';
+import type { securityMarkings } from '../ss12000/schemas.ts';
+
+type SecurityMarking = (typeof securityMarkings)[number];
 
 /**
  * The domain's literals that both TypeScript and the live SQL (`src/db/live/`) use, written once.
@@ -28,12 +30,18 @@ export const GUARDIAN_KINDS: RelationKind[] = ['responsibleFor.enrolment', 'resp
  */
 export const PROTECTED_IDENTITY = 'Skyddad folkbokföring' satisfies SecurityMarking;
 
+/** `Sekretessmarkering`: the population register marks the person's data as possibly secret (see release.ts). */
+export const CONFIDENTIALITY_MARKING = 'Sekretessmarkering' satisfies SecurityMarking;
+/** The markings under which the release policy withholds some field (which field: release.ts). */
+export const PROTECTING_MARKINGS: readonly SecurityMarking[] = [PROTECTED_IDENTITY, CONFIDENTIALITY_MARKING];
+
 /**
- * Data-category codes (the catalog's `apis.data_categories`, `app_api_requests.data_categories`) and
- * the markings under which some field is withheld: the release policy declares them, this module
- * passes them on to the live SQL and to code outside the SS 12000 facade.
+ * Data-category codes an app may be approved for (the catalog's `apis.data_categories`,
+ * `app_api_requests.data_categories`); `identity` is what always flows. What each releases is the
+ * release policy's (src/modules/ss12000/release.ts).
  */
-export { dataCategories as DATA_CATEGORIES, protectingMarkings as PROTECTING_MARKINGS, type DataCategory } from '../ss12000/release.ts';
+export const DATA_CATEGORIES = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'] as const;
+export type DataCategory = (typeof DATA_CATEGORIES)[number];
 
 const textLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const textArray = (values: readonly string[]) => `ARRAY[${values.map(textLiteral).join(', ')}]::text[]`;
@@ -48,7 +56,7 @@ export function sqlLiterals(): Record<string, string> {
     STAFF_KINDS: textArray(STAFF_KINDS),
     GUARDIAN_KINDS: textArray(GUARDIAN_KINDS),
     PROTECTED_IDENTITY: textLiteral(PROTECTED_IDENTITY),
-    PROTECTING_MARKINGS: textArray(protectingMarkings),
-    DATA_CATEGORIES: textArray(dataCategories),
+    PROTECTING_MARKINGS: textArray(PROTECTING_MARKINGS),
+    DATA_CATEGORIES: textArray(DATA_CATEGORIES),
   };
 }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
-import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../../oidc/bearer.ts';
+import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
 import type { ReachedUnit } from '../access/reach.ts';
 import { buildScope, type Scope } from './scope.ts';
 

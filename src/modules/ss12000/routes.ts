@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../../oidc/bearer.ts';
+import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../access/tokens/bearer.ts';
 import { hasBearer } from '../../auth/session.ts';
 import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
