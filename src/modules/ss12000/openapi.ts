@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
-import { deletedEntityNames, listParams, MAX_LIMIT } from './read.ts';
+import { deletedParams, listParams, lookupKeys, MAX_LIMIT, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
+import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 
 /**
@@ -20,18 +21,64 @@ const componentName: Record<EntityType, string> = {
   studyplans: 'StudyPlan',
 };
 
-const kindSchema = (kind: string, values?: readonly string[]) => {
-  const base = (k: string): Record<string, unknown> =>
-    k.startsWith('uuid') ? { type: 'string', format: 'uuid' } : k === 'date' ? { type: 'string', format: 'date' } : k === 'datetime' ? { type: 'string', format: 'date-time' } : k === 'boolean' ? { type: 'boolean' } : k.startsWith('enum') ? { type: 'string', enum: values } : { type: 'string' };
-  return kind.endsWith('[]') ? { type: 'array', items: base(kind) } : base(kind);
+/*
+ * Stand-ins for `paramGate` and `sortGate` of release.ts (the one declaration of what each field
+ * releases), with its signature: the data categories that must be approved for a filter, lookup key
+ * or sort key to reach a person's field; empty = always. Replaced by the import when it lands.
+ */
+function paramGate(type: EntityType, param: string): string[] {
+  return type === 'persons' && (param === 'civicNo' || param === 'civicNos') ? ['civic_number'] : [];
+}
+function sortGate(type: EntityType, sortkey: string): string[] {
+  return type === 'persons' && sortkey.startsWith('CivicNo') ? ['civic_number'] : [];
+}
+
+/** Paging and presentation parameters reach no field. */
+const UNGATED = new Set(['expand', 'expandReferenceNames', 'sortkey', 'limit', 'pageToken']);
+
+const gateNote = (categories: string[]) =>
+  categories.length
+    ? ` Matches a person only through data the app may read: it must be approved for ${categories.join(', ')}, and a withheld field (e.g. of a person with protected identity) never matches.`
+    : '';
+
+/** One OpenAPI query parameter from the parameter table of `query.ts`, with the categories that gate it. */
+function parameter(type: EntityType | undefined, p: QueryParam, sortkeys?: string[]): Record<string, unknown> {
+  const gate = type && !UNGATED.has(p.name) ? paramGate(type, p.name) : [];
+  const list = p.kind.endsWith('[]');
+  return {
+    name: p.name,
+    in: 'query',
+    required: false,
+    description: `${p.description}${list ? ' Repeat the key, use key[]=, or give a comma-separated list.' : ''}${gateNote(gate)}`,
+    schema: paramJsonSchema(p),
+    ...(list ? { style: 'form', explode: true } : {}),
+    'x-data-categories': gate,
+    ...(type && sortkeys ? { 'x-data-categories-per-value': Object.fromEntries(sortkeys.map((k) => [k, sortGate(type, k)])) } : {}),
+  };
+}
+
+const errorCodes: Record<number, string> = {
+  400: 'A parameter, id or body the server cannot use: `invalid_parameter`, `unknown_parameter`, `page_token_with_filters`, `invalid_page_token`, `query_too_long`, `invalid_id`, `invalid_body`, `lookup_too_large`. The message names the parameter.',
+  401: 'No access token, or one that is not (or no longer) valid.',
+  403: 'The client may not read this API (app not approved, suspended, or no grant).',
+  404: 'No entity with this id is available to this client.',
+  413: 'The body is too large.',
+  415: 'The body is not JSON.',
+  429: 'Too many requests for this client (`rate_limited`); see Retry-After.',
 };
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: errorCodes[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 
 let cached: Record<string, unknown> | undefined;
 
 export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
   if (cached) return { ...cached, servers: [{ url: `${ctx.config.PUBLIC_URL}/ss12000/v2.0` }] };
   const schemas: Record<string, unknown> = {
-    Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    Error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', description: 'Stable, snake_case; never changed once published.' }, message: { type: 'string', description: 'For people.' } },
+    },
   };
   for (const [type, name] of Object.entries(componentName) as [EntityType, string][]) {
     const schema = (inputSchemas[type] as z.ZodObject).extend({ meta: Meta, _embedded: z.record(z.string(), z.unknown()).optional() });
@@ -44,60 +91,52 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     delete json.$defs;
     schemas[name] = json;
   }
-  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   const paths: Record<string, unknown> = {};
   for (const def of endpoints) {
     const ref = { $ref: `#/components/schemas/${componentName[def.type]}` };
-    const params = Object.entries(listParams(def)).map(([name, p]) => ({
-      name,
-      in: 'query',
-      required: false,
-      schema: name === 'limit' ? { type: 'integer', minimum: 1, maximum: MAX_LIMIT } : kindSchema(p.kind, p.values),
-      ...(p.kind.endsWith('[]') ? { style: 'form', explode: true, description: 'Repeat the key, use key[]=, or give a comma-separated list.' } : {}),
-      ...('description' in p && typeof p.description === 'string' ? { description: p.description } : {}),
-    }));
-    const options = params.filter((p) => p.name === 'expand' || p.name === 'expandReferenceNames');
+    const sortkeys = Object.keys(def.sortkeys);
+    const options = optionParams(def).map((p) => parameter(def.type, p));
     paths[`/${def.path}`] = {
       get: {
+        operationId: `list${componentName[def.type]}`,
         summary: `List ${def.path} the client may see`,
-        parameters: params,
+        parameters: listParams(def).map((p) => parameter(def.type, p, p.name === 'sortkey' ? sortkeys : undefined)),
         responses: {
           200: { description: 'A page', content: { 'application/json': { schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref }, pageToken: { type: 'string' } } } } } },
-          400: error('Bad parameter, or pageToken combined with filters'),
-          401: error('No or invalid token'),
-          403: error('Client not allowed'),
-          429: error('Rate limit exceeded'),
+          ...errors(400, 401, 403, 429),
         },
       },
     };
     paths[`/${def.path}/{id}`] = {
       get: {
+        operationId: `get${componentName[def.type]}`,
         summary: `One ${componentName[def.type]}`,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }, ...options],
-        responses: { 200: { description: 'Found', content: { 'application/json': { schema: ref } } }, 400: error('Bad id'), 401: error('No or invalid token'), 403: error('Client not allowed'), 404: error('Not found or not granted') },
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'The entity id.', schema: { type: 'string', format: 'uuid' } }, ...options],
+        responses: { 200: { description: 'Found', content: { 'application/json': { schema: ref } } }, ...errors(400, 401, 403, 404, 429) },
       },
     };
-    const lookupProps: Record<string, unknown> = { ids: { type: 'array', items: { type: 'string', format: 'uuid' } } };
-    for (const [k, l] of Object.entries(def.lookup)) lookupProps[k] = { type: 'array', items: { type: 'string' }, description: l.description };
+    const lookupProps = Object.fromEntries(
+      lookupKeys(def).map((k) => {
+        const gate = paramGate(def.type, k.name);
+        return [k.name, { ...paramJsonSchema({ kind: k.kind }), maxItems: MAX_LIMIT, description: `${k.description}${gateNote(gate)}`, 'x-data-categories': gate }];
+      }),
+    );
     paths[`/${def.path}/lookup`] = {
       post: {
-        summary: `Many ${def.path} at once`,
+        operationId: `lookup${componentName[def.type]}`,
+        summary: `Many ${def.path} at once: those matching any of the given keys (at most ${MAX_LIMIT} keys in all)`,
         parameters: options,
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: lookupProps, additionalProperties: false } } } },
-        responses: { 200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } }, 400: error('Bad body'), 401: error('No or invalid token'), 403: error('Client not allowed') },
+        responses: { 200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } }, ...errors(400, 401, 403, 413, 415, 429) },
       },
     };
   }
   const idList = { type: 'array', items: { type: 'string', format: 'uuid' } };
   paths['/deletedEntities'] = {
     get: {
+      operationId: 'listDeletedEntities',
       summary: 'Ids of deleted entities the client could see',
-      parameters: [
-        { name: 'after', in: 'query', schema: { type: 'string', format: 'date-time' } },
-        { name: 'entities', in: 'query', schema: { type: 'array', items: { type: 'string', enum: deletedEntityNames } }, style: 'form', explode: true },
-        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } },
-        { name: 'pageToken', in: 'query', schema: { type: 'string' } },
-      ],
+      parameters: deletedParams([...deletedEntityNames, ...OTHER_ENDPOINTS]).map((p) => parameter(undefined, p)),
       responses: {
         200: {
           description: 'Deleted ids per collection (the spec spells activities "activitites")',
@@ -114,8 +153,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
             },
           },
         },
-        400: error('Bad parameter'),
-        401: error('No or invalid token'),
+        ...errors(400, 401, 403, 429),
       },
     },
   };
