@@ -172,7 +172,7 @@ function decodeComponent(s: string): string | null {
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (c === 0x2b) bytes.push(0x20);
-    // Node hands a request line's raw bytes over as Latin-1: one character per byte.
+    // Unencoded: one byte per character up to U+00FF (Node's reading of a request line), else UTF-8.
     else if (c <= 0xff) bytes.push(c);
     else bytes.push(...Buffer.from(String.fromCharCode(c)));
   }
