@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
-import { deletedParams, listParams, lookupKeys, MAX_LIMIT, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
+import { deletedParams, listParams, lookupKeys, MAX_LIMIT, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
 import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 
 /**
  * The facade's own OpenAPI 3.1 document, generated from the same endpoint table and zod schemas
- * that the server validates and filters with: it lists exactly what this server supports.
+ * that the server validates and filters with (entities: `schemas.ts`; parameters and lookup
+ * bodies: `query.ts`): it lists exactly what this server supports, and per parameter the data
+ * categories without which it cannot reach a person's field.
  */
 const componentName: Record<EntityType, string> = {
   organisations: 'Organisation',
@@ -180,6 +182,13 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '- activities: the activities of those groups, without `teachers`;',
         '- syllabuses: those of these activities; programmes: those of their enrolments at the school (students);',
         '- studyplans: their own (students); deletedEntities: always empty lists.',
+        '',
+        'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
+        'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',
+        '`pageToken` may come with `limit`, `expand`, `expandReferenceNames`, and with its own filters and sortkey unchanged.',
+        `Text values hold at most ${MAX_VALUE_LENGTH} characters and no NUL; the query string at most ${MAX_QUERY_LENGTH} characters (\`query_too_long\`).`,
+        '`x-data-categories` on a parameter or lookup key names the categories the app must be approved for before it matches',
+        "a person's field; a withheld field (also of a person with protected identity) never matches.",
       ].join('\n'),
     },
     security: [{ bearer: [] }],
