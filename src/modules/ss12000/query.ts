@@ -160,9 +160,12 @@ export function paramJsonSchema(p: Pick<QueryParam, 'kind' | 'values'>): Record<
 const HEX = /^[0-9a-fA-F]{2}$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** One `application/x-www-form-urlencoded` name or value; null when it is not percent-encoded UTF-8. */
+/**
+ * One `application/x-www-form-urlencoded` name or value; null when it is not percent-encoded UTF-8.
+ * A query is ASCII (RFC 3986; Node refuses other bytes in a request line before any route runs).
+ */
 function decodeComponent(s: string): string | null {
-  if (!/[%+\u0080-\uffff]/.test(s)) return s;
+  if (!/[^\x00-\x24\x26-\x2a\x2c-\x7f]/.test(s)) return s;
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -172,9 +175,8 @@ function decodeComponent(s: string): string | null {
       bytes.push(parseInt(hex, 16));
       i += 2;
     } else if (c === 0x2b) bytes.push(0x20);
-    // Unencoded: one byte per character up to U+00FF (Node's reading of a request line), else UTF-8.
-    else if (c <= 0xff) bytes.push(c);
-    else bytes.push(...Buffer.from(String.fromCharCode(c)));
+    else if (c <= 0x7f) bytes.push(c);
+    else return null;
   }
   try {
     return utf8.decode(new Uint8Array(bytes));
