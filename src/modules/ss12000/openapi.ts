@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
 import { deletedParams, listParams, lookupKeys, MAX_LIMIT, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
 import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
+import { paramGate, sortGate, withheldUnder } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 
 /**
@@ -23,39 +24,49 @@ const componentName: Record<EntityType, string> = {
   studyplans: 'StudyPlan',
 };
 
-/*
- * Stand-ins for `paramGate` and `sortGate` of release.ts (the one declaration of what each field
- * releases), with its signature: the data categories that must be approved for a filter, lookup key
- * or sort key to reach a person's field; empty = always. Replaced by the import when it lands.
- */
-function paramGate(type: EntityType, param: string): string[] {
-  return type === 'persons' && (param === 'civicNo' || param === 'civicNos') ? ['civic_number'] : [];
-}
-function sortGate(type: EntityType, sortkey: string): string[] {
-  return type === 'persons' && sortkey.startsWith('CivicNo') ? ['civic_number'] : [];
-}
-
 /** Paging and presentation parameters reach no field. */
 const UNGATED = new Set(['expand', 'expandReferenceNames', 'sortkey', 'limit', 'pageToken']);
 
-const gateNote = (categories: string[]) =>
-  categories.length
-    ? ` Matches a person only through data the app may read: it must be approved for ${categories.join(', ')}, and a withheld field (e.g. of a person with protected identity) never matches.`
-    : '';
+/** When a person's field is seen by a gated parameter, lookup key or sort key (release.ts decides), in words. */
+function seenWhen(categories: string[], markings: readonly string[]): string | undefined {
+  const when = [
+    ...(categories.length ? [`the app is approved for ${categories.join(', ')}`] : []),
+    ...(markings.length ? [`the person is not marked ${markings.join(' or ')}`] : []),
+  ];
+  return when.length ? when.join(' and ') : undefined;
+}
+const gateNote = (categories: string[], markings: readonly string[]) => {
+  const when = seenWhen(categories, markings);
+  return when ? ` Matches a person only where the reader may see the field it reads: where ${when}.` : '';
+};
+const sortNote = (type: EntityType, sortkeys: string[]) =>
+  sortkeys
+    .map((k) => [k, seenWhen(sortGate(type, k), withheldUnder(type, 'sortkeys', k))] as const)
+    .filter(([, when]) => when)
+    .map(([k, when]) => ` ${k} orders by the field only where ${when}; other persons sort as if it were empty.`)
+    .join('');
 
 /** One OpenAPI query parameter from the parameter table of `query.ts`, with the categories that gate it. */
 function parameter(type: EntityType | undefined, p: QueryParam, sortkeys?: string[]): Record<string, unknown> {
-  const gate = type && !UNGATED.has(p.name) ? paramGate(type, p.name) : [];
+  const gated = type && !UNGATED.has(p.name);
+  const gate = gated ? paramGate(type, p.name) : [];
+  const markings = gated ? withheldUnder(type, 'params', p.name) : [];
   const list = p.kind.endsWith('[]');
   return {
     name: p.name,
     in: 'query',
     required: false,
-    description: `${p.description}${list ? ' Repeat the key, use key[]=, or give a comma-separated list.' : ''}${gateNote(gate)}`,
+    description: `${p.description}${list ? ' Repeat the key, use key[]=, or give a comma-separated list.' : ''}${gateNote(gate, markings)}${type && sortkeys ? sortNote(type, sortkeys) : ''}`,
     schema: paramJsonSchema(p),
     ...(list ? { style: 'form', explode: true } : {}),
     'x-data-categories': gate,
-    ...(type && sortkeys ? { 'x-data-categories-per-value': Object.fromEntries(sortkeys.map((k) => [k, sortGate(type, k)])) } : {}),
+    ...(markings.length ? { 'x-withheld-under': markings } : {}),
+    ...(type && sortkeys
+      ? {
+          'x-data-categories-per-value': Object.fromEntries(sortkeys.map((k) => [k, sortGate(type, k)])),
+          'x-withheld-under-per-value': Object.fromEntries(sortkeys.map((k) => [k, withheldUnder(type, 'sortkeys', k)]).filter(([, m]) => m!.length)),
+        }
+      : {}),
   };
 }
 
@@ -120,7 +131,10 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     const lookupProps = Object.fromEntries(
       lookupKeys(def).map((k) => {
         const gate = paramGate(def.type, k.name);
-        return [k.name, { ...paramJsonSchema({ kind: k.kind }), maxItems: MAX_LIMIT, description: `${k.description}${gateNote(gate)}`, 'x-data-categories': gate }];
+        const markings = withheldUnder(def.type, 'lookups', k.name);
+        const withheld = markings.length ? { 'x-withheld-under': markings } : {};
+        const { minItems: _none, ...schema } = paramJsonSchema({ kind: k.kind });
+        return [k.name, { ...schema, maxItems: MAX_LIMIT, description: `${k.description}${gateNote(gate, markings)}`, 'x-data-categories': gate, ...withheld }];
       }),
     );
     paths[`/${def.path}/lookup`] = {
@@ -187,8 +201,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',
         '`pageToken` may come with `limit`, `expand`, `expandReferenceNames`, and with its own filters and sortkey unchanged.',
         `Text values hold at most ${MAX_VALUE_LENGTH} characters and no NUL; the query string at most ${MAX_QUERY_LENGTH} characters (\`query_too_long\`).`,
-        '`x-data-categories` on a parameter or lookup key names the categories the app must be approved for before it matches',
-        "a person's field; a withheld field (also of a person with protected identity) never matches.",
+        '`x-data-categories` on a parameter, lookup key or sort key names the categories the app must be approved for before it',
+        "matches or orders by a person's field, `x-withheld-under` the security markings under which it never does.",
       ].join('\n'),
     },
     security: [{ bearer: [] }],
