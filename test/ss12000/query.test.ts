@@ -243,6 +243,16 @@ describe('the data API, as clients send their queries', () => {
       expect(res.status, other).toBe(400);
       expect(res.body.code, other).toBe('page_token_with_filters');
     }
+    // The same for /deletedEntities: its token carries `after` and `entities`.
+    await ingestBatch(harness().ctx, { delete: { syllabuses: world.syllabuses.slice(0, 3).map((s) => s.id) } }, SYSTEM);
+    const since = 'after=2000-01-01T00:00:00Z&entities=Syllabus';
+    const page1 = await c.get(`/deletedEntities?${since}&limit=2`);
+    expect(page1.body.data.syllabuses).toHaveLength(2);
+    const page2 = await c.get(`/deletedEntities?${since}&limit=2&pageToken=${page1.body.pageToken}`);
+    expect(page2.status).toBe(200);
+    expect(page2.body.data.syllabuses).toHaveLength(1);
+    const moved = await c.get(`/deletedEntities?after=2001-01-01T00:00:00Z&pageToken=${page1.body.pageToken}`);
+    expect(moved.body.code).toBe('page_token_with_filters');
   });
 
   it('answers path ids it cannot use with {code, message}, never a 5xx', async () => {
