@@ -535,6 +535,7 @@ const en = {
       dataTitle: '{{partner}} will get:',
       purpose: 'Purpose',
       new: 'New',
+      fields: 'Fields',
       registerLink: 'What {{app}} does with school data: the public purpose register (opens in a new tab)',
       withdrawHint: 'You can withdraw this at any time under “My connected apps” on Schoolgate.',
       allow: 'Allow',

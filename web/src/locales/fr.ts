@@ -536,6 +536,7 @@ const fr: Resources = {
       dataTitle: '{{partner}} recevra :',
       purpose: 'Finalité',
       new: 'Nouveau',
+      fields: 'Champs',
       registerLink: 'Ce que {{app}} fait des données scolaires : le registre public des finalités (s’ouvre dans un nouvel onglet)',
       withdrawHint: 'Vous pouvez retirer cet accord à tout moment sous « Mes applications connectées » sur Schoolgate.',
       allow: 'Autoriser',

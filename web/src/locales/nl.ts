@@ -537,6 +537,7 @@ const nl: Resources = {
       dataTitle: '{{partner}} krijgt:',
       purpose: 'Doel',
       new: 'Nieuw',
+      fields: 'Velden',
       registerLink: 'Wat {{app}} met schoolgegevens doet: het openbare doelregister (opent in een nieuw tabblad)',
       withdrawHint: 'Je kunt dit altijd intrekken onder „Mijn gekoppelde apps” op Schoolgate.',
       allow: 'Toestaan',

@@ -536,6 +536,7 @@ const sv: Resources = {
       dataTitle: '{{partner}} får:',
       purpose: 'Ändamål',
       new: 'Ny',
+      fields: 'Fält',
       registerLink: 'Vad {{app}} gör med skoldata: det offentliga ändamålsregistret (öppnas i en ny flik)',
       withdrawHint: 'Du kan när som helst återkalla det under ”Mina anslutna appar” på Schoolgate.',
       allow: 'Tillåt',
