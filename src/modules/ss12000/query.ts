@@ -30,8 +30,8 @@ export const ssError = (status: number, code: string, message: string) => new Ap
 /** The largest page, and the most keys of one lookup. */
 export const MAX_LIMIT = 1000;
 /**
- * The longest query string, in characters as sent. Node itself answers 431 without a body to a
- * request head over 16 KiB, so this stays well below that and leaves room for a page token.
+ * The longest query string, in characters as sent: well below the 16 KiB request head that Node
+ * reads at all (beyond it, 431 `request_too_large` before routing), with room for a page token.
  */
 export const MAX_QUERY_LENGTH = 12_288;
 /** The longest value of a text parameter (codes, names, civic numbers are far shorter). */
