@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
+import { reachedInstitutions } from '../access/reach.ts';
 
 /** An app by id, whoever's it is: the caller asks the `AppSubject` rules whether the actor may see it. */
 export const findApp = (db: Queryable, appId: string) => db.selectFrom('apps').selectAll().where('id', '=', appId).executeTakeFirst();
@@ -35,27 +36,16 @@ export { listLiveSecrets } from '../access/clients.ts';
 
 /** Institutions and access groups a client currently holds grants for (for audit scoping). */
 export async function grantScopeOfClient(db: Queryable, clientId: string): Promise<{ institutionNumbers: string[]; accessGroupIds: string[] }> {
-  const rows = await db
-    .selectFrom('grants')
-    .select(['institution_number', 'access_group_id'])
-    .where('client_id', '=', clientId)
-    .execute();
-  const institutionNumbers = new Set<string>();
-  const accessGroupIds = new Set<string>();
-  for (const r of rows) {
-    if (r.institution_number) institutionNumbers.add(r.institution_number);
-    if (r.access_group_id) accessGroupIds.add(r.access_group_id);
-  }
-  if (accessGroupIds.size > 0) {
-    // A school admin of a member institution should see changes that touch the access group too.
-    const members = await db
-      .selectFrom('access_group_institutions')
-      .select('institution_number')
-      .where('access_group_id', 'in', [...accessGroupIds])
-      .execute();
-    for (const m of members) institutionNumbers.add(m.institution_number);
-  }
-  return { institutionNumbers: [...institutionNumbers].sort(), accessGroupIds: [...accessGroupIds].sort() };
+  // What the grants reach (access groups' members included: a school admin of a member institution
+  // should see changes that touch the access group too), from the access core's one definition.
+  const [reached, groups] = await Promise.all([
+    reachedInstitutions(db, clientId),
+    db.selectFrom('grants').select('access_group_id').distinct().where('client_id', '=', clientId).where('access_group_id', 'is not', null).execute(),
+  ]);
+  return {
+    institutionNumbers: [...new Set(reached.map((r) => r.institutionNumber))].sort(),
+    accessGroupIds: groups.map((g) => g.access_group_id!).sort(),
+  };
 }
 
 /** The current grants of an app's client, with names, in catalog then institution order. */

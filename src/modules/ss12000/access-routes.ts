@@ -6,7 +6,8 @@ import { errors } from '../../http/common-schemas.ts';
 import { forbidden, notFound } from '../../http/errors.ts';
 import { auditActor, recordAudit } from '../audit/record.ts';
 import { DEFAULT_RATE_LIMIT, forgetRateRefusals } from './access.ts';
-import { currentSchoolYear } from '../../lib/school-year.ts';
+import { loadAdminScope } from '../../auth/admin-scope.ts';
+import { institutionsOfTargets } from '../access/reach.ts';
 
 const dailyRow = z.object({
   day: z.string().describe('YYYY-MM-DD in the deployment time zone'),
@@ -59,11 +60,10 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         conds.push(sql`l.partner_id = ${actor.partnerId}`);
       } else if (actor.kind === 'school') {
         if (!actor.user.user_management_access) throw forbidden('no_access', 'You have no access to user management.');
-        const year = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: tz });
-        const mine = sql`ARRAY(
-          SELECT ar.institution_number FROM admin_rights ar WHERE ar.user_id = ${actor.user.id} AND ar.school_year = ${year} AND ar.institution_number IS NOT NULL
-          UNION SELECT agi.institution_number FROM admin_rights ar JOIN access_group_institutions agi ON agi.access_group_id = ar.access_group_id
-          WHERE ar.user_id = ${actor.user.id} AND ar.school_year = ${year})`;
+        // The institutions the admin holds a right on this school year, directly or through an access
+        // group: the admin scope and the access core's one reading of access groups.
+        const admin = await loadAdminScope(ctx, ctx.db, actor.user);
+        const mine = sql`${await institutionsOfTargets(ctx.db, { institutions: admin.institutions.keys(), accessGroups: admin.accessGroups.keys() })}::text[]`;
         // The array test finds the rows by the GIN index; the element test keeps only their institutions' parts.
         conds.push(sql`l.institution_numbers && ${mine}`, sql`e->>'institution' = ANY(${mine})`);
       } else if (actor.kind !== 'operator') {
