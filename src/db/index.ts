@@ -33,6 +33,11 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Pool size for the server backend. */
   poolSize?: number;
+  /**
+   * PGlite only: start from this data directory (a tarball from `dumpDataDir()`) instead of an empty
+   * one. The tests start every database from one migrated snapshot (test/support/db-snapshot.ts).
+   */
+  loadDataDir?: Blob;
 }
 
 /** Opens the database for the given options. Does not migrate; see `migrate()`. */
@@ -64,6 +69,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const pglite = await PGlite.create(location, {
     parsers: { [INT8_OID]: (v: string) => v },
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
   });
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return {
