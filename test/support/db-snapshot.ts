@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../../src/db/index.ts';
@@ -60,6 +60,12 @@ export async function pgliteSnapshot(): Promise<string> {
     const partial = `${file}.${process.pid}.partial`;
     writeFileSync(partial, Buffer.from(await tarball.arrayBuffer()));
     renameSync(partial, file);
+    // Snapshots of older migration sets are 40 MB each; one a day old is no longer read by a run
+    // still going in this checkout (each worker reads its file when its first test file starts).
+    for (const old of readdirSync(dir)) {
+      const path = join(dir, old);
+      if (/^pglite-[0-9a-f]+\.tar$/.test(old) && path !== file && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { force: true });
+    }
   } finally {
     await database.close();
   }
