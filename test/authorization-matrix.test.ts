@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from './support/harness.ts';
 import { currentSchoolYear } from '../src/lib/school-year.ts';
+import { storedBody } from './support/stored.ts';
 import {
   insertAdminRight,
   insertApp,
@@ -61,6 +62,7 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/auth/session': signedIn,
   'POST /api/v1/auth/logout': signedIn,
   'GET /api/v1/catalog/apis': everyone,
+  'GET /api/v1/catalog/data-categories': everyone,
   'GET /api/v1/public/partners': everyone,
   'GET /api/v1/public/register': everyone,
   'GET /api/v1/openapi.json': everyone,
@@ -243,7 +245,7 @@ async function insertPersonWithConsent(n: number, clientId: string, institution:
   const now = harness().clock.now();
   await db
     .insertInto('ss12000_persons')
-    .values({ id: personId, body: '{}', hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
+    .values({ id: personId, ...storedBody('persons', { id: personId }), hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
     .execute();
   await insertEndUserAccount(db, { personId, login: `person.${n}`, password: PASSWORD });
   const consentId = randomUUID();

@@ -139,6 +139,15 @@ export interface EndUserSessions {
   expires_at: Timestamp;
 }
 
+export interface GrantReach {
+  grant_id: string | null;
+  client_id: string | null;
+  app_id: string | null;
+  api_code: string | null;
+  institution_number: string | null;
+  access_group_id: string | null;
+}
+
 export interface Grants {
   id: string;
   client_id: string;
@@ -262,6 +271,12 @@ export interface ReadoutState {
   updated_at: Timestamp;
 }
 
+export interface SchemaLiveSql {
+  name: string;
+  sha256: string;
+  applied_at: Generated<Timestamp>;
+}
+
 export interface SchemaMigrations {
   name: string;
   applied_at: Generated<Timestamp>;
@@ -294,6 +309,8 @@ export interface Ss12000AccessLog {
   record_count: number;
   status: number;
   consent_id: string | null;
+  request_id: string | null;
+  released: Generated<Json>;
 }
 
 export interface Ss12000Activities {
@@ -309,6 +326,8 @@ export interface Ss12000Activities {
   syllabus_id: string | null;
   start_date: Timestamp;
   end_date: Timestamp | null;
+  json_core: string | null;
+  json_teachers: string | null;
 }
 
 export interface Ss12000AssignmentRoles {
@@ -344,6 +363,7 @@ export interface Ss12000Duties {
   group_ids: Generated<string[]>;
   start_date: Timestamp;
   end_date: Timestamp | null;
+  json_core: string | null;
 }
 
 export interface Ss12000Groups {
@@ -358,8 +378,8 @@ export interface Ss12000Groups {
   school_type: string | null;
   start_date: Timestamp;
   end_date: Timestamp | null;
-  json_core: GeneratedAlways<string | null>;
-  json_memberships: GeneratedAlways<string | null>;
+  json_core: string | null;
+  json_group_memberships: string | null;
 }
 
 export interface Ss12000Organisations {
@@ -377,6 +397,7 @@ export interface Ss12000Organisations {
   parent_id: string | null;
   start_date: Timestamp | null;
   end_date: Timestamp | null;
+  json_core: string | null;
 }
 
 export interface Ss12000PersonRelations {
@@ -402,17 +423,17 @@ export interface Ss12000Persons {
   civic_no: string | null;
   eppns: Generated<string[]>;
   security_marking: string | null;
-  json_core: GeneratedAlways<string | null>;
-  json_civic_no: GeneratedAlways<string | null>;
-  json_birth_date: GeneratedAlways<string | null>;
-  json_sex: GeneratedAlways<string | null>;
-  json_phone_numbers: GeneratedAlways<string | null>;
-  json_addresses: GeneratedAlways<string | null>;
-  json_photo: GeneratedAlways<string | null>;
-  json_responsibles: GeneratedAlways<string | null>;
-  json_emails: GeneratedAlways<string | null>;
-  json_work_emails: GeneratedAlways<string | null>;
-  json_enrolments: GeneratedAlways<string | null>;
+  json_core: string | null;
+  json_civic_no: string | null;
+  json_birth_date: string | null;
+  json_sex: string | null;
+  json_emails: string | null;
+  json_school_emails: string | null;
+  json_phone_numbers: string | null;
+  json_addresses: string | null;
+  json_photo: string | null;
+  json_enrolments: string | null;
+  json_responsibles: string | null;
 }
 
 export interface Ss12000Placements {
@@ -427,6 +448,8 @@ export interface Ss12000Placements {
   owner_ids: Generated<string[]>;
   start_date: Timestamp;
   end_date: Timestamp | null;
+  json_core: string | null;
+  json_owners: string | null;
 }
 
 export interface Ss12000Programmes {
@@ -439,6 +462,7 @@ export interface Ss12000Programmes {
   code: string | null;
   school_type: string;
   parent_id: string | null;
+  json_core: string | null;
 }
 
 export interface Ss12000RateLimits {
@@ -453,6 +477,12 @@ export interface Ss12000RateWindows {
   shard: Generated<number>;
 }
 
+export interface Ss12000ReleaseState {
+  singleton: Generated<boolean>;
+  policy_digest: string;
+  applied_at: Generated<Timestamp>;
+}
+
 export interface Ss12000Studyplans {
   id: string;
   body: Json;
@@ -462,6 +492,7 @@ export interface Ss12000Studyplans {
   student_id: string;
   start_date: Timestamp;
   end_date: Timestamp | null;
+  json_core: string | null;
 }
 
 export interface Ss12000Syllabuses {
@@ -475,6 +506,7 @@ export interface Ss12000Syllabuses {
   subject_designation: string | null;
   course_name: string | null;
   course_code: string | null;
+  json_core: string | null;
 }
 
 export interface UpstreamIdentityProviders {
@@ -518,6 +550,7 @@ export interface DB {
   end_user_accounts: EndUserAccounts;
   end_user_consents: EndUserConsents;
   end_user_sessions: EndUserSessions;
+  grant_reach: GrantReach;
   grants: Grants;
   instance_secrets: InstanceSecrets;
   institutions: Institutions;
@@ -530,6 +563,7 @@ export interface DB {
   partners: Partners;
   readout_runs: ReadoutRuns;
   readout_state: ReadoutState;
+  schema_live_sql: SchemaLiveSql;
   schema_migrations: SchemaMigrations;
   sessions: Sessions;
   signing_keys: SigningKeys;
@@ -546,6 +580,7 @@ export interface DB {
   ss12000_programmes: Ss12000Programmes;
   ss12000_rate_limits: Ss12000RateLimits;
   ss12000_rate_windows: Ss12000RateWindows;
+  ss12000_release_state: Ss12000ReleaseState;
   ss12000_studyplans: Ss12000Studyplans;
   ss12000_syllabuses: Ss12000Syllabuses;
   upstream_identity_providers: UpstreamIdentityProviders;

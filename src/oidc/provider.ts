@@ -186,3 +186,21 @@ export function createProvider(ctx: AppContext, keys: SigningKey[]): Provider {
   provider.proxy = true;
   return provider;
 }
+
+/**
+ * The current provider of each running server (the interaction routes and completeLogin need it).
+ * Kept here, below both `registerOidc` and the routes it mounts, so neither imports the other.
+ */
+const providers = new WeakMap<AppContext, () => Promise<Provider>>();
+
+/** Records how `registerOidc` builds this server's provider (lazily, rebuilt on key rotation). */
+export function setProviderOf(ctx: AppContext, get: () => Promise<Provider>): void {
+  providers.set(ctx, get);
+}
+
+/** The provider this server's /oidc runs (built lazily, rebuilt on key rotation). */
+export async function providerOf(ctx: AppContext): Promise<Provider> {
+  const get = providers.get(ctx);
+  if (!get) throw new Error('registerOidc() has not run for this context');
+  return get();
+}

@@ -16,6 +16,8 @@ interface EntityBase {
   hash: string;
   created_at: Timestamp;
   modified_at: Timestamp;
+  /** The fields released with the entity, as JSON text (release policy, migration 0049: see `release.ts`). */
+  json_core: string | null;
 }
 
 export interface Ss12000OrganisationsTable extends EntityBase {
@@ -37,24 +39,24 @@ export interface Ss12000PersonsTable extends EntityBase {
   civic_no: string | null;
   eppns: UuidArray;
   security_marking: string | null;
-  /** The person's JSON split by what it releases (migration 0045): see `present.ts`. */
-  json_core: GeneratedAlways<string>;
-  json_civic_no: GeneratedAlways<string | null>;
-  json_birth_date: GeneratedAlways<string | null>;
-  json_sex: GeneratedAlways<string | null>;
-  json_phone_numbers: GeneratedAlways<string | null>;
-  json_addresses: GeneratedAlways<string | null>;
-  json_photo: GeneratedAlways<string | null>;
-  json_responsibles: GeneratedAlways<string | null>;
-  json_emails: GeneratedAlways<string | null>;
-  json_work_emails: GeneratedAlways<string | null>;
-  json_enrolments: GeneratedAlways<string | null>;
+  /** The person's JSON split by what it releases (release policy, migration 0049): see `release.ts`. */
+  json_civic_no: string | null;
+  json_birth_date: string | null;
+  json_sex: string | null;
+  json_emails: string | null;
+  json_school_emails: string | null;
+  json_phone_numbers: string | null;
+  json_addresses: string | null;
+  json_photo: string | null;
+  json_enrolments: string | null;
+  json_responsibles: string | null;
 }
 export interface Ss12000PlacementsTable extends EntityBase {
   organisation_id: string;
   group_id: string | null;
   child_id: string;
   owner_ids: UuidArray;
+  json_owners: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
 }
@@ -73,9 +75,8 @@ export interface Ss12000GroupsTable extends EntityBase {
   school_type: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
-  /** The body's JSON without and with only its memberships (migration 0045). */
-  json_core: GeneratedAlways<string>;
-  json_memberships: GeneratedAlways<string | null>;
+  /** `, "groupMemberships": …` (release policy, migration 0049). */
+  json_group_memberships: string | null;
 }
 export interface Ss12000ActivitiesTable extends EntityBase {
   organisation_id: string;
@@ -83,6 +84,7 @@ export interface Ss12000ActivitiesTable extends EntityBase {
   group_ids: UuidArray;
   teacher_duty_ids: UuidArray;
   syllabus_id: string | null;
+  json_teachers: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
 }
@@ -140,11 +142,31 @@ export interface Ss12000AccessLogTable {
   partner_id: string | null;
   method: string;
   endpoint: string;
+  /** Institutions whose records the request released (migration 0047; before it: all the client could reach). */
   institution_numbers: UuidArray;
+  /** Records released in total, embedded ones included, each once. */
   record_count: number;
   status: number;
   /** Set when the read was made with an end user's sign-in token (end_user_consents.id). */
   consent_id: string | null;
+  /** The response's X-Request-Id. */
+  request_id: string | null;
+  /** What was released per institution × API × entity type; written as JSON text (migration 0047). */
+  released: ColumnType<ReleasedPart[], string | undefined, string>;
+}
+
+/** One element of `ss12000_access_log.released`: the records of one entity type released at one institution under one API. */
+export interface ReleasedPart {
+  /** Institution number; null for records bound to no institution (syllabuses, programmes). */
+  institution: string | null;
+  /** The API the records were released under; null with `institution`. */
+  api: 'students' | 'staff' | null;
+  /** Entity type (the endpoint's path name), e.g. `duties`. */
+  entity: string;
+  /** Records of this institution released (each once, though one may also count at another institution). */
+  records: number;
+  /** Data categories released with them, `identity` first. */
+  categories: string[];
 }
 export interface Ss12000RateWindowsTable {
   client_id: string;
