@@ -26,11 +26,12 @@ export interface Harness {
  * A fresh database for one test file, already migrated when the run's global setup made a snapshot
  * (test/support/db-snapshot.ts): PGlite in memory loaded from the migrated data directory, or on the
  * PostgreSQL server of TEST_DATABASE_URL a database copied from the migrated template. Without that
- * setup (another config), an empty PGlite, or a fresh schema on the server's database.
+ * setup (another config) or with `empty`, an empty PGlite, or a fresh schema on the server's database.
  */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(options: { empty?: boolean } = {}): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL;
-  const snapshot = providedSnapshot();
+  // `empty`: for a test of the migration step itself, which must find everything still to do.
+  const snapshot = options.empty ? undefined : providedSnapshot();
   if (!url) {
     if (snapshot?.kind !== 'pglite') return openDatabase({ dataDir: 'memory://' });
     snapshotTarball ??= new Blob([readFileSync(snapshot.file)]);
