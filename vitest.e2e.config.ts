@@ -7,7 +7,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.test.ts'],
-    globalSetup: ['test/e2e/global-setup.ts'],
+    globalSetup: ['test/e2e/global-setup.ts', 'test/support/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // One browser at a time on two shared cores.

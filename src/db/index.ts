@@ -33,6 +33,11 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Pool size for the server backend. */
   poolSize?: number;
+  /**
+   * PGlite only: start from this data directory (a tarball from `dumpDataDir()`) instead of an empty
+   * one. The tests start every database from one migrated snapshot (test/support/db-snapshot.ts).
+   */
+  loadDataDir?: Blob;
 }
 
 /** The embedded database's directory is held by another process (or another open in this one). */
@@ -135,6 +140,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   try {
     pglite = await PGlite.create(location, {
       parsers: { [INT8_OID]: (v: string) => v },
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
   } catch (error) {
     release();

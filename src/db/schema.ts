@@ -1,12 +1,16 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { DB as GeneratedDB } from './generated.ts';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
 import type { ReadoutTables } from '../readout/tables.ts';
 import type { EndUserTables } from '../modules/end-users/tables.ts';
 import type { UpstreamTables } from '../oidc/upstream/tables.ts';
 
 /**
- * Kysely's view of the tables in `migrations/`. Kept by hand next to the SQL: a column added there
- * is added here in the same commit.
+ * Kysely's view of the tables in `migrations/`: the types generated from the migrated schema
+ * (`generated.ts`, `npm run db:types`) with the hand-tuned column types below layered on top (unions
+ * of allowed values, JSON bodies, what may be written). A column needs a hand-tuned type only when the
+ * generated one is too loose; every other column comes from generated.ts. A hand-tuned table or
+ * column the schema no longer has fails the type check (see the end of this file).
  */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type TimestampNullable = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -300,7 +304,8 @@ export interface InstanceSecretsTable {
   created_at: Timestamp;
 }
 
-export interface DB extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUserTables {
+/** The hand-tuned tables, by table name; layered on the generated ones to make `DB`. */
+export interface HandTunedTables extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUserTables {
   end_user_accounts: EndUserAccountsTable;
   end_user_sessions: EndUserSessionsTable;
   end_user_consents: EndUserConsentsTable;
@@ -328,6 +333,26 @@ export interface DB extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUse
   signing_keys: SigningKeysTable;
   oidc_payloads: OidcPayloadsTable;
 }
+
+/** Each generated table, with the hand-tuned columns of `HandTunedTables` in place of generated ones. */
+type Layered<G, H> = {
+  [T in keyof G | keyof H]: T extends keyof H ? (T extends keyof G ? Omit<G[T], keyof H[T]> & H[T] : H[T]) : T extends keyof G ? G[T] : never;
+};
+
+/** Every table of the migrated schema, as Kysely sees it. */
+export type DB = Layered<GeneratedDB, HandTunedTables>;
+
+// Drift between the hand-tuned types and the migrated schema fails the type check, naming it.
+type HandOnlyTables = Exclude<keyof HandTunedTables, keyof GeneratedDB>;
+type HandOnlyColumns = {
+  [T in keyof HandTunedTables & keyof GeneratedDB]: Exclude<keyof HandTunedTables[T], keyof GeneratedDB[T]> extends infer C extends string
+    ? [C] extends [never]
+      ? never
+      : `${T}.${C}`
+    : never;
+}[keyof HandTunedTables & keyof GeneratedDB];
+export const schemaHasEveryHandTunedTable: [HandOnlyTables] extends [never] ? true : HandOnlyTables = true;
+export const schemaHasEveryHandTunedColumn: [HandOnlyColumns] extends [never] ? true : HandOnlyColumns = true;
 
 export type User = Selectable<UsersTable>;
 export type App = Selectable<AppsTable>;

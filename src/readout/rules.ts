@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Activity, Duty, Enrolment, Group, GroupMembership, Organisation, Person, Responsible } from './model.ts';
 
 /**
@@ -33,14 +34,13 @@ export function verdict(checks: Check[]): Verdict {
 }
 
 /** Adds days to a YYYY-MM-DD date (calendar arithmetic in UTC; no time-zone drift). */
-const addDaysCache = new Map<string, string>();
+const addDaysCache = new LRUCache<string, string>({ max: 1000 });
 export function addDays(day: string, days: number): string {
   // The rules ask for the same few dates (today ± tolerance) hundreds of thousands of times.
   const key = `${day}|${days}`;
   const hit = addDaysCache.get(key);
   if (hit) return hit;
   const out = addDaysUncached(day, days);
-  if (addDaysCache.size > 1000) addDaysCache.clear();
   addDaysCache.set(key, out);
   return out;
 }

@@ -799,10 +799,6 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   }
 }
 
-function prefix(p: string, o: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [p + k, v]));
-}
-
 /** The latest runs of a customer (or all), newest first, for the operator. */
 export async function listRuns(db: Kysely<DB>, customer?: string, limit = 20) {
   let q = db

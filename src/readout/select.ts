@@ -232,7 +232,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'student', v);
     count(counts.students, v);
     for (const r of p.responsibles) {
-      let list = guardianRelations.get(r.personId);
+      const list = guardianRelations.get(r.personId);
       guardianRelations.set(r.personId, appended(list, { studentId: p.id, relation: r }));
     }
     if (!v.kept) continue;
@@ -255,7 +255,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
       warnings.push(`duty ${d.id} has no person`);
       continue;
     }
-    let list = dutiesByPerson.get(d.personId);
+    const list = dutiesByPerson.get(d.personId);
     dutiesByPerson.set(d.personId, appended(list, d));
   }
   const keptDuties = new Map<string, string>(); // dutyId → personId
@@ -305,7 +305,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   for (const a of snap.activities.values()) {
     if (!activityCurrent(a, o)) continue;
     for (const g of a.groupIds) {
-      let list = activitiesByGroup.get(g);
+      const list = activitiesByGroup.get(g);
       activitiesByGroup.set(g, appended(list, a));
     }
   }

@@ -21,7 +21,8 @@ const probe = (answer: number) =>
 const ask = async () => (await sql<{ n: number }>`SELECT live_probe() AS n`.execute(database.db)).rows[0]!.n;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  // Empty, not the run's migrated copy: the first start here must apply everything.
+  database = await openTestDatabase({ empty: true });
   dir = mkdtempSync(join(tmpdir(), 'sg-live-'));
   cpSync(LIVE_SQL_DIR, dir, { recursive: true });
 }, 120_000);

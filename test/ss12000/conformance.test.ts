@@ -1,7 +1,9 @@
 /**
  * Every response of the facade, from a crawl of a generated world (lists with every expand, single
  * reads, lookups, deletedEntities, errors), validates against the facade's own OpenAPI and against
- * the official SS 12000 2.1 OpenAPI in ../shared/ss12000/ (read at test time, never copied).
+ * the official SS 12000 2.1 OpenAPI, read at test time from the file named by `SS12000_OPENAPI`
+ * (it has no open licence: never copied into the repository). Without it that one check is skipped
+ * with a line saying what to set; `.ci/run` sets it and fails when the file is missing.
  *
  * The official file's documented defects we allow for:
  *  - /studyplans has no /lookup in the spec; ours is an extension, so it is checked against the
@@ -11,7 +13,6 @@
  *  - `nullable`, `example` and other OpenAPI 3.0 keywords are not JSON Schema: ignored (strict off).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
@@ -25,7 +26,14 @@ import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './suppor
 const addFormats = addFormatsModule as unknown as (ajv: unknown) => void;
 const harness = useHarness();
 const NUMBERS = ['330001', '330002', '330003', '330004', '330005', '330006', '330007'];
-const OFFICIAL = join(import.meta.dirname, '../../../shared/ss12000/openapi_ss12000_version2_1_0.yaml');
+const OFFICIAL = process.env.SS12000_OPENAPI;
+const officialMissing = !OFFICIAL || !existsSync(OFFICIAL);
+if (officialMissing) {
+  console.warn(
+    `SS 12000 conformance against the official OpenAPI SKIPPED: ${OFFICIAL ? `SS12000_OPENAPI=${OFFICIAL} does not exist` : 'SS12000_OPENAPI is not set'}` +
+      ' (set it to the path of openapi_ss12000_version2_1_0.yaml, e.g. ../shared/ss12000/ beside the repository).',
+  );
+}
 const ptr = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 let world: World;
@@ -114,9 +122,8 @@ describe('SS 12000 conformance', () => {
     expect(failures).toEqual([]);
   });
 
-  it('every response validates against the official SS 12000 2.1 OpenAPI', () => {
-    expect(existsSync(OFFICIAL), `${OFFICIAL} (shared/ss12000) must be beside the repository`).toBe(true);
-    const doc = parse(readFileSync(OFFICIAL, 'utf8'));
+  it.skipIf(officialMissing)('every response validates against the official SS 12000 2.1 OpenAPI (SS12000_OPENAPI)', () => {
+    const doc = parse(readFileSync(OFFICIAL!, 'utf8'));
     const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema(doc, 'official.json');

@@ -1,9 +1,11 @@
-import { afterAll, beforeAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { testConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/index.ts';
 import { TestClock } from '../../src/lib/clock.ts';
 import { startServer } from '../../src/server.ts';
 import type { AppContext } from '../../src/context.ts';
+import { databaseFromTemplate, type TestDatabaseSnapshot } from './db-snapshot.ts';
 
 /**
  * A real Schoolgate on a random port with a fresh database: PGlite in memory, or a fresh schema on
@@ -20,9 +22,31 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function openTestDatabase(): Promise<Database> {
+/**
+ * A fresh database for one test file, already migrated when the run's global setup made a snapshot
+ * (test/support/db-snapshot.ts): PGlite in memory loaded from the migrated data directory, or on the
+ * PostgreSQL server of TEST_DATABASE_URL a database copied from the migrated template. Without that
+ * setup (another config) or with `empty`, an empty PGlite, or a fresh schema on the server's database.
+ */
+export async function openTestDatabase(options: { empty?: boolean } = {}): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) return openDatabase({ dataDir: 'memory://' });
+  // `empty`: for a test of the migration step itself, which must find everything still to do.
+  const snapshot = options.empty ? undefined : providedSnapshot();
+  if (!url) {
+    if (snapshot?.kind !== 'pglite') return openDatabase({ dataDir: 'memory://' });
+    snapshotTarball ??= new Blob([readFileSync(snapshot.file)]);
+    return openDatabase({ dataDir: 'memory://', loadDataDir: snapshotTarball });
+  }
+  if (snapshot?.kind === 'postgres') {
+    const copy = await databaseFromTemplate(url, snapshot.template);
+    const database = await openDatabase({ databaseUrl: copy.url, poolSize: 8 });
+    const close = database.close;
+    database.close = async () => {
+      await close();
+      await copy.drop();
+    };
+    return database;
+  }
   // One schema per test file keeps files independent on one server database.
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = await openDatabase({ databaseUrl: url, poolSize: 1 });
@@ -39,6 +63,17 @@ export async function openTestDatabase(): Promise<Database> {
     await cleanup.close();
   };
   return database;
+}
+
+/** The migrated PGlite data directory, read once per worker. */
+let snapshotTarball: Blob | undefined;
+
+function providedSnapshot(): TestDatabaseSnapshot | undefined {
+  try {
+    return inject('testDatabaseSnapshot');
+  } catch {
+    return undefined; // not inside a Vitest worker
+  }
 }
 
 export async function startHarness(env: Record<string, string> = {}, clockStart = '2026-11-22T10:00:00Z'): Promise<Harness> {
@@ -66,8 +101,8 @@ export function useHarness(env: Record<string, string> = {}): () => Harness {
   let harness: Harness | undefined;
   beforeAll(async () => {
     harness = await startHarness(env);
-    // Starting means creating a database and running every migration: minutes, not seconds, when
-    // the machine is busy with other work (two workers each starting one, a benchmark alongside).
+    // Starting means copying the migrated database and starting the server (running every
+    // migration without the run's snapshot): can take minutes when the machine is busy with other work.
   }, 180_000);
   afterAll(async () => {
     await harness?.stop();

@@ -3,6 +3,7 @@ import { openDatabase, type Database } from '../../src/db/index.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { startServer } from '../../src/server.ts';
+import { openTestDatabase } from './harness.ts';
 import { createFreshDatabase, spawnServer, waitUntilReady } from '../pg/server-process.ts';
 
 /** The public URL both servers share: one deployment, so one issuer and one token audience. */
@@ -34,7 +35,7 @@ export async function startTwoServers(name: string): Promise<{ urls: [string, st
       urls = [a.url, b.url];
       database = await openDatabase({ databaseUrl: fresh.url, poolSize: 2 });
     } else {
-      database = await openDatabase({ dataDir: 'memory://' });
+      database = await openTestDatabase();
       const config = () => testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: TWO_SERVERS_PUBLIC_URL });
       const a = await startServer(config(), { database, clock: systemClock });
       const b = await startServer(config(), { database, clock: systemClock, workers: false });

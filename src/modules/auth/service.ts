@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.ts';
 import { hashPassword, passwordProblem } from '../../auth/passwords.ts';
 import { checkThrottledPassword } from '../../auth/throttle.ts';
-import { ApiError, badRequest, conflict, gone, invalidField } from '../../http/errors.ts';
+import { badRequest, conflict, gone, invalidField } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { Language } from '../../db/schema.ts';

@@ -1,6 +1,6 @@
 import type { AppContext, Queryable } from '../../context.ts';
 import { checkThrottledPassword } from '../../auth/throttle.ts';
-import { ApiError, conflict, notFound } from '../../http/errors.ts';
+import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';

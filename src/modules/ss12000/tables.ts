@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Kysely's view of the SS 12000 tables (`migrations/0010_ss12000_store.sql`), merged into `DB` in

@@ -5,7 +5,7 @@
  * which login methods a chosen school offers.
  */
 import { sql, type Selectable } from 'kysely';
-import type { AppContext, Queryable } from '../../context.ts';
+import type { Queryable } from '../../context.ts';
 import type { PersonClaim, UpstreamIdentityProvidersTable } from './tables.ts';
 
 /** An upstream provider as the sign-in flow needs it (secret included: it is presented upstream). */

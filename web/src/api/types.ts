@@ -6,7 +6,6 @@ import type { paths } from './schema';
 
 type Json<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Unknown = any;
 
 /**

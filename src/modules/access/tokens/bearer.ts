@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { sql } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { LRUCache } from 'lru-cache';
 import type { AppContext } from '../../../context.ts';
 import type { ClientOrigin } from '../../../db/schema.ts';
 import { ApiError } from '../../../http/errors.ts';
@@ -160,14 +161,13 @@ export async function verifyAccessToken(ctx: AppContext, request: FastifyRequest
   if (!match) throw invalidToken('The Authorization header must be "Bearer <access token>".');
   const token = match[1]!;
   let cache = verifiedTokens.get(ctx);
-  if (!cache) verifiedTokens.set(ctx, (cache = new Map()));
+  if (!cache) verifiedTokens.set(ctx, (cache = new LRUCache({ max: VERIFIED_MAX })));
   const ring = keyRing(ctx);
   // Refreshes the key set on its usual schedule; a changed set (rotation, a key past its grace) re-verifies.
   await ring.current();
   const hit = cache.get(token);
   if (hit && hit.keys === ring.version && Date.now() < hit.expMs) return hit.claims;
   const { claims, expMs } = await verifyToken(ctx, token);
-  if (cache.size >= VERIFIED_MAX) cache.clear();
   cache.set(token, { claims, expMs, keys: ring.version });
   return claims;
 }
@@ -177,8 +177,10 @@ export async function verifyAccessToken(ctx: AppContext, request: FastifyRequest
  * cannot change, so this caches no authorization: the client, grants and consent it names are still
  * read live on every request. An entry holds only while the key set it was verified against is
  * unchanged (the key ring's version), so a key that stops verifying stops its cached tokens too.
+ * Bounded: past VERIFIED_MAX tokens the least recently used one goes (emptying it all at once made
+ * every busy client's next request pay a signature check together).
  */
-const verifiedTokens = new WeakMap<AppContext, Map<string, { claims: TokenClaims; expMs: number; keys: number }>>();
+const verifiedTokens = new WeakMap<AppContext, LRUCache<string, { claims: TokenClaims; expMs: number; keys: number }>>();
 const VERIFIED_MAX = 10_000;
 
 async function verifyToken(ctx: AppContext, token: string): Promise<{ claims: TokenClaims; expMs: number }> {

@@ -165,8 +165,8 @@ export class KeyRing {
 
   /** A jose key resolver over the public keys; reloads once when the token's kid is unknown. */
   async verifier(kid: string | undefined): Promise<JWTVerifyGetKey> {
-    let keys = await this.current();
-    if (kid && !keys.some((k) => k.kid === kid)) keys = await this.current(true);
+    const keys = await this.current();
+    if (kid && !keys.some((k) => k.kid === kid)) await this.current(true);
     return this.jwks ?? createLocalJWKSet({ keys: [] });
   }
 }
