@@ -165,6 +165,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * A query is ASCII (RFC 3986; Node refuses other bytes in a request line before any route runs).
  */
 function decodeComponent(s: string): string | null {
+  // Fast path: nothing to decode (no '%' or '+', only ASCII). The range starts at NUL on purpose.
+  // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x24\x26-\x2a\x2c-\x7f]/.test(s)) return s;
   const bytes: number[] = [];
   for (let i = 0; i < s.length; i++) {
