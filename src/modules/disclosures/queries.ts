@@ -6,9 +6,6 @@ import { GRANT_ACTIONS } from '../audit/queries.ts';
 export type PersonRole = 'student' | 'guardian' | 'staff';
 
 /** The role a relation kind gives: enrolments, placements of the child and memberships are a student's. */
-export const roleOfKind = (kind: string): PersonRole =>
-  kind === 'duty' ? 'staff' : kind === 'enrolment' || kind === 'placement.child' || kind === 'groupMembership' ? 'student' : 'guardian';
-
 const ROLE_SQL = sql`CASE WHEN r.kind = 'duty' THEN 'staff'
   WHEN r.kind IN ('enrolment', 'placement.child', 'groupMembership') THEN 'student' ELSE 'guardian' END`;
 
