@@ -8,7 +8,6 @@ import { useHarness, type TestClient } from '../../../test/support/harness.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../../../test/ss12000/support.ts';
 import { currentSchoolYear } from '../../lib/school-year.ts';
 import { ingestBatch } from '../ss12000/ingest.ts';
-import { flushAccessLog } from '../ss12000/access.ts';
 import { insertAdminRight, insertEndUserAccount, insertUser } from '../../seed/builders.ts';
 
 const harness = useHarness();
@@ -23,16 +22,18 @@ const ID = {
   bob: '5a000000-0000-4000-8000-0000000000b1',
   carl: '5a000000-0000-4000-8000-0000000000c1',
   dana: '5a000000-0000-4000-8000-0000000000d1',
+  gus: '5a000000-0000-4000-8000-0000000000e1',
   danaDuty: '5a000000-0000-4000-8000-0000000000d2',
 };
 const unit = (id: string, code: string) => ({ id, displayName: `Skola ${code}`, organisationCode: code, organisationType: 'Skolenhet', schoolTypes: ['GR'], startDate: '2020-08-01' });
 const enrolment = (unitId: string, startDate: string, endDate?: string) => ({ enroledAt: { id: unitId }, schoolType: 'GR', startDate, ...(endDate ? { endDate } : {}) });
-const person = (id: string, givenName: string, familyName: string, enrolments: unknown[]) => ({
+const person = (id: string, givenName: string, familyName: string, enrolments: unknown[], guardian?: string) => ({
   id,
   givenName,
   familyName,
   civicNo: { value: `20100101${id.slice(-4)}` },
   enrolments,
+  ...(guardian ? { responsibles: [{ person: { id: guardian }, relationType: 'Vårdnadshavare' }] } : {}),
 });
 
 let app: Awaited<ReturnType<typeof createApp>>;
@@ -48,13 +49,18 @@ async function releasedFixture(): Promise<boolean> {
   return true;
 }
 let fillReleased = false;
-async function flush() {
+/** Waits until the access log holds `rows` rows (written after the response before 0047, before it since). */
+async function settle(rows: number) {
   const { ctx } = harness();
-  await flushAccessLog(ctx);
+  for (let i = 0; i < 200; i++) {
+    const n = await ctx.db.selectFrom('ss12000_access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    if (Number(n.n) >= rows) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   if (!fillReleased) return;
   await sql`UPDATE ss12000_access_log l SET released = (
       SELECT coalesce(jsonb_agg(jsonb_build_object('institution', i, 'api', 'students', 'entity', split_part(l.endpoint, '/', 2),
-             'records', l.record_count, 'categories', to_jsonb(r.data_categories))), '[]'::jsonb)
+             'records', l.record_count, 'categories', CASE WHEN l.endpoint LIKE '/persons%' THEN to_jsonb(r.data_categories) ELSE '[]'::jsonb END)), '[]'::jsonb)
       FROM unnest(l.institution_numbers) AS i, app_api_requests r WHERE r.app_id = l.app_id AND r.api_code = 'students')
     WHERE released IS NULL`.execute(ctx.db);
 }
@@ -87,7 +93,8 @@ beforeAll(async () => {
       upsert: {
         organisations: [unit(ID.unitA, A), unit(ID.unitB, B)],
         persons: [
-          person(ID.alice, 'Alice', 'Andersson', [enrolment(ID.unitA, '2025-08-15')]),
+          person(ID.gus, 'Gus', 'Andersson', []),
+          person(ID.alice, 'Alice', 'Andersson', [enrolment(ID.unitA, '2025-08-15')], ID.gus),
           person(ID.bob, 'Bob', 'Berg', [enrolment(ID.unitB, '2025-08-15')]),
           person(ID.carl, 'Carl', 'Claesson', [enrolment(ID.unitB, '2025-08-15')]),
           person(ID.dana, 'Dana', 'Dahl', []),
@@ -106,7 +113,7 @@ beforeAll(async () => {
   expect(page.body.data.map((p: { id: string }) => p.id)).toEqual([ID.alice]);
   // Organisations carry no person data: this read must not show up in anyone's report.
   expect((await reader.get('/organisations')).status).toBe(200);
-  await flush();
+  await settle(2);
 
   const year = currentSchoolYear(clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
   const adminA = await insertUser(ctx.db, { email: 'admin-a@skola.example', password: PASSWORD, displayName: 'Admin A', kind: 'school', userManagementAccess: true });
@@ -154,7 +161,7 @@ describe('disclosure report of a person', () => {
     await reader.fetchToken();
     const later = await reader.get('/persons?limit=100');
     expect(later.body.data.map((p: { id: string }) => p.id).sort()).toEqual([ID.alice, ID.carl].sort());
-    await flush();
+    await settle(3);
     const after = await report(operator, ID.carl);
     expect(after.apps).toHaveLength(1);
     expect(after.apps[0].entries[0]).toMatchObject({ requests: 1, institution: { number: A } });
@@ -208,5 +215,21 @@ describe('disclosure report of a person', () => {
     const entry = (await report(adminA, ID.alice)).apps[0].entries[0];
     expect(entry.grant).toMatchObject({ active: false, grantedAt: null, revokedBy: expect.stringContaining('Admin A') });
     expect(entry.grant.revokedAt).not.toBeNull();
+  });
+
+  it("counts a guardian only for reads that could release guardians", async () => {
+    const { ctx, url } = harness();
+    const operator = await signIn('operator@sis.example');
+    // The first app may not read guardians: Alice's guardian was not released to it.
+    expect((await report(operator, ID.gus)).apps).toEqual([]);
+    const second = await createApp(ctx, { students: ['identity', 'guardians'] });
+    await grantAll(ctx, second.clientId, 'students', [A]);
+    const c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, second.clientId, second.secret);
+    const page = await c.get('/persons?limit=100');
+    expect(page.body.data.map((p: { id: string }) => p.id)).toContain(ID.gus);
+    await settle(4);
+    const body = await report(operator, ID.gus);
+    expect(body.apps.map((a: { app: { id: string } }) => a.app.id)).toEqual([second.appId]);
+    expect(body.apps[0].entries[0].categories.map((k: { category: string }) => k.category).sort()).toEqual(['guardians', 'identity']);
   });
 });

@@ -81,6 +81,7 @@ export interface DisclosureLine {
   institution: string;
   via_consent: boolean;
   category: string | null;
+  total?: boolean;
   first_at: Date;
   last_at: Date;
   requests: string | number;
@@ -134,18 +135,19 @@ export async function disclosureLines(
             END)
     )
     SELECT h.app_id, h.client_id, h.part->>'api' AS api, h.part->>'institution' AS institution, h.via_consent,
-           coalesce(c.category, 'identity') AS category,
+           c.category, GROUPING(c.category) = 1 AS total,
            min(h.at) AS first_at, max(h.at) AS last_at, count(DISTINCT h.id) AS requests,
-           CASE WHEN GROUPING(coalesce(c.category, 'identity')) = 1 THEN array_agg(DISTINCT h.method || ' ' || h.endpoint) END AS endpoints
+           CASE WHEN GROUPING(c.category) = 1 THEN array_agg(DISTINCT h.method || ' ' || h.endpoint) END AS endpoints
     FROM hit h
     LEFT JOIN LATERAL jsonb_array_elements_text(
       CASE WHEN jsonb_typeof(h.part->'categories') = 'array' THEN h.part->'categories' ELSE '[]'::jsonb END) AS c(category) ON true
     GROUP BY GROUPING SETS (
-      (h.app_id, h.client_id, h.part->>'api', h.part->>'institution', h.via_consent, coalesce(c.category, 'identity')),
+      (h.app_id, h.client_id, h.part->>'api', h.part->>'institution', h.via_consent, c.category),
       (h.app_id, h.client_id, h.part->>'api', h.part->>'institution', h.via_consent))
     ORDER BY 1, 3, 4`.execute(db);
-  // The category is NULL on the per-(app, API, institution) line of the grouping sets.
-  return result.rows.map((r) => ({
+  // The category is NULL on the per-(app, API, institution) line of the grouping sets (total), and
+  // on a category line of parts that named no category, which is dropped.
+  return result.rows.filter((r) => r.total || r.category !== null).map(({ total, ...r }) => ({
     ...r,
     first_at: new Date(r.first_at),
     last_at: new Date(r.last_at),
