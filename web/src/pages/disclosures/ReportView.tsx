@@ -29,7 +29,7 @@ function GrantText({ grant, audience }: { grant: Entry['grant']; audience: 'back
         : t('disclosures.grants.institution', { date: formatDateTime(grant.grantedAt) });
     return (
       <>
-        <Tag color="green">{t('disclosures.grants.active')}</Tag>
+        <Tag>{t('disclosures.grants.active')}</Tag>
         {text}
         {grant.grantedBy ? ` ${t('disclosures.grants.by', { name: grant.grantedBy })}` : ''}
       </>
