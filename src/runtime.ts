@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrate } from './db/migrate.ts';
+import { applyReleasePolicy } from './modules/ss12000/release-store.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createJobQueue } from './jobs/pgboss.ts';
 import { createMailService } from './mail/outbox.ts';
@@ -21,6 +22,8 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   await migrate(database);
+  // Stored release parts follow the release policy (recomputed only when the policy changed).
+  await applyReleasePolicy(database);
   const clock = options.clock ?? systemClock;
   const jobs = createJobQueue(database, log);
   const ctx: AppContext = { config, database, db: database.db, clock, log, jobs, mail: undefined as never };

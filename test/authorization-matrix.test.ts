@@ -61,6 +61,7 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/auth/session': signedIn,
   'POST /api/v1/auth/logout': signedIn,
   'GET /api/v1/catalog/apis': everyone,
+  'GET /api/v1/catalog/data-categories': everyone,
   'GET /api/v1/public/partners': everyone,
   'GET /api/v1/public/register': everyone,
   'GET /api/v1/openapi.json': everyone,

@@ -3,12 +3,20 @@
  * random grants and approved categories, and random request sequences (endpoint, paging, filters,
  * expand, lookups, single reads). The union of what the API returns must equal exactly what the
  * policy allows — no leak, no silent loss — and protected identities never release their fields.
+ *
+ * The oracle is written here from DOMAIN.md §4 and the SS 12000 data model, not from the server's
+ * release policy (src/modules/ss12000/release.ts): it would share that list's blind spots. Every
+ * identifying value of a person is unique and searched for as text in everything the API answered,
+ * and every body also carries members that no declaration names (top-level and nested, planted in
+ * the store as an older version could have left them), which must never come out.
  */
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.ts';
+import { sql } from 'kysely';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
+import { refreshReleaseParts } from '../../src/modules/ss12000/release-store.ts';
 import type { Activity, Duty, Group, Organisation, Person, Placement, Syllabus } from '../../src/modules/ss12000/schemas.ts';
 import { createApp, ensureInstitutions, grantAll, protectedLeaks, Ss12000Client } from './support.ts';
 
@@ -74,6 +82,8 @@ const requestArb = fc.oneof(
   fc.record({ kind: fc.constant('lookup' as const), endpoint: fc.constantFrom('persons', 'groups', 'duties', 'placements', 'activities'), seed: fc.nat() }),
   fc.record({ kind: fc.constant('one' as const), endpoint: fc.constantFrom('persons', 'groups', 'duties', 'organisations'), seed: fc.nat() }),
   fc.record({ kind: fc.constant('filtered' as const), seed: fc.nat() }),
+  fc.record({ kind: fc.constant('withheld' as const), seed: fc.nat(), by: fc.constantFrom('civicNo', 'eduPersonPrincipalName', 'identifier.value', 'identifier.context', 'civicNos') }),
+  fc.record({ kind: fc.constant('sorted' as const), desc: fc.boolean(), limit: fc.integer({ min: 1, max: 4 }) }),
 );
 
 function build(shape: Shape) {
@@ -88,18 +98,22 @@ function build(shape: Shape) {
     schoolTypes: ['GR'],
   }));
   const syllabus: Syllabus = { id: randomUUID(), schoolType: 'GR', subjectName: 'Matematik', subjectCode: 'MA', official: true };
+  const tag = randomUUID().slice(0, 8);
   const persons: Person[] = shape.persons.map((p, i) => ({
     id: randomUUID(),
     givenName: `Förnamn${i}`,
     familyName: `Efternamn${i}`,
-    civicNo: { value: `20100101${String(1000 + i)}` },
+    // Every identifying value unique (per person and run), so that it can be looked for as text.
+    civicNo: { value: `2010${tag}${String(1000 + i)}` },
     birthDate: '2010-01-01',
     sex: 'Kvinna',
     securityMarking: MARKINGS[p.marking],
-    emails: [{ value: `p${i}@example.se`, type: 'Privat' }, { value: `p${i}@skola.se`, type: 'Skola elev' }],
-    phoneNumbers: [{ value: '+46701234567', type: 'Hem', mobile: true }],
-    addresses: [{ streetAddress: 'Storgatan 1', locality: 'Umeå', postalCode: '90325', country: 'Sverige' }],
-    photo: 'https://example.se/p.jpg',
+    eduPersonPrincipalNames: [`eppn${i}.${tag}@skola.se`],
+    externalIdentifiers: [{ value: `ext-${i}-${tag}`, context: `ctx-${tag}`, globallyUnique: true }],
+    emails: [{ value: `private${i}.${tag}@example.se`, type: 'Privat' }, { value: `school${i}.${tag}@skola.se`, type: 'Skola elev' }],
+    phoneNumbers: [{ value: `+4670${tag}${i}`, type: 'Hem', mobile: true }],
+    addresses: [{ streetAddress: `Storgatan ${tag}-${i}`, locality: 'Umeå', postalCode: '90325', country: 'Sverige' }],
+    photo: `https://example.se/photo-${tag}-${i}.jpg`,
     enrolments: p.enrol.map((u) => ({ enroledAt: { id: units[u]!.id }, schoolType: 'GR' as const, startDate: '2026-08-18' })),
   }));
   // Responsibles: person i is guardian of persons in guardianOf (never of themselves).
@@ -190,14 +204,48 @@ function policy(w: Built, shape: Shape) {
   };
 }
 
-const FIELD_CATEGORY: Record<string, string> = {
-  civicNo: 'civic_number',
-  birthDate: 'birth_date',
-  sex: 'sex',
-  addresses: 'addresses',
-  phoneNumbers: 'phone_numbers',
-  photo: 'photo',
+/** Members of a person that SS 12000 defines and this gateway may ever serve (the spec's data model). */
+const PERSON_MEMBERS = new Set([
+  'meta', 'id', 'givenName', 'middleName', 'familyName', 'eduPersonPrincipalNames', 'externalIdentifiers', 'civicNo', 'birthDate', 'sex',
+  'securityMarking', 'personStatus', 'emails', 'phoneNumbers', 'addresses', 'photo', 'enrolments', 'responsibles', '_embedded',
+]);
+const SHIELDED = 'Skyddad folkbokföring';
+const SECRET = 'Sekretessmarkering';
+/**
+ * DOMAIN §4 and our documented reading of it: with `Skyddad folkbokföring` nothing that identifies or
+ * reaches the person outside the school (civic number, addresses, phones, every e-mail, EPPN,
+ * external identifiers, photo); with `Sekretessmarkering` what the population register holds (civic
+ * number, addresses, phones, private e-mail).
+ */
+const PERSON_FIELDS: Record<string, { category?: string; withheldUnder: string[] }> = {
+  civicNo: { category: 'civic_number', withheldUnder: [SHIELDED, SECRET] },
+  birthDate: { category: 'birth_date', withheldUnder: [] },
+  sex: { category: 'sex', withheldUnder: [] },
+  addresses: { category: 'addresses', withheldUnder: [SHIELDED, SECRET] },
+  phoneNumbers: { category: 'phone_numbers', withheldUnder: [SHIELDED, SECRET] },
+  photo: { category: 'photo', withheldUnder: [SHIELDED] },
+  eduPersonPrincipalNames: { withheldUnder: [SHIELDED] },
+  externalIdentifiers: { withheldUnder: [SHIELDED] },
 };
+const UNKNOWN = 'UNKNOWN-MEMBER-SENTINEL';
+
+/** Plants members that no declaration names into the stored bodies (top level and nested), as an older version might have left them. */
+async function plantUnknownMembers(ctx: Parameters<typeof ingestBatch>[0], w: Built): Promise<void> {
+  const plant = async (table: string, type: Parameters<typeof refreshReleaseParts>[1], ids: string[], nested: string[]) => {
+    if (!ids.length) return;
+    let body = sql`body || jsonb_build_object('secretNote', ${UNKNOWN + '-top'}::text)`;
+    for (const key of nested)
+      body = sql`jsonb_set(${body}, ${`{${key},0,hiddenExtra}`}::text[], to_jsonb(${UNKNOWN + '-nested'}::text), true)`;
+    await sql`UPDATE ${sql.table(table)} SET body = ${body} WHERE id = ANY(${ids}::uuid[])`.execute(ctx.db);
+    await refreshReleaseParts(ctx.db, type, ids);
+  };
+  await plant('ss12000_persons', 'persons', w.persons.map((p) => p.id), ['enrolments', 'addresses', 'emails', 'externalIdentifiers']);
+  await plant('ss12000_groups', 'groups', w.groups.map((g) => g.id), ['groupMemberships']);
+  await plant('ss12000_activities', 'activities', w.activities.map((a) => a.id), ['teachers', 'groups']);
+  await plant('ss12000_placements', 'placements', w.placements.map((p) => p.id), ['owners']);
+  await plant('ss12000_duties', 'duties', w.duties.map((d) => d.id), ['assignmentRole']);
+  await plant('ss12000_organisations', 'organisations', w.units.map((u) => u.id), []);
+}
 
 describe('consent scoping (property)', () => {
   it('returns exactly what the policy allows, over random worlds, grants and request sequences', async () => {
@@ -206,11 +254,15 @@ describe('consent scoping (property)', () => {
       fc.asyncProperty(shapeArb, fc.array(requestArb, { minLength: 3, maxLength: 8 }), async (shape, requests) => {
         const w = build(shape);
         await ensureInstitutions(ctx, w.codes);
+        // Members the policy does not know, sent by the SIS (ingestion drops them) …
+        const withUnknown = w.persons.map((p) => ({ ...p, schoolNurseNote: `${UNKNOWN}-ingested`, addresses: p.addresses!.map((a) => ({ ...a, gateCode: `${UNKNOWN}-ingested` })) }));
         await ingestBatch(
           ctx,
-          { upsert: { organisations: w.organisations, syllabuses: w.syllabuses, persons: w.persons, groups: w.groups, duties: w.duties, placements: w.placements, activities: w.activities } },
+          { upsert: { organisations: w.organisations, syllabuses: w.syllabuses, persons: withUnknown, groups: w.groups, duties: w.duties, placements: w.placements, activities: w.activities } },
           { id: null, label: 'property', kind: 'system' },
         );
+        // … and left in the store by an older version (the release parts are computed again).
+        await plantUnknownMembers(ctx, w);
         const app = await createApp(ctx, { students: shape.students, staff: shape.staff });
         await grantAll(ctx, app.clientId, 'students', shape.studentGrants.map((u) => w.codes[u]!));
         await grantAll(ctx, app.clientId, 'staff', shape.staffGrants.map((u) => w.codes[u]!));
@@ -228,16 +280,22 @@ describe('consent scoping (property)', () => {
           syllabuses: new Set(w.syllabuses.map((s) => s.id)),
         };
         const everything: unknown[] = [];
+        const markingOf = new Map(w.persons.map((p) => [p.id, p.securityMarking as string]));
+        /** Whether a person-field is released to this app for person `id` (independent oracle). */
+        const released = (id: string, field: string) => {
+          const rule = PERSON_FIELDS[field]!;
+          return (!rule.category || allowed.categories(id).has(rule.category)) && !rule.withheldUnder.includes(markingOf.get(id)!);
+        };
         const checkPerson = (p: Record<string, any>) => {
           expect(allowed.sets.persons.has(p.id), `person ${p.id} is not allowed`).toBe(true);
           const cats = allowed.categories(p.id);
-          const shielded = protectedIds.has(p.id);
-          for (const [field, cat] of Object.entries(FIELD_CATEGORY)) {
-            const expectPresent = cats.has(cat) && !(shielded && ['civicNo', 'addresses', 'phoneNumbers'].includes(field));
-            expect(field in p, `${field} of ${p.id}`).toBe(expectPresent);
-          }
+          const marking = markingOf.get(p.id)!;
+          for (const key of Object.keys(p)) expect(PERSON_MEMBERS.has(key), `member ${key} of person ${p.id}`).toBe(true);
+          for (const field of Object.keys(PERSON_FIELDS)) expect(field in p, `${field} of ${p.id} (${marking})`).toBe(released(p.id, field));
           const privateMail = (p.emails ?? []).some((e: { type: string }) => e.type === 'Privat');
-          expect(privateMail).toBe(cats.has('private_email') && !shielded);
+          expect(privateMail, `private e-mail of ${p.id}`).toBe(cats.has('private_email') && marking !== SHIELDED && marking !== SECRET);
+          const schoolMail = (p.emails ?? []).some((e: { type: string }) => e.type !== 'Privat');
+          expect(schoolMail, `school e-mail of ${p.id}`).toBe(marking !== SHIELDED);
           expect('responsibles' in p).toBe(allowed.student.has(p.id) && shape.students.includes('guardians') && !!w.persons.find((x) => x.id === p.id)!.responsibles?.length);
           // Enrolments: a student's, only those at units granted under the students API, absent when none.
           const studentUnits = new Set(shape.studentGrants.map((u) => w.units[u]!.id));
@@ -310,6 +368,39 @@ describe('consent scoping (property)', () => {
             everything.push(res.body);
             if (res.status === 200 && r.endpoint === 'persons') checkPerson(res.body);
             else if (res.status === 200) checkMembers(r.endpoint, res.body);
+          } else if (r.kind === 'withheld') {
+            // A filter or lookup on a withheld field finds nobody through it (protected identity included).
+            const p = w.persons[r.seed % w.persons.length]!;
+            const field = r.by === 'eduPersonPrincipalName' ? 'eduPersonPrincipalNames' : r.by.startsWith('identifier') ? 'externalIdentifiers' : 'civicNo';
+            const value =
+              r.by === 'civicNo' || r.by === 'civicNos' ? p.civicNo!.value
+              : r.by === 'eduPersonPrincipalName' ? p.eduPersonPrincipalNames![0]!
+              : r.by === 'identifier.value' ? p.externalIdentifiers![0]!.value
+              : p.externalIdentifiers![0]!.context;
+            const res = r.by === 'civicNos'
+              ? await c.request('POST', '/persons/lookup', { civicNos: [value] })
+              : await c.get(`/persons?${r.by}=${encodeURIComponent(value)}&limit=1000`);
+            expect(res.status).toBe(200);
+            everything.push(res.body);
+            const found = (r.by === 'civicNos' ? res.body : res.body.data).map((x: { id: string }) => x.id).filter((id: string) => worldIds.persons!.has(id));
+            // identifier.context is shared by the whole world: every person whose identifiers are released.
+            const expected = r.by === 'identifier.context'
+              ? w.persons.filter((x) => allowed.sets.persons.has(x.id) && released(x.id, field)).map((x) => x.id)
+              : allowed.sets.persons.has(p.id) && released(p.id, field) ? [p.id] : [];
+            expect(new Set(found), `${r.by} finds`).toEqual(new Set(expected));
+          } else if (r.kind === 'sorted') {
+            // Sorting by civic number orders only those whose number is released to the app; the rest
+            // sort as if they had none (then by id), so the order tells nothing about their numbers.
+            const { items } = await c.crawl(`/persons?sortkey=${r.desc ? 'CivicNoDesc' : 'CivicNoAsc'}`, r.limit);
+            everything.push(items);
+            const mine = items.map((i) => i.id as string).filter((id) => worldIds.persons!.has(id));
+            const key = (id: string) => (released(id, 'civicNo') ? w.persons.find((x) => x.id === id)!.civicNo!.value : '');
+            const expected = [...allowed.sets.persons].sort((a, b) => {
+              const ka = key(a), kb = key(b);
+              const byKey = ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+              return r.desc ? -byKey : byKey;
+            });
+            expect(mine, 'civic number order').toEqual(expected);
           } else {
             // A filter never widens what is visible: persons related to a unit of this world.
             const unit = w.units[r.seed % w.units.length]!;
@@ -327,6 +418,15 @@ describe('consent scoping (property)', () => {
           else checkMembers(endpoint, item);
         }
         expect(protectedLeaks(everything, protectedIds)).toEqual([]);
+        // No member that no declaration names, and no withheld identifying value, anywhere as text.
+        const text = JSON.stringify(everything);
+        expect(text.includes(UNKNOWN), 'an unknown member came out').toBe(false);
+        for (const p of w.persons) {
+          const secret = p.securityMarking === SHIELDED || p.securityMarking === SECRET;
+          const values = secret ? [p.civicNo!.value, p.phoneNumbers![0]!.value, p.addresses![0]!.streetAddress, p.emails![0]!.value] : [];
+          if (p.securityMarking === SHIELDED) values.push(p.eduPersonPrincipalNames![0]!, p.externalIdentifiers![0]!.value, p.emails![1]!.value, p.photo!);
+          for (const v of values) expect(text.includes(v), `${p.securityMarking} person ${p.id}: ${v} came out`).toBe(false);
+        }
       }),
       { numRuns: 25, seed: Number(process.env.FC_SEED ?? 20261122), endOnFailure: true },
     );

@@ -1,4 +1,5 @@
 import type { approvedAppsWithApis } from './queries.ts';
+import { releasedFields } from '../catalog/presenters.ts';
 
 type ApprovedApp = Awaited<ReturnType<typeof approvedAppsWithApis>>[number];
 
@@ -14,10 +15,22 @@ export function presentDirectory(apps: ApprovedApp[]) {
   return [...partners.values()];
 }
 
+const PERSON_APIS = ['students', 'staff'];
+
 /** One line of the purpose register: who receives which data for what, since when. */
 export const presentRegisterEntry = (a: ApprovedApp) => ({
   partner: { id: a.partner_id, name: a.partner_name },
   app: { id: a.id, name: a.name },
-  apis: a.apis.map((x) => ({ code: x.code, name: x.name, dataCategories: x.data_categories, purpose: x.purpose })),
+  apis: a.apis.map((x) => ({
+    code: x.code,
+    name: x.name,
+    dataCategories: x.data_categories,
+    // What each category releases, from the release policy: a reader of the register sees the fields, not just a
+    // code. Only the person APIs serve data through the SS 12000 API today; the others release nothing yet.
+    releases: Object.fromEntries(
+      x.data_categories.map((c) => [c, PERSON_APIS.includes(x.code) ? releasedFields(c).map((f) => `${f.entity}.${f.field}`) : []]),
+    ),
+    purpose: x.purpose,
+  })),
   approvedAt: a.approved_at,
 });

@@ -82,7 +82,11 @@ describe('public directory and purpose register', () => {
     expect(names).toContain('NewThing');
     expect(names).not.toContain('BlueDries');
     const entry = register.body.data.find((e: any) => e.app.name === 'NewThing');
-    expect(entry.apis).toEqual([{ code: 'students', name: 'Students', dataCategories: ['identity', 'photo'], purpose: 'Yearbook photos' }]);
+    expect(entry.apis).toMatchObject([{ code: 'students', name: 'Students', dataCategories: ['identity', 'photo'], purpose: 'Yearbook photos' }]);
+    // Each category says what it releases: the photo, and the person's identity without any category-bound field.
+    expect(entry.apis[0].releases.photo).toEqual(['persons.photo']);
+    expect(entry.apis[0].releases.identity).toEqual(expect.arrayContaining(['persons.givenName', 'persons.familyName', 'persons.eduPersonPrincipalNames']));
+    expect(entry.apis[0].releases.identity).not.toContain('persons.civicNo');
     expect(entry.approvedAt).toBe(harness().clock.now().toISOString());
   });
 });

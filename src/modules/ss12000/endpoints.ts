@@ -1,6 +1,9 @@
 import { sql, type RawBuilder } from 'kysely';
 import { dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, texts, uuids, type Scope } from './scope.ts';
+import { releasedSql } from './present.ts';
+import { readsOf } from './release.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
 
 /**
  * The read endpoints of the SS 12000 facade, described as data: their query parameters (each with
@@ -82,7 +85,7 @@ export const endpoints: EndpointDef[] = [
         description: 'Only persons whose name contains all of these strings (case-insensitive).',
         where: (v: string[]) => sql.join(v.map((s) => sql`strpos(t.search_name, ${s.toLowerCase()}) > 0`), sql` AND `),
       },
-      civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v, scope) => sql`t.civic_no = ${v} AND ${civicSearchable(scope)}` },
+      civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v) => sql`t.civic_no = ${v}` },
       eduPersonPrincipalName: { kind: 'string', description: 'Only persons with this EPPN.', where: (v) => sql`${v} = ANY(t.eppns)` },
       'identifier.value': {
         kind: 'string',
@@ -111,7 +114,7 @@ export const endpoints: EndpointDef[] = [
       CivicNoDesc: text('t.civic_no', true),
       ModifiedDesc: modifiedDesc,
     },
-    lookup: { civicNos: { description: 'Civic numbers.', where: (v, scope) => sql`t.civic_no = ANY(${texts(v)}) AND ${civicSearchable(scope)}` } },
+    lookup: { civicNos: { description: 'Civic numbers.', where: (v) => sql`t.civic_no = ANY(${texts(v)})` } },
   },
   {
     type: 'placements',
@@ -127,7 +130,11 @@ export const endpoints: EndpointDef[] = [
     },
     sortkeys: { StartDateAsc: startAsc, StartDateDesc: startDesc, EndDateAsc: endAsc, EndDateDesc: endDesc, ModifiedDesc: modifiedDesc },
     lookup: {
-      personIds: { description: 'Children or owners.', where: (v) => sql`(t.child_id = ANY(${uuids(v)}) OR t.owner_ids && ${uuids(v)})` },
+      // Owners only where they are released (guardians): otherwise a lookup would reveal who owns a placement.
+      personIds: {
+        description: 'Children or owners.',
+        where: (v, s) => (s.guardians ? sql`(t.child_id = ANY(${uuids(v)}) OR t.owner_ids && ${uuids(v)})` : sql`t.child_id = ANY(${uuids(v)})`),
+      },
     },
   },
   {
@@ -175,8 +182,8 @@ export const endpoints: EndpointDef[] = [
       member: {
         kind: 'uuid',
         description: 'Only activities of groups this person is a member of.',
-        where: (v) =>
-          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${v} AND r.kind = 'groupMembership')`,
+        where: (v, s) =>
+          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${v} AND r.kind = 'groupMembership' AND ${membershipReleased(s)})`,
       },
       teacher: { kind: 'uuid', description: 'Only activities with this duty among the teachers.', where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})` },
       organisation: { kind: 'uuid', description: 'Only activities of this unit.', where: (v) => sql`t.organisation_id = ${v}` },
@@ -187,8 +194,8 @@ export const endpoints: EndpointDef[] = [
       teachers: { description: 'Duty ids of teachers.', where: (v) => sql`t.teacher_duty_ids && ${uuids(v)}` },
       members: {
         description: 'Person ids of group members.',
-        where: (v) =>
-          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${uuids(v)}) AND r.kind = 'groupMembership')`,
+        where: (v, s) =>
+          sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${uuids(v)}) AND r.kind = 'groupMembership' AND ${membershipReleased(s)})`,
       },
     },
   },
@@ -242,22 +249,34 @@ export const endpoints: EndpointDef[] = [
   },
 ];
 
-export const endpointByType = Object.fromEntries(endpoints.map((e) => [e.type, e])) as Record<EntityType, EndpointDef>;
+/**
+ * A group membership (relation `r`) is student data: a filter may read it only where the membership
+ * is released — groups at units granted under the students API (an end user: their own groups).
+ */
+function membershipReleased(scope: Scope): RawBuilder<unknown> {
+  return sql`r.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
+}
 
 /**
- * A civic number may be searched for only where it could be read: the person is seen through an API
- * approved for civic_number, and is not under protected identity. Otherwise a search would confirm
- * a number the app may not see.
+ * Every filter and lookup key that reads a withheld-able field gets the release policy's gate
+ * (`releasedSql`): it matches only rows where that field is released to the reader, so no filter
+ * finds a person by a civic number, EPPN or identifier the reader may not see (protected identity
+ * included). Applied here, once, to the whole table; sort keys are gated in `listPage`.
  */
-function civicSearchable(scope: Scope): RawBuilder<unknown> {
-  const narrowed: Scope = {
-    ...scope,
-    studentUnits: scope.studentCategories.has('civic_number') ? scope.studentUnits : [],
-    staffUnits: scope.staffCategories.has('civic_number') ? scope.staffUnits : [],
-    guardians: scope.guardians && scope.studentCategories.has('civic_number'),
-  };
-  return sql`t.security_marking IS DISTINCT FROM 'Skyddad folkbokföring' AND ${personVisibleSql(narrowed, sql`t.id`)}`;
+for (const def of endpoints) {
+  for (const [name, p] of Object.entries(def.params)) {
+    const reads = readsOf(def.type, 'params', name);
+    const where = p.where;
+    if (reads && where) p.where = (v, scope) => sql`(${where(v, scope)} AND ${releasedSql(def.type, reads.release, scope)})`;
+  }
+  for (const [name, l] of Object.entries(def.lookup)) {
+    const reads = readsOf(def.type, 'lookups', name);
+    const where = l.where;
+    if (reads && name !== 'personIds') l.where = (v, scope) => sql`(${where(v, scope)} AND ${releasedSql(def.type, reads.release, scope)})`;
+  }
 }
+
+export const endpointByType = Object.fromEntries(endpoints.map((e) => [e.type, e])) as Record<EntityType, EndpointDef>;
 
 /** The spec's relationship.* filters of /persons, as one EXISTS over the derived relations. */
 export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilder<unknown> | null {
@@ -270,8 +289,15 @@ export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilde
   if (q['relationship.startDate.onOrAfter']) conds.push(sql`r.start_date >= ${q['relationship.startDate.onOrAfter']}::date`);
   if (q['relationship.endDate.onOrBefore']) conds.push(sql`r.end_date <= ${q['relationship.endDate.onOrBefore']}::date`);
   if (q['relationship.endDate.onOrAfter']) conds.push(sql`(r.end_date IS NULL OR r.end_date >= ${q['relationship.endDate.onOrAfter']}::date)`);
-  // Only relations the app may see count, or a filter could reveal a relation to a unit not granted.
-  conds.push(sql`r.organisation_id = ANY(${uuids(scope.allUnits)})`);
+  // Only relations the app may see count, or a filter could reveal a relation to a unit not granted,
+  // or one of a kind the app may not see there (a guardianship without the guardians category, a
+  // staff member's duty under the students API, a membership in a group whose memberships are withheld).
+  const s = uuids(scope.studentUnits);
+  // An end user's token sees only that person, in their own relations at the consent's school.
+  if (scope.endUser) conds.push(sql`r.organisation_id = ANY(${uuids(scope.allUnits)})`);
+  else conds.push(sql`((r.kind = ANY(${texts([...STUDENT_KINDS, 'groupMembership'])}) AND r.organisation_id = ANY(${s}))
+    OR (r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))
+    ${scope.guardians ? sql`OR (r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${s}))` : sql``})`);
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE ${sql.join(conds, sql` AND `)})`;
 }
 

@@ -5,6 +5,7 @@ import type { ActorKind } from '../../db/schema.ts';
 import { ApiError } from '../../http/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { entityTypes, inputSchemas, type EntityType, type IngestionBatch } from './schemas.ts';
+import { releaseParts } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, columnsOf, referencesOf, relationsOf, stripReferenceNames, tableOf, type Relation } from './model.ts';
 
 /** One problem with one record of a batch. */
@@ -27,6 +28,12 @@ export interface IngestionResult {
   deleted: Partial<Record<EntityType, number>>;
   /** True when nothing in the store changed (the batch had been loaded before). */
   noChange: boolean;
+  /**
+   * Members the SS 12000 schemas do not know, per collection and path (`enrolments[].lockerCode`),
+   * with how many records had them. They are dropped, not stored: the release policy could not say
+   * what they release, so they would never be served; the loader learns which of its data is left out.
+   */
+  unknownMembers: Partial<Record<EntityType, Record<string, number>>>;
 }
 
 const MAX_REPORTED = 200;
@@ -54,6 +61,23 @@ function stripMeta(record: unknown): unknown {
 interface Parsed {
   type: EntityType;
   records: Record<string, any>[];
+  /** Paths of members the schema dropped, with their counts. */
+  unknown: Record<string, number>;
+}
+
+/** Adds to `out` the paths of members of `raw` that parsing dropped (`parsed` is what the schema kept). */
+function droppedMembers(raw: unknown, parsed: unknown, path: string, out: Record<string, number>): void {
+  if (Array.isArray(raw) && Array.isArray(parsed)) {
+    raw.forEach((r, i) => droppedMembers(r, parsed[i], `${path}[]`, out));
+    return;
+  }
+  if (!raw || typeof raw !== 'object' || !parsed || typeof parsed !== 'object') return;
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const at = path ? `${path}.${key}` : key;
+    if (value === undefined) continue;
+    if (!(key in (parsed as Record<string, unknown>))) out[at] = (out[at] ?? 0) + 1;
+    else droppedMembers(value, (parsed as Record<string, unknown>)[key], at, out);
+  }
 }
 
 /**
@@ -73,6 +97,7 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
     const input = batch.upsert?.[type] ?? [];
     const ids = new Set<string>();
     const records: Record<string, any>[] = [];
+    const unknown: Record<string, number> = {};
     input.forEach((raw, index) => {
       const result = inputSchemas[type].safeParse(stripMeta(raw));
       if (!result.success) {
@@ -88,6 +113,7 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
         return;
       }
       const rec = result.data as Record<string, any>;
+      droppedMembers(stripMeta(raw), rec, '', unknown);
       rec.id = rec.id.toLowerCase();
       stripReferenceNames(type, rec);
       if (ids.has(rec.id)) {
@@ -102,7 +128,7 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
       records.push(Object.assign(rec, { __index: index }));
     });
     batchIds.set(type, ids);
-    parsed.push({ type, records });
+    parsed.push({ type, records, unknown });
   }
 
   // References: collect what is not in the batch, then ask the store once per collection.
@@ -217,7 +243,8 @@ export interface IngestionActor {
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
   const parsed = await validateBatch(ctx.db, batch);
   const now = ctx.clock.now();
-  const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true };
+  const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
+  for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
   await ctx.db.transaction().execute(async (trx) => {
     for (const { type, records } of parsed) {
       if (!records.length) continue;
@@ -236,6 +263,8 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
             created_at: now,
             modified_at: now,
             ...columnsOf(type, rec),
+            // What the release policy lets each reader see, from the parsed record (unknown members dropped).
+            ...releaseParts(type, rec),
           };
         });
         const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
+import { partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
 import { texts, uuids, type Scope } from './scope.ts';
 
@@ -11,20 +12,15 @@ import { texts, uuids, type Scope } from './scope.ts';
  * Why in SQL: the stored body is already JSON in the database. Parsing every row into JavaScript
  * objects, copying the allowed fields and stringifying them again was most of the server's CPU per
  * request in the `api` benchmark (row parsing, presentation, JSON.stringify and the garbage they
- * leave). Here the server passes the text through. Persons, the largest and most read table, are
- * not even trimmed on read: their JSON is stored split into the part every reader gets and the
- * members that depend on approval (migration 0045), and a page joins the parts its reader may see.
+ * leave). Here the server passes the text through. Nothing is trimmed on read either: every
+ * entity's JSON is stored split into the part every reader gets and the members that depend on
+ * approval or scope (migration 0049), and a page joins the parts its reader may see.
  *
- * The rules (DOMAIN.md §4, the data issue):
- *  - fields of a data category the app is not approved for are absent (not null): civic number,
- *    birth date, sex, private e-mail, phone numbers, addresses, photo, guardians (`responsibles`);
- *    a person's categories are those of the roles through which the scope sees them (a student or
- *    guardian at a unit granted under the students API, staff at a unit granted under the staff API);
- *  - a person with protected identity (`Skyddad folkbokföring`) never releases civic number,
- *    addresses, phone numbers or e-mail addresses;
- *  - enrolments only at the scope's student units; group memberships only of groups at student
- *    units; activities' teachers only at staff units; placements' owners only with guardians;
- *  - an end user's token: their own group membership only, never other members or teachers.
+ * What each field releases is not written here: it is the release policy (`release.ts`), an
+ * allowlist from which the stored parts (`json_*` columns, one per field released by a category or
+ * a consent rule, and `json_core` with every field released with the entity) and this SQL are
+ * derived. Here: which part a reader gets (`memberSql`), the consent rules on the scope
+ * (`ruleSql`), and the gate that keeps filters and sorts off withheld fields (`releasedSql`).
  *
  * References carry no `displayName` in the store (ingestion strips it: the store is the authority
  * for names, filled in on `expandReferenceNames`), so nothing needs removing for them here.
@@ -57,6 +53,8 @@ export interface PresentedRow {
   /** meta.created/modified as Date#toISOString writes them. */
   created: string;
   modified: string;
+  /** School units of the scope (organisation ids) through which the row is released; null: none (catalogue data). */
+  units: string[] | null;
 }
 
 /**
@@ -88,9 +86,20 @@ export function presentFrom(type: EntityType, table: string, scope: Scope): RawB
       SELECT coalesce(bool_or(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false) AS student,
              coalesce(bool_or(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)})), false) AS staff,
              ${scope.guardians ? sql`coalesce(bool_or(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false)` : sql`false`} AS guardian,
-             coalesce(bool_and(r.kind <> 'enrolment' OR r.organisation_id = ANY(${uuids(scope.studentUnits)})), true) AS enrolments_in_scope
+             coalesce(bool_and(r.kind <> 'enrolment' OR r.organisation_id = ANY(${uuids(scope.studentUnits)})), true) AS enrolments_in_scope,
+             array_agg(DISTINCT r.organisation_id::text) FILTER (WHERE ${seenThrough(scope)}) AS units
         FROM ss12000_person_relations r WHERE r.person_id = t.id) pr`;
   return sql`${sql.table(table)} t CROSS JOIN ${roles}`;
+}
+
+/** A relation `r` through which the scope sees its person (student, staff or guardian role at a granted unit). */
+function seenThrough(scope: Scope): RawBuilder<unknown> {
+  const parts = [
+    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
+    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
+  ];
+  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
+  return sql.join(parts, sql` OR `);
 }
 
 /**
@@ -101,81 +110,139 @@ export const presentedPersonVisible = sql`(pr.student OR pr.staff OR pr.guardian
 
 /** The columns of a presented entity, a `PresentedRow` (see `presentFrom` for the aliases). */
 export function presentSql(type: EntityType, scope: Scope, options: PresentOptions = {}): RawBuilder<unknown> {
-  switch (type) {
-    case 'persons':
-      return columns(sql`t.json_core`, personMembers(scope));
-    case 'groups': {
-      const embedded = options.assignmentRoles ? [sql`', "_embedded": {"assignmentRoles": ' || ${assignmentRolesSql(scope)}::text || '}'`] : [];
-      if (scope.endUser) return columns(ownMembershipBody(scope.endUser.personId), embedded);
-      // Memberships are student data: only for groups at units granted under the students API.
-      return columns(sql`t.json_core`, [
-        sql`CASE WHEN t.organisation_id = ANY(${uuids(scope.studentUnits)}) THEN coalesce(t.json_memberships, '') ELSE '' END`,
-        ...embedded,
-      ]);
+  const members: RawBuilder<unknown>[] = [];
+  for (const part of partsOf(type)) {
+    if (!part.field || part.variant === 'school') continue;
+    const m = memberSql(type, part.field, releasePolicy[type].fields[part.field]!, scope);
+    if (m) members.push(m);
+  }
+  if (type === 'groups' && options.assignmentRoles) members.push(sql`', "_embedded": {"assignmentRoles": ' || ${assignmentRolesSql(scope)}::text || '}'`);
+  return columns(sql`t.json_core`, members);
+}
+
+/**
+ * Whether the reader gets a field of row `t` released by data category `c`: for persons, the union
+ * over the roles through which the scope sees them (`pr`); other entities carry no category data.
+ */
+function hasCategory(type: EntityType, c: string, scope: Scope): RawBuilder<unknown> | boolean {
+  if (type !== 'persons') return false;
+  // Approved under both APIs: every presented person is seen in some role, so always.
+  if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return true;
+  const terms: RawBuilder<unknown>[] = [];
+  if (scope.studentCategories.has(c)) terms.push(sql`pr.student OR pr.guardian`);
+  if (scope.staffCategories.has(c)) terms.push(sql`pr.staff`);
+  return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : false;
+}
+
+const stored = (column: string) => sql`coalesce(${sql.ref(`t.${column}`)}, '')`;
+const when = (cond: RawBuilder<unknown> | boolean, then: RawBuilder<unknown>): RawBuilder<unknown> | undefined =>
+  cond === false ? undefined : cond === true ? then : sql`CASE WHEN ${cond} THEN ${then} ELSE '' END`;
+/** A stored part's value as jsonb (`, "key": v` → v), for the rules that release some of its elements. */
+const partValue = (column: string, key: string) => sql`(('{' || substr(${sql.ref(`t.${column}`)}, 3) || '}')::jsonb -> ${key}::text)`;
+const columnOf = (field: string) => `json_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
+
+/**
+ * The SQL text of one released member of row `t` (`, "key": value` or ''), from the field's
+ * declaration; undefined when this reader never gets it.
+ */
+function memberSql(type: EntityType, field: string, f: FieldRelease, scope: Scope): RawBuilder<unknown> | undefined {
+  const column = columnOf(field);
+  if (f.privateElements) {
+    // Every element the marking allows with the private elements' category, else the school ones only.
+    const all = hasCategory(type, f.privateElements.category, scope);
+    const school = `json_school_${column.slice('json_'.length)}`;
+    if (all === true) return stored(column);
+    if (all === false) return stored(school);
+    return sql`coalesce(CASE WHEN ${all} THEN ${sql.ref(`t.${column}`)} ELSE ${sql.ref(`t.${school}`)} END, '')`;
+  }
+  const r = f.release;
+  if (r.by === 'category') return when(hasCategory(type, r.category, scope), stored(column));
+  if (r.by === 'rule') return ruleSql(r.rule, column, field, scope);
+  return undefined;
+}
+
+/** The consent rules of `ScopeRule`, each written once. */
+function ruleSql(rule: ScopeRule, column: string, field: string, scope: Scope): RawBuilder<unknown> | undefined {
+  switch (rule) {
+    case 'enrolmentsAtStudentUnits': {
+      // A student's, at the scope's student units only; the stored part when all are.
+      const atUnits = sql`(SELECT ', "enrolments": ' || jsonb_agg(e ORDER BY i)::text
+          FROM jsonb_array_elements(coalesce(${partValue(column, field)}, '[]'::jsonb)) WITH ORDINALITY AS x(e, i)
+         WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)}))`;
+      return sql`CASE WHEN NOT pr.student THEN '' WHEN pr.enrolments_in_scope THEN ${stored(column)} ELSE coalesce(${atUnits}, '') END`;
     }
-    case 'activities':
-      return columns(activityBody(scope));
-    case 'placements':
-      return columns(scope.guardians ? sql`t.body` : sql`t.body - 'owners'`);
-    default:
-      return columns(sql`t.body`);
+    case 'guardiansOfStudents':
+      return scope.guardians ? when(sql`pr.student`, stored(column)) : undefined;
+    case 'membershipsAtStudentUnits':
+      if (scope.endUser) {
+        // An end user's token: their own membership only (absent when they have none).
+        return sql`coalesce((SELECT ', "groupMemberships": ' || jsonb_agg(m ORDER BY i)::text
+            FROM jsonb_array_elements(coalesce(${partValue(column, field)}, '[]'::jsonb)) WITH ORDINALITY AS x(m, i)
+           WHERE lower(m->'person'->>'id') = ${scope.endUser.personId} HAVING count(*) > 0), '')`;
+      }
+      return when(sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`, stored(column));
+    case 'teachersAtStaffUnits':
+      return scope.endUser ? undefined : when(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`, stored(column));
+    case 'ownersWithGuardians':
+      return scope.guardians ? stored(column) : undefined;
   }
 }
 
 /**
- * The members of a person's JSON that depend on what the app may see, from the parts stored beside
- * the body (migration 0045, which also withholds civic number, addresses, phone numbers and e-mail
- * addresses of a person with protected identity), each `, "key": value` or ''. Uses the roles `pr`.
+ * SQL condition: the field that a filter, sort key or lookup reads is released for row `t` to this
+ * reader (its category, its consent rule, and the row's security marking) — so that no filter finds,
+ * and no sort orders, anyone by what the reader may not see. From the release policy.
  */
-function personMembers(scope: Scope): RawBuilder<unknown>[] {
-  /** Whether the person's roles bring data category `c` (the union over their roles). */
-  const has = (c: string): RawBuilder<unknown> | boolean => {
-    // Approved under both APIs: every presented person is seen in some role, so always.
-    if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return true;
-    const terms: RawBuilder<unknown>[] = [];
-    if (scope.studentCategories.has(c)) terms.push(sql`pr.student OR pr.guardian`);
-    if (scope.staffCategories.has(c)) terms.push(sql`pr.staff`);
-    return terms.length ? sql`(${sql.join(terms, sql` OR `)})` : false;
-  };
-  const member = (column: string, when: RawBuilder<unknown> | boolean): RawBuilder<unknown>[] => {
-    const part = sql`coalesce(${sql.ref(`t.${column}`)}, '')`;
-    if (when === false) return [];
-    return [when === true ? part : sql`CASE WHEN ${when} THEN ${part} ELSE '' END`];
-  };
-  const privateEmail = has('private_email');
-  // Enrolments: a student's, at the scope's student units only; the stored part when all are.
-  const enrolmentsAtUnits = sql`(SELECT ', "enrolments": ' || jsonb_agg(e ORDER BY i)::text
-      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.body->'enrolments') = 'array' THEN t.body->'enrolments' ELSE '[]'::jsonb END) WITH ORDINALITY AS x(e, i)
-     WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)}))`;
-  return [
-    ...member('json_civic_no', has('civic_number')),
-    ...member('json_birth_date', has('birth_date')),
-    ...member('json_sex', has('sex')),
-    ...member('json_phone_numbers', has('phone_numbers')),
-    ...member('json_addresses', has('addresses')),
-    ...member('json_photo', has('photo')),
-    ...member('json_responsibles', scope.guardians ? sql`pr.student` : false),
-    // E-mail addresses: private ones only with that category.
-    privateEmail === true
-      ? sql`coalesce(t.json_emails, '')`
-      : privateEmail === false
-        ? sql`coalesce(t.json_work_emails, '')`
-        : sql`coalesce(CASE WHEN ${privateEmail} THEN t.json_emails ELSE t.json_work_emails END, '')`,
-    sql`CASE WHEN NOT pr.student THEN '' WHEN pr.enrolments_in_scope THEN coalesce(t.json_enrolments, '') ELSE coalesce(${enrolmentsAtUnits}, '') END`,
-  ];
+export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): RawBuilder<unknown> {
+  const conds: RawBuilder<unknown>[] = [];
+  const r = f.release;
+  if (r.by === 'category') {
+    const has = hasCategory(type, r.category, scope);
+    if (has === false) return sql`false`;
+    if (has !== true) conds.push(has);
+  } else if (r.by === 'rule') {
+    switch (r.rule) {
+      case 'teachersAtStaffUnits':
+        if (scope.endUser) return sql`false`;
+        conds.push(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`);
+        break;
+      case 'ownersWithGuardians':
+      case 'guardiansOfStudents':
+        if (!scope.guardians) return sql`false`;
+        break;
+      case 'membershipsAtStudentUnits':
+        conds.push(sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`);
+        break;
+      case 'enrolmentsAtStudentUnits':
+        conds.push(sql`pr.student`);
+        break;
+    }
+  }
+  if (f.withheldUnder?.length) conds.push(sql`(t.security_marking IS NULL OR t.security_marking <> ALL(${texts([...f.withheldUnder])}))`);
+  return conds.length ? sql`(${sql.join(conds, sql` AND `)})` : sql`true`;
 }
 
-/** A group's body for an end user's token: their own membership only (absent when they have none). */
-function ownMembershipBody(personId: string): RawBuilder<unknown> {
-  return sql`(t.body - 'groupMemberships') || coalesce((
-      SELECT jsonb_build_object('groupMemberships', jsonb_agg(m ORDER BY i)) FROM jsonb_array_elements(coalesce(t.body->'groupMemberships', '[]'::jsonb)) WITH ORDINALITY AS x(m, i)
-       WHERE lower(m->'person'->>'id') = ${personId} HAVING count(*) > 0), '{}'::jsonb)`;
-}
-
-function activityBody(scope: Scope): RawBuilder<unknown> {
-  if (scope.endUser) return sql`(t.body - 'teachers')`;
-  // Teachers are staff data: only for activities at units granted under the staff API.
-  return sql`CASE WHEN t.organisation_id = ANY(${uuids(scope.staffUnits)}) THEN t.body ELSE t.body - 'teachers' END`;
+/**
+ * The school units of the scope (organisation ids, as text) through which row `t` is released, for
+ * the access log; NULL for entities bound to no institution (syllabuses, programmes).
+ */
+export function unitsSql(type: EntityType, scope: Scope): RawBuilder<unknown> {
+  switch (type) {
+    case 'persons':
+      return scope.endUser ? sql`${texts(scope.allUnits)}` : sql`pr.units`;
+    case 'organisations':
+      return sql`ARRAY[t.id::text]`;
+    case 'placements':
+    case 'duties':
+    case 'groups':
+    case 'activities':
+      return sql`ARRAY[t.organisation_id::text]`;
+    case 'studyplans':
+      return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r
+                        WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
+    default:
+      return sql`NULL::text[]`;
+  }
 }
 
 /**

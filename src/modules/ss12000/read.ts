@@ -5,7 +5,8 @@ import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
-import { metaColumns, presentedJson, presentedPersonVisible, presentFrom, presentSql, type PresentedRow, type PresentOptions } from './present.ts';
+import { metaColumns, presentedJson, presentedPersonVisible, presentFrom, presentSql, releasedSql, unitsSql, type PresentedRow, type PresentOptions } from './present.ts';
+import { readsOf } from './release.ts';
 
 /**
  * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
@@ -227,7 +228,10 @@ const presentedVisible = (def: EndpointDef, scope: Scope, afterId?: string) =>
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
 export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, query: ListQuery, limit: number, after?: [string, string]) {
   const sort = query.sortkey ? def.sortkeys[query.sortkey]! : undefined;
-  const expr = sort ? sql.raw(sort.expr) : sql`t.id::text`;
+  // A sort key on a withheld-able field orders only the rows where it is released to this reader;
+  // the others sort as '' (then by id), so the order reveals nothing (release policy).
+  const gate = query.sortkey ? readsOf(def.type, 'sortkeys', query.sortkey) : undefined;
+  const expr = !sort ? sql`t.id::text` : gate ? sql`(CASE WHEN ${releasedSql(def.type, gate.release, scope)} THEN ${sql.raw(sort.expr)} ELSE '' END)` : sql.raw(sort.expr);
   const cast = sql.raw(sort ? sort.cast : 'text');
   const desc = sort?.desc ?? false;
   const conds = conditions(def, query.filters, scope, !sort && after ? after[1] : undefined);
@@ -237,7 +241,7 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   }
   const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
   const result = await sql<Row>`
-    SELECT t.id, ${presented(def, scope, query.expand)}, ${expr}::text AS sort_value
+    SELECT t.id, ${presented(def, scope, query.expand)}, ${unitsSql(def.type, scope)} AS units, ${expr}::text AS sort_value
     FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${sql.join(conds, sql` AND `)}
     ORDER BY ${order}
@@ -261,19 +265,29 @@ export async function findVisible(
   const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
   if (!keyed.length) return [];
   const r = await sql<Row>`
-    SELECT t.id, ${presented(def, scope, expand)} FROM ${presentFrom(def.type, def.table, scope)}
+    SELECT t.id, ${presented(def, scope, expand)}, ${unitsSql(def.type, scope)} AS units FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
   return r.rows;
 }
 
-/** Stored rows that the scope may see, for expands that take parts of them (never sent whole). */
-async function findVisibleStored(db: Queryable, scope: Scope, def: EndpointDef, where: RawBuilder<unknown>): Promise<StoredRow[]> {
-  const r = await sql<StoredRow>`
-    SELECT t.id, t.body, ${metaColumns} FROM ${sql.table(def.table)} t
+/**
+ * Released parts of rows that the scope may see, for expands that take pieces of them: the core
+ * (every field released with the entity) and one further stored part (`json_*`) parsed, never the
+ * stored body — so an expand releases nothing the release policy does not.
+ */
+async function findReleasedParts(db: Queryable, scope: Scope, def: EndpointDef, part: string, where: RawBuilder<unknown>): Promise<StoredRow[]> {
+  const r = await sql<{ id: string; core: string; part: string | null; created: string; modified: string }>`
+    SELECT t.id, t.json_core AS core, ${sql.ref(`t.${part}`)} AS part, ${metaColumns} FROM ${sql.table(def.table)} t
     WHERE ${visibleSql(def.type, scope)} AND ${where}
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
-  return r.rows;
+  return r.rows.map((row) => ({
+    id: row.id,
+    created: row.created,
+    modified: row.modified,
+    // The core always holds `id`, so the part joins it as one more member.
+    body: JSON.parse(row.part ? `${row.core.slice(0, -1)}${row.part}}` : row.core) as Record<string, any>,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,7 +350,7 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     }
     if (expand.includes('responsibleFor')) {
       const children = scope.guardians
-        ? await findVisibleStored(db, scope, endpointByType.persons,
+        ? await findReleasedParts(db, scope, endpointByType.persons, 'json_responsibles',
             sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'responsibleFor.enrolment' AND r.source_type = 'persons')`,
           )
         : [];
@@ -350,7 +364,7 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
       }
     }
     if (expand.includes('groupMemberships')) {
-      const groups = await findVisibleStored(db, scope, endpointByType.groups,
+      const groups = await findReleasedParts(db, scope, endpointByType.groups, 'json_group_memberships',
         sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'groupMembership')`,
       );
       // Memberships are student data; an end user's token shows the person's own, in any role.

@@ -82,6 +82,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
                 unchanged: z.record(z.string(), z.number()),
                 deleted: z.record(z.string(), z.number()),
                 noChange: z.boolean(),
+                unknownMembers: z.record(z.string(), z.record(z.string(), z.number())).describe('Members the SS 12000 schemas do not know, dropped (never stored, never served), per collection and path, with how many records had them.'),
               }),
             },
           },

@@ -16,6 +16,8 @@ interface EntityBase {
   hash: string;
   created_at: Timestamp;
   modified_at: Timestamp;
+  /** The fields released with the entity, as JSON text (release policy, migration 0049: see `release.ts`). */
+  json_core: string | null;
 }
 
 export interface Ss12000OrganisationsTable extends EntityBase {
@@ -37,24 +39,24 @@ export interface Ss12000PersonsTable extends EntityBase {
   civic_no: string | null;
   eppns: UuidArray;
   security_marking: string | null;
-  /** The person's JSON split by what it releases (migration 0045): see `present.ts`. */
-  json_core: GeneratedAlways<string>;
-  json_civic_no: GeneratedAlways<string | null>;
-  json_birth_date: GeneratedAlways<string | null>;
-  json_sex: GeneratedAlways<string | null>;
-  json_phone_numbers: GeneratedAlways<string | null>;
-  json_addresses: GeneratedAlways<string | null>;
-  json_photo: GeneratedAlways<string | null>;
-  json_responsibles: GeneratedAlways<string | null>;
-  json_emails: GeneratedAlways<string | null>;
-  json_work_emails: GeneratedAlways<string | null>;
-  json_enrolments: GeneratedAlways<string | null>;
+  /** The person's JSON split by what it releases (release policy, migration 0049): see `release.ts`. */
+  json_civic_no: string | null;
+  json_birth_date: string | null;
+  json_sex: string | null;
+  json_emails: string | null;
+  json_school_emails: string | null;
+  json_phone_numbers: string | null;
+  json_addresses: string | null;
+  json_photo: string | null;
+  json_enrolments: string | null;
+  json_responsibles: string | null;
 }
 export interface Ss12000PlacementsTable extends EntityBase {
   organisation_id: string;
   group_id: string | null;
   child_id: string;
   owner_ids: UuidArray;
+  json_owners: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
 }
@@ -73,9 +75,8 @@ export interface Ss12000GroupsTable extends EntityBase {
   school_type: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
-  /** The body's JSON without and with only its memberships (migration 0045). */
-  json_core: GeneratedAlways<string>;
-  json_memberships: GeneratedAlways<string | null>;
+  /** `, "groupMemberships": …` (release policy, migration 0049). */
+  json_group_memberships: string | null;
 }
 export interface Ss12000ActivitiesTable extends EntityBase {
   organisation_id: string;
@@ -83,6 +84,7 @@ export interface Ss12000ActivitiesTable extends EntityBase {
   group_ids: UuidArray;
   teacher_duty_ids: UuidArray;
   syllabus_id: string | null;
+  json_teachers: string | null;
   start_date: DateCol;
   end_date: DateColNullable;
 }
