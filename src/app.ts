@@ -10,7 +10,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
-import { installProblemHandlers } from './http/problem.ts';
+import { clientErrorHandler, frameworkErrors, installProblemHandlers } from './http/problem.ts';
 import { installSessionHooks } from './auth/session.ts';
 import { apiModules } from './modules/index.ts';
 import { registerOidc } from './oidc/index.ts';
@@ -27,10 +27,14 @@ export const API_PREFIX = '/api/v1';
 export async function buildServer(ctx: AppContext) {
   const app = Fastify({
     loggerInstance: ctx.log,
-    trustProxy: true,
+    // Only the configured proxies' X-Forwarded-For counts (TRUST_PROXY); otherwise the socket's address.
+    trustProxy: ctx.config.TRUST_PROXY.length ? ctx.config.TRUST_PROXY : false,
     bodyLimit: 1_048_576,
     // Route registrations are checked below; every API route must say who may call it.
     routerOptions: { ignoreTrailingSlash: true },
+    // Refusals before any route runs, in the surface's error shape (see problem.ts).
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

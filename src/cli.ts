@@ -18,5 +18,13 @@ if (name === 'help' || name === '--help' || !commands.includes(name)) {
   process.exit(name === 'help' || name === '--help' ? 0 : 2);
 }
 const command = (await import(`./cli/${name}.ts`)) as { run(args: string[]): Promise<number | void> };
-const code = await command.run(args);
-if (typeof code === 'number') process.exitCode = code;
+try {
+  const code = await command.run(args);
+  if (typeof code === 'number') process.exitCode = code;
+} catch (error) {
+  // One line an operator can act on, not a stack trace (SCHOOLGATE_DEBUG=1 prints it).
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`schoolgate ${name}: ${message}`);
+  if (process.env.SCHOOLGATE_DEBUG) console.error(error);
+  process.exitCode = 1;
+}

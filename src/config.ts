@@ -8,6 +8,14 @@ const monthDay = z
   .string()
   .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be MM-DD, e.g. 09-01');
 
+/** One trusted proxy: an IPv4/IPv6 address, a CIDR range, or one of proxy-addr's names. */
+const proxyEntry = z
+  .string()
+  .refine(
+    (v) => ['loopback', 'linklocal', 'uniquelocal'].includes(v) || /^[0-9a-f:.]+(\/\d{1,3})?$/i.test(v),
+    'must be "off" or a comma-separated list of addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+  );
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -34,6 +42,15 @@ const envSchema = z.object({
   LEGACY_CUTOVER: z.iso.date('must be a date, YYYY-MM-DD').optional(),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  /**
+   * The proxies whose X-Forwarded-For is believed (a client's address decides its sign-in throttle):
+   * off by default, so a client cannot choose its own address by sending the header.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('off')
+    .transform((v) => (v.trim() === 'off' ? [] : v.split(',').map((e) => e.trim()).filter(Boolean)))
+    .pipe(z.array(proxyEntry)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from './support/harness.ts';
 import { currentSchoolYear } from '../src/lib/school-year.ts';
+import { storedBody } from './support/stored.ts';
 import {
   insertAdminRight,
   insertApp,
@@ -251,7 +252,7 @@ async function insertPersonWithConsent(n: number, clientId: string, institution:
   const now = harness().clock.now();
   await db
     .insertInto('ss12000_persons')
-    .values({ id: personId, body: '{}', hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
+    .values({ id: personId, ...storedBody('persons', { id: personId }), hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
     .execute();
   await insertEndUserAccount(db, { personId, login: `person.${n}`, password: PASSWORD });
   const unitId = randomUUID();

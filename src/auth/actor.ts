@@ -2,7 +2,7 @@ import type { User } from '../db/schema.ts';
 
 /**
  * Who is making a request. Decided per request from the session cookie (humans) — clients with a
- * bearer token are handled by `src/oidc/bearer.ts` and never carry an Actor.
+ * bearer token are handled by `src/modules/access/tokens/bearer.ts` and never carry an Actor.
  */
 export type Actor =
   | { kind: 'anonymous' }

@@ -2,7 +2,7 @@ import { loadConfig } from '../config.ts';
 import { openDatabase } from '../db/index.ts';
 import { migrate } from '../db/migrate.ts';
 import { systemClock } from '../lib/clock.ts';
-import { ensureSigningKey, loadKeys, RETIRED_KEY_GRACE_MS, rotateSigningKeys } from '../oidc/keys.ts';
+import { ensureSigningKey, loadKeys, RETIRED_KEY_GRACE_MS, rotateSigningKeys } from '../modules/access/tokens/keys.ts';
 
 const USAGE = `Usage: schoolgate keys <list|rotate>
 

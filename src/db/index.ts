@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -35,6 +35,73 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
 }
 
+/** The embedded database's directory is held by another process (or another open in this one). */
+export class DataDirInUseError extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly holder: { pid: number; command?: string; since?: string },
+  ) {
+    super(
+      `the embedded database in ${dataDir} is in use by process ${holder.pid}` +
+        `${holder.command ? ` (${holder.command}` : ''}${holder.since ? `${holder.command ? ', ' : ' ('}since ${holder.since})` : holder.command ? ')' : ''}. ` +
+        'Only one process may open it: stop that process first (its writes would be lost otherwise), or run Schoolgate on a PostgreSQL server (DATABASE_URL).',
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the embedded database's directory for this process: PGlite is one process's database, and a
+ * second process opening the same files (a CLI import beside `npm start`) would write into a copy that
+ * the first overwrites — its writes silently lost. A lock file names the holder; one left by a process
+ * that no longer runs is taken over. Returns the release function.
+ */
+function holdDataDir(dir: string): () => void {
+  const path = resolve(dir, 'schoolgate.lock');
+  const mine = JSON.stringify({ pid: process.pid, command: process.argv.slice(1).map((a) => a.split('/').pop()).join(' '), since: new Date().toISOString() });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, mine);
+      closeSync(fd);
+      const release = () => {
+        try {
+          if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.once('exit', release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      let holder: { pid: number; command?: string; since?: string } | undefined;
+      try {
+        holder = JSON.parse(readFileSync(path, 'utf8'));
+      } catch {
+        holder = undefined;
+      }
+      if (holder && Number.isInteger(holder.pid) && alive(holder.pid)) throw new DataDirInUseError(dir, holder);
+      // Left behind by a process that died (kill -9, power loss): take it over.
+      try {
+        unlinkSync(path);
+      } catch {
+        /* taken over by another starter at the same moment: the next attempt decides */
+      }
+    }
+  }
+  throw new DataDirInUseError(dir, { pid: -1 });
+}
+
 /** Opens the database for the given options. Does not migrate; see `migrate()`. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
@@ -58,13 +125,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const dataDir = options.dataDir ?? './data';
   let location: string | undefined;
+  let release = () => {};
   if (dataDir !== 'memory://') {
     location = resolve(dataDir, 'pg');
     mkdirSync(location, { recursive: true });
+    release = holdDataDir(dataDir);
   }
-  const pglite = await PGlite.create(location, {
-    parsers: { [INT8_OID]: (v: string) => v },
-  });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(location, {
+      parsers: { [INT8_OID]: (v: string) => v },
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
   const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   return {
     db,
@@ -76,6 +151,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     close: async () => {
       await db.destroy();
       if (!pglite.closed) await pglite.close();
+      release();
     },
   };
 }

@@ -123,7 +123,7 @@ export interface ClientsTable {
   origin: ClientOrigin;
   linked_at: TimestampNullable;
   created_at: Timestamp;
-  /** Bumped by triggers whenever what the client's grants reach changes (migration 0046); bigint, read as a string. */
+  /** Bumped by triggers whenever what the client's grants reach changes (src/db/live/30_scope_version.sql); bigint, read as a string. */
   scope_version: ColumnType<string, never, never>;
 }
 
@@ -173,6 +173,20 @@ export interface GrantsTable {
   granted_by: string | null;
   granted_at: Timestamp;
   reason: string | null;
+}
+
+/**
+ * The view `grant_reach` (src/db/live/10_grant_reach.sql): what each grant reaches, one row per
+ * (grant, institution). Read through src/modules/access/reach.ts.
+ */
+export interface GrantReachView {
+  grant_id: string;
+  client_id: string;
+  app_id: string | null;
+  api_code: string;
+  institution_number: string;
+  /** The access group the institution is reached through; NULL when the grant names it directly. */
+  access_group_id: string | null;
 }
 
 export interface InvitationsTable {
@@ -307,6 +321,7 @@ export interface DB extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUse
   access_group_institutions: AccessGroupInstitutionsTable;
   admin_rights: AdminRightsTable;
   grants: GrantsTable;
+  grant_reach: GrantReachView;
   invitations: InvitationsTable;
   audit_log: AuditLogTable;
   mail_outbox: MailOutboxTable;

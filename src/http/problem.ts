@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { ApiError } from './errors.ts';
 
@@ -35,6 +36,9 @@ const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiError) {
+      // A refusal that says when to come back says it in the header too (RFC 9110 §10.2.3).
+      const retry = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+      if (typeof retry === 'number') void reply.header('Retry-After', String(retry));
       // Details first: a detail may never overwrite the status or code of the problem.
       return send(reply, {
         ...error.details,
@@ -106,4 +110,48 @@ export function installProblemHandlers(app: FastifyInstance): void {
       detail: `${request.method} ${request.url.split('?')[0]} does not exist.`,
     }),
   );
+}
+
+/** The SS 12000 API answers in the spec's flat `{code, message}`; every other surface in problem+json. */
+const isFlatSurface = (url: string) => url.startsWith('/ss12000/');
+
+/** A refusal in the error shape of the surface that `url` belongs to: [content type, body]. */
+function refusal(url: string, status: number, code: string, message: string): [string, string] {
+  if (isFlatSurface(url)) return ['application/json; charset=utf-8', JSON.stringify({ code, message })];
+  return ['application/problem+json; charset=utf-8', JSON.stringify({ type: 'about:blank', title: message, status, code, detail: message })];
+}
+
+/**
+ * Fastify's `frameworkErrors`: what the router refuses before any route runs — a path that is not
+ * valid percent-encoded UTF-8 (`/api/v1/%ud800`) and a path parameter over its maximum length —
+ * in the surface's shape with a stable code instead of Fastify's own JSON.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const [status, code, message] =
+    error.code === 'FST_ERR_BAD_URL'
+      ? [400, 'invalid_url', 'The path is not valid percent-encoded UTF-8.']
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? [414, 'path_parameter_too_long', 'A path parameter is longer than any valid value.']
+        : [500, 'internal_error', 'Internal error.'];
+  if (status === 500) request.log.error({ err: error }, 'router error');
+  const [type, body] = refusal(request.url, status, code, message);
+  void reply.status(status).type(type).send(body);
+}
+
+/**
+ * Node's `clientError`: a request the HTTP parser refuses before Fastify sees it (a request line or
+ * header block over the 16 KB limit, a malformed request). Answered in the surface's shape as far as
+ * the request line can be read, then the connection is closed (it cannot be reused).
+ */
+export function clientErrorHandler(error: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const line = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 200).toString('latin1') : '';
+  const url = / (\/[^ ]*)/.exec(line)?.[1] ?? '/';
+  const [type, body] = tooLarge
+    ? refusal(url, status, 'request_too_large', 'The request line or headers exceed 16 KB; send long lists in a POST body (e.g. /lookup).')
+    : refusal(url, status, 'malformed_request', 'The request is not valid HTTP.');
+  const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

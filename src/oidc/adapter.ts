@@ -1,9 +1,9 @@
 import { randomToken } from '../lib/ids.ts';
 import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
-import { clientRefusal, isClientId, loadClientWithSecrets, matchSecret } from './clients.ts';
+import { clientRefusal, isClientId, loadClientWithSecrets, matchSecret } from '../modules/access/tokens/clients.ts';
 import { sectorUriOf } from './accounts.ts';
-import { SIGNIN_SCOPES } from './urls.ts';
+import { SIGNIN_SCOPES } from '../modules/access/tokens/urls.ts';
 
 /**
  * oidc-provider's storage on `oidc_payloads` (sessions, grants, codes, refresh tokens …). Access

@@ -3,23 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.ts';
 import type { ZodApp } from '../http/types.ts';
 import type Provider from 'oidc-provider';
-import { ensureSigningKey, keyRing } from './keys.ts';
+import { ensureSigningKey, keyRing } from '../modules/access/tokens/keys.ts';
 import { registerInteractions } from './interactions/routes.ts';
 import { registerUpstreamSignin } from './upstream/routes.ts';
-import { createProvider } from './provider.ts';
-import { issuerOf } from './urls.ts';
+import { createProvider, setProviderOf } from './provider.ts';
+import { issuerOf } from '../modules/access/tokens/urls.ts';
 
 export const OIDC_PREFIX = '/oidc';
-
-/** The current provider of each running server (the interaction routes and completeLogin need it). */
-const providers = new WeakMap<AppContext, () => Promise<Provider>>();
-
-/** The provider this server's /oidc runs (built lazily, rebuilt on key rotation). */
-export async function providerOf(ctx: AppContext): Promise<Provider> {
-  const get = providers.get(ctx);
-  if (!get) throw new Error('registerOidc() has not run for this context');
-  return get();
-}
 
 /**
  * Mounts the OAuth 2.0 / OpenID Connect provider under /oidc (discovery at
@@ -47,7 +37,7 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
     return built;
   };
   const handler = async () => (await current()).handler;
-  providers.set(ctx, async () => (await current()).provider);
+  setProviderOf(ctx, async () => (await current()).provider);
 
   // Encapsulated: inside this plugin no body is parsed (oidc-provider reads the raw stream itself).
   await app.register(async (scope) => {

@@ -3,9 +3,9 @@ import Provider, { errors, interactionPolicy } from 'oidc-provider';
 import type { AppContext } from '../context.ts';
 import { accountClaims, pairwiseSub, parseAccountId, partnerOfSector } from './accounts.ts';
 import { ClientAdapter, PayloadAdapter, verifyClientSecret } from './adapter.ts';
-import { SIGNING_ALG, type SigningKey } from './keys.ts';
+import { SIGNING_ALG, type SigningKey } from '../modules/access/tokens/keys.ts';
 import { renderOidcError } from './error-page.ts';
-import { ACCESS_TOKEN_TTL_S, DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource, interactionPath, issuerOf } from './urls.ts';
+import { ACCESS_TOKEN_TTL_S, DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource, interactionPath, issuerOf } from '../modules/access/tokens/urls.ts';
 
 /** Lifetimes of the sign-in artefacts, seconds. */
 const TTL = {
@@ -185,4 +185,22 @@ export function createProvider(ctx: AppContext, keys: SigningKey[]): Provider {
   // Behind a reverse proxy the public scheme and host come from X-Forwarded-* (Fastify trusts them too).
   provider.proxy = true;
   return provider;
+}
+
+/**
+ * The current provider of each running server (the interaction routes and completeLogin need it).
+ * Kept here, below both `registerOidc` and the routes it mounts, so neither imports the other.
+ */
+const providers = new WeakMap<AppContext, () => Promise<Provider>>();
+
+/** Records how `registerOidc` builds this server's provider (lazily, rebuilt on key rotation). */
+export function setProviderOf(ctx: AppContext, get: () => Promise<Provider>): void {
+  providers.set(ctx, get);
+}
+
+/** The provider this server's /oidc runs (built lazily, rebuilt on key rotation). */
+export async function providerOf(ctx: AppContext): Promise<Provider> {
+  const get = providers.get(ctx);
+  if (!get) throw new Error('registerOidc() has not run for this context');
+  return get();
 }

@@ -1,7 +1,9 @@
 import type { Queryable } from '../context.ts';
 import type { AppStatus, Language, ModuleRight, UserKind, ClientOrigin } from '../db/schema.ts';
 import { hashPassword } from '../auth/passwords.ts';
-import { newId, randomToken, sha256 } from '../lib/ids.ts';
+import { newId, randomToken } from '../lib/ids.ts';
+import { createClient } from '../modules/access/clients.ts';
+import { insertGrants } from '../modules/access/grants.ts';
 
 /**
  * Direct row builders for the demo seed, imports and tests. They bypass the API on purpose (a seed
@@ -110,21 +112,22 @@ export async function insertApp(
   return id;
 }
 
-/** A client (app or legacy) with one live secret; returns the raw secret (shown once in real flows). */
+/**
+ * A client (app or legacy) with one live secret; returns the raw secret (shown once in real flows).
+ * Made by `createClient`, the one path that creates clients; a legacy client given an app is one the
+ * partner has linked already.
+ */
 export async function insertClient(
   db: Queryable,
   c: { appId: string | null; name: string; origin?: ClientOrigin; id?: string; secret?: string },
 ): Promise<{ clientId: string; secret: string }> {
-  const clientId = c.id ?? newId();
   const secret = c.secret ?? randomToken();
-  await db
-    .insertInto('clients')
-    .values({ id: clientId, app_id: c.appId, name: c.name, origin: c.origin ?? (c.appId ? 'app' : 'legacy'), linked_at: null })
-    .execute();
-  await db
-    .insertInto('client_secrets')
-    .values({ id: newId(), client_id: clientId, secret_hash: sha256(secret), hint: secret.slice(-4) })
-    .execute();
+  const origin = c.origin ?? (c.appId ? 'app' : 'legacy');
+  const { clientId } =
+    origin === 'app'
+      ? await createClient(db, null, { origin, appId: c.appId!, name: c.name, id: c.id, secret })
+      : await createClient(db, null, { origin, name: c.name, id: c.id, secret });
+  if (origin !== 'app' && c.appId) await db.updateTable('clients').set({ app_id: c.appId }).where('id', '=', clientId).execute();
   return { clientId, secret };
 }
 
@@ -170,24 +173,18 @@ export async function insertAdminRight(
     .execute();
 }
 
+/** A grant row as it is, without audit or mail (see `insertGrants` in src/modules/access/grants.ts). */
 export async function insertGrant(
   db: Queryable,
   g: { clientId: string; apiCode: string; institutionNumber?: string; accessGroupId?: string; grantedBy?: string | null; reason?: string },
 ): Promise<string> {
-  const id = newId();
-  await db
-    .insertInto('grants')
-    .values({
-      id,
-      client_id: g.clientId,
-      api_code: g.apiCode,
-      institution_number: g.institutionNumber ?? null,
-      access_group_id: g.accessGroupId ?? null,
-      granted_by: g.grantedBy ?? null,
-      reason: g.reason ?? null,
-    })
-    .execute();
-  return id;
+  const [id] = await insertGrants(
+    db,
+    g.clientId,
+    [{ apiCode: g.apiCode, institutionNumber: g.institutionNumber ?? null, accessGroupId: g.accessGroupId ?? null }],
+    { grantedBy: g.grantedBy ?? null, reason: g.reason ?? null },
+  );
+  return id!;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { AppContext } from '../context.ts';
 import { currentSchoolYear, localDate } from '../lib/school-year.ts';
 import { generateWorld } from '../generator/index.ts';
 import { ingestBatch } from '../modules/ss12000/ingest.ts';
+import { replaceGrants } from '../modules/access/grants.ts';
 import { systemActor } from '../modules/audit/record.ts';
 import {
   insertAccessGroup,
@@ -9,11 +10,13 @@ import {
   insertApp,
   insertClient,
   insertEndUserAccount,
-  insertGrant,
   insertInstitution,
   insertPartner,
   insertUser,
 } from './builders.ts';
+
+/** Who the demo's grants are recorded as made by. */
+const SEED_ACTOR = { ...systemActor, name: 'Schoolgate' };
 
 /** The password of every demo account. Demo mode only; printed at start and in the README. */
 export const DEMO_PASSWORD = 'schoolgate-demo';
@@ -135,10 +138,10 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
-    for (const n of ['001057', '001073']) {
-      await insertGrant(db, { clientId: DEMO_CLIENT.clientId, apiCode: 'students', institutionNumber: n, grantedBy: lies, reason: 'Demo: homework planning pilot' });
-    }
-    await insertGrant(db, { clientId: DEMO_CLIENT.clientId, apiCode: 'staff', institutionNumber: '010025', grantedBy: pieter });
+    // Through the grants' one owner, so the demo log shows them; nobody is mailed about seed data.
+    const seeded = { clientId: DEMO_CLIENT.clientId, actor: SEED_ACTOR, action: 'grants.replaced', notify: false } as const;
+    await replaceGrants(db, ctx, { ...seeded, apiCode: 'students', targets: ['001057', '001073'], grantedBy: lies, reason: 'Demo: homework planning pilot' });
+    await replaceGrants(db, ctx, { ...seeded, apiCode: 'staff', targets: ['010025'], grantedBy: pieter, reason: null });
 
     await insertApp(db, {
       partnerId: campusWise,
@@ -152,8 +155,19 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     });
 
     await insertClient(db, { appId: null, origin: 'legacy', name: 'SkillSpire import key', id: DEMO_LEGACY_CLIENT.clientId, secret: DEMO_LEGACY_CLIENT.secret });
-    for (const n of ['001073', '011742']) await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'staff', institutionNumber: n });
-    await insertGrant(db, { clientId: DEMO_LEGACY_CLIENT.clientId, apiCode: 'students', institutionNumber: '001057' });
+    await replaceGrants(db, ctx, {
+      clientId: DEMO_LEGACY_CLIENT.clientId,
+      grants: [
+        { apiCode: 'staff', institutionNumber: '001073', accessGroupId: null },
+        { apiCode: 'staff', institutionNumber: '011742', accessGroupId: null },
+        { apiCode: 'students', institutionNumber: '001057', accessGroupId: null },
+      ],
+      actor: SEED_ACTOR,
+      grantedBy: null,
+      reason: null,
+      action: 'legacy_client.grants_replaced',
+      notify: false,
+    });
   });
 
   // School data behind the demo institutions, so the demo app reads real-looking SS 12000 data at

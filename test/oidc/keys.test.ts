@@ -1,7 +1,7 @@
 import { decodeProtectedHeader } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../support/harness.ts';
-import { ensureSigningKey, keyRing, rotateSigningKeys } from '../../src/oidc/keys.ts';
+import { ensureSigningKey, keyRing, rotateSigningKeys } from '../../src/modules/access/tokens/keys.ts';
 import { run } from '../../src/cli/keys.ts';
 import { createClient, myGrants, requestToken } from './fixtures.ts';
 

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.ts';
-import { loadKeys } from '../../src/oidc/keys.ts';
+import { loadKeys } from '../../src/modules/access/tokens/keys.ts';
 import { basic, createClient, myGrants, requestToken } from './fixtures.ts';
 
 const harness = useHarness();

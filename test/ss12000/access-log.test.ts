@@ -1,19 +1,24 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { useHarness } from '../support/harness.ts';
-import { generateWorld } from '../../src/generator/index.ts';
+import { generateWorld, type World } from '../../src/generator/index.ts';
 import { currentSchoolYear } from '../../src/lib/school-year.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
-import { insertAdminRight, insertApp, insertClient, insertPartner, insertUser } from '../../src/seed/builders.ts';
-import { ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
+import type { ReleasedPart } from '../../src/modules/ss12000/tables.ts';
+import { insertAdminRight, insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
+import { allowed, createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
 
 const harness = useHarness();
 const NUMBERS = ['350001', '350002'];
+const [A, B] = NUMBERS as [string, string];
 const PASSWORD = 'correct horse battery';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let appId: string;
+let world: World;
 
 beforeAll(async () => {
   const { ctx, url } = harness();
-  const world = generateWorld({ seed: 9, schools: 2, students: 40, institutionNumbers: NUMBERS, today: '2026-11-22' });
+  world = generateWorld({ seed: 9, schools: 2, students: 40, institutionNumbers: NUMBERS, today: '2026-11-22' });
   await ensureInstitutions(ctx, NUMBERS);
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
   const member = await insertUser(ctx.db, { email: 'anna@laxhjalpen.example', password: PASSWORD, displayName: 'Anna', kind: 'partner' });
@@ -27,16 +32,11 @@ beforeAll(async () => {
   await c.get('/organisations');
   const year = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
   const admin = await insertUser(ctx.db, { email: 'rektor@skola.example', password: PASSWORD, displayName: 'Rektor', kind: 'school', userManagementAccess: true });
-  await insertAdminRight(ctx.db, { userId: admin, right: 'iBasis', institutionNumber: NUMBERS[0], schoolYear: year });
+  await insertAdminRight(ctx.db, { userId: admin, right: 'iBasis', institutionNumber: A, schoolYear: year });
   await insertUser(ctx.db, { email: 'other@partner.example', password: PASSWORD, displayName: 'Other', kind: 'partner' }).then((id) =>
     insertPartner(ctx.db, { name: 'Other AB', contactEmail: 'o@partner.example', memberUserIds: [id] }),
   );
-  // The access log is written after each response: wait until all three rows are there.
-  for (let i = 0; i < 100; i++) {
-    const n = await ctx.db.selectFrom('ss12000_access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    if (Number(n.n) >= 3) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await insertUser(ctx.db, { email: 'operator@sis.example', password: PASSWORD, displayName: 'Olle', kind: 'operator' });
 }, 60_000);
 
 const login = async (email: string) => {
@@ -45,21 +45,169 @@ const login = async (email: string) => {
   return client;
 };
 
+type Daily = { day: string; appId: string; institutionNumber: string | null; api: string | null; endpoint: string; entity: string | null; requests: number; records: number; categories: string[] };
+
 describe('access log, daily aggregate', () => {
-  it('shows the partner its app per institution and endpoint', async () => {
+  it('shows the partner its app per institution and endpoint, crediting each institution only with its own records', async () => {
     const res = await (await login('anna@laxhjalpen.example')).get('/api/v1/access-log/daily');
     expect(res.status).toBe(200);
-    const persons = res.body.data.filter((r: { endpoint: string }) => r.endpoint === '/persons');
-    expect(persons.map((r: { institutionNumber: string }) => r.institutionNumber).sort()).toEqual(NUMBERS);
-    expect(persons[0]).toMatchObject({ day: '2026-11-22', appId, requests: 2, records: 10 });
+    const persons = (res.body.data as Daily[]).filter((r) => r.endpoint === '/persons');
+    expect(persons.every((r) => r.day === '2026-11-22' && r.appId === appId && r.api === 'students' && r.entity === 'persons')).toBe(true);
+    expect(persons.every((r) => r.requests <= 2 && NUMBERS.includes(r.institutionNumber!))).toBe(true);
+    // Two pages of five persons: ten records in all, each at the institution where the app sees it (a student of both counts at both).
+    const sum = persons.reduce((n, r) => n + r.records, 0);
+    expect(sum).toBeGreaterThanOrEqual(10);
+    expect(sum).toBeLessThan(20);
+    const organisations = (res.body.data as Daily[]).filter((r) => r.endpoint === '/organisations');
+    expect(organisations.map((r) => [r.institutionNumber, r.records, r.categories])).toEqual([
+      [A, 1, ['identity']],
+      [B, 1, ['identity']],
+    ]);
   });
 
   it('shows a school admin only their institutions, and another partner nothing', async () => {
     const admin = await (await login('rektor@skola.example')).get('/api/v1/access-log/daily');
     expect(admin.status).toBe(200);
-    expect(new Set(admin.body.data.map((r: { institutionNumber: string }) => r.institutionNumber))).toEqual(new Set([NUMBERS[0]]));
+    expect(new Set(admin.body.data.map((r: Daily) => r.institutionNumber))).toEqual(new Set([A]));
     const other = await (await login('other@partner.example')).get('/api/v1/access-log/daily');
     expect(other.body.data).toEqual([]);
     expect((await harness().client().get('/api/v1/access-log/daily')).status).toBe(401);
+  });
+});
+
+describe('access log, exact per institution and API', () => {
+  const unitOf = (n: string) => world.organisations.find((o) => o.organisationType === 'Skolenhet' && o.organisationCode === n)!.id;
+  const STUDENT_CATEGORIES = ['identity', 'birth_date'];
+  const STAFF_CATEGORIES = ['identity', 'private_email'];
+  let client: Ss12000Client;
+  let exactAppId: string;
+  /** Request id → what the answer held, for the reads made in this block. */
+  const reads = new Map<string, { endpoint: string; expected: ReleasedPart[]; total: number }>();
+
+  const read = async (endpoint: string, path: string, expected: ReleasedPart[], total: number, body?: unknown) => {
+    const res = await client.request(body === undefined ? 'GET' : 'POST', path, body);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const id = res.headers.get('x-request-id')!;
+    expect(id).toMatch(UUID);
+    reads.set(id, { endpoint, expected, total });
+    return res.body;
+  };
+  const part = (institution: string, api: 'students' | 'staff', entity: string, records: number): ReleasedPart => ({
+    institution,
+    api,
+    entity,
+    records,
+    categories: entity === 'persons' ? (api === 'students' ? STUDENT_CATEGORIES : STAFF_CATEGORIES) : ['identity'],
+  });
+
+  beforeAll(async () => {
+    const { ctx, url } = harness();
+    // The Students API at A only, the Staff API at B only.
+    const app = await createApp(ctx, { students: STUDENT_CATEGORIES, staff: STAFF_CATEGORIES });
+    exactAppId = app.appId;
+    await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'students', institutionNumber: A });
+    await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'staff', institutionNumber: B });
+    client = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+    const may = allowed(world, { students: [A], staff: [B] }, false);
+    const [unitA, unitB] = [unitOf(A), unitOf(B)];
+
+    const duties = world.duties.filter((d) => d.dutyAt.id === unitB);
+    expect((await read('/duties', '/duties', [part(B, 'staff', 'duties', duties.length)], duties.length)).data).toHaveLength(duties.length);
+
+    const persons = (await client.crawl('/persons', 1000)).items.map((p) => p.id as string);
+    expect(new Set(persons)).toEqual(may.persons);
+    const students = persons.filter((id) => may.studentIds.has(id)).length;
+    const staff = persons.filter((id) => may.staffIds.has(id)).length;
+    expect(students * staff).toBeGreaterThan(0);
+    await read('/persons', '/persons?limit=1000', [part(A, 'students', 'persons', students), part(B, 'staff', 'persons', staff)], persons.length);
+
+    const groupsA = world.groups.filter((g) => g.organisation.id === unitA).length;
+    const groupsB = world.groups.filter((g) => g.organisation.id === unitB).length;
+    await read('/groups', '/groups', [part(A, 'students', 'groups', groupsA), part(B, 'staff', 'groups', groupsB)], groupsA + groupsB);
+    await read('/organisations', '/organisations', [part(A, 'students', 'organisations', 1), part(B, 'staff', 'organisations', 1)], 2);
+
+    const student = [...may.studentIds].find((id) => !may.staffIds.has(id))!;
+    const teacher = duties[0]!.person!.id;
+    await read('/persons/lookup', '/persons/lookup', [part(A, 'students', 'persons', 1), part(B, 'staff', 'persons', 1)], 2, { ids: [student, teacher] });
+    await read('/duties/{id}', `/duties/${duties[0]!.id}`, [part(B, 'staff', 'duties', 1)], 1);
+
+    // Embedded records count as what they are: each duty's person is staff data of B too.
+    const withPerson = await read('/duties', '/duties?expand=person', [], 0);
+    const embedded = withPerson.data.filter((d: { _embedded?: { person?: unknown } }) => d._embedded?.person).length;
+    expect(embedded).toBeGreaterThan(0);
+    reads.set([...reads].at(-1)![0], { endpoint: '/duties', expected: [part(B, 'staff', 'duties', duties.length), part(B, 'staff', 'persons', embedded)], total: duties.length + embedded });
+
+    // A refusal is logged, releasing nothing.
+    const missing = await client.get(`/persons/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`);
+    expect(missing.status).toBe(404);
+    reads.set(missing.headers.get('x-request-id')!, { endpoint: '/persons/{id}', expected: [], total: 0 });
+    // Ids of deleted records are counted, at no institution.
+    await ingestBatch(ctx, { delete: { duties: [duties.at(-1)!.id] } }, { id: null, label: 'test', kind: 'system' });
+    const deleted = await client.get('/deletedEntities');
+    expect(deleted.status).toBe(200);
+    const ids = Object.values(deleted.body.data as Record<string, string[]>).flat().length;
+    expect(ids).toBe(1);
+    reads.set(deleted.headers.get('x-request-id')!, { endpoint: '/deletedEntities', expected: [], total: ids });
+    // HEAD is answered from the GET route but sends no body: nothing released.
+    const head = await client.request('HEAD', '/duties');
+    expect(head.status).toBe(200);
+    reads.set(head.headers.get('x-request-id')!, { endpoint: '/duties', expected: [], total: 0 });
+  }, 60_000);
+
+  it('stores per request exactly the institutions, APIs, counts and categories released, committed before the answer', async () => {
+    const { ctx } = harness();
+    // No waiting: the row of an answered read is in the database before its answer leaves.
+    const rows = await ctx.db.selectFrom('ss12000_access_log').selectAll().where('request_id', 'in', [...reads.keys()]).execute();
+    expect(rows).toHaveLength(reads.size);
+    const sortParts = (parts: ReleasedPart[]) => [...parts].sort((x, y) => `${x.institution}${x.api}${x.entity}`.localeCompare(`${y.institution}${y.api}${y.entity}`));
+    for (const row of rows) {
+      const want = reads.get(row.request_id!)!;
+      expect({ endpoint: row.endpoint, released: sortParts(row.released), total: row.record_count }).toEqual({
+        endpoint: want.endpoint,
+        released: sortParts(want.expected.filter((p) => p.records > 0)),
+        total: want.total,
+      });
+      expect(row.institution_numbers).toEqual([...new Set(want.expected.filter((p) => p.records > 0).map((p) => p.institution))].sort());
+    }
+  });
+
+  it('the daily aggregate credits only the institutions and APIs whose records were released', async () => {
+    const res = await (await login('operator@sis.example')).get(`/api/v1/access-log/daily?appId=${exactAppId}`);
+    expect(res.status).toBe(200);
+    const data = res.body.data as Daily[];
+    // Nothing of the Staff API at A, nothing of the Students API at B.
+    expect(data.filter((r) => (r.institutionNumber === A && r.api !== 'students') || (r.institutionNumber === B && r.api !== 'staff'))).toEqual([]);
+    const at = (institution: string | null, endpoint: string, entity: string | null) =>
+      data.filter((r) => r.institutionNumber === institution && r.endpoint === endpoint && r.entity === entity).map((r) => [r.api, r.requests, r.records, r.categories]);
+    const duties = world.duties.filter((d) => d.dutyAt.id === unitOf(B)).length;
+    expect(at(A, '/duties', 'duties')).toEqual([]);
+    expect(at(B, '/duties', 'duties')).toEqual([['staff', 2, 2 * duties, ['identity']]]);
+    expect(at(B, '/duties', 'persons')).toEqual([['staff', 1, expect.any(Number), STAFF_CATEGORIES]]);
+    expect(at(B, '/duties/{id}', 'duties')).toEqual([['staff', 1, 1, ['identity']]]);
+    expect(at(A, '/persons/lookup', 'persons')).toEqual([['students', 1, 1, STUDENT_CATEGORIES]]);
+    expect(at(B, '/persons/lookup', 'persons')).toEqual([['staff', 1, 1, STAFF_CATEGORIES]]);
+    // The crawl and the single page of /persons; the 404 released nothing and has no institution.
+    expect(at(A, '/persons', 'persons')[0]).toEqual(['students', 2, expect.any(Number), STUDENT_CATEGORIES]);
+    expect(at(null, '/persons/{id}', null)).toEqual([[null, 1, 0, []]]);
+    expect(at(null, '/duties', null)).toEqual([[null, 1, 0, []]]);
+  });
+
+  it('gives every answer its own X-Request-Id, whatever the client sends', async () => {
+    const res = await fetch(`${harness().url}/ss12000/v2.0/organisations`, { headers: { 'x-request-id': 'mine' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('x-request-id')).toMatch(UUID);
+  });
+
+  it('answers 503 access_log_unavailable, not the data, when the read cannot be recorded', async () => {
+    const { ctx } = harness();
+    await sql`ALTER TABLE ss12000_access_log RENAME TO ss12000_access_log_away`.execute(ctx.db);
+    try {
+      const res = await client.get('/duties');
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({ code: 'access_log_unavailable', message: expect.any(String) });
+    } finally {
+      await sql`ALTER TABLE ss12000_access_log_away RENAME TO ss12000_access_log`.execute(ctx.db);
+    }
+    expect((await client.get('/duties')).status).toBe(200);
   });
 });

@@ -3,9 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
-import { flushAccessLog } from '../../src/modules/ss12000/access.ts';
-import { loadKeys } from '../../src/oidc/keys.ts';
-import { dataApiResource, issuerOf } from '../../src/oidc/urls.ts';
+import { loadKeys } from '../../src/modules/access/tokens/keys.ts';
+import { dataApiResource, issuerOf } from '../../src/modules/access/tokens/urls.ts';
 import { insertAccessGroup, insertGrant } from '../../src/seed/builders.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
@@ -234,7 +233,6 @@ describe("SS 12000 reads with an end user's sign-in token", () => {
     const consentId = await consent(app.clientId, who, ['identity']);
     const token = await userToken(app.clientId, consentId);
     expect((await call(token, 'GET', '/persons')).status).toBe(200);
-    await flushAccessLog(ctx);
     const logged = await ctx.db.selectFrom('ss12000_access_log').select(['consent_id', 'endpoint', 'record_count', 'institution_numbers']).where('client_id', '=', app.clientId).execute();
     expect(logged).toEqual([{ consent_id: consentId, endpoint: '/persons', record_count: 1, institution_numbers: [NUMBERS[0]] }]);
 

@@ -1,7 +1,7 @@
 /**
  * The server keeps what a client's grants reach between requests (with `clients.scope_version`,
- * migration 0046), so every way that can change must reach the very next request of a client whose
- * scope is already held. Each case warms the server with a request, changes one table directly in the
+ * bumped by the triggers of src/db/live/30_scope_version.sql), so every way that can change must
+ * reach the very next request of a client whose scope is already held. Each case warms the server with a request, changes one table directly in the
  * database (as any code path or an operator's SQL would), and reads again.
  */
 import { randomUUID } from 'node:crypto';

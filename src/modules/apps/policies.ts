@@ -1,7 +1,8 @@
 import type { App, AppStatus } from '../../db/schema.ts';
 import type { Queryable } from '../../context.ts';
 import { conflict, notFound } from '../../http/errors.ts';
-import { findPartnerApp, lockPartnerApp } from './queries.ts';
+import { allow, authorize, subjectType } from '../access/policies.ts';
+import { findApp, lockApp } from './queries.ts';
 
 /** Fields that a new review would have to look at again: locked once the app left draft/rejected. */
 export const REVIEWED_FIELDS = ['name', 'redirectUris', 'clientType', 'apis'] as const;
@@ -21,17 +22,28 @@ export function editableFields(status: AppStatus): 'all' | 'description_and_cont
 
 const appNotFound = () => notFound('app_not_found', 'No such app among your apps.');
 
+/**
+ * A partner's app as a subject: its partner's members read and change it, the operator reads all
+ * (the review queue). Anyone else — another partner above all — gets 404 `app_not_found`: an app's
+ * existence is not revealed. What may change in which status is `editableFields`' business.
+ */
+export const AppSubject = subjectType<Pick<App, 'partner_id'>, 'read' | 'update'>('app', { notFound: appNotFound });
+allow('partner', ['read', 'update'], AppSubject, (actor, app) => actor.partnerId !== null && actor.partnerId === app.partner_id);
+allow('operator', ['read'], AppSubject);
+
 /** The partner's app, or 404 `app_not_found` (also for another partner's app: its existence is not revealed). */
 export async function requirePartnerApp(db: Queryable, partnerId: string, appId: string): Promise<App> {
-  const app = await findPartnerApp(db, partnerId, appId);
+  const app = await findApp(db, appId);
   if (!app) throw appNotFound();
+  authorize({ kind: 'partner', partnerId }, 'update', AppSubject, app);
   return app;
 }
 
 /** Same, locked for update inside a transaction. */
 export async function lockRequiredPartnerApp(db: Queryable, partnerId: string, appId: string): Promise<App> {
-  const app = await lockPartnerApp(db, partnerId, appId);
+  const app = await lockApp(db, appId);
   if (!app) throw appNotFound();
+  authorize({ kind: 'partner', partnerId }, 'update', AppSubject, app);
   return app;
 }
 

@@ -1,13 +1,11 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
 
-/** An app of one partner; undefined for an unknown id or another partner's app. */
-export const findPartnerApp = (db: Queryable, partnerId: string, appId: string) =>
-  db.selectFrom('apps').selectAll().where('id', '=', appId).where('partner_id', '=', partnerId).executeTakeFirst();
+/** An app by id, whoever's it is: the caller asks the `AppSubject` rules whether the actor may see it. */
+export const findApp = (db: Queryable, appId: string) => db.selectFrom('apps').selectAll().where('id', '=', appId).executeTakeFirst();
 
 /** Same, locking the row for the rest of the transaction (state changes serialize on it). */
-export const lockPartnerApp = (db: Queryable, partnerId: string, appId: string) =>
-  db.selectFrom('apps').selectAll().where('id', '=', appId).where('partner_id', '=', partnerId).forUpdate().executeTakeFirst();
+export const lockApp = (db: Queryable, appId: string) => db.selectFrom('apps').selectAll().where('id', '=', appId).forUpdate().executeTakeFirst();
 
 /** A partner's apps, newest first. */
 export const listPartnerApps = (db: Queryable, partnerId: string) =>
@@ -32,16 +30,8 @@ export const listClientsOfApps = async (db: Queryable, appIds: string[]) =>
 export const findClientOfApp = (db: Queryable, appId: string) =>
   db.selectFrom('clients').selectAll().where('app_id', '=', appId).executeTakeFirst();
 
-/** Secrets that still work at `now`, newest first. */
-export const listLiveSecrets = (db: Queryable, clientId: string, now: Date) =>
-  db
-    .selectFrom('client_secrets')
-    .selectAll()
-    .where('client_id', '=', clientId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .execute();
+/** Secrets that still work at `now`, newest first (owned by the clients' one owner). */
+export { listLiveSecrets } from '../access/clients.ts';
 
 /** Institutions and access groups a client currently holds grants for (for audit scoping). */
 export async function grantScopeOfClient(db: Queryable, clientId: string): Promise<{ institutionNumbers: string[]; accessGroupIds: string[] }> {

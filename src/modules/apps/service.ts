@@ -8,7 +8,7 @@ import { auditActor, recordAudit } from '../audit/record.ts';
 import { appSnapshot } from './presenters.ts';
 import { assertApproved, assertNotArchived, editableFields, lockRequiredPartnerApp, REVIEWED_FIELDS } from './policies.ts';
 import { grantScopeOfClient, languagesByEmail, listLiveSecrets } from './queries.ts';
-import { rotateClientSecret } from './secret-rotation.ts';
+import { rotateClientSecret } from '../access/clients.ts';
 import type { ApiRequestInput, AppCreateInput, AppPatchInput } from './schemas.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,7 @@
 import type { Harness, TestClient } from '../../../test/support/harness.ts';
 import { insertPartner, insertUser } from '../../seed/builders.ts';
 import { newId } from '../../lib/ids.ts';
+import { createClient } from '../access/clients.ts';
 
 /** Test helpers for the partner-side tests: people and states made directly, actions through HTTP. */
 
@@ -44,9 +45,7 @@ export async function approveAsOperator(h: Harness, appId: string): Promise<stri
     .execute();
   const existing = await h.ctx.db.selectFrom('clients').select('id').where('app_id', '=', appId).executeTakeFirst();
   if (existing) return existing.id;
-  const clientId = newId();
-  await h.ctx.db.insertInto('clients').values({ id: clientId, app_id: appId, name: 'App client', origin: 'app', created_at: now }).execute();
-  return clientId;
+  return (await createClient(h.ctx.db, h.ctx, { origin: 'app', appId, name: 'App client' })).clientId;
 }
 
 export async function setStatus(h: Harness, appId: string, status: 'draft' | 'submitted' | 'approved' | 'rejected' | 'suspended' | 'archived') {

@@ -1,7 +1,7 @@
 import type { Actor } from '../../auth/actor.ts';
 import type { AppContext } from '../../context.ts';
 import { forbidden, unauthorized } from '../../http/errors.ts';
-import { loadAdminScope, scopeAccessGroupIds, scopeInstitutionNumbers } from '../school/policies.ts';
+import { loadAdminScope, scopeAccessGroupIds, scopeInstitutionNumbers } from '../../auth/admin-scope.ts';
 import type { AuditVisibility } from './queries.ts';
 import type { ReaderScope } from './presenters.ts';
 

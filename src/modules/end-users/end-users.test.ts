@@ -18,6 +18,7 @@ import {
 } from '../../seed/builders.ts';
 import type { EndUserRole } from '../../db/schema.ts';
 import { END_USER_COOKIE, startEndUserSession } from './session.ts';
+import { storedBody } from '../../../test/support/stored.ts';
 
 /*
  * "My connected apps" against a real server with a real SMTP peer. Two schools, two partners with
@@ -66,7 +67,7 @@ async function insertPerson(displayName: string): Promise<string> {
     .insertInto('ss12000_persons')
     .values({
       id,
-      body: JSON.stringify({ id, givenName: given, familyName: family }),
+      ...storedBody('persons', { id, givenName: given, familyName: family }),
       hash: sha256(id),
       created_at: h.clock.now(),
       modified_at: h.clock.now(),

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
+import { institutionsOfTargets } from '../access/reach.ts';
 import type { AdminScope } from '../school/policies.ts';
 
 /** How many recent reads "My connected apps" shows per app. */
@@ -75,19 +76,9 @@ export async function readsOfConsents(db: Queryable, consentIds: string[]) {
   return result;
 }
 
-/** The admin's institutions: those of their rights, directly or through an access group. */
+/** The admin's institutions: those of their rights, directly or through an access group (src/modules/access/reach.ts). */
 export async function institutionsOfScope(db: Queryable, scope: AdminScope): Promise<string[]> {
-  const numbers = new Set(scope.institutions.keys());
-  const groupIds = [...scope.accessGroups.keys()];
-  if (groupIds.length) {
-    const rows = await db
-      .selectFrom('access_group_institutions')
-      .select('institution_number')
-      .where('access_group_id', 'in', groupIds)
-      .execute();
-    for (const r of rows) numbers.add(r.institution_number);
-  }
-  return [...numbers].sort();
+  return institutionsOfTargets(db, { institutions: scope.institutions.keys(), accessGroups: scope.accessGroups.keys() });
 }
 
 /**

@@ -3,9 +3,9 @@ import { checkThrottledPassword } from '../../auth/throttle.ts';
 import { ApiError, conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
-import { recipientLanguage } from '../school/queries.ts';
+import { recipientLanguage } from '../../mail/recipients.ts';
 // The same sub the app got in the ID token at sign-in (one implementation for both).
-import { endUserAuditActor, pairwiseSub } from '../../oidc/accounts.ts';
+import { endUserAuditActor, pairwiseSub } from './pairwise.ts';
 
 /**
  * Checks an end user's password sign-in (end_user_accounts), throttled per account and per IP with

@@ -1,7 +1,7 @@
 import type { AppContext } from '../../context.ts';
 import { errors } from '../../http/common-schemas.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { authenticateClient, installBearerChallenge } from '../../oidc/bearer.ts';
+import { authenticateClient, installBearerChallenge } from '../access/tokens/bearer.ts';
 import { presentClientGrant } from './presenters.ts';
 import { listClientGrants } from './queries.ts';
 import { myGrantsSchema } from './schemas.ts';

@@ -1,23 +1,14 @@
 import type { AppContext, Queryable } from '../../context.ts';
 import type { User } from '../../db/schema.ts';
 import { badRequest, conflict, notFound } from '../../http/errors.ts';
-import { newId, randomToken, sha256 } from '../../lib/ids.ts';
 import type { OutgoingMail } from '../../mail/service.ts';
 import { recordAudit } from '../audit/record.ts';
-import { recipientLanguage } from '../school/queries.ts';
+import { recipientLanguage } from '../../mail/recipients.ts';
+import { createClient } from '../access/clients.ts';
+import { grantTargetsOfClient, insertGrants, replaceGrants, touchedTargets, type GrantTarget } from '../access/grants.ts';
 import { mayTransition, REVIEW_TRANSITIONS, type ReviewAction } from './policies.ts';
 
 const operatorActor = (user: User) => ({ id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'operator' as const });
-
-/** Institutions and access groups where a client holds grants: who should read an entry about it. */
-async function grantTargetsOf(db: Queryable, clientId: string | null) {
-  if (!clientId) return { institutionNumbers: [], accessGroupIds: [] };
-  const rows = await db.selectFrom('grants').select(['institution_number', 'access_group_id']).where('client_id', '=', clientId).execute();
-  return {
-    institutionNumbers: [...new Set(rows.map((r) => r.institution_number).filter((x): x is string => x !== null))].sort(),
-    accessGroupIds: [...new Set(rows.map((r) => r.access_group_id).filter((x): x is string => x !== null))].sort(),
-  };
-}
 
 /**
  * One review decision on an app: approve (the accreditation; creates the app's client without a
@@ -66,11 +57,11 @@ export async function changeAppStatus(
     }
     if (t.to === 'approved' && !client) {
       // No secret here: the partner takes it, once, from its own endpoint.
-      client = { id: newId(), origin: 'app' };
-      await trx.insertInto('clients').values({ id: client.id, app_id: appId, name: app.name, origin: 'app', linked_at: null, created_at: now }).execute();
+      const created = await createClient(trx, ctx, { origin: 'app', appId, name: app.name });
+      client = { id: created.clientId, origin: 'app' };
     }
 
-    const targets = await grantTargetsOf(trx, client?.id ?? null);
+    const targets = await grantTargetsOfClient(trx, client?.id ?? null);
     await recordAudit(trx, now, operatorActor(user), {
       action: t.action,
       subjectType: 'app',
@@ -122,12 +113,11 @@ export interface GrantInput {
   accessGroupId?: string | undefined;
 }
 
-type GrantKey = { apiCode: string; institutionNumber: string | null; accessGroupId: string | null };
-const keyOf = (g: GrantKey) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
-const sortGrants = (gs: GrantKey[]) => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+const keyOf = (g: GrantTarget) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
+const sortGrants = (gs: GrantTarget[]) => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 
 /** Checks grant inputs against the catalog and the school structure; 400 naming the entry at fault. */
-async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<GrantKey[]> {
+async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<GrantTarget[]> {
   const apis = new Map((await db.selectFrom('apis').select(['code', 'grant_target']).execute()).map((a) => [a.code, a.grant_target]));
   const institutions = [...new Set(grants.map((g) => g.institutionNumber).filter((x): x is string => x !== undefined))];
   const groups = [...new Set(grants.map((g) => g.accessGroupId).filter((x): x is string => x !== undefined))];
@@ -135,7 +125,7 @@ async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<Gran
     institutions.length ? (await db.selectFrom('institutions').select('number').where('number', 'in', institutions).execute()).map((r) => r.number) : [],
   );
   const knownGroups = new Set(groups.length ? (await db.selectFrom('access_groups').select('id').where('id', 'in', groups).execute()).map((r) => r.id) : []);
-  const out = new Map<string, GrantKey>();
+  const out = new Map<string, GrantTarget>();
   grants.forEach((g, i) => {
     const target = apis.get(g.apiCode);
     if (!target) throw badRequest('unknown_api', `There is no API "${g.apiCode}".`, { field: `body.grants.${i}.apiCode` });
@@ -160,43 +150,17 @@ async function validateGrants(db: Queryable, grants: GrantInput[]): Promise<Gran
   return sortGrants([...out.values()]);
 }
 
-const touchedTargets = (gs: GrantKey[]) => ({
-  institutionNumbers: [...new Set(gs.map((g) => g.institutionNumber).filter((x): x is string => x !== null))].sort(),
-  accessGroupIds: [...new Set(gs.map((g) => g.accessGroupId).filter((x): x is string => x !== null))].sort(),
-});
-
 /**
  * The operator issues a legacy client (a client without an app, as before the consent system) with
  * its scopes. The secret is returned once; only its SHA-256 and a hint are stored.
  */
 export async function createLegacyClient(ctx: AppContext, user: User, input: { name: string; grants: GrantInput[] }) {
   const now = ctx.clock.now();
-  const clientId = newId();
-  const secret = randomToken();
-  const grants = await ctx.db.transaction().execute(async (trx) => {
+  const { clientId, secret, grants } = await ctx.db.transaction().execute(async (trx) => {
     const grants = await validateGrants(trx, input.grants);
-    await trx.insertInto('clients').values({ id: clientId, app_id: null, name: input.name, origin: 'legacy', linked_at: null, created_at: now }).execute();
-    await trx
-      .insertInto('client_secrets')
-      .values({ id: newId(), client_id: clientId, secret_hash: sha256(secret), hint: secret.slice(-4), created_at: now })
-      .execute();
-    if (grants.length) {
-      await trx
-        .insertInto('grants')
-        .values(
-          grants.map((g) => ({
-            id: newId(),
-            client_id: clientId,
-            api_code: g.apiCode,
-            institution_number: g.institutionNumber,
-            access_group_id: g.accessGroupId,
-            granted_by: user.id,
-            granted_at: now,
-            reason: 'Issued by the operator',
-          })),
-        )
-        .execute();
-    }
+    const { clientId, secret } = await createClient(trx, ctx, { origin: 'legacy', name: input.name });
+    // The client's first grants are part of its creation: its audit row lists them.
+    await insertGrants(trx, clientId, grants, { grantedBy: user.id, reason: 'Issued by the operator', at: now });
     await recordAudit(trx, now, operatorActor(user), {
       action: 'legacy_client.created',
       subjectType: 'client',
@@ -205,7 +169,7 @@ export async function createLegacyClient(ctx: AppContext, user: User, input: { n
       ...touchedTargets(grants),
       after: { name: input.name, grants },
     });
-    return grants;
+    return { clientId, secret: secret!, grants };
   });
   return { clientId, name: input.name, secret, grants };
 }
@@ -215,73 +179,17 @@ export async function createLegacyClient(ctx: AppContext, user: User, input: { n
  * school admins may not while it has no app). Locked like the admins' edits so they serialize.
  */
 export async function replaceLegacyGrants(ctx: AppContext, user: User, clientId: string, input: { grants: GrantInput[]; reason: string }) {
-  const now = ctx.clock.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const client = await trx.selectFrom('clients').selectAll().where('id', '=', clientId).where('origin', '=', 'legacy').forUpdate().executeTakeFirst();
+    const client = await trx.selectFrom('clients').select('id').where('id', '=', clientId).where('origin', '=', 'legacy').forUpdate().executeTakeFirst();
     if (!client) throw notFound('client_not_found', 'No such legacy client.');
     const desired = await validateGrants(trx, input.grants);
-    const current = sortGrants(
-      (await trx.selectFrom('grants').select(['id', 'api_code', 'institution_number', 'access_group_id']).where('client_id', '=', clientId).execute()).map(
-        (g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id, id: g.id }),
-      ),
-    ) as (GrantKey & { id: string })[];
-    const desiredKeys = new Set(desired.map(keyOf));
-    const currentKeys = new Set(current.map(keyOf));
-    const removed = current.filter((g) => !desiredKeys.has(keyOf(g)));
-    const added = desired.filter((g) => !currentKeys.has(keyOf(g)));
-    const strip = (gs: GrantKey[]) => gs.map((g) => ({ apiCode: g.apiCode, institutionNumber: g.institutionNumber, accessGroupId: g.accessGroupId }));
-    if (removed.length === 0 && added.length === 0) return { changed: false, grants: desired };
-    if (removed.length) await trx.deleteFrom('grants').where('id', 'in', removed.map((g) => g.id)).execute();
-    if (added.length) {
-      await trx
-        .insertInto('grants')
-        .values(
-          added.map((g) => ({
-            id: newId(),
-            client_id: clientId,
-            api_code: g.apiCode,
-            institution_number: g.institutionNumber,
-            access_group_id: g.accessGroupId,
-            granted_by: user.id,
-            granted_at: now,
-            reason: input.reason,
-          })),
-        )
-        .execute();
-    }
-    const app = client.app_id
-      ? await trx.selectFrom('apps').select(['id', 'name', 'partner_id', 'contact_email']).where('id', '=', client.app_id).executeTakeFirst()
-      : undefined;
-    await recordAudit(trx, now, operatorActor(user), {
-      action: 'legacy_client.grants_replaced',
-      subjectType: 'client',
-      subjectId: clientId,
+    const change = await replaceGrants(trx, ctx, {
       clientId,
-      appId: app?.id ?? null,
-      partnerId: app?.partner_id ?? null,
-      ...touchedTargets([...added, ...removed]),
+      grants: desired,
+      actor: { ...operatorActor(user), name: user.display_name },
       reason: input.reason,
-      before: { grants: strip(current) },
-      after: { grants: strip(desired) },
+      action: 'legacy_client.grants_replaced',
     });
-    if (app) {
-      const apiNames = new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
-      const label = (g: GrantKey) => `${apiNames.get(g.apiCode) ?? g.apiCode}: ${g.institutionNumber ?? g.accessGroupId}`;
-      await ctx.mail.enqueue(trx, {
-        to: app.contact_email,
-        language: await recipientLanguage(trx, app.contact_email),
-        template: 'grants_changed',
-        params: {
-          appName: app.name,
-          apiName: [...new Set([...added, ...removed].map((g) => apiNames.get(g.apiCode) ?? g.apiCode))].join(', '),
-          added: added.map(label),
-          removed: removed.map(label),
-          changedBy: user.display_name,
-          reason: input.reason,
-          at: now,
-        },
-      });
-    }
-    return { changed: true, grants: desired };
+    return { changed: change.changed, grants: desired };
   });
 }

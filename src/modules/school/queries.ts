@@ -1,21 +1,17 @@
 import type { Queryable } from '../../context.ts';
+import { grantIdsNamingQuery } from '../access/reach.ts';
 import type { Language } from '../../db/schema.ts';
 import type { AdminScope } from './policies.ts';
 import { scopeAccessGroupIds, scopeInstitutionNumbers } from './policies.ts';
 
-/** Grants restricted to the admin's scope (any right): the only grants a school admin ever sees. */
+/**
+ * Grants restricted to the admin's scope (any right): the only grants a school admin ever sees —
+ * those that reach one of the admin's institutions directly or name one of the admin's access groups
+ * (`grantIdsNamingQuery`, src/modules/access/reach.ts, says why by what the grant names).
+ */
 function grantsInScope(db: Queryable, scope: AdminScope) {
-  const institutions = scopeInstitutionNumbers(scope);
-  const groups = scopeAccessGroupIds(scope);
-  return db
-    .selectFrom('grants as g')
-    .where((eb) => {
-      const parts = [];
-      if (institutions.length) parts.push(eb('g.institution_number', 'in', institutions));
-      if (groups.length) parts.push(eb('g.access_group_id', 'in', groups));
-      // An empty scope sees nothing; `false` keeps the query valid.
-      return parts.length ? eb.or(parts) : eb.val(false);
-    });
+  const named = grantIdsNamingQuery(db, { institutions: scopeInstitutionNumbers(scope), accessGroups: scopeAccessGroupIds(scope) });
+  return db.selectFrom('grants as g').where('g.id', 'in', named);
 }
 
 /** Every grant in the admin's scope, with client, app, partner, API and target names (API access table). */

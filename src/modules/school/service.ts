@@ -1,8 +1,8 @@
 import type { AppContext, Queryable } from '../../context.ts';
 import type { Api, User } from '../../db/schema.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../http/errors.ts';
-import { newId } from '../../lib/ids.ts';
-import { recordAudit } from '../audit/record.ts';
+import { replaceGrants as replaceClientGrants, type GrantTarget } from '../access/grants.ts';
+import { can, Grant } from '../access/policies.ts';
 import { findApi } from '../catalog/queries.ts';
 import { editableTargets, notEditableReason, targetVisible, type AdminScope } from './policies.ts';
 import {
@@ -12,7 +12,6 @@ import {
   findAppWithClient,
   findClientWithApp,
   findInvitation,
-  recipientLanguage,
   requestedApis,
   targetNames,
 } from './queries.ts';
@@ -130,7 +129,6 @@ export async function replaceGrants(
   input: ReplaceGrantsInput,
   invitation?: string,
 ) {
-  const now = ctx.clock.now();
   const reason = input.reason?.length ? input.reason : null;
   return ctx.db.transaction().execute(async (trx) => {
     await openAppForAdmin(ctx, trx, scope, appId, invitation);
@@ -138,7 +136,7 @@ export async function replaceGrants(
     if (!api) throw notFound('api_not_found', `There is no API "${apiCode}".`);
     // FOR SHARE: an operator suspending the app at the same moment waits for this change (or vice versa).
     const app = await trx.selectFrom('apps').selectAll().where('id', '=', appId).forShare().executeTakeFirstOrThrow();
-    const client = await trx.selectFrom('clients').select(['id', 'name']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
+    const client = await trx.selectFrom('clients').select(['id', 'name', 'origin']).where('app_id', '=', appId).forUpdate().executeTakeFirst();
     if (app.status !== 'approved') {
       throw conflict('app_not_approved', 'Access can only be changed for an approved app.', { appStatus: app.status });
     }
@@ -170,9 +168,16 @@ export async function replaceGrants(
     if (desiredList === undefined) {
       throw badRequest('grant_targets_missing', `Send ${wanted}: the complete set that should have access.`, { field: `body.${wanted}` });
     }
-    const desired = [...new Set(desiredList)].sort();
+    const admin = { kind: 'school' as const, user, scope };
     desiredList.forEach((id, index) => {
-      if (!editable.includes(id)) {
+      const grant = {
+        api,
+        clientOrigin: client.origin,
+        app: { status: app.status },
+        institution_number: byInstitution ? id : null,
+        access_group_id: byInstitution ? null : id,
+      };
+      if (!can(admin, 'change', Grant, grant)) {
         throw forbidden('institution_outside_rights', `You hold no right for the ${api.name} API on ${id} in the current school year.`, {
           field: `body.${wanted}.${index}`,
           [byInstitution ? 'institutionNumber' : 'accessGroupId']: id,
@@ -181,79 +186,27 @@ export async function replaceGrants(
       }
     });
 
-    const current = (await clientGrants(trx, client.id))
-      .filter((g) => g.api_code === api.code)
-      .map((g) => (byInstitution ? g.institution_number : g.access_group_id))
-      .filter((x): x is string => x !== null && editable.includes(x))
-      .sort();
-    const added = desired.filter((x) => !current.includes(x));
-    const removed = current.filter((x) => !desired.includes(x));
-    const names = await targetNames(trx, byInstitution ? [...added, ...removed, ...desired] : [], byInstitution ? [] : [...added, ...removed, ...desired]);
-    const label = (id: string) => (byInstitution ? `${id} - ${names.get(id) ?? ''}` : (names.get(id) ?? id));
-    if (removed.length && !input.confirmRemoval) {
-      throw conflict('removal_not_confirmed', 'Removing access stops the app from reading that data at once; confirm with confirmRemoval: true.', {
-        field: 'body.confirmRemoval',
-        [wanted]: removed,
-      });
-    }
+    // The diff, the rows, the audit row and the partner's mail belong to the grants' one owner;
+    // grants outside the admin's editable targets are left out of the change.
+    const change = await replaceClientGrants(trx, ctx, {
+      clientId: client.id,
+      apiCode: api.code,
+      targets: desiredList,
+      within: editable,
+      actor: { id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'school', name: user.display_name },
+      reason,
+      action: 'grants.replaced',
+      confirmRemoval: input.confirmRemoval ?? false,
+    });
+    const idOf = (g: GrantTarget) => (byInstitution ? g.institutionNumber : g.accessGroupId) ?? '';
+    const names = change.names;
     const result = {
       apiCode: api.code,
-      changed: added.length + removed.length > 0,
-      added: added.map((id) => item(api, id, names)),
-      removed: removed.map((id) => item(api, id, names)),
-      granted: desired.map((id) => item(api, id, names)),
+      changed: change.changed,
+      added: change.added.map((g) => item(api, idOf(g), names)),
+      removed: change.removed.map((g) => item(api, idOf(g), names)),
+      granted: change.after.map((g) => item(api, idOf(g), names)),
     };
-    if (!result.changed) return result;
-
-    const targetColumn = byInstitution ? 'institution_number' : 'access_group_id';
-    if (removed.length) {
-      await trx.deleteFrom('grants').where('client_id', '=', client.id).where('api_code', '=', api.code).where(targetColumn, 'in', removed).execute();
-    }
-    if (added.length) {
-      await trx
-        .insertInto('grants')
-        .values(
-          added.map((id) => ({
-            id: newId(),
-            client_id: client.id,
-            api_code: api.code,
-            institution_number: byInstitution ? id : null,
-            access_group_id: byInstitution ? null : id,
-            granted_by: user.id,
-            granted_at: now,
-            reason,
-          })),
-        )
-        .execute();
-    }
-    const touched = [...added, ...removed].sort();
-    await recordAudit(trx, now, { id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'school' }, {
-      action: 'grants.replaced',
-      subjectType: 'client',
-      subjectId: client.id,
-      partnerId: app.partner_id,
-      appId: app.id,
-      clientId: client.id,
-      institutionNumbers: byInstitution ? touched : [],
-      accessGroupIds: byInstitution ? [] : touched,
-      reason,
-      before: { apiCode: api.code, [wanted]: current },
-      after: { apiCode: api.code, [wanted]: desired },
-    });
-    await ctx.mail.enqueue(trx, {
-      to: app.contact_email,
-      language: await recipientLanguage(trx, app.contact_email),
-      template: 'grants_changed',
-      params: {
-        appName: app.name,
-        apiName: api.name,
-        added: added.map(label),
-        removed: removed.map(label),
-        changedBy: user.display_name,
-        reason,
-        at: now,
-      },
-    });
     return result;
   });
 }

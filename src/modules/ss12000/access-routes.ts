@@ -11,16 +11,26 @@ import { currentSchoolYear } from '../../lib/school-year.ts';
 const dailyRow = z.object({
   day: z.string().describe('YYYY-MM-DD in the deployment time zone'),
   appId: z.string().nullable(),
-  institutionNumber: z.string(),
+  institutionNumber: z.string().nullable().describe('The institution whose records were released; null: none (refusals, empty answers, deleted ids) or records bound to no institution'),
+  api: z.enum(['students', 'staff']).nullable().describe('The API the records were released under; null with institutionNumber'),
   endpoint: z.string(),
+  entity: z.string().nullable().describe('Entity type of the records: the endpoint\'s own, or one embedded by expand'),
   requests: z.number().int(),
-  records: z.number().int(),
+  records: z.number().int().describe("Records of this institution released (each once per request)"),
+  categories: z.array(z.string()).describe('Data categories released with them'),
 });
 
+/** The categories of several parts, `identity` first as each part has them, then in order. */
+function unionOfCategories(lists: string[][]): string[] {
+  const all = new Set(lists.flat());
+  return [...all].sort((a, b) => (a === 'identity' ? -1 : b === 'identity' ? 1 : a.localeCompare(b)));
+}
+
 /**
- * The access log of the SS 12000 API as a daily aggregate per app × institution × endpoint: the
- * operator sees all, a partner its apps, a school admin the institutions they hold a right on this
- * school year.
+ * The access log of the SS 12000 API as a daily aggregate per app × institution × API × endpoint ×
+ * entity type, from what each request released (`ss12000_access_log.released`): the operator sees
+ * all, a partner its apps, a school admin the institutions they hold a right on this school year —
+ * and only what was released of those institutions.
  */
 export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.get(
@@ -29,7 +39,7 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
       config: { access: 'signed_in' },
       schema: {
         tags: ['access log'],
-        summary: 'Reads of school data per day, app, institution and endpoint',
+        summary: 'Records of school data released per day, app, institution, API and endpoint',
         querystring: z.object({
           from: z.iso.date().optional(),
           to: z.iso.date().optional(),
@@ -50,31 +60,44 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
       } else if (actor.kind === 'school') {
         if (!actor.user.user_management_access) throw forbidden('no_access', 'You have no access to user management.');
         const year = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: tz });
-        conds.push(sql`inst IN (
+        const mine = sql`ARRAY(
           SELECT ar.institution_number FROM admin_rights ar WHERE ar.user_id = ${actor.user.id} AND ar.school_year = ${year} AND ar.institution_number IS NOT NULL
           UNION SELECT agi.institution_number FROM admin_rights ar JOIN access_group_institutions agi ON agi.access_group_id = ar.access_group_id
-          WHERE ar.user_id = ${actor.user.id} AND ar.school_year = ${year})`);
+          WHERE ar.user_id = ${actor.user.id} AND ar.school_year = ${year})`;
+        // The array test finds the rows by the GIN index; the element test keeps only their institutions' parts.
+        conds.push(sql`l.institution_numbers && ${mine}`, sql`e->>'institution' = ANY(${mine})`);
       } else if (actor.kind !== 'operator') {
         throw forbidden('not_allowed', 'Only the operator, partners and school admins read the access log.');
       }
       if (q.appId) conds.push(sql`l.app_id = ${q.appId}`);
-      if (q.institutionNumber) conds.push(sql`inst = ${q.institutionNumber}`);
+      if (q.institutionNumber) conds.push(sql`l.institution_numbers @> ARRAY[${q.institutionNumber}]::text[]`, sql`e->>'institution' = ${q.institutionNumber}`);
       if (q.from) conds.push(sql`(l.at AT TIME ZONE ${tz})::date >= ${q.from}::date`);
       if (q.to) conds.push(sql`(l.at AT TIME ZONE ${tz})::date <= ${q.to}::date`);
-      const rows = await sql<{ day: string; app_id: string | null; inst: string; endpoint: string; requests: string; records: string }>`
-        SELECT to_char((l.at AT TIME ZONE ${tz})::date, 'YYYY-MM-DD') AS day, l.app_id, inst, l.endpoint,
-               count(*) AS requests, coalesce(sum(l.record_count), 0) AS records
-        FROM ss12000_access_log l CROSS JOIN LATERAL unnest(l.institution_numbers) AS inst
+      // A request that released nothing (a refusal, an empty page) or only ids (deletedEntities) has
+      // no element: it counts in a row without institution, with the ids it returned.
+      const rows = await sql<{
+        day: string; app_id: string | null; inst: string | null; api: 'students' | 'staff' | null; endpoint: string; entity: string | null;
+        requests: string; records: string; categories: string[][] | null;
+      }>`
+        SELECT to_char((l.at AT TIME ZONE ${tz})::date, 'YYYY-MM-DD') AS day, l.app_id, e->>'institution' AS inst, e->>'api' AS api, l.endpoint,
+               e->>'entity' AS entity, count(*) AS requests,
+               coalesce(sum(CASE WHEN e IS NULL THEN l.record_count ELSE (e->>'records')::integer END), 0) AS records,
+               jsonb_agg(DISTINCT e->'categories') FILTER (WHERE e IS NOT NULL) AS categories
+        FROM ss12000_access_log l
+        LEFT JOIN LATERAL jsonb_array_elements(l.released) e ON true
         WHERE ${sql.join(conds, sql` AND `)}
-        GROUP BY 1, 2, 3, 4 ORDER BY 1 DESC, 2, 3, 4 LIMIT 5000`.execute(ctx.db);
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1 DESC, 2, 3, 5, 4, 6 LIMIT 5000`.execute(ctx.db);
       return {
         data: rows.rows.map((r) => ({
           day: r.day,
           appId: r.app_id,
           institutionNumber: r.inst,
+          api: r.api,
           endpoint: r.endpoint,
+          entity: r.entity,
           requests: Number(r.requests),
           records: Number(r.records),
+          categories: unionOfCategories(r.categories ?? []),
         })),
       };
     },

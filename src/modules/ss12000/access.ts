@@ -1,7 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
-import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../../oidc/bearer.ts';
+import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
+import type { ReachedUnit } from '../access/reach.ts';
 import { buildScope, type Scope } from './scope.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
@@ -29,16 +30,32 @@ export function forgetRateRefusals(ctx: AppContext, appId: string): void {
 }
 
 /** What a client's grants reach, as `ss12000_authorize` sends it when its version changed. */
+interface ScopeRow {
+  grants: ClientRow['grants'];
+  requests: ClientRow['requests'];
+  /** The school units the grants reach, per API (`grant_reach`, src/modules/access/reach.ts). */
+  units: { api_code: string; institution_number: string; id: string }[];
+}
+
+/** A `ScopeRow` as this process keeps it. */
 interface ScopeInputs {
   grants: ClientRow['grants'];
   requests: ClientRow['requests'];
-  via: ViaRow[];
-  units: UnitRow[];
+  units: ReachedUnit[];
+}
+
+/** The scope as the database sends it, in the shape this process keeps. */
+function scopeInputsOf(row: ScopeRow): ScopeInputs {
+  return {
+    grants: row.grants,
+    requests: row.requests,
+    units: row.units.map((u) => ({ apiCode: u.api_code, institutionNumber: u.institution_number, unitId: u.id })),
+  };
 }
 
 /**
  * Per process: the scope inputs of each client last read, with the `clients.scope_version` they
- * were read at (migration 0046). Never trusted on its own: every request reads the live version in
+ * were read at (src/db/live/30_scope_version.sql). Never trusted on its own: every request reads the live version in
  * the same statement that counts it, and gets the inputs again when they differ, so a change made
  * through any process (or directly in the database) counts from the next request on. Bounded:
  * cleared when it holds more than SCOPE_CACHE_MAX clients.
@@ -46,16 +63,17 @@ interface ScopeInputs {
 const scopeInputs = new WeakMap<AppContext, Map<string, { version: number; inputs: ScopeInputs }>>();
 const SCOPE_CACHE_MAX = 10_000;
 
-type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeInputs | null };
+type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
 
 /**
  * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
  * (signature checks are cached per token, see `verifyAccessToken`), then a single statement reads the
  * client's live state (client, app status, the end user's consent with its live checks, the version
  * of what its grants reach), counts the request in the client's rate window, and — only when that
- * version is not the one this process last read — the grants, approved categories and the school
- * units they reach: the database function `ss12000_authorize` (migrations 0043, 0046), whose plans
- * stay prepared. A removed grant, a suspended app or a withdrawn consent is refused on the next
+ * version is not the one this process last read — the grants, approved categories and, per API,
+ * the school units they reach: the database function `ss12000_authorize`
+ * (src/db/live/40_ss12000_authorize.sql, reading the view `grant_reach`), whose plans stay prepared.
+ * The scope is built from those units as they come; nothing here re-derives what a grant reaches. A removed grant, a suspended app or a withdrawn consent is refused on the next
  * request, in every process. Only a client already over its rate limit is refused again without
  * asking the database, for at most a second (see `refusals`).
  *
@@ -87,10 +105,10 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
     SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(ctx.db);
   const row = result.rows[0]?.r ?? undefined;
   // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
-  const inputs = row?.scope ?? cached?.inputs;
+  const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
   if (row?.scope) {
     if (cache.size >= SCOPE_CACHE_MAX) cache.clear();
-    cache.set(clientId, { version: row.scope_version, inputs: row.scope });
+    cache.set(clientId, { version: row.scope_version, inputs: inputs! });
   }
   const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId));
   const r = row!;
@@ -100,66 +118,11 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;
   const count = Number(r.count);
-  const scope = buildScope(principal, inputs!.via, inputs!.units);
+  const scope = buildScope(principal, inputs!.units);
   if (count > limit) {
     // Forget refusals of ended windows first, so the map holds only clients limited right now.
     for (const [k, v] of known) if (v.windowEnd !== windowEnd) known.delete(k);
     known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
   }
   return { count, limit, resetSeconds, scope };
-}
-
-type ViaRow = { access_group_id: string; institution_number: string };
-type UnitRow = { id: string; organisation_code: string };
-
-type AccessRow = Parameters<ReturnType<AppContext['db']['insertInto']>['values']>[0];
-
-/**
- * Access-log rows wait here for at most FLUSH_MS and are then written in one multi-row INSERT: under
- * load that is one statement for many requests instead of one each. `flushAccessLog` runs on close.
- */
-const FLUSH_MS = 50;
-const pending = new WeakMap<AppContext, { rows: AccessRow[]; timer?: NodeJS.Timeout; writing: Promise<void> }>();
-
-/** Writes the buffered access-log rows of `ctx` now. */
-export async function flushAccessLog(ctx: AppContext): Promise<void> {
-  const state = pending.get(ctx);
-  if (!state) return;
-  if (state.timer) clearTimeout(state.timer);
-  state.timer = undefined;
-  const rows = state.rows.splice(0);
-  const write = rows.length
-    ? state.writing.then(() => ctx.db.insertInto('ss12000_access_log').values(rows as never).execute().then(() => undefined))
-    : state.writing;
-  state.writing = write.catch((err) => ctx.log.error({ err }, 'access log write failed'));
-  await state.writing;
-}
-
-/** Queues the access-log row of one answered request (app, endpoint, institutions, records, time). */
-export function recordAccess(ctx: AppContext, request: FastifyRequest, status: number): void {
-  const state = request.ss12000!;
-  const identity = state.scope.identity;
-  const endpoint = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
-  let buffer = pending.get(ctx);
-  if (!buffer) {
-    buffer = { rows: [], writing: Promise.resolve() };
-    pending.set(ctx, buffer);
-  }
-  buffer.rows.push({
-    at: ctx.clock.now(),
-    client_id: identity.clientId,
-    app_id: identity.appId,
-    partner_id: identity.partnerId,
-    method: request.method,
-    endpoint,
-    institution_numbers: state.scope.institutionNumbers,
-    record_count: status < 300 ? state.records : 0,
-    status,
-    consent_id: identity.endUser?.consentId ?? null,
-  } as AccessRow);
-  if (buffer.rows.length >= 500) void flushAccessLog(ctx);
-  else if (!buffer.timer) {
-    buffer.timer = setTimeout(() => void flushAccessLog(ctx), FLUSH_MS);
-    buffer.timer.unref();
-  }
 }

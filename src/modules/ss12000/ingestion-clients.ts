@@ -4,8 +4,7 @@ import type { AppContext, Queryable } from '../../context.ts';
 import { errors } from '../../http/common-schemas.ts';
 import { notFound } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { newId, randomToken, sha256 } from '../../lib/ids.ts';
-import { rotateClientSecret } from '../apps/secret-rotation.ts';
+import { createClient, rotateClientSecret } from '../access/clients.ts';
 import { auditActor, recordAudit } from '../audit/record.ts';
 
 /** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
@@ -49,14 +48,9 @@ export const createdIngestionClient = z
  */
 export async function createIngestionClient(ctx: AppContext, actor: SignedIn, input: { name: string }) {
   const now = ctx.clock.now();
-  const clientId = newId();
-  const secret = randomToken();
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx.insertInto('clients').values({ id: clientId, app_id: null, name: input.name, origin: 'ingestion', linked_at: null, created_at: now }).execute();
-    await trx
-      .insertInto('client_secrets')
-      .values({ id: newId(), client_id: clientId, secret_hash: sha256(secret), hint: secret.slice(-4), created_at: now })
-      .execute();
+  const { clientId, secret } = await ctx.db.transaction().execute(async (trx) => {
+    const created = await createClient(trx, ctx, { origin: 'ingestion', name: input.name });
+    const clientId = created.clientId;
     await recordAudit(trx, now, auditActor(actor), {
       action: 'ingestion_client.created',
       subjectType: 'client',
@@ -64,6 +58,7 @@ export async function createIngestionClient(ctx: AppContext, actor: SignedIn, in
       clientId,
       after: { name: input.name, origin: 'ingestion' },
     });
+    return { clientId, secret: created.secret! };
   });
   return { clientId, name: input.name, secret };
 }

@@ -252,7 +252,8 @@ export function relationsOf(type: EntityType, e: AnyEntity): Relation[] {
   return out;
 }
 
-/** Relation kinds through which the students API reaches a person, the staff API, and guardianship. */
-export const STUDENT_KINDS: RelationKind[] = ['enrolment', 'placement.child'];
-export const STAFF_KINDS: RelationKind[] = ['duty'];
-export const GUARDIAN_KINDS: RelationKind[] = ['responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'];
+/**
+ * Relation kinds through which the students API reaches a person, the staff API, and guardianship.
+ * Written once in `src/modules/access/literals.ts`, which the live SQL uses too.
+ */
+export { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from '../access/literals.ts';

@@ -1,12 +1,16 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
-import { deletedEntityNames, listParams, MAX_LIMIT } from './read.ts';
+import { deletedParams, listParams, lookupKeys, MAX_LIMIT, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
+import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
+import { paramGate, sortGate, withheldUnder } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 
 /**
  * The facade's own OpenAPI 3.1 document, generated from the same endpoint table and zod schemas
- * that the server validates and filters with: it lists exactly what this server supports.
+ * that the server validates and filters with (entities: `schemas.ts`; parameters and lookup
+ * bodies: `query.ts`): it lists exactly what this server supports, and per parameter the data
+ * categories without which it cannot reach a person's field.
  */
 const componentName: Record<EntityType, string> = {
   organisations: 'Organisation',
@@ -20,18 +24,74 @@ const componentName: Record<EntityType, string> = {
   studyplans: 'StudyPlan',
 };
 
-const kindSchema = (kind: string, values?: readonly string[]) => {
-  const base = (k: string): Record<string, unknown> =>
-    k.startsWith('uuid') ? { type: 'string', format: 'uuid' } : k === 'date' ? { type: 'string', format: 'date' } : k === 'datetime' ? { type: 'string', format: 'date-time' } : k === 'boolean' ? { type: 'boolean' } : k.startsWith('enum') ? { type: 'string', enum: values } : { type: 'string' };
-  return kind.endsWith('[]') ? { type: 'array', items: base(kind) } : base(kind);
+/** Paging and presentation parameters reach no field. */
+const UNGATED = new Set(['expand', 'expandReferenceNames', 'sortkey', 'limit', 'pageToken']);
+
+/** When a person's field is seen by a gated parameter, lookup key or sort key (release.ts decides), in words. */
+function seenWhen(categories: string[], markings: readonly string[]): string | undefined {
+  const when = [
+    ...(categories.length ? [`the app is approved for ${categories.join(', ')}`] : []),
+    ...(markings.length ? [`the person is not marked ${markings.join(' or ')}`] : []),
+  ];
+  return when.length ? when.join(' and ') : undefined;
+}
+const gateNote = (categories: string[], markings: readonly string[]) => {
+  const when = seenWhen(categories, markings);
+  return when ? ` Matches a person only where the reader may see the field it reads: where ${when}.` : '';
 };
+const sortNote = (type: EntityType, sortkeys: string[]) =>
+  sortkeys
+    .map((k) => [k, seenWhen(sortGate(type, k), withheldUnder(type, 'sortkeys', k))] as const)
+    .filter(([, when]) => when)
+    .map(([k, when]) => ` ${k} orders by the field only where ${when}; other persons sort as if it were empty.`)
+    .join('');
+
+/** One OpenAPI query parameter from the parameter table of `query.ts`, with the categories that gate it. */
+function parameter(type: EntityType | undefined, p: QueryParam, sortkeys?: string[]): Record<string, unknown> {
+  const gated = type && !UNGATED.has(p.name);
+  const gate = gated ? paramGate(type, p.name) : [];
+  const markings = gated ? withheldUnder(type, 'params', p.name) : [];
+  const list = p.kind.endsWith('[]');
+  return {
+    name: p.name,
+    in: 'query',
+    required: false,
+    description: `${p.description}${list ? ' Repeat the key, use key[]=, or give a comma-separated list.' : ''}${gateNote(gate, markings)}${type && sortkeys ? sortNote(type, sortkeys) : ''}`,
+    schema: paramJsonSchema(p),
+    ...(list ? { style: 'form', explode: true } : {}),
+    'x-data-categories': gate,
+    ...(markings.length ? { 'x-withheld-under': markings } : {}),
+    ...(type && sortkeys
+      ? {
+          'x-data-categories-per-value': Object.fromEntries(sortkeys.map((k) => [k, sortGate(type, k)])),
+          'x-withheld-under-per-value': Object.fromEntries(sortkeys.map((k) => [k, withheldUnder(type, 'sortkeys', k)]).filter(([, m]) => m!.length)),
+        }
+      : {}),
+  };
+}
+
+const errorCodes: Record<number, string> = {
+  400: 'A parameter, id or body the server cannot use: `invalid_parameter`, `unknown_parameter`, `page_token_with_filters`, `invalid_page_token`, `query_too_long`, `invalid_id`, `invalid_body`, `lookup_too_large`. The message names the parameter.',
+  401: 'No access token, or one that is not (or no longer) valid.',
+  403: 'The client may not read this API (app not approved, suspended, or no grant).',
+  404: 'No entity with this id is available to this client.',
+  413: 'The body is too large.',
+  415: 'The body is not JSON.',
+  429: 'Too many requests for this client (`rate_limited`); see Retry-After.',
+};
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, { description: errorCodes[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 
 let cached: Record<string, unknown> | undefined;
 
 export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
   if (cached) return { ...cached, servers: [{ url: `${ctx.config.PUBLIC_URL}/ss12000/v2.0` }] };
   const schemas: Record<string, unknown> = {
-    Error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    Error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', description: 'Stable, snake_case; never changed once published.' }, message: { type: 'string', description: 'For people.' } },
+    },
   };
   for (const [type, name] of Object.entries(componentName) as [EntityType, string][]) {
     const schema = (inputSchemas[type] as z.ZodObject).extend({ meta: Meta, _embedded: z.record(z.string(), z.unknown()).optional() });
@@ -44,60 +104,55 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     delete json.$defs;
     schemas[name] = json;
   }
-  const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   const paths: Record<string, unknown> = {};
   for (const def of endpoints) {
     const ref = { $ref: `#/components/schemas/${componentName[def.type]}` };
-    const params = Object.entries(listParams(def)).map(([name, p]) => ({
-      name,
-      in: 'query',
-      required: false,
-      schema: name === 'limit' ? { type: 'integer', minimum: 1, maximum: MAX_LIMIT } : kindSchema(p.kind, p.values),
-      ...(p.kind.endsWith('[]') ? { style: 'form', explode: true, description: 'Repeat the key, use key[]=, or give a comma-separated list.' } : {}),
-      ...('description' in p && typeof p.description === 'string' ? { description: p.description } : {}),
-    }));
-    const options = params.filter((p) => p.name === 'expand' || p.name === 'expandReferenceNames');
+    const sortkeys = Object.keys(def.sortkeys);
+    const options = optionParams(def).map((p) => parameter(def.type, p));
     paths[`/${def.path}`] = {
       get: {
+        operationId: `list${componentName[def.type]}`,
         summary: `List ${def.path} the client may see`,
-        parameters: params,
+        parameters: listParams(def).map((p) => parameter(def.type, p, p.name === 'sortkey' ? sortkeys : undefined)),
         responses: {
           200: { description: 'A page', content: { 'application/json': { schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref }, pageToken: { type: 'string' } } } } } },
-          400: error('Bad parameter, or pageToken combined with filters'),
-          401: error('No or invalid token'),
-          403: error('Client not allowed'),
-          429: error('Rate limit exceeded'),
+          ...errors(400, 401, 403, 429),
         },
       },
     };
     paths[`/${def.path}/{id}`] = {
       get: {
+        operationId: `get${componentName[def.type]}`,
         summary: `One ${componentName[def.type]}`,
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }, ...options],
-        responses: { 200: { description: 'Found', content: { 'application/json': { schema: ref } } }, 400: error('Bad id'), 401: error('No or invalid token'), 403: error('Client not allowed'), 404: error('Not found or not granted') },
+        parameters: [{ name: 'id', in: 'path', required: true, description: 'The entity id.', schema: { type: 'string', format: 'uuid' } }, ...options],
+        responses: { 200: { description: 'Found', content: { 'application/json': { schema: ref } } }, ...errors(400, 401, 403, 404, 429) },
       },
     };
-    const lookupProps: Record<string, unknown> = { ids: { type: 'array', items: { type: 'string', format: 'uuid' } } };
-    for (const [k, l] of Object.entries(def.lookup)) lookupProps[k] = { type: 'array', items: { type: 'string' }, description: l.description };
+    const lookupProps = Object.fromEntries(
+      lookupKeys(def).map((k) => {
+        const gate = paramGate(def.type, k.name);
+        const markings = withheldUnder(def.type, 'lookups', k.name);
+        const withheld = markings.length ? { 'x-withheld-under': markings } : {};
+        const { minItems: _none, ...schema } = paramJsonSchema({ kind: k.kind });
+        return [k.name, { ...schema, maxItems: MAX_LIMIT, description: `${k.description}${gateNote(gate, markings)}`, 'x-data-categories': gate, ...withheld }];
+      }),
+    );
     paths[`/${def.path}/lookup`] = {
       post: {
-        summary: `Many ${def.path} at once`,
+        operationId: `lookup${componentName[def.type]}`,
+        summary: `Many ${def.path} at once: those matching any of the given keys (at most ${MAX_LIMIT} keys in all)`,
         parameters: options,
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: lookupProps, additionalProperties: false } } } },
-        responses: { 200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } }, 400: error('Bad body'), 401: error('No or invalid token'), 403: error('Client not allowed') },
+        responses: { 200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } }, ...errors(400, 401, 403, 413, 415, 429) },
       },
     };
   }
   const idList = { type: 'array', items: { type: 'string', format: 'uuid' } };
   paths['/deletedEntities'] = {
     get: {
+      operationId: 'listDeletedEntities',
       summary: 'Ids of deleted entities the client could see',
-      parameters: [
-        { name: 'after', in: 'query', schema: { type: 'string', format: 'date-time' } },
-        { name: 'entities', in: 'query', schema: { type: 'array', items: { type: 'string', enum: deletedEntityNames } }, style: 'form', explode: true },
-        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } },
-        { name: 'pageToken', in: 'query', schema: { type: 'string' } },
-      ],
+      parameters: deletedParams([...deletedEntityNames, ...OTHER_ENDPOINTS]).map((p) => parameter(undefined, p)),
       responses: {
         200: {
           description: 'Deleted ids per collection (the spec spells activities "activitites")',
@@ -114,8 +169,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
             },
           },
         },
-        400: error('Bad parameter'),
-        401: error('No or invalid token'),
+        ...errors(400, 401, 403, 429),
       },
     },
   };
@@ -142,6 +196,13 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '- activities: the activities of those groups, without `teachers`;',
         '- syllabuses: those of these activities; programmes: those of their enrolments at the school (students);',
         '- studyplans: their own (students); deletedEntities: always empty lists.',
+        '',
+        'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
+        'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',
+        '`pageToken` may come with `limit`, `expand`, `expandReferenceNames`, and with its own filters and sortkey unchanged.',
+        `Text values hold at most ${MAX_VALUE_LENGTH} characters and no NUL; the query string at most ${MAX_QUERY_LENGTH} characters (\`query_too_long\`).`,
+        '`x-data-categories` on a parameter, lookup key or sort key names the categories the app must be approved for before it',
+        "matches or orders by a person's field, `x-withheld-under` the security markings under which it never does.",
       ].join('\n'),
     },
     security: [{ bearer: [] }],

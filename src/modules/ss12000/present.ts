@@ -117,7 +117,8 @@ export function presentSql(type: EntityType, scope: Scope, options: PresentOptio
     if (m) members.push(m);
   }
   if (type === 'groups' && options.assignmentRoles) members.push(sql`', "_embedded": {"assignmentRoles": ' || ${assignmentRolesSql(scope)}::text || '}'`);
-  return columns(sql`t.json_core`, members);
+  // A row whose parts were never computed (written around ingestion) releases its id only.
+  return columns(sql`coalesce(t.json_core, json_build_object('id', t.id)::text)`, members);
 }
 
 /**

@@ -1,191 +1,20 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
-import { ApiError } from '../../http/errors.ts';
-import { endpointByType, relationshipSql, type EndpointDef, type ParamDef } from './endpoints.ts';
+import { endpointByType, relationshipSql, type EndpointDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
 import { metaColumns, presentedJson, presentedPersonVisible, presentFrom, presentSql, releasedSql, unitsSql, type PresentedRow, type PresentOptions } from './present.ts';
 import { readsOf } from './release.ts';
+import { encodeToken, MAX_LIMIT, parseDeletedRequest, type ListQuery } from './query.ts';
 
 /**
- * The read side of the facade: query-string parsing (repeated keys, `key[]=` and comma lists),
- * validation, opaque page tokens over keyset pagination, the statements that read and present
- * (the consent rules themselves are in `present.ts`), reference names and expands.
+ * The read side of the facade: keyset pagination, the statements that read and present (the
+ * consent rules themselves are in `present.ts`), reference names and expands. Query parameters
+ * and page tokens are parsed in `query.ts`; the parsers are re-exported here for the routes.
  */
 
-/** A client error of the SS 12000 API, rendered as the spec's flat `{code, message}`. */
-export const ssError = (status: number, code: string, message: string) => new ApiError(status, code, message);
-
-export const MAX_LIMIT = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
-/** Raw query string → parameter name → values, accepting `a=1&a=2`, `a[]=1&a[]=2` and `a=1,2`. */
-export function parseQueryString(search: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [rawKey, value] of new URLSearchParams(search)) {
-    const key = rawKey.endsWith('[]') ? rawKey.slice(0, -2) : rawKey;
-    const list = out.get(key) ?? [];
-    list.push(value);
-    out.set(key, list);
-  }
-  return out;
-}
-
-const isDate = (v: string) => DATE.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v);
-
-function parseValue(name: string, def: Pick<ParamDef, 'kind' | 'values'>, raw: string[]): unknown {
-  const many = def.kind.endsWith('[]');
-  const values = many ? raw.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '') : raw;
-  if (!many && values.length > 1) throw ssError(400, 'invalid_parameter', `${name} may be given only once.`);
-  if (!values.length) throw ssError(400, 'invalid_parameter', `${name} needs a value.`);
-  const check = (v: string) => {
-    switch (def.kind) {
-      case 'uuid':
-      case 'uuid[]':
-        if (!UUID.test(v)) throw ssError(400, 'invalid_parameter', `${name} must be a UUID, got "${v}".`);
-        return v.toLowerCase();
-      case 'date':
-        if (!isDate(v)) throw ssError(400, 'invalid_parameter', `${name} must be a date (YYYY-MM-DD), got "${v}".`);
-        return v;
-      case 'datetime': {
-        const t = Date.parse(v);
-        if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw ssError(400, 'invalid_parameter', `${name} must be an RFC 3339 date-time, got "${v}".`);
-        return new Date(t).toISOString();
-      }
-      case 'boolean':
-        if (v !== 'true' && v !== 'false') throw ssError(400, 'invalid_parameter', `${name} must be true or false.`);
-        return v === 'true';
-      case 'enum':
-      case 'enum[]':
-        if (!def.values!.includes(v)) throw ssError(400, 'invalid_parameter', `${name} must be one of ${def.values!.join(', ')}; got "${v}".`);
-        return v;
-      default:
-        if (v.length > 200) throw ssError(400, 'invalid_parameter', `${name} is too long.`);
-        return v;
-    }
-  };
-  return many ? [...new Set(values.map(check))] : check(values[0]!);
-}
-
-/** A validated list query: filters plus the presentation options the page token carries. */
-export interface ListQuery {
-  filters: Record<string, any>;
-  sortkey?: string;
-  expand: string[];
-  expandReferenceNames: boolean;
-}
-
-const COMMON: Record<string, Pick<ParamDef, 'kind' | 'values'>> = {
-  'meta.created.before': { kind: 'datetime' },
-  'meta.created.after': { kind: 'datetime' },
-  'meta.modified.before': { kind: 'datetime' },
-  'meta.modified.after': { kind: 'datetime' },
-};
-const DATED: Record<string, Pick<ParamDef, 'kind' | 'values'>> = {
-  'startDate.onOrBefore': { kind: 'date' },
-  'startDate.onOrAfter': { kind: 'date' },
-  'endDate.onOrBefore': { kind: 'date' },
-  'endDate.onOrAfter': { kind: 'date' },
-};
-
-/** Every query parameter a list endpoint accepts (for validation and the OpenAPI). */
-export function listParams(def: EndpointDef): Record<string, Pick<ParamDef, 'kind' | 'values'>> {
-  return {
-    ...def.params,
-    ...COMMON,
-    ...(def.dated ? DATED : {}),
-    ...(def.expand.length ? { expand: { kind: 'enum[]', values: def.expand } } : {}),
-    expandReferenceNames: { kind: 'boolean' },
-    sortkey: { kind: 'enum', values: Object.keys(def.sortkeys) },
-    limit: { kind: 'string' },
-    pageToken: { kind: 'string' },
-  };
-}
-
-function parseLimit(raw: string[] | undefined): number {
-  if (!raw) return MAX_LIMIT;
-  if (raw.length !== 1 || !/^\d{1,9}$/.test(raw[0]!) || Number(raw[0]) < 1)
-    throw ssError(400, 'invalid_parameter', 'limit must be a positive integer.');
-  return Math.min(Number(raw[0]), MAX_LIMIT);
-}
-
-interface PageToken {
-  v: 1;
-  e: string;
-  q: ListQuery;
-  l: number;
-  k: [string, string];
-}
-
-const encodeToken = (t: PageToken) => Buffer.from(JSON.stringify(t)).toString('base64url');
-
-function decodeToken(raw: string, def: EndpointDef): PageToken {
-  try {
-    const t = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as PageToken;
-    if (t.v !== 1 || t.e !== def.path || !Array.isArray(t.k) || t.k.length !== 2 || !UUID.test(t.k[1])) throw new Error('shape');
-    if (typeof t.q !== 'object' || !t.q || typeof t.q.filters !== 'object' || !Array.isArray(t.q.expand)) throw new Error('shape');
-    // Re-validate what the token carries: it came from a client.
-    const params = listParams(def);
-    for (const [k, v] of Object.entries(t.q.filters)) {
-      const p = params[k];
-      if (!p || ['expand', 'expandReferenceNames', 'sortkey', 'limit', 'pageToken'].includes(k)) throw new Error('param');
-      parseValue(k, p, Array.isArray(v) ? v.map(String) : [String(v)]);
-    }
-    if (t.q.sortkey !== undefined && !def.sortkeys[t.q.sortkey]) throw new Error('sort');
-    // The sort value goes into SQL as a cast parameter: it must be of the sort key's type.
-    const cast = t.q.sortkey ? def.sortkeys[t.q.sortkey]!.cast : 'text';
-    if (typeof t.k[0] !== 'string' || t.k[0].length > 500) throw new Error('key');
-    if (cast === 'date' && !isDate(t.k[0])) throw new Error('key');
-    if (cast === 'timestamptz' && !/^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)?$/.test(t.k[0])) throw new Error('key');
-    if (t.q.sortkey === undefined && t.k[0] !== t.k[1]) throw new Error('key');
-    if (t.q.expand.some((e) => !def.expand.includes(e))) throw new Error('expand');
-    if (typeof t.l !== 'number' || t.l < 1 || t.l > MAX_LIMIT) throw new Error('limit');
-    return t;
-  } catch {
-    throw ssError(400, 'invalid_page_token', 'pageToken is not one this server issued for this endpoint.');
-  }
-}
-
-/** Parses and validates the query of a list request; with a pageToken only `limit` may come along. */
-export function parseListRequest(def: EndpointDef, search: string): { query: ListQuery; limit: number; after?: [string, string] } {
-  const raw = parseQueryString(search);
-  const params = listParams(def);
-  for (const key of raw.keys()) {
-    if (!params[key]) throw ssError(400, 'unknown_parameter', `${key} is not a parameter of /${def.path}.`);
-  }
-  const token = raw.get('pageToken');
-  if (token) {
-    const others = [...raw.keys()].filter((k) => k !== 'pageToken' && k !== 'limit');
-    if (others.length) throw ssError(400, 'page_token_with_filters', `pageToken cannot be combined with other parameters than limit (got ${others.join(', ')}).`);
-    if (token.length !== 1) throw ssError(400, 'invalid_parameter', 'pageToken may be given only once.');
-    const t = decodeToken(token[0]!, def);
-    return { query: t.q, limit: raw.has('limit') ? parseLimit(raw.get('limit')) : t.l, after: t.k };
-  }
-  const query: ListQuery = { filters: {}, expand: [], expandReferenceNames: false };
-  for (const [key, values] of raw) {
-    if (key === 'limit') continue;
-    const v = parseValue(key, params[key]!, values);
-    if (key === 'expand') query.expand = v as string[];
-    else if (key === 'expandReferenceNames') query.expandReferenceNames = v as boolean;
-    else if (key === 'sortkey') query.sortkey = v as string;
-    else query.filters[key] = v;
-  }
-  return { query, limit: parseLimit(raw.get('limit')) };
-}
-
-/** Parses `expand` and `expandReferenceNames` of a single-entity or lookup request. */
-export function parseOptions(def: EndpointDef, search: string): { expand: string[]; expandReferenceNames: boolean } {
-  const raw = parseQueryString(search);
-  const out = { expand: [] as string[], expandReferenceNames: false };
-  for (const [key, values] of raw) {
-    if (key === 'expand' && def.expand.length) out.expand = parseValue(key, { kind: 'enum[]', values: def.expand }, values) as string[];
-    else if (key === 'expandReferenceNames') out.expandReferenceNames = parseValue(key, { kind: 'boolean' }, values) as boolean;
-    else throw ssError(400, 'unknown_parameter', `${key} is not a parameter here.`);
-  }
-  return out;
-}
+export { MAX_LIMIT, parseListRequest, parseOptions, ssError, type ListQuery } from './query.ts';
 
 function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope, afterId?: string): RawBuilder<unknown>[] {
   const conds = [presentedVisible(def, scope, afterId)];
@@ -477,38 +306,12 @@ const entityEnum: Record<string, EntityType> = {
   StudyPlan: 'studyplans',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
-const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'CalendarEvent', 'AttendanceSchedule', 'Resource', 'Room', 'SchoolUnitOffering'];
+/** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
+export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'CalendarEvent', 'AttendanceSchedule', 'Resource', 'Room', 'SchoolUnitOffering'];
 
 /** GET /deletedEntities: ids deleted after a moment, of entities the app could have seen. */
 export async function deletedEntities(db: Queryable, scope: Scope, search: string) {
-  const raw = parseQueryString(search);
-  const params: Record<string, Pick<ParamDef, 'kind' | 'values'>> = {
-    after: { kind: 'datetime' },
-    entities: { kind: 'enum[]', values: [...deletedEntityNames, ...OTHER_ENDPOINTS] },
-    limit: { kind: 'string' },
-    pageToken: { kind: 'string' },
-  };
-  for (const key of raw.keys()) if (!params[key]) throw ssError(400, 'unknown_parameter', `${key} is not a parameter of /deletedEntities.`);
-  let after: string | undefined;
-  let entities: string[] | undefined;
-  let fromId = '0';
-  const limit = parseLimit(raw.get('limit'));
-  if (raw.has('pageToken')) {
-    if ([...raw.keys()].some((k) => k !== 'pageToken' && k !== 'limit'))
-      throw ssError(400, 'page_token_with_filters', 'pageToken cannot be combined with other parameters than limit.');
-    try {
-      const t = JSON.parse(Buffer.from(raw.get('pageToken')![0]!, 'base64url').toString('utf8'));
-      if (t.e !== 'deletedEntities' || !/^\d+$/.test(t.k)) throw new Error('bad');
-      after = t.a ? (parseValue('after', { kind: 'datetime' }, [t.a]) as string) : undefined;
-      entities = t.n ? (parseValue('entities', params.entities!, t.n) as string[]) : undefined;
-      fromId = t.k;
-    } catch {
-      throw ssError(400, 'invalid_page_token', 'pageToken is not one this server issued for this endpoint.');
-    }
-  } else {
-    if (raw.has('after')) after = parseValue('after', params.after!, raw.get('after')!) as string;
-    if (raw.has('entities')) entities = parseValue('entities', params.entities!, raw.get('entities')!) as string[];
-  }
+  const { after, entities, fromId, limit } = parseDeletedRequest(search, [...deletedEntityNames, ...OTHER_ENDPOINTS]);
   const types = (entities ?? deletedEntityNames).map((e) => entityEnum[e]).filter((t): t is EntityType => !!t);
   const data: Record<string, string[]> = {};
   for (const t of entityTypes) if (types.includes(t)) data[deletedKey[t]] = [];

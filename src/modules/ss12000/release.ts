@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { securityMarkings, type EntityType } from './schemas.ts';
+import { CONFIDENTIALITY_MARKING, DATA_CATEGORIES, PROTECTED_IDENTITY, PROTECTING_MARKINGS } from '../access/literals.ts';
+import type { EntityType, securityMarkings } from './schemas.ts';
 
 /**
  * THE release policy of the SS 12000 data API: for every entity and every field it can serve, what
@@ -26,14 +27,14 @@ import { securityMarkings, type EntityType } from './schemas.ts';
  */
 
 /** Data categories an app may be approved for (the catalog's codes; `identity` is what always flows). */
-export const dataCategories = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'] as const;
+export const dataCategories = DATA_CATEGORIES;
 export type DataCategory = (typeof dataCategories)[number];
 
 export type SecurityMarking = (typeof securityMarkings)[number];
-const SHIELDED = ['Skyddad folkbokföring'] as const satisfies readonly SecurityMarking[];
-const MARKED = ['Skyddad folkbokföring', 'Sekretessmarkering'] as const satisfies readonly SecurityMarking[];
+const SHIELDED: readonly SecurityMarking[] = [PROTECTED_IDENTITY];
+const MARKED: readonly SecurityMarking[] = [PROTECTED_IDENTITY, CONFIDENTIALITY_MARKING];
 /** Markings under which some field is withheld (SQL and tests use this list, never a literal). */
-export const protectingMarkings: readonly SecurityMarking[] = MARKED;
+export const protectingMarkings: readonly SecurityMarking[] = PROTECTING_MARKINGS;
 
 /**
  * Consent rules that release part of a field depending on the scope, each implemented once in

@@ -4,24 +4,25 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../../oidc/bearer.ts';
+import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../access/tokens/bearer.ts';
 import { hasBearer } from '../../auth/session.ts';
 import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisible, listJson, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError } from './read.ts';
+import { deletedEntities, findVisible, listJson, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
-import type { Scope } from './scope.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { authorizeRead, flushAccessLog, recordAccess } from './access.ts';
+import { authorizeRead } from './access.ts';
+import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    ss12000?: { scope: Scope; records: number };
+    /** An authorized SS 12000 read: its scope and, once answered, what it released (for the access log). */
+    ss12000?: AccessState;
   }
 }
 
@@ -115,28 +116,36 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
         reply.header('RateLimit-Limit', String(rate.limit));
         reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
         reply.header('RateLimit-Reset', String(rate.resetSeconds));
-        request.ss12000 = { scope, records: 0 };
+        request.ss12000 = { scope, released: [] };
         if (rate.count > rate.limit) {
           reply.header('Retry-After', String(rate.resetSeconds));
           throw ssError(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
         }
       };
-      api.addHook('onResponse', async (request, reply) => {
-        if (request.ss12000) recordAccess(ctx, request, reply.statusCode);
-      });
-      api.addHook('onClose', async () => flushAccessLog(ctx));
+      installAccessLog(api, ctx, (request) => request.ss12000);
 
       for (const def of endpoints) registerEndpoint(api as unknown as ZodApp, ctx, def, guard);
 
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
         const { data, pageToken, count } = await deletedEntities(ctx.db, scope, searchOf(request));
-        request.ss12000!.records = count ?? 0;
+        // Ids of deleted records only, no institution: logged with their count, bound to none (see the access-log COMMENT).
+        request.ss12000!.released = [{ entity: 'deletedEntities', units: Array.from({ length: count ?? 0 }, () => []) }];
         return pageToken ? { data, pageToken } : { data };
       });
     },
     { prefix: SS12000_PREFIX },
   );
+}
+
+/**
+ * What an answer releases, for the access log: each row through the units `read.ts` says it was
+ * released through; the items are looked into only when the answer embeds records (expands other
+ * than those the presenting statement does itself, which are part of the entity's own record).
+ */
+function released(def: EndpointDef, rows: Row[], items: string[], expand: string[]) {
+  const embeds = expand.some((e) => !(def.type === 'groups' && e === 'assignmentRoles'));
+  return releasedOf(def.type, rows.map((r) => r.units), embeds ? items : undefined);
 }
 
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
@@ -147,7 +156,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     const { query, limit, after } = parseListRequest(def, searchOf(request));
     const { rows, pageToken } = await listPage(ctx.db, scope, def, query, limit, after);
     const data = await present(ctx.db, scope, def.type, rows, query);
-    request.ss12000!.records = data.length;
+    request.ss12000!.released = released(def, rows, data, query.expand);
     return reply.type(JSON_TYPE).send(listJson(data, pageToken));
   });
 
@@ -159,7 +168,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     const rows = await findVisible(ctx.db, scope, def, [id.toLowerCase()], [], options.expand);
     if (!rows.length) throw ssError(404, 'not_found', `No ${def.path} entity with this id is available to this client.`);
     const [item] = await present(ctx.db, scope, def.type, rows, options);
-    request.ss12000!.records = 1;
+    request.ss12000!.released = released(def, rows, [item!], options.expand);
     return reply.type(JSON_TYPE).send(item);
   });
 
@@ -186,7 +195,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     if (total > MAX_LIMIT) throw ssError(400, 'lookup_too_large', `Look up at most ${MAX_LIMIT} keys at once.`);
     const rows = await findVisible(ctx.db, scope, def, ids, extra, options.expand);
     const items = await present(ctx.db, scope, def.type, rows, options);
-    request.ss12000!.records = items.length;
+    request.ss12000!.released = released(def, rows, items, options.expand);
     return reply.type(JSON_TYPE).send(`[${items.join(',')}]`);
   });
 }

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
-import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, type DataCategory } from '../access/literals.ts';
+import { reachedUnits, type ReachedUnit } from '../access/reach.ts';
 
 /** Who is calling, as the bearer-token check reports it (live grants, read on every request). */
 export interface ClientIdentity {
@@ -23,8 +24,10 @@ export interface Scope {
   studentUnits: string[];
   staffUnits: string[];
   allUnits: string[];
-  /** Institution numbers of the granted units (for the access log). */
+  /** Institution numbers of the granted units. */
   institutionNumbers: string[];
+  /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
+  unitInstitutions?: ReadonlyMap<string, string>;
   studentCategories: Set<string>;
   staffCategories: Set<string>;
   /** Guardians may be seen (students API approved for the guardians category). */
@@ -36,73 +39,38 @@ export interface Scope {
   endUser?: { consentId: string; personId: string; role: 'student' | 'guardian' | 'staff' };
 }
 
-/** The access groups a client's grants name, and the institution numbers its grants name directly. */
-export function grantTargets(identity: ClientIdentity) {
-  return {
-    groupIds: [...new Set(identity.grants.map((g) => g.accessGroupId).filter((x): x is string => !!x))],
-    numbers: [...new Set(identity.grants.map((g) => g.institutionNumber).filter((x): x is string => !!x))],
-  };
-}
-
 /**
- * The scope from the grants, the members of the access groups they name, and the school units
- * (organisation id and code) of every institution reached.
+ * The scope from the school units the client's grants reach, per API (`grant_reach` joined to the
+ * school units, src/modules/access/reach.ts; `ss12000_authorize` sends the same rows). Only units
+ * of APIs the identity still holds grants of count: an end user's identity holds only the consent's
+ * API (see the bearer check), and then only the consent's school.
  */
-export function buildScope(
-  identity: ClientIdentity,
-  viaGroups: { access_group_id: string; institution_number: string }[],
-  units: { id: string; organisation_code: string | null }[],
-): Scope {
-  const numbersFor = (api: string) => {
-    const out = new Set<string>();
-    for (const g of identity.grants) {
-      if (g.apiCode !== api) continue;
-      if (g.institutionNumber) out.add(g.institutionNumber);
-      if (g.accessGroupId) for (const r of viaGroups) if (r.access_group_id === g.accessGroupId) out.add(r.institution_number);
-    }
-    return out;
-  };
-  const studentNumbers = numbersFor('students');
-  const staffNumbers = numbersFor('staff');
+export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit[]): Scope {
+  const apis = new Set(identity.grants.map((g) => g.apiCode));
   const user = identity.endUser;
-  if (user) {
-    // Only the consent's school, only under the API covering the role (the bearer check has already
-    // narrowed the grants to that API).
-    for (const set of [studentNumbers, staffNumbers]) for (const n of [...set]) if (n !== user.institutionNumber) set.delete(n);
-  }
-  const reached = units.filter((u) => studentNumbers.has(u.organisation_code!) || staffNumbers.has(u.organisation_code!));
-  const studentUnits = reached.filter((u) => studentNumbers.has(u.organisation_code!)).map((u) => u.id);
-  const staffUnits = reached.filter((u) => staffNumbers.has(u.organisation_code!)).map((u) => u.id);
+  // Only the consent's school, only under the API covering the role.
+  const reached = units.filter((u) => apis.has(u.apiCode) && (!user || u.institutionNumber === user.institutionNumber));
+  const unitsOf = (api: string) => [...new Set(reached.filter((u) => u.apiCode === api).map((u) => u.unitId))];
+  const studentUnits = unitsOf('students');
+  const staffUnits = unitsOf('staff');
   const studentCategories = new Set(identity.dataCategories.students ?? []);
   return {
     identity,
     studentUnits,
     staffUnits,
     allUnits: [...new Set([...studentUnits, ...staffUnits])],
-    institutionNumbers: [...new Set(reached.map((u) => u.organisation_code!))].sort(),
+    institutionNumbers: [...new Set(reached.filter((u) => u.apiCode === 'students' || u.apiCode === 'staff').map((u) => u.institutionNumber))].sort(),
+    unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
-    guardians: studentCategories.has('guardians') && (!user || user.role === 'student'),
+    guardians: studentCategories.has('guardians' satisfies DataCategory) && (!user || user.role === 'student'),
     ...(user ? { endUser: { consentId: user.consentId, personId: user.personId, role: user.role } } : {}),
   };
 }
 
-/** Resolves grants (institutions and access groups) to SS 12000 school units. */
+/** The scope of `identity`, its reached school units read live (outside the SS 12000 hot path). */
 export async function loadScope(db: Queryable, identity: ClientIdentity): Promise<Scope> {
-  const { groupIds } = grantTargets(identity);
-  const viaGroups = groupIds.length
-    ? await db.selectFrom('access_group_institutions').select(['access_group_id', 'institution_number']).where('access_group_id', 'in', groupIds).execute()
-    : [];
-  const all = [...new Set([...grantTargets(identity).numbers, ...viaGroups.map((v) => v.institution_number)])];
-  const units = all.length
-    ? await db
-        .selectFrom('ss12000_organisations')
-        .select(['id', 'organisation_code'])
-        .where('organisation_type', '=', 'Skolenhet')
-        .where('organisation_code', 'in', all)
-        .execute()
-    : [];
-  return buildScope(identity, viaGroups, units);
+  return buildScope(identity, await reachedUnits(db, identity.clientId));
 }
 
 /** A uuid[] parameter. */

@@ -142,11 +142,31 @@ export interface Ss12000AccessLogTable {
   partner_id: string | null;
   method: string;
   endpoint: string;
+  /** Institutions whose records the request released (migration 0047; before it: all the client could reach). */
   institution_numbers: UuidArray;
+  /** Records released in total, embedded ones included, each once. */
   record_count: number;
   status: number;
   /** Set when the read was made with an end user's sign-in token (end_user_consents.id). */
   consent_id: string | null;
+  /** The response's X-Request-Id. */
+  request_id: string | null;
+  /** What was released per institution × API × entity type; written as JSON text (migration 0047). */
+  released: ColumnType<ReleasedPart[], string | undefined, string>;
+}
+
+/** One element of `ss12000_access_log.released`: the records of one entity type released at one institution under one API. */
+export interface ReleasedPart {
+  /** Institution number; null for records bound to no institution (syllabuses, programmes). */
+  institution: string | null;
+  /** The API the records were released under; null with `institution`. */
+  api: 'students' | 'staff' | null;
+  /** Entity type (the endpoint's path name), e.g. `duties`. */
+  entity: string;
+  /** Records of this institution released (each once, though one may also count at another institution). */
+  records: number;
+  /** Data categories released with them, `identity` first. */
+  categories: string[];
 }
 export interface Ss12000RateWindowsTable {
   client_id: string;

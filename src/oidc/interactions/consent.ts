@@ -6,7 +6,7 @@ import { conflict } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit } from '../../modules/audit/record.ts';
 import { accountIdOf, endUserAuditActor } from '../accounts.ts';
-import { DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource } from '../urls.ts';
+import { DATA_SCOPE, SIGNIN_SCOPES, asksForData, dataApiResource } from '../../modules/access/tokens/urls.ts';
 import { API_OF_ROLE, categoriesOf, type ConsentCategory } from './eligibility.ts';
 
 /** The scopes of the provider's `scopes` configuration, `data` included (see grantFor). */

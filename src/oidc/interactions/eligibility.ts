@@ -2,13 +2,15 @@ import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { EndUserRole } from '../../db/schema.ts';
 import { localDate } from '../../lib/school-year.ts';
-import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from '../../modules/ss12000/model.ts';
+import { reachedInstitutionsQuery } from '../../modules/access/reach.ts';
+import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from '../../modules/access/literals.ts';
 
 /**
  * Who may sign in to which app at which school (issue 5): the app must be approved, its approved
- * registration must name the API that covers the person's role, and the school must have granted
- * the app's client that API (directly or through an access group). Everything is read live: a
- * revoked grant or a suspended app stops the next sign-in.
+ * registration must name the API that covers the person's role, and the app's client must reach
+ * the school under that API (`grant_reach`, src/modules/access/reach.ts: granted directly or through
+ * an access group). Everything is read live: a revoked grant, a school leaving a granted access
+ * group or a suspended app stops the next sign-in.
  */
 
 /** The API that covers a role: students and their guardians → students; staff → staff. */
@@ -31,17 +33,6 @@ export async function signinApis(db: Queryable, clientId: string): Promise<strin
   return rows.map((r) => r.api_code);
 }
 
-/** SQL: institution numbers where `clientId` holds a grant of one of `apis`, directly or through an access group. */
-function grantedNumbersSql(clientId: string, apis: string[]) {
-  return sql<{ number: string; api_code: string }>`
-    SELECT g.institution_number AS number, g.api_code FROM grants g
-     WHERE g.client_id = ${clientId} AND g.api_code = ANY(${apis}::text[]) AND g.institution_number IS NOT NULL
-    UNION
-    SELECT agi.institution_number AS number, g.api_code FROM grants g
-      JOIN access_group_institutions agi ON agi.access_group_id = g.access_group_id
-     WHERE g.client_id = ${clientId} AND g.api_code = ANY(${apis}::text[])`;
-}
-
 export interface PickerInstitution {
   number: string;
   name: string;
@@ -57,22 +48,29 @@ export async function pickerInstitutions(db: Queryable, clientId: string, q: str
   const apis = await signinApis(db, clientId);
   if (!apis.length) return [];
   const pattern = `%${q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const rows = await sql<PickerInstitution>`
-    SELECT i.number, i.name, i.town FROM institutions i
-     WHERE i.number IN (SELECT number FROM (${grantedNumbersSql(clientId, apis)}) granted)
-       AND (lower(i.name) LIKE ${pattern} OR lower(i.number) LIKE ${pattern} OR lower(coalesce(i.town, '')) LIKE ${pattern})
-     ORDER BY i.name, i.number
-     LIMIT ${limit}`.execute(db);
-  return rows.rows;
+  return db
+    .selectFrom('institutions as i')
+    .select(['i.number', 'i.name', 'i.town'])
+    .where('i.number', 'in', reachedInstitutionsQuery(db, clientId, apis).clearSelect().select('r.institution_number'))
+    .where((eb) =>
+      eb.or([
+        eb(eb.fn('lower', ['i.name']), 'like', pattern),
+        eb(eb.fn('lower', ['i.number']), 'like', pattern),
+        eb(sql`lower(coalesce(i.town, ''))`, 'like', pattern),
+      ]),
+    )
+    .orderBy('i.name')
+    .orderBy('i.number')
+    .limit(limit)
+    .execute();
 }
 
 /** The APIs (students, staff) the client may sign people in with at this school; empty = not available. */
 export async function grantedApisAt(db: Queryable, clientId: string, institutionNumber: string): Promise<string[]> {
   const apis = await signinApis(db, clientId);
   if (!apis.length) return [];
-  const rows = await sql<{ api_code: string }>`
-    SELECT DISTINCT api_code FROM (${grantedNumbersSql(clientId, apis)}) granted WHERE number = ${institutionNumber}`.execute(db);
-  return rows.rows.map((r) => r.api_code);
+  const rows = await reachedInstitutionsQuery(db, clientId, apis).where('r.institution_number', '=', institutionNumber).execute();
+  return rows.map((r) => r.api_code);
 }
 
 /** One school of the picker by number, or undefined when it is not available to this client. */

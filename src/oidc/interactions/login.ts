@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { ApiError, forbidden } from '../../http/errors.ts';
 import { startEndUserSession, type ServerResponseLike } from '../../modules/end-users/session.ts';
 import { accountIdOf } from '../accounts.ts';
-import { providerOf } from '../index.ts';
+import { providerOf } from '../provider.ts';
 import { consentQuestion, reuseConsent } from './consent.ts';
 import { signinRole } from './eligibility.ts';
 import { isFinished, progressOf, saveProgress } from './progress.ts';

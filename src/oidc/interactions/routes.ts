@@ -5,8 +5,9 @@ import type { AppContext } from '../../context.ts';
 import { ApiError, conflict, invalidField } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { checkEndUserPassword } from '../../modules/end-users/service.ts';
+import { releasedFields } from '../../modules/catalog/presenters.ts';
 import { providerForInstitution } from '../upstream/index.ts';
-import { providerOf } from '../index.ts';
+import { providerOf } from '../provider.ts';
 import { storeConsent, consentQuestion } from './consent.ts';
 import { availableInstitution, pickerInstitutions } from './eligibility.ts';
 import { completeLogin, interactionGone } from './login.ts';
@@ -46,7 +47,7 @@ export interface SigninState {
   institution: { number: string; name: string; town: string | null } | null;
   person: { displayName: string } | null;
   loginMethods: { password: boolean; upstream: { name: string; url: string } | null };
-  consent: { scopes: string[]; claims: string[]; categories: { apiCode: string; category: string; purpose: string }[]; added: string[] } | null;
+  consent: { scopes: string[]; claims: string[]; categories: { apiCode: string; category: string; purpose: string; fields: string[] }[]; added: string[] } | null;
   /** Set once the sign-in is finished (step 'done'): the page sends the browser there. */
   redirectTo: string | null;
 }
@@ -74,7 +75,9 @@ async function stateOf(ctx: AppContext, interaction: Interaction): Promise<Signi
   let consent: SigninState['consent'] = null;
   if (step === 'consent' && progress.role) {
     const q = await consentQuestion(ctx, interaction, progress.personId!, progress.institution!, progress.role);
-    consent = { scopes: q.scopes, claims: q.claims, categories: q.categories, added: q.added };
+    // Each category with the fields it releases (release policy), so the person sees what a category means.
+    const categories = q.categories.map((c) => ({ ...c, fields: releasedFields(c.category).map((f) => f.field) }));
+    consent = { scopes: q.scopes, claims: q.claims, categories, added: q.added };
   }
   return {
     uid: interaction.uid,

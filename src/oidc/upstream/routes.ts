@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { randomToken, sha256 } from '../../lib/ids.ts';
-import { providerOf } from '../index.ts';
+import { providerOf } from '../provider.ts';
 import { completeLogin } from '../interactions/login.ts';
 import { isFinished, progressOf } from '../interactions/progress.ts';
 import { configurationOf, upstreamCallbackUrl } from './client.ts';

@@ -14,8 +14,9 @@ describe('consent', () => {
       scopes: ['openid', 'profile', 'data'],
       claims: ['sub', 'school', 'roles', 'name', 'given_name', 'family_name'],
       categories: [
-        { apiCode: 'students', category: 'identity', purpose: 'Homework planning (students)' },
-        { apiCode: 'students', category: 'groups', purpose: 'Homework planning (students)' },
+        // Each category says which fields it releases (identity: the person's own, never a category-bound one).
+        { apiCode: 'students', category: 'identity', purpose: 'Homework planning (students)', fields: expect.arrayContaining(['givenName', 'familyName']) },
+        { apiCode: 'students', category: 'groups', purpose: 'Homework planning (students)', fields: [] },
       ],
       added: [],
     });

@@ -6,6 +6,7 @@ import { newId } from '../../../src/lib/ids.ts';
 import { insertApp, insertClient, insertEndUserAccount, insertGrant, insertInstitution, insertPartner } from '../../../src/seed/builders.ts';
 import type { TestClient } from '../../support/harness.ts';
 import { basic, postTokenEndpoint } from '../fixtures.ts';
+import { storedBody } from '../../support/stored.ts';
 
 /**
  * Fixtures and a hand-driven browser for the "Log in with Schoolgate" tests: the test plays the
@@ -28,7 +29,7 @@ export async function createSchool(ctx: AppContext, name = `School ${seq}`, town
     .insertInto('ss12000_organisations')
     .values({
       id: unitId,
-      body: JSON.stringify({ id: unitId, displayName: name, organisationType: 'Skolenhet', organisationCode: number }),
+      ...storedBody('organisations', { id: unitId, displayName: name, organisationType: 'Skolenhet', organisationCode: number }),
       hash: randomBytes(8).toString('hex'),
       created_at: now,
       modified_at: now,
@@ -52,7 +53,7 @@ export async function createPerson(
     .insertInto('ss12000_persons')
     .values({
       id,
-      body: JSON.stringify({ id, givenName: p.given, familyName: p.family, ...(p.email ? { emails: [{ value: p.email, type: 'Privat' }] } : {}) }),
+      ...storedBody('persons', { id, givenName: p.given, familyName: p.family, ...(p.email ? { emails: [{ value: p.email, type: 'Privat' }] } : {}) }),
       hash: randomBytes(8).toString('hex'),
       created_at: now,
       modified_at: now,

@@ -4,6 +4,7 @@ import { newId } from '../../../src/lib/ids.ts';
 import { insertUser } from '../../../src/seed/builders.ts';
 import type { Harness } from '../../support/harness.ts';
 import { createSchool } from '../signin/support.ts';
+import { storedBody } from '../../support/stored.ts';
 
 /** An SS 12000 organisation row (a board or a school) with the columns the sign-in reads. */
 async function insertOrganisation(ctx: AppContext, o: { name: string; type: string; parentId?: string }) {
@@ -13,7 +14,7 @@ async function insertOrganisation(ctx: AppContext, o: { name: string; type: stri
     .insertInto('ss12000_organisations')
     .values({
       id,
-      body: JSON.stringify({ id, displayName: o.name, organisationType: o.type, ...(o.parentId ? { parentOrganisation: { id: o.parentId } } : {}) }),
+      ...storedBody('organisations', { id, displayName: o.name, organisationType: o.type, ...(o.parentId ? { parentOrganisation: { id: o.parentId } } : {}) }),
       hash: randomBytes(8).toString('hex'),
       created_at: now,
       modified_at: now,

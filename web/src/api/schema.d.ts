@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Reads of school data per day, app, institution and endpoint */
+        /** Records of school data released per day, app, institution, API and endpoint */
         get: {
             parameters: {
                 query?: {
@@ -30,11 +30,19 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                /** @description The API the records were released under; null with institutionNumber */
+                                api: ("students" | "staff") | null;
                                 appId: string | null;
+                                /** @description Data categories released with them */
+                                categories: string[];
                                 /** @description YYYY-MM-DD in the deployment time zone */
                                 day: string;
                                 endpoint: string;
-                                institutionNumber: string;
+                                /** @description Entity type of the records: the endpoint's own, or one embedded by expand */
+                                entity: string | null;
+                                /** @description The institution whose records were released; null: none (refusals, empty answers, deleted ids) or records bound to no institution */
+                                institutionNumber: string | null;
+                                /** @description Records of this institution released (each once per request) */
                                 records: number;
                                 requests: number;
                             }[];

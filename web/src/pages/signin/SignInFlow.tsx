@@ -277,6 +277,12 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
               <Typography.Text type="secondary">{t('signin.consent.purpose')}: </Typography.Text>
               {c.purpose}
             </div>
+            {c.fields.length > 0 && (
+              <div data-testid="consent-category-fields">
+                <Typography.Text type="secondary">{t('signin.consent.fields')}: </Typography.Text>
+                {c.fields.join(', ')}
+              </div>
+            )}
           </li>
         ))}
       </ul>

@@ -18,6 +18,8 @@ export interface ConsentCategory {
   apiCode: string;
   category: string;
   purpose: string;
+  /** The data API fields the category releases (from the release policy). */
+  fields: string[];
 }
 
 /** GET /signin/:uid/state, and the answer of every step. */

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { calculateJwkThumbprint, createLocalJWKSet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { sql } from 'kysely';
-import type { AppContext, Queryable } from '../context.ts';
-import type { Clock } from '../lib/clock.ts';
-import { recordAudit, systemActor } from '../modules/audit/record.ts';
+import type { AppContext, Queryable } from '../../../context.ts';
+import type { Clock } from '../../../lib/clock.ts';
+import { recordAudit, systemActor } from '../../audit/record.ts';
 
 /** The JWS algorithm of every token Schoolgate signs. */
 export const SIGNING_ALG = 'ES256';

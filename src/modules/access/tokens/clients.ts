@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Config } from '../config.ts';
-import type { Queryable } from '../context.ts';
-import type { AppClientType, AppStatus, ClientOrigin } from '../db/schema.ts';
-import { sha256 } from '../lib/ids.ts';
-import { localDate } from '../lib/school-year.ts';
+import type { Config } from '../../../config.ts';
+import type { Queryable } from '../../../context.ts';
+import type { AppClientType, AppStatus, ClientOrigin } from '../../../db/schema.ts';
+import { sha256 } from '../../../lib/ids.ts';
+import { localDate } from '../../../lib/school-year.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

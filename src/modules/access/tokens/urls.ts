@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import type { Config } from '../../../config.ts';
 
 /** The scope a client asks for to read school data (optional: the token's audience is what counts). */
 export const DATA_SCOPE = 'data';

@@ -1,0 +1,227 @@
+import type { AppContext, Queryable } from '../../context.ts';
+import type { ActorKind } from '../../db/schema.ts';
+import { conflict, notFound } from '../../http/errors.ts';
+import { newId } from '../../lib/ids.ts';
+import { recipientLanguage } from '../../mail/recipients.ts';
+import { recordAudit } from '../audit/record.ts';
+
+/**
+ * The one owner of the `grants` table: every grant that is created or removed goes through this
+ * file, so what a change writes (the rows, its audit row, the partner's mail) is the same whoever
+ * makes it — a school admin's editor, the operator's legacy-client editor, seeding.
+ */
+
+/** One grant as a change names it: an API on an institution or on an access group. */
+export interface GrantTarget {
+  apiCode: string;
+  institutionNumber: string | null;
+  accessGroupId: string | null;
+}
+
+/** Who changes grants: their audit identity, and the name the partner's mail gives them. */
+export interface GrantActor {
+  id: string | null;
+  label: string;
+  kind: ActorKind;
+  /** "Changed by" in the partner's mail. */
+  name: string;
+}
+
+const keyOf = (g: GrantTarget) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
+const sortTargets = <T extends GrantTarget>(gs: T[]): T[] => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+const strip = (gs: GrantTarget[]): GrantTarget[] => gs.map((g) => ({ apiCode: g.apiCode, institutionNumber: g.institutionNumber, accessGroupId: g.accessGroupId }));
+
+/** The institutions and access groups a set of grants touches: who should read an audit entry about it. */
+export function touchedTargets(gs: GrantTarget[]): { institutionNumbers: string[]; accessGroupIds: string[] } {
+  return {
+    institutionNumbers: [...new Set(gs.map((g) => g.institutionNumber).filter((x): x is string => x !== null))].sort(),
+    accessGroupIds: [...new Set(gs.map((g) => g.accessGroupId).filter((x): x is string => x !== null))].sort(),
+  };
+}
+
+/** The institutions and access groups where a client holds grants now (none for no client). */
+export async function grantTargetsOfClient(db: Queryable, clientId: string | null): Promise<{ institutionNumbers: string[]; accessGroupIds: string[] }> {
+  if (!clientId) return { institutionNumbers: [], accessGroupIds: [] };
+  const rows = await db.selectFrom('grants').select(['api_code', 'institution_number', 'access_group_id']).where('client_id', '=', clientId).execute();
+  return touchedTargets(rows.map((r) => ({ apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id })));
+}
+
+/**
+ * Writes grant rows as they are, without audit or mail: for a change that records the grants in its
+ * own audit row (a legacy client issued with its scopes) and for test and seed builders. Anything
+ * that changes the grants of an existing client uses `replaceGrants`.
+ */
+export async function insertGrants(
+  db: Queryable,
+  clientId: string,
+  targets: GrantTarget[],
+  by: { grantedBy: string | null; reason: string | null; at?: Date | undefined },
+): Promise<string[]> {
+  if (targets.length === 0) return [];
+  const rows = targets.map((g) => ({
+    id: newId(),
+    client_id: clientId,
+    api_code: g.apiCode,
+    institution_number: g.institutionNumber,
+    access_group_id: g.accessGroupId,
+    granted_by: by.grantedBy,
+    reason: by.reason,
+    // Without a time the database's now() applies (builders that have no clock).
+    ...(by.at ? { granted_at: by.at } : {}),
+  }));
+  await db.insertInto('grants').values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+interface ReplaceGrantsCommon {
+  clientId: string;
+  actor: GrantActor;
+  /** Stored as the grants' `granted_by`; the actor's id unless given (seeding names the admin it plays). */
+  grantedBy?: string | null | undefined;
+  reason: string | null;
+  /**
+   * The audit action: `grants.replaced` (a school admin's editor) or `legacy_client.grants_replaced`
+   * (the operator's editor). Published in the log and its filters, so each caller keeps its own.
+   */
+  action: 'grants.replaced' | 'legacy_client.grants_replaced';
+  /**
+   * When a boolean, a change that removes grants needs it true (409 `removal_not_confirmed`
+   * otherwise): the school admin's editor warns before access stops. Absent: no confirmation.
+   */
+  confirmRemoval?: boolean | undefined;
+  /** Whether the app's contact is e-mailed (default true); seeding tells nobody. */
+  notify?: boolean | undefined;
+}
+
+/**
+ * One API's grants of a client, by target id (institution numbers or access group ids, per the
+ * API's grant target). `within` limits the change to the targets the actor may change (a school
+ * admin's editable targets); grants elsewhere stay as they are and are not named in the change.
+ */
+export interface ReplaceApiGrants extends ReplaceGrantsCommon {
+  apiCode: string;
+  targets: string[];
+  within?: readonly string[] | undefined;
+}
+
+/** All grants of a client across APIs (the operator's legacy-client editor). */
+export interface ReplaceAllGrants extends ReplaceGrantsCommon {
+  apiCode?: undefined;
+  grants: GrantTarget[];
+}
+
+/** What a replacement did; `names` maps every target id it names to the institution's or group's name. */
+export interface ReplacedGrants {
+  changed: boolean;
+  before: GrantTarget[];
+  after: GrantTarget[];
+  added: GrantTarget[];
+  removed: GrantTarget[];
+  names: Map<string, string>;
+}
+
+async function targetNames(db: Queryable, institutionNumbers: string[], accessGroupIds: string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (institutionNumbers.length) {
+    for (const r of await db.selectFrom('institutions').select(['number', 'name']).where('number', 'in', institutionNumbers).execute()) names.set(r.number, r.name);
+  }
+  if (accessGroupIds.length) {
+    for (const r of await db.selectFrom('access_groups').select(['id', 'name']).where('id', 'in', accessGroupIds).execute()) names.set(r.id, r.name);
+  }
+  return names;
+}
+
+/**
+ * Replaces a client's grants — one API's (optionally within the targets the actor may change) or
+ * all of them — inside the caller's transaction: the client row is locked first and the difference
+ * computed under the lock, so two editors saving at once both land, in order, each with its own
+ * audit row. Writes the removed and added rows, one audit row with before/after, and, when the
+ * client has an app, the `grants_changed` mail to the app's contact. Nothing is written when
+ * nothing changes. The caller validates the targets (catalog, school structure, rights).
+ */
+export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: ReplaceApiGrants | ReplaceAllGrants): Promise<ReplacedGrants> {
+  const now = ctx.clock.now();
+  const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
+  if (!client) throw notFound('client_not_found', 'No such client.');
+
+  let api: { code: string; name: string; grant_target: 'institution' | 'access_group' } | undefined;
+  let desired: GrantTarget[];
+  if (input.apiCode !== undefined) {
+    api = await trx.selectFrom('apis').select(['code', 'name', 'grant_target']).where('code', '=', input.apiCode).executeTakeFirst();
+    if (!api) throw notFound('api_not_found', `There is no API "${input.apiCode}".`);
+    const byInstitution = api.grant_target === 'institution';
+    desired = [...new Set(input.targets)].map((id) => ({ apiCode: input.apiCode!, institutionNumber: byInstitution ? id : null, accessGroupId: byInstitution ? null : id }));
+  } else {
+    desired = [...new Map(input.grants.map((g) => [keyOf(g), strip([g])[0]!])).values()];
+  }
+  desired = sortTargets(desired);
+
+  const targetOf = (g: GrantTarget) => g.institutionNumber ?? g.accessGroupId ?? '';
+  const inPlay = (g: GrantTarget) =>
+    input.apiCode === undefined || (g.apiCode === input.apiCode && (input.within === undefined || input.within.includes(targetOf(g))));
+  const rows = await trx.selectFrom('grants').select(['id', 'api_code', 'institution_number', 'access_group_id']).where('client_id', '=', client.id).execute();
+  const current = sortTargets(
+    rows.map((r) => ({ id: r.id, apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id })).filter(inPlay),
+  );
+  const desiredKeys = new Set(desired.map(keyOf));
+  const currentKeys = new Set(current.map(keyOf));
+  const removed = current.filter((g) => !desiredKeys.has(keyOf(g)));
+  const added = desired.filter((g) => !currentKeys.has(keyOf(g)));
+
+  const named = touchedTargets([...added, ...removed, ...desired]);
+  const names = await targetNames(trx, named.institutionNumbers, named.accessGroupIds);
+  const result: ReplacedGrants = { changed: added.length + removed.length > 0, before: strip(current), after: desired, added, removed: strip(removed), names };
+
+  if (removed.length && input.confirmRemoval === false) {
+    const wanted = api?.grant_target === 'access_group' ? 'accessGroupIds' : 'institutionNumbers';
+    throw conflict('removal_not_confirmed', 'Removing access stops the app from reading that data at once; confirm with confirmRemoval: true.', {
+      field: 'body.confirmRemoval',
+      [wanted]: removed.map(targetOf),
+    });
+  }
+  if (!result.changed) return result;
+
+  if (removed.length) await trx.deleteFrom('grants').where('id', 'in', removed.map((g) => g.id)).execute();
+  await insertGrants(trx, client.id, added, { grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy, reason: input.reason, at: now });
+
+  const app = client.app_id
+    ? await trx.selectFrom('apps').select(['id', 'name', 'partner_id', 'contact_email']).where('id', '=', client.app_id).executeTakeFirst()
+    : undefined;
+  const byInstitution = api?.grant_target === 'institution';
+  const wanted = byInstitution ? 'institutionNumbers' : 'accessGroupIds';
+  await recordAudit(trx, now, input.actor, {
+    action: input.action,
+    subjectType: 'client',
+    subjectId: client.id,
+    partnerId: app?.partner_id ?? null,
+    appId: app?.id ?? null,
+    clientId: client.id,
+    ...touchedTargets([...added, ...removed]),
+    reason: input.reason,
+    // One API's change names the API and its target ids; a whole-client change lists the grants.
+    before: api ? { apiCode: api.code, [wanted]: current.map(targetOf) } : { grants: strip(current) },
+    after: api ? { apiCode: api.code, [wanted]: desired.map(targetOf) } : { grants: desired },
+  });
+
+  if (app && input.notify !== false) {
+    const apiNames = api ? new Map([[api.code, api.name]]) : new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
+    const label = api
+      ? (g: GrantTarget) => (byInstitution ? `${targetOf(g)} - ${names.get(targetOf(g)) ?? ''}` : (names.get(targetOf(g)) ?? targetOf(g)))
+      : (g: GrantTarget) => `${apiNames.get(g.apiCode) ?? g.apiCode}: ${targetOf(g)}`;
+    await ctx.mail.enqueue(trx, {
+      to: app.contact_email,
+      language: await recipientLanguage(trx, app.contact_email),
+      template: 'grants_changed',
+      params: {
+        appName: app.name,
+        apiName: api ? api.name : [...new Set([...added, ...removed].map((g) => apiNames.get(g.apiCode) ?? g.apiCode))].join(', '),
+        added: added.map(label),
+        removed: removed.map(label),
+        changedBy: input.actor.name,
+        reason: input.reason,
+        at: now,
+      },
+    });
+  }
+  return result;
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Insertable } from 'kysely';
+import type { AppContext } from '../../context.ts';
+import type { EntityType } from './schemas.ts';
+import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
+import type { Scope } from './scope.ts';
+import type { ReleasedPart, Ss12000AccessLogTable } from './tables.ts';
+
+/**
+ * The access log of the SS 12000 API (DOMAIN §2): one row per request, committed before its
+ * response leaves, saying per institution which records of which entity type were released under
+ * which API and with which data categories.
+ */
+
+type Api = 'students' | 'staff';
+
+/** What a read hands to the log: per released record the school units it was released through (null: bound to none). */
+export interface ReleasedRecords {
+  /** The entity type, or `deletedEntities` (ids of deleted records, bound to no unit). */
+  entity: EntityType | 'deletedEntities';
+  units: (string[] | null)[];
+}
+
+/** The category every released record carries, approved or not: the fields every reader gets. */
+const BASE = 'identity';
+
+/**
+ * The data categories a record of each entity type can carry beyond `identity` (the fields every
+ * reader gets), from the release policy — the same declaration the purpose register reads: persons
+ * all the person categories, placements `guardians` (their owners), the others none.
+ */
+const CARRIED = new Map<string, Set<DataCategory>>();
+for (const c of dataCategories) {
+  if (c === BASE) continue;
+  for (const { entity } of fieldsOfCategory(c)) CARRIED.set(entity, (CARRIED.get(entity) ?? new Set()).add(c));
+}
+
+/**
+ * Under which API, and with which data categories, one record of `entity` released through school
+ * unit `unit` counts. The one place that decides it, so the daily aggregate and the per-person
+ * disclosure report (GDPR Art. 15) tell the same story:
+ *  - duties are staff data; placements and study plans student data: they count under that API only;
+ *  - persons, groups, activities and organisations count under every API granted at the unit: a
+ *    group there releases memberships (students API) and assignment roles (staff API). For persons
+ *    this over-reports when both APIs are granted at one unit — a student there is credited to the
+ *    staff API too — because the read hands over units, not the roles it saw the person in;
+ *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
+ *    of the entity type can carry at all (release policy: persons their categories, placements
+ *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
+ *    never releases are still named: the element says what its records may carry, not each record;
+ *  - syllabuses and programmes are bound to no institution (unit null): institution and api null.
+ */
+export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
+  if (unit === null) return [{ api: null, categories: [BASE] }];
+  const apis: Api[] = [];
+  const { studentUnits, staffUnits } = unitSets(scope);
+  const student = studentUnits.has(unit);
+  const staff = staffUnits.has(unit);
+  if (entity === 'duties') {
+    if (staff) apis.push('staff');
+  } else if (entity === 'placements' || entity === 'studyplans') {
+    if (student) apis.push('students');
+  } else {
+    if (student) apis.push('students');
+    if (staff) apis.push('staff');
+  }
+  return apis.map((api) => ({ api, categories: categoriesOf(scope, entity, api) }));
+}
+
+const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string> }>();
+function unitSets(scope: Scope) {
+  let known = sets.get(scope);
+  if (!known) sets.set(scope, (known = { studentUnits: new Set(scope.studentUnits), staffUnits: new Set(scope.staffUnits) }));
+  return known;
+}
+
+function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api): string[] {
+  const carried = CARRIED.get(entity);
+  if (!carried) return [BASE];
+  const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
+  return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];
+}
+
+/**
+ * Records released through `_embedded` (expand) are credited too, as elements of their own entity
+ * type: an embedded person is that person's data released, whatever endpoint carried it. Each is
+ * credited at its own unit where its JSON names one (a duty's `dutyAt`, a placement's `placedAt`, a
+ * group's `organisation`), a person at the units of the record that embeds it (the child of a
+ * placement at the placement's unit, a duty's person at the duty's), a syllabus at none. A group's
+ * `assignmentRoles` are part of the group record (staff data of a group counted under the staff API).
+ */
+const EMBEDDED: Record<string, { entity: EntityType; unit: (item: any) => string | null | undefined }> = {
+  duties: { entity: 'duties', unit: (d) => d?.dutyAt?.id },
+  teachers: { entity: 'duties', unit: (d) => d?.dutyAt?.id },
+  placements: { entity: 'placements', unit: (p) => p?.placedAt?.id },
+  ownedPlacements: { entity: 'placements', unit: (p) => p?.placedAt?.id },
+  groups: { entity: 'groups', unit: (g) => g?.organisation?.id },
+  groupMemberships: { entity: 'groups', unit: (m) => m?.group?.organisation?.id },
+  syllabus: { entity: 'syllabuses', unit: () => null },
+  child: { entity: 'persons', unit: () => undefined },
+  owners: { entity: 'persons', unit: () => undefined },
+  person: { entity: 'persons', unit: () => undefined },
+  responsibleFor: { entity: 'persons', unit: () => undefined },
+};
+
+/**
+ * The records of one answer: the presented rows with their units, and — when the answer has
+ * expands (`items` is then the JSON text of each item, in the rows' order) — what each embeds.
+ */
+export function releasedOf(entity: EntityType, units: (string[] | null)[], items?: string[]): ReleasedRecords[] {
+  const out: ReleasedRecords[] = [{ entity, units }];
+  if (!items) return out;
+  const byEntity = new Map<ReleasedRecords['entity'], (string[] | null)[]>();
+  items.forEach((text, i) => {
+    const embedded = (JSON.parse(text) as { _embedded?: Record<string, unknown> })._embedded;
+    if (!embedded) return;
+    for (const [key, value] of Object.entries(embedded)) {
+      const how = EMBEDDED[key];
+      if (!how) continue;
+      for (const item of Array.isArray(value) ? value : [value]) {
+        // References in stored bodies may be upper case; the scope's unit ids are not.
+        const unit = how.unit(item)?.toLowerCase();
+        const list = byEntity.get(how.entity) ?? [];
+        list.push(unit === undefined ? units[i]! : unit === null ? null : [unit]);
+        byEntity.set(how.entity, list);
+      }
+    }
+  });
+  for (const [embeddedEntity, list] of byEntity) out.push({ entity: embeddedEntity, units: list });
+  return out;
+}
+
+/** Per institution × API × entity type, the records and categories released; the institutions; the total. */
+export function tally(scope: Scope, released: ReleasedRecords[]): { parts: ReleasedPart[]; institutions: string[]; total: number } {
+  const parts = new Map<string, ReleasedPart>();
+  let total = 0;
+  for (const { entity, units } of released) {
+    for (const list of units) {
+      total++;
+      // A record counts once per institution and API, though it may be seen at several units of it.
+      const keys = new Map<string, Omit<ReleasedPart, 'records'>>();
+      for (const unit of list === null ? [null] : list) {
+        const institution = unit === null ? null : scope.unitInstitutions?.get(unit);
+        if (institution === undefined) continue;
+        for (const { api, categories } of releaseTerms(scope, entity, unit)) keys.set(`${institution}|${api}`, { institution, api, entity, categories });
+      }
+      for (const [key, part] of keys) {
+        const id = `${key}|${entity}`;
+        const known = parts.get(id);
+        if (known) known.records++;
+        else parts.set(id, { ...part, records: 1 });
+      }
+    }
+  }
+  const list = [...parts.values()];
+  const institutions = [...new Set(list.map((p) => p.institution).filter((n): n is string => n !== null))].sort();
+  return { parts: list, institutions, total };
+}
+
+type AccessRow = Insertable<Ss12000AccessLogTable>;
+
+/** At most this many rows go in one INSERT (12 parameters each, far below PostgreSQL's 65,535). */
+const MAX_BATCH = 1000;
+
+interface Batch {
+  rows: AccessRow[];
+  committed: Promise<void>;
+  settle: (error?: unknown) => void;
+}
+
+/** Per process: batches waiting for the INSERT in flight, and whether one is. */
+const writers = new WeakMap<AppContext, { queue: Batch[]; writing: boolean }>();
+
+function newBatch(): Batch {
+  let settle!: Batch['settle'];
+  const committed = new Promise<void>((ok, fail) => (settle = (error) => (error === undefined ? ok() : fail(error))));
+  return { rows: [], committed, settle };
+}
+
+/**
+ * Commits one access-log row; resolves once it is in the database. Group commit: with no INSERT in
+ * flight the row is written at once (no timer, so no added latency at low load); otherwise it joins
+ * the rows waiting for the one in flight and they go together in the next multi-row INSERT (few
+ * statements under load). Rejects when that INSERT fails: the caller must then not release the data.
+ */
+export function commitAccess(ctx: AppContext, row: AccessRow): Promise<void> {
+  let writer = writers.get(ctx);
+  if (!writer) writers.set(ctx, (writer = { queue: [], writing: false }));
+  let batch = writer.queue.at(-1);
+  if (!batch || batch.rows.length >= MAX_BATCH) writer.queue.push((batch = newBatch()));
+  batch.rows.push(row);
+  if (!writer.writing) void drain(ctx, writer);
+  return batch.committed;
+}
+
+async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean }): Promise<void> {
+  writer.writing = true;
+  try {
+    for (let batch = writer.queue.shift(); batch; batch = writer.queue.shift()) {
+      try {
+        await ctx.db.insertInto('ss12000_access_log').values(batch.rows).execute();
+        batch.settle();
+      } catch (error) {
+        ctx.log.error({ err: error, rows: batch.rows.length }, 'access log write failed; the reads are answered 503');
+        batch.settle(error);
+      }
+    }
+  } finally {
+    writer.writing = false;
+  }
+}
+
+/** What the request state of an SS 12000 read holds for the log. */
+export interface AccessState {
+  scope: Scope;
+  /** What the answer releases; empty until a handler sets it (refusals release nothing). */
+  released: ReleasedRecords[];
+}
+
+/** The access-log row of one answered request (app, endpoint, status, what was released, time). */
+export function accessRow(ctx: AppContext, request: FastifyRequest, state: AccessState, status: number): AccessRow {
+  const identity = state.scope.identity;
+  const endpoint = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
+  // A refusal releases nothing, and neither does HEAD (Fastify answers it from the GET route without the body).
+  const releases = status < 300 && request.method !== 'HEAD';
+  const { parts, institutions, total } = releases ? tally(state.scope, state.released) : { parts: [], institutions: [], total: 0 };
+  return {
+    at: ctx.clock.now(),
+    client_id: identity.clientId,
+    app_id: identity.appId,
+    partner_id: identity.partnerId,
+    method: request.method,
+    endpoint,
+    institution_numbers: institutions,
+    record_count: total,
+    status,
+    consent_id: identity.endUser?.consentId ?? null,
+    request_id: request.id,
+    released: JSON.stringify(parts),
+  };
+}
+
+/**
+ * Installs the access log on the SS 12000 API plugin `api`: every request gets a random UUID as its
+ * id (nothing taken from the client), sent back as `X-Request-Id` and stored with its row; the row
+ * of every authorized request — answers and refusals alike — is committed in `onSend`, before the
+ * payload is written, so no answered read goes unlogged, even when the process is killed. When the
+ * row cannot be committed the answer is replaced by a 503 `access_log_unavailable`.
+ */
+export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (request: FastifyRequest) => AccessState | undefined): void {
+  api.setGenReqId(() => randomUUID());
+  api.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  api.addHook('onSend', async (request, reply, payload) => {
+    const read = state(request);
+    if (!read) return payload;
+    try {
+      await commitAccess(ctx, accessRow(ctx, request, read, reply.statusCode));
+      return payload;
+    } catch {
+      reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
+      return JSON.stringify({ code: 'access_log_unavailable', message: 'The read could not be recorded in the access log, so no data is released. Try again.' });
+    }
+  });
+}
