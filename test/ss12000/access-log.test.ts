@@ -171,6 +171,25 @@ describe('access log, exact per institution and API', () => {
     }
   });
 
+  it('credits a person to the API of the role they were released in, when both APIs are granted at one unit', async () => {
+    const { ctx, url } = harness();
+    const app = await createApp(ctx, { students: STUDENT_CATEGORIES, staff: STAFF_CATEGORIES });
+    await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'students', institutionNumber: A });
+    await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'staff', institutionNumber: A });
+    const both = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+    const may = allowed(world, { students: [A], staff: [A] }, false);
+    const res = await both.get('/persons?limit=1000');
+    expect(res.status).toBe(200);
+    const ids = res.body.data.map((p: { id: string }) => p.id as string);
+    const [row] = await ctx.db.selectFrom('ss12000_access_log').selectAll().where('request_id', '=', res.headers.get('x-request-id')!).execute();
+    const records = (api: string) => row!.released.find((p) => p.api === api && p.entity === 'persons')?.records ?? 0;
+    expect({ students: records('students'), staff: records('staff') }).toEqual({
+      students: ids.filter((id: string) => may.studentIds.has(id)).length,
+      staff: ids.filter((id: string) => may.staffIds.has(id)).length,
+    });
+    expect(records('students')).toBeLessThan(ids.length);
+  });
+
   it('the daily aggregate credits only the institutions and APIs whose records were released', async () => {
     const res = await (await login('operator@sis.example')).get(`/api/v1/access-log/daily?appId=${exactAppId}`);
     expect(res.status).toBe(200);

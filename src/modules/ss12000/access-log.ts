@@ -41,10 +41,10 @@ for (const c of dataCategories) {
  * unit `unit` counts. The one place that decides it, so the daily aggregate and the per-person
  * disclosure report (GDPR Art. 15) tell the same story:
  *  - duties are staff data; placements and study plans student data: they count under that API only;
- *  - persons, groups, activities and organisations count under every API granted at the unit: a
- *    group there releases memberships (students API) and assignment roles (staff API). For persons
- *    this over-reports when both APIs are granted at one unit — a student there is credited to the
- *    staff API too — because the read hands over units, not the roles it saw the person in;
+ *  - persons count under the API of the role that released them (the read tags each unit with it:
+ *    a student at a unit granted under both APIs counts under the students API only);
+ *  - groups, activities and organisations count under every API granted at the unit: a group there
+ *    releases memberships (students API) and assignment roles (staff API);
  *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
  *    of the entity type can carry at all (release policy: persons their categories, placements
  *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
@@ -140,10 +140,16 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { parts: Relea
       total++;
       // A record counts once per institution and API, though it may be seen at several units of it.
       const keys = new Map<string, Omit<ReleasedPart, 'records'>>();
-      for (const unit of list === null ? [null] : list) {
+      for (const tagged of list === null ? [null] : list) {
+        // A person's unit says which API's role released them (`students:<id>`, see present.ts unitsSql).
+        const colon = tagged?.indexOf(':') ?? -1;
+        const only = colon > 0 ? (tagged!.slice(0, colon) as Api) : undefined;
+        const unit = colon > 0 ? tagged!.slice(colon + 1) : tagged;
         const institution = unit === null ? null : scope.unitInstitutions?.get(unit);
         if (institution === undefined) continue;
-        for (const { api, categories } of releaseTerms(scope, entity, unit)) keys.set(`${institution}|${api}`, { institution, api, entity, categories });
+        for (const { api, categories } of releaseTerms(scope, entity, unit)) {
+          if (!only || api === only) keys.set(`${institution}|${api}`, { institution, api, entity, categories });
+        }
       }
       for (const [key, part] of keys) {
         const id = `${key}|${entity}`;

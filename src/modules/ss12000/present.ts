@@ -53,7 +53,7 @@ export interface PresentedRow {
   /** meta.created/modified as Date#toISOString writes them. */
   created: string;
   modified: string;
-  /** School units of the scope (organisation ids) through which the row is released; null: none (catalogue data). */
+  /** School units of the scope (organisation ids; persons' as `students:<id>`/`staff:<id>`) through which the row is released; null: none (catalogue data). */
   units: string[] | null;
 }
 
@@ -87,7 +87,8 @@ export function presentFrom(type: EntityType, table: string, scope: Scope): RawB
              coalesce(bool_or(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)})), false) AS staff,
              ${scope.guardians ? sql`coalesce(bool_or(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)})), false)` : sql`false`} AS guardian,
              coalesce(bool_and(r.kind <> 'enrolment' OR r.organisation_id = ANY(${uuids(scope.studentUnits)})), true) AS enrolments_in_scope,
-             array_agg(DISTINCT r.organisation_id::text) FILTER (WHERE ${seenThrough(scope)}) AS units
+             array_agg(DISTINCT CASE WHEN r.kind = ANY(${texts(STAFF_KINDS)}) THEN 'staff:' ELSE 'students:' END || r.organisation_id::text)
+               FILTER (WHERE ${seenThrough(scope)}) AS units
         FROM ss12000_person_relations r WHERE r.person_id = t.id) pr`;
   return sql`${sql.table(table)} t CROSS JOIN ${roles}`;
 }
@@ -225,12 +226,16 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
 
 /**
  * The school units of the scope (organisation ids, as text) through which row `t` is released, for
- * the access log; NULL for entities bound to no institution (syllabuses, programmes).
+ * the access log; persons' tagged with the API (`students:`/`staff:`); NULL for entities bound to no
+ * institution (syllabuses, programmes).
  */
 export function unitsSql(type: EntityType, scope: Scope): RawBuilder<unknown> {
   switch (type) {
     case 'persons':
-      return scope.endUser ? sql`${texts(scope.allUnits)}` : sql`pr.units`;
+      // Tagged with the API whose role released the person (`students:<id>`, `staff:<id>`): a person
+      // seen as a student at a unit granted under both APIs was released under the students API only.
+      if (scope.endUser) return sql`${texts(scope.allUnits.map((u) => `${scope.endUser!.role === 'staff' ? 'staff' : 'students'}:${u}`))}`;
+      return sql`pr.units`;
     case 'organisations':
       return sql`ARRAY[t.id::text]`;
     case 'placements':

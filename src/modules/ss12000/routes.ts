@@ -10,8 +10,9 @@ import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisible, listJson, listPage, MAX_LIMIT, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
+import { deletedEntities, findVisible, listJson, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
+import { parseLookupBody } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
 import { authorizeRead } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
@@ -175,24 +176,9 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
   api.post(`/${def.path}/lookup`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const options = parseOptions(def, searchOf(request));
-    const body = request.body;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw ssError(400, 'invalid_body', 'The body must be a JSON object, e.g. {"ids": [...]}.');
-    const allowed = ['ids', ...Object.keys(def.lookup)];
-    const extra = [];
-    let total = 0;
-    let ids: string[] = [];
-    for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
-      if (!allowed.includes(key)) throw ssError(400, 'invalid_body', `${key} is not a lookup key of /${def.path} (use ${allowed.join(', ')}).`);
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length > 200))
-        throw ssError(400, 'invalid_body', `${key} must be an array of strings.`);
-      const values = value as string[];
-      total += values.length;
-      const uuidKey = key === 'ids' || key === 'personIds' || key === 'teachers' || key === 'members';
-      if (uuidKey && values.some((v) => !UUID.test(v))) throw ssError(400, 'invalid_body', `${key} must hold UUIDs.`);
-      if (key === 'ids') ids = values.map((v) => v.toLowerCase());
-      else if (values.length) extra.push(def.lookup[key]!.where(uuidKey ? values.map((v) => v.toLowerCase()) : values, scope));
-    }
-    if (total > MAX_LIMIT) throw ssError(400, 'lookup_too_large', `Look up at most ${MAX_LIMIT} keys at once.`);
+    // The lookup body's schema is generated from the endpoint table like the query's (query.ts).
+    const { ids, keys } = parseLookupBody(def, request.body);
+    const extra = Object.entries(keys).map(([key, values]) => def.lookup[key]!.where(values, scope));
     const rows = await findVisible(ctx.db, scope, def, ids, extra, options.expand);
     const items = await present(ctx.db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, items, options.expand);
