@@ -137,6 +137,12 @@ const POLICY: Record<string, Row> = {
   // The end user withdraws their own consent (another person's is 404: src/modules/end-users/end-users.test.ts).
   'POST /api/v1/my/apps/:consentId/withdraw': endUserOnly,
   'GET /api/v1/partner/apps/:appId/events': ownApp,
+
+  // Disclosure reports (src/modules/disclosures): school admins and the operator; a person without a
+  // relation at the admin's institutions is a 404; the end user reads only their own.
+  'GET /api/v1/school/persons': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 'ok', operator: 'ok' }),
+  'GET /api/v1/school/persons/:personId/disclosures': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404, operator: 'ok' }),
+  'GET /api/v1/my/disclosures': endUserOnly,
 };
 
 /** A valid-looking body per state-changing route, so that fine-grained checks are reached. */
@@ -178,6 +184,7 @@ interface World {
   institutions: string[];
   logins: Record<Exclude<Role, 'anonymous'>, string>;
   consentId: string;
+  personId: string;
 }
 
 const PASSWORD = 'matrix password';
@@ -234,12 +241,12 @@ async function buildWorld(n: number): Promise<World> {
       operator: email('operator'),
       endUser: `person.${n}`,
     },
-    consentId: await insertPersonWithConsent(n, clientId, inst[0]!),
+    ...(await insertPersonWithConsent(n, clientId, inst[0]!)),
   };
 }
 
-/** A student of the world's first school with an end-user account and a consent for app A. */
-async function insertPersonWithConsent(n: number, clientId: string, institution: string): Promise<string> {
+/** A student of the world's first school (enrolled there) with an end-user account and a consent for app A. */
+async function insertPersonWithConsent(n: number, clientId: string, institution: string): Promise<{ consentId: string; personId: string }> {
   const db = harness().ctx.db;
   const personId = randomUUID();
   const now = harness().clock.now();
@@ -248,12 +255,21 @@ async function insertPersonWithConsent(n: number, clientId: string, institution:
     .values({ id: personId, ...storedBody('persons', { id: personId }), hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
     .execute();
   await insertEndUserAccount(db, { personId, login: `person.${n}`, password: PASSWORD });
+  const unitId = randomUUID();
+  await db
+    .insertInto('ss12000_organisations')
+    .values({ id: unitId, body: '{}', hash: unitId, created_at: now, modified_at: now, display_name: institution, organisation_type: 'Skolenhet', organisation_code: institution })
+    .execute();
+  await db
+    .insertInto('ss12000_person_relations')
+    .values({ person_id: personId, kind: 'enrolment', organisation_id: unitId, start_date: null, end_date: null, source_type: 'persons', source_id: personId })
+    .execute();
   const consentId = randomUUID();
   await db
     .insertInto('end_user_consents')
     .values({ id: consentId, person_id: personId, client_id: clientId, institution_number: institution, role: 'student', api_code: 'students', scopes: ['openid'], data_categories: ['identity'], oidc_grant_id: null, consented_at: now, updated_at: now })
     .execute();
-  return consentId;
+  return { consentId, personId };
 }
 
 function outcomeOf(status: number): Outcome | number {
@@ -295,7 +311,9 @@ describe('authorization matrix', () => {
           .replace(':appId', world.appId)
           .replace(':clientId', url.includes('/ingestion-clients/') ? world.ingestionClientId : world.legacyClientId)
           .replace(':apiCode', 'students')
-          .replace(':consentId', world.consentId);
+          .replace(':consentId', world.consentId)
+          .replace(':personId', world.personId)
+          .replace(/\/school\/persons$/, '/school/persons?q=matrix');
         const res = await client.request(method, path, method === 'GET' ? undefined : sampleBody(key, world));
         const got = outcomeOf(res.status);
         const want = POLICY[key]![role];

@@ -13,6 +13,7 @@ import publicRoutes from './public/routes.ts';
 import readoutRoutes from '../readout/routes.ts';
 import identityProviderRoutes from './identity-providers/routes.ts';
 import endUserRoutes from './end-users/routes.ts';
+import disclosureRoutes from './disclosures/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -29,4 +30,5 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   readoutRoutes,
   identityProviderRoutes,
   endUserRoutes,
+  disclosureRoutes,
 ];

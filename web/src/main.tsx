@@ -23,6 +23,7 @@ import { SchoolAppPage } from './pages/school/SchoolAppPage.tsx';
 import { IdentityProvidersPage } from './pages/operator/IdentityProviders.tsx';
 import { IngestionClientsPage } from './pages/operator/IngestionClients.tsx';
 import { MyAppsPage } from './pages/my/MyAppsPage.tsx';
+import { SchoolDisclosuresPage } from './pages/disclosures/SchoolDisclosuresPage.tsx';
 import { EndUserFrame, isEndUserPath } from './pages/signin/Frame.tsx';
 import { SignInFlowPage } from './pages/signin/SignInFlow.tsx';
 import type { ReactNode } from 'react';
@@ -78,6 +79,7 @@ function Root() {
               <Route path="/school/apps/:appId" element={<RequireRole roles={[...school]}><SchoolAppPage /></RequireRole>} />
               <Route path="/school/api-access" element={<RequireRole roles={[...school]}><SchoolApiAccessPage /></RequireRole>} />
               <Route path="/school/clients/:clientId" element={<RequireRole roles={[...school]}><SchoolAppPage legacyClient /></RequireRole>} />
+              <Route path="/school/disclosures" element={<RequireRole roles={[...school, ...operator]}><SchoolDisclosuresPage /></RequireRole>} />
 
               <Route path="/partner/profile" element={<RequireRole roles={[...partner]}><PartnerProfilePage /></RequireRole>} />
               <Route path="/partner/apps" element={<RequireRole roles={[...partner]}><PartnerAppsPage /></RequireRole>} />

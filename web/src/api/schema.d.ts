@@ -832,6 +832,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/my/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which apps received which categories of your data, when, and under which grant */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First day (YYYY-MM-DD); default: 12 months before to */
+                    from?: string;
+                    /** @description Last day (YYYY-MM-DD), included; default: today */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureReport"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/my/session": {
         parameters: {
             query?: never;
@@ -4490,6 +4549,153 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/school/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Find a person (student, guardian, staff) at your institutions by name, to open their disclosure report */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Part of the name (at least 2 characters) */
+                    q: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["DisclosurePerson"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/school/persons/{personId}/disclosures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which apps received which categories of this person's data, when, under which grant (your institutions only) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description First day (YYYY-MM-DD); default: 12 months before to */
+                    from?: string;
+                    /** @description Last day (YYYY-MM-DD), included; default: today */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    personId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DisclosureReport"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -5057,6 +5263,180 @@ export interface components {
             id: string;
             name: string;
             website: string | null;
+        };
+        DisclosurePerson: {
+            displayName: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Your institutions the person relates to */
+            institutions: {
+                name: string;
+                number: string;
+            }[];
+            /** @description Roles by which the person relates to your institutions */
+            roles: ("student" | "guardian" | "staff")[];
+        };
+        DisclosurePersonInput: {
+            displayName: string;
+            /** Format: uuid */
+            id: string;
+            /** @description Your institutions the person relates to */
+            institutions: {
+                name: string;
+                number: string;
+            }[];
+            /** @description Roles by which the person relates to your institutions */
+            roles: ("student" | "guardian" | "staff")[];
+        };
+        /** @description Derived from the access log and the person's relations over time: an app "received" a category when a request it made released records of that category at an institution where the person then was, in a role that request could release. The person may have been on those pages; the log does not record each person. */
+        DisclosureReport: {
+            apps: {
+                app: {
+                    id: string | null;
+                    name: string;
+                    partnerName: string | null;
+                };
+                clientId: string | null;
+                entries: {
+                    /** @description students, staff, … (null: data read under no API, e.g. organisations) */
+                    api: string | null;
+                    categories: {
+                        /** @description Data category, e.g. identity, civic_number, guardians */
+                        category: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 date-time
+                         */
+                        firstAt: string;
+                        /**
+                         * Format: date-time
+                         * @description ISO 8601 date-time
+                         */
+                        lastAt: string;
+                        requests: number;
+                    }[];
+                    /** @description e.g. GET /persons */
+                    endpoints: string[];
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601 date-time
+                     */
+                    firstAt: string;
+                    /** @description The grant the app read under, as it stands now */
+                    grant: {
+                        accessGroup: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                        } | null;
+                        active: boolean;
+                        /** @description When the live grant was made; null when it was revoked */
+                        grantedAt: string | null;
+                        /** @description Who made it (back-office only) */
+                        grantedBy: string | null;
+                        /** @description When it was last removed, when it is no longer active (from the audit log) */
+                        revokedAt: string | null;
+                        /** @description Who removed it (back-office only) */
+                        revokedBy: string | null;
+                        /** @enum {string} */
+                        target: "institution" | "access_group" | "end_user_consent";
+                    };
+                    institution: {
+                        name: string;
+                        number: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description ISO 8601 date-time
+                     */
+                    lastAt: string;
+                    /** @description Requests whose released records at this institution may have included the person */
+                    requests: number;
+                }[];
+            }[];
+            /** @description First day of the period (YYYY-MM-DD) */
+            from: string;
+            /** @description The institutions this report covers: where the person has a relation (and, for a school admin, a right) */
+            institutions: {
+                name: string;
+                number: string;
+            }[];
+            person: {
+                displayName: string;
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description Last day of the period (YYYY-MM-DD), included */
+            to: string;
+        };
+        /** @description Derived from the access log and the person's relations over time: an app "received" a category when a request it made released records of that category at an institution where the person then was, in a role that request could release. The person may have been on those pages; the log does not record each person. */
+        DisclosureReportInput: {
+            apps: {
+                app: {
+                    id: string | null;
+                    name: string;
+                    partnerName: string | null;
+                };
+                clientId: string | null;
+                entries: {
+                    /** @description students, staff, … (null: data read under no API, e.g. organisations) */
+                    api: string | null;
+                    categories: {
+                        /** @description Data category, e.g. identity, civic_number, guardians */
+                        category: string;
+                        /** @description ISO 8601 date-time */
+                        firstAt: unknown;
+                        /** @description ISO 8601 date-time */
+                        lastAt: unknown;
+                        requests: number;
+                    }[];
+                    /** @description e.g. GET /persons */
+                    endpoints: string[];
+                    /** @description ISO 8601 date-time */
+                    firstAt: unknown;
+                    /** @description The grant the app read under, as it stands now */
+                    grant: {
+                        accessGroup: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                        } | null;
+                        active: boolean;
+                        /** @description When the live grant was made; null when it was revoked */
+                        grantedAt: unknown | null;
+                        /** @description Who made it (back-office only) */
+                        grantedBy: string | null;
+                        /** @description When it was last removed, when it is no longer active (from the audit log) */
+                        revokedAt: unknown | null;
+                        /** @description Who removed it (back-office only) */
+                        revokedBy: string | null;
+                        /** @enum {string} */
+                        target: "institution" | "access_group" | "end_user_consent";
+                    };
+                    institution: {
+                        name: string;
+                        number: string;
+                    };
+                    /** @description ISO 8601 date-time */
+                    lastAt: unknown;
+                    /** @description Requests whose released records at this institution may have included the person */
+                    requests: number;
+                }[];
+            }[];
+            /** @description First day of the period (YYYY-MM-DD) */
+            from: string;
+            /** @description The institutions this report covers: where the person has a relation (and, for a school admin, a right) */
+            institutions: {
+                name: string;
+                number: string;
+            }[];
+            person: {
+                displayName: string;
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description Last day of the period (YYYY-MM-DD), included */
+            to: string;
         };
         EndUserSession: {
             /** @description Send in the x-csrf-token header of state-changing /my requests */

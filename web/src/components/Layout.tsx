@@ -20,6 +20,7 @@ const MENUS: Record<string, [string, string][]> = {
     ['/operator/ingestion-clients', 'nav.ingestionClients'],
     ['/operator/mailbox', 'nav.mailbox'],
     ['/operator/audit', 'nav.audit'],
+    ['/school/disclosures', 'disclosures.nav'],
   ],
   partner: [
     ['/partner/apps', 'nav.myApps'],
@@ -28,6 +29,7 @@ const MENUS: Record<string, [string, string][]> = {
   school_admin: [
     ['/school/apps', 'nav.apps'],
     ['/school/api-access', 'nav.apiAccess'],
+    ['/school/disclosures', 'disclosures.nav'],
   ],
   school_no_access: [],
   visitor: [

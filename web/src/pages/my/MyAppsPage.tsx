@@ -1,13 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, App, Button, Card, Empty, Form, Input, Space, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiProblem } from '../../api/client.ts';
+import { ApiProblem, qs } from '../../api/client.ts';
 import { ErrorAlert, Loading } from '../../components/common.tsx';
 import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
 import { problemMessage } from '../../lib/problem.ts';
 import { callJson } from '../signin/http.ts';
 import type { MyApps, MyConsent, MySession } from '../signin/types.ts';
+import { DisclosureReportView, PeriodInputs, type DisclosureReport } from '../disclosures/ReportView.tsx';
 
 const SESSION_KEY = ['my', 'session'] as const;
 
@@ -80,6 +81,7 @@ function ConnectedApps({ session }: { session: MySession }) {
     mutationFn: () => callJson<unknown>('DELETE', '/api/v1/my/session', undefined, session.csrfToken),
     onSettled: () => {
       qc.removeQueries({ queryKey: ['my', 'apps'] });
+      qc.removeQueries({ queryKey: ['my', 'disclosures'] });
       qc.setQueryData(SESSION_KEY, null);
     },
   });
@@ -101,7 +103,33 @@ function ConnectedApps({ session }: { session: MySession }) {
           <ConsentCard key={c.consentId} consent={c} csrfToken={session.csrfToken} />
         ))}
       </Space>
+      <MyDisclosures />
     </>
+  );
+}
+
+/**
+ * Which apps received the person's data (GDPR Art. 15(1)(c)): also apps read under the school's
+ * grant without the person ever signing in to them, so not only the connected apps above.
+ */
+function MyDisclosures() {
+  const { t } = useTranslation();
+  const [period, setPeriod] = useState({ from: '', to: '' });
+  const report = useQuery({
+    queryKey: ['my', 'disclosures', period.from, period.to],
+    queryFn: () => callJson<DisclosureReport>('GET', `/api/v1/my/disclosures${qs(period)}`),
+  });
+  return (
+    <section aria-labelledby="my-disclosures" data-testid="my-disclosures" style={{ marginTop: 32 }}>
+      <h2 id="my-disclosures" style={{ fontSize: 19 }}>
+        {t('disclosures.myTitle')}
+      </h2>
+      <p>{t('disclosures.myIntro')}</p>
+      <PeriodInputs from={period.from || report.data?.from || ''} to={period.to || report.data?.to || ''} onChange={setPeriod} />
+      <ErrorAlert error={report.error} />
+      {report.isLoading && <Loading />}
+      {report.data && <DisclosureReportView report={report.data} audience="end_user" />}
+    </section>
   );
 }
 
