@@ -515,6 +515,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/data-categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What each data category releases in the data API (from the release policy), and what protected identity withholds */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["DataCategory"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/mailbox": {
         parameters: {
             query?: never;
@@ -632,6 +670,12 @@ export interface paths {
                             noChange: boolean;
                             unchanged: {
                                 [key: string]: number;
+                            };
+                            /** @description Members the SS 12000 schemas do not know, dropped (never stored, never served), per collection and path, with how many records had them. */
+                            unknownMembers: {
+                                [key: string]: {
+                                    [key: string]: number;
+                                };
                             };
                             updated: {
                                 [key: string]: number;
@@ -5230,6 +5274,18 @@ export interface components {
         CreateIngestionClientInput: {
             name: string;
         };
+        DataCategory: {
+            /** @description Data category code, e.g. civic_number; identity is what every reader gets */
+            code: string;
+            /** @description The fields of the data API this category releases */
+            fields: components["schemas"]["ReleasedField"][];
+        };
+        DataCategoryInput: {
+            /** @description Data category code, e.g. civic_number; identity is what every reader gets */
+            code: string;
+            /** @description The fields of the data API this category releases */
+            fields: components["schemas"]["ReleasedFieldInput"][];
+        };
         DirectoryPartner: {
             apps: {
                 apis: {
@@ -6150,6 +6206,10 @@ export interface components {
                 dataCategories: string[];
                 name: string;
                 purpose: string;
+                /** @description Per data category, the data API fields it releases (entity.field), from the release policy */
+                releases: {
+                    [key: string]: string[];
+                };
             }[];
             app: {
                 /** Format: uuid */
@@ -6170,6 +6230,10 @@ export interface components {
                 dataCategories: string[];
                 name: string;
                 purpose: string;
+                /** @description Per data category, the data API fields it releases (entity.field), from the release policy */
+                releases: {
+                    [key: string]: string[];
+                };
             }[];
             app: {
                 /** Format: uuid */
@@ -6287,6 +6351,22 @@ export interface components {
             status: "running" | "succeeded" | "failed";
             /** @enum {string} */
             trigger: "cli" | "schedule";
+        };
+        ReleasedField: {
+            /** @description SS 12000 entity collection, e.g. persons */
+            entity: string;
+            /** @description Member of the entity, e.g. civicNo */
+            field: string;
+            /** @description Security markings under which the field is never released */
+            withheldUnder: string[];
+        };
+        ReleasedFieldInput: {
+            /** @description SS 12000 entity collection, e.g. persons */
+            entity: string;
+            /** @description Member of the entity, e.g. civicNo */
+            field: string;
+            /** @description Security markings under which the field is never released */
+            withheldUnder: string[];
         };
         ReplaceGrants: {
             accessGroupIds?: string[];
