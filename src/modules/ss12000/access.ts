@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
@@ -20,13 +21,18 @@ const RATE_SHARDS = 8;
  * a client that is also suspended meanwhile keeps getting 429 for at most that long. Each process
  * learns this for itself from the shared count; no other process needs to see it.
  */
-const refusals = new WeakMap<AppContext, Map<string, { windowEnd: number; checkedAt: number; limit: number; scope: Scope }>>();
+type Refusal = { windowEnd: number; checkedAt: number; limit: number; scope: Scope };
+const refusals = new WeakMap<AppContext, LRUCache<string, Refusal>>();
+/** At most this many clients' refusals are remembered (the least recently refused go first). */
+const REFUSALS_MAX = 10_000;
 const REFUSAL_RECHECK_MS = 1000;
 
 /** Forgets this process's refusals of an app's clients (its rate limit has just been changed here). */
 export function forgetRateRefusals(ctx: AppContext, appId: string): void {
   const known = refusals.get(ctx);
-  if (known) for (const [key, v] of known) if (v.scope.identity.appId === appId) known.delete(key);
+  if (!known) return;
+  const keys = [...known.entries()].filter(([, v]) => v.scope.identity.appId === appId).map(([key]) => key);
+  for (const key of keys) known.delete(key);
 }
 
 /** What a client's grants reach, as `ss12000_authorize` sends it when its version changed. */
@@ -58,9 +64,9 @@ function scopeInputsOf(row: ScopeRow): ScopeInputs {
  * were read at (src/db/live/30_scope_version.sql). Never trusted on its own: every request reads the live version in
  * the same statement that counts it, and gets the inputs again when they differ, so a change made
  * through any process (or directly in the database) counts from the next request on. Bounded:
- * cleared when it holds more than SCOPE_CACHE_MAX clients.
+ * the SCOPE_CACHE_MAX most recently used clients (an evicted one is read again on its next request).
  */
-const scopeInputs = new WeakMap<AppContext, Map<string, { version: number; inputs: ScopeInputs }>>();
+const scopeInputs = new WeakMap<AppContext, LRUCache<string, { version: number; inputs: ScopeInputs }>>();
 const SCOPE_CACHE_MAX = 10_000;
 
 type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
@@ -89,7 +95,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   const windowEnd = windowStart.getTime() + 60_000;
   const resetSeconds = Math.max(1, Math.ceil((windowEnd - now.getTime()) / 1000));
   let known = refusals.get(ctx);
-  if (!known) refusals.set(ctx, (known = new Map()));
+  if (!known) refusals.set(ctx, (known = new LRUCache<string, Refusal>({ max: REFUSALS_MAX })));
   const key = `${clientId}/${consentId ?? ''}`;
   const refused = known.get(key);
   if (refused && refused.windowEnd === windowEnd && now.getTime() - refused.checkedAt < REFUSAL_RECHECK_MS) {
@@ -97,7 +103,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   }
   if (refused) known.delete(key);
   let cache = scopeInputs.get(ctx);
-  if (!cache) scopeInputs.set(ctx, (cache = new Map()));
+  if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, { version: number; inputs: ScopeInputs }>({ max: SCOPE_CACHE_MAX })));
   const shard = Math.floor(Math.random() * RATE_SHARDS);
   const cached = cache.get(clientId);
   // One call; the function keeps its statements' plans per connection.
@@ -107,7 +113,6 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
   const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
   if (row?.scope) {
-    if (cache.size >= SCOPE_CACHE_MAX) cache.clear();
     cache.set(clientId, { version: row.scope_version, inputs: inputs! });
   }
   const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId));
@@ -120,8 +125,6 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   const count = Number(r.count);
   const scope = buildScope(principal, inputs!.units);
   if (count > limit) {
-    // Forget refusals of ended windows first, so the map holds only clients limited right now.
-    for (const [k, v] of known) if (v.windowEnd !== windowEnd) known.delete(k);
     known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
   }
   return { count, limit, resetSeconds, scope };
