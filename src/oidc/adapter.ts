@@ -135,7 +135,10 @@ export class ClientAdapter implements Adapter {
     // authorization endpoint: there the live state (app approved, legacy cut-over) is checked here.
     if (isPublic || (koa?.oidc?.route !== undefined && koa.oidc.route !== 'token')) {
       const refusal = clientRefusal(this.ctx.config, this.ctx.clock.now(), client);
-      if (refusal) throw invalidClient(refusal);
+      // Nobody has proven anything here (the authorization endpoint, a public client): the answer must
+      // not tell whoever knows a client id the app's name or its state in the review; a client that
+      // authenticates at the token endpoint is told the reason (verifyClientSecret).
+      if (refusal) throw invalidClient('this client cannot be used right now');
     }
     const redirectUris = client.appId && client.origin !== 'ingestion' ? (client.redirectUris ?? []) : [];
     const signIn = redirectUris.length > 0 && client.partnerId !== null;
