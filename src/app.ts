@@ -89,7 +89,14 @@ export async function buildServer(ctx: AppContext) {
   await registerOidc(app as unknown as ZodApp, ctx);
   await registerSs12000(app as unknown as ZodApp, ctx);
 
+  // Alive: the process answers. Ready: migrations, keys and (in a demo) the demo world are in place,
+  // so a load balancer may send traffic (`markReady`, called by startServer or `schoolgate start`).
   app.get('/healthz', { schema: { hide: true } }, async () => ({ ok: true }));
+  let ready = false;
+  app.decorate('markReady', () => {
+    ready = true;
+  });
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => (ready ? { ready: true } : reply.status(503).send({ ready: false })));
   await registerWebApp(app, ctx);
   return app;
 }
@@ -99,5 +106,7 @@ export type Server = Awaited<ReturnType<typeof buildServer>>;
 declare module 'fastify' {
   interface FastifyInstance {
     apiRoutes: { method: string; url: string; access: string }[];
+    /** Declares the server ready (/readyz). */
+    markReady(): void;
   }
 }

@@ -19,7 +19,8 @@ const proxyEntry = z
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
+  /** Listen address; by default 127.0.0.1 while the demo world may be seeded (see loadConfig), else every interface. */
+  HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
@@ -54,7 +55,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof envSchema> & { PUBLIC_URL: string };
+export type Config = z.infer<typeof envSchema> & { PUBLIC_URL: string; HOST: string };
 
 /** Thrown when the environment is invalid; its message lists every bad variable. */
 export class ConfigError extends Error {}
@@ -67,7 +68,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
-  return { ...c, PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
+  // The demo world has documented passwords and a documented client secret: a demo listens on this
+  // machine only, unless HOST says otherwise.
+  const demo = c.DEMO === 'on' || (c.DEMO === 'auto' && c.NODE_ENV !== 'production');
+  return { ...c, HOST: c.HOST ?? (demo ? '127.0.0.1' : '0.0.0.0'), PUBLIC_URL: (c.PUBLIC_URL ?? `http://localhost:${c.PORT}`).replace(/\/$/, '') };
 }
 
 /** A configuration for tests: defaults plus overrides, never read from the real environment. */

@@ -19,13 +19,14 @@ export async function run(): Promise<number | void> {
     }
     throw error;
   }
-  const server = await startServer(config);
+  const server = await startServer(config, { deferReady: true });
   const { ctx } = server;
   const wantDemo = config.DEMO === 'on' || (config.DEMO === 'auto' && config.NODE_ENV !== 'production');
   if (wantDemo && (await isEmpty(ctx))) {
     await seedDemo(ctx);
     ctx.log.info('demo world seeded');
   }
+  server.markReady();
   const demoPresent = await ctx.db.selectFrom('clients').select('id').where('id', '=', DEMO_CLIENT.clientId).executeTakeFirst();
   const ms = Math.round(performance.now() - started);
   console.log(`\nSchoolgate is serving ${config.PUBLIC_URL} (database: ${ctx.database.kind}, ready in ${ms} ms)`);
