@@ -55,6 +55,10 @@ export class DataDirInUseError extends Error {
   }
 }
 
+/** Lock files this process holds, removed on exit (one listener for all of them). */
+const heldLocks = new Set<() => void>();
+let exitHookInstalled = false;
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -79,13 +83,18 @@ function holdDataDir(dir: string): () => void {
       writeSync(fd, mine);
       closeSync(fd);
       const release = () => {
+        heldLocks.delete(release);
         try {
           if (readFileSync(path, 'utf8') === mine) unlinkSync(path);
         } catch {
           /* already gone */
         }
       };
-      process.once('exit', release);
+      heldLocks.add(release);
+      if (!exitHookInstalled) {
+        exitHookInstalled = true;
+        process.once('exit', () => [...heldLocks].forEach((r) => r()));
+      }
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
