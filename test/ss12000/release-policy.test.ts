@@ -67,6 +67,16 @@ describe('the release policy', () => {
     expect(byCode.identity).toEqual(expect.arrayContaining([{ entity: 'persons', field: 'eduPersonPrincipalNames', withheldUnder: ['Skyddad folkbokföring'] }]));
   });
 
+  it('says in the data API’s OpenAPI what releases each member', async () => {
+    const res = await harness().client().get('/ss12000/v2.0/openapi.json');
+    expect(res.status).toBe(200);
+    const person = res.body.components.schemas.Person.properties;
+    expect(person.civicNo['x-release']).toEqual({ by: 'category', category: 'civic_number', withheldUnder: ['Skyddad folkbokföring', 'Sekretessmarkering'] });
+    expect(person.eduPersonPrincipalNames['x-release']).toEqual({ by: 'always', withheldUnder: ['Skyddad folkbokföring'] });
+    expect(person.givenName['x-release']).toEqual({ by: 'always' });
+    expect(person.civicNo.description).toContain('civic_number');
+  });
+
   it('has a stored column for every part it derives', async () => {
     const { ctx } = harness();
     for (const type of entityTypes) {

@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
 import { deletedParams, listParams, lookupKeys, MAX_LIMIT, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
 import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
-import { paramGate, sortGate, withheldUnder } from './release.ts';
+import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 
 /**
@@ -82,6 +82,30 @@ const errorCodes: Record<number, string> = {
 const errors = (...statuses: number[]) =>
   Object.fromEntries(statuses.map((s) => [s, { description: errorCodes[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
 
+/** A field's release rule as the OpenAPI extension `x-release`. */
+function releaseNote(rule: FieldRelease): Record<string, unknown> {
+  const r = rule.release;
+  return {
+    by: r.by,
+    ...(r.by === 'category' ? { category: r.category } : {}),
+    ...(r.by === 'rule' ? { rule: r.rule, ...(r.category ? { category: r.category } : {}) } : {}),
+    ...(rule.withheldUnder?.length ? { withheldUnder: rule.withheldUnder } : {}),
+    ...(rule.privateElements ? { privateElements: rule.privateElements } : {}),
+  };
+}
+
+/** The same in words, appended to the member's description. */
+function releaseText(rule: FieldRelease): string {
+  const r = rule.release;
+  const by =
+    r.by === 'always' ? 'Released with the entity.' : r.by === 'category' ? `Released only with the data category ${r.category}.` : `Released by the consent rule ${r.rule}${r.category ? ` (data category ${r.category})` : ''}.`;
+  const under = rule.withheldUnder?.length ? ` Never released for a person marked ${rule.withheldUnder.join(' or ')}.` : '';
+  const priv = rule.privateElements
+    ? ` Elements with ${rule.privateElements.match.key} ${rule.privateElements.match.value} need the data category ${rule.privateElements.category} and are never released for a person marked ${rule.privateElements.withheldUnder.join(' or ')}.`
+    : '';
+  return by + under + priv;
+}
+
 let cached: Record<string, unknown> | undefined;
 
 export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
@@ -102,6 +126,14 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     delete json.$schema;
     Object.assign(schemas, (json.$defs as Record<string, unknown>) ?? {});
     delete json.$defs;
+    // Each member says what releases it, from the release policy (the server applies the same).
+    const properties = (json.properties ?? {}) as Record<string, Record<string, unknown>>;
+    for (const [field, rule] of Object.entries(releasePolicy[type].fields)) {
+      const prop = properties[field];
+      if (!prop || '$ref' in prop) continue;
+      prop['x-release'] = releaseNote(rule);
+      prop.description = [prop.description, releaseText(rule)].filter(Boolean).join(' ');
+    }
     schemas[name] = json;
   }
   const paths: Record<string, unknown> = {};
