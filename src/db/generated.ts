@@ -129,6 +129,7 @@ export interface EndUserConsents {
   consented_at: Timestamp;
   updated_at: Timestamp;
   withdrawn_at: Timestamp | null;
+  tokens_revoked_before: Timestamp | null;
 }
 
 export interface EndUserSessions {

@@ -69,7 +69,14 @@ export class PayloadAdapter implements Adapter {
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
-    await this.ctx.db.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+    // oidc-provider revokes a grant when its code or a refresh token is replayed (RFC 6749 §4.1.2,
+    // §10.4): what is stored goes, and the signed access tokens already issued under the consent are
+    // refused from now on. Real time, not ctx.clock: it is compared with the tokens' iat, which
+    // oidc-provider stamps from real time.
+    await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('oidc_payloads').where('grant_id', '=', grantId).execute();
+      await trx.updateTable('end_user_consents').set({ tokens_revoked_before: new Date() }).where('oidc_grant_id', '=', grantId).execute();
+    });
   }
 }
 

@@ -12,7 +12,7 @@ CREATE OR REPLACE FUNCTION end_user_consent_state(p_consent uuid, p_client uuid)
 LANGUAGE sql STABLE AS $$
   SELECT json_build_object(
       'id', e.id, 'person_id', e.person_id, 'institution_number', e.institution_number, 'role', e.role, 'api_code', e.api_code,
-      'data_categories', e.data_categories, 'withdrawn', e.withdrawn_at IS NOT NULL,
+      'data_categories', e.data_categories, 'withdrawn', e.withdrawn_at IS NOT NULL, 'tokens_revoked_before', e.tokens_revoked_before,
       'granted', EXISTS (SELECT 1 FROM grant_reach r
                           WHERE r.client_id = e.client_id AND r.api_code = e.api_code AND r.institution_number = e.institution_number),
       'has_role', EXISTS (SELECT 1 FROM ss12000_organisations o JOIN ss12000_person_relations r ON r.organisation_id = o.id
@@ -23,7 +23,7 @@ LANGUAGE sql STABLE AS $$
                                                            ELSE {{GUARDIAN_KINDS}} END)))
     FROM end_user_consents e WHERE e.id = p_consent AND e.client_id = p_client
 $$;
-COMMENT ON FUNCTION end_user_consent_state(uuid, uuid) IS 'Live state of an end-user consent for the bearer check (withdrawn, granted, has_role).';
+COMMENT ON FUNCTION end_user_consent_state(uuid, uuid) IS 'Live state of an end-user consent for the bearer check (withdrawn, tokens revoked before, granted, has_role).';
 
 -- Everything one SS 12000 read needs, read live: the client and its app, the consent (end-user
 -- tokens), the rate count of this minute (the request is counted here, in shard p_shard), the rate

@@ -89,7 +89,7 @@ type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; coun
  * @throws BearerError as `authenticateClient` does.
  */
 export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
-  const { clientId, consentId } = await verifyAccessToken(ctx, request);
+  const { clientId, consentId, issuedAtMs } = await verifyAccessToken(ctx, request);
   const now = ctx.clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
   const windowEnd = windowStart.getTime() + 60_000;
@@ -115,7 +115,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   if (row?.scope) {
     cache.set(clientId, { version: row.scope_version, inputs: inputs! });
   }
-  const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId));
+  const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs));
   const r = row!;
   if (Number(r.own) === 1) {
     // First count in this shard of a new window: forget the client's older windows.

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../../support/harness.ts';
-import { claimsOf, exchangeCode, pkcePair, signIn, world } from './support.ts';
+import { claimsOf, exchangeCode, pkcePair, signIn, tokenRequest, world } from './support.ts';
 
 const harness = useHarness();
 
@@ -34,10 +34,19 @@ describe('authorization code', () => {
     expect(at.payload.consent).toBe(consent.id);
     expect(consent).toMatchObject({ client_id: app.clientId, institution_number: school.number, role: 'student', api_code: 'students' });
 
-    // The same code a second time: refused (and oidc-provider revokes what the first use issued).
+    const readWith = (token: string) => fetch(`${url}/ss12000/v2.0/organisations`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await readWith(first.body.access_token)).status).toBe(200);
+
+    // The same code a second time: refused, and what the first use issued is revoked (RFC 6749
+    // §4.1.2) — the refresh token, and the signed access token too, which nothing stores.
     const second = await exchangeCode(url, app, callback, pkce.verifier);
     expect(second.status).toBe(400);
     expect(second.body.error).toBe('invalid_grant');
+    const replayed = await readWith(first.body.access_token);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toMatchObject({ code: 'invalid_token' });
+    const refreshed = await tokenRequest(url, app.clientId, app.secret, { grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
+    expect(refreshed.status).toBe(400);
     const refresh = await exchangeCode(url, app, callback, pkce.verifier);
     expect(refresh.status).toBe(400);
     expect(claimsOf(first.body.id_token).sub).not.toContain(student.id);

@@ -146,6 +146,8 @@ export async function authenticateIngestionClient(ctx: AppContext, request: Fast
 export interface TokenClaims {
   clientId: string;
   consentId?: string;
+  /** When the token was issued (its `iat`, ms), for the consent's `tokens_revoked_before`. */
+  issuedAtMs?: number;
 }
 
 /**
@@ -205,7 +207,8 @@ async function verifyToken(ctx: AppContext, token: string): Promise<{ claims: To
   const consent = payload.consent;
   if (consent !== undefined) {
     if (typeof consent !== 'string' || !isClientId(consent)) throw invalidToken('The access token names no valid consent.');
-    return { claims: { clientId, consentId: consent.toLowerCase() }, expMs: payload.exp! * 1000 };
+    const issuedAtMs = typeof payload.iat === 'number' ? payload.iat * 1000 : 0;
+    return { claims: { clientId, consentId: consent.toLowerCase(), issuedAtMs }, expMs: payload.exp! * 1000 };
   }
   // oidc-provider sets sub = client_id on client-credentials tokens; any other subject is a person.
   if (payload.sub !== undefined && payload.sub !== clientId) throw invalidToken('The access token of a sign-in must name its consent.');
@@ -221,6 +224,8 @@ export interface ConsentRow {
   api_code: string;
   data_categories: string[];
   withdrawn: boolean;
+  /** Tokens issued before this moment are refused (a replayed code or refresh token revoked their grant). */
+  tokens_revoked_before: string | null;
   /** The client holds a grant of api_code for institution_number, directly or through an access group. */
   granted: boolean;
   /** The person still has a relation of the consented role with that school unit. */
@@ -242,8 +247,11 @@ export function consentJsonSql(consentId: string, clientRef: ReturnType<typeof s
  * (401), a removed school grant or an ended role (403); narrows grants and data categories to the
  * consent (its API, its institution; consented categories ∩ approved categories).
  */
-export function applyConsent(principal: ClientPrincipal, consent: ConsentRow | null): ClientPrincipal {
+export function applyConsent(principal: ClientPrincipal, consent: ConsentRow | null, issuedAtMs = 0): ClientPrincipal {
   if (!consent || consent.withdrawn) throw invalidToken('The consent behind this access token was withdrawn or no longer exists.');
+  if (consent.tokens_revoked_before && issuedAtMs < Date.parse(consent.tokens_revoked_before)) {
+    throw invalidToken('This access token was revoked: the authorization behind it was used twice.');
+  }
   if (!consent.granted) {
     throw new BearerError(403, 'institution_not_granted', `the school ${consent.institution_number} no longer grants this app the ${consent.api_code} API`, `Bearer realm="${REALM}"`);
   }
@@ -269,7 +277,7 @@ async function authenticateAnyClient(
   ctx: AppContext,
   request: FastifyRequest,
 ): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
-  const { clientId, consentId } = await verifyAccessToken(ctx, request);
+  const { clientId, consentId, issuedAtMs } = await verifyAccessToken(ctx, request);
 
   const row = await ctx.db
     .selectFrom('clients as c')
@@ -292,7 +300,7 @@ async function authenticateAnyClient(
     ])
     .where('c.id', '=', clientId)
     .executeTakeFirst();
-  return principalFromRow(ctx, row ?? undefined, consentId);
+  return principalFromRow(ctx, row ?? undefined, consentId, issuedAtMs);
 }
 
 /** The client columns a bearer check reads (one row of clients ⟕ apps, with grants and approval). */
@@ -318,6 +326,7 @@ export function principalFromRow(
   ctx: AppContext,
   row: ClientRow | undefined,
   consentId: string | undefined,
+  issuedAtMs?: number,
 ): { principal: ClientPrincipal; origin: ClientOrigin; name: string } {
   if (!row) throw invalidToken('The client of this access token no longer exists.');
 
@@ -345,6 +354,6 @@ export function principalFromRow(
     for (const r of row.requests) dataCategories[r.api_code] = [...r.data_categories];
   }
   let principal: ClientPrincipal = { clientId: row.id, appId: row.app_id, partnerId: row.partner_id, grants, dataCategories };
-  if (consentId) principal = applyConsent(principal, row.consent as ConsentRow | null);
+  if (consentId) principal = applyConsent(principal, row.consent as ConsentRow | null, issuedAtMs);
   return { principal, origin: row.origin, name: row.name };
 }
