@@ -61,7 +61,7 @@ describe('the whole consent flow over HTTP', () => {
 
     // 1. A partner signs up, confirms through the mailed link, fills in the profile.
     const partner: TestClient = harness().client();
-    expect((await partner.post('/api/v1/auth/signup', { email: 'sven@planner.example', password: 'partner password', displayName: 'Sven' })).status).toBe(201);
+    expect((await partner.post('/api/v1/auth/signup', { email: 'sven@planner.example', password: 'partner password', displayName: 'Sven' })).status).toBe(202);
     const confirmation = await latestMail('sven@planner.example', 'email_confirmation');
     const confirmToken = /confirm-email\?token=([\w-]+)/.exec(confirmation.body_text)![1]!;
     expect((await partner.post('/api/v1/auth/confirm-email', { token: confirmToken })).status).toBe(200);

@@ -4,6 +4,8 @@ import type { Language } from '../db/schema.ts';
 /** Every mail Schoolgate sends, with the parameters its template needs. */
 export interface MailTemplates {
   email_confirmation: { displayName: string; confirmUrl: string };
+  /** Somebody signed up with an address that has an account already: its owner is told, the sign-up answer is the same. */
+  signup_existing_account: { displayName: string; signInUrl: string };
   app_approved: { appName: string; partnerName: string; clientId: string; appUrl: string; notes: string | null };
   app_rejected: { appName: string; partnerName: string; reason: string };
   app_suspended: { appName: string; partnerName: string; reason: string | null };

@@ -119,7 +119,7 @@ describe('dev mailbox (no SMTP_URL: mail is kept)', () => {
       displayName: 'Nora Nieuw',
       language: 'sv',
     });
-    expect(signup.status).toBe(201);
+    expect(signup.status).toBe(202);
 
     const res = await operator.get('/api/v1/dev/mailbox?to=new.member@partner.example&template=email_confirmation');
     expect(res.body.data).toHaveLength(1);

@@ -10,6 +10,7 @@ const HOSTILE = 'Evil <script>alert("x")</script> & Co';
 /** Parameters for every template, with a hostile string wherever a person can type. */
 const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
   email_confirmation: { displayName: HOSTILE, confirmUrl: 'https://sg.example/confirm-email?token=t0k3n' },
+  signup_existing_account: { displayName: HOSTILE, signInUrl: 'https://sg.example/login' },
   app_approved: { appName: HOSTILE, partnerName: 'Leerwijs', clientId: '8d0c4b8e-0000-4000-8000-000000000001', appUrl: 'https://sg.example/apps/1', notes: 'Checked DPA' },
   app_rejected: { appName: HOSTILE, partnerName: 'Leerwijs', reason: 'Purpose too vague' },
   app_suspended: { appName: HOSTILE, partnerName: 'Leerwijs', reason: 'Security incident' },

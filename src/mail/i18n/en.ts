@@ -13,6 +13,11 @@ export const en: Translation = {
     colon: ':',
   },
   templates: {
+    signup_existing_account: ({ displayName, signInUrl }) => ({
+      greeting: `Hello ${displayName},`,
+      subject: 'Schoolgate — Somebody tried to sign up with your address',
+      blocks: [p('Somebody just tried to create a Schoolgate account with this e-mail address. You have an account already, so nothing was created.'), link('Sign in', signInUrl), p('If it was not you, you can ignore this message; your account is unchanged.')],
+    }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate — Confirm your e-mail address',
       greeting: `Hello ${displayName},`,

@@ -13,6 +13,11 @@ export const fr: Translation = {
     colon: ' :',
   },
   templates: {
+    signup_existing_account: ({ displayName, signInUrl }) => ({
+      greeting: `Bonjour ${displayName},`,
+      subject: 'Schoolgate — Quelqu’un a tenté de s’inscrire avec votre adresse',
+      blocks: [p('Quelqu’un vient d’essayer de créer un compte Schoolgate avec cette adresse e-mail. Vous avez déjà un compte : rien n’a été créé.'), link('Se connecter', signInUrl), p('Si ce n’était pas vous, vous pouvez ignorer ce message ; votre compte n’a pas changé.')],
+    }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Confirmez votre adresse e-mail',
       greeting: `Bonjour ${displayName},`,

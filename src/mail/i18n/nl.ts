@@ -13,6 +13,11 @@ export const nl: Translation = {
     colon: ':',
   },
   templates: {
+    signup_existing_account: ({ displayName, signInUrl }) => ({
+      greeting: `Beste ${displayName},`,
+      subject: 'Schoolgate — Iemand probeerde zich met uw adres te registreren',
+      blocks: [p('Iemand probeerde zojuist een Schoolgate-account aan te maken met dit e-mailadres. U hebt al een account, dus er is niets aangemaakt.'), link('Aanmelden', signInUrl), p('Was u het niet, dan kunt u dit bericht negeren; uw account is ongewijzigd.')],
+    }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Bevestig je e-mailadres',
       greeting: `Hallo ${displayName},`,

@@ -13,6 +13,11 @@ export const sv: Translation = {
     colon: ':',
   },
   templates: {
+    signup_existing_account: ({ displayName, signInUrl }) => ({
+      greeting: `Hej ${displayName},`,
+      subject: 'Schoolgate — Någon försökte registrera sig med din adress',
+      blocks: [p('Någon försökte just skapa ett Schoolgate-konto med den här e-postadressen. Du har redan ett konto, så inget skapades.'), link('Logga in', signInUrl), p('Om det inte var du kan du bortse från meddelandet; ditt konto är oförändrat.')],
+    }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Bekräfta din e-postadress',
       greeting: `Hej ${displayName}!`,

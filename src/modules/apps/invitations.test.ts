@@ -7,6 +7,7 @@ const harness = useHarness({ INVITATION_TTL_DAYS: '14' });
 const DAY = 86_400_000;
 
 describe('invitations', () => {
+
   it('invites school admins of an approved app: link, expiry, mail in their language, link again in the log', async () => {
     const h = harness();
     await insertUser(h.ctx.db, { email: 'directie@klimop.example', displayName: 'Directie', kind: 'school', language: 'fr', userManagementAccess: true });
@@ -89,5 +90,25 @@ describe('invitations', () => {
     expect(await h.ctx.db.selectFrom('invitations').select('id').where('email', '=', 'late@school.example').execute()).toHaveLength(0);
     // Past invitations stay readable whatever the status.
     expect((await client.get(`/api/v1/partner/apps/${appId}/invitations`)).body.data).toHaveLength(50);
+  });
+});
+
+// Last in the file: it sends 100 invitation mails, which the tests above would count.
+describe('invitation mail limit', () => {
+  it('sends at most 100 invitation mails per partner member an hour: then 429 with Retry-After, and nothing queued', async () => {
+    const h = harness();
+    // The tests above invited from the same address: start a fresh hour.
+    h.clock.advance(2 * 3_600_000);
+    const { client } = await signedInPartner(h, 'Flooder');
+    const appId = (await client.post('/api/v1/partner/apps', appBody({ name: 'Flood' }))).body.id as string;
+    await approveAsOperator(h, appId);
+    const batch = (n: number) => Array.from({ length: 50 }, (_, i) => `admin${n}-${i}@flood.example`);
+    expect((await client.post(`/api/v1/partner/apps/${appId}/invitations`, { emails: batch(1) })).status).toBe(201);
+    expect((await client.post(`/api/v1/partner/apps/${appId}/invitations`, { emails: batch(2) })).status).toBe(201);
+    const third = await client.post(`/api/v1/partner/apps/${appId}/invitations`, { emails: batch(3) });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+    const queued = await h.ctx.db.selectFrom('mail_outbox').select('id').where('to_address', 'like', '%@flood.example').execute();
+    expect(queued).toHaveLength(100);
   });
 });

@@ -1,3 +1,4 @@
+import { INVITATIONS, limitAction } from '../../auth/action-limit.ts';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { ZodApp } from '../../http/types.ts';
@@ -244,13 +245,17 @@ export default async function appsRoutes(app: ZodApp, ctx: AppContext): Promise<
       schema: {
         tags,
         summary: 'Invite school administrators (1–50 e-mail addresses) to grant this approved app',
+        description: 'At most 100 invitation mails per partner member and per client address an hour (429 with Retry-After).',
         params: appIdParams,
         body: invitationsBody,
-        response: { 201: z.object({ data: z.array(invitationSchema) }), ...errors(400, 401, 403, 404, 409) },
+        response: { 201: z.object({ data: z.array(invitationSchema) }), ...errors(400, 401, 403, 404, 409, 429) },
       },
     },
     async (request, reply) => {
       const partnerId = partnerOf(request.actor);
+      // Official mails carrying a partner-chosen app name: limited per sender and per address.
+      const sender = 'user' in request.actor ? request.actor.user.id : 'anonymous';
+      await limitAction(ctx, INVITATIONS, [`user:${sender}`, `ip:${request.ip}`], request.body.emails.length);
       const ids = await createInvitations(ctx, request.actor, partnerId, request.params.appId, request.body.emails);
       const now = ctx.clock.now();
       const rows = (await listInvitations(ctx.db, request.params.appId)).filter((i) => ids.includes(i.id));

@@ -21,7 +21,7 @@ describe('the partner story', () => {
     const partner = h.client();
 
     // 1. Sign up and confirm the e-mail address through the mailed link.
-    expect((await partner.post('/api/v1/auth/signup', { email: 'eva@studiebuddy.example', password: PASSWORD, displayName: 'Eva', language: 'nl' })).status).toBe(201);
+    expect((await partner.post('/api/v1/auth/signup', { email: 'eva@studiebuddy.example', password: PASSWORD, displayName: 'Eva', language: 'nl' })).status).toBe(202);
     const [confirmation] = await mailTo('eva@studiebuddy.example', 'email_confirmation');
     const token = /confirm-email\?token=([\w-]+)/.exec(confirmation!.body_text)![1]!;
     expect((await partner.post('/api/v1/auth/confirm-email', { token })).status).toBe(200);

@@ -18,6 +18,20 @@ async function confirmationToken(email: string): Promise<string> {
 }
 
 describe('partner sign-up and e-mail confirmation', () => {
+  it('allows five sign-ups per client address an hour, then 429 with Retry-After', async () => {
+    // Other tests of this file sign up from the same address: start a fresh hour.
+    harness().clock.advance(2 * 3_600_000);
+    const c = harness().client();
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await c.post('/api/v1/auth/signup', { email: `flood${i}@x.example`, password: 'long enough pw', displayName: 'F' })).status);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
+    const refused = await c.post('/api/v1/auth/signup', { email: 'flood9@x.example', password: 'long enough pw', displayName: 'F' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.body.code).toBe('too_many_requests');
+    expect(await harness().ctx.db.selectFrom('users').select('id').where('email', 'like', 'flood%').execute()).toHaveLength(5);
+    harness().clock.advance(2 * 3_600_000);
+  });
+
   it('signs up, cannot act before confirming, confirms once through the mailed link', async () => {
     const c = harness().client();
     const signup = await c.post('/api/v1/auth/signup', {
@@ -26,7 +40,7 @@ describe('partner sign-up and e-mail confirmation', () => {
       displayName: 'Ann',
       language: 'nl',
     });
-    expect(signup.status).toBe(201);
+    expect(signup.status).toBe(202);
     expect((await c.login('ann@partner.example', 'correct horse battery')).status).toBe(200);
     const session = await c.get('/api/v1/auth/session');
     expect(session.body.user).toMatchObject({ email: 'ann@partner.example', kind: 'partner', emailConfirmed: false, language: 'nl' });
@@ -43,9 +57,13 @@ describe('partner sign-up and e-mail confirmation', () => {
   it('refuses a taken address, a weak password and malformed input, naming the field', async () => {
     const c = harness().client();
     await c.post('/api/v1/auth/signup', { email: 'bob@x.example', password: 'long enough pw', displayName: 'Bob' });
+    // A taken address gets the very same answer (nobody learns who has an account); its owner is mailed.
     const taken = await c.post('/api/v1/auth/signup', { email: 'BOB@x.example', password: 'long enough pw', displayName: 'Bob' });
-    expect(taken.status).toBe(409);
-    expect(taken.body).toMatchObject({ code: 'email_taken', field: 'body.email' });
+    expect(taken.status).toBe(202);
+    expect(taken.body).toEqual({ emailConfirmationSent: true });
+    const toBob = await harness().ctx.db.selectFrom('mail_outbox').select('template').where('to_address', '=', 'bob@x.example').orderBy('created_at').execute();
+    expect(toBob.map((m) => m.template)).toEqual(['email_confirmation', 'signup_existing_account']);
+    expect(await harness().ctx.db.selectFrom('users').select('id').where('email', '=', 'bob@x.example').execute()).toHaveLength(1);
     const weak = await c.post('/api/v1/auth/signup', { email: 'c@x.example', password: 'short', displayName: 'C' });
     expect(weak.status).toBe(400);
     expect(weak.body).toMatchObject({ code: 'weak_password', field: 'body.password' });

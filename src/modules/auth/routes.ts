@@ -7,6 +7,7 @@ import { notFound } from '../../http/errors.ts';
 import { checkSignIn, confirmEmail, signUpPartnerMember } from './service.ts';
 import { confirmBody, loginBody, sessionSchema, signupBody } from './schemas.ts';
 import { partnerIdOf, presentSessionUser } from './presenters.ts';
+import { limitAction, SIGNUPS } from '../../auth/action-limit.ts';
 
 /** Sign-up, e-mail confirmation, sign-in and sign-out for every kind of human user. */
 export default async function authRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
@@ -17,13 +18,16 @@ export default async function authRoutes(app: ZodApp, ctx: AppContext): Promise<
       schema: {
         tags: ['auth'],
         summary: 'A partner member signs up; a confirmation link is mailed',
+        description:
+          'Answers 202 alike whether or not the address has an account (its owner is mailed instead), so the answer tells nobody who has one. At most 5 sign-ups per client address an hour (429 with Retry-After).',
         body: signupBody,
-        response: { 201: z.object({ userId: z.uuid(), emailConfirmationSent: z.literal(true) }), ...errors(400, 409) },
+        response: { 202: z.object({ emailConfirmationSent: z.literal(true) }), ...errors(400, 429) },
       },
     },
     async (request, reply) => {
-      const { userId } = await signUpPartnerMember(ctx, request.body);
-      return reply.status(201).send({ userId, emailConfirmationSent: true as const });
+      await limitAction(ctx, SIGNUPS, [`ip:${request.ip}`]);
+      await signUpPartnerMember(ctx, request.body);
+      return reply.status(202).send({ emailConfirmationSent: true as const });
     },
   );
 

@@ -10,21 +10,31 @@ const CONFIRMATION_TTL_MS = 48 * 3_600_000;
 
 /**
  * A partner member signs up: the account exists at once but can act only after the e-mail is
- * confirmed through the link mailed here.
+ * confirmed through the link mailed here. An address that has an account already gets the same
+ * answer (nobody learns who has an account); its owner is mailed that somebody tried.
  */
 export async function signUpPartnerMember(
   ctx: AppContext,
   input: { email: string; password: string; displayName: string; language: Language },
-): Promise<{ userId: string }> {
+): Promise<void> {
   const problem = passwordProblem(input.password);
   if (problem) throw invalidField('body.password', 'weak_password', problem);
+  // Hashed whether or not the address is taken, so both answers take as long.
   const passwordHash = await hashPassword(input.password);
   const userId = newId();
   const token = randomToken();
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('users').select('id').where('email', '=', input.email).executeTakeFirst();
-    if (existing) throw conflict('email_taken', 'An account with this e-mail address exists already.', { field: 'body.email' });
+    const existing = await trx.selectFrom('users').select(['id', 'language', 'display_name']).where('email', '=', input.email).executeTakeFirst();
+    if (existing) {
+      await ctx.mail.enqueue(trx, {
+        to: input.email,
+        language: existing.language,
+        template: 'signup_existing_account',
+        params: { displayName: existing.display_name, signInUrl: `${ctx.config.PUBLIC_URL}/login` },
+      });
+      return;
+    }
     await trx
       .insertInto('users')
       .values({
@@ -55,7 +65,6 @@ export async function signUpPartnerMember(
       params: { displayName: input.displayName, confirmUrl: `${ctx.config.PUBLIC_URL}/confirm-email?token=${token}` },
     });
   });
-  return { userId };
 }
 
 /** Confirms an e-mail address with the token from the mail; single use, expires after 48 hours. */

@@ -413,7 +413,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A partner member signs up; a confirmation link is mailed */
+        /**
+         * A partner member signs up; a confirmation link is mailed
+         * @description Answers 202 alike whether or not the address has an account (its owner is mailed instead), so the answer tells nobody who has one. At most 5 sign-ups per client address an hour (429 with Retry-After).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -438,7 +441,7 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                201: {
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -446,8 +449,6 @@ export interface paths {
                         "application/json": {
                             /** @enum {boolean} */
                             emailConfirmationSent: true;
-                            /** Format: uuid */
-                            userId: string;
                         };
                     };
                 };
@@ -461,7 +462,7 @@ export interface paths {
                     };
                 };
                 /** @description Default Response */
-                409: {
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -570,7 +571,7 @@ export interface paths {
                     /** @description Most mails to return (1–200, default 50) */
                     limit?: number;
                     /** @description Only mail of this template */
-                    template?: "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "secret_rotated" | "consent_withdrawn";
+                    template?: "signup_existing_account" | "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "secret_rotated" | "consent_withdrawn";
                     /** @description Only mail to this address (case-insensitive) */
                     to?: string;
                 };
@@ -3466,7 +3467,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Invite school administrators (1–50 e-mail addresses) to grant this approved app */
+        /**
+         * Invite school administrators (1–50 e-mail addresses) to grant this approved app
+         * @description At most 100 invitation mails per partner member and per client address an hour (429 with Retry-After).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -3533,6 +3537,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
