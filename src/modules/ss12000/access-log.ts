@@ -131,6 +131,35 @@ export function releasedOf(entity: EntityType, units: (string[] | null)[], items
   return out;
 }
 
+/**
+ * Per scope, what `releaseTerms` says for each (entity, unit, API tag): worked out once per scope and
+ * reused by every request that shares it (a scope lives as long as its client's cached inputs), so
+ * a page of a hundred records costs a hundred map look-ups, not a hundred term computations.
+ */
+const termsCache = new WeakMap<Scope, Map<string, { institution: string | null; api: Api | null; categories: string[] }[]>>();
+
+function termsOf(scope: Scope, entity: ReleasedRecords['entity'], tagged: string | null) {
+  let cache = termsCache.get(scope);
+  if (!cache) termsCache.set(scope, (cache = new Map()));
+  const key = `${entity}|${tagged}`;
+  let terms = cache.get(key);
+  if (!terms) {
+    // A person's unit says which API's role released them (`students:<id>`, see present.ts unitsSql).
+    const colon = tagged?.indexOf(':') ?? -1;
+    const only = colon > 0 ? (tagged!.slice(0, colon) as Api) : undefined;
+    const unit = colon > 0 ? tagged!.slice(colon + 1) : tagged;
+    const institution = unit === null ? null : scope.unitInstitutions?.get(unit);
+    terms =
+      institution === undefined
+        ? []
+        : releaseTerms(scope, entity, unit)
+            .filter((t) => !only || t.api === only)
+            .map((t) => ({ institution, api: t.api, categories: t.categories }));
+    cache.set(key, terms);
+  }
+  return terms;
+}
+
 /** Per institution × API × entity type, the records and categories released; the institutions; the total. */
 export function tally(scope: Scope, released: ReleasedRecords[]): { parts: ReleasedPart[]; institutions: string[]; total: number } {
   const parts = new Map<string, ReleasedPart>();
@@ -139,23 +168,19 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { parts: Relea
     for (const list of units) {
       total++;
       // A record counts once per institution and API, though it may be seen at several units of it.
-      const keys = new Map<string, Omit<ReleasedPart, 'records'>>();
+      const single = list === null || list.length <= 1;
+      const seen = single ? undefined : new Set<string>();
       for (const tagged of list === null ? [null] : list) {
-        // A person's unit says which API's role released them (`students:<id>`, see present.ts unitsSql).
-        const colon = tagged?.indexOf(':') ?? -1;
-        const only = colon > 0 ? (tagged!.slice(0, colon) as Api) : undefined;
-        const unit = colon > 0 ? tagged!.slice(colon + 1) : tagged;
-        const institution = unit === null ? null : scope.unitInstitutions?.get(unit);
-        if (institution === undefined) continue;
-        for (const { api, categories } of releaseTerms(scope, entity, unit)) {
-          if (!only || api === only) keys.set(`${institution}|${api}`, { institution, api, entity, categories });
+        for (const t of termsOf(scope, entity, tagged)) {
+          const id = `${t.institution}|${t.api}|${entity}`;
+          if (seen) {
+            if (seen.has(id)) continue;
+            seen.add(id);
+          }
+          const known = parts.get(id);
+          if (known) known.records++;
+          else parts.set(id, { institution: t.institution, api: t.api, entity, categories: t.categories, records: 1 });
         }
-      }
-      for (const [key, part] of keys) {
-        const id = `${key}|${entity}`;
-        const known = parts.get(id);
-        if (known) known.records++;
-        else parts.set(id, { ...part, records: 1 });
       }
     }
   }

@@ -66,7 +66,8 @@ function scopeInputsOf(row: ScopeRow): ScopeInputs {
  * through any process (or directly in the database) counts from the next request on. Bounded:
  * the SCOPE_CACHE_MAX most recently used clients (an evicted one is read again on its next request).
  */
-const scopeInputs = new WeakMap<AppContext, LRUCache<string, { version: number; inputs: ScopeInputs }>>();
+type CachedScope = { version: number; inputs: ScopeInputs; scope?: Scope };
+const scopeInputs = new WeakMap<AppContext, LRUCache<string, CachedScope>>();
 const SCOPE_CACHE_MAX = 10_000;
 
 type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
@@ -103,7 +104,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   }
   if (refused) known.delete(key);
   let cache = scopeInputs.get(ctx);
-  if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, { version: number; inputs: ScopeInputs }>({ max: SCOPE_CACHE_MAX })));
+  if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
   const shard = Math.floor(Math.random() * RATE_SHARDS);
   const cached = cache.get(clientId);
   // One call; the function keeps its statements' plans per connection.
@@ -123,7 +124,12 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;
   const count = Number(r.count);
-  const scope = buildScope(principal, inputs!.units);
+  // A client's own token (no consent): the scope follows from the inputs of this version alone (the
+  // live checks above have passed), so it is built once per version and shared by its requests —
+  // and with it what the access log works out per scope. An end user's scope also depends on the
+  // live consent: built every time.
+  const entry = row?.scope ? cache.get(clientId) : cached;
+  const scope = !consentId && entry ? (entry.scope ??= buildScope(principal, inputs!.units)) : buildScope(principal, inputs!.units);
   if (count > limit) {
     known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
   }
