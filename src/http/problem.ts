@@ -116,7 +116,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
 const isFlatSurface = (url: string) => url.startsWith('/ss12000/');
 
 /** A refusal in the error shape of the surface that `url` belongs to: [content type, body]. */
-function refusal(url: string, status: number, code: string, message: string): [string, string] {
+export function refusal(url: string, status: number, code: string, message: string): [string, string] {
   if (isFlatSurface(url)) return ['application/json; charset=utf-8', JSON.stringify({ code, message })];
   return ['application/problem+json; charset=utf-8', JSON.stringify({ type: 'about:blank', title: message, status, code, detail: message })];
 }

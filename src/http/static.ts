@@ -3,9 +3,13 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.ts';
+import { refusal } from './problem.ts';
 
 /** Where `npm run build:web` writes the web application. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
+
+/** Fastify's default maxParamLength: a longer path parameter matches no route. */
+const MAX_PARAM_LENGTH = 100;
 
 /** Paths that belong to the server; the SPA fallback must never answer them with the web app. */
 const SERVER_PREFIXES = ['/api', '/oidc', '/ss12000', '/healthz'];
@@ -53,13 +57,14 @@ export async function registerWebApp(app: FastifyInstance, ctx: AppContext, root
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     if (isServerPath(path) || path.startsWith('/assets/')) {
-      return reply.status(404).type('application/problem+json').send({
-        type: 'about:blank',
-        title: 'Not found',
-        status: 404,
-        code: 'route_not_found',
-        detail: `GET ${path} does not exist.`,
-      });
+      // This catch-all also receives what the router could not match for the server's own surfaces
+      // (a path parameter over its maximum length included): refuse as they would, in their shape.
+      const tooLong = path.split('/').some((segment) => segment.length > MAX_PARAM_LENGTH);
+      const [status, code, message] = tooLong
+        ? [414, 'path_parameter_too_long', 'A path parameter is longer than any valid value.']
+        : [404, isServerPath(path) && path.startsWith('/ss12000/') ? 'not_found' : 'route_not_found', `GET ${path} does not exist.`];
+      const [type, body] = refusal(path, status, code, message);
+      return reply.status(status).type(type).send(body);
     }
     return sendIndex(reply);
   });
