@@ -38,6 +38,10 @@ export interface IngestionResult {
 
 const MAX_REPORTED = 200;
 const CHUNK = 500;
+/** Records whose stored digests are read in one statement. */
+const DIGEST_CHUNK = 5000;
+/** Advisory lock held by a load's transaction: one load at a time (see `ingestBatch`). */
+const INGEST_LOCK = 727364;
 
 /** Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. */
 function canonical(value: unknown): string {
@@ -238,7 +242,9 @@ export interface IngestionActor {
 /**
  * Loads a batch of SS 12000 data: validates all of it first (nothing is kept if any record is bad),
  * then upserts and deletes in one transaction with one audit row. Records identical to what is
- * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`.
+ * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`; they are
+ * recognised by their digest (sha256 of the canonical body, stored with the row) before anything is
+ * sent, so an unchanged batch costs one read of the digests.
  */
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
   const parsed = await validateBatch(ctx.db, batch);
@@ -246,46 +252,58 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
   const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
   for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
   await ctx.db.transaction().execute(async (trx) => {
+    // One load at a time, so that the stored digests compared below are those of every load committed
+    // before this one: two loads of the same record end as the later one says, as when every record
+    // went to the upsert and waited there for the other's row lock.
+    await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
     for (const { type, records } of parsed) {
       if (!records.length) continue;
       const table = tableOf[type];
       let created = 0;
       let updated = 0;
       const changedIds: string[] = [];
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const chunk = records.slice(i, i + CHUNK);
-        const rows = chunk.map((rec) => {
+      for (let i = 0; i < records.length; i += DIGEST_CHUNK) {
+        // Only records whose digest differs from the stored one are sent: re-loading what is stored
+        // reads one digest per record instead of writing it again (issue 16).
+        const block = records.slice(i, i + DIGEST_CHUNK).map((rec) => {
           const body = canonical(rec);
-          return {
+          return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
+        });
+        const stored = await sql<{ id: string; hash: string }>`
+          SELECT id, hash FROM ${sql.table(table)} WHERE id = ANY(${block.map((b) => b.rec.id)}::uuid[])`.execute(trx);
+        const digests = new Map(stored.rows.map((r) => [r.id, r.hash]));
+        const sent = block.filter((b) => digests.get(b.rec.id) !== b.hash);
+        for (let j = 0; j < sent.length; j += CHUNK) {
+          const rows = sent.slice(j, j + CHUNK).map(({ rec, body, hash }) => ({
             id: rec.id,
             body,
-            hash: createHash('sha256').update(body).digest('base64url'),
+            hash,
             created_at: now,
             modified_at: now,
             ...columnsOf(type, rec),
             // What the release policy lets each reader see, from the parsed record (unknown members dropped).
             ...releaseParts(type, rec),
-          };
-        });
-        const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');
-        const returned = await (trx as any)
-          .insertInto(table)
-          .values(rows)
-          .onConflict((oc: any) =>
-            oc
-              .column('id')
-              .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])))
-              .where(sql.ref(`${table}.hash`), '<>', sql.ref('excluded.hash'))
-              // Rows stored before references lost their names (migration 0044) keep the digest of the
-              // named input; comparing the bodies keeps re-running such a batch a no-op.
-              .where(sql.ref(`${table}.body`), '<>', sql.ref('excluded.body')),
-          )
-          .returning(['id', sql<boolean>`(xmax = 0)`.as('inserted')])
-          .execute();
-        for (const r of returned as { id: string; inserted: boolean }[]) {
-          changedIds.push(r.id);
-          if (r.inserted) created++;
-          else updated++;
+          }));
+          const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');
+          const returned = await (trx as any)
+            .insertInto(table)
+            .values(rows)
+            .onConflict((oc: any) =>
+              oc
+                .column('id')
+                .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])))
+                .where(sql.ref(`${table}.hash`), '<>', sql.ref('excluded.hash'))
+                // Rows stored before references lost their names (migration 0044) keep the digest of
+                // the named input; comparing the bodies keeps re-running such a batch a no-op.
+                .where(sql.ref(`${table}.body`), '<>', sql.ref('excluded.body')),
+            )
+            .returning(['id', sql<boolean>`(xmax = 0)`.as('inserted')])
+            .execute();
+          for (const r of returned as { id: string; inserted: boolean }[]) {
+            changedIds.push(r.id);
+            if (r.inserted) created++;
+            else updated++;
+          }
         }
       }
       result.created[type] = created;
