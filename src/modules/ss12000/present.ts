@@ -115,11 +115,13 @@ export function presentFrom(type: EntityType, table: string, scope: Scope, page?
  *    of each unit it is seen through. Costs about units × limit index entries, whatever the world.
  *  - walk: persons in id order, each checked against its relations (a merge semi join of two
  *    index-only scans). Costs about limit × (world / scope): cheap when the scope is a good share
- *    of the world, and per unit would read units × limit entries to keep `limit`.
- * The walk is taken when the scope's units squared exceed the school units in the store (units ×
- * limit against limit × all units / units): a partner with 10 schools goes per unit, an app with
- * half the world walks. A person must exist for its relations to count (a relation may outlive a
- * deleted person whom a stored placement or duty still names), as in the walk.
+ *    of the world, where per unit would read units × limit entries to keep `limit`.
+ * Per unit is taken when the scope's units squared are at most the school units in the store (units
+ * × limit against limit × all units / units): a partner with 10 of 200 or of 1,000 schools goes per
+ * unit, an app with half of them walks. Per unit relies on every candidate being a stored person: a
+ * relation can outlive a deleted person whom a stored placement or duty still names, and then a
+ * candidate list could hide one behind it. The candidates are checked (`limit` index probes rather
+ * than one per relation read) and, should one be missing, the walk answers instead.
  */
 export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unknown> {
   if (!scope.allUnits.length) return sql`(SELECT NULL::uuid AS id WHERE false)`;
@@ -145,23 +147,26 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
   return sql`(
     WITH gate AS MATERIALIZED (
       SELECT ${scope.allUnits.length}::bigint * ${scope.allUnits.length}::bigint <= count(*) AS per_unit
-        FROM ss12000_organisations WHERE organisation_type = 'Skolenhet')
+        FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'),
+    candidates AS MATERIALIZED (
+      SELECT DISTINCT f.person_id AS id
+        FROM (${units}) g
+       CROSS JOIN LATERAL (
+         SELECT DISTINCT r.person_id FROM ss12000_person_relations r
+          WHERE r.organisation_id = g.unit AND r.kind = ANY(g.kinds)${after('r.person_id')}
+          ORDER BY r.person_id LIMIT ${page.limit}) f
+       WHERE (SELECT per_unit FROM gate)
+       ORDER BY 1 LIMIT ${page.limit}),
+    chosen AS MATERIALIZED (
+      SELECT (SELECT per_unit FROM gate)
+             AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)
+    SELECT c.id FROM candidates c WHERE (SELECT per_unit FROM chosen)
+    UNION ALL
     SELECT w.id FROM (
         SELECT p.id FROM ss12000_persons p
          WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE (${seenThrough(scope)})${after('r.person_id')})${after('p.id')}
          ORDER BY p.id LIMIT ${page.limit}) w
-     WHERE NOT (SELECT per_unit FROM gate)
-    UNION ALL
-    SELECT m.id FROM (
-        SELECT DISTINCT f.person_id AS id
-          FROM (${units}) g
-         CROSS JOIN LATERAL (
-           SELECT DISTINCT r.person_id FROM ss12000_person_relations r
-            WHERE r.organisation_id = g.unit AND r.kind = ANY(g.kinds)${after('r.person_id')}
-              AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = r.person_id)
-            ORDER BY r.person_id LIMIT ${page.limit}) f
-         ORDER BY 1 LIMIT ${page.limit}) m
-     WHERE (SELECT per_unit FROM gate))`;
+     WHERE NOT (SELECT per_unit FROM chosen))`;
 }
 
 /**
