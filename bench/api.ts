@@ -455,35 +455,40 @@ async function baselineServer(): Promise<void> {
       if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
         // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
-        // the page's ids from the scope's units, or by walking persons in id order when the scope
-        // holds more than the square root of the school units; then the persons of these ids.
-        const bound = (col: string) => (after ? `AND ${col} > $5::uuid` : '');
+        // the page's ids first, then the persons of these ids. The ids: by walking persons in id order
+        // (more than 64 units, as app A here), or from the scope's units when their number squared is
+        // at most the school units in the store, else by the walk.
+        const bound = (col: string) => (after ? `AND ${col} > $4::uuid` : '');
+        const walk = `SELECT p.id FROM ss12000_persons p
+                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE r.organisation_id = ANY($1::uuid[]) AND r.kind = ANY($2::text[]) ${bound('r.person_id')}) ${bound('p.id')}
+                  ORDER BY p.id LIMIT $3`;
+        const ids =
+          units.length > 64
+            ? `(${walk})`
+            : `(WITH gate AS MATERIALIZED (
+                  SELECT cardinality($1::uuid[])::bigint * cardinality($1::uuid[])::bigint <= count(*) AS per_unit
+                    FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'),
+                candidates AS MATERIALIZED (
+                  SELECT DISTINCT f.person_id AS id FROM unnest($1::uuid[]) g(unit)
+                   CROSS JOIN LATERAL (
+                     SELECT DISTINCT r.person_id FROM ss12000_person_relations r
+                      WHERE r.organisation_id = g.unit AND r.kind = ANY($2::text[]) ${bound('r.person_id')}
+                      ORDER BY r.person_id LIMIT $3) f
+                   WHERE (SELECT per_unit FROM gate)
+                   ORDER BY 1 LIMIT $3),
+                chosen AS MATERIALIZED (
+                  SELECT (SELECT per_unit FROM gate)
+                         AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)
+                SELECT c.id FROM candidates c WHERE (SELECT per_unit FROM chosen)
+                UNION ALL
+                SELECT w.id FROM (${walk}) w WHERE NOT (SELECT per_unit FROM chosen))`;
         const r = await pool.query(
           `SELECT t.id, t.body, t.created_at, t.modified_at, t.id::text AS sort_value,
              (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels
-           FROM (
-             WITH gate AS MATERIALIZED (
-               SELECT cardinality($1::uuid[])::bigint * cardinality($1::uuid[])::bigint <= count(*) AS per_unit
-                 FROM ss12000_organisations WHERE organisation_type = 'Skolenhet')
-             SELECT w.id FROM (
-                 SELECT p.id FROM ss12000_persons p
-                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE r.kind = ANY($2::text[]) AND r.organisation_id = ANY($1::uuid[]) ${bound('r.person_id')}) ${bound('p.id')}
-                  ORDER BY p.id LIMIT $3) w
-              WHERE NOT (SELECT per_unit FROM gate)
-             UNION ALL
-             SELECT m.id FROM (
-                 SELECT DISTINCT f.person_id AS id FROM unnest($1::uuid[]) g(unit)
-                  CROSS JOIN LATERAL (
-                    SELECT DISTINCT r.person_id FROM ss12000_person_relations r
-                     WHERE r.organisation_id = g.unit AND r.kind = ANY($2::text[]) ${bound('r.person_id')}
-                       AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = r.person_id)
-                     ORDER BY r.person_id LIMIT $3) f
-                  ORDER BY 1 LIMIT $3) m
-              WHERE (SELECT per_unit FROM gate)) v
-           JOIN ss12000_persons t ON t.id = v.id
-           ${after ? 'WHERE t.id > $5::uuid' : ''}
-           ORDER BY t.id LIMIT $4`,
-          [units, ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, limit + 1, ...(after ? [after] : [])],
+           FROM ${ids} v JOIN ss12000_persons t ON t.id = v.id
+           ${after ? 'WHERE t.id > $4::uuid' : ''}
+           ORDER BY t.id LIMIT $3`,
+          [units, ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, ...(after ? [after] : [])],
         );
         body = { data: r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } })) };
       } else {

@@ -72,6 +72,9 @@ export interface PresentOptions {
   assignmentRoles?: boolean;
 }
 
+/** Scopes of more units than this always walk (see `visiblePersonIdsSql`). */
+const MAX_PER_UNIT = 64;
+
 /** One page of a list in id order: the rows after `after` (an id), at most `limit` of them. */
 export interface IdPage {
   after?: string;
@@ -118,32 +121,25 @@ export function presentFrom(type: EntityType, table: string, scope: Scope, page?
  *    of the world, where per unit would read units × limit entries to keep `limit`.
  * Per unit is taken when the scope's units squared are at most the school units in the store (units
  * × limit against limit × all units / units): a partner with 10 of 200 or of 1,000 schools goes per
- * unit, an app with half of them walks. Per unit relies on every candidate being a stored person: a
+ * unit, an app with half of them walks (a scope of more than MAX_PER_UNIT units is not even offered
+ * per unit). Per unit relies on every candidate being a stored person: a
  * relation can outlive a deleted person whom a stored placement or duty still names, and then a
  * candidate list could hide one behind it. The candidates are checked (`limit` index probes rather
  * than one per relation read) and, should one be missing, the walk answers instead.
  */
 export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unknown> {
   if (!scope.allUnits.length) return sql`(SELECT NULL::uuid AS id WHERE false)`;
-  const student = new Set(scope.studentUnits);
-  const staff = new Set(scope.staffUnits);
-  // The kinds through which each unit shows a person, grouped: at most three kinds of unit.
-  const byKinds = new Map<string, { kinds: string[]; units: string[] }>();
-  for (const unit of scope.allUnits) {
-    const kinds = [
-      ...(student.has(unit) ? STUDENT_KINDS : []),
-      ...(student.has(unit) && scope.guardians ? GUARDIAN_KINDS : []),
-      ...(staff.has(unit) ? STAFF_KINDS : []),
-    ];
-    const key = kinds.join(',');
-    if (!byKinds.has(key)) byKinds.set(key, { kinds, units: [] });
-    byKinds.get(key)!.units.push(unit);
-  }
+  const after = (column: string) => (page.after ? sql` AND ${sql.ref(column)} > ${page.after}::uuid` : sql``);
+  const walk = sql`SELECT p.id FROM ss12000_persons p
+         WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE ${seenAtUnits(scope)}${after('r.person_id')})${after('p.id')}
+         ORDER BY p.id LIMIT ${page.limit}`;
+  // Per unit would need a store of more than MAX_PER_UNIT² school units to be taken, and sending the
+  // unit list once more costs about a microsecond per unit whether it is taken or not.
+  if (scope.allUnits.length > MAX_PER_UNIT) return sql`(${walk})`;
   const units = sql.join(
-    [...byKinds.values()].map((g) => sql`SELECT u AS unit, ${texts(g.kinds)} AS kinds FROM unnest(${uuids(g.units)}) u`),
+    unitKinds(scope).map((g) => sql`SELECT u AS unit, ${texts(g.kinds)} AS kinds FROM unnest(${uuids(g.units)}) u`),
     sql` UNION ALL `,
   );
-  const after = (column: string) => (page.after ? sql` AND ${sql.ref(column)} > ${page.after}::uuid` : sql``);
   return sql`(
     WITH gate AS MATERIALIZED (
       SELECT ${scope.allUnits.length}::bigint * ${scope.allUnits.length}::bigint <= count(*) AS per_unit
@@ -162,11 +158,7 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
              AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)
     SELECT c.id FROM candidates c WHERE (SELECT per_unit FROM chosen)
     UNION ALL
-    SELECT w.id FROM (
-        SELECT p.id FROM ss12000_persons p
-         WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE (${seenThrough(scope)})${after('r.person_id')})${after('p.id')}
-         ORDER BY p.id LIMIT ${page.limit}) w
-     WHERE NOT (SELECT per_unit FROM chosen))`;
+    SELECT w.id FROM (${walk}) w WHERE NOT (SELECT per_unit FROM chosen))`;
 }
 
 /**
@@ -177,7 +169,41 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
  */
 export function personSeenSql(scope: Scope, afterId?: string): RawBuilder<unknown> {
   const bound = afterId ? sql` AND r.person_id > ${afterId}::uuid` : sql``;
-  return sql`t.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE (${seenThrough(scope)})${bound})`;
+  return sql`t.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE ${seenAtUnits(scope)}${bound})`;
+}
+
+/**
+ * The scope's units grouped by the relation kinds through which each shows a person (student kinds,
+ * with guardians' when the scope sees guardians, at units granted under the students API; staff
+ * kinds at units granted under the staff API): at most three groups, usually one.
+ */
+function unitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
+  const student = new Set(scope.studentUnits);
+  const staff = new Set(scope.staffUnits);
+  const byKinds = new Map<string, { kinds: string[]; units: string[] }>();
+  for (const unit of scope.allUnits) {
+    const kinds = [
+      ...(student.has(unit) ? STUDENT_KINDS : []),
+      ...(student.has(unit) && scope.guardians ? GUARDIAN_KINDS : []),
+      ...(staff.has(unit) ? STAFF_KINDS : []),
+    ];
+    const key = kinds.join(',');
+    if (!byKinds.has(key)) byKinds.set(key, { kinds, units: [] });
+    byKinds.get(key)!.units.push(unit);
+  }
+  return [...byKinds.values()];
+}
+
+/**
+ * `seenThrough` as a WHERE condition, one unit list per group of `unitKinds`: the same relations, but
+ * the planner estimates each unit list against the statistics of organisation_id once per clause,
+ * which for an app with hundreds of units was most of the statement's planning (three lists of
+ * the same units in `seenThrough`).
+ */
+function seenAtUnits(scope: Scope): RawBuilder<unknown> {
+  const groups = unitKinds(scope);
+  if (!groups.length) return sql`false`;
+  return sql`(${sql.join(groups.map((g) => sql`(r.organisation_id = ANY(${uuids(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`), sql` OR `)})`;
 }
 
 /** A relation `r` through which the scope sees its person (student, staff or guardian role at a granted unit). */
