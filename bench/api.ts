@@ -460,7 +460,7 @@ async function baselineServer(): Promise<void> {
         // at most the school units in the store, else by the walk.
         const bound = (col: string) => (after ? `AND ${col} > $4::uuid` : '');
         const walk = `SELECT p.id FROM ss12000_persons p
-                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE r.organisation_id = ANY($1::uuid[]) AND r.kind = ANY($2::text[]) ${bound('r.person_id')}) ${bound('p.id')}
+                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE coalesce(r.organisation_id = ANY($1::uuid[]) AND r.kind = ANY($2::text[]), false) ${bound('r.person_id')}) ${bound('p.id')}
                   ORDER BY p.id LIMIT $3`;
         const ids =
           units.length > 64

@@ -130,8 +130,11 @@ export function presentFrom(type: EntityType, table: string, scope: Scope, page?
 export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unknown> {
   if (!scope.allUnits.length) return sql`(SELECT NULL::uuid AS id WHERE false)`;
   const after = (column: string) => (page.after ? sql` AND ${sql.ref(column)} > ${page.after}::uuid` : sql``);
+  // coalesce: the planner does not estimate the condition (at 500 units, matching each against the
+  // statistics of organisation_id was 1.3 ms of planning); the walk's plan, a merge semi join in id
+  // order cut by the limit, does not depend on it.
   const walk = sql`SELECT p.id FROM ss12000_persons p
-         WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE ${seenAtUnits(scope)}${after('r.person_id')})${after('p.id')}
+         WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE coalesce(${seenThrough(scope)}, false)${after('r.person_id')})${after('p.id')}
          ORDER BY p.id LIMIT ${page.limit}`;
   // Per unit would need a store of more than MAX_PER_UNIT² school units to be taken, and sending the
   // unit list once more costs about a microsecond per unit whether it is taken or not.
@@ -169,7 +172,7 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
  */
 export function personSeenSql(scope: Scope, afterId?: string): RawBuilder<unknown> {
   const bound = afterId ? sql` AND r.person_id > ${afterId}::uuid` : sql``;
-  return sql`t.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE ${seenAtUnits(scope)}${bound})`;
+  return sql`t.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE ${seenThrough(scope)}${bound})`;
 }
 
 /**
@@ -195,25 +198,15 @@ function unitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
 }
 
 /**
- * `seenThrough` as a WHERE condition, one unit list per group of `unitKinds`: the same relations, but
- * the planner estimates each unit list against the statistics of organisation_id once per clause,
- * which for an app with hundreds of units was most of the statement's planning (three lists of
- * the same units in `seenThrough`).
+ * A relation `r` through which the scope sees its person (student, staff or guardian role at a
+ * granted unit), with one unit list per group of `unitKinds`: each list sent is about a microsecond
+ * per unit to send and read, and in a WHERE clause the planner matches each against the statistics of
+ * organisation_id — an app with the same 500 units under both APIs sends them once, not three times.
  */
-function seenAtUnits(scope: Scope): RawBuilder<unknown> {
+function seenThrough(scope: Scope): RawBuilder<unknown> {
   const groups = unitKinds(scope);
   if (!groups.length) return sql`false`;
   return sql`(${sql.join(groups.map((g) => sql`(r.organisation_id = ANY(${uuids(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`), sql` OR `)})`;
-}
-
-/** A relation `r` through which the scope sees its person (student, staff or guardian role at a granted unit). */
-function seenThrough(scope: Scope): RawBuilder<unknown> {
-  const parts = [
-    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
-    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
-  ];
-  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
-  return sql.join(parts, sql` OR `);
 }
 
 /**
