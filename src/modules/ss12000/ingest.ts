@@ -43,15 +43,40 @@ const DIGEST_CHUNK = 5000;
 /** Advisory lock held by a load's transaction: one load at a time (see `ingestBatch`). */
 const INGEST_LOCK = 727364;
 
-/** Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/**
+ * Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. Every
+ * record of a load goes through it (also the unchanged ones, to compare digests), so it builds one
+ * string rather than arrays of pieces; the text is the same as it always was (stored digests).
+ */
+export function canonical(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (canonical(value[i]) ?? '');
+    return `${out}]`;
+  }
   if (value && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    // Records of one kind share their members: their sorted order is worked out once per shape.
+    // (A shape is the keys in their order, with their count; keys holding the separator are not cached.)
+    const shape = `${keys.length}:${keys.join('\u0000')}`;
+    let order = sortedKeys.get(shape);
+    if (!order) {
+      order = [...keys].sort().map((k) => [k, `${JSON.stringify(k)}:`] as const);
+      if (sortedKeys.size < 10_000 && !keys.some((k) => k.includes('\u0000'))) sortedKeys.set(shape, order);
+    }
+    let out = '{';
+    for (const [k, quoted] of order) {
+      const v = record[k];
+      if (v === undefined) continue;
+      out += (out.length > 1 ? ',' : '') + quoted + canonical(v);
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }
+const sortedKeys = new Map<string, (readonly [string, string])[]>();
 
 /** The SIS's own `meta` is not ours to keep: created/modified are what Schoolgate observed. */
 function stripMeta(record: unknown): unknown {
