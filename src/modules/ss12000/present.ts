@@ -139,10 +139,11 @@ function personRolesSql(scope: Scope): RawBuilder<unknown> {
  * Per unit is taken when the scope's units squared are at most the school units in the store (units
  * × limit against limit × all units / units): a partner with 10 of 200 or of 1,000 schools goes per
  * unit, an app with half of them walks (a scope of more than MAX_PER_UNIT units is not even offered
- * per unit). Per unit relies on every candidate being a stored person: a
- * relation can outlive a deleted person whom a stored placement or duty still names, and then a
- * candidate list could hide one behind it. The candidates are checked (`limit` index probes rather
- * than one per relation read) and, should one be missing, the walk answers instead.
+ * per unit). Per unit relies on every candidate being a stored person: a relation can outlive a
+ * deleted person whom a stored placement or duty still names, and such a candidate could push a
+ * visible person out of a unit's list. The merged candidates are checked (`limit` index probes
+ * rather than one per relation read) and, should one be missing, the walk answers instead
+ * (test/ss12000/scope-cost.test.ts).
  */
 export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unknown> {
   if (!scope.allUnits.length) return sql`(SELECT NULL::uuid AS id WHERE false)`;
