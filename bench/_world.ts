@@ -7,13 +7,14 @@ import { createFreshDatabase } from '../test/pg/server-process.ts';
 /**
  * The SS 12000 benchmarks' common start: a fresh PostgreSQL database named `databaseName`, its
  * institutions, and the generated world (seed 42; BENCH_SCHOOLS, default 200, and BENCH_STUDENTS,
- * default 60,000) tied to them — generated, not yet loaded. `close()` drops the database again.
+ * default 60,000; `scale` multiplies both) tied to them — generated, not yet loaded. `close()` drops
+ * the database again.
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
-export async function openBenchWorld(databaseName: string) {
+export async function openBenchWorld(databaseName: string, scale = 1) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const schools = Number(process.env.BENCH_SCHOOLS ?? 200);
-  const students = Number(process.env.BENCH_STUDENTS ?? 60000);
+  const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
+  const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
   const fresh = await createFreshDatabase(adminUrl, databaseName);
   const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
   const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
@@ -29,7 +30,7 @@ export async function openBenchWorld(databaseName: string) {
     }
     const today = new Date().toISOString().slice(0, 10);
     const world = generateWorld({ seed: 42, schools, students, institutionNumbers, today });
-    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, close };
+    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, schools, students, close };
   } catch (error) {
     await close();
     throw error;

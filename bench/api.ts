@@ -12,8 +12,11 @@ import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed
 import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
 
 /**
- * The SS 12000 API under load, on the local PostgreSQL (fresh database `schoolgate_bench_api`):
- *  1. ingestion of the 200-school / 60,000-student world (seed 42);
+ * The SS 12000 API under load, on the local PostgreSQL (fresh database `schoolgate_bench_api`), once
+ * per world size (BENCH_SCALES, e.g. `1,5`: multiples of BENCH_SCHOOLS and BENCH_STUDENTS), then one
+ * table with the sizes side by side — what a client pays should follow what it may see, not the size
+ * of the world (issue 16):
+ *  1. ingestion of the 200-school / 60,000-student world (seed 42), and of it again unchanged;
  *  2. an app granted half of the schools pages GET /persons?limit=100 and GET /groups?expand=assignmentRoles
  *     at 64 connections, against a baseline server in its own process (node:http + pg, the same SQL,
  *     JSON.stringify; no auth, scoping, validation or presentation);
@@ -25,13 +28,79 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * each server and its PostgreSQL backends, latency at a fixed offered load).
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS (10),
- * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_API_PROFILE (a directory:
- * the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the server only).
+ * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
+ * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
+ * server only).
  */
 export async function run(): Promise<void> {
+  const scales = (process.env.BENCH_SCALES ?? '1').split(',').map((x) => Number(x.trim()));
+  if (!scales.length || scales.some((x) => !(x > 0))) throw new Error(`BENCH_SCALES: positive numbers, comma-separated (got ${process.env.BENCH_SCALES})`);
+  const results: ScaleResult[] = [];
+  for (const scale of scales) results.push(await runScale(scale));
+  printTable(results);
+}
+
+/** What one world size measured, for the table of `printTable`. */
+interface ScaleResult {
+  scale: number;
+  schools: number;
+  students: number;
+  persons: number;
+  ingestSeconds: number;
+  reingestSeconds: number;
+  reingestNoChange: boolean;
+  partnerC: LoadResult;
+  partnerCBesideB: LoadResult;
+  persons100: Comparison;
+  groups100: Comparison;
+  crawl: { persons: number; pages: number; seconds: number };
+  rss: { start?: number; peak: number; end?: number; baseline?: number };
+}
+
+/** Schoolgate against the baseline on one request mix (see `compare` in `runScale`). */
+interface Comparison {
+  /** Saturated throughput, averaged over the rounds. */
+  ours: number;
+  base: number;
+  /** CPU per request (server process + its PostgreSQL backends), ms, averaged over the rounds. */
+  oursCpu: number;
+  baseCpu: number;
+  /** The steady offered load (half the baseline's saturated throughput) and p99 under it. */
+  rate: number;
+  oursP99: number;
+  baseP99: number;
+}
+
+function printTable(results: ScaleResult[]): void {
+  const mib = (b: number | undefined) => (b === undefined ? '?' : `${Math.round(b / 1048576)} MiB`);
+  const rows: [string, (r: ScaleResult) => string][] = [
+    ['world: schools / students / persons', (r) => `${r.schools} / ${r.students} / ${r.persons}`],
+    ['ingestion of the world', (r) => `${r.ingestSeconds.toFixed(1)} s`],
+    ['again, unchanged', (r) => `${r.reingestSeconds.toFixed(1)} s${r.reingestNoChange ? '' : ' (CHANGED!)'}`],
+    ['partner C (10 schools) alone, /persons: req/s', (r) => `${Math.round(r.partnerC.requests.average)}/s`],
+    ['  p50 / p99', (r) => `${r.partnerC.latency.p50} / ${r.partnerC.latency.p99} ms`],
+    ['  beside B hammering: req/s, p99', (r) => `${Math.round(r.partnerCBesideB.requests.average)}/s, ${r.partnerCBesideB.latency.p99} ms`],
+    ['app A (half) /persons: req/s ours / baseline', (r) => `${Math.round(r.persons100.ours)} / ${Math.round(r.persons100.base)} = ${(r.persons100.ours / r.persons100.base).toFixed(2)}`],
+    ['  CPU/req ours / baseline', (r) => `${r.persons100.oursCpu.toFixed(2)} / ${r.persons100.baseCpu.toFixed(2)} ms`],
+    ['  p99 at half the baseline (ours / base)', (r) => `${r.persons100.oursP99} / ${r.persons100.baseP99} ms @${r.persons100.rate}/s`],
+    ['app A /groups?expand=assignmentRoles: req/s', (r) => `${Math.round(r.groups100.ours)} / ${Math.round(r.groups100.base)} = ${(r.groups100.ours / r.groups100.base).toFixed(2)}`],
+    ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
+    ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
+    ['full crawl of app A /persons (limit 1000)', (r) => `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s`],
+    ['server RSS: start / peak / end', (r) => `${mib(r.rss.start)} / ${mib(r.rss.peak)} / ${mib(r.rss.end)}`],
+  ];
+  const width = 46;
+  const col = 34;
+  console.log(`\nSS 12000 API by world size (${cpus().length} CPUs shared by server, baseline, PostgreSQL and load generator)`);
+  console.log(`${''.padEnd(width)} ${results.map((r) => `${r.scale}×`.padEnd(col)).join(' ')}`);
+  for (const [label, cell] of rows) console.log(`${label.padEnd(width)} ${results.map((r) => cell(r).padEnd(col)).join(' ')}`);
+}
+
+/** The whole benchmark on one world size. */
+async function runScale(scale: number): Promise<ScaleResult> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  const bench = await openBenchWorld('schoolgate_bench_api');
+  const bench = await openBenchWorld('schoolgate_bench_api', scale);
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -72,6 +141,9 @@ export async function run(): Promise<void> {
     stops.push(() => server.stop());
     await waitUntilReady(server);
     const rssAtStart = server.rss();
+    let rssPeak = rssAtStart ?? 0;
+    const rssTimer = setInterval(() => (rssPeak = Math.max(rssPeak, server.rss() ?? 0)), 250);
+    stops.push(async () => clearInterval(rssTimer));
     const token = async (c: { clientId: string; secret: string }) => {
       const res = await fetch(`${server.url}/oidc/token`, {
         method: 'POST',
@@ -182,10 +254,11 @@ export async function run(): Promise<void> {
     const quietAlone = await cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4);
     const rssEnd = server.rss();
 
+    rssPeak = Math.max(rssPeak, rssEnd ?? 0);
     const row = (label: string, r: LoadResult) =>
       `${label.padEnd(46)} ${String(Math.round(r.requests.average)).padStart(6)}/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
     const mb = (b: number | undefined) => `${Math.round((b ?? 0) / 1048576)} MiB`;
-    console.log(`\nSS 12000 API on PostgreSQL; world ${Object.entries(worldCounts(world)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(`\nSS 12000 API on PostgreSQL at ${scale}× (${bench.schools} schools, ${bench.students} students); world ${Object.entries(worldCounts(world)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     console.log(`${cpus().length} CPUs shared by server, baseline and load generator; ${connections} connections, ${seconds} s per run\n`);
     console.log(`ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`);
     const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms`;
@@ -209,6 +282,30 @@ export async function run(): Promise<void> {
     console.log(row('partner C alone, 4 connections', quietAlone));
     console.log(`RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
     console.log(`RSS of the baseline after its load: ${mb(baselineRss)}`);
+    const summary = (c: typeof persons): Comparison => ({
+      ours: c.sat.reduce((n, x) => n + x.ours.r.requests.average, 0) / c.sat.length,
+      base: c.sat.reduce((n, x) => n + x.base.r.requests.average, 0) / c.sat.length,
+      oursCpu: c.sat.reduce((n, x) => n + x.ours.nodeMs + x.ours.dbMs, 0) / c.sat.length,
+      baseCpu: c.sat.reduce((n, x) => n + x.base.nodeMs + x.base.dbMs, 0) / c.sat.length,
+      rate: c.rate,
+      oursP99: c.fixed.ours.r.latency.p99,
+      baseP99: c.fixed.base.r.latency.p99,
+    });
+    return {
+      scale,
+      schools: bench.schools,
+      students: bench.students,
+      persons: world.persons.length,
+      ingestSeconds,
+      reingestSeconds,
+      reingestNoChange: again.noChange,
+      partnerC: quietAlone,
+      partnerCBesideB: quiet,
+      persons100: summary(persons),
+      groups100: summary(groups),
+      crawl: { persons: crawled, pages, seconds: crawlSeconds },
+      rss: { start: rssAtStart, peak: rssPeak, end: rssEnd, baseline: baselineRss },
+    };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     await bench.close();
@@ -357,16 +454,41 @@ async function baselineServer(): Promise<void> {
       let body: unknown;
       if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
+        // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
+        // the page's ids first, then the persons of these ids. The ids: by walking persons in id order
+        // (more than 64 units, as app A here), or from the scope's units when their number squared is
+        // at most the school units in the store, else by the walk.
+        const bound = (col: string) => (after ? `AND ${col} > $4::uuid` : '');
+        const walk = `SELECT p.id FROM ss12000_persons p
+                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE coalesce(r.organisation_id = ANY($1::uuid[]) AND r.kind = ANY($2::text[]), false) ${bound('r.person_id')}) ${bound('p.id')}
+                  ORDER BY p.id LIMIT $3`;
+        const ids =
+          units.length > 64
+            ? `(${walk})`
+            : `(WITH gate AS MATERIALIZED (
+                  SELECT cardinality($1::uuid[])::bigint * cardinality($1::uuid[])::bigint <= count(*) AS per_unit
+                    FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'),
+                candidates AS MATERIALIZED (
+                  SELECT DISTINCT f.person_id AS id FROM unnest($1::uuid[]) g(unit)
+                   CROSS JOIN LATERAL (
+                     SELECT DISTINCT r.person_id FROM ss12000_person_relations r
+                      WHERE r.organisation_id = g.unit AND r.kind = ANY($2::text[]) ${bound('r.person_id')}
+                      ORDER BY r.person_id LIMIT $3) f
+                   WHERE (SELECT per_unit FROM gate)
+                   ORDER BY 1 LIMIT $3),
+                chosen AS MATERIALIZED (
+                  SELECT (SELECT per_unit FROM gate)
+                         AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)
+                SELECT c.id FROM candidates c WHERE (SELECT per_unit FROM chosen)
+                UNION ALL
+                SELECT w.id FROM (${walk}) w WHERE NOT (SELECT per_unit FROM chosen))`;
         const r = await pool.query(
           `SELECT t.id, t.body, t.created_at, t.modified_at, t.id::text AS sort_value,
              (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels
-           FROM ss12000_persons t
-           WHERE EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.id ${after ? 'AND r.person_id > $6::uuid' : ''} AND (
-             (r.kind = ANY($1::text[]) AND r.organisation_id = ANY($2::uuid[])) OR (r.kind = ANY($3::text[]) AND r.organisation_id = ANY($2::uuid[]))
-             OR (r.kind = ANY($4::text[]) AND r.organisation_id = ANY($2::uuid[]))))
-             ${after ? 'AND t.id > $6::uuid' : ''}
-           ORDER BY t.id LIMIT $5`,
-          [['enrolment', 'placement.child'], units, ['duty'], ['responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, ...(after ? [after] : [])],
+           FROM ${ids} v JOIN ss12000_persons t ON t.id = v.id
+           ${after ? 'WHERE t.id > $4::uuid' : ''}
+           ORDER BY t.id LIMIT $3`,
+          [units, ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, ...(after ? [after] : [])],
         );
         body = { data: r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } })) };
       } else {

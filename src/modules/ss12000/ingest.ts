@@ -38,16 +38,45 @@ export interface IngestionResult {
 
 const MAX_REPORTED = 200;
 const CHUNK = 500;
+/** Records whose stored digests are read in one statement. */
+const DIGEST_CHUNK = 5000;
+/** Advisory lock held by a load's transaction: one load at a time (see `ingestBatch`). */
+const INGEST_LOCK = 727364;
 
-/** Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/**
+ * Canonical JSON: keys sorted so that the digest does not depend on the SIS's key order. Every
+ * record of a load goes through it (also the unchanged ones, to compare digests), so it builds one
+ * string rather than arrays of pieces; the text is the same as it always was (stored digests).
+ */
+export function canonical(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + (canonical(value[i]) ?? '');
+    return `${out}]`;
+  }
   if (value && typeof value === 'object') {
-    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    // Records of one kind share their members: their sorted order is worked out once per shape.
+    // (A shape is the keys in their order, with their count; keys holding the separator are not cached.)
+    const shape = `${keys.length}:${keys.join('\u0000')}`;
+    let order = sortedKeys.get(shape);
+    if (!order) {
+      order = [...keys].sort().map((k) => [k, `${JSON.stringify(k)}:`] as const);
+      if (sortedKeys.size < 10_000 && !keys.some((k) => k.includes('\u0000'))) sortedKeys.set(shape, order);
+    }
+    let out = '{';
+    for (const [k, quoted] of order) {
+      const v = record[k];
+      if (v === undefined) continue;
+      out += (out.length > 1 ? ',' : '') + quoted + canonical(v);
+    }
+    return `${out}}`;
   }
   return JSON.stringify(value);
 }
+const sortedKeys = new Map<string, (readonly [string, string])[]>();
 
 /** The SIS's own `meta` is not ours to keep: created/modified are what Schoolgate observed. */
 function stripMeta(record: unknown): unknown {
@@ -238,7 +267,9 @@ export interface IngestionActor {
 /**
  * Loads a batch of SS 12000 data: validates all of it first (nothing is kept if any record is bad),
  * then upserts and deletes in one transaction with one audit row. Records identical to what is
- * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`.
+ * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`; they are
+ * recognised by their digest (sha256 of the canonical body, stored with the row) before anything is
+ * sent, so an unchanged batch costs one read of the digests.
  */
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
   const parsed = await validateBatch(ctx.db, batch);
@@ -246,46 +277,58 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
   const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
   for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
   await ctx.db.transaction().execute(async (trx) => {
+    // One load at a time, so that the stored digests compared below are those of every load committed
+    // before this one: two loads of the same record end as the later one says, as when every record
+    // went to the upsert and waited there for the other's row lock.
+    await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
     for (const { type, records } of parsed) {
       if (!records.length) continue;
       const table = tableOf[type];
       let created = 0;
       let updated = 0;
       const changedIds: string[] = [];
-      for (let i = 0; i < records.length; i += CHUNK) {
-        const chunk = records.slice(i, i + CHUNK);
-        const rows = chunk.map((rec) => {
+      for (let i = 0; i < records.length; i += DIGEST_CHUNK) {
+        // Only records whose digest differs from the stored one are sent: re-loading what is stored
+        // reads one digest per record instead of writing it again (issue 16).
+        const block = records.slice(i, i + DIGEST_CHUNK).map((rec) => {
           const body = canonical(rec);
-          return {
+          return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
+        });
+        const stored = await sql<{ id: string; hash: string }>`
+          SELECT id, hash FROM ${sql.table(table)} WHERE id = ANY(${block.map((b) => b.rec.id)}::uuid[])`.execute(trx);
+        const digests = new Map(stored.rows.map((r) => [r.id, r.hash]));
+        const sent = block.filter((b) => digests.get(b.rec.id) !== b.hash);
+        for (let j = 0; j < sent.length; j += CHUNK) {
+          const rows = sent.slice(j, j + CHUNK).map(({ rec, body, hash }) => ({
             id: rec.id,
             body,
-            hash: createHash('sha256').update(body).digest('base64url'),
+            hash,
             created_at: now,
             modified_at: now,
             ...columnsOf(type, rec),
             // What the release policy lets each reader see, from the parsed record (unknown members dropped).
             ...releaseParts(type, rec),
-          };
-        });
-        const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');
-        const returned = await (trx as any)
-          .insertInto(table)
-          .values(rows)
-          .onConflict((oc: any) =>
-            oc
-              .column('id')
-              .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])))
-              .where(sql.ref(`${table}.hash`), '<>', sql.ref('excluded.hash'))
-              // Rows stored before references lost their names (migration 0044) keep the digest of the
-              // named input; comparing the bodies keeps re-running such a batch a no-op.
-              .where(sql.ref(`${table}.body`), '<>', sql.ref('excluded.body')),
-          )
-          .returning(['id', sql<boolean>`(xmax = 0)`.as('inserted')])
-          .execute();
-        for (const r of returned as { id: string; inserted: boolean }[]) {
-          changedIds.push(r.id);
-          if (r.inserted) created++;
-          else updated++;
+          }));
+          const columns = Object.keys(rows[0]!).filter((c) => c !== 'id' && c !== 'created_at');
+          const returned = await (trx as any)
+            .insertInto(table)
+            .values(rows)
+            .onConflict((oc: any) =>
+              oc
+                .column('id')
+                .doUpdateSet(Object.fromEntries(columns.map((c) => [c, sql.ref(`excluded.${c}`)])))
+                .where(sql.ref(`${table}.hash`), '<>', sql.ref('excluded.hash'))
+                // Rows stored before references lost their names (migration 0044) keep the digest of
+                // the named input; comparing the bodies keeps re-running such a batch a no-op.
+                .where(sql.ref(`${table}.body`), '<>', sql.ref('excluded.body')),
+            )
+            .returning(['id', sql<boolean>`(xmax = 0)`.as('inserted')])
+            .execute();
+          for (const r of returned as { id: string; inserted: boolean }[]) {
+            changedIds.push(r.id);
+            if (r.inserted) created++;
+            else updated++;
+          }
         }
       }
       result.created[type] = created;
