@@ -20,7 +20,9 @@ const sample = (what: string) => {
   // CPU seconds too: on a busy machine wall time says little about the readout's own work.
   const cpu = process.cpuUsage();
   const cpuS = ((cpu.user + cpu.system) / 1e6).toFixed(1);
-  process.stderr.write(`[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s cpu=${cpuS}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
+  process.stderr.write(
+    `[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s cpu=${cpuS}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`,
+  );
 };
 const timer = trace ? setInterval(() => sample('tick'), 250) : undefined;
 timer?.unref();

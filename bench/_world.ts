@@ -26,7 +26,10 @@ export async function openBenchWorld(databaseName: string, scale = 1) {
   try {
     const institutionNumbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
     for (const n of institutionNumbers) {
-      await ctx.db.insertInto('institutions').values({ number: n, name: `Skola ${n}`, active_from_year: 2000 }).execute();
+      await ctx.db
+        .insertInto('institutions')
+        .values({ number: n, name: `Skola ${n}`, active_from_year: 2000 })
+        .execute();
     }
     const today = new Date().toISOString().slice(0, 10);
     const world = generateWorld({ seed: 42, schools, students, institutionNumbers, today });

@@ -80,10 +80,16 @@ function printTable(results: ScaleResult[]): void {
     ['partner C (10 schools) alone, /persons: req/s', (r) => `${Math.round(r.partnerC.requests.average)}/s`],
     ['  p50 / p99', (r) => `${r.partnerC.latency.p50} / ${r.partnerC.latency.p99} ms`],
     ['  beside B hammering: req/s, p99', (r) => `${Math.round(r.partnerCBesideB.requests.average)}/s, ${r.partnerCBesideB.latency.p99} ms`],
-    ['app A (half) /persons: req/s ours / baseline', (r) => `${Math.round(r.persons100.ours)} / ${Math.round(r.persons100.base)} = ${(r.persons100.ours / r.persons100.base).toFixed(2)}`],
+    [
+      'app A (half) /persons: req/s ours / baseline',
+      (r) => `${Math.round(r.persons100.ours)} / ${Math.round(r.persons100.base)} = ${(r.persons100.ours / r.persons100.base).toFixed(2)}`,
+    ],
     ['  CPU/req ours / baseline', (r) => `${r.persons100.oursCpu.toFixed(2)} / ${r.persons100.baseCpu.toFixed(2)} ms`],
     ['  p99 at half the baseline (ours / base)', (r) => `${r.persons100.oursP99} / ${r.persons100.baseP99} ms @${r.persons100.rate}/s`],
-    ['app A /groups?expand=assignmentRoles: req/s', (r) => `${Math.round(r.groups100.ours)} / ${Math.round(r.groups100.base)} = ${(r.groups100.ours / r.groups100.base).toFixed(2)}`],
+    [
+      'app A /groups?expand=assignmentRoles: req/s',
+      (r) => `${Math.round(r.groups100.ours)} / ${Math.round(r.groups100.base)} = ${(r.groups100.ours / r.groups100.base).toFixed(2)}`,
+    ],
     ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
     ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
     ['full crawl of app A /persons (limit 1000)', (r) => `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s`],
@@ -119,7 +125,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const partnerId = await insertPartner(ctx.db, { name: 'Bench partner', contactEmail: 'bench@example.test' });
     const cats = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
     const makeApp = async (name: string, grantNumbers: string[], perMinute: number) => {
-      const appId = await insertApp(ctx.db, { partnerId, name, status: 'approved', apis: [{ apiCode: 'students', dataCategories: cats, purpose: 'bench' }, { apiCode: 'staff', dataCategories: cats.filter((c) => c !== 'guardians'), purpose: 'bench' }] });
+      const appId = await insertApp(ctx.db, {
+        partnerId,
+        name,
+        status: 'approved',
+        apis: [
+          { apiCode: 'students', dataCategories: cats, purpose: 'bench' },
+          { apiCode: 'staff', dataCategories: cats.filter((c) => c !== 'guardians'), purpose: 'bench' },
+        ],
+      });
       const client = await insertClient(ctx.db, { appId, name });
       for (const n of grantNumbers) {
         await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'students', institutionNumber: n });
@@ -135,7 +149,12 @@ async function runScale(scale: number): Promise<ScaleResult> {
 
     // BENCH_API_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
     // BENCH_SERVER_NODE_OPTIONS: Node options for the server only (e.g. heap limits to try).
-    const nodeOptions = [process.env.BENCH_API_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` : '', process.env.BENCH_SERVER_NODE_OPTIONS ?? ''].join(' ').trim();
+    const nodeOptions = [
+      process.env.BENCH_API_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_API_PROFILE}` : '',
+      process.env.BENCH_SERVER_NODE_OPTIONS ?? '',
+    ]
+      .join(' ')
+      .trim();
     const profile: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
     stops.push(() => server.stop());
@@ -210,7 +229,9 @@ async function runScale(scale: number): Promise<ScaleResult> {
       const d0 = await dbCpu();
       const url = target === 'ours' ? server.url : baselineUrl;
       const headers = target === 'ours' ? auth : {};
-      const r: LoadResult = rate ? await pacedInChild({ url, paths, headers, seconds, connections, rate }) : await cannon(url, paths, headers, seconds, connections);
+      const r: LoadResult = rate
+        ? await pacedInChild({ url, paths, headers, seconds, connections, rate })
+        : await cannon(url, paths, headers, seconds, connections);
       const p1 = cpuOfPid(pid);
       const d1 = await dbCpu();
       return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total };
@@ -228,7 +249,11 @@ async function runScale(scale: number): Promise<ScaleResult> {
     };
     const persons = await compare('GET /persons?limit=100 (40 pages)', ourPages, basePages);
     const rssAfterPersons = server.rss();
-    const groups = await compare('GET /groups?limit=100&expand=assignmentRoles', ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'], ['/groups?limit=100']);
+    const groups = await compare(
+      'GET /groups?limit=100&expand=assignmentRoles',
+      ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'],
+      ['/groups?limit=100'],
+    );
     const rssAfterLoad = server.rss();
     const baselineRss = rssOfPid(baseline.pid!);
 
@@ -258,9 +283,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const row = (label: string, r: LoadResult) =>
       `${label.padEnd(46)} ${String(Math.round(r.requests.average)).padStart(6)}/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(5)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
     const mb = (b: number | undefined) => `${Math.round((b ?? 0) / 1048576)} MiB`;
-    console.log(`\nSS 12000 API on PostgreSQL at ${scale}× (${bench.schools} schools, ${bench.students} students); world ${Object.entries(worldCounts(world)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    console.log(
+      `\nSS 12000 API on PostgreSQL at ${scale}× (${bench.schools} schools, ${bench.students} students); world ${Object.entries(worldCounts(world))
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
     console.log(`${cpus().length} CPUs shared by server, baseline and load generator; ${connections} connections, ${seconds} s per run\n`);
-    console.log(`ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`);
+    console.log(
+      `ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`,
+    );
     const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms`;
     for (const c of [persons, groups]) {
       console.log(`\n${c.name}`);
@@ -270,17 +301,23 @@ async function runScale(scale: number): Promise<ScaleResult> {
       });
       const avg = (k: 'ours' | 'base') => c.sat.reduce((n, x) => n + x[k].r.requests.average, 0) / c.sat.length;
       const cost = (k: 'ours' | 'base') => c.sat.reduce((n, x) => n + x[k].nodeMs + x[k].dbMs, 0) / c.sat.length;
-      console.log(`  throughput ratio ${(avg('ours') / avg('base')).toFixed(2)} (goal ≥ 0.8); CPU per request ratio (baseline / Schoolgate) ${(cost('base') / cost('ours')).toFixed(2)}`);
+      console.log(
+        `  throughput ratio ${(avg('ours') / avg('base')).toFixed(2)} (goal ≥ 0.8); CPU per request ratio (baseline / Schoolgate) ${(cost('base') / cost('ours')).toFixed(2)}`,
+      );
       console.log(row(`  Schoolgate at ${c.rate}/s offered`, c.fixed.ours.r) + `  ${cpu(c.fixed.ours)}`);
       console.log(row(`  baseline at ${c.rate}/s offered`, c.fixed.base.r) + `  ${cpu(c.fixed.base)}`);
-      console.log(`  p99 at a steady load of half the baseline's capacity: Schoolgate ${c.fixed.ours.r.latency.p99} ms, baseline ${c.fixed.base.r.latency.p99} ms (goal < 50 ms)`);
+      console.log(
+        `  p99 at a steady load of half the baseline's capacity: Schoolgate ${c.fixed.ours.r.latency.p99} ms, baseline ${c.fixed.base.r.latency.p99} ms (goal < 50 ms)`,
+      );
     }
     console.log(`full crawl of app A's persons: ${crawled} persons in ${pages} pages, ${crawlSeconds.toFixed(1)} s (goal < 10 s)`);
     console.log(row('partner B hammering (limit 600/min)', hammer));
     console.log(`  429s: ${hammer.non2xx}`);
     console.log(row('partner C meanwhile, 4 connections', quiet));
     console.log(row('partner C alone, 4 connections', quietAlone));
-    console.log(`RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`);
+    console.log(
+      `RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`,
+    );
     console.log(`RSS of the baseline after its load: ${mb(baselineRss)}`);
     const summary = (c: typeof persons): Comparison => ({
       ours: c.sat.reduce((n, x) => n + x.ours.r.requests.average, 0) / c.sat.length,
@@ -412,7 +449,7 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
       });
       req.end();
     });
-  for (let n = 0; n < total; ) {
+  for (let n = 0; n < total;) {
     const due = Math.floor(((performance.now() - start) * rate) / 1000) + 1;
     for (; n < Math.min(due, total); n++) inFlight.push(one(n));
     await new Promise((r) => setTimeout(r, 1));
@@ -432,7 +469,11 @@ type PacedArgs = { url: string; paths: string[]; headers: Record<string, string>
  */
 function pacedInChild(args: PacedArgs): Promise<LoadResult> {
   return new Promise((ok, fail) => {
-    const child = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], { cwd: ROOT, env: { ...process.env, BENCH_API_PACED: JSON.stringify(args) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_API_PACED: JSON.stringify(args) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', fail);
@@ -488,11 +529,19 @@ async function baselineServer(): Promise<void> {
            FROM ${ids} v JOIN ss12000_persons t ON t.id = v.id
            ${after ? 'WHERE t.id > $4::uuid' : ''}
            ORDER BY t.id LIMIT $3`,
-          [units, ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'], limit + 1, ...(after ? [after] : [])],
+          [
+            units,
+            ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'],
+            limit + 1,
+            ...(after ? [after] : []),
+          ],
         );
         body = { data: r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } })) };
       } else {
-        const r = await pool.query(`SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id = ANY($1::uuid[]) ORDER BY t.id LIMIT $2`, [units, limit + 1]);
+        const r = await pool.query(
+          `SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id = ANY($1::uuid[]) ORDER BY t.id LIMIT $2`,
+          [units, limit + 1],
+        );
         const ids = r.rows.map((x) => x.id);
         const roles = await pool.query(
           `SELECT duty_id, group_id, assignment_role_type, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date

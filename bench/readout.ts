@@ -68,7 +68,16 @@ export async function run(): Promise<void> {
         customers: [
           {
             key: 'bench',
-            source: { baseUrl: `${server.url}/ss12000/v2.0`, tokenUrl: `${server.url}/oidc/token`, clientId: client.clientId, clientSecret: { env: 'BENCH_READOUT_SECRET' }, tokenAuth: 'post', pageSize, timeoutMs: 120_000, modifiedOverlapSeconds: 0 },
+            source: {
+              baseUrl: `${server.url}/ss12000/v2.0`,
+              tokenUrl: `${server.url}/oidc/token`,
+              clientId: client.clientId,
+              clientSecret: { env: 'BENCH_READOUT_SECRET' },
+              tokenAuth: 'post',
+              pageSize,
+              timeoutMs: 120_000,
+              modifiedOverlapSeconds: 0,
+            },
             outputDir: join(dir, 'out'),
           },
         ],
@@ -95,7 +104,8 @@ export async function run(): Promise<void> {
       });
 
     const check = (r: Record<string, unknown>) => {
-      if (r.status !== 'succeeded') throw new Error(`readout failed: ${String(r.error)}\nserver (exit ${server.child.exitCode}):\n${server.output().slice(-3000)}`);
+      if (r.status !== 'succeeded')
+        throw new Error(`readout failed: ${String(r.error)}\nserver (exit ${server.child.exitCode}):\n${server.output().slice(-3000)}`);
     };
     t = performance.now();
     const first = await readout();

@@ -45,7 +45,9 @@ export async function run(): Promise<void> {
 
     const row = (label: string, r: autocannon.Result) =>
       `${label.padEnd(22)} ${String(Math.round(r.requests.average)).padStart(8)}/s  p50 ${String(r.latency.p50).padStart(4)} ms  p99 ${String(r.latency.p99).padStart(4)} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
-    console.log(`\nSchoolgate on PostgreSQL, ${connections} connections, ${seconds} s each, server in its own process (${process.arch}, ${(await import('node:os')).cpus().length} CPUs shared with the load generator)`);
+    console.log(
+      `\nSchoolgate on PostgreSQL, ${connections} connections, ${seconds} s each, server in its own process (${process.arch}, ${(await import('node:os')).cpus().length} CPUs shared with the load generator)`,
+    );
     console.log(row('GET /healthz', baseline));
     console.log(row('POST /oidc/token', tokens));
     const issued = tokens.requests.total - tokens.non2xx;

@@ -4,9 +4,7 @@ import { z } from 'zod';
  * Deployment configuration, read from the environment once at start and validated so that a bad
  * variable stops the process with a message naming it instead of failing later at random.
  */
-const monthDay = z
-  .string()
-  .regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be MM-DD, e.g. 09-01');
+const monthDay = z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'must be MM-DD, e.g. 09-01');
 
 /** One trusted proxy: an IPv4/IPv6 address, a CIDR range, or one of proxy-addr's names. */
 const proxyEntry = z
@@ -23,8 +21,14 @@ const envSchema = z.object({
   HOST: z.string().optional(),
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   MAIL_FROM: z.string().default('Schoolgate <no-reply@schoolgate.local>'),
   SCHOOL_YEAR_START: monthDay.default('09-01'),
   TZ: z
@@ -41,7 +45,12 @@ const envSchema = z.object({
   INVITATION_TTL_DAYS: z.coerce.number().int().min(1).max(31, 'may be at most 31 (one month)').default(31),
   SECRET_OVERLAP_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   LEGACY_CUTOVER: z.iso.date('must be a date, YYYY-MM-DD').optional(),
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(12),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(12),
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   /**
    * The proxies whose X-Forwarded-For is believed (a client's address decides its sign-in throttle):
@@ -50,7 +59,14 @@ const envSchema = z.object({
   TRUST_PROXY: z
     .string()
     .default('off')
-    .transform((v) => (v.trim() === 'off' ? [] : v.split(',').map((e) => e.trim()).filter(Boolean)))
+    .transform((v) =>
+      v.trim() === 'off'
+        ? []
+        : v
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean),
+    )
     .pipe(z.array(proxyEntry)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

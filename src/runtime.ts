@@ -19,8 +19,7 @@ export interface RuntimeOptions {
 /** Opens the database, applies migrations and wires the services every module uses. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
   const log = pino({ level: config.LOG_LEVEL });
-  const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const database = options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
   await migrate(database);
   // Stored release parts follow the release policy (recomputed only when the policy changed).
   await applyReleasePolicy(database);

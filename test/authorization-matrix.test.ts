@@ -153,7 +153,11 @@ function sampleBody(key: string, world: World): unknown {
     'POST /api/v1/auth/login': { email: `nobody-${world.n}@example.org`, password: 'wrong password' },
     'POST /api/v1/my/session': { login: `nobody-${world.n}`, password: 'wrong password' },
     'PUT /api/v1/partner/profile': { name: 'Partner', description: '', contactEmail: 'p@example.org', public: true },
-    'POST /api/v1/partner/apps': { name: 'New app', contactEmail: 'a@example.org', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] },
+    'POST /api/v1/partner/apps': {
+      name: 'New app',
+      contactEmail: 'a@example.org',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }],
+    },
     'PATCH /api/v1/partner/apps/:appId': { description: 'Changed' },
     'POST /api/v1/partner/apps/:appId/client/link': { clientId: world.legacyClientId, clientSecret: 'wrong' },
     'POST /api/v1/partner/apps/:appId/invitations': { emails: ['admin@school.example'] },
@@ -170,7 +174,14 @@ function sampleBody(key: string, world: World): unknown {
     'POST /api/v1/ingestion/batch': {},
     'POST /api/v1/operator/ingestion-clients': { name: `Loader ${world.n}` },
     // An unknown board: the operator gets 400 board_not_found before any discovery request.
-    'POST /api/v1/operator/identity-providers': { boardId: '00000000-0000-4000-8000-000000000000', displayName: 'IdP', issuer: 'https://idp.invalid', clientId: 'c', clientSecret: 's', personClaim: 'eppn' },
+    'POST /api/v1/operator/identity-providers': {
+      boardId: '00000000-0000-4000-8000-000000000000',
+      displayName: 'IdP',
+      issuer: 'https://idp.invalid',
+      clientId: 'c',
+      clientSecret: 's',
+      personClaim: 'eppn',
+    },
     'PATCH /api/v1/operator/identity-providers/:providerId': { displayName: 'IdP' },
   };
   return bodies[key] ?? {};
@@ -205,9 +216,17 @@ async function buildWorld(n: number): Promise<World> {
     partnerId: partnerA,
     name: `App A${n}`,
     status: 'approved',
-    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }, { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Planning' }],
+    apis: [
+      { apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' },
+      { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Planning' },
+    ],
   });
-  await insertApp(db, { partnerId: partnerB, name: `App B${n}`, status: 'submitted', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'x' }] });
+  await insertApp(db, {
+    partnerId: partnerB,
+    name: `App B${n}`,
+    status: 'submitted',
+    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'x' }],
+  });
   const { clientId } = await insertClient(db, { appId, name: `App A${n}` });
   await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: inst[0]! });
   await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: inst[1]! });
@@ -252,13 +271,35 @@ async function insertPersonWithConsent(n: number, clientId: string, institution:
   const now = harness().clock.now();
   await db
     .insertInto('ss12000_persons')
-    .values({ id: personId, ...storedBody('persons', { id: personId }), hash: personId, created_at: now, modified_at: now, given_name: 'P', family_name: `${n}`, display_name: `P ${n}`, search_name: `p ${n}`, civic_no: null, eppns: [], security_marking: null })
+    .values({
+      id: personId,
+      ...storedBody('persons', { id: personId }),
+      hash: personId,
+      created_at: now,
+      modified_at: now,
+      given_name: 'P',
+      family_name: `${n}`,
+      display_name: `P ${n}`,
+      search_name: `p ${n}`,
+      civic_no: null,
+      eppns: [],
+      security_marking: null,
+    })
     .execute();
   await insertEndUserAccount(db, { personId, login: `person.${n}`, password: PASSWORD });
   const unitId = randomUUID();
   await db
     .insertInto('ss12000_organisations')
-    .values({ id: unitId, body: '{}', hash: unitId, created_at: now, modified_at: now, display_name: institution, organisation_type: 'Skolenhet', organisation_code: institution })
+    .values({
+      id: unitId,
+      body: '{}',
+      hash: unitId,
+      created_at: now,
+      modified_at: now,
+      display_name: institution,
+      organisation_type: 'Skolenhet',
+      organisation_code: institution,
+    })
     .execute();
   await db
     .insertInto('ss12000_person_relations')
@@ -267,7 +308,19 @@ async function insertPersonWithConsent(n: number, clientId: string, institution:
   const consentId = randomUUID();
   await db
     .insertInto('end_user_consents')
-    .values({ id: consentId, person_id: personId, client_id: clientId, institution_number: institution, role: 'student', api_code: 'students', scopes: ['openid'], data_categories: ['identity'], oidc_grant_id: null, consented_at: now, updated_at: now })
+    .values({
+      id: consentId,
+      person_id: personId,
+      client_id: clientId,
+      institution_number: institution,
+      role: 'student',
+      api_code: 'students',
+      scopes: ['openid'],
+      data_categories: ['identity'],
+      oidc_grant_id: null,
+      consented_at: now,
+      updated_at: now,
+    })
     .execute();
   return { consentId, personId };
 }
@@ -289,7 +342,9 @@ describe('authorization matrix', () => {
   });
 
   it('answers every route for every role as the policy says', async () => {
-    const routes = harness().apiRoutes.map((r) => `${r.method} ${r.url}`).filter((r) => r in POLICY);
+    const routes = harness()
+      .apiRoutes.map((r) => `${r.method} ${r.url}`)
+      .filter((r) => r in POLICY);
     const mismatches: string[] = [];
     for (const [index, role] of ROLES.entries()) {
       const world = await buildWorld(index + 1);

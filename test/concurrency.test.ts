@@ -51,14 +51,7 @@ beforeAll(async () => {
 });
 
 const granted = async () =>
-  (
-    await harness()
-      .ctx.db.selectFrom('grants')
-      .select('institution_number')
-      .where('client_id', '=', clientId)
-      .where('api_code', '=', 'students')
-      .execute()
-  )
+  (await harness().ctx.db.selectFrom('grants').select('institution_number').where('client_id', '=', clientId).where('api_code', '=', 'students').execute())
     .map((g) => g.institution_number!)
     .sort();
 

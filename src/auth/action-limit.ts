@@ -44,6 +44,8 @@ export async function limitAction(ctx: Pick<AppContext, 'db' | 'clock'>, limit: 
     if (failures > limit.max) retryAfterMs = Math.max(retryAfterMs, new Date(window_started_at).getTime() + limit.windowMs - now.getTime());
   }
   if (retryAfterMs > 0) {
-    throw new ApiError(429, 'too_many_requests', `Too many ${limit.name} requests; try again later.`, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) });
+    throw new ApiError(429, 'too_many_requests', `Too many ${limit.name} requests; try again later.`, {
+      retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    });
   }
 }

@@ -117,8 +117,7 @@ function enforceAccess(ctx: AppContext, access: Access, actor: Actor): void {
     case 'partner_member':
       if (actor.kind !== 'partner') throw forbidden('partner_only', 'Only partner members can do this.');
       if (!actor.user.email_verified_at) throw forbidden('email_not_confirmed', 'Confirm your e-mail address first.');
-      if (access === 'partner_member' && !actor.partnerId)
-        throw forbidden('partner_profile_missing', 'Create your partner profile first.');
+      if (access === 'partner_member' && !actor.partnerId) throw forbidden('partner_profile_missing', 'Create your partner profile first.');
       return;
     case 'operator':
     case 'ingestion':
@@ -130,8 +129,7 @@ function enforceAccess(ctx: AppContext, access: Access, actor: Actor): void {
       return;
     case 'school_admin':
       if (actor.kind !== 'school') throw forbidden('school_only', 'Only school administrators can do this.');
-      if (!actor.user.user_management_access)
-        throw forbidden('no_access', 'You have no access to user management, so the API portal is not available to you.');
+      if (!actor.user.user_management_access) throw forbidden('no_access', 'You have no access to user management, so the API portal is not available to you.');
       return;
   }
 }

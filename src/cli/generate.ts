@@ -54,7 +54,9 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadConfig();
   const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10) });
-  const counts = Object.entries(worldCounts(world)).map(([k, n]) => `${k} ${n}`).join(', ');
+  const counts = Object.entries(worldCounts(world))
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
   if (values.out) {
     writeFileSync(values.out, JSON.stringify(world));
     console.error(`Wrote ${values.out}: ${counts}`);

@@ -67,7 +67,15 @@ function bodyOf<T>(schema: ZodType<T>, values: Record<string, string | undefined
   );
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const flag: Record<string, string> = { boardId: '--board', displayName: '--name', issuer: '--issuer', clientId: '--client-id', clientSecret: '--client-secret-file', personClaim: '--claim', passwordAllowed: '--passwords' };
+    const flag: Record<string, string> = {
+      boardId: '--board',
+      displayName: '--name',
+      issuer: '--issuer',
+      clientId: '--client-id',
+      clientSecret: '--client-secret-file',
+      personClaim: '--claim',
+      passwordAllowed: '--passwords',
+    };
     throw new UsageError(parsed.error.issues.map((i) => `${flag[String(i.path[0])] ?? 'options'}: ${i.message}`).join('\n'));
   }
   return parsed.data;
@@ -75,7 +83,10 @@ function bodyOf<T>(schema: ZodType<T>, values: Record<string, string | undefined
 
 async function list(ctx: AppContext): Promise<void> {
   const rows = await listProviderRows(ctx.db);
-  const units = await institutionsUnder(ctx.db, rows.map((r) => r.board_organisation_id));
+  const units = await institutionsUnder(
+    ctx.db,
+    rows.map((r) => r.board_organisation_id),
+  );
   if (!rows.length) console.log('No identity providers.');
   for (const r of rows) {
     console.log(

@@ -22,7 +22,9 @@ export function readBatch(files: string[]): IngestionBatch {
   };
   for (const file of files) {
     const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    const fromName = basename(file).replace(/\.json$/i, '').toLowerCase() as EntityType;
+    const fromName = basename(file)
+      .replace(/\.json$/i, '')
+      .toLowerCase() as EntityType;
     if (Array.isArray(json) || (json && typeof json === 'object' && Array.isArray((json as { data?: unknown }).data))) {
       if (!entityTypes.includes(fromName)) throw new Error(`${file}: name the file after its collection (${entityTypes.join(', ')}).json`);
       add(fromName, Array.isArray(json) ? json : (json as { data: unknown[] }).data);
@@ -62,8 +64,15 @@ export async function run(args: string[]): Promise<number> {
     const started = Date.now();
     const result = await ingestBatch(ctx, batch, { id: null, label: 'schoolgate import', kind: 'system' });
     const line = (name: string, counts: Partial<Record<string, number>>) =>
-      `${name}: ${Object.entries(counts).filter(([, n]) => n).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`;
-    console.log([line('created', result.created), line('updated', result.updated), line('unchanged', result.unchanged), line('deleted', result.deleted)].join('\n'));
+      `${name}: ${
+        Object.entries(counts)
+          .filter(([, n]) => n)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ') || 'none'
+      }`;
+    console.log(
+      [line('created', result.created), line('updated', result.updated), line('unchanged', result.unchanged), line('deleted', result.deleted)].join('\n'),
+    );
     console.log(result.noChange ? 'Nothing changed.' : `Loaded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     return 0;
   } catch (error) {

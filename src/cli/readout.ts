@@ -38,7 +38,13 @@ function summary(r: ReadoutReport): string {
     `  groups    kept ${c.groups.kept}; excluded: ${ex(c.groups)}`,
     `  teams ${r.output.teams}, memberships ${r.output.memberships}, people ${r.output.people}`,
     `  changes: teams +${d.teams.created} ~${d.teams.renamed} renamed -${d.teams.removed}; memberships +${d.memberships.added} -${d.memberships.removed}; people +${d.people.added} ~${d.people.updated} -${d.people.removed}`,
-    ...(Object.keys(r.unknownEnums).length ? [`  unknown enum values: ${Object.entries(r.unknownEnums).map(([k, v]) => `${k} (${v})`).join(', ')}`] : []),
+    ...(Object.keys(r.unknownEnums).length
+      ? [
+          `  unknown enum values: ${Object.entries(r.unknownEnums)
+            .map(([k, v]) => `${k} (${v})`)
+            .join(', ')}`,
+        ]
+      : []),
     ...(r.warnings.length ? [`  warnings: ${r.warnings.length} (see report.json)`] : []),
   ].join('\n');
 }
@@ -103,13 +109,16 @@ export async function run(args: string[]): Promise<number> {
     if (command === 'runs') {
       for (const r of await listRuns(database.db, values.customer)) {
         const took = r.finished_at ? `${Math.round((new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()) / 1000)} s` : '…';
-        console.log(`${r.id}\t${r.customer_key}\t${new Date(r.started_at).toISOString()}\t${took}\t${r.status}\t${r.mode ?? ''}\t${r.error ?? r.output_path ?? ''}`);
+        console.log(
+          `${r.id}\t${r.customer_key}\t${new Date(r.started_at).toISOString()}\t${took}\t${r.status}\t${r.mode ?? ''}\t${r.error ?? r.output_path ?? ''}`,
+        );
       }
       return 0;
     }
     // serve
     const scheduler = await startReadoutScheduler(config!, database, deps, {
-      onRun: (customer, r) => console.log(r instanceof Error ? `${customer}: ${r.message}` : `${customer}: run ${r.runId} ${r.status}${r.error ? `: ${r.error}` : ''}`),
+      onRun: (customer, r) =>
+        console.log(r instanceof Error ? `${customer}: ${r.message}` : `${customer}: run ${r.runId} ${r.status}${r.error ? `: ${r.error}` : ''}`),
     });
     console.log(`Scheduling ${config!.customers.map((c) => `${c.key} (${c.schedule} ${c.timeZone})`).join(', ')}. Ctrl-C stops.`);
     await new Promise<void>((resolve) => {

@@ -76,7 +76,14 @@ const alive = (pid: number) => {
  */
 function holdDataDir(dir: string): () => void {
   const path = resolve(dir, 'schoolgate.lock');
-  const mine = JSON.stringify({ pid: process.pid, command: process.argv.slice(1).map((a) => a.split('/').pop()).join(' '), since: new Date().toISOString() });
+  const mine = JSON.stringify({
+    pid: process.pid,
+    command: process.argv
+      .slice(1)
+      .map((a) => a.split('/').pop())
+      .join(' '),
+    since: new Date().toISOString(),
+  });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');

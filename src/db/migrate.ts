@@ -47,9 +47,7 @@ export async function migrateWithReport(database: Database, options: { liveDir?:
         name text PRIMARY KEY,
         applied_at timestamptz NOT NULL DEFAULT now()
       )`.execute(conn);
-      const done = new Set(
-        (await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(conn)).rows.map((r) => r.name),
-      );
+      const done = new Set((await sql<{ name: string }>`SELECT name FROM schema_migrations`.execute(conn)).rows.map((r) => r.name));
       for (const name of migrationFiles()) {
         if (done.has(name)) continue;
         const script = readFileSync(join(MIGRATIONS_DIR, name), 'utf8');
@@ -126,11 +124,7 @@ async function applyLiveSql(database: Database, conn: Connection, dir: string, a
 
 type Connection = Parameters<Parameters<ReturnType<Database['db']['connection']>['execute']>[0]>[0];
 
-async function runScriptInTransaction(
-  database: Database,
-  conn: Connection,
-  script: string,
-): Promise<void> {
+async function runScriptInTransaction(database: Database, conn: Connection, script: string): Promise<void> {
   const wrapped = `BEGIN;\n${script}\nCOMMIT;`;
   if (database.kind === 'pglite') {
     // PGlite has one connection; exec() runs the multi-statement script on it.
@@ -145,7 +139,10 @@ async function runScriptInTransaction(
   try {
     await sql.raw(wrapped).execute(conn);
   } catch (error) {
-    await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+    await sql
+      .raw('ROLLBACK')
+      .execute(conn)
+      .catch(() => {});
     throw error;
   }
 }

@@ -72,7 +72,10 @@ class Random {
     // Four hex digits per draw: one draw has only 32 bits.
     const hex = (n: number) => {
       let out = '';
-      while (out.length < n) out += Math.floor(this.next() * 65536).toString(16).padStart(4, '0');
+      while (out.length < n)
+        out += Math.floor(this.next() * 65536)
+          .toString(16)
+          .padStart(4, '0');
       return out.slice(0, n);
     };
     const variant = (8 + Math.floor(this.next() * 4)).toString(16);
@@ -130,7 +133,17 @@ export function generateWorld(options: GenerateOptions): World {
     w.syllabuses.push(s);
   }
   const gySyllabi = GY_COURSES.map(([subject, subjectCode, courseName, courseCode, points]) => {
-    const s: Syllabus = { id: rnd.uuid(), schoolType: 'GY', subjectCode, subjectName: subject, courseName, courseCode, points, curriculum: 'GY2011', official: true };
+    const s: Syllabus = {
+      id: rnd.uuid(),
+      schoolType: 'GY',
+      subjectCode,
+      subjectName: subject,
+      courseName,
+      courseCode,
+      points,
+      curriculum: 'GY2011',
+      official: true,
+    };
     w.syllabuses.push(s);
     return s;
   });
@@ -245,7 +258,11 @@ export function generateWorld(options: GenerateOptions): World {
         const g: Group = {
           id: rnd.uuid(),
           displayName:
-            kind === 'GR' ? `${grade === 0 ? 'F' : grade}${letter}` : kind === 'GY' ? `${programme!.code}${grade}${letter}` : `Avdelning ${['Humlan', 'Myran', 'Nyckelpigan', 'Fjärilen', 'Ekorren'][grade - 1]} ${letter}`,
+            kind === 'GR'
+              ? `${grade === 0 ? 'F' : grade}${letter}`
+              : kind === 'GY'
+                ? `${programme!.code}${grade}${letter}`
+                : `Avdelning ${['Humlan', 'Myran', 'Nyckelpigan', 'Fjärilen', 'Ekorren'][grade - 1]} ${letter}`,
           startDate: termStart,
           endDate: termEnd,
           groupType: kind === 'FS' ? 'Avdelning' : 'Klass',
@@ -258,7 +275,12 @@ export function generateWorld(options: GenerateOptions): World {
       }
       for (let k = 0; k < n; k++) {
         const age = kind === 'GR' ? 6 + grade : kind === 'GY' ? 15 + grade : grade;
-        const person = newPerson({ birthYear: syStart - age + (rnd.chance(0.7) ? 0 : 1), female: rnd.chance(0.5), family: rnd.pick(FAMILY), coordination: rnd.chance(0.01) });
+        const person = newPerson({
+          birthYear: syStart - age + (rnd.chance(0.7) ? 0 : 1),
+          female: rnd.chance(0.5),
+          family: rnd.pick(FAMILY),
+          coordination: rnd.chance(0.01),
+        });
         const classGroup = classGroups[k % classes]!;
         pupils.push({ person, unit, kind, grade, classGroup, programme });
         made++;
@@ -289,7 +311,12 @@ export function generateWorld(options: GenerateOptions): World {
     const guardians: Person[] = [];
     for (let g = 0; g < guardianCount; g++) {
       const female = g === 0 ? rnd.chance(0.6) : !guardians[0]!.sex || guardians[0]!.sex === 'Man';
-      const gp = newPerson({ birthYear: syStart - rnd.int(28, 55), female, family: g === 0 || rnd.chance(0.6) ? family : rnd.pick(FAMILY), coordination: rnd.chance(0.02) });
+      const gp = newPerson({
+        birthYear: syStart - rnd.int(28, 55),
+        female,
+        family: g === 0 || rnd.chance(0.6) ? family : rnd.pick(FAMILY),
+        coordination: rnd.chance(0.02),
+      });
       gp.emails = [{ value: `${slug(gp.givenName)}.${slug(gp.familyName)}${++emailSerial}@example.se`, type: 'Privat' }];
       gp.phoneNumbers = [{ value: `+4670${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
       gp.addresses = [{ ...address }];
@@ -316,7 +343,8 @@ export function generateWorld(options: GenerateOptions): World {
       // Dates around today: most started at term start; some start tomorrow, ended yesterday, end in ten days.
       const roll = rnd.next();
       const start = roll < 0.01 ? tomorrow : termStart;
-      const end = roll >= 0.01 && roll < 0.02 ? yesterday : roll >= 0.02 && roll < 0.03 ? inTenDays : pupil.kind === 'GY' && pupil.grade === 3 ? termEnd : undefined;
+      const end =
+        roll >= 0.01 && roll < 0.02 ? yesterday : roll >= 0.02 && roll < 0.03 ? inTenDays : pupil.kind === 'GY' && pupil.grade === 3 ? termEnd : undefined;
       if (pupil.kind === 'FS') {
         w.placements.push({
           id: rnd.uuid(),
@@ -407,16 +435,24 @@ export function generateWorld(options: GenerateOptions): World {
     if (kind !== 'FS') staff(rnd.chance(0.5) ? 'Kurator' : 'Skolsköterska', 50);
     const teacherDuties: Duty[] = [];
     for (let t = 0; t < teachers; t++) {
-      teacherDuties.push(staff(kind === 'FS' ? (t % 2 ? 'Barnskötare' : 'Förskollärare') : t % 9 === 8 ? 'Förstelärare' : 'Lärare', rnd.pick([100, 100, 100, 80, 50])));
+      teacherDuties.push(
+        staff(kind === 'FS' ? (t % 2 ? 'Barnskötare' : 'Förskollärare') : t % 9 === 8 ? 'Förstelärare' : 'Lärare', rnd.pick([100, 100, 100, 80, 50])),
+      );
     }
     const groups = groupsByUnit.get(unit.id) ?? [];
     let ti = 0;
     const nextTeacher = () => teacherDuties[ti++ % teacherDuties.length]!;
     for (const g of groups) {
       const mentor = nextTeacher();
-      (mentor.assignmentRole ??= []).push({ group: ref(g), assignmentRoleType: kind === 'FS' ? 'Förskollärare' : 'Mentor', startDate: g.startDate, ...(g.endDate ? { endDate: g.endDate } : {}) });
+      (mentor.assignmentRole ??= []).push({
+        group: ref(g),
+        assignmentRoleType: kind === 'FS' ? 'Förskollärare' : 'Mentor',
+        startDate: g.startDate,
+        ...(g.endDate ? { endDate: g.endDate } : {}),
+      });
       if (kind === 'FS') continue;
-      const subjects: Syllabus[] = kind === 'GY' ? gySyllabi.slice(0, 6) : ['Svenska', 'Matematik', 'Engelska', 'Idrott och hälsa', 'Bild', 'Musik'].map((s) => grSyllabus.get(s)!);
+      const subjects: Syllabus[] =
+        kind === 'GY' ? gySyllabi.slice(0, 6) : ['Svenska', 'Matematik', 'Engelska', 'Idrott och hälsa', 'Bild', 'Musik'].map((s) => grSyllabus.get(s)!);
       for (const s of subjects) {
         const t = nextTeacher();
         w.activities.push({

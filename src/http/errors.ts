@@ -15,16 +15,12 @@ export class ApiError extends Error {
   }
 }
 
-export const badRequest = (code: string, message: string, details?: Record<string, unknown>) =>
-  new ApiError(400, code, message, details);
+export const badRequest = (code: string, message: string, details?: Record<string, unknown>) => new ApiError(400, code, message, details);
 export const unauthorized = (code = 'unauthenticated', message = 'Sign in first.') => new ApiError(401, code, message);
-export const forbidden = (code: string, message: string, details?: Record<string, unknown>) =>
-  new ApiError(403, code, message, details);
+export const forbidden = (code: string, message: string, details?: Record<string, unknown>) => new ApiError(403, code, message, details);
 export const notFound = (code: string, message: string) => new ApiError(404, code, message);
-export const conflict = (code: string, message: string, details?: Record<string, unknown>) =>
-  new ApiError(409, code, message, details);
+export const conflict = (code: string, message: string, details?: Record<string, unknown>) => new ApiError(409, code, message, details);
 export const gone = (code: string, message: string) => new ApiError(410, code, message);
 
 /** A 400 that names the offending field. */
-export const invalidField = (field: string, code: string, message: string) =>
-  new ApiError(400, code, message, { field, errors: [{ field, code, message }] });
+export const invalidField = (field: string, code: string, message: string) => new ApiError(400, code, message, { field, errors: [{ field, code, message }] });

@@ -26,8 +26,7 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
-  reply.status(problem.status).type('application/problem+json').send(problem);
+const send = (reply: import('fastify').FastifyReply, problem: Problem) => reply.status(problem.status).type('application/problem+json').send(problem);
 
 /**
  * Installs the error and not-found handlers: validation → 400 naming the field, ApiError → its
@@ -66,7 +65,11 @@ export function installProblemHandlers(app: FastifyInstance): void {
       const where = error.validationContext ?? 'body';
       const errors = error.validation.map((v) => {
         const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
-        return { field: path ? `${where}.${path}` : where, code: String((v.params as { issue?: { code?: string } }).issue?.code ?? v.keyword), message: v.message ?? 'invalid' };
+        return {
+          field: path ? `${where}.${path}` : where,
+          code: String((v.params as { issue?: { code?: string } }).issue?.code ?? v.keyword),
+          message: v.message ?? 'invalid',
+        };
       });
       return send(reply, {
         type: 'about:blank',

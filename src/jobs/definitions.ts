@@ -24,8 +24,7 @@ export const jobDefinitions: readonly JobDefinition[] = [
     queue: { retryLimit: 5, retryDelay: 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 120, notify: true },
     // Without SMTP_URL nothing is queued: mails are kept for the dev mailbox.
     enabled: (ctx) => Boolean(ctx.config.SMTP_URL),
-    handle: (ctx, job: JobWithMetadata<{ id: string }>) =>
-      deliverMail(ctx, job.data.id, { finalAttempt: job.retryCount >= job.retryLimit }),
+    handle: (ctx, job: JobWithMetadata<{ id: string }>) => deliverMail(ctx, job.data.id, { finalAttempt: job.retryCount >= job.retryLimit }),
   } satisfies JobDefinition<{ id: string }> as unknown as JobDefinition,
   {
     name: EXPIRY_JOB,

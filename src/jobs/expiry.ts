@@ -70,9 +70,7 @@ export async function runExpiry(ctx: AppContext): Promise<ExpiryResult> {
       .execute();
     const appIds = [...new Set(invitations.map((i) => i.app_id))];
     const partnerOf = new Map(
-      appIds.length
-        ? (await trx.selectFrom('apps').select(['id', 'partner_id']).where('id', 'in', appIds).execute()).map((a) => [a.id, a.partner_id])
-        : [],
+      appIds.length ? (await trx.selectFrom('apps').select(['id', 'partner_id']).where('id', 'in', appIds).execute()).map((a) => [a.id, a.partner_id]) : [],
     );
     for (const invitation of invitations) {
       await recordAudit(trx, now, systemActor, {

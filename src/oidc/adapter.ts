@@ -56,12 +56,7 @@ export class PayloadAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.ctx.db
-      .updateTable('oidc_payloads')
-      .set({ consumed_at: this.ctx.clock.now() })
-      .where('type', '=', this.type)
-      .where('id', '=', id)
-      .execute();
+    await this.ctx.db.updateTable('oidc_payloads').set({ consumed_at: this.ctx.clock.now() }).where('type', '=', this.type).where('id', '=', id).execute();
   }
 
   async destroy(id: string): Promise<void> {
@@ -187,11 +182,7 @@ export class ClientAdapter implements Adapter {
  * recommends for hashed secrets (it also rules out client_secret_jwt, which we do not offer).
  * Refusals throw `invalid_client` with a description saying why.
  */
-export async function verifyClientSecret(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'config'>,
-  clientId: string,
-  presented: string,
-): Promise<true> {
+export async function verifyClientSecret(ctx: Pick<AppContext, 'db' | 'clock' | 'config'>, clientId: string, presented: string): Promise<true> {
   const koa = Provider.ctx;
   let loaded = koa ? loadedThisRequest.get(koa) : undefined;
   if (!loaded || loaded.client.id !== clientId) loaded = await loadClientWithSecrets(ctx.db, clientId);

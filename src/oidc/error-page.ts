@@ -13,10 +13,22 @@ const BROWSER_ROUTES = new Set(['authorization', 'resume', 'end_session', 'end_s
 
 /** The page's words in the product's four languages (the person may be a pupil: plain words). */
 const TEXT = {
-  en: { title: 'This sign-in cannot continue', body: "The app that sent you here made a request Schoolgate cannot accept. Go back to the app and try again; if it keeps happening, tell the app's maker." },
-  nl: { title: 'Deze aanmelding kan niet verder', body: 'De app die je hierheen stuurde, deed een verzoek dat Schoolgate niet kan aanvaarden. Ga terug naar de app en probeer opnieuw; blijft het gebeuren, laat het de makers van de app weten.' },
-  fr: { title: 'Cette connexion ne peut pas continuer', body: "L'application qui vous a envoyé ici a fait une demande que Schoolgate ne peut pas accepter. Retournez à l'application et réessayez ; si cela se reproduit, prévenez ses auteurs." },
-  sv: { title: 'Inloggningen kan inte fortsätta', body: 'Appen som skickade dig hit gjorde en begäran som Schoolgate inte kan ta emot. Gå tillbaka till appen och försök igen; händer det igen, berätta det för appens tillverkare.' },
+  en: {
+    title: 'This sign-in cannot continue',
+    body: "The app that sent you here made a request Schoolgate cannot accept. Go back to the app and try again; if it keeps happening, tell the app's maker.",
+  },
+  nl: {
+    title: 'Deze aanmelding kan niet verder',
+    body: 'De app die je hierheen stuurde, deed een verzoek dat Schoolgate niet kan aanvaarden. Ga terug naar de app en probeer opnieuw; blijft het gebeuren, laat het de makers van de app weten.',
+  },
+  fr: {
+    title: 'Cette connexion ne peut pas continuer',
+    body: "L'application qui vous a envoyé ici a fait une demande que Schoolgate ne peut pas accepter. Retournez à l'application et réessayez ; si cela se reproduit, prévenez ses auteurs.",
+  },
+  sv: {
+    title: 'Inloggningen kan inte fortsätta',
+    body: 'Appen som skickade dig hit gjorde en begäran som Schoolgate inte kan ta emot. Gå tillbaka till appen och försök igen; händer det igen, berätta det för appens tillverkare.',
+  },
 } as const;
 
 type Koa = {

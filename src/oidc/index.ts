@@ -23,9 +23,7 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
   const ring = keyRing(ctx);
   await ring.current();
 
-  let built:
-    | { issuer: string; version: number; provider: Provider; handler: ReturnType<ReturnType<typeof createProvider>['callback']> }
-    | undefined;
+  let built: { issuer: string; version: number; provider: Provider; handler: ReturnType<ReturnType<typeof createProvider>['callback']> } | undefined;
   const current = async () => {
     const keys = await ring.current();
     const issuer = issuerOf(ctx.config);

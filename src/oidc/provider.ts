@@ -63,7 +63,11 @@ async function loadExistingGrant(ctx: AppContext, koa: any): Promise<unknown> {
  * process on the database agrees without another secret to configure.
  */
 function cookieKeys(keys: SigningKey[]): string[] {
-  return keys.map((k) => createHash('sha256').update(`oidc-cookie:${String(k.privateJwk.d)}`).digest('base64url'));
+  return keys.map((k) =>
+    createHash('sha256')
+      .update(`oidc-cookie:${String(k.privateJwk.d)}`)
+      .digest('base64url'),
+  );
 }
 
 /**

@@ -45,7 +45,10 @@ const customerSchema = z
         modifiedOverlapSeconds: z.number().int().min(0).max(86_400).default(300),
       })
       .strict(),
-    municipalityCode: z.string().regex(/^\d{4}$/, 'must be a four-digit municipality code').optional(),
+    municipalityCode: z
+      .string()
+      .regex(/^\d{4}$/, 'must be a four-digit municipality code')
+      .optional(),
     schoolTypes: z.array(z.string().min(1)).min(1, 'list at least one school type or leave it out').optional(),
     toleranceDays: z.number().int().min(0).max(365).default(14),
     exportAddress: z.boolean().default(false),
@@ -57,7 +60,10 @@ const customerSchema = z
       .regex(/^\S+ \S+ \S+ \S+ \S+$/, 'must be a five-field cron expression, e.g. "0 18 * * *"')
       .default('0 18 * * *'),
     outputDir: z.string().min(1),
-    formats: z.array(z.enum(['sds', 'oneroster'])).min(1).default(['sds', 'oneroster']),
+    formats: z
+      .array(z.enum(['sds', 'oneroster']))
+      .min(1)
+      .default(['sds', 'oneroster']),
   })
   .strict();
 

@@ -18,7 +18,14 @@ const ENDPOINTS: Record<EntityName, { path: string; params: Record<string, Query
   syllabuses: { path: '/syllabuses', params: {}, deleted: 'syllabuses', endpoint: 'Syllabus' },
 };
 
-async function readAll<K extends EntityName>(client: SourceClient, entity: K, stats: ParseStats, into: Snapshot[K], optIn: OptIn, extra: Record<string, QueryValue> = {}): Promise<number> {
+async function readAll<K extends EntityName>(
+  client: SourceClient,
+  entity: K,
+  stats: ParseStats,
+  into: Snapshot[K],
+  optIn: OptIn,
+  extra: Record<string, QueryValue> = {},
+): Promise<number> {
   const e = ENDPOINTS[entity];
   const parse = PARSERS[entity] as (raw: unknown, stats: ParseStats) => { id: string } | undefined;
   let n = 0;
@@ -53,13 +60,22 @@ export interface IncrementalResult {
  * then `/deletedEntities`. Returns undefined when the source does not support either (a 400 for
  * the filter, a 404/405/501 for the endpoint); the caller then reads everything and diffs.
  */
-export async function fetchIncremental(client: SourceClient, stats: ParseStats, previous: Snapshot, after: Date, optIn: OptIn): Promise<IncrementalResult | undefined> {
+export async function fetchIncremental(
+  client: SourceClient,
+  stats: ParseStats,
+  previous: Snapshot,
+  after: Date,
+  optIn: OptIn,
+): Promise<IncrementalResult | undefined> {
   const afterIso = after.toISOString();
   const changed = {} as Record<EntityName, number>;
   const deleted = {} as Record<EntityName, number>;
   try {
     for (const entity of ENTITIES) changed[entity] = await readAll(client, entity, stats, previous[entity], optIn, { 'meta.modified.after': afterIso });
-    const gone = await client.deletedSince(afterIso, ENTITIES.map((e) => ENDPOINTS[e].endpoint));
+    const gone = await client.deletedSince(
+      afterIso,
+      ENTITIES.map((e) => ENDPOINTS[e].endpoint),
+    );
     for (const entity of ENTITIES) {
       const ids = [...(gone.get(ENDPOINTS[entity].deleted) ?? []), ...(entity === 'activities' ? (gone.get('activities') ?? []) : [])];
       deleted[entity] = 0;

@@ -202,7 +202,8 @@ export const personCodec: Codec<Person> = {
     const addresses: (string | null)[] = [];
     for (const a of p.addresses) addresses.push(orNull(a.type), orNull(a.streetAddress), orNull(a.postalCode), orNull(a.locality), orNull(a.country));
     const enrolments: (string | number | null)[] = [];
-    for (const e of p.enrolments) enrolments.push(orNull(e.schoolUnitId), orNull(e.schoolType), orNull(e.schoolYear), orNull(e.startDate), orNull(e.endDate), e.cancelled ? 1 : 0);
+    for (const e of p.enrolments)
+      enrolments.push(orNull(e.schoolUnitId), orNull(e.schoolType), orNull(e.schoolYear), orNull(e.startDate), orNull(e.endDate), e.cancelled ? 1 : 0);
     const responsibles: (string | null)[] = [];
     for (const r of p.responsibles) responsibles.push(r.personId, orNull(r.relationType), orNull(r.startDate), orNull(r.endDate));
     return [
@@ -224,8 +225,20 @@ export const personCodec: Codec<Person> = {
   },
   decode(json) {
     const [id, givenName, familyName, middleName, eppn, civicNo, civicNoNationality, marking, personStatus, em, ph, ad, en, re] = json as [
-      string, string, string, string | null, string | null, string | null, string | null, string | null, string | null,
-      (string | number | null)[], (string | number)[], (string | null)[], (string | number | null)[], (string | null)[],
+      string,
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      (string | number | null)[],
+      (string | number)[],
+      (string | null)[],
+      (string | number | null)[],
+      (string | null)[],
     ];
     const p: Person = {
       id,
@@ -245,7 +258,14 @@ export const personCodec: Codec<Person> = {
     };
     for (let i = 0; i < em.length; i += 2) p.emails.push({ value: em[i] === 0 ? eppn! : (em[i] as string), type: orUndef(em[i + 1] as string | null) });
     for (let i = 0; i < ph.length; i += 2) p.phones.push({ value: ph[i] as string, mobile: ph[i + 1] === 1 });
-    for (let i = 0; i < ad.length; i += 5) p.addresses.push({ type: orUndef(ad[i]), streetAddress: orUndef(ad[i + 1]), postalCode: orUndef(ad[i + 2]), locality: orUndef(ad[i + 3]), country: orUndef(ad[i + 4]) });
+    for (let i = 0; i < ad.length; i += 5)
+      p.addresses.push({
+        type: orUndef(ad[i]),
+        streetAddress: orUndef(ad[i + 1]),
+        postalCode: orUndef(ad[i + 2]),
+        locality: orUndef(ad[i + 3]),
+        country: orUndef(ad[i + 4]),
+      });
     for (let i = 0; i < en.length; i += 6) {
       p.enrolments.push({
         schoolUnitId: orUndef(en[i] as string | null),
@@ -256,7 +276,8 @@ export const personCodec: Codec<Person> = {
         cancelled: en[i + 5] === 1,
       });
     }
-    for (let i = 0; i < re.length; i += 4) p.responsibles.push({ personId: re[i]!, relationType: orUndef(re[i + 1]), startDate: orUndef(re[i + 2]), endDate: orUndef(re[i + 3]) });
+    for (let i = 0; i < re.length; i += 4)
+      p.responsibles.push({ personId: re[i]!, relationType: orUndef(re[i + 1]), startDate: orUndef(re[i + 2]), endDate: orUndef(re[i + 3]) });
     return p;
   },
 };
@@ -300,11 +321,35 @@ export class ParseStats {
 }
 
 const ORG_TYPES = new Set(['Huvudman', 'Verksamhetsområde', 'Förvaltning', 'Rektorsområde', 'Skola', 'Skolenhet', 'Varumärke', 'Bolag', 'Övrigt']);
-const SCHOOL_TYPES = new Set('FS,FKLASS,FTH,OPPFTH,GR,GRS,TR,SP,SAM,GY,GYS,VUX,VUXSFI,VUXGR,VUXGY,VUXSARGR,VUXSARTR,VUXSARGY,SFI,SARVUX,SARVUXGR,SARVUXGY,KU,YH,FHS,STF,KKU,HS,ABU,AU'.split(','));
+const SCHOOL_TYPES = new Set(
+  'FS,FKLASS,FTH,OPPFTH,GR,GRS,TR,SP,SAM,GY,GYS,VUX,VUXSFI,VUXGR,VUXGY,VUXSARGR,VUXSARTR,VUXSARGY,SFI,SARVUX,SARVUXGR,SARVUXGY,KU,YH,FHS,STF,KKU,HS,ABU,AU'.split(
+    ',',
+  ),
+);
 const SECURITY_MARKINGS = new Set(['Ingen', 'Sekretessmarkering', 'Skyddad folkbokföring']);
 const PERSON_STATUS = new Set(['Aktiv', 'Utvandrad', 'Avliden']);
 const GROUP_TYPES = new Set(['Undervisning', 'Klass', 'Mentor', 'Provgrupp', 'Schema', 'Avdelning', 'Personalgrupp', 'Övrigt']);
-const DUTY_ROLES = new Set(['Rektor', 'Lärare', 'Förskollärare', 'Barnskötare', 'Bibliotekarie', 'Lärarassistent', 'Fritidspedagog', 'Annan personal', 'Studie- och yrkesvägledare', 'Förstelärare', 'Kurator', 'Skolsköterska', 'Skolläkare', 'Skolpsykolog', 'Speciallärare/specialpedagog', 'Skoladministratör', 'Övrig arbetsledning', 'Övrig pedagogisk personal', 'Förskolechef']);
+const DUTY_ROLES = new Set([
+  'Rektor',
+  'Lärare',
+  'Förskollärare',
+  'Barnskötare',
+  'Bibliotekarie',
+  'Lärarassistent',
+  'Fritidspedagog',
+  'Annan personal',
+  'Studie- och yrkesvägledare',
+  'Förstelärare',
+  'Kurator',
+  'Skolsköterska',
+  'Skolläkare',
+  'Skolpsykolog',
+  'Speciallärare/specialpedagog',
+  'Skoladministratör',
+  'Övrig arbetsledning',
+  'Övrig pedagogisk personal',
+  'Förskolechef',
+]);
 const RELATION_TYPES = new Set(['Vårdnadshavare', 'Annan ansvarig', 'God man', 'Utsedd behörig']);
 
 type Json = Record<string, unknown>;
@@ -363,7 +408,9 @@ export function parseOrganisation(raw: unknown, stats: ParseStats): Organisation
     organisationType: enumValue(stats, 'Organisation.organisationType', ORG_TYPES, o.organisationType) ?? '',
     organisationCode: str(o.organisationCode),
     schoolUnitCode: str(o.schoolUnitCode),
-    schoolTypes: arr(o.schoolTypes).map((t) => enumValue(stats, 'Organisation.schoolTypes', SCHOOL_TYPES, t)).filter((t): t is string => !!t),
+    schoolTypes: arr(o.schoolTypes)
+      .map((t) => enumValue(stats, 'Organisation.schoolTypes', SCHOOL_TYPES, t))
+      .filter((t): t is string => !!t),
     municipalityCode: str(o.municipalityCode),
     parentId: refId(o.parentOrganisation),
     startDate: date(o.startDate),
@@ -399,7 +446,13 @@ export function parsePerson(raw: unknown, stats: ParseStats): Person | undefined
     addresses: arr(p.addresses)
       .map(obj)
       .filter((a): a is Json => !!a)
-      .map((a) => ({ type: str(a.type), streetAddress: str(a.streetAddress), postalCode: str(a.postalCode), locality: str(a.locality), country: str(a.country) })),
+      .map((a) => ({
+        type: str(a.type),
+        streetAddress: str(a.streetAddress),
+        postalCode: str(a.postalCode),
+        locality: str(a.locality),
+        country: str(a.country),
+      })),
     enrolments: arr(p.enrolments)
       .map(obj)
       .filter((e): e is Json => !!e)
@@ -465,7 +518,9 @@ export function parseActivity(raw: unknown, stats: ParseStats): Activity | undef
     id,
     displayName: str(a.displayName) ?? id,
     organisationId: refId(a.organisation),
-    groupIds: arr(a.groups).map(refId).filter((x): x is string => !!x),
+    groupIds: arr(a.groups)
+      .map(refId)
+      .filter((x): x is string => !!x),
     syllabusId: refId(a.syllabus),
     teachers: arr(a.teachers)
       .map(obj)

@@ -15,7 +15,15 @@ const runSchema = z
     startedAt: z.string(),
     finishedAt: z.string().nullable(),
     counts: z
-      .object({ schools: tallySchema, students: tallySchema, staff: tallySchema, guardians: tallySchema, groups: tallySchema, memberships: tallySchema, delta: z.unknown() })
+      .object({
+        schools: tallySchema,
+        students: tallySchema,
+        staff: tallySchema,
+        guardians: tallySchema,
+        groups: tallySchema,
+        memberships: tallySchema,
+        delta: z.unknown(),
+      })
       .partial()
       .nullable(),
     error: z.string().nullable(),
@@ -33,7 +41,10 @@ export default async function readoutRoutes(app: ZodApp, ctx: AppContext): Promi
         tags: ['readout'],
         summary: 'Latest readout runs, newest first, optionally of one customer',
         querystring: z.object({
-          customer: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/).optional(),
+          customer: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+            .optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
         response: { 200: z.object({ data: z.array(runSchema) }) },

@@ -225,7 +225,9 @@ export function groupRules(g: Group, syllabusIds: string[], keptSchools: Readonl
     checks.push({
       rule: 'group.no_syllabus',
       ok: syllabusIds.length > 0,
-      detail: syllabusIds.length ? `course/subject via activity: ${syllabusIds.join(', ')}` : 'teaching group without a course or subject (no activity with a syllabus)',
+      detail: syllabusIds.length
+        ? `course/subject via activity: ${syllabusIds.join(', ')}`
+        : 'teaching group without a course or subject (no activity with a syllabus)',
     });
   }
   return verdict(checks);

@@ -14,7 +14,18 @@ import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type RecordMap, type Sn
 import { localDay } from './rules.ts';
 import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
 import { SourceClient, SourceError } from './source.ts';
-import { CsvFile, manifest, ONEROSTER_FILES, ONEROSTER_HEADERS, oneRosterStreams, sdsLazyTables, writeCsvFile, writeLazyTable, type OneRosterFile, type Row } from './writers.ts';
+import {
+  CsvFile,
+  manifest,
+  ONEROSTER_FILES,
+  ONEROSTER_HEADERS,
+  oneRosterStreams,
+  sdsLazyTables,
+  writeCsvFile,
+  writeLazyTable,
+  type OneRosterFile,
+  type Row,
+} from './writers.ts';
 
 /**
  * One readout run for one customer: read the source over HTTP, apply the rules, write the file sets
@@ -209,7 +220,9 @@ export async function* stateChunks(db: Kysely<DB>, customer: string, column: Sta
   const len = await sql<{ n: number | null }>`select octet_length(${sql.ref(column)}) as n from readout_state where customer_key = ${customer}`.execute(db);
   const n = Number(len.rows[0]?.n ?? 0);
   for (let off = from; off < n; off += READ_CHUNK) {
-    const r = await sql<{ b: Uint8Array }>`select substring(${sql.ref(column)} from ${off + 1}::int for ${READ_CHUNK}::int) as b from readout_state where customer_key = ${customer}`.execute(db);
+    const r = await sql<{
+      b: Uint8Array;
+    }>`select substring(${sql.ref(column)} from ${off + 1}::int for ${READ_CHUNK}::int) as b from readout_state where customer_key = ${customer}`.execute(db);
     const b = r.rows[0]?.b;
     if (!b) throw new Error(`readout state of ${customer} changed while it was read`);
     yield b;
@@ -479,7 +492,13 @@ interface OneRosterOutcome {
  * from its stored state afterwards, so the delta files keep the order added, updated, removed.
  * Without `outDir` (SDS only) nothing is written but the summary and the state are still made.
  */
-async function oneRosterPass(sel: Selection, previous: (RowIndex & { rowsOffset: number }) | undefined, previousBlob: (from: number) => Blob, outDir: string | undefined, stamp: string): Promise<OneRosterOutcome> {
+async function oneRosterPass(
+  sel: Selection,
+  previous: (RowIndex & { rowsOffset: number }) | undefined,
+  previousBlob: (from: number) => Blob,
+  outDir: string | undefined,
+  stamp: string,
+): Promise<OneRosterOutcome> {
   const rowsOut = new NdjsonGzip();
   rowsOut.push(ROWS_FORMAT);
   const bulkDir = outDir && join(outDir, 'oneroster');
@@ -511,7 +530,9 @@ async function oneRosterPass(sel: Selection, previous: (RowIndex & { rowsOffset:
       const header = ONEROSTER_HEADERS[f];
       const count = (n[f] = { added: 0, updated: 0, removed: 0 });
       const bulk = bulkDir ? new CsvFile(join(bulkDir, f), header) : undefined;
-      const d = deltaDir ? (open[f] = { delta: new CsvFile(join(deltaDir, f), header), updated: new CsvFile(join(deltaDir, `.${f}.updated`), header, false) }) : undefined;
+      const d = deltaDir
+        ? (open[f] = { delta: new CsvFile(join(deltaDir, f), header), updated: new CsvFile(join(deltaDir, `.${f}.updated`), header, false) })
+        : undefined;
       const key = `${JSON.stringify(f)}\t`;
       try {
         for (const [id, row] of streams[f]()) {
@@ -589,7 +610,13 @@ async function oneRosterPass(sel: Selection, previous: (RowIndex & { rowsOffset:
 
 /** A source client for one customer's configuration. */
 export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceClient {
-  return new SourceClient({ ...c.source, clientSecret: resolveSecret(c.source.clientSecret, deps.env), clock: deps.clock, sleep: deps.sleep, fetch: deps.fetch });
+  return new SourceClient({
+    ...c.source,
+    clientSecret: resolveSecret(c.source.clientSecret, deps.env),
+    clock: deps.clock,
+    sleep: deps.sleep,
+    fetch: deps.fetch,
+  });
 }
 
 /** Swaps `current` to point at `target` with one rename: readers see the old set or the new, never a mix. */
@@ -682,7 +709,13 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
     if (state && previousSnapshot) {
-      const inc = await fetchIncremental(client, stats, previousSnapshot, new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000), optInOf(c));
+      const inc = await fetchIncremental(
+        client,
+        stats,
+        previousSnapshot,
+        new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000),
+        optInOf(c),
+      );
       if (inc) {
         mode = 'incremental';
         snapshot = inc.snapshot;
@@ -709,7 +742,10 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     snapshot = undefined;
     previousSnapshot = undefined;
     phase('rules applied');
-    const name = `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${runId}`;
+    const name = `${startedAt
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${runId}`;
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
     let selection: Selection | undefined = sel.selection;
@@ -726,8 +762,20 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
     }
     phase('previous rows decoded');
-    const output = { schools: selection.schools.length, people: selection.people.length, teams: selection.teams.length, memberships: selection.memberships.length, files };
-    const or = await oneRosterPass(selection, previousRows, (from) => stateChunks(db, c.key, 'published_rows', from), c.formats.includes('oneroster') ? staging : undefined, clock.now().toISOString());
+    const output = {
+      schools: selection.schools.length,
+      people: selection.people.length,
+      teams: selection.teams.length,
+      memberships: selection.memberships.length,
+      files,
+    };
+    const or = await oneRosterPass(
+      selection,
+      previousRows,
+      (from) => stateChunks(db, c.key, 'published_rows', from),
+      c.formats.includes('oneroster') ? staging : undefined,
+      clock.now().toISOString(),
+    );
     Object.assign(files, or.files);
     selection = undefined;
     previousRows = undefined;
@@ -774,7 +822,14 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       await storeBlob(trx, c.key, 'published_rows', or.rowsParts);
       await trx
         .updateTable('readout_runs')
-        .set({ status: 'succeeded', mode, finished_at: finishedAt, counts: JSON.stringify({ ...report.counts, delta: report.delta }), report: JSON.stringify(report), output_path: outputPath })
+        .set({
+          status: 'succeeded',
+          mode,
+          finished_at: finishedAt,
+          counts: JSON.stringify({ ...report.counts, delta: report.delta }),
+          report: JSON.stringify(report),
+          output_path: outputPath,
+        })
         .where('id', '=', runId)
         .execute();
       await rename(staging, outputPath);

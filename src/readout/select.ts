@@ -122,7 +122,13 @@ export interface SelectResult {
 export function academicSession(today: string): AcademicSession {
   const y = Number(today.slice(0, 4));
   const start = today.slice(5) >= '07-01' ? y : y - 1;
-  return { id: `SY${start}`, title: `${start}/${String((start + 1) % 100).padStart(2, '0')}`, startDate: `${start}-07-01`, endDate: `${start + 1}-06-30`, schoolYear: String(start + 1) };
+  return {
+    id: `SY${start}`,
+    title: `${start}/${String((start + 1) % 100).padStart(2, '0')}`,
+    startDate: `${start}-07-01`,
+    endDate: `${start + 1}-06-30`,
+    schoolYear: String(start + 1),
+  };
 }
 
 function tally(): Tally {
@@ -186,7 +192,14 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     count(counts.schools, v);
     if (!v.kept) continue;
     keptSchools.add(org.id);
-    schools.push({ id: org.id, name: org.displayName, schoolUnitCode: org.schoolUnitCode, organisationCode: org.organisationCode, municipalityCode: org.municipalityCode, schoolTypes: org.schoolTypes });
+    schools.push({
+      id: org.id,
+      name: org.displayName,
+      schoolUnitCode: org.schoolUnitCode,
+      organisationCode: org.organisationCode,
+      municipalityCode: org.municipalityCode,
+      schoolTypes: org.schoolTypes,
+    });
   }
 
   // Names, dates, school ids and titles repeat across thousands of people; each parsed record
@@ -244,7 +257,13 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     for (const e of v.enrolments) {
       if (seen.has(e.schoolUnitId!)) continue;
       seen.add(e.schoolUnitId!);
-      out.roles = appended(out.roles, { role: 'student', schoolId: intern(e.schoolUnitId!), grade: intern(grade(e.schoolYear)), start: intern(e.startDate), end: intern(e.endDate) });
+      out.roles = appended(out.roles, {
+        role: 'student',
+        schoolId: intern(e.schoolUnitId!),
+        grade: intern(grade(e.schoolYear)),
+        start: intern(e.startDate),
+        end: intern(e.endDate),
+      });
     }
   }
 
@@ -277,7 +296,13 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
       keptDuties.set(d.id, personId);
       if (seen.has(d.dutyAt!)) continue;
       seen.add(d.dutyAt!);
-      out.roles = appended(out.roles, { role: 'staff', schoolId: intern(d.dutyAt!), jobTitle: intern(d.dutyRole), start: intern(d.startDate), end: intern(d.endDate) });
+      out.roles = appended(out.roles, {
+        role: 'staff',
+        schoolId: intern(d.dutyAt!),
+        jobTitle: intern(d.dutyRole),
+        start: intern(d.startDate),
+        end: intern(d.endDate),
+      });
     }
   }
 
@@ -296,7 +321,9 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     out.kinds = appended(out.kinds, 'guardian');
     out.email ??= pickEmail(p, ['Privat', 'Arbete övrigt']);
     out.phone = p.phones.find((x) => x.mobile)?.value ?? p.phones[0]?.value;
-    for (const r of relations) if (v.studentIds.includes(r.studentId)) out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
+    for (const r of relations)
+      if (v.studentIds.includes(r.studentId))
+        out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
   }
   for (const out of people.values()) if (!out.username) out.username = out.email ?? out.id;
 
@@ -347,7 +374,11 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         const mv: Verdict = !mc.ok
           ? { kept: false, checks: [mc], excludedBy: mc.rule }
           : !kept
-            ? { kept: false, checks: [mc, { rule: 'membership.person_not_kept', ok: false, detail: `person ${m.personId} is not kept` }], excludedBy: 'membership.person_not_kept' }
+            ? {
+                kept: false,
+                checks: [mc, { rule: 'membership.person_not_kept', ok: false, detail: `person ${m.personId} is not kept` }],
+                excludedBy: 'membership.person_not_kept',
+              }
             : { kept: true, checks: [mc] };
         count(counts.memberships, mv);
         if (!mv.kept || members.has(m.personId)) continue;

@@ -26,7 +26,12 @@ export interface SchedulerOptions {
   onRun?: (customer: string, result: RunResult | Error) => void;
 }
 
-export async function startReadoutScheduler(config: ReadoutConfig, database: Database, deps: ReadoutDeps, opts: SchedulerOptions = {}): Promise<ReadoutScheduler> {
+export async function startReadoutScheduler(
+  config: ReadoutConfig,
+  database: Database,
+  deps: ReadoutDeps,
+  opts: SchedulerOptions = {},
+): Promise<ReadoutScheduler> {
   const { rows } = await sql<{ schema: string }>`SELECT current_schema() AS schema`.execute(database.db);
   const schema = rows[0]!.schema === 'public' ? 'readout_boss' : `${rows[0]!.schema}_readout_boss`;
   const boss =

@@ -24,12 +24,7 @@ export interface SourceOptions {
   fetch?: typeof fetch;
 }
 
-export type SourceErrorCode =
-  | 'source_auth_failed'
-  | 'source_unavailable'
-  | 'source_malformed'
-  | 'source_http_error'
-  | 'source_filter_unsupported';
+export type SourceErrorCode = 'source_auth_failed' | 'source_unavailable' | 'source_malformed' | 'source_http_error' | 'source_filter_unsupported';
 
 /** A source failure with a stable code and a message an operator can act on. */
 export class SourceError extends Error {
@@ -115,10 +110,18 @@ export class SourceClient {
         const text = await res.text().catch(() => '');
         const code = safeCode(text);
         if (res.status === 401 || res.status === 403) {
-          throw new SourceError('source_auth_failed', `${what}: the source refused our credentials (HTTP ${res.status}${code ? ` ${code}` : ''}) at ${stripQuery(url)}`, res.status);
+          throw new SourceError(
+            'source_auth_failed',
+            `${what}: the source refused our credentials (HTTP ${res.status}${code ? ` ${code}` : ''}) at ${stripQuery(url)}`,
+            res.status,
+          );
         }
         if (res.status === 400) {
-          throw new SourceError('source_filter_unsupported', `${what}: the source rejected the request (HTTP 400${code ? ` ${code}` : ''}) at ${stripQuery(url)}`, 400);
+          throw new SourceError(
+            'source_filter_unsupported',
+            `${what}: the source rejected the request (HTTP 400${code ? ` ${code}` : ''}) at ${stripQuery(url)}`,
+            400,
+          );
         }
         if (res.status !== 429 && res.status < 500) {
           throw new SourceError('source_http_error', `${what}: HTTP ${res.status}${code ? ` ${code}` : ''} at ${stripQuery(url)}`, res.status);
@@ -129,7 +132,11 @@ export class SourceClient {
         failure = (e as Error).name === 'TimeoutError' ? `timeout after ${this.o.timeoutMs} ms` : `network error: ${(e as Error).message}`;
       }
       if (attempt >= this.o.maxRetries) {
-        throw new SourceError('source_unavailable', `${what}: source unavailable at ${stripQuery(url)} after ${attempt + 1} attempts (last: ${failure})`, res?.status);
+        throw new SourceError(
+          'source_unavailable',
+          `${what}: source unavailable at ${stripQuery(url)} after ${attempt + 1} attempts (last: ${failure})`,
+          res?.status,
+        );
       }
       attempt++;
       this.stats.retries++;

@@ -109,7 +109,7 @@ export class CsvFile {
     this.flush();
     const from = openSync(path, 'r');
     try {
-      for (let n; (n = readSync(from, this.buf, 0, this.buf.length, null)) > 0; ) writeSync(this.fd, this.buf, 0, n);
+      for (let n; (n = readSync(from, this.buf, 0, this.buf.length, null)) > 0;) writeSync(this.fd, this.buf, 0, n);
     } finally {
       closeSync(from);
     }
@@ -156,25 +156,104 @@ export const SDS_HEADERS = {
 export const ONEROSTER_HEADERS = {
   'academicSessions.csv': ['sourcedId', 'status', 'dateLastModified', 'title', 'type', 'startDate', 'endDate', 'parentSourcedId', 'schoolYear'],
   'orgs.csv': ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'],
-  'courses.csv': ['sourcedId', 'status', 'dateLastModified', 'schoolYearSourcedId', 'title', 'courseCode', 'grades', 'orgSourcedId', 'subjects', 'subjectCodes'],
-  'classes.csv': ['sourcedId', 'status', 'dateLastModified', 'title', 'grades', 'courseSourcedId', 'classCode', 'classType', 'location', 'schoolSourcedId', 'termSourcedIds', 'subjects', 'subjectCodes', 'periods'],
+  'courses.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'schoolYearSourcedId',
+    'title',
+    'courseCode',
+    'grades',
+    'orgSourcedId',
+    'subjects',
+    'subjectCodes',
+  ],
+  'classes.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'title',
+    'grades',
+    'courseSourcedId',
+    'classCode',
+    'classType',
+    'location',
+    'schoolSourcedId',
+    'termSourcedIds',
+    'subjects',
+    'subjectCodes',
+    'periods',
+  ],
   'users.csv': [
-    'sourcedId', 'status', 'dateLastModified', 'enabledUser', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier',
-    'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password', 'userMasterIdentifier', 'resourceSourcedIds', 'preferredGivenName',
-    'preferredMiddleName', 'preferredFamilyName', 'primaryOrgSourcedId', 'pronouns',
-    'metadata.civicNo', 'metadata.streetAddress', 'metadata.postalCode', 'metadata.locality', 'metadata.country',
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'enabledUser',
+    'username',
+    'userIds',
+    'givenName',
+    'familyName',
+    'middleName',
+    'identifier',
+    'email',
+    'sms',
+    'phone',
+    'agentSourcedIds',
+    'grades',
+    'password',
+    'userMasterIdentifier',
+    'resourceSourcedIds',
+    'preferredGivenName',
+    'preferredMiddleName',
+    'preferredFamilyName',
+    'primaryOrgSourcedId',
+    'pronouns',
+    'metadata.civicNo',
+    'metadata.streetAddress',
+    'metadata.postalCode',
+    'metadata.locality',
+    'metadata.country',
   ],
   'roles.csv': ['sourcedId', 'status', 'dateLastModified', 'userSourcedId', 'roleType', 'role', 'beginDate', 'endDate', 'orgSourcedId', 'userProfileSourcedId'],
-  'enrollments.csv': ['sourcedId', 'status', 'dateLastModified', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary', 'beginDate', 'endDate'],
+  'enrollments.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'classSourcedId',
+    'schoolSourcedId',
+    'userSourcedId',
+    'role',
+    'primary',
+    'beginDate',
+    'endDate',
+  ],
 } as const;
 export type OneRosterFile = keyof typeof ONEROSTER_HEADERS;
 export const ONEROSTER_FILES = Object.keys(ONEROSTER_HEADERS) as OneRosterFile[];
 
 /** Every file OneRoster 1.2 defines, for the manifest; those we do not write are "absent". */
 const ONEROSTER_ALL_FILES = [
-  'academicSessions', 'categories', 'classes', 'classResources', 'courses', 'courseResources', 'demographics', 'enrollments',
-  'lineItemLearningObjectiveIds', 'lineItems', 'lineItemScoreScales', 'orgs', 'resources', 'resultLearningObjectiveIds', 'results',
-  'resultScoreScales', 'roles', 'scoreScales', 'userProfiles', 'userResources', 'users',
+  'academicSessions',
+  'categories',
+  'classes',
+  'classResources',
+  'courses',
+  'courseResources',
+  'demographics',
+  'enrollments',
+  'lineItemLearningObjectiveIds',
+  'lineItems',
+  'lineItemScoreScales',
+  'orgs',
+  'resources',
+  'resultLearningObjectiveIds',
+  'results',
+  'resultScoreScales',
+  'roles',
+  'scoreScales',
+  'userProfiles',
+  'userResources',
+  'users',
 ];
 
 const TEACHING = new Set(['Lärare', 'Förskollärare', 'Förstelärare', 'Speciallärare/specialpedagog', 'Fritidspedagog', 'Övrig pedagogisk personal']);
@@ -214,7 +293,17 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
     'orgs.csv': table('orgs.csv', () => sel.schools.map((o) => ({ sourcedId: o.id, name: o.name, type: 'school', parentSourcedId: '' }))),
     'users.csv': table('users.csv', function* () {
       for (const p of sel.people) {
-        yield { sourcedId: p.id, username: p.username, givenName: p.givenName, familyName: p.familyName, password: '', activeDirectoryMatchId: '', email: p.email ?? '', phone: p.phone ?? '', sms: '' };
+        yield {
+          sourcedId: p.id,
+          username: p.username,
+          givenName: p.givenName,
+          familyName: p.familyName,
+          password: '',
+          activeDirectoryMatchId: '',
+          email: p.email ?? '',
+          phone: p.phone ?? '',
+          sms: '',
+        };
       }
     }),
     'roles.csv': table('roles.csv', function* () {
@@ -234,12 +323,22 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
         }
       }
     }),
-    'academicSessions.csv': table('academicSessions.csv', () => [{ sourcedId: s.id, title: s.title, type: 'schoolYear', schoolYear: s.schoolYear, startDate: s.startDate, endDate: s.endDate }]),
+    'academicSessions.csv': table('academicSessions.csv', () => [
+      { sourcedId: s.id, title: s.title, type: 'schoolYear', schoolYear: s.schoolYear, startDate: s.startDate, endDate: s.endDate },
+    ]),
     'courses.csv': table('courses.csv', () => {
       // One course per courseId: a later team's values win, the first one's position stays (Map.set).
       const courses = new Map<string, Row>();
       for (const t of sel.teams) {
-        courses.set(t.courseId, { sourcedId: t.courseId, orgSourcedId: t.schoolId, title: t.courseTitle, code: t.courseCode ?? t.subjectCode ?? '', schoolYearSourcedId: s.id, subject: t.subjectCode ?? '', grade: '' });
+        courses.set(t.courseId, {
+          sourcedId: t.courseId,
+          orgSourcedId: t.schoolId,
+          title: t.courseTitle,
+          code: t.courseCode ?? t.subjectCode ?? '',
+          schoolYearSourcedId: s.id,
+          subject: t.subjectCode ?? '',
+          grade: '',
+        });
       }
       return courses.values();
     }),
@@ -250,7 +349,8 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
       for (const m of sel.memberships) yield { classSourcedId: m.teamId, userSourcedId: m.personId, role: m.role };
     }),
     'relationships.csv': table('relationships.csv', function* () {
-      for (const p of sel.people) for (const g of p.guardianOf) yield { userSourcedId: g.studentId, relationshipUserSourcedId: p.id, relationshipRole: guardianRole(g.relationType) };
+      for (const p of sel.people)
+        for (const g of p.guardianOf) yield { userSourcedId: g.studentId, relationshipUserSourcedId: p.id, relationshipRole: guardianRole(g.relationType) };
     }),
   };
 }
@@ -304,10 +404,35 @@ function userRow(p: OutPerson): Row {
 export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => Iterable<[string, Row]>> {
   const s = sel.session;
   return {
-    'academicSessions.csv': () => [[s.id, { sourcedId: s.id, title: s.title, type: 'schoolYear', startDate: s.startDate, endDate: s.endDate, parentSourcedId: '', schoolYear: s.schoolYear }]],
-    'orgs.csv': () => lastWins(sel.schools.map((o): [string, Row] => [o.id, { sourcedId: o.id, name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' }])),
+    'academicSessions.csv': () => [
+      [
+        s.id,
+        { sourcedId: s.id, title: s.title, type: 'schoolYear', startDate: s.startDate, endDate: s.endDate, parentSourcedId: '', schoolYear: s.schoolYear },
+      ],
+    ],
+    'orgs.csv': () =>
+      lastWins(
+        sel.schools.map((o): [string, Row] => [
+          o.id,
+          { sourcedId: o.id, name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' },
+        ]),
+      ),
     'courses.csv': () =>
-      lastWins(sel.teams.map((t): [string, Row] => [t.courseId, { sourcedId: t.courseId, schoolYearSourcedId: s.id, title: t.courseTitle, courseCode: t.courseCode ?? t.subjectCode ?? '', grades: '', orgSourcedId: t.schoolId, subjects: '', subjectCodes: t.subjectCode ?? '' }])),
+      lastWins(
+        sel.teams.map((t): [string, Row] => [
+          t.courseId,
+          {
+            sourcedId: t.courseId,
+            schoolYearSourcedId: s.id,
+            title: t.courseTitle,
+            courseCode: t.courseCode ?? t.subjectCode ?? '',
+            grades: '',
+            orgSourcedId: t.schoolId,
+            subjects: '',
+            subjectCodes: t.subjectCode ?? '',
+          },
+        ]),
+      ),
     'classes.csv': () =>
       lastWins(
         sel.teams.map((t): [string, Row] => [
@@ -354,14 +479,33 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
         for (const r of p.roles) {
           const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r.jobTitle);
           const id = `${p.id}|${r.schoolId}|${role}`;
-          own.set(id, { sourcedId: id, userSourcedId: p.id, roleType: r === p.roles[0] ? 'primary' : 'secondary', role, beginDate: r.start ?? '', endDate: r.end ?? '', orgSourcedId: r.schoolId, userProfileSourcedId: '' });
+          own.set(id, {
+            sourcedId: id,
+            userSourcedId: p.id,
+            roleType: r === p.roles[0] ? 'primary' : 'secondary',
+            role,
+            beginDate: r.start ?? '',
+            endDate: r.end ?? '',
+            orgSourcedId: r.schoolId,
+            userProfileSourcedId: '',
+          });
         }
         for (const g of p.guardianOf) {
           const org = schoolOfPerson.get(g.studentId);
           if (!org) continue;
           const role = guardianRole(g.relationType);
           const id = `${p.id}|${org}|${role}`;
-          if (!own.has(id)) own.set(id, { sourcedId: id, userSourcedId: p.id, roleType: p.roles.length ? 'secondary' : 'primary', role, beginDate: '', endDate: '', orgSourcedId: org, userProfileSourcedId: '' });
+          if (!own.has(id))
+            own.set(id, {
+              sourcedId: id,
+              userSourcedId: p.id,
+              roleType: p.roles.length ? 'secondary' : 'primary',
+              role,
+              beginDate: '',
+              endDate: '',
+              orgSourcedId: org,
+              userProfileSourcedId: '',
+            });
         }
         yield* own;
       }
@@ -372,7 +516,19 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
       // (team, person) pairs are distinct by construction in `select`.
       for (const m of sel.memberships) {
         const id = `${m.teamId}|${m.personId}`;
-        yield [id, { sourcedId: id, classSourcedId: m.teamId, schoolSourcedId: schoolOf.get(m.teamId) ?? '', userSourcedId: m.personId, role: m.role, primary: 'false', beginDate: '', endDate: '' }];
+        yield [
+          id,
+          {
+            sourcedId: id,
+            classSourcedId: m.teamId,
+            schoolSourcedId: schoolOf.get(m.teamId) ?? '',
+            userSourcedId: m.personId,
+            role: m.role,
+            primary: 'false',
+            beginDate: '',
+            endDate: '',
+          },
+        ];
       }
     },
   };

@@ -104,10 +104,7 @@ export async function insertApp(
     })
     .execute();
   for (const r of a.apis) {
-    await db
-      .insertInto('app_api_requests')
-      .values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purpose: r.purpose })
-      .execute();
+    await db.insertInto('app_api_requests').values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purpose: r.purpose }).execute();
   }
   return id;
 }

@@ -71,7 +71,10 @@ export const DEMO_INSTITUTIONS = [
 
 /** True when the database holds no users yet (a fresh install). */
 export async function isEmpty(ctx: AppContext): Promise<boolean> {
-  const row = await ctx.db.selectFrom('users').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await ctx.db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n) === 0;
 }
 
@@ -86,8 +89,20 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
   await ctx.db.transaction().execute(async (db) => {
     const pw = DEMO_PASSWORD;
     const operator = await insertUser(db, { email: 'operator@schoolgate.demo', password: pw, displayName: 'Olivia Operator', kind: 'operator' });
-    const studyMember = await insertUser(db, { email: 'partner@studyplanner.demo', password: pw, displayName: 'Sven Studyplanner', kind: 'partner', language: 'nl' });
-    const campusMember = await insertUser(db, { email: 'partner@campuswise.demo', password: pw, displayName: 'Chloé CampusWise', kind: 'partner', language: 'fr' });
+    const studyMember = await insertUser(db, {
+      email: 'partner@studyplanner.demo',
+      password: pw,
+      displayName: 'Sven Studyplanner',
+      kind: 'partner',
+      language: 'nl',
+    });
+    const campusMember = await insertUser(db, {
+      email: 'partner@campuswise.demo',
+      password: pw,
+      displayName: 'Chloé CampusWise',
+      kind: 'partner',
+      language: 'fr',
+    });
 
     for (const i of DEMO_INSTITUTIONS) await insertInstitution(db, { ...i, activeFromYear: 1990 });
     const brugge = await insertAccessGroup(db, { name: 'Facturatie Brugge', institutionNumbers: ['001057', '001073', '010025'] });
@@ -103,7 +118,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
 
     // Rights for this school year and the coming one (which count only from its first day).
     for (const year of [schoolYear, schoolYear + 1]) {
-      for (const n of ['001057', '001073', '010025']) await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
+      for (const n of ['001057', '001073', '010025'])
+        await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
       for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
       await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
       for (const n of ['011742', '011767', '011775']) await insertAdminRight(db, { userId: karel, right: 'iBasis', institutionNumber: n, schoolYear: year });
@@ -133,7 +149,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       approvedBy: operator,
       redirectUris: ['http://localhost:3000/callback', DEMO_REDIRECT_URI],
       apis: [
-        { apiCode: 'students', dataCategories: ['identity', 'guardians'], purpose: 'Show each student their classes and plan homework; inform guardians of the plan.' },
+        {
+          apiCode: 'students',
+          dataCategories: ['identity', 'guardians'],
+          purpose: 'Show each student their classes and plan homework; inform guardians of the plan.',
+        },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
       ],
     });
@@ -154,7 +174,13 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       ],
     });
 
-    await insertClient(db, { appId: null, origin: 'legacy', name: 'SkillSpire import key', id: DEMO_LEGACY_CLIENT.clientId, secret: DEMO_LEGACY_CLIENT.secret });
+    await insertClient(db, {
+      appId: null,
+      origin: 'legacy',
+      name: 'SkillSpire import key',
+      id: DEMO_LEGACY_CLIENT.clientId,
+      secret: DEMO_LEGACY_CLIENT.secret,
+    });
     await replaceGrants(db, ctx, {
       clientId: DEMO_LEGACY_CLIENT.clientId,
       grants: [

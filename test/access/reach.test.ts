@@ -51,9 +51,7 @@ describe('what a grant reaches', () => {
     ]);
     expect(await reachedInstitutions(ctx.db, app.clientId, ['staff'])).toEqual([]);
     const unitOf = new Map(world.organisations.filter((o) => o.organisationType === 'Skolenhet').map((o) => [o.organisationCode!, o.id]));
-    expect(await reachedUnits(ctx.db, app.clientId)).toEqual(
-      NUMBERS.map((n) => ({ apiCode: 'students', institutionNumber: n, unitId: unitOf.get(n) })),
-    );
+    expect(await reachedUnits(ctx.db, app.clientId)).toEqual(NUMBERS.map((n) => ({ apiCode: 'students', institutionNumber: n, unitId: unitOf.get(n) })));
   });
 
   it('stops reaching an institution that leaves the access group, from the next request on', async () => {

@@ -17,7 +17,10 @@ import { openTestDatabase } from '../support/harness.ts';
 let database: Database;
 let dir: string;
 const probe = (answer: number) =>
-  writeFileSync(join(dir, '99_probe.sql'), `-- A probe for this test.\nCREATE OR REPLACE FUNCTION live_probe() RETURNS integer LANGUAGE sql AS $$ SELECT ${answer} $$;\n`);
+  writeFileSync(
+    join(dir, '99_probe.sql'),
+    `-- A probe for this test.\nCREATE OR REPLACE FUNCTION live_probe() RETURNS integer LANGUAGE sql AS $$ SELECT ${answer} $$;\n`,
+  );
 const ask = async () => (await sql<{ n: number }>`SELECT live_probe() AS n`.execute(database.db)).rows[0]!.n;
 
 beforeAll(async () => {
@@ -56,7 +59,7 @@ describe('live SQL files', () => {
   it('replace placeholders by the literals of src/modules/access/literals.ts', async () => {
     writeFileSync(
       join(dir, '98_literals.sql'),
-      '-- Literals for this test.\nCREATE OR REPLACE FUNCTION live_literals() RETURNS json LANGUAGE sql AS $$ SELECT json_build_object(\'kinds\', {{STUDENT_KINDS}}, \'marking\', {{PROTECTED_IDENTITY}}) $$;\n',
+      "-- Literals for this test.\nCREATE OR REPLACE FUNCTION live_literals() RETURNS json LANGUAGE sql AS $$ SELECT json_build_object('kinds', {{STUDENT_KINDS}}, 'marking', {{PROTECTED_IDENTITY}}) $$;\n",
     );
     expect((await migrateWithReport(database, { liveDir: dir })).live).toEqual(['98_literals.sql']);
     const row = (await sql<{ v: { kinds: string[]; marking: string } }>`SELECT live_literals() AS v`.execute(database.db)).rows[0]!.v;
@@ -74,7 +77,15 @@ describe('live SQL files', () => {
 describe('the logic in the database', () => {
   /** Objects a live file defines, by kind, read from the files as they are applied (comments left out). */
   const defined = (pattern: RegExp) =>
-    new Set(liveSqlFiles().flatMap((f) => [...liveSqlText(f).replace(/--[^\n]*/g, '').matchAll(pattern)].map((m) => m[1]!.toLowerCase())));
+    new Set(
+      liveSqlFiles().flatMap((f) =>
+        [
+          ...liveSqlText(f)
+            .replace(/--[^\n]*/g, '')
+            .matchAll(pattern),
+        ].map((m) => m[1]!.toLowerCase()),
+      ),
+    );
 
   it('is all defined in live SQL files, so removing an object from its file cannot leave the old one live', async () => {
     // What an old migration created and a live file no longer names would stay in every database
@@ -91,8 +102,11 @@ describe('the logic in the database', () => {
     const schemaFunctions = new Set(['ss12000_person_emails', 'live_probe', 'live_literals']);
     const functions = await sql<{ name: string }>`
       SELECT p.proname AS name FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace ORDER BY 1`.execute(database.db);
-    expect(functions.rows.map((r) => r.name).filter((n) => !schemaFunctions.has(n)).sort()).toEqual(
-      [...defined(/CREATE (?:OR REPLACE )?FUNCTION\s+(\w+)/gi)].sort(),
-    );
+    expect(
+      functions.rows
+        .map((r) => r.name)
+        .filter((n) => !schemaFunctions.has(n))
+        .sort(),
+    ).toEqual([...defined(/CREATE (?:OR REPLACE )?FUNCTION\s+(\w+)/gi)].sort());
   });
 });

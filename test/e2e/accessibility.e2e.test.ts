@@ -28,7 +28,9 @@ async function axeViolations(page: Page): Promise<string[]> {
   // Let antd's enter animations settle: axe measures contrast on half-faded text otherwise.
   await page.waitForTimeout(400);
   const result = await page.evaluate((rules) => window.axe!.run(document, { runOnly: { type: 'rule', values: rules }, resultTypes: ['violations'] }), RULES);
-  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 300)}`));
+  return result.violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 300)}`),
+  );
 }
 
 /** Presses Tab until the focused element matches, so a test proves a control is keyboard-reachable. */
@@ -37,7 +39,12 @@ async function tabTo(page: Page, matches: (el: { label: string; text: string; ta
     await page.keyboard.press('Tab');
     const el = await page.evaluate(() => {
       const a = document.activeElement as HTMLElement | null;
-      return { label: a?.getAttribute('aria-label') ?? '', text: a?.textContent?.trim() ?? '', tag: a?.tagName.toLowerCase() ?? '', type: a?.getAttribute('type') ?? '' };
+      return {
+        label: a?.getAttribute('aria-label') ?? '',
+        text: a?.textContent?.trim() ?? '',
+        tag: a?.tagName.toLowerCase() ?? '',
+        type: a?.getAttribute('type') ?? '',
+      };
     });
     if (matches(el)) return;
   }
@@ -229,11 +236,7 @@ describe('accessibility: axe on the main screens, and the grant Transfer from th
     await page.keyboard.press('Enter');
 
     await page.getByTestId('app-access-table').getByText(item).waitFor();
-    const grants = await e2e.harness.ctx.db
-      .selectFrom('grants')
-      .select('institution_number')
-      .where('institution_number', '=', SCHOOLS[1]!)
-      .execute();
+    const grants = await e2e.harness.ctx.db.selectFrom('grants').select('institution_number').where('institution_number', '=', SCHOOLS[1]!).execute();
     expect(grants.length).toBe(1);
     await admin.expectNoMissingKeys();
   });

@@ -36,7 +36,13 @@ export async function seedSchools(ctx: AppContext): Promise<{ world: World; peop
   await insertUser(ctx.db, { email: people.operator, password: PASSWORD, displayName: 'Olga Operator', kind: 'operator' });
   const admin = await insertUser(ctx.db, { email: people.admin, password: PASSWORD, displayName: 'Anna Admin', kind: 'school', userManagementAccess: true });
   for (const n of SCHOOLS.slice(0, 2)) await insertAdminRight(ctx.db, { userId: admin, right: 'iLeerlingen', institutionNumber: n, schoolYear: SCHOOL_YEAR });
-  const staffAdmin = await insertUser(ctx.db, { email: people.staffAdmin, password: PASSWORD, displayName: 'Sven Staff', kind: 'school', userManagementAccess: true });
+  const staffAdmin = await insertUser(ctx.db, {
+    email: people.staffAdmin,
+    password: PASSWORD,
+    displayName: 'Sven Staff',
+    kind: 'school',
+    userManagementAccess: true,
+  });
   await insertAdminRight(ctx.db, { userId: staffAdmin, right: 'iPersoneel', institutionNumber: SCHOOLS[0]!, schoolYear: SCHOOL_YEAR });
   await insertUser(ctx.db, { email: people.teacher, password: PASSWORD, displayName: 'Tom Teacher', kind: 'school', userManagementAccess: false });
   return { world, people };
@@ -44,7 +50,11 @@ export async function seedSchools(ctx: AppContext): Promise<{ world: World; peop
 
 /** The SS 12000 organisation id of a school unit with this institution number. */
 export function unitId(world: World, institutionNumber: string): string {
-  const unit = world.organisations.find((o) => (o as { organisationCode?: string; organisationType?: string }).organisationCode === institutionNumber && (o as { organisationType?: string }).organisationType === 'Skolenhet');
+  const unit = world.organisations.find(
+    (o) =>
+      (o as { organisationCode?: string; organisationType?: string }).organisationCode === institutionNumber &&
+      (o as { organisationType?: string }).organisationType === 'Skolenhet',
+  );
   if (!unit) throw new Error(`no school unit ${institutionNumber}`);
   return (unit as { id: string }).id;
 }

@@ -80,7 +80,10 @@ export async function startHomeworkApp(): Promise<HomeworkApp> {
       page(res, 200, `${msg}<p><a href="/login" data-testid="hw-login">Log in with Schoolgate</a></p>`, cookie);
       return;
     }
-    const classes = (s.groups ?? []).filter((g) => g.groupType === 'Klass').map((g) => `<li>${escapeHtml(g.displayName)}</li>`).join('');
+    const classes = (s.groups ?? [])
+      .filter((g) => g.groupType === 'Klass')
+      .map((g) => `<li>${escapeHtml(g.displayName)}</li>`)
+      .join('');
     const groups = (s.groups ?? []).map((g) => `<li>${escapeHtml(g.displayName)} (${escapeHtml(g.groupType)})</li>`).join('');
     page(
       res,
@@ -126,7 +129,11 @@ export async function startHomeworkApp(): Promise<HomeworkApp> {
         s.pending = undefined;
         if (!pending) return page(res, 400, '<p data-testid="hw-error">No sign-in in progress.</p>', cookie);
         try {
-          const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce });
+          const tokens = await oidc.authorizationCodeGrant(config, url, {
+            pkceCodeVerifier: pending.verifier,
+            expectedState: pending.state,
+            expectedNonce: pending.nonce,
+          });
           s.tokens = { access: tokens.access_token, refresh: tokens.refresh_token };
           s.claims = tokens.claims() as Record<string, unknown> | undefined;
           s.data = pending.scope.split(' ').includes('data');
@@ -134,7 +141,8 @@ export async function startHomeworkApp(): Promise<HomeworkApp> {
           s.message = 'Signed in with Schoolgate.';
           return home(res, s, cookie);
         } catch (e) {
-          const code = e instanceof oidc.AuthorizationResponseError || e instanceof oidc.ResponseBodyError ? e.error : e instanceof Error ? e.message : String(e);
+          const code =
+            e instanceof oidc.AuthorizationResponseError || e instanceof oidc.ResponseBodyError ? e.error : e instanceof Error ? e.message : String(e);
           return page(res, 200, `<p data-testid="hw-error">Sign-in did not complete: ${escapeHtml(code)}</p><p><a href="/login">Try again</a></p>`, cookie);
         }
       }

@@ -6,9 +6,27 @@ import { startE2E, unlabelledControls, type E2E, type Person } from './support.t
 
 /** What each language calls the Apps table's columns (the Informat manual's words in Dutch). */
 const LANGUAGES = [
-  { locale: 'en-GB', lang: 'en', headers: ['App', 'Status', 'Partner', 'Client', 'Active', 'API', 'Created', 'Modified'], approved: 'Approved', students: 'Students' },
-  { locale: 'nl-BE', lang: 'nl', headers: ['App', 'Status', 'Partner', 'Client', 'Actief', 'API', 'Aangemaakt', 'Gewijzigd op'], approved: 'Goedgekeurd', students: 'Leerlingen' },
-  { locale: 'fr-BE', lang: 'fr', headers: ['Application', 'Statut', 'Partenaire', 'Client', 'Active', 'API', 'Créée', 'Modifiée le'], approved: 'Approuvée', students: 'Élèves' },
+  {
+    locale: 'en-GB',
+    lang: 'en',
+    headers: ['App', 'Status', 'Partner', 'Client', 'Active', 'API', 'Created', 'Modified'],
+    approved: 'Approved',
+    students: 'Students',
+  },
+  {
+    locale: 'nl-BE',
+    lang: 'nl',
+    headers: ['App', 'Status', 'Partner', 'Client', 'Actief', 'API', 'Aangemaakt', 'Gewijzigd op'],
+    approved: 'Goedgekeurd',
+    students: 'Leerlingen',
+  },
+  {
+    locale: 'fr-BE',
+    lang: 'fr',
+    headers: ['Application', 'Statut', 'Partenaire', 'Client', 'Active', 'API', 'Créée', 'Modifiée le'],
+    approved: 'Approuvée',
+    students: 'Élèves',
+  },
   { locale: 'sv-SE', lang: 'sv', headers: ['App', 'Status', 'Partner', 'Klient', 'Aktiv', 'API', 'Skapad', 'Ändrad'], approved: 'Godkänd', students: 'Elever' },
 ];
 
@@ -192,7 +210,10 @@ describe('every screen in every language, the refusals a school user can meet', 
     const clientId = (await page.getByTestId('legacy-client-id').textContent())!.trim();
     const secret = (await page.getByTestId('legacy-secret').textContent())!.trim();
     expect(clientId).toMatch(/^[0-9a-f-]{36}$/);
-    await page.getByRole('row', { name: /school-export-2019/ }).getByText('Not linked').waitFor();
+    await page
+      .getByRole('row', { name: /school-export-2019/ })
+      .getByText('Not linked')
+      .waitFor();
     await op.expectNoMissingKeys();
 
     const partner = await signedIn('en-GB', partnerEmail, `/partner/apps/${unclientedAppId}?tab=client`);
@@ -208,7 +229,10 @@ describe('every screen in every language, the refusals a school user can meet', 
     await partner.expectNoMissingKeys();
 
     await op.goto('/operator/legacy-clients');
-    await op.page.getByRole('row', { name: /school-export-2019/ }).getByRole('link', { name: /Planner Sync/ }).waitFor();
+    await op.page
+      .getByRole('row', { name: /school-export-2019/ })
+      .getByRole('link', { name: /Planner Sync/ })
+      .waitFor();
   });
 
   it('the operator creates an ingestion client (secret shown once), rotates its secret and revokes it with a reason', async () => {
@@ -237,7 +261,12 @@ describe('every screen in every language, the refusals a school user can meet', 
     await page.getByRole('dialog').getByLabel('Reden (bewaard in het auditlog)').fill('Vervangen door de nieuwe export');
     await page.getByRole('dialog').getByRole('button', { name: 'Intrekken' }).click();
     await page.getByText('Geen inlaadclients.').waitFor();
-    const audit = await e2e.harness.ctx.db.selectFrom('audit_log').select('reason').where('action', '=', 'ingestion_client.revoked').where('client_id', '=', clientId).execute();
+    const audit = await e2e.harness.ctx.db
+      .selectFrom('audit_log')
+      .select('reason')
+      .where('action', '=', 'ingestion_client.revoked')
+      .where('client_id', '=', clientId)
+      .execute();
     expect(audit).toEqual([{ reason: 'Vervangen door de nieuwe export' }]);
     await op.expectNoMissingKeys();
   });

@@ -45,16 +45,22 @@ async function endUserAt(ctx: AppContext, world: World, institution: string, kin
 }
 
 /** A student of the school with an account (the `n`-th, so two tests get two different students). */
-export const studentAt = (ctx: AppContext, world: World, institution: string, n: number, login: string) => endUserAt(ctx, world, institution, STUDENT_KINDS, n, login);
+export const studentAt = (ctx: AppContext, world: World, institution: string, n: number, login: string) =>
+  endUserAt(ctx, world, institution, STUDENT_KINDS, n, login);
 
 /** A staff member of the school with an account. */
-export const staffAt = (ctx: AppContext, world: World, institution: string, n: number, login: string) => endUserAt(ctx, world, institution, STAFF_KINDS, n, login);
+export const staffAt = (ctx: AppContext, world: World, institution: string, n: number, login: string) =>
+  endUserAt(ctx, world, institution, STAFF_KINDS, n, login);
 
 /**
  * The partner "Homework Heroes" with its approved "Homework App" (students API: identity, for
  * homework planning), a client with a known secret and the given redirect URI, granted at `grantedAt`.
  */
-export async function seedHomeworkApp(ctx: AppContext, redirectUri: string, grantedAt: string[]): Promise<{ appId: string; partnerId: string; clientId: string; secret: string }> {
+export async function seedHomeworkApp(
+  ctx: AppContext,
+  redirectUri: string,
+  grantedAt: string[],
+): Promise<{ appId: string; partnerId: string; clientId: string; secret: string }> {
   const partnerId = await insertPartner(ctx.db, { name: 'Homework Heroes', contactEmail: 'contact@homework.example', memberUserIds: [] });
   const appId = await insertApp(ctx.db, {
     partnerId,

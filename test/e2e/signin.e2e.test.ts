@@ -19,7 +19,10 @@ import { insertPartner, insertUser } from '../../src/seed/builders.ts';
 /** The school picker step (in English): search for the school and choose it. */
 async function pickSchool(page: Page, name: string): Promise<void> {
   await page.getByLabel('Search your school by name, number or town').fill(name);
-  await page.getByTestId('school-list').getByRole('button', { name: new RegExp(name) }).click();
+  await page
+    .getByTestId('school-list')
+    .getByRole('button', { name: new RegExp(name) })
+    .click();
 }
 
 /**
@@ -70,7 +73,11 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     idp = await startUpstreamIdp(`${e2e.harness.url}/signin/upstream/callback`);
     const board = await boardOf(granted);
     boardName = board;
-    await ctx.db.updateTable('ss12000_persons').set({ eppns: [upstreamStudentEppn] }).where('id', '=', otherStudent.personId).execute();
+    await ctx.db
+      .updateTable('ss12000_persons')
+      .set({ eppns: [upstreamStudentEppn] })
+      .where('id', '=', otherStudent.personId)
+      .execute();
     browser = await e2e.person('en-GB');
     await browser.page.setViewportSize({ width: 390, height: 844 });
   });
@@ -86,9 +93,18 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
   /** The name of the school board (Huvudman) above the school unit of `institution`, through parent_id. */
   async function boardOf(institution: string): Promise<string> {
     const db = e2e.harness.ctx.db;
-    let org = await db.selectFrom('ss12000_organisations').select(['id', 'parent_id', 'organisation_type', 'display_name']).where('organisation_code', '=', institution).where('organisation_type', '=', 'Skolenhet').executeTakeFirstOrThrow();
+    let org = await db
+      .selectFrom('ss12000_organisations')
+      .select(['id', 'parent_id', 'organisation_type', 'display_name'])
+      .where('organisation_code', '=', institution)
+      .where('organisation_type', '=', 'Skolenhet')
+      .executeTakeFirstOrThrow();
     for (let i = 0; i < 5 && org.organisation_type !== 'Huvudman' && org.parent_id; i++) {
-      org = await db.selectFrom('ss12000_organisations').select(['id', 'parent_id', 'organisation_type', 'display_name']).where('id', '=', org.parent_id).executeTakeFirstOrThrow();
+      org = await db
+        .selectFrom('ss12000_organisations')
+        .select(['id', 'parent_id', 'organisation_type', 'display_name'])
+        .where('id', '=', org.parent_id)
+        .executeTakeFirstOrThrow();
     }
     if (org.organisation_type !== 'Huvudman') throw new Error(`no board above ${institution}`);
     return org.display_name;
@@ -256,7 +272,10 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const { page } = other;
     await page.getByRole('heading', { level: 1, name: 'Kies je school' }).waitFor();
     await page.getByLabel('Zoek je school op naam, nummer of gemeente').fill(granted);
-    await page.getByTestId('school-list').getByRole('button', { name: new RegExp(granted) }).click();
+    await page
+      .getByTestId('school-list')
+      .getByRole('button', { name: new RegExp(granted) })
+      .click();
     await page.getByLabel('Gebruikersnaam of e-mailadres').fill(otherStudent.login);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Aanmelden', exact: true }).click();
@@ -299,7 +318,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await page.getByText('You have not connected any app.').waitFor();
     await visitor.expectNoMissingKeys();
   });
-  it('the operator adds the school board\'s identity provider on the Identity providers screen, and edits it', async () => {
+  it("the operator adds the school board's identity provider on the Identity providers screen, and edits it", async () => {
     const operator = await e2e.person('en-GB');
     const { page } = operator;
     await operator.goto('/sign-in?next=/operator/identity-providers');
@@ -346,7 +365,7 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await person.expectNoMissingKeys();
   });
 
-  it('a refusal at the board\'s provider is explained on the sign-in step', async () => {
+  it("a refusal at the board's provider is explained on the sign-in step", async () => {
     idp.next = { accountId: 'board-user-stina', claims: { eppn: upstreamStudentEppn }, deny: true };
     const person = await e2e.person('en-GB');
     await startAtHomeworkApp(person);

@@ -128,7 +128,10 @@ describe('the consent story, end to end in Chromium', () => {
     // Once gone, the secret is never shown again: only its last characters.
     await page.getByRole('button', { name: 'I have stored it' }).click();
     await partner.goto(`${appPath}?tab=client`);
-    await page.getByTestId('secrets-table').getByText(`…${secret.slice(-4)}`).waitFor();
+    await page
+      .getByTestId('secrets-table')
+      .getByText(`…${secret.slice(-4)}`)
+      .waitFor();
     expect(await page.content()).not.toContain(secret);
 
     await page.getByRole('tab', { name: 'Invitations' }).click();
@@ -211,7 +214,10 @@ describe('the consent story, end to end in Chromium', () => {
     expect(await readOrganisation(e2e.harness.url, clientId, secret, unitId(world, SCHOOLS[0]!))).toBe(200);
 
     await page.getByRole('tab', { name: 'Logs' }).click();
-    await page.getByTestId('app-log-table').locator('.ant-tag', { hasText: `Removed · Students · ${SCHOOLS[1]}` }).waitFor();
+    await page
+      .getByTestId('app-log-table')
+      .locator('.ant-tag', { hasText: `Removed · Students · ${SCHOOLS[1]}` })
+      .waitFor();
 
     // The access log: what the app read, per institution and day.
     await page.getByRole('tab', { name: 'Access log' }).click();

@@ -105,7 +105,10 @@ declare global {
 
 /** Signs in through the sign-in page. */
 export async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.getByLabel(/e-mail|courriel|e-post/i).first().fill(email);
+  await page
+    .getByLabel(/e-mail|courriel|e-post/i)
+    .first()
+    .fill(email);
   await page.locator('input[type=password]').fill(password);
   await page.locator('form button[type=submit]').click();
 }
@@ -117,7 +120,9 @@ export async function signIn(page: Page, email: string, password: string): Promi
 export async function unlabelledControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const out: string[] = [];
-    const controls = document.querySelectorAll<HTMLElement>('input:not([type=hidden]), select, textarea, button, [role=combobox], [role=checkbox], [role=switch], [role=tab]');
+    const controls = document.querySelectorAll<HTMLElement>(
+      'input:not([type=hidden]), select, textarea, button, [role=combobox], [role=checkbox], [role=switch], [role=tab]',
+    );
     for (const el of controls) {
       const style = getComputedStyle(el);
       const rect = el.getBoundingClientRect();
@@ -125,9 +130,20 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
       // antd hides native checkboxes visually (opacity 0) but they stay focusable: they count.
       if (hidden || (rect.width === 0 && rect.height === 0 && !(el instanceof HTMLInputElement))) continue;
       const labelledBy = el.getAttribute('aria-labelledby');
-      const byIds = labelledBy ? labelledBy.split(/\s+/).map((id) => document.getElementById(id)?.textContent?.trim() ?? '').join('') : '';
-      const labels = el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement ? [...(el.labels ?? [])].map((l) => l.textContent?.trim() ?? '').join('') : '';
-      const text = el.tagName === 'BUTTON' || el.getAttribute('role') === 'tab' ? (el.textContent?.trim() ?? '') || [...el.querySelectorAll('[aria-label]')].map((x) => x.getAttribute('aria-label')).join('') : '';
+      const byIds = labelledBy
+        ? labelledBy
+            .split(/\s+/)
+            .map((id) => document.getElementById(id)?.textContent?.trim() ?? '')
+            .join('')
+        : '';
+      const labels =
+        el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement
+          ? [...(el.labels ?? [])].map((l) => l.textContent?.trim() ?? '').join('')
+          : '';
+      const text =
+        el.tagName === 'BUTTON' || el.getAttribute('role') === 'tab'
+          ? (el.textContent?.trim() ?? '') || [...el.querySelectorAll('[aria-label]')].map((x) => x.getAttribute('aria-label')).join('')
+          : '';
       const name = el.getAttribute('aria-label') || byIds || labels || el.getAttribute('title') || text;
       if (!name) out.push(`${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}.${[...el.classList].join('.')} in ${el.parentElement?.className ?? ''}`);
     }

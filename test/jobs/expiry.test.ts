@@ -51,8 +51,17 @@ beforeAll(async () => {
       secret(ids.legacySecret, ids.legacyClient, at(1)),
     ])
     .execute();
-  const invitation = (id: string, expiresAt: Date) => ({ id, app_id: ids.app, email: `${id.slice(0, 8)}@school.example`, token: randomToken(), expires_at: expiresAt });
-  await db.insertInto('invitations').values([invitation(ids.shortInvitation, at(2)), invitation(ids.longInvitation, at(31))]).execute();
+  const invitation = (id: string, expiresAt: Date) => ({
+    id,
+    app_id: ids.app,
+    email: `${id.slice(0, 8)}@school.example`,
+    token: randomToken(),
+    expires_at: expiresAt,
+  });
+  await db
+    .insertInto('invitations')
+    .values([invitation(ids.shortInvitation, at(2)), invitation(ids.longInvitation, at(31))])
+    .execute();
 }, 60_000);
 afterAll(() => stopHarness(h));
 

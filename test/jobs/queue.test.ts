@@ -56,17 +56,25 @@ describe('job queue', () => {
   it('lets a process without workers queue jobs that a worker process then runs', async () => {
     const producer = contexts[0]!;
     const id = await producer.db.transaction().execute((trx) =>
-      producer.mail.enqueue(trx, { to: 'later@school.example', language: 'en', template: 'email_confirmation', params: { displayName: 'Later', confirmUrl: 'https://sg.example/c?t=1' } }),
+      producer.mail.enqueue(trx, {
+        to: 'later@school.example',
+        language: 'en',
+        template: 'email_confirmation',
+        params: { displayName: 'Later', confirmUrl: 'https://sg.example/c?t=1' },
+      }),
     );
     const [job] = await (producer.jobs as PgBossQueue).jobsWithData(MAIL_DELIVERY_JOB, { id });
     expect(job?.state).toBe('created');
     expect(peer.received).toEqual([]);
 
     const worker = await context(true);
-    await vi.waitFor(async () => {
-      const row = await worker.db.selectFrom('mail_outbox').select('status').where('id', '=', id).executeTakeFirstOrThrow();
-      expect(row.status).toBe('sent');
-    }, { timeout: 20_000, interval: 50 });
+    await vi.waitFor(
+      async () => {
+        const row = await worker.db.selectFrom('mail_outbox').select('status').where('id', '=', id).executeTakeFirstOrThrow();
+        expect(row.status).toBe('sent');
+      },
+      { timeout: 20_000, interval: 50 },
+    );
     expect(peer.received.map((m) => m.to)).toEqual([['later@school.example']]);
   }, 60_000);
 

@@ -51,7 +51,7 @@ describe('mail delivery over SMTP', { timeout: 60_000 }, () => {
       },
       fr: {
         subject: "Schoolgate – Accès aux données pour l'application Rekenrups <Pro>",
-        phrases: ["Leerwijs & Co demande à votre école", "valable jusqu'au 22 décembre 2026 à 11:00", 'API demandées :'],
+        phrases: ['Leerwijs & Co demande à votre école', "valable jusqu'au 22 décembre 2026 à 11:00", 'API demandées :'],
       },
       sv: {
         subject: 'Schoolgate – Dataåtkomst för applikationen Rekenrups <Pro>',

@@ -72,7 +72,10 @@ export function decodeHeader(value: string): string {
     bytes.push(
       encoding!.toUpperCase() === 'B'
         ? Buffer.from(data!, 'base64')
-        : Buffer.from(data!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1'),
+        : Buffer.from(
+            data!.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ),
     );
     last = m.index! + m[0].length;
   }
@@ -99,7 +102,10 @@ function decodeBody(body: string, encoding: string | undefined): string {
       return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
     case 'quoted-printable': {
       const soft = body.replace(/=\r?\n/g, '');
-      const bytes = Buffer.from(soft.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+      const bytes = Buffer.from(
+        soft.replace(/=([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+        'latin1',
+      );
       return bytes.toString('utf8');
     }
     default:

@@ -11,12 +11,24 @@ const HOSTILE = 'Evil <script>alert("x")</script> & Co';
 const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
   email_confirmation: { displayName: HOSTILE, confirmUrl: 'https://sg.example/confirm-email?token=t0k3n' },
   signup_existing_account: { displayName: HOSTILE, signInUrl: 'https://sg.example/login' },
-  app_approved: { appName: HOSTILE, partnerName: 'Leerwijs', clientId: '8d0c4b8e-0000-4000-8000-000000000001', appUrl: 'https://sg.example/apps/1', notes: 'Checked DPA' },
+  app_approved: {
+    appName: HOSTILE,
+    partnerName: 'Leerwijs',
+    clientId: '8d0c4b8e-0000-4000-8000-000000000001',
+    appUrl: 'https://sg.example/apps/1',
+    notes: 'Checked DPA',
+  },
   app_rejected: { appName: HOSTILE, partnerName: 'Leerwijs', reason: 'Purpose too vague' },
   app_suspended: { appName: HOSTILE, partnerName: 'Leerwijs', reason: 'Security incident' },
   app_reapproved: { appName: HOSTILE, partnerName: 'Leerwijs', notes: null },
   app_archived: { appName: HOSTILE, partnerName: 'Leerwijs', reason: null },
-  invitation: { appName: HOSTILE, partnerName: 'Leerwijs', link: 'https://sg.example/school/apps/1?i=abc', expiresAt: new Date('2026-12-22T10:00:00Z'), apis: ['Students'] },
+  invitation: {
+    appName: HOSTILE,
+    partnerName: 'Leerwijs',
+    link: 'https://sg.example/school/apps/1?i=abc',
+    expiresAt: new Date('2026-12-22T10:00:00Z'),
+    apis: ['Students'],
+  },
   grants_changed: {
     appName: HOSTILE,
     apiName: 'Students',
@@ -27,7 +39,14 @@ const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
     at: new Date('2026-07-01T08:30:00Z'),
   },
   secret_rotated: { appName: HOSTILE, previousSecretExpiresAt: new Date('2026-11-29T10:00:00Z') },
-  consent_withdrawn: { appName: HOSTILE, partnerName: 'Leerwijs', institution: '001057 Norra skolan', role: 'student', at: new Date('2026-11-22T10:00:00Z'), eventsUrl: 'https://sg.example/api/v1/partner/apps/1/events' },
+  consent_withdrawn: {
+    appName: HOSTILE,
+    partnerName: 'Leerwijs',
+    institution: '001057 Norra skolan',
+    role: 'student',
+    at: new Date('2026-11-22T10:00:00Z'),
+    eventsUrl: 'https://sg.example/api/v1/partner/apps/1/events',
+  },
 };
 
 const render = <T extends keyof MailTemplates>(template: T, language: Language, p: MailTemplates[T] = params[template], tz = 'Europe/Brussels') =>

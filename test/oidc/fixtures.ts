@@ -76,12 +76,7 @@ export async function createAccessGroup(ctx: AppContext, name = 'Scholengroep Br
   return { id, name };
 }
 
-export async function grant(
-  ctx: AppContext,
-  clientId: string,
-  apiCode: string,
-  target: { institutionNumber: string } | { accessGroupId: string },
-) {
+export async function grant(ctx: AppContext, clientId: string, apiCode: string, target: { institutionNumber: string } | { accessGroupId: string }) {
   const id = newId();
   await ctx.db
     .insertInto('grants')
@@ -101,13 +96,7 @@ export const basic = (clientId: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 /** POST /oidc/token with client_credentials; `auth` chooses client_secret_basic or client_secret_post. */
-export async function requestToken(
-  baseUrl: string,
-  clientId: string,
-  secret: string,
-  auth: 'basic' | 'post' = 'basic',
-  extra: Record<string, string> = {},
-) {
+export async function requestToken(baseUrl: string, clientId: string, secret: string, auth: 'basic' | 'post' = 'basic', extra: Record<string, string> = {}) {
   const body = new URLSearchParams({ grant_type: 'client_credentials', ...extra });
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
   if (auth === 'basic') headers.authorization = basic(clientId, secret);

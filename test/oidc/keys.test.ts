@@ -7,8 +7,7 @@ import { createClient, myGrants, requestToken } from './fixtures.ts';
 
 const harness = useHarness();
 
-const jwksKids = async (url: string) =>
-  ((await (await fetch(`${url}/oidc/jwks`)).json()).keys as { kid: string }[]).map((k) => k.kid).sort();
+const jwksKids = async (url: string) => ((await (await fetch(`${url}/oidc/jwks`)).json()).keys as { kid: string }[]).map((k) => k.kid).sort();
 
 describe('signing keys', () => {
   it('creates one signing key on first start and no second one on the next', async () => {

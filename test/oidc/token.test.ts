@@ -10,7 +10,17 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields);
 async function rawToken(init: RequestInit) {
   const res = await fetch(`${harness().url}/oidc/token`, init);
   const text = await res.text();
-  return { status: res.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return {
+    status: res.status,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }
 
 describe('OpenID Connect discovery', () => {
@@ -106,10 +116,31 @@ describe('client credentials', () => {
       [{ method: 'POST', headers: { ...urlencoded, authorization: auth }, body: form({ grant_type: 'password' }) }, 'unsupported_grant_type'],
       [{ method: 'POST', headers: urlencoded, body: form({ grant_type: 'client_credentials' }) }, 'invalid_request'],
       [{ method: 'POST', headers: { ...urlencoded, authorization: 'Basic !!!' }, body: form({ grant_type: 'client_credentials' }) }, 'invalid_request'],
-      [{ method: 'POST', headers: { ...urlencoded, authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` }, body: form({ grant_type: 'client_credentials' }) }, 'invalid_request'],
+      [
+        {
+          method: 'POST',
+          headers: { ...urlencoded, authorization: `Basic ${Buffer.from('no-colon').toString('base64')}` },
+          body: form({ grant_type: 'client_credentials' }),
+        },
+        'invalid_request',
+      ],
       [{ method: 'POST', headers: { ...urlencoded, authorization: 'Bearer abc' }, body: form({ grant_type: 'client_credentials' }) }, 'invalid_request'],
-      [{ method: 'POST', headers: { ...urlencoded, authorization: auth }, body: form({ grant_type: 'client_credentials', client_secret: c.secret, client_id: c.clientId }) }, 'invalid_request'],
-      [{ method: 'POST', headers: { ...urlencoded, authorization: auth }, body: form({ grant_type: 'client_credentials', resource: 'https://evil.example/api' }) }, 'invalid_target'],
+      [
+        {
+          method: 'POST',
+          headers: { ...urlencoded, authorization: auth },
+          body: form({ grant_type: 'client_credentials', client_secret: c.secret, client_id: c.clientId }),
+        },
+        'invalid_request',
+      ],
+      [
+        {
+          method: 'POST',
+          headers: { ...urlencoded, authorization: auth },
+          body: form({ grant_type: 'client_credentials', resource: 'https://evil.example/api' }),
+        },
+        'invalid_target',
+      ],
       [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: auth }, body: '{"grant_type":' }, 'invalid_request'],
       [{ method: 'POST', headers: { ...urlencoded, authorization: auth }, body: 'grant_type=client_credentials&x=' + 'a'.repeat(70_000) }, 'invalid_request'],
     ];

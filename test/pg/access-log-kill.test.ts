@@ -94,7 +94,10 @@ async function round() {
 describe('the access log survives kill -9 under load', () => {
   it(`has every answered read of ${ROUNDS} killed processes, and no more unanswered ones than were in flight`, async () => {
     for (let i = 0; i < ROUNDS; i++) {
-      const before = await database.db.selectFrom('ss12000_access_log').select((eb) => eb.fn.max('id').as('max')).executeTakeFirstOrThrow();
+      const before = await database.db
+        .selectFrom('ss12000_access_log')
+        .select((eb) => eb.fn.max('id').as('max'))
+        .executeTakeFirstOrThrow();
       const { answered, inFlightAtKill } = await round();
       expect(answered.size, `round ${i}: the load answered nothing`).toBeGreaterThan(CONNECTIONS);
       const logged = await database.db
@@ -107,7 +110,9 @@ describe('the access log survives kill -9 under load', () => {
       const lost = [...answered].filter((id) => !loggedIds.has(id));
       const unanswered = [...loggedIds].filter((id) => !answered.has(id));
       expect({ round: i, lost: lost.length }).toEqual({ round: i, lost: 0 });
-      expect(unanswered.length, `round ${i}: ${unanswered.length} logged but not answered, ${inFlightAtKill} in flight at the kill`).toBeLessThanOrEqual(inFlightAtKill);
+      expect(unanswered.length, `round ${i}: ${unanswered.length} logged but not answered, ${inFlightAtKill} in flight at the kill`).toBeLessThanOrEqual(
+        inFlightAtKill,
+      );
       expect(logged.every((r) => r.record_count === 20)).toBe(true);
     }
   }, 120_000);

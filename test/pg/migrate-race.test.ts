@@ -15,9 +15,7 @@ describe('migrations run by several processes at once', () => {
   it('applies every migration and live SQL file exactly once and none of the racers fails', async () => {
     for (let round = 0; round < 3; round++) {
       const fresh = await createFreshDatabase(adminUrl, `sg_migrate_race_${process.pid}_${round}`);
-      const racers = await Promise.all(
-        Array.from({ length: 4 }, () => openDatabase({ databaseUrl: fresh.url, poolSize: 2 })),
-      );
+      const racers = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ databaseUrl: fresh.url, poolSize: 2 })));
       try {
         const results = await Promise.allSettled(racers.map((d) => migrateWithReport(d)));
         expect(results.filter((r) => r.status === 'rejected')).toEqual([]);

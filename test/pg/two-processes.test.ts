@@ -153,11 +153,21 @@ describe('two server processes on one database', () => {
     const email = `admin-${adminId}@school.test`;
     await database.db
       .insertInto('users')
-      .values({ id: adminId, email, password_hash: await hashPassword('correct horse battery'), display_name: 'School admin', kind: 'school', user_management_access: true })
+      .values({
+        id: adminId,
+        email,
+        password_hash: await hashPassword('correct horse battery'),
+        display_name: 'School admin',
+        kind: 'school',
+        user_management_access: true,
+      })
       .execute();
     const schoolYear = currentSchoolYear(new Date(), { start: '09-01', timeZone: 'Europe/Brussels' });
     for (const s of [s1, s2]) {
-      await database.db.insertInto('admin_rights').values({ user_id: adminId, module_right: 'iLeerlingen', institution_number: s.number, school_year: schoolYear }).execute();
+      await database.db
+        .insertInto('admin_rights')
+        .values({ user_id: adminId, module_right: 'iLeerlingen', institution_number: s.number, school_year: schoolYear })
+        .execute();
     }
     const admin = new TestClient(a.url);
     expect((await admin.login(email, 'correct horse battery')).status).toBe(200);

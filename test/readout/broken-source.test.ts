@@ -13,7 +13,8 @@ describe('readout with a broken source', () => {
   let goodLink: string;
   let goodState: { last_run_id: string; updated_at: Date };
 
-  const state = () => w.database.db.selectFrom('readout_state').select(['last_run_id', 'updated_at']).where('customer_key', '=', 'exempel').executeTakeFirstOrThrow();
+  const state = () =>
+    w.database.db.selectFrom('readout_state').select(['last_run_id', 'updated_at']).where('customer_key', '=', 'exempel').executeTakeFirstOrThrow();
   const expectUntouched = async () => {
     expect(readlinkSync(join(w.outputDir, 'current'))).toBe(goodLink);
     expect(await state()).toEqual(goodState);
@@ -92,7 +93,9 @@ describe('readout with a broken source', () => {
     w.source.inject = ({ n }) => {
       if (n % 5 === 0 && trouble < 4) {
         trouble++;
-        return trouble % 2 ? { status: 429, body: '{}', headers: { 'retry-after': '1' } } : { status: 503, body: JSON.stringify({ code: 'source_unavailable', message: 'x' }) };
+        return trouble % 2
+          ? { status: 429, body: '{}', headers: { 'retry-after': '1' } }
+          : { status: 503, body: JSON.stringify({ code: 'source_unavailable', message: 'x' }) };
       }
       return undefined;
     };
@@ -107,7 +110,10 @@ describe('readout with a broken source', () => {
   });
 
   it('refuses a second concurrent run of the same customer', async () => {
-    await w.database.db.insertInto('readout_runs').values({ customer_key: 'exempel', trigger: 'schedule', status: 'running', started_at: w.clock.now() }).execute();
+    await w.database.db
+      .insertInto('readout_runs')
+      .values({ customer_key: 'exempel', trigger: 'schedule', status: 'running', started_at: w.clock.now() })
+      .execute();
     await expect(runReadout(w.customer, w.deps)).rejects.toThrow(/already in progress/);
     // A run left "running" by a dead process for hours is marked abandoned and no longer blocks.
     w.clock.advance(7 * 3600_000);

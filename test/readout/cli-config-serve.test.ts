@@ -11,7 +11,12 @@ const valid = {
   customers: [
     {
       key: 'exempel',
-      source: { baseUrl: 'https://api.example.se/source/SE00100/v2.0', tokenUrl: 'https://auth.example.se/token', clientId: 'eventful', clientSecret: { env: 'EXEMPEL_SECRET' } },
+      source: {
+        baseUrl: 'https://api.example.se/source/SE00100/v2.0',
+        tokenUrl: 'https://auth.example.se/token',
+        clientId: 'eventful',
+        clientSecret: { env: 'EXEMPEL_SECRET' },
+      },
       outputDir: 'out/exempel',
     },
   ],
@@ -96,7 +101,15 @@ describe('schoolgate readout (CLI) and readout serve', () => {
         customers: [
           {
             key: 'exempel',
-            source: { baseUrl: w.source.baseUrl, tokenUrl: w.source.tokenUrl, clientId: 'eventful', clientSecret: { env: 'EXEMPEL_SECRET' }, arrayParams: 'brackets', retryBaseMs: 1, maxRetries: 1 },
+            source: {
+              baseUrl: w.source.baseUrl,
+              tokenUrl: w.source.tokenUrl,
+              clientId: 'eventful',
+              clientSecret: { env: 'EXEMPEL_SECRET' },
+              arrayParams: 'brackets',
+              retryBaseMs: 1,
+              maxRetries: 1,
+            },
             outputDir: join(dir, 'out'),
           },
         ],
@@ -108,8 +121,9 @@ describe('schoolgate readout (CLI) and readout serve', () => {
     process.env.EXEMPEL_SECRET = 's3cret';
   }, 60_000);
   afterAll(async () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     await w?.close();
   });
 
@@ -119,7 +133,9 @@ describe('schoolgate readout (CLI) and readout serve', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => out.push(String(s)) > 0);
     try {
       expect(await cli(['run', '--customer', 'exempel', '--config', configFile])).toBe(0);
-      expect(out.join('\n')).toMatch(/students {2}kept 7; excluded: student\.enrolment\.ended 1, student\.enrolment\.school_not_kept 1, student\.protected_identity 1, student\.registered_abroad 1\n/);
+      expect(out.join('\n')).toMatch(
+        /students {2}kept 7; excluded: student\.enrolment\.ended 1, student\.enrolment\.school_not_kept 1, student\.protected_identity 1, student\.registered_abroad 1\n/,
+      );
       expect(await cli(['explain', '--customer', 'exempel', '--person', 'ST-ABROAD', '--config', configFile])).toBe(0);
       expect(out.join('\n')).toMatch(/✗ student\.registered_abroad: person status "Utvandrad"/);
       expect(await cli(['runs'])).toBe(0);
@@ -151,11 +167,21 @@ describe('schoolgate readout (CLI) and readout serve', () => {
   it('serve: one cron schedule per customer in its time zone, and a fired schedule records a run', async () => {
     const config = parseReadoutConfig({
       customers: [
-        { ...(JSON.parse((await import('node:fs')).readFileSync(configFile, 'utf8')) as typeof valid).customers[0], outputDir: w.outputDir, schedule: '30 18 * * 1-5', timeZone: 'Europe/Stockholm' },
+        {
+          ...(JSON.parse((await import('node:fs')).readFileSync(configFile, 'utf8')) as typeof valid).customers[0],
+          outputDir: w.outputDir,
+          schedule: '30 18 * * 1-5',
+          timeZone: 'Europe/Stockholm',
+        },
       ],
     });
     const results: string[] = [];
-    const scheduler = await startReadoutScheduler(config, w.database, { ...w.deps, env: { EXEMPEL_SECRET: 's3cret' } }, { onRun: (c, r) => results.push(`${c}:${r instanceof Error ? r.message : r.status}`) });
+    const scheduler = await startReadoutScheduler(
+      config,
+      w.database,
+      { ...w.deps, env: { EXEMPEL_SECRET: 's3cret' } },
+      { onRun: (c, r) => results.push(`${c}:${r instanceof Error ? r.message : r.status}`) },
+    );
     try {
       const schedules = await scheduler.boss.getSchedules();
       expect(schedules.map((s) => ({ name: s.name, cron: s.cron, tz: s.options?.tz ?? (s as { timezone?: string }).timezone }))).toEqual([

@@ -36,8 +36,18 @@ describe('GET /api/v1/operator/readout/runs', () => {
     const res = await op.get('/api/v1/operator/readout/runs?customer=exempel');
     expect(res.status).toBe(200);
     expect(res.body.data).toHaveLength(1);
-    expect(res.body.data[0]).toMatchObject({ customer: 'exempel', trigger: 'cli', status: 'failed', mode: null, startedAt: '2026-11-22T10:00:00.000Z', finishedAt: '2026-11-22T10:00:00.000Z', outputPath: null });
-    expect(res.body.data[0].error).toMatch(/^source_unavailable: token: source unavailable at http:\/\/127\.0\.0\.1:9\/token after 1 attempts \(last: network error/);
+    expect(res.body.data[0]).toMatchObject({
+      customer: 'exempel',
+      trigger: 'cli',
+      status: 'failed',
+      mode: null,
+      startedAt: '2026-11-22T10:00:00.000Z',
+      finishedAt: '2026-11-22T10:00:00.000Z',
+      outputPath: null,
+    });
+    expect(res.body.data[0].error).toMatch(
+      /^source_unavailable: token: source unavailable at http:\/\/127\.0\.0\.1:9\/token after 1 attempts \(last: network error/,
+    );
   });
 
   it('refuses others and bad filters', async () => {

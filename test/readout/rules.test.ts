@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { PackedMap, ParseStats, parseGroup, parseOrganisation, parsePerson, personCodec, trimPerson, type Activity, type Duty, type Group, type Organisation, type Person, emptySnapshot } from '../../src/readout/model.ts';
+import {
+  PackedMap,
+  ParseStats,
+  parseGroup,
+  parseOrganisation,
+  parsePerson,
+  personCodec,
+  trimPerson,
+  type Activity,
+  type Duty,
+  type Group,
+  type Organisation,
+  type Person,
+  emptySnapshot,
+} from '../../src/readout/model.ts';
 import {
   addDays,
   dateWindow,
@@ -128,15 +142,30 @@ describe('students', () => {
       'student.registered_abroad',
     ],
     ['registered in Sweden', { addresses: [{ type: 'Folkbokföring', country: 'Sverige' }] }, true, undefined],
-    ['enrolment at an excluded school', { enrolments: [{ schoolUnitId: 'S2', startDate: '2025-08-15', cancelled: false }] }, false, 'student.enrolment.school_not_kept'],
-    ['enrolment ended 15 days ago', { enrolments: [{ schoolUnitId: 'S1', startDate: '2025-08-15', endDate: d(-15), cancelled: false }] }, false, 'student.enrolment.ended'],
+    [
+      'enrolment at an excluded school',
+      { enrolments: [{ schoolUnitId: 'S2', startDate: '2025-08-15', cancelled: false }] },
+      false,
+      'student.enrolment.school_not_kept',
+    ],
+    [
+      'enrolment ended 15 days ago',
+      { enrolments: [{ schoolUnitId: 'S1', startDate: '2025-08-15', endDate: d(-15), cancelled: false }] },
+      false,
+      'student.enrolment.ended',
+    ],
     ['enrolment ended 13 days ago', { enrolments: [{ schoolUnitId: 'S1', startDate: '2025-08-15', endDate: d(-13), cancelled: false }] }, true, undefined],
     ['enrolment starts in 15 days', { enrolments: [{ schoolUnitId: 'S1', startDate: d(15), cancelled: false }] }, false, 'student.enrolment.not_started'],
     ['enrolment without start', { enrolments: [{ schoolUnitId: 'S1', cancelled: false }] }, false, 'student.enrolment.start_missing'],
     ['cancelled enrolment', { enrolments: [{ schoolUnitId: 'S1', startDate: '2025-08-15', cancelled: true }] }, false, 'student.enrolment.cancelled'],
     [
       'one old and one current enrolment',
-      { enrolments: [{ schoolUnitId: 'S1', startDate: '2020-08-15', endDate: '2021-06-10', cancelled: false }, { schoolUnitId: 'S1', startDate: '2025-08-15', cancelled: false }] },
+      {
+        enrolments: [
+          { schoolUnitId: 'S1', startDate: '2020-08-15', endDate: '2021-06-10', cancelled: false },
+          { schoolUnitId: 'S1', startDate: '2025-08-15', cancelled: false },
+        ],
+      },
       true,
       undefined,
     ],
@@ -157,7 +186,14 @@ describe('students', () => {
   });
 
   it('keeps no civic number and only the registration country in memory unless opted in', () => {
-    const p = person({ civicNo: '201001012384', civicNoNationality: 'SE', addresses: [{ type: 'Folkbokföring', streetAddress: 'Storgata 1', locality: 'Oslo', country: 'Norge' }, { type: 'Postadress', streetAddress: 'Box 1' }] });
+    const p = person({
+      civicNo: '201001012384',
+      civicNoNationality: 'SE',
+      addresses: [
+        { type: 'Folkbokföring', streetAddress: 'Storgata 1', locality: 'Oslo', country: 'Norge' },
+        { type: 'Postadress', streetAddress: 'Box 1' },
+      ],
+    });
     const off = trimPerson(p, { address: false, civicNo: false });
     expect(off.civicNo).toBeUndefined();
     expect(off.addresses).toEqual([{ type: 'Folkbokföring', country: 'Norge' }]);
@@ -219,14 +255,29 @@ describe('guardians', () => {
 
 describe('groups and classes', () => {
   const kept = new Set(['S1']);
-  const group = (over: Partial<Group> = {}): Group => ({ id: 'G1', displayName: '7A', groupType: 'Klass', organisationId: 'S1', startDate: '2026-08-15', memberships: [], flags: {}, ...over });
+  const group = (over: Partial<Group> = {}): Group => ({
+    id: 'G1',
+    displayName: '7A',
+    groupType: 'Klass',
+    organisationId: 'S1',
+    startDate: '2026-08-15',
+    memberships: [],
+    flags: {},
+    ...over,
+  });
   const cases: [string, Partial<Group>, string[], boolean, string | undefined][] = [
     ['class of a kept school', {}, [], true, undefined],
     ['class of an excluded school', { organisationId: 'S9' }, [], false, 'group.school_not_kept'],
     ...(['Undervisning', 'Klass', 'Mentor', 'Avdelning', 'Personalgrupp'] as const).map(
       (t): [string, Partial<Group>, string[], boolean, string | undefined] => [`type ${t} is exported`, { groupType: t }, ['SYL1'], true, undefined],
     ),
-    ...(['Provgrupp', 'Schema', 'Övrigt'] as const).map((t): [string, Partial<Group>, string[], boolean, string | undefined] => [`type ${t} is not exported`, { groupType: t }, [], false, 'group.type']),
+    ...(['Provgrupp', 'Schema', 'Övrigt'] as const).map((t): [string, Partial<Group>, string[], boolean, string | undefined] => [
+      `type ${t} is not exported`,
+      { groupType: t },
+      [],
+      false,
+      'group.type',
+    ]),
     ['teaching group without a syllabus', { groupType: 'Undervisning' }, [], false, 'group.no_syllabus'],
     ['group ended 15 days ago', { endDate: d(-15) }, [], false, 'group.ended'],
     ['group starting in 13 days', { startDate: d(13) }, [], true, undefined],
@@ -260,7 +311,10 @@ describe('records kept as text', () => {
     emails: [{ value: 'asa@elev.se', type: 'Skola elev' }, { value: 'asa@privat.se', type: 'Privat' }, { value: 'x@y.se' }],
     phoneNumbers: [{ value: '+4670', mobile: true }, { value: '08-1' }],
     addresses: [{ type: 'Folkbokföring', streetAddress: 'Gata 1', postalCode: '111', locality: 'Sthlm', country: 'Sverige' }, { country: 'Norge' }],
-    enrolments: [{ enroledAt: { id: 'S1' }, schoolType: 'GR', schoolYear: 0, startDate: '2026-08-15', endDate: '2027-06-10', cancelled: true }, { enroledAt: { id: 'S2' } }],
+    enrolments: [
+      { enroledAt: { id: 'S1' }, schoolType: 'GR', schoolYear: 0, startDate: '2026-08-15', endDate: '2027-06-10', cancelled: true },
+      { enroledAt: { id: 'S2' } },
+    ],
     responsibles: [{ person: { id: 'G1' }, relationType: 'Vårdnadshavare', startDate: '2020-01-01' }, { person: { id: 'G2' } }],
   };
 
@@ -293,12 +347,38 @@ describe('teams, opt-ins and the selection', () => {
   function world(syllabusId: string) {
     const snap = emptySnapshot();
     snap.organisations.set('S1', school());
-    snap.persons.set('P1', person({ civicNo: '201001012384', addresses: [{ type: 'Folkbokföring', streetAddress: 'Skolgatan 1', postalCode: '11122', locality: 'Stockholm', country: 'Sverige' }], responsibles: [{ personId: 'G1', relationType: 'Vårdnadshavare' }] }));
-    snap.persons.set('G1', person({ id: 'G1', givenName: 'Greta', enrolments: [], emails: [{ value: 'greta@example.se', type: 'Privat' }], civicNo: '198001019802' }));
+    snap.persons.set(
+      'P1',
+      person({
+        civicNo: '201001012384',
+        addresses: [{ type: 'Folkbokföring', streetAddress: 'Skolgatan 1', postalCode: '11122', locality: 'Stockholm', country: 'Sverige' }],
+        responsibles: [{ personId: 'G1', relationType: 'Vårdnadshavare' }],
+      }),
+    );
+    snap.persons.set(
+      'G1',
+      person({ id: 'G1', givenName: 'Greta', enrolments: [], emails: [{ value: 'greta@example.se', type: 'Privat' }], civicNo: '198001019802' }),
+    );
     snap.persons.set('T1', person({ id: 'T1', givenName: 'Tor', enrolments: [], emails: [{ value: 'tor@skola.se', type: 'Skola personal' }] }));
     snap.duties.set('D1', { id: 'D1', personId: 'T1', dutyAt: 'S1', dutyRole: 'Lärare', startDate: '2024-08-01' });
-    snap.groups.set('G-MA', { id: 'G-MA', displayName: '7A Ma', groupType: 'Undervisning', organisationId: 'S1', startDate: '2026-08-15', memberships: [{ personId: 'P1' }], flags: {} });
-    snap.groups.set('G-7A', { id: 'G-7A', displayName: '7A', groupType: 'Klass', organisationId: 'S1', startDate: '2026-08-15', memberships: [{ personId: 'P1' }, { personId: 'P1', endDate: d(-30) }], flags: {} });
+    snap.groups.set('G-MA', {
+      id: 'G-MA',
+      displayName: '7A Ma',
+      groupType: 'Undervisning',
+      organisationId: 'S1',
+      startDate: '2026-08-15',
+      memberships: [{ personId: 'P1' }],
+      flags: {},
+    });
+    snap.groups.set('G-7A', {
+      id: 'G-7A',
+      displayName: '7A',
+      groupType: 'Klass',
+      organisationId: 'S1',
+      startDate: '2026-08-15',
+      memberships: [{ personId: 'P1' }, { personId: 'P1', endDate: d(-30) }],
+      flags: {},
+    });
     snap.syllabuses.set('SYL-MA', { id: 'SYL-MA', subjectName: 'Matematik', subjectCode: 'MA' });
     snap.syllabuses.set('SYL-MA2', { id: 'SYL-MA2', subjectName: 'Matematik 2', subjectCode: 'MA' });
     const act: Activity = { id: 'A1', displayName: 'Ma 7A', groupIds: ['G-MA'], syllabusId, teachers: [{ dutyId: 'D1' }], startDate: '2026-08-15' };

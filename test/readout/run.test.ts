@@ -22,11 +22,72 @@ const SDS_COLUMNS: Record<string, string[]> = {
 const ONEROSTER_COLUMNS: Record<string, string[]> = {
   'academicSessions.csv': ['sourcedId', 'status', 'dateLastModified', 'title', 'type', 'startDate', 'endDate', 'parentSourcedId', 'schoolYear'],
   'orgs.csv': ['sourcedId', 'status', 'dateLastModified', 'name', 'type', 'identifier', 'parentSourcedId'],
-  'courses.csv': ['sourcedId', 'status', 'dateLastModified', 'schoolYearSourcedId', 'title', 'courseCode', 'grades', 'orgSourcedId', 'subjects', 'subjectCodes'],
-  'classes.csv': ['sourcedId', 'status', 'dateLastModified', 'title', 'grades', 'courseSourcedId', 'classCode', 'classType', 'location', 'schoolSourcedId', 'termSourcedIds', 'subjects', 'subjectCodes', 'periods'],
-  'users.csv': ['sourcedId', 'status', 'dateLastModified', 'enabledUser', 'username', 'userIds', 'givenName', 'familyName', 'middleName', 'identifier', 'email', 'sms', 'phone', 'agentSourcedIds', 'grades', 'password', 'userMasterIdentifier', 'resourceSourcedIds', 'preferredGivenName', 'preferredMiddleName', 'preferredFamilyName', 'primaryOrgSourcedId', 'pronouns'],
+  'courses.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'schoolYearSourcedId',
+    'title',
+    'courseCode',
+    'grades',
+    'orgSourcedId',
+    'subjects',
+    'subjectCodes',
+  ],
+  'classes.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'title',
+    'grades',
+    'courseSourcedId',
+    'classCode',
+    'classType',
+    'location',
+    'schoolSourcedId',
+    'termSourcedIds',
+    'subjects',
+    'subjectCodes',
+    'periods',
+  ],
+  'users.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'enabledUser',
+    'username',
+    'userIds',
+    'givenName',
+    'familyName',
+    'middleName',
+    'identifier',
+    'email',
+    'sms',
+    'phone',
+    'agentSourcedIds',
+    'grades',
+    'password',
+    'userMasterIdentifier',
+    'resourceSourcedIds',
+    'preferredGivenName',
+    'preferredMiddleName',
+    'preferredFamilyName',
+    'primaryOrgSourcedId',
+    'pronouns',
+  ],
   'roles.csv': ['sourcedId', 'status', 'dateLastModified', 'userSourcedId', 'roleType', 'role', 'beginDate', 'endDate', 'orgSourcedId', 'userProfileSourcedId'],
-  'enrollments.csv': ['sourcedId', 'status', 'dateLastModified', 'classSourcedId', 'schoolSourcedId', 'userSourcedId', 'role', 'primary', 'beginDate', 'endDate'],
+  'enrollments.csv': [
+    'sourcedId',
+    'status',
+    'dateLastModified',
+    'classSourcedId',
+    'schoolSourcedId',
+    'userSourcedId',
+    'role',
+    'primary',
+    'beginDate',
+    'endDate',
+  ],
 };
 
 describe('readout against a recorded EduCloud-shaped source', () => {
@@ -62,18 +123,34 @@ describe('readout against a recorded EduCloud-shaped source', () => {
     for (const [file, columns] of Object.entries(ONEROSTER_COLUMNS)) {
       const { header } = readCsv(join(dir, file));
       expect(header.slice(0, columns.length), file).toEqual(columns);
-      expect(header.slice(columns.length).every((h) => h.startsWith('metadata.')), file).toBe(true);
+      expect(
+        header.slice(columns.length).every((h) => h.startsWith('metadata.')),
+        file,
+      ).toBe(true);
     }
     const manifest = Object.fromEntries(readCsv(join(dir, 'manifest.csv')).rows.map((r) => [r.propertyName, r.value]));
-    expect(manifest).toMatchObject({ 'manifest.version': '1.0', 'oneroster.version': '1.2', 'file.users': 'bulk', 'file.classes': 'bulk', 'file.enrollments': 'bulk', 'file.demographics': 'absent' });
+    expect(manifest).toMatchObject({
+      'manifest.version': '1.0',
+      'oneroster.version': '1.2',
+      'file.users': 'bulk',
+      'file.classes': 'bulk',
+      'file.enrollments': 'bulk',
+      'file.demographics': 'absent',
+    });
   });
 
   it('keeps only what the rules allow and writes one class per team', () => {
-    const users = readCsv(join(current(), 'sds', 'users.csv')).rows.map((r) => r.sourcedId).sort();
+    const users = readCsv(join(current(), 'sds', 'users.csv'))
+      .rows.map((r) => r.sourcedId)
+      .sort();
     expect(users).toEqual(['G-ST2', 'G-ST3', 'G-ST4', 'G-ST5', 'G-ST6', 'ST-BARE', 'ST1', 'ST2', 'ST3', 'ST4', 'ST5', 'ST6', 'T1', 'T2', 'T3']);
-    const orgs = readCsv(join(current(), 'sds', 'orgs.csv')).rows.map((r) => r.sourcedId).sort();
+    const orgs = readCsv(join(current(), 'sds', 'orgs.csv'))
+      .rows.map((r) => r.sourcedId)
+      .sort();
     expect(orgs).toEqual(['S-NORTH', 'S-OTHERTOWN', 'S-SOUTH']);
-    const classes = readCsv(join(current(), 'sds', 'classes.csv')).rows.map((r) => r.sourcedId).sort();
+    const classes = readCsv(join(current(), 'sds', 'classes.csv'))
+      .rows.map((r) => r.sourcedId)
+      .sort();
     expect(classes).toEqual(['GR-7A', 'GR-7B', 'GR-STAFF', teamId('GR-MA2', 'SYL-MA2'), teamId('GR-MA7', 'SYL-MA'), teamId('GR-SV7', 'SYL-SV')].sort());
     const enrol = readCsv(join(current(), 'sds', 'enrollments.csv')).rows;
     expect(enrol.filter((e) => e.classSourcedId === teamId('GR-SV7', 'SYL-SV'))).toEqual([
@@ -144,7 +221,12 @@ describe('readout against a recorded EduCloud-shaped source', () => {
         a.syllabus = { id: 'SYL-MA' };
       });
       w.source.remove('persons', 'ST6');
-      w.source.put('persons', { id: 'ST7', givenName: 'Ny', familyName: 'Elev', enrolments: [{ enroledAt: { id: 'S-NORTH' }, schoolType: 'GR', schoolYear: 7, startDate: '2026-11-23' }] });
+      w.source.put('persons', {
+        id: 'ST7',
+        givenName: 'Ny',
+        familyName: 'Elev',
+        enrolments: [{ enroledAt: { id: 'S-NORTH' }, schoolType: 'GR', schoolYear: 7, startDate: '2026-11-23' }],
+      });
       w.source.update('groups', 'GR-7A', (g) => {
         (g.groupMemberships as unknown[]).push({ person: { id: 'ST7' } });
       });
@@ -158,7 +240,11 @@ describe('readout against a recorded EduCloud-shaped source', () => {
 
     it('reads only what changed (meta.modified.after and /deletedEntities)', () => {
       expect(second.mode).toBe('incremental');
-      expect(w.source.log.every((l) => l.url.startsWith('/oauth2') || l.url.includes('meta.modified.after') || l.url.includes('pageToken') || l.url.includes('deletedEntities'))).toBe(true);
+      expect(
+        w.source.log.every(
+          (l) => l.url.startsWith('/oauth2') || l.url.includes('meta.modified.after') || l.url.includes('pageToken') || l.url.includes('deletedEntities'),
+        ),
+      ).toBe(true);
       expect(second.source.deleted).toMatchObject({ persons: 1 });
     });
 
@@ -177,8 +263,18 @@ describe('readout against a recorded EduCloud-shaped source', () => {
       const manifest = Object.fromEntries(readCsv(join(dir, 'manifest.csv')).rows.map((r) => [r.propertyName, r.value]));
       expect(manifest['file.users']).toBe('delta');
       const users = readCsv(join(dir, 'users.csv')).rows;
-      expect(users.filter((u) => u.status === 'tobedeleted').map((u) => u.sourcedId).sort()).toEqual(['G-ST6', 'ST6']);
-      expect(users.filter((u) => u.status === 'active').map((u) => u.sourcedId).sort()).toEqual(['G-ST2', 'ST7']);
+      expect(
+        users
+          .filter((u) => u.status === 'tobedeleted')
+          .map((u) => u.sourcedId)
+          .sort(),
+      ).toEqual(['G-ST6', 'ST6']);
+      expect(
+        users
+          .filter((u) => u.status === 'active')
+          .map((u) => u.sourcedId)
+          .sort(),
+      ).toEqual(['G-ST2', 'ST7']);
       const classes = readCsv(join(dir, 'classes.csv')).rows;
       expect(classes.map((c) => [c.sourcedId, c.status]).sort()).toEqual(
         [

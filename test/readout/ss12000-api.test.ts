@@ -37,7 +37,15 @@ beforeAll(async () => {
     customers: [
       {
         key: 'schoolgate',
-        source: { baseUrl: `${url}/ss12000/v2.0`, tokenUrl: `${url}/oidc/token`, clientId: app.clientId, clientSecret: app.secret, tokenAuth: 'post', pageSize: 50, retryBaseMs: 1 },
+        source: {
+          baseUrl: `${url}/ss12000/v2.0`,
+          tokenUrl: `${url}/oidc/token`,
+          clientId: app.clientId,
+          clientSecret: app.secret,
+          tokenAuth: 'post',
+          pageSize: 50,
+          retryBaseMs: 1,
+        },
         outputDir: mkdtempSync(join(tmpdir(), 'readout-sg-')),
       },
     ],

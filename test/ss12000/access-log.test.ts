@@ -23,7 +23,12 @@ beforeAll(async () => {
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
   const member = await insertUser(ctx.db, { email: 'anna@laxhjalpen.example', password: PASSWORD, displayName: 'Anna', kind: 'partner' });
   const partnerId = await insertPartner(ctx.db, { name: 'Läxhjälpen AB', contactEmail: 'info@laxhjalpen.example', memberUserIds: [member] });
-  appId = await insertApp(ctx.db, { partnerId, name: 'Läxhjälpen', status: 'approved', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Läxor' }] });
+  appId = await insertApp(ctx.db, {
+    partnerId,
+    name: 'Läxhjälpen',
+    status: 'approved',
+    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Läxor' }],
+  });
   const client = await insertClient(ctx.db, { appId, name: 'Läxhjälpen' });
   await grantAll(ctx, client.clientId, 'students', NUMBERS);
   const c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, client.clientId, client.secret);
@@ -31,7 +36,13 @@ beforeAll(async () => {
   await c.get('/persons?limit=5');
   await c.get('/organisations');
   const year = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
-  const admin = await insertUser(ctx.db, { email: 'rektor@skola.example', password: PASSWORD, displayName: 'Rektor', kind: 'school', userManagementAccess: true });
+  const admin = await insertUser(ctx.db, {
+    email: 'rektor@skola.example',
+    password: PASSWORD,
+    displayName: 'Rektor',
+    kind: 'school',
+    userManagementAccess: true,
+  });
   await insertAdminRight(ctx.db, { userId: admin, right: 'iBasis', institutionNumber: A, schoolYear: year });
   await insertUser(ctx.db, { email: 'other@partner.example', password: PASSWORD, displayName: 'Other', kind: 'partner' }).then((id) =>
     insertPartner(ctx.db, { name: 'Other AB', contactEmail: 'o@partner.example', memberUserIds: [id] }),
@@ -45,7 +56,17 @@ const login = async (email: string) => {
   return client;
 };
 
-type Daily = { day: string; appId: string; institutionNumber: string | null; api: string | null; endpoint: string; entity: string | null; requests: number; records: number; categories: string[] };
+type Daily = {
+  day: string;
+  appId: string;
+  institutionNumber: string | null;
+  api: string | null;
+  endpoint: string;
+  entity: string | null;
+  requests: number;
+  records: number;
+  categories: string[];
+};
 
 describe('access log, daily aggregate', () => {
   it('shows the partner its app per institution and endpoint, crediting each institution only with its own records', async () => {
@@ -135,7 +156,11 @@ describe('access log, exact per institution and API', () => {
     const withPerson = await read('/duties', '/duties?expand=person', [], 0);
     const embedded = withPerson.data.filter((d: { _embedded?: { person?: unknown } }) => d._embedded?.person).length;
     expect(embedded).toBeGreaterThan(0);
-    reads.set([...reads].at(-1)![0], { endpoint: '/duties', expected: [part(B, 'staff', 'duties', duties.length), part(B, 'staff', 'persons', embedded)], total: duties.length + embedded });
+    reads.set([...reads].at(-1)![0], {
+      endpoint: '/duties',
+      expected: [part(B, 'staff', 'duties', duties.length), part(B, 'staff', 'persons', embedded)],
+      total: duties.length + embedded,
+    });
 
     // A refusal is logged, releasing nothing.
     const missing = await client.get(`/persons/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`);
@@ -157,9 +182,14 @@ describe('access log, exact per institution and API', () => {
   it('stores per request exactly the institutions, APIs, counts and categories released, committed before the answer', async () => {
     const { ctx } = harness();
     // No waiting: the row of an answered read is in the database before its answer leaves.
-    const rows = await ctx.db.selectFrom('ss12000_access_log').selectAll().where('request_id', 'in', [...reads.keys()]).execute();
+    const rows = await ctx.db
+      .selectFrom('ss12000_access_log')
+      .selectAll()
+      .where('request_id', 'in', [...reads.keys()])
+      .execute();
     expect(rows).toHaveLength(reads.size);
-    const sortParts = (parts: ReleasedPart[]) => [...parts].sort((x, y) => `${x.institution}${x.api}${x.entity}`.localeCompare(`${y.institution}${y.api}${y.entity}`));
+    const sortParts = (parts: ReleasedPart[]) =>
+      [...parts].sort((x, y) => `${x.institution}${x.api}${x.entity}`.localeCompare(`${y.institution}${y.api}${y.entity}`));
     for (const row of rows) {
       const want = reads.get(row.request_id!)!;
       expect({ endpoint: row.endpoint, released: sortParts(row.released), total: row.record_count }).toEqual({
@@ -197,7 +227,9 @@ describe('access log, exact per institution and API', () => {
     // Nothing of the Staff API at A, nothing of the Students API at B.
     expect(data.filter((r) => (r.institutionNumber === A && r.api !== 'students') || (r.institutionNumber === B && r.api !== 'staff'))).toEqual([]);
     const at = (institution: string | null, endpoint: string, entity: string | null) =>
-      data.filter((r) => r.institutionNumber === institution && r.endpoint === endpoint && r.entity === entity).map((r) => [r.api, r.requests, r.records, r.categories]);
+      data
+        .filter((r) => r.institutionNumber === institution && r.endpoint === endpoint && r.entity === entity)
+        .map((r) => [r.api, r.requests, r.records, r.categories]);
     const duties = world.duties.filter((d) => d.dutyAt.id === unitOf(B)).length;
     expect(at(A, '/duties', 'duties')).toEqual([]);
     expect(at(B, '/duties', 'duties')).toEqual([['staff', 2, 2 * duties, ['identity']]]);

@@ -111,7 +111,15 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     const c = client(app);
     const first = await c.get('/persons?limit=2');
     const forged = (sortkey: string, value: string) =>
-      Buffer.from(JSON.stringify({ v: 1, e: sortkey === 'StartDateAsc' ? 'groups' : 'persons', q: { filters: {}, expand: [], expandReferenceNames: false, sortkey }, l: 5, k: [value, '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e'] })).toString('base64url');
+      Buffer.from(
+        JSON.stringify({
+          v: 1,
+          e: sortkey === 'StartDateAsc' ? 'groups' : 'persons',
+          q: { filters: {}, expand: [], expandReferenceNames: false, sortkey },
+          l: 5,
+          k: [value, '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e'],
+        }),
+      ).toString('base64url');
     const modifiedPage = await c.get('/persons?limit=2&sortkey=ModifiedDesc');
     const secondPage = await c.get(`/persons?pageToken=${modifiedPage.body.pageToken}`);
     expect(secondPage.status).toBe(200);
@@ -135,7 +143,9 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
       expect(res.body.code, path).toBe(code);
       expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
     }
-    const otherSchoolsPerson = world.persons.find((p) => p.enrolments?.some((e) => e.enroledAt.id === world.organisations.find((o) => o.organisationCode === NUMBERS[3])!.id))!;
+    const otherSchoolsPerson = world.persons.find((p) =>
+      p.enrolments?.some((e) => e.enroledAt.id === world.organisations.find((o) => o.organisationCode === NUMBERS[3])!.id),
+    )!;
     const missing = await c.get(`/persons/${otherSchoolsPerson.id}`);
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('not_found');
@@ -162,7 +172,10 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     await grantAll(ctx, app.clientId, 'students', NUMBERS);
     await grantAll(ctx, app.clientId, 'staff', NUMBERS);
     const c = client(app);
-    const want = world.groups.filter((g) => g.groupType === 'Klass' || g.groupType === 'Undervisning').map((g) => g.id).sort();
+    const want = world.groups
+      .filter((g) => g.groupType === 'Klass' || g.groupType === 'Undervisning')
+      .map((g) => g.id)
+      .sort();
     for (const q of ['groupType=Klass&groupType=Undervisning', 'groupType[]=Klass&groupType[]=Undervisning', 'groupType=Klass,Undervisning']) {
       const { items } = await c.crawl(`/groups?${q}`);
       expect(items.map((g) => g.id).sort(), q).toEqual(want);
@@ -203,7 +216,9 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     const endedBefore = await c.crawl('/duties?endDate.onOrBefore=2026-11-21');
     expect(ids(endedBefore.items)).toEqual(new Set(world.duties.filter((d) => !d.endDate || d.endDate <= '2026-11-21').map((d) => d.id)));
     const stillOn = await c.crawl('/duties?endDate.onOrAfter=2026-11-22&startDate.onOrBefore=2026-11-22');
-    expect(ids(stillOn.items)).toEqual(new Set(world.duties.filter((d) => (!d.endDate || d.endDate >= '2026-11-22') && d.startDate <= '2026-11-22').map((d) => d.id)));
+    expect(ids(stillOn.items)).toEqual(
+      new Set(world.duties.filter((d) => (!d.endDate || d.endDate >= '2026-11-22') && d.startDate <= '2026-11-22').map((d) => d.id)),
+    );
     const now = harness().clock.now().toISOString();
     expect((await c.crawl(`/groups?meta.created.after=${encodeURIComponent(now)}`)).items).toEqual([]);
     expect((await c.crawl(`/groups?meta.created.before=${encodeURIComponent(now)}`)).items.length).toBe(world.groups.length);
@@ -228,7 +243,9 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect(groups.items.some((g) => g._embedded.assignmentRoles.some((r: { assignmentRoleType: string }) => r.assignmentRoleType === 'Mentor'))).toBe(true);
     for (const g of groups.items) {
       const expected = world.duties.flatMap((d) =>
-        (d.assignmentRole ?? []).filter((a) => a.group.id === g.id).map((a) => ({ duty: { id: d.id }, assignmentRoleType: a.assignmentRoleType, startDate: a.startDate, endDate: a.endDate })),
+        (d.assignmentRole ?? [])
+          .filter((a) => a.group.id === g.id)
+          .map((a) => ({ duty: { id: d.id }, assignmentRoleType: a.assignmentRoleType, startDate: a.startDate, endDate: a.endDate })),
       );
       const byDuty = (x: { duty: { id: string } }, y: { duty: { id: string } }) => x.duty.id.localeCompare(y.duty.id);
       expect([...g._embedded.assignmentRoles].sort(byDuty)).toEqual(expected.map((e) => JSON.parse(JSON.stringify(e))).sort(byDuty));
@@ -279,7 +296,15 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     const h = client(hammering);
     const o = client(other);
     const counted = async () =>
-      Number((await ctx.db.selectFrom('ss12000_rate_windows').select((eb) => eb.fn.sum<string>('count').as('n')).where('client_id', '=', hammering.clientId).executeTakeFirst())?.n ?? 0);
+      Number(
+        (
+          await ctx.db
+            .selectFrom('ss12000_rate_windows')
+            .select((eb) => eb.fn.sum<string>('count').as('n'))
+            .where('client_id', '=', hammering.clientId)
+            .executeTakeFirst()
+        )?.n ?? 0,
+      );
     const first = [];
     for (let i = 0; i < 3; i++) first.push((await h.get('/organisations')).status);
     expect(first).toEqual([200, 200, 429]);

@@ -48,7 +48,10 @@ describe('schoolgate generate / import', () => {
     expect(await importFiles([file])).toBe(0);
     expect(out.join('\n')).toContain('Nothing changed.');
     const bad = join(dir, 'persons.json');
-    writeFileSync(bad, JSON.stringify({ data: [{ id: '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e', givenName: 'Anna', familyName: 'Berg', securityMarking: 'Hemlig' }] }));
+    writeFileSync(
+      bad,
+      JSON.stringify({ data: [{ id: '6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e', givenName: 'Anna', familyName: 'Berg', securityMarking: 'Hemlig' }] }),
+    );
     err = [];
     expect(await importFiles([bad])).toBe(1);
     expect(err.join('\n')).toContain('upsert.persons.0.securityMarking');

@@ -58,7 +58,11 @@ beforeAll(async () => {
   world = generateWorld({ seed: 5, schools: 7, students: 140, institutionNumbers: NUMBERS, today: '2026-11-22' });
   await ensureInstitutions(ctx, NUMBERS);
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
-  await ingestBatch(ctx, { delete: { persons: [world.persons.find((p) => p.enrolments?.length)!.id], activities: [world.activities[0]!.id] } }, { id: null, label: 'test', kind: 'system' });
+  await ingestBatch(
+    ctx,
+    { delete: { persons: [world.persons.find((p) => p.enrolments?.length)!.id], activities: [world.activities[0]!.id] } },
+    { id: null, label: 'test', kind: 'system' },
+  );
   const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
   const app = await createApp(ctx, { students: all, staff: all });
   await grantAll(ctx, app.clientId, 'students', NUMBERS);

@@ -9,14 +9,18 @@ import { createPerson, exchangeCode, pkcePair, signIn, world } from '../oidc/sig
  */
 const harness = useHarness();
 
-describe("SS 12000 API with the access token of a real sign-in", () => {
-  it("reads the signed-in student only, and is refused once the consent is withdrawn", async () => {
+describe('SS 12000 API with the access token of a real sign-in', () => {
+  it('reads the signed-in student only, and is refused once the consent is withdrawn', async () => {
     const { url, ctx } = harness();
     const { school, app, student } = await world(ctx);
     // A classmate the app could read with client credentials.
     const classmate = await createPerson(ctx, { given: 'Nils', family: 'Berg', relations: [{ kind: 'enrolment', unitId: school.unitId }], login: null });
     const pkce = pkcePair();
-    const { callback } = await signIn(harness().client(), { clientId: app.clientId, pkce, state: 's', nonce: 'n' }, { login: student.login, institution: school.number });
+    const { callback } = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce, state: 's', nonce: 'n' },
+      { login: student.login, institution: school.number },
+    );
     const tokens = await exchangeCode(url, app, callback, pkce.verifier);
     expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
     const get = async (path: string) => {

@@ -46,9 +46,7 @@ function ownRecords(personId: string, role: Role, number: string): Record<Endpoi
     groups: groupIds,
     activities: new Set(activities.map((a) => a.id)),
     syllabuses: new Set(activities.map((a) => a.syllabus?.id).filter((x): x is string => !!x)),
-    programmes: new Set(
-      role === 'student' ? (person.enrolments ?? []).filter((e) => e.enroledAt.id === unit && e.programme).map((e) => e.programme!.id) : [],
-    ),
+    programmes: new Set(role === 'student' ? (person.enrolments ?? []).filter((e) => e.enroledAt.id === unit && e.programme).map((e) => e.programme!.id) : []),
     studyplans: new Set(role === 'student' ? world.studyplans.filter((s) => s.student.id === personId).map((s) => s.id) : []),
   };
 }
@@ -56,7 +54,8 @@ function ownRecords(personId: string, role: Role, number: string): Record<Endpoi
 /** People of the world to sign in: students with groups at both schools, a guardian and a teacher of the first. */
 function cast() {
   const [u1, u2] = NUMBERS.map((n) => unitOf.get(n)!);
-  const memberOf = (id: string, unit: string) => world.groups.some((g) => g.organisation.id === unit && (g.groupMemberships ?? []).some((m) => m.person.id === id));
+  const memberOf = (id: string, unit: string) =>
+    world.groups.some((g) => g.organisation.id === unit && (g.groupMemberships ?? []).some((m) => m.person.id === id));
   const students = (unit: string) => world.persons.filter((p) => (p.enrolments ?? []).some((e) => e.enroledAt.id === unit) && memberOf(p.id, unit));
   const s1 = students(u1!);
   const student1 = s1[0]!;
@@ -185,7 +184,10 @@ describe("SS 12000 reads with an end user's sign-in token", () => {
           const leaked = [...uuidsIn(expanded)].filter((id) => others.has(id));
           expect(leaked, `${label} GET /${e}?${EXPANDS[e]}: others' ids`).toEqual([]);
         }
-        expect([...uuidsIn(plain)].filter((id) => others.has(id)), `${label} GET /${e}: others' ids`).toEqual([]);
+        expect(
+          [...uuidsIn(plain)].filter((id) => others.has(id)),
+          `${label} GET /${e}: others' ids`,
+        ).toEqual([]);
         // /{id}: their own records answer, everything else the app could see is 404.
         for (const id of own[e]) expect((await call(token, 'GET', `/${e}/${id}`)).status, `${label} /${e}/${id}`).toBe(200);
         const foreign = appView[e]!.map((x) => x.id).filter((id) => !own[e].has(id));
@@ -233,7 +235,11 @@ describe("SS 12000 reads with an end user's sign-in token", () => {
     const consentId = await consent(app.clientId, who, ['identity']);
     const token = await userToken(app.clientId, consentId);
     expect((await call(token, 'GET', '/persons')).status).toBe(200);
-    const logged = await ctx.db.selectFrom('ss12000_access_log').select(['consent_id', 'endpoint', 'record_count', 'institution_numbers']).where('client_id', '=', app.clientId).execute();
+    const logged = await ctx.db
+      .selectFrom('ss12000_access_log')
+      .select(['consent_id', 'endpoint', 'record_count', 'institution_numbers'])
+      .where('client_id', '=', app.clientId)
+      .execute();
     expect(logged).toEqual([{ consent_id: consentId, endpoint: '/persons', record_count: 1, institution_numbers: [NUMBERS[0]] }]);
 
     // The school removes its grant of the students API: 403 next time, back once granted again.

@@ -9,7 +9,10 @@ const PASSWORD = 'correct horse battery';
 const DAY_MS = 86_400_000;
 let operator: TestClient;
 
-const batch = (token: string) => harness().client().post('/api/v1/ingestion/batch', { upsert: {} }, { authorization: `Bearer ${token}` });
+const batch = (token: string) =>
+  harness()
+    .client()
+    .post('/api/v1/ingestion/batch', { upsert: {} }, { authorization: `Bearer ${token}` });
 
 beforeAll(async () => {
   await insertUser(harness().ctx.db, { email: 'operator@sis.example', password: PASSWORD, displayName: 'Olle Operatör', kind: 'operator' });
@@ -49,7 +52,12 @@ describe('ingestion client rotation and revocation', () => {
     expect(old.body.error_description).toMatch(/expired/);
     expect((await requestToken(url, loader.clientId, rotated.body.secret, 'basic')).status).toBe(200);
 
-    const audit = await ctx.db.selectFrom('audit_log').select(['action', 'after']).where('client_id', '=', loader.clientId).where('action', '=', 'ingestion_client.secret_rotated').execute();
+    const audit = await ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'after'])
+      .where('client_id', '=', loader.clientId)
+      .where('action', '=', 'ingestion_client.secret_rotated')
+      .execute();
     expect(audit).toHaveLength(1);
     expect(JSON.stringify(audit[0])).not.toContain(rotated.body.secret);
   });
@@ -71,19 +79,31 @@ describe('ingestion client rotation and revocation', () => {
     const token = (await requestToken(url, loader.clientId, loader.secret, 'basic')).body.access_token as string;
     expect((await batch(token)).status).toBe(200);
 
-    const revoked = await operator.request('DELETE', `/api/v1/operator/ingestion-clients/${loader.clientId}?reason=${encodeURIComponent('Replaced by the new SIS export')}`);
+    const revoked = await operator.request(
+      'DELETE',
+      `/api/v1/operator/ingestion-clients/${loader.clientId}?reason=${encodeURIComponent('Replaced by the new SIS export')}`,
+    );
     expect(revoked.status).toBe(204);
     expect((await batch(token)).status).toBe(401);
     expect((await requestToken(url, loader.clientId, loader.secret, 'basic')).status).toBe(401);
     const list = await operator.get('/api/v1/operator/ingestion-clients');
     expect(list.body.data.map((c: { id: string }) => c.id)).not.toContain(loader.clientId);
-    const audit = await ctx.db.selectFrom('audit_log').select(['reason', 'before']).where('client_id', '=', loader.clientId).where('action', '=', 'ingestion_client.revoked').execute();
+    const audit = await ctx.db
+      .selectFrom('audit_log')
+      .select(['reason', 'before'])
+      .where('client_id', '=', loader.clientId)
+      .where('action', '=', 'ingestion_client.revoked')
+      .execute();
     expect(audit).toEqual([{ reason: 'Replaced by the new SIS export', before: { name: 'Retired loader', origin: 'ingestion' } }]);
   });
 
   it('only ingestion clients can be rotated or revoked here: an unknown id and an app or legacy client are 404', async () => {
     const { ctx } = harness();
-    const legacy = await ctx.db.insertInto('clients').values({ id: '3f7c2a10-1111-4a2b-9c3d-000000000001', app_id: null, name: 'Legacy', origin: 'legacy', linked_at: null }).returning('id').executeTakeFirstOrThrow();
+    const legacy = await ctx.db
+      .insertInto('clients')
+      .values({ id: '3f7c2a10-1111-4a2b-9c3d-000000000001', app_id: null, name: 'Legacy', origin: 'legacy', linked_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     for (const id of [legacy.id, '3f7c2a10-1111-4a2b-9c3d-0000000000ff']) {
       const rotate = await operator.post(`/api/v1/operator/ingestion-clients/${id}/secrets`);
       expect(rotate.status).toBe(404);

@@ -53,7 +53,12 @@ describe('ingestion clients', () => {
     expect(row).toMatchObject({ name: 'IST nightly loader', secrets: [{ hint: created.secret.slice(-4) }] });
     expect(JSON.stringify(list.body)).not.toContain(created.secret);
 
-    const audit = await ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'ingestion_client.created').where('client_id', '=', created.clientId).execute();
+    const audit = await ctx.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .where('action', '=', 'ingestion_client.created')
+      .where('client_id', '=', created.clientId)
+      .execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_kind: 'operator', subject_id: created.clientId });
   });
@@ -88,7 +93,9 @@ describe('ingestion clients', () => {
     const loader = await createLoader('Loader B');
     const token = await tokenOf(loader.clientId, loader.secret);
     const person = { ...world.persons[0]!, id: '0b9d7a52-0000-4000-8000-000000000001', securityMarking: 'Hemlig' };
-    const res = await harness().client().post('/api/v1/ingestion/batch', { upsert: { persons: [person] } }, bearer(token));
+    const res = await harness()
+      .client()
+      .post('/api/v1/ingestion/batch', { upsert: { persons: [person] } }, bearer(token));
     expect(res.status).toBe(400);
     const kept = await harness().ctx.db.selectFrom('ss12000_persons').select('id').where('id', '=', person.id).execute();
     expect(kept).toEqual([]);
@@ -118,7 +125,11 @@ describe('ingestion clients', () => {
     await insertPartner(ctx.db, { name: 'Linker', contactEmail: 'l@example.test', memberUserIds: [userId] });
     const partner = harness().client();
     expect((await partner.login(email, PASSWORD)).status).toBe(200);
-    const created = await partner.post('/api/v1/partner/apps', { name: 'Grabber', contactEmail: 'g@example.org', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] });
+    const created = await partner.post('/api/v1/partner/apps', {
+      name: 'Grabber',
+      contactEmail: 'g@example.org',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }],
+    });
     expect(created.status).toBe(201);
     const link = await partner.post(`/api/v1/partner/apps/${created.body.id}/client/link`, { clientId: loader.clientId, clientSecret: loader.secret });
     expect(link.status).toBe(403);
@@ -152,7 +163,13 @@ describe('ingestion clients', () => {
     expect((await anonymous.get('/api/v1/operator/ingestion-clients')).status).toBe(401);
 
     await insertUser(ctx.db, { email: 'p@partner.example', password: PASSWORD, displayName: 'Pia', kind: 'partner', emailVerified: true });
-    const adminId = await insertUser(ctx.db, { email: 'admin@school.example', password: PASSWORD, displayName: 'Ada', kind: 'school', userManagementAccess: true });
+    const adminId = await insertUser(ctx.db, {
+      email: 'admin@school.example',
+      password: PASSWORD,
+      displayName: 'Ada',
+      kind: 'school',
+      userManagementAccess: true,
+    });
     const schoolYear = currentSchoolYear(ctx.clock.now(), { start: '09-01', timeZone: 'Europe/Brussels' });
     await insertAdminRight(ctx.db, { userId: adminId, right: 'iBasis', institutionNumber: NUMBERS[0]!, schoolYear });
     for (const email of ['p@partner.example', 'admin@school.example']) {
@@ -164,7 +181,11 @@ describe('ingestion clients', () => {
       // … nor load data with their session.
       expect((await human.post('/api/v1/ingestion/batch', { upsert: {} })).status).toBe(403);
     }
-    const count = await ctx.db.selectFrom('clients').select((eb) => eb.fn.countAll().as('n')).where('name', '=', 'x').executeTakeFirstOrThrow();
+    const count = await ctx.db
+      .selectFrom('clients')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where('name', '=', 'x')
+      .executeTakeFirstOrThrow();
     expect(Number(count.n)).toBe(0);
   });
 });

@@ -17,7 +17,14 @@ const reader = async (numbers: string[]) => {
   return new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
 };
 const count = async (table: 'ss12000_persons' | 'ss12000_groups') =>
-  Number((await harness().ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await harness()
+        .ctx.db.selectFrom(table)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 beforeAll(async () => {
   const { ctx } = harness();
@@ -50,7 +57,9 @@ describe('SS 12000 ingestion', () => {
     harness().clock.advance(60_000);
     const student = world.persons.find((p) => p.enrolments?.length)!;
     const changed = { ...student, givenName: 'Åsa-Märta' };
-    const res = await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [changed, ...world.persons.slice(0, 5).filter((p) => p.id !== student.id)] } });
+    const res = await operator.post('/api/v1/ingestion/batch', {
+      upsert: { persons: [changed, ...world.persons.slice(0, 5).filter((p) => p.id !== student.id)] },
+    });
     expect(res.body.updated.persons).toBe(1);
     const modified = await c.crawl(`/persons?meta.modified.after=${encodeURIComponent(since)}`);
     expect(modified.items.map((p) => p.id)).toEqual([student.id]);

@@ -72,9 +72,17 @@ describe('what a client may see follows every change at once', () => {
     const { ctx } = harness();
     const { app, c } = await grantedApp(['identity', 'civic_number'], NUMBERS);
     expect(await civicNumbersShown(c)).toBe(true);
-    await ctx.db.updateTable('app_api_requests').set({ data_categories: ['identity'] }).where('app_id', '=', app.appId).execute();
+    await ctx.db
+      .updateTable('app_api_requests')
+      .set({ data_categories: ['identity'] })
+      .where('app_id', '=', app.appId)
+      .execute();
     expect(await civicNumbersShown(c)).toBe(false);
-    await ctx.db.updateTable('app_api_requests').set({ data_categories: ['identity', 'civic_number'] }).where('app_id', '=', app.appId).execute();
+    await ctx.db
+      .updateTable('app_api_requests')
+      .set({ data_categories: ['identity', 'civic_number'] })
+      .where('app_id', '=', app.appId)
+      .execute();
     expect(await civicNumbersShown(c)).toBe(true);
   });
 
@@ -82,7 +90,12 @@ describe('what a client may see follows every change at once', () => {
     const { ctx } = harness();
     const { app, c } = await grantedApp(['identity', 'civic_number'], NUMBERS);
     expect(await civicNumbersShown(c)).toBe(true);
-    const other = await insertApp(ctx.db, { partnerId: app.partnerId, name: 'Other', status: 'approved', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'p' }] });
+    const other = await insertApp(ctx.db, {
+      partnerId: app.partnerId,
+      name: 'Other',
+      status: 'approved',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'p' }],
+    });
     await ctx.db.updateTable('clients').set({ app_id: other }).where('id', '=', app.clientId).execute();
     expect(await civicNumbersShown(c)).toBe(false);
   });
@@ -116,7 +129,11 @@ describe('what a client may see follows every change at once', () => {
     const { ctx } = harness();
     const { app } = await grantedApp(['identity'], NUMBERS);
     const call = async (known: number) =>
-      (await sql<{ r: { scope_version: number; scope: unknown } }>`SELECT ss12000_authorize(${app.clientId}::uuid, NULL::uuid, now(), 0::smallint, ${known}::bigint) AS r`.execute(ctx.db)).rows[0]!.r;
+      (
+        await sql<{
+          r: { scope_version: number; scope: unknown };
+        }>`SELECT ss12000_authorize(${app.clientId}::uuid, NULL::uuid, now(), 0::smallint, ${known}::bigint) AS r`.execute(ctx.db)
+      ).rows[0]!.r;
     const first = await call(-1);
     expect(first.scope).not.toBeNull();
     expect((await call(first.scope_version)).scope).toBeNull();

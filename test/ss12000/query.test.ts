@@ -43,7 +43,15 @@ function refusal(f: () => unknown): { status: number; code: string; message: str
 
 describe('the generated query schemas', () => {
   it('parse every parameter of the endpoint table by its kind', () => {
-    const sample: Record<string, string> = { uuid: UUID.toUpperCase(), 'uuid[]': `${UUID},${UUID.toUpperCase()}`, string: 'x', 'string[]': 'a,b', date: '2026-02-28', datetime: '2026-02-28T10:00:00+01:00', boolean: 'TRUE' };
+    const sample: Record<string, string> = {
+      uuid: UUID.toUpperCase(),
+      'uuid[]': `${UUID},${UUID.toUpperCase()}`,
+      string: 'x',
+      'string[]': 'a,b',
+      date: '2026-02-28',
+      datetime: '2026-02-28T10:00:00+01:00',
+      boolean: 'TRUE',
+    };
     for (const e of endpoints) {
       for (const [name, p] of Object.entries(e.params)) {
         const raw = p.kind.startsWith('enum') ? p.values![0]! : sample[p.kind]!;
@@ -60,7 +68,16 @@ describe('the generated query schemas', () => {
 
   it('read booleans in any case and as 1/0, trim integers, cap limit, and read a date-time without offset as UTC', () => {
     const persons = def('persons');
-    for (const [raw, want] of [['true', true], ['True', true], ['TRUE', true], ['1', true], ['false', false], ['False', false], ['0', false], [' true ', true]] as const)
+    for (const [raw, want] of [
+      ['true', true],
+      ['True', true],
+      ['TRUE', true],
+      ['1', true],
+      ['false', false],
+      ['False', false],
+      ['0', false],
+      [' true ', true],
+    ] as const)
       expect(parseOptions(persons, `expandReferenceNames=${encodeURIComponent(raw)}`).expandReferenceNames, raw).toBe(want);
     expect(refusal(() => parseOptions(persons, 'expandReferenceNames=yes')).code).toBe('invalid_parameter');
     expect(parseListRequest(persons, 'limit=50%20').limit).toBe(50);
@@ -88,16 +105,30 @@ describe('the generated query schemas', () => {
     }
     expect(refusal(() => parseListRequest(def('persons'), 'pageToken=%00')).message).toContain('pageToken');
     expect(refusal(() => parseOptions(def('persons'), 'expand%ED%A0%80=duties')).code).toBe('invalid_parameter');
-    expect(decodeQuery('a=x+y&a[]=%C3%A5&b')).toEqual(new Map([['a', ['x y', 'å']], ['b', ['']]]));
+    expect(decodeQuery('a=x+y&a[]=%C3%A5&b')).toEqual(
+      new Map([
+        ['a', ['x y', 'å']],
+        ['b', ['']],
+      ]),
+    );
   });
 
   it('bound values, lists and the query itself with stable codes', () => {
     const persons = def('persons');
-    expect(refusal(() => parseListRequest(persons, `civicNo=${'1'.repeat(201)}`))).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('civicNo') });
-    expect(refusal(() => parseListRequest(persons, 'civicNo=1&civicNo=2'))).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('only once') });
+    expect(refusal(() => parseListRequest(persons, `civicNo=${'1'.repeat(201)}`))).toMatchObject({
+      code: 'invalid_parameter',
+      message: expect.stringContaining('civicNo'),
+    });
+    expect(refusal(() => parseListRequest(persons, 'civicNo=1&civicNo=2'))).toMatchObject({
+      code: 'invalid_parameter',
+      message: expect.stringContaining('only once'),
+    });
     expect(refusal(() => parseListRequest(persons, 'civicNo='))).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('civicNo') });
     const many = Array.from({ length: MAX_VALUES + 1 }, (_, i) => `n${i}`).join(',');
-    expect(refusal(() => parseListRequest(persons, `nameContains=${many}`))).toMatchObject({ code: 'invalid_parameter', message: expect.stringContaining('nameContains') });
+    expect(refusal(() => parseListRequest(persons, `nameContains=${many}`))).toMatchObject({
+      code: 'invalid_parameter',
+      message: expect.stringContaining('nameContains'),
+    });
     expect(refusal(() => parseListRequest(persons, `nameContains=${'a'.repeat(MAX_QUERY_LENGTH)}`)).code).toBe('query_too_long');
     expect(refusal(() => parseListRequest(persons, 'colour=blue'))).toMatchObject({ code: 'unknown_parameter', message: expect.stringContaining('colour') });
     expect(refusal(() => parseOptions(def('syllabuses'), 'expand=x')).code).toBe('unknown_parameter');
@@ -106,7 +137,13 @@ describe('the generated query schemas', () => {
   it('accept a pageToken with limit, expand, expandReferenceNames and its own filters; refuse other filters or values', () => {
     const persons = def('persons');
     const token = Buffer.from(
-      JSON.stringify({ v: 1, e: 'persons', q: { filters: { nameContains: ['an', 'e'] }, sortkey: 'FamilyNameAsc', expand: [], expandReferenceNames: false }, l: 5, k: ['Berg', UUID] }),
+      JSON.stringify({
+        v: 1,
+        e: 'persons',
+        q: { filters: { nameContains: ['an', 'e'] }, sortkey: 'FamilyNameAsc', expand: [], expandReferenceNames: false },
+        l: 5,
+        k: ['Berg', UUID],
+      }),
     ).toString('base64url');
     const same = parseListRequest(persons, `pageToken=${token}&nameContains=e,an&sortkey=FamilyNameAsc&limit=7&expand=duties&expandReferenceNames=1`);
     expect(same).toEqual({
@@ -149,7 +186,10 @@ describe('the generated query schemas', () => {
 
   it('parse lookup bodies: arrays of strings PostgreSQL can hold, at most 1000 keys', () => {
     const persons = def('persons');
-    expect(parseLookupBody(persons, { ids: [UUID.toUpperCase()], civicNos: ['19990101-1234'] })).toEqual({ ids: [UUID], keys: { civicNos: ['19990101-1234'] } });
+    expect(parseLookupBody(persons, { ids: [UUID.toUpperCase()], civicNos: ['19990101-1234'] })).toEqual({
+      ids: [UUID],
+      keys: { civicNos: ['19990101-1234'] },
+    });
     for (const [body, name] of [
       [{ civicNos: ['a\u0000'] }, 'civicNos'],
       [{ civicNos: ['\udc00'] }, 'civicNos'],
@@ -157,7 +197,10 @@ describe('the generated query schemas', () => {
       [{ ids: 'x' }, 'ids'],
       [{ colour: [] }, 'colour'],
     ] as const) {
-      expect(refusal(() => parseLookupBody(persons, body)), JSON.stringify(body)).toMatchObject({ code: 'invalid_body', message: expect.stringContaining(name) });
+      expect(
+        refusal(() => parseLookupBody(persons, body)),
+        JSON.stringify(body),
+      ).toMatchObject({ code: 'invalid_body', message: expect.stringContaining(name) });
     }
     expect(refusal(() => parseLookupBody(persons, { ids: Array(1001).fill(UUID) })).code).toBe('lookup_too_large');
     expect(refusal(() => parseLookupBody(def('organisations'), [])).code).toBe('invalid_body');
@@ -212,8 +255,24 @@ beforeAll(async () => {
 
 describe('the data API, as clients send their queries', () => {
   it('answers 400 invalid_parameter, naming the parameter, for NUL and invalid code points in every string parameter', async () => {
-    const strings = endpoints.flatMap((e) => Object.entries(e.params).filter(([, p]) => p.kind === 'string' || p.kind === 'string[]').map(([name]) => [e.path, name] as const));
-    expect(strings.map(([, n]) => n)).toEqual(expect.arrayContaining(['nameContains', 'schoolUnitCode', 'organisationCode', 'municipalityCode', 'civicNo', 'eduPersonPrincipalName', 'identifier.value', 'identifier.context', 'code']));
+    const strings = endpoints.flatMap((e) =>
+      Object.entries(e.params)
+        .filter(([, p]) => p.kind === 'string' || p.kind === 'string[]')
+        .map(([name]) => [e.path, name] as const),
+    );
+    expect(strings.map(([, n]) => n)).toEqual(
+      expect.arrayContaining([
+        'nameContains',
+        'schoolUnitCode',
+        'organisationCode',
+        'municipalityCode',
+        'civicNo',
+        'eduPersonPrincipalName',
+        'identifier.value',
+        'identifier.context',
+        'code',
+      ]),
+    );
     for (const [path, name] of strings) {
       for (const bad of ['%00', 'Berg%00', '%ED%A0%80', '%ud800']) {
         const res = await rawGet(`/${path}?${encodeURIComponent(name)}=${bad}`);
@@ -276,8 +335,27 @@ describe('the data API, as clients send their queries', () => {
   const valueArb = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 40 }).map((s) => encodeURIComponent(s.replace(/\p{Cs}/gu, '\ufffd'))),
     fc.uint8Array({ maxLength: 24 }).map((b) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')),
-    fc.string({ unit: fc.constantFrom('%', '0', 'd', '8', 'u', 'E', 'D', 'A', '+', ',', '=', '&', '[', ']', '-', ':', 'T', 'Z', '#', '?', '/', '\\', 'é', 'ÿ', '\u0080'), maxLength: 16 }),
-    fc.constantFrom(UUID, '2026-01-01', '2026-01-01T00:00:00Z', 'true', 'True', '1', '50%20', '0000-01-01', '9999-12-31T23:59:59-05:00', 'Klass', encodeURIComponent('Lärare'), '', '%00', '%ED%A0%80', '%ud800'),
+    fc.string({
+      unit: fc.constantFrom('%', '0', 'd', '8', 'u', 'E', 'D', 'A', '+', ',', '=', '&', '[', ']', '-', ':', 'T', 'Z', '#', '?', '/', '\\', 'é', 'ÿ', '\u0080'),
+      maxLength: 16,
+    }),
+    fc.constantFrom(
+      UUID,
+      '2026-01-01',
+      '2026-01-01T00:00:00Z',
+      'true',
+      'True',
+      '1',
+      '50%20',
+      '0000-01-01',
+      '9999-12-31T23:59:59-05:00',
+      'Klass',
+      encodeURIComponent('Lärare'),
+      '',
+      '%00',
+      '%ED%A0%80',
+      '%ud800',
+    ),
     fc.tuple(fc.constantFrom(UUID, 'Klass', '2026-01-01'), fc.constantFrom('%00', '%ED%A0%80', '%20', ',', 'x')).map(([a, b]) => a + b),
   );
 
@@ -293,7 +371,11 @@ describe('the data API, as clients send their queries', () => {
     });
     targets.push(...['after', 'entities', 'limit', 'pageToken'].map((param) => ({ path: '/deletedEntities', param })));
     // Free-text parameters go to PostgreSQL as text: they get a third of the runs.
-    const texts = endpoints.flatMap((e) => Object.entries(e.params).filter(([, p]) => p.kind.startsWith('string')).map(([param]) => ({ path: `/${e.path}`, param })));
+    const texts = endpoints.flatMap((e) =>
+      Object.entries(e.params)
+        .filter(([, p]) => p.kind.startsWith('string'))
+        .map(([param]) => ({ path: `/${e.path}`, param })),
+    );
     const arb = fc.record({
       target: fc.oneof({ arbitrary: fc.constantFrom(...targets), weight: 2 }, { arbitrary: fc.constantFrom(...texts), weight: 1 }),
       values: fc.array(valueArb, { minLength: 1, maxLength: 3 }),
@@ -314,7 +396,7 @@ describe('the data API, as clients send their queries', () => {
 
   it('property: no page token a client can forge is a 5xx', async () => {
     // Mostly well-formed tokens with one odd value, so that the odd value reaches the checks behind the shape.
-    const often = <T,>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: usual, weight: 5 }, { arbitrary: odd, weight: 1 });
+    const often = <T>(usual: fc.Arbitrary<T>, odd: fc.Arbitrary<unknown>) => fc.oneof({ arbitrary: usual, weight: 5 }, { arbitrary: odd, weight: 1 });
     const sorted: [string, string | undefined][] = [
       ['persons', 'FamilyNameAsc'],
       ['persons', 'ModifiedDesc'],
@@ -327,14 +409,26 @@ describe('the data API, as clients send their queries', () => {
       .record({
         v: often(fc.constant(1), fc.jsonValue({ maxDepth: 1 })),
         es: fc.constantFrom(...sorted),
-        filters: often(fc.constant({}), fc.dictionary(fc.constantFrom('nameContains', 'civicNo', 'parent', 'meta.created.after', 'groupType', 'x'), fc.jsonValue({ maxDepth: 2 }))),
+        filters: often(
+          fc.constant({}),
+          fc.dictionary(fc.constantFrom('nameContains', 'civicNo', 'parent', 'meta.created.after', 'groupType', 'x'), fc.jsonValue({ maxDepth: 2 })),
+        ),
         expand: often(fc.constant([]), fc.constantFrom(['duties'], ['x'], 'x')),
         expandReferenceNames: often(fc.boolean(), fc.jsonValue({ maxDepth: 1 })),
         l: often(fc.integer({ min: 1, max: 1000 }), fc.oneof(fc.integer({ min: -1, max: 2000 }), fc.double())),
-        k0: fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('2026-99-99 99:00:00', '0000-01-01', '2026-01-01 10:00:00+00', '\u0000', 'a\u0000', UUID)),
+        k0: fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 40 }),
+          fc.constantFrom('2026-99-99 99:00:00', '0000-01-01', '2026-01-01 10:00:00+00', '\u0000', 'a\u0000', UUID),
+        ),
         k1: often(fc.constant(UUID), fc.constant('x')),
       })
-      .map(({ v, es: [e, sortkey], filters, expand, expandReferenceNames, l, k0, k1 }) => ({ v, e, q: { filters, sortkey, expand, expandReferenceNames }, l, k: [k0, k1] }));
+      .map(({ v, es: [e, sortkey], filters, expand, expandReferenceNames, l, k0, k1 }) => ({
+        v,
+        e,
+        q: { filters, sortkey, expand, expandReferenceNames },
+        l,
+        k: [k0, k1],
+      }));
     await fc.assert(
       fc.asyncProperty(forged, async (t) => {
         const raw = Buffer.from(JSON.stringify(t)).toString('base64url');
@@ -349,12 +443,18 @@ describe('the data API, as clients send their queries', () => {
     const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 30 }), fc.constantFrom('\u0000', 'a\u0000', '\ud800', UUID, ''));
     const bodies = endpoints.map((e) => ({ e, keys: ['ids', ...Object.keys(e.lookup), 'colour'] }));
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...bodies), fc.dictionary(fc.string(), fc.anything()), fc.array(text, { maxLength: 4 }), fc.nat(), async ({ e, keys }, junk, values, i) => {
-        const body = i % 3 === 0 ? junk : { [keys[i % keys.length]!]: values };
-        const res = await c.request('POST', `/${e.path}/lookup`, body);
-        expect(res.status, `${e.path} ${JSON.stringify(body)}`).toBeLessThan(500);
-        if (res.status >= 400) expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...bodies),
+        fc.dictionary(fc.string(), fc.anything()),
+        fc.array(text, { maxLength: 4 }),
+        fc.nat(),
+        async ({ e, keys }, junk, values, i) => {
+          const body = i % 3 === 0 ? junk : { [keys[i % keys.length]!]: values };
+          const res = await c.request('POST', `/${e.path}/lookup`, body);
+          expect(res.status, `${e.path} ${JSON.stringify(body)}`).toBeLessThan(500);
+          if (res.status >= 400) expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -378,7 +478,13 @@ describe("the data API's OpenAPI", () => {
   it('lists every parameter of every endpoint with its type, enum values, description and gating categories', async () => {
     const doc = (await (await fetch(`${harness().url}/ss12000/v2.0/openapi.json`)).json()) as any;
     const checkParams = (where: string, documented: any[], expected: Record<string, { enum?: readonly string[]; list: boolean }>) => {
-      expect(documented.filter((p) => p.in === 'query').map((p) => p.name).sort(), where).toEqual(Object.keys(expected).sort());
+      expect(
+        documented
+          .filter((p) => p.in === 'query')
+          .map((p) => p.name)
+          .sort(),
+        where,
+      ).toEqual(Object.keys(expected).sort());
       for (const p of documented.filter((x) => x.in === 'query')) {
         const want = expected[p.name]!;
         const schema = want.list ? p.schema.items : p.schema;
@@ -390,7 +496,10 @@ describe("the data API's OpenAPI", () => {
       }
     };
     const errorRef = (op: any, status: number) => op.responses[status]?.content?.['application/json']?.schema?.$ref;
-    expect(doc.components.schemas.Error).toMatchObject({ required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } });
+    expect(doc.components.schemas.Error).toMatchObject({
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    });
     for (const e of endpoints) {
       const list = doc.paths[`/${e.path}`]?.get;
       const one = doc.paths[`/${e.path}/{id}`]?.get;
@@ -408,14 +517,20 @@ describe("the data API's OpenAPI", () => {
         expect(prop.description.length).toBeGreaterThan(3);
         expect(Array.isArray(prop['x-data-categories'])).toBe(true);
       }
-      for (const [op, statuses] of [[list, [400, 401, 403, 429]], [one, [400, 401, 403, 404, 429]], [lookup, [400, 401, 403, 429]]] as const)
+      for (const [op, statuses] of [
+        [list, [400, 401, 403, 429]],
+        [one, [400, 401, 403, 404, 429]],
+        [lookup, [400, 401, 403, 429]],
+      ] as const)
         for (const status of statuses) expect(errorRef(op, status), `${e.path} ${status}`).toBe('#/components/schemas/Error');
       const sortkey = list.parameters.find((p: any) => p.name === 'sortkey');
       expect(Object.keys(sortkey['x-data-categories-per-value']).sort()).toEqual(Object.keys(e.sortkeys).sort());
     }
     const deleted = doc.paths['/deletedEntities'].get;
     expect(deleted.parameters.map((p: any) => p.name).sort()).toEqual(['after', 'entities', 'limit', 'pageToken']);
-    expect(deleted.parameters.find((p: any) => p.name === 'entities').schema.items.enum).toEqual(expect.arrayContaining(['Person', 'Organisation', 'StudyPlan']));
+    expect(deleted.parameters.find((p: any) => p.name === 'entities').schema.items.enum).toEqual(
+      expect.arrayContaining(['Person', 'Organisation', 'StudyPlan']),
+    );
     // What reaches a civic number is gated by the civic_number category, wherever it is searched or sorted.
     const persons = doc.paths['/persons'].get.parameters;
     expect(persons.find((p: any) => p.name === 'civicNo')['x-data-categories']).toContain('civic_number');

@@ -64,7 +64,9 @@ describe('the release policy', () => {
     const byCode = Object.fromEntries(res.body.data.map((c: { code: string; fields: unknown[] }) => [c.code, c.fields]));
     expect(byCode.civic_number).toEqual([{ entity: 'persons', field: 'civicNo', withheldUnder: ['Skyddad folkbokföring', 'Sekretessmarkering'] }]);
     expect(byCode.private_email).toEqual([{ entity: 'persons', field: 'emails', withheldUnder: ['Skyddad folkbokföring', 'Sekretessmarkering'] }]);
-    expect(byCode.identity).toEqual(expect.arrayContaining([{ entity: 'persons', field: 'eduPersonPrincipalNames', withheldUnder: ['Skyddad folkbokföring'] }]));
+    expect(byCode.identity).toEqual(
+      expect.arrayContaining([{ entity: 'persons', field: 'eduPersonPrincipalNames', withheldUnder: ['Skyddad folkbokföring'] }]),
+    );
   });
 
   it('says in the data API’s OpenAPI what releases each member', async () => {
@@ -82,7 +84,11 @@ describe('the release policy', () => {
     for (const type of entityTypes) {
       const rows = await sql<{ column_name: string }>`
         SELECT column_name FROM information_schema.columns WHERE table_name = ${tableOf[type]} AND column_name LIKE 'json\\_%'`.execute(ctx.db);
-      expect(rows.rows.map((r) => r.column_name).sort(), type).toEqual(partsOf(type).map((p) => p.column).sort());
+      expect(rows.rows.map((r) => r.column_name).sort(), type).toEqual(
+        partsOf(type)
+          .map((p) => p.column)
+          .sort(),
+      );
     }
   });
 
@@ -98,7 +104,9 @@ describe('the release policy', () => {
     };
     const result = await ingestBatch(ctx, { upsert: { organisations: [org], persons: [person] } }, { id: null, label: 'test', kind: 'system' });
     expect(result.unknownMembers).toEqual({ organisations: { roomCount: 1 }, persons: { healthNote: 1, 'enrolments[].lockerCode': 1 } });
-    const stored = await sql<{ body: Record<string, unknown>; json_core: string }>`SELECT body, json_core FROM ss12000_persons WHERE id = ${person.id}`.execute(ctx.db);
+    const stored = await sql<{ body: Record<string, unknown>; json_core: string }>`SELECT body, json_core FROM ss12000_persons WHERE id = ${person.id}`.execute(
+      ctx.db,
+    );
     expect(stored.rows[0]!.body).not.toHaveProperty('healthNote');
     expect(stored.rows[0]!.json_core).not.toContain('healthNote');
   });
@@ -106,7 +114,11 @@ describe('the release policy', () => {
   it('recomputes every stored part at start when the policy changed, and not otherwise', async () => {
     const { ctx } = harness();
     const id = randomUUID();
-    await ingestBatch(ctx, { upsert: { syllabuses: [{ id, schoolType: 'GR', subjectName: 'Slöjd', official: true }] } }, { id: null, label: 'test', kind: 'system' });
+    await ingestBatch(
+      ctx,
+      { upsert: { syllabuses: [{ id, schoolType: 'GR', subjectName: 'Slöjd', official: true }] } },
+      { id: null, label: 'test', kind: 'system' },
+    );
     await sql`UPDATE ss12000_syllabuses SET json_core = '{"id":"stale"}' WHERE id = ${id}`.execute(ctx.db);
     expect(await applyReleasePolicy(ctx.database)).toBe(0);
     await sql`UPDATE ss12000_release_state SET policy_digest = 'an older policy'`.execute(ctx.db);

@@ -38,37 +38,46 @@ interface Shape {
   staff: string[];
 }
 
-const shapeArb = fc
-  .record({ units: fc.integer({ min: 1, max: 3 }), persons: fc.integer({ min: 2, max: 14 }) })
-  .chain(({ units, persons }) => {
-    const unit = fc.integer({ min: 0, max: units - 1 });
-    const unitIndices = Array.from({ length: units }, (_, i) => i);
-    const person = fc.integer({ min: 0, max: persons - 1 });
-    return fc.record({
-      units: fc.constant(units),
-      persons: fc.array(
-        fc.record({
-          marking: fc.integer({ min: 0, max: 2 }),
-          enrol: fc.uniqueArray(unit, { maxLength: 2 }),
-          guardianOf: fc.uniqueArray(person, { maxLength: 2 }),
-        }),
-        { minLength: persons, maxLength: persons },
-      ),
-      placements: fc.array(fc.record({ child: person, unit, owners: fc.uniqueArray(person, { maxLength: 2 }) }), { maxLength: 3 }),
-      duties: fc.array(fc.record({ person, unit, mentorOf: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }) }), { maxLength: 4 }),
-      groups: fc.array(fc.record({ unit, members: fc.uniqueArray(person, { maxLength: 4 }) }), { minLength: 1, maxLength: 4 }),
-      activities: fc.array(fc.record({ unit, groups: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2 }), teachers: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }) }), { maxLength: 3 }),
-      // Each unit granted under each API or not, independently (a unit granted under one API only is
-      // where the other API's members must be withheld).
-      studentGrants: fc.subarray(unitIndices),
-      staffGrants: fc.subarray(unitIndices),
-      students: fc.subarray(CATEGORIES),
-      staff: fc.subarray(CATEGORIES.filter((c) => c !== 'guardians')),
-    });
+const shapeArb = fc.record({ units: fc.integer({ min: 1, max: 3 }), persons: fc.integer({ min: 2, max: 14 }) }).chain(({ units, persons }) => {
+  const unit = fc.integer({ min: 0, max: units - 1 });
+  const unitIndices = Array.from({ length: units }, (_, i) => i);
+  const person = fc.integer({ min: 0, max: persons - 1 });
+  return fc.record({
+    units: fc.constant(units),
+    persons: fc.array(
+      fc.record({
+        marking: fc.integer({ min: 0, max: 2 }),
+        enrol: fc.uniqueArray(unit, { maxLength: 2 }),
+        guardianOf: fc.uniqueArray(person, { maxLength: 2 }),
+      }),
+      { minLength: persons, maxLength: persons },
+    ),
+    placements: fc.array(fc.record({ child: person, unit, owners: fc.uniqueArray(person, { maxLength: 2 }) }), { maxLength: 3 }),
+    duties: fc.array(fc.record({ person, unit, mentorOf: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }) }), { maxLength: 4 }),
+    groups: fc.array(fc.record({ unit, members: fc.uniqueArray(person, { maxLength: 4 }) }), { minLength: 1, maxLength: 4 }),
+    activities: fc.array(
+      fc.record({
+        unit,
+        groups: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 2 }),
+        teachers: fc.uniqueArray(fc.integer({ min: 0, max: 3 }), { maxLength: 2 }),
+      }),
+      { maxLength: 3 },
+    ),
+    // Each unit granted under each API or not, independently (a unit granted under one API only is
+    // where the other API's members must be withheld).
+    studentGrants: fc.subarray(unitIndices),
+    staffGrants: fc.subarray(unitIndices),
+    students: fc.subarray(CATEGORIES),
+    staff: fc.subarray(CATEGORIES.filter((c) => c !== 'guardians')),
   });
+});
 
 const requestArb = fc.oneof(
-  fc.record({ kind: fc.constant('crawl' as const), endpoint: fc.constantFrom('organisations', 'persons', 'placements', 'duties', 'groups', 'activities', 'syllabuses'), limit: fc.integer({ min: 1, max: 5 }) }),
+  fc.record({
+    kind: fc.constant('crawl' as const),
+    endpoint: fc.constantFrom('organisations', 'persons', 'placements', 'duties', 'groups', 'activities', 'syllabuses'),
+    limit: fc.integer({ min: 1, max: 5 }),
+  }),
   fc.record({
     kind: fc.constant('expand' as const),
     path: fc.constantFrom(
@@ -82,7 +91,11 @@ const requestArb = fc.oneof(
   fc.record({ kind: fc.constant('lookup' as const), endpoint: fc.constantFrom('persons', 'groups', 'duties', 'placements', 'activities'), seed: fc.nat() }),
   fc.record({ kind: fc.constant('one' as const), endpoint: fc.constantFrom('persons', 'groups', 'duties', 'organisations'), seed: fc.nat() }),
   fc.record({ kind: fc.constant('filtered' as const), seed: fc.nat() }),
-  fc.record({ kind: fc.constant('withheld' as const), seed: fc.nat(), by: fc.constantFrom('civicNo', 'eduPersonPrincipalName', 'identifier.value', 'identifier.context', 'civicNos') }),
+  fc.record({
+    kind: fc.constant('withheld' as const),
+    seed: fc.nat(),
+    by: fc.constantFrom('civicNo', 'eduPersonPrincipalName', 'identifier.value', 'identifier.context', 'civicNos'),
+  }),
   fc.record({ kind: fc.constant('sorted' as const), desc: fc.boolean(), limit: fc.integer({ min: 1, max: 4 }) }),
 );
 
@@ -110,7 +123,10 @@ function build(shape: Shape) {
     securityMarking: MARKINGS[p.marking],
     eduPersonPrincipalNames: [`eppn${i}.${tag}@skola.se`],
     externalIdentifiers: [{ value: `ext-${i}-${tag}`, context: `ctx-${tag}`, globallyUnique: true }],
-    emails: [{ value: `private${i}.${tag}@example.se`, type: 'Privat' }, { value: `school${i}.${tag}@skola.se`, type: 'Skola elev' }],
+    emails: [
+      { value: `private${i}.${tag}@example.se`, type: 'Privat' },
+      { value: `school${i}.${tag}@skola.se`, type: 'Skola elev' },
+    ],
     phoneNumbers: [{ value: `+4670${tag}${i}`, type: 'Hem', mobile: true }],
     addresses: [{ streetAddress: `Storgatan ${tag}-${i}`, locality: 'Umeå', postalCode: '90325', country: 'Sverige' }],
     photo: `https://example.se/photo-${tag}-${i}.jpg`,
@@ -206,8 +222,25 @@ function policy(w: Built, shape: Shape) {
 
 /** Members of a person that SS 12000 defines and this gateway may ever serve (the spec's data model). */
 const PERSON_MEMBERS = new Set([
-  'meta', 'id', 'givenName', 'middleName', 'familyName', 'eduPersonPrincipalNames', 'externalIdentifiers', 'civicNo', 'birthDate', 'sex',
-  'securityMarking', 'personStatus', 'emails', 'phoneNumbers', 'addresses', 'photo', 'enrolments', 'responsibles', '_embedded',
+  'meta',
+  'id',
+  'givenName',
+  'middleName',
+  'familyName',
+  'eduPersonPrincipalNames',
+  'externalIdentifiers',
+  'civicNo',
+  'birthDate',
+  'sex',
+  'securityMarking',
+  'personStatus',
+  'emails',
+  'phoneNumbers',
+  'addresses',
+  'photo',
+  'enrolments',
+  'responsibles',
+  '_embedded',
 ]);
 const SHIELDED = 'Skyddad folkbokföring';
 const SECRET = 'Sekretessmarkering';
@@ -234,17 +267,46 @@ async function plantUnknownMembers(ctx: Parameters<typeof ingestBatch>[0], w: Bu
   const plant = async (table: string, type: Parameters<typeof refreshReleaseParts>[1], ids: string[], nested: string[]) => {
     if (!ids.length) return;
     let body = sql`body || jsonb_build_object('secretNote', ${UNKNOWN + '-top'}::text)`;
-    for (const key of nested)
-      body = sql`jsonb_set(${body}, ${`{${key},0,hiddenExtra}`}::text[], to_jsonb(${UNKNOWN + '-nested'}::text), true)`;
+    for (const key of nested) body = sql`jsonb_set(${body}, ${`{${key},0,hiddenExtra}`}::text[], to_jsonb(${UNKNOWN + '-nested'}::text), true)`;
     await sql`UPDATE ${sql.table(table)} SET body = ${body} WHERE id = ANY(${ids}::uuid[])`.execute(ctx.db);
     await refreshReleaseParts(ctx.db, type, ids);
   };
-  await plant('ss12000_persons', 'persons', w.persons.map((p) => p.id), ['enrolments', 'addresses', 'emails', 'externalIdentifiers']);
-  await plant('ss12000_groups', 'groups', w.groups.map((g) => g.id), ['groupMemberships']);
-  await plant('ss12000_activities', 'activities', w.activities.map((a) => a.id), ['teachers', 'groups']);
-  await plant('ss12000_placements', 'placements', w.placements.map((p) => p.id), ['owners']);
-  await plant('ss12000_duties', 'duties', w.duties.map((d) => d.id), ['assignmentRole']);
-  await plant('ss12000_organisations', 'organisations', w.units.map((u) => u.id), []);
+  await plant(
+    'ss12000_persons',
+    'persons',
+    w.persons.map((p) => p.id),
+    ['enrolments', 'addresses', 'emails', 'externalIdentifiers'],
+  );
+  await plant(
+    'ss12000_groups',
+    'groups',
+    w.groups.map((g) => g.id),
+    ['groupMemberships'],
+  );
+  await plant(
+    'ss12000_activities',
+    'activities',
+    w.activities.map((a) => a.id),
+    ['teachers', 'groups'],
+  );
+  await plant(
+    'ss12000_placements',
+    'placements',
+    w.placements.map((p) => p.id),
+    ['owners'],
+  );
+  await plant(
+    'ss12000_duties',
+    'duties',
+    w.duties.map((d) => d.id),
+    ['assignmentRole'],
+  );
+  await plant(
+    'ss12000_organisations',
+    'organisations',
+    w.units.map((u) => u.id),
+    [],
+  );
 }
 
 describe('consent scoping (property)', () => {
@@ -255,17 +317,41 @@ describe('consent scoping (property)', () => {
         const w = build(shape);
         await ensureInstitutions(ctx, w.codes);
         // Members the policy does not know, sent by the SIS (ingestion drops them) …
-        const withUnknown = w.persons.map((p) => ({ ...p, schoolNurseNote: `${UNKNOWN}-ingested`, addresses: p.addresses!.map((a) => ({ ...a, gateCode: `${UNKNOWN}-ingested` })) }));
+        const withUnknown = w.persons.map((p) => ({
+          ...p,
+          schoolNurseNote: `${UNKNOWN}-ingested`,
+          addresses: p.addresses!.map((a) => ({ ...a, gateCode: `${UNKNOWN}-ingested` })),
+        }));
         await ingestBatch(
           ctx,
-          { upsert: { organisations: w.organisations, syllabuses: w.syllabuses, persons: withUnknown, groups: w.groups, duties: w.duties, placements: w.placements, activities: w.activities } },
+          {
+            upsert: {
+              organisations: w.organisations,
+              syllabuses: w.syllabuses,
+              persons: withUnknown,
+              groups: w.groups,
+              duties: w.duties,
+              placements: w.placements,
+              activities: w.activities,
+            },
+          },
           { id: null, label: 'property', kind: 'system' },
         );
         // … and left in the store by an older version (the release parts are computed again).
         await plantUnknownMembers(ctx, w);
         const app = await createApp(ctx, { students: shape.students, staff: shape.staff });
-        await grantAll(ctx, app.clientId, 'students', shape.studentGrants.map((u) => w.codes[u]!));
-        await grantAll(ctx, app.clientId, 'staff', shape.staffGrants.map((u) => w.codes[u]!));
+        await grantAll(
+          ctx,
+          app.clientId,
+          'students',
+          shape.studentGrants.map((u) => w.codes[u]!),
+        );
+        await grantAll(
+          ctx,
+          app.clientId,
+          'staff',
+          shape.staffGrants.map((u) => w.codes[u]!),
+        );
         const c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
         const allowed = policy(w, shape);
         const protectedIds = new Set(w.persons.filter((p) => p.securityMarking === 'Skyddad folkbokföring').map((p) => p.id));
@@ -296,10 +382,14 @@ describe('consent scoping (property)', () => {
           expect(privateMail, `private e-mail of ${p.id}`).toBe(cats.has('private_email') && marking !== SHIELDED && marking !== SECRET);
           const schoolMail = (p.emails ?? []).some((e: { type: string }) => e.type !== 'Privat');
           expect(schoolMail, `school e-mail of ${p.id}`).toBe(marking !== SHIELDED);
-          expect('responsibles' in p).toBe(allowed.student.has(p.id) && shape.students.includes('guardians') && !!w.persons.find((x) => x.id === p.id)!.responsibles?.length);
+          expect('responsibles' in p).toBe(
+            allowed.student.has(p.id) && shape.students.includes('guardians') && !!w.persons.find((x) => x.id === p.id)!.responsibles?.length,
+          );
           // Enrolments: a student's, only those at units granted under the students API, absent when none.
           const studentUnits = new Set(shape.studentGrants.map((u) => w.units[u]!.id));
-          const expected = allowed.student.has(p.id) ? (w.persons.find((x) => x.id === p.id)!.enrolments ?? []).filter((e) => studentUnits.has(e.enroledAt.id)) : [];
+          const expected = allowed.student.has(p.id)
+            ? (w.persons.find((x) => x.id === p.id)!.enrolments ?? []).filter((e) => studentUnits.has(e.enroledAt.id))
+            : [];
           const units = (list: { enroledAt: { id: string } }[]) => list.map((e) => e.enroledAt.id);
           if (expected.length) expect(units(p.enrolments ?? []), `enrolments of ${p.id}`).toEqual(units(expected));
           else expect('enrolments' in p, `enrolments of ${p.id}`).toBe(false);
@@ -373,20 +463,27 @@ describe('consent scoping (property)', () => {
             const p = w.persons[r.seed % w.persons.length]!;
             const field = r.by === 'eduPersonPrincipalName' ? 'eduPersonPrincipalNames' : r.by.startsWith('identifier') ? 'externalIdentifiers' : 'civicNo';
             const value =
-              r.by === 'civicNo' || r.by === 'civicNos' ? p.civicNo!.value
-              : r.by === 'eduPersonPrincipalName' ? p.eduPersonPrincipalNames![0]!
-              : r.by === 'identifier.value' ? p.externalIdentifiers![0]!.value
-              : p.externalIdentifiers![0]!.context;
-            const res = r.by === 'civicNos'
-              ? await c.request('POST', '/persons/lookup', { civicNos: [value] })
-              : await c.get(`/persons?${r.by}=${encodeURIComponent(value)}&limit=1000`);
+              r.by === 'civicNo' || r.by === 'civicNos'
+                ? p.civicNo!.value
+                : r.by === 'eduPersonPrincipalName'
+                  ? p.eduPersonPrincipalNames![0]!
+                  : r.by === 'identifier.value'
+                    ? p.externalIdentifiers![0]!.value
+                    : p.externalIdentifiers![0]!.context;
+            const res =
+              r.by === 'civicNos'
+                ? await c.request('POST', '/persons/lookup', { civicNos: [value] })
+                : await c.get(`/persons?${r.by}=${encodeURIComponent(value)}&limit=1000`);
             expect(res.status).toBe(200);
             everything.push(res.body);
             const found = (r.by === 'civicNos' ? res.body : res.body.data).map((x: { id: string }) => x.id).filter((id: string) => worldIds.persons!.has(id));
             // identifier.context is shared by the whole world: every person whose identifiers are released.
-            const expected = r.by === 'identifier.context'
-              ? w.persons.filter((x) => allowed.sets.persons.has(x.id) && released(x.id, field)).map((x) => x.id)
-              : allowed.sets.persons.has(p.id) && released(p.id, field) ? [p.id] : [];
+            const expected =
+              r.by === 'identifier.context'
+                ? w.persons.filter((x) => allowed.sets.persons.has(x.id) && released(x.id, field)).map((x) => x.id)
+                : allowed.sets.persons.has(p.id) && released(p.id, field)
+                  ? [p.id]
+                  : [];
             expect(new Set(found), `${r.by} finds`).toEqual(new Set(expected));
           } else if (r.kind === 'sorted') {
             // Sorting by civic number orders only those whose number is released to the app; the rest
@@ -396,7 +493,8 @@ describe('consent scoping (property)', () => {
             const mine = items.map((i) => i.id as string).filter((id) => worldIds.persons!.has(id));
             const key = (id: string) => (released(id, 'civicNo') ? w.persons.find((x) => x.id === id)!.civicNo!.value : '');
             const expected = [...allowed.sets.persons].sort((a, b) => {
-              const ka = key(a), kb = key(b);
+              const ka = key(a),
+                kb = key(b);
               const byKey = ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
               return r.desc ? -byKey : byKey;
             });
@@ -414,8 +512,9 @@ describe('consent scoping (property)', () => {
           const { items } = await c.crawl(`/${endpoint}`, 1000);
           everything.push(items);
           expect(new Set(items.map((i) => i.id).filter((id) => worldIds[endpoint]!.has(id))), `${endpoint} of this world`).toEqual(allowed.sets[endpoint]);
-          for (const item of items) if (endpoint === 'persons') checkPerson(item);
-          else checkMembers(endpoint, item);
+          for (const item of items)
+            if (endpoint === 'persons') checkPerson(item);
+            else checkMembers(endpoint, item);
         }
         expect(protectedLeaks(everything, protectedIds)).toEqual([]);
         // No member that no declaration names, and no withheld identifying value, anywhere as text.

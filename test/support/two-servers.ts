@@ -30,7 +30,10 @@ export async function startTwoServers(name: string): Promise<{ urls: [string, st
       cleanups.push(fresh.drop);
       const env = { DATABASE_URL: fresh.url, PUBLIC_URL: TWO_SERVERS_PUBLIC_URL };
       const [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
-      cleanups.push(() => a.stop(), () => b.stop());
+      cleanups.push(
+        () => a.stop(),
+        () => b.stop(),
+      );
       await Promise.all([waitUntilReady(a), waitUntilReady(b)]);
       urls = [a.url, b.url];
       database = await openDatabase({ databaseUrl: fresh.url, poolSize: 2 });
@@ -39,7 +42,10 @@ export async function startTwoServers(name: string): Promise<{ urls: [string, st
       const config = () => testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: TWO_SERVERS_PUBLIC_URL });
       const a = await startServer(config(), { database, clock: systemClock });
       const b = await startServer(config(), { database, clock: systemClock, workers: false });
-      cleanups.push(() => a.stop(), () => b.stop());
+      cleanups.push(
+        () => a.stop(),
+        () => b.stop(),
+      );
       urls = [`http://127.0.0.1:${a.port}`, `http://127.0.0.1:${b.port}`];
     }
     const db = database;

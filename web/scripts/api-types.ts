@@ -21,7 +21,12 @@ import { z } from 'zod';
  * ids are renamed here (`<X>Body`) so generation does not depend on that naming being fixed.
  */
 function avoidIdCollisions(): void {
-  const registry = z.globalRegistry as unknown as { _idmap: Map<string, z.ZodType>; get(s: z.ZodType): Record<string, unknown> | undefined; remove(s: z.ZodType): void; add(s: z.ZodType, m: Record<string, unknown>): void };
+  const registry = z.globalRegistry as unknown as {
+    _idmap: Map<string, z.ZodType>;
+    get(s: z.ZodType): Record<string, unknown> | undefined;
+    remove(s: z.ZodType): void;
+    add(s: z.ZodType, m: Record<string, unknown>): void;
+  };
   for (const [id, schema] of [...registry._idmap]) {
     if (id.endsWith('Input') && registry._idmap.has(id.slice(0, -'Input'.length))) {
       const meta = registry.get(schema) ?? {};

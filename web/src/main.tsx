@@ -75,27 +75,160 @@ function Root() {
               <Route path="/signin/:uid" element={<SignInFlowPage />} />
               <Route path="/my/apps" element={<MyAppsPage />} />
 
-              <Route path="/school/apps" element={<RequireRole roles={[...school]}><SchoolAppsPage /></RequireRole>} />
-              <Route path="/school/apps/:appId" element={<RequireRole roles={[...school]}><SchoolAppPage /></RequireRole>} />
-              <Route path="/school/api-access" element={<RequireRole roles={[...school]}><SchoolApiAccessPage /></RequireRole>} />
-              <Route path="/school/clients/:clientId" element={<RequireRole roles={[...school]}><SchoolAppPage legacyClient /></RequireRole>} />
-              <Route path="/school/disclosures" element={<RequireRole roles={[...school, ...operator]}><SchoolDisclosuresPage /></RequireRole>} />
+              <Route
+                path="/school/apps"
+                element={
+                  <RequireRole roles={[...school]}>
+                    <SchoolAppsPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/school/apps/:appId"
+                element={
+                  <RequireRole roles={[...school]}>
+                    <SchoolAppPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/school/api-access"
+                element={
+                  <RequireRole roles={[...school]}>
+                    <SchoolApiAccessPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/school/clients/:clientId"
+                element={
+                  <RequireRole roles={[...school]}>
+                    <SchoolAppPage legacyClient />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/school/disclosures"
+                element={
+                  <RequireRole roles={[...school, ...operator]}>
+                    <SchoolDisclosuresPage />
+                  </RequireRole>
+                }
+              />
 
-              <Route path="/partner/profile" element={<RequireRole roles={[...partner]}><PartnerProfilePage /></RequireRole>} />
-              <Route path="/partner/apps" element={<RequireRole roles={[...partner]}><PartnerAppsPage /></RequireRole>} />
-              <Route path="/partner/apps/new" element={<RequireRole roles={[...partner]}><PartnerAppFormPage /></RequireRole>} />
-              <Route path="/partner/apps/:appId" element={<RequireRole roles={[...partner]}><PartnerAppPage /></RequireRole>} />
-              <Route path="/partner/apps/:appId/edit" element={<RequireRole roles={[...partner]}><PartnerAppFormPage /></RequireRole>} />
+              <Route
+                path="/partner/profile"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <PartnerProfilePage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/partner/apps"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <PartnerAppsPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/partner/apps/new"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <PartnerAppFormPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/partner/apps/:appId"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <PartnerAppPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/partner/apps/:appId/edit"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <PartnerAppFormPage />
+                  </RequireRole>
+                }
+              />
 
-              <Route path="/operator/review" element={<RequireRole roles={[...operator]}><ReviewQueuePage /></RequireRole>} />
-              <Route path="/operator/apps/:appId" element={<RequireRole roles={[...operator]}><OperatorAppPage /></RequireRole>} />
-              <Route path="/operator/partners" element={<RequireRole roles={[...operator]}><PartnersPage /></RequireRole>} />
-              <Route path="/operator/legacy-clients" element={<RequireRole roles={[...operator]}><LegacyClientsPage /></RequireRole>} />
-              <Route path="/operator/catalog" element={<RequireRole roles={[...operator]}><CatalogPage /></RequireRole>} />
-              <Route path="/operator/mailbox" element={<RequireRole roles={[...operator]}><MailboxPage /></RequireRole>} />
-              <Route path="/operator/audit" element={<RequireRole roles={[...operator]}><AuditLogPage /></RequireRole>} />
-              <Route path="/operator/identity-providers" element={<RequireRole roles={[...operator]}><IdentityProvidersPage /></RequireRole>} />
-              <Route path="/operator/ingestion-clients" element={<RequireRole roles={[...operator]}><IngestionClientsPage /></RequireRole>} />
+              <Route
+                path="/operator/review"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <ReviewQueuePage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/apps/:appId"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <OperatorAppPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/partners"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <PartnersPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/legacy-clients"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <LegacyClientsPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/catalog"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <CatalogPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/mailbox"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <MailboxPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/audit"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <AuditLogPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/identity-providers"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <IdentityProvidersPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/ingestion-clients"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <IngestionClientsPage />
+                  </RequireRole>
+                }
+              />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>
           </Frame>

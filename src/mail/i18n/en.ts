@@ -16,7 +16,11 @@ export const en: Translation = {
     signup_existing_account: ({ displayName, signInUrl }) => ({
       greeting: `Hello ${displayName},`,
       subject: 'Schoolgate — Somebody tried to sign up with your address',
-      blocks: [p('Somebody just tried to create a Schoolgate account with this e-mail address. You have an account already, so nothing was created.'), link('Sign in', signInUrl), p('If it was not you, you can ignore this message; your account is unchanged.')],
+      blocks: [
+        p('Somebody just tried to create a Schoolgate account with this e-mail address. You have an account already, so nothing was created.'),
+        link('Sign in', signInUrl),
+        p('If it was not you, you can ignore this message; your account is unchanged.'),
+      ],
     }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate — Confirm your e-mail address',
@@ -40,11 +44,7 @@ export const en: Translation = {
     }),
     app_rejected: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate — Your app ${appName} was not approved`,
-      blocks: [
-        p(`The app ${appName} of ${partnerName} was not approved.`),
-        facts(['Reason', reason]),
-        p('You can change the app and submit it again.'),
-      ],
+      blocks: [p(`The app ${appName} of ${partnerName} was not approved.`), facts(['Reason', reason]), p('You can change the app and submit it again.')],
     }),
     app_suspended: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate — Your app ${appName} has been suspended`,
@@ -63,10 +63,7 @@ export const en: Translation = {
     }),
     app_archived: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate — Your app ${appName} has been archived`,
-      blocks: [
-        p(`The app ${appName} of ${partnerName} has been archived. It no longer gets access tokens or school data.`),
-        ...optional('Reason', reason),
-      ],
+      blocks: [p(`The app ${appName} of ${partnerName} has been archived. It no longer gets access tokens or school data.`), ...optional('Reason', reason)],
     }),
     invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
       subject: `Schoolgate — Data access for application ${appName}`,
@@ -107,9 +104,13 @@ export const en: Translation = {
     consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
       subject: `Schoolgate — A user withdrew their consent for ${appName}`,
       blocks: [
-        p(`A ${{ student: 'student', guardian: 'guardian', staff: 'staff member' }[role]} of ${institution} withdrew the consent they gave the app ${appName} of ${partnerName} to receive their data.`),
+        p(
+          `A ${{ student: 'student', guardian: 'guardian', staff: 'staff member' }[role]} of ${institution} withdrew the consent they gave the app ${appName} of ${partnerName} to receive their data.`,
+        ),
         facts(['School', institution], ['When', f.dateTime(at)]),
-        p("The app's refresh tokens for this user stopped working at once, and its access tokens for them are refused. Delete or stop using the data you received through this consent as your agreement with the school requires."),
+        p(
+          "The app's refresh tokens for this user stopped working at once, and its access tokens for them are refused. Delete or stop using the data you received through this consent as your agreement with the school requires.",
+        ),
         p('Which user it was (the subject identifier your app received at sign-in) is in the consent.withdrawn event:'),
         link('Events of the app (partner API)', eventsUrl),
       ],

@@ -16,7 +16,11 @@ export const fr: Translation = {
     signup_existing_account: ({ displayName, signInUrl }) => ({
       greeting: `Bonjour ${displayName},`,
       subject: 'Schoolgate — Quelqu’un a tenté de s’inscrire avec votre adresse',
-      blocks: [p('Quelqu’un vient d’essayer de créer un compte Schoolgate avec cette adresse e-mail. Vous avez déjà un compte : rien n’a été créé.'), link('Se connecter', signInUrl), p('Si ce n’était pas vous, vous pouvez ignorer ce message ; votre compte n’a pas changé.')],
+      blocks: [
+        p('Quelqu’un vient d’essayer de créer un compte Schoolgate avec cette adresse e-mail. Vous avez déjà un compte : rien n’a été créé.'),
+        link('Se connecter', signInUrl),
+        p('Si ce n’était pas vous, vous pouvez ignorer ce message ; votre compte n’a pas changé.'),
+      ],
     }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Confirmez votre adresse e-mail',
@@ -24,7 +28,7 @@ export const fr: Translation = {
       blocks: [
         p('Bienvenue sur Schoolgate. Confirmez que cette adresse e-mail vous appartient pour activer votre compte partenaire.'),
         link('Confirmer mon adresse e-mail', confirmUrl),
-        p("Si vous ne vous êtes pas inscrit sur Schoolgate, vous pouvez ignorer ce message."),
+        p('Si vous ne vous êtes pas inscrit sur Schoolgate, vous pouvez ignorer ce message.'),
       ],
     }),
     app_approved: ({ appName, partnerName, clientId, appUrl, notes }) => ({
@@ -52,7 +56,9 @@ export const fr: Translation = {
     app_suspended: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate – Votre application ${appName} a été suspendue`,
       blocks: [
-        p(`L'application ${appName} de ${partnerName} a été suspendue. Elle ne reçoit plus de jetons d'accès ni de données scolaires ; les autorisations des écoles sont conservées.`),
+        p(
+          `L'application ${appName} de ${partnerName} a été suspendue. Elle ne reçoit plus de jetons d'accès ni de données scolaires ; les autorisations des écoles sont conservées.`,
+        ),
         ...optional('Motif', reason),
         p("Contactez l'opérateur si vous avez des questions."),
       ],
@@ -60,7 +66,9 @@ export const fr: Translation = {
     app_reapproved: ({ appName, partnerName, notes }) => ({
       subject: `Schoolgate – Votre application ${appName} est de nouveau active`,
       blocks: [
-        p(`L'application ${appName} de ${partnerName} a été approuvée à nouveau. Elle peut de nouveau obtenir des jetons d'accès et lit les données que les écoles ont autorisées.`),
+        p(
+          `L'application ${appName} de ${partnerName} a été approuvée à nouveau. Elle peut de nouveau obtenir des jetons d'accès et lit les données que les écoles ont autorisées.`,
+        ),
         ...optional('Remarques', notes),
       ],
     }),
@@ -82,7 +90,9 @@ export const fr: Translation = {
         ),
         link("Ouvrir la page de l'application", url),
         p(`Ce lien est valable jusqu'au ${f.dateTime(expiresAt)}.`),
-        p("Si vous n'attendiez pas cette demande, vous pouvez ignorer ce message : rien n'est partagé tant qu'un administrateur de l'école n'accorde pas l'accès."),
+        p(
+          "Si vous n'attendiez pas cette demande, vous pouvez ignorer ce message : rien n'est partagé tant qu'un administrateur de l'école n'accorde pas l'accès.",
+        ),
       ],
     }),
     grants_changed: ({ appName, apiName, added, removed, changedBy, reason, at }, f) => ({
@@ -98,7 +108,9 @@ export const fr: Translation = {
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({
       subject: `Schoolgate – Nouveau secret client pour ${appName}`,
       blocks: [
-        p(`Un nouveau secret client a été créé pour votre application ${appName}. Il a été affiché une seule fois à la personne qui l'a créé et n'est pas envoyé par e-mail.`),
+        p(
+          `Un nouveau secret client a été créé pour votre application ${appName}. Il a été affiché une seule fois à la personne qui l'a créé et n'est pas envoyé par e-mail.`,
+        ),
         p(
           previousSecretExpiresAt
             ? `L'ancien secret reste valable jusqu'au ${f.dateTime(previousSecretExpiresAt)} ; passez au nouveau avant cette date.`
@@ -110,9 +122,13 @@ export const fr: Translation = {
     consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
       subject: `Schoolgate – Un utilisateur a retiré son consentement pour ${appName}`,
       blocks: [
-        p(`Un ${{ student: 'élève', guardian: 'parent', staff: 'membre du personnel' }[role]} de ${institution} a retiré le consentement donné à l'application ${appName} de ${partnerName} pour recevoir ses données.`),
+        p(
+          `Un ${{ student: 'élève', guardian: 'parent', staff: 'membre du personnel' }[role]} de ${institution} a retiré le consentement donné à l'application ${appName} de ${partnerName} pour recevoir ses données.`,
+        ),
         facts(['École', institution], ['Quand', f.dateTime(at)]),
-        p("Les jetons de rafraîchissement de l'application pour cet utilisateur ne fonctionnent plus et ses jetons d'accès pour lui sont refusés. Supprimez les données reçues grâce à ce consentement, ou cessez de les utiliser, comme le prévoit votre accord avec l'école."),
+        p(
+          "Les jetons de rafraîchissement de l'application pour cet utilisateur ne fonctionnent plus et ses jetons d'accès pour lui sont refusés. Supprimez les données reçues grâce à ce consentement, ou cessez de les utiliser, comme le prévoit votre accord avec l'école.",
+        ),
         p("L'utilisateur concerné (l'identifiant subject reçu par votre application à la connexion) figure dans l'événement consent.withdrawn :"),
         link("Événements de l'application (API partenaire)", eventsUrl),
       ],

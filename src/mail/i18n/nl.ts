@@ -16,7 +16,11 @@ export const nl: Translation = {
     signup_existing_account: ({ displayName, signInUrl }) => ({
       greeting: `Beste ${displayName},`,
       subject: 'Schoolgate — Iemand probeerde zich met uw adres te registreren',
-      blocks: [p('Iemand probeerde zojuist een Schoolgate-account aan te maken met dit e-mailadres. U hebt al een account, dus er is niets aangemaakt.'), link('Aanmelden', signInUrl), p('Was u het niet, dan kunt u dit bericht negeren; uw account is ongewijzigd.')],
+      blocks: [
+        p('Iemand probeerde zojuist een Schoolgate-account aan te maken met dit e-mailadres. U hebt al een account, dus er is niets aangemaakt.'),
+        link('Aanmelden', signInUrl),
+        p('Was u het niet, dan kunt u dit bericht negeren; uw account is ongewijzigd.'),
+      ],
     }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Bevestig je e-mailadres',
@@ -35,21 +39,21 @@ export const nl: Translation = {
         p('Het clientgeheim wordt maar één keer getoond, in het partnerportaal; het wordt nooit per e-mail verstuurd.'),
         ...optional('Opmerkingen bij de accreditatie', notes),
         link('De app openen', appUrl),
-        p('Scholen kunnen je app nu datatoegang verlenen: nodig hun beheerders uit vanaf de pagina van de app. Zolang een school geen toegang verleent, krijgt de app geen gegevens.'),
+        p(
+          'Scholen kunnen je app nu datatoegang verlenen: nodig hun beheerders uit vanaf de pagina van de app. Zolang een school geen toegang verleent, krijgt de app geen gegevens.',
+        ),
       ],
     }),
     app_rejected: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate – Je app ${appName} is niet goedgekeurd`,
-      blocks: [
-        p(`De app ${appName} van ${partnerName} is niet goedgekeurd.`),
-        facts(['Reden', reason]),
-        p('Je kunt de app aanpassen en opnieuw indienen.'),
-      ],
+      blocks: [p(`De app ${appName} van ${partnerName} is niet goedgekeurd.`), facts(['Reden', reason]), p('Je kunt de app aanpassen en opnieuw indienen.')],
     }),
     app_suspended: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate – Je app ${appName} is opgeschort`,
       blocks: [
-        p(`De app ${appName} van ${partnerName} is opgeschort. Vanaf nu krijgt ze geen toegangstokens en geen schoolgegevens meer; de toegangsrechten van de scholen blijven bewaard.`),
+        p(
+          `De app ${appName} van ${partnerName} is opgeschort. Vanaf nu krijgt ze geen toegangstokens en geen schoolgegevens meer; de toegangsrechten van de scholen blijven bewaard.`,
+        ),
         ...optional('Reden', reason),
         p('Neem contact op met de beheerder als je vragen hebt.'),
       ],
@@ -57,7 +61,9 @@ export const nl: Translation = {
     app_reapproved: ({ appName, partnerName, notes }) => ({
       subject: `Schoolgate – Je app ${appName} is opnieuw actief`,
       blocks: [
-        p(`De app ${appName} van ${partnerName} is opnieuw goedgekeurd. Ze kan weer toegangstokens krijgen en leest de gegevens waarvoor de scholen toegang verleend hebben.`),
+        p(
+          `De app ${appName} van ${partnerName} is opnieuw goedgekeurd. Ze kan weer toegangstokens krijgen en leest de gegevens waarvoor de scholen toegang verleend hebben.`,
+        ),
         ...optional('Opmerkingen', notes),
       ],
     }),
@@ -95,7 +101,9 @@ export const nl: Translation = {
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({
       subject: `Schoolgate – Nieuw clientgeheim voor ${appName}`,
       blocks: [
-        p(`Er is een nieuw clientgeheim aangemaakt voor je app ${appName}. Het werd één keer getoond aan wie het aanmaakte en wordt niet per e-mail verstuurd.`),
+        p(
+          `Er is een nieuw clientgeheim aangemaakt voor je app ${appName}. Het werd één keer getoond aan wie het aanmaakte en wordt niet per e-mail verstuurd.`,
+        ),
         p(
           previousSecretExpiresAt
             ? `Het vorige geheim blijft geldig tot ${f.dateTime(previousSecretExpiresAt)}; schakel je app vóór dan over op het nieuwe.`
@@ -107,9 +115,13 @@ export const nl: Translation = {
     consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
       subject: `Schoolgate – Een gebruiker heeft de toestemming voor ${appName} ingetrokken`,
       blocks: [
-        p(`Een ${{ student: 'leerling', guardian: 'ouder', staff: 'personeelslid' }[role]} van ${institution} heeft de toestemming ingetrokken die de app ${appName} van ${partnerName} kreeg om zijn of haar gegevens te ontvangen.`),
+        p(
+          `Een ${{ student: 'leerling', guardian: 'ouder', staff: 'personeelslid' }[role]} van ${institution} heeft de toestemming ingetrokken die de app ${appName} van ${partnerName} kreeg om zijn of haar gegevens te ontvangen.`,
+        ),
         facts(['School', institution], ['Wanneer', f.dateTime(at)]),
-        p('De verversingstokens van de app voor deze gebruiker werken meteen niet meer en zijn toegangstokens voor die gebruiker worden geweigerd. Verwijder de gegevens die je via deze toestemming ontving of gebruik ze niet meer, zoals je overeenkomst met de school vraagt.'),
+        p(
+          'De verversingstokens van de app voor deze gebruiker werken meteen niet meer en zijn toegangstokens voor die gebruiker worden geweigerd. Verwijder de gegevens die je via deze toestemming ontving of gebruik ze niet meer, zoals je overeenkomst met de school vraagt.',
+        ),
         p('Om welke gebruiker het gaat (de subject-identifier die je app bij het aanmelden kreeg), staat in het event consent.withdrawn:'),
         link('Events van de app (partner-API)', eventsUrl),
       ],

@@ -16,7 +16,11 @@ export const sv: Translation = {
     signup_existing_account: ({ displayName, signInUrl }) => ({
       greeting: `Hej ${displayName},`,
       subject: 'Schoolgate — Någon försökte registrera sig med din adress',
-      blocks: [p('Någon försökte just skapa ett Schoolgate-konto med den här e-postadressen. Du har redan ett konto, så inget skapades.'), link('Logga in', signInUrl), p('Om det inte var du kan du bortse från meddelandet; ditt konto är oförändrat.')],
+      blocks: [
+        p('Någon försökte just skapa ett Schoolgate-konto med den här e-postadressen. Du har redan ett konto, så inget skapades.'),
+        link('Logga in', signInUrl),
+        p('Om det inte var du kan du bortse från meddelandet; ditt konto är oförändrat.'),
+      ],
     }),
     email_confirmation: ({ displayName, confirmUrl }) => ({
       subject: 'Schoolgate – Bekräfta din e-postadress',
@@ -40,16 +44,14 @@ export const sv: Translation = {
     }),
     app_rejected: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate – Din app ${appName} har inte godkänts`,
-      blocks: [
-        p(`Appen ${appName} från ${partnerName} har inte godkänts.`),
-        facts(['Motivering', reason]),
-        p('Du kan ändra appen och skicka in den igen.'),
-      ],
+      blocks: [p(`Appen ${appName} från ${partnerName} har inte godkänts.`), facts(['Motivering', reason]), p('Du kan ändra appen och skicka in den igen.')],
     }),
     app_suspended: ({ appName, partnerName, reason }) => ({
       subject: `Schoolgate – Din app ${appName} har stängts av tillfälligt`,
       blocks: [
-        p(`Appen ${appName} från ${partnerName} har stängts av tillfälligt. Den får inte längre några åtkomsttoken eller skoldata; skolornas behörigheter finns kvar.`),
+        p(
+          `Appen ${appName} från ${partnerName} har stängts av tillfälligt. Den får inte längre några åtkomsttoken eller skoldata; skolornas behörigheter finns kvar.`,
+        ),
         ...optional('Motivering', reason),
         p('Kontakta operatören om du har frågor.'),
       ],
@@ -107,9 +109,13 @@ export const sv: Translation = {
     consent_withdrawn: ({ appName, partnerName, institution, role, at, eventsUrl }, f) => ({
       subject: `Schoolgate – En användare har återkallat sitt samtycke för ${appName}`,
       blocks: [
-        p(`En ${{ student: 'elev', guardian: 'vårdnadshavare', staff: 'anställd' }[role]} på ${institution} har återkallat samtycket som gav appen ${appName} från ${partnerName} rätt att ta emot hens uppgifter.`),
+        p(
+          `En ${{ student: 'elev', guardian: 'vårdnadshavare', staff: 'anställd' }[role]} på ${institution} har återkallat samtycket som gav appen ${appName} från ${partnerName} rätt att ta emot hens uppgifter.`,
+        ),
         facts(['Skola', institution], ['När', f.dateTime(at)]),
-        p('Appens uppdateringstoken för användaren slutade fungera direkt, och dess åtkomsttoken för användaren nekas. Radera eller sluta använda de uppgifter ni fått genom samtycket, så som ert avtal med skolan kräver.'),
+        p(
+          'Appens uppdateringstoken för användaren slutade fungera direkt, och dess åtkomsttoken för användaren nekas. Radera eller sluta använda de uppgifter ni fått genom samtycket, så som ert avtal med skolan kräver.',
+        ),
         p('Vilken användare det gäller (den subject-identifierare appen fick vid inloggningen) står i händelsen consent.withdrawn:'),
         link('Appens händelser (partner-API)', eventsUrl),
       ],

@@ -56,7 +56,15 @@ describe('replaceGrants: the one writer of grants', () => {
     const w = await world();
     const { ctx } = harness();
     const change = await ctx.db.transaction().execute((trx) =>
-      replaceGrants(trx, ctx, { clientId: w.clientId, apiCode: 'students', targets: [w.b, w.c], within: [w.b, w.c], actor: w.actor, reason: 'Pilot', action: 'grants.replaced' }),
+      replaceGrants(trx, ctx, {
+        clientId: w.clientId,
+        apiCode: 'students',
+        targets: [w.b, w.c],
+        within: [w.b, w.c],
+        actor: w.actor,
+        reason: 'Pilot',
+        action: 'grants.replaced',
+      }),
     );
     expect(change.changed).toBe(true);
     expect(change.added.map((g) => g.institutionNumber)).toEqual([w.c]);
@@ -74,9 +82,11 @@ describe('replaceGrants: the one writer of grants', () => {
   it('writes nothing when nothing changes', async () => {
     const w = await world();
     const { ctx } = harness();
-    const change = await ctx.db.transaction().execute((trx) =>
-      replaceGrants(trx, ctx, { clientId: w.clientId, apiCode: 'students', targets: [w.b, w.a], actor: w.actor, reason: null, action: 'grants.replaced' }),
-    );
+    const change = await ctx.db
+      .transaction()
+      .execute((trx) =>
+        replaceGrants(trx, ctx, { clientId: w.clientId, apiCode: 'students', targets: [w.b, w.a], actor: w.actor, reason: null, action: 'grants.replaced' }),
+      );
     expect(change.changed).toBe(false);
     expect(await auditOf(w.clientId)).toEqual([]);
     expect(await mailTo(w.contact)).toEqual([]);
@@ -106,7 +116,15 @@ describe('replaceGrants: the one writer of grants', () => {
     const { ctx } = harness();
     await expect(
       ctx.db.transaction().execute((trx) =>
-        replaceGrants(trx, ctx, { clientId: w.clientId, apiCode: 'students', targets: [w.a], actor: w.actor, reason: null, action: 'grants.replaced', confirmRemoval: false }),
+        replaceGrants(trx, ctx, {
+          clientId: w.clientId,
+          apiCode: 'students',
+          targets: [w.a],
+          actor: w.actor,
+          reason: null,
+          action: 'grants.replaced',
+          confirmRemoval: false,
+        }),
       ),
     ).rejects.toMatchObject({ status: 409, code: 'removal_not_confirmed' });
     expect(await grantsOf(w.clientId)).toEqual([`students:${w.a}`, `students:${w.b}`]);
@@ -118,7 +136,14 @@ describe('replaceGrants: the one writer of grants', () => {
     // B is removed first; then the insert of an institution that does not exist fails on its key.
     await expect(
       ctx.db.transaction().execute((trx) =>
-        replaceGrants(trx, ctx, { clientId: w.clientId, apiCode: 'students', targets: [w.a, '999999'], actor: w.actor, reason: null, action: 'grants.replaced' }),
+        replaceGrants(trx, ctx, {
+          clientId: w.clientId,
+          apiCode: 'students',
+          targets: [w.a, '999999'],
+          actor: w.actor,
+          reason: null,
+          action: 'grants.replaced',
+        }),
       ),
     ).rejects.toThrow();
     expect(await grantsOf(w.clientId)).toEqual([`students:${w.a}`, `students:${w.b}`]);

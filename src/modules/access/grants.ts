@@ -29,7 +29,8 @@ export interface GrantActor {
 
 const keyOf = (g: GrantTarget) => `${g.apiCode}|${g.institutionNumber ?? ''}|${g.accessGroupId ?? ''}`;
 const sortTargets = <T extends GrantTarget>(gs: T[]): T[] => [...gs].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-const strip = (gs: GrantTarget[]): GrantTarget[] => gs.map((g) => ({ apiCode: g.apiCode, institutionNumber: g.institutionNumber, accessGroupId: g.accessGroupId }));
+const strip = (gs: GrantTarget[]): GrantTarget[] =>
+  gs.map((g) => ({ apiCode: g.apiCode, institutionNumber: g.institutionNumber, accessGroupId: g.accessGroupId }));
 
 /** The institutions and access groups a set of grants touches: who should read an audit entry about it. */
 export function touchedTargets(gs: GrantTarget[]): { institutionNumbers: string[]; accessGroupIds: string[] } {
@@ -123,7 +124,8 @@ export interface ReplacedGrants {
 async function targetNames(db: Queryable, institutionNumbers: string[], accessGroupIds: string[]): Promise<Map<string, string>> {
   const names = new Map<string, string>();
   if (institutionNumbers.length) {
-    for (const r of await db.selectFrom('institutions').select(['number', 'name']).where('number', 'in', institutionNumbers).execute()) names.set(r.number, r.name);
+    for (const r of await db.selectFrom('institutions').select(['number', 'name']).where('number', 'in', institutionNumbers).execute())
+      names.set(r.number, r.name);
   }
   if (accessGroupIds.length) {
     for (const r of await db.selectFrom('access_groups').select(['id', 'name']).where('id', 'in', accessGroupIds).execute()) names.set(r.id, r.name);
@@ -139,7 +141,11 @@ async function targetNames(db: Queryable, institutionNumbers: string[], accessGr
  * client has an app, the `grants_changed` mail to the app's contact. Nothing is written when
  * nothing changes. The caller validates the targets (catalog, school structure, rights).
  */
-export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: ReplaceApiGrants | ReplaceAllGrants): Promise<ReplacedGrants> {
+export async function replaceGrants(
+  trx: Queryable,
+  ctx: Pick<AppContext, 'clock' | 'mail'>,
+  input: ReplaceApiGrants | ReplaceAllGrants,
+): Promise<ReplacedGrants> {
   const now = ctx.clock.now();
   const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
   if (!client) throw notFound('client_not_found', 'No such client.');
@@ -150,7 +156,11 @@ export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
     api = await trx.selectFrom('apis').select(['code', 'name', 'grant_target']).where('code', '=', input.apiCode).executeTakeFirst();
     if (!api) throw notFound('api_not_found', `There is no API "${input.apiCode}".`);
     const byInstitution = api.grant_target === 'institution';
-    desired = [...new Set(input.targets)].map((id) => ({ apiCode: input.apiCode!, institutionNumber: byInstitution ? id : null, accessGroupId: byInstitution ? null : id }));
+    desired = [...new Set(input.targets)].map((id) => ({
+      apiCode: input.apiCode!,
+      institutionNumber: byInstitution ? id : null,
+      accessGroupId: byInstitution ? null : id,
+    }));
   } else {
     desired = [...new Map(input.grants.map((g) => [keyOf(g), strip([g])[0]!])).values()];
   }
@@ -181,7 +191,15 @@ export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
   }
   if (!result.changed) return result;
 
-  if (removed.length) await trx.deleteFrom('grants').where('id', 'in', removed.map((g) => g.id)).execute();
+  if (removed.length)
+    await trx
+      .deleteFrom('grants')
+      .where(
+        'id',
+        'in',
+        removed.map((g) => g.id),
+      )
+      .execute();
   await insertGrants(trx, client.id, added, { grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy, reason: input.reason, at: now });
 
   const app = client.app_id
@@ -204,7 +222,9 @@ export async function replaceGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
   });
 
   if (app && input.notify !== false) {
-    const apiNames = api ? new Map([[api.code, api.name]]) : new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
+    const apiNames = api
+      ? new Map([[api.code, api.name]])
+      : new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
     const label = api
       ? (g: GrantTarget) => (byInstitution ? `${targetOf(g)} - ${names.get(targetOf(g)) ?? ''}` : (names.get(targetOf(g)) ?? targetOf(g)))
       : (g: GrantTarget) => `${apiNames.get(g.apiCode) ?? g.apiCode}: ${targetOf(g)}`;

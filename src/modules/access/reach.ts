@@ -56,7 +56,9 @@ export async function reachedInstitutions(db: Queryable, clientId: string, apis?
  */
 export async function reachedUnits(db: Queryable, clientId: string): Promise<ReachedUnit[]> {
   const rows = await grantReach(db)
-    .innerJoin('ss12000_organisations as o', (join) => join.onRef('o.organisation_code', '=', 'r.institution_number').on('o.organisation_type', '=', 'Skolenhet'))
+    .innerJoin('ss12000_organisations as o', (join) =>
+      join.onRef('o.organisation_code', '=', 'r.institution_number').on('o.organisation_type', '=', 'Skolenhet'),
+    )
     .select(['r.api_code', 'r.institution_number', 'o.id'])
     .distinct()
     .where('r.client_id', '=', clientId)
@@ -76,13 +78,26 @@ export async function reachedUnits(db: Queryable, clientId: string): Promise<Rea
  */
 export function grantIdsNamingQuery(db: Queryable, targets: { institutions: readonly string[]; accessGroups: readonly string[] }) {
   const direct = targets.institutions.length
-    ? grantReach(db).select('r.grant_id').where('r.access_group_id', 'is', null).where('r.institution_number', 'in', [...targets.institutions])
+    ? grantReach(db)
+        .select('r.grant_id')
+        .where('r.access_group_id', 'is', null)
+        .where('r.institution_number', 'in', [...targets.institutions])
     : undefined;
   const grouped = targets.accessGroups.length
-    ? db.selectFrom('grants as g').select('g.id as grant_id').where('g.access_group_id', 'in', [...targets.accessGroups])
+    ? db
+        .selectFrom('grants as g')
+        .select('g.id as grant_id')
+        .where('g.access_group_id', 'in', [...targets.accessGroups])
     : undefined;
   if (direct && grouped) return direct.union(grouped);
-  return direct ?? grouped ?? db.selectFrom('grants as g').select('g.id as grant_id').where(sql<SqlBool>`false`);
+  return (
+    direct ??
+    grouped ??
+    db
+      .selectFrom('grants as g')
+      .select('g.id as grant_id')
+      .where(sql<SqlBool>`false`)
+  );
 }
 
 /**

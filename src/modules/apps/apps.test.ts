@@ -39,9 +39,36 @@ describe('registering an app', () => {
   it('refuses bad APIs, categories, purposes and redirect URIs, naming the field', async () => {
     const { client } = await signedInPartner(harness(), 'Sloppy');
     const cases: [unknown, string, string][] = [
-      [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: 'x' }, { apiCode: 'grades', dataCategories: [], purpose: 'x' }] }, 'unknown_api', 'body.apis.1.apiCode'],
-      [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: 'x' }, { apiCode: 'staff', dataCategories: ['guardians'], purpose: 'x' }] }, 'unknown_data_category', 'body.apis.1.dataCategories'],
-      [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: 'x' }, { apiCode: 'students', dataCategories: [], purpose: 'y' }] }, 'duplicate_api', 'body.apis.1.apiCode'],
+      [
+        {
+          apis: [
+            { apiCode: 'students', dataCategories: [], purpose: 'x' },
+            { apiCode: 'grades', dataCategories: [], purpose: 'x' },
+          ],
+        },
+        'unknown_api',
+        'body.apis.1.apiCode',
+      ],
+      [
+        {
+          apis: [
+            { apiCode: 'students', dataCategories: [], purpose: 'x' },
+            { apiCode: 'staff', dataCategories: ['guardians'], purpose: 'x' },
+          ],
+        },
+        'unknown_data_category',
+        'body.apis.1.dataCategories',
+      ],
+      [
+        {
+          apis: [
+            { apiCode: 'students', dataCategories: [], purpose: 'x' },
+            { apiCode: 'students', dataCategories: [], purpose: 'y' },
+          ],
+        },
+        'duplicate_api',
+        'body.apis.1.apiCode',
+      ],
       [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: '  ' }] }, 'validation_failed', 'body.apis.0.purpose'],
       [{ apis: [{ apiCode: 'students', purpose: 'x' }] }, 'validation_failed', 'body.apis.0.dataCategories'],
       [{ redirectUris: ['http://planner.example/cb'] }, 'redirect_uri_insecure', 'body.redirectUris.0'],
@@ -87,7 +114,11 @@ describe('editing, submitting and archiving', () => {
       apis: [{ apiCode: 'pre_enrolments', dataCategories: ['guardians'], purpose: 'Pre-fill the enrolment form.' }],
     });
     expect(edited.status).toBe(200);
-    expect(edited.body).toMatchObject({ name: 'Planner Pro', status: 'draft', apis: [{ apiCode: 'pre_enrolments', dataCategories: ['identity', 'guardians'] }] });
+    expect(edited.body).toMatchObject({
+      name: 'Planner Pro',
+      status: 'draft',
+      apis: [{ apiCode: 'pre_enrolments', dataCategories: ['identity', 'guardians'] }],
+    });
 
     const nothing = await client.patch(`/api/v1/partner/apps/${id}`, {});
     expect(nothing.body).toMatchObject({ code: 'nothing_to_change', field: 'body' });
@@ -131,7 +162,11 @@ describe('editing, submitting and archiving', () => {
     const same = await client.patch(`/api/v1/partner/apps/${id}`, {
       name: current.name,
       redirectUris: current.redirectUris,
-      apis: current.apis.map((a: { apiCode: string; dataCategories: string[]; purpose: string }) => ({ apiCode: a.apiCode, dataCategories: a.dataCategories, purpose: a.purpose })),
+      apis: current.apis.map((a: { apiCode: string; dataCategories: string[]; purpose: string }) => ({
+        apiCode: a.apiCode,
+        dataCategories: a.dataCategories,
+        purpose: a.purpose,
+      })),
       description: 'Reminders and more.',
     });
     expect(same.status).toBe(200);
@@ -201,13 +236,19 @@ describe('isolation between partners', () => {
     ];
     for (const [method, path, body] of routes) {
       const res = await b.client.request(method, path, body);
-      expect({ route: `${method} ${path}`, status: res.status, code: res.body.code }).toEqual({ route: `${method} ${path}`, status: 404, code: 'app_not_found' });
+      expect({ route: `${method} ${path}`, status: res.status, code: res.body.code }).toEqual({
+        route: `${method} ${path}`,
+        status: 404,
+        code: 'app_not_found',
+      });
     }
     expect((await b.client.get('/api/v1/partner/apps')).body.data).toHaveLength(0);
     // Nothing B tried left a trace on A's app.
     const app = await a.client.get(`/api/v1/partner/apps/${id}`);
     expect(app.body).toMatchObject({ status: 'approved', description: 'Plans homework from the class timetable.' });
-    expect(await h.ctx.db.selectFrom('client_secrets as s').innerJoin('clients as c', 'c.id', 's.client_id').select('s.id').where('c.app_id', '=', id).execute()).toHaveLength(0);
+    expect(
+      await h.ctx.db.selectFrom('client_secrets as s').innerJoin('clients as c', 'c.id', 's.client_id').select('s.id').where('c.app_id', '=', id).execute(),
+    ).toHaveLength(0);
     expect(await h.ctx.db.selectFrom('invitations').select('id').where('app_id', '=', id).execute()).toHaveLength(0);
 
     const notUuid = await b.client.get('/api/v1/partner/apps/not-a-uuid');
@@ -276,7 +317,10 @@ describe('the app log and grants', () => {
     await h.ctx.db.insertInto('institutions').values({ number: '002001', name: 'Sint-Jan', active_from_year: 2000 }).execute();
     const groupId = crypto.randomUUID();
     await h.ctx.db.insertInto('access_groups').values({ id: groupId, name: 'Scholengroep Noord' }).execute();
-    await h.ctx.db.insertInto('grants').values({ id: crypto.randomUUID(), client_id: clientId, api_code: 'students', institution_number: '002001', reason: 'Pilot' }).execute();
+    await h.ctx.db
+      .insertInto('grants')
+      .values({ id: crypto.randomUUID(), client_id: clientId, api_code: 'students', institution_number: '002001', reason: 'Pilot' })
+      .execute();
     await h.ctx.db.insertInto('grants').values({ id: crypto.randomUUID(), client_id: clientId, api_code: 'invoices', access_group_id: groupId }).execute();
     const res = await client.get(`/api/v1/partner/apps/${id}/grants`);
     expect(res.body.data).toMatchObject([

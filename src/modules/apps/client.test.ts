@@ -235,7 +235,9 @@ describe('linking a legacy client', () => {
     );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(results.find((r) => r.status === 409)!.body.code).toBe('client_already_linked');
-    expect(await h.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'client.linked').where('client_id', '=', legacy.clientId).execute()).toHaveLength(1);
+    expect(
+      await h.ctx.db.selectFrom('audit_log').select('id').where('action', '=', 'client.linked').where('client_id', '=', legacy.clientId).execute(),
+    ).toHaveLength(1);
   });
 
   it('refuses an expired secret, an archived app, and a client of another app', async () => {

@@ -7,7 +7,6 @@ const harness = useHarness({ INVITATION_TTL_DAYS: '14' });
 const DAY = 86_400_000;
 
 describe('invitations', () => {
-
   it('invites school admins of an approved app: link, expiry, mail in their language, link again in the log', async () => {
     const h = harness();
     await insertUser(h.ctx.db, { email: 'directie@klimop.example', displayName: 'Directie', kind: 'school', language: 'fr', userManagementAccess: true });

@@ -83,7 +83,18 @@ export const presentInvitation = (i: Selectable<InvitationsTable>, link: string,
 });
 
 // Keys that must never leave in a log entry, whatever a writer put in `before`/`after`.
-const SECRET_KEYS = new Set(['secret', 'clientsecret', 'client_secret', 'secrethash', 'secret_hash', 'password', 'passwordhash', 'password_hash', 'tokenhash', 'token_hash']);
+const SECRET_KEYS = new Set([
+  'secret',
+  'clientsecret',
+  'client_secret',
+  'secrethash',
+  'secret_hash',
+  'password',
+  'passwordhash',
+  'password_hash',
+  'tokenhash',
+  'token_hash',
+]);
 
 /** Deep copy of a JSON value without secret-looking members. */
 export function withoutSecrets(value: unknown): unknown {

@@ -28,8 +28,7 @@ export const listApiRequests = async (db: Queryable, appIds: string[]) =>
 export const listClientsOfApps = async (db: Queryable, appIds: string[]) =>
   appIds.length === 0 ? [] : db.selectFrom('clients').select(['id', 'app_id']).where('app_id', 'in', appIds).execute();
 
-export const findClientOfApp = (db: Queryable, appId: string) =>
-  db.selectFrom('clients').selectAll().where('app_id', '=', appId).executeTakeFirst();
+export const findClientOfApp = (db: Queryable, appId: string) => db.selectFrom('clients').selectAll().where('app_id', '=', appId).executeTakeFirst();
 
 /** Secrets that still work at `now`, newest first (owned by the clients' one owner). */
 export { listLiveSecrets } from '../access/clients.ts';

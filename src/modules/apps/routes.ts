@@ -6,13 +6,7 @@ import { errors } from '../../http/common-schemas.ts';
 import { notFound } from '../../http/errors.ts';
 import { partnerOf } from '../partners/policies.ts';
 import { requirePartnerApp } from './policies.ts';
-import {
-  presentApp,
-  presentClient,
-  presentGrant,
-  presentInvitation,
-  presentLogEntry,
-} from './presenters.ts';
+import { presentApp, presentClient, presentGrant, presentInvitation, presentLogEntry } from './presenters.ts';
 import {
   findClientOfApp,
   listApiRequests,
@@ -38,16 +32,7 @@ import {
   logQuery,
   secretCreatedSchema,
 } from './schemas.ts';
-import {
-  archiveApp,
-  createApp,
-  createClientSecret,
-  createInvitations,
-  invitationLink,
-  linkLegacyClient,
-  submitApp,
-  updateApp,
-} from './service.ts';
+import { archiveApp, createApp, createClientSecret, createInvitations, invitationLink, linkLegacyClient, submitApp, updateApp } from './service.ts';
 
 const SECRET_NOTE =
   'Store this client secret now: Schoolgate keeps only a hash of it and will never show it again. ' +
@@ -203,9 +188,9 @@ export default async function appsRoutes(app: ZodApp, ctx: AppContext): Promise<
         tags,
         summary: 'Link an existing client without app (legacy) to this app by proving one of its live secrets',
         description:
-          'After linking, the client\'s grants are this app\'s grants and school admins can edit them once the app is ' +
+          "After linking, the client's grants are this app's grants and school admins can edit them once the app is " +
           'approved. While the app is a draft or under review the key keeps working as the legacy key it was (until the ' +
-          'legacy cut-over); once approved it follows the app\'s status, and a rejected, suspended or archived app stops it.',
+          "legacy cut-over); once approved it follows the app's status, and a rejected, suspended or archived app stops it.",
         params: appIdParams,
         body: linkBody,
         response: { 200: clientSchema, ...errors(400, 401, 403, 404, 409) },

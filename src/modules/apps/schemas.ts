@@ -5,10 +5,7 @@ export const appIdParams = z.object({ appId: uuidParam });
 
 export const apiRequestInput = z.object({
   apiCode: z.string().trim().min(1).max(64).describe('An API code from GET /api/v1/catalog/apis'),
-  dataCategories: z
-    .array(z.string().trim().min(1).max(64))
-    .max(32)
-    .describe("Categories of that API's catalog entry; 'identity' is always included"),
+  dataCategories: z.array(z.string().trim().min(1).max(64)).max(32).describe("Categories of that API's catalog entry; 'identity' is always included"),
   purpose: z.string().trim().min(1).max(4000).describe('Why the app needs this data (shown in the public purpose register)'),
 });
 
@@ -24,15 +21,14 @@ const clientType = z
       'without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.',
   );
 
-export const appCreateBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().trim().max(4000).default(''),
-    contactEmail: emailSchema,
-    redirectUris: redirectUris.default([]),
-    clientType: clientType.default('confidential'),
-    apis: z.array(apiRequestInput).max(20).default([]),
-  });
+export const appCreateBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(4000).default(''),
+  contactEmail: emailSchema,
+  redirectUris: redirectUris.default([]),
+  clientType: clientType.default('confidential'),
+  apis: z.array(apiRequestInput).max(20).default([]),
+});
 
 export const appPatchBody = z
   .object({

@@ -142,8 +142,7 @@ const snapshotOf = (app: App, apis: NormalizedApiRequest[]) =>
   });
 
 const sameApis = (a: NormalizedApiRequest[], b: NormalizedApiRequest[]) =>
-  JSON.stringify([...a].sort((x, y) => x.apiCode.localeCompare(y.apiCode))) ===
-  JSON.stringify([...b].sort((x, y) => x.apiCode.localeCompare(y.apiCode)));
+  JSON.stringify([...a].sort((x, y) => x.apiCode.localeCompare(y.apiCode))) === JSON.stringify([...b].sort((x, y) => x.apiCode.localeCompare(y.apiCode)));
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -431,21 +430,14 @@ export async function linkLegacyClient(
 }
 
 /** The link an invitation mails: the app's page in the school back-office. */
-export const invitationLink = (ctx: AppContext, appId: string, token: string) =>
-  `${ctx.config.PUBLIC_URL}/school/apps/${appId}?invitation=${token}`;
+export const invitationLink = (ctx: AppContext, appId: string, token: string) => `${ctx.config.PUBLIC_URL}/school/apps/${appId}?invitation=${token}`;
 
 /**
  * Invites school admins to grant an approved app: one invitation (random token, expiring after
  * INVITATION_TTL_DAYS), one mail and one audit entry per address. The audit entry keeps the link
  * so the partner can copy it again from the app's log.
  */
-export async function createInvitations(
-  ctx: AppContext,
-  actor: Actor,
-  partnerId: string,
-  appId: string,
-  emails: string[],
-): Promise<string[]> {
+export async function createInvitations(ctx: AppContext, actor: Actor, partnerId: string, appId: string, emails: string[]): Promise<string[]> {
   const now = ctx.clock.now();
   const expiresAt = new Date(now.getTime() + ctx.config.INVITATION_TTL_DAYS * DAY_MS);
   const unique = [...new Set(emails)];

@@ -21,7 +21,9 @@ describe('the partner story', () => {
     const partner = h.client();
 
     // 1. Sign up and confirm the e-mail address through the mailed link.
-    expect((await partner.post('/api/v1/auth/signup', { email: 'eva@studiebuddy.example', password: PASSWORD, displayName: 'Eva', language: 'nl' })).status).toBe(202);
+    expect(
+      (await partner.post('/api/v1/auth/signup', { email: 'eva@studiebuddy.example', password: PASSWORD, displayName: 'Eva', language: 'nl' })).status,
+    ).toBe(202);
     const [confirmation] = await mailTo('eva@studiebuddy.example', 'email_confirmation');
     const token = /confirm-email\?token=([\w-]+)/.exec(confirmation!.body_text)![1]!;
     expect((await partner.post('/api/v1/auth/confirm-email', { token })).status).toBe(200);
@@ -58,14 +60,20 @@ describe('the partner story', () => {
     const seen = await partner.get(`/api/v1/partner/apps/${appId}`);
     expect(seen.body).toMatchObject({ status: 'rejected', rejectionReason: 'Say why you need the birth date.', editable: 'all' });
     const improved = await partner.patch(`/api/v1/partner/apps/${appId}`, {
-      apis: [{ apiCode: 'students', dataCategories: ['birth_date'], purpose: 'The birth date lets the planner greet students on their birthday; nothing else.' }],
+      apis: [
+        { apiCode: 'students', dataCategories: ['birth_date'], purpose: 'The birth date lets the planner greet students on their birthday; nothing else.' },
+      ],
     });
     expect(improved.body.status).toBe('draft');
     expect((await partner.post(`/api/v1/partner/apps/${appId}/submit`)).body.status).toBe('submitted');
     const approved = await operator.post(`/api/v1/operator/apps/${appId}/approve`, { notes: 'Accredited for Students: identity and birth date.' });
     expect(approved.status).toBe(200);
     const app = await partner.get(`/api/v1/partner/apps/${appId}`);
-    expect(app.body).toMatchObject({ status: 'approved', editable: 'description_and_contact', accreditationNotes: 'Accredited for Students: identity and birth date.' });
+    expect(app.body).toMatchObject({
+      status: 'approved',
+      editable: 'description_and_contact',
+      accreditationNotes: 'Accredited for Students: identity and birth date.',
+    });
     const clientId = app.body.clientId as string;
     expect(await mailTo('apps@studiebuddy.example', 'app_rejected')).toHaveLength(1);
     expect(await mailTo('apps@studiebuddy.example', 'app_approved')).toHaveLength(1);
@@ -120,9 +128,7 @@ describe('the partner story', () => {
 
     // 8. The app's log tells the whole story, newest first, with no secret in it.
     const log = await partner.get(`/api/v1/partner/apps/${appId}/log`);
-    const partnerActions = log.body.data
-      .filter((e: { actor: { kind: string } }) => e.actor.kind === 'partner')
-      .map((e: { action: string }) => e.action);
+    const partnerActions = log.body.data.filter((e: { actor: { kind: string } }) => e.actor.kind === 'partner').map((e: { action: string }) => e.action);
     expect(partnerActions).toEqual(['invitation.created', 'client.secret_created', 'app.submitted', 'app.updated', 'app.submitted', 'app.created']);
     expect(log.body.data.filter((e: { actor: { kind: string } }) => e.actor.kind === 'operator')).toHaveLength(2);
     const grantEntry = log.body.data.find((e: { institutionNumbers: string[]; actor: { kind: string } }) => e.actor.kind === 'school');

@@ -43,22 +43,36 @@ beforeAll(async () => {
   clock.set('2026-11-22T09:00:00Z');
   // Anna (Nassau, Klim Op, Zonnebloem) and Otto (Vlinder) both grant the planner more schools.
   expect(
-    (await (await as(ANNA)).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
-      institutionNumbers: [SCHOOLS.nassau, SCHOOLS.klimop],
-      reason: 'Klim Op joins',
-    })).status,
+    (
+      await (
+        await as(ANNA)
+      ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
+        institutionNumbers: [SCHOOLS.nassau, SCHOOLS.klimop],
+        reason: 'Klim Op joins',
+      })
+    ).status,
   ).toBe(200);
   clock.advance(60_000);
-  const olaf = await insertUser(harness().ctx.db, { email: 'olaf@school.example', password: PASSWORD, displayName: 'Olaf Both', kind: 'school', userManagementAccess: true });
+  const olaf = await insertUser(harness().ctx.db, {
+    email: 'olaf@school.example',
+    password: PASSWORD,
+    displayName: 'Olaf Both',
+    kind: 'school',
+    userManagementAccess: true,
+  });
   // Olaf holds rights on Klim Op and Vlinder: he shares Klim Op with Anna, Vlinder with Otto.
   await insertAdminRight(harness().ctx.db, { userId: olaf, right: 'iLeerlingen', institutionNumber: SCHOOLS.klimop, schoolYear: 2026 });
   await insertAdminRight(harness().ctx.db, { userId: olaf, right: 'iLeerlingen', institutionNumber: SCHOOLS.vlinder, schoolYear: 2026 });
   expect(
-    (await (await as('olaf@school.example')).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
-      institutionNumbers: [SCHOOLS.klimop],
-      confirmRemoval: true,
-      reason: 'Vlinder stops',
-    })).status,
+    (
+      await (
+        await as('olaf@school.example')
+      ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
+        institutionNumbers: [SCHOOLS.klimop],
+        confirmRemoval: true,
+        reason: 'Vlinder stops',
+      })
+    ).status,
   ).toBe(200);
   clock.advance(60_000);
   expect((await (await as(OP)).post(`/api/v1/operator/apps/${world.apps.submitted}/approve`, { notes: 'fine' })).status).toBe(200);

@@ -16,9 +16,7 @@ export interface AuditFilters {
 
 /** Which rows a reader may see at all (decided by `auditReaderFor`). */
 export type AuditVisibility =
-  | { kind: 'all' }
-  | { kind: 'partner'; partnerId: string }
-  | { kind: 'scope'; institutionNumbers: string[]; accessGroupIds: string[] };
+  { kind: 'all' } | { kind: 'partner'; partnerId: string } | { kind: 'scope'; institutionNumbers: string[]; accessGroupIds: string[] };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -55,14 +53,15 @@ export async function listAuditEntries(
   if (filters.institution) q = q.where(sql<boolean>`${filters.institution} = any(institution_numbers)`);
   if (filters.actor) {
     const actor = filters.actor;
-    q = UUID.test(actor)
-      ? q.where('actor_user_id', '=', actor)
-      : q.where('actor_label', 'ilike', `%${actor.replace(/[\\%_]/g, '\\$&')}%`);
+    q = UUID.test(actor) ? q.where('actor_user_id', '=', actor) : q.where('actor_label', 'ilike', `%${actor.replace(/[\\%_]/g, '\\$&')}%`);
   }
   if (filters.from) q = q.where('at', '>=', filters.from);
   if (filters.to) q = q.where('at', '<', filters.to);
   if (page.before) q = q.where('id', '<', page.before);
-  const rows = await q.orderBy('id', 'desc').limit(page.limit + 1).execute();
+  const rows = await q
+    .orderBy('id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   const more = rows.length > page.limit;
   const data = more ? rows.slice(0, page.limit) : rows;
   return { rows: data, nextCursor: more ? String(data[data.length - 1]!.id) : null };

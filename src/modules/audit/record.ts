@@ -26,12 +26,7 @@ export function auditActor(actor: Actor): { id: string | null; label: string; ki
 export const systemActor = { id: null, label: 'Schoolgate', kind: 'system' as const };
 
 /** Appends one audit row. Call it inside the transaction that makes the change. */
-export async function recordAudit(
-  trx: Queryable,
-  at: Date,
-  who: { id: string | null; label: string; kind: ActorKind },
-  entry: AuditEntry,
-): Promise<void> {
+export async function recordAudit(trx: Queryable, at: Date, who: { id: string | null; label: string; kind: ActorKind }, entry: AuditEntry): Promise<void> {
   await trx
     .insertInto('audit_log')
     .values({

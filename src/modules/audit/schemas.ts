@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { institutionNumber } from '../../http/common-schemas.ts';
 
-const text = (max: number) => z.string().min(1).max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 // Dates the database can store and people mean: years 1900-9999.
 const date = z.coerce.date().refine((d) => d.getUTCFullYear() >= 1900 && d.getUTCFullYear() <= 9999, 'must be a date between 1900 and 9999');
 
@@ -10,10 +15,13 @@ export const auditQuery = z.object({
   appId: z.uuid().optional(),
   partnerId: z.uuid().optional(),
   institution: institutionNumber.optional().describe('Entries touching this institution'),
-  actor: text(200).optional().describe('User id, or part of the actor\'s name or e-mail'),
+  actor: text(200).optional().describe("User id, or part of the actor's name or e-mail"),
   from: date.optional().describe('Inclusive lower bound of `at`'),
   to: date.optional().describe('Exclusive upper bound of `at`'),
-  cursor: z.string().regex(/^\d{1,18}$/, 'must be the nextCursor of a previous page').optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,18}$/, 'must be the nextCursor of a previous page')
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 

@@ -23,7 +23,8 @@ describe('partner sign-up and e-mail confirmation', () => {
     harness().clock.advance(2 * 3_600_000);
     const c = harness().client();
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await c.post('/api/v1/auth/signup', { email: `flood${i}@x.example`, password: 'long enough pw', displayName: 'F' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push((await c.post('/api/v1/auth/signup', { email: `flood${i}@x.example`, password: 'long enough pw', displayName: 'F' })).status);
     expect(statuses).toEqual([202, 202, 202, 202, 202, 429, 429]);
     const refused = await c.post('/api/v1/auth/signup', { email: 'flood9@x.example', password: 'long enough pw', displayName: 'F' });
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -78,11 +78,7 @@ export default async function authRoutes(app: ZodApp, ctx: AppContext): Promise<
     async (request) => {
       const actor = request.actor;
       if (actor.kind === 'anonymous') throw notFound('session_not_found', 'No session.');
-      const row = await ctx.db
-        .selectFrom('sessions')
-        .select(['csrf_token', 'expires_at'])
-        .where('token_hash', '=', actor.sessionId)
-        .executeTakeFirstOrThrow();
+      const row = await ctx.db.selectFrom('sessions').select(['csrf_token', 'expires_at']).where('token_hash', '=', actor.sessionId).executeTakeFirstOrThrow();
       return { user: presentSessionUser(actor.user, partnerIdOf(actor)), csrfToken: row.csrf_token, expiresAt: row.expires_at };
     },
   );

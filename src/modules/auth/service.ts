@@ -13,10 +13,7 @@ const CONFIRMATION_TTL_MS = 48 * 3_600_000;
  * confirmed through the link mailed here. An address that has an account already gets the same
  * answer (nobody learns who has an account); its owner is mailed that somebody tried.
  */
-export async function signUpPartnerMember(
-  ctx: AppContext,
-  input: { email: string; password: string; displayName: string; language: Language },
-): Promise<void> {
+export async function signUpPartnerMember(ctx: AppContext, input: { email: string; password: string; displayName: string; language: Language }): Promise<void> {
   const problem = passwordProblem(input.password);
   if (problem) throw invalidField('body.password', 'weak_password', problem);
   // Hashed whether or not the address is taken, so both answers take as long.
@@ -52,12 +49,17 @@ export async function signUpPartnerMember(
       .insertInto('email_confirmations')
       .values({ token_hash: sha256(token), user_id: userId, created_at: now, expires_at: new Date(now.getTime() + CONFIRMATION_TTL_MS) })
       .execute();
-    await recordAudit(trx, now, { id: userId, label: `${input.displayName} <${input.email}>`, kind: 'partner' }, {
-      action: 'user.signed_up',
-      subjectType: 'user',
-      subjectId: userId,
-      after: { email: input.email, displayName: input.displayName },
-    });
+    await recordAudit(
+      trx,
+      now,
+      { id: userId, label: `${input.displayName} <${input.email}>`, kind: 'partner' },
+      {
+        action: 'user.signed_up',
+        subjectType: 'user',
+        subjectId: userId,
+        after: { email: input.email, displayName: input.displayName },
+      },
+    );
     await ctx.mail.enqueue(trx, {
       to: input.email,
       language: input.language,
@@ -71,22 +73,22 @@ export async function signUpPartnerMember(
 export async function confirmEmail(ctx: AppContext, token: string): Promise<void> {
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .selectFrom('email_confirmations')
-      .selectAll()
-      .where('token_hash', '=', sha256(token))
-      .forUpdate()
-      .executeTakeFirst();
+    const row = await trx.selectFrom('email_confirmations').selectAll().where('token_hash', '=', sha256(token)).forUpdate().executeTakeFirst();
     if (!row) throw badRequest('confirmation_invalid', 'This confirmation link is not valid.', { field: 'body.token' });
     if (row.used_at) throw conflict('confirmation_used', 'This confirmation link was used already.');
     if (row.expires_at <= now) throw gone('confirmation_expired', 'This confirmation link has expired; sign up again.');
     await trx.updateTable('email_confirmations').set({ used_at: now }).where('token_hash', '=', row.token_hash).execute();
     await trx.updateTable('users').set({ email_verified_at: now, updated_at: now }).where('id', '=', row.user_id).execute();
-    await recordAudit(trx, now, { id: row.user_id, label: row.user_id, kind: 'partner' }, {
-      action: 'user.email_confirmed',
-      subjectType: 'user',
-      subjectId: row.user_id,
-    });
+    await recordAudit(
+      trx,
+      now,
+      { id: row.user_id, label: row.user_id, kind: 'partner' },
+      {
+        action: 'user.email_confirmed',
+        subjectType: 'user',
+        subjectId: row.user_id,
+      },
+    );
   });
 }
 

@@ -24,8 +24,20 @@ const ID = {
   gus: '5a000000-0000-4000-8000-0000000000e1',
   danaDuty: '5a000000-0000-4000-8000-0000000000d2',
 };
-const unit = (id: string, code: string) => ({ id, displayName: `Skola ${code}`, organisationCode: code, organisationType: 'Skolenhet', schoolTypes: ['GR'], startDate: '2020-08-01' });
-const enrolment = (unitId: string, startDate: string, endDate?: string) => ({ enroledAt: { id: unitId }, schoolType: 'GR', startDate, ...(endDate ? { endDate } : {}) });
+const unit = (id: string, code: string) => ({
+  id,
+  displayName: `Skola ${code}`,
+  organisationCode: code,
+  organisationType: 'Skolenhet',
+  schoolTypes: ['GR'],
+  startDate: '2020-08-01',
+});
+const enrolment = (unitId: string, startDate: string, endDate?: string) => ({
+  enroledAt: { id: unitId },
+  schoolType: 'GR',
+  startDate,
+  ...(endDate ? { endDate } : {}),
+});
 const person = (id: string, givenName: string, familyName: string, enrolments: unknown[], guardian?: string) => ({
   id,
   givenName,
@@ -43,7 +55,10 @@ let firstRead: Date;
 async function settle(rows: number) {
   const { ctx } = harness();
   for (let i = 0; i < 200; i++) {
-    const n = await ctx.db.selectFrom('ss12000_access_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const n = await ctx.db
+      .selectFrom('ss12000_access_log')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirstOrThrow();
     if (Number(n.n) >= rows) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -99,9 +114,21 @@ beforeAll(async () => {
   await settle(2);
 
   const year = currentSchoolYear(clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
-  const adminA = await insertUser(ctx.db, { email: 'admin-a@skola.example', password: PASSWORD, displayName: 'Admin A', kind: 'school', userManagementAccess: true });
+  const adminA = await insertUser(ctx.db, {
+    email: 'admin-a@skola.example',
+    password: PASSWORD,
+    displayName: 'Admin A',
+    kind: 'school',
+    userManagementAccess: true,
+  });
   await insertAdminRight(ctx.db, { userId: adminA, right: 'iLeerlingen', institutionNumber: A, schoolYear: year });
-  const adminB = await insertUser(ctx.db, { email: 'admin-b@skola.example', password: PASSWORD, displayName: 'Admin B', kind: 'school', userManagementAccess: true });
+  const adminB = await insertUser(ctx.db, {
+    email: 'admin-b@skola.example',
+    password: PASSWORD,
+    displayName: 'Admin B',
+    kind: 'school',
+    userManagementAccess: true,
+  });
   await insertAdminRight(ctx.db, { userId: adminB, right: 'iLeerlingen', institutionNumber: B, schoolYear: year });
   await insertUser(ctx.db, { email: 'operator@sis.example', password: PASSWORD, displayName: 'Operator', kind: 'operator' });
   await insertUser(ctx.db, { email: 'teacher@skola.example', password: PASSWORD, displayName: 'Teacher', kind: 'school' });
@@ -136,7 +163,11 @@ describe('disclosure report of a person', () => {
     const operator = await signIn('operator@sis.example');
     await ingestBatch(
       ctx,
-      { upsert: { persons: [person(ID.carl, 'Carl', 'Claesson', [enrolment(ID.unitB, '2025-08-15', '2026-11-30'), enrolment(ID.unitA, '2026-12-01')])] } as never },
+      {
+        upsert: {
+          persons: [person(ID.carl, 'Carl', 'Claesson', [enrolment(ID.unitB, '2025-08-15', '2026-11-30'), enrolment(ID.unitA, '2026-12-01')])],
+        } as never,
+      },
       SYSTEM,
     );
     // Carl now relates to A, but was not there on the day of the read.
@@ -151,7 +182,7 @@ describe('disclosure report of a person', () => {
     expect(new Date(after.apps[0].entries[0].firstAt).getTime()).toBe(clock.now().getTime());
   });
 
-  it('finds persons at the admin\'s institutions only, and is a 404 for an admin of another institution', async () => {
+  it("finds persons at the admin's institutions only, and is a 404 for an admin of another institution", async () => {
     const adminA = await signIn('admin-a@skola.example');
     const found = await adminA.get('/api/v1/school/persons?q=ali');
     expect(found.status).toBe(200);
@@ -193,14 +224,18 @@ describe('disclosure report of a person', () => {
 
   it('says when the grant was revoked', async () => {
     const adminA = await signIn('admin-a@skola.example');
-    const put = await adminA.put(`/api/v1/school/apps/${app.appId}/api-access/students`, { institutionNumbers: [], confirmRemoval: true, reason: 'end of contract' });
+    const put = await adminA.put(`/api/v1/school/apps/${app.appId}/api-access/students`, {
+      institutionNumbers: [],
+      confirmRemoval: true,
+      reason: 'end of contract',
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     const entry = (await report(adminA, ID.alice)).apps[0].entries[0];
     expect(entry.grant).toMatchObject({ active: false, grantedAt: null, revokedBy: expect.stringContaining('Admin A') });
     expect(entry.grant.revokedAt).not.toBeNull();
   });
 
-  it("counts a guardian only for reads that could release guardians", async () => {
+  it('counts a guardian only for reads that could release guardians', async () => {
     const { ctx, url } = harness();
     const operator = await signIn('operator@sis.example');
     // The first app may not read guardians: Alice's guardian was not released to it.

@@ -102,8 +102,7 @@ export async function disclosureLines(
   if (args.institutions.length === 0) return [];
   const { personId, institutions, from, to, timeZone } = args;
   const entity = sql`(x.part->>'entity')`;
-  const roleEntities = (role: PersonRole) =>
-    sql`(${entity} = ANY(${PERSON_ENTITIES[role]}::text[]) OR NOT ${entity} = ANY(${KNOWN}::text[]))`;
+  const roleEntities = (role: PersonRole) => sql`(${entity} = ANY(${PERSON_ENTITIES[role]}::text[]) OR NOT ${entity} = ANY(${KNOWN}::text[]))`;
   const result = await sql<DisclosureLine>`
     WITH rel AS (
       SELECT o.organisation_code AS institution, ${ROLE_SQL} AS role, r.start_date, r.end_date
@@ -147,16 +146,19 @@ export async function disclosureLines(
     ORDER BY 1, 3, 4`.execute(db);
   // The category is NULL on the per-(app, API, institution) line of the grouping sets (total), and
   // on a category line of parts that named no category, which is dropped.
-  return result.rows.filter((r) => r.total || r.category !== null).map(({ total, ...r }) => ({
-    ...r,
-    first_at: new Date(r.first_at),
-    last_at: new Date(r.last_at),
-  }));
+  return result.rows
+    .filter((r) => r.total || r.category !== null)
+    .map(({ total, ...r }) => ({
+      ...r,
+      first_at: new Date(r.first_at),
+      last_at: new Date(r.last_at),
+    }));
 }
 
 /** Apps and clients by client id, for the report's headings. */
 export async function clientsById(db: Queryable, clientIds: string[]) {
-  if (clientIds.length === 0) return new Map<string, { client_id: string; client_name: string; app_id: string | null; app_name: string | null; partner_name: string | null }>();
+  if (clientIds.length === 0)
+    return new Map<string, { client_id: string; client_name: string; app_id: string | null; app_name: string | null; partner_name: string | null }>();
   const rows = await db
     .selectFrom('clients as c')
     .leftJoin('apps as a', 'a.id', 'c.app_id')

@@ -62,7 +62,7 @@ export default async function disclosureRoutes(app: ZodApp, ctx: AppContext): Pr
       config: { access: 'signed_in' },
       schema: {
         tags,
-        summary: 'Which apps received which categories of this person\'s data, when, under which grant (your institutions only)',
+        summary: "Which apps received which categories of this person's data, when, under which grant (your institutions only)",
         params: personParams,
         querystring: disclosureQuery,
         response: { 200: disclosureReport, ...errors(400, 401, 403, 404) },

@@ -136,7 +136,13 @@ beforeAll(async () => {
   await insertInstitution(db, { number: SCHOOL_A, name: 'Norra skolan', town: 'Umeå' });
   await insertInstitution(db, { number: SCHOOL_B, name: 'Södra skolan', town: 'Lund' });
   // The contact of app 1 is a Dutch-speaking partner member: the mail goes out in Dutch.
-  const member1 = await insertUser(db, { email: 'contact@leerwijs.example', password: 'partner password', displayName: 'Lea', kind: 'partner', language: 'nl' });
+  const member1 = await insertUser(db, {
+    email: 'contact@leerwijs.example',
+    password: 'partner password',
+    displayName: 'Lea',
+    kind: 'partner',
+    language: 'nl',
+  });
   const member2 = await insertUser(db, { email: 'dev@laxhjalpen.example', password: 'partner password', displayName: 'Dan', kind: 'partner' });
   const partner1 = await insertPartner(db, { name: 'Leerwijs', contactEmail: 'info@leerwijs.example', memberUserIds: [member1] });
   const partner2 = await insertPartner(db, { name: 'Läxhjälpen AB', contactEmail: 'info@laxhjalpen.example', memberUserIds: [member2] });
@@ -148,7 +154,8 @@ beforeAll(async () => {
   const app2 = await insertApp(db, { partnerId: partner2, name: 'Läxor', status: 'approved', contactEmail: 'apps@laxhjalpen.example', apis });
   const { clientId: client1 } = await insertClient(db, { appId: app1, name: 'Huiswerk' });
   const { clientId: client2 } = await insertClient(db, { appId: app2, name: 'Läxor' });
-  for (const clientId of [client1, client2]) for (const n of [SCHOOL_A, SCHOOL_B]) await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: n });
+  for (const clientId of [client1, client2])
+    for (const n of [SCHOOL_A, SCHOOL_B]) await insertGrant(db, { clientId, apiCode: 'students', institutionNumber: n });
 
   const alice = await insertPerson('Alice Andersson');
   const bob = await insertPerson('Bob Berg');
@@ -384,7 +391,13 @@ describe('my connected apps', () => {
       app_id: w.app1,
       client_id: w.client1,
       institution_numbers: [SCHOOL_A],
-      before: { role: 'student', apiCode: 'students', scopes: ['openid', 'profile', 'offline_access'], dataCategories: ['identity', 'groups'], withdrawnAt: null },
+      before: {
+        role: 'student',
+        apiCode: 'students',
+        scopes: ['openid', 'profile', 'offline_access'],
+        dataCategories: ['identity', 'groups'],
+        withdrawnAt: null,
+      },
       after: { withdrawnAt: before.toISOString(), revokedOidcRecords: 3 },
     });
     // Nothing in the row names the person: the partner reads it in its app log.
@@ -449,11 +462,23 @@ describe('my connected apps', () => {
 });
 
 describe('consent counts on the school app page', () => {
-  it("shows an admin the live consents of their own institutions only, students in count, by role", async () => {
+  it('shows an admin the live consents of their own institutions only, students in count, by role', async () => {
     const db = h.ctx.db;
     const year = currentSchoolYear(h.clock.now(), { start: h.ctx.config.SCHOOL_YEAR_START, timeZone: h.ctx.config.TZ });
-    const adminA = await insertUser(db, { email: 'rektor@norra.example', password: 'school password', displayName: 'Rektor A', kind: 'school', userManagementAccess: true });
-    const adminB = await insertUser(db, { email: 'rektor@sodra.example', password: 'school password', displayName: 'Rektor B', kind: 'school', userManagementAccess: true });
+    const adminA = await insertUser(db, {
+      email: 'rektor@norra.example',
+      password: 'school password',
+      displayName: 'Rektor A',
+      kind: 'school',
+      userManagementAccess: true,
+    });
+    const adminB = await insertUser(db, {
+      email: 'rektor@sodra.example',
+      password: 'school password',
+      displayName: 'Rektor B',
+      kind: 'school',
+      userManagementAccess: true,
+    });
     await insertAdminRight(db, { userId: adminA, right: 'iLeerlingen', institutionNumber: SCHOOL_A, schoolYear: year });
     await insertAdminRight(db, { userId: adminB, right: 'iLeerlingen', institutionNumber: SCHOOL_B, schoolYear: year });
     // More consents for app 2: two more students and a staff member at A, a student at B, one withdrawn at A.

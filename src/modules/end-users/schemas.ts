@@ -56,7 +56,7 @@ export const consentParams = z.object({ consentId: z.uuid() });
 export const partnerEventSchema = z
   .object({
     id: z.uuid().describe('Stable id of the event: drop duplicates by it'),
-    seq: z.string().describe('Position in the app\'s event stream; pass as ?after= to read on'),
+    seq: z.string().describe("Position in the app's event stream; pass as ?after= to read on"),
     type: z.string().describe('e.g. consent.withdrawn'),
     createdAt: timestamp,
     data: z.record(z.string(), z.unknown()).describe('consent.withdrawn: { sub, institution, appId, at }'),

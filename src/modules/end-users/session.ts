@@ -25,8 +25,7 @@ export interface EndUserSession {
   expiresAt: Date;
 }
 
-const isFastifyReply = (reply: FastifyReply | ServerResponseLike): reply is FastifyReply =>
-  typeof (reply as FastifyReply).setCookie === 'function';
+const isFastifyReply = (reply: FastifyReply | ServerResponseLike): reply is FastifyReply => typeof (reply as FastifyReply).setCookie === 'function';
 
 function cookieAttributes(ctx: AppContext, expiresAt: Date | null): string {
   const parts = ['Path=/', 'HttpOnly', 'SameSite=Lax'];

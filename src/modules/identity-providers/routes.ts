@@ -6,13 +6,7 @@ import { notFound } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { auditActor } from '../audit/record.ts';
 import { presentIdentityProvider } from './presenters.ts';
-import {
-  createIdentityProviderBody,
-  identityProviderSchema,
-  providerIdParams,
-  schoolBoardSchema,
-  updateIdentityProviderBody,
-} from './schemas.ts';
+import { createIdentityProviderBody, identityProviderSchema, providerIdParams, schoolBoardSchema, updateIdentityProviderBody } from './schemas.ts';
 import { createIdentityProvider, deleteIdentityProvider, institutionsUnder, listBoards, listProviderRows, updateIdentityProvider } from './service.ts';
 
 /**

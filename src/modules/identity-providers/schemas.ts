@@ -11,22 +11,22 @@ const text = (max: number) =>
 
 export const personClaimSchema = z
   .enum(['eppn', 'email', 'civic_no'])
-  .describe('The claim that names the person: eppn → the person\'s eduPersonPrincipalNames, email → an e-mail address of the person, civic_no → the civic number')
+  .describe(
+    "The claim that names the person: eppn → the person's eduPersonPrincipalNames, email → an e-mail address of the person, civic_no → the civic number",
+  )
   .meta({ id: 'UpstreamPersonClaim' });
 
 const fields = {
   boardId: z.uuid().describe('The school board: an SS 12000 organisation of type Huvudman (see GET /operator/school-boards)'),
   displayName: text(100).describe('Shown on the sign-in button: "Sign in with <displayName>"'),
   issuer: text(500).describe('The upstream OpenID Connect issuer; its metadata is discovered at <issuer>/.well-known/openid-configuration'),
-  clientId: text(500).describe('Schoolgate\'s client id at the upstream'),
-  clientSecret: text(2000).describe('Schoolgate\'s client secret at the upstream. Write-only: never returned'),
+  clientId: text(500).describe("Schoolgate's client id at the upstream"),
+  clientSecret: text(2000).describe("Schoolgate's client secret at the upstream. Write-only: never returned"),
   personClaim: personClaimSchema,
-  passwordAllowed: z.boolean().describe('Whether people of this board\'s schools may still sign in with a Schoolgate password'),
+  passwordAllowed: z.boolean().describe("Whether people of this board's schools may still sign in with a Schoolgate password"),
 };
 
-export const createIdentityProviderBody = z
-  .object({ ...fields, passwordAllowed: fields.passwordAllowed.default(true) })
-  .meta({ id: 'CreateIdentityProvider' });
+export const createIdentityProviderBody = z.object({ ...fields, passwordAllowed: fields.passwordAllowed.default(true) }).meta({ id: 'CreateIdentityProvider' });
 
 export const updateIdentityProviderBody = z
   .object(fields)

@@ -65,7 +65,10 @@ export async function listBoards(db: Queryable) {
     .orderBy('b.display_name')
     .orderBy('b.id')
     .execute();
-  const units = await institutionsUnder(db, boards.map((b) => b.id));
+  const units = await institutionsUnder(
+    db,
+    boards.map((b) => b.id),
+  );
   return boards.map((b) => ({ id: b.id, name: b.display_name, institutionNumbers: units.get(b.id) ?? [], identityProviderId: b.provider_id }));
 }
 
@@ -104,7 +107,14 @@ async function checkIssuer(ctx: Pick<AppContext, 'config' | 'log'>, issuer: stri
 }
 
 /** What the audit log keeps of a provider: everything but the secret. */
-const auditView = (p: { board_organisation_id: string; display_name: string; issuer: string; client_id: string; person_claim: string; password_allowed: boolean }) => ({
+const auditView = (p: {
+  board_organisation_id: string;
+  display_name: string;
+  issuer: string;
+  client_id: string;
+  person_claim: string;
+  password_allowed: boolean;
+}) => ({
   boardId: p.board_organisation_id,
   displayName: p.display_name,
   issuer: p.issuer,
@@ -177,7 +187,11 @@ export async function updateIdentityProvider(ctx: AppContext, who: Who, id: stri
   const now = ctx.clock.now();
   try {
     await ctx.db.transaction().execute(async (trx) => {
-      const updated = await trx.updateTable('upstream_identity_providers').set({ ...after, updated_at: now }).where('id', '=', id).executeTakeFirst();
+      const updated = await trx
+        .updateTable('upstream_identity_providers')
+        .set({ ...after, updated_at: now })
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (!updated.numUpdatedRows) throw notFound('identity_provider_not_found', 'No identity provider has this id.');
       const boards = [...new Set([before.board_organisation_id, after.board_organisation_id])];
       const units = await institutionsUnder(trx, boards);
@@ -211,4 +225,3 @@ export async function deleteIdentityProvider(ctx: AppContext, who: Who, id: stri
     });
   });
 }
-

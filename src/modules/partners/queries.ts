@@ -1,8 +1,7 @@
 import type { Queryable } from '../../context.ts';
 
 /** One partner by id. */
-export const findPartner = (db: Queryable, partnerId: string) =>
-  db.selectFrom('partners').selectAll().where('id', '=', partnerId).executeTakeFirst();
+export const findPartner = (db: Queryable, partnerId: string) => db.selectFrom('partners').selectAll().where('id', '=', partnerId).executeTakeFirst();
 
 /** The members of a partner, oldest first. */
 export const listPartnerMembers = (db: Queryable, partnerId: string) =>
@@ -17,5 +16,4 @@ export const listPartnerMembers = (db: Queryable, partnerId: string) =>
 
 /** The partner a user belongs to, if any. */
 export const partnerIdOfUser = async (db: Queryable, userId: string): Promise<string | null> =>
-  (await db.selectFrom('partner_members').select('partner_id').where('user_id', '=', userId).executeTakeFirst())?.partner_id ??
-  null;
+  (await db.selectFrom('partner_members').select('partner_id').where('user_id', '=', userId).executeTakeFirst())?.partner_id ?? null;

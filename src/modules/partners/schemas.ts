@@ -2,18 +2,15 @@ import { z } from 'zod';
 import { emailSchema } from '../../http/common-schemas.ts';
 
 /** A web address the public directory can link to: http(s) only, no javascript: or data: URLs. */
-export const websiteSchema = z
-  .url({ protocol: /^https?$/, message: 'must be an http:// or https:// address' })
-  .max(2000);
+export const websiteSchema = z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// address' }).max(2000);
 
-export const profileBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().trim().max(4000).default(''),
-    website: websiteSchema.nullable().default(null),
-    contactEmail: emailSchema,
-    public: z.boolean().default(true).describe('Listed in the public partner directory once it has an approved app'),
-  });
+export const profileBody = z.object({
+  name: z.string().trim().min(1).max(200),
+  description: z.string().trim().max(4000).default(''),
+  website: websiteSchema.nullable().default(null),
+  contactEmail: emailSchema,
+  public: z.boolean().default(true).describe('Listed in the public partner directory once it has an approved app'),
+});
 
 export const profileSchema = z
   .object({

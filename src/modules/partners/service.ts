@@ -25,11 +25,7 @@ export async function saveProfile(ctx: AppContext, actor: Actor, input: ProfileI
   return ctx.db.transaction().execute(async (trx) => {
     // Lock the member's own row so two first saves at once cannot create two partners.
     await trx.selectFrom('users').select('id').where('id', '=', actor.user.id).forUpdate().executeTakeFirstOrThrow();
-    const membership = await trx
-      .selectFrom('partner_members')
-      .select('partner_id')
-      .where('user_id', '=', actor.user.id)
-      .executeTakeFirst();
+    const membership = await trx.selectFrom('partner_members').select('partner_id').where('user_id', '=', actor.user.id).executeTakeFirst();
     if (!membership) {
       const partnerId = newId();
       await trx

@@ -8,7 +8,13 @@ export function presentDirectory(apps: ApprovedApp[]) {
   type DirectoryApp = { id: string; name: string; description: string; apis: { code: string; name: string }[] };
   const partners = new Map<string, { id: string; name: string; description: string; website: string | null; apps: DirectoryApp[] }>();
   for (const a of apps) {
-    const p = partners.get(a.partner_id) ?? { id: a.partner_id, name: a.partner_name, description: a.partner_description, website: a.partner_website, apps: [] };
+    const p = partners.get(a.partner_id) ?? {
+      id: a.partner_id,
+      name: a.partner_name,
+      description: a.partner_description,
+      website: a.partner_website,
+      apps: [],
+    };
     p.apps.push({ id: a.id, name: a.name, description: a.description, apis: a.apis.map((x) => ({ code: x.code, name: x.name })) });
     partners.set(a.partner_id, p);
   }
@@ -27,9 +33,7 @@ export const presentRegisterEntry = (a: ApprovedApp) => ({
     dataCategories: x.data_categories,
     // What each category releases, from the release policy: a reader of the register sees the fields, not just a
     // code. Only the person APIs serve data through the SS 12000 API today; the others release nothing yet.
-    releases: Object.fromEntries(
-      x.data_categories.map((c) => [c, PERSON_APIS.includes(x.code) ? releasedFields(c).map((f) => `${f.entity}.${f.field}`) : []]),
-    ),
+    releases: Object.fromEntries(x.data_categories.map((c) => [c, PERSON_APIS.includes(x.code) ? releasedFields(c).map((f) => `${f.entity}.${f.field}`) : []])),
     purpose: x.purpose,
   })),
   approvedAt: a.approved_at,

@@ -23,7 +23,11 @@ export async function approvedAppsWithApis(db: Queryable, onlyPublicPartners: bo
         .selectFrom('app_api_requests as r')
         .innerJoin('apis', 'apis.code', 'r.api_code')
         .select(['r.app_id', 'apis.code', 'apis.name', 'r.data_categories', 'r.purpose'])
-        .where('r.app_id', 'in', apps.map((a) => a.id))
+        .where(
+          'r.app_id',
+          'in',
+          apps.map((a) => a.id),
+        )
         .orderBy('apis.sort_order')
         .execute()
     : [];

@@ -6,9 +6,7 @@ export const directoryPartner = z
     name: z.string(),
     description: z.string(),
     website: z.string().nullable(),
-    apps: z.array(
-      z.object({ id: z.uuid(), name: z.string(), description: z.string(), apis: z.array(z.object({ code: z.string(), name: z.string() })) }),
-    ),
+    apps: z.array(z.object({ id: z.uuid(), name: z.string(), description: z.string(), apis: z.array(z.object({ code: z.string(), name: z.string() })) })),
   })
   .meta({ id: 'DirectoryPartner' });
 
@@ -21,7 +19,9 @@ export const registerEntry = z
         code: z.string(),
         name: z.string(),
         dataCategories: z.array(z.string()),
-        releases: z.record(z.string(), z.array(z.string())).describe('Per data category, the data API fields it releases (entity.field), from the release policy'),
+        releases: z
+          .record(z.string(), z.array(z.string()))
+          .describe('Per data category, the data API fields it releases (entity.field), from the release policy'),
         purpose: z.string(),
       }),
     ),

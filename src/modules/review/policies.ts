@@ -12,5 +12,4 @@ export const REVIEW_TRANSITIONS = {
 export type ReviewAction = keyof typeof REVIEW_TRANSITIONS;
 
 /** Whether the operator may take `action` on an app in `status`. */
-export const mayTransition = (action: ReviewAction, status: AppStatus): boolean =>
-  (REVIEW_TRANSITIONS[action].from as readonly AppStatus[]).includes(status);
+export const mayTransition = (action: ReviewAction, status: AppStatus): boolean => (REVIEW_TRANSITIONS[action].from as readonly AppStatus[]).includes(status);

@@ -3,11 +3,7 @@ import type { AppStatus } from '../../db/schema.ts';
 
 /** Apps for the review queue, newest change first. */
 export async function listAppsForOperator(db: Queryable, filters: { status?: AppStatus | undefined; partnerId?: string | undefined }) {
-  let q = db
-    .selectFrom('apps as a')
-    .innerJoin('partners as p', 'p.id', 'a.partner_id')
-    .selectAll('a')
-    .select('p.name as partner_name');
+  let q = db.selectFrom('apps as a').innerJoin('partners as p', 'p.id', 'a.partner_id').selectAll('a').select('p.name as partner_name');
   if (filters.status) q = q.where('a.status', '=', filters.status);
   if (filters.partnerId) q = q.where('a.partner_id', '=', filters.partnerId);
   const apps = await q.orderBy('a.updated_at', 'desc').orderBy('a.id').execute();
@@ -16,7 +12,11 @@ export async function listAppsForOperator(db: Queryable, filters: { status?: App
         .selectFrom('app_api_requests as r')
         .innerJoin('apis', 'apis.code', 'r.api_code')
         .select(['r.app_id', 'r.api_code'])
-        .where('r.app_id', 'in', apps.map((a) => a.id))
+        .where(
+          'r.app_id',
+          'in',
+          apps.map((a) => a.id),
+        )
         .orderBy('apis.sort_order')
         .execute()
     : [];
@@ -64,7 +64,11 @@ export async function listPartnersForOperator(db: Queryable) {
     .selectFrom('partners as p')
     .selectAll('p')
     .select((eb) =>
-      eb.selectFrom('partner_members as m').select((e) => e.fn.countAll<string>().as('n')).whereRef('m.partner_id', '=', 'p.id').as('members_count'),
+      eb
+        .selectFrom('partner_members as m')
+        .select((e) => e.fn.countAll<string>().as('n'))
+        .whereRef('m.partner_id', '=', 'p.id')
+        .as('members_count'),
     )
     .orderBy('p.name')
     .execute();

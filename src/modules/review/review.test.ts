@@ -14,8 +14,7 @@ const login = async (email: string) => {
   return c;
 };
 
-const mails = (template: string) =>
-  harness().ctx.db.selectFrom('mail_outbox').selectAll().where('template', '=', template).orderBy('created_at').execute();
+const mails = (template: string) => harness().ctx.db.selectFrom('mail_outbox').selectAll().where('template', '=', template).orderBy('created_at').execute();
 
 beforeAll(async () => {
   world = await buildWorld(harness().ctx.db);
@@ -72,7 +71,11 @@ describe('operator review', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'approved',
-      accreditation: { approvedAt: '2026-11-22T11:00:00.000Z', approvedBy: { id: world.users.operator, name: 'Olga Operator' }, notes: 'Checked the DPA and the purpose.' },
+      accreditation: {
+        approvedAt: '2026-11-22T11:00:00.000Z',
+        approvedBy: { id: world.users.operator, name: 'Olga Operator' },
+        notes: 'Checked the DPA and the purpose.',
+      },
       client: { name: 'NewThing', origin: 'app', secrets: [] },
     });
     const clientId = res.body.client.id;
@@ -153,7 +156,9 @@ describe('operator review', () => {
     expect(ines.body.data).toEqual([]);
 
     // An archived app can no longer be edited by an admin.
-    const put = await (await login('anna@school.example')).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
+    const put = await (
+      await login('anna@school.example')
+    ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
       institutionNumbers: [SCHOOLS.nassau, SCHOOLS.klimop],
     });
     expect(put.status).toBe(409);
@@ -237,7 +242,7 @@ describe('legacy clients', () => {
     const view = await anna.get(`/api/v1/school/clients/${created.clientId}/api-access`);
     expect(view.status).toBe(200);
     expect(view.body.data).toEqual([expect.objectContaining({ apiCode: 'students', editable: false, notEditableReason: 'client_without_app' })]);
-    const refused = await anna.put(`/api/v1/school/clients/${created.clientId}/api-access/students`, { institutionNumbers: [] , confirmRemoval: true });
+    const refused = await anna.put(`/api/v1/school/clients/${created.clientId}/api-access/students`, { institutionNumbers: [], confirmRemoval: true });
     expect(refused.status).toBe(409);
     expect(refused.body.code).toBe('client_without_app');
 

@@ -67,7 +67,12 @@ export default async function reviewRoutes(app: ZodApp, ctx: AppContext): Promis
   );
 
   const transitions: { path: string; action: ReviewAction; body: z.ZodType<{ notes?: string | undefined; reason?: string | undefined }>; summary: string }[] = [
-    { path: 'approve', action: 'approve', body: approveBody, summary: 'Approve a submitted app (the accreditation); creates its client without a secret and mails the partner' },
+    {
+      path: 'approve',
+      action: 'approve',
+      body: approveBody,
+      summary: 'Approve a submitted app (the accreditation); creates its client without a secret and mails the partner',
+    },
     { path: 'reject', action: 'reject', body: rejectBody, summary: 'Reject a submitted app with a reason' },
     { path: 'suspend', action: 'suspend', body: reasonBody, summary: 'Suspend an approved app: no tokens and no data from the next request on' },
     { path: 'reapprove', action: 'reapprove', body: reapproveBody, summary: 'Re-approve a suspended app' },

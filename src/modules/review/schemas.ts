@@ -58,7 +58,11 @@ export const operatorAppDetail = z
 
 /** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
 export const text = (max: number) =>
-  z.string().trim().max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 /** An optional body: a POST without one (curl -X POST) counts as {}. */
 const optionalBody = <T extends z.ZodRawShape>(shape: T) =>
   z

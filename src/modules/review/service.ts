@@ -40,12 +40,24 @@ export async function changeAppStatus(
       case 'approve':
         await trx
           .updateTable('apps')
-          .set({ status: 'approved', approved_at: now, approved_by: user.id, accreditation_notes: notes, status_reason: null, rejection_reason: null, updated_at: now })
+          .set({
+            status: 'approved',
+            approved_at: now,
+            approved_by: user.id,
+            accreditation_notes: notes,
+            status_reason: null,
+            rejection_reason: null,
+            updated_at: now,
+          })
           .where('id', '=', appId)
           .execute();
         break;
       case 'reject':
-        await trx.updateTable('apps').set({ status: 'rejected', rejection_reason: reason, status_reason: reason, updated_at: now }).where('id', '=', appId).execute();
+        await trx
+          .updateTable('apps')
+          .set({ status: 'rejected', rejection_reason: reason, status_reason: reason, updated_at: now })
+          .where('id', '=', appId)
+          .execute();
         break;
       case 'suspend':
       case 'archive':

@@ -156,12 +156,7 @@ export async function targetNames(db: Queryable, institutionNumbers: string[], a
 
 /** A valid-or-expired invitation for this app with this token, if one exists. */
 export async function findInvitation(db: Queryable, appId: string, token: string) {
-  return db
-    .selectFrom('invitations')
-    .select(['id', 'expires_at', 'email'])
-    .where('app_id', '=', appId)
-    .where('token', '=', token)
-    .executeTakeFirst();
+  return db.selectFrom('invitations').select(['id', 'expires_at', 'email']).where('app_id', '=', appId).where('token', '=', token).executeTakeFirst();
 }
 
 /** The language to write to an address in: that of the user with this e-mail, else English. */

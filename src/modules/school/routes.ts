@@ -99,7 +99,7 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       config: { access: 'school_admin' },
       schema: {
         tags: ['school'],
-        summary: 'General tab: the app\'s read-only properties (visible with access to your schools, or with an invitation)',
+        summary: "General tab: the app's read-only properties (visible with access to your schools, or with an invitation)",
         params: appParams,
         querystring: invitationQuery,
         response: { 200: schoolAppDetail, ...errors(400, 401, 403, 404, 410) },

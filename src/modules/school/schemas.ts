@@ -2,12 +2,16 @@ import { z } from 'zod';
 import { institutionNumber } from '../../http/common-schemas.ts';
 
 /** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
-const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
 const appStatus = z.enum(['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived']);
 
 export const invitationQuery = z.object({
-  invitation: text(200).min(1).optional().describe('The token of the partner\'s invitation link, for an app without access to your schools yet'),
+  invitation: text(200).min(1).optional().describe("The token of the partner's invitation link, for an app without access to your schools yet"),
 });
 
 export const schoolAppsQuery = z.object({
@@ -67,7 +71,7 @@ export const schoolAppDetail = z
           byRole: z.object({ student: z.number().int(), guardian: z.number().int(), staff: z.number().int() }),
         }),
       )
-      .describe("Live sign-in consents per institution of yours (students in `count`); institutions without any are left out"),
+      .describe('Live sign-in consents per institution of yours (students in `count`); institutions without any are left out'),
   })
   .meta({ id: 'SchoolAppDetail' });
 
@@ -84,13 +88,9 @@ export const apiAccessEntry = z
     grantTarget: z.enum(['institution', 'access_group']),
     requiredRights: z.array(z.string()).describe('Any one of these rights lets you edit this API'),
     editable: z.boolean(),
-    notEditableReason: z
-      .enum(['app_not_approved', 'client_without_app', 'insufficient_rights', 'api_not_requested'])
-      .nullable(),
+    notEditableReason: z.enum(['app_not_approved', 'client_without_app', 'insufficient_rights', 'api_not_requested']).nullable(),
     available: z.array(targetItem).describe('Left list: where you hold the right this school year and the app has no access'),
-    granted: z
-      .array(targetItem.extend({ changeable: z.boolean().describe('You may remove this one') }))
-      .describe('Right list: with access, within your scope'),
+    granted: z.array(targetItem.extend({ changeable: z.boolean().describe('You may remove this one') })).describe('Right list: with access, within your scope'),
   })
   .meta({ id: 'ApiAccessEntry' });
 

@@ -83,7 +83,7 @@ describe('the gate of the school back-office', () => {
 });
 
 describe('Apps and API access tables', () => {
-  it('lists only apps with grants on the admin\'s institutions, with the table\'s columns', async () => {
+  it("lists only apps with grants on the admin's institutions, with the table's columns", async () => {
     const res = await (await as('anna')).get('/api/v1/school/apps');
     expect(res.status).toBe(200);
     expect(res.body.data.map((a: { name: string }) => a.name)).toEqual(['SleepyApp', 'StudyPlanner']);
@@ -116,7 +116,7 @@ describe('Apps and API access tables', () => {
     expect(bad.body).toMatchObject({ code: 'validation_failed', field: 'querystring.sort' });
   });
 
-  it('lists the API access of the admin\'s institutions, legacy clients with an empty App, and never a secret', async () => {
+  it("lists the API access of the admin's institutions, legacy clients with an empty App, and never a secret", async () => {
     const res = await (await as('anna')).get('/api/v1/school/api-access');
     expect(res.status).toBe(200);
     const rows = res.body.data.map((r: any) => [r.api.name, r.institution?.label, r.app?.name ?? null, r.status, r.partner?.name ?? null]);
@@ -142,7 +142,7 @@ describe('Apps and API access tables', () => {
   });
 });
 
-describe('an admin never sees other institutions\' grants, apps or logs', () => {
+describe("an admin never sees other institutions' grants, apps or logs", () => {
   it('holds for every admin, every row and every app page', async () => {
     const rights: Record<string, { institutions: string[]; groups: string[] }> = {
       anna: { institutions: [SCHOOLS.nassau, SCHOOLS.klimop, SCHOOLS.zonnebloem], groups: [] },
@@ -152,7 +152,9 @@ describe('an admin never sees other institutions\' grants, apps or logs', () => 
       nora: { institutions: [], groups: [] },
     };
     // Give everyone something to (not) see: a change by each admin in their own scope.
-    await (await as('piet')).put(`/api/v1/school/apps/${world.apps.planner}/api-access/staff`, {
+    await (
+      await as('piet')
+    ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/staff`, {
       institutionNumbers: [],
       confirmRemoval: true,
       reason: 'Staff data no longer needed',
@@ -229,7 +231,9 @@ describe('the app page: General, API access', () => {
     const sleepy = await (await as('anna')).get(`/api/v1/school/apps/${world.apps.suspended}/api-access`);
     expect(sleepy.body.data[0]).toMatchObject({ editable: false, notEditableReason: 'app_not_approved' });
 
-    const ines = await (await as('ines')).get(`/api/v1/school/apps/${world.apps.planner}/api-access?invitation=${await invite(world.apps.planner, new Date('2026-12-01T00:00:00Z'))}`);
+    const ines = await (
+      await as('ines')
+    ).get(`/api/v1/school/apps/${world.apps.planner}/api-access?invitation=${await invite(world.apps.planner, new Date('2026-12-01T00:00:00Z'))}`);
     expect(ines.status).toBe(200);
     expect(ines.body.data[2]).toMatchObject({
       apiCode: 'invoices',
@@ -252,7 +256,9 @@ describe('the app page: General, API access', () => {
     ]);
     const otto = await (await as('otto')).get(`/api/v1/school/clients/${world.clients.legacy}/api-access`);
     expect(otto.body.data.map((a: any) => a.apiCode)).toEqual(['staff']);
-    const refused = await (await as('anna')).put(`/api/v1/school/clients/${world.clients.legacy}/api-access/students`, {
+    const refused = await (
+      await as('anna')
+    ).put(`/api/v1/school/clients/${world.clients.legacy}/api-access/students`, {
       institutionNumbers: [SCHOOLS.klimop, SCHOOLS.nassau],
     });
     expect(refused.status).toBe(409);
@@ -279,7 +285,7 @@ describe('editing grants: refusals', () => {
     expect(inv.body).toMatchObject({ code: 'insufficient_rights', requiredRights: ['invoicing_admin'] });
   });
 
-  it('refuses an institution outside the admin\'s rights, naming it', async () => {
+  it("refuses an institution outside the admin's rights, naming it", async () => {
     const res = await put('anna', world.apps.planner, 'students', { institutionNumbers: [SCHOOLS.nassau, SCHOOLS.vlinder] });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'institution_outside_rights', field: 'body.institutionNumbers.1', institutionNumber: SCHOOLS.vlinder });
@@ -322,7 +328,7 @@ describe('editing grants: refusals', () => {
     expect(notUuid.body.field).toBe('params.appId');
   });
 
-  it('hides apps without access to the admin\'s schools unless an invitation is valid', async () => {
+  it("hides apps without access to the admin's schools unless an invitation is valid", async () => {
     const anna = await as('anna');
     const hidden = await anna.get(`/api/v1/school/apps/${world.apps.fresh}`);
     expect(hidden.status).toBe(404);
@@ -343,7 +349,7 @@ describe('editing grants: refusals', () => {
 });
 
 describe('editing grants: effects', () => {
-  it('grants through an invitation at once, then the app is in the admin\'s lists without it', async () => {
+  it("grants through an invitation at once, then the app is in the admin's lists without it", async () => {
     const anna = await as('anna');
     const token = await invite(world.apps.fresh, new Date('2026-12-20T00:00:00Z'));
     const page = await anna.get(`/api/v1/school/apps/${world.apps.fresh}?invitation=${token}`);
@@ -356,15 +362,17 @@ describe('editing grants: effects', () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ changed: true, removed: [] });
     expect(res.body.added.map((t: any) => t.institutionNumber)).toEqual([SCHOOLS.nassau, SCHOOLS.klimop]);
-    expect(await grantsOf(world.clients.fresh)).toEqual([
-      { api_code: 'students', institution_number: SCHOOLS.nassau, access_group_id: null, granted_by: world.users.anna, reason: 'Pilot for two schools' },
-      { api_code: 'students', institution_number: SCHOOLS.klimop, access_group_id: null, granted_by: world.users.anna, reason: 'Pilot for two schools' },
-    ].sort((a, b) => a.institution_number.localeCompare(b.institution_number)));
+    expect(await grantsOf(world.clients.fresh)).toEqual(
+      [
+        { api_code: 'students', institution_number: SCHOOLS.nassau, access_group_id: null, granted_by: world.users.anna, reason: 'Pilot for two schools' },
+        { api_code: 'students', institution_number: SCHOOLS.klimop, access_group_id: null, granted_by: world.users.anna, reason: 'Pilot for two schools' },
+      ].sort((a, b) => a.institution_number.localeCompare(b.institution_number)),
+    );
     expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}`)).status).toBe(200);
     expect((await anna.get('/api/v1/school/apps')).body.data.map((a: any) => a.name)).toContain('BlueDries');
   });
 
-  it('replaces the set within the admin\'s scope only, audits before/after, mails the app, shows it in the log', async () => {
+  it("replaces the set within the admin's scope only, audits before/after, mails the app, shows it in the log", async () => {
     const anna = await as('anna');
     const res = await anna.put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
       institutionNumbers: [SCHOOLS.klimop, SCHOOLS.zonnebloem],
@@ -428,9 +436,18 @@ describe('editing grants: effects', () => {
 
   it('saving the same set again changes nothing and writes no audit row', async () => {
     const count = async () =>
-      Number((await harness().ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await harness()
+            .ctx.db.selectFrom('audit_log')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
     const before = await count();
-    const res = await (await as('anna')).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
+    const res = await (
+      await as('anna')
+    ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, {
       institutionNumbers: [SCHOOLS.zonnebloem, SCHOOLS.klimop],
     });
     expect(res.status).toBe(200);
@@ -440,7 +457,9 @@ describe('editing grants: effects', () => {
 
   it('lets the invoicing admin grant an access group', async () => {
     const token = await invite(world.apps.planner, new Date('2026-12-20T00:00:00Z'));
-    const res = await (await as('ines')).put(`/api/v1/school/apps/${world.apps.planner}/api-access/invoices?invitation=${token}`, {
+    const res = await (
+      await as('ines')
+    ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/invoices?invitation=${token}`, {
       accessGroupIds: [world.groupNorth],
     });
     expect(res.status).toBe(200);
@@ -458,7 +477,13 @@ describe('editing grants: effects', () => {
 describe('the school year boundary', () => {
   it('counts 2025 rights on 31 August 2026 and not on 1 September 2026 (Europe/Brussels)', async () => {
     const db = harness().ctx.db;
-    const sam = await insertUser(db, { email: 'sam@school.example', password: PASSWORD, displayName: 'Sam Summer', kind: 'school', userManagementAccess: true });
+    const sam = await insertUser(db, {
+      email: 'sam@school.example',
+      password: PASSWORD,
+      displayName: 'Sam Summer',
+      kind: 'school',
+      userManagementAccess: true,
+    });
     await insertAdminRight(db, { userId: sam, right: 'iLeerlingen', institutionNumber: SCHOOLS.klimop, schoolYear: 2025 });
     const c = harness().client();
     await c.login('sam@school.example', PASSWORD);

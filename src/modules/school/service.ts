@@ -64,11 +64,7 @@ const item = (api: Pick<Api, 'grant_target'>, id: string, names: Map<string, str
  * edit it and why not, the targets they could still grant (left) and those with access (right).
  * Only targets inside the admin's scope appear.
  */
-export async function apiAccessView(
-  db: Queryable,
-  scope: AdminScope,
-  subject: { appId: string | null; appStatus: string | null; clientId: string | null },
-) {
+export async function apiAccessView(db: Queryable, scope: AdminScope, subject: { appId: string | null; appStatus: string | null; clientId: string | null }) {
   const requested = subject.appId ? await requestedApis(db, subject.appId) : [];
   const grants = subject.clientId ? (await clientGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
   const apis = new Map<string, Api & { requested: boolean }>();
@@ -80,7 +76,11 @@ export async function apiAccessView(
     }
   }
   const ids = grants.flatMap((g) => [g.institution_number, g.access_group_id]).filter((x): x is string => x !== null);
-  const names = await targetNames(db, ids.filter((x) => /^\d{6}$/.test(x)), ids.filter((x) => !/^\d{6}$/.test(x)));
+  const names = await targetNames(
+    db,
+    ids.filter((x) => /^\d{6}$/.test(x)),
+    ids.filter((x) => !/^\d{6}$/.test(x)),
+  );
   for (const [k, v] of scope.institutions) names.set(k, v.name);
   for (const [k, v] of scope.accessGroups) names.set(k, v.name);
 
@@ -93,7 +93,10 @@ export async function apiAccessView(
         .map((g) => (api.grant_target === 'institution' ? g.institution_number : g.access_group_id))
         .filter((x): x is string => x !== null)
         .sort();
-      let reason: ReturnType<typeof notEditableReason> | 'api_not_requested' = notEditableReason(scope, api, { appStatus: subject.appStatus, hasApp: subject.appId !== null });
+      let reason: ReturnType<typeof notEditableReason> | 'api_not_requested' = notEditableReason(scope, api, {
+        appStatus: subject.appStatus,
+        hasApp: subject.appId !== null,
+      });
       if (reason === null && !api.requested) reason = 'api_not_requested';
       return {
         apiCode: api.code,

@@ -47,10 +47,13 @@ export const adminRightRow = z
       .refine((v) => v === undefined || z.uuid().safeParse(v).success, 'must be a GUID'),
     schoolYear: z.coerce.number().int().min(2000).max(2100),
   })
-  .refine((r) => (r.moduleRight === 'invoicing_admin') === (r.accessGroupId !== undefined) && (r.institutionNumber === undefined) !== (r.accessGroupId === undefined), {
-    message: 'invoicing_admin needs accessGroupId; every other right needs institutionNumber',
-    path: ['moduleRight'],
-  });
+  .refine(
+    (r) => (r.moduleRight === 'invoicing_admin') === (r.accessGroupId !== undefined) && (r.institutionNumber === undefined) !== (r.accessGroupId === undefined),
+    {
+      message: 'invoicing_admin needs accessGroupId; every other right needs institutionNumber',
+      path: ['moduleRight'],
+    },
+  );
 
 export class ImportError extends Error {
   constructor(readonly problems: { row: number; field: string; message: string }[]) {
@@ -214,7 +217,12 @@ export async function importInstitutions(ctx: AppContext, records: Record<string
         )
         .execute();
     }
-    await recordAudit(trx, ctx.clock.now(), systemActor, { action: 'sis.institutions_imported', subjectType: 'import', subjectId: 'institutions', after: { upserted: rows.length } });
+    await recordAudit(trx, ctx.clock.now(), systemActor, {
+      action: 'sis.institutions_imported',
+      subjectType: 'import',
+      subjectId: 'institutions',
+      after: { upserted: rows.length },
+    });
   });
   return { upserted: rows.length };
 }

@@ -292,7 +292,10 @@ export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (
       return payload;
     } catch {
       reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
-      return JSON.stringify({ code: 'access_log_unavailable', message: 'The read could not be recorded in the access log, so no data is released. Try again.' });
+      return JSON.stringify({
+        code: 'access_log_unavailable',
+        message: 'The read could not be recorded in the access log, so no data is released. Try again.',
+      });
     }
   });
 }

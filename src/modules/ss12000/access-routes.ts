@@ -12,12 +12,15 @@ import { institutionsOfTargets } from '../access/reach.ts';
 const dailyRow = z.object({
   day: z.string().describe('YYYY-MM-DD in the deployment time zone'),
   appId: z.string().nullable(),
-  institutionNumber: z.string().nullable().describe('The institution whose records were released; null: none (refusals, empty answers, deleted ids) or records bound to no institution'),
+  institutionNumber: z
+    .string()
+    .nullable()
+    .describe('The institution whose records were released; null: none (refusals, empty answers, deleted ids) or records bound to no institution'),
   api: z.enum(['students', 'staff']).nullable().describe('The API the records were released under; null with institutionNumber'),
   endpoint: z.string(),
-  entity: z.string().nullable().describe('Entity type of the records: the endpoint\'s own, or one embedded by expand'),
+  entity: z.string().nullable().describe("Entity type of the records: the endpoint's own, or one embedded by expand"),
   requests: z.number().int(),
-  records: z.number().int().describe("Records of this institution released (each once per request)"),
+  records: z.number().int().describe('Records of this institution released (each once per request)'),
   categories: z.array(z.string()).describe('Data categories released with them'),
 });
 
@@ -45,7 +48,10 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
           from: z.iso.date().optional(),
           to: z.iso.date().optional(),
           appId: z.uuid().optional(),
-          institutionNumber: z.string().regex(/^\d{6}$/).optional(),
+          institutionNumber: z
+            .string()
+            .regex(/^\d{6}$/)
+            .optional(),
         }),
         response: { 200: z.object({ data: z.array(dailyRow) }), ...errors(400, 401, 403) },
       },
@@ -76,8 +82,15 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
       // A request that released nothing (a refusal, an empty page) or only ids (deletedEntities) has
       // no element: it counts in a row without institution, with the ids it returned.
       const rows = await sql<{
-        day: string; app_id: string | null; inst: string | null; api: 'students' | 'staff' | null; endpoint: string; entity: string | null;
-        requests: string; records: string; categories: string[][] | null;
+        day: string;
+        app_id: string | null;
+        inst: string | null;
+        api: 'students' | 'staff' | null;
+        endpoint: string;
+        entity: string | null;
+        requests: string;
+        records: string;
+        categories: string[][] | null;
       }>`
         SELECT to_char((l.at AT TIME ZONE ${tz})::date, 'YYYY-MM-DD') AS day, l.app_id, e->>'institution' AS inst, e->>'api' AS api, l.endpoint,
                e->>'entity' AS entity, count(*) AS requests,

@@ -109,14 +109,18 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   const cached = cache.get(clientId);
   // One call; the function keeps its statements' plans per connection.
   const result = await sql<{ r: AuthorizeRow | null }>`
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(ctx.db);
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
+    ctx.db,
+  );
   const row = result.rows[0]?.r ?? undefined;
   // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
   const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
   if (row?.scope) {
     cache.set(clientId, { version: row.scope_version, inputs: inputs! });
   }
-  const principal = readerOnly(principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs));
+  const principal = readerOnly(
+    principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs),
+  );
   const r = row!;
   if (Number(r.own) === 1) {
     // First count in this shard of a new window: forget the client's older windows.

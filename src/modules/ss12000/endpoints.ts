@@ -42,7 +42,6 @@ export interface EndpointDef {
   lookup: Record<string, { description: string; where: (values: string[], scope: Scope) => RawBuilder<unknown> }>;
 }
 
-
 const modifiedDesc: SortDef = { expr: 't.modified_at', cast: 'timestamptz', desc: true };
 const startAsc: SortDef = { expr: 't.start_date', cast: 'date', desc: false };
 const startDesc: SortDef = { ...startAsc, desc: true };
@@ -50,7 +49,15 @@ const endAsc: SortDef = { expr: `coalesce(t.end_date, '9999-12-31'::date)`, cast
 const endDesc: SortDef = { ...endAsc, desc: true };
 const text = (col: string, desc = false): SortDef => ({ expr: `coalesce(${col}, '')`, cast: 'text', desc });
 
-const RELATION_TYPES = ['enrolment', 'duty', 'placement.child', 'placement.owner', 'responsibleFor.enrolment', 'responsibleFor.placement', 'groupMembership'] as const;
+const RELATION_TYPES = [
+  'enrolment',
+  'duty',
+  'placement.child',
+  'placement.owner',
+  'responsibleFor.enrolment',
+  'responsibleFor.placement',
+  'groupMembership',
+] as const;
 
 export const endpoints: EndpointDef[] = [
   {
@@ -62,10 +69,24 @@ export const endpoints: EndpointDef[] = [
     params: {
       parent: { kind: 'uuid[]', description: 'Only organisations whose parent is one of these.', where: (v) => sql`t.parent_id = ANY(${uuids(v)})` },
       schoolUnitCode: { kind: 'string[]', description: 'Only school units with one of these codes.', where: (v) => sql`t.school_unit_code = ANY(${texts(v)})` },
-      organisationCode: { kind: 'string[]', description: 'Only organisations with one of these codes.', where: (v) => sql`t.organisation_code = ANY(${texts(v)})` },
+      organisationCode: {
+        kind: 'string[]',
+        description: 'Only organisations with one of these codes.',
+        where: (v) => sql`t.organisation_code = ANY(${texts(v)})`,
+      },
       municipalityCode: { kind: 'string', description: 'Only organisations in this municipality.', where: (v) => sql`t.municipality_code = ${v}` },
-      type: { kind: 'enum[]', values: organisationTypes, description: 'Only these organisation types.', where: (v) => sql`t.organisation_type = ANY(${texts(v)})` },
-      schoolTypes: { kind: 'enum[]', values: schoolTypes, description: 'Only organisations with one of these school types.', where: (v) => sql`t.school_types && ${texts(v)}` },
+      type: {
+        kind: 'enum[]',
+        values: organisationTypes,
+        description: 'Only these organisation types.',
+        where: (v) => sql`t.organisation_type = ANY(${texts(v)})`,
+      },
+      schoolTypes: {
+        kind: 'enum[]',
+        values: schoolTypes,
+        description: 'Only organisations with one of these school types.',
+        where: (v) => sql`t.school_types && ${texts(v)}`,
+      },
     },
     sortkeys: { ModifiedDesc: modifiedDesc, DisplayNameAsc: text('t.display_name') },
     lookup: {
@@ -83,7 +104,11 @@ export const endpoints: EndpointDef[] = [
       nameContains: {
         kind: 'string[]',
         description: 'Only persons whose name contains all of these strings (case-insensitive).',
-        where: (v: string[]) => sql.join(v.map((s) => sql`strpos(t.search_name, ${s.toLowerCase()}) > 0`), sql` AND `),
+        where: (v: string[]) =>
+          sql.join(
+            v.map((s) => sql`strpos(t.search_name, ${s.toLowerCase()}) > 0`),
+            sql` AND `,
+          ),
       },
       civicNo: { kind: 'string', description: 'Only the person with this civic number.', where: (v) => sql`t.civic_no = ${v}` },
       eduPersonPrincipalName: { kind: 'string', description: 'Only persons with this EPPN.', where: (v) => sql`${v} = ANY(t.eppns)` },
@@ -97,7 +122,11 @@ export const endpoints: EndpointDef[] = [
         description: 'Only persons with an external identifier in this context.',
         where: (v) => sql`t.body->'externalIdentifiers' @> ${JSON.stringify([{ context: v }])}::jsonb`,
       },
-      'relationship.entity.type': { kind: 'enum', values: RELATION_TYPES, description: 'Only persons with a relation of this type (combine with the other relationship.* filters).' },
+      'relationship.entity.type': {
+        kind: 'enum',
+        values: RELATION_TYPES,
+        description: 'Only persons with a relation of this type (combine with the other relationship.* filters).',
+      },
       'relationship.organisation': { kind: 'uuid', description: 'Only persons with a relation to this organisation.' },
       'relationship.startDate.onOrBefore': { kind: 'date', description: 'Relation started on or before this date.' },
       'relationship.startDate.onOrAfter': { kind: 'date', description: 'Relation started on or after this date.' },
@@ -126,7 +155,11 @@ export const endpoints: EndpointDef[] = [
       organisation: { kind: 'uuid', description: 'Only placements at this unit.', where: (v) => sql`t.organisation_id = ${v}` },
       group: { kind: 'uuid', description: 'Only placements in this group.', where: (v) => sql`t.group_id = ${v}` },
       child: { kind: 'uuid', description: 'Only placements of this child.', where: (v) => sql`t.child_id = ${v}` },
-      owner: { kind: 'uuid', description: 'Only placements owned by this person.', where: (v, s) => (s.guardians ? sql`${v}::uuid = ANY(t.owner_ids)` : sql`false`) },
+      owner: {
+        kind: 'uuid',
+        description: 'Only placements owned by this person.',
+        where: (v, s) => (s.guardians ? sql`${v}::uuid = ANY(t.owner_ids)` : sql`false`),
+      },
     },
     sortkeys: { StartDateAsc: startAsc, StartDateDesc: startDesc, EndDateAsc: endAsc, EndDateDesc: endDesc, ModifiedDesc: modifiedDesc },
     lookup: {
@@ -159,7 +192,12 @@ export const endpoints: EndpointDef[] = [
     expand: ['assignmentRoles'],
     params: {
       groupType: { kind: 'enum[]', values: groupTypes, description: 'Only groups of these types.', where: (v) => sql`t.group_type = ANY(${texts(v)})` },
-      schoolTypes: { kind: 'enum[]', values: schoolTypes, description: 'Only groups of these school types.', where: (v) => sql`t.school_type = ANY(${texts(v)})` },
+      schoolTypes: {
+        kind: 'enum[]',
+        values: schoolTypes,
+        description: 'Only groups of these school types.',
+        where: (v) => sql`t.school_type = ANY(${texts(v)})`,
+      },
       organisation: { kind: 'uuid[]', description: 'Only groups of these units.', where: (v) => sql`t.organisation_id = ANY(${uuids(v)})` },
     },
     sortkeys: {
@@ -185,7 +223,11 @@ export const endpoints: EndpointDef[] = [
         where: (v, s) =>
           sql`t.group_ids && ARRAY(SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${v} AND r.kind = 'groupMembership' AND ${membershipReleased(s)})`,
       },
-      teacher: { kind: 'uuid', description: 'Only activities with this duty among the teachers.', where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})` },
+      teacher: {
+        kind: 'uuid',
+        description: 'Only activities with this duty among the teachers.',
+        where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})`,
+      },
       organisation: { kind: 'uuid', description: 'Only activities of this unit.', where: (v) => sql`t.organisation_id = ${v}` },
       group: { kind: 'uuid', description: 'Only activities of this group.', where: (v) => sql`${v}::uuid = ANY(t.group_ids)` },
     },
@@ -228,7 +270,12 @@ export const endpoints: EndpointDef[] = [
     dated: false,
     expand: [],
     params: {
-      schoolType: { kind: 'enum[]', values: schoolTypes, description: 'Only programmes of these school types.', where: (v) => sql`t.school_type = ANY(${texts(v)})` },
+      schoolType: {
+        kind: 'enum[]',
+        values: schoolTypes,
+        description: 'Only programmes of these school types.',
+        where: (v) => sql`t.school_type = ANY(${texts(v)})`,
+      },
       code: { kind: 'string', description: 'Only the programme with this code.', where: (v) => sql`t.code = ${v}` },
       parentProgramme: { kind: 'uuid', description: 'Only sub-programmes of this programme.', where: (v) => sql`t.parent_id = ${v}` },
     },
@@ -295,7 +342,8 @@ export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilde
   const s = uuids(scope.studentUnits);
   // An end user's token sees only that person, in their own relations at the consent's school.
   if (scope.endUser) conds.push(sql`r.organisation_id = ANY(${uuids(scope.allUnits)})`);
-  else conds.push(sql`((r.kind = ANY(${texts([...STUDENT_KINDS, 'groupMembership'])}) AND r.organisation_id = ANY(${s}))
+  else
+    conds.push(sql`((r.kind = ANY(${texts([...STUDENT_KINDS, 'groupMembership'])}) AND r.organisation_id = ANY(${s}))
     OR (r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))
     ${scope.guardians ? sql`OR (r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${s}))` : sql``})`);
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE ${sql.join(conds, sql` AND `)})`;

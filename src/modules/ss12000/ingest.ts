@@ -150,7 +150,13 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
         return;
       }
       if (deleting.get(type)!.has(rec.id)) {
-        problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'upsert_and_delete', message: `${rec.id} is both upserted and deleted.` });
+        problems.push({
+          entity: type,
+          index,
+          field: `upsert.${type}.${index}.id`,
+          code: 'upsert_and_delete',
+          message: `${rec.id} is both upserted and deleted.`,
+        });
         return;
       }
       ids.add(rec.id);
@@ -239,11 +245,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'studyplans': {
       const personId = type === 'persons' ? id : await one('ss12000_studyplans', 'student_id');
       if (!personId) return none;
-      const rels = await trx
-        .selectFrom('ss12000_person_relations')
-        .select(['kind', 'organisation_id'])
-        .where('person_id', '=', personId)
-        .execute();
+      const rels = await trx.selectFrom('ss12000_person_relations').select(['kind', 'organisation_id']).where('person_id', '=', personId).execute();
       const pick = (kinds: string[]) => [...new Set(rels.filter((r) => kinds.includes(r.kind)).map((r) => r.organisation_id))];
       return {
         ...none,
@@ -338,18 +340,27 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
       if (changedIds.length && ['persons', 'placements', 'duties', 'groups'].includes(type)) {
         const changed = new Set(changedIds);
         for (let i = 0; i < changedIds.length; i += 5000) {
-          await trx.deleteFrom('ss12000_person_relations').where('source_id', 'in', changedIds.slice(i, i + 5000)).execute();
+          await trx
+            .deleteFrom('ss12000_person_relations')
+            .where('source_id', 'in', changedIds.slice(i, i + 5000))
+            .execute();
         }
         const relations: Relation[] = [];
         for (const rec of records) if (changed.has(rec.id)) relations.push(...relationsOf(type, rec));
         for (let i = 0; i < relations.length; i += 2000) {
-          await trx.insertInto('ss12000_person_relations').values(relations.slice(i, i + 2000)).execute();
+          await trx
+            .insertInto('ss12000_person_relations')
+            .values(relations.slice(i, i + 2000))
+            .execute();
         }
       }
       if (changedIds.length && type === 'duties') {
         const changed = new Set(changedIds);
         for (let i = 0; i < changedIds.length; i += 5000) {
-          await trx.deleteFrom('ss12000_assignment_roles').where('duty_id', 'in', changedIds.slice(i, i + 5000)).execute();
+          await trx
+            .deleteFrom('ss12000_assignment_roles')
+            .where('duty_id', 'in', changedIds.slice(i, i + 5000))
+            .execute();
         }
         const roles = records
           .filter((d) => changed.has(d.id))
@@ -365,7 +376,10 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
             })),
           );
         for (let i = 0; i < roles.length; i += 2000) {
-          await trx.insertInto('ss12000_assignment_roles').values(roles.slice(i, i + 2000)).execute();
+          await trx
+            .insertInto('ss12000_assignment_roles')
+            .values(roles.slice(i, i + 2000))
+            .execute();
         }
       }
     }

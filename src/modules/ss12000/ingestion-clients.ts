@@ -79,7 +79,13 @@ export const rotatedIngestionSecret = z
 
 /** Locks an ingestion client's row for the rest of the transaction, or says it does not exist. */
 async function lockIngestionClient(trx: Queryable, clientId: string) {
-  const client = await trx.selectFrom('clients').select(['id', 'name']).where('id', '=', clientId).where('origin', '=', 'ingestion').forUpdate().executeTakeFirst();
+  const client = await trx
+    .selectFrom('clients')
+    .select(['id', 'name'])
+    .where('id', '=', clientId)
+    .where('origin', '=', 'ingestion')
+    .forUpdate()
+    .executeTakeFirst();
   if (!client) throw notFound('ingestion_client_not_found', `There is no ingestion client ${clientId}.`);
   return client;
 }
@@ -133,13 +139,7 @@ export async function revokeIngestionClient(ctx: AppContext, actor: SignedIn, cl
 
 /** Every ingestion client with its secrets' hints (never a secret). */
 export async function listIngestionClients(db: Queryable) {
-  const clients = await db
-    .selectFrom('clients')
-    .select(['id', 'name', 'created_at'])
-    .where('origin', '=', 'ingestion')
-    .orderBy('name')
-    .orderBy('id')
-    .execute();
+  const clients = await db.selectFrom('clients').select(['id', 'name', 'created_at']).where('origin', '=', 'ingestion').orderBy('name').orderBy('id').execute();
   const ids = clients.map((c) => c.id);
   const secrets = ids.length
     ? await db

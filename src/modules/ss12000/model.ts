@@ -194,13 +194,7 @@ export function columnsOf(type: EntityType, e: AnyEntity): Record<string, unknow
 }
 
 export type RelationKind =
-  | 'enrolment'
-  | 'duty'
-  | 'placement.child'
-  | 'placement.owner'
-  | 'responsibleFor.enrolment'
-  | 'responsibleFor.placement'
-  | 'groupMembership';
+  'enrolment' | 'duty' | 'placement.child' | 'placement.owner' | 'responsibleFor.enrolment' | 'responsibleFor.placement' | 'groupMembership';
 
 export interface Relation {
   person_id: string;
@@ -242,8 +236,7 @@ export function relationsOf(type: EntityType, e: AnyEntity): Relation[] {
     }
     case 'groups': {
       const g = e as Group;
-      for (const m of g.groupMemberships ?? [])
-        rel(m.person.id, 'groupMembership', g.organisation.id, m.startDate ?? g.startDate, m.endDate ?? g.endDate);
+      for (const m of g.groupMemberships ?? []) rel(m.person.id, 'groupMembership', g.organisation.id, m.startDate ?? g.startDate, m.endDate ?? g.endDate);
       break;
     }
     default:

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { endpoints } from './endpoints.ts';
-import { deletedParams, listParams, lookupKeys, MAX_LIMIT, MAX_QUERY_LENGTH, MAX_VALUE_LENGTH, optionParams, paramJsonSchema, type QueryParam } from './query.ts';
+import {
+  deletedParams,
+  listParams,
+  lookupKeys,
+  MAX_LIMIT,
+  MAX_QUERY_LENGTH,
+  MAX_VALUE_LENGTH,
+  optionParams,
+  paramJsonSchema,
+  type QueryParam,
+} from './query.ts';
 import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
@@ -80,7 +90,9 @@ const errorCodes: Record<number, string> = {
   429: 'Too many requests for this client (`rate_limited`); see Retry-After.',
 };
 const errors = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, { description: errorCodes[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]));
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: errorCodes[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+  );
 
 /** A field's release rule as the OpenAPI extension `x-release`. */
 function releaseNote(rule: FieldRelease): Record<string, unknown> {
@@ -98,7 +110,11 @@ function releaseNote(rule: FieldRelease): Record<string, unknown> {
 function releaseText(rule: FieldRelease): string {
   const r = rule.release;
   const by =
-    r.by === 'always' ? 'Released with the entity.' : r.by === 'category' ? `Released only with the data category ${r.category}.` : `Released by the consent rule ${r.rule}${r.category ? ` (data category ${r.category})` : ''}.`;
+    r.by === 'always'
+      ? 'Released with the entity.'
+      : r.by === 'category'
+        ? `Released only with the data category ${r.category}.`
+        : `Released by the consent rule ${r.rule}${r.category ? ` (data category ${r.category})` : ''}.`;
   const under = rule.withheldUnder?.length ? ` Never released for a person marked ${rule.withheldUnder.join(' or ')}.` : '';
   const priv = rule.privateElements
     ? ` Elements with ${rule.privateElements.match.key} ${rule.privateElements.match.value} need the data category ${rule.privateElements.category} and are never released for a person marked ${rule.privateElements.withheldUnder.join(' or ')}.`
@@ -114,7 +130,10 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     Error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string', description: 'Stable, snake_case; never changed once published.' }, message: { type: 'string', description: 'For people.' } },
+      properties: {
+        code: { type: 'string', description: 'Stable, snake_case; never changed once published.' },
+        message: { type: 'string', description: 'For people.' },
+      },
     },
   };
   for (const [type, name] of Object.entries(componentName) as [EntityType, string][]) {
@@ -147,7 +166,14 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         summary: `List ${def.path} the client may see`,
         parameters: listParams(def).map((p) => parameter(def.type, p, p.name === 'sortkey' ? sortkeys : undefined)),
         responses: {
-          200: { description: 'A page', content: { 'application/json': { schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref }, pageToken: { type: 'string' } } } } } },
+          200: {
+            description: 'A page',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: ref }, pageToken: { type: 'string' } } },
+              },
+            },
+          },
           ...errors(400, 401, 403, 429),
         },
       },
@@ -175,7 +201,10 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         summary: `Many ${def.path} at once: those matching any of the given keys (at most ${MAX_LIMIT} keys in all)`,
         parameters: options,
         requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', properties: lookupProps, additionalProperties: false } } } },
-        responses: { 200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } }, ...errors(400, 401, 403, 413, 415, 429) },
+        responses: {
+          200: { description: 'The visible ones', content: { 'application/json': { schema: { type: 'array', items: ref } } } },
+          ...errors(400, 401, 403, 413, 415, 429),
+        },
       },
     };
   }
@@ -194,7 +223,15 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
                 type: 'object',
                 required: ['data'],
                 properties: {
-                  data: { type: 'object', properties: Object.fromEntries(['organisations', 'persons', 'placements', 'duties', 'groups', 'activitites', 'syllabuses', 'programmes', 'studyPlans'].map((k) => [k, idList])) },
+                  data: {
+                    type: 'object',
+                    properties: Object.fromEntries(
+                      ['organisations', 'persons', 'placements', 'duties', 'groups', 'activitites', 'syllabuses', 'programmes', 'studyPlans'].map((k) => [
+                        k,
+                        idList,
+                      ]),
+                    ),
+                  },
                   pageToken: { type: 'string' },
                 },
               },
@@ -214,7 +251,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         'The SS 12000:2020 (v2.1) read API, scoped by school consent: only granted school units, only approved data categories.',
         '',
         'Two kinds of access token are accepted. A client-credentials token reads everything the schools granted the app.',
-        "The access token of an end user's sign-in (\"Log in with Schoolgate\"; it carries the claim `consent`) reads ONLY that",
+        'The access token of an end user\'s sign-in ("Log in with Schoolgate"; it carries the claim `consent`) reads ONLY that',
         "person's own records at the school they chose, under that school's grant of the API covering their role (students and",
         'guardians: Students; staff: Staff), with the data categories the person consented to that the app is approved for.',
         'The consent, the grant and the role are checked on every request: a withdrawn consent answers 401 `invalid_token`,',

@@ -225,7 +225,10 @@ function unitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
 function seenThrough(scope: Scope): RawBuilder<unknown> {
   const groups = unitKinds(scope);
   if (!groups.length) return sql`false`;
-  return sql`(${sql.join(groups.map((g) => sql`(r.organisation_id = ANY(${uuids(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`), sql` OR `)})`;
+  return sql`(${sql.join(
+    groups.map((g) => sql`(r.organisation_id = ANY(${uuids(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`),
+    sql` OR `,
+  )})`;
 }
 
 /**

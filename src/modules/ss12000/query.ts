@@ -65,7 +65,12 @@ const DATED: QueryParam[] = [
   { name: 'endDate.onOrBefore', kind: 'date', description: 'Only entities ending on or before this date; entities without an end date are included.' },
   { name: 'endDate.onOrAfter', kind: 'date', description: 'Only entities ending on or after this date; entities without an end date are included.' },
 ];
-const expandParam = (def: EndpointDef): QueryParam => ({ name: 'expand', kind: 'enum[]', values: def.expand, description: 'Embed these related entities in `_embedded`.' });
+const expandParam = (def: EndpointDef): QueryParam => ({
+  name: 'expand',
+  kind: 'enum[]',
+  values: def.expand,
+  description: 'Embed these related entities in `_embedded`.',
+});
 const NAMES: QueryParam = {
   name: 'expandReferenceNames',
   kind: 'boolean',
@@ -122,7 +127,11 @@ const UUID_LOOKUP_KEYS = new Set(['ids', 'personIds', 'teachers', 'members']);
 export function lookupKeys(def: EndpointDef): { name: string; kind: 'uuid[]' | 'string[]'; description: string }[] {
   return [
     { name: 'ids', kind: 'uuid[]', description: 'Entity ids.' },
-    ...Object.entries(def.lookup).map(([name, l]) => ({ name, kind: UUID_LOOKUP_KEYS.has(name) ? ('uuid[]' as const) : ('string[]' as const), description: l.description })),
+    ...Object.entries(def.lookup).map(([name, l]) => ({
+      name,
+      kind: UUID_LOOKUP_KEYS.has(name) ? ('uuid[]' as const) : ('string[]' as const),
+      description: l.description,
+    })),
   ];
 }
 
@@ -233,7 +242,11 @@ export function textSchema(name: string, max = MAX_VALUE_LENGTH) {
 const fromYear1 = (iso: string) => /^\d{4}-/.test(iso) && !iso.startsWith('0000');
 
 const uuidSchema = (name: string) =>
-  z.string().trim().pipe(z.guid({ error: (i) => `${name} must be a UUID, got ${got(i.input)}.` })).transform((s) => s.toLowerCase());
+  z
+    .string()
+    .trim()
+    .pipe(z.guid({ error: (i) => `${name} must be a UUID, got ${got(i.input)}.` }))
+    .transform((s) => s.toLowerCase());
 const dateSchema = (name: string) =>
   z
     .string()
@@ -251,7 +264,10 @@ const datetimeSchema = (name: string) =>
     .transform((s) => new Date(/(Z|[+-]\d{2}:\d{2})$/.test(s) ? s : `${s}Z`).toISOString())
     .refine(fromYear1, { error: `${name} must be a moment from the year 1 on.` });
 const booleanSchema = (name: string) =>
-  z.string().trim().pipe(z.stringbool({ truthy: ['true', '1'], falsy: ['false', '0'], case: 'insensitive', error: `${name} must be true or false (or 1 or 0).` }));
+  z
+    .string()
+    .trim()
+    .pipe(z.stringbool({ truthy: ['true', '1'], falsy: ['false', '0'], case: 'insensitive', error: `${name} must be true or false (or 1 or 0).` }));
 const enumSchema = (name: string, values: readonly string[]) =>
   z
     .string()
@@ -306,8 +322,18 @@ export function paramSchema(p: Pick<QueryParam, 'name' | 'kind' | 'values'>): z.
   }
   return z
     .array(z.string())
-    .transform((a) => a.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''))
-    .pipe(z.array(value).min(1, { error: `${p.name} needs a value.` }).max(MAX_VALUES, { error: `${p.name} takes at most ${MAX_VALUES} values.` }))
+    .transform((a) =>
+      a
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== ''),
+    )
+    .pipe(
+      z
+        .array(value)
+        .min(1, { error: `${p.name} needs a value.` })
+        .max(MAX_VALUES, { error: `${p.name} takes at most ${MAX_VALUES} values.` }),
+    )
     .transform((a) => [...new Set(a)]);
 }
 
@@ -380,7 +406,13 @@ const tokenShape = z.object({
     expandReferenceNames: z.boolean(),
   }),
   l: z.number().int().min(1).max(MAX_LIMIT),
-  k: z.tuple([z.string(), z.string().pipe(z.guid()).transform((s) => s.toLowerCase())]),
+  k: z.tuple([
+    z.string(),
+    z
+      .string()
+      .pipe(z.guid())
+      .transform((s) => s.toLowerCase()),
+  ]),
 });
 
 const badToken = () => ssError(400, 'invalid_page_token', 'pageToken is not one this server issued for this endpoint.');
@@ -438,17 +470,29 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function parseListRequest(def: EndpointDef, search: string): { query: ListQuery; limit: number; after?: [string, string] } {
   const { expand, expandReferenceNames, sortkey, limit, pageToken, ...filters } = parseWith(listQuerySchema(def), decodeQuery(search), `/${def.path}`);
   if (pageToken === undefined) {
-    const query: ListQuery = { filters, expand: (expand as string[] | undefined) ?? [], expandReferenceNames: (expandReferenceNames as boolean | undefined) ?? false };
+    const query: ListQuery = {
+      filters,
+      expand: (expand as string[] | undefined) ?? [],
+      expandReferenceNames: (expandReferenceNames as boolean | undefined) ?? false,
+    };
     if (sortkey !== undefined) query.sortkey = sortkey as string;
     return { query, limit: (limit as number | undefined) ?? MAX_LIMIT };
   }
   const t = decodeToken(pageToken as string, def);
   for (const [key, value] of Object.entries(filters)) {
     if (!(key in t.q.filters) || !sameValue(value, t.q.filters[key]))
-      throw ssError(400, 'page_token_with_filters', `pageToken was issued for another query: ${key} differs. Send the token with limit only, or with its own filters unchanged.`);
+      throw ssError(
+        400,
+        'page_token_with_filters',
+        `pageToken was issued for another query: ${key} differs. Send the token with limit only, or with its own filters unchanged.`,
+      );
   }
   if (sortkey !== undefined && sortkey !== t.q.sortkey)
-    throw ssError(400, 'page_token_with_filters', 'pageToken was issued for another sortkey. Send the token with limit only, or with its own sortkey unchanged.');
+    throw ssError(
+      400,
+      'page_token_with_filters',
+      'pageToken was issued for another sortkey. Send the token with limit only, or with its own sortkey unchanged.',
+    );
   const query: ListQuery = {
     ...t.q,
     expand: (expand as string[] | undefined) ?? t.q.expand,
@@ -496,7 +540,11 @@ export function parseDeletedRequest(search: string, entityNames: readonly string
   }
   for (const k of ['after', 'entities'] as const) {
     if (given[k] !== undefined && !sameValue(given[k], carried[k]))
-      throw ssError(400, 'page_token_with_filters', `pageToken was issued for another query: ${k} differs. Send the token with limit only, or with its own ${k} unchanged.`);
+      throw ssError(
+        400,
+        'page_token_with_filters',
+        `pageToken was issued for another query: ${k} differs. Send the token with limit only, or with its own ${k} unchanged.`,
+      );
   }
   return { ...carried, fromId: t.k, limit };
 }
@@ -512,14 +560,20 @@ export function parseLookupBody(def: EndpointDef, body: unknown): { ids: string[
   const schema = cached(def, 'lookup', () =>
     z.strictObject(
       Object.fromEntries(
-        keys.map((k) => [k.name, z.array(k.kind === 'uuid[]' ? z.string().pipe(uuidSchema(k.name)) : textSchema(k.name), { error: `${k.name} must be an array of strings.` }).optional()]),
+        keys.map((k) => [
+          k.name,
+          z
+            .array(k.kind === 'uuid[]' ? z.string().pipe(uuidSchema(k.name)) : textSchema(k.name), { error: `${k.name} must be an array of strings.` })
+            .optional(),
+        ]),
       ),
     ),
   );
   const result = schema.safeParse(body);
   if (!result.success) {
     const unknown = result.error.issues.find((i) => i.code === 'unrecognized_keys');
-    if (unknown) throw ssError(400, 'invalid_body', `${quoteName(unknown.keys[0]!)} is not a lookup key of /${def.path} (use ${keys.map((k) => k.name).join(', ')}).`);
+    if (unknown)
+      throw ssError(400, 'invalid_body', `${quoteName(unknown.keys[0]!)} is not a lookup key of /${def.path} (use ${keys.map((k) => k.name).join(', ')}).`);
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? '');
     throw ssError(400, 'invalid_body', issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`);

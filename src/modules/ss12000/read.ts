@@ -4,7 +4,18 @@ import { endpointByType, relationshipSql, type EndpointDef } from './endpoints.t
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
-import { metaColumns, personSeenSql, presentedJson, presentedPersonVisible, presentFrom, presentSql, releasedSql, unitsSql, type PresentedRow, type PresentOptions } from './present.ts';
+import {
+  metaColumns,
+  personSeenSql,
+  presentedJson,
+  presentedPersonVisible,
+  presentFrom,
+  presentSql,
+  releasedSql,
+  unitsSql,
+  type PresentedRow,
+  type PresentOptions,
+} from './present.ts';
 import { readsOf } from './release.ts';
 import { encodeToken, MAX_LIMIT, parseDeletedRequest, type ListQuery } from './query.ts';
 
@@ -52,8 +63,7 @@ const presentOptions = (type: EntityType, expand: readonly string[]): PresentOpt
 });
 const presented = (def: EndpointDef, scope: Scope, expand: readonly string[]) => presentSql(def.type, scope, presentOptions(def.type, expand));
 /** Visibility in a presenting statement by ids: persons use the roles the statement works out anyway. */
-const presentedVisible = (def: EndpointDef, scope: Scope) =>
-  def.type === 'persons' && !scope.endUser ? presentedPersonVisible : visibleSql(def.type, scope);
+const presentedVisible = (def: EndpointDef, scope: Scope) => (def.type === 'persons' && !scope.endUser ? presentedPersonVisible : visibleSql(def.type, scope));
 /**
  * Visibility in a list statement. Persons as a semi join on the relations in scope rather than a
  * test of each person's roles (`pr`): the planner may then start from the scope's units, or walk in
@@ -68,7 +78,11 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
   // A sort key on a withheld-able field orders only the rows where it is released to this reader;
   // the others sort as '' (then by id), so the order reveals nothing (release policy).
   const gate = query.sortkey ? readsOf(def.type, 'sortkeys', query.sortkey) : undefined;
-  const expr = !sort ? sql`t.id::text` : gate ? sql`(CASE WHEN ${releasedSql(def.type, gate.release, scope)} THEN ${sql.raw(sort.expr)} ELSE '' END)` : sql.raw(sort.expr);
+  const expr = !sort
+    ? sql`t.id::text`
+    : gate
+      ? sql`(CASE WHEN ${releasedSql(def.type, gate.release, scope)} THEN ${sql.raw(sort.expr)} ELSE '' END)`
+      : sql.raw(sort.expr);
   const cast = sql.raw(sort ? sort.cast : 'text');
   const desc = sort?.desc ?? false;
   // Persons in id order without filters: the page's ids come first, from the scope (`presentFrom`).
@@ -153,7 +167,10 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
     if (target === 'duties' || target === 'studyplans') continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
-    const rows = await sql<{ id: string; name: string | null }>`SELECT t.id, ${col} AS name FROM ${sql.table(tableOf[target])} t WHERE t.id = ANY(${ids}::uuid[]) AND ${visible}`.execute(db);
+    const rows = await sql<{
+      id: string;
+      name: string | null;
+    }>`SELECT t.id, ${col} AS name FROM ${sql.table(tableOf[target])} t WHERE t.id = ANY(${ids}::uuid[]) AND ${visible}`.execute(db);
     for (const row of rows.rows) if (row.name) names.set(row.id, row.name);
   }
   for (const r of refs) {
@@ -177,19 +194,38 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
   if (type === 'persons') {
     if (expand.includes('duties')) {
       const duties = await load('duties', sql`t.person_id = ANY(${ids}::uuid[])`);
-      for (const item of items) embed(item, 'duties', duties.filter((d) => d.person?.id === item.id));
+      for (const item of items)
+        embed(
+          item,
+          'duties',
+          duties.filter((d) => d.person?.id === item.id),
+        );
     }
     if (expand.includes('placements')) {
       const list = await load('placements', sql`t.child_id = ANY(${ids}::uuid[])`);
-      for (const item of items) embed(item, 'placements', list.filter((p) => p.child?.id === item.id));
+      for (const item of items)
+        embed(
+          item,
+          'placements',
+          list.filter((p) => p.child?.id === item.id),
+        );
     }
     if (expand.includes('ownedPlacements')) {
       const list = scope.guardians ? await load('placements', sql`t.owner_ids && ${ids}::uuid[]`) : [];
-      for (const item of items) embed(item, 'ownedPlacements', list.filter((p) => (p.owners ?? []).some((o: { id: string }) => o.id === item.id)));
+      for (const item of items)
+        embed(
+          item,
+          'ownedPlacements',
+          list.filter((p) => (p.owners ?? []).some((o: { id: string }) => o.id === item.id)),
+        );
     }
     if (expand.includes('responsibleFor')) {
       const children = scope.guardians
-        ? await findReleasedParts(db, scope, endpointByType.persons, 'json_responsibles',
+        ? await findReleasedParts(
+            db,
+            scope,
+            endpointByType.persons,
+            'json_responsibles',
             sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'responsibleFor.enrolment' AND r.source_type = 'persons')`,
           )
         : [];
@@ -197,13 +233,24 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
         const list = children.flatMap((c) =>
           ((c.body.responsibles ?? []) as { person: { id: string }; relationType: string }[])
             .filter((r) => r.person.id === item.id)
-            .map((r) => ({ person: { id: c.id, ...(names ? { displayName: `${c.body.givenName} ${c.body.familyName}` } : {}), ...(c.body.securityMarking ? { securityMarking: c.body.securityMarking } : {}) }, relationType: r.relationType })),
+            .map((r) => ({
+              person: {
+                id: c.id,
+                ...(names ? { displayName: `${c.body.givenName} ${c.body.familyName}` } : {}),
+                ...(c.body.securityMarking ? { securityMarking: c.body.securityMarking } : {}),
+              },
+              relationType: r.relationType,
+            })),
         );
         embed(item, 'responsibleFor', list);
       }
     }
     if (expand.includes('groupMemberships')) {
-      const groups = await findReleasedParts(db, scope, endpointByType.groups, 'json_group_memberships',
+      const groups = await findReleasedParts(
+        db,
+        scope,
+        endpointByType.groups,
+        'json_group_memberships',
         sql`t.id IN (SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ANY(${ids}::uuid[]) AND r.kind = 'groupMembership')`,
       );
       // Memberships are student data; an end user's token shows the person's own, in any role.
@@ -275,7 +322,13 @@ async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows:
  * the statement itself, the database's text is passed through untouched; otherwise it is parsed,
  * completed and written again.
  */
-export async function present(db: Queryable, scope: Scope, type: EntityType, rows: Row[], options: { expand: string[]; expandReferenceNames: boolean }): Promise<string[]> {
+export async function present(
+  db: Queryable,
+  scope: Scope,
+  type: EntityType,
+  rows: Row[],
+  options: { expand: string[]; expandReferenceNames: boolean },
+): Promise<string[]> {
   const inSql = SQL_EXPANDS[type] ?? [];
   const rest = options.expand.filter((e) => !inSql.includes(e));
   if (!options.expandReferenceNames && !rest.length) return rows.map(presentedJson);
@@ -317,7 +370,17 @@ const entityEnum: Record<string, EntityType> = {
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'CalendarEvent', 'AttendanceSchedule', 'Resource', 'Room', 'SchoolUnitOffering'];
+export const OTHER_ENDPOINTS = [
+  'Absence',
+  'AttendanceEvent',
+  'Attendance',
+  'Grade',
+  'CalendarEvent',
+  'AttendanceSchedule',
+  'Resource',
+  'Room',
+  'SchoolUnitOffering',
+];
 
 /** GET /deletedEntities: ids deleted after a moment, of entities the app could have seen. */
 export async function deletedEntities(db: Queryable, scope: Scope, search: string) {
@@ -328,15 +391,17 @@ export async function deletedEntities(db: Queryable, scope: Scope, search: strin
   if (!types.length) return { data, pageToken: undefined as string | undefined };
   const s = sql`${scope.studentUnits}::uuid[]`;
   // An end user's token sees no deletions: a deleted id is no longer anybody's own record.
-  const visible = scope.endUser ? sql`false` : sql.join(
-    [
-      sql`d.student_units && ${s}`,
-      sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
-      ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
-      ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
-    ],
-    sql` OR `,
-  );
+  const visible = scope.endUser
+    ? sql`false`
+    : sql.join(
+        [
+          sql`d.student_units && ${s}`,
+          sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
+          ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
+          ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
+        ],
+        sql` OR `,
+      );
   const rows = await sql<{ id: string; entity_type: EntityType; entity_id: string }>`
     SELECT d.id, d.entity_type, d.entity_id FROM ss12000_deleted_entities d
     WHERE d.id > ${fromId}::bigint AND d.entity_type = ANY(${types}::text[])

@@ -88,8 +88,14 @@ const category = (c: DataCategory, withheldUnder: readonly SecurityMarking[] = [
   withheldUnder,
   ...(reads ? { reads } : {}),
 });
-const rule = (r: ScopeRule, reads?: FieldRelease['reads'], c?: DataCategory): FieldRelease => ({ release: { by: 'rule', rule: r, ...(c ? { category: c } : {}) }, ...(reads ? { reads } : {}) });
-const dated = { startDate: alwaysRead({ params: ['startDate.onOrBefore', 'startDate.onOrAfter'], sortkeys: ['StartDateAsc', 'StartDateDesc'] }), endDate: alwaysRead({ params: ['endDate.onOrBefore', 'endDate.onOrAfter'], sortkeys: ['EndDateAsc', 'EndDateDesc'] }) };
+const rule = (r: ScopeRule, reads?: FieldRelease['reads'], c?: DataCategory): FieldRelease => ({
+  release: { by: 'rule', rule: r, ...(c ? { category: c } : {}) },
+  ...(reads ? { reads } : {}),
+});
+const dated = {
+  startDate: alwaysRead({ params: ['startDate.onOrBefore', 'startDate.onOrAfter'], sortkeys: ['StartDateAsc', 'StartDateDesc'] }),
+  endDate: alwaysRead({ params: ['endDate.onOrBefore', 'endDate.onOrAfter'], sortkeys: ['EndDateAsc', 'EndDateDesc'] }),
+};
 
 /** The declaration. Change it here and nowhere else; `test/ss12000/release-policy.test.ts` keeps the rest in step. */
 export const releasePolicy: Record<EntityType, EntityRelease> = {
@@ -140,8 +146,12 @@ export const releasePolicy: Record<EntityType, EntityRelease> = {
     // The relationship.* filters read the person's relations to units, limited to the scope's units.
     scoped: {
       params: [
-        'relationship.entity.type', 'relationship.organisation', 'relationship.startDate.onOrBefore', 'relationship.startDate.onOrAfter',
-        'relationship.endDate.onOrBefore', 'relationship.endDate.onOrAfter',
+        'relationship.entity.type',
+        'relationship.organisation',
+        'relationship.startDate.onOrBefore',
+        'relationship.startDate.onOrAfter',
+        'relationship.endDate.onOrBefore',
+        'relationship.endDate.onOrAfter',
       ],
       sortkeys: ['ModifiedDesc'],
     },

@@ -40,7 +40,8 @@ function installFlatErrors(app: FastifyInstance): void {
     if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message });
     if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message });
     const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message });
+    if (status >= 400 && status < 500)
+      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message });
     request.log.error({ err: error }, 'unhandled error in the SS 12000 API');
     return reply.status(500).send({ code: 'internal_error', message: 'Internal error.' });
   });
@@ -58,50 +59,52 @@ function installFlatErrors(app: FastifyInstance): void {
 export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<void> {
   /** The ingestion client of a request, authenticated before its body is read. */
   const ingestionClients = new WeakMap<FastifyRequest, IngestionPrincipal>();
-  await app.register(
-    async (api) => {
-      installBearerChallenge(api);
-      api.post(
-        '/api/v1/ingestion/batch',
-        {
-          // The operator's session, or the bearer token of an ingestion client (checked below).
-          config: { access: 'ingestion' },
-          bodyLimit: 512 * 1024 * 1024,
-          // Before the (up to 512 MB) body is read: an unknown caller must not get that far.
-          onRequest: async (request) => {
-            if (hasBearer(request)) ingestionClients.set(request, await authenticateIngestionClient(ctx, request));
-          },
-          schema: {
-            tags: ['ingestion'],
-            summary: 'Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)',
-            description: 'For the operator (session) or an ingestion client (bearer access token from client credentials).',
-            security: [{ session: [] }, { bearer: [] }],
-            body: ingestionBatchSchema,
-            response: {
-              200: z.object({
-                created: z.record(z.string(), z.number()),
-                updated: z.record(z.string(), z.number()),
-                unchanged: z.record(z.string(), z.number()),
-                deleted: z.record(z.string(), z.number()),
-                noChange: z.boolean(),
-                unknownMembers: z.record(z.string(), z.record(z.string(), z.number())).describe('Members the SS 12000 schemas do not know, dropped (never stored, never served), per collection and path, with how many records had them.'),
-              }),
-            },
+  await app.register(async (api) => {
+    installBearerChallenge(api);
+    api.post(
+      '/api/v1/ingestion/batch',
+      {
+        // The operator's session, or the bearer token of an ingestion client (checked below).
+        config: { access: 'ingestion' },
+        bodyLimit: 512 * 1024 * 1024,
+        // Before the (up to 512 MB) body is read: an unknown caller must not get that far.
+        onRequest: async (request) => {
+          if (hasBearer(request)) ingestionClients.set(request, await authenticateIngestionClient(ctx, request));
+        },
+        schema: {
+          tags: ['ingestion'],
+          summary: 'Load SS 12000 data: upsert and delete entities in one all-or-nothing batch (idempotent)',
+          description: 'For the operator (session) or an ingestion client (bearer access token from client credentials).',
+          security: [{ session: [] }, { bearer: [] }],
+          body: ingestionBatchSchema,
+          response: {
+            200: z.object({
+              created: z.record(z.string(), z.number()),
+              updated: z.record(z.string(), z.number()),
+              unchanged: z.record(z.string(), z.number()),
+              deleted: z.record(z.string(), z.number()),
+              noChange: z.boolean(),
+              unknownMembers: z
+                .record(z.string(), z.record(z.string(), z.number()))
+                .describe(
+                  'Members the SS 12000 schemas do not know, dropped (never stored, never served), per collection and path, with how many records had them.',
+                ),
+            }),
           },
         },
-        async (request) => {
-          const client = ingestionClients.get(request);
-          if (client) {
-            const who = { id: null, label: `ingestion client "${client.name}" (${client.clientId})`, kind: 'client' as const, clientId: client.clientId };
-            return ingestBatch(ctx, request.body as never, who);
-          }
-          if (hasBearer(request)) throw new Error('ingestion client not authenticated');
-          // No bearer token: the session hook has let only the operator through.
-          return ingestBatch(ctx, request.body as never, auditActor(request.actor));
-        },
-      );
-    },
-  );
+      },
+      async (request) => {
+        const client = ingestionClients.get(request);
+        if (client) {
+          const who = { id: null, label: `ingestion client "${client.name}" (${client.clientId})`, kind: 'client' as const, clientId: client.clientId };
+          return ingestBatch(ctx, request.body as never, who);
+        }
+        if (hasBearer(request)) throw new Error('ingestion client not authenticated');
+        // No bearer token: the session hook has let only the operator through.
+        return ingestBatch(ctx, request.body as never, auditActor(request.actor));
+      },
+    );
+  });
   await app.register(async (api) => accessLogRoutes(api as unknown as ZodApp, ctx), { prefix: '/api/v1' });
   await app.register(async (api) => ingestionClientRoutes(api as unknown as ZodApp, ctx), { prefix: '/api/v1' });
 
@@ -146,7 +149,11 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
  */
 function released(def: EndpointDef, rows: Row[], items: string[], expand: string[]) {
   const embeds = expand.some((e) => !(def.type === 'groups' && e === 'assignmentRoles'));
-  return releasedOf(def.type, rows.map((r) => r.units), embeds ? items : undefined);
+  return releasedOf(
+    def.type,
+    rows.map((r) => r.units),
+    embeds ? items : undefined,
+  );
 }
 
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
@@ -185,4 +192,3 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     return reply.type(JSON_TYPE).send(`[${items.join(',')}]`);
   });
 }
-

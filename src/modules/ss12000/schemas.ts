@@ -11,13 +11,48 @@ const date = z.iso.date();
 const str = z.string().min(1);
 
 export const schoolTypes = [
-  'FS', 'FKLASS', 'FTH', 'OPPFTH', 'GR', 'GRS', 'TR', 'SP', 'SAM', 'GY', 'GYS', 'VUX', 'VUXSFI', 'VUXGR', 'VUXGY',
-  'VUXSARGR', 'VUXSARTR', 'VUXSARGY', 'SFI', 'SARVUX', 'SARVUXGR', 'SARVUXGY', 'KU', 'YH', 'FHS', 'STF', 'KKU', 'HS',
-  'ABU', 'AU',
+  'FS',
+  'FKLASS',
+  'FTH',
+  'OPPFTH',
+  'GR',
+  'GRS',
+  'TR',
+  'SP',
+  'SAM',
+  'GY',
+  'GYS',
+  'VUX',
+  'VUXSFI',
+  'VUXGR',
+  'VUXGY',
+  'VUXSARGR',
+  'VUXSARTR',
+  'VUXSARGY',
+  'SFI',
+  'SARVUX',
+  'SARVUXGR',
+  'SARVUXGY',
+  'KU',
+  'YH',
+  'FHS',
+  'STF',
+  'KKU',
+  'HS',
+  'ABU',
+  'AU',
 ] as const;
 export const SchoolType = z.enum(schoolTypes);
 export const organisationTypes = [
-  'Huvudman', 'Verksamhetsområde', 'Förvaltning', 'Rektorsområde', 'Skola', 'Skolenhet', 'Varumärke', 'Bolag', 'Övrigt',
+  'Huvudman',
+  'Verksamhetsområde',
+  'Förvaltning',
+  'Rektorsområde',
+  'Skola',
+  'Skolenhet',
+  'Varumärke',
+  'Bolag',
+  'Övrigt',
 ] as const;
 export const OrganisationType = z.enum(organisationTypes);
 export const securityMarkings = ['Ingen', 'Sekretessmarkering', 'Skyddad folkbokföring'] as const;
@@ -25,20 +60,60 @@ export const SecurityMarking = z.enum(securityMarkings);
 export const groupTypes = ['Undervisning', 'Klass', 'Mentor', 'Provgrupp', 'Schema', 'Avdelning', 'Personalgrupp', 'Övrigt'] as const;
 export const GroupType = z.enum(groupTypes);
 export const dutyRoles = [
-  'Rektor', 'Lärare', 'Förskollärare', 'Barnskötare', 'Bibliotekarie', 'Lärarassistent', 'Fritidspedagog',
-  'Annan personal', 'Studie- och yrkesvägledare', 'Förstelärare', 'Kurator', 'Skolsköterska', 'Skolläkare',
-  'Skolpsykolog', 'Speciallärare/specialpedagog', 'Skoladministratör', 'Övrig arbetsledning',
-  'Övrig pedagogisk personal', 'Förskolechef',
+  'Rektor',
+  'Lärare',
+  'Förskollärare',
+  'Barnskötare',
+  'Bibliotekarie',
+  'Lärarassistent',
+  'Fritidspedagog',
+  'Annan personal',
+  'Studie- och yrkesvägledare',
+  'Förstelärare',
+  'Kurator',
+  'Skolsköterska',
+  'Skolläkare',
+  'Skolpsykolog',
+  'Speciallärare/specialpedagog',
+  'Skoladministratör',
+  'Övrig arbetsledning',
+  'Övrig pedagogisk personal',
+  'Förskolechef',
 ] as const;
 export const DutyRole = z.enum(dutyRoles);
 export const assignmentRoleTypes = [
-  'Mentor', 'Förskollärare', 'Barnskötare', 'Fritidspedagog', 'Specialpedagog', 'Elevhälsopersonal',
-  'Pedagogisk ledare', 'Schemaläggare', 'Lärarassistent', 'Administrativ personal',
+  'Mentor',
+  'Förskollärare',
+  'Barnskötare',
+  'Fritidspedagog',
+  'Specialpedagog',
+  'Elevhälsopersonal',
+  'Pedagogisk ledare',
+  'Schemaläggare',
+  'Lärarassistent',
+  'Administrativ personal',
 ] as const;
 export const relationTypes = ['Vårdnadshavare', 'Annan ansvarig', 'God man', 'Utsedd behörig'] as const;
 export const curricula = [
-  'Lgy70', 'Lgr80', 'Lpo94', 'Lpf94', 'Lpfö98', 'GR2000', 'GY2000', 'GYSÄR2000', 'GYVUX2000', 'GYVUX2001', 'GYVUX2002',
-  'GR2011', 'GRSÄR2011', 'SPEC2011', 'SAM2011', 'Lvux12', 'GY2011', 'GYSÄR2013', 'VU2013',
+  'Lgy70',
+  'Lgr80',
+  'Lpo94',
+  'Lpf94',
+  'Lpfö98',
+  'GR2000',
+  'GY2000',
+  'GYSÄR2000',
+  'GYVUX2000',
+  'GYVUX2001',
+  'GYVUX2002',
+  'GR2011',
+  'GRSÄR2011',
+  'SPEC2011',
+  'SAM2011',
+  'Lvux12',
+  'GY2011',
+  'GYSÄR2013',
+  'VU2013',
 ] as const;
 
 export const Meta = z.object({ created: z.string().describe('date-time'), modified: z.string().describe('date-time') }).meta({ id: 'Meta' });
@@ -139,9 +214,7 @@ export const PlacementInput = z.object({
 export const DutyInput = z.object({
   id,
   person: PersonReference.optional(),
-  assignmentRole: z
-    .array(z.object({ group: Reference, assignmentRoleType: z.enum(assignmentRoleTypes), ...dated }))
-    .optional(),
+  assignmentRole: z.array(z.object({ group: Reference, assignmentRoleType: z.enum(assignmentRoleTypes), ...dated })).optional(),
   dutyAt: Reference,
   dutyRole: DutyRole,
   description: z.string().optional(),
@@ -210,15 +283,19 @@ export const ProgrammeInput = z.object({
   id,
   name: str,
   type: z.enum([
-    'Yrkesprogram', 'Högskoleförberedande program', 'Intruduktionsprogram', 'Nationellt yrkespaket',
-    'Regionalt yrkespaket', 'Fjärde tekniskt år', 'Programinriktning', 'Utgång',
+    'Yrkesprogram',
+    'Högskoleförberedande program',
+    'Intruduktionsprogram',
+    'Nationellt yrkespaket',
+    'Regionalt yrkespaket',
+    'Fjärde tekniskt år',
+    'Programinriktning',
+    'Utgång',
   ]),
   parentProgramme: Reference.optional(),
   schoolType: SchoolType,
   code: z.string().optional(),
-  content: z
-    .array(z.object({ type: z.enum(programmeContentTypes), points: z.number().int().optional(), content: z.array(Reference).optional() }))
-    .optional(),
+  content: z.array(z.object({ type: z.enum(programmeContentTypes), points: z.number().int().optional(), content: z.array(Reference).optional() })).optional(),
 });
 
 export const StudyPlanInput = z.object({
@@ -230,9 +307,7 @@ export const StudyPlanInput = z.object({
         title: z.string().optional(),
         type: z.enum([...programmeContentTypes, 'Borttagna', 'Utökade']).optional(),
         points: z.number().int().optional(),
-        syllabuses: z.array(
-          z.object({ syllabus: Reference, note: z.string().optional(), ...dated, hours: z.number().int().optional() }),
-        ),
+        syllabuses: z.array(z.object({ syllabus: Reference, note: z.string().optional(), ...dated, hours: z.number().int().optional() })),
       }),
     )
     .optional(),
@@ -265,9 +340,7 @@ export type Programme = z.infer<typeof ProgrammeInput>;
 export type StudyPlan = z.infer<typeof StudyPlanInput>;
 
 /** The entity collections, in the order ingestion applies them (referenced before referencing). */
-export const entityTypes = [
-  'organisations', 'syllabuses', 'programmes', 'persons', 'groups', 'duties', 'placements', 'activities', 'studyplans',
-] as const;
+export const entityTypes = ['organisations', 'syllabuses', 'programmes', 'persons', 'groups', 'duties', 'placements', 'activities', 'studyplans'] as const;
 export type EntityType = (typeof entityTypes)[number];
 
 export const inputSchemas = {

@@ -25,7 +25,11 @@ const CLAIMS_OF_SCOPE: Record<string, string[]> = {
  * `data`: the consent records data access as that scope either way.
  */
 export function requestedScopes(ctx: Pick<AppContext, 'config'>, interaction: Interaction): string[] {
-  const asked = new Set(String(interaction.params.scope ?? '').split(' ').filter(Boolean));
+  const asked = new Set(
+    String(interaction.params.scope ?? '')
+      .split(' ')
+      .filter(Boolean),
+  );
   if (asksForData(interaction.params, dataApiResource(ctx.config))) asked.add(DATA_SCOPE);
   return SIGNIN_SCOPES.filter((s) => asked.has(s));
 }
@@ -72,7 +76,9 @@ export async function consentQuestion(
         ...categories.filter((c) => live.api_code !== c.apiCode || !live.data_categories.includes(c.category)).map((c) => c.category),
       ]
     : [];
-  const forced = String(interaction.params.prompt ?? '').split(' ').includes('consent');
+  const forced = String(interaction.params.prompt ?? '')
+    .split(' ')
+    .includes('consent');
   return {
     scopes,
     claims: [...new Set(scopes.flatMap((s) => CLAIMS_OF_SCOPE[s] ?? []))],
@@ -201,24 +207,19 @@ export async function storeConsent(
       }
     }
     // The partner reads this row in its app log: the person by the sub it knows, as at withdrawal.
-    await recordAudit(
-      trx,
-      now,
-      await endUserAuditActor(trx, app.partner_id, who.personId),
-      {
-        action: live ? 'end_user_consent.updated' : 'end_user_consent.given',
-        subjectType: 'end_user_consent',
-        subjectId: id,
-        partnerId: app.partner_id,
-        appId: app.app_id,
-        clientId,
-        institutionNumbers: [institution],
-        before: live
-          ? { role: live.role, apiCode: live.api_code, scopes: live.scopes, dataCategories: live.data_categories, oidcGrantId: live.oidc_grant_id }
-          : undefined,
-        after,
-      },
-    );
+    await recordAudit(trx, now, await endUserAuditActor(trx, app.partner_id, who.personId), {
+      action: live ? 'end_user_consent.updated' : 'end_user_consent.given',
+      subjectType: 'end_user_consent',
+      subjectId: id,
+      partnerId: app.partner_id,
+      appId: app.app_id,
+      clientId,
+      institutionNumbers: [institution],
+      before: live
+        ? { role: live.role, apiCode: live.api_code, scopes: live.scopes, dataCategories: live.data_categories, oidcGrantId: live.oidc_grant_id }
+        : undefined,
+      after,
+    });
     return id;
   });
   return { grantId, consentId };

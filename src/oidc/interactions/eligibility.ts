@@ -47,7 +47,10 @@ export interface PickerInstitution {
 export async function pickerInstitutions(db: Queryable, clientId: string, q: string, limit = 20): Promise<PickerInstitution[]> {
   const apis = await signinApis(db, clientId);
   if (!apis.length) return [];
-  const pattern = `%${q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const pattern = `%${q
+    .trim()
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return db
     .selectFrom('institutions as i')
     .select(['i.number', 'i.name', 'i.town'])

@@ -64,10 +64,7 @@ export async function completeLogin(
   if (!progress.institution) throw new ApiError(409, 'school_not_chosen', 'Choose the school first.');
   const role = await signinRole(ctx, interaction.params.client_id, personId, progress.institution);
   if (!role) {
-    throw forbidden(
-      'role_not_granted',
-      'You are not a student, guardian or staff member of this school for whom the school has granted this app access.',
-    );
+    throw forbidden('role_not_granted', 'You are not a student, guardian or staff member of this school for whom the school has granted this app access.');
   }
   await saveProgress(interaction, { ...progress, personId, role, method });
   await startEndUserSession(ctx, res, personId);

@@ -47,7 +47,12 @@ export interface SigninState {
   institution: { number: string; name: string; town: string | null } | null;
   person: { displayName: string } | null;
   loginMethods: { password: boolean; upstream: { name: string; url: string } | null };
-  consent: { scopes: string[]; claims: string[]; categories: { apiCode: string; category: string; purpose: string; fields: string[] }[]; added: string[] } | null;
+  consent: {
+    scopes: string[];
+    claims: string[];
+    categories: { apiCode: string; category: string; purpose: string; fields: string[] }[];
+    added: string[];
+  } | null;
   /** Set once the sign-in is finished (step 'done'): the page sends the browser there. */
   redirectTo: string | null;
 }
@@ -166,15 +171,7 @@ export async function registerInteractions(app: ZodApp, ctx: AppContext): Promis
       return { redirectTo };
     }
     const question = await consentQuestion(ctx, interaction, progress.personId, progress.institution, progress.role);
-    const { grantId } = await storeConsent(
-      ctx,
-      provider,
-      question,
-      { personId: progress.personId },
-      clientId,
-      progress.institution,
-      progress.role,
-    );
+    const { grantId } = await storeConsent(ctx, provider, question, { personId: progress.personId }, clientId, progress.institution, progress.role);
     const redirectTo = await provider.interactionResult(
       request.raw,
       reply.raw,

@@ -33,11 +33,7 @@ export function issuerProblem(config: Pick<Config, 'NODE_ENV'>, issuer: string):
  * announces only client_secret_post. Throws when discovery fails (network, bad metadata, issuer
  * mismatch).
  */
-export async function discover(
-  issuer: string,
-  clientId: string,
-  clientSecret: string,
-): Promise<oidc.Configuration> {
+export async function discover(issuer: string, clientId: string, clientSecret: string): Promise<oidc.Configuration> {
   const insecure = new URL(issuer).protocol === 'http:';
   const options: oidc.DiscoveryRequestOptions = { timeout: UPSTREAM_TIMEOUT_S, ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}) };
   let config = await oidc.discovery(new URL(issuer), clientId, undefined, oidc.ClientSecretBasic(clientSecret), options);

@@ -37,12 +37,7 @@ export function claimValue(claim: PersonClaim, claims: Record<string, unknown>):
  * Returns the one person, or undefined when none or still more than one match: an ambiguous claim
  * must not sign anyone in.
  */
-export async function findPersonByClaim(
-  db: Queryable,
-  claim: PersonClaim,
-  value: string,
-  institutionNumber: string,
-): Promise<string | undefined> {
+export async function findPersonByClaim(db: Queryable, claim: PersonClaim, value: string, institutionNumber: string): Promise<string | undefined> {
   let query = db.selectFrom('ss12000_persons as p').select('p.id');
   if (claim === 'eppn') query = query.where(sql<boolean>`p.eppns @> ARRAY[${value}]::text[]`);
   else if (claim === 'email') query = query.where(sql<boolean>`ss12000_person_emails(p.body) @> ARRAY[${value}]::text[]`);

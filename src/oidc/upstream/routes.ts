@@ -49,11 +49,7 @@ const escape = (value: unknown) =>
 
 /** A page for a callback we cannot place in any sign-in (no or unknown state): nowhere safe to redirect to. */
 function errorPage(reply: FastifyReply, status: number, code: string, message: string) {
-  return reply
-    .status(status)
-    .header('cache-control', 'no-store')
-    .type('text/html; charset=utf-8')
-    .send(`<!doctype html>
+  return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign-in error</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
@@ -64,9 +60,7 @@ function errorPage(reply: FastifyReply, status: number, code: string, message: s
 }
 
 const backToSignin = (reply: FastifyReply, uid: string, error?: string) =>
-  reply
-    .header('cache-control', 'no-store')
-    .redirect(`/signin/${encodeURIComponent(uid)}${error ? `?error=${encodeURIComponent(error)}` : ''}`, 303);
+  reply.header('cache-control', 'no-store').redirect(`/signin/${encodeURIComponent(uid)}${error ? `?error=${encodeURIComponent(error)}` : ''}`, 303);
 
 /**
  * The browser half of upstream sign-in.
@@ -134,7 +128,12 @@ export async function registerUpstreamSignin(app: ZodApp, ctx: AppContext): Prom
     const { state } = request.query;
     const tx = state ? await takeTransaction(ctx, state) : undefined;
     if (!state || !tx) {
-      return errorPage(reply, 400, 'upstream_state_invalid', 'This answer from your school board\'s sign-in belongs to no sign-in in progress (it was used already, has expired, or was not started here).');
+      return errorPage(
+        reply,
+        400,
+        'upstream_state_invalid',
+        "This answer from your school board's sign-in belongs to no sign-in in progress (it was used already, has expired, or was not started here).",
+      );
     }
     const cookieName = bindingCookie(state);
     const binding = request.cookies[cookieName];

@@ -45,12 +45,7 @@ export async function saveTransaction(ctx: Pick<AppContext, 'db' | 'clock'>, sta
  * used or expired.
  */
 export async function takeTransaction(ctx: Pick<AppContext, 'db' | 'clock'>, state: string): Promise<UpstreamTransaction | undefined> {
-  const row = await ctx.db
-    .deleteFrom('oidc_payloads')
-    .where('type', '=', TYPE)
-    .where('id', '=', state)
-    .returning(['payload', 'expires_at'])
-    .executeTakeFirst();
+  const row = await ctx.db.deleteFrom('oidc_payloads').where('type', '=', TYPE).where('id', '=', state).returning(['payload', 'expires_at']).executeTakeFirst();
   if (!row || (row.expires_at && row.expires_at <= ctx.clock.now())) return undefined;
   return (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as UpstreamTransaction;
 }

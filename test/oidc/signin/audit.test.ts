@@ -18,7 +18,12 @@ describe("the partner's audit view of end users' consents", () => {
     const school = await createSchool(ctx);
     const app = await createSigninApp(ctx, { partnerId });
     await grantTo(ctx, app.clientId, 'students', school.number);
-    const student = await createPerson(ctx, { given: 'Wilma', family: 'Sjöberg', email: 'wilma@home.example', relations: [{ kind: 'enrolment', unitId: school.unitId }] });
+    const student = await createPerson(ctx, {
+      given: 'Wilma',
+      family: 'Sjöberg',
+      email: 'wilma@home.example',
+      relations: [{ kind: 'enrolment', unitId: school.unitId }],
+    });
 
     const browser = harness().client();
     const pkce = pkcePair();
@@ -27,7 +32,11 @@ describe("the partner's audit view of end users' consents", () => {
     const sub = claimsOf(tokens.body.id_token).sub as string;
     expect(claimsOf(tokens.body.id_token)).not.toHaveProperty('name');
     // More scopes: the consent is updated (a second audit row).
-    const second = await signIn(browser, { clientId: app.clientId, pkce: pkcePair(), scope: 'openid data' }, { login: student.login, institution: school.number });
+    const second = await signIn(
+      browser,
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid data' },
+      { login: student.login, institution: school.number },
+    );
     expect(second.consentAsked).toBe(true);
     const session = await browser.get('/api/v1/my/session');
     browser.csrfToken = session.body.csrfToken;

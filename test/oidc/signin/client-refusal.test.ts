@@ -15,7 +15,9 @@ describe('/oidc/auth for a client that may not sign anybody in', () => {
     const { app } = await world(ctx);
     const { name } = await ctx.db.selectFrom('apps').select('name').where('id', '=', app.appId).executeTakeFirstOrThrow();
     await ctx.db.updateTable('apps').set({ status }).where('id', '=', app.appId).execute();
-    const res = await harness().client().get(authorizePath({ clientId: app.clientId, pkce: pkcePair() }), { accept: 'text/html' });
+    const res = await harness()
+      .client()
+      .get(authorizePath({ clientId: app.clientId, pkce: pkcePair() }), { accept: 'text/html' });
     expect(res.status).toBe(401);
     const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
     expect(text).toContain('invalid_client');

@@ -19,7 +19,12 @@ describe('partner app client type (confidential | public)', () => {
     const changed = await p.client.patch(`/api/v1/partner/apps/${plain.body.id}`, { clientType: 'public' });
     expect(changed.status).toBe(200);
     expect(changed.body.clientType).toBe('public');
-    const audit = await h.ctx.db.selectFrom('audit_log').select('after').where('subject_id', '=', plain.body.id).where('action', '=', 'app.updated').executeTakeFirstOrThrow();
+    const audit = await h.ctx.db
+      .selectFrom('audit_log')
+      .select('after')
+      .where('subject_id', '=', plain.body.id)
+      .where('action', '=', 'app.updated')
+      .executeTakeFirstOrThrow();
     expect(audit.after).toMatchObject({ clientType: 'public', changedFields: ['clientType'] });
 
     await h.ctx.db.updateTable('apps').set({ status: 'submitted' }).where('id', '=', plain.body.id).execute();

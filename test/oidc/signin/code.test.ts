@@ -11,7 +11,11 @@ describe('authorization code', () => {
     const { school, app, student } = await world(ctx);
     const browser = harness().client();
     const pkce = pkcePair();
-    const { callback } = await signIn(browser, { clientId: app.clientId, pkce, state: 'st-123', nonce: 'n-456' }, { login: student.login, institution: school.number });
+    const { callback } = await signIn(
+      browser,
+      { clientId: app.clientId, pkce, state: 'st-123', nonce: 'n-456' },
+      { login: student.login, institution: school.number },
+    );
     expect(callback.origin + callback.pathname).toBe('https://homework.example/callback');
     expect(callback.searchParams.get('state')).toBe('st-123');
     expect(callback.searchParams.get('iss')).toBe(`${url}/oidc`);

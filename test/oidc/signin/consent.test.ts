@@ -8,7 +8,11 @@ describe('consent', () => {
   it('is asked once with the categories and purposes, stored with its audit row, and reused on the next sign-in', async () => {
     const { url, ctx } = harness();
     const { school, app, student } = await world(ctx);
-    const first = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile data' }, { login: student.login, institution: school.number });
+    const first = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile data' },
+      { login: student.login, institution: school.number },
+    );
     expect(first.consentAsked).toBe(true);
     expect(first.consentState.consent).toEqual({
       scopes: ['openid', 'profile', 'data'],
@@ -30,7 +34,11 @@ describe('consent', () => {
 
     // A new browser, same app and scopes: no consent step; the code works.
     const pkce = pkcePair();
-    const again = await signIn(harness().client(), { clientId: app.clientId, pkce, scope: 'openid profile data' }, { login: student.login, institution: school.number });
+    const again = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce, scope: 'openid profile data' },
+      { login: student.login, institution: school.number },
+    );
     expect(again.consentAsked).toBe(false);
     const tokens = await exchangeCode(url, app, again.callback, pkce.verifier);
     expect(tokens.status).toBe(200);
@@ -41,7 +49,11 @@ describe('consent', () => {
     const { ctx } = harness();
     const { school, app, student } = await world(ctx);
     await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid' }, { login: student.login, institution: school.number });
-    const more = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid email' }, { login: student.login, institution: school.number });
+    const more = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid email' },
+      { login: student.login, institution: school.number },
+    );
     expect(more.consentAsked).toBe(true);
     expect(more.consentState.consent.added).toEqual(['email']);
     const rows = await ctx.db.selectFrom('end_user_consents').selectAll().where('person_id', '=', student.id).execute();
@@ -50,7 +62,11 @@ describe('consent', () => {
     const audit = await ctx.db.selectFrom('audit_log').select('action').where('subject_id', '=', rows[0]!.id).orderBy('id').execute();
     expect(audit.map((a) => a.action)).toEqual(['end_user_consent.given', 'end_user_consent.updated']);
     // Fewer scopes than consented: not asked.
-    const fewer = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid' }, { login: student.login, institution: school.number });
+    const fewer = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid' },
+      { login: student.login, institution: school.number },
+    );
     expect(fewer.consentAsked).toBe(false);
     // The app insists (prompt=consent): asked even though covered.
     const insist = await signIn(
@@ -64,12 +80,20 @@ describe('consent', () => {
   it('lists no data categories without the data API, and asks for them (as added) when a later request adds `data`', async () => {
     const { ctx } = harness();
     const { school, app, student } = await world(ctx);
-    const plain = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile' }, { login: student.login, institution: school.number });
+    const plain = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile' },
+      { login: student.login, institution: school.number },
+    );
     expect(plain.consentState.consent).toMatchObject({ scopes: ['openid', 'profile'], categories: [], added: [] });
     const row = await ctx.db.selectFrom('end_user_consents').selectAll().where('person_id', '=', student.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ scopes: ['openid', 'profile'], data_categories: [] });
 
-    const withData = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile data' }, { login: student.login, institution: school.number });
+    const withData = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid profile data' },
+      { login: student.login, institution: school.number },
+    );
     expect(withData.consentAsked).toBe(true);
     expect(withData.consentState.consent.categories.map((c: { category: string }) => c.category)).toEqual(['identity', 'groups']);
     expect(withData.consentState.consent.added).toEqual(['data', 'identity', 'groups']);
@@ -84,7 +108,11 @@ describe('consent', () => {
     );
     expect(byResource.consentAsked).toBe(false);
     // Back to a sign-in without data: covered, and the categories consented stay.
-    const plainAgain = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid' }, { login: student.login, institution: school.number });
+    const plainAgain = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid' },
+      { login: student.login, institution: school.number },
+    );
     expect(plainAgain.consentAsked).toBe(false);
   });
 

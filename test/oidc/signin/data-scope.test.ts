@@ -42,7 +42,11 @@ describe('asking for the data API (scope `data` or resource=<data API>)', () => 
     const { ctx } = harness();
     const { school, app, student } = await world(ctx);
     await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid data' }, { login: student.login, institution: school.number });
-    const again = await signIn(harness().client(), { clientId: app.clientId, pkce: pkcePair(), scope: 'openid data' }, { login: student.login, institution: school.number });
+    const again = await signIn(
+      harness().client(),
+      { clientId: app.clientId, pkce: pkcePair(), scope: 'openid data' },
+      { login: student.login, institution: school.number },
+    );
     expect(again.consentAsked).toBe(false);
     expect(again.callback.searchParams.get('code')).toBeTruthy();
   });

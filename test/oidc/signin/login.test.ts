@@ -76,7 +76,9 @@ describe('end-user login at the chosen school', () => {
     const { browser, uid } = await atLogin(app.clientId, school.number);
     const res = await browser.post(`/signin/${uid}/login`, { login: teacher.login, password: PASSWORD });
     expect(res.status).toBe(200);
-    expect(res.body.consent.categories).toEqual([{ apiCode: 'staff', category: 'identity', purpose: 'Homework planning (staff)', fields: expect.arrayContaining(['givenName']) }]);
+    expect(res.body.consent.categories).toEqual([
+      { apiCode: 'staff', category: 'identity', purpose: 'Homework planning (staff)', fields: expect.arrayContaining(['givenName']) },
+    ]);
   });
 
   it('signs a guardian in under the students API, and a person with several roles as student first', async () => {

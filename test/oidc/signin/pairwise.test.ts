@@ -21,7 +21,10 @@ describe('pairwise subject per partner', () => {
     const { ctx } = harness();
     const { school, app, student } = await world(ctx);
     // A second app of the same partner, with a redirect URI on another host (no sector document is fetched).
-    const sibling = await createSigninApp(ctx, { partnerId: app.partnerId, redirectUris: ['https://other-host.example/cb', 'https://homework.example/callback'] });
+    const sibling = await createSigninApp(ctx, {
+      partnerId: app.partnerId,
+      redirectUris: ['https://other-host.example/cb', 'https://homework.example/callback'],
+    });
     const stranger = await createSigninApp(ctx);
     for (const a of [sibling, stranger]) await grantTo(ctx, a.clientId, 'students', school.number);
 
@@ -40,7 +43,15 @@ describe('pairwise subject per partner', () => {
     await grantTo(ctx, app.clientId, 'students', second.number);
     await ctx.db
       .insertInto('ss12000_person_relations')
-      .values({ person_id: student.id, kind: 'enrolment', organisation_id: second.unitId, start_date: '2020-01-01', end_date: null, source_type: 'persons', source_id: student.id })
+      .values({
+        person_id: student.id,
+        kind: 'enrolment',
+        organisation_id: second.unitId,
+        start_date: '2020-01-01',
+        end_date: null,
+        source_type: 'persons',
+        source_id: student.id,
+      })
       .execute();
     expect(await subFor(app, student.login, second.number)).toBe(s1);
   });

@@ -54,7 +54,11 @@ describe('school picker', () => {
     }
     const ok = await browser.post(`/signin/${uid}/school`, { institution: granted.number });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ step: 'login', institution: { number: granted.number, name: granted.name }, loginMethods: { password: true, upstream: null } });
+    expect(ok.body).toMatchObject({
+      step: 'login',
+      institution: { number: granted.number, name: granted.name },
+      loginMethods: { password: true, upstream: null },
+    });
     const back = await browser.post(`/signin/${uid}/school/change`);
     expect(back.body.step).toBe('school');
   });

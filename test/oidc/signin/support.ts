@@ -66,7 +66,15 @@ export async function createPerson(
   for (const r of p.relations) {
     await ctx.db
       .insertInto('ss12000_person_relations')
-      .values({ person_id: id, kind: r.kind, organisation_id: r.unitId, start_date: '2020-01-01', end_date: r.endDate ?? null, source_type: 'persons', source_id: id })
+      .values({
+        person_id: id,
+        kind: r.kind,
+        organisation_id: r.unitId,
+        start_date: '2020-01-01',
+        end_date: r.endDate ?? null,
+        source_type: 'persons',
+        source_id: id,
+      })
       .execute();
   }
   const login = p.login === undefined ? `${p.given}.${p.family}.${seq++}@school.example`.toLowerCase() : p.login;
@@ -110,7 +118,12 @@ export async function world(ctx: AppContext, appOptions: Parameters<typeof creat
   const school = await createSchool(ctx);
   const app = await createSigninApp(ctx, { apis: { students: ['identity', 'groups'], staff: ['identity'] }, ...appOptions });
   await grantTo(ctx, app.clientId, 'students', school.number);
-  const student = await createPerson(ctx, { given: 'Elsa', family: 'Lind', email: 'elsa@home.example', relations: [{ kind: 'enrolment', unitId: school.unitId }] });
+  const student = await createPerson(ctx, {
+    given: 'Elsa',
+    family: 'Lind',
+    email: 'elsa@home.example',
+    relations: [{ kind: 'enrolment', unitId: school.unitId }],
+  });
   return { school, app, student };
 }
 

@@ -8,7 +8,15 @@ describe('expiry sweep of oidc_payloads', () => {
   it('deletes expired interactions, codes and refresh tokens, keeps live ones and those without expiry', async () => {
     const { ctx, clock } = harness();
     const now = clock.now().getTime();
-    const row = (id: string, type: string, expiresAt: Date | null) => ({ id, type, payload: '{}', grant_id: null, user_code: null, uid: null, expires_at: expiresAt });
+    const row = (id: string, type: string, expiresAt: Date | null) => ({
+      id,
+      type,
+      payload: '{}',
+      grant_id: null,
+      user_code: null,
+      uid: null,
+      expires_at: expiresAt,
+    });
     await ctx.db
       .insertInto('oidc_payloads')
       .values([

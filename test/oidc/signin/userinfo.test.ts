@@ -20,7 +20,11 @@ async function signedIn(scope: string, extra?: Record<string, string>) {
   const w = await world(ctx);
   const browser = harness().client();
   const pkce = pkcePair();
-  const { callback } = await signIn(browser, { clientId: w.app.clientId, pkce, scope, ...(extra ? { extra } : {}) }, { login: w.student.login, institution: w.school.number });
+  const { callback } = await signIn(
+    browser,
+    { clientId: w.app.clientId, pkce, scope, ...(extra ? { extra } : {}) },
+    { login: w.student.login, institution: w.school.number },
+  );
   return { ...w, url, ctx, browser, callback, verifier: pkce.verifier };
 }
 
@@ -42,7 +46,12 @@ describe('userinfo', () => {
     const at = tokens.body.access_token as string;
     expect(at.split('.')).toHaveLength(1);
     const consent = await ctx.db.selectFrom('end_user_consents').selectAll().where('person_id', '=', student.id).executeTakeFirstOrThrow();
-    const stored = await ctx.db.selectFrom('oidc_payloads').select(['type', 'grant_id']).where('type', '=', 'AccessToken').where('grant_id', '=', consent.oidc_grant_id).execute();
+    const stored = await ctx.db
+      .selectFrom('oidc_payloads')
+      .select(['type', 'grant_id'])
+      .where('type', '=', 'AccessToken')
+      .where('grant_id', '=', consent.oidc_grant_id)
+      .execute();
     expect(stored).toHaveLength(1);
 
     const info = await userinfo(url, at);

@@ -37,7 +37,24 @@ describe('schoolgate identity-providers', () => {
     const secretFile = join(dir, 'secret');
     writeFileSync(secretFile, `${idp.clientSecret}\n`);
     out = [];
-    const added = await run(['add', '--board', boardId, '--name', 'Ystad login', '--issuer', idp.issuer, '--client-id', idp.clientId, '--client-secret-file', secretFile, '--claim', 'eppn'], env);
+    const added = await run(
+      [
+        'add',
+        '--board',
+        boardId,
+        '--name',
+        'Ystad login',
+        '--issuer',
+        idp.issuer,
+        '--client-id',
+        idp.clientId,
+        '--client-secret-file',
+        secretFile,
+        '--claim',
+        'eppn',
+      ],
+      env,
+    );
     expect(added, err.join('\n')).toBe(0);
     expect(out.join('\n')).toContain('https://schoolgate.example/signin/upstream/callback');
     const id = /identity provider ([0-9a-f-]{36})/.exec(out.join('\n'))![1]!;
@@ -67,10 +84,48 @@ describe('schoolgate identity-providers', () => {
 
   it('refuses bad input with the flag or field named, and prints usage', async () => {
     err = [];
-    expect(await run(['add', '--board', boardId, '--name', 'x', '--issuer', idp.issuer, '--client-id', 'c', '--client-secret-file', join(dir, 'secret'), '--claim', 'nickname'], env)).toBe(2);
+    expect(
+      await run(
+        [
+          'add',
+          '--board',
+          boardId,
+          '--name',
+          'x',
+          '--issuer',
+          idp.issuer,
+          '--client-id',
+          'c',
+          '--client-secret-file',
+          join(dir, 'secret'),
+          '--claim',
+          'nickname',
+        ],
+        env,
+      ),
+    ).toBe(2);
     expect(err.join('\n')).toContain('--claim');
     err = [];
-    expect(await run(['add', '--board', boardId, '--name', 'x', '--issuer', 'ftp://idp.example', '--client-id', 'c', '--client-secret-file', join(dir, 'secret'), '--claim', 'email'], env)).toBe(1);
+    expect(
+      await run(
+        [
+          'add',
+          '--board',
+          boardId,
+          '--name',
+          'x',
+          '--issuer',
+          'ftp://idp.example',
+          '--client-id',
+          'c',
+          '--client-secret-file',
+          join(dir, 'secret'),
+          '--claim',
+          'email',
+        ],
+        env,
+      ),
+    ).toBe(1);
     expect(err.join('\n')).toContain('invalid_issuer (body.issuer)');
     err = [];
     expect(await run(['remove', 'not-an-id'], env)).toBe(2);

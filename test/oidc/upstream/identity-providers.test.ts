@@ -24,7 +24,7 @@ const body = (boardId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 describe('operator: identity providers', () => {
-  it('adds, lists, changes and removes a board\'s provider; the secret never comes back; every change is audited', async () => {
+  it("adds, lists, changes and removes a board's provider; the secret never comes back; every change is audited", async () => {
     const h = harness();
     const operator = await operatorClient(h);
     const { boardId, school } = await createBoardWithSchool(h.ctx, 'Malmö stad');
@@ -54,7 +54,11 @@ describe('operator: identity providers', () => {
     expect(JSON.stringify(listed.body)).not.toContain(idp.clientSecret);
     expect(JSON.stringify(created.body)).not.toContain(idp.clientSecret);
 
-    const changed = await operator.patch(`/api/v1/operator/identity-providers/${id}`, { displayName: 'Skolinlogg Malmö', passwordAllowed: false, clientSecret: 'a rotated secret' });
+    const changed = await operator.patch(`/api/v1/operator/identity-providers/${id}`, {
+      displayName: 'Skolinlogg Malmö',
+      passwordAllowed: false,
+      clientSecret: 'a rotated secret',
+    });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
     expect(changed.body).toMatchObject({ displayName: 'Skolinlogg Malmö', passwordAllowed: false, hasSecret: true });
     const stored = await h.ctx.db.selectFrom('upstream_identity_providers').select('client_secret').where('id', '=', id).executeTakeFirstOrThrow();
@@ -125,7 +129,7 @@ describe('operator: identity providers', () => {
     expect(audit.map((a) => a.action)).toEqual(['identity_provider.created']);
   });
 
-  it('is the operator\'s alone', async () => {
+  it("is the operator's alone", async () => {
     const h = harness();
     const anonymous = h.client();
     expect((await anonymous.get('/api/v1/operator/identity-providers')).status).toBe(401);

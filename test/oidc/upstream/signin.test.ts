@@ -23,11 +23,25 @@ async function setup() {
   const app = await createSigninApp(ctx, { apis: { students: ['identity', 'groups'] } });
   await grantTo(ctx, app.clientId, 'students', boardA.school.number);
   await grantTo(ctx, app.clientId, 'students', boardB.school.number);
-  const elsa = await createPerson(ctx, { given: 'Elsa', family: 'Lind', email: 'Elsa.Lind@Lund.example', relations: [{ kind: 'enrolment', unitId: boardA.school.unitId }], login: null });
-  await ctx.db.updateTable('ss12000_persons').set({ eppns: ['elsa.lind@lund.example'] }).where('id', '=', elsa.id).execute();
+  const elsa = await createPerson(ctx, {
+    given: 'Elsa',
+    family: 'Lind',
+    email: 'Elsa.Lind@Lund.example',
+    relations: [{ kind: 'enrolment', unitId: boardA.school.unitId }],
+    login: null,
+  });
+  await ctx.db
+    .updateTable('ss12000_persons')
+    .set({ eppns: ['elsa.lind@lund.example'] })
+    .where('id', '=', elsa.id)
+    .execute();
   // Known to the store and to the board's provider, but a student of the other board's school only.
   const olle = await createPerson(ctx, { given: 'Olle', family: 'Berg', relations: [{ kind: 'enrolment', unitId: boardB.school.unitId }], login: null });
-  await ctx.db.updateTable('ss12000_persons').set({ eppns: ['olle.berg@eslov.example'] }).where('id', '=', olle.id).execute();
+  await ctx.db
+    .updateTable('ss12000_persons')
+    .set({ eppns: ['olle.berg@eslov.example'] })
+    .where('id', '=', olle.id)
+    .execute();
 
   const operator = await operatorClient(h);
   const created = await operator.post('/api/v1/operator/identity-providers', {
@@ -79,8 +93,8 @@ async function upstreamCallback(browser: TestClient, uid: string): Promise<URL> 
 
 const get = (browser: TestClient, url: URL) => browser.get(url.pathname + url.search, { accept: 'text/html' });
 
-describe('sign-in through the school board\'s identity provider', () => {
-  it('offers the board\'s provider, signs the person in by eppn, and the sign-in goes on to consent and a code for the app', async () => {
+describe("sign-in through the school board's identity provider", () => {
+  it("offers the board's provider, signs the person in by eppn, and the sign-in goes on to consent and a code for the app", async () => {
     idp.next = { accountId: 'board-user-1', claims: { eppn: 'elsa.lind@lund.example' } };
     const { browser, uid, pkce } = await atLoginStep(w.boardA.school.number);
     const state = await browser.get(`/signin/${uid}/state`);
@@ -96,7 +110,12 @@ describe('sign-in through the school board\'s identity provider', () => {
     expect(upstreamState).toBeTruthy();
     expect(authorize.searchParams.get('nonce')).toBeTruthy();
     // The transaction is in the database (another process may get the callback), not in memory.
-    const tx = await harness().ctx.db.selectFrom('oidc_payloads').select(['uid', 'payload']).where('type', '=', 'UpstreamSignin').where('id', '=', upstreamState).executeTakeFirstOrThrow();
+    const tx = await harness()
+      .ctx.db.selectFrom('oidc_payloads')
+      .select(['uid', 'payload'])
+      .where('type', '=', 'UpstreamSignin')
+      .where('id', '=', upstreamState)
+      .executeTakeFirstOrThrow();
     expect(tx.uid).toBe(uid);
     expect(JSON.stringify(tx.payload)).not.toContain(authorize.searchParams.get('code_challenge')!);
 
@@ -152,7 +171,12 @@ describe('sign-in through the school board\'s identity provider', () => {
     const callback = await upstreamCallback(browser, uid);
     // The upstream signed the nonce it was sent; Schoolgate now expects another one.
     const db = harness().ctx.db;
-    const row = await db.selectFrom('oidc_payloads').select('payload').where('type', '=', 'UpstreamSignin').where('id', '=', callback.searchParams.get('state')!).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('oidc_payloads')
+      .select('payload')
+      .where('type', '=', 'UpstreamSignin')
+      .where('id', '=', callback.searchParams.get('state')!)
+      .executeTakeFirstOrThrow();
     await db
       .updateTable('oidc_payloads')
       .set({ payload: JSON.stringify({ ...row.payload, nonce: 'a-nonce-never-sent' }) })
@@ -184,14 +208,19 @@ describe('sign-in through the school board\'s identity provider', () => {
       const authorize = await clickUpstream(abandoned.browser, abandoned.uid);
       h.clock.advance(11 * 60_000);
       await clickUpstream(abandoned.browser, abandoned.uid);
-      const left = await h.ctx.db.selectFrom('oidc_payloads').select('id').where('type', '=', 'UpstreamSignin').where('id', 'in', [state, authorize.searchParams.get('state')!]).execute();
+      const left = await h.ctx.db
+        .selectFrom('oidc_payloads')
+        .select('id')
+        .where('type', '=', 'UpstreamSignin')
+        .where('id', 'in', [state, authorize.searchParams.get('state')!])
+        .execute();
       expect(left).toEqual([]);
     } finally {
       h.clock.set(saved);
     }
   });
 
-  it('says so when the board\'s provider names nobody the school data knows', async () => {
+  it("says so when the board's provider names nobody the school data knows", async () => {
     idp.next = { accountId: 'board-user-9', claims: { eppn: 'someone.else@lund.example' } };
     const { browser, uid } = await atLoginStep(w.boardA.school.number);
     const back = await get(browser, await upstreamCallback(browser, uid));
@@ -212,7 +241,7 @@ describe('sign-in through the school board\'s identity provider', () => {
     expect((await browser.get(`/signin/${uid}/state`)).body.person).toBeNull();
   });
 
-  it('comes back with upstream_denied when the person cancels at the board\'s provider', async () => {
+  it("comes back with upstream_denied when the person cancels at the board's provider", async () => {
     idp.next = { accountId: 'board-user-1', claims: { eppn: 'elsa.lind@lund.example' }, deny: true };
     const { browser, uid } = await atLoginStep(w.boardA.school.number);
     const callback = await upstreamCallback(browser, uid);
@@ -296,13 +325,20 @@ describe('sign-in through the school board\'s identity provider', () => {
   it('completes when the answer reaches another server on the same database than the one that sent the browser away', async () => {
     const h = harness();
     // A second process behind the same public URL (a load balancer): nothing of the sign-in is in memory.
-    const other = await startServer(testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: h.url }), { database: h.ctx.database, clock: h.clock, workers: false });
+    const other = await startServer(testConfig({ PORT: '0', HOST: '127.0.0.1', PUBLIC_URL: h.url }), {
+      database: h.ctx.database,
+      clock: h.clock,
+      workers: false,
+    });
     try {
       idp.next = { accountId: 'board-user-1', claims: { eppn: 'elsa.lind@lund.example' } };
       const { browser, uid } = await atLoginStep(w.boardA.school.number);
       const state = await browser.get(`/signin/${uid}/state`);
       const start = await browser.get(state.body.loginMethods.upstream.url, { accept: 'text/html' });
-      const binding = start.headers.getSetCookie().find((c) => c.startsWith('sg_upstream_'))!.split(';')[0]!;
+      const binding = start.headers
+        .getSetCookie()
+        .find((c) => c.startsWith('sg_upstream_'))!
+        .split(';')[0]!;
       const callback = await throughUpstream(idp.browser(), new URL(start.headers.get('location')!));
       const res = await fetch(`http://127.0.0.1:${other.port}${callback.pathname}${callback.search}`, { headers: { cookie: binding }, redirect: 'manual' });
       expect(res.status).toBe(303);

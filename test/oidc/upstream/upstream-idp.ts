@@ -103,9 +103,7 @@ export async function startUpstreamIdp(redirectUri: string): Promise<UpstreamIdp
     if (!req.url?.startsWith('/interaction/')) return void handler(req, res);
     void (async () => {
       const next = idp.next;
-      const result = next.deny
-        ? { error: 'access_denied', error_description: 'The person cancelled the sign-in.' }
-        : { login: { accountId: next.accountId } };
+      const result = next.deny ? { error: 'access_denied', error_description: 'The person cancelled the sign-in.' } : { login: { accountId: next.accountId } };
       const returnTo = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
       res.writeHead(303, { location: returnTo }).end();
     })().catch((error) => {

@@ -120,7 +120,9 @@ export class FakeEduCloud {
       let id: string | null, secret: string | null;
       if (this.opts.tokenAuth === 'basic') {
         const [, b64] = (req.headers.authorization ?? '').split(' ');
-        const [a, s] = Buffer.from(b64 ?? '', 'base64').toString().split(':');
+        const [a, s] = Buffer.from(b64 ?? '', 'base64')
+          .toString()
+          .split(':');
         id = decodeURIComponent(a ?? '');
         secret = decodeURIComponent(s ?? '');
       } else {
@@ -138,7 +140,8 @@ export class FakeEduCloud {
     const path = u.pathname.slice(prefix.length);
     const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
     const exp = this.tokens.get(token);
-    if (!exp || exp <= this.clock.now().getTime()) return this.send(res, 401, { code: 'unauthorized', message: 'token expired or invalid' }, method, u.pathname + u.search);
+    if (!exp || exp <= this.clock.now().getTime())
+      return this.send(res, 401, { code: 'unauthorized', message: 'token expired or invalid' }, method, u.pathname + u.search);
     const n = ++this.dataRequests;
     const injected = this.inject?.({ path, query: u.searchParams, n });
     if (injected) return this.send(res, injected.status, injected.body, method, u.pathname + u.search, injected.headers);
@@ -164,7 +167,8 @@ export class FakeEduCloud {
     if (pageToken) state = JSON.parse(Buffer.from(pageToken, 'base64url').toString()) as { after?: string; offset: number };
     else {
       const after = u.searchParams.get('meta.modified.after') ?? undefined;
-      if (after && !this.opts.supportsModifiedAfter) return this.send(res, 400, { code: 'invalid_filter', message: 'meta.modified.after is not supported' }, method, u.pathname + u.search);
+      if (after && !this.opts.supportsModifiedAfter)
+        return this.send(res, 400, { code: 'invalid_filter', message: 'meta.modified.after is not supported' }, method, u.pathname + u.search);
       state = { after, offset: 0 };
     }
     const all = [...this.data[entity].values()].filter((r) => !state.after || r.meta.modified > state.after).sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -181,14 +185,63 @@ export class FakeEduCloud {
 export function seedWorld(src: FakeEduCloud): void {
   const ref = (id: string) => ({ id });
   src.put('organisations', { id: 'HM', displayName: 'Exempel kommun', organisationType: 'Huvudman', startDate: '2000-01-01' });
-  src.put('organisations', { id: 'S-NORTH', displayName: 'Norrskolan', organisationType: 'Skolenhet', schoolUnitCode: '12345678', schoolTypes: ['GR'], municipalityCode: '0180', startDate: '2010-07-01', parentOrganisation: ref('HM') });
-  src.put('organisations', { id: 'S-SOUTH', displayName: 'Söderskolan', organisationType: 'Skolenhet', schoolUnitCode: '23456789', schoolTypes: ['GY'], municipalityCode: '0180', startDate: '2012-07-01', parentOrganisation: ref('HM') });
-  src.put('organisations', { id: 'S-CLOSED', displayName: 'Gamla skolan', organisationType: 'Skolenhet', schoolTypes: ['GR'], municipalityCode: '0180', startDate: '1990-07-01', endDate: '2020-06-30' });
-  src.put('organisations', { id: 'S-OTHERTOWN', displayName: 'Annanstad skola', organisationType: 'Skolenhet', schoolTypes: ['GR'], municipalityCode: '1480', startDate: '2010-07-01' });
-  src.put('organisations', { id: 'S-NOTLMS', displayName: 'Ej LMS', organisationType: 'Skolenhet', schoolTypes: ['GR'], municipalityCode: '0180', startDate: '2010-07-01', extension: { activeUnit: 1, toLMS: 'N' } });
+  src.put('organisations', {
+    id: 'S-NORTH',
+    displayName: 'Norrskolan',
+    organisationType: 'Skolenhet',
+    schoolUnitCode: '12345678',
+    schoolTypes: ['GR'],
+    municipalityCode: '0180',
+    startDate: '2010-07-01',
+    parentOrganisation: ref('HM'),
+  });
+  src.put('organisations', {
+    id: 'S-SOUTH',
+    displayName: 'Söderskolan',
+    organisationType: 'Skolenhet',
+    schoolUnitCode: '23456789',
+    schoolTypes: ['GY'],
+    municipalityCode: '0180',
+    startDate: '2012-07-01',
+    parentOrganisation: ref('HM'),
+  });
+  src.put('organisations', {
+    id: 'S-CLOSED',
+    displayName: 'Gamla skolan',
+    organisationType: 'Skolenhet',
+    schoolTypes: ['GR'],
+    municipalityCode: '0180',
+    startDate: '1990-07-01',
+    endDate: '2020-06-30',
+  });
+  src.put('organisations', {
+    id: 'S-OTHERTOWN',
+    displayName: 'Annanstad skola',
+    organisationType: 'Skolenhet',
+    schoolTypes: ['GR'],
+    municipalityCode: '1480',
+    startDate: '2010-07-01',
+  });
+  src.put('organisations', {
+    id: 'S-NOTLMS',
+    displayName: 'Ej LMS',
+    organisationType: 'Skolenhet',
+    schoolTypes: ['GR'],
+    municipalityCode: '0180',
+    startDate: '2010-07-01',
+    extension: { activeUnit: 1, toLMS: 'N' },
+  });
   src.put('syllabuses', { id: 'SYL-MA', subjectName: 'Matematik', subjectCode: 'MA', schoolType: 'GR', official: true });
   src.put('syllabuses', { id: 'SYL-SV', subjectName: 'Svenska', subjectCode: 'SV', schoolType: 'GR', official: true });
-  src.put('syllabuses', { id: 'SYL-MA2', subjectName: 'Matematik 2c', subjectCode: 'MAT', courseCode: 'MATMAT02c', courseName: 'Matematik 2c', schoolType: 'GY', official: true });
+  src.put('syllabuses', {
+    id: 'SYL-MA2',
+    subjectName: 'Matematik 2c',
+    subjectCode: 'MAT',
+    courseCode: 'MATMAT02c',
+    courseName: 'Matematik 2c',
+    schoolType: 'GY',
+    official: true,
+  });
 
   const student = (id: string, school: string, extra: Record<string, unknown> = {}) =>
     src.put('persons', {
@@ -203,18 +256,31 @@ export function seedWorld(src: FakeEduCloud): void {
       ...extra,
     });
   const guardian = (id: string, extra: Record<string, unknown> = {}) =>
-    src.put('persons', { id, givenName: `Förälder ${id}`, familyName: 'Andersson', emails: [{ value: `${id.toLowerCase()}@example.se`, type: 'Privat' }], ...extra });
+    src.put('persons', {
+      id,
+      givenName: `Förälder ${id}`,
+      familyName: 'Andersson',
+      emails: [{ value: `${id.toLowerCase()}@example.se`, type: 'Privat' }],
+      ...extra,
+    });
   for (let i = 1; i <= 6; i++) {
     student(`ST${i}`, 'S-NORTH');
     guardian(`G-ST${i}`);
   }
   // Missing optional fields: no e-mail, no civic number, no addresses, no responsibles, no security marking.
-  src.put('persons', { id: 'ST-BARE', givenName: 'Bar', familyName: 'Elev', enrolments: [{ enroledAt: ref('S-SOUTH'), schoolType: 'GY', startDate: '2026-08-15' }] });
+  src.put('persons', {
+    id: 'ST-BARE',
+    givenName: 'Bar',
+    familyName: 'Elev',
+    enrolments: [{ enroledAt: ref('S-SOUTH'), schoolType: 'GY', startDate: '2026-08-15' }],
+  });
   student('ST-PROT', 'S-NORTH', { securityMarking: 'Skyddad folkbokföring' });
   guardian('G-ST-PROT');
   student('ST-ABROAD', 'S-NORTH', { personStatus: 'Utvandrad' });
   guardian('G-ST-ABROAD');
-  student('ST-LEFT', 'S-NORTH', { enrolments: [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2024-08-15', endDate: '2026-06-10' }] });
+  student('ST-LEFT', 'S-NORTH', {
+    enrolments: [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2024-08-15', endDate: '2026-06-10' }],
+  });
   guardian('G-ST-LEFT');
   student('ST-OLDSCHOOL', 'S-CLOSED');
   guardian('G-ST-OLDSCHOOL');
@@ -225,7 +291,12 @@ export function seedWorld(src: FakeEduCloud): void {
   });
 
   const teacher = (id: string, school: string, role = 'Lärare', extra: Record<string, unknown> = {}) => {
-    src.put('persons', { id, givenName: `Lärare ${id}`, familyName: 'Berg', emails: [{ value: `${id.toLowerCase()}@personal.exempel.se`, type: 'Skola personal' }] });
+    src.put('persons', {
+      id,
+      givenName: `Lärare ${id}`,
+      familyName: 'Berg',
+      emails: [{ value: `${id.toLowerCase()}@personal.exempel.se`, type: 'Skola personal' }],
+    });
     src.put('duties', { id: `D-${id}`, person: ref(id), dutyAt: ref(school), dutyRole: role, startDate: '2020-08-01', ...extra });
   };
   teacher('T1', 'S-NORTH');
@@ -236,14 +307,63 @@ export function seedWorld(src: FakeEduCloud): void {
   src.put('duties', { id: 'D-T-PROT', person: ref('T-PROT'), dutyAt: ref('S-NORTH'), dutyRole: 'Lärare', startDate: '2020-08-01' });
 
   const members = (ids: string[]) => ids.map((p) => ({ person: ref(p) }));
-  src.put('groups', { id: 'GR-7A', displayName: '7A', groupType: 'Klass', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['ST1', 'ST2', 'ST3', 'ST-PROT']) });
-  src.put('groups', { id: 'GR-7B', displayName: '7B', groupType: 'Klass', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['ST4', 'ST5', 'ST6']) });
-  src.put('groups', { id: 'GR-MA7', displayName: 'Ma 7', groupType: 'Undervisning', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['ST1', 'ST2', 'ST3', 'ST4']) });
-  src.put('groups', { id: 'GR-SV7', displayName: 'Sv 7', groupType: 'Undervisning', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['ST5', 'ST6']) });
-  src.put('groups', { id: 'GR-NOSYL', displayName: 'Utan kurs', groupType: 'Undervisning', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['ST1']) });
+  src.put('groups', {
+    id: 'GR-7A',
+    displayName: '7A',
+    groupType: 'Klass',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST1', 'ST2', 'ST3', 'ST-PROT']),
+  });
+  src.put('groups', {
+    id: 'GR-7B',
+    displayName: '7B',
+    groupType: 'Klass',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST4', 'ST5', 'ST6']),
+  });
+  src.put('groups', {
+    id: 'GR-MA7',
+    displayName: 'Ma 7',
+    groupType: 'Undervisning',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST1', 'ST2', 'ST3', 'ST4']),
+  });
+  src.put('groups', {
+    id: 'GR-SV7',
+    displayName: 'Sv 7',
+    groupType: 'Undervisning',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST5', 'ST6']),
+  });
+  src.put('groups', {
+    id: 'GR-NOSYL',
+    displayName: 'Utan kurs',
+    groupType: 'Undervisning',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST1']),
+  });
   src.put('groups', { id: 'GR-PROV', displayName: 'Prov', groupType: 'Provgrupp', organisation: ref('S-NORTH'), startDate: '2026-08-15' });
-  src.put('groups', { id: 'GR-MA2', displayName: 'Ma2c GY', groupType: 'Undervisning', organisation: ref('S-SOUTH'), startDate: '2026-08-15', groupMemberships: members(['ST-BARE']) });
-  src.put('groups', { id: 'GR-STAFF', displayName: 'Lärarlaget', groupType: 'Personalgrupp', organisation: ref('S-NORTH'), startDate: '2026-08-15', groupMemberships: members(['T1', 'T2']) });
+  src.put('groups', {
+    id: 'GR-MA2',
+    displayName: 'Ma2c GY',
+    groupType: 'Undervisning',
+    organisation: ref('S-SOUTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['ST-BARE']),
+  });
+  src.put('groups', {
+    id: 'GR-STAFF',
+    displayName: 'Lärarlaget',
+    groupType: 'Personalgrupp',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: members(['T1', 'T2']),
+  });
   src.put('groups', { id: 'GR-CLOSED', displayName: 'Gammal klass', groupType: 'Klass', organisation: ref('S-CLOSED'), startDate: '2019-08-15' });
   const activity = (id: string, group: string, syllabus: string | undefined, teachers: string[]) =>
     src.put('activities', {

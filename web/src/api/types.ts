@@ -14,15 +14,17 @@ type Unknown = any;
  */
 export type Res<P extends string, M extends 'get' | 'post' | 'put' | 'patch' | 'delete' = 'get'> = P extends keyof paths ? ResOf<P, M> : Unknown;
 
-type ResOf<P extends keyof paths, M extends string> = M extends keyof paths[P] ? paths[P][M] extends {
-  responses: infer R;
-}
-  ? R extends { 200: infer O }
-    ? Json<O>
-    : R extends { 201: infer C }
-      ? Json<C>
-      : never
-  : never : Unknown;
+type ResOf<P extends keyof paths, M extends string> = M extends keyof paths[P]
+  ? paths[P][M] extends {
+      responses: infer R;
+    }
+    ? R extends { 200: infer O }
+      ? Json<O>
+      : R extends { 201: infer C }
+        ? Json<C>
+        : never
+    : never
+  : Unknown;
 
 /** The JSON request body of `method path`. */
 export type Body<P extends string, M extends 'post' | 'put' | 'patch'> = P extends keyof paths

@@ -27,7 +27,9 @@ export function AccessibleTransfer(props: TransferProps<Item> & { titles: [strin
       root.querySelectorAll('.ant-transfer-section, .ant-transfer-list').forEach((list, i) => {
         const title = i === 0 ? leftTitle : rightTitle;
         list.querySelector('.ant-transfer-list-header input[type=checkbox]')?.setAttribute('aria-label', t('school.access.selectAll', { list: title }));
-        list.querySelector('.ant-transfer-list-search input, .ant-transfer-list-body-search-wrapper input')?.setAttribute('aria-label', t('school.access.searchIn', { list: title }));
+        list
+          .querySelector('.ant-transfer-list-search input, .ant-transfer-list-body-search-wrapper input')
+          ?.setAttribute('aria-label', t('school.access.searchIn', { list: title }));
         list.querySelectorAll('.ant-transfer-list-content-item').forEach((item) => {
           const text = item.querySelector('.ant-transfer-list-content-item-text')?.textContent?.trim() ?? item.textContent?.trim() ?? '';
           const box = item.querySelector('input[type=checkbox]');

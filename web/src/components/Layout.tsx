@@ -88,7 +88,9 @@ export function AppLayout({ children }: { children: ReactNode }) {
   const user = session.data?.user;
   const role = user ? roleOf(user) : 'visitor';
   const mailbox = useMailboxAvailable(role === 'operator');
-  const items = (MENUS[role] ?? []).filter(([path]) => path !== '/operator/mailbox' || mailbox).map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
+  const items = (MENUS[role] ?? [])
+    .filter(([path]) => path !== '/operator/mailbox' || mailbox)
+    .map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
   const selected = items.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
 
   async function signOut() {
@@ -106,7 +108,18 @@ export function AppLayout({ children }: { children: ReactNode }) {
         {t('nav.skip')}
       </a>
       {/* The header grows to a second row rather than hiding menu entries behind "…": the operator has eight. */}
-      <Layout.Header style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 16, height: 'auto', minHeight: 64, background: '#fff', borderBottom: '1px solid #e5e5e5' }}>
+      <Layout.Header
+        style={{
+          display: 'flex',
+          flexWrap: 'wrap',
+          alignItems: 'center',
+          gap: 16,
+          height: 'auto',
+          minHeight: 64,
+          background: '#fff',
+          borderBottom: '1px solid #e5e5e5',
+        }}
+      >
         <Link to="/" style={{ fontWeight: 700, fontSize: 18, color: '#1f1f1f' }}>
           Schoolgate
         </Link>

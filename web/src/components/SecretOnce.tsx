@@ -6,7 +6,19 @@ import { useTranslation } from 'react-i18next';
  * hash is stored, so this is the one moment it can be copied. `testId` prefixes the two values'
  * test ids (`<testId>-client-id`, `<testId>-secret`).
  */
-export function SecretOnce({ clientId, secret, note, testId, onDone }: { clientId: string; secret: string; note?: string; testId: string; onDone: () => void }) {
+export function SecretOnce({
+  clientId,
+  secret,
+  note,
+  testId,
+  onDone,
+}: {
+  clientId: string;
+  secret: string;
+  note?: string;
+  testId: string;
+  onDone: () => void;
+}) {
   const { t } = useTranslation();
   return (
     <Alert
@@ -18,10 +30,16 @@ export function SecretOnce({ clientId, secret, note, testId, onDone }: { clientI
         <>
           <p>{t('partner.client.secretOnceBody')}</p>
           <p>
-            {t('partner.app.clientId')}: <Typography.Text code copyable data-testid={`${testId}-client-id`}>{clientId}</Typography.Text>
+            {t('partner.app.clientId')}:{' '}
+            <Typography.Text code copyable data-testid={`${testId}-client-id`}>
+              {clientId}
+            </Typography.Text>
           </p>
           <p>
-            {t('operator.legacy.secret')}: <Typography.Text code copyable data-testid={`${testId}-secret`}>{secret}</Typography.Text>
+            {t('operator.legacy.secret')}:{' '}
+            <Typography.Text code copyable data-testid={`${testId}-secret`}>
+              {secret}
+            </Typography.Text>
           </p>
           {note && <p>{note}</p>}
           <Button onClick={onDone}>{t('partner.client.secretStored')}</Button>

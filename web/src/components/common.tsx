@@ -10,7 +10,16 @@ import { ApiProblem } from '../api/client.ts';
 export function ErrorAlert({ error }: { error: unknown }) {
   const { t } = useTranslation();
   if (!error) return null;
-  return <Alert type="error" role="alert" showIcon title={problemMessage(t, error)} data-testid="error" data-code={error instanceof ApiProblem ? error.code : undefined} />;
+  return (
+    <Alert
+      type="error"
+      role="alert"
+      showIcon
+      title={problemMessage(t, error)}
+      data-testid="error"
+      data-code={error instanceof ApiProblem ? error.code : undefined}
+    />
+  );
 }
 
 /** Loading indicator with an accessible name. */

@@ -220,7 +220,8 @@ const en = {
       removeConfirm: 'Remove access and save',
       reason: {
         app_not_approved: 'You cannot edit: the app is not approved.',
-        client_without_app: 'You cannot edit: this client is not linked to an app. Ask the partner to link it in the partner portal; until then only the operator can change its access.',
+        client_without_app:
+          'You cannot edit: this client is not linked to an app. Ask the partner to link it in the partner portal; until then only the operator can change its access.',
         insufficient_rights: 'Insufficient rights for the {{api}} API: you need {{rights}}.',
         api_not_requested: 'The app did not ask for this API.',
         unknown: 'You cannot edit the API access of this app.',
@@ -301,7 +302,8 @@ const en = {
       clientTypeConfidential: 'Confidential',
       clientTypeConfidentialHint: 'a server keeps the client secret (web apps with a back end). It may also read school data with client credentials.',
       clientTypePublic: 'Public',
-      clientTypePublicHint: 'a mobile or single-page app that cannot keep a secret. No secret: users sign in with PKCE only, and there is no client-credentials access.',
+      clientTypePublicHint:
+        'a mobile or single-page app that cannot keep a secret. No secret: users sign in with PKCE only, and there is no client-credentials access.',
     },
     app: {
       back: '← My apps',
@@ -348,7 +350,8 @@ const en = {
     },
     link: {
       title: 'Link a legacy client',
-      intro: 'Link a client you received before the partner portal existed to this app, so that school administrators can manage its access. Prove that it is yours with its secret.',
+      intro:
+        'Link a client you received before the partner portal existed to this app, so that school administrators can manage its access. Prove that it is yours with its secret.',
       clientId: 'Client ID',
       clientSecret: 'Client secret',
       submit: 'Link client',
@@ -393,7 +396,8 @@ const en = {
       create: 'Create ingestion client',
       revoke: 'Revoke',
       revokeTitle: 'Revoke “{{name}}”?',
-      revokeBody: 'Its secrets and the tokens it holds stop working at once. Loads already made stay. This cannot be undone; create a new client to load again.',
+      revokeBody:
+        'Its secrets and the tokens it holds stop working at once. Loads already made stay. This cannot be undone; create a new client to load again.',
       reason: 'Reason (kept in the audit log)',
     },
     legacy: {
@@ -465,7 +469,8 @@ const en = {
     requests: 'Requests',
     records: 'Records',
     empty: 'No data read yet.',
-    intro: 'What the app read: per day, institution and API, the records of that institution it received and their data categories. A read is shown only once its record is stored.',
+    intro:
+      'What the app read: per day, institution and API, the records of that institution it received and their data categories. A read is shown only once its record is stored.',
     api: 'API',
     categories: 'Data categories',
     embedded: 'embedded: {{entity}}',
@@ -520,7 +525,8 @@ const en = {
       found: 'Schools found: {{n}}',
       noneFound: 'No school found.',
       notListedTitle: 'Your school is not listed?',
-      notListedBody: 'Only schools that have given {{app}} access to their data are listed. If your school is not here, it has not granted this app access (yet).',
+      notListedBody:
+        'Only schools that have given {{app}} access to their data are listed. If your school is not here, it has not granted this app access (yet).',
       notListedAsk: 'Ask your school to grant {{app}} access, or ask {{partner}} to request it from your school.',
     },
     login: {
@@ -600,7 +606,8 @@ const en = {
   disclosures: {
     nav: 'Data disclosed',
     title: 'Data disclosed to apps',
-    intro: 'Find a student, guardian or staff member of your schools to see which apps received which of their data, when, and under which grant (GDPR Art. 15(1)(c)).',
+    intro:
+      'Find a student, guardian or staff member of your schools to see which apps received which of their data, when, and under which grant (GDPR Art. 15(1)(c)).',
     searchLabel: 'Name of the person',
     searchPlaceholder: 'At least 2 letters of the name',
     search: 'Search',
@@ -638,7 +645,8 @@ const en = {
       ownConsent: 'your own consent when you signed in to the app',
     },
     myTitle: 'Which apps received your data',
-    myIntro: "Apps that read your data from your school in the period below, with your school's permission or your own. This includes apps you never signed in to.",
+    myIntro:
+      "Apps that read your data from your school in the period below, with your school's permission or your own. This includes apps you never signed in to.",
   },
 };
 

@@ -194,7 +194,8 @@ const fr: Resources = {
     },
     access: {
       title: 'Accès API',
-      intro: 'Les accès API de toutes les applications pour les établissements et groupes d’accès où vous avez des droits d’administrateur cette année scolaire.',
+      intro:
+        'Les accès API de toutes les applications pour les établissements et groupes d’accès où vous avez des droits d’administrateur cette année scolaire.',
       api: 'API',
       institution: 'Établissement',
       accessGroup: 'Groupe d’accès',
@@ -221,7 +222,8 @@ const fr: Resources = {
       removeConfirm: 'Retirer l’accès et enregistrer',
       reason: {
         app_not_approved: 'Modification impossible : l’application n’est pas approuvée.',
-        client_without_app: 'Modification impossible : ce client n’est lié à aucune application. Demandez au partenaire de le lier dans le portail partenaires ; d’ici là, seul l’opérateur peut modifier ses accès.',
+        client_without_app:
+          'Modification impossible : ce client n’est lié à aucune application. Demandez au partenaire de le lier dans le portail partenaires ; d’ici là, seul l’opérateur peut modifier ses accès.',
         insufficient_rights: 'Droits insuffisants pour l’API {{api}} : il vous faut {{rights}}.',
         api_not_requested: 'L’application n’a pas demandé cette API.',
         unknown: 'Vous ne pouvez pas modifier l’accès API de cette application.',
@@ -289,7 +291,8 @@ const fr: Resources = {
       description: 'Description',
       contactEmail: 'Adresse e-mail de contact',
       redirectUris: 'URI de redirection',
-      redirectUrisHint: 'Uniquement pour la connexion des utilisateurs finaux. Adresses exactes, https (http seulement pour localhost). Appuyez sur Entrée après chacune.',
+      redirectUrisHint:
+        'Uniquement pour la connexion des utilisateurs finaux. Adresses exactes, https (http seulement pour localhost). Appuyez sur Entrée après chacune.',
       apis: 'API demandées',
       apiN: 'API {{n}}',
       api: 'API',
@@ -300,9 +303,11 @@ const fr: Resources = {
       clientType: 'Type de client',
       clientTypeHint: 'Comment l’application connecte les utilisateurs. Cela décide si l’application reçoit un secret client.',
       clientTypeConfidential: 'Confidentiel',
-      clientTypeConfidentialHint: 'un serveur garde le secret client (applications web avec un serveur). Elle peut aussi lire les données scolaires avec les identifiants client.',
+      clientTypeConfidentialHint:
+        'un serveur garde le secret client (applications web avec un serveur). Elle peut aussi lire les données scolaires avec les identifiants client.',
       clientTypePublic: 'Public',
-      clientTypePublicHint: 'une application mobile ou monopage qui ne peut pas garder de secret. Pas de secret : les utilisateurs se connectent avec PKCE seulement, sans accès par identifiants client.',
+      clientTypePublicHint:
+        'une application mobile ou monopage qui ne peut pas garder de secret. Pas de secret : les utilisateurs se connectent avec PKCE seulement, sans accès par identifiants client.',
     },
     app: {
       back: '← Mes applications',
@@ -345,11 +350,13 @@ const fr: Resources = {
       rotateHint: 'Le renouvellement garde le secret actuel valable quelques jours pour basculer sans interruption.',
       noClient: 'Cette application n’a pas encore de client.',
       notApproved: 'Le client et son secret apparaissent dès que l’opérateur approuve l’application.',
-      publicNoSecret: 'Un client public n’a pas de secret : l’application connecte les personnes avec PKCE seulement et ne peut pas utiliser les identifiants client.',
+      publicNoSecret:
+        'Un client public n’a pas de secret : l’application connecte les personnes avec PKCE seulement et ne peut pas utiliser les identifiants client.',
     },
     link: {
       title: 'Lier un client existant',
-      intro: 'Liez à cette application un client reçu avant le portail partenaires, pour que les administrateurs d’école puissent gérer ses accès. Prouvez qu’il vous appartient avec son secret.',
+      intro:
+        'Liez à cette application un client reçu avant le portail partenaires, pour que les administrateurs d’école puissent gérer ses accès. Prouvez qu’il vous appartient avec son secret.',
       clientId: 'ID client',
       clientSecret: 'Secret client',
       submit: 'Lier le client',
@@ -389,12 +396,14 @@ const fr: Resources = {
     partners: { title: 'Partenaires', members: 'Membres', apps: 'Applications' },
     ingestion: {
       title: 'Clients de chargement',
-      intro: 'Clients du côté du logiciel de gestion scolaire qui chargent des données SS 12000 dans Schoolgate (POST /api/v1/ingestion/batch). Ils ne peuvent rien lire et ne reçoivent jamais d’accès d’une école.',
+      intro:
+        'Clients du côté du logiciel de gestion scolaire qui chargent des données SS 12000 dans Schoolgate (POST /api/v1/ingestion/batch). Ils ne peuvent rien lire et ne reçoivent jamais d’accès d’une école.',
       empty: 'Aucun client de chargement.',
       create: 'Créer un client de chargement',
       revoke: 'Révoquer',
       revokeTitle: 'Révoquer « {{name}} » ?',
-      revokeBody: 'Ses secrets et ses jetons cessent de fonctionner immédiatement. Les chargements déjà faits restent. C’est irréversible ; créez un nouveau client pour charger à nouveau.',
+      revokeBody:
+        'Ses secrets et ses jetons cessent de fonctionner immédiatement. Les chargements déjà faits restent. C’est irréversible ; créez un nouveau client pour charger à nouveau.',
       reason: 'Motif (conservé dans le journal d’audit)',
     },
     legacy: {
@@ -428,7 +437,8 @@ const fr: Resources = {
     },
     idp: {
       title: 'Fournisseurs d’identité',
-      intro: 'Par pouvoir organisateur, un fournisseur OpenID Connect avec lequel les personnes de ses écoles peuvent se connecter au lieu d’un mot de passe Schoolgate.',
+      intro:
+        'Par pouvoir organisateur, un fournisseur OpenID Connect avec lequel les personnes de ses écoles peuvent se connecter au lieu d’un mot de passe Schoolgate.',
       add: 'Ajouter un fournisseur',
       addTitle: 'Ajouter un fournisseur d’identité',
       editTitle: 'Modifier le fournisseur d’identité',
@@ -466,7 +476,8 @@ const fr: Resources = {
     requests: 'Requêtes',
     records: 'Enregistrements',
     empty: 'Aucune donnée lue pour l’instant.',
-    intro: 'Ce que l’app a lu : par jour, établissement et API, les enregistrements de cet établissement qu’elle a reçus et leurs catégories de données. Une lecture n’apparaît qu’une fois enregistrée.',
+    intro:
+      'Ce que l’app a lu : par jour, établissement et API, les enregistrements de cet établissement qu’elle a reçus et leurs catégories de données. Une lecture n’apparaît qu’une fois enregistrée.',
     api: 'API',
     categories: 'Catégories de données',
     embedded: 'incorporé : {{entity}}',
@@ -521,7 +532,8 @@ const fr: Resources = {
       found: 'Écoles trouvées : {{n}}',
       noneFound: 'Aucune école trouvée.',
       notListedTitle: 'Votre école n’est pas dans la liste ?',
-      notListedBody: 'Seules les écoles qui ont donné à {{app}} l’accès à leurs données sont listées. Si votre école n’y est pas, elle n’a pas (encore) donné accès à cette application.',
+      notListedBody:
+        'Seules les écoles qui ont donné à {{app}} l’accès à leurs données sont listées. Si votre école n’y est pas, elle n’a pas (encore) donné accès à cette application.',
       notListedAsk: 'Demandez à votre école de donner l’accès à {{app}}, ou demandez à {{partner}} d’en faire la demande auprès de votre école.',
     },
     login: {
@@ -557,7 +569,8 @@ const fr: Resources = {
     errors: {
       invalid_credentials: 'Le nom d’utilisateur ou le mot de passe est incorrect.',
       too_many_attempts: 'Trop de tentatives. Attendez quelques minutes et réessayez.',
-      role_not_granted: '{{school}} n’a pas donné à {{app}} l’accès pour les personnes de votre rôle (par exemple, seulement pour le personnel). Demandez à votre école.',
+      role_not_granted:
+        '{{school}} n’a pas donné à {{app}} l’accès pour les personnes de votre rôle (par exemple, seulement pour le personnel). Demandez à votre école.',
       institution_not_available: 'Cette école n’a pas donné accès à cette application. Choisissez une autre école ou demandez à votre école.',
       password_login_disabled: 'Cette école vous connecte par son propre service : utilisez le bouton « Se connecter avec … ».',
       interaction_expired: 'Cette connexion a expiré. Retournez dans l’application et recommencez.',
@@ -567,13 +580,15 @@ const fr: Resources = {
       upstream_failed: 'La connexion auprès de votre pouvoir organisateur a échoué. Réessayez.',
       upstream_unavailable: 'Le service de connexion de votre pouvoir organisateur est injoignable pour le moment. Réessayez plus tard.',
       upstream_not_configured: 'Votre pouvoir organisateur n’a (plus) de service de connexion propre. Connectez-vous avec votre mot de passe.',
-      upstream_person_not_found: 'Votre pouvoir organisateur vous a connecté(e), mais les données scolaires ne vous connaissent pas sous ce compte. Demandez à votre école.',
+      upstream_person_not_found:
+        'Votre pouvoir organisateur vous a connecté(e), mais les données scolaires ne vous connaissent pas sous ce compte. Demandez à votre école.',
       consent_in_progress: 'Votre réponse est déjà en cours d’enregistrement. Patientez un instant.',
     },
   },
   my: {
     title: 'Mes applications connectées',
-    signInIntro: 'Connectez-vous avec votre compte scolaire pour voir quelles applications vous avez autorisées à utiliser vos données, et pour retirer cet accord.',
+    signInIntro:
+      'Connectez-vous avec votre compte scolaire pour voir quelles applications vous avez autorisées à utiliser vos données, et pour retirer cet accord.',
     signedInAs: 'Connecté(e) en tant que {{name}}',
     intro: 'Ces applications peuvent lire vos données parce que vous l’avez autorisé. Si vous retirez votre accord, l’application perd l’accès immédiatement.',
     empty: 'Vous n’avez connecté aucune application.',
@@ -594,14 +609,16 @@ const fr: Resources = {
     records: 'enregistrements : {{n}}',
     withdraw: 'Retirer',
     withdrawTitle: 'Retirer votre accord pour {{app}} ?',
-    withdrawBody: '{{app}} ne peut plus lire vos données et vous en êtes déconnecté(e). {{partner}} en est informé. Vous pouvez l’autoriser à nouveau en vous connectant à l’application.',
+    withdrawBody:
+      '{{app}} ne peut plus lire vos données et vous en êtes déconnecté(e). {{partner}} en est informé. Vous pouvez l’autoriser à nouveau en vous connectant à l’application.',
     withdrawn: 'Accord pour {{app}} retiré.',
   },
   // Disclosure reports (GDPR Art. 15(1)(c)): src/modules/disclosures, web/src/pages/disclosures.
   disclosures: {
     nav: 'Données communiquées',
     title: 'Données communiquées aux applications',
-    intro: 'Recherchez un élève, un parent ou un membre du personnel de vos écoles pour voir quelles applications ont reçu quelles données le concernant, quand et sous quel accès (RGPD art. 15, § 1, c).',
+    intro:
+      'Recherchez un élève, un parent ou un membre du personnel de vos écoles pour voir quelles applications ont reçu quelles données le concernant, quand et sous quel accès (RGPD art. 15, § 1, c).',
     searchLabel: 'Nom de la personne',
     searchPlaceholder: 'Au moins 2 lettres du nom',
     search: 'Rechercher',
@@ -639,7 +656,8 @@ const fr: Resources = {
       ownConsent: "votre propre consentement lors de votre connexion à l'application",
     },
     myTitle: 'Quelles applications ont reçu vos données',
-    myIntro: "Les applications qui ont lu vos données auprès de votre école pendant la période ci-dessous, avec l'accord de votre école ou le vôtre. Y compris des applications auxquelles vous ne vous êtes jamais connecté.",
+    myIntro:
+      "Les applications qui ont lu vos données auprès de votre école pendant la période ci-dessous, avec l'accord de votre école ou le vôtre. Y compris des applications auxquelles vous ne vous êtes jamais connecté.",
   },
 };
 

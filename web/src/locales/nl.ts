@@ -195,7 +195,8 @@ const nl: Resources = {
     },
     access: {
       title: 'API toegang',
-      intro: 'De API-toegangsrechten van alle applicaties voor de instellingen en toegangsgroepen waarvoor je beheerdersrechten hebt in het huidige schooljaar.',
+      intro:
+        'De API-toegangsrechten van alle applicaties voor de instellingen en toegangsgroepen waarvoor je beheerdersrechten hebt in het huidige schooljaar.',
       api: 'API',
       institution: 'Instelling',
       accessGroup: 'Toegangsgroep',
@@ -222,7 +223,8 @@ const nl: Resources = {
       removeConfirm: 'Toegang verwijderen en opslaan',
       reason: {
         app_not_approved: 'Bewerken kan niet: de app is niet goedgekeurd.',
-        client_without_app: 'Bewerken kan niet: deze client is niet aan een applicatie gekoppeld. Vraag de partner om de client te koppelen in het Partnerportaal; tot dan kan enkel Informat de toegangsrechten wijzigen.',
+        client_without_app:
+          'Bewerken kan niet: deze client is niet aan een applicatie gekoppeld. Vraag de partner om de client te koppelen in het Partnerportaal; tot dan kan enkel Informat de toegangsrechten wijzigen.',
         insufficient_rights: 'Onvoldoende rechten voor de {{api}} API: je hebt {{rights}} nodig.',
         api_not_requested: 'De app heeft deze API niet aangevraagd.',
         unknown: 'Je kunt de API toegang van deze app niet bewerken.',
@@ -303,7 +305,8 @@ const nl: Resources = {
       clientTypeConfidential: 'Vertrouwelijk',
       clientTypeConfidentialHint: 'een server bewaart het clientgeheim (webapps met een back-end). Mag ook schoolgegevens lezen met client credentials.',
       clientTypePublic: 'Publiek',
-      clientTypePublicHint: 'een mobiele of single-page app die geen geheim kan bewaren. Geen geheim: gebruikers melden zich alleen aan met PKCE, zonder toegang via client credentials.',
+      clientTypePublicHint:
+        'een mobiele of single-page app die geen geheim kan bewaren. Geen geheim: gebruikers melden zich alleen aan met PKCE, zonder toegang via client credentials.',
     },
     app: {
       back: '← Mijn apps',
@@ -350,7 +353,8 @@ const nl: Resources = {
     },
     link: {
       title: 'Bestaande client koppelen',
-      intro: 'Koppel een client die je vóór het partnerportaal kreeg aan deze app, zodat schoolbeheerders de toegang kunnen beheren. Bewijs met het secret dat de client van jou is.',
+      intro:
+        'Koppel een client die je vóór het partnerportaal kreeg aan deze app, zodat schoolbeheerders de toegang kunnen beheren. Bewijs met het secret dat de client van jou is.',
       clientId: 'Client ID',
       clientSecret: 'Client secret',
       submit: 'Client koppelen',
@@ -390,12 +394,14 @@ const nl: Resources = {
     partners: { title: 'Partners', members: 'Leden', apps: 'Apps' },
     ingestion: {
       title: 'Inlaadclients',
-      intro: 'Clients aan de kant van het leerlingvolgsysteem die SS 12000-gegevens in Schoolgate laden (POST /api/v1/ingestion/batch). Ze kunnen niets lezen en krijgen nooit toegang van een school.',
+      intro:
+        'Clients aan de kant van het leerlingvolgsysteem die SS 12000-gegevens in Schoolgate laden (POST /api/v1/ingestion/batch). Ze kunnen niets lezen en krijgen nooit toegang van een school.',
       empty: 'Geen inlaadclients.',
       create: 'Inlaadclient aanmaken',
       revoke: 'Intrekken',
       revokeTitle: '“{{name}}” intrekken?',
-      revokeBody: 'De geheimen en de tokens van deze client werken meteen niet meer. Wat al geladen is, blijft. Dit kan niet ongedaan worden; maak een nieuwe client aan om opnieuw te laden.',
+      revokeBody:
+        'De geheimen en de tokens van deze client werken meteen niet meer. Wat al geladen is, blijft. Dit kan niet ongedaan worden; maak een nieuwe client aan om opnieuw te laden.',
       reason: 'Reden (bewaard in het auditlog)',
     },
     legacy: {
@@ -429,7 +435,8 @@ const nl: Resources = {
     },
     idp: {
       title: 'Identiteitsproviders',
-      intro: 'Per schoolbestuur een OpenID Connect-provider waarmee de mensen van zijn scholen zich kunnen aanmelden in plaats van met een Schoolgate-wachtwoord.',
+      intro:
+        'Per schoolbestuur een OpenID Connect-provider waarmee de mensen van zijn scholen zich kunnen aanmelden in plaats van met een Schoolgate-wachtwoord.',
       add: 'Identiteitsprovider toevoegen',
       addTitle: 'Identiteitsprovider toevoegen',
       editTitle: 'Identiteitsprovider bewerken',
@@ -467,7 +474,8 @@ const nl: Resources = {
     requests: 'Verzoeken',
     records: 'Records',
     empty: 'Nog geen gegevens opgevraagd.',
-    intro: 'Wat de app opvroeg: per dag, instelling en API, de records van die instelling die ze ontving en hun gegevenscategorieën. Een opvraging verschijnt pas als ze is vastgelegd.',
+    intro:
+      'Wat de app opvroeg: per dag, instelling en API, de records van die instelling die ze ontving en hun gegevenscategorieën. Een opvraging verschijnt pas als ze is vastgelegd.',
     api: 'API',
     categories: 'Gegevenscategorieën',
     embedded: 'ingesloten: {{entity}}',
@@ -522,7 +530,8 @@ const nl: Resources = {
       found: 'Gevonden scholen: {{n}}',
       noneFound: 'Geen school gevonden.',
       notListedTitle: 'Staat je school er niet bij?',
-      notListedBody: 'Alleen scholen die {{app}} toegang gaven tot hun gegevens staan in de lijst. Staat je school er niet bij, dan heeft ze deze app (nog) geen toegang gegeven.',
+      notListedBody:
+        'Alleen scholen die {{app}} toegang gaven tot hun gegevens staan in de lijst. Staat je school er niet bij, dan heeft ze deze app (nog) geen toegang gegeven.',
       notListedAsk: 'Vraag je school om {{app}} toegang te geven, of vraag {{partner}} om dat bij je school aan te vragen.',
     },
     login: {
@@ -595,14 +604,16 @@ const nl: Resources = {
     records: 'records: {{n}}',
     withdraw: 'Intrekken',
     withdrawTitle: 'Je toestemming voor {{app}} intrekken?',
-    withdrawBody: '{{app}} kan je gegevens niet meer lezen en je wordt erin afgemeld. {{partner}} wordt op de hoogte gebracht. Je kunt het opnieuw toestaan door je aan te melden in de app.',
+    withdrawBody:
+      '{{app}} kan je gegevens niet meer lezen en je wordt erin afgemeld. {{partner}} wordt op de hoogte gebracht. Je kunt het opnieuw toestaan door je aan te melden in de app.',
     withdrawn: 'Toestemming voor {{app}} ingetrokken.',
   },
   // Disclosure reports (GDPR Art. 15(1)(c)): src/modules/disclosures, web/src/pages/disclosures.
   disclosures: {
     nav: 'Verstrekte gegevens',
     title: 'Aan apps verstrekte gegevens',
-    intro: 'Zoek een leerling, ouder of personeelslid van uw scholen om te zien welke apps welke gegevens van die persoon ontvingen, wanneer en onder welke toegang (AVG art. 15, lid 1, c).',
+    intro:
+      'Zoek een leerling, ouder of personeelslid van uw scholen om te zien welke apps welke gegevens van die persoon ontvingen, wanneer en onder welke toegang (AVG art. 15, lid 1, c).',
     searchLabel: 'Naam van de persoon',
     searchPlaceholder: 'Minstens 2 letters van de naam',
     search: 'Zoeken',
@@ -640,7 +651,8 @@ const nl: Resources = {
       ownConsent: 'uw eigen toestemming toen u zich aanmeldde in de app',
     },
     myTitle: 'Welke apps uw gegevens ontvingen',
-    myIntro: 'Apps die in de periode hieronder uw gegevens bij uw school lazen, met toestemming van uw school of van uzelf. Ook apps waarin u zich nooit hebt aangemeld.',
+    myIntro:
+      'Apps die in de periode hieronder uw gegevens bij uw school lazen, met toestemming van uw school of van uzelf. Ook apps waarin u zich nooit hebt aangemeld.',
   },
 };
 

@@ -221,7 +221,8 @@ const sv: Resources = {
       removeConfirm: 'Ta bort åtkomst och spara',
       reason: {
         app_not_approved: 'Kan inte redigeras: appen är inte godkänd.',
-        client_without_app: 'Kan inte redigeras: klienten är inte kopplad till någon app. Be partnern koppla den i partnerportalen; till dess kan bara operatören ändra åtkomsten.',
+        client_without_app:
+          'Kan inte redigeras: klienten är inte kopplad till någon app. Be partnern koppla den i partnerportalen; till dess kan bara operatören ändra åtkomsten.',
         insufficient_rights: 'Otillräcklig behörighet för API:et {{api}}: du behöver {{rights}}.',
         api_not_requested: 'Appen har inte begärt detta API.',
         unknown: 'Du kan inte redigera appens API-åtkomst.',
@@ -302,7 +303,8 @@ const sv: Resources = {
       clientTypeConfidential: 'Konfidentiell',
       clientTypeConfidentialHint: 'en server förvarar klienthemligheten (webbappar med en serverdel). Får också läsa skoldata med klientuppgifter.',
       clientTypePublic: 'Publik',
-      clientTypePublicHint: 'en mobilapp eller ensidesapp som inte kan hålla en hemlighet. Ingen hemlighet: användare loggar in enbart med PKCE, och det finns ingen åtkomst med klientuppgifter.',
+      clientTypePublicHint:
+        'en mobilapp eller ensidesapp som inte kan hålla en hemlighet. Ingen hemlighet: användare loggar in enbart med PKCE, och det finns ingen åtkomst med klientuppgifter.',
     },
     app: {
       back: '← Mina appar',
@@ -349,7 +351,8 @@ const sv: Resources = {
     },
     link: {
       title: 'Koppla en äldre klient',
-      intro: 'Koppla en klient som du fick före partnerportalen till appen, så att skoladministratörer kan hantera dess åtkomst. Bevisa med hemligheten att den är din.',
+      intro:
+        'Koppla en klient som du fick före partnerportalen till appen, så att skoladministratörer kan hantera dess åtkomst. Bevisa med hemligheten att den är din.',
       clientId: 'Klient-id',
       clientSecret: 'Klienthemlighet',
       submit: 'Koppla klienten',
@@ -389,12 +392,14 @@ const sv: Resources = {
     partners: { title: 'Partner', members: 'Medlemmar', apps: 'Appar' },
     ingestion: {
       title: 'Inläsningsklienter',
-      intro: 'Klienter på skoladministrationssystemets sida som läser in SS 12000-data i Schoolgate (POST /api/v1/ingestion/batch). De kan inte läsa något och får aldrig behörighet av en skola.',
+      intro:
+        'Klienter på skoladministrationssystemets sida som läser in SS 12000-data i Schoolgate (POST /api/v1/ingestion/batch). De kan inte läsa något och får aldrig behörighet av en skola.',
       empty: 'Inga inläsningsklienter.',
       create: 'Skapa inläsningsklient',
       revoke: 'Återkalla',
       revokeTitle: 'Återkalla ”{{name}}”?',
-      revokeBody: 'Dess hemligheter och token slutar fungera direkt. Det som redan lästs in finns kvar. Detta kan inte ångras; skapa en ny klient för att läsa in igen.',
+      revokeBody:
+        'Dess hemligheter och token slutar fungera direkt. Det som redan lästs in finns kvar. Detta kan inte ångras; skapa en ny klient för att läsa in igen.',
       reason: 'Anledning (sparas i granskningsloggen)',
     },
     legacy: {
@@ -466,7 +471,8 @@ const sv: Resources = {
     requests: 'Anrop',
     records: 'Poster',
     empty: 'Inga uppgifter lästa än.',
-    intro: 'Vad appen läste: per dag, enhet och API, de poster från den enheten som den fick och deras datakategorier. En läsning visas först när den har loggats.',
+    intro:
+      'Vad appen läste: per dag, enhet och API, de poster från den enheten som den fick och deras datakategorier. En läsning visas först när den har loggats.',
     api: 'API',
     categories: 'Datakategorier',
     embedded: 'inbäddat: {{entity}}',
@@ -594,14 +600,16 @@ const sv: Resources = {
     records: 'poster: {{n}}',
     withdraw: 'Återkalla',
     withdrawTitle: 'Återkalla ditt samtycke för {{app}}?',
-    withdrawBody: '{{app}} kan inte längre läsa dina uppgifter och du loggas ut från den. {{partner}} underrättas. Du kan tillåta det igen genom att logga in i appen.',
+    withdrawBody:
+      '{{app}} kan inte längre läsa dina uppgifter och du loggas ut från den. {{partner}} underrättas. Du kan tillåta det igen genom att logga in i appen.',
     withdrawn: 'Samtycket för {{app}} har återkallats.',
   },
   // Disclosure reports (GDPR Art. 15(1)(c)): src/modules/disclosures, web/src/pages/disclosures.
   disclosures: {
     nav: 'Utlämnade uppgifter',
     title: 'Uppgifter utlämnade till appar',
-    intro: 'Sök en elev, vårdnadshavare eller anställd vid dina skolor för att se vilka appar som fått vilka av personens uppgifter, när och med vilken behörighet (GDPR art. 15.1 c).',
+    intro:
+      'Sök en elev, vårdnadshavare eller anställd vid dina skolor för att se vilka appar som fått vilka av personens uppgifter, när och med vilken behörighet (GDPR art. 15.1 c).',
     searchLabel: 'Personens namn',
     searchPlaceholder: 'Minst 2 bokstäver av namnet',
     search: 'Sök',

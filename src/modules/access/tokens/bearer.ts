@@ -65,9 +65,7 @@ const REALM = 'schoolgate';
 const quote = (s: string) => s.replace(/["\\]/g, "'");
 
 function invalidToken(message: string, tokenPresent = true): BearerError {
-  const challenge = tokenPresent
-    ? `Bearer realm="${REALM}", error="invalid_token", error_description="${quote(message)}"`
-    : `Bearer realm="${REALM}"`;
+  const challenge = tokenPresent ? `Bearer realm="${REALM}", error="invalid_token", error_description="${quote(message)}"` : `Bearer realm="${REALM}"`;
   return new BearerError(401, 'invalid_token', message, challenge);
 }
 
@@ -116,7 +114,12 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
  */
 export function readerOnly({ principal, origin }: { principal: ClientPrincipal; origin: ClientOrigin }): ClientPrincipal {
   if (origin === 'ingestion') {
-    throw new BearerError(403, 'client_not_allowed', `client ${principal.clientId} is an ingestion client: it may load data but not read it`, `Bearer realm="${REALM}"`);
+    throw new BearerError(
+      403,
+      'client_not_allowed',
+      `client ${principal.clientId} is an ingestion client: it may load data but not read it`,
+      `Bearer realm="${REALM}"`,
+    );
   }
   return principal;
 }
@@ -137,7 +140,12 @@ export interface IngestionPrincipal {
 export async function authenticateIngestionClient(ctx: AppContext, request: FastifyRequest): Promise<IngestionPrincipal> {
   const { principal, origin, name } = await authenticateAnyClient(ctx, request);
   if (origin !== 'ingestion') {
-    throw new BearerError(403, 'client_not_allowed', `client ${principal.clientId} is not an ingestion client; only ingestion clients may load data`, `Bearer realm="${REALM}"`);
+    throw new BearerError(
+      403,
+      'client_not_allowed',
+      `client ${principal.clientId} is not an ingestion client; only ingestion clients may load data`,
+      `Bearer realm="${REALM}"`,
+    );
   }
   return { clientId: principal.clientId, name };
 }
@@ -186,7 +194,6 @@ const verifiedTokens = new WeakMap<AppContext, LRUCache<string, { claims: TokenC
 const VERIFIED_MAX = 10_000;
 
 async function verifyToken(ctx: AppContext, token: string): Promise<{ claims: TokenClaims; expMs: number }> {
-
   let payload: JWTPayload;
   try {
     const ring = keyRing(ctx);
@@ -253,10 +260,20 @@ export function applyConsent(principal: ClientPrincipal, consent: ConsentRow | n
     throw invalidToken('This access token was revoked: the authorization behind it was used twice.');
   }
   if (!consent.granted) {
-    throw new BearerError(403, 'institution_not_granted', `the school ${consent.institution_number} no longer grants this app the ${consent.api_code} API`, `Bearer realm="${REALM}"`);
+    throw new BearerError(
+      403,
+      'institution_not_granted',
+      `the school ${consent.institution_number} no longer grants this app the ${consent.api_code} API`,
+      `Bearer realm="${REALM}"`,
+    );
   }
   if (!consent.has_role) {
-    throw new BearerError(403, 'role_ended', `this person no longer has the role ${consent.role} at school ${consent.institution_number}`, `Bearer realm="${REALM}"`);
+    throw new BearerError(
+      403,
+      'role_ended',
+      `this person no longer has the role ${consent.role} at school ${consent.institution_number}`,
+      `Bearer realm="${REALM}"`,
+    );
   }
   const approved = new Set(principal.dataCategories[consent.api_code] ?? []);
   return {
@@ -273,10 +290,7 @@ export function applyConsent(principal: ClientPrincipal, consent: ConsentRow | n
   };
 }
 
-async function authenticateAnyClient(
-  ctx: AppContext,
-  request: FastifyRequest,
-): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
+async function authenticateAnyClient(ctx: AppContext, request: FastifyRequest): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
   const { clientId, consentId, issuedAtMs } = await verifyAccessToken(ctx, request);
 
   const row = await ctx.db
@@ -293,9 +307,7 @@ async function authenticateAnyClient(
           .orderBy('g.institution_number')
           .orderBy('g.access_group_id'),
       ).as('grants'),
-      jsonArrayFrom(
-        eb.selectFrom('app_api_requests as r').select(['r.api_code', 'r.data_categories']).whereRef('r.app_id', '=', 'c.app_id'),
-      ).as('requests'),
+      jsonArrayFrom(eb.selectFrom('app_api_requests as r').select(['r.api_code', 'r.data_categories']).whereRef('r.app_id', '=', 'c.app_id')).as('requests'),
       (consentId ? consentJsonSql(consentId, sql`c.id`) : sql<ConsentRow | null>`NULL::json`).as('consent'),
     ])
     .where('c.id', '=', clientId)

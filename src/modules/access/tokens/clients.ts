@@ -40,10 +40,7 @@ export interface ClientSecretRow {
  * The client, its app's status and all its secrets in one round trip (the token endpoint's hot path).
  * Undefined when there is no such client.
  */
-export async function loadClientWithSecrets(
-  db: Queryable,
-  clientId: string,
-): Promise<{ client: ClientState; secrets: ClientSecretRow[] } | undefined> {
+export async function loadClientWithSecrets(db: Queryable, clientId: string): Promise<{ client: ClientState; secrets: ClientSecretRow[] } | undefined> {
   if (!isClientId(clientId)) return undefined;
   const rows = await db
     .selectFrom('clients as c')

@@ -37,7 +37,10 @@ async function newKey(): Promise<{ kid: string; jwk: JWK }> {
 
 async function insertKey(trx: Queryable, now: Date): Promise<string> {
   const { kid, jwk } = await newKey();
-  await trx.insertInto('signing_keys').values({ kid, private_jwk: JSON.stringify(jwk), created_at: now }).execute();
+  await trx
+    .insertInto('signing_keys')
+    .values({ kid, private_jwk: JSON.stringify(jwk), created_at: now })
+    .execute();
   return kid;
 }
 
@@ -70,12 +73,7 @@ export async function rotateSigningKeys(db: Queryable, clock: Clock): Promise<{ 
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${KEY_LOCK})`.execute(trx);
     const now = clock.now();
-    const retired = await trx
-      .updateTable('signing_keys')
-      .set({ retired_at: now })
-      .where('retired_at', 'is', null)
-      .returning('kid')
-      .execute();
+    const retired = await trx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).returning('kid').execute();
     const kid = await insertKey(trx, now);
     await recordAudit(trx, now, systemActor, {
       action: 'signing_key.rotated',

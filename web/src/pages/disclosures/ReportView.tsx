@@ -80,7 +80,11 @@ export function DisclosureReportView({ report, audience }: { report: DisclosureR
             >
               {a.app.partnerName && <p style={{ marginTop: 0 }}>{t('disclosures.madeBy', { partner: a.app.partnerName })}</p>}
               {a.entries.map((e) => (
-                <section key={`${e.api}:${e.institution.number}:${e.grant.target}`} data-testid="disclosure-entry" style={{ borderTop: '1px solid #f0f0f0', paddingTop: 8, marginTop: 8 }}>
+                <section
+                  key={`${e.api}:${e.institution.number}:${e.grant.target}`}
+                  data-testid="disclosure-entry"
+                  style={{ borderTop: '1px solid #f0f0f0', paddingTop: 8, marginTop: 8 }}
+                >
                   <h3 style={{ fontSize: 15, margin: 0 }}>
                     {t('disclosures.entryTitle', {
                       api: e.api ? known(`apis.${e.api}`, e.api) : t('disclosures.noApi'),
@@ -133,11 +137,25 @@ export function PeriodInputs({ from, to, onChange }: { from: string; to: string;
     <div style={{ display: 'flex', gap: 12, flexWrap: 'wrap', marginBottom: 12 }}>
       <label>
         {t('disclosures.from')}{' '}
-        <input type="date" value={from} max={to || undefined} onChange={(e) => onChange({ from: e.target.value, to })} style={style} data-testid="disclosure-from" />
+        <input
+          type="date"
+          value={from}
+          max={to || undefined}
+          onChange={(e) => onChange({ from: e.target.value, to })}
+          style={style}
+          data-testid="disclosure-from"
+        />
       </label>
       <label>
         {t('disclosures.to')}{' '}
-        <input type="date" value={to} min={from || undefined} onChange={(e) => onChange({ from, to: e.target.value })} style={style} data-testid="disclosure-to" />
+        <input
+          type="date"
+          value={to}
+          min={from || undefined}
+          onChange={(e) => onChange({ from, to: e.target.value })}
+          style={style}
+          data-testid="disclosure-to"
+        />
       </label>
     </div>
   );

@@ -25,14 +25,22 @@ export function SchoolDisclosuresPage() {
   const [draft, setDraft] = useState(q);
   const set = (next: Record<string, string | null>) => {
     const p = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(next)) if (v) p.set(k, v); else p.delete(k);
+    for (const [k, v] of Object.entries(next))
+      if (v) p.set(k, v);
+      else p.delete(k);
     setParams(p);
   };
   return (
     <>
       <PageTitle>{t('disclosures.title')}</PageTitle>
       {personId ? (
-        <PersonReport personId={personId} from={params.get('from') ?? ''} to={params.get('to') ?? ''} onPeriod={(p) => set(p)} onBack={() => set({ person: null, from: null, to: null })} />
+        <PersonReport
+          personId={personId}
+          from={params.get('from') ?? ''}
+          to={params.get('to') ?? ''}
+          onPeriod={(p) => set(p)}
+          onBack={() => set({ person: null, from: null, to: null })}
+        />
       ) : (
         <>
           <p>{t('disclosures.intro')}</p>
@@ -91,7 +99,19 @@ function PersonResults({ q, onPick }: { q: string; onPick: (id: string) => void 
   );
 }
 
-function PersonReport({ personId, from, to, onPeriod, onBack }: { personId: string; from: string; to: string; onPeriod: (p: { from: string; to: string }) => void; onBack: () => void }) {
+function PersonReport({
+  personId,
+  from,
+  to,
+  onPeriod,
+  onBack,
+}: {
+  personId: string;
+  from: string;
+  to: string;
+  onPeriod: (p: { from: string; to: string }) => void;
+  onBack: () => void;
+}) {
   const { t } = useTranslation();
   const report = useQuery({
     queryKey: ['school', 'disclosures', personId, from, to],

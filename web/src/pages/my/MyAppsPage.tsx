@@ -53,12 +53,18 @@ function MySignIn() {
     onSuccess: () => qc.invalidateQueries({ queryKey: ['my'] }),
   });
   const error = login.error;
-  const text = error instanceof ApiProblem && error.code === 'invalid_credentials' ? t('signin.errors.invalid_credentials') : error ? problemMessage(t, error) : null;
+  const text =
+    error instanceof ApiProblem && error.code === 'invalid_credentials' ? t('signin.errors.invalid_credentials') : error ? problemMessage(t, error) : null;
   return (
     <Card data-testid="my-signin">
       <p>{t('my.signInIntro')}</p>
       <Form layout="vertical" requiredMark={false} onFinish={(v: { login: string; password: string }) => login.mutate(v)}>
-        <Form.Item label={t('signin.login.login')} name="login" extra={t('signin.login.loginHint')} rules={[{ required: true, message: t('validation.required') }]}>
+        <Form.Item
+          label={t('signin.login.login')}
+          name="login"
+          extra={t('signin.login.loginHint')}
+          rules={[{ required: true, message: t('validation.required') }]}
+        >
           <Input autoComplete="username" autoCapitalize="none" spellCheck={false} size="large" />
         </Form.Item>
         <Form.Item label={t('signin.login.password')} name="password" rules={[{ required: true, message: t('validation.required') }]}>

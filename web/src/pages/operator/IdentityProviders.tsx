@@ -77,7 +77,15 @@ export function IdentityProvidersPage() {
           },
           { title: t('operator.idp.issuer'), dataIndex: 'issuer', render: (v: string) => <code>{v}</code> },
           { title: t('operator.idp.clientId'), dataIndex: 'clientId', render: (v: string) => <code>{v}</code> },
-          { title: t('operator.idp.redirectUri'), dataIndex: 'redirectUri', render: (v: string) => <Typography.Text code copyable={{ text: v, tooltips: [t('common.copy'), t('common.copied')] }}>{v}</Typography.Text> },
+          {
+            title: t('operator.idp.redirectUri'),
+            dataIndex: 'redirectUri',
+            render: (v: string) => (
+              <Typography.Text code copyable={{ text: v, tooltips: [t('common.copy'), t('common.copied')] }}>
+                {v}
+              </Typography.Text>
+            ),
+          },
           { title: t('operator.idp.personClaim'), dataIndex: 'personClaim', render: (v: string) => known(`operator.idp.claims.${v}`, v) },
           { title: t('operator.idp.passwordAllowed'), dataIndex: 'passwordAllowed', render: (v: boolean) => <Check value={v} /> },
           { title: t('audit.when'), dataIndex: 'updatedAt', render: (v: string) => formatDateTime(v) },
@@ -120,7 +128,10 @@ function IdpModal({ existing, onClose }: { existing: IdentityProvider | null; on
   const { t } = useTranslation();
   const qc = useQueryClient();
   const [form] = Form.useForm<IdpForm>();
-  const boards = useQuery({ queryKey: ['operator', 'school-boards'], queryFn: () => api.get<Res<'/api/v1/operator/school-boards'>>('/operator/school-boards') });
+  const boards = useQuery({
+    queryKey: ['operator', 'school-boards'],
+    queryFn: () => api.get<Res<'/api/v1/operator/school-boards'>>('/operator/school-boards'),
+  });
   const save = useMutation({
     mutationFn: (v: IdpForm) => {
       // An empty secret on edit keeps the stored one (it is never shown, so it cannot be pre-filled).
@@ -138,7 +149,16 @@ function IdpModal({ existing, onClose }: { existing: IdentityProvider | null; on
   });
   const required = [{ required: true, message: t('validation.required') }];
   return (
-    <Modal open title={existing ? t('operator.idp.editTitle') : t('operator.idp.addTitle')} onCancel={onClose} onOk={() => form.submit()} okText={t('common.save')} cancelText={t('common.cancel')} confirmLoading={save.isPending} destroyOnHidden>
+    <Modal
+      open
+      title={existing ? t('operator.idp.editTitle') : t('operator.idp.addTitle')}
+      onCancel={onClose}
+      onOk={() => form.submit()}
+      okText={t('common.save')}
+      cancelText={t('common.cancel')}
+      confirmLoading={save.isPending}
+      destroyOnHidden
+    >
       <Card variant="borderless" styles={{ body: { padding: 0 } }}>
         <Form<IdpForm>
           form={form}
@@ -169,7 +189,12 @@ function IdpModal({ existing, onClose }: { existing: IdentityProvider | null; on
           <Form.Item label={t('operator.idp.clientId')} name="clientId" rules={required}>
             <Input autoComplete="off" />
           </Form.Item>
-          <Form.Item label={t('operator.idp.clientSecret')} name="clientSecret" extra={existing ? t('operator.idp.secretKeep') : undefined} rules={existing ? [] : required}>
+          <Form.Item
+            label={t('operator.idp.clientSecret')}
+            name="clientSecret"
+            extra={existing ? t('operator.idp.secretKeep') : undefined}
+            rules={existing ? [] : required}
+          >
             <Input.Password autoComplete="new-password" />
           </Form.Item>
           <Form.Item label={t('operator.idp.personClaim')} name="personClaim" extra={t('operator.idp.personClaimHint')}>

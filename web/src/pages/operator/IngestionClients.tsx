@@ -90,7 +90,11 @@ export function IngestionClientsPage() {
             key: 'actions',
             render: (_: unknown, r) => (
               <Space wrap>
-                <Button onClick={() => rotate.mutate(r.id)} loading={rotate.isPending && rotate.variables === r.id} aria-label={`${t('partner.client.rotate')}: ${r.name}`}>
+                <Button
+                  onClick={() => rotate.mutate(r.id)}
+                  loading={rotate.isPending && rotate.variables === r.id}
+                  aria-label={`${t('partner.client.rotate')}: ${r.name}`}
+                >
                   {t('partner.client.rotate')}
                 </Button>
                 <Button danger onClick={() => setRevoking(r)} aria-label={`${t('operator.ingestion.revoke')}: ${r.name}`}>

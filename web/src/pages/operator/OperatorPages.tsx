@@ -32,7 +32,10 @@ export function ReviewQueuePage() {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
   const status = params.get('status') ?? 'submitted';
-  const apps = useQuery({ queryKey: ['operator', 'apps', status], queryFn: () => api.get<OpApps>(`/operator/apps${qs({ status: status === 'all' ? undefined : status })}`) });
+  const apps = useQuery({
+    queryKey: ['operator', 'apps', status],
+    queryFn: () => api.get<OpApps>(`/operator/apps${qs({ status: status === 'all' ? undefined : status })}`),
+  });
   return (
     <>
       <PageTitle
@@ -57,7 +60,12 @@ export function ReviewQueuePage() {
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: t('operator.review.empty') }}
         columns={[
-          { title: t('partner.apps.name'), dataIndex: 'name', sorter: (a, b) => byText(a.name, b.name), render: (_: unknown, r) => <Link to={`/operator/apps/${r.id}`}>{r.name}</Link> },
+          {
+            title: t('partner.apps.name'),
+            dataIndex: 'name',
+            sorter: (a, b) => byText(a.name, b.name),
+            render: (_: unknown, r) => <Link to={`/operator/apps/${r.id}`}>{r.name}</Link>,
+          },
           { title: t('school.apps.partner'), key: 'partner', render: (_: unknown, r) => r.partner.name },
           { title: t('partner.apps.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
           { title: t('partner.app.submittedAt'), dataIndex: 'submittedAt', render: (d: string | null) => formatDateTime(d) },
@@ -108,7 +116,13 @@ export function OperatorAppPage() {
           <Space>
             <StatusTag status={a.status} />
             {(DECISIONS[a.status] ?? []).map((d) => (
-              <Button key={d} type={d === 'approve' || d === 'reapprove' ? 'primary' : 'default'} danger={d === 'reject' || d === 'archive' || d === 'suspend'} onClick={() => setDecision(d)} data-testid={`decision-${d}`}>
+              <Button
+                key={d}
+                type={d === 'approve' || d === 'reapprove' ? 'primary' : 'default'}
+                danger={d === 'reject' || d === 'archive' || d === 'suspend'}
+                onClick={() => setDecision(d)}
+                data-testid={`decision-${d}`}
+              >
                 {t(`operator.review.${d}`)}
               </Button>
             ))}
@@ -211,7 +225,9 @@ interface GrantInput {
   target: string;
 }
 const toGrants = (rows: GrantInput[]) =>
-  rows.map((g) => (/^\d{6}$/.test(g.target.trim()) ? { apiCode: g.apiCode, institutionNumber: g.target.trim() } : { apiCode: g.apiCode, accessGroupId: g.target.trim() }));
+  rows.map((g) =>
+    /^\d{6}$/.test(g.target.trim()) ? { apiCode: g.apiCode, institutionNumber: g.target.trim() } : { apiCode: g.apiCode, accessGroupId: g.target.trim() },
+  );
 type GrantRow = { apiCode: string; institutionNumber: string | null; accessGroupId: string | null };
 
 /** Legacy clients: create (secret shown once), edit scopes, see which app claimed them. */
@@ -226,7 +242,8 @@ export function LegacyClientsPage() {
   const [editForm] = Form.useForm();
   const apiOptions = itemsOf(catalog.data).map((a) => ({ value: a.code, label: known(`apis.${a.code}`, a.name) }));
   const create = useMutation({
-    mutationFn: (v: { name: string; grants?: GrantInput[] }) => api.post<CreatedLegacy>('/operator/legacy-clients', { name: v.name, grants: toGrants(v.grants ?? []) }),
+    mutationFn: (v: { name: string; grants?: GrantInput[] }) =>
+      api.post<CreatedLegacy>('/operator/legacy-clients', { name: v.name, grants: toGrants(v.grants ?? []) }),
     onSuccess: async (r) => {
       setCreated(r);
       form.resetFields();
@@ -234,7 +251,8 @@ export function LegacyClientsPage() {
     },
   });
   const update = useMutation({
-    mutationFn: (v: { grants?: GrantInput[]; reason?: string }) => api.put(`/operator/legacy-clients/${editing?.id}/grants`, { grants: toGrants(v.grants ?? []), reason: v.reason || undefined }),
+    mutationFn: (v: { grants?: GrantInput[]; reason?: string }) =>
+      api.put(`/operator/legacy-clients/${editing?.id}/grants`, { grants: toGrants(v.grants ?? []), reason: v.reason || undefined }),
     onSuccess: async () => {
       setEditing(null);
       await qc.invalidateQueries({ queryKey: ['operator', 'legacy'] });
@@ -290,7 +308,18 @@ export function LegacyClientsPage() {
               </Space>
             ),
           },
-          { title: t('operator.legacy.claimedBy'), key: 'app', render: (_: unknown, r) => (r.app ? <Link to={`/operator/apps/${r.app.id}`}>{r.app.name} ({r.app.partner.name})</Link> : t('operator.legacy.unclaimed')) },
+          {
+            title: t('operator.legacy.claimedBy'),
+            key: 'app',
+            render: (_: unknown, r) =>
+              r.app ? (
+                <Link to={`/operator/apps/${r.app.id}`}>
+                  {r.app.name} ({r.app.partner.name})
+                </Link>
+              ) : (
+                t('operator.legacy.unclaimed')
+              ),
+          },
           {
             title: t('common.actions'),
             key: 'edit',
@@ -299,7 +328,10 @@ export function LegacyClientsPage() {
                 size="small"
                 onClick={() => {
                   setEditing(r);
-                  editForm.setFieldsValue({ grants: r.grants.map((g: GrantRow) => ({ apiCode: g.apiCode, target: g.institutionNumber ?? g.accessGroupId })), reason: '' });
+                  editForm.setFieldsValue({
+                    grants: r.grants.map((g: GrantRow) => ({ apiCode: g.apiCode, target: g.institutionNumber ?? g.accessGroupId })),
+                    reason: '',
+                  });
                 }}
               >
                 {t('operator.legacy.editScopes')}
@@ -320,7 +352,16 @@ export function LegacyClientsPage() {
           </Button>
         </Form>
       </Card>
-      <Modal open={editing !== null} title={t('operator.legacy.editScopes')} onCancel={() => setEditing(null)} onOk={() => editForm.submit()} okText={t('common.save')} cancelText={t('common.cancel')} width={900} forceRender>
+      <Modal
+        open={editing !== null}
+        title={t('operator.legacy.editScopes')}
+        onCancel={() => setEditing(null)}
+        onOk={() => editForm.submit()}
+        okText={t('common.save')}
+        cancelText={t('common.cancel')}
+        width={900}
+        forceRender
+      >
         <Form form={editForm} layout="vertical" onFinish={(v) => update.mutate(v)}>
           {grantFields}
           <Form.Item label={t('school.access.reasonLabel')} name="reason" style={{ marginTop: 16 }}>
@@ -351,7 +392,11 @@ export function CatalogPage() {
           { title: t('operator.catalog.code'), dataIndex: 'code', render: (c: string) => <code>{c}</code> },
           { title: t('operator.catalog.target'), dataIndex: 'grantTarget', render: (g: string) => t(`operator.catalog.target_${g}`) },
           { title: t('operator.catalog.rights'), dataIndex: 'requiredRights', render: (r: string[]) => r.join(` ${t('common.or')} `) },
-          { title: t('partner.form.dataCategories'), dataIndex: 'dataCategories', render: (c: string[]) => c.map((x) => <Tag key={x}>{known(`categories.${x}`, x)}</Tag>) },
+          {
+            title: t('partner.form.dataCategories'),
+            dataIndex: 'dataCategories',
+            render: (c: string[]) => c.map((x) => <Tag key={x}>{known(`categories.${x}`, x)}</Tag>),
+          },
         ]}
       />
     </>

@@ -81,7 +81,9 @@ export function PartnerAppPage() {
       </PageTitle>
       <ErrorAlert error={action.error} />
       {a.status === 'submitted' && <Alert type="info" showIcon title={t('partner.app.inReview')} style={{ marginBottom: 16 }} />}
-      {a.status === 'rejected' && a.rejectionReason && <Alert type="error" showIcon title={t('partner.app.rejected', { reason: a.rejectionReason })} style={{ marginBottom: 16 }} />}
+      {a.status === 'rejected' && a.rejectionReason && (
+        <Alert type="error" showIcon title={t('partner.app.rejected', { reason: a.rejectionReason })} style={{ marginBottom: 16 }} />
+      )}
       <Tabs
         activeKey={tab}
         onChange={(k) => setParams({ tab: k }, { replace: true })}
@@ -115,7 +117,15 @@ function Overview({ app }: { app: PartnerApp }) {
         <Descriptions.Item label={t('partner.form.clientType')}>
           {app.clientType === 'public' ? t('partner.form.clientTypePublic') : t('partner.form.clientTypeConfidential')}
         </Descriptions.Item>
-        <Descriptions.Item label={t('partner.app.clientId')}>{app.clientId ? <Typography.Text code copyable>{app.clientId}</Typography.Text> : '—'}</Descriptions.Item>
+        <Descriptions.Item label={t('partner.app.clientId')}>
+          {app.clientId ? (
+            <Typography.Text code copyable>
+              {app.clientId}
+            </Typography.Text>
+          ) : (
+            '—'
+          )}
+        </Descriptions.Item>
         <Descriptions.Item label={t('partner.app.submittedAt')}>{formatDateTime(app.submittedAt)}</Descriptions.Item>
         <Descriptions.Item label={t('partner.app.approvedAt')}>{formatDateTime(app.approvedAt)}</Descriptions.Item>
         {app.accreditationNotes && <Descriptions.Item label={t('partner.app.notes')}>{app.accreditationNotes}</Descriptions.Item>}
@@ -214,8 +224,16 @@ function ClientTab({ app }: { app: PartnerApp }) {
                 columns={[
                   { title: t('partner.client.hint'), dataIndex: 'hint', render: (h: string) => <code>…{h}</code> },
                   { title: t('partner.client.created'), dataIndex: 'createdAt', render: (d: string) => formatDateTime(d) },
-                  { title: t('partner.client.lastUsed'), dataIndex: 'lastUsedAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.never')) },
-                  { title: t('partner.client.expires'), dataIndex: 'expiresAt', render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.noExpiry')) },
+                  {
+                    title: t('partner.client.lastUsed'),
+                    dataIndex: 'lastUsedAt',
+                    render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.never')),
+                  },
+                  {
+                    title: t('partner.client.expires'),
+                    dataIndex: 'expiresAt',
+                    render: (d: string | null) => (d ? formatDateTime(d) : t('partner.client.noExpiry')),
+                  },
                 ]}
               />
               <ErrorAlert error={rotate.error} />
@@ -227,9 +245,7 @@ function ClientTab({ app }: { app: PartnerApp }) {
           )}
         </Card>
       )}
-      {!c && (
-        <Alert type="info" showIcon title={app.status === 'approved' ? t('partner.client.noClient') : t('partner.client.notApproved')} />
-      )}
+      {!c && <Alert type="info" showIcon title={app.status === 'approved' ? t('partner.client.noClient') : t('partner.client.notApproved')} />}
       {!c && (
         <Card title={t('partner.link.title')}>
           <p>{t('partner.link.intro')}</p>
@@ -257,7 +273,11 @@ function InvitationsTab({ app }: { app: PartnerApp }) {
   const qc = useQueryClient();
   const [emails, setEmails] = useState<string[]>([]);
   const approved = app.status === 'approved';
-  const list = useQuery({ queryKey: ['partner', 'invitations', app.id], queryFn: () => api.get<Invitations>(`/partner/apps/${app.id}/invitations`), enabled: approved });
+  const list = useQuery({
+    queryKey: ['partner', 'invitations', app.id],
+    queryFn: () => api.get<Invitations>(`/partner/apps/${app.id}/invitations`),
+    enabled: approved,
+  });
   const invite = useMutation({
     mutationFn: () => api.post<Invitations>(`/partner/apps/${app.id}/invitations`, { emails }),
     onSuccess: async () => {
@@ -286,7 +306,14 @@ function InvitationsTab({ app }: { app: PartnerApp }) {
         />
         <ErrorAlert error={invite.error} />
         {invite.isSuccess && <Alert type="success" showIcon role="status" title={t('partner.invite.sent')} style={{ marginTop: 8 }} />}
-        <Button type="primary" style={{ marginTop: 12 }} disabled={!emails.length} loading={invite.isPending} onClick={() => invite.mutate()} data-testid="send-invitations">
+        <Button
+          type="primary"
+          style={{ marginTop: 12 }}
+          disabled={!emails.length}
+          loading={invite.isPending}
+          onClick={() => invite.mutate()}
+          data-testid="send-invitations"
+        >
           {t('partner.invite.send')}
         </Button>
       </Card>
@@ -344,7 +371,11 @@ function GrantsTab({ appId }: { appId: string }) {
         locale={{ emptyText: t('partner.grants.empty') }}
         columns={[
           { title: t('school.access.api'), key: 'api', render: (_: unknown, r) => known(`apis.${r.apiCode}`, r.apiName) },
-          { title: t('school.access.institution'), key: 'inst', render: (_: unknown, r) => (r.institutionNumber ? `${r.institutionNumber} - ${r.institutionName ?? ''}` : '') },
+          {
+            title: t('school.access.institution'),
+            key: 'inst',
+            render: (_: unknown, r) => (r.institutionNumber ? `${r.institutionNumber} - ${r.institutionName ?? ''}` : ''),
+          },
           { title: t('school.access.accessGroup'), key: 'group', render: (_: unknown, r) => r.accessGroupName ?? '' },
           { title: t('partner.grants.since'), dataIndex: 'grantedAt', render: (d: string) => formatDateTime(d) },
           { title: t('school.log.why'), dataIndex: 'reason', render: (r: string | null) => r ?? '' },

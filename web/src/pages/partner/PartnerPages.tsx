@@ -108,10 +108,24 @@ export function PartnerAppsPage() {
     );
   }
   const columns: ColumnsType<PartnerApp> = [
-    { title: t('partner.apps.name'), dataIndex: 'name', sorter: (a, b) => byText(a.name, b.name), render: (_: unknown, r) => <Link to={`/partner/apps/${r.id}`}>{r.name}</Link> },
+    {
+      title: t('partner.apps.name'),
+      dataIndex: 'name',
+      sorter: (a, b) => byText(a.name, b.name),
+      render: (_: unknown, r) => <Link to={`/partner/apps/${r.id}`}>{r.name}</Link>,
+    },
     { title: t('partner.apps.status'), dataIndex: 'status', render: (s: string) => <StatusTag status={s} /> },
-    { title: t('partner.apps.apis'), key: 'apis', render: (_: unknown, r) => r.apis.map((a: { apiCode: string; apiName: string }) => known(`apis.${a.apiCode}`, a.apiName)).join(', ') },
-    { title: t('partner.apps.created'), dataIndex: 'createdAt', sorter: (a, b) => byText(String(a.createdAt), String(b.createdAt)), render: (d: string) => formatDateTime(d) },
+    {
+      title: t('partner.apps.apis'),
+      key: 'apis',
+      render: (_: unknown, r) => r.apis.map((a: { apiCode: string; apiName: string }) => known(`apis.${a.apiCode}`, a.apiName)).join(', '),
+    },
+    {
+      title: t('partner.apps.created'),
+      dataIndex: 'createdAt',
+      sorter: (a, b) => byText(String(a.createdAt), String(b.createdAt)),
+      render: (d: string) => formatDateTime(d),
+    },
     { title: t('partner.apps.updated'), dataIndex: 'updatedAt', render: (d: string) => formatDateTime(d) },
   ];
   return (
@@ -126,7 +140,15 @@ export function PartnerAppsPage() {
         {t('partner.apps.title')}
       </PageTitle>
       <ErrorAlert error={apps.error} />
-      <Table<PartnerApp> data-testid="partner-apps-table" rowKey="id" loading={apps.isLoading} columns={columns} dataSource={itemsOf(apps.data)} pagination={false} locale={{ emptyText: t('partner.apps.empty') }} />
+      <Table<PartnerApp>
+        data-testid="partner-apps-table"
+        rowKey="id"
+        loading={apps.isLoading}
+        columns={columns}
+        dataSource={itemsOf(apps.data)}
+        pagination={false}
+        locale={{ emptyText: t('partner.apps.empty') }}
+      />
     </>
   );
 }
@@ -191,7 +213,12 @@ export function PartnerAppFormPage() {
       <PageTitle>{appId ? t('partner.form.editTitle') : t('partner.form.newTitle')}</PageTitle>
       {limited && <Alert type="info" showIcon title={t('partner.form.limited')} style={{ marginBottom: 16 }} />}
       <Card style={{ maxWidth: 900 }}>
-        <Form<AppFormValues> form={form} layout="vertical" initialValues={{ apis: [], redirectUris: [], clientType: 'confidential' }} onFinish={(v) => save.mutate(v)}>
+        <Form<AppFormValues>
+          form={form}
+          layout="vertical"
+          initialValues={{ apis: [], redirectUris: [], clientType: 'confidential' }}
+          onFinish={(v) => save.mutate(v)}
+        >
           <Form.Item label={t('partner.form.name')} name="name" rules={[{ required: true, message: t('validation.required') }]}>
             <Input disabled={limited} />
           </Form.Item>
@@ -250,7 +277,17 @@ function ApiFields({ index, name, apis, disabled, onRemove }: { index: number; n
   const code = Form.useWatch(['apis', name, 'apiCode'], form);
   const api = apis.find((a) => a.code === code);
   return (
-    <Card size="small" title={t('partner.form.apiN', { n: index + 1 })} extra={!disabled && <Button size="small" danger onClick={onRemove}>{t('common.remove')}</Button>}>
+    <Card
+      size="small"
+      title={t('partner.form.apiN', { n: index + 1 })}
+      extra={
+        !disabled && (
+          <Button size="small" danger onClick={onRemove}>
+            {t('common.remove')}
+          </Button>
+        )
+      }
+    >
       <Form.Item label={t('partner.form.api')} name={[name, 'apiCode']} rules={[{ required: true, message: t('validation.required') }]}>
         <Select
           disabled={disabled}
@@ -265,7 +302,12 @@ function ApiFields({ index, name, apis, disabled, onRemove }: { index: number; n
           options={(api?.dataCategories ?? []).map((c: string) => ({ value: c, label: known(`categories.${c}`, c), disabled: c === 'identity' }))}
         />
       </Form.Item>
-      <Form.Item label={t('partner.form.purpose')} name={[name, 'purpose']} rules={[{ required: true, message: t('validation.required') }]} extra={t('partner.form.purposeHint')}>
+      <Form.Item
+        label={t('partner.form.purpose')}
+        name={[name, 'purpose']}
+        rules={[{ required: true, message: t('validation.required') }]}
+        extra={t('partner.form.purposeHint')}
+      >
         <Input.TextArea rows={2} disabled={disabled} />
       </Form.Item>
     </Card>

@@ -81,7 +81,12 @@ export function RegisterPage() {
         pagination={{ pageSize: 50, hideOnSinglePage: true }}
         locale={{ emptyText: t('public.register.empty') }}
         columns={[
-          { title: t('public.register.partner'), key: 'partner', sorter: (a, b) => byText(a.partner.name, b.partner.name), render: (_: unknown, r) => r.partner.name },
+          {
+            title: t('public.register.partner'),
+            key: 'partner',
+            sorter: (a, b) => byText(a.partner.name, b.partner.name),
+            render: (_: unknown, r) => r.partner.name,
+          },
           { title: t('public.register.app'), key: 'app', sorter: (a, b) => byText(a.app.name, b.app.name), render: (_: unknown, r) => r.app.name },
           {
             title: t('public.register.apis'),

@@ -49,10 +49,12 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
   const app = detail.data;
   const accessPath = legacyClient ? `/school/clients/${clientId}/api-access` : `/school/apps/${appId}/api-access${q}`;
   const items = [
-    ...(legacyClient
-      ? []
-      : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} /> }]),
-    { key: 'access', label: t('school.app.tabAccess'), children: <AccessTab path={accessPath} appId={legacyClient ? undefined : appId} invitation={invitation} /> },
+    ...(legacyClient ? [] : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} /> }]),
+    {
+      key: 'access',
+      label: t('school.app.tabAccess'),
+      children: <AccessTab path={accessPath} appId={legacyClient ? undefined : appId} invitation={invitation} />,
+    },
     ...(legacyClient
       ? []
       : [
@@ -65,9 +67,7 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
       <p style={{ marginBottom: 8 }}>
         <Link to="/school/apps">{t('school.app.back')}</Link>
       </p>
-      <PageTitle extra={app ? <StatusTag status={app.status} /> : undefined}>
-        {legacyClient ? t('school.app.legacyTitle', { clientId }) : app?.name}
-      </PageTitle>
+      <PageTitle extra={app ? <StatusTag status={app.status} /> : undefined}>{legacyClient ? t('school.app.legacyTitle', { clientId }) : app?.name}</PageTitle>
       <Tabs
         activeKey={tab}
         onChange={(k) => {
@@ -148,7 +148,11 @@ function ConsentCounts({ app }: { app: Detail }) {
 /** Why Edit is disabled, in the user's language, naming the right needed. */
 function reasonText(t: TFunction, entry: Entry): string {
   const reason = entry.notEditableReason as string | null;
-  if (reason === 'insufficient_rights') return t('school.access.reason.insufficient_rights', { api: known(`apis.${entry.apiCode}`, entry.apiName), rights: entry.requiredRights.join(` ${t('common.or')} `) });
+  if (reason === 'insufficient_rights')
+    return t('school.access.reason.insufficient_rights', {
+      api: known(`apis.${entry.apiCode}`, entry.apiName),
+      rights: entry.requiredRights.join(` ${t('common.or')} `),
+    });
   return t(`school.access.reason.${reason ?? 'unknown'}`);
 }
 
@@ -187,7 +191,12 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
   const editable = entries.filter((e) => e.editable);
   const blocked = entries.filter((e) => !e.editable);
   const grantedRows = entries.flatMap((e) =>
-    e.granted.map((g: Target) => ({ key: `${e.apiCode}:${keyOf(g)}`, api: known(`apis.${e.apiCode}`, e.apiName), institution: g.institutionNumber ? labelOf(g) : '', group: g.accessGroupId ? g.name : '' })),
+    e.granted.map((g: Target) => ({
+      key: `${e.apiCode}:${keyOf(g)}`,
+      api: known(`apis.${e.apiCode}`, e.apiName),
+      institution: g.institutionNumber ? labelOf(g) : '',
+      group: g.accessGroupId ? g.name : '',
+    })),
   );
 
   function startEdit() {
@@ -205,7 +214,9 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
       return;
     }
     const removed = changes.flatMap((c) =>
-      c.entry.granted.filter((g: Target) => !c.keys.includes(keyOf(g))).map((g: Target) => `${known(`apis.${c.entry.apiCode}`, c.entry.apiName)}: ${labelOf(g)}`),
+      c.entry.granted
+        .filter((g: Target) => !c.keys.includes(keyOf(g)))
+        .map((g: Target) => `${known(`apis.${c.entry.apiCode}`, c.entry.apiName)}: ${labelOf(g)}`),
     );
     if (removed.length) {
       modal.confirm({
@@ -341,4 +352,3 @@ function LogsTab({ appId, invitation }: { appId: string; invitation?: string }) 
     />
   );
 }
-

@@ -95,7 +95,15 @@ export function SchoolAppsPage() {
   return (
     <>
       <PageTitle
-        extra={<Input.Search aria-label={t('common.search')} placeholder={t('common.search')} allowClear onChange={(e) => setQ(e.target.value)} style={{ width: 280 }} />}
+        extra={
+          <Input.Search
+            aria-label={t('common.search')}
+            placeholder={t('common.search')}
+            allowClear
+            onChange={(e) => setQ(e.target.value)}
+            style={{ width: 280 }}
+          />
+        }
       >
         {t('school.apps.title')}
       </PageTitle>

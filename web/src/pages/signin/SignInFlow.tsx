@@ -29,7 +29,17 @@ function signinError(t: TFunction, error: unknown, vars: Record<string, string> 
 function StepError({ error, vars }: { error: unknown; vars?: Record<string, string> }) {
   const { t } = useTranslation();
   if (!error) return null;
-  return <Alert type="error" role="alert" showIcon title={signinError(t, error, vars)} data-testid="error" data-code={error instanceof ApiProblem ? error.code : undefined} style={{ marginTop: 12 }} />;
+  return (
+    <Alert
+      type="error"
+      role="alert"
+      showIcon
+      title={signinError(t, error, vars)}
+      data-testid="error"
+      data-code={error instanceof ApiProblem ? error.code : undefined}
+      style={{ marginTop: 12 }}
+    />
+  );
 }
 
 /**
@@ -70,7 +80,15 @@ export function SignInFlowPage() {
     <div data-testid={`signin-step-${s.step}`}>
       <AppHeader state={s} />
       {upstreamError && s.step === 'login' && (
-        <Alert type="error" role="alert" showIcon title={known(`signin.errors.${upstreamError}`, t('signin.errors.upstream_failed'))} data-testid="upstream-error" data-code={upstreamError} style={{ marginBottom: 16 }} />
+        <Alert
+          type="error"
+          role="alert"
+          showIcon
+          title={known(`signin.errors.${upstreamError}`, t('signin.errors.upstream_failed'))}
+          data-testid="upstream-error"
+          data-code={upstreamError}
+          style={{ marginBottom: 16 }}
+        />
       )}
       {s.step === 'school' && <SchoolStep uid={uid} state={s} onState={setState} />}
       {s.step === 'login' && <LoginStep uid={uid} state={s} onState={setState} />}
@@ -127,7 +145,18 @@ function SchoolStep({ uid, state, onState }: { uid: string; state: SigninState; 
       <label htmlFor={searchId} style={{ display: 'block', marginBottom: 4 }}>
         {t('signin.school.searchLabel')}
       </label>
-      <Input.Search id={searchId} value={q} onChange={(e) => setQ(e.target.value)} placeholder={t('signin.school.searchPlaceholder')} allowClear autoFocus enterButton={false} autoComplete="off" loading={results.isFetching} data-testid="school-search" />
+      <Input.Search
+        id={searchId}
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        placeholder={t('signin.school.searchPlaceholder')}
+        allowClear
+        autoFocus
+        enterButton={false}
+        autoComplete="off"
+        loading={results.isFetching}
+        data-testid="school-search"
+      />
       <p aria-live="polite" style={{ margin: '8px 0' }} data-testid="school-count">
         {results.isSuccess && (items.length ? t('signin.school.found', { n: items.length }) : t('signin.school.noneFound'))}
       </p>
@@ -170,7 +199,10 @@ function ChosenSchool({ uid, state, onState }: { uid: string; state: SigninState
   });
   if (!state.institution) return null;
   return (
-    <div style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 8, flexWrap: 'wrap', marginBottom: 16 }} data-testid="chosen-school">
+    <div
+      style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 8, flexWrap: 'wrap', marginBottom: 16 }}
+      data-testid="chosen-school"
+    >
       <div>
         <Typography.Text type="secondary">{t('signin.login.school')}</Typography.Text>
         <div style={{ fontWeight: 600 }}>{state.institution.name}</div>
@@ -209,7 +241,12 @@ function LoginStep({ uid, state, onState }: { uid: string; state: SigninState; o
       )}
       {password && (
         <Form layout="vertical" requiredMark={false} onFinish={(v: { login: string; password: string }) => login.mutate(v)}>
-          <Form.Item label={t('signin.login.login')} name="login" extra={t('signin.login.loginHint')} rules={[{ required: true, message: t('validation.required') }]}>
+          <Form.Item
+            label={t('signin.login.login')}
+            name="login"
+            extra={t('signin.login.loginHint')}
+            rules={[{ required: true, message: t('validation.required') }]}
+          >
             <Input autoComplete="username" autoCapitalize="none" spellCheck={false} autoFocus size="large" />
           </Form.Item>
           <Form.Item label={t('signin.login.password')} name="password" rules={[{ required: true, message: t('validation.required') }]}>
@@ -244,7 +281,11 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
   const added = consent.added;
   // openid is the sign-in itself; the data scope is shown through its categories.
   const scopes = consent.scopes.filter((s) => s !== 'openid' && known(`signin.scopes.${s}`, '') !== '');
-  const newTag = <Tag color="blue" style={{ marginInlineStart: 8 }}>{t('signin.consent.new')}</Tag>;
+  const newTag = (
+    <Tag color="blue" style={{ marginInlineStart: 8 }}>
+      {t('signin.consent.new')}
+    </Tag>
+  );
   const busy = decide.isPending || decide.isSuccess;
   return (
     <>
@@ -252,9 +293,7 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
         {t('signin.consent.title', { app: state.app.name })}
       </h1>
       {state.person && (
-        <p data-testid="consent-person">
-          {t('signin.consent.signedInAs', { name: state.person.displayName, school: state.institution?.name ?? '' })}
-        </p>
+        <p data-testid="consent-person">{t('signin.consent.signedInAs', { name: state.person.displayName, school: state.institution?.name ?? '' })}</p>
       )}
       {added.length > 0 && <Alert type="info" showIcon title={t('signin.consent.moreThanBefore', { app: state.app.name })} style={{ marginBottom: 16 }} />}
       <h2 style={{ fontSize: 16 }}>{t('signin.consent.dataTitle', { partner: state.app.partnerName })}</h2>
@@ -294,7 +333,14 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
       <p>{t('signin.consent.withdrawHint')}</p>
       <StepError error={decide.error} />
       <Space direction="vertical" style={{ width: '100%', marginTop: 8 }}>
-        <Button type="primary" size="large" block onClick={() => decide.mutate('allow')} loading={decide.isPending && decide.variables === 'allow'} disabled={busy}>
+        <Button
+          type="primary"
+          size="large"
+          block
+          onClick={() => decide.mutate('allow')}
+          loading={decide.isPending && decide.variables === 'allow'}
+          disabled={busy}
+        >
           {t('signin.consent.allow')}
         </Button>
         <Button size="large" block onClick={() => decide.mutate('deny')} loading={decide.isPending && decide.variables === 'deny'} disabled={busy}>
