@@ -11,7 +11,8 @@ import { entityTypes, inputSchemas, type EntityType } from './schemas.ts';
  * every row whenever the policy's digest differs from the one recorded in ss12000_release_state.
  */
 
-const LOCK = 727362;
+// Advisory lock keys: 727361 migrations, 727362 signing keys, 727363 this, 727364 ingestion.
+const LOCK = 727363;
 const BATCH = 2000;
 
 /**
