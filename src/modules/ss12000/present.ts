@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
-import { partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
+import { partColumn, partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
 import { texts, uuids, type Scope } from './scope.ts';
 
@@ -269,18 +269,17 @@ const when = (cond: RawBuilder<unknown> | boolean, then: RawBuilder<unknown>): R
   cond === false ? undefined : cond === true ? then : sql`CASE WHEN ${cond} THEN ${then} ELSE '' END`;
 /** A stored part's value as jsonb (`, "key": v` → v), for the rules that release some of its elements. */
 const partValue = (column: string, key: string) => sql`(('{' || substr(${sql.ref(`t.${column}`)}, 3) || '}')::jsonb -> ${key}::text)`;
-const columnOf = (field: string) => `json_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`;
 
 /**
  * The SQL text of one released member of row `t` (`, "key": value` or ''), from the field's
  * declaration; undefined when this reader never gets it.
  */
 function memberSql(type: EntityType, field: string, f: FieldRelease, scope: Scope): RawBuilder<unknown> | undefined {
-  const column = columnOf(field);
+  const column = partColumn(field);
   if (f.privateElements) {
     // Every element the marking allows with the private elements' category, else the school ones only.
     const all = hasCategory(type, f.privateElements.category, scope);
-    const school = `json_school_${column.slice('json_'.length)}`;
+    const school = partColumn(field, 'school');
     if (all === true) return stored(column);
     if (all === false) return stored(school);
     return sql`coalesce(CASE WHEN ${all} THEN ${sql.ref(`t.${column}`)} ELSE ${sql.ref(`t.${school}`)} END, '')`;
@@ -291,7 +290,27 @@ function memberSql(type: EntityType, field: string, f: FieldRelease, scope: Scop
   return undefined;
 }
 
-/** The consent rules of `ScopeRule`, each written once. */
+/**
+ * Whether a consent rule releases its field of row `t` to this reader at all (true, false, or an SQL
+ * condition) — the one statement of each rule, read by the presenting SQL (`ruleSql`) and by the gate
+ * on filters and sorts (`releasedSql`).
+ */
+function ruleGate(rule: ScopeRule, scope: Scope): RawBuilder<unknown> | boolean {
+  switch (rule) {
+    case 'enrolmentsAtStudentUnits':
+      return sql`pr.student`;
+    case 'guardiansOfStudents':
+      return scope.guardians && sql`pr.student`;
+    case 'membershipsAtStudentUnits':
+      return sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
+    case 'teachersAtStaffUnits':
+      return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
+    case 'ownersWithGuardians':
+      return scope.guardians;
+  }
+}
+
+/** The member each consent rule releases (see `ruleGate` for whether it releases it at all). */
 function ruleSql(rule: ScopeRule, column: string, field: string, scope: Scope): RawBuilder<unknown> | undefined {
   switch (rule) {
     case 'enrolmentsAtStudentUnits': {
@@ -301,8 +320,6 @@ function ruleSql(rule: ScopeRule, column: string, field: string, scope: Scope): 
          WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)}))`;
       return sql`CASE WHEN NOT pr.student THEN '' WHEN pr.enrolments_in_scope THEN ${stored(column)} ELSE coalesce(${atUnits}, '') END`;
     }
-    case 'guardiansOfStudents':
-      return scope.guardians ? when(sql`pr.student`, stored(column)) : undefined;
     case 'membershipsAtStudentUnits':
       if (scope.endUser) {
         // An end user's token: their own membership only (absent when they have none).
@@ -310,12 +327,11 @@ function ruleSql(rule: ScopeRule, column: string, field: string, scope: Scope): 
             FROM jsonb_array_elements(coalesce(${partValue(column, field)}, '[]'::jsonb)) WITH ORDINALITY AS x(m, i)
            WHERE lower(m->'person'->>'id') = ${scope.endUser.personId} HAVING count(*) > 0), '')`;
       }
-      return when(sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`, stored(column));
-    case 'teachersAtStaffUnits':
-      return scope.endUser ? undefined : when(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`, stored(column));
-    case 'ownersWithGuardians':
-      return scope.guardians ? stored(column) : undefined;
+      break;
+    default:
+      break;
   }
+  return when(ruleGate(rule, scope), stored(column));
 }
 
 /**

@@ -273,13 +273,16 @@ export interface ReleasePart {
 
 const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
+/** The stored column of a field's part (`json_civic_no`; the school-only variant `json_school_emails`). */
+export const partColumn = (field: string, variant: 'all' | 'school' = 'all') => (variant === 'school' ? `json_school_${snake(field)}` : `json_${snake(field)}`);
+
 /** The parts stored per row of `type`: the core (every always-released field) and one per other field. */
 export function partsOf(type: EntityType): ReleasePart[] {
   const parts: ReleasePart[] = [{ column: 'json_core' }];
   for (const [field, f] of Object.entries(releasePolicy[type].fields)) {
     if (f.privateElements) {
-      parts.push({ column: `json_${snake(field)}`, field, variant: 'all' }, { column: `json_school_${snake(field)}`, field, variant: 'school' });
-    } else if (f.release.by !== 'always') parts.push({ column: `json_${snake(field)}`, field });
+      parts.push({ column: partColumn(field), field, variant: 'all' }, { column: partColumn(field, 'school'), field, variant: 'school' });
+    } else if (f.release.by !== 'always') parts.push({ column: partColumn(field), field });
   }
   return parts;
 }
@@ -308,15 +311,15 @@ export function releaseParts(type: EntityType, entity: Record<string, unknown>):
       const isPrivate = (e: Record<string, unknown>) => e?.[match.key] === match.value;
       const all = list.filter((e) => !isPrivate(e) || !withheld(withheldUnder));
       const school = list.filter((e) => !isPrivate(e));
-      out[`json_${snake(field)}`] = all.length ? member(field, all) : null;
-      out[`json_school_${snake(field)}`] = school.length ? member(field, school) : null;
+      out[partColumn(field)] = all.length ? member(field, all) : null;
+      out[partColumn(field, 'school')] = school.length ? member(field, school) : null;
       continue;
     }
     if (f.release.by === 'always') {
       if (value !== undefined && !hidden) core[field] = value;
       continue;
     }
-    out[`json_${snake(field)}`] = value === undefined || hidden || (f.omitEmpty && isEmptyList(value)) ? null : member(field, value);
+    out[partColumn(field)] = value === undefined || hidden || (f.omitEmpty && isEmptyList(value)) ? null : member(field, value);
   }
   out.json_core = JSON.stringify(core);
   return out;

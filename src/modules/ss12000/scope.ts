@@ -24,8 +24,6 @@ export interface Scope {
   studentUnits: string[];
   staffUnits: string[];
   allUnits: string[];
-  /** Institution numbers of the granted units. */
-  institutionNumbers: string[];
   /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
   unitInstitutions?: ReadonlyMap<string, string>;
   studentCategories: Set<string>;
@@ -59,7 +57,6 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
     studentUnits,
     staffUnits,
     allUnits: [...new Set([...studentUnits, ...staffUnits])],
-    institutionNumbers: [...new Set(reached.filter((u) => u.apiCode === 'students' || u.apiCode === 'staff').map((u) => u.institutionNumber))].sort(),
     unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
