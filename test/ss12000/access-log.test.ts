@@ -185,6 +185,7 @@ describe('access log, exact per institution and API', () => {
     const rows = await ctx.db
       .selectFrom('ss12000_access_log')
       .selectAll()
+      .select(sql<ReleasedPart[]>`(SELECT coalesce(jsonb_agg(p), '[]') FROM ss12000_access_log_parts(released) p)`.as('parts'))
       .where('request_id', 'in', [...reads.keys()])
       .execute();
     expect(rows).toHaveLength(reads.size);
@@ -192,7 +193,7 @@ describe('access log, exact per institution and API', () => {
       [...parts].sort((x, y) => `${x.institution}${x.api}${x.entity}`.localeCompare(`${y.institution}${y.api}${y.entity}`));
     for (const row of rows) {
       const want = reads.get(row.request_id!)!;
-      expect({ endpoint: row.endpoint, released: sortParts(row.released), total: row.record_count }).toEqual({
+      expect({ endpoint: row.endpoint, released: sortParts(row.parts), total: row.record_count }).toEqual({
         endpoint: want.endpoint,
         released: sortParts(want.expected.filter((p) => p.records > 0)),
         total: want.total,
@@ -211,8 +212,13 @@ describe('access log, exact per institution and API', () => {
     const res = await both.get('/persons?limit=1000');
     expect(res.status).toBe(200);
     const ids = res.body.data.map((p: { id: string }) => p.id as string);
-    const [row] = await ctx.db.selectFrom('ss12000_access_log').selectAll().where('request_id', '=', res.headers.get('x-request-id')!).execute();
-    const records = (api: string) => row!.released.find((p) => p.api === api && p.entity === 'persons')?.records ?? 0;
+    const [row] = await ctx.db
+      .selectFrom('ss12000_access_log')
+      .select(sql<ReleasedPart[]>`(SELECT coalesce(jsonb_agg(p), '[]') FROM ss12000_access_log_parts(released) p)`.as('parts'))
+      .where('request_id', '=', res.headers.get('x-request-id')!)
+      .execute();
+    // A unit granted under both APIs: each person counts under the API of their role only, summed over institutions.
+    const records = (api: string) => row!.parts.filter((p) => p.api === api && p.entity === 'persons').reduce((n, p) => n + p.records, 0);
     expect({ students: records('students'), staff: records('staff') }).toEqual({
       students: ids.filter((id: string) => may.studentIds.has(id)).length,
       staff: ids.filter((id: string) => may.staffIds.has(id)).length,
@@ -241,6 +247,48 @@ describe('access log, exact per institution and API', () => {
     expect(at(A, '/persons', 'persons')[0]).toEqual(['students', 2, expect.any(Number), STUDENT_CATEGORIES]);
     expect(at(null, '/persons/{id}', null)).toEqual([[null, 1, 0, []]]);
     expect(at(null, '/duties', null)).toEqual([[null, 1, 0, []]]);
+  });
+
+  it('reads rows written in the per-institution shape of migration 0047 as it reads the compact ones', async () => {
+    const { ctx } = harness();
+    const partnerId = await insertPartner(ctx.db, { name: 'Gamla AB', contactEmail: 'info@gamla.example' });
+    const oldApp = await insertApp(ctx.db, {
+      partnerId,
+      name: 'Gamla appen',
+      status: 'approved',
+      apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Läxor' }],
+    });
+    const row = { client_id: null, app_id: oldApp, partner_id: partnerId, method: 'GET', endpoint: '/persons', status: 200 };
+    await ctx.db
+      .insertInto('ss12000_access_log')
+      .values([
+        // As written between migrations 0047 and 0052: one element per institution.
+        {
+          ...row,
+          at: ctx.clock.now(),
+          institution_numbers: [A, B],
+          record_count: 5,
+          released: JSON.stringify([
+            { institution: A, api: 'students', entity: 'persons', records: 3, categories: ['identity'] },
+            { institution: B, api: 'students', entity: 'persons', records: 2, categories: ['identity'] },
+          ]),
+        },
+        // As written since: one element per API and entity type, records per institution.
+        {
+          ...row,
+          at: ctx.clock.now(),
+          institution_numbers: [A],
+          record_count: 4,
+          released: JSON.stringify([{ api: 'students', entity: 'persons', categories: ['identity'], institutions: { [A]: 4 } }]),
+        },
+      ])
+      .execute();
+    const res = await (await login('operator@sis.example')).get(`/api/v1/access-log/daily?appId=${oldApp}`);
+    expect(res.status).toBe(200);
+    expect((res.body.data as Daily[]).map((r) => [r.institutionNumber, r.api, r.entity, r.requests, r.records])).toEqual([
+      [A, 'students', 'persons', 2, 7],
+      [B, 'students', 'persons', 1, 2],
+    ]);
   });
 
   it('gives every answer its own X-Request-Id, whatever the client sends', async () => {

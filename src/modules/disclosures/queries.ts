@@ -112,7 +112,7 @@ export async function disclosureLines(
     hit AS (
       SELECT l.id, l.at, l.app_id, l.client_id, l.method, l.endpoint, l.consent_id IS NOT NULL AS via_consent, x.part
       FROM ss12000_access_log l
-      CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(l.released) = 'array' THEN l.released ELSE '[]'::jsonb END) AS x(part)
+      CROSS JOIN LATERAL ss12000_access_log_parts(l.released) AS x(part)
       WHERE l.institution_numbers && ${institutions}::text[]
         AND l.at >= (${from}::date::timestamp AT TIME ZONE ${timeZone})
         AND l.at < ((${to}::date + 1)::timestamp AT TIME ZONE ${timeZone})

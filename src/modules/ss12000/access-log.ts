@@ -5,7 +5,7 @@ import type { AppContext } from '../../context.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
 import type { Scope } from './scope.ts';
-import type { ReleasedPart, Ss12000AccessLogTable } from './tables.ts';
+import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
 
 /**
  * The access log of the SS 12000 API (DOMAIN §2): one row per request, committed before its
@@ -160,9 +160,13 @@ function termsOf(scope: Scope, entity: ReleasedRecords['entity'], tagged: string
   return terms;
 }
 
-/** Per institution × API × entity type, the records and categories released; the institutions; the total. */
-export function tally(scope: Scope, released: ReleasedRecords[]): { parts: ReleasedPart[]; institutions: string[]; total: number } {
-  const parts = new Map<string, ReleasedPart>();
+/**
+ * What a request released as stored (`ReleasedGroup`, migration 0052): per API × entity type, the
+ * records per institution and the categories; the institutions; the total.
+ */
+export function tally(scope: Scope, released: ReleasedRecords[]): { groups: ReleasedGroup[]; institutions: string[]; total: number } {
+  const groups = new Map<string, ReleasedGroup>();
+  const institutions = new Set<string>();
   let total = 0;
   for (const { entity, units } of released) {
     for (const list of units) {
@@ -172,21 +176,30 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { parts: Relea
       const seen = single ? undefined : new Set<string>();
       for (const tagged of list === null ? [null] : list) {
         for (const t of termsOf(scope, entity, tagged)) {
-          const id = `${t.institution}|${t.api}|${entity}`;
           if (seen) {
+            const id = `${t.institution}|${t.api}`;
             if (seen.has(id)) continue;
             seen.add(id);
           }
-          const known = parts.get(id);
-          if (known) known.records++;
-          else parts.set(id, { institution: t.institution, api: t.api, entity, categories: t.categories, records: 1 });
+          const key = `${t.api}|${entity}|${t.institution === null ? 'unbound' : ''}`;
+          let group = groups.get(key);
+          if (!group) {
+            group =
+              t.institution === null
+                ? { api: null, entity, categories: t.categories, records: 0 }
+                : { api: t.api, entity, categories: t.categories, institutions: {} };
+            groups.set(key, group);
+          }
+          if (t.institution === null) group.records!++;
+          else {
+            group.institutions![t.institution] = (group.institutions![t.institution] ?? 0) + 1;
+            institutions.add(t.institution);
+          }
         }
       }
     }
   }
-  const list = [...parts.values()];
-  const institutions = [...new Set(list.map((p) => p.institution).filter((n): n is string => n !== null))].sort();
-  return { parts: list, institutions, total };
+  return { groups: [...groups.values()], institutions: [...institutions].sort(), total };
 }
 
 type AccessRow = Insertable<Ss12000AccessLogTable>;
@@ -255,7 +268,7 @@ export function accessRow(ctx: AppContext, request: FastifyRequest, state: Acces
   const endpoint = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
   // A refusal releases nothing, and neither does HEAD (Fastify answers it from the GET route without the body).
   const releases = status < 300 && request.method !== 'HEAD';
-  const { parts, institutions, total } = releases ? tally(state.scope, state.released) : { parts: [], institutions: [], total: 0 };
+  const { groups, institutions, total } = releases ? tally(state.scope, state.released) : { groups: [], institutions: [], total: 0 };
   return {
     at: ctx.clock.now(),
     client_id: identity.clientId,
@@ -268,7 +281,7 @@ export function accessRow(ctx: AppContext, request: FastifyRequest, state: Acces
     status,
     consent_id: identity.endUser?.consentId ?? null,
     request_id: request.id,
-    released: JSON.stringify(parts),
+    released: JSON.stringify(groups),
   };
 }
 

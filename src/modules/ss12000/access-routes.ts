@@ -97,7 +97,7 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
                coalesce(sum(CASE WHEN e IS NULL THEN l.record_count ELSE (e->>'records')::integer END), 0) AS records,
                jsonb_agg(DISTINCT e->'categories') FILTER (WHERE e IS NOT NULL) AS categories
         FROM ss12000_access_log l
-        LEFT JOIN LATERAL jsonb_array_elements(l.released) e ON true
+        LEFT JOIN LATERAL ss12000_access_log_parts(l.released) e ON true
         WHERE ${sql.join(conds, sql` AND `)}
         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1 DESC, 2, 3, 5, 4, 6 LIMIT 5000`.execute(ctx.db);
       return {

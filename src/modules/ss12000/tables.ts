@@ -151,11 +151,32 @@ export interface Ss12000AccessLogTable {
   consent_id: string | null;
   /** The response's X-Request-Id. */
   request_id: string | null;
-  /** What was released per institution × API × entity type; written as JSON text (migration 0047). */
-  released: ColumnType<ReleasedPart[], string | undefined, string>;
+  /**
+   * What was released, per API × entity type with the records per institution (migration 0052;
+   * rows of 0047–0052 hold `ReleasedPart`s); written as JSON text. Read it as parts through
+   * `ss12000_access_log_parts(released)` (src/db/live/50_access_log_parts.sql).
+   */
+  released: ColumnType<(ReleasedGroup | ReleasedPart)[], string | undefined, string>;
 }
 
-/** One element of `ss12000_access_log.released`: the records of one entity type released at one institution under one API. */
+/** One element of `ss12000_access_log.released` as written since migration 0052: the records of one entity type released under one API. */
+export interface ReleasedGroup {
+  /** The API the records were released under; null for records bound to no institution (then `records`, no `institutions`). */
+  api: 'students' | 'staff' | null;
+  /** Entity type (the endpoint's path name), e.g. `duties`. */
+  entity: string;
+  /** Data categories released with them, `identity` first. */
+  categories: string[];
+  /** Records released per institution number (each once per institution, though one may also count at another). */
+  institutions?: Record<string, number>;
+  /** Records bound to no institution (syllabuses, programmes): only with `api` null. */
+  records?: number;
+}
+
+/**
+ * One part of what a request released, as `ss12000_access_log_parts(released)` gives it: the records
+ * of one entity type released at one institution under one API (the stored shape of migration 0047).
+ */
 export interface ReleasedPart {
   /** Institution number; null for records bound to no institution (syllabuses, programmes). */
   institution: string | null;
