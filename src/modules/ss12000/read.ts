@@ -17,6 +17,7 @@ import {
   type PresentOptions,
 } from './present.ts';
 import { readsOf } from './release.ts';
+import { PREPARED } from '../../db/prepared.ts';
 import { encodeToken, MAX_LIMIT, parseDeletedRequest, type ListQuery } from './query.ts';
 
 /**
@@ -93,7 +94,7 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
     conds.push(sort ? sql`(${expr}, t.id) ${cmp} (${after[0]}::${cast}, ${after[1]}::uuid)` : sql`t.id ${cmp} ${after[1]}::uuid`);
   }
   const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
-  const result = await sql<Row>`
+  const result = await sql<Row>`${PREPARED}
     SELECT t.id, ${presented(def, scope, query.expand)}, ${unitsSql(def.type, scope)} AS units, ${expr}::text AS sort_value
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
@@ -117,7 +118,7 @@ export async function findVisible(
 ): Promise<Row[]> {
   const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
   if (!keyed.length) return [];
-  const r = await sql<Row>`
+  const r = await sql<Row>`${PREPARED}
     SELECT t.id, ${presented(def, scope, expand)}, ${unitsSql(def.type, scope)} AS units FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { openDatabase, type Database } from '../../src/db/index.ts';
+import { PREPARED } from '../../src/db/prepared.ts';
+import { createFreshDatabase } from './server-process.ts';
+
+/**
+ * Statements marked PREPARED (the SS 12000 pages) are prepared once per pooled connection on a
+ * PostgreSQL server, and no more than a bounded number of texts per connection; the rest run
+ * unnamed. Checked in `pg_prepared_statements`, which lists the statements of the session asking.
+ */
+const adminUrl = process.env.TEST_DATABASE_URL;
+if (!adminUrl) throw new Error('test/pg needs TEST_DATABASE_URL (a PostgreSQL server); see vitest.pg.config.ts');
+
+let database: Database;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const fresh = await createFreshDatabase(adminUrl, `sg_prepared_${process.pid}`);
+  drop = fresh.drop;
+  // One connection: every statement below runs in the same session.
+  database = await openDatabase({ databaseUrl: fresh.url, poolSize: 1 });
+});
+
+afterAll(async () => {
+  await database?.close();
+  await drop?.();
+});
+
+const prepared = async () =>
+  (
+    await sql<{ name: string; statement: string }>`SELECT name, statement FROM pg_prepared_statements WHERE NOT from_sql ORDER BY prepare_time`.execute(
+      database.db,
+    )
+  ).rows;
+
+describe('prepared statements', () => {
+  it('prepares a marked statement once and reuses it with other parameters', async () => {
+    for (const n of [1, 2, 3]) {
+      const r = await sql<{ v: number }>`${PREPARED}SELECT ${n}::int + 1 AS v`.execute(database.db);
+      expect(r.rows).toEqual([{ v: n + 1 }]);
+    }
+    await sql`SELECT ${1}::int AS unmarked`.execute(database.db);
+    const named = await prepared();
+    expect(named).toHaveLength(1);
+    expect(named[0]!.name).toMatch(/^sg_/);
+    expect(named[0]!.statement).toContain('SELECT $1::int + 1 AS v');
+  });
+
+  it('prepares at most 200 texts per connection and runs the others unnamed, with the same answers', async () => {
+    for (let i = 0; i < 260; i++) {
+      const r = await sql<{ v: number }>`${PREPARED}SELECT ${i}::int AS v, ${sql.raw(String(i))} AS shape`.execute(database.db);
+      expect(r.rows[0]!.v).toBe(i);
+    }
+    expect(await prepared()).toHaveLength(200);
+  });
+});
