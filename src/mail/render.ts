@@ -31,6 +31,8 @@ export interface MailFrame {
   footer: string;
   /** What separates a label from its value: ':' in most languages, ' :' in French. */
   colon: string;
+  /** The catalog's APIs by code in this language; an API the vendor added keeps the catalog's name. */
+  apiNames: Record<string, string>;
 }
 
 export interface RenderedMail {

@@ -11,7 +11,15 @@ export interface MailTemplates {
   app_suspended: { appName: string; partnerName: string; reason: string | null };
   app_reapproved: { appName: string; partnerName: string; notes: string | null };
   app_archived: { appName: string; partnerName: string; reason: string | null };
-  invitation: { appName: string; partnerName: string; link: string; expiresAt: Date; apis: string[] };
+  invitation: {
+    appName: string;
+    partnerName: string;
+    link: string;
+    expiresAt: Date;
+    /** The catalog's names of the APIs asked for, with their codes (absent in mails queued before the codes were sent). */
+    apis: string[];
+    apiCodes?: string[];
+  };
   grants_changed: {
     appName: string;
     apiName: string;

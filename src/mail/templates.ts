@@ -10,6 +10,8 @@ import { sv } from './i18n/sv.ts';
 export interface Formatters {
   /** Date and time with the zone, e.g. "22 November 2026 at 11:00 CET". */
   dateTime(date: Date): string;
+  /** An API's name in the mail's language (`MailFrame.apiNames`), else `name` (the catalog's). */
+  api(code: string | undefined, name: string): string;
 }
 
 /** One language: the frame around every mail and one function per template. */
@@ -32,7 +34,7 @@ export function renderTemplate(mail: OutgoingMail, timeZone: string): RenderedMa
     timeZone,
     timeZoneName: 'short',
   });
-  const f: Formatters = { dateTime: (date) => dateTime.format(date) };
+  const f: Formatters = { dateTime: (date) => dateTime.format(date), api: (code, name) => (code && translation.frame.apiNames[code]) || name };
   const template = translation.templates[mail.template] as (params: unknown, f: Formatters) => MailContent;
   return renderMail(template(mail.params, f), translation.frame);
 }

@@ -35,6 +35,7 @@ const invitation = (to: string, language: Language): OutgoingMail<'invitation'> 
     link: 'https://schoolgate.example/school/apps/5d8f?invitation=tok_123',
     expiresAt: new Date('2026-12-22T10:00:00Z'),
     apis: ['Students', 'Staff'],
+    apiCodes: ['students', 'staff'],
   },
 });
 
@@ -47,15 +48,15 @@ describe('mail delivery over SMTP', { timeout: 60_000 }, () => {
       },
       nl: {
         subject: 'Schoolgate – Datatoegang voor applicatie Rekenrups <Pro>',
-        phrases: ['Leerwijs & Co vraagt je school', 'geldig tot 22 december 2026 om 11:00 CET', "Gevraagde API's:"],
+        phrases: ['Leerwijs & Co vraagt je school', 'geldig tot 22 december 2026 om 11:00 CET', "Gevraagde API's:", '- Leerlingen', '- Personeel'],
       },
       fr: {
         subject: "Schoolgate – Accès aux données pour l'application Rekenrups <Pro>",
-        phrases: ['Leerwijs & Co demande à votre école', "valable jusqu'au 22 décembre 2026 à 11:00", 'API demandées :'],
+        phrases: ['Leerwijs & Co demande à votre école', "valable jusqu'au 22 décembre 2026 à 11:00", 'API demandées :', '- Élèves', '- Personnel'],
       },
       sv: {
         subject: 'Schoolgate – Dataåtkomst för applikationen Rekenrups <Pro>',
-        phrases: ['Leerwijs & Co ber din skola', 'gäller till 22 december 2026 kl. 11:00 CET', 'Begärda API:er:'],
+        phrases: ['Leerwijs & Co ber din skola', 'gäller till 22 december 2026 kl. 11:00 CET', 'Begärda API:er:', '- Elever', '- Personal'],
       },
     };
     const ids: Record<string, string> = {};

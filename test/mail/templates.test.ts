@@ -84,6 +84,15 @@ describe('mail templates', () => {
     expect(render('invitation', 'sv', p).subject).toBe('Schoolgate – Dataåtkomst för applikationen Rekenrups');
   });
 
+  it("names the catalog's APIs in the recipient's language, and an API the vendor added by its catalog name", () => {
+    const p = { ...params.invitation, apis: ['Students', 'Lockers'], apiCodes: ['students', 'lockers'] };
+    expect(render('invitation', 'nl', p).text).toMatch(/- Leerlingen\n- Lockers/);
+    expect(render('invitation', 'fr', p).text).toMatch(/- Élèves\n- Lockers/);
+    expect(render('invitation', 'sv', p).text).toMatch(/- Elever\n- Lockers/);
+    // A mail queued before the codes were sent keeps the names it has.
+    expect(render('invitation', 'nl', { ...p, apiCodes: undefined }).text).toMatch(/- Students\n- Lockers/);
+  });
+
   it('writes dates in the recipient language and the deployment time zone', () => {
     const at = new Date('2026-07-01T08:30:00Z');
     const p = { ...params.grants_changed, at };

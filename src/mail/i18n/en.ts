@@ -11,6 +11,7 @@ export const en: Translation = {
     signoff: ['Kind regards,', 'Schoolgate'],
     footer: 'This message was sent automatically; replies are not read.',
     colon: ':',
+    apiNames: { students: 'Students', staff: 'Staff', boarders: 'Boarders', invoices: 'Invoices', pre_enrolments: 'Pre-enrolments' },
   },
   templates: {
     signup_existing_account: ({ displayName, signInUrl }) => ({
@@ -65,11 +66,18 @@ export const en: Translation = {
       subject: `Schoolgate — Your app ${appName} has been archived`,
       blocks: [p(`The app ${appName} of ${partnerName} has been archived. It no longer gets access tokens or school data.`), ...optional('Reason', reason)],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
       subject: `Schoolgate — Data access for application ${appName}`,
       blocks: [
         p(`${partnerName} asks your school to grant its application ${appName} access to data.`),
-        ...(apis.length ? [list('Requested APIs:', apis)] : []),
+        ...(apis.length
+          ? [
+              list(
+                'Requested APIs:',
+                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+              ),
+            ]
+          : []),
         p(
           "Open the application's page in the school back-office to review the request and decide which institutions share which data. " +
             'You need access to user management and the matching admin right.',

@@ -11,6 +11,7 @@ export const fr: Translation = {
     signoff: ['Cordialement,', 'Schoolgate'],
     footer: 'Ce message a été envoyé automatiquement ; les réponses ne sont pas lues.',
     colon: ' :',
+    apiNames: { students: 'Élèves', staff: 'Personnel', boarders: 'Internes', invoices: 'Factures', pre_enrolments: 'Préinscriptions' },
   },
   templates: {
     signup_existing_account: ({ displayName, signInUrl }) => ({
@@ -79,11 +80,18 @@ export const fr: Translation = {
         ...optional('Motif', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
       subject: `Schoolgate – Accès aux données pour l'application ${appName}`,
       blocks: [
         p(`${partnerName} demande à votre école d'accorder à son application ${appName} l'accès à des données.`),
-        ...(apis.length ? [list('API demandées :', apis)] : []),
+        ...(apis.length
+          ? [
+              list(
+                'API demandées :',
+                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+              ),
+            ]
+          : []),
         p(
           "Ouvrez la page de l'application dans le back-office de l'école pour examiner la demande et décider quels établissements partagent quelles données. " +
             "Il vous faut l'accès à la gestion des utilisateurs et le droit d'administrateur correspondant.",

@@ -11,6 +11,7 @@ export const nl: Translation = {
     signoff: ['Met vriendelijke groeten,', 'Schoolgate'],
     footer: 'Dit bericht werd automatisch verstuurd; antwoorden worden niet gelezen.',
     colon: ':',
+    apiNames: { students: 'Leerlingen', staff: 'Personeel', boarders: 'Internen', invoices: 'Rekeningen', pre_enrolments: 'Voorinschrijvingen' },
   },
   templates: {
     signup_existing_account: ({ displayName, signInUrl }) => ({
@@ -74,11 +75,18 @@ export const nl: Translation = {
         ...optional('Reden', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
       subject: `Schoolgate – Datatoegang voor applicatie ${appName}`,
       blocks: [
         p(`${partnerName} vraagt je school om de applicatie ${appName} toegang te verlenen tot gegevens.`),
-        ...(apis.length ? [list("Gevraagde API's:", apis)] : []),
+        ...(apis.length
+          ? [
+              list(
+                "Gevraagde API's:",
+                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+              ),
+            ]
+          : []),
         p(
           'Open de pagina van de applicatie in de back-office van de school om de aanvraag te bekijken en te beslissen welke instellingen welke gegevens delen. ' +
             'Je hebt toegang tot Gebruikersbeheer en het passende beheerdersrecht nodig.',

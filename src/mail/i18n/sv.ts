@@ -11,6 +11,7 @@ export const sv: Translation = {
     signoff: ['Vänliga hälsningar', 'Schoolgate'],
     footer: 'Det här meddelandet skickades automatiskt; svar läses inte.',
     colon: ':',
+    apiNames: { students: 'Elever', staff: 'Personal', boarders: 'Internatelever', invoices: 'Fakturor', pre_enrolments: 'Förhandsanmälningar' },
   },
   templates: {
     signup_existing_account: ({ displayName, signInUrl }) => ({
@@ -70,11 +71,18 @@ export const sv: Translation = {
         ...optional('Motivering', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
       subject: `Schoolgate – Dataåtkomst för applikationen ${appName}`,
       blocks: [
         p(`${partnerName} ber din skola att ge applikationen ${appName} åtkomst till data.`),
-        ...(apis.length ? [list('Begärda API:er:', apis)] : []),
+        ...(apis.length
+          ? [
+              list(
+                'Begärda API:er:',
+                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+              ),
+            ]
+          : []),
         p(
           'Öppna applikationens sida i skolans administrationsgränssnitt för att granska begäran och bestämma vilka skolenheter som delar vilka data. ' +
             'Du behöver åtkomst till användarhanteringen och motsvarande administratörsbehörighet.',

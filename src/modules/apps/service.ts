@@ -446,15 +446,13 @@ export async function createInvitations(ctx: AppContext, actor: Actor, partnerId
     const app = await lockRequiredPartnerApp(trx, partnerId, appId);
     assertApproved(app, 'invite school administrators');
     const partner = await trx.selectFrom('partners').select('name').where('id', '=', partnerId).executeTakeFirstOrThrow();
-    const apiNames = (
-      await trx
-        .selectFrom('app_api_requests as r')
-        .innerJoin('apis as a', 'a.code', 'r.api_code')
-        .select('a.name')
-        .where('r.app_id', '=', appId)
-        .orderBy('a.sort_order')
-        .execute()
-    ).map((r) => r.name);
+    const requested = await trx
+      .selectFrom('app_api_requests as r')
+      .innerJoin('apis as a', 'a.code', 'r.api_code')
+      .select(['a.code', 'a.name'])
+      .where('r.app_id', '=', appId)
+      .orderBy('a.sort_order')
+      .execute();
     const languages = await languagesByEmail(trx, unique);
     const ids: string[] = [];
     for (const email of unique) {
@@ -465,7 +463,7 @@ export async function createInvitations(ctx: AppContext, actor: Actor, partnerId
         to: email,
         language: languages.get(email) ?? actorLanguage(actor),
         template: 'invitation',
-        params: { appName: app.name, partnerName: partner.name, link, expiresAt, apis: apiNames },
+        params: { appName: app.name, partnerName: partner.name, link, expiresAt, apis: requested.map((r) => r.name), apiCodes: requested.map((r) => r.code) },
       });
       await trx
         .insertInto('invitations')
