@@ -8,13 +8,13 @@ export function ApiRequestCard({ code, name, dataCategories, purpose }: { code: 
   return (
     <Card size="small" title={known(`apis.${code}`, name)}>
       <p>
-        <strong>{t('partner.form.dataCategories')}:</strong>{' '}
+        <strong>{t('common.label', { text: t('partner.form.dataCategories') })}</strong>{' '}
         {dataCategories.map((c) => (
           <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
         ))}
       </p>
       <p>
-        <strong>{t('partner.form.purpose')}:</strong> {purpose}
+        <strong>{t('common.label', { text: t('partner.form.purpose') })}</strong> {purpose}
       </p>
     </Card>
   );

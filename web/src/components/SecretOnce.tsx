@@ -30,13 +30,13 @@ export function SecretOnce({
         <>
           <p>{t('partner.client.secretOnceBody')}</p>
           <p>
-            {t('partner.app.clientId')}:{' '}
+            {t('common.label', { text: t('partner.app.clientId') })}{' '}
             <Typography.Text code copyable data-testid={`${testId}-client-id`}>
               {clientId}
             </Typography.Text>
           </p>
           <p>
-            {t('operator.legacy.secret')}:{' '}
+            {t('common.label', { text: t('operator.legacy.secret') })}{' '}
             <Typography.Text code copyable data-testid={`${testId}-secret`}>
               {secret}
             </Typography.Text>

@@ -23,6 +23,8 @@ const en = {
   },
   languages: { en: 'English', nl: 'Nederlands (Dutch)', fr: 'Français (French)', sv: 'Svenska (Swedish)' },
   common: {
+    /** A label before its value: French puts a (narrow no-break) space before the colon. */
+    label: '{{text}}:',
     loading: 'Loading…',
     yes: 'Yes',
     no: 'No',
@@ -212,6 +214,10 @@ const en = {
       rightTitle: 'Active institutions',
       item: 'item',
       items: 'items',
+      count_one: '{{count}} institution',
+      count_other: '{{count}} institutions',
+      selectedCount_one: '{{selected}} of {{count}} institution',
+      selectedCount_other: '{{selected}} of {{count}} institutions',
       none: 'None',
       reasonLabel: 'Reason (optional)',
       saved: 'Saved. The changes apply at once and the partner is informed by e-mail.',

@@ -24,6 +24,8 @@ const fr: Resources = {
   },
   languages: { en: 'English (anglais)', nl: 'Nederlands (néerlandais)', fr: 'Français', sv: 'Svenska (suédois)' },
   common: {
+    /** A label before its value: French puts a (narrow no-break) space before the colon. */
+    label: '{{text}}\u202f:',
     loading: 'Chargement…',
     yes: 'Oui',
     no: 'Non',
@@ -214,6 +216,10 @@ const fr: Resources = {
       rightTitle: 'Établissements actifs',
       item: 'élément',
       items: 'éléments',
+      count_one: '{{count}} établissement',
+      count_other: '{{count}} établissements',
+      selectedCount_one: '{{selected}} sur {{count}} établissement',
+      selectedCount_other: '{{selected}} sur {{count}} établissements',
       none: 'Aucun',
       reasonLabel: 'Motif (facultatif)',
       saved: 'Enregistré. Les changements s’appliquent immédiatement et le partenaire est prévenu par e-mail.',

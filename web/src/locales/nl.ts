@@ -25,6 +25,8 @@ const nl: Resources = {
   },
   languages: { en: 'English (Engels)', nl: 'Nederlands', fr: 'Français (Frans)', sv: 'Svenska (Zweeds)' },
   common: {
+    /** A label before its value: French puts a (narrow no-break) space before the colon. */
+    label: '{{text}}:',
     loading: 'Laden…',
     yes: 'Ja',
     no: 'Nee',
@@ -215,6 +217,10 @@ const nl: Resources = {
       rightTitle: 'Actieve instellingen',
       item: 'item',
       items: 'items',
+      count_one: '{{count}} instelling',
+      count_other: '{{count}} instellingen',
+      selectedCount_one: '{{selected}} van {{count}} instelling',
+      selectedCount_other: '{{selected}} van {{count}} instellingen',
       none: 'Geen',
       reasonLabel: 'Reden (optioneel)',
       saved: 'Opgeslagen. De wijzigingen gelden meteen en de partner wordt per e-mail verwittigd.',
@@ -316,7 +322,7 @@ const nl: Resources = {
       inReview: 'Informat beoordeelt deze app. Je krijgt een e-mail.',
       rejected: 'Afgekeurd: {{reason}}. Bewerk de app en dien ze opnieuw in.',
       tabOverview: 'Overzicht',
-      tabClient: 'Client & secret',
+      tabClient: 'Client en geheim',
       tabInvitations: 'Uitnodigingen',
       tabGrants: 'Toegang van scholen',
       tabLog: 'Logs',

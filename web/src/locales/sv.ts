@@ -24,6 +24,8 @@ const sv: Resources = {
   },
   languages: { en: 'English (engelska)', nl: 'Nederlands (nederländska)', fr: 'Français (franska)', sv: 'Svenska' },
   common: {
+    /** A label before its value: French puts a (narrow no-break) space before the colon. */
+    label: '{{text}}:',
     loading: 'Laddar…',
     yes: 'Ja',
     no: 'Nej',
@@ -213,6 +215,10 @@ const sv: Resources = {
       rightTitle: 'Aktiva enheter',
       item: 'post',
       items: 'poster',
+      count_one: '{{count}} skola',
+      count_other: '{{count}} skolor',
+      selectedCount_one: '{{selected}} av {{count}} skola',
+      selectedCount_other: '{{selected}} av {{count}} skolor',
       none: 'Inga',
       reasonLabel: 'Anledning (valfritt)',
       saved: 'Sparat. Ändringarna gäller direkt och partnern meddelas via e-post.',

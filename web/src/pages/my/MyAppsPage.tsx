@@ -203,7 +203,7 @@ function ConsentCard({ consent: c, csrfToken }: { consent: MyConsent; csrfToken:
           <li key={`${k.apiCode}:${k.category}`}>
             <strong>{known(`categories.${k.category}`, k.category)}</strong>
             <div>
-              <Typography.Text type="secondary">{t('signin.consent.purpose')}: </Typography.Text>
+              <Typography.Text type="secondary">{t('common.label', { text: t('signin.consent.purpose') })} </Typography.Text>
               {k.purpose}
             </div>
           </li>

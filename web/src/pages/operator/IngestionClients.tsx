@@ -78,8 +78,9 @@ export function IngestionClientsPage() {
               <Space direction="vertical" size={0}>
                 {r.secrets.map((s) => (
                   <span key={`${s.hint}-${String(s.createdAt)}`}>
-                    …{s.hint} · {t('partner.client.lastUsed')}: {s.lastUsedAt ? formatDateTime(s.lastUsedAt) : t('partner.client.never')} ·{' '}
-                    {s.expiresAt ? `${t('partner.client.expires')}: ${formatDateTime(s.expiresAt)}` : t('partner.client.noExpiry')}
+                    …{s.hint} · {t('common.label', { text: t('partner.client.lastUsed') })}{' '}
+                    {s.lastUsedAt ? formatDateTime(s.lastUsedAt) : t('partner.client.never')} ·{' '}
+                    {s.expiresAt ? `${t('common.label', { text: t('partner.client.expires') })} ${formatDateTime(s.expiresAt)}` : t('partner.client.noExpiry')}
                   </span>
                 ))}
               </Space>
@@ -93,11 +94,11 @@ export function IngestionClientsPage() {
                 <Button
                   onClick={() => rotate.mutate(r.id)}
                   loading={rotate.isPending && rotate.variables === r.id}
-                  aria-label={`${t('partner.client.rotate')}: ${r.name}`}
+                  aria-label={`${t('common.label', { text: t('partner.client.rotate') })} ${r.name}`}
                 >
                   {t('partner.client.rotate')}
                 </Button>
-                <Button danger onClick={() => setRevoking(r)} aria-label={`${t('operator.ingestion.revoke')}: ${r.name}`}>
+                <Button danger onClick={() => setRevoking(r)} aria-label={`${t('common.label', { text: t('operator.ingestion.revoke') })} ${r.name}`}>
                   {t('operator.ingestion.revoke')}
                 </Button>
               </Space>

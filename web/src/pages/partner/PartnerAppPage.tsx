@@ -392,7 +392,7 @@ export function AuditDetails({ entry }: { entry: { action: string; before?: unkn
   if (after && typeof after === 'object' && typeof after.link === 'string') {
     return (
       <Typography.Text copyable={{ text: after.link, tooltips: [t('common.copy'), t('common.copied')] }}>
-        {String(after.email ?? '')} · {t('partner.invite.expires')}: {formatDateTime(String(after.expiresAt ?? ''))}
+        {String(after.email ?? '')} · {t('common.label', { text: t('partner.invite.expires') })} {formatDateTime(String(after.expiresAt ?? ''))}
       </Typography.Text>
     );
   }
@@ -402,8 +402,8 @@ export function AuditDetails({ entry }: { entry: { action: string; before?: unkn
   if (!a && !b) return null;
   return (
     <code style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word', fontSize: 12 }}>
-      {b && `${t('audit.before')}: ${b}\n`}
-      {a && `${t('audit.after')}: ${a}`}
+      {b && `${t('common.label', { text: t('audit.before') })} ${b}\n`}
+      {a && `${t('common.label', { text: t('audit.after') })} ${a}`}
     </code>
   );
 }

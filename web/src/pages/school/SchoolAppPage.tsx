@@ -240,21 +240,43 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
   }
 
   const canEdit = Boolean(appId) && editable.length > 0;
+  // One warning per distinct reason: a legacy client or a suspended app blocks every API for the same reason.
+  const warnings: { text: string; reason: string | null; apiCodes: string[] }[] = [];
+  for (const e of blocked) {
+    const text = reasonText(t, e);
+    const known = warnings.find((w) => w.text === text);
+    if (known) known.apiCodes.push(e.apiCode);
+    else warnings.push({ text, reason: e.notEditableReason as string | null, apiCodes: [e.apiCode] });
+  }
   return (
     <Space direction="vertical" size="middle" style={{ width: '100%' }} data-testid="access-tab">
-      {blocked.map((e) => (
-        <Alert key={e.apiCode} type="warning" showIcon title={reasonText(t, e)} data-testid={`not-editable-${e.apiCode}`} data-reason={e.notEditableReason} />
+      {warnings.map((w, i) => (
+        <Alert
+          key={w.text}
+          id={`not-editable-${i}`}
+          type="warning"
+          showIcon
+          title={w.text}
+          data-testid={`not-editable-${w.apiCodes.join('-')}`}
+          data-reason={w.reason}
+        />
       ))}
       {saved && <Alert type="success" showIcon title={t('school.access.saved')} role="status" />}
       {!editing && (
         <>
           <Space>
-            <Button type="primary" onClick={startEdit} disabled={!canEdit} aria-describedby={!canEdit ? 'edit-disabled-reason' : undefined}>
+            <Button
+              type="primary"
+              onClick={startEdit}
+              disabled={!canEdit}
+              aria-describedby={!canEdit ? (warnings.length ? 'not-editable-0' : 'edit-disabled-reason') : undefined}
+            >
               {t('common.edit')}
             </Button>
-            {!canEdit && (
+            {/* The reason is said once: in the warning above when there is one. */}
+            {!canEdit && !warnings.length && (
               <span id="edit-disabled-reason" data-testid="edit-disabled-reason">
-                {blocked[0] ? reasonText(t, blocked[0]) : t('school.access.reason.unknown')}
+                {t('school.access.reason.unknown')}
               </span>
             )}
           </Space>
@@ -282,6 +304,10 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
               disabled: x.changeable === false,
             }));
             const apiLabel = known(`apis.${e.apiCode}`, e.apiName);
+            const count = ({ selectedCount, totalCount }: { selectedCount: number; totalCount: number }) =>
+              selectedCount
+                ? t('school.access.selectedCount', { selected: selectedCount, count: totalCount })
+                : t('school.access.count', { count: totalCount });
             return (
               <Card key={e.apiCode} title={apiLabel} size="small">
                 <AccessibleTransfer
@@ -293,6 +319,8 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
                   titles={[t('school.access.leftTitle'), t('school.access.rightTitle')]}
                   operations={['>', '<']}
                   showSearch
+                  // Ant Design picks its singular unit for 0 ("0 item"): the count is said with the language's plural rules instead.
+                  selectAllLabels={[count, count]}
                   locale={{
                     itemUnit: t('school.access.item'),
                     itemsUnit: t('school.access.items'),

@@ -313,12 +313,12 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
             <strong>{known(`categories.${c.category}`, c.category)}</strong>
             {isAdded(added, c.category, `${c.apiCode}:${c.category}`, `${c.apiCode}.${c.category}`) && newTag}
             <div>
-              <Typography.Text type="secondary">{t('signin.consent.purpose')}: </Typography.Text>
+              <Typography.Text type="secondary">{t('common.label', { text: t('signin.consent.purpose') })} </Typography.Text>
               {c.purpose}
             </div>
             {c.fields.length > 0 && (
               <div data-testid="consent-category-fields">
-                <Typography.Text type="secondary">{t('signin.consent.fields')}: </Typography.Text>
+                <Typography.Text type="secondary">{t('common.label', { text: t('signin.consent.fields') })} </Typography.Text>
                 {c.fields.join(', ')}
               </div>
             )}
