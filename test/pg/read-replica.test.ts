@@ -117,10 +117,18 @@ describe('DATABASE_REPLICA_URL', () => {
       await ingestBatch(ctx, { upsert: { persons: [{ ...student, givenName: 'Replayed' }] } as never }, { id: null, label: 'test', kind: 'system' });
       const stored = await database.db.selectFrom('ss12000_persons').select('given_name').where('id', '=', student.id).executeTakeFirstOrThrow();
       expect(stored.given_name).toBe('Replayed');
-      // Committed on the primary, not yet replayed: the answer is the replica's.
+      // Committed on the primary, not yet replayed: the answers are the replica's (a record, a page, a lookup).
       const lagging = await getPerson(auth, student.id);
       expect(lagging.status).toBe(200);
       expect(lagging.body.givenName).toBe(student.givenName);
+      const page = await fetch(`${server.url}/ss12000/v2.0/persons?limit=100`, { headers: { authorization: auth } }).then((r) => r.json());
+      expect(page.data.find((p: { id: string }) => p.id === student.id).givenName).toBe(student.givenName);
+      const lookup = await fetch(`${server.url}/ss12000/v2.0/persons/lookup`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ ids: [student.id] }),
+      }).then((r) => r.json());
+      expect(lookup.map((p: { givenName: string }) => p.givenName)).toEqual([student.givenName]);
     } finally {
       await replica.resume();
     }

@@ -59,10 +59,19 @@ export async function allowLocalReplication(adminUrl: string): Promise<string[]>
   const hba = readFileSync(hba_file, 'utf8');
   const changes: string[] = [];
   if (!hba.split('\n').some((l) => l.trim() === REPLICATION_HBA_LINE)) {
-    writeFileSync(
-      hba_file,
-      `# Added by Schoolgate's test/pg/read-replica.test.ts: the test makes a standby of this server with pg_basebackup.\n${REPLICATION_HBA_LINE}\n${hba}`,
-    );
+    try {
+      writeFileSync(
+        hba_file,
+        `# Added by Schoolgate's test/pg/read-replica.test.ts: the test makes a standby of this server with pg_basebackup.\n${REPLICATION_HBA_LINE}\n${hba}`,
+      );
+    } catch (error) {
+      throw new Error(
+        `postgres may not replicate from 127.0.0.1 (${first}) and ${hba_file} cannot be changed here: add "${REPLICATION_HBA_LINE}" at its top and reload the server`,
+        {
+          cause: error,
+        },
+      );
+    }
     changes.push(`added "${REPLICATION_HBA_LINE}" at the top of ${hba_file}`);
   }
   await query(adminUrl, 'SELECT pg_reload_conf()');
