@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Suites that need a real PostgreSQL server (several processes on one database), and only those:
+ * Suites that need a real PostgreSQL server (several processes on one database, behind Debian's
+ * HAProxy, with a throw-away streaming replica), and only those:
  * `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npx vitest run -c vitest.pg.config.ts`.
  * Each suite creates and drops its own database on that server.
  */

@@ -25,6 +25,14 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  /**
+   * A streaming replica of DATABASE_URL's server (hot standby): SS 12000 page reads may go there.
+   * Every authorization decision and every write stays on DATABASE_URL (README, "Deployment").
+   */
+  DATABASE_REPLICA_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   SMTP_URL: z
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
@@ -84,6 +92,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  // A replica of the embedded database does not exist: the setting would be silently ignored.
+  if (c.DATABASE_REPLICA_URL && !c.DATABASE_URL) {
+    throw new ConfigError(
+      'Invalid configuration:\n  DATABASE_REPLICA_URL: needs DATABASE_URL (a replica of a PostgreSQL server; the embedded database has none)',
+    );
+  }
   // The demo world has documented passwords and a documented client secret: a demo listens on this
   // machine only, unless HOST says otherwise.
   const demo = c.DEMO === 'on' || (c.DEMO === 'auto' && c.NODE_ENV !== 'production');

@@ -15,6 +15,12 @@ export interface AppContext {
   config: Config;
   database: Database;
   db: Kysely<DB>;
+  /**
+   * A streaming replica (DATABASE_REPLICA_URL) where SS 12000 page reads go, or absent (they then use
+   * `db`). It may lag behind `db` and is read-only: never for an authorization decision (grants, app
+   * status, consent, rate limit), the access log or any other write.
+   */
+  readDb?: Kysely<DB>;
   clock: Clock;
   mail: MailService;
   jobs: JobQueue;

@@ -19,13 +19,14 @@ export interface RuntimeOptions {
 /** Opens the database, applies migrations and wires the services every module uses. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
   const log = pino({ level: config.LOG_LEVEL });
-  const database = options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  const database =
+    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL }));
   await migrate(database);
   // Stored release parts follow the release policy (recomputed only when the policy changed).
   await applyReleasePolicy(database);
   const clock = options.clock ?? systemClock;
   const jobs = createJobQueue(database, log);
-  const ctx: AppContext = { config, database, db: database.db, clock, log, jobs, mail: undefined as never };
+  const ctx: AppContext = { config, database, db: database.db, readDb: database.replica, clock, log, jobs, mail: undefined as never };
   ctx.mail = createMailService(ctx);
   // Always started so that one-shot commands can queue jobs too; workers and schedules only on request.
   await jobs.start(ctx, { workers: options.workers !== false });

@@ -20,6 +20,11 @@ export interface Database {
   pglite?: PGlite;
   /** Connection string (server only), for pg-boss's own pool. */
   connectionString?: string;
+  /**
+   * A streaming replica of the server (`replicaUrl`), read-only and possibly behind: for SS 12000
+   * page reads only (`AppContext.readDb`), never for an authorization decision or a write.
+   */
+  replica?: Kysely<DB>;
   close(): Promise<void>;
 }
 
@@ -32,8 +37,10 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** Directory for the embedded database; `memory://` keeps it in memory (tests). */
   dataDir?: string;
-  /** Pool size for the server backend. */
+  /** Pool size for the server backend (and for its replica's pool). */
   poolSize?: number;
+  /** postgres:// URL of a streaming replica of `databaseUrl` (DATABASE_REPLICA_URL); server only. */
+  replicaUrl?: string;
   /**
    * PGlite only: start from this data directory (a tarball from `dumpDataDir()`) instead of an empty
    * one. The tests start every database from one migrated snapshot (test/support/db-snapshot.ts).
@@ -124,6 +131,16 @@ function holdDataDir(dir: string): () => void {
   throw new DataDirInUseError(dir, { pid: -1 });
 }
 
+/** The pool of a streaming replica (hot standby), named so that its `pg_stat_activity` shows which connections are these. */
+function openReplica(url: string, max: number): Kysely<DB> {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'schoolgate page reads' });
+  // As on the primary: an idle connection the replica ends (its restart, a promotion) must not crash the process.
+  pool.on('error', (err) => {
+    console.warn(`schoolgate: an idle replica connection was closed by the server (${err.message}); it will be replaced`);
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}
+
 /** Opens the database for the given options. Does not migrate; see `migrate()`. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
@@ -136,16 +153,21 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     });
     prepareMarkedStatements(pool);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10) : undefined;
     return {
       db,
       kind: 'postgres',
       connectionString: options.databaseUrl,
+      ...(replica ? { replica } : {}),
       exec: async (script) => {
         await pool.query(script);
       },
-      close: () => db.destroy(),
+      close: async () => {
+        await Promise.all([db.destroy(), replica?.destroy()]);
+      },
     };
   }
+  if (options.replicaUrl) throw new Error('a replica (replicaUrl) needs a PostgreSQL server (databaseUrl), not the embedded database');
   const dataDir = options.dataDir ?? './data';
   let location: string | undefined;
   let release = () => {};

@@ -36,9 +36,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns the server as `npm start` runs it (`node <server flags> --import tsx src/cli.ts start`) with `env` on a free port. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+/**
+ * Spawns the server as `npm start` runs it (`node <server flags> --import tsx src/cli.ts start`) with
+ * `env`, on `port` (a restart behind a load balancer keeps its address) or a free one.
+ */
+export async function spawnServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+  port ??= await freePort();
   const child = spawn(NODE, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', DEMO: 'off', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
@@ -81,13 +84,13 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   };
 }
 
-/** Polls GET /healthz until it answers 200; fails with the process output if it exits or takes too long. */
+/** Polls GET /readyz until it answers 200 (ready for traffic); fails with the process output if it exits or takes too long. */
 export async function waitUntilReady(server: ServerProcess, limitMs = 60_000): Promise<void> {
   const deadline = performance.now() + limitMs;
   for (;;) {
     if (server.child.exitCode !== null) throw new Error(`server exited with ${server.child.exitCode}:\n${server.output()}`);
     try {
-      const res = await fetch(`${server.url}/healthz`);
+      const res = await fetch(`${server.url}/readyz`);
       if (res.status === 200) return;
     } catch {
       /* not listening yet */

@@ -132,7 +132,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
-        const { data, pageToken, count } = await deletedEntities(ctx.db, scope, searchOf(request));
+        const { data, pageToken, count } = await deletedEntities(pageDb(ctx), scope, searchOf(request));
         // Ids of deleted records only, no institution: logged with their count, bound to none (see the access-log COMMENT).
         request.ss12000!.released = [{ entity: 'deletedEntities', units: Array.from({ length: count ?? 0 }, () => []) }];
         return pageToken ? { data, pageToken } : { data };
@@ -156,14 +156,22 @@ function released(def: EndpointDef, rows: Row[], items: string[], expand: string
   );
 }
 
+/**
+ * Where an answer's records are read: the streaming replica when one is configured
+ * (DATABASE_REPLICA_URL), else the primary. Only page reads: the guard (`authorizeRead`: grants, app
+ * status, consent, rate limit) and the access log always use `ctx.db`, the primary.
+ */
+const pageDb = (ctx: AppContext) => ctx.readDb ?? ctx.db;
+
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
+  const db = pageDb(ctx);
   const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
   // Items arrive as JSON text from the database (see present.ts) and are sent as they are.
   api.get(`/${def.path}`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const { query, limit, after } = parseListRequest(def, searchOf(request));
-    const { rows, pageToken } = await listPage(ctx.db, scope, def, query, limit, after);
-    const data = await present(ctx.db, scope, def.type, rows, query);
+    const { rows, pageToken } = await listPage(db, scope, def, query, limit, after);
+    const data = await present(db, scope, def.type, rows, query);
     request.ss12000!.released = released(def, rows, data, query.expand);
     return reply.type(JSON_TYPE).send(listJson(data, pageToken));
   });
@@ -173,9 +181,9 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     const { id } = request.params as { id: string };
     if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
     const options = parseOptions(def, searchOf(request));
-    const rows = await findVisible(ctx.db, scope, def, [id.toLowerCase()], [], options.expand);
+    const rows = await findVisible(db, scope, def, [id.toLowerCase()], [], options.expand);
     if (!rows.length) throw ssError(404, 'not_found', `No ${def.path} entity with this id is available to this client.`);
-    const [item] = await present(ctx.db, scope, def.type, rows, options);
+    const [item] = await present(db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, [item!], options.expand);
     return reply.type(JSON_TYPE).send(item);
   });
@@ -186,8 +194,8 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     // The lookup body's schema is generated from the endpoint table like the query's (query.ts).
     const { ids, keys } = parseLookupBody(def, request.body);
     const extra = Object.entries(keys).map(([key, values]) => def.lookup[key]!.where(values, scope));
-    const rows = await findVisible(ctx.db, scope, def, ids, extra, options.expand);
-    const items = await present(ctx.db, scope, def.type, rows, options);
+    const rows = await findVisible(db, scope, def, ids, extra, options.expand);
+    const items = await present(db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, items, options.expand);
     return reply.type(JSON_TYPE).send(`[${items.join(',')}]`);
   });
