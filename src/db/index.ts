@@ -138,6 +138,7 @@ function openReplica(url: string, max: number): Kysely<DB> {
   pool.on('error', (err) => {
     console.warn(`schoolgate: an idle replica connection was closed by the server (${err.message}); it will be replaced`);
   });
+  prepareMarkedStatements(pool);
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 
