@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { insertUser } from '../../src/seed/builders.ts';
 import { useHarness, type TestClient } from '../support/harness.ts';
+import { createPerson, createSchool, PASSWORD as SIGNIN_PASSWORD } from '../oidc/signin/support.ts';
 
 const PASSWORD = 'the right password';
 const login = (c: TestClient, email: string, password: string, from?: string) =>
@@ -61,5 +62,26 @@ describe('behind a trusted proxy (TRUST_PROXY=127.0.0.1)', () => {
       harness().clock.advance(30_000);
       expect((await login(harness().client(), 'sam2@school.example', PASSWORD, '192.0.2.20')).status).toBe(200);
     } else expect(owner.status).toBe(200);
+  });
+});
+
+describe('a school account used on the staff sign-in', () => {
+  const harness = useHarness();
+
+  it('is pointed to My connected apps, and only with the right password', async () => {
+    const { ctx } = harness();
+    const school = await createSchool(ctx, 'Ekbackeskolan', 'Örebro');
+    await createPerson(ctx, { given: 'Lina', family: 'Berg', relations: [{ kind: 'enrolment', unitId: school.unitId }], login: 'lina.berg@elev.example' });
+    const c = harness().client();
+    const right = await login(c, 'lina.berg@elev.example', SIGNIN_PASSWORD);
+    expect(right.status).toBe(401);
+    expect(right.body).toMatchObject({ code: 'end_user_account', signInUrl: '/my/apps' });
+    // A wrong password says only that it is wrong: nothing about whose account the address is.
+    const wrong = await login(c, 'lina.berg@elev.example', 'not the password');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.code).toBe('invalid_credentials');
+    // The account works where it belongs.
+    const my = await c.post('/api/v1/my/session', { login: 'lina.berg@elev.example', password: SIGNIN_PASSWORD });
+    expect(my.status).toBe(200);
   });
 });

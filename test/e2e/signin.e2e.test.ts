@@ -170,6 +170,8 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     expect(await category.textContent()).toContain('Identity (name, class, school)');
     expect(await category.textContent()).toContain('Plans homework per class.');
     expect(await page.getByTestId('register-link').getAttribute('href')).toBeTruthy();
+    // Where to withdraw later is a link, not only a name.
+    expect(await page.getByTestId('withdraw-hint').getByRole('link', { name: 'My connected apps' }).getAttribute('href')).toBe('/my/apps');
     await browser.expectNoMissingKeys();
 
     await page.getByRole('button', { name: 'Allow' }).click();
@@ -318,6 +320,25 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await page.getByText('You have not connected any app.').waitFor();
     await visitor.expectNoMissingKeys();
   });
+  it('a student who uses the staff sign-in is pointed to "My connected apps", which the sign-in page also links (in Dutch)', async () => {
+    const visitor = await e2e.person('nl-BE');
+    await visitor.goto('/sign-in');
+    const { page } = visitor;
+    await page.getByLabel('E-mailadres').fill(otherStudent.login);
+    await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: /^(loading )?Aanmelden$/ }).click();
+    const error = page.getByTestId('error');
+    await error.waitFor();
+    expect(await error.getAttribute('data-code')).toBe('end_user_account');
+    expect(await error.textContent()).toContain('Mijn gekoppelde apps');
+    await page.getByTestId('end-user-hint').getByRole('link', { name: 'Mijn gekoppelde apps' }).click();
+    await page.waitForURL('**/my/apps');
+    await page.getByTestId('my-signin').waitFor();
+    // The public menu has the entry too.
+    await page.getByRole('navigation').getByRole('link', { name: 'Mijn gekoppelde apps' }).waitFor();
+    await visitor.expectNoMissingKeys();
+  });
+
   it("the operator adds the school board's identity provider on the Identity providers screen, and edits it", async () => {
     const operator = await e2e.person('en-GB');
     const { page } = operator;

@@ -3,7 +3,8 @@ import type { AppContext } from '../../context.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { errors } from '../../http/common-schemas.ts';
 import { actorForToken, clearSessionCookie, createSession, setSessionCookie } from '../../auth/session.ts';
-import { notFound } from '../../http/errors.ts';
+import { ApiError, notFound } from '../../http/errors.ts';
+import { endUserCredentialsMatch } from '../end-users/service.ts';
 import { checkSignIn, confirmEmail, signUpPartnerMember } from './service.ts';
 import { confirmBody, loginBody, sessionSchema, signupBody } from './schemas.ts';
 import { partnerIdOf, presentSessionUser } from './presenters.ts';
@@ -60,7 +61,22 @@ export default async function authRoutes(app: ZodApp, ctx: AppContext): Promise<
       },
     },
     async (request, reply) => {
-      const userId = await checkSignIn(ctx, request.body.email, request.body.password, request.ip);
+      const { email, password } = request.body;
+      const userId = await checkSignIn(ctx, email, password, request.ip).catch(async (error: unknown) => {
+        // A pupil, guardian or staff member who used their school account here is told where it works
+        // (the failure is already counted; the match proves they know the password, so it reveals nothing).
+        if (error instanceof ApiError && error.code === 'invalid_credentials' && (await endUserCredentialsMatch(ctx, email, password))) {
+          throw new ApiError(
+            401,
+            'end_user_account',
+            'This is a school account: sign in at My connected apps (/my/apps) to see and withdraw the apps you allowed.',
+            {
+              signInUrl: '/my/apps',
+            },
+          );
+        }
+        throw error;
+      });
       const session = await createSession(ctx, userId);
       setSessionCookie(ctx, reply, session.token, session.expiresAt);
       const { actor } = await actorForToken(ctx, session.token);

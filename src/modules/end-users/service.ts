@@ -1,5 +1,6 @@
 import type { AppContext, Queryable } from '../../context.ts';
 import { checkThrottledPassword } from '../../auth/throttle.ts';
+import { verifyPassword } from '../../auth/passwords.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -20,6 +21,17 @@ export async function checkEndUserPassword(ctx: AppContext, login: string, passw
     const account = await ctx.db.selectFrom('end_user_accounts').select(['person_id', 'password_hash']).where('login', '=', normalized).executeTakeFirst();
     return account && { id: account.person_id, passwordHash: account.password_hash };
   });
+}
+
+/**
+ * Whether `login` and `password` are an end user's (a pupil's, guardian's or staff member's school
+ * account), without counting a failure: the staff sign-in asks after it has refused them, to point
+ * the person to My connected apps instead of saying the password is wrong. One password check
+ * whether or not the login exists, so the answer's timing does not tell who has an account.
+ */
+export async function endUserCredentialsMatch(ctx: AppContext, login: string, password: string): Promise<boolean> {
+  const account = await ctx.db.selectFrom('end_user_accounts').select('password_hash').where('login', '=', login.trim().toLowerCase()).executeTakeFirst();
+  return verifyPassword(account?.password_hash ?? null, password);
 }
 
 /** Appends a partner event (read through the partner API, later delivered as a signed webhook). */

@@ -35,6 +35,7 @@ const MENUS: Record<string, [string, string][]> = {
   visitor: [
     ['/public/partners', 'nav.directory'],
     ['/public/register', 'nav.register'],
+    ['/my/apps', 'my.title'],
   ],
 };
 

@@ -89,6 +89,7 @@ const en = {
     'user.email_confirmed': 'E-mail address confirmed',
   },
   errors: {
+    end_user_account: 'This is a school account. Sign in under My connected apps to see and withdraw the apps you allowed.',
     unexpected: 'Something went wrong. Try again.',
     generic: 'The request was refused ({{code}}).',
     network_error: 'The server cannot be reached. Check your connection and try again.',
@@ -156,6 +157,7 @@ const en = {
     public_client_has_no_secret: 'This app is a public client: it has no client secret.',
   },
   auth: {
+    endUserHint: 'Pupil, parent or school staff member with a school account?',
     signInTitle: 'Sign in to Schoolgate',
     signIn: 'Sign in',
     email: 'E-mail address',
@@ -555,7 +557,7 @@ const en = {
       new: 'New',
       fields: 'Fields',
       registerLink: 'What {{app}} does with school data: the public purpose register (opens in a new tab)',
-      withdrawHint: 'You can withdraw this at any time under “My connected apps” on Schoolgate.',
+      withdrawHint: 'You can withdraw this at any time under <1>My connected apps</1> on Schoolgate.',
       allow: 'Allow',
       deny: 'Deny',
     },

@@ -90,6 +90,8 @@ const fr: Resources = {
     'user.email_confirmed': 'Adresse e-mail confirmée',
   },
   errors: {
+    end_user_account:
+      'Ceci est un compte scolaire. Connectez-vous sous Mes applications connectées pour voir et retirer les applications que vous avez autorisées.',
     unexpected: 'Une erreur s’est produite. Réessayez.',
     generic: 'La demande a été refusée ({{code}}).',
     network_error: 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
@@ -157,6 +159,7 @@ const fr: Resources = {
     public_client_has_no_secret: 'Cette application est un client public : elle n’a pas de secret client.',
   },
   auth: {
+    endUserHint: 'Élève, parent ou membre du personnel avec un compte scolaire ?',
     signInTitle: 'Se connecter à Schoolgate',
     signIn: 'Se connecter',
     email: 'Adresse e-mail',
@@ -562,7 +565,7 @@ const fr: Resources = {
       new: 'Nouveau',
       fields: 'Champs',
       registerLink: 'Ce que {{app}} fait des données scolaires : le registre public des finalités (s’ouvre dans un nouvel onglet)',
-      withdrawHint: 'Vous pouvez retirer cet accord à tout moment sous « Mes applications connectées » sur Schoolgate.',
+      withdrawHint: 'Vous pouvez retirer cet accord à tout moment sous <1>Mes applications connectées</1> sur Schoolgate.',
       allow: 'Autoriser',
       deny: 'Refuser',
     },

@@ -91,6 +91,7 @@ const nl: Resources = {
     'user.email_confirmed': 'E-mailadres bevestigd',
   },
   errors: {
+    end_user_account: 'Dit is een schoolaccount. Meld je aan bij Mijn gekoppelde apps om de apps die je toestemming gaf te zien en in te trekken.',
     unexpected: 'Er ging iets mis. Probeer opnieuw.',
     generic: 'Het verzoek werd geweigerd ({{code}}).',
     network_error: 'De server is niet bereikbaar. Controleer je verbinding en probeer opnieuw.',
@@ -158,6 +159,7 @@ const nl: Resources = {
     public_client_has_no_secret: 'Deze app is een publieke client: ze heeft geen clientgeheim.',
   },
   auth: {
+    endUserHint: 'Leerling, ouder of personeelslid met een schoolaccount?',
     signInTitle: 'Aanmelden bij Schoolgate',
     signIn: 'Aanmelden',
     email: 'E-mailadres',
@@ -560,7 +562,7 @@ const nl: Resources = {
       new: 'Nieuw',
       fields: 'Velden',
       registerLink: 'Wat {{app}} met schoolgegevens doet: het openbare doelregister (opent in een nieuw tabblad)',
-      withdrawHint: 'Je kunt dit altijd intrekken onder „Mijn gekoppelde apps” op Schoolgate.',
+      withdrawHint: 'Je kunt dit altijd intrekken onder <1>Mijn gekoppelde apps</1> op Schoolgate.',
       allow: 'Toestaan',
       deny: 'Weigeren',
     },

@@ -90,6 +90,7 @@ const sv: Resources = {
     'user.email_confirmed': 'E-postadress bekräftad',
   },
   errors: {
+    end_user_account: 'Det här är ett skolkonto. Logga in under Mina anslutna appar för att se och återkalla de appar du har godkänt.',
     unexpected: 'Något gick fel. Försök igen.',
     generic: 'Begäran avvisades ({{code}}).',
     network_error: 'Servern går inte att nå. Kontrollera anslutningen och försök igen.',
@@ -157,6 +158,7 @@ const sv: Resources = {
     public_client_has_no_secret: 'Appen är en publik klient: den har ingen klienthemlighet.',
   },
   auth: {
+    endUserHint: 'Elev, vårdnadshavare eller personal med ett skolkonto?',
     signInTitle: 'Logga in i Schoolgate',
     signIn: 'Logga in',
     email: 'E-postadress',
@@ -556,7 +558,7 @@ const sv: Resources = {
       new: 'Ny',
       fields: 'Fält',
       registerLink: 'Vad {{app}} gör med skoldata: det offentliga ändamålsregistret (öppnas i en ny flik)',
-      withdrawHint: 'Du kan när som helst återkalla det under ”Mina anslutna appar” på Schoolgate.',
+      withdrawHint: 'Du kan när som helst återkalla det under <1>Mina anslutna appar</1> på Schoolgate.',
       allow: 'Tillåt',
       deny: 'Neka',
     },

@@ -44,6 +44,10 @@ export function SignInPage() {
       <p style={{ marginTop: 16 }}>
         {t('auth.noAccount')} <Link to="/sign-up">{t('auth.signUpLink')}</Link>
       </p>
+      {/* Pupils, guardians and school staff do not sign in here: their school account works under My connected apps. */}
+      <p data-testid="end-user-hint">
+        {t('auth.endUserHint')} <Link to="/my/apps">{t('my.title')}</Link>
+      </p>
     </Card>
   );
 }

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Divider, Form, Input, Result, Space, Tag, Typography } from 'antd';
 import type { TFunction } from 'i18next';
 import { useEffect, useId, useRef, useState } from 'react';
-import { useTranslation } from 'react-i18next';
+import { Trans, useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import { ApiProblem } from '../../api/client.ts';
 import { Loading } from '../../components/common.tsx';
@@ -330,7 +330,10 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
           {t('signin.consent.registerLink', { app: state.app.name })}
         </a>
       </p>
-      <p>{t('signin.consent.withdrawHint')}</p>
+      <p data-testid="withdraw-hint">
+        {/* A new tab: the sign-in in this one goes on. */}
+        <Trans i18nKey="signin.consent.withdrawHint" components={{ 1: <a href="/my/apps" target="_blank" rel="noopener noreferrer" /> }} />
+      </p>
       <StepError error={decide.error} />
       <Space direction="vertical" style={{ width: '100%', marginTop: 8 }}>
         <Button
