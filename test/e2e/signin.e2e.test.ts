@@ -324,6 +324,8 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     const visitor = await e2e.person('nl-BE');
     await visitor.goto('/sign-in');
     const { page } = visitor;
+    // The public menu has the entry.
+    await page.getByRole('navigation').getByRole('link', { name: 'Mijn gekoppelde apps' }).waitFor();
     await page.getByLabel('E-mailadres').fill(otherStudent.login);
     await page.getByLabel('Wachtwoord', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: /^(loading )?Aanmelden$/ }).click();
@@ -334,8 +336,6 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await page.getByTestId('end-user-hint').getByRole('link', { name: 'Mijn gekoppelde apps' }).click();
     await page.waitForURL('**/my/apps');
     await page.getByTestId('my-signin').waitFor();
-    // The public menu has the entry too.
-    await page.getByRole('navigation').getByRole('link', { name: 'Mijn gekoppelde apps' }).waitFor();
     await visitor.expectNoMissingKeys();
   });
 
