@@ -19,6 +19,8 @@ export interface Database {
   pglite?: PGlite;
   /** Connection string (server only), for pg-boss's own pool. */
   connectionString?: string;
+  /** The connection pool (server only), for the pool-use metrics. */
+  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -138,6 +140,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       db,
       kind: 'postgres',
       connectionString: options.databaseUrl,
+      pool,
       exec: async (script) => {
         await pool.query(script);
       },

@@ -30,6 +30,7 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
     if (!built || built.issuer !== issuer || built.version !== ring.version) {
       const provider = createProvider(ctx, keys);
       provider.on('server_error', (_koa: unknown, err: unknown) => ctx.log.error({ err }, 'oidc-provider server error'));
+      app.metrics.observeProvider(provider);
       built = { issuer, version: ring.version, provider, handler: provider.callback() };
     }
     return built;
