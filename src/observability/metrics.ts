@@ -120,23 +120,28 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
     },
   });
 
-  const mailBacklog = new Gauge({
+  // Two small reads at scrape time; pending mails are few (delivered within seconds) and the
+  // delivery worker reads them by status too.
+  const pending = () =>
+    sql<{ pending: number; oldest: number | null }>`
+      SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
+      FROM mail_outbox WHERE status = 'pending'`
+      .execute(ctx.db)
+      .then((r) => r.rows[0]);
+  new Gauge({
     name: 'schoolgate_mail_outbox_pending',
     help: 'Mails in the outbox waiting for delivery (status pending).',
     registers,
+    async collect() {
+      this.set((await pending())?.pending ?? 0);
+    },
   });
   new Gauge({
     name: 'schoolgate_mail_outbox_oldest_pending_seconds',
     help: 'Age of the oldest mail waiting for delivery; 0 when none waits.',
     registers,
     async collect() {
-      const row = await sql<{ pending: number; oldest: number | null }>`
-        SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
-        FROM mail_outbox WHERE status = 'pending'`
-        .execute(ctx.db)
-        .then((r) => r.rows[0]);
-      mailBacklog.set(row?.pending ?? 0);
-      this.set(Math.max(0, row?.oldest ?? 0));
+      this.set(Math.max(0, (await pending())?.oldest ?? 0));
     },
   });
 
