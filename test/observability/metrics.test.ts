@@ -2,6 +2,7 @@
  * What a Prometheus scraper reads at /metrics, and that nobody else can: off without METRICS_TOKEN,
  * refused without the token, and counters that move with real requests.
  */
+import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, useHarness, type Harness } from '../support/harness.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../ss12000/support.ts';
@@ -130,5 +131,16 @@ describe('what /metrics counts', () => {
     }
     // The process's own figures (prom-client's defaults) come along.
     expect(value(text, 'schoolgate_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+});
+
+describe('tracing off', () => {
+  it('loads no tracing code when OTEL_EXPORTER_OTLP_ENDPOINT is unset', async () => {
+    expect(harness().ctx.config.OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect((await fetch(`${harness().url}/healthz`)).status).toBe(200);
+    // Both are CommonJS, so loading them would leave them in the require cache of this process.
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.filter((path) => /@fastify[\\/]otel|instrumentation-pg/.test(path))).toEqual([]);
+    expect(loaded.some((path) => /[\\/]prom-client[\\/]/.test(path))).toBe(true);
   });
 });
