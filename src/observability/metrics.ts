@@ -120,14 +120,16 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
     },
   });
 
-  // Two small reads at scrape time; pending mails are few (delivered within seconds) and the
-  // delivery worker reads them by status too.
+  // One read per scrape for both mail gauges (prom-client collects them concurrently), on the
+  // partial index of pending mails (migration 0057).
+  let backlog: Promise<{ pending: number; oldest: number | null } | undefined> | undefined;
   const pending = () =>
-    sql<{ pending: number; oldest: number | null }>`
+    (backlog ??= sql<{ pending: number; oldest: number | null }>`
       SELECT count(*)::int AS pending, extract(epoch FROM now() - min(created_at))::float8 AS oldest
       FROM mail_outbox WHERE status = 'pending'`
       .execute(ctx.db)
-      .then((r) => r.rows[0]);
+      .then((r) => r.rows[0])
+      .finally(() => (backlog = undefined)));
   new Gauge({
     name: 'schoolgate_mail_outbox_pending',
     help: 'Mails in the outbox waiting for delivery (status pending).',
