@@ -12,6 +12,8 @@ import type { DB } from './schema.ts';
 export interface Database {
   /** Typed query builder; every module goes through it. */
   db: Kysely<DB>;
+  /** The connection pool (server only), for the pool-use metrics. */
+  pool?: pg.Pool;
   kind: 'pglite' | 'postgres';
   /** Runs a multi-statement SQL script (migrations). */
   exec(script: string): Promise<void>;
@@ -19,8 +21,6 @@ export interface Database {
   pglite?: PGlite;
   /** Connection string (server only), for pg-boss's own pool. */
   connectionString?: string;
-  /** The connection pool (server only), for the pool-use metrics. */
-  pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -138,9 +138,9 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {
       db,
+      pool,
       kind: 'postgres',
       connectionString: options.databaseUrl,
-      pool,
       exec: async (script) => {
         await pool.query(script);
       },
