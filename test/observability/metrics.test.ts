@@ -82,7 +82,7 @@ describe('what /metrics counts', () => {
     expect(value(await scrape(), 'schoolgate_http_requests_total{method="GET",route="(none)",status="404"}')).toBeGreaterThanOrEqual(1);
   });
 
-  it('counts tokens issued, SS 12000 reads and the records they released per app, and 429s by surface', async () => {
+  it('counts tokens issued, SS 12000 reads and the records they released per app, and 429s by surface', { timeout: 120_000 }, async () => {
     const before = await scrape();
     await client.fetchToken();
     const reads = [await client.get('/persons?limit=5'), await client.get('/persons?limit=3')];
@@ -94,6 +94,12 @@ describe('what /metrics counts', () => {
     await harness().ctx.db.insertInto('ss12000_rate_limits').values({ app_id: app.appId, requests_per_minute: 3 }).execute();
     const more = [await client.get('/persons?limit=1'), await client.get('/persons?limit=1'), await client.get('/persons?limit=1')];
     expect(more.map((r) => r.status)).toEqual([200, 429, 429]);
+    // Five sign-ups per address an hour on /api/v1: the sixth is refused.
+    const web = harness().client();
+    const signups: number[] = [];
+    for (let i = 0; i < 6; i++)
+      signups.push((await web.post('/api/v1/auth/signup', { email: `m${i}@x.example`, password: 'long enough pw', displayName: 'M' })).status);
+    expect(signups).toEqual([202, 202, 202, 202, 202, 429]);
     const after = await scrape();
 
     const delta = (series: string) => value(after, series) - value(before, series);
@@ -109,7 +115,8 @@ describe('what /metrics counts', () => {
       .executeTakeFirstOrThrow();
     expect(value(after, `schoolgate_ss12000_records_released_total{app="${app.appId}"}`)).toBe(Number(logged.records));
     expect(delta('schoolgate_rate_limited_total{surface="ss12000"}')).toBe(2);
-    expect(delta('schoolgate_rate_limited_total{surface="api"}')).toBe(0);
+    expect(delta('schoolgate_rate_limited_total{surface="api"}')).toBe(1);
+    expect(delta('schoolgate_rate_limited_total{surface="oidc"}')).toBe(0);
   });
 
   it('reads the mail backlog, the job queues and the database pool when scraped', async () => {
