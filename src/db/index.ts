@@ -13,6 +13,8 @@ import type { DB } from './schema.ts';
 export interface Database {
   /** Typed query builder; every module goes through it. */
   db: Kysely<DB>;
+  /** The connection pool (server only), for the pool-use metrics. */
+  pool?: pg.Pool;
   kind: 'pglite' | 'postgres';
   /** Runs a multi-statement SQL script (migrations). */
   exec(script: string): Promise<void>;
@@ -157,6 +159,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10) : undefined;
     return {
       db,
+      pool,
       kind: 'postgres',
       connectionString: options.databaseUrl,
       ...(replica ? { replica } : {}),
