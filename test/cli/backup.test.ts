@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/db/index.ts';
+import { openDatabase, type Database } from '../../src/db/index.ts';
 import { DEMO_CLIENT, DEMO_PASSWORD } from '../../src/seed/demo.ts';
 import { cli, freshServerDatabase, startServerProcess, type Target } from './cli-process.ts';
 
@@ -29,11 +29,20 @@ async function newTarget(label: string): Promise<Target> {
   return { kind: 'postgres', url: db.url };
 }
 
+async function withDatabase<T>(target: Target, work: (db: Database['db']) => Promise<T>): Promise<T> {
+  const database = await openDatabase(target.kind === 'pglite' ? { dataDir: target.dataDir } : { databaseUrl: target.url, poolSize: 1 });
+  try {
+    return await work(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
 /** Counts read straight from the database (no server running on it). */
 async function counts(target: Target) {
   const database = await openDatabase(target.kind === 'pglite' ? { dataDir: target.dataDir } : { databaseUrl: target.url, poolSize: 1 });
   try {
-    const count = async (table: 'grants' | 'audit_log' | 'sessions' | 'users' | 'client_secrets' | 'ss12000_persons') =>
+    const count = async (table: 'grants' | 'audit_log' | 'sessions' | 'end_user_sessions' | 'users' | 'client_secrets' | 'ss12000_persons') =>
       Number(
         (
           await database.db
@@ -47,6 +56,8 @@ async function counts(target: Target) {
       grants: await count('grants'),
       audit: await count('audit_log'),
       sessions: await count('sessions'),
+      endUserSessions: await count('end_user_sessions'),
+      oidc: (await database.db.selectFrom('oidc_payloads').select('type').orderBy('type').execute()).map((r) => r.type),
       users: await count('users'),
       secrets: await count('client_secrets'),
       persons: await count('ss12000_persons'),
@@ -113,8 +124,24 @@ describe(`schoolgate backup and restore (${SERVER ? 'PostgreSQL server' : 'embed
     } finally {
       await first.stop();
     }
+    // An end user's session and oidc-provider's stored artefacts, as a sign-in through an app leaves them.
+    await withDatabase(source, async (db) => {
+      const person = await db.selectFrom('ss12000_persons').select('id').limit(1).executeTakeFirstOrThrow();
+      const expires = new Date(Date.now() + 3_600_000);
+      await db
+        .insertInto('end_user_sessions')
+        .values({ token_hash: 'h'.repeat(64), person_id: person.id, csrf_token: 'c', expires_at: expires })
+        .execute();
+      for (const type of ['Session', 'RefreshToken', 'Grant']) {
+        await db
+          .insertInto('oidc_payloads')
+          .values({ id: `${type}-1`, type, payload: JSON.stringify({ kind: type }), grant_id: 'g1', expires_at: expires })
+          .execute();
+      }
+    });
     const original = await counts(source);
     expect(original.sessions).toBeGreaterThan(0);
+    expect(original.oidc).toEqual(['Grant', 'RefreshToken', 'Session']);
 
     const file = join(work, 'schoolgate.backup');
     const backup = cli(source, ['backup', file]);
@@ -152,14 +179,24 @@ describe(`schoolgate backup and restore (${SERVER ? 'PostgreSQL server' : 'embed
     const restored = cli(target, ['restore', file]);
     expect(restored.errorLines).toEqual([]);
     expect(restored.status).toBe(0);
-    expect(restored.stdout).toContain(`${original.sessions} session(s) ended`);
+    // Staff sessions, the end user's session, oidc-provider's Session and RefreshToken.
+    const ended = original.sessions + original.endUserSessions + 2;
+    expect(restored.stdout).toContain(`${ended} session(s) ended`);
 
     // Everything came back; every session ended; the restore is in the audit log.
     const after = await counts(target);
-    expect(after).toMatchObject({ grants: original.grants, users: original.users, secrets: original.secrets, persons: original.persons, sessions: 0 });
+    expect(after).toMatchObject({
+      grants: original.grants,
+      users: original.users,
+      secrets: original.secrets,
+      persons: original.persons,
+      sessions: 0,
+      endUserSessions: 0,
+      oidc: ['Grant'],
+    });
     expect(after.audit).toBe(original.audit + 1);
     expect(after.lastAudit.action).toBe('database.restored');
-    expect(after.lastAudit.after).toMatchObject({ file: 'schoolgate.backup', sessionsEnded: original.sessions });
+    expect(after.lastAudit.after).toMatchObject({ file: 'schoolgate.backup', sessionsEnded: ended });
 
     // A non-empty target needs --force; with it, the target is replaced (not merged into).
     const nonEmpty = cli(target, ['restore', file]);

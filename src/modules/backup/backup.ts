@@ -47,7 +47,7 @@ import { recordAudit, systemActor } from '../audit/record.ts';
  * What a restore keeps and ends: all data, grants, consents, the audit log and client secrets come
  * back as they were at the backup (an app's client_credentials keep working). Every signed-in
  * session ends — staff sessions, end users' sessions and oidc-provider's stored sessions, codes and
- * refresh tokens — because a session someone ended after the backup (a sign-out, a revoked refresh
+ * refresh tokens (its Grants, the consents' bookkeeping, stay) — because a session someone ended after the backup (a sign-out, a revoked refresh
  * token, a password change) would otherwise come back to life. Access tokens are short-lived signed
  * JWTs and stay valid until they expire. The restore writes an audit row `database.restored` saying so.
  */
@@ -78,8 +78,6 @@ export interface BackupHeader {
   /** PGlite's package version, for a data-directory payload. */
   pgliteVersion?: string;
 }
-
-const sessionTables = ['sessions', 'end_user_sessions', 'oidc_payloads'] as const;
 
 /** Where the embedded database keeps its files (as `openDatabase` does). */
 const pgDir = (dataDir: string) => resolve(dataDir, 'pg');
@@ -324,10 +322,12 @@ export async function restoreDatabase(config: Config, file: string, options: { f
 async function afterRestore(db: Kysely<DB>, file: string, header: BackupHeader, now: Date): Promise<number> {
   return db.transaction().execute(async (trx) => {
     let ended = 0;
-    for (const table of sessionTables) {
-      const result = await trx.deleteFrom(table).executeTakeFirst();
-      ended += Number(result.numDeletedRows);
+    for (const table of ['sessions', 'end_user_sessions'] as const) {
+      ended += Number((await trx.deleteFrom(table).executeTakeFirst()).numDeletedRows);
     }
+    // oidc-provider's sessions, interactions, codes and tokens go; its Grants stay: they are the
+    // bookkeeping of end users' consents (end_user_consents.oidc_grant_id) and carry no session.
+    ended += Number((await trx.deleteFrom('oidc_payloads').where('type', '!=', 'Grant').executeTakeFirst()).numDeletedRows);
     await recordAudit(trx, now, systemActor, {
       action: 'database.restored',
       subjectType: 'database',
