@@ -135,6 +135,17 @@ describe('schoolgate imports through the CLI', () => {
     expect((await users()).map((u) => u.sis_user_id)).toEqual([...before.map((u) => u.sis_user_id), 'u2']);
   }, 300_000);
 
+  it('schoolgate import (SS 12000 JSON): a missing or truncated file is one line naming it', () => {
+    const missing = cli(target, ['import', join(work, 'persons-missing.json')]);
+    expect(missing.status).toBe(2);
+    expect(missing.errorLines).toEqual([`schoolgate import: ${join(work, 'persons-missing.json')}: no such file`]);
+    const truncated = cli(target, ['import', file('persons.json', '{"data": [{"id": "0b6c3a5e-2f4d-4e1a-9c7b-1d2e3f4a5b6c", "givenName": "A')]);
+    expect(truncated.status).toBe(2);
+    expect(truncated.errorLines).toHaveLength(1);
+    expect(truncated.errorLines[0]).toMatch(/^schoolgate import: .*persons\.json: is not valid JSON \(truncated or damaged\?\): /);
+    expect(`${missing.stderr}${truncated.stderr}`).not.toMatch(/^\s+at /m);
+  }, 120_000);
+
   it('refuses an institution number twice in one file with both lines, instead of keeping the last', async () => {
     const result = cli(target, [
       'institutions',
