@@ -279,6 +279,7 @@ export async function importUsers(
  * Users and school years the file does not name are never touched.
  */
 export type RightsImportMode = 'replace' | 'merge';
+/** The modes `rights import --mode` takes; the first is the default. */
 export const RIGHTS_IMPORT_MODES = ['replace', 'merge'] as const;
 
 /** Imports admin rights, replacing or merging each named user's rights of each named school year (see `RightsImportMode`). */
