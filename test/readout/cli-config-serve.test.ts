@@ -34,7 +34,8 @@ describe('readout configuration', () => {
       formats: ['sds', 'oneroster'],
       outputDir: '/srv/readout/out/exempel',
     });
-    expect(c.source).toMatchObject({ tokenAuth: 'basic', arrayParams: 'repeat' });
+    expect(c.source).toMatchObject({ tokenAuth: 'auto', arrayParams: 'repeat' });
+    expect(c.mapping).toEqual({ dutiesOnParentOrganisations: true, courseField: 'syllabus', staffRoles: {}, unknownStaffRole: 'staff' });
   });
 
   it('lists every problem with its path', () => {
