@@ -765,6 +765,17 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         stats.zonelessTimestamps,
       );
     }
+    for (const [reason, n] of stats.skipped)
+      warnings.add('source.record_skipped', `records skipped: ${reason}`, ['every rule (the record is not read)'], undefined, n);
+    for (const [value, n] of stats.unknownEnums) {
+      warnings.add(
+        'source.unknown_value',
+        `a value outside the spec's list: ${value} (kept as it is)`,
+        ['rules comparing this field treat it as no match'],
+        undefined,
+        n,
+      );
+    }
     for (const [field, n] of stats.nonSpec) {
       const name = field.split('.')[1];
       if (name === c.mapping.courseField) continue;
