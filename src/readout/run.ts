@@ -13,6 +13,7 @@ import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptI
 import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type RecordMap, type Snapshot } from './model.ts';
 import { localDay } from './rules.ts';
 import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
+import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
 import { Warnings, type NamedWarning } from './warnings.ts';
@@ -44,6 +45,8 @@ export interface ReadoutDeps {
   fetch?: typeof fetch;
   /** Called as each phase of a run ends (the benchmark samples memory there). */
   onPhase?: (phase: string) => void;
+  /** Progress for a terminal or a log (see progress.ts). */
+  onProgress?: (e: ProgressEvent) => void;
 }
 
 export interface RunOptions {
@@ -620,10 +623,11 @@ async function oneRosterPass(
 }
 
 /** A source client for one customer's configuration. */
-export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps, warnings?: Warnings): SourceClient {
+export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps, warnings?: Warnings, onPage?: (path: string, records: number) => void): SourceClient {
   return new SourceClient({
     ...c.source,
     warnings,
+    onPage,
     clientSecret: resolveSecret(c.source.clientSecret, deps.env),
     clock: deps.clock,
     sleep: deps.sleep,
@@ -716,10 +720,40 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       if (!(e instanceof StateFormatError)) throw e;
       // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
     }
-    const phase = deps.onPhase ?? (() => {});
+    const phase = (name: string) => {
+      deps.onPhase?.(name);
+      deps.onProgress?.({ kind: 'phase', phase: name, elapsedMs: performance.now() - t0 });
+    };
     phase('state loaded');
     const warnings = new Warnings();
-    const client = sourceClientFor(c, deps, warnings);
+    const last = await lastSucceededReport(db, c.key);
+    // The last run's record count is the estimate of this one's (a full read reads about as much again).
+    const expected = last?.mode === 'full' ? last.source?.records : undefined;
+    const pagesOf = new Map<string, number>();
+    const recordsOf = new Map<string, number>();
+    let total = 0;
+    const tRead = performance.now();
+    const onPage = deps.onProgress
+      ? (path: string, records: number) => {
+          pagesOf.set(path, (pagesOf.get(path) ?? 0) + 1);
+          recordsOf.set(path, (recordsOf.get(path) ?? 0) + records);
+          total += records;
+          const secs = (performance.now() - tRead) / 1000;
+          const perSecond = secs > 0 ? total / secs : 0;
+          const full = mode === 'full' && !previousSnapshot;
+          deps.onProgress!({
+            kind: 'page',
+            path,
+            pages: pagesOf.get(path)!,
+            records: recordsOf.get(path)!,
+            totalRecords: total,
+            elapsedMs: performance.now() - t0,
+            perSecond,
+            etaSeconds: full && expected && perSecond > 0 ? Math.max(0, (expected - total) / perSecond) : undefined,
+          });
+        }
+      : undefined;
+    const client = sourceClientFor(c, deps, warnings, onPage);
     const stats = new ParseStats();
     const ctx = fetchContext(c, client, stats);
     const fetchStartedAt = clock.now();
@@ -732,7 +766,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let deleted: Record<string, number> | undefined;
     if (state && previousSnapshot) {
       let after = new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000;
-      if (await lastRunSawZonelessTimestamps(db, c.key)) {
+      if ((last?.source?.zonelessTimestamps ?? 0) > 0) {
         // The source may compare our UTC watermark with its local wall time: read far enough back to cover any offset.
         after -= ZONELESS_SLACK_MS;
         warnings.add(
@@ -913,8 +947,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   }
 }
 
-/** Whether the customer's last succeeded run read timestamps without a zone (its report says so). */
-async function lastRunSawZonelessTimestamps(db: Kysely<DB>, customer: string): Promise<boolean> {
+/** The report of the customer's last succeeded run (it says how much was read, and how). */
+async function lastSucceededReport(db: Kysely<DB>, customer: string): Promise<Partial<ReadoutReport> | undefined> {
   const row = await db
     .selectFrom('readout_runs')
     .select(['report'])
@@ -923,8 +957,7 @@ async function lastRunSawZonelessTimestamps(db: Kysely<DB>, customer: string): P
     .orderBy('started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  const report = (typeof row?.report === 'string' ? JSON.parse(row.report) : row?.report) as Partial<ReadoutReport> | null | undefined;
-  return (report?.source?.zonelessTimestamps ?? 0) > 0;
+  return (typeof row?.report === 'string' ? JSON.parse(row.report) : row?.report) ?? undefined;
 }
 
 /** The latest runs of a customer (or all), newest first, for the operator. */

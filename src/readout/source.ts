@@ -24,6 +24,8 @@ export interface SourceOptions {
   modifiedOverlapSeconds?: number;
   /** Where degraded reads are reported (pages cut by the loop guard, duplicates, auth fallback). */
   warnings?: Warnings;
+  /** Called after each page of a listing with the endpoint and the records it brought (progress). */
+  onPage?: (path: string, records: number) => void;
   clock: Clock;
   /** Waits between retries; tests pass a no-op so that no test depends on wall time. */
   sleep?: (ms: number) => Promise<void>;
@@ -309,6 +311,7 @@ export class SourceClient {
         fresh.push(raw);
       }
       stale = fresh.length ? 0 : stale + 1;
+      this.o.onPage?.(path, page.data.length);
       if (fresh.length) yield fresh;
       const next =
         typeof page.pageToken === 'string' && page.pageToken !== '' ? page.pageToken : typeof page.pageToken === 'number' ? String(page.pageToken) : undefined;
