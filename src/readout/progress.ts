@@ -19,7 +19,7 @@ const PLAIN_EVERY_MS = 5000;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 function line(e: Extract<ProgressEvent, { kind: 'page' }>): string {
   const eta = e.etaSeconds !== undefined ? `, about ${fmt(e.etaSeconds)} s left` : '';
-  return `reading ${e.path}: ${fmt(e.pages)} pages, ${fmt(e.records)} records (${fmt(e.totalRecords)} in all, ${fmt(e.perSecond)}/s${eta})`;
+  return `reading ${e.path}: ${fmt(e.pages)} page${e.pages === 1 ? '' : 's'}, ${fmt(e.records)} records (${fmt(e.totalRecords)} in all, ${fmt(e.perSecond)}/s${eta})`;
 }
 
 /** A progress callback writing to `out` (see the module comment for the two styles). */

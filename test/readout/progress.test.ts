@@ -25,10 +25,10 @@ describe('readout progress', () => {
     p(page('/duties', 1, 40, 6500));
     p({ kind: 'phase', phase: 'rules applied', elapsedMs: 7000 });
     expect(out).toEqual([
-      'readout: reading /persons: 1 pages, 500 records (500 in all, 100/s, about 120 s left)\n',
+      'readout: reading /persons: 1 page, 500 records (500 in all, 100/s, about 120 s left)\n',
       'readout: reading /persons: 3 pages, 1,500 records (1,500 in all, 100/s, about 100 s left)\n',
       'readout: reading /persons: 3 pages, 1,500 records (1,500 in all, 100/s, about 100 s left) done\n',
-      'readout: reading /duties: 1 pages, 40 records (40 in all, 100/s) done\n',
+      'readout: reading /duties: 1 page, 40 records (40 in all, 100/s) done\n',
       'readout: rules applied (7.0 s)\n',
     ]);
     expect(out.join('')).not.toContain('\r');
@@ -41,7 +41,7 @@ describe('readout progress', () => {
     p(page('/persons', 2, 1000, 100));
     p({ kind: 'phase', phase: 'fetched', elapsedMs: 200 });
     expect(text).toBe(
-      '\r\x1b[Kreading /persons: 1 pages, 500 records (500 in all, 100/s)' +
+      '\r\x1b[Kreading /persons: 1 page, 500 records (500 in all, 100/s)' +
         '\r\x1b[Kreading /persons: 2 pages, 1,000 records (1,000 in all, 100/s)' +
         '\r\x1b[Kreading /persons: 2 pages, 1,000 records (1,000 in all, 100/s) done\n' +
         'fetched (0.2 s)\n',
