@@ -11,6 +11,9 @@ import { registerOidc } from './oidc/index.ts';
 import { registerSs12000 } from './modules/ss12000/routes.ts';
 import type { ZodApp } from './http/types.ts';
 import { registerWebApp } from './http/static.ts';
+import { installRequestIdHeader, requestIdGenerator } from './observability/request-id.ts';
+import { installMetrics, registerMetricsRoute } from './observability/metrics.ts';
+import { startTracing } from './observability/tracing.ts';
 
 export const API_PREFIX = '/api/v1';
 
@@ -23,6 +26,9 @@ export async function buildServer(ctx: AppContext) {
     loggerInstance: ctx.log,
     // Only the configured proxies' X-Forwarded-For counts (TRUST_PROXY); otherwise the socket's address.
     trustProxy: ctx.config.TRUST_PROXY.length ? ctx.config.TRUST_PROXY : false,
+    // One id per request, in every log line of it (`reqId`), its X-Request-Id and its error bodies;
+    // a trusted proxy's own X-Request-Id is kept (see request-id.ts).
+    genReqId: requestIdGenerator(ctx.config.TRUST_PROXY),
     bodyLimit: 1_048_576,
     // Route registrations are checked below; every API route must say who may call it.
     routerOptions: { ignoreTrailingSlash: true },
@@ -34,6 +40,14 @@ export async function buildServer(ctx: AppContext) {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
+  installRequestIdHeader(app);
+  // Before any route: the tracing plugin wraps each route as it is added.
+  const tracing = await startTracing(ctx.config);
+  if (tracing) {
+    await app.register(tracing.plugin);
+    app.addHook('onClose', async () => tracing.shutdown());
+  }
+  const metrics = installMetrics(app, ctx);
 
   /** Every API route with its declared access, for the authorization matrix test. */
   const apiRoutes: { method: string; url: string; access: string }[] = [];
@@ -91,6 +105,7 @@ export async function buildServer(ctx: AppContext) {
     ready = true;
   });
   app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => (ready ? { ready: true } : reply.status(503).send({ ready: false })));
+  registerMetricsRoute(app, ctx, metrics);
   await registerWebApp(app, ctx);
   return app;
 }

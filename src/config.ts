@@ -76,6 +76,18 @@ const envSchema = z.object({
             .filter(Boolean),
     )
     .pipe(z.array(proxyEntry)),
+  /**
+   * The bearer token a Prometheus scraper sends to read GET /metrics. Unset: /metrics is off (404),
+   * so nothing about the process is public by default. At least 32 characters (e.g. `openssl rand -hex 32`).
+   */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional(),
+  /**
+   * OTLP/HTTP collector base URL (e.g. http://otel-collector:4318): traces are exported to
+   * `<url>/v1/traces`. Unset: no tracing code is even loaded.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  /** The `service.name` traces carry. */
+  OTEL_SERVICE_NAME: z.string().min(1).default('schoolgate'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

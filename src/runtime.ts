@@ -14,11 +14,13 @@ export interface RuntimeOptions {
   database?: Database;
   /** Start the background workers (mail delivery, expiry). Off for one-shot CLI commands. */
   workers?: boolean;
+  /** Where log lines go instead of standard output (tests read them). */
+  logDestination?: pino.DestinationStream;
 }
 
 /** Opens the database, applies migrations and wires the services every module uses. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
-  const log = pino({ level: config.LOG_LEVEL });
+  const log = pino({ level: config.LOG_LEVEL }, options.logDestination);
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL }));
   await migrate(database);

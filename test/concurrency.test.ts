@@ -16,7 +16,8 @@ const ONLY_B = '100006';
 let appId: string;
 let clientId: string;
 let admins: TestClient[];
-const INVITATION = 'race-invitation-token';
+/** Each admin's own invitation: an invitation opens the app only for its addressee. */
+const INVITATIONS = new Map<TestClient, string>();
 
 beforeAll(async () => {
   const db = harness().ctx.db;
@@ -37,16 +38,18 @@ beforeAll(async () => {
     apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Testing races' }],
   });
   clientId = (await insertClient(db, { appId, name: 'RaceApp' })).clientId;
-  // The app has no grants yet: the admins reach it through the partner's invitation.
-  await db
-    .insertInto('invitations')
-    .values({ id: crypto.randomUUID(), app_id: appId, email: 'a@school.example', token: INVITATION, expires_at: new Date('2026-12-31T00:00:00Z') })
-    .execute();
+  // The app has no grants yet: the admins reach it through the partner's invitations.
   admins = [];
   for (const email of ['a@school.example', 'b@school.example']) {
+    const token = `race-invitation-${email}`;
+    await db
+      .insertInto('invitations')
+      .values({ id: crypto.randomUUID(), app_id: appId, email, token, expires_at: new Date('2026-12-31T00:00:00Z') })
+      .execute();
     const c = harness().client();
     expect((await c.login(email, PASSWORD)).status).toBe(200);
     admins.push(c);
+    INVITATIONS.set(c, token);
   }
 });
 
@@ -68,7 +71,7 @@ const mailCount = async () =>
   (await harness().ctx.db.selectFrom('mail_outbox').select('id').where('to_address', '=', 'raceapp@partner.example').execute()).length;
 
 const save = (admin: TestClient, institutionNumbers: string[], reason: string) =>
-  admin.put(`/api/v1/school/apps/${appId}/api-access/students?invitation=${INVITATION}`, { institutionNumbers, confirmRemoval: true, reason });
+  admin.put(`/api/v1/school/apps/${appId}/api-access/students?invitation=${INVITATIONS.get(admin)}`, { institutionNumbers, confirmRemoval: true, reason });
 
 describe('two admins editing the same app at once', () => {
   it('lands both disjoint additions, each with its audit row', async () => {

@@ -14,6 +14,25 @@ Loads SS 12000 JSON into the store, all files as one all-or-nothing batch. A fil
   - one API page or array: {"data": [...]} or [...] in a file named after its collection (persons.json).
 Loading the same data again changes nothing.`;
 
+/** One file's JSON; a missing, unreadable or invalid file is one line naming it (the CLI prints it as is). */
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      `${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'error'})`}`,
+      { cause: error },
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`${file}: is not valid JSON (truncated or damaged?): ${(error as Error).message}`, { cause: error });
+  }
+}
+
 /** Reads SS 12000 JSON files into one ingestion batch. */
 export function readBatch(files: string[]): IngestionBatch {
   const batch: Required<IngestionBatch> = { upsert: {}, delete: {} };
@@ -21,7 +40,7 @@ export function readBatch(files: string[]): IngestionBatch {
     (batch.upsert[type] ??= []).push(...records);
   };
   for (const file of files) {
-    const json = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    const json = readJson(file);
     const fromName = basename(file)
       .replace(/\.json$/i, '')
       .toLowerCase() as EntityType;
@@ -56,7 +75,7 @@ export async function run(args: string[]): Promise<number> {
   try {
     batch = readBatch(args);
   } catch (error) {
-    console.error((error as Error).message);
+    console.error(`schoolgate import: ${(error as Error).message}`);
     return 2;
   }
   const ctx = await createContext(loadConfig(), { workers: false });

@@ -5,6 +5,7 @@ import { migrate } from '../db/migrate.ts';
 import { systemClock } from '../lib/clock.ts';
 import { findCustomer, loadReadoutConfig, ReadoutConfigError } from '../readout/config.ts';
 import { explain } from '../readout/explain.ts';
+import { progressPrinter } from '../readout/progress.ts';
 import { listRuns, ReadoutBusyError, runReadout, type ReadoutReport } from '../readout/run.ts';
 import { startReadoutScheduler } from '../readout/serve.ts';
 
@@ -45,6 +46,7 @@ function summary(r: ReadoutReport): string {
             .join(', ')}`,
         ]
       : []),
+    ...r.namedWarnings.map((w) => `  warning ${w.code} (${w.count}): ${w.message}${w.affects.length ? `; affects ${w.affects.join(', ')}` : ''}`),
     ...(r.warnings.length ? [`  warnings: ${r.warnings.length} (see report.json)`] : []),
   ].join('\n');
 }
@@ -90,7 +92,12 @@ export async function run(args: string[]): Promise<number> {
 
     if (command === 'run') {
       if (!values.customer) throw new ReadoutConfigError('readout run needs --customer KEY');
-      const r = await runReadout(findCustomer(config!, values.customer), deps, { trigger: 'cli', full: values.full });
+      // Progress goes to stderr: a rewritten line on a terminal, plain lines in a log.
+      const r = await runReadout(
+        findCustomer(config!, values.customer),
+        { ...deps, onProgress: progressPrinter(process.stderr) },
+        { trigger: 'cli', full: values.full },
+      );
       if (r.status === 'failed') {
         console.error(`Readout ${values.customer} failed (run ${r.runId}): ${r.error}\nThe previous output and state are unchanged.`);
         return 1;

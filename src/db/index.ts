@@ -13,6 +13,8 @@ import type { DB } from './schema.ts';
 export interface Database {
   /** Typed query builder; every module goes through it. */
   db: Kysely<DB>;
+  /** The connection pool (server only), for the pool-use metrics. */
+  pool?: pg.Pool;
   kind: 'pglite' | 'postgres';
   /** Runs a multi-statement SQL script (migrations). */
   exec(script: string): Promise<void>;
@@ -80,9 +82,10 @@ const alive = (pid: number) => {
  * Takes the embedded database's directory for this process: PGlite is one process's database, and a
  * second process opening the same files (a CLI import beside `npm start`) would write into a copy that
  * the first overwrites — its writes silently lost. A lock file names the holder; one left by a process
- * that no longer runs is taken over. Returns the release function.
+ * that no longer runs is taken over. Returns the release function. Exported for `schoolgate restore`,
+ * which replaces the directory's files and must hold it the whole time.
  */
-function holdDataDir(dir: string): () => void {
+export function holdDataDir(dir: string): () => void {
   const path = resolve(dir, 'schoolgate.lock');
   const mine = JSON.stringify({
     pid: process.pid,
@@ -157,6 +160,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10) : undefined;
     return {
       db,
+      pool,
       kind: 'postgres',
       connectionString: options.databaseUrl,
       ...(replica ? { replica } : {}),

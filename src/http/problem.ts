@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
@@ -23,10 +24,16 @@ export interface Problem {
   detail?: string;
   field?: string;
   errors?: { field: string; code: string; message: string }[];
+  /** The request's id, as in its `X-Request-Id` header and its log lines: what an operator greps for. */
+  requestId?: string;
   [extra: string]: unknown;
 }
 
-const send = (reply: import('fastify').FastifyReply, problem: Problem) => reply.status(problem.status).type('application/problem+json').send(problem);
+const send = (reply: import('fastify').FastifyReply, problem: Problem) =>
+  reply
+    .status(problem.status)
+    .type('application/problem+json')
+    .send({ ...problem, requestId: reply.request.id });
 
 /**
  * Installs the error and not-found handlers: validation → 400 naming the field, ApiError → its
@@ -101,7 +108,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
       return send(reply, { type: 'about:blank', title: error.message, status, code, detail: error.message, field: 'body' });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return send(reply, { type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error', requestId: request.id });
+    return send(reply, { type: 'about:blank', title: 'Internal error', status: 500, code: 'internal_error' });
   });
 
   app.setNotFoundHandler((request, reply) =>
@@ -118,10 +125,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
 /** The SS 12000 API answers in the spec's flat `{code, message}`; every other surface in problem+json. */
 const isFlatSurface = (url: string) => url.startsWith('/ss12000/');
 
-/** A refusal in the error shape of the surface that `url` belongs to: [content type, body]. */
-export function refusal(url: string, status: number, code: string, message: string): [string, string] {
-  if (isFlatSurface(url)) return ['application/json; charset=utf-8', JSON.stringify({ code, message })];
-  return ['application/problem+json; charset=utf-8', JSON.stringify({ type: 'about:blank', title: message, status, code, detail: message })];
+/**
+ * A refusal in the error shape of the surface that `url` belongs to: [content type, body]. The
+ * request id is an extra member in both shapes (the SS 12000 `Error` schema allows extra members).
+ */
+export function refusal(url: string, status: number, code: string, message: string, requestId: string): [string, string] {
+  if (isFlatSurface(url)) return ['application/json; charset=utf-8', JSON.stringify({ code, message, requestId })];
+  return ['application/problem+json; charset=utf-8', JSON.stringify({ type: 'about:blank', title: message, status, code, detail: message, requestId })];
 }
 
 /**
@@ -137,8 +147,9 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
         ? [414, 'path_parameter_too_long', 'A path parameter is longer than any valid value.']
         : [500, 'internal_error', 'Internal error.'];
   if (status === 500) request.log.error({ err: error }, 'router error');
-  const [type, body] = refusal(request.url, status, code, message);
-  void reply.status(status).type(type).send(body);
+  const [type, body] = refusal(request.url, status, code, message, request.id);
+  // No route, so no onRequest hook has set it.
+  void reply.status(status).type(type).header('X-Request-Id', request.id).send(body);
 }
 
 /**
@@ -152,9 +163,13 @@ export function clientErrorHandler(error: Error & { code?: string; rawPacket?: u
   const status = tooLarge ? 431 : 400;
   const line = Buffer.isBuffer(error.rawPacket) ? error.rawPacket.subarray(0, 200).toString('latin1') : '';
   const url = / (\/[^ ]*)/.exec(line)?.[1] ?? '/';
+  // Refused before Fastify made a request of it: its own id, since the headers could not be read.
+  const id = randomUUID();
   const [type, body] = tooLarge
-    ? refusal(url, status, 'request_too_large', 'The request line or headers exceed 16 KB; send long lists in a POST body (e.g. /lookup).')
-    : refusal(url, status, 'malformed_request', 'The request is not valid HTTP.');
+    ? refusal(url, status, 'request_too_large', 'The request line or headers exceed 16 KB; send long lists in a POST body (e.g. /lookup).', id)
+    : refusal(url, status, 'malformed_request', 'The request is not valid HTTP.', id);
   const reason = tooLarge ? 'Request Header Fields Too Large' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -12,7 +12,7 @@ export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url
 const MAX_PARAM_LENGTH = 100;
 
 /** Paths that belong to the server; the SPA fallback must never answer them with the web app. */
-const SERVER_PREFIXES = ['/api', '/oidc', '/ss12000', '/healthz'];
+const SERVER_PREFIXES = ['/api', '/oidc', '/ss12000', '/healthz', '/readyz', '/metrics'];
 
 const isServerPath = (path: string) => SERVER_PREFIXES.some((p) => path === p || path.startsWith(`${p}/`) || path.startsWith(`${p}?`));
 
@@ -63,7 +63,7 @@ export async function registerWebApp(app: FastifyInstance, ctx: AppContext, root
       const [status, code, message] = tooLong
         ? [414, 'path_parameter_too_long', 'A path parameter is longer than any valid value.']
         : [404, isServerPath(path) && path.startsWith('/ss12000/') ? 'not_found' : 'route_not_found', `GET ${path} does not exist.`];
-      const [type, body] = refusal(path, status, code, message);
+      const [type, body] = refusal(path, status, code, message, request.id);
       return reply.status(status).type(type).send(body);
     }
     return sendIndex(reply);

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { sql } from 'kysely';
-import { PgBoss, fromKysely, fromPglite, type JobResult, type JobWithMetadata, type QueueOptions, type WorkOptions } from 'pg-boss';
+import { PgBoss, fromKysely, fromPglite, type JobResult, type JobWithMetadata, type QueueOptions, type QueueResult, type WorkOptions } from 'pg-boss';
 import type { AppContext, Queryable } from '../context.ts';
 import type { Database } from '../db/index.ts';
 import { jobDefinitions, type JobDefinition } from './definitions.ts';
@@ -158,6 +158,11 @@ export class PgBossQueue implements JobQueue {
   async jobsWithData(name: string, data: object): Promise<JobStatus[]> {
     const jobs = await this.#started().findJobs(name, { data });
     return jobs.map((job) => ({ id: job.id, state: job.state, retryCount: job.retryCount, retryLimit: job.retryLimit, output: job.output }));
+  }
+
+  /** Every queue with pg-boss's job counts (refreshed by its monitor), for the queue-depth metric. */
+  async queueStats(): Promise<QueueResult[]> {
+    return this.#started().getQueues();
   }
 
   /** The recurring schedules pg-boss runs (tests and diagnostics). */

@@ -29,7 +29,11 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
     const issuer = issuerOf(ctx.config);
     if (!built || built.issuer !== issuer || built.version !== ring.version) {
       const provider = createProvider(ctx, keys);
-      provider.on('server_error', (_koa: unknown, err: unknown) => ctx.log.error({ err }, 'oidc-provider server error'));
+      // The request's id from the X-Request-Id already set on the raw response (observability/request-id.ts).
+      provider.on('server_error', (koa: { res?: { getHeader(name: string): unknown } }, err: unknown) =>
+        ctx.log.error({ err, reqId: koa.res?.getHeader('x-request-id') }, 'oidc-provider server error'),
+      );
+      app.metrics.observeProvider(provider);
       built = { issuer, version: ring.version, provider, handler: provider.callback() };
     }
     return built;

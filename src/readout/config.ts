@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname, isAbsolute, resolve, dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { STAFF_ROLE_CHOICES } from './roles.ts';
 
 /**
  * The integrator's customers file (YAML or JSON). One entry per customer; secrets are either inline
@@ -21,6 +22,29 @@ const timeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone, e.g. Europe/Stockholm');
 
+/** Mapping decisions that differ between sources; every one has a default that is safe on a spec-conforming source. */
+const mappingSchema = z
+  .object({
+    /**
+     * A duty on an organisation above school units (a `Skola`, a `Rektorsområde`) counts for every kept
+     * school unit below it. On by default: SS 12000 allows duties there, and some sources put all of them there.
+     */
+    dutiesOnParentOrganisations: z.boolean().default(true),
+    /**
+     * Where an activity's course comes from: `syllabus` (the spec's field) or the name of a non-spec
+     * field of the activity (e.g. `subject`), holding a string or an object with id/code/name.
+     */
+    courseField: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a field name, e.g. syllabus or subject')
+      .default('syllabus'),
+    /** Staff title (`dutyRole`) → role, over the built-in table; a role is one of the readout's roles or `exclude`. */
+    staffRoles: z.record(z.string().min(1), z.enum(STAFF_ROLE_CHOICES)).default({}),
+    /** What a title the table does not know (or a duty without a title) becomes; each such title is reported. */
+    unknownStaffRole: z.enum(STAFF_ROLE_CHOICES).default('staff'),
+  })
+  .strict();
+
 const customerSchema = z
   .object({
     key: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (max 63)'),
@@ -32,8 +56,14 @@ const customerSchema = z
         clientId: z.string().min(1, 'must not be empty'),
         clientSecret: secretSchema,
         scope: z.string().optional(),
-        /** How the client authenticates at the token URL (RFC 6749 §2.3.1). */
-        tokenAuth: z.enum(['basic', 'post']).default('basic'),
+        /**
+         * How the client authenticates at the token URL (RFC 6749 §2.3.1): `basic` (client_secret_basic),
+         * `post` (client_secret_post), or `auto`: from the discovery document where there is one, else
+         * basic first and post when the token endpoint answers 400/401/422 (the report says which won).
+         */
+        tokenAuth: z.enum(['auto', 'basic', 'post']).default('auto'),
+        /** The OAuth/OpenID discovery document for `auto`; default: `/.well-known/openid-configuration` at the token URL's origin. */
+        discoveryUrl: z.url('must be a URL').optional(),
         /** How array query parameters are sent: `expand=a&expand=b` or EduCloud's `expand[]=a`. */
         arrayParams: z.enum(['repeat', 'brackets']).default('repeat'),
         pageSize: z.number().int().min(1).max(10_000).default(500),
@@ -41,6 +71,10 @@ const customerSchema = z
         maxRetries: z.number().int().min(0).max(20).default(5),
         /** Base backoff; doubles per attempt (tests set it low; production keeps the default). */
         retryBaseMs: z.number().int().min(0).max(60_000).default(500),
+        /** A `Retry-After` longer than this is cut to it: a source cannot park the run for hours. */
+        maxRetryAfterSeconds: z.number().int().min(0).max(3600).default(60),
+        /** Loop guard: at most this many pages per list; a listing that goes on is cut and reported. */
+        maxPages: z.number().int().min(1).max(10_000_000).default(100_000),
         /** Incremental reads start this long before the previous read began: covers clock skew with the source. */
         modifiedOverlapSeconds: z.number().int().min(0).max(86_400).default(300),
       })
@@ -64,6 +98,7 @@ const customerSchema = z
       .array(z.enum(['sds', 'oneroster']))
       .min(1)
       .default(['sds', 'oneroster']),
+    mapping: mappingSchema.prefault({}),
   })
   .strict();
 

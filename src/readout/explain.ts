@@ -1,5 +1,5 @@
 import type { CustomerConfig } from './config.ts';
-import { fetchFull } from './fetch.ts';
+import { fetchContext, fetchFull } from './fetch.ts';
 import { ParseStats, type Snapshot } from './model.ts';
 import { applyRules, decodeSnapshot, sourceClientFor, stateChunks, StateFormatError, type ReadoutDeps } from './run.ts';
 
@@ -23,7 +23,7 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
     snapshot = stored;
     basis = 'last run';
   } else {
-    snapshot = await fetchFull(sourceClientFor(c, deps), new ParseStats(), { address: c.exportAddress, civicNo: c.exportCivicNo });
+    snapshot = await fetchFull(fetchContext(c, sourceClientFor(c, deps), new ParseStats()));
     basis = 'live source';
   }
   const r = applyRules(c, snapshot, deps.clock.now());

@@ -99,7 +99,11 @@ export interface Activity {
   displayName: string;
   organisationId?: string;
   groupIds: string[];
+  /** The course: the spec's `syllabus`, or the configured non-spec field (then prefixed by the field's name). */
   syllabusId?: string;
+  /** Title and code of a course read from a non-spec field (a spec syllabus has its own record). */
+  courseName?: string;
+  courseCode?: string;
   teachers: { dutyId: string; startDate?: string; endDate?: string }[];
   startDate?: string;
   endDate?: string;
@@ -311,6 +315,10 @@ export function emptySnapshot(): Snapshot {
 export class ParseStats {
   unknownEnums = new Map<string, number>();
   skipped = new Map<string, number>();
+  /** Non-spec fields that look like they carry what the rules need (e.g. `Activity.subject` where `syllabus` is absent). */
+  nonSpec = new Map<string, number>();
+  /** Records whose `meta.modified` has no time zone. */
+  zonelessTimestamps = 0;
   countUnknown(field: string, value: string): void {
     const k = `${field}=${value}`;
     this.unknownEnums.set(k, (this.unknownEnums.get(k) ?? 0) + 1);
@@ -510,10 +518,36 @@ export function parseGroup(raw: unknown, stats: ParseStats): Group | undefined {
   };
 }
 
-export function parseActivity(raw: unknown, stats: ParseStats): Activity | undefined {
+/** Choices that change how records are read (a snapshot read with other ones is read again). */
+export interface ParseOptions {
+  /** Where an activity's course comes from: `syllabus`, or a non-spec field's name. */
+  courseField: string;
+}
+export const DEFAULT_PARSE_OPTIONS: ParseOptions = { courseField: 'syllabus' };
+/** Non-spec fields some sources use for an activity's course, hinted at in the report when `syllabus` is absent. */
+const COURSE_FIELD_HINTS = ['subject', 'course', 'subjectCode', 'courseCode'];
+
+/** A course from a non-spec field: a string, or an object with an id/code and a name. */
+function courseFrom(field: string, v: unknown): { id: string; name?: string; code?: string } | undefined {
+  const o = obj(v);
+  if (o) {
+    const code = str(o.code) ?? str(o.subjectCode) ?? str(o.courseCode);
+    const name = str(o.name) ?? str(o.displayName) ?? str(o.subjectName) ?? str(o.courseName) ?? str(o.title);
+    const key = str(o.id) ?? code ?? name;
+    return key ? { id: `${field}:${key}`, name, code } : undefined;
+  }
+  const s = str(v);
+  return s ? { id: `${field}:${s}`, name: s } : undefined;
+}
+
+export function parseActivity(raw: unknown, stats: ParseStats, opts: ParseOptions = DEFAULT_PARSE_OPTIONS): Activity | undefined {
   const r = withId(stats, 'activity', raw);
   if (!r) return undefined;
   const [a, id] = r;
+  const course = opts.courseField === 'syllabus' ? undefined : courseFrom(opts.courseField, a[opts.courseField]);
+  if (opts.courseField === 'syllabus' && a.syllabus === undefined) {
+    for (const f of COURSE_FIELD_HINTS) if (a[f] !== undefined) stats.nonSpec.set(`Activity.${f}`, (stats.nonSpec.get(`Activity.${f}`) ?? 0) + 1);
+  }
   return {
     id,
     displayName: str(a.displayName) ?? id,
@@ -521,7 +555,9 @@ export function parseActivity(raw: unknown, stats: ParseStats): Activity | undef
     groupIds: arr(a.groups)
       .map(refId)
       .filter((x): x is string => !!x),
-    syllabusId: refId(a.syllabus),
+    syllabusId: course ? course.id : refId(a.syllabus),
+    courseName: course?.name,
+    courseCode: course?.code,
     teachers: arr(a.teachers)
       .map(obj)
       .filter((t): t is Json => !!t && !!refId(t.duty))
@@ -575,7 +611,9 @@ export function trimPerson(p: Person, optIn: { address: boolean; civicNo: boolea
   };
 }
 
-export const PARSERS: { [K in EntityName]: (raw: unknown, stats: ParseStats) => (Snapshot[K] extends RecordMap<infer V> ? V : never) | undefined } = {
+export const PARSERS: {
+  [K in EntityName]: (raw: unknown, stats: ParseStats, opts?: ParseOptions) => (Snapshot[K] extends RecordMap<infer V> ? V : never) | undefined;
+} = {
   organisations: parseOrganisation,
   persons: parsePerson,
   duties: parseDuty,

@@ -157,23 +157,45 @@ export function studentRules(p: Person, keptSchools: ReadonlySet<string>, ctx: R
   return { ...verdict(checks), enrolments: ok.map((r) => r.e) };
 }
 
-/** One duty: at a kept school, dates in the window. */
-export function dutyRule(d: Duty, keptSchools: ReadonlySet<string>, ctx: RuleContext): Check {
-  if (!d.dutyAt || !keptSchools.has(d.dutyAt)) {
-    return { rule: 'staff.duty.school_not_kept', ok: false, detail: `duty ${d.id} at ${d.dutyAt ?? 'no unit'}, which is not a kept school` };
-  }
-  const w = dateWindow('staff.duty', d.startDate, d.endDate, ctx);
-  return { ...w, detail: `duty ${d.id} (${d.dutyRole ?? 'no role'}) at ${d.dutyAt}: ${w.detail}` };
+/** How duties are read beyond the seed's rules (mapping decisions of the customer's configuration). */
+export interface DutyOptions {
+  /** The kept school units below an organisation (a `Skola` above its units); empty for none. Unset: duties count only at a school unit. */
+  unitsBelow?: (orgId: string) => string[];
+  /** Whether a title is mapped to `exclude` (such duties make no one staff). */
+  excludedTitle?: (title: string | undefined) => boolean;
 }
 
-/** Staff: not protected, at least one current duty at a kept school. */
-export function staffRules(p: Person, duties: Duty[], keptSchools: ReadonlySet<string>, ctx: RuleContext): Verdict & { duties: Duty[] } {
+/**
+ * One duty: at a kept school (or, with {@link DutyOptions.unitsBelow}, at an organisation above kept
+ * school units, then it counts for each of them), a title not mapped to `exclude`, dates in the window.
+ * `units` are the kept schools it counts for.
+ */
+export function dutyRule(d: Duty, keptSchools: ReadonlySet<string>, ctx: RuleContext, o: DutyOptions = {}): Check & { units: string[] } {
+  let units: string[] = [];
+  let via = '';
+  if (d.dutyAt && keptSchools.has(d.dutyAt)) units = [d.dutyAt];
+  else if (d.dutyAt && o.unitsBelow) {
+    units = o.unitsBelow(d.dutyAt);
+    via = units.length ? ` (an organisation above school units: counts for ${units.join(', ')})` : '';
+  }
+  if (!units.length) {
+    return { rule: 'staff.duty.school_not_kept', ok: false, detail: `duty ${d.id} at ${d.dutyAt ?? 'no unit'}, which is not a kept school`, units };
+  }
+  if (o.excludedTitle?.(d.dutyRole)) {
+    return { rule: 'staff.duty.role_excluded', ok: false, detail: `duty ${d.id}: title "${d.dutyRole ?? 'none'}" is mapped to exclude`, units: [] };
+  }
+  const w = dateWindow('staff.duty', d.startDate, d.endDate, ctx);
+  return { ...w, detail: `duty ${d.id} (${d.dutyRole ?? 'no role'}) at ${d.dutyAt}${via}: ${w.detail}`, units: w.ok ? units : [] };
+}
+
+/** Staff: not protected, at least one current duty at a kept school. `duties`: the kept ones, one per school unit they count for. */
+export function staffRules(p: Person, duties: Duty[], keptSchools: ReadonlySet<string>, ctx: RuleContext, o: DutyOptions = {}): Verdict & { duties: Duty[] } {
   const checks: Check[] = [notProtected('staff', p)];
-  const results = duties.map((d) => ({ d, c: dutyRule(d, keptSchools, ctx) }));
+  const results = duties.map((d) => ({ d, c: dutyRule(d, keptSchools, ctx, o) }));
   const ok = results.filter((r) => r.c.ok);
-  if (ok.length) checks.push(...ok.map((r) => r.c));
-  else checks.push(...results.map((r) => r.c));
-  return { ...verdict(checks), duties: ok.map((r) => r.d) };
+  if (ok.length) checks.push(...ok.map(({ c }) => ({ rule: c.rule, ok: c.ok, detail: c.detail })));
+  else checks.push(...results.map(({ c }) => ({ rule: c.rule, ok: c.ok, detail: c.detail })));
+  return { ...verdict(checks), duties: ok.flatMap((r) => r.c.units.map((u) => (u === r.d.dutyAt ? r.d : { ...r.d, dutyAt: u }))) };
 }
 
 /**
@@ -246,7 +268,28 @@ export function activityCurrent(a: Activity, ctx: RuleContext): boolean {
   return dateWindow('activity', a.startDate, a.endDate, ctx).ok;
 }
 
-/** A team is one (groupId, syllabusId) pair; a new syllabus on a group is a new team. */
+/**
+ * One source id as an id of the output files: letters, digits and `-` stay, every other character
+ * becomes `_` and its UTF-8 bytes in hex (`_` itself too), so the result holds only `[A-Za-z0-9_-]`,
+ * two different ids never meet, and the same id gives the same output id on every run. UUIDs and the
+ * usual SIS ids come out unchanged.
+ */
+export function outputId(id: string): string {
+  if (/^[A-Za-z0-9-]+$/.test(id)) return id;
+  let out = '';
+  for (const ch of id) {
+    if (/[A-Za-z0-9-]/.test(ch)) out += ch;
+    else for (const b of Buffer.from(ch, 'utf8')) out += `_${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Several source ids as one output id: each by {@link outputId}, joined by `.` (which no part contains). */
+export function compositeId(...parts: string[]): string {
+  return parts.map(outputId).join('.');
+}
+
+/** A team is one (groupId, syllabusId) pair; a new syllabus on a group is a new team. Its id is an output id. */
 export function teamId(groupId: string, syllabusId?: string): string {
-  return syllabusId ? `${groupId}~${syllabusId}` : groupId;
+  return syllabusId ? compositeId(groupId, syllabusId) : outputId(groupId);
 }

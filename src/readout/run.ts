@@ -9,11 +9,14 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { resolveSecret, type CustomerConfig } from './config.ts';
-import { fetchFull, fetchIncremental, type OptIn } from './fetch.ts';
+import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptIn } from './fetch.ts';
 import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type RecordMap, type Snapshot } from './model.ts';
 import { localDay } from './rules.ts';
 import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
+import type { ProgressEvent } from './progress.ts';
+import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
+import { Warnings, type NamedWarning } from './warnings.ts';
 import {
   CsvFile,
   manifest,
@@ -42,6 +45,8 @@ export interface ReadoutDeps {
   fetch?: typeof fetch;
   /** Called as each phase of a run ends (the benchmark samples memory there). */
   onPhase?: (phase: string) => void;
+  /** Progress for a terminal or a log (see progress.ts). */
+  onProgress?: (e: ProgressEvent) => void;
 }
 
 export interface RunOptions {
@@ -72,9 +77,11 @@ export interface ReadoutReport {
   counts: Record<Category, Tally>;
   output: { schools: number; people: number; teams: number; memberships: number; files: Record<string, number> };
   delta: DeltaSummary;
-  source: SourceClient['stats'] & { changed?: Record<string, number>; deleted?: Record<string, number> };
+  source: SourceClient['stats'] & { changed?: Record<string, number>; deleted?: Record<string, number>; zonelessTimestamps: number };
   unknownEnums: Record<string, number>;
   skippedRecords: Record<string, number>;
+  /** What degraded: each named warning with its count and the rules it kept from being applied. */
+  namedWarnings: NamedWarning[];
   warnings: string[];
 }
 
@@ -256,8 +263,9 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
 const ROWS_FORMAT = '"readout-rows/4"';
 // 4: persons as flat arrays (model.ts personCodec); a /3 state is read as none, once.
 const SNAPSHOT_FORMAT = '"readout-state/4';
-const snapshotHeader = (o: OptIn) => `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}"`;
-const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo });
+const snapshotHeader = (o: OptIn) =>
+  `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}${o.courseField && o.courseField !== 'syllabus' ? ` course=${o.courseField}` : ''}"`;
+const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo, courseField: c.mapping.courseField });
 
 /** A stored state in another format (an older version, other opt-ins): read as no state. */
 export class StateFormatError extends Error {}
@@ -509,11 +517,8 @@ async function oneRosterPass(
     await mkdir(bulkDir, { recursive: true });
     await mkdir(deltaDir, { recursive: true });
     const bulkManifest = manifest('bulk');
-    const deltaManifest = manifest('delta');
     writeCsvFile(join(bulkDir, 'manifest.csv'), bulkManifest);
-    writeCsvFile(join(deltaDir, 'manifest.csv'), deltaManifest);
     bulkFiles['oneroster/manifest.csv'] = bulkManifest.rows.length;
-    deltaFiles['oneroster-delta/manifest.csv'] = deltaManifest.rows.length;
   }
   const active: Row = { status: 'active', dateLastModified: stamp };
   const gone: Row = { status: 'tobedeleted', dateLastModified: stamp };
@@ -591,8 +596,17 @@ async function oneRosterPass(
       o.delta.close();
       await rm(o.updated.path, { force: true });
       if (o.removed) await rm(o.removed.path, { force: true });
-      deltaFiles[`oneroster-delta/${f}`] = n[f].added + n[f].updated;
+      const rows = n[f].added + n[f].updated + n[f].removed;
+      // A delta file with a header and nothing else says nothing; the manifest marks it absent instead.
+      if (rows) deltaFiles[`oneroster-delta/${f}`] = rows;
+      else await rm(o.delta.path, { force: true });
     }
+  }
+  if (deltaDir) {
+    const written = new Set(ONEROSTER_FILES.filter((f) => deltaFiles[`oneroster-delta/${f}`]));
+    const deltaManifest = manifest('delta', written);
+    writeCsvFile(join(deltaDir, 'manifest.csv'), deltaManifest);
+    deltaFiles['oneroster-delta/manifest.csv'] = deltaManifest.rows.length;
   }
   const classes = n['classes.csv'];
   return {
@@ -609,9 +623,11 @@ async function oneRosterPass(
 }
 
 /** A source client for one customer's configuration. */
-export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps): SourceClient {
+export function sourceClientFor(c: CustomerConfig, deps: ReadoutDeps, warnings?: Warnings, onPage?: (path: string, records: number) => void): SourceClient {
   return new SourceClient({
     ...c.source,
+    warnings,
+    onPage,
     clientSecret: resolveSecret(c.source.clientSecret, deps.env),
     clock: deps.clock,
     sleep: deps.sleep,
@@ -659,11 +675,16 @@ async function startRun(db: Kysely<DB>, customer: string, trigger: 'cli' | 'sche
   }
 }
 
+/** The customer's staff-title table: the built-in one with the customer's entries over it. */
+export function roleMappingOf(c: CustomerConfig): RoleMapping {
+  return { table: { ...DEFAULT_STAFF_ROLES, ...c.mapping.staffRoles }, unknown: c.mapping.unknownStaffRole };
+}
+
 /** Another run of the same customer holds the slot. */
 export class ReadoutBusyError extends Error {}
 
 /** The rules applied to a snapshot for a customer at the clock's current local date. */
-export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, keepDecisions = true): SelectResult & { today: string } {
+export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, keepDecisions = true, namedWarnings?: Warnings): SelectResult & { today: string } {
   const today = localDay(now, c.timeZone);
   return {
     today,
@@ -675,6 +696,9 @@ export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, kee
       exportAddress: c.exportAddress,
       exportCivicNo: c.exportCivicNo,
       keepDecisions,
+      dutiesOnParentOrganisations: c.mapping.dutiesOnParentOrganisations,
+      roles: roleMappingOf(c),
+      namedWarnings,
     }),
   };
 }
@@ -696,10 +720,42 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       if (!(e instanceof StateFormatError)) throw e;
       // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
     }
-    const phase = deps.onPhase ?? (() => {});
+    const phase = (name: string) => {
+      deps.onPhase?.(name);
+      deps.onProgress?.({ kind: 'phase', phase: name, elapsedMs: performance.now() - t0 });
+    };
     phase('state loaded');
-    const client = sourceClientFor(c, deps);
+    const warnings = new Warnings();
+    const last = await lastSucceededReport(db, c.key);
+    // The last run's record count is the estimate of this one's (a full read reads about as much again).
+    const expected = last?.mode === 'full' ? last.source?.records : undefined;
+    const pagesOf = new Map<string, number>();
+    const recordsOf = new Map<string, number>();
+    let total = 0;
+    const tRead = performance.now();
+    const onPage = deps.onProgress
+      ? (path: string, records: number) => {
+          pagesOf.set(path, (pagesOf.get(path) ?? 0) + 1);
+          recordsOf.set(path, (recordsOf.get(path) ?? 0) + records);
+          total += records;
+          const secs = (performance.now() - tRead) / 1000;
+          const perSecond = secs > 0 ? total / secs : 0;
+          const full = mode === 'full' && !previousSnapshot;
+          deps.onProgress!({
+            kind: 'page',
+            path,
+            pages: pagesOf.get(path)!,
+            records: recordsOf.get(path)!,
+            totalRecords: total,
+            elapsedMs: performance.now() - t0,
+            perSecond,
+            etaSeconds: full && expected && perSecond > 0 ? Math.max(0, (expected - total) / perSecond) : undefined,
+          });
+        }
+      : undefined;
+    const client = sourceClientFor(c, deps, warnings, onPage);
     const stats = new ParseStats();
+    const ctx = fetchContext(c, client, stats);
     const fetchStartedAt = clock.now();
 
     // 1. Read the source.
@@ -709,26 +765,62 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
     if (state && previousSnapshot) {
-      const inc = await fetchIncremental(
-        client,
-        stats,
-        previousSnapshot,
-        new Date(new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000),
-        optInOf(c),
-      );
-      if (inc) {
+      let after = new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000;
+      if ((last?.source?.zonelessTimestamps ?? 0) > 0) {
+        // The source may compare our UTC watermark with its local wall time: read far enough back to cover any offset.
+        after -= ZONELESS_SLACK_MS;
+        warnings.add(
+          'source.timestamps_without_zone',
+          'the source sends meta.modified without a time zone: incremental reads start 14 hours earlier to cover any offset',
+          [],
+        );
+      }
+      const inc = await fetchIncremental(ctx, previousSnapshot, new Date(after));
+      if ('snapshot' in inc) {
         mode = 'incremental';
         snapshot = inc.snapshot;
         changed = inc.changed;
         deleted = inc.deleted;
       } else {
-        fallbackReason = 'the source does not support meta.modified.after or /deletedEntities: full read and diff';
+        fallbackReason = `${inc.fallback}: full read and diff`;
+        warnings.add('source.delta_unusable', 'the delta feed could not be used; the run read everything and compared', [], inc.fallback);
         previousSnapshot = undefined; // half-updated and no longer needed: let it go before the full read
       }
     } else if (!state) fallbackReason = 'first run for this customer';
     else if (opts.full) fallbackReason = 'full read requested';
-    else fallbackReason = 'address or civic number opt-in changed since the last run';
-    snapshot ??= await fetchFull(client, stats, optInOf(c));
+    else fallbackReason = 'address or civic number opt-in (or mapping.courseField) changed since the last run';
+    snapshot ??= await fetchFull(ctx);
+    if (stats.zonelessTimestamps && !warnings.has('source.timestamps_without_zone')) {
+      warnings.add(
+        'source.timestamps_without_zone',
+        'the source sends meta.modified without a time zone: the next incremental reads start 14 hours earlier to cover any offset',
+        [],
+        undefined,
+        stats.zonelessTimestamps,
+      );
+    }
+    for (const [reason, n] of stats.skipped)
+      warnings.add('source.record_skipped', `records skipped: ${reason}`, ['every rule (the record is not read)'], undefined, n);
+    for (const [value, n] of stats.unknownEnums) {
+      warnings.add(
+        'source.unknown_value',
+        `a value outside the spec's list: ${value} (kept as it is)`,
+        ['rules comparing this field treat it as no match'],
+        undefined,
+        n,
+      );
+    }
+    for (const [field, n] of stats.nonSpec) {
+      const name = field.split('.')[1];
+      if (name === c.mapping.courseField) continue;
+      warnings.add(
+        'source.non_spec_field',
+        `${field} is sent instead of the spec's syllabus; set mapping.courseField: ${name} to take courses from it`,
+        ['group.no_syllabus', 'course titles and codes'],
+        undefined,
+        n,
+      );
+    }
     const t1 = performance.now();
     phase('fetched');
 
@@ -737,7 +829,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // while the heap is small, and dropped as soon as the rules are through with them.
     const snapshotParts = await encodeSnapshot(snapshot, optInOf(c));
     phase('snapshot encoded');
-    const sel = applyRules(c, snapshot, clock.now(), false);
+    const sel = applyRules(c, snapshot, clock.now(), false, warnings);
     for (const e of ENTITIES) snapshot[e].clear();
     snapshot = undefined;
     previousSnapshot = undefined;
@@ -796,9 +888,10 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       counts: sel.counts,
       output,
       delta: or.delta,
-      source: { ...client.stats, changed, deleted },
+      source: { ...client.stats, changed, deleted, zonelessTimestamps: stats.zonelessTimestamps },
       unknownEnums: Object.fromEntries(stats.unknownEnums),
       skippedRecords: Object.fromEntries(stats.skipped),
+      namedWarnings: warnings.list(),
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
@@ -852,6 +945,19 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       .execute();
     return { runId, status: 'failed', error: message };
   }
+}
+
+/** The report of the customer's last succeeded run (it says how much was read, and how). */
+async function lastSucceededReport(db: Kysely<DB>, customer: string): Promise<Partial<ReadoutReport> | undefined> {
+  const row = await db
+    .selectFrom('readout_runs')
+    .select(['report'])
+    .where('customer_key', '=', customer)
+    .where('status', '=', 'succeeded')
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return (typeof row?.report === 'string' ? JSON.parse(row.report) : row?.report) ?? undefined;
 }
 
 /** The latest runs of a customer (or all), newest first, for the operator. */

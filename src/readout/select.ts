@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Activity, Address, Duty, Person, Responsible, Snapshot } from './model.ts';
+import { DEFAULT_ROLE_MAPPING, staffRoleOf, type RoleMapping, type StaffRole } from './roles.ts';
 import {
   activityCurrent,
   dateWindow,
@@ -9,9 +11,11 @@ import {
   staffRules,
   studentRules,
   teamId,
+  compositeId,
   type RuleContext,
   type Verdict,
 } from './rules.ts';
+import type { Warnings } from './warnings.ts';
 
 /**
  * Applies every rule to a snapshot and returns what the writers need (kept schools, people, teams,
@@ -33,6 +37,8 @@ export interface OutRole {
   grade?: string;
   /** Staff: the duty role as job title. */
   jobTitle?: string;
+  /** Staff: the role the title maps to, for SDS and OneRoster alike. */
+  staffRole?: StaffRole;
   start?: string;
   end?: string;
 }
@@ -43,6 +49,8 @@ export interface OutPerson {
   familyName: string;
   middleName?: string;
   username: string;
+  /** Where the username came from; decides who keeps a shared one (see {@link uniqueUsernames}). */
+  usernameFrom: 'eppn' | 'email' | 'id';
   email?: string;
   phone?: string;
   kinds: ('student' | 'staff' | 'guardian')[];
@@ -109,6 +117,12 @@ export interface SelectOptions extends RuleContext {
   exportCivicNo: boolean;
   /** Keep every verdict for `explain` (a run only needs the counts: less memory on big worlds). */
   keepDecisions?: boolean;
+  /** A duty on an organisation above school units counts for the kept units below it (default on). */
+  dutiesOnParentOrganisations?: boolean;
+  /** Staff title → role (default: the built-in table, unknown titles → staff). */
+  roles?: RoleMapping;
+  /** Where mapping decisions worth an operator's look are reported. */
+  namedWarnings?: Warnings;
 }
 
 export interface SelectResult {
@@ -202,6 +216,29 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     });
   }
 
+  // Organisations above school units (a Skola, a Rektorsområde): which kept units lie below each.
+  const children = new Map<string, string[]>();
+  for (const org of snap.organisations.values()) if (org.parentId) children.set(org.parentId, appended(children.get(org.parentId), org.id));
+  const below = new Map<string, string[]>();
+  const unitsBelow = (orgId: string): string[] => {
+    let hit = below.get(orgId);
+    if (hit) return hit;
+    below.set(orgId, []); // a cycle in the source's parents ends here
+    hit = [];
+    for (const c of children.get(orgId) ?? []) {
+      if (keptSchools.has(c)) hit.push(c);
+      else hit.push(...unitsBelow(c));
+    }
+    hit = [...new Set(hit)].sort();
+    below.set(orgId, hit);
+    return hit;
+  };
+  const roleMapping = o.roles ?? DEFAULT_ROLE_MAPPING;
+  const dutyOptions = {
+    unitsBelow: o.dutiesOnParentOrganisations === false ? undefined : unitsBelow,
+    excludedTitle: (t: string | undefined) => staffRoleOf(t, roleMapping).role === 'exclude',
+  };
+
   // Names, dates, school ids and titles repeat across thousands of people; each parsed record
   // brings its own copy of them. One shared copy each keeps the selection small on a big world.
   const interned = new Map<string, string>();
@@ -223,6 +260,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         familyName: intern(p.familyName),
         middleName: intern(p.middleName),
         username: p.eppn ?? '',
+        usernameFrom: p.eppn ? 'eppn' : 'id',
         email: undefined,
         phone: undefined,
         kinds: [],
@@ -284,9 +322,21 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
       warnings.push(`person ${personId} of duty ${duties[0]!.id} is missing from /persons`);
       continue;
     }
-    const v = staffRules(p, duties, keptSchools, o);
+    const v = staffRules(p, duties, keptSchools, o, dutyOptions);
     decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'staff', v);
     count(counts.staff, v);
+    if (!dutyOptions.unitsBelow && o.namedWarnings) {
+      for (const d of duties) {
+        if (d.dutyAt && !keptSchools.has(d.dutyAt) && unitsBelow(d.dutyAt).length) {
+          o.namedWarnings.add(
+            'mapping.duties_on_parent_organisations_off',
+            'duties on an organisation above kept school units were not counted (mapping.dutiesOnParentOrganisations is off)',
+            ['staff.duty.school_not_kept'],
+            d.id,
+          );
+        }
+      }
+    }
     if (!v.kept) continue;
     const out = person(p);
     out.kinds = appended(out.kinds, 'staff');
@@ -294,12 +344,30 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     const seen = new Set<string>();
     for (const d of v.duties) {
       keptDuties.set(d.id, personId);
+      if (d.dutyAt !== duties.find((x) => x.id === d.id)?.dutyAt) {
+        o.namedWarnings?.add(
+          'mapping.duty_counted_for_school_units',
+          'duties on an organisation above school units counted for the kept units below it (mapping.dutiesOnParentOrganisations)',
+          [],
+          d.id,
+        );
+      }
       if (seen.has(d.dutyAt!)) continue;
       seen.add(d.dutyAt!);
+      const mapped = staffRoleOf(d.dutyRole, roleMapping);
+      if (!mapped.known) {
+        o.namedWarnings?.add(
+          'mapping.unknown_staff_title',
+          `staff title "${d.dutyRole ?? '(none)'}" is not in the staff-role table: mapped to ${mapped.role} (mapping.unknownStaffRole)`,
+          [],
+          personId,
+        );
+      }
       out.roles = appended(out.roles, {
         role: 'staff',
         schoolId: intern(d.dutyAt!),
         jobTitle: intern(d.dutyRole),
+        staffRole: mapped.role === 'exclude' ? 'staff' : mapped.role,
         start: intern(d.startDate),
         end: intern(d.endDate),
       });
@@ -325,7 +393,12 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
       if (v.studentIds.includes(r.studentId))
         out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
   }
-  for (const out of people.values()) if (!out.username) out.username = out.email ?? out.id;
+  for (const out of people.values()) {
+    if (out.username) continue;
+    out.usernameFrom = out.email ? 'email' : 'id';
+    out.username = out.email ?? out.id;
+  }
+  uniqueUsernames(people.values(), o.namedWarnings);
 
   // Groups, classes and teams
   const activitiesByGroup = new Map<string, Activity[]>();
@@ -352,7 +425,8 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     for (const sid of pairs) {
       const syl = sid ? snap.syllabuses.get(sid) : undefined;
       if (sid && !syl) warnings.push(`syllabus ${sid} of group ${g.id} is missing from /syllabuses`);
-      const subject = syl?.courseName ?? syl?.subjectName ?? acts.find((a) => a.syllabusId === sid)?.displayName;
+      const act = acts.find((a) => a.syllabusId === sid);
+      const subject = syl?.courseName ?? syl?.subjectName ?? act?.courseName ?? act?.displayName;
       const team: OutTeam = {
         id: teamId(g.id, sid),
         groupId: g.id,
@@ -360,9 +434,9 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         schoolId: g.organisationId!,
         title: sid ? `${g.displayName} ${subject ?? sid}` : g.displayName,
         groupType: g.groupType,
-        courseId: sid ? `${sid}@${g.organisationId}` : `${g.groupType}@${g.organisationId}`,
+        courseId: compositeId(sid ?? g.groupType, g.organisationId!),
         courseTitle: sid ? (subject ?? sid) : g.groupType,
-        courseCode: syl?.courseCode,
+        courseCode: syl?.courseCode ?? act?.courseCode,
         subjectCode: syl?.subjectCode,
       };
       teams.push(team);
@@ -411,4 +485,47 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     decisions,
     warnings,
   };
+}
+
+const KIND_RANK = { staff: 0, student: 1, guardian: 2 } as const;
+const FROM_RANK = { eppn: 0, email: 1, id: 2 } as const;
+
+/**
+ * Makes usernames unique (compared without case), as SDS and OneRoster require. Of the people who
+ * share one, the first by (source: eduPersonPrincipalName, e-mail, id; then kind: staff, student,
+ * guardian; then id) keeps it; each other gets a suffix from a hash of their own id — `anna+k3f9a2c1@x.se`
+ * for an e-mail, `name-k3f9a2c1` otherwise — so the result depends only on who shares the name and
+ * is the same on every run.
+ */
+export function uniqueUsernames(people: Iterable<OutPerson>, warnings?: Warnings): void {
+  const byName = new Map<string, OutPerson[]>();
+  for (const p of people) {
+    const k = p.username.toLowerCase();
+    const list = byName.get(k);
+    if (list) list.push(p);
+    else byName.set(k, [p]);
+  }
+  const rank = (p: OutPerson) => [FROM_RANK[p.usernameFrom], Math.min(...p.kinds.map((k) => KIND_RANK[k]), 3)] as const;
+  for (const [, list] of byName) {
+    if (list.length < 2) continue;
+    list.sort((a, b) => {
+      const [fa, ka] = rank(a);
+      const [fb, kb] = rank(b);
+      return fa - fb || ka - kb || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    });
+    for (const p of list.slice(1)) {
+      const base = p.username;
+      for (let len = 8; ; len += 4) {
+        const h = createHash('sha256').update(p.id).digest('hex').slice(0, len);
+        const at = base.lastIndexOf('@');
+        const candidate = at > 0 ? `${base.slice(0, at)}+${h}${base.slice(at)}` : `${base}-${h}`;
+        if (!byName.has(candidate.toLowerCase())) {
+          p.username = candidate;
+          byName.set(candidate.toLowerCase(), [p]);
+          break;
+        }
+      }
+      warnings?.add('output.username_shared', 'people shared a username; all but the first (by source, kind, id) got a suffix', [], p.id);
+    }
+  }
 }

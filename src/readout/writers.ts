@@ -1,5 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import type { OutPerson, Selection } from './select.ts';
+import { STAFF_ROLES } from './roles.ts';
+import { compositeId, outputId as id1 } from './rules.ts';
+import type { OutPerson, OutRole, Selection } from './select.ts';
 
 /**
  * The two output formats, built from a {@link Selection}: Microsoft School Data Sync v2.1 CSV and
@@ -256,27 +258,9 @@ const ONEROSTER_ALL_FILES = [
   'users',
 ];
 
-const TEACHING = new Set(['Lärare', 'Förskollärare', 'Förstelärare', 'Speciallärare/specialpedagog', 'Fritidspedagog', 'Övrig pedagogisk personal']);
-
-function sdsStaffRole(title?: string): string {
-  if (!title || TEACHING.has(title)) return 'teacher';
-  if (title === 'Rektor' || title === 'Förskolechef') return 'principal';
-  if (title === 'Lärarassistent') return 'teacherAssistant';
-  if (title === 'Barnskötare') return 'assistant';
-  if (title === 'Skolsköterska') return 'nurse';
-  if (title === 'Skoladministratör') return 'administrator';
-  if (title === 'Kurator' || title === 'Skolpsykolog' || title === 'Studie- och yrkesvägledare') return 'advisor';
-  return 'staff';
-}
-
-function oneRosterStaffRole(title?: string): string {
-  if (!title || TEACHING.has(title)) return 'teacher';
-  if (title === 'Rektor' || title === 'Förskolechef' || title === 'Övrig arbetsledning') return 'principal';
-  if (title === 'Lärarassistent' || title === 'Barnskötare') return 'aide';
-  if (title === 'Kurator' || title === 'Skolpsykolog' || title === 'Studie- och yrkesvägledare') return 'counselor';
-  if (title === 'Skoladministratör') return 'siteAdministrator';
-  return 'teacher';
-}
+/** Both formats' staff role from the one mapping (roles.ts); a role without a mapped title is a teacher's, as before. */
+const sdsStaffRole = (r: OutRole) => STAFF_ROLES[r.staffRole ?? 'teacher'].sds;
+const oneRosterStaffRole = (r: OutRole) => STAFF_ROLES[r.staffRole ?? 'teacher'].oneroster;
 
 const guardianRole = (relationType?: string) => (relationType === 'Vårdnadshavare' || !relationType ? 'guardian' : 'relative');
 
@@ -290,11 +274,11 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
   const s = sel.session;
   const table = (f: SdsFile, rows: () => Iterable<Row>): LazyTable => ({ header: SDS_HEADERS[f], rows });
   return {
-    'orgs.csv': table('orgs.csv', () => sel.schools.map((o) => ({ sourcedId: o.id, name: o.name, type: 'school', parentSourcedId: '' }))),
+    'orgs.csv': table('orgs.csv', () => sel.schools.map((o) => ({ sourcedId: id1(o.id), name: o.name, type: 'school', parentSourcedId: '' }))),
     'users.csv': table('users.csv', function* () {
       for (const p of sel.people) {
         yield {
-          sourcedId: p.id,
+          sourcedId: id1(p.id),
           username: p.username,
           givenName: p.givenName,
           familyName: p.familyName,
@@ -311,9 +295,9 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
         for (let i = 0; i < p.roles.length; i++) {
           const r = p.roles[i]!;
           yield {
-            userSourcedId: p.id,
-            orgSourcedId: r.schoolId,
-            role: r.role === 'student' ? 'student' : sdsStaffRole(r.jobTitle),
+            userSourcedId: id1(p.id),
+            orgSourcedId: id1(r.schoolId),
+            role: r.role === 'student' ? 'student' : sdsStaffRole(r),
             sessionSourcedId: s.id,
             grade: r.grade ?? '',
             isPrimary: i === 0 ? 'TRUE' : 'FALSE',
@@ -332,7 +316,7 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
       for (const t of sel.teams) {
         courses.set(t.courseId, {
           sourcedId: t.courseId,
-          orgSourcedId: t.schoolId,
+          orgSourcedId: id1(t.schoolId),
           title: t.courseTitle,
           code: t.courseCode ?? t.subjectCode ?? '',
           schoolYearSourcedId: s.id,
@@ -343,14 +327,15 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
       return courses.values();
     }),
     'classes.csv': table('classes.csv', function* () {
-      for (const t of sel.teams) yield { sourcedId: t.id, orgSourcedId: t.schoolId, title: t.title, sessionSourcedIds: s.id, courseSourcedId: t.courseId };
+      for (const t of sel.teams) yield { sourcedId: t.id, orgSourcedId: id1(t.schoolId), title: t.title, sessionSourcedIds: s.id, courseSourcedId: t.courseId };
     }),
     'enrollments.csv': table('enrollments.csv', function* () {
-      for (const m of sel.memberships) yield { classSourcedId: m.teamId, userSourcedId: m.personId, role: m.role };
+      for (const m of sel.memberships) yield { classSourcedId: m.teamId, userSourcedId: id1(m.personId), role: m.role };
     }),
     'relationships.csv': table('relationships.csv', function* () {
       for (const p of sel.people)
-        for (const g of p.guardianOf) yield { userSourcedId: g.studentId, relationshipUserSourcedId: p.id, relationshipRole: guardianRole(g.relationType) };
+        for (const g of p.guardianOf)
+          yield { userSourcedId: id1(g.studentId), relationshipUserSourcedId: id1(p.id), relationshipRole: guardianRole(g.relationType) };
     }),
   };
 }
@@ -365,9 +350,9 @@ export function sdsTables(sel: Selection): Record<SdsFile, CsvTable> {
 export type OneRosterRows = Record<OneRosterFile, Map<string, Row>>;
 
 function userRow(p: OutPerson): Row {
-  const agents = [...p.guardianOf.map((g) => g.studentId)];
+  const agents = [...p.guardianOf.map((g) => id1(g.studentId))];
   return {
-    sourcedId: p.id,
+    sourcedId: id1(p.id),
     enabledUser: 'true',
     username: p.username,
     userIds: '',
@@ -386,7 +371,7 @@ function userRow(p: OutPerson): Row {
     preferredGivenName: '',
     preferredMiddleName: '',
     preferredFamilyName: '',
-    primaryOrgSourcedId: p.roles[0]?.schoolId ?? '',
+    primaryOrgSourcedId: p.roles[0] ? id1(p.roles[0].schoolId) : '',
     pronouns: '',
     'metadata.civicNo': p.civicNo ?? '',
     'metadata.streetAddress': p.address?.streetAddress ?? '',
@@ -413,8 +398,8 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
     'orgs.csv': () =>
       lastWins(
         sel.schools.map((o): [string, Row] => [
-          o.id,
-          { sourcedId: o.id, name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' },
+          id1(o.id),
+          { sourcedId: id1(o.id), name: o.name, type: 'school', identifier: o.schoolUnitCode ?? o.organisationCode ?? '', parentSourcedId: '' },
         ]),
       ),
     'courses.csv': () =>
@@ -427,7 +412,7 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
             title: t.courseTitle,
             courseCode: t.courseCode ?? t.subjectCode ?? '',
             grades: '',
-            orgSourcedId: t.schoolId,
+            orgSourcedId: id1(t.schoolId),
             subjects: '',
             subjectCodes: t.subjectCode ?? '',
           },
@@ -442,10 +427,10 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
             title: t.title,
             grades: '',
             courseSourcedId: t.courseId,
-            classCode: t.groupId,
+            classCode: id1(t.groupId),
             classType: t.groupType === 'Undervisning' ? 'scheduled' : 'homeroom',
             location: '',
-            schoolSourcedId: t.schoolId,
+            schoolSourcedId: id1(t.schoolId),
             termSourcedIds: s.id,
             subjects: '',
             subjectCodes: t.subjectCode ?? '',
@@ -459,15 +444,15 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
       for (const p of sel.people) {
         for (const g of p.guardianOf) {
           const list = guardiansOf.get(g.studentId);
-          if (list) list.push(p.id);
-          else guardiansOf.set(g.studentId, [p.id]);
+          if (list) list.push(id1(p.id));
+          else guardiansOf.set(g.studentId, [id1(p.id)]);
         }
       }
       for (const p of distinctPeople(sel)) {
         const row = userRow(p);
         const guardians = guardiansOf.get(p.id);
         if (guardians) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
-        yield [p.id, row];
+        yield [row.sourcedId!, row];
       }
     },
     'roles.csv': function* () {
@@ -477,16 +462,16 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
         // Role ids start with the person's id: one person's roles never collide with another's.
         const own = new Map<string, Row>();
         for (const r of p.roles) {
-          const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r.jobTitle);
-          const id = `${p.id}|${r.schoolId}|${role}`;
+          const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r);
+          const id = compositeId(p.id, r.schoolId, role);
           own.set(id, {
             sourcedId: id,
-            userSourcedId: p.id,
+            userSourcedId: id1(p.id),
             roleType: r === p.roles[0] ? 'primary' : 'secondary',
             role,
             beginDate: r.start ?? '',
             endDate: r.end ?? '',
-            orgSourcedId: r.schoolId,
+            orgSourcedId: id1(r.schoolId),
             userProfileSourcedId: '',
           });
         }
@@ -494,16 +479,16 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
           const org = schoolOfPerson.get(g.studentId);
           if (!org) continue;
           const role = guardianRole(g.relationType);
-          const id = `${p.id}|${org}|${role}`;
+          const id = compositeId(p.id, org, role);
           if (!own.has(id))
             own.set(id, {
               sourcedId: id,
-              userSourcedId: p.id,
+              userSourcedId: id1(p.id),
               roleType: p.roles.length ? 'secondary' : 'primary',
               role,
               beginDate: '',
               endDate: '',
-              orgSourcedId: org,
+              orgSourcedId: id1(org),
               userProfileSourcedId: '',
             });
         }
@@ -515,14 +500,16 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
       for (const t of sel.teams) schoolOf.set(t.id, t.schoolId);
       // (team, person) pairs are distinct by construction in `select`.
       for (const m of sel.memberships) {
-        const id = `${m.teamId}|${m.personId}`;
+        // A team id is already an output id; the person's part has no `.`, so the pair stays unique.
+        const id = `${m.teamId}.${id1(m.personId)}`;
+        const school = schoolOf.get(m.teamId);
         yield [
           id,
           {
             sourcedId: id,
             classSourcedId: m.teamId,
-            schoolSourcedId: schoolOf.get(m.teamId) ?? '',
-            userSourcedId: m.personId,
+            schoolSourcedId: school ? id1(school) : '',
+            userSourcedId: id1(m.personId),
             role: m.role,
             primary: 'false',
             beginDate: '',
@@ -554,9 +541,12 @@ export function oneRosterRows(sel: Selection): OneRosterRows {
   return Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map(streams[f]())])) as OneRosterRows;
 }
 
-/** The OneRoster manifest: every file the standard defines, ours in `mode`, the rest "absent". */
-export function manifest(mode: 'bulk' | 'delta'): CsvTable {
-  const modes: Record<string, string> = Object.fromEntries(ONEROSTER_FILES.map((f) => [f, mode]));
+/**
+ * The OneRoster manifest: every file the standard defines, ours in `mode`, the rest "absent". With
+ * `written`, only those of ours are in `mode` (a delta set leaves out files without a change).
+ */
+export function manifest(mode: 'bulk' | 'delta', written?: ReadonlySet<string>): CsvTable {
+  const modes: Record<string, string> = Object.fromEntries(ONEROSTER_FILES.filter((f) => !written || written.has(f)).map((f) => [f, mode]));
   const rows: Row[] = [
     { propertyName: 'manifest.version', value: '1.0' },
     { propertyName: 'oneroster.version', value: '1.2' },

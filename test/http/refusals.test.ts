@@ -10,7 +10,7 @@ import { useHarness } from '../support/harness.ts';
 const harness = useHarness();
 
 /** Sends a request line exactly as given (no URL normalisation), and reads the answer. */
-function raw(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: any }> {
+function raw(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; requestId: string; body: any }> {
   const { port } = new URL(harness().url);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path, method: 'GET', headers, agent: false }, (res) => {
@@ -24,7 +24,7 @@ function raw(path: string, headers: Record<string, string> = {}): Promise<{ stat
         } catch {
           /* not JSON: the test says so */
         }
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body });
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), requestId: String(res.headers['x-request-id']), body });
       });
     });
     req.on('error', reject);
@@ -42,7 +42,7 @@ describe('refusals in the surface’s own error shape', () => {
     const res = await raw(path);
     expect(res.status).toBe(status);
     expect(res.type).toContain('application/problem+json');
-    expect(res.body).toMatchObject({ status, code: expect.stringMatching(/^[a-z_]+$/) });
+    expect(res.body).toMatchObject({ status, code: expect.stringMatching(/^[a-z_]+$/), requestId: res.requestId });
   });
 
   it.each([
@@ -54,6 +54,7 @@ describe('refusals in the surface’s own error shape', () => {
     const res = await raw(path);
     expect(res.status).toBe(status);
     expect(res.type).toContain('application/json');
-    expect(res.body).toEqual({ code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String) });
+    // The request id (also in X-Request-Id) is an extra member; the spec's Error allows it.
+    expect(res.body).toEqual({ code: expect.stringMatching(/^[a-z_]+$/), message: expect.any(String), requestId: res.requestId });
   });
 });

@@ -109,6 +109,26 @@ describe('readout with a broken source', () => {
     expect(existsSync(join(w.outputDir, 'current', 'oneroster-delta', 'users.csv'))).toBe(true);
   });
 
+  it('tokenAuth auto: when both client authentication methods are refused, says so for both', async () => {
+    const c = { ...w.customer, source: { ...w.customer.source, tokenAuth: 'auto' as const } };
+    const r = await runReadout(c, { ...w.deps, env: { EXEMPEL_SECRET: 'wrong' } });
+    expect(r.error).toMatch(/^source_auth_failed: token: the source refused our credentials \(HTTP 401\).*; client_secret_basic was refused too \(HTTP 401\)$/);
+  });
+
+  it('Retry-After as an HTTP date is honoured, and bounded by maxRetryAfterSeconds', async () => {
+    let sent = 0;
+    w.source.inject = () => {
+      if (sent++ > 1) return undefined;
+      // The first asks for 3 seconds, the second for two hours.
+      const at = new Date(w.clock.now().getTime() + (sent === 1 ? 3000 : 7_200_000)).toUTCString();
+      return { status: 429, body: '{}', headers: { 'retry-after': at } };
+    };
+    w.sleeps.length = 0;
+    const r = await runReadout(w.customer, w.deps, { full: true });
+    expect(r.status).toBe('succeeded');
+    expect(w.sleeps.slice(0, 2)).toEqual([3000, 60_000]);
+  });
+
   it('refuses a second concurrent run of the same customer', async () => {
     await w.database.db
       .insertInto('readout_runs')

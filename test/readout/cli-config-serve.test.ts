@@ -34,13 +34,23 @@ describe('readout configuration', () => {
       formats: ['sds', 'oneroster'],
       outputDir: '/srv/readout/out/exempel',
     });
-    expect(c.source).toMatchObject({ tokenAuth: 'basic', arrayParams: 'repeat' });
+    expect(c.source).toMatchObject({ tokenAuth: 'auto', arrayParams: 'repeat' });
+    expect(c.mapping).toEqual({ dutiesOnParentOrganisations: true, courseField: 'syllabus', staffRoles: {}, unknownStaffRole: 'staff' });
   });
 
   it('lists every problem with its path', () => {
     const bad = {
       customers: [
-        { ...valid.customers[0], key: 'Bad Key', municipalityCode: '180', toleranceDays: -1, timeZone: 'Mars/Base', schedule: 'daily', extra: 1 },
+        {
+          ...valid.customers[0],
+          key: 'Bad Key',
+          municipalityCode: '180',
+          toleranceDays: -1,
+          timeZone: 'Mars/Base',
+          schedule: 'daily',
+          extra: 1,
+          mapping: { staffRoles: { Lärare: 'nurse' }, courseField: 'not a field' },
+        },
         { ...valid.customers[0], source: { ...valid.customers[0]!.source, baseUrl: 'not a url', clientSecret: { env: '1BAD' } } },
       ],
     };
@@ -59,6 +69,8 @@ describe('readout configuration', () => {
       'customers.0.schedule',
       'customers.1.source.baseUrl',
       'customers.1.source.clientSecret.env',
+      'customers.0.mapping.staffRoles.Lärare',
+      'customers.0.mapping.courseField',
     ]) {
       expect(message).toContain(`  ${path}:`);
     }
@@ -80,7 +92,11 @@ describe('readout configuration', () => {
     expect(loadReadoutConfig(join(dir, 'r.json')).customers[0]!.key).toBe('exempel');
     expect(() => loadReadoutConfig(join(dir, 'broken.yaml'))).toThrow(/is not valid YAML/);
     expect(() => loadReadoutConfig(join(dir, 'missing.yaml'))).toThrow(/Cannot read readout configuration/);
-    expect(loadReadoutConfig(join(import.meta.dirname, '../../src/readout/readout.example.yaml')).customers[0]!.source.arrayParams).toBe('brackets');
+    const example = loadReadoutConfig(join(import.meta.dirname, '../../src/readout/readout.example.yaml')).customers[0]!;
+    expect(example.source.arrayParams).toBe('brackets');
+    expect(example.source.tokenAuth).toBe('auto');
+    expect(example.mapping).toMatchObject({ dutiesOnParentOrganisations: true, courseField: 'syllabus', unknownStaffRole: 'staff' });
+    expect(example.mapping.staffRoles.Vaktmästare).toBe('exclude');
     expect(resolveSecret({ env: 'X_SECRET' }, { X_SECRET: 'abc' })).toBe('abc');
     expect(() => resolveSecret({ env: 'X_SECRET' }, {})).toThrow('Environment variable X_SECRET (client secret) is not set');
   });

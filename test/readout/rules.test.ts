@@ -26,9 +26,11 @@ import {
   staffRules,
   studentRules,
   teamId,
+  outputId,
+  compositeId,
   type RuleContext,
 } from '../../src/readout/rules.ts';
-import { select } from '../../src/readout/select.ts';
+import { select, uniqueUsernames, type OutPerson } from '../../src/readout/select.ts';
 import { oneRosterRows, sdsTables } from '../../src/readout/writers.ts';
 
 const TODAY = '2026-11-22';
@@ -429,5 +431,54 @@ describe('teams, opt-ins and the selection', () => {
     expect(sds['roles.csv'].rows.find((r) => r.userSourcedId === 'T1')).toMatchObject({ role: 'teacher' });
     expect(sel.people.find((p) => p.id === 'T1')!.roles[0]!.jobTitle).toBe('Lärare');
     expect(sds['relationships.csv'].rows).toEqual([{ userSourcedId: 'P1', relationshipUserSourcedId: 'G1', relationshipRole: 'guardian' }]);
+  });
+});
+
+describe('output ids and usernames', () => {
+  it('keeps letters, digits and - as they are and turns anything else into _hex, so distinct ids stay distinct', () => {
+    expect(outputId('3f2a-91c0-AB')).toBe('3f2a-91c0-AB');
+    expect(outputId('ST 1')).toBe('ST_201');
+    expect(outputId('a_b')).toBe('a_5Fb');
+    expect(outputId('Åsa|x~y')).toBe('_C3_85sa_7Cx_7Ey');
+    const ids = ['a.b', 'a_2Eb', 'a_b', 'a b', 'a~b', 'a|b', 'ab', 'a-b', 'å', '_C3_A5'];
+    const out = ids.map(outputId);
+    expect(new Set(out).size).toBe(ids.length);
+    for (const x of out) expect(x).toMatch(/^[A-Za-z0-9_-]+$/);
+    // Composite ids split unambiguously at `.`: (a.b, c) and (a, b.c) differ.
+    expect(compositeId('a.b', 'c')).not.toBe(compositeId('a', 'b.c'));
+    expect(teamId('G 1', 'SYL/1')).toBe('G_201.SYL_2F1');
+    expect(teamId('G1')).toBe('G1');
+  });
+
+  it('makes shared usernames unique, the same way whatever the order, by source, then kind, then id', () => {
+    const make = (id: string, username: string, usernameFrom: OutPerson['usernameFrom'], kinds: OutPerson['kinds']): OutPerson => ({
+      id,
+      givenName: id,
+      familyName: 'X',
+      username,
+      usernameFrom,
+      kinds,
+      roles: [],
+      guardianOf: [],
+    });
+    const people = () => [
+      make('G2', 'familjen@example.se', 'email', ['guardian']),
+      make('G1', 'Familjen@example.se', 'email', ['guardian']),
+      make('T1', 'familjen@example.se', 'eppn', ['staff']),
+      make('S1', 'solo', 'id', ['student']),
+      make('S2', 'solo', 'id', ['student']),
+    ];
+    const a = people();
+    const b = people().reverse();
+    uniqueUsernames(a);
+    uniqueUsernames(b);
+    const names = (l: OutPerson[]) => Object.fromEntries(l.map((p) => [p.id, p.username]));
+    expect(names(a)).toEqual(names(b));
+    expect(names(a).T1).toBe('familjen@example.se'); // an eppn outranks an e-mail
+    expect(names(a).G1).toMatch(/^Familjen\+[0-9a-f]{8}@example\.se$/);
+    expect(names(a).G2).toMatch(/^familjen\+[0-9a-f]{8}@example\.se$/);
+    expect(names(a).S1).toBe('solo');
+    expect(names(a).S2).toMatch(/^solo-[0-9a-f]{8}$/);
+    expect(new Set(Object.values(names(a)).map((n) => n.toLowerCase())).size).toBe(5);
   });
 });

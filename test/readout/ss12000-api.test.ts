@@ -84,7 +84,7 @@ describe('readout against the real SS 12000 API of this project on a generated w
     const classes = readCsv(join(dir, 'classes.csv')).rows;
     expect(classes.length).toBeGreaterThan(0);
     const groupIds = new Set(world.groups.map((g) => g.id));
-    for (const c of classes) expect(groupIds.has(c.sourcedId!.split('~')[0]!)).toBe(true);
+    for (const c of classes) expect(groupIds.has(c.sourcedId!.split('.')[0]!)).toBe(true);
     expect(readCsv(join(dir, 'enrollments.csv')).rows.length).toBeGreaterThan(0);
   }, 120_000);
 
@@ -92,7 +92,7 @@ describe('readout against the real SS 12000 API of this project on a generated w
     const { ctx, clock } = harness();
     clock.advance(3600_000);
     const kept = readCsv(join(customer.outputDir, 'current', 'sds', 'classes.csv')).rows[0]!;
-    const group = world.groups.find((g) => g.id === kept.sourcedId!.split('~')[0]!)!;
+    const group = world.groups.find((g) => g.id === kept.sourcedId!.split('.')[0]!)!;
     await ingestBatch(ctx, { upsert: { groups: [{ ...group, displayName: `${group.displayName} (ny)` }] } }, SYSTEM);
     const r = await runReadout(customer, deps);
     expect(r.error).toBeUndefined();

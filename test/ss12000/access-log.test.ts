@@ -303,7 +303,7 @@ describe('access log, exact per institution and API', () => {
     try {
       const res = await client.get('/duties');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ code: 'access_log_unavailable', message: expect.any(String) });
+      expect(res.body).toEqual({ code: 'access_log_unavailable', message: expect.any(String), requestId: res.headers.get('x-request-id') });
     } finally {
       await sql`ALTER TABLE ss12000_access_log_away RENAME TO ss12000_access_log`.execute(ctx.db);
     }

@@ -106,8 +106,9 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const scope = await loadAdminScope(ctx, ctx.db, userOf(request.actor));
-      const found = await openAppForAdmin(ctx, ctx.db, scope, request.params.appId, request.query.invitation);
+      const user = userOf(request.actor);
+      const scope = await loadAdminScope(ctx, ctx.db, user);
+      const found = await openAppForAdmin(ctx, ctx.db, scope, user, request.params.appId, request.query.invitation);
       // Counts only for the admin's own institutions: an invited admin of another school sees none of ours.
       const consents = await consentCountsForAdmin(ctx.db, scope, found.client_id);
       return { ...presentSchoolAppDetail(found, await requestedApis(ctx.db, found.id)), consents };
@@ -127,8 +128,9 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const scope = await loadAdminScope(ctx, ctx.db, userOf(request.actor));
-      const found = await openAppForAdmin(ctx, ctx.db, scope, request.params.appId, request.query.invitation);
+      const user = userOf(request.actor);
+      const scope = await loadAdminScope(ctx, ctx.db, user);
+      const found = await openAppForAdmin(ctx, ctx.db, scope, user, request.params.appId, request.query.invitation);
       return { data: await apiAccessView(ctx.db, scope, { appId: found.id, appStatus: found.status, clientId: found.client_id }) };
     },
   );
@@ -166,8 +168,9 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       },
     },
     async (request) => {
-      const scope = await loadAdminScope(ctx, ctx.db, userOf(request.actor));
-      const found = await openAppForAdmin(ctx, ctx.db, scope, request.params.appId, request.query.invitation);
+      const user = userOf(request.actor);
+      const scope = await loadAdminScope(ctx, ctx.db, user);
+      const found = await openAppForAdmin(ctx, ctx.db, scope, user, request.params.appId, request.query.invitation);
       const institutionNumbers = scopeInstitutionNumbers(scope);
       const accessGroupIds = scopeAccessGroupIds(scope);
       const rows = await appGrantLog(ctx.db, found.id, institutionNumbers, accessGroupIds);

@@ -27,11 +27,12 @@ async function as(name: 'op' | 'anna' | 'piet' | 'ines' | 'otto' | 'tom' | 'nora
   return clients[name];
 }
 
-async function invite(appId: string, expiresAt: Date): Promise<string> {
+/** An invitation of `appId` to `email` (an invitation opens the app only for its addressee). */
+async function invite(appId: string, expiresAt: Date, email = 'anna@school.example'): Promise<string> {
   const token = `inv-${newId()}`;
   await harness()
     .ctx.db.insertInto('invitations')
-    .values({ id: newId(), app_id: appId, email: 'anna@school.example', token, expires_at: expiresAt, created_at: harness().clock.now() })
+    .values({ id: newId(), app_id: appId, email, token, expires_at: expiresAt, created_at: harness().clock.now() })
     .execute();
   return token;
 }
@@ -233,7 +234,9 @@ describe('the app page: General, API access', () => {
 
     const ines = await (
       await as('ines')
-    ).get(`/api/v1/school/apps/${world.apps.planner}/api-access?invitation=${await invite(world.apps.planner, new Date('2026-12-01T00:00:00Z'))}`);
+    ).get(
+      `/api/v1/school/apps/${world.apps.planner}/api-access?invitation=${await invite(world.apps.planner, new Date('2026-12-01T00:00:00Z'), 'ines@school.example')}`,
+    );
     expect(ines.status).toBe(200);
     expect(ines.body.data[2]).toMatchObject({
       apiCode: 'invoices',
@@ -346,6 +349,54 @@ describe('editing grants: refusals', () => {
     expect(await grantsOf(world.clients.fresh)).toEqual([]);
     expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}/log?invitation=${expired}`)).status).toBe(410);
   });
+
+  it('opens an invitation only for its addressee: another admin gets 403 invitation_for_another_address and changes nothing', async () => {
+    // The partner invites Anna through its API; Lena, admin of another school with the right the
+    // students API needs, is handed the same link (a forwarded mail).
+    const bert = harness().client();
+    expect((await bert.login('bert@partner-b.example', PASSWORD)).status).toBe(200);
+    const sent = await bert.post(`/api/v1/partner/apps/${world.apps.fresh}/invitations`, { emails: ['anna@school.example'] });
+    expect(sent.status).toBe(201);
+    const token = new URL(sent.body.data[0].link).searchParams.get('invitation')!;
+    const db = harness().ctx.db;
+    const lenaId = await insertUser(db, {
+      email: 'lena@school.example',
+      password: PASSWORD,
+      displayName: 'Lena Other',
+      kind: 'school',
+      userManagementAccess: true,
+    });
+    await insertAdminRight(db, { userId: lenaId, right: 'iLeerlingen', institutionNumber: SCHOOLS.vlinder, schoolYear: 2026 });
+    const lena = harness().client();
+    expect((await lena.login('lena@school.example', PASSWORD)).status).toBe(200);
+    const audit = async () => (await db.selectFrom('audit_log').select('id').execute()).length;
+    const auditBefore = await audit();
+
+    for (const path of ['', '/api-access', '/log']) {
+      const res = await lena.get(`/api/v1/school/apps/${world.apps.fresh}${path}?invitation=${token}`);
+      expect(res.status, path).toBe(403);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.body).toMatchObject({ status: 403, code: 'invitation_for_another_address' });
+      expect(res.body.detail ?? res.body.title).not.toContain('anna');
+    }
+    const put = await lena.put(`/api/v1/school/apps/${world.apps.fresh}/api-access/students?invitation=${token}`, { institutionNumbers: [SCHOOLS.vlinder] });
+    expect(put.status).toBe(403);
+    expect(put.body.code).toBe('invitation_for_another_address');
+    expect(await grantsOf(world.clients.fresh)).toEqual([]);
+    expect(await audit()).toBe(auditBefore);
+    // Whether someone else's link has expired is not hers to learn either.
+    const expired = await invite(world.apps.fresh, new Date('2026-11-01T00:00:00Z'));
+    expect((await lena.get(`/api/v1/school/apps/${world.apps.fresh}?invitation=${expired}`)).body.code).toBe('invitation_for_another_address');
+
+    // The addressee opens it (any case of her address).
+    const anna = await as('anna');
+    const page = await anna.get(`/api/v1/school/apps/${world.apps.fresh}?invitation=${token}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toMatchObject({ name: 'BlueDries' });
+    expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}/api-access?invitation=${token}`)).status).toBe(200);
+    const upper = await invite(world.apps.fresh, new Date('2026-12-20T00:00:00Z'), 'Anna@School.Example');
+    expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}?invitation=${upper}`)).status).toBe(200);
+  });
 });
 
 describe('editing grants: effects', () => {
@@ -456,7 +507,7 @@ describe('editing grants: effects', () => {
   });
 
   it('lets the invoicing admin grant an access group', async () => {
-    const token = await invite(world.apps.planner, new Date('2026-12-20T00:00:00Z'));
+    const token = await invite(world.apps.planner, new Date('2026-12-20T00:00:00Z'), 'ines@school.example');
     const res = await (
       await as('ines')
     ).put(`/api/v1/school/apps/${world.apps.planner}/api-access/invoices?invitation=${token}`, {

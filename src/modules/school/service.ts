@@ -21,8 +21,14 @@ const appNotFound = () => notFound('app_not_found', 'No such app among the apps 
 /**
  * Finds an app the admin may open: its client holds a grant in the admin's scope, or the admin
  * holds the partner's invitation link for it (valid at most one month).
+ *
+ * An invitation is bound to its addressee: it opens the app only for the account whose e-mail
+ * address it was sent to. A colleague the link was forwarded to (still needing their own rights to
+ * grant anything) gets 403 `invitation_for_another_address` and asks the partner for an invitation
+ * of their own; so what a partner's invitation opens, and to whom, is what the partner chose and
+ * what the audit log's `invitation.created` rows say.
  */
-export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: AdminScope, appId: string, invitation?: string) {
+export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: AdminScope, user: Pick<User, 'email'>, appId: string, invitation?: string) {
   const app = await findAppWithClient(db, appId);
   if (!app) throw appNotFound();
   if (await appVisibleByGrants(db, scope, appId)) return app;
@@ -30,6 +36,13 @@ export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: Adm
     const inv = await findInvitation(db, appId, invitation);
     // A wrong token looks like a missing app: the link must not reveal which apps exist.
     if (!inv) throw appNotFound();
+    // Checked before expiry: whether someone else's invitation is still valid is not this admin's to know.
+    if (inv.email.toLowerCase() !== user.email.toLowerCase()) {
+      throw forbidden(
+        'invitation_for_another_address',
+        'This invitation link was sent to another e-mail address and opens the app only for that account; ask the partner to invite you.',
+      );
+    }
     if (inv.expires_at <= ctx.clock.now()) {
       throw gone('invitation_expired', 'This invitation link has expired; ask the partner for a new one.');
     }
@@ -134,7 +147,7 @@ export async function replaceGrants(
 ) {
   const reason = input.reason?.length ? input.reason : null;
   return ctx.db.transaction().execute(async (trx) => {
-    await openAppForAdmin(ctx, trx, scope, appId, invitation);
+    await openAppForAdmin(ctx, trx, scope, user, appId, invitation);
     const api = await findApi(trx, apiCode);
     if (!api) throw notFound('api_not_found', `There is no API "${apiCode}".`);
     // FOR SHARE: an operator suspending the app at the same moment waits for this change (or vice versa).

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { CsvError, parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import { hashPassword, passwordProblem } from '../../auth/passwords.ts';
@@ -55,25 +55,146 @@ export const adminRightRow = z
     },
   );
 
+/** One refused row of an import: `row` counts the file's records from 1; `where` says where it is in the file (line 3, item 2). */
+export interface ImportProblem {
+  row: number;
+  field: string;
+  message: string;
+  where?: string;
+}
+
+/**
+ * An import refused as a whole, with every problem found. Its message is what the CLI prints: one
+ * line for one problem (or a file that cannot be read), a count and one line per problem otherwise.
+ * It never quotes a password or its hash.
+ */
 export class ImportError extends Error {
-  constructor(readonly problems: { row: number; field: string; message: string }[]) {
-    super(`${problems.length} invalid row(s):\n${problems.map((p) => `  row ${p.row}, ${p.field}: ${p.message}`).join('\n')}`);
+  constructor(
+    readonly problems: ImportProblem[],
+    message?: string,
+  ) {
+    const at = (p: ImportProblem) => `${p.where ?? `row ${p.row}`}, ${p.field}: ${p.message}`;
+    super(message ?? (problems.length === 1 ? at(problems[0]!) : `${problems.length} invalid rows:\n${problems.map((p) => `  ${at(p)}`).join('\n')}`));
+    this.name = 'ImportError';
+  }
+
+  /** The file itself cannot be read as an import (missing, not UTF-8, not JSON, ragged CSV). */
+  static file(path: string, message: string): ImportError {
+    return new ImportError([{ row: 0, field: '(file)', message }], `${path}: ${message}`);
   }
 }
 
-/** Reads a CSV (header row) or JSON (array) file into plain records. */
-export function readRecords(path: string): Record<string, unknown>[] {
-  const text = readFileSync(path, 'utf8');
+/** How an importer names a record's place in its file; by default "row N" (records counted from 1). */
+export interface ImportOptions {
+  locate?: (row: number) => string;
+}
+
+/** An import file read into records, with where each record sits in the file. */
+export interface ImportFile {
+  records: Record<string, unknown>[];
+  /** "line N" of a CSV record (the header is line 1), "item N" of a JSON array's element. */
+  locate: (row: number) => string;
+}
+
+/**
+ * Reads a CSV (header row) or JSON (array) import file. A file that cannot be read as one — missing,
+ * not UTF-8, truncated or invalid JSON, a CSV row whose field count differs from the header's — is
+ * refused with one line naming the file and, where there is one, the line.
+ */
+export function readImportFile(path: string): ImportFile {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw ImportError.file(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? 'error'})`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw ImportError.file(path, 'is not UTF-8 text');
+  }
   if (extname(path).toLowerCase() === '.json') {
-    const data: unknown = JSON.parse(text);
-    if (!Array.isArray(data)) throw new ImportError([{ row: 0, field: '(file)', message: 'a JSON import is an array of objects' }]);
-    return data as Record<string, unknown>[];
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      throw ImportError.file(path, `is not valid JSON (truncated or damaged?): ${(error as Error).message}`);
+    }
+    if (!Array.isArray(data) || !data.every((d) => d !== null && typeof d === 'object' && !Array.isArray(d))) {
+      throw ImportError.file(path, 'a JSON import is an array of objects');
+    }
+    return { records: data as Record<string, unknown>[], locate: (row) => `item ${row}` };
   }
-  return parse(text, { columns: true, skip_empty_lines: true, trim: true }) as Record<string, unknown>[];
+  let parsed: { record: Record<string, unknown>; info: { lines: number } }[];
+  try {
+    parsed = parse(text, { columns: true, skip_empty_lines: true, trim: true, info: true }) as typeof parsed;
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const e = error as CsvError & { lines?: number; record?: unknown[]; columns?: unknown[] };
+      if (e.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' || e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
+        throw ImportError.file(
+          path,
+          `line ${e.lines} has ${e.record?.length ?? 'a different number of'} fields; the header has ${e.columns?.length ?? 'another number'}`,
+        );
+      }
+      throw ImportError.file(path, `is not valid CSV: ${e.message}`);
+    }
+    throw error;
+  }
+  // info.lines is the line a record ends on; a quoted field may span lines, so keep each record's own.
+  const lines = parsed.map((p) => p.info.lines);
+  return { records: parsed.map((p) => p.record), locate: (row) => `line ${lines[row - 1] ?? row + 1}` };
 }
 
-function validateAll<T extends z.ZodType>(schema: T, records: Record<string, unknown>[]): z.output<T>[] {
-  const problems: { row: number; field: string; message: string }[] = [];
+/** Reads a CSV (header row) or JSON (array) file into plain records (see `readImportFile`). */
+export function readRecords(path: string): Record<string, unknown>[] {
+  return readImportFile(path).records;
+}
+
+/**
+ * A NUL or a lone surrogate in any field: PostgreSQL cannot store either in text, and the row would
+ * fail deep inside the database. Refused here, naming the row and field.
+ */
+function badCharacters(records: Record<string, unknown>[]): Omit<ImportProblem, 'where'>[] {
+  const problems: Omit<ImportProblem, 'where'>[] = [];
+  records.forEach((record, index) => {
+    for (const [field, value] of Object.entries(record)) {
+      if (typeof value !== 'string') continue;
+      if (value.includes('\u0000')) problems.push({ row: index + 1, field, message: 'contains a NUL character' });
+      else if (/\p{Surrogate}/u.test(value)) problems.push({ row: index + 1, field, message: 'contains an invalid code point (a lone surrogate)' });
+    }
+  });
+  return problems;
+}
+
+/** Rows that repeat a key another row of the same file has: a file decides one value per key, not the last row. */
+function duplicates<T>(rows: T[], key: (row: T) => string | undefined, field: string, locate: (row: number) => string): ImportProblem[] {
+  const first = new Map<string, number>();
+  const problems: ImportProblem[] = [];
+  rows.forEach((row, index) => {
+    const k = key(row);
+    if (k === undefined) return;
+    const seen = first.get(k);
+    if (seen === undefined) first.set(k, index + 1);
+    else problems.push({ row: index + 1, field, message: `${k} is in the file twice (first on ${locate(seen)})` });
+  });
+  return problems;
+}
+
+const locateOf = (options: ImportOptions) => options.locate ?? ((row: number) => `row ${row}`);
+
+/** Throws the problems, each placed in its file, if there are any. */
+function refuse(problems: Omit<ImportProblem, 'where'>[], options: ImportOptions): void {
+  if (!problems.length) return;
+  const locate = locateOf(options);
+  throw new ImportError(problems.map((p) => ({ ...p, where: locate(p.row) })));
+}
+
+function validateAll<T extends z.ZodType>(schema: T, records: Record<string, unknown>[], options: ImportOptions): z.output<T>[] {
+  refuse(badCharacters(records), options);
+  const problems: Omit<ImportProblem, 'where'>[] = [];
   const rows = records.map((record, index) => {
     const parsed = schema.safeParse(record);
     if (!parsed.success) {
@@ -82,13 +203,23 @@ function validateAll<T extends z.ZodType>(schema: T, records: Record<string, unk
     }
     return parsed.data;
   });
-  if (problems.length) throw new ImportError(problems);
+  refuse(problems, options);
   return rows as z.output<T>[];
 }
 
-/** Upserts SIS users by sisUserId (email, name, language, user-management access; password if given). */
-export async function importUsers(ctx: AppContext, records: Record<string, unknown>[]): Promise<{ created: number; updated: number }> {
-  const rows = validateAll(sisUserRow, records);
+/**
+ * Upserts SIS users by sisUserId (email, name, language, user-management access; password if given).
+ * A `password` column is hashed (argon2id) and never echoed, neither it nor its hash. A sisUserId or
+ * an e-mail address twice in one file, or an address that belongs to another account, refuses the file.
+ */
+export async function importUsers(
+  ctx: AppContext,
+  records: Record<string, unknown>[],
+  options: ImportOptions = {},
+): Promise<{ created: number; updated: number }> {
+  const rows = validateAll(sisUserRow, records, options);
+  const locate = locateOf(options);
+  refuse([...duplicates(rows, (r) => r.sisUserId, 'sisUserId', locate), ...duplicates(rows, (r) => r.email, 'email', locate)], options);
   const hashes = await Promise.all(rows.map((r) => (r.password ? hashPassword(r.password) : Promise.resolve(null))));
   let created = 0;
   let updated = 0;
@@ -97,6 +228,8 @@ export async function importUsers(ctx: AppContext, records: Record<string, unkno
     for (const [i, r] of rows.entries()) {
       const existing = await trx.selectFrom('users').select(['id', 'kind']).where('sis_user_id', '=', r.sisUserId).executeTakeFirst();
       if (existing) {
+        const clash = await trx.selectFrom('users').select('id').where('email', '=', r.email).where('id', '!=', existing.id).executeTakeFirst();
+        if (clash) refuse([{ row: i + 1, field: 'email', message: `${r.email} belongs to another account` }], options);
         await trx
           .updateTable('users')
           .set({
@@ -112,7 +245,7 @@ export async function importUsers(ctx: AppContext, records: Record<string, unkno
         updated++;
       } else {
         const clash = await trx.selectFrom('users').select('id').where('email', '=', r.email).executeTakeFirst();
-        if (clash) throw new ImportError([{ row: i + 1, field: 'email', message: 'belongs to another account' }]);
+        if (clash) refuse([{ row: i + 1, field: 'email', message: `${r.email} belongs to another account` }], options);
         await trx
           .insertInto('users')
           .values({
@@ -138,15 +271,30 @@ export async function importUsers(ctx: AppContext, records: Record<string, unkno
 }
 
 /**
- * Imports admin rights. For every (user, school year) present in the file the user's rights of that
- * school year are replaced by the file's, so a right removed in the SIS disappears here too.
+ * How `importRights` treats the rights a user already holds:
+ * - `replace` (the default): for every (user, school year) in the file, that user's rights of that
+ *   school year become exactly the file's, so a right removed in the SIS disappears here too (the
+ *   file is the SIS's full list for those users and years);
+ * - `merge`: the file's rights are added; nothing is removed (a file of additions).
+ * Users and school years the file does not name are never touched.
  */
-export async function importRights(ctx: AppContext, records: Record<string, unknown>[]): Promise<{ users: number; rights: number }> {
-  const rows = validateAll(adminRightRow, records);
+export type RightsImportMode = 'replace' | 'merge';
+/** The modes `rights import --mode` takes; the first is the default. */
+export const RIGHTS_IMPORT_MODES = ['replace', 'merge'] as const;
+
+/** Imports admin rights, replacing or merging each named user's rights of each named school year (see `RightsImportMode`). */
+export async function importRights(
+  ctx: AppContext,
+  records: Record<string, unknown>[],
+  options: ImportOptions & { mode?: RightsImportMode } = {},
+): Promise<{ mode: RightsImportMode; users: number; rights: number; removed: number }> {
+  const mode = options.mode ?? 'replace';
+  const rows = validateAll(adminRightRow, records, options);
+  let removed = 0;
   const now = ctx.clock.now();
   const touched = new Set<string>();
   await ctx.db.transaction().execute(async (trx) => {
-    const problems: { row: number; field: string; message: string }[] = [];
+    const problems: Omit<ImportProblem, 'where'>[] = [];
     const userIds = new Map<string, string>();
     for (const [i, r] of rows.entries()) {
       if (!userIds.has(r.sisUserId)) {
@@ -163,11 +311,20 @@ export async function importRights(ctx: AppContext, records: Record<string, unkn
         if (!g) problems.push({ row: i + 1, field: 'accessGroupId', message: 'unknown access group' });
       }
     }
-    if (problems.length) throw new ImportError(problems);
+    refuse(problems, options);
     for (const r of rows) touched.add(`${userIds.get(r.sisUserId)}|${r.schoolYear}`);
-    for (const key of touched) {
-      const [userId, year] = key.split('|') as [string, string];
-      await trx.deleteFrom('admin_rights').where('user_id', '=', userId).where('school_year', '=', Number(year)).execute();
+    const fileRights = new Set(
+      rows.map((r) => `${userIds.get(r.sisUserId)}|${r.schoolYear}|${r.moduleRight}|${r.institutionNumber ?? ''}|${r.accessGroupId ?? ''}`),
+    );
+    if (mode === 'replace') {
+      for (const key of touched) {
+        const [userId, year] = key.split('|') as [string, string];
+        const held = await trx.selectFrom('admin_rights').selectAll().where('user_id', '=', userId).where('school_year', '=', Number(year)).execute();
+        removed += held.filter(
+          (h) => !fileRights.has(`${h.user_id}|${h.school_year}|${h.module_right}|${h.institution_number ?? ''}|${h.access_group_id ?? ''}`),
+        ).length;
+        await trx.deleteFrom('admin_rights').where('user_id', '=', userId).where('school_year', '=', Number(year)).execute();
+      }
     }
     for (const r of rows) {
       await trx
@@ -187,13 +344,13 @@ export async function importRights(ctx: AppContext, records: Record<string, unkn
       subjectType: 'import',
       subjectId: 'admin_rights',
       institutionNumbers: [...new Set(rows.flatMap((r) => (r.institutionNumber ? [r.institutionNumber] : [])))],
-      after: { users: touched.size, rights: rows.length },
+      after: { mode, users: touched.size, rights: rows.length, removed },
     });
   });
-  return { users: new Set([...touched].map((k) => k.split('|')[0])).size, rights: rows.length };
+  return { mode, users: new Set([...touched].map((k) => k.split('|')[0])).size, rights: rows.length, removed };
 }
 
-/** Upserts institutions (number, name, town, activeFromYear, activeUntilYear). */
+/** One institution row of an import: number, name, town, activeFromYear, activeUntilYear. */
 export const institutionRow = z.object({
   number: z.string().regex(/^\d{6}$/, 'must be a six-digit institution number'),
   name: z.string().trim().min(1),
@@ -205,8 +362,13 @@ export const institutionRow = z.object({
     .transform((v) => (v === '' || v === undefined ? null : v)),
 });
 
-export async function importInstitutions(ctx: AppContext, records: Record<string, unknown>[]): Promise<{ upserted: number }> {
-  const rows = validateAll(institutionRow, records);
+/** Upserts institutions by number; a number twice in one file refuses the file, naming both lines (not last-wins). */
+export async function importInstitutions(ctx: AppContext, records: Record<string, unknown>[], options: ImportOptions = {}): Promise<{ upserted: number }> {
+  const rows = validateAll(institutionRow, records, options);
+  refuse(
+    duplicates(rows, (r) => r.number, 'number', locateOf(options)),
+    options,
+  );
   await ctx.db.transaction().execute(async (trx) => {
     for (const r of rows) {
       await trx

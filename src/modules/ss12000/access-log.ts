@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Insertable } from 'kysely';
 import type { AppContext } from '../../context.ts';
@@ -286,14 +285,14 @@ export function accessRow(ctx: AppContext, request: FastifyRequest, state: Acces
 }
 
 /**
- * Installs the access log on the SS 12000 API plugin `api`: every request gets a random UUID as its
- * id (nothing taken from the client), sent back as `X-Request-Id` and stored with its row; the row
+ * Installs the access log on the SS 12000 API plugin `api`: the request's id (the server's one per
+ * request, `requestIdGenerator`: a random UUID unless a trusted proxy sent one), sent back as
+ * `X-Request-Id`, is stored with its row; the row
  * of every authorized request — answers and refusals alike — is committed in `onSend`, before the
  * payload is written, so no answered read goes unlogged, even when the process is killed. When the
  * row cannot be committed the answer is replaced by a 503 `access_log_unavailable`.
  */
 export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (request: FastifyRequest) => AccessState | undefined): void {
-  api.setGenReqId(() => randomUUID());
   api.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
@@ -301,13 +300,16 @@ export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (
     const read = state(request);
     if (!read) return payload;
     try {
-      await commitAccess(ctx, accessRow(ctx, request, read, reply.statusCode));
+      const row = accessRow(ctx, request, read, reply.statusCode);
+      request.ss12000Logged = { appId: row.app_id ?? null, records: row.record_count };
+      await commitAccess(ctx, row);
       return payload;
     } catch {
       reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
       return JSON.stringify({
         code: 'access_log_unavailable',
         message: 'The read could not be recorded in the access log, so no data is released. Try again.',
+        requestId: request.id,
       });
     }
   });

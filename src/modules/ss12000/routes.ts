@@ -34,19 +34,20 @@ const searchOf = (request: FastifyRequest) => {
   return i < 0 ? '' : request.url.slice(i + 1);
 };
 
-/** Flat `{code, message}` errors, as the SS 12000 spec has them. */
+/** Flat `{code, message}` errors, as the SS 12000 spec has them, with the request id as an extra member (the spec's `Error` allows it). */
 function installFlatErrors(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message });
-    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message });
+    const requestId = request.id;
+    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message, requestId });
+    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message, requestId });
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500)
-      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message });
+      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message, requestId });
     request.log.error({ err: error }, 'unhandled error in the SS 12000 API');
-    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.' });
+    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.', requestId });
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.` }),
+    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.`, requestId: request.id }),
   );
 }
 

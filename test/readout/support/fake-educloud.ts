@@ -104,13 +104,13 @@ export class FakeEduCloud {
     this.deletions.push({ entity, id, at: this.clock.now().toISOString() });
   }
 
-  private send(res: ServerResponse, status: number, body: unknown, method: string, url: string, headers: Record<string, string> = {}): void {
+  protected send(res: ServerResponse, status: number, body: unknown, method: string, url: string, headers: Record<string, string> = {}): void {
     this.log.push({ method, url, status });
     res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : JSON.stringify(body));
     this.afterRequest?.();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const u = new URL(req.url!, 'http://x');
     const method = req.method!;
     if (u.pathname === '/oauth2/token' && method === 'POST') {

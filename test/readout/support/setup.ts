@@ -20,16 +20,31 @@ export interface ReadoutWorld {
   customer: CustomerConfig;
   deps: ReadoutDeps;
   outputDir: string;
+  /** What the readout asked to wait between retries (the test's sleep does not wait). */
+  sleeps: number[];
   close(): Promise<void>;
 }
 
-export async function openWorld(opts: { fake?: FakeOptions; customer?: Partial<CustomerConfigInput>; seed?: boolean } = {}): Promise<ReadoutWorld> {
+export interface WorldOptions {
+  fake?: FakeOptions;
+  /** Another source than the plain fake (the messy one); its own `seed` seeds it. */
+  makeSource?: (clock: TestClock) => FakeEduCloud & { seed?: () => void };
+  customer?: Partial<CustomerConfigInput>;
+  /** Settings of `customer.source` over the test's. */
+  sourceConfig?: Partial<CustomerConfigInput['source']>;
+  seed?: boolean;
+}
+
+export async function openWorld(opts: WorldOptions = {}): Promise<ReadoutWorld> {
   const clock = new TestClock(new Date(START));
   const database = await openTestDatabase();
   await migrate(database);
-  const source = new FakeEduCloud(clock, opts.fake);
+  const source: FakeEduCloud & { seed?: () => void } = opts.makeSource?.(clock) ?? new FakeEduCloud(clock, opts.fake);
   await source.start();
-  if (opts.seed !== false) seedWorld(source);
+  if (opts.seed !== false) {
+    if (source.seed) source.seed();
+    else seedWorld(source);
+  }
   clock.advance(60_000);
   const outputDir = mkdtempSync(join(tmpdir(), 'readout-'));
   const customer = parseReadoutConfig({
@@ -47,13 +62,22 @@ export async function openWorld(opts: { fake?: FakeOptions; customer?: Partial<C
           retryBaseMs: 1,
           maxRetries: 3,
           timeoutMs: 5000,
+          ...opts.sourceConfig,
         },
         outputDir,
         ...opts.customer,
       },
     ],
   }).customers[0]!;
-  const deps: ReadoutDeps = { db: database.db, clock, env: { EXEMPEL_SECRET: 's3cret' }, sleep: async () => {} };
+  const sleeps: number[] = [];
+  const deps: ReadoutDeps = {
+    db: database.db,
+    clock,
+    env: { EXEMPEL_SECRET: 's3cret' },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  };
   return {
     clock,
     database,
@@ -61,6 +85,7 @@ export async function openWorld(opts: { fake?: FakeOptions; customer?: Partial<C
     customer,
     deps,
     outputDir,
+    sleeps,
     async close() {
       await source.stop();
       await database.close();

@@ -138,6 +138,8 @@ const en = {
     api_not_requested: 'The app did not ask for this API.',
     removal_not_confirmed: 'Confirm that the app loses access.',
     invitation_expired: 'This invitation link has expired (links are valid for one month). Ask the partner for a new one.',
+    invitation_for_another_address:
+      'This invitation link was sent to another e-mail address and opens the app only for that account. Ask the partner to invite you.',
     wrong_grant_target: 'This API is granted per access group, not per institution (or the other way round).',
     grant_targets_missing: 'Name an institution or access group.',
     unknown_reference: 'Something this refers to does not exist.',

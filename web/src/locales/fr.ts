@@ -140,6 +140,8 @@ const fr: Resources = {
     api_not_requested: 'L’application n’a pas demandé cette API.',
     removal_not_confirmed: 'Confirmez que l’application perd l’accès.',
     invitation_expired: 'Ce lien d’invitation a expiré (un lien est valable un mois). Demandez-en un nouveau au partenaire.',
+    invitation_for_another_address:
+      'Ce lien d’invitation a été envoyé à une autre adresse e-mail et n’ouvre l’application que pour ce compte. Demandez au partenaire de vous inviter.',
     wrong_grant_target: 'Cette API s’accorde par groupe d’accès, pas par établissement (ou l’inverse).',
     grant_targets_missing: 'Indiquez un établissement ou un groupe d’accès.',
     unknown_reference: 'Un élément référencé n’existe pas.',

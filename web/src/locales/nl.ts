@@ -140,6 +140,8 @@ const nl: Resources = {
     api_not_requested: 'De app heeft deze API niet aangevraagd.',
     removal_not_confirmed: 'Bevestig dat de app de toegang verliest.',
     invitation_expired: 'Deze uitnodigingslink is verlopen (een link blijft max. 1 maand geldig). Vraag de partner om een nieuwe.',
+    invitation_for_another_address:
+      'Deze uitnodigingslink is naar een ander e-mailadres gestuurd en opent de app alleen voor dat account. Vraag de partner om u uit te nodigen.',
     wrong_grant_target: 'Deze API wordt per toegangsgroep toegekend, niet per instelling (of omgekeerd).',
     grant_targets_missing: 'Geef een instelling of toegangsgroep op.',
     unknown_reference: 'Iets waarnaar verwezen wordt bestaat niet.',

@@ -139,6 +139,8 @@ const sv: Resources = {
     api_not_requested: 'Appen har inte begärt detta API.',
     removal_not_confirmed: 'Bekräfta att appen förlorar åtkomsten.',
     invitation_expired: 'Inbjudningslänken har gått ut (en länk gäller en månad). Be partnern om en ny.',
+    invitation_for_another_address:
+      'Inbjudningslänken skickades till en annan e-postadress och öppnar appen bara för det kontot. Be partnern att bjuda in dig.',
     wrong_grant_target: 'Detta API beviljas per åtkomstgrupp, inte per enhet (eller tvärtom).',
     grant_targets_missing: 'Ange en enhet eller åtkomstgrupp.',
     unknown_reference: 'Något som hänvisas till finns inte.',

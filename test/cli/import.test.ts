@@ -1,0 +1,206 @@
+/**
+ * `schoolgate users|institutions|rights import` through the real CLI process, against a temporary
+ * data directory (or, with TEST_DATABASE_URL, a fresh PostgreSQL database): a bad file is refused
+ * whole in one line an operator can act on (file, line, field), with a non-zero exit code and no
+ * stack trace; a password is never printed, neither it nor its hash; an institution number twice in
+ * one file is refused (not last-wins); `rights import` replaces or merges as `--mode` says.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.ts';
+import { cli, freshServerDatabase, type CliResult, type Target } from './cli-process.ts';
+
+const SERVER = process.env.TEST_DATABASE_URL;
+const work = mkdtempSync(join(tmpdir(), 'sg-import-cli-'));
+let target: Target;
+let dropDatabase = async () => {};
+
+beforeAll(async () => {
+  if (SERVER) {
+    const db = await freshServerDatabase(SERVER, 'import');
+    target = { kind: 'postgres', url: db.url };
+    dropDatabase = db.drop;
+  } else {
+    target = { kind: 'pglite', dataDir: join(work, 'data') };
+  }
+  // The first command migrates the fresh database.
+  expect(cli(target, ['migrate']).status).toBe(0);
+});
+afterAll(async () => {
+  await dropDatabase();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const file = (name: string, content: string | Buffer) => {
+  const path = join(work, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+async function read<T>(query: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
+  const database = await openDatabase(target.kind === 'pglite' ? { dataDir: target.dataDir } : { databaseUrl: target.url, poolSize: 1 });
+  try {
+    return await query(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Refused in exactly one line, naming the command; no stack frame anywhere in the output. */
+function expectOneLine(result: CliResult, pattern: RegExp) {
+  expect(result.status, result.stderr).toBe(1);
+  expect(result.errorLines, result.stderr).toHaveLength(1);
+  expect(result.errorLines[0]).toMatch(pattern);
+  expect(`${result.stdout}${result.stderr}`).not.toMatch(/^\s+at /m);
+  expect(result.stdout).toBe('');
+}
+
+const PASSWORD = 'Vx7-unique-horse-battery';
+
+describe('schoolgate imports through the CLI', () => {
+  it('hashes a password column and never prints it or its hash, not even when the file is refused', async () => {
+    const ok = cli(target, ['users', 'import', file('pw.csv', `sisUserId,email,displayName,password\nu1,ada@school.example,Ada,${PASSWORD}\n`)]);
+    expect(ok.errorLines).toEqual([]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim()).toBe('{"created":1,"updated":0}');
+    for (const out of [ok.stdout, ok.stderr]) {
+      expect(out).not.toContain(PASSWORD);
+      expect(out).not.toContain('$argon2');
+    }
+    const stored = await read((db) => db.selectFrom('users').select('password_hash').where('sis_user_id', '=', 'u1').executeTakeFirstOrThrow());
+    expect(stored.password_hash).toMatch(/^\$argon2id\$/);
+
+    // A refused file with passwords in it: the refusal names rows and fields, never the values.
+    const refused = cli(target, [
+      'users',
+      'import',
+      file('pw-bad.json', JSON.stringify([{ sisUserId: 'u2', email: 'ada@school.example', displayName: 'Ada Two', password: PASSWORD }])),
+    ]);
+    expectOneLine(refused, /^schoolgate users import: .*pw-bad\.json: item 1, email: ada@school\.example belongs to another account$/);
+    const weak = cli(target, ['users', 'import', file('pw-weak.csv', 'sisUserId,email,displayName,password\nu3,bo@school.example,Bo,Zq9tiny\n')]);
+    expectOneLine(weak, /pw-weak\.csv: line 2, password: password too weak \(at least 10 characters\)$/);
+    for (const out of [refused.stdout, refused.stderr, weak.stdout, weak.stderr]) {
+      expect(out).not.toContain(PASSWORD);
+      expect(out).not.toContain('Zq9tiny');
+      expect(out).not.toContain('$argon2');
+    }
+  }, 300_000);
+
+  it('refuses a duplicate e-mail, a NUL, an invalid code point, a ragged CSV, truncated JSON and a missing file in one line each, writing nothing', async () => {
+    const users = () => read((db) => db.selectFrom('users').select('sis_user_id').orderBy('sis_user_id').execute());
+    const before = await users();
+    const cases: [string, string, RegExp][] = [
+      // Another account's address (u1 holds it), on create and on update.
+      [
+        'dup-email.csv',
+        'sisUserId,email,displayName\nu9,ada@school.example,Nine\n',
+        /dup-email\.csv: line 2, email: ada@school\.example belongs to another account$/,
+      ],
+      [
+        'dup-in-file.csv',
+        'sisUserId,email,displayName\nu7,x@school.example,X\nu8,X@school.example,Y\n',
+        /line 3, email: x@school\.example is in the file twice \(first on line 2\)$/,
+      ],
+      ['nul.csv', 'sisUserId,email,displayName\nu4,nul@school.example,Ca\0rl\n', /nul\.csv: line 2, displayName: contains a NUL character$/],
+      [
+        'nul.json',
+        JSON.stringify([{ sisUserId: 'u4', email: 'nul@school.example', displayName: 'Ca\u0000rl' }]),
+        /nul\.json: item 1, displayName: contains a NUL character$/,
+      ],
+      [
+        'surrogate.json',
+        '[{"sisUserId":"u5","email":"s@school.example","displayName":"Bad \\ud800 name"}]',
+        /item 1, displayName: contains an invalid code point/,
+      ],
+      ['ragged.csv', 'sisUserId,email,displayName\nu6,r@school.example,Ok\nu7,r2@school.example\n', /ragged\.csv: line 3 has 2 fields; the header has 3$/],
+      ['truncated.json', '[{"sisUserId":"u8","email":"t@school.example"', /truncated\.json: is not valid JSON \(truncated or damaged\?\)/],
+    ];
+    for (const [name, content, pattern] of cases) {
+      const result = cli(target, ['users', 'import', file(name, content)]);
+      expectOneLine(result, pattern);
+      expect(result.errorLines[0]).toMatch(/^schoolgate users import: /);
+    }
+    const missing = cli(target, ['users', 'import', join(work, 'nowhere.csv')]);
+    expectOneLine(missing, /^schoolgate users import: .*nowhere\.csv: no such file$/);
+    const notUtf8 = cli(target, ['users', 'import', file('latin1.csv', Buffer.from('sisUserId,email,displayName\nu9,l@school.example,Ren\xe9\n', 'latin1'))]);
+    expectOneLine(notUtf8, /latin1\.csv: is not UTF-8 text$/);
+    // Updating u1 to another account's address is refused too (u2 is created first).
+    expect(cli(target, ['users', 'import', file('u2.csv', 'sisUserId,email,displayName\nu2,bea@school.example,Bea\n')]).status).toBe(0);
+    expectOneLine(
+      cli(target, ['users', 'import', file('steal.csv', 'sisUserId,email,displayName\nu1,bea@school.example,Ada\n')]),
+      /steal\.csv: line 2, email: bea@school\.example belongs to another account$/,
+    );
+    expect((await users()).map((u) => u.sis_user_id)).toEqual([...before.map((u) => u.sis_user_id), 'u2']);
+  }, 300_000);
+
+  it('schoolgate import (SS 12000 JSON): a missing or truncated file is one line naming it', () => {
+    const missing = cli(target, ['import', join(work, 'persons-missing.json')]);
+    expect(missing.status).toBe(2);
+    expect(missing.errorLines).toEqual([`schoolgate import: ${join(work, 'persons-missing.json')}: no such file`]);
+    const truncated = cli(target, ['import', file('persons.json', '{"data": [{"id": "0b6c3a5e-2f4d-4e1a-9c7b-1d2e3f4a5b6c", "givenName": "A')]);
+    expect(truncated.status).toBe(2);
+    expect(truncated.errorLines).toHaveLength(1);
+    expect(truncated.errorLines[0]).toMatch(/^schoolgate import: .*persons\.json: is not valid JSON \(truncated or damaged\?\): /);
+    expect(`${missing.stderr}${truncated.stderr}`).not.toMatch(/^\s+at /m);
+  }, 120_000);
+
+  it('refuses an institution number twice in one file with both lines, instead of keeping the last', async () => {
+    const result = cli(target, [
+      'institutions',
+      'import',
+      file('inst.csv', 'number,name,town,activeFromYear\n123456,Sint-Jozef,Gent,2010\n234567,De Linde,Aalst,2010\n123456,Sint-Jozef Renamed,Gent,2010\n'),
+    ]);
+    expectOneLine(result, /inst\.csv: line 4, number: 123456 is in the file twice \(first on line 2\)$/);
+    expect(await read((db) => db.selectFrom('institutions').select('number').where('number', 'in', ['123456', '234567']).execute())).toEqual([]);
+    const ok = cli(target, [
+      'institutions',
+      'import',
+      file('inst-ok.csv', 'number,name,town,activeFromYear\n123456,Sint-Jozef,Gent,2010\n234567,De Linde,Aalst,2010\n'),
+    ]);
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.trim()).toBe('{"upserted":2}');
+  }, 300_000);
+
+  it('rights import: --mode replace (the default) makes a user’s rights of a school year the file’s; --mode merge only adds', async () => {
+    const rights = () =>
+      read((db) =>
+        db
+          .selectFrom('admin_rights as r')
+          .innerJoin('users as u', 'u.id', 'r.user_id')
+          .select(['u.sis_user_id', 'r.module_right', 'r.institution_number', 'r.school_year'])
+          .where('u.sis_user_id', 'in', ['u1', 'u2'])
+          .orderBy('u.sis_user_id')
+          .orderBy('r.module_right')
+          .execute(),
+      );
+    const header = 'sisUserId,moduleRight,institutionNumber,accessGroupId,schoolYear\n';
+    const two = file('rights-two.csv', `${header}u1,iLeerlingen,123456,,2026\nu1,iPersoneel,234567,,2026\nu2,iBasis,123456,,2026\n`);
+    const one = file('rights-one.csv', `${header}u1,iBasis,123456,,2026\n`);
+    const help = cli(target, ['rights', 'import', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--mode replace  (default)');
+    expect(help.stdout).toContain('--mode merge');
+
+    expect(cli(target, ['rights', 'import', two]).stdout.trim()).toBe('{"mode":"replace","users":2,"rights":3,"removed":0}');
+    const merged = cli(target, ['rights', 'import', one, '--mode', 'merge']);
+    expect(merged.stdout.trim()).toBe('{"mode":"merge","users":1,"rights":1,"removed":0}');
+    expect(await rights()).toEqual([
+      { sis_user_id: 'u1', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+      { sis_user_id: 'u1', module_right: 'iLeerlingen', institution_number: '123456', school_year: 2026 },
+      { sis_user_id: 'u1', module_right: 'iPersoneel', institution_number: '234567', school_year: 2026 },
+      { sis_user_id: 'u2', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+    ]);
+    // Replace (the default): u1's 2026 rights become the file's one; u2, not in the file, keeps its own.
+    const replaced = cli(target, ['rights', 'import', one]);
+    expect(replaced.stdout.trim()).toBe('{"mode":"replace","users":1,"rights":1,"removed":2}');
+    expect(await rights()).toEqual([
+      { sis_user_id: 'u1', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+      { sis_user_id: 'u2', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+    ]);
+    const badMode = cli(target, ['rights', 'import', one, '--mode', 'append']);
+    expect(badMode.status).toBe(2);
+    expect(badMode.errorLines).toEqual(['schoolgate rights import: --mode takes replace or merge']);
+  }, 300_000);
+});
