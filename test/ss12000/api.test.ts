@@ -105,7 +105,7 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     const { ctx, url } = harness();
     const anonymous = await fetch(`${url}/ss12000/v2.0/persons`);
     expect(anonymous.status).toBe(401);
-    expect(Object.keys(await anonymous.json()).sort()).toEqual(['code', 'message']);
+    expect(Object.keys(await anonymous.json()).sort()).toEqual(['code', 'message', 'requestId']);
     const app = await createApp(ctx, { students: ['identity'] });
     await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
     const c = client(app);
@@ -141,7 +141,7 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
       const res = await c.get(path);
       expect(res.status, path).toBe(400);
       expect(res.body.code, path).toBe(code);
-      expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
+      expect(Object.keys(res.body).sort()).toEqual(['code', 'message', 'requestId']);
     }
     const otherSchoolsPerson = world.persons.find((p) =>
       p.enrolments?.some((e) => e.enroledAt.id === world.organisations.find((o) => o.organisationCode === NUMBERS[3])!.id),
@@ -163,7 +163,7 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     await ctx.db.updateTable('apps').set({ status: 'suspended' }).where('id', '=', app.appId).execute();
     const refused = await c.get('/organisations');
     expect(refused.status).toBe(403);
-    expect(Object.keys(refused.body).sort()).toEqual(['code', 'message']);
+    expect(Object.keys(refused.body).sort()).toEqual(['code', 'message', 'requestId']);
   });
 
   it('filters: array parameters as repeated keys, key[]= and comma lists; UTF-8 values; dates; names', async () => {

@@ -293,7 +293,7 @@ describe('the data API, as clients send their queries', () => {
     // Beyond what Node reads at all, the refusal before routing has the same shape.
     const beyond = await rawGet(`/persons?nameContains=${'a'.repeat(20_000)}`);
     expect(beyond.status).toBe(431);
-    expect(Object.keys(JSON.parse(beyond.text)).sort()).toEqual(['code', 'message']);
+    expect(Object.keys(JSON.parse(beyond.text)).sort()).toEqual(['code', 'message', 'requestId']);
     const q = 'groupType=Klass,Undervisning&sortkey=DisplayNameAsc';
     const first = await c.get(`/groups?${q}&limit=3`);
     expect(first.body.pageToken).toBeTruthy();
@@ -452,7 +452,7 @@ describe('the data API, as clients send their queries', () => {
           const body = i % 3 === 0 ? junk : { [keys[i % keys.length]!]: values };
           const res = await c.request('POST', `/${e.path}/lookup`, body);
           expect(res.status, `${e.path} ${JSON.stringify(body)}`).toBeLessThan(500);
-          if (res.status >= 400) expect(Object.keys(res.body).sort()).toEqual(['code', 'message']);
+          if (res.status >= 400) expect(Object.keys(res.body).sort()).toEqual(['code', 'message', 'requestId']);
         },
       ),
       { numRuns: 300 },
