@@ -30,6 +30,17 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * PostgreSQL settings of the embedded database, on top of PGlite's own start parameters.
+ * shared_buffers: PostgreSQL's default of 128 MB lives in PGlite's WebAssembly heap, which never
+ * shrinks, so once touched it is resident for the life of the server, on top of the operating
+ * system's cache of the same files. 32 MB kept the demo server at ~500 MiB instead of ~610 MiB at
+ * start (issue 12, measured with `schoolgate start` on the demo world); the data files stay in the
+ * OS cache, so reads that miss the buffers do not go to the disk. Passed on the command line
+ * (`-c`), so the data directory's postgresql.conf is left as initdb wrote it.
+ */
+const EMBEDDED_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
 // int8 (bigint) comes back as text so identities are exact; both drivers agree on it this way.
 const INT8_OID = 20;
 pg.types.setTypeParser(INT8_OID, (v: string) => v);
@@ -185,6 +196,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   try {
     pglite = await PGlite.create(location, {
       parsers: { [INT8_OID]: (v: string) => v },
+      startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     });
   } catch (error) {
