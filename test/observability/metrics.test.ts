@@ -3,7 +3,7 @@
  * refused without the token, and counters that move with real requests.
  */
 import { createRequire } from 'node:module';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { startHarness, useHarness, type Harness } from '../support/harness.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../ss12000/support.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
@@ -72,14 +72,27 @@ describe('what /metrics counts', () => {
     const series = 'schoolgate_http_requests_total{method="GET",route="/api/v1/partner/apps/:appId",status="401"}';
     const ids = [newId(), newId(), newId()];
     for (const id of ids) expect((await fetch(`${harness().url}/api/v1/partner/apps/${id}`)).status).toBe(401);
-    const after = await scrape();
-    expect(value(after, series) - value(before, series)).toBe(3);
+    // A request is counted when its response has finished (onResponse), which may be just after the client has it.
+    const after = await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(value(now, series) - value(before, series)).toBe(3);
+      return now;
+    });
     for (const id of ids) expect(after).not.toContain(id);
     const count = 'schoolgate_http_request_duration_seconds_count{method="GET",route="/api/v1/partner/apps/:appId",status="401"}';
     expect(value(after, count) - value(before, count)).toBe(3);
-    // Unmatched paths share one series too.
-    await fetch(`${harness().url}/api/v1/no/such/${newId()}`);
-    expect(value(await scrape(), 'schoolgate_http_requests_total{method="GET",route="(none)",status="404"}')).toBeGreaterThanOrEqual(1);
+    // Unmatched paths share one series too: "(none)", or the web app's catch-all "/*" when web/dist is built.
+    const unmatched = (text: string) =>
+      value(text, 'schoolgate_http_requests_total{method="GET",route="(none)",status="404"}') +
+      value(text, 'schoolgate_http_requests_total{method="GET",route="/*",status="404"}');
+    const beforeUnmatched = unmatched(await scrape());
+    const unknownId = newId();
+    expect((await fetch(`${harness().url}/api/v1/no/such/${unknownId}`)).status).toBe(404);
+    await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(unmatched(now) - beforeUnmatched).toBe(1);
+      expect(now).not.toContain(unknownId);
+    });
   });
 
   it('counts tokens issued, SS 12000 reads and the records they released per app, and 429s by surface', { timeout: 120_000 }, async () => {
@@ -100,7 +113,12 @@ describe('what /metrics counts', () => {
     for (let i = 0; i < 6; i++)
       signups.push((await web.post('/api/v1/auth/signup', { email: `m${i}@x.example`, password: 'long enough pw', displayName: 'M' })).status);
     expect(signups).toEqual([202, 202, 202, 202, 202, 429]);
-    const after = await scrape();
+    // The last request is counted when its response has finished (onResponse): wait for it.
+    const after = await vi.waitFor(async () => {
+      const now = await scrape();
+      expect(value(now, 'schoolgate_rate_limited_total{surface="api"}') - value(before, 'schoolgate_rate_limited_total{surface="api"}')).toBe(1);
+      return now;
+    });
 
     const delta = (series: string) => value(after, series) - value(before, series);
     expect(delta('schoolgate_oidc_tokens_issued_total{kind="client_credentials"}')).toBe(1);
