@@ -244,16 +244,18 @@ describe('three processes behind HAProxy (deploy/haproxy.cfg)', () => {
     // the first request on its client connection and otherwise closes that connection without an
     // answer or a log line (as a server closing an idle keep-alive connection would), so the client
     // sees "other side closed"; where it logged one, the log names sg1.
+    // A write sent after the kill but before the proxy had marked sg1 down can also be routed to it
+    // (CI saw one, on a connection the proxy still held to sg1): it fails the same way, with the kill.
     for (const o of failed) {
       const line = log.get(o.id);
       expect({
         id: o.id,
         kind: o.kind,
-        inFlightAtKill: o.start < killedAt && o.end > killedAt,
+        startedBeforeMarkedDown: o.start < killedAt + markedDownMs,
         // Failed as sg1 died, not later: before the proxy had taken it out (plus a second for this busy client's own delay).
-        failedWithTheKill: o.end - killedAt < markedDownMs + 1000,
+        failedWithTheKill: o.end > killedAt && o.end - killedAt < markedDownMs + 1000,
         server: line ? line.server : 'sg1',
-      }).toEqual({ id: o.id, kind: 'write', inFlightAtKill: true, failedWithTheKill: true, server: 'sg1' });
+      }).toEqual({ id: o.id, kind: 'write', startedBeforeMarkedDown: true, failedWithTheKill: true, server: 'sg1' });
     }
     expect(failed.length).toBeLessThanOrEqual(WRITERS);
     // Nothing failed during the drained restart.
