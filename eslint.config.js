@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'web/dist/', 'data/', 'docs/', 'coverage/', 'src/db/generated.ts', 'web/src/api/schema.d.ts'],
+    ignores: ['node_modules/', 'web/dist/', 'data/', 'scratch/', '.bench/', 'docs/', 'coverage/', 'src/db/generated.ts', 'web/src/api/schema.d.ts'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
