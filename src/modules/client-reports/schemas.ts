@@ -145,3 +145,38 @@ export const clientReportSchema = z
   })
   .meta({ id: 'ClientReport' });
 export type ClientReportView = z.infer<typeof clientReportSchema>;
+
+/**
+ * The facade OpenAPI's entries for `POST /log` and `POST /statistics` (src/modules/ss12000/openapi.ts
+ * adds them), their bodies from the zod schemas above; `errors` is the facade's error responses.
+ */
+export function clientReportOpenApiPaths(errors: (...statuses: number[]) => Record<string, unknown>): Record<string, unknown> {
+  const body = (schema: z.ZodType) => {
+    const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+    return { required: true, content: { 'application/json': { schema: json } } };
+  };
+  const created = (what: string) => ({ 201: { description: `${what} stored with the client (no body)` }, ...errors(400, 401, 403, 413, 415, 429) });
+  const concerns =
+    'A report naming a school unit (the resourceId of an Organisation, organisation= or /organisations/{id} in resourceUrl) concerns its institution and must be within the grants ' +
+    "(else 403 organisation_out_of_scope); one naming none concerns every institution of the client's grants. The operator and those institutions' school admins read it.";
+  return {
+    '/log': {
+      post: {
+        operationId: 'postLog',
+        summary: 'Report an event at the client (a log entry)',
+        description: concerns,
+        requestBody: body(logEntrySchema),
+        responses: created('The log entry'),
+      },
+    },
+    '/statistics': {
+      post: {
+        operationId: 'postStatistics',
+        summary: 'Report what a synchronisation created, changed and deleted at the client',
+        description: concerns,
+        requestBody: body(statisticsEntrySchema),
+        responses: created('The statistics entry'),
+      },
+    },
+  };
+}
