@@ -100,6 +100,13 @@ describe('POST /log and POST /statistics', () => {
       severity_level: 'Warning',
       institutions: [A, B],
     });
+    // The request is in the access log, under the request id the report keeps.
+    const logged = await harness()
+      .ctx.db.selectFrom('ss12000_access_log')
+      .select(['endpoint', 'method', 'status', 'client_id', 'record_count'])
+      .where('request_id', '=', row!.request_id)
+      .execute();
+    expect(logged).toEqual([{ endpoint: '/log', method: 'POST', status: 201, client_id: clientId, record_count: 0 }]);
   });
 
   it('bind a report that names a school unit (resourceId of an Organisation, organisation= or /organisations/{id} in resourceUrl) to its institution', async () => {
