@@ -252,6 +252,15 @@ describe('GET /api/v1/client-reports', () => {
     });
     const stats = (await (await login('operator@sis.example')).get(`/api/v1/client-reports?appId=${appId}&kind=statistics`)).body.data;
     expect(stats.length).toBe(all.filter((r) => r.kind === 'statistics').length);
+    // The filters: period (days in the deployment's time zone; the clock stands on 2026-11-22), severity, institution.
+    const op = await login('operator@sis.example');
+    const ids = async (q: string) => (await op.get(`/api/v1/client-reports?appId=${appId}&${q}`)).body.data.map((r: { id: string }) => r.id);
+    expect(await ids('from=2026-11-22&to=2026-11-22')).toEqual(all.map((r) => String(r.id)));
+    expect(await ids('to=2026-11-21')).toEqual([]);
+    expect(await ids('from=2026-11-23')).toEqual([]);
+    expect(await ids('severityLevel=Warning')).toEqual(all.filter((r) => r.severity_level === 'Warning').map((r) => String(r.id)));
+    expect(await ids(`institutionNumber=${B}`)).toEqual(all.filter((r) => r.institutions.includes(B)).map((r) => String(r.id)));
+    expect((await op.get('/api/v1/client-reports?kind=audit')).status).toBe(400);
     expect(stats.find((s: { updatedCount: number }) => s.updatedCount === 234)).toMatchObject({
       newCount: 2,
       updatedCount: 234,
