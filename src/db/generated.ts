@@ -79,6 +79,29 @@ export interface AuditLog {
   after: Json | null;
 }
 
+export interface ClientReportInstitutions {
+  report_id: string;
+  institution_number: string;
+}
+
+export interface ClientReports {
+  id: GeneratedAlways<string>;
+  client_id: string;
+  kind: string;
+  received_at: Timestamp;
+  request_id: string;
+  resource_type: string | null;
+  resource_id: string | null;
+  resource_url: string | null;
+  occurred_at: Timestamp | null;
+  severity_level: string | null;
+  message_type: string | null;
+  message: string | null;
+  new_count: string | null;
+  updated_count: string | null;
+  deleted_count: string | null;
+}
+
 export interface ClientSecrets {
   id: string;
   client_id: string;
@@ -553,6 +576,8 @@ export interface DB {
   app_api_requests: AppApiRequests;
   apps: Apps;
   audit_log: AuditLog;
+  client_report_institutions: ClientReportInstitutions;
+  client_reports: ClientReports;
   client_secrets: ClientSecrets;
   clients: Clients;
   email_confirmations: EmailConfirmations;

@@ -14,6 +14,7 @@ import readoutRoutes from '../readout/routes.ts';
 import identityProviderRoutes from './identity-providers/routes.ts';
 import endUserRoutes from './end-users/routes.ts';
 import disclosureRoutes from './disclosures/routes.ts';
+import clientReportAdminRoutes from './client-reports/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -31,4 +32,5 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   identityProviderRoutes,
   endUserRoutes,
   disclosureRoutes,
+  clientReportAdminRoutes,
 ];

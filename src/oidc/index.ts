@@ -8,6 +8,7 @@ import { registerInteractions } from './interactions/routes.ts';
 import { registerUpstreamSignin } from './upstream/routes.ts';
 import { createProvider, setProviderOf } from './provider.ts';
 import { issuerOf } from '../modules/access/tokens/urls.ts';
+import { isTokenRequest, normaliseTokenBody, readTokenBody, type TokenBody } from './token-body.ts';
 
 export const OIDC_PREFIX = '/oidc';
 
@@ -45,10 +46,15 @@ export async function registerOidc(app: ZodApp, ctx: AppContext): Promise<void> 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    // Except the token endpoint's form bodies: read here to take multipart too (token-body.ts).
+    scope.addContentTypeParser(['application/x-www-form-urlencoded', 'multipart/form-data'], async (request: FastifyRequest, payload: NodeJS.ReadableStream) =>
+      isTokenRequest(OIDC_PREFIX, request) ? readTokenBody(payload, request.headers['content-type'] ?? '') : undefined,
+    );
     const forward = async (request: FastifyRequest, reply: FastifyReply) => {
+      const raw = request.raw as IncomingMessage & { originalUrl?: string; body?: unknown };
+      if (request.body !== undefined && isTokenRequest(OIDC_PREFIX, request) && !(await normaliseTokenBody(request.body as TokenBody, raw, reply))) return;
       const handle = await handler();
       reply.hijack();
-      const raw = request.raw as IncomingMessage & { originalUrl?: string };
       const url = raw.url ?? OIDC_PREFIX;
       // oidc-provider routes relative to its mount point and learns the mount path from originalUrl.
       raw.originalUrl = url;

@@ -15,6 +15,7 @@ import {
 import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
+import { clientReportOpenApiPaths } from '../client-reports/schemas.ts';
 
 /**
  * The facade's own OpenAPI 3.1 document, generated from the same endpoint table and zod schemas
@@ -242,6 +243,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
       },
     },
   };
+  Object.assign(paths, clientReportOpenApiPaths(errors));
   cached = {
     openapi: '3.1.0',
     info: {

@@ -13,7 +13,9 @@ import type { EndpointDef, ParamKind } from './endpoints.ts';
  *   (`invalid_parameter`). `URLSearchParams` would turn the first two into other text silently, and
  *   PostgreSQL refuses NUL in text, which was a 500.
  * - Unknown parameters are refused (`unknown_parameter`): a misspelt filter silently ignored would
- *   hand a client more records than it asked for.
+ *   hand a client more records than it asked for. Always: no deployment setting ignores them, as it
+ *   would rescue only clients adding parameters of their own (cache-busters, a later version's) and
+ *   hide every mistyped filter behind a 200 (README, "The SS 12000 API: what clients may send").
  * - Leniency where the spec allows it: booleans are `true`/`false`/`1`/`0` in any case; typed values
  *   (integers, UUIDs, dates, enums) are trimmed; lists come as repeated keys, `key[]=` or commas.
  * - `pageToken` comes with `limit`, `expand` and `expandReferenceNames` (they change the page, not

@@ -554,6 +554,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/client-reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What SS 12000 clients reported through POST /log and POST /statistics
+         * @description The operator reads every report; a school admin with user-management access the reports concerning an institution where they hold a right this school year, naming only those institutions.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    appId?: string;
+                    clientId?: string;
+                    /** @description First day (deployment time zone) of the reports received */
+                    from?: string;
+                    institutionNumber?: string;
+                    kind?: "log" | "statistics";
+                    /** @description At most this many reports (default 200) */
+                    limit?: number;
+                    severityLevel?: "Info" | "Warning" | "Error";
+                    /** @description Last day (deployment time zone) of the reports received */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ClientReport"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dev/mailbox": {
         parameters: {
             query?: never;
@@ -5044,6 +5124,68 @@ export interface components {
             /** Format: uuid */
             clientId: string;
             data: components["schemas"]["ClientGrantInput"][];
+        };
+        ClientReport: {
+            app: {
+                id: string;
+                name: string;
+            } | null;
+            client: {
+                id: string;
+                name: string;
+            };
+            deletedCount: number | null;
+            /** @description The report id (a number, as text) */
+            id: string;
+            /** @description The institutions the report concerns (the school units it names, else every institution of the client's scope); a school admin sees only theirs */
+            institutionNumbers: string[];
+            /** @enum {string} */
+            kind: "log" | "statistics";
+            message: string | null;
+            messageType: string | null;
+            newCount: number | null;
+            /** @description When the server received it */
+            receivedAt: string;
+            /** @description The request id: the same as its row in the access log */
+            requestId: string;
+            resourceId: string | null;
+            resourceType: string | null;
+            resourceUrl: string | null;
+            severityLevel: ("Info" | "Warning" | "Error") | null;
+            /** @description When it happened, as the client says (the spec's spelling) */
+            timeOfOccurance: string | null;
+            updatedCount: number | null;
+        };
+        ClientReportInput: {
+            app: {
+                id: string;
+                name: string;
+            } | null;
+            client: {
+                id: string;
+                name: string;
+            };
+            deletedCount: number | null;
+            /** @description The report id (a number, as text) */
+            id: string;
+            /** @description The institutions the report concerns (the school units it names, else every institution of the client's scope); a school admin sees only theirs */
+            institutionNumbers: string[];
+            /** @enum {string} */
+            kind: "log" | "statistics";
+            message: string | null;
+            messageType: string | null;
+            newCount: number | null;
+            /** @description When the server received it */
+            receivedAt: string;
+            /** @description The request id: the same as its row in the access log */
+            requestId: string;
+            resourceId: string | null;
+            resourceType: string | null;
+            resourceUrl: string | null;
+            severityLevel: ("Info" | "Warning" | "Error") | null;
+            /** @description When it happened, as the client says (the spec's spelling) */
+            timeOfOccurance: string | null;
+            updatedCount: number | null;
         };
         ClientSecretCreated: {
             /** Format: uuid */

@@ -10,6 +10,7 @@ import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { AuditDetails } from '../partner/PartnerAppPage.tsx';
+import { ClientReportsTable } from '../../components/ClientReports.tsx';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
 
@@ -158,6 +159,12 @@ export function OperatorAppPage() {
           <ApiRequestCard key={x.code} code={x.code} name={x.name} dataCategories={x.dataCategories} purpose={x.purpose} />
         ))}
       </Space>
+      {a.client && (
+        <>
+          <h2 style={{ fontSize: 18, marginTop: 24 }}>{t('clientReports.tab')}</h2>
+          <ClientReportsTable appId={appId} />
+        </>
+      )}
       {a.history.length > 0 && (
         <>
           <h2 style={{ fontSize: 18, marginTop: 24 }}>{t('operator.review.history')}</h2>

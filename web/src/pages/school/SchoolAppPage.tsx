@@ -7,6 +7,7 @@ import { Link, useParams, useSearchParams } from 'react-router';
 import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { AccessLogTable } from '../../components/AccessLog.tsx';
+import { ClientReportsTable } from '../../components/ClientReports.tsx';
 import { AccessibleTransfer } from '../../components/AccessibleTransfer.tsx';
 import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
@@ -60,6 +61,7 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
       : [
           { key: 'logs', label: t('school.app.tabLogs'), children: <LogsTab appId={appId} invitation={invitation} /> },
           { key: 'reads', label: t('accessLog.tab'), children: <AccessLogTable appId={appId} /> },
+          { key: 'reports', label: t('clientReports.tab'), children: <ClientReportsTable appId={appId} school /> },
         ]),
   ];
   return (
