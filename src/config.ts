@@ -94,7 +94,10 @@ const envSchema = z.object({
    * where their data is served. Validated and synchronised into the database at start
    * (src/modules/catalog/); Informat's catalog is the default. Format: docs/catalog.md.
    */
-  CATALOG_FILE: z.string().min(1).default(resolve(import.meta.dirname, '..', 'catalog', 'informat.yaml')),
+  CATALOG_FILE: z
+    .string()
+    .min(1)
+    .default(resolve(import.meta.dirname, '..', 'catalog', 'informat.yaml')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -43,7 +43,12 @@ const texts = (what: string, max: number) =>
           .max(max, `may be at most ${max} characters`),
       ]),
     ) as Record<CatalogLanguage, z.ZodString>,
-    { error: (i) => (i.code === 'unrecognized_keys' ? `unknown language (the languages are ${CATALOG_LANGUAGES.join(', ')})` : `must be a map of ${CATALOG_LANGUAGES.join(', ')} to the ${what}`) },
+    {
+      error: (i) =>
+        i.code === 'unrecognized_keys'
+          ? `unknown language (the languages are ${CATALOG_LANGUAGES.join(', ')})`
+          : `must be a map of ${CATALOG_LANGUAGES.join(', ')} to the ${what}`,
+    },
   );
 
 const categorySchema = z.strictObject({
@@ -88,7 +93,11 @@ export class CatalogError extends Error {
   }
 }
 
-const pathOf = (path: readonly PropertyKey[]) => path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(file)';
+const pathOf = (path: readonly PropertyKey[]) =>
+  path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '') || '(file)';
 
 /** What the schema cannot say: unique codes, declared categories, and what the SS 12000 API can serve. */
 function crossCheck(c: CatalogFile): string[] {
@@ -108,7 +117,8 @@ function crossCheck(c: CatalogFile): string[] {
   c.apis.forEach((api, i) => {
     const seen = new Set<string>();
     api.dataCategories.forEach((cat, j) => {
-      if (!declared.has(cat)) problems.push(`apis[${i}].dataCategories[${j}]: "${cat}" is not declared under categories (declare it with names and descriptions, or remove it)`);
+      if (!declared.has(cat))
+        problems.push(`apis[${i}].dataCategories[${j}]: "${cat}" is not declared under categories (declare it with names and descriptions, or remove it)`);
       if (seen.has(cat)) problems.push(`apis[${i}].dataCategories[${j}]: "${cat}" is listed twice`);
       seen.add(cat);
     });
@@ -147,7 +157,11 @@ function crossCheck(c: CatalogFile): string[] {
 /** Validates parsed catalog content; throws a `CatalogError` naming every bad entry. */
 export function parseCatalog(content: unknown, source: string): CatalogFile {
   const parsed = fileSchema.safeParse(content);
-  if (!parsed.success) throw new CatalogError(source, parsed.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`));
+  if (!parsed.success)
+    throw new CatalogError(
+      source,
+      parsed.error.issues.map((i) => `${pathOf(i.path)}: ${i.message}`),
+    );
   const problems = crossCheck(parsed.data);
   if (problems.length > 0) throw new CatalogError(source, problems);
   return parsed.data;
@@ -159,7 +173,9 @@ export function parseCatalogText(text: string, source: string): CatalogFile {
   try {
     content = extname(source).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
   } catch (e) {
-    throw new CatalogError(source, [`(file): not valid ${extname(source).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`]);
+    throw new CatalogError(source, [
+      `(file): not valid ${extname(source).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`,
+    ]);
   }
   return parseCatalog(content, source);
 }

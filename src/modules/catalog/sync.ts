@@ -16,7 +16,8 @@ import { CATALOG_LANGUAGES, CatalogError, type CatalogApi, type CatalogCategory,
 
 /** One change the synchronisation made, as its audit row records it. */
 export interface CatalogChange {
-  action: 'catalog.api_added' | 'catalog.api_changed' | 'catalog.api_removed' | 'catalog.category_added' | 'catalog.category_changed' | 'catalog.category_removed';
+  action:
+    'catalog.api_added' | 'catalog.api_changed' | 'catalog.api_removed' | 'catalog.category_added' | 'catalog.category_changed' | 'catalog.category_removed';
   code: string;
 }
 
@@ -54,22 +55,34 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 const quoted = (xs: readonly string[]) => xs.map((x) => `"${x}"`).join(', ');
+/** "a", "a and b", "a, b and c". */
+const and = (xs: readonly string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
 
 /** What live rows would be orphaned by the file; each problem names the entry and what to do. */
 async function orphans(trx: Queryable, catalog: CatalogFile, current: Map<string, { grant_target: string; data_categories: string[] }>): Promise<string[]> {
   const problems: string[] = [];
   const inFile = new Map(catalog.apis.map((a, i) => [a.code, { api: a, i }]));
   const count = async (table: 'grants' | 'app_api_requests' | 'end_user_consents', code: string) =>
-    Number((await trx.selectFrom(table).select((eb) => eb.fn.countAll<string>().as('n')).where('api_code', '=', code).executeTakeFirstOrThrow()).n);
+    Number(
+      (
+        await trx
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('api_code', '=', code)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   for (const [code, old] of current) {
     const entry = inFile.get(code);
     if (!entry) {
       const [grants, requests, consents] = [await count('grants', code), await count('app_api_requests', code), await count('end_user_consents', code)];
       if (grants + requests + consents === 0) continue;
-      const uses = [grants && plural(grants, 'grant'), requests && plural(requests, 'app request'), consents && plural(consents, 'end-user consent')].filter(Boolean);
+      const uses = [grants && plural(grants, 'grant'), requests && plural(requests, 'app request'), consents && plural(consents, 'end-user consent')].filter(
+        (x): x is string => Boolean(x),
+      );
       problems.push(
-        `apis: "${code}" is no longer in the file, but ${uses.join(', ')} use it. Put it back in the file` +
+        `apis: "${code}" is no longer in the file, but ${and(uses)} ${grants + requests + consents === 1 ? 'uses' : 'use'} it. Put it back in the file` +
           (consents > 0
             ? ' (end-user consents, withdrawn ones too, are kept as history and keep the API in the catalog)'
             : ', or first revoke those grants and remove the API from those apps’ requests, then start again'),
@@ -81,7 +94,7 @@ async function orphans(trx: Queryable, catalog: CatalogFile, current: Map<string
       const grants = await count('grants', code);
       if (grants > 0) {
         problems.push(
-          `apis[${i}].grantTarget: "${code}" would change from ${old.grant_target} to ${api.grantTarget}, but ${plural(grants, 'grant')} point at an ${old.grant_target.replace('_', ' ')}. ` +
+          `apis[${i}].grantTarget: "${code}" would change from ${old.grant_target} to ${api.grantTarget}, but ${plural(grants, 'grant')} ${grants === 1 ? 'points' : 'point'} at an ${old.grant_target.replace('_', ' ')}. ` +
             `Keep ${old.grant_target}, or first revoke those grants, then start again`,
         );
       }
@@ -109,9 +122,9 @@ async function orphans(trx: Queryable, catalog: CatalogFile, current: Map<string
     const uses = [
       requests.length && `${plural(requests.length, 'app request')} (${quoted(names)}${requests.length > names.length ? ', …' : ''})`,
       consents.length && plural(consents.length, 'live end-user consent'),
-    ].filter(Boolean);
+    ].filter((x): x is string => Boolean(x));
     problems.push(
-      `apis[${i}].dataCategories: ${quoted(used)} would no longer be offered under "${code}", but ${uses.join(' and ')} include ${used.length === 1 ? 'it' : 'them'}. ` +
+      `apis[${i}].dataCategories: ${quoted(used)} would no longer be offered under "${code}", but ${and(uses)} ${requests.length + consents.length === 1 ? 'includes' : 'include'} ${used.length === 1 ? 'it' : 'them'}. ` +
         `Keep ${used.length === 1 ? 'it' : 'them'} in the list, or first have those apps drop ${used.length === 1 ? 'it' : 'them'} from their request (and the consents be withdrawn), then start again`,
     );
   }
@@ -125,8 +138,9 @@ async function orphans(trx: Queryable, catalog: CatalogFile, current: Map<string
 export async function syncCatalog(db: Kysely<DB>, catalog: CatalogFile, options: { source: string; at: Date }): Promise<CatalogChange[]> {
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${CATALOG_LOCK})`.execute(trx);
-    const apis = new Map((await trx.selectFrom('apis').selectAll().execute()).map((a) => [a.code, a]));
-    const categories = new Map((await trx.selectFrom('data_categories').selectAll().execute()).map((c) => [c.code, c]));
+    // In display order, so that problems and audit rows come in the order an operator reads the catalog.
+    const apis = new Map((await trx.selectFrom('apis').selectAll().orderBy('sort_order').orderBy('code').execute()).map((a) => [a.code, a]));
+    const categories = new Map((await trx.selectFrom('data_categories').selectAll().orderBy('sort_order').orderBy('code').execute()).map((c) => [c.code, c]));
 
     const problems = await orphans(trx, catalog, apis);
     if (problems.length > 0) throw new CatalogError(options.source, problems, 'The API catalog file would orphan what is in use; nothing was changed');
@@ -220,7 +234,11 @@ export async function syncCatalog(db: Kysely<DB>, catalog: CatalogFile, options:
     for (const [code, old] of categories) {
       if (keptCategories.has(code)) continue;
       await trx.deleteFrom('data_categories').where('code', '=', code).execute();
-      await audit({ action: 'catalog.category_removed', code }, categoryState({ names: old.names, descriptions: old.descriptions, sortOrder: old.sort_order }), null);
+      await audit(
+        { action: 'catalog.category_removed', code },
+        categoryState({ names: old.names, descriptions: old.descriptions, sortOrder: old.sort_order }),
+        null,
+      );
     }
     return changes;
   });
