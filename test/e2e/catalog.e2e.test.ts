@@ -31,7 +31,7 @@ describe('the operator’s catalog screen', () => {
     const meals = apis.locator('tr', { hasText: 'school_meals' });
     await meals.getByText('Skolmåltider', { exact: true }).waitFor();
     await meals.getByText('Åtkomstgrupp').waitFor();
-    await meals.getByText('Specialkost').waitFor();
+    await meals.getByText('Specialkost', { exact: true }).waitFor();
     await meals.getByText('Inga data tillhandahålls ännu').waitFor();
 
     const students = apis.locator('tr', { hasText: 'students' }).first();
