@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DATA_APIS, type DataApi } from './file.ts';
 
 /** A text in each language of the web app. */
 export const localizedTextsSchema = z
@@ -14,7 +15,10 @@ export const apiSchema = z
     grantTarget: z.enum(['institution', 'access_group']),
     requiredRights: z.array(z.string()).describe('Any one of these admin rights lets a school admin grant the API'),
     dataCategories: z.array(z.string()).describe('Codes of the data categories an app may ask for under this API (GET /api/v1/catalog/data-categories)'),
-    servedBy: z.enum(['ss12000']).nullable().describe('The data API of this server that serves its records, or null when no data is served yet'),
+    servedBy: z
+      .enum(Object.keys(DATA_APIS) as [DataApi, ...DataApi[]])
+      .nullable()
+      .describe('The data API of this server that serves its records, or null when no data is served yet'),
     baseUrl: z.url().nullable().describe('Absolute base URL of the data API serving this API’s records; null when no data is served yet'),
     openapiUrl: z.url().nullable().describe('Absolute URL of that data API’s own OpenAPI document; null when no data is served yet'),
   })

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, startHarness } from '../../../test/support/harness.ts';
 import { testConfig } from '../../config.ts';
+import { startServer } from '../../server.ts';
 import type { Database } from '../../db/index.ts';
 import { insertAccessGroup, insertApp, insertClient, insertGrant, insertInstitution, insertPartner } from '../../seed/builders.ts';
 import { CatalogError, loadCatalogFile, parseCatalog, type CatalogFile } from './file.ts';
@@ -96,6 +97,16 @@ describe('synchronising the catalog file into the database', () => {
       expect(await apisInDb()).toEqual(before);
       expect(await catalogAudit()).toEqual([]);
     });
+
+    it('stops the start of a server whose catalog file would orphan them, saying what to do', async () => {
+      // The Magister-like catalog has no boarders or invoices, which this database's grants use.
+      const start = startServer(testConfig({ CATALOG_FILE: MAGISTER, PORT: '0' }), { database });
+      await expect(start).rejects.toBeInstanceOf(CatalogError);
+      await expect(start).rejects.toThrow(
+        `The API catalog file would orphan what is in use; nothing was changed (${MAGISTER}):\n  apis: "boarders" is no longer in the file, but 1 grant and 1 app request use it.`,
+      );
+      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments']);
+    }, 180_000);
 
     it('applies what orphans nothing, with an audit row per change saying before and after', async () => {
       const c = informat();
