@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertUser } from '../../src/seed/builders.ts';
 import { PASSWORD } from './fixtures.ts';
-import { startE2E, type E2E } from './support.ts';
+import { startE2E, unlabelledControls, type E2E } from './support.ts';
 
 const IST = resolve(import.meta.dirname, '..', '..', 'docs/catalog/ist.yaml');
 const OPERATOR = 'operator@schoolgate.test';
@@ -50,6 +50,8 @@ describe('the operator’s catalog screen', () => {
     const categories = page.getByTestId('catalog-categories');
     await categories.locator('tr', { hasText: 'civic_number' }).getByText('persons.civicNo').waitFor();
     await categories.locator('tr', { hasText: 'special_diets' }).getByText('Tillhandahålls inte via SS 12000').waitFor();
+    // Expand buttons, copy buttons and links all have a name a screen reader can say.
+    expect(await unlabelledControls(page)).toEqual([]);
     await op.expectNoMissingKeys();
   });
 });
