@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -88,6 +89,15 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** The `service.name` traces carry. */
   OTEL_SERVICE_NAME: z.string().min(1).default('schoolgate'),
+  /**
+   * The API catalog file (YAML, or JSON by its .json name): the data APIs, their data categories and
+   * where their data is served. Validated and synchronised into the database at start
+   * (src/modules/catalog/); Informat's catalog is the default. Format: docs/catalog.md.
+   */
+  CATALOG_FILE: z
+    .string()
+    .min(1)
+    .default(resolve(import.meta.dirname, '..', 'catalog', 'informat.yaml')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

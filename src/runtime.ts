@@ -4,6 +4,8 @@ import type { AppContext } from './context.ts';
 import { openDatabase, type Database } from './db/index.ts';
 import { migrate } from './db/migrate.ts';
 import { applyReleasePolicy } from './modules/ss12000/release-store.ts';
+import { loadCatalogFile } from './modules/catalog/file.ts';
+import { syncCatalog } from './modules/catalog/sync.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createJobQueue } from './jobs/pgboss.ts';
 import { createMailService } from './mail/outbox.ts';
@@ -21,12 +23,20 @@ export interface RuntimeOptions {
 /** Opens the database, applies migrations and wires the services every module uses. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
   const log = pino({ level: config.LOG_LEVEL }, options.logDestination);
+  // A bad catalog file stops the start before anything is opened (CatalogError: one line per bad entry).
+  const catalog = loadCatalogFile(config.CATALOG_FILE);
+  const clock = options.clock ?? systemClock;
   const database =
     options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL }));
   await migrate(database);
+  // The catalog tables follow the file: one transaction, an audit row per change, orphaning refused.
+  const changes = await syncCatalog(database.db, catalog, { source: config.CATALOG_FILE, at: clock.now() }).catch(async (error: unknown) => {
+    if (!options.database) await database.close();
+    throw error;
+  });
+  if (changes.length > 0) log.info({ changes }, 'API catalog synchronised from %s', config.CATALOG_FILE);
   // Stored release parts follow the release policy (recomputed only when the policy changed).
   await applyReleasePolicy(database);
-  const clock = options.clock ?? systemClock;
   const jobs = createJobQueue(database, log);
   const ctx: AppContext = { config, database, db: database.db, readDb: database.replica, clock, log, jobs, mail: undefined as never };
   ctx.mail = createMailService(ctx);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ConfigError, loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
+import { CatalogError } from '../modules/catalog/file.ts';
 import { DEMO_CLIENT, demoBanner, isEmpty, seedDemo } from '../seed/demo.ts';
 
 /**
@@ -19,7 +20,17 @@ export async function run(): Promise<number | void> {
     }
     throw error;
   }
-  const server = await startServer(config, { deferReady: true });
+  let server;
+  try {
+    server = await startServer(config, { deferReady: true });
+  } catch (error) {
+    // A bad or orphaning catalog file: its message names every entry and what to do.
+    if (error instanceof CatalogError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
   const { ctx } = server;
   const wantDemo = config.DEMO === 'on' || (config.DEMO === 'auto' && config.NODE_ENV !== 'production');
   if (wantDemo && (await isEmpty(ctx))) {

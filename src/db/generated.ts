@@ -32,6 +32,9 @@ export interface Apis {
   required_rights: string[];
   data_categories: string[];
   sort_order: Generated<number>;
+  names: Generated<Json>;
+  descriptions: Generated<Json>;
+  served_by: string | null;
 }
 
 export interface AppApiRequests {
@@ -120,6 +123,13 @@ export interface Clients {
   linked_at: Timestamp | null;
   created_at: Generated<Timestamp>;
   scope_version: Generated<string>;
+}
+
+export interface DataCategories {
+  code: string;
+  names: Json;
+  descriptions: Json;
+  sort_order: number;
 }
 
 export interface EmailConfirmations {
@@ -580,6 +590,7 @@ export interface DB {
   client_reports: ClientReports;
   client_secrets: ClientSecrets;
   clients: Clients;
+  data_categories: DataCategories;
   email_confirmations: EmailConfirmations;
   end_user_accounts: EndUserAccounts;
   end_user_consents: EndUserConsents;

@@ -80,12 +80,28 @@ export interface PartnerMembersTable {
   created_at: Timestamp;
 }
 
+/** A text in each language of the web app: the catalog's names and descriptions. */
+export type LocalizedTexts = Record<'en' | 'nl' | 'fr' | 'sv', string>;
+/** A jsonb column holding `LocalizedTexts` (written as JSON text). */
+type LocalizedJson = ColumnType<LocalizedTexts, string | undefined, string>;
+
 export interface ApisTable {
   code: string;
   name: string;
   grant_target: GrantTarget;
   required_rights: ModuleRight[];
   data_categories: string[];
+  sort_order: number;
+  names: LocalizedJson;
+  descriptions: LocalizedJson;
+  /** The data API of this server serving its records (`DATA_APIS` in src/modules/catalog/file.ts), or null. */
+  served_by: string | null;
+}
+
+export interface DataCategoriesTable {
+  code: string;
+  names: LocalizedJson;
+  descriptions: LocalizedJson;
   sort_order: number;
 }
 
@@ -317,6 +333,7 @@ export interface HandTunedTables extends Ss12000Tables, ReadoutTables, UpstreamT
   partners: PartnersTable;
   partner_members: PartnerMembersTable;
   apis: ApisTable;
+  data_categories: DataCategoriesTable;
   apps: AppsTable;
   app_api_requests: AppApiRequestsTable;
   clients: ClientsTable;

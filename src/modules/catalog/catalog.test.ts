@@ -10,6 +10,54 @@ describe('API catalog', () => {
     expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments']);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
+    expect(res.body.data[3].names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
+    expect(res.body.data[3].descriptions.nl).toContain('toegangsgroep');
+  });
+
+  it('says where each API’s data is served: Students and Staff at the SS 12000 API, whose OpenAPI document answers there', async () => {
+    const { url } = harness();
+    const res = await harness().client().get('/api/v1/catalog/apis');
+    const where = Object.fromEntries(res.body.data.map((a: any) => [a.code, [a.servedBy, a.baseUrl, a.openapiUrl]]));
+    expect(where).toEqual({
+      students: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      staff: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      boarders: [null, null, null],
+      invoices: [null, null, null],
+      pre_enrolments: [null, null, null],
+    });
+    // A tool finds the data API from the catalog alone: the document is there, and it describes the base URL's paths.
+    const students = res.body.data[0];
+    const doc = await fetch(students.openapiUrl);
+    expect(doc.status).toBe(200);
+    const openapi = (await doc.json()) as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> };
+    expect(openapi.openapi).toMatch(/^3\./);
+    expect(openapi.servers.map((s) => s.url)).toEqual([students.baseUrl]);
+    expect(Object.keys(openapi.paths)).toContain('/persons');
+    // Its paths are below baseUrl: without a token the data API answers with its own challenge, not a 404.
+    const persons = await fetch(`${students.baseUrl}/persons`);
+    expect(persons.status).toBe(401);
+  });
+
+  it('lists the data categories with their names and descriptions in four languages', async () => {
+    const res = await harness().client().get('/api/v1/catalog/data-categories');
+    expect(res.status).toBe(200);
+    expect(res.body.data.map((c: { code: string }) => c.code)).toEqual([
+      'identity',
+      'civic_number',
+      'birth_date',
+      'sex',
+      'addresses',
+      'phone_numbers',
+      'private_email',
+      'photo',
+      'guardians',
+      'invoices',
+    ]);
+    const guardians = res.body.data[8];
+    expect(guardians.names).toEqual({ en: 'Guardians', nl: 'Ouders en voogden', fr: 'Responsables légaux', sv: 'Vårdnadshavare' });
+    expect(guardians.fields.length).toBeGreaterThan(0);
+    // Invoices are not served through SS 12000: the category releases no field there.
+    expect(res.body.data[9].fields).toEqual([]);
   });
 
   it('answers unknown routes with a problem document', async () => {

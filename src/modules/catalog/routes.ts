@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { listApis } from './queries.ts';
-import { presentApi } from './presenters.ts';
+import { listApis, listDataCategories } from './queries.ts';
+import { presentApi, presentDataCategory } from './presenters.ts';
 import { apiSchema, dataCategorySchema } from './schemas.ts';
-import { presentDataCategories } from './presenters.ts';
 
-/** The public API catalog. */
+/** The public API catalog: the deployment's catalog file as synchronised at start. */
 export default async function catalogRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   app.get(
     '/catalog/apis',
@@ -14,11 +13,12 @@ export default async function catalogRoutes(app: ZodApp, ctx: AppContext): Promi
       config: { access: 'public' },
       schema: {
         tags: ['catalog'],
-        summary: 'The data APIs an app can ask for, with the admin right each needs',
+        summary: 'The data APIs an app can ask for: names, the admin right each needs, and where its data is served',
         response: { 200: z.object({ data: z.array(apiSchema) }) },
       },
     },
-    async () => ({ data: (await listApis(ctx.db)).map(presentApi) }),
+    // The public URL is read per request: the URLs follow the configuration the server runs with.
+    async () => ({ data: (await listApis(ctx.db)).map((a) => presentApi(a, ctx.config.PUBLIC_URL)) }),
   );
 
   app.get(
@@ -27,10 +27,10 @@ export default async function catalogRoutes(app: ZodApp, ctx: AppContext): Promi
       config: { access: 'public' },
       schema: {
         tags: ['catalog'],
-        summary: 'What each data category releases in the data API (from the release policy), and what protected identity withholds',
+        summary: 'The data categories with their names and descriptions, and what each releases in the SS 12000 data API (from the release policy)',
         response: { 200: z.object({ data: z.array(dataCategorySchema) }) },
       },
     },
-    async () => ({ data: presentDataCategories() }),
+    async () => ({ data: (await listDataCategories(ctx.db)).map(presentDataCategory) }),
   );
 }

@@ -485,7 +485,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The data APIs an app can ask for, with the admin right each needs */
+        /** The data APIs an app can ask for: names, the admin right each needs, and where its data is served */
         get: {
             parameters: {
                 query?: never;
@@ -523,7 +523,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What each data category releases in the data API (from the release policy), and what protected identity withholds */
+        /** The data categories with their names and descriptions, and what each releases in the SS 12000 data API (from the release policy) */
         get: {
             parameters: {
                 query?: never;
@@ -4838,14 +4838,25 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         Api: {
+            /** @description Absolute base URL of the data API serving this API’s records; null when no data is served yet */
+            baseUrl: string | null;
             /** @description Stable API code, e.g. students */
             code: string;
+            /** @description Codes of the data categories an app may ask for under this API (GET /api/v1/catalog/data-categories) */
             dataCategories: string[];
+            /** @description What the API holds, per language */
+            descriptions: components["schemas"]["LocalizedTexts"];
             /** @enum {string} */
             grantTarget: "institution" | "access_group";
+            /** @description The English name (names has every language) */
             name: string;
+            names: components["schemas"]["LocalizedTexts"];
+            /** @description Absolute URL of that data API’s own OpenAPI document; null when no data is served yet */
+            openapiUrl: string | null;
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
+            /** @description The data API of this server that serves its records, or null when no data is served yet */
+            servedBy: "ss12000" | null;
         };
         ApiAccessEntry: {
             apiCode: string;
@@ -4967,14 +4978,25 @@ export interface components {
             status: ("draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived") | null;
         };
         ApiInput: {
+            /** @description Absolute base URL of the data API serving this API’s records; null when no data is served yet */
+            baseUrl: string | null;
             /** @description Stable API code, e.g. students */
             code: string;
+            /** @description Codes of the data categories an app may ask for under this API (GET /api/v1/catalog/data-categories) */
             dataCategories: string[];
+            /** @description What the API holds, per language */
+            descriptions: components["schemas"]["LocalizedTextsInput"];
             /** @enum {string} */
             grantTarget: "institution" | "access_group";
+            /** @description The English name (names has every language) */
             name: string;
+            names: components["schemas"]["LocalizedTextsInput"];
+            /** @description Absolute URL of that data API’s own OpenAPI document; null when no data is served yet */
+            openapiUrl: string | null;
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
+            /** @description The data API of this server that serves its records, or null when no data is served yet */
+            servedBy: "ss12000" | null;
         };
         AppLogEntry: {
             action: string;
@@ -5432,14 +5454,20 @@ export interface components {
         DataCategory: {
             /** @description Data category code, e.g. civic_number; identity is what every reader gets */
             code: string;
-            /** @description The fields of the data API this category releases */
+            /** @description What the category holds, per language */
+            descriptions: components["schemas"]["LocalizedTexts"];
+            /** @description The fields of the SS 12000 data API this category releases (empty when it releases none there) */
             fields: components["schemas"]["ReleasedField"][];
+            names: components["schemas"]["LocalizedTexts"];
         };
         DataCategoryInput: {
             /** @description Data category code, e.g. civic_number; identity is what every reader gets */
             code: string;
-            /** @description The fields of the data API this category releases */
+            /** @description What the category holds, per language */
+            descriptions: components["schemas"]["LocalizedTextsInput"];
+            /** @description The fields of the SS 12000 data API this category releases (empty when it releases none there) */
             fields: components["schemas"]["ReleasedFieldInput"][];
+            names: components["schemas"]["LocalizedTextsInput"];
         };
         DirectoryPartner: {
             apps: {
@@ -5855,6 +5883,20 @@ export interface components {
                 hint: string;
                 lastUsedAt: unknown | null;
             }[];
+        };
+        /** @description One text per language of the web app (en, nl, fr, sv) */
+        LocalizedTexts: {
+            en: string;
+            fr: string;
+            nl: string;
+            sv: string;
+        };
+        /** @description One text per language of the web app (en, nl, fr, sv) */
+        LocalizedTextsInput: {
+            en: string;
+            fr: string;
+            nl: string;
+            sv: string;
         };
         MailboxEntry: {
             attempts: number;

@@ -437,6 +437,18 @@ const fr: Resources = {
       target_institution: 'Établissement',
       target_access_group: 'Groupe d’accès',
       rights: 'Droit requis pour accorder',
+      intro:
+        'Le fichier de catalogue de ce déploiement (paramètre CATALOG_FILE), tel que chargé au dernier démarrage. Modifiez le fichier et redémarrez pour changer le catalogue.',
+      api: 'API',
+      dataCategories: 'Catégories de données',
+      servedAt: 'Données servies à',
+      openapi: 'Document OpenAPI',
+      notServed: 'Aucune donnée servie pour l’instant',
+      categoriesTitle: 'Catégories de données',
+      category: 'Catégorie de données',
+      description: 'Description',
+      fields: 'Communiqué dans SS 12000',
+      noFields: 'Non servie par SS 12000',
     },
     mailbox: {
       title: 'Boîte mail de test',

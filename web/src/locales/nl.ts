@@ -434,6 +434,18 @@ const nl: Resources = {
       target_institution: 'Instelling',
       target_access_group: 'Toegangsgroep',
       rights: 'Nodige beheerdersrechten',
+      intro:
+        'Het catalogusbestand van deze installatie (instelling CATALOG_FILE), zoals het bij de laatste start geladen werd. Wijzig het bestand en herstart om de catalogus te wijzigen.',
+      api: 'API',
+      dataCategories: 'Gegevenscategorieën',
+      servedAt: 'Gegevens aangeboden op',
+      openapi: 'OpenAPI-document',
+      notServed: 'Nog geen gegevens aangeboden',
+      categoriesTitle: 'Gegevenscategorieën',
+      category: 'Gegevenscategorie',
+      description: 'Beschrijving',
+      fields: 'Vrijgegeven in SS 12000',
+      noFields: 'Niet aangeboden via SS 12000',
     },
     mailbox: {
       title: 'Testmailbox',

@@ -432,6 +432,18 @@ const sv: Resources = {
       target_institution: 'Enhet',
       target_access_group: 'Åtkomstgrupp',
       rights: 'Behörighet som krävs för att bevilja',
+      intro:
+        'Katalogfilen för den här installationen (inställningen CATALOG_FILE), så som den lästes vid senaste start. Ändra filen och starta om för att ändra katalogen.',
+      api: 'API',
+      dataCategories: 'Datakategorier',
+      servedAt: 'Data tillhandahålls på',
+      openapi: 'OpenAPI-dokument',
+      notServed: 'Inga data tillhandahålls ännu',
+      categoriesTitle: 'Datakategorier',
+      category: 'Datakategori',
+      description: 'Beskrivning',
+      fields: 'Lämnas ut i SS 12000',
+      noFields: 'Tillhandahålls inte via SS 12000',
     },
     mailbox: {
       title: 'Testbrevlåda',

@@ -12,6 +12,9 @@ import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { AuditDetails } from '../partner/PartnerAppPage.tsx';
 import { ClientReportsTable } from '../../components/ClientReports.tsx';
 
+// The catalog screen lives in its own file; re-exported so the routes keep importing it from here.
+export { CatalogPage } from './Catalog.tsx';
+
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
 
 type OpApps = Res<'/api/v1/operator/apps'>;
@@ -377,35 +380,6 @@ export function LegacyClientsPage() {
           <ErrorAlert error={update.error} />
         </Form>
       </Modal>
-    </>
-  );
-}
-
-/** The API catalog with the right each API needs. */
-export function CatalogPage() {
-  const { t } = useTranslation();
-  const catalog = useQuery({ queryKey: ['catalog'], queryFn: () => api.get<Catalog>('/catalog/apis') });
-  return (
-    <>
-      <PageTitle>{t('operator.catalog.title')}</PageTitle>
-      <ErrorAlert error={catalog.error} />
-      <Table<Item<Catalog>>
-        rowKey="code"
-        loading={catalog.isLoading}
-        dataSource={itemsOf(catalog.data)}
-        pagination={false}
-        columns={[
-          { title: t('partner.form.api'), key: 'name', render: (_: unknown, r) => known(`apis.${r.code}`, r.name) },
-          { title: t('operator.catalog.code'), dataIndex: 'code', render: (c: string) => <code>{c}</code> },
-          { title: t('operator.catalog.target'), dataIndex: 'grantTarget', render: (g: string) => t(`operator.catalog.target_${g}`) },
-          { title: t('operator.catalog.rights'), dataIndex: 'requiredRights', render: (r: string[]) => r.join(` ${t('common.or')} `) },
-          {
-            title: t('partner.form.dataCategories'),
-            dataIndex: 'dataCategories',
-            render: (c: string[]) => c.map((x) => <Tag key={x}>{known(`categories.${x}`, x)}</Tag>),
-          },
-        ]}
-      />
     </>
   );
 }
