@@ -334,6 +334,24 @@ export interface ClientRow {
  * not allowed (403), works out the data categories, and applies the consent of an end-user token.
  * Shared by `authenticateClient` and the SS 12000 API, which reads the same row in its one statement.
  */
+/**
+ * The grants of a client row in the principal's shape, with their API codes. The SS 12000 guard
+ * hands the same row array for every request of a scope version (src/modules/ss12000/access.ts), so
+ * it is shaped once per version, not once per request: a client with 1,000 grants would otherwise
+ * pay for all of them on every read (issue 16). Shared: never mutated (`applyConsent` filters into
+ * a new array).
+ */
+function grantsOf(rows: ClientRow['grants']): { grants: ClientPrincipal['grants']; apiCodes: string[] } {
+  let shaped = shapedGrants.get(rows);
+  if (!shaped) {
+    const grants = rows.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id }));
+    shaped = { grants, apiCodes: [...new Set(grants.map((g) => g.apiCode))] };
+    shapedGrants.set(rows, shaped);
+  }
+  return shaped;
+}
+const shapedGrants = new WeakMap<ClientRow['grants'], { grants: ClientPrincipal['grants']; apiCodes: string[] }>();
+
 export function principalFromRow(
   ctx: AppContext,
   row: ClientRow | undefined,
@@ -353,15 +371,11 @@ export function principalFromRow(
   });
   if (refusal) throw new BearerError(403, 'client_not_allowed', refusal, `Bearer realm="${REALM}"`);
 
-  const grants = row.grants.map((g) => ({
-    apiCode: g.api_code,
-    institutionNumber: g.institution_number,
-    accessGroupId: g.access_group_id,
-  }));
+  const { grants, apiCodes } = grantsOf(row.grants);
   const dataCategories: Record<string, string[]> = {};
   // A legacy key has no approved purpose (also while its app awaits review): identity only.
   if (row.app_id === null || actsAsUnlinkedLegacy({ origin: row.origin, appId: row.app_id, appStatus: row.app_status })) {
-    for (const g of grants) dataCategories[g.apiCode] = ['identity'];
+    for (const api of apiCodes) dataCategories[api] = ['identity'];
   } else {
     for (const r of row.requests) dataCategories[r.api_code] = [...r.data_categories];
   }
