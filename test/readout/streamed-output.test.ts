@@ -66,7 +66,7 @@ describe.each(Object.entries(SCENARIOS))('streamed output equals the in-memory o
       customer: quirks.includes('subjectNotSyllabus') ? { mapping: { courseField: 'subject' } } : {},
     });
     w.clock.advance(3600_000);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await w?.close();
   });
@@ -89,5 +89,5 @@ describe.each(Object.entries(SCENARIOS))('streamed output equals the in-memory o
     await run();
     recorded[name] = got;
     if (process.env.READOUT_WRITE_GOLDEN !== '1') expect(got).toEqual(golden[name]);
-  });
+  }, 180_000);
 });
