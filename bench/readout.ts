@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -10,24 +10,54 @@ import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed
 import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
 
 /**
- * The integrator's readout against this project's SS 12000 API on the local PostgreSQL (fresh
- * database `schoolgate_bench_readout`), 200 schools / 60,000 students (seed 42), an app granted
- * everything. The server runs in its own process; each readout runs in its own process too, so the
- * RSS reported is the readout's. Measures:
+ * The integrator's readout against this project's SS 12000 API on the local PostgreSQL, at several
+ * world sizes side by side (BENCH_READOUT_SIZES, default "12000,60000" students; schools scale with
+ * them from 200 per 60,000; seed 42), an app granted everything. For each size a fresh database
+ * (BENCH_READOUT_DB, default `schoolgate_bench_readout`) is loaded, the server runs in its own
+ * process and each readout in its own process too, so the RSS reported is the readout's. Measures:
  *  1. a full readout with both outputs (SDS v2.1 + OneRoster 1.2 bulk and delta): time, split between
- *     fetching and processing, peak RSS (targets: < 60 s, < 600 MB);
- *  2. after 1 % of people and 1 % of groups changed: the second (incremental) run (target: < 10 s).
+ *     fetching and processing, readout CPU, peak RSS;
+ *  2. after 1 % of people and 1 % of groups changed: the second (incremental) run.
+ * The table at the end has both runs per size; the readout's memory should not grow with the size
+ * (issue 13: peak RSS < 400 MB at every size). On a shared machine wall time says little; CPU and RSS
+ * are the readout process's own.
  * The load happens seconds before the first run, so the readout's safety overlap for incremental
  * reads (default 5 minutes, for clock skew) is set to 0 here; otherwise the second run would re-read
  * the whole load as "changed".
  *
- * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SCHOOLS (200),
- * BENCH_STUDENTS (60000), BENCH_PAGE (1000: page size the readout asks for), BENCH_NODE_FLAGS (extra
- * node flags for the readout process, e.g. "--max-old-space-size=512" to cap the heap).
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_READOUT_SIZES,
+ * BENCH_PAGE (1000: page size the readout asks for), BENCH_NODE_FLAGS (extra node flags for the
+ * readout process, e.g. "--max-old-space-size=512" to cap the heap), BENCH_READOUT_TRACE=1 (memory per
+ * phase on stderr, see _readout-child.ts).
  */
 export async function run(): Promise<void> {
+  const sizes = (process.env.BENCH_READOUT_SIZES ?? '12000,60000').split(',').map(Number);
+  const results: { students: number; first: Record<string, unknown>; second: Record<string, unknown>; firstWall: number; secondWall: number }[] = [];
+  for (const students of sizes) {
+    console.log(`\n== ${students.toLocaleString('en-US')} students ==`);
+    results.push({ students, ...(await one(students / 60000)) });
+  }
+  const row = (r: (typeof results)[number], which: 'first' | 'second') => {
+    const x = r[which];
+    const wall = which === 'first' ? r.firstWall : r.secondWall;
+    const label = which === 'first' ? 'full' : 'after 1 % changed';
+    const records = Number(x.records ?? 0).toLocaleString('en-US');
+    return `| ${r.students.toLocaleString('en-US')} | ${label} | ${x.mode} | ${records} | ${ms(x.durationMs)} | ${ms(x.fetchMs)} | ${ms(x.processMs)} | ${ms(x.cpuMs)} | ${x.maxRssMB} MB | ${wall.toFixed(1)} s |`;
+  };
+  console.log(
+    [
+      '',
+      // CPU: the readout process's own user + system time; on a shared machine wall time says less.
+      `| students | run | mode | records read | total | fetch | processing | readout CPU | peak RSS | wall incl. process start |`,
+      `|---|---|---|---|---|---|---|---|---|---|`,
+      ...results.flatMap((r) => [row(r, 'first'), row(r, 'second')]),
+    ].join('\n'),
+  );
+}
+
+async function one(scale: number) {
   const pageSize = Number(process.env.BENCH_PAGE ?? 1000);
-  const bench = await openBenchWorld('schoolgate_bench_readout');
+  const bench = await openBenchWorld(process.env.BENCH_READOUT_DB ?? 'schoolgate_bench_readout', scale);
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -58,9 +88,12 @@ export async function run(): Promise<void> {
 
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     stops.push(() => server.stop());
-    await waitUntilReady(server);
+    // A busy machine can take a while to start the server after a big load.
+    await waitUntilReady(server, 300_000);
 
     const dir = mkdtempSync(join(tmpdir(), 'bench-readout-'));
+    // The published files of a 60,000-student world are ~300 MB: not left behind.
+    stops.push(async () => rmSync(dir, { recursive: true, force: true }));
     const configFile = join(dir, 'readout.json');
     writeFileSync(
       configFile,
@@ -126,16 +159,7 @@ export async function run(): Promise<void> {
     check(second);
     const secondWall = (performance.now() - t) / 1000;
     console.log(`second readout: ${secondWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(second));
-    console.log(
-      [
-        '',
-        // CPU: the readout process's own user + system time; on a shared machine wall time says less.
-        `| run | mode | total | fetch | processing | readout CPU | peak RSS | wall incl. process start |`,
-        `|---|---|---|---|---|---|---|---|`,
-        `| full | ${first.mode} | ${ms(first.durationMs)} | ${ms(first.fetchMs)} | ${ms(first.processMs)} | ${ms(first.cpuMs)} | ${first.maxRssMB} MB | ${firstWall.toFixed(1)} s |`,
-        `| after 1 % changed | ${second.mode} | ${ms(second.durationMs)} | ${ms(second.fetchMs)} | ${ms(second.processMs)} | ${ms(second.cpuMs)} | ${second.maxRssMB} MB | ${secondWall.toFixed(1)} s |`,
-      ].join('\n'),
-    );
+    return { first, second, firstWall, secondWall };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await bench.close();

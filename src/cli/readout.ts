@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.ts';
 import { openDatabase, type Database } from '../db/index.ts';
@@ -104,6 +105,7 @@ export async function run(args: string[]): Promise<number> {
       }
       console.log(summary(r.report!));
       console.log(`  published: ${r.outputPath}`);
+      console.log(`  report:    ${join(r.outputPath!, 'report.html')}`);
       return 0;
     }
     if (command === 'explain') {

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import type { CustomerConfig } from './config.ts';
 import { fetchContext, fetchFull } from './fetch.ts';
 import { ParseStats, type Snapshot } from './model.ts';
 import { applyRules, decodeSnapshot, sourceClientFor, stateChunks, StateFormatError, type ReadoutDeps } from './run.ts';
+import { StoreDir } from './store.ts';
 
 /**
  * `readout explain`: for one person or group, every rule that applied and its outcome. Uses the
@@ -13,22 +15,39 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
   let snapshot: Snapshot;
   let basis: 'last run' | 'live source';
   let stored: Snapshot | undefined;
+  // The source's records on disk, as in a run (store.ts): explaining one id on a big source needs no more memory than a run.
+  const store = new StoreDir(join(c.outputDir, 'runs', `.store-explain-${process.pid}-${Date.now()}`));
   try {
-    if (state) stored = await decodeSnapshot(stateChunks(deps.db, c.key, 'source_snapshot'));
-  } catch (e) {
-    // Stored by an older version: explain from the live source until the next run stores it anew.
-    if (!(e instanceof StateFormatError)) throw e;
+    try {
+      if (state) stored = await decodeSnapshot(stateChunks(deps.db, c.key, 'source_snapshot'), undefined, store);
+    } catch (e) {
+      // Stored by an older version: explain from the live source until the next run stores it anew.
+      if (!(e instanceof StateFormatError)) throw e;
+    }
+    if (stored) {
+      snapshot = stored;
+      basis = 'last run';
+    } else {
+      snapshot = await fetchFull(fetchContext(c, sourceClientFor(c, deps), new ParseStats(), store));
+      basis = 'live source';
+    }
+    return explainFrom(c, deps, id, snapshot, basis, stored && state ? new Date(state.source_watermark) : undefined);
+  } finally {
+    store.close();
   }
-  if (stored) {
-    snapshot = stored;
-    basis = 'last run';
-  } else {
-    snapshot = await fetchFull(fetchContext(c, sourceClientFor(c, deps), new ParseStats()));
-    basis = 'live source';
-  }
+}
+
+function explainFrom(
+  c: CustomerConfig,
+  deps: ReadoutDeps,
+  id: string,
+  snapshot: Snapshot,
+  basis: 'last run' | 'live source',
+  readAt: Date | undefined,
+): { found: boolean; text: string; basis: 'last run' | 'live source' } {
   const r = applyRules(c, snapshot, deps.clock.now());
   const d = r.decisions.get(id);
-  const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${stored && state ? ` read at ${new Date(state.source_watermark).toISOString()}` : ''}.`;
+  const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${readAt ? ` read at ${readAt.toISOString()}` : ''}.`;
   if (!d) {
     const known = snapshot.persons.has(id) || snapshot.groups.has(id) || snapshot.organisations.has(id);
     return {

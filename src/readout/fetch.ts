@@ -5,6 +5,7 @@ import {
   PARSERS,
   trimPerson,
   type EntityName,
+  type MapFactory,
   type ParseOptions,
   type Person,
   type RecordMap,
@@ -28,6 +29,8 @@ export interface FetchContext {
   optIn: OptIn;
   parse: ParseOptions;
   warnings: Warnings;
+  /** Where records are kept as they are read (a run's store on disk); default: the heap. */
+  store?: MapFactory;
 }
 
 /** The read context of one customer's run. */
@@ -35,8 +38,10 @@ export function fetchContext(
   c: { exportAddress: boolean; exportCivicNo: boolean; mapping: { courseField: string } },
   client: SourceClient,
   stats: ParseStats,
+  store?: MapFactory,
 ): FetchContext {
   return {
+    store,
     client,
     stats,
     optIn: { address: c.exportAddress, civicNo: c.exportCivicNo, courseField: c.mapping.courseField },
@@ -121,7 +126,7 @@ async function readAll<K extends EntityName>(ctx: FetchContext, entity: K, into:
 
 /** Reads every entity the rules need, in full. */
 export async function fetchFull(ctx: FetchContext): Promise<Snapshot> {
-  const snap = emptySnapshot();
+  const snap = emptySnapshot(ctx.store);
   for (const entity of ENTITIES) await readAll(ctx, entity, snap[entity]);
   return snap;
 }

@@ -299,15 +299,21 @@ export interface Snapshot {
 export type EntityName = keyof Snapshot;
 export const ENTITIES: EntityName[] = ['organisations', 'persons', 'duties', 'groups', 'activities', 'syllabuses'];
 
-/** An empty snapshot of packed maps (see {@link PackedMap}). */
-export function emptySnapshot(): Snapshot {
+/** Where a snapshot's records are kept: a store on disk (a run; see store.ts), else packed maps in the heap. */
+export interface MapFactory {
+  map<T extends { id: string }>(name: string, codec?: Codec<T>): RecordMap<T> & { setText(id: string, json: string): void; texts(): IterableIterator<string> };
+}
+
+/** An empty snapshot: packed maps (see {@link PackedMap}), or maps of a store on disk. */
+export function emptySnapshot(store?: MapFactory): Snapshot {
+  const m = <T extends { id: string }>(name: string, codec?: Codec<T>) => (store ? store.map<T>(name, codec) : new PackedMap<T>(codec));
   return {
-    organisations: new PackedMap(),
-    persons: new PackedMap(personCodec),
-    duties: new PackedMap(),
-    groups: new PackedMap(),
-    activities: new PackedMap(),
-    syllabuses: new PackedMap(),
+    organisations: m('organisations'),
+    persons: m('persons', personCodec),
+    duties: m('duties'),
+    groups: m('groups'),
+    activities: m('activities'),
+    syllabuses: m('syllabuses'),
   };
 }
 

@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,12 +11,14 @@ import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
 import { resolveSecret, type CustomerConfig } from './config.ts';
 import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptIn } from './fetch.ts';
-import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type RecordMap, type Snapshot } from './model.ts';
+import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type RecordMap, type Snapshot } from './model.ts';
+import { renderReportHtml, type RunPoint } from './html-report.ts';
 import { localDay } from './rules.ts';
 import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
 import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
+import { DiskMap, StoreDir } from './store.ts';
 import { Warnings, type NamedWarning } from './warnings.ts';
 import {
   CsvFile,
@@ -105,9 +108,20 @@ const KEEP_RUNS = 3;
  * {@link storeState} and {@link stateChunks}): never as one buffer, one hex text or one wire message.
  */
 const CHUNK = 4 << 20;
+/**
+ * A blob's compressed parts in order: buffers, or a file of the run's store holding parts one after
+ * the other (read back a few megabytes at a time when the blob is stored).
+ */
+export type Parts = (Buffer | { file: string })[];
 class NdjsonGzip {
   /** The compressed parts in order, each compressed on libuv's thread pool while the run goes on. */
   private readonly pending: Promise<Buffer>[] = [];
+  /** With a file: parts are appended to it in order as they are done, and not kept. */
+  private readonly fd: number | undefined;
+  private written: Promise<void> = Promise.resolve();
+  constructor(private readonly file?: string) {
+    if (file) this.fd = openSync(file, 'w');
+  }
   private inFlight = 0;
   private settled: (() => void) | undefined;
   /** Buffers whose compression has finished, for reuse as the next scratch. */
@@ -172,15 +186,25 @@ class NdjsonGzip {
     );
     // A run that fails before finish() must not also die of an unhandled rejection; finish() still sees it.
     part.catch(() => {});
-    this.pending.push(part);
+    if (this.fd !== undefined) {
+      const fd = this.fd;
+      this.written = this.written.then(() => part).then((b) => void writeSync(fd, b));
+      this.written.catch(() => {});
+    } else this.pending.push(part);
     this.scratch = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK + (1 << 20));
     this.pos = 0;
   }
-  async finish(): Promise<Buffer[]> {
+  async finish(): Promise<Parts> {
     this.flush();
     this.scratch = undefined;
     this.spare.length = 0;
-    return Promise.all(this.pending);
+    if (this.fd === undefined) return Promise.all(this.pending);
+    try {
+      await this.written;
+    } finally {
+      closeSync(this.fd);
+    }
+    return [{ file: this.file! }];
   }
 }
 /** A blob as a list of compressed parts (what {@link NdjsonGzip} makes), or one buffer, or chunks as read. */
@@ -236,8 +260,29 @@ export async function* stateChunks(db: Kysely<DB>, customer: string, column: Sta
   }
 }
 
+/** A blob's parts as buffers of at most {@link READ_CHUNK} bytes (a file is read that much at a time). */
+function* partBuffers(parts: Parts): Generator<Buffer> {
+  for (const p of parts) {
+    if (Buffer.isBuffer(p)) {
+      yield p;
+      continue;
+    }
+    const fd = openSync(p.file, 'r');
+    try {
+      for (;;) {
+        const b = Buffer.allocUnsafe(READ_CHUNK);
+        const n = readSync(fd, b, 0, READ_CHUNK, null);
+        if (!n) break;
+        yield b.subarray(0, n);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
 /** Stores a blob given as compressed parts: empty first, then appended ~2 MB per statement. */
-async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Buffer[]): Promise<void> {
+async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Parts): Promise<void> {
   let group: Buffer[] = [];
   let size = 0;
   const append = async () => {
@@ -247,7 +292,7 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
     group = [];
     size = 0;
   };
-  for (const p of parts) {
+  for (const p of partBuffers(parts)) {
     if (size + p.length > READ_CHUNK) await append();
     group.push(p);
     size += p.length;
@@ -272,13 +317,13 @@ export class StateFormatError extends Error {}
 
 /** Each record's JSON text as it is kept: a packed map's own text, else the record stringified. */
 function* recordTexts(m: RecordMap<{ id: string }>): Generator<string> {
-  if (m instanceof PackedMap) yield* m.texts();
+  if (m instanceof PackedMap || m instanceof DiskMap) yield* m.texts();
   else for (const r of m.values()) yield JSON.stringify(r);
 }
 
 /** With `release`, each entity's records are dropped from `s` once encoded, so memory frees as it goes. */
-export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false): Promise<Buffer[]> {
-  const out = new NdjsonGzip();
+export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false, file?: string): Promise<Parts> {
+  const out = new NdjsonGzip(file);
   out.push(snapshotHeader(optIn));
   for (const e of ENTITIES) {
     const prefix = `${JSON.stringify(e)}\t`;
@@ -292,9 +337,12 @@ export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false)
 }
 /** The id at the start of a record's JSON: `{"id":"…"` or, for a flat array, `["…"`. */
 const REC_ID = /^(?:\{"id":|\[)("(?:[^"\\]|\\.)*")/;
-/** Decodes a stored source snapshot; with `optIn`, only one trimmed for exactly those opt-ins. */
-export async function decodeSnapshot(b: Blob, optIn?: OptIn): Promise<Snapshot> {
-  const snap = emptySnapshot() as unknown as Record<string, PackedMap<{ id: string }>>;
+/**
+ * Decodes a stored source snapshot; with `optIn`, only one trimmed for exactly those opt-ins. With
+ * `store`, into maps on disk (a run), else into the heap.
+ */
+export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory): Promise<Snapshot> {
+  const snap = emptySnapshot(store) as unknown as Record<string, PackedMap<{ id: string }>>;
   const maps = new Map<string, PackedMap<{ id: string }>>(ENTITIES.map((e) => [JSON.stringify(e), snap[e]!]));
   for await (const line of ndjsonLines(b, (h) => (optIn ? h === snapshotHeader(optIn) : h.startsWith(SNAPSHOT_FORMAT)))) {
     const tab = line.indexOf('\t');
@@ -445,7 +493,7 @@ async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, stri
  * row each run instead cost seconds of CPU on a big world.
  */
 const ROWS_MAGIC = 0x49524753; // 'SGRI' read as u32 LE
-function encodeRowsBlob(hashes: Uint32Array, rows: number, titles: Map<string, string | undefined>, rowsParts: Buffer[]): Buffer[] {
+function encodeRowsBlob(hashes: Uint32Array, rows: number, titles: Map<string, string | undefined>, rowsParts: Parts): Parts {
   const titleJson = Buffer.from(JSON.stringify([...titles].map(([id, t]) => [id, t ?? null])), 'utf8');
   const index = Buffer.allocUnsafe(8 + 4 + rows * 16 + titleJson.length);
   index.writeUInt32LE(ROWS_MAGIC, 0);
@@ -455,7 +503,7 @@ function encodeRowsBlob(hashes: Uint32Array, rows: number, titles: Map<string, s
   for (let i = 0; i < rows * 4; i++, pos += 4) index.writeUInt32LE(hashes[i]!, pos);
   titleJson.copy(index, pos);
   // Stored a statement per ~2 MB like the rest (storeBlob groups parts up to that size).
-  const parts: Buffer[] = [];
+  const parts: Parts = [];
   for (let off = 0; off < index.length; off += READ_CHUNK) parts.push(index.subarray(off, Math.min(index.length, off + READ_CHUNK)));
   return parts.concat(rowsParts);
 }
@@ -489,7 +537,7 @@ async function decodeRowIndex(b: AsyncIterable<Uint8Array>): Promise<RowIndex & 
 interface OneRosterOutcome {
   files: Record<string, number>;
   delta: DeltaSummary;
-  rowsParts: Buffer[];
+  rowsParts: Parts;
 }
 
 /**
@@ -506,8 +554,9 @@ async function oneRosterPass(
   previousBlob: (from: number) => Blob,
   outDir: string | undefined,
   stamp: string,
+  rowsFile?: string,
 ): Promise<OneRosterOutcome> {
-  const rowsOut = new NdjsonGzip();
+  const rowsOut = new NdjsonGzip(rowsFile);
   rowsOut.push(ROWS_FORMAT);
   const bulkDir = outDir && join(outDir, 'oneroster');
   const deltaDir = outDir && join(outDir, 'oneroster-delta');
@@ -650,7 +699,8 @@ async function pruneRuns(outputDir: string): Promise<void> {
     if (current.endsWith(n)) continue;
     await rm(join(runsDir, n), { recursive: true, force: true });
   }
-  for (const n of (await readdir(runsDir)).filter((x) => x.startsWith('.staging-'))) await rm(join(runsDir, n), { recursive: true, force: true });
+  for (const n of (await readdir(runsDir)).filter((x) => x.startsWith('.staging-') || x.startsWith('.store-')))
+    await rm(join(runsDir, n), { recursive: true, force: true });
 }
 
 /** Starts a run record; refuses when another run of the same customer is in progress. */
@@ -710,12 +760,16 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   const runId = await startRun(db, c.key, opts.trigger ?? 'cli', startedAt);
   const runsDir = join(c.outputDir, 'runs');
   const staging = join(runsDir, `.staging-${runId}`);
+  let store: StoreDir | undefined;
   try {
+    // The source's records, on disk for the run (see store.ts); removed whatever the outcome.
+    await mkdir(runsDir, { recursive: true });
+    store = new StoreDir(join(runsDir, `.store-${runId}`));
     // The blobs are read in chunks as they are decoded, never whole.
     const state = await db.selectFrom('readout_state').select(['source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
     let previousSnapshot: Snapshot | undefined;
     try {
-      if (state && !opts.full) previousSnapshot = await decodeSnapshot(stateChunks(db, c.key, 'source_snapshot'), optInOf(c));
+      if (state && !opts.full) previousSnapshot = await decodeSnapshot(stateChunks(db, c.key, 'source_snapshot'), optInOf(c), store);
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e;
       // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
@@ -755,7 +809,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       : undefined;
     const client = sourceClientFor(c, deps, warnings, onPage);
     const stats = new ParseStats();
-    const ctx = fetchContext(c, client, stats);
+    const ctx = fetchContext(c, client, stats, store);
     const fetchStartedAt = clock.now();
 
     // 1. Read the source.
@@ -784,7 +838,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       } else {
         fallbackReason = `${inc.fallback}: full read and diff`;
         warnings.add('source.delta_unusable', 'the delta feed could not be used; the run read everything and compared', [], inc.fallback);
-        previousSnapshot = undefined; // half-updated and no longer needed: let it go before the full read
+        for (const e of ENTITIES) previousSnapshot[e].clear(); // half-updated and no longer needed: its files are emptied before the full read
+        previousSnapshot = undefined;
       }
     } else if (!state) fallbackReason = 'first run for this customer';
     else if (opts.full) fallbackReason = 'full read requested';
@@ -827,7 +882,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // 2. Rules, files, delta.
     // The source records are needed after the rules only as next run's base: compressed now,
     // while the heap is small, and dropped as soon as the rules are through with them.
-    const snapshotParts = await encodeSnapshot(snapshot, optInOf(c));
+    const snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
     phase('snapshot encoded');
     const sel = applyRules(c, snapshot, clock.now(), false, warnings);
     for (const e of ENTITIES) snapshot[e].clear();
@@ -867,6 +922,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       (from) => stateChunks(db, c.key, 'published_rows', from),
       c.formats.includes('oneroster') ? staging : undefined,
       clock.now().toISOString(),
+      join(store.path, 'published_rows.gz'),
     );
     Object.assign(files, or.files);
     selection = undefined;
@@ -895,6 +951,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
+    await writeFile(join(staging, 'report.html'), renderReportHtml(report, await keptHistory(db, c.key)), 'utf8');
 
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
     const outputPath = join(runsDir, name);
@@ -944,7 +1001,25 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       .where('id', '=', runId)
       .execute();
     return { runId, status: 'failed', error: message };
+  } finally {
+    store?.close();
   }
+}
+
+/** Kept counts of the customer's last succeeded runs, oldest first, for the report's chart (this run not included). */
+async function keptHistory(db: Kysely<DB>, customer: string, runs = 29): Promise<RunPoint[]> {
+  const rows = await db
+    .selectFrom('readout_runs')
+    .select(['started_at', 'counts'])
+    .where('customer_key', '=', customer)
+    .where('status', '=', 'succeeded')
+    .orderBy('started_at', 'desc')
+    .limit(runs)
+    .execute();
+  return rows.reverse().map((r) => ({
+    startedAt: new Date(r.started_at).toISOString(),
+    counts: ((typeof r.counts === 'string' ? JSON.parse(r.counts) : r.counts) ?? {}) as RunPoint['counts'],
+  }));
 }
 
 /** The report of the customer's last succeeded run (it says how much was read, and how). */

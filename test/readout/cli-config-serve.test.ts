@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -152,6 +152,9 @@ describe('schoolgate readout (CLI) and readout serve', () => {
       expect(out.join('\n')).toMatch(
         /students {2}kept 7; excluded: student\.enrolment\.ended 1, student\.enrolment\.school_not_kept 1, student\.protected_identity 1, student\.registered_abroad 1\n/,
       );
+      // The human report is named, and is there.
+      const report = /\n {2}report: {4}(\S+report\.html)$/m.exec(out.join('\n'))?.[1];
+      expect(report && readFileSync(report, 'utf8')).toMatch(/^<!doctype html>[\s\S]*<h1>Readout exempel<\/h1>/);
       expect(await cli(['explain', '--customer', 'exempel', '--person', 'ST-ABROAD', '--config', configFile])).toBe(0);
       expect(out.join('\n')).toMatch(/✗ student\.registered_abroad: person status "Utvandrad"/);
       expect(await cli(['runs'])).toBe(0);
