@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { ConfigError, loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
+import { ensureSandboxAtStart } from '../modules/sandbox/service.ts';
 import { DEMO_CLIENT, demoBanner, isEmpty, seedDemo } from '../seed/demo.ts';
 
 /**
@@ -26,6 +27,8 @@ export async function run(): Promise<number | void> {
     await seedDemo(ctx);
     ctx.log.info('demo world seeded');
   }
+  // The developer sandbox (issue 14), unless the operator removed it or SANDBOX=off.
+  if (config.SANDBOX === 'on') await ensureSandboxAtStart(ctx);
   server.markReady();
   const demoPresent = await ctx.db.selectFrom('clients').select('id').where('id', '=', DEMO_CLIENT.clientId).executeTakeFirst();
   const ms = Math.round(performance.now() - started);

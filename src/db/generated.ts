@@ -99,6 +99,13 @@ export interface Clients {
   scope_version: Generated<string>;
 }
 
+export interface DeveloperSandbox {
+  singleton: Generated<boolean>;
+  removed_at: Timestamp | null;
+  removed_by: string | null;
+  changed_at: Timestamp;
+}
+
 export interface EmailConfirmations {
   token_hash: string;
   user_id: string;
@@ -172,6 +179,7 @@ export interface Institutions {
   town: string | null;
   active_from_year: number;
   active_until_year: number | null;
+  sandbox: Generated<boolean>;
 }
 
 export interface Invitations {
@@ -547,6 +555,7 @@ export interface DB {
   audit_log: AuditLog;
   client_secrets: ClientSecrets;
   clients: Clients;
+  developer_sandbox: DeveloperSandbox;
   email_confirmations: EmailConfirmations;
   end_user_accounts: EndUserAccounts;
   end_user_consents: EndUserConsents;

@@ -14,6 +14,8 @@ import readoutRoutes from '../readout/routes.ts';
 import identityProviderRoutes from './identity-providers/routes.ts';
 import endUserRoutes from './end-users/routes.ts';
 import disclosureRoutes from './disclosures/routes.ts';
+import developerRoutes from './developers/routes.ts';
+import sandboxRoutes from './sandbox/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -31,4 +33,6 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   identityProviderRoutes,
   endUserRoutes,
   disclosureRoutes,
+  developerRoutes,
+  sandboxRoutes,
 ];
