@@ -67,7 +67,7 @@ export default async function sandboxRoutes(app: ZodApp, ctx: AppContext): Promi
         tags,
         summary: 'Remove the developer sandbox: its grants (reads stop at the next request), its institution and its data',
         body: removeBody,
-        response: { 200: statusSchema.extend({ removedGrants: z.number().int() }), ...errors(400, 401, 403, 404) },
+        response: { 200: statusSchema.extend({ removedGrants: z.number().int() }), ...errors(400, 401, 403) },
       },
     },
     async (request) => {

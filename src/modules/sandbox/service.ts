@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { ActorKind } from '../../db/schema.ts';
 import { generateWorld, type World } from '../../generator/index.ts';
-import { conflict, notFound } from '../../http/errors.ts';
+import { conflict } from '../../http/errors.ts';
 import { localDate } from '../../lib/school-year.ts';
 import { grantSandbox, revokeSandboxGrants } from '../access/grants.ts';
 import { recordAudit, systemActor } from '../audit/record.ts';
@@ -126,22 +126,28 @@ export async function createSandbox(ctx: AppContext, who: AuditWho, options: { a
  * row says so, and its next request no longer reaches the sandbox), the institution row goes, the
  * removal is remembered (the server does not create it again at start) and audited. Then its
  * generated data is deleted from the store (a second, idempotent load: ids are deterministic).
- *
- * @throws 404 `sandbox_not_found` when there is none.
+ * Without a sandbox it only remembers the removal (idempotent: 0 grants removed).
  */
 export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: string }, reason: string | null): Promise<{ removedGrants: number }> {
   const now = ctx.clock.now();
   const removedGrants = await ctx.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${SANDBOX_LOCK})`.execute(trx);
     const sandbox = await findSandbox(trx);
-    if (!sandbox) throw notFound('sandbox_not_found', 'There is no sandbox.');
+    const remember = () =>
+      trx
+        .insertInto('developer_sandbox')
+        .values({ singleton: true, removed_at: now, removed_by: who.id, changed_at: now })
+        .onConflict((oc) => oc.column('singleton').doUpdateSet({ removed_at: now, removed_by: who.id, changed_at: now }))
+        .execute();
+    if (!sandbox) {
+      // Nothing to remove; the operator's "no sandbox" still holds from now on (not created at start).
+      const state = await trx.selectFrom('developer_sandbox').select('removed_at').executeTakeFirst();
+      if (!state?.removed_at) await remember();
+      return 0;
+    }
     const removed = await revokeSandboxGrants(trx, now, { institutionNumber: sandbox.number, actor: who, reason });
     await trx.deleteFrom('institutions').where('number', '=', sandbox.number).where('sandbox', '=', true).execute();
-    await trx
-      .insertInto('developer_sandbox')
-      .values({ singleton: true, removed_at: now, removed_by: who.id, changed_at: now })
-      .onConflict((oc) => oc.column('singleton').doUpdateSet({ removed_at: now, removed_by: who.id, changed_at: now }))
-      .execute();
+    await remember();
     await recordAudit(trx, now, who, {
       action: 'sandbox.removed',
       subjectType: 'institution',

@@ -629,6 +629,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/developers/oidc-openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenAPI description of the OAuth 2.0 / OpenID Connect endpoints, from the provider's discovery metadata */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingestion/batch": {
         parameters: {
             query?: never;
@@ -2546,6 +2584,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/sandbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The developer sandbox: its institution and how many apps read it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SandboxStatus"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create the developer sandbox (generated data) and grant it to every approved app */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SandboxStatus"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Remove the developer sandbox: its grants (reads stop at the next request), its institution and its data */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description When the operator removed it (then it is not created again at start) */
+                            removedAt: string | null;
+                            removedGrants: number;
+                            sandbox: {
+                                /** @description Clients that read the sandbox */
+                                clients: number;
+                                /** @description Sandbox grants (one per app and API) */
+                                grants: number;
+                                institutionNumber: string;
+                                name: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/school-boards": {
         parameters: {
             query?: never;
@@ -3720,6 +3924,60 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/developers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The developer portal's values for this partner: URLs, rate limit, error codes, the sandbox and its apps' client ids */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeveloperInfo"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5006,6 +5264,8 @@ export interface components {
             institution: {
                 name: string;
                 number: string;
+                /** @description The developer sandbox (generated data), not a school */
+                sandbox: boolean;
             } | null;
         };
         ClientGrantInput: {
@@ -5029,6 +5289,8 @@ export interface components {
             institution: {
                 name: string;
                 number: string;
+                /** @description The developer sandbox (generated data), not a school */
+                sandbox: boolean;
             } | null;
         };
         ClientGrants: {
@@ -5298,6 +5560,88 @@ export interface components {
             code: string;
             /** @description The fields of the data API this category releases */
             fields: components["schemas"]["ReleasedFieldInput"][];
+        };
+        DeveloperInfo: {
+            apps: {
+                clientId: string | null;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description APIs this app reads in the sandbox */
+                sandboxApis: string[];
+                status: string;
+            }[];
+            /** @description Base URL of the SS 12000 data API */
+            dataApiBaseUrl: string;
+            dataApiOpenApiUrl: string;
+            /** @description The `resource` of the data API at the token endpoint */
+            dataApiResource: string;
+            discoveryUrl: string;
+            issuer: string;
+            oidcErrors: {
+                authorization: {
+                    code: string;
+                    status: number;
+                }[];
+                token: {
+                    code: string;
+                    status: number;
+                }[];
+                userinfo: {
+                    code: string;
+                    status: number;
+                }[];
+            };
+            oidcOpenApiUrl: string;
+            /** @description Requests per minute per client unless the operator set another limit */
+            rateLimitPerMinute: number;
+            /** @description The developer sandbox, when there is one */
+            sandbox: {
+                institutionNumber: string;
+                name: string;
+            } | null;
+            tokenUrl: string;
+        };
+        DeveloperInfoInput: {
+            apps: {
+                clientId: string | null;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description APIs this app reads in the sandbox */
+                sandboxApis: string[];
+                status: string;
+            }[];
+            /** @description Base URL of the SS 12000 data API */
+            dataApiBaseUrl: string;
+            dataApiOpenApiUrl: string;
+            /** @description The `resource` of the data API at the token endpoint */
+            dataApiResource: string;
+            discoveryUrl: string;
+            issuer: string;
+            oidcErrors: {
+                authorization: {
+                    code: string;
+                    status: number;
+                }[];
+                token: {
+                    code: string;
+                    status: number;
+                }[];
+                userinfo: {
+                    code: string;
+                    status: number;
+                }[];
+            };
+            oidcOpenApiUrl: string;
+            /** @description Requests per minute per client unless the operator set another limit */
+            rateLimitPerMinute: number;
+            /** @description The developer sandbox, when there is one */
+            sandbox: {
+                institutionNumber: string;
+                name: string;
+            } | null;
+            tokenUrl: string;
         };
         DirectoryPartner: {
             apps: {
@@ -6043,6 +6387,8 @@ export interface components {
             institutionName: string | null;
             institutionNumber: string | null;
             reason: string | null;
+            /** @description A grant at the developer sandbox (generated data, granted automatically), not at a school */
+            sandbox: boolean;
         };
         PartnerAppGrantInput: {
             accessGroupId: string | null;
@@ -6055,6 +6401,8 @@ export interface components {
             institutionName: string | null;
             institutionNumber: string | null;
             reason: string | null;
+            /** @description A grant at the developer sandbox (generated data, granted automatically), not at a school */
+            sandbox: boolean;
         };
         PartnerAppInput: {
             accreditationNotes: string | null;
@@ -6459,6 +6807,30 @@ export interface components {
             } | null;
             /** @description Shown once; only its SHA-256 is stored */
             secret: string;
+        };
+        SandboxStatus: {
+            /** @description When the operator removed it (then it is not created again at start) */
+            removedAt: string | null;
+            sandbox: {
+                /** @description Clients that read the sandbox */
+                clients: number;
+                /** @description Sandbox grants (one per app and API) */
+                grants: number;
+                institutionNumber: string;
+                name: string;
+            } | null;
+        };
+        SandboxStatusInput: {
+            /** @description When the operator removed it (then it is not created again at start) */
+            removedAt: unknown | null;
+            sandbox: {
+                /** @description Clients that read the sandbox */
+                clients: number;
+                /** @description Sandbox grants (one per app and API) */
+                grants: number;
+                institutionNumber: string;
+                name: string;
+            } | null;
         };
         SchoolAppDetail: {
             active: boolean;

@@ -10,6 +10,7 @@ import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { AuditDetails } from '../partner/PartnerAppPage.tsx';
+import { SandboxCard } from '../partner/Developers.tsx';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
 
@@ -381,6 +382,7 @@ export function CatalogPage() {
   return (
     <>
       <PageTitle>{t('operator.catalog.title')}</PageTitle>
+      <SandboxCard />
       <ErrorAlert error={catalog.error} />
       <Table<Item<Catalog>>
         rowKey="code"
