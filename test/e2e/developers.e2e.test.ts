@@ -100,8 +100,16 @@ describe('the developer portal', () => {
 
       await page.getByRole('tab', { name: l.limits }).click();
       expect(await page.getByTestId('rate-limit').textContent()).toMatch(/\d+/);
-      await page.getByText('rate_limited').first().waitFor();
-      await page.getByText('invalid_client', { exact: true }).first().waitFor();
+      // Error codes as the data API's document and oidc-provider give them.
+      await page
+        .getByTestId('data-api-errors')
+        .getByText(/rate_limited/)
+        .waitFor();
+      await page
+        .getByTestId('data-api-errors')
+        .getByText(/unknown_parameter/)
+        .waitFor();
+      await page.getByTestId('oidc-errors').getByText('invalid_client', { exact: true }).first().waitFor();
 
       // The app's own page marks the sandbox grant.
       await person.goto(`/partner/apps/${appId}`);

@@ -32,7 +32,8 @@ type ErrorClass = keyof typeof oidcErrors;
 
 /** The oidc-provider errors each endpoint can answer with (classes, so a renamed one fails the type check). */
 const ENDPOINT_ERRORS: Record<'token' | 'authorization' | 'userinfo', ErrorClass[]> = {
-  token: ['InvalidRequest', 'InvalidClient', 'InvalidGrant', 'UnauthorizedClient', 'UnsupportedGrantType', 'InvalidScope', 'InvalidTarget'],
+  // A failed client authentication is InvalidClientAuth: `invalid_client` with 401.
+  token: ['InvalidRequest', 'InvalidClientAuth', 'InvalidGrant', 'UnauthorizedClient', 'UnsupportedGrantType', 'InvalidScope', 'InvalidTarget'],
   authorization: [
     'InvalidRequest',
     'UnauthorizedClient',

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from '../../../test/support/harness.ts';
 import { Ss12000Client } from '../../../test/ss12000/support.ts';
 import { insertAdminRight } from '../../seed/builders.ts';
+import { importInstitutions, importRights } from '../sis/import.ts';
 import { buildWorld, PASSWORD, type World } from '../school/test-world.ts';
 import { createSandbox, SANDBOX_INSTITUTION, sandboxWorld } from './service.ts';
 
@@ -88,6 +89,12 @@ describe('the developer sandbox', () => {
     expect(dev.body.apps.find((a: any) => a.id === world.apps.submitted)).toMatchObject({ clientId: secret.body.clientId, sandboxApis: ['students'] });
     expect(dev.body.rateLimitPerMinute).toBeGreaterThan(0);
     expect(dev.body.oidcErrors.token.map((e: any) => e.code)).toContain('invalid_client');
+    // The operator's access log marks the sandbox's reads as such.
+    const daily = await op.get('/api/v1/access-log/daily');
+    const sandboxRows = daily.body.data.filter((r: any) => r.institutionNumber === SANDBOX);
+    expect(sandboxRows.length).toBeGreaterThan(0);
+    expect(sandboxRows.every((r: any) => r.sandbox === true)).toBe(true);
+    expect(daily.body.data.filter((r: any) => r.institutionNumber !== SANDBOX).every((r: any) => r.sandbox === false)).toBe(true);
     // The partner's app log says why the app can read.
     const log = await bert.get(`/api/v1/partner/apps/${world.apps.submitted}/log`);
     expect(log.body.data.map((e: any) => e.action)).toContain('grants.sandbox_granted');
@@ -105,6 +112,15 @@ describe('the developer sandbox', () => {
     expect(JSON.stringify(access.body)).not.toContain(SANDBOX);
     const page = await anna.get(`/api/v1/school/apps/${world.apps.fresh}/api-access`);
     expect(JSON.stringify(page.body)).not.toContain(SANDBOX);
+    // The SIS cannot make anyone its admin, nor a school of its number.
+    await harness().ctx.db.updateTable('users').set({ sis_user_id: 'anna-sis' }).where('id', '=', world.users.anna).execute();
+    await expect(
+      importRights(harness().ctx, [{ sisUserId: 'anna-sis', moduleRight: 'iBasis', institutionNumber: SANDBOX, schoolYear: world.year }]),
+    ).rejects.toThrow(/developer sandbox/);
+    await expect(importInstitutions(harness().ctx, [{ number: SANDBOX, name: 'Real school', activeFromYear: 2020 }])).rejects.toThrow(/developer sandbox/);
+    expect((await harness().ctx.db.selectFrom('institutions').select(['name', 'sandbox']).where('number', '=', SANDBOX).executeTakeFirst())?.sandbox).toBe(
+      true,
+    );
     const someone = sandboxWorld('2026-11-22').persons[0]!;
     const q = encodeURIComponent(someone.familyName);
     for (const reader of [anna, op]) {

@@ -45,6 +45,8 @@ export interface paths {
                                 /** @description Records of this institution released (each once per request) */
                                 records: number;
                                 requests: number;
+                                /** @description Records of the developer sandbox (generated data), not of a school */
+                                sandbox: boolean;
                             }[];
                         };
                     };

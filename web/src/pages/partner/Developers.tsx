@@ -389,6 +389,7 @@ export function DevelopersPage() {
                 <Typography.Title level={5}>{t('developers.errorsDataApi')}</Typography.Title>
                 <Typography.Paragraph>{t('developers.errorsDataApiIntro')}</Typography.Paragraph>
                 <Table
+                  data-testid="data-api-errors"
                   size="small"
                   rowKey="status"
                   pagination={false}
@@ -403,6 +404,7 @@ export function DevelopersPage() {
                   {t('developers.errorsOidc')}
                 </Typography.Title>
                 <Table
+                  data-testid="oidc-errors"
                   size="small"
                   rowKey={(r) => `${r.endpoint}:${r.code}`}
                   pagination={false}
