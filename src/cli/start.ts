@@ -27,9 +27,13 @@ export async function run(): Promise<number | void> {
     await seedDemo(ctx);
     ctx.log.info('demo world seeded');
   }
-  // The developer sandbox (issue 14), unless the operator removed it or SANDBOX=off.
-  if (config.SANDBOX === 'on') await ensureSandboxAtStart(ctx);
   server.markReady();
+  // The developer sandbox (issue 14), unless the operator removed it or SANDBOX=off. After ready:
+  // its generated data takes a few seconds to load, and a failure (a real school holding its
+  // number) is the operator's to resolve, not a reason to stop serving.
+  if (config.SANDBOX === 'on') {
+    await ensureSandboxAtStart(ctx).catch((err: unknown) => ctx.log.error({ err }, 'developer sandbox not created'));
+  }
   const demoPresent = await ctx.db.selectFrom('clients').select('id').where('id', '=', DEMO_CLIENT.clientId).executeTakeFirst();
   const ms = Math.round(performance.now() - started);
   console.log(`\nSchoolgate is serving ${config.PUBLIC_URL} (database: ${ctx.database.kind}, ready in ${ms} ms)`);
