@@ -62,6 +62,11 @@ const envSchema = z.object({
     .default(12),
   DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   /**
+   * The developer sandbox (an institution with generated data every approved app reads at once):
+   * created at start unless the operator removed it. `off`: never created at start.
+   */
+  SANDBOX: z.enum(['on', 'off']).default('on'),
+  /**
    * The proxies whose X-Forwarded-For is believed (a client's address decides its sign-in throttle):
    * off by default, so a client cannot choose its own address by sending the header.
    */

@@ -98,6 +98,12 @@ const POLICY: Record<string, Row> = {
   'PUT /api/v1/operator/legacy-clients/:clientId/grants': operatorOnly,
   'GET /api/v1/operator/ingestion-clients': operatorOnly,
   'POST /api/v1/operator/ingestion-clients': operatorOnly,
+  // The developer sandbox (src/modules/sandbox) and the developer portal (src/modules/developers).
+  'GET /api/v1/operator/sandbox': operatorOnly,
+  'POST /api/v1/operator/sandbox': operatorOnly,
+  'DELETE /api/v1/operator/sandbox': operatorOnly,
+  'GET /api/v1/partner/developers': partnerOnly,
+  'GET /api/v1/developers/oidc-openapi.json': everyone,
   'POST /api/v1/operator/ingestion-clients/:clientId/secrets': operatorOnly,
   'DELETE /api/v1/operator/ingestion-clients/:clientId': operatorOnly,
   // Upstream identity providers per school board (a literal :providerId is a 400 for the operator: past the gate).

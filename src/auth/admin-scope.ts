@@ -26,6 +26,8 @@ export async function loadAdminScope(ctx: AppContext, db: Queryable, user: User)
     .where('r.school_year', '=', schoolYear)
     .where('i.active_from_year', '<=', schoolYear)
     .where((eb) => eb.or([eb('i.active_until_year', 'is', null), eb('i.active_until_year', '>=', schoolYear)]))
+    // The developer sandbox is no school: no admin administers it, whatever rights a SIS import holds.
+    .where('i.sandbox', '=', false)
     .execute();
   const groupRights = await db
     .selectFrom('admin_rights as r')

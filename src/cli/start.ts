@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError, loadConfig } from '../config.ts';
 import { startServer } from '../server.ts';
 import { CatalogError } from '../modules/catalog/file.ts';
+import { ensureSandboxAtStart } from '../modules/sandbox/service.ts';
 import { DEMO_CLIENT, demoBanner, isEmpty, seedDemo } from '../seed/demo.ts';
 
 /**
@@ -38,6 +39,12 @@ export async function run(): Promise<number | void> {
     ctx.log.info('demo world seeded');
   }
   server.markReady();
+  // The developer sandbox (issue 14), unless the operator removed it or SANDBOX=off. After ready:
+  // its generated data takes a few seconds to load, and a failure (a real school holding its
+  // number) is the operator's to resolve, not a reason to stop serving.
+  if (config.SANDBOX === 'on') {
+    await ensureSandboxAtStart(ctx).catch((err: unknown) => ctx.log.error({ err }, 'developer sandbox not created'));
+  }
   const demoPresent = await ctx.db.selectFrom('clients').select('id').where('id', '=', DEMO_CLIENT.clientId).executeTakeFirst();
   const ms = Math.round(performance.now() - started);
   console.log(`\nSchoolgate is serving ${config.PUBLIC_URL} (database: ${ctx.database.kind}, ready in ${ms} ms)`);

@@ -132,6 +132,13 @@ export interface DataCategories {
   sort_order: number;
 }
 
+export interface DeveloperSandbox {
+  singleton: Generated<boolean>;
+  removed_at: Timestamp | null;
+  removed_by: string | null;
+  changed_at: Timestamp;
+}
+
 export interface EmailConfirmations {
   token_hash: string;
   user_id: string;
@@ -205,6 +212,7 @@ export interface Institutions {
   town: string | null;
   active_from_year: number;
   active_until_year: number | null;
+  sandbox: Generated<boolean>;
 }
 
 export interface Invitations {
@@ -591,6 +599,7 @@ export interface DB {
   client_secrets: ClientSecrets;
   clients: Clients;
   data_categories: DataCategories;
+  developer_sandbox: DeveloperSandbox;
   email_confirmations: EmailConfirmations;
   end_user_accounts: EndUserAccounts;
   end_user_consents: EndUserConsents;

@@ -163,6 +163,8 @@ export interface InstitutionsTable {
   town: string | null;
   active_from_year: number;
   active_until_year: number | null;
+  /** The developer sandbox (migration 0061): generated data, never with real schools. */
+  sandbox: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface AccessGroupsTable {

@@ -15,6 +15,8 @@ import identityProviderRoutes from './identity-providers/routes.ts';
 import endUserRoutes from './end-users/routes.ts';
 import disclosureRoutes from './disclosures/routes.ts';
 import clientReportAdminRoutes from './client-reports/routes.ts';
+import developerRoutes from './developers/routes.ts';
+import sandboxRoutes from './sandbox/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -33,4 +35,6 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   endUserRoutes,
   disclosureRoutes,
   clientReportAdminRoutes,
+  developerRoutes,
+  sandboxRoutes,
 ];

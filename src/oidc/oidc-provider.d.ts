@@ -51,6 +51,16 @@ declare module 'oidc-provider' {
     InvalidRequest: typeof OIDCProviderError;
     InvalidGrant: typeof OIDCProviderError;
     AccessDenied: typeof OIDCProviderError;
+    // Named on the developer portal's description of the OAuth endpoints (src/modules/developers/).
+    UnauthorizedClient: typeof OIDCProviderError;
+    UnsupportedGrantType: typeof OIDCProviderError;
+    UnsupportedResponseType: typeof OIDCProviderError;
+    InvalidScope: typeof OIDCProviderError;
+    InvalidToken: typeof OIDCProviderError;
+    InsufficientScope: typeof OIDCProviderError;
+    LoginRequired: typeof OIDCProviderError;
+    ConsentRequired: typeof OIDCProviderError;
+    InteractionRequired: typeof OIDCProviderError;
   };
 
   class Check {

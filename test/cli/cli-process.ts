@@ -24,7 +24,8 @@ export interface CliResult {
   errorLines: string[];
 }
 
-const baseEnv = () => ({ ...process.env, LOG_LEVEL: 'silent', DEMO: 'off', SCHOOLGATE_DEBUG: '' });
+// No developer sandbox at start: these tests compare what their own commands wrote.
+const baseEnv = () => ({ ...process.env, LOG_LEVEL: 'silent', DEMO: 'off', SANDBOX: 'off', SCHOOLGATE_DEBUG: '' });
 
 export function cli(target: Target, args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {

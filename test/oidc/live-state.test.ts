@@ -28,7 +28,7 @@ describe('GET /api/v1/me/grants', () => {
     expect(res.body.data).toEqual([
       expect.objectContaining({
         api: { code: 'students', name: 'Students' },
-        institution: { number: school.number, name: 'Sint-Lodewijkscollege' },
+        institution: { number: school.number, name: 'Sint-Lodewijkscollege', sandbox: false },
         accessGroup: null,
         dataCategories: ['identity', 'birth_date'],
       }),

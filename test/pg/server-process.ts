@@ -44,7 +44,7 @@ export async function spawnServer(env: Record<string, string>, port?: number): P
   port ??= await freePort();
   const child = spawn(NODE, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', DEMO: 'off', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: { ...process.env, NODE_ENV: 'test', DEMO: 'off', SANDBOX: 'off', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -16,6 +16,7 @@ import { AppLayout } from './components/Layout.tsx';
 import { ConfirmEmailPage, HomeRedirect, NoAccessPage, NotFoundPage, SignInPage, SignUpPage } from './pages/Auth.tsx';
 import { AuditLogPage, CatalogPage, LegacyClientsPage, MailboxPage, OperatorAppPage, PartnersPage, ReviewQueuePage } from './pages/operator/OperatorPages.tsx';
 import { PartnerAppPage } from './pages/partner/PartnerAppPage.tsx';
+import { DevelopersPage } from './pages/partner/Developers.tsx';
 import { PartnerAppFormPage, PartnerAppsPage, PartnerProfilePage } from './pages/partner/PartnerPages.tsx';
 import { DirectoryPage, RegisterPage } from './pages/public/PublicPages.tsx';
 import { SchoolApiAccessPage, SchoolAppsPage } from './pages/school/SchoolApps.tsx';
@@ -145,6 +146,14 @@ function Root() {
                 element={
                   <RequireRole roles={[...partner]}>
                     <PartnerAppPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/partner/developers"
+                element={
+                  <RequireRole roles={[...partner]}>
+                    <DevelopersPage />
                   </RequireRole>
                 }
               />

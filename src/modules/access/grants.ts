@@ -245,3 +245,100 @@ export async function replaceGrants(
   }
   return result;
 }
+
+/**
+ * The developer sandbox's grants (src/modules/sandbox/): an approved app is granted, at once and
+ * without any school, the sandbox institution for each of the `apiCodes` it was approved for that is
+ * granted per institution. Grants the client already holds there stay; one audit row names the
+ * added ones (action `grants.sandbox_granted`, subject the client) so the partner's app log shows
+ * them. No mail: the approval mail tells the partner. Returns the API codes newly granted.
+ */
+export async function grantSandbox(
+  trx: Queryable,
+  at: Date,
+  input: { clientId: string; institutionNumber: string; apiCodes: string[]; actor: { id: string | null; label: string; kind: ActorKind } },
+): Promise<string[]> {
+  const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
+  if (!client) throw notFound('client_not_found', 'No such client.');
+  const sandbox = await trx
+    .selectFrom('institutions')
+    .select('number')
+    .where('number', '=', input.institutionNumber)
+    .where('sandbox', '=', true)
+    .executeTakeFirst();
+  // Only ever the sandbox: a real school's grant is the school's decision.
+  if (!sandbox) throw notFound('sandbox_not_found', 'There is no sandbox institution.');
+  const perInstitution = input.apiCodes.length
+    ? (await trx.selectFrom('apis').select('code').where('code', 'in', input.apiCodes).where('grant_target', '=', 'institution').execute()).map((a) => a.code)
+    : [];
+  const held = new Set(
+    (await trx.selectFrom('grants').select('api_code').where('client_id', '=', client.id).where('institution_number', '=', sandbox.number).execute()).map(
+      (g) => g.api_code,
+    ),
+  );
+  const added = [...new Set(perInstitution)].filter((code) => !held.has(code)).sort();
+  if (!added.length) return [];
+  await insertGrants(
+    trx,
+    client.id,
+    added.map((apiCode) => ({ apiCode, institutionNumber: sandbox.number, accessGroupId: null })),
+    { grantedBy: input.actor.id, reason: 'Developer sandbox', at },
+  );
+  const app = client.app_id ? await trx.selectFrom('apps').select(['id', 'partner_id']).where('id', '=', client.app_id).executeTakeFirst() : undefined;
+  await recordAudit(trx, at, input.actor, {
+    action: 'grants.sandbox_granted',
+    subjectType: 'client',
+    subjectId: client.id,
+    partnerId: app?.partner_id ?? null,
+    appId: app?.id ?? null,
+    clientId: client.id,
+    institutionNumbers: [sandbox.number],
+    reason: 'Developer sandbox',
+    after: { institutionNumber: sandbox.number, apiCodes: added },
+  });
+  return added;
+}
+
+/**
+ * Removes every grant at the sandbox institution (the operator removes the sandbox), with one audit
+ * row per client that lost some (action `grants.sandbox_revoked`) so each partner's app log says
+ * why its sandbox reads stop. Reads stop at the next request: the scope-version trigger bumps each
+ * client in this transaction. Returns how many grants were removed.
+ */
+export async function revokeSandboxGrants(
+  trx: Queryable,
+  at: Date,
+  input: { institutionNumber: string; actor: { id: string | null; label: string; kind: ActorKind }; reason: string | null },
+): Promise<number> {
+  const sandbox = await trx
+    .selectFrom('institutions')
+    .select('number')
+    .where('number', '=', input.institutionNumber)
+    .where('sandbox', '=', true)
+    .executeTakeFirst();
+  if (!sandbox) throw notFound('sandbox_not_found', 'There is no sandbox institution.');
+  const rows = await trx.deleteFrom('grants').where('institution_number', '=', sandbox.number).returning(['client_id', 'api_code']).execute();
+  const byClient = new Map<string, string[]>();
+  for (const r of rows) byClient.set(r.client_id, [...(byClient.get(r.client_id) ?? []), r.api_code]);
+  for (const [clientId, apiCodes] of [...byClient].sort(([a], [b]) => a.localeCompare(b))) {
+    const client = await trx
+      .selectFrom('clients as c')
+      .leftJoin('apps as a', 'a.id', 'c.app_id')
+      .select(['a.id as app_id', 'a.partner_id'])
+      .where('c.id', '=', clientId)
+      .executeTakeFirst();
+    await recordAudit(trx, at, input.actor, {
+      action: 'grants.sandbox_revoked',
+      subjectType: 'client',
+      subjectId: clientId,
+      partnerId: client?.partner_id ?? null,
+      appId: client?.app_id ?? null,
+      clientId,
+      institutionNumbers: [sandbox.number],
+      reason: input.reason,
+      before: { institutionNumber: sandbox.number, apiCodes: apiCodes.sort() },
+      after: { institutionNumber: sandbox.number, apiCodes: [] },
+    });
+  }
+  return rows.length;
+}

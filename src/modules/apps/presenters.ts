@@ -130,6 +130,7 @@ export const presentGrant = (g: {
   api_name: string;
   institution_number: string | null;
   institution_name: string | null;
+  institution_sandbox: boolean | null;
   access_group_id: string | null;
   access_group_name: string | null;
   granted_at: Date;
@@ -140,6 +141,7 @@ export const presentGrant = (g: {
   apiName: g.api_name,
   institutionNumber: g.institution_number,
   institutionName: g.institution_name,
+  sandbox: g.institution_sandbox === true,
   accessGroupId: g.access_group_id,
   accessGroupName: g.access_group_name,
   grantedAt: g.granted_at,

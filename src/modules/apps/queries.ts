@@ -60,6 +60,7 @@ export const listGrantsOfClient = (db: Queryable, clientId: string) =>
       'a.name as api_name',
       'g.institution_number',
       'i.name as institution_name',
+      'i.sandbox as institution_sandbox',
       'g.access_group_id',
       'ag.name as access_group_name',
       'g.granted_at',

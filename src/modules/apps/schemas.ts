@@ -165,6 +165,7 @@ export const appGrantSchema = z
     apiName: z.string(),
     institutionNumber: z.string().nullable(),
     institutionName: z.string().nullable(),
+    sandbox: z.boolean().describe('A grant at the developer sandbox (generated data, granted automatically), not at a school'),
     accessGroupId: z.string().nullable(),
     accessGroupName: z.string().nullable(),
     grantedAt: z.date(),

@@ -25,6 +25,9 @@ export const PERSON_ENTITIES: Record<PersonRole, string[]> = {
 export const NO_PERSON_DATA = ['organisations', 'syllabuses', 'programmes'];
 const KNOWN = [...new Set([...Object.values(PERSON_ENTITIES).flat(), ...NO_PERSON_DATA])];
 
+/** Leaves out the developer sandbox's generated people (`o`: the relation's organisation): no school's, not a real person. */
+const NOT_SANDBOX = sql`NOT EXISTS (SELECT 1 FROM institutions sb WHERE sb.number = o.organisation_code AND sb.sandbox)`;
+
 /** The person's relations to school units that are institutions, optionally only at `institutions`. */
 export async function relationsOfPerson(db: Queryable, personId: string, institutions: string[] | null) {
   const result = await sql<{ institution: string; name: string; role: PersonRole; start_date: string | null; end_date: string | null }>`
@@ -33,7 +36,7 @@ export async function relationsOfPerson(db: Queryable, personId: string, institu
     FROM ss12000_person_relations r
     JOIN ss12000_organisations o ON o.id = r.organisation_id
     LEFT JOIN institutions i ON i.number = o.organisation_code
-    WHERE r.person_id = ${personId}::uuid AND o.organisation_code IS NOT NULL
+    WHERE r.person_id = ${personId}::uuid AND o.organisation_code IS NOT NULL AND ${NOT_SANDBOX}
       AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[]))`.execute(db);
   return result.rows;
 }
@@ -54,7 +57,7 @@ export async function searchPersons(db: Queryable, q: string, institutions: stri
       SELECT p.id, p.display_name FROM ss12000_persons p
       WHERE p.search_name LIKE ${needle}
         AND EXISTS (SELECT 1 FROM ss12000_person_relations r JOIN ss12000_organisations o ON o.id = r.organisation_id
-                    WHERE r.person_id = p.id AND o.organisation_code IS NOT NULL
+                    WHERE r.person_id = p.id AND o.organisation_code IS NOT NULL AND ${NOT_SANDBOX}
                       AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[])))
       ORDER BY p.display_name, p.id
       LIMIT ${limit}
@@ -63,11 +66,11 @@ export async function searchPersons(db: Queryable, q: string, institutions: stri
       (SELECT json_agg(DISTINCT jsonb_build_object('number', o.organisation_code, 'name', coalesce(i.name, o.display_name)))
          FROM ss12000_person_relations r JOIN ss12000_organisations o ON o.id = r.organisation_id
          LEFT JOIN institutions i ON i.number = o.organisation_code
-        WHERE r.person_id = h.id AND o.organisation_code IS NOT NULL
+        WHERE r.person_id = h.id AND o.organisation_code IS NOT NULL AND ${NOT_SANDBOX}
           AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[]))) AS institutions,
       (SELECT array_agg(DISTINCT ${ROLE_SQL})
          FROM ss12000_person_relations r JOIN ss12000_organisations o ON o.id = r.organisation_id
-        WHERE r.person_id = h.id AND o.organisation_code IS NOT NULL
+        WHERE r.person_id = h.id AND o.organisation_code IS NOT NULL AND ${NOT_SANDBOX}
           AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[]))) AS roles
     FROM hits h ORDER BY h.display_name, h.id`.execute(db);
   return result.rows;

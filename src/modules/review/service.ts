@@ -6,6 +6,7 @@ import { recordAudit } from '../audit/record.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
 import { createClient } from '../access/clients.ts';
 import { grantTargetsOfClient, insertGrants, replaceGrants, touchedTargets, type GrantTarget } from '../access/grants.ts';
+import { grantSandboxToApp } from '../sandbox/service.ts';
 import { mayTransition, REVIEW_TRANSITIONS, type ReviewAction } from './policies.ts';
 
 const operatorActor = (user: User) => ({ id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'operator' as const });
@@ -71,6 +72,10 @@ export async function changeAppStatus(
       // No secret here: the partner takes it, once, from its own endpoint.
       const created = await createClient(trx, ctx, { origin: 'app', appId, name: app.name });
       client = { id: created.clientId, origin: 'app' };
+    }
+    if (t.to === 'approved' && client) {
+      // The developer sandbox at once, so the partner builds before any school grants (issue 14).
+      await grantSandboxToApp(trx, now, { appId, clientId: client.id, actor: operatorActor(user) });
     }
 
     const targets = await grantTargetsOfClient(trx, client?.id ?? null);

@@ -303,8 +303,10 @@ export async function importRights(
         else userIds.set(r.sisUserId, u.id);
       }
       if (r.institutionNumber) {
-        const inst = await trx.selectFrom('institutions').select('number').where('number', '=', r.institutionNumber).executeTakeFirst();
+        const inst = await trx.selectFrom('institutions').select(['number', 'sandbox']).where('number', '=', r.institutionNumber).executeTakeFirst();
         if (!inst) problems.push({ row: i + 1, field: 'institutionNumber', message: 'unknown institution' });
+        // The developer sandbox is no school: nobody administers it.
+        else if (inst.sandbox) problems.push({ row: i + 1, field: 'institutionNumber', message: 'the developer sandbox, not a school' });
       }
       if (r.accessGroupId) {
         const g = await trx.selectFrom('access_groups').select('id').where('id', '=', r.accessGroupId).executeTakeFirst();
@@ -370,6 +372,14 @@ export async function importInstitutions(ctx: AppContext, records: Record<string
     options,
   );
   await ctx.db.transaction().execute(async (trx) => {
+    // A school with the developer sandbox's number would become the sandbox: refused, naming the rows.
+    const sandbox = await trx.selectFrom('institutions').select('number').where('sandbox', '=', true).executeTakeFirst();
+    refuse(
+      rows.flatMap((r, i) =>
+        sandbox && r.number === sandbox.number ? [{ row: i + 1, field: 'number', message: "the developer sandbox's number (remove the sandbox first)" }] : [],
+      ),
+      options,
+    );
     for (const r of rows) {
       await trx
         .insertInto('institutions')

@@ -22,6 +22,7 @@ const dailyRow = z.object({
   requests: z.number().int(),
   records: z.number().int().describe('Records of this institution released (each once per request)'),
   categories: z.array(z.string()).describe('Data categories released with them'),
+  sandbox: z.boolean().describe('Records of the developer sandbox (generated data), not of a school'),
 });
 
 /** The categories of several parts, `identity` first as each part has them, then in order. */
@@ -100,6 +101,8 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         LEFT JOIN LATERAL ss12000_access_log_parts(l.released) e ON true
         WHERE ${sql.join(conds, sql` AND `)}
         GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1 DESC, 2, 3, 5, 4, 6 LIMIT 5000`.execute(ctx.db);
+      // The developer sandbox's reads are marked, so no one counts them as a school's.
+      const sandboxes = new Set((await ctx.db.selectFrom('institutions').select('number').where('sandbox', '=', true).execute()).map((i) => i.number));
       return {
         data: rows.rows.map((r) => ({
           day: r.day,
@@ -111,6 +114,7 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
           requests: Number(r.requests),
           records: Number(r.records),
           categories: unionOfCategories(r.categories ?? []),
+          sandbox: r.inst !== null && sandboxes.has(r.inst),
         })),
       };
     },

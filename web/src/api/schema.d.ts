@@ -45,6 +45,8 @@ export interface paths {
                                 /** @description Records of this institution released (each once per request) */
                                 records: number;
                                 requests: number;
+                                /** @description Records of the developer sandbox (generated data), not of a school */
+                                sandbox: boolean;
                             }[];
                         };
                     };
@@ -697,6 +699,44 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/developers/oidc-openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenAPI description of the OAuth 2.0 / OpenID Connect endpoints, from the provider's discovery metadata */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
                     };
                 };
             };
@@ -2626,6 +2666,172 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/sandbox": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The developer sandbox: its institution and how many apps read it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SandboxStatus"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create the developer sandbox (generated data) and grant it to every approved app */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SandboxStatus"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Remove the developer sandbox: its grants (reads stop at the next request), its institution and its data */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description When the operator removed it (then it is not created again at start) */
+                            removedAt: string | null;
+                            removedGrants: number;
+                            sandbox: {
+                                /** @description Clients that read the sandbox */
+                                clients: number;
+                                /** @description Sandbox grants (one per app and API) */
+                                grants: number;
+                                institutionNumber: string;
+                                name: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/school-boards": {
         parameters: {
             query?: never;
@@ -3800,6 +4006,60 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/developers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The developer portal's values for this partner: URLs, rate limit, error codes, the sandbox and its apps' client ids */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeveloperInfo"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -5108,6 +5368,8 @@ export interface components {
             institution: {
                 name: string;
                 number: string;
+                /** @description The developer sandbox (generated data), not a school */
+                sandbox: boolean;
             } | null;
         };
         ClientGrantInput: {
@@ -5131,6 +5393,8 @@ export interface components {
             institution: {
                 name: string;
                 number: string;
+                /** @description The developer sandbox (generated data), not a school */
+                sandbox: boolean;
             } | null;
         };
         ClientGrants: {
@@ -5468,6 +5732,88 @@ export interface components {
             /** @description The fields of the SS 12000 data API this category releases (empty when it releases none there) */
             fields: components["schemas"]["ReleasedFieldInput"][];
             names: components["schemas"]["LocalizedTextsInput"];
+        };
+        DeveloperInfo: {
+            apps: {
+                clientId: string | null;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description APIs this app reads in the sandbox */
+                sandboxApis: string[];
+                status: string;
+            }[];
+            /** @description Base URL of the SS 12000 data API */
+            dataApiBaseUrl: string;
+            dataApiOpenApiUrl: string;
+            /** @description The `resource` of the data API at the token endpoint */
+            dataApiResource: string;
+            discoveryUrl: string;
+            issuer: string;
+            oidcErrors: {
+                authorization: {
+                    code: string;
+                    status: number;
+                }[];
+                token: {
+                    code: string;
+                    status: number;
+                }[];
+                userinfo: {
+                    code: string;
+                    status: number;
+                }[];
+            };
+            oidcOpenApiUrl: string;
+            /** @description Requests per minute per client unless the operator set another limit */
+            rateLimitPerMinute: number;
+            /** @description The developer sandbox, when there is one */
+            sandbox: {
+                institutionNumber: string;
+                name: string;
+            } | null;
+            tokenUrl: string;
+        };
+        DeveloperInfoInput: {
+            apps: {
+                clientId: string | null;
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @description APIs this app reads in the sandbox */
+                sandboxApis: string[];
+                status: string;
+            }[];
+            /** @description Base URL of the SS 12000 data API */
+            dataApiBaseUrl: string;
+            dataApiOpenApiUrl: string;
+            /** @description The `resource` of the data API at the token endpoint */
+            dataApiResource: string;
+            discoveryUrl: string;
+            issuer: string;
+            oidcErrors: {
+                authorization: {
+                    code: string;
+                    status: number;
+                }[];
+                token: {
+                    code: string;
+                    status: number;
+                }[];
+                userinfo: {
+                    code: string;
+                    status: number;
+                }[];
+            };
+            oidcOpenApiUrl: string;
+            /** @description Requests per minute per client unless the operator set another limit */
+            rateLimitPerMinute: number;
+            /** @description The developer sandbox, when there is one */
+            sandbox: {
+                institutionNumber: string;
+                name: string;
+            } | null;
+            tokenUrl: string;
         };
         DirectoryPartner: {
             apps: {
@@ -6227,6 +6573,8 @@ export interface components {
             institutionName: string | null;
             institutionNumber: string | null;
             reason: string | null;
+            /** @description A grant at the developer sandbox (generated data, granted automatically), not at a school */
+            sandbox: boolean;
         };
         PartnerAppGrantInput: {
             accessGroupId: string | null;
@@ -6239,6 +6587,8 @@ export interface components {
             institutionName: string | null;
             institutionNumber: string | null;
             reason: string | null;
+            /** @description A grant at the developer sandbox (generated data, granted automatically), not at a school */
+            sandbox: boolean;
         };
         PartnerAppInput: {
             accreditationNotes: string | null;
@@ -6643,6 +6993,30 @@ export interface components {
             } | null;
             /** @description Shown once; only its SHA-256 is stored */
             secret: string;
+        };
+        SandboxStatus: {
+            /** @description When the operator removed it (then it is not created again at start) */
+            removedAt: string | null;
+            sandbox: {
+                /** @description Clients that read the sandbox */
+                clients: number;
+                /** @description Sandbox grants (one per app and API) */
+                grants: number;
+                institutionNumber: string;
+                name: string;
+            } | null;
+        };
+        SandboxStatusInput: {
+            /** @description When the operator removed it (then it is not created again at start) */
+            removedAt: unknown | null;
+            sandbox: {
+                /** @description Clients that read the sandbox */
+                clients: number;
+                /** @description Sandbox grants (one per app and API) */
+                grants: number;
+                institutionNumber: string;
+                name: string;
+            } | null;
         };
         SchoolAppDetail: {
             active: boolean;

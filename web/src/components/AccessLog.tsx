@@ -38,7 +38,18 @@ export function AccessLogTable({ appId }: { appId: string }) {
             title: t('accessLog.institution'),
             dataIndex: 'institutionNumber',
             render: (n: string | null, r) =>
-              n ?? <Typography.Text type="secondary">{t(r.entity ? 'accessLog.noInstitution' : 'accessLog.nothingReleased')}</Typography.Text>,
+              n ? (
+                <>
+                  {n}{' '}
+                  {r.sandbox && (
+                    <Tag color="purple" data-testid="sandbox-tag">
+                      {t('developers.sandboxTag')}
+                    </Tag>
+                  )}
+                </>
+              ) : (
+                <Typography.Text type="secondary">{t(r.entity ? 'accessLog.noInstitution' : 'accessLog.nothingReleased')}</Typography.Text>
+              ),
           },
           { title: t('accessLog.api'), dataIndex: 'api', render: (a: string | null) => (a ? known(`apis.${a}`, a) : '') },
           {

@@ -25,6 +25,7 @@ const MENUS: Record<string, [string, string][]> = {
   partner: [
     ['/partner/apps', 'nav.myApps'],
     ['/partner/profile', 'nav.profile'],
+    ['/partner/developers', 'developers.nav'],
   ],
   school_admin: [
     ['/school/apps', 'nav.apps'],

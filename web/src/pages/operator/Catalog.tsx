@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, PageTitle } from '../../components/common.tsx';
+import { SandboxCard } from '../partner/Developers.tsx';
 
 type Catalog = Res<'/api/v1/catalog/apis'>;
 type CatalogApi = Item<Catalog>;
@@ -50,6 +51,7 @@ export function CatalogPage() {
   return (
     <>
       <PageTitle>{t('operator.catalog.title')}</PageTitle>
+      <SandboxCard />
       <Typography.Paragraph type="secondary">{t('operator.catalog.intro')}</Typography.Paragraph>
       <ErrorAlert error={catalog.error ?? categories.error} />
       <Table<CatalogApi>

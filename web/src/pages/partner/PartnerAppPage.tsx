@@ -374,7 +374,19 @@ function GrantsTab({ appId }: { appId: string }) {
           {
             title: t('school.access.institution'),
             key: 'inst',
-            render: (_: unknown, r) => (r.institutionNumber ? `${r.institutionNumber} - ${r.institutionName ?? ''}` : ''),
+            render: (_: unknown, r) =>
+              r.institutionNumber ? (
+                <>
+                  {`${r.institutionNumber} - ${r.institutionName ?? ''}`}{' '}
+                  {r.sandbox && (
+                    <Tag color="purple" data-testid="sandbox-tag">
+                      {t('developers.sandboxGrant')}
+                    </Tag>
+                  )}
+                </>
+              ) : (
+                ''
+              ),
           },
           { title: t('school.access.accessGroup'), key: 'group', render: (_: unknown, r) => r.accessGroupName ?? '' },
           { title: t('partner.grants.since'), dataIndex: 'grantedAt', render: (d: string) => formatDateTime(d) },

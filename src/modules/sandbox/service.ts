@@ -1,0 +1,185 @@
+import { sql } from 'kysely';
+import type { AppContext, Queryable } from '../../context.ts';
+import type { ActorKind } from '../../db/schema.ts';
+import { generateWorld, type World } from '../../generator/index.ts';
+import { conflict } from '../../http/errors.ts';
+import { localDate } from '../../lib/school-year.ts';
+import { grantSandbox, revokeSandboxGrants } from '../access/grants.ts';
+import { recordAudit, systemActor } from '../audit/record.ts';
+import { ingestBatch } from '../ss12000/ingest.ts';
+import { entityTypes } from '../ss12000/schemas.ts';
+
+/**
+ * The developer sandbox (issue 14): one institution with generated SS 12000 data that every approved
+ * app is granted at once, so a partner builds and tests before any school grants anything.
+ *
+ * It is an ordinary `institutions` row flagged `sandbox` (migration 0061): grants, `grant_reach`,
+ * `ss12000_authorize`, the rate limit and the access log treat it like any school, so what a partner
+ * sees in the sandbox is what it will see at a school. Every list and count of real schools leaves
+ * it out (the school back-office through the admin's scope, the operator's person search); the
+ * partner's pages and the client's own grants say `sandbox`.
+ */
+export const SANDBOX_INSTITUTION = { number: '999999', name: 'Sandbox School (generated data)', town: 'Sandbox' } as const;
+
+/** The generated school: one unit, a few classes, pupils with guardians, staff. Deterministic. */
+const SANDBOX_WORLD = { seed: 14_014, schools: 1, students: 36 } as const;
+
+/** Serializes creation and removal across processes (two servers starting at once). */
+const SANDBOX_LOCK = 7_140_061;
+
+type AuditWho = { id: string | null; label: string; kind: ActorKind };
+
+/** The sandbox's generated world as of `today` (ids and structure do not depend on the day). */
+export function sandboxWorld(today: string): World {
+  return generateWorld({ ...SANDBOX_WORLD, institutionNumbers: [SANDBOX_INSTITUTION.number], today });
+}
+
+/** The sandbox institution if it exists. */
+export async function findSandbox(db: Queryable) {
+  return db.selectFrom('institutions').select(['number', 'name']).where('sandbox', '=', true).executeTakeFirst();
+}
+
+/** What the operator's page shows: the sandbox (with how many apps and grants it has) or when it was removed. */
+export async function sandboxStatus(db: Queryable) {
+  const sandbox = await findSandbox(db);
+  const state = await db.selectFrom('developer_sandbox').select(['removed_at']).executeTakeFirst();
+  const counts = sandbox
+    ? await db
+        .selectFrom('grants')
+        .select([sql<string>`count(*)`.as('grants'), sql<string>`count(DISTINCT client_id)`.as('clients')])
+        .where('institution_number', '=', sandbox.number)
+        .executeTakeFirstOrThrow()
+    : { grants: '0', clients: '0' };
+  return {
+    sandbox: sandbox ? { institutionNumber: sandbox.number, name: sandbox.name, grants: Number(counts.grants), clients: Number(counts.clients) } : null,
+    removedAt: state?.removed_at ?? null,
+  };
+}
+
+/**
+ * Grants the sandbox to one approved app's client, for each API the app was approved for that is
+ * granted per institution; nothing when there is no sandbox. In the approval's transaction.
+ */
+export async function grantSandboxToApp(trx: Queryable, at: Date, input: { appId: string; clientId: string; actor: AuditWho }): Promise<string[]> {
+  const sandbox = await findSandbox(trx);
+  if (!sandbox) return [];
+  const apiCodes = (await trx.selectFrom('app_api_requests').select('api_code').where('app_id', '=', input.appId).execute()).map((r) => r.api_code);
+  return grantSandbox(trx, at, { clientId: input.clientId, institutionNumber: sandbox.number, apiCodes, actor: input.actor });
+}
+
+/**
+ * Creates the sandbox unless it exists: loads its generated data (idempotent: an unchanged batch
+ * writes nothing), then in one transaction adds the institution, marks it wanted, records the audit
+ * row and grants it to every approved app that has a client. `reason` tells start from the operator.
+ *
+ * @throws 409 `sandbox_number_taken` when a real institution has the sandbox's number.
+ */
+export async function createSandbox(ctx: AppContext, who: AuditWho, options: { atStart?: boolean } = {}): Promise<{ created: boolean }> {
+  const now = ctx.clock.now();
+  if (options.atStart) {
+    const state = await ctx.db.selectFrom('developer_sandbox').select('removed_at').executeTakeFirst();
+    if (state?.removed_at) return { created: false };
+    if (await findSandbox(ctx.db)) return { created: false };
+  }
+  const taken = await ctx.db.selectFrom('institutions').select(['sandbox']).where('number', '=', SANDBOX_INSTITUTION.number).executeTakeFirst();
+  if (taken && !taken.sandbox) {
+    throw conflict('sandbox_number_taken', `Institution ${SANDBOX_INSTITUTION.number} is a real school; the sandbox cannot use its number.`);
+  }
+  if (!taken) {
+    // The data first (its own transaction): until the institution row exists no grant can reach it.
+    await ingestBatch(ctx, { upsert: { ...sandboxWorld(localDate(now, ctx.config.TZ)) } }, who);
+  }
+  return ctx.db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${SANDBOX_LOCK})`.execute(trx);
+    if (await findSandbox(trx)) return { created: false };
+    await trx
+      .insertInto('institutions')
+      .values({ ...SANDBOX_INSTITUTION, active_from_year: 2000, active_until_year: null, sandbox: true })
+      .execute();
+    await trx
+      .insertInto('developer_sandbox')
+      .values({ singleton: true, removed_at: null, removed_by: null, changed_at: now })
+      .onConflict((oc) => oc.column('singleton').doUpdateSet({ removed_at: null, removed_by: null, changed_at: now }))
+      .execute();
+    await recordAudit(trx, now, who, {
+      action: 'sandbox.created',
+      subjectType: 'institution',
+      subjectId: SANDBOX_INSTITUTION.number,
+      institutionNumbers: [SANDBOX_INSTITUTION.number],
+      reason: options.atStart ? 'Created at start' : null,
+      after: { institutionNumber: SANDBOX_INSTITUTION.number, name: SANDBOX_INSTITUTION.name },
+    });
+    const approved = await trx
+      .selectFrom('apps as a')
+      .innerJoin('clients as c', 'c.app_id', 'a.id')
+      .select(['a.id as app_id', 'c.id as client_id'])
+      .where('a.status', '=', 'approved')
+      .orderBy('a.id')
+      .execute();
+    for (const a of approved) await grantSandboxToApp(trx, now, { appId: a.app_id, clientId: a.client_id, actor: who });
+    return { created: true };
+  });
+}
+
+/**
+ * The operator removes the sandbox: in one transaction every sandbox grant goes (each client's audit
+ * row says so, and its next request no longer reaches the sandbox), the institution row goes, the
+ * removal is remembered (the server does not create it again at start) and audited. Then its
+ * generated data is deleted from the store (a second, idempotent load: ids are deterministic).
+ * Without a sandbox it only remembers the removal (idempotent: 0 grants removed).
+ */
+export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: string }, reason: string | null): Promise<{ removedGrants: number }> {
+  const now = ctx.clock.now();
+  const removedGrants = await ctx.db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${SANDBOX_LOCK})`.execute(trx);
+    const sandbox = await findSandbox(trx);
+    const remember = () =>
+      trx
+        .insertInto('developer_sandbox')
+        .values({ singleton: true, removed_at: now, removed_by: who.id, changed_at: now })
+        .onConflict((oc) => oc.column('singleton').doUpdateSet({ removed_at: now, removed_by: who.id, changed_at: now }))
+        .execute();
+    if (!sandbox) {
+      // Nothing to remove; the operator's "no sandbox" still holds from now on (not created at start).
+      const state = await trx.selectFrom('developer_sandbox').select('removed_at').executeTakeFirst();
+      if (!state?.removed_at) await remember();
+      return 0;
+    }
+    const removed = await revokeSandboxGrants(trx, now, { institutionNumber: sandbox.number, actor: who, reason });
+    await trx.deleteFrom('institutions').where('number', '=', sandbox.number).where('sandbox', '=', true).execute();
+    await remember();
+    await recordAudit(trx, now, who, {
+      action: 'sandbox.removed',
+      subjectType: 'institution',
+      subjectId: sandbox.number,
+      institutionNumbers: [sandbox.number],
+      reason,
+      before: { institutionNumber: sandbox.number, name: sandbox.name, grants: removed },
+    });
+    return removed;
+  });
+  const world = sandboxWorld(localDate(now, ctx.config.TZ));
+  const present = new Set(
+    (
+      await ctx.db
+        .selectFrom('ss12000_organisations')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          world.organisations.map((o) => o.id),
+        )
+        .execute()
+    ).map((r) => r.id),
+  );
+  if (present.size) {
+    const ids = Object.fromEntries(entityTypes.map((t) => [t, (world[t] as { id: string }[]).map((r) => r.id)]));
+    await ingestBatch(ctx, { delete: ids }, who);
+  }
+  return { removedGrants };
+}
+
+/** The server's start: creates the sandbox unless the operator removed it (or SANDBOX=off). */
+export async function ensureSandboxAtStart(ctx: AppContext): Promise<void> {
+  await createSandbox(ctx, systemActor, { atStart: true });
+}
