@@ -189,9 +189,9 @@ export const AUDIT_EVENTS = {
   'grants.replaced': {
     say: {
       en: (p) => `${p.actor} changed the ${p.api ? `${p.api} ` : ''}API access ${ofTarget.en(p)}${atPlaces.en(p)}.`,
-      nl: (p) => `${p.actor} heeft de toegang${p.api ? ` tot ${p.api}` : ''} ${ofTarget.nl(p)} gewijzigd${atPlaces.nl(p)}.`,
-      fr: (p) => `${p.actor} a modifié l’accès${p.api ? ` ${p.api}` : ''} ${ofTarget.fr(p)}${atPlaces.fr(p)}.`,
-      sv: (p) => `${p.actor} ändrade åtkomsten${p.api ? ` till ${p.api}` : ''} ${ofTarget.sv(p)}${atPlaces.sv(p)}.`,
+      nl: (p) => `${p.actor} heeft de toegang tot ${p.api ? `de API ${p.api}` : 'de API’s'} ${ofTarget.nl(p)} gewijzigd${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a modifié l’accès ${p.api ? `à l’API ${p.api}` : 'aux API'} ${ofTarget.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} ändrade åtkomsten till ${p.api ? `API:et ${p.api}` : 'API:erna'} ${ofTarget.sv(p)}${atPlaces.sv(p)}.`,
     },
   },
   'legacy_client.created': {
@@ -284,12 +284,14 @@ export const AUDIT_EVENTS = {
   },
   'ss12000.data_loaded': {
     say: {
-      en: (p) => `${p.actor} loaded school data: ${total(p.after.created)} new, ${total(p.after.updated)} changed and ${total(p.after.deleted)} removed records.`,
+      en: (p) =>
+        `${p.actor} loaded school data: ${total(p.after.created)} new, ${total(p.after.updated)} changed and ${total(p.after.deleted)} removed records.`,
       nl: (p) =>
         `${p.actor} heeft schoolgegevens geladen: ${total(p.after.created)} nieuwe, ${total(p.after.updated)} gewijzigde en ${total(p.after.deleted)} verwijderde records.`,
       fr: (p) =>
         `${p.actor} a chargé des données scolaires : ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés et ${total(p.after.deleted)} supprimés.`,
-      sv: (p) => `${p.actor} läste in skoldata: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade och ${total(p.after.deleted)} borttagna poster.`,
+      sv: (p) =>
+        `${p.actor} läste in skoldata: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade och ${total(p.after.deleted)} borttagna poster.`,
     },
   },
   'ingestion_client.created': {
@@ -319,19 +321,22 @@ export const AUDIT_EVENTS = {
   'sis.users_imported': {
     say: {
       en: (p) => `${p.actor} imported users from the school administration: ${total(p.after.created)} new, ${total(p.after.updated)} changed.`,
-      nl: (p) => `${p.actor} heeft gebruikers uit de leerlingenadministratie geïmporteerd: ${total(p.after.created)} nieuw, ${total(p.after.updated)} gewijzigd.`,
+      nl: (p) =>
+        `${p.actor} heeft gebruikers uit de leerlingenadministratie geïmporteerd: ${total(p.after.created)} nieuw, ${total(p.after.updated)} gewijzigd.`,
       fr: (p) => `${p.actor} a importé des utilisateurs de l’administration scolaire : ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés.`,
       sv: (p) => `${p.actor} importerade användare från skoladministrationen: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade.`,
     },
   },
   'sis.rights_imported': {
     say: {
-      en: (p) => `${p.actor} imported ${total(p.after.rights)} admin rights of ${total(p.after.users)} users (${total(p.after.removed)} removed)${atPlaces.en(p)}.`,
+      en: (p) =>
+        `${p.actor} imported ${total(p.after.rights)} admin rights of ${total(p.after.users)} users (${total(p.after.removed)} removed)${atPlaces.en(p)}.`,
       nl: (p) =>
         `${p.actor} heeft ${total(p.after.rights)} beheerrechten van ${total(p.after.users)} gebruikers geïmporteerd (${total(p.after.removed)} verwijderd)${atPlaces.nl(p)}.`,
       fr: (p) =>
         `${p.actor} a importé ${total(p.after.rights)} droits d’administration de ${total(p.after.users)} utilisateurs (${total(p.after.removed)} retirés)${atPlaces.fr(p)}.`,
-      sv: (p) => `${p.actor} importerade ${total(p.after.rights)} administratörsrättigheter för ${total(p.after.users)} användare (${total(p.after.removed)} borttagna)${atPlaces.sv(p)}.`,
+      sv: (p) =>
+        `${p.actor} importerade ${total(p.after.rights)} administratörsrättigheter för ${total(p.after.users)} användare (${total(p.after.removed)} borttagna)${atPlaces.sv(p)}.`,
     },
   },
   'sis.institutions_imported': {

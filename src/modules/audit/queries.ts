@@ -52,7 +52,10 @@ export async function listAuditEntries(
   filters: AuditFilters,
   page: { before?: string | undefined; limit: number },
 ) {
-  let q = db.selectFrom('audit_log').selectAll().where((eb) => visibleTo(eb, visibility));
+  let q = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .where((eb) => visibleTo(eb, visibility));
   if (filters.action) {
     // "grants.*" style prefixes match a family of actions.
     q = filters.action.endsWith('.*')
@@ -112,14 +115,7 @@ export async function suggestFilterValues(
         .innerJoin('partners as p', 'p.id', 'a.partner_id')
         .select(['a.id', 'a.name', 'p.name as partnerName'])
         .where('a.name', 'ilike', term)
-        .where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('audit_log as l')
-              .select(sql.lit(1).as('one'))
-              .whereRef('l.app_id', '=', 'a.id')
-              .where(seen),
-          ),
-        )
+        .where(({ exists, selectFrom }) => exists(selectFrom('audit_log as l').select(sql.lit(1).as('one')).whereRef('l.app_id', '=', 'a.id').where(seen)))
         .orderBy('a.name')
         .orderBy('a.id')
         .limit(SUGGESTIONS)
@@ -131,14 +127,7 @@ export async function suggestFilterValues(
         .selectFrom('partners as p')
         .select(['p.id', 'p.name'])
         .where('p.name', 'ilike', term)
-        .where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('audit_log as l')
-              .select(sql.lit(1).as('one'))
-              .whereRef('l.partner_id', '=', 'p.id')
-              .where(seen),
-          ),
-        )
+        .where(({ exists, selectFrom }) => exists(selectFrom('audit_log as l').select(sql.lit(1).as('one')).whereRef('l.partner_id', '=', 'p.id').where(seen)))
         .orderBy('p.name')
         .orderBy('p.id')
         .limit(SUGGESTIONS)

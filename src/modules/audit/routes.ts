@@ -28,7 +28,8 @@ export default async function auditRoutes(app: ZodApp, ctx: AppContext): Promise
       config: { access: 'signed_in' },
       schema: {
         tags,
-        summary: 'Audit entries newest first, each with a sentence in your language: the operator all, a partner its own, a school admin those of their institutions',
+        summary:
+          'Audit entries newest first, each with a sentence in your language: the operator all, a partner its own, a school admin those of their institutions',
         querystring: auditQuery,
         response: { 200: auditPageInWords, ...errors(400, 401, 403) },
       },
@@ -86,12 +87,14 @@ export default async function auditRoutes(app: ZodApp, ctx: AppContext): Promise
           before = page.nextCursor ?? undefined;
         } while (before);
       }
-      return reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="audit-log.csv"')
-        .header('cache-control', 'no-store')
-        // Fastify pipes a stream as it is (no serializer runs); the schema above documents the text.
-        .send(Readable.from(lines()) as unknown as string);
+      return (
+        reply
+          .header('content-type', 'text/csv; charset=utf-8')
+          .header('content-disposition', 'attachment; filename="audit-log.csv"')
+          .header('cache-control', 'no-store')
+          // Fastify pipes a stream as it is (no serializer runs); the schema above documents the text.
+          .send(Readable.from(lines()) as unknown as string)
+      );
     },
   );
 }

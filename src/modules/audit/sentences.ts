@@ -115,7 +115,8 @@ function formatValue(key: string, v: unknown, lang: Language, names: AuditNames)
       return v
         .map((g) => {
           const o = asObject(g);
-          const where = typeof o.institutionNumber === 'string' ? institutionLabel(names, o.institutionNumber) : groupLabel(names, String(o.accessGroupId ?? ''));
+          const where =
+            typeof o.institutionNumber === 'string' ? institutionLabel(names, o.institutionNumber) : groupLabel(names, String(o.accessGroupId ?? ''));
           return `${apiLabel(lang, String(o.apiCode ?? ''))}: ${where}`;
         })
         .join('; ');
@@ -194,7 +195,9 @@ export function describeAuditEntry(row: AuditRow, scope: ReaderScope | null, nam
   const parts: SentenceParts = {
     actor: actorName(row, lang, names),
     app: appName ?? '',
-    client: row.client_id ? (names.clients.get(row.client_id) ?? (typeof a.name === 'string' ? a.name : typeof b.name === 'string' ? b.name : row.client_id)) : '',
+    client: row.client_id
+      ? (names.clients.get(row.client_id) ?? (typeof a.name === 'string' ? a.name : typeof b.name === 'string' ? b.name : row.client_id))
+      : '',
     partner: partnerName ?? '',
     places,
     api: apiCode ? apiLabel(lang, apiCode) : '',
