@@ -27,8 +27,9 @@ export interface SentenceParts {
 
 type Say = (p: SentenceParts) => string;
 
-/** One action: its sentence in every language. */
+/** One action: its short name (a column, a tag) and its sentence in every language. */
 export interface AuditEventDeclaration {
+  label: Record<Language, string>;
   say: Record<Language, Say>;
 }
 
@@ -71,6 +72,7 @@ const email = (p: SentenceParts) => str(p.after.email) || str(p.before.email);
 /** Every action `recordAudit` writes, with its sentence in English, Dutch, French and Swedish. */
 export const AUDIT_EVENTS = {
   'app.created': {
+    label: { en: 'App registered', nl: 'App geregistreerd', fr: 'Application enregistrée', sv: 'App registrerad' },
     say: {
       en: (p) => `${p.actor} registered the app ${p.app}${ofPartner.en(p)}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app}${ofPartner.nl(p)} geregistreerd.`,
@@ -79,6 +81,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.updated': {
+    label: { en: 'App changed', nl: 'App gewijzigd', fr: 'Application modifiée', sv: 'App ändrad' },
     say: {
       en: (p) => `${p.actor} changed the app ${p.app}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app} gewijzigd.`,
@@ -87,6 +90,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.submitted': {
+    label: { en: 'App submitted for review', nl: 'App ingediend ter beoordeling', fr: 'Application soumise pour examen', sv: 'App inskickad för granskning' },
     say: {
       en: (p) => `${p.actor} submitted the app ${p.app} for review.`,
       nl: (p) => `${p.actor} heeft de app ${p.app} ter beoordeling ingediend.`,
@@ -95,6 +99,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.approved': {
+    label: { en: 'App approved', nl: 'App goedgekeurd', fr: 'Application approuvée', sv: 'App godkänd' },
     say: {
       en: (p) => `${p.actor} approved the app ${p.app}${ofPartner.en(p)}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app}${ofPartner.nl(p)} goedgekeurd.`,
@@ -103,6 +108,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.rejected': {
+    label: { en: 'App rejected', nl: 'App afgewezen', fr: 'Application refusée', sv: 'App avslagen' },
     say: {
       en: (p) => `${p.actor} rejected the app ${p.app}${ofPartner.en(p)}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app}${ofPartner.nl(p)} afgewezen.`,
@@ -111,6 +117,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.suspended': {
+    label: { en: 'App suspended', nl: 'App geschorst', fr: 'Application suspendue', sv: 'App tillfälligt avstängd' },
     say: {
       en: (p) => `${p.actor} suspended the app ${p.app}${ofPartner.en(p)}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app}${ofPartner.nl(p)} geschorst.`,
@@ -119,6 +126,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.reapproved': {
+    label: { en: 'App approved again', nl: 'App opnieuw goedgekeurd', fr: 'Application de nouveau approuvée', sv: 'App godkänd igen' },
     say: {
       en: (p) => `${p.actor} approved the app ${p.app} again.`,
       nl: (p) => `${p.actor} heeft de app ${p.app} opnieuw goedgekeurd.`,
@@ -127,6 +135,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.archived': {
+    label: { en: 'App archived', nl: 'App gearchiveerd', fr: 'Application archivée', sv: 'App arkiverad' },
     say: {
       en: (p) => `${p.actor} archived the app ${p.app}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app} gearchiveerd.`,
@@ -135,6 +144,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.rate_limit_set': {
+    label: { en: 'Rate limit set', nl: 'Limiet ingesteld', fr: 'Limite de débit fixée', sv: 'Anropsgräns satt' },
     say: {
       en: (p) =>
         limit(p) === null
@@ -155,6 +165,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'client.secret_created': {
+    label: { en: 'Client secret created', nl: 'Clientgeheim aangemaakt', fr: 'Secret client créé', sv: 'Klienthemlighet skapad' },
     say: {
       en: (p) => `${p.actor} created a client secret for ${target.en(p)}.`,
       nl: (p) => `${p.actor} heeft een clientgeheim aangemaakt voor ${target.nl(p)}.`,
@@ -163,6 +174,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'client.secret_rotated': {
+    label: { en: 'Client secret rotated', nl: 'Clientgeheim vervangen', fr: 'Secret client remplacé', sv: 'Klienthemlighet bytt' },
     say: {
       en: (p) => `${p.actor} replaced the client secret ${ofTarget.en(p)}; the previous one keeps working for a while.`,
       nl: (p) => `${p.actor} heeft het clientgeheim ${ofTarget.nl(p)} vervangen; het vorige blijft nog even werken.`,
@@ -171,6 +183,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'client.secret_expired': {
+    label: { en: 'Old client secret ended', nl: 'Oud clientgeheim beëindigd', fr: 'Ancien secret client clos', sv: 'Gammal klienthemlighet avslutad' },
     say: {
       en: (p) => `${p.actor} ended the previous client secret (…${str(p.before.hint)}) ${ofTarget.en(p)}.`,
       nl: (p) => `${p.actor} heeft het vorige clientgeheim (…${str(p.before.hint)}) ${ofTarget.nl(p)} beëindigd.`,
@@ -179,6 +192,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'client.linked': {
+    label: { en: 'Legacy client linked', nl: 'Bestaande client gekoppeld', fr: 'Client existant lié', sv: 'Befintlig klient kopplad' },
     say: {
       en: (p) => `${p.actor} linked the existing client ${str(p.after.name)} to the app ${p.app}.`,
       nl: (p) => `${p.actor} heeft de bestaande client ${str(p.after.name)} aan de app ${p.app} gekoppeld.`,
@@ -187,6 +201,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'grants.replaced': {
+    label: { en: 'API access changed', nl: 'API-toegang gewijzigd', fr: 'Accès aux API modifié', sv: 'API-åtkomst ändrad' },
     say: {
       en: (p) => `${p.actor} changed the ${p.api ? `${p.api} ` : ''}API access ${ofTarget.en(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de toegang tot ${p.api ? `de API ${p.api}` : 'de API’s'} ${ofTarget.nl(p)} gewijzigd${atPlaces.nl(p)}.`,
@@ -195,6 +210,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'legacy_client.created': {
+    label: { en: 'Legacy client created', nl: 'Bestaande koppeling aangemaakt', fr: 'Ancien client créé', sv: 'Äldre klient skapad' },
     say: {
       en: (p) => `${p.actor} created the legacy client ${clientName(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de bestaande koppeling ${clientName(p)} aangemaakt${atPlaces.nl(p)}.`,
@@ -203,6 +219,12 @@ export const AUDIT_EVENTS = {
     },
   },
   'legacy_client.grants_replaced': {
+    label: {
+      en: 'Legacy client scopes changed',
+      nl: 'Toegang van bestaande koppeling gewijzigd',
+      fr: 'Accès de l’ancien client modifié',
+      sv: 'Den äldre klientens åtkomst ändrad',
+    },
     say: {
       en: (p) => `${p.actor} changed the API access ${ofTarget.en(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de API-toegang ${ofTarget.nl(p)} gewijzigd${atPlaces.nl(p)}.`,
@@ -211,6 +233,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'invitation.created': {
+    label: { en: 'Invitation sent', nl: 'Uitnodiging verstuurd', fr: 'Invitation envoyée', sv: 'Inbjudan skickad' },
     say: {
       en: (p) => `${p.actor} invited ${email(p)} to give the app ${p.app} access.`,
       nl: (p) => `${p.actor} heeft ${email(p)} uitgenodigd om de app ${p.app} toegang te geven.`,
@@ -219,6 +242,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'invitation.expired': {
+    label: { en: 'Invitation expired', nl: 'Uitnodiging verlopen', fr: 'Invitation expirée', sv: 'Inbjudan utgången' },
     say: {
       en: (p) => `${p.actor} closed the expired invitation to ${email(p)} for the app ${p.app}.`,
       nl: (p) => `${p.actor} heeft de verlopen uitnodiging aan ${email(p)} voor de app ${p.app} afgesloten.`,
@@ -227,6 +251,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'partner.created': {
+    label: { en: 'Partner profile created', nl: 'Partnerprofiel aangemaakt', fr: 'Profil partenaire créé', sv: 'Partnerprofil skapad' },
     say: {
       en: (p) => `${p.actor} created the partner profile ${p.partner}.`,
       nl: (p) => `${p.actor} heeft het partnerprofiel ${p.partner} aangemaakt.`,
@@ -235,6 +260,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'partner.updated': {
+    label: { en: 'Partner profile changed', nl: 'Partnerprofiel gewijzigd', fr: 'Profil partenaire modifié', sv: 'Partnerprofil ändrad' },
     say: {
       en: (p) => `${p.actor} changed the partner profile ${p.partner}.`,
       nl: (p) => `${p.actor} heeft het partnerprofiel ${p.partner} gewijzigd.`,
@@ -243,6 +269,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'user.signed_up': {
+    label: { en: 'Signed up', nl: 'Account aangemaakt', fr: 'Compte créé', sv: 'Konto skapat' },
     say: {
       en: (p) => `${p.actor} created an account.`,
       nl: (p) => `${p.actor} heeft een account aangemaakt.`,
@@ -251,6 +278,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'user.email_confirmed': {
+    label: { en: 'E-mail address confirmed', nl: 'E-mailadres bevestigd', fr: 'Adresse e-mail confirmée', sv: 'E-postadress bekräftad' },
     say: {
       en: (p) => `${p.actor} confirmed their e-mail address.`,
       nl: (p) => `${p.actor} heeft het e-mailadres bevestigd.`,
@@ -259,6 +287,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'end_user_consent.given': {
+    label: { en: 'Consent given', nl: 'Toestemming gegeven', fr: 'Consentement donné', sv: 'Samtycke givet' },
     say: {
       en: (p) => `${p.actor} gave the app ${p.app} consent${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de app ${p.app} toestemming gegeven${atPlaces.nl(p)}.`,
@@ -267,6 +296,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'end_user_consent.updated': {
+    label: { en: 'Consent changed', nl: 'Toestemming gewijzigd', fr: 'Consentement modifié', sv: 'Samtycke ändrat' },
     say: {
       en: (p) => `${p.actor} changed their consent for the app ${p.app}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de toestemming voor de app ${p.app} gewijzigd${atPlaces.nl(p)}.`,
@@ -275,6 +305,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'consent.withdrawn': {
+    label: { en: 'Consent withdrawn', nl: 'Toestemming ingetrokken', fr: 'Consentement retiré', sv: 'Samtycke återkallat' },
     say: {
       en: (p) => `${p.actor} withdrew their consent for the app ${p.app}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de toestemming voor de app ${p.app} ingetrokken${atPlaces.nl(p)}.`,
@@ -283,6 +314,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'ss12000.data_loaded': {
+    label: { en: 'School data loaded', nl: 'Schoolgegevens geladen', fr: 'Données scolaires chargées', sv: 'Skoldata inläst' },
     say: {
       en: (p) =>
         `${p.actor} loaded school data: ${total(p.after.created)} new, ${total(p.after.updated)} changed and ${total(p.after.deleted)} removed records.`,
@@ -295,6 +327,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'ingestion_client.created': {
+    label: { en: 'Data delivery client created', nl: 'Aanleverclient aangemaakt', fr: 'Client de chargement créé', sv: 'Inläsningsklient skapad' },
     say: {
       en: (p) => `${p.actor} created the data delivery client ${clientName(p)}.`,
       nl: (p) => `${p.actor} heeft de aanleverclient ${clientName(p)} aangemaakt.`,
@@ -303,6 +336,12 @@ export const AUDIT_EVENTS = {
     },
   },
   'ingestion_client.secret_rotated': {
+    label: {
+      en: 'Data delivery secret replaced',
+      nl: 'Geheim van aanleverclient vervangen',
+      fr: 'Secret du client de chargement remplacé',
+      sv: 'Inläsningsklientens hemlighet bytt',
+    },
     say: {
       en: (p) => `${p.actor} replaced the secret of the data delivery client ${clientName(p)}.`,
       nl: (p) => `${p.actor} heeft het geheim van de aanleverclient ${clientName(p)} vervangen.`,
@@ -311,6 +350,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'ingestion_client.revoked': {
+    label: { en: 'Data delivery client revoked', nl: 'Aanleverclient ingetrokken', fr: 'Client de chargement révoqué', sv: 'Inläsningsklient återkallad' },
     say: {
       en: (p) => `${p.actor} revoked the data delivery client ${clientName(p)}.`,
       nl: (p) => `${p.actor} heeft de aanleverclient ${clientName(p)} ingetrokken.`,
@@ -319,6 +359,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'sis.users_imported': {
+    label: { en: 'Users imported', nl: 'Gebruikers geïmporteerd', fr: 'Utilisateurs importés', sv: 'Användare importerade' },
     say: {
       en: (p) => `${p.actor} imported users from the school administration: ${total(p.after.created)} new, ${total(p.after.updated)} changed.`,
       nl: (p) =>
@@ -328,6 +369,12 @@ export const AUDIT_EVENTS = {
     },
   },
   'sis.rights_imported': {
+    label: {
+      en: 'Admin rights imported',
+      nl: 'Beheerrechten geïmporteerd',
+      fr: 'Droits d’administration importés',
+      sv: 'Administratörsrättigheter importerade',
+    },
     say: {
       en: (p) =>
         `${p.actor} imported ${total(p.after.rights)} admin rights of ${total(p.after.users)} users (${total(p.after.removed)} removed)${atPlaces.en(p)}.`,
@@ -340,6 +387,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'sis.institutions_imported': {
+    label: { en: 'Institutions imported', nl: 'Instellingen geïmporteerd', fr: 'Établissements importés', sv: 'Enheter importerade' },
     say: {
       en: (p) => `${p.actor} imported ${total(p.after.upserted)} institutions from the school administration.`,
       nl: (p) => `${p.actor} heeft ${total(p.after.upserted)} instellingen uit de leerlingenadministratie geïmporteerd.`,
@@ -348,6 +396,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'signing_key.created': {
+    label: { en: 'Signing key created', nl: 'Ondertekeningssleutel aangemaakt', fr: 'Clé de signature créée', sv: 'Signeringsnyckel skapad' },
     say: {
       en: (p) => `${p.actor} created the signing key ${str(p.after.kid)}.`,
       nl: (p) => `${p.actor} heeft de ondertekeningssleutel ${str(p.after.kid)} aangemaakt.`,
@@ -356,6 +405,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'signing_key.rotated': {
+    label: { en: 'Signing keys rotated', nl: 'Ondertekeningssleutels vervangen', fr: 'Clés de signature renouvelées', sv: 'Signeringsnycklar bytta' },
     say: {
       en: (p) => `${p.actor} rotated the signing keys: ${str((p.after.active as unknown[] | undefined)?.[0])} signs from now on.`,
       nl: (p) => `${p.actor} heeft de ondertekeningssleutels vervangen: ${str((p.after.active as unknown[] | undefined)?.[0])} ondertekent voortaan.`,
@@ -364,6 +414,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'database.restored': {
+    label: { en: 'Database restored', nl: 'Database hersteld', fr: 'Base de données restaurée', sv: 'Databasen återställd' },
     say: {
       en: (p) => `${p.actor} restored the database from the backup ${str(p.after.file)}.`,
       nl: (p) => `${p.actor} heeft de database hersteld uit de back-up ${str(p.after.file)}.`,
@@ -372,6 +423,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'identity_provider.created': {
+    label: { en: 'Sign-in provider added', nl: 'Aanmeldprovider toegevoegd', fr: 'Fournisseur de connexion ajouté', sv: 'Inloggningstjänst tillagd' },
     say: {
       en: (p) => `${p.actor} added the sign-in provider ${providerName(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de aanmeldprovider ${providerName(p)} toegevoegd${atPlaces.nl(p)}.`,
@@ -380,6 +432,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'identity_provider.updated': {
+    label: { en: 'Sign-in provider changed', nl: 'Aanmeldprovider gewijzigd', fr: 'Fournisseur de connexion modifié', sv: 'Inloggningstjänst ändrad' },
     say: {
       en: (p) => `${p.actor} changed the sign-in provider ${providerName(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de aanmeldprovider ${providerName(p)} gewijzigd${atPlaces.nl(p)}.`,
@@ -388,6 +441,7 @@ export const AUDIT_EVENTS = {
     },
   },
   'identity_provider.deleted': {
+    label: { en: 'Sign-in provider removed', nl: 'Aanmeldprovider verwijderd', fr: 'Fournisseur de connexion supprimé', sv: 'Inloggningstjänst borttagen' },
     say: {
       en: (p) => `${p.actor} removed the sign-in provider ${providerName(p)}${atPlaces.en(p)}.`,
       nl: (p) => `${p.actor} heeft de aanmeldprovider ${providerName(p)} verwijderd${atPlaces.nl(p)}.`,

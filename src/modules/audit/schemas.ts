@@ -62,6 +62,7 @@ export const auditChangeSchema = z
 /** An entry as the audit log reads it: the structured fields plus the sentence and the diff. */
 export const auditEntryInWords = auditEntrySchema
   .extend({
+    actionLabel: z.string().describe("The action's short name in the reader's language"),
     sentence: z.string().describe("What happened, in one sentence in the reader's language: who, what, on which app or institution, why"),
     changes: z.array(auditChangeSchema).describe('The fields that changed, with labels and readable values'),
     appName: z.string().nullable(),

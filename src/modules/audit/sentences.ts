@@ -76,6 +76,8 @@ export interface FieldChange {
 
 /** What the reader's language makes of one entry: the sentence, the field changes and the names. */
 export interface AuditWords {
+  /** The action's short name in the reader's language (the code itself for an undeclared old action). */
+  actionLabel: string;
   sentence: string;
   changes: FieldChange[];
   appName: string | null;
@@ -209,6 +211,7 @@ export function describeAuditEntry(row: AuditRow, scope: ReaderScope | null, nam
   if (places && !sentence.includes(places)) sentence += ` ${FRAME[lang].places(places)}`;
   if (row.reason) sentence += ` ${FRAME[lang].reason(row.reason)}`;
   return {
+    actionLabel: isDeclaredAction(row.action) ? AUDIT_EVENTS[row.action].label[lang] : row.action,
     sentence,
     changes: fieldChanges(before, after, lang, names),
     appName,
