@@ -95,7 +95,7 @@ describe('the audit log in words', () => {
     const op = await as(OP);
     const fr = (await op.get(`/api/v1/audit-log?lang=fr&appId=${world.apps.planner}&action=grants.replaced`)).body.data[0];
     expect(fr.sentence).toBe(
-      `Anna Admin a modifié l’accès à l’API Élèves de l’application StudyPlanner pour Basisschool Klim Op (${SCHOOLS.klimop}). Motif : ${EVIL_REASON}`,
+      `Anna Admin a modifié l’accès à l’API Élèves de l’application StudyPlanner pour Basisschool Klim Op (${SCHOOLS.klimop}). Motif\u202f: ${EVIL_REASON}`,
     );
     expect(fr.changes).toEqual([
       {

@@ -1,5 +1,5 @@
 import type { Language } from '../../db/schema.ts';
-import { CSV_HEADERS } from './events.ts';
+import { CSV_HEADERS, FRAME } from './events.ts';
 import type { AuditWords } from './sentences.ts';
 import type { AuditRow } from './presenters.ts';
 
@@ -24,7 +24,7 @@ export const csvLine = (cells: (string | null | undefined)[]): string => `${cell
 export const csvHeader = (lang: Language): string => `\uFEFF${csvLine([...CSV_HEADERS[lang]])}`;
 
 /** One audit entry as a CSV line (the columns of `CSV_HEADERS`; the action as its stable code, for sorting). */
-export function csvRow(row: AuditRow, words: AuditWords): string {
+export function csvRow(row: AuditRow, words: AuditWords, lang: Language): string {
   return csvLine([
     row.at.toISOString(),
     row.actor_label,
@@ -34,6 +34,6 @@ export function csvRow(row: AuditRow, words: AuditWords): string {
     words.partnerName,
     words.institutions.map((i) => (i.name ? `${i.name} (${i.number})` : i.number)).join(', '),
     row.reason,
-    words.changes.map((c) => `${c.label}: ${c.before ?? '—'} → ${c.after ?? '—'}`).join('; '),
+    words.changes.map((c) => FRAME[lang].labelled(c.label, `${c.before ?? '—'} → ${c.after ?? '—'}`)).join('; '),
   ]);
 }

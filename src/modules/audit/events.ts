@@ -178,7 +178,7 @@ export const AUDIT_EVENTS = {
     say: {
       en: (p) => `${p.actor} replaced the client secret ${ofTarget.en(p)}; the previous one keeps working for a while.`,
       nl: (p) => `${p.actor} heeft het clientgeheim ${ofTarget.nl(p)} vervangen; het vorige blijft nog even werken.`,
-      fr: (p) => `${p.actor} a remplacé le secret client ${ofTarget.fr(p)} ; l’ancien reste valable quelque temps.`,
+      fr: (p) => `${p.actor} a remplacé le secret client ${ofTarget.fr(p)}\u202f; l’ancien reste valable quelque temps.`,
       sv: (p) => `${p.actor} bytte klienthemligheten ${ofTarget.sv(p)}; den förra fungerar en tid till.`,
     },
   },
@@ -321,7 +321,7 @@ export const AUDIT_EVENTS = {
       nl: (p) =>
         `${p.actor} heeft schoolgegevens geladen: ${total(p.after.created)} nieuwe, ${total(p.after.updated)} gewijzigde en ${total(p.after.deleted)} verwijderde records.`,
       fr: (p) =>
-        `${p.actor} a chargé des données scolaires : ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés et ${total(p.after.deleted)} supprimés.`,
+        `${p.actor} a chargé des données scolaires\u202f: ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés et ${total(p.after.deleted)} supprimés.`,
       sv: (p) =>
         `${p.actor} läste in skoldata: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade och ${total(p.after.deleted)} borttagna poster.`,
     },
@@ -364,7 +364,7 @@ export const AUDIT_EVENTS = {
       en: (p) => `${p.actor} imported users from the school administration: ${total(p.after.created)} new, ${total(p.after.updated)} changed.`,
       nl: (p) =>
         `${p.actor} heeft gebruikers uit de leerlingenadministratie geïmporteerd: ${total(p.after.created)} nieuw, ${total(p.after.updated)} gewijzigd.`,
-      fr: (p) => `${p.actor} a importé des utilisateurs de l’administration scolaire : ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés.`,
+      fr: (p) => `${p.actor} a importé des utilisateurs de l’administration scolaire\u202f: ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés.`,
       sv: (p) => `${p.actor} importerade användare från skoladministrationen: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade.`,
     },
   },
@@ -409,7 +409,7 @@ export const AUDIT_EVENTS = {
     say: {
       en: (p) => `${p.actor} rotated the signing keys: ${str((p.after.active as unknown[] | undefined)?.[0])} signs from now on.`,
       nl: (p) => `${p.actor} heeft de ondertekeningssleutels vervangen: ${str((p.after.active as unknown[] | undefined)?.[0])} ondertekent voortaan.`,
-      fr: (p) => `${p.actor} a renouvelé les clés de signature : ${str((p.after.active as unknown[] | undefined)?.[0])} signe désormais.`,
+      fr: (p) => `${p.actor} a renouvelé les clés de signature\u202f: ${str((p.after.active as unknown[] | undefined)?.[0])} signe désormais.`,
       sv: (p) => `${p.actor} bytte signeringsnycklar: ${str((p.after.active as unknown[] | undefined)?.[0])} signerar från och med nu.`,
     },
   },
@@ -461,7 +461,7 @@ export const isDeclaredAction = (action: string): action is AuditAction => Objec
 export const UNDECLARED: Record<Language, (p: SentenceParts, action: string) => string> = {
   en: (p, action) => `${p.actor}: ${action}${p.app ? ` (app ${p.app})` : ''}.`,
   nl: (p, action) => `${p.actor}: ${action}${p.app ? ` (app ${p.app})` : ''}.`,
-  fr: (p, action) => `${p.actor} : ${action}${p.app ? ` (application ${p.app})` : ''}.`,
+  fr: (p, action) => `${p.actor}\u202f: ${action}${p.app ? ` (application ${p.app})` : ''}.`,
   sv: (p, action) => `${p.actor}: ${action}${p.app ? ` (appen ${p.app})` : ''}.`,
 };
 
@@ -476,6 +476,8 @@ export const FRAME: Record<
     yes: string;
     no: string;
     none: string;
+    /** "label: value" (French puts a narrow no-break space before the colon). */
+    labelled: (label: string, value: string) => string;
   }
 > = {
   en: {
@@ -486,6 +488,7 @@ export const FRAME: Record<
     yes: 'yes',
     no: 'no',
     none: '—',
+    labelled: (l, v) => `${l}: ${v}`,
   },
   nl: {
     reason: (r) => `Reden: ${r}`,
@@ -495,15 +498,17 @@ export const FRAME: Record<
     yes: 'ja',
     no: 'nee',
     none: '—',
+    labelled: (l, v) => `${l}: ${v}`,
   },
   fr: {
-    reason: (r) => `Motif : ${r}`,
-    places: (x) => `Établissements concernés : ${x}.`,
+    reason: (r) => `Motif\u202f: ${r}`,
+    places: (x) => `Établissements concernés\u202f: ${x}.`,
     endUser: (sub) => `L’utilisateur final ${sub}`,
     andMore: (n) => `et ${n} autres`,
     yes: 'oui',
     no: 'non',
     none: '—',
+    labelled: (l, v) => `${l}\u202f: ${v}`,
   },
   sv: {
     reason: (r) => `Anledning: ${r}`,
@@ -513,6 +518,7 @@ export const FRAME: Record<
     yes: 'ja',
     no: 'nej',
     none: '—',
+    labelled: (l, v) => `${l}: ${v}`,
   },
 };
 

@@ -83,7 +83,7 @@ export default async function auditRoutes(app: ZodApp, ctx: AppContext): Promise
         do {
           const page = await listAuditEntries(ctx.db, visibility, filters, { before, limit: EXPORT_PAGE });
           const names = await loadAuditNames(ctx.db, page.rows);
-          yield page.rows.map((r) => csvRow(r, describeAuditEntry(r, scope, names, language))).join('');
+          yield page.rows.map((r) => csvRow(r, describeAuditEntry(r, scope, names, language), language)).join('');
           before = page.nextCursor ?? undefined;
         } while (before);
       }

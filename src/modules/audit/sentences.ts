@@ -119,7 +119,7 @@ function formatValue(key: string, v: unknown, lang: Language, names: AuditNames)
           const o = asObject(g);
           const where =
             typeof o.institutionNumber === 'string' ? institutionLabel(names, o.institutionNumber) : groupLabel(names, String(o.accessGroupId ?? ''));
-          return `${apiLabel(lang, String(o.apiCode ?? ''))}: ${where}`;
+          return frame.labelled(apiLabel(lang, String(o.apiCode ?? '')), where);
         })
         .join('; ');
     }
@@ -136,7 +136,7 @@ function formatValue(key: string, v: unknown, lang: Language, names: AuditNames)
   }
   const entries = Object.entries(v as Record<string, unknown>);
   if (entries.length === 0) return frame.none;
-  return entries.map(([k, x]) => `${FIELD_LABELS[lang][k] ?? k}: ${formatValue(k, x, lang, names)}`).join(', ');
+  return entries.map(([k, x]) => frame.labelled(FIELD_LABELS[lang][k] ?? k, formatValue(k, x, lang, names))).join(', ');
 }
 
 // Bookkeeping members that repeat what the diff itself shows.
