@@ -364,7 +364,8 @@ export const AUDIT_EVENTS = {
       en: (p) => `${p.actor} imported users from the school administration: ${total(p.after.created)} new, ${total(p.after.updated)} changed.`,
       nl: (p) =>
         `${p.actor} heeft gebruikers uit de leerlingenadministratie geïmporteerd: ${total(p.after.created)} nieuw, ${total(p.after.updated)} gewijzigd.`,
-      fr: (p) => `${p.actor} a importé des utilisateurs de l’administration scolaire\u202f: ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés.`,
+      fr: (p) =>
+        `${p.actor} a importé des utilisateurs de l’administration scolaire\u202f: ${total(p.after.created)} nouveaux, ${total(p.after.updated)} modifiés.`,
       sv: (p) => `${p.actor} importerade användare från skoladministrationen: ${total(p.after.created)} nya, ${total(p.after.updated)} ändrade.`,
     },
   },
