@@ -129,6 +129,9 @@ const POLICY: Record<string, Row> = {
 
   // Everyone signed in reads the audit log, scoped to what they may see; a teacher has no access.
   'GET /api/v1/audit-log': row('ok', { teacher: 403 }),
+  // Its autocomplete and CSV export: the same readers, each within what they may see (src/modules/audit/audit-words.test.ts).
+  'GET /api/v1/audit-log/suggestions': row('ok', { teacher: 403 }),
+  'GET /api/v1/audit-log/export': row('ok', { teacher: 403 }),
   // The same scoping for the daily access-log aggregate of data reads.
   'GET /api/v1/access-log/daily': row('ok', { teacher: 403 }),
   // What clients reported (POST /log, /statistics): the operator all, school admins their institutions' (scoped in the handler).
@@ -376,7 +379,8 @@ describe('authorization matrix', () => {
           .replace(':apiCode', 'students')
           .replace(':consentId', world.consentId)
           .replace(':personId', world.personId)
-          .replace(/\/school\/persons$/, '/school/persons?q=matrix');
+          .replace(/\/school\/persons$/, '/school/persons?q=matrix')
+          .replace(/\/audit-log\/suggestions$/, '/audit-log/suggestions?field=app');
         const res = await client.request(method, path, method === 'GET' ? undefined : sampleBody(key, world));
         const got = outcomeOf(res.status);
         const want = POLICY[key]![role];

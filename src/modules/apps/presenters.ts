@@ -1,5 +1,6 @@
 import type { App, AppClientOrigin, AppStatus } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
+import { withoutSecrets } from '../audit/presenters.ts';
 import type { AuditLogTable, ClientSecretsTable, ClientsTable, InvitationsTable } from '../../db/schema.ts';
 import { editableFields } from './policies.ts';
 
@@ -82,32 +83,8 @@ export const presentInvitation = (i: Selectable<InvitationsTable>, link: string,
   mailId: i.mail_id,
 });
 
-// Keys that must never leave in a log entry, whatever a writer put in `before`/`after`.
-const SECRET_KEYS = new Set([
-  'secret',
-  'clientsecret',
-  'client_secret',
-  'secrethash',
-  'secret_hash',
-  'password',
-  'passwordhash',
-  'password_hash',
-  'tokenhash',
-  'token_hash',
-]);
-
-/** Deep copy of a JSON value without secret-looking members. */
-export function withoutSecrets(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecrets);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>)
-        .filter(([k]) => !SECRET_KEYS.has(k.toLowerCase()))
-        .map(([k, v]) => [k, withoutSecrets(v)]),
-    );
-  }
-  return value;
-}
+// One list of secret-looking keys for every log reader: the audit module's.
+export { withoutSecrets };
 
 export const presentLogEntry = (e: Selectable<AuditLogTable>) => ({
   id: String(e.id),

@@ -3,6 +3,33 @@ import type { AuditLogTable } from '../../db/schema.ts';
 
 export type AuditRow = Selectable<AuditLogTable>;
 
+// Keys that must never leave in a log entry, whatever a writer put in `before`/`after`.
+const SECRET_KEYS = new Set([
+  'secret',
+  'clientsecret',
+  'client_secret',
+  'secrethash',
+  'secret_hash',
+  'password',
+  'passwordhash',
+  'password_hash',
+  'tokenhash',
+  'token_hash',
+]);
+
+/** Deep copy of a JSON value without secret-looking members. */
+export function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([k]) => !SECRET_KEYS.has(k.toLowerCase()))
+        .map(([k, v]) => [k, withoutSecrets(v)]),
+    );
+  }
+  return value;
+}
+
 /**
  * The part of the school structure a reader may see in an audit entry; `null` = everything
  * (operator, or a partner reading its own apps' entries).
@@ -52,8 +79,8 @@ export function presentAuditEntry(row: AuditRow, scope: ReaderScope | null) {
     institutionNumbers: scope ? row.institution_numbers.filter((n) => scope.institutions.has(n)) : row.institution_numbers,
     accessGroupIds: scope ? row.access_group_ids.filter((n) => scope.accessGroups.has(n)) : row.access_group_ids,
     reason: row.reason,
-    before: redactForScope(row.before ?? null, scope),
-    after: redactForScope(row.after ?? null, scope),
+    before: redactForScope(withoutSecrets(row.before ?? null), scope),
+    after: redactForScope(withoutSecrets(row.after ?? null), scope),
   };
 }
 

@@ -95,7 +95,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit entries newest first: the operator all, a partner its own, a school admin those of their institutions */
+        /** Audit entries newest first, each with a sentence in your language: the operator all, a partner its own, a school admin those of their institutions */
         get: {
             parameters: {
                 query?: {
@@ -109,6 +109,8 @@ export interface paths {
                     from?: unknown;
                     /** @description Entries touching this institution */
                     institution?: string;
+                    /** @description Language of the sentences; default: Accept-Language, else your own language */
+                    lang?: "en" | "nl" | "fr" | "sv";
                     limit?: number;
                     partnerId?: string;
                     /** @description Exclusive upper bound of `at` */
@@ -127,6 +129,152 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["AuditPage"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit entries matching the filters as CSV (UTF-8), newest first, with the sentence in your language */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Exact action, or a family such as grants.* */
+                    action?: string;
+                    /** @description User id, or part of the actor's name or e-mail */
+                    actor?: string;
+                    appId?: string;
+                    /** @description Inclusive lower bound of `at` */
+                    from?: unknown;
+                    /** @description Entries touching this institution */
+                    institution?: string;
+                    /** @description Language of the sentences; default: Accept-Language, else your own language */
+                    lang?: "en" | "nl" | "fr" | "sv";
+                    partnerId?: string;
+                    /** @description Exclusive upper bound of `at` */
+                    to?: unknown;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description text/csv; charset=utf-8, one line per entry */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit-log/suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Autocomplete for the audit log filters: apps, partners, institutions or actors you may see whose name contains q */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Which filter to complete: app → appId, partner → partnerId, institution → institution, actor → actor */
+                    field: "app" | "partner" | "institution" | "actor";
+                    /** @description What the reader typed (part of a name, an e-mail or an institution number) */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AuditSuggestions"];
                     };
                 };
                 /** @description Default Response */
@@ -5291,6 +5439,26 @@ export interface components {
             subjectId: string;
             subjectType: string;
         };
+        AuditChange: {
+            /** @description The value after, as text; null when the field is gone */
+            after: string | null;
+            /** @description The value before, as text; null when the field is new */
+            before: string | null;
+            /** @description The member of before/after */
+            field: string;
+            /** @description The field's name in the reader's language */
+            label: string;
+        };
+        AuditChangeInput: {
+            /** @description The value after, as text; null when the field is gone */
+            after: string | null;
+            /** @description The value before, as text; null when the field is new */
+            before: string | null;
+            /** @description The member of before/after */
+            field: string;
+            /** @description The field's name in the reader's language */
+            label: string;
+        };
         AuditEntry: {
             accessGroupIds: string[];
             action: string;
@@ -5334,15 +5502,100 @@ export interface components {
             subjectId: string;
             subjectType: string;
         };
+        AuditEntryInWords: {
+            accessGroupIds: string[];
+            action: string;
+            /** @description The action's short name in the reader's language */
+            actionLabel: string;
+            actor: {
+                /** @enum {string} */
+                kind: "operator" | "partner" | "school" | "system" | "client" | "person";
+                label: string;
+                userId: string | null;
+            };
+            after: unknown;
+            appId: string | null;
+            appName: string | null;
+            /** Format: date-time */
+            at: string;
+            before: unknown;
+            /** @description The fields that changed, with labels and readable values */
+            changes: components["schemas"]["AuditChange"][];
+            clientId: string | null;
+            id: string;
+            institutionNumbers: string[];
+            /** @description The institutions concerned that the reader may see */
+            institutions: {
+                name: string | null;
+                number: string;
+            }[];
+            partnerId: string | null;
+            partnerName: string | null;
+            reason: string | null;
+            /** @description What happened, in one sentence in the reader's language: who, what, on which app or institution, why */
+            sentence: string;
+            subjectId: string;
+            subjectType: string;
+        };
+        AuditEntryInWordsInput: {
+            accessGroupIds: string[];
+            action: string;
+            /** @description The action's short name in the reader's language */
+            actionLabel: string;
+            actor: {
+                /** @enum {string} */
+                kind: "operator" | "partner" | "school" | "system" | "client" | "person";
+                label: string;
+                userId: string | null;
+            };
+            after: unknown;
+            appId: string | null;
+            appName: string | null;
+            at: unknown;
+            before: unknown;
+            /** @description The fields that changed, with labels and readable values */
+            changes: components["schemas"]["AuditChangeInput"][];
+            clientId: string | null;
+            id: string;
+            institutionNumbers: string[];
+            /** @description The institutions concerned that the reader may see */
+            institutions: {
+                name: string | null;
+                number: string;
+            }[];
+            partnerId: string | null;
+            partnerName: string | null;
+            reason: string | null;
+            /** @description What happened, in one sentence in the reader's language: who, what, on which app or institution, why */
+            sentence: string;
+            subjectId: string;
+            subjectType: string;
+        };
         AuditPage: {
-            data: components["schemas"]["AuditEntry"][];
+            data: components["schemas"]["AuditEntryInWords"][];
             /** @description Pass as `cursor` for the next (older) page; null on the last page */
             nextCursor: string | null;
         };
         AuditPageInput: {
-            data: components["schemas"]["AuditEntryInput"][];
+            data: components["schemas"]["AuditEntryInWordsInput"][];
             /** @description Pass as `cursor` for the next (older) page; null on the last page */
             nextCursor: string | null;
+        };
+        AuditSuggestions: {
+            data: {
+                /** @description Show this */
+                label: string;
+                /** @description Pass as the filter */
+                value: string;
+            }[];
+        };
+        AuditSuggestionsInput: {
+            data: {
+                /** @description Show this */
+                label: string;
+                /** @description Pass as the filter */
+                value: string;
+            }[];
         };
         ClientGrant: {
             /** @description Set for APIs granted per access group (invoices) */

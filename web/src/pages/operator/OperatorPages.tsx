@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, DatePicker, Descriptions, Form, Input, Modal, Select, Space, Table, Tag } from 'antd';
+import { Alert, Button, Card, Descriptions, Form, Input, Modal, Select, Space, Table, Tag } from 'antd';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -9,11 +9,13 @@ import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/comm
 import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { SecretOnce } from '../../components/SecretOnce.tsx';
-import { AuditDetails } from '../partner/PartnerAppPage.tsx';
 import { ClientReportsTable } from '../../components/ClientReports.tsx';
+import { AuditLog } from '../../components/AuditLog.tsx';
 
 // The catalog screen lives in its own file; re-exported so the routes keep importing it from here.
 export { CatalogPage } from './Catalog.tsx';
+// The audit page lives with the shared audit log; exported here for the router.
+export { AuditLogPage } from '../../components/AuditLog.tsx';
 
 const STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived'] as const;
 
@@ -28,8 +30,6 @@ type CreatedLegacy = Res<'/api/v1/operator/legacy-clients', 'post'>;
 type Catalog = Res<'/api/v1/catalog/apis'>;
 type Mailbox = Res<'/api/v1/dev/mailbox'>;
 type MailRow = Item<Mailbox>;
-type Audit = Res<'/api/v1/audit-log'>;
-type AuditRow = Item<Audit>;
 
 /** The review queue: submitted apps first; other statuses with the filter. */
 export function ReviewQueuePage() {
@@ -171,7 +171,7 @@ export function OperatorAppPage() {
       {a.history.length > 0 && (
         <>
           <h2 style={{ fontSize: 18, marginTop: 24 }}>{t('operator.review.history')}</h2>
-          <AuditTable rows={a.history} />
+          <AuditLog appId={a.id} />
         </>
       )}
       <Modal
@@ -418,101 +418,6 @@ export function MailboxPage() {
           { title: t('operator.mailbox.status'), dataIndex: 'status' },
         ]}
       />
-    </>
-  );
-}
-
-/** A table of audit entries (shared by the audit log and the review history). */
-function AuditTable({ rows, loading }: { rows: AuditRow[]; loading?: boolean }) {
-  const { t } = useTranslation();
-  return (
-    <Table<AuditRow>
-      data-testid="audit-table"
-      rowKey="id"
-      size="small"
-      loading={loading}
-      dataSource={rows}
-      pagination={false}
-      locale={{ emptyText: t('audit.empty') }}
-      columns={[
-        { title: t('audit.when'), dataIndex: 'at', render: (d: string) => formatDateTime(d) },
-        { title: t('audit.who'), key: 'actor', render: (_: unknown, r) => r.actor.label },
-        { title: t('audit.action'), dataIndex: 'action', render: (a: string) => known(`actions.${a}`, a) },
-        { title: t('audit.institutions'), dataIndex: 'institutionNumbers', render: (n: string[]) => n.join(', ') },
-        { title: t('audit.reason'), dataIndex: 'reason', render: (r: string | null) => r ?? '' },
-        { title: t('audit.details'), key: 'details', render: (_: unknown, r) => <AuditDetails entry={r} /> },
-      ]}
-    />
-  );
-}
-
-interface AuditFilters {
-  action?: string;
-  appId?: string;
-  partnerId?: string;
-  institution?: string;
-  actor?: string;
-  range?: [{ toISOString(): string } | null, { toISOString(): string } | null] | null;
-}
-
-/** The audit log with filters; operators see everything, others what concerns them. */
-export function AuditLogPage() {
-  const { t } = useTranslation();
-  const [filters, setFilters] = useState<Record<string, string | undefined>>({});
-  const [pages, setPages] = useState<string[]>([]);
-  const cursor = pages[pages.length - 1];
-  const log = useQuery({ queryKey: ['audit', filters, cursor], queryFn: () => api.get<Audit>(`/audit-log${qs({ ...filters, cursor })}`) });
-  return (
-    <>
-      <PageTitle>{t('audit.title')}</PageTitle>
-      <Form<AuditFilters>
-        layout="inline"
-        style={{ marginBottom: 16, rowGap: 8 }}
-        onFinish={(v) => {
-          setPages([]);
-          setFilters({
-            action: v.action || undefined,
-            appId: v.appId || undefined,
-            partnerId: v.partnerId || undefined,
-            institution: v.institution || undefined,
-            actor: v.actor || undefined,
-            from: v.range?.[0]?.toISOString(),
-            to: v.range?.[1]?.toISOString(),
-          });
-        }}
-      >
-        <Form.Item label={t('audit.action')} name="action">
-          <Input style={{ width: 160 }} placeholder="grants.*" />
-        </Form.Item>
-        <Form.Item label={t('audit.appId')} name="appId">
-          <Input style={{ width: 160 }} />
-        </Form.Item>
-        <Form.Item label={t('audit.partnerId')} name="partnerId">
-          <Input style={{ width: 160 }} />
-        </Form.Item>
-        <Form.Item label={t('audit.institution')} name="institution">
-          <Input style={{ width: 100 }} />
-        </Form.Item>
-        <Form.Item label={t('audit.who')} name="actor">
-          <Input style={{ width: 140 }} />
-        </Form.Item>
-        <Form.Item label={t('audit.period')} name="range">
-          <DatePicker.RangePicker showTime aria-label={t('audit.period')} />
-        </Form.Item>
-        <Button type="primary" htmlType="submit">
-          {t('audit.filter')}
-        </Button>
-      </Form>
-      <ErrorAlert error={log.error} />
-      <AuditTable rows={itemsOf(log.data)} loading={log.isLoading} />
-      <Space style={{ marginTop: 8 }}>
-        <Button disabled={!pages.length} onClick={() => setPages((p) => p.slice(0, -1))}>
-          {t('common.newer')}
-        </Button>
-        <Button disabled={!log.data?.nextCursor} onClick={() => setPages((p) => [...p, String(log.data?.nextCursor)])}>
-          {t('common.older')}
-        </Button>
-      </Space>
     </>
   );
 }

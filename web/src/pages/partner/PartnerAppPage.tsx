@@ -9,14 +9,13 @@ import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { formatDateTime, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
+import { AuditLog } from '../../components/AuditLog.tsx';
 
 type PartnerApp = Res<'/api/v1/partner/apps/{appId}'>;
 type Client = Res<'/api/v1/partner/apps/{appId}/client'>;
 type SecretCreated = Res<'/api/v1/partner/apps/{appId}/client/secrets', 'post'>;
 type Invitations = Res<'/api/v1/partner/apps/{appId}/invitations'>;
 type Invitation = Item<Invitations>;
-type Log = Res<'/api/v1/partner/apps/{appId}/log'>;
-type LogEntry = Item<Log>;
 type Grants = Res<'/api/v1/partner/apps/{appId}/grants'>;
 type Grant = Item<Grants>;
 
@@ -397,64 +396,6 @@ function GrantsTab({ appId }: { appId: string }) {
   );
 }
 
-/** An audit entry's `after` as readable text; an invitation's link can be copied again from here. */
-export function AuditDetails({ entry }: { entry: { action: string; before?: unknown; after?: unknown } }) {
-  const { t } = useTranslation();
-  const after = entry.after as Record<string, unknown> | null | undefined;
-  if (after && typeof after === 'object' && typeof after.link === 'string') {
-    return (
-      <Typography.Text copyable={{ text: after.link, tooltips: [t('common.copy'), t('common.copied')] }}>
-        {String(after.email ?? '')} · {t('common.label', { text: t('partner.invite.expires') })} {formatDateTime(String(after.expiresAt ?? ''))}
-      </Typography.Text>
-    );
-  }
-  const show = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-  const b = show(entry.before);
-  const a = show(entry.after);
-  if (!a && !b) return null;
-  return (
-    <code style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word', fontSize: 12 }}>
-      {b && `${t('common.label', { text: t('audit.before') })} ${b}\n`}
-      {a && `${t('common.label', { text: t('audit.after') })} ${a}`}
-    </code>
-  );
-}
-
 function LogTab({ appId }: { appId: string }) {
-  const { t } = useTranslation();
-  const [before, setBefore] = useState<string[]>([]);
-  const cursor = before[before.length - 1];
-  const log = useQuery({
-    queryKey: ['partner', 'log', appId, cursor],
-    queryFn: () => api.get<Log>(`/partner/apps/${appId}/log${cursor ? `?before=${cursor}` : ''}`),
-  });
-  return (
-    <>
-      <ErrorAlert error={log.error} />
-      <Table<LogEntry>
-        data-testid="partner-log-table"
-        rowKey="id"
-        size="small"
-        loading={log.isLoading}
-        dataSource={itemsOf(log.data)}
-        pagination={false}
-        locale={{ emptyText: t('audit.empty') }}
-        columns={[
-          { title: t('audit.when'), dataIndex: 'at', render: (d: string) => formatDateTime(d) },
-          { title: t('audit.who'), key: 'actor', render: (_: unknown, r) => r.actor.label },
-          { title: t('audit.action'), dataIndex: 'action', render: (a: string) => known(`actions.${a}`, a) },
-          { title: t('audit.reason'), dataIndex: 'reason', render: (r: string | null) => r ?? '' },
-          { title: t('audit.details'), key: 'details', render: (_: unknown, r) => <AuditDetails entry={r} /> },
-        ]}
-      />
-      <Space style={{ marginTop: 8 }}>
-        <Button disabled={!before.length} onClick={() => setBefore((b) => b.slice(0, -1))}>
-          {t('common.newer')}
-        </Button>
-        <Button disabled={!log.data?.nextBefore} onClick={() => setBefore((b) => [...b, String(log.data?.nextBefore)])}>
-          {t('common.older')}
-        </Button>
-      </Space>
-    </>
-  );
+  return <AuditLog appId={appId} testId="partner-log-table" />;
 }
