@@ -193,13 +193,6 @@ function MyApps() {
       render: (a: boolean) => <Check value={a} />,
     },
     {
-      title: t('magister.accredited.state'),
-      key: 'switch',
-      filters: (['on', 'off', 'partly_off'] as const).map((v) => ({ text: t(`magister.state.${v}`), value: v })),
-      onFilter: (v, r) => r.switch.state === v,
-      render: (_: unknown, r) => <SwitchStateTag info={r.switch} />,
-    },
-    {
       title: t('school.apps.api'),
       key: 'apis',
       filters: uniq(all.flatMap((a: AppRow) => a.apis.map((x: { name: string }) => x.name))),
@@ -217,6 +210,13 @@ function MyApps() {
       dataIndex: 'modifiedAt',
       sorter: (a, b) => byText(String(a.modifiedAt), String(b.modifiedAt)),
       render: (d: string) => formatDateTime(d),
+    },
+    {
+      title: t('magister.accredited.state'),
+      key: 'switch',
+      filters: (['on', 'off', 'partly_off'] as const).map((v) => ({ text: t(`magister.state.${v}`), value: v })),
+      onFilter: (v, r) => r.switch.state === v,
+      render: (_: unknown, r) => <SwitchStateTag info={r.switch} />,
     },
   ];
 
