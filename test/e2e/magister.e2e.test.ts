@@ -91,7 +91,7 @@ describe("Magister's flow: accredited list → enable → off → on", () => {
     await approved.getByText('What the app was accredited for').waitFor();
     await approved.getByText('Plan homework per class with the student.').waitFor();
     await approved.getByText('Seeded').waitFor(); // the reviewer's notes
-    await page.getByTestId('switch-card').getByText('Not enabled').waitFor();
+    await page.getByTestId('switch-card').locator('[data-state=not_granted]').getByText('Not enabled').waitFor();
 
     // Enable for the first school with the same grant editor an invitation opens.
     await page.getByRole('tab', { name: 'API access' }).click();
@@ -110,7 +110,7 @@ describe("Magister's flow: accredited list → enable → off → on", () => {
     await card.locator('[data-state=on]').waitFor();
     await card.getByLabel('Reason (optional)').fill('Under review by the board');
     await card.getByTestId('switch-off').click();
-    await page.locator('.ant-modal').getByText('Switch Studiewijzer off for your institutions?').waitFor();
+    await page.locator('.ant-modal').getByText('Switch Studiewijzer off for your institutions?').first().waitFor();
     await page.locator('.ant-modal').getByRole('button', { name: 'Switch off' }).click();
     await card.getByText('Switched off. The partner is informed by e-mail.').waitFor();
     await card.locator('[data-state=off]').waitFor();
@@ -152,7 +152,7 @@ describe("Magister's flow: accredited list → enable → off → on", () => {
     const card = page.getByTestId('switch-card');
     await card.getByLabel('Reden (optioneel)').fill('Contract loopt af');
     await card.getByTestId('switch-off').click();
-    await page.locator('.ant-modal').getByText('Studiewijzer uitzetten voor je instellingen?').waitFor();
+    await page.locator('.ant-modal').getByText('Studiewijzer uitzetten voor je instellingen?').first().waitFor();
     await page.locator('.ant-modal').getByRole('button', { name: 'Uitzetten' }).click();
     await card.getByText('Uitgezet. De partner krijgt een e-mail.').waitFor();
     expect(await read(SCHOOLS[2]!)).toBe(404);
