@@ -110,7 +110,7 @@ describe("Magister's flow: accredited list → enable → off → on", () => {
     await card.locator('[data-state=on]').waitFor();
     await card.getByLabel('Reason (optional)').fill('Under review by the board');
     await card.getByTestId('switch-off').click();
-    await page.locator('.ant-modal').getByText('Switch Studiewijzer off for your institutions?').first().waitFor();
+    await page.locator('.ant-modal-confirm-title', { hasText: 'Switch Studiewijzer off for your institutions?' }).waitFor();
     await page.locator('.ant-modal').getByRole('button', { name: 'Switch off' }).click();
     await card.getByText('Switched off. The partner is informed by e-mail.').waitFor();
     await card.locator('[data-state=off]').waitFor();
@@ -152,14 +152,15 @@ describe("Magister's flow: accredited list → enable → off → on", () => {
     const card = page.getByTestId('switch-card');
     await card.getByLabel('Reden (optioneel)').fill('Contract loopt af');
     await card.getByTestId('switch-off').click();
-    await page.locator('.ant-modal').getByText('Studiewijzer uitzetten voor je instellingen?').first().waitFor();
+    await page.locator('.ant-modal-confirm-title', { hasText: 'Studiewijzer uitzetten voor je instellingen?' }).waitFor();
     await page.locator('.ant-modal').getByRole('button', { name: 'Uitzetten' }).click();
     await card.getByText('Uitgezet. De partner krijgt een e-mail.').waitFor();
     expect(await read(SCHOOLS[2]!)).toBe(404);
     // Anna's school keeps its access.
     expect(await read(SCHOOLS[0]!)).toBe(200);
 
-    await page.getByRole('tab', { name: 'Mijn apps' }).click();
+    await page.getByRole('link', { name: '← Apps' }).click();
+    await page.getByRole('tab', { name: 'Mijn apps', selected: true }).waitFor();
     const row = page.getByTestId('school-apps-table').locator('tr', { hasText: 'Studiewijzer' });
     await row.getByText('Uit', { exact: true }).waitFor();
     await row.getByText('Reden: Contract loopt af').waitFor();
