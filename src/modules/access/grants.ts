@@ -203,7 +203,7 @@ export async function replaceGrants(
   await insertGrants(trx, client.id, added, { grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy, reason: input.reason, at: now });
   // A target granted afresh while switched off there: the new grant supersedes the switched-off one,
   // so switching on later cannot bring back a second copy.
-  for (const g of added) await deleteSuspendedTwin(trx, client.id, g);
+  await deleteSuspendedTwins(trx, client.id, added);
 
   const app = client.app_id
     ? await trx.selectFrom('apps').select(['id', 'name', 'partner_id', 'contact_email']).where('id', '=', client.app_id).executeTakeFirst()
@@ -249,11 +249,24 @@ export async function replaceGrants(
   return result;
 }
 
-/** Removes the switched-off grant of the same client, API and target as `g`, if any. */
-async function deleteSuspendedTwin(trx: Queryable, clientId: string, g: GrantTarget): Promise<void> {
-  let q = trx.deleteFrom('suspended_grants').where('client_id', '=', clientId).where('api_code', '=', g.apiCode);
-  q = g.institutionNumber !== null ? q.where('institution_number', '=', g.institutionNumber) : q.where('access_group_id', '=', g.accessGroupId ?? '');
-  await q.execute();
+/** Removes the switched-off grants of the same client, API and target as any of `gs` (one statement per API). */
+async function deleteSuspendedTwins(trx: Queryable, clientId: string, gs: GrantTarget[]): Promise<void> {
+  for (const apiCode of new Set(gs.map((g) => g.apiCode))) {
+    const ofApi = gs.filter((g) => g.apiCode === apiCode);
+    const institutions = ofApi.flatMap((g) => (g.institutionNumber !== null ? [g.institutionNumber] : []));
+    const groups = ofApi.flatMap((g) => (g.accessGroupId !== null ? [g.accessGroupId] : []));
+    await trx
+      .deleteFrom('suspended_grants')
+      .where('client_id', '=', clientId)
+      .where('api_code', '=', apiCode)
+      .where((eb) => {
+        const parts = [];
+        if (institutions.length) parts.push(eb('institution_number', 'in', institutions));
+        if (groups.length) parts.push(eb('access_group_id', 'in', groups));
+        return parts.length ? eb.or(parts) : eb.val(false);
+      })
+      .execute();
+  }
 }
 
 /**
@@ -299,7 +312,7 @@ export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
   }
   const targets = sortTargets(live.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id })));
   // A grant switched off before, granted afresh and switched off again: the latest one is kept.
-  for (const g of targets) await deleteSuspendedTwin(trx, client.id, g);
+  await deleteSuspendedTwins(trx, client.id, targets);
   await trx
     .insertInto('suspended_grants')
     .values(

@@ -251,4 +251,19 @@ describe('switching an app off and on for my institutions', () => {
     expect(on.status).toBe(409);
     expect(on.body.code).toBe('app_not_approved');
   });
+
+  it('granting a switched-off institution afresh in the editor supersedes the switched-off grant', async () => {
+    const a = await anna();
+    expect((await a.put(`/api/v1/school/apps/${world.apps.planner}/switch`, { on: false })).status).toBe(200);
+    const put = await a.put(`/api/v1/school/apps/${world.apps.planner}/api-access/students`, { institutionNumbers: [SCHOOLS.nassau] });
+    expect(put.status).toBe(200);
+    const editor = (await a.get(`/api/v1/school/apps/${world.apps.planner}/api-access`)).body.data.find((e: { apiCode: string }) => e.apiCode === 'students');
+    expect(editor.granted.map((g: { institutionNumber: string }) => g.institutionNumber)).toEqual([SCHOOLS.nassau]);
+    expect(editor.suspended).toEqual([]);
+    // Nothing is left to switch on, and no second copy can come back.
+    const on = await a.put(`/api/v1/school/apps/${world.apps.planner}/switch`, { on: true });
+    expect(on.status).toBe(409);
+    expect(on.body.code).toBe('nothing_to_switch_on');
+    expect((await grantsOf(world.clients.planner)).filter((g) => g.includes(` ${SCHOOLS.nassau} `))).toHaveLength(1);
+  });
 });
