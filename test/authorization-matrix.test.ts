@@ -45,12 +45,16 @@ const ownApp = row(403, { partnerA: 'ok', partnerB: 404 });
 /** Partner routes about the partner itself. */
 const partnerOnly = row(403, { partnerA: 'ok', partnerB: 'ok' });
 const operatorOnly = row(403, { operator: 'ok' });
-/** School back-office pages about an app with grants on the admin's institutions. */
-const schoolAppPage = row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404 });
+/**
+ * School back-office pages about an app: one with grants on the admin's institutions, or an
+ * accredited (approved) one, which any school admin may open to enable it (issue 14). The matrix's
+ * app is approved, so the admin of another school opens it too.
+ */
+const schoolAppPage = row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 'ok' });
 /** School back-office lists: every admin sees (their own slice). */
 const schoolList = row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 'ok' });
-/** Changing an app's Students grants needs iBasis or iLeerlingen. */
-const schoolEditStudents = row(403, { adminWithRight: 'ok', adminWithoutRight: 403, adminOtherSchool: 404 });
+/** Changing an app's Students grants needs iBasis or iLeerlingen, on the institutions sent. */
+const schoolEditStudents = row(403, { adminWithRight: 'ok', adminWithoutRight: 403, adminOtherSchool: 403 });
 /** Bearer-token routes: no human session counts. */
 const clientOnly = row(401);
 
@@ -122,6 +126,10 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/school/apps/:appId/api-access': schoolAppPage,
   'PUT /api/v1/school/apps/:appId/api-access/:apiCode': schoolEditStudents,
   'GET /api/v1/school/apps/:appId/log': schoolAppPage,
+  // Magister's flow (issue 14): the accredited apps list, and the on/off switch for the admin's
+  // institutions (another school's admin reaches it and gets 409 nothing_to_switch_off there).
+  'GET /api/v1/school/accredited-apps': schoolList,
+  'PUT /api/v1/school/apps/:appId/switch': schoolAppPage,
   // A legacy client's grants are visible to admins of its institutions, never editable by them.
   'GET /api/v1/school/clients/:clientId/api-access': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404 }),
   // … and refused to every admin with 409 client_without_app (only the operator edits legacy scopes).
@@ -182,6 +190,7 @@ function sampleBody(key: string, world: World): unknown {
     'PUT /api/v1/operator/legacy-clients/:clientId/grants': { grants: [], reason: 'cleanup' },
     'PUT /api/v1/school/apps/:appId/api-access/:apiCode': { institutionNumbers: [world.institutions[0], world.institutions[1]], reason: 'same set' },
     'PUT /api/v1/school/clients/:clientId/api-access/:apiCode': { institutionNumbers: [world.institutions[0]] },
+    'PUT /api/v1/school/apps/:appId/switch': { on: false, reason: 'matrix' },
     'POST /api/v1/ingestion/batch': {},
     'POST /api/v1/operator/ingestion-clients': { name: `Loader ${world.n}` },
     // An unknown board: the operator gets 400 board_not_found before any discovery request.

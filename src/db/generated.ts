@@ -41,7 +41,8 @@ export interface AppApiRequests {
   app_id: string;
   api_code: string;
   data_categories: string[];
-  purpose: string;
+  purposes: Json;
+  purpose: GeneratedAlways<string>;
 }
 
 export interface Apps {
@@ -559,6 +560,20 @@ export interface Ss12000Syllabuses {
   json_core: string | null;
 }
 
+export interface SuspendedGrants {
+  id: string;
+  client_id: string;
+  api_code: string;
+  institution_number: string | null;
+  access_group_id: string | null;
+  granted_by: string | null;
+  granted_at: Timestamp;
+  reason: string | null;
+  suspended_by: string | null;
+  suspended_at: Timestamp;
+  suspension_reason: string | null;
+}
+
 export interface UpstreamIdentityProviders {
   id: string;
   board_organisation_id: string;
@@ -638,6 +653,7 @@ export interface DB {
   ss12000_scope_units: Ss12000ScopeUnits;
   ss12000_studyplans: Ss12000Studyplans;
   ss12000_syllabuses: Ss12000Syllabuses;
+  suspended_grants: SuspendedGrants;
   upstream_identity_providers: UpstreamIdentityProviders;
   users: Users;
 }

@@ -124,11 +124,17 @@ export interface AppsTable {
   updated_at: Timestamp;
 }
 
+/** Why an app needs an API's data, per language (at least one given): `{ "en": "...", "nl": "..." }`. */
+export type Purposes = Partial<Record<Language, string>>;
+
 export interface AppApiRequestsTable {
   app_id: string;
   api_code: string;
   data_categories: string[];
-  purpose: string;
+  /** Written as JSON text, read as the object. */
+  purposes: ColumnType<Purposes, string, string>;
+  /** Derived from `purposes` (English first): read-only. */
+  purpose: ColumnType<string, never, never>;
 }
 
 /** Where a client comes from: an app's approval, a pre-consent legacy key, or the SIS side's loader. */

@@ -1,6 +1,13 @@
 import type { Queryable } from '../context.ts';
 import type { Language } from '../db/schema.ts';
 
+/** One grant of an on/off switch: the API (its code names it in the mail's language) and the institution or access group. */
+export interface SwitchedGrantLine {
+  apiCode: string;
+  apiName: string;
+  target: string;
+}
+
 /** Every mail Schoolgate sends, with the parameters its template needs. */
 export interface MailTemplates {
   email_confirmation: { displayName: string; confirmUrl: string };
@@ -19,6 +26,8 @@ export interface MailTemplates {
     /** The catalog's names of the APIs asked for, with their codes (absent in mails queued before the codes were sent). */
     apis: string[];
     apiCodes?: string[];
+    /** Per API (same order), the purpose the app was approved for, in the recipient's language (absent in older mails). */
+    purposes?: string[];
   };
   grants_changed: {
     appName: string;
@@ -29,6 +38,10 @@ export interface MailTemplates {
     reason: string | null;
     at: Date;
   };
+  /** A school admin switched the app off in their institutions (issue 14): the grants that stopped, who, why. */
+  app_switched_off: { appName: string; grants: SwitchedGrantLine[]; changedBy: string; reason: string | null; at: Date };
+  /** A school admin switched the app back on: exactly the grants that return. */
+  app_switched_on: { appName: string; grants: SwitchedGrantLine[]; changedBy: string; reason: string | null; at: Date };
   secret_rotated: { appName: string; previousSecretExpiresAt: Date | null };
   /** A person withdrew their sign-in consent for the app at one school (issue 5). No person data: the event has the pairwise sub. */
   consent_withdrawn: { appName: string; partnerName: string; institution: string; role: 'student' | 'guardian' | 'staff'; at: Date; eventsUrl: string };

@@ -1,5 +1,5 @@
 import type { Queryable } from '../context.ts';
-import type { AppStatus, Language, ModuleRight, UserKind, ClientOrigin } from '../db/schema.ts';
+import type { AppStatus, Language, ModuleRight, Purposes, UserKind, ClientOrigin } from '../db/schema.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { newId, randomToken } from '../lib/ids.ts';
 import { createClient } from '../modules/access/clients.ts';
@@ -67,7 +67,10 @@ export async function insertPartner(
 export interface ApiRequestInput {
   apiCode: string;
   dataCategories: string[];
-  purpose: string;
+  /** One purpose, stored as English unless `purposes` says otherwise. */
+  purpose?: string;
+  /** The purpose per language (migration 0059); wins over `purpose`. */
+  purposes?: Purposes;
 }
 
 export async function insertApp(
@@ -104,7 +107,11 @@ export async function insertApp(
     })
     .execute();
   for (const r of a.apis) {
-    await db.insertInto('app_api_requests').values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purpose: r.purpose }).execute();
+    const purposes = r.purposes ?? { en: r.purpose ?? '' };
+    await db
+      .insertInto('app_api_requests')
+      .values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purposes: JSON.stringify(purposes) })
+      .execute();
   }
   return id;
 }

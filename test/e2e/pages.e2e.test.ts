@@ -9,25 +9,31 @@ const LANGUAGES = [
   {
     locale: 'en-GB',
     lang: 'en',
-    headers: ['App', 'Status', 'Partner', 'Client', 'Active', 'API', 'Created', 'Modified'],
+    headers: ['App', 'Status', 'Partner', 'Client', 'Active', 'API', 'Created', 'Modified', 'For my institutions'],
     approved: 'Approved',
     students: 'Students',
   },
   {
     locale: 'nl-BE',
     lang: 'nl',
-    headers: ['App', 'Status', 'Partner', 'Client', 'Actief', 'API', 'Aangemaakt', 'Gewijzigd op'],
+    headers: ['App', 'Status', 'Partner', 'Client', 'Actief', 'API', 'Aangemaakt', 'Gewijzigd op', 'Voor mijn instellingen'],
     approved: 'Goedgekeurd',
     students: 'Leerlingen',
   },
   {
     locale: 'fr-BE',
     lang: 'fr',
-    headers: ['Application', 'Statut', 'Partenaire', 'Client', 'Active', 'API', 'Créée', 'Modifiée le'],
+    headers: ['Application', 'Statut', 'Partenaire', 'Client', 'Active', 'API', 'Créée', 'Modifiée le', 'Pour mes établissements'],
     approved: 'Approuvée',
     students: 'Élèves',
   },
-  { locale: 'sv-SE', lang: 'sv', headers: ['App', 'Status', 'Partner', 'Klient', 'Aktiv', 'API', 'Skapad', 'Ändrad'], approved: 'Godkänd', students: 'Elever' },
+  {
+    locale: 'sv-SE',
+    lang: 'sv',
+    headers: ['App', 'Status', 'Partner', 'Klient', 'Aktiv', 'API', 'Skapad', 'Ändrad', 'För mina skolor'],
+    approved: 'Godkänd',
+    students: 'Elever',
+  },
 ];
 
 describe('every screen in every language, the refusals a school user can meet', () => {

@@ -90,7 +90,7 @@ describe('the consent story, end to end in Chromium', () => {
     await page.locator('.ant-select-item-option-active', { hasText: 'Students' }).waitFor();
     await page.keyboard.press('Enter');
     await page.getByLabel('Date of birth').check();
-    await page.getByLabel('Purpose').fill('Show each student the homework of their own classes.');
+    await page.getByTestId('purposes-0').getByLabel('English').fill('Show each student the homework of their own classes.');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.waitForURL(/\/partner\/apps\/[0-9a-f-]{36}$/);
     appPath = new URL(page.url()).pathname;

@@ -38,6 +38,20 @@ const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
     reason: null,
     at: new Date('2026-07-01T08:30:00Z'),
   },
+  app_switched_off: {
+    appName: HOSTILE,
+    grants: [{ apiCode: 'students', apiName: 'Students', target: '001057 - Sint-Jan' }],
+    changedBy: 'An <admin@school.example>',
+    reason: HOSTILE,
+    at: new Date('2026-07-01T08:30:00Z'),
+  },
+  app_switched_on: {
+    appName: HOSTILE,
+    grants: [{ apiCode: 'students', apiName: 'Students', target: '001057 - Sint-Jan' }],
+    changedBy: 'An <admin@school.example>',
+    reason: null,
+    at: new Date('2026-07-01T08:30:00Z'),
+  },
   secret_rotated: { appName: HOSTILE, previousSecretExpiresAt: new Date('2026-11-29T10:00:00Z') },
   consent_withdrawn: {
     appName: HOSTILE,

@@ -39,7 +39,7 @@ export async function createClient(
     for (const [apiCode, categories] of Object.entries(requests)) {
       await ctx.db
         .insertInto('app_api_requests')
-        .values({ app_id: appId, api_code: apiCode, data_categories: categories, purpose: 'Homework planning' })
+        .values({ app_id: appId, api_code: apiCode, data_categories: categories, purposes: JSON.stringify({ en: 'Homework planning' }) })
         .execute();
     }
   }

@@ -10,7 +10,8 @@ import { sql } from 'kysely';
 import { useHarness } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
-import { insertAccessGroup, insertApp, insertGrant } from '../../src/seed/builders.ts';
+import { insertAccessGroup, insertAdminRight, insertApp, insertGrant, insertUser } from '../../src/seed/builders.ts';
+import { currentSchoolYear } from '../../src/lib/school-year.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
 
 const harness = useHarness();
@@ -123,6 +124,44 @@ describe('what a client may see follows every change at once', () => {
     expect(await codes(c)).toEqual([...NUMBERS, '370004']);
     await ingestBatch(ctx, { delete: { organisations: [added.id] } } as never, SYSTEM);
     expect(await codes(c)).toEqual(NUMBERS);
+  });
+
+  it("a school admin's on/off switch of the app: off in their institutions, and back on", async () => {
+    const { ctx } = harness();
+    const { app, c } = await grantedApp(['identity'], NUMBERS);
+    // The admin may grant the students API on the first two institutions only.
+    const year = currentSchoolYear(harness().clock.now(), { start: '09-01', timeZone: 'Europe/Brussels' });
+    const email = `switch-${randomUUID()}@school.example`;
+    const userId = await insertUser(ctx.db, { email, password: 'a long test password', displayName: 'Sam Switch', kind: 'school', userManagementAccess: true });
+    for (const n of NUMBERS.slice(0, 2)) await insertAdminRight(ctx.db, { userId, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
+    const admin = harness().client();
+    expect((await admin.login(email, 'a long test password')).status).toBe(200);
+    expect(await codes(c)).toEqual(NUMBERS);
+    expect((await admin.put(`/api/v1/school/apps/${app.appId}/switch`, { on: false, reason: 'pause' })).status).toBe(200);
+    expect(await codes(c)).toEqual([NUMBERS[2]]);
+    expect((await admin.put(`/api/v1/school/apps/${app.appId}/switch`, { on: true })).status).toBe(200);
+    expect(await codes(c)).toEqual(NUMBERS);
+  });
+
+  it('a switch that leaves the client nothing: no record reaches it while off, all again when on', async () => {
+    const { ctx } = harness();
+    const { app, c } = await grantedApp(['identity'], NUMBERS.slice(0, 1));
+    const year = currentSchoolYear(harness().clock.now(), { start: '09-01', timeZone: 'Europe/Brussels' });
+    const email = `switch-${randomUUID()}@school.example`;
+    const userId = await insertUser(ctx.db, { email, password: 'a long test password', displayName: 'Sam Switch', kind: 'school', userManagementAccess: true });
+    await insertAdminRight(ctx.db, { userId, right: 'iLeerlingen', institutionNumber: NUMBERS[0]!, schoolYear: year });
+    const admin = harness().client();
+    expect((await admin.login(email, 'a long test password')).status).toBe(200);
+    const first = await c.get('/persons?limit=5');
+    expect(first.body.data.length).toBeGreaterThan(0);
+    const personId = first.body.data[0].id as string;
+    expect((await c.get(`/persons/${personId}`)).status).toBe(200);
+    expect((await admin.put(`/api/v1/school/apps/${app.appId}/switch`, { on: false })).status).toBe(200);
+    expect((await c.get('/persons?limit=5')).body.data).toEqual([]);
+    expect((await c.get(`/persons/${personId}`)).status).toBe(404);
+    expect((await admin.put(`/api/v1/school/apps/${app.appId}/switch`, { on: true })).status).toBe(200);
+    expect((await c.get('/persons?limit=5')).body.data.map((p: { id: string }) => p.id)).toEqual(first.body.data.map((p: { id: string }) => p.id));
+    expect((await c.get(`/persons/${personId}`)).status).toBe(200);
   });
 
   it('sends the scope again only when it changed', async () => {

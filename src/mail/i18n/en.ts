@@ -66,7 +66,7 @@ export const en: Translation = {
       subject: `Schoolgate — Your app ${appName} has been archived`,
       blocks: [p(`The app ${appName} of ${partnerName} has been archived. It no longer gets access tokens or school data.`), ...optional('Reason', reason)],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes, purposes }, f) => ({
       subject: `Schoolgate — Data access for application ${appName}`,
       blocks: [
         p(`${partnerName} asks your school to grant its application ${appName} access to data.`),
@@ -74,7 +74,7 @@ export const en: Translation = {
           ? [
               list(
                 'Requested APIs:',
-                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+                apis.map((name, i) => (purposes?.[i] ? `${f.api(apiCodes?.[i], name)}: ${purposes[i]}` : f.api(apiCodes?.[i], name))),
               ),
             ]
           : []),
@@ -95,6 +95,29 @@ export const en: Translation = {
         ...(removed.length ? [list('Access removed for:', removed)] : []),
         facts(['Changed by', changedBy], ['When', f.dateTime(at)], ['Reason', reason ?? '(none given)']),
         ...(removed.length ? [p('Removed access takes effect immediately: the next request for that data is refused.')] : []),
+      ],
+    }),
+    app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate — ${appName} switched off by a school`,
+      blocks: [
+        p(`A school administrator switched your app ${appName} off for their institutions. Its access there has stopped.`),
+        list(
+          'Access stopped for:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Switched off by', changedBy], ['When', f.dateTime(at)], ['Reason', reason ?? '(none given)']),
+        p('The next request for that data is refused. When the school switches the app on again, exactly this access returns.'),
+      ],
+    }),
+    app_switched_on: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate — ${appName} switched on again by a school`,
+      blocks: [
+        p(`A school administrator switched your app ${appName} on again for their institutions. Its access there is back.`),
+        list(
+          'Access restored for:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Switched on by', changedBy], ['When', f.dateTime(at)], ['Reason', reason ?? '(none given)']),
       ],
     }),
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({

@@ -80,7 +80,7 @@ export const fr: Translation = {
         ...optional('Motif', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes, purposes }, f) => ({
       subject: `Schoolgate – Accès aux données pour l'application ${appName}`,
       blocks: [
         p(`${partnerName} demande à votre école d'accorder à son application ${appName} l'accès à des données.`),
@@ -88,7 +88,7 @@ export const fr: Translation = {
           ? [
               list(
                 'API demandées :',
-                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+                apis.map((name, i) => (purposes?.[i] ? `${f.api(apiCodes?.[i], name)} : ${purposes[i]}` : f.api(apiCodes?.[i], name))),
               ),
             ]
           : []),
@@ -111,6 +111,29 @@ export const fr: Translation = {
         ...(removed.length ? [list('Accès retiré pour :', removed)] : []),
         facts(['Modifié par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
         ...(removed.length ? [p('Un accès retiré prend effet immédiatement : la requête suivante pour ces données est refusée.')] : []),
+      ],
+    }),
+    app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} désactivée par une école`,
+      blocks: [
+        p(`Un administrateur d'école a désactivé votre application ${appName} pour ses établissements. Son accès y est interrompu.`),
+        list(
+          'Accès interrompu pour :',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)} : ${g.target}`),
+        ),
+        facts(['Désactivée par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
+        p("La requête suivante pour ces données est refusée. Si l'école réactive l'application, exactement cet accès revient."),
+      ],
+    }),
+    app_switched_on: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} réactivée par une école`,
+      blocks: [
+        p(`Un administrateur d'école a réactivé votre application ${appName} pour ses établissements. Son accès y est rétabli.`),
+        list(
+          'Accès rétabli pour :',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)} : ${g.target}`),
+        ),
+        facts(['Réactivée par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
       ],
     }),
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({

@@ -75,7 +75,7 @@ export const nl: Translation = {
         ...optional('Reden', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes, purposes }, f) => ({
       subject: `Schoolgate – Datatoegang voor applicatie ${appName}`,
       blocks: [
         p(`${partnerName} vraagt je school om de applicatie ${appName} toegang te verlenen tot gegevens.`),
@@ -83,7 +83,7 @@ export const nl: Translation = {
           ? [
               list(
                 "Gevraagde API's:",
-                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+                apis.map((name, i) => (purposes?.[i] ? `${f.api(apiCodes?.[i], name)}: ${purposes[i]}` : f.api(apiCodes?.[i], name))),
               ),
             ]
           : []),
@@ -104,6 +104,29 @@ export const nl: Translation = {
         ...(removed.length ? [list('Toegang ingetrokken voor:', removed)] : []),
         facts(['Gewijzigd door', changedBy], ['Wanneer', f.dateTime(at)], ['Reden', reason ?? '(geen opgegeven)']),
         ...(removed.length ? [p('Ingetrokken toegang geldt meteen: de volgende aanvraag voor die gegevens wordt geweigerd.')] : []),
+      ],
+    }),
+    app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} uitgezet door een school`,
+      blocks: [
+        p(`Een schoolbeheerder heeft je app ${appName} uitgezet voor zijn of haar instellingen. De toegang daar is gestopt.`),
+        list(
+          'Toegang gestopt voor:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Uitgezet door', changedBy], ['Wanneer', f.dateTime(at)], ['Reden', reason ?? '(geen opgegeven)']),
+        p('De volgende aanvraag voor die gegevens wordt geweigerd. Zet de school de app weer aan, dan komt precies deze toegang terug.'),
+      ],
+    }),
+    app_switched_on: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} weer aangezet door een school`,
+      blocks: [
+        p(`Een schoolbeheerder heeft je app ${appName} weer aangezet voor zijn of haar instellingen. De toegang daar is terug.`),
+        list(
+          'Toegang hersteld voor:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Aangezet door', changedBy], ['Wanneer', f.dateTime(at)], ['Reden', reason ?? '(geen opgegeven)']),
       ],
     }),
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({

@@ -71,7 +71,7 @@ export const sv: Translation = {
         ...optional('Motivering', reason),
       ],
     }),
-    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes }, f) => ({
+    invitation: ({ appName, partnerName, link: url, expiresAt, apis, apiCodes, purposes }, f) => ({
       subject: `Schoolgate – Dataåtkomst för applikationen ${appName}`,
       blocks: [
         p(`${partnerName} ber din skola att ge applikationen ${appName} åtkomst till data.`),
@@ -79,7 +79,7 @@ export const sv: Translation = {
           ? [
               list(
                 'Begärda API:er:',
-                apis.map((name, i) => f.api(apiCodes?.[i], name)),
+                apis.map((name, i) => (purposes?.[i] ? `${f.api(apiCodes?.[i], name)}: ${purposes[i]}` : f.api(apiCodes?.[i], name))),
               ),
             ]
           : []),
@@ -100,6 +100,29 @@ export const sv: Translation = {
         ...(removed.length ? [list('Åtkomst borttagen för:', removed)] : []),
         facts(['Ändrad av', changedBy], ['När', f.dateTime(at)], ['Motivering', reason ?? '(ingen angiven)']),
         ...(removed.length ? [p('Borttagen åtkomst gäller omedelbart: nästa begäran om de data nekas.')] : []),
+      ],
+    }),
+    app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} avstängd av en skola`,
+      blocks: [
+        p(`En skoladministratör har stängt av din app ${appName} för sina skolor. Åtkomsten där har upphört.`),
+        list(
+          'Åtkomst stoppad för:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Avstängd av', changedBy], ['När', f.dateTime(at)], ['Motivering', reason ?? '(ingen angiven)']),
+        p('Nästa begäran om de data nekas. När skolan slår på appen igen kommer exakt denna åtkomst tillbaka.'),
+      ],
+    }),
+    app_switched_on: ({ appName, grants, changedBy, reason, at }, f) => ({
+      subject: `Schoolgate – ${appName} påslagen igen av en skola`,
+      blocks: [
+        p(`En skoladministratör har slagit på din app ${appName} igen för sina skolor. Åtkomsten där är tillbaka.`),
+        list(
+          'Åtkomst återställd för:',
+          grants.map((g) => `${f.api(g.apiCode, g.apiName)}: ${g.target}`),
+        ),
+        facts(['Påslagen av', changedBy], ['När', f.dateTime(at)], ['Motivering', reason ?? '(ingen angiven)']),
       ],
     }),
     secret_rotated: ({ appName, previousSecretExpiresAt }, f) => ({

@@ -201,6 +201,9 @@ export async function replaceGrants(
       )
       .execute();
   await insertGrants(trx, client.id, added, { grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy, reason: input.reason, at: now });
+  // A target granted afresh while switched off there: the new grant supersedes the switched-off one,
+  // so switching on later cannot bring back a second copy.
+  await deleteSuspendedTwins(trx, client.id, added);
 
   const app = client.app_id
     ? await trx.selectFrom('apps').select(['id', 'name', 'partner_id', 'contact_email']).where('id', '=', client.app_id).executeTakeFirst()
@@ -341,4 +344,200 @@ export async function revokeSandboxGrants(
     });
   }
   return rows.length;
+}
+
+/** Removes the switched-off grants of the same client, API and target as any of `gs` (one statement per API). */
+async function deleteSuspendedTwins(trx: Queryable, clientId: string, gs: GrantTarget[]): Promise<void> {
+  for (const apiCode of new Set(gs.map((g) => g.apiCode))) {
+    const ofApi = gs.filter((g) => g.apiCode === apiCode);
+    const institutions = ofApi.flatMap((g) => (g.institutionNumber !== null ? [g.institutionNumber] : []));
+    const groups = ofApi.flatMap((g) => (g.accessGroupId !== null ? [g.accessGroupId] : []));
+    await trx
+      .deleteFrom('suspended_grants')
+      .where('client_id', '=', clientId)
+      .where('api_code', '=', apiCode)
+      .where((eb) => {
+        const parts = [];
+        if (institutions.length) parts.push(eb('institution_number', 'in', institutions));
+        if (groups.length) parts.push(eb('access_group_id', 'in', groups));
+        return parts.length ? eb.or(parts) : eb.val(false);
+      })
+      .execute();
+  }
+}
+
+/**
+ * What a school admin's switch covers: per API code, the target ids (institution numbers or access
+ * group ids, per the API's grant target) where the admin holds the granting right. Grants elsewhere
+ * — another school's — are never touched.
+ */
+export type SwitchWithin = ReadonlyMap<string, readonly string[]>;
+
+/** One app's switch in the caller's transaction: who, why, and which targets it covers. */
+export interface SwitchGrantsInput {
+  clientId: string;
+  within: SwitchWithin;
+  actor: GrantActor;
+  reason: string | null;
+}
+
+/** What a switch did: the grants switched off (or back on), with target names for labels. */
+export interface SwitchedGrants {
+  grants: GrantTarget[];
+  names: Map<string, string>;
+}
+
+const targetIdOf = (g: { institution_number: string | null; access_group_id: string | null }) => g.institution_number ?? g.access_group_id ?? '';
+
+/**
+ * Switches an app off in the actor's institutions: every grant of the client whose target is in
+ * `within` for its API moves to `suspended_grants` (with who, when and why), in the caller's
+ * transaction, with one audit row (`grants.suspended`, before: those grants, after: none) and the
+ * `app_switched_off` mail to the app's contact. Deleting the rows from `grants` is what makes them
+ * reach nothing (grant_reach, ss12000_authorize) and bumps the client's scope version.
+ * 409 `nothing_to_switch_off` when the client holds no such grant.
+ */
+export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
+  const now = ctx.clock.now();
+  const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
+  if (!client) throw notFound('client_not_found', 'No such client.');
+  const live = (await trx.selectFrom('grants').selectAll().where('client_id', '=', client.id).execute()).filter((g) =>
+    (input.within.get(g.api_code) ?? []).includes(targetIdOf(g)),
+  );
+  if (live.length === 0) {
+    throw conflict('nothing_to_switch_off', 'The app has no access in your institutions to switch off.');
+  }
+  const targets = sortTargets(live.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id })));
+  // A grant switched off before, granted afresh and switched off again: the latest one is kept.
+  await deleteSuspendedTwins(trx, client.id, targets);
+  await trx
+    .insertInto('suspended_grants')
+    .values(
+      live.map((g) => ({
+        id: g.id,
+        client_id: g.client_id,
+        api_code: g.api_code,
+        institution_number: g.institution_number,
+        access_group_id: g.access_group_id,
+        granted_by: g.granted_by,
+        granted_at: g.granted_at,
+        reason: g.reason,
+        suspended_by: input.actor.id,
+        suspended_at: now,
+        suspension_reason: input.reason,
+      })),
+    )
+    .execute();
+  await trx
+    .deleteFrom('grants')
+    .where(
+      'id',
+      'in',
+      live.map((g) => g.id),
+    )
+    .execute();
+  return finishSwitch(trx, ctx, client, targets, input, 'off', now);
+}
+
+/**
+ * Switches an app back on in the actor's institutions: exactly the grants switched off there (in
+ * `within`) return to `grants` with their own id, grant time, granter and reason — one audit row
+ * (`grants.restored`) and the `app_switched_on` mail. A target granted again meanwhile keeps its
+ * newer grant. 409 `nothing_to_switch_on` when nothing is switched off there.
+ */
+export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
+  const now = ctx.clock.now();
+  const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
+  if (!client) throw notFound('client_not_found', 'No such client.');
+  const suspended = (await trx.selectFrom('suspended_grants').selectAll().where('client_id', '=', client.id).execute()).filter((g) =>
+    (input.within.get(g.api_code) ?? []).includes(targetIdOf(g)),
+  );
+  if (suspended.length === 0) {
+    throw conflict('nothing_to_switch_on', 'The app is not switched off in any of your institutions.');
+  }
+  const liveKeys = new Set(
+    (await trx.selectFrom('grants').select(['api_code', 'institution_number', 'access_group_id']).where('client_id', '=', client.id).execute()).map(
+      (g) => `${g.api_code}|${targetIdOf(g)}`,
+    ),
+  );
+  const back = suspended.filter((g) => !liveKeys.has(`${g.api_code}|${targetIdOf(g)}`));
+  await trx
+    .deleteFrom('suspended_grants')
+    .where(
+      'id',
+      'in',
+      suspended.map((g) => g.id),
+    )
+    .execute();
+  if (back.length) {
+    await trx
+      .insertInto('grants')
+      .values(
+        back.map((g) => ({
+          id: g.id,
+          client_id: g.client_id,
+          api_code: g.api_code,
+          institution_number: g.institution_number,
+          access_group_id: g.access_group_id,
+          granted_by: g.granted_by,
+          granted_at: g.granted_at,
+          reason: g.reason,
+        })),
+      )
+      .execute();
+  }
+  const targets = sortTargets(back.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id })));
+  return finishSwitch(trx, ctx, client, targets, input, 'on', now);
+}
+
+/** The audit row and the partner's mail of a switch. */
+async function finishSwitch(
+  trx: Queryable,
+  ctx: Pick<AppContext, 'mail'>,
+  client: { id: string; app_id: string | null },
+  targets: GrantTarget[],
+  input: SwitchGrantsInput,
+  to: 'on' | 'off',
+  now: Date,
+): Promise<SwitchedGrants> {
+  const touched = touchedTargets(targets);
+  const names = await targetNames(trx, touched.institutionNumbers, touched.accessGroupIds);
+  const app = client.app_id
+    ? await trx.selectFrom('apps').select(['id', 'name', 'partner_id', 'contact_email']).where('id', '=', client.app_id).executeTakeFirst()
+    : undefined;
+  await recordAudit(trx, now, input.actor, {
+    action: to === 'off' ? 'grants.suspended' : 'grants.restored',
+    subjectType: 'client',
+    subjectId: client.id,
+    partnerId: app?.partner_id ?? null,
+    appId: app?.id ?? null,
+    clientId: client.id,
+    ...touched,
+    reason: input.reason,
+    before: { grants: to === 'off' ? strip(targets) : [] },
+    after: { grants: to === 'off' ? [] : strip(targets) },
+  });
+  if (app) {
+    const apiNames = new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
+    await ctx.mail.enqueue(trx, {
+      to: app.contact_email,
+      language: await recipientLanguage(trx, app.contact_email),
+      template: to === 'off' ? 'app_switched_off' : 'app_switched_on',
+      params: {
+        appName: app.name,
+        grants: targets.map((g) => {
+          const id = g.institutionNumber ?? g.accessGroupId ?? '';
+          return {
+            apiCode: g.apiCode,
+            apiName: apiNames.get(g.apiCode) ?? g.apiCode,
+            target: g.institutionNumber ? `${id} - ${names.get(id) ?? ''}` : (names.get(id) ?? id),
+          };
+        }),
+        changedBy: input.actor.name,
+        reason: input.reason,
+        at: now,
+      },
+    });
+  }
+  return { grants: targets, names };
 }

@@ -1,4 +1,4 @@
-import type { App, AppClientOrigin, AppStatus } from '../../db/schema.ts';
+import type { App, AppClientOrigin, AppStatus, Purposes } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { withoutSecrets } from '../audit/presenters.ts';
 import type { AuditLogTable, ClientSecretsTable, ClientsTable, InvitationsTable } from '../../db/schema.ts';
@@ -9,6 +9,7 @@ export interface ApiRequestRow {
   api_code: string;
   api_name: string;
   data_categories: string[];
+  purposes: Purposes;
   purpose: string;
 }
 
@@ -25,7 +26,7 @@ export const presentApp = (app: App, requests: ApiRequestRow[], clientId: string
   clientType: app.client_type,
   apis: requests
     .filter((r) => r.app_id === app.id)
-    .map((r) => ({ apiCode: r.api_code, apiName: r.api_name, dataCategories: r.data_categories, purpose: r.purpose })),
+    .map((r) => ({ apiCode: r.api_code, apiName: r.api_name, dataCategories: r.data_categories, purposes: r.purposes, purpose: r.purpose })),
   clientId,
   submittedAt: app.submitted_at,
   approvedAt: app.approved_at,
@@ -44,7 +45,7 @@ export const appSnapshot = (a: {
   status: AppStatus;
   redirectUris: string[];
   clientType?: 'confidential' | 'public';
-  apis: { apiCode: string; dataCategories: string[]; purpose: string }[];
+  apis: { apiCode: string; dataCategories: string[]; purposes: Purposes }[];
 }) => ({
   name: a.name,
   description: a.description,
@@ -52,7 +53,7 @@ export const appSnapshot = (a: {
   status: a.status,
   redirectUris: a.redirectUris,
   ...(a.clientType ? { clientType: a.clientType } : {}),
-  apis: a.apis.map((r) => ({ apiCode: r.apiCode, dataCategories: r.dataCategories, purpose: r.purpose })),
+  apis: a.apis.map((r) => ({ apiCode: r.apiCode, dataCategories: r.dataCategories, purposes: r.purposes })),
 });
 
 export const presentSecretInfo = (s: Selectable<ClientSecretsTable>) => ({

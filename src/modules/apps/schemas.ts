@@ -1,12 +1,25 @@
 import { z } from 'zod';
-import { emailSchema, uuidParam } from '../../http/common-schemas.ts';
+import { emailSchema, languageSchema, uuidParam } from '../../http/common-schemas.ts';
 
 export const appIdParams = z.object({ appId: uuidParam });
 
 export const apiRequestInput = z.object({
   apiCode: z.string().trim().min(1).max(64).describe('An API code from GET /api/v1/catalog/apis'),
   dataCategories: z.array(z.string().trim().min(1).max(64)).max(32).describe("Categories of that API's catalog entry; 'identity' is always included"),
-  purpose: z.string().trim().min(1).max(4000).describe('Why the app needs this data (shown in the public purpose register)'),
+  purposes: z
+    .partialRecord(languageSchema, z.string().trim().max(4000))
+    .optional()
+    .describe(
+      'Why the app needs this data, per language (en, nl, fr, sv): at least one. Shown to school admins, in mails and in the public purpose register ' +
+        "in the reader's language where given, else in another given language",
+    ),
+  purpose: z
+    .string()
+    .trim()
+    .min(1)
+    .max(4000)
+    .optional()
+    .describe('One purpose in the language of your account (kept for older clients; purposes wins for that language)'),
 });
 
 const redirectUris = z
@@ -47,7 +60,8 @@ export const appApiSchema = z.object({
   apiCode: z.string(),
   apiName: z.string(),
   dataCategories: z.array(z.string()),
-  purpose: z.string(),
+  purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language'),
+  purpose: z.string().describe('The purpose in English, else in another given language'),
 });
 
 export const appSchema = z

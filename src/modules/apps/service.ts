@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { Actor } from '../../auth/actor.ts';
-import type { App, AppStatus, Language } from '../../db/schema.ts';
+import type { App, AppStatus, Language, Purposes } from '../../db/schema.ts';
+import { PURPOSE_LANGUAGES, purposeIn } from '../../lib/purposes.ts';
 import { ApiError, conflict, forbidden, invalidField } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
 import { auditActor, recordAudit } from '../audit/record.ts';
@@ -62,7 +63,21 @@ export function redirectUriProblems(uris: string[], field: string): FieldProblem
 export interface NormalizedApiRequest {
   apiCode: string;
   dataCategories: string[];
-  purpose: string;
+  purposes: Purposes;
+}
+
+/**
+ * The purposes of one requested API as stored: the languages given (non-empty), in a fixed order so
+ * that comparing two versions compares their content; a lone `purpose` counts as the author's language.
+ */
+function normalizePurposes(r: ApiRequestInput, language: Language): Purposes {
+  const given: Purposes = { ...(r.purpose ? { [language]: r.purpose } : {}), ...r.purposes };
+  const out: Purposes = {};
+  for (const l of PURPOSE_LANGUAGES) {
+    const text = given[l];
+    if (text) out[l] = text;
+  }
+  return out;
 }
 
 /**
@@ -74,6 +89,7 @@ export async function normalizeApiRequests(
   apis: ApiRequestInput[],
   field: string,
   problems: FieldProblem[] = [],
+  language: Language = 'en',
 ): Promise<NormalizedApiRequest[]> {
   const catalog = new Map((await db.selectFrom('apis').selectAll().execute()).map((a) => [a.code, a]));
   const seen = new Set<string>();
@@ -102,8 +118,13 @@ export async function normalizeApiRequests(
       });
       return;
     }
+    const purposes = normalizePurposes(r, language);
+    if (Object.keys(purposes).length === 0) {
+      problems.push({ field: `${field}.${i}.purposes`, code: 'purpose_missing', message: 'give the purpose in at least one language' });
+      return;
+    }
     const wanted = new Set([IDENTITY, ...r.dataCategories]);
-    out.push({ apiCode: api.code, dataCategories: api.data_categories.filter((c) => wanted.has(c)), purpose: r.purpose });
+    out.push({ apiCode: api.code, dataCategories: api.data_categories.filter((c) => wanted.has(c)), purposes });
   });
   throwProblems(problems);
   const order = new Map([...catalog.values()].map((a) => [a.code, a.sort_order]));
@@ -114,11 +135,15 @@ async function currentRequests(db: Queryable, appId: string): Promise<Normalized
   const rows = await db
     .selectFrom('app_api_requests as r')
     .innerJoin('apis as a', 'a.code', 'r.api_code')
-    .select(['r.api_code', 'r.data_categories', 'r.purpose'])
+    .select(['r.api_code', 'r.data_categories', 'r.purposes'])
     .where('r.app_id', '=', appId)
     .orderBy('a.sort_order')
     .execute();
-  return rows.map((r) => ({ apiCode: r.api_code, dataCategories: r.data_categories, purpose: r.purpose }));
+  return rows.map((r) => {
+    const purposes: Purposes = {};
+    for (const l of PURPOSE_LANGUAGES) if (r.purposes[l]) purposes[l] = r.purposes[l];
+    return { apiCode: r.api_code, dataCategories: r.data_categories, purposes };
+  });
 }
 
 async function replaceRequests(db: Queryable, appId: string, apis: NormalizedApiRequest[]): Promise<void> {
@@ -126,7 +151,7 @@ async function replaceRequests(db: Queryable, appId: string, apis: NormalizedApi
   if (apis.length === 0) return;
   await db
     .insertInto('app_api_requests')
-    .values(apis.map((r) => ({ app_id: appId, api_code: r.apiCode, data_categories: r.dataCategories, purpose: r.purpose })))
+    .values(apis.map((r) => ({ app_id: appId, api_code: r.apiCode, data_categories: r.dataCategories, purposes: JSON.stringify(r.purposes) })))
     .execute();
 }
 
@@ -150,7 +175,7 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
 export async function createApp(ctx: AppContext, actor: Actor, partnerId: string, input: AppCreateInput): Promise<string> {
   // Every field at fault is reported at once, in body order.
   const problems = redirectUriProblems(input.redirectUris, 'body.redirectUris');
-  const apis = await normalizeApiRequests(ctx.db, input.apis, 'body.apis', problems);
+  const apis = await normalizeApiRequests(ctx.db, input.apis, 'body.apis', problems, actorLanguage(actor));
   const now = ctx.clock.now();
   const appId = newId();
   await ctx.db.transaction().execute(async (trx) => {
@@ -192,7 +217,7 @@ export async function updateApp(ctx: AppContext, actor: Actor, partnerId: string
     throw invalidField('body', 'nothing_to_change', 'Send at least one of name, description, contactEmail, redirectUris, clientType, apis.');
   }
   const problems = patch.redirectUris ? redirectUriProblems(patch.redirectUris, 'body.redirectUris') : [];
-  const newApis = patch.apis ? await normalizeApiRequests(ctx.db, patch.apis, 'body.apis', problems) : undefined;
+  const newApis = patch.apis ? await normalizeApiRequests(ctx.db, patch.apis, 'body.apis', problems, actorLanguage(actor)) : undefined;
   throwProblems(problems);
   const now = ctx.clock.now();
   await ctx.db.transaction().execute(async (trx) => {
@@ -449,7 +474,7 @@ export async function createInvitations(ctx: AppContext, actor: Actor, partnerId
     const requested = await trx
       .selectFrom('app_api_requests as r')
       .innerJoin('apis as a', 'a.code', 'r.api_code')
-      .select(['a.code', 'a.name'])
+      .select(['a.code', 'a.name', 'r.purposes'])
       .where('r.app_id', '=', appId)
       .orderBy('a.sort_order')
       .execute();
@@ -459,11 +484,21 @@ export async function createInvitations(ctx: AppContext, actor: Actor, partnerId
       const id = newId();
       const token = randomToken();
       const link = invitationLink(ctx, appId, token);
+      const language = languages.get(email) ?? actorLanguage(actor);
       const mailId = await ctx.mail.enqueue(trx, {
         to: email,
-        language: languages.get(email) ?? actorLanguage(actor),
+        language,
         template: 'invitation',
-        params: { appName: app.name, partnerName: partner.name, link, expiresAt, apis: requested.map((r) => r.name), apiCodes: requested.map((r) => r.code) },
+        params: {
+          appName: app.name,
+          partnerName: partner.name,
+          link,
+          expiresAt,
+          apis: requested.map((r) => r.name),
+          apiCodes: requested.map((r) => r.code),
+          // Each API's purpose in the admin's language where the partner gave it.
+          purposes: requested.map((r) => purposeIn(r.purposes, language).text),
+        },
       });
       await trx
         .insertInto('invitations')

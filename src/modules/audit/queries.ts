@@ -83,7 +83,7 @@ export async function listAuditEntries(
 }
 
 /** The actions that change grants (the school back-office's Logs tab shows these). */
-export const GRANT_ACTIONS = ['grants.replaced', 'legacy_client.grants_replaced', 'legacy_client.created'];
+export const GRANT_ACTIONS = ['grants.replaced', 'grants.suspended', 'grants.restored', 'legacy_client.grants_replaced', 'legacy_client.created'];
 
 /** Grant changes of one app that touch the given institutions or access groups, newest first. */
 export async function appGrantLog(db: Queryable, appId: string, institutionNumbers: string[], accessGroupIds: string[], limit = 200) {

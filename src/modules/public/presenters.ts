@@ -1,5 +1,7 @@
 import type { approvedAppsWithApis } from './queries.ts';
 import { releasedFields } from '../catalog/presenters.ts';
+import type { Language } from '../../db/schema.ts';
+import { purposeIn } from '../../lib/purposes.ts';
 
 type ApprovedApp = Awaited<ReturnType<typeof approvedAppsWithApis>>[number];
 
@@ -24,7 +26,7 @@ export function presentDirectory(apps: ApprovedApp[]) {
 const PERSON_APIS = ['students', 'staff'];
 
 /** One line of the purpose register: who receives which data for what, since when. */
-export const presentRegisterEntry = (a: ApprovedApp) => ({
+export const presentRegisterEntry = (a: ApprovedApp, language: Language) => ({
   partner: { id: a.partner_id, name: a.partner_name },
   app: { id: a.id, name: a.name },
   apis: a.apis.map((x) => ({
@@ -34,7 +36,9 @@ export const presentRegisterEntry = (a: ApprovedApp) => ({
     // What each category releases, from the release policy: a reader of the register sees the fields, not just a
     // code. Only the person APIs serve data through the SS 12000 API today; the others release nothing yet.
     releases: Object.fromEntries(x.data_categories.map((c) => [c, PERSON_APIS.includes(x.code) ? releasedFields(c).map((f) => `${f.entity}.${f.field}`) : []])),
-    purpose: x.purpose,
+    purposes: x.purposes,
+    // The reader's language where the partner gave it, else another given one.
+    purpose: purposeIn(x.purposes, language).text,
   })),
   approvedAt: a.approved_at,
 });

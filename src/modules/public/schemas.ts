@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import { languageSchema } from '../../http/common-schemas.ts';
+
+export const registerQuery = z.object({
+  language: languageSchema.default('en').describe("The reader's language: each purpose in it where the partner gave it, else in another given language"),
+});
 
 export const directoryPartner = z
   .object({
@@ -22,7 +27,8 @@ export const registerEntry = z
         releases: z
           .record(z.string(), z.array(z.string()))
           .describe('Per data category, the data API fields it releases (entity.field), from the release policy'),
-        purpose: z.string(),
+        purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language the partner wrote it in'),
+        purpose: z.string().describe('The purpose in the requested language where given, else in another given language'),
       }),
     ),
     approvedAt: z.date().nullable().describe('The accreditation date'),

@@ -1,14 +1,43 @@
 import type { AuditRow, ReaderScope } from '../audit/presenters.ts';
 import { grantChanges } from '../audit/presenters.ts';
-import type { listGrantsInScope, listVisibleApps, findAppWithClient, requestedApis } from './queries.ts';
+import type { Language } from '../../db/schema.ts';
+import { purposeIn } from '../../lib/purposes.ts';
+import type { listAccreditedApps, listGrantsInScope, listVisibleApps, findAppWithClient, requestedApis } from './queries.ts';
 
 type VisibleApp = Awaited<ReturnType<typeof listVisibleApps>>[number];
 type ScopedGrant = Awaited<ReturnType<typeof listGrantsInScope>>[number];
 type AppWithClient = NonNullable<Awaited<ReturnType<typeof findAppWithClient>>>;
 type RequestedApi = Awaited<ReturnType<typeof requestedApis>>[number];
+type AccreditedApp = Awaited<ReturnType<typeof listAccreditedApps>>[number];
+
+/** The on/off switch as the admin sees it (state over their institutions, and the latest switch there). */
+export interface SwitchView {
+  state: 'on' | 'off' | 'partly_off' | 'not_granted';
+  lastChange: { on: boolean; at: Date; by: string; reason: string | null } | null;
+}
+
+/** An API as the app was approved for it, its purpose in the reader's language (else another given). */
+const presentApprovedApi = (x: { code: string; name: string; purposes: Partial<Record<Language, string>> }, categories: string[], language: Language) => ({
+  code: x.code,
+  name: x.name,
+  dataCategories: categories,
+  purposes: x.purposes,
+  purpose: purposeIn(x.purposes, language).text,
+});
+
+/** A row of the accredited apps list: what the app was approved for, and the admin's switch. */
+export const presentAccreditedApp = (a: AccreditedApp, language: Language, switchView: SwitchView) => ({
+  id: a.id,
+  name: a.name,
+  description: a.description,
+  partner: { id: a.partner_id, name: a.partner_name },
+  approvedAt: a.approved_at,
+  apis: a.apis.map((x) => presentApprovedApi(x, x.data_categories, language)),
+  switch: switchView,
+});
 
 /** A row of the Apps table. */
-export const presentSchoolAppRow = (a: VisibleApp) => ({
+export const presentSchoolAppRow = (a: VisibleApp, switchView: SwitchView) => ({
   id: a.id,
   name: a.name,
   status: a.status,
@@ -18,6 +47,7 @@ export const presentSchoolAppRow = (a: VisibleApp) => ({
   apis: a.apis.map((x) => ({ code: x.code, name: x.name })),
   createdAt: a.created_at,
   modifiedAt: a.updated_at,
+  switch: switchView,
 });
 
 /** A row of the API access table: never the secret or a raw scope string. */
@@ -35,7 +65,7 @@ export const presentApiAccessRow = (g: ScopedGrant) => ({
 });
 
 /** The General tab: read-only properties of the app. */
-export const presentSchoolAppDetail = (a: AppWithClient, apis: RequestedApi[]) => ({
+export const presentSchoolAppDetail = (a: AppWithClient, apis: RequestedApi[], language: Language, switchView: SwitchView) => ({
   id: a.id,
   name: a.name,
   description: a.description,
@@ -43,7 +73,9 @@ export const presentSchoolAppDetail = (a: AppWithClient, apis: RequestedApi[]) =
   active: a.status === 'approved',
   partner: { id: a.partner_id, name: a.partner_name },
   client: a.client_id && a.client_name ? { id: a.client_id, name: a.client_name } : null,
-  apis: apis.map((x) => ({ code: x.code, name: x.name })),
+  apis: apis.map((x) => presentApprovedApi(x, x.requested_categories, language)),
+  accreditation: { approvedAt: a.approved_at, notes: a.accreditation_notes },
+  switch: switchView,
   contactEmail: a.contact_email,
   createdAt: a.created_at,
   modifiedAt: a.updated_at,

@@ -48,9 +48,27 @@ export async function listGrantsInScope(db: Queryable, scope: AdminScope) {
     .execute();
 }
 
-/** Apps whose client holds at least one grant in the admin's scope (the Apps table), with those APIs. */
+/**
+ * Switched-off grants (`suspended_grants`) that name one of the admin's institutions or access
+ * groups: what a switch of this admin, or of a colleague with an overlapping scope, turned off here.
+ */
+export function suspendedInScope(db: Queryable, scope: AdminScope) {
+  const institutions = scopeInstitutionNumbers(scope);
+  const groups = scopeAccessGroupIds(scope);
+  return db.selectFrom('suspended_grants as g').where((eb) => {
+    const parts = [];
+    if (institutions.length) parts.push(eb('g.institution_number', 'in', institutions));
+    if (groups.length) parts.push(eb('g.access_group_id', 'in', groups));
+    return parts.length ? eb.or(parts) : eb.val(false);
+  });
+}
+
+/**
+ * Apps whose client holds at least one grant in the admin's scope, live or switched off (the Apps
+ * table), with those APIs: an app switched off here stays in the list, marked off.
+ */
 export async function listVisibleApps(db: Queryable, scope: AdminScope) {
-  const rows = await grantsInScope(db, scope)
+  const suspended = await suspendedInScope(db, scope)
     .innerJoin('clients as c', 'c.id', 'g.client_id')
     .innerJoin('apps as a', 'a.id', 'c.app_id')
     .innerJoin('partners as p', 'p.id', 'a.partner_id')
@@ -69,6 +87,26 @@ export async function listVisibleApps(db: Queryable, scope: AdminScope) {
       'api.sort_order',
     ])
     .execute();
+  const live = await grantsInScope(db, scope)
+    .innerJoin('clients as c', 'c.id', 'g.client_id')
+    .innerJoin('apps as a', 'a.id', 'c.app_id')
+    .innerJoin('partners as p', 'p.id', 'a.partner_id')
+    .innerJoin('apis as api', 'api.code', 'g.api_code')
+    .select([
+      'a.id',
+      'a.name',
+      'a.status',
+      'a.created_at',
+      'a.updated_at',
+      'p.id as partner_id',
+      'p.name as partner_name',
+      'c.id as client_id',
+      'api.code as api_code',
+      'api.name as api_name',
+      'api.sort_order',
+    ])
+    .execute();
+  const rows = [...live, ...suspended];
   const apps = new Map<string, (typeof rows)[number] & { apis: Map<string, { code: string; name: string; order: number }> }>();
   for (const r of rows) {
     const app = apps.get(r.id) ?? { ...r, apis: new Map() };
@@ -78,7 +116,7 @@ export async function listVisibleApps(db: Queryable, scope: AdminScope) {
   return [...apps.values()].map((a) => ({ ...a, apis: [...a.apis.values()].sort((x, y) => x.order - y.order) }));
 }
 
-/** Whether the app's client holds at least one grant in the admin's scope. */
+/** Whether the app's client holds at least one grant in the admin's scope, live or switched off. */
 export async function appVisibleByGrants(db: Queryable, scope: AdminScope, appId: string): Promise<boolean> {
   const row = await grantsInScope(db, scope)
     .innerJoin('clients as c', 'c.id', 'g.client_id')
@@ -86,7 +124,53 @@ export async function appVisibleByGrants(db: Queryable, scope: AdminScope, appId
     .where('c.app_id', '=', appId)
     .limit(1)
     .executeTakeFirst();
-  return row !== undefined;
+  if (row) return true;
+  const off = await suspendedInScope(db, scope)
+    .innerJoin('clients as c', 'c.id', 'g.client_id')
+    .select('g.id')
+    .where('c.app_id', '=', appId)
+    .limit(1)
+    .executeTakeFirst();
+  return off !== undefined;
+}
+
+/** The switched-off grants of a client (unfiltered; callers restrict to what the reader may see). */
+export async function clientSuspendedGrants(db: Queryable, clientId: string) {
+  return db
+    .selectFrom('suspended_grants')
+    .select(['id', 'api_code', 'institution_number', 'access_group_id', 'suspended_at', 'suspended_by', 'suspension_reason'])
+    .where('client_id', '=', clientId)
+    .execute();
+}
+
+/**
+ * The accredited apps: every approved app with its partner, accreditation date and, per API, the
+ * approved data categories and purposes — the list a school admin enables an app from.
+ */
+export async function listAccreditedApps(db: Queryable) {
+  const apps = await db
+    .selectFrom('apps as a')
+    .innerJoin('partners as p', 'p.id', 'a.partner_id')
+    .leftJoin('clients as c', 'c.app_id', 'a.id')
+    .select(['a.id', 'a.name', 'a.description', 'a.approved_at', 'p.id as partner_id', 'p.name as partner_name', 'c.id as client_id'])
+    .where('a.status', '=', 'approved')
+    .orderBy('a.name')
+    .orderBy('a.id')
+    .execute();
+  const requests = apps.length
+    ? await db
+        .selectFrom('app_api_requests as r')
+        .innerJoin('apis as api', 'api.code', 'r.api_code')
+        .select(['r.app_id', 'api.code', 'api.name', 'api.sort_order', 'r.data_categories', 'r.purposes'])
+        .where(
+          'r.app_id',
+          'in',
+          apps.map((a) => a.id),
+        )
+        .orderBy('api.sort_order')
+        .execute()
+    : [];
+  return apps.map((a) => ({ ...a, apis: requests.filter((r) => r.app_id === a.id) }));
 }
 
 /** Whether the client holds at least one grant in the admin's scope. */
@@ -123,7 +207,7 @@ export async function requestedApis(db: Queryable, appId: string) {
     .selectFrom('app_api_requests as r')
     .innerJoin('apis as api', 'api.code', 'r.api_code')
     .selectAll('api')
-    .select(['r.purpose', 'r.data_categories as requested_categories'])
+    .select(['r.purposes', 'r.data_categories as requested_categories'])
     .where('r.app_id', '=', appId)
     .orderBy('api.sort_order')
     .execute();

@@ -6,9 +6,11 @@ import { errors } from '../../http/common-schemas.ts';
 import { conflict } from '../../http/errors.ts';
 import { appGrantLog } from '../audit/queries.ts';
 import { loadAdminScope, scopeAccessGroupIds, scopeInstitutionNumbers } from './policies.ts';
-import { listGrantsInScope, listVisibleApps, requestedApis } from './queries.ts';
-import { presentApiAccessRow, presentLogEntry, presentSchoolAppDetail, presentSchoolAppRow } from './presenters.ts';
+import { listAccreditedApps, listGrantsInScope, listVisibleApps, requestedApis } from './queries.ts';
+import { presentAccreditedApp, presentApiAccessRow, presentLogEntry, presentSchoolAppDetail, presentSchoolAppRow, type SwitchView } from './presenters.ts';
 import {
+  accreditedAppRow,
+  accreditedAppsQuery,
   apiAccessEntry,
   apiAccessRow,
   apiCodeParams,
@@ -20,8 +22,28 @@ import {
   schoolAppDetail,
   schoolAppRow,
   schoolAppsQuery,
+  switchBody,
+  switchResult,
 } from './schemas.ts';
-import { apiAccessView, openAppForAdmin, openClientForAdmin, replaceGrants } from './service.ts';
+import { apiAccessView, lastSwitch, openAppForAdmin, openClientForAdmin, replaceGrants, switchApp, switchStates, type SwitchState } from './service.ts';
+import type { AdminScope } from './policies.ts';
+import type { Queryable } from '../../context.ts';
+
+/** The admin's view of each app's switch: the state over their institutions and the latest switch there. */
+async function switchViews(db: Queryable, scope: AdminScope, apps: { id: string; client_id: string | null }[]): Promise<Map<string, SwitchView>> {
+  const states = await switchStates(
+    db,
+    scope,
+    apps.flatMap((a) => (a.client_id ? [a.client_id] : [])),
+  );
+  const views = new Map<string, SwitchView>();
+  for (const a of apps) {
+    const state: SwitchState = (a.client_id && states.get(a.client_id)) || 'not_granted';
+    // An app without a client was never granted, so never switched.
+    views.set(a.id, { state, lastChange: a.client_id ? await lastSwitch(db, scope, a.id) : null });
+  }
+  return views;
+}
 import { consentCountsForAdmin } from '../end-users/queries.ts';
 
 const appParams = z.object({ appId: z.uuid() });
@@ -70,7 +92,59 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
         const c = x < y ? -1 : x > y ? 1 : a.id.localeCompare(b.id);
         return order === 'desc' ? -c : c;
       });
-      return { data: apps.map(presentSchoolAppRow) };
+      const views = await switchViews(ctx.db, scope, apps);
+      return { data: apps.map((a) => presentSchoolAppRow(a, views.get(a.id)!)) };
+    },
+  );
+
+  app.get(
+    '/school/accredited-apps',
+    {
+      config: { access: 'school_admin' },
+      schema: {
+        tags: ['school'],
+        summary:
+          'Accredited apps: every approved app with its partner, accreditation date, and per API the data categories and purposes it was approved for; with your on/off switch',
+        querystring: accreditedAppsQuery,
+        response: { 200: z.object({ data: z.array(accreditedAppRow) }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const user = userOf(request.actor);
+      const scope = await loadAdminScope(ctx, ctx.db, user);
+      let apps = await listAccreditedApps(ctx.db);
+      const { q, api } = request.query;
+      if (api) apps = apps.filter((a) => a.apis.some((x) => x.code === api));
+      if (q) {
+        const needle = q.toLowerCase();
+        apps = apps.filter((a) =>
+          [a.name, a.partner_name, a.description, ...a.apis.flatMap((x) => [x.name, ...x.data_categories, ...Object.values(x.purposes)])].some((t) =>
+            String(t).toLowerCase().includes(needle),
+          ),
+        );
+      }
+      const views = await switchViews(ctx.db, scope, apps);
+      return { data: apps.map((a) => presentAccreditedApp(a, user.language, views.get(a.id)!)) };
+    },
+  );
+
+  app.put(
+    '/school/apps/:appId/switch',
+    {
+      config: { access: 'school_admin' },
+      schema: {
+        tags: ['school'],
+        summary:
+          'Switch the app off (or on again) for your institutions, with an optional reason: suspends exactly the grants it holds where you hold the right, and restores exactly those',
+        params: appParams,
+        body: switchBody,
+        response: { 200: switchResult, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const user = userOf(request.actor);
+      const scope = await loadAdminScope(ctx, ctx.db, user);
+      return switchApp(ctx, user, scope, request.params.appId, request.body);
     },
   );
 
@@ -111,7 +185,8 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       const found = await openAppForAdmin(ctx, ctx.db, scope, user, request.params.appId, request.query.invitation);
       // Counts only for the admin's own institutions: an invited admin of another school sees none of ours.
       const consents = await consentCountsForAdmin(ctx.db, scope, found.client_id);
-      return { ...presentSchoolAppDetail(found, await requestedApis(ctx.db, found.id)), consents };
+      const views = await switchViews(ctx.db, scope, [found]);
+      return { ...presentSchoolAppDetail(found, await requestedApis(ctx.db, found.id), user.language, views.get(found.id)!), consents };
     },
   );
 
@@ -131,7 +206,7 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
       const user = userOf(request.actor);
       const scope = await loadAdminScope(ctx, ctx.db, user);
       const found = await openAppForAdmin(ctx, ctx.db, scope, user, request.params.appId, request.query.invitation);
-      return { data: await apiAccessView(ctx.db, scope, { appId: found.id, appStatus: found.status, clientId: found.client_id }) };
+      return { data: await apiAccessView(ctx.db, scope, { appId: found.id, appStatus: found.status, clientId: found.client_id }, user.language) };
     },
   );
 
@@ -193,7 +268,9 @@ export default async function schoolRoutes(app: ZodApp, ctx: AppContext): Promis
     async (request) => {
       const scope = await loadAdminScope(ctx, ctx.db, userOf(request.actor));
       const client = await openClientForAdmin(ctx.db, scope, request.params.clientId);
-      return { data: await apiAccessView(ctx.db, scope, { appId: client.app_id, appStatus: client.app_status, clientId: client.id }) };
+      return {
+        data: await apiAccessView(ctx.db, scope, { appId: client.app_id, appStatus: client.app_status, clientId: client.id }, userOf(request.actor).language),
+      };
     },
   );
 

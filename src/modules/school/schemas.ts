@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { institutionNumber } from '../../http/common-schemas.ts';
+import { institutionNumber, languageSchema } from '../../http/common-schemas.ts';
 
 /** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
 const text = (max: number) =>
@@ -23,6 +23,34 @@ export const schoolAppsQuery = z.object({
   order: z.enum(['asc', 'desc']).default('asc'),
 });
 
+/** Why the app needs an API's data, per language the partner wrote it in (at least one). */
+export const purposesSchema = z.partialRecord(languageSchema, z.string()).describe('The purpose per language (en, nl, fr, sv) as the partner wrote it');
+
+/** An API as the app was approved for it: the data categories and the purpose. */
+export const approvedApi = z.object({
+  code: z.string(),
+  name: z.string(),
+  dataCategories: z.array(z.string()).describe('The data categories the app was approved for'),
+  purposes: purposesSchema,
+  purpose: z.string().describe("The purpose in your account's language, else in another language the partner gave"),
+});
+
+const switchState = z
+  .enum(['on', 'off', 'partly_off', 'not_granted'])
+  .describe(
+    'The on/off switch over your institutions (where you hold the right to grant): on, off (every grant there switched off), partly_off, or not_granted',
+  );
+
+export const switchInfo = z
+  .object({
+    state: switchState,
+    lastChange: z
+      .object({ on: z.boolean(), at: z.date(), by: z.string(), reason: z.string().nullable() })
+      .nullable()
+      .describe('The latest switch that touched your institutions'),
+  })
+  .meta({ id: 'SchoolAppSwitch' });
+
 export const schoolAppRow = z
   .object({
     id: z.uuid(),
@@ -34,8 +62,33 @@ export const schoolAppRow = z
     apis: z.array(z.object({ code: z.string(), name: z.string() })).describe('APIs with grants in your institutions'),
     createdAt: z.date(),
     modifiedAt: z.date(),
+    switch: switchInfo,
   })
   .meta({ id: 'SchoolAppRow' });
+
+export const accreditedAppsQuery = z.object({
+  q: text(200).optional().describe('Part of the app or partner name, of a purpose, or a data category'),
+  api: text(50).optional().describe('API code: only apps approved for this API'),
+});
+
+export const accreditedAppRow = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    description: z.string(),
+    partner: z.object({ id: z.uuid(), name: z.string() }),
+    approvedAt: z.date().nullable().describe('The accreditation date'),
+    apis: z.array(approvedApi),
+    switch: switchInfo,
+  })
+  .meta({ id: 'AccreditedApp' });
+
+export const switchBody = z
+  .object({
+    on: z.boolean().describe('true: switch the app on again (restores exactly what was switched off); false: switch it off'),
+    reason: text(2000).trim().optional(),
+  })
+  .meta({ id: 'SwitchApp' });
 
 export const apiAccessRow = z
   .object({
@@ -59,7 +112,9 @@ export const schoolAppDetail = z
     active: z.boolean(),
     partner: z.object({ id: z.uuid(), name: z.string() }),
     client: z.object({ id: z.uuid(), name: z.string() }).nullable(),
-    apis: z.array(z.object({ code: z.string(), name: z.string() })).describe('APIs the app asked for'),
+    apis: z.array(approvedApi).describe('APIs the app asked for, with the data categories and purposes it was approved for'),
+    accreditation: z.object({ approvedAt: z.date().nullable(), notes: z.string().nullable().describe("The reviewer's notes") }),
+    switch: switchInfo,
     contactEmail: z.string(),
     createdAt: z.date(),
     modifiedAt: z.date(),
@@ -89,6 +144,15 @@ export const apiAccessEntry = z
     requiredRights: z.array(z.string()).describe('Any one of these rights lets you edit this API'),
     editable: z.boolean(),
     notEditableReason: z.enum(['app_not_approved', 'client_without_app', 'insufficient_rights', 'api_not_requested']).nullable(),
+    dataCategories: z.array(z.string()).describe('The data categories the app was approved for under this API'),
+    purposes: purposesSchema,
+    purpose: z
+      .string()
+      .nullable()
+      .describe("The approved purpose in your account's language (else another given one); null for an API the app did not ask for"),
+    suspended: z
+      .array(targetItem.extend({ suspendedAt: z.date(), reason: z.string().nullable() }))
+      .describe('Switched off in your institutions: back when the app is switched on'),
     available: z.array(targetItem).describe('Left list: where you hold the right this school year and the app has no access'),
     granted: z.array(targetItem.extend({ changeable: z.boolean().describe('You may remove this one') })).describe('Right list: with access, within your scope'),
   })
@@ -112,6 +176,13 @@ export const replaceGrantsResult = z
     granted: z.array(targetItem).describe('The granted set within your scope after the change'),
   })
   .meta({ id: 'ReplaceGrantsResult' });
+
+export const switchResult = z
+  .object({
+    on: z.boolean(),
+    grants: z.array(targetItem.extend({ apiCode: z.string() })).describe('The grants switched off, or back on'),
+  })
+  .meta({ id: 'SwitchAppResult' });
 
 export const logEntry = z
   .object({

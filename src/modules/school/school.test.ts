@@ -161,6 +161,8 @@ describe("an admin never sees other institutions' grants, apps or logs", () => {
       reason: 'Staff data no longer needed',
     });
     const allApps = [world.apps.planner, world.apps.fresh, world.apps.suspended, world.apps.submitted];
+    // An accredited (approved) app opens for every admin, to be enabled without an invitation (issue 14).
+    const accredited = [world.apps.planner, world.apps.fresh];
     for (const [name, scope] of Object.entries(rights)) {
       const c = await as(name as 'anna');
       const access = (await c.get('/api/v1/school/api-access')).body.data;
@@ -171,7 +173,7 @@ describe("an admin never sees other institutions' grants, apps or logs", () => {
       const listed = (await c.get('/api/v1/school/apps')).body.data.map((a: { id: string }) => a.id);
       for (const appId of allApps) {
         const page = await c.get(`/api/v1/school/apps/${appId}`);
-        expect(page.status, `${name} ${appId}`).toBe(listed.includes(appId) ? 200 : 404);
+        expect(page.status, `${name} ${appId}`).toBe(listed.includes(appId) || accredited.includes(appId) ? 200 : 404);
         const tab = await c.get(`/api/v1/school/apps/${appId}/api-access`);
         if (tab.status === 200) {
           for (const api of tab.body.data) {
@@ -195,8 +197,8 @@ describe("an admin never sees other institutions' grants, apps or logs", () => {
     // Piet's change is in his audit log, and in nobody else's view of the school world.
     const pietAudit = (await (await as('piet')).get('/api/v1/audit-log')).body.data;
     expect(pietAudit.filter((e: any) => e.reason === 'Staff data no longer needed')).toHaveLength(1);
-    // Having removed the last staff grant on his school, the app has left Piet's lists.
-    expect((await (await as('piet')).get(`/api/v1/school/apps/${world.apps.planner}`)).status).toBe(404);
+    // Having removed the last staff grant on his school, the app has left Piet's Apps list (its page stays open: it is accredited).
+    expect((await (await as('piet')).get('/api/v1/school/apps')).body.data.map((a: { id: string }) => a.id)).not.toContain(world.apps.planner);
     const annaLog = (await (await as('anna')).get(`/api/v1/school/apps/${world.apps.planner}/log`)).body.data;
     expect(annaLog.filter((e: any) => e.reason === 'Staff data no longer needed')).toEqual([]);
     const otto = await (await as('otto')).get('/api/v1/audit-log');
@@ -331,9 +333,10 @@ describe('editing grants: refusals', () => {
     expect(notUuid.body.field).toBe('params.appId');
   });
 
-  it("hides apps without access to the admin's schools unless an invitation is valid", async () => {
+  it('opens an accredited app without an invitation, hides an unaccredited one, and checks an invitation link that is given', async () => {
     const anna = await as('anna');
-    const hidden = await anna.get(`/api/v1/school/apps/${world.apps.fresh}`);
+    expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}`)).status).toBe(200);
+    const hidden = await anna.get(`/api/v1/school/apps/${world.apps.submitted}`);
     expect(hidden.status).toBe(404);
     expect(hidden.body.code).toBe('app_not_found');
     expect((await anna.get(`/api/v1/school/apps/${world.apps.fresh}?invitation=wrong-token`)).status).toBe(404);

@@ -1,13 +1,16 @@
 import type { AppContext, Queryable } from '../../context.ts';
-import type { Api, User } from '../../db/schema.ts';
+import type { Api, Language, Purposes, User } from '../../db/schema.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../http/errors.ts';
-import { replaceGrants as replaceClientGrants, type GrantTarget } from '../access/grants.ts';
+import { purposeIn } from '../../lib/purposes.ts';
+import { replaceGrants as replaceClientGrants, restoreGrants, suspendGrants, type GrantTarget } from '../access/grants.ts';
+import { listAuditEntries } from '../audit/queries.ts';
 import { can, Grant } from '../access/policies.ts';
 import { findApi } from '../catalog/queries.ts';
 import { editableTargets, notEditableReason, targetVisible, type AdminScope } from './policies.ts';
 import {
   appVisibleByGrants,
   clientGrants,
+  clientSuspendedGrants,
   clientVisibleByGrants,
   findAppWithClient,
   findClientWithApp,
@@ -19,14 +22,17 @@ import {
 const appNotFound = () => notFound('app_not_found', 'No such app among the apps you can see.');
 
 /**
- * Finds an app the admin may open: its client holds a grant in the admin's scope, or the admin
- * holds the partner's invitation link for it (valid at most one month).
+ * Finds an app the admin may open: its client holds a grant in the admin's scope (live or switched
+ * off), the admin holds the partner's invitation link for it (valid at most one month), or it is
+ * accredited (approved): any school admin may look an accredited app up and enable it without an
+ * invitation (issue 14, Magister's flow).
  *
  * An invitation is bound to its addressee: it opens the app only for the account whose e-mail
  * address it was sent to. A colleague the link was forwarded to (still needing their own rights to
  * grant anything) gets 403 `invitation_for_another_address` and asks the partner for an invitation
  * of their own; so what a partner's invitation opens, and to whom, is what the partner chose and
- * what the audit log's `invitation.created` rows say.
+ * what the audit log's `invitation.created` rows say. A link that is given is checked even for an
+ * accredited app, so that a forwarded or expired link says so rather than opening silently.
  */
 export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: AdminScope, user: Pick<User, 'email'>, appId: string, invitation?: string) {
   const app = await findAppWithClient(db, appId);
@@ -48,6 +54,7 @@ export async function openAppForAdmin(ctx: AppContext, db: Queryable, scope: Adm
     }
     return app;
   }
+  if (app.status === 'approved') return app;
   throw appNotFound();
 }
 
@@ -77,18 +84,24 @@ const item = (api: Pick<Api, 'grant_target'>, id: string, names: Map<string, str
  * edit it and why not, the targets they could still grant (left) and those with access (right).
  * Only targets inside the admin's scope appear.
  */
-export async function apiAccessView(db: Queryable, scope: AdminScope, subject: { appId: string | null; appStatus: string | null; clientId: string | null }) {
+export async function apiAccessView(
+  db: Queryable,
+  scope: AdminScope,
+  subject: { appId: string | null; appStatus: string | null; clientId: string | null },
+  language: Language = 'en',
+) {
   const requested = subject.appId ? await requestedApis(db, subject.appId) : [];
   const grants = subject.clientId ? (await clientGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
-  const apis = new Map<string, Api & { requested: boolean }>();
-  for (const r of requested) apis.set(r.code, { ...r, requested: true });
+  const suspended = subject.clientId ? (await clientSuspendedGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
+  const apis = new Map<string, Api & { requested: boolean; approvedCategories: string[]; purposes: Purposes }>();
+  for (const r of requested) apis.set(r.code, { ...r, requested: true, approvedCategories: r.requested_categories, purposes: r.purposes });
   for (const code of new Set(grants.map((g) => g.api_code))) {
     if (!apis.has(code)) {
       const api = await findApi(db, code);
-      if (api) apis.set(code, { ...api, requested: false });
+      if (api) apis.set(code, { ...api, requested: false, approvedCategories: [], purposes: {} });
     }
   }
-  const ids = grants.flatMap((g) => [g.institution_number, g.access_group_id]).filter((x): x is string => x !== null);
+  const ids = [...grants, ...suspended].flatMap((g) => [g.institution_number, g.access_group_id]).filter((x): x is string => x !== null);
   const names = await targetNames(
     db,
     ids.filter((x) => /^\d{6}$/.test(x)),
@@ -111,9 +124,20 @@ export async function apiAccessView(db: Queryable, scope: AdminScope, subject: {
         hasApp: subject.appId !== null,
       });
       if (reason === null && !api.requested) reason = 'api_not_requested';
+      const purpose = purposeIn(api.purposes, language);
       return {
         apiCode: api.code,
         apiName: api.name,
+        dataCategories: api.approvedCategories,
+        purposes: api.purposes,
+        purpose: api.requested ? purpose.text : null,
+        suspended: suspended
+          .filter((g) => g.api_code === api.code)
+          .map((g) => ({
+            ...item(api, (api.grant_target === 'institution' ? g.institution_number : g.access_group_id) ?? '', names),
+            suspendedAt: g.suspended_at,
+            reason: g.suspension_reason,
+          })),
         grantTarget: api.grant_target,
         requiredRights: api.required_rights,
         editable: reason === null,
@@ -224,5 +248,88 @@ export async function replaceGrants(
       granted: change.after.map((g) => item(api, idOf(g), names)),
     };
     return result;
+  });
+}
+
+/** An app's on/off switch as one admin sees it: over the targets where they hold the granting right. */
+export type SwitchState = 'on' | 'off' | 'partly_off' | 'not_granted';
+
+/**
+ * The switch state of each client for this admin: `on` when its grants in the admin's grantable
+ * targets are all live, `off` when all are switched off, `partly_off` when both, `not_granted`
+ * when it holds none there.
+ */
+export async function switchStates(db: Queryable, scope: AdminScope, clientIds: string[]): Promise<Map<string, SwitchState>> {
+  const states = new Map<string, SwitchState>();
+  if (clientIds.length === 0) return states;
+  const apis = new Map((await db.selectFrom('apis').selectAll().execute()).map((a) => [a.code, a]));
+  const editable = new Map([...apis.values()].map((a) => [a.code, new Set(editableTargets(scope, a))]));
+  const mine = (g: { api_code: string; institution_number: string | null; access_group_id: string | null }) =>
+    editable.get(g.api_code)?.has(g.institution_number ?? g.access_group_id ?? '') ?? false;
+  const count = async (table: 'grants' | 'suspended_grants') => {
+    const rows = await db
+      .selectFrom(table)
+      .select(['client_id', 'api_code', 'institution_number', 'access_group_id'])
+      .where('client_id', 'in', clientIds)
+      .execute();
+    const n = new Map<string, number>();
+    for (const r of rows.filter(mine)) n.set(r.client_id, (n.get(r.client_id) ?? 0) + 1);
+    return n;
+  };
+  const live = await count('grants');
+  const off = await count('suspended_grants');
+  for (const id of clientIds) {
+    const l = live.get(id) ?? 0;
+    const o = off.get(id) ?? 0;
+    states.set(id, o === 0 ? (l === 0 ? 'not_granted' : 'on') : l === 0 ? 'off' : 'partly_off');
+  }
+  return states;
+}
+
+/** The latest on/off switch of an app that touched the admin's institutions: who, when, why. */
+export async function lastSwitch(db: Queryable, scope: AdminScope, appId: string) {
+  const { rows } = await listAuditEntries(
+    db,
+    { kind: 'scope', institutionNumbers: [...scope.institutions.keys()], accessGroupIds: [...scope.accessGroups.keys()] },
+    { appId, actions: ['grants.suspended', 'grants.restored'] },
+    { limit: 1 },
+  );
+  const row = rows[0];
+  return row ? { on: row.action === 'grants.restored', at: row.at, by: row.actor_label, reason: row.reason } : null;
+}
+
+/**
+ * Switches an app off or on in the admin's institutions (where they hold the right each API needs):
+ * one transaction, through the grants' one owner (suspend or restore exactly those grants, audit
+ * row, the partner's mail). Switching on needs an approved app; switching off never does.
+ */
+export async function switchApp(ctx: AppContext, user: User, scope: AdminScope, appId: string, input: { on: boolean; reason?: string | undefined }) {
+  const reason = input.reason?.length ? input.reason : null;
+  return ctx.db.transaction().execute(async (trx) => {
+    await openAppForAdmin(ctx, trx, scope, user, appId);
+    // FOR SHARE: an operator suspending the app at the same moment waits for this change (or vice versa).
+    const app = await trx.selectFrom('apps').select(['id', 'status']).where('id', '=', appId).forShare().executeTakeFirstOrThrow();
+    if (input.on && app.status !== 'approved') {
+      throw conflict('app_not_approved', 'Only an approved app can be switched on.', { appStatus: app.status });
+    }
+    const client = await trx.selectFrom('clients').select('id').where('app_id', '=', appId).executeTakeFirst();
+    if (!client) throw conflict('app_without_client', 'This app has no client yet.');
+    const apis = await trx.selectFrom('apis').selectAll().execute();
+    const within = new Map(apis.map((a) => [a.code, editableTargets(scope, a)] as const).filter(([, ids]) => ids.length > 0));
+    if (within.size === 0) {
+      throw forbidden('insufficient_rights', 'Switching an app needs an admin right that lets you grant one of its APIs.');
+    }
+    const actor = { id: user.id, label: `${user.display_name} <${user.email}>`, kind: 'school' as const, name: user.display_name };
+    const change = input.on
+      ? await restoreGrants(trx, ctx, { clientId: client.id, within, actor, reason })
+      : await suspendGrants(trx, ctx, { clientId: client.id, within, actor, reason });
+    const byId = new Map(apis.map((a) => [a.code, a]));
+    return {
+      on: input.on,
+      grants: change.grants.map((g) => {
+        const api = byId.get(g.apiCode)!;
+        return { apiCode: g.apiCode, ...item(api, g.institutionNumber ?? g.accessGroupId ?? '', change.names) };
+      }),
+    };
   });
 }

@@ -801,7 +801,7 @@ export interface paths {
                     /** @description Most mails to return (1–200, default 50) */
                     limit?: number;
                     /** @description Only mail of this template */
-                    template?: "signup_existing_account" | "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "secret_rotated" | "consent_withdrawn";
+                    template?: "signup_existing_account" | "email_confirmation" | "app_approved" | "app_rejected" | "app_suspended" | "app_reapproved" | "app_archived" | "invitation" | "grants_changed" | "app_switched_off" | "app_switched_on" | "secret_rotated" | "consent_withdrawn";
                     /** @description Only mail to this address (case-insensitive) */
                     to?: string;
                 };
@@ -3102,8 +3102,12 @@ export interface paths {
                             apiCode: string;
                             /** @description Categories of that API's catalog entry; 'identity' is always included */
                             dataCategories: string[];
-                            /** @description Why the app needs this data (shown in the public purpose register) */
-                            purpose: string;
+                            /** @description One purpose in the language of your account (kept for older clients; purposes wins for that language) */
+                            purpose?: string;
+                            /** @description Why the app needs this data, per language (en, nl, fr, sv): at least one. Shown to school admins, in mails and in the public purpose register in the reader's language where given, else in another given language */
+                            purposes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         /**
                          * @description confidential: a server-side app with a client secret (client credentials and sign-in); public: a single-page or mobile app without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.
@@ -3259,8 +3263,12 @@ export interface paths {
                             apiCode: string;
                             /** @description Categories of that API's catalog entry; 'identity' is always included */
                             dataCategories: string[];
-                            /** @description Why the app needs this data (shown in the public purpose register) */
-                            purpose: string;
+                            /** @description One purpose in the language of your account (kept for older clients; purposes wins for that language) */
+                            purpose?: string;
+                            /** @description Why the app needs this data, per language (en, nl, fr, sv): at least one. Shown to school admins, in mails and in the public purpose register in the reader's language where given, else in another given language */
+                            purposes?: {
+                                [key: string]: string;
+                            };
                         }[];
                         /**
                          * @description confidential: a server-side app with a client secret (client credentials and sign-in); public: a single-page or mobile app without a secret, sign-in with PKCE only, no client credentials. Changes only while the app is a draft.
@@ -4398,7 +4406,10 @@ export interface paths {
         /** Purpose register: per approved app, the partner, APIs, data categories, purpose and approval date */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The reader's language: each purpose in it where the partner gave it, else in another given language */
+                    language?: "en" | "nl" | "fr" | "sv";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4414,6 +4425,85 @@ export interface paths {
                         "application/json": {
                             data: components["schemas"]["PurposeRegisterEntry"][];
                         };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/school/accredited-apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Accredited apps: every approved app with its partner, accreditation date, and per API the data categories and purposes it was approved for; with your on/off switch */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description API code: only apps approved for this API */
+                    api?: string;
+                    /** @description Part of the app or partner name, of a purpose, or a data category */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["AccreditedApp"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
             };
@@ -4930,6 +5020,93 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/school/apps/{appId}/switch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Switch the app off (or on again) for your institutions, with an optional reason: suspends exactly the grants it holds where you hold the right, and restores exactly those */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["SwitchAppInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SwitchAppResult"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/school/clients/{clientId}/api-access": {
         parameters: {
             query?: never;
@@ -5245,6 +5422,58 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccreditedApp: {
+            apis: {
+                code: string;
+                /** @description The data categories the app was approved for */
+                dataCategories: string[];
+                name: string;
+                /** @description The purpose in your account's language, else in another language the partner gave */
+                purpose: string;
+                /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
+            }[];
+            /** @description The accreditation date */
+            approvedAt: string | null;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            partner: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            switch: components["schemas"]["SchoolAppSwitch"];
+        };
+        AccreditedAppInput: {
+            apis: {
+                code: string;
+                /** @description The data categories the app was approved for */
+                dataCategories: string[];
+                name: string;
+                /** @description The purpose in your account's language, else in another language the partner gave */
+                purpose: string;
+                /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
+            }[];
+            /** @description The accreditation date */
+            approvedAt: unknown | null;
+            description: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            partner: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            switch: components["schemas"]["SchoolAppSwitchInput"];
+        };
         Api: {
             /** @description Absolute base URL of the data API serving this API’s records; null when no data is served yet */
             baseUrl: string | null;
@@ -5275,6 +5504,8 @@ export interface components {
                 institutionNumber: string | null;
                 name: string;
             }[];
+            /** @description The data categories the app was approved for under this API */
+            dataCategories: string[];
             editable: boolean;
             /** @description Right list: with access, within your scope */
             granted: {
@@ -5287,8 +5518,23 @@ export interface components {
             /** @enum {string} */
             grantTarget: "institution" | "access_group";
             notEditableReason: ("app_not_approved" | "client_without_app" | "insufficient_rights" | "api_not_requested") | null;
+            /** @description The approved purpose in your account's language (else another given one); null for an API the app did not ask for */
+            purpose: string | null;
+            /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+            purposes: {
+                [key: string]: string;
+            };
             /** @description Any one of these rights lets you edit this API */
             requiredRights: string[];
+            /** @description Switched off in your institutions: back when the app is switched on */
+            suspended: {
+                accessGroupId: string | null;
+                institutionNumber: string | null;
+                name: string;
+                reason: string | null;
+                /** Format: date-time */
+                suspendedAt: string;
+            }[];
         };
         ApiAccessEntryInput: {
             apiCode: string;
@@ -5299,6 +5545,8 @@ export interface components {
                 institutionNumber: string | null;
                 name: string;
             }[];
+            /** @description The data categories the app was approved for under this API */
+            dataCategories: string[];
             editable: boolean;
             /** @description Right list: with access, within your scope */
             granted: {
@@ -5311,8 +5559,22 @@ export interface components {
             /** @enum {string} */
             grantTarget: "institution" | "access_group";
             notEditableReason: ("app_not_approved" | "client_without_app" | "insufficient_rights" | "api_not_requested") | null;
+            /** @description The approved purpose in your account's language (else another given one); null for an API the app did not ask for */
+            purpose: string | null;
+            /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+            purposes: {
+                [key: string]: string;
+            };
             /** @description Any one of these rights lets you edit this API */
             requiredRights: string[];
+            /** @description Switched off in your institutions: back when the app is switched on */
+            suspended: {
+                accessGroupId: string | null;
+                institutionNumber: string | null;
+                name: string;
+                reason: string | null;
+                suspendedAt: unknown;
+            }[];
         };
         ApiAccessRow: {
             accessGroup: {
@@ -6759,7 +7021,12 @@ export interface components {
                 apiCode: string;
                 apiName: string;
                 dataCategories: string[];
+                /** @description The purpose in English, else in another given language */
                 purpose: string;
+                /** @description The purpose per language */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             approvedAt: string | null;
             clientId: string | null;
@@ -6849,7 +7116,12 @@ export interface components {
                 apiCode: string;
                 apiName: string;
                 dataCategories: string[];
+                /** @description The purpose in English, else in another given language */
                 purpose: string;
+                /** @description The purpose per language */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             approvedAt: unknown | null;
             clientId: string | null;
@@ -7005,7 +7277,12 @@ export interface components {
                 code: string;
                 dataCategories: string[];
                 name: string;
+                /** @description The purpose in the requested language where given, else in another given language */
                 purpose: string;
+                /** @description The purpose per language the partner wrote it in */
+                purposes: {
+                    [key: string]: string;
+                };
                 /** @description Per data category, the data API fields it releases (entity.field), from the release policy */
                 releases: {
                     [key: string]: string[];
@@ -7029,7 +7306,12 @@ export interface components {
                 code: string;
                 dataCategories: string[];
                 name: string;
+                /** @description The purpose in the requested language where given, else in another given language */
                 purpose: string;
+                /** @description The purpose per language the partner wrote it in */
+                purposes: {
+                    [key: string]: string;
+                };
                 /** @description Per data category, the data API fields it releases (entity.field), from the release policy */
                 releases: {
                     [key: string]: string[];
@@ -7272,11 +7554,24 @@ export interface components {
             } | null;
         };
         SchoolAppDetail: {
+            accreditation: {
+                approvedAt: string | null;
+                /** @description The reviewer's notes */
+                notes: string | null;
+            };
             active: boolean;
-            /** @description APIs the app asked for */
+            /** @description APIs the app asked for, with the data categories and purposes it was approved for */
             apis: {
                 code: string;
+                /** @description The data categories the app was approved for */
+                dataCategories: string[];
                 name: string;
+                /** @description The purpose in your account's language, else in another language the partner gave */
+                purpose: string;
+                /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             client: {
                 /** Format: uuid */
@@ -7310,13 +7605,27 @@ export interface components {
             };
             /** @enum {string} */
             status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            switch: components["schemas"]["SchoolAppSwitch"];
         };
         SchoolAppDetailInput: {
+            accreditation: {
+                approvedAt: unknown | null;
+                /** @description The reviewer's notes */
+                notes: string | null;
+            };
             active: boolean;
-            /** @description APIs the app asked for */
+            /** @description APIs the app asked for, with the data categories and purposes it was approved for */
             apis: {
                 code: string;
+                /** @description The data categories the app was approved for */
+                dataCategories: string[];
                 name: string;
+                /** @description The purpose in your account's language, else in another language the partner gave */
+                purpose: string;
+                /** @description The purpose per language (en, nl, fr, sv) as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             client: {
                 /** Format: uuid */
@@ -7348,6 +7657,7 @@ export interface components {
             };
             /** @enum {string} */
             status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            switch: components["schemas"]["SchoolAppSwitchInput"];
         };
         SchoolAppRow: {
             /** @description The app is approved and may get tokens */
@@ -7373,6 +7683,7 @@ export interface components {
             };
             /** @enum {string} */
             status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            switch: components["schemas"]["SchoolAppSwitch"];
         };
         SchoolAppRowInput: {
             /** @description The app is approved and may get tokens */
@@ -7396,6 +7707,36 @@ export interface components {
             };
             /** @enum {string} */
             status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            switch: components["schemas"]["SchoolAppSwitchInput"];
+        };
+        SchoolAppSwitch: {
+            /** @description The latest switch that touched your institutions */
+            lastChange: {
+                /** Format: date-time */
+                at: string;
+                by: string;
+                on: boolean;
+                reason: string | null;
+            } | null;
+            /**
+             * @description The on/off switch over your institutions (where you hold the right to grant): on, off (every grant there switched off), partly_off, or not_granted
+             * @enum {string}
+             */
+            state: "on" | "off" | "partly_off" | "not_granted";
+        };
+        SchoolAppSwitchInput: {
+            /** @description The latest switch that touched your institutions */
+            lastChange: {
+                at: unknown;
+                by: string;
+                on: boolean;
+                reason: string | null;
+            } | null;
+            /**
+             * @description The on/off switch over your institutions (where you hold the right to grant): on, off (every grant there switched off), partly_off, or not_granted
+             * @enum {string}
+             */
+            state: "on" | "off" | "partly_off" | "not_granted";
         };
         SchoolBoard: {
             /** Format: uuid */
@@ -7502,6 +7843,36 @@ export interface components {
             upsert?: {
                 [key: string]: unknown[];
             };
+        };
+        SwitchApp: {
+            /** @description true: switch the app on again (restores exactly what was switched off); false: switch it off */
+            on: boolean;
+            reason?: string;
+        };
+        SwitchAppInput: {
+            /** @description true: switch the app on again (restores exactly what was switched off); false: switch it off */
+            on: boolean;
+            reason?: string;
+        };
+        SwitchAppResult: {
+            /** @description The grants switched off, or back on */
+            grants: {
+                accessGroupId: string | null;
+                apiCode: string;
+                institutionNumber: string | null;
+                name: string;
+            }[];
+            on: boolean;
+        };
+        SwitchAppResultInput: {
+            /** @description The grants switched off, or back on */
+            grants: {
+                accessGroupId: string | null;
+                apiCode: string;
+                institutionNumber: string | null;
+                name: string;
+            }[];
+            on: boolean;
         };
         UpdateIdentityProvider: {
             /**

@@ -270,6 +270,53 @@ const en = {
       empty: 'No changes to the API access in your institutions yet.',
     },
   },
+  magister: {
+    tabs: { mine: 'My apps', accredited: 'Accredited apps' },
+    accredited: {
+      intro: 'Every app accredited (approved) by the operator: what it may read and why. Open one to enable it for your institutions; no invitation is needed.',
+      search: 'Search by app, partner, purpose or data category',
+      app: 'App',
+      partner: 'Partner',
+      apis: 'APIs, data categories and purposes',
+      approvedAt: 'Accredited on',
+      state: 'For my institutions',
+      open: 'Open',
+      empty: 'No accredited app matches.',
+    },
+    state: {
+      on: 'On',
+      off: 'Off',
+      partly_off: 'Partly off',
+      not_granted: 'Not enabled',
+    },
+    switch: {
+      title: 'On/off for my institutions',
+      intro:
+        'Switching off stops the app at once in the institutions where you may grant its APIs, and keeps exactly what it had there; switching on gives back exactly that. The partner is informed by e-mail.',
+      switchOff: 'Switch off',
+      switchOn: 'Switch on',
+      reasonLabel: 'Reason (optional)',
+      confirmOffTitle: 'Switch {{app}} off for your institutions?',
+      confirmOffBody: 'The app can no longer read the data of your institutions until it is switched on again.',
+      confirmOnTitle: 'Switch {{app}} on again for your institutions?',
+      confirmOnBody: 'Exactly the access it had before it was switched off comes back.',
+      doneOff: 'Switched off. The partner is informed by e-mail.',
+      doneOn: 'Switched on again. The partner is informed by e-mail.',
+      lastOn: 'Switched on by {{by}} on {{at}}',
+      lastOff: 'Switched off by {{by}} on {{at}}',
+      lastReason: 'Reason: {{reason}}',
+      notGrantedHint: 'Not enabled in your institutions yet: grant access on the API access tab.',
+    },
+    informed: {
+      title: 'What the app was accredited for',
+      accreditedOn: 'Accredited on',
+      notes: "Reviewer's notes",
+      dataCategories: 'Data categories',
+      purpose: 'Purpose',
+      suspendedIn: 'Switched off in',
+    },
+    log: { suspended: 'Switched off', restored: 'Switched on' },
+  },
   partner: {
     profile: {
       title: 'Partner profile',
@@ -438,6 +485,11 @@ const en = {
     sandboxRemovedAt: 'Removed by the operator on {{at}}; it is not created again at start.',
     sandboxCreate: 'Create sandbox',
     sandboxGrant: 'Sandbox (generated data)',
+  },
+  partnerPurposes: {
+    legend: 'Purpose, per language',
+    hint: 'Why the app needs this data. Write it in at least one language; each reader sees their own language where you give it, otherwise another one you gave.',
+    atLeastOne: 'Give the purpose in at least one language.',
   },
   operator: {
     review: {

@@ -273,6 +273,54 @@ const fr: Resources = {
       empty: 'Aucun changement d’accès API dans vos établissements pour l’instant.',
     },
   },
+  magister: {
+    tabs: { mine: 'Mes applications', accredited: 'Applications accréditées' },
+    accredited: {
+      intro:
+        "Toutes les applications accréditées (approuvées) par l'opérateur\u202f: ce qu'elles peuvent lire et pourquoi. Ouvrez-en une pour l'activer dans vos établissements\u202f; aucune invitation n'est nécessaire.",
+      search: 'Rechercher par application, partenaire, finalité ou catégorie de données',
+      app: 'Application',
+      partner: 'Partenaire',
+      apis: 'API, catégories de données et finalités',
+      approvedAt: 'Accréditée le',
+      state: 'Pour mes établissements',
+      open: 'Ouvrir',
+      empty: 'Aucune application accréditée ne correspond.',
+    },
+    state: {
+      on: 'Activée',
+      off: 'Désactivée',
+      partly_off: 'Partiellement désactivée',
+      not_granted: 'Non activée',
+    },
+    switch: {
+      title: 'Activation pour mes établissements',
+      intro:
+        "La désactivation arrête immédiatement l'application dans les établissements où vous pouvez accorder ses API et conserve exactement l'accès qu'elle y avait\u202f; la réactivation rend exactement cet accès. Le partenaire est informé par e-mail.",
+      switchOff: 'Désactiver',
+      switchOn: 'Réactiver',
+      reasonLabel: 'Motif (facultatif)',
+      confirmOffTitle: 'Désactiver {{app}} pour vos établissements\u202f?',
+      confirmOffBody: "L'application ne peut plus lire les données de vos établissements jusqu'à sa réactivation.",
+      confirmOnTitle: 'Réactiver {{app}} pour vos établissements\u202f?',
+      confirmOnBody: "Exactement l'accès qu'elle avait avant la désactivation revient.",
+      doneOff: 'Désactivée. Le partenaire est informé par e-mail.',
+      doneOn: 'Réactivée. Le partenaire est informé par e-mail.',
+      lastOn: 'Réactivée par {{by}} le {{at}}',
+      lastOff: 'Désactivée par {{by}} le {{at}}',
+      lastReason: 'Motif\u202f: {{reason}}',
+      notGrantedHint: "Pas encore activée dans vos établissements\u202f: accordez l'accès dans l'onglet Accès API.",
+    },
+    informed: {
+      title: "Ce pour quoi l'application est accréditée",
+      accreditedOn: 'Accréditée le',
+      notes: 'Remarques du réviseur',
+      dataCategories: 'Catégories de données',
+      purpose: 'Finalité',
+      suspendedIn: 'Désactivée dans',
+    },
+    log: { suspended: 'Désactivée', restored: 'Réactivée' },
+  },
   partner: {
     profile: {
       title: 'Profil partenaire',
@@ -444,6 +492,11 @@ const fr: Resources = {
     sandboxRemovedAt: 'Supprimé par l’opérateur le {{at}} ; il n’est pas recréé au démarrage.',
     sandboxCreate: 'Créer le bac à sable',
     sandboxGrant: 'Bac à sable (données générées)',
+  },
+  partnerPurposes: {
+    legend: 'Finalité, par langue',
+    hint: "Pourquoi l'application a besoin de ces données. Rédigez-la dans au moins une langue\u202f; chaque lecteur voit sa langue si vous la donnez, sinon une autre que vous avez donnée.",
+    atLeastOne: 'Indiquez la finalité dans au moins une langue.',
   },
   operator: {
     review: {

@@ -273,6 +273,54 @@ const nl: Resources = {
       empty: 'Nog geen wijzigingen aan de API toegang in je instellingen.',
     },
   },
+  magister: {
+    tabs: { mine: 'Mijn apps', accredited: 'Geaccrediteerde apps' },
+    accredited: {
+      intro:
+        'Alle apps die de beheerder heeft geaccrediteerd (goedgekeurd): wat ze mogen lezen en waarom. Open er een om ze voor je instellingen aan te zetten; een uitnodiging is niet nodig.',
+      search: 'Zoeken op app, partner, doel of gegevenscategorie',
+      app: 'App',
+      partner: 'Partner',
+      apis: "API's, gegevenscategorieën en doelen",
+      approvedAt: 'Geaccrediteerd op',
+      state: 'Voor mijn instellingen',
+      open: 'Openen',
+      empty: 'Geen geaccrediteerde app gevonden.',
+    },
+    state: {
+      on: 'Aan',
+      off: 'Uit',
+      partly_off: 'Deels uit',
+      not_granted: 'Niet aangezet',
+    },
+    switch: {
+      title: 'Aan/uit voor mijn instellingen',
+      intro:
+        'Uitzetten stopt de app meteen in de instellingen waar jij de API’s mag toekennen, en onthoudt precies welke toegang ze daar had; aanzetten geeft precies die toegang terug. De partner krijgt een e-mail.',
+      switchOff: 'Uitzetten',
+      switchOn: 'Aanzetten',
+      reasonLabel: 'Reden (optioneel)',
+      confirmOffTitle: '{{app}} uitzetten voor je instellingen?',
+      confirmOffBody: 'De app kan de gegevens van je instellingen niet meer lezen tot ze weer aangezet wordt.',
+      confirmOnTitle: '{{app}} weer aanzetten voor je instellingen?',
+      confirmOnBody: 'Precies de toegang die de app had voor ze uitgezet werd, komt terug.',
+      doneOff: 'Uitgezet. De partner krijgt een e-mail.',
+      doneOn: 'Weer aangezet. De partner krijgt een e-mail.',
+      lastOn: 'Aangezet door {{by}} op {{at}}',
+      lastOff: 'Uitgezet door {{by}} op {{at}}',
+      lastReason: 'Reden: {{reason}}',
+      notGrantedHint: 'Nog niet aangezet in je instellingen: verleen toegang op het tabblad API-toegang.',
+    },
+    informed: {
+      title: 'Waarvoor de app geaccrediteerd is',
+      accreditedOn: 'Geaccrediteerd op',
+      notes: 'Opmerkingen van de beoordelaar',
+      dataCategories: 'Gegevenscategorieën',
+      purpose: 'Doel',
+      suspendedIn: 'Uitgezet in',
+    },
+    log: { suspended: 'Uitgezet', restored: 'Aangezet' },
+  },
   partner: {
     profile: {
       title: 'Partnerprofiel',
@@ -441,6 +489,11 @@ const nl: Resources = {
     sandboxRemovedAt: 'Verwijderd door de beheerder op {{at}}; hij wordt bij het starten niet opnieuw aangemaakt.',
     sandboxCreate: 'Sandbox aanmaken',
     sandboxGrant: 'Sandbox (gegenereerde gegevens)',
+  },
+  partnerPurposes: {
+    legend: 'Doel, per taal',
+    hint: 'Waarom de app deze gegevens nodig heeft. Schrijf het in minstens één taal; elke lezer ziet zijn eigen taal als je die invult, anders een andere die je gaf.',
+    atLeastOne: 'Vul het doel in minstens één taal in.',
   },
   operator: {
     review: {

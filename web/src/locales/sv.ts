@@ -271,6 +271,54 @@ const sv: Resources = {
       empty: 'Inga ändringar av API-åtkomsten på dina enheter än.',
     },
   },
+  magister: {
+    tabs: { mine: 'Mina appar', accredited: 'Ackrediterade appar' },
+    accredited: {
+      intro:
+        'Alla appar som operatören har ackrediterat (godkänt): vad de får läsa och varför. Öppna en för att slå på den för dina skolor; ingen inbjudan behövs.',
+      search: 'Sök på app, partner, syfte eller datakategori',
+      app: 'App',
+      partner: 'Partner',
+      apis: 'API:er, datakategorier och syften',
+      approvedAt: 'Ackrediterad',
+      state: 'För mina skolor',
+      open: 'Öppna',
+      empty: 'Ingen ackrediterad app matchar.',
+    },
+    state: {
+      on: 'På',
+      off: 'Av',
+      partly_off: 'Delvis av',
+      not_granted: 'Inte påslagen',
+    },
+    switch: {
+      title: 'På/av för mina skolor',
+      intro:
+        'Att stänga av stoppar appen direkt på de skolor där du får ge åtkomst till dess API:er och sparar exakt den åtkomst den hade där; att slå på ger tillbaka exakt den. Partnern informeras via e-post.',
+      switchOff: 'Stäng av',
+      switchOn: 'Slå på',
+      reasonLabel: 'Motivering (valfri)',
+      confirmOffTitle: 'Stänga av {{app}} för dina skolor?',
+      confirmOffBody: 'Appen kan inte längre läsa data från dina skolor förrän den slås på igen.',
+      confirmOnTitle: 'Slå på {{app}} igen för dina skolor?',
+      confirmOnBody: 'Exakt den åtkomst appen hade innan den stängdes av kommer tillbaka.',
+      doneOff: 'Avstängd. Partnern informeras via e-post.',
+      doneOn: 'Påslagen igen. Partnern informeras via e-post.',
+      lastOn: 'Påslagen av {{by}} {{at}}',
+      lastOff: 'Avstängd av {{by}} {{at}}',
+      lastReason: 'Motivering: {{reason}}',
+      notGrantedHint: 'Inte påslagen på dina skolor ännu: ge åtkomst på fliken API-åtkomst.',
+    },
+    informed: {
+      title: 'Vad appen är ackrediterad för',
+      accreditedOn: 'Ackrediterad',
+      notes: 'Granskarens anteckningar',
+      dataCategories: 'Datakategorier',
+      purpose: 'Syfte',
+      suspendedIn: 'Avstängd på',
+    },
+    log: { suspended: 'Avstängd', restored: 'Påslagen' },
+  },
   partner: {
     profile: {
       title: 'Partnerprofil',
@@ -439,6 +487,11 @@ const sv: Resources = {
     sandboxRemovedAt: 'Borttagen av operatören {{at}}; den skapas inte igen vid start.',
     sandboxCreate: 'Skapa sandlåda',
     sandboxGrant: 'Sandlåda (genererade data)',
+  },
+  partnerPurposes: {
+    legend: 'Syfte, per språk',
+    hint: 'Varför appen behöver dessa data. Skriv det på minst ett språk; varje läsare ser sitt eget språk om du anger det, annars ett annat du angav.',
+    atLeastOne: 'Ange syftet på minst ett språk.',
   },
   operator: {
     review: {

@@ -10,6 +10,7 @@ import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/comm
 import { formatDateTime, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { AuditLog } from '../../components/AuditLog.tsx';
+import { purposeFor, type Purposes } from '../../lib/purposes.ts';
 
 type PartnerApp = Res<'/api/v1/partner/apps/{appId}'>;
 type Client = Res<'/api/v1/partner/apps/{appId}/client'>;
@@ -100,7 +101,7 @@ export function PartnerAppPage() {
 }
 
 function Overview({ app }: { app: PartnerApp }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   return (
     <Space direction="vertical" style={{ width: '100%' }}>
       <Descriptions column={1} bordered size="small">
@@ -130,8 +131,14 @@ function Overview({ app }: { app: PartnerApp }) {
         {app.accreditationNotes && <Descriptions.Item label={t('partner.app.notes')}>{app.accreditationNotes}</Descriptions.Item>}
         {app.statusReason && <Descriptions.Item label={t('partner.app.statusReason')}>{app.statusReason}</Descriptions.Item>}
       </Descriptions>
-      {app.apis.map((x: { apiCode: string; apiName: string; dataCategories: string[]; purpose: string }) => (
-        <ApiRequestCard key={x.apiCode} code={x.apiCode} name={x.apiName} dataCategories={x.dataCategories} purpose={x.purpose} />
+      {app.apis.map((x: { apiCode: string; apiName: string; dataCategories: string[]; purposes: Purposes; purpose: string }) => (
+        <ApiRequestCard
+          key={x.apiCode}
+          code={x.apiCode}
+          name={x.apiName}
+          dataCategories={x.dataCategories}
+          purpose={purposeFor(x.purposes, i18n.language, x.purpose)}
+        />
       ))}
     </Space>
   );

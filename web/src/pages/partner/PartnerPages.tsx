@@ -8,6 +8,7 @@ import { api, ApiProblem } from '../../api/client.ts';
 import { itemsOf, type Body, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { byText, formatDateTime, known } from '../../lib/format.ts';
+import { PURPOSE_LANGUAGES, type Purposes } from '../../lib/purposes.ts';
 import { problemField, problemMessage } from '../../lib/problem.ts';
 import { useSession } from '../../session.tsx';
 
@@ -156,8 +157,13 @@ export function PartnerAppsPage() {
 interface FormApi {
   apiCode: string;
   dataCategories: string[];
-  purpose: string;
+  /** The purpose per language; at least one is given. */
+  purposes: Purposes;
 }
+
+/** The purposes as sent: only the languages filled in. */
+const givenPurposes = (p: Purposes | undefined): Purposes =>
+  Object.fromEntries(PURPOSE_LANGUAGES.flatMap((l) => (p?.[l]?.trim() ? [[l, p[l]!.trim()]] : []))) as Purposes;
 interface AppFormValues {
   name: string;
   description: string;
@@ -188,13 +194,17 @@ export function PartnerAppFormPage() {
         contactEmail: a.contactEmail,
         redirectUris: a.redirectUris,
         clientType: (a as { clientType?: 'confidential' | 'public' }).clientType ?? 'confidential',
-        apis: a.apis.map((x: FormApi) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purpose: x.purpose })),
+        apis: a.apis.map((x: FormApi) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purposes: x.purposes })),
       });
     }
   }, [existing.data, form]);
   const save = useMutation({
     mutationFn: (v: AppFormValues) => {
-      const full: AppInput = { ...v, redirectUris: v.redirectUris ?? [], apis: v.apis ?? [] };
+      const full: AppInput = {
+        ...v,
+        redirectUris: v.redirectUris ?? [],
+        apis: (v.apis ?? []).map((x) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purposes: givenPurposes(x.purposes) })),
+      };
       const patch: AppPatch = limited ? { description: v.description, contactEmail: v.contactEmail } : (full as AppPatch);
       return appId ? api.patch<PartnerApp>(`/partner/apps/${appId}`, patch) : api.post<PartnerApp>('/partner/apps', full);
     },
@@ -251,7 +261,7 @@ export function PartnerAppFormPage() {
                   <ApiFields key={field.key} index={index} name={field.name} apis={apis} disabled={limited} onRemove={() => remove(field.name)} />
                 ))}
                 {!limited && (
-                  <Button onClick={() => add({ apiCode: undefined, dataCategories: ['identity'], purpose: '' })} data-testid="add-api">
+                  <Button onClick={() => add({ apiCode: undefined, dataCategories: ['identity'], purposes: {} })} data-testid="add-api">
                     {t('partner.form.addApi')}
                   </Button>
                 )}
@@ -302,14 +312,33 @@ function ApiFields({ index, name, apis, disabled, onRemove }: { index: number; n
           options={(api?.dataCategories ?? []).map((c: string) => ({ value: c, label: known(`categories.${c}`, c), disabled: c === 'identity' }))}
         />
       </Form.Item>
-      <Form.Item
-        label={t('partner.form.purpose')}
-        name={[name, 'purpose']}
-        rules={[{ required: true, message: t('validation.required') }]}
-        extra={t('partner.form.purposeHint')}
-      >
-        <Input.TextArea rows={2} disabled={disabled} />
-      </Form.Item>
+      <fieldset style={{ border: 0, margin: 0, padding: 0 }} data-testid={`purposes-${index}`}>
+        <legend style={{ fontSize: 14, marginBottom: 4 }}>{t('partnerPurposes.legend')}</legend>
+        <p style={{ color: 'rgba(0,0,0,0.6)' }}>{t('partnerPurposes.hint')}</p>
+        {PURPOSE_LANGUAGES.map((l) => (
+          <Form.Item
+            key={l}
+            label={t(`languages.${l}`)}
+            name={[name, 'purposes', l]}
+            dependencies={PURPOSE_LANGUAGES.filter((o) => o !== l).map((o) => ['apis', name, 'purposes', o])}
+            rules={
+              // At least one language: said once, at the first field.
+              l === PURPOSE_LANGUAGES[0]
+                ? [
+                    {
+                      validator: async () => {
+                        const given = givenPurposes(form.getFieldValue(['apis', name, 'purposes']) as Purposes | undefined);
+                        if (Object.keys(given).length === 0) throw new Error(t('partnerPurposes.atLeastOne'));
+                      },
+                    },
+                  ]
+                : []
+            }
+          >
+            <Input.TextArea rows={2} disabled={disabled} maxLength={4000} />
+          </Form.Item>
+        ))}
+      </fieldset>
     </Card>
   );
 }

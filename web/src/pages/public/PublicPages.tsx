@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query';
 import { Card, Empty, List, Space, Table, Tag } from 'antd';
 import { useTranslation } from 'react-i18next';
-import { api } from '../../api/client.ts';
+import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, Loading, PageTitle } from '../../components/common.tsx';
 import { byText, formatDate, known } from '../../lib/format.ts';
+import { purposeFor } from '../../lib/purposes.ts';
 
 type Partners = Res<'/api/v1/public/partners'>;
 type Partner = Item<Partners>;
@@ -66,8 +67,10 @@ export function DirectoryPage() {
 
 /** The purpose register: per approved app, the partner, APIs, data categories, purpose and approval date. */
 export function RegisterPage() {
-  const { t } = useTranslation();
-  const register = useQuery({ queryKey: ['public', 'register'], queryFn: () => api.get<Register>('/public/register') });
+  const { t, i18n } = useTranslation();
+  const language = i18n.language.slice(0, 2);
+  // The server picks each purpose in the reader's language (else another the partner gave).
+  const register = useQuery({ queryKey: ['public', 'register', language], queryFn: () => api.get<Register>(`/public/register${qs({ language })}`) });
   return (
     <>
       <PageTitle extra={<a href="/api/v1/public/register">{t('public.asJson')}</a>}>{t('public.register.title')}</PageTitle>
@@ -101,7 +104,7 @@ export function RegisterPage() {
                         <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
                       ))}
                     </div>
-                    <div>{x.purpose}</div>
+                    <div>{purposeFor(x.purposes, language, x.purpose)}</div>
                   </div>
                 ))}
               </Space>

@@ -10,7 +10,9 @@ import { AccessLogTable } from '../../components/AccessLog.tsx';
 import { ClientReportsTable } from '../../components/ClientReports.tsx';
 import { AccessibleTransfer } from '../../components/AccessibleTransfer.tsx';
 import { Check, ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
-import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
+import { formatDate, formatDateTime, formatNumber, known } from '../../lib/format.ts';
+import { purposeFor, type Purposes } from '../../lib/purposes.ts';
+import { SwitchStateTag } from './SchoolApps.tsx';
 
 type Detail = Res<'/api/v1/school/apps/{appId}'>;
 type AccessAnswer = Res<'/api/v1/school/apps/{appId}/api-access'>;
@@ -50,7 +52,7 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
   const app = detail.data;
   const accessPath = legacyClient ? `/school/clients/${clientId}/api-access` : `/school/apps/${appId}/api-access${q}`;
   const items = [
-    ...(legacyClient ? [] : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} /> }]),
+    ...(legacyClient ? [] : [{ key: 'general', label: t('school.app.tabGeneral'), children: <GeneralTab app={app} appId={appId} /> }]),
     {
       key: 'access',
       label: t('school.app.tabAccess'),
@@ -83,11 +85,29 @@ export function SchoolAppPage({ legacyClient = false }: { legacyClient?: boolean
   );
 }
 
-function GeneralTab({ app }: { app: Detail | undefined }) {
-  const { t } = useTranslation();
+function GeneralTab({ app, appId }: { app: Detail | undefined; appId: string }) {
+  const { t, i18n } = useTranslation();
   if (!app) return null;
   return (
     <Space direction="vertical" size="large" style={{ width: '100%' }} data-testid="general-tab">
+      <SwitchCard app={app} appId={appId} />
+      <Card title={t('magister.informed.title')} data-testid="approved-for">
+        <Descriptions column={1} bordered size="small" style={{ marginBottom: 16 }}>
+          <Descriptions.Item label={t('magister.informed.accreditedOn')}>{formatDate(app.accreditation.approvedAt)}</Descriptions.Item>
+          {app.accreditation.notes && <Descriptions.Item label={t('magister.informed.notes')}>{app.accreditation.notes}</Descriptions.Item>}
+        </Descriptions>
+        <Space direction="vertical" style={{ width: '100%' }}>
+          {app.apis.map((x) => (
+            <ApprovedApi
+              key={x.code}
+              code={x.code}
+              name={x.name}
+              dataCategories={x.dataCategories}
+              purpose={purposeFor(x.purposes as Purposes, i18n.language, x.purpose)}
+            />
+          ))}
+        </Space>
+      </Card>
       <Card title={t('school.app.details')}>
         <Descriptions column={1} bordered size="small">
           <Descriptions.Item label={t('school.app.partner')}>{app.partner.name}</Descriptions.Item>
@@ -118,6 +138,90 @@ function GeneralTab({ app }: { app: Detail | undefined }) {
         </Descriptions>
       </Card>
     </Space>
+  );
+}
+
+/** One API as the app was accredited for it: the data categories and the purpose. */
+function ApprovedApi({ code, name, dataCategories, purpose }: { code: string; name: string; dataCategories: string[]; purpose: string }) {
+  const { t } = useTranslation();
+  return (
+    <Card size="small" title={known(`apis.${code}`, name)} data-testid={`approved-${code}`}>
+      <p>
+        <strong>{t('common.label', { text: t('magister.informed.dataCategories') })}</strong>{' '}
+        {dataCategories.map((c) => (
+          <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
+        ))}
+      </p>
+      <p style={{ marginBottom: 0 }}>
+        <strong>{t('common.label', { text: t('magister.informed.purpose') })}</strong> {purpose}
+      </p>
+    </Card>
+  );
+}
+
+/**
+ * The on/off switch for the admin's institutions (Magister's flow, seed 000): off suspends exactly
+ * what the app holds there, on restores exactly that; an optional reason; confirmed first.
+ */
+function SwitchCard({ app, appId }: { app: Detail; appId: string }) {
+  const { t } = useTranslation();
+  const { modal } = App.useApp();
+  const qc = useQueryClient();
+  const [reason, setReason] = useState('');
+  const [done, setDone] = useState<'on' | 'off' | null>(null);
+  const info = app.switch;
+  const toggle = useMutation({
+    mutationFn: (on: boolean) => api.put(`/school/apps/${appId}/switch`, { on, reason: reason.trim() || undefined }),
+    onSuccess: async (_: unknown, on: boolean) => {
+      setDone(on ? 'on' : 'off');
+      setReason('');
+      await qc.invalidateQueries({ queryKey: ['school'] });
+    },
+  });
+  const ask = (on: boolean) =>
+    modal.confirm({
+      title: t(on ? 'magister.switch.confirmOnTitle' : 'magister.switch.confirmOffTitle', { app: app.name }),
+      content: t(on ? 'magister.switch.confirmOnBody' : 'magister.switch.confirmOffBody'),
+      okText: t(on ? 'magister.switch.switchOn' : 'magister.switch.switchOff'),
+      okButtonProps: on ? {} : { danger: true },
+      cancelText: t('common.cancel'),
+      onOk: () => toggle.mutate(on),
+    });
+  const last = info.lastChange;
+  return (
+    <Card title={t('magister.switch.title')} data-testid="switch-card">
+      <Space direction="vertical" style={{ width: '100%' }}>
+        <SwitchStateTag info={info} />
+        {last && (
+          <span data-testid="switch-last">
+            {t(last.on ? 'magister.switch.lastOn' : 'magister.switch.lastOff', { by: last.by, at: formatDateTime(last.at) })}
+          </span>
+        )}
+        {info.state === 'not_granted' ? (
+          <p>{t('magister.switch.notGrantedHint')}</p>
+        ) : (
+          <>
+            <p>{t('magister.switch.intro')}</p>
+            <label htmlFor="switch-reason">{t('magister.switch.reasonLabel')}</label>
+            <Input.TextArea id="switch-reason" value={reason} onChange={(e) => setReason(e.target.value)} maxLength={2000} rows={2} />
+            <Space>
+              {info.state !== 'off' && (
+                <Button danger onClick={() => ask(false)} loading={toggle.isPending} data-testid="switch-off">
+                  {t('magister.switch.switchOff')}
+                </Button>
+              )}
+              {info.state !== 'on' && (
+                <Button type="primary" onClick={() => ask(true)} loading={toggle.isPending} data-testid="switch-on">
+                  {t('magister.switch.switchOn')}
+                </Button>
+              )}
+            </Space>
+          </>
+        )}
+        {done && <Alert type="success" showIcon role="status" title={t(done === 'on' ? 'magister.switch.doneOn' : 'magister.switch.doneOff')} />}
+        <ErrorAlert error={toggle.error} />
+      </Space>
+    </Card>
   );
 }
 
@@ -159,7 +263,7 @@ function reasonText(t: TFunction, entry: Entry): string {
 }
 
 function AccessTab({ path, appId, invitation }: { path: string; appId?: string; invitation?: string }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { modal } = App.useApp();
   const qc = useQueryClient();
   const access = useQuery({ queryKey: ['school', 'access', path], queryFn: () => api.get<AccessAnswer>(path) });
@@ -282,6 +386,26 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
               </span>
             )}
           </Space>
+          {entries
+            .filter((e) => e.purpose !== null)
+            .map((e) => (
+              <ApprovedApi
+                key={`approved-${e.apiCode}`}
+                code={e.apiCode}
+                name={e.apiName}
+                dataCategories={e.dataCategories}
+                purpose={purposeFor(e.purposes as Purposes, i18n.language, e.purpose ?? '')}
+              />
+            ))}
+          {entries.some((e) => e.suspended.length > 0) && (
+            <Alert
+              type="warning"
+              showIcon
+              data-testid="suspended-targets"
+              title={t('magister.informed.suspendedIn')}
+              description={entries.flatMap((e) => e.suspended.map((g: Target) => `${known(`apis.${e.apiCode}`, e.apiName)}: ${labelOf(g)}`)).join(', ')}
+            />
+          )}
           <Table
             data-testid="app-access-table"
             rowKey="key"
@@ -312,6 +436,17 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
                 : t('school.access.count', { count: totalCount });
             return (
               <Card key={e.apiCode} title={apiLabel} size="small">
+                {e.purpose !== null && (
+                  <p data-testid={`editor-approved-${e.apiCode}`}>
+                    <strong>{t('common.label', { text: t('magister.informed.dataCategories') })}</strong>{' '}
+                    {e.dataCategories.map((c: string) => (
+                      <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
+                    ))}
+                    <br />
+                    <strong>{t('common.label', { text: t('magister.informed.purpose') })}</strong>{' '}
+                    {purposeFor(e.purposes as Purposes, i18n.language, e.purpose ?? '')}
+                  </p>
+                )}
                 <AccessibleTransfer
                   data-testid={`transfer-${e.apiCode}`}
                   dataSource={source}
@@ -369,6 +504,8 @@ function LogsTab({ appId, invitation }: { appId: string; invitation?: string }) 
           key: 'changes',
           render: (_: unknown, r) => (
             <Space wrap>
+              {r.action === 'grants.suspended' && <Tag color="red">{t('magister.log.suspended')}</Tag>}
+              {r.action === 'grants.restored' && <Tag color="green">{t('magister.log.restored')}</Tag>}
               {r.changes.map((c: { change: string; apiCode: string; institutionNumber: string | null; accessGroupId: string | null }, i: number) => (
                 <Tag key={i} color={c.change === 'added' ? 'green' : 'red'}>
                   {t(`school.log.${c.change}`)} · {known(`apis.${c.apiCode}`, c.apiCode)} · {c.institutionNumber ?? c.accessGroupId}

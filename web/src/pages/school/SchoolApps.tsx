@@ -1,23 +1,144 @@
 import { useQuery } from '@tanstack/react-query';
-import { Input, Space, Table, Tag, Tooltip } from 'antd';
+import { Input, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
-import { api } from '../../api/client.ts';
+import { Link, useSearchParams } from 'react-router';
+import { api, qs } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { Check, ErrorAlert, PageTitle, StatusTag } from '../../components/common.tsx';
-import { byText, formatDateTime, known } from '../../lib/format.ts';
+import { byText, formatDate, formatDateTime, known } from '../../lib/format.ts';
+import { purposeFor, type Purposes } from '../../lib/purposes.ts';
 
 type AppsAnswer = Res<'/api/v1/school/apps'>;
 type AppRow = Item<AppsAnswer>;
 type AccessAnswer = Res<'/api/v1/school/api-access'>;
 type AccessRow = Item<AccessAnswer>;
+type AccreditedAnswer = Res<'/api/v1/school/accredited-apps'>;
+type AccreditedRow = Item<AccreditedAnswer>;
+type SwitchInfo = AppRow['switch'];
+
+/** The on/off state of an app for the admin's institutions, with the latest switch and its reason. */
+export function SwitchStateTag({ info }: { info: SwitchInfo }) {
+  const { t } = useTranslation();
+  const color = { on: 'green', off: 'red', partly_off: 'orange', not_granted: 'default' }[info.state];
+  return (
+    <Space direction="vertical" size={0} data-testid="switch-state" data-state={info.state}>
+      <Tag color={color}>{t(`magister.state.${info.state}`)}</Tag>
+      {info.lastChange?.reason && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {t('magister.switch.lastReason', { reason: info.lastChange.reason })}
+        </Typography.Text>
+      )}
+    </Space>
+  );
+}
 
 const uniq = (values: string[]) => [...new Set(values)].sort((a, b) => a.localeCompare(b)).map((v) => ({ text: v, value: v }));
 
-/** Apps (Informat manual §3.1): the partner apps with access to the admin's institutions. */
+/**
+ * Apps: the admin's apps (Informat manual §3.1: apps with access to their institutions, with the
+ * on/off state) and the accredited apps to enable without an invitation (issue 14, Magister's flow).
+ */
 export function SchoolAppsPage() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const view = params.get('view') === 'accredited' ? 'accredited' : 'mine';
+  return (
+    <Tabs
+      activeKey={view}
+      onChange={(k) => setParams(k === 'accredited' ? { view: k } : {}, { replace: true })}
+      items={[
+        { key: 'mine', label: t('magister.tabs.mine'), children: <MyApps /> },
+        { key: 'accredited', label: t('magister.tabs.accredited'), children: <AccreditedApps /> },
+      ]}
+    />
+  );
+}
+
+/** The accredited apps: what each may read and why, searchable; open one to enable it. */
+function AccreditedApps() {
+  const { t, i18n } = useTranslation();
+  const [q, setQ] = useState('');
+  const needle = q.trim();
+  const apps = useQuery({
+    queryKey: ['school', 'accredited', needle],
+    queryFn: () => api.get<AccreditedAnswer>(`/school/accredited-apps${qs({ q: needle || undefined })}`),
+  });
+  const columns: ColumnsType<AccreditedRow> = [
+    {
+      title: t('magister.accredited.app'),
+      key: 'name',
+      render: (_: unknown, r) => (
+        <Space direction="vertical" size={0}>
+          <Link to={`/school/apps/${r.id}`}>{r.name}</Link>
+          <Typography.Text type="secondary">{r.description}</Typography.Text>
+        </Space>
+      ),
+    },
+    { title: t('magister.accredited.partner'), key: 'partner', render: (_: unknown, r) => r.partner.name },
+    {
+      title: t('magister.accredited.apis'),
+      key: 'apis',
+      render: (_: unknown, r) => (
+        <Space direction="vertical">
+          {r.apis.map((x) => (
+            <div key={x.code}>
+              <strong>{known(`apis.${x.code}`, x.name)}</strong>
+              <div>
+                {x.dataCategories.map((c: string) => (
+                  <Tag key={c}>{known(`categories.${c}`, c)}</Tag>
+                ))}
+              </div>
+              <div>{purposeFor(x.purposes as Purposes, i18n.language, x.purpose)}</div>
+            </div>
+          ))}
+        </Space>
+      ),
+    },
+    { title: t('magister.accredited.approvedAt'), key: 'approvedAt', render: (_: unknown, r) => formatDate(r.approvedAt) },
+    { title: t('magister.accredited.state'), key: 'switch', render: (_: unknown, r) => <SwitchStateTag info={r.switch} /> },
+    {
+      title: '',
+      key: 'open',
+      render: (_: unknown, r) => (
+        <Link to={`/school/apps/${r.id}`} aria-label={`${t('magister.accredited.open')} ${r.name}`}>
+          {t('magister.accredited.open')}
+        </Link>
+      ),
+    },
+  ];
+  return (
+    <>
+      <p>{t('magister.accredited.intro')}</p>
+      <Input.Search
+        aria-label={t('magister.accredited.search')}
+        placeholder={t('magister.accredited.search')}
+        allowClear
+        onSearch={(v) => setQ(v)}
+        onChange={(e) => {
+          if (!e.target.value) setQ('');
+        }}
+        style={{ maxWidth: 480, marginBottom: 16 }}
+        data-testid="accredited-search"
+      />
+      <ErrorAlert error={apps.error} />
+      <Table<AccreditedRow>
+        data-testid="accredited-apps-table"
+        rowKey="id"
+        loading={apps.isLoading}
+        columns={columns}
+        dataSource={itemsOf(apps.data)}
+        pagination={{ pageSize: 20, hideOnSinglePage: true }}
+        locale={{ emptyText: t('magister.accredited.empty') }}
+        scroll={{ x: true }}
+      />
+    </>
+  );
+}
+
+/** The admin's apps: those with access (or switched off) in their institutions. */
+function MyApps() {
   const { t } = useTranslation();
   const [q, setQ] = useState('');
   const apps = useQuery({ queryKey: ['school', 'apps'], queryFn: () => api.get<AppsAnswer>('/school/apps') });
@@ -89,6 +210,13 @@ export function SchoolAppsPage() {
       dataIndex: 'modifiedAt',
       sorter: (a, b) => byText(String(a.modifiedAt), String(b.modifiedAt)),
       render: (d: string) => formatDateTime(d),
+    },
+    {
+      title: t('magister.accredited.state'),
+      key: 'switch',
+      filters: (['on', 'off', 'partly_off'] as const).map((v) => ({ text: t(`magister.state.${v}`), value: v })),
+      onFilter: (v, r) => r.switch.state === v,
+      render: (_: unknown, r) => <SwitchStateTag info={r.switch} />,
     },
   ];
 
