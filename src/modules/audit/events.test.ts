@@ -35,6 +35,7 @@ const actionLiteralsOf = (file: string): string[] =>
 const FORWARDED: Record<string, string> = {
   't.action': 'modules/review/policies.ts',
   'input.action': 'modules/access/grants.ts',
+  'change.action': 'modules/catalog/sync.ts',
 };
 
 interface RecordedAction {

@@ -67,6 +67,8 @@ const atPlaces: Record<Language, (p: SentenceParts) => string> = {
 const clientName = (p: SentenceParts) => p.client || str(p.after.name) || str(p.before.name);
 const providerName = (p: SentenceParts) => str(p.after.displayName) || str(p.before.displayName);
 const limit = (p: SentenceParts) => (typeof p.after.requestsPerMinute === 'number' ? p.after.requestsPerMinute : null);
+/** The code of a catalog API or data category (the catalog's audit rows hold its row before and after). */
+const catalogCode = (p: SentenceParts) => str(p.after.code) || str(p.before.code);
 const email = (p: SentenceParts) => str(p.after.email) || str(p.before.email);
 
 /** Every action `recordAudit` writes, with its sentence in English, Dutch, French and Swedish. */
@@ -448,6 +450,124 @@ export const AUDIT_EVENTS = {
       nl: (p) => `${p.actor} heeft de aanmeldprovider ${providerName(p)} verwijderd${atPlaces.nl(p)}.`,
       fr: (p) => `${p.actor} a supprimé le fournisseur de connexion ${providerName(p)}${atPlaces.fr(p)}.`,
       sv: (p) => `${p.actor} tog bort inloggningstjänsten ${providerName(p)}${atPlaces.sv(p)}.`,
+    },
+  },
+  'grants.suspended': {
+    label: { en: 'App switched off', nl: 'App uitgeschakeld', fr: 'Application désactivée', sv: 'App avstängd' },
+    say: {
+      en: (p) => `${p.actor} switched off ${target.en(p)}${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft ${target.nl(p)} uitgeschakeld${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a désactivé ${target.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} stängde av ${target.sv(p)}${atPlaces.sv(p)}.`,
+    },
+  },
+  'grants.restored': {
+    label: { en: 'App switched on again', nl: 'App weer ingeschakeld', fr: 'Application réactivée', sv: 'App påslagen igen' },
+    say: {
+      en: (p) => `${p.actor} switched ${target.en(p)} on again${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft ${target.nl(p)} weer ingeschakeld${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a réactivé ${target.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} slog på ${target.sv(p)} igen${atPlaces.sv(p)}.`,
+    },
+  },
+  'grants.sandbox_granted': {
+    label: { en: 'Sandbox access granted', nl: 'Toegang tot de sandbox gegeven', fr: 'Accès au bac à sable accordé', sv: 'Åtkomst till sandlådan beviljad' },
+    say: {
+      en: (p) => `${p.actor} gave ${target.en(p)} access to the developer sandbox${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft ${target.nl(p)} toegang gegeven tot de ontwikkelaarssandbox${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a donné à ${target.fr(p)} l’accès au bac à sable des développeurs${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} gav ${target.sv(p)} åtkomst till utvecklarsandlådan${atPlaces.sv(p)}.`,
+    },
+  },
+  'grants.sandbox_revoked': {
+    label: {
+      en: 'Sandbox access removed',
+      nl: 'Toegang tot de sandbox ingetrokken',
+      fr: 'Accès au bac à sable retiré',
+      sv: 'Åtkomst till sandlådan borttagen',
+    },
+    say: {
+      en: (p) => `${p.actor} removed the developer sandbox access ${ofTarget.en(p)}${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft de toegang tot de ontwikkelaarssandbox ${ofTarget.nl(p)} ingetrokken${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a retiré l’accès au bac à sable des développeurs ${ofTarget.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} tog bort åtkomsten till utvecklarsandlådan ${ofTarget.sv(p)}${atPlaces.sv(p)}.`,
+    },
+  },
+  'catalog.api_added': {
+    label: { en: 'API added to the catalog', nl: 'API aan de catalogus toegevoegd', fr: 'API ajoutée au catalogue', sv: 'API tillagt i katalogen' },
+    say: {
+      en: (p) => `${p.actor} added to the API catalog the API ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de API ${catalogCode(p)} aan de API-catalogus toegevoegd.`,
+      fr: (p) => `${p.actor} a ajouté au catalogue l’API ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} lade till API:et ${catalogCode(p)}.`,
+    },
+  },
+  'catalog.api_changed': {
+    label: { en: 'Catalog API changed', nl: 'API in de catalogus gewijzigd', fr: 'API du catalogue modifiée', sv: 'API i katalogen ändrat' },
+    say: {
+      en: (p) => `${p.actor} changed in the API catalog the API ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de API ${catalogCode(p)} in de API-catalogus gewijzigd.`,
+      fr: (p) => `${p.actor} a modifié dans le catalogue l’API ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} ändrade i katalogen API:et ${catalogCode(p)}.`,
+    },
+  },
+  'catalog.api_removed': {
+    label: { en: 'API removed from the catalog', nl: 'API uit de catalogus verwijderd', fr: 'API retirée du catalogue', sv: 'API borttaget ur katalogen' },
+    say: {
+      en: (p) => `${p.actor} removed from the API catalog the API ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de API ${catalogCode(p)} uit de API-catalogus verwijderd.`,
+      fr: (p) => `${p.actor} a retiré du catalogue l’API ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} tog bort ur katalogen API:et ${catalogCode(p)}.`,
+    },
+  },
+  'catalog.category_added': {
+    label: { en: 'Data category added', nl: 'Gegevenscategorie toegevoegd', fr: 'Catégorie de données ajoutée', sv: 'Datakategori tillagd' },
+    say: {
+      en: (p) => `${p.actor} added to the API catalog the data category ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de gegevenscategorie ${catalogCode(p)} aan de API-catalogus toegevoegd.`,
+      fr: (p) => `${p.actor} a ajouté au catalogue la catégorie de données ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} lade till i katalogen datakategorin ${catalogCode(p)}.`,
+    },
+  },
+  'catalog.category_changed': {
+    label: { en: 'Data category changed', nl: 'Gegevenscategorie gewijzigd', fr: 'Catégorie de données modifiée', sv: 'Datakategori ändrad' },
+    say: {
+      en: (p) => `${p.actor} changed in the API catalog the data category ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de gegevenscategorie ${catalogCode(p)} in de API-catalogus gewijzigd.`,
+      fr: (p) => `${p.actor} a modifié dans le catalogue la catégorie de données ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} ändrade i katalogen datakategorin ${catalogCode(p)}.`,
+    },
+  },
+  'catalog.category_removed': {
+    label: { en: 'Data category removed', nl: 'Gegevenscategorie verwijderd', fr: 'Catégorie de données retirée', sv: 'Datakategori borttagen' },
+    say: {
+      en: (p) => `${p.actor} removed from the API catalog the data category ${catalogCode(p)}.`,
+      nl: (p) => `${p.actor} heeft de gegevenscategorie ${catalogCode(p)} uit de API-catalogus verwijderd.`,
+      fr: (p) => `${p.actor} a retiré du catalogue la catégorie de données ${catalogCode(p)}.`,
+      sv: (p) => `${p.actor} tog bort ur katalogen datakategorin ${catalogCode(p)}.`,
+    },
+  },
+  'sandbox.created': {
+    label: { en: 'Developer sandbox created', nl: 'Ontwikkelaarssandbox aangemaakt', fr: 'Bac à sable des développeurs créé', sv: 'Utvecklarsandlåda skapad' },
+    say: {
+      en: (p) => `${p.actor} created the developer sandbox${atPlaces.en(p)}, with generated data every approved app may read.`,
+      nl: (p) => `${p.actor} heeft de ontwikkelaarssandbox aangemaakt${atPlaces.nl(p)}, met gegenereerde gegevens die elke goedgekeurde app mag lezen.`,
+      fr: (p) => `${p.actor} a créé le bac à sable des développeurs${atPlaces.fr(p)}, avec des données générées que toute application approuvée peut lire.`,
+      sv: (p) => `${p.actor} skapade utvecklarsandlådan${atPlaces.sv(p)}, med genererade data som varje godkänd app får läsa.`,
+    },
+  },
+  'sandbox.removed': {
+    label: {
+      en: 'Developer sandbox removed',
+      nl: 'Ontwikkelaarssandbox verwijderd',
+      fr: 'Bac à sable des développeurs supprimé',
+      sv: 'Utvecklarsandlåda borttagen',
+    },
+    say: {
+      en: (p) => `${p.actor} removed the developer sandbox${atPlaces.en(p)} and every app's access to it.`,
+      nl: (p) => `${p.actor} heeft de ontwikkelaarssandbox${atPlaces.nl(p)} verwijderd, met de toegang van elke app ertoe.`,
+      fr: (p) => `${p.actor} a supprimé le bac à sable des développeurs${atPlaces.fr(p)} et l’accès de chaque application.`,
+      sv: (p) => `${p.actor} tog bort utvecklarsandlådan${atPlaces.sv(p)} och varje apps åtkomst till den.`,
     },
   },
 } satisfies Record<string, AuditEventDeclaration>;
