@@ -162,6 +162,7 @@ describe('the partner story', () => {
         'GET /api/v1/partner/apps/{appId}/log',
         'GET /api/v1/partner/apps/{appId}/grants',
         'GET /api/v1/partner/apps/{appId}/events',
+        'GET /api/v1/partner/developers',
       ].sort(),
     );
     const secret = paths['/api/v1/partner/apps/{appId}/client/secrets']!.post as { responses: Record<string, unknown> };
