@@ -1,6 +1,6 @@
 import { DownOutlined, MenuOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Button, ConfigProvider, Drawer, Grid, Layout, Menu, Select, Space, Typography } from 'antd';
+import { Button, Drawer, Grid, Layout, Menu, Select, Space, Typography } from 'antd';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router';
@@ -221,14 +221,11 @@ export function AppLayout({ children }: { children: ReactNode }) {
           </>
         )}
       </Layout.Header>
-      {/* Tables scroll inside their own box when their columns need more room than the screen has. */}
-      <ConfigProvider table={{ scroll: { x: true } }}>
-        <Layout.Content className="app-content">
-          <main id="main" tabIndex={-1} style={{ outline: 'none' }}>
-            {children}
-          </main>
-        </Layout.Content>
-      </ConfigProvider>
+      <Layout.Content className="app-content">
+        <main id="main" tabIndex={-1} style={{ outline: 'none' }}>
+          {children}
+        </main>
+      </Layout.Content>
     </Layout>
   );
 }
