@@ -214,7 +214,7 @@ export function AppLayout({ children }: { children: ReactNode }) {
                 style={{ borderBottom: 'none' }}
               />
             </nav>
-            <Space style={{ flexShrink: 0 }}>
+            <Space align="center" style={{ flexShrink: 0 }}>
               <LanguagePicker />
               {account}
             </Space>
