@@ -1,9 +1,11 @@
 /**
- * Screenshots of each main screen in each language, written to docs/screenshots/<lang>/<screen>.png
- * with an index (docs/screenshots/README.md). Runs the real server on PGlite with a small world
- * (made through the API where a person would act), the built web app and Debian's Chromium.
+ * Screenshots of each main screen in each language, at desktop size (docs/screenshots/<lang>/<screen>.png)
+ * and at phone size (docs/screenshots/<lang>/phone/<screen>.png, the first screen a phone shows), with
+ * an index (docs/screenshots/README.md). Runs the real server on PGlite with a small world (made
+ * through the API where a person would act), the built web app and Debian's Chromium.
  *
- *   npm run screenshots
+ *   npm run screenshots            every language
+ *   npm run screenshots -- en nl   only these (the index still lists all)
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +22,15 @@ const LANGS = [
   ['fr', 'fr-BE', 'Français'],
   ['sv', 'sv-SE', 'Svenska'],
 ] as const;
+/** The two sizes every screen must work at: a laptop, and a phone (390×844 CSS pixels). */
+const SIZES = [
+  { dir: '', width: 1280, height: 800 },
+  { dir: 'phone/', width: 390, height: 844 },
+] as const;
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((l) => !LANGS.some(([lang]) => lang === l));
+if (unknown.length > 0) throw new Error(`unknown language(s): ${unknown.join(', ')}; known: ${LANGS.map(([l]) => l).join(', ')}`);
+const shotLangs = LANGS.filter(([lang]) => wanted.length === 0 || wanted.includes(lang));
 
 await buildWebIfStale();
 const e2e = await startE2E();
@@ -71,14 +82,13 @@ try {
     apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'The same planning on the phone.' }],
   });
 
-  const screens: [string, string, string][] = [];
-  await rm(OUT, { recursive: true, force: true });
-  for (const [lang, locale, languageName] of LANGS) {
-    await mkdir(`${OUT}${lang}`, { recursive: true });
+  const screens: string[] = [];
+  for (const [lang, locale, languageName] of shotLangs) {
+    await rm(`${OUT}${lang}`, { recursive: true, force: true });
+    for (const size of SIZES) await mkdir(`${OUT}${lang}/${size.dir}`, { recursive: true });
     const shoot = async (who: string | null, shots: [string, string, ((p: import('playwright-core').Page) => Promise<void>)?][]) => {
       const person = await e2e.person(locale);
       const { page } = person;
-      await page.setViewportSize({ width: 1280, height: 800 });
       if (who) {
         await person.goto('/sign-in');
         await page.locator('input[autocomplete=username]').fill(who);
@@ -87,14 +97,17 @@ try {
         await page.waitForURL((u) => !u.pathname.startsWith('/sign-in'));
       }
       for (const [name, path, prepare] of shots) {
-        await person.goto(path);
-        await page.waitForLoadState('networkidle');
-        if (prepare) await prepare(page);
-        // Let spinners and antd's fade-in animations finish.
-        await page.waitForFunction(() => !document.querySelector('.ant-spin-spinning'));
-        await page.waitForTimeout(800);
-        await page.screenshot({ path: `${OUT}${lang}/${name}.png` });
-        screens.push([lang, name, `${lang}/${name}.png`]);
+        for (const size of SIZES) {
+          await page.setViewportSize({ width: size.width, height: size.height });
+          await person.goto(path);
+          await page.waitForLoadState('networkidle');
+          if (prepare) await prepare(page);
+          // Let spinners and antd's fade-in animations finish.
+          await page.waitForFunction(() => !document.querySelector('.ant-spin-spinning'));
+          await page.waitForTimeout(800);
+          await page.screenshot({ path: `${OUT}${lang}/${size.dir}${name}.png` });
+        }
+        if (!screens.includes(name)) screens.push(name);
       }
       await person.expectNoMissingKeys();
       await person.context.close();
@@ -103,6 +116,7 @@ try {
       ['sign-in', '/sign-in'],
       ['public-directory', '/public/partners'],
       ['public-register', '/public/register'],
+      ['my-apps-sign-in', '/my/apps'],
     ]);
     await shoot(people.admin, [
       ['school-apps', '/school/apps'],
@@ -129,25 +143,29 @@ try {
     await shoot(people.operator, [
       ['operator-review', '/operator/review'],
       ['operator-app', `/operator/apps/${appId}`],
+      ['operator-partners', '/operator/partners'],
+      ['operator-catalog', '/operator/catalog'],
       ['operator-audit', '/operator/audit'],
     ]);
     console.log(`${languageName}: done`);
   }
 
-  const names = [...new Set(screens.map(([, n]) => n))];
   const lines = [
     '# Screenshots',
     '',
-    'Each main screen of the web application in each language, written by `npm run screenshots`',
-    '(real server on PGlite, built web app, Chromium). Do not edit by hand; run the script again.',
+    'Each main screen of the web application in each language, at desktop size (1280×800) and at',
+    'phone size (390×844, the first screen), written by `npm run screenshots` (real server on PGlite,',
+    'built web app, Chromium). Do not edit by hand; run the script again.',
     '',
-    `| screen | ${LANGS.map(([l]) => l).join(' | ')} |`,
-    `|---|${LANGS.map(() => '---').join('|')}|`,
-    ...names.map((n) => `| ${n} | ${LANGS.map(([l]) => `[${l}](${l}/${n}.png)`).join(' | ')} |`),
+    `| screen | ${LANGS.map(([l]) => l).join(' | ')} | ${LANGS.map(([l]) => `${l} phone`).join(' | ')} |`,
+    `|---|${[...LANGS, ...LANGS].map(() => '---').join('|')}|`,
+    ...screens.map(
+      (n) => `| ${n} | ${LANGS.map(([l]) => `[${l}](${l}/${n}.png)`).join(' | ')} | ${LANGS.map(([l]) => `[${l} phone](${l}/phone/${n}.png)`).join(' | ')} |`,
+    ),
     '',
   ];
   await writeFile(`${OUT}README.md`, lines.join('\n'));
-  console.log(`wrote ${screens.length} screenshots to ${OUT}`);
+  console.log(`wrote ${screens.length * shotLangs.length * SIZES.length} screenshots to ${OUT}`);
 } finally {
   await e2e.stop();
 }

@@ -1,37 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { insertApp, insertClient, insertGrant, insertPartner, insertUser } from '../../src/seed/builders.ts';
 import { PASSWORD, SCHOOLS, seedSchools, type People } from './fixtures.ts';
 import { studentAt, type EndUser } from './signin-fixtures.ts';
+import { axeViolations } from './axe.ts';
 import { startE2E, type E2E, type Person } from './support.ts';
-
-const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-/** The WCAG AA checks this suite holds every main screen to: contrast, names and valid ARIA. */
-const RULES = ['color-contrast', 'label', 'button-name', 'link-name', 'aria-required-attr', 'aria-valid-attr-value'];
-
-interface AxeResult {
-  violations: { id: string; help: string; nodes: { target: unknown[]; failureSummary?: string }[] }[];
-}
-
-declare global {
-  interface Window {
-    axe?: { run(context: unknown, options: unknown): Promise<AxeResult> };
-  }
-}
-
-/** Runs axe on the page as it stands and returns each violation as "rule: element — why". */
-async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => Boolean(window.axe)))) await page.addScriptTag({ path: AXE_PATH });
-  // Let antd's enter animations settle: axe measures contrast on half-faded text otherwise.
-  await page.waitForTimeout(400);
-  const result = await page.evaluate((rules) => window.axe!.run(document, { runOnly: { type: 'rule', values: rules }, resultTypes: ['violations'] }), RULES);
-  return result.violations.flatMap((v) =>
-    v.nodes.map((n) => `${v.id}: ${JSON.stringify(n.target)} — ${(n.failureSummary ?? v.help).replace(/\s+/g, ' ').slice(0, 300)}`),
-  );
-}
 
 /** Presses Tab until the focused element matches, so a test proves a control is keyboard-reachable. */
 async function tabTo(page: Page, matches: (el: { label: string; text: string; tag: string; type: string }) => boolean, what: string, max = 80): Promise<void> {

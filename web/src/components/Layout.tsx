@@ -1,6 +1,7 @@
+import { DownOutlined, MenuOutlined } from '@ant-design/icons';
 import { useQuery } from '@tanstack/react-query';
-import { Button, Layout, Menu, Select, Space, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { Button, Drawer, Grid, Layout, Menu, Select, Space, Typography } from 'antd';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { api, ApiProblem } from '../api/client.ts';
@@ -14,13 +15,13 @@ const MENUS: Record<string, [string, string][]> = {
   operator: [
     ['/operator/review', 'nav.review'],
     ['/operator/partners', 'nav.partners'],
-    ['/operator/legacy-clients', 'nav.legacyClients'],
     ['/operator/catalog', 'nav.catalog'],
+    ['/operator/audit', 'nav.audit'],
+    ['/school/disclosures', 'disclosures.nav'],
+    ['/operator/legacy-clients', 'nav.legacyClients'],
     ['/operator/identity-providers', 'nav.identityProviders'],
     ['/operator/ingestion-clients', 'nav.ingestionClients'],
     ['/operator/mailbox', 'nav.mailbox'],
-    ['/operator/audit', 'nav.audit'],
-    ['/school/disclosures', 'disclosures.nav'],
   ],
   partner: [
     ['/partner/apps', 'nav.myApps'],
@@ -80,22 +81,61 @@ export function LanguagePicker() {
   );
 }
 
-/** Page frame: header with the area's menu, language picker and sign-in/out. */
+/**
+ * Entries of an area shown under one submenu instead of in the row, so that the operator's menu fits
+ * one row on a 1366 px screen in every language. The submenu stands where its first entry would.
+ */
+const SUBMENUS: Record<string, { key: string; label: string; paths: string[] }[]> = {
+  operator: [
+    { key: 'integrations', label: 'nav.integrations', paths: ['/operator/legacy-clients', '/operator/identity-providers', '/operator/ingestion-clients'] },
+  ],
+};
+
+type Entry = { key: string; label: ReactNode };
+type MenuEntry = Entry | (Entry & { type: 'group' | 'submenu'; children: Entry[] });
+
+/** The area's menu with its submenus: as submenus in the header row, as titled groups in the drawer. */
+function menuItems(entries: Entry[], role: string, asGroups: boolean, t: (key: string) => string): MenuEntry[] {
+  const out: MenuEntry[] = [];
+  const placed = new Set<string>();
+  for (const entry of entries) {
+    const sub = (SUBMENUS[role] ?? []).find((s) => s.paths.includes(entry.key));
+    if (!sub) {
+      out.push(entry);
+      continue;
+    }
+    if (placed.has(sub.key)) continue;
+    placed.add(sub.key);
+    const children = sub.paths.flatMap((p) => entries.filter((e) => e.key === p));
+    out.push({ key: `group:${sub.key}`, label: t(sub.label), type: asGroups ? 'group' : 'submenu', children });
+  }
+  return out;
+}
+
+/**
+ * Page frame: header with the area's menu, language picker and sign-in/out. Below the `md`
+ * breakpoint (768 px: phones) the header is one short row and the menu, language and sign-out move
+ * into a drawer. From `md` up the menu is one row: what does not fit goes under "More".
+ */
 export function AppLayout({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
   const session = useSession();
   const setSession = useSetSession();
   const navigate = useNavigate();
   const location = useLocation();
+  const screens = Grid.useBreakpoint();
+  const phone = screens.md === false;
+  const [drawerOpen, setDrawerOpen] = useState(false);
   const user = session.data?.user;
   const role = user ? roleOf(user) : 'visitor';
   const mailbox = useMailboxAvailable(role === 'operator');
-  const items = (MENUS[role] ?? [])
+  const entries = (MENUS[role] ?? [])
     .filter(([path]) => path !== '/operator/mailbox' || mailbox)
     .map(([path, key]) => ({ key: path, label: <Link to={path}>{t(key)}</Link> }));
-  const selected = items.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
+  const selected = entries.map((i) => i.key).filter((k) => location.pathname.startsWith(k));
 
   async function signOut() {
+    setDrawerOpen(false);
     try {
       await api.post('/auth/logout');
     } finally {
@@ -104,43 +144,85 @@ export function AppLayout({ children }: { children: ReactNode }) {
     }
   }
 
+  const account = user ? (
+    <>
+      <Typography.Text data-testid="signed-in-as" ellipsis style={{ maxWidth: phone ? undefined : 180 }}>
+        {user.displayName}
+      </Typography.Text>
+      <Button onClick={() => void signOut()}>{t('nav.signOut')}</Button>
+    </>
+  ) : (
+    <Link to="/sign-in" onClick={() => setDrawerOpen(false)}>
+      {t('nav.signIn')}
+    </Link>
+  );
+
   return (
     <Layout style={{ minHeight: '100vh' }}>
       <a className="skip-link" href="#main">
         {t('nav.skip')}
       </a>
-      {/* The header grows to a second row rather than hiding menu entries behind "…": the operator has eight. */}
-      <Layout.Header
-        style={{
-          display: 'flex',
-          flexWrap: 'wrap',
-          alignItems: 'center',
-          gap: 16,
-          height: 'auto',
-          minHeight: 64,
-          background: '#fff',
-          borderBottom: '1px solid #e5e5e5',
-        }}
-      >
-        <Link to="/" style={{ fontWeight: 700, fontSize: 18, color: '#1f1f1f' }}>
+      <Layout.Header className={phone ? 'app-header app-header-phone' : 'app-header'}>
+        {phone && (
+          <Button
+            type="text"
+            icon={<MenuOutlined />}
+            aria-label={t('nav.openMenu')}
+            aria-expanded={drawerOpen}
+            onClick={() => setDrawerOpen(true)}
+            data-testid="menu-button"
+          />
+        )}
+        <Link to="/" className="app-header-brand">
           Schoolgate
         </Link>
-        <nav aria-label={t('nav.main')} style={{ flex: 1, minWidth: 0 }}>
-          <Menu mode="horizontal" disabledOverflow selectedKeys={selected} items={items} style={{ borderBottom: 'none', flexWrap: 'wrap' }} />
-        </nav>
-        <Space>
-          <LanguagePicker />
-          {user ? (
-            <>
-              <Typography.Text data-testid="signed-in-as">{user.displayName}</Typography.Text>
-              <Button onClick={() => void signOut()}>{t('nav.signOut')}</Button>
-            </>
-          ) : (
-            <Link to="/sign-in">{t('nav.signIn')}</Link>
-          )}
-        </Space>
+        {phone ? (
+          <Drawer
+            open={drawerOpen}
+            onClose={() => setDrawerOpen(false)}
+            placement="left"
+            size={300}
+            title={t('nav.main')}
+            styles={{ body: { padding: 0 } }}
+            rootClassName="app-menu-drawer"
+          >
+            <nav aria-label={t('nav.main')}>
+              <Menu
+                mode="inline"
+                selectedKeys={selected}
+                items={menuItems(entries, role, true, t)}
+                onClick={() => setDrawerOpen(false)}
+                style={{ borderInlineEnd: 'none' }}
+              />
+            </nav>
+            <Space direction="vertical" size="middle" style={{ padding: 24, width: '100%' }}>
+              <LanguagePicker />
+              {account}
+            </Space>
+          </Drawer>
+        ) : (
+          <>
+            <nav aria-label={t('nav.main')} style={{ flex: 1, minWidth: 0 }}>
+              <Menu
+                mode="horizontal"
+                selectedKeys={selected}
+                items={menuItems(entries, role, false, t)}
+                overflowedIndicator={
+                  <span>
+                    {t('nav.more')} <DownOutlined style={{ fontSize: 10 }} />
+                  </span>
+                }
+                style={{ borderBottom: 'none' }}
+              />
+            </nav>
+            <Space align="center" style={{ flexShrink: 0 }}>
+              <LanguagePicker />
+              {account}
+            </Space>
+          </>
+        )}
       </Layout.Header>
-      <Layout.Content style={{ padding: 24, maxWidth: 1400, width: '100%', margin: '0 auto' }}>
+      <Layout.Content className="app-content">
         <main id="main" tabIndex={-1} style={{ outline: 'none' }}>
           {children}
         </main>

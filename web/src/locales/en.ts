@@ -20,6 +20,9 @@ const en = {
     register: 'Purpose register',
     identityProviders: 'Identity providers',
     ingestionClients: 'Ingestion clients',
+    openMenu: 'Open the menu',
+    more: 'More',
+    integrations: 'Integrations',
   },
   languages: { en: 'English', nl: 'Nederlands (Dutch)', fr: 'Français (French)', sv: 'Svenska (Swedish)' },
   common: {

@@ -21,6 +21,9 @@ const fr: Resources = {
     register: 'Registre des finalités',
     identityProviders: 'Fournisseurs d’identité',
     ingestionClients: 'Clients de chargement',
+    openMenu: 'Ouvrir le menu',
+    more: 'Plus',
+    integrations: 'Intégrations',
   },
   languages: { en: 'English (anglais)', nl: 'Nederlands (néerlandais)', fr: 'Français', sv: 'Svenska (suédois)' },
   common: {

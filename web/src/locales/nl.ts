@@ -22,6 +22,9 @@ const nl: Resources = {
     register: 'Doelregister',
     identityProviders: 'Identiteitsproviders',
     ingestionClients: 'Inlaadclients',
+    openMenu: 'Menu openen',
+    more: 'Meer',
+    integrations: 'Koppelingen',
   },
   languages: { en: 'English (Engels)', nl: 'Nederlands', fr: 'Français (Frans)', sv: 'Svenska (Zweeds)' },
   common: {

@@ -21,6 +21,9 @@ const sv: Resources = {
     register: 'Ändamålsregister',
     identityProviders: 'Identitetsleverantörer',
     ingestionClients: 'Inläsningsklienter',
+    openMenu: 'Öppna menyn',
+    more: 'Mer',
+    integrations: 'Integrationer',
   },
   languages: { en: 'English (engelska)', nl: 'Nederlands (nederländska)', fr: 'Français (franska)', sv: 'Svenska' },
   common: {
