@@ -175,8 +175,11 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
   );
   return sql`(
     WITH gate AS MATERIALIZED (
-      SELECT ${scope.allUnits.length}::bigint * ${scope.allUnits.length}::bigint <= count(*) AS per_unit
-        FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'),
+      -- At least units² school units in the store, counted no further than that: bounded by the
+      -- scope (at most MAX_PER_UNIT² rows), not by the world.
+      SELECT count(*) >= ${scope.allUnits.length}::bigint * ${scope.allUnits.length}::bigint AS per_unit
+        FROM (SELECT 1 FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'
+               LIMIT ${scope.allUnits.length}::bigint * ${scope.allUnits.length}::bigint) s),
     candidates AS MATERIALIZED (
       SELECT DISTINCT f.person_id AS id
         FROM (${units}) g
