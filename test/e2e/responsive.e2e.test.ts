@@ -146,9 +146,11 @@ async function rowMenuPaths(page: Page): Promise<string[]> {
     await popup.waitFor();
     // A group that itself went under "More" is a submenu of that popup.
     const nested = popup.locator('.ant-menu-submenu-title');
+    const own = await popup.locator('a[href]').count();
     for (let j = 0; j < (await nested.count()); j++) {
       await nested.nth(j).hover();
-      await page.waitForTimeout(300);
+      // The nested popup opens after antd's hover delay, later on a busy machine: wait for its links.
+      await expect.poll(() => page.locator('.ant-menu-submenu-popup:visible a[href]').count(), { timeout: 10_000 }).toBeGreaterThan(own);
       for (const p of await page.locator('.ant-menu-submenu-popup:visible a[href]').evaluateAll(pathsOf)) paths.add(p);
     }
     for (const p of await popup.locator('a[href]').evaluateAll(pathsOf)) paths.add(p);
