@@ -176,21 +176,13 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const [tokenA, tokenB, tokenC] = [await token(appA), await token(appB), await token(appC)];
     const base = `${server.url}/ss12000/v2.0`;
 
-    // The scope of app A as the rows of its scope version that the server wrote on its first read
-    // (ss12000_scope_units, migration 0063), for the baseline's SQL.
-    await getJson(`${base}/persons?limit=1`, tokenA);
-    const { scope_version: versionA } = await ctx.db.selectFrom('clients').select('scope_version').where('id', '=', appA.clientId).executeTakeFirstOrThrow();
+    // The scope of app A as unit ids, for the baseline's SQL.
+    const unitRows = await ctx.db.selectFrom('ss12000_organisations').select('id').where('organisation_code', 'in', half).execute();
+    const units = unitRows.map((r) => r.id);
     const baselinePort = await freePort();
     const baseline = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        BENCH_API_BASELINE: '1',
-        BASELINE_PORT: String(baselinePort),
-        BASELINE_DB: bench.databaseUrl,
-        BASELINE_CLIENT: appA.clientId,
-        BASELINE_VERSION: String(versionA),
-      },
+      env: { ...process.env, BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: bench.databaseUrl, BASELINE_UNITS: units.join(',') },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     stops.push(async () => {
@@ -491,16 +483,11 @@ function pacedInChild(args: PacedArgs): Promise<LoadResult> {
 
 /**
  * The baseline: plain node:http + pg running the SQL Schoolgate runs for these two requests (the
- * app's scope version fixed at start), answering with JSON.stringify of the stored bodies.
+ * app's units fixed at start), answering with JSON.stringify of the stored bodies.
  */
 async function baselineServer(): Promise<void> {
   const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10 });
-  // The scope's units as Schoolgate's statements reach them for a client token: the rows of its
-  // scope version (ss12000_scope_units), by client id and version.
-  const client = process.env.BASELINE_CLIENT!;
-  const version = process.env.BASELINE_VERSION!;
-  const su = (which: string) =>
-    `SELECT su.unit_id FROM ss12000_scope_units su WHERE su.client_id = '${client}'::uuid AND su.scope_version = ${Number(version)} AND ${which}`;
+  const units = process.env.BASELINE_UNITS!.split(',');
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -508,39 +495,58 @@ async function baselineServer(): Promise<void> {
       let body: unknown;
       if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
-        // The shape of Schoolgate's statement for app A (`visiblePersonIdsSql` in present.ts): the
-        // page's ids first, by walking persons in id order (a scope of more than 64 units always
-        // walks), then the persons of these ids.
+        // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
+        // the page's ids first, then the persons of these ids. The ids: by walking persons in id order
+        // (more than 64 units, as app A here), or from the scope's units when their number squared is
+        // at most the school units in the store, else by the walk.
         const bound = (col: string) => (after ? `AND ${col} > $4::uuid` : '');
-        const ids = `(SELECT p.id FROM ss12000_persons p
-                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r
-                                  WHERE coalesce((r.kind = ANY($1::text[]) AND r.organisation_id IN (${su('su.students')}))
-                                              OR (r.kind = ANY($3::text[]) AND r.organisation_id IN (${su('su.staff')})), false) ${bound('r.person_id')}) ${bound('p.id')}
-                  ORDER BY p.id LIMIT $2)`;
+        const walk = `SELECT p.id FROM ss12000_persons p
+                  WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE coalesce(r.organisation_id = ANY($1::uuid[]) AND r.kind = ANY($2::text[]), false) ${bound('r.person_id')}) ${bound('p.id')}
+                  ORDER BY p.id LIMIT $3`;
+        const ids =
+          units.length > 64
+            ? `(${walk})`
+            : `(WITH gate AS MATERIALIZED (
+                  SELECT cardinality($1::uuid[])::bigint * cardinality($1::uuid[])::bigint <= count(*) AS per_unit
+                    FROM ss12000_organisations WHERE organisation_type = 'Skolenhet'),
+                candidates AS MATERIALIZED (
+                  SELECT DISTINCT f.person_id AS id FROM unnest($1::uuid[]) g(unit)
+                   CROSS JOIN LATERAL (
+                     SELECT DISTINCT r.person_id FROM ss12000_person_relations r
+                      WHERE r.organisation_id = g.unit AND r.kind = ANY($2::text[]) ${bound('r.person_id')}
+                      ORDER BY r.person_id LIMIT $3) f
+                   WHERE (SELECT per_unit FROM gate)
+                   ORDER BY 1 LIMIT $3),
+                chosen AS MATERIALIZED (
+                  SELECT (SELECT per_unit FROM gate)
+                         AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)
+                SELECT c.id FROM candidates c WHERE (SELECT per_unit FROM chosen)
+                UNION ALL
+                SELECT w.id FROM (${walk}) w WHERE NOT (SELECT per_unit FROM chosen))`;
         const r = await pool.query(
           `SELECT t.id, t.body, t.created_at, t.modified_at, t.id::text AS sort_value,
              (SELECT coalesce(json_agg(json_build_object('kind', r.kind, 'organisation_id', r.organisation_id)), '[]'::json) FROM ss12000_person_relations r WHERE r.person_id = t.id) AS rels
            FROM ${ids} v JOIN ss12000_persons t ON t.id = v.id
            ${after ? 'WHERE t.id > $4::uuid' : ''}
-           ORDER BY t.id LIMIT $2`,
+           ORDER BY t.id LIMIT $3`,
           [
-            ['enrolment', 'placement.child', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'],
+            units,
+            ['enrolment', 'placement.child', 'duty', 'responsibleFor.enrolment', 'responsibleFor.placement', 'placement.owner'],
             limit + 1,
-            ['duty'],
             ...(after ? [after] : []),
           ],
         );
         body = { data: r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } })) };
       } else {
         const r = await pool.query(
-          `SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id IN (${su('(su.students OR su.staff)')}) ORDER BY t.id LIMIT $1`,
-          [limit + 1],
+          `SELECT t.id, t.body, t.created_at, t.modified_at FROM ss12000_groups t WHERE t.organisation_id = ANY($1::uuid[]) ORDER BY t.id LIMIT $2`,
+          [units, limit + 1],
         );
         const ids = r.rows.map((x) => x.id);
         const roles = await pool.query(
           `SELECT duty_id, group_id, assignment_role_type, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date
-           FROM ss12000_assignment_roles WHERE group_id = ANY($1::uuid[]) AND organisation_id IN (${su('su.staff')}) ORDER BY duty_id, ordinal`,
-          [ids],
+           FROM ss12000_assignment_roles WHERE group_id = ANY($2::uuid[]) AND organisation_id = ANY($1::uuid[]) ORDER BY duty_id, ordinal`,
+          [units, ids],
         );
         body = {
           data: r.rows.slice(0, limit).map((x) => ({

@@ -526,14 +526,6 @@ export interface Ss12000ReleaseState {
   applied_at: Generated<Timestamp>;
 }
 
-export interface Ss12000ScopeUnits {
-  client_id: string;
-  scope_version: string;
-  unit_id: string;
-  students: boolean;
-  staff: boolean;
-}
-
 export interface Ss12000Studyplans {
   id: string;
   body: Json;
@@ -650,7 +642,6 @@ export interface DB {
   ss12000_rate_limits: Ss12000RateLimits;
   ss12000_rate_windows: Ss12000RateWindows;
   ss12000_release_state: Ss12000ReleaseState;
-  ss12000_scope_units: Ss12000ScopeUnits;
   ss12000_studyplans: Ss12000Studyplans;
   ss12000_syllabuses: Ss12000Syllabuses;
   suspended_grants: SuspendedGrants;

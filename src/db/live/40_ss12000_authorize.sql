@@ -29,17 +29,13 @@ COMMENT ON FUNCTION end_user_consent_state(uuid, uuid) IS 'Live state of an end-
 -- tokens), the rate count of this minute (the request is counted here, in shard p_shard), the rate
 -- limit, the client's scope version and — only when `p_known_version` is not that version — the
 -- scope: its grants, its app's approved categories, and per API the school units its grants reach
--- (grant_reach joined to the units of those institutions), which it also writes as rows of that
--- version into ss12000_scope_units the first time the version is read, for the data API's
--- statements to join. The version and the scope are read in one statement, so they always belong
--- together. NULL for an unknown client (nothing counted).
+-- (grant_reach joined to the units of those institutions). The version and the scope are read in
+-- one statement, so they always belong together. NULL for an unknown client (nothing counted).
 CREATE OR REPLACE FUNCTION ss12000_authorize(p_client uuid, p_consent uuid, p_window timestamptz, p_shard smallint, p_known_version bigint) RETURNS json
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   own integer;
   total integer;
-  result json;
-  v_version bigint;
 BEGIN
   PERFORM 1 FROM clients WHERE id = p_client;
   IF NOT FOUND THEN
@@ -50,7 +46,7 @@ BEGIN
     RETURNING w.count INTO own;
   SELECT own + coalesce(sum(w.count), 0)::integer INTO total
     FROM ss12000_rate_windows w WHERE w.client_id = p_client AND w.window_start = p_window AND w.shard <> p_shard;
-  result := (
+  RETURN (
     SELECT json_build_object(
       'id', cl.id, 'name', cl.name, 'app_id', cl.app_id, 'origin', cl.origin, 'app_name', a.name, 'app_status', a.status, 'partner_id', a.partner_id,
       'consent', CASE WHEN p_consent IS NULL THEN NULL ELSE end_user_consent_state(p_consent, p_client) END,
@@ -69,28 +65,6 @@ BEGIN
                             JOIN ss12000_organisations o ON o.organisation_type = 'Skolenhet' AND o.organisation_code = r.institution_number
                            WHERE r.client_id = p_client) u)) END)
       FROM clients cl LEFT JOIN apps a ON a.id = cl.app_id WHERE cl.id = p_client);
-  -- The units of the scope just read, as rows of its version (ss12000_scope_units, migration 0063),
-  -- taken from the result itself so that version and units are of one snapshot. Written once per
-  -- version (whichever process reads it first); the version before it is kept for reads authorized
-  -- just before the change, older ones go.
-  IF json_typeof(result -> 'scope') = 'object' THEN
-    v_version := (result ->> 'scope_version')::bigint;
-    PERFORM 1 FROM ss12000_scope_units su WHERE su.client_id = p_client AND su.scope_version = v_version AND su.unit_id = '00000000-0000-0000-0000-000000000000';
-    IF NOT FOUND THEN
-      INSERT INTO ss12000_scope_units (client_id, scope_version, unit_id, students, staff)
-        SELECT p_client, v_version, (u ->> 'id')::uuid, bool_or(u ->> 'api_code' = 'students'), bool_or(u ->> 'api_code' = 'staff')
-          FROM json_array_elements(result -> 'scope' -> 'units') u
-         GROUP BY (u ->> 'id')::uuid
-      ON CONFLICT DO NOTHING;
-      INSERT INTO ss12000_scope_units (client_id, scope_version, unit_id, students, staff)
-        VALUES (p_client, v_version, '00000000-0000-0000-0000-000000000000', false, false)
-      ON CONFLICT DO NOTHING;
-      DELETE FROM ss12000_scope_units su
-       WHERE su.client_id = p_client
-         AND su.scope_version < (SELECT max(o.scope_version) FROM ss12000_scope_units o WHERE o.client_id = p_client AND o.scope_version < v_version);
-    END IF;
-  END IF;
-  RETURN result;
 END
 $$;
 COMMENT ON FUNCTION ss12000_authorize(uuid, uuid, timestamptz, smallint, bigint) IS 'One SS 12000 read: live client state, consent, rate count, and the scope (grants, approved categories, reached school units per API) when the caller''s copy is not of the live scope version (see src/modules/ss12000/access.ts).';

@@ -133,8 +133,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   // and with it what the access log works out per scope. An end user's scope also depends on the
   // live consent: built every time.
   const entry = row?.scope ? cache.get(clientId) : cached;
-  const version = Number(r.scope_version);
-  const scope = !consentId && entry ? (entry.scope ??= buildScope(principal, inputs!.units, version)) : buildScope(principal, inputs!.units, version);
+  const scope = !consentId && entry ? (entry.scope ??= buildScope(principal, inputs!.units)) : buildScope(principal, inputs!.units);
   if (count > limit) {
     known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
   }

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
-import { inUnits, personVisibleSql, texts, uuids, type Scope } from './scope.ts';
+import { personVisibleSql, texts, uuids, type Scope } from './scope.ts';
 import { releasedSql } from './present.ts';
 import { readsOf } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
@@ -226,7 +226,7 @@ export const endpoints: EndpointDef[] = [
       teacher: {
         kind: 'uuid',
         description: 'Only activities with this duty among the teachers.',
-        where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND ${inUnits(s, 'staff', sql`t.organisation_id`)}`,
+        where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})`,
       },
       organisation: { kind: 'uuid', description: 'Only activities of this unit.', where: (v) => sql`t.organisation_id = ${v}` },
       group: { kind: 'uuid', description: 'Only activities of this group.', where: (v) => sql`${v}::uuid = ANY(t.group_ids)` },
@@ -301,7 +301,7 @@ export const endpoints: EndpointDef[] = [
  * is released — groups at units granted under the students API (an end user: their own groups).
  */
 function membershipReleased(scope: Scope): RawBuilder<unknown> {
-  return sql`${inUnits(scope, scope.endUser ? 'all' : 'students', sql`r.organisation_id`)}`;
+  return sql`r.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
 }
 
 /**
@@ -339,13 +339,13 @@ export function relationshipSql(q: Record<string, any>, scope: Scope): RawBuilde
   // Only relations the app may see count, or a filter could reveal a relation to a unit not granted,
   // or one of a kind the app may not see there (a guardianship without the guardians category, a
   // staff member's duty under the students API, a membership in a group whose memberships are withheld).
-  const s = sql`r.organisation_id`;
+  const s = uuids(scope.studentUnits);
   // An end user's token sees only that person, in their own relations at the consent's school.
-  if (scope.endUser) conds.push(sql`${inUnits(scope, 'all', sql`r.organisation_id`)}`);
+  if (scope.endUser) conds.push(sql`r.organisation_id = ANY(${uuids(scope.allUnits)})`);
   else
-    conds.push(sql`((r.kind = ANY(${texts([...STUDENT_KINDS, 'groupMembership'])}) AND ${inUnits(scope, 'students', s)})
-    OR (r.kind = ANY(${texts(STAFF_KINDS)}) AND ${inUnits(scope, 'staff', sql`r.organisation_id`)})
-    ${scope.guardians ? sql`OR (r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND ${inUnits(scope, 'students', s)})` : sql``})`);
+    conds.push(sql`((r.kind = ANY(${texts([...STUDENT_KINDS, 'groupMembership'])}) AND r.organisation_id = ANY(${s}))
+    OR (r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))
+    ${scope.guardians ? sql`OR (r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${s}))` : sql``})`);
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE ${sql.join(conds, sql` AND `)})`;
 }
 

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
 import { partColumn, partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
-import { inUnits, scopeUnitsOn, texts, uuids, type Scope } from './scope.ts';
+import { texts, uuids, type Scope } from './scope.ts';
 
 /**
  * Presentation of SS 12000 entities as the app may see them, decided by PostgreSQL: per row (alias
@@ -107,22 +107,8 @@ export function presentFrom(type: EntityType, table: string, scope: Scope, page?
  * times (an app with 500 units paid ~2 ms a page for it); with the same units under both APIs, once.
  */
 function personRolesSql(scope: Scope): RawBuilder<unknown> {
-  const same = !scope.unitRows && scope.studentUnits.length === scope.staffUnits.length && scope.studentUnits.every((u, i) => u === scope.staffUnits[i]);
+  const same = scope.studentUnits.length === scope.staffUnits.length && scope.studentUnits.every((u, i) => u === scope.staffUnits[i]);
   const inT = same ? sql`r.in_s` : sql`r.in_t`;
-  // A client token's scope: each relation looks its unit up once in the rows of the scope's version,
-  // by the primary key (a few relations a person, whatever the scope's size). As a scalar subquery,
-  // fenced by OFFSET 0, so that the planner neither joins the whole scope per person nor evaluates
-  // the probe once per flag.
-  const relations = scope.unitRows
-    ? sql`SELECT r.kind, r.organisation_id, (r.f & 1) = 1 AS in_s, (r.f & 2) = 2 AS in_t
-            FROM (SELECT r.kind, r.organisation_id,
-                         coalesce((SELECT su.students::int + 2 * su.staff::int FROM ss12000_scope_units su
-                                    WHERE ${scopeUnitsOn(scope.unitRows)} AND su.unit_id = r.organisation_id), 0) AS f
-                    FROM ss12000_person_relations r WHERE r.person_id = t.id OFFSET 0) r`
-    : sql`SELECT r.kind, r.organisation_id, r.organisation_id = ANY(${uuids(scope.studentUnits)}) AS in_s${
-        same ? sql`` : sql`, r.organisation_id = ANY(${uuids(scope.staffUnits)}) AS in_t`
-      }
-            FROM ss12000_person_relations r WHERE r.person_id = t.id`;
   const seenKinds = scope.guardians ? [...STUDENT_KINDS, ...GUARDIAN_KINDS] : STUDENT_KINDS;
   return sql`LATERAL (
       SELECT coalesce(bool_or(r.in_s AND r.kind = ANY(${texts(STUDENT_KINDS)})), false) AS student,
@@ -132,7 +118,10 @@ function personRolesSql(scope: Scope): RawBuilder<unknown> {
              -- Tagged with the API whose role released the person (the access log credits that API only).
              array_agg(DISTINCT CASE WHEN r.kind = ANY(${texts(STAFF_KINDS)}) THEN 'staff:' ELSE 'students:' END || r.organisation_id::text)
                FILTER (WHERE (r.in_s AND r.kind = ANY(${texts(seenKinds)})) OR (${inT} AND r.kind = ANY(${texts(STAFF_KINDS)}))) AS units
-        FROM (${relations}) r) pr`;
+        FROM (SELECT r.kind, r.organisation_id, r.organisation_id = ANY(${uuids(scope.studentUnits)}) AS in_s${
+          same ? sql`` : sql`, r.organisation_id = ANY(${uuids(scope.staffUnits)}) AS in_t`
+        }
+                FROM ss12000_person_relations r WHERE r.person_id = t.id) r) pr`;
 }
 
 /**
@@ -237,12 +226,6 @@ function unitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
  * organisation_id — an app with the same 500 units under both APIs sends them once, not three times.
  */
 function seenThrough(scope: Scope): RawBuilder<unknown> {
-  if (scope.unitRows) {
-    // A client token's scope: the units are the rows of its version, whatever their number.
-    const studentKinds = scope.guardians ? [...STUDENT_KINDS, ...GUARDIAN_KINDS] : STUDENT_KINDS;
-    return sql`((r.kind = ANY(${texts(studentKinds)}) AND ${inUnits(scope, 'students', sql`r.organisation_id`)})
-             OR (r.kind = ANY(${texts(STAFF_KINDS)}) AND ${inUnits(scope, 'staff', sql`r.organisation_id`)}))`;
-  }
   const groups = unitKinds(scope);
   if (!groups.length) return sql`false`;
   return sql`(${sql.join(
@@ -322,9 +305,9 @@ function ruleGate(rule: ScopeRule, scope: Scope): RawBuilder<unknown> | boolean 
     case 'guardiansOfStudents':
       return scope.guardians && sql`pr.student`;
     case 'membershipsAtStudentUnits':
-      return sql`${inUnits(scope, scope.endUser ? 'all' : 'students', sql`t.organisation_id`)}`;
+      return sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
     case 'teachersAtStaffUnits':
-      return !scope.endUser && sql`${inUnits(scope, 'staff', sql`t.organisation_id`)}`;
+      return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
     case 'ownersWithGuardians':
       return scope.guardians;
   }
@@ -337,7 +320,7 @@ function ruleSql(rule: ScopeRule, column: string, field: string, scope: Scope): 
       // A student's, at the scope's student units only; the stored part when all are.
       const atUnits = sql`(SELECT ', "enrolments": ' || jsonb_agg(e ORDER BY i)::text
           FROM jsonb_array_elements(coalesce(${partValue(column, field)}, '[]'::jsonb)) WITH ORDINALITY AS x(e, i)
-         WHERE ${inUnits(scope, 'students', sql`lower(e->'enroledAt'->>'id')`, 'text')})`;
+         WHERE lower(e->'enroledAt'->>'id') = ANY(${texts(scope.studentUnits)}))`;
       return sql`CASE WHEN NOT pr.student THEN '' WHEN pr.enrolments_in_scope THEN ${stored(column)} ELSE coalesce(${atUnits}, '') END`;
     }
     case 'membershipsAtStudentUnits':
@@ -370,14 +353,14 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
     switch (r.rule) {
       case 'teachersAtStaffUnits':
         if (scope.endUser) return sql`false`;
-        conds.push(sql`${inUnits(scope, 'staff', sql`t.organisation_id`)}`);
+        conds.push(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`);
         break;
       case 'ownersWithGuardians':
       case 'guardiansOfStudents':
         if (!scope.guardians) return sql`false`;
         break;
       case 'membershipsAtStudentUnits':
-        conds.push(sql`${inUnits(scope, scope.endUser ? 'all' : 'students', sql`t.organisation_id`)}`);
+        conds.push(sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`);
         break;
       case 'enrolmentsAtStudentUnits':
         conds.push(sql`pr.student`);
@@ -409,7 +392,7 @@ export function unitsSql(type: EntityType, scope: Scope): RawBuilder<unknown> {
       return sql`ARRAY[t.organisation_id::text]`;
     case 'studyplans':
       return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r
-                        WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND ${inUnits(scope, 'students', sql`r.organisation_id`)})`;
+                        WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
     default:
       return sql`NULL::text[]`;
   }
@@ -428,5 +411,5 @@ function assignmentRolesSql(scope: Scope): RawBuilder<unknown> {
                'startDate', to_char(a.start_date, 'YYYY-MM-DD'),
                'endDate', to_char(a.end_date, 'YYYY-MM-DD'))) ORDER BY a.duty_id, a.ordinal)
         FROM ss12000_assignment_roles a
-       WHERE a.group_id = t.id AND ${inUnits(scope, 'staff', sql`a.organisation_id`)}${own}), '[]'::jsonb)`;
+       WHERE a.group_id = t.id AND a.organisation_id = ANY(${uuids(scope.staffUnits)})${own}), '[]'::jsonb)`;
 }

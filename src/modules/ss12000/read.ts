@@ -3,7 +3,7 @@ import type { Queryable } from '../../context.ts';
 import { endpointByType, relationshipSql, type EndpointDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
-import { overlapsUnits, personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
+import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
 import {
   metaColumns,
   personSeenSql,
@@ -390,14 +390,15 @@ export async function deletedEntities(db: Queryable, scope: Scope, search: strin
   const data: Record<string, string[]> = {};
   for (const t of entityTypes) if (types.includes(t)) data[deletedKey[t]] = [];
   if (!types.length) return { data, pageToken: undefined as string | undefined };
+  const s = sql`${scope.studentUnits}::uuid[]`;
   // An end user's token sees no deletions: a deleted id is no longer anybody's own record.
   const visible = scope.endUser
     ? sql`false`
     : sql.join(
         [
-          overlapsUnits(scope, 'students', sql`d.student_units`),
-          overlapsUnits(scope, 'staff', sql`d.staff_units`),
-          ...(scope.guardians ? [overlapsUnits(scope, 'students', sql`d.guardian_units`)] : []),
+          sql`d.student_units && ${s}`,
+          sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
+          ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],
         sql` OR `,

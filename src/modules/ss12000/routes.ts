@@ -1,9 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { LRUCache } from 'lru-cache';
-import { sql } from 'kysely';
-import type { AppContext, Queryable } from '../../context.ts';
+import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../access/tokens/bearer.ts';
@@ -17,7 +15,6 @@ import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
 import { authorizeRead } from './access.ts';
-import { scopeUnitsOn, type Scope } from './scope.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
@@ -138,7 +135,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
       clientReportRoutes(api, ctx, guard);
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
-        const { data, pageToken, count } = await deletedEntities(await pageDb(ctx, scope), scope, searchOf(request));
+        const { data, pageToken, count } = await deletedEntities(pageDb(ctx), scope, searchOf(request));
         // Ids of deleted records only, no institution: logged with their count, bound to none (see the access-log COMMENT).
         request.ss12000!.released = [{ entity: 'deletedEntities', units: Array.from({ length: count ?? 0 }, () => []) }];
         return pageToken ? { data, pageToken } : { data };
@@ -166,38 +163,15 @@ function released(def: EndpointDef, rows: Row[], items: string[], expand: string
  * Where an answer's records are read: the streaming replica when one is configured
  * (DATABASE_REPLICA_URL), else the primary. Only page reads: the guard (`authorizeRead`: grants, app
  * status, consent, rate limit) and the access log always use `ctx.db`, the primary.
- *
- * A client token's statements reach its units through the rows of its scope version
- * (`ss12000_scope_units`), which the primary writes when the version is first read: a replica
- * that has not replayed them yet would answer as if nothing were granted. So the replica is used for
- * a version once it is seen to hold that version's rows (one probe per version and process; a
- * version's rows never change), and the primary answers until then.
  */
-async function pageDb(ctx: AppContext, scope: Scope): Promise<Queryable> {
-  const replica = ctx.readDb;
-  if (!replica) return ctx.db;
-  if (!scope.unitRows) return replica;
-  const { clientId, version } = scope.unitRows;
-  let seen = replicated.get(ctx);
-  if (!seen) replicated.set(ctx, (seen = new LRUCache<string, true>({ max: 10_000 })));
-  const key = `${clientId}/${version}`;
-  if (seen.has(key)) return replica;
-  const r = await sql`SELECT 1 FROM ss12000_scope_units su WHERE ${scopeUnitsOn(scope.unitRows)} AND su.unit_id = ${NIL_UUID}::uuid`.execute(replica);
-  if (!r.rows.length) return ctx.db;
-  seen.set(key, true);
-  return replica;
-}
-/** Per process: the scope versions (`client/version`) seen on the replica (see `pageDb`). */
-const replicated = new WeakMap<AppContext, LRUCache<string, true>>();
-/** The row that marks a scope version as written (migration 0063). */
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const pageDb = (ctx: AppContext) => ctx.readDb ?? ctx.db;
 
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
+  const db = pageDb(ctx);
   const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
   // Items arrive as JSON text from the database (see present.ts) and are sent as they are.
   api.get(`/${def.path}`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
-    const db = await pageDb(ctx, scope);
     const { query, limit, after } = parseListRequest(def, searchOf(request));
     const { rows, pageToken } = await listPage(db, scope, def, query, limit, after);
     const data = await present(db, scope, def.type, rows, query);
@@ -207,7 +181,6 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
 
   api.get(`/${def.path}/:id`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
-    const db = await pageDb(ctx, scope);
     const { id } = request.params as { id: string };
     if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
     const options = parseOptions(def, searchOf(request));
@@ -220,7 +193,6 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
 
   api.post(`/${def.path}/lookup`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
-    const db = await pageDb(ctx, scope);
     const options = parseOptions(def, searchOf(request));
     // The lookup body's schema is generated from the endpoint table like the query's (query.ts).
     const { ids, keys } = parseLookupBody(def, request.body);

@@ -35,13 +35,6 @@ export interface Scope {
    * school). `guardians` then only means the student's own `responsibles`/placement owners may show.
    */
   endUser?: { consentId: string; personId: string; role: 'student' | 'guardian' | 'staff' };
-  /**
-   * A client token's scope at a scope version: statements reach its units through the rows of that
-   * version in `ss12000_scope_units` (migration 0063) instead of carrying them as parameters, so a
-   * statement's size and cost do not grow with the client's grant count (issue 16). Absent for an
-   * end user's token (one school: its units are sent) and for scopes built outside the data API.
-   */
-  unitRows?: { clientId: string; version: number };
 }
 
 /**
@@ -50,7 +43,7 @@ export interface Scope {
  * of APIs the identity still holds grants of count: an end user's identity holds only the consent's
  * API (see the bearer check), and then only the consent's school.
  */
-export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit[], version?: number): Scope {
+export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit[]): Scope {
   const apis = new Set(identity.grants.map((g) => g.apiCode));
   const user = identity.endUser;
   // Only the consent's school, only under the API covering the role.
@@ -69,7 +62,6 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
     staffCategories: new Set(identity.dataCategories.staff ?? []),
     guardians: studentCategories.has('guardians' satisfies DataCategory) && (!user || user.role === 'student'),
     ...(user ? { endUser: { consentId: user.consentId, personId: user.personId, role: user.role } } : {}),
-    ...(!user && version !== undefined ? { unitRows: { clientId: identity.clientId, version } } : {}),
   };
 }
 
@@ -83,68 +75,20 @@ export const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
 /** A text[] parameter. */
 export const texts = (v: string[]) => sql`${v}::text[]`;
 
-/** Which of the scope's school units: granted under the students API, under the staff API, or either. */
-export type UnitSet = 'students' | 'staff' | 'all';
-
-const unitArray = (scope: Scope, set: UnitSet) => (set === 'students' ? scope.studentUnits : set === 'staff' ? scope.staffUnits : scope.allUnits);
-
-/**
- * SQL: the ids (uuid) of the scope's units of `set`, as a subquery for `x IN (…)` — the rows of the
- * scope's version (`Scope.unitRows`), or the units sent as a parameter when the scope has none.
- */
-function unitIds(scope: Scope, set: UnitSet): RawBuilder<unknown> {
-  if (!scope.unitRows) return sql`SELECT unnest(${uuids(unitArray(scope, set))})`;
-  const which = set === 'students' ? sql`su.students` : set === 'staff' ? sql`su.staff` : sql`(su.students OR su.staff)`;
-  return sql`SELECT su.unit_id FROM ss12000_scope_units su WHERE ${scopeUnitsOn(scope.unitRows)} AND ${which}`;
-}
-
-/**
- * SQL condition: `column` (a uuid, or with `cast: 'text'` a lower-case id as text) is one of the
- * scope's school units of `set`. The one way the data API's statements test a unit against the scope.
- */
-export function inUnits(scope: Scope, set: UnitSet, column: RawBuilder<unknown>, cast: 'uuid' | 'text' = 'uuid'): RawBuilder<unknown> {
-  if (!scope.unitRows) return cast === 'uuid' ? sql`${column} = ANY(${uuids(unitArray(scope, set))})` : sql`${column} = ANY(${texts(unitArray(scope, set))})`;
-  if (cast === 'text') {
-    // An id inside a body (an enrolment's unit, say): one probe by the primary key; text that is not
-    // a uuid matches nothing.
-    const which = set === 'students' ? sql`su.students` : set === 'staff' ? sql`su.staff` : sql`(su.students OR su.staff)`;
-    return sql`EXISTS (SELECT 1 FROM ss12000_scope_units su WHERE ${scopeUnitsOn(scope.unitRows)} AND ${which}
-                 AND su.unit_id = (CASE WHEN ${column} ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN (${column})::uuid END))`;
-  }
-  return sql`${column} IN (${unitIds(scope, set)})`;
-}
-
-/**
- * SQL: a join condition for `ss12000_scope_units su` of the scope's version (a scope with
- * `unitRows` only), to which a statement joins `su.unit_id` once and reads `su.students`/`su.staff`.
- */
-export function scopeUnitsOn(rows: NonNullable<Scope['unitRows']>): RawBuilder<unknown> {
-  return sql`su.client_id = ${rows.clientId}::uuid AND su.scope_version = ${rows.version}::bigint`;
-}
-
-/**
- * SQL condition: the uuid[] `column` shares a unit with the scope's units of `set` (the scope of a
- * deleted entity, say).
- */
-export function overlapsUnits(scope: Scope, set: UnitSet, column: RawBuilder<unknown>): RawBuilder<unknown> {
-  if (!scope.unitRows) return sql`${column} && ${uuids(unitArray(scope, set))}`;
-  return sql`EXISTS (SELECT 1 FROM unnest(${column}) x(unit) WHERE x.unit IN (${unitIds(scope, set)}))`;
-}
-
 /** SQL condition: the person with id `personId` may be seen under `scope`. */
 export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, afterId?: string): RawBuilder<unknown> {
   if (scope.endUser) {
     // That one person, while they hold the consented role at the school (units of the role's API).
     const { personId: self, role } = scope.endUser;
     const kinds = role === 'student' ? STUDENT_KINDS : role === 'staff' ? STAFF_KINDS : GUARDIAN_KINDS;
-    const units = inUnits(scope, role === 'staff' ? 'staff' : 'students', sql`r.organisation_id`);
-    return sql`(${personId} = ${self}::uuid AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = ANY(${texts(kinds)}) AND ${units}))`;
+    const units = role === 'staff' ? scope.staffUnits : scope.studentUnits;
+    return sql`(${personId} = ${self}::uuid AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = ANY(${texts(kinds)}) AND r.organisation_id = ANY(${uuids(units)})))`;
   }
   const parts = [
-    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND ${inUnits(scope, 'students', sql`r.organisation_id`)})`,
-    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND ${inUnits(scope, 'staff', sql`r.organisation_id`)})`,
+    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
+    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
   ];
-  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND ${inUnits(scope, 'students', sql`r.organisation_id`)})`);
+  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
   // With keyset paging by id, the same bound on r.person_id lets a merge join start at the page.
   const bound = afterId ? sql` AND r.person_id > ${afterId}::uuid` : sql``;
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId}${bound} AND (${sql.join(parts, sql` OR `)}))`;
@@ -152,7 +96,7 @@ export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, af
 
 /** SQL: ids of the groups the end user of `scope` is a member of at the scope's units. */
 function ownGroupsSql(scope: Scope, self: string): RawBuilder<unknown> {
-  return sql`SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = 'groupMembership' AND r.source_type = 'groups' AND ${inUnits(scope, 'all', sql`r.organisation_id`)}`;
+  return sql`SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = 'groupMembership' AND r.source_type = 'groups' AND r.organisation_id = ANY(${uuids(scope.allUnits)})`;
 }
 
 /**
@@ -166,18 +110,18 @@ function endUserVisibleSql(type: string, scope: Scope, user: NonNullable<Scope['
   const self = user.personId;
   const me = personVisibleSql(scope, sql`${self}::uuid`);
   const activityOf = (a: string) =>
-    sql`${inUnits(scope, 'all', sql`${sql.ref(`${a}.organisation_id`)}`)} AND ${sql.ref(`${a}.group_ids`)} && ARRAY(${ownGroupsSql(scope, self)})`;
+    sql`${sql.ref(`${a}.organisation_id`)} = ANY(${uuids(scope.allUnits)}) AND ${sql.ref(`${a}.group_ids`)} && ARRAY(${ownGroupsSql(scope, self)})`;
   switch (type) {
     case 'organisations':
-      return sql`${inUnits(scope, 'all', sql`t.id`)} AND ${me}`;
+      return sql`t.id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
     case 'persons':
       return personVisibleSql(scope, sql`t.id`);
     case 'placements':
-      return user.role === 'student' ? sql`t.child_id = ${self}::uuid AND ${inUnits(scope, 'students', sql`t.organisation_id`)} AND ${me}` : sql`false`;
+      return user.role === 'student' ? sql`t.child_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.studentUnits)}) AND ${me}` : sql`false`;
     case 'duties':
-      return user.role === 'staff' ? sql`t.person_id = ${self}::uuid AND ${inUnits(scope, 'staff', sql`t.organisation_id`)} AND ${me}` : sql`false`;
+      return user.role === 'staff' ? sql`t.person_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.staffUnits)}) AND ${me}` : sql`false`;
     case 'groups':
-      return sql`t.id IN (${ownGroupsSql(scope, self)}) AND ${inUnits(scope, 'all', sql`t.organisation_id`)} AND ${me}`;
+      return sql`t.id IN (${ownGroupsSql(scope, self)}) AND t.organisation_id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
     case 'activities':
       return sql`${activityOf('t')} AND ${me}`;
     case 'syllabuses':
@@ -185,7 +129,7 @@ function endUserVisibleSql(type: string, scope: Scope, user: NonNullable<Scope['
     case 'programmes':
       return user.role === 'student'
         ? sql`t.id::text IN (SELECT e->'programme'->>'id' FROM ss12000_persons p CROSS JOIN jsonb_array_elements(coalesce(p.body->'enrolments', '[]'::jsonb)) e
-                              WHERE p.id = ${self}::uuid AND ${inUnits(scope, 'students', sql`e->'enroledAt'->>'id'`, 'text')}) AND ${me}`
+                              WHERE p.id = ${self}::uuid AND e->'enroledAt'->>'id' = ANY(${texts(scope.studentUnits)})) AND ${me}`
         : sql`false`;
     case 'studyplans':
       return user.role === 'student' ? sql`t.student_id = ${self}::uuid AND ${me}` : sql`false`;
@@ -199,21 +143,21 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
   if (scope.endUser) return endUserVisibleSql(type, scope, scope.endUser);
   switch (type) {
     case 'organisations':
-      return sql`${inUnits(scope, 'all', sql`t.id`)}`;
+      return sql`t.id = ANY(${uuids(scope.allUnits)})`;
     case 'persons':
       return personVisibleSql(scope, sql`t.id`, afterId);
     case 'placements':
-      return sql`${inUnits(scope, 'students', sql`t.organisation_id`)}`;
+      return sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
     case 'duties':
-      return sql`${inUnits(scope, 'staff', sql`t.organisation_id`)}`;
+      return sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
     case 'groups':
     case 'activities':
-      return sql`${inUnits(scope, 'all', sql`t.organisation_id`)}`;
+      return sql`t.organisation_id = ANY(${uuids(scope.allUnits)})`;
     case 'syllabuses':
     case 'programmes':
       return scope.allUnits.length ? sql`true` : sql`false`;
     case 'studyplans':
-      return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND ${inUnits(scope, 'students', sql`r.organisation_id`)})`;
+      return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
     default:
       return sql`false`;
   }
