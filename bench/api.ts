@@ -7,6 +7,7 @@ import pg from 'pg';
 import { sql } from 'kysely';
 import { worldCounts } from '../src/generator/index.ts';
 import { openBenchWorld } from './_world.ts';
+import { explainHotStatements, type ExplainedStatement } from './_explain.ts';
 import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
 import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
@@ -22,7 +23,9 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *     JSON.stringify; no auth, scoping, validation or presentation);
  *  3. a full crawl of every person the app may see with limit=1000;
  *  4. a partner hammering past its rate limit while a second partner's p99 is measured;
- *  5. RSS of the server.
+ *  5. RSS of the server;
+ *  6. EXPLAIN (ANALYZE, BUFFERS) of the server's own statements for app A's and partner C's pages
+ *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table).
  *
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
  * each server and its PostgreSQL backends, latency at a fixed offered load).
@@ -55,6 +58,8 @@ interface ScaleResult {
   groups100: Comparison;
   crawl: { persons: number; pages: number; seconds: number };
   rss: { start?: number; peak: number; end?: number; baseline?: number };
+  /** EXPLAIN (ANALYZE, BUFFERS) of the hot statements (plans in .bench/explain-<scale>x.txt). */
+  explain: ExplainedStatement[];
 }
 
 /** Schoolgate against the baseline on one request mix (see `compare` in `runScale`). */
@@ -100,6 +105,15 @@ function printTable(results: ScaleResult[]): void {
   console.log(`\nSS 12000 API by world size (${cpus().length} CPUs shared by server, baseline, PostgreSQL and load generator)`);
   console.log(`${''.padEnd(width)} ${results.map((r) => `${r.scale}×`.padEnd(col)).join(' ')}`);
   for (const [label, cell] of rows) console.log(`${label.padEnd(width)} ${results.map((r) => cell(r).padEnd(col)).join(' ')}`);
+  // The work of each hot statement, from its plan: buffers do not depend on how busy the machine is.
+  console.log(`\nHot statements, EXPLAIN (ANALYZE, BUFFERS): execution ms / shared buffers / rows (plans: .bench/explain-<scale>x.txt)`);
+  for (const [i, first] of (results[0]?.explain ?? []).entries()) {
+    const cell = (r: ScaleResult) => {
+      const e = r.explain[i];
+      return e ? `${e.executionMs.toFixed(2)} ms / ${e.buffers} / ${e.rows}` : '?';
+    };
+    console.log(`${first.label.padEnd(width)} ${results.map((r) => cell(r).padEnd(col)).join(' ')}`);
+  }
 }
 
 /** The whole benchmark on one world size. */
@@ -146,6 +160,11 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const appA = await makeApp('A', half, 1_000_000_000);
     const appB = await makeApp('B', numbers.slice(0, 10), 600);
     const appC = await makeApp('C', numbers.slice(10, 20), 1_000_000_000);
+    const categories = { students: cats, staff: cats.filter((c) => c !== 'guardians') };
+    const explain = await explainHotStatements(bench.databaseUrl, scale, [
+      { label: 'app A (half)', clientId: appA.clientId, institutionNumbers: half, categories },
+      { label: 'partner C (10)', clientId: appC.clientId, institutionNumbers: numbers.slice(10, 20), categories },
+    ]);
 
     // BENCH_API_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops (open it in Chrome DevTools).
     // BENCH_SERVER_NODE_OPTIONS: Node options for the server only (e.g. heap limits to try).
@@ -342,6 +361,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       groups100: summary(groups),
       crawl: { persons: crawled, pages, seconds: crawlSeconds },
       rss: { start: rssAtStart, peak: rssPeak, end: rssEnd, baseline: baselineRss },
+      explain,
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);

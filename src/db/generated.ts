@@ -371,6 +371,7 @@ export interface Ss12000Activities {
   end_date: Timestamp | null;
   json_core: string | null;
   json_teachers: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000AssignmentRoles {
@@ -407,6 +408,7 @@ export interface Ss12000Duties {
   start_date: Timestamp;
   end_date: Timestamp | null;
   json_core: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000Groups {
@@ -423,6 +425,7 @@ export interface Ss12000Groups {
   end_date: Timestamp | null;
   json_core: string | null;
   json_group_memberships: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000Organisations {
@@ -441,6 +444,7 @@ export interface Ss12000Organisations {
   start_date: Timestamp | null;
   end_date: Timestamp | null;
   json_core: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000PersonRelations {
@@ -477,6 +481,7 @@ export interface Ss12000Persons {
   json_photo: string | null;
   json_enrolments: string | null;
   json_responsibles: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000Placements {
@@ -493,6 +498,7 @@ export interface Ss12000Placements {
   end_date: Timestamp | null;
   json_core: string | null;
   json_owners: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000Programmes {
@@ -506,6 +512,7 @@ export interface Ss12000Programmes {
   school_type: string;
   parent_id: string | null;
   json_core: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000RateLimits {
@@ -536,6 +543,7 @@ export interface Ss12000Studyplans {
   start_date: Timestamp;
   end_date: Timestamp | null;
   json_core: string | null;
+  raw_hash: string | null;
 }
 
 export interface Ss12000Syllabuses {
@@ -550,6 +558,7 @@ export interface Ss12000Syllabuses {
   course_name: string | null;
   course_code: string | null;
   json_core: string | null;
+  raw_hash: string | null;
 }
 
 export interface SuspendedGrants {

@@ -101,6 +101,49 @@ describe('SS 12000 ingestion', () => {
     expect(await count('ss12000_groups')).toBe(groups);
   });
 
+  describe('a record sent again exactly as stored is not validated again (issue 16), and nothing changes for the loader', () => {
+    it('still reports members the schemas do not know, on every load', async () => {
+      const person = { ...world.persons[0]!, lockerCode: 'B-17' };
+      const load = () => operator.post('/api/v1/ingestion/batch', { upsert: { persons: [person] } });
+      for (let i = 0; i < 3; i++) {
+        const res = await load();
+        expect(res.status).toBe(200);
+        expect(res.body.unknownMembers).toEqual({ persons: { lockerCode: 1 } });
+        expect(res.body.unchanged.persons).toBe(1);
+      }
+    });
+
+    it('names a bad record by its index in the batch as sent, with stored records before it', async () => {
+      const [a, b, c] = world.persons;
+      const res = await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [a, b, { ...c, sex: 'Pojke' }] } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['upsert.persons.2.sex']);
+    });
+
+    it('refuses a record twice in one batch, even when it is stored as sent', async () => {
+      const res = await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [world.persons[1], world.persons[1]] } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ index: 1, code: 'duplicate_id' });
+    });
+
+    it('refuses deleting what a stored record sent again refers to', async () => {
+      const group = world.groups[0]!;
+      const res = await operator.post('/api/v1/ingestion/batch', { upsert: { groups: [group] }, delete: { organisations: [group.organisation.id] } });
+      expect(res.status).toBe(400);
+      expect(res.body.errors[0]).toMatchObject({ field: 'upsert.groups.0.organisation.id', code: 'unknown_reference' });
+    });
+
+    it('takes a record sent with its members in another order as the one stored', async () => {
+      const person = world.persons[4]!;
+      const reordered = Object.fromEntries(Object.entries(person).reverse());
+      for (let i = 0; i < 2; i++) {
+        const res = await operator.post('/api/v1/ingestion/batch', { upsert: { persons: [reordered] } });
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ noChange: true, unchanged: { persons: 1 } });
+      }
+    });
+  });
+
   it('records deletions for /deletedEntities, only for apps that could see the entity', async () => {
     const unit = world.organisations.find((o) => o.organisationCode === NUMBERS[0])!;
     const seeing = await reader([NUMBERS[0]!]);

@@ -164,6 +164,23 @@ describe('what a client may see follows every change at once', () => {
     expect((await c.get(`/persons/${personId}`)).status).toBe(200);
   });
 
+  it('clients asked in turns keep their own grants: what the process keeps of one never serves another', async () => {
+    // The process shapes and keeps each client's grants (bearer.ts, access.ts); a memo keyed by
+    // anything wider than the client's own rows would hand one client another's APIs.
+    const { ctx } = harness();
+    const staffOnly = await createApp(ctx, { staff: ['identity'] });
+    await grantAll(ctx, staffOnly.clientId, 'staff', [NUMBERS[0]!]);
+    const { c: students } = await grantedApp(['identity', 'civic_number'], [NUMBERS[1]!]);
+    const staff = client(staffOnly);
+    for (let turn = 0; turn < 3; turn++) {
+      expect(await codes(staff)).toEqual([NUMBERS[0]]);
+      expect((await staff.get('/persons?limit=50')).body.data.some((p: Record<string, unknown>) => 'civicNo' in p)).toBe(false);
+      expect(await codes(students)).toEqual([NUMBERS[1]]);
+      expect(await civicNumbersShown(students)).toBe(true);
+      expect((await students.get('/duties?limit=5')).body.data).toEqual([]);
+    }
+  });
+
   it('sends the scope again only when it changed', async () => {
     const { ctx } = harness();
     const { app } = await grantedApp(['identity'], NUMBERS);

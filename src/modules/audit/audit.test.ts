@@ -1,20 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from '../../../test/support/harness.ts';
 import { insertAdminRight, insertUser } from '../../seed/builders.ts';
-import { buildWorld, PASSWORD, SCHOOLS, type World } from '../school/test-world.ts';
+import { buildWorld, PASSWORD, SCHOOLS, sessionsOf, type World } from '../school/test-world.ts';
 
 const harness = useHarness();
 let world: World;
-const sessions = new Map<string, TestClient>();
-
-async function as(email: string): Promise<TestClient> {
-  if (!sessions.has(email)) {
-    const c = harness().client();
-    expect((await c.login(email, PASSWORD)).status).toBe(200);
-    sessions.set(email, c);
-  }
-  return sessions.get(email)!;
-}
+const as = sessionsOf(harness);
 
 const OP = 'op@informat.example';
 const ANNA = 'anna@school.example';

@@ -68,7 +68,12 @@ export function suspendedInScope(db: Queryable, scope: AdminScope) {
  * table), with those APIs: an app switched off here stays in the list, marked off.
  */
 export async function listVisibleApps(db: Queryable, scope: AdminScope) {
-  const suspended = await suspendedInScope(db, scope)
+  // Live and switched-off grants alike: only which client holds which API matters here.
+  const held = grantsInScope(db, scope)
+    .select(['g.client_id', 'g.api_code'])
+    .unionAll(suspendedInScope(db, scope).select(['g.client_id', 'g.api_code']));
+  const rows = await db
+    .selectFrom(held.as('g'))
     .innerJoin('clients as c', 'c.id', 'g.client_id')
     .innerJoin('apps as a', 'a.id', 'c.app_id')
     .innerJoin('partners as p', 'p.id', 'a.partner_id')
@@ -87,26 +92,6 @@ export async function listVisibleApps(db: Queryable, scope: AdminScope) {
       'api.sort_order',
     ])
     .execute();
-  const live = await grantsInScope(db, scope)
-    .innerJoin('clients as c', 'c.id', 'g.client_id')
-    .innerJoin('apps as a', 'a.id', 'c.app_id')
-    .innerJoin('partners as p', 'p.id', 'a.partner_id')
-    .innerJoin('apis as api', 'api.code', 'g.api_code')
-    .select([
-      'a.id',
-      'a.name',
-      'a.status',
-      'a.created_at',
-      'a.updated_at',
-      'p.id as partner_id',
-      'p.name as partner_name',
-      'c.id as client_id',
-      'api.code as api_code',
-      'api.name as api_name',
-      'api.sort_order',
-    ])
-    .execute();
-  const rows = [...live, ...suspended];
   const apps = new Map<string, (typeof rows)[number] & { apis: Map<string, { code: string; name: string; order: number }> }>();
   for (const r of rows) {
     const app = apps.get(r.id) ?? { ...r, apis: new Map() };

@@ -5,23 +5,14 @@
  * grants: what the app was approved for, in the reader's language.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useHarness, type TestClient } from '../../../test/support/harness.ts';
+import { useHarness } from '../../../test/support/harness.ts';
 import { insertAdminRight, insertApp, insertClient, insertGrant, insertUser } from '../../seed/builders.ts';
-import { buildWorld, PASSWORD, SCHOOLS, type World } from './test-world.ts';
+import { buildWorld, PASSWORD, SCHOOLS, sessionsOf, type World } from './test-world.ts';
 
 const harness = useHarness();
 let world: World;
 let bilingual: { appId: string; clientId: string };
-const clients: Record<string, TestClient> = {};
-
-async function as(email: string): Promise<TestClient> {
-  if (!clients[email]) {
-    const c = harness().client();
-    expect((await c.login(email, PASSWORD)).status).toBe(200);
-    clients[email] = c;
-  }
-  return clients[email];
-}
+const as = sessionsOf(harness);
 const anna = () => as('anna@school.example');
 const otto = () => as('otto@school.example');
 

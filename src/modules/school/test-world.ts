@@ -1,4 +1,5 @@
 import type { Queryable } from '../../context.ts';
+import type { Harness, TestClient } from '../../../test/support/harness.ts';
 import {
   insertAccessGroup,
   insertAdminRight,
@@ -16,6 +17,24 @@ import {
  * starts on 2026-11-22), two partners with apps in several states and one legacy client.
  */
 export const PASSWORD = 'a long test password';
+
+/**
+ * One signed-in session per person of the world for a whole test file: the function it returns signs
+ * `email` in (with the world's password) on first use and hands back the same client afterwards.
+ */
+export function sessionsOf(harness: () => Harness): (email: string) => Promise<TestClient> {
+  const known = new Map<string, TestClient>();
+  return async (email) => {
+    let client = known.get(email);
+    if (!client) {
+      client = harness().client();
+      const res = await client.login(email, PASSWORD);
+      if (res.status !== 200) throw new Error(`sign-in of ${email} in the test world: ${res.status}`);
+      known.set(email, client);
+    }
+    return client;
+  };
+}
 
 export const SCHOOLS = {
   nassau: '001057',

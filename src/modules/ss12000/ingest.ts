@@ -92,29 +92,98 @@ interface Parsed {
   records: Record<string, any>[];
   /** Paths of members the schema dropped, with their counts. */
   unknown: Record<string, number>;
+  /** Per record id, the raw digest to store with it (none for a record with members the schemas do not know). */
+  rawHashes: Map<string, string>;
 }
 
-/** Adds to `out` the paths of members of `raw` that parsing dropped (`parsed` is what the schema kept). */
-function droppedMembers(raw: unknown, parsed: unknown, path: string, out: Record<string, number>): void {
+/**
+ * Adds to `out` the paths of members of `raw` that parsing dropped (`parsed` is what the schema
+ * kept); says whether there was any.
+ */
+function droppedMembers(raw: unknown, parsed: unknown, path: string, out: Record<string, number>): boolean {
+  let found = false;
   if (Array.isArray(raw) && Array.isArray(parsed)) {
-    raw.forEach((r, i) => droppedMembers(r, parsed[i], `${path}[]`, out));
-    return;
+    raw.forEach((r, i) => (found = droppedMembers(r, parsed[i], `${path}[]`, out) || found));
+    return found;
   }
-  if (!raw || typeof raw !== 'object' || !parsed || typeof parsed !== 'object') return;
+  if (!raw || typeof raw !== 'object' || !parsed || typeof parsed !== 'object') return false;
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const at = path ? `${path}.${key}` : key;
     if (value === undefined) continue;
-    if (!(key in (parsed as Record<string, unknown>))) out[at] = (out[at] ?? 0) + 1;
-    else droppedMembers(value, (parsed as Record<string, unknown>)[key], at, out);
+    if (!(key in (parsed as Record<string, unknown>))) {
+      out[at] = (out[at] ?? 0) + 1;
+      found = true;
+    } else found = droppedMembers(value, (parsed as Record<string, unknown>)[key], at, out) || found;
   }
+  return found;
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The digest of a record as the loader sent it: its JSON text without the SIS's `meta`, before any parsing. */
+function rawDigest(raw: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(stripMeta(raw)) ?? '')
+    .digest('base64url');
+}
+
+/** What a first look at a batch found: the raw records stored exactly as sent, and every raw record's digest. */
+interface FirstLook {
+  /** Raw records whose digest is the stored `raw_hash` of their id: neither validated nor written again. */
+  skip: Set<unknown>;
+  /** How many records of each collection that is. */
+  skipped: Partial<Record<EntityType, number>>;
+  /** The raw digest of every upserted record. */
+  digests: Map<unknown, string>;
+}
+
+/**
+ * The records of `batch` that are stored exactly as sent (issue 16: re-loading an unchanged world
+ * costs a comparison of digests, not a validation of every document). Such a record was validated
+ * when it was stored, and what it refers to is still stored — except when the batch deletes
+ * something, so a batch with deletions is never cut (the full check must see a reference to what
+ * it deletes). A collection whose records do not all carry a UUID id, once, is not cut either: the
+ * full check reports them.
+ */
+async function firstLook(db: Queryable, batch: IngestionBatch): Promise<FirstLook> {
+  const look: FirstLook = { skip: new Set(), skipped: {}, digests: new Map() };
+  const deletes = Object.values(batch.delete ?? {}).some((ids) => ids?.length);
+  for (const type of entityTypes) {
+    const input = batch.upsert?.[type] ?? [];
+    const ids: string[] = [];
+    let cut = !deletes;
+    for (const raw of input) {
+      look.digests.set(raw, rawDigest(raw));
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' && UUID_TEXT.test(id)) ids.push(id.toLowerCase());
+      else cut = false;
+    }
+    if (!cut || !input.length || new Set(ids).size !== ids.length) continue;
+    const stored = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += DIGEST_CHUNK) {
+      const rows = await sql<{ id: string; raw_hash: string }>`
+        SELECT id, raw_hash FROM ${sql.table(tableOf[type])} WHERE id = ANY(${ids.slice(i, i + DIGEST_CHUNK)}::uuid[]) AND raw_hash IS NOT NULL`.execute(db);
+      for (const r of rows.rows) stored.set(r.id, r.raw_hash);
+    }
+    let skipped = 0;
+    input.forEach((raw, i) => {
+      if (stored.get(ids[i]!) !== look.digests.get(raw)) return;
+      look.skip.add(raw);
+      skipped++;
+    });
+    if (skipped) look.skipped[type] = skipped;
+  }
+  return look;
 }
 
 /**
  * Validates a whole batch without touching the store: every record against its schema, duplicate
  * ids, and every reference against the batch plus the store (minus what the batch deletes).
  * Returns the parsed records or throws a 400 listing the bad records by index and field.
+ * Records in `look.skip` (stored exactly as sent, see `firstLook`) are left out; each record's
+ * index stays its index in the batch as sent.
  */
-export async function validateBatch(db: Queryable, batch: IngestionBatch): Promise<Parsed[]> {
+export async function validateBatch(db: Queryable, batch: IngestionBatch, look?: Pick<FirstLook, 'skip' | 'digests'>): Promise<Parsed[]> {
   const problems: IngestionProblem[] = [];
   const parsed: Parsed[] = [];
   const batchIds = new Map<EntityType, Set<string>>();
@@ -127,7 +196,9 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
     const ids = new Set<string>();
     const records: Record<string, any>[] = [];
     const unknown: Record<string, number> = {};
+    const rawHashes = new Map<string, string>();
     input.forEach((raw, index) => {
+      if (look?.skip.has(raw)) return;
       const result = inputSchemas[type].safeParse(stripMeta(raw));
       if (!result.success) {
         for (const issue of result.error.issues.slice(0, 5)) {
@@ -142,8 +213,10 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
         return;
       }
       const rec = result.data as Record<string, any>;
-      droppedMembers(stripMeta(raw), rec, '', unknown);
+      const dropped = droppedMembers(stripMeta(raw), rec, '', unknown);
       rec.id = rec.id.toLowerCase();
+      const digest = look?.digests.get(raw);
+      if (digest && !dropped) rawHashes.set(rec.id, digest);
       stripReferenceNames(type, rec);
       if (ids.has(rec.id)) {
         problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice in ${type}.` });
@@ -163,7 +236,7 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch): Promi
       records.push(Object.assign(rec, { __index: index }));
     });
     batchIds.set(type, ids);
-    parsed.push({ type, records, unknown });
+    parsed.push({ type, records, unknown, rawHashes });
   }
 
   // References: collect what is not in the batch, then ask the store once per collection.
@@ -269,22 +342,35 @@ export interface IngestionActor {
 /**
  * Loads a batch of SS 12000 data: validates all of it first (nothing is kept if any record is bad),
  * then upserts and deletes in one transaction with one audit row. Records identical to what is
- * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`; they are
- * recognised by their digest (sha256 of the canonical body, stored with the row) before anything is
- * sent, so an unchanged batch costs one read of the digests.
+ * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`. A
+ * record sent exactly as it was stored (its raw digest, `firstLook`) is not even validated; one that
+ * parses to what is stored is recognised by its digest (sha256 of the canonical body, stored with
+ * the row) before anything is sent. So an unchanged batch costs one digest per record and one read
+ * of the stored digests.
  */
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
-  const parsed = await validateBatch(ctx.db, batch);
   const now = ctx.clock.now();
   const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
-  for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
   await ctx.db.transaction().execute(async (trx) => {
     // One load at a time, so that the stored digests compared below are those of every load committed
     // before this one: two loads of the same record end as the later one says, as when every record
-    // went to the upsert and waited there for the other's row lock.
+    // went to the upsert and waited there for the other's row lock. The first look and the validation
+    // run under the lock too, so that what they rely on (records stored as sent, references) stays so.
     await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
-    for (const { type, records } of parsed) {
-      if (!records.length) continue;
+    const look = await firstLook(trx, batch);
+    const parsed = await validateBatch(trx, batch, look);
+    for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
+    for (const { type, records, rawHashes } of parsed) {
+      const skipped = look.skipped[type] ?? 0;
+      if (!records.length) {
+        // Every record of the collection was stored as sent.
+        if (skipped) {
+          result.created[type] = 0;
+          result.updated[type] = 0;
+          result.unchanged[type] = skipped;
+        }
+        continue;
+      }
       const table = tableOf[type];
       let created = 0;
       let updated = 0;
@@ -296,15 +382,27 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           const body = canonical(rec);
           return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
         });
-        const stored = await sql<{ id: string; hash: string }>`
-          SELECT id, hash FROM ${sql.table(table)} WHERE id = ANY(${block.map((b) => b.rec.id)}::uuid[])`.execute(trx);
-        const digests = new Map(stored.rows.map((r) => [r.id, r.hash]));
-        const sent = block.filter((b) => digests.get(b.rec.id) !== b.hash);
+        const stored = await sql<{ id: string; hash: string; raw_hash: string | null }>`
+          SELECT id, hash, raw_hash FROM ${sql.table(table)} WHERE id = ANY(${block.map((b) => b.rec.id)}::uuid[])`.execute(trx);
+        const digests = new Map(stored.rows.map((r) => [r.id, r]));
+        const sent = block.filter((b) => digests.get(b.rec.id)?.hash !== b.hash);
+        // Stored as it parses, but sent in another text (key order, the SIS's meta, a member the
+        // schemas drop no longer sent): its raw digest is stored now, so the next load skips it.
+        const known = block.filter((b) => {
+          const row = digests.get(b.rec.id);
+          return row?.hash === b.hash && rawHashes.has(b.rec.id) && row.raw_hash !== rawHashes.get(b.rec.id);
+        });
+        if (known.length) {
+          await sql`UPDATE ${sql.table(table)} AS t SET raw_hash = v.raw_hash
+            FROM unnest(${known.map((b) => b.rec.id)}::uuid[], ${known.map((b) => rawHashes.get(b.rec.id)!)}::text[]) AS v(id, raw_hash)
+            WHERE t.id = v.id`.execute(trx);
+        }
         for (let j = 0; j < sent.length; j += CHUNK) {
           const rows = sent.slice(j, j + CHUNK).map(({ rec, body, hash }) => ({
             id: rec.id,
             body,
             hash,
+            raw_hash: rawHashes.get(rec.id) ?? null,
             created_at: now,
             modified_at: now,
             ...columnsOf(type, rec),
@@ -335,7 +433,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
       }
       result.created[type] = created;
       result.updated[type] = updated;
-      result.unchanged[type] = records.length - created - updated;
+      result.unchanged[type] = records.length - created - updated + skipped;
       if (changedIds.length) result.noChange = false;
       if (changedIds.length && ['persons', 'placements', 'duties', 'groups'].includes(type)) {
         const changed = new Set(changedIds);

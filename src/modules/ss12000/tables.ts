@@ -14,6 +14,8 @@ interface EntityBase {
   id: string;
   body: Body;
   hash: string;
+  /** Digest of the record's JSON as the loader sent it (migration 0069); NULL when unknown. */
+  raw_hash: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Timestamp;
   modified_at: Timestamp;
   /** The fields released with the entity, as JSON text (release policy, migration 0049: see `release.ts`). */
