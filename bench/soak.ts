@@ -81,7 +81,8 @@ export async function run(): Promise<void> {
       const agent = new Agent({ keepAlive: true, maxSockets: connections });
       const target = new URL(server.url);
       const reads = ['/ss12000/v2.0/persons?limit=100', '/ss12000/v2.0/groups?limit=100&expand=assignmentRoles', '/ss12000/v2.0/duties?limit=100'];
-      type Sample = { at: number; ms: number; ok: boolean };
+      type Kind = 'read' | 'token' | 'write';
+      type Sample = { at: number; ms: number; ok: boolean; kind: Kind };
       const samples: Sample[] = [];
       const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
         new Promise<{ status: number; body: string }>((ok) => {
@@ -99,7 +100,8 @@ export async function run(): Promise<void> {
         const i = n++;
         const t = performance.now();
         let ok: boolean;
-        if (i % 8 === 7) {
+        const kind: Kind = i % 8 === 7 ? 'token' : i % 8 === 3 ? 'write' : 'read';
+        if (kind === 'token') {
           const r = await send(
             'POST',
             '/oidc/token',
@@ -109,7 +111,7 @@ export async function run(): Promise<void> {
           ok = r.status === 200;
           // Readers move to the newest token now and then, as clients do before theirs expires.
           if (ok && i % 64 === 63) bearer = `Bearer ${(JSON.parse(r.body) as { access_token: string }).access_token}`;
-        } else if (i % 8 === 3) {
+        } else if (kind === 'write') {
           const r = await send(
             'POST',
             '/api/v1/partner/apps',
@@ -121,7 +123,7 @@ export async function run(): Promise<void> {
           const r = await send('GET', reads[i % reads.length]!, { authorization: bearer });
           ok = r.status === 200;
         }
-        samples.push({ at: t, ms: performance.now() - t, ok });
+        samples.push({ at: t, ms: performance.now() - t, ok, kind });
       };
       const start = performance.now();
       const end = start + minutes * 60_000;
@@ -145,17 +147,29 @@ export async function run(): Promise<void> {
         `\nSoak on PostgreSQL: ${minutes} min at ${connections} connections (3/4 SS 12000 reads, 1/8 tokens, 1/8 partner writes); ` +
           `world ${bench.schools} schools / ${bench.students} students; ${cpus().length} CPUs shared by server, PostgreSQL and load generator`,
       );
-      console.log(`${'window'.padEnd(14)} ${'requests'.padStart(9)} ${'req/s'.padStart(7)} ${'errors'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(8)}`);
+      console.log(
+        `${'window'.padEnd(14)} ${'requests'.padStart(9)} ${'req/s'.padStart(7)} ${'errors'.padStart(7)} ${'p50'.padStart(7)} ${'p99'.padStart(8)}   p50 / p99 by kind: reads, tokens, writes`,
+      );
       const p99s: number[] = [];
       for (let w = 0; w < windows; w++) {
         const from = start + w * windowMinutes * 60_000;
         const to = Math.min(end, from + windowMinutes * 60_000);
         const inWindow = samples.filter((s) => s.at >= from && s.at < to);
-        const ms = inWindow.map((s) => s.ms).sort((a, b) => a - b);
-        const at = (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0);
+        const quantiles = (list: Sample[]) => {
+          const ms = list.map((s) => s.ms).sort((a, b) => a - b);
+          return (q: number) => Math.round(ms[Math.min(ms.length - 1, Math.floor(q * ms.length))] ?? 0);
+        };
+        const at = quantiles(inWindow);
+        // Per kind, so that a drift shows where it is (a table that grows under one of them).
+        const byKind = (['read', 'token', 'write'] as const)
+          .map((k) => {
+            const q = quantiles(inWindow.filter((s) => s.kind === k));
+            return `${q(0.5)} / ${q(0.99)}`;
+          })
+          .join(', ');
         p99s.push(at(0.99));
         console.log(
-          `${`${w * windowMinutes}–${Math.min(minutes, (w + 1) * windowMinutes)} min`.padEnd(14)} ${String(inWindow.length).padStart(9)} ${String(Math.round(inWindow.length / ((to - from) / 1000))).padStart(7)} ${String(inWindow.filter((s) => !s.ok).length).padStart(7)} ${`${at(0.5)} ms`.padStart(7)} ${`${at(0.99)} ms`.padStart(8)}`,
+          `${`${w * windowMinutes}–${Math.min(minutes, (w + 1) * windowMinutes)} min`.padEnd(14)} ${String(inWindow.length).padStart(9)} ${String(Math.round(inWindow.length / ((to - from) / 1000))).padStart(7)} ${String(inWindow.filter((s) => !s.ok).length).padStart(7)} ${`${at(0.5)} ms`.padStart(7)} ${`${at(0.99)} ms`.padStart(8)}   ${byKind} ms`,
         );
       }
       console.log(`server RSS per minute (MiB): ${rss.map((r) => `${r.minute}: ${r.mib}`).join(', ')}`);
