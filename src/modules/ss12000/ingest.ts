@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { ActorKind } from '../../db/schema.ts';
 import { ApiError } from '../../http/errors.ts';
@@ -120,9 +121,23 @@ function droppedMembers(raw: unknown, parsed: unknown, path: string, out: Record
 
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * What the input schemas accept, as a digest: part of every raw digest, so that after an upgrade
+ * whose schemas read a record differently, every record takes the full path once (and is stored as
+ * the new schemas parse it) instead of being skipped as stored.
+ */
+let schemasDigest: string | undefined;
+function inputSchemasDigest(): string {
+  schemasDigest ??= createHash('sha256')
+    .update(JSON.stringify(entityTypes.map((type) => z.toJSONSchema(inputSchemas[type], { unrepresentable: 'any', io: 'input' }))))
+    .digest('base64url');
+  return schemasDigest;
+}
+
 /** The digest of a record as the loader sent it: its JSON text without the SIS's `meta`, before any parsing. */
 function rawDigest(raw: unknown): string {
   return createHash('sha256')
+    .update(inputSchemasDigest())
     .update(JSON.stringify(stripMeta(raw)) ?? '')
     .digest('base64url');
 }
