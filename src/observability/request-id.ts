@@ -55,9 +55,11 @@ declare module 'fastify' {
  * run outside the scope.
  *
  * Entered in the first `onRequest` hook, whose `done` runs the rest of the request's hooks and its
- * handler. Fastify goes on from a request's body (its 'end' event) and from the answer's 'finish'
- * event in the async context of the connection instead, so the scope is entered again in
- * `preValidation` (after the body is read) and `onResponse`. One object per request, no timers.
+ * handler. Where Fastify goes on from the connection's events instead (after the body's 'end',
+ * from the answer's 'finish') whether the scope follows depends on how Node schedules them (on
+ * Node 24 it does, even for a body sent after its headers: request-id.test.ts), so it is entered
+ * again in `preValidation` and `onResponse` when it is not the current one; when it is, that costs
+ * a comparison. One object per request, no timers.
  */
 export function installRequestScope(app: FastifyInstance): void {
   app.decorateRequest('workScope', null);

@@ -4,6 +4,7 @@
  * access-log row. A trusted proxy's own id is kept; anyone else's is replaced. A job's lines name the job.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -178,6 +179,45 @@ describe('lines logged through the process logger (ctx.log)', () => {
     const listening = s.lines.find((l) => /listening/i.test(l.msg));
     expect(listening).toBeDefined();
     expect(listening!.reqId).toBeUndefined();
+
+    // The same request with its body sent a moment after its headers: Fastify reads it from the
+    // connection's events, and the service's line still names the request.
+    const login = await fetch(`${s.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'olga-log@vendor.example', password: 'operator password' }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const body = JSON.stringify({
+      boardId,
+      displayName: 'Lund',
+      issuer: `http://127.0.0.1:${nobody}/late`,
+      clientId: 'lund',
+      clientSecret: 'a secret',
+      personClaim: 'eppn',
+    });
+    const late = await new Promise<{ status: number; id: string }>((resolve, reject) => {
+      const req = httpRequest(`${s.url}/api/v1/operator/identity-providers`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, id: String(res.headers['x-request-id']) }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(body), 100);
+    });
+    expect(late.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 50));
+    const lateLine = s.lines.find((l) => l.msg === 'upstream discovery failed' && l.issuer === `http://127.0.0.1:${nobody}/late`);
+    expect(lateLine).toBeDefined();
+    expect(lateLine!.reqId).toBe(late.id);
   });
 
   it('name the job in lines logged while a pg-boss job runs, and no request', async () => {
