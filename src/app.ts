@@ -11,7 +11,7 @@ import { registerOidc } from './oidc/index.ts';
 import { registerSs12000 } from './modules/ss12000/routes.ts';
 import type { ZodApp } from './http/types.ts';
 import { registerWebApp } from './http/static.ts';
-import { installRequestIdHeader, requestIdGenerator } from './observability/request-id.ts';
+import { installRequestIdHeader, installRequestScope, requestChildLogger, requestIdGenerator } from './observability/request-id.ts';
 import { installMetrics, registerMetricsRoute } from './observability/metrics.ts';
 import { startTracing } from './observability/tracing.ts';
 
@@ -29,6 +29,8 @@ export async function buildServer(ctx: AppContext) {
     // One id per request, in every log line of it (`reqId`), its X-Request-Id and its error bodies;
     // a trusted proxy's own X-Request-Id is kept (see request-id.ts).
     genReqId: requestIdGenerator(ctx.config.TRUST_PROXY),
+    // Lines logged through ctx.log inside a request get its id from the work scope (installRequestScope).
+    childLoggerFactory: requestChildLogger,
     bodyLimit: 1_048_576,
     // Route registrations are checked below; every API route must say who may call it.
     routerOptions: { ignoreTrailingSlash: true },
@@ -39,6 +41,8 @@ export async function buildServer(ctx: AppContext) {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // First: every later hook, handler and service of a request runs in its scope (its reqId in ctx.log lines).
+  installRequestScope(app);
   installProblemHandlers(app);
   installRequestIdHeader(app);
   // Before any route: the tracing plugin wraps each route as it is added.

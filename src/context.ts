@@ -18,7 +18,8 @@ export interface AppContext {
   /**
    * A streaming replica (DATABASE_REPLICA_URL) where SS 12000 page reads go, or absent (they then use
    * `db`). It may lag behind `db` and is read-only: never for an authorization decision (grants, app
-   * status, consent, rate limit), the access log or any other write.
+   * status, consent, rate limit), the access log or any other write. While the replica is unreachable
+   * its statements go to the primary (src/db/replica.ts), so a read through it needs no fallback of its own.
    */
   readDb?: Kysely<DB>;
   clock: Clock;

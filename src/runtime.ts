@@ -9,6 +9,7 @@ import { syncCatalog } from './modules/catalog/sync.ts';
 import { systemClock, type Clock } from './lib/clock.ts';
 import { createJobQueue } from './jobs/pgboss.ts';
 import { createMailService } from './mail/outbox.ts';
+import { logMixin } from './lib/work-scope.ts';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -22,12 +23,13 @@ export interface RuntimeOptions {
 
 /** Opens the database, applies migrations and wires the services every module uses. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<AppContext> {
-  const log = pino({ level: config.LOG_LEVEL }, options.logDestination);
+  // The mixin puts the request's id (or the job's) in every line logged inside one, whichever logger it went through.
+  const log = pino({ level: config.LOG_LEVEL, mixin: logMixin }, options.logDestination);
   // A bad catalog file stops the start before anything is opened (CatalogError: one line per bad entry).
   const catalog = loadCatalogFile(config.CATALOG_FILE);
   const clock = options.clock ?? systemClock;
   const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL }));
+    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL, log }));
   await migrate(database);
   // The catalog tables follow the file: one transaction, an audit row per change, orphaning refused.
   const changes = await syncCatalog(database.db, catalog, { source: config.CATALOG_FILE, at: clock.now() }).catch(async (error: unknown) => {

@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { prepareMarkedStatements } from './prepared.ts';
+import { REPLICA_CONNECT_TIMEOUT_MS, ReplicaRouter, type ReplicaHealth, type ReplicaLog } from './replica.ts';
 import type { DB } from './schema.ts';
 
 /**
@@ -24,9 +25,12 @@ export interface Database {
   connectionString?: string;
   /**
    * A streaming replica of the server (`replicaUrl`), read-only and possibly behind: for SS 12000
-   * page reads only (`AppContext.readDb`), never for an authorization decision or a write.
+   * page reads only (`AppContext.readDb`), never for an authorization decision or a write. While the
+   * replica is unreachable its statements are answered by the primary (src/db/replica.ts).
    */
   replica?: Kysely<DB>;
+  /** This process's view of the replica (up or down, reads the primary answered instead), for the metrics. */
+  replicaHealth?: ReplicaHealth;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,8 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** postgres:// URL of a streaming replica of `databaseUrl` (DATABASE_REPLICA_URL); server only. */
   replicaUrl?: string;
+  /** Where the replica router says that the replica failed or is back (the process logger); standard error by default. */
+  log?: ReplicaLog;
   /**
    * PGlite only: start from this data directory (a tarball from `dumpDataDir()`) instead of an empty
    * one. The tests start every database from one migrated snapshot (test/support/db-snapshot.ts).
@@ -145,15 +151,36 @@ export function holdDataDir(dir: string): () => void {
   throw new DataDirInUseError(dir, { pid: -1 });
 }
 
-/** The pool of a streaming replica (hot standby), named so that its `pg_stat_activity` shows which connections are these. */
-function openReplica(url: string, max: number): Kysely<DB> {
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'schoolgate page reads' });
-  // As on the primary: an idle connection the replica ends (its restart, a promotion) must not crash the process.
-  pool.on('error', (err) => {
-    console.warn(`schoolgate: an idle replica connection was closed by the server (${err.message}); it will be replaced`);
-  });
+/**
+ * A connection the server ends while a statement holds it (the server's restart or crash, a replica
+ * stopped) emits 'error' on its client as well as failing the statement; pg-pool listens for it only
+ * while the client is idle and Kysely never does, so unhandled it would end the process. The
+ * statement's own failure reports it (and the pool drops the dead client when it is given back).
+ */
+function keepLostConnectionsFromCrashing(pool: pg.Pool): void {
+  const reported = () => {};
+  pool.on('connect', (client) => client.on('error', reported));
+}
+
+/** Replica events on standard error, for a caller without a logger (one-shot commands, tests). */
+const stderrLog: ReplicaLog = {
+  warn: (fields, message) => console.warn(`schoolgate: ${message}`, (fields as { err?: Error }).err?.message ?? ''),
+  info: (_fields, message) => console.warn(`schoolgate: ${message}`),
+};
+
+/**
+ * The pool of a streaming replica (hot standby), named so that its `pg_stat_activity` shows which
+ * connections are these, behind the router that sends its reads to the primary while it is down.
+ */
+function openReplica(url: string, max: number, primary: pg.Pool, log: ReplicaLog): { db: Kysely<DB>; health: ReplicaRouter } {
+  // A replica that does not answer (a host gone, packets dropped) must not hold a read for long: the primary answers instead.
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'schoolgate page reads', connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS });
+  const router = new ReplicaRouter(pool, primary, log);
+  // As on the primary, an idle connection the replica ends must not crash the process; here it also makes the router ask the replica.
+  pool.on('error', (err) => router.idleConnectionLost(err));
+  keepLostConnectionsFromCrashing(pool);
   prepareMarkedStatements(pool);
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool: router }) }), health: router };
 }
 
 /** Opens the database for the given options. Does not migrate; see `migrate()`. */
@@ -166,20 +193,23 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     pool.on('error', (err) => {
       console.warn(`schoolgate: an idle database connection was closed by the server (${err.message}); it will be replaced`);
     });
+    keepLostConnectionsFromCrashing(pool);
     prepareMarkedStatements(pool);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10) : undefined;
+    const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10, pool, options.log ?? stderrLog) : undefined;
     return {
       db,
       pool,
       kind: 'postgres',
       connectionString: options.databaseUrl,
-      ...(replica ? { replica } : {}),
+      ...(replica ? { replica: replica.db, replicaHealth: replica.health } : {}),
       exec: async (script) => {
         await pool.query(script);
       },
       close: async () => {
-        await Promise.all([db.destroy(), replica?.destroy()]);
+        // The replica's reads first: one that fell back may still need the primary's pool.
+        await replica?.db.destroy();
+        await db.destroy();
       },
     };
   }

@@ -5,6 +5,7 @@ import type { AppContext, Queryable } from '../context.ts';
 import type { Database } from '../db/index.ts';
 import { jobDefinitions, type JobDefinition } from './definitions.ts';
 import type { JobQueue, JobQueueStartOptions } from './queue.ts';
+import { workScope } from '../lib/work-scope.ts';
 
 /** The state of one job, for operators and tests. */
 export interface JobStatus {
@@ -110,14 +111,17 @@ export class PgBossQueue implements JobQueue {
             async (jobs) => {
               const results: JobResult[] = [];
               for (const job of jobs) {
-                try {
-                  const output = await def.handle(ctx, job as JobWithMetadata<never>);
-                  results.push({ id: job.id, status: 'completed', output: output === undefined ? undefined : { result: output } });
-                } catch (error) {
-                  const message = error instanceof Error ? error.message : String(error);
-                  this.#log.warn({ err: error, job: job.id, queue: def.name, attempt: job.retryCount }, 'job failed');
-                  results.push({ id: job.id, status: 'failed', output: { error: message } });
-                }
+                // Every line logged while the job runs names it (`jobId`, see src/lib/work-scope.ts).
+                await workScope.run({ jobId: job.id }, async () => {
+                  try {
+                    const output = await def.handle(ctx, job as JobWithMetadata<never>);
+                    results.push({ id: job.id, status: 'completed', output: output === undefined ? undefined : { result: output } });
+                  } catch (error) {
+                    const message = error instanceof Error ? error.message : String(error);
+                    this.#log.warn({ err: error, job: job.id, queue: def.name, attempt: job.retryCount }, 'job failed');
+                    results.push({ id: job.id, status: 'failed', output: { error: message } });
+                  }
+                });
               }
               return results;
             },

@@ -149,7 +149,7 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
 
   new Gauge({
     name: 'schoolgate_db_pool_connections',
-    help: 'Database connections of the process pool by state (PostgreSQL server; the embedded database has one connection and reports total 1).',
+    help: 'Database connections of the process pool by state (PostgreSQL server, and backend "replica" for the read replica\'s pool; the embedded database has one connection and reports total 1).',
     labelNames: ['backend', 'state'] as const,
     registers,
     collect() {
@@ -162,8 +162,39 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
       this.set({ backend: ctx.database.kind, state: 'idle' }, pool.idleCount);
       this.set({ backend: ctx.database.kind, state: 'waiting' }, pool.waitingCount);
       this.set({ backend: ctx.database.kind, state: 'max' }, pool.options.max ?? 10);
+      const replicaPool = ctx.database.replicaHealth?.pool;
+      if (replicaPool) {
+        this.set({ backend: 'replica', state: 'total' }, replicaPool.totalCount);
+        this.set({ backend: 'replica', state: 'idle' }, replicaPool.idleCount);
+        this.set({ backend: 'replica', state: 'waiting' }, replicaPool.waitingCount);
+        this.set({ backend: 'replica', state: 'max' }, replicaPool.options.max ?? 10);
+      }
     },
   });
+
+  // The read replica as this process sees it (src/db/replica.ts): each process judges its own connection.
+  const replica = ctx.database.replicaHealth;
+  if (replica) {
+    new Gauge({
+      name: 'schoolgate_db_replica_up',
+      help: 'Whether this process sends SS 12000 page reads to the read replica (1) or, having found it unreachable, to the primary until it answers again (0).',
+      registers,
+      collect() {
+        this.set(replica.up ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'schoolgate_db_replica_fallback_reads_total',
+      help: 'Statements meant for the read replica that the primary answered, by reason: down (the replica was marked down), unreachable (a connection-class failure, retried on the primary), conflict (cancelled by a recovery conflict, retried), busy (no replica connection came free in time).',
+      labelNames: ['reason'] as const,
+      registers,
+      collect() {
+        // The router counts; the counter shows its totals (never decreasing).
+        this.reset();
+        for (const [reason, n] of Object.entries(replica.fallbacks)) this.inc({ reason }, n);
+      },
+    });
+  }
 
   app.addHook('onResponse', async (request, reply) => {
     const status = reply.statusCode;

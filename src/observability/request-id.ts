@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import proxyAddr from '@fastify/proxy-addr';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { NAMES_ITS_REQUEST, workScope, type WorkScope } from '../lib/work-scope.ts';
 
 /** The header that carries a request's id, in and out. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -38,4 +39,53 @@ export function installRequestIdHeader(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.setHeader('X-Request-Id', request.id);
   });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's work scope (`installRequestScope`), entered again where Fastify continues in another async context. */
+    workScope: WorkScope | null;
+  }
+}
+
+/**
+ * Makes the request's id known to everything that runs for it (`workScope`, src/lib/work-scope.ts),
+ * so that a line logged through the process logger (`ctx.log`) inside a request carries its `reqId`
+ * as the request's own logger's lines do. Install it before any other hook: hooks that run before it
+ * run outside the scope.
+ *
+ * Entered in the first `onRequest` hook, whose `done` runs the rest of the request's hooks and its
+ * handler. Where Fastify goes on from the connection's events instead (after the body's 'end',
+ * from the answer's 'finish') whether the scope follows depends on how Node schedules them (on
+ * Node 24 it does, even for a body sent after its headers: request-id.test.ts), so it is entered
+ * again in `preValidation` and `onResponse` when it is not the current one; when it is, that costs
+ * a comparison. One object per request, no timers.
+ */
+export function installRequestScope(app: FastifyInstance): void {
+  app.decorateRequest('workScope', null);
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const scope: WorkScope = { reqId: request.id };
+    request.workScope = scope;
+    workScope.run(scope, done);
+  });
+  const enterAgain = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    if (request.workScope && workScope.getStore() !== request.workScope) workScope.run(request.workScope, done);
+    else done();
+  };
+  app.addHook('preValidation', enterAgain);
+  app.addHook('onResponse', enterAgain);
+}
+
+/**
+ * Fastify's `childLoggerFactory`: the request's logger as Fastify makes it (bound to `reqId`),
+ * marked so that the process logger's mixin does not add the id a second time to its lines.
+ */
+export function requestChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Record<string, unknown>,
+  options: Parameters<FastifyBaseLogger['child']>[1],
+): FastifyBaseLogger {
+  const child = logger.child(bindings, options);
+  (child as { [NAMES_ITS_REQUEST]?: boolean })[NAMES_ITS_REQUEST] = true;
+  return child;
 }

@@ -1,19 +1,24 @@
 /**
  * What an operator follows a request by: one id per request, in its X-Request-Id on every surface,
- * in every log line of it, in its error body and in its SS 12000 access-log row. A trusted proxy's
- * own id is kept; anyone else's is replaced.
+ * in every log line of it (the process logger's too), in its error body and in its SS 12000
+ * access-log row. A trusted proxy's own id is kept; anyone else's is replaced. A job's lines name the job.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testConfig } from '../../src/config.ts';
+import { PgBossQueue } from '../../src/jobs/pgboss.ts';
+import { insertUser } from '../../src/seed/builders.ts';
 import { registerWebApp } from '../../src/http/static.ts';
 import { installRequestIdHeader, requestIdGenerator } from '../../src/observability/request-id.ts';
 import { startServer } from '../../src/server.ts';
-import { openTestDatabase } from '../support/harness.ts';
+import { openTestDatabase, TestClient } from '../support/harness.ts';
+import { createBoardWithSchool } from '../oidc/upstream/fixtures.ts';
+import { freePort } from '../pg/server-process.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../ss12000/support.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,9 +26,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A real server whose log lines are kept (JSON, one object per line). */
 async function serverWithLog(env: Record<string, string>) {
   const lines: Record<string, any>[] = [];
+  const raw: string[] = [];
   const logDestination = new Writable({
     write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(JSON.parse(line));
+      for (const line of String(chunk).split('\n'))
+        if (line.trim()) {
+          raw.push(line);
+          lines.push(JSON.parse(line));
+        }
       done();
     },
   });
@@ -35,6 +45,7 @@ async function serverWithLog(env: Record<string, string>) {
     url,
     ctx: server.ctx,
     lines,
+    raw,
     async stop() {
       await server.stop();
       await database.close();
@@ -125,6 +136,114 @@ describe('without a trusted proxy', () => {
     expect(id).toMatch(UUID);
     expect(await res.json()).toEqual({ code: 'invalid_url', message: expect.any(String), requestId: id });
   });
+});
+
+describe('lines logged through the process logger (ctx.log)', () => {
+  let s: Awaited<ReturnType<typeof serverWithLog>>;
+  beforeAll(async () => {
+    s = await serverWithLog({});
+  }, 180_000);
+  afterAll(async () => s?.stop());
+
+  it('carry the id of the request they were logged in (once per line), as the request’s own lines do; start-up lines carry none', async () => {
+    // Adding a board's identity provider discovers its issuer first; a failed discovery is logged
+    // by the service through ctx.log, after the JSON body was read and a fetch awaited.
+    const { boardId } = await createBoardWithSchool(s.ctx, 'Lunds kommun');
+    await insertUser(s.ctx.db, { email: 'olga-log@vendor.example', password: 'operator password', displayName: 'Olga Operator', kind: 'operator' });
+    const operator = new TestClient(s.url);
+    expect((await operator.login('olga-log@vendor.example', 'operator password')).status).toBe(200);
+    const nobody = await freePort();
+    const res = await operator.post('/api/v1/operator/identity-providers', {
+      boardId,
+      displayName: 'Lund',
+      issuer: `http://127.0.0.1:${nobody}`,
+      clientId: 'lund',
+      clientSecret: 'a secret',
+      personClaim: 'eppn',
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('issuer_discovery_failed');
+    const id = res.headers.get('x-request-id')!;
+    expect(id).toMatch(UUID);
+    await new Promise((r) => setTimeout(r, 50));
+
+    const line = s.lines.find((l) => l.msg === 'upstream discovery failed');
+    expect(line, 'the service logs the failed discovery through ctx.log').toBeDefined();
+    expect(line!.reqId).toBe(id);
+    expect(s.lines.filter((l) => l.reqId === id).map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['incoming request', 'upstream discovery failed', 'request completed']),
+    );
+    // Fastify's own lines (its per-request logger) do not get the id a second time from the mixin.
+    for (const text of s.raw) expect((text.match(/"reqId"/g) ?? []).length, text).toBeLessThanOrEqual(1);
+    // Lines outside any request (the server's start) carry no request id.
+    const listening = s.lines.find((l) => /listening/i.test(l.msg));
+    expect(listening).toBeDefined();
+    expect(listening!.reqId).toBeUndefined();
+
+    // The same request with its body sent a moment after its headers: Fastify reads it from the
+    // connection's events, and the service's line still names the request.
+    const login = await fetch(`${s.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'olga-log@vendor.example', password: 'operator password' }),
+    });
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+    const { csrfToken } = (await login.json()) as { csrfToken: string };
+    const body = JSON.stringify({
+      boardId,
+      displayName: 'Lund',
+      issuer: `http://127.0.0.1:${nobody}/late`,
+      clientId: 'lund',
+      clientSecret: 'a secret',
+      personClaim: 'eppn',
+    });
+    const late = await new Promise<{ status: number; id: string }>((resolve, reject) => {
+      const req = httpRequest(`${s.url}/api/v1/operator/identity-providers`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, id: String(res.headers['x-request-id']) }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(body), 100);
+    });
+    expect(late.status).toBe(400);
+    await new Promise((r) => setTimeout(r, 50));
+    const lateLine = s.lines.find((l) => l.msg === 'upstream discovery failed' && l.issuer === `http://127.0.0.1:${nobody}/late`);
+    expect(lateLine).toBeDefined();
+    expect(lateLine!.reqId).toBe(late.id);
+  });
+
+  it('name the job in lines logged while a pg-boss job runs, and no request', async () => {
+    const name = 'log-scope-probe';
+    const queue = new PgBossQueue(s.ctx.database, s.ctx.log, [
+      {
+        name,
+        queue: { retryLimit: 0 },
+        pollingIntervalSeconds: 1,
+        handle: async (ctx) => {
+          ctx.log.info('inside the job');
+        },
+      },
+    ]);
+    await queue.start(s.ctx, { workers: true });
+    try {
+      const jobId = await queue.sendInTransaction(s.ctx.db, name, {});
+      expect(jobId).toBeTruthy();
+      await vi.waitFor(() => expect(s.lines.some((l) => l.msg === 'inside the job')).toBe(true), { timeout: 30_000, interval: 100 });
+      const line = s.lines.find((l) => l.msg === 'inside the job')!;
+      expect(line.jobId).toBe(jobId);
+      expect(line.reqId).toBeUndefined();
+    } finally {
+      await queue.stop();
+    }
+  }, 60_000);
 });
 
 describe('the web application (static files)', () => {

@@ -99,6 +99,14 @@ export interface Replica {
   /** Waits until the standby has applied everything the primary had written when called. */
   catchUp(): Promise<void>;
   output(): string;
+  /**
+   * Stops the standby the way `pg_ctl stop -m immediate` does (SIGQUIT to the postmaster: every
+   * backend quits at once, connections are cut, nothing is flushed) and waits until it has exited.
+   * Its data directory stays, for `start()`.
+   */
+  crash(): Promise<void>;
+  /** Starts the standby again on the same port and data directory (crash recovery, then it replays and streams again); resolves once it answers. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -172,14 +180,21 @@ export async function startReplica(adminUrl: string): Promise<Replica> {
     cluster_name: 'schoolgate-test-replica',
     ...Object.fromEntries(settings.map((s) => [s.name, s.setting])),
   };
-  const child: ChildProcess = spawn(join(PG_BIN, 'postgres'), ['-D', data, ...Object.entries(options).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(user ?? {}),
-  });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
+  let child!: ChildProcess;
+  let exited!: Promise<void>;
+  const spawnPostgres = () => {
+    child = spawn(join(PG_BIN, 'postgres'), ['-D', data, ...Object.entries(options).flatMap(([k, v]) => ['-c', `${k}=${v}`])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ?? {}),
+    });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const self = child;
+    exited = new Promise<void>((ok) => self.once('exit', () => ok()));
+  };
+  spawnPostgres();
+  const running = () => child.exitCode === null && child.signalCode === null;
   const forced = () => {
     child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -213,9 +228,20 @@ export async function startReplica(adminUrl: string): Promise<Replica> {
       }
     },
     output: () => out,
+    async crash() {
+      if (running()) {
+        child.kill('SIGQUIT');
+        await exited;
+      }
+    },
+    async start() {
+      if (running()) return;
+      spawnPostgres();
+      await answering();
+    },
     async stop() {
       process.removeListener('exit', forced);
-      if (child.exitCode === null && child.signalCode === null) {
+      if (running()) {
         // Fast shutdown; a standby has nothing to flush that matters here.
         child.kill('SIGINT');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -225,22 +251,28 @@ export async function startReplica(adminUrl: string): Promise<Replica> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  const deadline = performance.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      await replica.stop();
-      throw new Error(`the standby exited with ${child.exitCode}:\n${out}`);
-    }
-    try {
-      const [row] = await replica.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
-      if (!row!.standby) throw new Error('the copy is not a standby');
-      return replica;
-    } catch (error) {
-      if ((error as Error).message === 'the copy is not a standby' || performance.now() > deadline) {
-        await replica.stop();
-        throw new Error(`the standby did not start: ${(error as Error).message}\n${out}`, { cause: error });
+  /** Waits until the standby answers as a standby (after a start, a restart). */
+  const answering = async () => {
+    const deadline = performance.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the standby exited with ${child.exitCode}:\n${out}`);
+      try {
+        const [row] = await replica.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
+        if (!row!.standby) throw new Error('the copy is not a standby');
+        return;
+      } catch (error) {
+        if ((error as Error).message === 'the copy is not a standby' || performance.now() > deadline) {
+          throw new Error(`the standby did not start: ${(error as Error).message}\n${out}`, { cause: error });
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
+  };
+  try {
+    await answering();
+  } catch (error) {
+    await replica.stop();
+    throw error;
   }
+  return replica;
 }
