@@ -11,7 +11,7 @@ import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-proce
 
 /**
  * The integrator's readout against this project's SS 12000 API on the local PostgreSQL, at several
- * world sizes side by side (BENCH_READOUT_SIZES, default "12000,60000" students; schools scale with
+ * world sizes side by side (BENCH_READOUT_SIZES, default "60000,150000,300000" students, issue 13's sizes; schools scale with
  * them from 200 per 60,000; seed 42), an app granted everything. For each size a fresh database
  * (BENCH_READOUT_DB, default `schoolgate_bench_readout`) is loaded, the server runs in its own
  * process and each readout in its own process too, so the RSS reported is the readout's. Measures:
@@ -31,7 +31,7 @@ import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-proce
  * phase on stderr, see _readout-child.ts).
  */
 export async function run(): Promise<void> {
-  const sizes = (process.env.BENCH_READOUT_SIZES ?? '12000,60000').split(',').map(Number);
+  const sizes = (process.env.BENCH_READOUT_SIZES ?? '60000,150000,300000').split(',').map(Number);
   const results: { students: number; first: Record<string, unknown>; second: Record<string, unknown>; firstWall: number; secondWall: number }[] = [];
   for (const students of sizes) {
     console.log(`\n== ${students.toLocaleString('en-US')} students ==`);

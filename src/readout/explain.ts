@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { CustomerConfig } from './config.ts';
 import { fetchContext, fetchFull } from './fetch.ts';
 import { ParseStats, type Snapshot } from './model.ts';
-import { applyRules, decodeSnapshot, sourceClientFor, stateChunks, StateFormatError, type ReadoutDeps } from './run.ts';
+import { applyRulesInto, decodeSnapshot, sourceClientFor, stateChunks, StateFormatError, type ReadoutDeps } from './run.ts';
+import { storeScratch } from './scratch.ts';
 import { StoreDir } from './store.ts';
 
 /**
@@ -31,7 +32,7 @@ export async function explain(c: CustomerConfig, deps: ReadoutDeps, id: string):
       snapshot = await fetchFull(fetchContext(c, sourceClientFor(c, deps), new ParseStats(), store));
       basis = 'live source';
     }
-    return explainFrom(c, deps, id, snapshot, basis, stored && state ? new Date(state.source_watermark) : undefined);
+    return explainFrom(c, deps, id, snapshot, store, basis, stored && state ? new Date(state.source_watermark) : undefined);
   } finally {
     store.close();
   }
@@ -42,10 +43,12 @@ function explainFrom(
   deps: ReadoutDeps,
   id: string,
   snapshot: Snapshot,
+  store: StoreDir,
   basis: 'last run' | 'live source',
   readAt: Date | undefined,
 ): { found: boolean; text: string; basis: 'last run' | 'live source' } {
-  const r = applyRules(c, snapshot, deps.clock.now());
+  // The rules as a run applies them (what they build in the store), keeping only this id's verdicts.
+  const r = applyRulesInto(c, snapshot, deps.clock.now(), storeScratch(store), undefined, id);
   const d = r.decisions.get(id);
   const head = `Customer ${c.key}, rules as of ${r.today} (tolerance ${c.toleranceDays} days), data from the ${basis}${readAt ? ` read at ${readAt.toISOString()}` : ''}.`;
   if (!d) {
@@ -63,7 +66,8 @@ function explainFrom(
   }
   if (d.kind === 'group') lines.push(d.teams?.length ? `  teams: ${d.teams.join(', ')}` : '  teams: none');
   if (d.kind === 'person') {
-    const teams = r.selection.memberships.filter((m) => m.personId === id).map((m) => `${m.teamId} (${m.role})`);
+    const teams: string[] = [];
+    for (const m of r.selection.memberships) if (m.personId === id) teams.push(`${m.teamId} (${m.role})`);
     lines.push(teams.length ? `  member of: ${teams.join(', ')}` : '  member of: no team');
   }
   return { found: true, basis, text: lines.join('\n') + '\n' };

@@ -119,8 +119,8 @@ export interface Syllabus {
 }
 
 /**
- * The records of one entity by id. A run keeps them as a {@link PackedMap} (each record as its
- * JSON text); a plain Map works too (tests, small worlds).
+ * The records of one entity by id. A run keeps them in a table of its SQLite store (store.ts); in the
+ * heap a {@link PackedMap} (each record as its JSON text) or a plain Map works too (tests, small worlds).
  */
 export interface RecordMap<T extends { id: string }> {
   readonly size: number;
@@ -299,7 +299,7 @@ export interface Snapshot {
 export type EntityName = keyof Snapshot;
 export const ENTITIES: EntityName[] = ['organisations', 'persons', 'duties', 'groups', 'activities', 'syllabuses'];
 
-/** Where a snapshot's records are kept: a store on disk (a run; see store.ts), else packed maps in the heap. */
+/** Where a snapshot's records are kept: the run's SQLite store on disk (a run; see store.ts), else packed maps in the heap. */
 export interface MapFactory {
   map<T extends { id: string }>(name: string, codec?: Codec<T>): RecordMap<T> & { setText(id: string, json: string): void; texts(): IterableIterator<string> };
 }

@@ -205,7 +205,7 @@ export function staffRules(p: Person, duties: Duty[], keptSchools: ReadonlySet<s
 export function guardianRules(
   p: Person,
   relations: { studentId: string; relation: Responsible }[],
-  keptStudents: ReadonlySet<string>,
+  keptStudents: { has(id: string): boolean },
   ctx: RuleContext,
 ): Verdict & { studentIds: string[] } {
   const checks: Check[] = [notProtected('guardian', p)];

@@ -2,6 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { StatementSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -14,7 +15,8 @@ import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptI
 import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type RecordMap, type Snapshot } from './model.ts';
 import { renderReportHtml, type RunPoint } from './html-report.ts';
 import { localDay } from './rules.ts';
-import { select, type Category, type Selection, type SelectResult, type Tally } from './select.ts';
+import { select, selectInto, type Category, type SelectionView, type SelectOptions, type SelectResult, type StreamSelectResult, type Tally } from './select.ts';
+import { storeScratch, type Scratch } from './scratch.ts';
 import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
@@ -304,7 +306,7 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
  * First line of every state blob; a blob without the expected one (an older format, or a source
  * snapshot trimmed for other opt-ins) is treated as no state: the run reads everything.
  */
-// 4: the rows blob starts with their hash index (see encodeRowsBlob); a /3 blob counts as no rows, once.
+// 4: the rows blob starts with their hash index (see RowIndexWriter); a /3 blob counts as no rows, once.
 const ROWS_FORMAT = '"readout-rows/4"';
 // 4: persons as flat arrays (model.ts personCodec); a /3 state is read as none, once.
 const SNAPSHOT_FORMAT = '"readout-state/4';
@@ -360,79 +362,60 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
 
 /**
  * The previous run's published rows, compact: per (file, sourcedId) a 64-bit hash of the row's JSON
- * text in an open-addressing table of typed arrays (16 bytes a row, no objects: ~400,000 rows are
- * a few megabytes), plus the classes' titles, which the summary compares (a changed title is a rename).
+ * text, in a table of the run's store (16 bytes a row on disk, nothing per row in the heap), plus the
+ * classes' titles, which the summary compares (a changed title is a rename).
  */
 class RowIndex {
-  private cap: number;
-  private keys: Uint32Array;
-  private vals: Uint32Array;
-  /** 0 empty, 1 present, 2 present and seen in this run. */
-  private state: Uint8Array;
-  private count = 0;
-  readonly classTitles = new Map<string, string | undefined>();
-  /** `rows`: how many will be added, so that the table is made once at its final size. */
-  constructor(rows = 0) {
-    let cap = 1 << 16;
-    while (cap < rows * 2 + 2) cap *= 2;
-    this.cap = cap;
-    this.keys = new Uint32Array(cap * 2);
-    this.vals = new Uint32Array(cap * 2);
-    this.state = new Uint8Array(cap);
-  }
-
-  private slot(k0: number, k1: number): number {
-    const mask = this.cap - 1;
-    let i = k0 & mask;
-    while (this.state[i] !== 0 && (this.keys[2 * i] !== k0 || this.keys[2 * i + 1] !== k1)) i = (i + 1) & mask;
-    return i;
-  }
-  private grow(): void {
-    const { keys, vals, state } = this;
-    this.cap *= 2;
-    this.keys = new Uint32Array(this.cap * 2);
-    this.vals = new Uint32Array(this.cap * 2);
-    this.state = new Uint8Array(this.cap);
-    for (let i = 0; i < state.length; i++) {
-      if (!state[i]) continue;
-      const j = this.slot(keys[2 * i]!, keys[2 * i + 1]!);
-      this.keys[2 * j] = keys[2 * i]!;
-      this.keys[2 * j + 1] = keys[2 * i + 1]!;
-      this.vals[2 * j] = vals[2 * i]!;
-      this.vals[2 * j + 1] = vals[2 * i + 1]!;
-      this.state[j] = state[i]!;
-    }
+  private readonly q: Record<'add' | 'check' | 'seen' | 'unseen' | 'title' | 'addTitle', StatementSync>;
+  rowsOffset = 0;
+  constructor(store: StoreDir) {
+    const rows = store.table('previous_rows');
+    const titles = store.table('previous_titles');
+    store.db.exec(
+      `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
+        `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
+    );
+    this.q = {
+      add: store.db.prepare(`INSERT OR REPLACE INTO ${rows} (k, v0, v1) VALUES (?, ?, ?)`),
+      check: store.db.prepare(`UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
+      seen: store.db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
+      unseen: store.db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
+      title: store.db.prepare(`SELECT title FROM ${titles} WHERE id = ?`),
+      addTitle: store.db.prepare(`INSERT OR REPLACE INTO ${titles} (id, title) VALUES (?, ?)`),
+    };
+    this.q.check.setReturnArrays(true);
   }
   /** A previous row by its hashes: key (file and sourcedId) k0/k1, row JSON v0/v1. */
   add(k0: number, k1: number, v0: number, v1: number): void {
-    if (this.count * 2 >= this.cap) this.grow();
-    const i = this.slot(k0, k1);
-    if (!this.state[i]) this.count++;
-    this.keys[2 * i] = k0;
-    this.keys[2 * i + 1] = k1;
-    this.vals[2 * i] = v0;
-    this.vals[2 * i + 1] = v1;
-    this.state[i] = 1;
+    this.q.add.run(key64(k0, k1), v0, v1);
+  }
+  addTitle(id: string, title: string | null): void {
+    this.q.addTitle.run(id, title);
+  }
+  /** The title a class had in the previous run. */
+  classTitle(id: string): string | undefined {
+    const r = this.q.title.get(id) as { title: string | null } | undefined;
+    return r?.title ?? undefined;
   }
   /** This run's row (by its hashes, as {@link add}) against the previous one with its sourcedId; marks the previous one seen. */
   check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same' {
-    const i = this.slot(k0, k1);
-    if (!this.state[i]) return 'added';
-    this.state[i] = 2;
-    return this.vals[2 * i] === v0 && this.vals[2 * i + 1] === v1 ? 'same' : 'updated';
+    const r = this.q.check.get(key64(k0, k1)) as unknown as [number, number] | undefined;
+    if (!r) return 'added';
+    return r[0] === v0 && r[1] === v1 ? 'same' : 'updated';
   }
   /** A previous row this run did not produce: it is removed. */
   unseen(file: string, id: string): boolean {
     hash64(`${file}\t${id}`);
-    return this.state[this.slot(H1, H2)] === 1;
+    const r = this.q.seen.get(key64(H1, H2)) as { seen: number } | undefined;
+    return r?.seen === 0;
   }
   /** How many previous rows this run did not produce. */
   get unseenCount(): number {
-    let n = 0;
-    for (let i = 0; i < this.cap; i++) if (this.state[i] === 1) n++;
-    return n;
+    return Number((this.q.unseen.get() as { n: number }).n);
   }
 }
+/** Two 32-bit hash lanes as one signed 64-bit SQLite integer key. */
+const key64 = (k0: number, k1: number): bigint => BigInt.asIntN(64, (BigInt(k0) << 32n) | BigInt(k1));
 /**
  * A 64-bit string hash as two 32-bit lanes (cyrb53's mixing), left in H1/H2 rather than returned
  * so that hashing ~800,000 rows allocates nothing. It tells a changed row from an unchanged one;
@@ -493,42 +476,107 @@ async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, stri
  * row each run instead cost seconds of CPU on a big world.
  */
 const ROWS_MAGIC = 0x49524753; // 'SGRI' read as u32 LE
-function encodeRowsBlob(hashes: Uint32Array, rows: number, titles: Map<string, string | undefined>, rowsParts: Parts): Parts {
-  const titleJson = Buffer.from(JSON.stringify([...titles].map(([id, t]) => [id, t ?? null])), 'utf8');
-  const index = Buffer.allocUnsafe(8 + 4 + rows * 16 + titleJson.length);
-  index.writeUInt32LE(ROWS_MAGIC, 0);
-  index.writeUInt32LE(index.length - 8, 4);
-  index.writeUInt32LE(rows, 8);
-  let pos = 12;
-  for (let i = 0; i < rows * 4; i++, pos += 4) index.writeUInt32LE(hashes[i]!, pos);
-  titleJson.copy(index, pos);
-  // Stored a statement per ~2 MB like the rest (storeBlob groups parts up to that size).
-  const parts: Parts = [];
-  for (let off = 0; off < index.length; off += READ_CHUNK) parts.push(index.subarray(off, Math.min(index.length, off + READ_CHUNK)));
-  return parts.concat(rowsParts);
-}
-/** Reads only the index of a rows blob (chunks as {@link stateChunks} yields them); another format is a {@link StateFormatError}. */
-async function decodeRowIndex(b: AsyncIterable<Uint8Array>): Promise<RowIndex & { rowsOffset: number }> {
-  const got: Uint8Array[] = [];
-  let size = 0;
-  let need = 8;
-  for await (const chunk of b) {
-    got.push(chunk);
-    size += chunk.length;
-    if (need === 8 && size >= 8) {
-      const head = Buffer.concat(got);
-      if (head.readUInt32LE(0) !== ROWS_MAGIC) throw new StateFormatError();
-      need = 8 + head.readUInt32LE(4);
-    }
-    if (size >= need && need > 8) break; // the rest (the rows) is not read
+/**
+ * The index of this run's rows as it is made: the rows' hashes appended to a file of the store, the
+ * classes' titles to another (a JSON array), each through a 1 MB buffer; {@link parts} puts the blob's
+ * index together from them without reading them into the heap.
+ */
+class RowIndexWriter {
+  private readonly hashes: AppendFile;
+  private readonly titles: AppendFile;
+  private rows = 0;
+  private firstTitle = true;
+  private readonly row = Buffer.alloc(16);
+  constructor(dir: string) {
+    this.hashes = new AppendFile(join(dir, 'row-hashes.bin'));
+    this.titles = new AppendFile(join(dir, 'row-titles.json'));
+    this.titles.write(Buffer.from('['));
   }
-  if (size < need || need === 8) throw new StateFormatError();
-  const all = Buffer.concat(got, need);
-  const rows = all.readUInt32LE(8);
-  const index = new RowIndex(rows) as RowIndex & { rowsOffset: number };
-  let pos = 12;
-  for (let r = 0; r < rows; r++, pos += 16) index.add(all.readUInt32LE(pos), all.readUInt32LE(pos + 4), all.readUInt32LE(pos + 8), all.readUInt32LE(pos + 12));
-  for (const [id, title] of JSON.parse(all.toString('utf8', pos, need)) as [string, string | null][]) index.classTitles.set(id, title ?? undefined);
+  add(k0: number, k1: number, v0: number, v1: number): void {
+    this.row.writeUInt32LE(k0, 0);
+    this.row.writeUInt32LE(k1, 4);
+    this.row.writeUInt32LE(v0, 8);
+    this.row.writeUInt32LE(v1, 12);
+    this.hashes.write(this.row);
+    this.rows++;
+  }
+  title(id: string, title: string | undefined): void {
+    this.titles.write(Buffer.from(`${this.firstTitle ? '' : ','}${JSON.stringify([id, title ?? null])}`, 'utf8'));
+    this.firstTitle = false;
+  }
+  /** The blob: header, hashes, titles, then the rows' compressed parts. */
+  parts(rowsParts: Parts): Parts {
+    this.titles.write(Buffer.from(']'));
+    this.hashes.close();
+    this.titles.close();
+    const head = Buffer.allocUnsafe(12);
+    head.writeUInt32LE(ROWS_MAGIC, 0);
+    head.writeUInt32LE(4 + this.hashes.size + this.titles.size, 4);
+    head.writeUInt32LE(this.rows, 8);
+    return [head, { file: this.hashes.path }, { file: this.titles.path }, ...rowsParts];
+  }
+}
+/** A file written front to back through a 1 MB buffer. */
+class AppendFile {
+  private readonly fd: number;
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private pos = 0;
+  size = 0;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'w');
+  }
+  write(b: Buffer): void {
+    if (this.pos + b.length > this.buf.length) this.flush();
+    if (b.length > this.buf.length) writeSync(this.fd, b);
+    else this.pos += b.copy(this.buf, this.pos);
+    this.size += b.length;
+  }
+  private flush(): void {
+    if (this.pos) writeSync(this.fd, this.buf, 0, this.pos);
+    this.pos = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+/**
+ * Reads only the index of a rows blob (chunks as {@link stateChunks} yields them) into a table of the
+ * store, a chunk at a time; another format is a {@link StateFormatError}.
+ */
+async function decodeRowIndex(b: AsyncIterable<Uint8Array>, store: StoreDir): Promise<RowIndex> {
+  const index = new RowIndex(store);
+  let pending: Buffer = Buffer.alloc(0);
+  /** Where the index ends (from the blob's start), once the header is read. */
+  let need = 0;
+  let rows = -1;
+  let done = 0;
+  let at = 0;
+  const titles: Buffer[] = [];
+  for await (const chunk of b) {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (rows < 0) {
+      if (pending.length < 12) continue;
+      if (pending.readUInt32LE(0) !== ROWS_MAGIC) throw new StateFormatError();
+      need = 8 + pending.readUInt32LE(4);
+      rows = pending.readUInt32LE(8);
+      pending = pending.subarray(12);
+      at = 12;
+    }
+    let pos = 0;
+    for (; done < rows && pos + 16 <= pending.length; done++, pos += 16)
+      index.add(pending.readUInt32LE(pos), pending.readUInt32LE(pos + 4), pending.readUInt32LE(pos + 8), pending.readUInt32LE(pos + 12));
+    at += pos;
+    pending = pending.subarray(pos);
+    if (done < rows) continue;
+    const take = Math.min(pending.length, need - at);
+    titles.push(Buffer.from(pending.subarray(0, take)));
+    at += take;
+    pending = pending.subarray(take);
+    if (at >= need) break; // the rest (the rows) is not read
+  }
+  if (rows < 0 || at < need) throw new StateFormatError();
+  for (const [id, title] of JSON.parse(Buffer.concat(titles).toString('utf8')) as [string, string | null][]) index.addTitle(id, title);
   index.rowsOffset = need;
   return index;
 }
@@ -549,14 +597,14 @@ interface OneRosterOutcome {
  * Without `outDir` (SDS only) nothing is written but the summary and the state are still made.
  */
 async function oneRosterPass(
-  sel: Selection,
-  previous: (RowIndex & { rowsOffset: number }) | undefined,
+  sel: SelectionView,
+  previous: RowIndex | undefined,
   previousBlob: (from: number) => Blob,
   outDir: string | undefined,
   stamp: string,
-  rowsFile?: string,
+  store: StoreDir,
 ): Promise<OneRosterOutcome> {
-  const rowsOut = new NdjsonGzip(rowsFile);
+  const rowsOut = new NdjsonGzip(join(store.path, 'published_rows.gz'));
   rowsOut.push(ROWS_FORMAT);
   const bulkDir = outDir && join(outDir, 'oneroster');
   const deltaDir = outDir && join(outDir, 'oneroster-delta');
@@ -575,9 +623,7 @@ async function oneRosterPass(
   const open = {} as Record<OneRosterFile, { delta: CsvFile; updated: CsvFile; removed?: CsvFile }>;
   let renamed = 0;
   // This run's index for the next: per row its key and JSON hashes, as decodeRowIndex reads them.
-  let hashes = new Uint32Array(1 << 18);
-  let rowCount = 0;
-  const titles = new Map<string, string | undefined>();
+  const index = new RowIndexWriter(store.path);
   const streams = oneRosterStreams(sel);
   try {
     for (const f of ONEROSTER_FILES) {
@@ -600,17 +646,8 @@ async function oneRosterPass(
           const v1 = H2;
           if (rowsOut.behind) await rowsOut.settle();
           bulk?.row(row);
-          if (rowCount * 4 + 4 > hashes.length) {
-            const more = new Uint32Array(hashes.length * 2);
-            more.set(hashes);
-            hashes = more;
-          }
-          hashes[rowCount * 4] = k0;
-          hashes[rowCount * 4 + 1] = k1;
-          hashes[rowCount * 4 + 2] = v0;
-          hashes[rowCount * 4 + 3] = v1;
-          rowCount++;
-          if (f === 'classes.csv') titles.set(id, row.title);
+          index.add(k0, k1, v0, v1);
+          if (f === 'classes.csv') index.title(id, row.title);
           const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
           if (status === 'added') {
             count.added++;
@@ -618,7 +655,7 @@ async function oneRosterPass(
           } else if (status === 'updated') {
             count.updated++;
             d?.updated.row(row, active);
-            if (f === 'classes.csv' && previous!.classTitles.get(id) !== row.title) renamed++;
+            if (f === 'classes.csv' && previous!.classTitle(id) !== row.title) renamed++;
           }
         }
       } finally {
@@ -667,7 +704,7 @@ async function oneRosterPass(
       people: { added: n['users.csv'].added, updated: n['users.csv'].updated, removed: n['users.csv'].removed },
       schools: { added: n['orgs.csv'].added, updated: n['orgs.csv'].updated, removed: n['orgs.csv'].removed },
     },
-    rowsParts: encodeRowsBlob(hashes, rowCount, titles, await rowsOut.finish()),
+    rowsParts: index.parts(await rowsOut.finish()),
   };
 }
 
@@ -733,24 +770,43 @@ export function roleMappingOf(c: CustomerConfig): RoleMapping {
 /** Another run of the same customer holds the slot. */
 export class ReadoutBusyError extends Error {}
 
-/** The rules applied to a snapshot for a customer at the clock's current local date. */
-export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, keepDecisions = true, namedWarnings?: Warnings): SelectResult & { today: string } {
-  const today = localDay(now, c.timeZone);
+/** The customer's rule options at a local date. */
+function selectOptions(c: CustomerConfig, today: string, keepDecisions: boolean, namedWarnings?: Warnings): SelectOptions {
   return {
     today,
-    ...select(snapshot, {
-      today,
-      toleranceDays: c.toleranceDays,
-      municipalityCode: c.municipalityCode,
-      schoolTypes: c.schoolTypes,
-      exportAddress: c.exportAddress,
-      exportCivicNo: c.exportCivicNo,
-      keepDecisions,
-      dutiesOnParentOrganisations: c.mapping.dutiesOnParentOrganisations,
-      roles: roleMappingOf(c),
-      namedWarnings,
-    }),
+    toleranceDays: c.toleranceDays,
+    municipalityCode: c.municipalityCode,
+    schoolTypes: c.schoolTypes,
+    exportAddress: c.exportAddress,
+    exportCivicNo: c.exportCivicNo,
+    keepDecisions,
+    dutiesOnParentOrganisations: c.mapping.dutiesOnParentOrganisations,
+    roles: roleMappingOf(c),
+    namedWarnings,
   };
+}
+
+/** The rules applied to a snapshot for a customer at the clock's current local date, the selection in the heap. */
+export function applyRules(c: CustomerConfig, snapshot: Snapshot, now: Date, keepDecisions = true, namedWarnings?: Warnings): SelectResult & { today: string } {
+  const today = localDay(now, c.timeZone);
+  return { today, ...select(snapshot, selectOptions(c, today, keepDecisions, namedWarnings)) };
+}
+
+/**
+ * The same rules with what they build kept in `scratch` (a run: the run's store). With `explainId`,
+ * the verdicts of that one record are kept as well (`readout explain`).
+ */
+export function applyRulesInto(
+  c: CustomerConfig,
+  snapshot: Snapshot,
+  now: Date,
+  scratch: Scratch,
+  namedWarnings?: Warnings,
+  explainId?: string,
+): StreamSelectResult & { today: string } {
+  const today = localDay(now, c.timeZone);
+  const o = selectOptions(c, today, explainId !== undefined, namedWarnings);
+  return { today, ...selectInto(snapshot, { ...o, decisionsFor: explainId }, scratch) };
 }
 
 export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: RunOptions = {}): Promise<RunResult> {
@@ -884,8 +940,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // while the heap is small, and dropped as soon as the rules are through with them.
     const snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
     phase('snapshot encoded');
-    const sel = applyRules(c, snapshot, clock.now(), false, warnings);
-    for (const e of ENTITIES) snapshot[e].clear();
+    const sel = applyRulesInto(c, snapshot, clock.now(), storeScratch(store), warnings);
     snapshot = undefined;
     previousSnapshot = undefined;
     phase('rules applied');
@@ -895,34 +950,27 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       .replace(/\.\d+Z$/, 'Z')}-${runId}`;
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
-    let selection: Selection | undefined = sel.selection;
-    sel.selection = undefined as never; // only `selection` holds it now, and lets it go after the files
+    let selection: SelectionView | undefined = sel.selection;
     if (c.formats.includes('sds')) {
       await mkdir(join(staging, 'sds'), { recursive: true });
       for (const [f, table] of Object.entries(sdsLazyTables(selection))) files[`sds/${f}`] = writeLazyTable(join(staging, 'sds', f), table);
     }
     phase('sds written');
-    let previousRows: (RowIndex & { rowsOffset: number }) | undefined;
+    let previousRows: RowIndex | undefined;
     try {
-      if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'));
+      if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'), store);
     } catch (e) {
       if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
     }
     phase('previous rows decoded');
-    const output = {
-      schools: selection.schools.length,
-      people: selection.people.length,
-      teams: selection.teams.length,
-      memberships: selection.memberships.length,
-      files,
-    };
+    const output = { ...sel.sizes, files };
     const or = await oneRosterPass(
       selection,
       previousRows,
       (from) => stateChunks(db, c.key, 'published_rows', from),
       c.formats.includes('oneroster') ? staging : undefined,
       clock.now().toISOString(),
-      join(store.path, 'published_rows.gz'),
+      store,
     );
     Object.assign(files, or.files);
     selection = undefined;

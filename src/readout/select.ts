@@ -15,6 +15,7 @@ import {
   type RuleContext,
   type Verdict,
 } from './rules.ts';
+import { memoryScratch, type Scratch } from './scratch.ts';
 import type { Warnings } from './warnings.ts';
 
 /**
@@ -117,6 +118,8 @@ export interface SelectOptions extends RuleContext {
   exportCivicNo: boolean;
   /** Keep every verdict for `explain` (a run only needs the counts: less memory on big worlds). */
   keepDecisions?: boolean;
+  /** With {@link keepDecisions}: keep only this record's verdicts (`explain` of one id on a big source). */
+  decisionsFor?: string;
   /** A duty on an organisation above school units counts for the kept units below it (default on). */
   dutiesOnParentOrganisations?: boolean;
   /** Staff title → role (default: the built-in table, unknown titles → staff). */
@@ -177,7 +180,68 @@ function appended<T>(list: T[] | undefined, x: T): T[] {
   return [...list, x];
 }
 
+/**
+ * What the writers read: the kept schools (few, in the heap) and the kept people, teams and
+ * memberships as walks in id order (in the run's store on a run; see scratch.ts), with what a
+ * writer would otherwise index itself. A {@link Selection}'s arrays are such walks too.
+ */
+export interface SelectionView {
+  session: AcademicSession;
+  schools: OutSchool[];
+  people: Iterable<OutPerson>;
+  teams: Iterable<OutTeam>;
+  memberships: Iterable<OutMembership>;
+  /** Guardian links in (student id, guardian id) order, ties as added: what a student's agents are. Without it the writers derive it from `people`. */
+  guardianLinks?: Iterable<GuardianLink>;
+  /** The school of a kept person's first role. Without it the writers index `people`. */
+  firstSchoolOf?: (personId: string) => string | undefined;
+  /** The school of a team. Without it the writers index `teams`. */
+  teamSchoolOf?: (teamId: string) => string | undefined;
+}
+
+export interface GuardianLink {
+  studentId: string;
+  guardianId: string;
+}
+
+/** How many of each a selection holds. */
+export interface SelectionSizes {
+  schools: number;
+  people: number;
+  teams: number;
+  memberships: number;
+}
+
+export interface StreamSelectResult {
+  selection: SelectionView;
+  sizes: SelectionSizes;
+  counts: Record<Category, Tally>;
+  decisions: Map<string, Decision>;
+  warnings: string[];
+}
+
+/** Applies every rule with everything held in the heap; the selection as arrays (tests, `explain`, small worlds). */
 export function select(snap: Snapshot, o: SelectOptions): SelectResult {
+  const r = selectInto(snap, o, memoryScratch());
+  const sel = r.selection;
+  return {
+    counts: r.counts,
+    decisions: r.decisions,
+    warnings: r.warnings,
+    selection: { session: sel.session, schools: sel.schools, people: [...sel.people], teams: [...sel.teams], memberships: [...sel.memberships] },
+  };
+}
+
+/** An iterable that walks anew each time (a store's walk is a generator: one pass each). */
+function walk<T>(f: () => Iterable<T>): Iterable<T> {
+  return { [Symbol.iterator]: () => f()[Symbol.iterator]() };
+}
+
+/**
+ * Applies every rule to a snapshot, walking each entity once in the source's order and keeping what
+ * it builds in `scratch`: in the heap, or in the run's store (then the heap holds one record at a time).
+ */
+export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): StreamSelectResult {
   const counts: Record<Category, Tally> = {
     schools: tally(),
     students: tally(),
@@ -188,15 +252,17 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   };
   const decisions = new Map<string, Decision>();
   const warnings: string[] = [];
-  const keep = o.keepDecisions !== false;
+  const keepAll = o.keepDecisions !== false;
+  const keep = keepAll && o.decisionsFor === undefined;
+  const keeps = (id: string) => keep || (keepAll && id === o.decisionsFor);
   const decide = (id: string, kind: Decision['kind'], name: string, as: string, verdict: Verdict) => {
-    if (!keep) return;
+    if (!keeps(id)) return;
     let d = decisions.get(id);
     if (!d) decisions.set(id, (d = { id, kind, name, verdicts: [] }));
     d.verdicts.push({ as, verdict });
   };
 
-  // Schools
+  // Schools (a few hundred to a few thousand: in the heap)
   const schools: OutSchool[] = [];
   const keptSchools = new Set<string>();
   for (const org of snap.organisations.values()) {
@@ -240,54 +306,59 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   };
 
   // Names, dates, school ids and titles repeat across thousands of people; each parsed record
-  // brings its own copy of them. One shared copy each keeps the selection small on a big world.
+  // brings its own copy of them. One shared copy each keeps a selection in the heap small (in the
+  // store, strings are written out and dropped: nothing to share).
   const interned = new Map<string, string>();
   const intern = <S extends string | undefined>(v: S): S => {
-    if (v === undefined) return v;
+    if (v === undefined || scratch.onDisk) return v;
     const hit = interned.get(v);
     if (hit !== undefined) return hit as S;
     interned.set(v, v);
     return v;
   };
-  const people = new Map<string, OutPerson>();
-  const person = (p: Person): OutPerson => {
-    let out = people.get(p.id);
-    if (!out) {
+  const people = scratch.kv<OutPerson>('people');
+  /** Kept people: 1 for a student, 0 for anyone else (what a membership needs, without reading the person). */
+  const keptRole = scratch.kv<number>('kept_role');
+  const firstSchool = scratch.onDisk ? scratch.kv<string>('first_school') : undefined;
+  const person = (p: Person): OutPerson =>
+    people.get(p.id) ?? {
       // Every field set here, in one order: all people share one object shape (no later additions).
-      out = {
-        id: p.id,
-        givenName: intern(p.givenName),
-        familyName: intern(p.familyName),
-        middleName: intern(p.middleName),
-        username: p.eppn ?? '',
-        usernameFrom: p.eppn ? 'eppn' : 'id',
-        email: undefined,
-        phone: undefined,
-        kinds: [],
-        roles: [],
-        guardianOf: [],
-        civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
-        address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
-      };
-      people.set(p.id, out);
+      id: p.id,
+      givenName: intern(p.givenName),
+      familyName: intern(p.familyName),
+      middleName: intern(p.middleName),
+      username: p.eppn ?? '',
+      usernameFrom: p.eppn ? 'eppn' : 'id',
+      email: undefined,
+      phone: undefined,
+      kinds: [],
+      roles: [],
+      guardianOf: [],
+      civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
+      address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
+    };
+  /** Stores a person after a change; without an eppn, the username is the e-mail, else the id (as it stands now). */
+  const save = (out: OutPerson) => {
+    if (out.usernameFrom !== 'eppn') {
+      out.usernameFrom = out.email ? 'email' : 'id';
+      out.username = out.email ?? out.id;
     }
-    return out;
+    people.set(out.id, out);
+    keptRole.set(out.id, out.kinds.includes('student') ? 1 : 0);
+    if (firstSchool && out.roles[0]) firstSchool.set(out.id, out.roles[0].schoolId);
   };
 
   // Students (via enrolments)
-  const keptStudents = new Set<string>();
-  const guardianRelations = new Map<string, { studentId: string; relation: Responsible }[]>();
+  const keptStudents = scratch.kv<number>('kept_students');
+  const guardianRelations = scratch.multi<{ studentId: string; relation: Responsible }>('guardian_relations');
   for (const p of snap.persons.values()) {
     if (!p.enrolments.length) continue;
     const v = studentRules(p, keptSchools, o);
     decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'student', v);
     count(counts.students, v);
-    for (const r of p.responsibles) {
-      const list = guardianRelations.get(r.personId);
-      guardianRelations.set(r.personId, appended(list, { studentId: p.id, relation: r }));
-    }
+    for (const r of p.responsibles) guardianRelations.add(r.personId, { studentId: p.id, relation: r });
     if (!v.kept) continue;
-    keptStudents.add(p.id);
+    keptStudents.set(p.id, 1);
     const out = person(p);
     out.kinds = appended(out.kinds, 'student');
     out.email = pickEmail(p, ['Skola elev']);
@@ -303,20 +374,20 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         end: intern(e.endDate),
       });
     }
+    save(out);
   }
 
   // Staff (via duties)
-  const dutiesByPerson = new Map<string, Duty[]>();
+  const dutiesByPerson = scratch.multi<Duty>('duties_by_person');
   for (const d of snap.duties.values()) {
     if (!d.personId) {
       warnings.push(`duty ${d.id} has no person`);
       continue;
     }
-    const list = dutiesByPerson.get(d.personId);
-    dutiesByPerson.set(d.personId, appended(list, d));
+    dutiesByPerson.add(d.personId, d);
   }
-  const keptDuties = new Map<string, string>(); // dutyId → personId
-  for (const [personId, duties] of dutiesByPerson) {
+  const keptDuties = scratch.kv<string>('kept_duties'); // dutyId → personId
+  for (const [personId, duties] of dutiesByPerson.groups()) {
     const p = snap.persons.get(personId);
     if (!p) {
       warnings.push(`person ${personId} of duty ${duties[0]!.id} is missing from /persons`);
@@ -372,10 +443,12 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         end: intern(d.endDate),
       });
     }
+    save(out);
   }
 
   // Guardians (via the students' responsibles)
-  for (const [guardianId, relations] of guardianRelations) {
+  const guardianLinks = scratch.list<GuardianLink>('guardian_links');
+  for (const [guardianId, relations] of guardianRelations.groups()) {
     const p = snap.persons.get(guardianId);
     if (!p) {
       warnings.push(`guardian ${guardianId} of student ${relations[0]!.studentId} is missing from /persons`);
@@ -389,34 +462,31 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
     out.kinds = appended(out.kinds, 'guardian');
     out.email ??= pickEmail(p, ['Privat', 'Arbete övrigt']);
     out.phone = p.phones.find((x) => x.mobile)?.value ?? p.phones[0]?.value;
-    for (const r of relations)
-      if (v.studentIds.includes(r.studentId))
-        out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
+    for (const r of relations) {
+      if (!v.studentIds.includes(r.studentId)) continue;
+      out.guardianOf = appended(out.guardianOf, { studentId: r.studentId, relationType: intern(r.relation.relationType) });
+      guardianLinks.add({ studentId: r.studentId, guardianId: p.id }, r.studentId, p.id);
+    }
+    save(out);
   }
-  for (const out of people.values()) {
-    if (out.username) continue;
-    out.usernameFrom = out.email ? 'email' : 'id';
-    out.username = out.email ?? out.id;
-  }
-  uniqueUsernames(people.values(), o.namedWarnings);
+  // A suffixed name is stored as it is (not recomputed by `save`).
+  uniqueUsernames(people.values(), o.namedWarnings, { scratch, get: (id) => people.get(id)!, save: (p) => people.set(p.id, p) });
 
   // Groups, classes and teams
-  const activitiesByGroup = new Map<string, Activity[]>();
+  const activitiesByGroup = scratch.multi<Activity>('activities_by_group');
   for (const a of snap.activities.values()) {
     if (!activityCurrent(a, o)) continue;
-    for (const g of a.groupIds) {
-      const list = activitiesByGroup.get(g);
-      activitiesByGroup.set(g, appended(list, a));
-    }
+    for (const g of a.groupIds) activitiesByGroup.add(g, a);
   }
-  const teams: OutTeam[] = [];
-  const memberships: OutMembership[] = [];
+  const teams = scratch.list<OutTeam>('teams');
+  const teamSchool = scratch.onDisk ? scratch.kv<string>('team_school') : undefined;
+  const memberships = scratch.list<OutMembership>('memberships');
   for (const g of snap.groups.values()) {
     const acts = activitiesByGroup.get(g.id) ?? [];
     const syllabusIds = [...new Set(acts.map((a) => a.syllabusId).filter((s): s is string => !!s))].sort();
     const v = groupRules(g, syllabusIds, keptSchools, o);
     const d: Decision = { id: g.id, kind: 'group', name: g.displayName, verdicts: [{ as: g.groupType === 'Klass' ? 'class' : 'group', verdict: v }] };
-    if (keep) decisions.set(g.id, d);
+    if (keeps(g.id)) decisions.set(g.id, d);
     count(counts.groups, v);
     if (!v.kept) continue;
     // Teaching groups yield one team per syllabus; classes, mentor groups etc. are one team each.
@@ -439,15 +509,16 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         courseCode: syl?.courseCode ?? act?.courseCode,
         subjectCode: syl?.subjectCode,
       };
-      teams.push(team);
+      teams.add(team, team.id);
+      teamSchool?.set(team.id, team.schoolId);
       d.teams.push(team.id);
       const members = new Set<string>();
       for (const m of g.memberships) {
         const mc = membershipRule(m, o);
-        const kept = people.get(m.personId);
+        const role = mc.ok ? keptRole.get(m.personId) : undefined;
         const mv: Verdict = !mc.ok
           ? { kept: false, checks: [mc], excludedBy: mc.rule }
-          : !kept
+          : role === undefined
             ? {
                 kept: false,
                 checks: [mc, { rule: 'membership.person_not_kept', ok: false, detail: `person ${m.personId} is not kept` }],
@@ -457,7 +528,7 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
         count(counts.memberships, mv);
         if (!mv.kept || members.has(m.personId)) continue;
         members.add(m.personId);
-        memberships.push({ teamId: team.id, personId: kept!.id, role: kept!.kinds.includes('student') ? 'student' : 'teacher' });
+        memberships.add({ teamId: team.id, personId: m.personId, role: role === 1 ? 'student' : 'teacher' }, team.id, m.personId);
       }
       for (const a of acts) {
         if (sid && a.syllabusId !== sid) continue;
@@ -466,21 +537,29 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
           if (!pid || members.has(pid)) continue;
           if ((t.startDate || t.endDate) && !dateWindow('teacher', t.startDate ?? '0000-01-01', t.endDate, o).ok) continue;
           members.add(pid);
-          memberships.push({ teamId: team.id, personId: pid, role: 'teacher' });
+          memberships.add({ teamId: team.id, personId: pid, role: 'teacher' }, team.id, pid);
         }
       }
     }
   }
 
-  const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  schools.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     selection: {
       session: academicSession(o.today),
-      schools: schools.sort(byId),
-      people: [...people.values()].sort(byId),
-      teams: teams.sort(byId),
-      memberships: memberships.sort((a, b) => (a.teamId === b.teamId ? (a.personId < b.personId ? -1 : 1) : a.teamId < b.teamId ? -1 : 1)),
+      schools,
+      people: walk(() => people.sorted()),
+      teams: walk(() => teams.sorted()),
+      memberships: walk(() => memberships.sorted()),
+      ...(scratch.onDisk
+        ? {
+            guardianLinks: walk(() => guardianLinks.sorted()),
+            firstSchoolOf: (id: string) => firstSchool!.get(id),
+            teamSchoolOf: (id: string) => teamSchool!.get(id),
+          }
+        : {}),
     },
+    sizes: { schools: schools.length, people: people.size, teams: teams.size, memberships: memberships.size },
     counts,
     decisions,
     warnings,
@@ -495,19 +574,22 @@ const FROM_RANK = { eppn: 0, email: 1, id: 2 } as const;
  * share one, the first by (source: eduPersonPrincipalName, e-mail, id; then kind: staff, student,
  * guardian; then id) keeps it; each other gets a suffix from a hash of their own id — `anna+k3f9a2c1@x.se`
  * for an e-mail, `name-k3f9a2c1` otherwise — so the result depends only on who shares the name and
- * is the same on every run.
+ * is the same on every run. With `store`, the names are indexed in its scratch and the people who
+ * share one are read from and saved back to it (a run); else `people` are changed in place.
  */
-export function uniqueUsernames(people: Iterable<OutPerson>, warnings?: Warnings): void {
-  const byName = new Map<string, OutPerson[]>();
-  for (const p of people) {
-    const k = p.username.toLowerCase();
-    const list = byName.get(k);
-    if (list) list.push(p);
-    else byName.set(k, [p]);
-  }
+export function uniqueUsernames(
+  people: Iterable<OutPerson>,
+  warnings?: Warnings,
+  store?: { scratch: Scratch; get(id: string): OutPerson; save(p: OutPerson): void },
+): void {
+  const onDisk = store?.scratch.onDisk === true;
+  const byName = (onDisk ? store!.scratch : memoryScratch()).multi<string | OutPerson>('usernames');
+  for (const p of people) byName.add(p.username.toLowerCase(), onDisk ? p.id : p);
+  // Only the shared names are worked on: a handful, held here while names are added to the index.
+  const shared: OutPerson[][] = [];
+  for (const [, refs] of byName.groups()) if (refs.length > 1) shared.push(refs.map((r) => (typeof r === 'string' ? store!.get(r) : r)));
   const rank = (p: OutPerson) => [FROM_RANK[p.usernameFrom], Math.min(...p.kinds.map((k) => KIND_RANK[k]), 3)] as const;
-  for (const [, list] of byName) {
-    if (list.length < 2) continue;
+  for (const list of shared) {
     list.sort((a, b) => {
       const [fa, ka] = rank(a);
       const [fb, kb] = rank(b);
@@ -519,12 +601,13 @@ export function uniqueUsernames(people: Iterable<OutPerson>, warnings?: Warnings
         const h = createHash('sha256').update(p.id).digest('hex').slice(0, len);
         const at = base.lastIndexOf('@');
         const candidate = at > 0 ? `${base.slice(0, at)}+${h}${base.slice(at)}` : `${base}-${h}`;
-        if (!byName.has(candidate.toLowerCase())) {
+        if (!byName.get(candidate.toLowerCase())) {
           p.username = candidate;
-          byName.set(candidate.toLowerCase(), [p]);
+          byName.add(candidate.toLowerCase(), onDisk ? p.id : p);
           break;
         }
       }
+      store?.save(p);
       warnings?.add('output.username_shared', 'people shared a username; all but the first (by source, kind, id) got a suffix', [], p.id);
     }
   }

@@ -1,82 +1,90 @@
-import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Codec, RecordMap } from './model.ts';
 
 /**
- * The source's records on disk: one append-only file per entity holding each record's JSON text,
- * and in the heap only an index from id to where its text lies (two numbers per record). A run reads
- * pages straight into it and the rules read records back one at a time, so what the heap holds is
- * the index — tens of bytes a record — rather than the source (hundreds of bytes a record, and the
- * 60,000-student bench world's ~60 MB of record texts plus the garbage of building them).
+ * The run's local store: one SQLite database (Node's built-in `node:sqlite`, no dependency) in a
+ * directory of the run, holding the source's records as they are read and everything the rules and
+ * writers would otherwise build in the heap (kept people, memberships, teams, the previous run's row
+ * digests; see scratch.ts). The heap holds what one record, one group or one page needs; the rest is
+ * in SQLite's page cache (bounded: {@link CACHE_KIB}) and on disk, so a run's memory does not grow with
+ * the size of the source.
  *
- * Why files and not a database: the readout reads each entity front to back a few times and looks up
- * a few hundred thousand records by id; an append-only file with an id → (offset, length) index does
- * both with one `pread` each, which the OS page cache serves (outside the process's heap and RSS), and
- * adds no dependency. node:sqlite would do the same with more code per lookup, and a PGlite or
- * PostgreSQL schema would put the whole source through the database's wire protocol twice a run.
- *
- * The files live in a directory of the run (under the customer's output directory, not /tmp, which
- * may be a RAM disk) and are deleted with it.
+ * The database is scratch: no journal, no fsync, one transaction that is never committed (dirty pages
+ * spill to the file when the cache is full), deleted with the directory at the end of the run. The
+ * directory is under the customer's output directory, not /tmp, which may be a RAM disk.
  */
+const CACHE_KIB = 16 * 1024;
+
 export class StoreDir {
   private n = 0;
-  private readonly maps: DiskMap<{ id: string }>[] = [];
+  readonly db: DatabaseSync;
   constructor(readonly path: string) {
     rmSync(path, { recursive: true, force: true });
     mkdirSync(path, { recursive: true });
+    this.db = new DatabaseSync(join(path, 'store.sqlite'));
+    // Node opens databases in defensive mode, which refuses journal_mode = OFF; this file is scratch.
+    this.db.enableDefensive(false);
+    for (const pragma of ['journal_mode = OFF', 'synchronous = OFF', 'locking_mode = EXCLUSIVE', 'temp_store = FILE', `cache_size = -${CACHE_KIB}`])
+      this.db.prepare(`PRAGMA ${pragma}`).get();
+    this.db.exec('BEGIN');
   }
-  /** A new, empty {@link DiskMap} with its own file in this directory. */
+  /** A fresh table name in this store (scratch tables, maps). */
+  table(name: string): string {
+    return `t${String(this.n++).padStart(2, '0')}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  }
+  /** A new, empty {@link DiskMap} with its own table in this store. */
   map<T extends { id: string }>(name: string, codec?: Codec<T>): DiskMap<T> {
-    const m = new DiskMap<T>(join(this.path, `${String(this.n++).padStart(2, '0')}-${name}.ndjson`), codec);
-    this.maps.push(m as unknown as DiskMap<{ id: string }>);
-    return m;
+    return new DiskMap<T>(this.db, this.table(name), codec);
   }
-  /** Closes every file and removes the directory. */
+  /** Closes the database and removes the directory. */
   close(): void {
-    for (const m of this.maps) m.close();
+    if (this.db.isOpen) this.db.close();
     rmSync(this.path, { recursive: true, force: true });
   }
 }
 
-/** Bytes buffered before a write; also the read window when records are walked in order. */
-const WINDOW = 1 << 20;
-
 /**
- * A {@link RecordMap} whose record texts live in a file: `set` appends, `get` reads the one record
- * back, `values()` walks them in insertion order through a 1 MB read window. Like a Map (and the
- * in-memory PackedMap it replaces), setting an id again keeps its first position and takes the new
- * value; the old text stays in the file, unreferenced.
+ * A {@link RecordMap} in a table of the store: each record's JSON text by id, in insertion order. Like
+ * a Map, setting an id again keeps its first position and takes the new value; deleting and setting
+ * again moves it to the end.
  */
 export class DiskMap<T extends { id: string }> implements RecordMap<T> {
-  private fd: number;
-  /** id → slot; a slot's text is at `off[slot]`, `len[slot]` bytes (len -1: deleted). */
-  private readonly index = new Map<string, number>();
-  private off = new Float64Array(1024);
-  private len = new Int32Array(1024);
-  private slots = 0;
-  private live = 0;
-  /** Bytes in the file, and the pending tail not yet written to it. */
-  private fileSize = 0;
-  private readonly buf = Buffer.allocUnsafe(WINDOW);
-  private pos = 0;
-  private closed = false;
+  private readonly q: Record<'get' | 'has' | 'set' | 'del' | 'clear' | 'count', StatementSync>;
 
   constructor(
-    readonly path: string,
+    private readonly db: DatabaseSync,
+    readonly table: string,
     private readonly codec?: Codec<T>,
   ) {
-    this.fd = openSync(path, 'w+');
+    db.exec(`CREATE TABLE ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL)`);
+    this.q = {
+      get: db.prepare(`SELECT json FROM ${table} WHERE id = ?`),
+      has: db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`),
+      set: db.prepare(`INSERT INTO ${table} (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json`),
+      del: db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+      clear: db.prepare(`DELETE FROM ${table}`),
+      count: db.prepare(`SELECT count(*) AS n FROM ${table}`),
+    };
+    this.q.get.setReturnArrays(true);
+  }
+  /** A statement of its own per walk: walks may nest, and a statement walks one at a time. */
+  private walk(column: 'id' | 'json'): Iterable<[string]> {
+    const st = this.db.prepare(`SELECT ${column} FROM ${this.table} ORDER BY seq`);
+    st.setReturnArrays(true);
+    return st.iterate() as Iterable<unknown> as Iterable<[string]>;
   }
 
   get size(): number {
-    return this.live;
+    return Number((this.q.count.get() as { n: number }).n);
   }
   has(id: string): boolean {
-    return this.index.has(id);
+    return this.q.has.get(id) !== undefined;
   }
   get(id: string): T | undefined {
-    const slot = this.index.get(id);
-    return slot === undefined ? undefined : this.decode(this.read(slot));
+    const row = this.q.get.get(id) as unknown as [string] | undefined;
+    return row === undefined ? undefined : this.decode(row[0]);
   }
   set(id: string, rec: T): this {
     this.setText(id, JSON.stringify(this.codec ? this.codec.encode(rec) : rec));
@@ -84,106 +92,28 @@ export class DiskMap<T extends { id: string }> implements RecordMap<T> {
   }
   /** Stores a record already in its JSON form (a state line). */
   setText(id: string, json: string): void {
-    const at = this.fileSize + this.pos;
-    const bytes = this.append(json);
-    let slot = this.index.get(id);
-    if (slot === undefined) {
-      if (this.slots === this.off.length) this.grow();
-      slot = this.slots++;
-      this.index.set(id, slot);
-      this.live++;
-    }
-    this.off[slot] = at;
-    this.len[slot] = bytes;
+    this.q.set.run(id, json);
   }
   delete(id: string): boolean {
-    const slot = this.index.get(id);
-    if (slot === undefined) return false;
-    this.index.delete(id);
-    this.len[slot] = -1;
-    this.live--;
-    return true;
+    return Number(this.q.del.run(id).changes) > 0;
   }
   clear(): void {
-    this.index.clear();
-    this.slots = this.live = 0;
-    this.off = new Float64Array(1024);
-    this.len = new Int32Array(1024);
-    this.pos = 0;
-    this.fileSize = 0;
-    if (!this.closed) ftruncateSync(this.fd, 0);
+    this.q.clear.run();
   }
-  keys(): IterableIterator<string> {
-    return this.index.keys();
+  *keys(): IterableIterator<string> {
+    for (const row of this.walk('id')) yield row[0];
   }
   /** The records' JSON texts, in insertion order. */
   *texts(): IterableIterator<string> {
-    this.flush();
-    const window = Buffer.allocUnsafe(WINDOW);
-    let from = 0;
-    let to = 0;
-    for (let slot = 0; slot < this.slots; slot++) {
-      const len = this.len[slot]!;
-      if (len < 0) continue;
-      const off = this.off[slot]!;
-      if (off < from || off + len > to) {
-        if (len > WINDOW) {
-          yield this.read(slot);
-          continue;
-        }
-        to = off + readSync(this.fd, window, 0, WINDOW, off);
-        from = off;
-      }
-      yield window.toString('utf8', off - from, off - from + len);
-    }
+    for (const row of this.walk('json')) yield row[0];
   }
   *values(): IterableIterator<T> {
     for (const s of this.texts()) yield this.decode(s);
   }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
-  }
+  /** Kept for the interface of the file-backed map it replaced: the store closes the database. */
+  close(): void {}
 
   private decode(s: string): T {
     return this.codec ? this.codec.decode(JSON.parse(s)) : (JSON.parse(s) as T);
-  }
-  private read(slot: number): string {
-    this.flush();
-    const len = this.len[slot]!;
-    const b = len <= WINDOW ? this.buf : Buffer.allocUnsafe(len);
-    readSync(this.fd, b, 0, len, this.off[slot]!);
-    return b.toString('utf8', 0, len);
-  }
-  /** Appends one line; returns the text's length in bytes (without the newline). */
-  private append(s: string): number {
-    if (this.pos + s.length * 3 + 1 > this.buf.length) {
-      this.flush();
-      if (s.length * 3 + 1 > this.buf.length) {
-        const b = Buffer.from(`${s}\n`, 'utf8');
-        writeSync(this.fd, b, 0, b.length, this.fileSize);
-        this.fileSize += b.length;
-        return b.length - 1;
-      }
-    }
-    const n = this.buf.write(s, this.pos);
-    this.pos += n;
-    this.buf[this.pos++] = 10;
-    return n;
-  }
-  private flush(): void {
-    if (!this.pos) return;
-    writeSync(this.fd, this.buf, 0, this.pos, this.fileSize);
-    this.fileSize += this.pos;
-    this.pos = 0;
-  }
-  private grow(): void {
-    const off = new Float64Array(this.off.length * 2);
-    off.set(this.off);
-    this.off = off;
-    const len = new Int32Array(this.len.length * 2);
-    len.set(this.len);
-    this.len = len;
   }
 }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { STAFF_ROLES } from './roles.ts';
 import { compositeId, outputId as id1 } from './rules.ts';
-import type { OutPerson, OutRole, Selection } from './select.ts';
+import type { GuardianLink, OutPerson, OutRole, SelectionView } from './select.ts';
 
 /**
  * The two output formats, built from a {@link Selection}: Microsoft School Data Sync v2.1 CSV and
@@ -270,7 +270,7 @@ export type SdsFile = keyof typeof SDS_HEADERS;
  * The SDS v2.1 file set: the same eight files every run, so SDS never reads a missing file as
  * "all gone". Rows are built as each file is written ({@link sdsTables} has them in arrays).
  */
-export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
+export function sdsLazyTables(sel: SelectionView): Record<SdsFile, LazyTable> {
   const s = sel.session;
   const table = (f: SdsFile, rows: () => Iterable<Row>): LazyTable => ({ header: SDS_HEADERS[f], rows });
   return {
@@ -341,7 +341,7 @@ export function sdsLazyTables(sel: Selection): Record<SdsFile, LazyTable> {
 }
 
 /** The SDS v2.1 file set with every row built (tests, small worlds; a run writes {@link sdsLazyTables}). */
-export function sdsTables(sel: Selection): Record<SdsFile, CsvTable> {
+export function sdsTables(sel: SelectionView): Record<SdsFile, CsvTable> {
   const lazy = sdsLazyTables(sel);
   return Object.fromEntries(Object.entries(lazy).map(([f, t]) => [f, { header: t.header, rows: [...t.rows()] }])) as Record<SdsFile, CsvTable>;
 }
@@ -386,7 +386,7 @@ function userRow(p: OutPerson): Row {
  * with the outcome of filling one Map per file (a repeated sourcedId keeps its first position and
  * its last values). A run writes, digests and stores each row as it comes and keeps none of them.
  */
-export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => Iterable<[string, Row]>> {
+export function oneRosterStreams(sel: SelectionView): Record<OneRosterFile, () => Iterable<[string, Row]>> {
   const s = sel.session;
   return {
     'academicSessions.csv': () => [
@@ -404,7 +404,7 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
       ),
     'courses.csv': () =>
       lastWins(
-        sel.teams.map((t): [string, Row] => [
+        mapped(sel.teams, (t): [string, Row] => [
           t.courseId,
           {
             sourcedId: t.courseId,
@@ -418,46 +418,46 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
           },
         ]),
       ),
+    // Team ids are distinct (a group's id, or it and a syllabus id joined by `.`, which no output id holds): streamed as they come.
     'classes.csv': () =>
-      lastWins(
-        sel.teams.map((t): [string, Row] => [
-          t.id,
-          {
-            sourcedId: t.id,
-            title: t.title,
-            grades: '',
-            courseSourcedId: t.courseId,
-            classCode: id1(t.groupId),
-            classType: t.groupType === 'Undervisning' ? 'scheduled' : 'homeroom',
-            location: '',
-            schoolSourcedId: id1(t.schoolId),
-            termSourcedIds: s.id,
-            subjects: '',
-            subjectCodes: t.subjectCode ?? '',
-            periods: '',
-          },
-        ]),
-      ),
+      mapped(sel.teams, (t): [string, Row] => [
+        t.id,
+        {
+          sourcedId: t.id,
+          title: t.title,
+          grades: '',
+          courseSourcedId: t.courseId,
+          classCode: id1(t.groupId),
+          classType: t.groupType === 'Undervisning' ? 'scheduled' : 'homeroom',
+          location: '',
+          schoolSourcedId: id1(t.schoolId),
+          termSourcedIds: s.id,
+          subjects: '',
+          subjectCodes: t.subjectCode ?? '',
+          periods: '',
+        },
+      ]),
     'users.csv': function* () {
       // A student's agents are their guardians (after any of their own); a guardian's are their students.
-      const guardiansOf = new Map<string, string[]>();
-      for (const p of sel.people) {
-        for (const g of p.guardianOf) {
-          const list = guardiansOf.get(g.studentId);
-          if (list) list.push(id1(p.id));
-          else guardiansOf.set(g.studentId, [id1(p.id)]);
-        }
-      }
+      // People and links both come in student-id order: one merging walk, no index of either.
+      const links = guardianLinksOf(sel)[Symbol.iterator]();
+      let link = links.next();
       for (const p of distinctPeople(sel)) {
         const row = userRow(p);
-        const guardians = guardiansOf.get(p.id);
-        if (guardians) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
+        while (!link.done && link.value.studentId < p.id) link = links.next();
+        const guardians: string[] = [];
+        for (; !link.done && link.value.studentId === p.id; link = links.next()) guardians.push(id1(link.value.guardianId));
+        if (guardians.length) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
         yield [row.sourcedId!, row];
       }
     },
     'roles.csv': function* () {
-      const schoolOfPerson = new Map<string, string>();
-      for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
+      let schoolOf = sel.firstSchoolOf;
+      if (!schoolOf) {
+        const schoolOfPerson = new Map<string, string>();
+        for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
+        schoolOf = (id) => schoolOfPerson.get(id);
+      }
       for (const p of distinctPeople(sel)) {
         // Role ids start with the person's id: one person's roles never collide with another's.
         const own = new Map<string, Row>();
@@ -476,7 +476,7 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
           });
         }
         for (const g of p.guardianOf) {
-          const org = schoolOfPerson.get(g.studentId);
+          const org = schoolOf(g.studentId);
           if (!org) continue;
           const role = guardianRole(g.relationType);
           const id = compositeId(p.id, org, role);
@@ -496,13 +496,17 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
       }
     },
     'enrollments.csv': function* () {
-      const schoolOf = new Map<string, string>();
-      for (const t of sel.teams) schoolOf.set(t.id, t.schoolId);
+      let schoolOf = sel.teamSchoolOf;
+      if (!schoolOf) {
+        const byTeam = new Map<string, string>();
+        for (const t of sel.teams) byTeam.set(t.id, t.schoolId);
+        schoolOf = (id) => byTeam.get(id);
+      }
       // (team, person) pairs are distinct by construction in `select`.
       for (const m of sel.memberships) {
         // A team id is already an output id; the person's part has no `.`, so the pair stays unique.
         const id = `${m.teamId}.${id1(m.personId)}`;
-        const school = schoolOf.get(m.teamId);
+        const school = schoolOf(m.teamId);
         yield [
           id,
           {
@@ -522,7 +526,7 @@ export function oneRosterStreams(sel: Selection): Record<OneRosterFile, () => It
 }
 
 /** `select` builds people in a Map: each id comes once. Checked, since the writers rely on it. */
-function* distinctPeople(sel: Selection): Generator<OutPerson> {
+function* distinctPeople(sel: SelectionView): Generator<OutPerson> {
   let last: string | undefined;
   for (const p of sel.people) {
     if (p.id === last) throw new Error(`readout: person ${p.id} twice in the selection`);
@@ -530,13 +534,24 @@ function* distinctPeople(sel: Selection): Generator<OutPerson> {
     yield p;
   }
 }
-/** Small files (schools, courses, classes) through a Map: first position, last values per sourcedId. */
-function lastWins(rows: [string, Row][]): Iterable<[string, Row]> {
+/** Small files (schools, courses) through a Map: first position, last values per sourcedId. */
+function lastWins(rows: Iterable<[string, Row]>): Iterable<[string, Row]> {
   return new Map(rows).entries();
+}
+function* mapped<T, U>(items: Iterable<T>, f: (t: T) => U): Generator<U> {
+  for (const t of items) yield f(t);
+}
+/** Guardian links in (student id, guardian id) order: the selection's, or derived from its people (already in id order). */
+function guardianLinksOf(sel: SelectionView): Iterable<GuardianLink> {
+  if (sel.guardianLinks) return sel.guardianLinks;
+  const links: GuardianLink[] = [];
+  for (const p of sel.people) for (const g of p.guardianOf) links.push({ studentId: g.studentId, guardianId: p.id });
+  // Stable: one student's guardians stay in the people's (id) order.
+  return links.sort((a, b) => (a.studentId < b.studentId ? -1 : a.studentId > b.studentId ? 1 : 0));
 }
 
 /** OneRoster rows per file in Maps (tests, small worlds; a run walks {@link oneRosterStreams}). */
-export function oneRosterRows(sel: Selection): OneRosterRows {
+export function oneRosterRows(sel: SelectionView): OneRosterRows {
   const streams = oneRosterStreams(sel);
   return Object.fromEntries(ONEROSTER_FILES.map((f) => [f, new Map(streams[f]())])) as OneRosterRows;
 }

@@ -1,0 +1,187 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import type { StoreDir } from './store.ts';
+
+/**
+ * Where the rules keep what they build while they walk the source: kept people, guardians' relations,
+ * duties by person, teams, memberships. Two implementations with one behaviour: in the heap (tests,
+ * `select()` on a small snapshot) and in the run's SQLite store (a run: the heap then holds one
+ * person, one group at a time, and memory does not grow with the source).
+ *
+ * Values are copies in the store: a value changed after `set` must be set again.
+ */
+export interface Scratch {
+  /** Whether values live outside the heap (then interning strings buys nothing). */
+  readonly onDisk: boolean;
+  kv<V>(name: string): Kv<V>;
+  multi<V>(name: string): Multi<V>;
+  list<V>(name: string): SortedList<V>;
+}
+
+/** Key → value, in order of first set (like a Map). */
+export interface Kv<V> {
+  get(k: string): V | undefined;
+  has(k: string): boolean;
+  set(k: string, v: V): void;
+  readonly size: number;
+  /** In order of first set. */
+  values(): Iterable<V>;
+  /** By key, as JavaScript compares strings (UTF-16 code units). */
+  sorted(): Iterable<V>;
+}
+
+/** Key → values in the order added; groups in order of their first value. */
+export interface Multi<V> {
+  add(k: string, v: V): void;
+  get(k: string): V[] | undefined;
+  groups(): Iterable<[string, V[]]>;
+}
+
+/** Values walked in order of one or two string keys (as JavaScript compares strings), ties in order added. */
+export interface SortedList<V> {
+  add(v: V, k1: string, k2?: string): void;
+  readonly size: number;
+  sorted(): Iterable<V>;
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The heap implementation. */
+export function memoryScratch(): Scratch {
+  return {
+    onDisk: false,
+    kv<V>(): Kv<V> {
+      const m = new Map<string, V>();
+      return {
+        get: (k) => m.get(k),
+        has: (k) => m.has(k),
+        set: (k, v) => void m.set(k, v),
+        get size() {
+          return m.size;
+        },
+        values: () => m.values(),
+        sorted: () => [...m.entries()].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]),
+      };
+    },
+    multi<V>(): Multi<V> {
+      const m = new Map<string, V[]>();
+      return {
+        add(k, v) {
+          const list = m.get(k);
+          if (list) list.push(v);
+          else m.set(k, [v]);
+        },
+        get: (k) => m.get(k),
+        groups: () => m.entries(),
+      };
+    },
+    list<V>(): SortedList<V> {
+      const items: { v: V; k1: string; k2: string }[] = [];
+      return {
+        add: (v, k1, k2 = '') => void items.push({ v, k1, k2 }),
+        get size() {
+          return items.length;
+        },
+        sorted: () => items.sort((a, b) => cmp(a.k1, b.k1) || cmp(a.k2, b.k2)).map((x) => x.v),
+      };
+    },
+  };
+}
+
+/**
+ * A string's sort key as a BLOB: its UTF-16 code units big-endian, so that SQLite's byte order is
+ * JavaScript's string order (UTF-8 bytes would order U+E000–U+FFFF after astral characters). A
+ * leading byte keeps the empty string's key a (non-NULL) BLOB; it is the same for all, so orders nothing.
+ */
+export function sortKey(s: string): Buffer {
+  const b = Buffer.allocUnsafe(1 + 2 * s.length);
+  b[0] = 1;
+  b.write(s, 1, 'utf16le');
+  b.subarray(1).swap16();
+  return b;
+}
+
+/** Rows of a statement as arrays. */
+function rows<R extends unknown[]>(st: StatementSync, ...params: (string | number | Buffer)[]): Iterable<R> {
+  st.setReturnArrays(true);
+  return st.iterate(...params) as Iterable<unknown> as Iterable<R>;
+}
+
+/** The implementation in a run's SQLite store. */
+export function storeScratch(store: StoreDir): Scratch {
+  const db: DatabaseSync = store.db;
+  return {
+    onDisk: true,
+    kv<V>(name: string): Kv<V> {
+      const t = store.table(name);
+      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, sk BLOB NOT NULL, v TEXT NOT NULL)`);
+      const get = db.prepare(`SELECT v FROM ${t} WHERE k = ?`);
+      get.setReturnArrays(true);
+      const has = db.prepare(`SELECT 1 FROM ${t} WHERE k = ?`);
+      const set = db.prepare(`INSERT INTO ${t} (k, sk, v) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
+      const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
+      let sortIndex = false;
+      return {
+        get(k) {
+          const r = get.get(k) as unknown as [string] | undefined;
+          return r === undefined ? undefined : (JSON.parse(r[0]) as V);
+        },
+        has: (k) => has.get(k) !== undefined,
+        set: (k, v) => void set.run(k, sortKey(k), JSON.stringify(v)),
+        get size() {
+          return Number((count.get() as { n: number }).n);
+        },
+        *values() {
+          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY seq`))) yield JSON.parse(v) as V;
+        },
+        *sorted() {
+          if (!sortIndex) db.exec(`CREATE INDEX ${t}_sk ON ${t} (sk)`);
+          sortIndex = true;
+          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY sk`))) yield JSON.parse(v) as V;
+        },
+      };
+    },
+    multi<V>(name: string): Multi<V> {
+      const t = store.table(name);
+      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT NOT NULL); CREATE INDEX ${t}_k ON ${t} (k, seq)`);
+      const add = db.prepare(`INSERT INTO ${t} (k, v) VALUES (?, ?)`);
+      const get = db.prepare(`SELECT v FROM ${t} WHERE k = ? ORDER BY seq`);
+      get.setReturnArrays(true);
+      return {
+        add: (k, v) => void add.run(k, JSON.stringify(v)),
+        get(k) {
+          const out = (get.all(k) as unknown as [string][]).map((r) => JSON.parse(r[0]) as V);
+          return out.length ? out : undefined;
+        },
+        *groups() {
+          const st = db.prepare(`SELECT t.k, t.v FROM ${t} t JOIN (SELECT k, min(seq) AS f FROM ${t} GROUP BY k) g ON g.k = t.k ORDER BY g.f, t.seq`);
+          let key: string | undefined;
+          let group: V[] = [];
+          for (const [k, v] of rows<[string, string]>(st)) {
+            if (k !== key) {
+              if (key !== undefined) yield [key, group];
+              key = k;
+              group = [];
+            }
+            group.push(JSON.parse(v) as V);
+          }
+          if (key !== undefined) yield [key, group];
+        },
+      };
+    },
+    list<V>(name: string): SortedList<V> {
+      const t = store.table(name);
+      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k1 BLOB NOT NULL, k2 BLOB NOT NULL, v TEXT NOT NULL)`);
+      const add = db.prepare(`INSERT INTO ${t} (k1, k2, v) VALUES (?, ?, ?)`);
+      const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
+      return {
+        add: (v, k1, k2 = '') => void add.run(sortKey(k1), sortKey(k2), JSON.stringify(v)),
+        get size() {
+          return Number((count.get() as { n: number }).n);
+        },
+        *sorted() {
+          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY k1, k2, seq`))) yield JSON.parse(v) as V;
+        },
+      };
+    },
+  };
+}
