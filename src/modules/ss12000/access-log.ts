@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Insertable } from 'kysely';
 import type { AppContext } from '../../context.ts';
+import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
 import type { Scope } from './scope.ts';
@@ -233,7 +234,9 @@ export function commitAccess(ctx: AppContext, row: AccessRow): Promise<void> {
   let batch = writer.queue.at(-1);
   if (!batch || batch.rows.length >= MAX_BATCH) writer.queue.push((batch = newBatch()));
   batch.rows.push(row);
-  if (!writer.writing) void drain(ctx, writer);
+  // Outside the request that happens to start it: the writer works for the requests of every row
+  // it commits, so its lines name them all (below), not this one.
+  if (!writer.writing) workScope.exit(() => void drain(ctx, writer));
   return batch.committed;
 }
 
@@ -245,7 +248,8 @@ async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean
         await ctx.db.insertInto('ss12000_access_log').values(batch.rows).execute();
         batch.settle();
       } catch (error) {
-        ctx.log.error({ err: error, rows: batch.rows.length }, 'access log write failed; the reads are answered 503');
+        const requestIds = batch.rows.map((r) => r.request_id);
+        ctx.log.error({ err: error, rows: batch.rows.length, requestIds }, 'access log write failed; the reads are answered 503');
         batch.settle(error);
       }
     }
