@@ -34,6 +34,8 @@ const WORDS = {
   },
 } as const;
 type Locale = keyof typeof WORDS;
+/** A busy machine renders slower than expect.poll's default second. */
+const POLL = { timeout: 15_000 };
 
 describe('issue 14 for the people who use it: purposes in their language, and their own sign-in', () => {
   let e2e: E2E;
@@ -94,7 +96,7 @@ describe('issue 14 for the people who use it: purposes in their language, and th
         await page.locator('form button[type=submit]').click();
         await page.getByTestId('signin-step-consent').waitFor();
         const category = page.getByTestId('consent-category').first();
-        await expect.poll(() => category.getByTestId('consent-category-purpose').textContent()).toContain(words.purpose);
+        await expect.poll(() => category.getByTestId('consent-category-purpose').textContent(), POLL).toContain(words.purpose);
         expect(await category.textContent()).toContain(words.identity);
         // In the reader's own language: no "(written in …)" note.
         expect(await category.getByTestId('purpose-language').count()).toBe(0);
@@ -105,7 +107,7 @@ describe('issue 14 for the people who use it: purposes in their language, and th
         // The sign-in left an end-user session: "My connected apps" shows the same purpose.
         await person.goto('/my/apps');
         const app = page.getByTestId('my-app').filter({ hasText: 'Leerwijs Planner' });
-        await expect.poll(() => app.getByTestId('my-app-purpose').textContent()).toContain(words.purpose);
+        await expect.poll(() => app.getByTestId('my-app-purpose').textContent(), POLL).toContain(words.purpose);
         expect(await app.getByTestId('my-app-category').textContent()).toContain(words.identity);
         await person.expectNoMissingKeys();
 
@@ -113,7 +115,7 @@ describe('issue 14 for the people who use it: purposes in their language, and th
         await operator.goto(`/sign-in?next=/operator/apps/${appId}`);
         await signIn(operator.page, people.operator, PASSWORD);
         const card = operator.page.getByTestId('api-request-students');
-        await expect.poll(() => card.getByTestId('request-purpose').textContent()).toContain(words.purpose);
+        await expect.poll(() => card.getByTestId('request-purpose').textContent(), POLL).toContain(words.purpose);
         expect(await card.getByTestId('request-categories').textContent()).toContain(words.identity);
         // The operator approves every language the partner wrote: the other one follows.
         expect(await card.getByTestId('request-purposes-other').textContent()).toContain(locale === 'en-GB' ? NL : EN);
@@ -137,10 +139,11 @@ describe('issue 14 for the people who use it: purposes in their language, and th
         await page.locator('[data-testid=my-signin][data-step=school]').waitFor();
         // No password field before a school is chosen.
         expect(await page.locator('input[type=password]').count()).toBe(0);
+        await page.getByTestId('school-list').getByRole('button').first().waitFor();
         // The second school's people have no Schoolgate password: nobody can sign in there, so it is not offered.
         await page.getByLabel(WORDS[locale].search).fill(SCHOOLS[1]!);
-        await page.getByTestId('school-count').filter({ hasText: /\S/ }).waitFor();
-        expect(await page.getByTestId('school-list').getByRole('button').count()).toBe(0);
+        // The search waits for typing to pause: poll until the list answers.
+        await expect.poll(() => page.getByTestId('school-list').getByRole('button').count(), POLL).toBe(0);
         await chooseSchool(page, locale, SCHOOLS[0]!);
         const credentials = page.locator('[data-testid=my-signin][data-step=credentials]');
         expect(await credentials.getByTestId('chosen-school').textContent()).toContain(SCHOOLS[0]);
