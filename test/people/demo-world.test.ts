@@ -65,6 +65,10 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     const familyNames = new Set(persons.map((p) => (p.body as { familyName: string }).familyName));
     expect(['Peeters', 'Janssens', 'Maes'].filter((n) => familyNames.has(n))).not.toEqual([]);
 
+    // "My connected apps" offers the demo's end users their school (README: choose it, then sign in).
+    const schools = await harness().client().get('/api/v1/my/schools?q=Nassau');
+    expect(schools.body.items).toEqual([{ number: '001057', name: 'GO! Atheneum Hof van Nassau', town: 'Brugge', password: true, upstream: null }]);
+
     // The demo's grants were made as a school admin makes them: the school admin's Logs tab and the
     // audit log show who granted what and why.
     const app = await ctx.db.selectFrom('apps').select('id').where('name', '=', 'StudyPlanner Pro').executeTakeFirstOrThrow();
