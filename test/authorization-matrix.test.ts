@@ -153,6 +153,8 @@ const POLICY: Record<string, Row> = {
   // Signing out without a session is a no-op (204) for anyone.
   'DELETE /api/v1/my/session': everyone,
   'GET /api/v1/my/apps': endUserOnly,
+  // The school picker before signing in: anyone.
+  'GET /api/v1/my/schools': everyone,
   // The end user withdraws their own consent (another person's is 404: src/modules/end-users/end-users.test.ts).
   'POST /api/v1/my/apps/:consentId/withdraw': endUserOnly,
   'GET /api/v1/partner/apps/:appId/events': ownApp,

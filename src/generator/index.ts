@@ -1,6 +1,7 @@
 import type { Activity, Duty, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
 import { makeCivicNo } from './personnummer.ts';
 import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
+import { FLEMISH_FAMILY, FLEMISH_GIVEN_FEMALE, FLEMISH_GIVEN_MALE, FLEMISH_STREETS, FLEMISH_SUBJECTS, makeNationalNumber } from './flemish.ts';
 
 /**
  * A deterministic, Swedish-realistic SS 12000 world: one municipal huvudman with schools and school
@@ -35,6 +36,22 @@ export interface GenerateOptions {
   institutionNumbers?: string[];
   /** The day the date edge cases are built around, YYYY-MM-DD (or a Date, read in UTC). */
   today: string | Date;
+  /**
+   * A Flemish world instead of the Swedish one: the board and the first school units carry these
+   * names and places (the institutions of a back-office), people have Flemish names, addresses and
+   * national register numbers. Without it the world is Swedish and byte for byte as before.
+   */
+  place?: FlemishPlace | undefined;
+}
+
+/** The names and places of a Flemish world (see GenerateOptions.place). */
+export interface FlemishPlace {
+  /** The school board (the SS 12000 Huvudman). */
+  board: string;
+  /** The e-mail and web domain of the board's schools, e.g. `scholengroep-brugge.be`. */
+  domain: string;
+  /** The school units, in the order of `institutionNumbers`. */
+  units: { name: string; town: string; postalCode: string; level: 'primary' | 'secondary' }[];
 }
 
 /** Small fast seeded PRNG (sfc32) so the world does not depend on Math.random. */
@@ -121,14 +138,27 @@ export function generateWorld(options: GenerateOptions): World {
 
   const w: World = { organisations: [], persons: [], placements: [], duties: [], groups: [], activities: [], syllabuses: [], programmes: [], studyplans: [] };
   const muni = rnd.pick(MUNICIPALITIES);
+  const place = options.place;
   const mail = slug(muni.name);
+  const words = place
+    ? { female: FLEMISH_GIVEN_FEMALE, male: FLEMISH_GIVEN_MALE, family: FLEMISH_FAMILY, streets: FLEMISH_STREETS }
+    : { female: GIVEN_FEMALE, male: GIVEN_MALE, family: FAMILY, streets: STREETS };
+  /** The domain of the schools' e-mail and web addresses ("<x>.se" in Sweden). */
+  const domain = (prefix: string) => (place ? `${prefix ? `${prefix}.` : ''}${place.domain}` : `${prefix ? `${prefix}.` : ''}${mail}.se`);
   const ref = (o: { id: string; displayName?: string }) => ({ id: o.id });
 
   // Syllabuses and programmes shared by the whole world.
   const grSyllabus = new Map<string, Syllabus>();
   for (const [name, code] of GR_SUBJECTS) {
-    const s: Syllabus = { id: rnd.uuid(), schoolType: 'GR', subjectCode: code, subjectName: name, curriculum: 'GR2011', official: true };
-    if (code === 'M2') s.subjectDesignation = name.split(', ')[1];
+    const s: Syllabus = {
+      id: rnd.uuid(),
+      schoolType: 'GR',
+      subjectCode: code,
+      subjectName: place ? (FLEMISH_SUBJECTS[name] ?? name) : name,
+      curriculum: 'GR2011',
+      official: true,
+    };
+    if (code === 'M2' && !place) s.subjectDesignation = name.split(', ')[1];
     grSyllabus.set(name, s);
     w.syllabuses.push(s);
   }
@@ -162,10 +192,12 @@ export function generateWorld(options: GenerateOptions): World {
 
   const huvudman: Organisation = {
     id: rnd.uuid(),
-    displayName: `${muni.name} kommun`,
+    displayName: place ? place.board : `${muni.name} kommun`,
     organisationType: 'Huvudman',
-    organisationNumber: `212000-${String(rnd.int(1000, 9999))}`,
-    municipalityCode: muni.code,
+    // A Belgian enterprise number (ten digits) in Flanders; a Swedish municipality's organisationsnummer otherwise.
+    organisationNumber: place ? `0${String(rnd.int(200_000_000, 999_999_999))}` : `212000-${String(rnd.int(1000, 9999))}`,
+    // Swedish municipality codes (kommunkod) only in Sweden.
+    municipalityCode: place ? undefined : muni.code,
     startDate: '1971-01-01',
   };
   w.organisations.push(huvudman);
@@ -182,40 +214,44 @@ export function generateWorld(options: GenerateOptions): World {
   const units: { unit: Organisation; kind: Kind; count: number }[] = [];
   const perSchool = Math.floor(options.students / Math.max(1, options.schools));
   for (let i = 0; i < options.schools; i++) {
-    const kind = kindOf(i);
-    const base = `${SCHOOL_NAME_PARTS[i % SCHOOL_NAME_PARTS.length]}${i >= SCHOOL_NAME_PARTS.length ? ` ${Math.floor(i / SCHOOL_NAME_PARTS.length) + 1}` : ''}`;
-    const name = kind === 'GY' ? `${base}gymnasiet` : kind === 'FS' ? `${base} förskola` : `${base}skolan`;
+    const placed = place?.units[i];
+    const kind: Kind = placed ? (placed.level === 'primary' ? 'GR' : 'GY') : kindOf(i);
+    const base = placed
+      ? slug(placed.name.replace(/^GO!\s*/, ''))
+      : `${SCHOOL_NAME_PARTS[i % SCHOOL_NAME_PARTS.length]}${i >= SCHOOL_NAME_PARTS.length ? ` ${Math.floor(i / SCHOOL_NAME_PARTS.length) + 1}` : ''}`;
+    const name = placed ? placed.name : kind === 'GY' ? `${base}gymnasiet` : kind === 'FS' ? `${base} förskola` : `${base}skolan`;
     const school: Organisation = {
       id: rnd.uuid(),
       displayName: name,
       organisationType: 'Skola',
       parentOrganisation: ref(huvudman),
-      municipalityCode: muni.code,
+      municipalityCode: place ? undefined : muni.code,
       startDate: '1998-07-01',
     };
     const unit: Organisation = {
       id: rnd.uuid(),
-      displayName: kind === 'GR' ? `${name} F-9` : name,
+      displayName: kind === 'GR' && !placed ? `${name} F-9` : name,
       organisationType: 'Skolenhet',
       organisationCode: institutionNumber(i),
       parentOrganisation: ref(school),
       schoolUnitCode: String(rnd.int(10_000_000, 99_999_999)),
-      schoolTypes: kind === 'GR' ? ['FKLASS', 'GR', 'FTH'] : kind === 'GY' ? ['GY'] : ['FS'],
-      municipalityCode: muni.code,
+      schoolTypes: placed ? [kind] : kind === 'GR' ? ['FKLASS', 'GR', 'FTH'] : kind === 'GY' ? ['GY'] : ['FS'],
+      municipalityCode: place ? undefined : muni.code,
       address: {
         type: 'Besöksadress',
-        streetAddress: `${rnd.pick(STREETS)} ${rnd.int(1, 80)}`,
-        locality: muni.name,
-        postalCode: `${muni.postal}${rnd.int(100, 999)}`,
-        country: 'Sverige',
+        streetAddress: `${rnd.pick(words.streets)} ${rnd.int(1, 80)}`,
+        locality: placed ? placed.town : muni.name,
+        postalCode: placed ? placed.postalCode : `${muni.postal}${rnd.int(100, 999)}`,
+        country: placed ? 'België' : 'Sverige',
       },
-      email: `${slug(base)}@${mail}.se`,
-      url: `https://${mail}.se/skolor/${slug(base)}`,
+      email: `${slug(base)}@${domain('')}`,
+      url: placed ? `https://www.${domain('')}/${slug(base)}` : `https://${mail}.se/skolor/${slug(base)}`,
       startDate: '1998-07-01',
     };
     // Date edge cases on units too: one opens tomorrow, one closes in ten days.
-    if (i === 3 && options.schools > 4) unit.endDate = inTenDays;
-    if (i === 5 && options.schools > 6) unit.startDate = tomorrow;
+    // (Not in a placed world: its schools are the back-office's institutions, open today.)
+    if (i === 3 && options.schools > 4 && !placed) unit.endDate = inTenDays;
+    if (i === 5 && options.schools > 6 && !placed) unit.startDate = tomorrow;
     w.organisations.push(school, unit);
     units.push({ unit, kind, count: perSchool + (i < options.students - perSchool * options.schools ? 1 : 0) });
   }
@@ -229,9 +265,12 @@ export function generateWorld(options: GenerateOptions): World {
     const birthNumber = rnd.int(0, 49) * 20 + (serial++ % 5) * 2 + (p.female ? 0 : 1);
     return {
       id: rnd.uuid(),
-      givenName: rnd.pick(p.female ? GIVEN_FEMALE : GIVEN_MALE),
+      givenName: rnd.pick(p.female ? words.female : words.male),
       familyName: p.family,
-      civicNo: { value: makeCivicNo(birthDate, birthNumber % 1000, p.coordination), nationality: 'SE' },
+      civicNo: place
+        ? // The day counter keeps the birth number's parity (odd for men) within 002–997.
+          { value: makeNationalNumber(birthDate, ((birthNumber % 1000) % 996) + 2), nationality: 'BE' }
+        : { value: makeCivicNo(birthDate, birthNumber % 1000, p.coordination), nationality: 'SE' },
       birthDate,
       sex: p.female ? 'Kvinna' : 'Man',
       securityMarking: 'Ingen',
@@ -244,7 +283,8 @@ export function generateWorld(options: GenerateOptions): World {
   // Students, classes and preschool departments, unit by unit.
   const pupils: Pupil[] = [];
   for (const { unit, kind, count } of units) {
-    const grades = kind === 'GR' ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : kind === 'GY' ? [1, 2, 3] : [1, 2, 3, 4, 5];
+    // Flanders: primary school years 1–6, secondary 1–6; Sweden: F–9, upper secondary 1–3.
+    const grades = place ? [1, 2, 3, 4, 5, 6] : kind === 'GR' ? [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] : kind === 'GY' ? [1, 2, 3] : [1, 2, 3, 4, 5];
     const perGrade = Math.ceil(count / grades.length);
     let made = 0;
     for (const grade of grades) {
@@ -252,13 +292,13 @@ export function generateWorld(options: GenerateOptions): World {
       if (n <= 0) break;
       const classes = Math.max(1, Math.ceil(n / (kind === 'FS' ? 18 : 25)));
       const classGroups: Group[] = [];
-      const programme = kind === 'GY' ? programmes[(grade + w.groups.length) % programmes.length] : undefined;
+      const programme = kind === 'GY' && !place ? programmes[(grade + w.groups.length) % programmes.length] : undefined;
       for (let c = 0; c < classes; c++) {
         const letter = String.fromCharCode(65 + c);
         const g: Group = {
           id: rnd.uuid(),
           displayName:
-            kind === 'GR'
+            kind === 'GR' || place
               ? `${grade === 0 ? 'F' : grade}${letter}`
               : kind === 'GY'
                 ? `${programme!.code}${grade}${letter}`
@@ -274,11 +314,11 @@ export function generateWorld(options: GenerateOptions): World {
         w.groups.push(g);
       }
       for (let k = 0; k < n; k++) {
-        const age = kind === 'GR' ? 6 + grade : kind === 'GY' ? 15 + grade : grade;
+        const age = place ? (kind === 'GR' ? 5 : 11) + grade : kind === 'GR' ? 6 + grade : kind === 'GY' ? 15 + grade : grade;
         const person = newPerson({
           birthYear: syStart - age + (rnd.chance(0.7) ? 0 : 1),
           female: rnd.chance(0.5),
-          family: rnd.pick(FAMILY),
+          family: rnd.pick(words.family),
           coordination: rnd.chance(0.01),
         });
         const classGroup = classGroups[k % classes]!;
@@ -298,15 +338,24 @@ export function generateWorld(options: GenerateOptions): World {
     const protectedFamily = rnd.chance(0.005);
     const secretFamily = !protectedFamily && rnd.chance(0.01);
     const abroad = !protectedFamily && rnd.chance(0.004);
-    const address = {
-      type: 'Folkbokföring' as const,
-      streetAddress: `${rnd.pick(STREETS)} ${rnd.int(1, 120)}${rnd.chance(0.3) ? ` lgh ${rnd.int(1001, 1404)}` : ''}`,
-      locality: abroad ? 'Oslo' : muni.name,
-      postalCode: abroad ? String(rnd.int(1000, 1299)) : `${muni.postal}${rnd.int(100, 999)}`,
-      countyCode: abroad ? undefined : muni.county,
-      municipalityCode: abroad ? undefined : Number(muni.code),
-      country: abroad ? 'Norge' : 'Sverige',
-    };
+    const home = place?.units[units.findIndex((u) => u.unit === kids[0]!.unit)];
+    const address = home
+      ? {
+          type: 'Folkbokföring' as const,
+          streetAddress: `${rnd.pick(words.streets)} ${rnd.int(1, 120)}${rnd.chance(0.3) ? ` bus ${rnd.int(1, 12)}` : ''}`,
+          locality: abroad ? 'Lille' : home.town,
+          postalCode: abroad ? '59000' : home.postalCode,
+          country: abroad ? 'Frankrijk' : 'België',
+        }
+      : {
+          type: 'Folkbokföring' as const,
+          streetAddress: `${rnd.pick(STREETS)} ${rnd.int(1, 120)}${rnd.chance(0.3) ? ` lgh ${rnd.int(1001, 1404)}` : ''}`,
+          locality: abroad ? 'Oslo' : muni.name,
+          postalCode: abroad ? String(rnd.int(1000, 1299)) : `${muni.postal}${rnd.int(100, 999)}`,
+          countyCode: abroad ? undefined : muni.county,
+          municipalityCode: abroad ? undefined : Number(muni.code),
+          country: abroad ? 'Norge' : 'Sverige',
+        };
     const guardianCount = rnd.chance(0.2) ? 1 : 2;
     const guardians: Person[] = [];
     for (let g = 0; g < guardianCount; g++) {
@@ -314,11 +363,11 @@ export function generateWorld(options: GenerateOptions): World {
       const gp = newPerson({
         birthYear: syStart - rnd.int(28, 55),
         female,
-        family: g === 0 || rnd.chance(0.6) ? family : rnd.pick(FAMILY),
+        family: g === 0 || rnd.chance(0.6) ? family : rnd.pick(words.family),
         coordination: rnd.chance(0.02),
       });
-      gp.emails = [{ value: `${slug(gp.givenName)}.${slug(gp.familyName)}${++emailSerial}@example.se`, type: 'Privat' }];
-      gp.phoneNumbers = [{ value: `+4670${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
+      gp.emails = [{ value: `${slug(gp.givenName)}.${slug(gp.familyName)}${++emailSerial}@example.${place ? 'be' : 'se'}`, type: 'Privat' }];
+      gp.phoneNumbers = [{ value: `${place ? '+32470' : '+4670'}${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
       gp.addresses = [{ ...address }];
       if (protectedFamily) gp.securityMarking = 'Skyddad folkbokföring';
       else if (secretFamily) gp.securityMarking = 'Sekretessmarkering';
@@ -333,18 +382,24 @@ export function generateWorld(options: GenerateOptions): World {
       else if (secretFamily) p.securityMarking = 'Sekretessmarkering';
       if (abroad) p.personStatus = 'Utvandrad';
       if (pupil.kind !== 'FS') {
-        const email = schoolEmail(p, `elev.${mail}.se`);
+        const email = schoolEmail(p, domain(place ? 'leerling' : 'elev'));
         p.emails = [{ value: email, type: 'Skola elev' }];
         p.eduPersonPrincipalNames = [email];
-        if (pupil.kind === 'GY') p.phoneNumbers = [{ value: `+4673${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
+        if (pupil.kind === 'GY') p.phoneNumbers = [{ value: `${place ? '+32473' : '+4673'}${rnd.int(1000000, 9999999)}`, type: 'Hem', mobile: true }];
       }
-      p.photo = `https://foto.${mail}.se/${p.id}.jpg`;
+      p.photo = `https://${domain('foto')}/${p.id}.jpg`;
       p.responsibles = guardians.map((g) => ({ person: ref(g), relationType: 'Vårdnadshavare' as const }));
       // Dates around today: most started at term start; some start tomorrow, ended yesterday, end in ten days.
       const roll = rnd.next();
       const start = roll < 0.01 ? tomorrow : termStart;
       const end =
-        roll >= 0.01 && roll < 0.02 ? yesterday : roll >= 0.02 && roll < 0.03 ? inTenDays : pupil.kind === 'GY' && pupil.grade === 3 ? termEnd : undefined;
+        roll >= 0.01 && roll < 0.02
+          ? yesterday
+          : roll >= 0.02 && roll < 0.03
+            ? inTenDays
+            : pupil.kind === 'GY' && pupil.grade === (place ? 6 : 3)
+              ? termEnd
+              : undefined;
       if (pupil.kind === 'FS') {
         w.placements.push({
           id: rnd.uuid(),
@@ -370,7 +425,7 @@ export function generateWorld(options: GenerateOptions): World {
           },
         ];
         // Leisure-time centre for the youngest.
-        if (pupil.kind === 'GR' && pupil.grade <= 3 && rnd.chance(0.5)) {
+        if (pupil.kind === 'GR' && pupil.grade <= 3 && !place && rnd.chance(0.5)) {
           w.placements.push({
             id: rnd.uuid(),
             placedAt: ref(pupil.unit),
@@ -384,7 +439,7 @@ export function generateWorld(options: GenerateOptions): World {
         }
       }
       pupil.classGroup!.groupMemberships!.push({ person: ref(p), startDate: start, ...(end ? { endDate: end } : {}) });
-      if (pupil.kind === 'GY' && rnd.chance(0.3)) {
+      if (pupil.kind === 'GY' && !place && rnd.chance(0.3)) {
         w.studyplans.push({
           id: rnd.uuid(),
           student: ref(p),
@@ -408,11 +463,11 @@ export function generateWorld(options: GenerateOptions): World {
     const teachers = Math.max(2, Math.round(count / 12));
     const duties: Duty[] = [];
     const staff = (role: Duty['dutyRole'], percent: number) => {
-      const person = newPerson({ birthYear: syStart - rnd.int(24, 64), female: rnd.chance(0.7), family: rnd.pick(FAMILY) });
-      const email = schoolEmail(person, `${mail}.se`);
+      const person = newPerson({ birthYear: syStart - rnd.int(24, 64), female: rnd.chance(0.7), family: rnd.pick(words.family) });
+      const email = schoolEmail(person, domain(''));
       person.emails = [{ value: email, type: 'Skola personal' }];
       person.eduPersonPrincipalNames = [email];
-      person.phoneNumbers = [{ value: `+468${rnd.int(1000000, 9999999)}`, type: 'Arbete', mobile: false }];
+      person.phoneNumbers = [{ value: `${place ? '+3250' : '+468'}${rnd.int(1000000, 9999999)}`, type: 'Arbete', mobile: false }];
       if (rnd.chance(0.005)) person.securityMarking = 'Skyddad folkbokföring';
       w.persons.push(person);
       const roll = rnd.next();
@@ -452,7 +507,9 @@ export function generateWorld(options: GenerateOptions): World {
       });
       if (kind === 'FS') continue;
       const subjects: Syllabus[] =
-        kind === 'GY' ? gySyllabi.slice(0, 6) : ['Svenska', 'Matematik', 'Engelska', 'Idrott och hälsa', 'Bild', 'Musik'].map((s) => grSyllabus.get(s)!);
+        kind === 'GY' && !place
+          ? gySyllabi.slice(0, 6)
+          : ['Svenska', 'Matematik', 'Engelska', 'Idrott och hälsa', 'Bild', 'Musik'].map((s) => grSyllabus.get(s)!);
       for (const s of subjects) {
         const t = nextTeacher();
         w.activities.push({
@@ -471,7 +528,7 @@ export function generateWorld(options: GenerateOptions): World {
       }
     }
     // Modern languages in grades 6–9: the grade is split into teaching groups across its classes.
-    if (kind === 'GR') {
+    if (kind === 'GR' && !place) {
       for (const grade of [6, 7, 8, 9]) {
         const members = groups.filter((g) => g.displayName.startsWith(String(grade))).flatMap((g) => g.groupMemberships ?? []);
         if (!members.length) continue;

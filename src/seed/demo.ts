@@ -58,16 +58,23 @@ export const DEMO_END_USERS = [
 /** The demo app's sign-in callback for trying the flow by hand (see README). */
 export const DEMO_REDIRECT_URI = 'http://localhost:4000/callback';
 
-/** Institutions of the demo school board (Flemish, six-digit institution numbers). */
+/**
+ * Institutions of the demo school board (Flemish, six-digit institution numbers). The back-office
+ * and the SS 12000 school data share them: each school unit carries the institution's number as its
+ * organisation code, its name, town and postal code, and its people have Flemish names and addresses.
+ */
 export const DEMO_INSTITUTIONS = [
-  { number: '001057', name: 'GO! Atheneum Hof van Nassau', town: 'Brugge' },
-  { number: '001073', name: 'GO! basisschool Klim Op', town: 'Brugge' },
-  { number: '010025', name: 'GO! Technisch Atheneum Brugge', town: 'Brugge' },
-  { number: '011726', name: 'GO! basisschool De Vlinderboom', town: 'Jabbeke' },
-  { number: '011742', name: 'GO! Technisch Instituut Oostende', town: 'Oostende' },
-  { number: '011767', name: 'GO! MPI De Zeehoeve', town: 'Oostende' },
-  { number: '011775', name: 'GO! Middenschool Blankenberge', town: 'Blankenberge' },
+  { number: '001057', name: 'GO! Atheneum Hof van Nassau', town: 'Brugge', postalCode: '8000', level: 'secondary' },
+  { number: '001073', name: 'GO! basisschool Klim Op', town: 'Brugge', postalCode: '8000', level: 'primary' },
+  { number: '010025', name: 'GO! Technisch Atheneum Brugge', town: 'Brugge', postalCode: '8000', level: 'secondary' },
+  { number: '011726', name: 'GO! basisschool De Vlinderboom', town: 'Jabbeke', postalCode: '8490', level: 'primary' },
+  { number: '011742', name: 'GO! Technisch Instituut Oostende', town: 'Oostende', postalCode: '8400', level: 'secondary' },
+  { number: '011767', name: 'GO! MPI De Zeehoeve', town: 'Oostende', postalCode: '8400', level: 'secondary' },
+  { number: '011775', name: 'GO! Middenschool Blankenberge', town: 'Blankenberge', postalCode: '8370', level: 'secondary' },
 ] as const;
+
+/** The demo's school board: the SS 12000 Huvudman above the demo institutions, and its mail domain (that of the demo's school admins). */
+export const DEMO_BOARD = { name: 'GO! Scholengroep Brugge-Oostende', domain: 'scholengroep.demo' } as const;
 
 /** True when the database holds no users yet (a fresh install). */
 export async function isEmpty(ctx: AppContext): Promise<boolean> {
@@ -104,7 +111,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       language: 'fr',
     });
 
-    for (const i of DEMO_INSTITUTIONS) await insertInstitution(db, { ...i, activeFromYear: 1990 });
+    for (const i of DEMO_INSTITUTIONS) await insertInstitution(db, { number: i.number, name: i.name, town: i.town, activeFromYear: 1990 });
     const brugge = await insertAccessGroup(db, { name: 'Facturatie Brugge', institutionNumbers: ['001057', '001073', '010025'] });
     await insertAccessGroup(db, { name: 'Facturatie Kust', institutionNumbers: ['011742', '011767', '011775'] });
 
@@ -158,10 +165,27 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
-    // Through the grants' one owner, so the demo log shows them; nobody is mailed about seed data.
-    const seeded = { clientId: DEMO_CLIENT.clientId, actor: SEED_ACTOR, action: 'grants.replaced', notify: false } as const;
-    await replaceGrants(db, ctx, { ...seeded, apiCode: 'students', targets: ['001057', '001073'], grantedBy: lies, reason: 'Demo: homework planning pilot' });
-    await replaceGrants(db, ctx, { ...seeded, apiCode: 'staff', targets: ['010025'], grantedBy: pieter, reason: null });
+    // Through the grants' one owner, as the school admin's editor makes them (src/modules/school/service.ts):
+    // the admin as the actor, so the school's Logs tab and the audit log show who granted what and
+    // why. Nobody is mailed about seed data.
+    const asAdmin = (id: string, displayName: string, email: string) => ({
+      clientId: DEMO_CLIENT.clientId,
+      actor: { id, label: `${displayName} <${email}>`, kind: 'school' as const, name: displayName },
+      action: 'grants.replaced' as const,
+      notify: false,
+    });
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'students',
+      targets: ['001057', '001073'],
+      reason: 'Demo: homework planning pilot',
+    });
+    await replaceGrants(db, ctx, {
+      ...asAdmin(pieter, 'Pieter Janssens', 'pieter.janssens@scholengroep.demo'),
+      apiCode: 'staff',
+      targets: ['010025'],
+      reason: null,
+    });
 
     await insertApp(db, {
       partnerId: campusWise,
@@ -203,6 +227,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     schools: DEMO_INSTITUTIONS.length,
     students: DEMO_STUDENTS,
     institutionNumbers: DEMO_INSTITUTIONS.map((i) => i.number),
+    // One world: the school data carries the back-office's names and places.
+    place: { board: DEMO_BOARD.name, domain: DEMO_BOARD.domain, units: DEMO_INSTITUTIONS.map((i) => ({ ...i })) },
     today: localDate(ctx.clock.now(), ctx.config.TZ),
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);

@@ -270,7 +270,26 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
         { name: 'sign-in', path: () => '/sign-in', ready: (page) => page.locator('input[autocomplete=username]').waitFor() },
         { name: 'purpose register', path: () => '/public/register', ready: row('register-table', 'Termly reports per class.') },
         { name: 'partner directory', path: () => '/public/partners', ready: (page) => page.getByText('StudyPlanner Learning Solutions').first().waitFor() },
-        { name: 'my apps: sign-in', path: () => '/my/apps', ready: (page) => page.getByTestId('my-signin').waitFor(), header: false },
+        // "My connected apps" signs in school first (the picker), then with that school's credentials.
+        {
+          name: 'my apps: sign-in',
+          path: () => '/my/apps',
+          ready: (page) => page.locator('[data-testid=my-signin][data-step=school]').getByTestId('school-list').getByRole('button').first().waitFor(),
+          header: false,
+        },
+        {
+          name: 'my apps: credentials',
+          path: () => null,
+          ready: async (page) => {
+            await page.locator('[data-testid=my-signin] input').first().fill(SCHOOLS[0]!);
+            await page
+              .getByTestId('school-list')
+              .getByRole('button', { name: new RegExp(SCHOOLS[0]!) })
+              .click();
+            await page.locator('[data-testid=my-signin][data-step=credentials]').getByTestId('chosen-school').waitFor();
+          },
+          header: false,
+        },
         {
           name: 'my apps',
           path: () => null,

@@ -311,6 +311,9 @@ describe('Log in with Schoolgate, end to end in Chromium', () => {
     await visitor.goto('/my/apps');
     const { page } = visitor;
     await page.getByTestId('my-signin').waitFor();
+    // School first, then the school's credentials.
+    await pickSchool(page, granted);
+    await page.getByTestId('chosen-school').waitFor();
     await page.getByLabel('User name or e-mail address').fill(otherStudent.login);
     await page.getByLabel('Password', { exact: true }).fill('wrong password entirely');
     await clickSignIn(page);

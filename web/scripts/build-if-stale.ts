@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 const webDir = fileURLToPath(new URL('../', import.meta.url));
 
+/** Files outside web/ that the web app imports, relative to the repository root. */
+const SHARED_SOURCES = ['src/lib/purposes.ts'];
+
 function newestMtime(dir: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -21,7 +24,13 @@ function newestMtime(dir: string): number {
 export function webIsBuilt(): boolean {
   const index = join(webDir, 'dist', 'index.html');
   if (!existsSync(index)) return false;
-  const sources = Math.max(newestMtime(join(webDir, 'src')), statSync(join(webDir, 'index.html')).mtimeMs, statSync(join(webDir, 'vite.config.ts')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(join(webDir, 'src')),
+    statSync(join(webDir, 'index.html')).mtimeMs,
+    statSync(join(webDir, 'vite.config.ts')).mtimeMs,
+    // Server files the web app imports (the one implementation of a text's language fallback).
+    ...SHARED_SOURCES.map((f) => statSync(join(webDir, '..', f)).mtimeMs),
+  );
   return statSync(index).mtimeMs >= sources;
 }
 

@@ -28,7 +28,7 @@ export async function liveConsentsOfPerson(db: Queryable, personId: string) {
       'p.name as partner_name',
       'i.number as institution_number',
       'i.name as institution_name',
-      'r.purpose',
+      'r.purposes',
     ])
     .where('c.person_id', '=', personId)
     .where('c.withdrawn_at', 'is', null)

@@ -9,7 +9,20 @@ import { endEndUserSession, readEndUserSession, requireEndUser, startEndUserSess
 import { checkEndUserPassword, withdrawConsent } from './service.ts';
 import { liveConsentsOfPerson, listAppEvents, readsOfConsents } from './queries.ts';
 import { presentConnectedApp, presentPartnerEvent } from './presenters.ts';
-import { connectedAppSchema, consentParams, endUserLoginBody, endUserSessionSchema, eventsQuery, partnerEventSchema } from './schemas.ts';
+import { categoryTexts } from '../catalog/queries.ts';
+import { ApiError, forbidden, invalidField } from '../../http/errors.ts';
+import { belongsToSchool, myUpstreamPath, signinSchool, signinSchools } from './schools.ts';
+import {
+  connectedAppSchema,
+  consentParams,
+  myAppsQuery,
+  schoolsQuery,
+  signinSchoolSchema,
+  endUserLoginBody,
+  endUserSessionSchema,
+  eventsQuery,
+  partnerEventSchema,
+} from './schemas.ts';
 
 /**
  * "My connected apps": end users (people of the SS 12000 store) sign in on Schoolgate, see the apps
@@ -21,6 +34,10 @@ export default async function endUserRoutes(app: ZodApp, ctx: AppContext): Promi
   // The staff session is not consulted on these routes; every handler calls requireEndUser (or
   // reads the end-user session itself), which also checks CSRF on state changes.
   const config = { access: 'end_user' as const };
+
+  /** The language of the person's end-user account; English without one. */
+  const accountLanguage = async (personId: string) =>
+    (await ctx.db.selectFrom('end_user_accounts').select('language').where('person_id', '=', personId).executeTakeFirst())?.language ?? 'en';
 
   const sessionView = async (personId: string, csrfToken: string, expiresAt: Date) => {
     const account = await ctx.db
@@ -40,15 +57,51 @@ export default async function endUserRoutes(app: ZodApp, ctx: AppContext): Promi
         tags,
         summary: 'An end user signs in on Schoolgate; sets the httpOnly sg_person cookie and returns the CSRF token',
         body: endUserLoginBody,
-        response: { 200: endUserSessionSchema, ...errors(400, 401, 429) },
+        response: { 200: endUserSessionSchema, ...errors(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
+      const { institution } = request.body;
+      const school = institution === undefined ? undefined : await signinSchool(ctx.db, institution);
+      if (institution !== undefined && !school) {
+        throw invalidField(
+          'body.institution',
+          'institution_not_available',
+          'Nobody can sign in to Schoolgate at this school. Choose your school from the list.',
+        );
+      }
+      if (school && !school.password) {
+        throw new ApiError(403, 'password_login_disabled', `This school signs in through ${school.upstream?.name ?? 'its school board'} only.`);
+      }
       const personId = await checkEndUserPassword(ctx, request.body.login, request.body.password, request.ip);
+      // The right password of someone of another school: they chose the wrong school, which they may be told.
+      if (institution !== undefined && !(await belongsToSchool(ctx.db, personId, institution))) {
+        throw forbidden('not_at_school', 'You are not a student, guardian or staff member of this school. Choose your own school.');
+      }
       // A previous session in this browser (maybe another person's) ends here rather than lingering.
       await endEndUserSession(ctx, request, reply);
       const session = await startEndUserSession(ctx, reply, personId);
       return sessionView(personId, session.csrfToken, session.expiresAt);
+    },
+  );
+
+  app.get(
+    '/my/schools',
+    {
+      config: { access: 'public' },
+      schema: {
+        tags,
+        summary: 'The schools whose people can sign in to Schoolgate (a password or the school board’s own sign-in), searchable: the first step of signing in',
+        querystring: schoolsQuery,
+        response: { 200: z.object({ items: z.array(signinSchoolSchema) }), ...errors(400) },
+      },
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const schools = await signinSchools(ctx.db, { q: request.query.q });
+      return {
+        items: schools.map((s) => ({ ...s, upstream: s.upstream ? { name: s.upstream.name, url: myUpstreamPath(s.number) } : null })),
+      };
     },
   );
 
@@ -84,8 +137,9 @@ export default async function endUserRoutes(app: ZodApp, ctx: AppContext): Promi
       config,
       schema: {
         tags,
-        summary: 'The apps the signed-in end user consented to (live consents), with what they may read and their reads',
-        response: { 200: z.object({ items: z.array(connectedAppSchema) }), ...errors(401) },
+        summary: 'The apps the signed-in end user consented to (live consents), with what they may read and why, and their reads',
+        querystring: myAppsQuery,
+        response: { 200: z.object({ items: z.array(connectedAppSchema) }), ...errors(400, 401) },
       },
     },
     async (request) => {
@@ -95,7 +149,13 @@ export default async function endUserRoutes(app: ZodApp, ctx: AppContext): Promi
         ctx.db,
         consents.map((c) => c.id),
       );
-      return { items: consents.map((c) => presentConnectedApp(c, reads.get(c.id))) };
+      const language = request.query.language ?? (await accountLanguage(session.personId));
+      const texts = await categoryTexts(
+        ctx.db,
+        consents.flatMap((c) => c.data_categories),
+        language,
+      );
+      return { items: consents.map((c) => presentConnectedApp(c, reads.get(c.id), language, texts)) };
     },
   );
 

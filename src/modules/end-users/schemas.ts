@@ -10,7 +10,26 @@ export const endUserLoginBody = z.object({
     .max(254)
     .transform((l) => l.toLowerCase()),
   password: z.string().min(1).max(256),
+  institution: institutionNumber
+    .optional()
+    .describe(
+      'The school chosen first (GET /my/schools): its people only, by password only where the school allows it. The web app always sends it; without it any school’s account signs in.',
+    ),
 });
+
+/** `?q=` of the school picker of "My connected apps". */
+export const schoolsQuery = z.object({ q: z.string().max(100).default('').describe('Part of the name, number or town') });
+
+/** A school of the picker with the ways its people sign in. */
+export const signinSchoolSchema = z
+  .object({
+    number: institutionNumber,
+    name: z.string(),
+    town: z.string().nullable(),
+    password: z.boolean().describe('A Schoolgate password works here'),
+    upstream: z.object({ name: z.string(), url: z.string().describe("Send the browser here to sign in at the school board's own sign-in") }).nullable(),
+  })
+  .meta({ id: 'SigninSchool' });
 
 /** The end user's session as the web app needs it: who, and the CSRF token for state changes. */
 export const endUserSessionSchema = z
@@ -35,7 +54,17 @@ export const connectedAppSchema = z
     role: roleSchema.describe('The role the person signed in with at that school'),
     scopes: z.array(z.string()).describe('OpenID Connect scopes consented to'),
     categories: z
-      .array(z.object({ apiCode: z.string(), category: z.string(), purpose: z.string() }))
+      .array(
+        z.object({
+          apiCode: z.string(),
+          category: z.string(),
+          name: z.string().describe("The catalog's name of the category in the reader's language"),
+          description: z.string().describe("The catalog's description of the category in the reader's language"),
+          purpose: z.string().describe("The purpose in the reader's language where the partner gave it, else in another given language"),
+          purposeLanguage: languageSchema.describe('The language `purpose` is written in'),
+          purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language as the partner wrote it'),
+        }),
+      )
       .describe("Data categories consented to, with the purpose from the app's approved registration"),
     consentedAt: timestamp,
     updatedAt: timestamp,
@@ -48,6 +77,13 @@ export const connectedAppSchema = z
       .describe('From the access log of the SS 12000 API'),
   })
   .meta({ id: 'ConnectedApp' });
+
+/** `?language=` of "My connected apps": the reader's language for purposes and category texts. */
+export const myAppsQuery = z.object({
+  language: languageSchema
+    .optional()
+    .describe("The reader's language for purposes and category names (else the language of the person's account, else English)"),
+});
 
 /** `:consentId` of the withdrawal route. */
 export const consentParams = z.object({ consentId: z.uuid() });

@@ -1,5 +1,7 @@
 import { presentAuditEntry } from '../audit/presenters.ts';
 import type { AppClientOrigin } from '../../db/schema.ts';
+import { purposeIn } from '../../lib/purposes.ts';
+import type { CategoryText } from '../catalog/queries.ts';
 import type { appForReview, listAppsForOperator, listLegacyClients, listPartnersForOperator } from './queries.ts';
 
 type OperatorAppListRow = Awaited<ReturnType<typeof listAppsForOperator>>[number];
@@ -22,8 +24,12 @@ export const presentOperatorAppRow = (a: OperatorAppListRow) => ({
   updatedAt: a.updated_at,
 });
 
-/** The full request as the operator reviews it, with the accreditation and the app's history. */
-export const presentOperatorApp = ({ app, apis, client, secrets, history }: Review) => ({
+/**
+ * The full request as the operator reviews it, with the accreditation and the app's history; each
+ * purpose and category text in the reader's `language` where given (src/lib/purposes.ts), and every
+ * language the partner wrote the purpose in (the operator approves them all).
+ */
+export const presentOperatorApp = ({ app, apis, client, secrets, history }: Review, language: string, texts: Map<string, CategoryText>) => ({
   id: app.id,
   name: app.name,
   description: app.description,
@@ -33,7 +39,18 @@ export const presentOperatorApp = ({ app, apis, client, secrets, history }: Revi
   rejectionReason: app.rejection_reason,
   redirectUris: app.redirect_uris,
   partner: { id: app.partner_id, name: app.partner_name, contactEmail: app.partner_contact_email, website: app.partner_website },
-  apis: apis.map((x) => ({ code: x.code, name: x.name, dataCategories: x.data_categories, purpose: x.purpose })),
+  apis: apis.map((x) => {
+    const purpose = purposeIn(x.purposes, language);
+    return {
+      code: x.code,
+      name: x.name,
+      dataCategories: x.data_categories,
+      categories: x.data_categories.map((c) => ({ code: c, ...(texts.get(c) ?? { name: c, description: '' }) })),
+      purpose: purpose.text,
+      purposeLanguage: purpose.language,
+      purposes: x.purposes,
+    };
+  }),
   client: client ? { id: client.id, name: client.name, origin: client.origin as AppClientOrigin, secrets: secrets.map(presentSecret) } : null,
   accreditation: app.approved_at
     ? {

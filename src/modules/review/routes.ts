@@ -5,6 +5,7 @@ import type { SignedIn } from '../../auth/actor.ts';
 import { errors } from '../../http/common-schemas.ts';
 import { notFound } from '../../http/errors.ts';
 import type { ReviewAction } from './policies.ts';
+import { categoryTexts } from '../catalog/queries.ts';
 import { appForReview, listAppsForOperator, listLegacyClients, listPartnersForOperator } from './queries.ts';
 import { presentGrant, presentLegacyClient, presentOperatorApp, presentOperatorAppRow, presentPartnerRow } from './presenters.ts';
 import {
@@ -20,6 +21,7 @@ import {
   reapproveBody,
   reasonBody,
   rejectBody,
+  reviewLanguageQuery,
   replaceLegacyGrantsBody,
 } from './schemas.ts';
 import { changeAppStatus, createLegacyClient, replaceLegacyGrants } from './service.ts';
@@ -32,10 +34,15 @@ const appParams = z.object({ appId: z.uuid() });
  */
 export default async function reviewRoutes(app: ZodApp, ctx: AppContext): Promise<void> {
   const userOf = (actor: unknown) => (actor as SignedIn).user;
-  const loadDetail = async (appId: string) => {
+  const loadDetail = async (appId: string, language: string) => {
     const review = await appForReview(ctx.db, appId);
     if (!review) throw notFound('app_not_found', 'No such app.');
-    return presentOperatorApp(review);
+    const texts = await categoryTexts(
+      ctx.db,
+      review.apis.flatMap((x) => x.data_categories),
+      language,
+    );
+    return presentOperatorApp(review, language, texts);
   };
 
   app.get(
@@ -60,10 +67,11 @@ export default async function reviewRoutes(app: ZodApp, ctx: AppContext): Promis
         tags: ['operator'],
         summary: 'The full request: APIs, data categories, purposes, redirect URIs, partner, client, accreditation, history',
         params: appParams,
+        querystring: reviewLanguageQuery,
         response: { 200: operatorAppDetail, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => loadDetail(request.params.appId),
+    async (request) => loadDetail(request.params.appId, request.query.language ?? userOf(request.actor).language),
   );
 
   const transitions: { path: string; action: ReviewAction; body: z.ZodType<{ notes?: string | undefined; reason?: string | undefined }>; summary: string }[] = [
@@ -93,7 +101,7 @@ export default async function reviewRoutes(app: ZodApp, ctx: AppContext): Promis
       },
       async (request) => {
         await changeAppStatus(ctx, userOf(request.actor), request.params.appId, t.action, request.body);
-        return loadDetail(request.params.appId);
+        return loadDetail(request.params.appId, userOf(request.actor).language);
       },
     );
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { institutionNumber } from '../../http/common-schemas.ts';
+import { institutionNumber, languageSchema } from '../../http/common-schemas.ts';
 import { auditEntrySchema } from '../audit/schemas.ts';
 
 export const appStatusSchema = z.enum(['draft', 'submitted', 'approved', 'rejected', 'suspended', 'archived']);
@@ -41,7 +41,19 @@ export const operatorAppDetail = z
     rejectionReason: z.string().nullable(),
     redirectUris: z.array(z.string()),
     partner: z.object({ id: z.uuid(), name: z.string(), contactEmail: z.string(), website: z.string().nullable() }),
-    apis: z.array(z.object({ code: z.string(), name: z.string(), dataCategories: z.array(z.string()), purpose: z.string() })),
+    apis: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        dataCategories: z.array(z.string()),
+        categories: z
+          .array(z.object({ code: z.string(), name: z.string(), description: z.string() }))
+          .describe("The data categories with the catalog's name and description in the reader's language"),
+        purpose: z.string().describe("The purpose in the reader's language where the partner gave it, else in another given language"),
+        purposeLanguage: languageSchema.describe('The language `purpose` is written in'),
+        purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language as the partner wrote it'),
+      }),
+    ),
     client: z
       .object({ id: z.uuid(), name: z.string(), origin: z.enum(['app', 'legacy']), secrets: z.array(secretInfo) })
       .nullable()
@@ -55,6 +67,11 @@ export const operatorAppDetail = z
     history: z.array(auditEntrySchema).describe('Audit entries of the app, newest first'),
   })
   .meta({ id: 'OperatorAppDetail' });
+
+/** `?language=` of the app's review page. */
+export const reviewLanguageQuery = z.object({
+  language: languageSchema.optional().describe("The reader's language for purposes and category texts (else the operator's account language)"),
+});
 
 /** Text that may reach the database: PostgreSQL text cannot hold NUL characters. */
 export const text = (max: number) =>

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { EndUserRole } from '../../db/schema.ts';
+import type { Texts } from '../../lib/purposes.ts';
 import { localDate } from '../../lib/school-year.ts';
 import { reachedInstitutionsQuery } from '../../modules/access/reach.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from '../../modules/access/literals.ts';
+import { schoolSearch } from '../../modules/end-users/schools.ts';
 
 /**
  * Who may sign in to which app at which school (issue 5): the app must be approved, its approved
@@ -47,23 +49,13 @@ export interface PickerInstitution {
 export async function pickerInstitutions(db: Queryable, clientId: string, q: string, limit = 20): Promise<PickerInstitution[]> {
   const apis = await signinApis(db, clientId);
   if (!apis.length) return [];
-  const pattern = `%${q
-    .trim()
-    .toLowerCase()
-    .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   return db
-    .selectFrom('institutions as i')
-    .select(['i.number', 'i.name', 'i.town'])
-    .where('i.number', 'in', reachedInstitutionsQuery(db, clientId, apis).clearSelect().select('r.institution_number'))
-    .where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['i.name']), 'like', pattern),
-        eb(eb.fn('lower', ['i.number']), 'like', pattern),
-        eb(sql`lower(coalesce(i.town, ''))`, 'like', pattern),
-      ]),
-    )
-    .orderBy('i.name')
-    .orderBy('i.number')
+    .selectFrom('institutions')
+    .select(['institutions.number', 'institutions.name', 'institutions.town'])
+    .where('institutions.number', 'in', reachedInstitutionsQuery(db, clientId, apis).clearSelect().select('r.institution_number'))
+    .where(schoolSearch(q))
+    .orderBy('institutions.name')
+    .orderBy('institutions.number')
     .limit(limit)
     .execute();
 }
@@ -117,7 +109,8 @@ export async function signinRole(
 export interface ConsentCategory {
   apiCode: string;
   category: string;
-  purpose: string;
+  /** The purpose per language as the partner wrote it (the reader's is picked by src/lib/purposes.ts). */
+  purposes: Texts;
 }
 
 /** The data categories (with purpose) of the app's approved registration for one API: what a consent covers. */
@@ -125,9 +118,9 @@ export async function categoriesOf(db: Queryable, clientId: string, apiCode: str
   const row = await db
     .selectFrom('clients as c')
     .innerJoin('app_api_requests as r', 'r.app_id', 'c.app_id')
-    .select(['r.data_categories', 'r.purpose'])
+    .select(['r.data_categories', 'r.purposes'])
     .where('c.id', '=', clientId)
     .where('r.api_code', '=', apiCode)
     .executeTakeFirst();
-  return (row?.data_categories ?? []).map((category) => ({ apiCode, category, purpose: row!.purpose }));
+  return (row?.data_categories ?? []).map((category) => ({ apiCode, category, purposes: row!.purposes }));
 }

@@ -6,6 +6,8 @@ import { ApiError, conflict, invalidField } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { checkEndUserPassword } from '../../modules/end-users/service.ts';
 import { releasedFields } from '../../modules/catalog/presenters.ts';
+import { categoryTexts } from '../../modules/catalog/queries.ts';
+import { purposeIn, readerLanguage, type TextLanguage, type Texts } from '../../lib/purposes.ts';
 import { providerForInstitution } from '../upstream/index.ts';
 import { providerOf } from '../provider.ts';
 import { storeConsent, consentQuestion } from './consent.ts';
@@ -22,6 +24,12 @@ import { isFinished, progressOf, saveProgress } from './progress.ts';
  */
 
 const uidParams = z.object({ uid: z.string().min(1).max(64) });
+/**
+ * `?language=` on every step: the reader's language for the texts the state carries (purposes,
+ * category names and descriptions). Any value is taken (an unknown one reads English); without it,
+ * the app's `ui_locales`, else English.
+ */
+const languageQuery = z.object({ language: z.string().max(35).optional() });
 const schoolBody = z.object({ institution: z.string().min(1).max(20) });
 const loginBody = z.object({ login: z.string().min(1).max(320), password: z.string().min(1).max(256) });
 const consentBody = z.object({ decision: z.enum(['allow', 'deny']) });
@@ -50,14 +58,38 @@ export interface SigninState {
   consent: {
     scopes: string[];
     claims: string[];
-    categories: { apiCode: string; category: string; purpose: string; fields: string[] }[];
+    /**
+     * Each category with its catalog name and description and the app's purpose, in the reader's
+     * language (else another given one: src/lib/purposes.ts), the purpose's language, the
+     * purposes as written, and the data API fields it releases.
+     */
+    categories: {
+      apiCode: string;
+      category: string;
+      name: string;
+      description: string;
+      purpose: string;
+      purposeLanguage: TextLanguage;
+      purposes: Texts;
+      fields: string[];
+    }[];
     added: string[];
   } | null;
   /** Set once the sign-in is finished (step 'done'): the page sends the browser there. */
   redirectTo: string | null;
 }
 
-async function stateOf(ctx: AppContext, interaction: Interaction): Promise<SigninState> {
+/** The reader's language of a step: `?language=`, else the first of the app's `ui_locales` we have, else English. */
+function languageOf(interaction: Interaction, asked: string | undefined): TextLanguage {
+  if (asked) return readerLanguage(asked);
+  const uiLocales = String(interaction.params.ui_locales ?? '')
+    .split(' ')
+    .filter(Boolean);
+  return readerLanguage(uiLocales.find((l) => readerLanguage(l) === l.slice(0, 2).toLowerCase()));
+}
+
+async function stateOf(ctx: AppContext, interaction: Interaction, asked?: string): Promise<SigninState> {
+  const language = languageOf(interaction, asked);
   const clientId = interaction.params.client_id;
   const progress = progressOf(interaction);
   const app = await ctx.db
@@ -80,8 +112,27 @@ async function stateOf(ctx: AppContext, interaction: Interaction): Promise<Signi
   let consent: SigninState['consent'] = null;
   if (step === 'consent' && progress.role) {
     const q = await consentQuestion(ctx, interaction, progress.personId!, progress.institution!, progress.role);
-    // Each category with the fields it releases (release policy), so the person sees what a category means.
-    const categories = q.categories.map((c) => ({ ...c, fields: releasedFields(c.category).map((f) => f.field) }));
+    // Each category with what it means in the reader's words (the catalog's name and description) and
+    // the fields it releases (release policy); the purpose in the reader's language where given.
+    const texts = await categoryTexts(
+      ctx.db,
+      q.categories.map((c) => c.category),
+      language,
+    );
+    const categories = q.categories.map((c) => {
+      const purpose = purposeIn(c.purposes, language);
+      const text = texts.get(c.category)!;
+      return {
+        apiCode: c.apiCode,
+        category: c.category,
+        name: text.name,
+        description: text.description,
+        purpose: purpose.text,
+        purposeLanguage: purpose.language,
+        purposes: c.purposes,
+        fields: releasedFields(c.category).map((f) => f.field),
+      };
+    });
     consent = { scopes: q.scopes, claims: q.claims, categories, added: q.added };
   }
   return {
@@ -101,10 +152,10 @@ async function stateOf(ctx: AppContext, interaction: Interaction): Promise<Signi
 
 /** Registers the interaction endpoints under /signin/:uid. */
 export async function registerInteractions(app: ZodApp, ctx: AppContext): Promise<void> {
-  app.get('/signin/:uid/state', { schema: { hide: true, params: uidParams } }, async (request, reply) => {
+  app.get('/signin/:uid/state', { schema: { hide: true, params: uidParams, querystring: languageQuery } }, async (request, reply) => {
     const interaction = await interactionFor(ctx, request, reply, request.params.uid);
     reply.header('cache-control', 'no-store');
-    return stateOf(ctx, interaction);
+    return stateOf(ctx, interaction, request.query.language);
   });
 
   app.get(
@@ -117,7 +168,7 @@ export async function registerInteractions(app: ZodApp, ctx: AppContext): Promis
     },
   );
 
-  app.post('/signin/:uid/school', { schema: { hide: true, params: uidParams, body: schoolBody } }, async (request, reply) => {
+  app.post('/signin/:uid/school', { schema: { hide: true, params: uidParams, querystring: languageQuery, body: schoolBody } }, async (request, reply) => {
     const interaction = await interactionFor(ctx, request, reply, request.params.uid);
     if (isFinished(interaction)) throw interactionGone();
     const found = await availableInstitution(ctx.db, interaction.params.client_id, request.body.institution);
@@ -127,17 +178,17 @@ export async function registerInteractions(app: ZodApp, ctx: AppContext): Promis
     }
     // A new school means a new sign-in: whoever signed in was checked against the previous one.
     await saveProgress(interaction, { institution: found.number });
-    return stateOf(ctx, interaction);
+    return stateOf(ctx, interaction, request.query.language);
   });
 
-  app.post('/signin/:uid/school/change', { schema: { hide: true, params: uidParams } }, async (request, reply) => {
+  app.post('/signin/:uid/school/change', { schema: { hide: true, params: uidParams, querystring: languageQuery } }, async (request, reply) => {
     const interaction = await interactionFor(ctx, request, reply, request.params.uid);
     if (isFinished(interaction)) throw interactionGone();
     await saveProgress(interaction, {});
-    return stateOf(ctx, interaction);
+    return stateOf(ctx, interaction, request.query.language);
   });
 
-  app.post('/signin/:uid/login', { schema: { hide: true, params: uidParams, body: loginBody } }, async (request, reply) => {
+  app.post('/signin/:uid/login', { schema: { hide: true, params: uidParams, querystring: languageQuery, body: loginBody } }, async (request, reply) => {
     const { uid } = request.params;
     const interaction = await interactionFor(ctx, request, reply, uid);
     if (isFinished(interaction)) throw interactionGone();
@@ -151,7 +202,7 @@ export async function registerInteractions(app: ZodApp, ctx: AppContext): Promis
     const personId = await checkEndUserPassword(ctx, request.body.login, request.body.password, request.ip);
     await completeLogin(ctx, request, reply, uid, personId, 'password');
     const fresh = (await (await providerOf(ctx)).Interaction.find(uid)) ?? interaction;
-    return stateOf(ctx, fresh);
+    return stateOf(ctx, fresh, request.query.language);
   });
 
   app.post('/signin/:uid/consent', { schema: { hide: true, params: uidParams, body: consentBody } }, async (request, reply) => {

@@ -9,7 +9,10 @@ import { providerOf } from '../provider.ts';
 import { completeLogin } from '../interactions/login.ts';
 import { isFinished, progressOf } from '../interactions/progress.ts';
 import { configurationOf, upstreamCallbackUrl } from './client.ts';
-import { providerById, providerForInstitution } from './index.ts';
+import { providerById, providerForInstitution, type UpstreamProvider } from './index.ts';
+import { institutionNumber } from '../../http/common-schemas.ts';
+import { belongsToSchool } from '../../modules/end-users/schools.ts';
+import { startEndUserSession } from '../../modules/end-users/session.ts';
 import { claimValue, findPersonByClaim } from './persons.ts';
 import { saveTransaction, takeTransaction, TRANSACTION_TTL_S } from './transactions.ts';
 
@@ -59,8 +62,16 @@ function errorPage(reply: FastifyReply, status: number, code: string, message: s
 </body></html>`);
 }
 
-const backToSignin = (reply: FastifyReply, uid: string, error?: string) =>
-  reply.header('cache-control', 'no-store').redirect(`/signin/${encodeURIComponent(uid)}${error ? `?error=${encodeURIComponent(error)}` : ''}`, 303);
+const backToSignin = (reply: FastifyReply, uid: string | null, error?: string) =>
+  uid === null
+    ? backToMy(reply, error)
+    : reply.header('cache-control', 'no-store').redirect(`/signin/${encodeURIComponent(uid)}${error ? `?error=${encodeURIComponent(error)}` : ''}`, 303);
+
+/** Back to "My connected apps", with `?error=<code>` when nobody was signed in. */
+const backToMy = (reply: FastifyReply, error?: string) =>
+  reply.header('cache-control', 'no-store').redirect(`/my/apps${error ? `?error=${encodeURIComponent(error)}` : ''}`, 303);
+
+const myStartQuery = z.object({ institution: institutionNumber });
 
 /**
  * The browser half of upstream sign-in.
@@ -95,33 +106,25 @@ export async function registerUpstreamSignin(app: ZodApp, ctx: AppContext): Prom
       request.log.warn({ err: error, issuer: upstream.issuer }, 'upstream discovery failed');
       return backToSignin(reply, uid, UPSTREAM_ERRORS.unavailable);
     }
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const verifier = oidc.randomPKCECodeVerifier();
-    const binding = randomToken();
     // Never longer than the interaction itself: a later callback has nothing left to sign in to.
     // (interaction.exp is oidc-provider's, stamped with real time like all its artefacts.)
     const ttl = Math.max(1, Math.min(TRANSACTION_TTL_S, interaction.exp - Math.floor(Date.now() / 1000)));
-    await saveTransaction(ctx, state, { uid, providerId: upstream.id, institution, verifier, nonce, bindingHash: sha256(binding) }, ttl);
-    reply.setCookie(bindingCookie(state), binding, {
-      path: CALLBACK_PATH,
-      httpOnly: true,
-      // Lax: the upstream sends the browser back with a top-level GET, which carries Lax cookies.
-      sameSite: 'lax',
-      secure: ctx.config.PUBLIC_URL.startsWith('https://'),
-      maxAge: ttl,
-    });
-    const scope = upstream.personClaim === 'email' ? 'openid email' : 'openid';
-    const target = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: upstreamCallbackUrl(ctx.config),
-      scope,
-      response_type: 'code',
-      state,
-      nonce,
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    return reply.header('cache-control', 'no-store').redirect(target.href, 303);
+    return sendUpstream(ctx, reply, config, upstream, { uid, institution }, ttl);
+  });
+
+  // "My connected apps" (/my/apps): the person chose a school whose board has its own sign-in.
+  app.get('/signin/upstream/my', { schema: { hide: true, querystring: myStartQuery } }, async (request, reply) => {
+    const { institution } = request.query;
+    const upstream = await providerForInstitution(ctx.db, institution);
+    if (!upstream) return backToMy(reply, UPSTREAM_ERRORS.notConfigured);
+    let config: oidc.Configuration;
+    try {
+      config = await configurationOf(upstream);
+    } catch (error) {
+      request.log.warn({ err: error, issuer: upstream.issuer }, 'upstream discovery failed');
+      return backToMy(reply, UPSTREAM_ERRORS.unavailable);
+    }
+    return sendUpstream(ctx, reply, config, upstream, { uid: null, flow: 'my', institution }, TRANSACTION_TTL_S);
   });
 
   app.get(CALLBACK_PATH, { schema: { hide: true, querystring: callbackQuery } }, async (request, reply) => {
@@ -177,6 +180,12 @@ export async function registerUpstreamSignin(app: ZodApp, ctx: AppContext): Prom
       request.log.info({ uid: tx.uid, claim: upstream.personClaim, present: Boolean(value) }, 'upstream person not found');
       return backToSignin(reply, tx.uid, UPSTREAM_ERRORS.personNotFound);
     }
+    if (tx.flow === 'my' || tx.uid === null) {
+      // "My connected apps": the person must be of the chosen school, as with a password there.
+      if (!(await belongsToSchool(ctx.db, personId, tx.institution))) return backToMy(reply, 'not_at_school');
+      await startEndUserSession(ctx, reply, personId);
+      return backToMy(reply);
+    }
     try {
       await completeLogin(ctx, request, reply, tx.uid, personId, 'upstream');
     } catch (err) {
@@ -193,4 +202,42 @@ function callbackUrl(ctx: AppContext, request: FastifyRequest): URL {
   const url = new URL(upstreamCallbackUrl(ctx.config));
   url.search = new URL(request.url, 'http://x').search;
   return url;
+}
+
+/**
+ * Stores the transaction (PKCE verifier, nonce, what it signs in to, hash of a browser-binding
+ * cookie) under a fresh `state`, sets the binding cookie and sends the browser to the upstream.
+ */
+async function sendUpstream(
+  ctx: AppContext,
+  reply: FastifyReply,
+  config: oidc.Configuration,
+  upstream: UpstreamProvider,
+  target: { uid: string | null; flow?: 'my'; institution: string },
+  ttl: number,
+) {
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const verifier = oidc.randomPKCECodeVerifier();
+  const binding = randomToken();
+  await saveTransaction(ctx, state, { ...target, providerId: upstream.id, verifier, nonce, bindingHash: sha256(binding) }, ttl);
+  reply.setCookie(bindingCookie(state), binding, {
+    path: CALLBACK_PATH,
+    httpOnly: true,
+    // Lax: the upstream sends the browser back with a top-level GET, which carries Lax cookies.
+    sameSite: 'lax',
+    secure: ctx.config.PUBLIC_URL.startsWith('https://'),
+    maxAge: ttl,
+  });
+  const scope = upstream.personClaim === 'email' ? 'openid email' : 'openid';
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: upstreamCallbackUrl(ctx.config),
+    scope,
+    response_type: 'code',
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  });
+  return reply.header('cache-control', 'no-store').redirect(url.href, 303);
 }

@@ -6,7 +6,10 @@ import type { AppContext } from '../../context.ts';
  * the callback may reach another process than the one that sent the browser away.
  */
 export interface UpstreamTransaction {
-  uid: string;
+  /** The interaction of an app sign-in; null for a sign-in to "My connected apps" (`flow: 'my'`). */
+  uid: string | null;
+  /** 'my': the person signs in to Schoolgate's "My connected apps", not to an app. */
+  flow?: 'my' | undefined;
   providerId: string;
   institution: string;
   /** PKCE code verifier: proves at the upstream's token endpoint that we started this request. */

@@ -19,8 +19,28 @@ describe('consent', () => {
       claims: ['sub', 'school', 'roles', 'name', 'given_name', 'family_name'],
       categories: [
         // Each category says which fields it releases (identity: the person's own, never a category-bound one).
-        { apiCode: 'students', category: 'identity', purpose: 'Homework planning (students)', fields: expect.arrayContaining(['givenName', 'familyName']) },
-        { apiCode: 'students', category: 'groups', purpose: 'Homework planning (students)', fields: [] },
+        {
+          apiCode: 'students',
+          category: 'identity',
+          // The catalog's name and description (catalog/informat.yaml), in English without ?language=.
+          name: 'Identity (name, class, school)',
+          description: expect.stringContaining('Name, school e-mail'),
+          purpose: 'Homework planning (students)',
+          purposeLanguage: 'en',
+          purposes: { en: 'Homework planning (students)' },
+          fields: expect.arrayContaining(['givenName', 'familyName']),
+        },
+        // Not a category of the catalog: its code is its name.
+        {
+          apiCode: 'students',
+          category: 'groups',
+          name: 'groups',
+          description: '',
+          purpose: 'Homework planning (students)',
+          purposeLanguage: 'en',
+          purposes: { en: 'Homework planning (students)' },
+          fields: [],
+        },
       ],
       added: [],
     });

@@ -77,7 +77,16 @@ describe('end-user login at the chosen school', () => {
     const res = await browser.post(`/signin/${uid}/login`, { login: teacher.login, password: PASSWORD });
     expect(res.status).toBe(200);
     expect(res.body.consent.categories).toEqual([
-      { apiCode: 'staff', category: 'identity', purpose: 'Homework planning (staff)', fields: expect.arrayContaining(['givenName']) },
+      {
+        apiCode: 'staff',
+        category: 'identity',
+        name: 'Identity (name, class, school)',
+        description: expect.any(String),
+        purpose: 'Homework planning (staff)',
+        purposeLanguage: 'en',
+        purposes: { en: 'Homework planning (staff)' },
+        fields: expect.arrayContaining(['givenName']),
+      },
     ]);
   });
 

@@ -1024,10 +1024,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The apps the signed-in end user consented to (live consents), with what they may read and their reads */
+        /** The apps the signed-in end user consented to (live consents), with what they may read and why, and their reads */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The reader's language for purposes and category names (else the language of the person's account, else English) */
+                    language?: "en" | "nl" | "fr" | "sv";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -1043,6 +1046,15 @@ export interface paths {
                         "application/json": {
                             items: components["schemas"]["ConnectedApp"][];
                         };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
                     };
                 };
                 /** @description Default Response */
@@ -1204,6 +1216,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/my/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The schools whose people can sign in to Schoolgate (a password or the school board’s own sign-in), searchable: the first step of signing in */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Part of the name, number or town */
+                    q?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["SigninSchool"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/my/session": {
         parameters: {
             query?: never;
@@ -1253,6 +1315,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The school chosen first (GET /my/schools): its people only, by password only where the school allows it. The web app always sends it; without it any school’s account signs in. */
+                        institution?: string;
                         login: string;
                         password: string;
                     };
@@ -1279,6 +1343,15 @@ export interface paths {
                 };
                 /** @description Default Response */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1408,7 +1481,10 @@ export interface paths {
         /** The full request: APIs, data categories, purposes, redirect URIs, partner, client, accreditation, history */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description The reader's language for purposes and category texts (else the operator's account language) */
+                    language?: "en" | "nl" | "fr" | "sv";
+                };
                 header?: never;
                 path: {
                     appId: string;
@@ -6058,7 +6134,21 @@ export interface components {
             categories: {
                 apiCode: string;
                 category: string;
+                /** @description The catalog's description of the category in the reader's language */
+                description: string;
+                /** @description The catalog's name of the category in the reader's language */
+                name: string;
+                /** @description The purpose in the reader's language where the partner gave it, else in another given language */
                 purpose: string;
+                /**
+                 * @description The language `purpose` is written in
+                 * @enum {string}
+                 */
+                purposeLanguage: "en" | "nl" | "fr" | "sv";
+                /** @description The purpose per language as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             /**
              * Format: date-time
@@ -6111,7 +6201,21 @@ export interface components {
             categories: {
                 apiCode: string;
                 category: string;
+                /** @description The catalog's description of the category in the reader's language */
+                description: string;
+                /** @description The catalog's name of the category in the reader's language */
+                name: string;
+                /** @description The purpose in the reader's language where the partner gave it, else in another given language */
                 purpose: string;
+                /**
+                 * @description The language `purpose` is written in
+                 * @enum {string}
+                 */
+                purposeLanguage: "en" | "nl" | "fr" | "sv";
+                /** @description The purpose per language as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             /** @description ISO 8601 date-time */
             consentedAt: unknown;
@@ -6842,10 +6946,26 @@ export interface components {
                 notes: string | null;
             } | null;
             apis: {
+                /** @description The data categories with the catalog's name and description in the reader's language */
+                categories: {
+                    code: string;
+                    description: string;
+                    name: string;
+                }[];
                 code: string;
                 dataCategories: string[];
                 name: string;
+                /** @description The purpose in the reader's language where the partner gave it, else in another given language */
                 purpose: string;
+                /**
+                 * @description The language `purpose` is written in
+                 * @enum {string}
+                 */
+                purposeLanguage: "en" | "nl" | "fr" | "sv";
+                /** @description The purpose per language as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             /** @description Created on approval without a secret: the partner fetches the secret once from its own endpoint */
             client: {
@@ -6899,10 +7019,26 @@ export interface components {
                 notes: string | null;
             } | null;
             apis: {
+                /** @description The data categories with the catalog's name and description in the reader's language */
+                categories: {
+                    code: string;
+                    description: string;
+                    name: string;
+                }[];
                 code: string;
                 dataCategories: string[];
                 name: string;
+                /** @description The purpose in the reader's language where the partner gave it, else in another given language */
                 purpose: string;
+                /**
+                 * @description The language `purpose` is written in
+                 * @enum {string}
+                 */
+                purposeLanguage: "en" | "nl" | "fr" | "sv";
+                /** @description The purpose per language as the partner wrote it */
+                purposes: {
+                    [key: string]: string;
+                };
             }[];
             /** @description Created on approval without a secret: the partner fetches the secret once from its own endpoint */
             client: {
@@ -7827,6 +7963,30 @@ export interface components {
             partnerId: string | null;
             /** @description SIS users: access to the API portal (school back-office) */
             userManagementAccess: boolean;
+        };
+        SigninSchool: {
+            name: string;
+            number: string;
+            /** @description A Schoolgate password works here */
+            password: boolean;
+            town: string | null;
+            upstream: {
+                name: string;
+                /** @description Send the browser here to sign in at the school board's own sign-in */
+                url: string;
+            } | null;
+        };
+        SigninSchoolInput: {
+            name: string;
+            number: string;
+            /** @description A Schoolgate password works here */
+            password: boolean;
+            town: string | null;
+            upstream: {
+                name: string;
+                /** @description Send the browser here to sign in at the school board's own sign-in */
+                url: string;
+            } | null;
         };
         Ss12000IngestionBatch: {
             delete?: {

@@ -1,17 +1,16 @@
-/** The languages a partner may write a purpose in, in fallback order after the reader's own. */
-export const PURPOSE_LANGUAGES = ['en', 'nl', 'fr', 'sv'] as const;
-export type PurposeLanguage = (typeof PURPOSE_LANGUAGES)[number];
-export type Purposes = Partial<Record<PurposeLanguage, string>>;
+// The one implementation of "a text in the reader's language, else another given one" is the
+// server's (src/lib/purposes.ts); the web app uses the very same function, so a screen never picks
+// another text than the API or a mail does.
+import { PURPOSE_LANGUAGES, purposeIn, readerLanguage, textIn, type TextLanguage, type Texts } from '../../../src/lib/purposes.ts';
+
+export { PURPOSE_LANGUAGES, readerLanguage, textIn };
+export type PurposeLanguage = TextLanguage;
+export type Purposes = Texts;
 
 /**
  * A purpose in the reader's language where the partner gave it, else in another given language
  * (English first); `fallback` (the server's single text) when no map is there.
  */
 export function purposeFor(purposes: Purposes | undefined, language: string, fallback = ''): string {
-  const own = language.slice(0, 2) as PurposeLanguage;
-  for (const l of [own, ...PURPOSE_LANGUAGES]) {
-    const text = purposes?.[l];
-    if (text) return text;
-  }
-  return fallback;
+  return purposeIn(purposes, language).text || fallback;
 }

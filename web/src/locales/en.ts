@@ -807,6 +807,17 @@ const en = {
     myIntro:
       "Apps that read your data from your school in the period below, with your school's permission or your own. This includes apps you never signed in to.",
   },
+  people: {
+    purposeIn: '(written in: {{language}})',
+    otherLanguages: 'In other languages',
+    my: {
+      schoolTitle: 'Which school are you at?',
+    },
+    errors: {
+      not_at_school: 'You are not a student, parent or staff member of this school. Change the school and choose your own.',
+      institution_not_available: 'You cannot sign in at this school here. Choose your school from the list.',
+    },
+  },
 };
 
 export default en;

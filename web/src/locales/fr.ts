@@ -821,6 +821,17 @@ const fr: Resources = {
     myIntro:
       "Les applications qui ont lu vos données auprès de votre école pendant la période ci-dessous, avec l'accord de votre école ou le vôtre. Y compris des applications auxquelles vous ne vous êtes jamais connecté.",
   },
+  people: {
+    purposeIn: '(rédigé en\u202f: {{language}})',
+    otherLanguages: 'Dans d’autres langues',
+    my: {
+      schoolTitle: 'Dans quelle école es-tu\u202f?',
+    },
+    errors: {
+      not_at_school: 'Tu n’es ni élève, ni parent, ni membre du personnel de cette école. Change d’école et choisis la tienne.',
+      institution_not_available: 'Tu ne peux pas te connecter ici pour cette école. Choisis ton école dans la liste.',
+    },
+  },
 };
 
 export default fr;

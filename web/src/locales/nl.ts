@@ -815,6 +815,17 @@ const nl: Resources = {
     myIntro:
       'Apps die in de periode hieronder uw gegevens bij uw school lazen, met toestemming van uw school of van uzelf. Ook apps waarin u zich nooit hebt aangemeld.',
   },
+  people: {
+    purposeIn: '(geschreven in: {{language}})',
+    otherLanguages: 'In andere talen',
+    my: {
+      schoolTitle: 'Op welke school zit je?',
+    },
+    errors: {
+      not_at_school: 'Je bent geen leerling, ouder of personeelslid van deze school. Kies een andere school: je eigen school.',
+      institution_not_available: 'Bij deze school kun je hier niet aanmelden. Kies je school uit de lijst.',
+    },
+  },
 };
 
 export default nl;

@@ -810,6 +810,17 @@ const sv: Resources = {
     myTitle: 'Vilka appar som fått dina uppgifter',
     myIntro: 'Appar som läst dina uppgifter från din skola under perioden nedan, med skolans eller ditt eget tillstånd. Även appar du aldrig loggat in i.',
   },
+  people: {
+    purposeIn: '(skrivet på: {{language}})',
+    otherLanguages: 'På andra språk',
+    my: {
+      schoolTitle: 'Vilken skola går du på?',
+    },
+    errors: {
+      not_at_school: 'Du är inte elev, vårdnadshavare eller personal på den här skolan. Byt skola och välj din egen.',
+      institution_not_available: 'Du kan inte logga in här för den här skolan. Välj din skola i listan.',
+    },
+  },
 };
 
 export default sv;

@@ -1,12 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Empty, Form, Input, Space, Typography } from 'antd';
+import { Alert, App, Button, Card, Divider, Empty, Form, Input, Space, Typography } from 'antd';
+import type { TFunction } from 'i18next';
+import { useSearchParams } from 'react-router';
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { ApiProblem, qs } from '../../api/client.ts';
 import { ErrorAlert, Loading } from '../../components/common.tsx';
 import { formatDateTime, formatNumber, known } from '../../lib/format.ts';
 import { problemMessage } from '../../lib/problem.ts';
+import { readerLanguage } from '../../lib/purposes.ts';
 import { callJson } from '../signin/http.ts';
+import { PurposeText } from '../../components/PurposeText.tsx';
+import { SchoolPicker, schoolLine, type PickerSchool } from '../../components/SchoolPicker.tsx';
 import type { MyApps, MyConsent, MySession } from '../signin/types.ts';
 import { DisclosureReportView, PeriodInputs, type DisclosureReport } from '../disclosures/ReportView.tsx';
 
@@ -45,44 +50,129 @@ export function MyAppsPage() {
   );
 }
 
+/** A school of the "My connected apps" picker, with the ways its people sign in (GET /api/v1/my/schools). */
+interface MySchool extends PickerSchool {
+  password: boolean;
+  upstream: { name: string; url: string } | null;
+}
+
+/** An error of the end user's sign-in in words for a student or parent (their own texts first). */
+function myError(t: TFunction, error: unknown): string | null {
+  if (!error) return null;
+  if (error instanceof ApiProblem) {
+    for (const key of [`people.errors.${error.code}`, `signin.errors.${error.code}`]) if (known(key, '') !== '') return t(key);
+  }
+  return problemMessage(t, error);
+}
+
+function MyError({ error, code }: { error?: unknown; code?: string | null }) {
+  const { t } = useTranslation();
+  const text = code ? myError(t, new ApiProblem({ status: 400, code })) : myError(t, error);
+  if (!text) return null;
+  return (
+    <Alert
+      type="error"
+      role="alert"
+      showIcon
+      title={text}
+      data-testid="error"
+      data-code={code ?? (error instanceof ApiProblem ? error.code : undefined)}
+      style={{ margin: '12px 0' }}
+    />
+  );
+}
+
+/**
+ * Signing in to "My connected apps": first the school (only schools whose people can sign in are
+ * listed: the server's rule), then that school's way in — its board's own sign-in, a Schoolgate
+ * password, or both.
+ */
 function MySignIn() {
+  const { t } = useTranslation();
+  const [school, setSchool] = useState<MySchool | null>(null);
+  const [params] = useSearchParams();
+  // Set by the school board's sign-in when it signed nobody in: upstream_denied, not_at_school …
+  const upstreamError = params.get('error');
+  if (!school) {
+    return (
+      <Card data-testid="my-signin" data-step="school">
+        <p>{t('my.signInIntro')}</p>
+        <h2 style={{ fontSize: 18, marginTop: 0 }}>{t('people.my.schoolTitle')}</h2>
+        <MyError code={upstreamError} />
+        <SchoolPicker<MySchool>
+          queryKey={['my', 'schools']}
+          search={(q) => callJson<{ items: MySchool[] }>('GET', `/api/v1/my/schools${qs({ q })}`)}
+          onChoose={setSchool}
+          renderError={(e) => <MyError error={e} />}
+        />
+      </Card>
+    );
+  }
+  return <MyCredentials school={school} onChangeSchool={() => setSchool(null)} />;
+}
+
+/** The chosen school's way in: its board's sign-in and/or a password form. */
+function MyCredentials({ school, onChangeSchool }: { school: MySchool; onChangeSchool: () => void }) {
   const { t } = useTranslation();
   const qc = useQueryClient();
   const login = useMutation({
-    mutationFn: (body: { login: string; password: string }) => callJson<unknown>('POST', '/api/v1/my/session', body),
+    mutationFn: (body: { login: string; password: string }) => callJson<unknown>('POST', '/api/v1/my/session', { ...body, institution: school.number }),
     onSuccess: () => qc.invalidateQueries({ queryKey: ['my'] }),
   });
-  const error = login.error;
-  const text =
-    error instanceof ApiProblem && error.code === 'invalid_credentials' ? t('signin.errors.invalid_credentials') : error ? problemMessage(t, error) : null;
   return (
-    <Card data-testid="my-signin">
-      <p>{t('my.signInIntro')}</p>
-      <Form layout="vertical" requiredMark={false} onFinish={(v: { login: string; password: string }) => login.mutate(v)}>
-        <Form.Item
-          label={t('signin.login.login')}
-          name="login"
-          extra={t('signin.login.loginHint')}
-          rules={[{ required: true, message: t('validation.required') }]}
-        >
-          <Input autoComplete="username" autoCapitalize="none" spellCheck={false} size="large" />
-        </Form.Item>
-        <Form.Item label={t('signin.login.password')} name="password" rules={[{ required: true, message: t('validation.required') }]}>
-          <Input.Password autoComplete="current-password" size="large" />
-        </Form.Item>
-        {text && <Alert type="error" role="alert" showIcon title={text} data-testid="error" data-code={error instanceof ApiProblem ? error.code : undefined} />}
-        <Button type="primary" htmlType="submit" size="large" block loading={login.isPending} style={{ marginTop: 16 }}>
-          {t('signin.login.submit')}
-        </Button>
-      </Form>
+    <Card data-testid="my-signin" data-step="credentials">
+      <div
+        style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: 8, flexWrap: 'wrap', marginBottom: 16 }}
+        data-testid="chosen-school"
+      >
+        <div>
+          <Typography.Text type="secondary">{t('signin.login.school')}</Typography.Text>
+          <div style={{ fontWeight: 600 }}>{school.name}</div>
+          <Typography.Text type="secondary">{schoolLine(school)}</Typography.Text>
+        </div>
+        <Button onClick={onChangeSchool}>{t('signin.login.changeSchool')}</Button>
+      </div>
+      {school.upstream && (
+        <>
+          <Button type={school.password ? 'default' : 'primary'} size="large" block href={school.upstream.url} data-testid="upstream-signin">
+            {t('signin.login.withUpstream', { name: school.upstream.name })}
+          </Button>
+          {school.password && <Divider plain>{t('common.or')}</Divider>}
+        </>
+      )}
+      {school.password && (
+        <Form layout="vertical" requiredMark={false} onFinish={(v: { login: string; password: string }) => login.mutate(v)}>
+          <Form.Item
+            label={t('signin.login.login')}
+            name="login"
+            extra={t('signin.login.loginHint')}
+            rules={[{ required: true, message: t('validation.required') }]}
+          >
+            <Input autoComplete="username" autoCapitalize="none" spellCheck={false} size="large" autoFocus />
+          </Form.Item>
+          <Form.Item label={t('signin.login.password')} name="password" rules={[{ required: true, message: t('validation.required') }]}>
+            <Input.Password autoComplete="current-password" size="large" />
+          </Form.Item>
+          <MyError error={login.error} />
+          <Button type="primary" htmlType="submit" size="large" block loading={login.isPending} style={{ marginTop: 16 }}>
+            {t('signin.login.submit')}
+          </Button>
+        </Form>
+      )}
     </Card>
   );
 }
 
 function ConnectedApps({ session }: { session: MySession }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const qc = useQueryClient();
-  const apps = useQuery({ queryKey: ['my', 'apps'], queryFn: () => callJson<MyApps>('GET', '/api/v1/my/apps') });
+  // The server puts purposes and category texts in the page's language (else another given one).
+  const language = readerLanguage(i18n.language);
+  const apps = useQuery({
+    queryKey: ['my', 'apps', language],
+    queryFn: () => callJson<MyApps>('GET', `/api/v1/my/apps${qs({ language })}`),
+    placeholderData: (previous) => previous,
+  });
   const signOut = useMutation({
     mutationFn: () => callJson<unknown>('DELETE', '/api/v1/my/session', undefined, session.csrfToken),
     onSettled: () => {
@@ -200,11 +290,12 @@ function ConsentCard({ consent: c, csrfToken }: { consent: MyConsent; csrfToken:
           <li key={s}>{t(`signin.scopes.${s}`)}</li>
         ))}
         {c.categories.map((k) => (
-          <li key={`${k.apiCode}:${k.category}`}>
-            <strong>{known(`categories.${k.category}`, k.category)}</strong>
-            <div>
+          <li key={`${k.apiCode}:${k.category}`} data-testid="my-app-category" data-category={k.category}>
+            <strong>{k.name || known(`categories.${k.category}`, k.category)}</strong>
+            {k.description && <div>{k.description}</div>}
+            <div data-testid="my-app-purpose">
               <Typography.Text type="secondary">{t('common.label', { text: t('signin.consent.purpose') })} </Typography.Text>
-              {k.purpose}
+              <PurposeText text={k.purpose} language={k.purposeLanguage} />
             </div>
           </li>
         ))}

@@ -5,6 +5,7 @@ import { api } from '../../api/client.ts';
 import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, PageTitle } from '../../components/common.tsx';
 import { SandboxCard } from '../partner/Developers.tsx';
+import { textIn } from '../../lib/purposes.ts';
 
 type Catalog = Res<'/api/v1/catalog/apis'>;
 type CatalogApi = Item<Catalog>;
@@ -14,11 +15,10 @@ type Texts = CatalogApi['names'];
 
 const LANGUAGES = ['en', 'nl', 'fr', 'sv'] as const;
 
-/** The text in the reader's language (the catalog file gives every language; English if the reader's is not one of them). */
+/** The text in the reader's language (the catalog file gives every language; the one fallback rule otherwise: src/lib/purposes.ts). */
 function useLocalized() {
   const { i18n } = useTranslation();
-  const language = (LANGUAGES as readonly string[]).includes(i18n.resolvedLanguage ?? '') ? (i18n.resolvedLanguage as keyof Texts) : 'en';
-  return (texts: Texts) => texts[language];
+  return (texts: Texts) => textIn(texts, i18n.resolvedLanguage ?? 'en').text;
 }
 
 /** A name and description in each of the four languages, as the catalog file declares them. */

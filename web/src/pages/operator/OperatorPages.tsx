@@ -8,6 +8,7 @@ import { itemsOf, type Item, type Res } from '../../api/types.ts';
 import { ErrorAlert, Loading, PageTitle, StatusTag } from '../../components/common.tsx';
 import { byText, formatDateTime, formatNumber, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
+import { readerLanguage } from '../../lib/purposes.ts';
 import { SecretOnce } from '../../components/SecretOnce.tsx';
 import { ClientReportsTable } from '../../components/ClientReports.tsx';
 import { AuditLog } from '../../components/AuditLog.tsx';
@@ -92,12 +93,18 @@ const DECISIONS: Record<string, Decision[]> = {
 
 /** One submitted app's full request, with the review decisions its status allows. */
 export function OperatorAppPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { appId = '' } = useParams();
   const qc = useQueryClient();
   const [decision, setDecision] = useState<Decision | null>(null);
   const [text, setText] = useState('');
-  const app = useQuery({ queryKey: ['operator', 'app', appId], queryFn: () => api.get<OpAppDetail>(`/operator/apps/${appId}`) });
+  // Purposes and category texts in the page's language (the server picks, else another given one).
+  const language = readerLanguage(i18n.language);
+  const app = useQuery({
+    queryKey: ['operator', 'app', appId, language],
+    queryFn: () => api.get<OpAppDetail>(`/operator/apps/${appId}${qs({ language })}`),
+    placeholderData: (previous) => previous,
+  });
   const decide = useMutation({
     mutationFn: (d: Decision) => api.post(`/operator/apps/${appId}/${d}`, d === 'approve' || d === 'reapprove' ? { notes: text } : { reason: text }),
     onSuccess: async () => {
@@ -159,7 +166,16 @@ export function OperatorAppPage() {
       <h2 style={{ fontSize: 18, marginTop: 24 }}>{t('partner.form.apis')}</h2>
       <Space direction="vertical" style={{ width: '100%' }}>
         {a.apis.map((x) => (
-          <ApiRequestCard key={x.code} code={x.code} name={x.name} dataCategories={x.dataCategories} purpose={x.purpose} />
+          <ApiRequestCard
+            key={x.code}
+            code={x.code}
+            name={x.name}
+            dataCategories={x.dataCategories}
+            categories={x.categories}
+            purpose={x.purpose}
+            purposeLanguage={x.purposeLanguage}
+            purposes={x.purposes}
+          />
         ))}
       </Space>
       {a.client && (

@@ -1,17 +1,21 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, Divider, Form, Input, Result, Space, Tag, Typography } from 'antd';
 import type { TFunction } from 'i18next';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import { useParams, useSearchParams } from 'react-router';
 import { ApiProblem } from '../../api/client.ts';
 import { Loading } from '../../components/common.tsx';
+import { SchoolPicker, schoolLine } from '../../components/SchoolPicker.tsx';
 import { known } from '../../lib/format.ts';
 import { problemMessage } from '../../lib/problem.ts';
+import { PurposeText } from '../../components/PurposeText.tsx';
 import { callJson } from './http.ts';
 import type { ConsentCategory, SigninInstitution, SigninState } from './types.ts';
 
 const base = (uid: string) => `/signin/${encodeURIComponent(uid)}`;
+/** `?language=` for the steps that answer with the state: the server puts its texts (purposes, categories) in the reader's language. */
+const inLanguage = (language: string) => `?${new URLSearchParams({ language })}`;
 
 /**
  * An error of a sign-in step in words for a student or parent: the sign-in screens have their own
@@ -48,14 +52,20 @@ function StepError({ error, vars }: { error: unknown; vars?: Record<string, stri
  * every step answers with the new state, so a reload continues where the person was.
  */
 export function SignInFlowPage() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { uid = '' } = useParams();
   const qc = useQueryClient();
   const [params] = useSearchParams();
+  const language = i18n.language;
   // Set by the upstream (school board) sign-in when it signed nobody in: upstream_denied, upstream_failed …
   const upstreamError = params.get('error');
-  const state = useQuery({ queryKey: ['signin', uid], queryFn: () => callJson<SigninState>('GET', `${base(uid)}/state`), retry: false });
-  const setState = (s: SigninState) => qc.setQueryData(['signin', uid], s);
+  const state = useQuery({
+    queryKey: ['signin', uid, language],
+    queryFn: () => callJson<SigninState>('GET', `${base(uid)}/state${inLanguage(language)}`),
+    retry: false,
+    placeholderData: (previous) => previous,
+  });
+  const setState = (s: SigninState) => qc.setQueryData(['signin', uid, language], s);
   const done = state.data?.step === 'done' ? state.data.redirectTo : undefined;
   // A finished sign-in (a live consent covered the request, or a reload after Allow) goes back to the app.
   useEffect(() => {
@@ -109,78 +119,27 @@ function AppHeader({ state }: { state: SigninState }) {
   );
 }
 
-/** Waits until typing pauses, so the search does not ask the server on every key. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const id = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(id);
-  }, [value, ms]);
-  return v;
-}
-
-function institutionLine(i: SigninInstitution): string {
-  return [i.number, i.town].filter(Boolean).join(' · ');
-}
-
 /** Step 1: the school. Only schools that granted the app access are listed (the server decides). */
 function SchoolStep({ uid, state, onState }: { uid: string; state: SigninState; onState: (s: SigninState) => void }) {
-  const { t } = useTranslation();
-  const [q, setQ] = useState('');
-  const query = useDebounced(q.trim(), 250);
-  const searchId = useId();
-  const results = useQuery({
-    queryKey: ['signin', uid, 'institutions', query],
-    queryFn: () => callJson<{ items: SigninInstitution[] }>('GET', `${base(uid)}/institutions?${new URLSearchParams({ q: query })}`),
-    placeholderData: (previous) => previous,
-  });
+  const { t, i18n } = useTranslation();
+  const headingId = useId();
   const choose = useMutation({
-    mutationFn: (institution: string) => callJson<SigninState>('POST', `${base(uid)}/school`, { institution }),
+    mutationFn: (institution: string) => callJson<SigninState>('POST', `${base(uid)}/school${inLanguage(i18n.language)}`, { institution }),
     onSuccess: onState,
   });
-  const items = results.data?.items ?? [];
   return (
     <>
       <h1 style={{ fontSize: 22, marginTop: 0 }}>{t('signin.school.title')}</h1>
-      <label htmlFor={searchId} style={{ display: 'block', marginBottom: 4 }}>
-        {t('signin.school.searchLabel')}
-      </label>
-      <Input.Search
-        id={searchId}
-        value={q}
-        onChange={(e) => setQ(e.target.value)}
-        placeholder={t('signin.school.searchPlaceholder')}
-        allowClear
-        autoFocus
-        enterButton={false}
-        autoComplete="off"
-        loading={results.isFetching}
-        data-testid="school-search"
+      <SchoolPicker<SigninInstitution>
+        queryKey={['signin', uid, 'institutions']}
+        search={(q) => callJson<{ items: SigninInstitution[] }>('GET', `${base(uid)}/institutions?${new URLSearchParams({ q })}`)}
+        onChoose={(i) => choose.mutate(i.number)}
+        choosing={choose.isPending ? choose.variables : undefined}
+        error={choose.error}
+        renderError={(e) => <StepError error={e} />}
       />
-      <p aria-live="polite" style={{ margin: '8px 0' }} data-testid="school-count">
-        {results.isSuccess && (items.length ? t('signin.school.found', { n: items.length }) : t('signin.school.noneFound'))}
-      </p>
-      <StepError error={results.error} />
-      <ul style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label={t('signin.school.listLabel')} data-testid="school-list">
-        {items.map((i) => (
-          <li key={i.number} style={{ marginBottom: 8 }}>
-            <Button
-              block
-              size="large"
-              style={{ height: 'auto', padding: '8px 12px', textAlign: 'left', display: 'block', whiteSpace: 'normal' }}
-              onClick={() => choose.mutate(i.number)}
-              loading={choose.isPending && choose.variables === i.number}
-              disabled={choose.isPending}
-            >
-              <span style={{ display: 'block', fontWeight: 600 }}>{i.name}</span>
-              <span style={{ display: 'block', color: '#595959' }}>{institutionLine(i)}</span>
-            </Button>
-          </li>
-        ))}
-      </ul>
-      <StepError error={choose.error} />
-      <section aria-labelledby={`${searchId}-missing`} style={{ marginTop: 24 }} data-testid="school-not-listed">
-        <h2 id={`${searchId}-missing`} style={{ fontSize: 16 }}>
+      <section aria-labelledby={`${headingId}-missing`} style={{ marginTop: 24 }} data-testid="school-not-listed">
+        <h2 id={`${headingId}-missing`} style={{ fontSize: 16 }}>
           {t('signin.school.notListedTitle')}
         </h2>
         <p>{t('signin.school.notListedBody', { app: state.app.name })}</p>
@@ -192,9 +151,9 @@ function SchoolStep({ uid, state, onState }: { uid: string; state: SigninState; 
 
 /** The chosen school with a way back to the picker. */
 function ChosenSchool({ uid, state, onState }: { uid: string; state: SigninState; onState: (s: SigninState) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const change = useMutation({
-    mutationFn: () => callJson<SigninState>('POST', `${base(uid)}/school/change`, {}),
+    mutationFn: () => callJson<SigninState>('POST', `${base(uid)}/school/change${inLanguage(i18n.language)}`, {}),
     onSuccess: onState,
   });
   if (!state.institution) return null;
@@ -206,7 +165,7 @@ function ChosenSchool({ uid, state, onState }: { uid: string; state: SigninState
       <div>
         <Typography.Text type="secondary">{t('signin.login.school')}</Typography.Text>
         <div style={{ fontWeight: 600 }}>{state.institution.name}</div>
-        <Typography.Text type="secondary">{institutionLine(state.institution)}</Typography.Text>
+        <Typography.Text type="secondary">{schoolLine(state.institution)}</Typography.Text>
       </div>
       <Button onClick={() => change.mutate()} loading={change.isPending}>
         {t('signin.login.changeSchool')}
@@ -220,9 +179,9 @@ function ChosenSchool({ uid, state, onState }: { uid: string; state: SigninState
 
 /** Step 2: the person signs in with the school's credentials (password, or the school board's own sign-in). */
 function LoginStep({ uid, state, onState }: { uid: string; state: SigninState; onState: (s: SigninState) => void }) {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const login = useMutation({
-    mutationFn: (body: { login: string; password: string }) => callJson<SigninState>('POST', `${base(uid)}/login`, body),
+    mutationFn: (body: { login: string; password: string }) => callJson<SigninState>('POST', `${base(uid)}/login${inLanguage(i18n.language)}`, body),
     onSuccess: onState,
   });
   const { password, upstream } = state.loginMethods;
@@ -309,12 +268,13 @@ function ConsentStep({ uid, state }: { uid: string; state: SigninState }) {
           </li>
         ))}
         {consent.categories.map((c: ConsentCategory) => (
-          <li key={`${c.apiCode}:${c.category}`} data-testid="consent-category">
-            <strong>{known(`categories.${c.category}`, c.category)}</strong>
+          <li key={`${c.apiCode}:${c.category}`} data-testid="consent-category" data-category={c.category}>
+            <strong>{c.name || known(`categories.${c.category}`, c.category)}</strong>
             {isAdded(added, c.category, `${c.apiCode}:${c.category}`, `${c.apiCode}.${c.category}`) && newTag}
-            <div>
+            {c.description && <div data-testid="consent-category-description">{c.description}</div>}
+            <div data-testid="consent-category-purpose">
               <Typography.Text type="secondary">{t('common.label', { text: t('signin.consent.purpose') })} </Typography.Text>
-              {c.purpose}
+              <PurposeText text={c.purpose} language={c.purposeLanguage} />
             </div>
             {c.fields.length > 0 && (
               <div data-testid="consent-category-fields">

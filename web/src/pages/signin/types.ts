@@ -17,7 +17,13 @@ export interface SigninInstitution {
 export interface ConsentCategory {
   apiCode: string;
   category: string;
+  /** The catalog's name and description of the category, in the reader's language. */
+  name: string;
+  description: string;
+  /** The purpose in the reader's language where the partner gave it, else another (`purposeLanguage`). */
   purpose: string;
+  purposeLanguage: string;
+  purposes: Partial<Record<string, string>>;
   /** The data API fields the category releases (from the release policy). */
   fields: string[];
 }
