@@ -19,7 +19,12 @@ type Json = ColumnType<unknown, string | undefined | null, string | null>;
 export type UserKind = 'operator' | 'partner' | 'school';
 export type Language = 'en' | 'nl' | 'fr' | 'sv';
 export type AppStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'suspended' | 'archived';
-export type ModuleRight = 'iBasis' | 'iLeerlingen' | 'iPersoneel' | 'iInternen' | 'invoicing_admin';
+/**
+ * An admin right of the SIS: any right the deployment's API catalog names (`apis.required_rights`,
+ * e.g. Informat's iBasis or Magister's LeerlingAdministratie); the SIS rights import checks it
+ * against the catalog (migration 0066).
+ */
+export type ModuleRight = string;
 export type GrantTarget = 'institution' | 'access_group';
 /** confidential: holds a secret; public (SPA, mobile): PKCE only, no secret, no client credentials. */
 export type AppClientType = 'confidential' | 'public';
