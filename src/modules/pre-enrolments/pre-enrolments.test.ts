@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../../../test/support/harness.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../../../test/ss12000/support.ts';
-import { insertUser } from '../../seed/builders.ts';
+import { insertClient, insertUser } from '../../seed/builders.ts';
+import { generatePreEnrolments } from './generate.ts';
 import { ingestPreEnrolments } from './ingest.ts';
 
 const harness = useHarness();
@@ -91,6 +92,28 @@ describe('pre-enrolments: ingestion', () => {
       .where('actor_label', 'like', `%op-${inst}@%`)
       .execute();
     expect(audit).toEqual([{ action: 'ss12000.data_loaded', subject_type: 'pre_enrolments' }]);
+  });
+});
+
+describe('pre-enrolments: ingestion clients', () => {
+  it('takes a batch from an ingestion client’s bearer token, and refuses an app’s data token', async () => {
+    const { ctx, url } = harness();
+    const inst = institution();
+    await ensureInstitutions(ctx, [inst]);
+    const loader = await insertClient(ctx.db, { appId: null, name: `Loader ${inst}`, origin: 'ingestion' });
+    const token = await new Ss12000Client(url, `${url}/oidc/token`, loader.clientId, loader.secret).fetchToken();
+    const post = (bearer: string) =>
+      fetch(`${url}/api/v1/ingestion/pre-enrolments`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ upsert: [application(inst)] }),
+      });
+    const loaded = await post(token);
+    expect(loaded.status).toBe(200);
+    expect(await loaded.json()).toMatchObject({ created: 1 });
+    const { client } = await reader([], [inst]);
+    const refused = await post(await client.fetchToken());
+    expect(refused.status).toBe(403);
   });
 });
 
@@ -250,5 +273,29 @@ describe('pre-enrolments in the public purpose register', () => {
     expect(api.releases.addresses).toEqual(['preEnrolments.child.address', 'preEnrolments.guardians[].address']);
     expect(api.releases.identity).toEqual(expect.arrayContaining(['preEnrolments.status', 'preEnrolments.child.givenName']));
     expect(api.releases.identity).not.toContain('preEnrolments.child.birthDate');
+  });
+});
+
+describe('pre-enrolments: the generator', () => {
+  it('makes one school year’s intake per institution, the same for the same seed, loadable and loaded once', async () => {
+    const { ctx } = harness();
+    const [a, b] = [institution(), institution()];
+    await ensureInstitutions(ctx, [a, b]);
+    const world = {
+      seed: 3,
+      schoolYear: 2027,
+      perInstitution: 10,
+      institutions: [
+        { number: a, level: 'primary' as const },
+        { number: b, level: 'secondary' as const },
+      ],
+    };
+    const intake = generatePreEnrolments(world);
+    expect(generatePreEnrolments(world)).toEqual(intake);
+    expect(intake).toHaveLength(20);
+    expect(new Set(intake.map((r) => r.schoolYear))).toEqual(new Set([2027]));
+    expect(intake.filter((r) => r.institution.institutionNumber === b).every((r) => r.programme)).toBe(true);
+    expect(await ingestPreEnrolments(ctx, { upsert: intake }, ACTOR)).toMatchObject({ created: 20, unknownMembers: {} });
+    expect(await ingestPreEnrolments(ctx, { upsert: intake }, ACTOR)).toMatchObject({ unchanged: 20, noChange: true });
   });
 });
