@@ -291,6 +291,23 @@ export interface Partners {
   updated_at: Generated<Timestamp>;
 }
 
+export interface PreEnrolmentDeletions {
+  id: string;
+  institution_number: string;
+  deleted_at: Timestamp;
+}
+
+export interface PreEnrolments {
+  id: string;
+  institution_number: string;
+  school_year: number;
+  status: string;
+  body: Json;
+  hash: string;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
 export interface ReadoutRuns {
   id: GeneratedAlways<string>;
   customer_key: string;
@@ -631,6 +648,8 @@ export interface DB {
   partner_events: PartnerEvents;
   partner_members: PartnerMembers;
   partners: Partners;
+  pre_enrolment_deletions: PreEnrolmentDeletions;
+  pre_enrolments: PreEnrolments;
   readout_runs: ReadoutRuns;
   readout_state: ReadoutState;
   schema_live_sql: SchemaLiveSql;

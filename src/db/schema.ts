@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { DB as GeneratedDB } from './generated.ts';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
+import type { PreEnrolmentTables } from '../modules/pre-enrolments/tables.ts';
 import type { ReadoutTables } from '../readout/tables.ts';
 import type { EndUserTables } from '../modules/end-users/tables.ts';
 import type { UpstreamTables } from '../oidc/upstream/tables.ts';
@@ -19,7 +20,12 @@ type Json = ColumnType<unknown, string | undefined | null, string | null>;
 export type UserKind = 'operator' | 'partner' | 'school';
 export type Language = 'en' | 'nl' | 'fr' | 'sv';
 export type AppStatus = 'draft' | 'submitted' | 'approved' | 'rejected' | 'suspended' | 'archived';
-export type ModuleRight = 'iBasis' | 'iLeerlingen' | 'iPersoneel' | 'iInternen' | 'invoicing_admin';
+/**
+ * An admin right of the SIS: any right the deployment's API catalog names (`apis.required_rights`,
+ * e.g. Informat's iBasis or Magister's LeerlingAdministratie); the SIS rights import checks it
+ * against the catalog (migration 0066).
+ */
+export type ModuleRight = string;
 export type GrantTarget = 'institution' | 'access_group';
 /** confidential: holds a secret; public (SPA, mobile): PKCE only, no secret, no client credentials. */
 export type AppClientType = 'confidential' | 'public';
@@ -329,7 +335,7 @@ export interface InstanceSecretsTable {
 }
 
 /** The hand-tuned tables, by table name; layered on the generated ones to make `DB`. */
-export interface HandTunedTables extends Ss12000Tables, ReadoutTables, UpstreamTables, EndUserTables {
+export interface HandTunedTables extends Ss12000Tables, PreEnrolmentTables, ReadoutTables, UpstreamTables, EndUserTables {
   end_user_accounts: EndUserAccountsTable;
   end_user_sessions: EndUserSessionsTable;
   end_user_consents: EndUserConsentsTable;

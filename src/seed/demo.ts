@@ -2,6 +2,8 @@ import type { AppContext } from '../context.ts';
 import { currentSchoolYear, localDate } from '../lib/school-year.ts';
 import { generateWorld } from '../generator/index.ts';
 import { ingestBatch } from '../modules/ss12000/ingest.ts';
+import { ingestPreEnrolments } from '../modules/pre-enrolments/ingest.ts';
+import { generatePreEnrolments } from '../modules/pre-enrolments/generate.ts';
 import { replaceGrants } from '../modules/access/grants.ts';
 import { systemActor } from '../modules/audit/record.ts';
 import {
@@ -232,6 +234,14 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     today: localDate(ctx.clock.now(), ctx.config.TZ),
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
+  // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).
+  const intake = generatePreEnrolments({
+    seed: 42,
+    schoolYear: schoolYear + 1,
+    perInstitution: 12,
+    institutions: DEMO_INSTITUTIONS.map((i) => ({ number: i.number, level: /basisschool/i.test(i.name) ? ('primary' as const) : ('secondary' as const) })),
+  });
+  await ingestPreEnrolments(ctx, { upsert: intake }, systemActor);
   await seedDemoEndUsers(ctx, world);
 }
 

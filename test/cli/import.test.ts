@@ -202,5 +202,22 @@ describe('schoolgate imports through the CLI', () => {
     const badMode = cli(target, ['rights', 'import', one, '--mode', 'append']);
     expect(badMode.status).toBe(2);
     expect(badMode.errorLines).toEqual(['schoolgate rights import: --mode takes replace or merge']);
+
+    // The rights are the API catalog's (Informat's by default): another vendor's right is refused in
+    // one line naming the row and the catalog's rights, and nothing is written.
+    const foreign = cli(target, ['rights', 'import', file('rights-foreign.csv', `${header}u1,iBasis,123456,,2026\nu1,LeerlingAdministratie,123456,,2026\n`)]);
+    expectOneLine(
+      foreign,
+      /^schoolgate rights import: \S+rights-foreign\.csv: line 3, moduleRight: "LeerlingAdministratie" is not an admin right of the API catalog; its rights are: iBasis, iInternen, iLeerlingen, iPersoneel, invoicing_admin$/,
+    );
+    const onInstitution = cli(target, ['rights', 'import', file('rights-target.csv', `${header}u1,invoicing_admin,123456,,2026\n`)]);
+    expectOneLine(
+      onInstitution,
+      /^schoolgate rights import: \S+rights-target\.csv: line 2, moduleRight: "invoicing_admin" grants the API invoices, granted per access group: give accessGroupId/,
+    );
+    expect(await rights()).toEqual([
+      { sis_user_id: 'u1', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+      { sis_user_id: 'u2', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
+    ]);
   }, 300_000);
 });

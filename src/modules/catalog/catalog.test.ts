@@ -23,8 +23,15 @@ describe('API catalog', () => {
       staff: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
       boarders: [null, null, null],
       invoices: [null, null, null],
-      pre_enrolments: [null, null, null],
+      pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
     });
+    // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
+    const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');
+    const preDoc = (await (await fetch(pre.openapiUrl)).json()) as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> };
+    expect(preDoc.openapi).toBe('3.1.0');
+    expect(preDoc.servers.map((s) => s.url)).toEqual([pre.baseUrl]);
+    expect(Object.keys(preDoc.paths)).toEqual(['/preEnrolments', '/preEnrolments/{id}', '/preEnrolments/lookup', '/deletedEntities']);
+    expect((await fetch(`${pre.baseUrl}/preEnrolments`)).status).toBe(401);
     // A tool finds the data API from the catalog alone: the document is there, and it describes the base URL's paths.
     const students = res.body.data[0];
     const doc = await fetch(students.openapiUrl);

@@ -34,7 +34,7 @@ describe('the catalog file', () => {
       ['staff', 'institution', ['iPersoneel'], 'ss12000'],
       ['boarders', 'institution', ['iInternen'], null],
       ['invoices', 'access_group', ['invoicing_admin'], null],
-      ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], null],
+      ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
     ]);
     expect(d.apis[3]!.names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
     const magister = loadCatalogFile(EXAMPLES.magister);
@@ -67,12 +67,12 @@ describe('the catalog file', () => {
     ]);
 
     const d = informat();
-    d.apis[4].code = 'students';
+    d.apis[3].code = 'students';
     d.categories.push({ ...d.categories[0] });
     d.apis[2].dataCategories.push('dormitory');
     expect(problemsOf(d)).toEqual([
       'categories[10].code: "identity" is declared twice (also categories[0])',
-      'apis[4].code: "students" is declared twice (also apis[0])',
+      'apis[3].code: "students" is declared twice (also apis[0])',
       'apis[2].dataCategories[9]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
     ]);
   });
@@ -99,7 +99,19 @@ describe('the catalog file', () => {
 
     const unknownServer = informat();
     unknownServer.apis[3].servedBy = 'invoices_v1';
-    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000']);
+    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments']);
+  });
+
+  it('refuses what the pre-enrolments API cannot serve: another API code, a grant per access group, a category its declaration lacks', () => {
+    const c = informat();
+    c.apis[3].servedBy = 'pre_enrolments';
+    c.apis[4].dataCategories.push('photo');
+    expect(problemsOf(c)).toEqual([
+      'apis[3].servedBy: the pre-enrolments API serves the API "pre_enrolments" only (it reads their grants); set servedBy: null for "invoices"',
+      'apis[3].grantTarget: the pre-enrolments API reads grants per institution; set grantTarget: institution',
+      'apis[3].dataCategories[2]: "invoices" is not a category the pre-enrolments release declaration (src/modules/pre-enrolments/release.ts) releases; an API served by pre-enrolments offers only: identity, birth_date, addresses, guardians',
+      'apis[4].dataCategories[4]: "photo" is not a category the pre-enrolments release declaration (src/modules/pre-enrolments/release.ts) releases; an API served by pre-enrolments offers only: identity, birth_date, addresses, guardians',
+    ]);
   });
 
   it('reports every bad entry of a file at once, each on its own line starting with its path', () => {

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataCategories as releasedCategories } from '../ss12000/release.ts';
+import { PRE_ENROLMENTS_API_CODES, preEnrolmentCategories } from '../pre-enrolments/release.ts';
 
 /**
  * The API catalog file (YAML or JSON): the deployment's catalog of data APIs, its data categories and
@@ -17,10 +18,27 @@ export const CATALOG_LANGUAGES = ['en', 'nl', 'fr', 'sv'] as const;
 export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
 
 /**
- * The data APIs this build serves, by the value of an API's `servedBy`. The SS 12000 API serves the
- * records of the students and staff APIs: it reads the grants of exactly these codes (`scope.ts`).
+ * The data APIs this build serves, by the value of an API's `servedBy`: the API codes whose grants
+ * each reads, the grant target it reads them as, and the data categories its release policy can
+ * release. The SS 12000 API serves the records of the students and staff APIs (`scope.ts`); the
+ * pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per institution.
  */
-export const DATA_APIS = { ss12000: { apiCodes: ['students', 'staff'] } } as const;
+export const DATA_APIS = {
+  ss12000: {
+    name: 'SS 12000',
+    apiCodes: ['students', 'staff'],
+    grantTarget: null,
+    categories: releasedCategories,
+    policy: 'the SS 12000 release policy (src/modules/ss12000/release.ts)',
+  },
+  pre_enrolments: {
+    name: 'pre-enrolments',
+    apiCodes: PRE_ENROLMENTS_API_CODES,
+    grantTarget: 'institution',
+    categories: preEnrolmentCategories,
+    policy: 'the pre-enrolments release declaration (src/modules/pre-enrolments/release.ts)',
+  },
+} as const;
 export type DataApi = keyof typeof DATA_APIS;
 
 /** The category an app's request always includes (`normalizeApiRequests`): every API offers it. */
@@ -99,7 +117,7 @@ const pathOf = (path: readonly PropertyKey[]) =>
     .join('')
     .replace(/^\./, '') || '(file)';
 
-/** What the schema cannot say: unique codes, declared categories, and what the SS 12000 API can serve. */
+/** What the schema cannot say: unique codes, declared categories, and what each data API can serve. */
 function crossCheck(c: CatalogFile): string[] {
   const problems: string[] = [];
   const duplicates = (list: { code: string }[], where: string) => {
@@ -123,30 +141,37 @@ function crossCheck(c: CatalogFile): string[] {
       seen.add(cat);
     });
     if (!seen.has(IDENTITY)) problems.push(`apis[${i}].dataCategories: must include "${IDENTITY}" (an app's request for the API always includes it)`);
-    if (api.servedBy === 'ss12000') {
-      const served: readonly string[] = DATA_APIS.ss12000.apiCodes;
+    if (api.servedBy !== null) {
+      const data = DATA_APIS[api.servedBy];
+      const served: readonly string[] = data.apiCodes;
       if (!served.includes(api.code)) {
         problems.push(
-          `apis[${i}].servedBy: the SS 12000 API serves the APIs ${served.map((s) => `"${s}"`).join(' and ')} only (it reads their grants); set servedBy: null for "${api.code}"`,
+          `apis[${i}].servedBy: the ${data.name} API serves the API${served.length === 1 ? '' : 's'} ${served.map((s) => `"${s}"`).join(' and ')} only (it reads their grants); set servedBy: null for "${api.code}"`,
         );
       }
-      const released: readonly string[] = releasedCategories;
+      if (data.grantTarget !== null && api.grantTarget !== data.grantTarget) {
+        problems.push(
+          `apis[${i}].grantTarget: the ${data.name} API reads grants per ${data.grantTarget.replace('_', ' ')}; set grantTarget: ${data.grantTarget}`,
+        );
+      }
+      const released: readonly string[] = data.categories;
       api.dataCategories.forEach((cat, j) => {
         if (!released.includes(cat)) {
           problems.push(
-            `apis[${i}].dataCategories[${j}]: "${cat}" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: ${released.join(', ')}`,
+            `apis[${i}].dataCategories[${j}]: "${cat}" is not a category ${data.policy} releases; an API served by ${data.name} offers only: ${released.join(', ')}`,
           );
         }
       });
     }
   });
-  // The consent screen, the purpose register and the catalog describe every category the SS 12000 API
+  // The consent screen, the purpose register and the catalog describe every category a data API
   // releases: when it serves an API, each of them needs its names and descriptions here.
-  if (c.apis.some((a) => a.servedBy === 'ss12000')) {
-    for (const cat of releasedCategories) {
+  for (const dataApi of new Set(c.apis.flatMap((a) => (a.servedBy === null ? [] : [a.servedBy])))) {
+    const data = DATA_APIS[dataApi];
+    for (const cat of data.categories) {
       if (!declared.has(cat)) {
         problems.push(
-          `categories: "${cat}" is missing; the SS 12000 release policy (src/modules/ss12000/release.ts) releases it, so declare it with names and descriptions in ${CATALOG_LANGUAGES.join(', ')}`,
+          `categories: "${cat}" is missing; ${data.policy} releases it, so declare it with names and descriptions in ${CATALOG_LANGUAGES.join(', ')}`,
         );
       }
     }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, LocalizedTexts, ModuleRight } from '../../db/schema.ts';
+import type { DB, LocalizedTexts } from '../../db/schema.ts';
 import type { Queryable } from '../../context.ts';
 import { recordAudit, systemActor } from '../audit/record.ts';
 import { CATALOG_LANGUAGES, CatalogError, type CatalogApi, type CatalogCategory, type CatalogFile } from './file.ts';
@@ -183,8 +183,8 @@ export async function syncCatalog(db: Kysely<DB>, catalog: CatalogFile, options:
         names: JSON.stringify(a.names),
         descriptions: JSON.stringify(a.descriptions),
         grant_target: a.grantTarget,
-        // The file names the rights of its vendor; the admin-rights store checks what it can hold.
-        required_rights: a.requiredRights as ModuleRight[],
+        // The file names the rights of its vendor; the SIS rights import accepts exactly these.
+        required_rights: a.requiredRights,
         data_categories: a.dataCategories,
         served_by: a.servedBy,
         sort_order: i + 1,

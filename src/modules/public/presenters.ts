@@ -1,5 +1,5 @@
 import type { approvedAppsWithApis } from './queries.ts';
-import { releasedFields } from '../catalog/presenters.ts';
+import { servedFields } from '../catalog/presenters.ts';
 import type { Language } from '../../db/schema.ts';
 import { purposeIn } from '../../lib/purposes.ts';
 
@@ -23,8 +23,6 @@ export function presentDirectory(apps: ApprovedApp[]) {
   return [...partners.values()];
 }
 
-const PERSON_APIS = ['students', 'staff'];
-
 /** One line of the purpose register: who receives which data for what, since when. */
 export const presentRegisterEntry = (a: ApprovedApp, language: Language) => ({
   partner: { id: a.partner_id, name: a.partner_name },
@@ -33,9 +31,9 @@ export const presentRegisterEntry = (a: ApprovedApp, language: Language) => ({
     code: x.code,
     name: x.name,
     dataCategories: x.data_categories,
-    // What each category releases, from the release policy: a reader of the register sees the fields, not just a
-    // code. Only the person APIs serve data through the SS 12000 API today; the others release nothing yet.
-    releases: Object.fromEntries(x.data_categories.map((c) => [c, PERSON_APIS.includes(x.code) ? releasedFields(c).map((f) => `${f.entity}.${f.field}`) : []])),
+    // What each category releases, from the release policy of the data API the catalog says serves the API: a
+    // reader of the register sees the fields, not just a code. An API no data API serves releases nothing yet.
+    releases: Object.fromEntries(x.data_categories.map((c) => [c, servedFields(x.served_by, c).map((f) => `${f.entity}.${f.field}`)])),
     purposes: x.purposes,
     // The reader's language where the partner gave it, else another given one.
     purpose: purposeIn(x.purposes, language).text,

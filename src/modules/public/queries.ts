@@ -22,7 +22,7 @@ export async function approvedAppsWithApis(db: Queryable, onlyPublicPartners: bo
     ? await db
         .selectFrom('app_api_requests as r')
         .innerJoin('apis', 'apis.code', 'r.api_code')
-        .select(['r.app_id', 'apis.code', 'apis.name', 'r.data_categories', 'r.purposes'])
+        .select(['r.app_id', 'apis.code', 'apis.name', 'apis.served_by', 'r.data_categories', 'r.purposes'])
         .where(
           'r.app_id',
           'in',

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { CsvError, parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import type { AppContext } from '../../context.ts';
+import type { AppContext, Queryable } from '../../context.ts';
 import { hashPassword, passwordProblem } from '../../auth/passwords.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit, systemActor } from '../audit/record.ts';
@@ -31,10 +31,18 @@ export const sisUserRow = z.object({
     .refine((p) => p === undefined || passwordProblem(p) === null, 'password too weak (at least 10 characters)'),
 });
 
+/**
+ * One admin-right row. Which rights exist, and whether a right is held on an institution or on an
+ * access group, is the API catalog's (`apis.required_rights` and `grant_target`), checked against the
+ * catalog tables when the rights are written (`catalogRightProblems`); here only the shape.
+ */
 export const adminRightRow = z
   .object({
     sisUserId: z.string().trim().min(1),
-    moduleRight: z.enum(['iBasis', 'iLeerlingen', 'iPersoneel', 'iInternen', 'invoicing_admin']),
+    moduleRight: z
+      .string({ error: 'must be an admin right the API catalog names, e.g. iLeerlingen' })
+      .trim()
+      .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,62}$/, 'must be an admin right the API catalog names, e.g. iLeerlingen'),
     institutionNumber: z
       .string()
       .optional()
@@ -47,13 +55,54 @@ export const adminRightRow = z
       .refine((v) => v === undefined || z.uuid().safeParse(v).success, 'must be a GUID'),
     schoolYear: z.coerce.number().int().min(2000).max(2100),
   })
-  .refine(
-    (r) => (r.moduleRight === 'invoicing_admin') === (r.accessGroupId !== undefined) && (r.institutionNumber === undefined) !== (r.accessGroupId === undefined),
-    {
-      message: 'invoicing_admin needs accessGroupId; every other right needs institutionNumber',
-      path: ['moduleRight'],
-    },
-  );
+  .refine((r) => (r.institutionNumber === undefined) !== (r.accessGroupId === undefined), {
+    message: 'give either institutionNumber (a right on an institution) or accessGroupId (a right on an access group), not both',
+    path: ['institutionNumber'],
+  });
+
+/** The rights the catalog names, per grant target of the APIs naming them, with those APIs' codes. */
+export async function catalogRights(db: Queryable): Promise<Record<'institution' | 'access_group', Map<string, string[]>>> {
+  const apis = await db.selectFrom('apis').select(['code', 'grant_target', 'required_rights']).orderBy('sort_order').orderBy('code').execute();
+  const out = { institution: new Map<string, string[]>(), access_group: new Map<string, string[]>() };
+  for (const a of apis) for (const r of a.required_rights) out[a.grant_target].set(r, [...(out[a.grant_target].get(r) ?? []), a.code]);
+  return out;
+}
+
+/**
+ * What is wrong with the rights of `rows` by the API catalog: a right no API names, or a right held
+ * on the other kind of target than the APIs naming it are granted to. One problem per bad row.
+ */
+export function catalogRightProblems(
+  rows: { moduleRight: string; institutionNumber?: string | undefined; accessGroupId?: string | undefined }[],
+  rights: Record<'institution' | 'access_group', Map<string, string[]>>,
+): Omit<ImportProblem, 'where'>[] {
+  const known = [...new Set([...rights.institution.keys(), ...rights.access_group.keys()])].sort();
+  const problems: Omit<ImportProblem, 'where'>[] = [];
+  rows.forEach((r, i) => {
+    const onInstitution = rights.institution.get(r.moduleRight);
+    const onGroup = rights.access_group.get(r.moduleRight);
+    if (!onInstitution && !onGroup) {
+      problems.push({
+        row: i + 1,
+        field: 'moduleRight',
+        message: `"${r.moduleRight}" is not an admin right of the API catalog; its rights are: ${known.join(', ')}`,
+      });
+    } else if (r.institutionNumber !== undefined && !onInstitution) {
+      problems.push({
+        row: i + 1,
+        field: 'moduleRight',
+        message: `"${r.moduleRight}" grants the API ${onGroup!.join(', ')}, granted per access group: give accessGroupId, not institutionNumber`,
+      });
+    } else if (r.accessGroupId !== undefined && !onGroup) {
+      problems.push({
+        row: i + 1,
+        field: 'moduleRight',
+        message: `"${r.moduleRight}" grants the API ${onInstitution!.join(', ')}, granted per institution: give institutionNumber, not accessGroupId`,
+      });
+    }
+  });
+  return problems;
+}
 
 /** One refused row of an import: `row` counts the file's records from 1; `where` says where it is in the file (line 3, item 2). */
 export interface ImportProblem {
@@ -294,7 +343,8 @@ export async function importRights(
   const now = ctx.clock.now();
   const touched = new Set<string>();
   await ctx.db.transaction().execute(async (trx) => {
-    const problems: Omit<ImportProblem, 'where'>[] = [];
+    // The rights of the API catalog as the database holds it (the catalog file synchronised at start).
+    const problems: Omit<ImportProblem, 'where'>[] = catalogRightProblems(rows, await catalogRights(trx));
     const userIds = new Map<string, string>();
     for (const [i, r] of rows.entries()) {
       if (!userIds.has(r.sisUserId)) {

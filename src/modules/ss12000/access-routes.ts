@@ -16,7 +16,7 @@ const dailyRow = z.object({
     .string()
     .nullable()
     .describe('The institution whose records were released; null: none (refusals, empty answers, deleted ids) or records bound to no institution'),
-  api: z.enum(['students', 'staff']).nullable().describe('The API the records were released under; null with institutionNumber'),
+  api: z.string().nullable().describe('The catalog API the records were released under (students, staff, pre_enrolments, …); null with institutionNumber'),
   endpoint: z.string(),
   entity: z.string().nullable().describe("Entity type of the records: the endpoint's own, or one embedded by expand"),
   requests: z.number().int(),
@@ -86,7 +86,7 @@ export async function accessLogRoutes(app: ZodApp, ctx: AppContext): Promise<voi
         day: string;
         app_id: string | null;
         inst: string | null;
-        api: 'students' | 'staff' | null;
+        api: string | null;
         endpoint: string;
         entity: string | null;
         requests: string;

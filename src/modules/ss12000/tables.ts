@@ -163,8 +163,12 @@ export interface Ss12000AccessLogTable {
 
 /** One element of `ss12000_access_log.released` as written since migration 0052: the records of one entity type released under one API. */
 export interface ReleasedGroup {
-  /** The API the records were released under; null for records bound to no institution (then `records`, no `institutions`). */
-  api: 'students' | 'staff' | null;
+  /**
+   * The catalog API the records were released under (`students`, `staff` through SS 12000; also
+   * `pre_enrolments`, src/modules/pre-enrolments/); null for records bound to no institution (then
+   * `records`, no `institutions`).
+   */
+  api: string | null;
   /** Entity type (the endpoint's path name), e.g. `duties`. */
   entity: string;
   /** Data categories released with them, `identity` first. */
@@ -182,8 +186,8 @@ export interface ReleasedGroup {
 export interface ReleasedPart {
   /** Institution number; null for records bound to no institution (syllabuses, programmes). */
   institution: string | null;
-  /** The API the records were released under; null with `institution`. */
-  api: 'students' | 'staff' | null;
+  /** The catalog API the records were released under; null with `institution`. */
+  api: string | null;
   /** Entity type (the endpoint's path name), e.g. `duties`. */
   entity: string;
   /** Records of this institution released (each once, though one may also count at another institution). */

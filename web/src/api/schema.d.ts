@@ -30,8 +30,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
-                                /** @description The API the records were released under; null with institutionNumber */
-                                api: ("students" | "staff") | null;
+                                /** @description The catalog API the records were released under (students, staff, pre_enrolments, …); null with institutionNumber */
+                                api: string | null;
                                 appId: string | null;
                                 /** @description Data categories released with them */
                                 categories: string[];
@@ -949,6 +949,59 @@ export interface paths {
                             updated: {
                                 [key: string]: number;
                             };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingestion/pre-enrolments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load pre-enrolments (Voorinschrijvingen): upsert and delete in one all-or-nothing batch (idempotent)
+         * @description For the operator (session) or an ingestion client (bearer access token from client credentials).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PreEnrolmentBatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            deleted: number;
+                            noChange: boolean;
+                            unchanged: number;
+                            /** @description Members the schema does not know, dropped (never stored, never served), per path, with how many records had them */
+                            unknownMembers: {
+                                [key: string]: number;
+                            };
+                            updated: number;
                         };
                     };
                 };
@@ -5569,7 +5622,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: "ss12000" | null;
+            servedBy: ("ss12000" | "pre_enrolments") | null;
         };
         ApiAccessEntry: {
             apiCode: string;
@@ -5742,7 +5795,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: "ss12000" | null;
+            servedBy: ("ss12000" | "pre_enrolments") | null;
         };
         AppLogEntry: {
             action: string;
@@ -7373,6 +7426,126 @@ export interface components {
             id: string;
             /** @enum {string} */
             securityMarking?: "Ingen" | "Sekretessmarkering" | "Skyddad folkbokföring";
+        };
+        /** @description A pre-enrolment (Informat: voorinschrijving): a child’s application to an institution for a coming school year, with its guardians and status. */
+        PreEnrolment: {
+            child: {
+                /** @description With the addresses category; never under a security marking */
+                address?: components["schemas"]["PreEnrolmentAddress"];
+                /** @description With the birth_date category */
+                birthDate?: string;
+                familyName: string;
+                givenName: string;
+                /** @enum {string} */
+                securityMarking: "Ingen" | "Sekretessmarkering" | "Skyddad folkbokföring";
+            };
+            decisionDate?: string;
+            desiredStartDate?: string;
+            grade: string;
+            /** @description With the guardians category */
+            guardians?: {
+                /** @description With the addresses category; never under a marking */
+                address?: components["schemas"]["PreEnrolmentAddress"];
+                /** @description Never under a marking of the child or the guardian */
+                email?: string;
+                familyName: string;
+                givenName: string;
+                /** @description Never under a marking of the child or the guardian */
+                phone?: string;
+                /** @enum {string} */
+                relation: "parent" | "guardian" | "other";
+            }[];
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            programme?: string;
+            schoolYear: number;
+            /** @enum {string} */
+            status: "submitted" | "accepted" | "refused" | "withdrawn";
+            submittedDate: string;
+            withdrawnDate?: string;
+        };
+        /** @description A postal address (released with the addresses category, never under a security marking) */
+        PreEnrolmentAddress: {
+            countryCode?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        /** @description A postal address (released with the addresses category, never under a security marking) */
+        PreEnrolmentAddressInput: {
+            countryCode?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        PreEnrolmentBatch: {
+            /** @description Ids of pre-enrolments to delete */
+            delete?: string[];
+            /** @description Pre-enrolments to create or replace, by id */
+            upsert?: unknown[];
+        };
+        PreEnrolmentBatchInput: {
+            /** @description Ids of pre-enrolments to delete */
+            delete?: string[];
+            /** @description Pre-enrolments to create or replace, by id */
+            upsert?: unknown[];
+        };
+        /** @description A pre-enrolment (Informat: voorinschrijving): a child’s application to an institution for a coming school year, with its guardians and status. */
+        PreEnrolmentInput: {
+            child: {
+                /** @description With the addresses category; never under a security marking */
+                address?: components["schemas"]["PreEnrolmentAddressInput"];
+                /** @description With the birth_date category */
+                birthDate?: string;
+                familyName: string;
+                givenName: string;
+                /** @enum {string} */
+                securityMarking: "Ingen" | "Sekretessmarkering" | "Skyddad folkbokföring";
+            };
+            decisionDate?: string;
+            desiredStartDate?: string;
+            grade: string;
+            /** @description With the guardians category */
+            guardians?: {
+                /** @description With the addresses category; never under a marking */
+                address?: components["schemas"]["PreEnrolmentAddressInput"];
+                /** @description Never under a marking of the child or the guardian */
+                email?: string;
+                familyName: string;
+                givenName: string;
+                /** @description Never under a marking of the child or the guardian */
+                phone?: string;
+                /** @enum {string} */
+                relation: "parent" | "guardian" | "other";
+            }[];
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            programme?: string;
+            schoolYear: number;
+            /** @enum {string} */
+            status: "submitted" | "accepted" | "refused" | "withdrawn";
+            submittedDate: string;
+            withdrawnDate?: string;
         };
         Problem: {
             /** @description Stable machine-readable error code */
