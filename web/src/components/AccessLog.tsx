@@ -5,6 +5,7 @@ import { api, qs } from '../api/client.ts';
 import { itemsOf, type Item, type Res } from '../api/types.ts';
 import { formatDate, formatNumber, known } from '../lib/format.ts';
 import { ErrorAlert } from './common.tsx';
+import { ReadsPerDay } from './charts/Reads.tsx';
 
 type Daily = Res<'/api/v1/access-log/daily'>;
 type Row = Item<Daily>;
@@ -13,7 +14,7 @@ type Row = Item<Daily>;
 const entityOf = (endpoint: string) => endpoint.split('/')[1] ?? '';
 
 /**
- * What an app read, per day, institution, API and endpoint: the records of that institution it
+ * What an app read: reads per day as a chart (with its table), then per day, institution, API and endpoint: the records of that institution it
  * received and their data categories (the server limits it to the reader's scope). Records an
  * answer embedded (expand) show as their own entity type under the endpoint that carried them.
  */
@@ -22,8 +23,11 @@ export function AccessLogTable({ appId }: { appId: string }) {
   const log = useQuery({ queryKey: ['access-log', appId], queryFn: () => api.get<Daily>(`/access-log/daily${qs({ appId })}`) });
   return (
     <>
+      <ReadsPerDay appId={appId} />
       <ErrorAlert error={log.error} />
-      <Typography.Paragraph type="secondary">{t('accessLog.intro')}</Typography.Paragraph>
+      <Typography.Paragraph type="secondary" style={{ marginTop: 16 }}>
+        {t('accessLog.intro')}
+      </Typography.Paragraph>
       <Table<Row>
         data-testid="access-log-table"
         rowKey={(r) => `${r.day}:${r.institutionNumber}:${r.api}:${r.endpoint}:${r.entity}`}
