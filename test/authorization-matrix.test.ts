@@ -143,6 +143,9 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/audit-log/export': row('ok', { teacher: 403 }),
   // The same scoping for the daily access-log aggregate of data reads.
   'GET /api/v1/access-log/daily': row('ok', { teacher: 403 }),
+  // Reads per day for the charts: the same scoping (issue 14 point 9).
+  'GET /api/v1/stats/reads': row('ok', { teacher: 403 }),
+  'GET /api/v1/operator/dashboard': operatorOnly,
   // What clients reported (POST /log, /statistics): the operator all, school admins their institutions' (scoped in the handler).
   'GET /api/v1/client-reports': row('ok', { partnerA: 403, partnerB: 403, teacher: 403 }),
 

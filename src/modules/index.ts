@@ -17,6 +17,7 @@ import disclosureRoutes from './disclosures/routes.ts';
 import clientReportAdminRoutes from './client-reports/routes.ts';
 import developerRoutes from './developers/routes.ts';
 import sandboxRoutes from './sandbox/routes.ts';
+import statsRoutes from './stats/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -37,4 +38,5 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   clientReportAdminRoutes,
   developerRoutes,
   sandboxRoutes,
+  statsRoutes,
 ];

@@ -23,8 +23,9 @@ const MAX_HEADER_HEIGHT = 65;
 const MENU_PATHS: Record<string, string[]> = {
   visitor: ['/public/partners', '/public/register', '/my/apps'],
   partner: ['/partner/apps', '/partner/profile'],
-  schoolAdmin: ['/school/apps', '/school/api-access', '/school/disclosures'],
+  schoolAdmin: ['/school/apps', '/school/api-access', '/school/reads', '/school/disclosures'],
   operator: [
+    '/operator/dashboard',
     '/operator/review',
     '/operator/partners',
     '/operator/legacy-clients',
@@ -315,6 +316,11 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
         },
         { name: 'partner app: client', path: () => `/partner/apps/${appId}?tab=client`, ready: (page) => page.getByTestId('secrets-table').waitFor() },
         { name: 'partner app: invitations', path: () => `/partner/apps/${appId}?tab=invitations`, ready: row('invitations-table', 'it@skola.example') },
+        {
+          name: 'partner app: reads',
+          path: () => `/partner/apps/${appId}?tab=reads`,
+          ready: (page) => page.getByTestId('reads-chart-chart').locator('svg').first().waitFor(),
+        },
       ],
     },
     {
@@ -342,6 +348,7 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
           ready: (page) => page.getByTestId('app-log-table').locator('.ant-table-row').first().waitFor(),
         },
         { name: 'school API access', path: () => '/school/api-access', ready: row('school-access-table', 'StudyPlanner Reports') },
+        { name: 'school data reads', path: () => '/school/reads', ready: (page) => page.getByTestId('reads-chart-chart').locator('svg').first().waitFor() },
       ],
     },
     {
@@ -361,6 +368,7 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
         },
         { name: 'audit log', path: () => '/operator/audit', ready: (page) => page.getByTestId('audit-table').locator('.ant-table-row').first().waitFor() },
         { name: 'API catalog', path: () => '/operator/catalog', ready: (page) => page.locator('main .ant-table-row').first().waitFor() },
+        { name: 'dashboard', path: () => '/operator/dashboard', ready: (page) => page.getByTestId('reads-chart-chart').locator('svg').first().waitFor() },
       ],
     },
   ];

@@ -21,6 +21,8 @@ import { PartnerAppFormPage, PartnerAppsPage, PartnerProfilePage } from './pages
 import { DirectoryPage, RegisterPage } from './pages/public/PublicPages.tsx';
 import { SchoolApiAccessPage, SchoolAppsPage } from './pages/school/SchoolApps.tsx';
 import { SchoolAppPage } from './pages/school/SchoolAppPage.tsx';
+import { SchoolReadsPage } from './pages/school/SchoolReads.tsx';
+import { DashboardPage } from './pages/operator/Dashboard.tsx';
 import { IdentityProvidersPage } from './pages/operator/IdentityProviders.tsx';
 import { IngestionClientsPage } from './pages/operator/IngestionClients.tsx';
 import { MyAppsPage } from './pages/my/MyAppsPage.tsx';
@@ -109,6 +111,14 @@ function Root() {
                 }
               />
               <Route
+                path="/school/reads"
+                element={
+                  <RequireRole roles={[...school]}>
+                    <SchoolReadsPage />
+                  </RequireRole>
+                }
+              />
+              <Route
                 path="/school/disclosures"
                 element={
                   <RequireRole roles={[...school, ...operator]}>
@@ -166,6 +176,14 @@ function Root() {
                 }
               />
 
+              <Route
+                path="/operator/dashboard"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <DashboardPage />
+                  </RequireRole>
+                }
+              />
               <Route
                 path="/operator/review"
                 element={

@@ -89,3 +89,13 @@ export const languagesByEmail = async (db: Queryable, emails: string[]) =>
       ? []
       : (await db.selectFrom('users').select(['email', 'language']).where('email', 'in', emails).execute()).map((u) => [u.email, u.language]),
   );
+
+/** How many apps are in each status (statuses without apps are absent). */
+export const countAppsByStatus = async (db: Queryable): Promise<{ status: string; count: number }[]> =>
+  (
+    await db
+      .selectFrom('apps')
+      .select(['status', (eb) => eb.fn.countAll<string>().as('count')])
+      .groupBy('status')
+      .execute()
+  ).map((r) => ({ status: r.status, count: Number(r.count) }));

@@ -2133,6 +2133,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Apps by status, grants in force by the day given, and reads per day, in the deployment time zone */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description How many days up to `to`, instead of `from` (default 30) */
+                    days?: number;
+                    /** @description First day (default: `days` − 1 days before `to`) */
+                    from?: string;
+                    /** @description Last day, included (default: today) */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OperatorDashboard"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/identity-providers": {
         parameters: {
             query?: never;
@@ -5547,6 +5617,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/stats/reads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Answered SS 12000 reads per day and app, in the deployment time zone, within what the caller may see */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only this app */
+                    appId?: string;
+                    /** @description How many days up to `to`, instead of `from` (default 30) */
+                    days?: number;
+                    /** @description First day (default: `days` − 1 days before `to`) */
+                    from?: string;
+                    /** @description Last day, included (default: today) */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReadsPerDay"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7169,6 +7320,62 @@ export interface components {
             submittedAt: unknown | null;
             updatedAt: unknown;
         };
+        OperatorDashboard: {
+            /** @description Every status, also with 0 */
+            appsByStatus: {
+                count: number;
+                /** @enum {string} */
+                status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            }[];
+            /** @description First day, YYYY-MM-DD */
+            from: string;
+            /** @description Every day of the window; grants removed since are not counted, nor the developer sandbox */
+            grants: {
+                day: string;
+                /** @description Grants given this day that are still in force */
+                given: number;
+                /** @description Grants in force now that were given up to the end of this day */
+                inForce: number;
+            }[];
+            /** @description Every day of the window: answered SS 12000 requests of all apps and the records they released */
+            reads: {
+                day: string;
+                records: number;
+                requests: number;
+            }[];
+            /** @description The deployment time zone the days are counted in (IANA name) */
+            timeZone: string;
+            /** @description Last day, YYYY-MM-DD, included */
+            to: string;
+        };
+        OperatorDashboardInput: {
+            /** @description Every status, also with 0 */
+            appsByStatus: {
+                count: number;
+                /** @enum {string} */
+                status: "draft" | "submitted" | "approved" | "rejected" | "suspended" | "archived";
+            }[];
+            /** @description First day, YYYY-MM-DD */
+            from: string;
+            /** @description Every day of the window; grants removed since are not counted, nor the developer sandbox */
+            grants: {
+                day: string;
+                /** @description Grants given this day that are still in force */
+                given: number;
+                /** @description Grants in force now that were given up to the end of this day */
+                inForce: number;
+            }[];
+            /** @description Every day of the window: answered SS 12000 requests of all apps and the records they released */
+            reads: {
+                day: string;
+                records: number;
+                requests: number;
+            }[];
+            /** @description The deployment time zone the days are counted in (IANA name) */
+            timeZone: string;
+            /** @description Last day, YYYY-MM-DD, included */
+            to: string;
+        };
         OperatorPartnerRow: {
             apps: {
                 /** Format: uuid */
@@ -7742,6 +7949,52 @@ export interface components {
             status: "running" | "succeeded" | "failed";
             /** @enum {string} */
             trigger: "cli" | "schedule";
+        };
+        ReadsPerDay: {
+            /** @description The apps named in `data` */
+            apps: {
+                id: string;
+                name: string;
+            }[];
+            /** @description Days × apps with reads; a day without reads is absent */
+            data: {
+                /** @description Null: a client without an app (legacy key) */
+                appId: string | null;
+                day: string;
+                /** @description Records released by them (for a school admin: of their institutions) */
+                records: number;
+                /** @description Answered requests (2xx) */
+                requests: number;
+            }[];
+            /** @description First day, YYYY-MM-DD */
+            from: string;
+            /** @description The deployment time zone the days are counted in (IANA name) */
+            timeZone: string;
+            /** @description Last day, YYYY-MM-DD, included */
+            to: string;
+        };
+        ReadsPerDayInput: {
+            /** @description The apps named in `data` */
+            apps: {
+                id: string;
+                name: string;
+            }[];
+            /** @description Days × apps with reads; a day without reads is absent */
+            data: {
+                /** @description Null: a client without an app (legacy key) */
+                appId: string | null;
+                day: string;
+                /** @description Records released by them (for a school admin: of their institutions) */
+                records: number;
+                /** @description Answered requests (2xx) */
+                requests: number;
+            }[];
+            /** @description First day, YYYY-MM-DD */
+            from: string;
+            /** @description The deployment time zone the days are counted in (IANA name) */
+            timeZone: string;
+            /** @description Last day, YYYY-MM-DD, included */
+            to: string;
         };
         ReleasedField: {
             /** @description SS 12000 entity collection, e.g. persons */

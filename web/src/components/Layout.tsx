@@ -13,6 +13,7 @@ const LANGUAGE_NAMES: Record<string, string> = { en: 'English', nl: 'Nederlands'
 /** The menu entries of each area: the path and its translation key. */
 const MENUS: Record<string, [string, string][]> = {
   operator: [
+    ['/operator/dashboard', 'charts.nav'],
     ['/operator/review', 'nav.review'],
     ['/operator/partners', 'nav.partners'],
     ['/operator/catalog', 'nav.catalog'],
@@ -31,6 +32,7 @@ const MENUS: Record<string, [string, string][]> = {
   school_admin: [
     ['/school/apps', 'nav.apps'],
     ['/school/api-access', 'nav.apiAccess'],
+    ['/school/reads', 'charts.schoolNav'],
     ['/school/disclosures', 'disclosures.nav'],
   ],
   school_no_access: [],
