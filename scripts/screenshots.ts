@@ -132,6 +132,7 @@ try {
       ],
       ['school-app-logs', `/school/apps/${appId}?tab=logs`],
       ['school-api-access', '/school/api-access'],
+      ['school-reads', '/school/reads'],
     ]);
     await shoot(people.teacher, [['no-access', '/school/apps']]);
     await shoot(partnerEmail, [
@@ -141,6 +142,7 @@ try {
       ['partner-app-form', `/partner/apps/new`],
     ]);
     await shoot(people.operator, [
+      ['operator-dashboard', '/operator/dashboard'],
       ['operator-review', '/operator/review'],
       ['operator-app', `/operator/apps/${appId}`],
       ['operator-partners', '/operator/partners'],
