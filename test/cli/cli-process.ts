@@ -38,7 +38,8 @@ export function cli(target: Target, args: string[], env: Record<string, string> 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, errorLines };
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port nothing listens on now, on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
