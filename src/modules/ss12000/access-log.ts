@@ -136,13 +136,16 @@ export function releasedOf(entity: EntityType, units: (string[] | null)[], items
  * reused by every request that shares it (a scope lives as long as its client's cached inputs), so
  * a page of a hundred records costs a hundred map look-ups, not a hundred term computations.
  */
-const termsCache = new WeakMap<Scope, Map<string, { institution: string | null; api: Api | null; categories: string[] }[]>>();
+type Terms = { institution: string | null; api: Api | null; categories: string[] }[];
+/** Per scope, per entity type, per tagged unit (two levels: no key string built per record). */
+const termsCache = new WeakMap<Scope, Map<ReleasedRecords['entity'], Map<string | null, Terms>>>();
 
 function termsOf(scope: Scope, entity: ReleasedRecords['entity'], tagged: string | null) {
-  let cache = termsCache.get(scope);
-  if (!cache) termsCache.set(scope, (cache = new Map()));
-  const key = `${entity}|${tagged}`;
-  let terms = cache.get(key);
+  let byEntity = termsCache.get(scope);
+  if (!byEntity) termsCache.set(scope, (byEntity = new Map()));
+  let cache = byEntity.get(entity);
+  if (!cache) byEntity.set(entity, (cache = new Map()));
+  let terms = cache.get(tagged);
   if (!terms) {
     // A person's unit says which API's role released them (`students:<id>`, see present.ts unitsSql).
     const colon = tagged?.indexOf(':') ?? -1;
@@ -155,7 +158,7 @@ function termsOf(scope: Scope, entity: ReleasedRecords['entity'], tagged: string
         : releaseTerms(scope, entity, unit)
             .filter((t) => !only || t.api === only)
             .map((t) => ({ institution, api: t.api, categories: t.categories }));
-    cache.set(key, terms);
+    cache.set(tagged, terms);
   }
   return terms;
 }

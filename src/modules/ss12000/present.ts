@@ -377,6 +377,17 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
  * institution (syllabuses, programmes).
  */
 export function unitsSql(type: EntityType, scope: Scope): RawBuilder<unknown> {
+  // As one comma-separated text (`unitsOf` splits it): pg's parser of text[] columns reads them
+  // character by character, 1.3 % of the server's CPU profile on a page (ids hold no commas).
+  return sql`array_to_string(${unitArraySql(type, scope)}, ',')`;
+}
+
+/** The units of a presented row as the comma-separated text of `unitsSql`, back as a list (null: bound to none). */
+export function unitsOf(text: string | null): string[] | null {
+  return text === null ? null : text === '' ? [] : text.split(',');
+}
+
+function unitArraySql(type: EntityType, scope: Scope): RawBuilder<unknown> {
   switch (type) {
     case 'persons':
       // Tagged with the API whose role released the person (`students:<id>`, `staff:<id>`): a person

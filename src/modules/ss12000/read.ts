@@ -12,6 +12,7 @@ import {
   presentFrom,
   presentSql,
   releasedSql,
+  unitsOf,
   unitsSql,
   type PresentedRow,
   type PresentOptions,
@@ -50,6 +51,10 @@ function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope
   if (filters['endDate.onOrAfter']) conds.push(sql`(t.end_date IS NULL OR t.end_date >= ${filters['endDate.onOrAfter']}::date)`);
   return conds;
 }
+
+/** A row as the statement returns it (units as text, `unitsSql`) → a `Row`. */
+type StatementRow = Omit<Row, 'units'> & { units: string | null };
+const withUnits = (row: StatementRow): Row => ({ ...row, units: unitsOf(row.units) });
 
 /** A presented row (see `present.ts`) and, in list pages, the value of its sort key. */
 export type Row = PresentedRow & { sort_value?: string };
@@ -94,13 +99,13 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
     conds.push(sort ? sql`(${expr}, t.id) ${cmp} (${after[0]}::${cast}, ${after[1]}::uuid)` : sql`t.id ${cmp} ${after[1]}::uuid`);
   }
   const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
-  const result = await sql<Row>`${PREPARED}
+  const result = await sql<StatementRow>`${PREPARED}
     SELECT t.id, ${presented(def, scope, query.expand)}, ${unitsSql(def.type, scope)} AS units, ${expr}::text AS sort_value
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
     LIMIT ${limit + 1}`.execute(db);
-  const rows = result.rows.slice(0, limit);
+  const rows = result.rows.slice(0, limit).map(withUnits);
   const last = rows[rows.length - 1];
   const pageToken =
     result.rows.length > limit && last ? encodeToken({ v: 1, e: def.path, q: query, l: limit, k: [last.sort_value ?? last.id, last.id] }) : undefined;
@@ -118,11 +123,11 @@ export async function findVisible(
 ): Promise<Row[]> {
   const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
   if (!keyed.length) return [];
-  const r = await sql<Row>`${PREPARED}
+  const r = await sql<StatementRow>`${PREPARED}
     SELECT t.id, ${presented(def, scope, expand)}, ${unitsSql(def.type, scope)} AS units FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
-  return r.rows;
+  return r.rows.map(withUnits);
 }
 
 /**
