@@ -203,6 +203,14 @@ export function personSeenSql(scope: Scope, afterId?: string): RawBuilder<unknow
  * kinds at units granted under the staff API): at most three groups, usually one.
  */
 function unitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
+  // Once per scope: the same lists on every request, so `uuids` writes each literal once.
+  let groups = unitKindsOf.get(scope);
+  if (!groups) unitKindsOf.set(scope, (groups = groupUnitKinds(scope)));
+  return groups;
+}
+const unitKindsOf = new WeakMap<Scope, { kinds: string[]; units: string[] }[]>();
+
+function groupUnitKinds(scope: Scope): { kinds: string[]; units: string[] }[] {
   const student = new Set(scope.studentUnits);
   const staff = new Set(scope.staffUnits);
   const byKinds = new Map<string, { kinds: string[]; units: string[] }>();

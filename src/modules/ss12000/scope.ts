@@ -70,8 +70,24 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
   return buildScope(identity, await reachedUnits(db, identity.clientId));
 }
 
-/** A uuid[] parameter. */
-export const uuids = (ids: string[]) => sql`${ids}::uuid[]`;
+/**
+ * A uuid[] parameter. A scope's unit lists (hundreds of ids for a large app, two or three of them in
+ * every page statement) are sent as array literals written once per list: pg otherwise writes the
+ * literal again on every request, escaping element by element. Only a list of well-formed UUIDs is
+ * written as a literal (nothing in it can close or split an element); any other list goes as it is.
+ */
+export const uuids = (ids: string[]) => sql`${uuidLiteral(ids)}::uuid[]`;
+const UUID_ELEMENT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const literals = new WeakMap<string[], string>();
+function uuidLiteral(ids: string[]): string | string[] {
+  if (ids.length < 16) return ids;
+  let literal = literals.get(ids);
+  if (literal === undefined) {
+    if (!ids.every((id) => UUID_ELEMENT.test(id))) return ids;
+    literals.set(ids, (literal = `{${ids.join(',')}}`));
+  }
+  return literal;
+}
 /** A text[] parameter. */
 export const texts = (v: string[]) => sql`${v}::text[]`;
 
