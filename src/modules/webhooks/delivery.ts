@@ -62,7 +62,7 @@ export interface NewDelivery {
  * Stores a delivery and queues its job, both in the caller's transaction: the message exists exactly
  * when the change that caused it does, and any process's worker sends it.
  */
-export async function queueDelivery(trx: Queryable, ctx: AppContext, d: NewDelivery): Promise<string> {
+export async function queueDelivery(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'jobs'>, d: NewDelivery): Promise<string> {
   const id = randomUUID();
   await trx
     .insertInto('webhook_deliveries')
@@ -89,7 +89,11 @@ export async function queueDelivery(trx: Queryable, ctx: AppContext, d: NewDeliv
  * `{ type, timestamp, data }`; `data` must already be what the partner may know (an end user only by
  * the pairwise `sub`). Runs in the transaction of the change it reports.
  */
-export async function queuePartnerEvent(trx: Queryable, ctx: AppContext, event: { appId: string; type: string; data: object }): Promise<string | null> {
+export async function queuePartnerEvent(
+  trx: Queryable,
+  ctx: Pick<AppContext, 'clock' | 'jobs'>,
+  event: { appId: string; type: string; data: object },
+): Promise<string | null> {
   const endpoint = await trx.selectFrom('app_webhooks').select('app_id').where('app_id', '=', event.appId).executeTakeFirst();
   if (!endpoint) return null;
   const payload = { type: event.type, timestamp: ctx.clock.now().toISOString(), data: event.data };
@@ -99,10 +103,10 @@ export async function queuePartnerEvent(trx: Queryable, ctx: AppContext, event: 
 /**
  * Queues the same message again as a new delivery (the partner's "send again"): same payload, a new
  * `webhook-id` (a receiver that dropped the first as a duplicate takes this one), re-checked like the
- * first for a notification.
+ * first for a notification. In the caller's transaction (with its audit row).
  */
-export async function replayDelivery(ctx: AppContext, id: string): Promise<string | undefined> {
-  return ctx.db.transaction().execute(async (trx) => {
+export async function replayDelivery(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'jobs'>, id: string): Promise<string | undefined> {
+  {
     const row = await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) return undefined;
     return queueDelivery(trx, ctx, {
@@ -114,7 +118,7 @@ export async function replayDelivery(ctx: AppContext, id: string): Promise<strin
       entityRefs: (row.entity_refs as object | null) ?? null,
       replayOf: row.id,
     });
-  });
+  }
 }
 
 /** Where a delivery goes, read live on every attempt. */
