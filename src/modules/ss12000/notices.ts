@@ -113,7 +113,7 @@ async function noticeFor(
  */
 export async function fanOutNotices(ctx: AppContext, loadId: string): Promise<{ notified: number }> {
   const grouped = await sql<{ entity_type: EntityType; deleted: boolean; ids: string[] }>`
-    SELECT entity_type, deleted, array_agg(entity_id ORDER BY id) AS ids FROM ss12000_entity_changes
+    SELECT entity_type, deleted, array_agg(entity_id::text ORDER BY id) AS ids FROM ss12000_entity_changes
     WHERE load_id = ${loadId}::uuid GROUP BY entity_type, deleted`.execute(ctx.db);
   if (!grouped.rows.length) return { notified: 0 };
   const changes = { modified: new Map<EntityType, string[]>(), deleted: new Map<EntityType, string[]>() };

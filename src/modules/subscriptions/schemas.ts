@@ -62,3 +62,112 @@ export interface SubscriptionBody {
   resourceTypes: { resource: ResourceType }[];
   target: string;
 }
+
+/**
+ * The facade's OpenAPI paths of `/subscriptions` (src/modules/ss12000/openapi.ts adds them), with the
+ * notice the target receives as the POST's callback, as the spec has it.
+ */
+export function subscriptionOpenApiPaths(errors: (...statuses: number[]) => Record<string, unknown>): Record<string, unknown> {
+  const resource = { type: 'string', enum: [...RESOURCE_TYPES] };
+  const subscription = {
+    type: 'object',
+    required: ['id', 'expires', 'name', 'resourceTypes', 'target'],
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      expires: { type: 'string', format: 'date-time', description: `Not notified after this; PATCH renews for ${SUBSCRIPTION_DAYS} days` },
+      name: { type: 'string' },
+      resourceTypes: { type: 'array', items: { type: 'object', required: ['resource'], properties: { resource } } },
+      target: { type: 'string' },
+    },
+  };
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+  const notice = {
+    type: 'object',
+    properties: {
+      modifiedEntites: { type: 'array', items: resource, description: 'Types with new or changed records within your grants (the spec’s spelling)' },
+      deletedEntities: { type: 'boolean', description: 'Deletions within your grants to fetch from /deletedEntities' },
+    },
+  };
+  const signed =
+    'Signed following Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature (v1,<base64 HMAC-SHA256 of id.timestamp.body>, ' +
+    'key = base64 after whsec_ of the secret). Answer 2xx; anything else is retried with exponential backoff for more than 24 hours.';
+  return {
+    '/subscriptions': {
+      get: {
+        operationId: 'listSubscriptions',
+        summary: "The client's subscriptions",
+        parameters: [
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1 } },
+          { name: 'pageToken', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: {
+          200: {
+            description: 'A page of subscriptions',
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: subscription }, pageToken: { type: ['string', 'null'] } } },
+              },
+            },
+          },
+          ...errors(400, 401, 403, 429),
+        },
+      },
+      post: {
+        operationId: 'createSubscription',
+        summary: 'Subscribe to changes of resource types within the grants (client credentials token only)',
+        description: `At most ${MAX_SUBSCRIPTIONS_PER_CLIENT} per client. https and public addresses only in production. ${signed}`,
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['name', 'resourceTypes', 'target'],
+                additionalProperties: false,
+                properties: {
+                  name: { type: 'string', maxLength: 200 },
+                  resourceTypes: { type: 'array', minItems: 1, items: { oneOf: [resource, { type: 'object', required: ['resource'], properties: { resource } }] } },
+                  target: { type: 'string', format: 'uri' },
+                },
+              },
+            },
+          },
+        },
+        callbacks: {
+          subscriptionEvent: {
+            '{$request.body#/target}': {
+              post: { requestBody: { required: true, content: { 'application/json': { schema: notice } } }, responses: { 200: { description: 'Accepted' } } },
+            },
+          },
+        },
+        responses: {
+          201: {
+            description: 'Created; `secret` (whsec_…) is shown this once',
+            content: { 'application/json': { schema: { ...subscription, properties: { ...subscription.properties, secret: { type: 'string' } } } } },
+          },
+          ...errors(400, 401, 403, 409, 413, 415, 429),
+        },
+      },
+    },
+    '/subscriptions/{id}': {
+      get: {
+        operationId: 'getSubscription',
+        summary: 'One of the client’s subscriptions',
+        parameters: [idParam],
+        responses: { 200: { description: 'The subscription', content: { 'application/json': { schema: subscription } } }, ...errors(400, 401, 403, 404, 429) },
+      },
+      patch: {
+        operationId: 'renewSubscription',
+        summary: `Renew: the subscription expires ${SUBSCRIPTION_DAYS} days from now`,
+        parameters: [idParam],
+        responses: { 200: { description: 'Renewed', content: { 'application/json': { schema: subscription } } }, ...errors(400, 401, 403, 404, 429) },
+      },
+      delete: {
+        operationId: 'deleteSubscription',
+        summary: 'Delete a subscription',
+        parameters: [idParam],
+        responses: { 204: { description: 'Deleted' }, ...errors(400, 401, 403, 404, 429) },
+      },
+    },
+  };
+}

@@ -5,9 +5,11 @@
  * (test/support/webhook-receiver.ts), never by the server's signer; who may hear of which person is
  * worked out from the generated world (`allowed`), not from the server's scope code.
  */
+import fc from 'fast-check';
 import { beforeAll, afterAll, describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../../../test/support/harness.ts';
 import { allowed, createApp, ensureInstitutions, grantAll, Ss12000Client } from '../../../test/ss12000/support.ts';
+import { insertGrant } from '../../seed/builders.ts';
 import { startReceiver, verifyStandardWebhook, type Receiver } from '../../../test/support/webhook-receiver.ts';
 import { jobsOf } from '../../../test/jobs/support.ts';
 import { generateWorld, type World } from '../../generator/index.ts';
@@ -310,6 +312,40 @@ describe('signed notifications', () => {
     await grantAll(ctx, clientA.clientId, 'students', [A]);
     await clientA.request('DELETE', `/subscriptions/${sub.id}`);
   });
+});
+
+describe('who is told (property)', () => {
+  it('a subscriber is told of a load exactly when a changed person is one its grants reach', async () => {
+    const { ctx, url } = harness();
+    const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });
+    const client = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+    const sub = (await subscribe(client, { name: 'Property', resourceTypes: ['Person'], target: `${receiver.url}/property` })).body;
+    const persons = world.persons;
+    let round = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.subarray(NUMBERS),
+        fc.subarray(NUMBERS),
+        fc.uniqueArray(fc.integer({ min: 0, max: persons.length - 1 }), { minLength: 1, maxLength: 4 }),
+        async (students, staff, changed) => {
+          round++;
+          await ctx.db.deleteFrom('grants').where('client_id', '=', app.clientId).execute();
+          for (const n of students) await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'students', institutionNumber: n });
+          for (const n of staff) await insertGrant(ctx.db, { clientId: app.clientId, apiCode: 'staff', institutionNumber: n });
+          const before = (await deliveriesOf(sub.id)).length;
+          const people = changed.map((i) => ({ ...persons[i]!, givenName: `Round ${round} ${i}` }));
+          await ingestBatch(ctx, { upsert: { persons: people } } as never, loader);
+          await fannedOut();
+          const told = (await deliveriesOf(sub.id)).length - before;
+          // The oracle: the generated world read as DOMAIN.md says (no guardians: the app has no such category).
+          const reach = allowed(world, { students, staff }, false).persons;
+          expect(told).toBe(people.some((p) => reach.has(p.id)) ? 1 : 0);
+        },
+      ),
+      { numRuns: 15 },
+    );
+    await ctx.db.deleteFrom('ss12000_subscriptions').where('id', '=', sub.id).execute();
+  }, 120_000);
 });
 
 describe('targets in production', () => {

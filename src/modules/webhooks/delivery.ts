@@ -106,32 +106,38 @@ export async function queuePartnerEvent(
  * first for a notification. In the caller's transaction (with its audit row).
  */
 export async function replayDelivery(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'jobs'>, id: string): Promise<string | undefined> {
-  {
-    const row = await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) return undefined;
-    return queueDelivery(trx, ctx, {
-      kind: row.kind as NewDelivery['kind'],
-      subscriptionId: row.subscription_id,
-      appId: row.app_id,
-      eventType: row.event_type,
-      payload: row.payload as object,
-      entityRefs: (row.entity_refs as object | null) ?? null,
-      replayOf: row.id,
-    });
-  }
+  const row = await trx.selectFrom('webhook_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  return queueDelivery(trx, ctx, {
+    kind: row.kind as NewDelivery['kind'],
+    subscriptionId: row.subscription_id,
+    appId: row.app_id,
+    eventType: row.event_type,
+    payload: row.payload as object,
+    entityRefs: (row.entity_refs as object | null) ?? null,
+    replayOf: row.id,
+  });
 }
 
-/** Where a delivery goes, read live on every attempt. */
-async function endpointOf(ctx: AppContext, row: { kind: string; subscription_id: string | null; app_id: string | null }) {
+/** Where a delivery goes, read live on every attempt; `refusal` says why nothing may be sent. */
+interface Endpoint {
+  target: string;
+  secret: string;
+  refusal?: string;
+  /** A notification's subscription (for the re-check). */
+  subscription?: { id: string; client_id: string; resource_types: string[] };
+}
+
+async function endpointOf(ctx: AppContext, row: { kind: string; subscription_id: string | null; app_id: string | null }): Promise<Endpoint> {
   if (row.kind === 'subscription') {
     const s = await ctx.db.selectFrom('ss12000_subscriptions').selectAll().where('id', '=', row.subscription_id!).executeTakeFirst();
-    if (!s) return { refusal: 'the subscription no longer exists' } as const;
-    if (s.expires_at.getTime() <= ctx.clock.now().getTime()) return { refusal: 'the subscription has expired', target: s.target } as const;
-    return { target: s.target, secret: s.secret, subscription: s } as const;
+    if (!s) return { target: '', secret: '', refusal: 'the subscription no longer exists' };
+    if (s.expires_at.getTime() <= ctx.clock.now().getTime()) return { target: s.target, secret: '', refusal: 'the subscription has expired' };
+    return { target: s.target, secret: s.secret, subscription: s };
   }
   const w = await ctx.db.selectFrom('app_webhooks').selectAll().where('app_id', '=', row.app_id!).executeTakeFirst();
-  if (!w) return { refusal: "the app's webhook endpoint was removed" } as const;
-  return { target: w.target, secret: w.secret } as const;
+  if (!w) return { target: '', secret: '', refusal: "the app's webhook endpoint was removed" };
+  return { target: w.target, secret: w.secret };
 }
 
 /** Posts one attempt; resolves with the receiver's status, or rejects with what went wrong. */
@@ -187,10 +193,10 @@ export async function deliverWebhook(ctx: AppContext, id: string, options: { fin
     });
     return 'withheld' as const;
   };
-  if ('refusal' in endpoint) return withhold(endpoint.refusal!, endpoint.target ?? '');
+  if (endpoint.refusal) return withhold(endpoint.refusal, endpoint.target);
   let payload = row.payload as object;
-  if (row.kind === 'subscription' && 'subscription' in endpoint) {
-    const s = endpoint.subscription!;
+  if (row.kind === 'subscription' && endpoint.subscription) {
+    const s = endpoint.subscription;
     const narrowed = await options.check(ctx, {
       deliveryId: id,
       subscriptionId: s.id,
