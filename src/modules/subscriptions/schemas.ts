@@ -105,7 +105,7 @@ export function subscriptionOpenApiPaths(errors: (...statuses: number[]) => Reco
             description: 'A page of subscriptions',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: subscription }, pageToken: { type: ['string', 'null'] } } },
+                schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: subscription }, pageToken: { type: 'string', description: 'Present when there is more' } } },
               },
             },
           },

@@ -148,7 +148,9 @@ export async function listSubscriptions(ctx: AppContext, identity: ClientIdentit
   const rows = await q.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { data: page.map(presentSubscription), pageToken: rows.length > limit && last ? encodeToken(last) : null };
+  // As the other lists of the data API: a pageToken only when there is more.
+  const data = page.map(presentSubscription);
+  return rows.length > limit && last ? { data, pageToken: encodeToken(last) } : { data };
 }
 
 /** The client's own subscription with this id; another client's is as absent as a made-up one (404). */
