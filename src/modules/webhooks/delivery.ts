@@ -13,7 +13,7 @@ export const WEBHOOK_DELIVERY_JOB = 'webhook.deliver';
  * The delivery queue's retry policy. pg-boss waits `retryDelay · 2^n · (1 + random)` seconds before
  * retry n (n from 0), capped at `retryDelayMax`: at least 60 s, 2, 4, 8, 16, 32 min, then an hour each
  * time. The least that sums to over 30 retries is 63 min + 24 × 60 min: a receiver that is down is
- * tried for more than 24 hours (test/webhooks pins the arithmetic) before the delivery is 'failed'.
+ * tried for more than 24 hours (signing.test.ts pins the arithmetic) before the delivery is 'failed'.
  */
 export const WEBHOOK_QUEUE_POLICY = { retryLimit: 30, retryDelay: 60, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 120, notify: true } as const;
 
