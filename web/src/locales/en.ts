@@ -862,6 +862,7 @@ const en = {
     remove: "Remove endpoint",
     secretOnceTitle: "Store this signing secret now",
     secretOnceBody: "It is shown this once. Use it to verify every message; a new one replaces it at once.",
+    secretStored: "I have stored it",
     deliveriesTitle: "Messages sent",
     deliveriesIntro: "This app's events and the SS 12000 notifications of its client's subscriptions, newest first. A failed message is retried for more than 24 hours.",
     empty: "No messages yet.",

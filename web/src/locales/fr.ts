@@ -877,6 +877,7 @@ const fr: Resources = {
     remove: "Supprimer le point de terminaison",
     secretOnceTitle: "Conservez ce secret de signature maintenant",
     secretOnceBody: "Il n’est affiché qu’une fois. Vérifiez chaque message avec lui ; un nouveau secret le remplace aussitôt.",
+    secretStored: "Je l’ai conservé",
     deliveriesTitle: "Messages envoyés",
     deliveriesIntro: "Les événements de cette application et les notifications SS 12000 des abonnements de son client, les plus récents d’abord. Un message en échec est réessayé pendant plus de 24 heures.",
     empty: "Aucun message pour l’instant.",

@@ -870,6 +870,7 @@ const nl: Resources = {
     remove: "Endpoint verwijderen",
     secretOnceTitle: "Bewaar dit ondertekeningsgeheim nu",
     secretOnceBody: "Het wordt alleen nu getoond. Controleer er elk bericht mee; een nieuw geheim vervangt het meteen.",
+    secretStored: "Ik heb het bewaard",
     deliveriesTitle: "Verzonden berichten",
     deliveriesIntro: "De gebeurtenissen van deze app en de SS 12000-meldingen van de abonnementen van haar client, nieuwste eerst. Een mislukt bericht wordt meer dan 24 uur opnieuw geprobeerd.",
     empty: "Nog geen berichten.",

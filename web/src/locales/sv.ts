@@ -865,6 +865,7 @@ const sv: Resources = {
     remove: "Ta bort mottagaren",
     secretOnceTitle: "Spara signeringshemligheten nu",
     secretOnceBody: "Den visas bara nu. Kontrollera varje meddelande med den; en ny hemlighet ersätter den direkt.",
+    secretStored: "Jag har sparat den",
     deliveriesTitle: "Skickade meddelanden",
     deliveriesIntro: "Appens händelser och SS 12000-notiserna för klientens prenumerationer, nyaste först. Ett misslyckat meddelande försöks igen i mer än 24 timmar.",
     empty: "Inga meddelanden än.",

@@ -70,8 +70,11 @@ export function WebhooksTab({ appId }: { appId: string }) {
                 </Typography.Text>
               </>
             }
-            closable
-            onClose={() => setSecret(undefined)}
+            action={
+              <Button size="small" onClick={() => setSecret(undefined)}>
+                {t('webhooks.secretStored')}
+              </Button>
+            }
           />
         )}
         <Form
