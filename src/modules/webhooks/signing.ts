@@ -9,11 +9,11 @@ export function newSigningSecret(): string {
 }
 
 /** The Standard Webhooks headers of one attempt. */
-export interface SignedHeaders {
+export type SignedHeaders = {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
-}
+};
 
 /**
  * Signs one attempt of a message following the Standard Webhooks scheme

@@ -11,7 +11,7 @@ export const MAX_TARGET_LENGTH = 2000;
  * URL, so without this Schoolgate would post (and report the status of) requests into its own network
  * for them (server-side request forgery).
  */
-const refused = new BlockList();
+const refused4 = new BlockList();
 for (const [net, prefix] of [
   ['0.0.0.0', 8], // "this network"
   ['10.0.0.0', 8], // private
@@ -29,7 +29,10 @@ for (const [net, prefix] of [
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
 ] as const)
-  refused.addSubnet(net, prefix, 'ipv4');
+  refused4.addSubnet(net, prefix, 'ipv4');
+// A list of its own: a BlockList matches an IPv4 address against its IPv6 rules as IPv4-mapped, so
+// `::ffff:0:0/96` beside the IPv4 rules would refuse every IPv4 address.
+const refused6 = new BlockList();
 for (const [net, prefix] of [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
@@ -42,7 +45,7 @@ for (const [net, prefix] of [
   ['fe80::', 10], // link-local
   ['ff00::', 8], // multicast
 ] as const)
-  refused.addSubnet(net, prefix, 'ipv6');
+  refused6.addSubnet(net, prefix, 'ipv6');
 
 /** Whether the deployment refuses private targets (production) or allows them (development, tests). */
 const strict = (config: Pick<Config, 'NODE_ENV'>) => config.NODE_ENV === 'production';
@@ -51,7 +54,8 @@ const strict = (config: Pick<Config, 'NODE_ENV'>) => config.NODE_ENV === 'produc
 export function refusedAddress(address: string): string | undefined {
   const family = isIP(address);
   if (family === 0) return `${address} is not an IP address`;
-  return refused.check(address, family === 6 ? 'ipv6' : 'ipv4') ? `${address} is not a public address` : undefined;
+  const blocked = family === 6 ? refused6.check(address, 'ipv6') : refused4.check(address, 'ipv4');
+  return blocked ? `${address} is not a public address` : undefined;
 }
 
 /** A target URL that may not be used, with the reason (for the 400 and the attempt log). */
