@@ -29,7 +29,12 @@ beforeAll(async () => {
   await insertUser(ctx.db, { email: 'op@hooks.example', password: PASSWORD, displayName: 'Op', kind: 'operator' });
   const partnerId = await insertPartner(ctx.db, { name: 'Hooks AB', contactEmail: 'pia@hooks.example', memberUserIds: [user] });
   await insertPartner(ctx.db, { name: 'Other AB', contactEmail: 'olof@other.example', memberUserIds: [other] });
-  appId = await insertApp(ctx.db, { partnerId, name: 'Hooked', status: 'approved', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] });
+  appId = await insertApp(ctx.db, {
+    partnerId,
+    name: 'Hooked',
+    status: 'approved',
+    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }],
+  });
   ({ clientId } = await insertClient(ctx.db, { appId, name: 'Hooked' }));
   await insertInstitution(ctx.db, { number: '480001', name: 'Skola 480001' });
   const login = async (email: string) => {
@@ -91,7 +96,12 @@ describe("an app's webhook for its partner's events", () => {
     const status = bodies.find((b) => b.type === 'app.status_changed');
     expect(status.data).toMatchObject({ appId, from: 'approved', to: 'suspended', reason: 'Checking the purpose' });
     const grants = bodies.find((b) => b.type === 'grants.changed');
-    expect(grants.data).toMatchObject({ appId, change: 'replaced', added: [{ apiCode: 'students', institutionNumber: '480001', accessGroupId: null }], removed: [] });
+    expect(grants.data).toMatchObject({
+      appId,
+      change: 'replaced',
+      added: [{ apiCode: 'students', institutionNumber: '480001', accessGroupId: null }],
+      removed: [],
+    });
 
     const list = await eventually(async () => {
       const l = await partner.get(`/api/v1/partner/apps/${appId}/webhook-deliveries`);

@@ -3,11 +3,7 @@ import { timestamp } from '../../http/common-schemas.ts';
 
 /** The endpoint a partner configures for an app's events (PUT /partner/apps/:appId/webhook). */
 export const webhookBody = z.strictObject({
-  target: z
-    .string()
-    .min(1)
-    .max(2000)
-    .describe('Where the app’s events are posted: https in production, never a private, loopback or link-local address there'),
+  target: z.string().min(1).max(2000).describe('Where the app’s events are posted: https in production, never a private, loopback or link-local address there'),
   rotateSecret: z.boolean().optional().describe('Make a new signing secret (shown once in the answer); the old one stops at once'),
 });
 

@@ -15,7 +15,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * addresses only in production). The first time, or with `rotateSecret`, a new signing secret is made
  * and returned this once; otherwise the secret stays. One transaction with its audit row.
  */
-export async function configureAppWebhook(ctx: AppContext, actor: Actor, partnerId: string, appId: string, input: { target: string; rotateSecret?: boolean | undefined }) {
+export async function configureAppWebhook(
+  ctx: AppContext,
+  actor: Actor,
+  partnerId: string,
+  appId: string,
+  input: { target: string; rotateSecret?: boolean | undefined },
+) {
   try {
     await resolveTarget(ctx.config, input.target);
   } catch (error) {

@@ -309,7 +309,11 @@ export async function submitApp(ctx: AppContext, actor: Actor, partnerId: string
       before: { status: app.status },
       after: { ...snapshotOf({ ...app, status: 'submitted' }, apis) },
     });
-    await queuePartnerEvent(trx, ctx, { appId, type: 'app.status_changed', data: { appId, from: app.status, to: 'submitted', reason: null, at: now.toISOString() } });
+    await queuePartnerEvent(trx, ctx, {
+      appId,
+      type: 'app.status_changed',
+      data: { appId, from: app.status, to: 'submitted', reason: null, at: now.toISOString() },
+    });
   });
 }
 

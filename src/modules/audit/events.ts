@@ -223,7 +223,12 @@ export const AUDIT_EVENTS = {
     },
   },
   'app.webhook_removed': {
-    label: { en: 'Webhook endpoint removed', nl: 'Webhook-endpoint verwijderd', fr: 'Point de terminaison webhook supprimé', sv: 'Webhook-mottagare borttagen' },
+    label: {
+      en: 'Webhook endpoint removed',
+      nl: 'Webhook-endpoint verwijderd',
+      fr: 'Point de terminaison webhook supprimé',
+      sv: 'Webhook-mottagare borttagen',
+    },
     say: {
       en: (p) => `${p.actor} removed the webhook endpoint ${ofTarget.en(p)}.`,
       nl: (p) => `${p.actor} heeft het webhook-endpoint ${ofTarget.nl(p)} verwijderd.`,

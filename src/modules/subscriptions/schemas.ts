@@ -49,7 +49,10 @@ export const createSubscriptionSchema = z.strictObject({
     .max(200, 'name must be at most 200 characters')
     // The database stores no NUL, and a control character in a label only hides what it says.
     .refine((v) => !CONTROL.test(v), 'name must not contain control characters'),
-  resourceTypes: z.array(resourceTypeEntry).min(1, 'resourceTypes must name at least one resource type').max(RESOURCE_TYPES.length * 2),
+  resourceTypes: z
+    .array(resourceTypeEntry)
+    .min(1, 'resourceTypes must name at least one resource type')
+    .max(RESOURCE_TYPES.length * 2),
   target: z.string().refine((v) => !CONTROL.test(v), 'target must not contain control characters'),
 });
 export type CreateSubscription = z.infer<typeof createSubscriptionSchema>;
@@ -105,7 +108,11 @@ export function subscriptionOpenApiPaths(errors: (...statuses: number[]) => Reco
             description: 'A page of subscriptions',
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['data'], properties: { data: { type: 'array', items: subscription }, pageToken: { type: 'string', description: 'Present when there is more' } } },
+                schema: {
+                  type: 'object',
+                  required: ['data'],
+                  properties: { data: { type: 'array', items: subscription }, pageToken: { type: 'string', description: 'Present when there is more' } },
+                },
               },
             },
           },
@@ -126,7 +133,11 @@ export function subscriptionOpenApiPaths(errors: (...statuses: number[]) => Reco
                 additionalProperties: false,
                 properties: {
                   name: { type: 'string', maxLength: 200 },
-                  resourceTypes: { type: 'array', minItems: 1, items: { oneOf: [resource, { type: 'object', required: ['resource'], properties: { resource } }] } },
+                  resourceTypes: {
+                    type: 'array',
+                    minItems: 1,
+                    items: { oneOf: [resource, { type: 'object', required: ['resource'], properties: { resource } }] },
+                  },
                   target: { type: 'string', format: 'uri' },
                 },
               },

@@ -25,7 +25,11 @@ const clientActor = (identity: ClientIdentity) => ({ id: null, label: `SS 12000 
  */
 export function subscriberOf(identity: ClientIdentity): ClientIdentity {
   if (identity.endUser) {
-    throw ssError(403, 'client_token_required', "Subscriptions belong to the client: use the client's own access token (client credentials), not an end user's.");
+    throw ssError(
+      403,
+      'client_token_required',
+      "Subscriptions belong to the client: use the client's own access token (client credentials), not an end user's.",
+    );
   }
   return identity;
 }
@@ -112,7 +116,8 @@ function encodeToken(row: { created_at: Date; id: string }): string {
 function decodeToken(token: string): { c: string; i: string } {
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { e?: unknown; c?: unknown; i?: unknown };
-    if (t.e === 'subscriptions' && typeof t.c === 'string' && !Number.isNaN(Date.parse(t.c)) && typeof t.i === 'string' && UUID.test(t.i)) return { c: t.c, i: t.i };
+    if (t.e === 'subscriptions' && typeof t.c === 'string' && !Number.isNaN(Date.parse(t.c)) && typeof t.i === 'string' && UUID.test(t.i))
+      return { c: t.c, i: t.i };
   } catch {
     // Falls through to the 400 below.
   }
@@ -122,7 +127,8 @@ function decodeToken(token: string): { c: string; i: string } {
 /** GET /subscriptions's query: `limit` and `pageToken`, nothing else (an unknown parameter is a 400, as everywhere in the data API). */
 export function parseListQuery(query: Record<string, unknown>): { limit: number; after?: { c: string; i: string } } {
   for (const key of Object.keys(query)) {
-    if (key !== 'limit' && key !== 'pageToken') throw ssError(400, 'unknown_parameter', `${key.length > 60 ? `${key.slice(0, 60)}…` : key} is not a parameter of GET /subscriptions.`);
+    if (key !== 'limit' && key !== 'pageToken')
+      throw ssError(400, 'unknown_parameter', `${key.length > 60 ? `${key.slice(0, 60)}…` : key} is not a parameter of GET /subscriptions.`);
   }
   const one = (key: string) => {
     const v = query[key];
@@ -145,7 +151,11 @@ export async function listSubscriptions(ctx: AppContext, identity: ClientIdentit
   const { limit, after } = parseListQuery(query);
   let q = ctx.db.selectFrom('ss12000_subscriptions').selectAll().where('client_id', '=', client.clientId);
   if (after) q = q.where((eb) => eb.or([eb('created_at', '>', new Date(after.c)), eb.and([eb('created_at', '=', new Date(after.c)), eb('id', '>', after.i)])]));
-  const rows = await q.orderBy('created_at').orderBy('id').limit(limit + 1).execute();
+  const rows = await q
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   // As the other lists of the data API: a pageToken only when there is more.

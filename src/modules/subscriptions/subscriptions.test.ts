@@ -136,12 +136,7 @@ describe('POST/GET/PATCH/DELETE /subscriptions', () => {
 
     expect((await clientA.request('DELETE', `/subscriptions/${sub.id}`)).status).toBe(204);
     expect((await clientA.get(`/subscriptions/${sub.id}`)).status).toBe(404);
-    const audit = await harness()
-      .ctx.db.selectFrom('audit_log')
-      .select('action')
-      .where('subject_id', '=', sub.id)
-      .orderBy('id')
-      .execute();
+    const audit = await harness().ctx.db.selectFrom('audit_log').select('action').where('subject_id', '=', sub.id).orderBy('id').execute();
     expect(audit.map((a) => a.action)).toEqual(['subscription.created', 'subscription.renewed', 'subscription.deleted']);
   });
 
@@ -183,7 +178,12 @@ describe('POST/GET/PATCH/DELETE /subscriptions', () => {
     }
     const broken = await raw(clientA, 'POST', '/subscriptions', '{"name": "\\x"}');
     expect(broken.status).toBe(400);
-    const huge = await raw(clientA, 'POST', '/subscriptions', JSON.stringify({ name: 'x'.repeat(20_000), resourceTypes: ['Person'], target: 'http://127.0.0.1/' }));
+    const huge = await raw(
+      clientA,
+      'POST',
+      '/subscriptions',
+      JSON.stringify({ name: 'x'.repeat(20_000), resourceTypes: ['Person'], target: 'http://127.0.0.1/' }),
+    );
     expect(huge.status).toBe(413);
     expect((await clientA.get('/subscriptions/not-a-uuid')).body.code).toBe('invalid_id');
     expect((await clientA.get('/subscriptions?sort=name')).body).toMatchObject({ code: 'unknown_parameter' });
@@ -226,7 +226,13 @@ describe('signed notifications', () => {
     expect(job!.retryLimit).toBe(30);
 
     // A deletion within reach: deletedEntities, and the type is not listed as modified.
-    const group = world.groups.find((g) => g.organisation.id === allowed(world, { students: [A], staff: [] }, false).S.values().next().value)!;
+    const group = world.groups.find(
+      (g) =>
+        g.organisation.id ===
+        allowed(world, { students: [A], staff: [] }, false)
+          .S.values()
+          .next().value,
+    )!;
     await ingestBatch(ctx, { delete: { groups: [group.id] } } as never, loader);
     const second = await eventually(() => {
       const got = receiver.on('/a');
@@ -300,7 +306,10 @@ describe('signed notifications', () => {
       return d;
     });
     const attempts = await attemptsOf(delivery!.id);
-    expect(attempts.at(-1)).toMatchObject({ status_code: null, error: expect.stringContaining("none of the changed entities is within the subscriber's grants") });
+    expect(attempts.at(-1)).toMatchObject({
+      status_code: null,
+      error: expect.stringContaining("none of the changed entities is within the subscriber's grants"),
+    });
     // Every request the receiver got was answered 500: no notice reached it after the grant went.
     expect(receiver.on('/revoked').every((r) => r.answered === 500)).toBe(true);
     expect(receiver.on('/revoked').length).toBe(attempts.length - 1);

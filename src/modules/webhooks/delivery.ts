@@ -189,7 +189,12 @@ export async function deliverWebhook(ctx: AppContext, id: string, options: { fin
         .insertInto('webhook_delivery_attempts')
         .values({ delivery_id: id, attempted_at: started, target, status_code: null, duration_ms: 0, error: `not sent: ${reason}` })
         .execute();
-      await trx.updateTable('webhook_deliveries').set({ status: 'withheld', last_attempt_at: started }).where('id', '=', id).where('status', '=', 'pending').execute();
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'withheld', last_attempt_at: started })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .execute();
     });
     return 'withheld' as const;
   };
@@ -224,7 +229,14 @@ export async function deliverWebhook(ctx: AppContext, id: string, options: { fin
   await ctx.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('webhook_delivery_attempts')
-      .values({ delivery_id: id, attempted_at: now, target: endpoint.target, status_code: status, duration_ms: duration, error: error?.slice(0, MAX_ERROR) ?? null })
+      .values({
+        delivery_id: id,
+        attempted_at: now,
+        target: endpoint.target,
+        status_code: status,
+        duration_ms: duration,
+        error: error?.slice(0, MAX_ERROR) ?? null,
+      })
       .execute();
     await trx
       .updateTable('webhook_deliveries')

@@ -91,7 +91,9 @@ async function addressesOf(hostname: string): Promise<{ address: string; family:
   const family = isIP(bare);
   if (family) return [{ address: bare, family }];
   return new Promise((resolve, reject) =>
-    dnsLookup(bare, { all: true, verbatim: true }, (error, addresses) => (error ? reject(new TargetRefused(`${bare} does not resolve (${error.code ?? error.message})`)) : resolve(addresses))),
+    dnsLookup(bare, { all: true, verbatim: true }, (error, addresses) =>
+      error ? reject(new TargetRefused(`${bare} does not resolve (${error.code ?? error.message})`)) : resolve(addresses),
+    ),
   );
 }
 

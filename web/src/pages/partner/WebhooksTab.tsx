@@ -83,7 +83,12 @@ export function WebhooksTab({ appId }: { appId: string }) {
           initialValues={{ target: current?.target ?? '' }}
           onFinish={(v: { target: string }) => save.mutate({ target: v.target.trim() })}
         >
-          <Form.Item name="target" label={t('webhooks.target')} rules={[{ required: true, message: t('webhooks.targetRequired') }]} extra={t('webhooks.targetHelp')}>
+          <Form.Item
+            name="target"
+            label={t('webhooks.target')}
+            rules={[{ required: true, message: t('webhooks.targetRequired') }]}
+            extra={t('webhooks.targetHelp')}
+          >
             <Input placeholder="https://example.org/schoolgate-events" data-testid="webhook-target" />
           </Form.Item>
           <Space wrap>
