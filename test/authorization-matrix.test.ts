@@ -162,6 +162,12 @@ const POLICY: Record<string, Row> = {
   // The end user withdraws their own consent (another person's is 404: src/modules/end-users/end-users.test.ts).
   'POST /api/v1/my/apps/:consentId/withdraw': endUserOnly,
   'GET /api/v1/partner/apps/:appId/events': ownApp,
+  // Webhooks of the partner's own app (src/modules/app-webhooks): endpoint, deliveries, send again.
+  'GET /api/v1/partner/apps/:appId/webhook': ownApp,
+  'PUT /api/v1/partner/apps/:appId/webhook': ownApp,
+  'DELETE /api/v1/partner/apps/:appId/webhook': ownApp,
+  'GET /api/v1/partner/apps/:appId/webhook-deliveries': ownApp,
+  'POST /api/v1/partner/apps/:appId/webhook-deliveries/:deliveryId/replay': ownApp,
 
   // Disclosure reports (src/modules/disclosures): school admins and the operator; a person without a
   // relation at the admin's institutions is a 404; the end user reads only their own.
@@ -184,6 +190,7 @@ function sampleBody(key: string, world: World): unknown {
       apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }],
     },
     'PATCH /api/v1/partner/apps/:appId': { description: 'Changed' },
+    'PUT /api/v1/partner/apps/:appId/webhook': { target: 'http://127.0.0.1:9/hooks' },
     'POST /api/v1/partner/apps/:appId/client/link': { clientId: world.legacyClientId, clientSecret: 'wrong' },
     'POST /api/v1/partner/apps/:appId/invitations': { emails: ['admin@school.example'] },
     'POST /api/v1/operator/apps/:appId/approve': { notes: 'ok' },

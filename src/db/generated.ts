@@ -45,6 +45,14 @@ export interface AppApiRequests {
   purpose: GeneratedAlways<string>;
 }
 
+export interface AppWebhooks {
+  app_id: string;
+  target: string;
+  secret: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Apps {
   id: string;
   partner_id: string;
@@ -428,6 +436,15 @@ export interface Ss12000Duties {
   raw_hash: string | null;
 }
 
+export interface Ss12000EntityChanges {
+  id: GeneratedAlways<string>;
+  load_id: string;
+  entity_type: string;
+  entity_id: string;
+  deleted: boolean;
+  changed_at: Timestamp;
+}
+
 export interface Ss12000Groups {
   id: string;
   body: Json;
@@ -563,6 +580,17 @@ export interface Ss12000Studyplans {
   raw_hash: string | null;
 }
 
+export interface Ss12000Subscriptions {
+  id: string;
+  client_id: string;
+  name: string;
+  resource_types: string[];
+  target: string;
+  secret: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface Ss12000Syllabuses {
   id: string;
   body: Json;
@@ -619,12 +647,39 @@ export interface Users {
   updated_at: Generated<Timestamp>;
 }
 
+export interface WebhookDeliveries {
+  id: string;
+  kind: string;
+  subscription_id: string | null;
+  app_id: string | null;
+  event_type: string;
+  payload: Json;
+  entity_refs: Json | null;
+  status: string;
+  attempts: Generated<number>;
+  created_at: Timestamp;
+  last_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+  replay_of: string | null;
+}
+
+export interface WebhookDeliveryAttempts {
+  id: GeneratedAlways<string>;
+  delivery_id: string;
+  attempted_at: Timestamp;
+  target: string;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface DB {
   access_group_institutions: AccessGroupInstitutions;
   access_groups: AccessGroups;
   admin_rights: AdminRights;
   apis: Apis;
   app_api_requests: AppApiRequests;
+  app_webhooks: AppWebhooks;
   apps: Apps;
   audit_log: AuditLog;
   client_report_institutions: ClientReportInstitutions;
@@ -661,6 +716,7 @@ export interface DB {
   ss12000_assignment_roles: Ss12000AssignmentRoles;
   ss12000_deleted_entities: Ss12000DeletedEntities;
   ss12000_duties: Ss12000Duties;
+  ss12000_entity_changes: Ss12000EntityChanges;
   ss12000_groups: Ss12000Groups;
   ss12000_organisations: Ss12000Organisations;
   ss12000_person_relations: Ss12000PersonRelations;
@@ -671,8 +727,11 @@ export interface DB {
   ss12000_rate_windows: Ss12000RateWindows;
   ss12000_release_state: Ss12000ReleaseState;
   ss12000_studyplans: Ss12000Studyplans;
+  ss12000_subscriptions: Ss12000Subscriptions;
   ss12000_syllabuses: Ss12000Syllabuses;
   suspended_grants: SuspendedGrants;
   upstream_identity_providers: UpstreamIdentityProviders;
   users: Users;
+  webhook_deliveries: WebhookDeliveries;
+  webhook_delivery_attempts: WebhookDeliveryAttempts;
 }

@@ -2,6 +2,9 @@ import type { JobWithMetadata, Queue } from 'pg-boss';
 import type { AppContext } from '../context.ts';
 import { deliverMail, MAIL_DELIVERY_JOB } from '../mail/delivery.ts';
 import { EXPIRY_JOB, runExpiry } from './expiry.ts';
+import { deliverWebhook, WEBHOOK_DELIVERY_JOB, WEBHOOK_QUEUE_POLICY } from '../modules/webhooks/delivery.ts';
+import { NOTICE_FANOUT_JOB } from '../modules/ss12000/changes.ts';
+import { fanOutNotices, recheckNotice } from '../modules/ss12000/notices.ts';
 
 /** One kind of background job: its queue, its policy and what runs it. */
 export interface JobDefinition<T = never> {
@@ -26,6 +29,20 @@ export const jobDefinitions: readonly JobDefinition[] = [
     enabled: (ctx) => Boolean(ctx.config.SMTP_URL),
     handle: (ctx, job: JobWithMetadata<{ id: string }>) => deliverMail(ctx, job.data.id, { finalAttempt: job.retryCount >= job.retryLimit }),
   } satisfies JobDefinition<{ id: string }> as unknown as JobDefinition,
+  {
+    name: WEBHOOK_DELIVERY_JOB,
+    // Retried with exponential backoff for more than 24 hours (see WEBHOOK_QUEUE_POLICY), then 'failed'.
+    queue: { ...WEBHOOK_QUEUE_POLICY },
+    // A notification is re-checked against the subscriber's live grants on every attempt (notices.ts).
+    handle: (ctx, job: JobWithMetadata<{ id: string }>) =>
+      deliverWebhook(ctx, job.data.id, { finalAttempt: job.retryCount >= job.retryLimit, check: recheckNotice }),
+  } satisfies JobDefinition<{ id: string }> as unknown as JobDefinition,
+  {
+    name: NOTICE_FANOUT_JOB,
+    // The changes of one load become notifications in one transaction: a retry repeats nothing.
+    queue: { retryLimit: 5, retryDelay: 10, retryBackoff: true, expireInSeconds: 600, notify: true },
+    handle: (ctx, job: JobWithMetadata<{ loadId: string }>) => fanOutNotices(ctx, job.data.loadId),
+  } satisfies JobDefinition<{ loadId: string }> as unknown as JobDefinition,
   {
     name: EXPIRY_JOB,
     queue: { retryLimit: 1, retryDelay: 60, expireInSeconds: 300, notify: true },

@@ -18,6 +18,7 @@ import clientReportAdminRoutes from './client-reports/routes.ts';
 import developerRoutes from './developers/routes.ts';
 import sandboxRoutes from './sandbox/routes.ts';
 import statsRoutes from './stats/routes.ts';
+import appWebhookRoutes from './app-webhooks/routes.ts';
 
 /** Every module's routes, mounted under /api/v1. */
 export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
@@ -39,4 +40,5 @@ export const apiModules: ((app: ZodApp, ctx: AppContext) => Promise<void>)[] = [
   developerRoutes,
   sandboxRoutes,
   statsRoutes,
+  appWebhookRoutes,
 ];

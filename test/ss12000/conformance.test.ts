@@ -92,6 +92,14 @@ beforeAll(async () => {
     await call('post', `/${path}/lookup`, `/${path}/lookup`, { ids });
   }
   await call('get', '/deletedEntities', '/deletedEntities?after=2000-01-01T00:00:00Z');
+  // Subscriptions (issue 17): created, listed and read as the spec's Subscription(s).
+  const sub = await call('post', '/subscriptions', '/subscriptions', {
+    name: 'Conformance',
+    resourceTypes: [{ resource: 'Person' }],
+    target: 'http://127.0.0.1:9/hook',
+  });
+  await call('get', '/subscriptions', '/subscriptions');
+  await call('get', '/subscriptions/{id}', `/subscriptions/${(sub.body as { id: string }).id}`);
   await call('get', '/persons', '/persons?sortkey=Nope');
   await call('get', '/persons/{id}', '/persons/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e');
 }, 120_000);

@@ -1,4 +1,5 @@
 import type { AppContext, Queryable } from '../../context.ts';
+import { queuePartnerEvent } from '../webhooks/delivery.ts';
 import type { ActorKind } from '../../db/schema.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
@@ -143,7 +144,7 @@ async function targetNames(db: Queryable, institutionNumbers: string[], accessGr
  */
 export async function replaceGrants(
   trx: Queryable,
-  ctx: Pick<AppContext, 'clock' | 'mail'>,
+  ctx: Pick<AppContext, 'clock' | 'mail' | 'jobs'>,
   input: ReplaceApiGrants | ReplaceAllGrants,
 ): Promise<ReplacedGrants> {
   const now = ctx.clock.now();
@@ -244,6 +245,12 @@ export async function replaceGrants(
         reason: input.reason,
         at: now,
       },
+    });
+    // The same news as a signed webhook, where the partner configured an endpoint for the app.
+    await queuePartnerEvent(trx, ctx, {
+      appId: app.id,
+      type: 'grants.changed',
+      data: { appId: app.id, change: 'replaced', added: strip(added), removed: strip(removed), reason: input.reason ?? null, at: now.toISOString() },
     });
   }
   return result;
@@ -397,7 +404,7 @@ const targetIdOf = (g: { institution_number: string | null; access_group_id: str
  * reach nothing (grant_reach, ss12000_authorize) and bumps the client's scope version.
  * 409 `nothing_to_switch_off` when the client holds no such grant.
  */
-export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
+export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail' | 'jobs'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
   const now = ctx.clock.now();
   const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
   if (!client) throw notFound('client_not_found', 'No such client.');
@@ -445,7 +452,7 @@ export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
  * (`grants.restored`) and the `app_switched_on` mail. A target granted again meanwhile keeps its
  * newer grant. 409 `nothing_to_switch_on` when nothing is switched off there.
  */
-export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
+export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock' | 'mail' | 'jobs'>, input: SwitchGrantsInput): Promise<SwitchedGrants> {
   const now = ctx.clock.now();
   const client = await trx.selectFrom('clients').select(['id', 'app_id']).where('id', '=', input.clientId).forUpdate().executeTakeFirst();
   if (!client) throw notFound('client_not_found', 'No such client.');
@@ -493,7 +500,7 @@ export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
 /** The audit row and the partner's mail of a switch. */
 async function finishSwitch(
   trx: Queryable,
-  ctx: Pick<AppContext, 'mail'>,
+  ctx: Pick<AppContext, 'clock' | 'mail' | 'jobs'>,
   client: { id: string; app_id: string | null },
   targets: GrantTarget[],
   input: SwitchGrantsInput,
@@ -537,6 +544,11 @@ async function finishSwitch(
         reason: input.reason,
         at: now,
       },
+    });
+    await queuePartnerEvent(trx, ctx, {
+      appId: app.id,
+      type: 'grants.changed',
+      data: { appId: app.id, change: to === 'off' ? 'suspended' : 'restored', grants: strip(targets), reason: input.reason ?? null, at: now.toISOString() },
     });
   }
   return { grants: targets, names };

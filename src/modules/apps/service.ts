@@ -5,6 +5,7 @@ import type { App, AppStatus, Language, Purposes } from '../../db/schema.ts';
 import { PURPOSE_LANGUAGES, purposeIn } from '../../lib/purposes.ts';
 import { ApiError, conflict, forbidden, invalidField } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
+import { queuePartnerEvent } from '../webhooks/delivery.ts';
 import { auditActor, recordAudit } from '../audit/record.ts';
 import { appSnapshot } from './presenters.ts';
 import { assertApproved, assertNotArchived, editableFields, lockRequiredPartnerApp, REVIEWED_FIELDS } from './policies.ts';
@@ -308,6 +309,11 @@ export async function submitApp(ctx: AppContext, actor: Actor, partnerId: string
       before: { status: app.status },
       after: { ...snapshotOf({ ...app, status: 'submitted' }, apis) },
     });
+    await queuePartnerEvent(trx, ctx, {
+      appId,
+      type: 'app.status_changed',
+      data: { appId, from: app.status, to: 'submitted', reason: null, at: now.toISOString() },
+    });
   });
 }
 
@@ -333,6 +339,7 @@ export async function archiveApp(ctx: AppContext, actor: Actor, partnerId: strin
       before: { status: app.status },
       after: { status: 'archived' },
     });
+    await queuePartnerEvent(trx, ctx, { appId, type: 'app.status_changed', data: { appId, from: app.status, to: 'archived', reason, at: now.toISOString() } });
   });
 }
 

@@ -34,6 +34,8 @@ export interface AuditEventDeclaration {
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+/** A list of names ("Person, Duty"), or '' when it is not one. */
+const list = (v: unknown): string => (Array.isArray(v) ? v.filter((x) => typeof x === 'string').join(', ') : '');
 /** The sum of a count or of a per-entity count record (ingestion reports counts per entity type). */
 const total = (v: unknown): number =>
   typeof v === 'number' ? v : v && typeof v === 'object' ? Object.values(v).reduce<number>((s, x) => s + (typeof x === 'number' ? x : 0), 0) : 0;
@@ -182,6 +184,65 @@ export const AUDIT_EVENTS = {
       nl: (p) => `${p.actor} heeft het clientgeheim ${ofTarget.nl(p)} vervangen; het vorige blijft nog even werken.`,
       fr: (p) => `${p.actor} a remplacé le secret client ${ofTarget.fr(p)}\u202f; l’ancien reste valable quelque temps.`,
       sv: (p) => `${p.actor} bytte klienthemligheten ${ofTarget.sv(p)}; den förra fungerar en tid till.`,
+    },
+  },
+  'subscription.created': {
+    label: { en: 'Subscription created', nl: 'Abonnement aangemaakt', fr: 'Abonnement créé', sv: 'Prenumeration skapad' },
+    say: {
+      en: (p) => `${p.actor} subscribed ${target.en(p)} to changes of ${list(p.after.resourceTypes)} (notifications to ${str(p.after.target)}).`,
+      nl: (p) => `${p.actor} heeft ${target.nl(p)} geabonneerd op wijzigingen van ${list(p.after.resourceTypes)} (meldingen naar ${str(p.after.target)}).`,
+      fr: (p) => `${p.actor} a abonné ${target.fr(p)} aux modifications de ${list(p.after.resourceTypes)} (notifications vers ${str(p.after.target)}).`,
+      sv: (p) => `${p.actor} prenumererade ${target.sv(p)} på ändringar av ${list(p.after.resourceTypes)} (notiser till ${str(p.after.target)}).`,
+    },
+  },
+  'subscription.renewed': {
+    label: { en: 'Subscription renewed', nl: 'Abonnement verlengd', fr: 'Abonnement renouvelé', sv: 'Prenumeration förnyad' },
+    say: {
+      en: (p) => `${p.actor} renewed a subscription ${ofTarget.en(p)} until ${str(p.after.expires)}.`,
+      nl: (p) => `${p.actor} heeft een abonnement ${ofTarget.nl(p)} verlengd tot ${str(p.after.expires)}.`,
+      fr: (p) => `${p.actor} a renouvelé un abonnement ${ofTarget.fr(p)} jusqu’au ${str(p.after.expires)}.`,
+      sv: (p) => `${p.actor} förnyade en prenumeration ${ofTarget.sv(p)} till ${str(p.after.expires)}.`,
+    },
+  },
+  'subscription.deleted': {
+    label: { en: 'Subscription deleted', nl: 'Abonnement verwijderd', fr: 'Abonnement supprimé', sv: 'Prenumeration borttagen' },
+    say: {
+      en: (p) => `${p.actor} deleted the subscription “${str(p.before.name)}” ${ofTarget.en(p)}.`,
+      nl: (p) => `${p.actor} heeft het abonnement “${str(p.before.name)}” ${ofTarget.nl(p)} verwijderd.`,
+      fr: (p) => `${p.actor} a supprimé l’abonnement « ${str(p.before.name)} » ${ofTarget.fr(p)}.`,
+      sv: (p) => `${p.actor} tog bort prenumerationen ”${str(p.before.name)}” ${ofTarget.sv(p)}.`,
+    },
+  },
+  'app.webhook_configured': {
+    label: { en: 'Webhook endpoint set', nl: 'Webhook-endpoint ingesteld', fr: 'Point de terminaison webhook défini', sv: 'Webhook-mottagare angiven' },
+    say: {
+      en: (p) => `${p.actor} set the webhook endpoint ${ofTarget.en(p)} to ${str(p.after.target)}.`,
+      nl: (p) => `${p.actor} heeft het webhook-endpoint ${ofTarget.nl(p)} ingesteld op ${str(p.after.target)}.`,
+      fr: (p) => `${p.actor} a défini le point de terminaison webhook ${ofTarget.fr(p)} sur ${str(p.after.target)}.`,
+      sv: (p) => `${p.actor} angav webhook-mottagaren ${ofTarget.sv(p)} till ${str(p.after.target)}.`,
+    },
+  },
+  'app.webhook_removed': {
+    label: {
+      en: 'Webhook endpoint removed',
+      nl: 'Webhook-endpoint verwijderd',
+      fr: 'Point de terminaison webhook supprimé',
+      sv: 'Webhook-mottagare borttagen',
+    },
+    say: {
+      en: (p) => `${p.actor} removed the webhook endpoint ${ofTarget.en(p)}.`,
+      nl: (p) => `${p.actor} heeft het webhook-endpoint ${ofTarget.nl(p)} verwijderd.`,
+      fr: (p) => `${p.actor} a supprimé le point de terminaison webhook ${ofTarget.fr(p)}.`,
+      sv: (p) => `${p.actor} tog bort webhook-mottagaren ${ofTarget.sv(p)}.`,
+    },
+  },
+  'webhook.replayed': {
+    label: { en: 'Webhook sent again', nl: 'Webhook opnieuw verzonden', fr: 'Webhook renvoyé', sv: 'Webhook skickad igen' },
+    say: {
+      en: (p) => `${p.actor} sent a webhook message ${ofTarget.en(p)} again.`,
+      nl: (p) => `${p.actor} heeft een webhookbericht ${ofTarget.nl(p)} opnieuw verzonden.`,
+      fr: (p) => `${p.actor} a renvoyé un message webhook ${ofTarget.fr(p)}.`,
+      sv: (p) => `${p.actor} skickade ett webhook-meddelande ${ofTarget.sv(p)} igen.`,
     },
   },
   'client.secret_expired': {

@@ -4,6 +4,7 @@ import { verifyPassword } from '../../auth/passwords.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/record.ts';
+import { queuePartnerEvent } from '../webhooks/delivery.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
 // The same sub the app got in the ID token at sign-in (one implementation for both).
 import { endUserAuditActor, pairwiseSub } from './pairwise.ts';
@@ -110,6 +111,12 @@ export async function withdrawConsent(ctx: AppContext, personId: string, consent
       type: 'consent.withdrawn',
       data: { sub, institution: consent.institution_number, appId: app.id, at: now.toISOString() },
       at: now,
+    });
+    // The same event as a signed webhook, where the partner configured an endpoint for the app.
+    await queuePartnerEvent(trx, ctx, {
+      appId: app.id,
+      type: 'consent.withdrawn',
+      data: { sub, institution: consent.institution_number, appId: app.id, at: now.toISOString() },
     });
     await ctx.mail.enqueue(trx, {
       to: app.contact_email,

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { useHarness } from '../../../test/support/harness.ts';
 import { claimsOf, exchangeCode, pkcePair, signIn, tokenRequest, world } from '../../../test/oidc/signin/support.ts';
+import { startReceiver, verifyStandardWebhook } from '../../../test/support/webhook-receiver.ts';
+import { newSigningSecret } from '../webhooks/signing.ts';
 
 /*
  * Withdrawal through the real sign-in: the person signs in to an app (school, password, consent),
@@ -46,7 +48,30 @@ describe('withdrawal after a real sign-in', () => {
     expect(item).toMatchObject({ app: { id: app.appId }, institution: { number: school.number }, role: 'student' });
     expect(item.reads.recent[0]).toMatchObject({ endpoint: expect.stringContaining('/persons') });
 
+    // The partner configured a webhook endpoint for the app (as PUT /partner/apps/:appId/webhook stores it).
+    const receiver = await startReceiver();
+    const secret = newSigningSecret();
+    await ctx.db
+      .insertInto('app_webhooks')
+      .values({ app_id: app.appId, target: `${receiver.url}/events`, secret, created_at: ctx.clock.now(), updated_at: ctx.clock.now() })
+      .execute();
+
     expect((await browser.post(`/api/v1/my/apps/${item.consentId}/withdraw`)).status).toBe(204);
+
+    // The same event as a signed webhook: the person only by the sub the app knows.
+    const [hook] = await vi.waitFor(
+      () => {
+        expect(receiver.on('/events')).toHaveLength(1);
+        return receiver.on('/events');
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+    await receiver.close();
+    expect(verifyStandardWebhook(secret, hook!.headers, hook!.body)).toBe(true);
+    const body = JSON.parse(hook!.body);
+    expect(body).toMatchObject({ type: 'consent.withdrawn', data: { sub, institution: school.number, appId: app.appId } });
+    expect(Object.keys(body.data).sort()).toEqual(['appId', 'at', 'institution', 'sub']);
+    expect(hook!.body).not.toContain(student.displayName);
 
     const again = await tokenRequest(url, app.clientId, app.secret, { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token });
     expect(again.status).toBe(400);

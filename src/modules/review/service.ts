@@ -3,6 +3,7 @@ import type { User } from '../../db/schema.ts';
 import { badRequest, conflict, notFound } from '../../http/errors.ts';
 import type { OutgoingMail } from '../../mail/service.ts';
 import { recordAudit } from '../audit/record.ts';
+import { queuePartnerEvent } from '../webhooks/delivery.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
 import { createClient } from '../access/clients.ts';
 import { grantTargetsOfClient, insertGrants, replaceGrants, touchedTargets, type GrantTarget } from '../access/grants.ts';
@@ -121,6 +122,12 @@ export async function changeAppStatus(
       }
       await ctx.mail.enqueue(trx, mail);
     }
+    // The same news as a signed webhook, where the partner configured an endpoint for the app.
+    await queuePartnerEvent(trx, ctx, {
+      appId,
+      type: 'app.status_changed',
+      data: { appId, from: app.status, to: t.to, reason, at: now.toISOString() },
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import { ApiError } from '../../http/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { entityTypes, inputSchemas, type EntityType, type IngestionBatch } from './schemas.ts';
 import { releaseParts } from './release.ts';
+import { noChanges, recordEntityChanges } from './changes.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, columnsOf, referencesOf, relationsOf, stripReferenceNames, tableOf, type Relation } from './model.ts';
 
 /** One problem with one record of a batch. */
@@ -388,6 +389,8 @@ export interface IngestionActor {
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
   const now = ctx.clock.now();
   const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
+  // What changed, for the subscribers (recorded in this transaction, see changes.ts).
+  const changes = noChanges();
   await ctx.db.transaction().execute(async (trx) => {
     // One load at a time, so that the stored digests compared below are those of every load committed
     // before this one: two loads of the same record end as the later one says, as when every record
@@ -467,6 +470,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           }
         }
       }
+      if (changedIds.length) changes.modified.set(type, changedIds);
       result.created[type] = created;
       result.updated[type] = updated;
       result.unchanged[type] = records.length - created - updated + skipped;
@@ -523,10 +527,13 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           .values({ entity_type: type, entity_id: id, deleted_at: now, ...scope })
           .execute();
         deleted++;
+        if (!changes.deleted.has(type)) changes.deleted.set(type, []);
+        changes.deleted.get(type)!.push(id);
       }
       if (ids.length) result.deleted[type] = deleted;
       if (deleted) result.noChange = false;
     }
+    await recordEntityChanges(trx, ctx, now, changes);
     if (!result.noChange) {
       await recordAudit(trx, now, who, {
         action: 'ss12000.data_loaded',

@@ -16,6 +16,7 @@ import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 import { clientReportOpenApiPaths } from '../client-reports/schemas.ts';
+import { subscriptionOpenApiPaths } from '../subscriptions/schemas.ts';
 
 /**
  * The facade's own OpenAPI 3.1 document, generated from the same endpoint table and zod schemas
@@ -244,6 +245,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
     },
   };
   Object.assign(paths, clientReportOpenApiPaths(errors));
+  Object.assign(paths, subscriptionOpenApiPaths(errors));
   cached = {
     openapi: '3.1.0',
     info: {

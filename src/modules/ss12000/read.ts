@@ -363,7 +363,8 @@ const deletedKey: Record<EntityType, string> = {
   programmes: 'programmes',
   studyplans: 'studyPlans',
 };
-const entityEnum: Record<string, EntityType> = {
+/** The spec's EndPointsEnum names of the collections the facade serves (GET /deletedEntities, subscriptions). */
+export const entityEnum: Record<string, EntityType> = {
   Organisation: 'organisations',
   Person: 'persons',
   Placement: 'placements',
@@ -388,16 +389,14 @@ export const OTHER_ENDPOINTS = [
   'SchoolUnitOffering',
 ];
 
-/** GET /deletedEntities: ids deleted after a moment, of entities the app could have seen. */
-export async function deletedEntities(db: Queryable, scope: Scope, search: string) {
-  const { after, entities, fromId, limit } = parseDeletedRequest(search, [...deletedEntityNames, ...OTHER_ENDPOINTS]);
-  const types = (entities ?? deletedEntityNames).map((e) => entityEnum[e]).filter((t): t is EntityType => !!t);
-  const data: Record<string, string[]> = {};
-  for (const t of entityTypes) if (types.includes(t)) data[deletedKey[t]] = [];
-  if (!types.length) return { data, pageToken: undefined as string | undefined };
+/**
+ * SQL condition on a row `d` of ss12000_deleted_entities: the scope could have seen the entity (its
+ * units when it was deleted). Read by GET /deletedEntities and by the notices of subscriptions.
+ */
+export function deletedVisibleSql(scope: Scope): RawBuilder<unknown> {
   const s = sql`${scope.studentUnits}::uuid[]`;
   // An end user's token sees no deletions: a deleted id is no longer anybody's own record.
-  const visible = scope.endUser
+  return scope.endUser
     ? sql`false`
     : sql.join(
         [
@@ -408,6 +407,16 @@ export async function deletedEntities(db: Queryable, scope: Scope, search: strin
         ],
         sql` OR `,
       );
+}
+
+/** GET /deletedEntities: ids deleted after a moment, of entities the app could have seen. */
+export async function deletedEntities(db: Queryable, scope: Scope, search: string) {
+  const { after, entities, fromId, limit } = parseDeletedRequest(search, [...deletedEntityNames, ...OTHER_ENDPOINTS]);
+  const types = (entities ?? deletedEntityNames).map((e) => entityEnum[e]).filter((t): t is EntityType => !!t);
+  const data: Record<string, string[]> = {};
+  for (const t of entityTypes) if (types.includes(t)) data[deletedKey[t]] = [];
+  if (!types.length) return { data, pageToken: undefined as string | undefined };
+  const visible = deletedVisibleSql(scope);
   const rows = await sql<{ id: string; entity_type: EntityType; entity_id: string }>`
     SELECT d.id, d.entity_type, d.entity_id FROM ss12000_deleted_entities d
     WHERE d.id > ${fromId}::bigint AND d.entity_type = ANY(${types}::text[])

@@ -18,6 +18,7 @@ import { authorizeRead } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
+import { subscriptionRoutes } from '../subscriptions/routes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
 
@@ -140,6 +141,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
       for (const def of endpoints) registerEndpoint(api as unknown as ZodApp, ctx, def, guard);
 
       clientReportRoutes(api, ctx, guard);
+      subscriptionRoutes(api, ctx, guard);
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
         const { data, pageToken, count } = await deletedEntities(pageDb(ctx), scope, searchOf(request));

@@ -4367,6 +4367,368 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/partner/apps/{appId}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's webhook endpoint for its events (never the secret), or null */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook: components["schemas"]["AppWebhook"] | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Set the app's webhook endpoint; the first time (or with rotateSecret) the signing secret is shown, once
+         * @description Events: grants.changed, app.status_changed, consent.withdrawn, each as { type, timestamp, data }, signed following Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body> with the key after whsec_).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Make a new signing secret (shown once in the answer); the old one stops at once */
+                        rotateSecret?: boolean;
+                        /** @description Where the app’s events are posted: https in production, never a private, loopback or link-local address there */
+                        target: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            webhook: components["schemas"]["AppWebhook"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the app's webhook endpoint */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/apps/{appId}/webhook-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's signed messages (events and its client's SS 12000 notifications), newest first, with their attempts */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only deliveries created before this moment (the createdAt of the last one seen) */
+                    before?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    appId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["WebhookDelivery"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/apps/{appId}/webhook-deliveries/{deliveryId}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a message again, as a new delivery (a new webhook-id, the same body) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appId: string;
+                    deliveryId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/partner/developers": {
         parameters: {
             query?: never;
@@ -5980,6 +6342,30 @@ export interface components {
             reason: string | null;
             subjectId: string;
             subjectType: string;
+        };
+        AppWebhook: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            createdAt: string;
+            /** @description The signing secret (whsec_…): present only in the answer that created it; store it now */
+            secret?: string;
+            target: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            updatedAt: string;
+        };
+        AppWebhookInput: {
+            /** @description ISO 8601 date-time */
+            createdAt: unknown;
+            /** @description The signing secret (whsec_…): present only in the answer that created it; store it now */
+            secret?: string;
+            target: string;
+            /** @description ISO 8601 date-time */
+            updatedAt: unknown;
         };
         AuditChange: {
             /** @description The value after, as text; null when the field is gone */
@@ -8506,6 +8892,74 @@ export interface components {
          * @enum {string}
          */
         UpstreamPersonClaimInput: "eppn" | "email" | "civic_no";
+        WebhookDelivery: {
+            /** @description The latest attempts, newest first */
+            attemptLog: {
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 date-time
+                 */
+                at: string;
+                durationMs: number;
+                error: string | null;
+                /** @description The receiver's HTTP status; null when no answer came */
+                statusCode: number | null;
+                target: string;
+            }[];
+            attempts: number;
+            /**
+             * Format: date-time
+             * @description ISO 8601 date-time
+             */
+            createdAt: string;
+            deliveredAt: string | null;
+            eventType: string;
+            /**
+             * Format: uuid
+             * @description The webhook-id the receiver saw
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "subscription" | "partner";
+            lastAttemptAt: string | null;
+            /** @description The body as queued (a notification is re-checked, and may be narrowed, on every attempt) */
+            payload: unknown;
+            replayOf: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "withheld";
+            subscriptionId: string | null;
+        };
+        WebhookDeliveryInput: {
+            /** @description The latest attempts, newest first */
+            attemptLog: {
+                /** @description ISO 8601 date-time */
+                at: unknown;
+                durationMs: number;
+                error: string | null;
+                /** @description The receiver's HTTP status; null when no answer came */
+                statusCode: number | null;
+                target: string;
+            }[];
+            attempts: number;
+            /** @description ISO 8601 date-time */
+            createdAt: unknown;
+            deliveredAt: unknown | null;
+            eventType: string;
+            /**
+             * Format: uuid
+             * @description The webhook-id the receiver saw
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "subscription" | "partner";
+            lastAttemptAt: unknown | null;
+            /** @description The body as queued (a notification is re-checked, and may be narrowed, on every attempt) */
+            payload: unknown;
+            replayOf: string | null;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "withheld";
+            subscriptionId: string | null;
+        };
     };
     responses: never;
     parameters: never;

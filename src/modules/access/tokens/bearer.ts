@@ -292,7 +292,26 @@ export function applyConsent(principal: ClientPrincipal, consent: ConsentRow | n
 
 async function authenticateAnyClient(ctx: AppContext, request: FastifyRequest): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
   const { clientId, consentId, issuedAtMs } = await verifyAccessToken(ctx, request);
+  return principalById(ctx, clientId, consentId, issuedAtMs);
+}
 
+/**
+ * The principal of a client that may read, read live by its id, without a request: what the client's
+ * own access token (no end user) would carry right now. For work done for a client outside its
+ * requests (the notices of its subscriptions).
+ *
+ * @throws BearerError as `authenticateClient` does (client gone, app not approved, an ingestion client).
+ */
+export async function readerById(ctx: AppContext, clientId: string): Promise<ClientPrincipal> {
+  return readerOnly(await principalById(ctx, clientId, undefined));
+}
+
+async function principalById(
+  ctx: AppContext,
+  clientId: string,
+  consentId: string | undefined,
+  issuedAtMs?: number,
+): Promise<{ principal: ClientPrincipal; origin: ClientOrigin; name: string }> {
   const row = await ctx.db
     .selectFrom('clients as c')
     .leftJoin('apps as a', 'a.id', 'c.app_id')

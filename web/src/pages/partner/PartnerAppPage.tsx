@@ -11,6 +11,7 @@ import { formatDateTime, known } from '../../lib/format.ts';
 import { ApiRequestCard } from '../../components/ApiRequestCard.tsx';
 import { AuditLog } from '../../components/AuditLog.tsx';
 import { purposeFor, type Purposes } from '../../lib/purposes.ts';
+import { WebhooksTab } from './WebhooksTab.tsx';
 
 type PartnerApp = Res<'/api/v1/partner/apps/{appId}'>;
 type Client = Res<'/api/v1/partner/apps/{appId}/client'>;
@@ -94,6 +95,7 @@ export function PartnerAppPage() {
           { key: 'grants', label: t('partner.app.tabGrants'), children: <GrantsTab appId={appId} /> },
           { key: 'log', label: t('partner.app.tabLog'), children: <LogTab appId={appId} /> },
           { key: 'reads', label: t('accessLog.tab'), children: <AccessLogTable appId={appId} /> },
+          { key: 'webhooks', label: t('webhooks.tab'), children: <WebhooksTab appId={appId} /> },
         ]}
       />
     </>
