@@ -1,13 +1,15 @@
 import { testConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { generateWorld } from '../src/generator/index.ts';
+import { generateBoarders } from '../src/generator/boarders.ts';
 import { closeContext, createContext } from '../src/runtime.ts';
 import { createFreshDatabase } from '../test/pg/server-process.ts';
 
 /**
  * The SS 12000 benchmarks' common start: a fresh PostgreSQL database named `databaseName`, its
  * institutions, and the generated world (seed 42; BENCH_SCHOOLS, default 200, and BENCH_STUDENTS,
- * default 60,000; `scale` multiplies both) tied to them — generated, not yet loaded. `close()` drops
+ * default 60,000; `scale` multiplies both) tied to them, and its boarders (about 10 % of the pupils of
+ * every tenth school, the boarding schools) — generated, not yet loaded. `close()` drops
  * the database again.
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
@@ -33,7 +35,8 @@ export async function openBenchWorld(databaseName: string, scale = 1) {
     }
     const today = new Date().toISOString().slice(0, 10);
     const world = generateWorld({ seed: 42, schools, students, institutionNumbers, today });
-    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, schools, students, close };
+    const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
+    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, schools, students, close };
   } catch (error) {
     await close();
     throw error;

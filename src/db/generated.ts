@@ -91,6 +91,24 @@ export interface AuditLog {
   after: Json | null;
 }
 
+export interface BoarderDeletions {
+  id: string;
+  institution_number: string;
+  deleted_at: Timestamp;
+}
+
+export interface Boarders {
+  id: string;
+  institution_number: string;
+  person_id: string;
+  start_date: Timestamp;
+  end_date: Timestamp | null;
+  body: Json;
+  hash: string;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
 export interface ClientReportInstitutions {
   report_id: string;
   institution_number: string;
@@ -682,6 +700,8 @@ export interface DB {
   app_webhooks: AppWebhooks;
   apps: Apps;
   audit_log: AuditLog;
+  boarder_deletions: BoarderDeletions;
+  boarders: Boarders;
   client_report_institutions: ClientReportInstitutions;
   client_reports: ClientReports;
   client_secrets: ClientSecrets;

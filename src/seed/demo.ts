@@ -4,6 +4,8 @@ import { generateWorld } from '../generator/index.ts';
 import { ingestBatch } from '../modules/ss12000/ingest.ts';
 import { ingestPreEnrolments } from '../modules/pre-enrolments/ingest.ts';
 import { generatePreEnrolments } from '../modules/pre-enrolments/generate.ts';
+import { ingestBoarders } from '../modules/boarders/ingest.ts';
+import { generateBoarders } from '../generator/boarders.ts';
 import { replaceGrants } from '../modules/access/grants.ts';
 import { systemActor } from '../modules/audit/record.ts';
 import {
@@ -74,6 +76,9 @@ export const DEMO_INSTITUTIONS = [
   { number: '011767', name: 'GO! MPI De Zeehoeve', town: 'Oostende', postalCode: '8400', level: 'secondary' },
   { number: '011775', name: 'GO! Middenschool Blankenberge', town: 'Blankenberge', postalCode: '8370', level: 'secondary' },
 ] as const;
+
+/** The demo institutions with a boarding house (internaat), whose pupils the boarders API serves. */
+export const DEMO_BOARDING_SCHOOLS = ['010025', '011767'];
 
 /** The demo's school board: the SS 12000 Huvudman above the demo institutions, and its mail domain (that of the demo's school admins). */
 export const DEMO_BOARD = { name: 'GO! Scholengroep Brugge-Oostende', domain: 'scholengroep.demo' } as const;
@@ -242,6 +247,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     institutions: DEMO_INSTITUTIONS.map((i) => ({ number: i.number, level: /basisschool/i.test(i.name) ? ('primary' as const) : ('secondary' as const) })),
   });
   await ingestPreEnrolments(ctx, { upsert: intake }, systemActor);
+  // Boarders (the boarders API, Internen) at the demo's two schools with a boarding house.
+  await ingestBoarders(ctx, { upsert: generateBoarders(world, { seed: 42, institutionNumbers: DEMO_BOARDING_SCHOOLS }) }, systemActor);
   await seedDemoEndUsers(ctx, world);
 }
 

@@ -21,7 +21,7 @@ describe('API catalog', () => {
     expect(where).toEqual({
       students: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
       staff: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
-      boarders: [null, null, null],
+      boarders: ['boarders', `${url}/boarders/v1`, `${url}/boarders/v1/openapi.json`],
       invoices: [null, null, null],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
     });

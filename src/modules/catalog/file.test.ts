@@ -32,7 +32,7 @@ describe('the catalog file', () => {
     expect(d.apis.map((a) => [a.code, a.grantTarget, a.requiredRights, a.servedBy])).toEqual([
       ['students', 'institution', ['iBasis', 'iLeerlingen'], 'ss12000'],
       ['staff', 'institution', ['iPersoneel'], 'ss12000'],
-      ['boarders', 'institution', ['iInternen'], null],
+      ['boarders', 'institution', ['iInternen'], 'boarders'],
       ['invoices', 'access_group', ['invoicing_admin'], null],
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
     ]);
@@ -73,7 +73,8 @@ describe('the catalog file', () => {
     expect(problemsOf(d)).toEqual([
       'categories[10].code: "identity" is declared twice (also categories[0])',
       'apis[3].code: "students" is declared twice (also apis[0])',
-      'apis[2].dataCategories[9]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
+      'apis[2].dataCategories[5]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
+      'apis[2].dataCategories[5]: "dormitory" is not a category the boarders release declaration (src/modules/boarders/release.ts) releases; an API served by boarders offers only: identity, addresses, phone_numbers, private_email, guardians',
     ]);
   });
 
@@ -99,7 +100,7 @@ describe('the catalog file', () => {
 
     const unknownServer = informat();
     unknownServer.apis[3].servedBy = 'invoices_v1';
-    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments']);
+    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments, boarders']);
   });
 
   it('refuses what the pre-enrolments API cannot serve: another API code, a grant per access group, a category its declaration lacks', () => {

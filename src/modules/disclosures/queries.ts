@@ -37,7 +37,13 @@ export async function relationsOfPerson(db: Queryable, personId: string, institu
     JOIN ss12000_organisations o ON o.id = r.organisation_id
     LEFT JOIN institutions i ON i.number = o.organisation_code
     WHERE r.person_id = ${personId}::uuid AND o.organisation_code IS NOT NULL AND ${NOT_SANDBOX}
-      AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[]))`.execute(db);
+      AND (${institutions}::text[] IS NULL OR o.organisation_code = ANY(${institutions}::text[]))
+    UNION
+    -- A stay at a boarding school (the boarders API, src/modules/boarders/) is the person's record there too.
+    SELECT b.institution_number, i.name, 'student', b.start_date::text, b.end_date::text
+    FROM boarders b JOIN institutions i ON i.number = b.institution_number
+    WHERE b.person_id = ${personId}::uuid AND NOT i.sandbox
+      AND (${institutions}::text[] IS NULL OR b.institution_number = ANY(${institutions}::text[]))`.execute(db);
   return result.rows;
 }
 
@@ -111,6 +117,12 @@ export async function disclosureLines(
       SELECT o.organisation_code AS institution, ${ROLE_SQL} AS role, r.start_date, r.end_date
       FROM ss12000_person_relations r JOIN ss12000_organisations o ON o.id = r.organisation_id
       WHERE r.person_id = ${personId}::uuid AND o.organisation_code = ANY(${institutions}::text[])
+      UNION ALL
+      -- The person's stays at a boarding school: the boarders API releases the stay record itself,
+      -- whatever its period (a list serves past and coming stays too), so the dates do not narrow it.
+      SELECT b.institution_number, 'boarder', NULL::date, NULL::date
+      FROM boarders b
+      WHERE b.person_id = ${personId}::uuid AND b.institution_number = ANY(${institutions}::text[])
     ),
     hit AS (
       SELECT l.id, l.at, l.app_id, l.client_id, l.method, l.endpoint, l.consent_id IS NOT NULL AS via_consent, x.part
@@ -129,6 +141,7 @@ export async function disclosureLines(
             AND (rel.start_date IS NULL OR rel.start_date <= (l.at AT TIME ZONE ${timeZone})::date)
             AND (rel.end_date IS NULL OR rel.end_date >= (l.at AT TIME ZONE ${timeZone})::date)
             AND CASE rel.role
+              WHEN 'boarder' THEN x.part->>'api' = 'boarders' AND ${entity} = 'boarders'
               WHEN 'student' THEN coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')}
               WHEN 'guardian' THEN coalesce(x.part->>'api', 'students') = 'students'
                                    AND coalesce(x.part->'categories', '[]'::jsonb) @> '["guardians"]'::jsonb

@@ -960,6 +960,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ingestion/boarders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load boarders (Internen): upsert and delete in one all-or-nothing batch (idempotent)
+         * @description For the operator (session) or an ingestion client (bearer access token from client credentials).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BoarderBatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            deleted: number;
+                            noChange: boolean;
+                            unchanged: number;
+                            /** @description Members the schema does not know, dropped (never stored, never served), per path, with how many records had them */
+                            unknownMembers: {
+                                [key: string]: number;
+                            };
+                            updated: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingestion/pre-enrolments": {
         parameters: {
             query?: never;
@@ -6135,7 +6188,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: ("ss12000" | "pre_enrolments") | null;
+            servedBy: ("ss12000" | "pre_enrolments" | "boarders") | null;
         };
         ApiAccessEntry: {
             apiCode: string;
@@ -6308,7 +6361,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: ("ss12000" | "pre_enrolments") | null;
+            servedBy: ("ss12000" | "pre_enrolments" | "boarders") | null;
         };
         AppLogEntry: {
             action: string;
@@ -6524,6 +6577,142 @@ export interface components {
                 /** @description Pass as the filter */
                 value: string;
             }[];
+        };
+        /** @description A boarder (Informat: intern): a person of the SS 12000 store living at a boarding school, with the boarding house, room or group, period, nights or weekend arrangement and the guardians to contact. */
+        Boarder: {
+            arrangement: {
+                nights: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
+                /** @enum {string} */
+                weekends: "home" | "stays" | "alternate";
+            };
+            boardingHouse: {
+                /** @description With the addresses category; never for a boarder with a security marking */
+                address?: components["schemas"]["BoarderAddress"];
+                name: string;
+            };
+            endDate?: string;
+            group?: string;
+            /** @description With the guardians category */
+            guardians?: {
+                /** @description With addresses; never under a marking of the boarder or the guardian */
+                address?: components["schemas"]["BoarderAddress"];
+                /** @description With private_email; never under a marking of the boarder or the guardian */
+                email?: string;
+                familyName: string;
+                givenName: string;
+                /** @description With phone_numbers; never under a marking of the boarder or the guardian */
+                phone?: string;
+                /** @enum {string} */
+                relation: "parent" | "guardian" | "other";
+            }[];
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            /** @description The boarder: a reference to the SS 12000 person */
+            person: {
+                /** @description From the SS 12000 store, as it is now */
+                familyName?: string;
+                /** @description From the SS 12000 store, as it is now; absent when the person is no longer there */
+                givenName?: string;
+                /**
+                 * Format: uuid
+                 * @description The SS 12000 person (GET /ss12000/v2.0/persons/{id} with a Students grant)
+                 */
+                id: string;
+            };
+            /** @description Never for a boarder with a security marking */
+            room?: string;
+            startDate: string;
+        };
+        /** @description A postal address (released with the addresses category, never for a boarder with a security marking) */
+        BoarderAddress: {
+            countryCode?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        /** @description A postal address (released with the addresses category, never for a boarder with a security marking) */
+        BoarderAddressInput: {
+            countryCode?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        BoarderBatch: {
+            /** @description Ids of boarders to delete */
+            delete?: string[];
+            /** @description Boarders to create or replace, by id */
+            upsert?: unknown[];
+        };
+        BoarderBatchInput: {
+            /** @description Ids of boarders to delete */
+            delete?: string[];
+            /** @description Boarders to create or replace, by id */
+            upsert?: unknown[];
+        };
+        /** @description A boarder (Informat: intern): a person of the SS 12000 store living at a boarding school, with the boarding house, room or group, period, nights or weekend arrangement and the guardians to contact. */
+        BoarderInput: {
+            arrangement: {
+                nights: ("monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday")[];
+                /** @enum {string} */
+                weekends: "home" | "stays" | "alternate";
+            };
+            boardingHouse: {
+                /** @description With the addresses category; never for a boarder with a security marking */
+                address?: components["schemas"]["BoarderAddressInput"];
+                name: string;
+            };
+            endDate?: string;
+            group?: string;
+            /** @description With the guardians category */
+            guardians?: {
+                /** @description With addresses; never under a marking of the boarder or the guardian */
+                address?: components["schemas"]["BoarderAddressInput"];
+                /** @description With private_email; never under a marking of the boarder or the guardian */
+                email?: string;
+                familyName: string;
+                givenName: string;
+                /** @description With phone_numbers; never under a marking of the boarder or the guardian */
+                phone?: string;
+                /** @enum {string} */
+                relation: "parent" | "guardian" | "other";
+            }[];
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            /** @description The boarder: a reference to the SS 12000 person */
+            person: {
+                /** @description From the SS 12000 store, as it is now */
+                familyName?: string;
+                /** @description From the SS 12000 store, as it is now; absent when the person is no longer there */
+                givenName?: string;
+                /**
+                 * Format: uuid
+                 * @description The SS 12000 person (GET /ss12000/v2.0/persons/{id} with a Students grant)
+                 */
+                id: string;
+            };
+            /** @description Never for a boarder with a security marking */
+            room?: string;
+            startDate: string;
         };
         ClientGrant: {
             /** @description Set for APIs granted per access group (invoices) */
