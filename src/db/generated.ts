@@ -207,6 +207,21 @@ export interface EndUserSessions {
   expires_at: Timestamp;
 }
 
+export interface GrantHistory {
+  id: GeneratedAlways<string>;
+  grant_id: string | null;
+  client_id: string;
+  api_code: string;
+  institution_number: string | null;
+  access_group_id: string | null;
+  sandbox: Generated<boolean>;
+  started_at: Timestamp;
+  start_kind: string;
+  ended_at: Timestamp | null;
+  end_kind: string | null;
+  reconstructed: Generated<boolean>;
+}
+
 export interface GrantReach {
   grant_id: string | null;
   client_id: string | null;
@@ -712,6 +727,7 @@ export interface DB {
   end_user_accounts: EndUserAccounts;
   end_user_consents: EndUserConsents;
   end_user_sessions: EndUserSessions;
+  grant_history: GrantHistory;
   grant_reach: GrantReach;
   grants: Grants;
   instance_secrets: InstanceSecrets;

@@ -3,7 +3,8 @@
  * data directory (or, with TEST_DATABASE_URL, a fresh PostgreSQL database): a bad file is refused
  * whole in one line an operator can act on (file, line, field), with a non-zero exit code and no
  * stack trace; a password is never printed, neither it nor its hash; an institution number twice in
- * one file is refused (not last-wins); `rights import` replaces or merges as `--mode` says.
+ * one file is refused (not last-wins); `rights import` replaces or merges as `--mode` says;
+ * `import --pre-enrolments` loads the ingestion endpoint's batch format all or nothing, with its audit row.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -219,5 +220,86 @@ describe('schoolgate imports through the CLI', () => {
       { sis_user_id: 'u1', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
       { sis_user_id: 'u2', module_right: 'iBasis', institution_number: '123456', school_year: 2026 },
     ]);
+  }, 300_000);
+
+  it('import --pre-enrolments: the ingestion batch format, all or nothing with one audit row; a bad file or record is one line', async () => {
+    expect(cli(target, ['institutions', 'import', file('pe-inst.csv', 'number,name,town,activeFromYear\n345678,De Vlinder,Brugge,2010\n')]).status).toBe(0);
+    const [A, B, C] = ['0d9a4d4e-1111-4a11-8a11-000000000001', '0d9a4d4e-1111-4a11-8a11-000000000002', '0d9a4d4e-1111-4a11-8a11-000000000003'];
+    const record = (id: string, over: Record<string, unknown> = {}) => ({
+      id,
+      institution: { institutionNumber: '345678' },
+      schoolYear: 2027,
+      grade: '1',
+      status: 'submitted',
+      submittedDate: '2026-10-01',
+      child: { givenName: 'Lotte', familyName: 'Peeters' },
+      guardians: [{ givenName: 'An', familyName: 'Peeters', relation: 'parent', email: 'an@example.be' }],
+      ...over,
+    });
+    const stored = async () =>
+      (await read((db) => db.selectFrom('pre_enrolments').select(['id', 'status', 'body']).orderBy('id').execute())).map((r) => ({
+        id: r.id,
+        grade: r.body.grade,
+        status: r.status,
+      }));
+    const loads = () =>
+      read((db) => db.selectFrom('audit_log').select(['actor_label', 'after']).where('subject_type', '=', 'pre_enrolments').orderBy('id').execute());
+
+    // Two files, one batch: the endpoint's body and a bare array.
+    const first = cli(target, [
+      'import',
+      '--pre-enrolments',
+      file('pe-batch.json', JSON.stringify({ upsert: [record(A), record(B, { grade: '2' })] })),
+      file('pe-array.json', JSON.stringify([record(C, { status: 'accepted', decisionDate: '2026-11-01' })])),
+    ]);
+    expect(first.errorLines).toEqual([]);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('pre-enrolments: created 3, updated 0, unchanged 0, deleted 0\n');
+    expect(await stored()).toEqual([
+      { id: A, grade: '1', status: 'submitted' },
+      { id: B, grade: '2', status: 'submitted' },
+      { id: C, grade: '1', status: 'accepted' },
+    ]);
+    const again = cli(target, ['import', '--pre-enrolments', join(work, 'pe-batch.json'), join(work, 'pe-array.json')]);
+    expect(again.stdout).toContain('pre-enrolments: created 0, updated 0, unchanged 3, deleted 0\nNothing changed.');
+    expect(await loads()).toHaveLength(1);
+    expect((await loads())[0]!.actor_label).toBe('schoolgate import');
+
+    // Refused whole, one line each, nothing written: bad records (exit 1), bad files (exit 2).
+    const cases: [string, string, number, RegExp][] = [
+      [
+        'pe-unknown.json',
+        JSON.stringify({ upsert: [record(A, { grade: '3' }), record(B, { institution: { institutionNumber: '999999' } })] }),
+        1,
+        /^schoolgate import: \S+pe-unknown\.json: upsert item 2, institution\.institutionNumber: No institution 999999 \(import it first\)\.$/,
+      ],
+      ['pe-status.json', JSON.stringify([record(A, { status: 'maybe' })]), 1, /^schoolgate import: \S+pe-status\.json: upsert item 1, status: /],
+      [
+        'pe-nul.json',
+        JSON.stringify([record(A, { child: { givenName: 'Lo\u0000tte', familyName: 'Peeters' } })]),
+        2,
+        /^schoolgate import: \S+pe-nul\.json: upsert item 1, child\.givenName: contains a NUL character$/,
+      ],
+      ['pe-delete.json', JSON.stringify({ delete: ['not-an-id'] }), 2, /^schoolgate import: \S+pe-delete\.json: delete item 1: /],
+      ['pe-ss12000.json', JSON.stringify({ persons: [] }), 2, /^schoolgate import: \S+pe-ss12000\.json: .*"persons"/],
+      ['pe-string.json', '"hello"', 2, /^schoolgate import: \S+pe-string\.json: not a pre-enrolment batch/],
+      ['pe-truncated.json', '{"upsert": [{"id": "0d9a', 2, /^schoolgate import: \S+pe-truncated\.json: is not valid JSON \(truncated or damaged\?\)/],
+    ];
+    for (const [name, content, status, pattern] of cases) {
+      const result = cli(target, ['import', '--pre-enrolments', file(name, content)]);
+      expect([name, result.status, result.errorLines]).toEqual([name, status, [expect.stringMatching(pattern)]]);
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/^\s+at /m);
+    }
+    expect((await stored()).map((r) => r.grade)).toEqual(['1', '2', '1']);
+    expect(await loads()).toHaveLength(1);
+
+    // A deletion goes to the deletions feed with its institution, in a second load with its own audit row.
+    const gone = cli(target, ['import', '--pre-enrolments', file('pe-gone.json', JSON.stringify({ delete: [B] }))]);
+    expect(gone.stdout).toContain('pre-enrolments: created 0, updated 0, unchanged 0, deleted 1\n');
+    expect((await stored()).map((r) => r.id)).toEqual([A, C]);
+    expect(await read((db) => db.selectFrom('pre_enrolment_deletions').select(['id', 'institution_number']).execute())).toEqual([
+      { id: B, institution_number: '345678' },
+    ]);
+    expect(await loads()).toHaveLength(2);
   }, 300_000);
 });

@@ -107,6 +107,14 @@ describe('charts, in Chromium', () => {
     return texts.filter(Boolean).sort();
   }
 
+  /** Every text of the drawing (axis labels, value labels), once it has drawn some. */
+  async function axisTexts(page: Page, figure: string): Promise<string[]> {
+    const drawing = page.getByTestId(`${figure}-chart`);
+    await drawing.locator('svg').first().waitFor();
+    await expect.poll(() => drawing.locator('svg text').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    return drawing.locator('svg text').evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? '').filter(Boolean));
+  }
+
   for (const [locale, lang] of [
     ['en-GB', 'en'],
     ['nl-BE', 'nl'],
@@ -117,14 +125,14 @@ describe('charts, in Chromium', () => {
         partner: `3 reads in 30 days (14 records), most on ${day('2026-11-20', 'en')}: 2.`,
         reads: `5 reads in 30 days (29 records), most on ${day('2026-11-21', 'en')}: 3.`,
         status: '3 apps: Draft 0, Submitted 1, Approved 2, Rejected 0, Suspended 0, Archived 0.',
-        grants: '3 grants in force at the end of the period, 2 of them given in it.',
+        grants: '3 grants in force at the end of the period; 2 given in it.',
       },
       nl: {
         school: `4 leesacties in 30 dagen (15 records), de meeste op ${day('2026-11-20', 'nl')}: 2.`,
         partner: `3 leesacties in 30 dagen (14 records), de meeste op ${day('2026-11-20', 'nl')}: 2.`,
         reads: `5 leesacties in 30 dagen (29 records), de meeste op ${day('2026-11-21', 'nl')}: 3.`,
         status: null,
-        grants: '3 geldige toegangen aan het einde van de periode, waarvan 2 in de periode gegeven.',
+        grants: '3 geldige toegangen aan het einde van de periode; 2 in de periode gegeven.',
       },
     }[lang];
 
@@ -165,6 +173,12 @@ describe('charts, in Chromium', () => {
       expect(await page.getByTestId('grants-chart-summary').innerText()).toBe(summaries.grants);
       expect(await chartValues(page, 'status-chart')).toEqual(['1', '2']);
       expect(await chartValues(page, 'reads-chart')).toEqual(['2', '3']);
+      // Count axes show whole numbers only: with counts up to 3, G2's own ticks include 0.5, 1.5, ….
+      for (const figure of ['status-chart', 'grants-chart', 'reads-chart']) {
+        const texts = await axisTexts(page, figure);
+        expect([figure, texts.filter((s) => /\d[.,]\d/.test(s))]).toEqual([figure, []]);
+        expect([figure, texts.some((s) => s === '1')]).toEqual([figure, true]);
+      }
       const status = await tableRows(page, 'status-chart');
       expect(status.map((r) => r[1])).toEqual(['0', '1', '2', '0', '0', '0']);
       const grants = await tableRows(page, 'grants-chart');

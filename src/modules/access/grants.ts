@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import { queuePartnerEvent } from '../webhooks/delivery.ts';
 import type { ActorKind } from '../../db/schema.ts';
@@ -11,6 +12,16 @@ import { recordAudit } from '../audit/record.ts';
  * file, so what a change writes (the rows, its audit row, the partner's mail) is the same whoever
  * makes it — a school admin's editor, the operator's legacy-client editor, seeding.
  */
+
+/**
+ * Tells the grant history's triggers (`src/db/live/60_grant_history.sql`) the time of the change
+ * under way, by the application's clock, for the rest of the caller's transaction: a removal or a
+ * switch-on is recorded at this time. (A change that does not say it is recorded at the
+ * transaction's start, which is the same time outside tests.)
+ */
+export async function stampGrantChange(trx: Queryable, at: Date): Promise<void> {
+  await sql`SELECT set_config('schoolgate.grant_change_at', ${at.toISOString()}, true)`.execute(trx);
+}
 
 /** One grant as a change names it: an API on an institution or on an access group. */
 export interface GrantTarget {
@@ -192,6 +203,7 @@ export async function replaceGrants(
   }
   if (!result.changed) return result;
 
+  await stampGrantChange(trx, now);
   if (removed.length)
     await trx
       .deleteFrom('grants')
@@ -327,6 +339,7 @@ export async function revokeSandboxGrants(
     .where('sandbox', '=', true)
     .executeTakeFirst();
   if (!sandbox) throw notFound('sandbox_not_found', 'There is no sandbox institution.');
+  await stampGrantChange(trx, at);
   const rows = await trx.deleteFrom('grants').where('institution_number', '=', sandbox.number).returning(['client_id', 'api_code']).execute();
   const byClient = new Map<string, string[]>();
   for (const r of rows) byClient.set(r.client_id, [...(byClient.get(r.client_id) ?? []), r.api_code]);
@@ -415,6 +428,8 @@ export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
     throw conflict('nothing_to_switch_off', 'The app has no access in your institutions to switch off.');
   }
   const targets = sortTargets(live.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id })));
+  // The history's periods end at suspended_at (below); stamped for any trigger that reads the time.
+  await stampGrantChange(trx, now);
   // A grant switched off before, granted afresh and switched off again: the latest one is kept.
   await deleteSuspendedTwins(trx, client.id, targets);
   await trx
@@ -468,6 +483,8 @@ export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
     ),
   );
   const back = suspended.filter((g) => !liveKeys.has(`${g.api_code}|${targetIdOf(g)}`));
+  // The grants return with their first granted_at; their history's new period starts now.
+  await stampGrantChange(trx, now);
   await trx
     .deleteFrom('suspended_grants')
     .where(

@@ -5,7 +5,7 @@ import type { ZodApp } from '../../http/types.ts';
 import { loadAdminScope } from '../../auth/admin-scope.ts';
 import { localDate } from '../../lib/school-year.ts';
 import { authorize } from '../access/policies.ts';
-import { grantsInForceByDayGiven } from '../access/queries.ts';
+import { grantsByDay } from '../access/queries.ts';
 import { institutionsOfTargets } from '../access/reach.ts';
 import { AppSubject } from '../apps/policies.ts';
 import { countAppsByStatus, findApp } from '../apps/queries.ts';
@@ -90,7 +90,7 @@ export default async function statsRoutes(app: ZodApp, ctx: AppContext): Promise
       config: { access: 'operator' },
       schema: {
         tags: ['operator'],
-        summary: 'Apps by status, grants in force by the day given, and reads per day, in the deployment time zone',
+        summary: 'Apps by status, grants given and in force per day, and reads per day, in the deployment time zone',
         querystring: rangeQuery,
         response: { 200: dashboardResponse, ...errors(400, 401, 403) },
       },
@@ -100,11 +100,11 @@ export default async function statsRoutes(app: ZodApp, ctx: AppContext): Promise
       const timeZone = ctx.config.TZ;
       const [statuses, grants, reads] = await Promise.all([
         countAppsByStatus(ctx.db),
-        grantsInForceByDayGiven(ctx.db, { timeZone, from, to }),
+        grantsByDay(ctx.db, { timeZone, from, to }),
         readsPerDay(ctx.db, { timeZone, from, to }),
       ]);
       const count = new Map(statuses.map((s) => [s.status, s.count]));
-      const given = new Map(grants.days.map((d) => [d.day, d.given]));
+      const moved = new Map(grants.days.map((d) => [d.day, d]));
       const readsOf = new Map<string, { requests: number; records: number }>();
       for (const r of reads) {
         const sum = readsOf.get(r.day) ?? { requests: 0, records: 0 };
@@ -117,9 +117,9 @@ export default async function statsRoutes(app: ZodApp, ctx: AppContext): Promise
         to,
         appsByStatus: APP_STATUSES.map((status) => ({ status, count: count.get(status) ?? 0 })),
         grants: days.map((day) => {
-          const n = given.get(day) ?? 0;
-          inForce += n;
-          return { day, given: n, inForce };
+          const m = moved.get(day);
+          inForce += m?.delta ?? 0;
+          return { day, given: m?.given ?? 0, inForce };
         }),
         reads: days.map((day) => ({ day, ...(readsOf.get(day) ?? { requests: 0, records: 0 }) })),
       };

@@ -52,11 +52,11 @@ export const dashboardResponse = z
       .array(
         z.object({
           day: z.string(),
-          given: z.number().int().describe('Grants given this day that are still in force'),
-          inForce: z.number().int().describe('Grants in force now that were given up to the end of this day'),
+          given: z.number().int().describe('New grants given this day, also those removed since (a switched-off grant switched on again is not new)'),
+          inForce: z.number().int().describe('Grants in force at the end of this day (not those removed or switched off by then)'),
         }),
       )
-      .describe('Every day of the window; grants removed since are not counted, nor the developer sandbox'),
+      .describe('Every day of the window, from the grant history; the developer sandbox is not counted'),
     reads: z
       .array(z.object({ day: z.string(), requests: z.number().int(), records: z.number().int() }))
       .describe('Every day of the window: answered SS 12000 requests of all apps and the records they released'),

@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../../../test/support/harness.ts';
 import { currentSchoolYear } from '../../lib/school-year.ts';
 import { insertAccessGroup, insertAdminRight, insertApp, insertClient, insertInstitution, insertPartner, insertUser } from '../../seed/builders.ts';
-import { insertGrants } from '../access/grants.ts';
+import { TestClock } from '../../lib/clock.ts';
+import { insertGrants, replaceGrants, restoreGrants, suspendGrants } from '../access/grants.ts';
 
 /**
  * The chart numbers from a world built by hand (the harness's deployment time zone is
@@ -107,6 +108,26 @@ beforeAll(async () => {
   await give(cy, 'students', A, '2026-11-12T09:00:00Z');
   await give(cy, 'staff', A, '2026-11-20T09:00:00Z');
   await give(cx, 'students', sandbox.number, '2026-11-11T09:00:00Z'); // the sandbox is no school's
+  // And grants no longer in force, through the services with their own clocks: Yak's students grant
+  // at Bravo given on the 10th (11:00 local) and removed on the 12th (16:00 local); Xylo's at Alfa
+  // (given 1 November) switched off on the 10th (13:00 local) and on again on the 11th (13:00 local).
+  await give(cy, 'students', B, '2026-11-10T10:00:00Z');
+  const at = (iso: string) => ({ clock: new TestClock(new Date(iso)), mail: ctx.mail });
+  const actor = { id: null, label: 'Test', kind: 'system' as const, name: 'Test' };
+  const within = new Map([['students', [A]]]);
+  await ctx.db.transaction().execute((trx) => suspendGrants(trx, at('2026-11-10T12:00:00Z'), { clientId: cx, within, actor, reason: 'Paused' }));
+  await ctx.db.transaction().execute((trx) => restoreGrants(trx, at('2026-11-11T12:00:00Z'), { clientId: cx, within, actor, reason: null }));
+  await ctx.db.transaction().execute((trx) =>
+    replaceGrants(trx, at('2026-11-12T15:00:00Z'), {
+      clientId: cy,
+      apiCode: 'students',
+      targets: [A, C],
+      actor,
+      reason: 'Not Bravo',
+      action: 'grants.replaced',
+      notify: false,
+    }),
+  );
 }, 60_000);
 
 const signIn = async (email: string) => {
@@ -218,7 +239,7 @@ describe('GET /api/v1/stats/reads', () => {
 });
 
 describe('GET /api/v1/operator/dashboard', () => {
-  it('counts apps by status, grants in force by the day given, and reads per day', async () => {
+  it('counts apps by status, grants given and in force per day (also those removed since), and reads per day', async () => {
     const res = await (await signIn('olle@sis.example')).get(`/api/v1/operator/dashboard?${WINDOW}`);
     expect(res.status).toBe(200);
     expect(res.body.appsByStatus).toEqual([
@@ -229,10 +250,24 @@ describe('GET /api/v1/operator/dashboard', () => {
       { status: 'suspended', count: 1 },
       { status: 'archived', count: 0 },
     ]);
+    // End of the 10th: Yak at Bravo (given that day); Xylo at Alfa is switched off.
+    // End of the 11th: Xylo at Alfa again, Xylo at Bravo (given that day), Yak at Bravo.
+    // End of the 12th: Yak at Bravo removed; Yak at Charlie and at Alfa given that day.
     expect(res.body.grants).toEqual([
-      { day: '2026-11-10', given: 0, inForce: 1 },
-      { day: '2026-11-11', given: 1, inForce: 2 },
+      { day: '2026-11-10', given: 1, inForce: 1 },
+      { day: '2026-11-11', given: 1, inForce: 3 },
       { day: '2026-11-12', given: 2, inForce: 4 },
+    ]);
+    // Before the switch: Xylo at Alfa only, given on the 1st. After the window: Yak's staff grant on the 20th.
+    const early = await (await signIn('olle@sis.example')).get('/api/v1/operator/dashboard?from=2026-11-01&to=2026-11-02');
+    expect(early.body.grants).toEqual([
+      { day: '2026-11-01', given: 1, inForce: 1 },
+      { day: '2026-11-02', given: 0, inForce: 1 },
+    ]);
+    const late = await (await signIn('olle@sis.example')).get('/api/v1/operator/dashboard?from=2026-11-19&to=2026-11-20');
+    expect(late.body.grants).toEqual([
+      { day: '2026-11-19', given: 0, inForce: 4 },
+      { day: '2026-11-20', given: 1, inForce: 5 },
     ]);
     expect(res.body.reads).toEqual([
       { day: '2026-11-10', requests: 2, records: 9 },

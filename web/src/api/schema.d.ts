@@ -2193,7 +2193,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Apps by status, grants in force by the day given, and reads per day, in the deployment time zone */
+        /** Apps by status, grants given and in force per day, and reads per day, in the deployment time zone */
         get: {
             parameters: {
                 query?: {
@@ -7904,12 +7904,12 @@ export interface components {
             }[];
             /** @description First day, YYYY-MM-DD */
             from: string;
-            /** @description Every day of the window; grants removed since are not counted, nor the developer sandbox */
+            /** @description Every day of the window, from the grant history; the developer sandbox is not counted */
             grants: {
                 day: string;
-                /** @description Grants given this day that are still in force */
+                /** @description New grants given this day, also those removed since (a switched-off grant switched on again is not new) */
                 given: number;
-                /** @description Grants in force now that were given up to the end of this day */
+                /** @description Grants in force at the end of this day (not those removed or switched off by then) */
                 inForce: number;
             }[];
             /** @description Every day of the window: answered SS 12000 requests of all apps and the records they released */
@@ -7932,12 +7932,12 @@ export interface components {
             }[];
             /** @description First day, YYYY-MM-DD */
             from: string;
-            /** @description Every day of the window; grants removed since are not counted, nor the developer sandbox */
+            /** @description Every day of the window, from the grant history; the developer sandbox is not counted */
             grants: {
                 day: string;
-                /** @description Grants given this day that are still in force */
+                /** @description New grants given this day, also those removed since (a switched-off grant switched on again is not new) */
                 given: number;
-                /** @description Grants in force now that were given up to the end of this day */
+                /** @description Grants in force at the end of this day (not those removed or switched off by then) */
                 inForce: number;
             }[];
             /** @description Every day of the window: answered SS 12000 requests of all apps and the records they released */

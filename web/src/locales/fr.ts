@@ -646,9 +646,8 @@ const fr: Resources = {
     status: 'Statut',
     apps: 'Applications',
     grantsTitle: 'Accès en vigueur',
-    grantsSummary: '{{now}} accès en vigueur à la fin de la période, dont {{given}} accordés pendant celle-ci.',
-    grantsNote:
-      'Accès en vigueur aujourd’hui, selon le jour où ils ont été accordés : les accès retirés et le bac à sable des développeurs ne sont pas comptés.',
+    grantsSummary: '{{now}} accès en vigueur à la fin de la période ; {{given}} accordés pendant celle-ci.',
+    grantsNote: 'Accès en vigueur à la fin de chaque jour, y compris ceux retirés ou désactivés depuis ; le bac à sable des développeurs n’est pas compté.',
     given: 'Accordés ce jour-là',
     inForce: 'En vigueur',
   },

@@ -30,7 +30,14 @@ const common = (p: ChartProps) => ({
   renderer: new SvgRenderer({ outputSVGElementId: false }),
   // No entry animation: the chart is there at once (and the browser tests read it at once).
   animate: false as const,
-  axis: { y: { labelFormatter: (n: number) => p.format(n) }, x: { labelAutoHide: true, labelAutoRotate: false } },
+  // Every chart counts (reads, records, grants, apps): its value axis shows whole numbers only. With
+  // small counts G2's nice ticks fall between them (0.2, 0.5, …): those ticks are left out. The
+  // axis starts at 0, so a bar's length is its count.
+  scale: { y: { nice: true, domainMin: 0 } },
+  axis: {
+    y: { labelFormatter: (n: number) => p.format(n), tickFilter: (n: number) => Number.isInteger(n) },
+    x: { labelAutoHide: true, labelAutoRotate: false },
+  },
   label: {
     text: (d: Point) => (d.y ? p.format(d.y) : ''),
     transform: [{ type: 'overlapHide' }],
