@@ -17,9 +17,10 @@ import { insertGrants, replaceGrants, restoreGrants, suspendGrants, type GrantAc
  */
 const [I1, I2, I3] = ['430001', '430002', '430003'] as const;
 const actor: GrantActor = { id: null, label: 'Test', kind: 'system', name: 'Test' };
-// A legacy client has no app, so no change below sends mail.
+// A legacy client has no app, so no change below sends mail or a partner webhook.
 const noMail = {} as AppContext['mail'];
-const at = (iso: string) => ({ clock: new TestClock(new Date(iso)), mail: noMail });
+const noJobs = {} as AppContext['jobs'];
+const at = (iso: string) => ({ clock: new TestClock(new Date(iso)), mail: noMail, jobs: noJobs });
 const t = (v: string | Date) => new Date(v).toISOString();
 
 let database: Database;

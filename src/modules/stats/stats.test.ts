@@ -112,7 +112,7 @@ beforeAll(async () => {
   // at Bravo given on the 10th (11:00 local) and removed on the 12th (16:00 local); Xylo's at Alfa
   // (given 1 November) switched off on the 10th (13:00 local) and on again on the 11th (13:00 local).
   await give(cy, 'students', B, '2026-11-10T10:00:00Z');
-  const at = (iso: string) => ({ clock: new TestClock(new Date(iso)), mail: ctx.mail });
+  const at = (iso: string) => ({ clock: new TestClock(new Date(iso)), mail: ctx.mail, jobs: ctx.jobs });
   const actor = { id: null, label: 'Test', kind: 'system' as const, name: 'Test' };
   const within = new Map([['students', [A]]]);
   await ctx.db.transaction().execute((trx) => suspendGrants(trx, at('2026-11-10T12:00:00Z'), { clientId: cx, within, actor, reason: 'Paused' }));
