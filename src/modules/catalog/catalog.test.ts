@@ -7,7 +7,7 @@ describe('API catalog', () => {
   it('lists the default catalog with the right each API needs, to anyone', async () => {
     const res = await harness().client().get('/api/v1/catalog/apis');
     expect(res.status).toBe(200);
-    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments']);
+    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
     expect(res.body.data[3].names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });

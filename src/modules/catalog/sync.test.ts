@@ -105,7 +105,7 @@ describe('synchronising the catalog file into the database', () => {
       await expect(start).rejects.toThrow(
         `The API catalog file would orphan what is in use; nothing was changed (${MAGISTER}):\n  apis: "boarders" is no longer in the file, but 1 grant and 1 app request use it.`,
       );
-      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments']);
+      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
     }, 180_000);
 
     it('applies what orphans nothing, with an audit row per change saying before and after', async () => {
@@ -139,7 +139,7 @@ describe('synchronising the catalog file into the database', () => {
       expect((studentsRow.after as any).dataCategories).not.toContain('photo');
       expect(audit[3]!.after).toBeNull();
       const rows = await apisInDb();
-      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices']);
+      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable']);
       expect(rows[0]).toMatchObject({ name: 'Pupils', names: { en: 'Pupils', nl: 'Leerlingen' } });
       // Synchronising the same file again changes nothing.
       expect(await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT })).toEqual([]);
@@ -171,7 +171,7 @@ describe('the server with a catalog file', () => {
     try {
       const res = await h.client().get('/api/v1/catalog/apis');
       expect(res.status).toBe(200);
-      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions']);
+      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions', 'timetable']);
       expect(res.body.data[0].names.nl).toBe('Leerlingen');
       expect(res.body.data[4]).toMatchObject({ grantTarget: 'access_group', requiredRights: ['FinancieelBeheer'], baseUrl: null, openapiUrl: null });
       const cats = await h.client().get('/api/v1/catalog/data-categories');

@@ -305,14 +305,20 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch, look?:
 }
 
 async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
-  const none = { student_units: [] as string[], staff_units: [] as string[], guardian_units: [] as string[], any_grant: false };
+  const none = {
+    student_units: [] as string[],
+    staff_units: [] as string[],
+    guardian_units: [] as string[],
+    timetable_units: [] as string[],
+    any_grant: false,
+  };
   const one = async (table: string, column: string) => {
     const r = await sql<{ v: string }>`SELECT ${sql.ref(column)} AS v FROM ${sql.table(table)} WHERE id = ${id}`.execute(trx);
     return r.rows[0]?.v;
   };
   switch (type) {
     case 'organisations':
-      return { ...none, student_units: [id], staff_units: [id] };
+      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id] };
     case 'syllabuses':
     case 'programmes':
       return { ...none, any_grant: true };
@@ -327,7 +333,15 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'groups':
     case 'activities': {
       const org = await one(tableOf[type], 'organisation_id');
-      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [] };
+      // Seen under the timetable API too (its lessons' activities and groups).
+      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [], timetable_units: org ? [org] : [] };
+    }
+    case 'rooms':
+    case 'resources':
+    case 'schoolUnitOfferings':
+    case 'calendarEvents': {
+      const org = await one(tableOf[type], 'organisation_id');
+      return { ...none, timetable_units: org ? [org] : [] };
     }
     case 'persons':
     case 'studyplans': {
@@ -343,6 +357,19 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
       };
     }
   }
+}
+
+/**
+ * Copies each lesson's unit from its activity (`ss12000_calendar_events.organisation_id`, migration
+ * 0074): for the lessons stored and the lessons of the activities stored. The body names only the
+ * activity; the scope and the student/staff rules read the unit, so it follows the activity's.
+ */
+async function syncCalendarEventUnits(trx: Queryable, changed: { activities: string[]; calendarEvents: string[] }): Promise<void> {
+  if (!changed.activities.length && !changed.calendarEvents.length) return;
+  await sql`UPDATE ss12000_calendar_events c SET organisation_id = a.organisation_id
+    FROM ss12000_activities a
+    WHERE a.id = c.activity_id AND c.organisation_id IS DISTINCT FROM a.organisation_id
+      AND (c.id = ANY(${changed.calendarEvents}::uuid[]) OR c.activity_id = ANY(${changed.activities}::uuid[]))`.execute(trx);
 }
 
 /** Who loads the data, as the audit log names them. */
@@ -373,6 +400,8 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
     // run under the lock too, so that what they rely on (records stored as sent, references) stays so.
     await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
     const look = await firstLook(trx, batch);
+    /** Ids of the records each collection of this batch created or changed. */
+    const changedOf = new Map<EntityType, string[]>();
     const parsed = await validateBatch(trx, batch, look);
     for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
     for (const { type, records, rawHashes } of parsed) {
@@ -446,6 +475,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           }
         }
       }
+      changedOf.set(type, changedIds);
       result.created[type] = created;
       result.updated[type] = updated;
       result.unchanged[type] = records.length - created - updated + skipped;
@@ -496,6 +526,11 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         }
       }
     }
+    // A lesson is at its activity's unit: copied for the lessons and activities this batch stored.
+    await syncCalendarEventUnits(trx, {
+      activities: changedOf.get('activities') ?? [],
+      calendarEvents: changedOf.get('calendarEvents') ?? [],
+    });
     // Deletions last, referencing collections first so that scope snapshots still see relations.
     for (const type of [...entityTypes].reverse()) {
       const ids = [...new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase()))];

@@ -165,7 +165,7 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   const names = new Map<string, string>();
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
-    if (target === 'duties' || target === 'studyplans') continue;
+    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents') continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{
@@ -310,6 +310,12 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
       for (const a of items) if (byId.has(a.syllabus?.id)) embed(a, 'syllabus', byId.get(a.syllabus.id));
     }
   }
+  if (type === 'calendarEvents' && expand.includes('activity')) {
+    // The lesson's activity as the scope shows it (teachers only at staff units, release policy).
+    const activities = await load('activities', sql`t.id = ANY(${items.map((e) => e.activity?.id).filter(Boolean)}::uuid[])`);
+    const byId = new Map(activities.map((a) => [a.id, a]));
+    for (const e of items) if (byId.has(e.activity?.id)) embed(e, 'activity', byId.get(e.activity.id));
+  }
 }
 
 async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows: Row[], names: boolean): Promise<Record<string, any>[]> {
@@ -357,7 +363,13 @@ const deletedKey: Record<EntityType, string> = {
   syllabuses: 'syllabuses',
   programmes: 'programmes',
   studyplans: 'studyPlans',
+  rooms: 'rooms',
+  resources: 'resources',
+  schoolUnitOfferings: 'schoolUnitOfferings',
+  calendarEvents: 'calendarEvents',
 };
+/** The members of `/deletedEntities`' `data`, one per entity type served. */
+export const deletedEntityKeys = entityTypes.map((t) => deletedKey[t]);
 const entityEnum: Record<string, EntityType> = {
   Organisation: 'organisations',
   Person: 'persons',
@@ -368,20 +380,14 @@ const entityEnum: Record<string, EntityType> = {
   Syllabus: 'syllabuses',
   Programme: 'programmes',
   StudyPlan: 'studyplans',
+  Room: 'rooms',
+  Resource: 'resources',
+  SchoolUnitOffering: 'schoolUnitOfferings',
+  CalendarEvent: 'calendarEvents',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = [
-  'Absence',
-  'AttendanceEvent',
-  'Attendance',
-  'Grade',
-  'CalendarEvent',
-  'AttendanceSchedule',
-  'Resource',
-  'Room',
-  'SchoolUnitOffering',
-];
+export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'AttendanceSchedule'];
 
 /** GET /deletedEntities: ids deleted after a moment, of entities the app could have seen. */
 export async function deletedEntities(db: Queryable, scope: Scope, search: string) {
@@ -398,6 +404,7 @@ export async function deletedEntities(db: Queryable, scope: Scope, search: strin
         [
           sql`d.student_units && ${s}`,
           sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
+          sql`d.timetable_units && ${sql`${scope.timetableUnits}::uuid[]`}`,
           ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],
