@@ -24,6 +24,7 @@ describe('API catalog', () => {
       boarders: [null, null, null],
       invoices: [null, null, null],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
+      timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');

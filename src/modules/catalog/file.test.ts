@@ -48,7 +48,7 @@ describe('the catalog file', () => {
 
   it('reads JSON by a .json name, and says what is wrong with text that does not parse', () => {
     const json = parseCatalogText(JSON.stringify(informat()), 'catalog.json');
-    expect(json.apis).toHaveLength(5);
+    expect(json.apis).toHaveLength(6);
     expect(() => parseCatalogText('apis: [', 'c.yaml')).toThrow(/c\.yaml[\s\S]*\(file\): not valid YAML/);
     expect(() => parseCatalogText('{"apis": ', 'c.json')).toThrow(/\(file\): not valid JSON/);
     // A key given twice would silently keep one of them.
