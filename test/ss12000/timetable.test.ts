@@ -173,6 +173,17 @@ describe('GET /calendarEvents', () => {
     expect(JSON.stringify(outside.body)).not.toContain(pupil);
   });
 
+  it('finds no lesson by a pupil without the students API there: neither through the group nor through studentExceptions', async () => {
+    const all = 'startTime.onOrAfter=2026-11-01T00:00:00Z&startTime.onOrBefore=2026-12-31T00:00:00Z';
+    const byPupil = await timetable.get(`/calendarEvents?${all}&student=${pupil}`);
+    expect(byPupil.status).toBe(200);
+    expect(byPupil.body.data).toEqual([]);
+    const looked = await timetable.request('POST', '/calendarEvents/lookup', { student: [pupil] });
+    expect(looked.body).toEqual([]);
+    // The lessons are there, for the activity.
+    expect((await timetable.get(`/calendarEvents?${all}&activity=${activity}`)).body.data).toHaveLength(7);
+  });
+
   it('records the read in the access log under the timetable API, for the institution', async () => {
     await timetable.get(`/calendarEvents?${WEEK}&limit=3`);
     const parts = await sql<{ part: { institution: string; api: string; entity: string; records: number } }>`
