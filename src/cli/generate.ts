@@ -6,10 +6,13 @@ import { ingestBatch } from '../modules/ss12000/ingest.ts';
 import { closeContext, createContext } from '../runtime.ts';
 
 const USAGE = `Usage: schoolgate generate [--schools 200] [--students 60000] [--seed 42] [--today YYYY-MM-DD]
-                          [--institutions 001057,001058] [--out world.json] [--load]
+                          [--institutions 001057,001058] [--timetable-weeks N | --timetable-year]
+                          [--out world.json] [--load]
 
 Makes a deterministic, Swedish-realistic SS 12000 world. Writes it as JSON to --out (or stdout), and
-with --load also loads it into the database (idempotent).`;
+with --load also loads it into the database (idempotent). --timetable-weeks N adds N weeks of lessons
+from this week's Monday (--timetable-year: the whole school year), with rooms, resources and offers,
+at the wall-clock times of the configured time zone (TZ).`;
 
 /** `schoolgate generate`: the realistic SS 12000 world generator. */
 export async function run(args: string[]): Promise<number> {
@@ -25,6 +28,8 @@ export async function run(args: string[]): Promise<number> {
         institutions: { type: 'string' },
         out: { type: 'string' },
         load: { type: 'boolean', default: false },
+        'timetable-weeks': { type: 'string' },
+        'timetable-year': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -52,8 +57,14 @@ export async function run(args: string[]): Promise<number> {
     console.error('--institutions must be six-digit institution numbers, comma-separated.');
     return 2;
   }
+  const weeks = values['timetable-weeks'] === undefined ? undefined : Number(values['timetable-weeks']);
+  if (weeks !== undefined && (!Number.isInteger(weeks) || weeks < 1 || weeks > 60)) {
+    console.error('--timetable-weeks must be a whole number of weeks from 1 to 60.');
+    return 2;
+  }
   const config = loadConfig();
-  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10) });
+  const timetable = weeks !== undefined || values['timetable-year'] ? { timetable: { timeZone: config.TZ, ...(weeks !== undefined ? { weeks } : {}) } } : {};
+  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10), ...timetable });
   const counts = Object.entries(worldCounts(world))
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

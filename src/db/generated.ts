@@ -442,6 +442,26 @@ export interface Ss12000AssignmentRoles {
   ordinal: number;
 }
 
+export interface Ss12000CalendarEvents {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  json_student_exceptions: string | null;
+  json_teacher_exceptions: string | null;
+  activity_id: string;
+  organisation_id: string | null;
+  start_time: Timestamp;
+  end_time: Timestamp;
+  student_ids: Generated<string[]>;
+  teacher_duty_ids: Generated<string[]>;
+  room_ids: Generated<string[]>;
+  resource_ids: Generated<string[]>;
+}
+
 export interface Ss12000DeletedEntities {
   id: GeneratedAlways<string>;
   entity_type: string;
@@ -451,6 +471,7 @@ export interface Ss12000DeletedEntities {
   staff_units: Generated<string[]>;
   guardian_units: Generated<string[]>;
   any_grant: Generated<boolean>;
+  timetable_units: Generated<string[]>;
 }
 
 export interface Ss12000Duties {
@@ -598,6 +619,43 @@ export interface Ss12000ReleaseState {
   singleton: Generated<boolean>;
   policy_digest: string;
   applied_at: Generated<Timestamp>;
+}
+
+export interface Ss12000Resources {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  organisation_id: string;
+  display_name: string;
+}
+
+export interface Ss12000Rooms {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  organisation_id: string;
+  display_name: string;
+}
+
+export interface Ss12000SchoolUnitOfferings {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  organisation_id: string;
+  start_date: Timestamp | null;
+  end_date: Timestamp | null;
 }
 
 export interface Ss12000Studyplans {
@@ -750,6 +808,7 @@ export interface DB {
   ss12000_access_log: Ss12000AccessLog;
   ss12000_activities: Ss12000Activities;
   ss12000_assignment_roles: Ss12000AssignmentRoles;
+  ss12000_calendar_events: Ss12000CalendarEvents;
   ss12000_deleted_entities: Ss12000DeletedEntities;
   ss12000_duties: Ss12000Duties;
   ss12000_entity_changes: Ss12000EntityChanges;
@@ -762,6 +821,9 @@ export interface DB {
   ss12000_rate_limits: Ss12000RateLimits;
   ss12000_rate_windows: Ss12000RateWindows;
   ss12000_release_state: Ss12000ReleaseState;
+  ss12000_resources: Ss12000Resources;
+  ss12000_rooms: Ss12000Rooms;
+  ss12000_school_unit_offerings: Ss12000SchoolUnitOfferings;
   ss12000_studyplans: Ss12000Studyplans;
   ss12000_subscriptions: Ss12000Subscriptions;
   ss12000_syllabuses: Ss12000Syllabuses;

@@ -1,6 +1,7 @@
 import type { Activity, Duty, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
 import { makeCivicNo } from './personnummer.ts';
 import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
+import { generateTimetable, type Timetable } from './timetable.ts';
 import { FLEMISH_FAMILY, FLEMISH_GIVEN_FEMALE, FLEMISH_GIVEN_MALE, FLEMISH_STREETS, FLEMISH_SUBJECTS, makeNationalNumber } from './flemish.ts';
 
 /**
@@ -20,6 +21,11 @@ export interface World {
   syllabuses: Syllabus[];
   programmes: Programme[];
   studyplans: StudyPlan[];
+  /** The timetable (rooms, resources, offerings, lessons): only when `GenerateOptions.timetable` asks for it. */
+  rooms?: Timetable['rooms'];
+  resources?: Timetable['resources'];
+  schoolUnitOfferings?: Timetable['schoolUnitOfferings'];
+  calendarEvents?: Timetable['calendarEvents'];
 }
 
 export interface GenerateOptions {
@@ -42,6 +48,13 @@ export interface GenerateOptions {
    * national register numbers. Without it the world is Swedish and byte for byte as before.
    */
   place?: FlemishPlace | undefined;
+  /**
+   * Also a timetable (src/generator/timetable.ts): lessons in the wall-clock times of `timeZone`
+   * (the deployment's `TZ`), for `weeks` weeks from the Monday of today's week, or without `weeks`
+   * for the whole school year running today. Drawn from a PRNG of its own, so the rest of the world
+   * is the same with it or without it.
+   */
+  timetable?: { timeZone: string; weeks?: number } | undefined;
 }
 
 /** The names and places of a Flemish world (see GenerateOptions.place). */
@@ -55,7 +68,7 @@ export interface FlemishPlace {
 }
 
 /** Small fast seeded PRNG (sfc32) so the world does not depend on Math.random. */
-class Random {
+export class Random {
   private a: number;
   private b: number;
   private c: number;
@@ -561,10 +574,18 @@ export function generateWorld(options: GenerateOptions): World {
       }
     }
   }
+  if (options.timetable) {
+    const weekday = (new Date(todayMs).getUTCDay() + 6) % 7;
+    const monday = iso(todayMs - weekday * DAY);
+    const { weeks, timeZone } = options.timetable;
+    const from = weeks === undefined ? termStart : monday;
+    const to = weeks === undefined ? termEnd : iso(Date.parse(`${monday}T00:00:00Z`) + (weeks * 7 - 3) * DAY);
+    Object.assign(w, generateTimetable(w, { timeZone, from, to, holidays: place ? 'be' : 'se' }, new Random(options.seed ^ 0x5c4ed)));
+  }
   return w;
 }
 
 /** Summary counts of a world, for the CLI and benchmarks. */
 export function worldCounts(w: World): Record<keyof World, number> {
-  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, (v as unknown[]).length])) as Record<keyof World, number>;
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, (v as unknown[] | undefined)?.length ?? 0])) as Record<keyof World, number>;
 }

@@ -134,6 +134,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     for (const year of [schoolYear, schoolYear + 1]) {
       for (const n of ['001057', '001073', '010025'])
         await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
+      for (const n of ['001057', '001073']) await insertAdminRight(db, { userId: lies, right: 'iLessenrooster', institutionNumber: n, schoolYear: year });
       for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
       await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
       for (const n of ['011742', '011767', '011775']) await insertAdminRight(db, { userId: karel, right: 'iBasis', institutionNumber: n, schoolYear: year });
@@ -169,6 +170,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
           purpose: 'Show each student their classes and plan homework; inform guardians of the plan.',
         },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
+        { apiCode: 'timetable', dataCategories: ['identity'], purpose: 'Plan homework around each class’s lessons.' },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
@@ -192,6 +194,13 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       apiCode: 'staff',
       targets: ['010025'],
       reason: null,
+    });
+    // The timetable of the pilot's secondary school (README: "A week's timetable").
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'timetable',
+      targets: ['001057'],
+      reason: 'Demo: homework planned around the lessons',
     });
 
     await insertApp(db, {
@@ -237,6 +246,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     // One world: the school data carries the back-office's names and places.
     place: { board: DEMO_BOARD.name, domain: DEMO_BOARD.domain, units: DEMO_INSTITUTIONS.map((i) => ({ ...i })) },
     today: localDate(ctx.clock.now(), ctx.config.TZ),
+    // The school year's lessons, at the wall-clock times of the deployment's time zone.
+    timetable: { timeZone: ctx.config.TZ },
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
   // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).

@@ -10,7 +10,9 @@
  *    facade's document only;
  *  - the spec's 401 responses have no body schema (it lists only 400/403/404), so 401 bodies are
  *    checked against its `Error` schema directly;
- *  - `nullable`, `example` and other OpenAPI 3.0 keywords are not JSON Schema: ignored (strict off).
+ *  - `nullable`, `example` and other OpenAPI 3.0 keywords are not JSON Schema: ignored (strict off);
+ *  - POST /calendarEvents/lookup says it answers an `AttendancesArray`: its items are checked against
+ *    the spec's `CalendarEvent`, which the endpoint's own summary and every other calendar event path use.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -55,18 +57,33 @@ async function call(method: 'get' | 'post', template: string, path: string, body
 
 beforeAll(async () => {
   const { ctx, url } = harness();
-  world = generateWorld({ seed: 5, schools: 7, students: 140, institutionNumbers: NUMBERS, today: '2026-11-22' });
+  world = generateWorld({
+    seed: 5,
+    schools: 7,
+    students: 140,
+    institutionNumbers: NUMBERS,
+    today: '2026-11-22',
+    timetable: { timeZone: 'Europe/Stockholm', weeks: 1 },
+  });
   await ensureInstitutions(ctx, NUMBERS);
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
   await ingestBatch(
     ctx,
-    { delete: { persons: [world.persons.find((p) => p.enrolments?.length)!.id], activities: [world.activities[0]!.id] } },
+    {
+      delete: {
+        persons: [world.persons.find((p) => p.enrolments?.length)!.id],
+        activities: [world.activities[0]!.id],
+        calendarEvents: [world.calendarEvents!.at(-1)!.id],
+        rooms: [world.rooms!.find((r) => !world.calendarEvents!.some((e) => e.rooms?.some((x) => x.id === r.id)))?.id ?? world.rooms!.at(-1)!.id],
+      },
+    },
     { id: null, label: 'test', kind: 'system' },
   );
   const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
-  const app = await createApp(ctx, { students: all, staff: all });
+  const app = await createApp(ctx, { students: all, staff: all, timetable: ['identity'] });
   await grantAll(ctx, app.clientId, 'students', NUMBERS);
   await grantAll(ctx, app.clientId, 'staff', NUMBERS);
+  await grantAll(ctx, app.clientId, 'timetable', NUMBERS);
   c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret, 'basic');
 
   const lists: Record<string, string[]> = {
@@ -79,6 +96,13 @@ beforeAll(async () => {
     syllabuses: [''],
     programmes: [''],
     studyplans: ['expandReferenceNames=true'],
+    rooms: ['', 'expandReferenceNames=true&sortkey=DisplayNameAsc'],
+    resources: ['expandReferenceNames=true'],
+    schoolUnitOfferings: ['expandReferenceNames=true&sortkey=StartDateAsc'],
+    calendarEvents: [
+      'startTime.onOrAfter=2026-11-16T00:00:00%2B01:00&startTime.onOrBefore=2026-11-21T00:00:00%2B01:00&expand=activity&expandReferenceNames=true&sortkey=StartTimeAsc',
+      'startTime.onOrAfter=2026-11-16T00:00:00Z&startTime.onOrBefore=2026-11-30T00:00:00Z',
+    ],
   };
   for (const [path, queries] of Object.entries(lists)) {
     for (const q of queries) {
@@ -101,6 +125,8 @@ beforeAll(async () => {
   await call('get', '/subscriptions', '/subscriptions');
   await call('get', '/subscriptions/{id}', `/subscriptions/${(sub.body as { id: string }).id}`);
   await call('get', '/persons', '/persons?sortkey=Nope');
+  // The spec's required startTime window, missing.
+  await call('get', '/calendarEvents', '/calendarEvents?startTime.onOrAfter=2026-11-16T00:00:00Z');
   await call('get', '/persons/{id}', '/persons/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e');
 }, 120_000);
 
@@ -117,6 +143,20 @@ describe('SS 12000 conformance', () => {
   it('crawled a meaningful sample', () => {
     expect(captured.length).toBeGreaterThan(30);
     expect(captured.filter((x) => x.status === 200).length).toBeGreaterThan(25);
+    // The timetable's answers are among them, with records (a week of lessons with their activities).
+    for (const path of ['/rooms', '/resources', '/schoolUnitOfferings', '/calendarEvents']) {
+      expect(
+        captured.some((x) => x.template === path && x.status === 200 && (x.body as { data: unknown[] }).data.length > 0),
+        path,
+      ).toBe(true);
+    }
+    const week = captured.find((x) => x.template === '/calendarEvents' && x.status === 200)!.body as { data: { _embedded?: { activity?: unknown } }[] };
+    expect(week.data.some((e) => e._embedded?.activity)).toBe(true);
+    const missing = captured.find((x) => x.template === '/calendarEvents' && x.status === 400)!;
+    expect(missing.body).toMatchObject({ code: 'missing_parameter' });
+    const deleted = captured.find((x) => x.template === '/deletedEntities')!.body as { data: Record<string, string[]> };
+    expect(deleted.data.calendarEvents).toEqual([world.calendarEvents!.at(-1)!.id]);
+    expect(deleted.data.rooms).toHaveLength(1);
   });
 
   it("every response validates against the facade's own OpenAPI", async () => {
@@ -139,6 +179,7 @@ describe('SS 12000 conformance', () => {
     const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema(doc, 'official.json');
+    const calendarEventsArray = ajv.compile({ type: 'array', items: { $ref: 'official.json#/components/schemas/CalendarEvent' } });
     const failures: string[] = [];
     let checked = 0;
     for (const r of captured) {
@@ -146,7 +187,8 @@ describe('SS 12000 conformance', () => {
       if (r.template === '/studyplans/lookup') continue;
       const ref = responseRef(doc, r.method, r.template, r.status) ?? (r.status >= 400 ? '#/components/schemas/Error' : undefined);
       expect(ref, `${r.method} ${r.template} ${r.status} exists in the spec`).toBeTruthy();
-      const validate = ajv.getSchema(`official.json${ref}`)!;
+      // Documented defect: the calendar events' lookup names AttendancesArray; its items are calendar events.
+      const validate = r.template === '/calendarEvents/lookup' && r.status === 200 ? calendarEventsArray : ajv.getSchema(`official.json${ref}`)!;
       checked++;
       if (!validate(r.body)) failures.push(`${r.method} ${r.template} ${r.status}: ${ajv.errorsText(validate.errors)}`);
     }

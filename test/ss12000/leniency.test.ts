@@ -106,7 +106,8 @@ describe('the token endpoint', () => {
 
 describe('the natural paging loop', () => {
   it('re-sends every parameter plus pageToken through each list endpoint with expand, and gets the pages a bare token gets', async () => {
-    const withExpand = endpoints.filter((d) => d.expand.length > 0);
+    // /calendarEvents (it needs its startTime window, and this world has no timetable): test/ss12000/timetable.test.ts.
+    const withExpand = endpoints.filter((d) => d.expand.length > 0 && d.path !== 'calendarEvents');
     expect(withExpand.map((d) => d.path).sort()).toEqual(['activities', 'duties', 'groups', 'persons', 'placements']);
     let embedded = 0;
     for (const def of withExpand) {

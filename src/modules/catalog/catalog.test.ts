@@ -7,7 +7,7 @@ describe('API catalog', () => {
   it('lists the default catalog with the right each API needs, to anyone', async () => {
     const res = await harness().client().get('/api/v1/catalog/apis');
     expect(res.status).toBe(200);
-    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments']);
+    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
     expect(res.body.data[3].names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
@@ -24,6 +24,7 @@ describe('API catalog', () => {
       boarders: ['boarders', `${url}/boarders/v1`, `${url}/boarders/v1/openapi.json`],
       invoices: [null, null, null],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
+      timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');

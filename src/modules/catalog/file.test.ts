@@ -35,19 +35,20 @@ describe('the catalog file', () => {
       ['boarders', 'institution', ['iInternen'], 'boarders'],
       ['invoices', 'access_group', ['invoicing_admin'], null],
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
+      ['timetable', 'institution', ['iBasis', 'iLessenrooster'], 'ss12000'],
     ]);
     expect(d.apis[3]!.names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
     const magister = loadCatalogFile(EXAMPLES.magister);
-    expect(magister.apis.map((a) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions']);
+    expect(magister.apis.map((a) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions', 'timetable']);
     expect(magister.apis.find((a) => a.code === 'contributions')!.grantTarget).toBe('access_group');
     const ist = loadCatalogFile(EXAMPLES.ist);
-    expect(ist.apis.map((a) => a.code)).toEqual(['students', 'staff', 'attendance', 'grades', 'school_meals']);
+    expect(ist.apis.map((a) => a.code)).toEqual(['students', 'staff', 'attendance', 'grades', 'school_meals', 'timetable']);
     expect(ist.categories.find((c) => c.code === 'civic_number')!.names.sv).toBe('Personnummer');
   });
 
   it('reads JSON by a .json name, and says what is wrong with text that does not parse', () => {
     const json = parseCatalogText(JSON.stringify(informat()), 'catalog.json');
-    expect(json.apis).toHaveLength(5);
+    expect(json.apis).toHaveLength(6);
     expect(() => parseCatalogText('apis: [', 'c.yaml')).toThrow(/c\.yaml[\s\S]*\(file\): not valid YAML/);
     expect(() => parseCatalogText('{"apis": ', 'c.json')).toThrow(/\(file\): not valid JSON/);
     // A key given twice would silently keep one of them.
@@ -91,7 +92,7 @@ describe('the catalog file', () => {
       'apis[1].dataCategories[7]: "invoices" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: identity, civic_number, birth_date, sex, addresses, phone_numbers, private_email, photo, guardians',
     );
     expect(problems).toContain(
-      'apis[2].servedBy: the SS 12000 API serves the APIs "students" and "staff" only (it reads their grants); set servedBy: null for "boarders"',
+      'apis[2].servedBy: the SS 12000 API serves the APIs "students", "staff" and "timetable" only (it reads their grants); set servedBy: null for "boarders"',
     );
     expect(problems).toContain(
       'categories: "photo" is missing; the SS 12000 release policy (src/modules/ss12000/release.ts) releases it, so declare it with names and descriptions in en, nl, fr, sv',

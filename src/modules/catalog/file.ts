@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataCategories as releasedCategories } from '../ss12000/release.ts';
+import { TIMETABLE_API } from '../ss12000/scope.ts';
 import { PRE_ENROLMENTS_API_CODES, preEnrolmentCategories } from '../pre-enrolments/release.ts';
 import { BOARDERS_API_CODES, boarderCategories } from '../boarders/release.ts';
 
@@ -21,14 +22,14 @@ export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
 /**
  * The data APIs this build serves, by the value of an API's `servedBy`: the API codes whose grants
  * each reads, the grant target it reads them as, and the data categories its release policy can
- * release. The SS 12000 API serves the records of the students and staff APIs (`scope.ts`); the
- * pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per institution;
- * the boarders API (src/modules/boarders/) those of the boarders API, per institution.
+ * release. The SS 12000 API serves the records of the students, staff and timetable APIs (`scope.ts`);
+ * the pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per
+ * institution; the boarders API (src/modules/boarders/) those of the boarders API, per institution.
  */
 export const DATA_APIS = {
   ss12000: {
     name: 'SS 12000',
-    apiCodes: ['students', 'staff'],
+    apiCodes: ['students', 'staff', TIMETABLE_API],
     grantTarget: null,
     categories: releasedCategories,
     policy: 'the SS 12000 release policy (src/modules/ss12000/release.ts)',
@@ -49,6 +50,9 @@ export const DATA_APIS = {
   },
 } as const;
 export type DataApi = keyof typeof DATA_APIS;
+
+/** `"a"`, `"a" and "b"`, `"a", "b" and "c"`. */
+const listOf = (items: readonly string[]) => (items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}` : (items[0] ?? ''));
 
 /** The category an app's request always includes (`normalizeApiRequests`): every API offers it. */
 const IDENTITY = 'identity';
@@ -155,7 +159,7 @@ function crossCheck(c: CatalogFile): string[] {
       const served: readonly string[] = data.apiCodes;
       if (!served.includes(api.code)) {
         problems.push(
-          `apis[${i}].servedBy: the ${data.name} API serves the API${served.length === 1 ? '' : 's'} ${served.map((s) => `"${s}"`).join(' and ')} only (it reads their grants); set servedBy: null for "${api.code}"`,
+          `apis[${i}].servedBy: the ${data.name} API serves the API${served.length === 1 ? '' : 's'} ${listOf(served.map((s) => `"${s}"`))} only (it reads their grants); set servedBy: null for "${api.code}"`,
         );
       }
       if (data.grantTarget !== null && api.grantTarget !== data.grantTarget) {

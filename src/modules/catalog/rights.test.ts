@@ -80,7 +80,7 @@ describe('admin rights from the Magister-like catalog', () => {
     ]).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ImportError);
     expect((refused as ImportError).problems.map((p) => `${p.where}, ${p.field}: ${p.message}`)).toEqual([
-      'row 1, moduleRight: "iBasis" is not an admin right of the API catalog; its rights are: AbsentieRegistratie, Applicatiebeheer, CijferBeheer, FinancieelBeheer, LeerlingAdministratie, PersoneelsAdministratie',
+      'row 1, moduleRight: "iBasis" is not an admin right of the API catalog; its rights are: AbsentieRegistratie, Applicatiebeheer, CijferBeheer, FinancieelBeheer, LeerlingAdministratie, PersoneelsAdministratie, Roosterbeheer',
       'row 2, moduleRight: "FinancieelBeheer" grants the API contributions, granted per access group: give accessGroupId, not institutionNumber',
       'row 3, moduleRight: "CijferBeheer" grants the API grades, granted per institution: give institutionNumber, not accessGroupId',
     ]);

@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
-import type { Scope } from './scope.ts';
+import { TIMETABLE_API, type Scope } from './scope.ts';
 import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
  * which API and with which data categories.
  */
 
-type Api = 'students' | 'staff';
+type Api = 'students' | 'staff' | typeof TIMETABLE_API;
 
 /** What a read hands to the log: per released record the school units it was released through (null: bound to none). */
 export interface ReleasedRecords {
@@ -44,7 +44,10 @@ for (const c of dataCategories) {
  *  - persons count under the API of the role that released them (the read tags each unit with it:
  *    a student at a unit granted under both APIs counts under the students API only);
  *  - groups, activities and organisations count under every API granted at the unit: a group there
- *    releases memberships (students API) and assignment roles (staff API);
+ *    releases memberships (students API) and assignment roles (staff API), and is a lesson's group
+ *    (timetable API);
+ *  - rooms, resources, school unit offerings and calendar events are timetable data: they count
+ *    under the timetable API only (a lesson's exceptions are part of its record);
  *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
  *    of the entity type can carry at all (release policy: persons their categories, placements
  *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
@@ -54,30 +57,47 @@ for (const c of dataCategories) {
 export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
   if (unit === null) return [{ api: null, categories: [BASE] }];
   const apis: Api[] = [];
-  const { studentUnits, staffUnits } = unitSets(scope);
+  const { studentUnits, staffUnits, timetableUnits } = unitSets(scope);
   const student = studentUnits.has(unit);
   const staff = staffUnits.has(unit);
-  if (entity === 'duties') {
+  const timetable = timetableUnits.has(unit);
+  if (TIMETABLE_ENTITIES.has(entity)) {
+    if (timetable) apis.push(TIMETABLE_API);
+  } else if (entity === 'duties') {
     if (staff) apis.push('staff');
   } else if (entity === 'placements' || entity === 'studyplans') {
     if (student) apis.push('students');
   } else {
     if (student) apis.push('students');
     if (staff) apis.push('staff');
+    if (timetable && entity !== 'persons') apis.push(TIMETABLE_API);
   }
   return apis.map((api) => ({ api, categories: categoriesOf(scope, entity, api) }));
 }
 
-const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string> }>();
+/** Entity types of the timetable API. */
+const TIMETABLE_ENTITIES = new Set<ReleasedRecords['entity']>(['rooms', 'resources', 'schoolUnitOfferings', 'calendarEvents']);
+
+const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string> }>();
 function unitSets(scope: Scope) {
   let known = sets.get(scope);
-  if (!known) sets.set(scope, (known = { studentUnits: new Set(scope.studentUnits), staffUnits: new Set(scope.staffUnits) }));
+  if (!known)
+    sets.set(
+      scope,
+      (known = {
+        studentUnits: new Set(scope.studentUnits),
+        staffUnits: new Set(scope.staffUnits),
+        // Scopes built by hand (tests) may predate the timetable.
+        timetableUnits: new Set(scope.timetableUnits ?? []),
+      }),
+    );
   return known;
 }
 
 function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api): string[] {
   const carried = CARRIED.get(entity);
   if (!carried) return [BASE];
+  if (api === TIMETABLE_API) return [BASE];
   const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
   return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];
 }
@@ -98,6 +118,7 @@ const EMBEDDED: Record<string, { entity: EntityType; unit: (item: any) => string
   groups: { entity: 'groups', unit: (g) => g?.organisation?.id },
   groupMemberships: { entity: 'groups', unit: (m) => m?.group?.organisation?.id },
   syllabus: { entity: 'syllabuses', unit: () => null },
+  activity: { entity: 'activities', unit: (a) => a?.organisation?.id },
   child: { entity: 'persons', unit: () => undefined },
   owners: { entity: 'persons', unit: () => undefined },
   person: { entity: 'persons', unit: () => undefined },

@@ -328,14 +328,20 @@ async function insertJsonRows(trx: Queryable, table: string, rows: object[]): Pr
 }
 
 async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
-  const none = { student_units: [] as string[], staff_units: [] as string[], guardian_units: [] as string[], any_grant: false };
+  const none = {
+    student_units: [] as string[],
+    staff_units: [] as string[],
+    guardian_units: [] as string[],
+    timetable_units: [] as string[],
+    any_grant: false,
+  };
   const one = async (table: string, column: string) => {
     const r = await sql<{ v: string }>`SELECT ${sql.ref(column)} AS v FROM ${sql.table(table)} WHERE id = ${id}`.execute(trx);
     return r.rows[0]?.v;
   };
   switch (type) {
     case 'organisations':
-      return { ...none, student_units: [id], staff_units: [id] };
+      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id] };
     case 'syllabuses':
     case 'programmes':
       return { ...none, any_grant: true };
@@ -350,7 +356,15 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'groups':
     case 'activities': {
       const org = await one(tableOf[type], 'organisation_id');
-      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [] };
+      // Seen under the timetable API too (its lessons' activities and groups).
+      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [], timetable_units: org ? [org] : [] };
+    }
+    case 'rooms':
+    case 'resources':
+    case 'schoolUnitOfferings':
+    case 'calendarEvents': {
+      const org = await one(tableOf[type], 'organisation_id');
+      return { ...none, timetable_units: org ? [org] : [] };
     }
     case 'persons':
     case 'studyplans': {
@@ -366,6 +380,19 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
       };
     }
   }
+}
+
+/**
+ * Copies each lesson's unit from its activity (`ss12000_calendar_events.organisation_id`, migration
+ * 0074): for the lessons stored and the lessons of the activities stored. The body names only the
+ * activity; the scope and the student/staff rules read the unit, so it follows the activity's.
+ */
+async function syncCalendarEventUnits(trx: Queryable, changed: { activities: string[]; calendarEvents: string[] }): Promise<void> {
+  if (!changed.activities.length && !changed.calendarEvents.length) return;
+  await sql`UPDATE ss12000_calendar_events c SET organisation_id = a.organisation_id
+    FROM ss12000_activities a
+    WHERE a.id = c.activity_id AND c.organisation_id IS DISTINCT FROM a.organisation_id
+      AND (c.id = ANY(${changed.calendarEvents}::uuid[]) OR c.activity_id = ANY(${changed.activities}::uuid[]))`.execute(trx);
 }
 
 /** Who loads the data, as the audit log names them. */
@@ -398,6 +425,8 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
     // run under the lock too, so that what they rely on (records stored as sent, references) stays so.
     await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
     const look = await firstLook(trx, batch);
+    /** Ids of the records each collection of this batch created or changed. */
+    const changedOf = new Map<EntityType, string[]>();
     const parsed = await validateBatch(trx, batch, look);
     for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
     for (const { type, records, rawHashes } of parsed) {
@@ -471,6 +500,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         }
       }
       if (changedIds.length) changes.modified.set(type, changedIds);
+      changedOf.set(type, changedIds);
       result.created[type] = created;
       result.updated[type] = updated;
       result.unchanged[type] = records.length - created - updated + skipped;
@@ -511,6 +541,11 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         for (let i = 0; i < roles.length; i += 2000) await insertJsonRows(trx, 'ss12000_assignment_roles', roles.slice(i, i + 2000));
       }
     }
+    // A lesson is at its activity's unit: copied for the lessons and activities this batch stored.
+    await syncCalendarEventUnits(trx, {
+      activities: changedOf.get('activities') ?? [],
+      calendarEvents: changedOf.get('calendarEvents') ?? [],
+    });
     // Deletions last, referencing collections first so that scope snapshots still see relations.
     for (const type of [...entityTypes].reverse()) {
       const ids = [...new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase()))];

@@ -1,4 +1,19 @@
-import type { Activity, Duty, EntityType, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from './schemas.ts';
+import type {
+  Activity,
+  CalendarEvent,
+  Duty,
+  EntityType,
+  Group,
+  Organisation,
+  Person,
+  Placement,
+  Programme,
+  Resource,
+  Room,
+  SchoolUnitOffering,
+  StudyPlan,
+  Syllabus,
+} from './schemas.ts';
 
 /**
  * What Schoolgate derives from an SS 12000 entity body: the references it makes to other entities
@@ -16,6 +31,10 @@ export const tableOf = {
   syllabuses: 'ss12000_syllabuses',
   programmes: 'ss12000_programmes',
   studyplans: 'ss12000_studyplans',
+  rooms: 'ss12000_rooms',
+  resources: 'ss12000_resources',
+  schoolUnitOfferings: 'ss12000_school_unit_offerings',
+  calendarEvents: 'ss12000_calendar_events',
 } as const satisfies Record<EntityType, string>;
 
 export interface Ref {
@@ -77,6 +96,22 @@ export function referencesOf(type: EntityType, e: AnyEntity): Ref[] {
       (e.content ?? []).forEach((c: AnyEntity, i: number) =>
         (c.syllabuses ?? []).forEach((s: AnyEntity, j: number) => add(['content', i, 'syllabuses', j, 'syllabus'], 'syllabuses', s.syllabus)),
       );
+      break;
+    case 'rooms':
+    case 'resources':
+      add(['owner'], 'organisations', e.owner);
+      break;
+    case 'schoolUnitOfferings':
+      add(['offeredAt'], 'organisations', e.offeredAt);
+      (e.offeredSyllabuses ?? []).forEach((s: AnyEntity, i: number) => add(['offeredSyllabuses', i], 'syllabuses', s));
+      (e.offeredProgrammes ?? []).forEach((p: AnyEntity, i: number) => add(['offeredProgrammes', i], 'programmes', p));
+      break;
+    case 'calendarEvents':
+      add(['activity'], 'activities', e.activity);
+      (e.studentExceptions ?? []).forEach((x: AnyEntity, i: number) => add(['studentExceptions', i, 'student'], 'persons', x.student));
+      (e.teacherExceptions ?? []).forEach((x: AnyEntity, i: number) => add(['teacherExceptions', i, 'duty'], 'duties', x.duty));
+      (e.rooms ?? []).forEach((r: AnyEntity, i: number) => add(['rooms', i], 'rooms', r));
+      (e.resources ?? []).forEach((r: AnyEntity, i: number) => add(['resources', i], 'resources', r));
       break;
     case 'syllabuses':
       break;
@@ -189,6 +224,29 @@ export function columnsOf(type: EntityType, e: AnyEntity): Record<string, unknow
     case 'studyplans': {
       const s = e as StudyPlan;
       return { student_id: s.student.id, start_date: s.startDate, end_date: s.endDate ?? null };
+    }
+    case 'rooms':
+    case 'resources': {
+      const r = e as Room | Resource;
+      return { organisation_id: r.owner.id.toLowerCase(), display_name: r.displayName };
+    }
+    case 'schoolUnitOfferings': {
+      const o = e as SchoolUnitOffering;
+      return { organisation_id: o.offeredAt.id.toLowerCase(), start_date: o.startDate ?? null, end_date: o.endDate ?? null };
+    }
+    case 'calendarEvents': {
+      // organisation_id is the activity's unit, copied by ingestion (`syncCalendarEventUnits`).
+      const c = e as CalendarEvent;
+      const lower = (list: { id: string }[] | undefined) => [...new Set((list ?? []).map((x) => x.id.toLowerCase()))];
+      return {
+        activity_id: c.activity.id.toLowerCase(),
+        start_time: c.startTime,
+        end_time: c.endTime,
+        student_ids: lower((c.studentExceptions ?? []).map((x) => x.student)),
+        teacher_duty_ids: lower((c.teacherExceptions ?? []).map((x) => x.duty)),
+        room_ids: lower(c.rooms),
+        resource_ids: lower(c.resources),
+      };
     }
   }
 }

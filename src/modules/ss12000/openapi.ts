@@ -12,7 +12,7 @@ import {
   paramJsonSchema,
   type QueryParam,
 } from './query.ts';
-import { deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
+import { deletedEntityKeys, deletedEntityNames, OTHER_ENDPOINTS } from './read.ts';
 import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 import { clientReportOpenApiPaths } from '../client-reports/schemas.ts';
@@ -34,6 +34,10 @@ const componentName: Record<EntityType, string> = {
   syllabuses: 'Syllabus',
   programmes: 'Programme',
   studyplans: 'StudyPlan',
+  rooms: 'Room',
+  resources: 'Resource',
+  schoolUnitOfferings: 'SchoolUnitOffering',
+  calendarEvents: 'CalendarEvent',
 };
 
 /** Paging and presentation parameters reach no field. */
@@ -67,7 +71,7 @@ function parameter(type: EntityType | undefined, p: QueryParam, sortkeys?: strin
   return {
     name: p.name,
     in: 'query',
-    required: false,
+    required: p.required ?? false,
     description: `${p.description}${list ? ' Repeat the key, use key[]=, or give a comma-separated list.' : ''}${gateNote(gate, markings)}${type && sortkeys ? sortNote(type, sortkeys) : ''}`,
     schema: paramJsonSchema(p),
     ...(list ? { style: 'form', explode: true } : {}),
@@ -83,7 +87,7 @@ function parameter(type: EntityType | undefined, p: QueryParam, sortkeys?: strin
 }
 
 const errorCodes: Record<number, string> = {
-  400: 'A parameter, id or body the server cannot use: `invalid_parameter`, `unknown_parameter`, `page_token_with_filters`, `invalid_page_token`, `query_too_long`, `invalid_id`, `invalid_body`, `lookup_too_large`. The message names the parameter.',
+  400: 'A parameter, id or body the server cannot use: `invalid_parameter`, `unknown_parameter`, `missing_parameter`, `page_token_with_filters`, `invalid_page_token`, `query_too_long`, `invalid_id`, `invalid_body`, `lookup_too_large`. The message names the parameter.',
   401: 'No access token, or one that is not (or no longer) valid.',
   403: 'The client may not read this API (app not approved, suspended, or no grant).',
   404: 'No entity with this id is available to this client.',
@@ -227,12 +231,7 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
                 properties: {
                   data: {
                     type: 'object',
-                    properties: Object.fromEntries(
-                      ['organisations', 'persons', 'placements', 'duties', 'groups', 'activitites', 'syllabuses', 'programmes', 'studyPlans'].map((k) => [
-                        k,
-                        idList,
-                      ]),
-                    ),
+                    properties: Object.fromEntries(deletedEntityKeys.map((k) => [k, idList])),
                   },
                   pageToken: { type: 'string' },
                 },
@@ -268,7 +267,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '  lists roles of their own duties;',
         '- activities: the activities of those groups, without `teachers`;',
         '- syllabuses: those of these activities; programmes: those of their enrolments at the school (students);',
-        '- studyplans: their own (students); deletedEntities: always empty lists.',
+        '- studyplans: their own (students); deletedEntities: always empty lists;',
+        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable).',
         '',
         'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
         'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',

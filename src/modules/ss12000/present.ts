@@ -316,6 +316,8 @@ function ruleGate(rule: ScopeRule, scope: Scope): RawBuilder<unknown> | boolean 
       return sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
     case 'teachersAtStaffUnits':
       return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
+    case 'studentExceptionsAtStudentUnits':
+      return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
     case 'ownersWithGuardians':
       return scope.guardians;
   }
@@ -363,6 +365,10 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
         if (scope.endUser) return sql`false`;
         conds.push(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`);
         break;
+      case 'studentExceptionsAtStudentUnits':
+        if (scope.endUser) return sql`false`;
+        conds.push(sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`);
+        break;
       case 'ownersWithGuardians':
       case 'guardiansOfStudents':
         if (!scope.guardians) return sql`false`;
@@ -408,6 +414,10 @@ function unitArraySql(type: EntityType, scope: Scope): RawBuilder<unknown> {
     case 'duties':
     case 'groups':
     case 'activities':
+    case 'rooms':
+    case 'resources':
+    case 'schoolUnitOfferings':
+    case 'calendarEvents':
       return sql`ARRAY[t.organisation_id::text]`;
     case 'studyplans':
       return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r

@@ -50,6 +50,8 @@ export interface QueryParam {
   kind: QueryKind;
   values?: readonly string[];
   description: string;
+  /** The spec requires it on a list request (without a pageToken, which carries it). */
+  required?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +98,13 @@ const NOT_FILTERS = new Set(['expand', 'expandReferenceNames', 'sortkey', 'limit
 /** Every query parameter of a list endpoint, in the order the OpenAPI lists them. */
 export function listParams(def: EndpointDef): QueryParam[] {
   return [
-    ...Object.entries(def.params).map(([name, p]) => ({ name, kind: p.kind, values: p.values, description: p.description })),
+    ...Object.entries(def.params).map(([name, p]) => ({
+      name,
+      kind: p.kind,
+      values: p.values,
+      description: p.description,
+      ...(p.required ? { required: true } : {}),
+    })),
     ...COMMON,
     ...(def.dated ? DATED : []),
     ...(def.expand.length ? [expandParam(def)] : []),
@@ -123,7 +131,7 @@ export function deletedParams(entityNames: readonly string[]): QueryParam[] {
 }
 
 /** The lookup keys whose values are ids (the endpoint table does not give lookup keys a kind). */
-const UUID_LOOKUP_KEYS = new Set(['ids', 'personIds', 'teachers', 'members']);
+const UUID_LOOKUP_KEYS = new Set(['ids', 'personIds', 'teachers', 'members', 'activities', 'student', 'teacher']);
 
 /** The body of `POST /{path}/lookup`: `ids` and the endpoint's other keys, each a list of strings. */
 export function lookupKeys(def: EndpointDef): { name: string; kind: 'uuid[]' | 'string[]'; description: string }[] {
@@ -501,6 +509,16 @@ export function parseListRequest(def: EndpointDef, search: string): { query: Lis
     expandReferenceNames: (expandReferenceNames as boolean | undefined) ?? t.q.expandReferenceNames,
   };
   return { query, limit: (limit as number | undefined) ?? t.l, after: t.k };
+}
+
+/**
+ * Refuses a list query without a filter the spec requires (the startTime window of /calendarEvents,
+ * which bounds what one query may ask for): 400 `missing_parameter`, naming it. A page token carries
+ * the filters of its first page, so a resumed query always has them.
+ */
+export function requireFilters(def: EndpointDef, query: ListQuery): void {
+  const missing = Object.entries(def.params).find(([name, p]) => p.required && query.filters[name] === undefined);
+  if (missing) throw ssError(400, 'missing_parameter', `${missing[0]} is required on /${def.path}.`);
 }
 
 /** Parses `expand` and `expandReferenceNames` of a single-entity or lookup request. */

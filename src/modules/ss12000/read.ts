@@ -170,7 +170,7 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   const names = new Map<string, string>();
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
-    if (target === 'duties' || target === 'studyplans') continue;
+    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents') continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{
@@ -315,6 +315,12 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
       for (const a of items) if (byId.has(a.syllabus?.id)) embed(a, 'syllabus', byId.get(a.syllabus.id));
     }
   }
+  if (type === 'calendarEvents' && expand.includes('activity')) {
+    // The lesson's activity as the scope shows it (teachers only at staff units, release policy).
+    const activities = await load('activities', sql`t.id = ANY(${items.map((e) => e.activity?.id).filter(Boolean)}::uuid[])`);
+    const byId = new Map(activities.map((a) => [a.id, a]));
+    for (const e of items) if (byId.has(e.activity?.id)) embed(e, 'activity', byId.get(e.activity.id));
+  }
 }
 
 async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows: Row[], names: boolean): Promise<Record<string, any>[]> {
@@ -362,7 +368,13 @@ const deletedKey: Record<EntityType, string> = {
   syllabuses: 'syllabuses',
   programmes: 'programmes',
   studyplans: 'studyPlans',
+  rooms: 'rooms',
+  resources: 'resources',
+  schoolUnitOfferings: 'schoolUnitOfferings',
+  calendarEvents: 'calendarEvents',
 };
+/** The members of `/deletedEntities`' `data`, one per entity type served. */
+export const deletedEntityKeys = entityTypes.map((t) => deletedKey[t]);
 /** The spec's EndPointsEnum names of the collections the facade serves (GET /deletedEntities, subscriptions). */
 export const entityEnum: Record<string, EntityType> = {
   Organisation: 'organisations',
@@ -374,20 +386,14 @@ export const entityEnum: Record<string, EntityType> = {
   Syllabus: 'syllabuses',
   Programme: 'programmes',
   StudyPlan: 'studyplans',
+  Room: 'rooms',
+  Resource: 'resources',
+  SchoolUnitOffering: 'schoolUnitOfferings',
+  CalendarEvent: 'calendarEvents',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = [
-  'Absence',
-  'AttendanceEvent',
-  'Attendance',
-  'Grade',
-  'CalendarEvent',
-  'AttendanceSchedule',
-  'Resource',
-  'Room',
-  'SchoolUnitOffering',
-];
+export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'AttendanceSchedule'];
 
 /**
  * SQL condition on a row `d` of ss12000_deleted_entities: the scope could have seen the entity (its
@@ -402,6 +408,7 @@ export function deletedVisibleSql(scope: Scope): RawBuilder<unknown> {
         [
           sql`d.student_units && ${s}`,
           sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
+          sql`d.timetable_units && ${sql`${scope.timetableUnits}::uuid[]`}`,
           ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],

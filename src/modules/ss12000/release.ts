@@ -47,8 +47,13 @@ export type ScopeRule =
   | 'guardiansOfStudents'
   /** groups.groupMemberships: only for groups at units granted under the students API (an end user: their own). */
   | 'membershipsAtStudentUnits'
-  /** activities.teachers: only for activities at units granted under the staff API (never to an end user). */
+  /**
+   * activities.teachers, calendarEvents.teacherExceptions: only for records at units granted under
+   * the staff API (never to an end user).
+   */
   | 'teachersAtStaffUnits'
+  /** calendarEvents.studentExceptions: only for lessons at units granted under the students API. */
+  | 'studentExceptionsAtStudentUnits'
   /** placements.owners: with the guardians category. */
   | 'ownersWithGuardians';
 
@@ -255,6 +260,56 @@ export const releasePolicy: Record<EntityType, EntityRelease> = {
       ...dated,
     },
     scoped: { sortkeys: ['ModifiedDesc'] },
+  },
+  // The timetable (issue 17): records of the units granted under the timetable API. What they say
+  // about persons (a pupil's or a teacher's exception to a lesson) is the students' or the staff
+  // API's data at that unit, released by the same kind of rule as groups' members and activities' teachers.
+  rooms: {
+    fields: {
+      id: always,
+      displayName: alwaysRead({ sortkeys: ['DisplayNameAsc'] }),
+      seats: always,
+      owner: alwaysRead({ params: ['organisation'] }),
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+  },
+  resources: {
+    fields: {
+      id: always,
+      displayName: alwaysRead({ sortkeys: ['DisplayNameAsc'] }),
+      description: always,
+      owner: alwaysRead({ params: ['organisation'] }),
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+  },
+  schoolUnitOfferings: {
+    fields: {
+      id: always,
+      ...dated,
+      offeredAt: alwaysRead({ params: ['organisation'] }),
+      offeredSyllabuses: always,
+      offeredProgrammes: always,
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+  },
+  calendarEvents: {
+    fields: {
+      id: always,
+      activity: alwaysRead({ params: ['activity', 'group'], lookups: ['activities'] }),
+      startTime: alwaysRead({ params: ['startTime.onOrAfter', 'startTime.onOrBefore'], sortkeys: ['StartTimeAsc', 'StartTimeDesc'] }),
+      endTime: alwaysRead({ params: ['endTime.onOrBefore', 'endTime.onOrAfter'] }),
+      cancelled: always,
+      teachingLengthTeacher: always,
+      teachingLengthStudent: always,
+      comment: always,
+      // The student filter and lookup also read the activity's groups' memberships: gated with it.
+      studentExceptions: rule('studentExceptionsAtStudentUnits', { params: ['student'], lookups: ['student'] }),
+      teacherExceptions: rule('teachersAtStaffUnits', { params: ['teacher'], lookups: ['teacher'] }),
+      rooms: always,
+      resources: always,
+    },
+    // organisation: the unit of the lesson and the elements above it, which the scope decides.
+    scoped: { params: ['organisation'], sortkeys: ['ModifiedDesc'] },
   },
 };
 

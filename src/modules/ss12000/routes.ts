@@ -12,7 +12,7 @@ import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
 import { deletedEntities, findVisible, listJson, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
-import { parseLookupBody } from './query.ts';
+import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
 import { authorizeRead } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
@@ -182,6 +182,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
   api.get(`/${def.path}`, opts, async (request, reply) => {
     const scope = request.ss12000!.scope;
     const { query, limit, after } = parseListRequest(def, searchOf(request));
+    requireFilters(def, query);
     const { rows, pageToken } = await listPage(db, scope, def, query, limit, after);
     const data = await present(db, scope, def.type, rows, query);
     request.ss12000!.released = released(def, rows, data, query.expand);

@@ -329,6 +329,33 @@ export const StudyPlanInput = z.object({
   endDate: date.optional(),
 });
 
+export const RoomInput = z.object({ id, displayName: str, seats: z.number().int().optional(), owner: Reference });
+export const ResourceInput = z.object({ id, displayName: str, description: z.string().optional(), owner: Reference });
+export const SchoolUnitOfferingInput = z.object({
+  id,
+  ...dated,
+  offeredAt: Reference,
+  offeredSyllabuses: z.array(Reference),
+  offeredProgrammes: z.array(Reference).optional(),
+});
+/** An RFC 3339 moment with its offset, as the spec writes them ("2015-12-12T10:30:00+01:00"). */
+const moment = z.iso.datetime({ offset: true });
+const exceptionTimes = { startTime: moment.optional(), endTime: moment.optional(), teachingLength: z.number().int().optional() };
+export const CalendarEventInput = z.object({
+  id,
+  activity: Reference,
+  startTime: moment,
+  endTime: moment,
+  cancelled: z.boolean().optional(),
+  teachingLengthTeacher: z.number().int().optional(),
+  teachingLengthStudent: z.number().int().optional(),
+  comment: z.string().optional(),
+  studentExceptions: z.array(z.object({ student: PersonReference, participates: z.boolean(), ...exceptionTimes })).optional(),
+  teacherExceptions: z.array(z.object({ duty: Reference, participates: z.boolean(), ...exceptionTimes })).optional(),
+  rooms: z.array(Reference).optional(),
+  resources: z.array(Reference).optional(),
+});
+
 export type Organisation = z.infer<typeof OrganisationInput>;
 export type Person = z.infer<typeof PersonInput>;
 export type Placement = z.infer<typeof PlacementInput>;
@@ -338,9 +365,28 @@ export type Activity = z.infer<typeof ActivityInput>;
 export type Syllabus = z.infer<typeof SyllabusInput>;
 export type Programme = z.infer<typeof ProgrammeInput>;
 export type StudyPlan = z.infer<typeof StudyPlanInput>;
+export type Room = z.infer<typeof RoomInput>;
+export type Resource = z.infer<typeof ResourceInput>;
+export type SchoolUnitOffering = z.infer<typeof SchoolUnitOfferingInput>;
+export type CalendarEvent = z.infer<typeof CalendarEventInput>;
 
 /** The entity collections, in the order ingestion applies them (referenced before referencing). */
-export const entityTypes = ['organisations', 'syllabuses', 'programmes', 'persons', 'groups', 'duties', 'placements', 'activities', 'studyplans'] as const;
+export const entityTypes = [
+  'organisations',
+  'syllabuses',
+  'programmes',
+  'persons',
+  'groups',
+  'duties',
+  'placements',
+  'activities',
+  'studyplans',
+  // The timetable (issue 17): after what its records refer to.
+  'rooms',
+  'resources',
+  'schoolUnitOfferings',
+  'calendarEvents',
+] as const;
 export type EntityType = (typeof entityTypes)[number];
 
 export const inputSchemas = {
@@ -353,6 +399,10 @@ export const inputSchemas = {
   syllabuses: SyllabusInput,
   programmes: ProgrammeInput,
   studyplans: StudyPlanInput,
+  rooms: RoomInput,
+  resources: ResourceInput,
+  schoolUnitOfferings: SchoolUnitOfferingInput,
+  calendarEvents: CalendarEventInput,
 } satisfies Record<EntityType, z.ZodType>;
 
 /** A batch of SS 12000 data as the SIS sends it: entities to upsert and ids to delete, per collection. */

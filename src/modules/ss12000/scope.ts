@@ -23,6 +23,11 @@ export interface Scope {
   identity: ClientIdentity;
   studentUnits: string[];
   staffUnits: string[];
+  /**
+   * Units granted under the timetable API: their rooms, resources, offerings and lessons (and the
+   * unit, its groups and activities without members or teachers, as `allUnits` includes them).
+   */
+  timetableUnits: string[];
   allUnits: string[];
   /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
   unitInstitutions?: ReadonlyMap<string, string>;
@@ -36,6 +41,9 @@ export interface Scope {
    */
   endUser?: { consentId: string; personId: string; role: 'student' | 'guardian' | 'staff' };
 }
+
+/** The catalog API whose grants reach the timetable (rooms, resources, offerings, calendar events). */
+export const TIMETABLE_API = 'timetable';
 
 /**
  * The scope from the school units the client's grants reach, per API (`grant_reach` joined to the
@@ -51,12 +59,14 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
   const unitsOf = (api: string) => [...new Set(reached.filter((u) => u.apiCode === api).map((u) => u.unitId))];
   const studentUnits = unitsOf('students');
   const staffUnits = unitsOf('staff');
+  const timetableUnits = unitsOf(TIMETABLE_API);
   const studentCategories = new Set(identity.dataCategories.students ?? []);
   return {
     identity,
     studentUnits,
     staffUnits,
-    allUnits: [...new Set([...studentUnits, ...staffUnits])],
+    timetableUnits,
+    allUnits: [...new Set([...studentUnits, ...staffUnits, ...timetableUnits])],
     unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
@@ -174,6 +184,11 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
       return scope.allUnits.length ? sql`true` : sql`false`;
     case 'studyplans':
       return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
+    case 'rooms':
+    case 'resources':
+    case 'schoolUnitOfferings':
+    case 'calendarEvents':
+      return sql`t.organisation_id = ANY(${uuids(scope.timetableUnits)})`;
     default:
       return sql`false`;
   }

@@ -108,6 +108,33 @@ export interface Ss12000StudyplansTable extends EntityBase {
   start_date: DateCol;
   end_date: DateColNullable;
 }
+export interface Ss12000RoomsTable extends EntityBase {
+  organisation_id: string;
+  display_name: string;
+}
+export interface Ss12000ResourcesTable extends EntityBase {
+  organisation_id: string;
+  display_name: string;
+}
+export interface Ss12000SchoolUnitOfferingsTable extends EntityBase {
+  organisation_id: string;
+  start_date: DateColNullable;
+  end_date: DateColNullable;
+}
+export interface Ss12000CalendarEventsTable extends EntityBase {
+  activity_id: string;
+  /** The activity's unit, copied at ingestion (migration 0074); NULL while unknown. */
+  organisation_id: string | null;
+  start_time: Timestamp;
+  end_time: Timestamp;
+  student_ids: UuidArray;
+  teacher_duty_ids: UuidArray;
+  room_ids: UuidArray;
+  resource_ids: UuidArray;
+  /** `, "studentExceptions": …` / `, "teacherExceptions": …` (release policy). */
+  json_student_exceptions: string | null;
+  json_teacher_exceptions: string | null;
+}
 export interface Ss12000PersonRelationsTable {
   person_id: string;
   kind: string;
@@ -134,6 +161,8 @@ export interface Ss12000DeletedEntitiesTable {
   student_units: UuidArray;
   staff_units: UuidArray;
   guardian_units: UuidArray;
+  /** Units under the timetable API (migration 0074). */
+  timetable_units: UuidArray;
   any_grant: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export interface Ss12000AccessLogTable {
@@ -217,6 +246,10 @@ export interface Ss12000Tables {
   ss12000_syllabuses: Ss12000SyllabusesTable;
   ss12000_programmes: Ss12000ProgrammesTable;
   ss12000_studyplans: Ss12000StudyplansTable;
+  ss12000_rooms: Ss12000RoomsTable;
+  ss12000_resources: Ss12000ResourcesTable;
+  ss12000_school_unit_offerings: Ss12000SchoolUnitOfferingsTable;
+  ss12000_calendar_events: Ss12000CalendarEventsTable;
   ss12000_person_relations: Ss12000PersonRelationsTable;
   ss12000_assignment_roles: Ss12000AssignmentRolesTable;
   ss12000_deleted_entities: Ss12000DeletedEntitiesTable;
