@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { DB as GeneratedDB } from './generated.ts';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
 import type { PreEnrolmentTables } from '../modules/pre-enrolments/tables.ts';
+import type { InvoiceTables } from '../modules/invoices/tables.ts';
 import type { ReadoutTables } from '../readout/tables.ts';
 import type { EndUserTables } from '../modules/end-users/tables.ts';
 import type { UpstreamTables } from '../oidc/upstream/tables.ts';
@@ -335,7 +336,7 @@ export interface InstanceSecretsTable {
 }
 
 /** The hand-tuned tables, by table name; layered on the generated ones to make `DB`. */
-export interface HandTunedTables extends Ss12000Tables, PreEnrolmentTables, ReadoutTables, UpstreamTables, EndUserTables {
+export interface HandTunedTables extends Ss12000Tables, PreEnrolmentTables, InvoiceTables, ReadoutTables, UpstreamTables, EndUserTables {
   end_user_accounts: EndUserAccountsTable;
   end_user_sessions: EndUserSessionsTable;
   end_user_consents: EndUserConsentsTable;

@@ -33,7 +33,7 @@ describe('the catalog file', () => {
       ['students', 'institution', ['iBasis', 'iLeerlingen'], 'ss12000'],
       ['staff', 'institution', ['iPersoneel'], 'ss12000'],
       ['boarders', 'institution', ['iInternen'], null],
-      ['invoices', 'access_group', ['invoicing_admin'], null],
+      ['invoices', 'access_group', ['invoicing_admin'], 'invoices'],
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
     ]);
     expect(d.apis[3]!.names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
@@ -99,7 +99,7 @@ describe('the catalog file', () => {
 
     const unknownServer = informat();
     unknownServer.apis[3].servedBy = 'invoices_v1';
-    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments']);
+    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments, invoices']);
   });
 
   it('refuses what the pre-enrolments API cannot serve: another API code, a grant per access group, a category its declaration lacks', () => {

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataCategories as releasedCategories } from '../ss12000/release.ts';
 import { PRE_ENROLMENTS_API_CODES, preEnrolmentCategories } from '../pre-enrolments/release.ts';
+import { INVOICES_API_CODES, invoiceCategories } from '../invoices/release.ts';
 
 /**
  * The API catalog file (YAML or JSON): the deployment's catalog of data APIs, its data categories and
@@ -21,7 +22,8 @@ export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
  * The data APIs this build serves, by the value of an API's `servedBy`: the API codes whose grants
  * each reads, the grant target it reads them as, and the data categories its release policy can
  * release. The SS 12000 API serves the records of the students and staff APIs (`scope.ts`); the
- * pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per institution.
+ * pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per institution;
+ * the invoices API (src/modules/invoices/) those of the invoices API, per access group.
  */
 export const DATA_APIS = {
   ss12000: {
@@ -37,6 +39,13 @@ export const DATA_APIS = {
     grantTarget: 'institution',
     categories: preEnrolmentCategories,
     policy: 'the pre-enrolments release declaration (src/modules/pre-enrolments/release.ts)',
+  },
+  invoices: {
+    name: 'invoices',
+    apiCodes: INVOICES_API_CODES,
+    grantTarget: 'access_group',
+    categories: invoiceCategories,
+    policy: 'the invoices release declaration (src/modules/invoices/release.ts)',
   },
 } as const;
 export type DataApi = keyof typeof DATA_APIS;
