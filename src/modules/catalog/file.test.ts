@@ -74,6 +74,8 @@ describe('the catalog file', () => {
       'categories[10].code: "identity" is declared twice (also categories[0])',
       'apis[3].code: "students" is declared twice (also apis[0])',
       'apis[2].dataCategories[9]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
+      // The renamed API is still served by the invoices API, which serves the invoices API only.
+      'apis[3].servedBy: the invoices API serves the API "invoices" only (it reads their grants); set servedBy: null for "students"',
     ]);
   });
 

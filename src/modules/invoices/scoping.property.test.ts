@@ -48,8 +48,9 @@ const shapeArb = fc.record({
   ),
   granted: fc.subarray([0, 1, 2]),
   categories: fc.subarray([...OPTIONAL]),
-  // One membership (group, member index) removed after loading, or none.
-  leave: fc.option(fc.record({ group: fc.nat(2), member: fc.nat(3) })),
+  // The membership of one invoice's institution in its access group, removed after loading (by the
+  // invoice's index), or none.
+  leave: fc.option(fc.nat(7)),
   limit: fc.integer({ min: 1, max: 4 }),
 });
 
@@ -173,10 +174,10 @@ describe('invoices scoping (property)', () => {
 
         // One institution leaves one group after loading: its invoices there are no longer reached.
         const memberSets = new Map(groups.map((g, i) => [g, new Set(members[i])]));
-        if (shape.leave) {
-          const group = groups[shape.leave.group]!;
-          const list = members[shape.leave.group]!;
-          const gone = list[shape.leave.member % list.length]!;
+        const leaving = shape.leave === null || records.length === 0 ? undefined : records[shape.leave % records.length]!;
+        if (leaving) {
+          const group = leaving.accessGroup.id;
+          const gone = leaving.institution.institutionNumber;
           await ctx.db.deleteFrom('access_group_institutions').where('access_group_id', '=', group).where('institution_number', '=', gone).execute();
           memberSets.get(group)!.delete(gone);
         }
