@@ -1,15 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.ts';
-import { ApiError } from '../../http/errors.ts';
 import type { ZodApp } from '../../http/types.ts';
-import { hasBearer } from '../../auth/session.ts';
-import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../access/tokens/bearer.ts';
-import { auditActor } from '../audit/record.ts';
-import { authorizeRead } from '../ss12000/access.ts';
-import { commitAccess } from '../ss12000/access-log.ts';
-import type { Scope } from '../ss12000/scope.ts';
-import type { ReleasedGroup } from '../ss12000/tables.ts';
+import { installDataApi, readOf, reachOf, refuse, releasedDeletions, releasedPerInstitution, searchOf } from '../data-api/guard.ts';
+import { registerIngestionRoute } from '../data-api/ingestion.ts';
 import { ingestPreEnrolments } from './ingest.ts';
 import { preEnrolmentsOpenApi } from './openapi.ts';
 import { deletedPreEnrolments, findPreEnrolments, listPreEnrolments, type PreEnrolmentRow } from './queries.ts';
@@ -17,48 +9,16 @@ import { encodeToken, parseDeleted, parseList } from './query.ts';
 import { carriedCategories, PRE_ENROLMENT_ENTITY, PRE_ENROLMENTS_API_CODES, PRE_ENROLMENTS_DATA_API, PRE_ENROLMENTS_PREFIX, releaseRecord } from './release.ts';
 import { lookupBodySchema, preEnrolmentBatchResult, preEnrolmentBatchSchema } from './schemas.ts';
 
-/** What one authorized read of the pre-enrolments API holds for its access-log row. */
-interface ReadState {
-  scope: Scope;
-  /** What the answer released, as stored in the access log; empty until a handler sets it. */
-  released: ReleasedGroup[];
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** An authorized pre-enrolments read: its scope and, once answered, what it released. */
-    preEnrolments?: ReadState;
-  }
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const searchOf = (request: FastifyRequest) => {
-  const i = request.url.indexOf('?');
-  return i < 0 ? '' : request.url.slice(i + 1);
-};
-const refuse = (status: number, code: string, message: string) => new ApiError(status, code, message);
-
-/**
- * What the client of `scope` reaches right now: the institutions its live grants name under the
- * catalog's APIs served here (grant target institution, checked by the catalog file), and the data
- * categories its app's approval allows for them. An end user's sign-in token reads SS 12000 only.
- */
-function reachOf(scope: Scope, apiCodes: readonly string[]): { institutions: string[]; categories: Set<string>; apiCode: string } {
-  const identity = scope.identity;
-  const apiCode = apiCodes[0] ?? PRE_ENROLMENTS_API_CODES[0];
-  const institutions = [
-    ...new Set(identity.grants.filter((g) => apiCodes.includes(g.apiCode) && g.institutionNumber !== null).map((g) => g.institutionNumber!)),
-  ].sort();
-  return { institutions, categories: new Set(identity.dataCategories[apiCode] ?? []), apiCode };
-}
 
 /** The released records of a page, per institution, as one access-log element. */
-function releasedOf(rows: PreEnrolmentRow[], apiCode: string, categories: Set<string>): ReleasedGroup[] {
-  if (rows.length === 0) return [];
-  const institutions: Record<string, number> = {};
-  for (const r of rows) institutions[r.institution_number] = (institutions[r.institution_number] ?? 0) + 1;
-  return [{ api: apiCode, entity: PRE_ENROLMENT_ENTITY, categories: carriedCategories(categories), institutions }];
-}
+const releasedOf = (rows: PreEnrolmentRow[], apiCode: string, categories: Set<string>) =>
+  releasedPerInstitution(
+    apiCode,
+    PRE_ENROLMENT_ENTITY,
+    carriedCategories(categories),
+    rows.map((r) => r.institution_number),
+  );
 
 /** A record as the reader sees it: released members only, with Schoolgate's meta. */
 const present = (row: PreEnrolmentRow, categories: Set<string>) => ({
@@ -66,143 +26,41 @@ const present = (row: PreEnrolmentRow, categories: Set<string>) => ({
   meta: { created: row.created_at.toISOString(), modified: row.modified_at.toISOString() },
 });
 
-/** Flat `{code, message, requestId}` errors, as the SS 12000 API has them. */
-function installFlatErrors(api: FastifyInstance): void {
-  api.setErrorHandler((error: FastifyError, request, reply) => {
-    const requestId = request.id;
-    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message, requestId });
-    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message, requestId });
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500)
-      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message, requestId });
-    request.log.error({ err: error }, 'unhandled error in the pre-enrolments API');
-    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.', requestId });
-  });
-  api.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.`, requestId: request.id }),
-  );
-}
-
 /**
- * The access log (src/modules/ss12000/access-log.ts, the one log of every data read): the row of
- * every authorized request — answers and refusals — is committed in `onSend`, before the payload is
- * written; when it cannot be, the answer becomes a 503 and nothing is released.
- */
-function installAccessLog(api: FastifyInstance, ctx: AppContext): void {
-  api.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
-  api.addHook('onSend', async (request, reply, payload) => {
-    const state = request.preEnrolments;
-    if (!state) return payload;
-    try {
-      const identity = state.scope.identity;
-      const releases = reply.statusCode < 300 && request.method !== 'HEAD';
-      const groups = releases ? state.released : [];
-      const institutions = [...new Set(groups.flatMap((g) => Object.keys(g.institutions ?? {})))].sort();
-      const total = groups.reduce((n, g) => n + (g.records ?? 0) + Object.values(g.institutions ?? {}).reduce((a, b) => a + b, 0), 0);
-      request.ss12000Logged = { appId: identity.appId, records: total };
-      await commitAccess(ctx, {
-        at: ctx.clock.now(),
-        client_id: identity.clientId,
-        app_id: identity.appId,
-        partner_id: identity.partnerId,
-        method: request.method,
-        endpoint: (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/:(\w+)/g, '{$1}'),
-        institution_numbers: institutions,
-        record_count: total,
-        status: reply.statusCode,
-        consent_id: identity.endUser?.consentId ?? null,
-        request_id: request.id,
-        released: JSON.stringify(groups),
-      });
-      return payload;
-    } catch {
-      reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
-      return JSON.stringify({
-        code: 'access_log_unavailable',
-        message: 'The read could not be recorded in the access log, so no data is released. Try again.',
-        requestId: request.id,
-      });
-    }
-  });
-}
-
-/**
- * The pre-enrolments data API under /pre-enrolments/v1 (Informat: Voorinschrijvingen): bearer token
- * (the data API token of client credentials, as for SS 12000), live grants on every request
- * (`authorizeRead`: client, app status, scope version, rate count in one statement), the release
- * declaration (release.ts), the access log, paging, `meta.modified` filters, lookups, deletions and
+ * The pre-enrolments data API under /pre-enrolments/v1 (Informat: Voorinschrijvingen), behind the
+ * data APIs' shared guard (src/modules/data-api/guard.ts): bearer token (the data API token of client
+ * credentials, as for SS 12000), live grants on every request (`authorizeRead`: client, app status,
+ * scope version, rate count in one statement), the access log committed before the answer; the release
+ * declaration (release.ts), paging, `meta.modified` filters, lookups, deletions and
  * its OpenAPI 3.1 document; and its ingestion batch under /api/v1/ingestion/pre-enrolments.
  */
 export async function registerPreEnrolments(app: ZodApp, ctx: AppContext): Promise<void> {
   // The catalog's APIs served here (synchronised from the catalog file before the server is built).
   const served = (await ctx.db.selectFrom('apis').select('code').where('served_by', '=', PRE_ENROLMENTS_DATA_API).execute()).map((a) => a.code);
 
-  const ingestionClients = new WeakMap<FastifyRequest, IngestionPrincipal>();
-  await app.register(async (api) => {
-    installBearerChallenge(api);
-    api.post(
-      '/api/v1/ingestion/pre-enrolments',
-      {
-        // The operator's session, or the bearer token of an ingestion client (checked below).
-        config: { access: 'ingestion' },
-        bodyLimit: 256 * 1024 * 1024,
-        onRequest: async (request) => {
-          if (hasBearer(request)) ingestionClients.set(request, await authenticateIngestionClient(ctx, request));
-        },
-        schema: {
-          tags: ['ingestion'],
-          summary: 'Load pre-enrolments (Voorinschrijvingen): upsert and delete in one all-or-nothing batch (idempotent)',
-          description: 'For the operator (session) or an ingestion client (bearer access token from client credentials).',
-          security: [{ session: [] }, { bearer: [] }],
-          body: preEnrolmentBatchSchema,
-          response: { 200: preEnrolmentBatchResult },
-        },
-      },
-      async (request) => {
-        const client = ingestionClients.get(request);
-        const body = request.body as { upsert?: unknown[]; delete?: string[] };
-        if (client) {
-          const who = { id: null, label: `ingestion client "${client.name}" (${client.clientId})`, kind: 'client' as const, clientId: client.clientId };
-          return ingestPreEnrolments(ctx, body, who);
-        }
-        if (hasBearer(request)) throw new Error('ingestion client not authenticated');
-        return ingestPreEnrolments(ctx, body, auditActor(request.actor));
-      },
-    );
+  await registerIngestionRoute(app, ctx, {
+    path: 'pre-enrolments',
+    summary: 'Load pre-enrolments (Voorinschrijvingen): upsert and delete in one all-or-nothing batch (idempotent)',
+    body: preEnrolmentBatchSchema,
+    result: preEnrolmentBatchResult,
+    bodyLimit: 256 * 1024 * 1024,
+    ingest: (body, who) => ingestPreEnrolments(ctx, body, who),
   });
 
   await app.register(
     async (api) => {
-      installFlatErrors(api);
-      installBearerChallenge(api);
+      const guard = installDataApi(api, ctx, 'pre-enrolments');
       api.get('/openapi.json', { schema: { hide: true } }, async () => preEnrolmentsOpenApi(ctx));
-
-      const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-        const { scope, ...rate } = await authorizeRead(ctx, request);
-        reply.header('RateLimit-Limit', String(rate.limit));
-        reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
-        reply.header('RateLimit-Reset', String(rate.resetSeconds));
-        request.preEnrolments = { scope, released: [] };
-        if (rate.count > rate.limit) {
-          reply.header('Retry-After', String(rate.resetSeconds));
-          throw refuse(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
-        }
-        if (scope.identity.endUser) {
-          throw refuse(
-            403,
-            'end_user_token',
-            'An end user’s sign-in token reads that person’s own SS 12000 records only; read pre-enrolments with the app’s own token.',
-          );
-        }
-      };
-      installAccessLog(api, ctx);
       const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
+      // The catalog codes, else this API's own: a client holding no such grant reaches nothing either way.
+      const reach = (request: Parameters<typeof readOf>[0]) => {
+        const state = readOf(request);
+        const { institutions, categories, apiCode } = reachOf(state.scope, served);
+        return { state, institutions, categories, apiCode: apiCode ?? PRE_ENROLMENTS_API_CODES[0] };
+      };
 
       api.get(`/${PRE_ENROLMENT_ENTITY}`, opts, async (request) => {
-        const state = request.preEnrolments!;
-        const { institutions, categories, apiCode } = reachOf(state.scope, served);
+        const { state, institutions, categories, apiCode } = reach(request);
         const { filters, limit, afterId, q } = parseList(searchOf(request));
         const { rows, more } = await listPreEnrolments(ctx.readDb ?? ctx.db, institutions, filters, limit, afterId);
         state.released = releasedOf(rows, apiCode, categories);
@@ -211,10 +69,9 @@ export async function registerPreEnrolments(app: ZodApp, ctx: AppContext): Promi
       });
 
       api.get(`/${PRE_ENROLMENT_ENTITY}/:id`, opts, async (request) => {
-        const state = request.preEnrolments!;
         const { id } = request.params as { id: string };
         if (!UUID.test(id)) throw refuse(400, 'invalid_id', 'The id must be a UUID.');
-        const { institutions, categories, apiCode } = reachOf(state.scope, served);
+        const { state, institutions, categories, apiCode } = reach(request);
         const rows = await findPreEnrolments(ctx.readDb ?? ctx.db, institutions, [id.toLowerCase()]);
         if (!rows.length) throw refuse(404, 'not_found', 'No pre-enrolment with this id is available to this client.');
         state.released = releasedOf(rows, apiCode, categories);
@@ -222,7 +79,6 @@ export async function registerPreEnrolments(app: ZodApp, ctx: AppContext): Promi
       });
 
       api.post(`/${PRE_ENROLMENT_ENTITY}/lookup`, opts, async (request) => {
-        const state = request.preEnrolments!;
         if (searchOf(request) !== '') throw refuse(400, 'unknown_parameter', 'The lookup takes no query parameters; send {"ids": [...]}.');
         const body = lookupBodySchema.safeParse(request.body);
         if (!body.success) {
@@ -232,19 +88,18 @@ export async function registerPreEnrolments(app: ZodApp, ctx: AppContext): Promi
             `The lookup body is {"ids": [up to 1000 UUIDs]}: ${body.error.issues[0]?.path.join('.') || '(body)'} ${body.error.issues[0]?.message}`,
           );
         }
-        const { institutions, categories, apiCode } = reachOf(state.scope, served);
+        const { state, institutions, categories, apiCode } = reach(request);
         const rows = await findPreEnrolments(ctx.readDb ?? ctx.db, institutions, [...new Set(body.data.ids.map((i) => i.toLowerCase()))]);
         state.released = releasedOf(rows, apiCode, categories);
         return rows.map((r) => present(r, categories));
       });
 
       api.get('/deletedEntities', opts, async (request) => {
-        const state = request.preEnrolments!;
-        const { institutions } = reachOf(state.scope, served);
+        const { state, institutions } = reach(request);
         const { after, limit, cursor, q } = parseDeleted(searchOf(request));
         const { rows, more } = await deletedPreEnrolments(ctx.readDb ?? ctx.db, institutions, after, cursor, limit);
         // Ids of deleted records only: logged with their count, bound to no institution (as SS 12000's).
-        if (rows.length) state.released = [{ api: null, entity: 'deletedEntities', categories: ['identity'], records: rows.length }];
+        state.released = releasedDeletions(rows.length);
         const data = { [PRE_ENROLMENT_ENTITY]: rows.map((r) => r.id) };
         const last = rows.at(-1);
         return more && last ? { data, pageToken: encodeToken('deleted', q, { at: last.deleted_at.toISOString(), id: last.id }) } : { data };
