@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
 import { recordAudit } from '../audit/record.ts';
+import { droppedMembers } from '../data-api/ingestion.ts';
 import { canonical, type IngestionActor } from '../ss12000/ingest.ts';
 import { INVOICE_ENTITY } from './release.ts';
 import { invoiceInput, type InvoiceInput } from './schemas.ts';
@@ -32,21 +33,6 @@ export interface InvoiceLoad {
 const MAX_REPORTED = 200;
 /** The SS 12000 load's advisory lock: one load of school data at a time. */
 const INGEST_LOCK = 727364;
-
-/** Paths of members of `raw` that parsing dropped. */
-function dropped(raw: unknown, parsed: unknown, path: string, out: Record<string, number>): void {
-  if (Array.isArray(raw) && Array.isArray(parsed)) {
-    raw.forEach((r, i) => dropped(r, parsed[i], `${path}[]`, out));
-    return;
-  }
-  if (!raw || typeof raw !== 'object' || !parsed || typeof parsed !== 'object') return;
-  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (value === undefined || key === 'meta') continue;
-    const at = path ? `${path}.${key}` : key;
-    if (!(key in (parsed as Record<string, unknown>))) out[at] = (out[at] ?? 0) + 1;
-    else dropped(value, (parsed as Record<string, unknown>)[key], at, out);
-  }
-}
 
 type Indexed = InvoiceInput & { __index?: number };
 
@@ -79,7 +65,7 @@ export async function ingestInvoices(ctx: AppContext, batch: InvoiceBatch, who: 
       accessGroup: { id: d.accessGroup.id.toLowerCase() },
       debtor: { ...d.debtor, id: d.debtor.id.toLowerCase() },
     };
-    dropped(raw, parsed.data, '', unknownMembers);
+    droppedMembers(raw, parsed.data, unknownMembers);
     if (ids.has(rec.id)) problems.push({ index, field: `upsert.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice.` });
     else if (deleting.has(rec.id))
       problems.push({ index, field: `upsert.${index}.id`, code: 'upsert_and_delete', message: `${rec.id} is both upserted and deleted.` });

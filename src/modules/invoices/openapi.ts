@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT } from './query.ts';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../data-api/query.ts';
 import { declaredPaths, INVOICE_ENTITY, INVOICES_PREFIX } from './release.ts';
 import { invoiceSchema, lookupBodySchema } from './schemas.ts';
 
