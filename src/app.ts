@@ -11,6 +11,7 @@ import { registerOidc } from './oidc/index.ts';
 import { registerSs12000 } from './modules/ss12000/routes.ts';
 import { registerPreEnrolments } from './modules/pre-enrolments/routes.ts';
 import { registerBoarders } from './modules/boarders/routes.ts';
+import { registerInvoices } from './modules/invoices/routes.ts';
 import type { ZodApp } from './http/types.ts';
 import { registerWebApp } from './http/static.ts';
 import { installRequestIdHeader, installRequestScope, requestChildLogger, requestIdGenerator } from './observability/request-id.ts';
@@ -104,6 +105,7 @@ export async function buildServer(ctx: AppContext) {
   await registerSs12000(app as unknown as ZodApp, ctx);
   await registerPreEnrolments(app as unknown as ZodApp, ctx);
   await registerBoarders(app as unknown as ZodApp, ctx);
+  await registerInvoices(app as unknown as ZodApp, ctx);
 
   // Alive: the process answers. Ready: migrations, keys and (in a demo) the demo world are in place,
   // so a load balancer may send traffic (`markReady`, called by startServer or `schoolgate start`).

@@ -121,6 +121,7 @@ const POLICY: Record<string, Row> = {
   'POST /api/v1/ingestion/batch': operatorOnly,
   'POST /api/v1/ingestion/pre-enrolments': operatorOnly,
   'POST /api/v1/ingestion/boarders': operatorOnly,
+  'POST /api/v1/ingestion/invoices': operatorOnly,
 
   'GET /api/v1/school/apps': schoolList,
   'GET /api/v1/school/api-access': schoolList,
@@ -208,6 +209,7 @@ function sampleBody(key: string, world: World): unknown {
     'POST /api/v1/ingestion/batch': {},
     'POST /api/v1/ingestion/pre-enrolments': {},
     'POST /api/v1/ingestion/boarders': {},
+    'POST /api/v1/ingestion/invoices': {},
     'POST /api/v1/operator/ingestion-clients': { name: `Loader ${world.n}` },
     // An unknown board: the operator gets 400 board_not_found before any discovery request.
     'POST /api/v1/operator/identity-providers': {

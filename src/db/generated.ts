@@ -269,6 +269,25 @@ export interface Invitations {
   expiry_recorded_at: Timestamp | null;
 }
 
+export interface InvoiceDeletions {
+  id: string;
+  access_group_id: string;
+  institution_number: string;
+  deleted_at: Timestamp;
+}
+
+export interface Invoices {
+  id: string;
+  access_group_id: string;
+  institution_number: string;
+  debtor_id: string;
+  school_year: number;
+  body: Json;
+  hash: string;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
 export interface LoginThrottle {
   key: string;
   failures: number;
@@ -791,6 +810,8 @@ export interface DB {
   instance_secrets: InstanceSecrets;
   institutions: Institutions;
   invitations: Invitations;
+  invoice_deletions: InvoiceDeletions;
+  invoices: Invoices;
   login_throttle: LoginThrottle;
   mail_outbox: MailOutbox;
   oidc_payloads: OidcPayloads;

@@ -3,6 +3,7 @@ import type { DB as GeneratedDB } from './generated.ts';
 import type { Ss12000Tables } from '../modules/ss12000/tables.ts';
 import type { PreEnrolmentTables } from '../modules/pre-enrolments/tables.ts';
 import type { BoarderTables } from '../modules/boarders/tables.ts';
+import type { InvoiceTables } from '../modules/invoices/tables.ts';
 import type { ReadoutTables } from '../readout/tables.ts';
 import type { EndUserTables } from '../modules/end-users/tables.ts';
 import type { UpstreamTables } from '../oidc/upstream/tables.ts';
@@ -336,7 +337,7 @@ export interface InstanceSecretsTable {
 }
 
 /** The hand-tuned tables, by table name; layered on the generated ones to make `DB`. */
-export interface HandTunedTables extends Ss12000Tables, PreEnrolmentTables, BoarderTables, ReadoutTables, UpstreamTables, EndUserTables {
+export interface HandTunedTables extends Ss12000Tables, PreEnrolmentTables, BoarderTables, InvoiceTables, ReadoutTables, UpstreamTables, EndUserTables {
   end_user_accounts: EndUserAccountsTable;
   end_user_sessions: EndUserSessionsTable;
   end_user_consents: EndUserConsentsTable;

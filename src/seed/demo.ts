@@ -6,6 +6,8 @@ import { ingestPreEnrolments } from '../modules/pre-enrolments/ingest.ts';
 import { generatePreEnrolments } from '../modules/pre-enrolments/generate.ts';
 import { ingestBoarders } from '../modules/boarders/ingest.ts';
 import { generateBoarders } from '../generator/boarders.ts';
+import { ingestInvoices } from '../modules/invoices/ingest.ts';
+import { generateInvoices } from '../generator/invoices.ts';
 import { replaceGrants } from '../modules/access/grants.ts';
 import { systemActor } from '../modules/audit/record.ts';
 import {
@@ -100,6 +102,8 @@ export async function isEmpty(ctx: AppContext): Promise<boolean> {
  */
 export async function seedDemo(ctx: AppContext): Promise<void> {
   const schoolYear = currentSchoolYear(ctx.clock.now(), { start: ctx.config.SCHOOL_YEAR_START, timeZone: ctx.config.TZ });
+  // The access groups of the invoicing module, for the invoices generated below.
+  const accessGroups: { id: string; institutionNumbers: string[] }[] = [];
   await ctx.db.transaction().execute(async (db) => {
     const pw = DEMO_PASSWORD;
     const operator = await insertUser(db, { email: 'operator@schoolgate.demo', password: pw, displayName: 'Olivia Operator', kind: 'operator' });
@@ -119,8 +123,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     });
 
     for (const i of DEMO_INSTITUTIONS) await insertInstitution(db, { number: i.number, name: i.name, town: i.town, activeFromYear: 1990 });
-    const brugge = await insertAccessGroup(db, { name: 'Facturatie Brugge', institutionNumbers: ['001057', '001073', '010025'] });
-    await insertAccessGroup(db, { name: 'Facturatie Kust', institutionNumbers: ['011742', '011767', '011775'] });
+    const bruggeMembers = ['001057', '001073', '010025'];
+    const kustMembers = ['011742', '011767', '011775'];
+    const brugge = await insertAccessGroup(db, { name: 'Facturatie Brugge', institutionNumbers: bruggeMembers });
+    const kust = await insertAccessGroup(db, { name: 'Facturatie Kust', institutionNumbers: kustMembers });
+    accessGroups.push({ id: brugge, institutionNumbers: bruggeMembers }, { id: kust, institutionNumbers: kustMembers });
 
     const school = (email: string, displayName: string, sisUserId: string, userManagementAccess = true) =>
       insertUser(db, { email, password: pw, displayName, kind: 'school', language: 'nl', userManagementAccess, sisUserId });
@@ -260,6 +267,10 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
   await ingestPreEnrolments(ctx, { upsert: intake }, systemActor);
   // Boarders (the boarders API, Internen) at the demo's two schools with a boarding house.
   await ingestBoarders(ctx, { upsert: generateBoarders(world, { seed: 42, institutionNumbers: DEMO_BOARDING_SCHOOLS }) }, systemActor);
+  // This school year's invoices in both access groups (the invoices API, Rekeningen): a pupil's
+  // invoice per term issued so far, to their guardian.
+  const invoices = generateInvoices({ seed: 42, schoolYear, accessGroups, world, today: localDate(ctx.clock.now(), ctx.config.TZ) });
+  await ingestInvoices(ctx, { upsert: invoices }, systemActor);
   await seedDemoEndUsers(ctx, world);
 }
 

@@ -163,6 +163,11 @@ describe('the partner story', () => {
         'GET /api/v1/partner/apps/{appId}/grants',
         'GET /api/v1/partner/apps/{appId}/events',
         'GET /api/v1/partner/developers',
+        'GET /api/v1/partner/apps/{appId}/webhook',
+        'PUT /api/v1/partner/apps/{appId}/webhook',
+        'DELETE /api/v1/partner/apps/{appId}/webhook',
+        'GET /api/v1/partner/apps/{appId}/webhook-deliveries',
+        'POST /api/v1/partner/apps/{appId}/webhook-deliveries/{deliveryId}/replay',
       ].sort(),
     );
     const secret = paths['/api/v1/partner/apps/{appId}/client/secrets']!.post as { responses: Record<string, unknown> };

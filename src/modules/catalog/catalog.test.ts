@@ -22,7 +22,7 @@ describe('API catalog', () => {
       students: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
       staff: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
       boarders: ['boarders', `${url}/boarders/v1`, `${url}/boarders/v1/openapi.json`],
-      invoices: [null, null, null],
+      invoices: ['invoices', `${url}/invoices/v1`, `${url}/invoices/v1/openapi.json`],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
       timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
@@ -33,6 +33,13 @@ describe('API catalog', () => {
     expect(preDoc.servers.map((s) => s.url)).toEqual([pre.baseUrl]);
     expect(Object.keys(preDoc.paths)).toEqual(['/preEnrolments', '/preEnrolments/{id}', '/preEnrolments/lookup', '/deletedEntities']);
     expect((await fetch(`${pre.baseUrl}/preEnrolments`)).status).toBe(401);
+    // Invoices likewise, at theirs.
+    const inv = res.body.data.find((a: { code: string }) => a.code === 'invoices');
+    const invDoc = (await (await fetch(inv.openapiUrl)).json()) as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> };
+    expect(invDoc.openapi).toBe('3.1.0');
+    expect(invDoc.servers.map((s) => s.url)).toEqual([inv.baseUrl]);
+    expect(Object.keys(invDoc.paths)).toEqual(['/invoices', '/invoices/{id}', '/invoices/lookup', '/deletedEntities']);
+    expect((await fetch(`${inv.baseUrl}/invoices`)).status).toBe(401);
     // A tool finds the data API from the catalog alone: the document is there, and it describes the base URL's paths.
     const students = res.body.data[0];
     const doc = await fetch(students.openapiUrl);

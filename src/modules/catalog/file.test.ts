@@ -33,7 +33,7 @@ describe('the catalog file', () => {
       ['students', 'institution', ['iBasis', 'iLeerlingen'], 'ss12000'],
       ['staff', 'institution', ['iPersoneel'], 'ss12000'],
       ['boarders', 'institution', ['iInternen'], 'boarders'],
-      ['invoices', 'access_group', ['invoicing_admin'], null],
+      ['invoices', 'access_group', ['invoicing_admin'], 'invoices'],
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
       ['timetable', 'institution', ['iBasis', 'iLessenrooster'], 'ss12000'],
     ]);
@@ -76,6 +76,8 @@ describe('the catalog file', () => {
       'apis[3].code: "students" is declared twice (also apis[0])',
       'apis[2].dataCategories[5]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
       'apis[2].dataCategories[5]: "dormitory" is not a category the boarders release declaration (src/modules/boarders/release.ts) releases; an API served by boarders offers only: identity, addresses, phone_numbers, private_email, guardians',
+      // The renamed API is still served by the invoices API, which serves the invoices API only.
+      'apis[3].servedBy: the invoices API serves the API "invoices" only (it reads their grants); set servedBy: null for "students"',
     ]);
   });
 
@@ -101,7 +103,7 @@ describe('the catalog file', () => {
 
     const unknownServer = informat();
     unknownServer.apis[3].servedBy = 'invoices_v1';
-    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments, boarders']);
+    expect(problemsOf(unknownServer)).toEqual(['apis[3].servedBy: must be null (no data served yet) or one of: ss12000, pre_enrolments, boarders, invoices']);
   });
 
   it('refuses what the pre-enrolments API cannot serve: another API code, a grant per access group, a category its declaration lacks', () => {

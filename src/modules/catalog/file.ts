@@ -6,6 +6,7 @@ import { dataCategories as releasedCategories } from '../ss12000/release.ts';
 import { TIMETABLE_API } from '../ss12000/scope.ts';
 import { PRE_ENROLMENTS_API_CODES, preEnrolmentCategories } from '../pre-enrolments/release.ts';
 import { BOARDERS_API_CODES, boarderCategories } from '../boarders/release.ts';
+import { INVOICES_API_CODES, invoiceCategories } from '../invoices/release.ts';
 
 /**
  * The API catalog file (YAML or JSON): the deployment's catalog of data APIs, its data categories and
@@ -24,7 +25,8 @@ export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
  * each reads, the grant target it reads them as, and the data categories its release policy can
  * release. The SS 12000 API serves the records of the students, staff and timetable APIs (`scope.ts`);
  * the pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per
- * institution; the boarders API (src/modules/boarders/) those of the boarders API, per institution.
+ * institution; the boarders API (src/modules/boarders/) those of the boarders API, per institution;
+ * the invoices API (src/modules/invoices/) those of the invoices API, per access group.
  */
 export const DATA_APIS = {
   ss12000: {
@@ -47,6 +49,13 @@ export const DATA_APIS = {
     grantTarget: 'institution',
     categories: boarderCategories,
     policy: 'the boarders release declaration (src/modules/boarders/release.ts)',
+  },
+  invoices: {
+    name: 'invoices',
+    apiCodes: INVOICES_API_CODES,
+    grantTarget: 'access_group',
+    categories: invoiceCategories,
+    policy: 'the invoices release declaration (src/modules/invoices/release.ts)',
   },
 } as const;
 export type DataApi = keyof typeof DATA_APIS;

@@ -5,12 +5,14 @@ import { SS12000_PREFIX } from '../ss12000/routes.ts';
 import type { DataApi } from './file.ts';
 import { PRE_ENROLMENTS_DATA_API, PRE_ENROLMENTS_OPENAPI, PRE_ENROLMENTS_PREFIX, preEnrolmentFieldsOf } from '../pre-enrolments/release.ts';
 import { BOARDERS_DATA_API, BOARDERS_OPENAPI, BOARDERS_PREFIX, boarderFieldsOf } from '../boarders/release.ts';
+import { INVOICES_DATA_API, INVOICES_OPENAPI, INVOICES_PREFIX, invoiceFieldsOf } from '../invoices/release.ts';
 
 /** Where each data API of this server is served, below the public URL. */
 const DATA_API_PATHS: Record<DataApi, { base: string; openapi: string }> = {
   ss12000: { base: SS12000_PREFIX, openapi: `${SS12000_PREFIX}/openapi.json` },
   pre_enrolments: { base: PRE_ENROLMENTS_PREFIX, openapi: PRE_ENROLMENTS_OPENAPI },
   boarders: { base: BOARDERS_PREFIX, openapi: BOARDERS_OPENAPI },
+  invoices: { base: INVOICES_PREFIX, openapi: INVOICES_OPENAPI },
 };
 
 /** An API of the catalog, with the absolute URLs of the data API serving it (from the public URL). */
@@ -42,7 +44,7 @@ export const releasedFields = (category: string) =>
 
 /**
  * The fields a category releases under an API served by `servedBy` (the catalog's value): the SS 12000
- * release policy's, the pre-enrolments or boarders declaration's, or none for an API no data API serves yet.
+ * release policy's, the pre-enrolments, boarders or invoices declaration's, or none for an API no data API serves yet.
  */
 export const servedFields = (servedBy: string | null, category: string): { entity: string; field: string; withheldUnder: string[] }[] =>
   servedBy === 'ss12000'
@@ -51,7 +53,9 @@ export const servedFields = (servedBy: string | null, category: string): { entit
       ? preEnrolmentFieldsOf(category)
       : servedBy === BOARDERS_DATA_API
         ? boarderFieldsOf(category)
-        : [];
+        : servedBy === INVOICES_DATA_API
+          ? invoiceFieldsOf(category)
+          : [];
 
 /** A data category of the catalog with the fields it releases: derived from the release policy, never written twice. */
 export const presentDataCategory = (c: Selectable<DataCategoriesTable>) => ({

@@ -100,6 +100,9 @@ describe('synchronising the catalog file into the database', () => {
       const invoices = c.apis.find((a: { code: string }) => a.code === 'invoices');
       invoices.grantTarget = 'institution';
       invoices.requiredRights = ['iBasis'];
+      // Served by the invoices API, the file check itself would refuse the target (it reads grants per
+      // access group); unserved, the change reaches the sync, whose refusal this is about.
+      invoices.servedBy = null;
       const students = c.apis[0];
       students.dataCategories = students.dataCategories.filter((x: string) => x !== 'guardians');
       students.names.en = 'Pupils';
@@ -135,7 +138,8 @@ describe('synchronising the catalog file into the database', () => {
         names: { en: 'Rooms', nl: 'Kamers', fr: 'Chambres', sv: 'Rum' },
         descriptions: { en: 'Boarding rooms.', nl: 'Kamers van het internaat.', fr: 'Chambres de l’internat.', sv: 'Rum på elevhemmet.' },
       });
-      // Invoices, which no data API serves yet: any declared category may be offered.
+      // Invoices, no longer served here (servedBy null): any declared category may then be offered.
+      c.apis[3].servedBy = null;
       c.apis[3].dataCategories.push('rooms');
       const changes = await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT });
       expect(changes).toEqual([

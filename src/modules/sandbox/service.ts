@@ -173,7 +173,8 @@ export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: strin
     ).map((r) => r.id),
   );
   if (present.size) {
-    const ids = Object.fromEntries(entityTypes.map((t) => [t, (world[t] as { id: string }[]).map((r) => r.id)]));
+    // A collection the sandbox world does not generate (the timetable's, without its option) is absent.
+    const ids = Object.fromEntries(entityTypes.map((t) => [t, ((world[t] ?? []) as { id: string }[]).map((r) => r.id)]));
     await ingestBatch(ctx, { delete: ids }, who);
   }
   return { removedGrants };

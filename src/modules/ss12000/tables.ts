@@ -206,6 +206,12 @@ export interface ReleasedGroup {
   institutions?: Record<string, number>;
   /** Records bound to no institution (syllabuses, programmes): only with `api` null. */
   records?: number;
+  /**
+   * The access group the records were released through (an API granted per access group, such as
+   * the invoices API, src/modules/invoices/): one element per access group, its records per
+   * institution. Absent for APIs granted per institution.
+   */
+  accessGroup?: string;
 }
 
 /**
@@ -223,6 +229,8 @@ export interface ReleasedPart {
   records: number;
   /** Data categories released with them, `identity` first. */
   categories: string[];
+  /** The access group they were released through, for an API granted per access group (else absent). */
+  accessGroup?: string;
 }
 export interface Ss12000RateWindowsTable {
   client_id: string;

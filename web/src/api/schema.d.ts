@@ -1013,6 +1013,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ingestion/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load invoices (Rekeningen): upsert and delete in one all-or-nothing batch (idempotent)
+         * @description For the operator (session) or an ingestion client (bearer access token from client credentials).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["InvoiceBatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            created: number;
+                            deleted: number;
+                            noChange: boolean;
+                            unchanged: number;
+                            /** @description Members the schema does not know, dropped (never stored, never served), per path, with how many records had them */
+                            unknownMembers: {
+                                [key: string]: number;
+                            };
+                            updated: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ingestion/pre-enrolments": {
         parameters: {
             query?: never;
@@ -6188,7 +6241,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: ("ss12000" | "pre_enrolments" | "boarders") | null;
+            servedBy: ("ss12000" | "pre_enrolments" | "boarders" | "invoices") | null;
         };
         ApiAccessEntry: {
             apiCode: string;
@@ -6361,7 +6414,7 @@ export interface components {
             /** @description Any one of these admin rights lets a school admin grant the API */
             requiredRights: string[];
             /** @description The data API of this server that serves its records, or null when no data is served yet */
-            servedBy: ("ss12000" | "pre_enrolments" | "boarders") | null;
+            servedBy: ("ss12000" | "pre_enrolments" | "boarders" | "invoices") | null;
         };
         AppLogEntry: {
             action: string;
@@ -7561,6 +7614,198 @@ export interface components {
             /** @description Link to the app page in the school back-office; copy it again at will */
             link: string;
             mailId: string | null;
+        };
+        /** @description A school invoice (Informat: rekening) issued in an access group for a pupil of one of its institutions, to a debtor (a guardian, or the adult pupil), with its lines, amounts in cents, VAT, dates, payment status and reminders. */
+        Invoice: {
+            accessGroup: {
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description With the invoices category */
+            amountPaid?: number;
+            /** @description With the invoices category */
+            currency?: string;
+            debtor: {
+                familyName: string;
+                givenName: string;
+                /** Format: uuid */
+                id: string;
+                /** @description With the addresses category; never under a marking of the debtor or the pupil */
+                invoiceAddress?: components["schemas"]["InvoiceAddress"];
+                /** @enum {string} */
+                kind: "guardian" | "student";
+                /** Format: uuid */
+                personId?: string;
+                /** @enum {string} */
+                securityMarking: "Ingen" | "Sekretessmarkering" | "Skyddad folkbokföring";
+            };
+            /** @description With the invoices category */
+            dueDate?: string;
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            invoiceNumber: string;
+            /** @description With the invoices category */
+            issueDate?: string;
+            /** @description With the invoices category */
+            lines?: {
+                description: string;
+                net: number;
+                quantity: number;
+                unitPrice: number;
+                vat: number;
+                vatRate: number;
+            }[];
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            /** @description With the invoices category */
+            paidDate?: string;
+            /** @description With the invoices category */
+            reminders?: {
+                /** @enum {string} */
+                channel: "email" | "post";
+                level: number;
+                sentDate: string;
+            }[];
+            schoolYear: number;
+            /**
+             * @description With the invoices category
+             * @enum {string}
+             */
+            status?: "open" | "partially_paid" | "paid" | "cancelled";
+            student: {
+                familyName: string;
+                givenName: string;
+                /** Format: uuid */
+                personId?: string;
+            };
+            /** @description With the invoices category */
+            totalGross?: number;
+            /** @description With the invoices category */
+            totalNet?: number;
+            /** @description With the invoices category */
+            totalVat?: number;
+        };
+        /** @description Where the debtor’s invoices go, by post or e-mail (the addresses category; never under a marking of the debtor or the pupil) */
+        InvoiceAddress: {
+            countryCode?: string;
+            /**
+             * Format: email
+             * @description The e-mail address invoices are sent to
+             */
+            email?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        /** @description Where the debtor’s invoices go, by post or e-mail (the addresses category; never under a marking of the debtor or the pupil) */
+        InvoiceAddressInput: {
+            countryCode?: string;
+            /**
+             * Format: email
+             * @description The e-mail address invoices are sent to
+             */
+            email?: string;
+            locality?: string;
+            postalCode?: string;
+            streetAddress?: string;
+        };
+        InvoiceBatch: {
+            /** @description Ids of invoices to delete */
+            delete?: string[];
+            /** @description Invoices to create or replace, by id */
+            upsert?: unknown[];
+        };
+        InvoiceBatchInput: {
+            /** @description Ids of invoices to delete */
+            delete?: string[];
+            /** @description Invoices to create or replace, by id */
+            upsert?: unknown[];
+        };
+        /** @description A school invoice (Informat: rekening) issued in an access group for a pupil of one of its institutions, to a debtor (a guardian, or the adult pupil), with its lines, amounts in cents, VAT, dates, payment status and reminders. */
+        InvoiceInput: {
+            accessGroup: {
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description With the invoices category */
+            amountPaid?: number;
+            /** @description With the invoices category */
+            currency?: string;
+            debtor: {
+                familyName: string;
+                givenName: string;
+                /** Format: uuid */
+                id: string;
+                /** @description With the addresses category; never under a marking of the debtor or the pupil */
+                invoiceAddress?: components["schemas"]["InvoiceAddressInput"];
+                /** @enum {string} */
+                kind: "guardian" | "student";
+                /** Format: uuid */
+                personId?: string;
+                /** @enum {string} */
+                securityMarking: "Ingen" | "Sekretessmarkering" | "Skyddad folkbokföring";
+            };
+            /** @description With the invoices category */
+            dueDate?: string;
+            /** Format: uuid */
+            id: string;
+            institution: {
+                institutionNumber: string;
+            };
+            invoiceNumber: string;
+            /** @description With the invoices category */
+            issueDate?: string;
+            /** @description With the invoices category */
+            lines?: {
+                description: string;
+                net: number;
+                quantity: number;
+                unitPrice: number;
+                vat: number;
+                vatRate: number;
+            }[];
+            /** @description When Schoolgate first stored the record and last saw it change (meta.modified.after filters on it) */
+            meta: {
+                /** Format: date-time */
+                created: string;
+                /** Format: date-time */
+                modified: string;
+            };
+            /** @description With the invoices category */
+            paidDate?: string;
+            /** @description With the invoices category */
+            reminders?: {
+                /** @enum {string} */
+                channel: "email" | "post";
+                level: number;
+                sentDate: string;
+            }[];
+            schoolYear: number;
+            /**
+             * @description With the invoices category
+             * @enum {string}
+             */
+            status?: "open" | "partially_paid" | "paid" | "cancelled";
+            student: {
+                familyName: string;
+                givenName: string;
+                /** Format: uuid */
+                personId?: string;
+            };
+            /** @description With the invoices category */
+            totalGross?: number;
+            /** @description With the invoices category */
+            totalNet?: number;
+            /** @description With the invoices category */
+            totalVat?: number;
         };
         LegacyClient: {
             /** @description The app that claimed the client, if any */
