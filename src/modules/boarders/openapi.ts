@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { DEFAULT_LIMIT, MAX_LIMIT } from '../data-api/query.ts';
+import { errors, jsonSchema, limitParam, pageSchema, pageTokenParam, param, recordSchemas, releaseNotes as notesOf } from '../data-api/openapi.ts';
 import { BOARDER_ENTITY, BOARDERS_PREFIX, declaredPaths } from './release.ts';
 import { boarderLookupSchema, boarderSchema } from './schemas.ts';
 
@@ -8,57 +7,13 @@ import { boarderLookupSchema, boarderSchema } from './schemas.ts';
  * The boarders API's own OpenAPI 3.1 document, from the zod schemas the server uses and the
  * release declaration (each member says which categories release it and which markings withhold it).
  */
-const jsonSchema = (schema: z.ZodType) => {
-  const json = JSON.parse(
-    JSON.stringify(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' })).replace(/"#\/\$defs\//g, '"#/components/schemas/'),
-  ) as Record<string, unknown>;
-  delete json.$schema;
-  return json;
-};
-
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [String(c), { description: String(c), content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
-  );
-
-const param = (name: string, description: string, schema: Record<string, unknown>, inPath = false) => ({
-  name,
-  in: inPath ? 'path' : 'query',
-  required: inPath,
-  description,
-  schema,
-});
-
 /** The document at `${BOARDERS_PREFIX}/openapi.json`, with the deployment's public URL as its server. */
 export function boardersOpenApi(ctx: AppContext): Record<string, unknown> {
-  const record = jsonSchema(boarderSchema);
-  const schemas: Record<string, unknown> = {
-    Error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: {
-        code: { type: 'string', description: 'Stable, snake_case; never changed once published.' },
-        message: { type: 'string', description: 'For people.' },
-        requestId: { type: 'string', description: 'The request id, as in the access log.' },
-      },
-    },
-    ...((record.$defs as Record<string, unknown>) ?? {}),
-  };
-  delete record.$defs;
-  schemas.Boarder = record;
-  const releaseNotes = declaredPaths()
-    .filter((p) => p.categories.length || p.withheldUnder.length)
-    .map(
-      (p) =>
-        `- \`${p.path}\`: ${p.categories.length ? `with ${p.categories.join(' and ')}` : 'with the record'}${p.withheldUnder.length ? `; never under ${p.withheldUnder.join(' or ')}` : ''}`,
-    );
-  const page = {
-    type: 'object',
-    required: ['data'],
-    properties: { data: { type: 'array', items: { $ref: '#/components/schemas/Boarder' } }, pageToken: { type: 'string' } },
-  };
-  const limit = param('limit', `Records per page, 1–${MAX_LIMIT} (default ${DEFAULT_LIMIT})`, { type: 'integer', minimum: 1, maximum: MAX_LIMIT });
-  const pageToken = param('pageToken', 'The pageToken of the previous page: it carries the filters; send it with limit only', { type: 'string' });
+  const schemas = recordSchemas('Boarder', jsonSchema(boarderSchema));
+  const releaseNotes = notesOf(declaredPaths());
+  const page = pageSchema('Boarder');
+  const limit = limitParam;
+  const pageToken = pageTokenParam;
   return {
     openapi: '3.1.0',
     info: {
