@@ -3,6 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { ActorKind } from '../../db/schema.ts';
+import { Overlap } from '../../db/overlap.ts';
 import { ApiError } from '../../http/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import { entityTypes, inputSchemas, type EntityType, type IngestionBatch } from './schemas.ts';
@@ -444,15 +445,22 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
       let created = 0;
       let updated = 0;
       const changedIds: string[] = [];
+      // PostgreSQL stores one chunk while Node hashes and builds the next (src/db/overlap.ts);
+      // what each insert returned is counted once the collection is sent.
+      const inserts = new Overlap<{ rows: { id: string; inserted: boolean }[] }>();
       for (let i = 0; i < records.length; i += DIGEST_CHUNK) {
         // Only records whose digest differs from the stored one are sent: re-loading what is stored
         // reads one digest per record instead of writing it again (issue 16).
-        const block = records.slice(i, i + DIGEST_CHUNK).map((rec) => {
+        const slice = records.slice(i, i + DIGEST_CHUNK);
+        const storedQuery = sql<{ id: string; hash: string; raw_hash: string | null }>`
+          SELECT id, hash, raw_hash FROM ${sql.table(table)} WHERE id = ANY(${slice.map((rec) => rec.id)}::uuid[])`.execute(trx);
+        storedQuery.catch(() => {});
+        await new Promise<void>((resolve) => setImmediate(resolve)); // sent before the hashing below
+        const block = slice.map((rec) => {
           const body = canonical(rec);
           return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
         });
-        const stored = await sql<{ id: string; hash: string; raw_hash: string | null }>`
-          SELECT id, hash, raw_hash FROM ${sql.table(table)} WHERE id = ANY(${block.map((b) => b.rec.id)}::uuid[])`.execute(trx);
+        const stored = await storedQuery;
         const digests = new Map(stored.rows.map((r) => [r.id, r]));
         const sent = block.filter((b) => digests.get(b.rec.id)?.hash !== b.hash);
         // Stored as it parses, but sent in another text (key order, the SIS's meta, a member the
@@ -484,19 +492,23 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
             return `{"body":${body},${JSON.stringify(row).slice(1)}`;
           });
           const replaced = columns!.filter((c) => c !== 'id' && c !== 'created_at');
-          const returned = await sql<{ id: string; inserted: boolean }>`
+          await inserts.push(
+            sql<{ id: string; inserted: boolean }>`
             INSERT INTO ${sql.table(table)} AS t (${sql.join(columns!.map((c) => sql.ref(c)))})
             SELECT ${sql.join(columns!.map((c) => sql.ref(`x.${c}`)))} FROM ${jsonRows(table, rows)}
             ON CONFLICT (id) DO UPDATE SET ${sql.join(replaced.map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`))}
             -- Rows stored before references lost their names (migration 0044) keep the digest of the
             -- named input; comparing the bodies keeps re-running such a batch a no-op.
             WHERE t.hash <> excluded.hash AND t.body <> excluded.body
-            RETURNING t.id, (t.xmax = 0) AS inserted`.execute(trx);
-          for (const r of returned.rows) {
-            changedIds.push(r.id);
-            if (r.inserted) created++;
-            else updated++;
-          }
+            RETURNING t.id, (t.xmax = 0) AS inserted`.execute(trx),
+          );
+        }
+      }
+      for (const returned of await inserts.drain()) {
+        for (const r of returned.rows) {
+          changedIds.push(r.id);
+          if (r.inserted) created++;
+          else updated++;
         }
       }
       if (changedIds.length) changes.modified.set(type, changedIds);
@@ -515,7 +527,10 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         }
         const relations: Relation[] = [];
         for (const rec of records) if (changed.has(rec.id)) relations.push(...relationsOf(type, rec));
-        for (let i = 0; i < relations.length; i += 2000) await insertJsonRows(trx, 'ss12000_person_relations', relations.slice(i, i + 2000));
+        const relationInserts = new Overlap<unknown>();
+        for (let i = 0; i < relations.length; i += 2000)
+          await relationInserts.push(insertJsonRows(trx, 'ss12000_person_relations', relations.slice(i, i + 2000)));
+        await relationInserts.drain();
       }
       if (changedIds.length && type === 'duties') {
         const changed = new Set(changedIds);
@@ -538,7 +553,9 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
               ordinal,
             })),
           );
-        for (let i = 0; i < roles.length; i += 2000) await insertJsonRows(trx, 'ss12000_assignment_roles', roles.slice(i, i + 2000));
+        const roleInserts = new Overlap<unknown>();
+        for (let i = 0; i < roles.length; i += 2000) await roleInserts.push(insertJsonRows(trx, 'ss12000_assignment_roles', roles.slice(i, i + 2000)));
+        await roleInserts.drain();
       }
     }
     // A lesson is at its activity's unit: copied for the lessons and activities this batch stored.
