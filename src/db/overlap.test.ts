@@ -37,7 +37,21 @@ describe('Overlap: statements queued on a transaction while the caller prepares 
       await overlap.drain();
     });
     await expect(load).rejects.toThrow(/duplicate key/);
-    const left = await sql<{ count: number }>`SELECT count(*)::int AS count FROM overlap_probe`.execute(database.db);
+    let left = await sql<{ count: number }>`SELECT count(*)::int AS count FROM overlap_probe`.execute(database.db);
+    expect(left.rows[0]!.count).toBe(0);
+
+    // A statement that fails only after a while, with another queued behind it: the failure reaches
+    // the caller (and Kysely's ROLLBACK goes out) only after the queued one ran inside the transaction.
+    const slow = database.db.transaction().execute(async (trx) => {
+      const overlap = new Overlap<unknown>();
+      await overlap.push(sql`INSERT INTO overlap_probe (n) VALUES (10)`.execute(trx));
+      await overlap.push(sql`SELECT pg_sleep(0.05), 1 / 0`.execute(trx));
+      await overlap.push(sql`INSERT INTO overlap_probe (n) VALUES (11)`.execute(trx));
+      await overlap.drain();
+    });
+    await expect(slow).rejects.toThrow(/division by zero/);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    left = await sql<{ count: number }>`SELECT count(*)::int AS count FROM overlap_probe`.execute(database.db);
     expect(left.rows[0]!.count).toBe(0);
   });
 });

@@ -10,8 +10,9 @@
  *
  * The connection still runs one statement at a time, in the order pushed (Kysely's single
  * connection provider queues them), so a transaction's semantics are unchanged. A failed statement
- * rejects `push` or `drain`; the statements after it then fail in the aborted transaction, which
- * rolls back as before.
+ * rejects `push` or `drain`, but only once every statement queued behind it has run (and failed in
+ * the aborted transaction): the caller's error then makes Kysely send ROLLBACK, and a statement still
+ * in Kysely's queue at that moment would reach PostgreSQL after it, outside the transaction.
  */
 export class Overlap<T> {
   #pending: Promise<T>[] = [];
@@ -22,7 +23,7 @@ export class Overlap<T> {
     // Observed in `push` or `drain`; a rejection meanwhile is not unhandled.
     statement.catch(() => {});
     this.#pending.push(statement);
-    while (this.#pending.length > 1) this.#done.push(await this.#pending.shift()!);
+    while (this.#pending.length > 1) this.#done.push(await this.#settledOnFailure(this.#pending.shift()!));
     // The statement reaches the socket only after a few promise hops (Kysely's executor and its
     // connection queue); letting every pending hop run first keeps the caller's next stretch of
     // synchronous work from holding it back.
@@ -31,7 +32,17 @@ export class Overlap<T> {
 
   /** Waits for every statement pushed; their results in the order pushed. */
   async drain(): Promise<T[]> {
-    while (this.#pending.length) this.#done.push(await this.#pending.shift()!);
+    while (this.#pending.length) this.#done.push(await this.#settledOnFailure(this.#pending.shift()!));
     return this.#done.splice(0);
+  }
+
+  /** What `statement` returned; if it failed, its error, after every statement behind it has finished. */
+  async #settledOnFailure(statement: Promise<T>): Promise<T> {
+    try {
+      return await statement;
+    } catch (error) {
+      await Promise.allSettled(this.#pending.splice(0));
+      throw error;
+    }
   }
 }
