@@ -31,7 +31,8 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
  * each server and its PostgreSQL backends, latency at a fixed offered load).
  *
- * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_SECONDS (10),
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_DB_NAME (the fresh
+ * database's name, default schoolgate_bench_api: another name lets two runs share a server), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
  * server only).
@@ -121,7 +122,7 @@ function printTable(results: ScaleResult[]): void {
 async function runScale(scale: number): Promise<ScaleResult> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  const bench = await openBenchWorld('schoolgate_bench_api', scale);
+  const bench = await openBenchWorld(process.env.BENCH_DB_NAME ?? 'schoolgate_bench_api', scale);
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
