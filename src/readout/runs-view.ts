@@ -27,10 +27,12 @@ const storedDelta = z.object({
   teams: z.object({ created: storedInt, renamed: storedInt, updated: storedInt, removed: storedInt }),
   memberships: z.object({ added: storedInt, removed: storedInt }),
 });
-const storedCounts = z.object(Object.fromEntries(READOUT_CATEGORIES.map((c) => [c, storedTally.optional().catch(undefined)])) as Record<
-  ReadoutCategory,
-  z.ZodCatch<z.ZodOptional<typeof storedTally>>
->);
+const storedCounts = z.object(
+  Object.fromEntries(READOUT_CATEGORIES.map((c) => [c, storedTally.optional().catch(undefined)])) as Record<
+    ReadoutCategory,
+    z.ZodCatch<z.ZodOptional<typeof storedTally>>
+  >,
+);
 const storedWarning = z.object({
   code: z.string(),
   count: storedInt,
@@ -151,9 +153,7 @@ export const readoutRunDetailSchema = z
       .nullable(),
     output: z.object({ schools: int, people: int, teams: int, memberships: int }).nullable(),
     files: z.array(z.object({ name: z.string(), rows: int })),
-    warnings: z.array(
-      z.object({ code: z.string(), count: int, message: z.string(), affects: z.array(z.string()), examples: z.array(z.string()) }),
-    ),
+    warnings: z.array(z.object({ code: z.string(), count: int, message: z.string(), affects: z.array(z.string()), examples: z.array(z.string()) })),
     notes: z.array(z.string()).meta({ description: 'Other warnings of the rules (at most 200, then a count of the rest).' }),
     source: z
       .object({
@@ -226,24 +226,22 @@ function present(r: RunRow): ReadoutRunView {
 }
 
 function runsQuery(db: Kysely<DB>) {
-  return db
-    .selectFrom('readout_runs')
-    .select([
-      'id',
-      'customer_key',
-      'trigger',
-      'status',
-      'mode',
-      'started_at',
-      'finished_at',
-      'counts',
-      'error',
-      'output_path',
-      // Only the number of named warnings leaves the database for the list, not the report.
-      sql<number>`coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(report -> 'namedWarnings') = 'array' THEN report -> 'namedWarnings' END), 0)`.as(
-        'warning_count',
-      ),
-    ]);
+  return db.selectFrom('readout_runs').select([
+    'id',
+    'customer_key',
+    'trigger',
+    'status',
+    'mode',
+    'started_at',
+    'finished_at',
+    'counts',
+    'error',
+    'output_path',
+    // Only the number of named warnings leaves the database for the list, not the report.
+    sql<number>`coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(report -> 'namedWarnings') = 'array' THEN report -> 'namedWarnings' END), 0)`.as(
+      'warning_count',
+    ),
+  ]);
 }
 
 /** The latest runs, newest first: of one customer or all, of one status or any. */
@@ -251,7 +249,10 @@ export async function readoutRuns(
   db: Kysely<DB>,
   filter: { customer?: string; status?: 'running' | 'succeeded' | 'failed'; limit: number },
 ): Promise<ReadoutRunView[]> {
-  let q = runsQuery(db).orderBy('started_at', 'desc').orderBy(sql`id`, 'desc').limit(filter.limit);
+  let q = runsQuery(db)
+    .orderBy('started_at', 'desc')
+    .orderBy(sql`id`, 'desc')
+    .limit(filter.limit);
   if (filter.customer) q = q.where('customer_key', '=', filter.customer);
   if (filter.status) q = q.where('status', '=', filter.status);
   return (await q.execute()).map((r) => present(r as RunRow));
@@ -259,19 +260,16 @@ export async function readoutRuns(
 
 /** Every customer with runs: how many, and the last one. */
 export async function readoutCustomers(db: Kysely<DB>): Promise<z.infer<typeof readoutCustomerSchema>[]> {
+  // One row per customer: its last run, and (the window runs before DISTINCT ON) how many it has.
   const rows = await db
     .selectFrom('readout_runs as r')
+    .distinctOn('r.customer_key')
     .select(['r.customer_key', 'r.id', 'r.started_at', 'r.status', sql<string>`count(*) OVER (PARTITION BY r.customer_key)`.as('runs')])
     .orderBy('r.customer_key')
     .orderBy('r.started_at', 'desc')
     .orderBy(sql`r.id`, 'desc')
     .execute();
-  const out = new Map<string, z.infer<typeof readoutCustomerSchema>>();
-  for (const r of rows) {
-    if (out.has(r.customer_key)) continue;
-    out.set(r.customer_key, { customer: r.customer_key, runs: Number(r.runs), lastRun: { id: String(r.id), startedAt: iso(r.started_at), status: r.status } });
-  }
-  return [...out.values()];
+  return rows.map((r) => ({ customer: r.customer_key, runs: Number(r.runs), lastRun: { id: String(r.id), startedAt: iso(r.started_at), status: r.status } }));
 }
 
 /** One run with its report as the operator reads it; undefined when there is no such run. */

@@ -71,9 +71,9 @@ describe('readout runs, in Chromium', () => {
     // The customer run last (whose one run failed) comes first; the operator picks the other one.
     await page.getByTestId('readout-runs').locator('.ant-table-row').first().waitFor();
     expect((await rowsOf(page, 'readout-runs')).map((r) => r[2])).toEqual(['Failed']);
-    await page.getByTestId('readout-customer').click();
-    await page.locator('.ant-select-item-option[title="exempel"]').click();
-    await page.waitForURL('**/operator/readout?customer=exempel');
+    await page.getByRole('combobox', { name: 'Customer' }).click();
+    await page.locator('.ant-select-item-option', { hasText: /^exempel$/ }).click();
+    await page.waitForURL((u) => u.searchParams.get('customer') === 'exempel');
     await expect.poll(async () => (await rowsOf(page, 'readout-runs')).length, { timeout: 15_000 }).toBe(4);
     const rows = await rowsOf(page, 'readout-runs');
     // Mode, status, and the kept students and staff (columns: started, mode, status, duration, schools, students, staff, …).
@@ -92,13 +92,16 @@ describe('readout runs, in Chromium', () => {
       .toBe(`Students kept in the last 3 runs: from ${n(full.counts.students!.kept)} to ${n(same.counts.students!.kept)}.`);
     const expected = [full, delta, same].map((r) => n(r.counts.students!.kept)).sort();
     expect(await chartValues(page)).toEqual(expected);
-    const texts = await page.getByTestId('readout-chart-chart').locator('svg text').evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
+    const texts = await page
+      .getByTestId('readout-chart-chart')
+      .locator('svg text')
+      .evaluateAll((els) => els.map((e) => e.textContent?.trim() ?? ''));
     const numbers = texts.filter((s) => /^[\d.,\s]+$/.test(s));
     expect(numbers.length).toBeGreaterThan(3);
     expect(numbers.filter((s) => /\d[.,]\d/.test(s) && !/^\d{1,3}(,\d{3})+$/.test(s))).toEqual([]);
     // Another category: the marks follow.
-    await page.getByTestId('readout-category').click();
-    await page.locator('.ant-select-item-option[title="Guardians"]').click();
+    await page.getByRole('combobox', { name: 'Chart of' }).click();
+    await page.locator('.ant-select-item-option', { hasText: /^Guardians$/ }).click();
     await expect.poll(() => chartValues(page), { timeout: 15_000 }).toEqual([full, delta, same].map((r) => n(r.counts.guardians!.kept)).sort());
     expect(await axeViolations(page)).toEqual([]);
 
@@ -128,9 +131,7 @@ describe('readout runs, in Chromium', () => {
     const warnings = await rowsOf(page, 'readout-warnings');
     expect(warnings.map((w) => [w[0], w[1]])).toEqual(delta.namedWarnings.map((w) => [w.code, n(w.count)]));
     const files = await rowsOf(page, 'readout-files');
-    expect(Object.fromEntries(files.map((f) => [f[0], f[1]]))).toEqual(
-      Object.fromEntries(Object.entries(delta.output.files).map(([f, rows]) => [f, n(rows)])),
-    );
+    expect(Object.fromEntries(files.map((f) => [f[0], f[1]]))).toEqual(Object.fromEntries(Object.entries(delta.output.files).map(([f, rows]) => [f, n(rows)])));
     expect(await axeViolations(page)).toEqual([]);
     await person.expectNoMissingKeys();
   });

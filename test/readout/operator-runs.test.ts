@@ -41,9 +41,7 @@ describe('GET /api/v1/operator/readout/runs', () => {
     // The change the list names agrees with the report's delta counts.
     expect(full.delta.firstRun).toBe(true);
     expect(Object.values(delta.delta.people).some((n) => n > 0)).toBe(true);
-    expect([same.delta.people, same.delta.schools, same.delta.teams, same.delta.memberships].flatMap((x) => Object.values(x)).every((n) => n === 0)).toBe(
-      true,
-    );
+    expect([same.delta.people, same.delta.schools, same.delta.teams, same.delta.memberships].flatMap((x) => Object.values(x)).every((n) => n === 0)).toBe(true);
     for (const [i, report] of [same, delta, full].entries()) {
       const row = res.body.data[i + 1];
       expect(row.kept).toEqual(kept(report));

@@ -90,7 +90,11 @@ export function LanguagePicker() {
  */
 const SUBMENUS: Record<string, { key: string; label: string; paths: string[] }[]> = {
   operator: [
-    { key: 'integrations', label: 'nav.integrations', paths: ['/operator/legacy-clients', '/operator/identity-providers', '/operator/ingestion-clients', '/operator/readout'] },
+    {
+      key: 'integrations',
+      label: 'nav.integrations',
+      paths: ['/operator/legacy-clients', '/operator/identity-providers', '/operator/ingestion-clients', '/operator/readout'],
+    },
   ],
 };
 

@@ -25,7 +25,8 @@ type Category = (typeof CATEGORIES)[number];
 const CHART_RUNS = 30;
 
 const STATUS_COLOURS: Record<string, string> = { running: 'blue', succeeded: 'green', failed: 'red' };
-const CHANGE_COLOURS: Record<string, string> = { first_run: 'purple', changed: 'gold', no_change: 'default' };
+// Colours whose text meets WCAG AA contrast (see styles.css).
+const CHANGE_COLOURS: Record<string, string> = { first_run: 'purple', changed: 'blue', no_change: 'default' };
 
 /** A duration in the reader's language: seconds under two minutes, else minutes and seconds. */
 export function formatDuration(ms: number | null | undefined): string {
@@ -230,7 +231,9 @@ export function ReadoutRunPage() {
             <Descriptions.Item label={t('readout.finishedAt')}>{formatDateTime(run.finishedAt)}</Descriptions.Item>
             <Descriptions.Item label={t('readout.duration')}>
               {formatDuration(run.durationMs)}
-              {d.fetchMs !== null && d.processMs !== null && ` (${t('readout.split', { fetch: formatDuration(d.fetchMs), process: formatDuration(d.processMs) })})`}
+              {d.fetchMs !== null &&
+                d.processMs !== null &&
+                ` (${t('readout.split', { fetch: formatDuration(d.fetchMs), process: formatDuration(d.processMs) })})`}
             </Descriptions.Item>
             <Descriptions.Item label={t('readout.trigger')}>{t(`readout.triggers.${String(run.trigger)}`, String(run.trigger))}</Descriptions.Item>
             {d.today && <Descriptions.Item label={t('readout.today')}>{d.today}</Descriptions.Item>}
