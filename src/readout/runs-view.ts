@@ -102,7 +102,11 @@ export const readoutRunSchema = z
       .nullable(),
     error: z.string().nullable(),
     outputPath: z.string().nullable(),
-    durationMs: z.number().int().nullable().meta({ description: 'From start to end (null while running).' }),
+    durationMs: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: 'How long the run took, as it measured itself (else from its start and end times); null while running.' }),
     change: z
       .enum(['first_run', 'changed', 'no_change'])
       .nullable()
@@ -184,6 +188,7 @@ type RunRow = {
   error: string | null;
   output_path: string | null;
   warning_count: number | string | null;
+  measured_ms: number | string | null;
 };
 
 const iso = (d: Date | string) => new Date(d).toISOString();
@@ -218,7 +223,12 @@ function present(r: RunRow): ReadoutRunView {
     counts: counts as ReadoutRunView['counts'],
     error: r.error,
     outputPath: r.output_path,
-    durationMs: r.finished_at ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime() : null,
+    durationMs:
+      r.measured_ms !== null && r.measured_ms !== undefined
+        ? Math.round(Number(r.measured_ms))
+        : r.finished_at
+          ? new Date(r.finished_at).getTime() - new Date(r.started_at).getTime()
+          : null,
     change: r.status === 'succeeded' ? changeOf(counts?.delta) : null,
     kept: r.status === 'succeeded' ? keptOf(counts) : null,
     warningCount: Number(r.warning_count ?? 0),
@@ -241,6 +251,8 @@ function runsQuery(db: Kysely<DB>) {
     sql<number>`coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(report -> 'namedWarnings') = 'array' THEN report -> 'namedWarnings' END), 0)`.as(
       'warning_count',
     ),
+    // The run's own measure of its duration (a monotonic clock), where its report has one.
+    sql<string | null>`CASE WHEN jsonb_typeof(report -> 'durationMs') = 'number' THEN (report ->> 'durationMs')::numeric END`.as('measured_ms'),
   ]);
 }
 

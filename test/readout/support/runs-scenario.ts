@@ -16,6 +16,7 @@ export interface ReportFile {
   startedAt: string;
   finishedAt: string;
   today: string;
+  durationMs: number;
   fetchMs: number;
   processMs: number;
   counts: Record<string, { kept: number; excluded: Record<string, number> }>;
