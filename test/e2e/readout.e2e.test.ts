@@ -133,6 +133,15 @@ describe('readout runs, in Chromium', () => {
     const files = await rowsOf(page, 'readout-files');
     expect(Object.fromEntries(files.map((f) => [f[0], f[1]]))).toEqual(Object.fromEntries(Object.entries(delta.output.files).map(([f, rows]) => [f, n(rows)])));
     expect(await axeViolations(page)).toEqual([]);
+
+    // On a phone both pages fit: the tables scroll in their own boxes, the page never sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const fits = () => page.evaluate(() => document.scrollingElement!.scrollWidth <= document.scrollingElement!.clientWidth);
+    expect(await fits()).toBe(true);
+    await person.goto('/operator/readout?customer=exempel');
+    await page.getByTestId('readout-chart-chart').locator('svg').first().waitFor({ timeout: 30_000 });
+    await page.getByTestId('readout-runs').locator('.ant-table-row').first().waitFor();
+    expect(await fits()).toBe(true);
     await person.expectNoMissingKeys();
   });
 });
