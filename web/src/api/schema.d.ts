@@ -8825,7 +8825,7 @@ export interface components {
                 };
             } | null;
             customer: string;
-            /** @description From start to end (null while running). */
+            /** @description How long the run took, as it measured itself (else from its start and end times); null while running. */
             durationMs: number | null;
             error: string | null;
             finishedAt: string | null;
@@ -9054,7 +9054,7 @@ export interface components {
                 };
             } | null;
             customer: string;
-            /** @description From start to end (null while running). */
+            /** @description How long the run took, as it measured itself (else from its start and end times); null while running. */
             durationMs: number | null;
             error: string | null;
             finishedAt: string | null;
