@@ -176,6 +176,9 @@ const POLICY: Record<string, Row> = {
   'GET /api/v1/school/persons': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 'ok', operator: 'ok' }),
   'GET /api/v1/school/persons/:personId/disclosures': row(403, { adminWithRight: 'ok', adminWithoutRight: 'ok', adminOtherSchool: 404, operator: 'ok' }),
   'GET /api/v1/my/disclosures': endUserOnly,
+  // The readout's runs in the web app (issue 13 point 6); a literal :runId is a 400 for the operator: past the gate.
+  'GET /api/v1/operator/readout/customers': operatorOnly,
+  'GET /api/v1/operator/readout/runs/:runId': operatorOnly,
 };
 
 /** A valid-looking body per state-changing route, so that fine-grained checks are reached. */

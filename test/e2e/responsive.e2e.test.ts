@@ -35,6 +35,7 @@ const MENU_PATHS: Record<string, string[]> = {
     '/operator/mailbox',
     '/operator/audit',
     '/school/disclosures',
+    '/operator/readout',
   ],
 };
 
@@ -369,6 +370,8 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
         { name: 'audit log', path: () => '/operator/audit', ready: (page) => page.getByTestId('audit-table').locator('.ant-table-row').first().waitFor() },
         { name: 'API catalog', path: () => '/operator/catalog', ready: (page) => page.locator('main .ant-table-row').first().waitFor() },
         { name: 'dashboard', path: () => '/operator/dashboard', ready: (page) => page.getByTestId('reads-chart-chart').locator('svg').first().waitFor() },
+        // No readout has run in this world: the page says so.
+        { name: 'readout runs', path: () => '/operator/readout', ready: (page) => page.getByTestId('readout-empty').waitFor() },
       ],
     },
   ];

@@ -25,6 +25,7 @@ import { SchoolReadsPage } from './pages/school/SchoolReads.tsx';
 import { DashboardPage } from './pages/operator/Dashboard.tsx';
 import { IdentityProvidersPage } from './pages/operator/IdentityProviders.tsx';
 import { IngestionClientsPage } from './pages/operator/IngestionClients.tsx';
+import { ReadoutPage, ReadoutRunPage } from './pages/operator/Readout.tsx';
 import { MyAppsPage } from './pages/my/MyAppsPage.tsx';
 import { SchoolDisclosuresPage } from './pages/disclosures/SchoolDisclosuresPage.tsx';
 import { EndUserFrame, isEndUserPath } from './pages/signin/Frame.tsx';
@@ -253,6 +254,22 @@ function Root() {
                 element={
                   <RequireRole roles={[...operator]}>
                     <IngestionClientsPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/readout"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <ReadoutPage />
+                  </RequireRole>
+                }
+              />
+              <Route
+                path="/operator/readout/runs/:runId"
+                element={
+                  <RequireRole roles={[...operator]}>
+                    <ReadoutRunPage />
                   </RequireRole>
                 }
               />

@@ -3078,6 +3078,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/operator/readout/customers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The customers the readout has run for, with their last run */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ReadoutCustomer"][];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/operator/readout/runs": {
         parameters: {
             query?: never;
@@ -3085,12 +3123,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Latest readout runs, newest first, optionally of one customer */
+        /** Latest readout runs, newest first, optionally of one customer and one status */
         get: {
             parameters: {
                 query?: {
+                    /** @description A customer’s key in the readout configuration file. */
                     customer?: string;
                     limit?: number;
+                    status?: "running" | "succeeded" | "failed";
                 };
                 header?: never;
                 path?: never;
@@ -3107,6 +3147,44 @@ export interface paths {
                         "application/json": {
                             data: components["schemas"]["ReadoutRun"][];
                         };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/operator/readout/runs/{runId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One readout run: kept and excluded per rule, the change since the last run, files and warnings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    runId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ReadoutRunDetail"];
                     };
                 };
             };
@@ -8666,7 +8744,47 @@ export interface components {
                 name: string;
             };
         };
+        ReadoutCustomer: {
+            customer: string;
+            lastRun: {
+                id: string;
+                startedAt: string;
+                /** @enum {string} */
+                status: "running" | "succeeded" | "failed";
+            };
+            runs: number;
+        };
+        ReadoutCustomerInput: {
+            customer: string;
+            lastRun: {
+                id: string;
+                startedAt: string;
+                /** @enum {string} */
+                status: "running" | "succeeded" | "failed";
+            };
+            runs: number;
+        };
+        /** @description Kept records per category (schools, students, staff, guardians, classes and teams, memberships). */
+        ReadoutKeptCounts: {
+            groups: number;
+            guardians: number;
+            memberships: number;
+            schools: number;
+            staff: number;
+            students: number;
+        };
+        /** @description Kept records per category (schools, students, staff, guardians, classes and teams, memberships). */
+        ReadoutKeptCountsInput: {
+            groups: number;
+            guardians: number;
+            memberships: number;
+            schools: number;
+            staff: number;
+            students: number;
+        };
         ReadoutRun: {
+            /** @description What the published files changed against the last run: null for a run that published nothing. */
+            change: ("first_run" | "changed" | "no_change") | null;
             counts: {
                 delta?: unknown;
                 groups?: {
@@ -8707,9 +8825,12 @@ export interface components {
                 };
             } | null;
             customer: string;
+            /** @description How long the run took, as it measured itself (else from its start and end times); null while running. */
+            durationMs: number | null;
             error: string | null;
             finishedAt: string | null;
             id: string;
+            kept: components["schemas"]["ReadoutKeptCounts"] | null;
             mode: ("full" | "incremental") | null;
             outputPath: string | null;
             startedAt: string;
@@ -8717,8 +8838,182 @@ export interface components {
             status: "running" | "succeeded" | "failed";
             /** @enum {string} */
             trigger: "cli" | "schedule";
+            /** @description Named warnings of the run (what degraded). */
+            warningCount: number;
+        };
+        ReadoutRunDetail: {
+            categories: {
+                /** @enum {string} */
+                category: "schools" | "students" | "staff" | "guardians" | "groups" | "memberships";
+                excluded: number;
+                kept: number;
+                /** @description Kept by the previous succeeded run (null: none). */
+                keptBefore: number | null;
+                /** @description Excluded per rule, most first. */
+                rules: {
+                    excluded: number;
+                    rule: string;
+                }[];
+            }[];
+            delta: {
+                firstRun: boolean;
+                memberships: {
+                    added: number;
+                    removed: number;
+                };
+                people: {
+                    added: number;
+                    removed: number;
+                    updated: number;
+                };
+                schools: {
+                    added: number;
+                    removed: number;
+                    updated: number;
+                };
+                teams: {
+                    created: number;
+                    removed: number;
+                    renamed: number;
+                    updated: number;
+                };
+            } | null;
+            /** @description Why the run read everything instead of the changes. */
+            fallbackReason: string | null;
+            fetchMs: number | null;
+            files: {
+                name: string;
+                rows: number;
+            }[];
+            /** @description Other warnings of the rules (at most 200, then a count of the rest). */
+            notes: string[];
+            output: {
+                memberships: number;
+                people: number;
+                schools: number;
+                teams: number;
+            } | null;
+            /** @description The customer’s succeeded run before this one, which the change is counted against. */
+            previous: {
+                id: string;
+                startedAt: string;
+            } | null;
+            processMs: number | null;
+            run: components["schemas"]["ReadoutRun"];
+            source: {
+                changed: {
+                    [key: string]: number;
+                } | null;
+                deleted: {
+                    [key: string]: number;
+                } | null;
+                pages: number | null;
+                records: number | null;
+                requests: number | null;
+                retries: number | null;
+                tokenAuth: {
+                    how: string;
+                    used: string;
+                } | null;
+            } | null;
+            /** @description The local date the rules were applied at. */
+            today: string | null;
+            warnings: {
+                affects: string[];
+                code: string;
+                count: number;
+                examples: string[];
+                message: string;
+            }[];
+        };
+        ReadoutRunDetailInput: {
+            categories: {
+                /** @enum {string} */
+                category: "schools" | "students" | "staff" | "guardians" | "groups" | "memberships";
+                excluded: number;
+                kept: number;
+                /** @description Kept by the previous succeeded run (null: none). */
+                keptBefore: number | null;
+                /** @description Excluded per rule, most first. */
+                rules: {
+                    excluded: number;
+                    rule: string;
+                }[];
+            }[];
+            delta: {
+                firstRun: boolean;
+                memberships: {
+                    added: number;
+                    removed: number;
+                };
+                people: {
+                    added: number;
+                    removed: number;
+                    updated: number;
+                };
+                schools: {
+                    added: number;
+                    removed: number;
+                    updated: number;
+                };
+                teams: {
+                    created: number;
+                    removed: number;
+                    renamed: number;
+                    updated: number;
+                };
+            } | null;
+            /** @description Why the run read everything instead of the changes. */
+            fallbackReason: string | null;
+            fetchMs: number | null;
+            files: {
+                name: string;
+                rows: number;
+            }[];
+            /** @description Other warnings of the rules (at most 200, then a count of the rest). */
+            notes: string[];
+            output: {
+                memberships: number;
+                people: number;
+                schools: number;
+                teams: number;
+            } | null;
+            /** @description The customer’s succeeded run before this one, which the change is counted against. */
+            previous: {
+                id: string;
+                startedAt: string;
+            } | null;
+            processMs: number | null;
+            run: components["schemas"]["ReadoutRunInput"];
+            source: {
+                changed: {
+                    [key: string]: number;
+                } | null;
+                deleted: {
+                    [key: string]: number;
+                } | null;
+                pages: number | null;
+                records: number | null;
+                requests: number | null;
+                retries: number | null;
+                tokenAuth: {
+                    how: string;
+                    used: string;
+                } | null;
+            } | null;
+            /** @description The local date the rules were applied at. */
+            today: string | null;
+            warnings: {
+                affects: string[];
+                code: string;
+                count: number;
+                examples: string[];
+                message: string;
+            }[];
         };
         ReadoutRunInput: {
+            /** @description What the published files changed against the last run: null for a run that published nothing. */
+            change: ("first_run" | "changed" | "no_change") | null;
             counts: {
                 delta?: unknown;
                 groups?: {
@@ -8759,9 +9054,12 @@ export interface components {
                 };
             } | null;
             customer: string;
+            /** @description How long the run took, as it measured itself (else from its start and end times); null while running. */
+            durationMs: number | null;
             error: string | null;
             finishedAt: string | null;
             id: string;
+            kept: components["schemas"]["ReadoutKeptCountsInput"] | null;
             mode: ("full" | "incremental") | null;
             outputPath: string | null;
             startedAt: string;
@@ -8769,6 +9067,8 @@ export interface components {
             status: "running" | "succeeded" | "failed";
             /** @enum {string} */
             trigger: "cli" | "schedule";
+            /** @description Named warnings of the run (what degraded). */
+            warningCount: number;
         };
         ReadsPerDay: {
             /** @description The apps named in `data` */

@@ -23,6 +23,7 @@ const MENUS: Record<string, [string, string][]> = {
     ['/operator/identity-providers', 'nav.identityProviders'],
     ['/operator/ingestion-clients', 'nav.ingestionClients'],
     ['/operator/mailbox', 'nav.mailbox'],
+    ['/operator/readout', 'readout.nav'],
   ],
   partner: [
     ['/partner/apps', 'nav.myApps'],
@@ -89,7 +90,11 @@ export function LanguagePicker() {
  */
 const SUBMENUS: Record<string, { key: string; label: string; paths: string[] }[]> = {
   operator: [
-    { key: 'integrations', label: 'nav.integrations', paths: ['/operator/legacy-clients', '/operator/identity-providers', '/operator/ingestion-clients'] },
+    {
+      key: 'integrations',
+      label: 'nav.integrations',
+      paths: ['/operator/legacy-clients', '/operator/identity-providers', '/operator/ingestion-clients', '/operator/readout'],
+    },
   ],
 };
 
