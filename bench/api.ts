@@ -26,7 +26,10 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *  4. a partner hammering past its rate limit while a second partner's p99 is measured;
  *  5. RSS of the server;
  *  6. EXPLAIN (ANALYZE, BUFFERS) of the server's own statements for app A's and partner C's pages
- *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table).
+ *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table);
+ *  7. (issue 17) a week of one school's GET /calendarEvents (every page at limit=100, for an app granted
+ *     the timetable API at that school) against the baseline running the same SQL; the world has a
+ *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own.
  *
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
  * each server and its PostgreSQL backends, latency at a fixed offered load).
@@ -61,6 +64,12 @@ interface ScaleResult {
   rss: { start?: number; peak: number; end?: number; baseline?: number };
   /** EXPLAIN (ANALYZE, BUFFERS) of the hot statements (plans in .bench/explain-<scale>x.txt). */
   explain: ExplainedStatement[];
+  // --- issue 17: the timetable (calendar events) case ---
+  /** Ingestion of the term's timetable (rooms, resources, offerings, lessons), after the roster. */
+  timetableIngestSeconds: number;
+  calendarEvents: number;
+  /** A week of one school's /calendarEvents, every page at limit=100. */
+  calendarWeek: Comparison;
 }
 
 /** Schoolgate against the baseline on one request mix (see `compare` in `runScale`). */
@@ -98,6 +107,14 @@ function printTable(results: ScaleResult[]): void {
     ],
     ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
     ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
+    // --- issue 17: the timetable (calendar events) case ---
+    ['ingestion of a term\'s timetable (lessons)', (r) => `${r.timetableIngestSeconds.toFixed(1)} s (${r.calendarEvents})`],
+    [
+      'school week /calendarEvents: req/s',
+      (r) => `${Math.round(r.calendarWeek.ours)} / ${Math.round(r.calendarWeek.base)} = ${(r.calendarWeek.ours / r.calendarWeek.base).toFixed(2)}`,
+    ],
+    ['  CPU/req ours / baseline', (r) => `${r.calendarWeek.oursCpu.toFixed(2)} / ${r.calendarWeek.baseCpu.toFixed(2)} ms`],
+    ['  p99 at half the baseline (ours / base)', (r) => `${r.calendarWeek.oursP99} / ${r.calendarWeek.baseP99} ms @${r.calendarWeek.rate}/s`],
     ['full crawl of app A /persons (limit 1000)', (r) => `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s`],
     ['server RSS: start / peak / end', (r) => `${mib(r.rss.start)} / ${mib(r.rss.peak)} / ${mib(r.rss.end)}`],
   ];
@@ -121,18 +138,22 @@ function printTable(results: ScaleResult[]): void {
 async function runScale(scale: number): Promise<ScaleResult> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  const bench = await openBenchWorld('schoolgate_bench_api', scale);
+  const bench = await openBenchWorld('schoolgate_bench_api', scale, { timetable: true });
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
-    // 1. The world, and its ingestion.
-    const world = bench.world;
+    // 1. The world, and its ingestion. The timetable (issue 17) is loaded after the roster and timed on
+    // its own, so that the roster's numbers stay comparable with runs before it.
+    const { rooms, resources, schoolUnitOfferings, calendarEvents, ...world } = bench.world;
     let t = performance.now();
     await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const ingestSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const again = await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const reingestSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    await ingestBatch(ctx, { upsert: { rooms, resources, schoolUnitOfferings, calendarEvents } as never }, { id: null, label: 'bench', kind: 'system' });
+    const timetableIngestSeconds = (performance.now() - t) / 1000;
     // The boarding schools' boarders (the boarders API), so the world serves every API; not timed.
     await ingestBoarders(ctx, { upsert: bench.boarders }, { id: null, label: 'bench', kind: 'system' });
     // A freshly loaded table has no visibility map yet: index-only scans would visit the heap.
@@ -248,12 +269,12 @@ async function runScale(scale: number): Promise<ScaleResult> {
     //    saturation a closed loop's p99 is only queueing (64 connections / throughput), so a p99 goal
     //    means something only below it.
     const dbCpu = await backendCpu(bench.databaseUrl);
-    const measure = async (target: 'ours' | 'base', paths: string[], rate?: number) => {
+    const measure = async (target: 'ours' | 'base', paths: string[], rate?: number, ourHeaders: Record<string, string> = auth) => {
       const pid = target === 'ours' ? server.child.pid! : baseline.pid!;
       const p0 = cpuOfPid(pid);
       const d0 = await dbCpu();
       const url = target === 'ours' ? server.url : baselineUrl;
-      const headers = target === 'ours' ? auth : {};
+      const headers = target === 'ours' ? ourHeaders : {};
       const r: LoadResult = rate
         ? await pacedInChild({ url, paths, headers, seconds, connections, rate })
         : await cannon(url, paths, headers, seconds, connections);
@@ -262,14 +283,14 @@ async function runScale(scale: number): Promise<ScaleResult> {
       return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total };
     };
     type M = Awaited<ReturnType<typeof measure>>;
-    const compare = async (name: string, ours: string[], base: string[]) => {
-      await cannon(server.url, ours, auth, 2, connections);
+    const compare = async (name: string, ours: string[], base: string[], ourHeaders: Record<string, string> = auth) => {
+      await cannon(server.url, ours, ourHeaders, 2, connections);
       await cannon(baselineUrl, base, {}, 2, connections);
       const sat: { ours: M; base: M }[] = [];
-      for (let round = 0; round < 2; round++) sat.push({ ours: await measure('ours', ours), base: await measure('base', base) });
+      for (let round = 0; round < 2; round++) sat.push({ ours: await measure('ours', ours, undefined, ourHeaders), base: await measure('base', base) });
       const baseRate = sat.reduce((n, x) => n + x.base.r.requests.average, 0) / sat.length;
       const rate = Math.max(1, Math.round(baseRate / 2));
-      const fixed = { ours: await measure('ours', ours, rate), base: await measure('base', base, rate) };
+      const fixed = { ours: await measure('ours', ours, rate, ourHeaders), base: await measure('base', base, rate) };
       return { name, sat, rate, fixed };
     };
     const persons = await compare('GET /persons?limit=100 (40 pages)', ourPages, basePages);
@@ -279,6 +300,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
       ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'],
       ['/groups?limit=100'],
     );
+    // --- issue 17: a week of one school's lessons, for an app granted the timetable API there ---
+    const week = await calendarWeekPages(ctx, partnerId, numbers[0]!, `${server.url}/oidc/token`, base);
+    const calendarWeek = await compare(
+      `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
+      week.ours,
+      week.base,
+      { authorization: `Bearer ${week.token}` },
+    );
+    // --- end of the timetable case ---
     const rssAfterLoad = server.rss();
     const baselineRss = rssOfPid(baseline.pid!);
 
@@ -318,7 +348,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       `ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`,
     );
     const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms`;
-    for (const c of [persons, groups]) {
+    for (const c of [persons, groups, calendarWeek]) {
       console.log(`\n${c.name}`);
       c.sat.forEach((x, i) => {
         console.log(row(`  round ${i + 1} Schoolgate, saturated`, x.ours.r) + `  ${cpu(x.ours)}`);
@@ -368,6 +398,9 @@ async function runScale(scale: number): Promise<ScaleResult> {
       crawl: { persons: crawled, pages, seconds: crawlSeconds },
       rss: { start: rssAtStart, peak: rssPeak, end: rssEnd, baseline: baselineRss },
       explain,
+      timetableIngestSeconds,
+      calendarEvents: calendarEvents?.length ?? 0,
+      calendarWeek: summary(calendarWeek),
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -519,7 +552,9 @@ async function baselineServer(): Promise<void> {
       const url = new URL(req.url ?? '/', 'http://x');
       const limit = Number(url.searchParams.get('limit') ?? 100);
       let body: unknown;
-      if (url.pathname === '/persons') {
+      if (url.pathname === '/calendarEvents') {
+        body = await calendarWeekBaseline(pool, url);
+      } else if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
         // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
         // the page's ids first, then the persons of these ids. The ids: by walking persons in id order
@@ -586,7 +621,8 @@ async function baselineServer(): Promise<void> {
           })),
         };
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const raw = (body as { raw?: string }).raw;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(raw ?? JSON.stringify(body));
     } catch (err) {
       res.writeHead(500).end(String(err));
     }
@@ -598,6 +634,85 @@ async function baselineServer(): Promise<void> {
     process.exit(0);
   });
 }
+
+// --- issue 17: the timetable (calendar events) case ---
+
+/**
+ * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
+ * school `number` (and nothing else), the week from the school's first lesson on, every page at
+ * limit=100 (Schoolgate's by pageToken, the baseline's by the last id).
+ */
+async function calendarWeekPages(ctx: BenchContext, partnerId: string, number: string, tokenUrl: string, base: string) {
+  const appId = await insertApp(ctx.db, {
+    partnerId,
+    name: 'D (timetable)',
+    status: 'approved',
+    apis: [{ apiCode: 'timetable', dataCategories: ['identity'], purpose: 'bench' }],
+  });
+  const client = await insertClient(ctx.db, { appId, name: 'D (timetable)' });
+  await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'timetable', institutionNumber: number });
+  await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
+  const tokenRes = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
+  });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  if (!token) throw new Error(`token of app D: ${tokenRes.status}`);
+  const unit = await ctx.db.selectFrom('ss12000_organisations').select('id').where('organisation_code', '=', number).where('organisation_type', '=', 'Skolenhet').executeTakeFirstOrThrow();
+  const first = await ctx.db
+    .selectFrom('ss12000_calendar_events')
+    .select((eb) => eb.fn.min('start_time').as('start'))
+    .where('organisation_id', '=', unit.id)
+    .executeTakeFirst();
+  if (!first?.start) throw new Error(`school ${number} has no lessons: is the bench world's timetable on?`);
+  const from = new Date(first.start).toISOString();
+  const to = new Date(new Date(first.start).getTime() + 7 * 86_400_000 - 1).toISOString();
+  const window = `startTime.onOrAfter=${encodeURIComponent(from)}&startTime.onOrBefore=${encodeURIComponent(to)}&limit=100`;
+  const baseWindow = `unit=${unit.id}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=100`;
+  const ours = [`/ss12000/v2.0/calendarEvents?${window}`];
+  const basePages = [`/calendarEvents?${baseWindow}`];
+  let res = await getJson(`${base}/calendarEvents?${window}`, token);
+  let events = res.data.length;
+  while (res.pageToken) {
+    ours.push(`/ss12000/v2.0/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
+    basePages.push(`/calendarEvents?${baseWindow}&after=${res.data.at(-1)!.id}`);
+    res = await getJson(`${base}/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, token);
+    events += res.data.length;
+  }
+  return { token, ours, base: basePages, events };
+}
+
+type BenchContext = Awaited<ReturnType<typeof openBenchWorld>>['ctx'];
+
+/**
+ * The baseline's page of /calendarEvents: the statement Schoolgate runs for an app granted the
+ * timetable API only (`listPage`, read.ts: the release parts of `presentSql` — the lesson's pupils and
+ * teachers withheld, as neither the students nor the staff API is granted —, the units for the access
+ * log, the visibility and startTime conditions, id order), its rows joined into the list's JSON text
+ * as Schoolgate joins them (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access
+ * log or page token.
+ */
+async function calendarWeekBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
+  const limit = Number(url.searchParams.get('limit') ?? 100);
+  const after = url.searchParams.get('after');
+  const r = await pool.query<{ id: string; body: string; extra: string; created: string; modified: string }>(
+    `SELECT t.id, (coalesce(t.json_core, json_build_object('id', t.id)::text))::text AS body,
+       CASE WHEN t.organisation_id = ANY($4::uuid[]) THEN coalesce(t.json_student_exceptions, '') ELSE '' END
+       || CASE WHEN t.organisation_id = ANY($4::uuid[]) THEN coalesce(t.json_teacher_exceptions, '') ELSE '' END AS extra,
+       to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created,
+       to_char(t.modified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS modified,
+       array_to_string(ARRAY[t.organisation_id::text], ',') AS units, t.id::text AS sort_value
+     FROM ss12000_calendar_events t
+     WHERE t.organisation_id = ANY($1::uuid[]) AND t.start_time >= $2::timestamptz AND t.start_time <= $3::timestamptz ${after ? 'AND t.id > $6::uuid' : ''}
+     ORDER BY t.id LIMIT $5`,
+    [[url.searchParams.get('unit')], url.searchParams.get('from'), url.searchParams.get('to'), [], limit + 1, ...(after ? [after] : [])],
+  );
+  const items = r.rows.slice(0, limit).map((x) => `{"meta":{"created":"${x.created}","modified":"${x.modified}"}${x.extra}, ${x.body.slice(1)}`);
+  return { raw: `{"data":[${items.join(',')}]}` };
+}
+
+// --- end of the timetable case ---
 
 if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
 if (process.env.BENCH_API_PACED) {
