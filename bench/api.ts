@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
+import type { DB } from '../src/db/schema.ts';
+import { endpoints } from '../src/modules/ss12000/endpoints.ts';
+import { listPage, parseListRequest } from '../src/modules/ss12000/read.ts';
+import { loadScope, type ClientIdentity } from '../src/modules/ss12000/scope.ts';
 import { worldCounts } from '../src/generator/index.ts';
 import { openBenchWorld } from './_world.ts';
 import { explainHotStatements, type ExplainedStatement } from './_explain.ts';
@@ -28,7 +33,8 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *  6. EXPLAIN (ANALYZE, BUFFERS) of the server's own statements for app A's and partner C's pages
  *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table);
  *  7. (issue 17) a week of one school's GET /calendarEvents (every page at limit=100, for an app granted
- *     the timetable API at that school) against the baseline running the same SQL; the world has a
+ *     the timetable API at that school) against the baseline running the server's own statements
+ *     (captured from `listPage`, see `calendarWeekPages`); the world has a
  *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own.
  *
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
@@ -301,7 +307,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       ['/groups?limit=100'],
     );
     // --- issue 17: a week of one school's lessons, for an app granted the timetable API there ---
-    const week = await calendarWeekPages(ctx, partnerId, numbers[0]!, `${server.url}/oidc/token`, base);
+    const week = await calendarWeekPages(ctx, bench.databaseUrl, scale, partnerId, numbers[0]!, `${server.url}/oidc/token`, base);
     const calendarWeek = await compare(
       `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
       week.ours,
@@ -640,9 +646,11 @@ async function baselineServer(): Promise<void> {
 /**
  * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
  * school `number` (and nothing else), the week from the school's first lesson on, every page at
- * limit=100 (Schoolgate's by pageToken, the baseline's by the last id).
+ * limit=100. Schoolgate's pages are followed by pageToken; for each, the statement the server runs is
+ * captured from `listPage` with the app's live scope (as bench/_explain.ts does) and written to
+ * `.bench/calendar-week-<scale>x.json`, which the baseline runs as it is: the same SQL, not a copy.
  */
-async function calendarWeekPages(ctx: BenchContext, partnerId: string, number: string, tokenUrl: string, base: string) {
+async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, number: string, tokenUrl: string, base: string) {
   const appId = await insertApp(ctx.db, {
     partnerId,
     name: 'D (timetable)',
@@ -659,7 +667,12 @@ async function calendarWeekPages(ctx: BenchContext, partnerId: string, number: s
   });
   const token = ((await tokenRes.json()) as { access_token: string }).access_token;
   if (!token) throw new Error(`token of app D: ${tokenRes.status}`);
-  const unit = await ctx.db.selectFrom('ss12000_organisations').select('id').where('organisation_code', '=', number).where('organisation_type', '=', 'Skolenhet').executeTakeFirstOrThrow();
+  const unit = await ctx.db
+    .selectFrom('ss12000_organisations')
+    .select('id')
+    .where('organisation_code', '=', number)
+    .where('organisation_type', '=', 'Skolenhet')
+    .executeTakeFirstOrThrow();
   const first = await ctx.db
     .selectFrom('ss12000_calendar_events')
     .select((eb) => eb.fn.min('start_time').as('start'))
@@ -669,45 +682,70 @@ async function calendarWeekPages(ctx: BenchContext, partnerId: string, number: s
   const from = new Date(first.start).toISOString();
   const to = new Date(new Date(first.start).getTime() + 7 * 86_400_000 - 1).toISOString();
   const window = `startTime.onOrAfter=${encodeURIComponent(from)}&startTime.onOrBefore=${encodeURIComponent(to)}&limit=100`;
-  const baseWindow = `unit=${unit.id}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=100`;
   const ours = [`/ss12000/v2.0/calendarEvents?${window}`];
-  const basePages = [`/calendarEvents?${baseWindow}`];
   let res = await getJson(`${base}/calendarEvents?${window}`, token);
   let events = res.data.length;
   while (res.pageToken) {
     ours.push(`/ss12000/v2.0/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
-    basePages.push(`/calendarEvents?${baseWindow}&after=${res.data.at(-1)!.id}`);
     res = await getJson(`${base}/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, token);
     events += res.data.length;
   }
+
+  // The server's own statement of each page, with the app's live scope.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  let captured: CompiledQuery | undefined;
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: (event) => {
+      if (event.level === 'query') captured = event.query;
+    },
+  });
+  const statements: { sql: string; parameters: unknown[] }[] = [];
+  try {
+    const identity: ClientIdentity = {
+      clientId: client.clientId,
+      appId,
+      partnerId,
+      grants: [{ apiCode: 'timetable', institutionNumber: number, accessGroupId: null }],
+      dataCategories: { timetable: ['identity'] },
+    };
+    const scope = await loadScope(db, identity);
+    const def = endpoints.find((e) => e.path === 'calendarEvents')!;
+    for (const page of ours) {
+      const { query, limit, after } = parseListRequest(def, page.split('?')[1]!);
+      captured = undefined;
+      await listPage(db, scope, def, query, limit, after);
+      const statement = captured as CompiledQuery | undefined;
+      if (!statement) throw new Error(`no statement captured for ${page}`);
+      statements.push({ sql: statement.sql, parameters: [...statement.parameters] });
+    }
+  } finally {
+    await db.destroy();
+  }
+  const dir = resolve(ROOT, '.bench');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `calendar-week-${scale}x.json`);
+  writeFileSync(file, JSON.stringify(statements));
+  const basePages = statements.map((_, i) => `/calendarEvents?statements=${encodeURIComponent(file)}&page=${i}&limit=100`);
   return { token, ours, base: basePages, events };
 }
 
 type BenchContext = Awaited<ReturnType<typeof openBenchWorld>>['ctx'];
 
+const calendarStatements = new Map<string, { sql: string; parameters: unknown[] }[]>();
+
 /**
- * The baseline's page of /calendarEvents: the statement Schoolgate runs for an app granted the
- * timetable API only (`listPage`, read.ts: the release parts of `presentSql` — the lesson's pupils and
- * teachers withheld, as neither the students nor the staff API is granted —, the units for the access
- * log, the visibility and startTime conditions, id order), its rows joined into the list's JSON text
- * as Schoolgate joins them (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access
- * log or page token.
+ * The baseline's page of /calendarEvents: Schoolgate's own statement of that page (captured by
+ * `calendarWeekPages`), its rows joined into the list's JSON text as Schoolgate joins them
+ * (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access log or page token.
  */
 async function calendarWeekBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
+  const file = url.searchParams.get('statements')!;
+  let statements = calendarStatements.get(file);
+  if (!statements) calendarStatements.set(file, (statements = JSON.parse(readFileSync(file, 'utf8')) as { sql: string; parameters: unknown[] }[]));
+  const statement = statements[Number(url.searchParams.get('page'))]!;
   const limit = Number(url.searchParams.get('limit') ?? 100);
-  const after = url.searchParams.get('after');
-  const r = await pool.query<{ id: string; body: string; extra: string; created: string; modified: string }>(
-    `SELECT t.id, (coalesce(t.json_core, json_build_object('id', t.id)::text))::text AS body,
-       CASE WHEN t.organisation_id = ANY($4::uuid[]) THEN coalesce(t.json_student_exceptions, '') ELSE '' END
-       || CASE WHEN t.organisation_id = ANY($4::uuid[]) THEN coalesce(t.json_teacher_exceptions, '') ELSE '' END AS extra,
-       to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created,
-       to_char(t.modified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS modified,
-       array_to_string(ARRAY[t.organisation_id::text], ',') AS units, t.id::text AS sort_value
-     FROM ss12000_calendar_events t
-     WHERE t.organisation_id = ANY($1::uuid[]) AND t.start_time >= $2::timestamptz AND t.start_time <= $3::timestamptz ${after ? 'AND t.id > $6::uuid' : ''}
-     ORDER BY t.id LIMIT $5`,
-    [[url.searchParams.get('unit')], url.searchParams.get('from'), url.searchParams.get('to'), [], limit + 1, ...(after ? [after] : [])],
-  );
+  const r = await pool.query<{ body: string; extra: string; created: string; modified: string }>(statement.sql, statement.parameters);
   const items = r.rows.slice(0, limit).map((x) => `{"meta":{"created":"${x.created}","modified":"${x.modified}"}${x.extra}, ${x.body.slice(1)}`);
   return { raw: `{"data":[${items.join(',')}]}` };
 }

@@ -148,6 +148,10 @@ export function secretBoxFor(config: Config): SecretBox {
  * fail until the key is given back or the secret is replaced.
  */
 export async function sealStoredSecrets(db: Queryable, config: Config, log: FastifyBaseLogger): Promise<{ sealed: number; unreadable: number }> {
+  const subscriptions = await db.selectFrom('ss12000_subscriptions').select(['id', 'secret']).execute();
+  const endpoints = await db.selectFrom('app_webhooks').select(['app_id', 'secret']).execute();
+  // Nothing stored: no key is needed yet (a key file is made only by a deployment that uses webhooks).
+  if (!subscriptions.length && !endpoints.length) return { sealed: 0, unreadable: 0 };
   if (config.NODE_ENV === 'production' && config.DATABASE_URL && !config.SECRETS_KEY) {
     log.warn('SECRETS_KEY is not set: webhook signing secrets are sealed with the key file in DATA_DIR; keep that file, or set SECRETS_KEY');
   }
@@ -164,14 +168,12 @@ export async function sealStoredSecrets(db: Queryable, config: Config, log: Fast
       return undefined;
     }
   };
-  const subscriptions = await db.selectFrom('ss12000_subscriptions').select(['id', 'secret']).execute();
   for (const s of subscriptions) {
     const next = reseal(s.secret, subscriptionAad(s.id));
     if (!next) continue;
     const r = await db.updateTable('ss12000_subscriptions').set({ secret: next }).where('id', '=', s.id).where('secret', '=', s.secret).executeTakeFirst();
     sealed += Number(r.numUpdatedRows);
   }
-  const endpoints = await db.selectFrom('app_webhooks').select(['app_id', 'secret']).execute();
   for (const w of endpoints) {
     const next = reseal(w.secret, appWebhookAad(w.app_id));
     if (!next) continue;
