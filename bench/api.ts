@@ -114,7 +114,7 @@ function printTable(results: ScaleResult[]): void {
     ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
     ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
     // --- issue 17: the timetable (calendar events) case ---
-    ['ingestion of a term\'s timetable (lessons)', (r) => `${r.timetableIngestSeconds.toFixed(1)} s (${r.calendarEvents})`],
+    ["ingestion of a term's timetable (lessons)", (r) => `${r.timetableIngestSeconds.toFixed(1)} s (${r.calendarEvents})`],
     [
       'school week /calendarEvents: req/s',
       (r) => `${Math.round(r.calendarWeek.ours)} / ${Math.round(r.calendarWeek.base)} = ${(r.calendarWeek.ours / r.calendarWeek.base).toFixed(2)}`,

@@ -631,9 +631,14 @@ export const AUDIT_EVENTS = {
       sv: (p) => `${p.actor} tog bort utvecklarsandlådan${atPlaces.sv(p)} och varje apps åtkomst till den.`,
     },
   },
-  // Issue 17 leftovers: the subscription sweep (src/modules/subscriptions/sweep.ts).
+  // Issue 17 leftovers: the subscription sweep (src/modules/ss12000/subscription-sweep.ts).
   'subscription.expired': {
-    label: { en: 'Expired subscription removed', nl: 'Verlopen abonnement verwijderd', fr: 'Abonnement expiré supprimé', sv: 'Utgången prenumeration borttagen' },
+    label: {
+      en: 'Expired subscription removed',
+      nl: 'Verlopen abonnement verwijderd',
+      fr: 'Abonnement expiré supprimé',
+      sv: 'Utgången prenumeration borttagen',
+    },
     say: {
       en: (p) => `${p.actor} removed the subscription “${str(p.before.name)}” ${ofTarget.en(p)}, expired on ${str(p.before.expires)} and not renewed.`,
       nl: (p) => `${p.actor} heeft het abonnement “${str(p.before.name)}” ${ofTarget.nl(p)} verwijderd, verlopen op ${str(p.before.expires)} en niet verlengd.`,

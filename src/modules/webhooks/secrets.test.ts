@@ -45,7 +45,12 @@ beforeAll(async () => {
   reader = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
   const pia = await insertUser(ctx.db, { email: 'pia@sealed.example', password: PASSWORD, displayName: 'Pia', kind: 'partner' });
   const partnerId = await insertPartner(ctx.db, { name: 'Sealed AB', contactEmail: 'pia@sealed.example', memberUserIds: [pia] });
-  appId = await insertApp(ctx.db, { partnerId, name: 'Sealed', status: 'approved', apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }] });
+  appId = await insertApp(ctx.db, {
+    partnerId,
+    name: 'Sealed',
+    status: 'approved',
+    apis: [{ apiCode: 'students', dataCategories: ['identity'], purpose: 'Planning' }],
+  });
   await insertClient(ctx.db, { appId, name: 'Sealed' });
   partner = harness().client();
   expect((await partner.login('pia@sealed.example', PASSWORD)).status).toBe(200);
@@ -63,7 +68,9 @@ async function rowsHolding(needle: string): Promise<string[]> {
     WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`.execute(ctx.db);
   const found: string[] = [];
   for (const t of tables.rows) {
-    const hit = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(`${t.schema}.${t.name}`)} AS r WHERE strpos(r::text, ${needle}) > 0`.execute(ctx.db);
+    const hit = await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(`${t.schema}.${t.name}`)} AS r WHERE strpos(r::text, ${needle}) > 0`.execute(
+      ctx.db,
+    );
     if (Number(hit.rows[0]!.n) > 0) found.push(`${t.schema}.${t.name}`);
   }
   return found;
@@ -122,8 +129,12 @@ describe('webhook signing secrets at rest', () => {
 
   it('the database refuses a secret in the clear', async () => {
     const { ctx } = harness();
-    await expect(ctx.db.updateTable('app_webhooks').set({ secret: endpointSecret }).where('app_id', '=', appId).execute()).rejects.toThrow(/app_webhooks_secret_sealed/);
-    await expect(ctx.db.updateTable('ss12000_subscriptions').set({ secret: subscriptionSecret }).execute()).rejects.toThrow(/ss12000_subscriptions_secret_sealed/);
+    await expect(ctx.db.updateTable('app_webhooks').set({ secret: endpointSecret }).where('app_id', '=', appId).execute()).rejects.toThrow(
+      /app_webhooks_secret_sealed/,
+    );
+    await expect(ctx.db.updateTable('ss12000_subscriptions').set({ secret: subscriptionSecret }).execute()).rejects.toThrow(
+      /ss12000_subscriptions_secret_sealed/,
+    );
   });
 
   it('a secret stored in the clear before migration 0078 is sealed at start, and still verifies', async () => {
@@ -176,9 +187,7 @@ describe('webhook signing secrets at rest', () => {
     const original = ctx.config;
     try {
       ctx.config = { ...original, SECRETS_KEY: randomBytes(32).toString('base64') };
-      const id = await ctx.db
-        .transaction()
-        .execute((trx) => queuePartnerEvent(trx, ctx, { appId, type: 'app.status_changed', data: { appId, lost: true } }));
+      const id = await ctx.db.transaction().execute((trx) => queuePartnerEvent(trx, ctx, { appId, type: 'app.status_changed', data: { appId, lost: true } }));
       const attempt = await eventually(async () => {
         const a = await ctx.db.selectFrom('webhook_delivery_attempts').selectAll().where('delivery_id', '=', id!).executeTakeFirst();
         expect(a).toBeDefined();

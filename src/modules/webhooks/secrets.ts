@@ -110,7 +110,7 @@ function keyFile(dataDir: string): Buffer {
   try {
     return parseSecretsKeys(readFileSync(file, 'utf8'))[0]!;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: ${(error as Error).message}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
   }
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);

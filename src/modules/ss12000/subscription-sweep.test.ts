@@ -11,8 +11,8 @@ import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../../..
 import { startReceiver, type Receiver } from '../../../test/support/webhook-receiver.ts';
 import { jobsOf } from '../../../test/jobs/support.ts';
 import { generateWorld, type World } from '../../generator/index.ts';
-import { ingestBatch } from '../ss12000/ingest.ts';
-import { SUBSCRIPTION_SWEEP_JOB, sweepSubscriptions } from './sweep.ts';
+import { ingestBatch } from './ingest.ts';
+import { SUBSCRIPTION_SWEEP_JOB, sweepSubscriptions } from './subscription-sweep.ts';
 
 const harness = useHarness();
 const NUMBERS = ['490001', '490002'];

@@ -1,9 +1,13 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { recordAudit, systemActor } from '../audit/record.ts';
-import { entityEnum } from '../ss12000/read.ts';
+import { entityEnum } from './read.ts';
 
-/** The scheduled sweep's queue name (hourly, see src/jobs/definitions.ts). */
+/**
+ * The scheduled sweep's queue name (hourly, see src/jobs/definitions.ts). The sweep lives beside the
+ * notices (notices.ts) as it reads the data API's resource types; the /subscriptions routes are in
+ * src/modules/subscriptions/.
+ */
 export const SUBSCRIPTION_SWEEP_JOB = 'subscriptions.sweep';
 
 /**
