@@ -10,12 +10,12 @@ import { createFreshDatabase } from '../test/pg/server-process.ts';
  * institutions, and the generated world (seed 42; BENCH_SCHOOLS, default 200, and BENCH_STUDENTS,
  * default 60,000; `scale` multiplies both) tied to them, and its boarders (about 10 % of the pupils of
  * every tenth school, the boarding schools) — generated, not yet loaded. `close()` drops the
- * database again. With `options.timetable`, the world also has a term of lessons (eighteen weeks
- * from this week's Monday, src/generator/timetable.ts) with rooms, resources and offerings: opt-in,
+ * database again. With `options.timetable`, the world also has a term of lessons (eighteen weeks, or
+ * `options.timetableWeeks`, from this week's Monday, src/generator/timetable.ts) with rooms, resources and offerings: opt-in,
  * as it multiplies what a load stores (about 2.5 lessons per activity and week).
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
-export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean } = {}) {
+export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean; timetableWeeks?: number } = {}) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
   const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
@@ -42,7 +42,7 @@ export async function openBenchWorld(databaseName: string, scale = 1, options: {
       students,
       institutionNumbers,
       today,
-      ...(options.timetable ? { timetable: { timeZone: ctx.config.TZ, weeks: 18 } } : {}),
+      ...(options.timetable ? { timetable: { timeZone: ctx.config.TZ, weeks: options.timetableWeeks ?? 18 } } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
     return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, schools, students, close };

@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
+import type { DB } from '../src/db/schema.ts';
+import { endpoints } from '../src/modules/ss12000/endpoints.ts';
+import { listPage, parseListRequest } from '../src/modules/ss12000/read.ts';
+import { loadScope, type ClientIdentity } from '../src/modules/ss12000/scope.ts';
 import { worldCounts } from '../src/generator/index.ts';
 import { openBenchWorld } from './_world.ts';
 import { explainHotStatements, type ExplainedStatement } from './_explain.ts';
@@ -26,7 +31,11 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *  4. a partner hammering past its rate limit while a second partner's p99 is measured;
  *  5. RSS of the server;
  *  6. EXPLAIN (ANALYZE, BUFFERS) of the server's own statements for app A's and partner C's pages
- *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table).
+ *     (bench/_explain.ts; the plans in .bench/explain-<scale>x.txt, buffers and times in the table);
+ *  7. (issue 17) a week of one school's GET /calendarEvents (every page at limit=100, for an app granted
+ *     the timetable API at that school) against the baseline running the server's own statements
+ *     (captured from `listPage`, see `calendarWeekPages`); the world has a
+ *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own.
  *
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
  * each server and its PostgreSQL backends, latency at a fixed offered load).
@@ -62,6 +71,12 @@ interface ScaleResult {
   rss: { start?: number; peak: number; end?: number; baseline?: number };
   /** EXPLAIN (ANALYZE, BUFFERS) of the hot statements (plans in .bench/explain-<scale>x.txt). */
   explain: ExplainedStatement[];
+  // --- issue 17: the timetable (calendar events) case ---
+  /** Ingestion of the term's timetable (rooms, resources, offerings, lessons), after the roster. */
+  timetableIngestSeconds: number;
+  calendarEvents: number;
+  /** A week of one school's /calendarEvents, every page at limit=100. */
+  calendarWeek: Comparison;
 }
 
 /** Schoolgate against the baseline on one request mix (see `compare` in `runScale`). */
@@ -99,6 +114,14 @@ function printTable(results: ScaleResult[]): void {
     ],
     ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
     ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
+    // --- issue 17: the timetable (calendar events) case ---
+    ["ingestion of a term's timetable (lessons)", (r) => `${r.timetableIngestSeconds.toFixed(1)} s (${r.calendarEvents})`],
+    [
+      'school week /calendarEvents: req/s',
+      (r) => `${Math.round(r.calendarWeek.ours)} / ${Math.round(r.calendarWeek.base)} = ${(r.calendarWeek.ours / r.calendarWeek.base).toFixed(2)}`,
+    ],
+    ['  CPU/req ours / baseline', (r) => `${r.calendarWeek.oursCpu.toFixed(2)} / ${r.calendarWeek.baseCpu.toFixed(2)} ms`],
+    ['  p99 at half the baseline (ours / base)', (r) => `${r.calendarWeek.oursP99} / ${r.calendarWeek.baseP99} ms @${r.calendarWeek.rate}/s`],
     ['full crawl of app A /persons (limit 1000)', (r) => `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s`],
     ['server RSS: start / peak / end', (r) => `${mib(r.rss.start)} / ${mib(r.rss.peak)} / ${mib(r.rss.end)}`],
   ];
@@ -122,18 +145,27 @@ function printTable(results: ScaleResult[]): void {
 async function runScale(scale: number): Promise<ScaleResult> {
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
-  const bench = await openBenchWorld(process.env.BENCH_DB_NAME ?? 'schoolgate_bench_api', scale);
+  // Two weeks of lessons (BENCH_TIMETABLE_WEEKS): the calendar-events case reads one school's week, and
+  // a whole term would multiply the load's time and the database's size for nothing it measures.
+  const bench = await openBenchWorld(process.env.BENCH_DB_NAME ?? 'schoolgate_bench_api', scale, {
+    timetable: true,
+    timetableWeeks: Number(process.env.BENCH_TIMETABLE_WEEKS ?? 2),
+  });
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
-    // 1. The world, and its ingestion.
-    const world = bench.world;
+    // 1. The world, and its ingestion. The timetable (issue 17) is loaded after the roster and timed on
+    // its own, so that the roster's numbers stay comparable with runs before it.
+    const { rooms, resources, schoolUnitOfferings, calendarEvents, ...world } = bench.world;
     let t = performance.now();
     await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const ingestSeconds = (performance.now() - t) / 1000;
     t = performance.now();
     const again = await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const reingestSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    await ingestBatch(ctx, { upsert: { rooms, resources, schoolUnitOfferings, calendarEvents } as never }, { id: null, label: 'bench', kind: 'system' });
+    const timetableIngestSeconds = (performance.now() - t) / 1000;
     // The boarding schools' boarders (the boarders API), so the world serves every API; not timed.
     await ingestBoarders(ctx, { upsert: bench.boarders }, { id: null, label: 'bench', kind: 'system' });
     // A freshly loaded table has no visibility map yet: index-only scans would visit the heap.
@@ -249,12 +281,12 @@ async function runScale(scale: number): Promise<ScaleResult> {
     //    saturation a closed loop's p99 is only queueing (64 connections / throughput), so a p99 goal
     //    means something only below it.
     const dbCpu = await backendCpu(bench.databaseUrl);
-    const measure = async (target: 'ours' | 'base', paths: string[], rate?: number) => {
+    const measure = async (target: 'ours' | 'base', paths: string[], rate?: number, ourHeaders: Record<string, string> = auth) => {
       const pid = target === 'ours' ? server.child.pid! : baseline.pid!;
       const p0 = cpuOfPid(pid);
       const d0 = await dbCpu();
       const url = target === 'ours' ? server.url : baselineUrl;
-      const headers = target === 'ours' ? auth : {};
+      const headers = target === 'ours' ? ourHeaders : {};
       const r: LoadResult = rate
         ? await pacedInChild({ url, paths, headers, seconds, connections, rate })
         : await cannon(url, paths, headers, seconds, connections);
@@ -263,14 +295,14 @@ async function runScale(scale: number): Promise<ScaleResult> {
       return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total };
     };
     type M = Awaited<ReturnType<typeof measure>>;
-    const compare = async (name: string, ours: string[], base: string[]) => {
-      await cannon(server.url, ours, auth, 2, connections);
+    const compare = async (name: string, ours: string[], base: string[], ourHeaders: Record<string, string> = auth) => {
+      await cannon(server.url, ours, ourHeaders, 2, connections);
       await cannon(baselineUrl, base, {}, 2, connections);
       const sat: { ours: M; base: M }[] = [];
-      for (let round = 0; round < 2; round++) sat.push({ ours: await measure('ours', ours), base: await measure('base', base) });
+      for (let round = 0; round < 2; round++) sat.push({ ours: await measure('ours', ours, undefined, ourHeaders), base: await measure('base', base) });
       const baseRate = sat.reduce((n, x) => n + x.base.r.requests.average, 0) / sat.length;
       const rate = Math.max(1, Math.round(baseRate / 2));
-      const fixed = { ours: await measure('ours', ours, rate), base: await measure('base', base, rate) };
+      const fixed = { ours: await measure('ours', ours, rate, ourHeaders), base: await measure('base', base, rate) };
       return { name, sat, rate, fixed };
     };
     const persons = await compare('GET /persons?limit=100 (40 pages)', ourPages, basePages);
@@ -280,6 +312,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
       ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'],
       ['/groups?limit=100'],
     );
+    // --- issue 17: a week of one school's lessons, for an app granted the timetable API there ---
+    const week = await calendarWeekPages(ctx, bench.databaseUrl, scale, partnerId, numbers[0]!, `${server.url}/oidc/token`, base);
+    const calendarWeek = await compare(
+      `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
+      week.ours,
+      week.base,
+      { authorization: `Bearer ${week.token}` },
+    );
+    // --- end of the timetable case ---
     const rssAfterLoad = server.rss();
     const baselineRss = rssOfPid(baseline.pid!);
 
@@ -319,7 +360,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       `ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`,
     );
     const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms`;
-    for (const c of [persons, groups]) {
+    for (const c of [persons, groups, calendarWeek]) {
       console.log(`\n${c.name}`);
       c.sat.forEach((x, i) => {
         console.log(row(`  round ${i + 1} Schoolgate, saturated`, x.ours.r) + `  ${cpu(x.ours)}`);
@@ -369,6 +410,9 @@ async function runScale(scale: number): Promise<ScaleResult> {
       crawl: { persons: crawled, pages, seconds: crawlSeconds },
       rss: { start: rssAtStart, peak: rssPeak, end: rssEnd, baseline: baselineRss },
       explain,
+      timetableIngestSeconds,
+      calendarEvents: calendarEvents?.length ?? 0,
+      calendarWeek: summary(calendarWeek),
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -520,7 +564,9 @@ async function baselineServer(): Promise<void> {
       const url = new URL(req.url ?? '/', 'http://x');
       const limit = Number(url.searchParams.get('limit') ?? 100);
       let body: unknown;
-      if (url.pathname === '/persons') {
+      if (url.pathname === '/calendarEvents') {
+        body = await calendarWeekBaseline(pool, url);
+      } else if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
         // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
         // the page's ids first, then the persons of these ids. The ids: by walking persons in id order
@@ -587,7 +633,8 @@ async function baselineServer(): Promise<void> {
           })),
         };
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const raw = (body as { raw?: string }).raw;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(raw ?? JSON.stringify(body));
     } catch (err) {
       res.writeHead(500).end(String(err));
     }
@@ -599,6 +646,117 @@ async function baselineServer(): Promise<void> {
     process.exit(0);
   });
 }
+
+// --- issue 17: the timetable (calendar events) case ---
+
+/**
+ * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
+ * school `number` (and nothing else), the week from the school's first lesson on, every page at
+ * limit=100. Schoolgate's pages are followed by pageToken; for each, the statement the server runs is
+ * captured from `listPage` with the app's live scope (as bench/_explain.ts does) and written to
+ * `.bench/calendar-week-<scale>x.json`, which the baseline runs as it is: the same SQL, not a copy.
+ */
+async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, number: string, tokenUrl: string, base: string) {
+  const appId = await insertApp(ctx.db, {
+    partnerId,
+    name: 'D (timetable)',
+    status: 'approved',
+    apis: [{ apiCode: 'timetable', dataCategories: ['identity'], purpose: 'bench' }],
+  });
+  const client = await insertClient(ctx.db, { appId, name: 'D (timetable)' });
+  await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'timetable', institutionNumber: number });
+  await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
+  const tokenRes = await fetch(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
+  });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  if (!token) throw new Error(`token of app D: ${tokenRes.status}`);
+  const unit = await ctx.db
+    .selectFrom('ss12000_organisations')
+    .select('id')
+    .where('organisation_code', '=', number)
+    .where('organisation_type', '=', 'Skolenhet')
+    .executeTakeFirstOrThrow();
+  const first = await ctx.db
+    .selectFrom('ss12000_calendar_events')
+    .select((eb) => eb.fn.min('start_time').as('start'))
+    .where('organisation_id', '=', unit.id)
+    .executeTakeFirst();
+  if (!first?.start) throw new Error(`school ${number} has no lessons: is the bench world's timetable on?`);
+  const from = new Date(first.start).toISOString();
+  const to = new Date(new Date(first.start).getTime() + 7 * 86_400_000 - 1).toISOString();
+  const window = `startTime.onOrAfter=${encodeURIComponent(from)}&startTime.onOrBefore=${encodeURIComponent(to)}&limit=100`;
+  const ours = [`/ss12000/v2.0/calendarEvents?${window}`];
+  let res = await getJson(`${base}/calendarEvents?${window}`, token);
+  let events = res.data.length;
+  while (res.pageToken) {
+    ours.push(`/ss12000/v2.0/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
+    res = await getJson(`${base}/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, token);
+    events += res.data.length;
+  }
+
+  // The server's own statement of each page, with the app's live scope.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  let captured: CompiledQuery | undefined;
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: (event) => {
+      if (event.level === 'query') captured = event.query;
+    },
+  });
+  const statements: { sql: string; parameters: unknown[] }[] = [];
+  try {
+    const identity: ClientIdentity = {
+      clientId: client.clientId,
+      appId,
+      partnerId,
+      grants: [{ apiCode: 'timetable', institutionNumber: number, accessGroupId: null }],
+      dataCategories: { timetable: ['identity'] },
+    };
+    const scope = await loadScope(db, identity);
+    const def = endpoints.find((e) => e.path === 'calendarEvents')!;
+    for (const page of ours) {
+      const { query, limit, after } = parseListRequest(def, page.split('?')[1]!);
+      captured = undefined;
+      await listPage(db, scope, def, query, limit, after);
+      const statement = captured as CompiledQuery | undefined;
+      if (!statement) throw new Error(`no statement captured for ${page}`);
+      statements.push({ sql: statement.sql, parameters: [...statement.parameters] });
+    }
+  } finally {
+    await db.destroy();
+  }
+  const dir = resolve(ROOT, '.bench');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `calendar-week-${scale}x.json`);
+  writeFileSync(file, JSON.stringify(statements));
+  const basePages = statements.map((_, i) => `/calendarEvents?statements=${encodeURIComponent(file)}&page=${i}&limit=100`);
+  return { token, ours, base: basePages, events };
+}
+
+type BenchContext = Awaited<ReturnType<typeof openBenchWorld>>['ctx'];
+
+const calendarStatements = new Map<string, { sql: string; parameters: unknown[] }[]>();
+
+/**
+ * The baseline's page of /calendarEvents: Schoolgate's own statement of that page (captured by
+ * `calendarWeekPages`), its rows joined into the list's JSON text as Schoolgate joins them
+ * (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access log or page token.
+ */
+async function calendarWeekBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
+  const file = url.searchParams.get('statements')!;
+  let statements = calendarStatements.get(file);
+  if (!statements) calendarStatements.set(file, (statements = JSON.parse(readFileSync(file, 'utf8')) as { sql: string; parameters: unknown[] }[]));
+  const statement = statements[Number(url.searchParams.get('page'))]!;
+  const limit = Number(url.searchParams.get('limit') ?? 100);
+  const r = await pool.query<{ body: string; extra: string; created: string; modified: string }>(statement.sql, statement.parameters);
+  const items = r.rows.slice(0, limit).map((x) => `{"meta":{"created":"${x.created}","modified":"${x.modified}"}${x.extra}, ${x.body.slice(1)}`);
+  return { raw: `{"data":[${items.join(',')}]}` };
+}
+
+// --- end of the timetable case ---
 
 if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
 if (process.env.BENCH_API_PACED) {

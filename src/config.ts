@@ -103,6 +103,22 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default(resolve(import.meta.dirname, '..', 'catalog', 'informat.yaml')),
+  /**
+   * The deployment key(s) that seal webhook signing secrets at rest (AES-256-GCM): base64 of 32 bytes
+   * (`openssl rand -base64 32`), comma-separated for a rotation — the first seals, every one opens.
+   * Unset: a key file DATA_DIR/secrets.key is made on first start (src/modules/webhooks/secrets.ts).
+   */
+  SECRETS_KEY: z
+    .string()
+    .refine(
+      (v) =>
+        v.split(',').every((k) => {
+          const s = k.trim();
+          return /^[A-Za-z0-9+/_-]+={0,2}$/.test(s) && Buffer.from(s, /[-_]/.test(s) ? 'base64url' : 'base64').length === 32;
+        }),
+      'must be base64 keys of 32 bytes, comma-separated (e.g. openssl rand -base64 32)',
+    )
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './lib/clock.ts';
 import { createJobQueue } from './jobs/pgboss.ts';
 import { createMailService } from './mail/outbox.ts';
 import { logMixin } from './lib/work-scope.ts';
+import { sealStoredSecrets } from './modules/webhooks/secrets.ts';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -39,6 +40,8 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
   if (changes.length > 0) log.info({ changes }, 'API catalog synchronised from %s', config.CATALOG_FILE);
   // Stored release parts follow the release policy (recomputed only when the policy changed).
   await applyReleasePolicy(database);
+  // Webhook signing secrets still in the clear, or under a retired SECRETS_KEY, are sealed under the current key.
+  await sealStoredSecrets(database.db, config, log);
   const jobs = createJobQueue(database, log);
   const ctx: AppContext = { config, database, db: database.db, readDb: database.replica, clock, log, jobs, mail: undefined as never };
   ctx.mail = createMailService(ctx);

@@ -5,6 +5,7 @@ import { EXPIRY_JOB, runExpiry } from './expiry.ts';
 import { deliverWebhook, WEBHOOK_DELIVERY_JOB, WEBHOOK_QUEUE_POLICY } from '../modules/webhooks/delivery.ts';
 import { NOTICE_FANOUT_JOB } from '../modules/ss12000/changes.ts';
 import { fanOutNotices, recheckNotice } from '../modules/ss12000/notices.ts';
+import { SUBSCRIPTION_SWEEP_JOB, sweepSubscriptions } from '../modules/ss12000/subscription-sweep.ts';
 
 /** One kind of background job: its queue, its policy and what runs it. */
 export interface JobDefinition<T = never> {
@@ -49,5 +50,13 @@ export const jobDefinitions: readonly JobDefinition[] = [
     cron: '*/15 * * * *',
     pollingIntervalSeconds: 30,
     handle: (ctx) => runExpiry(ctx),
+  },
+  {
+    // Expired subscriptions (after their grace period) and change rows nobody reads: src/modules/ss12000/subscription-sweep.ts.
+    name: SUBSCRIPTION_SWEEP_JOB,
+    queue: { retryLimit: 1, retryDelay: 60, expireInSeconds: 300, notify: true },
+    cron: '23 * * * *',
+    pollingIntervalSeconds: 30,
+    handle: (ctx) => sweepSubscriptions(ctx),
   },
 ];

@@ -5,6 +5,7 @@ import { auditActor, recordAudit } from '../audit/record.ts';
 import { lockRequiredPartnerApp, requirePartnerApp } from '../apps/policies.ts';
 import { replayDelivery } from '../webhooks/delivery.ts';
 import { newSigningSecret } from '../webhooks/signing.ts';
+import { appWebhookAad, secretBoxFor } from '../webhooks/secrets.ts';
 import { resolveTarget, TargetRefused } from '../webhooks/targets.ts';
 import { findAppDelivery, findAppWebhook } from './queries.ts';
 
@@ -33,10 +34,12 @@ export async function configureAppWebhook(
     const app = await lockRequiredPartnerApp(trx, partnerId, appId);
     const before = await findAppWebhook(trx, app.id);
     const secret = !before || input.rotateSecret ? newSigningSecret() : undefined;
+    // Stored sealed (src/modules/webhooks/secrets.ts); the partner sees it in the clear this once.
+    const sealed = secret ? secretBoxFor(ctx.config).seal(secret, appWebhookAad(app.id)) : undefined;
     const row = await trx
       .insertInto('app_webhooks')
-      .values({ app_id: app.id, target: input.target, secret: secret ?? before!.secret, created_at: now, updated_at: now })
-      .onConflict((oc) => oc.column('app_id').doUpdateSet({ target: input.target, ...(secret ? { secret } : {}), updated_at: now }))
+      .values({ app_id: app.id, target: input.target, secret: sealed ?? before!.secret, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('app_id').doUpdateSet({ target: input.target, ...(sealed ? { secret: sealed } : {}), updated_at: now }))
       .returningAll()
       .executeTakeFirstOrThrow();
     await recordAudit(trx, now, auditActor(actor), {

@@ -631,6 +631,21 @@ export const AUDIT_EVENTS = {
       sv: (p) => `${p.actor} tog bort utvecklarsandlådan${atPlaces.sv(p)} och varje apps åtkomst till den.`,
     },
   },
+  // Issue 17 leftovers: the subscription sweep (src/modules/ss12000/subscription-sweep.ts).
+  'subscription.expired': {
+    label: {
+      en: 'Expired subscription removed',
+      nl: 'Verlopen abonnement verwijderd',
+      fr: 'Abonnement expiré supprimé',
+      sv: 'Utgången prenumeration borttagen',
+    },
+    say: {
+      en: (p) => `${p.actor} removed the subscription “${str(p.before.name)}” ${ofTarget.en(p)}, expired on ${str(p.before.expires)} and not renewed.`,
+      nl: (p) => `${p.actor} heeft het abonnement “${str(p.before.name)}” ${ofTarget.nl(p)} verwijderd, verlopen op ${str(p.before.expires)} en niet verlengd.`,
+      fr: (p) => `${p.actor} a supprimé l’abonnement « ${str(p.before.name)} » ${ofTarget.fr(p)}, expiré le ${str(p.before.expires)} et non renouvelé.`,
+      sv: (p) => `${p.actor} tog bort prenumerationen ”${str(p.before.name)}” ${ofTarget.sv(p)}, som gick ut ${str(p.before.expires)} utan att förnyas.`,
+    },
+  },
 } satisfies Record<string, AuditEventDeclaration>;
 
 /** An action that has a declaration. */

@@ -4,6 +4,7 @@ import { ApiError } from '../../http/errors.ts';
 import { recordAudit } from '../audit/record.ts';
 import type { ClientIdentity } from '../ss12000/scope.ts';
 import { newSigningSecret } from '../webhooks/signing.ts';
+import { secretBoxFor, subscriptionAad } from '../webhooks/secrets.ts';
 import { resolveTarget, TargetRefused } from '../webhooks/targets.ts';
 import { presentSubscription } from './presenters.ts';
 import { createSubscriptionSchema, MAX_SUBSCRIPTIONS_PER_CLIENT, SUBSCRIPTION_DAYS, type ResourceType, type SubscriptionBody } from './schemas.ts';
@@ -81,10 +82,13 @@ export async function createSubscription(ctx: AppContext, identity: ClientIdenti
     name: input.name,
     resource_types: input.resourceTypes,
     target: input.target,
-    secret: newSigningSecret(),
+    secret: '',
     created_at: now,
     expires_at: new Date(now.getTime() + SUBSCRIPTION_DAYS * DAY_MS),
   };
+  // Stored sealed (src/modules/webhooks/secrets.ts); the client gets it in the clear this once.
+  const secret = newSigningSecret();
+  row.secret = secretBoxFor(ctx.config).seal(secret, subscriptionAad(row.id));
   await ctx.db.transaction().execute(async (trx) => {
     // Counted under a lock on the client's row, so that two creations at once cannot both pass the limit.
     await trx.selectFrom('clients').select('id').where('id', '=', client.clientId).forUpdate().execute();
@@ -106,7 +110,7 @@ export async function createSubscription(ctx: AppContext, identity: ClientIdenti
       after: { name: row.name, resourceTypes: row.resource_types, target: row.target, expires: row.expires_at.toISOString() },
     });
   });
-  return { ...presentSubscription(row), secret: row.secret };
+  return { ...presentSubscription(row), secret };
 }
 
 /** The page token of GET /subscriptions: where the last page ended (creation time and id). */

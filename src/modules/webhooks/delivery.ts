@@ -4,6 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import { signWebhook } from './signing.ts';
+import { appWebhookAad, secretBoxFor, subscriptionAad } from './secrets.ts';
 import { guardedLookup, resolveTarget, TargetRefused } from './targets.ts';
 
 /** The delivery job's queue name; its data is `{ id }` of a webhook_deliveries row. */
@@ -122,7 +123,11 @@ export async function replayDelivery(trx: Queryable, ctx: Pick<AppContext, 'cloc
 /** Where a delivery goes, read live on every attempt; `refusal` says why nothing may be sent. */
 interface Endpoint {
   target: string;
-  secret: string;
+  /**
+   * The signing secret, opened from its sealed form when the attempt signs (secrets.ts): a secret no
+   * key of the deployment opens makes that attempt fail, logged and retried like a refused connection.
+   */
+  secret: () => string;
   refusal?: string;
   /** A notification's subscription (for the re-check). */
   subscription?: { id: string; client_id: string; resource_types: string[] };
@@ -131,13 +136,13 @@ interface Endpoint {
 async function endpointOf(ctx: AppContext, row: { kind: string; subscription_id: string | null; app_id: string | null }): Promise<Endpoint> {
   if (row.kind === 'subscription') {
     const s = await ctx.db.selectFrom('ss12000_subscriptions').selectAll().where('id', '=', row.subscription_id!).executeTakeFirst();
-    if (!s) return { target: '', secret: '', refusal: 'the subscription no longer exists' };
-    if (s.expires_at.getTime() <= ctx.clock.now().getTime()) return { target: s.target, secret: '', refusal: 'the subscription has expired' };
-    return { target: s.target, secret: s.secret, subscription: s };
+    if (!s) return { target: '', secret: () => '', refusal: 'the subscription no longer exists' };
+    if (s.expires_at.getTime() <= ctx.clock.now().getTime()) return { target: s.target, secret: () => '', refusal: 'the subscription has expired' };
+    return { target: s.target, secret: () => secretBoxFor(ctx.config).open(s.secret, subscriptionAad(s.id)), subscription: s };
   }
   const w = await ctx.db.selectFrom('app_webhooks').selectAll().where('app_id', '=', row.app_id!).executeTakeFirst();
-  if (!w) return { target: '', secret: '', refusal: "the app's webhook endpoint was removed" };
-  return { target: w.target, secret: w.secret };
+  if (!w) return { target: '', secret: () => '', refusal: "the app's webhook endpoint was removed" };
+  return { target: w.target, secret: () => secretBoxFor(ctx.config).open(w.secret, appWebhookAad(w.app_id)) };
 }
 
 /** Posts one attempt; resolves with the receiver's status, or rejects with what went wrong. */
@@ -218,8 +223,14 @@ export async function deliverWebhook(ctx: AppContext, id: string, options: { fin
   let status: number | null = null;
   let error: string | null = null;
   try {
+    let secret: string;
+    try {
+      secret = endpoint.secret();
+    } catch (e) {
+      throw new Error(`the signing secret cannot be opened: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
     const url = await resolveTarget(ctx.config, endpoint.target);
-    status = await post(ctx, url, { ...signWebhook(endpoint.secret, id, ctx.clock.now(), body) }, body);
+    status = await post(ctx, url, { ...signWebhook(secret, id, ctx.clock.now(), body) }, body);
     if (status < 200 || status > 299) error = `the receiver answered ${status}`;
   } catch (e) {
     error = e instanceof TargetRefused ? `target refused: ${e.message}` : e instanceof Error ? e.message : String(e);
