@@ -34,6 +34,8 @@ export interface Multi<V> {
   add(k: string, v: V): void;
   get(k: string): V[] | undefined;
   groups(): Iterable<[string, V[]]>;
+  /** The groups of more than one value, in the order of {@link groups}. */
+  shared(): Iterable<[string, V[]]>;
 }
 
 /** Values walked in order of one or two string keys (as JavaScript compares strings), ties in order added. */
@@ -72,6 +74,7 @@ export function memoryScratch(): Scratch {
         },
         get: (k) => m.get(k),
         groups: () => m.entries(),
+        shared: () => [...m.entries()].filter((e) => e[1].length > 1),
       };
     },
     list<V>(): SortedList<V> {
@@ -134,6 +137,29 @@ function appender(db: DatabaseSync, table: string, cols: string[]) {
   };
 }
 
+/**
+ * The values of `table` in `order`, copied once into a table of their own in that order: the writers
+ * walk people, teams and memberships several times, and a walk of a copy reads pages in order where
+ * a walk by an index reads the table's rows at random (a sort each walk was worse still). A change
+ * to the table makes the next walk copy again.
+ */
+function sortedCopy(db: DatabaseSync, table: string, order: string) {
+  let copy: string | undefined;
+  let n = 0;
+  return {
+    stale(): void {
+      copy = undefined;
+    },
+    *walk(): Generator<string> {
+      if (!copy) {
+        copy = `${table}_sorted${n++}`;
+        db.exec(`CREATE TABLE ${copy} AS SELECT v FROM ${table} ORDER BY ${order}`);
+      }
+      for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${copy} ORDER BY rowid`))) yield v;
+    },
+  };
+}
+
 /** The implementation in a run's SQLite store. */
 export function storeScratch(store: StoreDir): Scratch {
   const db: DatabaseSync = store.db;
@@ -143,21 +169,24 @@ export function storeScratch(store: StoreDir): Scratch {
     onDisk: true,
     kv<V>(name: string): Kv<V> {
       const t = store.table(name);
-      // No sort key per row: most of these maps are never walked sorted; one that is gets an index on js_order(k) then.
+      // No sort key per row: most of these maps are never walked sorted; one that is is copied in js_order(k) then.
       db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, v TEXT NOT NULL)`);
       const get = db.prepare(`SELECT v FROM ${t} WHERE k = ?`);
       get.setReturnArrays(true);
       const has = db.prepare(`SELECT 1 FROM ${t} WHERE k = ?`);
       const set = db.prepare(`INSERT INTO ${t} (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
       const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
-      let sortIndex = false;
+      const copy = sortedCopy(db, t, 'js_order(k)');
       return {
         get(k) {
           const r = get.get(k) as unknown as [string] | undefined;
           return r === undefined ? undefined : (JSON.parse(r[0]) as V);
         },
         has: (k) => has.get(k) !== undefined,
-        set: (k, v) => void set.run(k, JSON.stringify(v)),
+        set(k, v) {
+          copy.stale();
+          set.run(k, JSON.stringify(v));
+        },
         get size() {
           return Number((count.get() as { n: number }).n);
         },
@@ -165,9 +194,7 @@ export function storeScratch(store: StoreDir): Scratch {
           for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY seq`))) yield JSON.parse(v) as V;
         },
         *sorted() {
-          if (!sortIndex) db.exec(`CREATE INDEX ${t}_sk ON ${t} (js_order(k))`);
-          sortIndex = true;
-          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY js_order(k)`))) yield JSON.parse(v) as V;
+          for (const v of copy.walk()) yield JSON.parse(v) as V;
         },
       };
     },
@@ -183,17 +210,18 @@ export function storeScratch(store: StoreDir): Scratch {
         indexed = true;
       };
       let get: StatementSync | undefined;
+      const valuesOf = (k: string): V[] | undefined => {
+        ready();
+        if (!get) {
+          get = db.prepare(`SELECT v FROM ${t} WHERE k = ? ORDER BY seq`);
+          get.setReturnArrays(true);
+        }
+        const out = (get.all(k) as unknown as [string][]).map((r) => JSON.parse(r[0]) as V);
+        return out.length ? out : undefined;
+      };
       return {
         add: (k, v) => add.add(k, JSON.stringify(v)),
-        get(k) {
-          ready();
-          if (!get) {
-            get = db.prepare(`SELECT v FROM ${t} WHERE k = ? ORDER BY seq`);
-            get.setReturnArrays(true);
-          }
-          const out = (get.all(k) as unknown as [string][]).map((r) => JSON.parse(r[0]) as V);
-          return out.length ? out : undefined;
-        },
+        get: valuesOf,
         *groups() {
           ready();
           const st = db.prepare(`SELECT t.k, t.v FROM ${t} t JOIN (SELECT k, min(seq) AS f FROM ${t} GROUP BY k) g ON g.k = t.k ORDER BY g.f, t.seq`);
@@ -209,6 +237,11 @@ export function storeScratch(store: StoreDir): Scratch {
           }
           if (key !== undefined) yield [key, group];
         },
+        *shared() {
+          ready();
+          const keys = rows<[string]>(db.prepare(`SELECT k FROM ${t} GROUP BY k HAVING count(*) > 1 ORDER BY min(seq)`));
+          for (const [k] of keys) yield [k, valuesOf(k)!];
+        },
       };
     },
     list<V>(name: string): SortedList<V> {
@@ -216,15 +249,19 @@ export function storeScratch(store: StoreDir): Scratch {
       db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k1 BLOB NOT NULL, k2 BLOB NOT NULL, v TEXT NOT NULL)`);
       const add = appender(db, t, ['k1', 'k2', 'v']);
       const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
+      const copy = sortedCopy(db, t, 'k1, k2, seq');
       return {
-        add: (v, k1, k2 = '') => add.add(sortKey(k1), sortKey(k2), JSON.stringify(v)),
+        add(v, k1, k2 = '') {
+          copy.stale();
+          add.add(sortKey(k1), sortKey(k2), JSON.stringify(v));
+        },
         get size() {
           add.flush();
           return Number((count.get() as { n: number }).n);
         },
         *sorted() {
           add.flush();
-          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY k1, k2, seq`))) yield JSON.parse(v) as V;
+          for (const v of copy.walk()) yield JSON.parse(v) as V;
         },
       };
     },
