@@ -374,9 +374,16 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
 class RowIndex {
   private readonly q: Record<'add' | 'check' | 'seen' | 'unseen' | 'title' | 'addTitle', StatementSync>;
   rowsOffset = 0;
-  /** New tables in the run's store, or (`kept`) the tables of a kept store, which the run before filled. */
-  constructor(store: StoreDir | { db: DatabaseSync; rows: string; titles: string }) {
-    const db = store.db;
+  /**
+   * In a kept store: the table this run's row keys go into (RowIndexWriter). `check` then only reads
+   * (no write per row), and a previous row is unseen when its key is not in that table.
+   */
+  readonly produced: string | undefined;
+  private readonly db: DatabaseSync;
+  private readonly rows: string;
+  /** New tables in the run's store, or the tables of a kept store, which the run before filled. */
+  constructor(store: StoreDir | { db: DatabaseSync; rows: string; titles: string; produced: string }) {
+    const db = (this.db = store.db);
     let rows: string;
     let titles: string;
     if (store instanceof StoreDir) {
@@ -386,12 +393,18 @@ class RowIndex {
         `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
           `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
       );
-    } else ({ rows, titles } = store);
+    } else {
+      ({ rows, titles } = store);
+      this.produced = store.produced;
+    }
+    this.rows = rows;
+    // In a kept store the lookups of unseen rows are prepared once the produced table exists (seenQueries).
+    const kept = this.produced !== undefined;
     this.q = {
       add: db.prepare(`INSERT OR REPLACE INTO ${rows} (k, v0, v1) VALUES (?, ?, ?)`),
-      check: db.prepare(`UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
-      seen: db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
-      unseen: db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
+      check: db.prepare(kept ? `SELECT v0, v1 FROM ${rows} WHERE k = ?` : `UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
+      seen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
+      unseen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
       title: db.prepare(`SELECT title FROM ${titles} WHERE id = ?`),
       addTitle: db.prepare(`INSERT OR REPLACE INTO ${titles} (id, title) VALUES (?, ?)`),
     };
@@ -418,12 +431,24 @@ class RowIndex {
   /** A previous row this run did not produce: it is removed. */
   unseen(file: string, id: string): boolean {
     hash64(`${file}\t${id}`);
+    if (this.produced) return this.seenQueries().unseen.get(key64(H1, H2)) !== undefined;
     const r = this.q.seen.get(key64(H1, H2)) as { seen: number } | undefined;
     return r?.seen === 0;
   }
   /** How many previous rows this run did not produce. */
   get unseenCount(): number {
-    return Number((this.q.unseen.get() as { n: number }).n);
+    const st = this.produced ? this.seenQueries().count : this.q.unseen;
+    return Number((st.get() as { n: number }).n);
+  }
+  private seen?: { unseen: StatementSync; count: StatementSync };
+  /** In a kept store, once this run's keys are all in the produced table (RowIndexWriter.readyForLookups). */
+  private seenQueries(): { unseen: StatementSync; count: StatementSync } {
+    const [rows, produced] = [this.rows, this.produced!];
+    this.seen ??= {
+      unseen: this.db.prepare(`SELECT 1 FROM ${rows} p WHERE p.k = ?1 AND NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = ?1)`),
+      count: this.db.prepare(`SELECT count(*) AS n FROM ${rows} p WHERE NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = p.k)`),
+    };
+    return this.seen;
   }
 }
 /** Two 32-bit hash lanes as one signed 64-bit SQLite integer key. */
@@ -545,6 +570,18 @@ class RowIndexWriter {
     this.firstTitle = false;
     this.kept?.title.run(id, title ?? null);
   }
+  /** Every row added so far in the kept store's table, its keys indexed: what a kept {@link RowIndex} looks unseen rows up in. */
+  readyForLookups(): void {
+    const kept = this.kept;
+    if (!kept) return;
+    this.flushKept();
+    kept.db.exec(`CREATE INDEX IF NOT EXISTS ${ROWS_TABLE}_next_k ON ${ROWS_TABLE}_next (k)`);
+  }
+  private flushKept(): void {
+    const kept = this.kept!;
+    for (let i = 0; i < kept.params.length; i += 3) kept.one.run(kept.params[i]!, kept.params[i + 1]!, kept.params[i + 2]!);
+    kept.params.length = 0;
+  }
   /** Where the rows start in the blob {@link parts} makes (what {@link decodeRowIndex} finds as `rowsOffset`). */
   get rowsOffset(): number {
     return 12 + this.hashes.size + this.titles.size;
@@ -556,8 +593,7 @@ class RowIndexWriter {
     this.titles.close();
     const kept = this.kept;
     if (kept) {
-      for (let i = 0; i < kept.params.length; i += 3) kept.one.run(kept.params[i]!, kept.params[i + 1]!, kept.params[i + 2]!);
-      kept.params.length = 0;
+      this.flushKept();
       // Keyed in key order (appending to the B-tree, not inserting at random), the last of a key
       // winning as in decodeRowIndex; the previous run's tables are replaced.
       kept.db.exec(
@@ -726,6 +762,7 @@ async function oneRosterPass(
       }
       if (bulk) bulkFiles[`oneroster/${f}`] = bulk.rows;
     }
+    if (previous?.produced) index.readyForLookups();
     if (previous && previous.unseenCount > 0) {
       if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
       for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
@@ -1040,7 +1077,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     phase('sds written');
     let previousRows: RowIndex | undefined;
     if (sourceKept) {
-      previousRows = new RowIndex({ db: source.db, rows: ROWS_TABLE, titles: TITLES_TABLE });
+      previousRows = new RowIndex({ db: source.db, rows: ROWS_TABLE, titles: TITLES_TABLE, produced: `${ROWS_TABLE}_next` });
       previousRows.rowsOffset = Number(source.meta('rows_offset'));
     } else {
       try {
