@@ -35,6 +35,7 @@ try {
       status: r.status,
       error: r.error,
       mode: rep?.mode,
+      keptStore: rep?.keptStore,
       durationMs: rep?.durationMs,
       fetchMs: rep?.fetchMs,
       processMs: rep?.processMs,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { worldCounts } from '../src/generator/index.ts';
@@ -32,7 +32,15 @@ import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-proce
  */
 export async function run(): Promise<void> {
   const sizes = (process.env.BENCH_READOUT_SIZES ?? '60000,150000,300000').split(',').map(Number);
-  const results: { students: number; first: Record<string, unknown>; second: Record<string, unknown>; firstWall: number; secondWall: number }[] = [];
+  const results: {
+    students: number;
+    first: Record<string, unknown>;
+    second: Record<string, unknown>;
+    firstWall: number;
+    secondWall: number;
+    firstLoad: number;
+    secondLoad: number;
+  }[] = [];
   for (const students of sizes) {
     console.log(`\n== ${students.toLocaleString('en-US')} students ==`);
     results.push({ students, ...(await one(students / 60000)) });
@@ -40,16 +48,20 @@ export async function run(): Promise<void> {
   const row = (r: (typeof results)[number], which: 'first' | 'second') => {
     const x = r[which];
     const wall = which === 'first' ? r.firstWall : r.secondWall;
+    const load = which === 'first' ? r.firstLoad : r.secondLoad;
+    // A delta run that started from the store kept from the full run says so (else it decoded the stored state).
+    const kept = (x.keptStore as { used?: boolean } | undefined)?.used ? ', kept store' : '';
     const label = which === 'first' ? 'full' : 'after 1 % changed';
     const records = Number(x.records ?? 0).toLocaleString('en-US');
-    return `| ${r.students.toLocaleString('en-US')} | ${label} | ${x.mode} | ${records} | ${ms(x.durationMs)} | ${ms(x.fetchMs)} | ${ms(x.processMs)} | ${ms(x.cpuMs)} | ${x.maxRssMB} MB | ${wall.toFixed(1)} s |`;
+    return `| ${r.students.toLocaleString('en-US')} | ${label} | ${x.mode}${kept} | ${records} | ${ms(x.durationMs)} | ${ms(x.fetchMs)} | ${ms(x.processMs)} | ${ms(x.cpuMs)} | ${x.maxRssMB} MB | ${wall.toFixed(1)} s | ${load.toFixed(1)} |`;
   };
   console.log(
     [
       '',
       // CPU: the readout process's own user + system time; on a shared machine wall time says less.
-      `| students | run | mode | records read | total | fetch | processing | readout CPU | peak RSS | wall incl. process start |`,
-      `|---|---|---|---|---|---|---|---|---|---|`,
+      // Load: the machine's 1-minute load average as the run ended (2 cores: above 2, runs wait for CPU).
+      `| students | run | mode | records read | total | fetch | processing | readout CPU | peak RSS | wall incl. process start | load |`,
+      `|---|---|---|---|---|---|---|---|---|---|---|`,
       ...results.flatMap((r) => [row(r, 'first'), row(r, 'second')]),
     ].join('\n'),
   );
@@ -144,6 +156,7 @@ async function one(scale: number) {
     const first = await readout();
     check(first);
     const firstWall = (performance.now() - t) / 1000;
+    const firstLoad = loadavg()[0]!;
     console.log(`full readout: ${firstWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(first));
 
     // 1 % of the people and 1 % of the groups change.
@@ -158,8 +171,9 @@ async function one(scale: number) {
     const second = await readout();
     check(second);
     const secondWall = (performance.now() - t) / 1000;
+    const secondLoad = loadavg()[0]!;
     console.log(`second readout: ${secondWall.toFixed(1)} s wall (incl. process start)`, JSON.stringify(second));
-    return { first, second, firstWall, secondWall };
+    return { first, second, firstWall, secondWall, firstLoad, secondLoad };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => {});
     await bench.close();

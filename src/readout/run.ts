@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
@@ -21,6 +21,7 @@ import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
 import { DiskMap, StoreDir } from './store.ts';
+import { keptIdentity, installKeptStore, openKeptStore, ROWS_TABLE, SourceDb, TITLES_TABLE } from './kept-store.ts';
 import { Warnings, type NamedWarning } from './warnings.ts';
 import {
   CsvFile,
@@ -87,6 +88,11 @@ export interface ReadoutReport {
   skippedRecords: Record<string, number>;
   /** What degraded: each named warning with its count and the rules it kept from being applied. */
   namedWarnings: NamedWarning[];
+  /**
+   * Whether the delta run started from the store kept from the last run (kept-store.ts), and if not
+   * why: the previous snapshot and rows were then decoded from the stored state. Absent on a first run.
+   */
+  keptStore?: { used: boolean; reason?: string };
   warnings: string[];
 }
 
@@ -368,20 +374,39 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
 class RowIndex {
   private readonly q: Record<'add' | 'check' | 'seen' | 'unseen' | 'title' | 'addTitle', StatementSync>;
   rowsOffset = 0;
-  constructor(store: StoreDir) {
-    const rows = store.table('previous_rows');
-    const titles = store.table('previous_titles');
-    store.db.exec(
-      `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
-        `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
-    );
+  /**
+   * In a kept store: the table this run's row keys go into (RowIndexWriter). `check` then only reads
+   * (no write per row), and a previous row is unseen when its key is not in that table.
+   */
+  readonly produced: string | undefined;
+  private readonly db: DatabaseSync;
+  private readonly rows: string;
+  /** New tables in the run's store, or the tables of a kept store, which the run before filled. */
+  constructor(store: StoreDir | { db: DatabaseSync; rows: string; titles: string; produced: string }) {
+    const db = (this.db = store.db);
+    let rows: string;
+    let titles: string;
+    if (store instanceof StoreDir) {
+      rows = store.table('previous_rows');
+      titles = store.table('previous_titles');
+      db.exec(
+        `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
+          `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
+      );
+    } else {
+      ({ rows, titles } = store);
+      this.produced = store.produced;
+    }
+    this.rows = rows;
+    // In a kept store the lookups of unseen rows are prepared once the produced table exists (seenQueries).
+    const kept = this.produced !== undefined;
     this.q = {
-      add: store.db.prepare(`INSERT OR REPLACE INTO ${rows} (k, v0, v1) VALUES (?, ?, ?)`),
-      check: store.db.prepare(`UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
-      seen: store.db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
-      unseen: store.db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
-      title: store.db.prepare(`SELECT title FROM ${titles} WHERE id = ?`),
-      addTitle: store.db.prepare(`INSERT OR REPLACE INTO ${titles} (id, title) VALUES (?, ?)`),
+      add: db.prepare(`INSERT OR REPLACE INTO ${rows} (k, v0, v1) VALUES (?, ?, ?)`),
+      check: db.prepare(kept ? `SELECT v0, v1 FROM ${rows} WHERE k = ?` : `UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
+      seen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
+      unseen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
+      title: db.prepare(`SELECT title FROM ${titles} WHERE id = ?`),
+      addTitle: db.prepare(`INSERT OR REPLACE INTO ${titles} (id, title) VALUES (?, ?)`),
     };
     this.q.check.setReturnArrays(true);
   }
@@ -406,12 +431,24 @@ class RowIndex {
   /** A previous row this run did not produce: it is removed. */
   unseen(file: string, id: string): boolean {
     hash64(`${file}\t${id}`);
+    if (this.produced) return this.seenQueries().unseen.get(key64(H1, H2)) !== undefined;
     const r = this.q.seen.get(key64(H1, H2)) as { seen: number } | undefined;
     return r?.seen === 0;
   }
   /** How many previous rows this run did not produce. */
   get unseenCount(): number {
-    return Number((this.q.unseen.get() as { n: number }).n);
+    const st = this.produced ? this.seenQueries().count : this.q.unseen;
+    return Number((st.get() as { n: number }).n);
+  }
+  private seen?: { unseen: StatementSync; count: StatementSync };
+  /** In a kept store, once this run's keys are all in the produced table (RowIndexWriter.readyForLookups). */
+  private seenQueries(): { unseen: StatementSync; count: StatementSync } {
+    const [rows, produced] = [this.rows, this.produced!];
+    this.seen ??= {
+      unseen: this.db.prepare(`SELECT 1 FROM ${rows} p WHERE p.k = ?1 AND NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = ?1)`),
+      count: this.db.prepare(`SELECT count(*) AS n FROM ${rows} p WHERE NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = p.k)`),
+    };
+    return this.seen;
   }
 }
 /** Two 32-bit hash lanes as one signed 64-bit SQLite integer key. */
@@ -487,10 +524,30 @@ class RowIndexWriter {
   private rows = 0;
   private firstTitle = true;
   private readonly row = Buffer.alloc(16);
-  constructor(dir: string) {
+  /** With a source store: the index goes into its tables too, for the next run to use as they are (kept-store.ts). */
+  private readonly kept: { db: DatabaseSync; batch: StatementSync; one: StatementSync; title: StatementSync; params: (bigint | number)[] } | undefined;
+  constructor(dir: string, kept?: SourceDb) {
     this.hashes = new AppendFile(join(dir, 'row-hashes.bin'));
     this.titles = new AppendFile(join(dir, 'row-titles.json'));
     this.titles.write(Buffer.from('['));
+    if (kept) {
+      const db = kept.db;
+      kept.begin();
+      // No key while the rows go in (in hash order, i.e. at random): they are keyed once, after (see parts).
+      db.exec(
+        `DROP TABLE IF EXISTS ${ROWS_TABLE}_next; DROP TABLE IF EXISTS ${TITLES_TABLE}_next;` +
+          `CREATE TABLE ${ROWS_TABLE}_next (k INTEGER NOT NULL, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
+          `CREATE TABLE ${TITLES_TABLE}_next (id TEXT PRIMARY KEY, title TEXT)`,
+      );
+      this.kept = {
+        db,
+        // One statement per ROW_BATCH rows: a statement call costs more than SQLite's insert of a row.
+        batch: db.prepare(`INSERT INTO ${ROWS_TABLE}_next (k, v0, v1) VALUES ${Array(ROW_BATCH).fill('(?, ?, ?)').join(', ')}`),
+        one: db.prepare(`INSERT INTO ${ROWS_TABLE}_next (k, v0, v1) VALUES (?, ?, ?)`),
+        title: db.prepare(`INSERT OR REPLACE INTO ${TITLES_TABLE}_next (id, title) VALUES (?, ?)`),
+        params: [],
+      };
+    }
   }
   add(k0: number, k1: number, v0: number, v1: number): void {
     this.row.writeUInt32LE(k0, 0);
@@ -499,16 +556,53 @@ class RowIndexWriter {
     this.row.writeUInt32LE(v1, 12);
     this.hashes.write(this.row);
     this.rows++;
+    const kept = this.kept;
+    if (kept) {
+      kept.params.push(key64(k0, k1), v0, v1);
+      if (kept.params.length === 3 * ROW_BATCH) {
+        kept.batch.run(...kept.params);
+        kept.params.length = 0;
+      }
+    }
   }
   title(id: string, title: string | undefined): void {
     this.titles.write(Buffer.from(`${this.firstTitle ? '' : ','}${JSON.stringify([id, title ?? null])}`, 'utf8'));
     this.firstTitle = false;
+    this.kept?.title.run(id, title ?? null);
   }
-  /** The blob: header, hashes, titles, then the rows' compressed parts. */
+  /** Every row added so far in the kept store's table, its keys indexed: what a kept {@link RowIndex} looks unseen rows up in. */
+  readyForLookups(): void {
+    const kept = this.kept;
+    if (!kept) return;
+    this.flushKept();
+    kept.db.exec(`CREATE INDEX IF NOT EXISTS ${ROWS_TABLE}_next_k ON ${ROWS_TABLE}_next (k)`);
+  }
+  private flushKept(): void {
+    const kept = this.kept!;
+    for (let i = 0; i < kept.params.length; i += 3) kept.one.run(kept.params[i]!, kept.params[i + 1]!, kept.params[i + 2]!);
+    kept.params.length = 0;
+  }
+  /** Where the rows start in the blob {@link parts} makes (what {@link decodeRowIndex} finds as `rowsOffset`). */
+  get rowsOffset(): number {
+    return 12 + this.hashes.size + this.titles.size;
+  }
+  /** The blob: header, hashes, titles, then the rows' compressed parts. With a source store, its index tables replace the previous ones. */
   parts(rowsParts: Parts): Parts {
     this.titles.write(Buffer.from(']'));
     this.hashes.close();
     this.titles.close();
+    const kept = this.kept;
+    if (kept) {
+      this.flushKept();
+      // Keyed in key order (appending to the B-tree, not inserting at random), the last of a key
+      // winning as in decodeRowIndex; the previous run's tables are replaced.
+      kept.db.exec(
+        `DROP TABLE IF EXISTS ${ROWS_TABLE}; DROP TABLE IF EXISTS ${TITLES_TABLE};` +
+          `CREATE TABLE ${ROWS_TABLE} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
+          `INSERT OR REPLACE INTO ${ROWS_TABLE} (k, v0, v1) SELECT k, v0, v1 FROM ${ROWS_TABLE}_next ORDER BY k, rowid;` +
+          `DROP TABLE ${ROWS_TABLE}_next; ALTER TABLE ${TITLES_TABLE}_next RENAME TO ${TITLES_TABLE}`,
+      );
+    }
     const head = Buffer.allocUnsafe(12);
     head.writeUInt32LE(ROWS_MAGIC, 0);
     head.writeUInt32LE(4 + this.hashes.size + this.titles.size, 4);
@@ -516,6 +610,8 @@ class RowIndexWriter {
     return [head, { file: this.hashes.path }, { file: this.titles.path }, ...rowsParts];
   }
 }
+/** Rows per insert statement into a kept store's index. */
+const ROW_BATCH = 100;
 /** A file written front to back through a 1 MB buffer. */
 class AppendFile {
   private readonly fd: number;
@@ -586,6 +682,8 @@ interface OneRosterOutcome {
   files: Record<string, number>;
   delta: DeltaSummary;
   rowsParts: Parts;
+  /** Where the rows start in the rows blob (kept with the kept store's index). */
+  rowsOffset: number;
 }
 
 /**
@@ -603,6 +701,7 @@ async function oneRosterPass(
   outDir: string | undefined,
   stamp: string,
   store: StoreDir,
+  source: SourceDb,
 ): Promise<OneRosterOutcome> {
   const rowsOut = new NdjsonGzip(join(store.path, 'published_rows.gz'));
   rowsOut.push(ROWS_FORMAT);
@@ -623,7 +722,7 @@ async function oneRosterPass(
   const open = {} as Record<OneRosterFile, { delta: CsvFile; updated: CsvFile; removed?: CsvFile }>;
   let renamed = 0;
   // This run's index for the next: per row its key and JSON hashes, as decodeRowIndex reads them.
-  const index = new RowIndexWriter(store.path);
+  const index = new RowIndexWriter(store.path, source);
   const streams = oneRosterStreams(sel);
   try {
     for (const f of ONEROSTER_FILES) {
@@ -663,6 +762,7 @@ async function oneRosterPass(
       }
       if (bulk) bulkFiles[`oneroster/${f}`] = bulk.rows;
     }
+    if (previous?.produced) index.readyForLookups();
     if (previous && previous.unseenCount > 0) {
       if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
       for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
@@ -705,6 +805,7 @@ async function oneRosterPass(
       schools: { added: n['orgs.csv'].added, updated: n['orgs.csv'].updated, removed: n['orgs.csv'].removed },
     },
     rowsParts: index.parts(await rowsOut.finish()),
+    rowsOffset: index.rowsOffset,
   };
 }
 
@@ -817,18 +918,36 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
   const runsDir = join(c.outputDir, 'runs');
   const staging = join(runsDir, `.staging-${runId}`);
   let store: StoreDir | undefined;
+  /** The source's records and the rows' digests: the kept store (changed in place), or a new one that replaces it once published. */
+  let source: SourceDb | undefined;
+  let sourceKept = false;
   try {
-    // The source's records, on disk for the run (see store.ts); removed whatever the outcome.
+    // What the rules build, on disk for the run (see store.ts); removed whatever the outcome.
     await mkdir(runsDir, { recursive: true });
     store = new StoreDir(join(runsDir, `.store-${runId}`));
-    // The blobs are read in chunks as they are decoded, never whole.
-    const state = await db.selectFrom('readout_state').select(['source_watermark']).where('customer_key', '=', c.key).executeTakeFirst();
+    const state = await db.selectFrom('readout_state').select(['source_watermark', 'last_run_id']).where('customer_key', '=', c.key).executeTakeFirst();
+    // A delta run starts from the kept store when it matches the stored state exactly (kept-store.ts).
+    const identity = keptIdentity(snapshotHeader(optInOf(c)), ROWS_FORMAT, c.source.baseUrl);
+    let keptStore: ReadoutReport['keptStore'];
+    if (state && !opts.full) {
+      const k = openKeptStore(c.outputDir, c.key, state.last_run_id, identity, ENTITIES);
+      if ('store' in k) {
+        source = k.store;
+        sourceKept = true;
+        keptStore = { used: true };
+      } else keptStore = { used: false, reason: `${k.reason}; the previous snapshot and rows were decoded from the stored state` };
+    } else if (state) keptStore = { used: false, reason: 'full read requested' };
+    source ??= new SourceDb(join(store.path, 'source.sqlite'));
     let previousSnapshot: Snapshot | undefined;
-    try {
-      if (state && !opts.full) previousSnapshot = await decodeSnapshot(stateChunks(db, c.key, 'source_snapshot'), optInOf(c), store);
-    } catch (e) {
-      if (!(e instanceof StateFormatError)) throw e;
-      // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
+    if (sourceKept) previousSnapshot = keptSnapshot(source);
+    else {
+      // The blobs are read in chunks as they are decoded, never whole.
+      try {
+        if (state && !opts.full) previousSnapshot = await decodeSnapshot(stateChunks(db, c.key, 'source_snapshot'), optInOf(c), source);
+      } catch (e) {
+        if (!(e instanceof StateFormatError)) throw e;
+        // The opt-ins changed since the last run: the stored source lacks (or holds too much); read it all.
+      }
     }
     const phase = (name: string) => {
       deps.onPhase?.(name);
@@ -865,7 +984,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       : undefined;
     const client = sourceClientFor(c, deps, warnings, onPage);
     const stats = new ParseStats();
-    const ctx = fetchContext(c, client, stats, store);
+    const ctx = fetchContext(c, client, stats, source);
     const fetchStartedAt = clock.now();
 
     // 1. Read the source.
@@ -957,10 +1076,15 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     }
     phase('sds written');
     let previousRows: RowIndex | undefined;
-    try {
-      if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'), store);
-    } catch (e) {
-      if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
+    if (sourceKept) {
+      previousRows = new RowIndex({ db: source.db, rows: ROWS_TABLE, titles: TITLES_TABLE, produced: `${ROWS_TABLE}_next` });
+      previousRows.rowsOffset = Number(source.meta('rows_offset'));
+    } else {
+      try {
+        if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'), store);
+      } catch (e) {
+        if (!(e instanceof StateFormatError)) throw e; // written by an older version: everything counts as new
+      }
     }
     phase('previous rows decoded');
     const output = { ...sel.sizes, files };
@@ -971,6 +1095,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       c.formats.includes('oneroster') ? staging : undefined,
       clock.now().toISOString(),
       store,
+      source,
     );
     Object.assign(files, or.files);
     selection = undefined;
@@ -996,12 +1121,16 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       unknownEnums: Object.fromEntries(stats.unknownEnums),
       skippedRecords: Object.fromEntries(stats.skipped),
       namedWarnings: warnings.list(),
+      keptStore,
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
     await writeFile(join(staging, 'report.html'), renderReportHtml(report, await keptHistory(db, c.key)), 'utf8');
 
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
+    // The store is on disk (and, when it is not the kept one, marked as made by this run) before the
+    // state names this run: a kept store is marked clean only once the state does.
+    source.commitDurably({ identity, run: runId, rows_offset: String(or.rowsOffset), clean: sourceKept ? '0' : '1' });
     const outputPath = join(runsDir, name);
     await db.transaction().execute(async (trx) => {
       const values = {
@@ -1038,6 +1167,12 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         throw e;
       }
     });
+    try {
+      if (sourceKept) source.commitDurably({ clean: '1' });
+      else installKeptStore(source, c.outputDir, c.key);
+    } catch {
+      // Published all the same: the next run finds the kept store unfinished or of another run, and decodes the state.
+    }
     await pruneRuns(c.outputDir).catch(() => {});
     return { runId, status: 'succeeded', report, outputPath };
   } catch (e) {
@@ -1050,8 +1185,14 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       .execute();
     return { runId, status: 'failed', error: message };
   } finally {
+    source?.close();
     store?.close();
   }
+}
+
+/** The snapshot in a kept store, its tables as the run before left them. */
+function keptSnapshot(s: SourceDb): Snapshot {
+  return emptySnapshot({ map: (name, codec) => s.existing(name, codec) });
 }
 
 /** Kept counts of the customer's last succeeded runs, oldest first, for the report's chart (this run not included). */

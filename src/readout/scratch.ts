@@ -34,6 +34,8 @@ export interface Multi<V> {
   add(k: string, v: V): void;
   get(k: string): V[] | undefined;
   groups(): Iterable<[string, V[]]>;
+  /** The groups of more than one value, in the order of {@link groups}. */
+  shared(): Iterable<[string, V[]]>;
 }
 
 /** Values walked in order of one or two string keys (as JavaScript compares strings), ties in order added. */
@@ -72,6 +74,7 @@ export function memoryScratch(): Scratch {
         },
         get: (k) => m.get(k),
         groups: () => m.entries(),
+        shared: () => [...m.entries()].filter((e) => e[1].length > 1),
       };
     },
     list<V>(): SortedList<V> {
@@ -106,27 +109,84 @@ function rows<R extends unknown[]>(st: StatementSync, ...params: (string | numbe
   return st.iterate(...params) as Iterable<unknown> as Iterable<R>;
 }
 
+/** Rows per insert statement of an {@link appender}. */
+export const APPEND_BATCH = 32;
+
+/**
+ * Appends rows to a table, {@link APPEND_BATCH} per statement: a statement call costs more than
+ * SQLite's insert of a row. Rows are in the table, in the order added, once {@link flush} returned.
+ */
+function appender(db: DatabaseSync, table: string, cols: string[]) {
+  const row = `(${cols.map(() => '?').join(', ')})`;
+  const one = db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${row}`);
+  const many = db.prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${Array<string>(APPEND_BATCH).fill(row).join(', ')}`);
+  const full = APPEND_BATCH * cols.length;
+  const params: (string | Buffer)[] = [];
+  return {
+    add(...values: (string | Buffer)[]): void {
+      for (const v of values) params.push(v);
+      if (params.length === full) {
+        many.run(...params);
+        params.length = 0;
+      }
+    },
+    flush(): void {
+      for (let i = 0; i < params.length; i += cols.length) one.run(...params.slice(i, i + cols.length));
+      params.length = 0;
+    },
+  };
+}
+
+/**
+ * The values of `table` in `order`, copied once into a table of their own in that order: the writers
+ * walk people, teams and memberships several times, and a walk of a copy reads pages in order where
+ * a walk by an index reads the table's rows at random (a sort each walk was worse still). A change
+ * to the table makes the next walk copy again.
+ */
+function sortedCopy(db: DatabaseSync, table: string, order: string) {
+  let copy: string | undefined;
+  let n = 0;
+  return {
+    stale(): void {
+      copy = undefined;
+    },
+    *walk(): Generator<string> {
+      if (!copy) {
+        copy = `${table}_sorted${n++}`;
+        db.exec(`CREATE TABLE ${copy} AS SELECT v FROM ${table} ORDER BY ${order}`);
+      }
+      for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${copy} ORDER BY rowid`))) yield v;
+    },
+  };
+}
+
 /** The implementation in a run's SQLite store. */
 export function storeScratch(store: StoreDir): Scratch {
   const db: DatabaseSync = store.db;
+  // A key's sort key, for indexes on expressions: JavaScript's string order in SQLite's byte order.
+  db.function('js_order', { deterministic: true }, (k) => sortKey(String(k)));
   return {
     onDisk: true,
     kv<V>(name: string): Kv<V> {
       const t = store.table(name);
-      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, sk BLOB NOT NULL, v TEXT NOT NULL)`);
+      // No sort key per row: most of these maps are never walked sorted; one that is is copied in js_order(k) then.
+      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL UNIQUE, v TEXT NOT NULL)`);
       const get = db.prepare(`SELECT v FROM ${t} WHERE k = ?`);
       get.setReturnArrays(true);
       const has = db.prepare(`SELECT 1 FROM ${t} WHERE k = ?`);
-      const set = db.prepare(`INSERT INTO ${t} (k, sk, v) VALUES (?, ?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
+      const set = db.prepare(`INSERT INTO ${t} (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`);
       const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
-      let sortIndex = false;
+      const copy = sortedCopy(db, t, 'js_order(k)');
       return {
         get(k) {
           const r = get.get(k) as unknown as [string] | undefined;
           return r === undefined ? undefined : (JSON.parse(r[0]) as V);
         },
         has: (k) => has.get(k) !== undefined,
-        set: (k, v) => void set.run(k, sortKey(k), JSON.stringify(v)),
+        set(k, v) {
+          copy.stale();
+          set.run(k, JSON.stringify(v));
+        },
         get size() {
           return Number((count.get() as { n: number }).n);
         },
@@ -134,25 +194,36 @@ export function storeScratch(store: StoreDir): Scratch {
           for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY seq`))) yield JSON.parse(v) as V;
         },
         *sorted() {
-          if (!sortIndex) db.exec(`CREATE INDEX ${t}_sk ON ${t} (sk)`);
-          sortIndex = true;
-          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY sk`))) yield JSON.parse(v) as V;
+          for (const v of copy.walk()) yield JSON.parse(v) as V;
         },
       };
     },
     multi<V>(name: string): Multi<V> {
       const t = store.table(name);
-      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT NOT NULL); CREATE INDEX ${t}_k ON ${t} (k, seq)`);
-      const add = db.prepare(`INSERT INTO ${t} (k, v) VALUES (?, ?)`);
-      const get = db.prepare(`SELECT v FROM ${t} WHERE k = ? ORDER BY seq`);
-      get.setReturnArrays(true);
+      db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k TEXT NOT NULL, v TEXT NOT NULL)`);
+      const add = appender(db, t, ['k', 'v']);
+      // The index is built once the values are in (they are added first, then read), not row by row.
+      let indexed = false;
+      const ready = () => {
+        add.flush();
+        if (!indexed) db.exec(`CREATE INDEX ${t}_k ON ${t} (k, seq)`);
+        indexed = true;
+      };
+      let get: StatementSync | undefined;
+      const valuesOf = (k: string): V[] | undefined => {
+        ready();
+        if (!get) {
+          get = db.prepare(`SELECT v FROM ${t} WHERE k = ? ORDER BY seq`);
+          get.setReturnArrays(true);
+        }
+        const out = (get.all(k) as unknown as [string][]).map((r) => JSON.parse(r[0]) as V);
+        return out.length ? out : undefined;
+      };
       return {
-        add: (k, v) => void add.run(k, JSON.stringify(v)),
-        get(k) {
-          const out = (get.all(k) as unknown as [string][]).map((r) => JSON.parse(r[0]) as V);
-          return out.length ? out : undefined;
-        },
+        add: (k, v) => add.add(k, JSON.stringify(v)),
+        get: valuesOf,
         *groups() {
+          ready();
           const st = db.prepare(`SELECT t.k, t.v FROM ${t} t JOIN (SELECT k, min(seq) AS f FROM ${t} GROUP BY k) g ON g.k = t.k ORDER BY g.f, t.seq`);
           let key: string | undefined;
           let group: V[] = [];
@@ -166,20 +237,31 @@ export function storeScratch(store: StoreDir): Scratch {
           }
           if (key !== undefined) yield [key, group];
         },
+        *shared() {
+          ready();
+          const keys = rows<[string]>(db.prepare(`SELECT k FROM ${t} GROUP BY k HAVING count(*) > 1 ORDER BY min(seq)`));
+          for (const [k] of keys) yield [k, valuesOf(k)!];
+        },
       };
     },
     list<V>(name: string): SortedList<V> {
       const t = store.table(name);
       db.exec(`CREATE TABLE ${t} (seq INTEGER PRIMARY KEY, k1 BLOB NOT NULL, k2 BLOB NOT NULL, v TEXT NOT NULL)`);
-      const add = db.prepare(`INSERT INTO ${t} (k1, k2, v) VALUES (?, ?, ?)`);
+      const add = appender(db, t, ['k1', 'k2', 'v']);
       const count = db.prepare(`SELECT count(*) AS n FROM ${t}`);
+      const copy = sortedCopy(db, t, 'k1, k2, seq');
       return {
-        add: (v, k1, k2 = '') => void add.run(sortKey(k1), sortKey(k2), JSON.stringify(v)),
+        add(v, k1, k2 = '') {
+          copy.stale();
+          add.add(sortKey(k1), sortKey(k2), JSON.stringify(v));
+        },
         get size() {
+          add.flush();
           return Number((count.get() as { n: number }).n);
         },
         *sorted() {
-          for (const [v] of rows<[string]>(db.prepare(`SELECT v FROM ${t} ORDER BY k1, k2, seq`))) yield JSON.parse(v) as V;
+          add.flush();
+          for (const v of copy.walk()) yield JSON.parse(v) as V;
         },
       };
     },

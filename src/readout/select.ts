@@ -232,6 +232,11 @@ export function select(snap: Snapshot, o: SelectOptions): SelectResult {
   };
 }
 
+/** Id and username pairs as the people {@link uniqueUsernames} reads of them in the store (nothing else is read there). */
+function* idAndUsername(pairs: Iterable<[string, string]>): Generator<OutPerson> {
+  for (const [id, username] of pairs) yield { id, username } as OutPerson;
+}
+
 /** An iterable that walks anew each time (a store's walk is a generator: one pass each). */
 function walk<T>(f: () => Iterable<T>): Iterable<T> {
   return { [Symbol.iterator]: () => f()[Symbol.iterator]() };
@@ -320,6 +325,8 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
   /** Kept people: 1 for a student, 0 for anyone else (what a membership needs, without reading the person). */
   const keptRole = scratch.kv<number>('kept_role');
   const firstSchool = scratch.onDisk ? scratch.kv<string>('first_school') : undefined;
+  /** In the store: each kept person's username as it stands, so that making them unique need not read every person. */
+  const usernames = scratch.onDisk ? scratch.kv<[string, string]>('usernames_by_person') : undefined;
   const person = (p: Person): OutPerson =>
     people.get(p.id) ?? {
       // Every field set here, in one order: all people share one object shape (no later additions).
@@ -346,6 +353,7 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
     people.set(out.id, out);
     keptRole.set(out.id, out.kinds.includes('student') ? 1 : 0);
     if (firstSchool && out.roles[0]) firstSchool.set(out.id, out.roles[0].schoolId);
+    usernames?.set(out.id, [out.id, out.username]);
   };
 
   // Students (via enrolments)
@@ -470,7 +478,10 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
     save(out);
   }
   // A suffixed name is stored as it is (not recomputed by `save`).
-  uniqueUsernames(people.values(), o.namedWarnings, { scratch, get: (id) => people.get(id)!, save: (p) => people.set(p.id, p) });
+  // In the store only id and username are read of each person (in the order people were first kept, as people.values()).
+  // uniqueUsernames reads only id and username of a person when the store is on disk.
+  const named = usernames ? walk(() => idAndUsername(usernames.values())) : people.values();
+  uniqueUsernames(named, o.namedWarnings, { scratch, get: (id) => people.get(id)!, save: (p) => people.set(p.id, p) });
 
   // Groups, classes and teams
   const activitiesByGroup = scratch.multi<Activity>('activities_by_group');
@@ -587,7 +598,7 @@ export function uniqueUsernames(
   for (const p of people) byName.add(p.username.toLowerCase(), onDisk ? p.id : p);
   // Only the shared names are worked on: a handful, held here while names are added to the index.
   const shared: OutPerson[][] = [];
-  for (const [, refs] of byName.groups()) if (refs.length > 1) shared.push(refs.map((r) => (typeof r === 'string' ? store!.get(r) : r)));
+  for (const [, refs] of byName.shared()) shared.push(refs.map((r) => (typeof r === 'string' ? store!.get(r) : r)));
   const rank = (p: OutPerson) => [FROM_RANK[p.usernameFrom], Math.min(...p.kinds.map((k) => KIND_RANK[k]), 3)] as const;
   for (const list of shared) {
     list.sort((a, b) => {

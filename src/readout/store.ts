@@ -16,6 +16,8 @@ import type { Codec, RecordMap } from './model.ts';
  * directory is under the customer's output directory, not /tmp, which may be a RAM disk.
  */
 const CACHE_KIB = 16 * 1024;
+/** Records per insert statement of a {@link DiskMap}. */
+const SET_BATCH = 32;
 
 export class StoreDir {
   private n = 0;
@@ -58,7 +60,8 @@ export class DiskMap<T extends { id: string }> implements RecordMap<T> {
     readonly table: string,
     private readonly codec?: Codec<T>,
   ) {
-    db.exec(`CREATE TABLE ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL)`);
+    // IF NOT EXISTS: a kept store (kept-store.ts) opens the tables of the run before.
+    db.exec(`CREATE TABLE IF NOT EXISTS ${table} (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, json TEXT NOT NULL)`);
     this.q = {
       get: db.prepare(`SELECT json FROM ${table} WHERE id = ?`),
       has: db.prepare(`SELECT 1 FROM ${table} WHERE id = ?`),
@@ -68,21 +71,39 @@ export class DiskMap<T extends { id: string }> implements RecordMap<T> {
       count: db.prepare(`SELECT count(*) AS n FROM ${table}`),
     };
     this.q.get.setReturnArrays(true);
+    this.many = db.prepare(
+      `INSERT INTO ${table} (id, json) VALUES ${Array<string>(SET_BATCH).fill('(?, ?)').join(', ')} ON CONFLICT (id) DO UPDATE SET json = excluded.json`,
+    );
+  }
+  /**
+   * Records set and not yet inserted: {@link SET_BATCH} go in with one statement (a statement call
+   * costs more than SQLite's insert of a row). Every read inserts them first, so reads see every set.
+   */
+  private readonly pending: string[] = [];
+  private readonly many: StatementSync;
+  private flush(): void {
+    const p = this.pending;
+    for (let i = 0; i < p.length; i += 2) this.q.set.run(p[i]!, p[i + 1]!);
+    p.length = 0;
   }
   /** A statement of its own per walk: walks may nest, and a statement walks one at a time. */
   private walk(column: 'id' | 'json'): Iterable<[string]> {
+    this.flush();
     const st = this.db.prepare(`SELECT ${column} FROM ${this.table} ORDER BY seq`);
     st.setReturnArrays(true);
     return st.iterate() as Iterable<unknown> as Iterable<[string]>;
   }
 
   get size(): number {
+    this.flush();
     return Number((this.q.count.get() as { n: number }).n);
   }
   has(id: string): boolean {
+    this.flush();
     return this.q.has.get(id) !== undefined;
   }
   get(id: string): T | undefined {
+    this.flush();
     const row = this.q.get.get(id) as unknown as [string] | undefined;
     return row === undefined ? undefined : this.decode(row[0]);
   }
@@ -92,12 +113,19 @@ export class DiskMap<T extends { id: string }> implements RecordMap<T> {
   }
   /** Stores a record already in its JSON form (a state line). */
   setText(id: string, json: string): void {
-    this.q.set.run(id, json);
+    const p = this.pending;
+    p.push(id, json);
+    if (p.length === 2 * SET_BATCH) {
+      this.many.run(...p);
+      p.length = 0;
+    }
   }
   delete(id: string): boolean {
+    this.flush();
     return Number(this.q.del.run(id).changes) > 0;
   }
   clear(): void {
+    this.pending.length = 0;
     this.q.clear.run();
   }
   *keys(): IterableIterator<string> {

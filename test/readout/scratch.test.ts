@@ -52,7 +52,8 @@ describe('readout scratch: the store behaves as the heap', () => {
 
   it('grouped values: groups in order of their first value, values in order added', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 30 }), (adds) => {
+      // Past APPEND_BATCH (32) values too: added in batches, then the rest one by one.
+      fc.property(fc.array(fc.tuple(key, fc.integer()), { maxLength: 100 }), (adds) => {
         const store = new StoreDir(dir());
         try {
           const disk = storeScratch(store).multi<number>('x');
@@ -73,7 +74,7 @@ describe('readout scratch: the store behaves as the heap', () => {
 
   it('sorted lists: by two keys in JavaScript string order, ties in order added', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(key, key, fc.integer()), { maxLength: 30 }), (adds) => {
+      fc.property(fc.array(fc.tuple(key, key, fc.integer()), { maxLength: 100 }), (adds) => {
         const store = new StoreDir(dir());
         try {
           const disk = storeScratch(store).list<number>('x');
