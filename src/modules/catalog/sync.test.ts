@@ -193,7 +193,7 @@ describe('the server with a catalog file', () => {
     try {
       const res = await h.client().get('/api/v1/catalog/apis');
       expect(res.status).toBe(200);
-      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions', 'timetable']);
+      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'attendance', 'contributions', 'timetable']);
       expect(res.body.data[0].names.nl).toBe('Leerlingen');
       expect(res.body.data[4]).toMatchObject({ grantTarget: 'access_group', requiredRights: ['FinancieelBeheer'], baseUrl: null, openapiUrl: null });
       const cats = await h.client().get('/api/v1/catalog/data-categories');
