@@ -43,22 +43,33 @@ interface Shape {
 const shapeArb = fc.record({ units: fc.integer({ min: 1, max: 3 }), pupils: fc.integer({ min: 1, max: 6 }) }).chain(({ units, pupils }) => {
   const unit = fc.integer({ min: 0, max: units - 1 });
   const unitIndices = Array.from({ length: units }, (_, i) => i);
+  // Most units granted and most pupils enrolled somewhere, so that most runs release records to leak.
+  const mostly = fc.array(fc.constantFrom(true, true, true, false), { minLength: units, maxLength: units }).map((b) => unitIndices.filter((i) => b[i]));
   const pupil = fc.integer({ min: 0, max: pupils - 1 });
   return fc.record({
     units: fc.constant(units),
-    pupils: fc.array(fc.record({ enrolled: fc.subarray(unitIndices), marking: fc.integer({ min: 0, max: 2 }) }), { minLength: pupils, maxLength: pupils }),
+    pupils: fc.array(fc.record({ enrolled: mostly, marking: fc.integer({ min: 0, max: 2 }) }), { minLength: pupils, maxLength: pupils }),
     groups: fc.array(fc.record({ unit, members: fc.uniqueArray(pupil, { maxLength: 4 }) }), { minLength: 1, maxLength: 3 }),
     events: fc.array(fc.record({ group: fc.nat(), day: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 5 }),
-    attendances: fc.array(fc.record({ event: fc.nat(), pupil, minutes: fc.integer({ min: 0, max: 50 }), reason: fc.boolean() }), { maxLength: 10 }),
+    attendances: fc.array(fc.record({ event: fc.nat(), pupil, minutes: fc.integer({ min: 0, max: 50 }), reason: fc.boolean() }), {
+      minLength: 2,
+      maxLength: 12,
+    }),
     absences: fc.array(
-      fc.record({ pupil, unit: fc.option(unit, { nil: null }), leave: fc.boolean(), day: fc.integer({ min: 0, max: 4 }), by: fc.option(pupil, { nil: null }) }),
-      { maxLength: 5 },
+      fc.record({
+        pupil,
+        unit: fc.option(unit, { nil: null, freq: 5 }),
+        leave: fc.boolean(),
+        day: fc.integer({ min: 0, max: 4 }),
+        by: fc.option(pupil, { nil: null }),
+      }),
+      { minLength: 1, maxLength: 5 },
     ),
-    checkins: fc.array(fc.record({ pupil, group: fc.nat(), day: fc.integer({ min: 0, max: 4 }) }), { maxLength: 5 }),
-    placements: fc.array(fc.record({ pupil, unit, group: fc.boolean() }), { maxLength: 3 }),
-    studentGrants: fc.subarray(unitIndices),
-    attendanceGrants: fc.subarray(unitIndices),
-    absencesApproved: fc.boolean(),
+    checkins: fc.array(fc.record({ pupil, group: fc.nat(), day: fc.integer({ min: 0, max: 4 }) }), { minLength: 1, maxLength: 5 }),
+    placements: fc.array(fc.record({ pupil, unit, group: fc.boolean() }), { minLength: 1, maxLength: 3 }),
+    studentGrants: mostly,
+    attendanceGrants: mostly,
+    absencesApproved: fc.constantFrom(true, true, false),
   });
 });
 
@@ -239,7 +250,13 @@ function policy(w: Built, shape: Shape) {
       w.attendanceSchedules.filter((s) => pupilAt(placement.get(s.placement.id)!.child.id, placement.get(s.placement.id)!.placedAt.id)).map((s) => s.id),
     ),
   } as Record<string, Set<string>>;
-  return { visible, eventUnit, eventActivity, groupUnit, placement, absencesApproved: shape.absencesApproved };
+  // Records the grants would release but for the pupil's protected identity (the property's non-vacuity).
+  const shielded = w.attendances.filter((a) => {
+    const unit = eventUnit.get(a.calendarEvent.id)!;
+    const p = person.get(a.student.id)!;
+    return S.has(unit) && A.has(unit) && p.securityMarking === 'Skyddad folkbokföring' && p.enrolments.some((e) => e.enroledAt.id === unit);
+  }).length;
+  return { visible, eventUnit, eventActivity, groupUnit, placement, shielded, absencesApproved: shape.absencesApproved };
 }
 
 /** Members of each entity that SS 12000 v2.1 defines. */
@@ -263,6 +280,9 @@ const MEMBERS: Record<string, Set<string>> = {
   attendanceSchedule: new Set(['meta', 'id', 'placement', 'numberOfWeeks', 'startDate', 'endDate', 'temporary', 'state', 'scheduleEntries']),
 };
 
+/** What the runs covered: a property that never releases, or never meets a protected pupil, proves nothing. */
+const stats = { runs: 0, released: 0, requests: 0, shielded: 0 };
+
 describe('attendance scoping (property)', () => {
   it('returns exactly the attendance, absences and check-ins the policy allows, and sums only those', async () => {
     const { ctx, url } = harness();
@@ -284,6 +304,10 @@ describe('attendance scoping (property)', () => {
         await grant('attendance', shape.attendanceGrants);
         const c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
         const allowed = policy(w, shape);
+        stats.runs++;
+        stats.released += Object.values(allowed.visible).reduce((n, v) => n + v.size, 0);
+        stats.requests += requests.length;
+        stats.shielded += allowed.shielded;
         const records = {
           attendances: w.attendances,
           absences: w.absences,
@@ -421,5 +445,7 @@ describe('attendance scoping (property)', () => {
       }),
       { numRuns: 25, seed: Number(process.env.FC_SEED ?? 20261206), endOnFailure: true },
     );
+    expect(stats.released, 'records released over the runs').toBeGreaterThan(25);
+    expect(stats.shielded, 'records of protected pupils the grants would otherwise reach').toBeGreaterThan(5);
   }, 240_000);
 });
