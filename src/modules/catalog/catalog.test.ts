@@ -33,6 +33,7 @@ describe('API catalog', () => {
       invoices: ['invoices', `${url}/invoices/v1`, `${url}/invoices/v1/openapi.json`],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
       timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      attendance: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');
