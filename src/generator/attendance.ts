@@ -18,8 +18,8 @@ import { localMoment, type Draws } from './timetable.ts';
  * record per pupil of the lesson's groups, reported by the activity's teacher; absences reported by
  * a guardian (sickness, a day) or leave granted by the school (a day or two), which the lessons they
  * cover count as valid absence with the reason; now and then a pupil late or away without leave
- * (invalid absence, no reason); and check-ins and check-outs of the children of preschool groups
- * (`Avdelning`) on the school days of the same period, and each preschool placement's weekly schedule
+ * (invalid absence, no reason); and check-ins and check-outs of the children of placements (preschool,
+ * leisure-time centre) on the school days of the same period, and each placement's weekly schedule
  * of hours (approved, now and then with a temporary one requested). Pupils with protected identity are among
  * them like everyone else: what they reveal is the release policy's business, not the generator's.
  */
@@ -133,23 +133,28 @@ export function generateAttendance(
     }
   }
 
-  // Check-ins and check-outs of preschool children, on the days they were not away.
-  const preschool = world.groups.filter((g) => g.groupType === 'Avdelning');
-  for (const day of days) {
-    for (const group of preschool) {
-      for (const m of group.groupMemberships ?? []) {
-        if (away.get(m.person.id)?.some((x) => x.day === day)) continue;
-        const guardian = persons.get(m.person.id)?.responsibles?.[0]?.person.id;
-        const by = guardian ? { registeredBy: { id: guardian } } : {};
-        const inAt = `0${rnd.int(7, 8)}:${String(rnd.int(0, 59)).padStart(2, '0')}`;
-        const outAt = `${rnd.int(15, 16)}:${String(rnd.int(0, 59)).padStart(2, '0')}`;
-        out.attendanceEvents.push(
-          { id: rnd.uuid(), time: localMoment(day, inAt, options.timeZone), eventType: 'In', person: { id: m.person.id }, group: ref(group), ...by },
-          { id: rnd.uuid(), time: localMoment(day, outAt, options.timeZone), eventType: 'Ut', person: { id: m.person.id }, group: ref(group), ...by },
-        );
-      }
+  // Check-ins and check-outs of the children of placements (preschool, leisure-time centre), on the
+  // days they were not away: at the placement's group, else the child's class at the unit (where a
+  // leisure-time centre registers them). Preschool from the morning, the centre after lessons.
+  const classOf = new Map<string, string>();
+  for (const g of world.groups) for (const m of g.groupMemberships ?? []) classOf.set(`${m.person.id}:${g.organisation.id}`, g.id);
+  for (const p of world.placements) {
+    const group = p.group?.id ?? classOf.get(`${p.child.id}:${p.placedAt.id}`);
+    if (!group) continue;
+    const preschool = p.schoolType === 'FS';
+    const by = p.owners?.[0] ? { registeredBy: { id: p.owners[0].id } } : {};
+    for (const day of days) {
+      if (day < p.startDate || (p.endDate && day > p.endDate) || away.get(p.child.id)?.some((x) => x.day === day)) continue;
+      const at = (from: number, to: number) => `${String(rnd.int(from, to)).padStart(2, '0')}:${String(rnd.int(0, 59)).padStart(2, '0')}`;
+      const inAt = preschool ? at(7, 8) : at(13, 14);
+      const outAt = preschool ? at(15, 16) : at(16, 17);
+      out.attendanceEvents.push(
+        { id: rnd.uuid(), time: localMoment(day, inAt, options.timeZone), eventType: 'In', person: { id: p.child.id }, group: { id: group }, ...by },
+        { id: rnd.uuid(), time: localMoment(day, outAt, options.timeZone), eventType: 'Ut', person: { id: p.child.id }, group: { id: group }, ...by },
+      );
     }
   }
+
   // Each placement's weekly hours, approved by the school when the placement began; a few families
   // have asked for other hours for a while (temporary, requested).
   const WEEK = ['Måndag', 'Tisdag', 'Onsdag', 'Torsdag', 'Fredag'] as const;
