@@ -267,8 +267,9 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     today: localDate(ctx.clock.now(), ctx.config.TZ),
     // The school year's lessons, at the wall-clock times of the deployment's time zone.
     timetable: { timeZone: ctx.config.TZ },
-    // Attendance of the last two weeks' lessons, absences and preschool check-ins.
-    attendance: { weeks: 2 },
+    // Attendance of the last week's lessons, absences, check-ins and schedules (a few thousand records:
+    // the first start stays quick).
+    attendance: { weeks: 1 },
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
   // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).
