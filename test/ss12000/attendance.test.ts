@@ -46,6 +46,7 @@ const schedule = (id: string, placement: string) => ({
 });
 let full: Ss12000Client;
 let fullClientId: string;
+let fullAppId: string;
 let noAbsences: Ss12000Client;
 let studentsOnly: Ss12000Client;
 
@@ -164,12 +165,13 @@ beforeAll(async () => {
   const client = async (categories: Record<string, string[]>, grants: Record<string, string[]>) => {
     const app = await createApp(ctx, categories);
     for (const [api, numbers] of Object.entries(grants)) await grantAll(ctx, app.clientId, api, numbers);
-    return { c: new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret), clientId: app.clientId };
+    return { c: new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret), clientId: app.clientId, appId: app.appId };
   };
   // The students API at A only; the attendance API at A and B.
   const f = await client({ students: ['identity'], attendance: ['identity', 'absences'] }, { students: [A], attendance: [A, B] });
   full = f.c;
   fullClientId = f.clientId;
+  fullAppId = f.appId;
   noAbsences = (await client({ students: ['identity'], attendance: ['identity'] }, { students: [A], attendance: [A] })).c;
   studentsOnly = (await client({ students: ['identity'] }, { students: [A, B] })).c;
 });
@@ -288,6 +290,17 @@ describe('the per-person disclosure report', () => {
     const attendance = lines.filter((l) => l.api === 'attendance' && l.institution === A);
     expect(attendance.length).toBeGreaterThan(0);
     expect(attendance.map((l) => l.category)).toContain('absences');
+  });
+});
+
+describe('the public purpose register', () => {
+  it('says what the Attendance API and its absences category release to an approved app', async () => {
+    const res = await harness().client().get('/api/v1/public/register?language=en');
+    expect(res.status).toBe(200);
+    const entry = res.body.data.find((e: { app: { id: string } }) => e.app.id === fullAppId);
+    const attendance = entry.apis.find((a: { code: string }) => a.code === 'attendance');
+    expect(attendance.dataCategories).toEqual(['identity', 'absences']);
+    expect(attendance.releases.absences).toEqual(expect.arrayContaining(['absences.type', 'absences.startTime', 'attendances.absenceReason']));
   });
 });
 
