@@ -11,11 +11,14 @@ import { createFreshDatabase } from '../test/pg/server-process.ts';
  * default 60,000; `scale` multiplies both) tied to them, and its boarders (about 10 % of the pupils of
  * every tenth school, the boarding schools) — generated, not yet loaded. `close()` drops the
  * database again. With `options.timetable`, the world also has a term of lessons (eighteen weeks, or
- * `options.timetableWeeks`, from this week's Monday, src/generator/timetable.ts) with rooms, resources and offerings: opt-in,
- * as it multiplies what a load stores (about 2.5 lessons per activity and week).
+ * `options.timetableWeeks`, from this week's Monday, src/generator/timetable.ts) with rooms, resources
+ * and offerings: opt-in, as it multiplies what a load stores (about 2.5 lessons per activity and week).
+ * With `options.attendance` (which implies the timetable) also the attendance of those lessons that
+ * took place before today, the absences of those days and the preschool check-ins and schedules
+ * (src/generator/attendance.ts): opt-in too, a record per pupil and lesson.
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
-export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean; timetableWeeks?: number } = {}) {
+export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean; timetableWeeks?: number; attendance?: boolean } = {}) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
   const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
@@ -42,7 +45,8 @@ export async function openBenchWorld(databaseName: string, scale = 1, options: {
       students,
       institutionNumbers,
       today,
-      ...(options.timetable ? { timetable: { timeZone: ctx.config.TZ, weeks: options.timetableWeeks ?? 18 } } : {}),
+      ...(options.timetable || options.attendance ? { timetable: { timeZone: ctx.config.TZ, weeks: options.timetableWeeks ?? 18 } } : {}),
+      ...(options.attendance ? { attendance: {} } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
     return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, schools, students, close };

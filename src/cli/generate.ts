@@ -7,12 +7,14 @@ import { closeContext, createContext } from '../runtime.ts';
 
 const USAGE = `Usage: schoolgate generate [--schools 200] [--students 60000] [--seed 42] [--today YYYY-MM-DD]
                           [--institutions 001057,001058] [--timetable-weeks N | --timetable-year]
-                          [--out world.json] [--load]
+                          [--attendance] [--out world.json] [--load]
 
 Makes a deterministic, Swedish-realistic SS 12000 world. Writes it as JSON to --out (or stdout), and
 with --load also loads it into the database (idempotent). --timetable-weeks N adds N weeks of lessons
 from this week's Monday (--timetable-year: the whole school year), with rooms, resources and offers,
-at the wall-clock times of the configured time zone (TZ).`;
+at the wall-clock times of the configured time zone (TZ). --attendance (with a timetable) adds the
+attendance of every lesson before --today, absences with their reasons, preschool check-ins and
+attendance schedules.`;
 
 /** `schoolgate generate`: the realistic SS 12000 world generator. */
 export async function run(args: string[]): Promise<number> {
@@ -30,6 +32,7 @@ export async function run(args: string[]): Promise<number> {
         load: { type: 'boolean', default: false },
         'timetable-weeks': { type: 'string' },
         'timetable-year': { type: 'boolean', default: false },
+        attendance: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -62,9 +65,22 @@ export async function run(args: string[]): Promise<number> {
     console.error('--timetable-weeks must be a whole number of weeks from 1 to 60.');
     return 2;
   }
+  if (values.attendance && weeks === undefined && !values['timetable-year']) {
+    console.error('--attendance needs a timetable: add --timetable-weeks N or --timetable-year.');
+    return 2;
+  }
   const config = loadConfig();
   const timetable = weeks !== undefined || values['timetable-year'] ? { timetable: { timeZone: config.TZ, ...(weeks !== undefined ? { weeks } : {}) } } : {};
-  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10), ...timetable });
+  const attendance = values.attendance ? { attendance: {} } : {};
+  const world = generateWorld({
+    seed,
+    schools,
+    students,
+    institutionNumbers,
+    today: values.today ?? new Date().toISOString().slice(0, 10),
+    ...timetable,
+    ...attendance,
+  });
   const counts = Object.entries(worldCounts(world))
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

@@ -417,6 +417,22 @@ export interface SigningKeys {
   retired_at: Timestamp | null;
 }
 
+export interface Ss12000Absences {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  student_id: string;
+  organisation_id: string | null;
+  registered_by_id: string | null;
+  type: string;
+  start_time: Timestamp;
+  end_time: Timestamp;
+}
+
 export interface Ss12000AccessLog {
   id: GeneratedAlways<string>;
   at: Timestamp;
@@ -461,6 +477,53 @@ export interface Ss12000AssignmentRoles {
   ordinal: number;
 }
 
+export interface Ss12000AttendanceEvents {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  person_id: string;
+  group_id: string;
+  registered_by_id: string | null;
+  organisation_id: string | null;
+  time: Timestamp;
+}
+
+export interface Ss12000AttendanceSchedules {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  placement_id: string;
+  organisation_id: string | null;
+  student_id: string | null;
+  group_id: string | null;
+  start_date: Timestamp;
+  end_date: Timestamp | null;
+}
+
+export interface Ss12000Attendances {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  json_absence_reason: string | null;
+  calendar_event_id: string;
+  student_id: string;
+  reporter_id: string | null;
+  activity_id: string | null;
+  organisation_id: string | null;
+}
+
 export interface Ss12000CalendarEvents {
   id: string;
   body: Json;
@@ -491,6 +554,7 @@ export interface Ss12000DeletedEntities {
   guardian_units: Generated<string[]>;
   any_grant: Generated<boolean>;
   timetable_units: Generated<string[]>;
+  attendance_units: Generated<string[]>;
 }
 
 export interface Ss12000Duties {
@@ -826,9 +890,13 @@ export interface DB {
   schema_migrations: SchemaMigrations;
   sessions: Sessions;
   signing_keys: SigningKeys;
+  ss12000_absences: Ss12000Absences;
   ss12000_access_log: Ss12000AccessLog;
   ss12000_activities: Ss12000Activities;
   ss12000_assignment_roles: Ss12000AssignmentRoles;
+  ss12000_attendance_events: Ss12000AttendanceEvents;
+  ss12000_attendance_schedules: Ss12000AttendanceSchedules;
+  ss12000_attendances: Ss12000Attendances;
   ss12000_calendar_events: Ss12000CalendarEvents;
   ss12000_deleted_entities: Ss12000DeletedEntities;
   ss12000_duties: Ss12000Duties;

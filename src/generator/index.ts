@@ -2,6 +2,7 @@ import type { Activity, Duty, Group, Organisation, Person, Placement, Programme,
 import { makeCivicNo } from './personnummer.ts';
 import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
 import { generateTimetable, type Timetable } from './timetable.ts';
+import { generateAttendance, type AttendanceRecords } from './attendance.ts';
 import { FLEMISH_FAMILY, FLEMISH_GIVEN_FEMALE, FLEMISH_GIVEN_MALE, FLEMISH_STREETS, FLEMISH_SUBJECTS, makeNationalNumber } from './flemish.ts';
 
 /**
@@ -26,6 +27,11 @@ export interface World {
   resources?: Timetable['resources'];
   schoolUnitOfferings?: Timetable['schoolUnitOfferings'];
   calendarEvents?: Timetable['calendarEvents'];
+  /** Attendance of the lessons before today, absences and check-ins: only when `GenerateOptions.attendance` asks for it. */
+  attendances?: AttendanceRecords['attendances'];
+  absences?: AttendanceRecords['absences'];
+  attendanceEvents?: AttendanceRecords['attendanceEvents'];
+  attendanceSchedules?: AttendanceRecords['attendanceSchedules'];
 }
 
 export interface GenerateOptions {
@@ -55,6 +61,13 @@ export interface GenerateOptions {
    * is the same with it or without it.
    */
   timetable?: { timeZone: string; weeks?: number } | undefined;
+  /**
+   * Also attendance (src/generator/attendance.ts), with the timetable: every lesson before today
+   * reported per pupil, absences with their reasons and preschool check-ins — for the lessons of
+   * the `weeks` weeks before today, or without `weeks` for every lesson of the timetable before
+   * today. Drawn from a PRNG of its own, so the rest of the world is the same with it or without it.
+   */
+  attendance?: { weeks?: number } | undefined;
 }
 
 /** The names and places of a Flemish world (see GenerateOptions.place). */
@@ -581,6 +594,16 @@ export function generateWorld(options: GenerateOptions): World {
     const from = weeks === undefined ? termStart : monday;
     const to = weeks === undefined ? termEnd : iso(Date.parse(`${monday}T00:00:00Z`) + (weeks * 7 - 3) * DAY);
     Object.assign(w, generateTimetable(w, { timeZone, from, to, holidays: place ? 'be' : 'se' }, new Random(options.seed ^ 0x5c4ed)));
+    if (options.attendance) {
+      const today = iso(todayMs);
+      const since = options.attendance.weeks === undefined ? from : iso(todayMs - options.attendance.weeks * 7 * DAY);
+      const records = generateAttendance(
+        { ...w, calendarEvents: w.calendarEvents ?? [] },
+        { timeZone, from: since > from ? since : from, today, language: place ? 'be' : 'se' },
+        new Random(options.seed ^ 0xa77e9d),
+      );
+      Object.assign(w, records);
+    }
   }
   return w;
 }

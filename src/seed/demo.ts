@@ -178,6 +178,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
         { apiCode: 'timetable', dataCategories: ['identity'], purpose: 'Plan homework around each class’s lessons.' },
+        {
+          apiCode: 'attendance',
+          dataCategories: ['identity', 'absences'],
+          purpose: 'Catch pupils up on homework from the lessons they missed.',
+        },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
@@ -208,6 +213,13 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       apiCode: 'timetable',
       targets: ['001057'],
       reason: 'Demo: homework planned around the lessons',
+    });
+    // The attendance of the same school (README): lessons missed, and why, for catching up on homework.
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'attendance',
+      targets: ['001057'],
+      reason: 'Demo: homework caught up after missed lessons',
     });
 
     await insertApp(db, {
@@ -255,6 +267,9 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     today: localDate(ctx.clock.now(), ctx.config.TZ),
     // The school year's lessons, at the wall-clock times of the deployment's time zone.
     timetable: { timeZone: ctx.config.TZ },
+    // Attendance of the last week's lessons, absences, check-ins and schedules (a few thousand records:
+    // the first start stays quick).
+    attendance: { weeks: 1 },
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
   // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).

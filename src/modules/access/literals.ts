@@ -40,7 +40,19 @@ export const PROTECTING_MARKINGS: readonly SecurityMarking[] = [PROTECTED_IDENTI
  * `app_api_requests.data_categories`); `identity` is what always flows. What each releases is the
  * release policy's (src/modules/ss12000/release.ts).
  */
-export const DATA_CATEGORIES = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'] as const;
+export const DATA_CATEGORIES = [
+  'identity',
+  'civic_number',
+  'birth_date',
+  'sex',
+  'addresses',
+  'phone_numbers',
+  'private_email',
+  'photo',
+  'guardians',
+  // The attendance API's sensitive category (issue 17): a pupil's absences and the reasons given for them.
+  'absences',
+] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 
 const textLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;

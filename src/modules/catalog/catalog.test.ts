@@ -7,7 +7,15 @@ describe('API catalog', () => {
   it('lists the default catalog with the right each API needs, to anyone', async () => {
     const res = await harness().client().get('/api/v1/catalog/apis');
     expect(res.status).toBe(200);
-    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
+    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual([
+      'students',
+      'staff',
+      'boarders',
+      'invoices',
+      'pre_enrolments',
+      'timetable',
+      'attendance',
+    ]);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
     expect(res.body.data[3].names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
@@ -25,6 +33,7 @@ describe('API catalog', () => {
       invoices: ['invoices', `${url}/invoices/v1`, `${url}/invoices/v1/openapi.json`],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
       timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      attendance: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');
@@ -67,12 +76,19 @@ describe('API catalog', () => {
       'photo',
       'guardians',
       'invoices',
+      'absences',
     ]);
     const guardians = res.body.data[8];
     expect(guardians.names).toEqual({ en: 'Guardians', nl: 'Ouders en voogden', fr: 'Responsables légaux', sv: 'Vårdnadshavare' });
     expect(guardians.fields.length).toBeGreaterThan(0);
     // Invoices are not served through SS 12000: the category releases no field there.
     expect(res.body.data[9].fields).toEqual([]);
+    // Absences are the attendance API's sensitive category: an absence record, whole, and a lesson's absence reason.
+    const absences = res.body.data[10];
+    expect(absences.code).toBe('absences');
+    expect(absences.fields).toEqual(
+      expect.arrayContaining([expect.objectContaining({ entity: 'absences' }), expect.objectContaining({ entity: 'attendances' })]),
+    );
   });
 
   it('answers unknown routes with a problem document', async () => {

@@ -36,10 +36,11 @@ describe('the catalog file', () => {
       ['invoices', 'access_group', ['invoicing_admin'], 'invoices'],
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
       ['timetable', 'institution', ['iBasis', 'iLessenrooster'], 'ss12000'],
+      ['attendance', 'institution', ['iBasis', 'iAfwezigheden'], 'ss12000'],
     ]);
     expect(d.apis[3]!.names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
     const magister = loadCatalogFile(EXAMPLES.magister);
-    expect(magister.apis.map((a) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions', 'timetable']);
+    expect(magister.apis.map((a) => a.code)).toEqual(['students', 'staff', 'grades', 'attendance', 'contributions', 'timetable']);
     expect(magister.apis.find((a) => a.code === 'contributions')!.grantTarget).toBe('access_group');
     const ist = loadCatalogFile(EXAMPLES.ist);
     expect(ist.apis.map((a) => a.code)).toEqual(['students', 'staff', 'attendance', 'grades', 'school_meals', 'timetable']);
@@ -48,7 +49,7 @@ describe('the catalog file', () => {
 
   it('reads JSON by a .json name, and says what is wrong with text that does not parse', () => {
     const json = parseCatalogText(JSON.stringify(informat()), 'catalog.json');
-    expect(json.apis).toHaveLength(6);
+    expect(json.apis).toHaveLength(7);
     expect(() => parseCatalogText('apis: [', 'c.yaml')).toThrow(/c\.yaml[\s\S]*\(file\): not valid YAML/);
     expect(() => parseCatalogText('{"apis": ', 'c.json')).toThrow(/\(file\): not valid JSON/);
     // A key given twice would silently keep one of them.
@@ -72,7 +73,7 @@ describe('the catalog file', () => {
     d.categories.push({ ...d.categories[0] });
     d.apis[2].dataCategories.push('dormitory');
     expect(problemsOf(d)).toEqual([
-      'categories[10].code: "identity" is declared twice (also categories[0])',
+      'categories[11].code: "identity" is declared twice (also categories[0])',
       'apis[3].code: "students" is declared twice (also apis[0])',
       'apis[2].dataCategories[5]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
       'apis[2].dataCategories[5]: "dormitory" is not a category the boarders release declaration (src/modules/boarders/release.ts) releases; an API served by boarders offers only: identity, addresses, phone_numbers, private_email, guardians',
@@ -91,10 +92,10 @@ describe('the catalog file', () => {
     const problems = problemsOf(c);
     expect(problems).toContain('apis[0].dataCategories: must include "identity" (an app\'s request for the API always includes it)');
     expect(problems).toContain(
-      'apis[1].dataCategories[7]: "invoices" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: identity, civic_number, birth_date, sex, addresses, phone_numbers, private_email, photo, guardians',
+      'apis[1].dataCategories[7]: "invoices" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: identity, civic_number, birth_date, sex, addresses, phone_numbers, private_email, photo, guardians, absences',
     );
     expect(problems).toContain(
-      'apis[2].servedBy: the SS 12000 API serves the APIs "students", "staff" and "timetable" only (it reads their grants); set servedBy: null for "boarders"',
+      'apis[2].servedBy: the SS 12000 API serves the APIs "students", "staff", "timetable" and "attendance" only (it reads their grants); set servedBy: null for "boarders"',
     );
     expect(problems).toContain(
       'categories: "photo" is missing; the SS 12000 release policy (src/modules/ss12000/release.ts) releases it, so declare it with names and descriptions in en, nl, fr, sv',

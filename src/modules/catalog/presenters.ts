@@ -37,7 +37,12 @@ export const releasedFields = (category: string) =>
   (dataCategories as readonly string[]).includes(category)
     ? fieldsOfCategory(category as (typeof dataCategories)[number]).map(({ entity, field }) => {
         const f = releasePolicy[entity].fields[field]!;
-        const under = new Set([...(f.withheldUnder ?? []), ...(f.privateElements?.category === category ? f.privateElements.withheldUnder : [])]);
+        // A pupil's attendance record is withheld whole under the pupil's marking (release policy, `pupilRecord`).
+        const under = new Set([
+          ...(f.withheldUnder ?? []),
+          ...(f.privateElements?.category === category ? f.privateElements.withheldUnder : []),
+          ...(releasePolicy[entity].pupilRecord?.withheldUnder ?? []),
+        ]);
         return { entity, field, withheldUnder: [...under] };
       })
     : [];

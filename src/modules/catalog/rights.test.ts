@@ -42,7 +42,7 @@ describe('admin rights from the Magister-like catalog', () => {
       apis: [
         { apiCode: 'grades', dataCategories: ['identity', 'grades'], purpose: 'Show pupils their marks' },
         { apiCode: 'contributions', dataCategories: ['identity', 'payments'], purpose: 'Remind parents of contributions' },
-        { apiCode: 'absences', dataCategories: ['identity', 'absences'], purpose: 'Warn mentors of absences' },
+        { apiCode: 'attendance', dataCategories: ['identity', 'absences'], purpose: 'Warn mentors of absences' },
       ],
     });
     const { clientId } = await insertClient(ctx.db, { appId, name: 'Cijferapp client' });
@@ -55,7 +55,7 @@ describe('admin rights from the Magister-like catalog', () => {
     const contributions = await admin.put(`/api/v1/school/apps/${appId}/api-access/contributions`, { accessGroupIds: [board] });
     expect(contributions.status, JSON.stringify(contributions.body)).toBe(200);
     // Absences need AbsentieRegistratie, which the admin does not hold: refused, naming the right.
-    const absences = await admin.put(`/api/v1/school/apps/${appId}/api-access/absences`, { institutionNumbers: [school] });
+    const absences = await admin.put(`/api/v1/school/apps/${appId}/api-access/attendance`, { institutionNumbers: [school] });
     expect(absences.status).toBe(403);
     expect(absences.body.requiredRights).toEqual(['AbsentieRegistratie']);
 

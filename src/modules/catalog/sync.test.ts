@@ -54,11 +54,18 @@ async function refusal(catalog: CatalogFile): Promise<string[]> {
 describe('synchronising the catalog file into the database', () => {
   it('finds nothing to change with the default file on a freshly migrated database but the APIs added to the file since', async () => {
     // The migrations wrote Informat's catalog as it stood at migration 0066; an API the file gained
-    // later (the timetable, issue 17) comes in at the first start, like any change of the file.
+    // later (the timetable and attendance of issue 17, with attendance's category absences) comes in at
+    // the first start, like any change of the file.
     expect(await syncCatalog(db(), loadCatalogFile(DEFAULT_FILE), { source: DEFAULT_FILE, at: AT })).toEqual([
+      { action: 'catalog.category_added', code: 'absences' },
       { action: 'catalog.api_added', code: 'timetable' },
+      { action: 'catalog.api_added', code: 'attendance' },
     ]);
-    expect((await catalogAudit()).map((a) => [a.action, a.subject_id])).toEqual([['catalog.api_added', 'timetable']]);
+    expect((await catalogAudit()).map((a) => [a.action, a.subject_id])).toEqual([
+      ['catalog.category_added', 'absences'],
+      ['catalog.api_added', 'timetable'],
+      ['catalog.api_added', 'attendance'],
+    ]);
     auditAfter = (
       await db()
         .selectFrom('audit_log')
@@ -123,7 +130,7 @@ describe('synchronising the catalog file into the database', () => {
       await expect(start).rejects.toThrow(
         `The API catalog file would orphan what is in use; nothing was changed (${MAGISTER}):\n  apis: "boarders" is no longer in the file, but 1 grant and 1 app request use it.`,
       );
-      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
+      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable', 'attendance']);
     }, 180_000);
 
     it('applies what orphans nothing, with an audit row per change saying before and after', async () => {
@@ -146,8 +153,9 @@ describe('synchronising the catalog file into the database', () => {
         { action: 'catalog.category_added', code: 'rooms' },
         { action: 'catalog.api_changed', code: 'students' },
         { action: 'catalog.api_changed', code: 'invoices' },
-        // Its place in the display order moved up.
+        // Their places in the display order moved up.
         { action: 'catalog.api_changed', code: 'timetable' },
+        { action: 'catalog.api_changed', code: 'attendance' },
         { action: 'catalog.api_removed', code: 'pre_enrolments' },
       ]);
       const audit = await catalogAudit();
@@ -159,15 +167,15 @@ describe('synchronising the catalog file into the database', () => {
       expect((studentsRow.after as any).names.en).toBe('Pupils');
       expect((studentsRow.before as any).dataCategories).toContain('photo');
       expect((studentsRow.after as any).dataCategories).not.toContain('photo');
-      expect(audit[4]!.after).toBeNull();
+      expect(audit[5]!.after).toBeNull();
       const rows = await apisInDb();
-      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable']);
+      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable', 'attendance']);
       expect(rows[0]).toMatchObject({ name: 'Pupils', names: { en: 'Pupils', nl: 'Leerlingen' } });
       // Synchronising the same file again changes nothing.
       expect(await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT })).toEqual([]);
       // Back to the default: everything undone, each with its audit row.
       expect((await syncCatalog(db(), loadCatalogFile(DEFAULT_FILE), { source: DEFAULT_FILE, at: AT })).map((ch) => ch.action).sort()).toEqual(
-        ['catalog.api_added', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.category_removed'].sort(),
+        ['catalog.api_added', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.category_removed'].sort(),
       );
     });
   });
@@ -193,7 +201,7 @@ describe('the server with a catalog file', () => {
     try {
       const res = await h.client().get('/api/v1/catalog/apis');
       expect(res.status).toBe(200);
-      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'absences', 'contributions', 'timetable']);
+      expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'grades', 'attendance', 'contributions', 'timetable']);
       expect(res.body.data[0].names.nl).toBe('Leerlingen');
       expect(res.body.data[4]).toMatchObject({ grantTarget: 'access_group', requiredRights: ['FinancieelBeheer'], baseUrl: null, openapiUrl: null });
       const cats = await h.client().get('/api/v1/catalog/data-categories');

@@ -21,9 +21,11 @@ export const PERSON_ENTITIES: Record<PersonRole, string[]> = {
   guardian: ['persons', 'placements'],
   staff: ['persons', 'duties', 'activities', 'groups'],
 };
+/** Entity types of the attendance API: each record is one pupil's (their attendance, absences, check-ins). */
+export const ATTENDANCE_ENTITIES = ['attendances', 'absences', 'attendanceEvents', 'attendanceSchedules'];
 /** Entity types that never carry person data. */
 export const NO_PERSON_DATA = ['organisations', 'syllabuses', 'programmes'];
-const KNOWN = [...new Set([...Object.values(PERSON_ENTITIES).flat(), ...NO_PERSON_DATA])];
+const KNOWN = [...new Set([...Object.values(PERSON_ENTITIES).flat(), ...NO_PERSON_DATA, ...ATTENDANCE_ENTITIES])];
 
 /** Leaves out the developer sandbox's generated people (`o`: the relation's organisation): no school's, not a real person. */
 const NOT_SANDBOX = sql`NOT EXISTS (SELECT 1 FROM institutions sb WHERE sb.number = o.organisation_code AND sb.sandbox)`;
@@ -142,7 +144,9 @@ export async function disclosureLines(
             AND (rel.end_date IS NULL OR rel.end_date >= (l.at AT TIME ZONE ${timeZone})::date)
             AND CASE rel.role
               WHEN 'boarder' THEN x.part->>'api' = 'boarders' AND ${entity} = 'boarders'
-              WHEN 'student' THEN coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')}
+              WHEN 'student' THEN (coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')})
+                                  -- A pupil's attendance, absences and check-ins (issue 17): released under the attendance API.
+                                  OR (x.part->>'api' = 'attendance' AND ${entity} = ANY(${ATTENDANCE_ENTITIES}::text[]))
               WHEN 'guardian' THEN coalesce(x.part->>'api', 'students') = 'students'
                                    AND coalesce(x.part->'categories', '[]'::jsonb) @> '["guardians"]'::jsonb
                                    AND ${roleEntities('guardian')}

@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
-import { TIMETABLE_API, type Scope } from './scope.ts';
+import { ATTENDANCE_API, TIMETABLE_API, type Scope } from './scope.ts';
 import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
  * which API and with which data categories.
  */
 
-type Api = 'students' | 'staff' | typeof TIMETABLE_API;
+type Api = 'students' | 'staff' | typeof TIMETABLE_API | typeof ATTENDANCE_API;
 
 /** What a read hands to the log: per released record the school units it was released through (null: bound to none). */
 export interface ReleasedRecords {
@@ -48,6 +48,9 @@ for (const c of dataCategories) {
  *    (timetable API);
  *  - rooms, resources, school unit offerings and calendar events are timetable data: they count
  *    under the timetable API only (a lesson's exceptions are part of its record);
+ *  - attendances, absences and attendance events (and aggregated attendance, credited as
+ *    attendances) count under the attendance API only, with its `absences` category where the
+ *    record carries it (an absence always; an attendance when its reason was released);
  *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
  *    of the entity type can carry at all (release policy: persons their categories, placements
  *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
@@ -57,11 +60,14 @@ for (const c of dataCategories) {
 export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
   if (unit === null) return [{ api: null, categories: [BASE] }];
   const apis: Api[] = [];
-  const { studentUnits, staffUnits, timetableUnits } = unitSets(scope);
+  const { studentUnits, staffUnits, timetableUnits, attendanceUnits } = unitSets(scope);
   const student = studentUnits.has(unit);
   const staff = staffUnits.has(unit);
   const timetable = timetableUnits.has(unit);
-  if (TIMETABLE_ENTITIES.has(entity)) {
+  const attendance = attendanceUnits.has(unit);
+  if (ATTENDANCE_ENTITIES.has(entity)) {
+    if (attendance) apis.push(ATTENDANCE_API);
+  } else if (TIMETABLE_ENTITIES.has(entity)) {
     if (timetable) apis.push(TIMETABLE_API);
   } else if (entity === 'duties') {
     if (staff) apis.push('staff');
@@ -71,6 +77,7 @@ export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], un
     if (student) apis.push('students');
     if (staff) apis.push('staff');
     if (timetable && entity !== 'persons') apis.push(TIMETABLE_API);
+    if (attendance && entity !== 'persons') apis.push(ATTENDANCE_API);
   }
   return apis.map((api) => ({ api, categories: categoriesOf(scope, entity, api) }));
 }
@@ -78,7 +85,10 @@ export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], un
 /** Entity types of the timetable API. */
 const TIMETABLE_ENTITIES = new Set<ReleasedRecords['entity']>(['rooms', 'resources', 'schoolUnitOfferings', 'calendarEvents']);
 
-const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string> }>();
+/** Entity types of the attendance API. */
+const ATTENDANCE_ENTITIES = new Set<ReleasedRecords['entity']>(['attendances', 'absences', 'attendanceEvents', 'attendanceSchedules']);
+
+const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string>; attendanceUnits: Set<string> }>();
 function unitSets(scope: Scope) {
   let known = sets.get(scope);
   if (!known)
@@ -89,6 +99,7 @@ function unitSets(scope: Scope) {
         staffUnits: new Set(scope.staffUnits),
         // Scopes built by hand (tests) may predate the timetable.
         timetableUnits: new Set(scope.timetableUnits ?? []),
+        attendanceUnits: new Set(scope.attendanceUnits ?? []),
       }),
     );
   return known;
@@ -98,7 +109,8 @@ function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api)
   const carried = CARRIED.get(entity);
   if (!carried) return [BASE];
   if (api === TIMETABLE_API) return [BASE];
-  const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
+  const approved =
+    api === ATTENDANCE_API ? (scope.attendanceCategories ?? new Set<string>()) : api === 'students' ? scope.studentCategories : scope.staffCategories;
   return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];
 }
 
@@ -123,6 +135,13 @@ const EMBEDDED: Record<string, { entity: EntityType; unit: (item: any) => string
   owners: { entity: 'persons', unit: () => undefined },
   person: { entity: 'persons', unit: () => undefined },
   responsibleFor: { entity: 'persons', unit: () => undefined },
+  // An attendance event's group and the person who registered it (issue 17).
+  group: { entity: 'groups', unit: (g) => g?.organisation?.id },
+  registeredBy: { entity: 'persons', unit: () => undefined },
+  // A lesson's attendance records, at the lesson's unit.
+  attendance: { entity: 'attendances', unit: () => undefined },
+  // An aggregated attendance's pupil.
+  student: { entity: 'persons', unit: () => undefined },
 };
 
 /**

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
+import { absenceTypes, dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
 import { personVisibleSql, texts, uuids, type Scope } from './scope.ts';
 import { releasedSql } from './present.ts';
 import { readsOf } from './release.ts';
@@ -329,8 +329,8 @@ export const endpoints: EndpointDef[] = [
     path: 'calendarEvents',
     table: 'ss12000_calendar_events',
     dated: false,
-    // The spec's `attendance` expand belongs to the attendance half of issue 17, not served yet.
-    expand: ['activity'],
+    // `attendance`: the lesson's attendance records, as /attendances releases them (issue 17).
+    expand: ['activity', 'attendance'],
     params: {
       'startTime.onOrAfter': {
         kind: 'datetime',
@@ -406,7 +406,106 @@ export const endpoints: EndpointDef[] = [
     sortkeys: { ModifiedDesc: modifiedDesc, StartDateAsc: startAsc, StartDateDesc: startDesc, EndDateAsc: endAsc, EndDateDesc: endDesc },
     lookup: {},
   },
+  // Attendance (issue 17): a pupil's records under the attendance API (visibility: scope.ts,
+  // `pupilRecordSql`, from the release policy's `pupilRecord`).
+  {
+    type: 'attendances',
+    path: 'attendances',
+    table: 'ss12000_attendances',
+    dated: false,
+    expand: [],
+    params: {
+      student: { kind: 'uuid', description: 'Only the attendance of this pupil.', where: (v) => sql`t.student_id = ${v}::uuid` },
+      organisation: { kind: 'uuid', description: 'Only attendance at lessons of this organisation element or the elements below it.', where: (v) => below(v) },
+      calendarEvent: { kind: 'uuid', description: 'Only the attendance at this lesson (calendar event).', where: (v) => sql`t.calendar_event_id = ${v}::uuid` },
+    },
+    // The spec gives /attendances no sortkey; ModifiedDesc, which every list has, is an extension.
+    sortkeys: { ModifiedDesc: modifiedDesc },
+    lookup: {
+      activities: { description: 'Activity ids: the attendance at their lessons.', where: (v) => sql`t.activity_id = ANY(${uuids(v)})` },
+      students: { description: 'Person ids: their attendance.', where: (v) => sql`t.student_id = ANY(${uuids(v)})` },
+      // Spelt as the spec spells it.
+      calendareEvents: { description: 'Calendar event ids: the attendance at these lessons.', where: (v) => sql`t.calendar_event_id = ANY(${uuids(v)})` },
+    },
+  },
+  {
+    type: 'absences',
+    path: 'absences',
+    table: 'ss12000_absences',
+    dated: false,
+    expand: [],
+    params: {
+      organisation: { kind: 'uuid', description: 'Only absences reported to this organisation element or the elements below it.', where: (v) => below(v) },
+      student: { kind: 'uuid', description: 'Only absences of this pupil.', where: (v) => sql`t.student_id = ${v}::uuid` },
+      registeredBy: { kind: 'uuid', description: 'Only absences registered by this person.', where: (v) => sql`t.registered_by_id = ${v}::uuid` },
+      type: { kind: 'enum', values: absenceTypes, description: 'Only absences of this type.', where: (v) => sql`t.type = ${v}` },
+      'startTime.onOrBefore': {
+        kind: 'datetime',
+        description: 'Only absences starting at or before this moment.',
+        where: (v) => sql`t.start_time <= ${v}::timestamptz`,
+      },
+      // The spec calls the "after" bounds exclusive in their descriptions and onOrAfter in their names: the name wins.
+      'startTime.onOrAfter': {
+        kind: 'datetime',
+        description: 'Only absences starting at or after this moment.',
+        where: (v) => sql`t.start_time >= ${v}::timestamptz`,
+      },
+      'endTime.onOrBefore': {
+        kind: 'datetime',
+        description: 'Only absences ending at or before this moment.',
+        where: (v) => sql`t.end_time <= ${v}::timestamptz`,
+      },
+      'endTime.onOrAfter': {
+        kind: 'datetime',
+        description: 'Only absences ending at or after this moment.',
+        where: (v) => sql`t.end_time >= ${v}::timestamptz`,
+      },
+    },
+    sortkeys: {
+      ModifiedDesc: modifiedDesc,
+      StartTimeAsc: { expr: 't.start_time', cast: 'timestamptz', desc: false },
+      StartTimeDesc: { expr: 't.start_time', cast: 'timestamptz', desc: true },
+    },
+    lookup: {},
+  },
+  {
+    type: 'attendanceEvents',
+    path: 'attendanceEvents',
+    table: 'ss12000_attendance_events',
+    dated: false,
+    expand: ['person', 'group', 'registeredBy'],
+    params: {
+      group: { kind: 'uuid[]', description: 'Only check-ins and check-outs at these groups.', where: (v) => sql`t.group_id = ANY(${uuids(v)})` },
+      person: { kind: 'uuid', description: 'Only check-ins and check-outs of this pupil.', where: (v) => sql`t.person_id = ${v}::uuid` },
+    },
+    // The spec gives /attendanceEvents no sortkey; ModifiedDesc, which every list has, is an extension.
+    sortkeys: { ModifiedDesc: modifiedDesc },
+    lookup: {
+      person: { description: 'Person ids: their check-ins and check-outs.', where: (v) => sql`t.person_id = ANY(${uuids(v)})` },
+      group: { description: 'Group ids: check-ins and check-outs at these groups.', where: (v) => sql`t.group_id = ANY(${uuids(v)})` },
+    },
+  },
+  {
+    type: 'attendanceSchedules',
+    // The spec's path is singular.
+    path: 'attendanceSchedule',
+    table: 'ss12000_attendance_schedules',
+    dated: true,
+    expand: [],
+    params: {
+      placement: { kind: 'uuid', description: 'Only the schedules of this placement.', where: (v) => sql`t.placement_id = ${v}::uuid` },
+      group: { kind: 'uuid', description: 'Only the schedules of placements in this group.', where: (v) => sql`t.group_id = ${v}::uuid` },
+    },
+    // The spec gives /attendanceSchedule no sortkey; ModifiedDesc, which every list has, is an extension.
+    sortkeys: { ModifiedDesc: modifiedDesc },
+    lookup: { placement: { description: 'Placement ids: their schedules.', where: (v) => sql`t.placement_id = ANY(${uuids(v)})` } },
+  },
 ];
+
+/** Rows (alias `t`) whose unit is organisation element `v` or one below it. */
+function below(v: string): RawBuilder<unknown> {
+  return sql`t.organisation_id IN (WITH RECURSIVE below(id) AS (SELECT ${v}::uuid UNION SELECT o.id FROM ss12000_organisations o JOIN below b ON o.parent_id = b.id) SELECT id FROM below)`;
+}
 
 /**
  * A group membership (relation `r`) is student data: a filter may read it only where the membership

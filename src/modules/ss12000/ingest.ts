@@ -334,6 +334,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     staff_units: [] as string[],
     guardian_units: [] as string[],
     timetable_units: [] as string[],
+    attendance_units: [] as string[],
     any_grant: false,
   };
   const one = async (table: string, column: string) => {
@@ -342,7 +343,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
   };
   switch (type) {
     case 'organisations':
-      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id] };
+      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id], attendance_units: [id] };
     case 'syllabuses':
     case 'programmes':
       return { ...none, any_grant: true };
@@ -357,8 +358,9 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'groups':
     case 'activities': {
       const org = await one(tableOf[type], 'organisation_id');
-      // Seen under the timetable API too (its lessons' activities and groups).
-      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [], timetable_units: org ? [org] : [] };
+      // Seen under the timetable and attendance APIs too (their lessons' activities and groups).
+      const at = org ? [org] : [];
+      return { ...none, student_units: at, staff_units: at, timetable_units: at, attendance_units: at };
     }
     case 'rooms':
     case 'resources':
@@ -366,6 +368,13 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'calendarEvents': {
       const org = await one(tableOf[type], 'organisation_id');
       return { ...none, timetable_units: org ? [org] : [] };
+    }
+    case 'attendances':
+    case 'absences':
+    case 'attendanceEvents':
+    case 'attendanceSchedules': {
+      const org = await one(tableOf[type], 'organisation_id');
+      return { ...none, attendance_units: org ? [org] : [] };
     }
     case 'persons':
     case 'studyplans': {
@@ -394,6 +403,48 @@ async function syncCalendarEventUnits(trx: Queryable, changed: { activities: str
     FROM ss12000_activities a
     WHERE a.id = c.activity_id AND c.organisation_id IS DISTINCT FROM a.organisation_id
       AND (c.id = ANY(${changed.calendarEvents}::uuid[]) OR c.activity_id = ANY(${changed.activities}::uuid[]))`.execute(trx);
+}
+
+/**
+ * Copies to the attendances this batch touched their lesson's activity and unit, and to the
+ * attendance events their group's unit, and to attendance schedules their placement's unit, child and
+ * group (the bodies name only the lesson, the group and the placement): for the
+ * records stored, and for those whose lesson, activity or group was stored.
+ */
+async function syncAttendanceUnits(
+  trx: Queryable,
+  changed: {
+    groups: string[];
+    activities: string[];
+    calendarEvents: string[];
+    attendances: string[];
+    attendanceEvents: string[];
+    placements: string[];
+    attendanceSchedules: string[];
+  },
+): Promise<void> {
+  if (changed.activities.length || changed.calendarEvents.length || changed.attendances.length) {
+    await sql`UPDATE ss12000_attendances t SET organisation_id = c.organisation_id, activity_id = c.activity_id
+      FROM ss12000_calendar_events c
+      WHERE c.id = t.calendar_event_id
+        AND (t.organisation_id IS DISTINCT FROM c.organisation_id OR t.activity_id IS DISTINCT FROM c.activity_id)
+        AND (t.id = ANY(${changed.attendances}::uuid[]) OR c.id = ANY(${changed.calendarEvents}::uuid[]) OR c.activity_id = ANY(${changed.activities}::uuid[]))`.execute(
+      trx,
+    );
+  }
+  if (changed.groups.length || changed.attendanceEvents.length) {
+    await sql`UPDATE ss12000_attendance_events t SET organisation_id = g.organisation_id
+      FROM ss12000_groups g
+      WHERE g.id = t.group_id AND t.organisation_id IS DISTINCT FROM g.organisation_id
+        AND (t.id = ANY(${changed.attendanceEvents}::uuid[]) OR g.id = ANY(${changed.groups}::uuid[]))`.execute(trx);
+  }
+  if (changed.placements.length || changed.attendanceSchedules.length) {
+    await sql`UPDATE ss12000_attendance_schedules t SET organisation_id = p.organisation_id, student_id = p.child_id, group_id = p.group_id
+      FROM ss12000_placements p
+      WHERE p.id = t.placement_id
+        AND (t.organisation_id IS DISTINCT FROM p.organisation_id OR t.student_id IS DISTINCT FROM p.child_id OR t.group_id IS DISTINCT FROM p.group_id)
+        AND (t.id = ANY(${changed.attendanceSchedules}::uuid[]) OR p.id = ANY(${changed.placements}::uuid[]))`.execute(trx);
+  }
 }
 
 /** Who loads the data, as the audit log names them. */
@@ -562,6 +613,16 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
     await syncCalendarEventUnits(trx, {
       activities: changedOf.get('activities') ?? [],
       calendarEvents: changedOf.get('calendarEvents') ?? [],
+    });
+    // An attendance is at its lesson's unit, a check-in at its group's: copied likewise (after the lessons').
+    await syncAttendanceUnits(trx, {
+      groups: changedOf.get('groups') ?? [],
+      activities: changedOf.get('activities') ?? [],
+      calendarEvents: changedOf.get('calendarEvents') ?? [],
+      attendances: changedOf.get('attendances') ?? [],
+      attendanceEvents: changedOf.get('attendanceEvents') ?? [],
+      placements: changedOf.get('placements') ?? [],
+      attendanceSchedules: changedOf.get('attendanceSchedules') ?? [],
     });
     // Deletions last, referencing collections first so that scope snapshots still see relations.
     for (const type of [...entityTypes].reverse()) {

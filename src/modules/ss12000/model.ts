@@ -1,5 +1,9 @@
 import type {
+  Absence,
   Activity,
+  Attendance,
+  AttendanceEvent,
+  AttendanceSchedule,
   CalendarEvent,
   Duty,
   EntityType,
@@ -35,6 +39,10 @@ export const tableOf = {
   resources: 'ss12000_resources',
   schoolUnitOfferings: 'ss12000_school_unit_offerings',
   calendarEvents: 'ss12000_calendar_events',
+  attendances: 'ss12000_attendances',
+  absences: 'ss12000_absences',
+  attendanceEvents: 'ss12000_attendance_events',
+  attendanceSchedules: 'ss12000_attendance_schedules',
 } as const satisfies Record<EntityType, string>;
 
 export interface Ref {
@@ -114,6 +122,25 @@ export function referencesOf(type: EntityType, e: AnyEntity): Ref[] {
       (e.resources ?? []).forEach((r: AnyEntity, i: number) => add(['resources', i], 'resources', r));
       break;
     case 'syllabuses':
+      break;
+    case 'attendances':
+      add(['calendarEvent'], 'calendarEvents', e.calendarEvent);
+      add(['student'], 'persons', e.student);
+      add(['reporter'], 'persons', e.reporter);
+      break;
+    case 'absences':
+      add(['student'], 'persons', e.student);
+      add(['organisation'], 'organisations', e.organisation);
+      add(['registeredBy'], 'persons', e.registeredBy);
+      break;
+    case 'attendanceEvents':
+      add(['person'], 'persons', e.person);
+      add(['registeredBy'], 'persons', e.registeredBy);
+      add(['group'], 'groups', e.group);
+      break;
+    case 'attendanceSchedules':
+      add(['placement'], 'placements', e.placement);
+      (e.state ?? []).forEach((s: AnyEntity, i: number) => add(['state', i, 'registeredBy'], 'persons', s.registeredBy));
       break;
   }
   return out;
@@ -247,6 +274,37 @@ export function columnsOf(type: EntityType, e: AnyEntity): Record<string, unknow
         room_ids: lower(c.rooms),
         resource_ids: lower(c.resources),
       };
+    }
+    case 'attendances': {
+      // activity_id and organisation_id are the lesson's, copied by ingestion (`syncAttendanceUnits`).
+      const a = e as Attendance;
+      return { calendar_event_id: a.calendarEvent.id.toLowerCase(), student_id: a.student.id.toLowerCase(), reporter_id: a.reporter?.id.toLowerCase() ?? null };
+    }
+    case 'absences': {
+      const a = e as Absence;
+      return {
+        student_id: a.student.id.toLowerCase(),
+        organisation_id: a.organisation?.id.toLowerCase() ?? null,
+        registered_by_id: a.registeredBy?.id.toLowerCase() ?? null,
+        type: a.type,
+        start_time: a.startTime,
+        end_time: a.endTime,
+      };
+    }
+    case 'attendanceEvents': {
+      // organisation_id is the group's, copied by ingestion (`syncAttendanceUnits`).
+      const a = e as AttendanceEvent;
+      return {
+        person_id: a.person.id.toLowerCase(),
+        group_id: a.group.id.toLowerCase(),
+        registered_by_id: a.registeredBy?.id.toLowerCase() ?? null,
+        time: a.time,
+      };
+    }
+    case 'attendanceSchedules': {
+      // organisation_id, student_id and group_id are the placement's, copied by ingestion (`syncAttendanceUnits`).
+      const a = e as AttendanceSchedule;
+      return { placement_id: a.placement.id.toLowerCase(), start_date: a.startDate, end_date: a.endDate ?? null };
     }
   }
 }

@@ -16,6 +16,7 @@ import { deletedEntityKeys, deletedEntityNames, OTHER_ENDPOINTS } from './read.t
 import { paramGate, releasePolicy, sortGate, withheldUnder, type FieldRelease } from './release.ts';
 import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 import { clientReportOpenApiPaths } from '../client-reports/schemas.ts';
+import { aggregatedAttendanceOpenApi } from './aggregated-attendance.ts';
 import { subscriptionOpenApiPaths } from '../subscriptions/schemas.ts';
 
 /**
@@ -38,6 +39,10 @@ const componentName: Record<EntityType, string> = {
   resources: 'Resource',
   schoolUnitOfferings: 'SchoolUnitOffering',
   calendarEvents: 'CalendarEvent',
+  attendances: 'Attendance',
+  absences: 'Absence',
+  attendanceEvents: 'AttendanceEvent',
+  attendanceSchedules: 'AttendanceSchedule',
 };
 
 /** Paging and presentation parameters reach no field. */
@@ -159,6 +164,17 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
       prop['x-release'] = releaseNote(rule);
       prop.description = [prop.description, releaseText(rule)].filter(Boolean).join(' ');
     }
+    const pupil = releasePolicy[type].pupilRecord;
+    if (pupil) {
+      json['x-pupil-record'] = pupil;
+      json.description = [
+        json.description,
+        `A pupil's record: released only under the API ${pupil.api} at a school unit where the pupil is a student released under the students API too,` +
+          ` never for a pupil marked ${pupil.withheldUnder.join(' or ')}${pupil.category ? `, and only with the data category ${pupil.category}` : ''}.`,
+      ]
+        .filter(Boolean)
+        .join(' ');
+    }
     schemas[name] = json;
   }
   const paths: Record<string, unknown> = {};
@@ -214,6 +230,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
       },
     };
   }
+  // Attendance summed per activity and pupil (issue 17): no entity of its own, so not in the endpoint table.
+  paths['/aggregatedAttendance'] = aggregatedAttendanceOpenApi((p) => parameter(undefined, p), errors(400, 401, 403, 429));
   const idList = { type: 'array', items: { type: 'string', format: 'uuid' } };
   paths['/deletedEntities'] = {
     get: {
@@ -268,7 +286,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '- activities: the activities of those groups, without `teachers`;',
         '- syllabuses: those of these activities; programmes: those of their enrolments at the school (students);',
         '- studyplans: their own (students); deletedEntities: always empty lists;',
-        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable).',
+        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable);',
+        '- attendances, absences, attendanceEvents, aggregatedAttendance: nothing (granted to apps, per school, under the API Attendance).',
         '',
         'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
         'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',

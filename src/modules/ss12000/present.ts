@@ -320,6 +320,8 @@ function ruleGate(rule: ScopeRule, scope: Scope): RawBuilder<unknown> | boolean 
       return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
     case 'ownersWithGuardians':
       return scope.guardians;
+    case 'absenceReasonWithAbsences':
+      return !scope.endUser && !!scope.attendanceCategories?.has('absences');
   }
 }
 
@@ -379,6 +381,9 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
       case 'enrolmentsAtStudentUnits':
         conds.push(sql`pr.student`);
         break;
+      case 'absenceReasonWithAbsences':
+        if (scope.endUser || !scope.attendanceCategories?.has('absences')) return sql`false`;
+        break;
     }
   }
   if (f.withheldUnder?.length) conds.push(sql`(t.security_marking IS NULL OR t.security_marking <> ALL(${texts([...f.withheldUnder])}))`);
@@ -418,6 +423,10 @@ function unitArraySql(type: EntityType, scope: Scope): RawBuilder<unknown> {
     case 'resources':
     case 'schoolUnitOfferings':
     case 'calendarEvents':
+    case 'attendances':
+    case 'absences':
+    case 'attendanceEvents':
+    case 'attendanceSchedules':
       return sql`ARRAY[t.organisation_id::text]`;
     case 'studyplans':
       return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r

@@ -131,7 +131,21 @@ export function deletedParams(entityNames: readonly string[]): QueryParam[] {
 }
 
 /** The lookup keys whose values are ids (the endpoint table does not give lookup keys a kind). */
-const UUID_LOOKUP_KEYS = new Set(['ids', 'personIds', 'teachers', 'members', 'activities', 'student', 'teacher']);
+const UUID_LOOKUP_KEYS = new Set([
+  'ids',
+  'personIds',
+  'teachers',
+  'members',
+  'activities',
+  'student',
+  'teacher',
+  // Attendance (issue 17).
+  'students',
+  'calendareEvents',
+  'person',
+  'group',
+  'placement',
+]);
 
 /** The body of `POST /{path}/lookup`: `ids` and the endpoint's other keys, each a list of strings. */
 export function lookupKeys(def: EndpointDef): { name: string; kind: 'uuid[]' | 'string[]'; description: string }[] {

@@ -170,7 +170,8 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   const names = new Map<string, string>();
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
-    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents') continue;
+    // Entities without a name of their own (a schedule's placement, issue 17, among them).
+    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents' || target === 'placements') continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{
@@ -321,6 +322,31 @@ async function embedFor(db: Queryable, scope: Scope, type: EntityType, items: Re
     const byId = new Map(activities.map((a) => [a.id, a]));
     for (const e of items) if (byId.has(e.activity?.id)) embed(e, 'activity', byId.get(e.activity.id));
   }
+  if (type === 'calendarEvents' && expand.includes('attendance')) {
+    // The lesson's attendance records the scope may see (the attendance API's rule, `visibleSql`).
+    const list = await load('attendances', sql`t.calendar_event_id = ANY(${ids}::uuid[])`);
+    for (const e of items)
+      embed(
+        e,
+        'attendance',
+        list.filter((a) => a.calendarEvent?.id === e.id),
+      );
+  }
+  if (type === 'attendanceEvents') {
+    // The pupil, the group and who registered it, each only as the scope shows it (persons through
+    // the students or staff API, groups at units of the scope).
+    const personKeys = (['person', 'registeredBy'] as const).filter((k) => expand.includes(k));
+    if (personKeys.length) {
+      const persons = await load('persons', sql`t.id = ANY(${items.flatMap((e) => personKeys.map((k) => e[k]?.id)).filter(Boolean)}::uuid[])`);
+      const byId = new Map(persons.map((p) => [p.id, p]));
+      for (const e of items) for (const k of personKeys) if (byId.has(e[k]?.id)) embed(e, k, byId.get(e[k].id));
+    }
+    if (expand.includes('group')) {
+      const groups = await load('groups', sql`t.id = ANY(${items.map((e) => e.group?.id).filter(Boolean)}::uuid[])`);
+      const byId = new Map(groups.map((g) => [g.id, g]));
+      for (const e of items) if (byId.has(e.group?.id)) embed(e, 'group', byId.get(e.group.id));
+    }
+  }
 }
 
 async function parseAndName(db: Queryable, scope: Scope, type: EntityType, rows: Row[], names: boolean): Promise<Record<string, any>[]> {
@@ -372,6 +398,10 @@ const deletedKey: Record<EntityType, string> = {
   resources: 'resources',
   schoolUnitOfferings: 'schoolUnitOfferings',
   calendarEvents: 'calendarEvents',
+  attendances: 'attendances',
+  absences: 'absences',
+  attendanceEvents: 'attendanceEvents',
+  attendanceSchedules: 'attendanceSchedules',
 };
 /** The members of `/deletedEntities`' `data`, one per entity type served. */
 export const deletedEntityKeys = entityTypes.map((t) => deletedKey[t]);
@@ -390,10 +420,14 @@ export const entityEnum: Record<string, EntityType> = {
   Resource: 'resources',
   SchoolUnitOffering: 'schoolUnitOfferings',
   CalendarEvent: 'calendarEvents',
+  Attendance: 'attendances',
+  Absence: 'absences',
+  AttendanceEvent: 'attendanceEvents',
+  AttendanceSchedule: 'attendanceSchedules',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'AttendanceSchedule'];
+export const OTHER_ENDPOINTS = ['Grade'];
 
 /**
  * SQL condition on a row `d` of ss12000_deleted_entities: the scope could have seen the entity (its
@@ -409,6 +443,7 @@ export function deletedVisibleSql(scope: Scope): RawBuilder<unknown> {
           sql`d.student_units && ${s}`,
           sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
           sql`d.timetable_units && ${sql`${scope.timetableUnits}::uuid[]`}`,
+          sql`d.attendance_units && ${sql`${scope.attendanceUnits ?? []}::uuid[]`}`,
           ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],

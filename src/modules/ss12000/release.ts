@@ -55,7 +55,9 @@ export type ScopeRule =
   /** calendarEvents.studentExceptions: only for lessons at units granted under the students API. */
   | 'studentExceptionsAtStudentUnits'
   /** placements.owners: with the guardians category. */
-  | 'ownersWithGuardians';
+  | 'ownersWithGuardians'
+  /** attendances.absenceReason: with the attendance API's `absences` category (never to an end user). */
+  | 'absenceReasonWithAbsences';
 
 /** What releases a field. */
 export type Release = { by: 'always' } | { by: 'category'; category: DataCategory } | { by: 'rule'; rule: ScopeRule; category?: DataCategory };
@@ -84,6 +86,15 @@ export interface EntityRelease {
    * dates, codes of released fields), each named here so that a new one cannot go undeclared.
    */
   scoped?: { params?: readonly string[]; sortkeys?: readonly string[]; lookups?: readonly string[] };
+  /**
+   * A record about one pupil (attendance, issue 17): released only under the catalog API `api`, at a
+   * unit granted under it where the pupil is a student under the students API too, never to an end
+   * user, and never at all — not the record, not that it exists — while the pupil's marking is one of
+   * `withheldUnder` (what a lesson attended or an absence reveals about a protected pupil is where
+   * they are and when: the very thing protected identity keeps from others). `category`: the whole
+   * record needs that data category approved under the API. Applied by `visibleSql` (`scope.ts`).
+   */
+  pupilRecord?: { api: 'attendance'; studentColumn: string; withheldUnder: readonly SecurityMarking[]; category?: DataCategory };
 }
 
 const always: FieldRelease = { release: { by: 'always' } };
@@ -311,6 +322,66 @@ export const releasePolicy: Record<EntityType, EntityRelease> = {
     // organisation: the unit of the lesson and the elements above it, which the scope decides.
     scoped: { params: ['organisation'], sortkeys: ['ModifiedDesc'] },
   },
+  // Attendance (issue 17): a pupil's records, released under the catalog API `attendance` only where
+  // the pupil's own data may be seen at that school (`pupilRecord`); absences are a sensitive data
+  // category of their own, and so is the reason given for an absence in a lesson's attendance.
+  attendances: {
+    fields: {
+      id: always,
+      calendarEvent: alwaysRead({ params: ['calendarEvent'], lookups: ['calendareEvents'] }),
+      student: alwaysRead({ params: ['student'], lookups: ['students'] }),
+      reporter: always,
+      isReported: always,
+      attendanceMinutes: always,
+      validAbsenceMinutes: always,
+      invalidAbsenceMinutes: always,
+      otherAttendanceMinutes: always,
+      absenceReason: rule('absenceReasonWithAbsences', undefined, 'absences'),
+      reportedTimestamp: always,
+    },
+    // organisation: the lesson's unit (scope); activities: the lesson's activity (scope).
+    scoped: { params: ['organisation'], lookups: ['activities'], sortkeys: ['ModifiedDesc'] },
+    pupilRecord: { api: 'attendance', studentColumn: 'student_id', withheldUnder: SHIELDED },
+  },
+  absences: {
+    fields: {
+      id: always,
+      startTime: alwaysRead({ params: ['startTime.onOrBefore', 'startTime.onOrAfter'], sortkeys: ['StartTimeAsc', 'StartTimeDesc'] }),
+      endTime: alwaysRead({ params: ['endTime.onOrBefore', 'endTime.onOrAfter'] }),
+      type: alwaysRead({ params: ['type'] }),
+      student: alwaysRead({ params: ['student'] }),
+      organisation: alwaysRead({ params: ['organisation'] }),
+      registeredBy: alwaysRead({ params: ['registeredBy'] }),
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+    pupilRecord: { api: 'attendance', studentColumn: 'student_id', withheldUnder: SHIELDED, category: 'absences' },
+  },
+  attendanceEvents: {
+    fields: {
+      id: always,
+      time: always,
+      eventType: always,
+      person: alwaysRead({ params: ['person'], lookups: ['person'] }),
+      registeredBy: always,
+      group: alwaysRead({ params: ['group'], lookups: ['group'] }),
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+    pupilRecord: { api: 'attendance', studentColumn: 'person_id', withheldUnder: SHIELDED },
+  },
+  attendanceSchedules: {
+    fields: {
+      id: always,
+      placement: alwaysRead({ params: ['placement'], lookups: ['placement'] }),
+      numberOfWeeks: always,
+      ...dated,
+      temporary: always,
+      state: always,
+      scheduleEntries: always,
+    },
+    // group: the placement's group (copied from the placement, which the scope decides with the record).
+    scoped: { params: ['group'], sortkeys: ['ModifiedDesc'] },
+    pupilRecord: { api: 'attendance', studentColumn: 'student_id', withheldUnder: SHIELDED },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -429,6 +500,11 @@ export function fieldsOfCategory(c: DataCategory): { entity: EntityType; field: 
   for (const [entity, e] of Object.entries(releasePolicy) as [EntityType, EntityRelease][]) {
     // `identity` is what the person APIs release about anyone they reach: the person's own fields.
     if (c === 'identity' && entity !== 'persons') continue;
+    // A record that needs the category as a whole (absences) releases every field of it with it.
+    if (e.pupilRecord?.category === c) {
+      for (const field of Object.keys(e.fields)) out.push({ entity, field });
+      continue;
+    }
     for (const [field, f] of Object.entries(e.fields)) {
       const cats = c === 'identity' ? (f.release.by === 'always' ? ['identity'] : []) : gateOf(f);
       if (cats.includes(c) || f.privateElements?.category === c) out.push({ entity, field });

@@ -19,6 +19,7 @@ import { installAccessLog, releasedOf, type AccessState } from './access-log.ts'
 import { accessLogRoutes } from './access-routes.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
 import { subscriptionRoutes } from '../subscriptions/routes.ts';
+import { aggregatedAttendanceRoutes } from './aggregated-attendance.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
 
@@ -142,6 +143,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
       clientReportRoutes(api, ctx, guard);
       subscriptionRoutes(api, ctx, guard);
+      aggregatedAttendanceRoutes(api as unknown as ZodApp, ctx, guard);
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
         const { data, pageToken, count } = await deletedEntities(pageDb(ctx), scope, searchOf(request));

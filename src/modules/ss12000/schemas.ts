@@ -356,6 +356,57 @@ export const CalendarEventInput = z.object({
   resources: z.array(Reference).optional(),
 });
 
+// Attendance (issue 17). The spec writes every moment with its offset (`moment`).
+export const absenceTypes = ['Beviljad ledighet', 'Anmäld frånvaro'] as const;
+export const AttendanceInput = z.object({
+  id,
+  calendarEvent: Reference,
+  student: PersonReference,
+  reporter: PersonReference.optional(),
+  isReported: z.boolean(),
+  attendanceMinutes: z.number().int().min(0).optional(),
+  validAbsenceMinutes: z.number().int().min(0).optional(),
+  invalidAbsenceMinutes: z.number().int().min(0).optional(),
+  otherAttendanceMinutes: z.number().int().min(0).optional(),
+  absenceReason: z.string().optional(),
+  reportedTimestamp: moment.optional(),
+});
+export const AbsenceInput = z.object({
+  id,
+  startTime: moment,
+  endTime: moment,
+  type: z.enum(absenceTypes),
+  student: PersonReference,
+  organisation: Reference.optional(),
+  registeredBy: PersonReference.optional(),
+});
+export const attendanceEventTypes = ['In', 'Ut'] as const;
+export const AttendanceEventInput = z.object({
+  id,
+  time: moment,
+  eventType: z.enum(attendanceEventTypes),
+  person: PersonReference,
+  registeredBy: PersonReference.optional(),
+  group: Reference,
+});
+
+export const attendanceScheduleStates = ['Godkänt', 'Begärt', 'Nekat'] as const;
+export const weekdays = ['Måndag', 'Tisdag', 'Onsdag', 'Torsdag', 'Fredag', 'Lördag', 'Söndag'] as const;
+/** A wall-clock time of day, as the spec writes them ("08:30"). */
+const clockTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM');
+export const AttendanceScheduleInput = z.object({
+  id,
+  placement: Reference,
+  numberOfWeeks: z.number().int().min(1),
+  startDate: date,
+  endDate: date.optional(),
+  temporary: z.boolean().optional(),
+  state: z.array(
+    z.object({ state: z.enum(attendanceScheduleStates), registeredAt: moment, comment: z.string().optional(), registeredBy: PersonReference.optional() }),
+  ),
+  scheduleEntries: z.array(z.object({ weekOffset: z.number().int().min(0), dayOfWeek: z.enum(weekdays), startTime: clockTime, endTime: clockTime })).optional(),
+});
+
 export type Organisation = z.infer<typeof OrganisationInput>;
 export type Person = z.infer<typeof PersonInput>;
 export type Placement = z.infer<typeof PlacementInput>;
@@ -369,6 +420,10 @@ export type Room = z.infer<typeof RoomInput>;
 export type Resource = z.infer<typeof ResourceInput>;
 export type SchoolUnitOffering = z.infer<typeof SchoolUnitOfferingInput>;
 export type CalendarEvent = z.infer<typeof CalendarEventInput>;
+export type Attendance = z.infer<typeof AttendanceInput>;
+export type Absence = z.infer<typeof AbsenceInput>;
+export type AttendanceEvent = z.infer<typeof AttendanceEventInput>;
+export type AttendanceSchedule = z.infer<typeof AttendanceScheduleInput>;
 
 /** The entity collections, in the order ingestion applies them (referenced before referencing). */
 export const entityTypes = [
@@ -386,6 +441,11 @@ export const entityTypes = [
   'resources',
   'schoolUnitOfferings',
   'calendarEvents',
+  // Attendance (issue 17): after the lessons and groups they name.
+  'attendances',
+  'absences',
+  'attendanceEvents',
+  'attendanceSchedules',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];
 
@@ -403,6 +463,10 @@ export const inputSchemas = {
   resources: ResourceInput,
   schoolUnitOfferings: SchoolUnitOfferingInput,
   calendarEvents: CalendarEventInput,
+  attendances: AttendanceInput,
+  absences: AbsenceInput,
+  attendanceEvents: AttendanceEventInput,
+  attendanceSchedules: AttendanceScheduleInput,
 } satisfies Record<EntityType, z.ZodType>;
 
 /** A batch of SS 12000 data as the SIS sends it: entities to upsert and ids to delete, per collection. */

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, type DataCategory } from '../access/literals.ts';
 import { reachedUnits, type ReachedUnit } from '../access/reach.ts';
+import { releasePolicy } from './release.ts';
 
 /** Who is calling, as the bearer-token check reports it (live grants, read on every request). */
 export interface ClientIdentity {
@@ -28,6 +29,14 @@ export interface Scope {
    * unit, its groups and activities without members or teachers, as `allUnits` includes them).
    */
   timetableUnits: string[];
+  /**
+   * Units granted under the attendance API (issue 17): their pupils' attendance, absences and
+   * check-ins, where the students API is granted too (release policy, `pupilRecord`). Optional for
+   * scopes built by hand before it existed; `buildScope` always sets it.
+   */
+  attendanceUnits?: string[];
+  /** Data categories approved for the attendance API (`absences`). */
+  attendanceCategories?: Set<string>;
   allUnits: string[];
   /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
   unitInstitutions?: ReadonlyMap<string, string>;
@@ -44,6 +53,8 @@ export interface Scope {
 
 /** The catalog API whose grants reach the timetable (rooms, resources, offerings, calendar events). */
 export const TIMETABLE_API = 'timetable';
+/** The catalog API whose grants reach pupils' attendance, absences and check-ins (issue 17). */
+export const ATTENDANCE_API = 'attendance';
 
 /**
  * The scope from the school units the client's grants reach, per API (`grant_reach` joined to the
@@ -60,17 +71,20 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
   const studentUnits = unitsOf('students');
   const staffUnits = unitsOf('staff');
   const timetableUnits = unitsOf(TIMETABLE_API);
+  const attendanceUnits = unitsOf(ATTENDANCE_API);
   const studentCategories = new Set(identity.dataCategories.students ?? []);
   return {
     identity,
     studentUnits,
     staffUnits,
     timetableUnits,
-    allUnits: [...new Set([...studentUnits, ...staffUnits, ...timetableUnits])],
+    allUnits: [...new Set([...studentUnits, ...staffUnits, ...timetableUnits, ...attendanceUnits])],
     unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
     guardians: studentCategories.has('guardians' satisfies DataCategory) && (!user || user.role === 'student'),
+    attendanceUnits,
+    attendanceCategories: new Set(identity.dataCategories[ATTENDANCE_API] ?? []),
     ...(user ? { endUser: { consentId: user.consentId, personId: user.personId, role: user.role } } : {}),
   };
 }
@@ -189,7 +203,41 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
     case 'schoolUnitOfferings':
     case 'calendarEvents':
       return sql`t.organisation_id = ANY(${uuids(scope.timetableUnits)})`;
+    case 'attendances':
+    case 'absences':
+    case 'attendanceEvents':
+    case 'attendanceSchedules':
+      return pupilRecordSql(type, scope);
     default:
       return sql`false`;
   }
+}
+
+/** Units granted under both the attendance and the students API, once per scope (the same list on every request). */
+function pupilUnits(scope: Scope): string[] {
+  let units = pupilUnitsOf.get(scope);
+  if (!units) {
+    const students = new Set(scope.studentUnits);
+    pupilUnitsOf.set(scope, (units = (scope.attendanceUnits ?? []).filter((u) => students.has(u))));
+  }
+  return units;
+}
+const pupilUnitsOf = new WeakMap<Scope, string[]>();
+
+/**
+ * A pupil's record of the attendance API (alias `t`, with `organisation_id` and the policy's student
+ * column), as the release policy's `pupilRecord` declares it: at a unit granted under the API, the
+ * pupil a student there under the students API, the pupil's marking not among those that withhold
+ * the record (a pupil missing from the store counts as protected: nothing says otherwise), and the
+ * record's own category approved when it needs one. Never for an end user's token (handled above).
+ */
+function pupilRecordSql(type: 'attendances' | 'absences' | 'attendanceEvents' | 'attendanceSchedules', scope: Scope): RawBuilder<unknown> {
+  const rule = releasePolicy[type].pupilRecord!;
+  const units = pupilUnits(scope);
+  if (!units.length) return sql`false`;
+  if (rule.category && !scope.attendanceCategories?.has(rule.category)) return sql`false`;
+  const pupil = sql.ref(`t.${rule.studentColumn}`);
+  return sql`(t.organisation_id = ANY(${uuids(units)})
+    AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${pupil} AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = t.organisation_id)
+    AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = ${pupil} AND (p.security_marking IS NULL OR p.security_marking <> ALL(${texts([...rule.withheldUnder])}))))`;
 }

@@ -135,6 +135,42 @@ export interface Ss12000CalendarEventsTable extends EntityBase {
   json_student_exceptions: string | null;
   json_teacher_exceptions: string | null;
 }
+/** Attendance (migration 0076). */
+export interface Ss12000AttendancesTable extends EntityBase {
+  calendar_event_id: string;
+  student_id: string;
+  reporter_id: string | null;
+  /** The lesson's activity and unit, copied at ingestion; NULL while the lesson is unknown. */
+  activity_id: string | null;
+  organisation_id: string | null;
+  /** `, "absenceReason": …` (category `absences`). */
+  json_absence_reason: string | null;
+}
+export interface Ss12000AbsencesTable extends EntityBase {
+  student_id: string;
+  organisation_id: string | null;
+  registered_by_id: string | null;
+  type: string;
+  start_time: Timestamp;
+  end_time: Timestamp;
+}
+export interface Ss12000AttendanceEventsTable extends EntityBase {
+  person_id: string;
+  group_id: string;
+  registered_by_id: string | null;
+  /** The group's unit, copied at ingestion; NULL while the group is unknown. */
+  organisation_id: string | null;
+  time: Timestamp;
+}
+export interface Ss12000AttendanceSchedulesTable extends EntityBase {
+  placement_id: string;
+  /** The placement's unit, child and group, copied at ingestion; NULL while the placement is unknown. */
+  organisation_id: string | null;
+  student_id: string | null;
+  group_id: string | null;
+  start_date: DateCol;
+  end_date: DateColNullable;
+}
 export interface Ss12000PersonRelationsTable {
   person_id: string;
   kind: string;
@@ -163,6 +199,8 @@ export interface Ss12000DeletedEntitiesTable {
   guardian_units: UuidArray;
   /** Units under the timetable API (migration 0074). */
   timetable_units: UuidArray;
+  /** Units under the attendance API (migration 0076). */
+  attendance_units: UuidArray;
   any_grant: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export interface Ss12000AccessLogTable {
@@ -258,6 +296,10 @@ export interface Ss12000Tables {
   ss12000_resources: Ss12000ResourcesTable;
   ss12000_school_unit_offerings: Ss12000SchoolUnitOfferingsTable;
   ss12000_calendar_events: Ss12000CalendarEventsTable;
+  ss12000_attendances: Ss12000AttendancesTable;
+  ss12000_absences: Ss12000AbsencesTable;
+  ss12000_attendance_events: Ss12000AttendanceEventsTable;
+  ss12000_attendance_schedules: Ss12000AttendanceSchedulesTable;
   ss12000_person_relations: Ss12000PersonRelationsTable;
   ss12000_assignment_roles: Ss12000AssignmentRolesTable;
   ss12000_deleted_entities: Ss12000DeletedEntitiesTable;

@@ -56,7 +56,7 @@ const en = {
     suspended: 'Suspended',
     archived: 'Archived',
   },
-  apis: { students: 'Students', staff: 'Staff', boarders: 'Boarders', invoices: 'Invoices', pre_enrolments: 'Pre-enrolments' },
+  apis: { students: 'Students', staff: 'Staff', boarders: 'Boarders', invoices: 'Invoices', pre_enrolments: 'Pre-enrolments', attendance: 'Attendance' },
   categories: {
     identity: 'Identity (name, class, school)',
     civic_number: 'Civic number',
@@ -68,6 +68,7 @@ const en = {
     photo: 'Photo',
     guardians: 'Guardians',
     invoices: 'Invoices',
+    absences: 'Absences',
   },
   actions: {
     'app.created': 'App registered',

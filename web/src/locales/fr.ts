@@ -57,7 +57,7 @@ const fr: Resources = {
     suspended: 'Suspendue',
     archived: 'Archivée',
   },
-  apis: { students: 'Élèves', staff: 'Personnel', boarders: 'Internes', invoices: 'Factures', pre_enrolments: 'Préinscriptions' },
+  apis: { students: 'Élèves', staff: 'Personnel', boarders: 'Internes', invoices: 'Factures', pre_enrolments: 'Préinscriptions', attendance: 'Présences' },
   categories: {
     identity: 'Identité (nom, classe, école)',
     civic_number: 'Numéro national',
@@ -69,6 +69,7 @@ const fr: Resources = {
     photo: 'Photo',
     guardians: 'Responsables légaux',
     invoices: 'Factures',
+    absences: 'Absences',
   },
   actions: {
     'app.created': 'Application enregistrée',

@@ -58,7 +58,14 @@ const nl: Resources = {
     suspended: 'Geschorst',
     archived: 'Gearchiveerd',
   },
-  apis: { students: 'Leerlingen', staff: 'Personeel', boarders: 'Internen', invoices: 'Rekeningen', pre_enrolments: 'Voorinschrijvingen' },
+  apis: {
+    students: 'Leerlingen',
+    staff: 'Personeel',
+    boarders: 'Internen',
+    invoices: 'Rekeningen',
+    pre_enrolments: 'Voorinschrijvingen',
+    attendance: 'Aanwezigheden',
+  },
   categories: {
     identity: 'Identiteit (naam, klas, school)',
     civic_number: 'Rijksregisternummer',
@@ -70,6 +77,7 @@ const nl: Resources = {
     photo: 'Foto',
     guardians: 'Ouders en voogden',
     invoices: 'Rekeningen',
+    absences: 'Afwezigheden',
   },
   actions: {
     'app.created': 'App geregistreerd',

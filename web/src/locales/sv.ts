@@ -57,7 +57,14 @@ const sv: Resources = {
     suspended: 'Avstängd',
     archived: 'Arkiverad',
   },
-  apis: { students: 'Elever', staff: 'Personal', boarders: 'Internatelever', invoices: 'Fakturor', pre_enrolments: 'Förhandsanmälningar' },
+  apis: {
+    students: 'Elever',
+    staff: 'Personal',
+    boarders: 'Internatelever',
+    invoices: 'Fakturor',
+    pre_enrolments: 'Förhandsanmälningar',
+    attendance: 'Närvaro',
+  },
   categories: {
     identity: 'Identitet (namn, klass, skola)',
     civic_number: 'Personnummer',
@@ -69,6 +76,7 @@ const sv: Resources = {
     photo: 'Foto',
     guardians: 'Vårdnadshavare',
     invoices: 'Fakturor',
+    absences: 'Frånvaro',
   },
   actions: {
     'app.created': 'App registrerad',
