@@ -52,11 +52,13 @@ const COLUMNS = ['i.id', 'i.access_group_id', 'i.institution_number', 'i.body', 
  * `afterId`: at most `limit + 1` rows (the extra one says there is more). Exported so that the
  * bench's baseline runs this very statement.
  *
- * Without a debtor or `meta.modified` filter the page starts from the scope: the (access group,
- * institution) pairs the reader's grants reach, each read through `invoices_reach_idx` in id order
- * after the cursor and cut at the page size, then merged — its cost follows the page and the number
- * of pairs, never the invoices the reader does not reach (a semi-join on the reach would walk the
- * primary key through every group's invoices to find a small group's first page). A debtor or
+ * Without a debtor or `meta.modified` filter the page starts from the scope: the access groups the
+ * reader's grants reach, each read through `invoices_group_idx` in id order after the cursor (only
+ * the institutions reached kept) and cut at the page size, then merged — with an institution
+ * filter, the (access group, institution) pairs reached through `invoices_reach_idx`. Its cost
+ * follows the page and the number of groups, never the invoices the reader does not reach (a
+ * semi-join on the reach walks every invoice of the group, or the primary key through every group's
+ * invoices, to sort out a page). A debtor or
  * modification filter is selective on its own index, so the reach is then a semi-join the planner
  * may put after that index.
  */
@@ -81,6 +83,37 @@ export function invoicePageQuery(db: Queryable, reader: Reader, filters: ListFil
       .orderBy('i.id')
       .limit(limit + 1);
   }
+  if (!filters.institutions) {
+    // Per access group reached, its invoices in id order through invoices_group_idx (migration 0075),
+    // keeping those of the institutions reached (a group's grant reaches all its members, so nearly
+    // every row read is kept): a page reads about a page per group.
+    let reached = grantReach(db)
+      .select(['r.access_group_id', sql<string[]>`array_agg(DISTINCT r.institution_number)`.as('institutions')])
+      .where('r.client_id', '=', reader.clientId)
+      .where('r.api_code', 'in', [...reader.apiCodes])
+      .where('r.access_group_id', 'is not', null)
+      .groupBy('r.access_group_id');
+    if (filters.accessGroups) reached = reached.where('r.access_group_id', '=', sql<string>`ANY(${filters.accessGroups}::uuid[])`);
+    return db
+      .selectFrom(reached.as('p'))
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('invoices as i')
+            .select(COLUMNS)
+            .whereRef('i.access_group_id', '=', 'p.access_group_id')
+            .where(sql<boolean>`i.institution_number = ANY(p.institutions)`)
+            .where(all(conditions(true)))
+            .orderBy('i.id')
+            .limit(limit + 1)
+            .as('i'),
+        (join) => join.onTrue(),
+      )
+      .select(['i.id', 'i.access_group_id', 'i.institution_number', 'i.body', 'i.created_at', 'i.modified_at'])
+      .orderBy('i.id')
+      .limit(limit + 1);
+  }
+  // An institution filter: per (access group, institution) pair reached, through invoices_reach_idx.
   let pairs = grantReach(db)
     .select(['r.access_group_id', 'r.institution_number'])
     .distinct()
@@ -88,7 +121,7 @@ export function invoicePageQuery(db: Queryable, reader: Reader, filters: ListFil
     .where('r.api_code', 'in', [...reader.apiCodes])
     .where('r.access_group_id', 'is not', null);
   if (filters.accessGroups) pairs = pairs.where('r.access_group_id', '=', sql<string>`ANY(${filters.accessGroups}::uuid[])`);
-  if (filters.institutions) pairs = pairs.where('r.institution_number', '=', sql<string>`ANY(${filters.institutions}::text[])`);
+  pairs = pairs.where('r.institution_number', '=', sql<string>`ANY(${filters.institutions}::text[])`);
   return db
     .selectFrom(pairs.as('p'))
     .innerJoinLateral(
