@@ -66,6 +66,13 @@ describe('the data APIs’ ingestion refuses a NUL, a repeated id and an id both
     };
     const tables = { 'pre-enrolments': 'pre_enrolments', boarders: 'boarders', invoices: 'invoices' } as const;
     for (const [path, record] of Object.entries(records)) {
+      // A NUL alone (no other problem to refuse the batch first) is refused the same way, not a 500.
+      const nul = await op.post(`/api/v1/ingestion/${path}`, { upsert: [record('Lo\u0000tte')] });
+      expect([path, nul.status, nul.body.errors?.map((e: { field: string; code: string }) => `${e.field} ${e.code}`)]).toEqual([
+        path,
+        400,
+        ['upsert.0 nul_character'],
+      ]);
       const good = record('Lotte');
       const twice = record('Noor');
       const res = await op.post(`/api/v1/ingestion/${path}`, {
