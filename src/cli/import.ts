@@ -12,6 +12,7 @@ import { ingestPreEnrolments } from '../modules/pre-enrolments/ingest.ts';
 import { preEnrolmentBatchSchema } from '../modules/pre-enrolments/schemas.ts';
 import { ingestBatch, type IngestionActor, type IngestionProblem } from '../modules/ss12000/ingest.ts';
 import type { AppContext } from '../context.ts';
+import type { DataLoad } from '../modules/data-api/batch.ts';
 import { entityTypes, type EntityType, type IngestionBatch } from '../modules/ss12000/schemas.ts';
 
 const USAGE = `Usage: schoolgate import FILE [FILE…]
@@ -91,16 +92,6 @@ interface BatchFiles {
   deletes: Origin[];
 }
 
-/** What a data API's load reports (every data API's ingestion service answers this). */
-interface DataApiLoad {
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  noChange: boolean;
-  unknownMembers: Record<string, number>;
-}
-
 /** A data API beside SS 12000 that `schoolgate import --<flag>` loads through its ingestion service. */
 interface DataApiImport {
   flag: string;
@@ -109,7 +100,7 @@ interface DataApiImport {
   /** What a record is called, singular, in the refusal of a file that is no batch. */
   singular: string;
   schema: z.ZodType<{ upsert?: unknown[] | undefined; delete?: string[] | undefined }>;
-  ingest: (ctx: AppContext, batch: { upsert: unknown[]; delete: string[] }, who: IngestionActor) => Promise<DataApiLoad>;
+  ingest: (ctx: AppContext, batch: { upsert: unknown[]; delete: string[] }, who: IngestionActor) => Promise<DataLoad>;
 }
 
 /** The data APIs the CLI loads, each with its ingestion endpoint's batch format and service. */
