@@ -2,6 +2,7 @@ import { testConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/index.ts';
 import { generateWorld } from '../src/generator/index.ts';
 import { generateBoarders } from '../src/generator/boarders.ts';
+import { generatePreEnrolments } from '../src/modules/pre-enrolments/generate.ts';
 import { closeContext, createContext } from '../src/runtime.ts';
 import { createFreshDatabase } from '../test/pg/server-process.ts';
 
@@ -49,9 +50,33 @@ export async function openBenchWorld(databaseName: string, scale = 1, options: {
       ...(options.attendance ? { attendance: {} } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
-    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, schools, students, close };
+    const preEnrolments = benchIntake(world, institutionNumbers);
+    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, preEnrolments, schools, students, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * Next school year's intake of pre-enrolments at the bench world's institutions: one year's intake,
+ * about as many applications as a grade has pupils (an institution's enrolled pupils over its six
+ * grades; a school offering GY is secondary, else primary). Generated, not loaded.
+ */
+function benchIntake(world: ReturnType<typeof generateWorld>, institutionNumbers: string[]) {
+  const units = world.organisations.filter((o) => o.organisationType === 'Skolenhet' && o.organisationCode && institutionNumbers.includes(o.organisationCode));
+  const pupils = new Map<string, number>();
+  for (const p of world.persons) for (const e of new Set((p.enrolments ?? []).map((x) => x.enroledAt.id))) pupils.set(e, (pupils.get(e) ?? 0) + 1);
+  const perGrade = units.reduce((n, u) => n + (pupils.get(u.id) ?? 0), 0) / Math.max(1, units.length) / 6;
+  const today = new Date();
+  const schoolYear = (today.getUTCMonth() >= 8 ? today.getUTCFullYear() : today.getUTCFullYear() - 1) + 1;
+  return generatePreEnrolments({
+    seed: 42,
+    schoolYear,
+    perInstitution: Math.max(1, Math.round(perGrade)),
+    institutions: units.map((u) => ({
+      number: u.organisationCode!,
+      level: (u.schoolTypes ?? []).includes('GY') ? ('secondary' as const) : ('primary' as const),
+    })),
+  });
 }

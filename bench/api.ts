@@ -15,6 +15,7 @@ import { openBenchWorld } from './_world.ts';
 import { explainHotStatements, type ExplainedStatement } from './_explain.ts';
 import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
 import { ingestBoarders } from '../src/modules/boarders/ingest.ts';
+import { ingestPreEnrolments } from '../src/modules/pre-enrolments/ingest.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
 import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
 
@@ -168,6 +169,8 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const timetableIngestSeconds = (performance.now() - t) / 1000;
     // The boarding schools' boarders (the boarders API), so the world serves every API; not timed.
     await ingestBoarders(ctx, { upsert: bench.boarders }, { id: null, label: 'bench', kind: 'system' });
+    // Next year's intake of pre-enrolments (the pre-enrolments API), about a grade's pupils per institution; not timed.
+    await ingestPreEnrolments(ctx, { upsert: bench.preEnrolments }, { id: null, label: 'bench', kind: 'system' });
     // A freshly loaded table has no visibility map yet: index-only scans would visit the heap.
     await sql`VACUUM ANALYZE`.execute(ctx.db);
     // The load just wrote the world (gigabytes of WAL at 5×): without a checkpoint now, one falls into

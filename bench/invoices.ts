@@ -3,7 +3,9 @@ import { cpus, loadavg } from 'node:os';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { sql } from 'kysely';
+import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
+import type { DB } from '../src/db/schema.ts';
+import { invoicePageQuery } from '../src/modules/invoices/queries.ts';
 import { generateInvoices } from '../src/generator/invoices.ts';
 import { ingestInvoices } from '../src/modules/invoices/ingest.ts';
 import { insertAccessGroup, insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
@@ -20,6 +22,9 @@ import { openBenchWorld } from './_world.ts';
  * (node:http + pg running the same SQL: the page with the grants' reach read from grant_reach, no
  * token, rate count, release declaration or access log), twice each (ABAB). Goal (issue 15):
  * throughput ≥ 0.8 × the baseline.
+ *
+ * Before the load it prints EXPLAIN (ANALYZE, BUFFERS) of the page statements (BENCH_INVOICES_EXPLAIN_ONLY=1:
+ * only that).
  *
  * Env: BENCH_DATABASE_URL, BENCH_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_SCHOOLS, BENCH_STUDENTS.
  */
@@ -55,6 +60,8 @@ export async function run(): Promise<void> {
     const granted = groups.filter((_, i) => i % 2 === 0);
     for (const g of granted) await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'invoices', accessGroupId: g.id });
     await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
+    await explainPages(bench.databaseUrl, client.clientId, granted[0]!.id);
+    if (process.env.BENCH_INVOICES_EXPLAIN_ONLY === '1') return;
 
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn' });
     stops.push(() => server.stop());
@@ -136,6 +143,48 @@ export async function run(): Promise<void> {
   }
 }
 
+/** Compiles statements without a connection (they are sent through a plain pg pool). */
+const compiler = () =>
+  new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+
+/**
+ * EXPLAIN (ANALYZE, BUFFERS) of the server's own page statements (`invoicePageQuery`) for one granted
+ * access group: its first page, and the same page with a `meta.modified.after` filter (the shape a
+ * sync's delta read takes). Each is run three times and the last plan printed (warm caches). With
+ * BENCH_INVOICES_EXPLAIN_ONLY=1 the bench stops after them.
+ */
+async function explainPages(databaseUrl: string, clientId: string, accessGroup: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  const db = compiler();
+  try {
+    const reader = { clientId, apiCodes: ['invoices'] };
+    const statements: [string, ReturnType<typeof invoicePageQuery>][] = [
+      ['first page of an access group', invoicePageQuery(db, reader, { accessGroups: [accessGroup] }, 100, undefined)],
+      [
+        'the same, modified after 2000-01-01',
+        invoicePageQuery(db, reader, { accessGroups: [accessGroup], modifiedAfter: '2000-01-01T00:00:00Z' }, 100, undefined),
+      ],
+    ];
+    for (const [label, q] of statements) {
+      const { sql: text, parameters } = q.compile();
+      let plan: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        plan = (await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, parameters as unknown[])).rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN']);
+      }
+      console.log(`\nEXPLAIN (ANALYZE, BUFFERS), ${label}:\n${plan.join('\n')}`);
+    }
+  } finally {
+    await pool.end();
+  }
+}
+
 async function getJson(url: string, token: string) {
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
@@ -160,27 +209,24 @@ function cannon(url: string, paths: string[], headers: Record<string, string>, s
 }
 
 /**
- * The baseline: plain node:http + pg running the statement Schoolgate runs for a page of invoices
- * (src/modules/invoices/queries.ts: the reach read from grant_reach in the same statement), for the
- * bench app's client, answering with JSON.stringify of the stored bodies.
+ * The baseline: plain node:http + pg running the statement Schoolgate runs for a page of invoices —
+ * the very text of `invoicePageQuery` (src/modules/invoices/queries.ts), compiled without a
+ * connection, with the reach read from grant_reach in the same statement — for the bench app's
+ * client, answering with JSON.stringify of the stored bodies.
  */
 async function baselineServer(): Promise<void> {
   const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10 });
   const clientId = process.env.BASELINE_CLIENT!;
+  // Compiles only: the statements are sent through `pool` below.
+  const db = compiler();
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://x');
       const limit = Number(url.searchParams.get('limit') ?? 100);
-      const after = url.searchParams.get('after');
-      const r = await pool.query(
-        `SELECT i.id, i.access_group_id, i.institution_number, i.body, i.created_at, i.modified_at FROM invoices i
-          WHERE (i.access_group_id, i.institution_number) IN (
-                  SELECT r.access_group_id, r.institution_number FROM grant_reach r
-                   WHERE r.client_id = $1 AND r.api_code IN ($2) AND r.access_group_id IS NOT NULL)
-            AND i.access_group_id = ANY($3::uuid[]) ${after ? 'AND i.id > $5' : ''}
-          ORDER BY i.id LIMIT $4`,
-        [clientId, 'invoices', [url.searchParams.get('accessGroup')], limit + 1, ...(after ? [after] : [])],
-      );
+      const after = url.searchParams.get('after') ?? undefined;
+      const reader = { clientId, apiCodes: ['invoices'] };
+      const statement = invoicePageQuery(db, reader, { accessGroups: [url.searchParams.get('accessGroup')!] }, limit, after).compile();
+      const r = await pool.query(statement.sql, statement.parameters as unknown[]);
       const data = r.rows.slice(0, limit).map((x) => ({ ...x.body, meta: { created: x.created_at, modified: x.modified_at } }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(r.rows.length > limit ? { data, pageToken: 'x' } : { data }));
     } catch (err) {

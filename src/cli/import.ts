@@ -3,21 +3,29 @@ import { basename } from 'node:path';
 import { loadConfig } from '../config.ts';
 import { closeContext, createContext } from '../runtime.ts';
 import { ApiError } from '../http/errors.ts';
-import { ingestPreEnrolments, type PreEnrolmentBatch } from '../modules/pre-enrolments/ingest.ts';
+import type { z } from 'zod';
+import { ingestBoarders } from '../modules/boarders/ingest.ts';
+import { boarderBatchSchema } from '../modules/boarders/schemas.ts';
+import { ingestInvoices } from '../modules/invoices/ingest.ts';
+import { invoiceBatchSchema } from '../modules/invoices/schemas.ts';
+import { ingestPreEnrolments } from '../modules/pre-enrolments/ingest.ts';
 import { preEnrolmentBatchSchema } from '../modules/pre-enrolments/schemas.ts';
-import { ingestBatch, type IngestionProblem } from '../modules/ss12000/ingest.ts';
+import { ingestBatch, type IngestionActor, type IngestionProblem } from '../modules/ss12000/ingest.ts';
+import type { AppContext } from '../context.ts';
+import type { DataLoad } from '../modules/data-api/batch.ts';
 import { entityTypes, type EntityType, type IngestionBatch } from '../modules/ss12000/schemas.ts';
 
 const USAGE = `Usage: schoolgate import FILE [FILE…]
-       schoolgate import --pre-enrolments FILE [FILE…]
+       schoolgate import --pre-enrolments|--boarders|--invoices FILE [FILE…]
 
 Loads SS 12000 JSON into the store, all files as one all-or-nothing batch. A file may be
   - a batch: {"upsert": {"persons": [...], ...}, "delete": {"groups": ["<id>", ...]}}
   - collections: {"organisations": [...], "persons": [...], ...} (what \`schoolgate generate\` writes)
   - one API page or array: {"data": [...]} or [...] in a file named after its collection (persons.json).
-With --pre-enrolments, loads pre-enrolments (Voorinschrijvingen) instead, all files as one
-all-or-nothing batch, in the format of POST /api/v1/ingestion/pre-enrolments:
-  {"upsert": [<pre-enrolment>, ...], "delete": ["<id>", ...]}, or an array of pre-enrolments.
+With --pre-enrolments (Voorinschrijvingen), --boarders (Internen) or --invoices (Rekeningen), loads
+that data API's records instead, all files as one all-or-nothing batch, in the format of its
+ingestion endpoint (POST /api/v1/ingestion/pre-enrolments, …/boarders, …/invoices):
+  {"upsert": [<record>, ...], "delete": ["<id>", ...]}, or an array of records.
 Loading the same data again changes nothing.`;
 
 /** One file's JSON; a missing, unreadable or invalid file is one line naming it (the CLI prints it as is). */
@@ -71,18 +79,36 @@ export function readBatch(files: string[]): IngestionBatch {
   return batch;
 }
 
-/** Where each record of a merged pre-enrolment batch came from: its file and its index there. */
+/** Where each record of a merged data-API batch came from: its file and its index there. */
 interface Origin {
   file: string;
   index: number;
 }
 
-/** A pre-enrolment batch read from files, with each record's and each deleted id's origin. */
-interface PreEnrolmentFiles {
-  batch: Required<PreEnrolmentBatch>;
+/** A data-API batch read from files, with each record's and each deleted id's origin. */
+interface BatchFiles {
+  batch: { upsert: unknown[]; delete: string[] };
   upserts: Origin[];
   deletes: Origin[];
 }
+
+/** A data API beside SS 12000 that `schoolgate import --<flag>` loads through its ingestion service. */
+interface DataApiImport {
+  flag: string;
+  /** What a record is called, plural, in the result line. */
+  plural: string;
+  /** What a record is called, singular, in the refusal of a file that is no batch. */
+  singular: string;
+  schema: z.ZodType<{ upsert?: unknown[] | undefined; delete?: string[] | undefined }>;
+  ingest: (ctx: AppContext, batch: { upsert: unknown[]; delete: string[] }, who: IngestionActor) => Promise<DataLoad>;
+}
+
+/** The data APIs the CLI loads, each with its ingestion endpoint's batch format and service. */
+const DATA_APIS: DataApiImport[] = [
+  { flag: '--pre-enrolments', plural: 'pre-enrolments', singular: 'pre-enrolment', schema: preEnrolmentBatchSchema, ingest: ingestPreEnrolments },
+  { flag: '--boarders', plural: 'boarders', singular: 'boarder', schema: boarderBatchSchema, ingest: ingestBoarders },
+  { flag: '--invoices', plural: 'invoices', singular: 'invoice', schema: invoiceBatchSchema, ingest: ingestInvoices },
+];
 
 /** The first NUL or lone surrogate in a JSON value's strings or keys (PostgreSQL stores neither), with its path. */
 function badText(value: unknown, path: string): string | null {
@@ -111,19 +137,19 @@ function placeOf(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Reads pre-enrolment batch files (the ingestion endpoint's body, or an array of records) into one
+ * Reads a data API's batch files (its ingestion endpoint's body, or an array of records) into one
  * batch. A file that is not one is refused in one line naming the file and the place in it.
  */
-export function readPreEnrolmentBatch(files: string[]): PreEnrolmentFiles {
-  const out: PreEnrolmentFiles = { batch: { upsert: [], delete: [] }, upserts: [], deletes: [] };
+function readDataApiBatch(api: DataApiImport, files: string[]): BatchFiles {
+  const out: BatchFiles = { batch: { upsert: [], delete: [] }, upserts: [], deletes: [] };
   for (const file of files) {
     const json = readJson(file);
-    const parsed = preEnrolmentBatchSchema.safeParse(Array.isArray(json) ? { upsert: json } : json);
+    const parsed = api.schema.safeParse(Array.isArray(json) ? { upsert: json } : json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const what =
         issue.code === 'invalid_type' && issue.path.length === 0
-          ? 'not a pre-enrolment batch ({"upsert": [...], "delete": [...]}) nor an array of pre-enrolments'
+          ? `not a ${api.singular} batch ({"upsert": [...], "delete": [...]}) nor an array of ${api.plural}`
           : issue.message;
       throw new Error(`${file}: ${issue.path.length ? `${placeOf(issue.path)}: ` : ''}${what}`);
     }
@@ -142,14 +168,15 @@ export function readPreEnrolmentBatch(files: string[]): PreEnrolmentFiles {
 }
 
 /**
- * `schoolgate import --pre-enrolments FILE…`: one all-or-nothing batch through the ingestion's own
- * service (one transaction, its audit row, the deletions feed). A refused record is one line naming
- * its file, its place there and the field; nothing is loaded then.
+ * `schoolgate import --pre-enrolments|--boarders|--invoices FILE…`: one all-or-nothing batch through
+ * the ingestion's own service (one transaction, its audit row, the deletions feed). A file that is
+ * not a batch is refused before the database opens (exit 2); a record the service refuses is one
+ * line naming its file, its place there and the field, and nothing is loaded (exit 1).
  */
-async function importPreEnrolments(files: string[]): Promise<number> {
-  let read: PreEnrolmentFiles;
+async function importDataApi(api: DataApiImport, files: string[]): Promise<number> {
+  let read: BatchFiles;
   try {
-    read = readPreEnrolmentBatch(files);
+    read = readDataApiBatch(api, files);
   } catch (error) {
     console.error(`schoolgate import: ${(error as Error).message}`);
     return 2;
@@ -157,8 +184,8 @@ async function importPreEnrolments(files: string[]): Promise<number> {
   const ctx = await createContext(loadConfig(), { workers: false });
   try {
     const started = Date.now();
-    const result = await ingestPreEnrolments(ctx, read.batch, { id: null, label: 'schoolgate import', kind: 'system' });
-    console.log(`pre-enrolments: created ${result.created}, updated ${result.updated}, unchanged ${result.unchanged}, deleted ${result.deleted}`);
+    const result = await api.ingest(ctx, read.batch, { id: null, label: 'schoolgate import', kind: 'system' });
+    console.log(`${api.plural}: created ${result.created}, updated ${result.updated}, unchanged ${result.unchanged}, deleted ${result.deleted}`);
     const ignored = Object.entries(result.unknownMembers);
     if (ignored.length) console.log(`ignored members (not in the schema): ${ignored.map(([path, n]) => `${path} (${n})`).join(', ')}`);
     console.log(result.noChange ? 'Nothing changed.' : `Loaded in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
@@ -170,7 +197,7 @@ async function importPreEnrolments(files: string[]): Promise<number> {
         const [list = 'upsert', , ...field] = p.field.split('.');
         const origin = (list === 'delete' ? read.deletes : read.upserts)[p.index];
         const where = origin ? `${origin.file}: ${list} item ${origin.index + 1}` : 'the batch';
-        console.error(`schoolgate import: ${where}, ${field.join('.') || 'id'}: ${p.message}`);
+        console.error(`schoolgate import: ${where}, ${field.join('.') || (list === 'delete' ? 'id' : 'record')}: ${p.message}`);
       }
       const more = Number(error.details.problemCount ?? 0) - ((error.details.errors as unknown[]) ?? []).length;
       if (more > 0) console.error(`schoolgate import: ${more} more problem(s); nothing was loaded.`);
@@ -188,13 +215,18 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return args.length ? 0 : 2;
   }
-  if (args.includes('--pre-enrolments')) {
-    const files = args.filter((a) => a !== '--pre-enrolments');
+  const apis = DATA_APIS.filter((api) => args.includes(api.flag));
+  if (apis.length > 1) {
+    console.error(`schoolgate import: one of ${DATA_APIS.map((a) => a.flag).join(', ')} at a time (each is its own batch)`);
+    return 2;
+  }
+  if (apis[0]) {
+    const files = args.filter((a) => a !== apis[0]!.flag);
     if (!files.length) {
       console.error(USAGE);
       return 2;
     }
-    return importPreEnrolments(files);
+    return importDataApi(apis[0], files);
   }
   let batch: IngestionBatch;
   try {

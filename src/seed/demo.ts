@@ -144,6 +144,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       for (const n of ['001057', '001073']) await insertAdminRight(db, { userId: lies, right: 'iLessenrooster', institutionNumber: n, schoolYear: year });
       for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
       await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
+      // The boarding house of 010025 (one of the demo's boarding schools).
+      await insertAdminRight(db, { userId: lies, right: 'iInternen', institutionNumber: '010025', schoolYear: year });
       for (const n of ['011742', '011767', '011775']) await insertAdminRight(db, { userId: karel, right: 'iBasis', institutionNumber: n, schoolYear: year });
     }
 
@@ -183,6 +185,10 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
           dataCategories: ['identity', 'absences'],
           purpose: 'Catch pupils up on homework from the lessons they missed.',
         },
+        // The rest of the default catalog, so a newcomer reads every API with the demo token.
+        { apiCode: 'boarders', dataCategories: ['identity'], purpose: 'Plan study time in the boarding house’s evening study hours.' },
+        { apiCode: 'invoices', dataCategories: ['identity', 'invoices'], purpose: 'Remind students of school trips still to be paid before they sign up.' },
+        { apiCode: 'pre_enrolments', dataCategories: ['identity'], purpose: 'Prepare next year’s classes’ study plans for accepted pupils.' },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
@@ -220,6 +226,27 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       apiCode: 'attendance',
       targets: ['001057'],
       reason: 'Demo: homework caught up after missed lessons',
+    });
+
+    // Every other API of the default catalog (README: "The first minute"): the boarders of a
+    // boarding school, the invoices of an access group, the coming year's pre-enrolments.
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'boarders',
+      targets: ['010025'],
+      reason: 'Demo: study hours in the boarding house',
+    });
+    await replaceGrants(db, ctx, {
+      ...asAdmin(an, 'An De Smet', 'an.desmet@scholengroep.demo'),
+      apiCode: 'invoices',
+      targets: [brugge],
+      reason: 'Demo: reminders of unpaid school trips',
+    });
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'pre_enrolments',
+      targets: ['001057'],
+      reason: 'Demo: next year’s intake',
     });
 
     await insertApp(db, {

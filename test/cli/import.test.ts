@@ -4,13 +4,15 @@
  * whole in one line an operator can act on (file, line, field), with a non-zero exit code and no
  * stack trace; a password is never printed, neither it nor its hash; an institution number twice in
  * one file is refused (not last-wins); `rights import` replaces or merges as `--mode` says;
- * `import --pre-enrolments` loads the ingestion endpoint's batch format all or nothing, with its audit row.
+ * `import --pre-enrolments`, `--boarders` and `--invoices` load their ingestion endpoint's batch
+ * format all or nothing, with one audit row per load.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.ts';
+import { insertAccessGroup } from '../../src/seed/builders.ts';
 import { cli, freshServerDatabase, type CliResult, type Target } from './cli-process.ts';
 
 const SERVER = process.env.TEST_DATABASE_URL;
@@ -299,6 +301,185 @@ describe('schoolgate imports through the CLI', () => {
     expect((await stored()).map((r) => r.id)).toEqual([A, C]);
     expect(await read((db) => db.selectFrom('pre_enrolment_deletions').select(['id', 'institution_number']).execute())).toEqual([
       { id: B, institution_number: '345678' },
+    ]);
+    expect(await loads()).toHaveLength(2);
+  }, 300_000);
+
+  it('import --boarders: persons first, then the stays all or nothing with one audit row; an unknown person or a bad file is one line', async () => {
+    expect(
+      cli(target, ['institutions', 'import', file('bo-inst.csv', 'number,name,town,activeFromYear\n456789,Internaat Ter Duinen,Koksijde,2010\n')]).status,
+    ).toBe(0);
+    const [P1, P2, NOBODY] = ['1e2f3a4b-2222-4b22-8b22-000000000001', '1e2f3a4b-2222-4b22-8b22-000000000002', '1e2f3a4b-2222-4b22-8b22-00000000dead'];
+    const people = cli(target, [
+      'import',
+      file(
+        'bo-persons.json',
+        JSON.stringify({ persons: [P1, P2].map((id, i) => ({ id, givenName: ['Lotte', 'Noor'][i], familyName: 'Peeters', securityMarking: 'Ingen' })) }),
+      ),
+    ]);
+    expect(people.status, people.stderr).toBe(0);
+    const [S1, S2] = ['1e2f3a4b-3333-4c33-8c33-000000000001', '1e2f3a4b-3333-4c33-8c33-000000000002'];
+    const stay = (id: string, person: string, over: Record<string, unknown> = {}) => ({
+      id,
+      institution: { institutionNumber: '456789' },
+      person: { id: person },
+      boardingHouse: { name: 'Internaat Ter Duinen' },
+      room: '1.04',
+      startDate: '2026-09-01',
+      arrangement: { nights: ['monday', 'tuesday', 'wednesday', 'thursday'], weekends: 'home' },
+      guardians: [{ givenName: 'An', familyName: 'Peeters', relation: 'parent', phone: '+32 470 11 22 33' }],
+      ...over,
+    });
+    const stored = () =>
+      read((db) => db.selectFrom('boarders').select(['id', 'person_id', 'body']).orderBy('id').execute()).then((rows) =>
+        rows.map((r) => ({ id: r.id, person: r.person_id, room: (r.body as { room?: string }).room })),
+      );
+    const loads = () => read((db) => db.selectFrom('audit_log').select(['actor_label']).where('subject_type', '=', 'boarders').execute());
+
+    const first = cli(target, [
+      'import',
+      '--boarders',
+      file('bo-batch.json', JSON.stringify({ upsert: [stay(S1, P1)] })),
+      file('bo-array.json', JSON.stringify([stay(S2, P2, { room: '2.11' })])),
+    ]);
+    expect(first.errorLines).toEqual([]);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('boarders: created 2, updated 0, unchanged 0, deleted 0\n');
+    expect(await stored()).toEqual([
+      { id: S1, person: P1, room: '1.04' },
+      { id: S2, person: P2, room: '2.11' },
+    ]);
+    const again = cli(target, ['import', '--boarders', join(work, 'bo-batch.json'), join(work, 'bo-array.json')]);
+    expect(again.stdout).toContain('boarders: created 0, updated 0, unchanged 2, deleted 0\nNothing changed.');
+    expect(await loads()).toEqual([{ actor_label: 'schoolgate import' }]);
+
+    const cases: [string, string, number, RegExp][] = [
+      // The second file's first record names a person the store does not have: the line names that file.
+      [
+        'bo-nobody.json',
+        JSON.stringify([stay(S1, P1, { room: '9.99' }), stay(S2, NOBODY)]),
+        1,
+        /^schoolgate import: \S+bo-nobody\.json: upsert item 2, person\.id: No person 1e2f3a4b-2222-4b22-8b22-00000000dead in the SS 12000 store \(load the person first\)\.$/,
+      ],
+      [
+        'bo-nights.json',
+        JSON.stringify([stay(S1, P1, { arrangement: { nights: ['monday', 'monday'], weekends: 'home' } })]),
+        1,
+        /bo-nights\.json: upsert item 1, arrangement\.nights: lists a night twice$/,
+      ],
+      [
+        'bo-nul.json',
+        JSON.stringify([stay(S1, P1, { room: 'k\u0000' })]),
+        2,
+        /^schoolgate import: \S+bo-nul\.json: upsert item 1, room: contains a NUL character$/,
+      ],
+      ['bo-string.json', '42', 2, /^schoolgate import: \S+bo-string\.json: not a boarder batch .* nor an array of boarders$/],
+    ];
+    for (const [name, content, status, pattern] of cases) {
+      const result = cli(target, ['import', '--boarders', file(name, content)]);
+      expect([name, result.status, result.errorLines]).toEqual([name, status, [expect.stringMatching(pattern)]]);
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/^\s+at /m);
+    }
+    expect((await stored()).map((r) => r.room)).toEqual(['1.04', '2.11']);
+    expect(await loads()).toHaveLength(1);
+
+    // Two data APIs at once are refused: each is its own batch.
+    const both = cli(target, ['import', '--boarders', '--invoices', join(work, 'bo-batch.json')]);
+    expect(both.status).toBe(2);
+    expect(both.errorLines).toEqual([expect.stringMatching(/^schoolgate import: one of --pre-enrolments, --boarders, --invoices at a time/)]);
+
+    const gone = cli(target, ['import', '--boarders', file('bo-gone.json', JSON.stringify({ delete: [S2] }))]);
+    expect(gone.stdout).toContain('boarders: created 0, updated 0, unchanged 0, deleted 1\n');
+    expect((await stored()).map((r) => r.id)).toEqual([S1]);
+    expect(await read((db) => db.selectFrom('boarder_deletions').select(['id', 'institution_number']).execute())).toEqual([
+      { id: S2, institution_number: '456789' },
+    ]);
+    expect(await loads()).toHaveLength(2);
+  }, 300_000);
+
+  it('import --invoices: per access group, all or nothing with one audit row; an institution outside the group or totals that do not add up are one line', async () => {
+    expect(
+      cli(target, [
+        'institutions',
+        'import',
+        file('inv-inst.csv', 'number,name,town,activeFromYear\n567890,De Regenboog,Ieper,2010\n678901,Het Anker,Poperinge,2010\n'),
+      ]).status,
+    ).toBe(0);
+    const group = '2f3a4b5c-4444-4d44-8d44-000000000001';
+    await read((db) => insertAccessGroup(db, { id: group, name: 'Facturatie Westhoek', institutionNumbers: ['567890'] }));
+    const [I1, I2] = ['2f3a4b5c-5555-4e55-8e55-000000000001', '2f3a4b5c-5555-4e55-8e55-000000000002'];
+    const invoice = (id: string, over: Record<string, unknown> = {}) => ({
+      id,
+      invoiceNumber: `2026-${id.slice(-3)}`,
+      accessGroup: { id: group },
+      institution: { institutionNumber: '567890' },
+      schoolYear: 2026,
+      student: { givenName: 'Lotte', familyName: 'Peeters' },
+      debtor: { id: '2f3a4b5c-6666-4f66-8f66-000000000001', kind: 'guardian', givenName: 'An', familyName: 'Peeters' },
+      status: 'open',
+      issueDate: '2026-09-15',
+      dueDate: '2026-10-15',
+      totalNet: 3600,
+      totalVat: 0,
+      totalGross: 3600,
+      lines: [{ description: 'Warme maaltijden', quantity: 8, unitPrice: 450, vatRate: 0, net: 3600, vat: 0 }],
+      ...over,
+    });
+    const stored = () =>
+      read((db) => db.selectFrom('invoices').select(['id', 'access_group_id', 'institution_number', 'body']).orderBy('id').execute()).then((rows) =>
+        rows.map((r) => ({ id: r.id, group: r.access_group_id, institution: r.institution_number, status: (r.body as { status: string }).status })),
+      );
+    const loads = () => read((db) => db.selectFrom('audit_log').select(['actor_label']).where('subject_type', '=', 'invoices').execute());
+
+    const first = cli(target, [
+      'import',
+      '--invoices',
+      file('inv-batch.json', JSON.stringify({ upsert: [invoice(I1)] })),
+      file('inv-array.json', JSON.stringify([invoice(I2, { status: 'paid', paidDate: '2026-10-01', amountPaid: 3600 })])),
+    ]);
+    expect(first.errorLines).toEqual([]);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toContain('invoices: created 2, updated 0, unchanged 0, deleted 0\n');
+    expect(await stored()).toEqual([
+      { id: I1, group, institution: '567890', status: 'open' },
+      { id: I2, group, institution: '567890', status: 'paid' },
+    ]);
+    const again = cli(target, ['import', '--invoices', join(work, 'inv-batch.json'), join(work, 'inv-array.json')]);
+    expect(again.stdout).toContain('invoices: created 0, updated 0, unchanged 2, deleted 0\nNothing changed.');
+    expect(await loads()).toEqual([{ actor_label: 'schoolgate import' }]);
+
+    const cases: [string, string, number, RegExp][] = [
+      // 678901 exists but is not a member of the access group.
+      [
+        'inv-outside.json',
+        JSON.stringify([invoice(I1, { status: 'cancelled' }), invoice(I2, { institution: { institutionNumber: '678901' } })]),
+        1,
+        new RegExp(
+          `^schoolgate import: \\S+inv-outside\\.json: upsert item 2, institution\\.institutionNumber: Institution 678901 is not a member of access group ${group}\\.$`,
+        ),
+      ],
+      [
+        'inv-totals.json',
+        JSON.stringify({ upsert: [invoice(I1, { totalNet: 3500, totalGross: 3500 })] }),
+        1,
+        /inv-totals\.json: upsert item 1, totalNet: must be the sum of the lines’ net \(3600\)$/,
+      ],
+      ['inv-delete.json', JSON.stringify({ delete: ['I1'] }), 2, /^schoolgate import: \S+inv-delete\.json: delete item 1: /],
+      ['inv-ss12000.json', JSON.stringify({ persons: [] }), 2, /^schoolgate import: \S+inv-ss12000\.json: .*"persons"/],
+    ];
+    for (const [name, content, status, pattern] of cases) {
+      const result = cli(target, ['import', '--invoices', file(name, content)]);
+      expect([name, result.status, result.errorLines]).toEqual([name, status, [expect.stringMatching(pattern)]]);
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/^\s+at /m);
+    }
+    expect((await stored()).map((r) => r.status)).toEqual(['open', 'paid']);
+    expect(await loads()).toHaveLength(1);
+
+    const gone = cli(target, ['import', '--invoices', file('inv-gone.json', JSON.stringify({ delete: [I1] }))]);
+    expect(gone.stdout).toContain('invoices: created 0, updated 0, unchanged 0, deleted 1\n');
+    expect((await stored()).map((r) => r.id)).toEqual([I2]);
+    expect(await read((db) => db.selectFrom('invoice_deletions').select(['id', 'access_group_id', 'institution_number']).execute())).toEqual([
+      { id: I1, access_group_id: group, institution_number: '567890' },
     ]);
     expect(await loads()).toHaveLength(2);
   }, 300_000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.ts';
-import { DEMO_BOARD, DEMO_INSTITUTIONS, DEMO_PASSWORD, seedDemo } from '../../src/seed/demo.ts';
+import { DEMO_BOARD, DEMO_CLIENT, DEMO_INSTITUTIONS, DEMO_PASSWORD, seedDemo } from '../../src/seed/demo.ts';
+import { Ss12000Client } from '../ss12000/support.ts';
 
 const harness = useHarness();
 
@@ -76,8 +77,9 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     expect((await lies.login('lies.peeters@scholengroep.demo', DEMO_PASSWORD)).status).toBe(200);
     const log = await lies.get(`/api/v1/school/apps/${app.id}/log`);
     expect(log.status).toBe(200);
-    // Her own grants of Students, Timetable and Attendance, and Pieter's of Staff at 010025 (one of her institutions too).
-    expect(log.body.data).toHaveLength(4);
+    // Her own grants of Students, Timetable, Attendance, Boarders and Pre-enrolments, and Pieter's of Staff
+    // at 010025 (one of her institutions too); not An's of Invoices on the access group she holds no right on.
+    expect(log.body.data).toHaveLength(6);
     expect(log.body.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'grants.replaced', actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: homework planning pilot' }),
@@ -92,17 +94,68 @@ describe('the demo world is one world (issue 14, point 8)', () => {
           reason: 'Demo: homework caught up after missed lessons',
         }),
         expect.objectContaining({ action: 'grants.replaced', actor: 'Pieter Janssens <pieter.janssens@scholengroep.demo>' }),
+        expect.objectContaining({ actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: study hours in the boarding house' }),
+        expect.objectContaining({ actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: next year’s intake' }),
       ]),
     );
     const audit = await lies.get(`/api/v1/audit-log?appId=${app.id}&lang=en`);
     expect(audit.status).toBe(200);
     const grants = audit.body.data.filter((e: { action: string }) => e.action === 'grants.replaced');
-    expect(grants).toHaveLength(4);
+    expect(grants).toHaveLength(6);
     expect(grants.map((g: { sentence: string }) => g.sentence).join('\n')).toContain('Lies Peeters');
-    // Pieter (iPersoneel at 010025) reads the staff grant he made there.
+    // Pieter (iPersoneel at 010025) reads what was granted at 010025: the staff grant he made there,
+    // and Lies's Boarders grant there (none of 001057's).
     const pieter = harness().client();
     expect((await pieter.login('pieter.janssens@scholengroep.demo', DEMO_PASSWORD)).status).toBe(200);
     const his = await pieter.get(`/api/v1/school/apps/${app.id}/log`);
-    expect(his.body.data).toEqual([expect.objectContaining({ action: 'grants.replaced', actor: 'Pieter Janssens <pieter.janssens@scholengroep.demo>' })]);
+    expect(his.body.data).toHaveLength(2);
+    expect(his.body.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'grants.replaced', actor: 'Pieter Janssens <pieter.janssens@scholengroep.demo>' }),
+        expect.objectContaining({ action: 'grants.replaced', reason: 'Demo: study hours in the boarding house' }),
+      ]),
+    );
+
+    // Issue 15, point 4: the demo app holds a grant under each API of the default catalog and reads
+    // records of each with the README's demo token, only where granted.
+    {
+      const { url } = harness();
+      const as = (base: string) => new Ss12000Client(`${url}${base}`, `${url}/oidc/token`, DEMO_CLIENT.clientId, DEMO_CLIENT.secret, 'basic');
+      // Informat's catalog, written out here: Students, Staff, Boarders, Invoices, Pre-enrolments, Timetable.
+      const grants = await as('/api/v1').request('GET', '/me/grants');
+      expect(grants.status).toBe(200);
+      const apis = new Set(grants.body.data.map((g: { api: { code: string } }) => g.api.code));
+      expect([...apis].sort()).toEqual(['boarders', 'invoices', 'pre_enrolments', 'staff', 'students', 'timetable']);
+      // The README's curl examples, one page each: every one answers records.
+      const boarders = await as('/boarders/v1').crawl('/boarders', 100);
+      const invoices = await as('/invoices/v1').crawl('/invoices', 500);
+      const intake = await as('/pre-enrolments/v1').crawl('/preEnrolments', 100);
+      const persons = await as('/ss12000/v2.0').request('GET', '/persons?limit=2');
+      expect(persons.status).toBe(200);
+      expect(persons.body.data).toHaveLength(2);
+      expect(boarders.items.length).toBeGreaterThan(0);
+      expect(invoices.items.length).toBeGreaterThan(0);
+      expect(intake.items.length).toBeGreaterThan(0);
+      // Only where granted: boarders of 010025 (not of 011767, the other boarding school), invoices of
+      // "Facturatie Brugge" (not of "Facturatie Kust"), pre-enrolments at 001057.
+      expect(new Set(boarders.items.map((b) => b.institution.institutionNumber))).toEqual(new Set(['010025']));
+      const brugge = await ctx.db.selectFrom('access_groups').select('id').where('name', '=', 'Facturatie Brugge').executeTakeFirstOrThrow();
+      expect(new Set(invoices.items.map((i) => i.accessGroup.id))).toEqual(new Set([brugge.id]));
+      expect(new Set(intake.items.map((p) => p.institution.institutionNumber))).toEqual(new Set(['001057']));
+      // …while the demo world holds the others too, so the scoping above is not an empty world's.
+      const stored = await ctx.db
+        .selectFrom('boarders')
+        .select((eb) => eb.fn.count<string>('id').distinct().as('n'))
+        .where('institution_number', '=', '011767')
+        .executeTakeFirstOrThrow();
+      expect(Number(stored.n)).toBeGreaterThan(0);
+      const kust = await ctx.db
+        .selectFrom('invoices as i')
+        .innerJoin('access_groups as g', 'g.id', 'i.access_group_id')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('g.name', '=', 'Facturatie Kust')
+        .executeTakeFirstOrThrow();
+      expect(Number(kust.n)).toBeGreaterThan(0);
+    }
   }, 120_000);
 });

@@ -1,40 +1,12 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
-import { ApiError } from '../../http/errors.ts';
-import { recordAudit } from '../audit/record.ts';
-import { droppedMembers } from '../data-api/ingestion.ts';
-import { canonical, type IngestionActor } from '../ss12000/ingest.ts';
+import { lockLoad, parseBatch, recordLoad, refuseProblems, type DataBatch, type DataLoad } from '../data-api/batch.ts';
+import type { IngestionActor } from '../ss12000/ingest.ts';
 import { BOARDER_ENTITY } from './release.ts';
-import { boarderInput, type BoarderInput } from './schemas.ts';
+import { boarderInput } from './schemas.ts';
 
-/** One refused record of a batch, as the SS 12000 ingestion reports them. */
-interface Problem {
-  index: number;
-  field: string;
-  code: string;
-  message: string;
-}
-
-export interface BoarderBatch {
-  upsert?: unknown[] | undefined;
-  delete?: string[] | undefined;
-}
-
-export interface BoarderLoad {
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  noChange: boolean;
-  unknownMembers: Record<string, number>;
-}
-
-const MAX_REPORTED = 200;
-/** The SS 12000 load's advisory lock: one load of school data at a time (a boarder refers to its persons). */
-const INGEST_LOCK = 727364;
-
-type Parsed = { record: BoarderInput; body: string; index: number };
+export type BoarderBatch = DataBatch;
+export type BoarderLoad = DataLoad;
 
 /**
  * Loads a batch of boarders: validates all of it first (nothing is kept if any record is bad: a 400
@@ -45,33 +17,11 @@ type Parsed = { record: BoarderInput; body: string; index: number };
  * with its institution, and so does a record that moved to another institution, for the first one.
  */
 export async function ingestBoarders(ctx: AppContext, batch: BoarderBatch, who: IngestionActor): Promise<BoarderLoad> {
-  const problems: Problem[] = [];
-  const records: Parsed[] = [];
-  const unknownMembers: Record<string, number> = {};
-  const ids = new Set<string>();
-  const deleting = new Set((batch.delete ?? []).map((id) => id.toLowerCase()));
-  (batch.upsert ?? []).forEach((raw, index) => {
-    const parsed = boarderInput.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 5)) {
-        problems.push({ index, field: ['upsert', index, ...issue.path].join('.'), code: issue.code, message: issue.message });
-      }
-      return;
-    }
-    const record = { ...parsed.data, id: parsed.data.id.toLowerCase(), person: { id: parsed.data.person.id.toLowerCase() } };
-    droppedMembers(raw, parsed.data, unknownMembers);
-    const body = canonical(record);
-    // PostgreSQL's jsonb cannot hold U+0000: refused here, named, rather than failing the transaction.
-    if (body.includes('\\u0000')) {
-      problems.push({ index, field: `upsert.${index}`, code: 'nul_character', message: 'A text contains the NUL character (U+0000), which cannot be stored.' });
-      return;
-    }
-    if (ids.has(record.id)) problems.push({ index, field: `upsert.${index}.id`, code: 'duplicate_id', message: `${record.id} appears twice.` });
-    else if (deleting.has(record.id))
-      problems.push({ index, field: `upsert.${index}.id`, code: 'upsert_and_delete', message: `${record.id} is both upserted and deleted.` });
-    ids.add(record.id);
-    records.push({ record, body, index });
-  });
+  const { records, problems, unknownMembers, deleting } = parseBatch(batch, boarderInput, (d) => ({
+    ...d,
+    id: d.id.toLowerCase(),
+    person: { id: d.person.id.toLowerCase() },
+  }));
   const numbers = [...new Set(records.map((r) => r.record.institution.institutionNumber))];
   const knownInstitutions = new Set(
     numbers.length
@@ -108,20 +58,12 @@ export async function ingestBoarders(ctx: AppContext, batch: BoarderBatch, who: 
       });
     }
   }
-  if (problems.length) {
-    problems.sort((a, b) => a.index - b.index);
-    const shown = problems.slice(0, MAX_REPORTED);
-    throw new ApiError(400, 'invalid_batch', `${problems.length} problem(s) in the batch; nothing was loaded.`, {
-      field: shown[0]!.field,
-      problemCount: problems.length,
-      errors: shown,
-    });
-  }
+  refuseProblems(problems);
 
   const now = ctx.clock.now();
   const result: BoarderLoad = { created: 0, updated: 0, unchanged: 0, deleted: 0, noChange: true, unknownMembers };
   await ctx.db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
+    await lockLoad(trx);
     // A stay that moves to another institution is gone from the first one's point of view: its
     // readers learn it from the deletions feed, as if it had been deleted there.
     const loading = records.map((r) => r.record.id);
@@ -142,8 +84,7 @@ export async function ingestBoarders(ctx: AppContext, batch: BoarderBatch, who: 
         await trx.insertInto('boarder_deletions').values({ id: record.id, institution_number: was, deleted_at: now }).execute();
       }
     }
-    for (const { record, body } of records) {
-      const hash = createHash('sha256').update(body).digest('base64url');
+    for (const { record, body, hash } of records) {
       const row = await trx
         .insertInto('boarders')
         .values({
@@ -183,20 +124,7 @@ export async function ingestBoarders(ctx: AppContext, batch: BoarderBatch, who: 
       await trx.insertInto('boarder_deletions').values({ id, institution_number: gone.institution_number, deleted_at: now }).execute();
       result.deleted++;
     }
-    result.noChange = result.created + result.updated + result.deleted === 0;
-    if (!result.noChange) {
-      await recordAudit(trx, now, who, {
-        action: 'ss12000.data_loaded',
-        subjectType: 'boarders',
-        subjectId: 'store',
-        clientId: who.clientId ?? null,
-        after: {
-          created: { [BOARDER_ENTITY]: result.created },
-          updated: { [BOARDER_ENTITY]: result.updated },
-          deleted: { [BOARDER_ENTITY]: result.deleted },
-        },
-      });
-    }
+    await recordLoad(trx, now, who, { subjectType: 'boarders', entity: BOARDER_ENTITY }, result);
   });
   return result;
 }

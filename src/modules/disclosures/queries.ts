@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
 import { GRANT_ACTIONS } from '../audit/queries.ts';
+import { INVOICE_ENTITY } from '../invoices/release.ts';
 
 /** How a person relates to a school unit, by relation kind (ss12000_person_relations.kind). */
 export type PersonRole = 'student' | 'guardian' | 'staff';
@@ -30,6 +31,19 @@ const KNOWN = [...new Set([...Object.values(PERSON_ENTITIES).flat(), ...NO_PERSO
 /** Leaves out the developer sandbox's generated people (`o`: the relation's organisation): no school's, not a real person. */
 const NOT_SANDBOX = sql`NOT EXISTS (SELECT 1 FROM institutions sb WHERE sb.number = o.organisation_code AND sb.sandbox)`;
 
+/**
+ * The invoices naming the person as their pupil or their debtor (by SS 12000 person id, where the
+ * invoicing module knows it), with the role that gives: the pupil's is a student's, the debtor's a
+ * guardian's unless the debtor is the adult pupil. Read through the expression indexes of migration 0075.
+ */
+const INVOICE_PARTIES = (personId: string) => sql`
+  SELECT iv.institution_number, iv.access_group_id, 'student' AS role FROM invoices iv
+   WHERE iv.body->'student'->>'personId' = ${personId}::text
+  UNION ALL
+  SELECT iv.institution_number, iv.access_group_id, CASE iv.body->'debtor'->>'kind' WHEN 'student' THEN 'student' ELSE 'guardian' END
+    FROM invoices iv
+   WHERE iv.body->'debtor'->>'personId' = ${personId}::text`;
+
 /** The person's relations to school units that are institutions, optionally only at `institutions`. */
 export async function relationsOfPerson(db: Queryable, personId: string, institutions: string[] | null) {
   const result = await sql<{ institution: string; name: string; role: PersonRole; start_date: string | null; end_date: string | null }>`
@@ -45,7 +59,13 @@ export async function relationsOfPerson(db: Queryable, personId: string, institu
     SELECT b.institution_number, i.name, 'student', b.start_date::text, b.end_date::text
     FROM boarders b JOIN institutions i ON i.number = b.institution_number
     WHERE b.person_id = ${personId}::uuid AND NOT i.sandbox
-      AND (${institutions}::text[] IS NULL OR b.institution_number = ANY(${institutions}::text[]))`.execute(db);
+      AND (${institutions}::text[] IS NULL OR b.institution_number = ANY(${institutions}::text[]))
+    UNION
+    -- An invoice (the invoices API, src/modules/invoices/) is a record of its pupil and of its debtor
+    -- (a guardian, or the adult pupil) at the pupil's institution.
+    SELECT v.institution_number, i.name, v.role, NULL, NULL
+    FROM (${INVOICE_PARTIES(personId)}) v JOIN institutions i ON i.number = v.institution_number
+    WHERE NOT i.sandbox AND (${institutions}::text[] IS NULL OR v.institution_number = ANY(${institutions}::text[]))`.execute(db);
   return result.rows;
 }
 
@@ -116,15 +136,22 @@ export async function disclosureLines(
   const roleEntities = (role: PersonRole) => sql`(${entity} = ANY(${PERSON_ENTITIES[role]}::text[]) OR NOT ${entity} = ANY(${KNOWN}::text[]))`;
   const result = await sql<DisclosureLine>`
     WITH rel AS (
-      SELECT o.organisation_code AS institution, ${ROLE_SQL} AS role, r.start_date, r.end_date
+      SELECT o.organisation_code AS institution, ${ROLE_SQL} AS role, r.start_date, r.end_date, NULL::text AS access_group
       FROM ss12000_person_relations r JOIN ss12000_organisations o ON o.id = r.organisation_id
       WHERE r.person_id = ${personId}::uuid AND o.organisation_code = ANY(${institutions}::text[])
       UNION ALL
       -- The person's stays at a boarding school: the boarders API releases the stay record itself,
       -- whatever its period (a list serves past and coming stays too), so the dates do not narrow it.
-      SELECT b.institution_number, 'boarder', NULL::date, NULL::date
+      SELECT b.institution_number, 'boarder', NULL::date, NULL::date, NULL::text
       FROM boarders b
       WHERE b.person_id = ${personId}::uuid AND b.institution_number = ANY(${institutions}::text[])
+      UNION ALL
+      -- The invoices naming the person (pupil or debtor): the invoices API releases the invoice
+      -- itself, whatever its school year, credited to its access group and institution — so a read
+      -- of another access group's invoices at the same institution is not this person's.
+      SELECT DISTINCT v.institution_number, 'invoice', NULL::date, NULL::date, v.access_group_id::text
+      FROM (${INVOICE_PARTIES(personId)}) v
+      WHERE v.institution_number = ANY(${institutions}::text[])
     ),
     hit AS (
       SELECT l.id, l.at, l.app_id, l.client_id, l.method, l.endpoint, l.consent_id IS NOT NULL AS via_consent, x.part
@@ -144,6 +171,7 @@ export async function disclosureLines(
             AND (rel.end_date IS NULL OR rel.end_date >= (l.at AT TIME ZONE ${timeZone})::date)
             AND CASE rel.role
               WHEN 'boarder' THEN x.part->>'api' = 'boarders' AND ${entity} = 'boarders'
+              WHEN 'invoice' THEN ${entity} = ${INVOICE_ENTITY} AND x.part->>'accessGroup' = rel.access_group
               WHEN 'student' THEN (coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')})
                                   -- A pupil's attendance, absences and check-ins (issue 17): released under the attendance API.
                                   OR (x.part->>'api' = 'attendance' AND ${entity} = ANY(${ATTENDANCE_ENTITIES}::text[]))

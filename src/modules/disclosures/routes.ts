@@ -23,7 +23,9 @@ import { buildReport, reportPeriod } from './service.ts';
  * - on the row's day (deployment time zone), P had a relation at I (start/end dates of
  *   `ss12000_person_relations`; open ends count as open);
  * - in a role the row's API releases: boarders API → a stay at that boarding school (any period: the
- *   boarders API serves past and coming stays alike); students API → a student relation (enrolment,
+ *   boarders API serves past and coming stays alike); invoices API → an invoice naming the person as
+ *   its pupil or its debtor (by SS 12000 person id), credited to that invoice's access group and
+ *   institution (any school year, as for stays); students API → a student relation (enrolment,
  *   placement.child, groupMembership), or a guardian relation (responsibleFor.*, placement.owner)
  *   when C's set includes `guardians`; staff API → a duty;
  * - and the entity type carries person data in that role (`PERSON_ENTITIES` in queries.ts;

@@ -1,40 +1,12 @@
-import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
-import { ApiError } from '../../http/errors.ts';
-import { recordAudit } from '../audit/record.ts';
-import { droppedMembers } from '../data-api/ingestion.ts';
-import { canonical, type IngestionActor } from '../ss12000/ingest.ts';
+import { lockLoad, parseBatch, recordLoad, refuseProblems, type DataBatch, type DataLoad } from '../data-api/batch.ts';
+import type { IngestionActor } from '../ss12000/ingest.ts';
 import { INVOICE_ENTITY } from './release.ts';
-import { invoiceInput, type InvoiceInput } from './schemas.ts';
+import { invoiceInput } from './schemas.ts';
 
-/** One refused record of a batch, as the SS 12000 ingestion reports them. */
-interface Problem {
-  index: number;
-  field: string;
-  code: string;
-  message: string;
-}
-
-export interface InvoiceBatch {
-  upsert?: unknown[];
-  delete?: string[];
-}
-
-export interface InvoiceLoad {
-  created: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  noChange: boolean;
-  unknownMembers: Record<string, number>;
-}
-
-const MAX_REPORTED = 200;
-/** The SS 12000 load's advisory lock: one load of school data at a time. */
-const INGEST_LOCK = 727364;
-
-type Indexed = InvoiceInput & { __index?: number };
+export type InvoiceBatch = DataBatch;
+export type InvoiceLoad = DataLoad;
 
 /**
  * Loads a batch of invoices: validates all of it first (nothing is kept if any record is bad: a 400
@@ -45,35 +17,14 @@ type Indexed = InvoiceInput & { __index?: number };
  * `meta.modified`. A deleted invoice goes to the deletions feed with its access group and institution.
  */
 export async function ingestInvoices(ctx: AppContext, batch: InvoiceBatch, who: IngestionActor): Promise<InvoiceLoad> {
-  const problems: Problem[] = [];
-  const records: Indexed[] = [];
-  const unknownMembers: Record<string, number> = {};
-  const ids = new Set<string>();
-  const deleting = new Set((batch.delete ?? []).map((id) => id.toLowerCase()));
-  (batch.upsert ?? []).forEach((raw, index) => {
-    const parsed = invoiceInput.safeParse(raw);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues.slice(0, 5)) {
-        problems.push({ index, field: ['upsert', index, ...issue.path].join('.'), code: issue.code, message: issue.message });
-      }
-      return;
-    }
-    const d = parsed.data;
-    const rec: Indexed = {
-      ...d,
-      id: d.id.toLowerCase(),
-      accessGroup: { id: d.accessGroup.id.toLowerCase() },
-      debtor: { ...d.debtor, id: d.debtor.id.toLowerCase() },
-    };
-    droppedMembers(raw, parsed.data, unknownMembers);
-    if (ids.has(rec.id)) problems.push({ index, field: `upsert.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice.` });
-    else if (deleting.has(rec.id))
-      problems.push({ index, field: `upsert.${index}.id`, code: 'upsert_and_delete', message: `${rec.id} is both upserted and deleted.` });
-    ids.add(rec.id);
-    records.push(Object.assign(rec, { __index: index }));
-  });
-  const numbers = [...new Set(records.map((r) => r.institution.institutionNumber))];
-  const groups = [...new Set(records.map((r) => r.accessGroup.id))];
+  const { records, problems, unknownMembers, deleting } = parseBatch(batch, invoiceInput, (d) => ({
+    ...d,
+    id: d.id.toLowerCase(),
+    accessGroup: { id: d.accessGroup.id.toLowerCase() },
+    debtor: { ...d.debtor, id: d.debtor.id.toLowerCase() },
+  }));
+  const numbers = [...new Set(records.map((r) => r.record.institution.institutionNumber))];
+  const groups = [...new Set(records.map((r) => r.record.accessGroup.id))];
   const known = new Set(
     numbers.length
       ? (await ctx.db.selectFrom('institutions').select('number').where('number', 'in', numbers).where('sandbox', '=', false).execute()).map((r) => r.number)
@@ -91,13 +42,13 @@ export async function ingestInvoices(ctx: AppContext, batch: InvoiceBatch, who: 
         ).flatMap((r) => [r.id, `${r.id}/${r.institution_number}`])
       : [],
   );
-  for (const r of records) {
-    const at = `upsert.${r.__index}`;
+  for (const { record: r, index } of records) {
+    const at = `upsert.${index}`;
     if (!members.has(r.accessGroup.id)) {
-      problems.push({ index: r.__index!, field: `${at}.accessGroup.id`, code: 'unknown_reference', message: `No access group ${r.accessGroup.id}.` });
+      problems.push({ index, field: `${at}.accessGroup.id`, code: 'unknown_reference', message: `No access group ${r.accessGroup.id}.` });
     } else if (!known.has(r.institution.institutionNumber)) {
       problems.push({
-        index: r.__index!,
+        index,
         field: `${at}.institution.institutionNumber`,
         code: 'unknown_reference',
         message: `No institution ${r.institution.institutionNumber} (import it first).`,
@@ -105,31 +56,20 @@ export async function ingestInvoices(ctx: AppContext, batch: InvoiceBatch, who: 
     } else if (!members.has(`${r.accessGroup.id}/${r.institution.institutionNumber}`)) {
       // Stored, it would be read by no grant of its group: refuse rather than keep it unreachable.
       problems.push({
-        index: r.__index!,
+        index,
         field: `${at}.institution.institutionNumber`,
         code: 'not_in_access_group',
         message: `Institution ${r.institution.institutionNumber} is not a member of access group ${r.accessGroup.id}.`,
       });
     }
   }
-  if (problems.length) {
-    problems.sort((a, b) => a.index - b.index);
-    const shown = problems.slice(0, MAX_REPORTED);
-    throw new ApiError(400, 'invalid_batch', `${problems.length} problem(s) in the batch; nothing was loaded.`, {
-      field: shown[0]!.field,
-      problemCount: problems.length,
-      errors: shown,
-    });
-  }
+  refuseProblems(problems);
 
   const now = ctx.clock.now();
   const result: InvoiceLoad = { created: 0, updated: 0, unchanged: 0, deleted: 0, noChange: true, unknownMembers };
   await ctx.db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${INGEST_LOCK})`.execute(trx);
-    for (const r of records) {
-      delete r.__index;
-      const body = canonical(r);
-      const hash = createHash('sha256').update(body).digest('base64url');
+    await lockLoad(trx);
+    for (const { record: r, body, hash } of records) {
       const row = await trx
         .insertInto('invoices')
         .values({
@@ -172,20 +112,7 @@ export async function ingestInvoices(ctx: AppContext, batch: InvoiceBatch, who: 
         .execute();
       result.deleted++;
     }
-    result.noChange = result.created + result.updated + result.deleted === 0;
-    if (!result.noChange) {
-      await recordAudit(trx, now, who, {
-        action: 'ss12000.data_loaded',
-        subjectType: 'invoices',
-        subjectId: 'store',
-        clientId: who.clientId ?? null,
-        after: {
-          created: { [INVOICE_ENTITY]: result.created },
-          updated: { [INVOICE_ENTITY]: result.updated },
-          deleted: { [INVOICE_ENTITY]: result.deleted },
-        },
-      });
-    }
+    await recordLoad(trx, now, who, { subjectType: 'invoices', entity: INVOICE_ENTITY }, result);
   });
   return result;
 }
