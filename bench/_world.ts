@@ -12,10 +12,11 @@ import { createFreshDatabase } from '../test/pg/server-process.ts';
  * every tenth school, the boarding schools) — generated, not yet loaded. `close()` drops the
  * database again. With `options.timetable`, the world also has a term of lessons (eighteen weeks
  * from this week's Monday, src/generator/timetable.ts) with rooms, resources and offerings: opt-in,
- * as it multiplies what a load stores (about 2.5 lessons per activity and week).
+ * as it multiplies what a load stores (about 2.5 lessons per activity and week). With `options.grades`,
+ * the world also has grades (per pupil, teaching activity and term begun, src/generator/grades.ts): opt-in too.
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
-export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean } = {}) {
+export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean; grades?: boolean } = {}) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
   const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
@@ -43,6 +44,7 @@ export async function openBenchWorld(databaseName: string, scale = 1, options: {
       institutionNumbers,
       today,
       ...(options.timetable ? { timetable: { timeZone: ctx.config.TZ, weeks: 18 } } : {}),
+      ...(options.grades ? { grades: true } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
     return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, schools, students, close };

@@ -6,13 +6,14 @@ import { ingestBatch } from '../modules/ss12000/ingest.ts';
 import { closeContext, createContext } from '../runtime.ts';
 
 const USAGE = `Usage: schoolgate generate [--schools 200] [--students 60000] [--seed 42] [--today YYYY-MM-DD]
-                          [--institutions 001057,001058] [--timetable-weeks N | --timetable-year]
+                          [--institutions 001057,001058] [--timetable-weeks N | --timetable-year] [--grades]
                           [--out world.json] [--load]
 
 Makes a deterministic, Swedish-realistic SS 12000 world. Writes it as JSON to --out (or stdout), and
 with --load also loads it into the database (idempotent). --timetable-weeks N adds N weeks of lessons
 from this week's Monday (--timetable-year: the whole school year), with rooms, resources and offers,
-at the wall-clock times of the configured time zone (TZ).`;
+at the wall-clock times of the configured time zone (TZ). --grades adds grades per pupil, course and
+term of the school year begun by --today.`;
 
 /** `schoolgate generate`: the realistic SS 12000 world generator. */
 export async function run(args: string[]): Promise<number> {
@@ -30,6 +31,7 @@ export async function run(args: string[]): Promise<number> {
         load: { type: 'boolean', default: false },
         'timetable-weeks': { type: 'string' },
         'timetable-year': { type: 'boolean', default: false },
+        grades: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -64,7 +66,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadConfig();
   const timetable = weeks !== undefined || values['timetable-year'] ? { timetable: { timeZone: config.TZ, ...(weeks !== undefined ? { weeks } : {}) } } : {};
-  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10), ...timetable });
+  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10), ...timetable, ...(values.grades ? { grades: true } : {}) });
   const counts = Object.entries(worldCounts(world))
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

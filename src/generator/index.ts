@@ -1,7 +1,8 @@
-import type { Activity, Duty, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
+import type { Activity, Duty, Grade, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
 import { makeCivicNo } from './personnummer.ts';
 import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
 import { generateTimetable, type Timetable } from './timetable.ts';
+import { generateGrades } from './grades.ts';
 import { FLEMISH_FAMILY, FLEMISH_GIVEN_FEMALE, FLEMISH_GIVEN_MALE, FLEMISH_STREETS, FLEMISH_SUBJECTS, makeNationalNumber } from './flemish.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface World {
   resources?: Timetable['resources'];
   schoolUnitOfferings?: Timetable['schoolUnitOfferings'];
   calendarEvents?: Timetable['calendarEvents'];
+  /** Grades per pupil, course and term (src/generator/grades.ts): only when `GenerateOptions.grades` asks for them. */
+  grades?: Grade[];
 }
 
 export interface GenerateOptions {
@@ -55,6 +58,11 @@ export interface GenerateOptions {
    * is the same with it or without it.
    */
   timetable?: { timeZone: string; weeks?: number } | undefined;
+  /**
+   * Also grades (src/generator/grades.ts): per pupil, teaching activity and term of the school year
+   * begun by today. From a PRNG of its own, so the rest of the world is the same with or without them.
+   */
+  grades?: boolean | undefined;
 }
 
 /** The names and places of a Flemish world (see GenerateOptions.place). */
@@ -582,6 +590,7 @@ export function generateWorld(options: GenerateOptions): World {
     const to = weeks === undefined ? termEnd : iso(Date.parse(`${monday}T00:00:00Z`) + (weeks * 7 - 3) * DAY);
     Object.assign(w, generateTimetable(w, { timeZone, from, to, holidays: place ? 'be' : 'se' }, new Random(options.seed ^ 0x5c4ed)));
   }
+  if (options.grades) w.grades = generateGrades(w, { today, termStart, termEnd, scale: place ? 'be' : 'se' }, new Random(options.seed ^ 0x6ade5));
   return w;
 }
 

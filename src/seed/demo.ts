@@ -142,6 +142,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       for (const n of ['001057', '001073', '010025'])
         await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
       for (const n of ['001057', '001073']) await insertAdminRight(db, { userId: lies, right: 'iLessenrooster', institutionNumber: n, schoolYear: year });
+      // The grades of her secondary school (the Grades API, a sensitive category: a right of its own).
+      await insertAdminRight(db, { userId: lies, right: 'iPuntenboek', institutionNumber: '001057', schoolYear: year });
       for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
       await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
       for (const n of ['011742', '011767', '011775']) await insertAdminRight(db, { userId: karel, right: 'iBasis', institutionNumber: n, schoolYear: year });
@@ -178,6 +180,7 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
         { apiCode: 'timetable', dataCategories: ['identity'], purpose: 'Plan homework around each class’s lessons.' },
+        { apiCode: 'grades', dataCategories: ['identity', 'grades'], purpose: 'Show each student their grades beside the plan, to plan revision where they are weak.' },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
@@ -208,6 +211,13 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       apiCode: 'timetable',
       targets: ['001057'],
       reason: 'Demo: homework planned around the lessons',
+    });
+    // A pupil's grades at the same school (README: "A pupil's grades").
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'grades',
+      targets: ['001057'],
+      reason: 'Demo: revision planned from the grades',
     });
 
     await insertApp(db, {
@@ -255,6 +265,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     today: localDate(ctx.clock.now(), ctx.config.TZ),
     // The school year's lessons, at the wall-clock times of the deployment's time zone.
     timetable: { timeZone: ctx.config.TZ },
+    // Grades per pupil, course and term of the school year begun.
+    grades: true,
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
   // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).

@@ -76,8 +76,8 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     expect((await lies.login('lies.peeters@scholengroep.demo', DEMO_PASSWORD)).status).toBe(200);
     const log = await lies.get(`/api/v1/school/apps/${app.id}/log`);
     expect(log.status).toBe(200);
-    // Her own grants of Students and Timetable, and Pieter's of Staff at 010025 (one of her institutions too).
-    expect(log.body.data).toHaveLength(3);
+    // Her own grants of Students, Timetable and Grades, and Pieter's of Staff at 010025 (one of her institutions too).
+    expect(log.body.data).toHaveLength(4);
     expect(log.body.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'grants.replaced', actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: homework planning pilot' }),
@@ -86,13 +86,18 @@ describe('the demo world is one world (issue 14, point 8)', () => {
           actor: 'Lies Peeters <lies.peeters@scholengroep.demo>',
           reason: 'Demo: homework planned around the lessons',
         }),
+        expect.objectContaining({
+          action: 'grants.replaced',
+          actor: 'Lies Peeters <lies.peeters@scholengroep.demo>',
+          reason: 'Demo: revision planned from the grades',
+        }),
         expect.objectContaining({ action: 'grants.replaced', actor: 'Pieter Janssens <pieter.janssens@scholengroep.demo>' }),
       ]),
     );
     const audit = await lies.get(`/api/v1/audit-log?appId=${app.id}&lang=en`);
     expect(audit.status).toBe(200);
     const grants = audit.body.data.filter((e: { action: string }) => e.action === 'grants.replaced');
-    expect(grants).toHaveLength(3);
+    expect(grants).toHaveLength(4);
     expect(grants.map((g: { sentence: string }) => g.sentence).join('\n')).toContain('Lies Peeters');
     // Pieter (iPersoneel at 010025) reads the staff grant he made there.
     const pieter = harness().client();

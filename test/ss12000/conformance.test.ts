@@ -12,7 +12,10 @@
  *    checked against its `Error` schema directly;
  *  - `nullable`, `example` and other OpenAPI 3.0 keywords are not JSON Schema: ignored (strict off);
  *  - POST /calendarEvents/lookup says it answers an `AttendancesArray`: its items are checked against
- *    the spec's `CalendarEvent`, which the endpoint's own summary and every other calendar event path use.
+ *    the spec's `CalendarEvent`, which the endpoint's own summary and every other calendar event path use;
+ *  - `Grade` requires a member `schoolUnit` that its properties do not define (the school unit is its
+ *    `organisation`, which we always serve): grades are checked against `Grade` without that one
+ *    requirement, every other requirement (`adaptedStudyPlan`, `registeredBy`, …) kept.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -64,6 +67,7 @@ beforeAll(async () => {
     institutionNumbers: NUMBERS,
     today: '2026-11-22',
     timetable: { timeZone: 'Europe/Stockholm', weeks: 1 },
+    grades: true,
   });
   await ensureInstitutions(ctx, NUMBERS);
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
@@ -74,16 +78,18 @@ beforeAll(async () => {
         persons: [world.persons.find((p) => p.enrolments?.length)!.id],
         activities: [world.activities[0]!.id],
         calendarEvents: [world.calendarEvents!.at(-1)!.id],
+        grades: [world.grades!.at(-1)!.id],
         rooms: [world.rooms!.find((r) => !world.calendarEvents!.some((e) => e.rooms?.some((x) => x.id === r.id)))?.id ?? world.rooms!.at(-1)!.id],
       },
     },
     { id: null, label: 'test', kind: 'system' },
   );
   const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
-  const app = await createApp(ctx, { students: all, staff: all, timetable: ['identity'] });
+  const app = await createApp(ctx, { students: all, staff: all, timetable: ['identity'], grades: ['identity', 'grades'] });
   await grantAll(ctx, app.clientId, 'students', NUMBERS);
   await grantAll(ctx, app.clientId, 'staff', NUMBERS);
   await grantAll(ctx, app.clientId, 'timetable', NUMBERS);
+  await grantAll(ctx, app.clientId, 'grades', NUMBERS);
   c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret, 'basic');
 
   const lists: Record<string, string[]> = {
@@ -103,6 +109,7 @@ beforeAll(async () => {
       'startTime.onOrAfter=2026-11-16T00:00:00%2B01:00&startTime.onOrBefore=2026-11-21T00:00:00%2B01:00&expand=activity&expandReferenceNames=true&sortkey=StartTimeAsc',
       'startTime.onOrAfter=2026-11-16T00:00:00Z&startTime.onOrBefore=2026-11-30T00:00:00Z',
     ],
+    grades: ['expandReferenceNames=true&sortkey=registeredDateAsc', 'sortkey=ModifiedDesc'],
   };
   for (const [path, queries] of Object.entries(lists)) {
     for (const q of queries) {
@@ -144,7 +151,7 @@ describe('SS 12000 conformance', () => {
     expect(captured.length).toBeGreaterThan(30);
     expect(captured.filter((x) => x.status === 200).length).toBeGreaterThan(25);
     // The timetable's answers are among them, with records (a week of lessons with their activities).
-    for (const path of ['/rooms', '/resources', '/schoolUnitOfferings', '/calendarEvents']) {
+    for (const path of ['/rooms', '/resources', '/schoolUnitOfferings', '/calendarEvents', '/grades']) {
       expect(
         captured.some((x) => x.template === path && x.status === 200 && (x.body as { data: unknown[] }).data.length > 0),
         path,
@@ -157,6 +164,10 @@ describe('SS 12000 conformance', () => {
     const deleted = captured.find((x) => x.template === '/deletedEntities')!.body as { data: Record<string, string[]> };
     expect(deleted.data.calendarEvents).toEqual([world.calendarEvents!.at(-1)!.id]);
     expect(deleted.data.rooms).toHaveLength(1);
+    expect(deleted.data.grades).toEqual([world.grades!.at(-1)!.id]);
+    // Grades come with their content (the category Grades is approved).
+    const graded = captured.find((x) => x.template === '/grades' && x.status === 200)!.body as { data: { gradeValue?: string }[] };
+    expect(graded.data.every((g) => typeof g.gradeValue === 'string')).toBe(true);
   });
 
   it("every response validates against the facade's own OpenAPI", async () => {
@@ -176,6 +187,10 @@ describe('SS 12000 conformance', () => {
 
   it.skipIf(officialMissing)('every response validates against the official SS 12000 2.1 OpenAPI (SS12000_OPENAPI)', () => {
     const doc = parse(readFileSync(OFFICIAL!, 'utf8'));
+    // Documented defect: Grade requires `schoolUnit`, a member it does not define (see the header).
+    const gradeSchema = doc.components.schemas.Grade;
+    expect(gradeSchema.required).toContain('schoolUnit');
+    gradeSchema.required = gradeSchema.required.filter((r: string) => r !== 'schoolUnit');
     const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema(doc, 'official.json');

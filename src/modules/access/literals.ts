@@ -40,7 +40,19 @@ export const PROTECTING_MARKINGS: readonly SecurityMarking[] = [PROTECTED_IDENTI
  * `app_api_requests.data_categories`); `identity` is what always flows. What each releases is the
  * release policy's (src/modules/ss12000/release.ts).
  */
-export const DATA_CATEGORIES = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'] as const;
+export const DATA_CATEGORIES = [
+  'identity',
+  'civic_number',
+  'birth_date',
+  'sex',
+  'addresses',
+  'phone_numbers',
+  'private_email',
+  'photo',
+  'guardians',
+  // A pupil's grades (issue 17): a sensitive category of its own, offered by the grades API only.
+  'grades',
+] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 
 const textLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;

@@ -7,7 +7,7 @@ describe('API catalog', () => {
   it('lists the default catalog with the right each API needs, to anyone', async () => {
     const res = await harness().client().get('/api/v1/catalog/apis');
     expect(res.status).toBe(200);
-    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
+    expect(res.body.data.map((a: { code: string }) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable', 'grades']);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
     expect(res.body.data[3].names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
@@ -25,6 +25,7 @@ describe('API catalog', () => {
       invoices: ['invoices', `${url}/invoices/v1`, `${url}/invoices/v1/openapi.json`],
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
       timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      grades: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');

@@ -123,7 +123,7 @@ describe('synchronising the catalog file into the database', () => {
       await expect(start).rejects.toThrow(
         `The API catalog file would orphan what is in use; nothing was changed (${MAGISTER}):\n  apis: "boarders" is no longer in the file, but 1 grant and 1 app request use it.`,
       );
-      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable']);
+      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable', 'grades']);
     }, 180_000);
 
     it('applies what orphans nothing, with an audit row per change saying before and after', async () => {
@@ -161,7 +161,7 @@ describe('synchronising the catalog file into the database', () => {
       expect((studentsRow.after as any).dataCategories).not.toContain('photo');
       expect(audit[4]!.after).toBeNull();
       const rows = await apisInDb();
-      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable']);
+      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable', 'grades']);
       expect(rows[0]).toMatchObject({ name: 'Pupils', names: { en: 'Pupils', nl: 'Leerlingen' } });
       // Synchronising the same file again changes nothing.
       expect(await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT })).toEqual([]);
@@ -198,7 +198,10 @@ describe('the server with a catalog file', () => {
       expect(res.body.data[4]).toMatchObject({ grantTarget: 'access_group', requiredRights: ['FinancieelBeheer'], baseUrl: null, openapiUrl: null });
       const cats = await h.client().get('/api/v1/catalog/data-categories');
       expect(cats.body.data.find((c: { code: string }) => c.code === 'civic_number').names.nl).toBe('Burgerservicenummer (BSN)');
-      expect(cats.body.data.find((c: { code: string }) => c.code === 'grades')).toMatchObject({ names: { en: 'Grades' }, fields: [] });
+      // Grades are served by SS 12000 there now: the category lists the grade's fields the release policy gives it.
+      const gradesCategory = cats.body.data.find((c: { code: string }) => c.code === 'grades');
+      expect(gradesCategory.names.en).toBe('Grades');
+      expect(gradesCategory.fields).toContainEqual({ entity: 'grades', field: 'gradeValue', withheldUnder: [] });
       const removed = await h.ctx.db.selectFrom('audit_log').select('subject_id').where('action', '=', 'catalog.api_removed').orderBy('subject_id').execute();
       expect(removed.map((r) => r.subject_id)).toEqual(['boarders', 'invoices', 'pre_enrolments']);
     } finally {

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
 import { GRANT_ACTIONS } from '../audit/queries.ts';
+import { GRADES_API } from '../ss12000/scope.ts';
 
 /** How a person relates to a school unit, by relation kind (ss12000_person_relations.kind). */
 export type PersonRole = 'student' | 'guardian' | 'staff';
@@ -142,7 +143,9 @@ export async function disclosureLines(
             AND (rel.end_date IS NULL OR rel.end_date >= (l.at AT TIME ZONE ${timeZone})::date)
             AND CASE rel.role
               WHEN 'boarder' THEN x.part->>'api' = 'boarders' AND ${entity} = 'boarders'
-              WHEN 'student' THEN coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')}
+              WHEN 'student' THEN (coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')})
+                                  -- A pupil's grades (issue 17): released under the grades API, student data of their own.
+                                  OR (x.part->>'api' = ${GRADES_API} AND ${entity} = 'grades')
               WHEN 'guardian' THEN coalesce(x.part->>'api', 'students') = 'students'
                                    AND coalesce(x.part->'categories', '[]'::jsonb) @> '["guardians"]'::jsonb
                                    AND ${roleEntities('guardian')}

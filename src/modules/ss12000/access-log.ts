@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
-import { TIMETABLE_API, type Scope } from './scope.ts';
+import { GRADES_API, TIMETABLE_API, type Scope } from './scope.ts';
 import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
  * which API and with which data categories.
  */
 
-type Api = 'students' | 'staff' | typeof TIMETABLE_API;
+type Api = 'students' | 'staff' | typeof TIMETABLE_API | typeof GRADES_API;
 
 /** What a read hands to the log: per released record the school units it was released through (null: bound to none). */
 export interface ReleasedRecords {
@@ -48,6 +48,8 @@ for (const c of dataCategories) {
  *    (timetable API);
  *  - rooms, resources, school unit offerings and calendar events are timetable data: they count
  *    under the timetable API only (a lesson's exceptions are part of its record);
+ *  - grades count under the grades API only, with the `grades` category when approved (the scope
+ *    shows grades only then); organisations, groups and activities at a grades unit count under it too;
  *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
  *    of the entity type can carry at all (release policy: persons their categories, placements
  *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
@@ -57,11 +59,14 @@ for (const c of dataCategories) {
 export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
   if (unit === null) return [{ api: null, categories: [BASE] }];
   const apis: Api[] = [];
-  const { studentUnits, staffUnits, timetableUnits } = unitSets(scope);
+  const { studentUnits, staffUnits, timetableUnits, gradesUnits } = unitSets(scope);
   const student = studentUnits.has(unit);
   const staff = staffUnits.has(unit);
   const timetable = timetableUnits.has(unit);
-  if (TIMETABLE_ENTITIES.has(entity)) {
+  const grades = gradesUnits.has(unit);
+  if (entity === 'grades') {
+    if (grades) apis.push(GRADES_API);
+  } else if (TIMETABLE_ENTITIES.has(entity)) {
     if (timetable) apis.push(TIMETABLE_API);
   } else if (entity === 'duties') {
     if (staff) apis.push('staff');
@@ -71,6 +76,7 @@ export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], un
     if (student) apis.push('students');
     if (staff) apis.push('staff');
     if (timetable && entity !== 'persons') apis.push(TIMETABLE_API);
+    if (grades && entity !== 'persons') apis.push(GRADES_API);
   }
   return apis.map((api) => ({ api, categories: categoriesOf(scope, entity, api) }));
 }
@@ -78,7 +84,7 @@ export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], un
 /** Entity types of the timetable API. */
 const TIMETABLE_ENTITIES = new Set<ReleasedRecords['entity']>(['rooms', 'resources', 'schoolUnitOfferings', 'calendarEvents']);
 
-const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string> }>();
+const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string>; gradesUnits: Set<string> }>();
 function unitSets(scope: Scope) {
   let known = sets.get(scope);
   if (!known)
@@ -89,6 +95,7 @@ function unitSets(scope: Scope) {
         staffUnits: new Set(scope.staffUnits),
         // Scopes built by hand (tests) may predate the timetable.
         timetableUnits: new Set(scope.timetableUnits ?? []),
+        gradesUnits: new Set(scope.gradesUnits ?? []),
       }),
     );
   return known;
@@ -98,6 +105,7 @@ function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api)
   const carried = CARRIED.get(entity);
   if (!carried) return [BASE];
   if (api === TIMETABLE_API) return [BASE];
+  if (api === GRADES_API) return entity === 'grades' ? [BASE, ...[...carried].filter((c) => scope.gradesCategories?.has(c)).sort()] : [BASE];
   const approved = api === 'students' ? scope.studentCategories : scope.staffCategories;
   return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];
 }

@@ -333,6 +333,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     staff_units: [] as string[],
     guardian_units: [] as string[],
     timetable_units: [] as string[],
+    grades_units: [] as string[],
     any_grant: false,
   };
   const one = async (table: string, column: string) => {
@@ -341,7 +342,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
   };
   switch (type) {
     case 'organisations':
-      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id] };
+      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id], grades_units: [id] };
     case 'syllabuses':
     case 'programmes':
       return { ...none, any_grant: true };
@@ -357,7 +358,8 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'activities': {
       const org = await one(tableOf[type], 'organisation_id');
       // Seen under the timetable API too (its lessons' activities and groups).
-      return { ...none, student_units: org ? [org] : [], staff_units: org ? [org] : [], timetable_units: org ? [org] : [] };
+      const at = org ? [org] : [];
+      return { ...none, student_units: at, staff_units: at, timetable_units: at, grades_units: at };
     }
     case 'rooms':
     case 'resources':
@@ -365,6 +367,10 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'calendarEvents': {
       const org = await one(tableOf[type], 'organisation_id');
       return { ...none, timetable_units: org ? [org] : [] };
+    }
+    case 'grades': {
+      const org = await one('ss12000_grades', 'organisation_id');
+      return { ...none, grades_units: org ? [org] : [] };
     }
     case 'persons':
     case 'studyplans': {

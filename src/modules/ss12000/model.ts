@@ -3,6 +3,7 @@ import type {
   CalendarEvent,
   Duty,
   EntityType,
+  Grade,
   Group,
   Organisation,
   Person,
@@ -35,6 +36,7 @@ export const tableOf = {
   resources: 'ss12000_resources',
   schoolUnitOfferings: 'ss12000_school_unit_offerings',
   calendarEvents: 'ss12000_calendar_events',
+  grades: 'ss12000_grades',
 } as const satisfies Record<EntityType, string>;
 
 export interface Ref {
@@ -112,6 +114,14 @@ export function referencesOf(type: EntityType, e: AnyEntity): Ref[] {
       (e.teacherExceptions ?? []).forEach((x: AnyEntity, i: number) => add(['teacherExceptions', i, 'duty'], 'duties', x.duty));
       (e.rooms ?? []).forEach((r: AnyEntity, i: number) => add(['rooms', i], 'rooms', r));
       (e.resources ?? []).forEach((r: AnyEntity, i: number) => add(['resources', i], 'resources', r));
+      break;
+    case 'grades':
+      add(['student'], 'persons', e.student);
+      add(['organisation'], 'organisations', e.organisation);
+      add(['registeredBy'], 'persons', e.registeredBy);
+      add(['gradingTeacher'], 'persons', e.gradingTeacher);
+      add(['group'], 'groups', e.group);
+      add(['syllabus'], 'syllabuses', e.syllabus);
       break;
     case 'syllabuses':
       break;
@@ -246,6 +256,16 @@ export function columnsOf(type: EntityType, e: AnyEntity): Record<string, unknow
         teacher_duty_ids: lower((c.teacherExceptions ?? []).map((x) => x.duty)),
         room_ids: lower(c.rooms),
         resource_ids: lower(c.resources),
+      };
+    }
+    case 'grades': {
+      const g = e as Grade;
+      return {
+        organisation_id: g.organisation.id.toLowerCase(),
+        student_id: g.student.id.toLowerCase(),
+        registered_by_id: g.registeredBy.id.toLowerCase(),
+        grading_teacher_id: g.gradingTeacher?.id.toLowerCase() ?? null,
+        registered_date: g.registeredDate,
       };
     }
   }

@@ -38,6 +38,7 @@ const componentName: Record<EntityType, string> = {
   resources: 'Resource',
   schoolUnitOfferings: 'SchoolUnitOffering',
   calendarEvents: 'CalendarEvent',
+  grades: 'Grade',
 };
 
 /** Paging and presentation parameters reach no field. */
@@ -268,7 +269,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '- activities: the activities of those groups, without `teachers`;',
         '- syllabuses: those of these activities; programmes: those of their enrolments at the school (students);',
         '- studyplans: their own (students); deletedEntities: always empty lists;',
-        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable).',
+        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable);',
+        '- grades: nothing (grades are granted to apps, per school, under the API Grades, with its data category `grades`).',
         '',
         'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
         'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',

@@ -170,7 +170,7 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   const names = new Map<string, string>();
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
-    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents') continue;
+    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents' || target === 'grades') continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{
@@ -372,6 +372,7 @@ const deletedKey: Record<EntityType, string> = {
   resources: 'resources',
   schoolUnitOfferings: 'schoolUnitOfferings',
   calendarEvents: 'calendarEvents',
+  grades: 'grades',
 };
 /** The members of `/deletedEntities`' `data`, one per entity type served. */
 export const deletedEntityKeys = entityTypes.map((t) => deletedKey[t]);
@@ -390,10 +391,11 @@ export const entityEnum: Record<string, EntityType> = {
   Resource: 'resources',
   SchoolUnitOffering: 'schoolUnitOfferings',
   CalendarEvent: 'calendarEvents',
+  Grade: 'grades',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'Grade', 'AttendanceSchedule'];
+export const OTHER_ENDPOINTS = ['Absence', 'AttendanceEvent', 'Attendance', 'AttendanceSchedule'];
 
 /**
  * SQL condition on a row `d` of ss12000_deleted_entities: the scope could have seen the entity (its
@@ -409,6 +411,7 @@ export function deletedVisibleSql(scope: Scope): RawBuilder<unknown> {
           sql`d.student_units && ${s}`,
           sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
           sql`d.timetable_units && ${sql`${scope.timetableUnits}::uuid[]`}`,
+          sql`d.grades_units && ${sql`${scope.gradesUnits ?? []}::uuid[]`}`,
           ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],

@@ -135,6 +135,22 @@ export interface Ss12000CalendarEventsTable extends EntityBase {
   json_student_exceptions: string | null;
   json_teacher_exceptions: string | null;
 }
+/** A registered grade (issue 17, migration 0077); its content is released under the data category `grades`. */
+export interface Ss12000GradesTable extends EntityBase {
+  organisation_id: string;
+  student_id: string;
+  registered_by_id: string;
+  grading_teacher_id: string | null;
+  registered_date: DateCol;
+  json_grade_value: string | null;
+  json_final_grade: string | null;
+  json_trial: string | null;
+  json_adapted_study_plan: string | null;
+  json_remark: string | null;
+  json_converted: string | null;
+  json_correction_type: string | null;
+  json_diploma_project: string | null;
+}
 export interface Ss12000PersonRelationsTable {
   person_id: string;
   kind: string;
@@ -163,6 +179,8 @@ export interface Ss12000DeletedEntitiesTable {
   guardian_units: UuidArray;
   /** Units under the timetable API (migration 0074). */
   timetable_units: UuidArray;
+  /** Units under the grades API (migration 0077). */
+  grades_units: UuidArray;
   any_grant: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export interface Ss12000AccessLogTable {
@@ -258,6 +276,7 @@ export interface Ss12000Tables {
   ss12000_resources: Ss12000ResourcesTable;
   ss12000_school_unit_offerings: Ss12000SchoolUnitOfferingsTable;
   ss12000_calendar_events: Ss12000CalendarEventsTable;
+  ss12000_grades: Ss12000GradesTable;
   ss12000_person_relations: Ss12000PersonRelationsTable;
   ss12000_assignment_roles: Ss12000AssignmentRolesTable;
   ss12000_deleted_entities: Ss12000DeletedEntitiesTable;
