@@ -68,6 +68,7 @@ describe('API catalog', () => {
       'photo',
       'guardians',
       'invoices',
+      'grades',
     ]);
     const guardians = res.body.data[8];
     expect(guardians.names).toEqual({ en: 'Guardians', nl: 'Ouders en voogden', fr: 'Responsables légaux', sv: 'Vårdnadshavare' });

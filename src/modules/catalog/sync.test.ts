@@ -54,11 +54,17 @@ async function refusal(catalog: CatalogFile): Promise<string[]> {
 describe('synchronising the catalog file into the database', () => {
   it('finds nothing to change with the default file on a freshly migrated database but the APIs added to the file since', async () => {
     // The migrations wrote Informat's catalog as it stood at migration 0066; an API the file gained
-    // later (the timetable, issue 17) comes in at the first start, like any change of the file.
+    // later (the timetable and grades, issue 17) comes in at the first start, like any change of the file.
     expect(await syncCatalog(db(), loadCatalogFile(DEFAULT_FILE), { source: DEFAULT_FILE, at: AT })).toEqual([
+      { action: 'catalog.category_added', code: 'grades' },
       { action: 'catalog.api_added', code: 'timetable' },
+      { action: 'catalog.api_added', code: 'grades' },
     ]);
-    expect((await catalogAudit()).map((a) => [a.action, a.subject_id])).toEqual([['catalog.api_added', 'timetable']]);
+    expect((await catalogAudit()).map((a) => [a.action, a.subject_id])).toEqual([
+      ['catalog.category_added', 'grades'],
+      ['catalog.api_added', 'timetable'],
+      ['catalog.api_added', 'grades'],
+    ]);
     auditAfter = (
       await db()
         .selectFrom('audit_log')
@@ -148,6 +154,7 @@ describe('synchronising the catalog file into the database', () => {
         { action: 'catalog.api_changed', code: 'invoices' },
         // Its place in the display order moved up.
         { action: 'catalog.api_changed', code: 'timetable' },
+        { action: 'catalog.api_changed', code: 'grades' },
         { action: 'catalog.api_removed', code: 'pre_enrolments' },
       ]);
       const audit = await catalogAudit();
@@ -159,7 +166,7 @@ describe('synchronising the catalog file into the database', () => {
       expect((studentsRow.after as any).names.en).toBe('Pupils');
       expect((studentsRow.before as any).dataCategories).toContain('photo');
       expect((studentsRow.after as any).dataCategories).not.toContain('photo');
-      expect(audit[4]!.after).toBeNull();
+      expect(audit[5]!.after).toBeNull();
       const rows = await apisInDb();
       expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable', 'grades']);
       expect(rows[0]).toMatchObject({ name: 'Pupils', names: { en: 'Pupils', nl: 'Leerlingen' } });
@@ -167,7 +174,7 @@ describe('synchronising the catalog file into the database', () => {
       expect(await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT })).toEqual([]);
       // Back to the default: everything undone, each with its audit row.
       expect((await syncCatalog(db(), loadCatalogFile(DEFAULT_FILE), { source: DEFAULT_FILE, at: AT })).map((ch) => ch.action).sort()).toEqual(
-        ['catalog.api_added', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.category_removed'].sort(),
+        ['catalog.api_added', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.api_changed', 'catalog.category_removed'].sort(),
       );
     });
   });
