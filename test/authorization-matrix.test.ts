@@ -433,7 +433,12 @@ describe('authorization matrix: write grants', () => {
     const mismatches: string[] = [];
     for (const [index, role] of ROLES.entries()) {
       const world = await buildWorld(100 + index);
-      await db.updateTable('app_api_requests').set({ access_level: 'read_write' }).where('app_id', '=', world.appId).where('api_code', '=', 'students').execute();
+      await db
+        .updateTable('app_api_requests')
+        .set({ access_level: 'read_write' })
+        .where('app_id', '=', world.appId)
+        .where('api_code', '=', 'students')
+        .execute();
       const client: TestClient = harness().client();
       if (role === 'endUser') {
         const login = await client.post('/api/v1/my/session', { login: world.logins[role], password: PASSWORD });
@@ -450,9 +455,17 @@ describe('authorization matrix: write grants', () => {
       const got = res.status >= 200 && res.status < 300 ? 'ok' : res.status;
       if (got !== want) mismatches.push(`${role} PUT read_write: expected ${want}, got ${res.status} ${res.body?.code ?? ''}`);
       const clientId = (await db.selectFrom('clients').select('id').where('app_id', '=', world.appId).executeTakeFirstOrThrow()).id;
-      const levels = await db.selectFrom('grants').select(['institution_number', 'access_level']).where('client_id', '=', clientId).orderBy('institution_number').execute();
+      const levels = await db
+        .selectFrom('grants')
+        .select(['institution_number', 'access_level'])
+        .where('client_id', '=', clientId)
+        .orderBy('institution_number')
+        .execute();
       const granted = want === 'ok';
-      expect(levels.map((l) => l.access_level), role).toEqual(granted ? ['read_write', 'read_write'] : ['read', 'read']);
+      expect(
+        levels.map((l) => l.access_level),
+        role,
+      ).toEqual(granted ? ['read_write', 'read_write'] : ['read', 'read']);
       expect(await mayWriteApi(db, clientId, 'students', world.institutions[0]!), `${role}: may write at the first school`).toBe(granted);
       // Never elsewhere: another API, an institution not granted.
       expect(await mayWriteApi(db, clientId, 'staff', world.institutions[0]!)).toBe(false);
@@ -473,10 +486,15 @@ describe('authorization matrix: write grants', () => {
           readWrite: [world.institutions[0], world.institutions[1]],
         });
         // Staff was asked for read only: read-write is refused there, naming the field.
-        const staff = await client.put(`/api/v1/school/apps/${world.appId}/api-access/staff`, { institutionNumbers: [world.institutions[0]], accessLevel: 'read_write' });
+        const staff = await client.put(`/api/v1/school/apps/${world.appId}/api-access/staff`, {
+          institutionNumbers: [world.institutions[0]],
+          accessLevel: 'read_write',
+        });
         expect([staff.status, staff.body.code, staff.body.details?.field ?? staff.body.field]).toEqual([409, 'access_level_not_requested', 'body.accessLevel']);
         // Saving the same set without a level keeps read-write: it is never lowered or raised by omission.
-        const again = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, { institutionNumbers: [world.institutions[0], world.institutions[1]] });
+        const again = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, {
+          institutionNumbers: [world.institutions[0], world.institutions[1]],
+        });
         expect([again.status, again.body.changed]).toEqual([200, false]);
         // Lowered to read: the next question gets no.
         const lowered = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, {

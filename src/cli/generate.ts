@@ -66,7 +66,15 @@ export async function run(args: string[]): Promise<number> {
   }
   const config = loadConfig();
   const timetable = weeks !== undefined || values['timetable-year'] ? { timetable: { timeZone: config.TZ, ...(weeks !== undefined ? { weeks } : {}) } } : {};
-  const world = generateWorld({ seed, schools, students, institutionNumbers, today: values.today ?? new Date().toISOString().slice(0, 10), ...timetable, ...(values.grades ? { grades: true } : {}) });
+  const world = generateWorld({
+    seed,
+    schools,
+    students,
+    institutionNumbers,
+    today: values.today ?? new Date().toISOString().slice(0, 10),
+    ...timetable,
+    ...(values.grades ? { grades: true } : {}),
+  });
   const counts = Object.entries(worldCounts(world))
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');

@@ -180,7 +180,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         },
         { apiCode: 'staff', dataCategories: ['identity'], purpose: 'Let teachers see the plans of their classes.' },
         { apiCode: 'timetable', dataCategories: ['identity'], purpose: 'Plan homework around each class’s lessons.' },
-        { apiCode: 'grades', dataCategories: ['identity', 'grades'], purpose: 'Show each student their grades beside the plan, to plan revision where they are weak.' },
+        {
+          apiCode: 'grades',
+          dataCategories: ['identity', 'grades'],
+          purpose: 'Show each student their grades beside the plan, to plan revision where they are weak.',
+        },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });

@@ -120,7 +120,14 @@ function build(shape: Shape) {
     year: 2026,
     syllabus: { id: syllabus.id },
   }));
-  return { codes, units, pupils, teachers, grades, upsert: { organisations: [owner, ...units], syllabuses: [syllabus], persons: [...pupils, ...teachers], groups, grades } };
+  return {
+    codes,
+    units,
+    pupils,
+    teachers,
+    grades,
+    upsert: { organisations: [owner, ...units], syllabuses: [syllabus], persons: [...pupils, ...teachers], groups, grades },
+  };
 }
 
 type Built = ReturnType<typeof build>;

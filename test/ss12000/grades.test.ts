@@ -230,7 +230,13 @@ describe('GET /grades', () => {
   it("tells the school admin, in the pupil's disclosure report, that the app read grades at the school, with the category Grades", async () => {
     const { ctx, clock } = harness();
     await grades.get(`/grades?student=${ella}`);
-    const admin = await insertUser(ctx.db, { email: 'grades.admin@skola.example', password: 'grades password', displayName: 'Admin', kind: 'school', userManagementAccess: true });
+    const admin = await insertUser(ctx.db, {
+      email: 'grades.admin@skola.example',
+      password: 'grades password',
+      displayName: 'Admin',
+      kind: 'school',
+      userManagementAccess: true,
+    });
     const year = currentSchoolYear(clock.now(), { start: '09-01', timeZone: 'Europe/Brussels' });
     await insertAdminRight(ctx.db, { userId: admin, right: 'iPuntenboek', institutionNumber: A, schoolYear: year });
     const c = harness().client();

@@ -211,7 +211,9 @@ export async function replaceGrants(
   const added = desired.filter((g) => !currentKeys.has(keyOf(g)));
   // Write grants: the level asked for applies to every target kept or added; a kept grant at another level changes.
   const wantedLevel = input.apiCode !== undefined ? input.accessLevel : undefined;
-  const levelBefore = new Map(rows.map((r) => [keyOf({ apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id }), r.access_level]));
+  const levelBefore = new Map(
+    rows.map((r) => [keyOf({ apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id }), r.access_level]),
+  );
   const relevelled = wantedLevel === undefined ? [] : current.filter((g) => desiredKeys.has(keyOf(g)) && levelBefore.get(keyOf(g)) !== wantedLevel);
   const levelAfter = (g: GrantTarget) => wantedLevel ?? levelBefore.get(keyOf(g)) ?? 'read';
 
@@ -281,7 +283,9 @@ export async function replaceGrants(
     reason: input.reason,
     // One API's change names the API and its target ids (and which of them are read-write, when any
     // is before or after); a whole-client change lists the grants.
-    before: api ? { apiCode: api.code, [wanted]: current.map(targetOf), ...readWriteOf(current, (g) => levelBefore.get(keyOf(g))) } : { grants: strip(current) },
+    before: api
+      ? { apiCode: api.code, [wanted]: current.map(targetOf), ...readWriteOf(current, (g) => levelBefore.get(keyOf(g))) }
+      : { grants: strip(current) },
     after: api ? { apiCode: api.code, [wanted]: desired.map(targetOf), ...readWriteOf(desired, levelAfter) } : { grants: desired },
   });
 

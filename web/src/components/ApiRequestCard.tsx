@@ -43,7 +43,9 @@ export function ApiRequestCard({
       {accessLevel && (
         <p data-testid="request-access-level">
           <strong>{t('common.label', { text: t('writeAccess.label') })}</strong>{' '}
-          <Tag color={accessLevel === 'read_write' ? 'orange' : undefined}>{t(accessLevel === 'read_write' ? 'writeAccess.readWrite' : 'writeAccess.read')}</Tag>
+          <Tag color={accessLevel === 'read_write' ? 'orange' : undefined}>
+            {t(accessLevel === 'read_write' ? 'writeAccess.readWrite' : 'writeAccess.read')}
+          </Tag>
         </p>
       )}
       <p>

@@ -196,7 +196,12 @@ export function PartnerAppFormPage() {
         contactEmail: a.contactEmail,
         redirectUris: a.redirectUris,
         clientType: (a as { clientType?: 'confidential' | 'public' }).clientType ?? 'confidential',
-        apis: a.apis.map((x: FormApi) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purposes: x.purposes, accessLevel: x.accessLevel ?? 'read' })),
+        apis: a.apis.map((x: FormApi) => ({
+          apiCode: x.apiCode,
+          dataCategories: x.dataCategories,
+          purposes: x.purposes,
+          accessLevel: x.accessLevel ?? 'read',
+        })),
       });
     }
   }, [existing.data, form]);
