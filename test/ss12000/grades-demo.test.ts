@@ -35,5 +35,13 @@ describe('the demo grades', () => {
     const elsewhere = await ctx.db.selectFrom('ss12000_grades').select('id').where('organisation_id', '<>', unit.id).limit(1).executeTakeFirst();
     expect(elsewhere).toBeDefined();
     expect((await c.get(`/grades/${elsewhere!.id}`)).status).toBe(404);
+
+    // The public purpose register names the Grades API of the app, with what the category Grades releases.
+    const register = await harness().client().get('/api/v1/public/register?language=en');
+    expect(register.status).toBe(200);
+    const entry = register.body.data.find((e: { app: { name: string } }) => e.app.name === 'StudyPlanner Pro');
+    const gradesApi = entry.apis.find((a: { code: string }) => a.code === 'grades');
+    expect(gradesApi.dataCategories).toEqual(['identity', 'grades']);
+    expect(gradesApi.releases.grades).toEqual(expect.arrayContaining(['grades.gradeValue', 'grades.finalGrade']));
   }, 120_000);
 });
