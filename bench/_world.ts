@@ -16,10 +16,15 @@ import { createFreshDatabase } from '../test/pg/server-process.ts';
  * and offerings: opt-in, as it multiplies what a load stores (about 2.5 lessons per activity and week).
  * With `options.attendance` (which implies the timetable) also the attendance of those lessons that
  * took place before today, the absences of those days and the preschool check-ins and schedules
- * (src/generator/attendance.ts): opt-in too, a record per pupil and lesson.
+ * (src/generator/attendance.ts): opt-in too, a record per pupil and lesson. With `options.grades`,
+ * the world also has grades (per pupil, teaching activity and term begun, src/generator/grades.ts): opt-in too.
  * Env: BENCH_DATABASE_URL (default TEST_DATABASE_URL, then the local server's postgres database).
  */
-export async function openBenchWorld(databaseName: string, scale = 1, options: { timetable?: boolean; timetableWeeks?: number; attendance?: boolean } = {}) {
+export async function openBenchWorld(
+  databaseName: string,
+  scale = 1,
+  options: { timetable?: boolean; timetableWeeks?: number; attendance?: boolean; grades?: boolean } = {},
+) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
   const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
@@ -48,6 +53,7 @@ export async function openBenchWorld(databaseName: string, scale = 1, options: {
       today,
       ...(options.timetable || options.attendance ? { timetable: { timeZone: ctx.config.TZ, weeks: options.timetableWeeks ?? 18 } } : {}),
       ...(options.attendance ? { attendance: {} } : {}),
+      ...(options.grades ? { grades: true } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
     const preEnrolments = benchIntake(world, institutionNumbers);

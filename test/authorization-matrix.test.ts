@@ -20,6 +20,7 @@ import {
   insertPartner,
   insertUser,
 } from '../src/seed/builders.ts';
+import { mayWriteApi } from '../src/modules/access/write-access.ts';
 
 const harness = useHarness();
 
@@ -416,6 +417,95 @@ describe('authorization matrix', () => {
         const want = POLICY[key]![role];
         if (got !== want) mismatches.push(`${role.padEnd(18)} ${key}: expected ${want}, got ${res.status} ${res.body?.code ?? ''}`);
         if (res.status >= 500) mismatches.push(`${role} ${key}: server error ${res.status}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+});
+
+/**
+ * Write grants (issue 17, point 4) in the matrix: granting an API read-write is the same route as
+ * granting it, so the same callers may do it — the school admin with the API's right on those
+ * institutions, nobody else — and only where the app's approved request asks for read-write. Then
+ * the access core's one rule (`may write api X at institution I`, src/modules/access/write-access.ts)
+ * answers yes for that client there, and no for every other client, API or institution.
+ */
+describe('authorization matrix: write grants', () => {
+  it('lets only the school admin with the right grant read-write, only where the app asked for it; the write rule follows the live grant', async () => {
+    const db = harness().ctx.db;
+    const mismatches: string[] = [];
+    for (const [index, role] of ROLES.entries()) {
+      const world = await buildWorld(100 + index);
+      await db
+        .updateTable('app_api_requests')
+        .set({ access_level: 'read_write' })
+        .where('app_id', '=', world.appId)
+        .where('api_code', '=', 'students')
+        .execute();
+      const client: TestClient = harness().client();
+      if (role === 'endUser') {
+        const login = await client.post('/api/v1/my/session', { login: world.logins[role], password: PASSWORD });
+        client.csrfToken = login.body.csrfToken;
+      } else if (role !== 'anonymous') {
+        expect((await client.login(world.logins[role], PASSWORD)).status, `${role} signs in`).toBe(200);
+      }
+      const res = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, {
+        institutionNumbers: [world.institutions[0], world.institutions[1]],
+        accessLevel: 'read_write',
+        reason: 'attendance registration',
+      });
+      const want = schoolEditStudents[role];
+      const got = res.status >= 200 && res.status < 300 ? 'ok' : res.status;
+      if (got !== want) mismatches.push(`${role} PUT read_write: expected ${want}, got ${res.status} ${res.body?.code ?? ''}`);
+      const clientId = (await db.selectFrom('clients').select('id').where('app_id', '=', world.appId).executeTakeFirstOrThrow()).id;
+      const levels = await db
+        .selectFrom('grants')
+        .select(['institution_number', 'access_level'])
+        .where('client_id', '=', clientId)
+        .orderBy('institution_number')
+        .execute();
+      const granted = want === 'ok';
+      expect(
+        levels.map((l) => l.access_level),
+        role,
+      ).toEqual(granted ? ['read_write', 'read_write'] : ['read', 'read']);
+      expect(await mayWriteApi(db, clientId, 'students', world.institutions[0]!), `${role}: may write at the first school`).toBe(granted);
+      // Never elsewhere: another API, an institution not granted.
+      expect(await mayWriteApi(db, clientId, 'staff', world.institutions[0]!)).toBe(false);
+      expect(await mayWriteApi(db, clientId, 'students', world.institutions[2]!)).toBe(false);
+      if (role === 'adminWithRight') {
+        // The audit row names the read-write targets, before and after.
+        const audit = await db
+          .selectFrom('audit_log')
+          .select(['before', 'after'])
+          .where('client_id', '=', clientId)
+          .where('action', '=', 'grants.replaced')
+          .orderBy('id', 'desc')
+          .executeTakeFirstOrThrow();
+        expect(audit.before).toEqual({ apiCode: 'students', institutionNumbers: [world.institutions[0], world.institutions[1]] });
+        expect(audit.after).toEqual({
+          apiCode: 'students',
+          institutionNumbers: [world.institutions[0], world.institutions[1]],
+          readWrite: [world.institutions[0], world.institutions[1]],
+        });
+        // Staff was asked for read only: read-write is refused there, naming the field.
+        const staff = await client.put(`/api/v1/school/apps/${world.appId}/api-access/staff`, {
+          institutionNumbers: [world.institutions[0]],
+          accessLevel: 'read_write',
+        });
+        expect([staff.status, staff.body.code, staff.body.details?.field ?? staff.body.field]).toEqual([409, 'access_level_not_requested', 'body.accessLevel']);
+        // Saving the same set without a level keeps read-write: it is never lowered or raised by omission.
+        const again = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, {
+          institutionNumbers: [world.institutions[0], world.institutions[1]],
+        });
+        expect([again.status, again.body.changed]).toEqual([200, false]);
+        // Lowered to read: the next question gets no.
+        const lowered = await client.put(`/api/v1/school/apps/${world.appId}/api-access/students`, {
+          institutionNumbers: [world.institutions[0], world.institutions[1]],
+          accessLevel: 'read',
+        });
+        expect([lowered.status, lowered.body.changed]).toEqual([200, true]);
+        expect(await mayWriteApi(db, clientId, 'students', world.institutions[0]!)).toBe(false);
       }
     }
     expect(mismatches).toEqual([]);

@@ -7,14 +7,15 @@ import { closeContext, createContext } from '../runtime.ts';
 
 const USAGE = `Usage: schoolgate generate [--schools 200] [--students 60000] [--seed 42] [--today YYYY-MM-DD]
                           [--institutions 001057,001058] [--timetable-weeks N | --timetable-year]
-                          [--attendance] [--out world.json] [--load]
+                          [--attendance] [--grades] [--out world.json] [--load]
 
 Makes a deterministic, Swedish-realistic SS 12000 world. Writes it as JSON to --out (or stdout), and
 with --load also loads it into the database (idempotent). --timetable-weeks N adds N weeks of lessons
 from this week's Monday (--timetable-year: the whole school year), with rooms, resources and offers,
 at the wall-clock times of the configured time zone (TZ). --attendance (with a timetable) adds the
 attendance of every lesson before --today, absences with their reasons, preschool check-ins and
-attendance schedules.`;
+attendance schedules. --grades adds grades per pupil, course and term of the school year begun by
+--today.`;
 
 /** `schoolgate generate`: the realistic SS 12000 world generator. */
 export async function run(args: string[]): Promise<number> {
@@ -33,6 +34,7 @@ export async function run(args: string[]): Promise<number> {
         'timetable-weeks': { type: 'string' },
         'timetable-year': { type: 'boolean', default: false },
         attendance: { type: 'boolean', default: false },
+        grades: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -80,6 +82,7 @@ export async function run(args: string[]): Promise<number> {
     today: values.today ?? new Date().toISOString().slice(0, 10),
     ...timetable,
     ...attendance,
+    ...(values.grades ? { grades: true } : {}),
   });
   const counts = Object.entries(worldCounts(world))
     .map(([k, n]) => `${k} ${n}`)

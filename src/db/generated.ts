@@ -43,6 +43,7 @@ export interface AppApiRequests {
   data_categories: string[];
   purposes: Json;
   purpose: GeneratedAlways<string>;
+  access_level: Generated<string>;
 }
 
 export interface AppWebhooks {
@@ -240,6 +241,7 @@ export interface Grants {
   granted_by: string | null;
   granted_at: Generated<Timestamp>;
   reason: string | null;
+  access_level: Generated<string>;
 }
 
 export interface InstanceSecrets {
@@ -555,6 +557,7 @@ export interface Ss12000DeletedEntities {
   any_grant: Generated<boolean>;
   timetable_units: Generated<string[]>;
   attendance_units: Generated<string[]>;
+  grades_units: Generated<string[]>;
 }
 
 export interface Ss12000Duties {
@@ -580,6 +583,29 @@ export interface Ss12000EntityChanges {
   entity_id: string;
   deleted: boolean;
   changed_at: Timestamp;
+}
+
+export interface Ss12000Grades {
+  id: string;
+  body: Json;
+  hash: string;
+  raw_hash: string | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  json_core: string | null;
+  json_grade_value: string | null;
+  json_final_grade: string | null;
+  json_trial: string | null;
+  json_adapted_study_plan: string | null;
+  json_remark: string | null;
+  json_converted: string | null;
+  json_correction_type: string | null;
+  json_diploma_project: string | null;
+  organisation_id: string;
+  student_id: string;
+  registered_by_id: string;
+  grading_teacher_id: string | null;
+  registered_date: Timestamp;
 }
 
 export interface Ss12000Groups {
@@ -792,6 +818,7 @@ export interface SuspendedGrants {
   suspended_by: string | null;
   suspended_at: Timestamp;
   suspension_reason: string | null;
+  access_level: Generated<string>;
 }
 
 export interface UpstreamIdentityProviders {
@@ -901,6 +928,7 @@ export interface DB {
   ss12000_deleted_entities: Ss12000DeletedEntities;
   ss12000_duties: Ss12000Duties;
   ss12000_entity_changes: Ss12000EntityChanges;
+  ss12000_grades: Ss12000Grades;
   ss12000_groups: Ss12000Groups;
   ss12000_organisations: Ss12000Organisations;
   ss12000_person_relations: Ss12000PersonRelations;

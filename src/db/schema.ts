@@ -143,7 +143,12 @@ export interface AppApiRequestsTable {
   purposes: ColumnType<Purposes, string, string>;
   /** Derived from `purposes` (English first): read-only. */
   purpose: ColumnType<string, never, never>;
+  /** What the app asks for this API (migration 0077). */
+  access_level: ColumnType<AccessLevel, AccessLevel | undefined, AccessLevel>;
 }
+
+/** Read, or read and write (the data API's writes): per requested API and per grant (migration 0077). */
+export type AccessLevel = 'read' | 'read_write';
 
 /** Where a client comes from: an app's approval, a pre-consent legacy key, or the SIS side's loader. */
 export type ClientOrigin = 'app' | 'legacy' | 'ingestion';
@@ -209,6 +214,8 @@ export interface GrantsTable {
   granted_by: string | null;
   granted_at: Timestamp;
   reason: string | null;
+  /** What the school granted (migration 0077): read_write only where the app's request asks for it. */
+  access_level: ColumnType<AccessLevel, AccessLevel | undefined, AccessLevel>;
 }
 
 /**

@@ -1,8 +1,9 @@
-import type { Activity, Duty, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
+import type { Activity, Duty, Grade, Group, Organisation, Person, Placement, Programme, StudyPlan, Syllabus } from '../modules/ss12000/schemas.ts';
 import { makeCivicNo } from './personnummer.ts';
 import { FAMILY, GIVEN_FEMALE, GIVEN_MALE, GR_SUBJECTS, GY_COURSES, GY_PROGRAMMES, MUNICIPALITIES, SCHOOL_NAME_PARTS, STREETS } from './names.ts';
 import { generateTimetable, type Timetable } from './timetable.ts';
 import { generateAttendance, type AttendanceRecords } from './attendance.ts';
+import { generateGrades } from './grades.ts';
 import { FLEMISH_FAMILY, FLEMISH_GIVEN_FEMALE, FLEMISH_GIVEN_MALE, FLEMISH_STREETS, FLEMISH_SUBJECTS, makeNationalNumber } from './flemish.ts';
 
 /**
@@ -32,6 +33,8 @@ export interface World {
   absences?: AttendanceRecords['absences'];
   attendanceEvents?: AttendanceRecords['attendanceEvents'];
   attendanceSchedules?: AttendanceRecords['attendanceSchedules'];
+  /** Grades per pupil, course and term (src/generator/grades.ts): only when `GenerateOptions.grades` asks for them. */
+  grades?: Grade[];
 }
 
 export interface GenerateOptions {
@@ -68,6 +71,11 @@ export interface GenerateOptions {
    * today. Drawn from a PRNG of its own, so the rest of the world is the same with it or without it.
    */
   attendance?: { weeks?: number } | undefined;
+  /**
+   * Also grades (src/generator/grades.ts): per pupil, teaching activity and term of the school year
+   * begun by today. From a PRNG of its own, so the rest of the world is the same with or without them.
+   */
+  grades?: boolean | undefined;
 }
 
 /** The names and places of a Flemish world (see GenerateOptions.place). */
@@ -605,6 +613,7 @@ export function generateWorld(options: GenerateOptions): World {
       Object.assign(w, records);
     }
   }
+  if (options.grades) w.grades = generateGrades(w, { today, termStart, termEnd, scale: place ? 'be' : 'se' }, new Random(options.seed ^ 0x6ade5));
   return w;
 }
 

@@ -1,5 +1,5 @@
 import type { Queryable } from '../context.ts';
-import type { AppStatus, Language, ModuleRight, Purposes, UserKind, ClientOrigin } from '../db/schema.ts';
+import type { AccessLevel, AppStatus, Language, ModuleRight, Purposes, UserKind, ClientOrigin } from '../db/schema.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { newId, randomToken } from '../lib/ids.ts';
 import { createClient } from '../modules/access/clients.ts';
@@ -71,6 +71,8 @@ export interface ApiRequestInput {
   purpose?: string;
   /** The purpose per language (migration 0059); wins over `purpose`. */
   purposes?: Purposes;
+  /** read (default) or read_write (migration 0077). */
+  accessLevel?: AccessLevel;
 }
 
 export async function insertApp(
@@ -110,7 +112,7 @@ export async function insertApp(
     const purposes = r.purposes ?? { en: r.purpose ?? '' };
     await db
       .insertInto('app_api_requests')
-      .values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purposes: JSON.stringify(purposes) })
+      .values({ app_id: id, api_code: r.apiCode, data_categories: r.dataCategories, purposes: JSON.stringify(purposes), access_level: r.accessLevel ?? 'read' })
       .execute();
   }
   return id;
@@ -180,13 +182,21 @@ export async function insertAdminRight(
 /** A grant row as it is, without audit or mail (see `insertGrants` in src/modules/access/grants.ts). */
 export async function insertGrant(
   db: Queryable,
-  g: { clientId: string; apiCode: string; institutionNumber?: string; accessGroupId?: string; grantedBy?: string | null; reason?: string },
+  g: {
+    clientId: string;
+    apiCode: string;
+    institutionNumber?: string;
+    accessGroupId?: string;
+    grantedBy?: string | null;
+    reason?: string;
+    accessLevel?: AccessLevel;
+  },
 ): Promise<string> {
   const [id] = await insertGrants(
     db,
     g.clientId,
     [{ apiCode: g.apiCode, institutionNumber: g.institutionNumber ?? null, accessGroupId: g.accessGroupId ?? null }],
-    { grantedBy: g.grantedBy ?? null, reason: g.reason ?? null },
+    { grantedBy: g.grantedBy ?? null, reason: g.reason ?? null, accessLevel: g.accessLevel },
   );
   return id!;
 }

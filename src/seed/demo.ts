@@ -142,6 +142,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       for (const n of ['001057', '001073', '010025'])
         await insertAdminRight(db, { userId: lies, right: 'iLeerlingen', institutionNumber: n, schoolYear: year });
       for (const n of ['001057', '001073']) await insertAdminRight(db, { userId: lies, right: 'iLessenrooster', institutionNumber: n, schoolYear: year });
+      // The grades of her secondary school (the Grades API, a sensitive category: a right of its own).
+      await insertAdminRight(db, { userId: lies, right: 'iPuntenboek', institutionNumber: '001057', schoolYear: year });
       for (const n of ['010025', '011742']) await insertAdminRight(db, { userId: pieter, right: 'iPersoneel', institutionNumber: n, schoolYear: year });
       await insertAdminRight(db, { userId: an, right: 'invoicing_admin', accessGroupId: brugge, schoolYear: year });
       // The boarding house of 010025 (one of the demo's boarding schools).
@@ -189,6 +191,11 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
         { apiCode: 'boarders', dataCategories: ['identity'], purpose: 'Plan study time in the boarding house’s evening study hours.' },
         { apiCode: 'invoices', dataCategories: ['identity', 'invoices'], purpose: 'Remind students of school trips still to be paid before they sign up.' },
         { apiCode: 'pre_enrolments', dataCategories: ['identity'], purpose: 'Prepare next year’s classes’ study plans for accepted pupils.' },
+        {
+          apiCode: 'grades',
+          dataCategories: ['identity', 'grades'],
+          purpose: 'Show each student their grades beside the plan, to plan revision where they are weak.',
+        },
       ],
     });
     await insertClient(db, { appId: studyApp, name: 'StudyPlanner Pro', id: DEMO_CLIENT.clientId, secret: DEMO_CLIENT.secret });
@@ -248,6 +255,13 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
       targets: ['001057'],
       reason: 'Demo: next year’s intake',
     });
+    // A pupil's grades at the same school (README: "A pupil's grades").
+    await replaceGrants(db, ctx, {
+      ...asAdmin(lies, 'Lies Peeters', 'lies.peeters@scholengroep.demo'),
+      apiCode: 'grades',
+      targets: ['001057'],
+      reason: 'Demo: revision planned from the grades',
+    });
 
     await insertApp(db, {
       partnerId: campusWise,
@@ -297,6 +311,8 @@ export async function seedDemo(ctx: AppContext): Promise<void> {
     // Attendance of the last week's lessons, absences, check-ins and schedules (a few thousand records:
     // the first start stays quick).
     attendance: { weeks: 1 },
+    // Grades per pupil, course and term of the school year begun.
+    grades: true,
   });
   await ingestBatch(ctx, { upsert: { ...world } }, systemActor);
   // Next school year's intake at the demo institutions (the pre-enrolments API, Voorinschrijvingen).

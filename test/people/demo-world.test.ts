@@ -77,9 +77,9 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     expect((await lies.login('lies.peeters@scholengroep.demo', DEMO_PASSWORD)).status).toBe(200);
     const log = await lies.get(`/api/v1/school/apps/${app.id}/log`);
     expect(log.status).toBe(200);
-    // Her own grants of Students, Timetable, Attendance, Boarders and Pre-enrolments, and Pieter's of Staff
-    // at 010025 (one of her institutions too); not An's of Invoices on the access group she holds no right on.
-    expect(log.body.data).toHaveLength(6);
+    // Her own grants of Students, Timetable, Attendance, Grades, Boarders and Pre-enrolments, and Pieter's
+    // of Staff at 010025 (one of her institutions too); not An's of Invoices on the access group she holds no right on.
+    expect(log.body.data).toHaveLength(7);
     expect(log.body.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ action: 'grants.replaced', actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: homework planning pilot' }),
@@ -93,6 +93,11 @@ describe('the demo world is one world (issue 14, point 8)', () => {
           actor: 'Lies Peeters <lies.peeters@scholengroep.demo>',
           reason: 'Demo: homework caught up after missed lessons',
         }),
+        expect.objectContaining({
+          action: 'grants.replaced',
+          actor: 'Lies Peeters <lies.peeters@scholengroep.demo>',
+          reason: 'Demo: revision planned from the grades',
+        }),
         expect.objectContaining({ action: 'grants.replaced', actor: 'Pieter Janssens <pieter.janssens@scholengroep.demo>' }),
         expect.objectContaining({ actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: study hours in the boarding house' }),
         expect.objectContaining({ actor: 'Lies Peeters <lies.peeters@scholengroep.demo>', reason: 'Demo: next year’s intake' }),
@@ -101,7 +106,7 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     const audit = await lies.get(`/api/v1/audit-log?appId=${app.id}&lang=en`);
     expect(audit.status).toBe(200);
     const grants = audit.body.data.filter((e: { action: string }) => e.action === 'grants.replaced');
-    expect(grants).toHaveLength(6);
+    expect(grants).toHaveLength(7);
     expect(grants.map((g: { sentence: string }) => g.sentence).join('\n')).toContain('Lies Peeters');
     // Pieter (iPersoneel at 010025) reads what was granted at 010025: the staff grant he made there,
     // and Lies's Boarders grant there (none of 001057's).

@@ -17,7 +17,10 @@
  *    `scheduleEntries`), and types `AttendanceScheduleEntry.endTime` as an integer while describing it
  *    as "15:30" like `startTime`: checked with `scheduleDays` not required and `endTime` a string;
  *    POST /attendanceSchedule/lookup says it answers an `ActivitiesArray`: its items are checked
- *    against the spec's `AttendanceSchedule`.
+ *    against the spec's `AttendanceSchedule`;
+ *  - `Grade` requires a member `schoolUnit` that its properties do not define (the school unit is its
+ *    `organisation`, which we always serve): grades are checked against `Grade` without that one
+ *    requirement, every other requirement (`adaptedStudyPlan`, `registeredBy`, …) kept.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -71,6 +74,7 @@ beforeAll(async () => {
     timetable: { timeZone: 'Europe/Stockholm', weeks: 1 },
     // Every lesson of that week took place before today: each has its attendance.
     attendance: {},
+    grades: true,
   });
   await ensureInstitutions(ctx, NUMBERS);
   await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'test', kind: 'system' });
@@ -82,17 +86,25 @@ beforeAll(async () => {
         activities: [world.activities[0]!.id],
         calendarEvents: [world.calendarEvents!.at(-1)!.id],
         attendances: [world.attendances!.at(-1)!.id],
+        grades: [world.grades!.at(-1)!.id],
         rooms: [world.rooms!.find((r) => !world.calendarEvents!.some((e) => e.rooms?.some((x) => x.id === r.id)))?.id ?? world.rooms!.at(-1)!.id],
       },
     },
     { id: null, label: 'test', kind: 'system' },
   );
   const all = ['identity', 'civic_number', 'birth_date', 'sex', 'addresses', 'phone_numbers', 'private_email', 'photo', 'guardians'];
-  const app = await createApp(ctx, { students: all, staff: all, timetable: ['identity'], attendance: ['identity', 'absences'] });
+  const app = await createApp(ctx, {
+    students: all,
+    staff: all,
+    timetable: ['identity'],
+    attendance: ['identity', 'absences'],
+    grades: ['identity', 'grades'],
+  });
   await grantAll(ctx, app.clientId, 'students', NUMBERS);
   await grantAll(ctx, app.clientId, 'staff', NUMBERS);
   await grantAll(ctx, app.clientId, 'timetable', NUMBERS);
   await grantAll(ctx, app.clientId, 'attendance', NUMBERS);
+  await grantAll(ctx, app.clientId, 'grades', NUMBERS);
   c = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret, 'basic');
 
   const lists: Record<string, string[]> = {
@@ -117,6 +129,7 @@ beforeAll(async () => {
     absences: ['expandReferenceNames=true&sortkey=StartTimeAsc'],
     attendanceEvents: ['expand=person,group,registeredBy&expandReferenceNames=true'],
     attendanceSchedule: ['expandReferenceNames=true', 'startDate.onOrBefore=2026-11-22'],
+    grades: ['expandReferenceNames=true&sortkey=registeredDateAsc', 'sortkey=ModifiedDesc'],
   };
   for (const [path, queries] of Object.entries(lists)) {
     for (const q of queries) {
@@ -168,7 +181,7 @@ describe('SS 12000 conformance', () => {
     expect(captured.length).toBeGreaterThan(30);
     expect(captured.filter((x) => x.status === 200).length).toBeGreaterThan(25);
     // The timetable's answers are among them, with records (a week of lessons with their activities).
-    for (const path of ['/rooms', '/resources', '/schoolUnitOfferings', '/calendarEvents']) {
+    for (const path of ['/rooms', '/resources', '/schoolUnitOfferings', '/calendarEvents', '/grades']) {
       expect(
         captured.some((x) => x.template === path && x.status === 200 && (x.body as { data: unknown[] }).data.length > 0),
         path,
@@ -192,6 +205,10 @@ describe('SS 12000 conformance', () => {
     expect(deleted.data.calendarEvents).toEqual([world.calendarEvents!.at(-1)!.id]);
     expect(deleted.data.rooms).toHaveLength(1);
     expect(deleted.data.attendances).toEqual([world.attendances!.at(-1)!.id]);
+    expect(deleted.data.grades).toEqual([world.grades!.at(-1)!.id]);
+    // Grades come with their content (the category Grades is approved).
+    const graded = captured.find((x) => x.template === '/grades' && x.status === 200)!.body as { data: { gradeValue?: string }[] };
+    expect(graded.data.every((g) => typeof g.gradeValue === 'string')).toBe(true);
   });
 
   it("every response validates against the facade's own OpenAPI", async () => {
@@ -215,6 +232,10 @@ describe('SS 12000 conformance', () => {
     const schedule = doc.components.schemas.AttendanceSchedule;
     schedule.required = schedule.required.filter((r: string) => r !== 'scheduleDays');
     doc.components.schemas.AttendanceScheduleEntry.properties.endTime.type = 'string';
+    // Documented defect: Grade requires `schoolUnit`, a member it does not define (see the header).
+    const gradeSchema = doc.components.schemas.Grade;
+    expect(gradeSchema.required).toContain('schoolUnit');
+    gradeSchema.required = gradeSchema.required.filter((r: string) => r !== 'schoolUnit');
     const ajv = new Ajv({ strict: false, validateSchema: false, allErrors: true });
     addFormats(ajv);
     ajv.addSchema(doc, 'official.json');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { AppContext, Queryable } from '../../context.ts';
 import { queuePartnerEvent } from '../webhooks/delivery.ts';
-import type { ActorKind } from '../../db/schema.ts';
+import type { AccessLevel, ActorKind } from '../../db/schema.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
@@ -60,6 +60,15 @@ export async function grantTargetsOfClient(db: Queryable, clientId: string | nul
 }
 
 /**
+ * `{ readWrite: [target ids] }` of the grants at `read_write` (an audit row's before/after), or
+ * nothing when none is: a read-only change's audit row reads as it always did.
+ */
+function readWriteOf(gs: GrantTarget[], level: (g: GrantTarget) => AccessLevel | undefined): { readWrite?: string[] } {
+  const rw = gs.filter((g) => level(g) === 'read_write').map((g) => g.institutionNumber ?? g.accessGroupId ?? '');
+  return rw.length ? { readWrite: rw } : {};
+}
+
+/**
  * Writes grant rows as they are, without audit or mail: for a change that records the grants in its
  * own audit row (a legacy client issued with its scopes) and for test and seed builders. Anything
  * that changes the grants of an existing client uses `replaceGrants`.
@@ -68,7 +77,7 @@ export async function insertGrants(
   db: Queryable,
   clientId: string,
   targets: GrantTarget[],
-  by: { grantedBy: string | null; reason: string | null; at?: Date | undefined },
+  by: { grantedBy: string | null; reason: string | null; at?: Date | undefined; accessLevel?: AccessLevel | undefined },
 ): Promise<string[]> {
   if (targets.length === 0) return [];
   const rows = targets.map((g) => ({
@@ -79,6 +88,8 @@ export async function insertGrants(
     access_group_id: g.accessGroupId,
     granted_by: by.grantedBy,
     reason: by.reason,
+    // Read unless the caller says otherwise: read-write is never implied (issue 17, write grants).
+    access_level: by.accessLevel ?? 'read',
     // Without a time the database's now() applies (builders that have no clock).
     ...(by.at ? { granted_at: by.at } : {}),
   }));
@@ -115,6 +126,11 @@ export interface ReplaceApiGrants extends ReplaceGrantsCommon {
   apiCode: string;
   targets: string[];
   within?: readonly string[] | undefined;
+  /**
+   * The level of every target this change grants (issue 17, write grants): the grant editor's
+   * explicit choice. Absent: new grants are `read` and the existing ones keep theirs.
+   */
+  accessLevel?: AccessLevel | undefined;
 }
 
 /** All grants of a client across APIs (the operator's legacy-client editor). */
@@ -181,7 +197,11 @@ export async function replaceGrants(
   const targetOf = (g: GrantTarget) => g.institutionNumber ?? g.accessGroupId ?? '';
   const inPlay = (g: GrantTarget) =>
     input.apiCode === undefined || (g.apiCode === input.apiCode && (input.within === undefined || input.within.includes(targetOf(g))));
-  const rows = await trx.selectFrom('grants').select(['id', 'api_code', 'institution_number', 'access_group_id']).where('client_id', '=', client.id).execute();
+  const rows = await trx
+    .selectFrom('grants')
+    .select(['id', 'api_code', 'institution_number', 'access_group_id', 'access_level'])
+    .where('client_id', '=', client.id)
+    .execute();
   const current = sortTargets(
     rows.map((r) => ({ id: r.id, apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id })).filter(inPlay),
   );
@@ -189,10 +209,24 @@ export async function replaceGrants(
   const currentKeys = new Set(current.map(keyOf));
   const removed = current.filter((g) => !desiredKeys.has(keyOf(g)));
   const added = desired.filter((g) => !currentKeys.has(keyOf(g)));
+  // Write grants: the level asked for applies to every target kept or added; a kept grant at another level changes.
+  const wantedLevel = input.apiCode !== undefined ? input.accessLevel : undefined;
+  const levelBefore = new Map(
+    rows.map((r) => [keyOf({ apiCode: r.api_code, institutionNumber: r.institution_number, accessGroupId: r.access_group_id }), r.access_level]),
+  );
+  const relevelled = wantedLevel === undefined ? [] : current.filter((g) => desiredKeys.has(keyOf(g)) && levelBefore.get(keyOf(g)) !== wantedLevel);
+  const levelAfter = (g: GrantTarget) => wantedLevel ?? levelBefore.get(keyOf(g)) ?? 'read';
 
   const named = touchedTargets([...added, ...removed, ...desired]);
   const names = await targetNames(trx, named.institutionNumbers, named.accessGroupIds);
-  const result: ReplacedGrants = { changed: added.length + removed.length > 0, before: strip(current), after: desired, added, removed: strip(removed), names };
+  const result: ReplacedGrants = {
+    changed: added.length + removed.length + relevelled.length > 0,
+    before: strip(current),
+    after: desired,
+    added,
+    removed: strip(removed),
+    names,
+  };
 
   if (removed.length && input.confirmRemoval === false) {
     const wanted = api?.grant_target === 'access_group' ? 'accessGroupIds' : 'institutionNumbers';
@@ -213,7 +247,22 @@ export async function replaceGrants(
         removed.map((g) => g.id),
       )
       .execute();
-  await insertGrants(trx, client.id, added, { grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy, reason: input.reason, at: now });
+  if (relevelled.length)
+    await trx
+      .updateTable('grants')
+      .set({ access_level: wantedLevel! })
+      .where(
+        'id',
+        'in',
+        relevelled.map((g) => g.id),
+      )
+      .execute();
+  await insertGrants(trx, client.id, added, {
+    grantedBy: input.grantedBy === undefined ? input.actor.id : input.grantedBy,
+    reason: input.reason,
+    at: now,
+    accessLevel: wantedLevel,
+  });
   // A target granted afresh while switched off there: the new grant supersedes the switched-off one,
   // so switching on later cannot bring back a second copy.
   await deleteSuspendedTwins(trx, client.id, added);
@@ -232,9 +281,12 @@ export async function replaceGrants(
     clientId: client.id,
     ...touchedTargets([...added, ...removed]),
     reason: input.reason,
-    // One API's change names the API and its target ids; a whole-client change lists the grants.
-    before: api ? { apiCode: api.code, [wanted]: current.map(targetOf) } : { grants: strip(current) },
-    after: api ? { apiCode: api.code, [wanted]: desired.map(targetOf) } : { grants: desired },
+    // One API's change names the API and its target ids (and which of them are read-write, when any
+    // is before or after); a whole-client change lists the grants.
+    before: api
+      ? { apiCode: api.code, [wanted]: current.map(targetOf), ...readWriteOf(current, (g) => levelBefore.get(keyOf(g))) }
+      : { grants: strip(current) },
+    after: api ? { apiCode: api.code, [wanted]: desired.map(targetOf), ...readWriteOf(desired, levelAfter) } : { grants: desired },
   });
 
   if (app && input.notify !== false) {
@@ -444,6 +496,7 @@ export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
         granted_by: g.granted_by,
         granted_at: g.granted_at,
         reason: g.reason,
+        access_level: g.access_level,
         suspended_by: input.actor.id,
         suspended_at: now,
         suspension_reason: input.reason,
@@ -506,6 +559,8 @@ export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
           granted_by: g.granted_by,
           granted_at: g.granted_at,
           reason: g.reason,
+          // Switched on again at the level it was granted at.
+          access_level: g.access_level as AccessLevel,
         })),
       )
       .execute();

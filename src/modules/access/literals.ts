@@ -52,6 +52,8 @@ export const DATA_CATEGORIES = [
   'guardians',
   // The attendance API's sensitive category (issue 17): a pupil's absences and the reasons given for them.
   'absences',
+  // A pupil's grades (issue 17): a sensitive category of its own, offered by the grades API only.
+  'grades',
 ] as const;
 export type DataCategory = (typeof DATA_CATEGORIES)[number];
 

@@ -41,7 +41,9 @@ export type PolicyActor =
   | { kind: 'anonymous' }
   | { kind: 'operator' }
   | { kind: 'partner'; partnerId: string | null }
-  | { kind: 'school'; user: Pick<User, 'user_management_access'>; scope: AdminScope };
+  | { kind: 'school'; user: Pick<User, 'user_management_access'>; scope: AdminScope }
+  /** An OAuth client calling a data API (no human session): asks only about its own grants (write-access.ts). */
+  | { kind: 'client'; clientId: string };
 
 /** The kinds of actor a rule can name. */
 export type ActorKindName = PolicyActor['kind'];

@@ -43,7 +43,7 @@ describe('registering an app', () => {
         {
           apis: [
             { apiCode: 'students', dataCategories: [], purpose: 'x' },
-            { apiCode: 'grades', dataCategories: [], purpose: 'x' },
+            { apiCode: 'report_cards', dataCategories: [], purpose: 'x' },
           ],
         },
         'unknown_api',
@@ -71,6 +71,8 @@ describe('registering an app', () => {
       ],
       [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: '  ' }] }, 'validation_failed', 'body.apis.0.purpose'],
       [{ apis: [{ apiCode: 'students', purpose: 'x' }] }, 'validation_failed', 'body.apis.0.dataCategories'],
+      // Write grants: read or read_write, nothing else.
+      [{ apis: [{ apiCode: 'students', dataCategories: [], purpose: 'x', accessLevel: 'write' }] }, 'validation_failed', 'body.apis.0.accessLevel'],
       [{ redirectUris: ['http://planner.example/cb'] }, 'redirect_uri_insecure', 'body.redirectUris.0'],
       [{ redirectUris: ['https://ok.example/cb', 'https://planner.example/cb#top'] }, 'redirect_uri_fragment', 'body.redirectUris.1'],
       [{ redirectUris: ['/relative/cb'] }, 'redirect_uri_invalid', 'body.redirectUris.0'],
@@ -86,7 +88,7 @@ describe('registering an app', () => {
     }
     const both = await client.post(
       '/api/v1/partner/apps',
-      appBody({ redirectUris: ['http://evil.example/cb'], apis: [{ apiCode: 'grades', dataCategories: [], purpose: 'x' }] }),
+      appBody({ redirectUris: ['http://evil.example/cb'], apis: [{ apiCode: 'report_cards', dataCategories: [], purpose: 'x' }] }),
     );
     expect(both.body.errors.map((e: { field: string; code: string }) => `${e.field}:${e.code}`)).toEqual([
       'body.redirectUris.0:redirect_uri_insecure',

@@ -1,4 +1,4 @@
-import type { App, AppClientOrigin, AppStatus, Purposes } from '../../db/schema.ts';
+import type { AccessLevel, App, AppClientOrigin, AppStatus, Purposes } from '../../db/schema.ts';
 import type { Selectable } from 'kysely';
 import { withoutSecrets } from '../audit/presenters.ts';
 import type { AuditLogTable, ClientSecretsTable, ClientsTable, InvitationsTable } from '../../db/schema.ts';
@@ -11,6 +11,7 @@ export interface ApiRequestRow {
   data_categories: string[];
   purposes: Purposes;
   purpose: string;
+  access_level: AccessLevel;
 }
 
 /** App row + its API requests + client id → what the partner portal shows. */
@@ -26,7 +27,14 @@ export const presentApp = (app: App, requests: ApiRequestRow[], clientId: string
   clientType: app.client_type,
   apis: requests
     .filter((r) => r.app_id === app.id)
-    .map((r) => ({ apiCode: r.api_code, apiName: r.api_name, dataCategories: r.data_categories, purposes: r.purposes, purpose: r.purpose })),
+    .map((r) => ({
+      apiCode: r.api_code,
+      apiName: r.api_name,
+      dataCategories: r.data_categories,
+      purposes: r.purposes,
+      purpose: r.purpose,
+      accessLevel: r.access_level,
+    })),
   clientId,
   submittedAt: app.submitted_at,
   approvedAt: app.approved_at,
@@ -45,7 +53,7 @@ export const appSnapshot = (a: {
   status: AppStatus;
   redirectUris: string[];
   clientType?: 'confidential' | 'public';
-  apis: { apiCode: string; dataCategories: string[]; purposes: Purposes }[];
+  apis: { apiCode: string; dataCategories: string[]; purposes: Purposes; accessLevel?: AccessLevel }[];
 }) => ({
   name: a.name,
   description: a.description,
@@ -53,7 +61,13 @@ export const appSnapshot = (a: {
   status: a.status,
   redirectUris: a.redirectUris,
   ...(a.clientType ? { clientType: a.clientType } : {}),
-  apis: a.apis.map((r) => ({ apiCode: r.apiCode, dataCategories: r.dataCategories, purposes: r.purposes })),
+  // The level only where it is read-write: a read-only app's history reads as it always did.
+  apis: a.apis.map((r) => ({
+    apiCode: r.apiCode,
+    dataCategories: r.dataCategories,
+    purposes: r.purposes,
+    ...(r.accessLevel === 'read_write' ? { accessLevel: r.accessLevel } : {}),
+  })),
 });
 
 export const presentSecretInfo = (s: Selectable<ClientSecretsTable>) => ({

@@ -19,7 +19,7 @@ export const listApiRequests = async (db: Queryable, appIds: string[]) =>
     : db
         .selectFrom('app_api_requests as r')
         .innerJoin('apis as a', 'a.code', 'r.api_code')
-        .select(['r.app_id', 'r.api_code', 'r.data_categories', 'r.purposes', 'r.purpose', 'a.name as api_name', 'a.sort_order'])
+        .select(['r.app_id', 'r.api_code', 'r.data_categories', 'r.purposes', 'r.purpose', 'r.access_level', 'a.name as api_name', 'a.sort_order'])
         .where('r.app_id', 'in', appIds)
         .orderBy('a.sort_order')
         .execute();

@@ -20,6 +20,13 @@ export const apiRequestInput = z.object({
     .max(4000)
     .optional()
     .describe('One purpose in the language of your account (kept for older clients; purposes wins for that language)'),
+  accessLevel: z
+    .enum(['read', 'read_write'])
+    .default('read')
+    .describe(
+      'read (the default), or read_write: the app also writes through this API (SS 12000 attendances, attendance events and schedules, absences). ' +
+        'The operator approves the level with the app; each school then decides whether to grant read-write.',
+    ),
 });
 
 const redirectUris = z
@@ -62,6 +69,7 @@ export const appApiSchema = z.object({
   dataCategories: z.array(z.string()),
   purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language'),
   purpose: z.string().describe('The purpose in English, else in another given language'),
+  accessLevel: z.enum(['read', 'read_write']).describe('What the app asks for: read, or read_write'),
 });
 
 export const appSchema = z

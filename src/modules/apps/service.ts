@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { Actor } from '../../auth/actor.ts';
-import type { App, AppStatus, Language, Purposes } from '../../db/schema.ts';
+import type { AccessLevel, App, AppStatus, Language, Purposes } from '../../db/schema.ts';
 import { PURPOSE_LANGUAGES, purposeIn } from '../../lib/purposes.ts';
 import { ApiError, conflict, forbidden, invalidField } from '../../http/errors.ts';
 import { newId, randomToken, sha256 } from '../../lib/ids.ts';
@@ -65,6 +65,8 @@ export interface NormalizedApiRequest {
   apiCode: string;
   dataCategories: string[];
   purposes: Purposes;
+  /** read, or read_write (issue 17, write grants). */
+  accessLevel: AccessLevel;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function normalizeApiRequests(
       return;
     }
     const wanted = new Set([IDENTITY, ...r.dataCategories]);
-    out.push({ apiCode: api.code, dataCategories: api.data_categories.filter((c) => wanted.has(c)), purposes });
+    out.push({ apiCode: api.code, dataCategories: api.data_categories.filter((c) => wanted.has(c)), purposes, accessLevel: r.accessLevel ?? 'read' });
   });
   throwProblems(problems);
   const order = new Map([...catalog.values()].map((a) => [a.code, a.sort_order]));
@@ -136,14 +138,14 @@ async function currentRequests(db: Queryable, appId: string): Promise<Normalized
   const rows = await db
     .selectFrom('app_api_requests as r')
     .innerJoin('apis as a', 'a.code', 'r.api_code')
-    .select(['r.api_code', 'r.data_categories', 'r.purposes'])
+    .select(['r.api_code', 'r.data_categories', 'r.purposes', 'r.access_level'])
     .where('r.app_id', '=', appId)
     .orderBy('a.sort_order')
     .execute();
   return rows.map((r) => {
     const purposes: Purposes = {};
     for (const l of PURPOSE_LANGUAGES) if (r.purposes[l]) purposes[l] = r.purposes[l];
-    return { apiCode: r.api_code, dataCategories: r.data_categories, purposes };
+    return { apiCode: r.api_code, dataCategories: r.data_categories, purposes, accessLevel: r.access_level };
   });
 }
 
@@ -152,7 +154,15 @@ async function replaceRequests(db: Queryable, appId: string, apis: NormalizedApi
   if (apis.length === 0) return;
   await db
     .insertInto('app_api_requests')
-    .values(apis.map((r) => ({ app_id: appId, api_code: r.apiCode, data_categories: r.dataCategories, purposes: JSON.stringify(r.purposes) })))
+    .values(
+      apis.map((r) => ({
+        app_id: appId,
+        api_code: r.apiCode,
+        data_categories: r.dataCategories,
+        purposes: JSON.stringify(r.purposes),
+        access_level: r.accessLevel,
+      })),
+    )
     .execute();
 }
 

@@ -54,6 +54,8 @@ export function redactForScope(value: unknown, scope: ReaderScope | null): unkno
   for (const [key, v] of Object.entries(value)) {
     if (key === 'institutionNumbers' && Array.isArray(v)) out[key] = v.filter((x) => scope.institutions.has(String(x)));
     else if (key === 'accessGroupIds' && Array.isArray(v)) out[key] = v.filter((x) => scope.accessGroups.has(String(x)));
+    // The read-write targets of a grant change (write grants): institutions and access groups alike.
+    else if (key === 'readWrite' && Array.isArray(v)) out[key] = v.filter((x) => scope.institutions.has(String(x)) || scope.accessGroups.has(String(x)));
     else if (key === 'grants' && Array.isArray(v)) {
       out[key] = v.filter((g) => g !== null && typeof g === 'object' && inScope(scope, g as Record<string, unknown>));
     } else if ((key === 'institutionNumber' || key === 'accessGroupId') && typeof v === 'string') {

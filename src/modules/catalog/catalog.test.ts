@@ -15,6 +15,7 @@ describe('API catalog', () => {
       'pre_enrolments',
       'timetable',
       'attendance',
+      'grades',
     ]);
     expect(res.body.data[0]).toMatchObject({ grantTarget: 'institution', requiredRights: ['iBasis', 'iLeerlingen'] });
     expect(res.body.data[3]).toMatchObject({ code: 'invoices', grantTarget: 'access_group' });
@@ -34,6 +35,7 @@ describe('API catalog', () => {
       pre_enrolments: ['pre_enrolments', `${url}/pre-enrolments/v1`, `${url}/pre-enrolments/v1/openapi.json`],
       timetable: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
       attendance: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
+      grades: ['ss12000', `${url}/ss12000/v2.0`, `${url}/ss12000/v2.0/openapi.json`],
     });
     // Pre-enrolments at their own data API, whose document describes its base URL's paths too.
     const pre = res.body.data.find((a: { code: string }) => a.code === 'pre_enrolments');
@@ -77,6 +79,7 @@ describe('API catalog', () => {
       'guardians',
       'invoices',
       'absences',
+      'grades',
     ]);
     const guardians = res.body.data[8];
     expect(guardians.names).toEqual({ en: 'Guardians', nl: 'Ouders en voogden', fr: 'Responsables légaux', sv: 'Vårdnadshavare' });

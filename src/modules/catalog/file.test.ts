@@ -37,6 +37,7 @@ describe('the catalog file', () => {
       ['pre_enrolments', 'institution', ['iBasis', 'iLeerlingen'], 'pre_enrolments'],
       ['timetable', 'institution', ['iBasis', 'iLessenrooster'], 'ss12000'],
       ['attendance', 'institution', ['iBasis', 'iAfwezigheden'], 'ss12000'],
+      ['grades', 'institution', ['iPuntenboek'], 'ss12000'],
     ]);
     expect(d.apis[3]!.names).toEqual({ en: 'Invoices', nl: 'Rekeningen', fr: 'Factures', sv: 'Fakturor' });
     const magister = loadCatalogFile(EXAMPLES.magister);
@@ -92,10 +93,10 @@ describe('the catalog file', () => {
     const problems = problemsOf(c);
     expect(problems).toContain('apis[0].dataCategories: must include "identity" (an app\'s request for the API always includes it)');
     expect(problems).toContain(
-      'apis[1].dataCategories[7]: "invoices" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: identity, civic_number, birth_date, sex, addresses, phone_numbers, private_email, photo, guardians, absences',
+      'apis[1].dataCategories[7]: "invoices" is not a category the SS 12000 release policy (src/modules/ss12000/release.ts) releases; an API served by SS 12000 offers only: identity, civic_number, birth_date, sex, addresses, phone_numbers, private_email, photo, guardians, absences, grades',
     );
     expect(problems).toContain(
-      'apis[2].servedBy: the SS 12000 API serves the APIs "students", "staff", "timetable" and "attendance" only (it reads their grants); set servedBy: null for "boarders"',
+      'apis[2].servedBy: the SS 12000 API serves the APIs "students", "staff", "timetable", "attendance" and "grades" only (it reads their grants); set servedBy: null for "boarders"',
     );
     expect(problems).toContain(
       'categories: "photo" is missing; the SS 12000 release policy (src/modules/ss12000/release.ts) releases it, so declare it with names and descriptions in en, nl, fr, sv',

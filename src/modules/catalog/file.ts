@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { dataCategories as releasedCategories } from '../ss12000/release.ts';
-import { ATTENDANCE_API, TIMETABLE_API } from '../ss12000/scope.ts';
+import { ATTENDANCE_API, GRADES_API, TIMETABLE_API } from '../ss12000/scope.ts';
 import { PRE_ENROLMENTS_API_CODES, preEnrolmentCategories } from '../pre-enrolments/release.ts';
 import { BOARDERS_API_CODES, boarderCategories } from '../boarders/release.ts';
 import { INVOICES_API_CODES, invoiceCategories } from '../invoices/release.ts';
@@ -23,7 +23,7 @@ export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
 /**
  * The data APIs this build serves, by the value of an API's `servedBy`: the API codes whose grants
  * each reads, the grant target it reads them as, and the data categories its release policy can
- * release. The SS 12000 API serves the records of the students, staff, timetable and attendance APIs (`scope.ts`);
+ * release. The SS 12000 API serves the records of the students, staff, timetable, attendance and grades APIs (`scope.ts`);
  * the pre-enrolments API (src/modules/pre-enrolments/) those of the pre_enrolments API, per
  * institution; the boarders API (src/modules/boarders/) those of the boarders API, per institution;
  * the invoices API (src/modules/invoices/) those of the invoices API, per access group.
@@ -31,7 +31,7 @@ export type CatalogLanguage = (typeof CATALOG_LANGUAGES)[number];
 export const DATA_APIS = {
   ss12000: {
     name: 'SS 12000',
-    apiCodes: ['students', 'staff', TIMETABLE_API, ATTENDANCE_API],
+    apiCodes: ['students', 'staff', TIMETABLE_API, ATTENDANCE_API, GRADES_API],
     grantTarget: null,
     categories: releasedCategories,
     policy: 'the SS 12000 release policy (src/modules/ss12000/release.ts)',

@@ -54,17 +54,21 @@ async function refusal(catalog: CatalogFile): Promise<string[]> {
 describe('synchronising the catalog file into the database', () => {
   it('finds nothing to change with the default file on a freshly migrated database but the APIs added to the file since', async () => {
     // The migrations wrote Informat's catalog as it stood at migration 0066; an API the file gained
-    // later (the timetable and attendance of issue 17, with attendance's category absences) comes in at
-    // the first start, like any change of the file.
+    // later (the timetable, attendance and grades of issue 17, with their categories absences and
+    // grades) comes in at the first start, like any change of the file.
     expect(await syncCatalog(db(), loadCatalogFile(DEFAULT_FILE), { source: DEFAULT_FILE, at: AT })).toEqual([
       { action: 'catalog.category_added', code: 'absences' },
+      { action: 'catalog.category_added', code: 'grades' },
       { action: 'catalog.api_added', code: 'timetable' },
       { action: 'catalog.api_added', code: 'attendance' },
+      { action: 'catalog.api_added', code: 'grades' },
     ]);
     expect((await catalogAudit()).map((a) => [a.action, a.subject_id])).toEqual([
       ['catalog.category_added', 'absences'],
+      ['catalog.category_added', 'grades'],
       ['catalog.api_added', 'timetable'],
       ['catalog.api_added', 'attendance'],
+      ['catalog.api_added', 'grades'],
     ]);
     auditAfter = (
       await db()
@@ -130,7 +134,16 @@ describe('synchronising the catalog file into the database', () => {
       await expect(start).rejects.toThrow(
         `The API catalog file would orphan what is in use; nothing was changed (${MAGISTER}):\n  apis: "boarders" is no longer in the file, but 1 grant and 1 app request use it.`,
       );
-      expect((await apisInDb()).map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'pre_enrolments', 'timetable', 'attendance']);
+      expect((await apisInDb()).map((a) => a.code)).toEqual([
+        'students',
+        'staff',
+        'boarders',
+        'invoices',
+        'pre_enrolments',
+        'timetable',
+        'attendance',
+        'grades',
+      ]);
     }, 180_000);
 
     it('applies what orphans nothing, with an audit row per change saying before and after', async () => {
@@ -156,6 +169,7 @@ describe('synchronising the catalog file into the database', () => {
         // Their places in the display order moved up.
         { action: 'catalog.api_changed', code: 'timetable' },
         { action: 'catalog.api_changed', code: 'attendance' },
+        { action: 'catalog.api_changed', code: 'grades' },
         { action: 'catalog.api_removed', code: 'pre_enrolments' },
       ]);
       const audit = await catalogAudit();
@@ -169,7 +183,7 @@ describe('synchronising the catalog file into the database', () => {
       expect((studentsRow.after as any).dataCategories).not.toContain('photo');
       expect(audit[5]!.after).toBeNull();
       const rows = await apisInDb();
-      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable', 'attendance']);
+      expect(rows.map((a) => a.code)).toEqual(['students', 'staff', 'boarders', 'invoices', 'timetable', 'attendance', 'grades']);
       expect(rows[0]).toMatchObject({ name: 'Pupils', names: { en: 'Pupils', nl: 'Leerlingen' } });
       // Synchronising the same file again changes nothing.
       expect(await syncCatalog(db(), catalogOf(c), { source: 'test.yaml', at: AT })).toEqual([]);
@@ -206,7 +220,10 @@ describe('the server with a catalog file', () => {
       expect(res.body.data[4]).toMatchObject({ grantTarget: 'access_group', requiredRights: ['FinancieelBeheer'], baseUrl: null, openapiUrl: null });
       const cats = await h.client().get('/api/v1/catalog/data-categories');
       expect(cats.body.data.find((c: { code: string }) => c.code === 'civic_number').names.nl).toBe('Burgerservicenummer (BSN)');
-      expect(cats.body.data.find((c: { code: string }) => c.code === 'grades')).toMatchObject({ names: { en: 'Grades' }, fields: [] });
+      // Grades are served by SS 12000 there now: the category lists the grade's fields the release policy gives it.
+      const gradesCategory = cats.body.data.find((c: { code: string }) => c.code === 'grades');
+      expect(gradesCategory.names.en).toBe('Grades');
+      expect(gradesCategory.fields).toContainEqual({ entity: 'grades', field: 'gradeValue', withheldUnder: [] });
       const removed = await h.ctx.db.selectFrom('audit_log').select('subject_id').where('action', '=', 'catalog.api_removed').orderBy('subject_id').execute();
       expect(removed.map((r) => r.subject_id)).toEqual(['boarders', 'invoices', 'pre_enrolments']);
     } finally {

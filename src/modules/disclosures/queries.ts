@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Queryable } from '../../context.ts';
 import { GRANT_ACTIONS } from '../audit/queries.ts';
 import { INVOICE_ENTITY } from '../invoices/release.ts';
+import { GRADES_API } from '../ss12000/scope.ts';
 
 /** How a person relates to a school unit, by relation kind (ss12000_person_relations.kind). */
 export type PersonRole = 'student' | 'guardian' | 'staff';
@@ -175,6 +176,8 @@ export async function disclosureLines(
               WHEN 'student' THEN (coalesce(x.part->>'api', 'students') = 'students' AND ${roleEntities('student')})
                                   -- A pupil's attendance, absences and check-ins (issue 17): released under the attendance API.
                                   OR (x.part->>'api' = 'attendance' AND ${entity} = ANY(${ATTENDANCE_ENTITIES}::text[]))
+                                  -- A pupil's grades (issue 17): released under the grades API, student data of their own.
+                                  OR (x.part->>'api' = ${GRADES_API} AND ${entity} = 'grades')
               WHEN 'guardian' THEN coalesce(x.part->>'api', 'students') = 'students'
                                    AND coalesce(x.part->'categories', '[]'::jsonb) @> '["guardians"]'::jsonb
                                    AND ${roleEntities('guardian')}

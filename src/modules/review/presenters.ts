@@ -49,6 +49,7 @@ export const presentOperatorApp = ({ app, apis, client, secrets, history }: Revi
       purpose: purpose.text,
       purposeLanguage: purpose.language,
       purposes: x.purposes,
+      accessLevel: x.access_level,
     };
   }),
   client: client ? { id: client.id, name: client.name, origin: client.origin as AppClientOrigin, secrets: secrets.map(presentSecret) } : null,

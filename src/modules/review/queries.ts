@@ -37,7 +37,7 @@ export async function appForReview(db: Queryable, appId: string) {
   const apis = await db
     .selectFrom('app_api_requests as r')
     .innerJoin('apis', 'apis.code', 'r.api_code')
-    .select(['apis.code', 'apis.name', 'r.data_categories', 'r.purposes'])
+    .select(['apis.code', 'apis.name', 'r.data_categories', 'r.purposes', 'r.access_level'])
     .where('r.app_id', '=', appId)
     .orderBy('apis.sort_order')
     .execute();

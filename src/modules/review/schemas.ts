@@ -52,6 +52,9 @@ export const operatorAppDetail = z
         purpose: z.string().describe("The purpose in the reader's language where the partner gave it, else in another given language"),
         purposeLanguage: languageSchema.describe('The language `purpose` is written in'),
         purposes: z.partialRecord(languageSchema, z.string()).describe('The purpose per language as the partner wrote it'),
+        accessLevel: z
+          .enum(['read', 'read_write'])
+          .describe('What the app asks for: read, or read_write (it also writes through this API); approving the app approves the level'),
       }),
     ),
     client: z

@@ -192,7 +192,7 @@ export async function requestedApis(db: Queryable, appId: string) {
     .selectFrom('app_api_requests as r')
     .innerJoin('apis as api', 'api.code', 'r.api_code')
     .selectAll('api')
-    .select(['r.purposes', 'r.data_categories as requested_categories'])
+    .select(['r.purposes', 'r.data_categories as requested_categories', 'r.access_level as requested_level'])
     .where('r.app_id', '=', appId)
     .orderBy('api.sort_order')
     .execute();
@@ -202,7 +202,7 @@ export async function requestedApis(db: Queryable, appId: string) {
 export async function clientGrants(db: Queryable, clientId: string) {
   return db
     .selectFrom('grants')
-    .select(['id', 'api_code', 'institution_number', 'access_group_id', 'granted_at', 'granted_by', 'reason'])
+    .select(['id', 'api_code', 'institution_number', 'access_group_id', 'granted_at', 'granted_by', 'reason', 'access_level'])
     .where('client_id', '=', clientId)
     .execute();
 }

@@ -154,7 +154,17 @@ export const apiAccessEntry = z
       .array(targetItem.extend({ suspendedAt: z.date(), reason: z.string().nullable() }))
       .describe('Switched off in your institutions: back when the app is switched on'),
     available: z.array(targetItem).describe('Left list: where you hold the right this school year and the app has no access'),
-    granted: z.array(targetItem.extend({ changeable: z.boolean().describe('You may remove this one') })).describe('Right list: with access, within your scope'),
+    granted: z
+      .array(
+        targetItem.extend({
+          changeable: z.boolean().describe('You may remove this one'),
+          accessLevel: z.enum(['read', 'read_write']).describe('What this grant allows: read, or read_write (the app also writes there)'),
+        }),
+      )
+      .describe('Right list: with access, within your scope'),
+    requestedAccessLevel: z
+      .enum(['read', 'read_write'])
+      .describe('What the app asked for and the operator approved under this API: read_write may be granted only then'),
   })
   .meta({ id: 'ApiAccessEntry' });
 
@@ -164,6 +174,13 @@ export const replaceGrantsBody = z
     accessGroupIds: z.array(z.uuid()).max(2000).optional(),
     reason: text(2000).trim().optional(),
     confirmRemoval: z.boolean().optional().describe('Required (true) when the change removes access somewhere'),
+    accessLevel: z
+      .enum(['read', 'read_write'])
+      .optional()
+      .describe(
+        'The level of every target you grant with this change: read, or read_write (only where the app asked for it: else 409 access_level_not_requested). ' +
+          'Absent: new grants are read and existing ones keep their level; read-write is never implied.',
+      ),
   })
   .meta({ id: 'ReplaceGrants' });
 

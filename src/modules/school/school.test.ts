@@ -227,7 +227,11 @@ describe('the app page: General, API access', () => {
     expect(students).toMatchObject({ apiCode: 'students', editable: true, notEditableReason: null });
     // The closed school (rights on it still exist) is not offered: not active this school year.
     expect(students.available.map((t: any) => t.institutionNumber)).toEqual([SCHOOLS.klimop, SCHOOLS.zonnebloem]);
-    expect(students.granted).toEqual([{ institutionNumber: SCHOOLS.nassau, accessGroupId: null, name: 'Hof van Nassau', changeable: true }]);
+    expect(students.granted).toEqual([
+      { institutionNumber: SCHOOLS.nassau, accessGroupId: null, name: 'Hof van Nassau', changeable: true, accessLevel: 'read' },
+    ]);
+    // The app asked to read only: the editor offers no read-write.
+    expect(students.requestedAccessLevel).toBe('read');
     expect(staff).toMatchObject({ editable: false, notEditableReason: 'insufficient_rights', requiredRights: ['iPersoneel'], granted: [] });
     expect(invoices).toMatchObject({ editable: false, notEditableReason: 'insufficient_rights', requiredRights: ['invoicing_admin'] });
 
@@ -255,7 +259,7 @@ describe('the app page: General, API access', () => {
         apiCode: 'students',
         editable: false,
         notEditableReason: 'client_without_app',
-        granted: [{ institutionNumber: SCHOOLS.klimop, accessGroupId: null, name: 'Basisschool Klim Op', changeable: false }],
+        granted: [{ institutionNumber: SCHOOLS.klimop, accessGroupId: null, name: 'Basisschool Klim Op', changeable: false, accessLevel: 'read' }],
         available: [],
       }),
     ]);

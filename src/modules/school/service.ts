@@ -1,5 +1,5 @@
 import type { AppContext, Queryable } from '../../context.ts';
-import type { Api, Language, Purposes, User } from '../../db/schema.ts';
+import type { AccessLevel, Api, Language, Purposes, User } from '../../db/schema.ts';
 import { badRequest, conflict, forbidden, gone, notFound } from '../../http/errors.ts';
 import { purposeIn } from '../../lib/purposes.ts';
 import { replaceGrants as replaceClientGrants, restoreGrants, suspendGrants, type GrantTarget } from '../access/grants.ts';
@@ -93,12 +93,13 @@ export async function apiAccessView(
   const requested = subject.appId ? await requestedApis(db, subject.appId) : [];
   const grants = subject.clientId ? (await clientGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
   const suspended = subject.clientId ? (await clientSuspendedGrants(db, subject.clientId)).filter((g) => targetVisible(scope, g)) : [];
-  const apis = new Map<string, Api & { requested: boolean; approvedCategories: string[]; purposes: Purposes }>();
-  for (const r of requested) apis.set(r.code, { ...r, requested: true, approvedCategories: r.requested_categories, purposes: r.purposes });
+  const apis = new Map<string, Api & { requested: boolean; approvedCategories: string[]; purposes: Purposes; requestedLevel: AccessLevel }>();
+  for (const r of requested)
+    apis.set(r.code, { ...r, requested: true, approvedCategories: r.requested_categories, purposes: r.purposes, requestedLevel: r.requested_level });
   for (const code of new Set(grants.map((g) => g.api_code))) {
     if (!apis.has(code)) {
       const api = await findApi(db, code);
-      if (api) apis.set(code, { ...api, requested: false, approvedCategories: [], purposes: {} });
+      if (api) apis.set(code, { ...api, requested: false, approvedCategories: [], purposes: {}, requestedLevel: 'read' });
     }
   }
   const ids = [...grants, ...suspended].flatMap((g) => [g.institution_number, g.access_group_id]).filter((x): x is string => x !== null);
@@ -114,9 +115,14 @@ export async function apiAccessView(
     .sort((a, b) => a.sort_order - b.sort_order)
     .map((api) => {
       const editable = editableTargets(scope, api);
+      const levelOf = new Map<string, AccessLevel>();
       const grantedIds = grants
         .filter((g) => g.api_code === api.code)
-        .map((g) => (api.grant_target === 'institution' ? g.institution_number : g.access_group_id))
+        .map((g) => {
+          const id = api.grant_target === 'institution' ? g.institution_number : g.access_group_id;
+          if (id !== null) levelOf.set(id, g.access_level);
+          return id;
+        })
         .filter((x): x is string => x !== null)
         .sort();
       let reason: ReturnType<typeof notEditableReason> | 'api_not_requested' = notEditableReason(scope, api, {
@@ -131,6 +137,7 @@ export async function apiAccessView(
         dataCategories: api.approvedCategories,
         purposes: api.purposes,
         purpose: api.requested ? purpose.text : null,
+        requestedAccessLevel: api.requestedLevel,
         suspended: suspended
           .filter((g) => g.api_code === api.code)
           .map((g) => ({
@@ -143,7 +150,11 @@ export async function apiAccessView(
         editable: reason === null,
         notEditableReason: reason,
         available: subject.appId ? editable.filter((id) => !grantedIds.includes(id)).map((id) => item(api, id, names)) : [],
-        granted: grantedIds.map((id) => ({ ...item(api, id, names), changeable: reason === null && editable.includes(id) })),
+        granted: grantedIds.map((id) => ({
+          ...item(api, id, names),
+          changeable: reason === null && editable.includes(id),
+          accessLevel: levelOf.get(id) ?? 'read',
+        })),
       };
     });
 }
@@ -153,6 +164,11 @@ export interface ReplaceGrantsInput {
   accessGroupIds?: string[] | undefined;
   reason?: string | undefined;
   confirmRemoval?: boolean | undefined;
+  /**
+   * The level of every target this change grants: the admin's explicit choice (absent: new grants
+   * are read, existing ones keep theirs). read_write only where the app's approved request asks for it.
+   */
+  accessLevel?: AccessLevel | undefined;
 }
 
 /**
@@ -183,12 +199,18 @@ export async function replaceGrants(
     if (!client) throw conflict('app_without_client', 'This app has no client yet.');
     const requested = await trx
       .selectFrom('app_api_requests')
-      .select('api_code')
+      .select(['api_code', 'access_level'])
       .where('app_id', '=', appId)
       .where('api_code', '=', apiCode)
       .executeTakeFirst();
     if (!requested) {
       throw conflict('api_not_requested', `The app did not ask for the ${api.name} API.`, { field: 'params.apiCode' });
+    }
+    // Write access only as the operator approved it: never more than the app asked for.
+    if (input.accessLevel === 'read_write' && requested.access_level !== 'read_write') {
+      throw conflict('access_level_not_requested', `The app asked to read the ${api.name} API only; it cannot be granted read-write.`, {
+        field: 'body.accessLevel',
+      });
     }
     const editable = editableTargets(scope, api);
     if (editable.length === 0) {
@@ -237,6 +259,7 @@ export async function replaceGrants(
       reason,
       action: 'grants.replaced',
       confirmRemoval: input.confirmRemoval ?? false,
+      accessLevel: input.accessLevel,
     });
     const idOf = (g: GrantTarget) => (byInstitution ? g.institutionNumber : g.accessGroupId) ?? '';
     const names = change.names;

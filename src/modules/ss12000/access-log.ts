@@ -4,7 +4,7 @@ import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
 import { dataCategories, fieldsOfCategory, type DataCategory } from './release.ts';
-import { ATTENDANCE_API, TIMETABLE_API, type Scope } from './scope.ts';
+import { ATTENDANCE_API, GRADES_API, TIMETABLE_API, type Scope } from './scope.ts';
 import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
 
 /**
@@ -13,7 +13,7 @@ import type { ReleasedGroup, Ss12000AccessLogTable } from './tables.ts';
  * which API and with which data categories.
  */
 
-type Api = 'students' | 'staff' | typeof TIMETABLE_API | typeof ATTENDANCE_API;
+type Api = 'students' | 'staff' | typeof TIMETABLE_API | typeof ATTENDANCE_API | typeof GRADES_API;
 
 /** What a read hands to the log: per released record the school units it was released through (null: bound to none). */
 export interface ReleasedRecords {
@@ -51,6 +51,8 @@ for (const c of dataCategories) {
  *  - attendances, absences and attendance events (and aggregated attendance, credited as
  *    attendances) count under the attendance API only, with its `absences` category where the
  *    record carries it (an absence always; an attendance when its reason was released);
+ *  - grades count under the grades API only, with the `grades` category when approved (the scope
+ *    shows grades only then); organisations, groups and activities at a grades unit count under it too;
  *  - categories: `identity` (what every reader gets), plus those approved for the API that a record
  *    of the entity type can carry at all (release policy: persons their categories, placements
  *    `guardians`); `guardians` only when the scope releases guardians. Fields a protected person
@@ -60,13 +62,16 @@ for (const c of dataCategories) {
 export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], unit: string | null): { api: Api | null; categories: string[] }[] {
   if (unit === null) return [{ api: null, categories: [BASE] }];
   const apis: Api[] = [];
-  const { studentUnits, staffUnits, timetableUnits, attendanceUnits } = unitSets(scope);
+  const { studentUnits, staffUnits, timetableUnits, attendanceUnits, gradesUnits } = unitSets(scope);
   const student = studentUnits.has(unit);
   const staff = staffUnits.has(unit);
   const timetable = timetableUnits.has(unit);
   const attendance = attendanceUnits.has(unit);
+  const grades = gradesUnits.has(unit);
   if (ATTENDANCE_ENTITIES.has(entity)) {
     if (attendance) apis.push(ATTENDANCE_API);
+  } else if (entity === 'grades') {
+    if (grades) apis.push(GRADES_API);
   } else if (TIMETABLE_ENTITIES.has(entity)) {
     if (timetable) apis.push(TIMETABLE_API);
   } else if (entity === 'duties') {
@@ -78,6 +83,7 @@ export function releaseTerms(scope: Scope, entity: ReleasedRecords['entity'], un
     if (staff) apis.push('staff');
     if (timetable && entity !== 'persons') apis.push(TIMETABLE_API);
     if (attendance && entity !== 'persons') apis.push(ATTENDANCE_API);
+    if (grades && entity !== 'persons') apis.push(GRADES_API);
   }
   return apis.map((api) => ({ api, categories: categoriesOf(scope, entity, api) }));
 }
@@ -88,7 +94,10 @@ const TIMETABLE_ENTITIES = new Set<ReleasedRecords['entity']>(['rooms', 'resourc
 /** Entity types of the attendance API. */
 const ATTENDANCE_ENTITIES = new Set<ReleasedRecords['entity']>(['attendances', 'absences', 'attendanceEvents', 'attendanceSchedules']);
 
-const sets = new WeakMap<Scope, { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string>; attendanceUnits: Set<string> }>();
+const sets = new WeakMap<
+  Scope,
+  { studentUnits: Set<string>; staffUnits: Set<string>; timetableUnits: Set<string>; attendanceUnits: Set<string>; gradesUnits: Set<string> }
+>();
 function unitSets(scope: Scope) {
   let known = sets.get(scope);
   if (!known)
@@ -100,6 +109,7 @@ function unitSets(scope: Scope) {
         // Scopes built by hand (tests) may predate the timetable.
         timetableUnits: new Set(scope.timetableUnits ?? []),
         attendanceUnits: new Set(scope.attendanceUnits ?? []),
+        gradesUnits: new Set(scope.gradesUnits ?? []),
       }),
     );
   return known;
@@ -109,6 +119,7 @@ function categoriesOf(scope: Scope, entity: ReleasedRecords['entity'], api: Api)
   const carried = CARRIED.get(entity);
   if (!carried) return [BASE];
   if (api === TIMETABLE_API) return [BASE];
+  if (api === GRADES_API) return entity === 'grades' ? [BASE, ...[...carried].filter((c) => scope.gradesCategories?.has(c)).sort()] : [BASE];
   const approved =
     api === ATTENDANCE_API ? (scope.attendanceCategories ?? new Set<string>()) : api === 'students' ? scope.studentCategories : scope.staffCategories;
   return [BASE, ...[...carried].filter((c) => approved.has(c) && (c !== 'guardians' || scope.guardians)).sort()];

@@ -500,6 +500,37 @@ export const endpoints: EndpointDef[] = [
     sortkeys: { ModifiedDesc: modifiedDesc },
     lookup: { placement: { description: 'Placement ids: their schedules.', where: (v) => sql`t.placement_id = ANY(${uuids(v)})` } },
   },
+  // Grades (issue 17): the spec's filters and sort keys (lower-case `registeredDate…` as it writes
+  // them); its lookup takes ids only, and it has no expand.
+  {
+    type: 'grades',
+    path: 'grades',
+    table: 'ss12000_grades',
+    dated: false,
+    expand: [],
+    params: {
+      organisation: { kind: 'uuid', description: 'Only grades registered at this school unit.', where: (v) => sql`t.organisation_id = ${v}` },
+      student: { kind: 'uuid', description: 'Only grades of this pupil.', where: (v) => sql`t.student_id = ${v}` },
+      registeredBy: { kind: 'uuid', description: 'Only grades registered by this person.', where: (v) => sql`t.registered_by_id = ${v}` },
+      gradingTeacher: { kind: 'uuid', description: 'Only grades this teacher is responsible for.', where: (v) => sql`t.grading_teacher_id = ${v}` },
+      'registeredDate.onOrAfter': {
+        kind: 'date',
+        description: 'Only grades registered on or after this date (RFC 3339, e.g. "2016-10-15"); inclusive.',
+        where: (v) => sql`t.registered_date >= ${v}::date`,
+      },
+      'registeredDate.onOrBefore': {
+        kind: 'date',
+        description: 'Only grades registered on or before this date (RFC 3339, e.g. "2016-10-15"); inclusive.',
+        where: (v) => sql`t.registered_date <= ${v}::date`,
+      },
+    },
+    sortkeys: {
+      registeredDateAsc: { expr: 't.registered_date', cast: 'date', desc: false },
+      registeredDateDesc: { expr: 't.registered_date', cast: 'date', desc: true },
+      ModifiedDesc: modifiedDesc,
+    },
+    lookup: {},
+  },
 ];
 
 /** Rows (alias `t`) whose unit is organisation element `v` or one below it. */

@@ -335,6 +335,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     guardian_units: [] as string[],
     timetable_units: [] as string[],
     attendance_units: [] as string[],
+    grades_units: [] as string[],
     any_grant: false,
   };
   const one = async (table: string, column: string) => {
@@ -343,7 +344,7 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
   };
   switch (type) {
     case 'organisations':
-      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id], attendance_units: [id] };
+      return { ...none, student_units: [id], staff_units: [id], timetable_units: [id], attendance_units: [id], grades_units: [id] };
     case 'syllabuses':
     case 'programmes':
       return { ...none, any_grant: true };
@@ -358,9 +359,9 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'groups':
     case 'activities': {
       const org = await one(tableOf[type], 'organisation_id');
-      // Seen under the timetable and attendance APIs too (their lessons' activities and groups).
+      // Seen under the timetable, attendance and grades APIs too (their lessons' activities and groups).
       const at = org ? [org] : [];
-      return { ...none, student_units: at, staff_units: at, timetable_units: at, attendance_units: at };
+      return { ...none, student_units: at, staff_units: at, timetable_units: at, attendance_units: at, grades_units: at };
     }
     case 'rooms':
     case 'resources':
@@ -375,6 +376,10 @@ async function snapshotScope(trx: Queryable, type: EntityType, id: string) {
     case 'attendanceSchedules': {
       const org = await one(tableOf[type], 'organisation_id');
       return { ...none, attendance_units: org ? [org] : [] };
+    }
+    case 'grades': {
+      const org = await one('ss12000_grades', 'organisation_id');
+      return { ...none, grades_units: org ? [org] : [] };
     }
     case 'persons':
     case 'studyplans': {

@@ -7,6 +7,7 @@ import type {
   CalendarEvent,
   Duty,
   EntityType,
+  Grade,
   Group,
   Organisation,
   Person,
@@ -43,6 +44,7 @@ export const tableOf = {
   absences: 'ss12000_absences',
   attendanceEvents: 'ss12000_attendance_events',
   attendanceSchedules: 'ss12000_attendance_schedules',
+  grades: 'ss12000_grades',
 } as const satisfies Record<EntityType, string>;
 
 export interface Ref {
@@ -120,6 +122,14 @@ export function referencesOf(type: EntityType, e: AnyEntity): Ref[] {
       (e.teacherExceptions ?? []).forEach((x: AnyEntity, i: number) => add(['teacherExceptions', i, 'duty'], 'duties', x.duty));
       (e.rooms ?? []).forEach((r: AnyEntity, i: number) => add(['rooms', i], 'rooms', r));
       (e.resources ?? []).forEach((r: AnyEntity, i: number) => add(['resources', i], 'resources', r));
+      break;
+    case 'grades':
+      add(['student'], 'persons', e.student);
+      add(['organisation'], 'organisations', e.organisation);
+      add(['registeredBy'], 'persons', e.registeredBy);
+      add(['gradingTeacher'], 'persons', e.gradingTeacher);
+      add(['group'], 'groups', e.group);
+      add(['syllabus'], 'syllabuses', e.syllabus);
       break;
     case 'syllabuses':
       break;
@@ -305,6 +315,16 @@ export function columnsOf(type: EntityType, e: AnyEntity): Record<string, unknow
       // organisation_id, student_id and group_id are the placement's, copied by ingestion (`syncAttendanceUnits`).
       const a = e as AttendanceSchedule;
       return { placement_id: a.placement.id.toLowerCase(), start_date: a.startDate, end_date: a.endDate ?? null };
+    }
+    case 'grades': {
+      const g = e as Grade;
+      return {
+        organisation_id: g.organisation.id.toLowerCase(),
+        student_id: g.student.id.toLowerCase(),
+        registered_by_id: g.registeredBy.id.toLowerCase(),
+        grading_teacher_id: g.gradingTeacher?.id.toLowerCase() ?? null,
+        registered_date: g.registeredDate,
+      };
     }
   }
 }

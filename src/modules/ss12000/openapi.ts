@@ -43,6 +43,7 @@ const componentName: Record<EntityType, string> = {
   absences: 'Absence',
   attendanceEvents: 'AttendanceEvent',
   attendanceSchedules: 'AttendanceSchedule',
+  grades: 'Grade',
 };
 
 /** Paging and presentation parameters reach no field. */
@@ -288,6 +289,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
         '- studyplans: their own (students); deletedEntities: always empty lists;',
         '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable);',
         '- attendances, absences, attendanceEvents, aggregatedAttendance: nothing (granted to apps, per school, under the API Attendance).',
+        '- rooms, resources, schoolUnitOfferings, calendarEvents: nothing (the timetable is granted to apps, per school, under the API Timetable);',
+        '- grades: nothing (grades are granted to apps, per school, under the API Grades, with its data category `grades`).',
         '',
         'Query parameters: unknown ones are refused (`unknown_parameter`), so that a misspelt filter is never silently ignored.',
         'Lists come as repeated keys, `key[]=`, or comma-separated; booleans as true/false/1/0 in any case; typed values are trimmed.',

@@ -266,6 +266,8 @@ export function presentSql(type: EntityType, scope: Scope, options: PresentOptio
  * over the roles through which the scope sees them (`pr`); other entities carry no category data.
  */
 function hasCategory(type: EntityType, c: string, scope: Scope): RawBuilder<unknown> | boolean {
+  // A grade's content: the categories approved for the grades API (the scope shows grades only with `grades`).
+  if (type === 'grades') return scope.gradesCategories?.has(c) ?? false;
   if (type !== 'persons') return false;
   // Approved under both APIs: every presented person is seen in some role, so always.
   if (scope.studentCategories.has(c) && scope.staffCategories.has(c)) return true;
@@ -427,6 +429,7 @@ function unitArraySql(type: EntityType, scope: Scope): RawBuilder<unknown> {
     case 'absences':
     case 'attendanceEvents':
     case 'attendanceSchedules':
+    case 'grades':
       return sql`ARRAY[t.organisation_id::text]`;
     case 'studyplans':
       return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r

@@ -171,7 +171,15 @@ async function applyReferenceNames(db: Queryable, scope: Scope, type: EntityType
   for (const [target, idSet] of byType) {
     const ids = [...idSet];
     // Entities without a name of their own (a schedule's placement, issue 17, among them).
-    if (target === 'duties' || target === 'studyplans' || target === 'schoolUnitOfferings' || target === 'calendarEvents' || target === 'placements') continue;
+    if (
+      target === 'duties' ||
+      target === 'studyplans' ||
+      target === 'schoolUnitOfferings' ||
+      target === 'calendarEvents' ||
+      target === 'placements' ||
+      target === 'grades'
+    )
+      continue;
     const col = target === 'syllabuses' ? sql`coalesce(t.course_name, t.subject_name)` : target === 'programmes' ? sql`t.name` : sql`t.display_name`;
     const visible = target === 'persons' ? personVisibleSql(scope, sql`t.id`) : sql`true`;
     const rows = await sql<{
@@ -402,6 +410,7 @@ const deletedKey: Record<EntityType, string> = {
   absences: 'absences',
   attendanceEvents: 'attendanceEvents',
   attendanceSchedules: 'attendanceSchedules',
+  grades: 'grades',
 };
 /** The members of `/deletedEntities`' `data`, one per entity type served. */
 export const deletedEntityKeys = entityTypes.map((t) => deletedKey[t]);
@@ -424,10 +433,11 @@ export const entityEnum: Record<string, EntityType> = {
   Absence: 'absences',
   AttendanceEvent: 'attendanceEvents',
   AttendanceSchedule: 'attendanceSchedules',
+  Grade: 'grades',
 };
 export const deletedEntityNames = Object.keys(entityEnum);
 /** Entities of the spec that this facade does not serve: accepted in `entities`, always empty. */
-export const OTHER_ENDPOINTS = ['Grade'];
+export const OTHER_ENDPOINTS: string[] = [];
 
 /**
  * SQL condition on a row `d` of ss12000_deleted_entities: the scope could have seen the entity (its
@@ -444,6 +454,7 @@ export function deletedVisibleSql(scope: Scope): RawBuilder<unknown> {
           sql`d.staff_units && ${sql`${scope.staffUnits}::uuid[]`}`,
           sql`d.timetable_units && ${sql`${scope.timetableUnits}::uuid[]`}`,
           sql`d.attendance_units && ${sql`${scope.attendanceUnits ?? []}::uuid[]`}`,
+          sql`d.grades_units && ${sql`${scope.gradesUnits ?? []}::uuid[]`}`,
           ...(scope.guardians ? [sql`d.guardian_units && ${s}`] : []),
           ...(scope.allUnits.length ? [sql`d.any_grant`] : []),
         ],

@@ -382,6 +382,32 @@ export const releasePolicy: Record<EntityType, EntityRelease> = {
     scoped: { params: ['group'], sortkeys: ['ModifiedDesc'] },
     pupilRecord: { api: 'attendance', studentColumn: 'student_id', withheldUnder: SHIELDED },
   },
+  // Grades (issue 17): records of the units granted under the grades API, of pupils who are students
+  // there and not under protected identity (the scope, `visibleSql`). What the grade says is the
+  // sensitive category `grades`; who, where, when and in which course is released with the record.
+  grades: {
+    fields: {
+      id: always,
+      student: alwaysRead({ params: ['student'] }),
+      organisation: alwaysRead({ params: ['organisation'] }),
+      registeredBy: alwaysRead({ params: ['registeredBy'] }),
+      gradingTeacher: alwaysRead({ params: ['gradingTeacher'] }),
+      group: always,
+      registeredDate: alwaysRead({ params: ['registeredDate.onOrAfter', 'registeredDate.onOrBefore'], sortkeys: ['registeredDateAsc', 'registeredDateDesc'] }),
+      gradeValue: category('grades'),
+      finalGrade: category('grades'),
+      trial: category('grades'),
+      adaptedStudyPlan: category('grades'),
+      remark: category('grades'),
+      converted: category('grades'),
+      correctionType: category('grades'),
+      semester: always,
+      year: always,
+      syllabus: always,
+      diplomaProject: category('grades'),
+    },
+    scoped: { sortkeys: ['ModifiedDesc'] },
+  },
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -407,6 +407,35 @@ export const AttendanceScheduleInput = z.object({
   scheduleEntries: z.array(z.object({ weekOffset: z.number().int().min(0), dayOfWeek: z.enum(weekdays), startTime: clockTime, endTime: clockTime })).optional(),
 });
 
+/**
+ * A registered grade of a pupil in a subject or course (issue 17, `/grades`). The spec requires
+ * `adaptedStudyPlan` (how an adapted study plan changed the course; the generator writes that none did).
+ */
+export const GradeInput = z.object({
+  id,
+  student: PersonReference,
+  // Required: the spec's Grade requires `schoolUnit`, a member it does not define; the school unit
+  // where the pupil was taught is `organisation`, which the scope reads.
+  organisation: Reference,
+  registeredBy: PersonReference,
+  gradingTeacher: PersonReference.optional(),
+  group: Reference.optional(),
+  registeredDate: date,
+  gradeValue: z.string(),
+  finalGrade: z.boolean(),
+  trial: z.boolean().optional(),
+  adaptedStudyPlan: z.string(),
+  remark: z.string().optional(),
+  converted: z.boolean().optional(),
+  correctionType: z.enum(['Ändring', 'Rättelse']).optional(),
+  semester: z.enum(['HT', 'VT']).optional(),
+  year: z.number().int().optional(),
+  syllabus: Reference,
+  diplomaProject: z
+    .object({ title: z.string(), description: z.string(), titleEnglish: z.string().optional(), descriptionEnglish: z.string().optional() })
+    .optional(),
+});
+
 export type Organisation = z.infer<typeof OrganisationInput>;
 export type Person = z.infer<typeof PersonInput>;
 export type Placement = z.infer<typeof PlacementInput>;
@@ -424,6 +453,7 @@ export type Attendance = z.infer<typeof AttendanceInput>;
 export type Absence = z.infer<typeof AbsenceInput>;
 export type AttendanceEvent = z.infer<typeof AttendanceEventInput>;
 export type AttendanceSchedule = z.infer<typeof AttendanceScheduleInput>;
+export type Grade = z.infer<typeof GradeInput>;
 
 /** The entity collections, in the order ingestion applies them (referenced before referencing). */
 export const entityTypes = [
@@ -446,6 +476,8 @@ export const entityTypes = [
   'absences',
   'attendanceEvents',
   'attendanceSchedules',
+  // Grades (issue 17): after the persons, groups and syllabuses they refer to.
+  'grades',
 ] as const;
 export type EntityType = (typeof entityTypes)[number];
 
@@ -467,6 +499,7 @@ export const inputSchemas = {
   absences: AbsenceInput,
   attendanceEvents: AttendanceEventInput,
   attendanceSchedules: AttendanceScheduleInput,
+  grades: GradeInput,
 } satisfies Record<EntityType, z.ZodType>;
 
 /** A batch of SS 12000 data as the SIS sends it: entities to upsert and ids to delete, per collection. */

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
-import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, type DataCategory } from '../access/literals.ts';
+import { GUARDIAN_KINDS, PROTECTED_IDENTITY, STAFF_KINDS, STUDENT_KINDS, type DataCategory } from '../access/literals.ts';
 import { reachedUnits, type ReachedUnit } from '../access/reach.ts';
 import { releasePolicy } from './release.ts';
 
@@ -37,6 +37,13 @@ export interface Scope {
   attendanceUnits?: string[];
   /** Data categories approved for the attendance API (`absences`). */
   attendanceCategories?: Set<string>;
+  /**
+   * Units granted under the grades API, and only when the `grades` category is approved for it (a
+   * grade without its content would be no grade): their grades (of pupils who are students there).
+   */
+  gradesUnits?: string[];
+  /** Data categories approved for the grades API. */
+  gradesCategories?: Set<string>;
   allUnits: string[];
   /** Institution number of each unit of the scope (organisation id → organisation code), for the access log. */
   unitInstitutions?: ReadonlyMap<string, string>;
@@ -56,6 +63,10 @@ export const TIMETABLE_API = 'timetable';
 /** The catalog API whose grants reach pupils' attendance, absences and check-ins (issue 17). */
 export const ATTENDANCE_API = 'attendance';
 
+/** The catalog API whose grants reach grades (issue 17), and the data category their content needs. */
+export const GRADES_API = 'grades';
+export const GRADES_CATEGORY = 'grades' satisfies DataCategory;
+
 /**
  * The scope from the school units the client's grants reach, per API (`grant_reach` joined to the
  * school units, src/modules/access/reach.ts; `ss12000_authorize` sends the same rows). Only units
@@ -73,12 +84,16 @@ export function buildScope(identity: ClientIdentity, units: readonly ReachedUnit
   const timetableUnits = unitsOf(TIMETABLE_API);
   const attendanceUnits = unitsOf(ATTENDANCE_API);
   const studentCategories = new Set(identity.dataCategories.students ?? []);
+  const gradesCategories = new Set(identity.dataCategories[GRADES_API] ?? []);
+  const gradesUnits = gradesCategories.has(GRADES_CATEGORY) ? unitsOf(GRADES_API) : [];
   return {
     identity,
     studentUnits,
     staffUnits,
     timetableUnits,
-    allUnits: [...new Set([...studentUnits, ...staffUnits, ...timetableUnits, ...attendanceUnits])],
+    gradesUnits,
+    gradesCategories,
+    allUnits: [...new Set([...studentUnits, ...staffUnits, ...timetableUnits, ...attendanceUnits, ...gradesUnits])],
     unitInstitutions: new Map(reached.map((u) => [u.unitId, u.institutionNumber])),
     studentCategories,
     staffCategories: new Set(identity.dataCategories.staff ?? []),
@@ -173,6 +188,7 @@ function endUserVisibleSql(type: string, scope: Scope, user: NonNullable<Scope['
         : sql`false`;
     case 'studyplans':
       return user.role === 'student' ? sql`t.student_id = ${self}::uuid AND ${me}` : sql`false`;
+    // grades: none (an end user consents under the API of their role; grades are granted to apps per school).
     default:
       return sql`false`;
   }
@@ -208,6 +224,8 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
     case 'attendanceEvents':
     case 'attendanceSchedules':
       return pupilRecordSql(type, scope);
+    case 'grades':
+      return gradesVisibleSql(scope);
     default:
       return sql`false`;
   }
@@ -240,4 +258,16 @@ function pupilRecordSql(type: 'attendances' | 'absences' | 'attendanceEvents' | 
   return sql`(t.organisation_id = ANY(${uuids(units)})
     AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${pupil} AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = t.organisation_id)
     AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = ${pupil} AND (p.security_marking IS NULL OR p.security_marking <> ALL(${texts([...rule.withheldUnder])}))))`;
+}
+
+/**
+ * SQL condition: grade `t` may be seen — at a unit granted under the grades API (with the `grades`
+ * category), of a pupil who is a student at that unit (a grade does not follow the pupil to another
+ * school), and not of a pupil under protected identity (read live from the person: a marking set
+ * later withholds the grades at once; a pupil the store does not hold counts as protected).
+ */
+export function gradesVisibleSql(scope: Scope): RawBuilder<unknown> {
+  return sql`(t.organisation_id = ANY(${uuids(scope.gradesUnits ?? [])})
+    AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = t.organisation_id)
+    AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = t.student_id AND p.security_marking IS DISTINCT FROM ${PROTECTED_IDENTITY}))`;
 }

@@ -171,6 +171,22 @@ export interface Ss12000AttendanceSchedulesTable extends EntityBase {
   start_date: DateCol;
   end_date: DateColNullable;
 }
+/** A registered grade (issue 17, migration 0077); its content is released under the data category `grades`. */
+export interface Ss12000GradesTable extends EntityBase {
+  organisation_id: string;
+  student_id: string;
+  registered_by_id: string;
+  grading_teacher_id: string | null;
+  registered_date: DateCol;
+  json_grade_value: string | null;
+  json_final_grade: string | null;
+  json_trial: string | null;
+  json_adapted_study_plan: string | null;
+  json_remark: string | null;
+  json_converted: string | null;
+  json_correction_type: string | null;
+  json_diploma_project: string | null;
+}
 export interface Ss12000PersonRelationsTable {
   person_id: string;
   kind: string;
@@ -201,6 +217,8 @@ export interface Ss12000DeletedEntitiesTable {
   timetable_units: UuidArray;
   /** Units under the attendance API (migration 0076). */
   attendance_units: UuidArray;
+  /** Units under the grades API (migration 0077). */
+  grades_units: UuidArray;
   any_grant: ColumnType<boolean, boolean | undefined, boolean>;
 }
 export interface Ss12000AccessLogTable {
@@ -300,6 +318,7 @@ export interface Ss12000Tables {
   ss12000_absences: Ss12000AbsencesTable;
   ss12000_attendance_events: Ss12000AttendanceEventsTable;
   ss12000_attendance_schedules: Ss12000AttendanceSchedulesTable;
+  ss12000_grades: Ss12000GradesTable;
   ss12000_person_relations: Ss12000PersonRelationsTable;
   ss12000_assignment_roles: Ss12000AssignmentRolesTable;
   ss12000_deleted_entities: Ss12000DeletedEntitiesTable;

@@ -3481,6 +3481,12 @@ export interface paths {
                     "application/json": {
                         /** @default [] */
                         apis?: {
+                            /**
+                             * @description read (the default), or read_write: the app also writes through this API (SS 12000 attendances, attendance events and schedules, absences). The operator approves the level with the app; each school then decides whether to grant read-write.
+                             * @default read
+                             * @enum {string}
+                             */
+                            accessLevel?: "read" | "read_write";
                             /** @description An API code from GET /api/v1/catalog/apis */
                             apiCode: string;
                             /** @description Categories of that API's catalog entry; 'identity' is always included */
@@ -3642,6 +3648,12 @@ export interface paths {
                     "application/json": {
                         /** @description Replaces the whole list */
                         apis?: {
+                            /**
+                             * @description read (the default), or read_write: the app also writes through this API (SS 12000 attendances, attendance events and schedules, absences). The operator approves the level with the app; each school then decides whether to grant read-write.
+                             * @default read
+                             * @enum {string}
+                             */
+                            accessLevel?: "read" | "read_write";
                             /** @description An API code from GET /api/v1/catalog/apis */
                             apiCode: string;
                             /** @description Categories of that API's catalog entry; 'identity' is always included */
@@ -6336,6 +6348,11 @@ export interface components {
             /** @description Right list: with access, within your scope */
             granted: {
                 accessGroupId: string | null;
+                /**
+                 * @description What this grant allows: read, or read_write (the app also writes there)
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 /** @description You may remove this one */
                 changeable: boolean;
                 institutionNumber: string | null;
@@ -6350,6 +6367,11 @@ export interface components {
             purposes: {
                 [key: string]: string;
             };
+            /**
+             * @description What the app asked for and the operator approved under this API: read_write may be granted only then
+             * @enum {string}
+             */
+            requestedAccessLevel: "read" | "read_write";
             /** @description Any one of these rights lets you edit this API */
             requiredRights: string[];
             /** @description Switched off in your institutions: back when the app is switched on */
@@ -6377,6 +6399,11 @@ export interface components {
             /** @description Right list: with access, within your scope */
             granted: {
                 accessGroupId: string | null;
+                /**
+                 * @description What this grant allows: read, or read_write (the app also writes there)
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 /** @description You may remove this one */
                 changeable: boolean;
                 institutionNumber: string | null;
@@ -6391,6 +6418,11 @@ export interface components {
             purposes: {
                 [key: string]: string;
             };
+            /**
+             * @description What the app asked for and the operator approved under this API: read_write may be granted only then
+             * @enum {string}
+             */
+            requestedAccessLevel: "read" | "read_write";
             /** @description Any one of these rights lets you edit this API */
             requiredRights: string[];
             /** @description Switched off in your institutions: back when the app is switched on */
@@ -8048,6 +8080,11 @@ export interface components {
                 notes: string | null;
             } | null;
             apis: {
+                /**
+                 * @description What the app asks for: read, or read_write (it also writes through this API); approving the app approves the level
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 /** @description The data categories with the catalog's name and description in the reader's language */
                 categories: {
                     code: string;
@@ -8121,6 +8158,11 @@ export interface components {
                 notes: string | null;
             } | null;
             apis: {
+                /**
+                 * @description What the app asks for: read, or read_write (it also writes through this API); approving the app approves the level
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 /** @description The data categories with the catalog's name and description in the reader's language */
                 categories: {
                     code: string;
@@ -8312,6 +8354,11 @@ export interface components {
         PartnerApp: {
             accreditationNotes: string | null;
             apis: {
+                /**
+                 * @description What the app asks for: read, or read_write
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 apiCode: string;
                 apiName: string;
                 dataCategories: string[];
@@ -8407,6 +8454,11 @@ export interface components {
         PartnerAppInput: {
             accreditationNotes: string | null;
             apis: {
+                /**
+                 * @description What the app asks for: read, or read_write
+                 * @enum {string}
+                 */
+                accessLevel: "read" | "read_write";
                 apiCode: string;
                 apiName: string;
                 dataCategories: string[];
@@ -9134,6 +9186,11 @@ export interface components {
         };
         ReplaceGrants: {
             accessGroupIds?: string[];
+            /**
+             * @description The level of every target you grant with this change: read, or read_write (only where the app asked for it: else 409 access_level_not_requested). Absent: new grants are read and existing ones keep their level; read-write is never implied.
+             * @enum {string}
+             */
+            accessLevel?: "read" | "read_write";
             /** @description Required (true) when the change removes access somewhere */
             confirmRemoval?: boolean;
             institutionNumbers?: string[];
@@ -9141,6 +9198,11 @@ export interface components {
         };
         ReplaceGrantsInput: {
             accessGroupIds?: string[];
+            /**
+             * @description The level of every target you grant with this change: read, or read_write (only where the app asked for it: else 409 access_level_not_requested). Absent: new grants are read and existing ones keep their level; read-write is never implied.
+             * @enum {string}
+             */
+            accessLevel?: "read" | "read_write";
             /** @description Required (true) when the change removes access somewhere */
             confirmRemoval?: boolean;
             institutionNumbers?: string[];

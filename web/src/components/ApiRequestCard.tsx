@@ -25,7 +25,9 @@ export function ApiRequestCard({
   categories,
   purposeLanguage,
   purposes,
+  accessLevel,
 }: {
+  accessLevel?: 'read' | 'read_write' | undefined;
   code: string;
   name: string;
   dataCategories: string[];
@@ -38,6 +40,14 @@ export function ApiRequestCard({
   const others = purposes && purposeLanguage ? PURPOSE_LANGUAGES.filter((l) => l !== purposeLanguage && purposes[l]) : [];
   return (
     <Card size="small" title={known(`apis.${code}`, name)} data-testid={`api-request-${code}`}>
+      {accessLevel && (
+        <p data-testid="request-access-level">
+          <strong>{t('common.label', { text: t('writeAccess.label') })}</strong>{' '}
+          <Tag color={accessLevel === 'read_write' ? 'orange' : undefined}>
+            {t(accessLevel === 'read_write' ? 'writeAccess.readWrite' : 'writeAccess.read')}
+          </Tag>
+        </p>
+      )}
       <p>
         <strong>{t('common.label', { text: t('partner.form.dataCategories') })}</strong>{' '}
         {!categories && dataCategories.map((c) => <Tag key={c}>{known(`categories.${c}`, c)}</Tag>)}

@@ -963,6 +963,20 @@ const en = {
     changedRecords: 'Changed records',
     deletedRecords: 'Deleted records',
   },
+  // Write grants (issue 17): what an app may do with an API — read, or read and write.
+  writeAccess: {
+    label: 'Access',
+    read: 'Read',
+    readWrite: 'Read and write',
+    requestLabel: 'Access to this API',
+    requestHelp:
+      'Read-write lets the app also write through this API (attendance, absences). The operator approves it with the app; each school then decides whether to grant it.',
+    requested: 'Asks to write too',
+    grantReadWrite: 'Also allow this app to write (read-write)',
+    grantReadWriteHelp:
+      'The app asked to write through this API and the operator approved that. Writing is never given unless you tick this: leave it off to grant read access only.',
+    readOnlyRequested: 'The app asked for read access only.',
+  },
 };
 
 export default en;

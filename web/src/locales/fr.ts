@@ -977,6 +977,20 @@ const fr: Resources = {
     changedRecords: 'Enregistrements modifiés',
     deletedRecords: 'Enregistrements supprimés',
   },
+  // Droits d'écriture (issue 17) : ce qu'une app peut faire avec une API — lire, ou lire et écrire.
+  writeAccess: {
+    label: 'Accès',
+    read: 'Lecture',
+    readWrite: 'Lecture et écriture',
+    requestLabel: 'Accès à cette API',
+    requestHelp:
+      "La lecture-écriture permet aussi à l'app d'écrire par cette API (présences, absences). L'opérateur l'approuve avec l'app ; chaque école décide ensuite de l'accorder ou non.",
+    requested: 'Demande aussi à écrire',
+    grantReadWrite: 'Permettre aussi à cette app d’écrire (lecture-écriture)',
+    grantReadWriteHelp:
+      "L'app a demandé à écrire par cette API et l'opérateur l'a approuvé. L'écriture n'est jamais accordée si vous ne cochez pas ceci : laissez-le décoché pour n'accorder que la lecture.",
+    readOnlyRequested: "L'app n'a demandé que la lecture.",
+  },
 };
 
 export default fr;

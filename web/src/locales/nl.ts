@@ -978,6 +978,20 @@ const nl: Resources = {
     changedRecords: 'Gewijzigde records',
     deletedRecords: 'Verwijderde records',
   },
+  // Schrijfrechten (issue 17): wat een app met een API mag — lezen, of lezen en schrijven.
+  writeAccess: {
+    label: 'Toegang',
+    read: 'Lezen',
+    readWrite: 'Lezen en schrijven',
+    requestLabel: 'Toegang tot deze API',
+    requestHelp:
+      'Met lezen en schrijven kan de app via deze API ook gegevens wegschrijven (aanwezigheden, afwezigheden). De operator keurt dat goed met de app; elke school beslist daarna of ze het toekent.',
+    requested: 'Vraagt ook te schrijven',
+    grantReadWrite: 'Deze app ook laten schrijven (lezen en schrijven)',
+    grantReadWriteHelp:
+      'De app vroeg via deze API te mogen schrijven en de operator keurde dat goed. Schrijven wordt nooit toegekend tenzij u dit aanvinkt: laat het uit om alleen leestoegang te geven.',
+    readOnlyRequested: 'De app vroeg alleen leestoegang.',
+  },
 };
 
 export default nl;

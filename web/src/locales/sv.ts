@@ -973,6 +973,20 @@ const sv: Resources = {
     changedRecords: 'Ändrade poster',
     deletedRecords: 'Borttagna poster',
   },
+  // Skrivbehörighet (issue 17): vad en app får göra med ett API — läsa, eller läsa och skriva.
+  writeAccess: {
+    label: 'Åtkomst',
+    read: 'Läsa',
+    readWrite: 'Läsa och skriva',
+    requestLabel: 'Åtkomst till detta API',
+    requestHelp:
+      'Med läs- och skrivåtkomst kan appen också skriva via detta API (närvaro, frånvaro). Operatören godkänner det med appen; varje skola bestämmer sedan om den tilldelar det.',
+    requested: 'Vill också skriva',
+    grantReadWrite: 'Låt även den här appen skriva (läsa och skriva)',
+    grantReadWriteHelp:
+      'Appen bad om att få skriva via detta API och operatören godkände det. Skrivåtkomst ges aldrig om du inte kryssar i detta: låt det vara urkryssat för att bara ge läsåtkomst.',
+    readOnlyRequested: 'Appen bad bara om läsåtkomst.',
+  },
 };
 
 export default sv;

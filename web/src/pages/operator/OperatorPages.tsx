@@ -168,6 +168,7 @@ export function OperatorAppPage() {
         {a.apis.map((x) => (
           <ApiRequestCard
             key={x.code}
+            accessLevel={x.accessLevel}
             code={x.code}
             name={x.name}
             dataCategories={x.dataCategories}

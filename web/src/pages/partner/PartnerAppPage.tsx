@@ -133,15 +133,18 @@ function Overview({ app }: { app: PartnerApp }) {
         {app.accreditationNotes && <Descriptions.Item label={t('partner.app.notes')}>{app.accreditationNotes}</Descriptions.Item>}
         {app.statusReason && <Descriptions.Item label={t('partner.app.statusReason')}>{app.statusReason}</Descriptions.Item>}
       </Descriptions>
-      {app.apis.map((x: { apiCode: string; apiName: string; dataCategories: string[]; purposes: Purposes; purpose: string }) => (
-        <ApiRequestCard
-          key={x.apiCode}
-          code={x.apiCode}
-          name={x.apiName}
-          dataCategories={x.dataCategories}
-          purpose={purposeFor(x.purposes, i18n.language, x.purpose)}
-        />
-      ))}
+      {app.apis.map(
+        (x: { apiCode: string; apiName: string; dataCategories: string[]; purposes: Purposes; purpose: string; accessLevel: 'read' | 'read_write' }) => (
+          <ApiRequestCard
+            key={x.apiCode}
+            accessLevel={x.accessLevel}
+            code={x.apiCode}
+            name={x.apiName}
+            dataCategories={x.dataCategories}
+            purpose={purposeFor(x.purposes, i18n.language, x.purpose)}
+          />
+        ),
+      )}
     </Space>
   );
 }

@@ -159,6 +159,8 @@ interface FormApi {
   dataCategories: string[];
   /** The purpose per language; at least one is given. */
   purposes: Purposes;
+  /** Read, or read and write (issue 17, write grants). */
+  accessLevel?: 'read' | 'read_write';
 }
 
 /** The purposes as sent: only the languages filled in. */
@@ -194,7 +196,12 @@ export function PartnerAppFormPage() {
         contactEmail: a.contactEmail,
         redirectUris: a.redirectUris,
         clientType: (a as { clientType?: 'confidential' | 'public' }).clientType ?? 'confidential',
-        apis: a.apis.map((x: FormApi) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purposes: x.purposes })),
+        apis: a.apis.map((x: FormApi) => ({
+          apiCode: x.apiCode,
+          dataCategories: x.dataCategories,
+          purposes: x.purposes,
+          accessLevel: x.accessLevel ?? 'read',
+        })),
       });
     }
   }, [existing.data, form]);
@@ -203,7 +210,12 @@ export function PartnerAppFormPage() {
       const full: AppInput = {
         ...v,
         redirectUris: v.redirectUris ?? [],
-        apis: (v.apis ?? []).map((x) => ({ apiCode: x.apiCode, dataCategories: x.dataCategories, purposes: givenPurposes(x.purposes) })),
+        apis: (v.apis ?? []).map((x) => ({
+          apiCode: x.apiCode,
+          dataCategories: x.dataCategories,
+          purposes: givenPurposes(x.purposes),
+          accessLevel: x.accessLevel ?? 'read',
+        })),
       };
       const patch: AppPatch = limited ? { description: v.description, contactEmail: v.contactEmail } : (full as AppPatch);
       return appId ? api.patch<PartnerApp>(`/partner/apps/${appId}`, patch) : api.post<PartnerApp>('/partner/apps', full);
@@ -261,7 +273,7 @@ export function PartnerAppFormPage() {
                   <ApiFields key={field.key} index={index} name={field.name} apis={apis} disabled={limited} onRemove={() => remove(field.name)} />
                 ))}
                 {!limited && (
-                  <Button onClick={() => add({ apiCode: undefined, dataCategories: ['identity'], purposes: {} })} data-testid="add-api">
+                  <Button onClick={() => add({ apiCode: undefined, dataCategories: ['identity'], purposes: {}, accessLevel: 'read' })} data-testid="add-api">
                     {t('partner.form.addApi')}
                   </Button>
                 )}
@@ -310,6 +322,16 @@ function ApiFields({ index, name, apis, disabled, onRemove }: { index: number; n
         <Checkbox.Group
           disabled={disabled || !api}
           options={(api?.dataCategories ?? []).map((c: string) => ({ value: c, label: known(`categories.${c}`, c), disabled: c === 'identity' }))}
+        />
+      </Form.Item>
+      <Form.Item label={t('writeAccess.requestLabel')} name={[name, 'accessLevel']} extra={t('writeAccess.requestHelp')} initialValue="read">
+        <Radio.Group
+          disabled={disabled}
+          data-testid={`access-level-${index}`}
+          options={[
+            { value: 'read', label: t('writeAccess.read') },
+            { value: 'read_write', label: t('writeAccess.readWrite') },
+          ]}
         />
       </Form.Item>
       <fieldset style={{ border: 0, margin: 0, padding: 0 }} data-testid={`purposes-${index}`}>

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, App, Button, Card, Descriptions, Input, Space, Table, Tabs, Tag } from 'antd';
+import { Alert, App, Button, Card, Checkbox, Descriptions, Input, Space, Table, Tabs, Tag } from 'antd';
 import type { TFunction } from 'i18next';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -17,7 +17,10 @@ import { SwitchStateTag } from './SchoolApps.tsx';
 type Detail = Res<'/api/v1/school/apps/{appId}'>;
 type AccessAnswer = Res<'/api/v1/school/apps/{appId}/api-access'>;
 type Entry = Item<AccessAnswer>;
-type Target = { institutionNumber: string | null; accessGroupId: string | null; name: string; changeable?: boolean };
+type Target = { institutionNumber: string | null; accessGroupId: string | null; name: string; changeable?: boolean; accessLevel?: AccessLevel };
+type AccessLevel = 'read' | 'read_write';
+/** The level an API's grants are at as one choice (read-write when any of them is). */
+const levelOfEntry = (e: { granted: Target[] }): AccessLevel => (e.granted.some((g) => g.accessLevel === 'read_write') ? 'read_write' : 'read');
 type LogAnswer = Res<'/api/v1/school/apps/{appId}/log'>;
 type LogRow = Item<LogAnswer>;
 
@@ -269,6 +272,8 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
   const access = useQuery({ queryKey: ['school', 'access', path], queryFn: () => api.get<AccessAnswer>(path) });
   const [editing, setEditing] = useState(false);
   const [targets, setTargets] = useState<Record<string, string[]>>({});
+  // Write grants: the level the admin chose per API; read unless they tick read-write themselves.
+  const [levels, setLevels] = useState<Record<string, AccessLevel>>({});
   const [reason, setReason] = useState('');
   const [saved, setSaved] = useState(false);
   const entries = itemsOf(access.data) as Entry[];
@@ -276,10 +281,11 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
   const save = useMutation({
     mutationFn: async (changes: { entry: Entry; keys: string[] }[]) => {
       for (const { entry, keys } of changes) {
+        const accessLevel = levels[entry.apiCode] ?? 'read';
         const body =
           entry.grantTarget === 'access_group'
-            ? { accessGroupIds: keys, reason: reason || undefined, confirmRemoval: true }
-            : { institutionNumbers: keys, reason: reason || undefined, confirmRemoval: true };
+            ? { accessGroupIds: keys, reason: reason || undefined, confirmRemoval: true, accessLevel }
+            : { institutionNumbers: keys, reason: reason || undefined, confirmRemoval: true, accessLevel };
         await api.put(`/school/apps/${appId}/api-access/${entry.apiCode}${qs({ invitation })}`, body);
       }
     },
@@ -302,11 +308,13 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
       api: known(`apis.${e.apiCode}`, e.apiName),
       institution: g.institutionNumber ? labelOf(g) : '',
       group: g.accessGroupId ? g.name : '',
+      level: g.accessLevel === 'read_write' ? t('writeAccess.readWrite') : t('writeAccess.read'),
     })),
   );
 
   function startEdit() {
     setTargets(Object.fromEntries(editable.map((e) => [e.apiCode, e.granted.map(keyOf)])));
+    setLevels(Object.fromEntries(editable.map((e) => [e.apiCode, levelOfEntry(e)])));
     setSaved(false);
     setEditing(true);
   }
@@ -314,7 +322,12 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
   function onSave() {
     const changes = editable
       .map((e) => ({ entry: e, keys: targets[e.apiCode] ?? [], before: e.granted.map(keyOf) as string[] }))
-      .filter((c) => c.keys.length !== c.before.length || c.keys.some((k) => !c.before.includes(k)));
+      .filter(
+        (c) =>
+          c.keys.length !== c.before.length ||
+          c.keys.some((k) => !c.before.includes(k)) ||
+          (c.keys.length > 0 && (levels[c.entry.apiCode] ?? 'read') !== levelOfEntry(c.entry)),
+      );
     if (!changes.length) {
       setEditing(false);
       return;
@@ -417,6 +430,7 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
               { title: t('school.access.api'), dataIndex: 'api' },
               { title: t('school.access.institution'), dataIndex: 'institution' },
               { title: t('school.access.accessGroup'), dataIndex: 'group' },
+              { title: t('writeAccess.label'), dataIndex: 'level' },
             ]}
           />
         </>
@@ -466,6 +480,20 @@ function AccessTab({ path, appId, invitation }: { path: string; appId?: string; 
                   }}
                   listStyle={{ width: 380, height: 320 }}
                 />
+                {e.requestedAccessLevel === 'read_write' ? (
+                  <div style={{ marginTop: 12 }}>
+                    <Checkbox
+                      data-testid={`grant-read-write-${e.apiCode}`}
+                      checked={(levels[e.apiCode] ?? 'read') === 'read_write'}
+                      onChange={(ev) => setLevels((prev) => ({ ...prev, [e.apiCode]: ev.target.checked ? 'read_write' : 'read' }))}
+                    >
+                      {t('writeAccess.grantReadWrite')}
+                    </Checkbox>
+                    <p style={{ color: 'rgba(0,0,0,0.6)', marginBottom: 0 }}>{t('writeAccess.grantReadWriteHelp')}</p>
+                  </div>
+                ) : (
+                  <p style={{ color: 'rgba(0,0,0,0.6)', marginTop: 12, marginBottom: 0 }}>{t('writeAccess.readOnlyRequested')}</p>
+                )}
               </Card>
             );
           })}
