@@ -211,7 +211,7 @@ describe('schoolgate imports through the CLI', () => {
     const foreign = cli(target, ['rights', 'import', file('rights-foreign.csv', `${header}u1,iBasis,123456,,2026\nu1,LeerlingAdministratie,123456,,2026\n`)]);
     expectOneLine(
       foreign,
-      /^schoolgate rights import: \S+rights-foreign\.csv: line 3, moduleRight: "LeerlingAdministratie" is not an admin right of the API catalog; its rights are: iBasis, iInternen, iLeerlingen, iLessenrooster, iPersoneel, iPuntenboek, invoicing_admin$/,
+      /^schoolgate rights import: \S+rights-foreign\.csv: line 3, moduleRight: "LeerlingAdministratie" is not an admin right of the API catalog; its rights are: iAfwezigheden, iBasis, iInternen, iLeerlingen, iLessenrooster, iPersoneel, iPuntenboek, invoicing_admin$/,
     );
     const onInstitution = cli(target, ['rights', 'import', file('rights-target.csv', `${header}u1,invoicing_admin,123456,,2026\n`)]);
     expectOneLine(

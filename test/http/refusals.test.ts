@@ -46,7 +46,7 @@ describe('refusals in the surface’s own error shape', () => {
   });
 
   it.each([
-    ['an unimplemented SS 12000 endpoint', '/ss12000/v2.0/grades', 404],
+    ['an unimplemented SS 12000 endpoint', '/ss12000/v2.0/courses', 404],
     ['an invalid escape', '/ss12000/v2.0/persons/%ud800', 400],
     ['an over-long id', `/ss12000/v2.0/persons/${'a'.repeat(5000)}`, 414],
     ['a request line over the limit', `/ss12000/v2.0/persons?nameContains=${'x'.repeat(20_000)}`, 431],

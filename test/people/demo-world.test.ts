@@ -126,11 +126,12 @@ describe('the demo world is one world (issue 14, point 8)', () => {
     {
       const { url } = harness();
       const as = (base: string) => new Ss12000Client(`${url}${base}`, `${url}/oidc/token`, DEMO_CLIENT.clientId, DEMO_CLIENT.secret, 'basic');
-      // Informat's catalog, written out here: Students, Staff, Boarders, Invoices, Pre-enrolments, Timetable.
+      // Informat's catalog, written out here: Students, Staff, Boarders, Invoices, Pre-enrolments, Timetable,
+      // Attendance, Grades.
       const grants = await as('/api/v1').request('GET', '/me/grants');
       expect(grants.status).toBe(200);
       const apis = new Set(grants.body.data.map((g: { api: { code: string } }) => g.api.code));
-      expect([...apis].sort()).toEqual(['boarders', 'invoices', 'pre_enrolments', 'staff', 'students', 'timetable']);
+      expect([...apis].sort()).toEqual(['attendance', 'boarders', 'grades', 'invoices', 'pre_enrolments', 'staff', 'students', 'timetable']);
       // The README's curl examples, one page each: every one answers records.
       const boarders = await as('/boarders/v1').crawl('/boarders', 100);
       const invoices = await as('/invoices/v1').crawl('/invoices', 500);

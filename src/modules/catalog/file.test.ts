@@ -50,7 +50,7 @@ describe('the catalog file', () => {
 
   it('reads JSON by a .json name, and says what is wrong with text that does not parse', () => {
     const json = parseCatalogText(JSON.stringify(informat()), 'catalog.json');
-    expect(json.apis).toHaveLength(7);
+    expect(json.apis).toHaveLength(8);
     expect(() => parseCatalogText('apis: [', 'c.yaml')).toThrow(/c\.yaml[\s\S]*\(file\): not valid YAML/);
     expect(() => parseCatalogText('{"apis": ', 'c.json')).toThrow(/\(file\): not valid JSON/);
     // A key given twice would silently keep one of them.
@@ -74,7 +74,7 @@ describe('the catalog file', () => {
     d.categories.push({ ...d.categories[0] });
     d.apis[2].dataCategories.push('dormitory');
     expect(problemsOf(d)).toEqual([
-      'categories[11].code: "identity" is declared twice (also categories[0])',
+      'categories[12].code: "identity" is declared twice (also categories[0])',
       'apis[3].code: "students" is declared twice (also apis[0])',
       'apis[2].dataCategories[5]: "dormitory" is not declared under categories (declare it with names and descriptions, or remove it)',
       'apis[2].dataCategories[5]: "dormitory" is not a category the boarders release declaration (src/modules/boarders/release.ts) releases; an API served by boarders offers only: identity, addresses, phone_numbers, private_email, guardians',

@@ -3,6 +3,7 @@ import { useHarness } from '../../../test/support/harness.ts';
 import { claimsOf, exchangeCode, pkcePair, signIn, tokenRequest, world } from '../../../test/oidc/signin/support.ts';
 import { startReceiver, verifyStandardWebhook } from '../../../test/support/webhook-receiver.ts';
 import { newSigningSecret } from '../webhooks/signing.ts';
+import { appWebhookAad, secretBoxFor } from '../webhooks/secrets.ts';
 
 /*
  * Withdrawal through the real sign-in: the person signs in to an app (school, password, consent),
@@ -53,7 +54,14 @@ describe('withdrawal after a real sign-in', () => {
     const secret = newSigningSecret();
     await ctx.db
       .insertInto('app_webhooks')
-      .values({ app_id: app.appId, target: `${receiver.url}/events`, secret, created_at: ctx.clock.now(), updated_at: ctx.clock.now() })
+      .values({
+        app_id: app.appId,
+        target: `${receiver.url}/events`,
+        // Sealed as the service stores it (the database refuses a secret in the clear, migration 0078).
+        secret: secretBoxFor(ctx.config).seal(secret, appWebhookAad(app.appId)),
+        created_at: ctx.clock.now(),
+        updated_at: ctx.clock.now(),
+      })
       .execute();
 
     expect((await browser.post(`/api/v1/my/apps/${item.consentId}/withdraw`)).status).toBe(204);
