@@ -45,7 +45,8 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * database's name, default schoolgate_bench_api: another name lets two runs share a server), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
- * server only).
+ * server only), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
+ * the invoices case, which runs last on a world of its own).
  */
 export async function run(): Promise<void> {
   const scales = (process.env.BENCH_SCALES ?? '1').split(',').map((x) => Number(x.trim()));
@@ -53,6 +54,12 @@ export async function run(): Promise<void> {
   const results: ScaleResult[] = [];
   for (const scale of scales) results.push(await runScale(scale));
   printTable(results);
+  // Issue 15: a page of invoices per access group, at the bench world (1×), against its own bare
+  // baseline (bench/invoices.ts, also `npm run bench -- invoices` alone). BENCH_API_INVOICES=0 skips it.
+  if (process.env.BENCH_API_INVOICES !== '0') {
+    console.log('\nInvoices API: a page of invoices per access group (bench/invoices.ts)');
+    await (await import('./invoices.ts')).run();
+  }
 }
 
 /** What one world size measured, for the table of `printTable`. */
