@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
+import { sql } from 'kysely';
 import { insertUser } from '../../src/seed/builders.ts';
+import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
 
 const harness = useHarness();
@@ -190,6 +192,25 @@ describe('SS 12000 ingestion', () => {
     expect((await operator.put(`/api/v1/operator/apps/${app.appId}/rate-limit`, { requestsPerMinute: 0 })).status).toBe(400);
     expect((await operator.put('/api/v1/operator/apps/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e/rate-limit', { requestsPerMinute: 5 })).status).toBe(404);
   });
+
+  it('a refusal by the database mid-load is reported as its cause, and nothing of the batch is kept', async () => {
+    const { ctx } = harness();
+    // Past one block of stored digests (5,000 records), so that the refused insert has the next
+    // block's read queued behind it (src/db/overlap.ts): the read must not hide the cause.
+    const persons = Array.from({ length: 5200 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      givenName: i === 4900 ? 'Refused' : `Pupil${i}`,
+      familyName: 'Bulk',
+    }));
+    const before = await count('ss12000_persons');
+    await sql`ALTER TABLE ss12000_persons ADD CONSTRAINT test_refused_name CHECK (given_name <> 'Refused') NOT VALID`.execute(ctx.db);
+    try {
+      await expect(ingestBatch(ctx, { upsert: { persons } } as never, { id: null, label: 'test', kind: 'system' })).rejects.toThrow(/test_refused_name/);
+    } finally {
+      await sql`ALTER TABLE ss12000_persons DROP CONSTRAINT test_refused_name`.execute(ctx.db);
+    }
+    expect(await count('ss12000_persons')).toBe(before);
+  }, 60_000);
 
   it('is for the operator only', async () => {
     const { ctx } = harness();

@@ -516,7 +516,12 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           const body = canonical(rec);
           return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
         });
-        const stored = await storedQuery;
+        // Queued behind this collection's inserts: when one of them failed, its error is the cause
+        // (this read then only fails in the aborted transaction).
+        const stored = await storedQuery.catch(async (error: unknown) => {
+          await inserts.drain();
+          throw error;
+        });
         const digests = new Map(stored.rows.map((r) => [r.id, r]));
         const sent = block.filter((b) => digests.get(b.rec.id)?.hash !== b.hash);
         // Stored as it parses, but sent in another text (key order, the SIS's meta, a member the
