@@ -1,4 +1,5 @@
 import type { AppContext } from '../context.ts';
+import { clientOwners } from '../modules/access/clients.ts';
 import { recordAudit, systemActor } from '../modules/audit/record.ts';
 import { sweepExpiredPayloads } from '../oidc/adapter.ts';
 
@@ -29,16 +30,10 @@ export async function runExpiry(ctx: AppContext): Promise<ExpiryResult> {
       .where('expires_at', '<=', now)
       .returning(['id', 'client_id', 'hint', 'created_at', 'expires_at', 'last_used_at'])
       .execute();
-    const clientIds = [...new Set(secrets.map((s) => s.client_id))];
-    const owners = clientIds.length
-      ? await trx
-          .selectFrom('clients as c')
-          .leftJoin('apps as a', 'a.id', 'c.app_id')
-          .select(['c.id', 'c.app_id', 'a.partner_id'])
-          .where('c.id', 'in', clientIds)
-          .execute()
-      : [];
-    const ownerOf = new Map(owners.map((o) => [o.id, o]));
+    const ownerOf = await clientOwners(
+      trx,
+      secrets.map((s) => s.client_id),
+    );
     for (const secret of secrets) {
       const owner = ownerOf.get(secret.client_id);
       await recordAudit(trx, now, systemActor, {

@@ -129,3 +129,22 @@ export async function rotateClientSecret(trx: Queryable, clientId: string, now: 
     endedNow: end.map((s) => ({ id: s.id, hint: s.hint })),
   };
 }
+
+/** Who a client belongs to, for audit rows about it: its app and the app's partner (null for a client without an app). */
+export interface ClientOwner {
+  id: string;
+  app_id: string | null;
+  partner_id: string | null;
+}
+
+/** The owners of `clientIds`, keyed by client id: one query for a batch of audit rows (expiry sweeps). */
+export async function clientOwners(db: Queryable, clientIds: readonly string[]): Promise<Map<string, ClientOwner>> {
+  if (!clientIds.length) return new Map();
+  const owners = await db
+    .selectFrom('clients as c')
+    .leftJoin('apps as a', 'a.id', 'c.app_id')
+    .select(['c.id', 'c.app_id', 'a.partner_id'])
+    .where('c.id', 'in', [...new Set(clientIds)])
+    .execute();
+  return new Map(owners.map((o) => [o.id, o]));
+}

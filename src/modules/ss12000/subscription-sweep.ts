@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { AppContext } from '../../context.ts';
+import { clientOwners } from '../access/clients.ts';
 import { recordAudit, systemActor } from '../audit/record.ts';
 import { entityEnum } from './read.ts';
 
@@ -49,16 +50,10 @@ export async function sweepSubscriptions(ctx: AppContext): Promise<SubscriptionS
       .where('expires_at', '<=', cutoff)
       .returning(['id', 'client_id', 'name', 'resource_types', 'target', 'created_at', 'expires_at'])
       .execute();
-    const clientIds = [...new Set(gone.map((s) => s.client_id))];
-    const owners = clientIds.length
-      ? await trx
-          .selectFrom('clients as c')
-          .leftJoin('apps as a', 'a.id', 'c.app_id')
-          .select(['c.id', 'c.app_id', 'a.partner_id'])
-          .where('c.id', 'in', clientIds)
-          .execute()
-      : [];
-    const ownerOf = new Map(owners.map((o) => [o.id, o]));
+    const ownerOf = await clientOwners(
+      trx,
+      gone.map((s) => s.client_id),
+    );
     for (const s of gone) {
       const owner = ownerOf.get(s.client_id);
       await recordAudit(trx, now, systemActor, {
