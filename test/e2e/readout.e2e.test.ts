@@ -136,12 +136,23 @@ describe('readout runs, in Chromium', () => {
 
     // On a phone both pages fit: the tables scroll in their own boxes, the page never sideways.
     await page.setViewportSize({ width: 390, height: 844 });
-    const fits = () => page.evaluate(() => document.scrollingElement!.scrollWidth <= document.scrollingElement!.clientWidth);
-    expect(await fits()).toBe(true);
+    // What sticks out past the right edge, in words; the layout settles a frame or two after a resize.
+    const fits = () =>
+      page.evaluate(() => {
+        const scroller = document.scrollingElement!;
+        if (scroller.scrollWidth <= scroller.clientWidth) return 'fits';
+        const right = document.documentElement.clientWidth + 1;
+        const out = [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > right);
+        return `${scroller.scrollWidth}px in ${scroller.clientWidth}px: ${out
+          .slice(0, 3)
+          .map((el) => `${el.tagName} ${String(el.className).slice(0, 40)}`)
+          .join('; ')}`;
+      });
+    await expect.poll(fits, { timeout: 5_000 }).toBe('fits');
     await person.goto('/operator/readout?customer=exempel');
     await page.getByTestId('readout-chart-chart').locator('svg').first().waitFor({ timeout: 30_000 });
     await page.getByTestId('readout-runs').locator('.ant-table-row').first().waitFor();
-    expect(await fits()).toBe(true);
+    await expect.poll(fits, { timeout: 5_000 }).toBe('fits');
     await person.expectNoMissingKeys();
   });
 });
