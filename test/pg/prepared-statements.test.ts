@@ -47,11 +47,24 @@ describe('prepared statements', () => {
     expect(named[0]!.statement).toContain('SELECT $1::int + 1 AS v');
   });
 
-  it('prepares at most 200 texts per connection and runs the others unnamed, with the same answers', async () => {
-    for (let i = 0; i < 260; i++) {
-      const r = await sql<{ v: number }>`${PREPARED}SELECT ${i}::int AS v, ${sql.raw(String(i))} AS shape`.execute(database.db);
-      expect(r.rows[0]!.v).toBe(i);
-    }
-    expect(await prepared()).toHaveLength(200);
+  it('keeps the 200 texts used last per connection, deallocates the others, and prepares one again when it comes back', async () => {
+    const shape = (i: number) => sql<{ v: number }>`${PREPARED}SELECT ${i}::int AS v, ${sql.raw(String(i))} AS shape`.execute(database.db);
+    for (let i = 0; i < 260; i++) expect((await shape(i)).rows[0]!.v).toBe(i);
+    // Shape 0 again: used last now, so it outlives the ones after it.
+    expect((await shape(0)).rows[0]!.v).toBe(0);
+    await shape(260);
+    const named = await prepared();
+    expect(named).toHaveLength(200);
+    const shapes = named.map((s) => Number(/AS shape$/.test(s.statement) ? s.statement.match(/(\d+) AS shape$/)![1] : NaN)).sort((a, b) => a - b);
+    expect(shapes).toEqual([0, ...Array.from({ length: 199 }, (_, i) => 62 + i)]);
+  });
+
+  it('keeps no more statement text than its budget: long texts push out old ones, and every answer stays right', async () => {
+    // Texts of 100,000 characters (a comment as padding): twenty fit the 2,000,000-character budget.
+    const padded = (i: number) => sql<{ v: number }>`${PREPARED}SELECT ${i}::int AS v /* ${sql.raw(String(i).padEnd(100_000, 'x'))} */`.execute(database.db);
+    for (let i = 0; i < 30; i++) expect((await padded(i)).rows[0]!.v).toBe(i);
+    const named = (await prepared()).filter((s) => s.statement.includes('xxxx'));
+    expect(named.length).toBeGreaterThan(10);
+    expect(named.reduce((n, s) => n + s.statement.length, 0)).toBeLessThanOrEqual(2_000_000);
   });
 });

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
 import { partColumn, partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
-import { texts, uuids, type Scope } from './scope.ts';
+import { rowCount, texts, uuids, type Scope } from './scope.ts';
 
 /**
  * Presentation of SS 12000 entities as the app may see them, decided by PostgreSQL: per row (alias
@@ -154,7 +154,7 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
   // order cut by the limit, does not depend on it.
   const walk = sql`SELECT p.id FROM ss12000_persons p
          WHERE p.id IN (SELECT r.person_id FROM ss12000_person_relations r WHERE coalesce(${seenThrough(scope)}, false)${after('r.person_id')})${after('p.id')}
-         ORDER BY p.id LIMIT ${page.limit}`;
+         ORDER BY p.id LIMIT ${rowCount(page.limit)}`;
   // Per unit would need a store of more than MAX_PER_UNIT² school units to be taken, and sending the
   // unit list once more costs about a microsecond per unit whether it is taken or not.
   if (scope.allUnits.length > MAX_PER_UNIT) return sql`(${walk})`;
@@ -175,9 +175,9 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
        CROSS JOIN LATERAL (
          SELECT DISTINCT r.person_id FROM ss12000_person_relations r
           WHERE r.organisation_id = g.unit AND r.kind = ANY(g.kinds)${after('r.person_id')}
-          ORDER BY r.person_id LIMIT ${page.limit}) f
+          ORDER BY r.person_id LIMIT ${rowCount(page.limit)}) f
        WHERE (SELECT per_unit FROM gate)
-       ORDER BY 1 LIMIT ${page.limit}),
+       ORDER BY 1 LIMIT ${rowCount(page.limit)}),
     chosen AS MATERIALIZED (
       SELECT (SELECT per_unit FROM gate)
              AND NOT EXISTS (SELECT 1 FROM candidates c WHERE NOT EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = c.id)) AS per_unit)

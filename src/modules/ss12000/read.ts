@@ -3,7 +3,7 @@ import type { Queryable } from '../../context.ts';
 import { endpointByType, relationshipSql, type EndpointDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
 import { entityTypes, type EntityType } from './schemas.ts';
-import { personVisibleSql, uuids, visibleSql, type Scope } from './scope.ts';
+import { personVisibleSql, rowCount, uuids, visibleSql, type Scope } from './scope.ts';
 import {
   metaColumns,
   personSeenSql,
@@ -104,7 +104,7 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
-    LIMIT ${limit + 1}`.execute(db);
+    LIMIT ${rowCount(limit + 1)}`.execute(db);
   const rows = result.rows.slice(0, limit).map(withUnits);
   const last = rows[rows.length - 1];
   const pageToken =
