@@ -74,6 +74,7 @@ export const WRITE_BODY_LIMIT = 64 * 1024;
 /** Deeper than any record of these entities (a schedule's state entry's reference is 4 levels). */
 const MAX_DEPTH = 8;
 /** A NUL, or a surrogate without its pair (what jsonb cannot hold). */
+// eslint-disable-next-line no-control-regex -- the NUL is exactly what is looked for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
