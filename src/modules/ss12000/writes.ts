@@ -431,3 +431,66 @@ export function writeRoutes(api: ZodApp, ctx: AppContext, guard: (r: FastifyRequ
     });
   }
 }
+
+/** The entities' component names in the facade's OpenAPI (openapi.ts), for the write operations' bodies and answers. */
+const writeComponent: Record<WriteType, string> = {
+  attendances: 'Attendance',
+  absences: 'Absence',
+  attendanceEvents: 'AttendanceEvent',
+  attendanceSchedules: 'AttendanceSchedule',
+};
+
+const writeErrors: Record<number, string> = {
+  400: 'A body or id the server cannot use, naming it in `field`: `invalid_body`, `unknown_field`, `invalid_value` (a NUL or lone surrogate), `invalid_id`; `unknown_reference` (a lesson, group, placement, school unit or person that is unknown or not available to this client: one answer for both); `student_not_enrolled` (the pupil is not a student at that school unit available to this client — also a pupil with protected identity, whose records no client reads).',
+  401: 'No access token, or one that is not (or no longer) valid.',
+  403: '`write_not_granted`: the app is not approved for the attendance API read-write, or no live read-write grant reaches the institution of the school unit the record is at (derived from the store), or an end user’s token; `category_not_approved`: absences and absence reasons need the data category absences; `write_not_readable`: the client could not read the record back. Also the read refusals of the bearer check (app suspended, …).',
+  404: 'No record with this id is available to this client (also one outside its grants).',
+  413: `The body is larger than ${WRITE_BODY_LIMIT} bytes.`,
+  415: 'The body is not JSON.',
+  429: 'Too many requests for this client (`rate_limited`); see Retry-After.',
+};
+const errorResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [s, { description: writeErrors[s], content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }]),
+  );
+
+/**
+ * The write operations for the facade's OpenAPI document, per path (merged into the read paths by
+ * openapi.ts). The request body is the entity as read, with `id` and `meta` read-only (ignored when sent):
+ * marked so in the entity's component of `schemas`.
+ */
+export function writeOpenApiPaths(schemas: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const def of writeDefs) {
+    const name = writeComponent[def.type];
+    const ref = { $ref: `#/components/schemas/${name}` };
+    // `id` and `meta` are read-only, as in the spec: required in answers, not in request bodies (OpenAPI's readOnly).
+    const props = (schemas[name] as { properties?: Record<string, Record<string, unknown>> } | undefined)?.properties;
+    for (const member of ['id', 'meta']) if (props?.[member]) props[member]!.readOnly = true;
+    const body = {
+      ...ref,
+      description: `A ${name} as the spec describes it. \`id\` and \`meta\` are read-only: the server assigns them and ignores values sent; any other unknown member is refused (\`unknown_field\`).`,
+    };
+    paths[`/${def.path}`] = {
+      post: {
+        operationId: `create${name}`,
+        summary: `Register a new ${name} (read-write grant of the attendance API at the record's institution)`,
+        requestBody: { required: true, content: { 'application/json': { schema: body } } },
+        responses: {
+          200: { description: 'Created: the record as the client reads it', content: { 'application/json': { schema: ref } } },
+          ...errorResponses(400, 401, 403, 413, 415, 429),
+        },
+      },
+    };
+    if (def.deletable)
+      paths[`/${def.path}/{id}`] = {
+        delete: {
+          operationId: `delete${name}`,
+          summary: `Delete a ${name} (read-write grant of the attendance API at the record's institution)`,
+          parameters: [{ name: 'id', in: 'path', required: true, description: 'The record id.', schema: { type: 'string', format: 'uuid' } }],
+          responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 404, 429) },
+        },
+      };
+  }
+  return paths;
+}
