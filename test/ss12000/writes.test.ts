@@ -214,6 +214,10 @@ describe('writes with a read-write grant', () => {
       const read = await writer.c.get(`${k.path}/${res.body.id}`);
       expect(read.status, k.path).toBe(200);
       expect(read.body).toEqual(res.body);
+      // A delta read (meta.modified.after) finds it: the write is a change like a load's.
+      const since = new Date(Date.parse(res.body.meta.modified) - 1000).toISOString();
+      const delta = await writer.c.crawl(`${k.path}?meta.modified.after=${encodeURIComponent(since)}`);
+      expect(delta.items.map((i) => i.id)).toContain(res.body.id);
       const log = await logOf(res.headers.get('x-request-id'));
       expect(log).toHaveLength(1);
       expect(log[0]).toMatchObject({ status: 200, method: 'POST', endpoint: k.path, institution_numbers: [A], record_count: 1 });
