@@ -21,6 +21,9 @@ import {
   insertUser,
 } from '../src/seed/builders.ts';
 import { mayWriteApi } from '../src/modules/access/write-access.ts';
+import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
+import { Ss12000Client } from './ss12000/support.ts';
+import type { AccessLevel } from '../src/db/schema.ts';
 
 const harness = useHarness();
 
@@ -506,6 +509,116 @@ describe('authorization matrix: write grants', () => {
         });
         expect([lowered.status, lowered.body.changed]).toEqual([200, true]);
         expect(await mayWriteApi(db, clientId, 'students', world.institutions[0]!)).toBe(false);
+      }
+    }
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+});
+
+/**
+ * The SS 12000 write endpoints (issue 17, point 4) × every kind of bearer caller. Expected outcomes
+ * are the issue's: only an approved app that asked for the attendance API read-write and holds a
+ * read-write grant at the record's institution writes; a caller that can read the record but not
+ * write it is refused with 403; one that cannot even see it is answered as for an unknown reference
+ * (POST: 400) or id (DELETE: 404); no token is a 401; an ingestion client never reads or writes.
+ */
+describe('authorization matrix: SS 12000 writes', () => {
+  it('writes only with a read-write grant at the record’s institution', async () => {
+    const { ctx, url } = harness();
+    const n = String(Math.floor(Math.random() * 800000) + 100000);
+    const [inst, other] = [`${n.slice(0, 5)}7`, `${n.slice(0, 5)}8`];
+    for (const number of [inst, other]) await insertInstitution(ctx.db, { number, name: `School ${number}` });
+    const [unit, otherUnit, pupil, group, activity, lesson, placement, child] = Array.from({ length: 8 }, () => randomUUID()) as string[];
+    const enrolled = (u: string) => [{ enroledAt: { id: u }, schoolType: 'GR', startDate: '2026-08-18' }];
+    await ingestBatch(
+      ctx,
+      {
+        upsert: {
+          organisations: [
+            { id: unit, displayName: 'Matrix school', organisationType: 'Skolenhet', organisationCode: inst },
+            { id: otherUnit, displayName: 'Other school', organisationType: 'Skolenhet', organisationCode: other },
+          ],
+          persons: [
+            { id: pupil, givenName: 'Ella', familyName: 'Matrix', enrolments: enrolled(unit!) },
+            { id: child, givenName: 'Mio', familyName: 'Matrix' },
+          ],
+          groups: [{ id: group, displayName: '7A', startDate: '2026-08-18', groupType: 'Klass', organisation: { id: unit } }],
+          placements: [{ id: placement, placedAt: { id: unit }, child: { id: child }, schoolType: 'FS', startDate: '2026-08-18' }],
+          activities: [
+            { id: activity, displayName: 'Matte', calendarEventsRequired: true, startDate: '2026-08-18', groups: [{ id: group }], organisation: { id: unit } },
+          ],
+          calendarEvents: [{ id: lesson, activity: { id: activity }, startTime: '2026-11-23T08:15:00+01:00', endTime: '2026-11-23T09:05:00+01:00' }],
+        },
+      },
+      { id: null, label: 'matrix', kind: 'system' },
+    );
+    const bodies: Record<string, unknown> = {
+      attendances: { calendarEvent: { id: lesson }, student: { id: pupil }, isReported: true },
+      attendanceEvents: { time: '2026-11-23T07:40:00+01:00', eventType: 'In', person: { id: pupil }, group: { id: group } },
+      attendanceSchedule: {
+        placement: { id: placement },
+        numberOfWeeks: 1,
+        startDate: '2026-11-23',
+        state: [{ state: 'Begärt', registeredAt: '2026-11-20T09:00:00+01:00' }],
+      },
+      absences: {
+        startTime: '2026-11-24T00:00:00+01:00',
+        endTime: '2026-11-24T23:59:00+01:00',
+        type: 'Beviljad ledighet',
+        student: { id: pupil },
+        organisation: { id: unit },
+      },
+    };
+    const partnerId = await insertPartner(ctx.db, { name: `Matrix writer ${n}`, contactEmail: 'w@example.test' });
+    /** A client of an approved app asking for attendance at `requested`, granted it at `grants`. */
+    const caller = async (requested: AccessLevel, grants: Record<string, AccessLevel>, status: 'approved' | 'suspended' = 'approved') => {
+      const appId = await insertApp(ctx.db, {
+        partnerId,
+        name: `Matrix ${requested}`,
+        status: 'approved',
+        apis: [
+          { apiCode: 'students', dataCategories: ['identity'], purpose: 'Attendance' },
+          { apiCode: 'attendance', dataCategories: ['identity', 'absences'], purpose: 'Attendance', accessLevel: requested },
+        ],
+      });
+      const { clientId, secret } = await insertClient(ctx.db, { appId, name: 'Matrix client' });
+      for (const [institutionNumber, accessLevel] of Object.entries(grants)) {
+        await insertGrant(ctx.db, { clientId, apiCode: 'students', institutionNumber });
+        await insertGrant(ctx.db, { clientId, apiCode: 'attendance', institutionNumber, accessLevel });
+      }
+      const client = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, clientId, secret);
+      await client.fetchToken();
+      if (status === 'suspended') await ctx.db.updateTable('apps').set({ status }).where('id', '=', appId).execute();
+      return client;
+    };
+    const writer = await caller('read_write', { [inst]: 'read_write' });
+    const ingestion = await insertClient(ctx.db, { appId: null, name: 'Matrix SIS', origin: 'ingestion' });
+    const callers: Record<string, { client: Ss12000Client | null; post: Outcome | 400; del: Outcome }> = {
+      noToken: { client: null, post: 401, del: 401 },
+      ingestionClient: { client: new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, ingestion.clientId, ingestion.secret), post: 403, del: 403 },
+      grantElsewhere: { client: await caller('read_write', { [other]: 'read_write' }), post: 400, del: 404 },
+      readGrant: { client: await caller('read_write', { [inst]: 'read' }), post: 403, del: 403 },
+      requestedRead: { client: await caller('read', { [inst]: 'read_write' }), post: 403, del: 403 },
+      appSuspended: { client: await caller('read_write', { [inst]: 'read_write' }, 'suspended'), post: 403, del: 403 },
+      readWrite: { client: writer, post: 'ok', del: 'ok' },
+    };
+    const outcome = (status: number) => (status >= 200 && status < 300 ? 'ok' : status);
+    const mismatches: string[] = [];
+    for (const [path, body] of Object.entries(bodies)) {
+      for (const [name, k] of Object.entries(callers)) {
+        const post = k.client
+          ? await k.client.request('POST', `/${path}`, body)
+          : await fetch(`${url}/ss12000/v2.0/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const postStatus = post.status;
+        if (outcome(postStatus) !== k.post) mismatches.push(`${name} POST /${path}: expected ${k.post}, got ${postStatus}`);
+        if (path === 'absences') continue;
+        // A fresh record of the writer's for each DELETE, so a caller's refusal is not an earlier deletion.
+        const made = await writer.request('POST', `/${path}`, body);
+        expect(made.status, JSON.stringify(made.body)).toBe(200);
+        const del = k.client
+          ? await k.client.request('DELETE', `/${path}/${made.body.id}`)
+          : await fetch(`${url}/ss12000/v2.0/${path}/${made.body.id}`, { method: 'DELETE' });
+        if (outcome(del.status) !== k.del) mismatches.push(`${name} DELETE /${path}/{id}: expected ${k.del}, got ${del.status}`);
       }
     }
     expect(mismatches).toEqual([]);

@@ -449,6 +449,7 @@ export interface Ss12000AccessLog {
   consent_id: string | null;
   request_id: string | null;
   released: Generated<Json>;
+  written: Json | null;
 }
 
 export interface Ss12000Activities {

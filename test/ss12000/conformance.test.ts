@@ -32,6 +32,7 @@ import { useHarness } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
+import { insertApp, insertClient, insertGrant, insertPartner } from '../../src/seed/builders.ts';
 
 const addFormats = addFormatsModule as unknown as (ajv: unknown) => void;
 const harness = useHarness();
@@ -50,15 +51,17 @@ let world: World;
 let c: Ss12000Client;
 
 interface Captured {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   template: string;
   status: number;
   body: unknown;
 }
 const captured: Captured[] = [];
+/** Request bodies of the writes (issue 17, point 4), per template, to validate against the spec's request schema. */
+const written: { template: string; body: unknown }[] = [];
 
-async function call(method: 'get' | 'post', template: string, path: string, body?: unknown) {
-  const res = await c.request(method.toUpperCase(), path, body);
+async function call(method: 'get' | 'post' | 'delete', template: string, path: string, body?: unknown, client = c) {
+  const res = await client.request(method.toUpperCase(), path, body);
   captured.push({ method, template, status: res.status, body: res.body });
   return res;
 }
@@ -165,6 +168,51 @@ beforeAll(async () => {
   // The spec's required startTime window, missing.
   await call('get', '/calendarEvents', '/calendarEvents?startTime.onOrAfter=2026-11-16T00:00:00Z');
   await call('get', '/persons/{id}', '/persons/6f1c1d8e-2a0b-4c59-9b0e-7d3c2a1b0f9e');
+
+  // The writes (issue 17, point 4): a client granted the attendance API read-write everywhere posts a
+  // record like each one it reads (same lesson, pupil, group, placement, school unit), deletes it, and
+  // is refused; the reading client (read grants only) is refused with the spec's 403.
+  const partnerId = await insertPartner(ctx.db, { name: 'Conformance writer', contactEmail: 'w@example.test' });
+  const writerApp = await insertApp(ctx.db, {
+    partnerId,
+    name: 'Writer',
+    status: 'approved',
+    apis: [
+      { apiCode: 'students', dataCategories: ['identity'], purpose: 'Attendance' },
+      { apiCode: 'attendance', dataCategories: ['identity', 'absences'], purpose: 'Attendance', accessLevel: 'read_write' },
+    ],
+  });
+  const writerClient = await insertClient(ctx.db, { appId: writerApp, name: 'Writer' });
+  for (const n of NUMBERS) {
+    await insertGrant(ctx.db, { clientId: writerClient.clientId, apiCode: 'students', institutionNumber: n });
+    await insertGrant(ctx.db, { clientId: writerClient.clientId, apiCode: 'attendance', institutionNumber: n, accessLevel: 'read_write' });
+  }
+  const w = new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, writerClient.clientId, writerClient.secret);
+  const firstRead = (path: string) => {
+    const page = captured.find((x) => x.template === `/${path}` && x.status === 200 && (x.body as { data: unknown[] }).data.length);
+    const item = (page!.body as { data: Record<string, any>[] }).data[0]!;
+    const { id: _id, meta: _meta, _embedded, ...rest } = item;
+    // References as ids only (names are the store's), as a client would send them.
+    return JSON.parse(JSON.stringify(rest, (k, v) => (k === 'displayName' ? undefined : v))) as Record<string, unknown>;
+  };
+  for (const [path, deletable] of [
+    ['attendances', true],
+    ['attendanceEvents', true],
+    ['attendanceSchedule', true],
+    ['absences', false],
+  ] as const) {
+    const body = firstRead(path);
+    written.push({ template: `/${path}`, body });
+    const made = await call('post', `/${path}`, `/${path}`, body, w);
+    if (made.status !== 200) throw new Error(`POST /${path}: ${made.status} ${JSON.stringify(made.body)}`);
+    await call('post', `/${path}`, `/${path}`, body);
+    await call('post', `/${path}`, `/${path}`, { ...body, unknownMember: 1 }, w);
+    if (deletable) {
+      await call('delete', `/${path}/{id}`, `/${path}/${(made.body as { id: string }).id}`, undefined, w);
+      await call('delete', `/${path}/{id}`, `/${path}/${(made.body as { id: string }).id}`, undefined, w);
+      await call('delete', `/${path}/{id}`, `/${path}/not-a-uuid`, undefined, w);
+    }
+  }
 }, 120_000);
 
 function responseRef(doc: any, method: string, template: string, status: number): string | undefined {
@@ -218,6 +266,12 @@ describe('SS 12000 conformance', () => {
     ajv.addSchema(doc, 'facade.json');
     const failures: string[] = [];
     for (const r of captured) {
+      if (r.status === 204) {
+        // No content: documented as such, and sent without a body.
+        expect(doc.paths[r.template]?.[r.method]?.responses?.['204'], `${r.method} ${r.template} 204 is documented`).toBeTruthy();
+        expect(r.body).toBeUndefined();
+        continue;
+      }
       const ref = responseRef(doc, r.method, r.template, r.status);
       expect(ref, `${r.method} ${r.template} ${r.status} is documented`).toBeTruthy();
       const validate = ajv.getSchema(`facade.json${ref}`)!;
@@ -246,6 +300,11 @@ describe('SS 12000 conformance', () => {
     for (const r of captured) {
       // Documented defect: no /studyplans/lookup in the spec (our extension).
       if (r.template === '/studyplans/lookup') continue;
+      if (r.status === 204) {
+        expect(doc.paths[r.template]?.[r.method]?.responses?.['204'], `${r.method} ${r.template} 204 exists in the spec`).toBeTruthy();
+        expect(r.body).toBeUndefined();
+        continue;
+      }
       const ref = responseRef(doc, r.method, r.template, r.status) ?? (r.status >= 400 ? '#/components/schemas/Error' : undefined);
       expect(ref, `${r.method} ${r.template} ${r.status} exists in the spec`).toBeTruthy();
       // Documented defect: the calendar events' lookup names AttendancesArray; its items are calendar events.
@@ -260,5 +319,20 @@ describe('SS 12000 conformance', () => {
     }
     expect(checked).toBeGreaterThan(30);
     expect(failures).toEqual([]);
+    // The write bodies sent, against the spec's request body of each POST: its schema with the
+    // read-only members (`id`, `meta`) not required, as OpenAPI's readOnly says for requests.
+    expect(written.length).toBe(4);
+    for (const { template, body } of written) {
+      const ref = doc.paths[template].post.requestBody.content['application/json'].schema.$ref as string;
+      const name = ref.split('/').at(-1)!;
+      const schema = doc.components.schemas[name];
+      const readOnly = Object.entries(schema.properties as Record<string, any>)
+        .filter(([, p]) => p.readOnly || doc.components.schemas[(p.$ref ?? '').split('/').at(-1)]?.readOnly)
+        .map(([k]) => k);
+      expect(readOnly).toEqual(expect.arrayContaining(['id', 'meta']));
+      const request = JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"official.json#/components/'));
+      const validate = ajv.compile({ ...request, required: schema.required.filter((r: string) => !readOnly.includes(r)) });
+      expect(validate(body), `${template} request body: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
   });
 });

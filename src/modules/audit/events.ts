@@ -646,6 +646,35 @@ export const AUDIT_EVENTS = {
       sv: (p) => `${p.actor} tog bort prenumerationen ”${str(p.before.name)}” ${ofTarget.sv(p)}, som gick ut ${str(p.before.expires)} utan att förnyas.`,
     },
   },
+  // Issue 17, point 4: a client's write through the SS 12000 API (src/modules/ss12000/writes.ts).
+  'ss12000.record_written': {
+    label: {
+      en: 'School data written by an app',
+      nl: 'Schoolgegevens geschreven door een app',
+      fr: 'Données scolaires écrites par une application',
+      sv: 'Skoldata skrivna av en app',
+    },
+    say: {
+      en: (p) => `${p.actor} wrote a record (${str(p.after.entity)}) through ${target.en(p)}${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft een record (${str(p.after.entity)}) geschreven via ${target.nl(p)}${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a écrit un enregistrement (${str(p.after.entity)}) par ${target.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} skrev en post (${str(p.after.entity)}) genom ${target.sv(p)}${atPlaces.sv(p)}.`,
+    },
+  },
+  'ss12000.record_deleted': {
+    label: {
+      en: 'School data deleted by an app',
+      nl: 'Schoolgegevens verwijderd door een app',
+      fr: 'Données scolaires supprimées par une application',
+      sv: 'Skoldata borttagna av en app',
+    },
+    say: {
+      en: (p) => `${p.actor} deleted a record (${str(p.before.entity)}) through ${target.en(p)}${atPlaces.en(p)}.`,
+      nl: (p) => `${p.actor} heeft een record (${str(p.before.entity)}) verwijderd via ${target.nl(p)}${atPlaces.nl(p)}.`,
+      fr: (p) => `${p.actor} a supprimé un enregistrement (${str(p.before.entity)}) par ${target.fr(p)}${atPlaces.fr(p)}.`,
+      sv: (p) => `${p.actor} tog bort en post (${str(p.before.entity)}) genom ${target.sv(p)}${atPlaces.sv(p)}.`,
+    },
+  },
 } satisfies Record<string, AuditEventDeclaration>;
 
 /** An action that has a declaration. */

@@ -18,6 +18,7 @@ import { inputSchemas, Meta, type EntityType } from './schemas.ts';
 import { clientReportOpenApiPaths } from '../client-reports/schemas.ts';
 import { aggregatedAttendanceOpenApi } from './aggregated-attendance.ts';
 import { subscriptionOpenApiPaths } from '../subscriptions/schemas.ts';
+import { writeOpenApiPaths } from './writes.ts';
 
 /**
  * The facade's own OpenAPI 3.1 document, generated from the same endpoint table and zod schemas
@@ -264,6 +265,8 @@ export function facadeOpenApi(ctx: AppContext): Record<string, unknown> {
   };
   Object.assign(paths, clientReportOpenApiPaths(errors));
   Object.assign(paths, subscriptionOpenApiPaths(errors));
+  // The spec's writes (issue 17, point 4), beside the reads of the same paths.
+  for (const [path, ops] of Object.entries(writeOpenApiPaths(schemas))) paths[path] = { ...(paths[path] as object | undefined), ...ops };
   cached = {
     openapi: '3.1.0',
     info: {

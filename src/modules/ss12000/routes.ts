@@ -20,6 +20,7 @@ import { accessLogRoutes } from './access-routes.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
 import { subscriptionRoutes } from '../subscriptions/routes.ts';
 import { aggregatedAttendanceRoutes } from './aggregated-attendance.ts';
+import { writeRoutes } from './writes.ts';
 
 export const SS12000_PREFIX = '/ss12000/v2.0';
 
@@ -144,6 +145,8 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
       clientReportRoutes(api, ctx, guard);
       subscriptionRoutes(api, ctx, guard);
       aggregatedAttendanceRoutes(api as unknown as ZodApp, ctx, guard);
+      // The spec's writes (issue 17, point 4): read-write grants only, authorized in each write's transaction.
+      writeRoutes(api as unknown as ZodApp, ctx, guard);
       api.get('/deletedEntities', { schema: { hide: true }, preHandler: guard }, async (request) => {
         const scope = request.ss12000!.scope;
         const { data, pageToken, count } = await deletedEntities(pageDb(ctx), scope, searchOf(request));

@@ -244,6 +244,23 @@ export interface Ss12000AccessLogTable {
    * `ss12000_access_log_parts(released)` (src/db/live/50_access_log_parts.sql).
    */
   released: ColumnType<(ReleasedGroup | ReleasedPart)[], string | undefined, string>;
+  /**
+   * For a write (issue 17, point 4: src/modules/ss12000/writes.ts): what the client wrote — the
+   * operation, entity type, id, institution and, for a create, the record as stored (migration 0079).
+   * NULL for reads and refused writes. Written as JSON text.
+   */
+  written: ColumnType<WrittenRecord | null, string | null | undefined, string | null>;
+}
+
+/** What one write through the SS 12000 API wrote, as its access-log row keeps it (`ss12000_access_log.written`). */
+export interface WrittenRecord {
+  operation: 'create' | 'delete';
+  entity: 'attendances' | 'absences' | 'attendanceEvents' | 'attendanceSchedules';
+  id: string;
+  /** The institution of the school unit the record is at, derived from the store (never from the body alone). */
+  institution: string;
+  /** For a create: the record as stored. */
+  record?: Record<string, unknown>;
 }
 
 /** One element of `ss12000_access_log.released` as written since migration 0052: the records of one entity type released under one API. */
