@@ -1,11 +1,28 @@
 import type { Queryable } from '../context.ts';
-import type { Language } from '../db/schema.ts';
+import type { AccessLevel, Language } from '../db/schema.ts';
 
 /** One grant of an on/off switch: the API (its code names it in the mail's language) and the institution or access group. */
 export interface SwitchedGrantLine {
   apiCode: string;
   apiName: string;
   target: string;
+}
+
+/**
+ * One grant a `grants_changed` mail names: the API (its code names it in the mail's language), the
+ * institution or access group, and the level it has (issue 17, write grants): what was granted, or
+ * what a removed grant had.
+ */
+export interface GrantLine {
+  apiCode: string;
+  apiName: string;
+  target: string;
+  accessLevel: AccessLevel;
+}
+
+/** A kept grant whose level a change moved (read ↔ read-write): `accessLevel` is the new one. */
+export interface GrantLevelLine extends GrantLine {
+  from: AccessLevel;
 }
 
 /** Every mail Schoolgate sends, with the parameters its template needs. */
@@ -32,8 +49,10 @@ export interface MailTemplates {
   grants_changed: {
     appName: string;
     apiName: string;
-    added: string[];
-    removed: string[];
+    added: GrantLine[];
+    removed: GrantLine[];
+    /** Grants kept at another level than before (the grant editor's read-write tick box). */
+    levelChanged: GrantLevelLine[];
     changedBy: string;
     reason: string | null;
     at: Date;

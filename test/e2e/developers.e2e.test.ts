@@ -90,6 +90,9 @@ describe('the developer portal', () => {
       // An operation opens to its parameters.
       await data.getByText('/persons', { exact: true }).first().click();
       await data.getByText('pageToken', { exact: true }).first().waitFor();
+      // School life the sandbox serves too (issue 17): lessons, attendance, absences, grades.
+      for (const path of ['/calendarEvents', '/attendances', '/absences', '/attendanceSchedule', '/grades'])
+        await data.getByText(path, { exact: true }).first().waitFor();
 
       await page.getByRole('tab', { name: l.oidc }).click();
       const oidc = page.getByTestId('oidc-operations');

@@ -66,8 +66,9 @@ describe('dev mailbox (no SMTP_URL: mail is kept)', () => {
       params: {
         appName: 'Rekenrups',
         apiName: 'Students',
-        added: ['123456 Sint-Jan Brugge'],
-        removed: ['654321 Atheneum Gent'],
+        added: [{ apiCode: 'students', apiName: 'Students', target: '123456 - Sint-Jan Brugge', accessLevel: 'read' }],
+        removed: [{ apiCode: 'students', apiName: 'Students', target: '654321 - Atheneum Gent', accessLevel: 'read' }],
+        levelChanged: [],
         changedBy: 'An Admin <admin@school.example>',
         reason: 'Fin du contrat',
         at: new Date('2026-11-22T10:00:00Z'),
@@ -92,8 +93,8 @@ describe('dev mailbox (no SMTP_URL: mail is kept)', () => {
       subject: 'Schoolgate – Accès aux données de Rekenrups modifié (Students)',
     });
     // Who, when, why, and what was added and removed.
-    expect(grants.text).toContain('Accès accordé pour :\n- 123456 Sint-Jan Brugge');
-    expect(grants.text).toContain('Accès retiré pour :\n- 654321 Atheneum Gent');
+    expect(grants.text).toContain('Accès accordé pour :\n- Élèves à 123456 - Sint-Jan Brugge : lecture seule');
+    expect(grants.text).toContain('Accès retiré pour :\n- Élèves à 654321 - Atheneum Gent');
     expect(grants.text).toContain('Modifié par : An Admin <admin@school.example>');
     expect(grants.text).toContain('Quand : 22 novembre 2026 à 11:00');
     expect(grants.text).toContain('Motif : Fin du contrat');

@@ -32,8 +32,9 @@ const params: { [T in keyof MailTemplates]: MailTemplates[T] } = {
   grants_changed: {
     appName: HOSTILE,
     apiName: 'Students',
-    added: ['123456 Sint-Jan'],
+    added: [{ apiCode: 'students', apiName: 'Students', target: '123456 - Sint-Jan', accessLevel: 'read' }],
     removed: [],
+    levelChanged: [],
     changedBy: 'An <admin@school.example>',
     reason: null,
     at: new Date('2026-07-01T08:30:00Z'),
@@ -120,22 +121,61 @@ describe('mail templates', () => {
   });
 
   it('lists who changed which grants, when and why', () => {
+    const line = (target: string, accessLevel: 'read' | 'read_write' = 'read') => ({ apiCode: 'students', apiName: 'Students', target, accessLevel });
     const mail = render('grants_changed', 'en', {
       ...params.grants_changed,
-      added: ['123456 Sint-Jan', '222222 De Linde'],
-      removed: ['333333 Atheneum'],
+      added: [line('123456 - Sint-Jan'), line('222222 - De Linde')],
+      removed: [line('333333 - Atheneum')],
       reason: 'New contract',
     });
-    expect(mail.text).toContain('Access granted for:\n- 123456 Sint-Jan\n- 222222 De Linde');
-    expect(mail.text).toContain('Access removed for:\n- 333333 Atheneum');
+    expect(mail.text).toContain('Access granted for:\n- Students at 123456 - Sint-Jan: read only\n- Students at 222222 - De Linde: read only');
+    expect(mail.text).toContain('Access removed for:\n- Students at 333333 - Atheneum');
     expect(mail.text).toContain('Changed by: An <admin@school.example>');
     expect(mail.text).toContain('Reason: New contract');
     expect(mail.text).toContain('takes effect immediately');
-    expect(mail.html).toContain('<li>222222 De Linde</li>');
+    expect(mail.html).toContain('<li>Students at 222222 - De Linde: read only</li>');
+    expect(mail.text).not.toContain('Access level changed');
     // Nothing removed: no removal list and no warning.
     const onlyAdded = render('grants_changed', 'en');
     expect(onlyAdded.text).not.toContain('Access removed for');
     expect(onlyAdded.text).toContain('Reason: (none given)');
+  });
+
+  it('names the level of each grant, and a change of level as a change, in each language', () => {
+    const attendance = { apiCode: 'attendance', apiName: 'Attendance', target: '001057 - Sint-Jan' };
+    const p: MailTemplates['grants_changed'] = {
+      ...params.grants_changed,
+      apiName: 'Attendance',
+      added: [{ ...attendance, target: '222222 - De Linde', accessLevel: 'read_write' }],
+      levelChanged: [{ ...attendance, accessLevel: 'read', from: 'read_write' }],
+    };
+    const expected: Record<Language, string[]> = {
+      en: [
+        '- Attendance at 222222 - De Linde: read and write',
+        'Access level changed for:\n- Attendance at 001057 - Sint-Jan: from read and write to read only',
+        'the next write is refused',
+      ],
+      nl: [
+        '- Attendance bij 222222 - De Linde: lezen en schrijven',
+        'Toegangsniveau gewijzigd voor:\n- Attendance bij 001057 - Sint-Jan: van lezen en schrijven naar alleen lezen',
+        'schrijfaanvraag wordt geweigerd',
+      ],
+      fr: [
+        '- Attendance à 222222 - De Linde : lecture et écriture',
+        "Niveau d'accès modifié pour :\n- Attendance à 001057 - Sint-Jan : de lecture et écriture à lecture seule",
+        "l'écriture suivante est refusée",
+      ],
+      sv: [
+        '- Attendance vid 222222 - De Linde: läsa och skriva',
+        'Åtkomstnivå ändrad för:\n- Attendance vid 001057 - Sint-Jan: från läsa och skriva till endast läsa',
+        'nästa skrivning nekas',
+      ],
+    };
+    for (const language of LANGUAGES) for (const phrase of expected[language]) expect(render('grants_changed', language, p).text).toContain(phrase);
+    // Raised, not lowered: no warning about writes.
+    const raised = render('grants_changed', 'en', { ...p, levelChanged: [{ ...attendance, accessLevel: 'read_write', from: 'read' }] });
+    expect(raised.text).toContain('- Attendance at 001057 - Sint-Jan: from read only to read and write');
+    expect(raised.text).not.toContain('the next write is refused');
   });
 
   it('puts the confirmation link in the confirmation mail, as text and as a link', () => {

@@ -1,8 +1,14 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { Translation } from '../templates.ts';
+import type { AccessLevel } from '../../db/schema.ts';
+import type { GrantLine } from '../service.ts';
+import type { Formatters, Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
+/** A grant's level in words (issue 17, write grants). */
+const level = (l: AccessLevel): string => (l === 'read_write' ? 'lecture et écriture' : 'lecture seule');
+/** "API à target": one grant of a `grants_changed` mail. */
+const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} à ${g.target}`;
 /** Français. */
 export const fr: Translation = {
   frame: {
@@ -103,14 +109,39 @@ export const fr: Translation = {
         ),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, changedBy, reason, at }, f) => ({
+    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
       subject: `Schoolgate – Accès aux données de ${appName} modifié (${apiName})`,
       blocks: [
         p(`L'accès de votre application ${appName} à l'API ${apiName} a été modifié.`),
-        ...(added.length ? [list('Accès accordé pour :', added)] : []),
-        ...(removed.length ? [list('Accès retiré pour :', removed)] : []),
+        ...(added.length
+          ? [
+              list(
+                'Accès accordé pour :',
+                added.map((g) => `${grantAt(g, f)} : ${level(g.accessLevel)}`),
+              ),
+            ]
+          : []),
+        ...(removed.length
+          ? [
+              list(
+                'Accès retiré pour :',
+                removed.map((g) => grantAt(g, f)),
+              ),
+            ]
+          : []),
+        ...(levelChanged.length
+          ? [
+              list(
+                "Niveau d'accès modifié pour :",
+                levelChanged.map((g) => `${grantAt(g, f)} : de ${level(g.from)} à ${level(g.accessLevel)}`),
+              ),
+            ]
+          : []),
         facts(['Modifié par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
         ...(removed.length ? [p('Un accès retiré prend effet immédiatement : la requête suivante pour ces données est refusée.')] : []),
+        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
+          ? [p("Un niveau abaissé prend effet immédiatement : l'écriture suivante est refusée.")]
+          : []),
       ],
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({

@@ -1,8 +1,14 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { Translation } from '../templates.ts';
+import type { AccessLevel } from '../../db/schema.ts';
+import type { GrantLine } from '../service.ts';
+import type { Formatters, Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
+/** A grant's level in words (issue 17, write grants). */
+const level = (l: AccessLevel): string => (l === 'read_write' ? 'lezen en schrijven' : 'alleen lezen');
+/** "API bij target": one grant of a `grants_changed` mail. */
+const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} bij ${g.target}`;
 /** Nederlands (Vlaams). */
 export const nl: Translation = {
   frame: {
@@ -96,14 +102,39 @@ export const nl: Translation = {
         p('Verwachtte je deze aanvraag niet? Dan mag je dit bericht negeren: er wordt niets gedeeld zolang een schoolbeheerder geen toegang verleent.'),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, changedBy, reason, at }, f) => ({
+    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
       subject: `Schoolgate – Datatoegang van ${appName} gewijzigd (${apiName})`,
       blocks: [
         p(`De datatoegang van je app ${appName} tot de API ${apiName} is gewijzigd.`),
-        ...(added.length ? [list('Toegang verleend voor:', added)] : []),
-        ...(removed.length ? [list('Toegang ingetrokken voor:', removed)] : []),
+        ...(added.length
+          ? [
+              list(
+                'Toegang verleend voor:',
+                added.map((g) => `${grantAt(g, f)}: ${level(g.accessLevel)}`),
+              ),
+            ]
+          : []),
+        ...(removed.length
+          ? [
+              list(
+                'Toegang ingetrokken voor:',
+                removed.map((g) => grantAt(g, f)),
+              ),
+            ]
+          : []),
+        ...(levelChanged.length
+          ? [
+              list(
+                'Toegangsniveau gewijzigd voor:',
+                levelChanged.map((g) => `${grantAt(g, f)}: van ${level(g.from)} naar ${level(g.accessLevel)}`),
+              ),
+            ]
+          : []),
         facts(['Gewijzigd door', changedBy], ['Wanneer', f.dateTime(at)], ['Reden', reason ?? '(geen opgegeven)']),
         ...(removed.length ? [p('Ingetrokken toegang geldt meteen: de volgende aanvraag voor die gegevens wordt geweigerd.')] : []),
+        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
+          ? [p('Een verlaagd niveau geldt meteen: de volgende schrijfaanvraag wordt geweigerd.')]
+          : []),
       ],
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({

@@ -5,6 +5,7 @@ import type { AccessLevel, ActorKind } from '../../db/schema.ts';
 import { conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../lib/ids.ts';
 import { recipientLanguage } from '../../mail/recipients.ts';
+import { textIn, type Texts } from '../../lib/purposes.ts';
 import { recordAudit } from '../audit/record.ts';
 
 /**
@@ -29,6 +30,30 @@ export interface GrantTarget {
   institutionNumber: string | null;
   accessGroupId: string | null;
 }
+
+/** One grant as a partner's `grants.changed` webhook names it: with its level (issue 17, write grants). */
+export interface LevelledGrant extends GrantTarget {
+  /** What the grant allows: `read_write` only where a school admin ticked it. For a removed grant, what it allowed. */
+  accessLevel: AccessLevel;
+}
+
+/**
+ * The `data` of the partner's `grants.changed` webhook (documented in the webhook route's
+ * description, `src/modules/app-webhooks/routes.ts`). `change: 'replaced'` — a grant editor's change:
+ * `added`, `removed`, and `levelChanged` (a kept grant moved between read and read-write, `from` the
+ * old level); `'suspended'`/`'restored'` — a school's on/off switch: the `grants` it covers.
+ */
+export type GrantsChangedEvent =
+  | {
+      appId: string;
+      change: 'replaced';
+      added: LevelledGrant[];
+      removed: LevelledGrant[];
+      levelChanged: (LevelledGrant & { from: AccessLevel })[];
+      reason: string | null;
+      at: string;
+    }
+  | { appId: string; change: 'suspended' | 'restored'; grants: LevelledGrant[]; reason: string | null; at: string };
 
 /** Who changes grants: their audit identity, and the name the partner's mail gives them. */
 export interface GrantActor {
@@ -290,32 +315,42 @@ export async function replaceGrants(
   });
 
   if (app && input.notify !== false) {
-    const apiNames = api
-      ? new Map([[api.code, api.name]])
-      : new Map((await trx.selectFrom('apis').select(['code', 'name']).execute()).map((a) => [a.code, a.name]));
-    const label = api
-      ? (g: GrantTarget) => (byInstitution ? `${targetOf(g)} - ${names.get(targetOf(g)) ?? ''}` : (names.get(targetOf(g)) ?? targetOf(g)))
-      : (g: GrantTarget) => `${apiNames.get(g.apiCode) ?? g.apiCode}: ${targetOf(g)}`;
+    const language = await recipientLanguage(trx, app.contact_email);
+    // The catalog's names in the partner's language (the mail's frame knows only the first APIs').
+    const apiNames = new Map(
+      (await trx.selectFrom('apis').select(['code', 'name', 'names']).execute()).map((a) => [a.code, textIn(a.names as Texts, language).text || a.name]),
+    );
+    const nameOf = (code: string) => apiNames.get(code) ?? code;
+    const target = (g: GrantTarget) =>
+      g.institutionNumber ? `${g.institutionNumber} - ${names.get(g.institutionNumber) ?? ''}` : (names.get(targetOf(g)) ?? targetOf(g));
+    const line = (g: GrantTarget, accessLevel: AccessLevel) => ({ apiCode: g.apiCode, apiName: nameOf(g.apiCode), target: target(g), accessLevel });
+    const before = (g: GrantTarget) => levelBefore.get(keyOf(g)) ?? 'read';
     await ctx.mail.enqueue(trx, {
       to: app.contact_email,
-      language: await recipientLanguage(trx, app.contact_email),
+      language,
       template: 'grants_changed',
       params: {
         appName: app.name,
-        apiName: api ? api.name : [...new Set([...added, ...removed].map((g) => apiNames.get(g.apiCode) ?? g.apiCode))].join(', '),
-        added: added.map(label),
-        removed: removed.map(label),
+        apiName: api ? nameOf(api.code) : [...new Set([...added, ...removed, ...relevelled].map((g) => nameOf(g.apiCode)))].join(', '),
+        added: added.map((g) => line(g, levelAfter(g))),
+        removed: removed.map((g) => line(g, before(g))),
+        levelChanged: relevelled.map((g) => ({ ...line(g, levelAfter(g)), from: before(g) })),
         changedBy: input.actor.name,
         reason: input.reason,
         at: now,
       },
     });
     // The same news as a signed webhook, where the partner configured an endpoint for the app.
-    await queuePartnerEvent(trx, ctx, {
+    const data: GrantsChangedEvent = {
       appId: app.id,
-      type: 'grants.changed',
-      data: { appId: app.id, change: 'replaced', added: strip(added), removed: strip(removed), reason: input.reason ?? null, at: now.toISOString() },
-    });
+      change: 'replaced',
+      added: added.map((g) => ({ ...strip([g])[0]!, accessLevel: levelAfter(g) })),
+      removed: removed.map((g) => ({ ...strip([g])[0]!, accessLevel: before(g) })),
+      levelChanged: relevelled.map((g) => ({ ...strip([g])[0]!, from: before(g), accessLevel: levelAfter(g) })),
+      reason: input.reason ?? null,
+      at: now.toISOString(),
+    };
+    await queuePartnerEvent(trx, ctx, { appId: app.id, type: 'grants.changed', data });
   }
   return result;
 }
@@ -511,7 +546,10 @@ export async function suspendGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
       live.map((g) => g.id),
     )
     .execute();
-  return finishSwitch(trx, ctx, client, targets, input, 'off', now);
+  const levels = new Map(
+    live.map((g) => [keyOf({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id }), g.access_level]),
+  );
+  return finishSwitch(trx, ctx, client, targets, levels, input, 'off', now);
 }
 
 /**
@@ -566,7 +604,10 @@ export async function restoreGrants(trx: Queryable, ctx: Pick<AppContext, 'clock
       .execute();
   }
   const targets = sortTargets(back.map((g) => ({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id })));
-  return finishSwitch(trx, ctx, client, targets, input, 'on', now);
+  const levels = new Map(
+    back.map((g) => [keyOf({ apiCode: g.api_code, institutionNumber: g.institution_number, accessGroupId: g.access_group_id }), g.access_level as AccessLevel]),
+  );
+  return finishSwitch(trx, ctx, client, targets, levels, input, 'on', now);
 }
 
 /** The audit row and the partner's mail of a switch. */
@@ -575,6 +616,8 @@ async function finishSwitch(
   ctx: Pick<AppContext, 'clock' | 'mail' | 'jobs'>,
   client: { id: string; app_id: string | null },
   targets: GrantTarget[],
+  /** The level of each target's grant, by `keyOf`: the partner's webhook names it. */
+  levels: ReadonlyMap<string, AccessLevel>,
   input: SwitchGrantsInput,
   to: 'on' | 'off',
   now: Date,
@@ -617,11 +660,14 @@ async function finishSwitch(
         at: now,
       },
     });
-    await queuePartnerEvent(trx, ctx, {
+    const data: GrantsChangedEvent = {
       appId: app.id,
-      type: 'grants.changed',
-      data: { appId: app.id, change: to === 'off' ? 'suspended' : 'restored', grants: strip(targets), reason: input.reason ?? null, at: now.toISOString() },
-    });
+      change: to === 'off' ? 'suspended' : 'restored',
+      grants: strip(targets).map((g) => ({ ...g, accessLevel: levels.get(keyOf(g)) ?? 'read' })),
+      reason: input.reason ?? null,
+      at: now.toISOString(),
+    };
+    await queuePartnerEvent(trx, ctx, { appId: app.id, type: 'grants.changed', data });
   }
   return { grants: targets, names };
 }

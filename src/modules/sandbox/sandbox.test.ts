@@ -2,9 +2,12 @@ import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type TestClient } from '../../../test/support/harness.ts';
 import { Ss12000Client } from '../../../test/ss12000/support.ts';
-import { insertAdminRight } from '../../seed/builders.ts';
+import { generateWorld } from '../../generator/index.ts';
+import { insertAdminRight, insertApp, insertGrant } from '../../seed/builders.ts';
+import { systemActor } from '../audit/record.ts';
+import { ingestBatch } from '../ss12000/ingest.ts';
 import { importInstitutions, importRights } from '../sis/import.ts';
-import { buildWorld, PASSWORD, type World } from '../school/test-world.ts';
+import { buildWorld, PASSWORD, SCHOOLS, type World } from '../school/test-world.ts';
 import { createSandbox, SANDBOX_INSTITUTION, sandboxWorld } from './service.ts';
 
 const harness = useHarness();
@@ -34,8 +37,8 @@ beforeAll(async () => {
 
 describe('the developer sandbox', () => {
   it('generates the same school whatever the day: a few classes, pupils and staff at the sandbox institution', () => {
-    const a = sandboxWorld('2026-11-22');
-    const b = sandboxWorld('2027-03-01');
+    const a = sandboxWorld('2026-11-22', harness().ctx.config.TZ);
+    const b = sandboxWorld('2027-03-01', harness().ctx.config.TZ);
     expect(b.persons.map((p) => p.id)).toEqual(a.persons.map((p) => p.id));
     expect(b.groups.map((g) => g.id)).toEqual(a.groups.map((g) => g.id));
     const units = a.organisations.filter((o) => o.organisationType === 'Skolenhet');
@@ -74,7 +77,7 @@ describe('the developer sandbox', () => {
     expect(orgs.status).toBe(200);
     expect(orgs.body.data.filter((o: any) => o.organisationType === 'Skolenhet').map((o: any) => o.organisationCode)).toEqual([SANDBOX]);
     const { items } = await c.crawl('/persons', 100);
-    const expected = new Set(sandboxWorld('2026-11-22').persons.map((p) => p.id));
+    const expected = new Set(sandboxWorld('2026-11-22', harness().ctx.config.TZ).persons.map((p) => p.id));
     expect(items.length).toBeGreaterThan(10);
     for (const p of items) expect(expected.has(p.id)).toBe(true);
 
@@ -100,6 +103,101 @@ describe('the developer sandbox', () => {
     expect(log.body.data.map((e: any) => e.action)).toContain('grants.sandbox_granted');
   });
 
+  it('serves school life too: a sandbox token reads lessons, attendance, absences and grades of the sandbox, and nothing of a real school', async () => {
+    const h = harness();
+    const TZ = h.ctx.config.TZ;
+    // A real school's life beside the sandbox: a generated world at Hof van Nassau with lessons of
+    // the week before the clock's day (2026-11-22, a Sunday), their attendance, absences and grades.
+    const real = generateWorld({
+      seed: 17_017,
+      schools: 1,
+      students: 24,
+      institutionNumbers: [SCHOOLS.nassau],
+      today: '2026-11-22',
+      timetable: { timeZone: TZ, weeks: 1 },
+      attendance: {},
+      grades: true,
+    });
+    expect(real.attendances!.length).toBeGreaterThan(0);
+    expect(real.grades!.length).toBeGreaterThan(0);
+    await ingestBatch(h.ctx, { upsert: { ...real } }, systemActor);
+
+    // An app asking for the school-life APIs (and Students: a pupil's records follow the pupil's release).
+    const appId = await insertApp(h.ctx.db, {
+      partnerId: world.partners.partnerB,
+      name: 'SchoolLife',
+      status: 'submitted',
+      contactEmail: 'schoollife@driestech.example',
+      apis: [
+        { apiCode: 'students', dataCategories: ['identity'], purpose: 'Pupils per class' },
+        { apiCode: 'timetable', dataCategories: ['identity'], purpose: 'The week of each class' },
+        { apiCode: 'attendance', dataCategories: ['identity', 'absences'], purpose: 'Attendance per lesson' },
+        { apiCode: 'grades', dataCategories: ['identity', 'grades'], purpose: 'Grades per term' },
+      ],
+      redirectUris: ['https://schoollife.example/callback'],
+    });
+    expect((await op.post(`/api/v1/operator/apps/${appId}/approve`, {})).status).toBe(200);
+    const bert = await login('bert@partner-b.example');
+    const secret = await bert.post(`/api/v1/partner/apps/${appId}/client/secrets`);
+    expect(secret.status).toBe(201);
+    const sandboxApis = await h.ctx.db
+      .selectFrom('grants')
+      .select('api_code')
+      .where('client_id', '=', secret.body.clientId)
+      .where('institution_number', '=', SANDBOX)
+      .orderBy('api_code')
+      .execute();
+    expect(sandboxApis.map((g) => g.api_code)).toEqual(['attendance', 'grades', 'students', 'timetable']);
+    // At the real school the app holds the Students API only: its pupils, never their school life.
+    await insertGrant(h.ctx.db, { clientId: secret.body.clientId, apiCode: 'students', institutionNumber: SCHOOLS.nassau });
+
+    const sandbox = sandboxWorld('2026-11-22', TZ);
+    // A sandbox made before it held school life gets it at the next start: here its grades,
+    // attendance and absences are gone from the store, as in a sandbox made before issue 17.
+    const idsOf = (xs: { id: string }[] | undefined) => (xs ?? []).map((x) => x.id);
+    await ingestBatch(
+      h.ctx,
+      { delete: { grades: idsOf(sandbox.grades), attendances: idsOf(sandbox.attendances), absences: idsOf(sandbox.absences) } },
+      systemActor,
+    );
+    expect(await h.ctx.db.selectFrom('ss12000_grades').select('id').where('id', 'in', idsOf(sandbox.grades)).execute()).toEqual([]);
+    expect(await createSandbox(h.ctx, systemActor, { atStart: true })).toEqual({ created: false });
+
+    const c = new Ss12000Client(`${h.url}/ss12000/v2.0`, `${h.url}/oidc/token`, secret.body.clientId, secret.body.clientSecret, 'basic');
+    const ids = (xs: { id: string }[] | undefined) => new Set((xs ?? []).map((x) => x.id));
+    const read = async (path: string, inSandbox: Set<string>, inReal: Set<string>) => {
+      const { items } = await c.crawl(path, 100);
+      expect(items.length, path).toBeGreaterThan(0);
+      for (const item of items) {
+        expect(inSandbox.has(item.id), `${path} ${item.id} is the sandbox's`).toBe(true);
+        expect(inReal.has(item.id), `${path} ${item.id} is the real school's`).toBe(false);
+      }
+      return items;
+    };
+    await read(
+      '/calendarEvents?startTime.onOrAfter=2026-10-01T00:00:00Z&startTime.onOrBefore=2026-12-31T00:00:00Z',
+      ids(sandbox.calendarEvents),
+      ids(real.calendarEvents),
+    );
+    const attendances = await read('/attendances', ids(sandbox.attendances), ids(real.attendances));
+    // A record of each pupil the sandbox reports, but never one of a pupil under protected identity.
+    expect(attendances.length).toBeGreaterThan(sandbox.attendances!.length / 2);
+    await read('/absences', ids(sandbox.absences), ids(real.absences));
+    await read('/attendanceEvents', ids(sandbox.attendanceEvents), ids(real.attendanceEvents));
+    await read('/attendanceSchedule', ids(sandbox.attendanceSchedules), ids(real.attendanceSchedules));
+    const grades = await read('/grades', ids(sandbox.grades), ids(real.grades));
+    // The grade itself is released (the app was approved for the category Grades).
+    expect(grades.some((g: { gradeValue?: string }) => typeof g.gradeValue === 'string')).toBe(true);
+    // The developer portal lists these operations: the data API's published document has them.
+    const dev = await bert.get('/api/v1/partner/developers');
+    const doc = (await (await fetch(dev.body.dataApiOpenApiUrl)).json()) as { paths: Record<string, { get?: unknown }> };
+    for (const path of ['/calendarEvents', '/attendances', '/absences', '/attendanceEvents', '/attendanceSchedule', '/grades'])
+      expect(doc.paths[path]?.get, path).toBeDefined();
+    // The same token does read the real school's pupils: the sandbox's school life is granted, not leaked.
+    const persons = await c.crawl('/persons', 100);
+    expect(persons.items.some((p: { id: string }) => ids(real.persons).has(p.id))).toBe(true);
+  });
+
   it('never appears in a school admin’s lists, not even with a right there, nor in the operator’s person search', async () => {
     await insertAdminRight(harness().ctx.db, { userId: world.users.anna, right: 'iLeerlingen', institutionNumber: SANDBOX, schoolYear: world.year });
     const anna = await login('anna@school.example');
@@ -121,7 +219,7 @@ describe('the developer sandbox', () => {
     expect((await harness().ctx.db.selectFrom('institutions').select(['name', 'sandbox']).where('number', '=', SANDBOX).executeTakeFirst())?.sandbox).toBe(
       true,
     );
-    const someone = sandboxWorld('2026-11-22').persons[0]!;
+    const someone = sandboxWorld('2026-11-22', harness().ctx.config.TZ).persons[0]!;
     const q = encodeURIComponent(someone.familyName);
     for (const reader of [anna, op]) {
       const hits = await reader.get(`/api/v1/school/persons?q=${q}`);
@@ -137,9 +235,16 @@ describe('the developer sandbox', () => {
     expect((await c.get('/persons?limit=1')).status).toBe(200);
 
     expect((await (await login('paula@partner-a.example')).delete('/api/v1/operator/sandbox')).status).toBe(403);
-    const res = await op.request('DELETE', '/api/v1/operator/sandbox', { reason: 'Sandbox retired' });
+    // Removed three days after it was made: what goes is the world it was made with (its lessons,
+    // attendance and grades depend on that day), not the world of the day it is removed.
+    const clock = harness().clock;
+    const made = clock.now();
+    clock.advanceDays(3);
+    const res = await (await login('op@informat.example')).request('DELETE', '/api/v1/operator/sandbox', { reason: 'Sandbox retired' });
+    clock.set(made);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ sandbox: null, removedGrants: 4 });
+    // StudyPlanner's students and staff, BlueDries's and NewThing's students, SchoolLife's four APIs.
+    expect(res.body).toMatchObject({ sandbox: null, removedGrants: 8 });
     expect(res.body.removedAt).toBeTruthy();
 
     const after = await c.get('/persons?limit=1');
@@ -153,10 +258,22 @@ describe('the developer sandbox', () => {
       .where(
         'id',
         'in',
-        sandboxWorld('2026-11-22').persons.map((p) => p.id),
+        sandboxWorld('2026-11-22', harness().ctx.config.TZ).persons.map((p) => p.id),
       )
       .execute();
     expect(left).toEqual([]);
+    // Its school life goes with it.
+    const sandbox = sandboxWorld('2026-11-22', harness().ctx.config.TZ);
+    for (const [table, rows] of [
+      ['ss12000_calendar_events', sandbox.calendarEvents],
+      ['ss12000_attendances', sandbox.attendances],
+      ['ss12000_absences', sandbox.absences],
+      ['ss12000_grades', sandbox.grades],
+    ] as const) {
+      const ids = (rows ?? []).map((r) => r.id);
+      expect(ids.length, table).toBeGreaterThan(0);
+      expect(await harness().ctx.db.selectFrom(table).select('id').where('id', 'in', ids).execute(), table).toEqual([]);
+    }
     expect(await auditActions()).toEqual(expect.arrayContaining(['sandbox.created', 'grants.sandbox_granted', 'grants.sandbox_revoked', 'sandbox.removed']));
     const revoked = await bert.get(`/api/v1/partner/apps/${world.apps.submitted}/log`);
     expect(revoked.body.data.map((e: any) => e.action)).toContain('grants.sandbox_revoked');

@@ -21,17 +21,58 @@ import { entityTypes } from '../ss12000/schemas.ts';
  */
 export const SANDBOX_INSTITUTION = { number: '999999', name: 'Sandbox School (generated data)', town: 'Sandbox' } as const;
 
-/** The generated school: one unit, a few classes, pupils with guardians, staff. Deterministic. */
+/**
+ * The generated school: one unit, a few classes, pupils with guardians, staff — and the school life
+ * a partner reads through the timetable, attendance and grades APIs (issue 17): the school year's
+ * timetable, attendance and absences of the weeks before the sandbox was made, and the year's grades.
+ * Deterministic for a given day.
+ */
 const SANDBOX_WORLD = { seed: 14_014, schools: 1, students: 36 } as const;
+
+/** The weeks of attendance before the day the sandbox is made (the demo world reports four too). */
+const SANDBOX_ATTENDANCE_WEEKS = 4;
+
+/** The lessons kept around that day: the weeks with attendance and two weeks ahead, not the whole year. */
+const SANDBOX_LESSON_WINDOW = { weeksBefore: SANDBOX_ATTENDANCE_WEEKS, weeksAfter: 2 } as const;
 
 /** Serializes creation and removal across processes (two servers starting at once). */
 const SANDBOX_LOCK = 7_140_061;
 
 type AuditWho = { id: string | null; label: string; kind: ActorKind };
 
-/** The sandbox's generated world as of `today` (ids and structure do not depend on the day). */
-export function sandboxWorld(today: string): World {
-  return generateWorld({ ...SANDBOX_WORLD, institutionNumbers: [SANDBOX_INSTITUTION.number], today });
+const DAY_MS = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The sandbox's generated world as of `today` (YYYY-MM-DD in the deployment's time zone
+ * `timeZone`). Its people, groups and activities do not depend on the day; its lessons, attendance
+ * and grades do (the school year running, the weeks before), so the sandbox is loaded — and removed
+ * — as of the day it was made (`developer_sandbox.changed_at`). Of the year's timetable only the
+ * lessons from `SANDBOX_LESSON_WINDOW.weeksBefore` weeks before that day to `weeksAfter` weeks after
+ * are kept (every reported lesson among them): a few hundred lessons instead of some six thousand.
+ */
+export function sandboxWorld(today: string, timeZone: string): World {
+  const world = generateWorld({
+    ...SANDBOX_WORLD,
+    institutionNumbers: [SANDBOX_INSTITUTION.number],
+    today,
+    timetable: { timeZone },
+    attendance: { weeks: SANDBOX_ATTENDANCE_WEEKS },
+    grades: true,
+  });
+  const todayMs = Date.parse(`${today}T00:00:00Z`);
+  const from = isoDay(todayMs - SANDBOX_LESSON_WINDOW.weeksBefore * 7 * DAY_MS);
+  const to = isoDay(todayMs + SANDBOX_LESSON_WINDOW.weeksAfter * 7 * DAY_MS);
+  // A lesson's local date is the first ten characters of its start (written with its offset).
+  const reported = new Set((world.attendances ?? []).map((a) => a.calendarEvent.id));
+  world.calendarEvents = (world.calendarEvents ?? []).filter((e) => reported.has(e.id) || (e.startTime.slice(0, 10) >= from && e.startTime.slice(0, 10) < to));
+  return world;
+}
+
+/** The day (in `timeZone`) whose world the sandbox holds: the day it was made; today when it is made now. */
+async function sandboxDay(db: Queryable, now: Date, timeZone: string): Promise<string> {
+  const state = await db.selectFrom('developer_sandbox').select(['changed_at', 'removed_at']).executeTakeFirst();
+  return localDate(state && !state.removed_at ? state.changed_at : now, timeZone);
 }
 
 /** The sandbox institution if it exists. */
@@ -79,7 +120,10 @@ export async function createSandbox(ctx: AppContext, who: AuditWho, options: { a
   if (options.atStart) {
     const state = await ctx.db.selectFrom('developer_sandbox').select('removed_at').executeTakeFirst();
     if (state?.removed_at) return { created: false };
-    if (await findSandbox(ctx.db)) return { created: false };
+    if (await findSandbox(ctx.db)) {
+      await completeSandboxData(ctx, who);
+      return { created: false };
+    }
   }
   const taken = await ctx.db.selectFrom('institutions').select(['sandbox']).where('number', '=', SANDBOX_INSTITUTION.number).executeTakeFirst();
   if (taken && !taken.sandbox) {
@@ -87,7 +131,7 @@ export async function createSandbox(ctx: AppContext, who: AuditWho, options: { a
   }
   if (!taken) {
     // The data first (its own transaction): until the institution row exists no grant can reach it.
-    await ingestBatch(ctx, { upsert: { ...sandboxWorld(localDate(now, ctx.config.TZ)) } }, who);
+    await ingestBatch(ctx, { upsert: { ...sandboxWorld(localDate(now, ctx.config.TZ), ctx.config.TZ) } }, who);
   }
   return ctx.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${SANDBOX_LOCK})`.execute(trx);
@@ -130,9 +174,12 @@ export async function createSandbox(ctx: AppContext, who: AuditWho, options: { a
  */
 export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: string }, reason: string | null): Promise<{ removedGrants: number }> {
   const now = ctx.clock.now();
+  let day = localDate(now, ctx.config.TZ);
   const removedGrants = await ctx.db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${SANDBOX_LOCK})`.execute(trx);
     const sandbox = await findSandbox(trx);
+    // Its data is the world of the day it was made: read before the removal overwrites that day.
+    day = await sandboxDay(trx, now, ctx.config.TZ);
     const remember = () =>
       trx
         .insertInto('developer_sandbox')
@@ -158,7 +205,7 @@ export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: strin
     });
     return removed;
   });
-  const world = sandboxWorld(localDate(now, ctx.config.TZ));
+  const world = sandboxWorld(day, ctx.config.TZ);
   const present = new Set(
     (
       await ctx.db
@@ -173,11 +220,24 @@ export async function removeSandbox(ctx: AppContext, who: AuditWho & { id: strin
     ).map((r) => r.id),
   );
   if (present.size) {
-    // A collection the sandbox world does not generate (the timetable's, without its option) is absent.
+    // A collection the sandbox world does not generate is absent.
     const ids = Object.fromEntries(entityTypes.map((t) => [t, ((world[t] ?? []) as { id: string }[]).map((r) => r.id)]));
     await ingestBatch(ctx, { delete: ids }, who);
   }
   return { removedGrants };
+}
+
+/**
+ * A sandbox made before it held school life (timetable, attendance, grades — issue 17) gets them at
+ * the next start: the world of the day it was made is loaded again (what is there already is
+ * unchanged and writes nothing). Nothing to do when its first grade is in the store.
+ */
+async function completeSandboxData(ctx: AppContext, who: AuditWho): Promise<void> {
+  const world = sandboxWorld(await sandboxDay(ctx.db, ctx.clock.now(), ctx.config.TZ), ctx.config.TZ);
+  const first = world.grades?.[0];
+  if (!first) return;
+  if (await ctx.db.selectFrom('ss12000_grades').select('id').where('id', '=', first.id).executeTakeFirst()) return;
+  await ingestBatch(ctx, { upsert: { ...world } }, who);
 }
 
 /** The server's start: creates the sandbox unless the operator removed it (or SANDBOX=off). */

@@ -4633,7 +4633,7 @@ export interface paths {
         };
         /**
          * Set the app's webhook endpoint; the first time (or with rotateSecret) the signing secret is shown, once
-         * @description Events: grants.changed, app.status_changed, consent.withdrawn, each as { type, timestamp, data }, signed following Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body> with the key after whsec_).
+         * @description Events: grants.changed, app.status_changed, consent.withdrawn, each as { type, timestamp, data }, signed following Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body> with the key after whsec_). grants.changed data: { appId, change, reason, at } and, for change "replaced" (a school admin's grant editor), added, removed and levelChanged; for "suspended" or "restored" (a school's on/off switch), grants. Each grant is { apiCode, institutionNumber, accessGroupId, accessLevel } with accessLevel "read" or "read_write" (for a removed grant, what it allowed); a levelChanged entry is a grant kept at another level, with from (the old level) and accessLevel (the new one).
          */
         put: {
             parameters: {
