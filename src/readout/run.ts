@@ -478,7 +478,7 @@ export class RowDigests {
 const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning. */
-class DigestCollector {
+export class DigestCollector {
   private q = new Uint32Array(4 * 65536);
   private n = 0;
   add(k0: number, k1: number, v0: number, v1: number): void {
