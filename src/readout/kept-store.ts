@@ -22,7 +22,8 @@ import { DiskMap } from './store.ts';
  * Like the run's store it has no journal and no fsync while a run works in it (nothing is rolled back:
  * an unfinished store is never used); the two markers are written with fsync.
  */
-export const KEPT_STORE_FORMAT = 'readout-kept-store/1';
+// 2: the published rows' digests as sorted blobs (run.ts RowDigests), not a table of a row each.
+export const KEPT_STORE_FORMAT = 'readout-kept-store/2';
 
 /** Where a customer's kept store lives. */
 export const keptStorePath = (outputDir: string, customer: string): string => join(outputDir, '.readout-store', `${encodeURIComponent(customer)}.sqlite`);
@@ -30,7 +31,7 @@ export const keptStorePath = (outputDir: string, customer: string): string => jo
 // Half the run store's cache: both are open during a run, and their pages are in the OS page cache anyway.
 const CACHE_KIB = 8 * 1024;
 /** The tables of a kept store besides the entities': the published rows' digests and the classes' titles. */
-export const ROWS_TABLE = 'published_rows';
+export const ROWS_TABLE = 'published_digests';
 export const TITLES_TABLE = 'published_titles';
 
 /** One SQLite file holding a snapshot's entities under fixed table names (a {@link MapFactory}), plus metadata. */

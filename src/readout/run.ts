@@ -366,45 +366,44 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
   return snap as unknown as Snapshot;
 }
 
+/** What the OneRoster pass asks of the previous run's rows. */
+interface PreviousRows {
+  /** Where the rows start in the previous rows blob. */
+  rowsOffset: number;
+  /** The title a class had in the previous run. */
+  classTitle(id: string): string | undefined;
+  /** This run's row (by its hashes: key k0/k1, row JSON v0/v1) against the previous one with its key. */
+  check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same';
+  /** With a kept store: this run's rows, all of them, before {@link unseen} and {@link unseenCount} are asked. */
+  produced?(current: RowDigests): void;
+  /** A previous row this run did not produce: it is removed. */
+  unseen(file: string, id: string): boolean;
+  /** How many previous rows this run did not produce. */
+  readonly unseenCount: number;
+}
+
 /**
  * The previous run's published rows, compact: per (file, sourcedId) a 64-bit hash of the row's JSON
  * text, in a table of the run's store (16 bytes a row on disk, nothing per row in the heap), plus the
- * classes' titles, which the summary compares (a changed title is a rename).
+ * classes' titles, which the summary compares (a changed title is a rename). Used when the run decodes
+ * the stored state; with a kept store, {@link KeptRowIndex}.
  */
-class RowIndex {
+class RowIndex implements PreviousRows {
   private readonly q: Record<'add' | 'check' | 'seen' | 'unseen' | 'title' | 'addTitle', StatementSync>;
   rowsOffset = 0;
-  /**
-   * In a kept store: the table this run's row keys go into (RowIndexWriter). `check` then only reads
-   * (no write per row), and a previous row is unseen when its key is not in that table.
-   */
-  readonly produced: string | undefined;
-  private readonly db: DatabaseSync;
-  private readonly rows: string;
-  /** New tables in the run's store, or the tables of a kept store, which the run before filled. */
-  constructor(store: StoreDir | { db: DatabaseSync; rows: string; titles: string; produced: string }) {
-    const db = (this.db = store.db);
-    let rows: string;
-    let titles: string;
-    if (store instanceof StoreDir) {
-      rows = store.table('previous_rows');
-      titles = store.table('previous_titles');
-      db.exec(
-        `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
-          `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
-      );
-    } else {
-      ({ rows, titles } = store);
-      this.produced = store.produced;
-    }
-    this.rows = rows;
-    // In a kept store the lookups of unseen rows are prepared once the produced table exists (seenQueries).
-    const kept = this.produced !== undefined;
+  constructor(store: StoreDir) {
+    const db = store.db;
+    const rows = store.table('previous_rows');
+    const titles = store.table('previous_titles');
+    db.exec(
+      `CREATE TABLE ${rows} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
+        `CREATE TABLE ${titles} (id TEXT PRIMARY KEY, title TEXT)`,
+    );
     this.q = {
       add: db.prepare(`INSERT OR REPLACE INTO ${rows} (k, v0, v1) VALUES (?, ?, ?)`),
-      check: db.prepare(kept ? `SELECT v0, v1 FROM ${rows} WHERE k = ?` : `UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
-      seen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
-      unseen: kept ? (undefined as unknown as StatementSync) : db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
+      check: db.prepare(`UPDATE ${rows} SET seen = 1 WHERE k = ? RETURNING v0, v1`),
+      seen: db.prepare(`SELECT seen FROM ${rows} WHERE k = ?`),
+      unseen: db.prepare(`SELECT count(*) AS n FROM ${rows} WHERE seen = 0`),
       title: db.prepare(`SELECT title FROM ${titles} WHERE id = ?`),
       addTitle: db.prepare(`INSERT OR REPLACE INTO ${titles} (id, title) VALUES (?, ?)`),
     };
@@ -417,38 +416,145 @@ class RowIndex {
   addTitle(id: string, title: string | null): void {
     this.q.addTitle.run(id, title);
   }
-  /** The title a class had in the previous run. */
   classTitle(id: string): string | undefined {
     const r = this.q.title.get(id) as { title: string | null } | undefined;
     return r?.title ?? undefined;
   }
-  /** This run's row (by its hashes, as {@link add}) against the previous one with its sourcedId; marks the previous one seen. */
+  /** Marks the previous row seen. */
   check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same' {
     const r = this.q.check.get(key64(k0, k1)) as unknown as [number, number] | undefined;
     if (!r) return 'added';
     return r[0] === v0 && r[1] === v1 ? 'same' : 'updated';
   }
-  /** A previous row this run did not produce: it is removed. */
   unseen(file: string, id: string): boolean {
     hash64(`${file}\t${id}`);
-    if (this.produced) return this.seenQueries().unseen.get(key64(H1, H2)) !== undefined;
     const r = this.q.seen.get(key64(H1, H2)) as { seen: number } | undefined;
     return r?.seen === 0;
   }
-  /** How many previous rows this run did not produce. */
   get unseenCount(): number {
-    const st = this.produced ? this.seenQueries().count : this.q.unseen;
-    return Number((st.get() as { n: number }).n);
+    return Number((this.q.unseen.get() as { n: number }).n);
   }
-  private seen?: { unseen: StatementSync; count: StatementSync };
-  /** In a kept store, once this run's keys are all in the produced table (RowIndexWriter.readyForLookups). */
-  private seenQueries(): { unseen: StatementSync; count: StatementSync } {
-    const [rows, produced] = [this.rows, this.produced!];
-    this.seen ??= {
-      unseen: this.db.prepare(`SELECT 1 FROM ${rows} p WHERE p.k = ?1 AND NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = ?1)`),
-      count: this.db.prepare(`SELECT count(*) AS n FROM ${rows} p WHERE NOT EXISTS (SELECT 1 FROM ${produced} n WHERE n.k = p.k)`),
-    };
-    return this.seen;
+}
+
+/**
+ * Rows' digests — per row its key hash (k0, k1: file and sourcedId) and JSON hash (v0, v1) as four
+ * u32 — sorted by key, one per key. 16 bytes a row outside the JavaScript heap (~7 MB for the
+ * ~450,000 rows of a 60,000-student world): a row is looked up by binary search, with no SQLite
+ * statement per row (the per-row lookups and the rebuilt, re-keyed table of the SQLite index cost a
+ * delta run ~8 s of CPU on that world, more than half of its OneRoster pass).
+ */
+export class RowDigests {
+  constructor(
+    /** k0, k1, v0, v1 per row, by (k0, k1). */
+    readonly q: Uint32Array,
+  ) {}
+  get size(): number {
+    return this.q.length >>> 2;
+  }
+  /** The row's position, or -1. */
+  find(k0: number, k1: number): number {
+    const q = this.q;
+    let lo = 0;
+    let hi = (q.length >>> 2) - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const a = q[mid * 4]!;
+      const b = q[mid * 4 + 1]!;
+      if (a < k0 || (a === k0 && b < k1)) lo = mid + 1;
+      else if (a === k0 && b === k1) return mid;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+  /** As stored (little-endian u32s, the format of the rows blob's index). */
+  bytes(): Buffer {
+    const b = Buffer.from(this.q.buffer, this.q.byteOffset, this.q.byteLength);
+    if (IS_LE) return b;
+    const out = Buffer.allocUnsafe(b.length);
+    for (let i = 0; i < this.q.length; i++) out.writeUInt32LE(this.q[i]!, i * 4);
+    return out;
+  }
+}
+const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning. */
+export class DigestCollector {
+  private q = new Uint32Array(4 * 65536);
+  private n = 0;
+  add(k0: number, k1: number, v0: number, v1: number): void {
+    if (4 * this.n === this.q.length) {
+      const grown = new Uint32Array(this.q.length * 2);
+      grown.set(this.q);
+      this.q = grown;
+    }
+    const i = 4 * this.n++;
+    this.q[i] = k0;
+    this.q[i + 1] = k1;
+    this.q[i + 2] = v0;
+    this.q[i + 3] = v1;
+  }
+  finish(): RowDigests {
+    const q = this.q;
+    const order = new Uint32Array(this.n);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    // By key, then as added: of a key's rows the last added is the one kept (as decodeRowIndex keeps it).
+    order.sort((x, y) => q[4 * x]! - q[4 * y]! || q[4 * x + 1]! - q[4 * y + 1]! || x - y);
+    const out = new Uint32Array(4 * order.length);
+    let m = 0;
+    for (let j = 0; j < order.length; j++) {
+      const i = 4 * order[j]!;
+      const next = j + 1 < order.length ? 4 * order[j + 1]! : -1;
+      if (next >= 0 && q[next] === q[i] && q[next + 1] === q[i + 1]) continue;
+      out.set(q.subarray(i, i + 4), 4 * m++);
+    }
+    this.q = new Uint32Array(0);
+    return new RowDigests(out.subarray(0, 4 * m));
+  }
+}
+
+/**
+ * The previous run's rows as a kept store holds them (kept-store.ts): their digests, sorted, and the
+ * classes' titles. Read only: this run's rows go into the kept store by {@link RowIndexWriter}.
+ */
+class KeptRowIndex implements PreviousRows {
+  private readonly title: StatementSync;
+  private removed: RowDigests | undefined;
+  constructor(
+    db: DatabaseSync,
+    private readonly previous: RowDigests,
+    public rowsOffset: number,
+  ) {
+    this.title = db.prepare(`SELECT title FROM ${TITLES_TABLE} WHERE id = ?`);
+  }
+  classTitle(id: string): string | undefined {
+    const r = this.title.get(id) as { title: string | null } | undefined;
+    return r?.title ?? undefined;
+  }
+  check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same' {
+    const i = this.previous.find(k0, k1);
+    if (i < 0) return 'added';
+    const q = this.previous.q;
+    return q[4 * i + 2] === v0 && q[4 * i + 3] === v1 ? 'same' : 'updated';
+  }
+  /** The previous rows whose keys `current` lacks, found in one merge of the two sorted lists. */
+  produced(current: RowDigests): void {
+    const p = this.previous.q;
+    const c = current.q;
+    const gone = new DigestCollector();
+    let j = 0;
+    for (let i = 0; i < p.length; i += 4) {
+      while (j < c.length && (c[j]! < p[i]! || (c[j] === p[i] && c[j + 1]! < p[i + 1]!))) j += 4;
+      if (j < c.length && c[j] === p[i] && c[j + 1] === p[i + 1]) continue;
+      gone.add(p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
+    }
+    this.removed = gone.finish();
+  }
+  unseen(file: string, id: string): boolean {
+    hash64(`${file}\t${id}`);
+    return this.removed!.find(H1, H2) >= 0;
+  }
+  get unseenCount(): number {
+    return this.removed!.size;
   }
 }
 /** Two 32-bit hash lanes as one signed 64-bit SQLite integer key. */
@@ -524,8 +630,8 @@ class RowIndexWriter {
   private rows = 0;
   private firstTitle = true;
   private readonly row = Buffer.alloc(16);
-  /** With a source store: the index goes into its tables too, for the next run to use as they are (kept-store.ts). */
-  private readonly kept: { db: DatabaseSync; batch: StatementSync; one: StatementSync; title: StatementSync; params: (bigint | number)[] } | undefined;
+  /** With a source store: the digests go into it too, for the next run to use as they are (kept-store.ts). */
+  private readonly kept: { db: DatabaseSync; title: StatementSync; digests: DigestCollector; sorted?: RowDigests } | undefined;
   constructor(dir: string, kept?: SourceDb) {
     this.hashes = new AppendFile(join(dir, 'row-hashes.bin'));
     this.titles = new AppendFile(join(dir, 'row-titles.json'));
@@ -533,20 +639,8 @@ class RowIndexWriter {
     if (kept) {
       const db = kept.db;
       kept.begin();
-      // No key while the rows go in (in hash order, i.e. at random): they are keyed once, after (see parts).
-      db.exec(
-        `DROP TABLE IF EXISTS ${ROWS_TABLE}_next; DROP TABLE IF EXISTS ${TITLES_TABLE}_next;` +
-          `CREATE TABLE ${ROWS_TABLE}_next (k INTEGER NOT NULL, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
-          `CREATE TABLE ${TITLES_TABLE}_next (id TEXT PRIMARY KEY, title TEXT)`,
-      );
-      this.kept = {
-        db,
-        // One statement per ROW_BATCH rows: a statement call costs more than SQLite's insert of a row.
-        batch: db.prepare(`INSERT INTO ${ROWS_TABLE}_next (k, v0, v1) VALUES ${Array(ROW_BATCH).fill('(?, ?, ?)').join(', ')}`),
-        one: db.prepare(`INSERT INTO ${ROWS_TABLE}_next (k, v0, v1) VALUES (?, ?, ?)`),
-        title: db.prepare(`INSERT OR REPLACE INTO ${TITLES_TABLE}_next (id, title) VALUES (?, ?)`),
-        params: [],
-      };
+      db.exec(`DROP TABLE IF EXISTS ${TITLES_TABLE}_next; CREATE TABLE ${TITLES_TABLE}_next (id TEXT PRIMARY KEY, title TEXT)`);
+      this.kept = { db, title: db.prepare(`INSERT OR REPLACE INTO ${TITLES_TABLE}_next (id, title) VALUES (?, ?)`), digests: new DigestCollector() };
     }
   }
   add(k0: number, k1: number, v0: number, v1: number): void {
@@ -556,53 +650,31 @@ class RowIndexWriter {
     this.row.writeUInt32LE(v1, 12);
     this.hashes.write(this.row);
     this.rows++;
-    const kept = this.kept;
-    if (kept) {
-      kept.params.push(key64(k0, k1), v0, v1);
-      if (kept.params.length === 3 * ROW_BATCH) {
-        kept.batch.run(...kept.params);
-        kept.params.length = 0;
-      }
-    }
+    this.kept?.digests.add(k0, k1, v0, v1);
   }
   title(id: string, title: string | undefined): void {
     this.titles.write(Buffer.from(`${this.firstTitle ? '' : ','}${JSON.stringify([id, title ?? null])}`, 'utf8'));
     this.firstTitle = false;
     this.kept?.title.run(id, title ?? null);
   }
-  /** Every row added so far in the kept store's table, its keys indexed: what a kept {@link RowIndex} looks unseen rows up in. */
-  readyForLookups(): void {
+  /** With a source store: every row added so far, sorted (what a {@link KeptRowIndex} finds unseen rows with). Ends the adding. */
+  digests(): RowDigests | undefined {
     const kept = this.kept;
-    if (!kept) return;
-    this.flushKept();
-    kept.db.exec(`CREATE INDEX IF NOT EXISTS ${ROWS_TABLE}_next_k ON ${ROWS_TABLE}_next (k)`);
-  }
-  private flushKept(): void {
-    const kept = this.kept!;
-    for (let i = 0; i < kept.params.length; i += 3) kept.one.run(kept.params[i]!, kept.params[i + 1]!, kept.params[i + 2]!);
-    kept.params.length = 0;
+    if (!kept) return undefined;
+    kept.sorted ??= kept.digests.finish();
+    return kept.sorted;
   }
   /** Where the rows start in the blob {@link parts} makes (what {@link decodeRowIndex} finds as `rowsOffset`). */
   get rowsOffset(): number {
     return 12 + this.hashes.size + this.titles.size;
   }
-  /** The blob: header, hashes, titles, then the rows' compressed parts. With a source store, its index tables replace the previous ones. */
+  /** The blob: header, hashes, titles, then the rows' compressed parts. With a source store, its digests and titles replace the previous ones. */
   parts(rowsParts: Parts): Parts {
     this.titles.write(Buffer.from(']'));
     this.hashes.close();
     this.titles.close();
     const kept = this.kept;
-    if (kept) {
-      this.flushKept();
-      // Keyed in key order (appending to the B-tree, not inserting at random), the last of a key
-      // winning as in decodeRowIndex; the previous run's tables are replaced.
-      kept.db.exec(
-        `DROP TABLE IF EXISTS ${ROWS_TABLE}; DROP TABLE IF EXISTS ${TITLES_TABLE};` +
-          `CREATE TABLE ${ROWS_TABLE} (k INTEGER PRIMARY KEY, v0 INTEGER NOT NULL, v1 INTEGER NOT NULL, seen INTEGER NOT NULL DEFAULT 0);` +
-          `INSERT OR REPLACE INTO ${ROWS_TABLE} (k, v0, v1) SELECT k, v0, v1 FROM ${ROWS_TABLE}_next ORDER BY k, rowid;` +
-          `DROP TABLE ${ROWS_TABLE}_next; ALTER TABLE ${TITLES_TABLE}_next RENAME TO ${TITLES_TABLE}`,
-      );
-    }
+    if (kept) writeKeptDigests(kept.db, this.digests()!);
     const head = Buffer.allocUnsafe(12);
     head.writeUInt32LE(ROWS_MAGIC, 0);
     head.writeUInt32LE(4 + this.hashes.size + this.titles.size, 4);
@@ -610,8 +682,37 @@ class RowIndexWriter {
     return [head, { file: this.hashes.path }, { file: this.titles.path }, ...rowsParts];
   }
 }
-/** Rows per insert statement into a kept store's index. */
-const ROW_BATCH = 100;
+/** Digests per row of the kept store's table: a few blobs of at most 16 MB, not a statement per row. */
+const DIGEST_PART_ROWS = 1 << 20;
+/** Replaces the kept store's digests and titles with this run's. */
+function writeKeptDigests(db: DatabaseSync, digests: RowDigests): void {
+  db.exec(
+    `DROP TABLE IF EXISTS ${ROWS_TABLE}; DROP TABLE IF EXISTS ${TITLES_TABLE};` +
+      `CREATE TABLE ${ROWS_TABLE} (part INTEGER PRIMARY KEY, b BLOB NOT NULL);` +
+      `ALTER TABLE ${TITLES_TABLE}_next RENAME TO ${TITLES_TABLE}`,
+  );
+  const put = db.prepare(`INSERT INTO ${ROWS_TABLE} (part, b) VALUES (?, ?)`);
+  const bytes = digests.bytes();
+  for (let part = 0, at = 0; at < bytes.length || part === 0; part++, at += 16 * DIGEST_PART_ROWS)
+    put.run(part, bytes.subarray(at, at + 16 * DIGEST_PART_ROWS));
+}
+/** The digests a kept store holds (written by {@link writeKeptDigests}). */
+function readKeptDigests(db: DatabaseSync): RowDigests {
+  const st = db.prepare(`SELECT b FROM ${ROWS_TABLE} ORDER BY part`);
+  st.setReturnArrays(true);
+  const parts = (st.all() as unknown as [Uint8Array][]).map((r) => r[0]);
+  const total = parts.reduce((n, b) => n + b.length, 0);
+  if (total % 16) throw new StateFormatError();
+  const q = new Uint32Array(total >>> 2);
+  const bytes = new Uint8Array(q.buffer);
+  let at = 0;
+  for (const b of parts) {
+    bytes.set(b, at);
+    at += b.length;
+  }
+  if (!IS_LE) for (let i = 0; i < q.length; i++) q[i] = Buffer.from(q.buffer).readUInt32LE(i * 4);
+  return new RowDigests(q);
+}
 /** A file written front to back through a 1 MB buffer. */
 class AppendFile {
   private readonly fd: number;
@@ -696,7 +797,7 @@ interface OneRosterOutcome {
  */
 async function oneRosterPass(
   sel: SelectionView,
-  previous: RowIndex | undefined,
+  previous: PreviousRows | undefined,
   previousBlob: (from: number) => Blob,
   outDir: string | undefined,
   stamp: string,
@@ -762,7 +863,7 @@ async function oneRosterPass(
       }
       if (bulk) bulkFiles[`oneroster/${f}`] = bulk.rows;
     }
-    if (previous?.produced) index.readyForLookups();
+    previous?.produced?.(index.digests()!);
     if (previous && previous.unseenCount > 0) {
       if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
       for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
@@ -1075,11 +1176,9 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       for (const [f, table] of Object.entries(sdsLazyTables(selection))) files[`sds/${f}`] = writeLazyTable(join(staging, 'sds', f), table);
     }
     phase('sds written');
-    let previousRows: RowIndex | undefined;
-    if (sourceKept) {
-      previousRows = new RowIndex({ db: source.db, rows: ROWS_TABLE, titles: TITLES_TABLE, produced: `${ROWS_TABLE}_next` });
-      previousRows.rowsOffset = Number(source.meta('rows_offset'));
-    } else {
+    let previousRows: PreviousRows | undefined;
+    if (sourceKept) previousRows = new KeptRowIndex(source.db, readKeptDigests(source.db), Number(source.meta('rows_offset')));
+    else {
       try {
         if (state) previousRows = await decodeRowIndex(stateChunks(db, c.key, 'published_rows'), store);
       } catch (e) {

@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runReadout } from '../../src/readout/run.ts';
+import { openWorld, readCsv, type ReadoutWorld } from './support/setup.ts';
+import { validateOneRoster, validateSds } from './support/validate.ts';
+
+/**
+ * Issue 13 point 5: a delta run may only ever re-evaluate what the change touches, but what it
+ * publishes must be exactly what a full run on the same source on the same day publishes. This is the
+ * oracle for that: full run → source changes and days pass (records whose verdict turns with the
+ * date, not with the source) → delta run, compared file by file with a fresh full run of another
+ * customer on the final source at the same clock. The bulk files must be the same bytes; the delta
+ * files must take the previous bulk set to the new one (the validator's own check).
+ */
+
+/** sha256 of every file of a published set but the reports (run ids, timings) and the delta sets (they differ by design). */
+function bulkDigest(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) {
+        if (n !== 'oneroster-delta') walk(p, `${rel}${n}/`);
+      } else if (!n.startsWith('report.')) out[`${rel}${n}`] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+const ref = (id: string) => ({ id });
+
+/**
+ * Records whose verdict turns between 2026-11-22 and 2026-12-15 with the default 14 days of
+ * tolerance, their source untouched: an enrolment that ends, a duty that starts, a membership that
+ * ends, an activity (and so a teacher's team) that ends.
+ */
+function seedDated(w: ReadoutWorld): void {
+  const src = w.source;
+  src.put('persons', {
+    id: 'ST-ENDING',
+    givenName: 'Slutar',
+    familyName: 'Snart',
+    emails: [{ value: 'st-ending@elev.exempel.se', type: 'Skola elev' }],
+    enrolments: [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15', endDate: '2026-11-30' }],
+    responsibles: [{ person: ref('G-ST-ENDING'), relationType: 'Vårdnadshavare' }],
+  });
+  src.put('persons', { id: 'G-ST-ENDING', givenName: 'Förälder', familyName: 'Snart', emails: [{ value: 'g-st-ending@example.se', type: 'Privat' }] });
+  src.put('persons', { id: 'T-NEW', givenName: 'Ny', familyName: 'Lärare', emails: [{ value: 't-new@personal.exempel.se', type: 'Skola personal' }] });
+  src.put('duties', { id: 'D-T-NEW', person: ref('T-NEW'), dutyAt: ref('S-NORTH'), dutyRole: 'Lärare', startDate: '2026-12-10' });
+  src.put('groups', {
+    id: 'GR-DATED',
+    displayName: 'Tidsbegränsad',
+    groupType: 'Undervisning',
+    organisation: ref('S-NORTH'),
+    startDate: '2026-08-15',
+    groupMemberships: [{ person: ref('ST2'), startDate: '2026-08-15', endDate: '2026-11-28' }, { person: ref('ST3') }, { person: ref('ST-ENDING') }],
+  });
+  src.put('activities', {
+    id: 'A-DATED',
+    displayName: 'A-DATED',
+    calendarEventsRequired: false,
+    startDate: '2026-08-15',
+    endDate: '2026-11-29',
+    organisation: ref('S-NORTH'),
+    groups: [ref('GR-DATED')],
+    syllabus: ref('SYL-MA'),
+    teachers: [{ duty: ref('D-T1') }],
+  });
+  src.put('activities', {
+    id: 'A-DATED-2',
+    displayName: 'A-DATED-2',
+    calendarEventsRequired: false,
+    startDate: '2026-12-01',
+    organisation: ref('S-NORTH'),
+    groups: [ref('GR-DATED')],
+    syllabus: ref('SYL-SV'),
+    teachers: [{ duty: ref('D-T-NEW') }],
+  });
+}
+
+describe('a delta run publishes what a full run would', () => {
+  const worlds: ReadoutWorld[] = [];
+  afterEach(async () => {
+    for (const w of worlds.splice(0)) await w.close();
+  });
+
+  it('after source changes and days passing: the same bulk files, and a delta that takes the old set to the new', async () => {
+    const w = await openWorld();
+    worlds.push(w);
+    seedDated(w);
+    w.clock.advance(3600_000);
+    const first = await runReadout(w.customer, w.deps);
+    expect(first.error).toBeUndefined();
+    expect(first.report!.today).toBe('2026-11-22');
+    const before = readCsv(join(first.outputPath!, 'oneroster', 'users.csv')).rows.map((u) => u.sourcedId);
+    expect(before).toContain('ST-ENDING');
+    expect(before).not.toContain('T-NEW');
+
+    // Changes in the source: a rename, a leaver, a newcomer, a renamed class, a membership added.
+    w.clock.advance(20 * 60_000);
+    w.source.update('persons', 'ST1', (p) => (p.givenName = 'Nyname'));
+    w.source.remove('persons', 'ST6');
+    w.source.put('persons', {
+      id: 'ST-NEW',
+      givenName: 'Ny',
+      familyName: 'Elev',
+      emails: [{ value: 'st-new@elev.exempel.se', type: 'Skola elev' }],
+      enrolments: [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' }],
+      responsibles: [{ person: ref('G-ST1'), relationType: 'Vårdnadshavare' }],
+    });
+    w.source.update('groups', 'GR-7B', (g) => {
+      g.displayName = '7B (Ny)';
+      (g.groupMemberships as unknown[]).push({ person: ref('ST-NEW') });
+    });
+    // 23 days on: the dated records' verdicts turn without a change in the source.
+    w.clock.advance(23 * 24 * 3600_000);
+
+    const delta = await runReadout(w.customer, w.deps);
+    expect(delta.error).toBeUndefined();
+    expect(delta.report!.mode).toBe('incremental');
+    expect(delta.report!.today).toBe('2026-12-15');
+
+    // A fresh customer on the same source, same clock: a full run of the final source.
+    const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
+    expect(fresh.error).toBeUndefined();
+    expect(fresh.report!.mode).toBe('full');
+    expect(fresh.report!.today).toBe('2026-12-15');
+
+    expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+    expect(delta.report!.counts).toEqual(fresh.report!.counts);
+    expect(delta.report!.output).toMatchObject({ ...fresh.report!.output, files: expect.any(Object) });
+
+    // The dates did turn (so the comparison above covers date-driven changes), and the source changes show.
+    const users = readCsv(join(delta.outputPath!, 'oneroster', 'users.csv')).rows.map((u) => u.sourcedId);
+    expect(users).not.toContain('ST-ENDING');
+    expect(users).not.toContain('ST6');
+    expect(users).toContain('T-NEW');
+    expect(users).toContain('ST-NEW');
+    const enrolments = readCsv(join(delta.outputPath!, 'oneroster', 'enrollments.csv')).rows.map((e) => `${e.classSourcedId}/${e.userSourcedId}`);
+    expect(enrolments.filter((e) => e.includes('GR-DATED')).sort()).toEqual([
+      expect.stringMatching(/GR-DATED.*\/ST3$/),
+      expect.stringMatching(/GR-DATED.*\/T-NEW$/),
+    ]);
+
+    expect(validateSds(join(delta.outputPath!, 'sds'))).toEqual([]);
+    expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
+      [],
+    );
+    const removed = readCsv(join(delta.outputPath!, 'oneroster-delta', 'users.csv'))
+      .rows.filter((u) => u.status === 'tobedeleted')
+      .map((u) => u.sourcedId)
+      .sort();
+    expect(removed).toEqual(['G-ST-ENDING', 'G-ST6', 'ST-ENDING', 'ST6']);
+  }, 120_000);
+});

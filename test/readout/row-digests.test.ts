@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DigestCollector } from '../../src/readout/run.ts';
+
+/** The sorted row digests a kept store holds: sorted by key, one per key (the last added), found by key. */
+describe('row digests', () => {
+  it('sorts by key (first lane, then second), keeps the last of a key and finds each key', () => {
+    const c = new DigestCollector();
+    const rows: [number, number, number, number][] = [
+      [7, 1, 10, 11],
+      [0xffffffff, 0, 12, 13],
+      [3, 0xfffffffe, 14, 15],
+      [7, 1, 20, 21], // the same key again: this one wins
+      [3, 2, 16, 17],
+      [0, 0, 18, 19],
+    ];
+    for (const r of rows) c.add(...r);
+    const d = c.finish();
+    expect(d.size).toBe(5);
+    expect([...d.q]).toEqual([0, 0, 18, 19, 3, 2, 16, 17, 3, 0xfffffffe, 14, 15, 7, 1, 20, 21, 0xffffffff, 0, 12, 13]);
+    expect(d.find(7, 1)).toBe(3);
+    expect(d.find(0, 0)).toBe(0);
+    expect(d.find(0xffffffff, 0)).toBe(4);
+    expect(d.find(3, 3)).toBe(-1);
+    expect(d.find(8, 0)).toBe(-1);
+    // Stored little-endian, 16 bytes a row.
+    expect(d.bytes().readUInt32LE(3 * 16 + 8)).toBe(20);
+  });
+
+  it('grows past its first block and stays sorted', () => {
+    const c = new DigestCollector();
+    const n = 200_000;
+    // A permutation of 0..n-1 (multiplication by an odd constant mod 2^32 is one), as the first lane.
+    for (let i = 0; i < n; i++) c.add(Math.imul(i, 2654435761) >>> 0, i, i, 0);
+    const d = c.finish();
+    expect(d.size).toBe(n);
+    let sorted = true;
+    for (let i = 1; i < n; i++) sorted &&= d.q[4 * i]! > d.q[4 * (i - 1)]!;
+    expect(sorted).toBe(true);
+    expect(d.find(Math.imul(12345, 2654435761) >>> 0, 12345)).toBeGreaterThanOrEqual(0);
+  });
+});
