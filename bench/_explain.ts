@@ -16,6 +16,15 @@ export interface ExplainedClient {
   categories: { students: string[]; staff: string[] };
 }
 
+/** A parameter's value as an SQL literal, for `EXECUTE name(...)` (bench only: values of our own statements). */
+function literalOf(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (Array.isArray(v)) return pg.escapeLiteral(`{${v.map((e) => (e === null ? 'NULL' : `"${String(e).replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`);
+  if (v instanceof Date) return pg.escapeLiteral(v.toISOString());
+  if (typeof v === 'object') return pg.escapeLiteral(JSON.stringify(v));
+  return pg.escapeLiteral(String(v));
+}
+
 /** One explained statement, as the summary table shows it. */
 export interface ExplainedStatement {
   label: string;
@@ -30,7 +39,8 @@ export interface ExplainedStatement {
  * EXPLAIN (ANALYZE, BUFFERS) of the statements the server sends for the bench's hot requests (issue
  * 16: show that a page's work follows its scope): the statement text is the server's own, captured
  * from `listPage` with the client's live scope (`loadScope`, the same units `ss12000_authorize`
- * sends), not a copy. Each is run three times and the last is kept (warm caches, as under load).
+ * sends), not a copy, and prepared as the server prepares it. Each is explained three times and the
+ * last is kept (warm caches, as under load).
  * The text plans go to `.bench/explain-<scale>x.txt`; the summary is returned.
  */
 export async function explainHotStatements(databaseUrl: string, scale: number, clients: ExplainedClient[]): Promise<ExplainedStatement[]> {
@@ -44,6 +54,7 @@ export async function explainHotStatements(databaseUrl: string, scale: number, c
   });
   const out: ExplainedStatement[] = [];
   const text: string[] = [];
+  let statements = 0;
   try {
     const requests = ['persons?limit=100', 'groups?limit=100&expand=assignmentRoles', 'duties?limit=100'];
     for (const client of clients) {
@@ -66,12 +77,25 @@ export async function explainHotStatements(databaseUrl: string, scale: number, c
         await listPage(db, scope, def, query, limit, after);
         const statement = captured as CompiledQuery | undefined;
         if (!statement) throw new Error(`no statement captured for ${request}`);
+        // As the server runs it: a prepared statement (src/db/prepared.ts) executed often enough for
+        // PostgreSQL to choose between its generic and a custom plan (after five executions), then
+        // explained. An unnamed EXPLAIN would show the custom plan only — and the generic plan is the
+        // one that went wrong at 500 units (scope.ts, `uuids`).
+        const name = `bench_explain_${statements++}`;
+        await pool.query(`PREPARE ${name} AS ${statement.sql}`);
+        const args = statement.parameters.map(literalOf);
+        const execute = `EXECUTE ${name}${args.length ? `(${args.join(', ')})` : ''}`;
+        for (let i = 0; i < 6; i++) await pool.query(execute);
         let plan: any;
         for (let i = 0; i < 3; i++) {
-          const r = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement.sql}`, statement.parameters as unknown[]);
+          const r = await pool.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${execute}`);
           plan = (r.rows[0] as { 'QUERY PLAN': any[] })['QUERY PLAN'][0];
         }
-        const textPlan = await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement.sql}`, statement.parameters as unknown[]);
+        const textPlan = await pool.query(`EXPLAIN (ANALYZE, BUFFERS) ${execute}`);
+        const counts = await pool.query<{ generic_plans: string; custom_plans: string }>(
+          'SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = $1',
+          [name],
+        );
         const label = `${client.label} /${request}`;
         out.push({
           label,
@@ -80,7 +104,9 @@ export async function explainHotStatements(databaseUrl: string, scale: number, c
           buffers: (plan.Plan['Shared Hit Blocks'] ?? 0) + (plan.Plan['Shared Read Blocks'] ?? 0),
           rows: plan.Plan['Actual Rows'],
         });
-        text.push(`== ${label} (${scale}×)\n${textPlan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}\n`);
+        text.push(
+          `== ${label} (${scale}×; plans so far: ${counts.rows[0]?.generic_plans} generic, ${counts.rows[0]?.custom_plans} custom)\n${textPlan.rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n')}\n`,
+        );
       }
     }
   } finally {
