@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { absenceTypes, dutyRoles, groupTypes, organisationTypes, schoolTypes, type EntityType } from './schemas.ts';
-import { personVisibleSql, texts, uuids, type Scope } from './scope.ts';
+import { personVisibleSql, texts, unitIds, uuids, type Scope } from './scope.ts';
 import { releasedSql } from './present.ts';
 import { readsOf } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
@@ -228,7 +228,7 @@ export const endpoints: EndpointDef[] = [
       teacher: {
         kind: 'uuid',
         description: 'Only activities with this duty among the teachers.',
-        where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${uuids(s.staffUnits)})`,
+        where: (v, s) => sql`${v}::uuid = ANY(t.teacher_duty_ids) AND t.organisation_id = ANY(${unitIds(s.staffUnits)})`,
       },
       organisation: { kind: 'uuid', description: 'Only activities of this unit.', where: (v) => sql`t.organisation_id = ${v}` },
       group: { kind: 'uuid', description: 'Only activities of this group.', where: (v) => sql`${v}::uuid = ANY(t.group_ids)` },

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { EntityType } from './schemas.ts';
 import { partColumn, partsOf, releasePolicy, type FieldRelease, type ScopeRule } from './release.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS } from './model.ts';
-import { rowCount, texts, uuids, type Scope } from './scope.ts';
+import { rowCount, texts, unitIds, type Scope } from './scope.ts';
 
 /**
  * Presentation of SS 12000 entities as the app may see them, decided by PostgreSQL: per row (alias
@@ -118,8 +118,8 @@ function personRolesSql(scope: Scope): RawBuilder<unknown> {
              -- Tagged with the API whose role released the person (the access log credits that API only).
              array_agg(DISTINCT CASE WHEN r.kind = ANY(${texts(STAFF_KINDS)}) THEN 'staff:' ELSE 'students:' END || r.organisation_id::text)
                FILTER (WHERE (r.in_s AND r.kind = ANY(${texts(seenKinds)})) OR (${inT} AND r.kind = ANY(${texts(STAFF_KINDS)}))) AS units
-        FROM (SELECT r.kind, r.organisation_id, r.organisation_id = ANY(${uuids(scope.studentUnits)}) AS in_s${
-          same ? sql`` : sql`, r.organisation_id = ANY(${uuids(scope.staffUnits)}) AS in_t`
+        FROM (SELECT r.kind, r.organisation_id, r.organisation_id = ANY(${unitIds(scope.studentUnits)}) AS in_s${
+          same ? sql`` : sql`, r.organisation_id = ANY(${unitIds(scope.staffUnits)}) AS in_t`
         }
                 FROM ss12000_person_relations r WHERE r.person_id = t.id) r) pr`;
 }
@@ -159,7 +159,7 @@ export function visiblePersonIdsSql(scope: Scope, page: IdPage): RawBuilder<unkn
   // unit list once more costs about a microsecond per unit whether it is taken or not.
   if (scope.allUnits.length > MAX_PER_UNIT) return sql`(${walk})`;
   const units = sql.join(
-    unitKinds(scope).map((g) => sql`SELECT u AS unit, ${texts(g.kinds)} AS kinds FROM unnest(${uuids(g.units)}) u`),
+    unitKinds(scope).map((g) => sql`SELECT u AS unit, ${texts(g.kinds)} AS kinds FROM unnest(${unitIds(g.units)}) u`),
     sql` UNION ALL `,
   );
   return sql`(
@@ -237,7 +237,7 @@ function seenThrough(scope: Scope): RawBuilder<unknown> {
   const groups = unitKinds(scope);
   if (!groups.length) return sql`false`;
   return sql`(${sql.join(
-    groups.map((g) => sql`(r.organisation_id = ANY(${uuids(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`),
+    groups.map((g) => sql`(r.organisation_id = ANY(${unitIds(g.units)}) AND r.kind = ANY(${texts(g.kinds)}))`),
     sql` OR `,
   )})`;
 }
@@ -315,11 +315,11 @@ function ruleGate(rule: ScopeRule, scope: Scope): RawBuilder<unknown> | boolean 
     case 'guardiansOfStudents':
       return scope.guardians && sql`pr.student`;
     case 'membershipsAtStudentUnits':
-      return sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
+      return sql`t.organisation_id = ANY(${unitIds(scope.endUser ? scope.allUnits : scope.studentUnits)})`;
     case 'teachersAtStaffUnits':
-      return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
+      return !scope.endUser && sql`t.organisation_id = ANY(${unitIds(scope.staffUnits)})`;
     case 'studentExceptionsAtStudentUnits':
-      return !scope.endUser && sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
+      return !scope.endUser && sql`t.organisation_id = ANY(${unitIds(scope.studentUnits)})`;
     case 'ownersWithGuardians':
       return scope.guardians;
     case 'absenceReasonWithAbsences':
@@ -367,18 +367,18 @@ export function releasedSql(type: EntityType, f: FieldRelease, scope: Scope): Ra
     switch (r.rule) {
       case 'teachersAtStaffUnits':
         if (scope.endUser) return sql`false`;
-        conds.push(sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`);
+        conds.push(sql`t.organisation_id = ANY(${unitIds(scope.staffUnits)})`);
         break;
       case 'studentExceptionsAtStudentUnits':
         if (scope.endUser) return sql`false`;
-        conds.push(sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`);
+        conds.push(sql`t.organisation_id = ANY(${unitIds(scope.studentUnits)})`);
         break;
       case 'ownersWithGuardians':
       case 'guardiansOfStudents':
         if (!scope.guardians) return sql`false`;
         break;
       case 'membershipsAtStudentUnits':
-        conds.push(sql`t.organisation_id = ANY(${uuids(scope.endUser ? scope.allUnits : scope.studentUnits)})`);
+        conds.push(sql`t.organisation_id = ANY(${unitIds(scope.endUser ? scope.allUnits : scope.studentUnits)})`);
         break;
       case 'enrolmentsAtStudentUnits':
         conds.push(sql`pr.student`);
@@ -433,7 +433,7 @@ function unitArraySql(type: EntityType, scope: Scope): RawBuilder<unknown> {
       return sql`ARRAY[t.organisation_id::text]`;
     case 'studyplans':
       return sql`ARRAY(SELECT DISTINCT r.organisation_id::text FROM ss12000_person_relations r
-                        WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
+                        WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${unitIds(scope.studentUnits)}))`;
     default:
       return sql`NULL::text[]`;
   }
@@ -452,5 +452,5 @@ function assignmentRolesSql(scope: Scope): RawBuilder<unknown> {
                'startDate', to_char(a.start_date, 'YYYY-MM-DD'),
                'endDate', to_char(a.end_date, 'YYYY-MM-DD'))) ORDER BY a.duty_id, a.ordinal)
         FROM ss12000_assignment_roles a
-       WHERE a.group_id = t.id AND a.organisation_id = ANY(${uuids(scope.staffUnits)})${own}), '[]'::jsonb)`;
+       WHERE a.group_id = t.id AND a.organisation_id = ANY(${unitIds(scope.staffUnits)})${own}), '[]'::jsonb)`;
 }

@@ -110,7 +110,7 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
 }
 
 /**
- * A uuid[] value. A scope's unit lists (hundreds of ids for a large app, two or three of them in
+ * A scope's unit list as a uuid[] value. A scope's unit lists (hundreds of ids for a large app, two or three of them in
  * every page statement) are written once per list and, from 16 ids on, into the statement's text as
  * a constant rather than sent as a parameter: the page statements are prepared (src/db/prepared.ts),
  * and in a generic plan PostgreSQL knows nothing of a parameter array — it assumes ten elements,
@@ -119,12 +119,19 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
  * 2.6 ms), and tests `= ANY` element by element where a constant array is hashed. With the list in
  * the text, the generic plan is the plan for that scope, made once per connection. Only a list of
  * well-formed UUIDs is written so (nothing in it can close the literal or split an element); any
- * other list goes as a parameter.
+ * other list goes as a parameter. Only for a scope's lists, which are few per client: see `uuids`.
  */
-export const uuids = (ids: string[]) => {
+export const unitIds = (ids: string[]) => {
   const literal = uuidLiteral(ids);
   return typeof literal === 'string' ? sql.raw(`'${literal}'::uuid[]`) : sql`${literal}::uuid[]`;
 };
+
+/**
+ * A uuid[] parameter, for ids a request names (filters, lookups): those vary with every request, and
+ * in the text they would make each request a statement of its own (src/db/prepared.ts keeps the
+ * texts used last, and would churn). A long list is still written once as a literal parameter.
+ */
+export const uuids = (ids: string[]) => sql`${uuidLiteral(ids)}::uuid[]`;
 const UUID_ELEMENT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const literals = new WeakMap<string[], string>();
 function uuidLiteral(ids: string[]): string | string[] {
@@ -156,13 +163,13 @@ export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, af
     const { personId: self, role } = scope.endUser;
     const kinds = role === 'student' ? STUDENT_KINDS : role === 'staff' ? STAFF_KINDS : GUARDIAN_KINDS;
     const units = role === 'staff' ? scope.staffUnits : scope.studentUnits;
-    return sql`(${personId} = ${self}::uuid AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = ANY(${texts(kinds)}) AND r.organisation_id = ANY(${uuids(units)})))`;
+    return sql`(${personId} = ${self}::uuid AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = ANY(${texts(kinds)}) AND r.organisation_id = ANY(${unitIds(units)})))`;
   }
   const parts = [
-    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`,
-    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.staffUnits)}))`,
+    sql`(r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${unitIds(scope.studentUnits)}))`,
+    sql`(r.kind = ANY(${texts(STAFF_KINDS)}) AND r.organisation_id = ANY(${unitIds(scope.staffUnits)}))`,
   ];
-  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`);
+  if (scope.guardians) parts.push(sql`(r.kind = ANY(${texts(GUARDIAN_KINDS)}) AND r.organisation_id = ANY(${unitIds(scope.studentUnits)}))`);
   // With keyset paging by id, the same bound on r.person_id lets a merge join start at the page.
   const bound = afterId ? sql` AND r.person_id > ${afterId}::uuid` : sql``;
   return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${personId}${bound} AND (${sql.join(parts, sql` OR `)}))`;
@@ -170,7 +177,7 @@ export function personVisibleSql(scope: Scope, personId: RawBuilder<unknown>, af
 
 /** SQL: ids of the groups the end user of `scope` is a member of at the scope's units. */
 function ownGroupsSql(scope: Scope, self: string): RawBuilder<unknown> {
-  return sql`SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = 'groupMembership' AND r.source_type = 'groups' AND r.organisation_id = ANY(${uuids(scope.allUnits)})`;
+  return sql`SELECT r.source_id FROM ss12000_person_relations r WHERE r.person_id = ${self}::uuid AND r.kind = 'groupMembership' AND r.source_type = 'groups' AND r.organisation_id = ANY(${unitIds(scope.allUnits)})`;
 }
 
 /**
@@ -184,18 +191,18 @@ function endUserVisibleSql(type: string, scope: Scope, user: NonNullable<Scope['
   const self = user.personId;
   const me = personVisibleSql(scope, sql`${self}::uuid`);
   const activityOf = (a: string) =>
-    sql`${sql.ref(`${a}.organisation_id`)} = ANY(${uuids(scope.allUnits)}) AND ${sql.ref(`${a}.group_ids`)} && ARRAY(${ownGroupsSql(scope, self)})`;
+    sql`${sql.ref(`${a}.organisation_id`)} = ANY(${unitIds(scope.allUnits)}) AND ${sql.ref(`${a}.group_ids`)} && ARRAY(${ownGroupsSql(scope, self)})`;
   switch (type) {
     case 'organisations':
-      return sql`t.id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
+      return sql`t.id = ANY(${unitIds(scope.allUnits)}) AND ${me}`;
     case 'persons':
       return personVisibleSql(scope, sql`t.id`);
     case 'placements':
-      return user.role === 'student' ? sql`t.child_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.studentUnits)}) AND ${me}` : sql`false`;
+      return user.role === 'student' ? sql`t.child_id = ${self}::uuid AND t.organisation_id = ANY(${unitIds(scope.studentUnits)}) AND ${me}` : sql`false`;
     case 'duties':
-      return user.role === 'staff' ? sql`t.person_id = ${self}::uuid AND t.organisation_id = ANY(${uuids(scope.staffUnits)}) AND ${me}` : sql`false`;
+      return user.role === 'staff' ? sql`t.person_id = ${self}::uuid AND t.organisation_id = ANY(${unitIds(scope.staffUnits)}) AND ${me}` : sql`false`;
     case 'groups':
-      return sql`t.id IN (${ownGroupsSql(scope, self)}) AND t.organisation_id = ANY(${uuids(scope.allUnits)}) AND ${me}`;
+      return sql`t.id IN (${ownGroupsSql(scope, self)}) AND t.organisation_id = ANY(${unitIds(scope.allUnits)}) AND ${me}`;
     case 'activities':
       return sql`${activityOf('t')} AND ${me}`;
     case 'syllabuses':
@@ -218,26 +225,26 @@ export function visibleSql(type: string, scope: Scope, afterId?: string): RawBui
   if (scope.endUser) return endUserVisibleSql(type, scope, scope.endUser);
   switch (type) {
     case 'organisations':
-      return sql`t.id = ANY(${uuids(scope.allUnits)})`;
+      return sql`t.id = ANY(${unitIds(scope.allUnits)})`;
     case 'persons':
       return personVisibleSql(scope, sql`t.id`, afterId);
     case 'placements':
-      return sql`t.organisation_id = ANY(${uuids(scope.studentUnits)})`;
+      return sql`t.organisation_id = ANY(${unitIds(scope.studentUnits)})`;
     case 'duties':
-      return sql`t.organisation_id = ANY(${uuids(scope.staffUnits)})`;
+      return sql`t.organisation_id = ANY(${unitIds(scope.staffUnits)})`;
     case 'groups':
     case 'activities':
-      return sql`t.organisation_id = ANY(${uuids(scope.allUnits)})`;
+      return sql`t.organisation_id = ANY(${unitIds(scope.allUnits)})`;
     case 'syllabuses':
     case 'programmes':
       return scope.allUnits.length ? sql`true` : sql`false`;
     case 'studyplans':
-      return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${uuids(scope.studentUnits)}))`;
+      return sql`EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = ANY(${unitIds(scope.studentUnits)}))`;
     case 'rooms':
     case 'resources':
     case 'schoolUnitOfferings':
     case 'calendarEvents':
-      return sql`t.organisation_id = ANY(${uuids(scope.timetableUnits)})`;
+      return sql`t.organisation_id = ANY(${unitIds(scope.timetableUnits)})`;
     case 'attendances':
     case 'absences':
     case 'attendanceEvents':
@@ -274,7 +281,7 @@ function pupilRecordSql(type: 'attendances' | 'absences' | 'attendanceEvents' | 
   if (!units.length) return sql`false`;
   if (rule.category && !scope.attendanceCategories?.has(rule.category)) return sql`false`;
   const pupil = sql.ref(`t.${rule.studentColumn}`);
-  return sql`(t.organisation_id = ANY(${uuids(units)})
+  return sql`(t.organisation_id = ANY(${unitIds(units)})
     AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = ${pupil} AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = t.organisation_id)
     AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = ${pupil} AND (p.security_marking IS NULL OR p.security_marking <> ALL(${texts([...rule.withheldUnder])}))))`;
 }
@@ -286,7 +293,7 @@ function pupilRecordSql(type: 'attendances' | 'absences' | 'attendanceEvents' | 
  * later withholds the grades at once; a pupil the store does not hold counts as protected).
  */
 export function gradesVisibleSql(scope: Scope): RawBuilder<unknown> {
-  return sql`(t.organisation_id = ANY(${uuids(scope.gradesUnits ?? [])})
+  return sql`(t.organisation_id = ANY(${unitIds(scope.gradesUnits ?? [])})
     AND EXISTS (SELECT 1 FROM ss12000_person_relations r WHERE r.person_id = t.student_id AND r.kind = ANY(${texts(STUDENT_KINDS)}) AND r.organisation_id = t.organisation_id)
     AND EXISTS (SELECT 1 FROM ss12000_persons p WHERE p.id = t.student_id AND p.security_marking IS DISTINCT FROM ${PROTECTED_IDENTITY}))`;
 }
