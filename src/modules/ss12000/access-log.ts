@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql, type Insertable } from 'kysely';
-import { PREPARED } from '../../db/prepared.ts';
+import type { Insertable } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
@@ -300,7 +299,7 @@ async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean
   try {
     for (let batch = writer.queue.shift(); batch; batch = writer.queue.shift()) {
       try {
-        await insertRows(ctx, batch.rows);
+        await ctx.db.insertInto('ss12000_access_log').values(batch.rows).execute();
         batch.settle();
       } catch (error) {
         const requestIds = batch.rows.map((r) => r.request_id);
@@ -311,44 +310,6 @@ async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean
   } finally {
     writer.writing = false;
   }
-}
-
-/** The columns an access-log row is written with (every column but the generated `id`). */
-const COLUMNS = [
-  'at',
-  'client_id',
-  'app_id',
-  'partner_id',
-  'method',
-  'endpoint',
-  'institution_numbers',
-  'record_count',
-  'status',
-  'consent_id',
-  'request_id',
-  'released',
-] as const satisfies readonly (keyof AccessRow)[];
-/** Fails to compile when the table gains a column `COLUMNS` does not name (it would never be written). */
-const everyColumn: Exclude<keyof AccessRow, 'id' | (typeof COLUMNS)[number]> extends never ? true : never = true;
-void everyColumn;
-
-/**
- * The multi-row INSERT of a batch as ONE statement text whatever the batch's size: the rows go as one
- * JSON parameter (`json_populate_recordset`), so the statement is a named prepared one (`PREPARED`,
- * src/db/prepared.ts), parsed and planned once per connection, and no query builder runs per batch.
- * A multi-row VALUES list had a new text (12 parameters a row) for every batch size, so PostgreSQL
- * parsed and planned each batch afresh. `released` is JSON text already and goes in as it is.
- */
-async function insertRows(ctx: AppContext, rows: AccessRow[]): Promise<void> {
-  const json = rows.map((row) => {
-    const { released, ...rest } = row;
-    const head = JSON.stringify(rest);
-    return released === undefined ? head : `${head.slice(0, -1)},"released":${released}}`;
-  });
-  await sql`${PREPARED}INSERT INTO ss12000_access_log (${sql.raw(COLUMNS.join(', '))})
-    SELECT r.at, r.client_id, r.app_id, r.partner_id, r.method, r.endpoint, coalesce(r.institution_numbers, '{}'), r.record_count, r.status,
-           r.consent_id, r.request_id, coalesce(r.released, '[]')
-      FROM json_populate_recordset(NULL::ss12000_access_log, ${`[${json.join(',')}]`}::json) r`.execute(ctx.db);
 }
 
 /** What the request state of an SS 12000 read holds for the log. */
@@ -390,7 +351,9 @@ export function accessRow(ctx: AppContext, request: FastifyRequest, state: Acces
  * row cannot be committed the answer is replaced by a 503 `access_log_unavailable`.
  */
 export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (request: FastifyRequest) => AccessState | undefined): void {
-  // X-Request-Id is on every answer already (installRequestIdHeader, src/observability/request-id.ts).
+  api.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
   api.addHook('onSend', async (request, reply, payload) => {
     const read = state(request);
     if (!read) return payload;

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { sql } from 'kysely';
-import { PREPARED } from '../../db/prepared.ts';
 import type { AppContext } from '../../context.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
 import type { ReachedUnit } from '../access/reach.ts';
@@ -108,15 +107,11 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
   const shard = Math.floor(Math.random() * RATE_SHARDS);
   const cached = cache.get(clientId);
-  // One call; the function keeps its statements' plans per connection, and the call itself is a
-  // named statement (`PREPARED`), parsed once per connection. Its transaction commits without waiting
-  // for the WAL flush (`synchronous_commit` off for this transaction only): the only row it writes
-  // is the rate count, and a crash could lose at most the last fraction of a second of counts (a
-  // client gets that many more requests in that minute). Nothing it reads is weakened by that, and
-  // the access log's rows are still committed synchronously before any answer (access-log.ts).
-  const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED}
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r,
-           set_config('synchronous_commit', 'off', true) AS sync`.execute(ctx.db);
+  // One call; the function keeps its statements' plans per connection.
+  const result = await sql<{ r: AuthorizeRow | null }>`
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
+    ctx.db,
+  );
   const row = result.rows[0]?.r ?? undefined;
   // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
   const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
