@@ -36,7 +36,11 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *  7. (issue 17) a week of one school's GET /calendarEvents (every page at limit=100, for an app granted
  *     the timetable API at that school) against the baseline running the server's own statements
  *     (captured from `listPage`, see `calendarWeekPages`); the world has a
- *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own.
+ *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own;
+ *  8. (issue 17) a page of GET /grades (the first BENCH_GRADES_PAGES pages at limit=100, for an app
+ *     granted the grades API with its category `grades` approved at ten schools that grade) against
+ *     the baseline running the server's own statements, captured the same way (`capturedPages`); the
+ *     world has grades (openBenchWorld's `grades`), loaded after the timetable and timed on its own.
  *
  * Load design and what is reported for step 2: see `compare` below (ABAB rounds, CPU per request of
  * each server and its PostgreSQL backends, latency at a fixed offered load).
@@ -46,7 +50,9 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
  * server only), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
- * the invoices case, which runs last on a world of its own).
+ * the invoices case, which runs last on a world of its own), BENCH_API_CASES (which load cases run, default all:
+ * persons,groups,calendarEvents,grades,crawl,rate — a shorter list for a quicker inner loop; the world is
+ * loaded whole either way, except the grades when `grades` is not listed), BENCH_GRADES_PAGES (10).
  */
 export async function run(): Promise<void> {
   const scales = (process.env.BENCH_SCALES ?? '1').split(',').map((x) => Number(x.trim()));
@@ -71,11 +77,11 @@ interface ScaleResult {
   ingestSeconds: number;
   reingestSeconds: number;
   reingestNoChange: boolean;
-  partnerC: LoadResult;
-  partnerCBesideB: LoadResult;
-  persons100: Comparison;
-  groups100: Comparison;
-  crawl: { persons: number; pages: number; seconds: number };
+  partnerC?: LoadResult;
+  partnerCBesideB?: LoadResult;
+  persons100?: Comparison;
+  groups100?: Comparison;
+  crawl?: { persons: number; pages: number; seconds: number };
   rss: { start?: number; peak: number; end?: number; baseline?: number };
   /** EXPLAIN (ANALYZE, BUFFERS) of the hot statements (plans in .bench/explain-<scale>x.txt). */
   explain: ExplainedStatement[];
@@ -84,7 +90,12 @@ interface ScaleResult {
   timetableIngestSeconds: number;
   calendarEvents: number;
   /** A week of one school's /calendarEvents, every page at limit=100. */
-  calendarWeek: Comparison;
+  calendarWeek?: Comparison;
+  /** Ingestion of the school year's grades, after the timetable (0 when the grades case is off). */
+  gradesIngestSeconds: number;
+  grades: number;
+  /** The first pages of /grades at ten schools, limit=100. */
+  gradesPages?: Comparison;
 }
 
 /** Schoolgate against the baseline on one request mix (see `compare` in `runScale`). */
@@ -103,34 +114,33 @@ interface Comparison {
 
 function printTable(results: ScaleResult[]): void {
   const mib = (b: number | undefined) => (b === undefined ? '?' : `${Math.round(b / 1048576)} MiB`);
+  const ratio = (c?: Comparison) => (c ? `${Math.round(c.ours)} / ${Math.round(c.base)} = ${(c.ours / c.base).toFixed(2)}` : '—');
+  const cpu = (c?: Comparison) => (c ? `${c.oursCpu.toFixed(2)} / ${c.baseCpu.toFixed(2)} ms` : '—');
+  const p99 = (c?: Comparison) => (c ? `${c.oursP99} / ${c.baseP99} ms @${c.rate}/s` : '—');
+  const load = (l: LoadResult | undefined, f: (l: LoadResult) => string) => (l ? f(l) : '—');
   const rows: [string, (r: ScaleResult) => string][] = [
     ['world: schools / students / persons', (r) => `${r.schools} / ${r.students} / ${r.persons}`],
     ['ingestion of the world', (r) => `${r.ingestSeconds.toFixed(1)} s`],
     ['again, unchanged', (r) => `${r.reingestSeconds.toFixed(1)} s${r.reingestNoChange ? '' : ' (CHANGED!)'}`],
-    ['partner C (10 schools) alone, /persons: req/s', (r) => `${Math.round(r.partnerC.requests.average)}/s`],
-    ['  p50 / p99', (r) => `${r.partnerC.latency.p50} / ${r.partnerC.latency.p99} ms`],
-    ['  beside B hammering: req/s, p99', (r) => `${Math.round(r.partnerCBesideB.requests.average)}/s, ${r.partnerCBesideB.latency.p99} ms`],
-    [
-      'app A (half) /persons: req/s ours / baseline',
-      (r) => `${Math.round(r.persons100.ours)} / ${Math.round(r.persons100.base)} = ${(r.persons100.ours / r.persons100.base).toFixed(2)}`,
-    ],
-    ['  CPU/req ours / baseline', (r) => `${r.persons100.oursCpu.toFixed(2)} / ${r.persons100.baseCpu.toFixed(2)} ms`],
-    ['  p99 at half the baseline (ours / base)', (r) => `${r.persons100.oursP99} / ${r.persons100.baseP99} ms @${r.persons100.rate}/s`],
-    [
-      'app A /groups?expand=assignmentRoles: req/s',
-      (r) => `${Math.round(r.groups100.ours)} / ${Math.round(r.groups100.base)} = ${(r.groups100.ours / r.groups100.base).toFixed(2)}`,
-    ],
-    ['  CPU/req ours / baseline', (r) => `${r.groups100.oursCpu.toFixed(2)} / ${r.groups100.baseCpu.toFixed(2)} ms`],
-    ['  p99 at half the baseline (ours / base)', (r) => `${r.groups100.oursP99} / ${r.groups100.baseP99} ms @${r.groups100.rate}/s`],
-    // --- issue 17: the timetable (calendar events) case ---
+    ['partner C (10 schools) alone, /persons: req/s', (r) => load(r.partnerC, (l) => `${Math.round(l.requests.average)}/s`)],
+    ['  p50 / p99', (r) => load(r.partnerC, (l) => `${l.latency.p50} / ${l.latency.p99} ms`)],
+    ['  beside B hammering: req/s, p99', (r) => load(r.partnerCBesideB, (l) => `${Math.round(l.requests.average)}/s, ${l.latency.p99} ms`)],
+    ['app A (half) /persons: req/s ours / baseline', (r) => ratio(r.persons100)],
+    ['  CPU/req ours / baseline', (r) => cpu(r.persons100)],
+    ['  p99 at half the baseline (ours / base)', (r) => p99(r.persons100)],
+    ['app A /groups?expand=assignmentRoles: req/s', (r) => ratio(r.groups100)],
+    ['  CPU/req ours / baseline', (r) => cpu(r.groups100)],
+    ['  p99 at half the baseline (ours / base)', (r) => p99(r.groups100)],
+    // --- issue 17: the timetable (calendar events) and grades cases ---
     ["ingestion of a term's timetable (lessons)", (r) => `${r.timetableIngestSeconds.toFixed(1)} s (${r.calendarEvents})`],
-    [
-      'school week /calendarEvents: req/s',
-      (r) => `${Math.round(r.calendarWeek.ours)} / ${Math.round(r.calendarWeek.base)} = ${(r.calendarWeek.ours / r.calendarWeek.base).toFixed(2)}`,
-    ],
-    ['  CPU/req ours / baseline', (r) => `${r.calendarWeek.oursCpu.toFixed(2)} / ${r.calendarWeek.baseCpu.toFixed(2)} ms`],
-    ['  p99 at half the baseline (ours / base)', (r) => `${r.calendarWeek.oursP99} / ${r.calendarWeek.baseP99} ms @${r.calendarWeek.rate}/s`],
-    ['full crawl of app A /persons (limit 1000)', (r) => `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s`],
+    ['school week /calendarEvents: req/s', (r) => ratio(r.calendarWeek)],
+    ['  CPU/req ours / baseline', (r) => cpu(r.calendarWeek)],
+    ['  p99 at half the baseline (ours / base)', (r) => p99(r.calendarWeek)],
+    ["ingestion of the year's grades", (r) => (r.grades ? `${r.gradesIngestSeconds.toFixed(1)} s (${r.grades})` : '—')],
+    ['pages of /grades (10 schools): req/s', (r) => ratio(r.gradesPages)],
+    ['  CPU/req ours / baseline', (r) => cpu(r.gradesPages)],
+    ['  p99 at half the baseline (ours / base)', (r) => p99(r.gradesPages)],
+    ['full crawl of app A /persons (limit 1000)', (r) => (r.crawl ? `${r.crawl.persons} in ${r.crawl.seconds.toFixed(1)} s` : '—')],
     ['server RSS: start / peak / end', (r) => `${mib(r.rss.start)} / ${mib(r.rss.peak)} / ${mib(r.rss.end)}`],
   ];
   const width = 46;
@@ -151,6 +161,7 @@ function printTable(results: ScaleResult[]): void {
 
 /** The whole benchmark on one world size. */
 async function runScale(scale: number): Promise<ScaleResult> {
+  const cases = benchCases();
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
   const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
   // Two weeks of lessons (BENCH_TIMETABLE_WEEKS): the calendar-events case reads one school's week, and
@@ -158,13 +169,14 @@ async function runScale(scale: number): Promise<ScaleResult> {
   const bench = await openBenchWorld(process.env.BENCH_DB_NAME ?? 'schoolgate_bench_api', scale, {
     timetable: true,
     timetableWeeks: Number(process.env.BENCH_TIMETABLE_WEEKS ?? 2),
+    grades: cases.has('grades'),
   });
   const { ctx, institutionNumbers: numbers } = bench;
   const stops: (() => Promise<void>)[] = [];
   try {
     // 1. The world, and its ingestion. The timetable (issue 17) is loaded after the roster and timed on
     // its own, so that the roster's numbers stay comparable with runs before it.
-    const { rooms, resources, schoolUnitOfferings, calendarEvents, ...world } = bench.world;
+    const { rooms, resources, schoolUnitOfferings, calendarEvents, grades, ...world } = bench.world;
     let t = performance.now();
     await ingestBatch(ctx, { upsert: world as never }, { id: null, label: 'bench', kind: 'system' });
     const ingestSeconds = (performance.now() - t) / 1000;
@@ -174,6 +186,10 @@ async function runScale(scale: number): Promise<ScaleResult> {
     t = performance.now();
     await ingestBatch(ctx, { upsert: { rooms, resources, schoolUnitOfferings, calendarEvents } as never }, { id: null, label: 'bench', kind: 'system' });
     const timetableIngestSeconds = (performance.now() - t) / 1000;
+    // The grades (issue 17), after the timetable and timed on their own, only for the grades case.
+    t = performance.now();
+    if (grades?.length) await ingestBatch(ctx, { upsert: { grades } as never }, { id: null, label: 'bench', kind: 'system' });
+    const gradesIngestSeconds = grades?.length ? (performance.now() - t) / 1000 : 0;
     // The boarding schools' boarders (the boarders API), so the world serves every API; not timed.
     await ingestBoarders(ctx, { upsert: bench.boarders }, { id: null, label: 'bench', kind: 'system' });
     // Next year's intake of pre-enrolments (the pre-enrolments API), about a grade's pupils per institution; not timed.
@@ -295,6 +311,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       const pid = target === 'ours' ? server.child.pid! : baseline.pid!;
       const p0 = cpuOfPid(pid);
       const d0 = await dbCpu();
+      const x0 = await dbCpu.transactions();
       const url = target === 'ours' ? server.url : baselineUrl;
       const headers = target === 'ours' ? ourHeaders : {};
       const r: LoadResult = rate
@@ -302,7 +319,8 @@ async function runScale(scale: number): Promise<ScaleResult> {
         : await cannon(url, paths, headers, seconds, connections);
       const p1 = cpuOfPid(pid);
       const d1 = await dbCpu();
-      return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total };
+      const x1 = await dbCpu.transactions();
+      return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total, xacts: (x1 - x0) / r.requests.total };
     };
     type M = Awaited<ReturnType<typeof measure>>;
     const compare = async (name: string, ours: string[], base: string[], ourHeaders: Record<string, string> = auth) => {
@@ -315,22 +333,36 @@ async function runScale(scale: number): Promise<ScaleResult> {
       const fixed = { ours: await measure('ours', ours, rate, ourHeaders), base: await measure('base', base, rate) };
       return { name, sat, rate, fixed };
     };
-    const persons = await compare('GET /persons?limit=100 (40 pages)', ourPages, basePages);
+    const persons = cases.has('persons') ? await compare('GET /persons?limit=100 (40 pages)', ourPages, basePages) : undefined;
     const rssAfterPersons = server.rss();
-    const groups = await compare(
-      'GET /groups?limit=100&expand=assignmentRoles',
-      ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'],
-      ['/groups?limit=100'],
-    );
+    const groups = cases.has('groups')
+      ? await compare('GET /groups?limit=100&expand=assignmentRoles', ['/ss12000/v2.0/groups?limit=100&expand=assignmentRoles'], ['/groups?limit=100'])
+      : undefined;
     // --- issue 17: a week of one school's lessons, for an app granted the timetable API there ---
-    const week = await calendarWeekPages(ctx, bench.databaseUrl, scale, partnerId, numbers[0]!, `${server.url}/oidc/token`, base);
-    const calendarWeek = await compare(
-      `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
-      week.ours,
-      week.base,
-      { authorization: `Bearer ${week.token}` },
-    );
+    const tokenUrl = `${server.url}/oidc/token`;
+    let calendarWeek: Awaited<ReturnType<typeof compare>> | undefined;
+    if (cases.has('calendarEvents')) {
+      const week = await calendarWeekPages(ctx, bench.databaseUrl, scale, partnerId, numbers[0]!, tokenUrl, base);
+      calendarWeek = await compare(
+        `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
+        week.ours,
+        week.base,
+        { authorization: `Bearer ${week.token}` },
+      );
+    }
     // --- end of the timetable case ---
+    // --- issue 17: pages of grades, for an app granted the grades API (category approved) at ten schools ---
+    let gradesPages: Awaited<ReturnType<typeof compare>> | undefined;
+    if (cases.has('grades') && grades?.length) {
+      const pages = await gradePages(ctx, bench.databaseUrl, scale, partnerId, tokenUrl, base);
+      gradesPages = await compare(
+        `GET /grades at ${pages.schools} schools (${pages.ours.length} pages of 100 of ${pages.events}+ grades)`,
+        pages.ours,
+        pages.base,
+        { authorization: `Bearer ${pages.token}` },
+      );
+    }
+    // --- end of the grades case ---
     const rssAfterLoad = server.rss();
     const baselineRss = rssOfPid(baseline.pid!);
 
@@ -339,7 +371,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
     let crawled = 0;
     let pages = 0;
     let url = `${base}/persons?limit=1000`;
-    for (;;) {
+    for (; cases.has('crawl');) {
       const res = await getJson(url, tokenA);
       crawled += res.data.length;
       pages++;
@@ -349,11 +381,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const crawlSeconds = (performance.now() - t) / 1000;
 
     // 4. B hammers past its limit; C's latency is measured at the same time.
-    const [hammer, quiet] = await Promise.all([
-      cannon(server.url, ['/ss12000/v2.0/organisations'], { authorization: `Bearer ${tokenB}` }, seconds, 32),
-      cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4),
-    ]);
-    const quietAlone = await cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4);
+    const [hammer, quiet] = cases.has('rate')
+      ? await Promise.all([
+          cannon(server.url, ['/ss12000/v2.0/organisations'], { authorization: `Bearer ${tokenB}` }, seconds, 32),
+          cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4),
+        ])
+      : [undefined, undefined];
+    const quietAlone = cases.has('rate')
+      ? await cannon(server.url, ['/ss12000/v2.0/persons?limit=100'], { authorization: `Bearer ${tokenC}` }, seconds, 4)
+      : undefined;
     const rssEnd = server.rss();
 
     rssPeak = Math.max(rssPeak, rssEnd ?? 0);
@@ -369,8 +405,9 @@ async function runScale(scale: number): Promise<ScaleResult> {
     console.log(
       `ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${again.noChange})`,
     );
-    const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms`;
-    for (const c of [persons, groups, calendarWeek]) {
+    const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms, ~${m.xacts.toFixed(2)} statements/req`;
+    for (const c of [persons, groups, calendarWeek, gradesPages]) {
+      if (!c) continue;
       console.log(`\n${c.name}`);
       c.sat.forEach((x, i) => {
         console.log(row(`  round ${i + 1} Schoolgate, saturated`, x.ours.r) + `  ${cpu(x.ours)}`);
@@ -387,24 +424,27 @@ async function runScale(scale: number): Promise<ScaleResult> {
         `  p99 at a steady load of half the baseline's capacity: Schoolgate ${c.fixed.ours.r.latency.p99} ms, baseline ${c.fixed.base.r.latency.p99} ms (goal < 50 ms)`,
       );
     }
-    console.log(`full crawl of app A's persons: ${crawled} persons in ${pages} pages, ${crawlSeconds.toFixed(1)} s (goal < 10 s)`);
-    console.log(row('partner B hammering (limit 600/min)', hammer));
-    console.log(`  429s: ${hammer.non2xx}`);
-    console.log(row('partner C meanwhile, 4 connections', quiet));
-    console.log(row('partner C alone, 4 connections', quietAlone));
+    if (cases.has('crawl')) console.log(`full crawl of app A's persons: ${crawled} persons in ${pages} pages, ${crawlSeconds.toFixed(1)} s (goal < 10 s)`);
+    if (hammer && quiet && quietAlone) {
+      console.log(row('partner B hammering (limit 600/min)', hammer));
+      console.log(`  429s: ${hammer.non2xx}`);
+      console.log(row('partner C meanwhile, 4 connections', quiet));
+      console.log(row('partner C alone, 4 connections', quietAlone));
+    }
     console.log(
       `RSS of the server: at start ${mb(rssAtStart)}, after /persons load ${mb(rssAfterPersons)}, after /groups load ${mb(rssAfterLoad)}, at the end ${mb(rssEnd)} (goal < 400 MB)`,
     );
     console.log(`RSS of the baseline after its load: ${mb(baselineRss)}`);
-    const summary = (c: typeof persons): Comparison => ({
-      ours: c.sat.reduce((n, x) => n + x.ours.r.requests.average, 0) / c.sat.length,
-      base: c.sat.reduce((n, x) => n + x.base.r.requests.average, 0) / c.sat.length,
-      oursCpu: c.sat.reduce((n, x) => n + x.ours.nodeMs + x.ours.dbMs, 0) / c.sat.length,
-      baseCpu: c.sat.reduce((n, x) => n + x.base.nodeMs + x.base.dbMs, 0) / c.sat.length,
-      rate: c.rate,
-      oursP99: c.fixed.ours.r.latency.p99,
-      baseP99: c.fixed.base.r.latency.p99,
-    });
+    const summary = (c: typeof persons): Comparison | undefined =>
+      c && {
+        ours: c.sat.reduce((n, x) => n + x.ours.r.requests.average, 0) / c.sat.length,
+        base: c.sat.reduce((n, x) => n + x.base.r.requests.average, 0) / c.sat.length,
+        oursCpu: c.sat.reduce((n, x) => n + x.ours.nodeMs + x.ours.dbMs, 0) / c.sat.length,
+        baseCpu: c.sat.reduce((n, x) => n + x.base.nodeMs + x.base.dbMs, 0) / c.sat.length,
+        rate: c.rate,
+        oursP99: c.fixed.ours.r.latency.p99,
+        baseP99: c.fixed.base.r.latency.p99,
+      };
     return {
       scale,
       schools: bench.schools,
@@ -417,12 +457,15 @@ async function runScale(scale: number): Promise<ScaleResult> {
       partnerCBesideB: quiet,
       persons100: summary(persons),
       groups100: summary(groups),
-      crawl: { persons: crawled, pages, seconds: crawlSeconds },
+      crawl: cases.has('crawl') ? { persons: crawled, pages, seconds: crawlSeconds } : undefined,
       rss: { start: rssAtStart, peak: rssPeak, end: rssEnd, baseline: baselineRss },
       explain,
       timetableIngestSeconds,
       calendarEvents: calendarEvents?.length ?? 0,
       calendarWeek: summary(calendarWeek),
+      gradesIngestSeconds,
+      grades: grades?.length ?? 0,
+      gradesPages: summary(gradesPages),
     };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -467,7 +510,7 @@ async function backendCpu(databaseUrl: string) {
   client.on('error', () => undefined);
   await client.connect();
   const seen = new Map<number, number>();
-  return async () => {
+  const probe = async () => {
     const r = await client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
     // Backends that ended keep their last reading, so a sum never goes backwards.
     for (const { pid } of r.rows) seen.set(pid, cpuOfPid(pid) || seen.get(pid) || 0);
@@ -475,6 +518,18 @@ async function backendCpu(databaseUrl: string) {
     for (const v of seen.values()) total += v;
     return total;
   };
+  /**
+   * Transactions committed or rolled back in the database so far (pg_stat_database): per request
+   * of a load run, the statements one request costs (each autocommit statement is a transaction;
+   * a batch of access-log rows is one). Approximate: a busy backend reports its counts at most
+   * once a second, and the probes and pg-boss's polling count too.
+   */
+  const transactions = async () => {
+    await client.query('SELECT pg_stat_clear_snapshot()');
+    const r = await client.query<{ n: string }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()');
+    return Number(r.rows[0]?.n ?? 0);
+  };
+  return Object.assign(probe, { transactions });
 }
 
 function cannon(url: string, paths: string[], headers: Record<string, string>, seconds: number, connections: number) {
@@ -574,8 +629,8 @@ async function baselineServer(): Promise<void> {
       const url = new URL(req.url ?? '/', 'http://x');
       const limit = Number(url.searchParams.get('limit') ?? 100);
       let body: unknown;
-      if (url.pathname === '/calendarEvents') {
-        body = await calendarWeekBaseline(pool, url);
+      if (url.pathname === '/captured') {
+        body = await capturedBaseline(pool, url);
       } else if (url.pathname === '/persons') {
         const after = url.searchParams.get('after');
         // The shape of Schoolgate's statement (`visiblePersonIdsSql` in present.ts, migration 0050):
@@ -657,24 +712,20 @@ async function baselineServer(): Promise<void> {
   });
 }
 
-// --- issue 17: the timetable (calendar events) case ---
+// --- issue 17: the timetable (calendar events) and grades cases ---
 
-/**
- * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
- * school `number` (and nothing else), the week from the school's first lesson on, every page at
- * limit=100. Schoolgate's pages are followed by pageToken; for each, the statement the server runs is
- * captured from `listPage` with the app's live scope (as bench/_explain.ts does) and written to
- * `.bench/calendar-week-<scale>x.json`, which the baseline runs as it is: the same SQL, not a copy.
- */
-async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, number: string, tokenUrl: string, base: string) {
-  const appId = await insertApp(ctx.db, {
-    partnerId,
-    name: 'D (timetable)',
-    status: 'approved',
-    apis: [{ apiCode: 'timetable', dataCategories: ['identity'], purpose: 'bench' }],
-  });
-  const client = await insertClient(ctx.db, { appId, name: 'D (timetable)' });
-  await insertGrant(ctx.db, { clientId: client.clientId, apiCode: 'timetable', institutionNumber: number });
+/** An app of the bench partner granted `grants` (API code, institution) with a token, no rate limit in the way. */
+async function benchApp(
+  ctx: BenchContext,
+  partnerId: string,
+  tokenUrl: string,
+  name: string,
+  apis: { apiCode: string; dataCategories: string[] }[],
+  grants: { apiCode: string; institutionNumber: string }[],
+) {
+  const appId = await insertApp(ctx.db, { partnerId, name, status: 'approved', apis: apis.map((a) => ({ ...a, purpose: 'bench' })) });
+  const client = await insertClient(ctx.db, { appId, name });
+  for (const g of grants) await insertGrant(ctx.db, { clientId: client.clientId, ...g });
   await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: appId, requests_per_minute: 1_000_000_000 }).execute();
   const tokenRes = await fetch(tokenUrl, {
     method: 'POST',
@@ -682,7 +733,87 @@ async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: 
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: client.clientId, client_secret: client.secret }),
   });
   const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-  if (!token) throw new Error(`token of app D: ${tokenRes.status}`);
+  if (!token) throw new Error(`token of app ${name}: ${tokenRes.status}`);
+  const identity: ClientIdentity = {
+    clientId: client.clientId,
+    appId,
+    partnerId,
+    grants: grants.map((g) => ({ ...g, accessGroupId: null })),
+    dataCategories: Object.fromEntries(apis.map((a) => [a.apiCode, a.dataCategories])),
+  };
+  return { token, identity };
+}
+
+/**
+ * Schoolgate's pages of a list (`first`, then each next page by its pageToken, at most `maxPages`),
+ * and for each the statement the server runs, captured from `listPage` with the app's live scope (as
+ * bench/_explain.ts does) and written to `.bench/<name>-<scale>x.json`, which the baseline runs as it
+ * is: the same SQL, compiled by the same query builder, not a copy.
+ */
+async function capturedPages(
+  databaseUrl: string,
+  scale: number,
+  name: string,
+  identity: ClientIdentity,
+  token: string,
+  base: string,
+  path: string,
+  first: string,
+  maxPages: number,
+) {
+  const ours = [`/ss12000/v2.0/${path}?${first}`];
+  let res = await getJson(`${base}/${path}?${first}`, token);
+  let records = res.data.length;
+  while (res.pageToken && ours.length < maxPages) {
+    ours.push(`/ss12000/v2.0/${path}?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
+    res = await getJson(`${base}/${path}?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, token);
+    records += res.data.length;
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
+  let captured: CompiledQuery | undefined;
+  const db = new Kysely<DB>({
+    dialect: new PostgresDialect({ pool }),
+    log: (event) => {
+      if (event.level === 'query') captured = event.query;
+    },
+  });
+  const statements: { sql: string; parameters: unknown[] }[] = [];
+  try {
+    const scope = await loadScope(db, identity);
+    const def = endpoints.find((e) => e.path === path)!;
+    for (const page of ours) {
+      const { query, limit, after } = parseListRequest(def, page.split('?')[1]!);
+      captured = undefined;
+      await listPage(db, scope, def, query, limit, after);
+      const statement = captured as CompiledQuery | undefined;
+      if (!statement) throw new Error(`no statement captured for ${page}`);
+      statements.push({ sql: statement.sql, parameters: [...statement.parameters] });
+    }
+  } finally {
+    await db.destroy();
+  }
+  const dir = resolve(ROOT, '.bench');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, `${name}-${scale}x.json`);
+  writeFileSync(file, JSON.stringify(statements));
+  const basePages = statements.map((_, i) => `/captured?statements=${encodeURIComponent(file)}&page=${i}&limit=100`);
+  return { ours, base: basePages, records };
+}
+
+/**
+ * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
+ * school `number` (and nothing else), the week from the school's first lesson on, every page at
+ * limit=100 (`capturedPages`: `.bench/calendar-week-<scale>x.json`).
+ */
+async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, number: string, tokenUrl: string, base: string) {
+  const { token, identity } = await benchApp(
+    ctx,
+    partnerId,
+    tokenUrl,
+    'D (timetable)',
+    [{ apiCode: 'timetable', dataCategories: ['identity'] }],
+    [{ apiCode: 'timetable', institutionNumber: number }],
+  );
   const unit = await ctx.db
     .selectFrom('ss12000_organisations')
     .select('id')
@@ -698,67 +829,56 @@ async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: 
   const from = new Date(first.start).toISOString();
   const to = new Date(new Date(first.start).getTime() + 7 * 86_400_000 - 1).toISOString();
   const window = `startTime.onOrAfter=${encodeURIComponent(from)}&startTime.onOrBefore=${encodeURIComponent(to)}&limit=100`;
-  const ours = [`/ss12000/v2.0/calendarEvents?${window}`];
-  let res = await getJson(`${base}/calendarEvents?${window}`, token);
-  let events = res.data.length;
-  while (res.pageToken) {
-    ours.push(`/ss12000/v2.0/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`);
-    res = await getJson(`${base}/calendarEvents?limit=100&pageToken=${encodeURIComponent(res.pageToken)}`, token);
-    events += res.data.length;
-  }
+  const pages = await capturedPages(databaseUrl, scale, 'calendar-week', identity, token, base, 'calendarEvents', window, Infinity);
+  return { token, ours: pages.ours, base: pages.base, events: pages.records };
+}
 
-  // The server's own statement of each page, with the app's live scope.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1 });
-  let captured: CompiledQuery | undefined;
-  const db = new Kysely<DB>({
-    dialect: new PostgresDialect({ pool }),
-    log: (event) => {
-      if (event.level === 'query') captured = event.query;
-    },
-  });
-  const statements: { sql: string; parameters: unknown[] }[] = [];
-  try {
-    const identity: ClientIdentity = {
-      clientId: client.clientId,
-      appId,
-      partnerId,
-      grants: [{ apiCode: 'timetable', institutionNumber: number, accessGroupId: null }],
-      dataCategories: { timetable: ['identity'] },
-    };
-    const scope = await loadScope(db, identity);
-    const def = endpoints.find((e) => e.path === 'calendarEvents')!;
-    for (const page of ours) {
-      const { query, limit, after } = parseListRequest(def, page.split('?')[1]!);
-      captured = undefined;
-      await listPage(db, scope, def, query, limit, after);
-      const statement = captured as CompiledQuery | undefined;
-      if (!statement) throw new Error(`no statement captured for ${page}`);
-      statements.push({ sql: statement.sql, parameters: [...statement.parameters] });
-    }
-  } finally {
-    await db.destroy();
-  }
-  const dir = resolve(ROOT, '.bench');
-  mkdirSync(dir, { recursive: true });
-  const file = resolve(dir, `calendar-week-${scale}x.json`);
-  writeFileSync(file, JSON.stringify(statements));
-  const basePages = statements.map((_, i) => `/calendarEvents?statements=${encodeURIComponent(file)}&page=${i}&limit=100`);
-  return { token, ours, base: basePages, events };
+/**
+ * The first BENCH_GRADES_PAGES (10) pages of /grades at limit=100, for both servers: an app granted
+ * the grades API with its category `grades` approved (and nothing else) at ten schools that grade
+ * (every twentieth of those holding grades, so they spread over the world's kinds of school), in the
+ * API's id order (`capturedPages`: `.bench/grades-<scale>x.json`).
+ */
+async function gradePages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, tokenUrl: string, base: string) {
+  const grading = await ctx.db
+    .selectFrom('ss12000_grades as g')
+    .innerJoin('ss12000_organisations as o', 'o.id', 'g.organisation_id')
+    .select('o.organisation_code')
+    .distinct()
+    .where('o.organisation_code', 'is not', null)
+    .orderBy('o.organisation_code')
+    .execute();
+  const numbers = grading
+    .map((r) => r.organisation_code!)
+    .filter((_, i) => i % 20 === 0)
+    .slice(0, 10);
+  if (!numbers.length) throw new Error("no school holds grades: is the bench world's grades option on?");
+  const { token, identity } = await benchApp(
+    ctx,
+    partnerId,
+    tokenUrl,
+    'E (grades)',
+    [{ apiCode: 'grades', dataCategories: ['identity', 'grades'] }],
+    numbers.map((n) => ({ apiCode: 'grades', institutionNumber: n })),
+  );
+  const maxPages = Number(process.env.BENCH_GRADES_PAGES ?? 10);
+  const pages = await capturedPages(databaseUrl, scale, 'grades', identity, token, base, 'grades', 'limit=100', maxPages);
+  return { token, ours: pages.ours, base: pages.base, events: pages.records, schools: numbers.length };
 }
 
 type BenchContext = Awaited<ReturnType<typeof openBenchWorld>>['ctx'];
 
-const calendarStatements = new Map<string, { sql: string; parameters: unknown[] }[]>();
+const capturedStatements = new Map<string, { sql: string; parameters: unknown[] }[]>();
 
 /**
- * The baseline's page of /calendarEvents: Schoolgate's own statement of that page (captured by
- * `calendarWeekPages`), its rows joined into the list's JSON text as Schoolgate joins them
- * (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access log or page token.
+ * The baseline's page of a captured list (/calendarEvents, /grades): Schoolgate's own statement of
+ * that page (captured by `capturedPages`), its rows joined into the list's JSON text as Schoolgate
+ * joins them (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access log or page token.
  */
-async function calendarWeekBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
+async function capturedBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
   const file = url.searchParams.get('statements')!;
-  let statements = calendarStatements.get(file);
-  if (!statements) calendarStatements.set(file, (statements = JSON.parse(readFileSync(file, 'utf8')) as { sql: string; parameters: unknown[] }[]));
+  let statements = capturedStatements.get(file);
+  if (!statements) capturedStatements.set(file, (statements = JSON.parse(readFileSync(file, 'utf8')) as { sql: string; parameters: unknown[] }[]));
   const statement = statements[Number(url.searchParams.get('page'))]!;
   const limit = Number(url.searchParams.get('limit') ?? 100);
   const r = await pool.query<{ body: string; extra: string; created: string; modified: string }>(statement.sql, statement.parameters);
@@ -766,7 +886,21 @@ async function calendarWeekBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
   return { raw: `{"data":[${items.join(',')}]}` };
 }
 
-// --- end of the timetable case ---
+/** BENCH_API_CASES: the load cases to run (default all). */
+function benchCases(): Set<string> {
+  const all = ['persons', 'groups', 'calendarEvents', 'grades', 'crawl', 'rate'];
+  const cases = new Set(
+    (process.env.BENCH_API_CASES ?? all.join(','))
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+  const unknown = [...cases].filter((c) => !all.includes(c));
+  if (unknown.length) throw new Error(`BENCH_API_CASES: unknown ${unknown.join(', ')} (known: ${all.join(', ')})`);
+  return cases;
+}
+
+// --- end of the timetable and grades cases ---
 
 if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
 if (process.env.BENCH_API_PACED) {
