@@ -419,7 +419,10 @@ describe('every main screen on a phone (390×844) and a laptop (1366×768): no s
                 await page.locator('.app-menu-drawer nav').waitFor({ state: 'hidden' });
                 expect(new URL(page.url()).pathname).toBe(target);
               } else {
-                menu = await rowMenuPaths(page);
+                // Hover popups open after antd's delay and animate in: on a busy machine one pass can
+                // read a popup before its entries are there (CI once missed a whole group). Read the
+                // row again until every entry is found; a menu really missing one still fails.
+                await expect.poll(async () => (menu = await rowMenuPaths(page)), { timeout: 45_000 }).toEqual(expect.arrayContaining(MENU_PATHS[area.role]!));
               }
             }
             expect(found).toEqual(Object.fromEntries(Object.keys(found).map((k) => [k, []])));
