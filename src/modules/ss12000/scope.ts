@@ -110,8 +110,8 @@ export async function loadScope(db: Queryable, identity: ClientIdentity): Promis
 }
 
 /**
- * A scope's unit list as a uuid[] value. A scope's unit lists (hundreds of ids for a large app, two or three of them in
- * every page statement) are written once per list and, from 16 ids on, into the statement's text as
+ * A scope's unit list as a uuid[] value. These lists (hundreds of ids for a large app, two or three
+ * of them in every page statement) are written once per list and, from 16 ids on, into the text as
  * a constant rather than sent as a parameter: the page statements are prepared (src/db/prepared.ts),
  * and in a generic plan PostgreSQL knows nothing of a parameter array — it assumes ten elements,
  * chose a bitmap scan and a sort for an app granted 500 of 1,000 schools where walking the index in
