@@ -179,7 +179,16 @@ describe('a change of grant level, told to the partner', { timeout: 60_000 }, ()
   });
 
   it('says it in English and French too, and removing a grant names what it removes', async () => {
+    // Each mail is awaited before the next change: the mail queue may deliver two queued mails in
+    // either order (it did on the PostgreSQL server).
+    const delivered = (address: string, n: number) =>
+      eventually(() => {
+        const got = mailsTo(address);
+        expect(got).toHaveLength(n);
+        return got;
+      });
     await grant('en', { institutionNumbers: ['001057'], reason: 'Pilot' });
+    await delivered('paul@levels.example', 1);
     await grant('en', { institutionNumbers: ['001057'], accessLevel: 'read_write', reason: 'Writes too' });
     const en = await eventually(() => {
       const got = mailsTo('paul@levels.example');
@@ -191,6 +200,7 @@ describe('a change of grant level, told to the partner', { timeout: 60_000 }, ()
     expect(en[1]!.text).toContain('Access level changed for:\n- Attendance at 001057 - Hof van Nassau: from read only to read and write');
 
     await grant('fr', { institutionNumbers: ['001073'], accessLevel: 'read_write' });
+    await delivered('pauline@levels.example', 1);
     await grant('fr', { institutionNumbers: [], confirmRemoval: true });
     const fr = await eventually(() => {
       const got = mailsTo('pauline@levels.example');
