@@ -1,14 +1,26 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { AccessLevel } from '../../db/schema.ts';
-import type { GrantLine } from '../service.ts';
-import type { Formatters, Translation } from '../templates.ts';
+import { grantsChangedBlocks, type GrantsChangedWords } from './grants-changed.ts';
+import type { Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
-/** A grant's level in words (issue 17, write grants). */
-const level = (l: AccessLevel): string => (l === 'read_write' ? 'read and write' : 'read only');
-/** "API at target": one grant of a `grants_changed` mail. */
-const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} at ${g.target}`;
+/** The words of a `grants_changed` mail (its shape: `grantsChangedBlocks`). */
+const grantsChangedWords: GrantsChangedWords = {
+  intro: (appName, apiName) => `The data access of your app ${appName} to the API ${apiName} has changed.`,
+  added: 'Access granted for:',
+  removed: 'Access removed for:',
+  levelChanged: 'Access level changed for:',
+  at: 'at',
+  colon: ':',
+  levels: { read: 'read only', read_write: 'read and write' },
+  fromTo: (from, to) => `from ${from} to ${to}`,
+  changedBy: 'Changed by',
+  when: 'When',
+  reason: 'Reason',
+  noReason: '(none given)',
+  removedTakesEffect: 'Removed access takes effect immediately: the next request for that data is refused.',
+  loweredTakesEffect: 'A lowered level takes effect immediately: the next write is refused.',
+};
 /** English. */
 export const en: Translation = {
   frame: {
@@ -93,40 +105,9 @@ export const en: Translation = {
         p('If you did not expect this request, you can ignore this message: nothing is shared unless a school administrator grants access.'),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
-      subject: `Schoolgate — Data access of ${appName} changed (${apiName})`,
-      blocks: [
-        p(`The data access of your app ${appName} to the API ${apiName} has changed.`),
-        ...(added.length
-          ? [
-              list(
-                'Access granted for:',
-                added.map((g) => `${grantAt(g, f)}: ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        ...(removed.length
-          ? [
-              list(
-                'Access removed for:',
-                removed.map((g) => grantAt(g, f)),
-              ),
-            ]
-          : []),
-        ...(levelChanged.length
-          ? [
-              list(
-                'Access level changed for:',
-                levelChanged.map((g) => `${grantAt(g, f)}: from ${level(g.from)} to ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        facts(['Changed by', changedBy], ['When', f.dateTime(at)], ['Reason', reason ?? '(none given)']),
-        ...(removed.length ? [p('Removed access takes effect immediately: the next request for that data is refused.')] : []),
-        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
-          ? [p('A lowered level takes effect immediately: the next write is refused.')]
-          : []),
-      ],
+    grants_changed: (d, f) => ({
+      subject: `Schoolgate — Data access of ${d.appName} changed (${d.apiName})`,
+      blocks: grantsChangedBlocks(grantsChangedWords, d, f),
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
       subject: `Schoolgate — ${appName} switched off by a school`,

@@ -1,14 +1,26 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { AccessLevel } from '../../db/schema.ts';
-import type { GrantLine } from '../service.ts';
-import type { Formatters, Translation } from '../templates.ts';
+import { grantsChangedBlocks, type GrantsChangedWords } from './grants-changed.ts';
+import type { Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
-/** A grant's level in words (issue 17, write grants). */
-const level = (l: AccessLevel): string => (l === 'read_write' ? 'lecture et écriture' : 'lecture seule');
-/** "API à target": one grant of a `grants_changed` mail. */
-const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} à ${g.target}`;
+/** The words of a `grants_changed` mail (its shape: `grantsChangedBlocks`). */
+const grantsChangedWords: GrantsChangedWords = {
+  intro: (appName, apiName) => `L'accès de votre application ${appName} à l'API ${apiName} a été modifié.`,
+  added: 'Accès accordé pour :',
+  removed: 'Accès retiré pour :',
+  levelChanged: "Niveau d'accès modifié pour :",
+  at: 'à',
+  colon: ' :',
+  levels: { read: 'lecture seule', read_write: 'lecture et écriture' },
+  fromTo: (from, to) => `de ${from} à ${to}`,
+  changedBy: 'Modifié par',
+  when: 'Quand',
+  reason: 'Motif',
+  noReason: '(aucun)',
+  removedTakesEffect: 'Un accès retiré prend effet immédiatement : la requête suivante pour ces données est refusée.',
+  loweredTakesEffect: "Un niveau abaissé prend effet immédiatement : l'écriture suivante est refusée.",
+};
 /** Français. */
 export const fr: Translation = {
   frame: {
@@ -109,40 +121,9 @@ export const fr: Translation = {
         ),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
-      subject: `Schoolgate – Accès aux données de ${appName} modifié (${apiName})`,
-      blocks: [
-        p(`L'accès de votre application ${appName} à l'API ${apiName} a été modifié.`),
-        ...(added.length
-          ? [
-              list(
-                'Accès accordé pour :',
-                added.map((g) => `${grantAt(g, f)} : ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        ...(removed.length
-          ? [
-              list(
-                'Accès retiré pour :',
-                removed.map((g) => grantAt(g, f)),
-              ),
-            ]
-          : []),
-        ...(levelChanged.length
-          ? [
-              list(
-                "Niveau d'accès modifié pour :",
-                levelChanged.map((g) => `${grantAt(g, f)} : de ${level(g.from)} à ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        facts(['Modifié par', changedBy], ['Quand', f.dateTime(at)], ['Motif', reason ?? '(aucun)']),
-        ...(removed.length ? [p('Un accès retiré prend effet immédiatement : la requête suivante pour ces données est refusée.')] : []),
-        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
-          ? [p("Un niveau abaissé prend effet immédiatement : l'écriture suivante est refusée.")]
-          : []),
-      ],
+    grants_changed: (d, f) => ({
+      subject: `Schoolgate – Accès aux données de ${d.appName} modifié (${d.apiName})`,
+      blocks: grantsChangedBlocks(grantsChangedWords, d, f),
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
       subject: `Schoolgate – ${appName} désactivée par une école`,

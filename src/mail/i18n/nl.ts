@@ -1,14 +1,26 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { AccessLevel } from '../../db/schema.ts';
-import type { GrantLine } from '../service.ts';
-import type { Formatters, Translation } from '../templates.ts';
+import { grantsChangedBlocks, type GrantsChangedWords } from './grants-changed.ts';
+import type { Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
-/** A grant's level in words (issue 17, write grants). */
-const level = (l: AccessLevel): string => (l === 'read_write' ? 'lezen en schrijven' : 'alleen lezen');
-/** "API bij target": one grant of a `grants_changed` mail. */
-const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} bij ${g.target}`;
+/** The words of a `grants_changed` mail (its shape: `grantsChangedBlocks`). */
+const grantsChangedWords: GrantsChangedWords = {
+  intro: (appName, apiName) => `De datatoegang van je app ${appName} tot de API ${apiName} is gewijzigd.`,
+  added: 'Toegang verleend voor:',
+  removed: 'Toegang ingetrokken voor:',
+  levelChanged: 'Toegangsniveau gewijzigd voor:',
+  at: 'bij',
+  colon: ':',
+  levels: { read: 'alleen lezen', read_write: 'lezen en schrijven' },
+  fromTo: (from, to) => `van ${from} naar ${to}`,
+  changedBy: 'Gewijzigd door',
+  when: 'Wanneer',
+  reason: 'Reden',
+  noReason: '(geen opgegeven)',
+  removedTakesEffect: 'Ingetrokken toegang geldt meteen: de volgende aanvraag voor die gegevens wordt geweigerd.',
+  loweredTakesEffect: 'Een verlaagd niveau geldt meteen: de volgende schrijfaanvraag wordt geweigerd.',
+};
 /** Nederlands (Vlaams). */
 export const nl: Translation = {
   frame: {
@@ -102,40 +114,9 @@ export const nl: Translation = {
         p('Verwachtte je deze aanvraag niet? Dan mag je dit bericht negeren: er wordt niets gedeeld zolang een schoolbeheerder geen toegang verleent.'),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
-      subject: `Schoolgate – Datatoegang van ${appName} gewijzigd (${apiName})`,
-      blocks: [
-        p(`De datatoegang van je app ${appName} tot de API ${apiName} is gewijzigd.`),
-        ...(added.length
-          ? [
-              list(
-                'Toegang verleend voor:',
-                added.map((g) => `${grantAt(g, f)}: ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        ...(removed.length
-          ? [
-              list(
-                'Toegang ingetrokken voor:',
-                removed.map((g) => grantAt(g, f)),
-              ),
-            ]
-          : []),
-        ...(levelChanged.length
-          ? [
-              list(
-                'Toegangsniveau gewijzigd voor:',
-                levelChanged.map((g) => `${grantAt(g, f)}: van ${level(g.from)} naar ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        facts(['Gewijzigd door', changedBy], ['Wanneer', f.dateTime(at)], ['Reden', reason ?? '(geen opgegeven)']),
-        ...(removed.length ? [p('Ingetrokken toegang geldt meteen: de volgende aanvraag voor die gegevens wordt geweigerd.')] : []),
-        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
-          ? [p('Een verlaagd niveau geldt meteen: de volgende schrijfaanvraag wordt geweigerd.')]
-          : []),
-      ],
+    grants_changed: (d, f) => ({
+      subject: `Schoolgate – Datatoegang van ${d.appName} gewijzigd (${d.apiName})`,
+      blocks: grantsChangedBlocks(grantsChangedWords, d, f),
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
       subject: `Schoolgate – ${appName} uitgezet door een school`,

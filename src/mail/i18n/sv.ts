@@ -1,14 +1,26 @@
 import { facts, link, list, p, type Block } from '../render.ts';
-import type { AccessLevel } from '../../db/schema.ts';
-import type { GrantLine } from '../service.ts';
-import type { Formatters, Translation } from '../templates.ts';
+import { grantsChangedBlocks, type GrantsChangedWords } from './grants-changed.ts';
+import type { Translation } from '../templates.ts';
 
 const optional = (label: string, value: string | null): Block[] => (value ? [facts([label, value])] : []);
 
-/** A grant's level in words (issue 17, write grants). */
-const level = (l: AccessLevel): string => (l === 'read_write' ? 'läsa och skriva' : 'endast läsa');
-/** "API vid target": one grant of a `grants_changed` mail. */
-const grantAt = (g: GrantLine, f: Formatters): string => `${f.api(g.apiCode, g.apiName)} vid ${g.target}`;
+/** The words of a `grants_changed` mail (its shape: `grantsChangedBlocks`). */
+const grantsChangedWords: GrantsChangedWords = {
+  intro: (appName, apiName) => `Åtkomsten för din app ${appName} till API:et ${apiName} har ändrats.`,
+  added: 'Åtkomst given för:',
+  removed: 'Åtkomst borttagen för:',
+  levelChanged: 'Åtkomstnivå ändrad för:',
+  at: 'vid',
+  colon: ':',
+  levels: { read: 'endast läsa', read_write: 'läsa och skriva' },
+  fromTo: (from, to) => `från ${from} till ${to}`,
+  changedBy: 'Ändrad av',
+  when: 'När',
+  reason: 'Motivering',
+  noReason: '(ingen angiven)',
+  removedTakesEffect: 'Borttagen åtkomst gäller omedelbart: nästa begäran om de data nekas.',
+  loweredTakesEffect: 'En sänkt nivå gäller omedelbart: nästa skrivning nekas.',
+};
 /** Svenska. */
 export const sv: Translation = {
   frame: {
@@ -98,40 +110,9 @@ export const sv: Translation = {
         p('Om du inte väntade dig den här begäran kan du bortse från meddelandet: ingenting delas förrän en skoladministratör ger åtkomst.'),
       ],
     }),
-    grants_changed: ({ appName, apiName, added, removed, levelChanged, changedBy, reason, at }, f) => ({
-      subject: `Schoolgate – Dataåtkomsten för ${appName} har ändrats (${apiName})`,
-      blocks: [
-        p(`Åtkomsten för din app ${appName} till API:et ${apiName} har ändrats.`),
-        ...(added.length
-          ? [
-              list(
-                'Åtkomst given för:',
-                added.map((g) => `${grantAt(g, f)}: ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        ...(removed.length
-          ? [
-              list(
-                'Åtkomst borttagen för:',
-                removed.map((g) => grantAt(g, f)),
-              ),
-            ]
-          : []),
-        ...(levelChanged.length
-          ? [
-              list(
-                'Åtkomstnivå ändrad för:',
-                levelChanged.map((g) => `${grantAt(g, f)}: från ${level(g.from)} till ${level(g.accessLevel)}`),
-              ),
-            ]
-          : []),
-        facts(['Ändrad av', changedBy], ['När', f.dateTime(at)], ['Motivering', reason ?? '(ingen angiven)']),
-        ...(removed.length ? [p('Borttagen åtkomst gäller omedelbart: nästa begäran om de data nekas.')] : []),
-        ...(levelChanged.some((g) => g.from === 'read_write' && g.accessLevel === 'read')
-          ? [p('En sänkt nivå gäller omedelbart: nästa skrivning nekas.')]
-          : []),
-      ],
+    grants_changed: (d, f) => ({
+      subject: `Schoolgate – Dataåtkomsten för ${d.appName} har ändrats (${d.apiName})`,
+      blocks: grantsChangedBlocks(grantsChangedWords, d, f),
     }),
     app_switched_off: ({ appName, grants, changedBy, reason, at }, f) => ({
       subject: `Schoolgate – ${appName} avstängd av en skola`,
