@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../support/harness.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { disclosureLines } from '../../src/modules/disclosures/queries.ts';
-import { createApp, ensureInstitutions, grantAll, Ss12000Client } from './support.ts';
+import { createApp, ensureInstitutions, grantAll, Ss12000Client, twoSchools } from './support.ts';
 
 const harness = useHarness();
 const A = '370101';
@@ -78,16 +78,14 @@ const absence = (id: string, pupil: string, unit: string | null, type = 'Anmäld
 const ids = (items: { id: string }[]) => items.map((i) => i.id).sort();
 
 beforeAll(async () => {
+  const world = twoSchools({ A, B, unitA, unitB, group7A, group8B, act7A, act8B }, { '7A': [ella, sam, lisa], '8B': [noor] });
   const { ctx, url } = harness();
   await ensureInstitutions(ctx, [A, B]);
   await ingestBatch(
     ctx,
     {
       upsert: {
-        organisations: [
-          { id: unitA, displayName: 'Skola A', organisationType: 'Skolenhet', organisationCode: A },
-          { id: unitB, displayName: 'Skola B', organisationType: 'Skolenhet', organisationCode: B },
-        ],
+        ...world,
         persons: [
           { id: ella, givenName: 'Ella', familyName: 'Berg', enrolments: enrolledAt(unitA) },
           { id: sam, givenName: 'Sam', familyName: 'Dold', securityMarking: 'Skyddad folkbokföring', enrolments: enrolledAt(unitA) },
@@ -102,42 +100,6 @@ beforeAll(async () => {
           { id: placeNoor, placedAt: { id: unitB }, child: { id: noor }, schoolType: 'FS', startDate: '2026-08-18' },
         ],
         attendanceSchedules: [schedule(sched.mio, placeMio), schedule(sched.sam, placeSam), schedule(sched.noor, placeNoor)],
-        groups: [
-          {
-            id: group7A,
-            displayName: '7A',
-            startDate: '2026-08-18',
-            groupType: 'Klass',
-            organisation: { id: unitA },
-            groupMemberships: [ella, sam, lisa].map((p) => ({ person: { id: p } })),
-          },
-          {
-            id: group8B,
-            displayName: '8B',
-            startDate: '2026-08-18',
-            groupType: 'Klass',
-            organisation: { id: unitB },
-            groupMemberships: [{ person: { id: noor } }],
-          },
-        ],
-        activities: [
-          {
-            id: act7A,
-            displayName: 'Matematik 7A',
-            calendarEventsRequired: true,
-            startDate: '2026-08-18',
-            groups: [{ id: group7A }],
-            organisation: { id: unitA },
-          },
-          {
-            id: act8B,
-            displayName: 'Svenska 8B',
-            calendarEventsRequired: true,
-            startDate: '2026-08-18',
-            groups: [{ id: group8B }],
-            organisation: { id: unitB },
-          },
-        ],
         calendarEvents: [lesson(l1, act7A, 0), lesson(l2, act7A, 1), lesson(l3, act8B, 0)],
         attendances: [
           attendance(att.ellaL1, ella, l1),

@@ -140,3 +140,47 @@ export function protectedLeaks(value: unknown, protectedIds: Set<string>): strin
   walk(value);
   return leaks;
 }
+
+/** The ids of `twoSchools`: school units A and B, class 7A at A and 8B at B, a lesson-bearing activity of each. */
+export interface TwoSchoolIds {
+  A: string;
+  B: string;
+  unitA: string;
+  unitB: string;
+  group7A: string;
+  group8B: string;
+  act7A: string;
+  act8B: string;
+}
+
+/**
+ * The school-life tests' common world (attendance, writes): two school units, a class at each with
+ * its members, and an activity of each class that requires lessons. Persons, lessons and records
+ * are each test's own.
+ */
+export function twoSchools(ids: TwoSchoolIds, members: { '7A': string[]; '8B': string[] }) {
+  const klass = (id: string, displayName: string, unit: string, persons: string[]) => ({
+    id,
+    displayName,
+    startDate: '2026-08-18',
+    groupType: 'Klass',
+    organisation: { id: unit },
+    groupMemberships: persons.map((p) => ({ person: { id: p } })),
+  });
+  const activity = (id: string, displayName: string, group: string, unit: string) => ({
+    id,
+    displayName,
+    calendarEventsRequired: true,
+    startDate: '2026-08-18',
+    groups: [{ id: group }],
+    organisation: { id: unit },
+  });
+  return {
+    organisations: [
+      { id: ids.unitA, displayName: 'Skola A', organisationType: 'Skolenhet', organisationCode: ids.A },
+      { id: ids.unitB, displayName: 'Skola B', organisationType: 'Skolenhet', organisationCode: ids.B },
+    ],
+    groups: [klass(ids.group7A, '7A', ids.unitA, members['7A']), klass(ids.group8B, '8B', ids.unitB, members['8B'])],
+    activities: [activity(ids.act7A, 'Matematik 7A', ids.group7A, ids.unitA), activity(ids.act8B, 'Svenska 8B', ids.group8B, ids.unitB)],
+  };
+}

@@ -15,7 +15,7 @@ import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { restoreGrants, suspendGrants } from '../../src/modules/access/grants.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../../src/seed/builders.ts';
 import type { AccessLevel } from '../../src/db/schema.ts';
-import { ensureInstitutions, Ss12000Client } from './support.ts';
+import { ensureInstitutions, Ss12000Client, twoSchools } from './support.ts';
 
 const harness = useHarness();
 const A = '371101';
@@ -104,6 +104,7 @@ const logOf = (requestId: string | null) =>
     .execute();
 
 beforeAll(async () => {
+  const world = twoSchools({ A, B, unitA, unitB, group7A, group8B, act7A, act8B }, { '7A': [ella], '8B': [noor] });
   const h = harness();
   url = h.url;
   await ensureInstitutions(h.ctx, [A, B]);
@@ -111,10 +112,7 @@ beforeAll(async () => {
     h.ctx,
     {
       upsert: {
-        organisations: [
-          { id: unitA, displayName: 'Skola A', organisationType: 'Skolenhet', organisationCode: A },
-          { id: unitB, displayName: 'Skola B', organisationType: 'Skolenhet', organisationCode: B },
-        ],
+        ...world,
         persons: [
           { id: ella, givenName: 'Ella', familyName: 'Berg', enrolments: enrolledAt(unitA) },
           { id: sam, givenName: 'Sam', familyName: 'Dold', securityMarking: 'Skyddad folkbokföring', enrolments: enrolledAt(unitA) },
@@ -126,42 +124,6 @@ beforeAll(async () => {
         placements: [
           { id: placeMio, placedAt: { id: unitA }, child: { id: mio }, group: { id: group7A }, schoolType: 'FS', startDate: '2026-08-18' },
           { id: placeSam, placedAt: { id: unitA }, child: { id: sam }, schoolType: 'FS', startDate: '2026-08-18' },
-        ],
-        groups: [
-          {
-            id: group7A,
-            displayName: '7A',
-            startDate: '2026-08-18',
-            groupType: 'Klass',
-            organisation: { id: unitA },
-            groupMemberships: [{ person: { id: ella } }],
-          },
-          {
-            id: group8B,
-            displayName: '8B',
-            startDate: '2026-08-18',
-            groupType: 'Klass',
-            organisation: { id: unitB },
-            groupMemberships: [{ person: { id: noor } }],
-          },
-        ],
-        activities: [
-          {
-            id: act7A,
-            displayName: 'Matematik 7A',
-            calendarEventsRequired: true,
-            startDate: '2026-08-18',
-            groups: [{ id: group7A }],
-            organisation: { id: unitA },
-          },
-          {
-            id: act8B,
-            displayName: 'Svenska 8B',
-            calendarEventsRequired: true,
-            startDate: '2026-08-18',
-            groups: [{ id: group8B }],
-            organisation: { id: unitB },
-          },
         ],
         calendarEvents: [
           { id: l1, activity: { id: act7A }, startTime: '2026-11-23T08:15:00+01:00', endTime: '2026-11-23T09:05:00+01:00' },

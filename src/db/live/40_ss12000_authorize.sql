@@ -37,6 +37,12 @@ DECLARE
   own integer;
   total integer;
 BEGIN
+  -- The request's count is the only thing this writes, and it is a rate limit's count, not a record:
+  -- its commit need not wait for the WAL to reach the disk (a crash of PostgreSQL may forget the
+  -- last moment's counts; nothing else is written here, and the access log commits synchronously).
+  -- Local to this transaction: the caller runs this function in a statement of its own
+  -- (src/modules/ss12000/access.ts). Under load that wait was most of a cheap page's database time.
+  PERFORM set_config('synchronous_commit', 'off', true);
   PERFORM 1 FROM clients WHERE id = p_client;
   IF NOT FOUND THEN
     RETURN NULL;

@@ -187,7 +187,14 @@ export function releasedOf(entity: EntityType, units: (string[] | null)[], items
  * reused by every request that shares it (a scope lives as long as its client's cached inputs), so
  * a page of a hundred records costs a hundred map look-ups, not a hundred term computations.
  */
-type Terms = { institution: string | null; api: Api | null; categories: string[] }[];
+type Terms = {
+  institution: string | null;
+  api: Api | null;
+  categories: string[];
+  /** The key of its group in `tally`, and of the record's institution and API there (worked out once, not per record). */
+  group: string;
+  seen: string;
+}[];
 /** Per scope, per entity type, per tagged unit (two levels: no key string built per record). */
 const termsCache = new WeakMap<Scope, Map<ReleasedRecords['entity'], Map<string | null, Terms>>>();
 
@@ -208,7 +215,13 @@ function termsOf(scope: Scope, entity: ReleasedRecords['entity'], tagged: string
         ? []
         : releaseTerms(scope, entity, unit)
             .filter((t) => !only || t.api === only)
-            .map((t) => ({ institution, api: t.api, categories: t.categories }));
+            .map((t) => ({
+              institution,
+              api: t.api,
+              categories: t.categories,
+              group: `${t.api}|${entity}|${institution === null ? 'unbound' : ''}`,
+              seen: `${institution}|${t.api}`,
+            }));
     cache.set(tagged, terms);
   }
   return terms;
@@ -231,18 +244,16 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { groups: Rele
       for (const tagged of list === null ? [null] : list) {
         for (const t of termsOf(scope, entity, tagged)) {
           if (seen) {
-            const id = `${t.institution}|${t.api}`;
-            if (seen.has(id)) continue;
-            seen.add(id);
+            if (seen.has(t.seen)) continue;
+            seen.add(t.seen);
           }
-          const key = `${t.api}|${entity}|${t.institution === null ? 'unbound' : ''}`;
-          let group = groups.get(key);
+          let group = groups.get(t.group);
           if (!group) {
             group =
               t.institution === null
                 ? { api: null, entity, categories: t.categories, records: 0 }
                 : { api: t.api, entity, categories: t.categories, institutions: {} };
-            groups.set(key, group);
+            groups.set(t.group, group);
           }
           if (t.institution === null) group.records!++;
           else {
@@ -319,10 +330,21 @@ export interface AccessState {
   released: ReleasedRecords[];
 }
 
+/** A path as the log names it: without the facade's prefix, parameters as `{name}` (`/persons/{id}`). */
+const logName = (path: string) => path.replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
+/** Registered route → its name in the log, worked out once per route (routes are a fixed, small set). */
+const endpoints = new Map<string, string>();
+function endpointOf(route: string): string {
+  let endpoint = endpoints.get(route);
+  if (endpoint === undefined) endpoints.set(route, (endpoint = logName(route)));
+  return endpoint;
+}
+
 /** The access-log row of one answered request (app, endpoint, status, what was released, time). */
 export function accessRow(ctx: AppContext, request: FastifyRequest, state: AccessState, status: number): AccessRow {
   const identity = state.scope.identity;
-  const endpoint = (request.routeOptions.url ?? request.url.split('?')[0]!).replace(/^\/ss12000\/v2\.0/, '').replace(/:(\w+)/g, '{$1}');
+  const route = request.routeOptions.url;
+  const endpoint = route ? endpointOf(route) : logName(request.url.split('?')[0]!);
   // A refusal releases nothing, and neither does HEAD (Fastify answers it from the GET route without the body).
   const releases = status < 300 && request.method !== 'HEAD';
   const { groups, institutions, total } = releases ? tally(state.scope, state.released) : { groups: [], institutions: [], total: 0 };

@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
 import type { ReachedUnit } from '../access/reach.ts';
 import { buildScope, type Scope } from './scope.ts';
+import { PREPARED } from '../../db/prepared.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
 export const DEFAULT_RATE_LIMIT = 1200;
@@ -107,8 +108,8 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
   const shard = Math.floor(Math.random() * RATE_SHARDS);
   const cached = cache.get(clientId);
-  // One call; the function keeps its statements' plans per connection.
-  const result = await sql<{ r: AuthorizeRow | null }>`
+  // One call, a named statement (parsed once per connection); the function keeps its statements' plans.
+  const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED}
     SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
     ctx.db,
   );
