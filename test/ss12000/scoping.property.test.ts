@@ -508,7 +508,7 @@ describe('consent scoping (property)', () => {
           }
         }
         // Whatever the random requests happened to touch: every entity the app may see, once, checked whole.
-        for (const endpoint of ['persons', 'placements', 'groups', 'activities'] as const) {
+        for (const endpoint of ['organisations', 'persons', 'placements', 'duties', 'groups', 'activities'] as const) {
           const { items } = await c.crawl(`/${endpoint}`, 1000);
           everything.push(items);
           expect(new Set(items.map((i) => i.id).filter((id) => worldIds[endpoint]!.has(id))), `${endpoint} of this world`).toEqual(allowed.sets[endpoint]);
