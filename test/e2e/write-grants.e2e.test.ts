@@ -49,10 +49,19 @@ describe('write grants, from the request to the tick box', () => {
     await e2e?.stop();
   });
 
-  /** Picks `name` in the `index`-th API select of the app form. */
+  /**
+   * Picks `name` in the `index`-th API select of the app form, in the dropdown that select opened:
+   * the previous select's dropdown may still be fading out (a slow machine), holding the same names.
+   */
   async function chooseApi(page: Page, index: number, name: string) {
-    await page.getByRole('combobox', { name: 'API' }).nth(index).click();
-    await page.locator('.ant-select-dropdown:visible .ant-select-item-option', { hasText: new RegExp(`^${name}$`) }).click();
+    const select = page.getByRole('combobox', { name: 'API' }).nth(index);
+    await select.click();
+    // An open select names its list (aria-controls); the list sits in the dropdown it opened.
+    await page.waitForFunction((el) => !!el?.getAttribute('aria-controls'), await select.elementHandle());
+    const list = (await select.getAttribute('aria-controls'))!;
+    const dropdown = page.locator('.ant-select-dropdown').filter({ has: page.locator(`[id="${list}"]`) });
+    await dropdown.locator('.ant-select-item-option', { hasText: new RegExp(`^${name}$`) }).click();
+    await dropdown.waitFor({ state: 'hidden' });
   }
 
   /** Whether the page scrolls sideways, and which parts of the grant editor stick out on the right. */
