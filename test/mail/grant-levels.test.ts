@@ -25,6 +25,13 @@ let secret = '';
 /** Waits for something the workers do in the background; fails after 20 s. */
 const eventually = <T>(check: () => T | Promise<T>) => vi.waitFor(check, { timeout: 20_000, interval: 50 });
 const mailsTo = (address: string) => peer.received.filter((m) => m.to.includes(address));
+/** Waits until `address` has received exactly `n` mails, and returns them in the order they came. */
+const delivered = (address: string, n: number) =>
+  eventually(() => {
+    const got = mailsTo(address);
+    expect(got).toHaveLength(n);
+    return got;
+  });
 
 beforeAll(async () => {
   peer = await startSmtpPeer();
@@ -85,22 +92,14 @@ const grant = async (language: Language, body: object) => {
 describe('a change of grant level, told to the partner', { timeout: 60_000 }, () => {
   it('names the level of each granted API and a change of level, in Dutch, by mail over SMTP and by signed webhook', async () => {
     await grant('nl', { institutionNumbers: ['001057'], accessLevel: 'read_write', reason: 'Proef' });
-    const first = await eventually(() => {
-      const got = mailsTo('pieter@levels.example');
-      expect(got).toHaveLength(1);
-      return got[0]!;
-    });
+    const first = (await delivered('pieter@levels.example', 1))[0]!;
     expect(first.subject).toBe('Schoolgate – Datatoegang van Aanwezig nl gewijzigd (Aanwezigheden)');
     expect(first.text).toContain('Toegang verleend voor:\n- Aanwezigheden bij 001057 - Hof van Nassau: lezen en schrijven');
     expect(first.text).not.toContain('Toegangsniveau gewijzigd');
 
     // Kept at 001057 but lowered to read, and 001073 added read-only: the lowering is a change of its own.
     await grant('nl', { institutionNumbers: ['001057', '001073'], accessLevel: 'read', reason: 'Alleen lezen' });
-    const second = await eventually(() => {
-      const got = mailsTo('pieter@levels.example');
-      expect(got).toHaveLength(2);
-      return got[1]!;
-    });
+    const second = (await delivered('pieter@levels.example', 2))[1]!;
     expect(second.text).toContain('Toegang verleend voor:\n- Aanwezigheden bij 001073 - Klim Op: alleen lezen');
     expect(second.text).toContain('Toegangsniveau gewijzigd voor:\n- Aanwezigheden bij 001057 - Hof van Nassau: van lezen en schrijven naar alleen lezen');
     expect(second.text).toContain('Een verlaagd niveau geldt meteen');
@@ -108,11 +107,7 @@ describe('a change of grant level, told to the partner', { timeout: 60_000 }, ()
 
     // A change of level alone is a change: mailed, not silently stored.
     await grant('nl', { institutionNumbers: ['001057', '001073'], accessLevel: 'read_write', reason: 'Toch schrijven' });
-    const third = await eventually(() => {
-      const got = mailsTo('pieter@levels.example');
-      expect(got).toHaveLength(3);
-      return got[2]!;
-    });
+    const third = (await delivered('pieter@levels.example', 3))[2]!;
     expect(third.text).not.toContain('Toegang verleend voor');
     expect(third.text).toContain(
       'Toegangsniveau gewijzigd voor:\n- Aanwezigheden bij 001057 - Hof van Nassau: van alleen lezen naar lezen en schrijven\n- Aanwezigheden bij 001073 - Klim Op: van alleen lezen naar lezen en schrijven',
@@ -181,20 +176,10 @@ describe('a change of grant level, told to the partner', { timeout: 60_000 }, ()
   it('says it in English and French too, and removing a grant names what it removes', async () => {
     // Each mail is awaited before the next change: the mail queue may deliver two queued mails in
     // either order (it did on the PostgreSQL server).
-    const delivered = (address: string, n: number) =>
-      eventually(() => {
-        const got = mailsTo(address);
-        expect(got).toHaveLength(n);
-        return got;
-      });
     await grant('en', { institutionNumbers: ['001057'], reason: 'Pilot' });
     await delivered('paul@levels.example', 1);
     await grant('en', { institutionNumbers: ['001057'], accessLevel: 'read_write', reason: 'Writes too' });
-    const en = await eventually(() => {
-      const got = mailsTo('paul@levels.example');
-      expect(got).toHaveLength(2);
-      return got;
-    });
+    const en = await delivered('paul@levels.example', 2);
     expect(en[0]!.subject).toBe('Schoolgate — Data access of Aanwezig en changed (Attendance)');
     expect(en[0]!.text).toContain('Access granted for:\n- Attendance at 001057 - Hof van Nassau: read only');
     expect(en[1]!.text).toContain('Access level changed for:\n- Attendance at 001057 - Hof van Nassau: from read only to read and write');
@@ -202,11 +187,7 @@ describe('a change of grant level, told to the partner', { timeout: 60_000 }, ()
     await grant('fr', { institutionNumbers: ['001073'], accessLevel: 'read_write' });
     await delivered('pauline@levels.example', 1);
     await grant('fr', { institutionNumbers: [], confirmRemoval: true });
-    const fr = await eventually(() => {
-      const got = mailsTo('pauline@levels.example');
-      expect(got).toHaveLength(2);
-      return got;
-    });
+    const fr = await delivered('pauline@levels.example', 2);
     expect(fr[0]!.text).toContain('Accès accordé pour :\n- Présences à 001073 - Klim Op : lecture et écriture');
     expect(fr[1]!.text).toContain('Accès retiré pour :\n- Présences à 001073 - Klim Op');
     expect(fr[1]!.text).not.toContain("Niveau d'accès modifié");
