@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
@@ -49,7 +49,7 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * database's name, default schoolgate_bench_api: another name lets two runs share a server), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
- * server only), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
+ * server only), BENCH_SERVER_OUTPUT (a file: what the server wrote, kept when it stops), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
  * the invoices case, which runs last on a world of its own), BENCH_API_CASES (which load cases run, default all:
  * persons,groups,calendarEvents,grades,crawl,rate — a shorter list for a quicker inner loop; the world is
  * loaded whole either way, except the grades when `grades` is not listed), BENCH_GRADES_PAGES (10).
@@ -244,8 +244,13 @@ async function runScale(scale: number): Promise<ScaleResult> {
       .join(' ')
       .trim();
     const profile: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+    const serverStarted = performance.now();
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
-    stops.push(() => server.stop());
+    stops.push(async () => {
+      await server.stop();
+      // BENCH_SERVER_OUTPUT=<file>: what the server wrote (e.g. with BENCH_SERVER_NODE_OPTIONS=--trace-gc).
+      if (process.env.BENCH_SERVER_OUTPUT) writeFileSync(process.env.BENCH_SERVER_OUTPUT, server.output());
+    });
     await waitUntilReady(server);
     const rssAtStart = server.rss();
     let rssPeak = rssAtStart ?? 0;
@@ -318,9 +323,13 @@ async function runScale(scale: number): Promise<ScaleResult> {
       const x0 = await dbCpu.transactions();
       const url = target === 'ours' ? server.url : baselineUrl;
       const headers = target === 'ours' ? ourHeaders : {};
+      // With BENCH_SERVER_OUTPUT: when each paced run starts and ends on the server's clock (--trace-gc's ms).
+      const since = () => Math.round(performance.now() - serverStarted);
+      if (rate && process.env.BENCH_SERVER_OUTPUT) console.log(`  paced ${target} from server +${since()} ms`);
       const r: LoadResult = rate
         ? await pacedInChild({ url, paths, headers, seconds, connections, rate })
         : await cannon(url, paths, headers, seconds, connections);
+      if (rate && process.env.BENCH_SERVER_OUTPUT) console.log(`  paced ${target} until server +${since()} ms`);
       const p1 = cpuOfPid(pid);
       const d1 = await dbCpu();
       const x1 = await dbCpu.transactions();
@@ -567,6 +576,7 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
   const latencies: number[] = [];
+  const trace: [number, number][] = [];
   let non2xx = 0;
   let errors = 0;
   const total = Math.round(seconds * rate);
@@ -579,6 +589,7 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
         res.resume();
         res.on('end', () => {
           latencies.push(performance.now() - due);
+          trace.push([n, performance.now() - due]);
           if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
           done();
         });
@@ -596,6 +607,14 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
   }
   await Promise.all(inFlight);
   agent.destroy();
+  // BENCH_PACED_TRACE=<file>: each request's due time (epoch ms) and latency, to lay beside a server's trace.
+  if (process.env.BENCH_PACED_TRACE) {
+    const epoch = performance.timeOrigin + start;
+    appendFileSync(
+      process.env.BENCH_PACED_TRACE,
+      `# ${url} at ${rate}/s\n` + trace.map(([n, ms]) => `${Math.round(epoch + (n * 1000) / rate)} ${ms.toFixed(1)}`).join('\n') + '\n',
+    );
+  }
   latencies.sort((a, b) => a - b);
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   return { requests: { average: total / seconds, total }, latency: { p50: at(0.5), p99: at(0.99) }, non2xx, errors };
@@ -626,7 +645,8 @@ function pacedInChild(args: PacedArgs): Promise<LoadResult> {
  * app's units fixed at start), answering with JSON.stringify of the stored bodies.
  */
 async function baselineServer(): Promise<void> {
-  const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10 });
+  // As the server's (src/db keepConnections): a fixed pool, no new backends after a quiet spell.
+  const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10, min: 10 });
   const units = process.env.BASELINE_UNITS!.split(',');
   const server = createServer(async (req, res) => {
     try {

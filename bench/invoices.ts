@@ -215,7 +215,8 @@ function cannon(url: string, paths: string[], headers: Record<string, string>, s
  * client, answering with JSON.stringify of the stored bodies.
  */
 async function baselineServer(): Promise<void> {
-  const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10 });
+  // As the server's (src/db keepConnections): a fixed pool, no new backends after a quiet spell.
+  const pool = new pg.Pool({ connectionString: process.env.BASELINE_DB, max: 10, min: 10 });
   const clientId = process.env.BASELINE_CLIENT!;
   // Compiles only: the statements are sent through `pool` below.
   const db = compiler();

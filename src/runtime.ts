@@ -30,7 +30,15 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
   const catalog = loadCatalogFile(config.CATALOG_FILE);
   const clock = options.clock ?? systemClock;
   const database =
-    options.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, replicaUrl: config.DATABASE_REPLICA_URL, log }));
+    options.database ??
+    (await openDatabase({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: config.DATA_DIR,
+      replicaUrl: config.DATABASE_REPLICA_URL,
+      log,
+      // A process with workers is the long-running server: its connections stay warm.
+      keepConnections: options.workers !== false,
+    }));
   await migrate(database);
   // The catalog tables follow the file: one transaction, an audit row per change, orphaning refused.
   const changes = await syncCatalog(database.db, catalog, { source: config.CATALOG_FILE, at: clock.now() }).catch(async (error: unknown) => {

@@ -56,6 +56,14 @@ export interface OpenDatabaseOptions {
   dataDir?: string;
   /** Pool size for the server backend (and for its replica's pool). */
   poolSize?: number;
+  /**
+   * Keep every connection the pool opens, however long it idles (a fixed-size pool; long-running
+   * processes). pg's default closes a connection after 10 s idle, and its replacement is a new
+   * backend that parses and plans every prepared statement and compiles `ss12000_authorize` again:
+   * the first requests after a quiet spell waited for that (the bench's `/persons` p99 at a steady
+   * load, 238 ms against the baseline's 54, came from its first half second). Off for one-shot commands.
+   */
+  keepConnections?: boolean;
   /** postgres:// URL of a streaming replica of `databaseUrl` (DATABASE_REPLICA_URL); server only. */
   replicaUrl?: string;
   /** Where the replica router says that the replica failed or is back (the process logger); standard error by default. */
@@ -172,9 +180,9 @@ const stderrLog: ReplicaLog = {
  * The pool of a streaming replica (hot standby), named so that its `pg_stat_activity` shows which
  * connections are these, behind the router that sends its reads to the primary while it is down.
  */
-function openReplica(url: string, max: number, primary: pg.Pool, log: ReplicaLog): { db: Kysely<DB>; health: ReplicaRouter } {
+function openReplica(url: string, max: number, min: number, primary: pg.Pool, log: ReplicaLog): { db: Kysely<DB>; health: ReplicaRouter } {
   // A replica that does not answer (a host gone, packets dropped) must not hold a read for long: the primary answers instead.
-  const pool = new pg.Pool({ connectionString: url, max, application_name: 'schoolgate page reads', connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS });
+  const pool = new pg.Pool({ connectionString: url, max, min, application_name: 'schoolgate page reads', connectionTimeoutMillis: REPLICA_CONNECT_TIMEOUT_MS });
   const router = new ReplicaRouter(pool, primary, log);
   // As on the primary, an idle connection the replica ends must not crash the process; here it also makes the router ask the replica.
   pool.on('error', (err) => router.idleConnectionLost(err));
@@ -186,7 +194,10 @@ function openReplica(url: string, max: number, primary: pg.Pool, log: ReplicaLog
 /** Opens the database for the given options. Does not migrate; see `migrate()`. */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const max = options.poolSize ?? 10;
+    // `min` = `max`: pg-pool closes idle connections only above `min` (see `keepConnections`).
+    const min = options.keepConnections ? max : 0;
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max, min });
     // An idle pooled connection the server ends (a restart, a failover, an operator's pg_terminate_backend,
     // a database dropped WITH (FORCE)) is an 'error' on the pool; unhandled, it would crash the process.
     // The pool has already dropped that connection and opens a new one for the next query.
@@ -196,7 +207,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     keepLostConnectionsFromCrashing(pool);
     prepareMarkedStatements(pool);
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    const replica = options.replicaUrl ? openReplica(options.replicaUrl, options.poolSize ?? 10, pool, options.log ?? stderrLog) : undefined;
+    const replica = options.replicaUrl ? openReplica(options.replicaUrl, max, min, pool, options.log ?? stderrLog) : undefined;
     return {
       db,
       pool,

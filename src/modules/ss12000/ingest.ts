@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import type { AppContext, Queryable } from '../../context.ts';
@@ -138,10 +138,8 @@ function inputSchemasDigest(): string {
 
 /** The digest of a record as the loader sent it: its JSON text without the SIS's `meta`, before any parsing. */
 function rawDigest(raw: unknown): string {
-  return createHash('sha256')
-    .update(inputSchemasDigest())
-    .update(JSON.stringify(stripMeta(raw)) ?? '')
-    .digest('base64url');
+  // One-shot `hash` (the same digest as `createHash` fed both parts): no Hash object per record.
+  return hash('sha256', inputSchemasDigest() + (JSON.stringify(stripMeta(raw)) ?? ''), 'base64url');
 }
 
 /** What a first look at a batch found: the raw records stored exactly as sent, and every raw record's digest. */
@@ -165,25 +163,39 @@ interface FirstLook {
 async function firstLook(db: Queryable, batch: IngestionBatch): Promise<FirstLook> {
   const look: FirstLook = { skip: new Set(), skipped: {}, digests: new Map() };
   const deletes = Object.values(batch.delete ?? {}).some((ids) => ids?.length);
+  // First the ids, and the reads of their stored digests sent at once: the database looks them up
+  // while this process works out the raw digests (a re-load of the bench world waited ~0.7 s of its
+  // 2.9 s for these reads, one after the other).
+  const lookups: { type: EntityType; ids: string[]; stored: Promise<Map<string, string>> }[] = [];
   for (const type of entityTypes) {
     const input = batch.upsert?.[type] ?? [];
     const ids: string[] = [];
     let cut = !deletes;
     for (const raw of input) {
-      look.digests.set(raw, rawDigest(raw));
       const id = (raw as { id?: unknown } | null)?.id;
       if (typeof id === 'string' && UUID_TEXT.test(id)) ids.push(id.toLowerCase());
       else cut = false;
     }
     if (!cut || !input.length || new Set(ids).size !== ids.length) continue;
-    const stored = new Map<string, string>();
+    const chunks: Promise<{ id: string; raw_hash: string }[]>[] = [];
     for (let i = 0; i < ids.length; i += DIGEST_CHUNK) {
-      const rows = await sql<{ id: string; raw_hash: string }>`
-        SELECT id, raw_hash FROM ${sql.table(tableOf[type])} WHERE id = ANY(${ids.slice(i, i + DIGEST_CHUNK)}::uuid[]) AND raw_hash IS NOT NULL`.execute(db);
-      for (const r of rows.rows) stored.set(r.id, r.raw_hash);
+      chunks.push(
+        sql<{ id: string; raw_hash: string }>`
+          SELECT id, raw_hash FROM ${sql.table(tableOf[type])} WHERE id = ANY(${ids.slice(i, i + DIGEST_CHUNK)}::uuid[]) AND raw_hash IS NOT NULL`
+          .execute(db)
+          .then((r) => r.rows),
+      );
     }
+    const stored = Promise.all(chunks).then((parts) => new Map(parts.flat().map((r) => [r.id, r.raw_hash])));
+    // Awaited below; a failure meanwhile must not count as unhandled.
+    stored.catch(() => undefined);
+    lookups.push({ type, ids, stored });
+  }
+  for (const type of entityTypes) for (const raw of batch.upsert?.[type] ?? []) look.digests.set(raw, rawDigest(raw));
+  for (const { type, ids, stored: reading } of lookups) {
+    const stored = await reading;
     let skipped = 0;
-    input.forEach((raw, i) => {
+    batch.upsert![type]!.forEach((raw, i) => {
       if (stored.get(ids[i]!) !== look.digests.get(raw)) return;
       look.skip.add(raw);
       skipped++;
@@ -514,7 +526,7 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         await new Promise<void>((resolve) => setImmediate(resolve)); // sent before the hashing below
         const block = slice.map((rec) => {
           const body = canonical(rec);
-          return { rec, body, hash: createHash('sha256').update(body).digest('base64url') };
+          return { rec, body, hash: hash('sha256', body, 'base64url') };
         });
         // Queued behind this collection's inserts: when one of them failed, its error is the cause
         // (this read then only fails in the aborted transaction).
