@@ -243,7 +243,9 @@ async function runScale(scale: number): Promise<ScaleResult> {
     ]
       .join(' ')
       .trim();
-    const profile: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+    // Always set: the server must not inherit the driver's options (at 5× and 10× a heap limit of
+    // gigabytes, which would let the server's heap, and its RSS, grow as the driver's may).
+    const profile: Record<string, string> = { NODE_OPTIONS: nodeOptions };
     const serverStarted = performance.now();
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
     stops.push(async () => {
@@ -275,7 +277,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const baselinePort = await freePort();
     const baseline = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: bench.databaseUrl, BASELINE_UNITS: units.join(',') },
+      env: { ...process.env, NODE_OPTIONS: '', BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: bench.databaseUrl, BASELINE_UNITS: units.join(',') },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     stops.push(async () => {
