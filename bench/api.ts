@@ -277,7 +277,14 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const baselinePort = await freePort();
     const baseline = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
       cwd: ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', BENCH_API_BASELINE: '1', BASELINE_PORT: String(baselinePort), BASELINE_DB: bench.databaseUrl, BASELINE_UNITS: units.join(',') },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: '',
+        BENCH_API_BASELINE: '1',
+        BASELINE_PORT: String(baselinePort),
+        BASELINE_DB: bench.databaseUrl,
+        BASELINE_UNITS: units.join(','),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     stops.push(async () => {
@@ -382,18 +389,10 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const baselineRss = rssOfPid(baseline.pid!);
 
     // 3. Full crawl of every person app A may see, limit=1000.
-    t = performance.now();
-    let crawled = 0;
-    let pages = 0;
-    let url = `${base}/persons?limit=1000`;
-    for (; cases.has('crawl');) {
-      const res = await getJson(url, tokenA);
-      crawled += res.data.length;
-      pages++;
-      if (!res.pageToken) break;
-      url = `${base}/persons?limit=1000&pageToken=${encodeURIComponent(res.pageToken)}`;
-    }
-    const crawlSeconds = (performance.now() - t) / 1000;
+    const crawl = cases.has('crawl')
+      ? await inChild<{ persons: number; pages: number; seconds: number }>({ kind: 'crawl', args: { base, token: tokenA } })
+      : undefined;
+    const { persons: crawled, pages, seconds: crawlSeconds } = crawl ?? { persons: 0, pages: 0, seconds: 0 };
 
     // 4. B hammers past its limit; C's latency is measured at the same time.
     const [hammer, quiet] = cases.has('rate')
@@ -547,9 +546,16 @@ async function backendCpu(databaseUrl: string) {
   return Object.assign(probe, { transactions });
 }
 
-function cannon(url: string, paths: string[], headers: Record<string, string>, seconds: number, connections: number) {
+/** A closed-loop load (autocannon) in a process of its own (`inChild`). */
+function cannon(url: string, paths: string[], headers: Record<string, string>, seconds: number, connections: number): Promise<LoadResult> {
+  return inChild<LoadResult>({ kind: 'cannon', args: { url, paths, headers, seconds, connections } });
+}
+
+type CannonArgs = { url: string; paths: string[]; headers: Record<string, string>; seconds: number; connections: number };
+
+async function cannonHere({ url, paths, headers, seconds, connections }: CannonArgs): Promise<LoadResult> {
   let i = 0;
-  return new Promise<autocannon.Result>((ok, fail) => {
+  const r = await new Promise<autocannon.Result>((ok, fail) => {
     autocannon(
       {
         url,
@@ -562,6 +568,30 @@ function cannon(url: string, paths: string[], headers: Record<string, string>, s
       (err, result) => (err ? fail(err) : ok(result)),
     );
   });
+  return {
+    requests: { average: r.requests.average, total: r.requests.total },
+    latency: { p50: r.latency.p50, p99: r.latency.p99 },
+    non2xx: r.non2xx,
+    errors: r.errors,
+  };
+}
+
+type CrawlArgs = { base: string; token: string };
+
+/** Every person app A may see, limit=1000, page after page: how many, in how many pages and seconds. */
+async function crawlHere({ base, token }: CrawlArgs): Promise<{ persons: number; pages: number; seconds: number }> {
+  const t = performance.now();
+  let persons = 0;
+  let pages = 0;
+  let url = `${base}/persons?limit=1000`;
+  for (;;) {
+    const res = await getJson(url, token);
+    persons += res.data.length;
+    pages++;
+    if (!res.pageToken) break;
+    url = `${base}/persons?limit=1000&pageToken=${encodeURIComponent(res.pageToken)}`;
+  }
+  return { persons, pages, seconds: (performance.now() - t) / 1000 };
 }
 
 /** What a load run reports (autocannon's result, or `paced`'s in the same shape). */
@@ -624,23 +654,29 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
 
 type PacedArgs = { url: string; paths: string[]; headers: Record<string, string>; seconds: number; connections: number; rate: number };
 
+type ChildJob = { kind: 'paced'; args: PacedArgs } | { kind: 'cannon'; args: CannonArgs } | { kind: 'crawl'; args: CrawlArgs };
+
 /**
- * `paced` in a process of its own: this one holds the generated world (hundreds of MB), and one of its
- * major GCs would hold back the requests due meanwhile — counted as the server's latency.
+ * A load generator in a process of its own: this one holds the generated world (1 GB at 1×, several
+ * at 5× and 10×), and its major GCs would hold back the requests of a load run meanwhile — counted
+ * as the server's latency and missing from its throughput (the full crawl, run here, cost 2.7× as
+ * much per page at 5× as at 1×). Its answer is its standard output, as JSON.
  */
-function pacedInChild(args: PacedArgs): Promise<LoadResult> {
+function inChild<T>(job: ChildJob): Promise<T> {
   return new Promise((ok, fail) => {
     const child = spawn(NODE, ['--import', 'tsx', 'bench/api.ts'], {
       cwd: ROOT,
-      env: { ...process.env, BENCH_API_PACED: JSON.stringify(args) },
+      env: { ...process.env, NODE_OPTIONS: '', BENCH_API_CHILD: JSON.stringify(job) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', fail);
-    child.once('exit', (code) => (code === 0 ? ok(JSON.parse(out) as LoadResult) : fail(new Error(`paced load exited with ${code}`))));
+    child.once('exit', (code) => (code === 0 ? ok(JSON.parse(out) as T) : fail(new Error(`${job.kind} load exited with ${code}`))));
   });
 }
+
+const pacedInChild = (args: PacedArgs) => inChild<LoadResult>({ kind: 'paced', args });
 
 /**
  * The baseline: plain node:http + pg running the SQL Schoolgate runs for these two requests (the
@@ -929,7 +965,13 @@ function benchCases(): Set<string> {
 // --- end of the timetable and grades cases ---
 
 if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
-if (process.env.BENCH_API_PACED) {
-  const a = JSON.parse(process.env.BENCH_API_PACED) as PacedArgs;
-  process.stdout.write(JSON.stringify(await paced(a.url, a.paths, a.headers, a.seconds, a.connections, a.rate)));
+if (process.env.BENCH_API_CHILD) {
+  const job = JSON.parse(process.env.BENCH_API_CHILD) as ChildJob;
+  const result =
+    job.kind === 'paced'
+      ? await paced(job.args.url, job.args.paths, job.args.headers, job.args.seconds, job.args.connections, job.args.rate)
+      : job.kind === 'cannon'
+        ? await cannonHere(job.args)
+        : await crawlHere(job.args);
+  process.stdout.write(JSON.stringify(result));
 }
