@@ -14,10 +14,12 @@ if (!adminUrl) throw new Error('test/pg needs TEST_DATABASE_URL (a PostgreSQL se
 
 let database: Database;
 let drop: () => Promise<void>;
+let url: string;
 
 beforeAll(async () => {
   const fresh = await createFreshDatabase(adminUrl, `sg_prepared_${process.pid}`);
   drop = fresh.drop;
+  url = fresh.url;
   // One connection: every statement below runs in the same session.
   database = await openDatabase({ databaseUrl: fresh.url, poolSize: 1 });
 });
@@ -67,4 +69,27 @@ describe('prepared statements', () => {
     expect(named.length).toBeGreaterThan(10);
     expect(named.reduce((n, s) => n + s.statement.length, 0)).toBeLessThanOrEqual(2_000_000);
   });
+});
+
+describe('connections after a quiet spell', () => {
+  it('a long-running process keeps its connection and what it prepared there; a one-shot command lets pg close its own', async () => {
+    const server = await openDatabase({ databaseUrl: url, poolSize: 1, keepConnections: true });
+    const command = await openDatabase({ databaseUrl: url, poolSize: 1 });
+    try {
+      const backend = async (d: Database) => (await sql<{ pid: number }>`${PREPARED}SELECT pg_backend_pid() AS pid`.execute(d.db)).rows[0]!.pid;
+      const before = await backend(server);
+      await backend(command);
+      // pg closes a connection idle for 10 s (its default idleTimeoutMillis) unless the pool keeps it.
+      await new Promise((r) => setTimeout(r, 10_500));
+      expect(server.pool!.totalCount).toBe(1);
+      expect(command.pool!.totalCount).toBe(0);
+      // The same backend answers, with the statement it prepared before the pause.
+      expect(await backend(server)).toBe(before);
+      const named = (await sql<{ statement: string }>`SELECT statement FROM pg_prepared_statements WHERE NOT from_sql`.execute(server.db)).rows;
+      expect(named.map((s) => s.statement)).toContain('/* prepared */ SELECT pg_backend_pid() AS pid');
+    } finally {
+      await server.close();
+      await command.close();
+    }
+  }, 30_000);
 });
