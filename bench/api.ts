@@ -49,7 +49,8 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * database's name, default schoolgate_bench_api: another name lets two runs share a server), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
- * server only), BENCH_SERVER_OUTPUT (a file: what the server wrote, kept when it stops), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
+ * server only), BENCH_SERVER_OUTPUT (a file: what the server wrote, kept when it stops), BENCH_PACED_TRACE (a file: each
+ * paced request's due time, epoch ms, and latency), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
  * the invoices case, which runs last on a world of its own), BENCH_API_CASES (which load cases run, default all:
  * persons,groups,calendarEvents,grades,crawl,rate — a shorter list for a quicker inner loop; the world is
  * loaded whole either way, except the grades when `grades` is not listed), BENCH_GRADES_PAGES (10).
@@ -250,7 +251,8 @@ async function runScale(scale: number): Promise<ScaleResult> {
     const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
     stops.push(async () => {
       await server.stop();
-      // BENCH_SERVER_OUTPUT=<file>: what the server wrote (e.g. with BENCH_SERVER_NODE_OPTIONS=--trace-gc).
+      // BENCH_SERVER_OUTPUT=<file>: what the server wrote. (Node refuses --trace-gc in NODE_OPTIONS; the
+      // preload bench/gc-watch.mjs records the server's collections and memory instead.)
       if (process.env.BENCH_SERVER_OUTPUT) writeFileSync(process.env.BENCH_SERVER_OUTPUT, server.output());
     });
     await waitUntilReady(server);
@@ -332,7 +334,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       const x0 = await dbCpu.transactions();
       const url = target === 'ours' ? server.url : baselineUrl;
       const headers = target === 'ours' ? ourHeaders : {};
-      // With BENCH_SERVER_OUTPUT: when each paced run starts and ends on the server's clock (--trace-gc's ms).
+      // With BENCH_SERVER_OUTPUT: when each paced run starts and ends, in ms since the server was spawned.
       const since = () => Math.round(performance.now() - serverStarted);
       if (rate && process.env.BENCH_SERVER_OUTPUT) console.log(`  paced ${target} from server +${since()} ms`);
       const r: LoadResult = rate
