@@ -606,11 +606,11 @@ type LoadResult = Pick<autocannon.Result, 'non2xx' | 'errors'> & { requests: { a
  * mode sends each connection's share of a second in one burst at the start of the second and so
  * measures the queue of that burst, not the latency at that load.
  */
-async function paced(url: string, paths: string[], headers: Record<string, string>, seconds: number, connections: number, rate: number): Promise<LoadResult> {
+async function paced({ url, paths, headers, seconds, connections, rate }: PacedArgs): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const target = new URL(url);
-  const latencies: number[] = [];
-  const trace: [number, number][] = [];
+  /** Per answered request: its number (its due time follows from it) and its latency. */
+  const answered: [number, number][] = [];
   let non2xx = 0;
   let errors = 0;
   const total = Math.round(seconds * rate);
@@ -622,8 +622,7 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
       const req = httpRequest({ host: target.hostname, port: target.port, path: paths[n % paths.length], headers, agent }, (res) => {
         res.resume();
         res.on('end', () => {
-          latencies.push(performance.now() - due);
-          trace.push([n, performance.now() - due]);
+          answered.push([n, performance.now() - due]);
           if (res.statusCode! < 200 || res.statusCode! >= 300) non2xx++;
           done();
         });
@@ -646,10 +645,10 @@ async function paced(url: string, paths: string[], headers: Record<string, strin
     const epoch = performance.timeOrigin + start;
     appendFileSync(
       process.env.BENCH_PACED_TRACE,
-      `# ${url} at ${rate}/s\n` + trace.map(([n, ms]) => `${Math.round(epoch + (n * 1000) / rate)} ${ms.toFixed(1)}`).join('\n') + '\n',
+      `# ${url} at ${rate}/s\n` + answered.map(([n, ms]) => `${Math.round(epoch + (n * 1000) / rate)} ${ms.toFixed(1)}`).join('\n') + '\n',
     );
   }
-  latencies.sort((a, b) => a - b);
+  const latencies = answered.map(([, ms]) => ms).sort((a, b) => a - b);
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   return { requests: { average: total / seconds, total }, latency: { p50: at(0.5), p99: at(0.99) }, non2xx, errors };
 }
@@ -969,11 +968,6 @@ function benchCases(): Set<string> {
 if (process.env.BENCH_API_BASELINE === '1') await baselineServer();
 if (process.env.BENCH_API_CHILD) {
   const job = JSON.parse(process.env.BENCH_API_CHILD) as ChildJob;
-  const result =
-    job.kind === 'paced'
-      ? await paced(job.args.url, job.args.paths, job.args.headers, job.args.seconds, job.args.connections, job.args.rate)
-      : job.kind === 'cannon'
-        ? await cannonHere(job.args)
-        : await crawlHere(job.args);
+  const result = job.kind === 'paced' ? await paced(job.args) : job.kind === 'cannon' ? await cannonHere(job.args) : await crawlHere(job.args);
   process.stdout.write(JSON.stringify(result));
 }
