@@ -166,7 +166,7 @@ async function firstLook(db: Queryable, batch: IngestionBatch): Promise<FirstLoo
   // First the ids, and the reads of their stored digests sent at once: the database looks them up
   // while this process works out the raw digests (a re-load of the bench world waited ~0.7 s of its
   // 2.9 s for these reads, one after the other).
-  const lookups: { type: EntityType; ids: string[]; stored: Promise<Map<string, string>> }[] = [];
+  const lookups: { type: EntityType; input: unknown[]; ids: string[]; stored: Promise<Map<string, string>> }[] = [];
   for (const type of entityTypes) {
     const input = batch.upsert?.[type] ?? [];
     const ids: string[] = [];
@@ -189,13 +189,13 @@ async function firstLook(db: Queryable, batch: IngestionBatch): Promise<FirstLoo
     const stored = Promise.all(chunks).then((parts) => new Map(parts.flat().map((r) => [r.id, r.raw_hash])));
     // Awaited below; a failure meanwhile must not count as unhandled.
     stored.catch(() => undefined);
-    lookups.push({ type, ids, stored });
+    lookups.push({ type, input, ids, stored });
   }
   for (const type of entityTypes) for (const raw of batch.upsert?.[type] ?? []) look.digests.set(raw, rawDigest(raw));
-  for (const { type, ids, stored: reading } of lookups) {
+  for (const { type, input, ids, stored: reading } of lookups) {
     const stored = await reading;
     let skipped = 0;
-    batch.upsert![type]!.forEach((raw, i) => {
+    input.forEach((raw, i) => {
       if (stored.get(ids[i]!) !== look.digests.get(raw)) return;
       look.skip.add(raw);
       skipped++;
