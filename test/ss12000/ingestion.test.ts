@@ -18,7 +18,7 @@ const reader = async (numbers: string[]) => {
   await grantAll(ctx, app.clientId, 'staff', numbers);
   return new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
 };
-const count = async (table: 'ss12000_persons' | 'ss12000_groups') =>
+const count = async (table: 'ss12000_persons' | 'ss12000_groups' | 'ss12000_organisations' | 'ss12000_person_relations') =>
   Number(
     (
       await harness()
@@ -72,6 +72,7 @@ describe('SS 12000 ingestion', () => {
   });
 
   it('rejects a batch with bad records by index and field, and keeps none of it', async () => {
+    const organisations = await count('ss12000_organisations');
     const persons = await count('ss12000_persons');
     const groups = await count('ss12000_groups');
     const fresh = generateWorld({ seed: 99, schools: 1, students: 5, today: '2026-11-22' });
@@ -101,6 +102,22 @@ describe('SS 12000 ingestion', () => {
     expect(res.body.errors.some((e: { index: number }) => e.index === 0)).toBe(false);
     expect(await count('ss12000_persons')).toBe(persons);
     expect(await count('ss12000_groups')).toBe(groups);
+    expect(await count('ss12000_organisations')).toBe(organisations);
+  });
+
+  it('refuses a batch whose last record refers to nothing, after storing the rest, and keeps none of it', async () => {
+    // The load stores each stretch while it parses the next and checks references last: a bad
+    // reference at the very end must still undo everything the load wrote before it.
+    const before = await Promise.all((['ss12000_organisations', 'ss12000_persons', 'ss12000_person_relations', 'ss12000_groups'] as const).map(count));
+    const fresh = generateWorld({ seed: 98, schools: 2, students: 40, today: '2026-11-22' });
+    const groups = fresh.groups.map((g, i) => (i === fresh.groups.length - 1 ? { ...g, organisation: { id: '0b9e7f4c-3c1d-4e8a-9f2b-6a5d4c3b2a10' } } : g));
+    const res = await operator.post('/api/v1/ingestion/batch', { upsert: { organisations: fresh.organisations, persons: fresh.persons, groups } });
+    expect(res.status).toBe(400);
+    expect(res.body.problemCount).toBe(1);
+    expect(res.body.errors).toEqual([
+      expect.objectContaining({ index: groups.length - 1, field: `upsert.groups.${groups.length - 1}.organisation.id`, code: 'unknown_reference' }),
+    ]);
+    expect(await Promise.all((['ss12000_organisations', 'ss12000_persons', 'ss12000_person_relations', 'ss12000_groups'] as const).map(count))).toEqual(before);
   });
 
   describe('a record sent again exactly as stored is not validated again (issue 16), and nothing changes for the loader', () => {

@@ -206,32 +206,53 @@ async function firstLook(db: Queryable, batch: IngestionBatch): Promise<FirstLoo
 }
 
 /**
- * Validates a whole batch without touching the store: every record against its schema, duplicate
- * ids, and every reference against the batch plus the store (minus what the batch deletes).
- * Returns the parsed records or throws a 400 listing the bad records by index and field.
- * Records in `look.skip` (stored exactly as sent, see `firstLook`) are left out; each record's
- * index stays its index in the batch as sent.
+ * The validation of one batch, without touching the store: every record against its schema,
+ * duplicate ids, and every reference against the batch plus the store (minus what the batch
+ * deletes); a 400 lists the bad records by their index in the batch as sent and field. Records in
+ * `look.skip` (stored exactly as sent, see `firstLook`) are left out.
+ *
+ * It runs in the order a load reaches the records: each stretch of a collection parsed on its own
+ * (`parse`: schema, duplicate ids, upserted and deleted at once), then, once every collection is
+ * read, the references (`finish`), which need every id of the batch. The load stores what parsed
+ * while it parses the next stretch (`ingestBatch`): a problem found later still fails the whole
+ * batch, since the load is one transaction, and the problems are the same, in the same order, as
+ * when everything was checked before anything was stored.
  */
-export async function validateBatch(db: Queryable, batch: IngestionBatch, look?: Pick<FirstLook, 'skip' | 'digests'>): Promise<Parsed[]> {
-  const problems: IngestionProblem[] = [];
-  const parsed: Parsed[] = [];
-  const batchIds = new Map<EntityType, Set<string>>();
-  const deleting = new Map<EntityType, Set<string>>();
-  for (const type of entityTypes) {
-    deleting.set(type, new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase())));
+class BatchCheck {
+  readonly problems: IngestionProblem[] = [];
+  readonly #collections = new Map<EntityType, Parsed & { ids: Set<string> }>();
+  readonly #deleting = new Map<EntityType, Set<string>>();
+  /** Each parsed record's index in the batch as sent (for the reference problems). */
+  readonly #indexOf = new WeakMap<object, number>();
+
+  constructor(
+    private readonly batch: IngestionBatch,
+    private readonly look: Pick<FirstLook, 'skip' | 'digests'>,
+  ) {
+    for (const type of entityTypes) {
+      this.#deleting.set(type, new Set((batch.delete?.[type] ?? []).map((x) => x.toLowerCase())));
+      this.#collections.set(type, { type, records: [], unknown: {}, rawHashes: new Map(), ids: new Set() });
+    }
   }
-  for (const type of entityTypes) {
-    const input = batch.upsert?.[type] ?? [];
-    const ids = new Set<string>();
-    const records: Record<string, any>[] = [];
-    const unknown: Record<string, number> = {};
-    const rawHashes = new Map<string, string>();
-    input.forEach((raw, index) => {
-      if (look?.skip.has(raw)) return;
+
+  /** The records of collection `type` parsed so far, their dropped members and raw digests. */
+  collection(type: EntityType): Parsed {
+    return this.#collections.get(type)!;
+  }
+
+  /** Parses records `from` to `to` (exclusive) of collection `type`; returns those that parsed. */
+  parse(type: EntityType, from: number, to: number): Record<string, any>[] {
+    const input = this.batch.upsert?.[type] ?? [];
+    const { records, unknown, rawHashes, ids } = this.#collections.get(type)!;
+    const deleting = this.#deleting.get(type)!;
+    const parsed: Record<string, any>[] = [];
+    for (let index = from; index < to; index++) {
+      const raw = input[index];
+      if (this.look.skip.has(raw)) continue;
       const result = inputSchemas[type].safeParse(stripMeta(raw));
       if (!result.success) {
         for (const issue of result.error.issues.slice(0, 5)) {
-          problems.push({
+          this.problems.push({
             entity: type,
             index,
             field: ['upsert', type, index, ...issue.path].join('.'),
@@ -239,83 +260,95 @@ export async function validateBatch(db: Queryable, batch: IngestionBatch, look?:
             message: issue.message,
           });
         }
-        return;
+        continue;
       }
       const rec = result.data as Record<string, any>;
       const dropped = droppedMembers(stripMeta(raw), rec, '', unknown);
       rec.id = rec.id.toLowerCase();
-      const digest = look?.digests.get(raw);
+      const digest = this.look.digests.get(raw);
       if (digest && !dropped) rawHashes.set(rec.id, digest);
       stripReferenceNames(type, rec);
       if (ids.has(rec.id)) {
-        problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice in ${type}.` });
-        return;
+        this.problems.push({ entity: type, index, field: `upsert.${type}.${index}.id`, code: 'duplicate_id', message: `${rec.id} appears twice in ${type}.` });
+        continue;
       }
-      if (deleting.get(type)!.has(rec.id)) {
-        problems.push({
+      if (deleting.has(rec.id)) {
+        this.problems.push({
           entity: type,
           index,
           field: `upsert.${type}.${index}.id`,
           code: 'upsert_and_delete',
           message: `${rec.id} is both upserted and deleted.`,
         });
-        return;
+        continue;
       }
       ids.add(rec.id);
-      records.push(Object.assign(rec, { __index: index }));
-    });
-    batchIds.set(type, ids);
-    parsed.push({ type, records, unknown, rawHashes });
+      this.#indexOf.set(rec, index);
+      records.push(rec);
+      parsed.push(rec);
+    }
+    return parsed;
   }
 
-  // References: collect what is not in the batch, then ask the store once per collection.
-  const wanted = new Map<EntityType, Set<string>>();
-  for (const { type, records } of parsed) {
-    for (const rec of records) {
-      for (const ref of referencesOf(type, rec)) {
-        const id = ref.id.toLowerCase();
-        if (!batchIds.get(ref.target)!.has(id) && !deleting.get(ref.target)!.has(id)) {
+  /**
+   * The references of every parsed record, against the batch and the store (a reference to what
+   * the batch deletes is unknown); throws the 400 of every problem found, else returns the parsed
+   * collections. Call it once every record is parsed. What the load stored meanwhile does not
+   * change the answer: only ids that are not in the batch are looked up in the store.
+   */
+  async finish(db: Queryable): Promise<Parsed[]> {
+    const problems = this.problems;
+    const inBatch = (target: EntityType, id: string) => this.#collections.get(target)!.ids.has(id);
+    // References: those not to a record of the batch, each looked up once per collection in the store.
+    const outside: { type: EntityType; rec: Record<string, any>; ref: ReturnType<typeof referencesOf>[number]; id: string }[] = [];
+    const wanted = new Map<EntityType, Set<string>>();
+    for (const { type, records } of this.#collections.values()) {
+      for (const rec of records) {
+        for (const ref of referencesOf(type, rec)) {
+          const id = ref.id.toLowerCase();
+          if (inBatch(ref.target, id)) continue;
+          outside.push({ type, rec, ref, id });
+          // A reference to what the batch deletes is unknown whatever the store holds.
+          if (this.#deleting.get(ref.target)!.has(id)) continue;
           if (!wanted.has(ref.target)) wanted.set(ref.target, new Set());
           wanted.get(ref.target)!.add(id);
         }
       }
     }
-  }
-  const existing = new Map<EntityType, Set<string>>();
-  for (const [target, ids] of wanted) {
-    const found = new Set<string>();
-    const list = [...ids];
-    for (let i = 0; i < list.length; i += 5000) {
-      const rows = await sql<{ id: string }>`SELECT id FROM ${sql.table(tableOf[target])} WHERE id = ANY(${list.slice(i, i + 5000)}::uuid[])`.execute(db);
-      for (const r of rows.rows) found.add(r.id);
-    }
-    existing.set(target, found);
-  }
-  for (const { type, records } of parsed) {
-    for (const rec of records) {
-      for (const ref of referencesOf(type, rec)) {
-        const id = ref.id.toLowerCase();
-        if (batchIds.get(ref.target)!.has(id) || existing.get(ref.target)?.has(id)) continue;
-        problems.push({
-          entity: type,
-          index: rec.__index,
-          field: ['upsert', type, rec.__index, ...ref.path, 'id'].join('.'),
-          code: 'unknown_reference',
-          message: `No ${ref.target} entity with id ${ref.id}${deleting.get(ref.target)!.has(id) ? ' (deleted in this batch)' : ''}.`,
-        });
+    const existing = new Map<EntityType, Set<string>>();
+    for (const [target, ids] of wanted) {
+      const found = new Set<string>();
+      const list = [...ids];
+      for (let i = 0; i < list.length; i += 5000) {
+        const rows = await sql<{ id: string }>`SELECT id FROM ${sql.table(tableOf[target])} WHERE id = ANY(${list.slice(i, i + 5000)}::uuid[])`.execute(db);
+        for (const r of rows.rows) found.add(r.id);
       }
+      existing.set(target, found);
     }
-  }
-  if (problems.length) {
-    const shown = problems.slice(0, MAX_REPORTED);
-    throw new ApiError(400, 'invalid_batch', `${problems.length} problem(s) in the batch; nothing was loaded.`, {
-      field: shown[0]!.field,
-      problemCount: problems.length,
-      errors: shown,
+    for (const { type, rec, ref, id } of outside) {
+      if (existing.get(ref.target)?.has(id)) continue;
+      const index = this.#indexOf.get(rec)!;
+      problems.push({
+        entity: type,
+        index,
+        field: ['upsert', type, index, ...ref.path, 'id'].join('.'),
+        code: 'unknown_reference',
+        message: `No ${ref.target} entity with id ${ref.id}${this.#deleting.get(ref.target)!.has(id) ? ' (deleted in this batch)' : ''}.`,
+      });
+    }
+    if (problems.length) {
+      const shown = problems.slice(0, MAX_REPORTED);
+      throw new ApiError(400, 'invalid_batch', `${problems.length} problem(s) in the batch; nothing was loaded.`, {
+        field: shown[0]!.field,
+        problemCount: problems.length,
+        errors: shown,
+      });
+    }
+    return entityTypes.map((type) => {
+      const { ids: _ids, ...parsed } = this.#collections.get(type)!;
+      return parsed;
     });
   }
-  for (const p of parsed) for (const r of p.records) delete r.__index;
-  return parsed;
 }
 
 /**
@@ -474,9 +507,9 @@ export interface IngestionActor {
 }
 
 /**
- * Loads a batch of SS 12000 data: validates all of it first (nothing is kept if any record is bad),
- * then upserts and deletes in one transaction with one audit row. Records identical to what is
- * stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`. A
+ * Loads a batch of SS 12000 data: validates all of it (nothing is kept if any record is bad: what
+ * parsed is stored while the rest is parsed, and a problem anywhere rolls the load back), upserting
+ * and deleting in one transaction with one audit row. Records identical to what is stored are left alone, so re-running a batch changes nothing and bumps no `meta.modified`. A
  * record sent exactly as it was stored (its raw digest, `firstLook`) is not even validated; one that
  * parses to what is stored is recognised by its digest (sha256 of the canonical body, stored with
  * the row) before anything is sent. So an unchanged batch costs one digest per record and one read
@@ -484,6 +517,7 @@ export interface IngestionActor {
  */
 export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: IngestionActor): Promise<IngestionResult> {
   const now = ctx.clock.now();
+  const nowText = now.toISOString();
   const result: IngestionResult = { created: {}, updated: {}, unchanged: {}, deleted: {}, noChange: true, unknownMembers: {} };
   // What changed, for the subscribers (recorded in this transaction, see changes.ts).
   const changes = noChanges();
@@ -496,30 +530,34 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
     const look = await firstLook(trx, batch);
     /** Ids of the records each collection of this batch created or changed. */
     const changedOf = new Map<EntityType, string[]>();
-    const parsed = await validateBatch(trx, batch, look);
-    for (const p of parsed) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
-    for (const { type, records, rawHashes } of parsed) {
+    // The batch is validated as it is stored: each stretch of a collection is parsed while
+    // PostgreSQL stores the stretch before (at 5× the bench world, parsing everything first kept
+    // PostgreSQL idle for ~20 s of a load). Once a problem is found nothing more is stored, and
+    // `check.finish` throws the 400 with every problem, rolling back what was stored (issue 16).
+    const check = new BatchCheck(batch, look);
+    for (const type of entityTypes) {
+      const input = batch.upsert?.[type] ?? [];
+      const { records, rawHashes } = check.collection(type);
       const skipped = look.skipped[type] ?? 0;
-      if (!records.length) {
-        // Every record of the collection was stored as sent.
-        if (skipped) {
-          result.created[type] = 0;
-          result.updated[type] = 0;
-          result.unchanged[type] = skipped;
-        }
-        continue;
-      }
       const table = tableOf[type];
       let created = 0;
       let updated = 0;
       const changedIds: string[] = [];
-      // PostgreSQL stores one chunk while Node hashes and builds the next (src/db/overlap.ts);
+      // PostgreSQL stores one chunk while Node parses, hashes and builds the next (src/db/overlap.ts);
       // what each insert returned is counted once the collection is sent.
       const inserts = new Overlap<{ rows: { id: string; inserted: boolean }[] }>();
-      for (let i = 0; i < records.length; i += DIGEST_CHUNK) {
+      let pending: Record<string, any>[] = [];
+      for (let from = 0; from < input.length; from += DIGEST_CHUNK) {
+        pending.push(...check.parse(type, from, Math.min(input.length, from + DIGEST_CHUNK)));
+        if (check.problems.length) continue;
+        // Chunks of parsed records (those stored as sent are not parsed), so a re-load that changes
+        // a few records reads their digests in few statements.
+        if (pending.length < DIGEST_CHUNK && from + DIGEST_CHUNK < input.length) continue;
+        if (!pending.length) continue;
         // Only records whose digest differs from the stored one are sent: re-loading what is stored
         // reads one digest per record instead of writing it again (issue 16).
-        const slice = records.slice(i, i + DIGEST_CHUNK);
+        const slice = pending;
+        pending = [];
         const storedQuery = sql<{ id: string; hash: string; raw_hash: string | null }>`
           SELECT id, hash, raw_hash FROM ${sql.table(table)} WHERE id = ANY(${slice.map((rec) => rec.id)}::uuid[])`.execute(trx);
         storedQuery.catch(() => {});
@@ -554,8 +592,9 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
               id: rec.id,
               hash,
               raw_hash: rawHashes.get(rec.id) ?? null,
-              created_at: now,
-              modified_at: now,
+              // As JSON.stringify writes the Date, once per load rather than twice per row.
+              created_at: nowText,
+              modified_at: nowText,
               ...columnsOf(type, rec),
               // What the release policy lets each reader see, from the parsed record (unknown members dropped).
               ...releaseParts(type, rec),
@@ -583,6 +622,17 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
           if (r.inserted) created++;
           else updated++;
         }
+      }
+      // A batch with a problem is not stored further: `check.finish` below refuses it.
+      if (check.problems.length) continue;
+      if (!records.length) {
+        // Every record of the collection was stored as sent.
+        if (skipped) {
+          result.created[type] = 0;
+          result.updated[type] = 0;
+          result.unchanged[type] = skipped;
+        }
+        continue;
       }
       if (changedIds.length) changes.modified.set(type, changedIds);
       changedOf.set(type, changedIds);
@@ -631,6 +681,8 @@ export async function ingestBatch(ctx: AppContext, batch: IngestionBatch, who: I
         await roleInserts.drain();
       }
     }
+    // The references, now that every record is parsed; a problem anywhere throws the 400 here.
+    for (const p of await check.finish(trx)) if (Object.keys(p.unknown).length) result.unknownMembers[p.type] = p.unknown;
     // A lesson is at its activity's unit: copied for the lessons and activities this batch stored.
     await syncCalendarEventUnits(trx, {
       activities: changedOf.get('activities') ?? [],
