@@ -26,42 +26,62 @@ export async function openBenchWorld(
   options: { timetable?: boolean; timetableWeeks?: number; attendance?: boolean; grades?: boolean } = {},
 ) {
   const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
-  const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
+  const today = new Date().toISOString().slice(0, 10);
+  const parameters = benchWorldParameters(scale, today);
+  const { schools, students, institutionNumbers } = parameters;
   const fresh = await createFreshDatabase(adminUrl, databaseName);
-  const database = await openDatabase({ databaseUrl: fresh.url, poolSize: 4 });
-  const ctx = await createContext(testConfig({ DATABASE_URL: fresh.url }), { database, workers: false });
+  const store = await openBenchStore(fresh.url);
+  const ctx = store.ctx;
   const close = async () => {
-    await closeContext(ctx, { keepDatabase: true });
-    await database.close();
+    await store.close();
     await fresh.drop();
   };
   try {
-    const institutionNumbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
     for (const n of institutionNumbers) {
       await ctx.db
         .insertInto('institutions')
         .values({ number: n, name: `Skola ${n}`, active_from_year: 2000 })
         .execute();
     }
-    const today = new Date().toISOString().slice(0, 10);
     const world = generateWorld({
-      seed: 42,
-      schools,
-      students,
-      institutionNumbers,
-      today,
+      ...parameters,
       ...(options.timetable || options.attendance ? { timetable: { timeZone: ctx.config.TZ, weeks: options.timetableWeeks ?? 18 } } : {}),
       ...(options.attendance ? { attendance: {} } : {}),
       ...(options.grades ? { grades: true } : {}),
     });
     const boarders = generateBoarders(world, { seed: 42, institutionNumbers: institutionNumbers.filter((_, i) => i % 10 === 0) });
     const preEnrolments = benchIntake(world, institutionNumbers);
-    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, preEnrolments, schools, students, close };
+    return { databaseUrl: fresh.url, ctx, institutionNumbers, world, boarders, preEnrolments, schools, students, today, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+/**
+ * The bench world's generator parameters at `scale` (seed 42; BENCH_SCHOOLS, default 200, and
+ * BENCH_STUDENTS, default 60,000, times `scale`), for the day `today`. Generated with them alone,
+ * the world is the roster of `openBenchWorld`'s world: the timetable, attendance and grades options
+ * add collections without changing the roster's records.
+ */
+export function benchWorldParameters(scale: number, today: string) {
+  const schools = Math.round(Number(process.env.BENCH_SCHOOLS ?? 200) * scale);
+  const students = Math.round(Number(process.env.BENCH_STUDENTS ?? 60000) * scale);
+  const institutionNumbers = Array.from({ length: schools }, (_, i) => String(500000 + i));
+  return { seed: 42, schools, students, institutionNumbers, today };
+}
+
+/** A context (no workers) on the bench database at `databaseUrl`, and how to close it (the database stays). */
+export async function openBenchStore(databaseUrl: string) {
+  const database = await openDatabase({ databaseUrl, poolSize: 4 });
+  const ctx = await createContext(testConfig({ DATABASE_URL: databaseUrl }), { database, workers: false });
+  return {
+    ctx,
+    close: async () => {
+      await closeContext(ctx, { keepDatabase: true });
+      await database.close();
+    },
+  };
 }
 
 /**
