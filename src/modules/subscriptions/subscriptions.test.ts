@@ -216,8 +216,12 @@ describe('signed notifications', () => {
     expect(request!.body).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
     expect(request!.body).not.toContain('Notified');
 
-    const [delivery] = await deliveriesOf(sub.id);
-    expect(delivery).toMatchObject({ id: request!.headers['webhook-id'], status: 'delivered', attempts: 1, app_id: appA.appId });
+    // The receiver has the request before the worker has its answer on record: wait for the record.
+    const [delivery] = await eventually(async () => {
+      const rows = await deliveriesOf(sub.id);
+      expect(rows[0]).toMatchObject({ id: request!.headers['webhook-id'], status: 'delivered', attempts: 1, app_id: appA.appId });
+      return rows;
+    });
     const [attempt] = await attemptsOf(delivery!.id);
     expect(attempt).toMatchObject({ status_code: 200, error: null, target: `${receiver.url}/a` });
     expect(attempt!.duration_ms).toBeGreaterThanOrEqual(0);
