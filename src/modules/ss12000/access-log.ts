@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
+import { PREPARED } from '../../db/prepared.ts';
 import type { AppContext } from '../../context.ts';
 import { workScope } from '../../lib/work-scope.ts';
 import type { EntityType } from './schemas.ts';
@@ -305,12 +306,55 @@ export function commitAccess(ctx: AppContext, row: AccessRow): Promise<void> {
   return batch.committed;
 }
 
+/** The columns a row of the log is written with (`id` is the table's own). */
+const COLUMNS = [
+  'at',
+  'client_id',
+  'app_id',
+  'partner_id',
+  'method',
+  'endpoint',
+  'institution_numbers',
+  'record_count',
+  'status',
+  'consent_id',
+  'request_id',
+  'released',
+  'written',
+] as const satisfies readonly (keyof AccessRow)[];
+const COLUMN_LIST = sql.raw(COLUMNS.join(', '));
+/** The same, with the table's defaults where a row leaves a column out (a JSON member absent is NULL here). */
+const SELECT_LIST = sql.raw(
+  COLUMNS.map((c) => (c === 'institution_numbers' ? `coalesce(${c}, '{}')` : c === 'released' ? `coalesce(${c}, '[]')` : c)).join(', '),
+);
+
+/**
+ * Writes a batch of rows in one statement whose text does not depend on the batch: the rows travel
+ * as one JSON array, turned into rows of the table by `json_populate_recordset` (as ingestion writes
+ * its rows). A multi-row `INSERT … VALUES` built by the query builder made twelve value nodes per
+ * row to compile and a `Date` parameter per row to format, and each batch size was another
+ * statement for PostgreSQL to parse, with up to 12,000 parameters; this one is prepared once per
+ * connection. Measured in isolation (session 15): 27–31 µs of the server's CPU per row in batches
+ * of eight against 42 µs before. `released` and `written` are JSON text already and go in as JSON
+ * values.
+ */
+async function insertRows(ctx: AppContext, rows: AccessRow[]): Promise<void> {
+  const json = rows.map((r) => {
+    const { released, written, ...rest } = r;
+    const tail = `,"released":${released ?? '[]'}${written ? `,"written":${written}` : ''}}`;
+    return JSON.stringify(rest).slice(0, -1) + tail;
+  });
+  await sql`${PREPARED}
+    INSERT INTO ss12000_access_log (${COLUMN_LIST})
+    SELECT ${SELECT_LIST} FROM json_populate_recordset(NULL::ss12000_access_log, ${`[${json.join(',')}]`}::json)`.execute(ctx.db);
+}
+
 async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean }): Promise<void> {
   writer.writing = true;
   try {
     for (let batch = writer.queue.shift(); batch; batch = writer.queue.shift()) {
       try {
-        await ctx.db.insertInto('ss12000_access_log').values(batch.rows).execute();
+        await insertRows(ctx, batch.rows);
         batch.settle();
       } catch (error) {
         const requestIds = batch.rows.map((r) => r.request_id);

@@ -110,7 +110,7 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   const cached = cache.get(clientId);
   // One call, a named statement (parsed once per connection); the function keeps its statements' plans.
   const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED}
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
     ctx.db,
   );
   const row = result.rows[0]?.r ?? undefined;
