@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
 import { PgBossQueue } from '../jobs/pgboss.ts';
+import { onAccessLogWrite } from '../modules/ss12000/access-log.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -93,6 +94,24 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
     help: 'SS 12000 records released (as counted by the access log, embedded records included), by app.',
     labelNames: ['app'] as const,
     registers,
+  });
+  // Every SS 12000 and data-API read is answered only once its access-log row is committed
+  // (src/modules/ss12000/access-log.ts): a slow write shows in every read's latency.
+  const logWrites = new Histogram({
+    name: 'schoolgate_access_log_write_seconds',
+    help: 'Time of each access-log write (one INSERT and its commit, for the rows of the reads that waited for it), by outcome (ok, failed: those reads were answered 503).',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const logRows = new Counter({
+    name: 'schoolgate_access_log_rows_written_total',
+    help: 'Access-log rows committed (one per SS 12000 or data-API request answered); divided by the write count, the rows per write.',
+    registers,
+  });
+  onAccessLogWrite(ctx, ({ seconds, rows, ok }) => {
+    logWrites.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
+    if (ok) logRows.inc(rows);
   });
   const tokens = new Counter({
     name: 'schoolgate_oidc_tokens_issued_total',

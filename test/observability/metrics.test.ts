@@ -9,6 +9,7 @@ import { createApp, ensureInstitutions, grantAll, Ss12000Client } from '../ss120
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { generateWorld } from '../../src/generator/index.ts';
 import { newId } from '../../src/lib/ids.ts';
+import { forgetRateRefusals } from '../../src/modules/ss12000/access.ts';
 
 const TOKEN = 'metrics-token-for-the-test-0123456789abcdef';
 const harness = useHarness({ METRICS_TOKEN: TOKEN });
@@ -135,6 +136,25 @@ describe('what /metrics counts', () => {
     expect(delta('schoolgate_rate_limited_total{surface="ss12000"}')).toBe(2);
     expect(delta('schoolgate_rate_limited_total{surface="api"}')).toBe(1);
     expect(delta('schoolgate_rate_limited_total{surface="oidc"}')).toBe(0);
+  });
+
+  it('times each access-log write and counts the rows it committed, one per read answered', async () => {
+    // The test before limited this app to three reads a minute.
+    await harness().ctx.db.deleteFrom('ss12000_rate_limits').where('app_id', '=', app.appId).execute();
+    forgetRateRefusals(harness().ctx, app.appId);
+    const before = await scrape();
+    await client.fetchToken();
+    // Sequential reads: each waits for its own row's write before the next is sent.
+    for (const limit of [1, 2, 3]) expect((await client.get(`/persons?limit=${limit}`)).status).toBe(200);
+    const after = await scrape();
+    const delta = (series: string) => value(after, series) - value(before, series);
+    expect(delta('schoolgate_access_log_rows_written_total')).toBe(3);
+    // At most one write per row; a write carries the rows that queued while the one before ran.
+    const writes = delta('schoolgate_access_log_write_seconds_count{outcome="ok"}');
+    expect(writes).toBeGreaterThanOrEqual(1);
+    expect(writes).toBeLessThanOrEqual(3);
+    expect(delta('schoolgate_access_log_write_seconds_sum{outcome="ok"}')).toBeGreaterThan(0);
+    expect(delta('schoolgate_access_log_write_seconds_count{outcome="failed"}')).toBe(0);
   });
 
   it('reads the mail backlog, the job queues and the database pool when scraped', async () => {

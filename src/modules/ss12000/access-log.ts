@@ -349,14 +349,44 @@ async function insertRows(ctx: AppContext, rows: AccessRow[]): Promise<void> {
     SELECT ${SELECT_LIST} FROM json_populate_recordset(NULL::ss12000_access_log, ${`[${json.join(',')}]`}::json)`.execute(ctx.db);
 }
 
+/** What one write of the log took: its INSERT and commit, and the rows (reads) that waited for it. */
+export interface AccessLogWrite {
+  seconds: number;
+  rows: number;
+  ok: boolean;
+}
+
+const writeListeners = new WeakMap<AppContext, ((write: AccessLogWrite) => void)[]>();
+
+/**
+ * Calls `listener` after each write of the access log in this process (the metrics count them). Every
+ * read waits for the write that carries its row, so these times are part of every read's latency.
+ */
+export function onAccessLogWrite(ctx: AppContext, listener: (write: AccessLogWrite) => void): void {
+  writeListeners.set(ctx, [...(writeListeners.get(ctx) ?? []), listener]);
+}
+
+/** A write slower than this is logged as a warning: every read of the batch waited that long. */
+const SLOW_WRITE_SECONDS = 0.25;
+
 async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean }): Promise<void> {
   writer.writing = true;
   try {
     for (let batch = writer.queue.shift(); batch; batch = writer.queue.shift()) {
+      const started = performance.now();
+      const report = (ok: boolean) => {
+        const write = { seconds: (performance.now() - started) / 1000, rows: batch!.rows.length, ok };
+        for (const listener of writeListeners.get(ctx) ?? []) listener(write);
+        if (ok && write.seconds > SLOW_WRITE_SECONDS) {
+          ctx.log.warn({ seconds: Number(write.seconds.toFixed(3)), rows: write.rows }, 'slow access log write: its reads waited for it');
+        }
+      };
       try {
         await insertRows(ctx, batch.rows);
+        report(true);
         batch.settle();
       } catch (error) {
+        report(false);
         const requestIds = batch.rows.map((r) => r.request_id);
         ctx.log.error({ err: error, rows: batch.rows.length, requestIds }, 'access log write failed; the reads are answered 503');
         batch.settle(error);
