@@ -109,10 +109,11 @@ export function installMetrics(app: FastifyInstance, ctx: AppContext): Metrics {
     help: 'Access-log rows committed (one per SS 12000 or data-API request answered); divided by the write count, the rows per write.',
     registers,
   });
-  onAccessLogWrite(ctx, ({ seconds, rows, ok }) => {
+  const stopCounting = onAccessLogWrite(ctx, ({ seconds, rows, ok }) => {
     logWrites.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
     if (ok) logRows.inc(rows);
   });
+  app.addHook('onClose', async () => stopCounting());
   const tokens = new Counter({
     name: 'schoolgate_oidc_tokens_issued_total',
     help: 'Tokens and codes the OAuth 2.0 / OpenID Connect provider issued, by kind.',

@@ -10,6 +10,7 @@ import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
 import { generateWorld } from '../../src/generator/index.ts';
 import { newId } from '../../src/lib/ids.ts';
 import { forgetRateRefusals } from '../../src/modules/ss12000/access.ts';
+import { onAccessLogWrite } from '../../src/modules/ss12000/access-log.ts';
 
 const TOKEN = 'metrics-token-for-the-test-0123456789abcdef';
 const harness = useHarness({ METRICS_TOKEN: TOKEN });
@@ -155,6 +156,29 @@ describe('what /metrics counts', () => {
     expect(writes).toBeLessThanOrEqual(3);
     expect(delta('schoolgate_access_log_write_seconds_sum{outcome="ok"}')).toBeGreaterThan(0);
     expect(delta('schoolgate_access_log_write_seconds_count{outcome="failed"}')).toBe(0);
+  });
+
+  it('answers a read whose row was written even when a listener of the write fails', async () => {
+    const { ctx } = harness();
+    const stop = onAccessLogWrite(ctx, () => {
+      throw new Error('a listener that fails');
+    });
+    try {
+      const before = await ctx.db
+        .selectFrom('ss12000_access_log')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      const read = await client.get('/persons?limit=2');
+      expect(read.status).toBe(200);
+      expect(read.body.data).toHaveLength(2);
+      const after = await ctx.db
+        .selectFrom('ss12000_access_log')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(after.n) - Number(before.n)).toBe(1);
+    } finally {
+      stop();
+    }
   });
 
   it('reads the mail backlog, the job queues and the database pool when scraped', async () => {

@@ -359,38 +359,52 @@ export interface AccessLogWrite {
 const writeListeners = new WeakMap<AppContext, ((write: AccessLogWrite) => void)[]>();
 
 /**
- * Calls `listener` after each write of the access log in this process (the metrics count them). Every
- * read waits for the write that carries its row, so these times are part of every read's latency.
+ * Calls `listener` after each write of the access log in this process (the metrics count them), and
+ * returns how to stop. Every read waits for the write that carries its row, so these times are part
+ * of every read's latency. Called after the reads are let go; a listener that throws is logged and
+ * changes nothing for them.
  */
-export function onAccessLogWrite(ctx: AppContext, listener: (write: AccessLogWrite) => void): void {
+export function onAccessLogWrite(ctx: AppContext, listener: (write: AccessLogWrite) => void): () => void {
   writeListeners.set(ctx, [...(writeListeners.get(ctx) ?? []), listener]);
+  return () =>
+    writeListeners.set(
+      ctx,
+      (writeListeners.get(ctx) ?? []).filter((l) => l !== listener),
+    );
 }
 
 /** A write slower than this is logged as a warning: every read of the batch waited that long. */
 const SLOW_WRITE_SECONDS = 0.25;
+
+function reportWrite(ctx: AppContext, write: AccessLogWrite): void {
+  for (const listener of writeListeners.get(ctx) ?? []) {
+    try {
+      listener(write);
+    } catch (error) {
+      ctx.log.error({ err: error }, 'an access log write listener failed');
+    }
+  }
+  if (write.ok && write.seconds > SLOW_WRITE_SECONDS) {
+    ctx.log.warn({ seconds: Number(write.seconds.toFixed(3)), rows: write.rows }, 'slow access log write: its reads waited for it');
+  }
+}
 
 async function drain(ctx: AppContext, writer: { queue: Batch[]; writing: boolean }): Promise<void> {
   writer.writing = true;
   try {
     for (let batch = writer.queue.shift(); batch; batch = writer.queue.shift()) {
       const started = performance.now();
-      const report = (ok: boolean) => {
-        const write = { seconds: (performance.now() - started) / 1000, rows: batch!.rows.length, ok };
-        for (const listener of writeListeners.get(ctx) ?? []) listener(write);
-        if (ok && write.seconds > SLOW_WRITE_SECONDS) {
-          ctx.log.warn({ seconds: Number(write.seconds.toFixed(3)), rows: write.rows }, 'slow access log write: its reads waited for it');
-        }
-      };
+      let ok = false;
       try {
         await insertRows(ctx, batch.rows);
-        report(true);
+        ok = true;
         batch.settle();
       } catch (error) {
-        report(false);
         const requestIds = batch.rows.map((r) => r.request_id);
         ctx.log.error({ err: error, rows: batch.rows.length, requestIds }, 'access log write failed; the reads are answered 503');
         batch.settle(error);
       }
+      reportWrite(ctx, { seconds: (performance.now() - started) / 1000, rows: batch.rows.length, ok });
     }
   } finally {
     writer.writing = false;
