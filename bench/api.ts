@@ -37,7 +37,10 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  *  7. (issue 17) a week of one school's GET /calendarEvents (every page at limit=100, for an app granted
  *     the timetable API at that school) against the baseline running the server's own statements
  *     (captured from `listPage`, see `calendarWeekPages`); the world has a
- *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own;
+ *     term's timetable (openBenchWorld's `timetable`), loaded after the roster and timed on its own.
+ *     Then the same app's week a year earlier, which has no lessons: a read that releases nothing,
+ *     whose cost is the fixed path of every read (live authorization and rate count, the access-log
+ *     row, the framework) against the baseline's bare round trip of the same statement;
  *  8. (issue 17) a page of GET /grades (the first BENCH_GRADES_PAGES pages at limit=100, for an app
  *     granted the grades API with its category `grades` approved at ten schools that grade) against
  *     the baseline running the server's own statements, captured the same way (`capturedPages`); the
@@ -97,6 +100,8 @@ interface ScaleResult {
   calendarEvents: number;
   /** A week of one school's /calendarEvents, every page at limit=100. */
   calendarWeek?: Comparison;
+  /** The same app's /calendarEvents for a week without lessons: no records, the fixed path of a read. */
+  calendarEmptyWeek?: Comparison;
   /** Ingestion of the school year's grades, after the timetable (0 when the grades case is off). */
   gradesIngestSeconds: number;
   grades: number;
@@ -142,6 +147,8 @@ function printTable(results: ScaleResult[]): void {
     ['school week /calendarEvents: req/s', (r) => ratio(r.calendarWeek)],
     ['  CPU/req ours / baseline', (r) => cpu(r.calendarWeek)],
     ['  p99 at half the baseline (ours / base)', (r) => p99(r.calendarWeek)],
+    ['  a week without lessons (fixed path): req/s', (r) => ratio(r.calendarEmptyWeek)],
+    ['  CPU/req ours / baseline', (r) => cpu(r.calendarEmptyWeek)],
     ["ingestion of the year's grades", (r) => (r.grades ? `${r.gradesIngestSeconds.toFixed(1)} s (${r.grades})` : '—')],
     ['pages of /grades (10 schools): req/s', (r) => ratio(r.gradesPages)],
     ['  CPU/req ours / baseline', (r) => cpu(r.gradesPages)],
@@ -364,12 +371,19 @@ async function runScale(scale: number): Promise<ScaleResult> {
     // --- issue 17: a week of one school's lessons, for an app granted the timetable API there ---
     const tokenUrl = `${server.url}/oidc/token`;
     let calendarWeek: Awaited<ReturnType<typeof compare>> | undefined;
+    let calendarEmptyWeek: Awaited<ReturnType<typeof compare>> | undefined;
     if (cases.has('calendarEvents')) {
       const week = await calendarWeekPages(ctx, bench.databaseUrl, scale, partnerId, numbers[0]!, tokenUrl, base);
       calendarWeek = await compare(
         `GET /calendarEvents, a week of one school (${week.events} lessons, ${week.ours.length} pages of 100)`,
         week.ours,
         week.base,
+        { authorization: `Bearer ${week.token}` },
+      );
+      calendarEmptyWeek = await compare(
+        'GET /calendarEvents, a week without lessons (no records: the fixed path of a read)',
+        week.empty.ours,
+        week.empty.base,
         { authorization: `Bearer ${week.token}` },
       );
     }
@@ -421,7 +435,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       `ingestion of the whole world: ${ingestSeconds.toFixed(1)} s (goal < 60 s); again, unchanged: ${reingestSeconds.toFixed(1)} s (noChange=${noChange})`,
     );
     const cpu = (m: M) => `cpu/req node ${m.nodeMs.toFixed(2)} ms + db ${m.dbMs.toFixed(2)} ms, ~${m.xacts.toFixed(2)} statements/req`;
-    for (const c of [persons, groups, calendarWeek, gradesPages]) {
+    for (const c of [persons, groups, calendarWeek, calendarEmptyWeek, gradesPages]) {
       if (!c) continue;
       console.log(`\n${c.name}`);
       c.sat.forEach((x, i) => {
@@ -478,6 +492,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
       timetableIngestSeconds,
       calendarEvents: calendarEvents?.length ?? 0,
       calendarWeek: summary(calendarWeek),
+      calendarEmptyWeek: summary(calendarEmptyWeek),
       gradesIngestSeconds,
       grades: grades?.length ?? 0,
       gradesPages: summary(gradesPages),
@@ -893,7 +908,8 @@ async function capturedPages(
 /**
  * The pages of a week of one school's lessons, for both servers: an app granted the timetable API at
  * school `number` (and nothing else), the week from the school's first lesson on, every page at
- * limit=100 (`capturedPages`: `.bench/calendar-week-<scale>x.json`).
+ * limit=100 (`capturedPages`: `.bench/calendar-week-<scale>x.json`); and `empty`, the same week a
+ * year earlier, before any lesson of the world (`.bench/calendar-empty-<scale>x.json`).
  */
 async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: number, partnerId: string, number: string, tokenUrl: string, base: string) {
   const { token, identity } = await benchApp(
@@ -920,7 +936,11 @@ async function calendarWeekPages(ctx: BenchContext, databaseUrl: string, scale: 
   const to = new Date(new Date(first.start).getTime() + 7 * 86_400_000 - 1).toISOString();
   const window = `startTime.onOrAfter=${encodeURIComponent(from)}&startTime.onOrBefore=${encodeURIComponent(to)}&limit=100`;
   const pages = await capturedPages(databaseUrl, scale, 'calendar-week', identity, token, base, 'calendarEvents', window, Infinity);
-  return { token, ours: pages.ours, base: pages.base, events: pages.records };
+  const yearBefore = (iso: string) => new Date(new Date(iso).getTime() - 364 * 86_400_000).toISOString();
+  const emptyWindow = `startTime.onOrAfter=${encodeURIComponent(yearBefore(from))}&startTime.onOrBefore=${encodeURIComponent(yearBefore(to))}&limit=100`;
+  const empty = await capturedPages(databaseUrl, scale, 'calendar-empty', identity, token, base, 'calendarEvents', emptyWindow, 1);
+  if (empty.records) throw new Error(`the week a year before school ${number}'s first lesson has ${empty.records} lessons`);
+  return { token, ours: pages.ours, base: pages.base, events: pages.records, empty };
 }
 
 /**
