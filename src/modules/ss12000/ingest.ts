@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import { sql, type RawBuilder } from 'kysely';
+import { sql } from 'kysely';
 import { z } from 'zod';
 import type { AppContext, Queryable } from '../../context.ts';
 import type { ActorKind } from '../../db/schema.ts';
@@ -10,6 +10,7 @@ import { entityTypes, inputSchemas, type EntityType, type IngestionBatch } from 
 import { releaseParts } from './release.ts';
 import { noChanges, recordEntityChanges } from './changes.ts';
 import { GUARDIAN_KINDS, STAFF_KINDS, STUDENT_KINDS, columnsOf, referencesOf, relationsOf, stripReferenceNames, tableOf, type Relation } from './model.ts';
+import { jsonRows } from '../../db/json-rows.ts';
 
 /** One problem with one record of a batch. */
 export interface IngestionProblem {
@@ -349,17 +350,6 @@ class BatchCheck {
       return parsed;
     });
   }
-}
-
-/**
- * Rows sent as one JSON parameter and read back as the table's row type (`json_populate_recordset`),
- * rather than as a multi-row VALUES with a parameter per cell: a load of the bench world spent an
- * eighth of the server's CPU writing tens of thousands of parameters per statement into Bind
- * messages (and PostgreSQL parsing as many), where one JSON text costs one JSON.stringify and one
- * parse. `rows` are the JSON texts of the rows, columns named as in the table; a missing member is NULL.
- */
-function jsonRows(table: string, rows: string[]): RawBuilder<unknown> {
-  return sql`json_populate_recordset(NULL::${sql.table(table)}, ${`[${rows.join(',')}]`}::json) AS x`;
 }
 
 /** Inserts plain rows (objects keyed by column) through `jsonRows`. */
