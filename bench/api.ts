@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { resolve } from 'node:path';
 import { Agent, createServer, request as httpRequest } from 'node:http';
 import { cpus } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pg from 'pg';
@@ -254,7 +255,16 @@ async function runScale(scale: number): Promise<ScaleResult> {
     // gigabytes, which would let the server's heap, and its RSS, grow as the driver's may).
     const profile: Record<string, string> = { NODE_OPTIONS: nodeOptions };
     const serverStarted = performance.now();
-    const server = await spawnServer({ DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', ...profile });
+    // BENCH_SERVER_NODE_FLAGS: flags for the server's command line (V8 flags NODE_OPTIONS refuses, e.g.
+    // --heap-growing-percent=50), after its own.
+    const flags = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    // The metrics endpoint on, to read the access log's write times around each paced run (p99).
+    const metricsToken = randomBytes(32).toString('hex');
+    const server = await spawnServer(
+      { DATABASE_URL: bench.databaseUrl, NODE_ENV: 'production', LOG_LEVEL: 'warn', METRICS_TOKEN: metricsToken, ...profile },
+      undefined,
+      flags,
+    );
     stops.push(async () => {
       await server.stop();
       // BENCH_SERVER_OUTPUT=<file>: what the server wrote. (Node refuses --trace-gc in NODE_OPTIONS; the
@@ -333,6 +343,7 @@ async function runScale(scale: number): Promise<ScaleResult> {
     //    saturation a closed loop's p99 is only queueing (64 connections / throughput), so a p99 goal
     //    means something only below it.
     const dbCpu = await backendCpu(bench.databaseUrl);
+    const logWrites = () => accessLogWrites(server.url, metricsToken);
     const measure = async (target: 'ours' | 'base', paths: string[], rate?: number, ourHeaders: Record<string, string> = auth) => {
       const pid = target === 'ours' ? server.child.pid! : baseline.pid!;
       const p0 = cpuOfPid(pid);
@@ -343,14 +354,17 @@ async function runScale(scale: number): Promise<ScaleResult> {
       // With BENCH_SERVER_OUTPUT: when each paced run starts and ends, in ms since the server was spawned.
       const since = () => Math.round(performance.now() - serverStarted);
       if (rate && process.env.BENCH_SERVER_OUTPUT) console.log(`  paced ${target} from server +${since()} ms`);
+      const w0 = rate && target === 'ours' ? await logWrites() : undefined;
       const r: LoadResult = rate
         ? await pacedInChild({ url, paths, headers, seconds, connections, rate })
         : await cannon(url, paths, headers, seconds, connections);
       if (rate && process.env.BENCH_SERVER_OUTPUT) console.log(`  paced ${target} until server +${since()} ms`);
       const p1 = cpuOfPid(pid);
+      const w1 = w0 ? await logWrites() : undefined;
       const d1 = await dbCpu();
       const x1 = await dbCpu.transactions();
-      return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total, xacts: (x1 - x0) / r.requests.total };
+      const writes = w0 && w1 ? slowWrites(w0, w1) : undefined;
+      return { r, nodeMs: (p1 - p0) / r.requests.total, dbMs: (d1 - d0) / r.requests.total, xacts: (x1 - x0) / r.requests.total, writes };
     };
     type M = Awaited<ReturnType<typeof measure>>;
     const compare = async (name: string, ours: string[], base: string[], ourHeaders: Record<string, string> = auth) => {
@@ -448,6 +462,11 @@ async function runScale(scale: number): Promise<ScaleResult> {
         `  throughput ratio ${(avg('ours') / avg('base')).toFixed(2)} (goal ≥ 0.8); CPU per request ratio (baseline / Schoolgate) ${(cost('base') / cost('ours')).toFixed(2)}`,
       );
       console.log(row(`  Schoolgate at ${c.rate}/s offered`, c.fixed.ours.r) + `  ${cpu(c.fixed.ours)}`);
+      const w = c.fixed.ours.writes;
+      if (w)
+        console.log(
+          `    its access-log writes: ${w.count}, of which over 10 / 25 / 50 / 100 ms: ${w.over[0.01]} / ${w.over[0.025]} / ${w.over[0.05]} / ${w.over[0.1]}`,
+        );
       console.log(row(`  baseline at ${c.rate}/s offered`, c.fixed.base.r) + `  ${cpu(c.fixed.base)}`);
       console.log(
         `  p99 at a steady load of half the baseline's capacity: Schoolgate ${c.fixed.ours.r.latency.p99} ms, baseline ${c.fixed.base.r.latency.p99} ms (goal < 50 ms)`,
@@ -507,6 +526,27 @@ async function getJson(url: string, token: string) {
   const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as { data: { id: string }[]; pageToken?: string } & Record<string, any>;
+}
+
+/**
+ * The server's access-log write histogram (`schoolgate_access_log_write_seconds`, both outcomes):
+ * count per upper bound `le`, read from its /metrics.
+ */
+async function accessLogWrites(url: string, token: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const buckets = new Map<string, number>();
+  for (const m of text.matchAll(/^schoolgate_access_log_write_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\d+)/gm)) {
+    buckets.set(m[1]!, (buckets.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/** Access-log writes between two readings of `accessLogWrites`, and how many took longer than each bound. */
+function slowWrites(before: Map<string, number>, after: Map<string, number>) {
+  const between = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const count = between('+Inf');
+  const over = (seconds: number) => count - between(String(seconds));
+  return { count, over: { 0.01: over(0.01), 0.025: over(0.025), 0.05: over(0.05), 0.1: over(0.1) } };
 }
 
 /** Resident set size of a process now, bytes (Linux /proc). */

@@ -38,11 +38,12 @@ export interface ServerProcess {
 
 /**
  * Spawns the server as `npm start` runs it (`node <server flags> --import tsx src/cli.ts start`) with
- * `env`, on `port` (a restart behind a load balancer keeps its address) or a free one.
+ * `env`, on `port` (a restart behind a load balancer keeps its address) or a free one. `extraFlags`
+ * go on Node's command line after the server's own (V8 flags that NODE_OPTIONS refuses, for the bench).
  */
-export async function spawnServer(env: Record<string, string>, port?: number): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, port?: number, extraFlags: readonly string[] = []): Promise<ServerProcess> {
   port ??= await freePort();
-  const child = spawn(NODE, [...SERVER_NODE_FLAGS, '--import', 'tsx', 'src/cli.ts', 'start'], {
+  const child = spawn(NODE, [...SERVER_NODE_FLAGS, ...extraFlags, '--import', 'tsx', 'src/cli.ts', 'start'], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'test', DEMO: 'off', SANDBOX: 'off', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
