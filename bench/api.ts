@@ -54,7 +54,8 @@ import { freePort, NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/se
  * database's name, default schoolgate_bench_api: another name lets two runs share a server), BENCH_SECONDS (10),
  * BENCH_CONNECTIONS (64), BENCH_SCHOOLS (200), BENCH_STUDENTS (60000), BENCH_SCALES (1), BENCH_API_PROFILE
  * (a directory: the server writes a CPU profile there), BENCH_SERVER_NODE_OPTIONS (Node options of the
- * server only), BENCH_SERVER_OUTPUT (a file: what the server wrote, kept when it stops), BENCH_PACED_TRACE (a file: each
+ * server only), BENCH_SERVER_NODE_FLAGS (flags for the server's command line: V8 flags NODE_OPTIONS refuses,
+ * e.g. --heap-growing-percent=50), BENCH_SERVER_OUTPUT (a file: what the server wrote, kept when it stops), BENCH_PACED_TRACE (a file: each
  * paced request's due time, epoch ms, and latency), BENCH_TIMETABLE_WEEKS (2: weeks of lessons in the world), BENCH_API_INVOICES (0: without
  * the invoices case, which runs last on a world of its own), BENCH_API_CASES (which load cases run, default all:
  * persons,groups,calendarEvents,grades,crawl,rate — a shorter list for a quicker inner loop; the world is
