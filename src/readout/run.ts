@@ -16,7 +16,8 @@ import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type R
 import { renderReportHtml, type RunPoint } from './html-report.ts';
 import { localDay } from './rules.ts';
 import { select, selectInto, type Category, type SelectionView, type SelectOptions, type SelectResult, type StreamSelectResult, type Tally } from './select.ts';
-import { storeScratch, type Scratch } from './scratch.ts';
+import type { Scratch } from './scratch.ts';
+import { evaluateKept, type KeptSelectionResult, type SourceChanges } from './kept-selection.ts';
 import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
@@ -93,6 +94,8 @@ export interface ReadoutReport {
    * why: the previous snapshot and rows were then decoded from the stored state. Absent on a first run.
    */
   keptStore?: { used: boolean; reason?: string };
+  /** How much of the rules this run evaluated: everything (and why), or the units the change touched. */
+  evaluated?: KeptSelectionResult['evaluated'];
   warnings: string[];
 }
 
@@ -1094,6 +1097,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let snapshot: Snapshot | undefined;
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
+    let touched: SourceChanges | undefined;
     if (state && previousSnapshot) {
       let after = new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000;
       if ((last?.source?.zonelessTimestamps ?? 0) > 0) {
@@ -1111,6 +1115,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         snapshot = inc.snapshot;
         changed = inc.changed;
         deleted = inc.deleted;
+        touched = inc.touched;
       } else {
         fallbackReason = `${inc.fallback}: full read and diff`;
         warnings.add('source.delta_unusable', 'the delta feed could not be used; the run read everything and compared', [], inc.fallback);
@@ -1160,7 +1165,10 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // while the heap is small, and dropped as soon as the rules are through with them.
     const snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
     phase('snapshot encoded');
-    const sel = applyRulesInto(c, snapshot, clock.now(), storeScratch(store), warnings);
+    // The rules, kept per unit in the source store: a delta read re-evaluates what it touched (kept-selection.ts).
+    const today = localDay(clock.now(), c.timeZone);
+    const sel = { today, ...evaluateKept(source, snapshot, selectOptions(c, today, false, warnings), touched) };
+    touched = undefined;
     snapshot = undefined;
     previousSnapshot = undefined;
     phase('rules applied');
@@ -1221,6 +1229,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       skippedRecords: Object.fromEntries(stats.skipped),
       namedWarnings: warnings.list(),
       keptStore,
+      evaluated: sel.evaluated,
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
