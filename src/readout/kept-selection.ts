@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { entityTable, type SourceDb } from './kept-store.ts';
-import type { Activity, Duty, EntityName, Group, Person, Responsible, Snapshot } from './model.ts';
+import { personCodec, type Activity, type Duty, type EntityName, type Group, type Person, type Responsible, type Snapshot } from './model.ts';
 import { DEFAULT_ROLE_MAPPING, staffRoleOf } from './roles.ts';
 import {
   activityCurrent,
@@ -64,8 +64,9 @@ export type SourceChanges = Record<EntityName, Iterable<string>>;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ix_duty (duty_id TEXT PRIMARY KEY, person_id TEXT);
 CREATE INDEX IF NOT EXISTS ix_duty_person ON ix_duty (person_id);
-CREATE TABLE IF NOT EXISTS ix_resp (student_id TEXT NOT NULL, ord INTEGER NOT NULL, guardian_id TEXT NOT NULL, rel TEXT NOT NULL, PRIMARY KEY (student_id, ord));
-CREATE INDEX IF NOT EXISTS ix_resp_guardian ON ix_resp (guardian_id);
+CREATE TABLE IF NOT EXISTS ix_resp (student_id TEXT NOT NULL, ord INTEGER NOT NULL, student_seq INTEGER NOT NULL, guardian_id TEXT NOT NULL, rel TEXT NOT NULL,
+  PRIMARY KEY (student_id, ord));
+CREATE INDEX IF NOT EXISTS ix_resp_guardian ON ix_resp (guardian_id, student_seq, ord);
 CREATE TABLE IF NOT EXISTS ix_member (group_id TEXT NOT NULL, person_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_member_group ON ix_member (group_id);
 CREATE INDEX IF NOT EXISTS ix_member_person ON ix_member (person_id);
@@ -76,28 +77,39 @@ CREATE INDEX IF NOT EXISTS ix_teacher_activity ON ix_teacher (activity_id);
 CREATE INDEX IF NOT EXISTS ix_teacher_duty ON ix_teacher (duty_id);
 CREATE TABLE IF NOT EXISTS ix_syllabus (activity_id TEXT PRIMARY KEY, syllabus_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_syllabus_syllabus ON ix_syllabus (syllabus_id);
-CREATE TABLE IF NOT EXISTS u_person (id TEXT PRIMARY KEY, student INTEGER NOT NULL, next_change TEXT);
+CREATE TABLE IF NOT EXISTS u_student (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS u_person (id TEXT PRIMARY KEY, next_change TEXT, t_student TEXT, t_staff TEXT, t_guardian TEXT);
+CREATE TABLE IF NOT EXISTS u_counts (cat TEXT NOT NULL, rule TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (cat, rule)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS u_missing (id TEXT PRIMARY KEY, staff INTEGER NOT NULL, guardian INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS u_person_next ON u_person (next_change);
 CREATE TABLE IF NOT EXISTS u_group (id TEXT PRIMARY KEY, next_change TEXT);
 CREATE INDEX IF NOT EXISTS u_group_next ON u_group (next_change);
 CREATE TABLE IF NOT EXISTS u_tally (unit TEXT NOT NULL, cat TEXT NOT NULL, rule TEXT NOT NULL, n INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS u_tally_unit ON u_tally (unit);
 CREATE TABLE IF NOT EXISTS u_warn (unit TEXT NOT NULL, ord INTEGER NOT NULL, w TEXT NOT NULL, PRIMARY KEY (unit, ord));
-CREATE TABLE IF NOT EXISTS sel_people (sk BLOB PRIMARY KEY, id TEXT NOT NULL UNIQUE, role INTEGER NOT NULL, base TEXT NOT NULL, lbase TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS sel_people (sk BLOB PRIMARY KEY, id TEXT NOT NULL, role INTEGER NOT NULL, base TEXT NOT NULL, lbase TEXT NOT NULL,
   username TEXT NOT NULL, lusername TEXT NOT NULL, first_school TEXT, fk_phase INTEGER NOT NULL, fk_seq INTEGER NOT NULL, fk_ord INTEGER NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS sel_people_id ON sel_people (id);
 CREATE INDEX IF NOT EXISTS sel_people_lbase ON sel_people (lbase);
 CREATE INDEX IF NOT EXISTS sel_people_lusername ON sel_people (lusername);
+CREATE INDEX IF NOT EXISTS sel_people_suffixed ON sel_people (lbase) WHERE username <> base;
 CREATE TABLE IF NOT EXISTS sel_kept_duty (duty_id TEXT PRIMARY KEY, person_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sel_kept_duty_person ON sel_kept_duty (person_id);
 CREATE TABLE IF NOT EXISTS sel_links (student_sk BLOB NOT NULL, guardian_sk BLOB NOT NULL, student_id TEXT NOT NULL, guardian_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sel_links_order ON sel_links (student_sk, guardian_sk);
 CREATE INDEX IF NOT EXISTS sel_links_guardian ON sel_links (guardian_id);
-CREATE TABLE IF NOT EXISTS sel_teams (sk BLOB PRIMARY KEY, id TEXT NOT NULL UNIQUE, group_id TEXT NOT NULL, school TEXT NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sel_teams (sk BLOB PRIMARY KEY, id TEXT NOT NULL, group_id TEXT NOT NULL, school TEXT NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS sel_teams_id ON sel_teams (id);
 CREATE INDEX IF NOT EXISTS sel_teams_group ON sel_teams (group_id);
 CREATE TABLE IF NOT EXISTS sel_members (team_sk BLOB NOT NULL, person_sk BLOB NOT NULL, group_id TEXT NOT NULL, team_id TEXT NOT NULL, person_id TEXT NOT NULL,
   role TEXT NOT NULL, PRIMARY KEY (team_sk, person_sk)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sel_members_group ON sel_members (group_id);
 `;
+/** The schema's statements that make indexes, by the table they index: a full evaluation makes them once a table is filled (a sort, not a b-tree insert per row). */
+const INDEXES = SCHEMA.split(';')
+  .map((x) => x.trim())
+  .filter((x) => /^CREATE (UNIQUE )?INDEX/.test(x));
+const indexesOn = (prefix: string) => INDEXES.filter((x) => new RegExp(`\\bON ${prefix}`).test(x)).join(';\n');
 const TABLES = [
   'ix_duty',
   'ix_resp',
@@ -105,7 +117,10 @@ const TABLES = [
   'ix_act',
   'ix_teacher',
   'ix_syllabus',
+  'u_student',
   'u_person',
+  'u_counts',
+  'u_missing',
   'u_group',
   'u_tally',
   'u_warn',
@@ -237,8 +252,12 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
   const full = reason !== undefined;
   if (full) {
     for (const tbl of TABLES) db.exec(`DROP TABLE IF EXISTS ${tbl}`);
-  }
-  db.exec(SCHEMA);
+    db.exec(
+      SCHEMA.split(';')
+        .filter((x) => !/^\s*CREATE (UNIQUE )?INDEX/.test(x))
+        .join(';'),
+    );
+  } else db.exec(SCHEMA);
 
   const T = {
     persons: entityTable('persons'),
@@ -248,13 +267,15 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
   };
   const q = prepare(db, T);
 
+  /** A delta run's persons to evaluate again (a full evaluation walks them all instead: no set of every id). */
   const dirtyPersons = new Set<string>();
+  let everyone = 0;
   const dirtyGroups = new Set<string>();
 
   // 1. The reverse indexes: what depended on a record before its change, and what does after.
-  const indexPerson = (p: Person) => {
+  const indexPerson = (p: Person, seq: number) => {
     if (!p.enrolments.length) return;
-    p.responsibles.forEach((r, i) => q.respAdd.run(p.id, i, r.personId, JSON.stringify(r)));
+    p.responsibles.forEach((r, i) => q.respAdd.run(p.id, i, seq, r.personId, JSON.stringify(r)));
   };
   const indexDuty = (d: Duty) => q.dutyAdd.run(d.id, d.personId ?? null);
   const indexGroup = (g: Group) => {
@@ -265,10 +286,14 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     for (const x of a.teachers) q.teacherAdd.run(a.id, x.dutyId);
     if (a.syllabusId) q.syllabusAdd.run(a.id, a.syllabusId);
   };
+  const studentKept = (p: Person) => p.enrolments.length > 0 && studentRules(p, keptSchools, o).kept;
+  const isStudent = (id: string) => q.studentFlag.get(id) !== undefined;
   if (full) {
-    for (const p of snap.persons.values()) {
-      indexPerson(p);
-      dirtyPersons.add(p.id);
+    // Students' verdicts first: a guardian's depends on them. Persons are walked in the table's order.
+    for (const [p, seq] of everyPerson(db, T.persons)) {
+      indexPerson(p, seq);
+      if (studentKept(p)) q.studentAdd.run(p.id);
+      everyone++;
     }
     for (const d of snap.duties.values()) indexDuty(d);
     for (const g of snap.groups.values()) {
@@ -276,15 +301,17 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
       dirtyGroups.add(g.id);
     }
     for (const a of snap.activities.values()) indexActivity(a);
+    db.exec(indexesOn('ix_'));
   } else {
     for (const id of changes!.persons) {
       dirtyPersons.add(id);
       for (const [g] of arrays<[string]>(q.respGuardians, id)) dirtyPersons.add(g);
       q.respDel.run(id);
-      const p = snap.persons.get(id);
-      if (p) {
-        indexPerson(p);
-        for (const r of p.enrolments.length ? p.responsibles : []) dirtyPersons.add(r.personId);
+      const r = q.seqOf.get(id) as { seq: number; json: string } | undefined;
+      if (r) {
+        const p = personCodec.decode(JSON.parse(r.json));
+        indexPerson(p, Number(r.seq));
+        for (const x of p.enrolments.length ? p.responsibles : []) dirtyPersons.add(x.personId);
       }
     }
     for (const id of changes!.duties) {
@@ -317,41 +344,59 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     // Units whose verdicts turn with the date, their records unchanged.
     for (const [id] of arrays<[string]>(q.personsDue, today)) dirtyPersons.add(id);
     for (const [id] of arrays<[string]>(q.groupsDue, today)) dirtyGroups.add(id);
-    // A student kept or dropped makes their guardians' verdicts turn.
+    // 2. Students' verdicts first; a student kept or dropped makes their guardians' verdicts turn.
     for (const id of [...dirtyPersons]) {
       const p = snap.persons.get(id);
-      const now = p && p.enrolments.length ? (studentRules(p, keptSchools, o).kept ? 1 : 0) : 0;
-      const before = (q.studentFlag.get(id) as { student: number } | undefined)?.student ?? 0;
-      if (now !== before) for (const [g] of arrays<[string]>(q.respGuardians, id)) dirtyPersons.add(g);
+      const now = p !== undefined && studentKept(p);
+      if (now === isStudent(id)) continue;
+      if (now) q.studentAdd.run(id);
+      else q.studentDel.run(id);
+      for (const [g] of arrays<[string]>(q.respGuardians, id)) dirtyPersons.add(g);
     }
   }
 
-  // 2. Students' verdicts first: a guardian's depends on them.
-  for (const id of dirtyPersons) {
-    const p = snap.persons.get(id);
-    q.personDel.run(id);
-    if (!p) continue;
-    const kept = p.enrolments.length ? studentRules(p, keptSchools, o).kept : false;
-    q.personAdd.run(id, kept ? 1 : 0, null);
-  }
-
   // 3. Persons: student, staff and guardian in one, as selectInto builds them phase by phase.
+  /** The change in the counts of verdicts (a full evaluation: the counts), per category and rule ('' = kept). */
+  const counted = new Map<string, number>();
+  const tallyBy = (cat: string, rule: string | null | undefined, n: number) => {
+    if (rule === null || rule === undefined) return;
+    const k = `${cat}\t${rule}`;
+    counted.set(k, (counted.get(k) ?? 0) + n);
+  };
   const names = new Set<string>();
-  const keptStudents = { has: (id: string) => (q.studentFlag.get(id) as { student: number } | undefined)?.student === 1 };
-  for (const id of dirtyPersons) {
-    const old = q.personOld.get(id) as { role: number; lbase: string } | undefined;
-    const oldDuties = new Set(arrays<[string]>(q.keptDutiesOf, id).map((r) => r[0]));
-    if (old) names.add(old.lbase);
-    q.peopleDel.run(id);
-    q.keptDutyDel.run(id);
-    q.linksDel.run(id);
-    q.tallyDel.run(`p:${id}`);
-    q.warnDel.run(`p:${id}`);
-    const p = snap.persons.get(id);
-    const unit = p ? evaluatePerson(p, q, keptSchools, keptStudents, o, dutyOptions, unitsBelow, roleMapping, today, t) : undefined;
+  const keptStudents = { has: isStudent };
+  // A full evaluation asks for the duties only of the (few) persons who have some.
+  const withDuties = full
+    ? new Set(arrays<[string]>(db.prepare('SELECT DISTINCT person_id FROM ix_duty WHERE person_id IS NOT NULL')).map((r) => r[0]))
+    : undefined;
+  const toEvaluate: Iterable<[Person | undefined, number, string]> = full ? everyPerson(db, T.persons) : dirtyOnes(dirtyPersons, q);
+  for (const [p, seq, id] of toEvaluate) {
+    let old: { role: number; lbase: string } | undefined;
+    let oldDuties = new Set<string>();
+    if (!full) {
+      old = q.personOld.get(id) as { role: number; lbase: string } | undefined;
+      oldDuties = new Set(arrays<[string]>(q.keptDutiesOf, id).map((r) => r[0]));
+      if (old) names.add(old.lbase);
+      const was = q.personTallies.get(id) as { t_student: string | null; t_staff: string | null; t_guardian: string | null } | undefined;
+      if (was) {
+        tallyBy('students', was.t_student, -1);
+        tallyBy('staff', was.t_staff, -1);
+        tallyBy('guardians', was.t_guardian, -1);
+      }
+      q.personDel.run(id);
+      q.peopleDel.run(id);
+      q.keptDutyDel.run(id);
+      q.linksDel.run(id);
+      q.warnDel.run(`p:${id}`);
+    }
+    const unit = p ? evaluatePerson(p, seq, q, keptSchools, keptStudents, o, dutyOptions, unitsBelow, roleMapping, today, t, withDuties) : undefined;
     if (unit) {
-      q.personNext.run(unit.nextChange, id);
-      for (const [cat, rule, n] of unit.tallies) q.tallyAdd.run(`p:${id}`, cat, rule, n);
+      const { students, staff, guardians } = unit.tallies;
+      if (students !== undefined || staff !== undefined || guardians !== undefined || unit.nextChange)
+        q.personAdd.run(id, unit.nextChange, students ?? null, staff ?? null, guardians ?? null);
+      tallyBy('students', students, 1);
+      tallyBy('staff', staff, 1);
+      tallyBy('guardians', guardians, 1);
       unit.warnings.forEach((w, i) => q.warnAdd.run(`p:${id}`, i, JSON.stringify(w)));
     }
     const out = unit?.out;
@@ -372,28 +417,59 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
       for (const [g] of arrays<[string]>(q.teacherGroups, d)) dirtyGroups.add(g);
     }
   }
+  if (full) db.exec(indexesOn('sel_people'));
   // A duty changed to another person, both keeping it: the pair changed, not the set of either's duties.
   if (!full) for (const id of changes!.duties) for (const [g] of arrays<[string]>(q.teacherGroups, id)) dirtyGroups.add(g);
+
+  // Persons referred to (by a duty, as a guardian) but absent from the source: warned about every run, kept track of as they come and go.
+  if (full) {
+    db.exec(`INSERT INTO u_missing (id, staff, guardian)
+      SELECT id, max(staff), max(guardian) FROM (
+        SELECT person_id AS id, 1 AS staff, 0 AS guardian FROM ix_duty WHERE person_id IS NOT NULL
+        UNION ALL SELECT guardian_id, 0, 1 FROM ix_resp
+      ) x WHERE NOT EXISTS (SELECT 1 FROM ${T.persons} p WHERE p.id = x.id) GROUP BY id`);
+  } else {
+    for (const id of dirtyPersons) {
+      q.missingDel.run(id);
+      if (snap.persons.has(id)) continue;
+      const staff = q.dutyOf.get(id) !== undefined;
+      const guardian = q.guardianOf.get(id) !== undefined;
+      if (staff || guardian) q.missingAdd.run(id, staff ? 1 : 0, guardian ? 1 : 0);
+    }
+  }
 
   // 4. Usernames unique (compared without case) among the names the evaluated persons had or have.
   uniqueNames(db, q, full ? undefined : names);
 
   // 5. Groups: teams and memberships.
   for (const id of dirtyGroups) {
-    q.teamsDel.run(id);
-    q.membersDel.run(id);
-    q.tallyDel.run(`g:${id}`);
-    q.warnDel.run(`g:${id}`);
-    q.groupDel.run(id);
+    if (!full) {
+      for (const [cat, rule, n] of arrays<[string, string, number]>(q.groupTallies, `g:${id}`)) tallyBy(cat, rule, -Number(n));
+      q.teamsDel.run(id);
+      q.membersDel.run(id);
+      q.tallyDel.run(`g:${id}`);
+      q.warnDel.run(`g:${id}`);
+      q.groupDel.run(id);
+    }
     const g = snap.groups.get(id);
     if (!g) continue;
     const unit = evaluateGroup(g, q, snap, keptSchools, o, today, t);
-    q.groupAdd.run(id, unit.nextChange);
-    for (const [cat, rule, n] of unit.tallies) q.tallyAdd.run(`g:${id}`, cat, rule, n);
+    if (unit.nextChange) q.groupAdd.run(id, unit.nextChange);
+    for (const [cat, rule, n] of unit.tallies) {
+      q.tallyAdd.run(`g:${id}`, cat, rule, n);
+      tallyBy(cat, rule, n);
+    }
     unit.warnings.forEach((w, i) => q.warnAdd.run(`g:${id}`, i, JSON.stringify(w)));
     for (const team of unit.teams) q.teamAdd.run(sortKey(team.id), team.id, id, team.schoolId, JSON.stringify(team));
     for (const m of unit.memberships) q.memberRowAdd.run(sortKey(m.teamId), sortKey(m.personId), id, m.teamId, m.personId, m.role);
   }
+  for (const [k, n] of counted) {
+    if (!n) continue;
+    const [cat, rule] = k.split('\t') as [string, string];
+    q.countAdd.run(cat, rule, n);
+  }
+  db.exec('DELETE FROM u_counts WHERE n = 0');
+  if (full) db.exec(INDEXES.join(';\n'));
   store.setMeta('selection', print);
   store.setMeta('selection_today', today);
 
@@ -406,7 +482,7 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     groups: { kept: 0, excluded: {} },
     memberships: { kept: 0, excluded: {} },
   };
-  for (const [cat, rule, n] of arrays<[Category, string, number]>(db.prepare('SELECT cat, rule, sum(n) FROM u_tally GROUP BY cat, rule ORDER BY cat, rule'))) {
+  for (const [cat, rule, n] of arrays<[Category, string, number]>(db.prepare('SELECT cat, rule, n FROM u_counts ORDER BY cat, rule'))) {
     if (rule) counts[cat].excluded[rule] = Number(n);
     else counts[cat].kept = Number(n);
   }
@@ -443,8 +519,26 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     counts,
     decisions: new Map(),
     warnings,
-    evaluated: { full, reason, persons: dirtyPersons.size, groups: dirtyGroups.size },
+    evaluated: { full, reason, persons: full ? everyone : dirtyPersons.size, groups: dirtyGroups.size },
   };
+}
+
+/** Every person in the source's order, with their place in it (a walk of the table, not a lookup each). */
+function* everyPerson(db: DatabaseSync, table: string): Generator<[Person, number, string]> {
+  const st = db.prepare(`SELECT json, seq FROM ${table} ORDER BY seq`);
+  st.setReturnArrays(true);
+  for (const [json, seq] of st.iterate() as Iterable<[string, number]>) {
+    const p = personCodec.decode(JSON.parse(json));
+    yield [p, Number(seq), p.id];
+  }
+}
+
+/** The persons a delta run evaluates again: each with their place in the source's order, or undefined when deleted. */
+function* dirtyOnes(ids: Set<string>, q: Queries): Generator<[Person | undefined, number, string]> {
+  for (const id of ids) {
+    const r = q.seqOf.get(id) as { seq: number; json: string } | undefined;
+    yield [r ? personCodec.decode(JSON.parse(r.json)) : undefined, r ? Number(r.seq) : 0, id];
+  }
 }
 
 function count(t: Tally, v: Verdict): void {
@@ -456,16 +550,16 @@ type Queries = ReturnType<typeof prepare>;
 function prepare(db: DatabaseSync, T: { persons: string; duties: string; groups: string; activities: string }) {
   const p = (s: string) => db.prepare(s);
   return {
-    respAdd: p('INSERT INTO ix_resp (student_id, ord, guardian_id, rel) VALUES (?, ?, ?, ?)'),
+    respAdd: p('INSERT INTO ix_resp (student_id, ord, student_seq, guardian_id, rel) VALUES (?, ?, ?, ?, ?)'),
     respDel: p('DELETE FROM ix_resp WHERE student_id = ?'),
     respGuardians: p('SELECT guardian_id FROM ix_resp WHERE student_id = ?'),
     // A guardian's relations in the order selectInto meets them: by student as the source lists them, then as the student lists them.
-    relationsOf: p(
-      `SELECT r.student_id, r.rel, s.seq, r.ord FROM ix_resp r JOIN ${T.persons} s ON s.id = r.student_id WHERE r.guardian_id = ? ORDER BY s.seq, r.ord`,
-    ),
+    relationsOf: p('SELECT student_id, rel, student_seq, ord FROM ix_resp WHERE guardian_id = ? ORDER BY student_seq, ord'),
+    guardianOf: p('SELECT 1 FROM ix_resp WHERE guardian_id = ? LIMIT 1'),
     dutyAdd: p('INSERT INTO ix_duty (duty_id, person_id) VALUES (?, ?)'),
     dutyDel: p('DELETE FROM ix_duty WHERE duty_id = ?'),
     dutyPerson: p('SELECT person_id FROM ix_duty WHERE duty_id = ?'),
+    dutyOf: p('SELECT 1 FROM ix_duty WHERE person_id = ? LIMIT 1'),
     dutiesOf: p(`SELECT d.json, d.seq FROM ix_duty x JOIN ${T.duties} d ON d.id = x.duty_id WHERE x.person_id = ? ORDER BY d.seq`),
     memberAdd: p('INSERT INTO ix_member (group_id, person_id) VALUES (?, ?)'),
     memberDel: p('DELETE FROM ix_member WHERE group_id = ?'),
@@ -482,18 +576,24 @@ function prepare(db: DatabaseSync, T: { persons: string; duties: string; groups:
     syllabusGroups: p('SELECT DISTINCT x.group_id FROM ix_syllabus s JOIN ix_act x ON x.activity_id = s.activity_id WHERE s.syllabus_id = ?'),
     personsDue: p('SELECT id FROM u_person WHERE next_change <= ?'),
     groupsDue: p('SELECT id FROM u_group WHERE next_change <= ?'),
-    studentFlag: p('SELECT student FROM u_person WHERE id = ?'),
+    studentFlag: p('SELECT 1 FROM u_student WHERE id = ?'),
+    studentAdd: p('INSERT INTO u_student (id) VALUES (?)'),
+    studentDel: p('DELETE FROM u_student WHERE id = ?'),
+    personTallies: p('SELECT t_student, t_staff, t_guardian FROM u_person WHERE id = ?'),
     personDel: p('DELETE FROM u_person WHERE id = ?'),
-    personAdd: p('INSERT INTO u_person (id, student, next_change) VALUES (?, ?, ?)'),
-    personNext: p('UPDATE u_person SET next_change = ? WHERE id = ?'),
+    personAdd: p('INSERT INTO u_person (id, next_change, t_student, t_staff, t_guardian) VALUES (?, ?, ?, ?, ?)'),
+    countAdd: p('INSERT INTO u_counts (cat, rule, n) VALUES (?, ?, ?) ON CONFLICT (cat, rule) DO UPDATE SET n = n + excluded.n'),
+    missingDel: p('DELETE FROM u_missing WHERE id = ?'),
+    missingAdd: p('INSERT INTO u_missing (id, staff, guardian) VALUES (?, ?, ?)'),
     groupDel: p('DELETE FROM u_group WHERE id = ?'),
     groupAdd: p('INSERT INTO u_group (id, next_change) VALUES (?, ?)'),
     tallyDel: p('DELETE FROM u_tally WHERE unit = ?'),
+    groupTallies: p('SELECT cat, rule, n FROM u_tally WHERE unit = ?'),
     tallyAdd: p('INSERT INTO u_tally (unit, cat, rule, n) VALUES (?, ?, ?, ?)'),
     warnDel: p('DELETE FROM u_warn WHERE unit = ?'),
     warnAdd: p('INSERT INTO u_warn (unit, ord, w) VALUES (?, ?, ?)'),
     personOld: p('SELECT role, lbase FROM sel_people WHERE id = ?'),
-    seqOf: p(`SELECT seq FROM ${T.persons} WHERE id = ?`),
+    seqOf: p(`SELECT seq, json FROM ${T.persons} WHERE id = ?`),
     peopleDel: p('DELETE FROM sel_people WHERE id = ?'),
     peopleAdd: p(
       'INSERT INTO sel_people (sk, id, role, base, lbase, username, lusername, first_school, fk_phase, fk_seq, fk_ord, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -518,7 +618,8 @@ function prepare(db: DatabaseSync, T: { persons: string; duties: string; groups:
 
 interface PersonUnit {
   out?: OutPerson;
-  tallies: [Category, string, number][];
+  /** Per verdict the person has, the rule that excluded them, or '' when kept. */
+  tallies: Partial<Record<'students' | 'staff' | 'guardians', string>>;
   warnings: UnitWarning[];
   nextChange: string | null;
   keptDuties: string[];
@@ -530,6 +631,7 @@ interface PersonUnit {
 /** One person's verdicts as student, staff and guardian, and the person they keep (see selectInto). */
 function evaluatePerson(
   p: Person,
+  seq: number,
   q: Queries,
   keptSchools: ReadonlySet<string>,
   keptStudents: { has(id: string): boolean },
@@ -539,10 +641,11 @@ function evaluatePerson(
   roleMapping: typeof DEFAULT_ROLE_MAPPING,
   today: string,
   tolerance: number,
+  withDuties?: ReadonlySet<string>,
 ): PersonUnit {
-  const u: PersonUnit = { tallies: [], warnings: [], nextChange: null, keptDuties: [], links: [], firstKept: [3, 0, 0] };
+  const u: PersonUnit = { tallies: {}, warnings: [], nextChange: null, keptDuties: [], links: [], firstKept: [3, 0, 0] };
   const next = new NextChange(today, tolerance);
-  const tally = (cat: Category, v: Verdict) => u.tallies.push([cat, v.kept ? '' : v.excludedBy!, 1]);
+  const tally = (cat: 'students' | 'staff' | 'guardians', v: Verdict) => (u.tallies[cat] = v.kept ? '' : v.excludedBy!);
   let out: OutPerson | undefined;
   const person = (): OutPerson =>
     out ?? {
@@ -571,7 +674,7 @@ function evaluatePerson(
     tally('students', v);
     if (v.kept) {
       out = person();
-      u.firstKept = [0, Number((q.seqOf.get(p.id) as { seq: number }).seq), 0];
+      u.firstKept = [0, seq, 0];
       out.kinds = appended(out.kinds, 'student');
       out.email = pickEmail(p, ['Skola elev']);
       const seen = new Set<string>();
@@ -584,7 +687,7 @@ function evaluatePerson(
   }
 
   // Staff
-  const dutyRows = arrays<[string, number]>(q.dutiesOf, p.id);
+  const dutyRows = !withDuties || withDuties.has(p.id) ? arrays<[string, number]>(q.dutiesOf, p.id) : [];
   if (dutyRows.length) {
     const duties = dutyRows.map((r) => JSON.parse(r[0]) as Duty);
     for (const d of duties) {
@@ -788,22 +891,24 @@ function unitWarnings(db: DatabaseSync, T: { persons: string; duties: string; gr
     db.prepare(`SELECT x.duty_id FROM ix_duty x JOIN ${T.duties} d ON d.id = x.duty_id WHERE x.person_id IS NULL ORDER BY d.seq`),
   ))
     out.push(`duty ${id} has no person`);
-  for (const [pid, did] of arrays<[string, string]>(
-    db.prepare(
-      `SELECT x.person_id, (SELECT y.duty_id FROM ix_duty y JOIN ${T.duties} e ON e.id = y.duty_id WHERE y.person_id = x.person_id ORDER BY e.seq LIMIT 1)
-       FROM ix_duty x JOIN ${T.duties} d ON d.id = x.duty_id WHERE x.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${T.persons} p WHERE p.id = x.person_id)
-       GROUP BY x.person_id ORDER BY min(d.seq)`,
-    ),
-  ))
-    out.push(`person ${pid} of duty ${did} is missing from /persons`);
-  for (const [gid, sid] of arrays<[string, string]>(
-    db.prepare(
-      `SELECT r.guardian_id, (SELECT r2.student_id FROM ix_resp r2 JOIN ${T.persons} s2 ON s2.id = r2.student_id WHERE r2.guardian_id = r.guardian_id ORDER BY s2.seq, r2.ord LIMIT 1)
-       FROM ix_resp r JOIN ${T.persons} s ON s.id = r.student_id WHERE NOT EXISTS (SELECT 1 FROM ${T.persons} p WHERE p.id = r.guardian_id)
-       GROUP BY r.guardian_id ORDER BY min(s.seq * 65536 + r.ord)`,
-    ),
-  ))
-    out.push(`guardian ${gid} of student ${sid} is missing from /persons`);
+  // The absent persons (a few) each with the first duty or relation that names them, in the order selectInto meets those.
+  const firstDuty = db.prepare(`SELECT y.duty_id, e.seq FROM ix_duty y JOIN ${T.duties} e ON e.id = y.duty_id WHERE y.person_id = ? ORDER BY e.seq LIMIT 1`);
+  const firstRelation = db.prepare('SELECT student_id, student_seq, ord FROM ix_resp WHERE guardian_id = ? ORDER BY student_seq, ord LIMIT 1');
+  const staff: { text: string; at: number }[] = [];
+  const guardians: { text: string; at: number; ord: number }[] = [];
+  for (const [id, isStaff, isGuardian] of arrays<[string, number, number]>(db.prepare('SELECT id, staff, guardian FROM u_missing'))) {
+    if (isStaff) {
+      const d = firstDuty.get(id) as { duty_id: string; seq: number };
+      staff.push({ text: `person ${id} of duty ${d.duty_id} is missing from /persons`, at: Number(d.seq) });
+    }
+    if (isGuardian) {
+      const r = firstRelation.get(id) as { student_id: string; student_seq: number; ord: number };
+      guardians.push({ text: `guardian ${id} of student ${r.student_id} is missing from /persons`, at: Number(r.student_seq), ord: Number(r.ord) });
+    }
+  }
+  staff.sort((a, b) => a.at - b.at);
+  guardians.sort((a, b) => a.at - b.at || a.ord - b.ord);
+  out.push(...staff.map((x) => x.text), ...guardians.map((x) => x.text));
   // Named warnings of staff, in the order selectInto meets the staff (by their first duty), then the groups' plain ones in the source's order.
   const w = o.namedWarnings;
   if (w) {
@@ -817,18 +922,20 @@ function unitWarnings(db: DatabaseSync, T: { persons: string; duties: string; gr
       if ('named' in u) w.add(...u.named);
     }
   }
-  for (const [json] of arrays<[string]>(db.prepare(`SELECT w.w FROM u_warn w JOIN ${T.groups} g ON 'g:' || g.id = w.unit ORDER BY g.seq, w.ord`))) {
+  for (const [json] of arrays<[string]>(
+    db.prepare(`SELECT w.w FROM u_warn w JOIN ${T.groups} g ON 'g:' || g.id = w.unit WHERE w.unit >= 'g:' AND w.unit < 'g;' ORDER BY g.seq, w.ord`),
+  )) {
     const u = JSON.parse(json) as UnitWarning;
     if ('plain' in u) out.push(u.plain);
   }
   if (w) {
     // Shared names in the order selectInto first keeps someone of each, the suffixed in the order they were ranked.
-    const rows = arrays<[string, string, number]>(
-      db.prepare(
-        `SELECT p.v, p.lbase, g.f FROM sel_people p JOIN (SELECT lbase, min(fk_phase * 1099511627776 + fk_seq * 65536 + fk_ord) AS f FROM sel_people GROUP BY lbase HAVING count(*) > 1) g
-         ON g.lbase = p.lbase WHERE p.username <> p.base`,
-      ),
-    ).map(([v, lbase, f]) => ({ p: JSON.parse(v) as OutPerson, lbase, f: Number(f) }));
+    const first = db.prepare('SELECT min(fk_phase * 1099511627776 + fk_seq * 65536 + fk_ord) AS f FROM sel_people WHERE lbase = ?');
+    const rows = arrays<[string, string]>(db.prepare('SELECT v, lbase FROM sel_people WHERE username <> base')).map(([v, lbase]) => ({
+      p: JSON.parse(v) as OutPerson,
+      lbase,
+      f: Number((first.get(lbase) as { f: number }).f),
+    }));
     rows.sort((a, b) => a.f - b.f || (a.lbase < b.lbase ? -1 : a.lbase > b.lbase ? 1 : 0) || byUsernameRank(a.p, b.p));
     for (const r of rows) w.add('output.username_shared', 'people shared a username; all but the first (by source, kind, id) got a suffix', [], r.p.id);
   }

@@ -82,6 +82,15 @@ function seedDated(w: ReadoutWorld): void {
   });
 }
 
+/** A full run of another customer on the same source and clock (and `customer`'s settings): what a delta run must equal. */
+let freshRuns = 0;
+async function freshRun(w: ReadoutWorld, customer = w.customer) {
+  const fresh = await runReadout({ ...customer, key: `fresh-${++freshRuns}`, outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
+  expect(fresh.error).toBeUndefined();
+  expect(fresh.report!.mode).toBe('full');
+  return fresh;
+}
+
 describe('a delta run publishes what a full run would', () => {
   const worlds: ReadoutWorld[] = [];
   afterEach(async () => {
@@ -231,5 +240,43 @@ describe('a delta run publishes what a full run would', () => {
     expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
       [],
     );
+  }, 120_000);
+
+  it('usernames made unique and unique again as names collide and part; another rules configuration evaluates everything', async () => {
+    const w = await openWorld();
+    worlds.push(w);
+    w.clock.advance(3600_000);
+    expect((await runReadout(w.customer, w.deps)).error).toBeUndefined();
+    const username = (r: Awaited<ReturnType<typeof runReadout>>, id: string) =>
+      readCsv(join(r.outputPath!, 'oneroster', 'users.csv')).rows.find((u) => u.sourcedId === id)?.username;
+    const same = async (customer = w.customer) => {
+      const delta = await runReadout(customer, w.deps);
+      expect(delta.error).toBeUndefined();
+      expect(delta.report!.mode).toBe('incremental');
+      const fresh = await freshRun(w, customer);
+      expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+      expect(delta.report!.counts).toEqual(fresh.report!.counts);
+      return delta;
+    };
+
+    // ST3 takes ST4's e-mail: ST4, unchanged in the source, is the one ranked second (same source and kind, later id) and gets a suffix.
+    w.clock.advance(20 * 60_000);
+    w.source.update('persons', 'ST3', (p) => (p.emails = [{ value: 'st4@elev.exempel.se', type: 'Skola elev' }]));
+    const collided = await same();
+    expect(collided.report!.evaluated).toMatchObject({ full: false });
+    expect(username(collided, 'ST3')).toBe('st4@elev.exempel.se');
+    expect(username(collided, 'ST4')).toMatch(/^st4\+[0-9a-f]{8}@elev\.exempel\.se$/);
+
+    // And gives it back: ST4 has its own name again.
+    w.clock.advance(20 * 60_000);
+    w.source.update('persons', 'ST3', (p) => (p.emails = [{ value: 'st3@elev.exempel.se', type: 'Skola elev' }]));
+    const parted = await same();
+    expect(username(parted, 'ST4')).toBe('st4@elev.exempel.se');
+
+    // Another tolerance: every verdict may turn (ST-LEFT, who left in June, is kept again with 200 days).
+    w.clock.advance(20 * 60_000);
+    const wider = await same({ ...w.customer, toleranceDays: 200 });
+    expect(wider.report!.evaluated).toMatchObject({ full: true });
+    expect(username(wider, 'ST-LEFT')).toBeDefined();
   }, 120_000);
 });
