@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -96,6 +96,8 @@ export interface ReadoutReport {
   keptStore?: { used: boolean; reason?: string };
   /** How much of the rules this run evaluated: everything (and why), or the units the change touched. */
   evaluated?: KeptSelectionResult['evaluated'];
+  /** How the source snapshot was stored: a new base, or this run's change log appended to the stored one; its compressed bytes. */
+  snapshotStored?: { as: 'base' | 'change log'; bytes: number };
   warnings: string[];
 }
 
@@ -292,6 +294,17 @@ function* partBuffers(parts: Parts): Generator<Buffer> {
   }
 }
 
+/** A stored blob's length in bytes (0 when there is none). */
+async function blobBytes(db: Kysely<DB>, customer: string, column: StateBlob): Promise<number> {
+  const r = await sql<{ n: number | null }>`select octet_length(${sql.ref(column)}) as n from readout_state where customer_key = ${customer}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** How many bytes a blob's parts hold. */
+function partsBytes(parts: Parts): number {
+  return parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : statSync(p.file).size), 0);
+}
+
 /** Stores a blob given as compressed parts: empty first, then appended ~2 MB per statement. */
 async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Parts): Promise<void> {
   let group: Buffer[] = [];
@@ -317,8 +330,8 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
  */
 // 4: the rows blob starts with their hash index (see RowIndexWriter); a /3 blob counts as no rows, once.
 const ROWS_FORMAT = '"readout-rows/4"';
-// 4: persons as flat arrays (model.ts personCodec); a /3 state is read as none, once.
-const SNAPSHOT_FORMAT = '"readout-state/4';
+// 5: the snapshot as a base and a change log after it (lines `"entity"\t-"id"` delete); a /4 state is read as none, once.
+const SNAPSHOT_FORMAT = '"readout-state/5';
 const snapshotHeader = (o: OptIn) =>
   `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}${o.courseField && o.courseField !== 'syllabus' ? ` course=${o.courseField}` : ''}"`;
 const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo, courseField: c.mapping.courseField });
@@ -346,6 +359,26 @@ export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false,
   }
   return out.finish();
 }
+/**
+ * A delta run's change to the stored snapshot, appended to it rather than the whole snapshot encoded
+ * again: per entity, in the order the run set them, each touched record as it now is, or a deletion
+ * (`-` and the id as JSON) when it is gone. Decoding the base and the logs after it in order gives the
+ * snapshot as the kept store holds it (a record set again keeps its place, one deleted and set again
+ * goes to the end, as in the store's tables).
+ */
+export async function encodeChangeLog(s: Snapshot, touched: SourceChanges, file: string): Promise<Parts> {
+  const out = new NdjsonGzip(file);
+  for (const e of ENTITIES) {
+    const prefix = `${JSON.stringify(e)}\t`;
+    const map = s[e] as unknown as DiskMap<{ id: string }>;
+    for (const id of touched[e]) {
+      const text = map.text(id);
+      out.push(prefix + (text ?? `-${JSON.stringify(id)}`));
+      if (out.behind) await out.settle();
+    }
+  }
+  return out.finish();
+}
 /** The id at the start of a record's JSON: `{"id":"…"` or, for a flat array, `["…"`. */
 const REC_ID = /^(?:\{"id":|\[)("(?:[^"\\]|\\.)*")/;
 /**
@@ -360,6 +393,11 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
     const map = maps.get(line.slice(0, tab));
     if (!map) continue;
     const json = line.slice(tab + 1);
+    if (json.startsWith('-')) {
+      // A change log's deletion (encodeChangeLog).
+      map.delete(JSON.parse(json.slice(1)) as string);
+      continue;
+    }
     const m = REC_ID.exec(json);
     // Records are written with their id first; anything else is parsed whole.
     const id = m ? (JSON.parse(m[1]!) as string) : (JSON.parse(json) as { id: string }).id;
@@ -1161,9 +1199,20 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     phase('fetched');
 
     // 2. Rules, files, delta.
-    // The source records are needed after the rules only as next run's base: compressed now,
-    // while the heap is small, and dropped as soon as the rules are through with them.
-    const snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
+    // The stored snapshot is a base and the change logs of the delta runs since: a delta run that
+    // started from the kept store appends its own log, until the logs would outweigh the base; then,
+    // and on every other run, the whole snapshot is encoded again as a new base (while the heap is small).
+    let snapshotParts: Parts | undefined;
+    let snapshotBase: number | undefined;
+    const baseBytes = sourceKept ? Number(source.meta('snapshot_base_bytes')) : NaN;
+    if (touched && Number.isFinite(baseBytes)) {
+      const log = await encodeChangeLog(snapshot, touched, join(store.path, 'source_snapshot.log.gz'));
+      if ((await blobBytes(db, c.key, 'source_snapshot')) + partsBytes(log) <= 2 * baseBytes) snapshotParts = log;
+    }
+    if (!snapshotParts) {
+      snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
+      snapshotBase = partsBytes(snapshotParts);
+    }
     phase('snapshot encoded');
     // The rules, kept per unit in the source store: a delta read re-evaluates what it touched (kept-selection.ts).
     const today = localDay(clock.now(), c.timeZone);
@@ -1230,6 +1279,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       namedWarnings: warnings.list(),
       keptStore,
       evaluated: sel.evaluated,
+      snapshotStored: { as: snapshotBase === undefined ? 'change log' : 'base', bytes: partsBytes(snapshotParts) },
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
@@ -1238,21 +1288,29 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
     // The store is on disk (and, when it is not the kept one, marked as made by this run) before the
     // state names this run: a kept store is marked clean only once the state does.
-    source.commitDurably({ identity, run: runId, rows_offset: String(or.rowsOffset), clean: sourceKept ? '0' : '1' });
+    source.commitDurably({
+      identity,
+      run: runId,
+      rows_offset: String(or.rowsOffset),
+      clean: sourceKept ? '0' : '1',
+      ...(snapshotBase !== undefined ? { snapshot_base_bytes: String(snapshotBase) } : {}),
+    });
     const outputPath = join(runsDir, name);
     await db.transaction().execute(async (trx) => {
       const values = {
         last_run_id: runId,
         source_watermark: fetchStartedAt,
-        source_snapshot: Buffer.alloc(0),
         published_rows: Buffer.alloc(0),
         updated_at: finishedAt,
       };
-      await trx
-        .insertInto('readout_state')
-        .values({ customer_key: c.key, ...values })
-        .onConflict((oc) => oc.column('customer_key').doUpdateSet(values))
-        .execute();
+      // A change log is appended to the stored snapshot; a new base replaces it.
+      if (snapshotBase === undefined) await trx.updateTable('readout_state').set(values).where('customer_key', '=', c.key).execute();
+      else
+        await trx
+          .insertInto('readout_state')
+          .values({ customer_key: c.key, ...values, source_snapshot: Buffer.alloc(0) })
+          .onConflict((oc) => oc.column('customer_key').doUpdateSet({ ...values, source_snapshot: Buffer.alloc(0) }))
+          .execute();
       await storeBlob(trx, c.key, 'source_snapshot', snapshotParts);
       await storeBlob(trx, c.key, 'published_rows', or.rowsParts);
       await trx
