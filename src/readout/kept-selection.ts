@@ -403,7 +403,7 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     if (out) {
       const role = out.kinds.includes('student') ? 1 : 0;
       const lbase = out.username.toLowerCase();
-      names.add(lbase);
+      if (!full) names.add(lbase); // a full evaluation makes every shared name unique: no set of every name
       q.peopleAdd.run(sortKey(id), id, role, out.username, lbase, out.username, lbase, out.roles[0]?.schoolId ?? null, ...unit!.firstKept, JSON.stringify(out));
       for (const d of unit!.keptDuties) q.keptDutyAdd.run(d, id);
       for (const l of unit!.links) q.linkAdd.run(sortKey(l.studentId), sortKey(l.guardianId), l.studentId, l.guardianId);
