@@ -55,8 +55,8 @@ import {
  * reference (tests, `readout explain`).
  */
 
-// 1: the tables below. A store with another version (or none) is evaluated in full.
-const SELECTION_FORMAT = 'kept-selection/1';
+// 2: the tables below. A store with another version (or none) is evaluated in full.
+const SELECTION_FORMAT = 'kept-selection/2';
 
 /** What changed in the source since the last run: ids per entity, changed or deleted. */
 export type SourceChanges = Record<EntityName, Iterable<string>>;
@@ -89,17 +89,17 @@ CREATE INDEX IF NOT EXISTS u_tally_unit ON u_tally (unit);
 CREATE TABLE IF NOT EXISTS u_warn (unit TEXT NOT NULL, ord INTEGER NOT NULL, w TEXT NOT NULL, PRIMARY KEY (unit, ord));
 CREATE TABLE IF NOT EXISTS sel_people (sk BLOB PRIMARY KEY, id TEXT NOT NULL, role INTEGER NOT NULL, base TEXT NOT NULL, lbase TEXT NOT NULL,
   username TEXT NOT NULL, lusername TEXT NOT NULL, first_school TEXT, fk_phase INTEGER NOT NULL, fk_seq INTEGER NOT NULL, fk_ord INTEGER NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS sel_people_id ON sel_people (id);
+CREATE INDEX IF NOT EXISTS sel_people_id ON sel_people (id, role, first_school);
 CREATE INDEX IF NOT EXISTS sel_people_lbase ON sel_people (lbase);
 CREATE INDEX IF NOT EXISTS sel_people_lusername ON sel_people (lusername);
 CREATE INDEX IF NOT EXISTS sel_people_suffixed ON sel_people (lbase) WHERE username <> base;
 CREATE TABLE IF NOT EXISTS sel_kept_duty (duty_id TEXT PRIMARY KEY, person_id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sel_kept_duty_person ON sel_kept_duty (person_id);
 CREATE TABLE IF NOT EXISTS sel_links (student_sk BLOB NOT NULL, guardian_sk BLOB NOT NULL, student_id TEXT NOT NULL, guardian_id TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS sel_links_order ON sel_links (student_sk, guardian_sk);
+CREATE INDEX IF NOT EXISTS sel_links_order ON sel_links (student_sk, guardian_sk, student_id, guardian_id);
 CREATE INDEX IF NOT EXISTS sel_links_guardian ON sel_links (guardian_id);
 CREATE TABLE IF NOT EXISTS sel_teams (sk BLOB PRIMARY KEY, id TEXT NOT NULL, group_id TEXT NOT NULL, school TEXT NOT NULL, v TEXT NOT NULL) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS sel_teams_id ON sel_teams (id);
+CREATE INDEX IF NOT EXISTS sel_teams_id ON sel_teams (id, school);
 CREATE INDEX IF NOT EXISTS sel_teams_group ON sel_teams (group_id);
 CREATE TABLE IF NOT EXISTS sel_members (team_sk BLOB NOT NULL, person_sk BLOB NOT NULL, group_id TEXT NOT NULL, team_id TEXT NOT NULL, person_id TEXT NOT NULL,
   role TEXT NOT NULL, PRIMARY KEY (team_sk, person_sk)) WITHOUT ROWID;
