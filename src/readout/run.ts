@@ -30,9 +30,8 @@ import {
   ONEROSTER_FILES,
   ONEROSTER_HEADERS,
   oneRosterStreams,
-  sdsLazyTables,
   writeCsvFile,
-  writeLazyTable,
+  writeSdsFiles,
   type OneRosterFile,
   type Row,
 } from './writers.ts';
@@ -1230,7 +1229,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let selection: SelectionView | undefined = sel.selection;
     if (c.formats.includes('sds')) {
       await mkdir(join(staging, 'sds'), { recursive: true });
-      for (const [f, table] of Object.entries(sdsLazyTables(selection))) files[`sds/${f}`] = writeLazyTable(join(staging, 'sds', f), table);
+      for (const [f, n] of Object.entries(writeSdsFiles(join(staging, 'sds'), selection))) files[`sds/${f}`] = n;
     }
     phase('sds written');
     let previousRows: PreviousRows | undefined;
