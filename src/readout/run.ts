@@ -517,38 +517,72 @@ export class RowDigests {
 }
 const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning. */
+/** Rows per block of a {@link DigestCollector}: 1 MB each. */
+const DIGEST_BLOCK_ROWS = 1 << 16;
+/**
+ * Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning.
+ * The digests are kept in blocks of a megabyte (an array grown by doubling held the old and the new
+ * array at once: ~100 MB at 300,000 students) and sorted in place, with one index array beside them.
+ */
 export class DigestCollector {
-  private q = new Uint32Array(4 * 65536);
+  private blocks: Uint32Array[] = [];
   private n = 0;
   add(k0: number, k1: number, v0: number, v1: number): void {
-    if (4 * this.n === this.q.length) {
-      const grown = new Uint32Array(this.q.length * 2);
-      grown.set(this.q);
-      this.q = grown;
-    }
-    const i = 4 * this.n++;
-    this.q[i] = k0;
-    this.q[i + 1] = k1;
-    this.q[i + 2] = v0;
-    this.q[i + 3] = v1;
+    const at = this.n % DIGEST_BLOCK_ROWS;
+    if (at === 0) this.blocks.push(new Uint32Array(4 * DIGEST_BLOCK_ROWS));
+    const b = this.blocks[this.blocks.length - 1]!;
+    b[4 * at] = k0;
+    b[4 * at + 1] = k1;
+    b[4 * at + 2] = v0;
+    b[4 * at + 3] = v1;
+    this.n++;
   }
   finish(): RowDigests {
-    const q = this.q;
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < order.length; i++) order[i] = i;
+    const n = this.n;
+    // One array of them all, each block let go as it is copied.
+    const q = new Uint32Array(4 * n);
+    for (let i = 0; i < this.blocks.length; i++) {
+      const rows = Math.min(DIGEST_BLOCK_ROWS, n - i * DIGEST_BLOCK_ROWS);
+      q.set(this.blocks[i]!.subarray(0, 4 * rows), 4 * i * DIGEST_BLOCK_ROWS);
+      this.blocks[i] = new Uint32Array(0);
+    }
+    this.blocks = [];
+    this.n = 0;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
     // By key, then as added: of a key's rows the last added is the one kept (as decodeRowIndex keeps it).
     order.sort((x, y) => q[4 * x]! - q[4 * y]! || q[4 * x + 1]! - q[4 * y + 1]! || x - y);
-    const out = new Uint32Array(4 * order.length);
-    let m = 0;
-    for (let j = 0; j < order.length; j++) {
-      const i = 4 * order[j]!;
-      const next = j + 1 < order.length ? 4 * order[j + 1]! : -1;
-      if (next >= 0 && q[next] === q[i] && q[next + 1] === q[i + 1]) continue;
-      out.set(q.subarray(i, i + 4), 4 * m++);
+    // Row j takes row order[j]'s digests: the permutation applied in place, cycle by cycle.
+    const DONE = 0xffffffff;
+    for (let start = 0; start < n; start++) {
+      if (order[start] === DONE) continue;
+      const t0 = q[4 * start]!;
+      const t1 = q[4 * start + 1]!;
+      const t2 = q[4 * start + 2]!;
+      const t3 = q[4 * start + 3]!;
+      let k = start;
+      for (;;) {
+        const from = order[k]!;
+        order[k] = DONE;
+        if (from === start) {
+          q[4 * k] = t0;
+          q[4 * k + 1] = t1;
+          q[4 * k + 2] = t2;
+          q[4 * k + 3] = t3;
+          break;
+        }
+        q.copyWithin(4 * k, 4 * from, 4 * from + 4);
+        k = from;
+      }
     }
-    this.q = new Uint32Array(0);
-    return new RowDigests(out.subarray(0, 4 * m));
+    // One per key: the last of each run of equal keys.
+    let m = 0;
+    for (let j = 0; j < n; j++) {
+      if (j + 1 < n && q[4 * (j + 1)] === q[4 * j] && q[4 * (j + 1) + 1] === q[4 * j + 1]) continue;
+      if (m !== j) q.copyWithin(4 * m, 4 * j, 4 * j + 4);
+      m++;
+    }
+    return new RowDigests(q.subarray(0, 4 * m));
   }
 }
 
