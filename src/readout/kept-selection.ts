@@ -868,6 +868,9 @@ function evaluateGroup(g: Group, q: Queries, snap: Snapshot, keptSchools: Readon
  * Makes the usernames of `names` (lower case; all when undefined) unique as uniqueUsernames
  * (select.ts) does: of those who share one, the first by source, kind and id keeps it, each other
  * gets the suffix of their own id. A person whose name is no longer shared gets it back unsuffixed.
+ * A delta run works through the names in another order than a full one; that matters only when a
+ * suffixed name itself meets another's name (then its suffix grows, as in uniqueUsernames), and the
+ * two orders could give that person different suffixes.
  */
 function uniqueNames(db: DatabaseSync, q: Queries, names: Set<string> | undefined): void {
   const list = names ? [...names] : arrays<[string]>(db.prepare('SELECT lbase FROM sel_people GROUP BY lbase HAVING count(*) > 1')).map((r) => r[0]);
