@@ -36,6 +36,7 @@ try {
       error: r.error,
       mode: rep?.mode,
       keptStore: rep?.keptStore,
+      evaluated: rep?.evaluated,
       durationMs: rep?.durationMs,
       fetchMs: rep?.fetchMs,
       processMs: rep?.processMs,

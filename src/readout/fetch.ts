@@ -86,7 +86,7 @@ interface ReadOutcome {
   missing: boolean;
 }
 
-async function readAll<K extends EntityName>(ctx: FetchContext, entity: K, into: Snapshot[K], after?: Date): Promise<ReadOutcome> {
+async function readAll<K extends EntityName>(ctx: FetchContext, entity: K, into: Snapshot[K], after?: Date, ids?: Set<string>): Promise<ReadOutcome> {
   const e = ENDPOINTS[entity];
   const parse = PARSERS[entity] as (raw: unknown, stats: ParseStats, opts?: ParseOptions) => { id: string } | undefined;
   const extra: Record<string, QueryValue> = after ? { 'meta.modified.after': after.toISOString() } : {};
@@ -109,6 +109,7 @@ async function readAll<K extends EntityName>(ctx: FetchContext, entity: K, into:
         if (rec && entity === 'persons') rec = trimPerson(rec as Person, ctx.optIn);
         if (rec) {
           (into as RecordMap<{ id: string }>).set(rec.id, rec);
+          ids?.add(rec.id);
           n++;
         }
       }
@@ -135,6 +136,8 @@ export interface IncrementalResult {
   snapshot: Snapshot;
   changed: Record<EntityName, number>;
   deleted: Record<EntityName, number>;
+  /** The ids of the records read (changed) or deleted, per entity: what the rules look at again. */
+  touched: Record<EntityName, Set<string>>;
 }
 
 /**
@@ -147,8 +150,9 @@ export interface IncrementalResult {
 export async function fetchIncremental(ctx: FetchContext, previous: Snapshot, after: Date): Promise<IncrementalResult | { fallback: string }> {
   const changed = {} as Record<EntityName, number>;
   const deleted = {} as Record<EntityName, number>;
+  const touched = Object.fromEntries(ENTITIES.map((e) => [e, new Set<string>()])) as Record<EntityName, Set<string>>;
   try {
-    for (const entity of ENTITIES) changed[entity] = (await readAll(ctx, entity, previous[entity], after)).n;
+    for (const entity of ENTITIES) changed[entity] = (await readAll(ctx, entity, previous[entity], after, touched[entity])).n;
     const gone = await ctx.client.deletedSince(
       after.toISOString(),
       ENTITIES.map((e) => ENDPOINTS[e].endpoint),
@@ -156,7 +160,10 @@ export async function fetchIncremental(ctx: FetchContext, previous: Snapshot, af
     for (const entity of ENTITIES) {
       const ids = [...(gone.get(ENDPOINTS[entity].deleted) ?? []), ...(entity === 'activities' ? (gone.get('activities') ?? []) : [])];
       deleted[entity] = 0;
-      for (const id of ids) if (previous[entity].delete(id)) deleted[entity]++;
+      for (const id of ids) {
+        if (previous[entity].delete(id)) deleted[entity]++;
+        touched[entity].add(id);
+      }
     }
   } catch (e) {
     if (e instanceof DeltaUnusable) return { fallback: e.message };
@@ -167,5 +174,5 @@ export async function fetchIncremental(ctx: FetchContext, previous: Snapshot, af
     }
     throw e;
   }
-  return { snapshot: previous, changed, deleted };
+  return { snapshot: previous, changed, deleted, touched };
 }

@@ -91,7 +91,8 @@ export class SourceDb {
   }
 }
 
-const entityTable = (name: string) => `src_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
+/** The table of an entity's records in a {@link SourceDb}. */
+export const entityTable = (name: string) => `src_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 /**
  * What a kept store must say it was made with to be used: the store's, the snapshot's and the rows'

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,8 @@ import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type R
 import { renderReportHtml, type RunPoint } from './html-report.ts';
 import { localDay } from './rules.ts';
 import { select, selectInto, type Category, type SelectionView, type SelectOptions, type SelectResult, type StreamSelectResult, type Tally } from './select.ts';
-import { storeScratch, type Scratch } from './scratch.ts';
+import type { Scratch } from './scratch.ts';
+import { evaluateKept, type KeptSelectionResult, type SourceChanges } from './kept-selection.ts';
 import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
@@ -29,9 +30,8 @@ import {
   ONEROSTER_FILES,
   ONEROSTER_HEADERS,
   oneRosterStreams,
-  sdsLazyTables,
   writeCsvFile,
-  writeLazyTable,
+  writeSdsFiles,
   type OneRosterFile,
   type Row,
 } from './writers.ts';
@@ -93,6 +93,10 @@ export interface ReadoutReport {
    * why: the previous snapshot and rows were then decoded from the stored state. Absent on a first run.
    */
   keptStore?: { used: boolean; reason?: string };
+  /** How much of the rules this run evaluated: everything (and why), or the units the change touched. */
+  evaluated?: KeptSelectionResult['evaluated'];
+  /** How the source snapshot was stored: a new base, or this run's change log appended to the stored one; its compressed bytes. */
+  snapshotStored?: { as: 'base' | 'change log'; bytes: number };
   warnings: string[];
 }
 
@@ -289,6 +293,17 @@ function* partBuffers(parts: Parts): Generator<Buffer> {
   }
 }
 
+/** A stored blob's length in bytes (0 when there is none). */
+async function blobBytes(db: Kysely<DB>, customer: string, column: StateBlob): Promise<number> {
+  const r = await sql<{ n: number | null }>`select octet_length(${sql.ref(column)}) as n from readout_state where customer_key = ${customer}`.execute(db);
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** How many bytes a blob's parts hold. */
+function partsBytes(parts: Parts): number {
+  return parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : statSync(p.file).size), 0);
+}
+
 /** Stores a blob given as compressed parts: empty first, then appended ~2 MB per statement. */
 async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Parts): Promise<void> {
   let group: Buffer[] = [];
@@ -314,8 +329,8 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
  */
 // 4: the rows blob starts with their hash index (see RowIndexWriter); a /3 blob counts as no rows, once.
 const ROWS_FORMAT = '"readout-rows/4"';
-// 4: persons as flat arrays (model.ts personCodec); a /3 state is read as none, once.
-const SNAPSHOT_FORMAT = '"readout-state/4';
+// 5: the snapshot as a base and a change log after it (lines `"entity"\t-"id"` delete); a /4 state is read as none, once.
+const SNAPSHOT_FORMAT = '"readout-state/5';
 const snapshotHeader = (o: OptIn) =>
   `${SNAPSHOT_FORMAT} address=${o.address ? 1 : 0} civic=${o.civicNo ? 1 : 0}${o.courseField && o.courseField !== 'syllabus' ? ` course=${o.courseField}` : ''}"`;
 const optInOf = (c: CustomerConfig): OptIn => ({ address: c.exportAddress, civicNo: c.exportCivicNo, courseField: c.mapping.courseField });
@@ -343,6 +358,26 @@ export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false,
   }
   return out.finish();
 }
+/**
+ * A delta run's change to the stored snapshot, appended to it rather than the whole snapshot encoded
+ * again: per entity, in the order the run set them, each touched record as it now is, or a deletion
+ * (`-` and the id as JSON) when it is gone. Decoding the base and the logs after it in order gives the
+ * snapshot as the kept store holds it (a record set again keeps its place, one deleted and set again
+ * goes to the end, as in the store's tables).
+ */
+export async function encodeChangeLog(s: Snapshot, touched: SourceChanges, file: string): Promise<Parts> {
+  const out = new NdjsonGzip(file);
+  for (const e of ENTITIES) {
+    const prefix = `${JSON.stringify(e)}\t`;
+    const map = s[e] as unknown as DiskMap<{ id: string }>;
+    for (const id of touched[e]) {
+      const text = map.text(id);
+      out.push(prefix + (text ?? `-${JSON.stringify(id)}`));
+      if (out.behind) await out.settle();
+    }
+  }
+  return out.finish();
+}
 /** The id at the start of a record's JSON: `{"id":"…"` or, for a flat array, `["…"`. */
 const REC_ID = /^(?:\{"id":|\[)("(?:[^"\\]|\\.)*")/;
 /**
@@ -357,6 +392,11 @@ export async function decodeSnapshot(b: Blob, optIn?: OptIn, store?: MapFactory)
     const map = maps.get(line.slice(0, tab));
     if (!map) continue;
     const json = line.slice(tab + 1);
+    if (json.startsWith('-')) {
+      // A change log's deletion (encodeChangeLog).
+      map.delete(JSON.parse(json.slice(1)) as string);
+      continue;
+    }
     const m = REC_ID.exec(json);
     // Records are written with their id first; anything else is parsed whole.
     const id = m ? (JSON.parse(m[1]!) as string) : (JSON.parse(json) as { id: string }).id;
@@ -477,38 +517,72 @@ export class RowDigests {
 }
 const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning. */
+/** Rows per block of a {@link DigestCollector}: 1 MB each. */
+const DIGEST_BLOCK_ROWS = 1 << 16;
+/**
+ * Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning.
+ * The digests are kept in blocks of a megabyte (an array grown by doubling held the old and the new
+ * array at once: ~100 MB at 300,000 students) and sorted in place, with one index array beside them.
+ */
 export class DigestCollector {
-  private q = new Uint32Array(4 * 65536);
+  private blocks: Uint32Array[] = [];
   private n = 0;
   add(k0: number, k1: number, v0: number, v1: number): void {
-    if (4 * this.n === this.q.length) {
-      const grown = new Uint32Array(this.q.length * 2);
-      grown.set(this.q);
-      this.q = grown;
-    }
-    const i = 4 * this.n++;
-    this.q[i] = k0;
-    this.q[i + 1] = k1;
-    this.q[i + 2] = v0;
-    this.q[i + 3] = v1;
+    const at = this.n % DIGEST_BLOCK_ROWS;
+    if (at === 0) this.blocks.push(new Uint32Array(4 * DIGEST_BLOCK_ROWS));
+    const b = this.blocks[this.blocks.length - 1]!;
+    b[4 * at] = k0;
+    b[4 * at + 1] = k1;
+    b[4 * at + 2] = v0;
+    b[4 * at + 3] = v1;
+    this.n++;
   }
   finish(): RowDigests {
-    const q = this.q;
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < order.length; i++) order[i] = i;
+    const n = this.n;
+    // One array of them all, each block let go as it is copied.
+    const q = new Uint32Array(4 * n);
+    for (let i = 0; i < this.blocks.length; i++) {
+      const rows = Math.min(DIGEST_BLOCK_ROWS, n - i * DIGEST_BLOCK_ROWS);
+      q.set(this.blocks[i]!.subarray(0, 4 * rows), 4 * i * DIGEST_BLOCK_ROWS);
+      this.blocks[i] = new Uint32Array(0);
+    }
+    this.blocks = [];
+    this.n = 0;
+    const order = new Uint32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
     // By key, then as added: of a key's rows the last added is the one kept (as decodeRowIndex keeps it).
     order.sort((x, y) => q[4 * x]! - q[4 * y]! || q[4 * x + 1]! - q[4 * y + 1]! || x - y);
-    const out = new Uint32Array(4 * order.length);
-    let m = 0;
-    for (let j = 0; j < order.length; j++) {
-      const i = 4 * order[j]!;
-      const next = j + 1 < order.length ? 4 * order[j + 1]! : -1;
-      if (next >= 0 && q[next] === q[i] && q[next + 1] === q[i + 1]) continue;
-      out.set(q.subarray(i, i + 4), 4 * m++);
+    // Row j takes row order[j]'s digests: the permutation applied in place, cycle by cycle.
+    const DONE = 0xffffffff;
+    for (let start = 0; start < n; start++) {
+      if (order[start] === DONE) continue;
+      const t0 = q[4 * start]!;
+      const t1 = q[4 * start + 1]!;
+      const t2 = q[4 * start + 2]!;
+      const t3 = q[4 * start + 3]!;
+      let k = start;
+      for (;;) {
+        const from = order[k]!;
+        order[k] = DONE;
+        if (from === start) {
+          q[4 * k] = t0;
+          q[4 * k + 1] = t1;
+          q[4 * k + 2] = t2;
+          q[4 * k + 3] = t3;
+          break;
+        }
+        q.copyWithin(4 * k, 4 * from, 4 * from + 4);
+        k = from;
+      }
     }
-    this.q = new Uint32Array(0);
-    return new RowDigests(out.subarray(0, 4 * m));
+    // One per key: the last of each run of equal keys.
+    let m = 0;
+    for (let j = 0; j < n; j++) {
+      if (j + 1 < n && q[4 * (j + 1)] === q[4 * j] && q[4 * (j + 1) + 1] === q[4 * j + 1]) continue;
+      if (m !== j) q.copyWithin(4 * m, 4 * j, 4 * j + 4);
+      m++;
+    }
+    return new RowDigests(q.subarray(0, 4 * m));
   }
 }
 
@@ -1094,6 +1168,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let snapshot: Snapshot | undefined;
     let changed: Record<string, number> | undefined;
     let deleted: Record<string, number> | undefined;
+    let touched: SourceChanges | undefined;
     if (state && previousSnapshot) {
       let after = new Date(state.source_watermark).getTime() - c.source.modifiedOverlapSeconds * 1000;
       if ((last?.source?.zonelessTimestamps ?? 0) > 0) {
@@ -1111,6 +1186,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
         snapshot = inc.snapshot;
         changed = inc.changed;
         deleted = inc.deleted;
+        touched = inc.touched;
       } else {
         fallbackReason = `${inc.fallback}: full read and diff`;
         warnings.add('source.delta_unusable', 'the delta feed could not be used; the run read everything and compared', [], inc.fallback);
@@ -1156,11 +1232,25 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     phase('fetched');
 
     // 2. Rules, files, delta.
-    // The source records are needed after the rules only as next run's base: compressed now,
-    // while the heap is small, and dropped as soon as the rules are through with them.
-    const snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
+    // The stored snapshot is a base and the change logs of the delta runs since: a delta run that
+    // started from the kept store appends its own log, until the logs would outweigh the base; then,
+    // and on every other run, the whole snapshot is encoded again as a new base (while the heap is small).
+    let snapshotParts: Parts | undefined;
+    let snapshotBase: number | undefined;
+    const baseBytes = sourceKept ? Number(source.meta('snapshot_base_bytes')) : NaN;
+    if (touched && Number.isFinite(baseBytes)) {
+      const log = await encodeChangeLog(snapshot, touched, join(store.path, 'source_snapshot.log.gz'));
+      if ((await blobBytes(db, c.key, 'source_snapshot')) + partsBytes(log) <= 2 * baseBytes) snapshotParts = log;
+    }
+    if (!snapshotParts) {
+      snapshotParts = await encodeSnapshot(snapshot, optInOf(c), false, join(store.path, 'source_snapshot.gz'));
+      snapshotBase = partsBytes(snapshotParts);
+    }
     phase('snapshot encoded');
-    const sel = applyRulesInto(c, snapshot, clock.now(), storeScratch(store), warnings);
+    // The rules, kept per unit in the source store: a delta read re-evaluates what it touched (kept-selection.ts).
+    const today = localDay(clock.now(), c.timeZone);
+    const sel = { today, ...evaluateKept(source, snapshot, selectOptions(c, today, false, warnings), touched) };
+    touched = undefined;
     snapshot = undefined;
     previousSnapshot = undefined;
     phase('rules applied');
@@ -1173,7 +1263,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     let selection: SelectionView | undefined = sel.selection;
     if (c.formats.includes('sds')) {
       await mkdir(join(staging, 'sds'), { recursive: true });
-      for (const [f, table] of Object.entries(sdsLazyTables(selection))) files[`sds/${f}`] = writeLazyTable(join(staging, 'sds', f), table);
+      for (const [f, n] of Object.entries(writeSdsFiles(join(staging, 'sds'), selection))) files[`sds/${f}`] = n;
     }
     phase('sds written');
     let previousRows: PreviousRows | undefined;
@@ -1221,6 +1311,8 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       skippedRecords: Object.fromEntries(stats.skipped),
       namedWarnings: warnings.list(),
       keptStore,
+      evaluated: sel.evaluated,
+      snapshotStored: { as: snapshotBase === undefined ? 'change log' : 'base', bytes: partsBytes(snapshotParts) },
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
     };
     await writeFile(join(staging, 'report.json'), JSON.stringify(report, null, 2) + '\n', 'utf8');
@@ -1229,21 +1321,29 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     // 3. Publish: state, run record and the symlink swap succeed or fail together.
     // The store is on disk (and, when it is not the kept one, marked as made by this run) before the
     // state names this run: a kept store is marked clean only once the state does.
-    source.commitDurably({ identity, run: runId, rows_offset: String(or.rowsOffset), clean: sourceKept ? '0' : '1' });
+    source.commitDurably({
+      identity,
+      run: runId,
+      rows_offset: String(or.rowsOffset),
+      clean: sourceKept ? '0' : '1',
+      ...(snapshotBase !== undefined ? { snapshot_base_bytes: String(snapshotBase) } : {}),
+    });
     const outputPath = join(runsDir, name);
     await db.transaction().execute(async (trx) => {
       const values = {
         last_run_id: runId,
         source_watermark: fetchStartedAt,
-        source_snapshot: Buffer.alloc(0),
         published_rows: Buffer.alloc(0),
         updated_at: finishedAt,
       };
-      await trx
-        .insertInto('readout_state')
-        .values({ customer_key: c.key, ...values })
-        .onConflict((oc) => oc.column('customer_key').doUpdateSet(values))
-        .execute();
+      // A change log is appended to the stored snapshot; a new base replaces it.
+      if (snapshotBase === undefined) await trx.updateTable('readout_state').set(values).where('customer_key', '=', c.key).execute();
+      else
+        await trx
+          .insertInto('readout_state')
+          .values({ customer_key: c.key, ...values, source_snapshot: Buffer.alloc(0) })
+          .onConflict((oc) => oc.column('customer_key').doUpdateSet({ ...values, source_snapshot: Buffer.alloc(0) }))
+          .execute();
       await storeBlob(trx, c.key, 'source_snapshot', snapshotParts);
       await storeBlob(trx, c.key, 'published_rows', or.rowsParts);
       await trx

@@ -156,9 +156,11 @@ function count(t: Tally, v: Verdict): void {
   else t.excluded[v.excludedBy!] = (t.excluded[v.excludedBy!] ?? 0) + 1;
 }
 
-const grade = (y?: number) => (y === undefined ? undefined : y === 0 ? 'KG' : String(y).padStart(2, '0'));
+/** A school year as a two-digit grade (`KG` for the preschool class). */
+export const grade = (y?: number) => (y === undefined ? undefined : y === 0 ? 'KG' : String(y).padStart(2, '0'));
 
-function pickEmail(p: Person, prefer: string[]): string | undefined {
+/** The first e-mail of the preferred types, else the first not private (or any, when private is preferred). */
+export function pickEmail(p: Person, prefer: string[]): string | undefined {
   for (const t of prefer) {
     const e = p.emails.find((x) => x.type === t);
     if (e) return e.value;
@@ -171,7 +173,7 @@ function pickEmail(p: Person, prefer: string[]): string | undefined {
  * push reserves room for 16 more elements; with three such arrays per person (kinds, roles,
  * guardians) that was ~50 MB of empty slots on a 60,000-student world.
  */
-function appended<T>(list: T[] | undefined, x: T): T[] {
+export function appended<T>(list: T[] | undefined, x: T): T[] {
   if (!list || !list.length) return [x];
   if (list.length >= 8) {
     list.push(x);
@@ -580,6 +582,27 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
 const KIND_RANK = { staff: 0, student: 1, guardian: 2 } as const;
 const FROM_RANK = { eppn: 0, email: 1, id: 2 } as const;
 
+/** Who keeps a shared username: lower first (by source, then kind; ties by id). */
+export const usernameRank = (p: Pick<OutPerson, 'usernameFrom' | 'kinds'>) =>
+  [FROM_RANK[p.usernameFrom], Math.min(...p.kinds.map((k) => KIND_RANK[k]), 3)] as const;
+
+/** The order of {@link usernameRank}, then id. */
+export function byUsernameRank(a: Pick<OutPerson, 'id' | 'usernameFrom' | 'kinds'>, b: Pick<OutPerson, 'id' | 'usernameFrom' | 'kinds'>): number {
+  const [fa, ka] = usernameRank(a);
+  const [fb, kb] = usernameRank(b);
+  return fa - fb || ka - kb || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** A shared username made a person's own: a suffix from a hash of their id, longer until `taken` (lower case) says it is free. */
+export function suffixedUsername(id: string, base: string, taken: (lowerCase: string) => boolean): string {
+  for (let len = 8; ; len += 4) {
+    const h = createHash('sha256').update(id).digest('hex').slice(0, len);
+    const at = base.lastIndexOf('@');
+    const candidate = at > 0 ? `${base.slice(0, at)}+${h}${base.slice(at)}` : `${base}-${h}`;
+    if (!taken(candidate.toLowerCase())) return candidate;
+  }
+}
+
 /**
  * Makes usernames unique (compared without case), as SDS and OneRoster require. Of the people who
  * share one, the first by (source: eduPersonPrincipalName, e-mail, id; then kind: staff, student,
@@ -599,25 +622,11 @@ export function uniqueUsernames(
   // Only the shared names are worked on: a handful, held here while names are added to the index.
   const shared: OutPerson[][] = [];
   for (const [, refs] of byName.shared()) shared.push(refs.map((r) => (typeof r === 'string' ? store!.get(r) : r)));
-  const rank = (p: OutPerson) => [FROM_RANK[p.usernameFrom], Math.min(...p.kinds.map((k) => KIND_RANK[k]), 3)] as const;
   for (const list of shared) {
-    list.sort((a, b) => {
-      const [fa, ka] = rank(a);
-      const [fb, kb] = rank(b);
-      return fa - fb || ka - kb || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    });
+    list.sort(byUsernameRank);
     for (const p of list.slice(1)) {
-      const base = p.username;
-      for (let len = 8; ; len += 4) {
-        const h = createHash('sha256').update(p.id).digest('hex').slice(0, len);
-        const at = base.lastIndexOf('@');
-        const candidate = at > 0 ? `${base.slice(0, at)}+${h}${base.slice(at)}` : `${base}-${h}`;
-        if (!byName.get(candidate.toLowerCase())) {
-          p.username = candidate;
-          byName.add(candidate.toLowerCase(), onDisk ? p.id : p);
-          break;
-        }
-      }
+      p.username = suffixedUsername(p.id, p.username, (lc) => !!byName.get(lc));
+      byName.add(p.username.toLowerCase(), onDisk ? p.id : p);
       store?.save(p);
       warnings?.add('output.username_shared', 'people shared a username; all but the first (by source, kind, id) got a suffix', [], p.id);
     }

@@ -131,6 +131,12 @@ export class DiskMap<T extends { id: string }> implements RecordMap<T> {
   *keys(): IterableIterator<string> {
     for (const row of this.walk('id')) yield row[0];
   }
+  /** A record's JSON text as stored, or undefined. */
+  text(id: string): string | undefined {
+    this.flush();
+    const row = this.q.get.get(id) as unknown as [string] | undefined;
+    return row?.[0];
+  }
   /** The records' JSON texts, in insertion order. */
   *texts(): IterableIterator<string> {
     for (const row of this.walk('json')) yield row[0];

@@ -82,6 +82,15 @@ function seedDated(w: ReadoutWorld): void {
   });
 }
 
+/** A full run of another customer on the same source and clock (and `customer`'s settings): what a delta run must equal. */
+let freshRuns = 0;
+async function freshRun(w: ReadoutWorld, customer = w.customer) {
+  const fresh = await runReadout({ ...customer, key: `fresh-${++freshRuns}`, outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
+  expect(fresh.error).toBeUndefined();
+  expect(fresh.report!.mode).toBe('full');
+  return fresh;
+}
+
 describe('a delta run publishes what a full run would', () => {
   const worlds: ReadoutWorld[] = [];
   afterEach(async () => {
@@ -123,12 +132,15 @@ describe('a delta run publishes what a full run would', () => {
     expect(delta.error).toBeUndefined();
     expect(delta.report!.mode).toBe('incremental');
     expect(delta.report!.today).toBe('2026-12-15');
+    // The rules looked again only at what the change and the passing days touched.
+    expect(delta.report!.evaluated).toMatchObject({ full: false });
 
     // A fresh customer on the same source, same clock: a full run of the final source.
     const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
     expect(fresh.error).toBeUndefined();
     expect(fresh.report!.mode).toBe('full');
     expect(fresh.report!.today).toBe('2026-12-15');
+    expect(fresh.report!.evaluated).toMatchObject({ full: true });
 
     expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
     expect(delta.report!.counts).toEqual(fresh.report!.counts);
@@ -155,5 +167,116 @@ describe('a delta run publishes what a full run would', () => {
       .map((u) => u.sourcedId)
       .sort();
     expect(removed).toEqual(['G-ST-ENDING', 'G-ST6', 'ST-ENDING', 'ST6']);
+  }, 120_000);
+
+  it('re-evaluates what the change does not name: a group whose dates turn, a teacher whose duty ends, a changed syllabus, a new guardian', async () => {
+    const w = await openWorld();
+    worlds.push(w);
+    const src = w.source;
+    // A class whose only change is a membership's end date passing (its members stay kept).
+    src.put('groups', {
+      id: 'GR-TIMED',
+      displayName: 'Tidsbestämd klass',
+      groupType: 'Klass',
+      organisation: ref('S-NORTH'),
+      startDate: '2026-08-15',
+      groupMemberships: [{ person: ref('ST3'), startDate: '2026-08-15', endDate: '2026-12-01' }, { person: ref('ST4') }],
+    });
+    // A teacher who stays staff by a second duty while the duty they teach by ends.
+    src.put('persons', { id: 'T-TWO', givenName: 'Två', familyName: 'Tjänster', emails: [{ value: 't-two@personal.exempel.se', type: 'Skola personal' }] });
+    src.put('duties', { id: 'D-T-TWO-A', person: ref('T-TWO'), dutyAt: ref('S-NORTH'), dutyRole: 'Lärare', startDate: '2020-08-01', endDate: '2026-12-01' });
+    src.put('duties', { id: 'D-T-TWO-B', person: ref('T-TWO'), dutyAt: ref('S-NORTH'), dutyRole: 'Lärare', startDate: '2020-08-01' });
+    src.put('groups', {
+      id: 'GR-TWO',
+      displayName: 'Sv extra',
+      groupType: 'Undervisning',
+      organisation: ref('S-NORTH'),
+      startDate: '2026-08-15',
+      groupMemberships: [{ person: ref('ST5') }],
+    });
+    src.put('activities', {
+      id: 'A-TWO',
+      displayName: 'A-TWO',
+      calendarEventsRequired: false,
+      startDate: '2026-08-15',
+      organisation: ref('S-NORTH'),
+      groups: [ref('GR-TWO')],
+      syllabus: ref('SYL-SV'),
+      teachers: [{ duty: ref('D-T-TWO-A') }],
+    });
+    w.clock.advance(3600_000);
+    const first = await runReadout(w.customer, w.deps);
+    expect(first.error).toBeUndefined();
+    const enrolments = (dir: string) => readCsv(join(dir, 'oneroster', 'enrollments.csv')).rows.map((e) => `${e.classSourcedId}/${e.userSourcedId}`);
+    expect(enrolments(first.outputPath!)).toEqual(expect.arrayContaining(['GR-TIMED/ST3', 'GR-TWO.SYL-SV/T-TWO']));
+
+    // In the source: a syllabus renamed (its groups' teams change title), a student's guardian replaced.
+    w.clock.advance(20 * 60_000);
+    src.update('syllabuses', 'SYL-MA', (s) => (s.subjectName = 'Matematik (ny)'));
+    src.put('persons', { id: 'G-NEW', givenName: 'Ny', familyName: 'Förälder', emails: [{ value: 'g-new@example.se', type: 'Privat' }] });
+    src.update('persons', 'ST5', (p) => (p.responsibles = [{ person: ref('G-NEW'), relationType: 'Vårdnadshavare' }]));
+    // 24 days on: past both end dates and the 14 days of tolerance.
+    w.clock.advance(24 * 24 * 3600_000);
+
+    const delta = await runReadout(w.customer, w.deps);
+    expect(delta.error).toBeUndefined();
+    expect(delta.report!.mode).toBe('incremental');
+    expect(delta.report!.evaluated).toMatchObject({ full: false });
+    const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
+    expect(fresh.error).toBeUndefined();
+    expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+    expect(delta.report!.counts).toEqual(fresh.report!.counts);
+
+    // The comparison above covers each of them: they did change.
+    const now = enrolments(delta.outputPath!);
+    expect(now).not.toContain('GR-TIMED/ST3');
+    expect(now).toContain('GR-TIMED/ST4');
+    expect(now).not.toContain('GR-TWO.SYL-SV/T-TWO');
+    const titles = readCsv(join(delta.outputPath!, 'oneroster', 'classes.csv')).rows.map((c) => c.title);
+    expect(titles).toContain('Ma 7 Matematik (ny)');
+    const users = readCsv(join(delta.outputPath!, 'oneroster', 'users.csv')).rows.map((u) => u.sourcedId);
+    expect(users).toContain('G-NEW');
+    expect(users).not.toContain('G-ST5');
+    expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
+      [],
+    );
+  }, 120_000);
+
+  it('usernames made unique and unique again as names collide and part; another rules configuration evaluates everything', async () => {
+    const w = await openWorld();
+    worlds.push(w);
+    w.clock.advance(3600_000);
+    expect((await runReadout(w.customer, w.deps)).error).toBeUndefined();
+    const username = (r: Awaited<ReturnType<typeof runReadout>>, id: string) =>
+      readCsv(join(r.outputPath!, 'oneroster', 'users.csv')).rows.find((u) => u.sourcedId === id)?.username;
+    const same = async (customer = w.customer) => {
+      const delta = await runReadout(customer, w.deps);
+      expect(delta.error).toBeUndefined();
+      expect(delta.report!.mode).toBe('incremental');
+      const fresh = await freshRun(w, customer);
+      expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+      expect(delta.report!.counts).toEqual(fresh.report!.counts);
+      return delta;
+    };
+
+    // ST3 takes ST4's e-mail: ST4, unchanged in the source, is the one ranked second (same source and kind, later id) and gets a suffix.
+    w.clock.advance(20 * 60_000);
+    w.source.update('persons', 'ST3', (p) => (p.emails = [{ value: 'st4@elev.exempel.se', type: 'Skola elev' }]));
+    const collided = await same();
+    expect(collided.report!.evaluated).toMatchObject({ full: false });
+    expect(username(collided, 'ST3')).toBe('st4@elev.exempel.se');
+    expect(username(collided, 'ST4')).toMatch(/^st4\+[0-9a-f]{8}@elev\.exempel\.se$/);
+
+    // And gives it back: ST4 has its own name again.
+    w.clock.advance(20 * 60_000);
+    w.source.update('persons', 'ST3', (p) => (p.emails = [{ value: 'st3@elev.exempel.se', type: 'Skola elev' }]));
+    const parted = await same();
+    expect(username(parted, 'ST4')).toBe('st4@elev.exempel.se');
+
+    // Another tolerance: every verdict may turn (ST-LEFT, who left in June, is kept again with 200 days).
+    w.clock.advance(20 * 60_000);
+    const wider = await same({ ...w.customer, toleranceDays: 200 });
+    expect(wider.report!.evaluated).toMatchObject({ full: true });
+    expect(username(wider, 'ST-LEFT')).toBeDefined();
   }, 120_000);
 });

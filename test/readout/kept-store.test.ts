@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReadout, type RunResult } from '../../src/readout/run.ts';
 import { openWorld, readCsv, type ReadoutWorld } from './support/setup.ts';
@@ -98,6 +99,90 @@ describe('the store kept between runs', () => {
     expect(d.report!.keptStore).toEqual({ used: true });
     expect(c.report!.delta.people).toEqual({ added: 0, updated: 0, removed: 0 });
     expect(digest(c.outputPath!)).toEqual(digest(d.outputPath!));
+  }, 120_000);
+
+  it('a delta run appends its change log to the stored snapshot; decoding base and logs gives what the kept store holds', async () => {
+    const w = await world();
+    const stored = async () => {
+      const r = await sql<{ n: number }>`select octet_length(source_snapshot) as n from readout_state where customer_key = ${w.customer.key}`.execute(
+        w.database.db,
+      );
+      return Number(r.rows[0]!.n);
+    };
+    const first = await run(w);
+    expect(first.report!.snapshotStored).toMatchObject({ as: 'base' });
+    const base = await stored();
+    expect(base).toBe(first.report!.snapshotStored!.bytes);
+    // A leaver (a deletion in the log), a renamed student and class.
+    overnight(w);
+    const second = await run(w);
+    expect(second.report!.keptStore).toEqual({ used: true });
+    expect(second.report!.snapshotStored).toMatchObject({ as: 'change log' });
+    expect(await stored()).toBe(base + second.report!.snapshotStored!.bytes);
+    // A newcomer, the renamed student renamed again, another leaver, the first leaver back (deleted, then set again: at the end, as in the kept store).
+    w.clock.advance(20 * 60_000);
+    w.source.put('persons', {
+      id: 'ST-NEW',
+      givenName: 'Ny',
+      familyName: 'Elev',
+      emails: [{ value: 'st-new@elev.exempel.se', type: 'Skola elev' }],
+      enrolments: [{ enroledAt: { id: 'S-NORTH' }, schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' }],
+    });
+    w.source.update('persons', 'ST1', (p) => (p.givenName = 'Andra'));
+    w.source.remove('persons', 'ST5');
+    w.source.put('persons', {
+      id: 'ST6',
+      givenName: 'Tillbaka',
+      familyName: 'Elev',
+      emails: [{ value: 'st6@elev.exempel.se', type: 'Skola elev' }],
+      enrolments: [{ enroledAt: { id: 'S-NORTH' }, schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' }],
+    });
+    w.clock.advance(24 * 3600_000);
+    const third = await run(w);
+    expect(third.report!.snapshotStored).toMatchObject({ as: 'change log' });
+
+    // Without the kept store the next run decodes base and logs: it must publish what a full run of the source does.
+    rmSync(join(w.outputDir, '.readout-store'), { recursive: true });
+    w.clock.advance(24 * 3600_000);
+    const decoded = await run(w);
+    expect(decoded.error).toBeUndefined();
+    expect(decoded.report!.mode).toBe('incremental');
+    expect(decoded.report!.keptStore).toMatchObject({ used: false });
+    expect(decoded.report!.snapshotStored).toMatchObject({ as: 'base' });
+    const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
+    expect(fresh.report!.mode).toBe('full');
+    const bulk = (d: Record<string, string>) => Object.fromEntries(Object.entries(d).filter(([k]) => !k.startsWith('oneroster-delta/')));
+    expect(bulk(digest(decoded.outputPath!))).toEqual(bulk(digest(fresh.outputPath!)));
+    expect(users(w).map((u) => u.sourcedId)).toEqual(expect.arrayContaining(['ST-NEW', 'ST6']));
+    expect(users(w).map((u) => u.sourcedId)).not.toContain('ST5');
+    expect(users(w).find((u) => u.sourcedId === 'ST1')!.givenName).toBe('Andra');
+  }, 120_000);
+
+  it('a new base is stored once the change logs would outweigh the base', async () => {
+    const w = await world();
+    const stored = async () => {
+      const r = await sql<{ n: number }>`select octet_length(source_snapshot) as n from readout_state where customer_key = ${w.customer.key}`.execute(
+        w.database.db,
+      );
+      return Number(r.rows[0]!.n);
+    };
+    const base = (await run(w)).report!.snapshotStored!.bytes;
+    let logs = 0;
+    for (let night = 1; night <= 60; night++) {
+      w.clock.advance(24 * 3600_000);
+      w.source.update('persons', 'ST1', (p) => (p.givenName = `Namn ${night}`));
+      const r = await run(w);
+      expect(r.error).toBeUndefined();
+      if (r.report!.snapshotStored!.as === 'base') {
+        // Not before the logs reached the base's size again, and the base replaced them.
+        expect(base + logs + 200).toBeGreaterThan(2 * base);
+        expect(await stored()).toBe(r.report!.snapshotStored!.bytes);
+        return;
+      }
+      logs += r.report!.snapshotStored!.bytes;
+      expect(await stored()).toBe(base + logs);
+    }
+    throw new Error('no new base after 60 change logs');
   }, 120_000);
 
   it('is not used when it belongs to an older run than the stored state', async () => {

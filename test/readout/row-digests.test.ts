@@ -38,4 +38,21 @@ describe('row digests', () => {
     expect(sorted).toBe(true);
     expect(d.find(Math.imul(12345, 2654435761) >>> 0, 12345)).toBeGreaterThanOrEqual(0);
   });
+
+  it('across blocks, with repeated keys: what a sort of copies gives, the last of a key kept', () => {
+    const c = new DigestCollector();
+    const added: [number, number, number, number][] = [];
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    for (let i = 0; i < 150_000; i++) {
+      // Few distinct keys in the first lane, so that keys repeat (within and across the 65,536-row blocks).
+      const r: [number, number, number, number] = [next() % 5000, next() % 7, i, next()];
+      added.push(r);
+      c.add(...r);
+    }
+    const last = new Map<string, [number, number, number, number]>();
+    for (const r of added) last.set(`${r[0]}:${r[1]}`, r);
+    const want = [...last.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]).flat();
+    expect([...c.finish().q]).toEqual(want);
+  });
 });
