@@ -6,7 +6,6 @@ import { DEFAULT_ROLE_MAPPING, staffRoleOf } from './roles.ts';
 import {
   activityCurrent,
   addDays,
-  compositeId,
   dateWindow,
   groupRules,
   guardianRules,
@@ -14,13 +13,16 @@ import {
   schoolRules,
   staffRules,
   studentRules,
-  teamId,
   type Verdict,
 } from './rules.ts';
 import { sortKey } from './scratch.ts';
 import {
   academicSession,
   appended,
+  dutyCounting,
+  outPerson,
+  outSchool,
+  outTeam,
   byUsernameRank,
   grade,
   pickEmail,
@@ -212,36 +214,11 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
     count(schoolTally, v);
     if (!v.kept) continue;
     keptSchools.add(org.id);
-    schools.push({
-      id: org.id,
-      name: org.displayName,
-      schoolUnitCode: org.schoolUnitCode,
-      organisationCode: org.organisationCode,
-      municipalityCode: org.municipalityCode,
-      schoolTypes: org.schoolTypes,
-    });
+    schools.push(outSchool(org));
   }
   schools.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   parents.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-  const below = new Map<string, string[]>();
-  const unitsBelow = (orgId: string): string[] => {
-    let hit = below.get(orgId);
-    if (hit) return hit;
-    below.set(orgId, []); // a cycle in the source's parents ends here
-    hit = [];
-    for (const c of children.get(orgId) ?? []) {
-      if (keptSchools.has(c)) hit.push(c);
-      else hit.push(...unitsBelow(c));
-    }
-    hit = [...new Set(hit)].sort();
-    below.set(orgId, hit);
-    return hit;
-  };
-  const roleMapping = o.roles ?? DEFAULT_ROLE_MAPPING;
-  const dutyOptions = {
-    unitsBelow: o.dutiesOnParentOrganisations === false ? undefined : unitsBelow,
-    excludedTitle: (title: string | undefined) => staffRoleOf(title, roleMapping).role === 'exclude',
-  };
+  const { unitsBelow, roleMapping, dutyOptions } = dutyCounting(o, children, keptSchools);
 
   const print = fingerprint(o, [...keptSchools].sort(), parents);
   const lastToday = store.meta('selection_today');
@@ -647,22 +624,7 @@ function evaluatePerson(
   const next = new NextChange(today, tolerance);
   const tally = (cat: 'students' | 'staff' | 'guardians', v: Verdict) => (u.tallies[cat] = v.kept ? '' : v.excludedBy!);
   let out: OutPerson | undefined;
-  const person = (): OutPerson =>
-    out ?? {
-      id: p.id,
-      givenName: p.givenName,
-      familyName: p.familyName,
-      middleName: p.middleName,
-      username: p.eppn ?? '',
-      usernameFrom: p.eppn ? 'eppn' : 'id',
-      email: undefined,
-      phone: undefined,
-      kinds: [],
-      roles: [],
-      guardianOf: [],
-      civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
-      address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
-    };
+  const person = (): OutPerson => out ?? outPerson(p, o);
 
   // Student
   if (p.enrolments.length) {
@@ -824,20 +786,7 @@ function evaluateGroup(g: Group, q: Queries, snap: Snapshot, keptSchools: Readon
   for (const sid of pairs) {
     const syl = sid ? snap.syllabuses.get(sid) : undefined;
     if (sid && !syl) u.warnings.push({ plain: `syllabus ${sid} of group ${g.id} is missing from /syllabuses` });
-    const act = acts.find((a) => a.syllabusId === sid);
-    const subject = syl?.courseName ?? syl?.subjectName ?? act?.courseName ?? act?.displayName;
-    const team: OutTeam = {
-      id: teamId(g.id, sid),
-      groupId: g.id,
-      syllabusId: sid,
-      schoolId: g.organisationId!,
-      title: sid ? `${g.displayName} ${subject ?? sid}` : g.displayName,
-      groupType: g.groupType,
-      courseId: compositeId(sid ?? g.groupType, g.organisationId!),
-      courseTitle: sid ? (subject ?? sid) : g.groupType,
-      courseCode: syl?.courseCode ?? act?.courseCode,
-      subjectCode: syl?.subjectCode,
-    };
+    const team = outTeam(g, sid, syl, acts);
     u.teams.push(team);
     const members = new Set<string>();
     for (const m of g.memberships) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Activity, Address, Duty, Person, Responsible, Snapshot } from './model.ts';
+import type { Activity, Address, Duty, Group, Organisation, Person, Responsible, Snapshot, Syllabus } from './model.ts';
 import { DEFAULT_ROLE_MAPPING, staffRoleOf, type RoleMapping, type StaffRole } from './roles.ts';
 import {
   activityCurrent,
@@ -279,38 +279,13 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
     count(counts.schools, v);
     if (!v.kept) continue;
     keptSchools.add(org.id);
-    schools.push({
-      id: org.id,
-      name: org.displayName,
-      schoolUnitCode: org.schoolUnitCode,
-      organisationCode: org.organisationCode,
-      municipalityCode: org.municipalityCode,
-      schoolTypes: org.schoolTypes,
-    });
+    schools.push(outSchool(org));
   }
 
   // Organisations above school units (a Skola, a Rektorsområde): which kept units lie below each.
   const children = new Map<string, string[]>();
   for (const org of snap.organisations.values()) if (org.parentId) children.set(org.parentId, appended(children.get(org.parentId), org.id));
-  const below = new Map<string, string[]>();
-  const unitsBelow = (orgId: string): string[] => {
-    let hit = below.get(orgId);
-    if (hit) return hit;
-    below.set(orgId, []); // a cycle in the source's parents ends here
-    hit = [];
-    for (const c of children.get(orgId) ?? []) {
-      if (keptSchools.has(c)) hit.push(c);
-      else hit.push(...unitsBelow(c));
-    }
-    hit = [...new Set(hit)].sort();
-    below.set(orgId, hit);
-    return hit;
-  };
-  const roleMapping = o.roles ?? DEFAULT_ROLE_MAPPING;
-  const dutyOptions = {
-    unitsBelow: o.dutiesOnParentOrganisations === false ? undefined : unitsBelow,
-    excludedTitle: (t: string | undefined) => staffRoleOf(t, roleMapping).role === 'exclude',
-  };
+  const { unitsBelow, roleMapping, dutyOptions } = dutyCounting(o, children, keptSchools);
 
   // Names, dates, school ids and titles repeat across thousands of people; each parsed record
   // brings its own copy of them. One shared copy each keeps a selection in the heap small (in the
@@ -329,23 +304,7 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
   const firstSchool = scratch.onDisk ? scratch.kv<string>('first_school') : undefined;
   /** In the store: each kept person's username as it stands, so that making them unique need not read every person. */
   const usernames = scratch.onDisk ? scratch.kv<[string, string]>('usernames_by_person') : undefined;
-  const person = (p: Person): OutPerson =>
-    people.get(p.id) ?? {
-      // Every field set here, in one order: all people share one object shape (no later additions).
-      id: p.id,
-      givenName: intern(p.givenName),
-      familyName: intern(p.familyName),
-      middleName: intern(p.middleName),
-      username: p.eppn ?? '',
-      usernameFrom: p.eppn ? 'eppn' : 'id',
-      email: undefined,
-      phone: undefined,
-      kinds: [],
-      roles: [],
-      guardianOf: [],
-      civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
-      address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
-    };
+  const person = (p: Person): OutPerson => people.get(p.id) ?? outPerson(p, o, intern);
   /** Stores a person after a change; without an eppn, the username is the e-mail, else the id (as it stands now). */
   const save = (out: OutPerson) => {
     if (out.usernameFrom !== 'eppn') {
@@ -508,20 +467,7 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
     for (const sid of pairs) {
       const syl = sid ? snap.syllabuses.get(sid) : undefined;
       if (sid && !syl) warnings.push(`syllabus ${sid} of group ${g.id} is missing from /syllabuses`);
-      const act = acts.find((a) => a.syllabusId === sid);
-      const subject = syl?.courseName ?? syl?.subjectName ?? act?.courseName ?? act?.displayName;
-      const team: OutTeam = {
-        id: teamId(g.id, sid),
-        groupId: g.id,
-        syllabusId: sid,
-        schoolId: g.organisationId!,
-        title: sid ? `${g.displayName} ${subject ?? sid}` : g.displayName,
-        groupType: g.groupType,
-        courseId: compositeId(sid ?? g.groupType, g.organisationId!),
-        courseTitle: sid ? (subject ?? sid) : g.groupType,
-        courseCode: syl?.courseCode ?? act?.courseCode,
-        subjectCode: syl?.subjectCode,
-      };
+      const team = outTeam(g, sid, syl, acts);
       teams.add(team, team.id);
       teamSchool?.set(team.id, team.schoolId);
       d.teams.push(team.id);
@@ -631,4 +577,89 @@ export function uniqueUsernames(
       warnings?.add('output.username_shared', 'people shared a username; all but the first (by source, kind, id) got a suffix', [], p.id);
     }
   }
+}
+
+/** A kept school as the writers take it. */
+export function outSchool(org: Organisation): OutSchool {
+  return {
+    id: org.id,
+    name: org.displayName,
+    schoolUnitCode: org.schoolUnitCode,
+    organisationCode: org.organisationCode,
+    municipalityCode: org.municipalityCode,
+    schoolTypes: org.schoolTypes,
+  };
+}
+
+/**
+ * How duties are counted: `unitsBelow` (the kept school units below an organisation; `children`:
+ * each organisation's child ids), the role mapping, and the staff rules' options built from them —
+ * duties on an organisation above school units count for the kept units below it unless
+ * `mapping.dutiesOnParentOrganisations` is off, and titles the role mapping excludes do not count.
+ */
+export function dutyCounting(o: SelectOptions, children: Map<string, string[]>, keptSchools: Set<string>) {
+  const below = new Map<string, string[]>();
+  const unitsBelow = (orgId: string): string[] => {
+    let hit = below.get(orgId);
+    if (hit) return hit;
+    below.set(orgId, []); // a cycle in the source's parents ends here
+    hit = [];
+    for (const c of children.get(orgId) ?? []) {
+      if (keptSchools.has(c)) hit.push(c);
+      else hit.push(...unitsBelow(c));
+    }
+    hit = [...new Set(hit)].sort();
+    below.set(orgId, hit);
+    return hit;
+  };
+  const roleMapping = o.roles ?? DEFAULT_ROLE_MAPPING;
+  const dutyOptions = {
+    unitsBelow: o.dutiesOnParentOrganisations === false ? undefined : unitsBelow,
+    excludedTitle: (t: string | undefined) => staffRoleOf(t, roleMapping).role === 'exclude',
+  };
+  return { unitsBelow, roleMapping, dutyOptions };
+}
+
+/**
+ * A kept person before the rules add kinds, roles and e-mail. Every field set here, in one order: all
+ * people share one object shape (no later additions). `intern` shares repeated strings (names).
+ */
+export function outPerson(p: Person, o: SelectOptions, intern: <S extends string | undefined>(v: S) => S = (v) => v): OutPerson {
+  return {
+    id: p.id,
+    givenName: intern(p.givenName),
+    familyName: intern(p.familyName),
+    middleName: intern(p.middleName),
+    username: p.eppn ?? '',
+    usernameFrom: p.eppn ? 'eppn' : 'id',
+    email: undefined,
+    phone: undefined,
+    kinds: [],
+    roles: [],
+    guardianOf: [],
+    civicNo: o.exportCivicNo && p.civicNo ? p.civicNo : undefined,
+    address: o.exportAddress ? (p.addresses.find((a) => a.type === 'Folkbokföring') ?? p.addresses[0]) : undefined,
+  };
+}
+
+/**
+ * The team a kept group yields for syllabus `sid` (a teaching group: one per syllabus; any other
+ * group: one, `sid` undefined), named from the syllabus, else from the group's current activity
+ * (`acts`) for it.
+ */
+export function outTeam(g: Group, sid: string | undefined, syl: Syllabus | undefined, acts: Activity[]): OutTeam {
+  const act = acts.find((a) => a.syllabusId === sid);
+  const subject = syl?.courseName ?? syl?.subjectName ?? act?.courseName ?? act?.displayName;
+  return {
+    id: teamId(g.id, sid),
+    groupId: g.id,
+    syllabusId: sid,
+    schoolId: g.organisationId!,
+    title: sid ? `${g.displayName} ${subject ?? sid}` : g.displayName,
+    groupType: g.groupType,
+    courseId: compositeId(sid ?? g.groupType, g.organisationId!),
+    courseTitle: sid ? (subject ?? sid) : g.groupType,
+    courseCode: syl?.courseCode ?? act?.courseCode,
+    subjectCode: syl?.subjectCode,
+  };
 }
