@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { entityTable, type SourceDb } from './kept-store.ts';
 import { personCodec, type Activity, type Duty, type EntityName, type Group, type Person, type Responsible, type Snapshot } from './model.ts';
-import { DEFAULT_ROLE_MAPPING, staffRoleOf } from './roles.ts';
+import type { DEFAULT_ROLE_MAPPING } from './roles.ts';
 import {
   activityCurrent,
   addDays,
@@ -18,6 +18,7 @@ import {
 import { sortKey } from './scratch.ts';
 import {
   academicSession,
+  addStaffRoles,
   appended,
   dutyCounting,
   outPerson,
@@ -36,6 +37,8 @@ import {
   type SelectOptions,
   type StreamSelectResult,
   type Tally,
+  warnDutiesNotCountedBelow,
+  type WarningSink,
 } from './select.ts';
 
 /**
@@ -658,60 +661,15 @@ function evaluatePerson(
     }
     const v = staffRules(p, duties, keptSchools, o, dutyOptions);
     tally('staff', v);
-    if (!dutyOptions.unitsBelow && o.namedWarnings) {
-      for (const d of duties) {
-        if (d.dutyAt && !keptSchools.has(d.dutyAt) && unitsBelow(d.dutyAt).length) {
-          u.warnings.push({
-            named: [
-              'mapping.duties_on_parent_organisations_off',
-              'duties on an organisation above kept school units were not counted (mapping.dutiesOnParentOrganisations is off)',
-              ['staff.duty.school_not_kept'],
-              d.id,
-            ],
-          });
-        }
-      }
-    }
+    // A unit's warnings are kept with it, in the kept store.
+    const warn: WarningSink = (...named) => u.warnings.push({ named });
+    if (!dutyOptions.unitsBelow && o.namedWarnings) warnDutiesNotCountedBelow(duties, keptSchools, unitsBelow, warn);
     if (v.kept) {
       if (!out) u.firstKept = [1, Number(dutyRows[0]![1]), 0];
       out = person();
-      out.kinds = appended(out.kinds, 'staff');
-      out.email ??= pickEmail(p, ['Skola personal', 'Arbete övrigt']);
-      const seen = new Set<string>();
-      for (const d of v.duties) {
+      addStaffRoles(out, p, duties, v.duties, roleMapping, warn, undefined, (d) => {
         if (!u.keptDuties.includes(d.id)) u.keptDuties.push(d.id);
-        if (d.dutyAt !== duties.find((x) => x.id === d.id)?.dutyAt) {
-          u.warnings.push({
-            named: [
-              'mapping.duty_counted_for_school_units',
-              'duties on an organisation above school units counted for the kept units below it (mapping.dutiesOnParentOrganisations)',
-              [],
-              d.id,
-            ],
-          });
-        }
-        if (seen.has(d.dutyAt!)) continue;
-        seen.add(d.dutyAt!);
-        const mapped = staffRoleOf(d.dutyRole, roleMapping);
-        if (!mapped.known) {
-          u.warnings.push({
-            named: [
-              'mapping.unknown_staff_title',
-              `staff title "${d.dutyRole ?? '(none)'}" is not in the staff-role table: mapped to ${mapped.role} (mapping.unknownStaffRole)`,
-              [],
-              p.id,
-            ],
-          });
-        }
-        out.roles = appended(out.roles, {
-          role: 'staff',
-          schoolId: d.dutyAt!,
-          jobTitle: d.dutyRole,
-          staffRole: mapped.role === 'exclude' ? 'staff' : mapped.role,
-          start: d.startDate,
-          end: d.endDate,
-        });
-      }
+      });
     }
   }
 

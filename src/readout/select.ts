@@ -365,53 +365,11 @@ export function selectInto(snap: Snapshot, o: SelectOptions, scratch: Scratch): 
     const v = staffRules(p, duties, keptSchools, o, dutyOptions);
     decide(p.id, 'person', `${p.givenName} ${p.familyName}`, 'staff', v);
     count(counts.staff, v);
-    if (!dutyOptions.unitsBelow && o.namedWarnings) {
-      for (const d of duties) {
-        if (d.dutyAt && !keptSchools.has(d.dutyAt) && unitsBelow(d.dutyAt).length) {
-          o.namedWarnings.add(
-            'mapping.duties_on_parent_organisations_off',
-            'duties on an organisation above kept school units were not counted (mapping.dutiesOnParentOrganisations is off)',
-            ['staff.duty.school_not_kept'],
-            d.id,
-          );
-        }
-      }
-    }
+    const warn: WarningSink | undefined = o.namedWarnings && ((...w) => o.namedWarnings!.add(...w));
+    if (!dutyOptions.unitsBelow && warn) warnDutiesNotCountedBelow(duties, keptSchools, unitsBelow, warn);
     if (!v.kept) continue;
     const out = person(p);
-    out.kinds = appended(out.kinds, 'staff');
-    out.email ??= pickEmail(p, ['Skola personal', 'Arbete övrigt']);
-    const seen = new Set<string>();
-    for (const d of v.duties) {
-      keptDuties.set(d.id, personId);
-      if (d.dutyAt !== duties.find((x) => x.id === d.id)?.dutyAt) {
-        o.namedWarnings?.add(
-          'mapping.duty_counted_for_school_units',
-          'duties on an organisation above school units counted for the kept units below it (mapping.dutiesOnParentOrganisations)',
-          [],
-          d.id,
-        );
-      }
-      if (seen.has(d.dutyAt!)) continue;
-      seen.add(d.dutyAt!);
-      const mapped = staffRoleOf(d.dutyRole, roleMapping);
-      if (!mapped.known) {
-        o.namedWarnings?.add(
-          'mapping.unknown_staff_title',
-          `staff title "${d.dutyRole ?? '(none)'}" is not in the staff-role table: mapped to ${mapped.role} (mapping.unknownStaffRole)`,
-          [],
-          personId,
-        );
-      }
-      out.roles = appended(out.roles, {
-        role: 'staff',
-        schoolId: intern(d.dutyAt!),
-        jobTitle: intern(d.dutyRole),
-        staffRole: mapped.role === 'exclude' ? 'staff' : mapped.role,
-        start: intern(d.startDate),
-        end: intern(d.endDate),
-      });
-    }
+    addStaffRoles(out, p, duties, v.duties, roleMapping, warn, intern, (d) => keptDuties.set(d.id, personId));
     save(out);
   }
 
@@ -662,4 +620,76 @@ export function outTeam(g: Group, sid: string | undefined, syl: Syllabus | undef
     courseCode: syl?.courseCode ?? act?.courseCode,
     subjectCode: syl?.subjectCode,
   };
+}
+
+/** Where an evaluation says what it found: a run's `Warnings`, or a unit's own list (kept-selection.ts). */
+export type WarningSink = (code: string, message: string, affects: string[], example: string) => void;
+
+/**
+ * With `mapping.dutiesOnParentOrganisations` off: a warning per duty on an organisation above kept
+ * school units (`unitsBelow`), which the staff rules did not count.
+ */
+export function warnDutiesNotCountedBelow(duties: Duty[], keptSchools: ReadonlySet<string>, unitsBelow: (orgId: string) => string[], warn: WarningSink): void {
+  for (const d of duties) {
+    if (d.dutyAt && !keptSchools.has(d.dutyAt) && unitsBelow(d.dutyAt).length) {
+      warn(
+        'mapping.duties_on_parent_organisations_off',
+        'duties on an organisation above kept school units were not counted (mapping.dutiesOnParentOrganisations is off)',
+        ['staff.duty.school_not_kept'],
+        d.id,
+      );
+    }
+  }
+}
+
+/**
+ * A kept staff member's part of `out`: the kind, the work e-mail when there is no other, and a staff
+ * role per school unit of the duties the rules kept (`kept`, as the rules counted them; `duties`, as
+ * the source sent them), the title through the role mapping. Warns of each duty counted for the units
+ * below its organisation and of each title the mapping does not know; `onKeptDuty` is told each kept
+ * duty.
+ */
+export function addStaffRoles(
+  out: OutPerson,
+  p: Person,
+  duties: Duty[],
+  kept: Duty[],
+  roleMapping: RoleMapping,
+  warn: WarningSink | undefined,
+  intern: <S extends string | undefined>(v: S) => S = (v) => v,
+  onKeptDuty?: (d: Duty) => void,
+): void {
+  out.kinds = appended(out.kinds, 'staff');
+  out.email ??= pickEmail(p, ['Skola personal', 'Arbete övrigt']);
+  const seen = new Set<string>();
+  for (const d of kept) {
+    onKeptDuty?.(d);
+    if (d.dutyAt !== duties.find((x) => x.id === d.id)?.dutyAt) {
+      warn?.(
+        'mapping.duty_counted_for_school_units',
+        'duties on an organisation above school units counted for the kept units below it (mapping.dutiesOnParentOrganisations)',
+        [],
+        d.id,
+      );
+    }
+    if (seen.has(d.dutyAt!)) continue;
+    seen.add(d.dutyAt!);
+    const mapped = staffRoleOf(d.dutyRole, roleMapping);
+    if (!mapped.known) {
+      warn?.(
+        'mapping.unknown_staff_title',
+        `staff title "${d.dutyRole ?? '(none)'}" is not in the staff-role table: mapped to ${mapped.role} (mapping.unknownStaffRole)`,
+        [],
+        p.id,
+      );
+    }
+    out.roles = appended(out.roles, {
+      role: 'staff',
+      schoolId: intern(d.dutyAt!),
+      jobTitle: intern(d.dutyRole),
+      staffRole: mapped.role === 'exclude' ? 'staff' : mapped.role,
+      start: intern(d.startDate),
+      end: intern(d.endDate),
+    });
+  }
 }
