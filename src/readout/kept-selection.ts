@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { entityTable, type SourceDb } from './kept-store.ts';
 import { personCodec, type Activity, type Duty, type EntityName, type Group, type Person, type Responsible, type Snapshot } from './model.ts';
-import type { DEFAULT_ROLE_MAPPING } from './roles.ts';
+import type { RoleMapping } from './roles.ts';
 import {
   activityCurrent,
   addDays,
@@ -618,7 +618,7 @@ function evaluatePerson(
   o: SelectOptions,
   dutyOptions: { unitsBelow?: (orgId: string) => string[]; excludedTitle: (t: string | undefined) => boolean },
   unitsBelow: (orgId: string) => string[],
-  roleMapping: typeof DEFAULT_ROLE_MAPPING,
+  roleMapping: RoleMapping,
   today: string,
   tolerance: number,
   withDuties?: ReadonlySet<string>,
