@@ -31,10 +31,13 @@ type Query = pg.PoolClient['query'];
 /** pg's record of the statements a connection has parsed (internal; checked before it is touched). */
 type Parsed = { connection?: { parsedStatements?: Record<string, string> } };
 
-/** Makes the pool's connections send statements marked `PREPARED` as named statements. */
+/**
+ * Makes the pool's connections send statements marked `PREPARED` as named statements, and answer
+ * every statement the query builder sends through pg's callback (`answeredThroughCallback`).
+ */
 export function prepareMarkedStatements(pool: pg.Pool): void {
   pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    const query = answeredThroughCallback(client.query.bind(client) as (...args: unknown[]) => unknown);
     /** Text → name, least recently used first (a Map keeps insertion order). */
     const names = new Map<string, string>();
     let kept = 0;
@@ -69,4 +72,34 @@ export function prepareMarkedStatements(pool: pg.Pool): void {
     };
     client.query = wrapped as Query;
   });
+}
+
+/**
+ * A connection's `query` that, for a statement given as text or as a config object without a
+ * callback (how Kysely and this file call it), asks pg through its callback and makes the promise
+ * here; any other call goes to pg as it is.
+ *
+ * Why: with the promise pg's own `query` makes, the rows of an answer outlived two young-generation
+ * collections and were copied into the old generation, to be freed only by a full collection.
+ * Measured on the bench world's database (a page of 100 calendar events, 16 statements in flight on
+ * four connections, one process, `--trace-gc-nvp`): through the query builder 35 kB promoted per
+ * statement, 79 scavenges in 6,000 statements and 123 µs of CPU each; answered through the callback
+ * 0.1 kB, 45 scavenges and 82 µs. A page of `listPage` (the SS 12000 read path): 57 kB, 246 µs →
+ * 0.2 kB, 161 µs. Why pg's promise keeps the rows alive longer was not found out; pg's own
+ * `pool.query`, which uses the callback, never showed it. A failed statement rejects with pg's error
+ * (Kysely adds the caller's stack to it, as before).
+ */
+function answeredThroughCallback(query: (...args: unknown[]) => unknown): (...args: unknown[]) => Promise<unknown> {
+  return (...args) => {
+    const [config, values] = args;
+    // Text or a config object, without a callback; a submittable (a cursor) goes to pg as it is.
+    const plain =
+      args.length <= 2 &&
+      (values === undefined || Array.isArray(values)) &&
+      (typeof config === 'string' || (typeof config === 'object' && config !== null && typeof (config as { submit?: unknown }).submit !== 'function'));
+    if (!plain) return query(...args) as Promise<unknown>;
+    return new Promise((resolve, reject) => {
+      query(...args, (error: Error | undefined, result: unknown) => (error ? reject(error) : resolve(result)));
+    });
+  };
 }
