@@ -197,6 +197,12 @@ export interface SelectionView {
   guardianLinks?: Iterable<GuardianLink>;
   /** The school of a kept person's first role. Without it the writers index `people`. */
   firstSchoolOf?: (personId: string) => string | undefined;
+  /**
+   * Per guardian link, the school of the student's first role, in (guardian id, student id) order:
+   * what a guardian's OneRoster roles are at, in one walk beside the people's. Without it the writers
+   * look each student up ({@link firstSchoolOf}).
+   */
+  wardSchools?: Iterable<{ guardianId: string; studentId: string; schoolId: string }>;
   /** The school of a team. Without it the writers index `teams`. */
   teamSchoolOf?: (teamId: string) => string | undefined;
 }
