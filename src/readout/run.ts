@@ -14,8 +14,18 @@ import { resolveSecret, type CustomerConfig } from './config.ts';
 import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptIn } from './fetch.ts';
 import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type RecordMap, type Snapshot } from './model.ts';
 import { renderReportHtml, type RunPoint } from './html-report.ts';
-import { localDay } from './rules.ts';
-import { select, selectInto, type Category, type SelectionView, type SelectOptions, type SelectResult, type StreamSelectResult, type Tally } from './select.ts';
+import { localDay, outputId } from './rules.ts';
+import {
+  select,
+  selectInto,
+  type Category,
+  type OutPerson,
+  type SelectionView,
+  type SelectOptions,
+  type SelectResult,
+  type StreamSelectResult,
+  type Tally,
+} from './select.ts';
 import type { Scratch } from './scratch.ts';
 import { evaluateKept, type KeptSelectionResult, type SourceChanges } from './kept-selection.ts';
 import type { ProgressEvent } from './progress.ts';
@@ -30,13 +40,16 @@ import {
   ONEROSTER_FILES,
   ONEROSTER_HEADERS,
   AgentsOf,
+  csvLine,
   distinctPeople,
   oneRosterRoleRows,
   oneRosterStreams,
   oneRosterUserRow,
   SDS_PEOPLE_FILES,
   SdsPeopleFiles,
+  sdsPersonLines,
   wardSchoolsOf,
+  type WardSchools,
   writeCsvFile,
   writeSdsFiles,
   type OneRosterFile,
@@ -168,6 +181,18 @@ class NdjsonGzip {
     this.pos += scratch.write(line, this.pos);
     if (hashFrom >= 0) hash64Bytes(scratch, start + hashFrom, this.pos);
     scratch[this.pos++] = 10;
+    if (this.pos >= CHUNK) this.flush();
+  }
+  /** Lines already made (each ending in a line feed) as UTF-8 bytes. */
+  pushBytes(b: Uint8Array): void {
+    let scratch = this.scratch!;
+    if (this.pos + b.length > scratch.length) {
+      this.flush();
+      scratch = this.scratch!;
+      if (b.length > scratch.length) scratch = this.scratch = Buffer.allocUnsafe(b.length);
+    }
+    scratch.set(b, this.pos);
+    this.pos += b.length;
     if (this.pos >= CHUNK) this.flush();
   }
   /**
@@ -859,6 +884,76 @@ async function decodeRowIndex(b: AsyncIterable<Uint8Array>, store: StoreDir): Pr
   return index;
 }
 
+/**
+ * A person's published rows in one blob, built once and kept with the person (kept-selection.ts) until
+ * something they are made of changes: SDS's users, roles and relationships lines, OneRoster's users
+ * and roles lines (the bulk files' bytes), per OneRoster row its key and JSON hashes, and the rows
+ * state's lines — so a delta run copies an unchanged person's bytes instead of building, hashing and
+ * formatting their rows again. Layout: eight u32 LE (SDS roles rows, SDS relationships rows,
+ * OneRoster rows — the users row, then roles —, and the byte lengths of the five CSV sections), 16
+ * bytes of hashes per OneRoster row, the five sections, then the rows state's lines to the end.
+ */
+class PersonRows {
+  private constructor(
+    private readonly b: Buffer,
+    readonly sdsRoles: number,
+    readonly sdsRelationships: number,
+    readonly oneRoster: number,
+    private readonly starts: number[],
+  ) {}
+  static of(bytes: Uint8Array): PersonRows {
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const oneRoster = b.readUInt32LE(8);
+    const starts = [32 + 16 * oneRoster];
+    for (let i = 0; i < 5; i++) starts.push(starts[i]! + b.readUInt32LE(12 + 4 * i));
+    return new PersonRows(b, b.readUInt32LE(0), b.readUInt32LE(4), oneRoster, starts);
+  }
+  /** CSV section `i`: SDS users, roles, relationships, OneRoster users, roles. */
+  section(i: number): Buffer {
+    return this.b.subarray(this.starts[i], this.starts[i + 1]);
+  }
+  state(): Buffer {
+    return this.b.subarray(this.starts[5]);
+  }
+  digest(i: number): [number, number, number, number] {
+    const at = 32 + 16 * i;
+    return [this.b.readUInt32LE(at), this.b.readUInt32LE(at + 4), this.b.readUInt32LE(at + 8), this.b.readUInt32LE(at + 12)];
+  }
+  /** OneRoster row `i` read back from its line in the rows state (for the delta files: few rows). */
+  row(i: number): Row {
+    const text = this.state().toString('utf8').split('\n')[i]!;
+    return JSON.parse(text.slice(text.indexOf('\t') + 1)) as Row;
+  }
+}
+
+/** Builds a person's {@link PersonRows}: the same rows, bytes and hashes as writing each row as it is made. */
+function personRows(p: OutPerson, guardians: string[], wardSchools: WardSchools, session: string): Buffer {
+  const sds = sdsPersonLines(p, session);
+  const rows: [OneRosterFile, string, Row][] = [['users.csv', ...oneRosterUserRow(p, guardians)]];
+  for (const [id, row] of oneRosterRoleRows(p, wardSchools)) rows.push(['roles.csv', id, row]);
+  const digests = Buffer.allocUnsafe(16 * rows.length);
+  let state = '';
+  let users = '';
+  let roles = '';
+  rows.forEach(([f, id, row], i) => {
+    const json = JSON.stringify(row);
+    hash64(`${f}\t${id}`);
+    digests.writeUInt32LE(H1, 16 * i);
+    digests.writeUInt32LE(H2, 16 * i + 4);
+    const bytes = Buffer.from(json, 'utf8');
+    hash64Bytes(bytes, 0, bytes.length);
+    digests.writeUInt32LE(H1, 16 * i + 8);
+    digests.writeUInt32LE(H2, 16 * i + 12);
+    state += `${JSON.stringify(f)}\t${json}\n`;
+    if (i === 0) users = csvLine(ONEROSTER_HEADERS[f], row);
+    else roles += csvLine(ONEROSTER_HEADERS[f], row);
+  });
+  const sections = [sds.users, sds.roles.join(''), sds.relationships.join(''), users, roles].map((x) => Buffer.from(x, 'utf8'));
+  const head = Buffer.allocUnsafe(32);
+  [sds.roles.length, sds.relationships.length, rows.length, ...sections.map((x) => x.length)].forEach((v, i) => head.writeUInt32LE(v, 4 * i));
+  return Buffer.concat([head, digests, ...sections, Buffer.from(state, 'utf8')]);
+}
+
 /** What the OneRoster pass hands back: row counts per written file, the summary and the rows state. */
 interface OneRosterOutcome {
   files: Record<string, number>;
@@ -941,6 +1036,30 @@ async function oneRosterPass(
     }
   };
   let sdsPeople: SdsPeopleFiles | undefined;
+  /** A person's rows as {@link personRows} made them: to the files, the rows state and the index, and to the delta when added or changed. */
+  const person = async (rows: Uint8Array) => {
+    const r = PersonRows.of(rows);
+    sdsPeople?.bytes(r.section(0), r.section(1), r.sdsRoles, r.section(2), r.sdsRelationships);
+    bulkOf['users.csv']?.bytes(r.section(3), 1);
+    bulkOf['roles.csv']?.bytes(r.section(4), r.oneRoster - 1);
+    rowsOut.pushBytes(r.state());
+    if (rowsOut.behind) await rowsOut.settle();
+    for (let i = 0; i < r.oneRoster; i++) {
+      const [k0, k1, v0, v1] = r.digest(i);
+      index.add(k0, k1, v0, v1);
+      const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
+      if (status === 'same') continue;
+      const f: OneRosterFile = i === 0 ? 'users.csv' : 'roles.csv';
+      const row = r.row(i);
+      if (status === 'added') {
+        n[f].added++;
+        open[f]?.delta.row(row, active);
+      } else {
+        n[f].updated++;
+        open[f]?.updated.row(row, active);
+      }
+    }
+  };
   let sdsRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
   try {
     try {
@@ -960,14 +1079,26 @@ async function oneRosterPass(
           for (const [id, row] of streams[f]()) await emit(f, id, row);
           continue;
         }
-        const agents = new AgentsOf(sel);
-        const wardSchools = wardSchoolsOf(sel);
-        for (const p of distinctPeople(sel)) {
-          sdsPeople?.add(p);
-          const [id, row] = oneRosterUserRow(p, agents.of(p.id));
-          await emit('users.csv', id, row);
-          for (const [rid, r] of oneRosterRoleRows(p, wardSchools)) await emit('roles.csv', rid, r);
-        }
+        // A kept selection has each person's rows as the last run built them: only the persons the
+        // change touched are built again (a delta run at 60,000 students built all ~280,000 rows).
+        const kept = sel.peopleRows;
+        const merged = !kept || kept.all;
+        const agents = merged ? new AgentsOf(sel) : { of: (id: string) => kept.guardiansOf(id).map(outputId) };
+        const wardSchools: WardSchools = merged
+          ? wardSchoolsOf(sel)
+          : (p) => {
+              const schools = kept.wardSchoolsOf(p.id);
+              return (id) => schools.get(id);
+            };
+        const build = (p: OutPerson) => personRows(p, agents.of(p.id), wardSchools, sel.session.id);
+        if (kept) {
+          for (const x of kept.walk()) {
+            let rows = x.rows;
+            if (!rows) kept.keep(x.sk, (rows = build(x.person!)));
+            await person(rows);
+          }
+          kept.done();
+        } else for (const p of distinctPeople(sel)) await person(build(p));
       }
     } finally {
       sdsRows = sdsPeople?.close();

@@ -97,6 +97,20 @@ export class CsvFile {
     this.put(csvLine(this.header, r, extra));
     this.rows++;
   }
+  /** Lines already made (CSV with CRLF, `rows` of them) as UTF-8 bytes. */
+  bytes(b: Uint8Array, rows: number): void {
+    if (this.pos + b.length > this.buf.length) {
+      this.flush();
+      if (b.length > this.buf.length) {
+        writeSync(this.fd, b);
+        this.rows += rows;
+        return;
+      }
+    }
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    this.rows += rows;
+  }
   private put(s: string): void {
     if (this.pos + s.length * 3 > this.buf.length) {
       this.flush();
@@ -365,11 +379,26 @@ export class SdsPeopleFiles {
     for (const r of sdsRoleRows(p, this.session)) this.files['roles.csv'].row(r);
     for (const r of sdsRelationshipRows(p)) this.files['relationships.csv'].row(r);
   }
+  /** A person's lines as {@link sdsPersonLines} made them, as UTF-8 bytes. */
+  bytes(users: Uint8Array, roles: Uint8Array, rolesRows: number, relationships: Uint8Array, relationshipsRows: number): void {
+    this.files['users.csv'].bytes(users, 1);
+    this.files['roles.csv'].bytes(roles, rolesRows);
+    this.files['relationships.csv'].bytes(relationships, relationshipsRows);
+  }
   /** Closes the files; the rows written per file. */
   close(): Record<(typeof SDS_PEOPLE_FILES)[number], number> {
     for (const f of SDS_PEOPLE_FILES) this.files[f].close();
     return Object.fromEntries(SDS_PEOPLE_FILES.map((f) => [f, this.files[f].rows])) as Record<(typeof SDS_PEOPLE_FILES)[number], number>;
   }
+}
+
+/** A person's lines of SDS's people files (CSV with CRLF), what {@link SdsPeopleFiles.add} writes. */
+export function sdsPersonLines(p: OutPerson, session: string): { users: string; roles: string[]; relationships: string[] } {
+  return {
+    users: csvLine(SDS_HEADERS['users.csv'], sdsUserRow(p)),
+    roles: [...sdsRoleRows(p, session)].map((r) => csvLine(SDS_HEADERS['roles.csv'], r)),
+    relationships: [...sdsRelationshipRows(p)].map((r) => csvLine(SDS_HEADERS['relationships.csv'], r)),
+  };
 }
 
 /**

@@ -215,9 +215,21 @@ describe('a delta run publishes what a full run would', () => {
           { enroledAt: ref('S-SOUTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' },
         ]),
     );
+    // Guardians whose relation starts and ends with the days (the students unchanged): the students'
+    // agents follow.
+    src.put('persons', { id: 'G-LATER', givenName: 'Senare', familyName: 'Förälder', emails: [{ value: 'g-later@example.se', type: 'Privat' }] });
+    src.put('persons', { id: 'G-EARLIER', givenName: 'Tidigare', familyName: 'Förälder', emails: [{ value: 'g-earlier@example.se', type: 'Privat' }] });
+    src.update('persons', 'ST6', (p) =>
+      (p.responsibles as unknown[]).push({ person: ref('G-LATER'), relationType: 'Vårdnadshavare', startDate: '2026-12-20' }),
+    );
+    src.update('persons', 'ST2', (p) =>
+      (p.responsibles as unknown[]).push({ person: ref('G-EARLIER'), relationType: 'Vårdnadshavare', startDate: '2026-01-01', endDate: '2026-12-01' }),
+    );
     w.clock.advance(3600_000);
     const first = await runReadout(w.customer, w.deps);
     expect(first.error).toBeUndefined();
+    const agents = (dir: string, id: string) => readCsv(join(dir, 'oneroster', 'users.csv')).rows.find((u) => u.sourcedId === id)?.agentSourcedIds;
+    expect([agents(first.outputPath!, 'ST6'), agents(first.outputPath!, 'ST2')]).toEqual(['G-ST6', 'G-EARLIER,G-ST2']);
     const guardianRoles = (dir: string) =>
       readCsv(join(dir, 'oneroster', 'roles.csv'))
         .rows.filter((r) => r.userSourcedId === 'G-ST4')
@@ -256,6 +268,7 @@ describe('a delta run publishes what a full run would', () => {
     expect(users).toContain('G-NEW');
     expect(users).not.toContain('G-ST5');
     expect(guardianRoles(delta.outputPath!)).toEqual(['S-SOUTH/guardian']);
+    expect([agents(delta.outputPath!, 'ST6'), agents(delta.outputPath!, 'ST2')]).toEqual(['G-LATER,G-ST6', 'G-ST2']);
     expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
       [],
     );
