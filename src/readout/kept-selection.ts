@@ -61,10 +61,10 @@ import {
  * reference (tests, `readout explain`).
  */
 
-// 4: the tables below (3: no sel_rows; 2: sel_links without the student's school). A store with
+// 5: the tables below (4: people's rows with their JSON; 3: no sel_rows; 2: sel_links without the student's school). A store with
 // another version (or none) is evaluated in full. Bump it too when the people's rows are built
 // differently (run.ts, writers.ts): sel_rows holds them as the last version built them.
-const SELECTION_FORMAT = 'kept-selection/4';
+const SELECTION_FORMAT = 'kept-selection/5';
 
 /** What changed in the source since the last run: ids per entity, changed or deleted. */
 export type SourceChanges = Record<EntityName, Iterable<string>>;
@@ -541,7 +541,7 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
         studentId: r[1] as string,
         schoolId: r[2] as string,
       })),
-      peopleRows: keptPeopleRows(db, full),
+      peopleRows: keptPeopleRows(db, full, rowsStale),
       teamSchoolOf: (id) => {
         // The teams' schools in the heap (a few per group), read once: a statement per membership cost more.
         teamSchools ??= new Map(arrays<[string, string]>(db.prepare('SELECT id, school FROM sel_teams')));
@@ -558,24 +558,42 @@ export function evaluateKept(store: SourceDb, snap: Snapshot, o: SelectOptions, 
 
 /**
  * The kept people with their kept rows (sel_rows). A full evaluation dropped them all: every person is
- * built and their rows go straight into sel_rows; a delta run's walk reads sel_rows, so the rows it
- * builds wait in sel_rows_next until the walk is done.
+ * built and their rows go straight into sel_rows. A delta run walks sel_rows alone (the kept people's
+ * records are not read: half the bytes) and merges in the `stale` persons, whose rows it dropped — the
+ * only kept people without rows, since a person leaves sel_people only when evaluated, so stale, too;
+ * the rows it builds wait in sel_rows_next until the walk is done.
  */
-function keptPeopleRows(db: DatabaseSync, all: boolean): KeptPeopleRows {
+function keptPeopleRows(db: DatabaseSync, all: boolean, stale: ReadonlySet<string>): KeptPeopleRows {
   const guardians = db.prepare('SELECT guardian_id FROM sel_links WHERE student_sk = ? ORDER BY guardian_sk');
   const wards = db.prepare('SELECT student_id, school FROM sel_links WHERE guardian_id = ? AND school IS NOT NULL');
   const keep = db.prepare(`INSERT OR REPLACE INTO ${all ? 'sel_rows' : 'sel_rows_next'} (sk, b) VALUES (?, ?)`);
   return {
     all,
     *walk() {
-      const st = db.prepare(
-        all
-          ? 'SELECT sk, v, NULL FROM sel_people ORDER BY sk'
-          : 'SELECT p.sk, CASE WHEN r.b IS NULL THEN p.v END, r.b FROM sel_people p LEFT JOIN sel_rows r ON r.sk = p.sk ORDER BY p.sk',
-      );
+      if (all) {
+        const st = db.prepare('SELECT sk, v FROM sel_people ORDER BY sk');
+        st.setReturnArrays(true);
+        for (const [sk, v] of st.iterate() as Iterable<[Uint8Array, string]>) yield { sk, person: JSON.parse(v) as OutPerson };
+        return;
+      }
+      // The stale in the same order as SQLite's (it compares BLOBs as bytes); those no longer kept have no record.
+      const staleKeys = [...stale].map(sortKey).sort(Buffer.compare);
+      const record = db.prepare('SELECT v FROM sel_people WHERE sk = ?');
+      record.setReturnArrays(true);
+      let i = 0;
+      function* staleUpTo(sk: Uint8Array | undefined) {
+        for (; i < staleKeys.length && (!sk || Buffer.compare(staleKeys[i]!, sk) < 0); i++) {
+          const v = (record.get(staleKeys[i]!) as unknown as [string] | undefined)?.[0];
+          if (v !== undefined) yield { sk: staleKeys[i]!, person: JSON.parse(v) as OutPerson };
+        }
+      }
+      const st = db.prepare('SELECT sk, b FROM sel_rows ORDER BY sk');
       st.setReturnArrays(true);
-      for (const [sk, v, b] of st.iterate() as Iterable<[Uint8Array, string | null, Uint8Array | null]>)
-        yield { sk, person: v === null ? undefined : (JSON.parse(v) as OutPerson), rows: b ?? undefined };
+      for (const [sk, b] of st.iterate() as Iterable<[Uint8Array, Uint8Array]>) {
+        yield* staleUpTo(sk);
+        yield { sk, rows: b };
+      }
+      yield* staleUpTo(undefined);
     },
     guardiansOf: (studentId) => arrays<[string]>(guardians, sortKey(studentId)).map((r) => r[0]),
     wardSchoolsOf: (guardianId) => new Map(arrays<[string, string]>(wards, guardianId)),

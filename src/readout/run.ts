@@ -42,6 +42,7 @@ import {
   AgentsOf,
   csvLine,
   distinctPeople,
+  parseCsvLine,
   oneRosterRoleRows,
   oneRosterStreams,
   oneRosterUserRow,
@@ -183,17 +184,25 @@ class NdjsonGzip {
     scratch[this.pos++] = 10;
     if (this.pos >= CHUNK) this.flush();
   }
-  /** Lines already made (each ending in a line feed) as UTF-8 bytes. */
-  pushBytes(b: Uint8Array): void {
-    let scratch = this.scratch!;
-    if (this.pos + b.length > scratch.length) {
-      this.flush();
-      scratch = this.scratch!;
-      if (b.length > scratch.length) scratch = this.scratch = Buffer.allocUnsafe(b.length);
+  /** CSV lines (each ending in CRLF) as UTF-8 bytes, each as a line of its own after `key`. */
+  pushCsvLines(key: Uint8Array, csv: Uint8Array): void {
+    for (let at = 0; at < csv.length;) {
+      let end = csv.indexOf(13, at);
+      if (end < 0) end = csv.length;
+      const need = key.length + (end - at) + 1;
+      let scratch = this.scratch!;
+      if (this.pos + need > scratch.length) {
+        this.flush();
+        scratch = this.scratch!;
+        if (need > scratch.length) scratch = this.scratch = Buffer.allocUnsafe(need);
+      }
+      scratch.set(key, this.pos);
+      scratch.set(csv.subarray(at, end), this.pos + key.length);
+      this.pos += need;
+      scratch[this.pos - 1] = 10;
+      at = end + 2;
+      if (this.pos >= CHUNK) this.flush();
     }
-    scratch.set(b, this.pos);
-    this.pos += b.length;
-    if (this.pos >= CHUNK) this.flush();
   }
   /**
    * Whether the caller should `await` {@link settle} before pushing more: compression running
@@ -359,8 +368,9 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
  * First line of every state blob; a blob without the expected one (an older format, or a source
  * snapshot trimmed for other opt-ins) is treated as no state: the run reads everything.
  */
-// 4: the rows blob starts with their hash index (see RowIndexWriter); a /3 blob counts as no rows, once.
-const ROWS_FORMAT = '"readout-rows/4"';
+// 5: a row is its bulk CSV line (4: its JSON, which a person's kept rows would hold a second time);
+// 4: the rows blob starts with their hash index (see RowIndexWriter). An older blob counts as no rows, once.
+const ROWS_FORMAT = '"readout-rows/5"';
 // 5: the snapshot as a base and a change log after it (lines `"entity"\t-"id"` delete); a /4 state is read as none, once.
 const SNAPSHOT_FORMAT = '"readout-state/5';
 const snapshotHeader = (o: OptIn) =>
@@ -700,19 +710,19 @@ function hash64(s: string): void {
   H2 = h2 >>> 0;
 }
 
-const ROW_ID = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/;
-/** Walks a stored rows blob: file, sourcedId and JSON text of each row, in the order published. */
+/** Walks a stored rows blob: file, sourcedId and CSV line of each row, in the order published. */
 async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, string]> {
-  // ~400,000 lines: the file names are looked up, and ids without escapes are not JSON-parsed.
   const files = new Map(ONEROSTER_FILES.map((f) => [JSON.stringify(f), f]));
-  for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
-    const tab = line.indexOf('\t');
-    const f = files.get(line.slice(0, tab));
+  for await (const text of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
+    const tab = text.indexOf('\t');
+    const f = files.get(text.slice(0, tab));
     if (!f) continue;
-    const json = line.slice(tab + 1);
-    const id = ROW_ID.exec(json)?.[1];
+    const line = text.slice(tab + 1);
+    // sourcedId comes first; output ids never need quotes, but the line is read as CSV all the same.
+    const comma = line.indexOf(',');
+    const id = line[0] === '"' ? parseCsvLine(ONEROSTER_HEADERS[f], line).sourcedId! : line.slice(0, comma < 0 ? line.length : comma);
     if (!id) continue;
-    yield [f, id.includes('\\') ? (JSON.parse(id) as string) : id.slice(1, -1), json];
+    yield [f, id, line];
   }
 }
 
@@ -887,11 +897,11 @@ async function decodeRowIndex(b: AsyncIterable<Uint8Array>, store: StoreDir): Pr
 /**
  * A person's published rows in one blob, built once and kept with the person (kept-selection.ts) until
  * something they are made of changes: SDS's users, roles and relationships lines, OneRoster's users
- * and roles lines (the bulk files' bytes), per OneRoster row its key and JSON hashes, and the rows
- * state's lines — so a delta run copies an unchanged person's bytes instead of building, hashing and
- * formatting their rows again. Layout: eight u32 LE (SDS roles rows, SDS relationships rows,
- * OneRoster rows — the users row, then roles —, and the byte lengths of the five CSV sections), 16
- * bytes of hashes per OneRoster row, the five sections, then the rows state's lines to the end.
+ * and roles lines (the bulk files' bytes, and the rows state's lines too), and per OneRoster row its
+ * key and line hashes — so a delta run copies an unchanged person's bytes instead of building,
+ * hashing and formatting their rows again. Layout: eight u32 LE (SDS roles rows, SDS relationships
+ * rows, OneRoster rows — the users row, then roles —, and the byte lengths of the five CSV
+ * sections), 16 bytes of hashes per OneRoster row, then the five sections.
  */
 class PersonRows {
   private constructor(
@@ -912,17 +922,14 @@ class PersonRows {
   section(i: number): Buffer {
     return this.b.subarray(this.starts[i], this.starts[i + 1]);
   }
-  state(): Buffer {
-    return this.b.subarray(this.starts[5]);
-  }
   digest(i: number): [number, number, number, number] {
     const at = 32 + 16 * i;
     return [this.b.readUInt32LE(at), this.b.readUInt32LE(at + 4), this.b.readUInt32LE(at + 8), this.b.readUInt32LE(at + 12)];
   }
-  /** OneRoster row `i` read back from its line in the rows state (for the delta files: few rows). */
+  /** OneRoster row `i` read back from its line (for the delta files: few rows). */
   row(i: number): Row {
-    const text = this.state().toString('utf8').split('\n')[i]!;
-    return JSON.parse(text.slice(text.indexOf('\t') + 1)) as Row;
+    if (i === 0) return parseCsvLine(ONEROSTER_HEADERS['users.csv'], this.section(3).toString('utf8').slice(0, -2));
+    return parseCsvLine(ONEROSTER_HEADERS['roles.csv'], this.section(4).toString('utf8').split('\r\n')[i - 1]!);
   }
 }
 
@@ -932,26 +939,25 @@ function personRows(p: OutPerson, guardians: string[], wardSchools: WardSchools,
   const rows: [OneRosterFile, string, Row][] = [['users.csv', ...oneRosterUserRow(p, guardians)]];
   for (const [id, row] of oneRosterRoleRows(p, wardSchools)) rows.push(['roles.csv', id, row]);
   const digests = Buffer.allocUnsafe(16 * rows.length);
-  let state = '';
   let users = '';
   let roles = '';
   rows.forEach(([f, id, row], i) => {
-    const json = JSON.stringify(row);
+    const line = csvLine(ONEROSTER_HEADERS[f], row);
     hash64(`${f}\t${id}`);
     digests.writeUInt32LE(H1, 16 * i);
     digests.writeUInt32LE(H2, 16 * i + 4);
-    const bytes = Buffer.from(json, 'utf8');
-    hash64Bytes(bytes, 0, bytes.length);
+    // As the rows state holds it: the line without its CRLF.
+    const bytes = Buffer.from(line, 'utf8');
+    hash64Bytes(bytes, 0, bytes.length - 2);
     digests.writeUInt32LE(H1, 16 * i + 8);
     digests.writeUInt32LE(H2, 16 * i + 12);
-    state += `${JSON.stringify(f)}\t${json}\n`;
-    if (i === 0) users = csvLine(ONEROSTER_HEADERS[f], row);
-    else roles += csvLine(ONEROSTER_HEADERS[f], row);
+    if (i === 0) users = line;
+    else roles += line;
   });
   const sections = [sds.users, sds.roles.join(''), sds.relationships.join(''), users, roles].map((x) => Buffer.from(x, 'utf8'));
   const head = Buffer.allocUnsafe(32);
   [sds.roles.length, sds.relationships.length, rows.length, ...sections.map((x) => x.length)].forEach((v, i) => head.writeUInt32LE(v, 4 * i));
-  return Buffer.concat([head, digests, ...sections, Buffer.from(state, 'utf8')]);
+  return Buffer.concat([head, digests, ...sections]);
 }
 
 /** What the OneRoster pass hands back: row counts per written file, the summary and the rows state. */
@@ -1006,23 +1012,25 @@ async function oneRosterPass(
   const streams = oneRosterStreams(sel);
   const bulkOf = {} as Record<OneRosterFile, CsvFile | undefined>;
   const keys = {} as Record<OneRosterFile, string>;
+  const keyBytes = {} as Record<OneRosterFile, Buffer>;
   for (const f of ONEROSTER_FILES) {
     n[f] = { added: 0, updated: 0, removed: 0 };
     keys[f] = `${JSON.stringify(f)}\t`;
+    keyBytes[f] = Buffer.from(keys[f], 'utf8');
   }
   /** One row: to the bulk file, digested, to the rows state, and to the delta file when added or changed. */
   const emit = async (f: OneRosterFile, id: string, row: Row) => {
-    const json = JSON.stringify(row);
+    const line = csvLine(ONEROSTER_HEADERS[f], row);
     hash64(`${f}\t${id}`);
     const k0 = H1;
     const k1 = H2;
-    // The row's hash (H1/H2) from its UTF-8 bytes as they go into the rows state.
+    // The row's hash (H1/H2) from its UTF-8 bytes as they go into the rows state: its bulk line without the CRLF.
     const key = keys[f];
-    rowsOut.push(key + json, key.length);
+    rowsOut.push(key + line.slice(0, -2), key.length);
     const v0 = H1;
     const v1 = H2;
     if (rowsOut.behind) await rowsOut.settle();
-    bulkOf[f]?.row(row);
+    bulkOf[f]?.line(line);
     index.add(k0, k1, v0, v1);
     if (f === 'classes.csv') index.title(id, row.title);
     const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
@@ -1042,7 +1050,8 @@ async function oneRosterPass(
     sdsPeople?.bytes(r.section(0), r.section(1), r.sdsRoles, r.section(2), r.sdsRelationships);
     bulkOf['users.csv']?.bytes(r.section(3), 1);
     bulkOf['roles.csv']?.bytes(r.section(4), r.oneRoster - 1);
-    rowsOut.pushBytes(r.state());
+    rowsOut.pushCsvLines(keyBytes['users.csv'], r.section(3));
+    rowsOut.pushCsvLines(keyBytes['roles.csv'], r.section(4));
     if (rowsOut.behind) await rowsOut.settle();
     for (let i = 0; i < r.oneRoster; i++) {
       const [k0, k1, v0, v1] = r.digest(i);
@@ -1111,10 +1120,10 @@ async function oneRosterPass(
     previous?.produced?.(index.digests()!);
     if (previous && previous.unseenCount > 0) {
       if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
-      for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
+      for await (const [f, id, line] of storedRows(previousBlob(previous.rowsOffset))) {
         if (!n[f] || !previous.unseen(f, id)) continue;
         n[f].removed++;
-        open[f]?.removed?.row(JSON.parse(json) as Row, gone);
+        open[f]?.removed?.row(parseCsvLine(ONEROSTER_HEADERS[f], line), gone);
       }
     }
   } finally {

@@ -27,6 +27,43 @@ function field(v: string | undefined): string {
   return s.includes('"') || s.includes(',') ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The values of one line {@link csvLine} made (without its CRLF), by `header`: each field as
+ * {@link field} wrote it, so writing the row again gives the same bytes (a value's line breaks were
+ * spaces already).
+ */
+export function parseCsvLine(header: readonly string[], line: string): Row {
+  const row: Row = {};
+  let at = 0;
+  for (let j = 0; j < header.length; j++) {
+    let v: string;
+    if (line[at] === '"') {
+      v = '';
+      at++;
+      for (;;) {
+        const q = line.indexOf('"', at);
+        if (q < 0) throw new Error('readout: unterminated quoted CSV field');
+        v += line.slice(at, q);
+        if (line[q + 1] === '"') {
+          v += '"';
+          at = q + 2;
+        } else {
+          at = q + 1;
+          break;
+        }
+      }
+    } else {
+      const comma = line.indexOf(',', at);
+      const end = comma < 0 ? line.length : comma;
+      v = line.slice(at, end);
+      at = end;
+    }
+    row[header[j]!] = v;
+    at++; // the comma
+  }
+  return row;
+}
+
 function* csvChunks(t: CsvTable): Generator<string> {
   yield t.header.map(field).join(',') + '\r\n';
   const parts: { rows: Row[]; extra?: Row }[] = [{ rows: t.rows, extra: t.extra }, ...(t.tail ? [t.tail] : [])];
@@ -95,6 +132,11 @@ export class CsvFile {
   }
   row(r: Row, extra?: Row): void {
     this.put(csvLine(this.header, r, extra));
+    this.rows++;
+  }
+  /** A line {@link csvLine} made (with its CRLF). */
+  line(s: string): void {
+    this.put(s);
     this.rows++;
   }
   /** Lines already made (CSV with CRLF, `rows` of them) as UTF-8 bytes. */
