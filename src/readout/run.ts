@@ -46,6 +46,7 @@ import {
   oneRosterRoleRows,
   oneRosterStreams,
   oneRosterUserRow,
+  SDS_HEADERS,
   SDS_PEOPLE_FILES,
   SdsPeopleFiles,
   sdsPersonLines,
@@ -55,6 +56,7 @@ import {
   writeSdsFiles,
   type OneRosterFile,
   type Row,
+  type SdsFile,
 } from './writers.ts';
 
 /**
@@ -1443,7 +1445,13 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     const files: Record<string, number> = {};
     let selection: SelectionView | undefined = sel.selection;
     const sdsDir = c.formats.includes('sds') ? join(staging, 'sds') : undefined;
-    if (sdsDir) await mkdir(sdsDir, { recursive: true });
+    // SDS's files but its people's (the OneRoster pass's walk of the people writes those), while the heap is small.
+    let sdsOthers: Partial<Record<SdsFile, number>> | undefined;
+    if (sdsDir) {
+      await mkdir(sdsDir, { recursive: true });
+      sdsOthers = writeSdsFiles(sdsDir, selection, false);
+    }
+    phase('sds written');
     let previousRows: PreviousRows | undefined;
     if (sourceKept) previousRows = new KeptRowIndex(source.db, readKeptDigests(source.db), Number(source.meta('rows_offset')));
     else {
@@ -1466,12 +1474,11 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       sdsDir,
     );
     previousRows = undefined;
-    phase('oneroster written');
-    // SDS's people files were written in the OneRoster pass's walk of the people; its other files here.
-    if (sdsDir) for (const [f, n] of Object.entries(writeSdsFiles(sdsDir, selection, or.sdsPeople))) files[`sds/${f}`] = n;
+    // In the SDS set's order, then OneRoster's (the report lists the files so).
+    if (sdsOthers) for (const f of Object.keys(SDS_HEADERS) as SdsFile[]) files[`sds/${f}`] = sdsOthers[f] ?? or.sdsPeople![f as keyof typeof or.sdsPeople];
     Object.assign(files, or.files);
     selection = undefined;
-    phase('sds written');
+    phase('oneroster written');
     const t2 = performance.now();
     const finishedAt = clock.now();
     const report: ReadoutReport = {

@@ -446,22 +446,25 @@ export function sdsPersonLines(p: OutPerson, session: string): { users: string; 
 /**
  * Writes the SDS v2.1 file set into `dir` (it exists): the people's three files in one walk of the
  * people, the others as {@link sdsLazyTables} has them. The same bytes as writing each lazy table.
- * With `people` (their rows as the OneRoster pass wrote them with {@link SdsPeopleFiles}) the people
- * are not walked here. Returns the rows per file.
+ * Without `people` the people's files are left to the caller (a run writes them in the OneRoster
+ * pass's walk of the people, with {@link SdsPeopleFiles}) and are not in the result. Returns the
+ * rows per file written, in the set's order.
  */
-export function writeSdsFiles(dir: string, sel: SelectionView, people?: Record<(typeof SDS_PEOPLE_FILES)[number], number>): Record<SdsFile, number> {
-  const rows = {} as Record<SdsFile, number>;
-  if (!people) {
+export function writeSdsFiles(dir: string, sel: SelectionView, people = true): Partial<Record<SdsFile, number>> {
+  const rows: Partial<Record<SdsFile, number>> = {};
+  let peopleRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
+  if (people) {
     const files = new SdsPeopleFiles(dir, sel.session.id);
     try {
       for (const p of sel.people) files.add(p);
     } finally {
-      people = files.close();
+      peopleRows = files.close();
     }
   }
   // In the set's own order (the report lists the files so).
   for (const [f, table] of Object.entries(sdsLazyTables(sel)) as [SdsFile, LazyTable][]) {
-    rows[f] = (SDS_PEOPLE_FILES as readonly string[]).includes(f) ? people[f as (typeof SDS_PEOPLE_FILES)[number]] : writeLazyTable(join(dir, f), table);
+    if (!(SDS_PEOPLE_FILES as readonly string[]).includes(f)) rows[f] = writeLazyTable(join(dir, f), table);
+    else if (peopleRows) rows[f] = peopleRows[f as (typeof SDS_PEOPLE_FILES)[number]];
   }
   return rows;
 }
