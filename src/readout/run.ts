@@ -14,8 +14,18 @@ import { resolveSecret, type CustomerConfig } from './config.ts';
 import { fetchContext, fetchFull, fetchIncremental, ZONELESS_SLACK_MS, type OptIn } from './fetch.ts';
 import { emptySnapshot, ENTITIES, PackedMap, ParseStats, type MapFactory, type RecordMap, type Snapshot } from './model.ts';
 import { renderReportHtml, type RunPoint } from './html-report.ts';
-import { localDay } from './rules.ts';
-import { select, selectInto, type Category, type SelectionView, type SelectOptions, type SelectResult, type StreamSelectResult, type Tally } from './select.ts';
+import { localDay, outputId } from './rules.ts';
+import {
+  select,
+  selectInto,
+  type Category,
+  type OutPerson,
+  type SelectionView,
+  type SelectOptions,
+  type SelectResult,
+  type StreamSelectResult,
+  type Tally,
+} from './select.ts';
 import type { Scratch } from './scratch.ts';
 import { evaluateKept, type KeptSelectionResult, type SourceChanges } from './kept-selection.ts';
 import type { ProgressEvent } from './progress.ts';
@@ -29,11 +39,24 @@ import {
   manifest,
   ONEROSTER_FILES,
   ONEROSTER_HEADERS,
+  AgentsOf,
+  csvLine,
+  distinctPeople,
+  parseCsvLine,
+  oneRosterRoleRows,
   oneRosterStreams,
+  oneRosterUserRow,
+  SDS_HEADERS,
+  SDS_PEOPLE_FILES,
+  SdsPeopleFiles,
+  sdsPersonLines,
+  wardSchoolsOf,
+  type WardSchools,
   writeCsvFile,
   writeSdsFiles,
   type OneRosterFile,
   type Row,
+  type SdsFile,
 } from './writers.ts';
 
 /**
@@ -162,6 +185,26 @@ class NdjsonGzip {
     if (hashFrom >= 0) hash64Bytes(scratch, start + hashFrom, this.pos);
     scratch[this.pos++] = 10;
     if (this.pos >= CHUNK) this.flush();
+  }
+  /** CSV lines (each ending in CRLF) as UTF-8 bytes, each as a line of its own after `key`. */
+  pushCsvLines(key: Uint8Array, csv: Uint8Array): void {
+    for (let at = 0; at < csv.length;) {
+      let end = csv.indexOf(13, at);
+      if (end < 0) end = csv.length;
+      const need = key.length + (end - at) + 1;
+      let scratch = this.scratch!;
+      if (this.pos + need > scratch.length) {
+        this.flush();
+        scratch = this.scratch!;
+        if (need > scratch.length) scratch = this.scratch = Buffer.allocUnsafe(need);
+      }
+      scratch.set(key, this.pos);
+      scratch.set(csv.subarray(at, end), this.pos + key.length);
+      this.pos += need;
+      scratch[this.pos - 1] = 10;
+      at = end + 2;
+      if (this.pos >= CHUNK) this.flush();
+    }
   }
   /**
    * Whether the caller should `await` {@link settle} before pushing more: compression running
@@ -327,8 +370,9 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
  * First line of every state blob; a blob without the expected one (an older format, or a source
  * snapshot trimmed for other opt-ins) is treated as no state: the run reads everything.
  */
-// 4: the rows blob starts with their hash index (see RowIndexWriter); a /3 blob counts as no rows, once.
-const ROWS_FORMAT = '"readout-rows/4"';
+// 5: a row is its bulk CSV line (4: its JSON, which a person's kept rows would hold a second time);
+// 4: the rows blob starts with their hash index (see RowIndexWriter). An older blob counts as no rows, once.
+const ROWS_FORMAT = '"readout-rows/5"';
 // 5: the snapshot as a base and a change log after it (lines `"entity"\t-"id"` delete); a /4 state is read as none, once.
 const SNAPSHOT_FORMAT = '"readout-state/5';
 const snapshotHeader = (o: OptIn) =>
@@ -668,19 +712,19 @@ function hash64(s: string): void {
   H2 = h2 >>> 0;
 }
 
-const ROW_ID = /^\{"sourcedId":("(?:[^"\\]|\\.)*")/;
-/** Walks a stored rows blob: file, sourcedId and JSON text of each row, in the order published. */
+/** Walks a stored rows blob: file, sourcedId and CSV line of each row, in the order published. */
 async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, string]> {
-  // ~400,000 lines: the file names are looked up, and ids without escapes are not JSON-parsed.
   const files = new Map(ONEROSTER_FILES.map((f) => [JSON.stringify(f), f]));
-  for await (const line of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
-    const tab = line.indexOf('\t');
-    const f = files.get(line.slice(0, tab));
+  for await (const text of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
+    const tab = text.indexOf('\t');
+    const f = files.get(text.slice(0, tab));
     if (!f) continue;
-    const json = line.slice(tab + 1);
-    const id = ROW_ID.exec(json)?.[1];
+    const line = text.slice(tab + 1);
+    // sourcedId comes first; output ids never need quotes, but the line is read as CSV all the same.
+    const comma = line.indexOf(',');
+    const id = line[0] === '"' ? parseCsvLine(ONEROSTER_HEADERS[f], line).sourcedId! : line.slice(0, comma < 0 ? line.length : comma);
     if (!id) continue;
-    yield [f, id.includes('\\') ? (JSON.parse(id) as string) : id.slice(1, -1), json];
+    yield [f, id, line];
   }
 }
 
@@ -852,6 +896,72 @@ async function decodeRowIndex(b: AsyncIterable<Uint8Array>, store: StoreDir): Pr
   return index;
 }
 
+/**
+ * A person's published rows in one blob, built once and kept with the person (kept-selection.ts) until
+ * something they are made of changes: SDS's users, roles and relationships lines, OneRoster's users
+ * and roles lines (the bulk files' bytes, and the rows state's lines too), and per OneRoster row its
+ * key and line hashes — so a delta run copies an unchanged person's bytes instead of building,
+ * hashing and formatting their rows again. Layout: eight u32 LE (SDS roles rows, SDS relationships
+ * rows, OneRoster rows — the users row, then roles —, and the byte lengths of the five CSV
+ * sections), 16 bytes of hashes per OneRoster row, then the five sections.
+ */
+class PersonRows {
+  private constructor(
+    private readonly b: Buffer,
+    readonly sdsRoles: number,
+    readonly sdsRelationships: number,
+    readonly oneRoster: number,
+    private readonly starts: number[],
+  ) {}
+  static of(bytes: Uint8Array): PersonRows {
+    const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const oneRoster = b.readUInt32LE(8);
+    const starts = [32 + 16 * oneRoster];
+    for (let i = 0; i < 5; i++) starts.push(starts[i]! + b.readUInt32LE(12 + 4 * i));
+    return new PersonRows(b, b.readUInt32LE(0), b.readUInt32LE(4), oneRoster, starts);
+  }
+  /** CSV section `i`: SDS users, roles, relationships, OneRoster users, roles. */
+  section(i: number): Buffer {
+    return this.b.subarray(this.starts[i], this.starts[i + 1]);
+  }
+  digest(i: number): [number, number, number, number] {
+    const at = 32 + 16 * i;
+    return [this.b.readUInt32LE(at), this.b.readUInt32LE(at + 4), this.b.readUInt32LE(at + 8), this.b.readUInt32LE(at + 12)];
+  }
+  /** OneRoster row `i` read back from its line (for the delta files: few rows). */
+  row(i: number): Row {
+    if (i === 0) return parseCsvLine(ONEROSTER_HEADERS['users.csv'], this.section(3).toString('utf8').slice(0, -2));
+    return parseCsvLine(ONEROSTER_HEADERS['roles.csv'], this.section(4).toString('utf8').split('\r\n')[i - 1]!);
+  }
+}
+
+/** Builds a person's {@link PersonRows}: the same rows, bytes and hashes as writing each row as it is made. */
+function personRows(p: OutPerson, guardians: string[], wardSchools: WardSchools, session: string): Buffer {
+  const sds = sdsPersonLines(p, session);
+  const rows: [OneRosterFile, string, Row][] = [['users.csv', ...oneRosterUserRow(p, guardians)]];
+  for (const [id, row] of oneRosterRoleRows(p, wardSchools)) rows.push(['roles.csv', id, row]);
+  const digests = Buffer.allocUnsafe(16 * rows.length);
+  let users = '';
+  let roles = '';
+  rows.forEach(([f, id, row], i) => {
+    const line = csvLine(ONEROSTER_HEADERS[f], row);
+    hash64(`${f}\t${id}`);
+    digests.writeUInt32LE(H1, 16 * i);
+    digests.writeUInt32LE(H2, 16 * i + 4);
+    // As the rows state holds it: the line without its CRLF.
+    const bytes = Buffer.from(line, 'utf8');
+    hash64Bytes(bytes, 0, bytes.length - 2);
+    digests.writeUInt32LE(H1, 16 * i + 8);
+    digests.writeUInt32LE(H2, 16 * i + 12);
+    if (i === 0) users = line;
+    else roles += line;
+  });
+  const sections = [sds.users, sds.roles.join(''), sds.relationships.join(''), users, roles].map((x) => Buffer.from(x, 'utf8'));
+  const head = Buffer.allocUnsafe(32);
+  [sds.roles.length, sds.relationships.length, rows.length, ...sections.map((x) => x.length)].forEach((v, i) => head.writeUInt32LE(v, 4 * i));
+  return Buffer.concat([head, digests, ...sections]);
+}
+
 /** What the OneRoster pass hands back: row counts per written file, the summary and the rows state. */
 interface OneRosterOutcome {
   files: Record<string, number>;
@@ -859,6 +969,8 @@ interface OneRosterOutcome {
   rowsParts: Parts;
   /** Where the rows start in the rows blob (kept with the kept store's index). */
   rowsOffset: number;
+  /** With an SDS directory: the rows of SDS's people files, written in the same walk of the people. */
+  sdsPeople?: Record<(typeof SDS_PEOPLE_FILES)[number], number>;
 }
 
 /**
@@ -877,6 +989,7 @@ async function oneRosterPass(
   stamp: string,
   store: StoreDir,
   source: SourceDb,
+  sdsDir?: string,
 ): Promise<OneRosterOutcome> {
   const rowsOut = new NdjsonGzip(join(store.path, 'published_rows.gz'));
   rowsOut.push(ROWS_FORMAT);
@@ -899,51 +1012,120 @@ async function oneRosterPass(
   // This run's index for the next: per row its key and JSON hashes, as decodeRowIndex reads them.
   const index = new RowIndexWriter(store.path, source);
   const streams = oneRosterStreams(sel);
-  try {
-    for (const f of ONEROSTER_FILES) {
-      const header = ONEROSTER_HEADERS[f];
-      const count = (n[f] = { added: 0, updated: 0, removed: 0 });
-      const bulk = bulkDir ? new CsvFile(join(bulkDir, f), header) : undefined;
-      const d = deltaDir
-        ? (open[f] = { delta: new CsvFile(join(deltaDir, f), header), updated: new CsvFile(join(deltaDir, `.${f}.updated`), header, false) })
-        : undefined;
-      const key = `${JSON.stringify(f)}\t`;
-      try {
-        for (const [id, row] of streams[f]()) {
-          const json = JSON.stringify(row);
-          hash64(`${f}\t${id}`);
-          const k0 = H1;
-          const k1 = H2;
-          // The row's hash (H1/H2) from its UTF-8 bytes as they go into the rows state.
-          rowsOut.push(key + json, key.length);
-          const v0 = H1;
-          const v1 = H2;
-          if (rowsOut.behind) await rowsOut.settle();
-          bulk?.row(row);
-          index.add(k0, k1, v0, v1);
-          if (f === 'classes.csv') index.title(id, row.title);
-          const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
-          if (status === 'added') {
-            count.added++;
-            d?.delta.row(row, active);
-          } else if (status === 'updated') {
-            count.updated++;
-            d?.updated.row(row, active);
-            if (f === 'classes.csv' && previous!.classTitle(id) !== row.title) renamed++;
-          }
-        }
-      } finally {
-        bulk?.close();
+  const bulkOf = {} as Record<OneRosterFile, CsvFile | undefined>;
+  const keys = {} as Record<OneRosterFile, string>;
+  const keyBytes = {} as Record<OneRosterFile, Buffer>;
+  for (const f of ONEROSTER_FILES) {
+    n[f] = { added: 0, updated: 0, removed: 0 };
+    keys[f] = `${JSON.stringify(f)}\t`;
+    keyBytes[f] = Buffer.from(keys[f], 'utf8');
+  }
+  /** One row: to the bulk file, digested, to the rows state, and to the delta file when added or changed. */
+  const emit = async (f: OneRosterFile, id: string, row: Row) => {
+    const line = csvLine(ONEROSTER_HEADERS[f], row);
+    hash64(`${f}\t${id}`);
+    const k0 = H1;
+    const k1 = H2;
+    // The row's hash (H1/H2) from its UTF-8 bytes as they go into the rows state: its bulk line without the CRLF.
+    const key = keys[f];
+    rowsOut.push(key + line.slice(0, -2), key.length);
+    const v0 = H1;
+    const v1 = H2;
+    if (rowsOut.behind) await rowsOut.settle();
+    bulkOf[f]?.line(line);
+    index.add(k0, k1, v0, v1);
+    if (f === 'classes.csv') index.title(id, row.title);
+    const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
+    if (status === 'added') {
+      n[f].added++;
+      open[f]?.delta.row(row, active);
+    } else if (status === 'updated') {
+      n[f].updated++;
+      open[f]?.updated.row(row, active);
+      if (f === 'classes.csv' && previous!.classTitle(id) !== row.title) renamed++;
+    }
+  };
+  let sdsPeople: SdsPeopleFiles | undefined;
+  /** A person's rows as {@link personRows} made them: to the files, the rows state and the index, and to the delta when added or changed. */
+  const person = async (rows: Uint8Array) => {
+    const r = PersonRows.of(rows);
+    sdsPeople?.bytes(r.section(0), r.section(1), r.sdsRoles, r.section(2), r.sdsRelationships);
+    bulkOf['users.csv']?.bytes(r.section(3), 1);
+    bulkOf['roles.csv']?.bytes(r.section(4), r.oneRoster - 1);
+    rowsOut.pushCsvLines(keyBytes['users.csv'], r.section(3));
+    rowsOut.pushCsvLines(keyBytes['roles.csv'], r.section(4));
+    if (rowsOut.behind) await rowsOut.settle();
+    for (let i = 0; i < r.oneRoster; i++) {
+      const [k0, k1, v0, v1] = r.digest(i);
+      index.add(k0, k1, v0, v1);
+      const status = previous ? previous.check(k0, k1, v0, v1) : 'added';
+      if (status === 'same') continue;
+      const f: OneRosterFile = i === 0 ? 'users.csv' : 'roles.csv';
+      const row = r.row(i);
+      if (status === 'added') {
+        n[f].added++;
+        open[f]?.delta.row(row, active);
+      } else {
+        n[f].updated++;
+        open[f]?.updated.row(row, active);
       }
+    }
+  };
+  let sdsRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
+  try {
+    try {
+      for (const f of ONEROSTER_FILES) {
+        const header = ONEROSTER_HEADERS[f];
+        bulkOf[f] = bulkDir ? new CsvFile(join(bulkDir, f), header) : undefined;
+        if (deltaDir) open[f] = { delta: new CsvFile(join(deltaDir, f), header), updated: new CsvFile(join(deltaDir, `.${f}.updated`), header, false) };
+      }
+      // The rows state holds the files one after the other, but users and roles are made in the same
+      // walk of the people, with SDS's people files too: each walk of the people reads and parses every
+      // kept person again (~0.3 s a walk at 60,000 students). Their rows are interleaved in the rows
+      // state, which is read per file (removed rows keep their order within their file).
+      sdsPeople = sdsDir ? new SdsPeopleFiles(sdsDir, sel.session.id) : undefined;
+      for (const f of ONEROSTER_FILES) {
+        if (f === 'roles.csv') continue;
+        if (f !== 'users.csv') {
+          for (const [id, row] of streams[f]()) await emit(f, id, row);
+          continue;
+        }
+        // A kept selection has each person's rows as the last run built them: only the persons the
+        // change touched are built again (a delta run at 60,000 students built all ~280,000 rows).
+        const kept = sel.peopleRows;
+        const merged = !kept || kept.all;
+        const agents = merged ? new AgentsOf(sel) : { of: (id: string) => kept.guardiansOf(id).map(outputId) };
+        const wardSchools: WardSchools = merged
+          ? wardSchoolsOf(sel)
+          : (p) => {
+              const schools = kept.wardSchoolsOf(p.id);
+              return (id) => schools.get(id);
+            };
+        const build = (p: OutPerson) => personRows(p, agents.of(p.id), wardSchools, sel.session.id);
+        if (kept) {
+          for (const x of kept.walk()) {
+            let rows = x.rows;
+            if (!rows) kept.keep(x.sk, (rows = build(x.person!)));
+            await person(rows);
+          }
+          kept.done();
+        } else for (const p of distinctPeople(sel)) await person(build(p));
+      }
+    } finally {
+      sdsRows = sdsPeople?.close();
+      for (const f of ONEROSTER_FILES) bulkOf[f]?.close();
+    }
+    for (const f of ONEROSTER_FILES) {
+      const bulk = bulkOf[f];
       if (bulk) bulkFiles[`oneroster/${f}`] = bulk.rows;
     }
     previous?.produced?.(index.digests()!);
     if (previous && previous.unseenCount > 0) {
       if (deltaDir) for (const f of ONEROSTER_FILES) open[f].removed = new CsvFile(join(deltaDir, `.${f}.removed`), ONEROSTER_HEADERS[f], false);
-      for await (const [f, id, json] of storedRows(previousBlob(previous.rowsOffset))) {
+      for await (const [f, id, line] of storedRows(previousBlob(previous.rowsOffset))) {
         if (!n[f] || !previous.unseen(f, id)) continue;
         n[f].removed++;
-        open[f]?.removed?.row(JSON.parse(json) as Row, gone);
+        open[f]?.removed?.row(parseCsvLine(ONEROSTER_HEADERS[f], line), gone);
       }
     }
   } finally {
@@ -981,6 +1163,7 @@ async function oneRosterPass(
     },
     rowsParts: index.parts(await rowsOut.finish()),
     rowsOffset: index.rowsOffset,
+    sdsPeople: sdsRows,
   };
 }
 
@@ -1261,9 +1444,12 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     await rm(staging, { recursive: true, force: true });
     const files: Record<string, number> = {};
     let selection: SelectionView | undefined = sel.selection;
-    if (c.formats.includes('sds')) {
-      await mkdir(join(staging, 'sds'), { recursive: true });
-      for (const [f, n] of Object.entries(writeSdsFiles(join(staging, 'sds'), selection))) files[`sds/${f}`] = n;
+    const sdsDir = c.formats.includes('sds') ? join(staging, 'sds') : undefined;
+    // SDS's files but its people's (the OneRoster pass's walk of the people writes those), while the heap is small.
+    let sdsOthers: Partial<Record<SdsFile, number>> | undefined;
+    if (sdsDir) {
+      await mkdir(sdsDir, { recursive: true });
+      sdsOthers = writeSdsFiles(sdsDir, selection, false);
     }
     phase('sds written');
     let previousRows: PreviousRows | undefined;
@@ -1285,10 +1471,13 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       clock.now().toISOString(),
       store,
       source,
+      sdsDir,
     );
+    previousRows = undefined;
+    // In the SDS set's order, then OneRoster's (the report lists the files so).
+    if (sdsOthers) for (const f of Object.keys(SDS_HEADERS) as SdsFile[]) files[`sds/${f}`] = sdsOthers[f] ?? or.sdsPeople![f as keyof typeof or.sdsPeople];
     Object.assign(files, or.files);
     selection = undefined;
-    previousRows = undefined;
     phase('oneroster written');
     const t2 = performance.now();
     const finishedAt = clock.now();

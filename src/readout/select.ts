@@ -197,8 +197,35 @@ export interface SelectionView {
   guardianLinks?: Iterable<GuardianLink>;
   /** The school of a kept person's first role. Without it the writers index `people`. */
   firstSchoolOf?: (personId: string) => string | undefined;
+  /**
+   * Per guardian link, the school of the student's first role, in (guardian id, student id) order:
+   * what a guardian's OneRoster roles are at, in one walk beside the people's. Without it the writers
+   * look each student up ({@link firstSchoolOf}).
+   */
+  wardSchools?: Iterable<{ guardianId: string; studentId: string; schoolId: string }>;
+  /** The kept people with the rows the last run published for them, where those still hold (kept-selection.ts). */
+  peopleRows?: KeptPeopleRows;
   /** The school of a team. Without it the writers index `teams`. */
   teamSchoolOf?: (teamId: string) => string | undefined;
+}
+
+/**
+ * The kept people in output order, each with their published rows as the last run built them (an
+ * opaque blob, see run.ts) or, where those no longer hold, the person to build them from; the rows
+ * built are kept for the next run. A delta run so builds the rows of the persons the change touched only.
+ */
+export interface KeptPeopleRows {
+  /** Whether every person is built again (a full evaluation): then a student's guardians and a guardian's students' schools are best merged in. */
+  all: boolean;
+  walk(): Iterable<{ sk: Uint8Array; person?: OutPerson; rows?: Uint8Array }>;
+  /** A student's guardians (source ids) in the people's order. */
+  guardiansOf(studentId: string): string[];
+  /** A guardian's students' first schools, by student id. */
+  wardSchoolsOf(guardianId: string): Map<string, string>;
+  /** Keeps the rows built for the person of sort key `sk` (during the walk). */
+  keep(sk: Uint8Array, rows: Uint8Array): void;
+  /** After the walk: the rows kept replace the dropped ones. */
+  done(): void;
 }
 
 export interface GuardianLink {

@@ -27,6 +27,43 @@ function field(v: string | undefined): string {
   return s.includes('"') || s.includes(',') ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/**
+ * The values of one line {@link csvLine} made (without its CRLF), by `header`: each field as
+ * {@link field} wrote it, so writing the row again gives the same bytes (a value's line breaks were
+ * spaces already).
+ */
+export function parseCsvLine(header: readonly string[], line: string): Row {
+  const row: Row = {};
+  let at = 0;
+  for (let j = 0; j < header.length; j++) {
+    let v: string;
+    if (line[at] === '"') {
+      v = '';
+      at++;
+      for (;;) {
+        const q = line.indexOf('"', at);
+        if (q < 0) throw new Error('readout: unterminated quoted CSV field');
+        v += line.slice(at, q);
+        if (line[q + 1] === '"') {
+          v += '"';
+          at = q + 2;
+        } else {
+          at = q + 1;
+          break;
+        }
+      }
+    } else {
+      const comma = line.indexOf(',', at);
+      const end = comma < 0 ? line.length : comma;
+      v = line.slice(at, end);
+      at = end;
+    }
+    row[header[j]!] = v;
+    at++; // the comma
+  }
+  return row;
+}
+
 function* csvChunks(t: CsvTable): Generator<string> {
   yield t.header.map(field).join(',') + '\r\n';
   const parts: { rows: Row[]; extra?: Row }[] = [{ rows: t.rows, extra: t.extra }, ...(t.tail ? [t.tail] : [])];
@@ -96,6 +133,25 @@ export class CsvFile {
   row(r: Row, extra?: Row): void {
     this.put(csvLine(this.header, r, extra));
     this.rows++;
+  }
+  /** A line {@link csvLine} made (with its CRLF). */
+  line(s: string): void {
+    this.put(s);
+    this.rows++;
+  }
+  /** Lines already made (CSV with CRLF, `rows` of them) as UTF-8 bytes. */
+  bytes(b: Uint8Array, rows: number): void {
+    if (this.pos + b.length > this.buf.length) {
+      this.flush();
+      if (b.length > this.buf.length) {
+        writeSync(this.fd, b);
+        this.rows += rows;
+        return;
+      }
+    }
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    this.rows += rows;
   }
   private put(s: string): void {
     if (this.pos + s.length * 3 > this.buf.length) {
@@ -349,31 +405,66 @@ function* sdsRelationshipRows(p: OutPerson): Generator<Row> {
 }
 
 /** The SDS files made of people, written in one walk of them (each walk of a store parses every person again). */
-const SDS_PEOPLE_FILES = ['users.csv', 'roles.csv', 'relationships.csv'] as const;
+export const SDS_PEOPLE_FILES = ['users.csv', 'roles.csv', 'relationships.csv'] as const;
+
+/** The SDS people files as rows arrive, one person at a time (a walk of the people shared with OneRoster's files). */
+export class SdsPeopleFiles {
+  private readonly files: Record<(typeof SDS_PEOPLE_FILES)[number], CsvFile>;
+  constructor(
+    dir: string,
+    private readonly session: string,
+  ) {
+    this.files = Object.fromEntries(SDS_PEOPLE_FILES.map((f) => [f, new CsvFile(join(dir, f), SDS_HEADERS[f])])) as typeof this.files;
+  }
+  add(p: OutPerson): void {
+    this.files['users.csv'].row(sdsUserRow(p));
+    for (const r of sdsRoleRows(p, this.session)) this.files['roles.csv'].row(r);
+    for (const r of sdsRelationshipRows(p)) this.files['relationships.csv'].row(r);
+  }
+  /** A person's lines as {@link sdsPersonLines} made them, as UTF-8 bytes. */
+  bytes(users: Uint8Array, roles: Uint8Array, rolesRows: number, relationships: Uint8Array, relationshipsRows: number): void {
+    this.files['users.csv'].bytes(users, 1);
+    this.files['roles.csv'].bytes(roles, rolesRows);
+    this.files['relationships.csv'].bytes(relationships, relationshipsRows);
+  }
+  /** Closes the files; the rows written per file. */
+  close(): Record<(typeof SDS_PEOPLE_FILES)[number], number> {
+    for (const f of SDS_PEOPLE_FILES) this.files[f].close();
+    return Object.fromEntries(SDS_PEOPLE_FILES.map((f) => [f, this.files[f].rows])) as Record<(typeof SDS_PEOPLE_FILES)[number], number>;
+  }
+}
+
+/** A person's lines of SDS's people files (CSV with CRLF), what {@link SdsPeopleFiles.add} writes. */
+export function sdsPersonLines(p: OutPerson, session: string): { users: string; roles: string[]; relationships: string[] } {
+  return {
+    users: csvLine(SDS_HEADERS['users.csv'], sdsUserRow(p)),
+    roles: [...sdsRoleRows(p, session)].map((r) => csvLine(SDS_HEADERS['roles.csv'], r)),
+    relationships: [...sdsRelationshipRows(p)].map((r) => csvLine(SDS_HEADERS['relationships.csv'], r)),
+  };
+}
 
 /**
  * Writes the SDS v2.1 file set into `dir` (it exists): the people's three files in one walk of the
  * people, the others as {@link sdsLazyTables} has them. The same bytes as writing each lazy table.
- * Returns the rows per file.
+ * Without `people` the people's files are left to the caller (a run writes them in the OneRoster
+ * pass's walk of the people, with {@link SdsPeopleFiles}) and are not in the result. Returns the
+ * rows per file written, in the set's order.
  */
-export function writeSdsFiles(dir: string, sel: SelectionView): Record<SdsFile, number> {
-  const rows = {} as Record<SdsFile, number>;
-  const files = Object.fromEntries(SDS_PEOPLE_FILES.map((f) => [f, new CsvFile(join(dir, f), SDS_HEADERS[f])])) as Record<
-    (typeof SDS_PEOPLE_FILES)[number],
-    CsvFile
-  >;
-  try {
-    for (const p of sel.people) {
-      files['users.csv'].row(sdsUserRow(p));
-      for (const r of sdsRoleRows(p, sel.session.id)) files['roles.csv'].row(r);
-      for (const r of sdsRelationshipRows(p)) files['relationships.csv'].row(r);
+export function writeSdsFiles(dir: string, sel: SelectionView, people = true): Partial<Record<SdsFile, number>> {
+  const rows: Partial<Record<SdsFile, number>> = {};
+  let peopleRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
+  if (people) {
+    const files = new SdsPeopleFiles(dir, sel.session.id);
+    try {
+      for (const p of sel.people) files.add(p);
+    } finally {
+      peopleRows = files.close();
     }
-  } finally {
-    for (const f of SDS_PEOPLE_FILES) files[f].close();
   }
   // In the set's own order (the report lists the files so).
   for (const [f, table] of Object.entries(sdsLazyTables(sel)) as [SdsFile, LazyTable][]) {
-    rows[f] = (SDS_PEOPLE_FILES as readonly string[]).includes(f) ? files[f as (typeof SDS_PEOPLE_FILES)[number]].rows : writeLazyTable(join(dir, f), table);
+    if (!(SDS_PEOPLE_FILES as readonly string[]).includes(f)) rows[f] = writeLazyTable(join(dir, f), table);
+    else if (peopleRows) rows[f] = peopleRows[f as (typeof SDS_PEOPLE_FILES)[number]];
   }
   return rows;
 }
@@ -476,62 +567,12 @@ export function oneRosterStreams(sel: SelectionView): Record<OneRosterFile, () =
         },
       ]),
     'users.csv': function* () {
-      // A student's agents are their guardians (after any of their own); a guardian's are their students.
-      // People and links both come in student-id order: one merging walk, no index of either.
-      const links = guardianLinksOf(sel)[Symbol.iterator]();
-      let link = links.next();
-      for (const p of distinctPeople(sel)) {
-        const row = userRow(p);
-        while (!link.done && link.value.studentId < p.id) link = links.next();
-        const guardians: string[] = [];
-        for (; !link.done && link.value.studentId === p.id; link = links.next()) guardians.push(id1(link.value.guardianId));
-        if (guardians.length) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
-        yield [row.sourcedId!, row];
-      }
+      const agents = new AgentsOf(sel);
+      for (const p of distinctPeople(sel)) yield oneRosterUserRow(p, agents.of(p.id));
     },
     'roles.csv': function* () {
-      let schoolOf = sel.firstSchoolOf;
-      if (!schoolOf) {
-        const schoolOfPerson = new Map<string, string>();
-        for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
-        schoolOf = (id) => schoolOfPerson.get(id);
-      }
-      for (const p of distinctPeople(sel)) {
-        // Role ids start with the person's id: one person's roles never collide with another's.
-        const own = new Map<string, Row>();
-        for (const r of p.roles) {
-          const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r);
-          const id = compositeId(p.id, r.schoolId, role);
-          own.set(id, {
-            sourcedId: id,
-            userSourcedId: id1(p.id),
-            roleType: r === p.roles[0] ? 'primary' : 'secondary',
-            role,
-            beginDate: r.start ?? '',
-            endDate: r.end ?? '',
-            orgSourcedId: id1(r.schoolId),
-            userProfileSourcedId: '',
-          });
-        }
-        for (const g of p.guardianOf) {
-          const org = schoolOf(g.studentId);
-          if (!org) continue;
-          const role = guardianRole(g.relationType);
-          const id = compositeId(p.id, org, role);
-          if (!own.has(id))
-            own.set(id, {
-              sourcedId: id,
-              userSourcedId: id1(p.id),
-              roleType: p.roles.length ? 'secondary' : 'primary',
-              role,
-              beginDate: '',
-              endDate: '',
-              orgSourcedId: id1(org),
-              userProfileSourcedId: '',
-            });
-        }
-        yield* own;
-      }
+      const schoolOf = wardSchoolsOf(sel);
+      for (const p of distinctPeople(sel)) yield* oneRosterRoleRows(p, schoolOf);
     },
     'enrollments.csv': function* () {
       let schoolOf = sel.teamSchoolOf;
@@ -563,8 +604,105 @@ export function oneRosterStreams(sel: SelectionView): Record<OneRosterFile, () =
   };
 }
 
+/**
+ * A student's guardians as agents, for people asked in id order: the links come in student-id order
+ * too, so one merging walk of them, no index of either.
+ */
+export class AgentsOf {
+  private readonly links: Iterator<GuardianLink>;
+  private link: IteratorResult<GuardianLink>;
+  constructor(sel: SelectionView) {
+    this.links = guardianLinksOf(sel)[Symbol.iterator]();
+    this.link = this.links.next();
+  }
+  /** The guardians' output ids of `personId` (ids asked in ascending order). */
+  of(personId: string): string[] {
+    while (!this.link.done && this.link.value.studentId < personId) this.link = this.links.next();
+    const guardians: string[] = [];
+    for (; !this.link.done && this.link.value.studentId === personId; this.link = this.links.next()) guardians.push(id1(this.link.value.guardianId));
+    return guardians;
+  }
+}
+
+/** A person's OneRoster users.csv row: a student's agents are their guardians (after any of their own); a guardian's are their students. */
+export function oneRosterUserRow(p: OutPerson, guardians: string[]): [string, Row] {
+  const row = userRow(p);
+  if (guardians.length) row.agentSourcedIds = row.agentSourcedIds ? `${row.agentSourcedIds},${guardians.join(',')}` : guardians.join(',');
+  return [row.sourcedId!, row];
+}
+
+/** For a guardian, the school of each of their students' first role (keyed by student id). */
+export type WardSchools = (p: OutPerson) => (studentId: string) => string | undefined;
+
+/**
+ * The schools of guardians' students for people asked in id order: from the selection's
+ * {@link SelectionView.wardSchools} in one merging walk, else by looking each student up.
+ */
+export function wardSchoolsOf(sel: SelectionView): WardSchools {
+  if (sel.wardSchools) {
+    const it = sel.wardSchools[Symbol.iterator]();
+    let next = it.next();
+    return (p) => {
+      if (!p.guardianOf.length) return () => undefined;
+      while (!next.done && next.value.guardianId < p.id) next = it.next();
+      const schools = new Map<string, string>();
+      for (; !next.done && next.value.guardianId === p.id; next = it.next()) schools.set(next.value.studentId, next.value.schoolId);
+      return (id) => schools.get(id);
+    };
+  }
+  let schoolOf = sel.firstSchoolOf;
+  if (!schoolOf) {
+    const schoolOfPerson = new Map<string, string>();
+    for (const p of sel.people) if (p.roles[0]) schoolOfPerson.set(p.id, p.roles[0].schoolId);
+    schoolOf = (id) => schoolOfPerson.get(id);
+  }
+  const f = schoolOf;
+  return () => f;
+}
+
+/** A person's OneRoster roles.csv rows: their own roles, then a guardian's at their students' schools. */
+export function oneRosterRoleRows(p: OutPerson, wardSchools: WardSchools): Iterable<[string, Row]> {
+  // Role ids start with the person's id: one person's roles never collide with another's.
+  const own = new Map<string, Row>();
+  for (const r of p.roles) {
+    const role = r.role === 'student' ? 'student' : oneRosterStaffRole(r);
+    const id = compositeId(p.id, r.schoolId, role);
+    own.set(id, {
+      sourcedId: id,
+      userSourcedId: id1(p.id),
+      roleType: r === p.roles[0] ? 'primary' : 'secondary',
+      role,
+      beginDate: r.start ?? '',
+      endDate: r.end ?? '',
+      orgSourcedId: id1(r.schoolId),
+      userProfileSourcedId: '',
+    });
+  }
+  if (p.guardianOf.length) {
+    const schoolOf = wardSchools(p);
+    for (const g of p.guardianOf) {
+      const org = schoolOf(g.studentId);
+      if (!org) continue;
+      const role = guardianRole(g.relationType);
+      const id = compositeId(p.id, org, role);
+      if (!own.has(id))
+        own.set(id, {
+          sourcedId: id,
+          userSourcedId: id1(p.id),
+          roleType: p.roles.length ? 'secondary' : 'primary',
+          role,
+          beginDate: '',
+          endDate: '',
+          orgSourcedId: id1(org),
+          userProfileSourcedId: '',
+        });
+    }
+  }
+  return own;
+}
+
 /** `select` builds people in a Map: each id comes once. Checked, since the writers rely on it. */
-function* distinctPeople(sel: SelectionView): Generator<OutPerson> {
+export function* distinctPeople(sel: SelectionView): Generator<OutPerson> {
   let last: string | undefined;
   for (const p of sel.people) {
     if (p.id === last) throw new Error(`readout: person ${p.id} twice in the selection`);

@@ -169,7 +169,7 @@ describe('a delta run publishes what a full run would', () => {
     expect(removed).toEqual(['G-ST-ENDING', 'G-ST6', 'ST-ENDING', 'ST6']);
   }, 120_000);
 
-  it('re-evaluates what the change does not name: a group whose dates turn, a teacher whose duty ends, a changed syllabus, a new guardian', async () => {
+  it('re-evaluates what the change does not name: a group whose dates turn, a teacher whose duty ends, a changed syllabus, a new guardian, a student whose first school ends', async () => {
     const w = await openWorld();
     worlds.push(w);
     const src = w.source;
@@ -204,9 +204,37 @@ describe('a delta run publishes what a full run would', () => {
       syllabus: ref('SYL-SV'),
       teachers: [{ duty: ref('D-T-TWO-A') }],
     });
+    // A student whose first school's enrolment ends while one at another school goes on: their guardian,
+    // unchanged, has their guardian role at the other school once the date has passed.
+    src.update(
+      'persons',
+      'ST4',
+      (p) =>
+        (p.enrolments = [
+          { enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15', endDate: '2026-12-01' },
+          { enroledAt: ref('S-SOUTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' },
+        ]),
+    );
+    // Guardians whose relation starts and ends with the days (the students unchanged): the students'
+    // agents follow.
+    src.put('persons', { id: 'G-LATER', givenName: 'Senare', familyName: 'Förälder', emails: [{ value: 'g-later@example.se', type: 'Privat' }] });
+    src.put('persons', { id: 'G-EARLIER', givenName: 'Tidigare', familyName: 'Förälder', emails: [{ value: 'g-earlier@example.se', type: 'Privat' }] });
+    src.update('persons', 'ST6', (p) =>
+      (p.responsibles as unknown[]).push({ person: ref('G-LATER'), relationType: 'Vårdnadshavare', startDate: '2026-12-20' }),
+    );
+    src.update('persons', 'ST2', (p) =>
+      (p.responsibles as unknown[]).push({ person: ref('G-EARLIER'), relationType: 'Vårdnadshavare', startDate: '2026-01-01', endDate: '2026-12-01' }),
+    );
     w.clock.advance(3600_000);
     const first = await runReadout(w.customer, w.deps);
     expect(first.error).toBeUndefined();
+    const agents = (dir: string, id: string) => readCsv(join(dir, 'oneroster', 'users.csv')).rows.find((u) => u.sourcedId === id)?.agentSourcedIds;
+    expect([agents(first.outputPath!, 'ST6'), agents(first.outputPath!, 'ST2')]).toEqual(['G-ST6', 'G-EARLIER,G-ST2']);
+    const guardianRoles = (dir: string) =>
+      readCsv(join(dir, 'oneroster', 'roles.csv'))
+        .rows.filter((r) => r.userSourcedId === 'G-ST4')
+        .map((r) => `${r.orgSourcedId}/${r.role}`);
+    expect(guardianRoles(first.outputPath!)).toEqual(['S-NORTH/guardian']);
     const enrolments = (dir: string) => readCsv(join(dir, 'oneroster', 'enrollments.csv')).rows.map((e) => `${e.classSourcedId}/${e.userSourcedId}`);
     expect(enrolments(first.outputPath!)).toEqual(expect.arrayContaining(['GR-TIMED/ST3', 'GR-TWO.SYL-SV/T-TWO']));
 
@@ -215,6 +243,8 @@ describe('a delta run publishes what a full run would', () => {
     src.update('syllabuses', 'SYL-MA', (s) => (s.subjectName = 'Matematik (ny)'));
     src.put('persons', { id: 'G-NEW', givenName: 'Ny', familyName: 'Förälder', emails: [{ value: 'g-new@example.se', type: 'Privat' }] });
     src.update('persons', 'ST5', (p) => (p.responsibles = [{ person: ref('G-NEW'), relationType: 'Vårdnadshavare' }]));
+    // A guardian's own record changes (their students' do not): their roles at the students' schools stay.
+    src.update('persons', 'G-ST3', (p) => (p.givenName = 'Omdöpt'));
     // 24 days on: past both end dates and the 14 days of tolerance.
     w.clock.advance(24 * 24 * 3600_000);
 
@@ -237,6 +267,8 @@ describe('a delta run publishes what a full run would', () => {
     const users = readCsv(join(delta.outputPath!, 'oneroster', 'users.csv')).rows.map((u) => u.sourcedId);
     expect(users).toContain('G-NEW');
     expect(users).not.toContain('G-ST5');
+    expect(guardianRoles(delta.outputPath!)).toEqual(['S-SOUTH/guardian']);
+    expect([agents(delta.outputPath!, 'ST6'), agents(delta.outputPath!, 'ST2')]).toEqual(['G-LATER,G-ST6', 'G-ST2']);
     expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
       [],
     );

@@ -31,7 +31,7 @@ import {
   type RuleContext,
 } from '../../src/readout/rules.ts';
 import { select, uniqueUsernames, type OutPerson } from '../../src/readout/select.ts';
-import { oneRosterRows, sdsTables } from '../../src/readout/writers.ts';
+import { csvLine, ONEROSTER_HEADERS, oneRosterRows, parseCsvLine, sdsTables } from '../../src/readout/writers.ts';
 
 const TODAY = '2026-11-22';
 const ctx = (over: Partial<RuleContext> = {}): RuleContext => ({ today: TODAY, toleranceDays: 14, ...over });
@@ -480,5 +480,26 @@ describe('output ids and usernames', () => {
     expect(names(a).S1).toBe('solo');
     expect(names(a).S2).toMatch(/^solo-[0-9a-f]{8}$/);
     expect(new Set(Object.values(names(a)).map((n) => n.toLowerCase())).size).toBe(5);
+  });
+});
+
+describe('CSV lines read back (the rows state holds each OneRoster row as its bulk line)', () => {
+  it('gives the values that write the same line again: quotes, commas, line breaks, empty and missing values', () => {
+    const header = ONEROSTER_HEADERS['users.csv'];
+    const row = {
+      sourcedId: 'P1',
+      username: 'anna@example.se',
+      givenName: 'Anna "Annie", jr',
+      familyName: 'Berg\r\nLund',
+      middleName: 'a,b',
+      email: '"quoted"',
+      agentSourcedIds: 'G1,G2',
+      'metadata.streetAddress': 'Gatan 1\n',
+    };
+    const line = csvLine(header, row);
+    const back = parseCsvLine(header, line.slice(0, -2));
+    expect(csvLine(header, back)).toBe(line);
+    expect(back).toMatchObject({ givenName: 'Anna "Annie", jr', middleName: 'a,b', email: '"quoted"', agentSourcedIds: 'G1,G2', status: '' });
+    expect(Object.keys(back)).toEqual([...header]);
   });
 });
