@@ -300,7 +300,8 @@ async function* ndjsonLines(b: Blob, header: (first: string) => boolean): AsyncG
  * TOAST (gzip does not compress), so reading a slice reads only that slice.
  */
 const READ_CHUNK = 2 << 20;
-type StateBlob = 'source_snapshot' | 'published_rows';
+/** The columns of `readout_state` that hold a blob. */
+export type StateBlob = 'source_snapshot' | 'published_rows';
 /** One stored state blob, a few megabytes per query: never one hex string of the whole. */
 export async function* stateChunks(db: Kysely<DB>, customer: string, column: StateBlob, from = 0): AsyncGenerator<Uint8Array> {
   const len = await sql<{ n: number | null }>`select octet_length(${sql.ref(column)}) as n from readout_state where customer_key = ${customer}`.execute(db);
@@ -347,14 +348,24 @@ function partsBytes(parts: Parts): number {
   return parts.reduce((n, p) => n + (Buffer.isBuffer(p) ? p.length : statSync(p.file).size), 0);
 }
 
-/** Stores a blob given as compressed parts: empty first, then appended ~2 MB per statement. */
-async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Parts): Promise<void> {
+/**
+ * Appends a blob given as compressed parts to its column (empty, or a stored snapshot that a change
+ * log follows), inside the publish transaction. The parts go ~2 MB per statement into a temporary
+ * table and join the column in one statement at the end: appending each to the column
+ * (`col = col || part`) made PostgreSQL write the whole growing value again every statement, which
+ * is quadratic in the blob — at 300,000 students some 37 s of the delta run's publish (appending 1 MB
+ * ten times took 0.23 s to a 0–10 MB value and 1.96 s to a 30–40 MB one). Exported for its test.
+ */
+export async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, parts: Parts): Promise<void> {
+  await sql`create temp table if not exists readout_blob_parts (seq integer primary key, b bytea not null) on commit drop`.execute(db);
+  await sql`truncate readout_blob_parts`.execute(db);
   let group: Buffer[] = [];
   let size = 0;
+  let seq = 0;
   const append = async () => {
     if (!group.length) return;
     const b = group.length === 1 ? group[0]! : Buffer.concat(group);
-    await sql`update readout_state set ${sql.ref(column)} = ${sql.ref(column)} || ${b} where customer_key = ${customer}`.execute(db);
+    await sql`insert into readout_blob_parts (seq, b) values (${seq++}, ${b})`.execute(db);
     group = [];
     size = 0;
   };
@@ -364,6 +375,9 @@ async function storeBlob(db: Kysely<DB>, customer: string, column: StateBlob, pa
     size += p.length;
   }
   await append();
+  if (!seq) return;
+  await sql`update readout_state set ${sql.ref(column)} = ${sql.ref(column)} || (select string_agg(p.b, ''::bytea order by p.seq) from readout_blob_parts p)
+    where customer_key = ${customer}`.execute(db);
 }
 
 /**
