@@ -2,10 +2,9 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReadout, type RunResult } from '../../src/readout/run.ts';
-import { openWorld, readCsv, type ReadoutWorld } from './support/setup.ts';
+import { openWorld, readCsv, storedBlob, type ReadoutWorld } from './support/setup.ts';
 
 /** sha256 of every published file but report.json / report.html (run ids, timings). */
 function digest(dir: string): Record<string, string> {
@@ -103,12 +102,7 @@ describe('the store kept between runs', () => {
 
   it('a delta run appends its change log to the stored snapshot; decoding base and logs gives what the kept store holds', async () => {
     const w = await world();
-    const stored = async () => {
-      const r = await sql<{ n: number }>`select octet_length(source_snapshot) as n from readout_state where customer_key = ${w.customer.key}`.execute(
-        w.database.db,
-      );
-      return Number(r.rows[0]!.n);
-    };
+    const stored = async () => (await storedBlob(w, 'source_snapshot')).length;
     const first = await run(w);
     expect(first.report!.snapshotStored).toMatchObject({ as: 'base' });
     const base = await stored();
@@ -160,12 +154,7 @@ describe('the store kept between runs', () => {
 
   it('a new base is stored once the change logs would outweigh the base', async () => {
     const w = await world();
-    const stored = async () => {
-      const r = await sql<{ n: number }>`select octet_length(source_snapshot) as n from readout_state where customer_key = ${w.customer.key}`.execute(
-        w.database.db,
-      );
-      return Number(r.rows[0]!.n);
-    };
+    const stored = async () => (await storedBlob(w, 'source_snapshot')).length;
     const base = (await run(w)).report!.snapshotStored!.bytes;
     let logs = 0;
     for (let night = 1; night <= 60; night++) {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReadout, storeBlob, type StateBlob } from '../../src/readout/run.ts';
-import { openWorld, type ReadoutWorld } from './support/setup.ts';
+import { openWorld, storedBlob, type ReadoutWorld } from './support/setup.ts';
 
 /**
  * The publish stores the state's blobs part after part (~2 MB a statement): a blob of several parts
@@ -21,10 +21,7 @@ describe('storing a state blob', () => {
     w.clock.advance(3600_000);
     expect((await runReadout(w.customer, w.deps)).error).toBeUndefined();
     const db = w.database.db;
-    const read = async (column: StateBlob) => {
-      const r = await sql<{ b: Buffer }>`select ${sql.ref(column)} as b from readout_state where customer_key = ${w.customer.key}`.execute(db);
-      return Buffer.from(r.rows[0]!.b);
-    };
+    const read = (column: StateBlob) => storedBlob(w, column);
     // Distinct bytes per part (1.5 MB each: each starts a statement of its own), so any reordering shows.
     const part = (n: number) => Buffer.alloc(1_500_000, n);
     const before = await read('source_snapshot');

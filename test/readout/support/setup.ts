@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'kysely';
 import type { Database } from '../../../src/db/index.ts';
 import { migrate } from '../../../src/db/migrate.ts';
 import { TestClock } from '../../../src/lib/clock.ts';
 import { parseReadoutConfig, type CustomerConfig, type CustomerConfigInput } from '../../../src/readout/config.ts';
-import type { ReadoutDeps } from '../../../src/readout/run.ts';
+import type { ReadoutDeps, StateBlob } from '../../../src/readout/run.ts';
 import { openTestDatabase } from '../../support/harness.ts';
 import { FakeEduCloud, seedWorld, type FakeOptions } from './fake-educloud.ts';
 
@@ -91,6 +92,12 @@ export async function openWorld(opts: WorldOptions = {}): Promise<ReadoutWorld> 
       await database.close();
     },
   };
+}
+
+/** A blob of the customer's stored state (`readout_state`) as the database holds it, read apart from the readout's own code. */
+export async function storedBlob(w: ReadoutWorld, column: StateBlob): Promise<Buffer> {
+  const r = await sql<{ b: Buffer }>`select ${sql.ref(column)} as b from readout_state where customer_key = ${w.customer.key}`.execute(w.database.db);
+  return Buffer.from(r.rows[0]!.b);
 }
 
 /** Parses one output file back with a real CSV parser: header and records. */
