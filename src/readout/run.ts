@@ -534,49 +534,99 @@ class RowIndex implements PreviousRows {
   }
 }
 
+/** Rows per block of {@link RowDigests}: 1 MB each. */
+const DIGEST_BLOCK_ROWS = 1 << 16;
+const DIGEST_BLOCK_SHIFT = 16;
+const DIGEST_BLOCK_MASK = DIGEST_BLOCK_ROWS - 1;
+const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * Rows' digests — per row its key hash (k0, k1: file and sourcedId) and JSON hash (v0, v1) as four
  * u32 — sorted by key, one per key. 16 bytes a row outside the JavaScript heap (~7 MB for the
  * ~450,000 rows of a 60,000-student world): a row is looked up by binary search, with no SQLite
  * statement per row (the per-row lookups and the rebuilt, re-keyed table of the SQLite index cost a
- * delta run ~8 s of CPU on that world, more than half of its OneRoster pass).
+ * delta run ~8 s of CPU on that world, more than half of its OneRoster pass). Held in blocks of a
+ * megabyte, never as one array: made, read and sorted where they are, the rows never need a second
+ * copy of themselves (one array made the OneRoster pass hold two copies at once, 32 MB each at
+ * 300,000 students, and a kept store's read held its parts beside the array too).
  */
 export class RowDigests {
   constructor(
-    /** k0, k1, v0, v1 per row, by (k0, k1). */
-    readonly q: Uint32Array,
+    /** The blocks, DIGEST_BLOCK_ROWS rows each (the last one partly used). */
+    private readonly blocks: readonly Uint32Array[],
+    /** How many rows. */
+    readonly size: number,
   ) {}
-  get size(): number {
-    return this.q.length >>> 2;
+  /** Lane `l` of row `i` (0, 1: the key hash; 2, 3: the row's hash). */
+  lane(i: number, l: number): number {
+    return this.blocks[i >>> DIGEST_BLOCK_SHIFT]![4 * (i & DIGEST_BLOCK_MASK) + l]!;
   }
   /** The row's position, or -1. */
   find(k0: number, k1: number): number {
-    const q = this.q;
     let lo = 0;
-    let hi = (q.length >>> 2) - 1;
+    let hi = this.size - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const a = q[mid * 4]!;
-      const b = q[mid * 4 + 1]!;
-      if (a < k0 || (a === k0 && b < k1)) lo = mid + 1;
-      else if (a === k0 && b === k1) return mid;
+      const b = this.blocks[mid >>> DIGEST_BLOCK_SHIFT]!;
+      const at = 4 * (mid & DIGEST_BLOCK_MASK);
+      const a0 = b[at]!;
+      const a1 = b[at + 1]!;
+      if (a0 < k0 || (a0 === k0 && a1 < k1)) lo = mid + 1;
+      else if (a0 === k0 && a1 === k1) return mid;
       else hi = mid - 1;
     }
     return -1;
   }
-  /** As stored (little-endian u32s, the format of the rows blob's index). */
-  bytes(): Buffer {
-    const b = Buffer.from(this.q.buffer, this.q.byteOffset, this.q.byteLength);
-    if (IS_LE) return b;
-    const out = Buffer.allocUnsafe(b.length);
-    for (let i = 0; i < this.q.length; i++) out.writeUInt32LE(this.q[i]!, i * 4);
+  /** Every row's four lanes in order (for tests and small sets: it copies them all). */
+  all(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.size; i++) for (let l = 0; l < 4; l++) out.push(this.lane(i, l));
     return out;
   }
+  /** As stored (little-endian u32s, the format of the rows blob's index): a part per block. */
+  *parts(): Generator<Buffer> {
+    for (let i = 0; i * DIGEST_BLOCK_ROWS < this.size; i++) {
+      const q = this.blocks[i]!.subarray(0, 4 * Math.min(DIGEST_BLOCK_ROWS, this.size - i * DIGEST_BLOCK_ROWS));
+      const b = Buffer.from(q.buffer, q.byteOffset, q.byteLength);
+      if (IS_LE) yield b;
+      else {
+        const out = Buffer.allocUnsafe(b.length);
+        for (let j = 0; j < q.length; j++) out.writeUInt32LE(q[j]!, j * 4);
+        yield out;
+      }
+    }
+  }
+  /** Digests stored as {@link parts} made them, in parts of any size; a total not a whole number of rows is a {@link StateFormatError}. */
+  static fromParts(parts: Iterable<Uint8Array>): RowDigests {
+    const blocks: Uint32Array[] = [];
+    let bytes: Uint8Array | undefined;
+    let pos = 0;
+    let total = 0;
+    for (const p of parts) {
+      total += p.length;
+      for (let at = 0; at < p.length; ) {
+        if (!bytes || pos === bytes.length) {
+          const block = new Uint32Array(4 * DIGEST_BLOCK_ROWS);
+          blocks.push(block);
+          bytes = new Uint8Array(block.buffer);
+          pos = 0;
+        }
+        const take = Math.min(p.length - at, bytes.length - pos);
+        bytes.set(p.subarray(at, at + take), pos);
+        pos += take;
+        at += take;
+      }
+    }
+    if (total % 16) throw new StateFormatError();
+    if (!IS_LE)
+      for (const q of blocks) {
+        const v = new DataView(q.buffer);
+        for (let j = 0; j < q.length; j++) q[j] = v.getUint32(4 * j, true);
+      }
+    return new RowDigests(blocks, total / 16);
+  }
 }
-const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Rows per block of a {@link DigestCollector}: 1 MB each. */
-const DIGEST_BLOCK_ROWS = 1 << 16;
 /**
  * Collects rows' digests as they are made; {@link finish} sorts them by key, the last of a key winning.
  * The digests are kept in blocks of a megabyte (an array grown by doubling held the old and the new
@@ -586,7 +636,7 @@ export class DigestCollector {
   private blocks: Uint32Array[] = [];
   private n = 0;
   add(k0: number, k1: number, v0: number, v1: number): void {
-    const at = this.n % DIGEST_BLOCK_ROWS;
+    const at = this.n & DIGEST_BLOCK_MASK;
     if (at === 0) this.blocks.push(new Uint32Array(4 * DIGEST_BLOCK_ROWS));
     const b = this.blocks[this.blocks.length - 1]!;
     b[4 * at] = k0;
@@ -595,52 +645,63 @@ export class DigestCollector {
     b[4 * at + 3] = v1;
     this.n++;
   }
+  /** The rows sorted, in the same blocks (the collector is empty after it). */
   finish(): RowDigests {
     const n = this.n;
-    // One array of them all, each block let go as it is copied.
-    const q = new Uint32Array(4 * n);
-    for (let i = 0; i < this.blocks.length; i++) {
-      const rows = Math.min(DIGEST_BLOCK_ROWS, n - i * DIGEST_BLOCK_ROWS);
-      q.set(this.blocks[i]!.subarray(0, 4 * rows), 4 * i * DIGEST_BLOCK_ROWS);
-      this.blocks[i] = new Uint32Array(0);
-    }
+    const blocks = this.blocks;
     this.blocks = [];
     this.n = 0;
+    const lane = (r: number, l: number) => blocks[r >>> DIGEST_BLOCK_SHIFT]![4 * (r & DIGEST_BLOCK_MASK) + l]!;
+    /** Row `to` takes row `from`'s lanes. */
+    const copy = (to: number, from: number) => {
+      const tb = blocks[to >>> DIGEST_BLOCK_SHIFT]!;
+      const t = 4 * (to & DIGEST_BLOCK_MASK);
+      const fb = blocks[from >>> DIGEST_BLOCK_SHIFT]!;
+      const f = 4 * (from & DIGEST_BLOCK_MASK);
+      tb[t] = fb[f]!;
+      tb[t + 1] = fb[f + 1]!;
+      tb[t + 2] = fb[f + 2]!;
+      tb[t + 3] = fb[f + 3]!;
+    };
     const order = new Uint32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     // By key, then as added: of a key's rows the last added is the one kept (as decodeRowIndex keeps it).
-    order.sort((x, y) => q[4 * x]! - q[4 * y]! || q[4 * x + 1]! - q[4 * y + 1]! || x - y);
+    order.sort((x, y) => lane(x, 0) - lane(y, 0) || lane(x, 1) - lane(y, 1) || x - y);
     // Row j takes row order[j]'s digests: the permutation applied in place, cycle by cycle.
     const DONE = 0xffffffff;
     for (let start = 0; start < n; start++) {
       if (order[start] === DONE) continue;
-      const t0 = q[4 * start]!;
-      const t1 = q[4 * start + 1]!;
-      const t2 = q[4 * start + 2]!;
-      const t3 = q[4 * start + 3]!;
+      const t0 = lane(start, 0);
+      const t1 = lane(start, 1);
+      const t2 = lane(start, 2);
+      const t3 = lane(start, 3);
       let k = start;
       for (;;) {
         const from = order[k]!;
         order[k] = DONE;
         if (from === start) {
-          q[4 * k] = t0;
-          q[4 * k + 1] = t1;
-          q[4 * k + 2] = t2;
-          q[4 * k + 3] = t3;
+          const b = blocks[k >>> DIGEST_BLOCK_SHIFT]!;
+          const at = 4 * (k & DIGEST_BLOCK_MASK);
+          b[at] = t0;
+          b[at + 1] = t1;
+          b[at + 2] = t2;
+          b[at + 3] = t3;
           break;
         }
-        q.copyWithin(4 * k, 4 * from, 4 * from + 4);
+        copy(k, from);
         k = from;
       }
     }
     // One per key: the last of each run of equal keys.
     let m = 0;
     for (let j = 0; j < n; j++) {
-      if (j + 1 < n && q[4 * (j + 1)] === q[4 * j] && q[4 * (j + 1) + 1] === q[4 * j + 1]) continue;
-      if (m !== j) q.copyWithin(4 * m, 4 * j, 4 * j + 4);
+      if (j + 1 < n && lane(j + 1, 0) === lane(j, 0) && lane(j + 1, 1) === lane(j, 1)) continue;
+      if (m !== j) copy(m, j);
       m++;
     }
-    return new RowDigests(q.subarray(0, 4 * m));
+    // Blocks left empty by the duplicates go.
+    blocks.length = Math.ceil(m / DIGEST_BLOCK_ROWS);
+    return new RowDigests(blocks, m);
   }
 }
 
@@ -663,21 +724,23 @@ class KeptRowIndex implements PreviousRows {
     return r?.title ?? undefined;
   }
   check(k0: number, k1: number, v0: number, v1: number): 'added' | 'updated' | 'same' {
-    const i = this.previous.find(k0, k1);
+    const p = this.previous;
+    const i = p.find(k0, k1);
     if (i < 0) return 'added';
-    const q = this.previous.q;
-    return q[4 * i + 2] === v0 && q[4 * i + 3] === v1 ? 'same' : 'updated';
+    return p.lane(i, 2) === v0 && p.lane(i, 3) === v1 ? 'same' : 'updated';
   }
   /** The previous rows whose keys `current` lacks, found in one merge of the two sorted lists. */
   produced(current: RowDigests): void {
-    const p = this.previous.q;
-    const c = current.q;
+    const p = this.previous;
+    const c = current;
     const gone = new DigestCollector();
     let j = 0;
-    for (let i = 0; i < p.length; i += 4) {
-      while (j < c.length && (c[j]! < p[i]! || (c[j] === p[i] && c[j + 1]! < p[i + 1]!))) j += 4;
-      if (j < c.length && c[j] === p[i] && c[j + 1] === p[i + 1]) continue;
-      gone.add(p[i]!, p[i + 1]!, p[i + 2]!, p[i + 3]!);
+    for (let i = 0; i < p.size; i++) {
+      const p0 = p.lane(i, 0);
+      const p1 = p.lane(i, 1);
+      while (j < c.size && (c.lane(j, 0) < p0 || (c.lane(j, 0) === p0 && c.lane(j, 1) < p1))) j++;
+      if (j < c.size && c.lane(j, 0) === p0 && c.lane(j, 1) === p1) continue;
+      gone.add(p0, p1, p.lane(i, 2), p.lane(i, 3));
     }
     this.removed = gone.finish();
   }
@@ -814,9 +877,7 @@ class RowIndexWriter {
     return [head, { file: this.hashes.path }, { file: this.titles.path }, ...rowsParts];
   }
 }
-/** Digests per row of the kept store's table: a few blobs of at most 16 MB, not a statement per row. */
-const DIGEST_PART_ROWS = 1 << 20;
-/** Replaces the kept store's digests and titles with this run's. */
+/** Replaces the kept store's digests and titles with this run's: a blob per block of the digests (1 MB), not a statement per row. */
 function writeKeptDigests(db: DatabaseSync, digests: RowDigests): void {
   db.exec(
     `DROP TABLE IF EXISTS ${ROWS_TABLE}; DROP TABLE IF EXISTS ${TITLES_TABLE};` +
@@ -824,26 +885,16 @@ function writeKeptDigests(db: DatabaseSync, digests: RowDigests): void {
       `ALTER TABLE ${TITLES_TABLE}_next RENAME TO ${TITLES_TABLE}`,
   );
   const put = db.prepare(`INSERT INTO ${ROWS_TABLE} (part, b) VALUES (?, ?)`);
-  const bytes = digests.bytes();
-  for (let part = 0, at = 0; at < bytes.length || part === 0; part++, at += 16 * DIGEST_PART_ROWS)
-    put.run(part, bytes.subarray(at, at + 16 * DIGEST_PART_ROWS));
+  let part = 0;
+  for (const b of digests.parts()) put.run(part++, b);
 }
-/** The digests a kept store holds (written by {@link writeKeptDigests}). */
+/** The digests a kept store holds (written by {@link writeKeptDigests}; earlier versions wrote 16 MB parts), a part at a time. */
 function readKeptDigests(db: DatabaseSync): RowDigests {
   const st = db.prepare(`SELECT b FROM ${ROWS_TABLE} ORDER BY part`);
   st.setReturnArrays(true);
-  const parts = (st.all() as unknown as [Uint8Array][]).map((r) => r[0]);
-  const total = parts.reduce((n, b) => n + b.length, 0);
-  if (total % 16) throw new StateFormatError();
-  const q = new Uint32Array(total >>> 2);
-  const bytes = new Uint8Array(q.buffer);
-  let at = 0;
-  for (const b of parts) {
-    bytes.set(b, at);
-    at += b.length;
-  }
-  if (!IS_LE) for (let i = 0; i < q.length; i++) q[i] = Buffer.from(q.buffer).readUInt32LE(i * 4);
-  return new RowDigests(q);
+  return RowDigests.fromParts((function* () {
+    for (const r of st.iterate() as Iterable<unknown>) yield (r as [Uint8Array])[0];
+  })());
 }
 /** A file written front to back through a 1 MB buffer. */
 class AppendFile {
