@@ -718,11 +718,17 @@ export interface Ss12000RateLimits {
   requests_per_minute: number;
 }
 
-export interface Ss12000RateWindows {
+export interface Ss12000RateWindowStarts {
   client_id: string;
   window_start: Timestamp;
-  count: number;
-  shard: Generated<number>;
+  counter: string;
+  base: string;
+}
+
+export interface Ss12000RateWindows {
+  client_id: string | null;
+  window_start: Timestamp | null;
+  count: number | null;
 }
 
 export interface Ss12000ReleaseState {
@@ -937,6 +943,7 @@ export interface DB {
   ss12000_placements: Ss12000Placements;
   ss12000_programmes: Ss12000Programmes;
   ss12000_rate_limits: Ss12000RateLimits;
+  ss12000_rate_window_starts: Ss12000RateWindowStarts;
   ss12000_rate_windows: Ss12000RateWindows;
   ss12000_release_state: Ss12000ReleaseState;
   ss12000_resources: Ss12000Resources;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { useHarness } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
 import { ingestBatch } from '../../src/modules/ss12000/ingest.ts';
@@ -323,6 +324,59 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     const after = await h.get('/organisations');
     expect(after.status).toBe(200);
     expect(after.headers.get('ratelimit-limit')).toBe('100');
+  });
+
+  it('counts a burst of first requests of a minute exactly', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await ctx.db.insertInto('ss12000_rate_limits').values({ app_id: app.appId, requests_per_minute: 10 }).execute();
+    const c = client(app);
+    // Every one of them may be the minute's first: on a server they race to write the window's row.
+    const burst = await Promise.all(Array.from({ length: 20 }, () => c.get('/organisations')));
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(10);
+    expect(burst.filter((r) => r.status === 429)).toHaveLength(10);
+    const remaining = burst.filter((r) => r.status === 200).map((r) => Number(r.headers.get('ratelimit-remaining')));
+    expect(remaining.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    harness().clock.advance(60_000);
+    expect((await c.get('/organisations')).headers.get('ratelimit-remaining')).toBe('9');
+  });
+
+  it('counts a request without writing a row version: the stored rate rows stay as they are', async () => {
+    // Each request used to update one of a few counter rows, and a busy client's dead versions made
+    // every count slower through the minute (migration 0081). Only a minute's first request writes.
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    const c = client(app);
+    // Every version of the client's rows in the tables the count is kept in: (table, ctid, xmin).
+    const versions = async () => {
+      const tables = await sql<{ name: string }>`
+        SELECT relname AS name FROM pg_class
+         WHERE relkind = 'r' AND relnamespace = current_schema()::regnamespace AND relname LIKE 'ss12000_rate%' AND relname <> 'ss12000_rate_limits'`.execute(
+        ctx.db,
+      );
+      const all: string[] = [];
+      for (const { name } of tables.rows) {
+        const rows = await sql<{ v: string }>`SELECT ctid::text || ' ' || xmin::text AS v FROM ${sql.table(name)} WHERE client_id = ${app.clientId}`.execute(
+          ctx.db,
+        );
+        all.push(...rows.rows.map((r) => `${name} ${r.v}`));
+      }
+      return all.sort();
+    };
+    expect((await c.get('/organisations')).status).toBe(200);
+    const before = await versions();
+    expect(before.length).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await c.get('/organisations')).status).toBe(200);
+    expect(await versions()).toEqual(before);
+    const counted = await ctx.db.selectFrom('ss12000_rate_windows').select('count').where('client_id', '=', app.clientId).execute();
+    expect(counted.map((r) => r.count)).toEqual([6]);
+    // A deleted client's counter goes with it.
+    const counter = `ss12000_rate_${app.clientId.replaceAll('-', '')}`;
+    const exists = async () => (await sql<{ n: string | null }>`SELECT to_regclass(${counter})::text AS n`.execute(ctx.db)).rows[0]!.n;
+    expect(await exists()).toBe(counter);
+    await ctx.db.deleteFrom('clients').where('id', '=', app.clientId).execute();
+    expect(await exists()).toBeNull();
+    expect(await versions()).toEqual([]);
   });
 
   it('serves its own OpenAPI', async () => {

@@ -188,7 +188,7 @@ describe('what a client may see follows every change at once', () => {
       (
         await sql<{
           r: { scope_version: number; scope: unknown };
-        }>`SELECT ss12000_authorize(${app.clientId}::uuid, NULL::uuid, now(), 0::smallint, ${known}::bigint) AS r`.execute(ctx.db)
+        }>`SELECT ss12000_authorize(${app.clientId}::uuid, NULL::uuid, now(), ${known}::bigint) AS r`.execute(ctx.db)
       ).rows[0]!.r;
     const first = await call(-1);
     expect(first.scope).not.toBeNull();

@@ -25,39 +25,102 @@ LANGUAGE sql STABLE AS $$
 $$;
 COMMENT ON FUNCTION end_user_consent_state(uuid, uuid) IS 'Live state of an end-user consent for the bearer check (withdrawn, tokens revoked before, granted, has_role).';
 
+-- A client's request counter for the SS 12000 rate limit: the sequence ss12000_rate_<client id
+-- without dashes>, created on its first use (migration 0081 says why a sequence). Unlogged like the
+-- window rows. Two first reads at once: the advisory lock makes the second wait for the first's
+-- commit, and IF NOT EXISTS then finds the sequence (the two-key lock, class 12000, shares no key
+-- with the one-key locks of migrations and jobs).
+CREATE OR REPLACE FUNCTION ss12000_rate_counter(p_client uuid) RETURNS regclass
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  seq_name text := 'ss12000_rate_' || replace(p_client::text, '-', '');
+  seq regclass := to_regclass(seq_name);
+BEGIN
+  IF seq IS NULL THEN
+    PERFORM pg_advisory_xact_lock(12000, hashtext(seq_name));
+    EXECUTE format('CREATE UNLOGGED SEQUENCE IF NOT EXISTS %I', seq_name);
+    seq := to_regclass(seq_name);
+  END IF;
+  RETURN seq;
+END
+$$;
+COMMENT ON FUNCTION ss12000_rate_counter(uuid) IS 'The SS 12000 rate-limit request counter (a sequence) of a client, created on first use.';
+
+-- Counts one request of a client in the rate window starting p_window and returns the window's
+-- count. Only the first request(s) of a client's minute write a row (the window's start, where the
+-- counter stood); every other one reads that row and takes nextval, which leaves no dead row version
+-- (migration 0081 has the measurements). The first requests of a window race to insert the row: the
+-- loser's INSERT waits for the winner's commit and then reads its row. The base is read before the
+-- inserting request's own nextval, and every request of the window takes nextval only after the row
+-- exists, so no request of the window is missed. A request of the previous minute that takes its
+-- nextval after that is counted in both minutes, which only makes the limit stricter at the turn of
+-- a minute. The winner forgets the client's older windows.
+CREATE OR REPLACE FUNCTION ss12000_rate_count(p_client uuid, p_window timestamptz) RETURNS integer
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  seq regclass;
+  start bigint;
+BEGIN
+  SELECT w.counter, w.base INTO seq, start FROM ss12000_rate_window_starts w WHERE w.client_id = p_client AND w.window_start = p_window;
+  IF NOT FOUND THEN
+    -- A rate limit's count, not a record: its commit need not wait for the WAL (it writes none, the
+    -- table being unlogged, but the commit record of the row's transaction would be flushed).
+    PERFORM set_config('synchronous_commit', 'off', true);
+    seq := ss12000_rate_counter(p_client);
+    INSERT INTO ss12000_rate_window_starts (client_id, window_start, counter, base)
+      VALUES (p_client, p_window, seq, coalesce(pg_sequence_last_value(seq), 0))
+      ON CONFLICT (client_id, window_start) DO NOTHING;
+    IF FOUND THEN
+      DELETE FROM ss12000_rate_window_starts WHERE client_id = p_client AND window_start < p_window;
+    END IF;
+    SELECT w.counter, w.base INTO seq, start FROM ss12000_rate_window_starts w WHERE w.client_id = p_client AND w.window_start = p_window;
+  END IF;
+  RETURN (nextval(seq) - start)::integer;
+END
+$$;
+COMMENT ON FUNCTION ss12000_rate_count(uuid, timestamptz) IS 'Counts one SS 12000 request of a client in the rate window starting p_window; returns the window''s count so far.';
+
+-- The rate counts per client and minute, as the table of migrations 0010–0013 held them (the latest
+-- minute's count is the counter now; an older minute's runs to the next minute's start).
+CREATE OR REPLACE VIEW ss12000_rate_windows AS
+  SELECT w.client_id, w.window_start,
+         (coalesce(lead(w.base) OVER (PARTITION BY w.client_id ORDER BY w.window_start), pg_sequence_last_value(w.counter), w.base) - w.base)::integer AS count
+    FROM ss12000_rate_window_starts w;
+COMMENT ON VIEW ss12000_rate_windows IS 'Requests per client and minute counted for the SS 12000 API rate limit (from ss12000_rate_window_starts and the clients'' counters).';
+
+-- Forgets a deleted client's request counter and windows.
+CREATE OR REPLACE FUNCTION ss12000_rate_counter_drop() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM ss12000_rate_window_starts WHERE client_id = OLD.id;
+  EXECUTE format('DROP SEQUENCE IF EXISTS %I', 'ss12000_rate_' || replace(OLD.id::text, '-', ''));
+  RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ss12000_rate_counter_drop() IS 'Drops the SS 12000 rate-limit counter and windows of a deleted client.';
+DROP TRIGGER IF EXISTS ss12000_rate_counter_drop ON clients;
+CREATE TRIGGER ss12000_rate_counter_drop AFTER DELETE ON clients FOR EACH ROW EXECUTE FUNCTION ss12000_rate_counter_drop();
+
 -- Everything one SS 12000 read needs, read live: the client and its app, the consent (end-user
--- tokens), the rate count of this minute (the request is counted here, in shard p_shard), the rate
+-- tokens), the rate count of this minute (the request is counted here, ss12000_rate_count), the rate
 -- limit, the client's scope version and — only when `p_known_version` is not that version — the
 -- scope: its grants, its app's approved categories, and per API the school units its grants reach
 -- (grant_reach joined to the units of those institutions). The version and the scope are read in
 -- one statement, so they always belong together. NULL for an unknown client (nothing counted).
-CREATE OR REPLACE FUNCTION ss12000_authorize(p_client uuid, p_consent uuid, p_window timestamptz, p_shard smallint, p_known_version bigint) RETURNS json
+CREATE OR REPLACE FUNCTION ss12000_authorize(p_client uuid, p_consent uuid, p_window timestamptz, p_known_version bigint) RETURNS json
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-  own integer;
   total integer;
 BEGIN
-  -- The request's count is the only thing this writes, and it is a rate limit's count, not a record:
-  -- its commit need not wait for the WAL to reach the disk (a crash of PostgreSQL may forget the
-  -- last moment's counts; nothing else is written here, and the access log commits synchronously).
-  -- Local to this transaction: the caller runs this function in a statement of its own
-  -- (src/modules/ss12000/access.ts). Measured at 64 connections on a school's week of lessons
-  -- (`npm run bench -- api`): PostgreSQL CPU per read 0.81–1.11 ms with the wait, 0.74–0.85 without.
-  PERFORM set_config('synchronous_commit', 'off', true);
   PERFORM 1 FROM clients WHERE id = p_client;
   IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  INSERT INTO ss12000_rate_windows AS w (client_id, window_start, shard, count) VALUES (p_client, p_window, p_shard, 1)
-    ON CONFLICT (client_id, window_start, shard) DO UPDATE SET count = w.count + 1
-    RETURNING w.count INTO own;
-  SELECT own + coalesce(sum(w.count), 0)::integer INTO total
-    FROM ss12000_rate_windows w WHERE w.client_id = p_client AND w.window_start = p_window AND w.shard <> p_shard;
+  total := ss12000_rate_count(p_client, p_window);
   RETURN (
     SELECT json_build_object(
       'id', cl.id, 'name', cl.name, 'app_id', cl.app_id, 'origin', cl.origin, 'app_name', a.name, 'app_status', a.status, 'partner_id', a.partner_id,
       'consent', CASE WHEN p_consent IS NULL THEN NULL ELSE end_user_consent_state(p_consent, p_client) END,
-      'own', own,
       'count', total,
       'lim', (SELECT l.requests_per_minute FROM ss12000_rate_limits l WHERE l.app_id = cl.app_id),
       'scope_version', cl.scope_version,
@@ -74,4 +137,4 @@ BEGIN
       FROM clients cl LEFT JOIN apps a ON a.id = cl.app_id WHERE cl.id = p_client);
 END
 $$;
-COMMENT ON FUNCTION ss12000_authorize(uuid, uuid, timestamptz, smallint, bigint) IS 'One SS 12000 read: live client state, consent, rate count, and the scope (grants, approved categories, reached school units per API) when the caller''s copy is not of the live scope version (see src/modules/ss12000/access.ts).';
+COMMENT ON FUNCTION ss12000_authorize(uuid, uuid, timestamptz, bigint) IS 'One SS 12000 read: live client state, consent, rate count, and the scope (grants, approved categories, reached school units per API) when the caller''s copy is not of the live scope version (see src/modules/ss12000/access.ts).';

@@ -9,7 +9,6 @@ import { PREPARED } from '../../db/prepared.ts';
 
 /** Clever publishes 1,200 requests per minute per client; the operator may set another per app. */
 export const DEFAULT_RATE_LIMIT = 1200;
-const RATE_SHARDS = 8;
 
 /**
  * Clients this process has seen over their limit in the current window (key: client and consent).
@@ -71,7 +70,7 @@ type CachedScope = { version: number; inputs: ScopeInputs; scope?: Scope };
 const scopeInputs = new WeakMap<AppContext, LRUCache<string, CachedScope>>();
 const SCOPE_CACHE_MAX = 10_000;
 
-type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { own: number; count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
+type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
 
 /**
  * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
@@ -106,11 +105,10 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   if (refused) known.delete(key);
   let cache = scopeInputs.get(ctx);
   if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
-  const shard = Math.floor(Math.random() * RATE_SHARDS);
   const cached = cache.get(clientId);
   // One call, a named statement (parsed once per connection); the function keeps its statements' plans.
   const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED}
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${shard}::smallint, ${cached?.version ?? -1}::bigint) AS r`.execute(
+    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${cached?.version ?? -1}::bigint) AS r`.execute(
     ctx.db,
   );
   const row = result.rows[0]?.r ?? undefined;
@@ -123,10 +121,6 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
     principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs),
   );
   const r = row!;
-  if (Number(r.own) === 1) {
-    // First count in this shard of a new window: forget the client's older windows.
-    await ctx.db.deleteFrom('ss12000_rate_windows').where('client_id', '=', principal.clientId).where('window_start', '<', windowStart).execute();
-  }
   const limit = r.lim ?? DEFAULT_RATE_LIMIT;
   const count = Number(r.count);
   // A client's own token (no consent): the scope follows from the inputs of this version alone (the

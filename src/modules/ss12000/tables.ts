@@ -305,11 +305,11 @@ export interface ReleasedPart {
   /** The access group they were released through, for an API granted per access group (else absent). */
   accessGroup?: string;
 }
+/** The view of the rate counts per client and minute (src/db/live/40_ss12000_authorize.sql): read only. */
 export interface Ss12000RateWindowsTable {
-  client_id: string;
-  window_start: Timestamp;
-  shard: ColumnType<number, number | undefined, number>;
-  count: number;
+  client_id: ColumnType<string, never, never>;
+  window_start: ColumnType<Timestamp, never, never>;
+  count: ColumnType<number, never, never>;
 }
 export interface Ss12000RateLimitsTable {
   app_id: string;
