@@ -1,4 +1,5 @@
 import type { Clock } from '../lib/clock.ts';
+import { IdSet } from './id-set.ts';
 import { Warnings } from './warnings.ts';
 
 /**
@@ -285,7 +286,7 @@ export class SourceClient {
   async *pages(path: string, params: Record<string, QueryValue> = {}): AsyncGenerator<unknown[]> {
     let url = this.url(path, { ...params, limit: this.o.pageSize });
     const seenTokens = new Set<string>();
-    const ids = new Set<string>();
+    const ids = new IdSet();
     let stale = 0;
     const maxPages = this.o.maxPages ?? 100_000;
     for (let n = 1; ; n++) {
@@ -301,12 +302,11 @@ export class SourceClient {
         const id = raw && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
         if (typeof id === 'string' || typeof id === 'number') {
           const key = String(id);
-          if (ids.has(key)) {
+          if (!ids.add(key)) {
             this.stats.duplicates++;
             this.warnings.add('source.duplicate_records', 'a listing sent the same record more than once (e.g. on two pages); read once', [], `${path} ${key}`);
             continue;
           }
-          ids.add(key);
         }
         fresh.push(raw);
       }
