@@ -2,6 +2,7 @@
  * One readout run in its own process for `bench/readout.ts`, so that its RSS is the readout's alone.
  * Args: customers file, customer key. Prints one JSON line: the report's numbers and peak RSS.
  */
+import { readFileSync } from 'node:fs';
 import { openDatabase } from '../src/db/index.ts';
 import { systemClock } from '../src/lib/clock.ts';
 import { findCustomer, loadReadoutConfig } from '../src/readout/config.ts';
@@ -16,12 +17,15 @@ const sample = (what: string) => {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc && what !== 'tick') gc();
   const m = process.memoryUsage();
+  // Of the RSS: anonymous memory (heaps, malloc's arenas) and mapped files (Node's own code among them).
+  const status = trace ? readFileSync('/proc/self/status', 'utf8') : '';
+  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0) * 1024;
   const mb = (v: number) => Math.round(v / 1048576);
   // CPU seconds too: on a busy machine wall time says little about the readout's own work.
   const cpu = process.cpuUsage();
   const cpuS = ((cpu.user + cpu.system) / 1e6).toFixed(1);
   process.stderr.write(
-    `[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s cpu=${cpuS}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`,
+    `[trace] ${((performance.now() - t0) / 1000).toFixed(1)}s cpu=${cpuS}s ${what} rss=${mb(m.rss)} heap=${mb(m.heapUsed)}/${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)} anon=${mb(kb('RssAnon'))} file=${mb(kb('RssFile'))}\n`,
   );
 };
 const timer = trace ? setInterval(() => sample('tick'), 250) : undefined;

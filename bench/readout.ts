@@ -8,6 +8,8 @@ import { openBenchWorld } from './_world.ts';
 import { ingestBatch } from '../src/modules/ss12000/ingest.ts';
 import { insertApp, insertClient, insertGrant, insertPartner } from '../src/seed/builders.ts';
 import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-process.ts';
+import { processEnv } from '../src/cli/_process.ts';
+import { READOUT_PROCESS } from '../src/readout/process.ts';
 
 /**
  * The integrator's readout against this project's SS 12000 API on the local PostgreSQL, at several
@@ -26,8 +28,8 @@ import { NODE, ROOT, spawnServer, waitUntilReady } from '../test/pg/server-proce
  * the whole load as "changed".
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres), BENCH_READOUT_SIZES,
- * BENCH_PAGE (1000: page size the readout asks for), BENCH_NODE_FLAGS (extra node flags for the
- * readout process, e.g. "--max-old-space-size=512" to cap the heap), BENCH_READOUT_TRACE=1 (memory per
+ * BENCH_PAGE (1000: page size the readout asks for), BENCH_NODE_FLAGS (node flags for the readout
+ * process after those it runs with, src/readout/process.ts: e.g. "--max-semi-space-size=16" to try another), BENCH_READOUT_TRACE=1 (memory per
  * phase on stderr, see _readout-child.ts).
  */
 export async function run(): Promise<void> {
@@ -131,9 +133,10 @@ async function one(scale: number) {
     const readout = () =>
       new Promise<Record<string, unknown>>((resolve, reject) => {
         const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-        const child = spawn(NODE, [...flags, '--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
+        // With the options `schoolgate readout run` starts its process with (src/readout/process.ts).
+        const child = spawn(NODE, [...READOUT_PROCESS.nodeFlags, ...flags, '--import', 'tsx', 'bench/_readout-child.ts', configFile, 'bench'], {
           cwd: ROOT,
-          env: { ...process.env, DATABASE_URL: bench.databaseUrl, BENCH_READOUT_SECRET: client.secret },
+          env: { ...processEnv(READOUT_PROCESS), DATABASE_URL: bench.databaseUrl, BENCH_READOUT_SECRET: client.secret },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         let out = '';

@@ -7,8 +7,10 @@ import { systemClock } from '../lib/clock.ts';
 import { findCustomer, loadReadoutConfig, ReadoutConfigError } from '../readout/config.ts';
 import { explain } from '../readout/explain.ts';
 import { progressPrinter } from '../readout/progress.ts';
+import { READOUT_PROCESS } from '../readout/process.ts';
 import { listRuns, ReadoutBusyError, runReadout, type ReadoutReport } from '../readout/run.ts';
 import { startReadoutScheduler } from '../readout/serve.ts';
+import type { ProcessOptions } from './_process.ts';
 
 const USAGE = `Usage: schoolgate readout <command> [options]
 
@@ -50,6 +52,11 @@ function summary(r: ReadoutReport): string {
     ...r.namedWarnings.map((w) => `  warning ${w.code} (${w.count}): ${w.message}${w.affects.length ? `; affects ${w.affects.join(', ')}` : ''}`),
     ...(r.warnings.length ? [`  warnings: ${r.warnings.length} (see report.json)`] : []),
   ].join('\n');
+}
+
+/** `readout run` and `readout serve` run readouts, in a process started with the readout's options (src/readout/process.ts). */
+export function processOptions(args: string[]): ProcessOptions | undefined {
+  return args[0] === 'run' || args[0] === 'serve' ? READOUT_PROCESS : undefined;
 }
 
 /** `schoolgate readout …`. Exit codes: 0 done, 1 the run failed, 2 bad usage or configuration. */
@@ -131,8 +138,10 @@ export async function run(args: string[]): Promise<number> {
     });
     console.log(`Scheduling ${config!.customers.map((c) => `${c.key} (${c.schedule} ${c.timeZone})`).join(', ')}. Ctrl-C stops.`);
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      // `on`, not `once`: started by src/cli.ts, a terminal's Ctrl-C reaches this process twice (from
+      // the terminal and passed on by its parent), and a second signal without a handler would end it mid-stop.
+      process.on('SIGINT', resolve);
+      process.on('SIGTERM', resolve);
     });
     await scheduler.stop();
     return 0;

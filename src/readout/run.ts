@@ -604,7 +604,7 @@ export class RowDigests {
     let total = 0;
     for (const p of parts) {
       total += p.length;
-      for (let at = 0; at < p.length; ) {
+      for (let at = 0; at < p.length;) {
         if (!bytes || pos === bytes.length) {
           const block = new Uint32Array(4 * DIGEST_BLOCK_ROWS);
           blocks.push(block);
@@ -892,9 +892,11 @@ function writeKeptDigests(db: DatabaseSync, digests: RowDigests): void {
 function readKeptDigests(db: DatabaseSync): RowDigests {
   const st = db.prepare(`SELECT b FROM ${ROWS_TABLE} ORDER BY part`);
   st.setReturnArrays(true);
-  return RowDigests.fromParts((function* () {
-    for (const r of st.iterate() as Iterable<unknown>) yield (r as [Uint8Array])[0];
-  })());
+  return RowDigests.fromParts(
+    (function* () {
+      for (const r of st.iterate() as Iterable<unknown>) yield (r as [Uint8Array])[0];
+    })(),
+  );
 }
 /** A file written front to back through a 1 MB buffer. */
 class AppendFile {

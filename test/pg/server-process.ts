@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
-import { SERVER_NODE_FLAGS } from '../../src/cli/server-flags.ts';
+import { SERVER_NODE_FLAGS } from '../../src/cli/_server-flags.ts';
 
 /** The repository root (this file is test/pg/server-process.ts). */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
