@@ -663,10 +663,8 @@ export class DigestCollector {
       tb[t + 2] = fb[f + 2]!;
       tb[t + 3] = fb[f + 3]!;
     };
-    const order = new Uint32Array(n);
-    for (let i = 0; i < n; i++) order[i] = i;
     // By key, then as added: of a key's rows the last added is the one kept (as decodeRowIndex keeps it).
-    order.sort((x, y) => lane(x, 0) - lane(y, 0) || lane(x, 1) - lane(y, 1) || x - y);
+    const order = sortedByKey(n, lane);
     // Row j takes row order[j]'s digests: the permutation applied in place, cycle by cycle.
     const DONE = 0xffffffff;
     for (let start = 0; start < n; start++) {
@@ -703,6 +701,40 @@ export class DigestCollector {
     blocks.length = Math.ceil(m / DIGEST_BLOCK_ROWS);
     return new RowDigests(blocks, m);
   }
+}
+
+/**
+ * The rows 0…n-1 ordered by their key (lanes 0, then 1) and, within a key, as added: a least
+ * significant digit radix sort, 16 bits a pass, each pass stable — lane 1's low and high halves,
+ * then lane 0's. Four passes over the rows instead of a comparison sort's ~20 comparisons a row
+ * through a callback (~0.3 s of a 60,000-student delta, seconds at 300,000).
+ */
+function sortedByKey(n: number, lane: (row: number, l: number) => number): Uint32Array {
+  let order = new Uint32Array(n);
+  let next = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const count = new Uint32Array(1 << 16);
+  for (const [l, shift] of [
+    [1, 0],
+    [1, 16],
+    [0, 0],
+    [0, 16],
+  ] as const) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(lane(i, l) >>> shift) & 0xffff]!++;
+    let at = 0;
+    for (let d = 0; d < count.length; d++) {
+      const c = count[d]!;
+      count[d] = at;
+      at += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const row = order[i]!;
+      next[count[(lane(row, l) >>> shift) & 0xffff]!++] = row;
+    }
+    [order, next] = [next, order];
+  }
+  return order;
 }
 
 /**

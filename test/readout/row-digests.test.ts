@@ -47,9 +47,12 @@ describe('row digests', () => {
     const added: [number, number, number, number][] = [];
     let x = 12345;
     const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    // Keys from small pools of full 32-bit values, so that keys repeat (within and across the
+    // 65,536-row blocks) and both halves of each lane decide the order.
+    const firsts = Array.from({ length: 5000 }, next);
+    const seconds = [...Array.from({ length: 5 }, next), 0x00020001, 0x00010002];
     for (let i = 0; i < 150_000; i++) {
-      // Few distinct keys in the first lane, so that keys repeat (within and across the 65,536-row blocks).
-      const r: [number, number, number, number] = [next() % 5000, next() % 7, i, next()];
+      const r: [number, number, number, number] = [firsts[next() % 5000]!, seconds[next() % 7]!, i, next()];
       added.push(r);
       c.add(...r);
     }
