@@ -21,7 +21,9 @@ import type { ProcessOptions } from '../cli/_process.ts';
  * machine shared with other work, which changes CPU and wall, not RSS): 60,000 students 442 MB with
  * Node's defaults, 374 with `MALLOC_ARENA_MAX=2`, 314 with the semi-space of 4 MB; 300,000 students
  * 534 MB with the defaults, 430 with both, 409 with the three (after the row digests stopped being
- * copied when sorted). Readout CPU did not change beyond the noise (300,000 students: 94 s and 94 s).
+ * copied when sorted). The price is CPU: the same full run at 300,000 students 94 s both ways, but a
+ * delta at 60,000 students 8.4–8.5 s against 7.3–8.1 with Node's defaults (an A/B of two runs each;
+ * 7.0 s with a semi-space of 8 MB and 2 arenas, one run, at a full run's peak of 234 MB against 222).
  * The figures of the whole bench are in the README.
  */
 export const READOUT_PROCESS: ProcessOptions = {
