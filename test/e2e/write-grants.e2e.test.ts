@@ -60,8 +60,19 @@ describe('write grants, from the request to the tick box', () => {
     await page.waitForFunction((el) => !!el?.getAttribute('aria-controls'), await select.elementHandle());
     const list = (await select.getAttribute('aria-controls'))!;
     const dropdown = page.locator('.ant-select-dropdown').filter({ has: page.locator(`[id="${list}"]`) });
-    await dropdown.locator('.ant-select-item-option', { hasText: new RegExp(`^${name}$`) }).click();
-    await dropdown.waitFor({ state: 'hidden' });
+    const option = dropdown.locator('.ant-select-item-option', { hasText: new RegExp(`^${name}$`) });
+    // A click that lands while the list is still opening may select nothing and leave it open (seen
+    // once in CI on a loaded machine): click again while it stays open.
+    for (let attempt = 1; ; attempt++) {
+      await option.click();
+      try {
+        await dropdown.waitFor({ state: 'hidden', timeout: 3000 });
+        return;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        if (!(await dropdown.isVisible())) return;
+      }
+    }
   }
 
   /** Whether the page scrolls sideways, and which parts of the grant editor stick out on the right. */
