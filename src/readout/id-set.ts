@@ -1,3 +1,5 @@
+import { H1, H2, hash64 } from './hash64.ts';
+
 /**
  * A set of ids held as 64-bit hashes in one typed array (open addressing), not as strings: a listing
  * of 721,484 persons (300,000 students) kept ~50 MB of id strings in a `Set` until its last page, 16 MB
@@ -13,21 +15,24 @@ export class IdSet {
   }
   /** Adds `id`; false when it was there already. */
   add(id: string): boolean {
-    hash(id);
+    hash64(id);
     if (2 * (this.n + 1) > this.slots.length / 2) this.grow();
-    if (!place(this.slots, H1, H2)) return false;
+    // (0, 0) marks an empty slot: a hash of both lanes zero is stored as (0, 1).
+    if (!place(this.slots, H1, H2 || 1)) return false;
     this.n++;
     return true;
   }
   has(id: string): boolean {
-    hash(id);
+    hash64(id);
+    const h1 = H1;
+    const h2 = H2 || 1;
     const s = this.slots;
     const mask = s.length / 2 - 1;
-    for (let i = H1 & mask; ; i = (i + 1) & mask) {
+    for (let i = h1 & mask; ; i = (i + 1) & mask) {
       const a = s[2 * i]!;
       const b = s[2 * i + 1]!;
       if (a === 0 && b === 0) return false;
-      if (a === H1 && b === H2) return true;
+      if (a === h1 && b === h2) return true;
     }
   }
   private grow(): void {
@@ -50,21 +55,4 @@ function place(s: Uint32Array, h1: number, h2: number): boolean {
     }
     if (a === h1 && b === h2) return false;
   }
-}
-
-let H1 = 0;
-let H2 = 0;
-/** A 64-bit string hash (cyrb53's mixing) in H1/H2, never both zero. */
-function hash(s: string): void {
-  let h1 = 0xdeadbeef ^ s.length;
-  let h2 = 0x41c6ce57 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  H1 = h1 >>> 0;
-  H2 = h2 >>> 0 || 1;
 }

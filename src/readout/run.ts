@@ -1,3 +1,4 @@
+import { H1, H2, hash64, hash64Bytes } from './hash64.ts';
 import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -786,40 +787,6 @@ class KeptRowIndex implements PreviousRows {
 }
 /** Two 32-bit hash lanes as one signed 64-bit SQLite integer key. */
 const key64 = (k0: number, k1: number): bigint => BigInt.asIntN(64, (BigInt(k0) << 32n) | BigInt(k1));
-/**
- * A 64-bit string hash as two 32-bit lanes (cyrb53's mixing), left in H1/H2 rather than returned
- * so that hashing ~800,000 rows allocates nothing. It tells a changed row from an unchanged one;
- * it is no defence against a source crafting collisions, which would only hide its own change.
- */
-let H1 = 0;
-let H2 = 0;
-/** {@link hash64} of the bytes `b[from, to)`; for ASCII text the same value as of the string. */
-function hash64Bytes(b: Uint8Array, from: number, to: number): void {
-  let h1 = 0xdeadbeef ^ (to - from);
-  let h2 = 0x41c6ce57 ^ (to - from);
-  for (let i = from; i < to; i++) {
-    const ch = b[i]!;
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  H1 = h1 >>> 0;
-  H2 = h2 >>> 0;
-}
-function hash64(s: string): void {
-  let h1 = 0xdeadbeef ^ s.length;
-  let h2 = 0x41c6ce57 ^ s.length;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  H1 = h1 >>> 0;
-  H2 = h2 >>> 0;
-}
 
 /** Walks a stored rows blob: file, sourcedId and CSV line of each row, in the order published. */
 async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, string]> {
