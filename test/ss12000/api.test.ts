@@ -167,6 +167,33 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect(Object.keys(refused.body).sort()).toEqual(['code', 'message', 'requestId']);
   });
 
+  it('authorizes a list read before its query is judged: a bad query is counted and logged, and a refused client hears of its refusal', async () => {
+    const { ctx } = harness();
+    const app = await createApp(ctx, { students: ['identity'] });
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    const c = client(app);
+    // The first read makes the process know the client's scope, so the next ones are authorized in
+    // their page statement (routes.ts): a bad query must not skip that authorization.
+    const first = await c.get('/organisations');
+    expect(first.status).toBe(200);
+    const remaining = Number(first.headers.get('ratelimit-remaining'));
+    const bad = await c.get('/organisations?limit=zero');
+    expect(bad.status).toBe(400);
+    expect(bad.body.code).toBe('invalid_parameter');
+    expect(Number(bad.headers.get('ratelimit-remaining'))).toBe(remaining - 1);
+    const logged = await ctx.db
+      .selectFrom('ss12000_access_log')
+      .select(['status', 'record_count'])
+      .where('client_id', '=', app.clientId)
+      .where('request_id', '=', bad.headers.get('x-request-id')!)
+      .execute();
+    expect(logged).toEqual([{ status: 400, record_count: 0 }]);
+    await ctx.db.updateTable('apps').set({ status: 'suspended' }).where('id', '=', app.appId).execute();
+    const refused = await c.get('/organisations?limit=zero');
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('client_not_allowed');
+  });
+
   it('filters: array parameters as repeated keys, key[]= and comma lists; UTF-8 values; dates; names', async () => {
     const { ctx } = harness();
     const app = await createApp(ctx, { students: ['identity'], staff: ['identity'] });

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { AppContext } from '../../context.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
 import type { ReachedUnit } from '../access/reach.ts';
@@ -70,26 +70,56 @@ type CachedScope = { version: number; inputs: ScopeInputs; scope?: Scope };
 const scopeInputs = new WeakMap<AppContext, LRUCache<string, CachedScope>>();
 const SCOPE_CACHE_MAX = 10_000;
 
-type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
+/** The row `ss12000_authorize` answers (null: no such client). */
+export type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
+
+/** A read's authorization: the scope it reads with and its count in the client's rate window. */
+export interface ReadAuthorization {
+  scope: Scope;
+  count: number;
+  limit: number;
+  resetSeconds: number;
+}
 
 /**
- * Authorizes one read of the SS 12000 API in ONE database round trip: verifies the bearer token
- * (signature checks are cached per token, see `verifyAccessToken`), then a single statement reads the
- * client's live state (client, app status, the end user's consent with its live checks, the version
- * of what its grants reach), counts the request in the client's rate window, and — only when that
- * version is not the one this process last read — the grants, approved categories and, per API,
- * the school units they reach: the database function `ss12000_authorize`
- * (src/db/live/40_ss12000_authorize.sql, reading the view `grant_reach`), whose plans stay prepared.
- * The scope is built from those units as they come; nothing here re-derives what a grant reaches. A removed grant, a suspended app or a withdrawn consent is refused on the next
- * request, in every process. Only a client already over its rate limit is refused again without
- * asking the database, for at most a second (see `refusals`).
+ * A read's authorization with its bearer token checked and one call of `ss12000_authorize` to go:
+ * `call` is the expression to select (in a statement of its own, `authorizeRead`, or in the
+ * statement that reads the page, `listPage`), `finish` makes the authorization of its answer.
+ */
+export interface PendingAuthorization {
+  /** `ss12000_authorize(…)` for this request: counts it and reads the client's live state. */
+  call: RawBuilder<AuthorizeRow | null>;
+  /**
+   * The scope this process built at the client's last known scope version, when the read may use
+   * it before the answer comes (a client's own token; an end user's scope also depends on the live
+   * consent). What a statement reads with it is released only when `finish` returns this very scope
+   * (the live version is still that one) and throws nothing.
+   */
+  knownScope?: Scope;
+  /** The authorization from the call's answer. @throws BearerError as `authenticateClient` does. */
+  finish(row: AuthorizeRow | null): ReadAuthorization;
+}
+
+/**
+ * Begins authorizing one read of the SS 12000 API (or a data API on its access core): verifies the
+ * bearer token (signature checks are cached per token, see `verifyAccessToken`) and returns either
+ * the authorization at once — a client this process has seen over its rate limit in the current
+ * window, refused again without asking the database for at most a second (see `refusals`) — or the
+ * one call of the database function `ss12000_authorize` still needed (`PendingAuthorization`). That
+ * call reads the client's live state (client, app status, the end user's consent with its live
+ * checks, the version of what its grants reach), counts the request in the client's rate window,
+ * and — only when that version is not the one this process last read — sends the grants, approved
+ * categories and, per API, the school units they reach (src/db/live/40_ss12000_authorize.sql,
+ * reading the view `grant_reach`); its plans stay prepared. The scope is built from those units as
+ * they come; nothing here re-derives what a grant reaches. A removed grant, a suspended app or a
+ * withdrawn consent is refused on the next request, in every process.
  *
  * The request is counted before the refusal checks run (they need the row the same statement reads):
  * a refused client's requests count against its own limit, which only makes it stricter.
  *
- * @throws BearerError as `authenticateClient` does.
+ * @throws BearerError as `verifyAccessToken` does.
  */
-export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
+export async function beginRead(ctx: AppContext, request: FastifyRequest): Promise<ReadAuthorization | PendingAuthorization> {
   const { clientId, consentId, issuedAtMs } = await verifyAccessToken(ctx, request);
   const now = ctx.clock.now();
   const windowStart = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
@@ -105,32 +135,51 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest) {
   if (refused) known.delete(key);
   let cache = scopeInputs.get(ctx);
   if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
-  const cached = cache.get(clientId);
-  // One call, a named statement (parsed once per connection); the function keeps its statements' plans.
-  const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED}
-    SELECT ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${cached?.version ?? -1}::bigint) AS r`.execute(
-    ctx.db,
-  );
-  const row = result.rows[0]?.r ?? undefined;
-  // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
-  const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
-  if (row?.scope) {
-    cache.set(clientId, { version: row.scope_version, inputs: inputs! });
-  }
-  const principal = readerOnly(
-    principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs),
-  );
-  const r = row!;
-  const limit = r.lim ?? DEFAULT_RATE_LIMIT;
-  const count = Number(r.count);
-  // A client's own token (no consent): the scope follows from the inputs of this version alone (the
-  // live checks above have passed), so it is built once per version and shared by its requests —
-  // and with it what the access log works out per scope. An end user's scope also depends on the
-  // live consent: built every time.
-  const entry = row?.scope ? cache.get(clientId) : cached;
-  const scope = !consentId && entry ? (entry.scope ??= buildScope(principal, inputs!.units)) : buildScope(principal, inputs!.units);
-  if (count > limit) {
-    known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
-  }
-  return { count, limit, resetSeconds, scope };
+  const scopes = cache;
+  const cached = scopes.get(clientId);
+  const call = sql<AuthorizeRow | null>`ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${cached?.version ?? -1}::bigint)`;
+  const finish = (row: AuthorizeRow | null): ReadAuthorization => {
+    // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
+    const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
+    if (row?.scope) {
+      scopes.set(clientId, { version: row.scope_version, inputs: inputs! });
+    }
+    const principal = readerOnly(
+      principalFromRow(ctx, row && inputs ? { ...row, grants: inputs.grants, requests: inputs.requests } : undefined, consentId, issuedAtMs),
+    );
+    const r = row!;
+    const limit = r.lim ?? DEFAULT_RATE_LIMIT;
+    const count = Number(r.count);
+    // A client's own token (no consent): the scope follows from the inputs of this version alone (the
+    // live checks above have passed), so it is built once per version and shared by its requests —
+    // and with it what the access log works out per scope. An end user's scope also depends on the
+    // live consent: built every time.
+    const entry = row?.scope ? scopes.get(clientId) : cached;
+    const scope = !consentId && entry ? (entry.scope ??= buildScope(principal, inputs!.units)) : buildScope(principal, inputs!.units);
+    if (count > limit) {
+      known.set(key, { windowEnd, checkedAt: now.getTime(), limit, scope });
+    }
+    return { count, limit, resetSeconds, scope };
+  };
+  return { call, finish, ...(!consentId && cached?.scope ? { knownScope: cached.scope } : {}) };
+}
+
+/** Whether `beginRead` left the database call to be made. */
+export const isPending = (a: ReadAuthorization | PendingAuthorization): a is PendingAuthorization => 'finish' in a;
+
+/**
+ * Authorizes one read in ONE database round trip of its own (`beginRead`, then its call as a
+ * named statement, parsed once per connection; the function keeps its statements' plans).
+ *
+ * @throws BearerError as `authenticateClient` does.
+ */
+export async function authorizeRead(ctx: AppContext, request: FastifyRequest): Promise<ReadAuthorization> {
+  const begun = await beginRead(ctx, request);
+  return isPending(begun) ? finishAlone(ctx, begun) : begun;
+}
+
+/** A pending authorization's call as a statement of its own, on the primary. */
+export async function finishAlone(ctx: AppContext, pending: PendingAuthorization): Promise<ReadAuthorization> {
+  const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED} SELECT ${pending.call} AS r`.execute(ctx.db);
+  return pending.finish(result.rows[0]?.r ?? null);
 }

@@ -79,7 +79,15 @@ const listVisible = (def: EndpointDef, scope: Scope, afterId?: string) =>
   def.type === 'persons' && !scope.endUser ? personSeenSql(scope, afterId) : visibleSql(def.type, scope, afterId);
 
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
-export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, query: ListQuery, limit: number, after?: [string, string]) {
+export async function listPage(
+  db: Queryable,
+  scope: Scope,
+  def: EndpointDef,
+  query: ListQuery,
+  limit: number,
+  after?: [string, string],
+  authorize?: RawBuilder<unknown>,
+): Promise<{ rows: Row[]; pageToken?: string; authorization?: unknown }> {
   const sort = query.sortkey ? def.sortkeys[query.sortkey]! : undefined;
   // A sort key on a withheld-able field orders only the rows where it is released to this reader;
   // the others sort as '' (then by id), so the order reveals nothing (release policy).
@@ -98,18 +106,36 @@ export async function listPage(db: Queryable, scope: Scope, def: EndpointDef, qu
     const cmp = sql.raw(desc ? '<' : '>');
     conds.push(sort ? sql`(${expr}, t.id) ${cmp} (${after[0]}::${cast}, ${after[1]}::uuid)` : sql`t.id ${cmp} ${after[1]}::uuid`);
   }
-  const order = sort ? sql`${expr} ${sql.raw(desc ? 'DESC' : 'ASC')}, t.id ${sql.raw(desc ? 'DESC' : 'ASC')}` : sql`t.id`;
-  const result = await sql<StatementRow>`${PREPARED}
-    SELECT t.id, ${presented(def, scope, query.expand)}, ${unitsSql(def.type, scope)} AS units, ${expr}::text AS sort_value
+  const dir = sql.raw(desc ? 'DESC' : 'ASC');
+  const order = sort ? sql`${expr} ${dir}, t.id ${dir}` : sql`t.id`;
+  const statement = sql<StatementRow>`
+    SELECT t.id, ${presented(def, scope, query.expand)}, ${unitsSql(def.type, scope)} AS units, ${expr}::text AS sort_value${authorize ? sql`, ${sort ? expr : sql`t.id`} AS sort_key` : sql``}
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
-    LIMIT ${rowCount(limit + 1)}`.execute(db);
+    LIMIT ${rowCount(limit + 1)}`;
+  let result: { rows: StatementRow[] };
+  let authorization: unknown;
+  if (authorize) {
+    // The read's authorization in the same statement (one round trip, one snapshot): its answer on
+    // the first row only (the page may be empty: then that row has no record). The order is the
+    // page's own, said again: a join promises none.
+    const fused = await sql<StatementRow & { authorization: string | null }>`${PREPARED}
+      SELECT CASE WHEN row_number() OVER w = 1 THEN a.r::text END AS authorization, p.*
+      FROM (SELECT ${authorize} AS r) a LEFT JOIN LATERAL (${statement}) p ON true
+      WINDOW w AS (ORDER BY p.sort_key ${dir}, p.id ${dir})
+      ORDER BY p.sort_key ${dir}, p.id ${dir}`.execute(db);
+    const text = fused.rows[0]?.authorization;
+    authorization = text ? JSON.parse(text) : null;
+    result = { rows: fused.rows[0]?.id == null ? [] : fused.rows };
+  } else {
+    result = await sql<StatementRow>`${PREPARED} ${statement}`.execute(db);
+  }
   const rows = result.rows.slice(0, limit).map(withUnits);
   const last = rows[rows.length - 1];
   const pageToken =
     result.rows.length > limit && last ? encodeToken({ v: 1, e: def.path, q: query, l: limit, k: [last.sort_value ?? last.id, last.id] }) : undefined;
-  return { rows, pageToken };
+  return authorize ? { rows, pageToken, authorization } : { rows, pageToken };
 }
 
 /** Presented rows by id (or by the lookup's other keys) that the scope may see. */

@@ -14,7 +14,7 @@ import { deletedEntities, findVisible, listJson, listPage, parseListRequest, par
 import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { authorizeRead } from './access.ts';
+import { beginRead, finishAlone, isPending, type AuthorizeRow, type PendingAuthorization, type ReadAuthorization } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
@@ -28,6 +28,28 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** An authorized SS 12000 read: its scope and, once answered, what it released (for the access log). */
     ss12000?: AccessState;
+    /** A list read whose authorization its page statement makes (the guard left it to the handler). */
+    ss12000Pending?: PendingAuthorization;
+  }
+  interface FastifyContextConfig {
+    /** The route's handler authorizes in its page statement when the guard leaves it a `PendingAuthorization`. */
+    fusedAuthorization?: boolean;
+  }
+}
+
+/**
+ * Lets an authorized read go on: the rate-limit headers, the read's state for the access log (from
+ * here on the request is logged, refusals included), and 429 over the limit.
+ */
+function admit(request: FastifyRequest, reply: FastifyReply, authorization: ReadAuthorization): void {
+  const { scope, ...rate } = authorization;
+  reply.header('RateLimit-Limit', String(rate.limit));
+  reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
+  reply.header('RateLimit-Reset', String(rate.resetSeconds));
+  request.ss12000 = { scope, released: [] };
+  if (rate.count > rate.limit) {
+    reply.header('Retry-After', String(rate.resetSeconds));
+    throw ssError(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
   }
 }
 
@@ -127,16 +149,15 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
       api.get('/openapi.json', { schema: { hide: true } }, async () => facadeOpenApi(ctx));
 
       const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-        // One statement: the client's live state, the consent, the rate count and the school units.
-        const { scope, ...rate } = await authorizeRead(ctx, request);
-        reply.header('RateLimit-Limit', String(rate.limit));
-        reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
-        reply.header('RateLimit-Reset', String(rate.resetSeconds));
-        request.ss12000 = { scope, released: [] };
-        if (rate.count > rate.limit) {
-          reply.header('Retry-After', String(rate.resetSeconds));
-          throw ssError(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
+        const begun = await beginRead(ctx, request);
+        // A list read of a client whose scope this process knows: authorized in the statement that
+        // reads its page (`listPage`), one round trip instead of two. Not with a read replica:
+        // the authorization counts and reads live state on the primary.
+        if (isPending(begun) && begun.knownScope && request.routeOptions.config.fusedAuthorization && !ctx.readDb) {
+          request.ss12000Pending = begun;
+          return;
         }
+        admit(request, reply, isPending(begun) ? await finishAlone(ctx, begun) : begun);
       };
       installAccessLog(api, ctx, (request) => request.ss12000);
 
@@ -184,11 +205,38 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
   const db = pageDb(ctx);
   const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
   // Items arrive as JSON text from the database (see present.ts) and are sent as they are.
-  api.get(`/${def.path}`, opts, async (request, reply) => {
+  api.get(`/${def.path}`, { ...opts, config: { ...opts.config, fusedAuthorization: true } }, async (request, reply) => {
+    const pending = request.ss12000Pending;
+    let parsed: ReturnType<typeof parseListRequest>;
+    try {
+      parsed = parseListRequest(def, searchOf(request));
+      requireFilters(def, parsed.query);
+    } catch (error) {
+      // A bad query of a read not yet authorized: authorized (and so counted and logged) first, as
+      // every other read is; a refusal of the client comes before the query's error.
+      if (pending) admit(request, reply, await finishAlone(ctx, pending));
+      throw error;
+    }
+    const { query, limit, after } = parsed;
+    let page: Awaited<ReturnType<typeof listPage>>;
+    try {
+      page = await listPage(pending ? ctx.db : db, pending ? pending.knownScope! : request.ss12000!.scope, def, query, limit, after, pending?.call);
+    } catch (error) {
+      // The statement failed, and its authorization with it: authorized on its own, so that the
+      // failure is answered to an admitted client and logged like any other (the request may count
+      // twice in its rate window: the failed statement's count is not taken back).
+      if (pending) admit(request, reply, await finishAlone(ctx, pending));
+      throw error;
+    }
+    if (pending) {
+      const authorization = pending.finish(page.authorization as AuthorizeRow | null);
+      admit(request, reply, authorization);
+      // The client's grants changed since this process last read them: the page read with the old
+      // scope is dropped unseen and read again with the live one.
+      if (authorization.scope !== pending.knownScope) page = await listPage(db, authorization.scope, def, query, limit, after);
+    }
     const scope = request.ss12000!.scope;
-    const { query, limit, after } = parseListRequest(def, searchOf(request));
-    requireFilters(def, query);
-    const { rows, pageToken } = await listPage(db, scope, def, query, limit, after);
+    const { rows, pageToken } = page;
     const data = await present(db, scope, def.type, rows, query);
     request.ss12000!.released = released(def, rows, data, query.expand);
     return reply.type(JSON_TYPE).send(bytes(listJson(data, pageToken)));
