@@ -167,31 +167,49 @@ describe('SS 12000 read API, as a client written for EduCloud uses it', () => {
     expect(Object.keys(refused.body).sort()).toEqual(['code', 'message', 'requestId']);
   });
 
-  it('authorizes a list read before its query is judged: a bad query is counted and logged, and a refused client hears of its refusal', async () => {
+  it('authorizes every read before its request is judged, and releases nothing its live grants no longer reach', async () => {
     const { ctx } = harness();
     const app = await createApp(ctx, { students: ['identity'] });
-    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!]);
+    await grantAll(ctx, app.clientId, 'students', [NUMBERS[0]!, NUMBERS[1]!]);
     const c = client(app);
     // The first read makes the process know the client's scope, so the next ones are authorized in
-    // their page statement (routes.ts): a bad query must not skip that authorization.
+    // the statement that reads their records (routes.ts): a bad request must not skip that.
     const first = await c.get('/organisations');
     expect(first.status).toBe(200);
-    const remaining = Number(first.headers.get('ratelimit-remaining'));
-    const bad = await c.get('/organisations?limit=zero');
-    expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe('invalid_parameter');
-    expect(Number(bad.headers.get('ratelimit-remaining'))).toBe(remaining - 1);
-    const logged = await ctx.db
-      .selectFrom('ss12000_access_log')
-      .select(['status', 'record_count'])
-      .where('client_id', '=', app.clientId)
-      .where('request_id', '=', bad.headers.get('x-request-id')!)
-      .execute();
-    expect(logged).toEqual([{ status: 400, record_count: 0 }]);
+    const second = first.body.data.find((o: { organisationCode: string }) => o.organisationCode === NUMBERS[1]);
+    let remaining = Number(first.headers.get('ratelimit-remaining'));
+    const bad = [
+      await c.get('/organisations?limit=zero'),
+      await c.get('/organisations/not-a-uuid'),
+      await c.get(`/organisations/${second.id}?expand=nothing`),
+      await c.request('POST', '/organisations/lookup', { ids: 'not a list' }),
+    ];
+    for (const res of bad) {
+      expect(res.status).toBe(400);
+      expect(Number(res.headers.get('ratelimit-remaining'))).toBe(--remaining);
+      const logged = await ctx.db
+        .selectFrom('ss12000_access_log')
+        .select(['status', 'record_count'])
+        .where('client_id', '=', app.clientId)
+        .where('request_id', '=', res.headers.get('x-request-id')!)
+        .execute();
+      expect(logged).toEqual([{ status: 400, record_count: 0 }]);
+    }
+    // Read by id and by lookup while the process knows the grant, then once it is gone.
+    expect((await c.get(`/organisations/${second.id}`)).status).toBe(200);
+    expect((await c.request('POST', '/organisations/lookup', { ids: [second.id] })).body).toHaveLength(1);
+    await ctx.db.deleteFrom('grants').where('client_id', '=', app.clientId).where('institution_number', '=', NUMBERS[1]!).execute();
+    expect((await c.get(`/organisations/${second.id}`)).status).toBe(404);
+    expect((await c.request('POST', '/organisations/lookup', { ids: [second.id] })).body).toEqual([]);
     await ctx.db.updateTable('apps').set({ status: 'suspended' }).where('id', '=', app.appId).execute();
-    const refused = await c.get('/organisations?limit=zero');
-    expect(refused.status).toBe(403);
-    expect(refused.body.code).toBe('client_not_allowed');
+    for (const res of [
+      await c.get('/organisations?limit=zero'),
+      await c.get('/organisations/not-a-uuid'),
+      await c.request('POST', '/organisations/lookup', { ids: 'not a list' }),
+    ]) {
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('client_not_allowed');
+    }
   });
 
   it('filters: array parameters as repeated keys, key[]= and comma lists; UTF-8 values; dates; names', async () => {

@@ -114,28 +114,12 @@ export async function listPage(
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
     LIMIT ${rowCount(limit + 1)}`;
-  let result: { rows: StatementRow[] };
-  let authorization: unknown;
-  if (authorize) {
-    // The read's authorization in the same statement (one round trip, one snapshot): its answer on
-    // the first row only (the page may be empty: then that row has no record). The order is the
-    // page's own, said again: a join promises none.
-    const fused = await sql<StatementRow & { authorization: string | null }>`${PREPARED}
-      SELECT CASE WHEN row_number() OVER w = 1 THEN a.r::text END AS authorization, p.*
-      FROM (SELECT ${authorize} AS r) a LEFT JOIN LATERAL (${statement}) p ON true
-      WINDOW w AS (ORDER BY p.sort_key ${dir}, p.id ${dir})
-      ORDER BY p.sort_key ${dir}, p.id ${dir}`.execute(db);
-    const text = fused.rows[0]?.authorization;
-    authorization = text ? JSON.parse(text) : null;
-    result = { rows: fused.rows[0]?.id == null ? [] : fused.rows };
-  } else {
-    result = await sql<StatementRow>`${PREPARED} ${statement}`.execute(db);
-  }
+  const result = await runRead(db, statement, dir, authorize);
   const rows = result.rows.slice(0, limit).map(withUnits);
   const last = rows[rows.length - 1];
   const pageToken =
     result.rows.length > limit && last ? encodeToken({ v: 1, e: def.path, q: query, l: limit, k: [last.sort_value ?? last.id, last.id] }) : undefined;
-  return authorize ? { rows, pageToken, authorization } : { rows, pageToken };
+  return authorize ? { rows, pageToken, authorization: result.authorization } : { rows, pageToken };
 }
 
 /** Presented rows by id (or by the lookup's other keys) that the scope may see. */
@@ -147,13 +131,59 @@ export async function findVisible(
   extra: RawBuilder<unknown>[] = [],
   expand: readonly string[] = [],
 ): Promise<Row[]> {
+  return (await findVisibleAuthorized(db, scope, def, ids, extra, expand)).rows;
+}
+
+/**
+ * `findVisible` for a read's answer, with the read's authorization call (`authorize`, see
+ * `PendingAuthorization` in access.ts) in the same statement when it is given: its answer comes
+ * back as `authorization`.
+ */
+export async function findVisibleAuthorized(
+  db: Queryable,
+  scope: Scope,
+  def: EndpointDef,
+  ids: string[],
+  extra: RawBuilder<unknown>[] = [],
+  expand: readonly string[] = [],
+  authorize?: RawBuilder<unknown>,
+): Promise<{ rows: Row[]; authorization?: unknown }> {
   const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
-  if (!keyed.length) return [];
-  const r = await sql<StatementRow>`${PREPARED}
-    SELECT t.id, ${presented(def, scope, expand)}, ${unitsSql(def.type, scope)} AS units FROM ${presentFrom(def.type, def.table, scope)}
+  if (!keyed.length) {
+    // Nothing to look for: the authorization alone.
+    if (!authorize) return { rows: [] };
+    const alone = await sql<{ r: unknown }>`${PREPARED} SELECT ${authorize} AS r`.execute(db);
+    return { rows: [], authorization: alone.rows[0]?.r ?? null };
+  }
+  const statement = sql<StatementRow>`
+    SELECT t.id, ${presented(def, scope, expand)}, ${unitsSql(def.type, scope)} AS units${authorize ? sql`, t.id AS sort_key` : sql``}
+    FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
-    ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`.execute(db);
-  return r.rows.map(withUnits);
+    ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`;
+  const { rows, authorization } = await runRead(db, statement, sql.raw('ASC'), authorize);
+  return authorize ? { rows: rows.map(withUnits), authorization } : { rows: rows.map(withUnits) };
+}
+
+/**
+ * Runs a read's statement — its rows ordered by a column `sort_key` when `authorize` is given, then
+ * by `id`, in direction `dir` — alone, or with the read's authorization call in the same statement
+ * (one round trip, one snapshot): its answer on the first row only (there may be no record: that
+ * row then has none). The order is the statement's own, said again outside: a join promises none.
+ */
+async function runRead(
+  db: Queryable,
+  statement: RawBuilder<StatementRow>,
+  dir: RawBuilder<unknown>,
+  authorize?: RawBuilder<unknown>,
+): Promise<{ rows: StatementRow[]; authorization?: unknown }> {
+  if (!authorize) return { rows: (await sql<StatementRow>`${PREPARED} ${statement}`.execute(db)).rows };
+  const fused = await sql<StatementRow & { authorization: string | null }>`${PREPARED}
+    SELECT CASE WHEN row_number() OVER w = 1 THEN a.r::text END AS authorization, p.*
+    FROM (SELECT ${authorize} AS r) a LEFT JOIN LATERAL (${statement}) p ON true
+    WINDOW w AS (ORDER BY p.sort_key ${dir}, p.id ${dir})
+    ORDER BY p.sort_key ${dir}, p.id ${dir}`.execute(db);
+  const text = fused.rows[0]?.authorization;
+  return { rows: fused.rows[0]?.id == null ? [] : fused.rows, authorization: text ? JSON.parse(text) : null };
 }
 
 /**

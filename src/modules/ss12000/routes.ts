@@ -10,13 +10,14 @@ import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisible, listJson, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
+import { deletedEntities, findVisibleAuthorized, listJson, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
 import { beginRead, finishAlone, isPending, type AuthorizeRow, type PendingAuthorization, type ReadAuthorization } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
+import type { Scope } from './scope.ts';
 import { clientReportRoutes } from '../client-reports/routes.ts';
 import { subscriptionRoutes } from '../subscriptions/routes.ts';
 import { aggregatedAttendanceRoutes } from './aggregated-attendance.ts';
@@ -201,66 +202,99 @@ function released(def: EndpointDef, rows: Row[], items: string[], expand: string
  */
 const pageDb = (ctx: AppContext) => ctx.readDb ?? ctx.db;
 
+/**
+ * A read's request parsed (`parse`): when its authorization is still pending (the guard left it to
+ * the statement that reads), a bad request is authorized on its own first — counted and logged as
+ * every other read is, and a refusal of the client comes before the request's error.
+ */
+async function parsed<T>(ctx: AppContext, request: FastifyRequest, reply: FastifyReply, parse: () => T): Promise<T> {
+  try {
+    return parse();
+  } catch (error) {
+    const pending = request.ss12000Pending;
+    if (pending) {
+      request.ss12000Pending = undefined;
+      admit(request, reply, await finishAlone(ctx, pending));
+    }
+    throw error;
+  }
+}
+
+/**
+ * A read's records: `read` runs with the admitted scope, or — when the guard left the
+ * authorization pending — with the scope this process knows for the client and the authorization's
+ * call in the same statement, then the read is admitted from that call's answer. What was read with
+ * the known scope is released only when the live scope is still that one; otherwise it is dropped
+ * unseen and read again with the live one. A failed statement fails its authorization with it: the
+ * read is then authorized on its own, so that the failure is answered to an admitted client and
+ * logged like any other (it may count twice in its rate window: the failed count is not taken back).
+ */
+async function authorizedRead<T extends { authorization?: unknown }>(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  read: (db: AppContext['db'], scope: Scope, authorize?: PendingAuthorization['call']) => Promise<T>,
+): Promise<T> {
+  const pending = request.ss12000Pending;
+  if (!pending) return read(pageDb(ctx), request.ss12000!.scope);
+  request.ss12000Pending = undefined;
+  let result: T;
+  try {
+    result = await read(ctx.db, pending.knownScope!, pending.call);
+  } catch (error) {
+    admit(request, reply, await finishAlone(ctx, pending));
+    throw error;
+  }
+  const authorization = pending.finish(result.authorization as AuthorizeRow | null);
+  admit(request, reply, authorization);
+  return authorization.scope === pending.knownScope ? result : read(pageDb(ctx), authorization.scope);
+}
+
 function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard: (r: FastifyRequest, p: FastifyReply) => Promise<void>) {
   const db = pageDb(ctx);
-  const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const } };
+  // Reads whose authorization the guard may leave to their statement (`authorizedRead`).
+  const opts = { schema: { hide: true }, preHandler: guard, config: { access: 'client' as const, fusedAuthorization: true } };
   // Items arrive as JSON text from the database (see present.ts) and are sent as they are.
-  api.get(`/${def.path}`, { ...opts, config: { ...opts.config, fusedAuthorization: true } }, async (request, reply) => {
-    const pending = request.ss12000Pending;
-    let parsed: ReturnType<typeof parseListRequest>;
-    try {
-      parsed = parseListRequest(def, searchOf(request));
-      requireFilters(def, parsed.query);
-    } catch (error) {
-      // A bad query of a read not yet authorized: authorized (and so counted and logged) first, as
-      // every other read is; a refusal of the client comes before the query's error.
-      if (pending) admit(request, reply, await finishAlone(ctx, pending));
-      throw error;
-    }
-    const { query, limit, after } = parsed;
-    let page: Awaited<ReturnType<typeof listPage>>;
-    try {
-      page = await listPage(pending ? ctx.db : db, pending ? pending.knownScope! : request.ss12000!.scope, def, query, limit, after, pending?.call);
-    } catch (error) {
-      // The statement failed, and its authorization with it: authorized on its own, so that the
-      // failure is answered to an admitted client and logged like any other (the request may count
-      // twice in its rate window: the failed statement's count is not taken back).
-      if (pending) admit(request, reply, await finishAlone(ctx, pending));
-      throw error;
-    }
-    if (pending) {
-      const authorization = pending.finish(page.authorization as AuthorizeRow | null);
-      admit(request, reply, authorization);
-      // The client's grants changed since this process last read them: the page read with the old
-      // scope is dropped unseen and read again with the live one.
-      if (authorization.scope !== pending.knownScope) page = await listPage(db, authorization.scope, def, query, limit, after);
-    }
+  api.get(`/${def.path}`, opts, async (request, reply) => {
+    const { query, limit, after } = await parsed(ctx, request, reply, () => {
+      const list = parseListRequest(def, searchOf(request));
+      requireFilters(def, list.query);
+      return list;
+    });
+    const { rows, pageToken } = await authorizedRead(ctx, request, reply, (db, scope, call) => listPage(db, scope, def, query, limit, after, call));
     const scope = request.ss12000!.scope;
-    const { rows, pageToken } = page;
     const data = await present(db, scope, def.type, rows, query);
     request.ss12000!.released = released(def, rows, data, query.expand);
     return reply.type(JSON_TYPE).send(bytes(listJson(data, pageToken)));
   });
 
   api.get(`/${def.path}/:id`, opts, async (request, reply) => {
-    const scope = request.ss12000!.scope;
     const { id } = request.params as { id: string };
-    if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
-    const options = parseOptions(def, searchOf(request));
-    const rows = await findVisible(db, scope, def, [id.toLowerCase()], [], options.expand);
+    const options = await parsed(ctx, request, reply, () => {
+      if (!UUID.test(id)) throw ssError(400, 'invalid_id', 'The id must be a UUID.');
+      return parseOptions(def, searchOf(request));
+    });
+    const { rows } = await authorizedRead(ctx, request, reply, (db, scope, call) =>
+      findVisibleAuthorized(db, scope, def, [id.toLowerCase()], [], options.expand, call),
+    );
     if (!rows.length) throw ssError(404, 'not_found', `No ${def.path} entity with this id is available to this client.`);
+    const scope = request.ss12000!.scope;
     const [item] = await present(db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, [item!], options.expand);
     return reply.type(JSON_TYPE).send(bytes(item!));
   });
 
   api.post(`/${def.path}/lookup`, opts, async (request, reply) => {
-    const scope = request.ss12000!.scope;
-    const options = parseOptions(def, searchOf(request));
     // The lookup body's schema is generated from the endpoint table like the query's (query.ts).
-    const { ids, keys } = parseLookupBody(def, request.body);
-    const extra = Object.entries(keys).map(([key, values]) => def.lookup[key]!.where(values, scope));
-    const rows = await findVisible(db, scope, def, ids, extra, options.expand);
+    const { options, ids, keys } = await parsed(ctx, request, reply, () => ({
+      options: parseOptions(def, searchOf(request)),
+      ...parseLookupBody(def, request.body),
+    }));
+    const { rows } = await authorizedRead(ctx, request, reply, (db, scope, call) => {
+      const extra = Object.entries(keys).map(([key, values]) => def.lookup[key]!.where(values, scope));
+      return findVisibleAuthorized(db, scope, def, ids, extra, options.expand, call);
+    });
+    const scope = request.ss12000!.scope;
     const items = await present(db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, items, options.expand);
     return reply.type(JSON_TYPE).send(bytes(`[${items.join(',')}]`));
