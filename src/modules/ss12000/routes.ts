@@ -29,11 +29,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** An authorized SS 12000 read: its scope and, once answered, what it released (for the access log). */
     ss12000?: AccessState;
-    /** A list read whose authorization its page statement makes (the guard left it to the handler). */
+    /** A read whose authorization the statement that reads its records makes (the guard left it to the handler, `authorizedRead`). */
     ss12000Pending?: PendingAuthorization;
   }
   interface FastifyContextConfig {
-    /** The route's handler authorizes in its page statement when the guard leaves it a `PendingAuthorization`. */
+    /** The route's handler authorizes in the statement that reads its records when the guard leaves it a `PendingAuthorization`. */
     fusedAuthorization?: boolean;
   }
 }
@@ -151,9 +151,9 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
       const guard = async (request: FastifyRequest, reply: FastifyReply) => {
         const begun = await beginRead(ctx, request);
-        // A list read of a client whose scope this process knows: authorized in the statement that
-        // reads its page (`listPage`), one round trip instead of two. Not with a read replica:
-        // the authorization counts and reads live state on the primary.
+        // A read (list, by id, lookup) of a client whose scope this process knows: authorized in the
+        // statement that reads its records (`authorizedRead`), one round trip instead of two. Not
+        // with a read replica: the authorization counts and reads live state on the primary.
         if (isPending(begun) && begun.knownScope && request.routeOptions.config.fusedAuthorization && !ctx.readDb) {
           request.ss12000Pending = begun;
           return;
