@@ -33,6 +33,8 @@ const CACHE_KIB = 8 * 1024;
 /** The tables of a kept store besides the entities': the published rows' digests and the classes' titles. */
 export const ROWS_TABLE = 'published_digests';
 export const TITLES_TABLE = 'published_titles';
+/** The people's place in the published people files (run.ts PeopleLayout): what a delta run copies unchanged persons' lines by. */
+export const LAYOUT_TABLE = 'published_layout';
 
 /** One SQLite file holding a snapshot's entities under fixed table names (a {@link MapFactory}), plus metadata. */
 export class SourceDb {

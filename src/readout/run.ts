@@ -1,4 +1,4 @@
-import { H1, H2, hash64, hash64Bytes } from './hash64.ts';
+import { H1, H2, hash64, hash64Bytes, hash64Concat } from './hash64.ts';
 import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, symlink, writeFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   select,
   selectInto,
   type Category,
+  type KeptPeopleRows,
   type OutPerson,
   type SelectionView,
   type SelectOptions,
@@ -33,7 +34,7 @@ import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
 import { DiskMap, StoreDir } from './store.ts';
-import { keptIdentity, installKeptStore, openKeptStore, ROWS_TABLE, SourceDb, TITLES_TABLE } from './kept-store.ts';
+import { keptIdentity, installKeptStore, LAYOUT_TABLE, openKeptStore, ROWS_TABLE, SourceDb, TITLES_TABLE } from './kept-store.ts';
 import { Warnings, type NamedWarning } from './warnings.ts';
 import {
   CsvFile,
@@ -117,6 +118,11 @@ export interface ReadoutReport {
    * why: the previous snapshot and rows were then decoded from the stored state. Absent on a first run.
    */
   keptStore?: { used: boolean; reason?: string };
+  /**
+   * A delta run that evaluated in part: whether its people files were made by carrying the unchanged
+   * persons' lines over from the last run's files, and if not why (every person's kept rows were then read).
+   */
+  peopleCarried?: { used: boolean; reason?: string };
   /** How much of the rules this run evaluated: everything (and why), or the units the change touched. */
   evaluated?: KeptSelectionResult['evaluated'];
   /** How the source snapshot was stored: a new base, or this run's change log appended to the stored one; its compressed bytes. */
@@ -206,6 +212,26 @@ class NdjsonGzip {
       at = end + 2;
       if (this.pos >= CHUNK) this.flush();
     }
+  }
+  /**
+   * As {@link pushCsvLines}, each row's digest handed to `add`: its key's hash (`name`, a file's name
+   * and a tab, then the sourcedId before the line's first comma) and its line's (the bytes pushed after
+   * `key`), as {@link hash64} of the strings would give (output ids and file names are ASCII).
+   */
+  pushCsvLinesDigested(key: Uint8Array, name: Uint8Array, csv: Uint8Array, add: (k0: number, k1: number, v0: number, v1: number) => void): void {
+    for (let at = 0; at < csv.length;) {
+      let end = csv.indexOf(13, at);
+      if (end < 0) end = csv.length;
+      let comma = csv.indexOf(44, at);
+      if (comma < 0 || comma > end) comma = end;
+      hash64Concat(name, csv, at, comma);
+      const k0 = H1;
+      const k1 = H2;
+      hash64Bytes(csv, at, end);
+      add(k0, k1, H1, H2);
+      at = end + 2;
+    }
+    this.pushCsvLines(key, csv);
   }
   /**
    * Whether the caller should `await` {@link settle} before pushing more: compression running
@@ -1001,6 +1027,155 @@ class PersonRows {
   }
 }
 
+/**
+ * The people files a run writes, in the order of a {@link PersonRows}' sections: SDS's users, roles and
+ * relationships, OneRoster's users and roles. Paths relative to the run's directory.
+ */
+const PEOPLE_FILES = ['sds/users.csv', 'sds/roles.csv', 'sds/relationships.csv', 'oneroster/users.csv', 'oneroster/roles.csv'] as const;
+/** Each people file's header line, as its writer wrote it (what its first person's lines follow). */
+const PEOPLE_HEADERS = [
+  SDS_HEADERS['users.csv'],
+  SDS_HEADERS['roles.csv'],
+  SDS_HEADERS['relationships.csv'],
+  ONEROSTER_HEADERS['users.csv'],
+  ONEROSTER_HEADERS['roles.csv'],
+].map((h) => Buffer.from(csvLine(h, Object.fromEntries(h.map((x) => [x, x]))), 'utf8'));
+/** A {@link PersonRows}' head: its row counts and section lengths (eight u32 LE). */
+const PERSON_HEAD = 32;
+/** Layout blocks of about a megabyte each. */
+const LAYOUT_BLOCK = 1 << 20;
+
+/**
+ * Where each kept person's lines are in the people files the run published: per person in the files'
+ * order (the kept people's sort keys) their sort key and their {@link PersonRows}' head — row counts and
+ * each section's length in bytes, so the lines of a run of persons are one range of bytes per file.
+ * Entries are a u32 LE key length, the key, the head; kept in the kept store in blocks of about a megabyte.
+ */
+class PeopleLayout {
+  private readonly blocks: Buffer[] = [];
+  private block = Buffer.allocUnsafe(LAYOUT_BLOCK);
+  private pos = 0;
+  /** A person's entry: their sort key and their rows' head. */
+  add(sk: Uint8Array, head: Uint8Array): void {
+    const need = 4 + sk.length + PERSON_HEAD;
+    if (this.pos + need > this.block.length) {
+      this.blocks.push(this.block.subarray(0, this.pos));
+      this.block = Buffer.allocUnsafe(Math.max(LAYOUT_BLOCK, need));
+      this.pos = 0;
+    }
+    this.block.writeUInt32LE(sk.length, this.pos);
+    this.block.set(sk, this.pos + 4);
+    this.block.set(head.subarray(0, PERSON_HEAD), this.pos + 4 + sk.length);
+    this.pos += need;
+  }
+  /** Replaces the kept store's layout with this one. */
+  write(db: DatabaseSync): void {
+    if (this.pos) this.blocks.push(this.block.subarray(0, this.pos));
+    db.exec(`DROP TABLE IF EXISTS ${LAYOUT_TABLE}; CREATE TABLE ${LAYOUT_TABLE} (part INTEGER PRIMARY KEY, b BLOB NOT NULL)`);
+    const put = db.prepare(`INSERT INTO ${LAYOUT_TABLE} (part, b) VALUES (?, ?)`);
+    this.blocks.forEach((b, i) => put.run(i, b));
+  }
+  /** The entries a kept store holds, in order: each one's block and where its key and head are in it. */
+  static *read(db: DatabaseSync): Generator<{ b: Buffer; sk: number; skEnd: number }> {
+    const st = db.prepare(`SELECT b FROM ${LAYOUT_TABLE} ORDER BY part`);
+    st.setReturnArrays(true);
+    for (const [u] of st.iterate() as Iterable<[Uint8Array]>) {
+      const b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+      for (let at = 0; at < b.length;) {
+        const sk = at + 4;
+        const skEnd = sk + b.readUInt32LE(at);
+        yield { b, sk, skEnd };
+        at = skEnd + PERSON_HEAD;
+      }
+    }
+  }
+}
+
+/** The people files of the run a delta run follows, to carry unchanged persons' lines over from (see {@link previousPeopleFiles}). */
+interface PreviousPeopleFiles {
+  /** Per section of {@link PEOPLE_FILES}, the previous file's path, or undefined for a file this run does not write. */
+  paths: (string | undefined)[];
+}
+
+/**
+ * The people files the kept store's layout describes, when a delta run can carry lines over from them:
+ * the layout is there, and each file this run writes is in the published run's directory at the size
+ * it had when published, starting with the header this version writes. Otherwise why not (every
+ * person's rows are then read from the kept store, as before).
+ */
+function previousPeopleFiles(outputDir: string, source: SourceDb, written: boolean[]): PreviousPeopleFiles | string {
+  if (!written[3] || !written[4]) return 'OneRoster is not written (its lines are what the rows state is made of)';
+  const meta = source.meta('people_files');
+  if (!meta || !source.hasTable(LAYOUT_TABLE)) return 'the kept store has no layout of the people files';
+  const { dir, sizes } = JSON.parse(meta) as { dir: string; sizes: (number | null)[] };
+  const paths: (string | undefined)[] = [];
+  for (const [i, file] of PEOPLE_FILES.entries()) {
+    if (!written[i]) {
+      paths.push(undefined);
+      continue;
+    }
+    const path = join(outputDir, 'runs', dir, file);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return `${file} of the last run is gone`;
+    }
+    if (size !== sizes[i]) return `${file} of the last run is not the size it was published at`;
+    const head = PEOPLE_HEADERS[i]!;
+    const fd = openSync(path, 'r');
+    try {
+      const b = Buffer.alloc(head.length);
+      readSync(fd, b, 0, b.length, 0);
+      if (!b.equals(head)) return `${file} of the last run has another header`;
+    } finally {
+      closeSync(fd);
+    }
+    paths.push(path);
+  }
+  return { paths };
+}
+
+/** A previous people file read front to back: ranges of it copied (a run of unchanged persons' lines) or skipped (a changed person's). */
+class CarriedFile {
+  private readonly fd: number;
+  private pos: number;
+  private static readonly buf = Buffer.allocUnsafe(1 << 20);
+  /** Section `section` of {@link PEOPLE_FILES}, at `path`: its lines start after its header. */
+  constructor(path: string, section: number) {
+    this.fd = openSync(path, 'r');
+    this.pos = PEOPLE_HEADERS[section]!.length;
+    // OneRoster's lines go to the rows state too, a line at a time.
+    this.lineWise = section >= 3;
+  }
+  private readonly lineWise: boolean;
+  skip(len: number): void {
+    this.pos += len;
+  }
+  /**
+   * Hands the next `len` bytes to `to` in blocks of up to a megabyte; when line-wise, each block ends
+   * with a whole line (the range does: it is whole persons' lines).
+   */
+  async copy(len: number, to: (b: Buffer) => void | Promise<void>): Promise<void> {
+    const buf = CarriedFile.buf;
+    while (len > 0) {
+      const n = readSync(this.fd, buf, 0, Math.min(len, buf.length), this.pos);
+      if (n <= 0) throw new Error('readout: a published people file ended early');
+      let take = n;
+      if (this.lineWise && n < len) {
+        take = buf.lastIndexOf(10, n - 1) + 1;
+        if (take <= 0) throw new Error('readout: a line of a published people file is longer than a megabyte');
+      }
+      await to(buf.subarray(0, take));
+      this.pos += take;
+      len -= take;
+    }
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 /** Builds a person's {@link PersonRows}: the same rows, bytes and hashes as writing each row as it is made. */
 function personRows(p: OutPerson, guardians: string[], wardSchools: WardSchools, session: string): Buffer {
   const sds = sdsPersonLines(p, session);
@@ -1037,6 +1212,8 @@ interface OneRosterOutcome {
   rowsOffset: number;
   /** With an SDS directory: the rows of SDS's people files, written in the same walk of the people. */
   sdsPeople?: Record<(typeof SDS_PEOPLE_FILES)[number], number>;
+  /** A delta run from a kept selection: whether the people files were made by carrying the last run's lines over, and if not why. */
+  peopleCarried?: { used: boolean; reason?: string };
 }
 
 /**
@@ -1056,6 +1233,7 @@ async function oneRosterPass(
   store: StoreDir,
   source: SourceDb,
   sdsDir?: string,
+  carried?: PreviousPeopleFiles | string,
 ): Promise<OneRosterOutcome> {
   const rowsOut = new NdjsonGzip(join(store.path, 'published_rows.gz'));
   rowsOut.push(ROWS_FORMAT);
@@ -1081,10 +1259,13 @@ async function oneRosterPass(
   const bulkOf = {} as Record<OneRosterFile, CsvFile | undefined>;
   const keys = {} as Record<OneRosterFile, string>;
   const keyBytes = {} as Record<OneRosterFile, Buffer>;
+  /** What a row's key hash starts with: its file's name and a tab. */
+  const nameBytes = {} as Record<OneRosterFile, Buffer>;
   for (const f of ONEROSTER_FILES) {
     n[f] = { added: 0, updated: 0, removed: 0 };
     keys[f] = `${JSON.stringify(f)}\t`;
     keyBytes[f] = Buffer.from(keys[f], 'utf8');
+    nameBytes[f] = Buffer.from(`${f}\t`, 'utf8');
   }
   /** One row: to the bulk file, digested, to the rows state, and to the delta file when added or changed. */
   const emit = async (f: OneRosterFile, id: string, row: Row) => {
@@ -1137,6 +1318,83 @@ async function oneRosterPass(
       }
     }
   };
+  /** Whether the people files were made by carrying lines over from the last run's, and if not why (absent: a full evaluation). */
+  let peopleCarried: OneRosterOutcome['peopleCarried'];
+  /**
+   * The people files of a delta run: the lines of the persons the change did not touch copied from
+   * the last run's files a range at a time (to the rows state too, and digested for the next run's
+   * index, unread otherwise: they are the rows the last run published, so none is added or changed),
+   * the touched persons' built again in their place, in the files' order — the bytes a walk of every
+   * person's kept rows writes, without reading, parsing and writing ~130,000 persons one by one.
+   */
+  const carryPeople = async (kept: KeptPeopleRows, from: PreviousPeopleFiles, build: (p: OutPerson) => Buffer, layout: PeopleLayout) => {
+    const stale = kept.stale!;
+    const files = from.paths.map((path, i) => (path ? new CarriedFile(path, i) : undefined));
+    try {
+      /** Per section, the bytes and rows of the unchanged persons met since the last copy. */
+      const bytes: number[] = [0, 0, 0, 0, 0];
+      const rows: number[] = [0, 0, 0, 0, 0];
+      const addDigest = (k0: number, k1: number, v0: number, v1: number) => index.add(k0, k1, v0, v1);
+      const copy = async () => {
+        for (let i = 0; i < 5; i++) {
+          const file = files[i];
+          if (!file || !bytes[i]) continue;
+          let left = rows[i]!;
+          await file.copy(bytes[i]!, async (b) => {
+            if (i < 3) {
+              sdsPeople?.section(SDS_PEOPLE_FILES[i]!, b, left);
+              left = 0;
+              return;
+            }
+            const f: OneRosterFile = i === 3 ? 'users.csv' : 'roles.csv';
+            bulkOf[f]!.bytes(b, left);
+            left = 0;
+            rowsOut.pushCsvLinesDigested(keyBytes[f], nameBytes[f], b, addDigest);
+            if (rowsOut.behind) await rowsOut.settle();
+          });
+          bytes[i] = 0;
+          rows[i] = 0;
+        }
+      };
+      const touched = async (sk: Uint8Array) => {
+        const p = kept.person(sk);
+        if (!p) return; // no longer kept: their old lines are skipped, their rows are removed
+        const r = build(p);
+        kept.keep(sk, r);
+        await person(r);
+        layout.add(sk, r);
+      };
+      let s = 0;
+      for (const { b, sk, skEnd } of PeopleLayout.read(source.db)) {
+        const key = b.subarray(sk, skEnd);
+        while (s < stale.length && Buffer.compare(stale[s]!, key) < 0) {
+          await copy();
+          await touched(stale[s++]!);
+        }
+        const head = b.subarray(skEnd, skEnd + PERSON_HEAD);
+        const lengths = [12, 16, 20, 24, 28].map((at) => head.readUInt32LE(at));
+        if (s < stale.length && stale[s]!.equals(key)) {
+          // A touched person's old lines: skipped, their new ones written in their place.
+          await copy();
+          lengths.forEach((n, i) => files[i]?.skip(n));
+          await touched(stale[s++]!);
+          continue;
+        }
+        const sdsRoles = head.readUInt32LE(0);
+        const sdsRelationships = head.readUInt32LE(4);
+        const oneRoster = head.readUInt32LE(8);
+        [1, sdsRoles, sdsRelationships, 1, oneRoster - 1].forEach((n, i) => {
+          bytes[i]! += lengths[i]!;
+          rows[i]! += n;
+        });
+        layout.add(key, head);
+      }
+      await copy();
+      while (s < stale.length) await touched(stale[s++]!);
+    } finally {
+      for (const f of files) f?.close();
+    }
+  };
   let sdsRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
   try {
     try {
@@ -1168,14 +1426,24 @@ async function oneRosterPass(
               return (id) => schools.get(id);
             };
         const build = (p: OutPerson) => personRows(p, agents.of(p.id), wardSchools, sel.session.id);
-        if (kept) {
+        // The layout of the files written, for the next run to carry lines over by (none without a kept selection).
+        const layout = kept ? new PeopleLayout() : undefined;
+        // Without one, no layout: a layout of another run's files must not outlive them.
+        if (!layout) source.db.exec(`DROP TABLE IF EXISTS ${LAYOUT_TABLE}`);
+        if (kept && kept.stale && typeof carried === 'object') {
+          await carryPeople(kept, carried, build, layout!);
+          peopleCarried = { used: true };
+        } else if (kept) {
+          if (typeof carried === 'string') peopleCarried = { used: false, reason: carried };
           for (const x of kept.walk()) {
             let rows = x.rows;
             if (!rows) kept.keep(x.sk, (rows = build(x.person!)));
             await person(rows);
+            layout!.add(x.sk, rows);
           }
-          kept.done();
         } else for (const p of distinctPeople(sel)) await person(build(p));
+        kept?.done();
+        layout?.write(source.db);
       }
     } finally {
       sdsRows = sdsPeople?.close();
@@ -1230,6 +1498,7 @@ async function oneRosterPass(
     rowsParts: index.parts(await rowsOut.finish()),
     rowsOffset: index.rowsOffset,
     sdsPeople: sdsRows,
+    peopleCarried,
   };
 }
 
@@ -1529,6 +1798,10 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     }
     phase('previous rows decoded');
     const output = { ...sel.sizes, files };
+    const oneRoster = c.formats.includes('oneroster');
+    const written = PEOPLE_FILES.map((f) => (f.startsWith('sds/') ? !!sdsDir : oneRoster));
+    // A kept store's people files are those of the run the state names, the one published now.
+    const carried = sourceKept ? previousPeopleFiles(c.outputDir, source, written) : undefined;
     const or = await oneRosterPass(
       selection,
       previousRows,
@@ -1538,8 +1811,11 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       store,
       source,
       sdsDir,
+      carried,
     );
     previousRows = undefined;
+    // What the next run finds its people files by (previousPeopleFiles).
+    const peopleFiles = JSON.stringify({ dir: name, sizes: PEOPLE_FILES.map((f, i) => (written[i] ? statSync(join(staging, f)).size : null)) });
     // In the SDS set's order, then OneRoster's (the report lists the files so).
     if (sdsOthers) for (const f of Object.keys(SDS_HEADERS) as SdsFile[]) files[`sds/${f}`] = sdsOthers[f] ?? or.sdsPeople![f as keyof typeof or.sdsPeople];
     Object.assign(files, or.files);
@@ -1566,6 +1842,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       skippedRecords: Object.fromEntries(stats.skipped),
       namedWarnings: warnings.list(),
       keptStore,
+      peopleCarried: or.peopleCarried,
       evaluated: sel.evaluated,
       snapshotStored: { as: snapshotBase === undefined ? 'change log' : 'base', bytes: partsBytes(snapshotParts) },
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
@@ -1580,6 +1857,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       identity,
       run: runId,
       rows_offset: String(or.rowsOffset),
+      people_files: peopleFiles,
       clean: sourceKept ? '0' : '1',
       ...(snapshotBase !== undefined ? { snapshot_base_bytes: String(snapshotBase) } : {}),
     });
