@@ -19,29 +19,6 @@ export function hash64Bytes(b: Uint8Array, from: number, to: number): void {
   H1 = h1 >>> 0;
   H2 = h2 >>> 0;
 }
-/**
- * {@link hash64Bytes} of `a` followed by `b[from, to)`, without joining them: a row's key hash (its
- * file's name, a tab, its sourcedId) from the file name's bytes and the sourcedId at the start of its line.
- */
-export function hash64Concat(a: Uint8Array, b: Uint8Array, from: number, to: number): void {
-  const n = a.length + to - from;
-  let h1 = 0xdeadbeef ^ n;
-  let h2 = 0x41c6ce57 ^ n;
-  for (let i = 0; i < a.length; i++) {
-    const ch = a[i]!;
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  for (let i = from; i < to; i++) {
-    const ch = b[i]!;
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  H1 = h1 >>> 0;
-  H2 = h2 >>> 0;
-}
 export function hash64(s: string): void {
   let h1 = 0xdeadbeef ^ s.length;
   let h2 = 0x41c6ce57 ^ s.length;
