@@ -40,6 +40,7 @@ try {
       error: r.error,
       mode: rep?.mode,
       keptStore: rep?.keptStore,
+      peopleCarried: rep?.peopleCarried,
       evaluated: rep?.evaluated,
       durationMs: rep?.durationMs,
       fetchMs: rep?.fetchMs,

@@ -53,9 +53,11 @@ export async function run(): Promise<void> {
     const load = which === 'first' ? r.firstLoad : r.secondLoad;
     // A delta run that started from the store kept from the full run says so (else it decoded the stored state).
     const kept = (x.keptStore as { used?: boolean } | undefined)?.used ? ', kept store' : '';
+    // And one that carried the untouched persons' lines over from the last run's files.
+    const carried = (x.peopleCarried as { used?: boolean } | undefined)?.used ? ', people carried' : '';
     const label = which === 'first' ? 'full' : 'after 1 % changed';
     const records = Number(x.records ?? 0).toLocaleString('en-US');
-    return `| ${r.students.toLocaleString('en-US')} | ${label} | ${x.mode}${kept} | ${records} | ${ms(x.durationMs)} | ${ms(x.fetchMs)} | ${ms(x.processMs)} | ${ms(x.cpuMs)} | ${x.maxRssMB} MB | ${wall.toFixed(1)} s | ${load.toFixed(1)} |`;
+    return `| ${r.students.toLocaleString('en-US')} | ${label} | ${x.mode}${kept}${carried} | ${records} | ${ms(x.durationMs)} | ${ms(x.fetchMs)} | ${ms(x.processMs)} | ${ms(x.cpuMs)} | ${x.maxRssMB} MB | ${wall.toFixed(1)} s | ${load.toFixed(1)} |`;
   };
   console.log(
     [

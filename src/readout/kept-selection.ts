@@ -567,8 +567,18 @@ function keptPeopleRows(db: DatabaseSync, all: boolean, stale: ReadonlySet<strin
   const guardians = db.prepare('SELECT guardian_id FROM sel_links WHERE student_sk = ? ORDER BY guardian_sk');
   const wards = db.prepare('SELECT student_id, school FROM sel_links WHERE guardian_id = ? AND school IS NOT NULL');
   const keep = db.prepare(`INSERT OR REPLACE INTO ${all ? 'sel_rows' : 'sel_rows_next'} (sk, b) VALUES (?, ?)`);
+  // The stale in the same order as SQLite's (it compares BLOBs as bytes); those no longer kept have no record.
+  const staleKeys = all ? undefined : [...stale].map(sortKey).sort(Buffer.compare);
+  const record = db.prepare('SELECT v FROM sel_people WHERE sk = ?');
+  record.setReturnArrays(true);
+  const person = (sk: Uint8Array) => {
+    const v = (record.get(sk) as unknown as [string] | undefined)?.[0];
+    return v === undefined ? undefined : (JSON.parse(v) as OutPerson);
+  };
   return {
     all,
+    stale: staleKeys,
+    person,
     *walk() {
       if (all) {
         const st = db.prepare('SELECT sk, v FROM sel_people ORDER BY sk');
@@ -576,15 +586,12 @@ function keptPeopleRows(db: DatabaseSync, all: boolean, stale: ReadonlySet<strin
         for (const [sk, v] of st.iterate() as Iterable<[Uint8Array, string]>) yield { sk, person: JSON.parse(v) as OutPerson };
         return;
       }
-      // The stale in the same order as SQLite's (it compares BLOBs as bytes); those no longer kept have no record.
-      const staleKeys = [...stale].map(sortKey).sort(Buffer.compare);
-      const record = db.prepare('SELECT v FROM sel_people WHERE sk = ?');
-      record.setReturnArrays(true);
+      const keys = staleKeys!;
       let i = 0;
       function* staleUpTo(sk: Uint8Array | undefined) {
-        for (; i < staleKeys.length && (!sk || Buffer.compare(staleKeys[i]!, sk) < 0); i++) {
-          const v = (record.get(staleKeys[i]!) as unknown as [string] | undefined)?.[0];
-          if (v !== undefined) yield { sk: staleKeys[i]!, person: JSON.parse(v) as OutPerson };
+        for (; i < keys.length && (!sk || Buffer.compare(keys[i]!, sk) < 0); i++) {
+          const p = person(keys[i]!);
+          if (p) yield { sk: keys[i]!, person: p };
         }
       }
       const st = db.prepare('SELECT sk, b FROM sel_rows ORDER BY sk');

@@ -30,9 +30,11 @@ export const keptStorePath = (outputDir: string, customer: string): string => jo
 
 // Half the run store's cache: both are open during a run, and their pages are in the OS page cache anyway.
 const CACHE_KIB = 8 * 1024;
-/** The tables of a kept store besides the entities': the published rows' digests and the classes' titles. */
+/** The tables of a kept store besides the entities': the published rows' digests and the classes' titles (and the people files' layout, below). */
 export const ROWS_TABLE = 'published_digests';
 export const TITLES_TABLE = 'published_titles';
+/** The people's place in the published people files (run.ts PeopleLayout): what a delta run copies unchanged persons' lines by. */
+export const LAYOUT_TABLE = 'published_layout';
 
 /** One SQLite file holding a snapshot's entities under fixed table names (a {@link MapFactory}), plus metadata. */
 export class SourceDb {

@@ -7,7 +7,16 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip, gzip } from 'node:zlib';
+import {
+  constants as zlibConstants,
+  createGunzip,
+  createZstdCompress,
+  createZstdDecompress,
+  gzip,
+  type Gunzip,
+  type ZstdCompress,
+  type ZstdDecompress,
+} from 'node:zlib';
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../db/schema.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -20,6 +29,7 @@ import {
   select,
   selectInto,
   type Category,
+  type KeptPeopleRows,
   type OutPerson,
   type SelectionView,
   type SelectOptions,
@@ -33,7 +43,7 @@ import type { ProgressEvent } from './progress.ts';
 import { DEFAULT_STAFF_ROLES, type RoleMapping } from './roles.ts';
 import { SourceClient, SourceError } from './source.ts';
 import { DiskMap, StoreDir } from './store.ts';
-import { keptIdentity, installKeptStore, openKeptStore, ROWS_TABLE, SourceDb, TITLES_TABLE } from './kept-store.ts';
+import { keptIdentity, installKeptStore, LAYOUT_TABLE, openKeptStore, ROWS_TABLE, SourceDb, TITLES_TABLE } from './kept-store.ts';
 import { Warnings, type NamedWarning } from './warnings.ts';
 import {
   CsvFile,
@@ -117,6 +127,11 @@ export interface ReadoutReport {
    * why: the previous snapshot and rows were then decoded from the stored state. Absent on a first run.
    */
   keptStore?: { used: boolean; reason?: string };
+  /**
+   * A delta run that evaluated in part: whether its people files were made by carrying the unchanged
+   * persons' lines over from the last run's files, and if not why (every person's kept rows were then read).
+   */
+  peopleCarried?: { used: boolean; reason?: string };
   /** How much of the rules this run evaluated: everything (and why), or the units the change touched. */
   evaluated?: KeptSelectionResult['evaluated'];
   /** How the source snapshot was stored: a new base, or this run's change log appended to the stored one; its compressed bytes. */
@@ -138,8 +153,8 @@ const ABANDONED_AFTER_MS = 6 * 3600_000;
 const KEEP_RUNS = 3;
 
 /**
- * State blobs are gzip'd NDJSON written in chunks (concatenated gzip members are one valid gzip
- * stream), so that neither side ever holds the whole state as one string. A blob stays a list of
+ * State blobs are compressed NDJSON written in chunks (concatenated gzip members are one valid gzip
+ * stream; see {@link Codec}), so that neither side ever holds the whole state as one string. A blob stays a list of
  * those members until it is stored, and is stored and read back a few megabytes at a time (see
  * {@link storeState} and {@link stateChunks}): never as one buffer, one hex text or one wire message.
  */
@@ -149,13 +164,31 @@ const CHUNK = 4 << 20;
  * the other (read back a few megabytes at a time when the blob is stored).
  */
 export type Parts = (Buffer | { file: string })[];
-class NdjsonGzip {
+/**
+ * How a blob is compressed. The source snapshot is gzip'd, a member per part; the rows state,
+ * rewritten on every run, is one zstd frame written a part at a time (Node's zstd decompressor stops
+ * at the end of the first frame, where gunzip reads on into the next member): its ~75 MB at 60,000
+ * students took gzip (level 1) ~1 s of CPU a run, zstd (level 1) about a quarter of that, and come out
+ * a tenth smaller. A blob's reader tells them apart by their first bytes.
+ */
+export type Codec = 'gzip' | 'zstd';
+const ZSTD_LEVEL_1 = { params: { [zlibConstants.ZSTD_c_compressionLevel]: 1 } };
+/** A zstd frame's first four bytes (gzip's are 1f 8b). */
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+/**
+ * A state blob as it is written: NDJSON lines compressed a part (~4 MB) at a time on libuv's pool, into
+ * a file of the run's store or kept as buffers. Exported for its test.
+ */
+export class NdjsonParts {
   /** The compressed parts in order, each compressed on libuv's thread pool while the run goes on. */
   private readonly pending: Promise<Buffer>[] = [];
   /** With a file: parts are appended to it in order as they are done, and not kept. */
   private readonly fd: number | undefined;
   private written: Promise<void> = Promise.resolve();
-  constructor(private readonly file?: string) {
+  constructor(
+    private readonly file?: string,
+    private readonly codec: Codec = 'gzip',
+  ) {
     if (file) this.fd = openSync(file, 'w');
   }
   private inFlight = 0;
@@ -219,14 +252,30 @@ class NdjsonGzip {
     if (this.inFlight < 2) return Promise.resolve();
     return new Promise((resolve) => (this.settled = resolve));
   }
+  /** The zstd stream, once a part was written to it; its output goes to the file (or `zstdOut`) as it comes. */
+  private zstd: { stream: ZstdCompress; out: Buffer[]; ended: Promise<void> } | undefined;
   private flush(): void {
     if (!this.pos) return;
     const input = this.scratch!;
     const len = this.pos;
     this.inFlight++;
+    if (this.codec === 'zstd') {
+      this.zstd ??= this.openZstd();
+      // The stream compresses on the pool; the callback says it has consumed the part.
+      this.zstd.stream.write(input.subarray(0, len), () => {
+        this.inFlight--;
+        if (input.length === CHUNK + (1 << 20)) this.spare.push(input);
+        const s = this.settled;
+        this.settled = undefined;
+        s?.();
+      });
+      this.scratch = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK + (1 << 20));
+      this.pos = 0;
+      return;
+    }
     // gzipSync here cost the run's main thread ~2 s of CPU per run on a big world; the pool does it alongside.
-    const part = new Promise<Buffer>((resolve, reject) =>
-      gzip(input.subarray(0, len), { level: 1 }, (err, out) => {
+    const part = new Promise<Buffer>((resolve, reject) => {
+      const done = (err: Error | null, out: Buffer) => {
         this.inFlight--;
         // Only now is the input free: the pool read it until this callback.
         if (input.length === CHUNK + (1 << 20)) this.spare.push(input);
@@ -238,8 +287,9 @@ class NdjsonGzip {
           this.bytes += out.length;
           resolve(out);
         }
-      }),
-    );
+      };
+      gzip(input.subarray(0, len), { level: 1 }, done);
+    });
     // A run that fails before finish() must not also die of an unhandled rejection; finish() still sees it.
     part.catch(() => {});
     if (this.fd !== undefined) {
@@ -250,10 +300,36 @@ class NdjsonGzip {
     this.scratch = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK + (1 << 20));
     this.pos = 0;
   }
+  private openZstd(): NonNullable<NdjsonParts['zstd']> {
+    const stream = createZstdCompress({ ...ZSTD_LEVEL_1, chunkSize: 1 << 20 });
+    const out: Buffer[] = [];
+    stream.on('data', (b: Buffer) => {
+      this.bytes += b.length;
+      if (this.fd !== undefined) writeSync(this.fd, b);
+      else out.push(b);
+    });
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+    // A run that fails before finish() must not also die of an unhandled rejection; finish() still sees it.
+    ended.catch(() => {});
+    return { stream, out, ended };
+  }
   async finish(): Promise<Parts> {
     this.flush();
     this.scratch = undefined;
     this.spare.length = 0;
+    if (this.codec === 'zstd') {
+      const z = (this.zstd ??= this.openZstd());
+      z.stream.end();
+      try {
+        await z.ended;
+      } finally {
+        if (this.fd !== undefined) closeSync(this.fd);
+      }
+      return this.fd === undefined ? z.out : [{ file: this.file! }];
+    }
     if (this.fd === undefined) return Promise.all(this.pending);
     try {
       await this.written;
@@ -263,16 +339,34 @@ class NdjsonGzip {
     return [{ file: this.file! }];
   }
 }
-/** A blob as a list of compressed parts (what {@link NdjsonGzip} makes), or one buffer, or chunks as read. */
-type Blob = Uint8Array | AsyncIterable<Uint8Array>;
-/** The lines of a state blob, decompressed a megabyte at a time: the whole text never exists at once. */
-async function* ndjsonLines(b: Blob, header: (first: string) => boolean): AsyncGenerator<string> {
-  const gz = createGunzip({ chunkSize: 1 << 20 });
-  if (b instanceof Uint8Array) gz.end(b);
-  else
-    void pipeline(Readable.from(b), gz).catch(() => {
-      // Surfaces through the iteration below (the gunzip stream errors too).
+/** A blob as a list of compressed parts (what {@link NdjsonParts} makes), or one buffer, or chunks as read. */
+export type Blob = Uint8Array | AsyncIterable<Uint8Array>;
+/** A decompressor for a blob that starts with `first` (see {@link Codec}). */
+function decompressor(first: Uint8Array): Gunzip | ZstdDecompress {
+  const zstd = first.length >= 4 && ZSTD_MAGIC.equals(first.subarray(0, 4));
+  return zstd ? createZstdDecompress({ chunkSize: 1 << 20 }) : createGunzip({ chunkSize: 1 << 20 });
+}
+/**
+ * The lines of a state blob (after its first, which `header` must accept), decompressed a megabyte at
+ * a time: the whole text never exists at once. Exported for its test.
+ */
+export async function* ndjsonLines(b: Blob, header: (first: string) => boolean): AsyncGenerator<string> {
+  let gz: Gunzip | ZstdDecompress;
+  if (b instanceof Uint8Array) {
+    gz = decompressor(b);
+    gz.end(b);
+  } else {
+    // The first chunk says how the blob is compressed; it is read again with the rest.
+    const it = b[Symbol.asyncIterator]();
+    const first = await it.next();
+    gz = decompressor(first.done ? new Uint8Array(0) : first.value);
+    const chunks = async function* () {
+      for (let r = first; !r.done; r = await it.next()) yield r.value;
+    };
+    void pipeline(Readable.from(chunks()), gz).catch(() => {
+      // Surfaces through the iteration below (the decompressor errors too).
     });
+  }
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let first = true;
@@ -387,7 +481,9 @@ export async function storeBlob(db: Kysely<DB>, customer: string, column: StateB
  */
 // 5: a row is its bulk CSV line (4: its JSON, which a person's kept rows would hold a second time);
 // 4: the rows blob starts with their hash index (see RowIndexWriter). An older blob counts as no rows, once.
-const ROWS_FORMAT = '"readout-rows/5"';
+// 6: the rows zstd'd (the blob's magic SGRZ); a /5 blob (gzip'd, SGRI) is read as it is.
+const ROWS_FORMAT = '"readout-rows/6"';
+const ROWS_FORMAT_GZIP = '"readout-rows/5"';
 // 5: the snapshot as a base and a change log after it (lines `"entity"\t-"id"` delete); a /4 state is read as none, once.
 const SNAPSHOT_FORMAT = '"readout-state/5';
 const snapshotHeader = (o: OptIn) =>
@@ -405,7 +501,7 @@ function* recordTexts(m: RecordMap<{ id: string }>): Generator<string> {
 
 /** With `release`, each entity's records are dropped from `s` once encoded, so memory frees as it goes. */
 export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false, file?: string): Promise<Parts> {
-  const out = new NdjsonGzip(file);
+  const out = new NdjsonParts(file);
   out.push(snapshotHeader(optIn));
   for (const e of ENTITIES) {
     const prefix = `${JSON.stringify(e)}\t`;
@@ -425,7 +521,7 @@ export async function encodeSnapshot(s: Snapshot, optIn: OptIn, release = false,
  * goes to the end, as in the store's tables).
  */
 export async function encodeChangeLog(s: Snapshot, touched: SourceChanges, file: string): Promise<Parts> {
-  const out = new NdjsonGzip(file);
+  const out = new NdjsonParts(file);
   for (const e of ENTITIES) {
     const prefix = `${JSON.stringify(e)}\t`;
     const map = s[e] as unknown as DiskMap<{ id: string }>;
@@ -791,7 +887,7 @@ const key64 = (k0: number, k1: number): bigint => BigInt.asIntN(64, (BigInt(k0) 
 /** Walks a stored rows blob: file, sourcedId and CSV line of each row, in the order published. */
 async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, string]> {
   const files = new Map(ONEROSTER_FILES.map((f) => [JSON.stringify(f), f]));
-  for await (const text of ndjsonLines(b, (h) => h === ROWS_FORMAT)) {
+  for await (const text of ndjsonLines(b, (h) => h === ROWS_FORMAT || h === ROWS_FORMAT_GZIP)) {
     const tab = text.indexOf('\t');
     const f = files.get(text.slice(0, tab));
     if (!f) continue;
@@ -807,12 +903,14 @@ async function* storedRows(b: Blob): AsyncGenerator<[OneRosterFile, string, stri
 /**
  * The rows blob: `SGRI`, the index's length (u32 LE), the index — row count (u32), per row its
  * key and JSON hashes as four u32 LE, then the classes' titles as JSON [[id, title], …] — and after
- * it the gzip'd NDJSON of the rows themselves. The next run needs only the index (a few megabytes,
+ * it the zstd'd NDJSON of the rows themselves. The next run needs only the index (a few megabytes,
  * read without touching the rest) to tell added, changed and unchanged rows apart; the rows are read
  * back only when some were removed, from the end of the index on. Re-hashing every stored
  * row each run instead cost seconds of CPU on a big world.
  */
-const ROWS_MAGIC = 0x49524753; // 'SGRI' read as u32 LE
+// A version that cannot read zstd finds no magic of its own in a /6 blob: no rows, once, rather than a failed run.
+const ROWS_MAGIC = 0x5a524753; // 'SGRZ' read as u32 LE
+const ROWS_MAGIC_GZIP = 0x49524753; // 'SGRI': a /5 blob
 /**
  * The index of this run's rows as it is made: the rows' hashes appended to a file of the store, the
  * classes' titles to another (a JSON array), each through a 1 MB buffer; {@link parts} puts the blob's
@@ -938,7 +1036,8 @@ async function decodeRowIndex(b: AsyncIterable<Uint8Array>, store: StoreDir): Pr
     pending = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
     if (rows < 0) {
       if (pending.length < 12) continue;
-      if (pending.readUInt32LE(0) !== ROWS_MAGIC) throw new StateFormatError();
+      const magic = pending.readUInt32LE(0);
+      if (magic !== ROWS_MAGIC && magic !== ROWS_MAGIC_GZIP) throw new StateFormatError();
       need = 8 + pending.readUInt32LE(4);
       rows = pending.readUInt32LE(8);
       pending = pending.subarray(12);
@@ -1001,6 +1100,179 @@ class PersonRows {
   }
 }
 
+/**
+ * The people files a run writes, in the order of a {@link PersonRows}' sections: SDS's users, roles and
+ * relationships, OneRoster's users and roles. Paths relative to the run's directory.
+ */
+const PEOPLE_FILES = ['sds/users.csv', 'sds/roles.csv', 'sds/relationships.csv', 'oneroster/users.csv', 'oneroster/roles.csv'] as const;
+/** Each people file's header line, as its writer wrote it (what its first person's lines follow). */
+const PEOPLE_HEADERS = [
+  SDS_HEADERS['users.csv'],
+  SDS_HEADERS['roles.csv'],
+  SDS_HEADERS['relationships.csv'],
+  ONEROSTER_HEADERS['users.csv'],
+  ONEROSTER_HEADERS['roles.csv'],
+].map((h) => Buffer.from(csvLine(h, Object.fromEntries(h.map((x) => [x, x]))), 'utf8'));
+/** A {@link PersonRows}' head: its row counts and section lengths (eight u32 LE). */
+const PERSON_HEAD = 32;
+/** A {@link PersonRows}' head and its OneRoster rows' digests: the bytes of it a layout keeps. */
+const personPrefix = (rows: Uint8Array, at = 0): number => PERSON_HEAD + 16 * new DataView(rows.buffer, rows.byteOffset + at + 8, 4).getUint32(0, true);
+/** The layout's format (2: with the OneRoster rows' digests), in the kept store's record of the people files. */
+const LAYOUT_FORMAT = 2;
+/** Layout blocks of about a megabyte each. */
+const LAYOUT_BLOCK = 1 << 20;
+
+/**
+ * Where each kept person's lines are in the people files the run published: per person in the files'
+ * order (the kept people's sort keys) their sort key and the start of their {@link PersonRows} — row
+ * counts and each section's length in bytes (so the lines of a run of persons are one range of bytes
+ * per file), and their OneRoster rows' digests (so lines carried over need not be hashed again).
+ * Entries are a u32 LE key length, the key, that prefix; kept in the kept store in blocks of about a megabyte.
+ */
+class PeopleLayout {
+  private block = Buffer.allocUnsafe(LAYOUT_BLOCK);
+  private pos = 0;
+  private part = 0;
+  private readonly put: StatementSync;
+  /** A new layout, its blocks written to the kept store as they fill (the old one stays readable until {@link finish}). */
+  constructor(private readonly db: DatabaseSync) {
+    db.exec(`DROP TABLE IF EXISTS ${LAYOUT_TABLE}_next; CREATE TABLE ${LAYOUT_TABLE}_next (part INTEGER PRIMARY KEY, b BLOB NOT NULL)`);
+    this.put = db.prepare(`INSERT INTO ${LAYOUT_TABLE}_next (part, b) VALUES (?, ?)`);
+  }
+  private room(need: number): void {
+    if (this.pos + need <= this.block.length) return;
+    this.flush();
+    if (need > this.block.length) this.block = Buffer.allocUnsafe(need);
+  }
+  private flush(): void {
+    if (this.pos) this.put.run(this.part++, this.block.subarray(0, this.pos));
+    this.pos = 0;
+  }
+  /** A person's entry: their sort key and their rows (of which the prefix is kept). */
+  add(sk: Uint8Array, rows: Uint8Array): void {
+    const prefix = personPrefix(rows);
+    this.room(4 + sk.length + prefix);
+    this.block.writeUInt32LE(sk.length, this.pos);
+    this.block.set(sk, this.pos + 4);
+    this.block.set(rows.subarray(0, prefix), this.pos + 4 + sk.length);
+    this.pos += 4 + sk.length + prefix;
+  }
+  /** An entry as {@link read} found it in another layout: `b[from, to)`. */
+  addEntry(b: Buffer, from: number, to: number): void {
+    this.room(to - from);
+    this.pos += b.copy(this.block, this.pos, from, to);
+  }
+  /** Replaces the kept store's layout with this one. */
+  finish(): void {
+    this.flush();
+    this.db.exec(`DROP TABLE IF EXISTS ${LAYOUT_TABLE}; ALTER TABLE ${LAYOUT_TABLE}_next RENAME TO ${LAYOUT_TABLE}`);
+  }
+  /**
+   * The entries a kept store holds, in order: each one's block, where it starts, where its key and its
+   * rows' prefix are in it, and where it ends. One object, changed for each entry.
+   */
+  static *read(db: DatabaseSync): Generator<{ b: Buffer; at: number; sk: number; rows: number; end: number }> {
+    const st = db.prepare(`SELECT b FROM ${LAYOUT_TABLE} ORDER BY part`);
+    st.setReturnArrays(true);
+    const e: { b: Buffer; at: number; sk: number; rows: number; end: number } = { b: Buffer.alloc(0), at: 0, sk: 0, rows: 0, end: 0 };
+    for (const [u] of st.iterate() as Iterable<[Uint8Array]>) {
+      e.b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+      for (e.at = 0; e.at < e.b.length; e.at = e.end) {
+        e.sk = e.at + 4;
+        e.rows = e.sk + e.b.readUInt32LE(e.at);
+        e.end = e.rows + personPrefix(e.b, e.rows);
+        yield e;
+      }
+    }
+  }
+}
+
+/** The people files of the run a delta run follows, to carry unchanged persons' lines over from (see {@link previousPeopleFiles}). */
+interface PreviousPeopleFiles {
+  /** Per section of {@link PEOPLE_FILES}, the previous file's path, or undefined for a file this run does not write. */
+  paths: (string | undefined)[];
+}
+
+/**
+ * The people files the kept store's layout describes, when a delta run can carry lines over from them:
+ * the layout is there, and each file this run writes is in the published run's directory at the size
+ * it had when published, starting with the header this version writes. Otherwise why not (every
+ * person's rows are then read from the kept store, as before).
+ */
+function previousPeopleFiles(outputDir: string, source: SourceDb, written: boolean[]): PreviousPeopleFiles | string {
+  if (!written[3] || !written[4]) return 'OneRoster is not written (its lines are what the rows state is made of)';
+  const meta = source.meta('people_files');
+  if (!meta || !source.hasTable(LAYOUT_TABLE)) return 'the kept store has no layout of the people files';
+  const { dir, sizes, layout } = JSON.parse(meta) as { dir: string; sizes: (number | null)[]; layout?: number };
+  if (layout !== LAYOUT_FORMAT) return 'the kept store has a layout of another format';
+  const paths: (string | undefined)[] = [];
+  for (const [i, file] of PEOPLE_FILES.entries()) {
+    if (!written[i]) {
+      paths.push(undefined);
+      continue;
+    }
+    const path = join(outputDir, 'runs', dir, file);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      return `${file} of the last run is gone`;
+    }
+    if (size !== sizes[i]) return `${file} of the last run is not the size it was published at`;
+    const head = PEOPLE_HEADERS[i]!;
+    const fd = openSync(path, 'r');
+    try {
+      const b = Buffer.alloc(head.length);
+      readSync(fd, b, 0, b.length, 0);
+      if (!b.equals(head)) return `${file} of the last run has another header`;
+    } finally {
+      closeSync(fd);
+    }
+    paths.push(path);
+  }
+  return { paths };
+}
+
+/** A previous people file read front to back: ranges of it copied (a run of unchanged persons' lines) or skipped (a changed person's). */
+class CarriedFile {
+  private readonly fd: number;
+  private pos: number;
+  private static readonly buf = Buffer.allocUnsafe(1 << 20);
+  /** Section `section` of {@link PEOPLE_FILES}, at `path`: its lines start after its header. */
+  constructor(path: string, section: number) {
+    this.fd = openSync(path, 'r');
+    this.pos = PEOPLE_HEADERS[section]!.length;
+    // OneRoster's lines go to the rows state too, a line at a time.
+    this.lineWise = section >= 3;
+  }
+  private readonly lineWise: boolean;
+  skip(len: number): void {
+    this.pos += len;
+  }
+  /**
+   * Hands the next `len` bytes to `to` in blocks of up to a megabyte; when line-wise, each block ends
+   * with a whole line (the range does: it is whole persons' lines).
+   */
+  async copy(len: number, to: (b: Buffer) => void | Promise<void>): Promise<void> {
+    const buf = CarriedFile.buf;
+    while (len > 0) {
+      const n = readSync(this.fd, buf, 0, Math.min(len, buf.length), this.pos);
+      if (n <= 0) throw new Error('readout: a published people file ended early');
+      let take = n;
+      if (this.lineWise && n < len) {
+        take = buf.lastIndexOf(10, n - 1) + 1;
+        if (take <= 0) throw new Error('readout: a line of a published people file is longer than a megabyte');
+      }
+      await to(buf.subarray(0, take));
+      this.pos += take;
+      len -= take;
+    }
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
 /** Builds a person's {@link PersonRows}: the same rows, bytes and hashes as writing each row as it is made. */
 function personRows(p: OutPerson, guardians: string[], wardSchools: WardSchools, session: string): Buffer {
   const sds = sdsPersonLines(p, session);
@@ -1037,6 +1309,8 @@ interface OneRosterOutcome {
   rowsOffset: number;
   /** With an SDS directory: the rows of SDS's people files, written in the same walk of the people. */
   sdsPeople?: Record<(typeof SDS_PEOPLE_FILES)[number], number>;
+  /** A delta run from a kept selection: whether the people files were made by carrying the last run's lines over, and if not why. */
+  peopleCarried?: { used: boolean; reason?: string };
 }
 
 /**
@@ -1056,8 +1330,9 @@ async function oneRosterPass(
   store: StoreDir,
   source: SourceDb,
   sdsDir?: string,
+  carried?: PreviousPeopleFiles | string,
 ): Promise<OneRosterOutcome> {
-  const rowsOut = new NdjsonGzip(join(store.path, 'published_rows.gz'));
+  const rowsOut = new NdjsonParts(join(store.path, 'published_rows.zst'), 'zstd');
   rowsOut.push(ROWS_FORMAT);
   const bulkDir = outDir && join(outDir, 'oneroster');
   const deltaDir = outDir && join(outDir, 'oneroster-delta');
@@ -1137,6 +1412,83 @@ async function oneRosterPass(
       }
     }
   };
+  /** Whether the people files were made by carrying lines over from the last run's, and if not why (absent: a full evaluation). */
+  let peopleCarried: OneRosterOutcome['peopleCarried'];
+  /**
+   * The people files of a delta run: the lines of the persons the change did not touch copied from
+   * the last run's files a range at a time (to the rows state too, their digests from the layout to
+   * the next run's index, unread otherwise: they are the rows the last run published, so none is added or changed),
+   * the touched persons' built again in their place, in the files' order — the bytes a walk of every
+   * person's kept rows writes, without reading, parsing and writing ~130,000 persons one by one.
+   */
+  const carryPeople = async (kept: KeptPeopleRows, from: PreviousPeopleFiles, build: (p: OutPerson) => Buffer, layout: PeopleLayout) => {
+    const stale = kept.stale!;
+    const files = from.paths.map((path, i) => (path ? new CarriedFile(path, i) : undefined));
+    try {
+      /** Per section, the bytes and rows of the unchanged persons met since the last copy. */
+      const bytes: number[] = [0, 0, 0, 0, 0];
+      const rows: number[] = [0, 0, 0, 0, 0];
+      const copy = async () => {
+        for (let i = 0; i < 5; i++) {
+          const file = files[i];
+          if (!file || !bytes[i]) continue;
+          let left = rows[i]!;
+          await file.copy(bytes[i]!, async (b) => {
+            if (i < 3) {
+              sdsPeople?.section(SDS_PEOPLE_FILES[i]!, b, left);
+              left = 0;
+              return;
+            }
+            const f: OneRosterFile = i === 3 ? 'users.csv' : 'roles.csv';
+            bulkOf[f]!.bytes(b, left);
+            left = 0;
+            rowsOut.pushCsvLines(keyBytes[f], b);
+            if (rowsOut.behind) await rowsOut.settle();
+          });
+          bytes[i] = 0;
+          rows[i] = 0;
+        }
+      };
+      const touched = async (sk: Uint8Array) => {
+        const p = kept.person(sk);
+        if (!p) return; // no longer kept: their old lines are skipped, their rows are removed
+        const r = build(p);
+        kept.keep(sk, r);
+        await person(r);
+        layout.add(sk, r);
+      };
+      let s = 0;
+      for (const { b, at, sk, rows: head, end } of PeopleLayout.read(source.db)) {
+        const key = b.subarray(sk, head);
+        while (s < stale.length && Buffer.compare(stale[s]!, key) < 0) {
+          await copy();
+          await touched(stale[s++]!);
+        }
+        if (s < stale.length && stale[s]!.equals(key)) {
+          // A touched person's old lines: skipped, their new ones written in their place.
+          await copy();
+          for (let i = 0; i < 5; i++) files[i]?.skip(b.readUInt32LE(head + 12 + 4 * i));
+          await touched(stale[s++]!);
+          continue;
+        }
+        // An unchanged person: their lines join the range copied next, their digests go to the index as they are.
+        for (let i = 0; i < 5; i++) bytes[i]! += b.readUInt32LE(head + 12 + 4 * i);
+        const oneRoster = b.readUInt32LE(head + 8);
+        rows[0]! += 1;
+        rows[1]! += b.readUInt32LE(head);
+        rows[2]! += b.readUInt32LE(head + 4);
+        rows[3]! += 1;
+        rows[4]! += oneRoster - 1;
+        for (let i = 0, d = head + PERSON_HEAD; i < oneRoster; i++, d += 16)
+          index.add(b.readUInt32LE(d), b.readUInt32LE(d + 4), b.readUInt32LE(d + 8), b.readUInt32LE(d + 12));
+        layout.addEntry(b, at, end);
+      }
+      await copy();
+      while (s < stale.length) await touched(stale[s++]!);
+    } finally {
+      for (const f of files) f?.close();
+    }
+  };
   let sdsRows: Record<(typeof SDS_PEOPLE_FILES)[number], number> | undefined;
   try {
     try {
@@ -1168,14 +1520,24 @@ async function oneRosterPass(
               return (id) => schools.get(id);
             };
         const build = (p: OutPerson) => personRows(p, agents.of(p.id), wardSchools, sel.session.id);
-        if (kept) {
+        // The layout of the files written, for the next run to carry lines over by (none without a kept selection).
+        const layout = kept ? new PeopleLayout(source.db) : undefined;
+        // Without one, no layout: a layout of another run's files must not outlive them.
+        if (!layout) source.db.exec(`DROP TABLE IF EXISTS ${LAYOUT_TABLE}`);
+        if (kept && kept.stale && typeof carried === 'object') {
+          await carryPeople(kept, carried, build, layout!);
+          peopleCarried = { used: true };
+        } else if (kept) {
+          if (typeof carried === 'string') peopleCarried = { used: false, reason: carried };
           for (const x of kept.walk()) {
             let rows = x.rows;
             if (!rows) kept.keep(x.sk, (rows = build(x.person!)));
             await person(rows);
+            layout!.add(x.sk, rows);
           }
-          kept.done();
         } else for (const p of distinctPeople(sel)) await person(build(p));
+        kept?.done();
+        layout?.finish();
       }
     } finally {
       sdsRows = sdsPeople?.close();
@@ -1230,6 +1592,7 @@ async function oneRosterPass(
     rowsParts: index.parts(await rowsOut.finish()),
     rowsOffset: index.rowsOffset,
     sdsPeople: sdsRows,
+    peopleCarried,
   };
 }
 
@@ -1529,6 +1892,10 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
     }
     phase('previous rows decoded');
     const output = { ...sel.sizes, files };
+    const oneRoster = c.formats.includes('oneroster');
+    const written = PEOPLE_FILES.map((f) => (f.startsWith('sds/') ? !!sdsDir : oneRoster));
+    // A kept store's people files are those of the run the state names, the one published now.
+    const carried = sourceKept ? previousPeopleFiles(c.outputDir, source, written) : undefined;
     const or = await oneRosterPass(
       selection,
       previousRows,
@@ -1538,8 +1905,15 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       store,
       source,
       sdsDir,
+      carried,
     );
     previousRows = undefined;
+    // What the next run finds its people files by (previousPeopleFiles).
+    const peopleFiles = JSON.stringify({
+      dir: name,
+      sizes: PEOPLE_FILES.map((f, i) => (written[i] ? statSync(join(staging, f)).size : null)),
+      layout: LAYOUT_FORMAT,
+    });
     // In the SDS set's order, then OneRoster's (the report lists the files so).
     if (sdsOthers) for (const f of Object.keys(SDS_HEADERS) as SdsFile[]) files[`sds/${f}`] = sdsOthers[f] ?? or.sdsPeople![f as keyof typeof or.sdsPeople];
     Object.assign(files, or.files);
@@ -1566,6 +1940,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       skippedRecords: Object.fromEntries(stats.skipped),
       namedWarnings: warnings.list(),
       keptStore,
+      peopleCarried: or.peopleCarried,
       evaluated: sel.evaluated,
       snapshotStored: { as: snapshotBase === undefined ? 'change log' : 'base', bytes: partsBytes(snapshotParts) },
       warnings: sel.warnings.slice(0, 200).concat(sel.warnings.length > 200 ? [`… and ${sel.warnings.length - 200} more warnings`] : []),
@@ -1580,6 +1955,7 @@ export async function runReadout(c: CustomerConfig, deps: ReadoutDeps, opts: Run
       identity,
       run: runId,
       rows_offset: String(or.rowsOffset),
+      people_files: peopleFiles,
       clean: sourceKept ? '0' : '1',
       ...(snapshotBase !== undefined ? { snapshot_base_bytes: String(snapshotBase) } : {}),
     });

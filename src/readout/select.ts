@@ -218,6 +218,14 @@ export interface KeptPeopleRows {
   /** Whether every person is built again (a full evaluation): then a student's guardians and a guardian's students' schools are best merged in. */
   all: boolean;
   walk(): Iterable<{ sk: Uint8Array; person?: OutPerson; rows?: Uint8Array }>;
+  /**
+   * A delta run's persons whose rows {@link walk} builds again (their kept rows were dropped), by sort
+   * key in the walk's order; every other kept person's rows are as the last run published them.
+   * Undefined when every person is built again.
+   */
+  stale?: readonly Buffer[];
+  /** The kept person of sort key `sk`, or undefined when no one of that key is kept. */
+  person(sk: Uint8Array): OutPerson | undefined;
   /** A student's guardians (source ids) in the people's order. */
   guardiansOf(studentId: string): string[];
   /** A guardian's students' first schools, by student id. */

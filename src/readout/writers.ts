@@ -427,6 +427,10 @@ export class SdsPeopleFiles {
     this.files['roles.csv'].bytes(roles, rolesRows);
     this.files['relationships.csv'].bytes(relationships, relationshipsRows);
   }
+  /** Lines of one of the files (CSV with CRLF, `rows` of them) as UTF-8 bytes: a previous run's, carried over. */
+  section(f: (typeof SDS_PEOPLE_FILES)[number], b: Uint8Array, rows: number): void {
+    this.files[f].bytes(b, rows);
+  }
   /** Closes the files; the rows written per file. */
   close(): Record<(typeof SDS_PEOPLE_FILES)[number], number> {
     for (const f of SDS_PEOPLE_FILES) this.files[f].close();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,6 +32,27 @@ function bulkDigest(dir: string): Record<string, string> {
 }
 
 const ref = (id: string) => ({ id });
+
+/**
+ * The OneRoster delta set of a run is exactly the change from the previous bulk set to this one: its
+ * active rows the rows added or changed, its tobedeleted rows those gone — no more (a row wrongly
+ * counted as changed, as a wrong digest of an unchanged row would make it, is as much a defect as one
+ * missed). Compared per file by sourcedId, the rows' content without status and dateLastModified.
+ */
+function expectExactDelta(previousRun: string, run: string): void {
+  const content = (r: Record<string, string>) => JSON.stringify({ ...r, status: '', dateLastModified: '' });
+  for (const f of ['users.csv', 'roles.csv', 'enrollments.csv', 'classes.csv', 'orgs.csv', 'courses.csv']) {
+    const rows = (dir: string) => new Map(readCsv(join(dir, f)).rows.map((r) => [r.sourcedId!, content(r)]));
+    const before = rows(join(previousRun, 'oneroster'));
+    const after = rows(join(run, 'oneroster'));
+    const want: string[] = [];
+    for (const [id, c] of after) if (before.get(id) !== c) want.push(`active ${id}`);
+    for (const id of before.keys()) if (!after.has(id)) want.push(`tobedeleted ${id}`);
+    const deltaFile = join(run, 'oneroster-delta', f);
+    const got = readdirSync(join(run, 'oneroster-delta')).includes(f) ? readCsv(deltaFile).rows.map((r) => `${r.status} ${r.sourcedId}`) : [];
+    expect(got.sort(), f).toEqual(want.sort());
+  }
+}
 
 /**
  * Records whose verdict turns between 2026-11-22 and 2026-12-15 with the default 14 days of
@@ -134,6 +155,8 @@ describe('a delta run publishes what a full run would', () => {
     expect(delta.report!.today).toBe('2026-12-15');
     // The rules looked again only at what the change and the passing days touched.
     expect(delta.report!.evaluated).toMatchObject({ full: false });
+    // And the unchanged persons' lines were carried over from the last run's files.
+    expect(delta.report!.peopleCarried).toEqual({ used: true });
 
     // A fresh customer on the same source, same clock: a full run of the final source.
     const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
@@ -252,6 +275,7 @@ describe('a delta run publishes what a full run would', () => {
     expect(delta.error).toBeUndefined();
     expect(delta.report!.mode).toBe('incremental');
     expect(delta.report!.evaluated).toMatchObject({ full: false });
+    expect(delta.report!.peopleCarried).toEqual({ used: true });
     const fresh = await runReadout({ ...w.customer, key: 'fresh', outputDir: mkdtempSync(join(tmpdir(), 'readout-fresh-')) }, w.deps);
     expect(fresh.error).toBeUndefined();
     expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
@@ -272,6 +296,99 @@ describe('a delta run publishes what a full run would', () => {
     expect(validateOneRoster(join(delta.outputPath!, 'oneroster'), join(delta.outputPath!, 'oneroster-delta'), join(first.outputPath!, 'oneroster'))).toEqual(
       [],
     );
+  }, 120_000);
+
+  it('people files carried over from the last run, run after run, are the bytes a full run writes; without the last files, read from the kept rows', async () => {
+    const w = await openWorld();
+    worlds.push(w);
+    const src = w.source;
+    w.clock.advance(3600_000);
+    const first = await runReadout(w.customer, w.deps);
+    expect(first.error).toBeUndefined();
+    expect(first.report!.peopleCarried).toBeUndefined();
+    const users = (r: Awaited<ReturnType<typeof runReadout>>) => readCsv(join(r.outputPath!, 'oneroster', 'users.csv')).rows;
+    const roles = (r: Awaited<ReturnType<typeof runReadout>>, id: string) =>
+      readCsv(join(r.outputPath!, 'oneroster', 'roles.csv'))
+        .rows.filter((x) => x.userSourcedId === id)
+        .map((x) => `${x.orgSourcedId}/${x.role}`);
+    let last = first;
+    const same = async (customer = w.customer, carried: unknown = { used: true }) => {
+      const delta = await runReadout(customer, w.deps);
+      expect(delta.error).toBeUndefined();
+      expect(delta.report!.evaluated).toMatchObject({ full: false });
+      expect(delta.report!.peopleCarried).toEqual(carried);
+      const fresh = await freshRun(w, customer);
+      expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+      // The rows carried over were digested for the next run as the last run built them: its delta holds only what changed.
+      expectExactDelta(last.outputPath!, delta.outputPath!);
+      last = delta;
+      return delta;
+    };
+
+    // A student moves school (their guardian's role moves with them), another gets a second guardian
+    // (their agents), a teacher's title maps to another role, a student and their guardian leave, and
+    // people come whose ids sort before and after everyone's (the first and last lines of the files).
+    w.clock.advance(20 * 60_000);
+    src.update('persons', 'ST3', (p) => (p.enrolments = [{ enroledAt: ref('S-SOUTH'), schoolType: 'GR', schoolYear: 8, startDate: '2026-08-15' }]));
+    src.put('persons', { id: 'G-NEW', givenName: 'Ny', familyName: 'Förälder', emails: [{ value: 'g-new@example.se', type: 'Privat' }] });
+    src.update('persons', 'ST4', (p) => (p.responsibles as unknown[]).push({ person: ref('G-NEW'), relationType: 'Vårdnadshavare' }));
+    src.update('duties', 'D-T1', (d) => (d.dutyRole = 'Rektor'));
+    src.remove('persons', 'ST5');
+    src.put('persons', {
+      id: 'A-FIRST',
+      givenName: 'Först',
+      familyName: 'Elev',
+      emails: [{ value: 'a-first@elev.exempel.se', type: 'Skola elev' }],
+      enrolments: [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' }],
+      responsibles: [{ person: ref('ZZ-LAST'), relationType: 'Vårdnadshavare' }],
+    });
+    src.put('persons', { id: 'ZZ-LAST', givenName: 'Sist', familyName: 'Förälder', emails: [{ value: 'zz-last@example.se', type: 'Privat' }] });
+    const moved = await same();
+    const ids = users(moved).map((u) => u.sourcedId);
+    expect([ids[0], ids.at(-1)]).toEqual(['A-FIRST', 'ZZ-LAST']);
+    expect(ids).not.toContain('ST5');
+    expect(roles(moved, 'G-ST3')).toEqual(['S-SOUTH/guardian']);
+    expect(users(moved).find((u) => u.sourcedId === 'ST4')?.agentSourcedIds).toBe('G-NEW,G-ST4');
+    expect(roles(moved, 'T1')).toEqual(['S-NORTH/principal']);
+
+    // The next run carries over lines the last one carried: the first and the last person go, a move back.
+    w.clock.advance(20 * 60_000);
+    src.remove('persons', 'A-FIRST');
+    src.remove('persons', 'ZZ-LAST');
+    src.update('persons', 'ST3', (p) => (p.enrolments = [{ enroledAt: ref('S-NORTH'), schoolType: 'GR', schoolYear: 7, startDate: '2026-08-15' }]));
+    src.update('persons', 'ST6', (p) => (p.givenName = 'Sexan'));
+    const back = await same();
+    expect(roles(back, 'G-ST3')).toEqual(['S-NORTH/guardian']);
+    expect(users(back).map((u) => u.sourcedId)).not.toContain('A-FIRST');
+
+    // The last run's files are not as published: every person's kept rows are read instead, to the same bytes.
+    appendFileSync(join(back.outputPath!, 'sds', 'users.csv'), 'x\r\n');
+    w.clock.advance(20 * 60_000);
+    src.update('persons', 'ST2', (p) => (p.givenName = 'Tvåan'));
+    await same(w.customer, { used: false, reason: 'sds/users.csv of the last run is not the size it was published at' });
+    // And the run after that carries over again.
+    w.clock.advance(20 * 60_000);
+    src.update('persons', 'ST2', (p) => (p.givenName = 'Tvåan igen'));
+    await same();
+  }, 120_000);
+
+  it('people files carried over with OneRoster alone; SDS alone reads the kept rows', async () => {
+    for (const formats of [['oneroster'], ['sds']] as const) {
+      const w = await openWorld({ customer: { formats: [...formats] } });
+      worlds.push(w);
+      w.clock.advance(3600_000);
+      expect((await runReadout(w.customer, w.deps)).error).toBeUndefined();
+      w.clock.advance(20 * 60_000);
+      w.source.update('persons', 'ST3', (p) => (p.enrolments = [{ enroledAt: ref('S-SOUTH'), schoolType: 'GR', schoolYear: 8, startDate: '2026-08-15' }]));
+      w.source.update('persons', 'G-ST4', (p) => (p.givenName = 'Omdöpt'));
+      const delta = await runReadout(w.customer, w.deps);
+      expect(delta.error).toBeUndefined();
+      expect(delta.report!.peopleCarried).toEqual(
+        formats[0] === 'oneroster' ? { used: true } : { used: false, reason: 'OneRoster is not written (its lines are what the rows state is made of)' },
+      );
+      const fresh = await freshRun(w);
+      expect(bulkDigest(delta.outputPath!)).toEqual(bulkDigest(fresh.outputPath!));
+    }
   }, 120_000);
 
   it('usernames made unique and unique again as names collide and part; another rules configuration evaluates everything', async () => {
