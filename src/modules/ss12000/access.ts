@@ -83,8 +83,8 @@ export interface ReadAuthorization {
 
 /**
  * A read's authorization with its bearer token checked and one call of `ss12000_authorize` to go:
- * `call` is the expression to select (in a statement of its own, `authorizeRead`, or in the
- * statement that reads the page, `listPage`), `finish` makes the authorization of its answer.
+ * `call` is the expression to select (in a statement of its own, `finishAlone`, or in the
+ * statement that reads the records, `runRead` in read.ts), `finish` makes the authorization of its answer.
  */
 export interface PendingAuthorization {
   /** `ss12000_authorize(…)` for this request: counts it and reads the client's live state. */

@@ -52,9 +52,22 @@ function conditions(def: EndpointDef, filters: Record<string, any>, scope: Scope
   return conds;
 }
 
-/** A row as the statement returns it (units as text, `unitsSql`) → a `Row`. */
+/** A row as the statement returns it (units as text, `unitsSql`). */
 type StatementRow = Omit<Row, 'units'> & { units: string | null };
-const withUnits = (row: StatementRow): Row => ({ ...row, units: unitsOf(row.units) });
+/**
+ * A row as the statement returns it (units as text, `unitsSql`) → a `Row`: its columns named one by
+ * one, so that what a statement selects besides them (a fused read's `authorization` and `sort_key`,
+ * see `runRead`) stays behind.
+ */
+const withUnits = (row: StatementRow): Row => ({
+  id: row.id,
+  body: row.body,
+  extra: row.extra,
+  created: row.created,
+  modified: row.modified,
+  units: unitsOf(row.units),
+  sort_value: row.sort_value,
+});
 
 /** A presented row (see `present.ts`) and, in list pages, the value of its sort key. */
 export type Row = PresentedRow & { sort_value?: string };
