@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient } from '../support/harness.ts';
 import { PASSWORD, readOrganisation, SCHOOLS, seedSchools, unitId, type People } from './fixtures.ts';
-import { startE2E, type E2E, type Person } from './support.ts';
+import { clickUntilGone, startE2E, type E2E, type Person } from './support.ts';
 import type { World } from '../../src/generator/index.ts';
 
 /**
@@ -207,7 +207,8 @@ describe('the consent story, end to end in Chromium', () => {
     await warning.getByText(`Students: ${SCHOOLS[1]} - Skola ${SCHOOLS[1]}`).waitFor();
     // Nothing has changed until the warning is confirmed.
     expect(await readOrganisation(e2e.harness.url, clientId, secret, unitId(world, SCHOOLS[1]!))).toBe(200);
-    await page.getByRole('button', { name: 'Remove access and save' }).click();
+    // The dialog closes on the click that counts (a lost one, on a loaded machine, leaves it open).
+    await clickUntilGone(page.getByRole('button', { name: 'Remove access and save' }), warning);
     await page.getByText('Saved. The changes apply at once').waitFor();
 
     expect(await readOrganisation(e2e.harness.url, clientId, secret, unitId(world, SCHOOLS[1]!))).toBe(404);

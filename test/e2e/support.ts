@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { startHarness, type Harness } from '../support/harness.ts';
 
@@ -149,4 +149,23 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
     }
     return out;
   });
+}
+
+/**
+ * Clicks `target` until `gone` (the list or dialog the click closes) is hidden: on a loaded machine a
+ * click that lands while that list or dialog is still opening can be lost (seen in CI with a select's
+ * list and a confirmation dialog). Only for clicks that close what they act in, so that a second
+ * click cannot act twice: the first that counts takes the target away. At most `attempts` clicks.
+ */
+export async function clickUntilGone(target: Locator, gone: Locator, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await target.click();
+    try {
+      await gone.waitFor({ state: 'hidden', timeout: 3000 });
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      if (!(await gone.isVisible())) return;
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { TestClient } from '../support/harness.ts';
 import { insertAdminRight, insertInstitution, insertPartner, insertUser } from '../../src/seed/builders.ts';
 import { axeViolations } from './axe.ts';
 import { PASSWORD, SCHOOL_YEAR } from './fixtures.ts';
-import { signIn, startE2E, type E2E, type Person } from './support.ts';
+import { clickUntilGone, signIn, startE2E, type E2E, type Person } from './support.ts';
 
 /**
  * Write grants in a real browser (issue 17, point 4): a partner asks for one API read-write and
@@ -61,18 +61,8 @@ describe('write grants, from the request to the tick box', () => {
     const list = (await select.getAttribute('aria-controls'))!;
     const dropdown = page.locator('.ant-select-dropdown').filter({ has: page.locator(`[id="${list}"]`) });
     const option = dropdown.locator('.ant-select-item-option', { hasText: new RegExp(`^${name}$`) });
-    // A click that lands while the list is still opening may select nothing and leave it open (seen
-    // once in CI on a loaded machine): click again while it stays open.
-    for (let attempt = 1; ; attempt++) {
-      await option.click();
-      try {
-        await dropdown.waitFor({ state: 'hidden', timeout: 3000 });
-        return;
-      } catch (error) {
-        if (attempt >= 3) throw error;
-        if (!(await dropdown.isVisible())) return;
-      }
-    }
+    // A click that lands while the list is still opening may select nothing and leave it open.
+    await clickUntilGone(option, dropdown);
   }
 
   /** Whether the page scrolls sideways, and which parts of the grant editor stick out on the right. */
