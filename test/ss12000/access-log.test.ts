@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { useHarness } from '../support/harness.ts';
 import { generateWorld, type World } from '../../src/generator/index.ts';
@@ -308,5 +309,93 @@ describe('access log, exact per institution and API', () => {
       await sql`ALTER TABLE ss12000_access_log_away RENAME TO ss12000_access_log`.execute(ctx.db);
     }
     expect((await client.get('/duties')).status).toBe(200);
+  });
+});
+
+describe('access log, a person released through two school units', () => {
+  // The oracle, from this fixture alone: Alva is enrolled at both A and B, Bo at B only; Cia is
+  // enrolled at A and has a duty at B (a student at one, staff at the other).
+  const alva = randomUUID();
+  const bo = randomUUID();
+  const cia = randomUUID();
+  const STUDENTS = ['identity', 'birth_date'];
+  const STAFF = ['identity', 'private_email'];
+  const unitOf = (n: string) => world.organisations.find((o) => o.organisationType === 'Skolenhet' && o.organisationCode === n)!.id;
+
+  /** The stored row of one answered read: institutions, total and `released` as written, its groups sorted by API. */
+  const logged = async (res: { status: number; headers: Headers; body: unknown }) => {
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const row = await harness()
+      .ctx.db.selectFrom('ss12000_access_log')
+      .select(['institution_numbers', 'record_count', 'released'])
+      .where('request_id', '=', res.headers.get('x-request-id')!)
+      .executeTakeFirstOrThrow();
+    return { ...row, released: [...row.released].sort((x, y) => `${x.api}`.localeCompare(`${y.api}`)) };
+  };
+  const clientFor = async (categories: Record<string, string[]>, apis: string[]) => {
+    const { ctx, url } = harness();
+    const app = await createApp(ctx, categories);
+    for (const api of apis) await grantAll(ctx, app.clientId, api, [A, B]);
+    return new Ss12000Client(`${url}/ss12000/v2.0`, `${url}/oidc/token`, app.clientId, app.secret);
+  };
+
+  beforeAll(async () => {
+    const { ctx } = harness();
+    const enrolment = (unit: string) => ({ enroledAt: { id: unit }, schoolType: 'GR', startDate: '2026-08-18' });
+    const [unitA, unitB] = [unitOf(A), unitOf(B)];
+    await ingestBatch(
+      ctx,
+      {
+        upsert: {
+          persons: [
+            { id: alva, givenName: 'Alva', familyName: 'Två', birthDate: '2013-04-02', enrolments: [enrolment(unitA), enrolment(unitB)] },
+            { id: bo, givenName: 'Bo', familyName: 'En', birthDate: '2013-05-03', enrolments: [enrolment(unitB)] },
+            { id: cia, givenName: 'Cia', familyName: 'Båda', birthDate: '2008-06-04', enrolments: [enrolment(unitA)] },
+          ],
+          duties: [{ id: randomUUID(), person: { id: cia }, dutyAt: { id: unitB }, dutyRole: 'Lärare', startDate: '2026-08-01' }],
+        },
+      },
+      { id: null, label: 'test', kind: 'system' },
+    );
+  }, 60_000);
+
+  it('credits a student of two granted schools once to each, and a student of one only there', async () => {
+    const client = await clientFor({ students: STUDENTS }, ['students']);
+    const one = await logged(await client.get(`/persons/${alva}`));
+    expect(one).toEqual({
+      institution_numbers: [A, B],
+      record_count: 1,
+      released: [{ api: 'students', entity: 'persons', categories: STUDENTS, institutions: { [A]: 1, [B]: 1 } }],
+    });
+    const lookup = await client.request('POST', '/persons/lookup', { ids: [alva, bo] });
+    // A lookup answers a bare array.
+    expect(lookup.body.map((p: { id: string }) => p.id).sort()).toEqual([alva, bo].sort());
+    expect(await logged(lookup)).toEqual({
+      institution_numbers: [A, B],
+      record_count: 2,
+      released: [{ api: 'students', entity: 'persons', categories: STUDENTS, institutions: { [A]: 1, [B]: 2 } }],
+    });
+  });
+
+  it('credits a student at one granted school and staff at the other under each API at its own school', async () => {
+    const client = await clientFor({ students: STUDENTS, staff: STAFF }, ['students', 'staff']);
+    expect(await logged(await client.get(`/persons/${cia}`))).toEqual({
+      institution_numbers: [A, B],
+      record_count: 1,
+      released: [
+        { api: 'staff', entity: 'persons', categories: STAFF, institutions: { [B]: 1 } },
+        { api: 'students', entity: 'persons', categories: STUDENTS, institutions: { [A]: 1 } },
+      ],
+    });
+    const lookup = await client.request('POST', '/persons/lookup', { ids: [alva, bo, cia] });
+    expect(lookup.body.map((p: { id: string }) => p.id).sort()).toEqual([alva, bo, cia].sort());
+    expect(await logged(lookup)).toEqual({
+      institution_numbers: [A, B],
+      record_count: 3,
+      released: [
+        { api: 'staff', entity: 'persons', categories: STAFF, institutions: { [B]: 1 } },
+        { api: 'students', entity: 'persons', categories: STUDENTS, institutions: { [A]: 2, [B]: 2 } },
+      ],
+    });
   });
 });
