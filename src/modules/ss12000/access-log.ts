@@ -237,33 +237,50 @@ export function tally(scope: Scope, released: ReleasedRecords[]): { groups: Rele
   const groups = new Map<string, ReleasedGroup>();
   const institutions = new Set<string>();
   let total = 0;
+  const credit = (entity: ReleasedRecords['entity'], t: Terms[number], records: number) => {
+    let group = groups.get(t.group);
+    if (!group) {
+      group =
+        t.institution === null
+          ? { api: null, entity, categories: t.categories, records: 0 }
+          : { api: t.api, entity, categories: t.categories, institutions: {} };
+      groups.set(t.group, group);
+    }
+    if (t.institution === null) group.records! += records;
+    else {
+      group.institutions![t.institution] = (group.institutions![t.institution] ?? 0) + records;
+      institutions.add(t.institution);
+    }
+  };
   for (const { entity, units } of released) {
+    // Records released through one unit (most: every record of a page of lessons) are counted per
+    // unit first and credited once per unit, not looked up record by record.
+    const singles = new Map<string | null, number>();
     for (const list of units) {
       total++;
+      if (list === null || list.length <= 1) {
+        if (list?.length === 0) continue;
+        const tagged = list === null ? null : list[0]!;
+        const records = singles.get(tagged);
+        if (records === undefined) {
+          // Its groups made now, so that they come in the order of the records, as for the others.
+          for (const t of termsOf(scope, entity, tagged)) credit(entity, t, 0);
+          singles.set(tagged, 1);
+        } else singles.set(tagged, records + 1);
+        continue;
+      }
       // A record counts once per institution and API, though it may be seen at several units of it.
-      const single = list === null || list.length <= 1;
-      const seen = single ? undefined : new Set<string>();
-      for (const tagged of list === null ? [null] : list) {
+      const seen = new Set<string>();
+      for (const tagged of list) {
         for (const t of termsOf(scope, entity, tagged)) {
-          if (seen) {
-            if (seen.has(t.seen)) continue;
-            seen.add(t.seen);
-          }
-          let group = groups.get(t.group);
-          if (!group) {
-            group =
-              t.institution === null
-                ? { api: null, entity, categories: t.categories, records: 0 }
-                : { api: t.api, entity, categories: t.categories, institutions: {} };
-            groups.set(t.group, group);
-          }
-          if (t.institution === null) group.records!++;
-          else {
-            group.institutions![t.institution] = (group.institutions![t.institution] ?? 0) + 1;
-            institutions.add(t.institution);
-          }
+          if (seen.has(t.seen)) continue;
+          seen.add(t.seen);
+          credit(entity, t, 1);
         }
       }
+    }
+    for (const [tagged, records] of singles) {
+      for (const t of termsOf(scope, entity, tagged)) credit(entity, t, records);
     }
   }
   return { groups: [...groups.values()], institutions: [...institutions].sort(), total };
