@@ -14,11 +14,10 @@ export function hash64Bytes(b: Uint8Array, from: number, to: number): void {
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  H1 = h1 >>> 0;
-  H2 = h2 >>> 0;
+  settle(h1, h2);
 }
+
+/** {@link hash64Bytes} of a string's UTF-16 code units (the same loop over another kind of input: kept apart so each stays monomorphic). */
 export function hash64(s: string): void {
   let h1 = 0xdeadbeef ^ s.length;
   let h2 = 0x41c6ce57 ^ s.length;
@@ -27,6 +26,11 @@ export function hash64(s: string): void {
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
+  settle(h1, h2);
+}
+
+/** The final avalanche of both lanes, into H1/H2. */
+function settle(h1: number, h2: number): void {
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   H1 = h1 >>> 0;

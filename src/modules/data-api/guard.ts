@@ -1,10 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.ts';
 import { ApiError } from '../../http/errors.ts';
+import { installFlatErrors } from '../../http/flat-errors.ts';
 import { installBearerChallenge } from '../access/tokens/bearer.ts';
-import { authorizeRead } from '../ss12000/access.ts';
-import { commitAccess } from '../ss12000/access-log.ts';
+import { admitRate, authorizeRead } from '../ss12000/access.ts';
+import { commitAccess, unloggedAnswer } from '../ss12000/access-log.ts';
 import type { Scope } from '../ss12000/scope.ts';
 import type { ReleasedGroup } from '../ss12000/tables.ts';
 
@@ -85,23 +85,6 @@ export function releasedPerInstitution(apiCode: string, entity: string, categori
 export const releasedDeletions = (count: number): ReleasedGroup[] =>
   count > 0 ? [{ api: null, entity: 'deletedEntities', categories: ['identity'], records: count }] : [];
 
-/** Flat `{code, message, requestId}` errors and a 404 for unknown paths, as the SS 12000 API has them. */
-function installFlatErrors(api: FastifyInstance, name: string): void {
-  api.setErrorHandler((error: FastifyError, request, reply) => {
-    const requestId = request.id;
-    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message, requestId });
-    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message, requestId });
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500)
-      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message, requestId });
-    request.log.error({ err: error }, `unhandled error in the ${name} API`);
-    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.', requestId });
-  });
-  api.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.`, requestId: request.id }),
-  );
-}
-
 /**
  * The access log (src/modules/ss12000/access-log.ts, the one log of every data read): the row of
  * every authorized request — answers and refusals — is committed in `onSend`, before the payload is
@@ -109,9 +92,6 @@ function installFlatErrors(api: FastifyInstance, name: string): void {
  * comes from `request.dataRead.released`, which the handler sets from the records it presents.
  */
 function installAccessLog(api: FastifyInstance, ctx: AppContext): void {
-  api.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
   api.addHook('onSend', async (request, reply, payload) => {
     const read = request.dataRead;
     if (!read) return payload;
@@ -138,12 +118,7 @@ function installAccessLog(api: FastifyInstance, ctx: AppContext): void {
       });
       return payload;
     } catch {
-      reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
-      return JSON.stringify({
-        code: 'access_log_unavailable',
-        message: 'The read could not be recorded in the access log, so no data is released. Try again.',
-        requestId: request.id,
-      });
+      return unloggedAnswer(request, reply);
     }
   });
 }
@@ -166,15 +141,11 @@ export function installDataApi(api: FastifyInstance, ctx: AppContext, name: stri
   installBearerChallenge(api);
   installAccessLog(api, ctx);
   return async (request, reply) => {
-    const { scope, ...rate } = await authorizeRead(ctx, request);
-    reply.header('RateLimit-Limit', String(rate.limit));
-    reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
-    reply.header('RateLimit-Reset', String(rate.resetSeconds));
+    const authorization = await authorizeRead(ctx, request);
+    const { scope } = authorization;
+    // From here on the request is logged, refusals included.
     request.dataRead = { scope, released: [] };
-    if (rate.count > rate.limit) {
-      reply.header('Retry-After', String(rate.resetSeconds));
-      throw refuse(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
-    }
+    admitRate(reply, authorization);
     if (scope.identity.endUser) {
       throw refuse(403, 'end_user_token', `An end user’s sign-in token reads that person’s own SS 12000 records only; read ${name} with the app’s own token.`);
     }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql, type Insertable } from 'kysely';
 import { PREPARED } from '../../db/prepared.ts';
 import { jsonRows } from '../../db/json-rows.ts';
@@ -471,16 +471,13 @@ export function accessRow(ctx: AppContext, request: FastifyRequest, state: Acces
 
 /**
  * Installs the access log on the SS 12000 API plugin `api`: the request's id (the server's one per
- * request, `requestIdGenerator`: a random UUID unless a trusted proxy sent one), sent back as
- * `X-Request-Id`, is stored with its row; the row
+ * request, `requestIdGenerator`: a random UUID unless a trusted proxy sent one), which every answer
+ * carries as `X-Request-Id` (`installRequestIdHeader`), is stored with its row; the row
  * of every authorized request — answers and refusals alike — is committed in `onSend`, before the
  * payload is written, so no answered read goes unlogged, even when the process is killed. When the
  * row cannot be committed the answer is replaced by a 503 `access_log_unavailable`.
  */
 export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (request: FastifyRequest) => AccessState | undefined): void {
-  api.addHook('onRequest', async (request, reply) => {
-    reply.header('X-Request-Id', request.id);
-  });
   api.addHook('onSend', async (request, reply, payload) => {
     const read = state(request);
     if (!read) return payload;
@@ -490,12 +487,20 @@ export function installAccessLog(api: FastifyInstance, ctx: AppContext, state: (
       await commitAccess(ctx, row);
       return payload;
     } catch {
-      reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
-      return JSON.stringify({
-        code: 'access_log_unavailable',
-        message: 'The read could not be recorded in the access log, so no data is released. Try again.',
-        requestId: request.id,
-      });
+      return unloggedAnswer(request, reply);
     }
+  });
+}
+
+/**
+ * What a read answers instead when its access-log row could not be committed (the data surfaces'
+ * `onSend`): 503 `access_log_unavailable` with `Retry-After`, so that nothing unlogged is released.
+ */
+export function unloggedAnswer(request: FastifyRequest, reply: FastifyReply): string {
+  reply.code(503).header('Retry-After', '1').type('application/json; charset=utf-8');
+  return JSON.stringify({
+    code: 'access_log_unavailable',
+    message: 'The read could not be recorded in the access log, so no data is released. Try again.',
+    requestId: request.id,
   });
 }

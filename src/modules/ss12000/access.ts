@@ -1,7 +1,8 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { sql, type RawBuilder } from 'kysely';
 import type { AppContext } from '../../context.ts';
+import { ApiError } from '../../http/errors.ts';
 import { principalFromRow, readerOnly, verifyAccessToken, type ClientRow } from '../access/tokens/bearer.ts';
 import type { ReachedUnit } from '../access/reach.ts';
 import { buildScope, type Scope } from './scope.ts';
@@ -182,4 +183,21 @@ export async function authorizeRead(ctx: AppContext, request: FastifyRequest): P
 export async function finishAlone(ctx: AppContext, pending: PendingAuthorization): Promise<ReadAuthorization> {
   const result = await sql<{ r: AuthorizeRow | null }>`${PREPARED} SELECT ${pending.call} AS r`.execute(ctx.db);
   return pending.finish(result.rows[0]?.r ?? null);
+}
+
+/**
+ * The rate-limit step of an authorized read, the same on every data surface: the `RateLimit-*`
+ * headers of the client's window, and 429 `rate_limited` (with `Retry-After`) over its limit.
+ *
+ * @throws ApiError 429 over the limit.
+ */
+export function admitRate(reply: FastifyReply, authorization: ReadAuthorization): void {
+  const { limit, count, resetSeconds } = authorization;
+  reply.header('RateLimit-Limit', String(limit));
+  reply.header('RateLimit-Remaining', String(Math.max(0, limit - count)));
+  reply.header('RateLimit-Reset', String(resetSeconds));
+  if (count > limit) {
+    reply.header('Retry-After', String(resetSeconds));
+    throw new ApiError(429, 'rate_limited', `Too many requests: at most ${limit} per minute for this client.`);
+  }
 }

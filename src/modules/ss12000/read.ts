@@ -98,6 +98,8 @@ const presented = (def: EndpointDef, scope: Scope, expand: readonly string[]) =>
   return perScope(scope, `present:${def.type}:${options.assignmentRoles ? 'roles' : ''}`, () => presentSql(def.type, scope, options));
 };
 const units = (def: EndpointDef, scope: Scope) => perScope(scope, `units:${def.type}`, () => unitsSql(def.type, scope));
+/** The columns of a `StatementRow` but `sort_value`: what every read selects of the rows it presents. */
+const rowColumns = (def: EndpointDef, scope: Scope, expand: readonly string[]) => sql`t.id, ${presented(def, scope, expand)}, ${units(def, scope)} AS units`;
 /** Visibility in a presenting statement by ids: persons use the roles the statement works out anyway. */
 const presentedVisible = (def: EndpointDef, scope: Scope) => (def.type === 'persons' && !scope.endUser ? presentedPersonVisible : visibleSql(def.type, scope));
 /**
@@ -143,7 +145,7 @@ export async function listPage(
   const dir = sql.raw(desc ? 'DESC' : 'ASC');
   const order = sort ? sql`${expr} ${dir}, t.id ${dir}` : sql`t.id`;
   const statement = sql<StatementRow>`
-    SELECT t.id, ${presented(def, scope, query.expand)}, ${units(def, scope)} AS units, ${expr}::text AS sort_value${authorize ? sql`, ${sort ? expr : sql`t.id`} AS sort_key` : sql``}
+    SELECT ${rowColumns(def, scope, query.expand)}, ${expr}::text AS sort_value${authorize ? sql`, ${sort ? expr : sql`t.id`} AS sort_key` : sql``}
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
@@ -190,7 +192,7 @@ export async function findVisibleAuthorized(
     return { rows: [], authorization: alone.rows[0]?.r ?? null };
   }
   const statement = sql<StatementRow>`
-    SELECT t.id, ${presented(def, scope, expand)}, ${units(def, scope)} AS units${authorize ? sql`, t.id AS sort_key` : sql``}
+    SELECT ${rowColumns(def, scope, expand)}${authorize ? sql`, t.id AS sort_key` : sql``}
     FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`;

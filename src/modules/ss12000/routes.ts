@@ -1,8 +1,7 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.ts';
-import { ApiError } from '../../http/errors.ts';
+import { installFlatErrors } from '../../http/flat-errors.ts';
 import type { ZodApp } from '../../http/types.ts';
 import { authenticateIngestionClient, installBearerChallenge, type IngestionPrincipal } from '../access/tokens/bearer.ts';
 import { hasBearer } from '../../auth/session.ts';
@@ -14,7 +13,7 @@ import { deletedEntities, findVisibleAuthorized, listJson, listPage, parseListRe
 import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
-import { beginRead, finishAlone, isPending, type AuthorizeRow, type PendingAuthorization, type ReadAuthorization } from './access.ts';
+import { admitRate, beginRead, finishAlone, isPending, type AuthorizeRow, type PendingAuthorization, type ReadAuthorization } from './access.ts';
 import { installAccessLog, releasedOf, type AccessState } from './access-log.ts';
 import { accessLogRoutes } from './access-routes.ts';
 import type { Scope } from './scope.ts';
@@ -43,15 +42,8 @@ declare module 'fastify' {
  * here on the request is logged, refusals included), and 429 over the limit.
  */
 function admit(request: FastifyRequest, reply: FastifyReply, authorization: ReadAuthorization): void {
-  const { scope, ...rate } = authorization;
-  reply.header('RateLimit-Limit', String(rate.limit));
-  reply.header('RateLimit-Remaining', String(Math.max(0, rate.limit - rate.count)));
-  reply.header('RateLimit-Reset', String(rate.resetSeconds));
-  request.ss12000 = { scope, released: [] };
-  if (rate.count > rate.limit) {
-    reply.header('Retry-After', String(rate.resetSeconds));
-    throw ssError(429, 'rate_limited', `Too many requests: at most ${rate.limit} per minute for this client.`);
-  }
+  request.ss12000 = { scope: authorization.scope, released: [] };
+  admitRate(reply, authorization);
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -67,23 +59,6 @@ const searchOf = (request: FastifyRequest) => {
   const i = request.url.indexOf('?');
   return i < 0 ? '' : request.url.slice(i + 1);
 };
-
-/** Flat `{code, message}` errors, as the SS 12000 spec has them, with the request id as an extra member (the spec's `Error` allows it). */
-function installFlatErrors(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const requestId = request.id;
-    if (error instanceof ApiError) return reply.status(error.status).send({ code: error.code, message: error.message, requestId });
-    if (hasZodFastifySchemaValidationErrors(error)) return reply.status(400).send({ code: 'invalid_request', message: error.message, requestId });
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500)
-      return reply.status(status).send({ code: status === 415 ? 'unsupported_media_type' : 'bad_request', message: error.message, requestId });
-    request.log.error({ err: error }, 'unhandled error in the SS 12000 API');
-    return reply.status(500).send({ code: 'internal_error', message: 'Internal error.', requestId });
-  });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ code: 'not_found', message: `${request.method} ${request.url.split('?')[0]} does not exist.`, requestId: request.id }),
-  );
-}
 
 /**
  * The consent-scoped SS 12000 v2.1 read API under /ss12000/v2.0 (bearer token; live grants on every
@@ -145,7 +120,7 @@ export async function registerSs12000(app: ZodApp, ctx: AppContext): Promise<voi
 
   await app.register(
     async (api) => {
-      installFlatErrors(api);
+      installFlatErrors(api, 'SS 12000');
       installBearerChallenge(api);
       api.get('/openapi.json', { schema: { hide: true } }, async () => facadeOpenApi(ctx));
 
