@@ -102,19 +102,18 @@ const units = (def: EndpointDef, scope: Scope) => perScope(scope, `units:${def.t
 const rowColumns = (def: EndpointDef, scope: Scope, expand: readonly string[]) => sql`t.id, ${presented(def, scope, expand)}, ${units(def, scope)} AS units`;
 /** How many columns `rowColumns` selects (id, body, extra, created, modified, units): a fused read's authorization row fills them with NULL. */
 const ROW_COLUMNS = 6;
+/** The scope's visibility of rows of a type but persons (built once per scope, `perScope`). */
+const visible = (def: EndpointDef, scope: Scope) => perScope(scope, `visible:${def.type}`, () => visibleSql(def.type, scope));
 /** Visibility in a presenting statement by ids: persons use the roles the statement works out anyway. */
-const presentedVisible = (def: EndpointDef, scope: Scope) => (def.type === 'persons' && !scope.endUser ? presentedPersonVisible : visibleSql(def.type, scope));
+const presentedVisible = (def: EndpointDef, scope: Scope) =>
+  def.type === 'persons' ? (scope.endUser ? visibleSql(def.type, scope) : presentedPersonVisible) : visible(def, scope);
 /**
  * Visibility in a list statement. Persons as a semi join on the relations in scope rather than a
  * test of each person's roles (`pr`): the planner may then start from the scope's units, or walk in
  * id order, instead of working out `pr` for every person of the world (issue 16).
  */
 const listVisible = (def: EndpointDef, scope: Scope, afterId?: string) =>
-  def.type === 'persons'
-    ? scope.endUser
-      ? visibleSql(def.type, scope, afterId)
-      : personSeenSql(scope, afterId)
-    : perScope(scope, `visible:${def.type}`, () => visibleSql(def.type, scope));
+  def.type === 'persons' ? (scope.endUser ? visibleSql(def.type, scope, afterId) : personSeenSql(scope, afterId)) : visible(def, scope);
 
 /** One page of a list endpoint, keyset-paginated (no OFFSET), and the token of the next page. */
 export async function listPage(
