@@ -48,14 +48,14 @@ COMMENT ON FUNCTION ss12000_rate_counter(uuid) IS 'The SS 12000 rate-limit reque
 
 -- Counts one request of a client in the rate window starting p_window and returns the window's
 -- count. Only the first request(s) of a client's minute write a row (the window's start, where the
--- counter stood); every other one reads that row and takes nextval, which leaves no dead row version
--- (migration 0081 has the measurements). ss12000_authorize does the reading and nextval itself and
--- calls this function only when it finds no row for the minute. The first requests of a window
--- race to insert the row: the loser's INSERT waits for the winner's commit and then reads its row. The base is read before the
--- inserting request's own nextval, and every request of the window takes nextval only after the row
--- exists, so no request of the window is missed. A request of the previous minute that takes its
--- nextval after that is counted in both minutes, which only makes the limit stricter at the turn of
--- a minute. The winner forgets the client's older windows.
+-- counter stood); every other one reads that row and takes nextval, which leaves no dead row
+-- version (migration 0081 has the measurements). ss12000_authorize does the reading and nextval
+-- itself and calls this function only when it finds no row for the minute. The first requests of a
+-- window race to insert the row: the loser's INSERT waits for the winner's commit and then reads
+-- its row. The base is read before the inserting request's own nextval, and every request of the
+-- window takes nextval only after the row exists, so no request of the window is missed. A request
+-- of the previous minute that takes its nextval after that is counted in both minutes, which only
+-- makes the limit stricter at the turn of a minute. The winner forgets the client's older windows.
 CREATE OR REPLACE FUNCTION ss12000_rate_count(p_client uuid, p_window timestamptz) RETURNS integer
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
