@@ -71,6 +71,13 @@ type CachedScope = { version: number; inputs: ScopeInputs; scope?: Scope };
 const scopeInputs = new WeakMap<AppContext, LRUCache<string, CachedScope>>();
 const SCOPE_CACHE_MAX = 10_000;
 
+/** The arguments of `ss12000_authorize`: client, consent, the rate window's start, the scope version this process knows (-1: none). */
+export type AuthorizeArgs = readonly unknown[];
+
+/** `ss12000_authorize(…)` with these arguments (src/db/live/40_ss12000_authorize.sql). */
+export const authorizeCall = (args: AuthorizeArgs): RawBuilder<AuthorizeRow | null> =>
+  sql<AuthorizeRow | null>`ss12000_authorize(${args[0]}::uuid, ${args[1]}::uuid, ${args[2]}::timestamptz, ${args[3]}::bigint)`;
+
 /** The row `ss12000_authorize` answers (null: no such client). */
 export type AuthorizeRow = Omit<ClientRow, 'grants' | 'requests'> & { count: number; lim: number | null; scope_version: number; scope: ScopeRow | null };
 
@@ -90,6 +97,8 @@ export interface ReadAuthorization {
 export interface PendingAuthorization {
   /** `ss12000_authorize(…)` for this request: counts it and reads the client's live state. */
   call: RawBuilder<AuthorizeRow | null>;
+  /** The call's arguments (`authorizeCall(args)` is `call`), for a statement compiled once per shape (`StatementCache`). */
+  args: AuthorizeArgs;
   /**
    * The scope this process built at the client's last known scope version, when the read may use
    * it before the answer comes (a client's own token; an end user's scope also depends on the live
@@ -138,7 +147,7 @@ export async function beginRead(ctx: AppContext, request: FastifyRequest): Promi
   if (!cache) scopeInputs.set(ctx, (cache = new LRUCache<string, CachedScope>({ max: SCOPE_CACHE_MAX })));
   const scopes = cache;
   const cached = scopes.get(clientId);
-  const call = sql<AuthorizeRow | null>`ss12000_authorize(${clientId}::uuid, ${consentId ?? null}::uuid, ${windowStart.toISOString()}::timestamptz, ${cached?.version ?? -1}::bigint)`;
+  const args: AuthorizeArgs = [clientId, consentId ?? null, windowStart.toISOString(), cached?.version ?? -1];
   const finish = (row: AuthorizeRow | null): ReadAuthorization => {
     // The scope comes back unless the live version is the one sent, whose inputs `cached` holds.
     const inputs = row?.scope ? scopeInputsOf(row.scope) : cached?.inputs;
@@ -162,7 +171,7 @@ export async function beginRead(ctx: AppContext, request: FastifyRequest): Promi
     }
     return { count, limit, resetSeconds, scope };
   };
-  return { call, finish, ...(!consentId && cached?.scope ? { knownScope: cached.scope } : {}) };
+  return { call: authorizeCall(args), args, finish, ...(!consentId && cached?.scope ? { knownScope: cached.scope } : {}) };
 }
 
 /** Whether `beginRead` left the database call to be made. */

@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type CompiledQuery, type RawBuilder } from 'kysely';
 import type { Queryable } from '../../context.ts';
 import { endpointByType, relationshipSql, type EndpointDef } from './endpoints.ts';
 import { referencesOf, tableOf } from './model.ts';
@@ -19,6 +19,8 @@ import {
 } from './present.ts';
 import { readsOf } from './release.ts';
 import { PREPARED } from '../../db/prepared.ts';
+import { StatementCache } from '../../db/statement-cache.ts';
+import { authorizeCall, type PendingAuthorization } from './access.ts';
 import { encodeToken, MAX_LIMIT, parseDeletedRequest, type ListQuery } from './query.ts';
 
 /**
@@ -123,8 +125,46 @@ export async function listPage(
   query: ListQuery,
   limit: number,
   after?: [string, string],
-  authorize?: RawBuilder<unknown>,
+  authorize?: Authorize,
 ): Promise<{ rows: Row[]; pageToken?: string; authorization?: unknown }> {
+  // What shapes the statement's text besides the scope: the query, the limit, whether a keyset and
+  // an authorization call are in it. Their values are the statement's only per-request parameters.
+  const key = `${scopeKey(scope)}\n${def.path}\n${limit}\n${after ? 1 : 0}${authorize ? 1 : 0}\n${JSON.stringify(query)}`;
+  const values = [...(after ?? []), ...(authorize?.args ?? [])];
+  const compiled = listStatements.compile(db, key, values, (v) =>
+    readStatement(
+      listStatement(def, scope, query, limit, after ? [v[0] as string, v[1] as string] : undefined),
+      ROW_COLUMNS + 1,
+      authorize ? authorizeCall(v.slice(after ? 2 : 0)) : undefined,
+    ),
+  );
+  const result = await runRead(db, compiled, !!authorize);
+  const rows = result.rows.slice(0, limit).map(withUnits);
+  const last = rows[rows.length - 1];
+  const pageToken =
+    result.rows.length > limit && last ? encodeToken({ v: 1, e: def.path, q: query, l: limit, k: [last.sort_value ?? last.id, last.id] }) : undefined;
+  return authorize ? { rows, pageToken, authorization: result.authorization } : { rows, pageToken };
+}
+
+/** A read's authorization call (`PendingAuthorization` in access.ts) with its arguments. */
+type Authorize = Pick<PendingAuthorization, 'call' | 'args'>;
+
+/**
+ * List statements by scope and shape (`listPage`), at most some 8 MB of text per process: a page
+ * of an app granted 500 schools is some 40 kB of SQL, its lessons' week some 6 kB.
+ */
+const listStatements = new StatementCache(8_000_000);
+/** Each scope object's number in `listStatements`' keys (a scope rebuilt at a new version gets a new one). */
+const scopeKeys = new WeakMap<Scope, number>();
+let scopeSerial = 0;
+function scopeKey(scope: Scope): number {
+  let n = scopeKeys.get(scope);
+  if (n === undefined) scopeKeys.set(scope, (n = ++scopeSerial));
+  return n;
+}
+
+/** The statement of one list page (`listPage`): its rows and the value of their sort key, one more than `limit`. */
+function listStatement(def: EndpointDef, scope: Scope, query: ListQuery, limit: number, after?: [string, string]): RawBuilder<StatementRow> {
   const sort = query.sortkey ? def.sortkeys[query.sortkey]! : undefined;
   // A sort key on a withheld-able field orders only the rows where it is released to this reader;
   // the others sort as '' (then by id), so the order reveals nothing (release policy).
@@ -145,18 +185,12 @@ export async function listPage(
   }
   const dir = sql.raw(desc ? 'DESC' : 'ASC');
   const order = sort ? sql`${expr} ${dir}, t.id ${dir}` : sql`t.id`;
-  const statement = sql<StatementRow>`
+  return sql<StatementRow>`
     SELECT ${rowColumns(def, scope, query.expand)}, ${expr}::text AS sort_value
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
     LIMIT ${rowCount(limit + 1)}`;
-  const result = await runRead(db, statement, ROW_COLUMNS + 1, authorize);
-  const rows = result.rows.slice(0, limit).map(withUnits);
-  const last = rows[rows.length - 1];
-  const pageToken =
-    result.rows.length > limit && last ? encodeToken({ v: 1, e: def.path, q: query, l: limit, k: [last.sort_value ?? last.id, last.id] }) : undefined;
-  return authorize ? { rows, pageToken, authorization: result.authorization } : { rows, pageToken };
 }
 
 /** Presented rows by id (or by the lookup's other keys) that the scope may see. */
@@ -183,13 +217,13 @@ export async function findVisibleAuthorized(
   ids: string[],
   extra: RawBuilder<unknown>[] = [],
   expand: readonly string[] = [],
-  authorize?: RawBuilder<unknown>,
+  authorize?: Authorize,
 ): Promise<{ rows: Row[]; authorization?: unknown }> {
   const keyed = [...(ids.length ? [sql`t.id = ANY(${uuids(ids)})`] : []), ...extra];
   if (!keyed.length) {
     // Nothing to look for: the authorization alone.
     if (!authorize) return { rows: [] };
-    const alone = await sql<{ r: unknown }>`${PREPARED} SELECT ${authorize} AS r`.execute(db);
+    const alone = await sql<{ r: unknown }>`${PREPARED} SELECT ${authorize.call} AS r`.execute(db);
     return { rows: [], authorization: alone.rows[0]?.r ?? null };
   }
   const statement = sql<StatementRow>`
@@ -197,7 +231,7 @@ export async function findVisibleAuthorized(
     FROM ${presentFrom(def.type, def.table, scope)}
     WHERE ${presentedVisible(def, scope)} AND (${sql.join(keyed, sql` OR `)})
     ORDER BY t.id LIMIT ${MAX_LIMIT * 5}`;
-  const { rows, authorization } = await runRead(db, statement, ROW_COLUMNS, authorize);
+  const { rows, authorization } = await runRead(db, readStatement(statement, ROW_COLUMNS, authorize?.call).compile(db), !!authorize);
   return authorize ? { rows: rows.map(withUnits), authorization } : { rows: rows.map(withUnits) };
 }
 
@@ -214,24 +248,24 @@ export async function findVisibleAuthorized(
  * PARALLEL UNSAFE function) keeps the plan from running in parallel, the one way an Append
  * interleaves its inputs. The authorization row is looked for wherever it lands all the same.
  */
-async function runRead(
-  db: Queryable,
-  statement: RawBuilder<StatementRow>,
-  columns: number,
-  authorize?: RawBuilder<unknown>,
-): Promise<{ rows: StatementRow[]; authorization?: unknown }> {
-  if (!authorize) return { rows: (await sql<StatementRow>`${PREPARED} ${statement}`.execute(db)).rows };
-  const fused = await sql<StatementRow & { authorization: string | null }>`${PREPARED}
-    SELECT NULL::text AS authorization, p.* FROM (${statement}) p
-    UNION ALL
-    SELECT ${authorize}::text, ${sql.raw(Array<string>(columns).fill('NULL').join(', '))}`.execute(db);
-  const rows = fused.rows;
+async function runRead(db: Queryable, statement: CompiledQuery, fused: boolean): Promise<{ rows: StatementRow[]; authorization?: unknown }> {
+  const { rows } = await db.executeQuery<StatementRow & { authorization: string | null }>(statement);
+  if (!fused) return { rows };
   const at = rows.at(-1)?.id === null ? rows.length - 1 : rows.findIndex((r) => r.id === null);
   if (at < 0) throw new Error('the read returned no authorization row');
   const text = rows[at]!.authorization;
   if (at === rows.length - 1) rows.pop();
   else rows.splice(at, 1);
   return { rows, authorization: text === null ? null : JSON.parse(text) };
+}
+
+/** A read's statement as `runRead` runs it: alone, or fused with the authorization call (`columns`: how many the statement selects). */
+function readStatement(statement: RawBuilder<StatementRow>, columns: number, authorize?: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (!authorize) return sql`${PREPARED} ${statement}`;
+  return sql`${PREPARED}
+    SELECT NULL::text AS authorization, p.* FROM (${statement}) p
+    UNION ALL
+    SELECT ${authorize}::text, ${sql.raw(Array<string>(columns).fill('NULL').join(', '))}`;
 }
 
 /**

@@ -208,14 +208,14 @@ async function authorizedRead<T extends { authorization?: unknown }>(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
-  read: (db: AppContext['db'], scope: Scope, authorize?: PendingAuthorization['call']) => Promise<T>,
+  read: (db: AppContext['db'], scope: Scope, authorize?: PendingAuthorization) => Promise<T>,
 ): Promise<T> {
   const pending = request.ss12000Pending;
   if (!pending) return read(pageDb(ctx), request.ss12000!.scope);
   request.ss12000Pending = undefined;
   let result: T;
   try {
-    result = await read(ctx.db, pending.knownScope!, pending.call);
+    result = await read(ctx.db, pending.knownScope!, pending);
   } catch (error) {
     admit(request, reply, await finishAlone(ctx, pending));
     throw error;
