@@ -87,6 +87,21 @@ describe('the generated query schemas', () => {
     expect(refusal(() => parseListRequest(persons, 'limit=1.5')).code).toBe('invalid_parameter');
     expect(parseListRequest(persons, 'meta.modified.after=2026-01-01T10:00:00').query.filters['meta.modified.after']).toBe('2026-01-01T10:00:00.000Z');
     expect(parseListRequest(persons, 'meta.modified.after=2026-01-01t10:00:00%2B0100').query.filters['meta.modified.after']).toBe('2026-01-01T09:00:00.000Z');
+    // Any moment, however written (UTC with or without milliseconds, an offset), is the same filter.
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(1, 0, 1) + 86_400_000, max: Date.UTC(9999, 11, 30) }), fc.integer({ min: -14, max: 14 }), (ms, hours) => {
+        const moment = new Date(ms);
+        const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+        const local = new Date(ms + hours * 3_600_000);
+        const wall = `${pad(local.getUTCFullYear(), 4)}-${pad(local.getUTCMonth() + 1)}-${pad(local.getUTCDate())}T${pad(local.getUTCHours())}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}.${pad(local.getUTCMilliseconds(), 3)}`;
+        const offset = `${hours < 0 ? '-' : '+'}${pad(Math.abs(hours))}:00`;
+        const iso = `${pad(moment.getUTCFullYear(), 4)}-${pad(moment.getUTCMonth() + 1)}-${pad(moment.getUTCDate())}T${pad(moment.getUTCHours())}:${pad(moment.getUTCMinutes())}:${pad(moment.getUTCSeconds())}.${pad(moment.getUTCMilliseconds(), 3)}Z`;
+        for (const written of [iso, `${wall}${offset}`, iso.toLowerCase(), iso.replace(/Z$/, '000Z')]) {
+          expect(parseListRequest(persons, `meta.modified.after=${encodeURIComponent(written)}`).query.filters['meta.modified.after'], written).toBe(iso);
+        }
+      }),
+    );
+    expect(refusal(() => parseListRequest(persons, 'meta.modified.after=2026-02-30T10:00:00.000Z')).code).toBe('invalid_parameter');
     // Valid ISO 8601, but not dates PostgreSQL takes: a 400, not a 500.
     expect(refusal(() => parseListRequest(def('groups'), 'startDate.onOrAfter=0000-01-01')).code).toBe('invalid_parameter');
     expect(refusal(() => parseListRequest(persons, 'meta.created.after=9999-12-31T23:00:00-05:00')).code).toBe('invalid_parameter');
@@ -111,6 +126,33 @@ describe('the generated query schemas', () => {
         ['b', ['']],
       ]),
     );
+  });
+
+  it('property: a percent-encoded value is its bytes read as UTF-8, and refused when they are not UTF-8', () => {
+    // The oracle: the bytes behind the escapes, read by a strict UTF-8 decoder that keeps a byte order mark.
+    const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), fc.boolean(), (bytes, upper) => {
+        const escaped = [...bytes].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+        let expected: string | undefined;
+        try {
+          expected = strict.decode(bytes);
+        } catch {
+          expected = undefined;
+        }
+        const query = `v=${upper ? escaped.toUpperCase() : escaped}`;
+        if (expected === undefined) expect(() => decodeQuery(query)).toThrow(ApiError);
+        else expect(decodeQuery(query).get('v')).toEqual([expected]);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 20 }), (text) => {
+        expect(decodeQuery(`v=${encodeURIComponent(text)}`).get('v')).toEqual([text]);
+        // '+' is a space, '%2B' a plus.
+        expect(decodeQuery(`v=${encodeURIComponent(text).replaceAll('%20', '+')}`).get('v')).toEqual([text]);
+      }),
+    );
+    expect(decodeQuery('v=%EF%BB%BFa').get('v')).toEqual(['\ufeffa']);
   });
 
   it('bound values, lists and the query itself with stable codes', () => {
