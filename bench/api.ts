@@ -1024,7 +1024,7 @@ const capturedStatements = new Map<string, { sql: string; parameters: unknown[] 
 /**
  * The baseline's page of a captured list (/calendarEvents, /grades): Schoolgate's own statement of
  * that page (captured by `capturedPages`), its rows joined into the list's JSON text as Schoolgate
- * joins them (`presentedJson`, `listJson`). No auth, scope, parameter parsing, access log or page token.
+ * joins them (`presentedJson`, the text `listBytes` encodes). No auth, scope, parameter parsing, access log or page token.
  */
 async function capturedBaseline(pool: pg.Pool, url: URL): Promise<unknown> {
   const file = url.searchParams.get('statements')!;

@@ -9,7 +9,7 @@ import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisibleAuthorized, listJson, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
+import { deletedEntities, findVisibleAuthorized, listBytes, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
@@ -240,7 +240,7 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     const scope = request.ss12000!.scope;
     const data = await present(db, scope, def.type, rows, query);
     request.ss12000!.released = released(def, rows, data, query.expand);
-    return reply.type(JSON_TYPE).send(bytes(listJson(data, pageToken)));
+    return reply.type(JSON_TYPE).send(listBytes(data, pageToken));
   });
 
   api.get(`/${def.path}/:id`, opts, async (request, reply) => {
