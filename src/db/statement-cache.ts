@@ -5,9 +5,9 @@ import type { Queryable } from '../context.ts';
 
 /**
  * Compiled statements of a hot read path, kept per shape so that a request neither builds nor
- * compiles its statement again (issue 17: building the SQL of a page and compiling it with the
- * query builder was ~10 % of the server's CPU on a week of lessons, hashing its text again for
- * `PREPARED` a further 3 %).
+ * compiles its statement again (issue 17: in a profile of a week of lessons under load, building a
+ * page's SQL, compiling it with the query builder and hashing the new text again to find its
+ * `PREPARED` name were some 8 % of the server's CPU; kept, the server spent 4 % less per read).
  *
  * The caller says what shapes the text (`key`) and passes what only varies per request
  * (`values`: a keyset's last sort value and id, the arguments of the authorization call) to
@@ -21,16 +21,17 @@ import type { Queryable } from '../context.ts';
  *
  * What this cannot see is a `build` that chooses its SQL by a value's content: everything that
  * decides the text (including whether a value is given at all) belongs in `key`, and the values in
- * `values` are only ever passed through as parameters.
+ * `values` are only ever passed through as parameters. A kept statement serves every database
+ * handle it is asked with: they all compile PostgreSQL alike.
  */
 export class StatementCache {
   readonly #kept: LRUCache<string, Kept>;
   /** Per instance and process: no client value can be a sentinel. Of both cases, so that changing either changes it (see `keep`). */
   readonly #mark = `\u0000Sg-slot:${randomBytes(12).toString('hex')}:`;
 
-  /** @param maxChars how many characters of statement text to keep at most, least recently used first out. */
+  /** @param maxChars how many characters of statement text and keys to keep at most, least recently used first out. */
   constructor(maxChars: number) {
-    this.#kept = new LRUCache<string, Kept>({ maxSize: maxChars, sizeCalculation: (k) => k.sql.length + 64 });
+    this.#kept = new LRUCache<string, Kept>({ maxSize: maxChars, sizeCalculation: (kept, key) => kept.sql.length + key.length });
   }
 
   /** The compiled statement of `build(values)`, reusing the one compiled for `key` when there is one. */

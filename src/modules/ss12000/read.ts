@@ -151,8 +151,9 @@ export async function listPage(
 type Authorize = Pick<PendingAuthorization, 'call' | 'args'>;
 
 /**
- * List statements by scope and shape (`listPage`), at most some 8 MB of text per process: a page
- * of an app granted 500 schools is some 40 kB of SQL, its lessons' week some 6 kB.
+ * List statements by scope and shape (`listPage`), at most some 8 MB of text and keys per process.
+ * A page of one school's week of lessons is about 1 kB of SQL; a scope's unit ids are written into
+ * its statements' text (`uuids` in scope.ts), so an app granted hundreds of schools has tens of kB.
  */
 const listStatements = new StatementCache(8_000_000);
 /** Each scope object's number in `listStatements`' keys (a scope rebuilt at a new version gets a new one). */
