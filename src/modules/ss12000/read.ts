@@ -72,7 +72,7 @@ function withUnits(rows: StatementRow[]): Row[] {
   });
 }
 
-/** A presented row (see `present.ts`) and, in list pages, the value of its sort key. */
+/** A presented row (see `present.ts`) and, in list pages sorted by a sort key, that key's value (in id order the id is the value: null here). */
 export type Row = PresentedRow & { sort_value?: string };
 
 /** A stored row as it is, for the expands that rebuild parts of other entities. */
@@ -188,7 +188,7 @@ function listStatement(def: EndpointDef, scope: Scope, query: ListQuery, limit: 
   const dir = sql.raw(desc ? 'DESC' : 'ASC');
   const order = sort ? sql`${expr} ${dir}, t.id ${dir}` : sql`t.id`;
   return sql<StatementRow>`
-    SELECT ${rowColumns(def, scope, query.expand)}, ${expr}::text AS sort_value
+    SELECT ${rowColumns(def, scope, query.expand)}, ${sort ? sql`${expr}::text` : sql`NULL::text`} AS sort_value
     FROM ${presentFrom(def.type, def.table, scope, page)}
     WHERE ${conds.length ? sql.join(conds, sql` AND `) : sql`true`}
     ORDER BY ${order}
