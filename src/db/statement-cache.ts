@@ -9,7 +9,7 @@ import type { Queryable } from '../context.ts';
  * page's SQL, compiling it with the query builder and hashing the new text again to find its
  * `PREPARED` name were some 8 % of the server's CPU; kept, the server spent 4 % less per read).
  *
- * The caller says what shapes the text (`key`) and passes what only varies per request
+ * The caller says what shapes the text (`owner`, the object it is built from, and `key`) and passes what only varies per request
  * (`values`: a keyset's last sort value and id, the arguments of the authorization call) to
  * `build`. A statement is compiled once per key, with sentinels in place of the values; the
  * sentinels must come out as whole parameters (or not at all) and nowhere else, and only then is
@@ -34,8 +34,18 @@ export class StatementCache {
     this.#kept = new LRUCache<string, Kept>({ maxSize: maxChars, sizeCalculation: (kept, key) => kept.sql.length + key.length });
   }
 
-  /** The compiled statement of `build(values)`, reusing the one compiled for `key` when there is one. */
-  compile(db: Queryable, key: string, values: readonly unknown[], build: (values: readonly unknown[]) => RawBuilder<unknown>): CompiledQuery {
+  /** Each owner object's number in the keys: an owner rebuilt (a scope at a new version) is a new one, and its statements age out. */
+  readonly #owners = new WeakMap<object, number>();
+  #owned = 0;
+
+  /**
+   * The compiled statement of `build(values)`, reusing the one compiled for `key` of `owner` (the
+   * object whose state the text is built from, e.g. a client's scope) when there is one.
+   */
+  compile(db: Queryable, owner: object, key: string, values: readonly unknown[], build: (values: readonly unknown[]) => RawBuilder<unknown>): CompiledQuery {
+    let n = this.#owners.get(owner);
+    if (n === undefined) this.#owners.set(owner, (n = ++this.#owned));
+    key = `${n}\n${key}`;
     const kept = this.#kept.get(key);
     if (kept) return kept.with(values);
     const sentinels = values.map((_, i) => `${this.#mark}${i}`);

@@ -72,7 +72,7 @@ const scopeInputs = new WeakMap<AppContext, LRUCache<string, CachedScope>>();
 const SCOPE_CACHE_MAX = 10_000;
 
 /** The arguments of `ss12000_authorize`: client, consent, the rate window's start, the scope version this process knows (-1: none). */
-export type AuthorizeArgs = readonly unknown[];
+export type AuthorizeArgs = readonly [clientId: string, consentId: string | null, windowStart: string, scopeVersion: number];
 
 /** `ss12000_authorize(…)` with these arguments (src/db/live/40_ss12000_authorize.sql). */
 export const authorizeCall = (args: AuthorizeArgs): RawBuilder<AuthorizeRow | null> =>

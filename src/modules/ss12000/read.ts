@@ -20,7 +20,7 @@ import {
 import { readsOf } from './release.ts';
 import { PREPARED } from '../../db/prepared.ts';
 import { StatementCache } from '../../db/statement-cache.ts';
-import { authorizeCall, type PendingAuthorization } from './access.ts';
+import { authorizeCall, type AuthorizeArgs, type PendingAuthorization } from './access.ts';
 import { encodeToken, MAX_LIMIT, parseDeletedRequest, type ListQuery } from './query.ts';
 
 /**
@@ -130,13 +130,14 @@ export async function listPage(
 ): Promise<{ rows: Row[]; pageToken?: string; authorization?: unknown }> {
   // What shapes the statement's text besides the scope: the query, the limit, whether a keyset and
   // an authorization call are in it. Their values are the statement's only per-request parameters.
-  const key = `${scopeKey(scope)}\n${def.path}\n${limit}\n${after ? 1 : 0}${authorize ? 1 : 0}\n${JSON.stringify(query)}`;
+  const key = `${def.path}\n${limit}\n${after ? 1 : 0}${authorize ? 1 : 0}\n${JSON.stringify(query)}`;
   const values = [...(after ?? []), ...(authorize?.args ?? [])];
-  const compiled = listStatements.compile(db, key, values, (v) =>
+  const compiled = listStatements.compile(db, scope, key, values, (v) =>
     readStatement(
       listStatement(def, scope, query, limit, after ? [v[0] as string, v[1] as string] : undefined),
       ROW_COLUMNS + 1,
-      authorize ? authorizeCall(v.slice(after ? 2 : 0)) : undefined,
+      // `authorize.args`, or their sentinels, in their order.
+      authorize ? authorizeCall(v.slice(after ? 2 : 0) as unknown as AuthorizeArgs) : undefined,
     ),
   );
   const result = await runRead(db, compiled, !!authorize);
@@ -156,14 +157,6 @@ type Authorize = Pick<PendingAuthorization, 'call' | 'args'>;
  * its statements' text (`uuids` in scope.ts), so an app granted hundreds of schools has tens of kB.
  */
 const listStatements = new StatementCache(8_000_000);
-/** Each scope object's number in `listStatements`' keys (a scope rebuilt at a new version gets a new one). */
-const scopeKeys = new WeakMap<Scope, number>();
-let scopeSerial = 0;
-function scopeKey(scope: Scope): number {
-  let n = scopeKeys.get(scope);
-  if (n === undefined) scopeKeys.set(scope, (n = ++scopeSerial));
-  return n;
-}
 
 /** The statement of one list page (`listPage`): its rows and the value of their sort key, one more than `limit`. */
 function listStatement(def: EndpointDef, scope: Scope, query: ListQuery, limit: number, after?: [string, string]): RawBuilder<StatementRow> {
@@ -531,14 +524,18 @@ export async function present(
  * step alone, a quarter of the young-generation collections of the flattening form).
  */
 export function listBytes(items: string[], pageToken?: string): Buffer {
-  const head = '{"data":[';
+  return joinedBytes('{"data":[', items, pageToken ? `],"pageToken":${JSON.stringify(pageToken)}}` : ']}');
+}
+
+/** `head`, the items joined with commas, and `tail`, as UTF-8: the items' text encoded as it is (see `listBytes`). */
+export function joinedBytes(head: string, items: string[], tail: string): Buffer {
   const body = items.join(',');
-  const tail = pageToken ? `],"pageToken":${JSON.stringify(pageToken)}}` : ']}';
+  const headBytes = Buffer.byteLength(head);
   const bodyBytes = Buffer.byteLength(body);
-  const bytes = Buffer.allocUnsafe(head.length + bodyBytes + Buffer.byteLength(tail));
+  const bytes = Buffer.allocUnsafe(headBytes + bodyBytes + Buffer.byteLength(tail));
   bytes.write(head, 0);
-  bytes.write(body, head.length);
-  bytes.write(tail, head.length + bodyBytes);
+  bytes.write(body, headBytes);
+  bytes.write(tail, headBytes + bodyBytes);
   return bytes;
 }
 

@@ -9,7 +9,18 @@ import { auditActor } from '../audit/record.ts';
 import { ingestionClientRoutes } from './ingestion-clients.ts';
 import { endpoints, type EndpointDef } from './endpoints.ts';
 import { ingestBatch } from './ingest.ts';
-import { deletedEntities, findVisibleAuthorized, listBytes, listPage, parseListRequest, parseOptions, present, ssError, type Row } from './read.ts';
+import {
+  deletedEntities,
+  findVisibleAuthorized,
+  joinedBytes,
+  listBytes,
+  listPage,
+  parseListRequest,
+  parseOptions,
+  present,
+  ssError,
+  type Row,
+} from './read.ts';
 import { ingestionBatchSchema } from './schemas.ts';
 import { parseLookupBody, requireFilters } from './query.ts';
 import { facadeOpenApi } from './openapi.ts';
@@ -272,6 +283,6 @@ function registerEndpoint(api: ZodApp, ctx: AppContext, def: EndpointDef, guard:
     const scope = request.ss12000!.scope;
     const items = await present(db, scope, def.type, rows, options);
     request.ss12000!.released = released(def, rows, items, options.expand);
-    return reply.type(JSON_TYPE).send(bytes(`[${items.join(',')}]`));
+    return reply.type(JSON_TYPE).send(joinedBytes('[', items, ']'));
   });
 }
